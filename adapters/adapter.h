@@ -1,0 +1,138 @@
+#pragma once
+// The one small interface every adapter implements (Fluent Bit's plugin
+// callbacks, userver's component-vs-client split).
+//
+// An adapter is built from its validated config section by a factory listed
+// in daemon/adapter_registry.cc. It may offer up to three capabilities:
+//   * Source: Pull() one page of new records from the outside system.
+//   * Webhook: turn an incoming HTTP request into events (verify, parse, key).
+//   * Target: Deliver() a batch of outbound commands (stock, prices, ...).
+// The runtime owns scheduling, the queue owns retries: adapters never sleep
+// or loop on failure, they classify (DeliveryOutcome) and return.
+//
+// Threading: Pull and Deliver are called from the adapter's own worker
+// thread and may block (HTTP through net::HttpClient::SendBlocking-style
+// helpers). HandleWebhook runs on an I/O thread and must not block.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/delivery.h"
+#include "base/status.h"
+#include "net/http_types.h"
+#include "queue/queue.h"
+
+namespace crmhub::adapters {
+
+// A record from the outside world, before it is queued. The runtime fills
+// lane and source (the adapter id) when it enqueues.
+struct InboundEvent {
+  std::string idempotency_key;  // the system's own identity (+ status etc.)
+  std::string ordering_key;     // e.g. the order id, so its changes stay ordered
+  queue::Headers headers;       // e.g. {"kind", "order"}
+  std::string payload;          // the raw record (JSON text, XML, ...)
+};
+
+struct PullResult {
+  std::vector<InboundEvent> events;
+  // Cursor to persist once `events` are durable; empty: unchanged.
+  std::optional<std::string> next_cursor;
+  // True when the system has more right now: pull again without waiting.
+  bool more = false;
+  // Set when the system throttled us: do not pull before this.
+  std::optional<SystemTime> not_before;
+};
+
+class SourceCapability {
+ public:
+  virtual ~SourceCapability() = default;
+  // Pulls one page after `cursor` (empty on first run). Errors are
+  // transient unless the Status says otherwise; the runtime backs off.
+  virtual Result<PullResult> Pull(const std::optional<std::string>& cursor) = 0;
+  virtual std::chrono::milliseconds poll_interval() const = 0;
+};
+
+struct WebhookResult {
+  // On success: the events to enqueue durably before answering `accepted`.
+  std::vector<InboundEvent> events;
+  // The answer once events are durable (or were duplicates). Providers
+  // differ: "OK", {"code":0}, 200 with empty body...
+  net::HttpResponse accepted;
+};
+
+class WebhookCapability {
+ public:
+  virtual ~WebhookCapability() = default;
+  // Authenticates and parses. A non-OK result is answered by the runtime:
+  // kUnauthenticated -> 401, kPermissionDenied -> 403, kInvalidArgument ->
+  // 400 with the message as detail. Must not block.
+  virtual Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) = 0;
+  // Largest body this endpoint accepts (413 above it).
+  virtual uint64_t max_body_bytes() const { return 1024 * 1024; }
+};
+
+class TargetCapability {
+ public:
+  virtual ~TargetCapability() = default;
+  // Delivers queued commands (payload: one command item as JSON, header
+  // "command": "set_stock" | "set_price" | ...). One outcome per message, in
+  // order; per-item errors from a partly successful answer map to per-item
+  // outcomes. May block.
+  virtual std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message> batch) = 0;
+  // Most messages one Deliver call takes (the API's documented batch size).
+  virtual int max_batch() const = 0;
+  // Commands this target understands ("set_stock", "set_price").
+  virtual std::vector<std::string> commands() const = 0;
+};
+
+class Adapter {
+ public:
+  virtual ~Adapter() = default;
+  virtual const std::string& id() const = 0;    // [adapters.<id>]
+  virtual std::string_view type() const = 0;    // "webhook", "ozon", ...
+
+  virtual SourceCapability* source() { return nullptr; }
+  virtual WebhookCapability* webhook() { return nullptr; }
+  virtual TargetCapability* target() { return nullptr; }
+
+  // For the admin API's adapter status (cursor, account, ...).
+  virtual std::string DescribeJson() const { return "{}"; }
+};
+
+}  // namespace crmhub::adapters
+
+// ---------------------------------------------------------------------------
+// Construction.
+
+#include <functional>
+
+#include "base/metrics.h"
+#include "config/config.h"
+
+namespace crmhub::net {
+class HttpClient;
+}
+
+namespace crmhub::adapters {
+
+// What an adapter's factory may use. Everything outlives the adapter.
+struct AdapterContext {
+  net::HttpClient* http = nullptr;  // null in `check-config` (no I/O then)
+  Clock* clock = nullptr;
+  MetricsRegistry* metrics = nullptr;
+};
+
+using AdapterFactory = std::function<Result<std::unique_ptr<Adapter>>(
+    const config::Section& section, const AdapterContext& context)>;
+
+struct AdapterType {
+  config::AdapterSchema schema;  // schema.type is the `type = "..."` value
+  AdapterFactory factory;
+};
+
+}  // namespace crmhub::adapters

@@ -1,0 +1,33 @@
+#pragma once
+// DeliveryOutcome: what every attempt to hand a message onward ends in.
+//
+// Fluent Bit's OK/RETRY/ERROR contract: the sink or target adapter only
+// classifies; the queue owns retries and dead letters.
+
+#include <optional>
+#include <string>
+
+#include "base/clock.h"
+
+namespace crmhub {
+
+struct DeliveryOutcome {
+  enum class Kind { kOk, kRetry, kFail };
+
+  Kind kind = Kind::kOk;
+  // Why it did not succeed: kept with the message and shown in the DLQ.
+  std::string error;
+  // For kRetry: not before this time (e.g. from a 429's Retry-After); when
+  // empty the queue's backoff decides.
+  std::optional<SystemTime> not_before;
+
+  static DeliveryOutcome Ok() { return {}; }
+  static DeliveryOutcome Retry(std::string error, std::optional<SystemTime> not_before = {}) {
+    return {Kind::kRetry, std::move(error), not_before};
+  }
+  static DeliveryOutcome Fail(std::string error) { return {Kind::kFail, std::move(error), {}}; }
+
+  bool ok() const { return kind == Kind::kOk; }
+};
+
+}  // namespace crmhub

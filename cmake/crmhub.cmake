@@ -1,0 +1,47 @@
+# Compiler flags for crmhub's own targets. Third-party headers come in as SYSTEM
+# includes, so -Werror applies to our code only.
+add_library(crmhub_warnings INTERFACE)
+target_compile_options(crmhub_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow
+  -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough)
+if(CRMHUB_WERROR)
+  target_compile_options(crmhub_warnings INTERFACE -Werror)
+endif()
+
+if(CRMHUB_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# crmhub_library(NAME SOURCES... DEPS ...): a static library of ours with the
+# project's warnings and include root.
+function(crmhub_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  if(ARG_SOURCES)
+    add_library(${name} STATIC ${ARG_SOURCES})
+    target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE crmhub_warnings)
+  else()  # headers only so far
+    add_library(${name} INTERFACE)
+    target_include_directories(${name} INTERFACE ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${name} INTERFACE ${ARG_DEPS})
+  endif()
+endfunction()
+
+# crmhub_test(NAME SOURCES... DEPS ...): one gtest binary, registered with ctest
+# test by test (gtest_discover_tests), so ctest's summary counts real tests.
+function(crmhub_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main
+                        crmhub_warnings)
+  target_compile_definitions(${name} PRIVATE
+    CRMHUB_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    CRMHUB_CONTRACTS_DIR="${PROJECT_SOURCE_DIR}/../shared/contracts"
+    CRMHUB_BINARY="$<TARGET_FILE:crmhub>")
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "CRMHUB_BINARY=$<TARGET_FILE:crmhub>")
+endfunction()

@@ -1,0 +1,16 @@
+#include "daemon/commands.h"
+
+namespace crmhub::cli {
+
+// The explicit list of subcommands: adding one is adding a line here.
+const std::vector<CommandInfo>& AllCommands() {
+  static const std::vector<CommandInfo> kCommands = {
+      {"run", "run the daemon in the foreground (under systemd: Type=notify)", RunCommand},
+      {"check-config", "validate a config file (and its mapping rules); exit 2 on errors",
+       CheckConfigCommand},
+      {"version", "print the version and build details", VersionCommand},
+  };
+  return kCommands;
+}
+
+}  // namespace crmhub::cli

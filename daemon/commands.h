@@ -1,0 +1,26 @@
+#pragma once
+// The `crmhub` subcommands. Each lives in its own daemon/cmd_<name>.cc and
+// takes the arguments after its name; the table is daemon/commands.cc.
+// Exit codes: 0 ok, 2 usage or config error, 1 runtime failure.
+
+#include <string>
+#include <vector>
+
+namespace crmhub::cli {
+
+using Args = std::vector<std::string>;
+
+int RunCommand(const Args& args);          // crmhub run --config FILE
+int CheckConfigCommand(const Args& args);  // crmhub check-config --config FILE
+int VersionCommand(const Args& args);      // crmhub version
+
+struct CommandInfo {
+  const char* name;
+  const char* summary;
+  int (*run)(const Args& args);
+};
+
+// Every subcommand, in the order `crmhub --help` lists them.
+const std::vector<CommandInfo>& AllCommands();
+
+}  // namespace crmhub::cli

@@ -1,0 +1,61 @@
+#pragma once
+// HttpServer: a Boost.Beast HTTP/1.1 server on an io_context, used by the
+// daemon (webhooks, admin API, metrics), the marketplace simulators and the
+// reference CRM core in tests.
+//
+// One strand per connection; every read has a deadline (slow-loris clients
+// are cut off) and header/body limits; keep-alive; connections capped.
+// Stop() stops accepting, lets in-flight requests finish, and closes idle
+// connections; it never drops an answered-but-unsent response.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "base/status.h"
+#include "net/http_types.h"
+
+namespace crmhub::net {
+
+struct HttpServerOptions {
+  uint32_t header_limit_bytes = 16 * 1024;
+  // Default body limit; a route may raise or lower it (see BodyLimitFor).
+  uint64_t body_limit_bytes = 1024 * 1024;
+  // Optional per-request body limit by path (e.g. per webhook adapter);
+  // return 0 to use body_limit_bytes.
+  std::function<uint64_t(std::string_view path)> body_limit_for;
+  std::chrono::milliseconds read_timeout{std::chrono::seconds(15)};  // whole request
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};  // keep-alive wait
+  std::chrono::milliseconds write_timeout{std::chrono::seconds(15)};
+  uint32_t max_connections = 1024;
+  std::string server_header = "crmhub";
+};
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, HttpServerOptions options, HttpHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts accepting on "host:port" ("127.0.0.1:0" picks a free
+  // port). May be called several times for several listeners.
+  Status Listen(const std::string& address);
+  // Port actually bound by the n-th Listen() call.
+  uint16_t port(size_t listener = 0) const;
+
+  // Stops accepting; open connections finish their current request and close.
+  void Stop();
+  size_t open_connections() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace crmhub::net

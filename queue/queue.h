@@ -1,0 +1,184 @@
+#pragma once
+// The engine-neutral durable queue: every inbound event and every outbound
+// command passes through it.
+//
+// Promises (every engine, SQLite now and Kafka later):
+//  * Enqueue answers Accepted or Duplicate only after the message (and its
+//    dedup record) is durable. A crash after the answer loses nothing.
+//  * Idempotency: (source, idempotency_key) accepted within the retention
+//    window is a Duplicate, also when the first copy was already delivered.
+//  * Leases: a leased message is invisible to other consumers until acked,
+//    retried, failed, or the lease expires (then it is delivered again).
+//  * Ordering key: messages of one lane sharing an ordering key are leased in
+//    enqueue order, one in flight at a time.
+//  * Retries belong to the queue: Retry() schedules the next attempt with the
+//    lane's backoff, and moves the message to the dead letters when the lane's
+//    max_attempts or max_age is exceeded.
+//
+// Thread-safety: every method may be called from any thread.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+
+namespace crmhub::queue {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// What a producer hands in.
+struct NewMessage {
+  std::string lane;             // e.g. "in.site", "out.ozon-main"
+  std::string source;           // dedup scope: usually the adapter id
+  std::string idempotency_key;  // unique within source; required
+  std::string ordering_key;     // empty: no ordering constraint
+  Headers headers;
+  std::string payload;          // raw bytes, kept as received
+  std::optional<SystemTime> not_before;  // first delivery not before this
+};
+
+enum class EnqueueOutcome { kAccepted, kDuplicate };
+
+// A message as stored.
+struct Message {
+  int64_t id = 0;  // engine-assigned, unique per database
+  std::string lane;
+  std::string source;
+  std::string idempotency_key;
+  std::string ordering_key;
+  Headers headers;
+  std::string payload;
+  int attempts = 0;  // deliveries started so far (incremented by Lease)
+  std::string first_error;
+  std::string last_error;
+  SystemTime created_at;
+  SystemTime next_attempt_at;
+};
+
+// Proof of a lease. An Ack/Retry/Fail whose token is stale (the lease
+// expired and the message was leased again, or already settled) is rejected
+// with kFailedPrecondition and changes nothing.
+struct LeaseToken {
+  int64_t message_id = 0;
+  int64_t token = 0;
+};
+
+struct Leased {
+  Message message;
+  LeaseToken lease;
+  SystemTime lease_expires_at;
+};
+
+// Per-lane retry policy: exponential backoff with full jitter,
+// delay = random(0, min(max_backoff, initial_backoff * 2^(attempts-1))).
+struct RetryPolicy {
+  std::chrono::milliseconds initial_backoff{1000};
+  std::chrono::milliseconds max_backoff{std::chrono::minutes(5)};
+  int max_attempts = 20;                                    // then dead letter
+  std::chrono::milliseconds max_age{std::chrono::hours(24)};  // since created_at
+};
+
+struct LaneStats {
+  std::string lane;
+  int64_t ready = 0;     // due now
+  int64_t delayed = 0;   // waiting for next_attempt_at
+  int64_t leased = 0;    // in flight
+  int64_t dead = 0;      // dead letters of this lane
+  std::optional<SystemTime> oldest_created_at;  // of ready+delayed+leased
+};
+
+struct DeadLetterAttempt {
+  SystemTime at;
+  std::string error;
+};
+
+struct DeadLetter {
+  int64_t id = 0;  // the message id it had
+  std::string lane;
+  std::string source;
+  std::string idempotency_key;
+  std::string ordering_key;
+  Headers headers;
+  std::string payload;
+  int attempts = 0;
+  std::string reason;  // the final error
+  std::vector<DeadLetterAttempt> history;  // every attempt's error and time
+  SystemTime created_at;
+  SystemTime failed_at;
+};
+
+struct DeadLetterFilter {
+  std::optional<std::string> lane;
+  int64_t after_id = 0;  // paging: ids greater than this
+  int limit = 100;
+};
+
+class Queue {
+ public:
+  virtual ~Queue() = default;
+
+  using EnqueueCallback = std::function<void(Result<std::vector<EnqueueOutcome>>)>;
+
+  // Durably enqueues a batch; outcomes are in input order. The callback runs
+  // on an engine thread once the batch is durable (or failed): keep it short
+  // and post real work elsewhere. All or nothing: on error nothing was
+  // accepted. Duplicates within one batch: the first is Accepted.
+  virtual void EnqueueAsync(std::vector<NewMessage> messages, EnqueueCallback done) = 0;
+
+  // Blocking forms of EnqueueAsync, for CLI tools, tests and benchmarks.
+  Result<std::vector<EnqueueOutcome>> EnqueueBatch(std::vector<NewMessage> messages);
+  Result<EnqueueOutcome> Enqueue(NewMessage message);
+
+  // Leases up to `max` due messages of `lane`, oldest first, honouring
+  // ordering keys. Returns an empty vector when nothing is due.
+  virtual Result<std::vector<Leased>> Lease(const std::string& lane, int max,
+                                            std::chrono::milliseconds lease_duration) = 0;
+
+  // Settles a lease: delivered (the message is removed; its dedup record
+  // stays for the retention window).
+  virtual Status Ack(const LeaseToken& lease) = 0;
+  // Settles several leases in one durable commit; statuses in input order.
+  virtual std::vector<Status> AckBatch(std::span<const LeaseToken> leases) = 0;
+  // Schedules another attempt. `not_before` (e.g. from Retry-After) overrides
+  // the computed backoff. Past the lane's limits the message becomes a dead
+  // letter instead, and the return is still OK.
+  virtual Status Retry(const LeaseToken& lease, const std::string& error,
+                       std::optional<SystemTime> not_before = std::nullopt) = 0;
+  // Permanent failure: straight to the dead letters with `error`.
+  virtual Status Fail(const LeaseToken& lease, const std::string& error) = 0;
+
+  virtual Result<std::vector<LaneStats>> Stats() = 0;
+
+  // Dead letters.
+  virtual Result<std::vector<DeadLetter>> ListDeadLetters(const DeadLetterFilter& filter) = 0;
+  virtual Result<DeadLetter> GetDeadLetter(int64_t id) = 0;
+  // Back to its lane, attempts reset, same idempotency key; kNotFound if gone.
+  virtual Status ReplayDeadLetter(int64_t id) = 0;
+  // Returns how many were replayed.
+  virtual Result<int64_t> ReplayAllDeadLetters(std::optional<std::string> lane) = 0;
+  virtual Status DropDeadLetter(int64_t id) = 0;
+  // Drops dead letters that failed before `cutoff`; returns how many.
+  virtual Result<int64_t> PurgeDeadLetters(SystemTime cutoff) = 0;
+
+  // Small durable key/value state for adapters (pull cursors). Written in
+  // its own durable commit: callers save a cursor only after the events it
+  // covers were enqueued, so a crash in between re-pulls (and dedup absorbs
+  // the repeat).
+  virtual Status PutState(const std::string& key, const std::string& value) = 0;
+  virtual Result<std::optional<std::string>> GetState(const std::string& key) = 0;
+
+  // False after an I/O error made the engine refuse writes.
+  virtual bool Healthy() const = 0;
+  // Total messages not yet delivered (ready + delayed + leased), all lanes.
+  virtual int64_t Depth() const = 0;
+};
+
+}  // namespace crmhub::queue
