@@ -74,7 +74,8 @@ class MetricsRegistry {
  private:
   struct Family;
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Family>> families_;  // GUARDED_BY(mu_)
+  // shared_ptr: Family is defined in metrics.cc, and its deleter is bound there.
+  std::map<std::string, std::shared_ptr<Family>> families_;  // GUARDED_BY(mu_)
   std::vector<std::function<void(MetricsRegistry&)>> collectors_;  // GUARDED_BY(mu_)
 };
 

@@ -2,7 +2,9 @@
 # includes, so -Werror applies to our code only.
 add_library(crmhub_warnings INTERFACE)
 target_compile_options(crmhub_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow
-  -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough)
+  -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough
+  # Designated initializers that leave fields at their defaults are the point.
+  -Wno-missing-field-initializers)
 if(CRMHUB_WERROR)
   target_compile_options(crmhub_warnings INTERFACE -Werror)
 endif()
@@ -38,10 +40,10 @@ function(crmhub_test name)
   target_compile_definitions(${name} PRIVATE
     CRMHUB_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     CRMHUB_CONTRACTS_DIR="${PROJECT_SOURCE_DIR}/../shared/contracts"
-    CRMHUB_BINARY="$<TARGET_FILE:crmhub>")
+    CRMHUB_BINARY="${PROJECT_BINARY_DIR}/crmhub")
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "CRMHUB_BINARY=$<TARGET_FILE:crmhub>")
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "CRMHUB_BINARY=${PROJECT_BINARY_DIR}/crmhub")
 endfunction()

@@ -125,9 +125,9 @@ class Config {
   // A fixed section; present (all defaults) even when absent from the file.
   const Section& Get(const std::string& name) const;
   // [queue.lanes.<lane>] sections, in file order.
-  std::vector<Section> Lanes() const;
+  const std::vector<Section>& Lanes() const;
   // [adapters.<id>] sections, in file order.
-  std::vector<Section> Adapters() const;
+  const std::vector<Section>& Adapters() const;
 
   struct Data;
   explicit Config(std::shared_ptr<const Data> data);

@@ -1,0 +1,96 @@
+#include "base/logging.h"
+
+#include <cstdlib>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "base/clock.h"
+
+namespace crmhub {
+namespace {
+
+// Writes one JSON object per line; escaping by nlohmann so any message
+// (quotes, newlines, invalid UTF-8 replaced) stays one valid line.
+class JsonStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    const auto ts = FormatRfc3339(std::chrono::time_point_cast<SystemTime::duration>(msg.time));
+    const auto level = spdlog::level::to_string_view(msg.level);
+    std::string line = FormatJsonLogLine(ts, std::string_view(level.data(), level.size()),
+                                         std::string_view(msg.payload.data(), msg.payload.size()));
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+};
+
+// Text for journald: "<N>message" with the sd-daemon(3) priority prefix and
+// no timestamp, since journald records both itself.
+class JournalStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    std::string line = "<" + std::to_string(SyslogPriority(msg.level)) + ">";
+    line.append(msg.payload.data(), msg.payload.size());
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+
+ private:
+  static int SyslogPriority(spdlog::level::level_enum level) {
+    switch (level) {
+      case spdlog::level::trace:
+      case spdlog::level::debug: return 7;
+      case spdlog::level::warn: return 4;
+      case spdlog::level::err: return 3;
+      case spdlog::level::critical: return 2;
+      default: return 6;
+    }
+  }
+};
+
+}  // namespace
+
+Result<LogFormat> ParseLogFormat(std::string_view text) {
+  if (text == "text") return LogFormat::kText;
+  if (text == "json") return LogFormat::kJson;
+  return Status::InvalidArgument("log format must be \"text\" or \"json\", got \"" +
+                                 std::string(text) + "\"");
+}
+
+bool StderrIsJournal() {
+  const char* js = std::getenv("JOURNAL_STREAM");
+  return js != nullptr && *js != '\0';
+}
+
+std::string FormatJsonLogLine(std::string_view ts, std::string_view level, std::string_view msg) {
+  nlohmann::json j = {{"ts", ts}, {"level", level}, {"logger", "crmhub"}, {"msg", msg}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Status SetupLogging(const LogOptions& options) {
+  const auto level = spdlog::level::from_str(options.level);
+  if (level == spdlog::level::off && options.level != "off") {
+    return Status::InvalidArgument("unknown log level \"" + options.level + "\"");
+  }
+  std::shared_ptr<spdlog::logger> logger;
+  if (options.format == LogFormat::kJson) {
+    logger = std::make_shared<spdlog::logger>("crmhub", std::make_shared<JsonStderrSink>());
+  } else if (options.journal) {
+    logger = std::make_shared<spdlog::logger>("crmhub", std::make_shared<JournalStderrSink>());
+  } else {
+    logger = std::make_shared<spdlog::logger>(
+        "crmhub", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%-5l%$ %v");
+  }
+  logger->set_level(level);
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(std::move(logger));
+  return Status::Ok();
+}
+
+}  // namespace crmhub

@@ -1,0 +1,627 @@
+#include "config/config.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <variant>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "base/units.h"
+
+namespace crmhub::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+using Value = std::variant<std::monostate, std::string, int64_t, bool, std::chrono::milliseconds,
+                           uint64_t, std::vector<std::string>, Secret, fs::path>;
+
+struct Entry {
+  Value value;
+  SourceLocation where;
+  bool explicitly_set = false;
+};
+
+// Collects every error, so one run of check-config reports them all.
+class Errors {
+ public:
+  void Add(const SourceLocation& at, const std::string& message) {
+    lines_.push_back(fmt::format("{}: {}", at.ToString(), message));
+  }
+  bool empty() const { return lines_.empty(); }
+  std::string Join() const {
+    std::string out;
+    for (const auto& l : lines_) {
+      if (!out.empty()) out += '\n';
+      out += l;
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::string> lines_;
+};
+
+SourceLocation LocationOfNode(const fs::path& file, const toml::source_region& src) {
+  return SourceLocation{file.string(), static_cast<int>(src.begin.line),
+                        static_cast<int>(src.begin.column)};
+}
+
+std::string_view NodeTypeName(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "nothing";
+  }
+}
+
+std::string ExpectedFor(Type t) {
+  switch (t) {
+    case Type::kString: return "a string";
+    case Type::kInt: return "an integer";
+    case Type::kBool: return "a boolean (true or false)";
+    case Type::kDuration: return "a duration string like \"30s\"";
+    case Type::kSize: return "a size like \"1MiB\" or an integer number of bytes";
+    case Type::kStringList: return "an array of strings";
+    case Type::kSecret: return "a string naming a secret file or credential";
+    case Type::kPath: return "a string (a path)";
+    case Type::kEnum: return "a string";
+    case Type::kTable: return "a table";
+  }
+  return "a value";
+}
+
+struct ResolveContext {
+  fs::path config_dir;
+  std::optional<fs::path> credentials_dir;
+};
+
+Result<Secret> ReadSecret(const std::string& ref, const ResolveContext& ctx) {
+  fs::path file;
+  if (ref.empty()) return Status::InvalidArgument("empty secret reference");
+  if (ref.find('/') != std::string::npos) {
+    file = fs::path(ref).is_absolute() ? fs::path(ref) : ctx.config_dir / ref;
+  } else {
+    if (!ctx.credentials_dir) {
+      return Status::InvalidArgument(fmt::format(
+          "\"{}\" is a credential name, but $CREDENTIALS_DIRECTORY is not set (systemd "
+          "LoadCredential=); to use a plain file write a path containing '/', e.g. \"./{}\"",
+          ref, ref));
+    }
+    file = *ctx.credentials_dir / ref;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return Status::InvalidArgument(
+        fmt::format("cannot read secret file \"{}\": {}", file.string(), std::strerror(errno)));
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  std::string value = buf.str();
+  // A trailing newline is an artefact of `echo > file`, never part of a key.
+  if (!value.empty() && value.back() == '\n') value.pop_back();
+  if (!value.empty() && value.back() == '\r') value.pop_back();
+  if (value.empty()) {
+    return Status::InvalidArgument(fmt::format("secret file \"{}\" is empty", file.string()));
+  }
+  return Secret(std::move(value));
+}
+
+// Converts one TOML node to the declared type; returns the error text on failure.
+Result<Value> Convert(const toml::node& node, const KeySpec& spec, const ResolveContext& ctx,
+                      bool from_default) {
+  auto wrong_type = [&]() {
+    return Status::InvalidArgument(
+        fmt::format("expected {}, got {}", ExpectedFor(spec.type), NodeTypeName(node)));
+  };
+  switch (spec.type) {
+    case Type::kString: {
+      if (!node.is_string()) return wrong_type();
+      return Value(std::string(*node.value<std::string_view>()));
+    }
+    case Type::kEnum: {
+      if (!node.is_string()) return wrong_type();
+      std::string v(*node.value<std::string_view>());
+      for (const auto& c : spec.choices) {
+        if (c == v) return Value(v);
+      }
+      return Status::InvalidArgument(
+          fmt::format("\"{}\" is not one of: {}", v, fmt::join(spec.choices, ", ")));
+    }
+    case Type::kInt: {
+      if (!node.is_integer()) return wrong_type();
+      int64_t v = *node.value<int64_t>();
+      if (spec.min && v < *spec.min) {
+        return Status::InvalidArgument(fmt::format("{} is below the minimum {}", v, *spec.min));
+      }
+      if (spec.max && v > *spec.max) {
+        return Status::InvalidArgument(fmt::format("{} is above the maximum {}", v, *spec.max));
+      }
+      return Value(v);
+    }
+    case Type::kBool: {
+      if (!node.is_boolean()) return wrong_type();
+      return Value(*node.value<bool>());
+    }
+    case Type::kDuration: {
+      if (!node.is_string()) return wrong_type();
+      auto d = ParseDuration(*node.value<std::string_view>());
+      if (!d.ok()) return d.status();
+      return Value(*d);
+    }
+    case Type::kSize: {
+      if (node.is_integer()) {
+        int64_t v = *node.value<int64_t>();
+        if (v < 0) return Status::InvalidArgument("negative sizes are not allowed");
+        return Value(static_cast<uint64_t>(v));
+      }
+      if (!node.is_string()) return wrong_type();
+      auto s = ParseSize(*node.value<std::string_view>());
+      if (!s.ok()) return s.status();
+      return Value(*s);
+    }
+    case Type::kStringList: {
+      const toml::array* arr = node.as_array();
+      if (arr == nullptr) return wrong_type();
+      std::vector<std::string> out;
+      for (const toml::node& item : *arr) {
+        if (!item.is_string()) {
+          return Status::InvalidArgument(
+              fmt::format("expected an array of strings, found {} in it", NodeTypeName(item)));
+        }
+        out.emplace_back(*item.value<std::string_view>());
+      }
+      return Value(std::move(out));
+    }
+    case Type::kSecret: {
+      if (!node.is_string()) return wrong_type();
+      auto s = ReadSecret(std::string(*node.value<std::string_view>()), ctx);
+      if (!s.ok()) return s.status();
+      return Value(std::move(s).value());
+    }
+    case Type::kPath: {
+      if (!node.is_string()) return wrong_type();
+      fs::path p(std::string(*node.value<std::string_view>()));
+      // Defaults stay relative to the working directory (e.g. "var");
+      // paths written in the file are relative to the file's folder.
+      if (!from_default && p.is_relative()) p = ctx.config_dir / p;
+      return Value(p.lexically_normal());
+    }
+    case Type::kTable: {
+      if (!node.is_table()) return wrong_type();
+      return Value(std::monostate{});
+    }
+  }
+  return wrong_type();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+std::string_view TypeName(Type type) {
+  switch (type) {
+    case Type::kString: return "string";
+    case Type::kInt: return "integer";
+    case Type::kBool: return "boolean";
+    case Type::kDuration: return "duration";
+    case Type::kSize: return "size";
+    case Type::kStringList: return "list of strings";
+    case Type::kSecret: return "secret file";
+    case Type::kPath: return "path";
+    case Type::kEnum: return "enum";
+    case Type::kTable: return "table";
+  }
+  return "?";
+}
+
+std::vector<KeySpec> Schema::CommonAdapterKeys() {
+  return {
+      {.name = "type",
+       .type = Type::kString,
+       .description = "Which adapter this is (see the adapter types below).",
+       .required = true},
+      {.name = "enabled",
+       .type = Type::kBool,
+       .default_value = "true",
+       .description = "Set to false to keep the section but not run the adapter; its queued "
+                      "messages stay queued."},
+      {.name = "mapping",
+       .type = Type::kPath,
+       .description = "Mapping rules file (relative to this config file) that turns this "
+                      "adapter's records into canonical CRM entities. Required for adapters "
+                      "that receive data."},
+  };
+}
+
+std::string SourceLocation::ToString() const {
+  return fmt::format("{}:{}:{}", file, line, column);
+}
+
+// ---------------------------------------------------------------------------
+// Section
+
+struct Section::Data {
+  std::string name;
+  std::string id;
+  SourceLocation header;
+  std::map<std::string, Entry> entries;
+};
+
+Section::Section(std::shared_ptr<const Data> data) : data_(std::move(data)) {}
+const std::string& Section::name() const { return data_->name; }
+const std::string& Section::id() const { return data_->id; }
+
+bool Section::Has(const std::string& key) const {
+  auto it = data_->entries.find(key);
+  return it != data_->entries.end() && it->second.explicitly_set;
+}
+
+namespace {
+template <typename T>
+const T& GetAs(const std::map<std::string, Entry>& entries, const std::string& section,
+               const std::string& key) {
+  auto it = entries.find(key);
+  if (it == entries.end()) {
+    throw std::logic_error(fmt::format("config key [{}] {} is not declared or has no value",
+                                       section, key));
+  }
+  const T* v = std::get_if<T>(&it->second.value);
+  if (v == nullptr) {
+    throw std::logic_error(fmt::format("config key [{}] {} read as the wrong type", section, key));
+  }
+  return *v;
+}
+}  // namespace
+
+std::string Section::GetString(const std::string& key) const {
+  return GetAs<std::string>(data_->entries, data_->name, key);
+}
+int64_t Section::GetInt(const std::string& key) const {
+  return GetAs<int64_t>(data_->entries, data_->name, key);
+}
+bool Section::GetBool(const std::string& key) const {
+  return GetAs<bool>(data_->entries, data_->name, key);
+}
+std::chrono::milliseconds Section::GetDuration(const std::string& key) const {
+  return GetAs<std::chrono::milliseconds>(data_->entries, data_->name, key);
+}
+uint64_t Section::GetSize(const std::string& key) const {
+  return GetAs<uint64_t>(data_->entries, data_->name, key);
+}
+std::vector<std::string> Section::GetStringList(const std::string& key) const {
+  return GetAs<std::vector<std::string>>(data_->entries, data_->name, key);
+}
+const Secret& Section::GetSecret(const std::string& key) const {
+  return GetAs<Secret>(data_->entries, data_->name, key);
+}
+std::filesystem::path Section::GetPath(const std::string& key) const {
+  return GetAs<fs::path>(data_->entries, data_->name, key);
+}
+
+SourceLocation Section::LocationOf(const std::string& key) const {
+  auto it = data_->entries.find(key);
+  if (it != data_->entries.end() && it->second.explicitly_set) return it->second.where;
+  return data_->header;
+}
+
+Status Section::ErrorAt(const std::string& key, const std::string& message) const {
+  return Status::InvalidArgument(
+      fmt::format("{}: [{}] {}: {}", LocationOf(key).ToString(), data_->name, key, message));
+}
+
+// ---------------------------------------------------------------------------
+// Config
+
+struct Config::Data {
+  fs::path file;
+  std::map<std::string, Section> fixed;
+  std::vector<Section> lanes;
+  std::vector<Section> adapters;
+};
+
+Config::Config(std::shared_ptr<const Data> data) : data_(std::move(data)) {}
+const fs::path& Config::file() const { return data_->file; }
+
+const Section& Config::Get(const std::string& name) const {
+  auto it = data_->fixed.find(name);
+  if (it == data_->fixed.end()) {
+    throw std::logic_error(fmt::format("config section [{}] is not declared", name));
+  }
+  return it->second;
+}
+const std::vector<Section>& Config::Lanes() const { return data_->lanes; }
+const std::vector<Section>& Config::Adapters() const { return data_->adapters; }
+
+// ---------------------------------------------------------------------------
+// Loading
+
+namespace {
+
+class Loader {
+ public:
+  Loader(const fs::path& file, const Schema& schema, ResolveContext ctx)
+      : file_(file), schema_(schema), ctx_(std::move(ctx)) {}
+
+  Result<Config> Load() {
+    toml::table root;
+    try {
+      root = toml::parse_file(file_.string());
+    } catch (const toml::parse_error& e) {
+      errors_.Add(LocationOfNode(file_, e.source()), std::string(e.description()));
+      return Status::InvalidArgument(errors_.Join());
+    }
+    auto data = std::make_shared<Config::Data>();
+    data->file = file_;
+
+    for (auto&& [key, node] : root) {
+      const std::string name(key.str());
+      SourceLocation at = LocationOfNode(file_, key.source());
+      if (name == "adapters") {
+        LoadAdapters(node, at, data.get());
+        continue;
+      }
+      const SectionSpec* spec = FindSection(name);
+      if (spec == nullptr) {
+        errors_.Add(at, fmt::format("unknown section [{}] (known: {})", name, KnownSections()));
+        continue;
+      }
+      if (!node.is_table()) {
+        errors_.Add(at, fmt::format("[{}] must be a table, got {}", name, NodeTypeName(node)));
+        continue;
+      }
+      data->fixed.insert_or_assign(name, BuildSection(*spec, name, "", *node.as_table(), at));
+      if (name == "queue") LoadLanes(*node.as_table(), data.get());
+    }
+    // Sections absent from the file still exist, with their defaults.
+    toml::table empty;
+    for (const SectionSpec& spec : schema_.sections) {
+      if (spec.name.find('*') != std::string::npos) continue;
+      if (!data->fixed.contains(spec.name)) {
+        data->fixed.insert_or_assign(spec.name,
+                                     BuildSection(spec, spec.name, "", empty, {file_.string(), 1, 1}));
+      }
+    }
+    if (!errors_.empty()) return Status::InvalidArgument(errors_.Join());
+    return Config(std::move(data));
+  }
+
+ private:
+  const SectionSpec* FindSection(const std::string& name) const {
+    for (const SectionSpec& s : schema_.sections) {
+      if (s.name == name) return &s;
+    }
+    return nullptr;
+  }
+
+  std::string KnownSections() const {
+    std::vector<std::string> names;
+    for (const SectionSpec& s : schema_.sections) {
+      if (s.name.find('*') == std::string::npos) names.push_back(s.name);
+    }
+    names.push_back("adapters.<id>");
+    return fmt::format("{}", fmt::join(names, ", "));
+  }
+
+  void LoadLanes(const toml::table& queue_table, Config::Data* data) {
+    const SectionSpec* spec = FindSection("queue.lanes.*");
+    const toml::node* lanes = queue_table.get("lanes");
+    if (spec == nullptr || lanes == nullptr || !lanes->is_table()) return;
+    for (auto&& [key, node] : *lanes->as_table()) {
+      SourceLocation at = LocationOfNode(file_, key.source());
+      std::string lane(key.str());
+      if (!node.is_table()) {
+        errors_.Add(at, fmt::format("[queue.lanes.{}] must be a table", lane));
+        continue;
+      }
+      data->lanes.push_back(BuildSection(*spec, "queue.lanes." + lane, lane, *node.as_table(), at));
+    }
+  }
+
+  void LoadAdapters(const toml::node& node, const SourceLocation& at, Config::Data* data) {
+    if (!node.is_table()) {
+      errors_.Add(at, "[adapters] must hold tables like [adapters.<id>]");
+      return;
+    }
+    for (auto&& [key, adapter_node] : *node.as_table()) {
+      const std::string id(key.str());
+      SourceLocation where = LocationOfNode(file_, key.source());
+      const std::string section_name = "adapters." + id;
+      if (!adapter_node.is_table()) {
+        errors_.Add(where, fmt::format("[{}] must be a table", section_name));
+        continue;
+      }
+      if (!ValidId(id)) {
+        errors_.Add(where, fmt::format("adapter id \"{}\" may contain only a-z, 0-9, '-' and '_'",
+                                       id));
+        continue;
+      }
+      const toml::table& table = *adapter_node.as_table();
+      const toml::node* type_node = table.get("type");
+      if (type_node == nullptr || !type_node->is_string()) {
+        errors_.Add(type_node ? LocationOfNode(file_, type_node->source()) : where,
+                    fmt::format("[{}] type: required, a string naming the adapter type", section_name));
+        continue;
+      }
+      const std::string type(*type_node->value<std::string_view>());
+      const AdapterSchema* adapter_schema = nullptr;
+      std::vector<std::string> known;
+      for (const AdapterSchema& s : schema_.adapter_types) {
+        known.push_back(s.type);
+        if (s.type == type) adapter_schema = &s;
+      }
+      if (adapter_schema == nullptr) {
+        errors_.Add(LocationOfNode(file_, type_node->source()),
+                    fmt::format("[{}] type: unknown adapter type \"{}\" (known: {})", section_name,
+                                type, fmt::join(known, ", ")));
+        continue;
+      }
+      SectionSpec spec{section_name, adapter_schema->description, Schema::CommonAdapterKeys()};
+      spec.keys.insert(spec.keys.end(), adapter_schema->keys.begin(), adapter_schema->keys.end());
+      data->adapters.push_back(BuildSection(spec, section_name, id, table, where));
+    }
+  }
+
+  static bool ValidId(const std::string& id) {
+    if (id.empty() || id.size() > 64) return false;
+    for (char c : id) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
+    }
+    return true;
+  }
+
+  Section BuildSection(const SectionSpec& spec, const std::string& name, const std::string& id,
+                       const toml::table& table, const SourceLocation& header) {
+    auto data = std::make_shared<Section::Data>();
+    data->name = name;
+    data->id = id;
+    data->header = header;
+    for (auto&& [key, node] : table) {
+      const std::string k(key.str());
+      SourceLocation at = LocationOfNode(file_, key.source());
+      const KeySpec* ks = nullptr;
+      for (const KeySpec& candidate : spec.keys) {
+        if (candidate.name == k) ks = &candidate;
+      }
+      if (ks == nullptr) {
+        // [queue] lanes are sub-sections, validated by LoadLanes.
+        if (name == "queue" && k == "lanes" && FindSection("queue.lanes.*")) continue;
+        std::vector<std::string> names;
+        for (const KeySpec& candidate : spec.keys) names.push_back(candidate.name);
+        errors_.Add(at, fmt::format("[{}] unknown key \"{}\" (known keys: {})", name, k,
+                                    fmt::join(names, ", ")));
+        continue;
+      }
+      auto v = Convert(node, *ks, ctx_, /*from_default=*/false);
+      if (!v.ok()) {
+        errors_.Add(LocationOfNode(file_, node.source()),
+                    fmt::format("[{}] {}: {}", name, k, v.status().message()));
+        continue;
+      }
+      data->entries[k] = Entry{std::move(v).value(), LocationOfNode(file_, node.source()), true};
+    }
+    for (const KeySpec& ks : spec.keys) {
+      if (data->entries.contains(ks.name)) continue;
+      if (ks.required) {
+        // Reported only when the key is truly absent (not when it was invalid).
+        if (!table.contains(ks.name)) {
+          errors_.Add(header, fmt::format("[{}] {}: required key is missing ({})", name, ks.name,
+                                          ks.description));
+        }
+        continue;
+      }
+      if (ks.default_value.empty()) continue;
+      toml::table parsed;
+      try {
+        parsed = toml::parse("v = " + ks.default_value);
+      } catch (const toml::parse_error& e) {
+        throw std::logic_error(fmt::format("bad default for [{}] {}: {}", name, ks.name,
+                                           e.description()));
+      }
+      auto v = Convert(*parsed.get("v"), ks, ctx_, /*from_default=*/true);
+      if (!v.ok()) {
+        // Only secret defaults can fail at run time (a missing credential).
+        errors_.Add(header, fmt::format("[{}] {} (default {}): {}", name, ks.name, ks.default_value,
+                                        v.status().message()));
+        continue;
+      }
+      data->entries[ks.name] = Entry{std::move(v).value(), header, false};
+    }
+    return Section(std::move(data));
+  }
+
+  fs::path file_;
+  const Schema& schema_;
+  ResolveContext ctx_;
+  Errors errors_;
+};
+
+}  // namespace
+
+Result<Config> LoadConfig(const fs::path& file, const Schema& schema, const LoadOptions& options) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) {
+    return Status::InvalidArgument(
+        fmt::format("{}:1:1: cannot read config file: {}", file.string(),
+                    ec ? ec.message() : std::string("not a regular file or does not exist")));
+  }
+  ResolveContext ctx;
+  ctx.config_dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  if (options.credentials_directory) {
+    ctx.credentials_dir = options.credentials_directory;
+  } else if (const char* env = std::getenv("CREDENTIALS_DIRECTORY"); env && *env) {
+    ctx.credentials_dir = fs::path(env);
+  }
+  Loader loader(file, schema, std::move(ctx));
+  return loader.Load();
+}
+
+// ---------------------------------------------------------------------------
+// Documentation
+
+namespace {
+void RenderKeys(std::string& out, const std::vector<KeySpec>& keys) {
+  out += "| key | type | default | description |\n| --- | --- | --- | --- |\n";
+  for (const KeySpec& k : keys) {
+    std::string type(TypeName(k.type));
+    if (k.type == Type::kEnum) type = fmt::format("one of {}", fmt::join(k.choices, ", "));
+    if (k.type == Type::kInt && (k.min || k.max)) {
+      type += fmt::format(" ({}..{})", k.min ? std::to_string(*k.min) : "",
+                          k.max ? std::to_string(*k.max) : "");
+    }
+    std::string def = k.required ? "required" : (k.default_value.empty() ? "—" : "`" + k.default_value + "`");
+    std::string desc = k.description;
+    for (char& c : desc) {
+      if (c == '\n' || c == '|') c = ' ';
+    }
+    out += fmt::format("| `{}` | {} | {} | {} |\n", k.name, type, def, desc);
+  }
+  out += "\n";
+}
+}  // namespace
+
+std::string RenderSchemaMarkdown(const Schema& schema) {
+  std::string out =
+      "# crmhub configuration reference\n\n"
+      "<!-- Generated from the schema by `crmhub check-config --print-reference`; a test fails "
+      "when this file and the schema differ. Do not edit by hand. -->\n\n"
+      "crmhub reads one TOML file (`crmhub run --config FILE`). Every key below is checked when "
+      "the file loads: an unknown key, a wrong type or a bad value is reported as "
+      "`FILE:LINE:COL: message` and `crmhub check-config` exits 2.\n\n"
+      "Value formats: durations are strings like `\"500ms\"`, `\"30s\"`, `\"5m\"`, `\"1h30m\"`, "
+      "`\"7d\"`; sizes are `\"512\"`, `\"64KiB\"`, `\"1MiB\"`, `\"2GB\"` (or an integer of bytes); "
+      "paths are relative to the config file's folder. Secrets are never written inline: a "
+      "*secret file* value containing `/` is a file path; a bare name is a systemd credential read "
+      "from `$CREDENTIALS_DIRECTORY` (`LoadCredential=`). One trailing newline is stripped.\n\n";
+  for (const SectionSpec& s : schema.sections) {
+    std::string title = s.name;
+    if (title == "queue.lanes.*") title = "queue.lanes.<lane>";
+    out += fmt::format("## [{}]\n\n{}\n\n", title, s.description);
+    RenderKeys(out, s.keys);
+  }
+  out += "## [adapters.<id>]\n\nOne section per adapter instance; `<id>` (a-z, 0-9, `-`, `_`) names "
+         "it in lanes (`in.<id>`, `out.<id>`), webhook URLs (`/hooks/<id>`), metrics and logs. "
+         "Several sections may share a type (several accounts of one marketplace). Keys common to "
+         "every type:\n\n";
+  RenderKeys(out, Schema::CommonAdapterKeys());
+  for (const AdapterSchema& a : schema.adapter_types) {
+    out += fmt::format("### type = \"{}\"\n\n{}\n\n", a.type, a.description);
+    RenderKeys(out, a.keys);
+  }
+  return out;
+}
+
+}  // namespace crmhub::config

@@ -1,0 +1,19 @@
+#include "daemon/adapter_registry.h"
+
+namespace crmhub::daemon {
+
+std::vector<adapters::AdapterType> AllAdapterTypes() {
+  std::vector<adapters::AdapterType> types;
+  // One line per adapter type:
+  return types;
+}
+
+const adapters::AdapterType* FindAdapterType(const std::vector<adapters::AdapterType>& types,
+                                             std::string_view type) {
+  for (const auto& t : types) {
+    if (t.schema.type == type) return &t;
+  }
+  return nullptr;
+}
+
+}  // namespace crmhub::daemon

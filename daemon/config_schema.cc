@@ -1,0 +1,168 @@
+#include "daemon/config_schema.h"
+
+#include <cstdlib>
+
+namespace crmhub::daemon {
+
+using config::KeySpec;
+using config::SectionSpec;
+using config::Type;
+
+namespace {
+
+std::vector<KeySpec> RetryKeys(bool with_defaults) {
+  auto d = [&](const char* v) { return with_defaults ? std::string(v) : std::string(); };
+  const char* inherit = with_defaults ? "" : " Unset: the value from [queue].";
+  return {
+      {.name = "initial_backoff", .type = Type::kDuration, .default_value = d("\"1s\""),
+       .description = std::string("Delay before the first retry; doubles per attempt, with full "
+                                  "jitter (a random delay between 0 and the doubled value).") + inherit},
+      {.name = "max_backoff", .type = Type::kDuration, .default_value = d("\"5m\""),
+       .description = std::string("Cap on the retry delay. A Retry-After from the other side "
+                                  "overrides it.") + inherit},
+      {.name = "max_attempts", .type = Type::kInt, .default_value = d("20"),
+       .description = std::string("Attempts before a message becomes a dead letter.") + inherit,
+       .min = 1, .max = 1'000'000},
+      {.name = "max_age", .type = Type::kDuration, .default_value = d("\"24h\""),
+       .description = std::string("Age (since first accepted) after which a failing message "
+                                  "becomes a dead letter instead of being retried.") + inherit},
+  };
+}
+
+}  // namespace
+
+config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_types) {
+  config::Schema schema;
+  schema.sections.push_back(SectionSpec{
+      "daemon", "The process itself.",
+      {
+          {.name = "data_dir", .type = Type::kPath, .default_value = "\"var\"",
+           .description = "Folder holding all state: queue.db (the durable queue) and crm.db (the "
+                          "embedded CRM store). Unset: $STATE_DIRECTORY under systemd "
+                          "(StateDirectory=), else var/ in the working directory."},
+          {.name = "io_threads", .type = Type::kInt, .default_value = "2",
+           .description = "Threads running the event loop (HTTP in and out). One per core is "
+                          "plenty; blocking SQLite work runs elsewhere.",
+           .min = 1, .max = 64},
+          {.name = "delivery_workers", .type = Type::kInt, .default_value = "2",
+           .description = "Worker threads per inbound lane that map records and apply them to "
+                          "the CRM sink. More helps only when the sink is remote (http).",
+           .min = 1, .max = 64},
+          {.name = "drain_timeout", .type = Type::kDuration, .default_value = "\"30s\"",
+           .description = "On SIGTERM: how long in-flight requests and deliveries may take to "
+                          "finish before their leases are released for the next start."},
+      }});
+  schema.sections.push_back(SectionSpec{
+      "log", "Logging (spdlog). Under systemd (JOURNAL_STREAM set) lines carry no timestamp and "
+             "use syslog priority prefixes, so journald does not print two timestamps.",
+      {
+          {.name = "level", .type = Type::kEnum, .default_value = "\"info\"",
+           .description = "Lowest level written.",
+           .choices = {"trace", "debug", "info", "warn", "error"}},
+          {.name = "format", .type = Type::kEnum, .default_value = "\"text\"",
+           .description = "text for people, json (one object per line) for log shippers. The "
+                          "--log-format flag overrides it.",
+           .choices = {"text", "json"}},
+      }});
+  schema.sections.push_back(SectionSpec{
+      "http", "The HTTP server: webhooks (/hooks/<id>), admin API (/api/v1), /metrics, /healthz, "
+              "/readyz.",
+      {
+          {.name = "listen", .type = Type::kStringList, .default_value = "[\"127.0.0.1:8080\"]",
+           .description = "Addresses to listen on, \"host:port\" (\"[::1]:8080\" for IPv6). "
+                          "Several are allowed."},
+          {.name = "max_body", .type = Type::kSize, .default_value = "\"1MiB\"",
+           .description = "Largest request body accepted (413 above it) unless an adapter sets "
+                          "its own max_body."},
+          {.name = "header_limit", .type = Type::kSize, .default_value = "\"16KiB\"",
+           .description = "Largest request header block (431/400 above it)."},
+          {.name = "read_timeout", .type = Type::kDuration, .default_value = "\"15s\"",
+           .description = "Time a client has to send one whole request; slower clients "
+                          "(slow-loris) are cut off."},
+          {.name = "idle_timeout", .type = Type::kDuration, .default_value = "\"60s\"",
+           .description = "How long an idle keep-alive connection is kept open."},
+          {.name = "max_connections", .type = Type::kInt, .default_value = "1024",
+           .description = "Open connections at most; more are refused.", .min = 1,
+           .max = 1'000'000},
+      }});
+  schema.sections.push_back(SectionSpec{
+      "admin", "The admin API (/api/v1): adapters' status, queue stats, dead letters, and "
+               "commands from the CRM core.",
+      {
+          {.name = "token_file", .type = Type::kSecret,
+           .description = "Bearer token for /api/v1 (a file path with '/', or a systemd "
+                          "credential name). Unset: the admin API answers 401 to everyone."},
+      }});
+  SectionSpec queue{"queue",
+                    "The durable queue (SQLite, WAL, synchronous=FULL, group commit). The retry "
+                    "keys here are the defaults for every lane; [queue.lanes.<lane>] overrides "
+                    "them per lane.",
+                    {
+                        {.name = "lease_duration", .type = Type::kDuration,
+                         .default_value = "\"60s\"",
+                         .description = "How long a delivery may take before the message is "
+                                        "handed out again (a crashed worker loses nothing)."},
+                        {.name = "dedup_retention", .type = Type::kDuration,
+                         .default_value = "\"7d\"",
+                         .description = "How long an idempotency key is remembered after it was "
+                                        "accepted; a repeat inside the window is a duplicate."},
+                        {.name = "high_water_mark", .type = Type::kInt,
+                         .default_value = "1000000",
+                         .description = "Undelivered messages above which webhook intake answers "
+                                        "503 with Retry-After (the senders retry later) instead "
+                                        "of filling the disk.",
+                         .min = 1},
+                    }};
+  for (KeySpec& k : RetryKeys(true)) queue.keys.push_back(std::move(k));
+  schema.sections.push_back(std::move(queue));
+  schema.sections.push_back(SectionSpec{
+      "queue.lanes.*", "Retry policy of one lane (lanes are named in.<adapter-id> for inbound "
+                       "records and out.<adapter-id> for outbound commands).",
+      RetryKeys(false)});
+  schema.sections.push_back(SectionSpec{
+      "crm", "Where canonical entities go: the embedded SQLite CRM store (crm.db in data_dir) or "
+             "the CRM core's REST API (docs/crm-core-api.yaml).",
+      {
+          {.name = "sink", .type = Type::kEnum, .default_value = "\"sqlite\"",
+           .description = "sqlite: the embedded store; http: PUT each entity to the CRM core's "
+                          "API with an Idempotency-Key header.",
+           .choices = {"sqlite", "http"}},
+          {.name = "url", .type = Type::kString,
+           .description = "Base URL of the CRM core's API (sink = \"http\"), e.g. "
+                          "\"https://crm.example.com/api\"."},
+          {.name = "token_file", .type = Type::kSecret,
+           .description = "Bearer token for the CRM core's API (sink = \"http\")."},
+          {.name = "timeout", .type = Type::kDuration, .default_value = "\"10s\"",
+           .description = "Timeout of one request to the CRM core's API."},
+      }});
+  schema.sections.push_back(SectionSpec{
+      "outbound", "Outbound HTTP (libcurl) shared by every adapter. TLS peers are always "
+                  "verified.",
+      {
+          {.name = "ca_bundle", .type = Type::kPath,
+           .description = "CA bundle file for TLS verification. Unset: the system's store."},
+          {.name = "proxy", .type = Type::kString,
+           .description = "Proxy URL for outbound requests (\"http://proxy:3128\"). Environment "
+                          "proxy variables are ignored."},
+          {.name = "connect_timeout", .type = Type::kDuration, .default_value = "\"10s\"",
+           .description = "Connection (and TLS handshake) timeout."},
+          {.name = "request_timeout", .type = Type::kDuration, .default_value = "\"30s\"",
+           .description = "Timeout of one whole request, unless an adapter sets its own."},
+      }});
+  for (const adapters::AdapterType& t : adapter_types) schema.adapter_types.push_back(t.schema);
+  return schema;
+}
+
+std::filesystem::path ResolveDataDir(const config::Config& config) {
+  const config::Section& d = config.Get("daemon");
+  if (d.Has("data_dir")) return d.GetPath("data_dir");
+  if (const char* state = std::getenv("STATE_DIRECTORY"); state && *state) {
+    // systemd may pass several colon-separated folders; the first is ours.
+    std::string first(state);
+    if (auto colon = first.find(':'); colon != std::string::npos) first.resize(colon);
+    return first;
+  }
+  return d.GetPath("data_dir");
+}
+
+}  // namespace crmhub::daemon
