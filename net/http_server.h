@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "net/http_types.h"
 
@@ -34,6 +35,8 @@ struct HttpServerOptions {
   std::chrono::milliseconds write_timeout{std::chrono::seconds(15)};
   uint32_t max_connections = 1024;
   std::string server_header = "crmhub";
+  // Source of the Date header; null means the system clock. Not owned.
+  const Clock* clock = nullptr;
 };
 
 class HttpServer {

@@ -1,0 +1,342 @@
+#include "net/http_server.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "tests/net/test_util.h"
+
+namespace crmhub::net {
+namespace {
+
+using testing::IoThreads;
+using testing::Latch;
+using testing::RawClient;
+using testing::WaitCounter;
+
+HttpResponse Echo(const HttpRequest& req) {
+  nlohmann::json j;
+  j["method"] = req.method;
+  j["target"] = req.target;
+  j["path"] = req.path;
+  j["query"] = req.query;
+  j["x"] = req.QueryParam("x").value_or("<none>");
+  j["body"] = req.body;
+  j["remote"] = req.remote_address;
+  j["header"] = std::string(req.headers.Get("x-test").value_or(""));
+  return HttpResponse::Json(200, j.dump());
+}
+
+std::string BodyOf(const std::string& response) {
+  size_t p = response.find("\r\n\r\n");
+  return p == std::string::npos ? "" : response.substr(p + 4);
+}
+
+TEST(HttpServerTest, RoundTripAndKeepAliveOnOneConnection) {
+  IoThreads io;
+  HttpServer server(io.io(), {}, [](HttpRequest req, Responder respond) { respond(Echo(req)); });
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  ASSERT_NE(server.port(), 0);
+
+  RawClient c(server.port());
+  c.Send(
+      "POST /hooks/a%20b?x=hello%20world&y=2 HTTP/1.1\r\nHost: t\r\nX-Test: yes\r\n"
+      "Content-Length: 5\r\n\r\nhello");
+  std::string r1 = c.ReadResponse();
+  ASSERT_TRUE(r1.starts_with("HTTP/1.1 200 OK\r\n")) << r1;
+  EXPECT_NE(r1.find("Server: crmhub\r\n"), std::string::npos);
+  EXPECT_NE(r1.find("Date: "), std::string::npos);
+  EXPECT_NE(r1.find("Content-Type: application/json"), std::string::npos);
+  auto j = nlohmann::json::parse(BodyOf(r1));
+  EXPECT_EQ(j["method"], "POST");
+  EXPECT_EQ(j["target"], "/hooks/a%20b?x=hello%20world&y=2");
+  EXPECT_EQ(j["path"], "/hooks/a b");
+  EXPECT_EQ(j["query"], "x=hello%20world&y=2");
+  EXPECT_EQ(j["x"], "hello world");
+  EXPECT_EQ(j["body"], "hello");
+  EXPECT_EQ(j["remote"], "127.0.0.1");
+  EXPECT_EQ(j["header"], "yes");
+
+  // The same socket serves a second request (keep-alive).
+  c.Send("GET /second HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::string r2 = c.ReadResponse();
+  ASSERT_TRUE(r2.starts_with("HTTP/1.1 200 OK\r\n")) << r2;
+  EXPECT_EQ(nlohmann::json::parse(BodyOf(r2))["path"], "/second");
+  EXPECT_EQ(server.open_connections(), 1u);
+
+  // Connection: close is honoured: the server closes after answering.
+  c.Send("GET /third HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  std::string r3 = c.ReadAll();
+  EXPECT_TRUE(r3.starts_with("HTTP/1.1 200 OK\r\n")) << r3;
+  EXPECT_NE(r3.find("Connection: close"), std::string::npos);
+}
+
+TEST(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  IoThreads io;
+  HttpServer server(io.io(), {}, [](HttpRequest req, Responder respond) { respond(Echo(req)); });
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  RawClient c(server.port());
+  c.Send(
+      "GET /1 HTTP/1.1\r\nHost: t\r\n\r\nGET /2 HTTP/1.1\r\nHost: t\r\n\r\n"
+      "GET /3 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  std::string all = c.ReadAll();
+  size_t p1 = all.find("\"path\":\"/1\"");
+  size_t p2 = all.find("\"path\":\"/2\"");
+  size_t p3 = all.find("\"path\":\"/3\"");
+  ASSERT_NE(p1, std::string::npos) << all;
+  ASSERT_NE(p2, std::string::npos) << all;
+  ASSERT_NE(p3, std::string::npos) << all;
+  EXPECT_LT(p1, p2);
+  EXPECT_LT(p2, p3);
+}
+
+TEST(HttpServerTest, ListensOnIpv6Loopback) {
+  IoThreads io;
+  HttpServer server(io.io(), {}, [](HttpRequest req, Responder respond) { respond(Echo(req)); });
+  ASSERT_TRUE(server.Listen("[::1]:0").ok());
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  ASSERT_NE(server.port(0), server.port(1));
+  RawClient c(server.port(0), "::1");
+  c.Send("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  std::string r = c.ReadAll();
+  EXPECT_EQ(nlohmann::json::parse(BodyOf(r))["remote"], "::1");
+  EXPECT_FALSE(server.Listen("nonsense").ok());
+  EXPECT_FALSE(server.Listen("127.0.0.1:99999").ok());
+}
+
+TEST(HttpServerTest, BodyOverLimitIs413) {
+  IoThreads io;
+  HttpServerOptions options;
+  options.body_limit_bytes = 10;
+  options.body_limit_for = [](std::string_view path) -> uint64_t {
+    return path == "/big" ? 100 : 0;
+  };
+  WaitCounter handled;
+  HttpServer server(io.io(), options, [&](HttpRequest req, Responder respond) {
+    handled.Add();
+    respond(Echo(req));
+  });
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  {
+    RawClient c(server.port());
+    c.Send("POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n01234567890");
+    std::string r = c.ReadAll();
+    EXPECT_TRUE(r.starts_with("HTTP/1.1 413 ")) << r;
+    auto j = nlohmann::json::parse(BodyOf(r));
+    EXPECT_EQ(j["error"], "payload_too_large");
+  }
+  {  // Chunked bodies are counted as they arrive.
+    RawClient c(server.port());
+    c.Send(
+        "POST /small HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "8\r\n01234567\r\n8\r\n01234567\r\n0\r\n\r\n");
+    std::string r = c.ReadAll();
+    EXPECT_TRUE(r.starts_with("HTTP/1.1 413 ")) << r;
+  }
+  {  // The per-path limit raises it for /big.
+    RawClient c(server.port());
+    c.Send("POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: 50\r\nConnection: close\r\n\r\n" +
+           std::string(50, 'x'));
+    std::string r = c.ReadAll();
+    EXPECT_TRUE(r.starts_with("HTTP/1.1 200 ")) << r;
+  }
+  EXPECT_EQ(handled.value(), 1);
+}
+
+TEST(HttpServerTest, MalformedRequestIs400AndOversizedHeaderIs431) {
+  IoThreads io;
+  HttpServerOptions options;
+  options.header_limit_bytes = 1024;
+  HttpServer server(io.io(), options, [](HttpRequest req, Responder respond) { respond(Echo(req)); });
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  {
+    RawClient c(server.port());
+    c.Send("THIS IS NOT HTTP\r\n\r\n");
+    std::string r = c.ReadAll();
+    ASSERT_TRUE(r.starts_with("HTTP/1.1 400 ")) << r;
+    EXPECT_EQ(BodyOf(r), R"({"error": "bad_request", "detail": "malformed HTTP request"})");
+  }
+  {
+    RawClient c(server.port());
+    c.Send("GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n");
+    std::string r = c.ReadAll();
+    EXPECT_TRUE(r.starts_with("HTTP/1.1 431 ")) << r;
+  }
+}
+
+TEST(HttpServerTest, SlowLorisIsCutOffAtTheReadDeadline) {
+  IoThreads io;
+  HttpServerOptions options;
+  options.read_timeout = std::chrono::milliseconds(300);
+  WaitCounter handled;
+  HttpServer server(io.io(), options, [&](HttpRequest req, Responder respond) {
+    handled.Add();
+    respond(Echo(req));
+  });
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  RawClient c(server.port());
+  const std::string request = "GET / HTTP/1.1\r\nHost: t\r\nX-Padding: " + std::string(200, 'p') +
+                              "\r\n\r\n";
+  auto start = std::chrono::steady_clock::now();
+  bool cut_off = false;
+  // One byte every 20 ms: the whole request would take over 4 s.
+  for (char ch : request) {
+    boost::system::error_code ec;
+    boost::asio::write(c.socket(), boost::asio::buffer(&ch, 1), ec);
+    if (ec) {
+      cut_off = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the slow client itself
+    if (std::chrono::steady_clock::now() - start > std::chrono::seconds(2)) break;
+  }
+  if (!cut_off) {
+    // The close may not have surfaced on a write yet; a read sees it.
+    EXPECT_EQ(c.ReadAll(), "");
+    cut_off = std::chrono::steady_clock::now() - start < std::chrono::seconds(3);
+  }
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(cut_off);
+  EXPECT_GE(elapsed, std::chrono::milliseconds(300));
+  EXPECT_LT(elapsed, std::chrono::seconds(3));
+  EXPECT_EQ(handled.value(), 0);
+}
+
+TEST(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
+  IoThreads io;
+  HttpServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(200);
+  HttpServer server(io.io(), options, [](HttpRequest req, Responder respond) { respond(Echo(req)); });
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  RawClient c(server.port());
+  c.Send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto start = std::chrono::steady_clock::now();
+  std::string r = c.ReadAll();  // returns when the server closes
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 200 ")) << r;
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(elapsed, std::chrono::milliseconds(150));
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+}
+
+TEST(HttpServerTest, ConnectionsOverTheCapGet503) {
+  IoThreads io;
+  HttpServerOptions options;
+  options.max_connections = 2;
+  WaitCounter arrived;
+  std::mutex mu;
+  std::vector<Responder> held;
+  HttpServer server(io.io(), options, [&](HttpRequest, Responder respond) {
+    {
+      std::lock_guard lock(mu);
+      held.push_back(std::move(respond));
+    }
+    arrived.Add();
+  });
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  RawClient a(server.port()), b(server.port());
+  a.Send("GET /a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  b.Send("GET /b HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(arrived.WaitFor(2));
+  EXPECT_EQ(server.open_connections(), 2u);
+
+  RawClient over(server.port());
+  std::string r = over.ReadAll();
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 503 ")) << r;
+  EXPECT_NE(r.find("too many connections"), std::string::npos);
+
+  {
+    std::lock_guard lock(mu);
+    for (auto& respond : held) respond(HttpResponse::Text(200, "late"));
+  }
+  EXPECT_TRUE(a.ReadAll().starts_with("HTTP/1.1 200 "));
+  EXPECT_TRUE(b.ReadAll().starts_with("HTTP/1.1 200 "));
+}
+
+TEST(HttpServerTest, StopLetsInFlightRequestFinishAndClosesIdle) {
+  IoThreads io;
+  Latch<Responder> pending;
+  HttpServer server(io.io(), {}, [&](HttpRequest req, Responder respond) {
+    if (req.path == "/slow") {
+      pending.Set(std::move(respond));
+    } else {
+      respond(Echo(req));
+    }
+  });
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  uint16_t port = server.port();
+
+  RawClient idle(port);
+  idle.Send("GET /fast HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(idle.ReadResponse().starts_with("HTTP/1.1 200 "));
+
+  RawClient busy(port);
+  busy.Send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto respond = pending.Wait();
+  ASSERT_TRUE(respond.has_value());
+
+  server.Stop();
+  // The idle keep-alive connection is closed without a response.
+  EXPECT_EQ(idle.ReadAll(), "");
+  // The in-flight request is answered from another thread, then closed.
+  std::thread([r = *respond] { r(HttpResponse::Text(202, "done")); }).join();
+  std::string r = busy.ReadAll();
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 202 ")) << r;
+  EXPECT_NE(r.find("Connection: close"), std::string::npos);
+  EXPECT_EQ(BodyOf(r), "done");
+
+  // No new connections are accepted.
+  boost::asio::io_context cio;
+  boost::asio::ip::tcp::socket s(cio);
+  boost::system::error_code ec;
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+  EXPECT_TRUE(ec) << "connect after Stop() succeeded";
+}
+
+TEST(HttpServerTest, DroppedResponderAnswers500AndSecondCallIsIgnored) {
+  IoThreads io;
+  HttpServer server(io.io(), {}, [](HttpRequest req, Responder respond) {
+    if (req.path == "/drop") return;  // never answers
+    respond(HttpResponse::Text(200, "first"));
+    respond(HttpResponse::Text(201, "second"));
+  });
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  RawClient c(server.port());
+  c.Send("GET /drop HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::string r1 = c.ReadResponse();
+  EXPECT_TRUE(r1.starts_with("HTTP/1.1 500 ")) << r1;
+  c.Send("GET /twice HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  std::string r2 = c.ReadAll();
+  EXPECT_TRUE(r2.starts_with("HTTP/1.1 200 ")) << r2;
+  EXPECT_EQ(BodyOf(r2), "first");
+}
+
+TEST(HttpTypesTest, HeaderMapAndHelpers) {
+  HeaderMap h;
+  h.Add("X-A", "1");
+  h.Add("x-a", "2");
+  EXPECT_EQ(h.Get("X-a"), "1");
+  h.Set("X-A", "3");
+  EXPECT_EQ(h.entries().size(), 1u);
+  EXPECT_EQ(h.Get("x-A"), "3");
+  h.Remove("X-a");
+  EXPECT_FALSE(h.Has("x-a"));
+  EXPECT_TRUE(EqualsIgnoreCase("Content-Type", "content-type"));
+  EXPECT_FALSE(EqualsIgnoreCase("Content-Type", "content-typ"));
+  EXPECT_EQ(PercentDecode("a%20b%2Fc%zz%4"), "a b/c%zz%4");
+  EXPECT_EQ(PercentDecode("a+b"), "a+b");
+  HttpRequest req;
+  req.query = "a=1&b=x+y%21&c&a=2";
+  EXPECT_EQ(req.QueryParam("a"), "1");
+  EXPECT_EQ(req.QueryParam("b"), "x y!");
+  EXPECT_EQ(req.QueryParam("c"), "");
+  EXPECT_FALSE(req.QueryParam("d").has_value());
+  auto e = HttpResponse::Error(404, "not_found", "no \"route\"");
+  EXPECT_EQ(e.status, 404);
+  EXPECT_EQ(e.body, R"({"error": "not_found", "detail": "no \"route\""})");
+  EXPECT_EQ(e.headers.Get("Content-Type"), "application/json");
+  EXPECT_EQ(HttpResponse::Text(200, "x").headers.Get("content-type"), "text/plain; charset=utf-8");
+}
+
+}  // namespace
+}  // namespace crmhub::net
