@@ -10,9 +10,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>  // before awaitable.hpp: Boost 1.74 uses std::exchange without it
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -73,6 +75,13 @@ class HttpClient {
   // Callback form of Send, for code that is not a coroutine. `done` runs on
   // the io_context.
   void SendAsync(OutboundRequest request, std::function<void(OutboundResult)> done);
+
+  // Blocking facade for worker threads (delivery workers, pull loops): posts
+  // the exchange to the io_context and waits for it.
+  // REQUIRES: the io_context is being run by other threads, and the caller is
+  // not one of them (that would deadlock; it is detected and answered with
+  // kInternal instead).
+  OutboundResult SendBlocking(OutboundRequest request);
 
   size_t in_flight() const;
 
