@@ -1,0 +1,257 @@
+#include "daemon/admin_api.h"
+
+#include <charconv>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace crmhub::daemon {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kPrefix = "/api/v1/";
+
+std::string Dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+net::HttpResponse JsonOk(int status, const json& j) { return net::HttpResponse::Json(status, Dump(j)); }
+
+json TimeOrNull(const std::optional<SystemTime>& t) {
+  return t ? json(FormatRfc3339(*t)) : json(nullptr);
+}
+
+std::optional<int64_t> ParseId(std::string_view s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) return std::nullopt;
+  return v;
+}
+
+// Splits "a/b/c" into its segments.
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+json HeadersJson(const queue::Headers& headers) {
+  json h = json::object();
+  for (const auto& [k, v] : headers) h[k] = v;
+  return h;
+}
+
+json AdapterJson(const AdapterStatus& a) {
+  json details = json::parse(a.details_json, nullptr, /*allow_exceptions=*/false);
+  if (details.is_discarded()) details = json::object();
+  return {{"id", a.id},
+          {"type", a.type},
+          {"enabled", a.enabled},
+          {"capabilities", a.capabilities},
+          {"last_success", TimeOrNull(a.last_success)},
+          {"cursor", a.cursor ? json(*a.cursor) : json(nullptr)},
+          {"last_error", a.last_error ? json(*a.last_error) : json(nullptr)},
+          {"last_error_at", TimeOrNull(a.last_error_at)},
+          {"circuit_state", a.circuit_state.empty() ? json(nullptr) : json(a.circuit_state)},
+          {"details", std::move(details)}};
+}
+
+json DeadLetterSummary(const queue::DeadLetter& d) {
+  return {{"id", d.id},
+          {"lane", d.lane},
+          {"source", d.source},
+          {"idempotency_key", d.idempotency_key},
+          {"attempts", d.attempts},
+          {"reason", d.reason},
+          {"created_at", FormatRfc3339(d.created_at)},
+          {"failed_at", FormatRfc3339(d.failed_at)}};
+}
+
+json DeadLetterFull(const queue::DeadLetter& d) {
+  json j = DeadLetterSummary(d);
+  j["ordering_key"] = d.ordering_key;
+  j["headers"] = HeadersJson(d.headers);
+  j["payload"] = d.payload;  // raw record; invalid UTF-8 is replaced on output
+  json history = json::array();
+  for (const auto& h : d.history) {
+    history.push_back({{"at", FormatRfc3339(h.at)}, {"error", h.error}});
+  }
+  j["history"] = std::move(history);
+  return j;
+}
+
+// The client sees the kind of failure, never the engine's message (paths,
+// SQL). The full status goes to the log.
+net::HttpResponse StoreError(const Status& s, std::string_view what) {
+  if (s.code() == StatusCode::kNotFound) {
+    return net::HttpResponse::Error(404, "not_found", "no such dead letter");
+  }
+  spdlog::error("admin api: {}: {}", what, s.ToString());
+  return net::HttpResponse::Error(503, "unavailable", "the queue could not answer");
+}
+
+}  // namespace
+
+AdminApi::AdminApi(const HttpRoutesDeps& deps, const HttpRoutesOptions& options,
+                   IdempotencyStore& store)
+    : deps_(deps), options_(options), store_(store) {}
+
+void AdminApi::RunBlocking(std::function<void()> work) const {
+  if (deps_.run_blocking) {
+    deps_.run_blocking(std::move(work));
+  } else {
+    work();
+  }
+}
+
+void AdminApi::Handle(net::HttpRequest request, net::Responder respond) {
+  // Authentication first, for every path (also unknown ones): nothing about
+  // the API is revealed without the token.
+  std::optional<std::string_view> auth = request.headers.Get("Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  bool ok = false;
+  if (auth && auth->size() > kBearer.size() &&
+      net::EqualsIgnoreCase(auth->substr(0, kBearer.size()), kBearer) &&
+      !options_.admin_token.empty()) {
+    ok = options_.admin_token.Matches(auth->substr(kBearer.size()));
+  }
+  if (!ok) {
+    auto r = net::HttpResponse::Error(401, "unauthorized", "a valid bearer token is required");
+    r.headers.Set("WWW-Authenticate", "Bearer realm=\"crmhub\"");
+    respond(std::move(r));
+    return;
+  }
+  if (request.body.size() > options_.admin_max_body) {
+    respond(net::HttpResponse::Error(413, "payload_too_large", "request body is too large"));
+    return;
+  }
+  if (request.method == "POST" && request.path == "/api/v1/commands") {
+    Commands(request, respond);
+    return;
+  }
+  // The rest reads or changes the queue's SQLite: off the I/O thread.
+  auto shared = std::make_shared<net::HttpRequest>(std::move(request));
+  RunBlocking([this, shared, respond = std::move(respond)] { Route(*shared, respond); });
+}
+
+void AdminApi::Route(const net::HttpRequest& request, const net::Responder& respond) {
+  const std::vector<std::string_view> seg = Segments(std::string_view(request.path).substr(kPrefix.size()));
+  const std::string& method = request.method;
+  queue::Queue& q = *deps_.queue;
+  auto method_not_allowed = [&](std::string_view allow) {
+    auto r = net::HttpResponse::Error(405, "method_not_allowed", "method not allowed here");
+    r.headers.Set("Allow", std::string(allow));
+    respond(std::move(r));
+  };
+
+  if (!seg.empty() && seg[0] == "adapters" && seg.size() <= 2) {
+    if (method != "GET") return method_not_allowed("GET");
+    std::vector<AdapterStatus> all;
+    if (deps_.adapter_statuses) all = deps_.adapter_statuses();
+    if (seg.size() == 1) {
+      json list = json::array();
+      for (const auto& a : all) list.push_back(AdapterJson(a));
+      return respond(JsonOk(200, {{"adapters", std::move(list)}}));
+    }
+    for (const auto& a : all) {
+      if (a.id == seg[1]) return respond(JsonOk(200, AdapterJson(a)));
+    }
+    return respond(net::HttpResponse::Error(404, "not_found", "no adapter with this id"));
+  }
+
+  if (seg.size() == 1 && seg[0] == "queue") {
+    if (method != "GET") return method_not_allowed("GET");
+    auto stats = q.Stats();
+    if (!stats.ok()) return respond(StoreError(stats.status(), "queue stats"));
+    json lanes = json::array();
+    for (const auto& l : *stats) {
+      lanes.push_back({{"lane", l.lane},
+                       {"ready", l.ready},
+                       {"delayed", l.delayed},
+                       {"leased", l.leased},
+                       {"dead", l.dead},
+                       {"oldest_created_at", TimeOrNull(l.oldest_created_at)}});
+    }
+    return respond(JsonOk(
+        200, {{"healthy", q.Healthy()}, {"depth", q.Depth()}, {"lanes", std::move(lanes)}}));
+  }
+
+  if (!seg.empty() && seg[0] == "dead-letters") {
+    if (seg.size() == 1) {
+      if (method != "GET") return method_not_allowed("GET");
+      queue::DeadLetterFilter filter;
+      if (auto lane = request.QueryParam("lane"); lane && !lane->empty()) filter.lane = *lane;
+      if (auto after = request.QueryParam("after_id")) {
+        auto v = ParseId(*after);
+        if (!v && *after != "0") {
+          return respond(net::HttpResponse::Error(400, "bad_request", "after_id: expected an id"));
+        }
+        filter.after_id = v.value_or(0);
+      }
+      if (auto limit = request.QueryParam("limit")) {
+        auto v = ParseId(*limit);
+        if (!v || *v > 1000) {
+          return respond(net::HttpResponse::Error(400, "bad_request", "limit: expected 1..1000"));
+        }
+        filter.limit = static_cast<int>(*v);
+      }
+      auto list = q.ListDeadLetters(filter);
+      if (!list.ok()) return respond(StoreError(list.status(), "list dead letters"));
+      json items = json::array();
+      for (const auto& d : *list) items.push_back(DeadLetterSummary(d));
+      json next = list->size() == static_cast<size_t>(filter.limit) && !list->empty()
+                      ? json(list->back().id)
+                      : json(nullptr);
+      return respond(JsonOk(200, {{"dead_letters", std::move(items)}, {"next_after_id", next}}));
+    }
+    if (seg.size() == 2 && seg[1] == "replay") {
+      if (method != "POST") return method_not_allowed("POST");
+      std::optional<std::string> lane = request.QueryParam("lane");
+      if (lane && lane->empty()) lane.reset();
+      auto n = q.ReplayAllDeadLetters(lane);
+      if (!n.ok()) return respond(StoreError(n.status(), "replay all dead letters"));
+      return respond(JsonOk(200, {{"replayed", *n}}));
+    }
+    std::optional<int64_t> id = ParseId(seg[1]);
+    if (!id || seg.size() > 3) {
+      return respond(net::HttpResponse::Error(404, "not_found", "no such resource"));
+    }
+    if (seg.size() == 2) {
+      if (method == "GET") {
+        auto d = q.GetDeadLetter(*id);
+        if (!d.ok()) return respond(StoreError(d.status(), "get dead letter"));
+        return respond(JsonOk(200, DeadLetterFull(*d)));
+      }
+      if (method == "DELETE") {
+        Status s = q.DropDeadLetter(*id);
+        if (!s.ok()) return respond(StoreError(s, "drop dead letter"));
+        return respond(JsonOk(200, {{"dropped", 1}}));
+      }
+      return method_not_allowed("GET, DELETE");
+    }
+    if (method != "POST") return method_not_allowed("POST");
+    if (seg[2] == "replay") {
+      Status s = q.ReplayDeadLetter(*id);
+      if (!s.ok()) return respond(StoreError(s, "replay dead letter"));
+      return respond(JsonOk(200, {{"replayed", 1}}));
+    }
+    if (seg[2] == "drop") {
+      Status s = q.DropDeadLetter(*id);
+      if (!s.ok()) return respond(StoreError(s, "drop dead letter"));
+      return respond(JsonOk(200, {{"dropped", 1}}));
+    }
+  }
+  if (seg.size() == 1 && seg[0] == "commands") return method_not_allowed("POST");
+  respond(net::HttpResponse::Error(404, "not_found", "no such resource"));
+}
+
+}  // namespace crmhub::daemon

@@ -1,0 +1,125 @@
+#include "daemon/http_routes.h"
+
+#include <stdexcept>
+#include <utility>
+
+#include "daemon/admin_api.h"
+#include "daemon/idempotency_store.h"
+#include "daemon/intake.h"
+
+namespace crmhub::daemon {
+namespace {
+
+constexpr std::string_view kHooksPrefix = "/hooks/";
+constexpr std::string_view kApiPrefix = "/api/v1/";
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// The adapter id of "/hooks/{id}", or empty when the path has another shape.
+std::string_view HookId(std::string_view path) {
+  if (!StartsWith(path, kHooksPrefix)) return {};
+  std::string_view id = path.substr(kHooksPrefix.size());
+  if (id.find('/') != std::string_view::npos) return {};
+  return id;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpRoutes>> HttpRoutes::Create(HttpRoutesDeps deps,
+                                                       HttpRoutesOptions options) {
+  if (deps.queue == nullptr || deps.metrics == nullptr || deps.clock == nullptr) {
+    throw std::logic_error("HttpRoutes::Create: queue, metrics and clock are required");
+  }
+  auto store = IdempotencyStore::Open(options.idempotency_db, *deps.clock,
+                                      options.idempotency_retention);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<HttpRoutes>(
+      new HttpRoutes(std::move(deps), std::move(options), std::move(store).value()));
+}
+
+HttpRoutes::HttpRoutes(HttpRoutesDeps deps, HttpRoutesOptions options,
+                       std::unique_ptr<IdempotencyStore> store)
+    : deps_(std::move(deps)), options_(std::move(options)), store_(std::move(store)) {
+  intake_ = std::make_unique<IntakeHandler>(deps_, options_);
+  admin_ = std::make_unique<AdminApi>(deps_, options_, *store_);
+}
+
+HttpRoutes::~HttpRoutes() = default;
+
+net::HttpHandler HttpRoutes::Handler() {
+  return [this](net::HttpRequest request, net::Responder respond) {
+    Handle(std::move(request), std::move(respond));
+  };
+}
+
+std::function<uint64_t(std::string_view)> HttpRoutes::BodyLimitFunction() {
+  return [this](std::string_view path) { return BodyLimitFor(path); };
+}
+
+uint64_t HttpRoutes::BodyLimitFor(std::string_view path) const {
+  if (std::string_view id = HookId(path); !id.empty()) return intake_->BodyLimit(id);
+  if (StartsWith(path, kApiPrefix)) return options_.admin_max_body;
+  return 0;
+}
+
+void HttpRoutes::Handle(net::HttpRequest request, net::Responder respond) {
+  const std::string_view path = request.path;
+  if (StartsWith(path, kHooksPrefix)) {
+    std::string_view id = HookId(path);
+    if (id.empty()) {
+      respond(net::HttpResponse::Error(404, "not_found", "no webhook adapter with this id"));
+      return;
+    }
+    const std::string adapter_id(id);  // `request` moves below
+    intake_->Handle(adapter_id, std::move(request), std::move(respond));
+    return;
+  }
+  if (StartsWith(path, kApiPrefix)) {
+    admin_->Handle(std::move(request), std::move(respond));
+    return;
+  }
+  HandleHealth(request, respond);
+}
+
+void HttpRoutes::HandleHealth(const net::HttpRequest& request, const net::Responder& respond) {
+  const std::string_view path = request.path;
+  const bool known = path == "/metrics" || path == "/healthz" || path == "/readyz";
+  if (!known) {
+    respond(net::HttpResponse::Error(404, "not_found", "no such resource"));
+    return;
+  }
+  if (request.method != "GET" && request.method != "HEAD") {
+    auto r = net::HttpResponse::Error(405, "method_not_allowed", "use GET");
+    r.headers.Set("Allow", "GET, HEAD");
+    respond(std::move(r));
+    return;
+  }
+  if (path == "/metrics") {
+    auto r = net::HttpResponse::Text(200, deps_.metrics->RenderPrometheus());
+    r.headers.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    respond(std::move(r));
+    return;
+  }
+  if (path == "/healthz") {
+    respond(net::HttpResponse::Json(200, R"({"status":"ok"})"));
+    return;
+  }
+  // /readyz: the store must take writes, and the runtime must say ready.
+  Readiness readiness{true, {}};
+  if (!deps_.queue->Healthy()) {
+    readiness = {false, "store unavailable"};
+  } else if (deps_.readiness) {
+    readiness = deps_.readiness();
+  }
+  if (readiness.ready) {
+    respond(net::HttpResponse::Json(200, R"({"status":"ready"})"));
+    return;
+  }
+  auto r = net::HttpResponse::Error(503, "not_ready", readiness.reason);
+  r.headers.Set("Retry-After", std::to_string(options_.retry_after.count()));
+  respond(std::move(r));
+}
+
+}  // namespace crmhub::daemon

@@ -1,0 +1,61 @@
+#pragma once
+// IntakeHandler: POST /hooks/{adapter_id}.
+//
+// Order of checks (each refusal is a JSON {"error","detail"} answer):
+//   404 unknown adapter (or one without a webhook capability)
+//   405 not POST
+//   413 body above the adapter's max_body
+//   503 + Retry-After: queue unhealthy, or Depth() >= high water
+//   401/403/400 from the adapter's HandleWebhook (signature, IP, parse, key)
+// then the events are enqueued durably (lane in.<id>, source <id>) and only
+// once the queue reports them durable the adapter's `accepted` answer is sent.
+// A duplicate gets the same answer and enqueues nothing (queue dedup by
+// (source, idempotency key), also across concurrent requests).
+//
+// Metrics, by adapter:
+//   crmhub_events_received_total{adapter}   events answered 2xx (new + duplicate)
+//   crmhub_events_duplicate_total{adapter}  of those, duplicates
+//   crmhub_events_rejected_total{adapter,reason}  refused requests; reason is
+//     one of unauthenticated, forbidden, malformed, too_large, unavailable,
+//     overloaded, method, internal
+//
+// Thread-safety: Handle() may run concurrently on several threads.
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "daemon/http_routes.h"
+
+namespace crmhub::daemon {
+
+class IntakeHandler {
+ public:
+  // `deps` and `options` must outlive the handler.
+  IntakeHandler(const HttpRoutesDeps& deps, const HttpRoutesOptions& options);
+
+  void Handle(std::string_view adapter_id, net::HttpRequest request, net::Responder respond);
+
+  // The adapter's max body (for HttpServerOptions::body_limit_for), or 0
+  // when `adapter_id` names no webhook adapter.
+  uint64_t BodyLimit(std::string_view adapter_id) const;
+
+ private:
+  struct AdapterMetrics {
+    Counter* received;
+    Counter* duplicate;
+  };
+  AdapterMetrics& MetricsFor(const std::string& adapter_id);
+  void Reject(const std::string& adapter_id, std::string_view reason, net::HttpResponse response,
+              const net::Responder& respond);
+  net::HttpResponse Unavailable(std::string_view detail) const;
+
+  const HttpRoutesDeps& deps_;
+  const HttpRoutesOptions& options_;
+  std::mutex mu_;
+  std::unordered_map<std::string, AdapterMetrics> metrics_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace crmhub::daemon
