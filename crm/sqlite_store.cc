@@ -1,0 +1,333 @@
+// SqliteCrmStore: opening, the write path (Apply) and its per-entity rules.
+// The read helpers are in sqlite_store_read.cc.
+
+#include "crm/sqlite_store.h"
+
+#include <system_error>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "crm/sqlite_store_impl.h"
+#include "crm/store_schema.h"
+#include "mapping/model/model.h"
+
+namespace crmhub::crm {
+
+std::string_view UpsertResultName(UpsertResult result) {
+  switch (result) {
+    case UpsertResult::kCreated: return "created";
+    case UpsertResult::kUpdated: return "updated";
+    case UpsertResult::kUnchanged: return "unchanged";
+    case UpsertResult::kStale: return "stale";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Binds the typed columns of `table`, starting at `first`; returns the next
+// free index.
+int BindTyped(sql::Stmt& stmt, int first, const KindTable& table, const nlohmann::json& fields) {
+  int i = first;
+  for (const TypedColumn& c : table.columns) {
+    auto it = fields.find(c.field);
+    if (it == fields.end()) {
+      stmt.BindNull(i);
+    } else if (c.integer && it->is_number_integer()) {
+      stmt.Bind(i, it->get<int64_t>());
+    } else if (!c.integer && it->is_string()) {
+      stmt.Bind(i, std::string_view(it->get_ref<const std::string&>()));
+    } else {
+      stmt.BindNull(i);
+    }
+    ++i;
+  }
+  return i;
+}
+
+// The canonical text of the fields: nlohmann's object keys are sorted, so
+// equal content is equal text. Invalid UTF-8 is an input error.
+Result<std::string> CanonicalFields(const nlohmann::json& fields) {
+  if (!fields.is_object()) return Status::InvalidArgument("fields must be a JSON object");
+  try {
+    return fields.dump();
+  } catch (const nlohmann::json::exception&) {
+    return Status::InvalidArgument("fields contain invalid UTF-8");
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteCrmStore>> SqliteCrmStore::Open(const SqliteStoreOptions& options,
+                                                             Clock& clock) {
+  if (options.path.empty()) return Status::InvalidArgument("crm store: empty path");
+  std::error_code ec;
+  if (options.path.has_parent_path()) std::filesystem::create_directories(options.path.parent_path(), ec);
+  if (ec) return Status::IoError(fmt::format("crm store: create {}: {}", options.path.parent_path().string(), ec.message()));
+
+  auto db = sql::Db::Open(options.path.string(), /*read_only=*/false, options.busy_timeout_ms);
+  if (!db.ok()) return db.status().WithContext("crm store");
+  auto impl = std::make_unique<Impl>(clock, options, std::move(db).value());
+  CRMHUB_RETURN_IF_ERROR(impl->Init().WithContext("crm store " + options.path.string()));
+  return std::unique_ptr<SqliteCrmStore>(new SqliteCrmStore(std::move(impl)));
+}
+
+SqliteCrmStore::SqliteCrmStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteCrmStore::~SqliteCrmStore() = default;
+
+Status SqliteCrmStore::Impl::Init() {
+  sql::Db& d = *db;
+  {
+    auto wal = d.Prepare("PRAGMA journal_mode=WAL");
+    if (!wal.ok()) return wal.status();
+    auto row = wal->Step();
+    if (!row.ok()) return row.status();
+    if (!*row || wal->Text(0) != "wal") return Status::IoError("cannot switch to WAL mode");
+  }
+  CRMHUB_RETURN_IF_ERROR(d.Exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"));
+
+  auto uv = d.Prepare("PRAGMA user_version");
+  if (!uv.ok()) return uv.status();
+  auto row = uv->Step();
+  if (!row.ok()) return row.status();
+  int64_t version = *row ? uv->Int(0) : 0;
+  uv->Reset();
+  if (version > kCrmStoreSchemaVersion) {
+    return Status::FailedPrecondition(
+        fmt::format("schema version {} is newer than this crmhub understands ({})", version,
+                    kCrmStoreSchemaVersion));
+  }
+  CRMHUB_RETURN_IF_ERROR(d.Exec("BEGIN IMMEDIATE"));
+  Status s = d.Exec(SchemaSql());
+  if (s.ok()) s = d.Exec(fmt::format("PRAGMA user_version={}", kCrmStoreSchemaVersion));
+  if (!s.ok()) {
+    (void)d.Exec("ROLLBACK");
+    return s;
+  }
+  CRMHUB_RETURN_IF_ERROR(d.Exec("COMMIT"));
+  return PrepareAll();
+}
+
+Status SqliteCrmStore::Impl::PrepareAll() {
+  sql::Db& d = *db;
+  auto prep = [&](sql::Stmt& out, const std::string& text) -> Status {
+    auto st = d.Prepare(text);
+    if (!st.ok()) return st.status().WithContext(text);
+    out = std::move(st).value();
+    return Status::Ok();
+  };
+  const auto tables = AllKindTables();
+  kinds.resize(tables.size());
+  for (size_t i = 0; i < tables.size(); ++i) {
+    const KindTable& t = tables[i];
+    if (static_cast<size_t>(t.kind) != i) return Status::Internal("kind tables out of order");
+    std::string cols, qs, sets;
+    for (const TypedColumn& c : t.columns) {
+      cols += fmt::format(", {}", c.column);
+      qs += ", ?";
+      sets += fmt::format(", {} = ?", c.column);
+    }
+    CRMHUB_RETURN_IF_ERROR(prep(kinds[i].select, fmt::format(
+        "SELECT id, version, fields FROM {} WHERE source = ? AND external_id = ?", t.table)));
+    CRMHUB_RETURN_IF_ERROR(prep(kinds[i].insert, fmt::format(
+        "INSERT INTO {} (source, external_id, version, fields, created_at, updated_at{}) "
+        "VALUES (?, ?, ?, ?, ?, ?{})", t.table, cols, qs)));
+    CRMHUB_RETURN_IF_ERROR(prep(kinds[i].update, fmt::format(
+        "UPDATE {} SET version = ?, fields = ?, updated_at = ?{} WHERE id = ?", t.table, sets)));
+  }
+  CRMHUB_RETURN_IF_ERROR(prep(begin, "BEGIN IMMEDIATE"));
+  CRMHUB_RETURN_IF_ERROR(prep(commit, "COMMIT"));
+  CRMHUB_RETURN_IF_ERROR(prep(rollback, "ROLLBACK"));
+  CRMHUB_RETURN_IF_ERROR(prep(savepoint, "SAVEPOINT crm_event"));
+  CRMHUB_RETURN_IF_ERROR(prep(release, "RELEASE crm_event"));
+  CRMHUB_RETURN_IF_ERROR(prep(rollback_to, "ROLLBACK TO crm_event"));
+  CRMHUB_RETURN_IF_ERROR(prep(applied_select,
+      "SELECT 1 FROM applied_events WHERE source = ? AND idempotency_key = ?"));
+  CRMHUB_RETURN_IF_ERROR(prep(applied_insert,
+      "INSERT INTO applied_events (source, idempotency_key, message_id, received_at, "
+      "applied_at, entities, changes) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  CRMHUB_RETURN_IF_ERROR(prep(ref_insert,
+      "INSERT INTO external_refs (source, external_id, kind, entity_id) VALUES (?, ?, ?, ?)"));
+  CRMHUB_RETURN_IF_ERROR(prep(journal_insert,
+      "INSERT INTO journal (at, kind, entity_id, source, external_id, before_version, before, "
+      "version, after, message_id, idempotency_key, received_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  return Status::Ok();
+}
+
+Status SqliteCrmStore::Impl::Journal(const SinkEvent& event, const model::Entity& e, int64_t id,
+                                     std::optional<int64_t> before_version,
+                                     const std::optional<std::string>& before,
+                                     const std::string& after, int64_t now_ms) {
+  journal_insert.Bind(1, now_ms)
+      .Bind(2, model::KindName(e.kind))
+      .Bind(3, id)
+      .Bind(4, std::string_view(e.source))
+      .Bind(5, std::string_view(e.external_id))
+      .Bind(6, before_version)
+      .Bind(7, before)
+      .Bind(8, e.version)
+      .Bind(9, std::string_view(after))
+      .Bind(10, event.message_id)
+      .Bind(11, std::string_view(event.idempotency_key))
+      .Bind(12, ToUnixMillis(event.received_at));
+  return journal_insert.Run();
+}
+
+Result<EntityApplyResult> SqliteCrmStore::Impl::Upsert(const SinkEvent& event,
+                                                       const model::Entity& e, int64_t now_ms) {
+  auto text = CanonicalFields(e.fields);
+  if (!text.ok()) return text.status();
+  const KindTable& table = AllKindTables()[static_cast<size_t>(e.kind)];
+  KindStmts& ks = kinds[static_cast<size_t>(e.kind)];
+
+  ks.select.Bind(1, std::string_view(e.source)).Bind(2, std::string_view(e.external_id));
+  auto row = ks.select.Step();
+  if (!row.ok()) {
+    ks.select.Reset();
+    return row.status();
+  }
+  if (*row) {
+    const int64_t id = ks.select.Int(0);
+    const int64_t stored_version = ks.select.Int(1);
+    std::string stored = ks.select.Text(2);
+    ks.select.Reset();
+    if (e.version < stored_version) return EntityApplyResult{UpsertResult::kStale, id};
+    if (e.version == stored_version) {
+      if (*text == stored) return EntityApplyResult{UpsertResult::kUnchanged, id};
+      if (*text < stored) return EntityApplyResult{UpsertResult::kStale, id};
+    }
+    ks.update.Bind(1, e.version).Bind(2, std::string_view(*text)).Bind(3, now_ms);
+    int next = BindTyped(ks.update, 4, table, e.fields);
+    ks.update.Bind(next, id);
+    CRMHUB_RETURN_IF_ERROR(ks.update.Run());
+    CRMHUB_RETURN_IF_ERROR(
+        Journal(event, e, id, stored_version, std::optional<std::string>(std::move(stored)),
+                *text, now_ms));
+    return EntityApplyResult{UpsertResult::kUpdated, id};
+  }
+  ks.select.Reset();
+
+  ks.insert.Bind(1, std::string_view(e.source))
+      .Bind(2, std::string_view(e.external_id))
+      .Bind(3, e.version)
+      .Bind(4, std::string_view(*text))
+      .Bind(5, now_ms)
+      .Bind(6, now_ms);
+  BindTyped(ks.insert, 7, table, e.fields);
+  CRMHUB_RETURN_IF_ERROR(ks.insert.Run());
+  const int64_t id = sqlite3_last_insert_rowid(db->raw());
+  ref_insert.Bind(1, std::string_view(e.source))
+      .Bind(2, std::string_view(e.external_id))
+      .Bind(3, model::KindName(e.kind))
+      .Bind(4, id);
+  CRMHUB_RETURN_IF_ERROR(ref_insert.Run());
+  CRMHUB_RETURN_IF_ERROR(Journal(event, e, id, std::nullopt, std::nullopt, *text, now_ms));
+  return EntityApplyResult{UpsertResult::kCreated, id};
+}
+
+// Applies one event inside the open transaction. Returns a non-OK Status
+// only for errors that doom the whole transaction (busy, I/O); input errors
+// become the event's Fail outcome.
+Status SqliteCrmStore::Impl::ApplyEvent(const SinkEvent& event, int64_t now_ms,
+                                        EventApplyResult& out) {
+  CRMHUB_RETURN_IF_ERROR(savepoint.Run());
+  applied_select.Bind(1, std::string_view(event.source))
+      .Bind(2, std::string_view(event.idempotency_key));
+  auto seen = applied_select.Step();
+  applied_select.Reset();
+  if (!seen.ok()) return seen.status();
+  if (*seen) {
+    out.duplicate = true;
+    out.outcome = DeliveryOutcome::Ok();
+    return release.Run();
+  }
+
+  Status failure;
+  int64_t changes = 0;
+  for (size_t i = 0; i < event.entities.size() && failure.ok(); ++i) {
+    const model::Entity& e = event.entities[i];
+    auto where = [&] {
+      return fmt::format("entity {} ({} {}/{})", i, model::KindName(e.kind), e.source,
+                         e.external_id);
+    };
+    if (options.validate) {
+      if (Status v = model::ValidateEntity(e); !v.ok()) {
+        failure = v.WithContext(where());
+        break;
+      }
+    } else if (e.source.empty() || e.external_id.empty()) {
+      failure = Status::InvalidArgument(where() + ": empty source or external_id");
+      break;
+    }
+    auto r = Upsert(event, e, now_ms);
+    if (!r.ok()) {
+      if (!sql::IsInputError(r.status())) return r.status();
+      failure = r.status().WithContext(where());
+      break;
+    }
+    if (r->result == UpsertResult::kCreated || r->result == UpsertResult::kUpdated) ++changes;
+    out.entities.push_back(*r);
+  }
+  if (failure.ok()) {
+    applied_insert.Bind(1, std::string_view(event.source))
+        .Bind(2, std::string_view(event.idempotency_key))
+        .Bind(3, event.message_id)
+        .Bind(4, ToUnixMillis(event.received_at))
+        .Bind(5, now_ms)
+        .Bind(6, static_cast<int64_t>(event.entities.size()))
+        .Bind(7, changes);
+    Status s = applied_insert.Run();
+    if (!s.ok() && !sql::IsInputError(s)) return s;
+    failure = s;
+  }
+  if (!failure.ok()) {
+    CRMHUB_RETURN_IF_ERROR(rollback_to.Run());
+    CRMHUB_RETURN_IF_ERROR(release.Run());
+    out.entities.clear();
+    out.outcome = DeliveryOutcome::Fail(failure.message());
+    return Status::Ok();
+  }
+  out.outcome = DeliveryOutcome::Ok();
+  return release.Run();
+}
+
+std::vector<EventApplyResult> SqliteCrmStore::ApplyDetailed(const std::vector<SinkEvent>& events) {
+  std::vector<EventApplyResult> results(events.size());
+  if (events.empty()) return results;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  Impl& im = *impl_;
+  const int64_t now_ms = ToUnixMillis(im.clock.Now());
+
+  auto fail_all = [&](const Status& s) {
+    for (EventApplyResult& r : results) {
+      r = EventApplyResult{};
+      r.outcome = DeliveryOutcome::Retry("crm store: " + s.ToString());
+    }
+    return results;
+  };
+  if (Status s = im.begin.Run(); !s.ok()) return fail_all(s);
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (Status s = im.ApplyEvent(events[i], now_ms, results[i]); !s.ok()) {
+      (void)im.rollback.Run();
+      return fail_all(s);
+    }
+  }
+  if (Status s = im.commit.Run(); !s.ok()) {
+    // A failed COMMIT may leave the transaction open (e.g. SQLITE_BUSY).
+    if (!sqlite3_get_autocommit(im.db->raw())) (void)im.rollback.Run();
+    return fail_all(s);
+  }
+  return results;
+}
+
+std::vector<DeliveryOutcome> SqliteCrmStore::Apply(const std::vector<SinkEvent>& events) {
+  std::vector<EventApplyResult> detailed = ApplyDetailed(events);
+  std::vector<DeliveryOutcome> out;
+  out.reserve(detailed.size());
+  for (EventApplyResult& r : detailed) out.push_back(std::move(r.outcome));
+  return out;
+}
+
+}  // namespace crmhub::crm

@@ -1,0 +1,144 @@
+#pragma once
+// SqliteCrmStore: the embedded CRM store (crm.db), the default CrmSink.
+//
+// Layout (crm/store_schema.h, docs/crm-store.md): a table per entity kind,
+// external_refs (source, external_id, kind) -> entity id, a journal of every
+// change (before/after), and applied_events (source, idempotency_key).
+//
+// Rules, per entity (same as the REST API contract, docs/crm-core-api.yaml):
+//  * unknown (kind, source, external_id)        -> created
+//  * incoming version <  stored                 -> stale: ignored
+//  * incoming version >  stored                 -> updated (also when only the
+//                                                  version moved: the version
+//                                                  is part of the state)
+//  * equal version, identical fields            -> unchanged
+//  * equal version, different fields            -> deterministic tie-break: the
+//    canonical fields text (sorted keys) that compares greater bytewise wins,
+//    the other is stale. So any order of one set of events converges to the
+//    same state, which first-writer-wins or last-writer-wins would not.
+// Created and updated are journalled (one entry each); the others are not.
+//
+// Per event: an event whose (source, idempotency_key) is in applied_events is
+// a duplicate: nothing changes, nothing is journalled, outcome Ok.
+//
+// Durability: WAL, synchronous=FULL. A whole Apply() batch is one transaction
+// (one fsync); each event runs in its own savepoint, so an invalid entity
+// (model::ValidateEntity) or a constraint failure rolls back only its event
+// (outcome Fail with the reason) while the others commit. A busy/IO error
+// rolls back the whole batch and every event's outcome is Retry.
+//
+// Thread-safety: every public method may be called from any thread; calls
+// are serialised on one connection (Apply batches are the unit of work).
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "crm/sink.h"
+
+namespace crmhub::crm {
+
+struct SqliteStoreOptions {
+  // The database file; usually data_dir / kCrmDbFileName.
+  std::filesystem::path path;
+  // How long a write waits for another connection's lock (e.g. a sqlite3
+  // shell) before the batch is answered Retry.
+  int busy_timeout_ms = 5000;
+  // Check every entity with model::ValidateEntity before writing it. The
+  // mapping already validates; this is the sink's own guard.
+  bool validate = true;
+};
+
+enum class UpsertResult { kCreated, kUpdated, kUnchanged, kStale };
+std::string_view UpsertResultName(UpsertResult result);  // "created", ...
+
+struct EntityApplyResult {
+  UpsertResult result = UpsertResult::kUnchanged;
+  int64_t entity_id = 0;
+};
+
+struct EventApplyResult {
+  DeliveryOutcome outcome;
+  bool duplicate = false;  // (source, idempotency_key) was applied before
+  // One per entity when applied (not duplicate, not failed).
+  std::vector<EntityApplyResult> entities;
+};
+
+struct StoredEntity {
+  int64_t id = 0;
+  model::Entity entity;
+  SystemTime created_at;
+  SystemTime updated_at;
+};
+
+struct JournalEntry {
+  int64_t id = 0;
+  SystemTime at;
+  model::EntityKind kind = model::EntityKind::kContact;
+  int64_t entity_id = 0;
+  std::string source;
+  std::string external_id;
+  std::optional<int64_t> before_version;  // empty on creation
+  std::optional<std::string> before;      // fields JSON text
+  int64_t version = 0;
+  std::string after;  // fields JSON text
+  int64_t message_id = 0;
+  std::string idempotency_key;
+  SystemTime received_at;
+};
+
+struct KindSourceCount {
+  model::EntityKind kind;
+  std::string source;
+  int64_t count = 0;
+};
+
+class SqliteCrmStore final : public CrmSink {
+ public:
+  // Opens or creates the store (and its schema). The clock stamps
+  // created_at/updated_at/journal times; it must outlive the store.
+  static Result<std::unique_ptr<SqliteCrmStore>> Open(const SqliteStoreOptions& options,
+                                                      Clock& clock);
+  ~SqliteCrmStore() override;
+
+  std::vector<DeliveryOutcome> Apply(const std::vector<SinkEvent>& events) override;
+  std::string_view name() const override { return "sqlite"; }
+
+  // Apply with per-entity detail (the reference CRM server answers with it).
+  std::vector<EventApplyResult> ApplyDetailed(const std::vector<SinkEvent>& events);
+
+  // --- reads (tests, reconcile, the demo) ---
+  Result<std::optional<StoredEntity>> Find(model::EntityKind kind, const std::string& source,
+                                           const std::string& external_id);
+  // Every kind holding (source, external_id), via external_refs.
+  Result<std::vector<StoredEntity>> FindAnyKind(const std::string& source,
+                                                const std::string& external_id);
+  // Entities per kind and source (only non-zero counts).
+  Result<std::vector<KindSourceCount>> CountByKindAndSource();
+  // Entities of a kind, optionally of one source.
+  Result<int64_t> Count(model::EntityKind kind, const std::optional<std::string>& source = {});
+  // Every entity of every kind, ordered by (kind, source, external_id).
+  Result<std::vector<StoredEntity>> AllEntities();
+  // Journal entries with id > after_id, oldest first.
+  Result<std::vector<JournalEntry>> ReadJournal(int64_t after_id = 0, int limit = 1000);
+  Result<int64_t> JournalSize();
+  Result<int64_t> AppliedEventCount();
+  // Forgets applied_events older than `cutoff` (by applied_at); returns how
+  // many. A re-delivery of a forgotten event is still harmless: its entities
+  // compare equal or stale.
+  Result<int64_t> PruneAppliedEvents(SystemTime cutoff);
+
+ private:
+  struct Impl;
+  explicit SqliteCrmStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace crmhub::crm

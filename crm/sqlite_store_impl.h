@@ -1,0 +1,44 @@
+#pragma once
+// Private to crm/sqlite_store*.cc: SqliteCrmStore's state.
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crm/sqlite_store.h"
+#include "crm/sqlite_util.h"
+
+namespace crmhub::crm {
+
+struct SqliteCrmStore::Impl {
+  struct KindStmts {
+    sql::Stmt select;  // id, version, fields by (source, external_id)
+    sql::Stmt insert;
+    sql::Stmt update;
+  };
+
+  Impl(Clock& c, SqliteStoreOptions o, std::unique_ptr<sql::Db> d)
+      : clock(c), options(std::move(o)), db(std::move(d)) {}
+
+  Status Init();
+  Status PrepareAll();
+  Status ApplyEvent(const SinkEvent& event, int64_t now_ms, EventApplyResult& out);
+  Result<EntityApplyResult> Upsert(const SinkEvent& event, const model::Entity& e,
+                                   int64_t now_ms);
+  Status Journal(const SinkEvent& event, const model::Entity& e, int64_t id,
+                 std::optional<int64_t> before_version, const std::optional<std::string>& before,
+                 const std::string& after, int64_t now_ms);
+
+  Clock& clock;
+  const SqliteStoreOptions options;
+  std::mutex mu;
+  // Everything below is GUARDED_BY(mu).
+  std::unique_ptr<sql::Db> db;
+  std::vector<KindStmts> kinds;  // indexed by EntityKind
+  sql::Stmt begin, commit, rollback, savepoint, release, rollback_to;
+  sql::Stmt applied_select, applied_insert, ref_insert, journal_insert;
+};
+
+}  // namespace crmhub::crm

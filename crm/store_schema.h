@@ -1,0 +1,50 @@
+#pragma once
+// The CRM store's on-disk layout (crm.db): one table per entity kind, plus
+// external_refs, journal and applied_events. docs/crm-store.md describes it
+// for people querying with sqlite3; this file is the single source of truth
+// for table names, typed columns and the DDL.
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "mapping/model/entity.h"
+
+namespace crmhub::crm {
+
+// The CRM store's file name inside the data directory.
+inline constexpr std::string_view kCrmDbFileName = "crm.db";
+
+// Schema version written to `PRAGMA user_version`; bump with a migration.
+inline constexpr int kCrmStoreSchemaVersion = 1;
+
+// A column copied out of `fields` on every write so it can be indexed and
+// queried without json_extract. Values of the wrong JSON type become NULL.
+struct TypedColumn {
+  std::string_view column;  // SQL column name
+  std::string_view field;   // top-level key in Entity::fields
+  bool integer;             // INTEGER (JSON integer) or TEXT (JSON string)
+  bool indexed;
+};
+
+struct KindTable {
+  model::EntityKind kind;
+  std::string_view table;  // "orders", "stock_levels", ...
+  std::span<const TypedColumn> columns;
+};
+
+// Every kind's table, in EntityKind order.
+std::span<const KindTable> AllKindTables();
+const KindTable& TableFor(model::EntityKind kind);
+
+// The column holding the entity's money amount in minor units, named
+// `amount_minor` in every table that has one (order: fields.total; payment,
+// refund, deal, lead, price, bank_transaction: fields.amount). Reconciliation
+// sums it as a checksum.
+inline constexpr std::string_view kAmountColumn = "amount_minor";
+bool HasAmountColumn(const KindTable& table);
+
+// The full DDL (idempotent: CREATE ... IF NOT EXISTS).
+std::string SchemaSql();
+
+}  // namespace crmhub::crm

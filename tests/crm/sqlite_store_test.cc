@@ -1,0 +1,256 @@
+// SqliteCrmStore against a real crm.db in a fresh temp directory.
+
+#include "crm/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "crm/store_schema.h"
+#include "tests/crm/crm_test_util.h"
+
+namespace crmhub::crm {
+namespace {
+
+using model::EntityKind;
+using testing::Contact;
+using testing::Event;
+using testing::Order;
+using ::testing::HasSubstr;
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    store_.reset();
+    SqliteStoreOptions options;
+    options.path = dir_.path() / std::string(kCrmDbFileName);
+    auto store = SqliteCrmStore::Open(options, clock_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+  }
+
+  // Applies one event; returns its detailed result.
+  EventApplyResult ApplyOne(const SinkEvent& ev) {
+    auto r = store_->ApplyDetailed({ev});
+    EXPECT_EQ(r.size(), 1u);
+    return r.at(0);
+  }
+
+  int64_t JournalSize() { return store_->JournalSize().value(); }
+
+  std::string StoredStatus(const std::string& id) {
+    auto e = store_->Find(EntityKind::kOrder, "ozon", id);
+    EXPECT_TRUE(e.ok());
+    if (!e.ok() || !e->has_value()) return "<absent>";
+    return (**e).entity.fields.at("status").get<std::string>();
+  }
+
+  testing::TempDir dir_;
+  ManualClock clock_;
+  std::unique_ptr<SqliteCrmStore> store_;
+};
+
+TEST_F(SqliteStoreTest, CreatesEntityWithRefsTypedColumnsAndJournal) {
+  auto r = ApplyOne(Event("ozon", "k1", {Order("ozon", "P-1", 100, "new", 12345)}, 77));
+  ASSERT_TRUE(r.outcome.ok()) << r.outcome.error;
+  ASSERT_EQ(r.entities.size(), 1u);
+  EXPECT_EQ(r.entities[0].result, UpsertResult::kCreated);
+
+  auto found = store_->Find(EntityKind::kOrder, "ozon", "P-1");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((**found).entity.version, 100);
+  EXPECT_EQ((**found).entity.fields.at("total"), 12345);
+  EXPECT_EQ((**found).created_at, clock_.Now());
+
+  auto any = store_->FindAnyKind("ozon", "P-1");
+  ASSERT_TRUE(any.ok());
+  ASSERT_EQ(any->size(), 1u);
+  EXPECT_EQ((*any)[0].id, r.entities[0].entity_id);
+
+  auto journal = store_->ReadJournal();
+  ASSERT_TRUE(journal.ok());
+  ASSERT_EQ(journal->size(), 1u);
+  EXPECT_EQ((*journal)[0].kind, EntityKind::kOrder);
+  EXPECT_FALSE((*journal)[0].before.has_value());
+  EXPECT_EQ((*journal)[0].message_id, 77);
+  EXPECT_EQ((*journal)[0].idempotency_key, "k1");
+
+  // The typed columns are queryable with plain SQL (what docs/crm-store.md shows).
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() / "crm.db").c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw, "SELECT status, amount_minor, currency FROM orders", -1, &st,
+                               nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "new");
+  EXPECT_EQ(sqlite3_column_int64(st, 1), 12345);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 2)), "RUB");
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+}
+
+TEST_F(SqliteStoreTest, ReapplyingTheSameEventChangesNothing) {
+  SinkEvent ev = Event("ozon", "k1", {Order("ozon", "P-1", 100, "new"),
+                                      Contact("ozon", "C-1", 5, "+79161234567")});
+  ASSERT_TRUE(ApplyOne(ev).outcome.ok());
+  ASSERT_EQ(JournalSize(), 2);
+  clock_.Advance(std::chrono::minutes(1));
+
+  auto again = ApplyOne(ev);
+  EXPECT_TRUE(again.outcome.ok());
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(JournalSize(), 2);
+  EXPECT_EQ(store_->AppliedEventCount().value(), 1);
+  auto found = store_->Find(EntityKind::kOrder, "ozon", "P-1");
+  EXPECT_EQ((**found).updated_at, (**found).created_at);  // not rewritten
+
+  // Same content under another key (a re-pull): unchanged, nothing journalled.
+  SinkEvent copy = ev;
+  copy.idempotency_key = "k2";
+  auto r = ApplyOne(copy);
+  ASSERT_TRUE(r.outcome.ok());
+  EXPECT_FALSE(r.duplicate);
+  ASSERT_EQ(r.entities.size(), 2u);
+  EXPECT_EQ(r.entities[0].result, UpsertResult::kUnchanged);
+  EXPECT_EQ(r.entities[1].result, UpsertResult::kUnchanged);
+  EXPECT_EQ(JournalSize(), 2);
+
+  // And a reopened store still knows the key.
+  Reopen();
+  EXPECT_TRUE(ApplyOne(ev).duplicate);
+}
+
+TEST_F(SqliteStoreTest, OlderVersionNeverOverwritesNewer) {
+  ASSERT_TRUE(ApplyOne(Event("ozon", "s3", {Order("ozon", "P-1", 300, "delivered")})).outcome.ok());
+  auto older = ApplyOne(Event("ozon", "s2", {Order("ozon", "P-1", 200, "shipped")}));
+  ASSERT_TRUE(older.outcome.ok());
+  EXPECT_EQ(older.entities.at(0).result, UpsertResult::kStale);
+  EXPECT_EQ(StoredStatus("P-1"), "delivered");
+  EXPECT_EQ(JournalSize(), 1);
+
+  auto newer = ApplyOne(Event("ozon", "s4", {Order("ozon", "P-1", 400, "returned")}));
+  EXPECT_EQ(newer.entities.at(0).result, UpsertResult::kUpdated);
+  EXPECT_EQ(StoredStatus("P-1"), "returned");
+  auto journal = store_->ReadJournal().value();
+  ASSERT_EQ(journal.size(), 2u);
+  EXPECT_EQ(journal[1].before_version, 300);
+  EXPECT_THAT(journal[1].before.value_or(""), HasSubstr("delivered"));
+  EXPECT_THAT(journal[1].after, HasSubstr("returned"));
+}
+
+TEST_F(SqliteStoreTest, EqualVersionTieBreakIsOrderIndependent) {
+  // "cancelled" > "awaiting" bytewise: whichever arrives first, it wins.
+  ASSERT_TRUE(ApplyOne(Event("ozon", "a", {Order("ozon", "A", 5, "awaiting")})).outcome.ok());
+  auto r = ApplyOne(Event("ozon", "b", {Order("ozon", "A", 5, "cancelled")}));
+  EXPECT_EQ(r.entities.at(0).result, UpsertResult::kUpdated);
+  ASSERT_TRUE(ApplyOne(Event("ozon", "c", {Order("ozon", "B", 5, "cancelled")})).outcome.ok());
+  r = ApplyOne(Event("ozon", "d", {Order("ozon", "B", 5, "awaiting")}));
+  EXPECT_EQ(r.entities.at(0).result, UpsertResult::kStale);
+  EXPECT_EQ(StoredStatus("A"), "cancelled");
+  EXPECT_EQ(StoredStatus("B"), "cancelled");
+}
+
+TEST_F(SqliteStoreTest, OneBadEventFailsAloneInTheBatch) {
+  model::Entity bad = Order("ozon", "P-2", 1, "new");
+  bad.fields.erase("status");  // required by the model
+  std::vector<SinkEvent> batch = {
+      Event("ozon", "e1", {Order("ozon", "P-1", 1, "new")}),
+      // The first entity is fine; the second is invalid: the whole event rolls back.
+      Event("ozon", "e2", {Order("ozon", "P-3", 1, "new"), bad}),
+      Event("ozon", "e3", {Order("ozon", "P-4", 1, "new")}),
+  };
+  auto outcomes = store_->Apply(batch);
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_TRUE(outcomes[0].ok());
+  EXPECT_EQ(outcomes[1].kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_THAT(outcomes[1].error, HasSubstr("entity 1"));
+  EXPECT_THAT(outcomes[1].error, HasSubstr("status"));
+  EXPECT_TRUE(outcomes[2].ok());
+
+  EXPECT_EQ(store_->Count(EntityKind::kOrder).value(), 2);
+  EXPECT_FALSE(store_->Find(EntityKind::kOrder, "ozon", "P-3")->has_value());
+  EXPECT_EQ(JournalSize(), 2);
+  EXPECT_EQ(store_->AppliedEventCount().value(), 2);
+
+  // The failed event is not remembered: after a fix it applies.
+  batch[1].entities[1] = Order("ozon", "P-2", 1, "new");
+  EXPECT_TRUE(store_->Apply({batch[1]}).at(0).ok());
+  EXPECT_EQ(store_->Count(EntityKind::kOrder, std::string("ozon")).value(), 4);
+}
+
+TEST_F(SqliteStoreTest, LockedDatabaseAnswersRetryForTheWholeBatch) {
+  store_.reset();
+  SqliteStoreOptions options;
+  options.path = dir_.path() / "crm.db";
+  options.busy_timeout_ms = 20;
+  store_ = SqliteCrmStore::Open(options, clock_).value();
+
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(options.path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+
+  std::vector<SinkEvent> batch = {Event("ozon", "e1", {Order("ozon", "P-1", 1, "new")}),
+                                  Event("ozon", "e2", {Order("ozon", "P-2", 1, "new")})};
+  auto outcomes = store_->Apply(batch);
+  ASSERT_EQ(outcomes.size(), 2u);
+  for (const auto& o : outcomes) {
+    EXPECT_EQ(o.kind, DeliveryOutcome::Kind::kRetry);
+    EXPECT_THAT(o.error, HasSubstr("Unavailable"));
+  }
+
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  outcomes = store_->Apply(batch);
+  EXPECT_TRUE(outcomes[0].ok() && outcomes[1].ok());
+  EXPECT_EQ(store_->Count(EntityKind::kOrder).value(), 2);
+}
+
+TEST_F(SqliteStoreTest, DuplicateKeyWithinOneBatchAppliesOnce) {
+  SinkEvent ev = Event("ozon", "k", {Order("ozon", "P-1", 1, "new")});
+  auto r = store_->ApplyDetailed({ev, ev});
+  EXPECT_FALSE(r[0].duplicate);
+  EXPECT_TRUE(r[1].duplicate);
+  EXPECT_EQ(JournalSize(), 1);
+  // Keys are scoped by source.
+  SinkEvent other = Event("wb", "k", {Order("wb", "P-1", 1, "new")});
+  EXPECT_FALSE(ApplyOne(other).duplicate);
+  EXPECT_EQ(store_->Count(EntityKind::kOrder).value(), 2);
+}
+
+TEST_F(SqliteStoreTest, CountsAndPrune) {
+  ASSERT_TRUE(store_->Apply({Event("ozon", "1", {Order("ozon", "A", 1, "new"),
+                                                 Contact("ozon", "C", 1, "+79161234567")}),
+                             Event("wb", "2", {Order("wb", "B", 1, "new")})})
+                  .at(0)
+                  .ok());
+  auto counts = store_->CountByKindAndSource().value();
+  ASSERT_EQ(counts.size(), 3u);
+  EXPECT_EQ(counts[0].kind, EntityKind::kContact);
+  EXPECT_EQ(counts[1].source, "ozon");
+  EXPECT_EQ(counts[2].source, "wb");
+  EXPECT_EQ(store_->AllEntities().value().size(), 3u);
+
+  clock_.Advance(std::chrono::hours(48));
+  EXPECT_EQ(store_->PruneAppliedEvents(clock_.Now() - std::chrono::hours(24)).value(), 2);
+  EXPECT_EQ(store_->AppliedEventCount().value(), 0);
+}
+
+TEST(SqliteStoreOpenTest, RefusesANewerSchema) {
+  testing::TempDir dir;
+  ManualClock clock;
+  auto path = dir.path() / "crm.db";
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "PRAGMA user_version=99", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  auto store = SqliteCrmStore::Open({.path = path}, clock);
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr("newer"));
+}
+
+}  // namespace
+}  // namespace crmhub::crm
