@@ -1,0 +1,325 @@
+#include "queue/sqlite_queue.h"
+
+#include <future>
+#include <random>
+#include <system_error>
+
+#include "queue/paths.h"
+#include "queue/sqlite_util.h"
+#include "queue/sqlite_writer.h"
+
+namespace crmhub::queue {
+
+using internal::WriterStore;
+
+namespace {
+
+// Lease tokens start at a random point so a token from before a restart
+// cannot match a lease handed out after it.
+int64_t RandomFirstToken() {
+  std::random_device rd;
+  uint64_t r = (uint64_t{rd()} << 32) ^ rd();
+  return static_cast<int64_t>((r >> 2) | 1);  // positive, far from overflow
+}
+
+Status CheckMessage(const NewMessage& m) {
+  if (m.lane.empty()) return Status::InvalidArgument("enqueue: lane is empty");
+  if (m.source.empty()) return Status::InvalidArgument("enqueue: source is empty");
+  if (m.idempotency_key.empty()) {
+    return Status::InvalidArgument("enqueue: idempotency_key is empty (lane " + m.lane + ")");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+SqliteQueue::SqliteQueue(Clock& clock, SqliteQueueOptions options, std::filesystem::path path)
+    : clock_(clock), options_(std::move(options)), path_(std::move(path)) {}
+
+Result<std::unique_ptr<SqliteQueue>> SqliteQueue::Open(Clock& clock, SqliteQueueOptions options) {
+  std::filesystem::path path =
+      options.path.empty() ? QueueDbPath(options.data_dir) : options.path;
+  if (path.empty() || path.filename().empty()) {
+    return Status::InvalidArgument("queue: no data_dir or path given");
+  }
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec) {
+    return Status::IoError("queue: cannot create " + path.parent_path().string() + ": " +
+                           ec.message());
+  }
+  if (options.max_batch_size < 1) options.max_batch_size = 1;
+  if (options.max_pending < 1) options.max_pending = 1;
+
+  auto db = internal::Db::Open(path.string(), /*create=*/true, options.vfs_name,
+                               static_cast<int>(options.busy_timeout.count()));
+  if (!db.ok()) return db.status();
+  internal::WriterConfig config;
+  config.default_policy = options.default_policy;
+  config.lane_policies = options.lane_policies;
+  config.dedup_retention = options.dedup_retention;
+  config.jitter = options.jitter ? options.jitter
+                                 : SeededJitter(options.rng_seed.value_or(std::random_device{}()));
+  config.first_token = RandomFirstToken();
+  auto store = std::make_unique<WriterStore>(std::move(db).value(), std::move(config));
+  CRMHUB_RETURN_IF_ERROR(store->Init().WithContext("queue: open " + path.string()));
+
+  std::unique_ptr<SqliteQueue> q(new SqliteQueue(clock, std::move(options), path));
+  q->store_ = std::move(store);
+  CRMHUB_RETURN_IF_ERROR(q->RefreshDepth());
+  q->next_maintenance_ = clock.SteadyNow() + q->options_.maintenance_interval;
+  q->writer_ = std::thread([raw = q.get()] { raw->WriterLoop(); });
+  return q;
+}
+
+SqliteQueue::~SqliteQueue() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+Status SqliteQueue::UnhealthyStatus() const {
+  std::lock_guard lock(error_mu_);
+  return Status::IoError("queue: refusing writes after a storage failure: " + error_.message());
+}
+
+void SqliteQueue::Submit(Op op) {
+  std::unique_lock lock(mu_);
+  space_cv_.wait(lock, [&] {
+    return stop_ || pending_weight_ == 0 || pending_weight_ + op.weight <= options_.max_pending;
+  });
+  pending_weight_ += op.weight;
+  pending_.push_back(std::move(op));
+  lock.unlock();
+  work_cv_.notify_one();
+}
+
+Status SqliteQueue::SubmitAndWait(int weight,
+                                  std::function<Status(WriterStore&, SystemTime)> apply) {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  Op op;
+  op.weight = weight;
+  op.apply = std::move(apply);
+  op.done = [&promise](const Status& st) { promise.set_value(st); };
+  Submit(std::move(op));
+  return future.get();
+}
+
+void SqliteQueue::WriterLoop() {
+  std::vector<Op> batch;
+  for (;;) {
+    bool maintain = false;
+    {
+      std::unique_lock lock(mu_);
+      // The timed wait only polls the (injected) clock for maintenance.
+      work_cv_.wait_for(lock, std::chrono::seconds(1),
+                        [&] { return stop_ || !pending_.empty(); });
+      if (pending_.empty() && stop_) return;
+      int64_t taken = 0;
+      while (!pending_.empty() &&
+             (batch.empty() || taken + pending_.front().weight <= options_.max_batch_size)) {
+        taken += pending_.front().weight;
+        batch.push_back(std::move(pending_.front()));
+        pending_.pop_front();
+      }
+      pending_weight_ -= taken;
+      maintain = options_.maintenance_interval.count() > 0 &&
+                 clock_.SteadyNow() >= next_maintenance_ && healthy_.load();
+    }
+    space_cv_.notify_all();
+    if (!batch.empty()) RunBatch(batch);
+    batch.clear();
+    if (maintain) {
+      next_maintenance_ = clock_.SteadyNow() + options_.maintenance_interval;
+      Op op;
+      op.apply = [this](WriterStore& store, SystemTime now) {
+        int64_t pruned = 0;
+        return store.Maintain(now, options_.maintenance_prune_limit,
+                              options_.maintenance_vacuum_pages, &pruned);
+      };
+      op.done = [](const Status&) {};
+      batch.push_back(std::move(op));
+      RunBatch(batch);
+      batch.clear();
+    }
+  }
+}
+
+void SqliteQueue::RunBatch(std::vector<Op>& batch) {
+  Status st;
+  if (!healthy_.load()) {
+    st = UnhealthyStatus();
+  } else {
+    const SystemTime now = clock_.Now();
+    st = store_->Begin();
+    for (size_t i = 0; st.ok() && i < batch.size(); ++i) st = batch[i].apply(*store_, now);
+    if (st.ok()) st = store_->Commit();
+    if (st.ok()) {
+      depth_ += store_->depth_delta();
+    } else {
+      store_->Rollback();
+      if (st.code() == StatusCode::kIoError) {
+        {
+          std::lock_guard lock(error_mu_);
+          error_ = st;
+        }
+        healthy_.store(false);
+        st = UnhealthyStatus();
+      }
+    }
+  }
+  for (Op& op : batch) op.done(st);
+}
+
+void SqliteQueue::EnqueueAsync(std::vector<NewMessage> messages, EnqueueCallback done) {
+  if (messages.empty()) {
+    done(std::vector<EnqueueOutcome>{});
+    return;
+  }
+  Status invalid;
+  for (const NewMessage& m : messages) {
+    invalid = CheckMessage(m);
+    if (!invalid.ok()) break;
+  }
+  if (invalid.ok() && options_.high_water_mark > 0 &&
+      depth_.load() >= options_.high_water_mark) {
+    invalid = Status::ResourceExhausted("queue: " + std::to_string(depth_.load()) +
+                                        " undelivered messages, at high_water_mark " +
+                                        std::to_string(options_.high_water_mark));
+  }
+  struct State {
+    std::vector<NewMessage> messages;
+    std::vector<EnqueueOutcome> outcomes;
+    EnqueueCallback done;
+  };
+  auto state = std::make_shared<State>(State{std::move(messages), {}, std::move(done)});
+  Op op;
+  op.weight = static_cast<int>(state->messages.size());
+  if (!invalid.ok()) {
+    // Answered from the writer thread too, as the contract promises.
+    op.apply = [invalid](WriterStore&, SystemTime) { return Status::Ok(); };
+    op.done = [state, invalid](const Status&) { state->done(invalid); };
+    op.weight = 0;
+  } else {
+    op.apply = [state](WriterStore& store, SystemTime now) {
+      return store.Enqueue(state->messages, now, &state->outcomes);
+    };
+    op.done = [state](const Status& st) {
+      if (st.ok()) {
+        state->done(std::move(state->outcomes));
+      } else {
+        state->done(st);
+      }
+    };
+  }
+  Submit(std::move(op));
+}
+
+Result<std::vector<Leased>> SqliteQueue::Lease(const std::string& lane, int max,
+                                               std::chrono::milliseconds lease_duration) {
+  if (max <= 0) return std::vector<Leased>{};
+  if (lease_duration.count() <= 0) {
+    return Status::InvalidArgument("lease: lease_duration must be positive");
+  }
+  std::vector<Leased> out;
+  Status st = SubmitAndWait(max, [&](WriterStore& store, SystemTime now) {
+    return store.Lease(lane, max, lease_duration, now, &out);
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status SqliteQueue::Ack(const LeaseToken& lease) {
+  Status outcome;
+  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime now) {
+    return store.Ack(lease, now, &outcome);
+  });
+  return st.ok() ? outcome : st;
+}
+
+std::vector<Status> SqliteQueue::AckBatch(std::span<const LeaseToken> leases) {
+  std::vector<Status> outcomes(leases.size());
+  if (leases.empty()) return outcomes;
+  Status st = SubmitAndWait(static_cast<int>(leases.size()), [&](WriterStore& store,
+                                                                 SystemTime now) {
+    for (size_t i = 0; i < leases.size(); ++i) {
+      CRMHUB_RETURN_IF_ERROR(store.Ack(leases[i], now, &outcomes[i]));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) outcomes.assign(leases.size(), st);
+  return outcomes;
+}
+
+Status SqliteQueue::Retry(const LeaseToken& lease, const std::string& error,
+                          std::optional<SystemTime> not_before) {
+  Status outcome;
+  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime now) {
+    return store.Retry(lease, error, not_before, now, &outcome);
+  });
+  return st.ok() ? outcome : st;
+}
+
+Status SqliteQueue::Fail(const LeaseToken& lease, const std::string& error) {
+  Status outcome;
+  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime now) {
+    return store.Fail(lease, error, now, &outcome);
+  });
+  return st.ok() ? outcome : st;
+}
+
+Status SqliteQueue::ReplayDeadLetter(int64_t id) {
+  Status outcome;
+  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime now) {
+    return store.Replay(id, now, &outcome);
+  });
+  return st.ok() ? outcome : st;
+}
+
+Result<int64_t> SqliteQueue::ReplayAllDeadLetters(std::optional<std::string> lane) {
+  int64_t count = 0;
+  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime now) {
+    return store.ReplayAll(lane, now, &count);
+  });
+  if (!st.ok()) return st;
+  return count;
+}
+
+Status SqliteQueue::DropDeadLetter(int64_t id) {
+  Status outcome;
+  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime) {
+    return store.Drop(id, &outcome);
+  });
+  return st.ok() ? outcome : st;
+}
+
+Result<int64_t> SqliteQueue::PurgeDeadLetters(SystemTime cutoff) {
+  int64_t count = 0;
+  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime) {
+    return store.Purge(cutoff, &count);
+  });
+  if (!st.ok()) return st;
+  return count;
+}
+
+Status SqliteQueue::PutState(const std::string& key, const std::string& value) {
+  return SubmitAndWait(1, [&](WriterStore& store, SystemTime now) {
+    return store.PutState(key, value, now);
+  });
+}
+
+Result<int64_t> SqliteQueue::RunMaintenance() {
+  int64_t pruned = 0;
+  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime now) {
+    return store.Maintain(now, options_.maintenance_prune_limit,
+                          options_.maintenance_vacuum_pages, &pruned);
+  });
+  if (!st.ok()) return st;
+  return pruned;
+}
+
+}  // namespace crmhub::queue

@@ -1,0 +1,183 @@
+#pragma once
+// SqliteQueue: the Queue engine on one SQLite file (WAL, synchronous=FULL).
+//
+// Writes (enqueue, lease, ack, retry, fail, dead-letter operations, state)
+// go to ONE writer thread that does group commit: it takes every request
+// waiting (up to max_batch_size rows), runs them in one transaction, commits
+// (one fsync) and answers each caller with the shared status (LevelDB's
+// DBImpl::Write). After a storage error (I/O, fsync, disk full, corruption)
+// the engine refuses all further writes and Healthy() is false; it never
+// answers Accepted for a write that did not commit.
+//
+// Reads (Stats, dead-letter listing, GetState) use their own connections
+// from a small pool, so they never wait for the writer (WAL snapshots).
+//
+// Several processes may open the same file (the daemon, and `crmhub queue` /
+// `crmhub dlq` at the same time): SQLite's locks serialise their writers.
+//
+// Thread-safety: every method may be called from any thread. Callbacks of
+// EnqueueAsync run on the writer thread: they must not call blocking
+// methods of this queue (that would deadlock the writer).
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "queue/backoff.h"
+#include "queue/queue.h"
+
+namespace crmhub::queue {
+
+namespace internal {
+class Db;
+class WriterStore;
+}  // namespace internal
+
+struct SqliteQueueOptions {
+  // The database is `path` if set, else data_dir/queue.db (paths.h). The
+  // directory is created if missing.
+  std::filesystem::path data_dir;
+  std::filesystem::path path;
+
+  RetryPolicy default_policy;
+  std::map<std::string, RetryPolicy> lane_policies;  // by lane name
+
+  // How long an accepted (source, key) stays a duplicate, also after delivery.
+  std::chrono::milliseconds dedup_retention{std::chrono::hours(24 * 7)};
+
+  // Enqueue answers kResourceExhausted once this many messages are undelivered
+  // (so intake can answer 503 instead of filling the disk). 0: no limit.
+  int64_t high_water_mark = 0;
+
+  // Rows (messages enqueued, leased, acked, ...) per group commit. Bigger
+  // batches mean fewer fsyncs; smaller ones shorter latency.
+  int max_batch_size = 1000;
+  // Rows waiting for the writer before EnqueueAsync blocks its caller
+  // (backpressure; bounds memory). A single batch larger than this is still
+  // admitted when nothing else waits.
+  int max_pending = 8192;
+
+  // How often the writer prunes expired dedup records and returns free pages
+  // (PRAGMA incremental_vacuum), measured on the injected clock's steady
+  // time. Zero: only when RunMaintenance() is called.
+  std::chrono::milliseconds maintenance_interval{std::chrono::minutes(1)};
+  int maintenance_prune_limit = 20000;   // dedup rows per maintenance step
+  int maintenance_vacuum_pages = 2048;   // pages per maintenance step
+
+  // Jitter of the retry backoff: `jitter` if set (tests), else a generator
+  // seeded with `rng_seed` (random when unset).
+  JitterFn jitter;
+  std::optional<uint64_t> rng_seed;
+
+  // How long a write waits for another process's write lock.
+  std::chrono::milliseconds busy_timeout{std::chrono::seconds(10)};
+
+  // Test seam: the sqlite3 VFS to open the file with ("" = the default).
+  std::string vfs_name;
+};
+
+class SqliteQueue final : public Queue {
+ public:
+  // Opens or creates the database and starts the writer thread.
+  // `clock` must outlive the queue.
+  static Result<std::unique_ptr<SqliteQueue>> Open(Clock& clock, SqliteQueueOptions options);
+
+  // Answers every waiting request, then stops the writer thread.
+  ~SqliteQueue() override;
+
+  void EnqueueAsync(std::vector<NewMessage> messages, EnqueueCallback done) override;
+  Result<std::vector<Leased>> Lease(const std::string& lane, int max,
+                                    std::chrono::milliseconds lease_duration) override;
+  Status Ack(const LeaseToken& lease) override;
+  std::vector<Status> AckBatch(std::span<const LeaseToken> leases) override;
+  Status Retry(const LeaseToken& lease, const std::string& error,
+               std::optional<SystemTime> not_before = std::nullopt) override;
+  Status Fail(const LeaseToken& lease, const std::string& error) override;
+
+  Result<std::vector<LaneStats>> Stats() override;
+
+  Result<std::vector<DeadLetter>> ListDeadLetters(const DeadLetterFilter& filter) override;
+  Result<DeadLetter> GetDeadLetter(int64_t id) override;
+  Status ReplayDeadLetter(int64_t id) override;
+  Result<int64_t> ReplayAllDeadLetters(std::optional<std::string> lane) override;
+  Status DropDeadLetter(int64_t id) override;
+  Result<int64_t> PurgeDeadLetters(SystemTime cutoff) override;
+
+  Status PutState(const std::string& key, const std::string& value) override;
+  Result<std::optional<std::string>> GetState(const std::string& key) override;
+
+  bool Healthy() const override { return healthy_.load(); }
+  int64_t Depth() const override { return depth_.load(); }
+
+  // Additions beyond Queue:
+  // Prunes expired dedup records and vacuums free pages now (one step of
+  // each); returns how many dedup records were removed.
+  Result<int64_t> RunMaintenance();
+  // Recounts Depth() from the database (other processes may have changed it).
+  Status RefreshDepth();
+  // PRAGMA integrity_check on a read connection: "ok" or the problems found.
+  Result<std::string> IntegrityCheck();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  // One request for the writer thread. `apply` runs inside the group
+  // transaction and returns non-OK only when SQLite failed (the batch is then
+  // rolled back); `done` runs after the commit with its status.
+  struct Op {
+    int weight = 1;
+    std::function<Status(internal::WriterStore&, SystemTime now)> apply;
+    std::function<void(const Status&)> done;
+  };
+
+  SqliteQueue(Clock& clock, SqliteQueueOptions options, std::filesystem::path path);
+
+  // Queues an op; blocks while the pending rows exceed max_pending.
+  void Submit(Op op);
+  // Submits and waits for the op's commit status.
+  Status SubmitAndWait(int weight, std::function<Status(internal::WriterStore&, SystemTime)> apply);
+  void WriterLoop();
+  void RunBatch(std::vector<Op>& batch);
+  Status UnhealthyStatus() const;
+
+  // Read connections: borrowed for one call, returned to the pool.
+  class ReadLease;
+  Result<std::unique_ptr<internal::Db>> AcquireReader();
+  void ReleaseReader(std::unique_ptr<internal::Db> db);
+
+  Clock& clock_;
+  const SqliteQueueOptions options_;
+  const std::filesystem::path path_;
+  std::unique_ptr<internal::WriterStore> store_;  // writer thread only (after Open)
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;   // writer waits for ops
+  std::condition_variable space_cv_;  // producers wait for room
+  std::deque<Op> pending_;            // guarded by mu_
+  int64_t pending_weight_ = 0;        // guarded by mu_
+  bool stop_ = false;                 // guarded by mu_
+  bool maintenance_requested_ = false;  // guarded by mu_
+
+  std::atomic<bool> healthy_{true};
+  mutable std::mutex error_mu_;
+  Status error_;  // the storage error that made the engine unhealthy; guarded by error_mu_
+  std::atomic<int64_t> depth_{0};
+  std::chrono::steady_clock::time_point next_maintenance_;  // writer thread only
+
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<internal::Db>> readers_;  // idle; guarded by readers_mu_
+
+  std::thread writer_;
+};
+
+}  // namespace crmhub::queue

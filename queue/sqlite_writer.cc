@@ -1,0 +1,369 @@
+#include "queue/sqlite_writer.h"
+
+#include <algorithm>
+#include <string>
+
+#include "queue/sqlite_schema.h"
+
+namespace crmhub::queue::internal {
+namespace {
+
+constexpr const char* kLeaseSelect =
+    "SELECT id, lane, source, idem_key, ordering_key, headers, payload, attempts, first_error, "
+    "last_error, created_at, next_attempt_at, lease_token, history FROM messages AS m "
+    "WHERE m.lane = ?1 AND m.next_attempt_at <= ?2 AND (m.ordering_key = '' OR NOT EXISTS ("
+    "  SELECT 1 FROM messages AS p WHERE p.lane = m.lane AND p.ordering_key = m.ordering_key"
+    "  AND p.id < m.id)) "
+    "ORDER BY m.next_attempt_at, m.id LIMIT ?3";
+
+// Why a message whose lease expired is not delivered again (nullopt: it is).
+std::optional<std::string> ExpiredLeaseVerdict(const RetryPolicy& policy, int attempts,
+                                               int64_t created_ms, int64_t now_ms) {
+  if (attempts >= policy.max_attempts) {
+    return "lease expired on attempt " + std::to_string(attempts) + " of max_attempts " +
+           std::to_string(policy.max_attempts);
+  }
+  if (now_ms - created_ms >= policy.max_age.count()) return "lease expired past max_age";
+  return std::nullopt;
+}
+
+}  // namespace
+
+WriterStore::WriterStore(Db db, WriterConfig config)
+    : db_(std::move(db)), config_(std::move(config)), next_token_(config_.first_token) {}
+
+Status WriterStore::Init() {
+  // auto_vacuum only takes effect before the first table is created.
+  CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA auto_vacuum=INCREMENTAL"));
+  auto mode = db_.QueryText("PRAGMA journal_mode=WAL");
+  if (!mode.ok()) return mode.status();
+  if (*mode != "wal") return Status::IoError("queue: cannot switch to WAL (got " + *mode + ")");
+  CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=FULL"));
+  CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_size_limit=67108864"));
+  CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA cache_size=-8192"));
+  CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA foreign_keys=OFF"));
+
+  auto version = db_.QueryInt("PRAGMA user_version");
+  if (!version.ok()) return version.status();
+  if (*version > kSchemaVersion) {
+    return Status::FailedPrecondition("queue: database schema version " +
+                                      std::to_string(*version) + " is newer than this binary's " +
+                                      std::to_string(kSchemaVersion));
+  }
+  if (*version < kSchemaVersion) {
+    CRMHUB_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+    Status st = db_.Exec(kSchemaSql);
+    if (st.ok()) st = db_.Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+    if (st.ok()) st = db_.Exec("COMMIT");
+    if (!st.ok()) {
+      (void)db_.Exec("ROLLBACK");
+      return st;
+    }
+  }
+
+  struct Def {
+    Stmt* stmt;
+    const char* sql;
+  };
+  const Def defs[] = {
+      {&begin_, "BEGIN IMMEDIATE"},
+      {&commit_, "COMMIT"},
+      {&rollback_, "ROLLBACK"},
+      {&dedup_upsert_,
+       "INSERT INTO dedup(source, idem_key, accepted_at) VALUES(?1, ?2, ?3) "
+       "ON CONFLICT(source, idem_key) DO UPDATE SET accepted_at = excluded.accepted_at "
+       "WHERE dedup.accepted_at < ?4"},
+      {&insert_msg_,
+       "INSERT INTO messages(lane, source, idem_key, ordering_key, headers, payload, "
+       "created_at, next_attempt_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+      {&lease_select_, kLeaseSelect},
+      {&lease_update_,
+       "UPDATE messages SET attempts = attempts + 1, lease_token = ?2, next_attempt_at = ?3 "
+       "WHERE id = ?1"},
+      {&ack_, "DELETE FROM messages WHERE id = ?1 AND lease_token = ?2 AND next_attempt_at > ?3"},
+      {&load_live_,
+       "SELECT lane, attempts, created_at, first_error, history FROM messages "
+       "WHERE id = ?1 AND lease_token = ?2 AND next_attempt_at > ?3"},
+      {&retry_update_,
+       "UPDATE messages SET lease_token = 0, next_attempt_at = ?2, "
+       "first_error = COALESCE(first_error, ?3), last_error = ?3, history = ?4 WHERE id = ?1"},
+      {&to_dead_,
+       "INSERT INTO dead_letters(id, lane, source, idem_key, ordering_key, headers, payload, "
+       "attempts, reason, history, created_at, failed_at) SELECT id, lane, source, idem_key, "
+       "ordering_key, headers, payload, attempts, ?2, ?3, created_at, ?4 FROM messages "
+       "WHERE id = ?1"},
+      {&delete_msg_, "DELETE FROM messages WHERE id = ?1"},
+      {&replay_,
+       "INSERT INTO messages(lane, source, idem_key, ordering_key, headers, payload, created_at, "
+       "next_attempt_at) SELECT lane, source, idem_key, ordering_key, headers, payload, ?2, ?2 "
+       "FROM dead_letters WHERE id = ?1"},
+      {&replay_all_,
+       "INSERT INTO messages(lane, source, idem_key, ordering_key, headers, payload, created_at, "
+       "next_attempt_at) SELECT lane, source, idem_key, ordering_key, headers, payload, ?2, ?2 "
+       "FROM dead_letters WHERE ?1 IS NULL OR lane = ?1 ORDER BY id"},
+      {&delete_dead_, "DELETE FROM dead_letters WHERE id = ?1"},
+      {&delete_dead_lane_, "DELETE FROM dead_letters WHERE ?1 IS NULL OR lane = ?1"},
+      {&purge_, "DELETE FROM dead_letters WHERE failed_at < ?1"},
+      {&put_state_,
+       "INSERT INTO state(key, value, updated_at) VALUES(?1, ?2, ?3) ON CONFLICT(key) DO UPDATE "
+       "SET value = excluded.value, updated_at = excluded.updated_at"},
+      {&prune_dedup_,
+       "DELETE FROM dedup WHERE (source, idem_key) IN (SELECT source, idem_key FROM dedup "
+       "WHERE accepted_at < ?1 LIMIT ?2)"},
+  };
+  for (const Def& d : defs) {
+    auto stmt = db_.Prepare(d.sql);
+    if (!stmt.ok()) return stmt.status();
+    *d.stmt = std::move(stmt).value();
+  }
+  return Status::Ok();
+}
+
+Status WriterStore::Begin() {
+  depth_delta_ = 0;
+  return begin_.Run("begin");
+}
+
+Status WriterStore::Commit() { return commit_.Run("commit"); }
+
+void WriterStore::Rollback() {
+  // Fails harmlessly when SQLite already rolled back after an I/O error.
+  (void)rollback_.Run("rollback");
+  depth_delta_ = 0;
+}
+
+const RetryPolicy& WriterStore::PolicyFor(const std::string& lane) const {
+  auto it = config_.lane_policies.find(lane);
+  return it == config_.lane_policies.end() ? config_.default_policy : it->second;
+}
+
+Status WriterStore::Enqueue(std::span<const NewMessage> batch, SystemTime now,
+                            std::vector<EnqueueOutcome>* outcomes) {
+  const int64_t now_ms = ToUnixMillis(now);
+  const int64_t cutoff_ms = now_ms - config_.dedup_retention.count();
+  outcomes->clear();
+  outcomes->reserve(batch.size());
+  for (const NewMessage& m : batch) {
+    // A key is new when no record exists, or its record is older than the
+    // retention window but not yet pruned (the upsert refreshes it then).
+    dedup_upsert_.Bind(1, m.source).Bind(2, m.idempotency_key).Bind(3, now_ms).Bind(4, cutoff_ms);
+    CRMHUB_RETURN_IF_ERROR(dedup_upsert_.Run("enqueue: dedup"));
+    if (db_.Changes() == 0) {
+      outcomes->push_back(EnqueueOutcome::kDuplicate);
+      continue;
+    }
+    const std::string headers = EncodeHeaders(m.headers);
+    const int64_t due_ms = m.not_before ? std::max(now_ms, ToUnixMillis(*m.not_before)) : now_ms;
+    insert_msg_.Bind(1, m.lane).Bind(2, m.source).Bind(3, m.idempotency_key);
+    insert_msg_.Bind(4, m.ordering_key).BindBlob(5, headers).BindBlob(6, m.payload);
+    insert_msg_.Bind(7, now_ms).Bind(8, due_ms);
+    CRMHUB_RETURN_IF_ERROR(insert_msg_.Run("enqueue: insert"));
+    outcomes->push_back(EnqueueOutcome::kAccepted);
+    ++depth_delta_;
+  }
+  return Status::Ok();
+}
+
+Status WriterStore::Lease(const std::string& lane, int max, std::chrono::milliseconds duration,
+                          SystemTime now, std::vector<Leased>* out) {
+  const int64_t now_ms = ToUnixMillis(now);
+  const RetryPolicy& policy = PolicyFor(lane);
+  struct Expired {
+    int64_t id;
+    std::string reason;
+    std::string history;
+  };
+  std::vector<Expired> expired;
+  out->clear();
+  lease_select_.Bind(1, lane).Bind(2, now_ms).Bind(3, int64_t{max});
+  int rc;
+  while ((rc = lease_select_.Step()) == SQLITE_ROW) {
+    const int64_t prior_token = lease_select_.Int(12);
+    const int attempts = static_cast<int>(lease_select_.Int(7));
+    const int64_t created_ms = lease_select_.Int(10);
+    if (prior_token != 0) {  // a lease that expired unsettled
+      if (auto verdict = ExpiredLeaseVerdict(policy, attempts, created_ms, now_ms)) {
+        std::string history = lease_select_.Text(13);
+        AppendAttempt(&history, now, *verdict);
+        expired.push_back({lease_select_.Int(0), std::move(*verdict), std::move(history)});
+        continue;
+      }
+    }
+    Leased l;
+    Message& m = l.message;
+    m.id = lease_select_.Int(0);
+    m.lane = lease_select_.Text(1);
+    m.source = lease_select_.Text(2);
+    m.idempotency_key = lease_select_.Text(3);
+    m.ordering_key = lease_select_.Text(4);
+    m.headers = DecodeHeaders(lease_select_.Text(5));
+    m.payload = lease_select_.Text(6);
+    m.attempts = attempts + 1;
+    m.first_error = lease_select_.Text(8);
+    m.last_error = lease_select_.Text(9);
+    m.created_at = FromUnixMillis(created_ms);
+    m.next_attempt_at = FromUnixMillis(lease_select_.Int(11));
+    l.lease = {m.id, next_token_++};
+    l.lease_expires_at = now + duration;
+    out->push_back(std::move(l));
+  }
+  lease_select_.Reset();
+  if (rc != SQLITE_DONE) return SqliteStatus(db_.raw(), rc, "lease: select");
+
+  const int64_t expires_ms = now_ms + duration.count();
+  for (const Leased& l : *out) {
+    lease_update_.Bind(1, l.message.id).Bind(2, l.lease.token).Bind(3, expires_ms);
+    CRMHUB_RETURN_IF_ERROR(lease_update_.Run("lease: update"));
+  }
+  for (const Expired& e : expired) {
+    CRMHUB_RETURN_IF_ERROR(ToDeadLetter(e.id, e.reason, e.history, now));
+  }
+  return Status::Ok();
+}
+
+Status WriterStore::Ack(const LeaseToken& lease, SystemTime now, Status* outcome) {
+  ack_.Bind(1, lease.message_id).Bind(2, lease.token).Bind(3, ToUnixMillis(now));
+  CRMHUB_RETURN_IF_ERROR(ack_.Run("ack"));
+  if (db_.Changes() == 0) {
+    *outcome = Status::FailedPrecondition("ack: lease of message " +
+                                          std::to_string(lease.message_id) +
+                                          " is stale (expired or already settled)");
+  } else {
+    *outcome = Status::Ok();
+    --depth_delta_;
+  }
+  return Status::Ok();
+}
+
+Status WriterStore::LoadLive(const LeaseToken& lease, SystemTime now,
+                             std::optional<LiveRow>* row) {
+  row->reset();
+  load_live_.Bind(1, lease.message_id).Bind(2, lease.token).Bind(3, ToUnixMillis(now));
+  int rc = load_live_.Step();
+  if (rc == SQLITE_ROW) {
+    LiveRow r;
+    r.lane = load_live_.Text(0);
+    r.attempts = static_cast<int>(load_live_.Int(1));
+    r.created_at = load_live_.Int(2);
+    r.first_error = load_live_.Text(3);
+    r.history = load_live_.Text(4);
+    *row = std::move(r);
+  }
+  load_live_.Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteStatus(db_.raw(), rc, "load lease");
+  return Status::Ok();
+}
+
+Status WriterStore::ToDeadLetter(int64_t id, const std::string& reason,
+                                 const std::string& history, SystemTime now) {
+  to_dead_.Bind(1, id).Bind(2, reason).BindBlob(3, history).Bind(4, ToUnixMillis(now));
+  CRMHUB_RETURN_IF_ERROR(to_dead_.Run("dead letter: insert"));
+  delete_msg_.Bind(1, id);
+  CRMHUB_RETURN_IF_ERROR(delete_msg_.Run("dead letter: delete"));
+  --depth_delta_;
+  return Status::Ok();
+}
+
+Status WriterStore::Retry(const LeaseToken& lease, const std::string& error,
+                          std::optional<SystemTime> not_before, SystemTime now,
+                          Status* outcome) {
+  std::optional<LiveRow> row;
+  CRMHUB_RETURN_IF_ERROR(LoadLive(lease, now, &row));
+  if (!row) {
+    *outcome = Status::FailedPrecondition("retry: lease of message " +
+                                          std::to_string(lease.message_id) + " is stale");
+    return Status::Ok();
+  }
+  *outcome = Status::Ok();
+  AppendAttempt(&row->history, now, error);
+  const RetryPolicy& policy = PolicyFor(row->lane);
+  const int64_t now_ms = ToUnixMillis(now);
+  if (row->attempts >= policy.max_attempts || now_ms - row->created_at >= policy.max_age.count()) {
+    return ToDeadLetter(lease.message_id, error, row->history, now);
+  }
+  // A caller's not_before (Retry-After) replaces the computed backoff.
+  const int64_t due_ms =
+      not_before ? std::max(now_ms, ToUnixMillis(*not_before))
+                 : now_ms + ComputeBackoff(policy, row->attempts, config_.jitter).count();
+  retry_update_.Bind(1, lease.message_id).Bind(2, due_ms).Bind(3, error).BindBlob(4, row->history);
+  return retry_update_.Run("retry: update");
+}
+
+Status WriterStore::Fail(const LeaseToken& lease, const std::string& error, SystemTime now,
+                         Status* outcome) {
+  std::optional<LiveRow> row;
+  CRMHUB_RETURN_IF_ERROR(LoadLive(lease, now, &row));
+  if (!row) {
+    *outcome = Status::FailedPrecondition("fail: lease of message " +
+                                          std::to_string(lease.message_id) + " is stale");
+    return Status::Ok();
+  }
+  *outcome = Status::Ok();
+  AppendAttempt(&row->history, now, error);
+  return ToDeadLetter(lease.message_id, error, row->history, now);
+}
+
+Status WriterStore::Replay(int64_t id, SystemTime now, Status* outcome) {
+  replay_.Bind(1, id).Bind(2, ToUnixMillis(now));
+  CRMHUB_RETURN_IF_ERROR(replay_.Run("replay: insert"));
+  if (db_.Changes() == 0) {
+    *outcome = Status::NotFound("dead letter " + std::to_string(id) + " not found");
+    return Status::Ok();
+  }
+  delete_dead_.Bind(1, id);
+  CRMHUB_RETURN_IF_ERROR(delete_dead_.Run("replay: delete"));
+  ++depth_delta_;
+  *outcome = Status::Ok();
+  return Status::Ok();
+}
+
+Status WriterStore::ReplayAll(const std::optional<std::string>& lane, SystemTime now,
+                              int64_t* count) {
+  if (lane) {
+    replay_all_.Bind(1, *lane);
+  } else {
+    replay_all_.BindNull(1);
+  }
+  replay_all_.Bind(2, ToUnixMillis(now));
+  CRMHUB_RETURN_IF_ERROR(replay_all_.Run("replay all: insert"));
+  *count = db_.Changes();
+  if (lane) {
+    delete_dead_lane_.Bind(1, *lane);
+  } else {
+    delete_dead_lane_.BindNull(1);
+  }
+  CRMHUB_RETURN_IF_ERROR(delete_dead_lane_.Run("replay all: delete"));
+  depth_delta_ += *count;
+  return Status::Ok();
+}
+
+Status WriterStore::Drop(int64_t id, Status* outcome) {
+  delete_dead_.Bind(1, id);
+  CRMHUB_RETURN_IF_ERROR(delete_dead_.Run("drop"));
+  *outcome = db_.Changes() == 0
+                 ? Status::NotFound("dead letter " + std::to_string(id) + " not found")
+                 : Status::Ok();
+  return Status::Ok();
+}
+
+Status WriterStore::Purge(SystemTime cutoff, int64_t* count) {
+  purge_.Bind(1, ToUnixMillis(cutoff));
+  CRMHUB_RETURN_IF_ERROR(purge_.Run("purge"));
+  *count = db_.Changes();
+  return Status::Ok();
+}
+
+Status WriterStore::PutState(const std::string& key, const std::string& value, SystemTime now) {
+  put_state_.Bind(1, key).BindBlob(2, value).Bind(3, ToUnixMillis(now));
+  return put_state_.Run("put state");
+}
+
+Status WriterStore::Maintain(SystemTime now, int limit, int vacuum_pages, int64_t* pruned) {
+  prune_dedup_.Bind(1, ToUnixMillis(now) - config_.dedup_retention.count())
+      .Bind(2, int64_t{limit});
+  CRMHUB_RETURN_IF_ERROR(prune_dedup_.Run("prune dedup"));
+  *pruned = db_.Changes();
+  return db_.Exec("PRAGMA incremental_vacuum(" + std::to_string(vacuum_pages) + ")");
+}
+
+}  // namespace crmhub::queue::internal

@@ -1,0 +1,98 @@
+#pragma once
+// WriterStore: every write the SQLite queue makes, as methods that run
+// inside the writer thread's open transaction (group commit: the caller
+// begins, runs many of these, then commits once).
+//
+// Each method returns a non-OK Status only when SQLite itself failed; the
+// whole transaction is then rolled back. Per-request answers (a stale lease
+// token, an unknown dead letter) travel in the out-parameter `outcome`.
+//
+// Thread-safety: none; owned and used by the writer thread only.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "queue/backoff.h"
+#include "queue/queue.h"
+#include "queue/sqlite_util.h"
+
+namespace crmhub::queue::internal {
+
+struct WriterConfig {
+  RetryPolicy default_policy;
+  std::map<std::string, RetryPolicy> lane_policies;
+  std::chrono::milliseconds dedup_retention{std::chrono::hours(24 * 7)};
+  JitterFn jitter;
+  int64_t first_token = 1;  // lease tokens count up from here
+};
+
+class WriterStore {
+ public:
+  WriterStore(Db db, WriterConfig config);
+
+  // Creates the schema if needed and prepares statements.
+  Status Init();
+
+  Status Begin();
+  Status Commit();
+  void Rollback();
+  // Net change of the number of undelivered messages by the current
+  // transaction (enqueued + replayed - acked - dead-lettered).
+  int64_t depth_delta() const { return depth_delta_; }
+
+  Status Enqueue(std::span<const NewMessage> batch, SystemTime now,
+                 std::vector<EnqueueOutcome>* outcomes);
+  Status Lease(const std::string& lane, int max, std::chrono::milliseconds duration,
+               SystemTime now, std::vector<Leased>* out);
+  Status Ack(const LeaseToken& lease, SystemTime now, Status* outcome);
+  Status Retry(const LeaseToken& lease, const std::string& error,
+               std::optional<SystemTime> not_before, SystemTime now, Status* outcome);
+  Status Fail(const LeaseToken& lease, const std::string& error, SystemTime now,
+              Status* outcome);
+
+  Status Replay(int64_t id, SystemTime now, Status* outcome);
+  Status ReplayAll(const std::optional<std::string>& lane, SystemTime now, int64_t* count);
+  Status Drop(int64_t id, Status* outcome);
+  Status Purge(SystemTime cutoff, int64_t* count);
+  Status PutState(const std::string& key, const std::string& value, SystemTime now);
+
+  // Deletes up to `limit` dedup records older than the retention window and
+  // gives up to `vacuum_pages` free pages back to the file system.
+  Status Maintain(SystemTime now, int limit, int vacuum_pages, int64_t* pruned);
+
+  Db& db() { return db_; }
+
+ private:
+  const RetryPolicy& PolicyFor(const std::string& lane) const;
+  // Loads the leased row `lease` (live, matching token) into *history etc.
+  // Returns OK with *found=false when the token is stale.
+  struct LiveRow {
+    std::string lane;
+    int attempts = 0;
+    int64_t created_at = 0;
+    std::string first_error;
+    std::string history;
+  };
+  Status LoadLive(const LeaseToken& lease, SystemTime now, std::optional<LiveRow>* row);
+  Status ToDeadLetter(int64_t id, const std::string& reason, const std::string& history,
+                      SystemTime now);
+
+  Db db_;
+  WriterConfig config_;
+  int64_t next_token_;
+  int64_t depth_delta_ = 0;
+
+  Stmt begin_, commit_, rollback_;
+  Stmt dedup_upsert_, insert_msg_;
+  Stmt lease_select_, lease_update_;
+  Stmt ack_, load_live_, retry_update_, to_dead_, delete_msg_;
+  Stmt replay_, replay_all_, delete_dead_, delete_dead_lane_, purge_;
+  Stmt put_state_, prune_dedup_;
+};
+
+}  // namespace crmhub::queue::internal
