@@ -1,0 +1,477 @@
+#include "adapters/ozon/ozon_adapter.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+namespace crmhub::adapters::ozon {
+
+using nlohmann::json;
+
+namespace {
+
+int64_t JsonInt(const json& j, const char* key, int64_t fallback = 0) {
+  auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  if (it->is_number_integer()) return it->get<int64_t>();
+  if (it->is_string()) {
+    try {
+      size_t used = 0;
+      int64_t v = std::stoll(it->get<std::string>(), &used);
+      if (used == it->get<std::string>().size()) return v;
+    } catch (...) {
+    }
+  }
+  return fallback;
+}
+
+std::string JsonStr(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
+  if (it->is_number()) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.2f", it->get<double>());
+    return buf;
+  }
+  return {};
+}
+
+// Per-item error codes that clear up by themselves (spec, «Частые ошибки»,
+// /v2/products/stocks): the 30 s per product-warehouse limit, and products
+// still being created or tagged. Everything else needs a person.
+bool RetryableItemError(const std::string& code, const std::string& message) {
+  return code == "TOO_MANY_REQUESTS" || code == "PRODUCT_HAS_NOT_BEEN_TAGGED_YET" ||
+         code == "PRICE_IS_NOT_SENT" || code == "product_is_not_created" ||
+         message == "Stock is updated too frequently";
+}
+
+DeliveryOutcome FromReply(const ApiReply& reply) {
+  if (reply.retryable) return DeliveryOutcome::Retry(reply.status.ToString(), reply.not_before);
+  return DeliveryOutcome::Fail(reply.status.ToString());
+}
+
+DeliveryOutcome FromItem(const ItemResult& r) {
+  if (r.updated && r.errors.empty()) return DeliveryOutcome::Ok();
+  std::string text;
+  bool retry = r.errors.empty();  // not updated and no reason: try again
+  for (const auto& [code, message] : r.errors) {
+    if (!text.empty()) text += "; ";
+    text += code + ": " + message;
+    retry = retry || RetryableItemError(code, message);
+  }
+  if (text.empty()) text = "Ozon answered updated=false without errors";
+  text = "Ozon: " + text;
+  return retry ? DeliveryOutcome::Retry(std::move(text)) : DeliveryOutcome::Fail(std::move(text));
+}
+
+}  // namespace
+
+std::vector<std::string> DefaultPushAllowIps() {
+  return {"195.34.21.0/24", "185.73.192.0/22", "91.223.93.0/24"};
+}
+
+std::string PushStateToStatus(std::string_view state) {
+  static const std::pair<std::string_view, std::string_view> kTable[] = {
+      {"posting_acceptance_in_progress", "acceptance_in_progress"},
+      {"posting_created", "awaiting_packaging"},
+      {"posting_awaiting_registration", "awaiting_registration"},
+      {"posting_transferring_to_delivery", "awaiting_deliver"},
+      {"posting_in_carriage", "awaiting_deliver"},
+      {"posting_not_in_carriage", "awaiting_deliver"},
+      {"posting_in_arbitration", "arbitration"},
+      {"posting_in_client_arbitration", "client_arbitration"},
+      {"posting_on_way_to_city", "delivering"},
+      {"posting_transferred_to_courier_service", "delivering"},
+      {"posting_in_courier_service", "delivering"},
+      {"posting_on_way_to_pickup_point", "delivering"},
+      {"posting_in_pickup_point", "delivering"},
+      {"posting_conditionally_delivered", "delivering"},
+      {"posting_driver_pick_up", "driver_pickup"},
+      {"posting_delivered", "delivered"},
+      {"posting_received", "delivered"},
+      {"posting_canceled", "cancelled"},
+      {"posting_not_in_sort_center", "not_accepted"},
+  };
+  for (const auto& [push, api] : kTable) {
+    if (push == state) return std::string(api);
+  }
+  return {};
+}
+
+std::string PullCursor::ToJson() const {
+  return json{{"v", 1}, {"watermark", watermark_ms}, {"window_to", window_to_ms}, {"offset", offset}}
+      .dump();
+}
+
+std::optional<PullCursor> PullCursor::Parse(const std::string& text) {
+  auto j = json::parse(text, nullptr, false);
+  if (!j.is_object() || JsonInt(j, "v") != 1) return std::nullopt;
+  PullCursor c;
+  c.watermark_ms = JsonInt(j, "watermark");
+  c.window_to_ms = JsonInt(j, "window_to");
+  c.offset = JsonInt(j, "offset");
+  if (c.offset < 0 || c.watermark_ms < 0) return std::nullopt;
+  return c;
+}
+
+OzonAdapter::OzonAdapter(OzonConfig config, Transport transport, Clock& clock)
+    : config_(std::move(config)), clock_(clock), client_(config_.client, std::move(transport), clock) {}
+
+std::string OzonAdapter::DescribeJson() const {
+  return json{{"type", "ozon"},
+              {"client_id", config_.client.client_id},
+              {"base_url", config_.client.base_url},
+              {"rate_limit", config_.client.requests_per_second},
+              {"stocks_rate_limit", config_.client.stocks_per_minute}}
+      .dump();
+}
+
+// ---------------------------------------------------------------------------
+// Source.
+
+Result<PullResult> OzonAdapter::Pull(const std::optional<std::string>& cursor_text) {
+  auto now = clock_.Now();
+  int64_t now_ms = ToUnixMillis(now);
+  PullCursor cursor;
+  if (cursor_text && !cursor_text->empty()) {
+    auto parsed = PullCursor::Parse(*cursor_text);
+    if (!parsed) return Status::InvalidArgument("unreadable Ozon cursor: " + *cursor_text);
+    cursor = *parsed;
+  } else {
+    cursor.watermark_ms = now_ms - config_.order_lookback.count();
+  }
+  if (cursor.window_to_ms == 0) {
+    cursor.window_to_ms = now_ms;
+    cursor.offset = 0;
+  }
+  int64_t from_ms = std::max<int64_t>(0, cursor.watermark_ms - config_.overlap.count());
+  FbsListQuery query;
+  // filter.since/to bound the postings' period (at most one year, per the
+  // spec); the change-time filter does the incremental work.
+  query.to = FromUnixMillis(cursor.window_to_ms);
+  query.since = FromUnixMillis(std::min(from_ms, now_ms - config_.order_lookback.count()));
+  query.changed_from = FromUnixMillis(from_ms);
+  query.changed_to = FromUnixMillis(cursor.window_to_ms);
+  query.limit = config_.page_size;
+  query.offset = static_cast<int>(cursor.offset);
+
+  ApiReply reply = client_.ListFbsPostings(query);
+  PullResult out;
+  if (!reply.status.ok()) {
+    if (reply.status.code() == StatusCode::kResourceExhausted && reply.not_before) {
+      out.not_before = reply.not_before;  // throttled: nothing new, cursor unchanged
+      return out;
+    }
+    return reply.status;
+  }
+  const json* result = reply.body.contains("result") ? &reply.body["result"] : nullptr;
+  if (result == nullptr || !result->is_object()) {
+    return Status::Unavailable("/v3/posting/fbs/list: answer without result");
+  }
+  int64_t returned = 0;
+  if (auto postings = result->find("postings"); postings != result->end() && postings->is_array()) {
+    out.events.reserve(postings->size());
+    for (const auto& p : *postings) {
+      ++returned;
+      std::string number = JsonStr(p, "posting_number");
+      std::string status = JsonStr(p, "status");
+      if (number.empty() || status.empty()) continue;  // not a posting we can key
+      InboundEvent e;
+      e.idempotency_key = number + ":" + status;
+      e.ordering_key = number;
+      e.headers = {{"kind", "order"}, {"ozon_status", status}};
+      e.payload = p.dump();
+      out.events.push_back(std::move(e));
+    }
+  }
+  bool has_next = result->value("has_next", false) && returned > 0;
+  if (has_next) {
+    int64_t next = cursor.offset + returned - (returned > 2 * kPageReread ? kPageReread : 0);
+    if (next + config_.page_size > kMaxPostingsOffset) {
+      // Too large for offset paging: halve the window and start it again.
+      int64_t span = cursor.window_to_ms - from_ms;
+      cursor.window_to_ms = from_ms + std::max<int64_t>(span / 2, 1);
+      cursor.offset = 0;
+    } else {
+      cursor.offset = next;
+    }
+    out.more = true;
+  } else {
+    cursor.watermark_ms = cursor.window_to_ms;
+    cursor.window_to_ms = 0;
+    cursor.offset = 0;
+    out.more = false;
+  }
+  out.next_cursor = cursor.ToJson();
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Webhook.
+
+Result<WebhookResult> OzonAdapter::HandleWebhook(const net::HttpRequest& request) {
+  if (!config_.push_allow_ips.empty()) {
+    bool allowed = std::any_of(config_.push_allow_ips.begin(), config_.push_allow_ips.end(),
+                               [&](const webhook::IpNetwork& n) { return n.Contains(request.remote_address); });
+    if (!allowed) return Status::PermissionDenied("sender address not in push_allow_ips");
+  }
+  if (!config_.push_token.empty()) {
+    auto token = request.QueryParam("token");
+    if (!token || !config_.push_token.Matches(*token)) {
+      return Status::Unauthenticated("missing or wrong token");
+    }
+  }
+  WebhookResult result;
+  auto error = [&](std::string message) {
+    result.accepted = net::HttpResponse::Json(
+        400, json{{"error", {{"code", "ERROR_PARAMETER_VALUE_MISSED"}, {"message", message}, {"details", nullptr}}}}
+                 .dump());
+    return result;
+  };
+  auto body = json::parse(request.body, nullptr, false);
+  if (!body.is_object()) return error("the body is not a JSON object");
+  std::string type = JsonStr(body, "message_type");
+  if (type.empty()) return error("message_type is missing");
+  if (type == "TYPE_PING") {
+    result.accepted = net::HttpResponse::Json(
+        200, json{{"version", config_.app_version}, {"name", "crmhub"}, {"time", FormatOzonTime(clock_.Now())}}
+                 .dump());
+    return result;
+  }
+  result.accepted = net::HttpResponse::Json(200, R"({"result":true})");
+  std::string number = JsonStr(body, "posting_number");
+  std::string status;
+  if (type == "TYPE_NEW_POSTING") {
+    // No status in the message; "new" is its own identity. The pull brings
+    // the posting with its real status.
+    status = "new";
+  } else if (type == "TYPE_POSTING_CANCELLED") {
+    status = "cancelled";
+  } else if (type == "TYPE_STATE_CHANGED") {
+    status = PushStateToStatus(JsonStr(body, "new_state"));
+    if (status.empty()) status = "push:" + JsonStr(body, "new_state");
+  } else {
+    return result;  // other notification types are not consumed by crmhub
+  }
+  if (number.empty()) return error("posting_number is missing");
+  InboundEvent e;
+  e.idempotency_key = number + ":" + status;
+  e.ordering_key = number;
+  e.headers = {{"kind", "order_push"}, {"ozon_message_type", type}, {"ozon_status", status}};
+  e.payload = request.body;
+  result.events.push_back(std::move(e));
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// Target.
+
+std::vector<DeliveryOutcome> OzonAdapter::Deliver(std::span<const queue::Message> batch) {
+  std::vector<DeliveryOutcome> out(batch.size());
+  std::vector<StockCommand> stocks;
+  std::vector<size_t> prices;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const auto& m = batch[i];
+    std::string command;
+    for (const auto& [k, v] : m.headers) {
+      if (k == "command") command = v;
+    }
+    auto item = json::parse(m.payload, nullptr, false);
+    if (!item.is_object()) {
+      out[i] = DeliveryOutcome::Fail("payload is not a JSON object");
+      continue;
+    }
+    if (command == "set_stock") {
+      StockCommand c{i, {}};
+      c.item.offer_id = JsonStr(item, "offer_id");
+      c.item.product_id = JsonInt(item, "product_id");
+      c.item.warehouse_id = JsonInt(item, "warehouse_id");
+      c.item.stock = JsonInt(item, "stock", -1);
+      if (c.item.offer_id.empty() && c.item.product_id == 0) {
+        out[i] = DeliveryOutcome::Fail("set_stock needs offer_id or product_id");
+      } else if (c.item.warehouse_id <= 0) {
+        out[i] = DeliveryOutcome::Fail("set_stock needs a numeric warehouse_id");
+      } else if (c.item.stock < 0) {
+        out[i] = DeliveryOutcome::Fail("set_stock needs stock >= 0");
+      } else if (!config_.warehouse_ids.empty() &&
+                 std::find(config_.warehouse_ids.begin(), config_.warehouse_ids.end(),
+                           c.item.warehouse_id) == config_.warehouse_ids.end()) {
+        out[i] = DeliveryOutcome::Fail("warehouse_id " + std::to_string(c.item.warehouse_id) +
+                                       " is not in this adapter's warehouse_ids");
+      } else {
+        stocks.push_back(std::move(c));
+      }
+    } else if (command == "set_price") {
+      prices.push_back(i);
+    } else {
+      out[i] = DeliveryOutcome::Fail("unknown command \"" + command + "\" for an Ozon target");
+    }
+  }
+  if (!stocks.empty()) DeliverStocks(std::move(stocks), out);
+  if (!prices.empty()) DeliverPrices(batch, prices, out);
+  return out;
+}
+
+ApiReply OzonAdapter::LoadCatalog() {
+  std::map<std::string, int64_t> loaded;
+  std::string last_id;
+  for (int page = 0; page < 10000; ++page) {
+    ApiReply reply = client_.ListProducts(last_id, kMaxProductsPerPage);
+    if (!reply.status.ok()) return reply;
+    const auto& result = reply.body["result"];
+    size_t n = 0;
+    if (result.is_object() && result.contains("items") && result["items"].is_array()) {
+      for (const auto& item : result["items"]) {
+        std::string offer = JsonStr(item, "offer_id");
+        int64_t product = JsonInt(item, "product_id");
+        if (!offer.empty() && product != 0) loaded[offer] = product;
+        ++n;
+      }
+    }
+    std::string next = result.is_object() ? JsonStr(result, "last_id") : "";
+    if (n == 0 || next.empty() || next == last_id) break;
+    last_id = next;
+  }
+  std::lock_guard<std::mutex> lock(catalog_mu_);
+  catalog_ = std::move(loaded);
+  catalog_loaded_ = clock_.SteadyNow();
+  return ApiReply{};
+}
+
+std::optional<int64_t> OzonAdapter::LookupProduct(const std::string& offer_id) {
+  std::lock_guard<std::mutex> lock(catalog_mu_);
+  auto it = catalog_.find(offer_id);
+  if (it == catalog_.end()) return std::nullopt;
+  return it->second;
+}
+
+void OzonAdapter::DeliverStocks(std::vector<StockCommand> commands,
+                                std::vector<DeliveryOutcome>& out) {
+  // Resolve product_id (required by the schema) from the catalogue.
+  bool need_lookup = std::any_of(commands.begin(), commands.end(), [&](const StockCommand& c) {
+    return c.item.product_id == 0 && !LookupProduct(c.item.offer_id);
+  });
+  if (need_lookup) {
+    bool stale;
+    {
+      std::lock_guard<std::mutex> lock(catalog_mu_);
+      stale = !catalog_loaded_ || clock_.SteadyNow() - *catalog_loaded_ >= config_.catalog_refresh;
+    }
+    if (stale) {
+      ApiReply reply = LoadCatalog();
+      if (!reply.status.ok()) {
+        for (const auto& c : commands) {
+          if (c.item.product_id == 0 && !LookupProduct(c.item.offer_id)) {
+            out[c.index] = reply.retryable
+                               ? DeliveryOutcome::Retry("catalogue: " + reply.status.ToString(), reply.not_before)
+                               : DeliveryOutcome::Fail("catalogue: " + reply.status.ToString());
+          }
+        }
+      }
+    }
+  }
+  std::vector<StockCommand> ready;
+  for (auto& c : commands) {
+    if (c.item.product_id == 0) {
+      auto product = LookupProduct(c.item.offer_id);
+      if (!product) {
+        if (out[c.index].ok()) {
+          out[c.index] = DeliveryOutcome::Fail("offer_id \"" + c.item.offer_id +
+                                               "\" is not in the Ozon catalogue (/v3/product/list)");
+        }
+        continue;
+      }
+      c.item.product_id = *product;
+    }
+    ready.push_back(std::move(c));
+  }
+  // A product x warehouse pair may be updated once per 30 s: within one
+  // batch only its newest value is sent; older ones are superseded.
+  std::map<std::pair<int64_t, int64_t>, size_t> last;
+  for (size_t i = 0; i < ready.size(); ++i) last[{ready[i].item.product_id, ready[i].item.warehouse_id}] = i;
+  std::vector<StockCommand> send;
+  for (size_t i = 0; i < ready.size(); ++i) {
+    if (last[{ready[i].item.product_id, ready[i].item.warehouse_id}] == i) {
+      send.push_back(ready[i]);
+    } else {
+      out[ready[i].index] = DeliveryOutcome::Ok();
+    }
+  }
+  for (size_t start = 0; start < send.size(); start += kMaxStocksPerRequest) {
+    size_t end = std::min(send.size(), start + kMaxStocksPerRequest);
+    std::vector<StockItem> items;
+    for (size_t i = start; i < end; ++i) items.push_back(send[i].item);
+    ApiReply reply = client_.UpdateStocks(items);
+    if (!reply.status.ok()) {
+      for (size_t i = start; i < end; ++i) out[send[i].index] = FromReply(reply);
+      continue;
+    }
+    auto results = OzonClient::ParseItemResults(reply.body);
+    for (size_t i = start; i < end; ++i) {
+      const StockItem& item = send[i].item;
+      const ItemResult* match = nullptr;
+      // Results echo offer_id/product_id and warehouse_id; fall back to order.
+      for (const auto& r : results) {
+        if (r.warehouse_id == item.warehouse_id &&
+            (r.product_id == item.product_id || (!item.offer_id.empty() && r.offer_id == item.offer_id))) {
+          match = &r;
+          break;
+        }
+      }
+      if (match == nullptr && results.size() == items.size()) match = &results[i - start];
+      out[send[i].index] = match ? FromItem(*match)
+                                 : DeliveryOutcome::Retry("Ozon's answer has no result for this item");
+    }
+  }
+}
+
+void OzonAdapter::DeliverPrices(std::span<const queue::Message> batch,
+                                const std::vector<size_t>& indices,
+                                std::vector<DeliveryOutcome>& out) {
+  std::vector<std::pair<size_t, PriceItem>> items;
+  for (size_t i : indices) {
+    auto j = json::parse(batch[i].payload, nullptr, false);
+    PriceItem p;
+    p.offer_id = JsonStr(j, "offer_id");
+    p.product_id = JsonInt(j, "product_id");
+    p.price = JsonStr(j, "price");
+    p.old_price = JsonStr(j, "old_price");
+    p.min_price = JsonStr(j, "min_price");
+    p.currency_code = JsonStr(j, "currency_code");
+    if (p.offer_id.empty() && p.product_id == 0) {
+      out[i] = DeliveryOutcome::Fail("set_price needs offer_id or product_id");
+    } else if (p.price.empty()) {
+      out[i] = DeliveryOutcome::Fail("set_price needs price");
+    } else {
+      items.emplace_back(i, std::move(p));
+    }
+  }
+  for (size_t start = 0; start < items.size(); start += kMaxPricesPerRequest) {
+    size_t end = std::min(items.size(), start + kMaxPricesPerRequest);
+    std::vector<PriceItem> request;
+    for (size_t k = start; k < end; ++k) request.push_back(items[k].second);
+    ApiReply reply = client_.UpdatePrices(request);
+    if (!reply.status.ok()) {
+      for (size_t k = start; k < end; ++k) out[items[k].first] = FromReply(reply);
+      continue;
+    }
+    auto results = OzonClient::ParseItemResults(reply.body);
+    for (size_t k = start; k < end; ++k) {
+      const PriceItem& p = items[k].second;
+      const ItemResult* match = nullptr;
+      for (const auto& r : results) {
+        if ((!p.offer_id.empty() && r.offer_id == p.offer_id) || (p.product_id != 0 && r.product_id == p.product_id)) {
+          match = &r;
+          break;
+        }
+      }
+      if (match == nullptr && results.size() == request.size()) match = &results[k - start];
+      out[items[k].first] = match ? FromItem(*match)
+                                  : DeliveryOutcome::Retry("Ozon's answer has no result for this item");
+    }
+  }
+}
+
+}  // namespace crmhub::adapters::ozon

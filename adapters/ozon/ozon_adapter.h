@@ -1,0 +1,151 @@
+#pragma once
+// The Ozon Seller API adapter: FBS postings in (pull + push notifications),
+// stock and prices out, the catalogue for offer_id -> product_id.
+//
+// Source (Pull): POST /v3/posting/fbs/list, incrementally by the time of the
+// last status change (filter.last_changed_status_date), so new postings,
+// status changes and cancellations all arrive. The cursor is JSON
+//   {"v":1,"watermark":<ms>,"window_to":<ms or 0>,"offset":<n>}
+// "watermark": every change before it has been pulled (and is durable: the
+// runtime saves the cursor only after the events are). A pass covers
+// [watermark - overlap, window_to] page by page (offset/has_next); when it
+// ends, watermark = window_to. Overlaps are deliberate and cheap (the queue
+// dedups): the window re-reads `overlap` of history, because a status can
+// be written with a timestamp slightly in the past, and each next page
+// starts `kPageReread` items early, because postings whose status changes
+// during the pass leave the filter and shift later offsets down. Offsets
+// above 20000 are refused by Ozon (MAX_OFFSET_EXCEEDED), so a window that
+// large is halved and restarted.
+// Event identity: idempotency key posting_number + ":" + status (the posting
+// carries no change counter or timestamp of its last change in the list
+// answer), ordering key posting_number, payload the raw posting JSON,
+// headers kind=order, ozon_status=<status>.
+//
+// Webhook (push notifications, spec section «Пуш-уведомления»): see
+// HandleWebhook below.
+//
+// Target (Deliver): "set_stock" items {"offer_id","warehouse_id","stock"
+// [, "product_id"]} -> POST /v2/products/stocks in requests of <= 100;
+// "set_price" items {"offer_id","price"[,"old_price","min_price",
+// "currency_code","product_id"]} -> POST /v1/product/import/prices in
+// requests of <= 1000. Per-item results of a 200 answer become per-item
+// outcomes. The stocks schema requires product_id: when the command has
+// only offer_id, it is looked up in the catalogue (POST /v3/product/list,
+// cached; reloaded when an offer_id is unknown, at most once per
+// catalog_refresh).
+//
+// Threading: Pull and Deliver run on worker threads (blocking HTTP);
+// HandleWebhook runs on an I/O thread and does no I/O. The catalogue cache
+// is guarded by a mutex.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/adapter.h"
+#include "adapters/ozon/ozon_client.h"
+#include "adapters/webhook/webhook_adapter.h"  // IpNetwork
+
+namespace crmhub::adapters::ozon {
+
+inline constexpr int kPageReread = 50;
+
+struct OzonConfig {
+  std::string id;
+  OzonClientOptions client;
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(60)};
+  int page_size = kMaxPostingsPerPage;
+  std::chrono::milliseconds overlap{std::chrono::minutes(10)};
+  std::chrono::milliseconds order_lookback{std::chrono::hours(24 * 30)};
+  std::chrono::milliseconds catalog_refresh{std::chrono::minutes(5)};
+  std::vector<int64_t> warehouse_ids;  // empty: any
+  std::vector<webhook::IpNetwork> push_allow_ips;  // empty: any
+  Secret push_token;                               // empty: not required
+  std::string app_version = "crmhub";              // for the TYPE_PING answer
+};
+
+// Ozon's documented sender ranges for push notifications (section «Как
+// подключить»).
+std::vector<std::string> DefaultPushAllowIps();
+
+// Maps a push-model state ("posting_delivered") to the Seller API status
+// ("delivered"), by the table in «Изменение статуса отправления». Empty when
+// unknown.
+std::string PushStateToStatus(std::string_view state);
+
+struct PullCursor {
+  int64_t watermark_ms = 0;
+  int64_t window_to_ms = 0;  // 0: no pass in progress
+  int64_t offset = 0;
+  std::string ToJson() const;
+  static std::optional<PullCursor> Parse(const std::string& text);
+};
+
+class OzonAdapter final : public Adapter,
+                          public SourceCapability,
+                          public WebhookCapability,
+                          public TargetCapability {
+ public:
+  OzonAdapter(OzonConfig config, Transport transport, Clock& clock);
+
+  const std::string& id() const override { return config_.id; }
+  std::string_view type() const override { return "ozon"; }
+  SourceCapability* source() override { return this; }
+  WebhookCapability* webhook() override { return this; }
+  TargetCapability* target() override { return this; }
+  std::string DescribeJson() const override;
+
+  // SourceCapability
+  Result<PullResult> Pull(const std::optional<std::string>& cursor) override;
+  std::chrono::milliseconds poll_interval() const override { return config_.poll_interval; }
+
+  // WebhookCapability. Ozon documents no signature for push notifications;
+  // they are authenticated by the sender's address (push_allow_ips, Ozon's
+  // published ranges by default) and, when push_token_file is set, by a
+  // secret `token` query parameter in the URL registered in Ozon's cabinet.
+  // Answers exactly as documented: TYPE_PING -> {"version","name","time"};
+  // other messages -> {"result": true} once durable; a body that is not a
+  // notification -> 400 {"error":{"code":"ERROR_PARAMETER_VALUE_MISSED",...}}.
+  // TYPE_NEW_POSTING / TYPE_POSTING_CANCELLED / TYPE_STATE_CHANGED become
+  // events (kind=order_push, payload the notification; the status events use
+  // the same key posting_number:status as the pull, so a change seen both
+  // ways is queued once). Other message types are acknowledged and dropped
+  // (crmhub does not consume them; the pull is the safety net for orders).
+  Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
+
+  // TargetCapability
+  std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message> batch) override;
+  int max_batch() const override { return kMaxPricesPerRequest; }
+  std::vector<std::string> commands() const override { return {"set_stock", "set_price"}; }
+
+  OzonClient& client() { return client_; }
+
+ private:
+  struct StockCommand {
+    size_t index;  // into the batch
+    StockItem item;
+  };
+  void DeliverStocks(std::vector<StockCommand> commands, std::vector<DeliveryOutcome>& out);
+  void DeliverPrices(std::span<const queue::Message> batch, const std::vector<size_t>& indices,
+                     std::vector<DeliveryOutcome>& out);
+  // Refreshes the offer_id -> product_id cache from /v3/product/list.
+  ApiReply LoadCatalog();
+  std::optional<int64_t> LookupProduct(const std::string& offer_id);
+
+  OzonConfig config_;
+  Clock& clock_;
+  OzonClient client_;
+
+  std::mutex catalog_mu_;
+  std::map<std::string, int64_t> catalog_;  // GUARDED_BY(catalog_mu_)
+  std::optional<std::chrono::steady_clock::time_point> catalog_loaded_;  // GUARDED_BY(catalog_mu_)
+};
+
+// The adapter type for daemon/adapter_registry.cc: [adapters.<id>] type = "ozon".
+AdapterType Type();
+
+}  // namespace crmhub::adapters::ozon

@@ -1,0 +1,127 @@
+// The Ozon adapter's config schema and factory.
+
+#include <utility>
+
+#include "adapters/ozon/ozon_adapter.h"
+#include "net/http_client.h"
+
+namespace crmhub::adapters::ozon {
+
+using config::KeySpec;
+using config::Type;
+
+namespace {
+
+std::string TomlList(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", \"" : "\"") + items[i] + "\"";
+  return out + "]";
+}
+
+std::vector<KeySpec> Keys() {
+  return {
+      {.name = "client_id", .type = Type::kString,
+       .description = "The seller's Client-Id (Ozon cabinet: Settings -> Seller API), sent as the "
+                      "Client-Id header on every request.", .required = true},
+      {.name = "api_key_file", .type = Type::kSecret,
+       .description = "File (or systemd credential) holding the Api-Key, sent as the Api-Key "
+                      "header. Never logged.", .required = true},
+      {.name = "base_url", .type = Type::kString, .default_value = "\"https://api-seller.ozon.ru\"",
+       .description = "Seller API root. Change only for a simulator or a proxy."},
+      {.name = "poll_interval", .type = Type::kDuration, .default_value = "\"60s\"",
+       .description = "Pause between pull passes over /v3/posting/fbs/list once caught up."},
+      {.name = "page_size", .type = Type::kInt, .default_value = "1000",
+       .description = "Postings per page (the spec's limit: 1..1000).", .min = 1, .max = 1000},
+      {.name = "overlap", .type = Type::kDuration, .default_value = "\"10m\"",
+       .description = "How far each pass re-reads before the last watermark (status changes "
+                      "recorded late); repeats are absorbed by the queue's dedup."},
+      {.name = "order_lookback", .type = Type::kDuration, .default_value = "\"30d\"",
+       .description = "Postings created this far back are watched for status changes "
+                      "(filter.since; the spec allows at most one year). Also where the first "
+                      "pull starts."},
+      {.name = "rate_limit", .type = Type::kInt, .default_value = "50",
+       .description = "Most requests per second to this Client-Id, all methods (Ozon: 50).", .min = 1, .max = 1000},
+      {.name = "stocks_rate_limit", .type = Type::kInt, .default_value = "80",
+       .description = "Most /v2/products/stocks requests per minute (Ozon: 80).", .min = 1, .max = 1000},
+      {.name = "request_timeout", .type = Type::kDuration, .default_value = "\"30s\"",
+       .description = "Whole-exchange timeout of one Seller API request."},
+      {.name = "catalog_refresh", .type = Type::kDuration, .default_value = "\"5m\"",
+       .description = "Least time between reloads of the offer_id -> product_id catalogue "
+                      "(/v3/product/list) when a stock command names an unknown offer_id."},
+      {.name = "warehouse_ids", .type = Type::kStringList, .default_value = "[]",
+       .description = "Ozon warehouse ids stock commands may target; others are dead-lettered. "
+                      "Empty: any."},
+      {.name = "push_allow_ips", .type = Type::kStringList,
+       .default_value = TomlList(DefaultPushAllowIps()),
+       .description = "Addresses allowed to post push notifications to /hooks/<id> (Ozon's "
+                      "published sender ranges by default). Empty: any."},
+      {.name = "push_token_file", .type = Type::kSecret,
+       .description = "Optional secret the push URL registered in Ozon's cabinet carries as "
+                      "?token=<secret> (Ozon signs nothing, so this is the shared secret)."},
+  };
+}
+
+Result<std::unique_ptr<Adapter>> Build(const config::Section& section, const AdapterContext& context) {
+  OzonConfig c;
+  c.id = section.id();
+  c.client.client_id = section.GetString("client_id");
+  if (c.client.client_id.empty()) return section.ErrorAt("client_id", "must not be empty");
+  c.client.api_key = section.GetSecret("api_key_file");
+  if (c.client.api_key.empty()) return section.ErrorAt("api_key_file", "the secret file is empty");
+  c.client.base_url = section.GetString("base_url");
+  if (c.client.base_url.rfind("http://", 0) != 0 && c.client.base_url.rfind("https://", 0) != 0) {
+    return section.ErrorAt("base_url", "must start with http:// or https://");
+  }
+  c.client.requests_per_second = section.GetInt("rate_limit");
+  c.client.stocks_per_minute = section.GetInt("stocks_rate_limit");
+  c.client.timeout = section.GetDuration("request_timeout");
+  c.poll_interval = section.GetDuration("poll_interval");
+  c.page_size = static_cast<int>(section.GetInt("page_size"));
+  c.overlap = section.GetDuration("overlap");
+  c.order_lookback = section.GetDuration("order_lookback");
+  if (c.order_lookback > std::chrono::hours(24 * 365)) {
+    return section.ErrorAt("order_lookback", "Ozon allows a period of at most one year");
+  }
+  c.catalog_refresh = section.GetDuration("catalog_refresh");
+  for (const auto& w : section.GetStringList("warehouse_ids")) {
+    try {
+      size_t used = 0;
+      c.warehouse_ids.push_back(std::stoll(w, &used));
+      if (used != w.size()) throw std::invalid_argument(w);
+    } catch (const std::exception&) {
+      return section.ErrorAt("warehouse_ids", "not a numeric warehouse id: \"" + w + "\"");
+    }
+  }
+  for (const auto& cidr : section.GetStringList("push_allow_ips")) {
+    auto n = webhook::IpNetwork::Parse(cidr);
+    if (!n.ok()) return section.ErrorAt("push_allow_ips", n.status().message());
+    c.push_allow_ips.push_back(*n);
+  }
+  if (section.Has("push_token_file")) {
+    c.push_token = section.GetSecret("push_token_file");
+    if (c.push_token.empty()) return section.ErrorAt("push_token_file", "the secret file is empty");
+  }
+  net::HttpClient* http = context.http;
+  Transport transport = [http](net::OutboundRequest request) -> net::OutboundResult {
+    if (http == nullptr) return Status::FailedPrecondition("no HTTP client (check-config)");
+    return http->SendBlocking(std::move(request));
+  };
+  static SystemClock system_clock;  // only when the context has none (check-config)
+  Clock* clock = context.clock != nullptr ? context.clock : &system_clock;
+  return std::unique_ptr<Adapter>(new OzonAdapter(std::move(c), std::move(transport), *clock));
+}
+
+}  // namespace
+
+AdapterType Type() {
+  AdapterType t;
+  t.schema.type = "ozon";
+  t.schema.description =
+      "Ozon Seller API: FBS postings in (pull /v3/posting/fbs/list + push notifications at "
+      "/hooks/<id>), stock (/v2/products/stocks) and prices (/v1/product/import/prices) out.";
+  t.schema.keys = Keys();
+  t.factory = Build;
+  return t;
+}
+
+}  // namespace crmhub::adapters::ozon
