@@ -1,0 +1,123 @@
+#pragma once
+// The Wildberries adapter: FBS orders in (Source), stock and prices out
+// (Target), one instance per seller account:
+//
+//   [adapters.wb-main]
+//   type = "wildberries"
+//   token_file = "secrets/wb-main-token"   # the API token, sent as Authorization: <token>
+//   mapping = "mappings/wildberries-orders.toml"
+//   warehouses = ["507"]                   # seller warehouses stock may be set for ([] = any)
+//   poll_interval = "30s"
+//
+// Orders in. One Pull is one page of GET /api/v3/orders (limit
+// orders_page_size, next, dateFrom) plus one POST /api/v3/orders/status for
+// the page's orders that need a status (<= 1000 ids, the spec's maxItems).
+// WB lists orders without their status, so an order is "open" until its
+// wbStatus is final (sold, canceled, canceled_by_client, declined_by_client,
+// defect); the cursor keeps the open orders (id -> statuses, createdAt;
+// bounded by max_open_orders, oldest dropped first) and a scan re-reads the
+// window from the oldest open order's createdAt (or the last scan's newest
+// createdAt minus late_margin when none is open) to now, so a status change
+// comes with the full order record. A scan ends on a short page; the next
+// starts after poll_interval. dateFrom is never older than 30 days (the API's
+// maximum period); open orders older than that are dropped with a warning.
+//
+// One event per (order, status) seen: idempotency key
+// "<id>:<supplierStatus>:<wbStatus>", ordering key "<id>", header kind=order,
+// payload = the Order object exactly as WB sent it plus three keys:
+//   "supplierStatus", "wbStatus"  from POST /api/v3/orders/status
+//   "statusObservedMs"            when crmhub saw this status (Unix ms); the
+//                                 rules use it as the entity version, so a
+//                                 later status always wins in the CRM
+// (config/mappings/wildberries-orders.toml is written against this shape).
+// `id` is the assembly task id (what statuses are keyed by); `rid` is WB's
+// order id shared with the reports (srid) and is kept in the payload.
+// Re-emitting an already seen (order, status) is harmless: the queue drops
+// the repeated key.
+//
+// Commands out (Deliver, batches of up to 1000 = the stocks and prices
+// maxItems), payload = one command item:
+//   set_stock  {"sku":"<barcode>" | "chrt_id":123, "warehouse_id":"507", "amount":5}
+//              -> PUT /api/v3/stocks/{warehouseId}, grouped by warehouse.
+//              204: all ok. 409 (StocksWarehouseError): items named in an
+//              error's data[].sku fail with that code (permanent:
+//              NotFound, UploadDataLimit, Subject/Cargo restrictions); an
+//              error without items (StoreIsProcessing) retries all; items not
+//              named are retried (the spec does not say whether the rest was
+//              applied; a stock value is absolute, so sending it again is safe).
+//   set_price  {"nm_id":123, "price":999, "discount":30}
+//              -> POST /api/v2/upload/task. 200/208: accepted. The upload is
+//              processed asynchronously by WB; this adapter does not poll
+//              /api/v2/history/tasks (per-item quarantine/errors show there).
+//              400 "already set" is success; other 400s fail the batch.
+// 429 / client-side pacing -> retry at X-Ratelimit-Retry; 5xx, timeouts,
+// malformed answers -> retry with the queue's backoff; other 4xx -> fail.
+//
+// Thread-safety: Pull and Deliver may run concurrently on different threads
+// (the client's buckets are locked); Pull is never called concurrently with
+// itself.
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "adapters/adapter.h"
+#include "adapters/wildberries/client.h"
+
+namespace crmhub::adapters::wildberries {
+
+// The [adapters.<id>] type = "wildberries" schema and factory.
+AdapterType Type();
+
+struct AdapterOptions {
+  std::string id;
+  ClientOptions client;
+  std::set<int64_t> warehouses;  // empty: any
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(30)};
+  int orders_page_size = 1000;
+  std::chrono::milliseconds lookback{std::chrono::hours(72)};
+  std::chrono::milliseconds late_margin{std::chrono::minutes(10)};
+  size_t max_open_orders = 50'000;
+};
+
+// wbStatus values after which an order does not change any more.
+bool IsFinalWbStatus(std::string_view wb_status);
+
+class WildberriesAdapter final : public Adapter,
+                                 public SourceCapability,
+                                 public TargetCapability {
+ public:
+  WildberriesAdapter(AdapterOptions options, net::HttpClient* http, Clock& clock);
+
+  const std::string& id() const override { return options_.id; }
+  std::string_view type() const override { return "wildberries"; }
+  SourceCapability* source() override { return this; }
+  TargetCapability* target() override { return this; }
+  std::string DescribeJson() const override;
+
+  Result<PullResult> Pull(const std::optional<std::string>& cursor) override;
+  std::chrono::milliseconds poll_interval() const override { return options_.poll_interval; }
+
+  std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message> batch) override;
+  int max_batch() const override { return 1000; }
+  std::vector<std::string> commands() const override { return {"set_stock", "set_price"}; }
+
+  Client& client() { return client_; }
+
+ private:
+  void DeliverStocks(std::span<const queue::Message> batch, const std::vector<size_t>& indexes,
+                     std::vector<DeliveryOutcome>& out);
+  void DeliverPrices(std::span<const queue::Message> batch, const std::vector<size_t>& indexes,
+                     std::vector<DeliveryOutcome>& out);
+
+  AdapterOptions options_;
+  Clock& clock_;
+  Client client_;
+  mutable std::mutex describe_mu_;
+  std::string last_describe_ = "{}";
+};
+
+}  // namespace crmhub::adapters::wildberries

@@ -1,0 +1,211 @@
+#pragma once
+// Client for the Wildberries seller API, as specified in
+// /work/shared/contracts/marketplaces/wildberries/*.yaml (one file per API
+// section, one host per section):
+//
+//   marketplace_url (03-orders-fbs.yaml, 02-products.yaml "Остатки"):
+//     GET  /api/v3/orders/new             new assembly tasks
+//     GET  /api/v3/orders                 paged: limit (1..1000), next, dateFrom, dateTo
+//     POST /api/v3/orders/status          {"orders":[id...]} 1..1000 ids
+//     PUT  /api/v3/stocks/{warehouseId}   {"stocks":[{sku|chrtId, amount}]} 1..1000
+//     POST /api/v3/stocks/{warehouseId}   read back {"chrtIds":[...]} / {"skus":[...]}
+//   prices_url (02-products.yaml "Цены и скидки"):
+//     POST /api/v2/upload/task            {"data":[{nmID, price, discount}]} <= 1000
+//   content_url (02-products.yaml "Карточки товаров"):
+//     POST /content/v2/get/cards/list     cursor {updatedAt, nmID, limit <= 100}
+//
+// Auth: every request carries `Authorization: <token>` (HeaderApiKey), the
+// bare token, no "Bearer".
+//
+// Rate limits (per seller account, stated in each operation's description as
+// "period / limit / interval / burst"): FBS orders 1 min / 300 / 200 ms / 20;
+// stocks 1 min / 300 / 200 ms / 20; prices 6 s / 10 / 600 ms / 5; content
+// 1 min / 100 / 600 ms / 5; a 409 answer counts as 10 requests. The client
+// paces itself with one token bucket per group (configurable, defaults a
+// little under the documented numbers) and never sends a request the bucket
+// refuses: it returns Throttled with the time to come back instead (adapters
+// never sleep; the runtime and the queue schedule the retry).
+//
+// On 429 the documented body is {title, detail, code, requestId, origin,
+// status, statusText, timestamp} (01-general.yaml components/responses/429).
+// The contract files do not list WB's throttling headers; WB's public
+// "Лимиты запросов" page names X-Ratelimit-Retry (seconds until a retry may
+// succeed), X-Ratelimit-Reset (seconds until the burst is restored),
+// X-Ratelimit-Limit and X-Ratelimit-Remaining. We honour X-Ratelimit-Retry,
+// then Retry-After, and otherwise leave the backoff to the queue.
+//
+// Thread-safety: all methods may be called concurrently (Pull and Deliver
+// run on different worker threads); the buckets are locked. Blocking: each
+// call waits for one HTTP exchange (net::HttpClient::SendBlocking).
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "base/secret.h"
+#include "net/http_client.h"
+
+namespace crmhub::adapters::wildberries {
+
+enum class ApiGroup { kOrders, kStocks, kPrices, kContent };
+
+struct GroupLimit {
+  std::chrono::milliseconds interval{200};  // one request per interval...
+  int64_t burst = 20;                       // ...after a burst of this many
+};
+
+struct ClientOptions {
+  std::string marketplace_url = "https://marketplace-api.wildberries.ru";
+  std::string content_url = "https://content-api.wildberries.ru";
+  std::string prices_url = "https://discounts-prices-api.wildberries.ru";
+  Secret token;
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  std::map<ApiGroup, GroupLimit> limits = DefaultLimits();
+  // Documented numbers with a safety margin (interval +10%, half burst): the
+  // server measures arrival times, we measure send times.
+  static std::map<ApiGroup, GroupLimit> DefaultLimits();
+};
+
+// Why a call did not produce a value.
+struct ApiError {
+  enum class Kind {
+    kThrottled,  // our bucket refused, or WB answered 429: come back at not_before
+    kTransient,  // transport failure, timeout, 5xx, malformed answer: retry later
+    kRejected,   // 4xx other than 429: the request itself is wrong
+    kAuth,       // 401/403: the token is wrong or lacks the category
+  };
+  Kind kind = Kind::kTransient;
+  int http_status = 0;  // 0 for transport/bucket failures
+  std::string message;
+  std::optional<SystemTime> not_before;
+  nlohmann::json body;  // parsed error body, if any (409 per-item data etc.)
+};
+
+template <typename T>
+struct ApiResult {
+  std::optional<T> value;
+  ApiError error;  // meaningful when !ok()
+  bool ok() const { return value.has_value(); }
+};
+
+struct OrdersPage {
+  int64_t next = 0;
+  std::vector<nlohmann::json> orders;  // the Order objects as received
+};
+
+struct OrderStatus {
+  int64_t id = 0;
+  std::string supplier_status;
+  std::string wb_status;
+};
+
+struct StockItem {
+  std::optional<std::string> sku;  // barcode (deprecated by WB, still in the spec)
+  std::optional<int64_t> chrt_id;  // size id
+  int64_t amount = 0;
+};
+
+// PUT /api/v3/stocks answered 204, or 409 with per-item errors.
+struct StockPutResult {
+  bool applied = false;  // 204
+  // 409: one entry per error object: {code, message, data:[{sku, amount}]}.
+  struct ItemError {
+    std::string code;
+    std::string message;
+    std::vector<std::string> skus;  // empty: the error is not about an item
+  };
+  std::vector<ItemError> errors;
+};
+
+struct PriceGood {
+  int64_t nm_id = 0;
+  std::optional<int64_t> price;
+  std::optional<int64_t> discount;
+};
+
+struct PriceTask {
+  int64_t id = 0;
+  bool already_exists = false;  // 208, or data.alreadyExists
+};
+
+struct CardsCursor {
+  std::string updated_at;  // empty on the first request
+  int64_t nm_id = 0;
+};
+
+struct CardsPage {
+  std::vector<nlohmann::json> cards;
+  CardsCursor cursor;
+  int64_t total = 0;  // cards in this answer; < limit means the end
+};
+
+class Client {
+ public:
+  // `http` may be null (check-config builds adapters without I/O): every call
+  // then fails as kTransient.
+  Client(net::HttpClient* http, Clock& clock, ClientOptions options);
+
+  ApiResult<std::vector<nlohmann::json>> GetNewOrders();
+  // REQUIRES: 1 <= limit <= 1000.
+  ApiResult<OrdersPage> GetOrders(int limit, int64_t next, std::optional<int64_t> date_from,
+                                  std::optional<int64_t> date_to);
+  // REQUIRES: 1 <= ids.size() <= 1000.
+  ApiResult<std::vector<OrderStatus>> GetStatuses(std::span<const int64_t> ids);
+  // REQUIRES: 1 <= items.size() <= 1000.
+  ApiResult<StockPutResult> PutStocks(int64_t warehouse_id, std::span<const StockItem> items);
+  // Reads back amounts; by chrtIds when given, else by skus.
+  ApiResult<std::vector<StockItem>> GetStocks(int64_t warehouse_id,
+                                              std::span<const int64_t> chrt_ids,
+                                              std::span<const std::string> skus);
+  // REQUIRES: 1 <= goods.size() <= 1000.
+  ApiResult<PriceTask> UploadPrices(std::span<const PriceGood> goods);
+  // REQUIRES: 1 <= limit <= 100.
+  ApiResult<CardsPage> ListCards(const CardsCursor& cursor, int limit);
+
+  // Takes a token from `group`'s bucket, or returns when one will be there.
+  // Public so that a caller can reserve several requests up front.
+  std::optional<SystemTime> TryAcquire(ApiGroup group, int64_t tokens = 1) {
+    return Take(group, tokens, true);
+  }
+  // Like TryAcquire but takes nothing: when `tokens` would be available.
+  std::optional<SystemTime> Peek(ApiGroup group, int64_t tokens) {
+    return Take(group, tokens, false);
+  }
+
+ private:
+  // consume: take the tokens if there are enough. force: take them even if
+  // the bucket goes below zero (bills an answer that costs more).
+  std::optional<SystemTime> Take(ApiGroup group, int64_t tokens, bool consume, bool force = false);
+  struct Reply {
+    int status = 0;
+    nlohmann::json body;  // null when empty
+  };
+  // One exchange with pacing, auth and classification. A 2xx whose body is
+  // not JSON (when JSON is expected) is kTransient.
+  ApiResult<Reply> Call(ApiGroup group, std::string method, const std::string& base,
+                        std::string path, std::string body, bool expect_json);
+
+  net::HttpClient* http_;
+  Clock& clock_;
+  ClientOptions options_;
+  std::mutex mu_;
+  struct Bucket {
+    double tokens = -1;  // < 0: not yet initialised (full)
+    std::chrono::steady_clock::time_point updated;
+  };
+  std::map<ApiGroup, Bucket> buckets_;
+};
+
+// The throttling time a 429 (or 503) answer asks for: X-Ratelimit-Retry
+// seconds, else Retry-After, else nothing.
+std::optional<SystemTime> ThrottleUntil(const net::HeaderMap& headers, SystemTime now);
+
+}  // namespace crmhub::adapters::wildberries
