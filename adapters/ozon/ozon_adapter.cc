@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 #include <utility>
 
 namespace crmhub::adapters::ozon {
@@ -173,10 +174,15 @@ Result<PullResult> OzonAdapter::Pull(const std::optional<std::string>& cursor_te
   int64_t returned = 0;
   if (auto postings = result->find("postings"); postings != result->end() && postings->is_array()) {
     out.events.reserve(postings->size());
+    // Offsets count distinct postings: a page that repeats a posting (seen
+    // with the simulator's "dup" fault) must not push the offset past
+    // postings not yet read.
+    std::set<std::string> seen;
     for (const auto& p : *postings) {
-      ++returned;
       std::string number = JsonStr(p, "posting_number");
       std::string status = JsonStr(p, "status");
+      if (!seen.insert(number).second) continue;
+      ++returned;
       if (number.empty() || status.empty()) continue;  // not a posting we can key
       InboundEvent e;
       e.idempotency_key = number + ":" + status;

@@ -1,0 +1,422 @@
+#include "adapters/ozon/ozon_sim.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include <boost/asio/executor_work_guard.hpp>
+
+#include "adapters/ozon/ozon_client.h"
+
+namespace crmhub::adapters::ozon {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kStatuses[] = {"awaiting_packaging", "awaiting_deliver", "delivering",
+                                     "delivered"};
+
+net::HttpResponse RpcError(int http, int code, const std::string& message) {
+  return net::HttpResponse::Json(http, json{{"code", code}, {"message", message}, {"details", json::array()}}.dump());
+}
+
+std::optional<SystemTime> TimeField(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return ParseOzonTime(it->get<std::string>());
+}
+
+std::string OfferId(int64_t index) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "SKU-%06lld", static_cast<long long>(index + 1));
+  return buf;
+}
+
+int64_t ProductId(int64_t index) { return 100001 + index; }
+
+}  // namespace
+
+OzonSimulator::OzonSimulator(OzonSimOptions options, Clock& clock)
+    : options_(std::move(options)),
+      clock_(clock),
+      steady_start_(clock.SteadyNow()),
+      fault_rng_(options_.seed ^ 0x6f7a6f6e),
+      all_limiter_(clock, options_.requests_per_second, std::chrono::seconds(1)),
+      stocks_limiter_(clock, options_.stocks_per_minute, std::chrono::minutes(1)) {
+  SystemTime start = clock.Now();
+  simkit::SeededRng root(options_.seed);
+  postings_.reserve(static_cast<size_t>(options_.orders));
+  for (int i = 0; i < options_.orders; ++i) {
+    simkit::SeededRng rng = root.Fork(static_cast<uint64_t>(i));
+    SimPosting p;
+    p.order_id = 50000000 + i;
+    char number[48];
+    std::snprintf(number, sizeof(number), "%08d-%04d-1", 50000000 + i, static_cast<int>(i % 10000));
+    p.posting_number = number;
+    p.created = start + options_.arrival_span * i / std::max(1, options_.orders);
+    p.offer_index = rng.Int(0, std::max(1, options_.products) - 1);
+    p.quantity = static_cast<int>(rng.Int(1, 3));
+    SystemTime t = p.created;
+    p.steps.emplace_back(t, kStatuses[0]);
+    int64_t cancel_at = rng.Chance(0.1) ? rng.Int(1, 3) : -1;
+    for (int s = 1; s < 4; ++s) {
+      t += std::chrono::milliseconds(rng.Int(1, std::max<int64_t>(1, options_.step_delay.count())));
+      if (s == cancel_at) {
+        p.steps.emplace_back(t, "cancelled");
+        break;
+      }
+      p.steps.emplace_back(t, kStatuses[s]);
+    }
+    postings_.push_back(std::move(p));
+  }
+}
+
+OzonSimulator::~OzonSimulator() { Stop(); }
+
+Status OzonSimulator::Start(const std::string& listen) {
+  net::HttpServerOptions server_options;
+  server_options.server_header = "ozon-sim";
+  server_options.body_limit_bytes = 16 * 1024 * 1024;
+  server_ = std::make_unique<net::HttpServer>(io_, server_options,
+                                              [this](net::HttpRequest r, net::Responder respond) {
+                                                Handle(std::move(r), std::move(respond));
+                                              });
+  held_ = std::make_unique<simkit::HeldResponses>(io_);
+  CRMHUB_RETURN_IF_ERROR(server_->Listen(listen));
+  auto guard = std::make_shared<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+      io_.get_executor());
+  for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
+    threads_.emplace_back([this, guard] { io_.run(); });
+  }
+  started_ = true;
+  return Status::Ok();
+}
+
+void OzonSimulator::Stop() {
+  if (!started_) return;
+  started_ = false;
+  if (held_) held_->Stop();
+  if (server_) server_->Stop();
+  io_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+uint16_t OzonSimulator::port() const { return server_ ? server_->port() : 0; }
+
+std::string OzonSimulator::base_url() const { return "http://127.0.0.1:" + std::to_string(port()); }
+
+SystemTime OzonSimulator::AllFinalAt() const {
+  SystemTime last{};
+  for (const auto& p : postings_) last = std::max(last, p.steps.back().first);
+  return last;
+}
+
+std::map<std::string, std::string> OzonSimulator::FinalStatuses() const {
+  std::map<std::string, std::string> out;
+  for (const auto& p : postings_) out[p.posting_number] = p.steps.back().second;
+  return out;
+}
+
+std::map<std::string, int64_t> OzonSimulator::Stocks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, int64_t> out;
+  for (const auto& [k, v] : stocks_) out[std::to_string(k.first) + ":" + std::to_string(k.second)] = v;
+  return out;
+}
+
+std::string OzonSimulator::StateJson() const {
+  SystemTime now = clock_.Now();
+  json postings = json::array();
+  for (const auto& p : postings_) {
+    if (p.created > now) continue;
+    std::string current;
+    for (const auto& [t, s] : p.steps) {
+      if (t <= now) current = s;
+    }
+    postings.push_back({{"posting_number", p.posting_number}, {"status", current},
+                        {"final_status", p.steps.back().second}});
+  }
+  json stocks = json::object();
+  for (const auto& [k, v] : Stocks()) stocks[k] = v;
+  json prices = json::object();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [k, v] : prices_) prices[k] = v;
+  }
+  return json{{"postings", std::move(postings)}, {"stocks", std::move(stocks)}, {"prices", std::move(prices)}}.dump();
+}
+
+void OzonSimulator::Handle(net::HttpRequest request, net::Responder respond) {
+  auto at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.SteadyNow() - steady_start_).count();
+  if (request.path.rfind("/__sim/", 0) == 0) {
+    if (request.path == "/__sim/requests") {
+      uint64_t since = 0;
+      if (auto s = request.QueryParam("since")) since = std::strtoull(s->c_str(), nullptr, 10);
+      respond(net::HttpResponse::Json(200, log_.ToJson(since)));
+    } else if (request.path == "/__sim/state") {
+      respond(net::HttpResponse::Json(200, StateJson()));
+    } else {
+      respond(net::HttpResponse::Json(404, R"({"error":"not_found"})"));
+    }
+    return;
+  }
+  uint64_t seq = log_.Record(request, at_ms);
+  auto finish = [&](net::HttpResponse r, simkit::Fault fault, std::string note) {
+    log_.Complete(seq, r.status, fault, std::move(note));
+    respond(std::move(r));
+  };
+  if (request.method != "POST") return finish(RpcError(405, 12, "Method Not Allowed"), simkit::Fault::kNone, "");
+  // Auth first, as the real gateway does.
+  auto client = request.headers.Get("Client-Id");
+  auto key = request.headers.Get("Api-Key");
+  if (!client || !key) {
+    return finish(RpcError(401, 16, "Client-Id and Api-Key headers are required"), simkit::Fault::kNone, "no auth");
+  }
+  if (*client != options_.client_id || !ConstantTimeEquals(*key, options_.api_key)) {
+    return finish(RpcError(403, 7, "Invalid Api-Key, please check the key and try again"), simkit::Fault::kNone,
+                  "bad auth");
+  }
+  if (options_.enforce_rate_limits) {
+    bool limited = all_limiter_.TryAcquire().has_value();
+    if (!limited && request.path == "/v2/products/stocks") limited = stocks_limiter_.TryAcquire().has_value();
+    if (limited) {
+      return finish(RpcError(429, 8, "You have reached request rate limit per second"), simkit::Fault::kNone,
+                    "rate limited");
+    }
+  }
+  simkit::Fault fault = options_.faults.empty() ? simkit::Fault::kNone : options_.faults.Pick(fault_rng_.Uniform());
+  switch (fault) {
+    case simkit::Fault::k429:
+      return finish(RpcError(429, 8, "You have reached request rate limit per second"), fault, "fault");
+    case simkit::Fault::k500:
+      return finish(RpcError(500, 13, "Internal error"), fault, "fault");
+    case simkit::Fault::k503:
+      return finish(RpcError(503, 14, "Circle is open"), fault, "fault");
+    case simkit::Fault::kTimeout:
+      log_.Complete(seq, 0, fault, "held");
+      held_->AnswerLater(std::move(respond), RpcError(504, 4, "timeout"), options_.faults.timeout_hold);
+      return;
+    default:
+      break;
+  }
+  auto body = json::parse(request.body, nullptr, false);
+  net::HttpResponse response = body.is_object()
+                                   ? Route(request, body, fault == simkit::Fault::kDup)
+                                   : RpcError(400, 3, "invalid request body: not a JSON object");
+  if (fault == simkit::Fault::kMalformed && response.status == 200) {
+    return finish(simkit::MalformedJson(response.body), fault, "fault");
+  }
+  if (fault == simkit::Fault::kSlow) {
+    log_.Complete(seq, response.status, fault, "slow");
+    held_->AnswerLater(std::move(respond), std::move(response), options_.faults.slow_delay);
+    return;
+  }
+  finish(std::move(response), fault, "");
+}
+
+net::HttpResponse OzonSimulator::Route(const net::HttpRequest& request, const json& body, bool dup) {
+  if (request.path == "/v3/posting/fbs/list") return FbsList(body, dup);
+  if (request.path == "/v2/products/stocks") return Stocks(body);
+  if (request.path == "/v1/product/import/prices") return Prices(body);
+  if (request.path == "/v3/product/list") return ProductList(body);
+  return RpcError(404, 5, "Not Found");
+}
+
+json OzonSimulator::PostingJson(const SimPosting& p, size_t step) const {
+  const std::string& status = p.steps[step].second;
+  json cancellation = {{"cancel_reason", ""}, {"cancel_reason_id", 0}, {"cancellation_initiator", ""},
+                       {"cancellation_type", ""}, {"cancelled_after_ship", false},
+                       {"affect_cancellation_rating", false}};
+  if (status == "cancelled") {
+    cancellation = {{"cancel_reason", "Покупатель отменил заказ"}, {"cancel_reason_id", 402},
+                    {"cancellation_initiator", "Клиент"}, {"cancellation_type", "client"},
+                    {"cancelled_after_ship", step > 1}, {"affect_cancellation_rating", false}};
+  }
+  SystemTime delivering{};
+  for (const auto& [t, s] : p.steps) {
+    if (s == "delivering") delivering = t;
+  }
+  json posting = {
+      {"posting_number", p.posting_number},
+      {"order_id", p.order_id},
+      {"order_number", std::to_string(p.order_id) + "-0001"},
+      {"status", status},
+      {"substatus", status == "cancelled" ? "posting_canceled" : "posting_created"},
+      {"in_process_at", FormatOzonTime(p.created)},
+      {"shipment_date", FormatOzonTime(p.created + std::chrono::hours(24))},
+      {"tracking_number", ""},
+      {"tpl_integration_type", "ozon"},
+      {"is_express", false},
+      {"is_multibox", false},
+      {"multi_box_qty", 1},
+      {"parent_posting_number", ""},
+      {"delivery_method",
+       {{"id", 21321684811000}, {"name", "Ozon Логистика самостоятельно"}, {"tpl_provider", "Ozon Логистика"},
+        {"tpl_provider_id", 24}, {"warehouse", "Склад 22"}, {"warehouse_id", options_.warehouse_id}}},
+      {"cancellation", cancellation},
+      {"products",
+       json::array({{{"name", "Товар " + OfferId(p.offer_index)}, {"offer_id", OfferId(p.offer_index)},
+                     {"price", std::to_string(100 + p.offer_index % 900) + ".00"}, {"quantity", p.quantity},
+                     {"sku", 200001 + p.offer_index}, {"currency_code", "RUB"}}})},
+  };
+  if (delivering != SystemTime{} && step >= 2) posting["delivering_date"] = FormatOzonTime(delivering);
+  return posting;
+}
+
+net::HttpResponse OzonSimulator::FbsList(const json& body, bool dup) {
+  if (!body.contains("filter") || !body["filter"].is_object()) return RpcError(400, 3, "filter is required");
+  const json& filter = body["filter"];
+  auto since = TimeField(filter, "since");
+  auto to = TimeField(filter, "to");
+  if (!since || !to) return RpcError(400, 3, "filter.since and filter.to are required (date-time)");
+  if (*to - *since > std::chrono::hours(24 * 366)) return RpcError(400, 3, "period must not exceed one year");
+  if (!body.contains("limit") || !body["limit"].is_number_integer() || !body.contains("offset") ||
+      !body["offset"].is_number_integer()) {
+    return RpcError(400, 3, "limit and offset are required");
+  }
+  int64_t limit = body["limit"].get<int64_t>();
+  int64_t offset = body["offset"].get<int64_t>();
+  if (limit < 1 || limit > 1000) return RpcError(400, 3, "limit must be between 1 and 1000");
+  if (offset < 0) return RpcError(400, 3, "offset must not be negative");
+  if (offset > 20000) return RpcError(400, 3, "MAX_OFFSET_EXCEEDED");
+  std::optional<SystemTime> changed_from, changed_to;
+  if (auto c = filter.find("last_changed_status_date"); c != filter.end() && c->is_object()) {
+    changed_from = TimeField(*c, "from");
+    changed_to = TimeField(*c, "to");
+  }
+  std::optional<std::string> status_filter;
+  if (auto s = filter.find("status"); s != filter.end() && s->is_string() && !s->get<std::string>().empty()) {
+    status_filter = s->get<std::string>();
+  }
+  SystemTime now = clock_.Now();
+  struct Hit {
+    SystemTime changed;
+    size_t index;
+    size_t step;
+  };
+  std::vector<Hit> hits;
+  for (size_t i = 0; i < postings_.size(); ++i) {
+    const SimPosting& p = postings_[i];
+    if (p.created > now || p.created < *since || p.created > *to) continue;
+    size_t step = 0;
+    while (step + 1 < p.steps.size() && p.steps[step + 1].first <= now) ++step;
+    SystemTime changed = p.steps[step].first;
+    if (changed_from && changed < *changed_from) continue;
+    if (changed_to && changed > *changed_to) continue;
+    if (status_filter && p.steps[step].second != *status_filter) continue;
+    hits.push_back({changed, i, step});
+  }
+  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+    return a.changed != b.changed ? a.changed < b.changed : a.index < b.index;
+  });
+  bool desc = body.contains("dir") && body["dir"].is_string() &&
+              (body["dir"] == "desc" || body["dir"] == "DESC");
+  if (desc) std::reverse(hits.begin(), hits.end());
+  json postings = json::array();
+  size_t begin = std::min(hits.size(), static_cast<size_t>(offset));
+  size_t end = std::min(hits.size(), begin + static_cast<size_t>(limit));
+  for (size_t k = begin; k < end; ++k) postings.push_back(PostingJson(postings_[hits[k].index], hits[k].step));
+  if (dup && !postings.empty()) {
+    // Duplicated data: the first few postings of the page appear twice.
+    size_t n = std::min<size_t>(3, postings.size());
+    for (size_t k = 0; k < n; ++k) postings.push_back(postings[k]);
+  }
+  return net::HttpResponse::Json(
+      200, json{{"result", {{"postings", std::move(postings)}, {"has_next", end < hits.size()}}}}.dump());
+}
+
+net::HttpResponse OzonSimulator::Stocks(const json& body) {
+  if (!body.contains("stocks") || !body["stocks"].is_array()) return RpcError(400, 3, "stocks is required");
+  const json& stocks = body["stocks"];
+  if (stocks.empty() || stocks.size() > 100) {
+    return RpcError(400, 3, "stocks: from 1 to 100 items per request");
+  }
+  auto now = clock_.SteadyNow();
+  json result = json::array();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& s : stocks) {
+    int64_t product = s.value("product_id", int64_t{0});
+    int64_t warehouse = s.value("warehouse_id", int64_t{0});
+    std::string offer = s.contains("offer_id") && s["offer_id"].is_string() ? s["offer_id"].get<std::string>() : "";
+    int64_t stock = s.value("stock", int64_t{-1});
+    // offer_id wins when both are given (spec).
+    int64_t index = -1;
+    if (!offer.empty() && offer.size() == 10 && offer.rfind("SKU-", 0) == 0) {
+      index = std::strtoll(offer.c_str() + 4, nullptr, 10) - 1;
+    } else if (offer.empty()) {
+      index = product - 100001;
+    }
+    json item = {{"offer_id", index >= 0 ? OfferId(index) : offer}, {"product_id", product},
+                 {"warehouse_id", warehouse}, {"updated", false}, {"errors", json::array()}};
+    auto error = [&](const char* code, const char* message) {
+      item["errors"].push_back({{"code", code}, {"message", message}});
+    };
+    if (index < 0 || index >= options_.products) {
+      error("NOT_FOUND_ERROR", "Product not found");
+    } else if (warehouse != options_.warehouse_id) {
+      error("WAREHOUSE_NOT_FOUND", "Warehouse not found");
+    } else if (stock < 0 || stock >= 1000000) {
+      error("STOCK_TOO_BIG", "Stock value is too big");
+    } else {
+      item["product_id"] = ProductId(index);
+      auto key = std::make_pair(ProductId(index), warehouse);
+      auto last = stock_updated_.find(key);
+      if (last != stock_updated_.end() && now - last->second < std::chrono::seconds(30)) {
+        error("TOO_MANY_REQUESTS", "Stock is updated too frequently");
+      } else {
+        stocks_[key] = stock;
+        stock_updated_[key] = now;
+        item["updated"] = true;
+      }
+    }
+    result.push_back(std::move(item));
+  }
+  return net::HttpResponse::Json(200, json{{"result", std::move(result)}}.dump());
+}
+
+net::HttpResponse OzonSimulator::Prices(const json& body) {
+  if (!body.contains("prices") || !body["prices"].is_array()) return RpcError(400, 3, "prices is required");
+  const json& prices = body["prices"];
+  if (prices.empty() || prices.size() > 1000) return RpcError(400, 3, "prices: from 1 to 1000 items per request");
+  json result = json::array();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& p : prices) {
+    std::string offer = p.contains("offer_id") && p["offer_id"].is_string() ? p["offer_id"].get<std::string>() : "";
+    int64_t index = offer.rfind("SKU-", 0) == 0 ? std::strtoll(offer.c_str() + 4, nullptr, 10) - 1 : -1;
+    json item = {{"offer_id", offer}, {"product_id", index >= 0 ? ProductId(index) : 0}, {"updated", false},
+                 {"errors", json::array()}};
+    std::string price = p.contains("price") && p["price"].is_string() ? p["price"].get<std::string>() : "";
+    if (index < 0 || index >= options_.products) {
+      item["errors"].push_back({{"code", "NOT_FOUND"}, {"message", "Product not found"}});
+    } else if (price.empty()) {
+      item["errors"].push_back({{"code", "INVALID_PRICE"}, {"message", "price is required"}});
+    } else {
+      prices_[offer] = price;
+      item["updated"] = true;
+    }
+    result.push_back(std::move(item));
+  }
+  return net::HttpResponse::Json(200, json{{"result", std::move(result)}}.dump());
+}
+
+net::HttpResponse OzonSimulator::ProductList(const json& body) {
+  int64_t limit = body.value("limit", int64_t{100});
+  if (limit < 1 || limit > 1000) return RpcError(400, 3, "limit must be between 1 and 1000");
+  std::string last_id = body.contains("last_id") && body["last_id"].is_string() ? body["last_id"].get<std::string>() : "";
+  int64_t start = last_id.empty() ? 0 : std::strtoll(last_id.c_str(), nullptr, 10);
+  json items = json::array();
+  int64_t end = std::min<int64_t>(options_.products, start + limit);
+  for (int64_t i = start; i < end; ++i) {
+    items.push_back({{"product_id", ProductId(i)}, {"offer_id", OfferId(i)}, {"archived", false},
+                     {"has_fbo_stocks", false}, {"has_fbs_stocks", true}, {"is_discounted", false},
+                     {"quants", json::array()}});
+  }
+  json result = {{"items", std::move(items)},
+                 {"last_id", end < options_.products ? std::to_string(end) : ""},
+                 {"total", options_.products}};
+  return net::HttpResponse::Json(200, json{{"result", std::move(result)}}.dump());
+}
+
+}  // namespace crmhub::adapters::ozon
