@@ -351,19 +351,33 @@ void HttpClient::SendAsync(OutboundRequest request, std::function<void(OutboundR
   });
 }
 
+// The initiation of Send, a named type rather than a lambda: GCC 12 may
+// destroy a lambda temporary inside a co_await expression twice (GCC PR
+// 100611), which would drop a reference to Impl too many.
+struct SendInitiation {
+  std::shared_ptr<HttpClient::Impl> impl;
+  template <typename Handler>
+  void operator()(Handler handler, OutboundRequest req) const;
+};
+
+template <typename Handler>
+void SendInitiation::operator()(Handler handler, OutboundRequest req) const {
+  auto h = std::make_shared<Handler>(std::move(handler));
+  auto self = impl;
+  asio::post(self->strand, [self, h, req = std::move(req)]() mutable {
+    self->Start(std::move(req), [self, h](OutboundResult r) {
+      auto ex = asio::get_associated_executor(*h, self->io.get_executor());
+      asio::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+    });
+  });
+}
+
 asio::awaitable<OutboundResult> HttpClient::Send(OutboundRequest request) {
-  auto impl = impl_;
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(OutboundResult)>(
-      [impl](auto handler, OutboundRequest req) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        asio::post(impl->strand, [impl, h, req = std::move(req)]() mutable {
-          impl->Start(std::move(req), [impl, h](OutboundResult r) {
-            auto ex = asio::get_associated_executor(*h, impl->io.get_executor());
-            asio::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
-          });
-        });
-      },
-      asio::use_awaitable, std::move(request));
+  SendInitiation initiation{impl_};
+  OutboundResult result =
+      co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(OutboundResult)>(
+          initiation, asio::use_awaitable, std::move(request));
+  co_return result;
 }
 
 OutboundResult HttpClient::SendBlocking(OutboundRequest request) {

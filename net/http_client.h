@@ -70,6 +70,9 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Performs one exchange; completes on the io_context.
+  // With GCC 12, pass a named request (`co_await client.Send(std::move(req))`)
+  // rather than a temporary built inside the co_await expression: GCC may
+  // destroy such temporaries twice (PR 100611).
   boost::asio::awaitable<OutboundResult> Send(OutboundRequest request);
 
   // Callback form of Send, for code that is not a coroutine. `done` runs on
@@ -87,6 +90,7 @@ class HttpClient {
 
  private:
   struct Impl;
+  friend struct SendInitiation;
   std::shared_ptr<Impl> impl_;
 };
 
