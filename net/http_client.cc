@@ -329,6 +329,11 @@ HttpClient::~HttpClient() {
     impl_->Shutdown();
     return;
   }
+  if (impl_->io.get_executor().running_in_this_thread()) {
+    // Waiting here could block the only thread that would run Shutdown.
+    asio::post(impl_->strand, [impl = impl_] { impl->Shutdown(); });
+    return;
+  }
   auto done = std::make_shared<std::promise<void>>();
   auto future = done->get_future();
   asio::post(impl_->strand, [impl = impl_, done] {

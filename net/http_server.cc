@@ -1,5 +1,6 @@
 #include "net/http_server.h"
 
+#include <array>
 #include <atomic>
 #include <ctime>
 #include <limits>
@@ -116,13 +117,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void Post(std::function<void()> fn) { asio::post(stream_.get_executor(), std::move(fn)); }
 
  private:
-  enum class State { kIdle, kReading, kHandling, kWriting, kClosed };
+  enum class State { kIdle, kReading, kHandling, kWriting, kClosing, kClosed };
 
   // Waits for the first bytes of a request. Between keep-alive requests the
   // wait is bounded by idle_timeout; for the first request of a connection
   // the read deadline (set in Start) already runs.
   void WaitForRequest(bool first) {
-    if (server_->stopping && !first) return Close();
+    // Stopping: a connection with no request under way closes now.
+    if (server_->stopping && buffer_.size() == 0) return Close();
     if (buffer_.size() > 0) return ReadHeader(first);
     state_ = State::kIdle;
     if (!first) stream_.expires_after(server_->options.idle_timeout);
@@ -282,9 +284,32 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive_);
     stream_.expires_after(server_->options.write_timeout);
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      if (ec || !self->keep_alive_) return self->Close();
+      if (ec) return self->Close();
+      if (!self->keep_alive_) return self->LingerClose();
       self->WaitForRequest(/*first=*/false);
     });
+  }
+
+  // Closing right after a response while the client may still be sending
+  // (a rejected body, a pipelined request) would make the kernel answer with
+  // a reset that can destroy the response in flight. So: send FIN, then read
+  // and discard until the client closes, for at most a second / 1 MiB.
+  void LingerClose() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosing;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(1));
+    Drain(0);
+  }
+  void Drain(size_t drained) {
+    buffer_.consume(buffer_.size());
+    if (drained > (1u << 20)) return Close();
+    stream_.async_read_some(buffer_.prepare(16 * 1024),
+                            [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
+                              if (ec) return self->Close();
+                              self->Drain(drained + n);
+                            });
   }
 
   void Close() {
@@ -305,6 +330,21 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   bool head_ = false;
   unsigned version_ = 11;
 };
+
+namespace {
+
+// Lingering close for RejectBusy: read and discard until the client closes
+// or the stream's deadline passes, then close.
+void DrainThenClose(std::shared_ptr<beast::tcp_stream> stream,
+                    std::shared_ptr<std::array<char, 4096>> scratch) {
+  auto buffer = asio::buffer(*scratch);
+  stream->async_read_some(buffer, [stream, scratch](beast::error_code ec, size_t) {
+    if (ec) return stream->close();
+    DrainThenClose(stream, scratch);
+  });
+}
+
+}  // namespace
 
 void HttpServer::Impl::Accept(std::shared_ptr<Listener> listener) {
   auto& acceptor = listener->acceptor;
@@ -345,10 +385,14 @@ void HttpServer::Impl::RejectBusy(tcp::socket socket) {
   res->keep_alive(false);
   res->prepare_payload();
   stream->expires_after(options.write_timeout);
-  http::async_write(*stream, *res, [stream, res](beast::error_code, size_t) {
+  http::async_write(*stream, *res, [stream, res](beast::error_code wec, size_t) {
     beast::error_code ec;
     stream->socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream->close();
+    if (wec) return stream->close();
+    // Lingering close (see Session::LingerClose): read until the client
+    // closes, at most a second, so it gets the 503 rather than a reset.
+    stream->expires_after(std::chrono::seconds(1));
+    DrainThenClose(stream, std::make_shared<std::array<char, 4096>>());
   });
 }
 

@@ -61,8 +61,11 @@ class ClientTest : public ::testing::Test {
     } else if (req.path == "/big") {
       respond(HttpResponse::Text(200, std::string(5000, 'x')));
     } else if (req.path == "/hang") {
-      std::lock_guard lock(mu_);
-      held_.push_back(std::move(respond));
+      {
+        std::lock_guard lock(mu_);
+        held_.push_back(std::move(respond));
+      }
+      hang_arrived_.Add();
     } else {
       respond(HttpResponse::Error(404, "not_found"));
     }
@@ -81,6 +84,7 @@ class ClientTest : public ::testing::Test {
   std::unique_ptr<HttpServer> server_;
   std::mutex mu_;
   std::vector<Responder> held_;
+  WaitCounter hang_arrived_;
   SystemTime now_ = SystemTime(std::chrono::seconds(1'795'000'000));  // 2026-11-19
 };
 
@@ -140,6 +144,28 @@ TEST_F(ClientTest, ServerErrorRetriesAndClientErrorFails) {
   EXPECT_EQ(o.kind, DeliveryOutcome::Kind::kFail);
   EXPECT_NE(o.error.find("HTTP 404"), std::string::npos) << o.error;
   EXPECT_NE(o.error.find("no such order 42"), std::string::npos) << o.error;
+}
+
+TEST_F(ClientTest, UploadOverTheServersBodyLimitGets413NotAReset) {
+  HttpClient client(io_.io(), {});
+  OutboundRequest req = Get("/ok");
+  req.method = "POST";
+  req.body = std::string(3 * 1024 * 1024, 'u');  // server default limit: 1 MiB
+  OutboundResult r = client.SendBlocking(req);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(ClassifyResponse(r, now_).kind, DeliveryOutcome::Kind::kFail);
+}
+
+TEST_F(ClientTest, DestroyingTheClientCompletesPendingRequests) {
+  Latch<StatusCode> code;
+  {
+    HttpClient client(io_.io(), {});
+    client.SendAsync(Get("/hang"), [&](OutboundResult r) { code.Set(r.status().code()); });
+    // Wait until the server holds the request, so it is truly in flight.
+    ASSERT_TRUE(hang_arrived_.WaitFor(1));
+  }
+  EXPECT_EQ(code.Wait(), StatusCode::kUnavailable);
 }
 
 TEST_F(ClientTest, HungServerTimesOut) {
