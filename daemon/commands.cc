@@ -9,6 +9,7 @@ const std::vector<CommandInfo>& AllCommands() {
       {"check-config", "validate a config file (and its mapping rules); exit 2 on errors",
        CheckConfigCommand},
       {"version", "print the version and build details", VersionCommand},
+      {"map", "dry-run mapping rules on one record; print canonical entities", MapCommand},
   };
   return kCommands;
 }

@@ -13,6 +13,7 @@ using Args = std::vector<std::string>;
 int RunCommand(const Args& args);          // crmhub run --config FILE
 int CheckConfigCommand(const Args& args);  // crmhub check-config --config FILE
 int VersionCommand(const Args& args);      // crmhub version
+int MapCommand(const Args& args);          // crmhub map --rules FILE --input RECORD.json
 
 struct CommandInfo {
   const char* name;

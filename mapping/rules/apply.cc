@@ -1,0 +1,601 @@
+// Applies compiled rules to one record. Hot path: no rule parsing, no regex,
+// no exceptions (nlohmann's non-throwing accessors only).
+
+#include <algorithm>
+#include <limits>
+
+#include "mapping/model/model.h"
+#include "mapping/rules/compiled.h"
+#include "mapping/rules/rule_set.h"
+
+namespace crmhub::mapping {
+namespace internal {
+
+bool ScalarText(const Json& v, std::string& out) {
+  switch (v.type()) {
+    case Json::value_t::string: out = v.get_ref<const std::string&>(); return true;
+    case Json::value_t::number_integer: out = std::to_string(v.get<int64_t>()); return true;
+    case Json::value_t::number_unsigned: out = std::to_string(v.get<uint64_t>()); return true;
+    case Json::value_t::number_float: out = v.dump(); return true;  // shortest round trip
+    case Json::value_t::boolean: out = v.get<bool>() ? "true" : "false"; return true;
+    default: return false;
+  }
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::Condition;
+using internal::Json;
+using internal::Op;
+using internal::Pointer;
+using internal::Source;
+using internal::Transform;
+using internal::ValueSpec;
+
+struct Scope {
+  const Json* node;
+  std::string path;  // concrete path of `node` in the record ("" = root)
+  const Json* root;
+  size_t index = 0;
+};
+
+struct Where {
+  const std::string& rule;
+  std::string field;
+};
+
+std::string Shown(const Json& v) {
+  std::string s = v.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (s.size() > 80) s = s.substr(0, 77) + "...";
+  return s;
+}
+
+Status Error(const Where& w, const std::string& path, const Json* value, std::string_view reason) {
+  std::string msg = "rule \"" + w.rule + "\"";
+  if (!w.field.empty()) msg += " field \"" + w.field + "\"";
+  msg += ": " + (path.empty() ? std::string("(record)") : path);
+  if (value != nullptr) msg += ": " + Shown(*value);
+  msg += ": ";
+  msg += reason;
+  return Status::InvalidArgument(std::move(msg));
+}
+
+const Json* Step(const Json* cur, const internal::Segment& seg) {
+  if (cur->is_object()) {
+    auto it = cur->find(seg.key);
+    return it == cur->end() ? nullptr : &*it;
+  }
+  if (cur->is_array() && seg.is_index && seg.index < cur->size()) return &(*cur)[seg.index];
+  return nullptr;
+}
+
+// Non-wildcard resolution; `path` receives the concrete path.
+const Json* Find(const Pointer& p, const Scope& sc, std::string* path) {
+  const Json* cur = p.from_root ? sc.root : sc.node;
+  if (path) *path = p.from_root ? std::string() : sc.path;
+  for (const auto& seg : p.segments) {
+    if (path) *path += "/" + seg.key;
+    cur = Step(cur, seg);
+    if (cur == nullptr) return nullptr;
+  }
+  return cur;
+}
+
+void CollectWild(const Json& cur, const Pointer& p, size_t i, const std::string& path, Json& out,
+                 std::vector<std::string>& paths) {
+  if (i == p.segments.size()) {
+    if (!cur.is_null()) {
+      out.push_back(cur);
+      paths.push_back(path);
+    }
+    return;
+  }
+  const auto& seg = p.segments[i];
+  if (seg.wildcard) {
+    if (cur.is_array()) {
+      for (size_t k = 0; k < cur.size(); ++k) {
+        CollectWild(cur[k], p, i + 1, path + "/" + std::to_string(k), out, paths);
+      }
+    } else if (cur.is_object()) {
+      for (const auto& [k, v] : cur.items()) CollectWild(v, p, i + 1, path + "/" + k, out, paths);
+    }
+    return;
+  }
+  if (const Json* next = Step(&cur, seg)) CollectWild(*next, p, i + 1, path + "/" + seg.key, out, paths);
+}
+
+// Resolves into a value copy; wildcard pointers give an array (+ per-element paths).
+Json Resolve(const Pointer& p, const Scope& sc, std::string& path, std::vector<std::string>& elem_paths) {
+  if (!p.has_wildcard) {
+    const Json* v = Find(p, sc, &path);
+    return v ? *v : Json();
+  }
+  path = (p.from_root ? std::string() : sc.path) + p.text;
+  Json out = Json::array();
+  CollectWild(p.from_root ? *sc.root : *sc.node, p, 0, p.from_root ? "" : sc.path, out, elem_paths);
+  return out;
+}
+
+bool LooseEquals(const Json& record, const Json& rule) {
+  if (record == rule) return true;
+  std::string a, b;
+  if ((rule.is_string() && !record.is_string()) || (record.is_string() && !rule.is_string())) {
+    return internal::ScalarText(record, a) && internal::ScalarText(rule, b) && a == b;
+  }
+  return false;
+}
+
+bool IsEmpty(const Json* v) {
+  return v == nullptr || v->is_null() || (v->is_string() && v->get_ref<const std::string&>().empty()) ||
+         ((v->is_array() || v->is_object()) && v->empty());
+}
+
+bool Holds(const Condition& c, const Scope& sc) {
+  Json wild;
+  const Json* v;
+  if (c.pointer.has_wildcard) {
+    std::string path;
+    std::vector<std::string> paths;
+    wild = Resolve(c.pointer, sc, path, paths);
+    v = &wild;
+  } else {
+    v = Find(c.pointer, sc, nullptr);
+  }
+  bool present = v != nullptr && !v->is_null();
+  if (c.exists && present != *c.exists) return false;
+  if (c.empty && IsEmpty(v) != *c.empty) return false;
+  if (c.equals && !(present && LooseEquals(*v, *c.equals))) return false;
+  if (c.not_equals && present && LooseEquals(*v, *c.not_equals)) return false;
+  auto in_list = [&](const std::vector<Json>& list) {
+    return present && std::any_of(list.begin(), list.end(), [&](const Json& x) { return LooseEquals(*v, x); });
+  };
+  if (c.in && !in_list(*c.in)) return false;
+  if (c.not_in && in_list(*c.not_in)) return false;
+  if (c.prefix && !(present && v->is_string() && v->get_ref<const std::string&>().starts_with(*c.prefix))) {
+    return false;
+  }
+  return true;
+}
+
+bool AllHold(const std::vector<Condition>& conds, const Scope& sc) {
+  return std::all_of(conds.begin(), conds.end(), [&](const Condition& c) { return Holds(c, sc); });
+}
+
+std::string TrimmedCopy(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return {};
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+Status FromInt(Json& v, int64_t mul) {
+  int64_t n = v.get<int64_t>();
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return Status::InvalidArgument("integer overflows int64");
+  }
+  if (__builtin_mul_overflow(n, mul, &n)) return Status::InvalidArgument("value overflows int64");
+  v = n;
+  return Status::Ok();
+}
+
+// Applies one transform to a non-null scalar in place; returns the reason on failure.
+Status ApplyOne(const Transform& t, Json& v) {
+  std::string text;
+  switch (t.op) {
+    case Op::kTrim:
+    case Op::kUpper:
+    case Op::kLower:
+    case Op::kCollapseSpaces: {
+      if (!v.is_string()) return v.is_primitive() ? Status::Ok() : Status::InvalidArgument("expected text");
+      std::string& s = v.get_ref<std::string&>();
+      if (t.op == Op::kTrim) s = TrimmedCopy(s);
+      if (t.op == Op::kUpper) for (char& c : s) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
+      if (t.op == Op::kLower) for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+      if (t.op == Op::kCollapseSpaces) {
+        std::string out;
+        for (char c : s) {
+          bool ws = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+          if (ws) {
+            if (!out.empty() && out.back() != ' ') out.push_back(' ');
+          } else {
+            out.push_back(c);
+          }
+        }
+        if (!out.empty() && out.back() == ' ') out.pop_back();
+        s = std::move(out);
+      }
+      return Status::Ok();
+    }
+    case Op::kString:
+      if (!internal::ScalarText(v, text)) return Status::InvalidArgument("expected a scalar");
+      v = std::move(text);
+      return Status::Ok();
+    case Op::kInt:
+    case Op::kMinorUnits:
+    case Op::kUnixS:
+    case Op::kUnixMs:
+    case Op::kNegate: {
+      if (v.is_string()) {
+        auto n = ParseInt64(v.get_ref<const std::string&>());
+        if (!n.ok()) return n.status();
+        v = *n;
+      } else if (!v.is_number_integer()) {
+        return Status::InvalidArgument(t.op == Op::kMinorUnits ? "minor units must be an integer"
+                                                               : "not an integer");
+      }
+      if (t.op == Op::kUnixS) return FromInt(v, 1000);
+      if (t.op == Op::kNegate) return FromInt(v, -1);
+      return FromInt(v, 1);
+    }
+    case Op::kBool:
+      if (v.is_boolean()) return Status::Ok();
+      internal::ScalarText(v, text);
+      if (text == "true" || text == "1" || text == "yes") v = true;
+      else if (text == "false" || text == "0" || text == "no") v = false;
+      else return Status::InvalidArgument("not a boolean");
+      return Status::Ok();
+    case Op::kPhone: {
+      if (v.is_boolean() || !internal::ScalarText(v, text)) return Status::InvalidArgument("not a phone number");
+      auto r = NormalizePhone(text, t.country);
+      if (!r.ok()) return r.status();
+      v = std::move(*r);
+      return Status::Ok();
+    }
+    case Op::kEmail: {
+      if (!v.is_string()) return Status::InvalidArgument("not an e-mail address");
+      auto r = NormalizeEmail(v.get_ref<const std::string&>());
+      if (!r.ok()) return r.status();
+      v = std::move(*r);
+      return Status::Ok();
+    }
+    case Op::kMoney: {
+      if (v.is_number_integer()) {
+        int64_t mul = 1;
+        for (int k = 0; k < t.arg; ++k) mul *= 10;
+        Status s = FromInt(v, mul);
+        return s.ok() ? s : Status::InvalidArgument("amount overflows int64 minor units");
+      }
+      if (v.is_number_float()) {
+        text = v.dump();  // shortest round-trip text of what the sender wrote
+        if (text.find_first_of("eE") != std::string::npos) {
+          return Status::InvalidArgument("amount in exponent notation");
+        }
+      } else if (v.is_string()) {
+        text = v.get_ref<const std::string&>();
+      } else {
+        return Status::InvalidArgument("not a decimal number");
+      }
+      auto r = ParseMoney(text, t.arg);
+      if (!r.ok()) return r.status();
+      v = *r;
+      return Status::Ok();
+    }
+    case Op::kCurrency: {
+      if (v.is_number_integer()) {
+        text = std::to_string(v.get<int64_t>());
+        while (text.size() < 3) text.insert(text.begin(), '0');
+      } else if (!v.is_string()) {
+        return Status::InvalidArgument("unknown currency code");
+      } else {
+        text = v.get_ref<const std::string&>();
+      }
+      auto r = NormalizeCurrency(text);
+      if (!r.ok()) return r.status();
+      v = std::move(*r);
+      return Status::Ok();
+    }
+    case Op::kTimestampMs: {
+      if (!v.is_string()) return Status::InvalidArgument("expected date/time text (use unix_s or unix_ms for numbers)");
+      auto r = ParseTimestampMs(v.get_ref<const std::string&>(), t.arg);
+      if (!r.ok()) return r.status();
+      v = *r;
+      return Status::Ok();
+    }
+  }
+  return Status::Internal("unknown transform");
+}
+
+class Applier {
+ public:
+  Applier(const internal::CompiledRules& rules, const ApplyContext& ctx) : rules_(rules), ctx_(ctx) {}
+
+  Result<Json> Eval(const ValueSpec& s, const Scope& sc, const Where& w) const {
+    Json v;
+    std::string path;
+    std::vector<std::string> elem_paths;
+    switch (s.source) {
+      case Source::kPath:
+        v = Resolve(s.pointers[0], sc, path, elem_paths);
+        break;
+      case Source::kPaths:
+        for (const auto& p : s.pointers) {
+          elem_paths.clear();
+          std::string cand_path;
+          Json cand = Resolve(p, sc, cand_path, elem_paths);
+          if (path.empty()) path = cand_path;
+          if (!IsEmpty(&cand)) {
+            v = std::move(cand);
+            path = std::move(cand_path);
+            break;
+          }
+        }
+        break;
+      case Source::kJoin: {
+        std::string joined;
+        for (size_t i = 0; i < s.pointers.size(); ++i) {
+          std::string part_path;
+          const Json* part = Find(s.pointers[i], sc, &part_path);
+          std::string text;
+          if (part != nullptr && !part->is_null() && !internal::ScalarText(*part, text)) {
+            return Error(w, part_path, part, "join needs scalar values");
+          }
+          if (i > 0) joined += s.separator;
+          joined += text;
+          path += (i > 0 ? "+" : "") + part_path;
+        }
+        v = std::move(joined);
+        break;
+      }
+      case Source::kConst:
+        v = s.constant;
+        path = "(constant)";
+        break;
+      case Source::kContext:
+        path = "(context)";
+        if (s.context == internal::ContextValue::kSource) v = std::string(ctx_.source);
+        else if (s.context == internal::ContextValue::kReceivedMs) v = ctx_.received_ms;
+        else v = static_cast<int64_t>(sc.index);
+        break;
+      case Source::kObject: {
+        path = sc.path;
+        Json obj = Json::object();
+        for (const auto& f : s.fields) {
+          auto r = Eval(f.spec, sc, Where{w.rule, w.field + "." + f.name});
+          if (!r.ok()) return r.status();
+          if (!r->is_null()) obj[f.name] = std::move(*r);
+        }
+        if (!obj.empty()) v = std::move(obj);
+        break;
+      }
+      case Source::kForEach: {
+        const Json* arr = Find(s.pointers[0], sc, &path);
+        if (arr == nullptr || arr->is_null()) break;
+        if (!arr->is_array()) return Error(w, path, nullptr, "for_each: expected an array");
+        v = Json::array();
+        for (size_t i = 0; i < arr->size(); ++i) {
+          Scope inner{&(*arr)[i], path + "/" + std::to_string(i), sc.root, i};
+          Json obj = Json::object();
+          for (const auto& f : s.fields) {
+            auto r = Eval(f.spec, inner, Where{w.rule, w.field + "." + f.name});
+            if (!r.ok()) return r.status();
+            if (!r->is_null()) obj[f.name] = std::move(*r);
+          }
+          v.push_back(std::move(obj));
+        }
+        break;
+      }
+    }
+    if (!s.null_if.empty() && !v.is_null()) {
+      Json probe = v.is_string() ? Json(TrimmedCopy(v.get_ref<const std::string&>())) : v;
+      for (const auto& n : s.null_if) {
+        if (LooseEquals(probe, n)) {
+          v = nullptr;
+          break;
+        }
+      }
+    }
+    for (const auto& t : s.transforms) {
+      if (v.is_null()) break;
+      if (v.is_array() && s.source != Source::kForEach && s.source != Source::kObject) {
+        for (size_t k = 0; k < v.size(); ++k) {
+          if (v[k].is_null()) continue;
+          Json before = v[k];
+          Status st = ApplyOne(t, v[k]);
+          if (!st.ok()) {
+            if (s.invalid_to_null) {
+              v[k] = nullptr;
+              continue;
+            }
+            return Error(w, k < elem_paths.size() ? elem_paths[k] : path, &before, st.message());
+          }
+        }
+      } else {
+        Json before = v;
+        Status st = ApplyOne(t, v);
+        if (!st.ok()) {
+          if (s.invalid_to_null) {
+            v = nullptr;
+            break;
+          }
+          return Error(w, path, &before, st.message());
+        }
+      }
+    }
+    if (s.map != nullptr && !v.is_null()) {
+      Status st = MapValue(s, v, path, w);
+      if (!st.ok()) return st;
+    }
+    if (!s.lookup.empty() && !v.is_null()) {
+      Status st = LookupValue(s, v, path, w);
+      if (!st.ok()) return st;
+    }
+    if (v.is_null() && s.default_value) v = *s.default_value;
+    if (v.is_null() && s.required) return Error(w, path, nullptr, "required value is missing");
+    if (v.is_string() && (!s.prefix.empty() || !s.suffix.empty())) {
+      v = s.prefix + v.get_ref<const std::string&>() + s.suffix;
+    }
+    return v;
+  }
+
+  Status Build(const internal::EntityRule& r, const Scope& sc, std::vector<model::Entity>& out) const {
+    if (!AllHold(r.when, sc)) return Status::Ok();
+    model::Entity e;
+    e.kind = r.kind;
+    e.source = std::string(ctx_.source);
+    {
+      Where w{r.name, "external_id"};
+      auto id = Eval(r.external_id, sc, w);
+      if (!id.ok()) return id.status();
+      std::string text;
+      if (id->is_null()) return Error(w, sc.path, nullptr, "external_id is missing");
+      if (id->is_object() || id->is_array() || id->is_boolean() || id->is_number_float() ||
+          !internal::ScalarText(*id, text) || text.empty()) {
+        return Error(w, sc.path, &*id, "external_id must be a non-empty string or integer");
+      }
+      e.external_id = std::move(text);
+    }
+    if (r.version) {
+      Where w{r.name, "version"};
+      auto v = Eval(*r.version, sc, w);
+      if (!v.ok()) return v.status();
+      if (v->is_string()) {
+        auto n = ParseInt64(v->get_ref<const std::string&>());
+        if (!n.ok()) return Error(w, sc.path, &*v, "version must be an integer");
+        e.version = *n;
+      } else if (v->is_number_integer()) {
+        e.version = v->get<int64_t>();
+      } else {
+        return Error(w, sc.path, &*v, v->is_null() ? "version is missing" : "version must be an integer");
+      }
+    } else {
+      e.version = ctx_.received_ms;
+    }
+    for (const auto& f : r.fields) {
+      auto v = Eval(f.spec, sc, Where{r.name, f.name});
+      if (!v.ok()) return v.status();
+      if (!v->is_null()) e.fields[f.name] = std::move(*v);
+    }
+    Derive(e);
+    if (Status st = model::ValidateEntity(e); !st.ok()) {
+      std::string msg = "rule \"" + r.name + "\": entity invalid: " + st.message();
+      if (r.for_each) msg += " (element " + sc.path + ")";
+      return Status::InvalidArgument(std::move(msg));
+    }
+    out.push_back(std::move(e));
+    return Status::Ok();
+  }
+
+ private:
+  Status MapValue(const ValueSpec& s, Json& v, const std::string& path, const Where& w) const {
+    auto map_one = [&](Json& x) -> Status {
+      std::string key;
+      if (!internal::ScalarText(x, key)) return Error(w, path, &x, "map needs a scalar value");
+      auto it = s.map->find(key);
+      if (it != s.map->end()) {
+        x = it->second;
+      } else if (s.map_default) {
+        x = *s.map_default;
+      } else {
+        return Error(w, path, &x, "value not in the map and no map_default");
+      }
+      return Status::Ok();
+    };
+    if (v.is_array()) {
+      for (auto& x : v) CRMHUB_RETURN_IF_ERROR(map_one(x));
+      return Status::Ok();
+    }
+    return map_one(v);
+  }
+
+  Status LookupValue(const ValueSpec& s, Json& v, const std::string& path, const Where& w) const {
+    auto look_one = [&](Json& x) -> Status {
+      std::string key;
+      if (!internal::ScalarText(x, key)) return Error(w, path, &x, "lookup needs a scalar value");
+      std::optional<Json> found;
+      if (s.static_lookup != nullptr) {
+        auto it = s.static_lookup->find(key);
+        if (it != s.static_lookup->end()) found = it->second;
+      } else if (ctx_.lookup == nullptr) {
+        return Error(w, path, &x, "lookup table \"" + s.lookup + "\" is not defined in the rules and the caller provided no Lookup");
+      } else {
+        auto r = ctx_.lookup->Find(s.lookup, key);
+        if (!r.ok()) return Error(w, path, &x, "lookup \"" + s.lookup + "\" failed: " + r.status().ToString());
+        found = std::move(*r);
+      }
+      if (found) {
+        x = std::move(*found);
+      } else if (s.on_missing == internal::OnMissing::kNull) {
+        x = nullptr;
+      } else if (s.on_missing == internal::OnMissing::kError) {
+        return Error(w, path, &x, "not found in lookup \"" + s.lookup + "\"");
+      }
+      return Status::Ok();
+    };
+    if (v.is_array()) {
+      for (auto& x : v) CRMHUB_RETURN_IF_ERROR(look_one(x));
+      return Status::Ok();
+    }
+    return look_one(v);
+  }
+
+  // Model fields the engine derives when the rules did not map them
+  // (docs/model.md).
+  static void Derive(model::Entity& e) {
+    if (e.kind == model::EntityKind::kCall && !e.fields.contains("duration_s")) {
+      auto end = e.fields.find("end_ms");
+      auto answer = e.fields.find("answer_ms");
+      if (end != e.fields.end() && end->is_number_integer()) {
+        if (answer == e.fields.end()) {
+          e.fields["duration_s"] = 0;
+        } else if (answer->is_number_integer() && end->get<int64_t>() >= answer->get<int64_t>()) {
+          e.fields["duration_s"] = (end->get<int64_t>() - answer->get<int64_t>()) / 1000;
+        }
+      }
+    }
+  }
+
+  const internal::CompiledRules& rules_;
+  const ApplyContext& ctx_;
+};
+
+}  // namespace
+
+Result<std::vector<model::Entity>> RuleSet::Apply(const nlohmann::json& record,
+                                                  const ApplyContext& ctx) const {
+  if (!record.is_object()) {
+    return Status::InvalidArgument("record: expected a JSON object, got " + std::string(record.type_name()));
+  }
+  Scope root{&record, "", &record, 0};
+  for (const auto& c : rules_->skip_if) {
+    if (Holds(c, root)) return std::vector<model::Entity>{};
+  }
+  Applier applier(*rules_, ctx);
+  std::vector<model::Entity> out;
+  for (const auto& r : rules_->entities) {
+    if (!r.for_each) {
+      CRMHUB_RETURN_IF_ERROR(applier.Build(r, root, out));
+      continue;
+    }
+    std::string path;
+    const Json* arr = Find(*r.for_each, root, &path);
+    if (arr == nullptr || arr->is_null()) continue;
+    if (!arr->is_array()) {
+      return Status::InvalidArgument("rule \"" + r.name + "\": " + path + ": for_each: expected an array");
+    }
+    for (size_t i = 0; i < arr->size(); ++i) {
+      Scope elem{&(*arr)[i], path + "/" + std::to_string(i), &record, i};
+      CRMHUB_RETURN_IF_ERROR(applier.Build(r, elem, out));
+    }
+  }
+  return out;
+}
+
+Result<std::vector<model::Entity>> RuleSet::ApplyText(std::string_view payload,
+                                                      const ApplyContext& ctx) const {
+  Json record = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  if (record.is_discarded()) {
+    // Cold path: parse again to get nlohmann's description of the error.
+    try {
+      Json ignored = Json::parse(payload);
+      (void)ignored;
+    } catch (const Json::parse_error& e) {
+      return Status::InvalidArgument(std::string("record: malformed JSON: ") + e.what());
+    }
+    return Status::InvalidArgument("record: malformed JSON");
+  }
+  return Apply(record, ctx);
+}
+
+}  // namespace crmhub::mapping
