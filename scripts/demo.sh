@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The main job, end to end on this machine: installs what is missing, builds
+# crmhub (Release), and runs `crmhub demo` — three marketplace simulators, the
+# daemon with config/demo.toml, signed website-form webhooks, a stock push,
+# faults switched on — then prints a reconciliation table.
+# Arguments go to `crmhub demo` (e.g. --duration 30s, --data-dir DIR).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/bootstrap.sh
+cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCRMHUB_TESTS=OFF >/dev/null
+cmake --build build-release --parallel "$(nproc)" --target crmhub
+
+exec build-release/crmhub demo --config config/demo.toml "$@"

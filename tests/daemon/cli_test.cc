@@ -1,0 +1,124 @@
+// The `crmhub` binary as a user meets it: help texts, exit codes, and
+// check-config's FILE:LINE:COL errors. Runs the real executable.
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "daemon/commands.h"
+#include "tests/daemon/test_support.h"
+
+namespace crmhub {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using testutil::RunAndCapture;
+
+const fs::path kSource = CRMHUB_SOURCE_DIR;
+
+testutil::RunResult Crmhub(std::vector<std::string> args) {
+  args.insert(args.begin(), testutil::CrmhubBinary());
+  return RunAndCapture(args);
+}
+
+TEST(CliTest, TopLevelHelpListsEveryCommand) {
+  auto r = Crmhub({"--help"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (const auto& c : cli::AllCommands()) EXPECT_THAT(r.output, HasSubstr(c.name));
+  EXPECT_THAT(r.output, HasSubstr("exit codes"));
+}
+
+TEST(CliTest, EverySubcommandHasHelpDescribingItsOptions) {
+  for (const auto& c : cli::AllCommands()) {
+    auto r = Crmhub({c.name, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << c.name << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr("usage: crmhub")) << c.name;
+    EXPECT_THAT(r.output, HasSubstr("--help")) << c.name;
+  }
+}
+
+TEST(CliTest, UnknownCommandOrOptionIsAUsageError) {
+  auto r = Crmhub({"frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("unknown command \"frobnicate\""));
+  r = Crmhub({"check-config", "--no-such-flag"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("unknown option --no-such-flag"));
+  r = Crmhub({});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(CliTest, VersionPrintsTheVersion) {
+  auto r = Crmhub({"version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.output, HasSubstr("crmhub 0."));
+}
+
+TEST(CheckConfigCliTest, ShippedConfigsAreValid) {
+  for (const char* file : {"config/crmhub.example.toml", "config/demo.toml"}) {
+    if (!fs::exists(kSource / file)) continue;  // demo.toml lands with the demo
+    auto r = Crmhub({"check-config", "--config", (kSource / file).string()});
+    EXPECT_EQ(r.exit_code, 0) << file << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr(": OK")) << file;
+  }
+  ASSERT_TRUE(fs::exists(kSource / "config/crmhub.example.toml"));
+}
+
+class CheckConfigErrorTest : public ::testing::Test {
+ protected:
+  fs::path Write(const std::string& text) {
+    fs::path p = dir_.path() / "bad.toml";
+    std::ofstream(p) << text;
+    return p;
+  }
+  testutil::TempDir dir_;
+};
+
+TEST_F(CheckConfigErrorTest, UnknownKeyExits2WithLocation) {
+  fs::path p = Write("[http]\nlisten = [\"127.0.0.1:0\"]\nlisten_port = 80\n");
+  auto r = Crmhub({"check-config", "--config", p.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr(p.string() + ":3:1: [http] unknown key \"listen_port\""));
+}
+
+TEST_F(CheckConfigErrorTest, WrongTypeExits2WithLocation) {
+  fs::path p = Write("[daemon]\nio_threads = \"two\"\n");
+  auto r = Crmhub({"check-config", "--config", p.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr(p.string() + ":2:14: [daemon] io_threads: expected an integer"));
+}
+
+TEST_F(CheckConfigErrorTest, MissingSecretFileExits2WithLocation) {
+  fs::path p = Write("[admin]\ntoken_file = \"secrets/nope\"\n");
+  auto r = Crmhub({"check-config", "--config", p.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr(p.string() + ":2:14: [admin] token_file: cannot read secret file"));
+}
+
+TEST_F(CheckConfigErrorTest, PositionalFileAndMissingFile) {
+  fs::path p = Write("[log]\nlevel = \"debug\"\n");
+  auto ok = Crmhub({"check-config", p.string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  auto missing = Crmhub({"check-config", "--config", (dir_.path() / "absent.toml").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.output, HasSubstr("absent.toml:1:1: cannot read config file"));
+}
+
+// docs/config.md is generated from the schema; this keeps them equal.
+TEST(ConfigReferenceTest, DocsMatchTheSchema) {
+  auto r = Crmhub({"check-config", "--print-reference"});
+  ASSERT_EQ(r.exit_code, 0);
+  std::ifstream in(kSource / "docs/config.md");
+  std::stringstream doc;
+  doc << in.rdbuf();
+  EXPECT_EQ(doc.str(), r.output)
+      << "docs/config.md is stale: regenerate it with "
+         "`build/crmhub check-config --print-reference > docs/config.md`";
+}
+
+}  // namespace
+}  // namespace crmhub
