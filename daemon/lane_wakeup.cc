@@ -1,0 +1,61 @@
+#include "daemon/lane_wakeup.h"
+
+#include <set>
+
+namespace crmhub::daemon {
+
+LaneWakeup::Ticket LaneWakeup::Current(const std::string& lane) {
+  std::lock_guard lock(mu_);
+  return generation_[lane] + all_generation_;
+}
+
+void LaneWakeup::Notify(const std::string& lane) {
+  {
+    std::lock_guard lock(mu_);
+    ++generation_[lane];
+  }
+  cv_.notify_all();
+}
+
+void LaneWakeup::NotifyAll() {
+  {
+    std::lock_guard lock(mu_);
+    ++all_generation_;
+  }
+  cv_.notify_all();
+}
+
+bool LaneWakeup::Wait(const std::string& lane, Ticket ticket, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout,
+                      [&] { return generation_[lane] + all_generation_ != ticket; });
+}
+
+void NotifyingQueue::EnqueueAsync(std::vector<queue::NewMessage> messages,
+                                  EnqueueCallback done) {
+  std::set<std::string> lanes;
+  for (const auto& m : messages) lanes.insert(m.lane);
+  inner_.EnqueueAsync(std::move(messages),
+                      [this, lanes = std::move(lanes), done = std::move(done)](
+                          Result<std::vector<queue::EnqueueOutcome>> result) mutable {
+                        bool ok = result.ok();
+                        done(std::move(result));
+                        if (ok) {
+                          for (const auto& lane : lanes) wakeup_.Notify(lane);
+                        }
+                      });
+}
+
+Status NotifyingQueue::ReplayDeadLetter(int64_t id) {
+  Status st = inner_.ReplayDeadLetter(id);
+  if (st.ok()) wakeup_.NotifyAll();
+  return st;
+}
+
+Result<int64_t> NotifyingQueue::ReplayAllDeadLetters(std::optional<std::string> lane) {
+  auto r = inner_.ReplayAllDeadLetters(std::move(lane));
+  if (r.ok()) wakeup_.NotifyAll();
+  return r;
+}
+
+}  // namespace crmhub::daemon

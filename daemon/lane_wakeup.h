@@ -1,0 +1,93 @@
+#pragma once
+// LaneWakeup: lets consumers of an empty lane wait without spinning, and be
+// woken as soon as a producer enqueues to that lane (or the pipeline stops).
+//
+// NotifyingQueue: a queue::Queue decorator that wakes a lane's consumers
+// whenever an enqueue to it became durable. The runtime hands it (not the
+// engine) to the webhook intake, the admin API and the source loops, so a
+// webhook's event is picked up at once instead of at the next idle poll.
+//
+// Thread-safety: everything may be called from any thread.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "queue/queue.h"
+
+namespace crmhub::daemon {
+
+class LaneWakeup {
+ public:
+  // A snapshot to wait from: Wait returns early if the lane was notified
+  // after the ticket was taken (so a notify between Lease and Wait is not
+  // lost).
+  using Ticket = uint64_t;
+  Ticket Current(const std::string& lane);
+
+  void Notify(const std::string& lane);
+  // Wakes every waiter (used when stopping); waiters check their stop flag.
+  void NotifyAll();
+
+  // Waits up to `timeout` for a Notify(lane) newer than `ticket` (or
+  // NotifyAll). Returns true when woken, false on timeout.
+  bool Wait(const std::string& lane, Ticket ticket, std::chrono::milliseconds timeout);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, uint64_t> generation_;  // GUARDED_BY(mu_)
+  uint64_t all_generation_ = 0;                  // GUARDED_BY(mu_)
+};
+
+class NotifyingQueue final : public queue::Queue {
+ public:
+  // Both must outlive this object.
+  NotifyingQueue(queue::Queue& inner, LaneWakeup& wakeup) : inner_(inner), wakeup_(wakeup) {}
+
+  void EnqueueAsync(std::vector<queue::NewMessage> messages, EnqueueCallback done) override;
+  Result<std::vector<queue::Leased>> Lease(const std::string& lane, int max,
+                                           std::chrono::milliseconds lease_duration) override {
+    return inner_.Lease(lane, max, lease_duration);
+  }
+  Status Ack(const queue::LeaseToken& lease) override { return inner_.Ack(lease); }
+  std::vector<Status> AckBatch(std::span<const queue::LeaseToken> leases) override {
+    return inner_.AckBatch(leases);
+  }
+  Status Retry(const queue::LeaseToken& lease, const std::string& error,
+               std::optional<SystemTime> not_before) override {
+    return inner_.Retry(lease, error, not_before);
+  }
+  Status Fail(const queue::LeaseToken& lease, const std::string& error) override {
+    return inner_.Fail(lease, error);
+  }
+  Result<std::vector<queue::LaneStats>> Stats() override { return inner_.Stats(); }
+  Result<std::vector<queue::DeadLetter>> ListDeadLetters(
+      const queue::DeadLetterFilter& filter) override {
+    return inner_.ListDeadLetters(filter);
+  }
+  Result<queue::DeadLetter> GetDeadLetter(int64_t id) override { return inner_.GetDeadLetter(id); }
+  Status ReplayDeadLetter(int64_t id) override;
+  Result<int64_t> ReplayAllDeadLetters(std::optional<std::string> lane) override;
+  Status DropDeadLetter(int64_t id) override { return inner_.DropDeadLetter(id); }
+  Result<int64_t> PurgeDeadLetters(SystemTime cutoff) override {
+    return inner_.PurgeDeadLetters(cutoff);
+  }
+  Status PutState(const std::string& key, const std::string& value) override {
+    return inner_.PutState(key, value);
+  }
+  Result<std::optional<std::string>> GetState(const std::string& key) override {
+    return inner_.GetState(key);
+  }
+  bool Healthy() const override { return inner_.Healthy(); }
+  int64_t Depth() const override { return inner_.Depth(); }
+
+ private:
+  queue::Queue& inner_;
+  LaneWakeup& wakeup_;
+};
+
+}  // namespace crmhub::daemon

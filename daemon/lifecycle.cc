@@ -1,0 +1,131 @@
+#include "daemon/lifecycle.h"
+
+#include <csignal>
+
+#include <boost/asio/post.hpp>
+
+#include <spdlog/spdlog.h>
+
+namespace crmhub::daemon {
+
+void ControlQueue::Post(ControlCommand command) {
+  {
+    std::lock_guard lock(mu_);
+    if (command == ControlCommand::kStop) stop_ = true;
+    if (command == ControlCommand::kReload) reload_ = true;
+  }
+  cv_.notify_all();
+}
+
+ControlCommand ControlQueue::TakeLocked() {
+  if (stop_) return ControlCommand::kStop;
+  if (reload_) {
+    reload_ = false;
+    return ControlCommand::kReload;
+  }
+  return ControlCommand::kNone;
+}
+
+ControlCommand ControlQueue::Wait() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return stop_ || reload_; });
+  return TakeLocked();
+}
+
+ControlCommand ControlQueue::WaitFor(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return stop_ || reload_; });
+  return TakeLocked();
+}
+
+bool ControlQueue::stop_requested() const {
+  std::lock_guard lock(mu_);
+  return stop_;
+}
+
+struct SignalWatcher::State : std::enable_shared_from_this<SignalWatcher::State> {
+  State(boost::asio::io_context& io, ControlQueue& c, std::function<void(int)> cb)
+      : signals(io, SIGTERM, SIGINT, SIGHUP), control(c), on_signal(std::move(cb)) {}
+
+  void Arm() {
+    signals.async_wait([self = shared_from_this()](const boost::system::error_code& ec, int signo) {
+      if (ec) return;  // cancelled
+      if (self->on_signal) self->on_signal(signo);
+      self->control.Post(signo == SIGHUP ? ControlCommand::kReload : ControlCommand::kStop);
+      self->Arm();
+    });
+  }
+
+  boost::asio::signal_set signals;
+  ControlQueue& control;
+  std::function<void(int)> on_signal;
+};
+
+SignalWatcher::SignalWatcher(boost::asio::io_context& io, ControlQueue& control,
+                             std::function<void(int)> on_signal)
+    : state_(std::make_shared<State>(io, control, std::move(on_signal))) {
+  state_->Arm();
+}
+
+SignalWatcher::~SignalWatcher() { Cancel(); }
+
+void SignalWatcher::Cancel() {
+  // The signal_set is used by the io_context: cancel it there.
+  boost::asio::post(state_->signals.get_executor(), [state = state_] {
+    boost::system::error_code ignored;
+    state->signals.cancel(ignored);
+    state->signals.clear(ignored);
+  });
+}
+
+struct WatchdogPinger::State : std::enable_shared_from_this<WatchdogPinger::State> {
+  State(boost::asio::io_context& io, const SdNotifier& n, std::chrono::milliseconds i,
+        std::function<std::string()> s)
+      : timer(io), notifier(n), interval(i), status(std::move(s)) {}
+
+  void Ping() {
+    if (cancelled) return;
+    std::string message = "WATCHDOG=1";
+    if (status) message += "\nSTATUS=" + SanitizeStatus(status());
+    if (Status st = notifier.Notify(message); !st.ok()) {
+      spdlog::warn("watchdog ping failed: {}", st.ToString());
+    }
+    timer.expires_after(interval);
+    timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->Ping();
+    });
+  }
+
+  boost::asio::steady_timer timer;
+  SdNotifier notifier;
+  std::chrono::milliseconds interval;
+  std::function<std::string()> status;
+  bool cancelled = false;  // touched only on the io_context
+};
+
+WatchdogPinger::WatchdogPinger(boost::asio::io_context& io, const SdNotifier& notifier,
+                               std::chrono::milliseconds interval,
+                               std::function<std::string()> status)
+    : state_(std::make_shared<State>(io, notifier, interval, std::move(status))) {}
+
+WatchdogPinger::~WatchdogPinger() { Cancel(); }
+
+void WatchdogPinger::Start() {
+  boost::asio::post(state_->timer.get_executor(), [state = state_] { state->Ping(); });
+}
+
+void WatchdogPinger::Cancel() {
+  boost::asio::post(state_->timer.get_executor(), [state = state_] {
+    state->cancelled = true;
+    state->timer.cancel();
+  });
+}
+
+std::optional<std::chrono::milliseconds> WatchdogPingInterval(const SdNotifier& notifier) {
+  auto timeout = notifier.watchdog_timeout();
+  if (!timeout) return std::nullopt;
+  auto half = std::chrono::duration_cast<std::chrono::milliseconds>(*timeout / 2);
+  return half.count() < 1 ? std::chrono::milliseconds(1) : half;
+}
+
+}  // namespace crmhub::daemon

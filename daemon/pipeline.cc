@@ -1,0 +1,474 @@
+#include "daemon/pipeline.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+namespace crmhub::daemon {
+namespace {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+std::string PullWakeLane(const std::string& id) { return "pull." + id; }
+
+}  // namespace
+
+// The threads of one adapter. Owned by the Pipeline.
+class AdapterWorkers {
+ public:
+  AdapterWorkers(std::shared_ptr<adapters::Adapter> adapter, RecordMapper mapper,
+                 queue::Queue& queue, crm::CrmSink& sink, Clock& clock, MetricsRegistry& metrics,
+                 LaneWakeup& wakeup, const PipelineOptions& options)
+      : adapter_(std::move(adapter)),
+        id_(adapter_->id()),
+        mapper_(std::move(mapper)),
+        queue_(queue),
+        sink_(sink),
+        clock_(clock),
+        metrics_(metrics),
+        wakeup_(wakeup),
+        options_(options) {}
+
+  ~AdapterWorkers() {
+    RequestStop();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+  void Start() {
+    if (adapter_->source() != nullptr) {
+      if (auto cursor = queue_.GetState(CursorKey(id_)); cursor.ok()) {
+        std::lock_guard lock(status_mu_);
+        status_.cursor = *cursor;
+      }
+      Spawn([this] { SourceLoop(); });
+    }
+    if (adapter_->source() != nullptr || adapter_->webhook() != nullptr) {
+      for (int i = 0; i < std::max(1, options_.delivery_workers); ++i) {
+        Spawn([this] { InboundLoop(); });
+      }
+    }
+    if (adapter_->target() != nullptr) Spawn([this] { TargetLoop(); });
+  }
+
+  void RequestStop() {
+    stopping_.store(true);
+    wakeup_.NotifyAll();
+  }
+
+  // True when every thread finished by `deadline`; then they are joined.
+  bool WaitStopped(SteadyTime deadline) {
+    std::unique_lock lock(done_mu_);
+    bool done = done_cv_.wait_until(lock, deadline, [&] { return running_ == 0; });
+    lock.unlock();
+    if (!done) return false;
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    return true;
+  }
+
+  WorkerStatus status() const {
+    std::lock_guard lock(status_mu_);
+    return status_;
+  }
+
+ private:
+  void Spawn(std::function<void()> body) {
+    {
+      std::lock_guard lock(done_mu_);
+      ++running_;
+    }
+    threads_.emplace_back([this, body = std::move(body)] {
+      body();
+      std::lock_guard lock(done_mu_);
+      --running_;
+      done_cv_.notify_all();
+    });
+  }
+
+  bool stopping() const { return stopping_.load(); }
+
+  void RecordError(const std::string& error) {
+    std::lock_guard lock(status_mu_);
+    status_.last_error = error;
+    status_.last_error_at = clock_.Now();
+  }
+  void RecordSuccess() {
+    std::lock_guard lock(status_mu_);
+    status_.last_success = clock_.Now();
+  }
+
+  // Interruptible wait on `lane` from `ticket` (taken before the stop check).
+  void WaitFor(const std::string& lane, LaneWakeup::Ticket ticket, std::chrono::milliseconds d) {
+    if (d.count() > 0) wakeup_.Wait(lane, ticket, d);
+  }
+
+  std::chrono::milliseconds Backoff(int failures) {
+    // Full jitter: random(0, min(max, initial * 2^(failures-1))), at least 1 ms.
+    auto cap = options_.source_backoff_initial;
+    for (int i = 1; i < failures && cap < options_.source_backoff_max; ++i) cap *= 2;
+    cap = std::min(cap, options_.source_backoff_max);
+    std::uniform_int_distribution<int64_t> dist(1, std::max<int64_t>(1, cap.count()));
+    return std::chrono::milliseconds(dist(rng_));
+  }
+
+  void SourceLoop();
+  void InboundLoop();
+  void TargetLoop();
+  void ProcessInbound(std::vector<queue::Leased>& batch);
+  void Settle(const std::string& target, const std::vector<const queue::Leased*>& messages,
+              const std::vector<DeliveryOutcome>& outcomes);
+
+  struct TargetMetrics {
+    Counter* ok;
+    Counter* retry;
+    Counter* fail;
+    Histogram* duration;
+  };
+  TargetMetrics MetricsFor(const std::string& target) {
+    auto counter = [&](const char* outcome) {
+      return &metrics_.GetCounter("crmhub_deliveries_total",
+                                  "Delivery attempts by target and outcome (ok, retry, fail).",
+                                  {{"target", target}, {"outcome", outcome}});
+    };
+    return TargetMetrics{counter("ok"), counter("retry"), counter("fail"),
+                         &metrics_.GetHistogram("crmhub_delivery_duration_seconds",
+                                                "Duration of one sink Apply or target Deliver "
+                                                "call.",
+                                                DefaultLatencyBuckets(), {{"target", target}})};
+  }
+
+  std::shared_ptr<adapters::Adapter> adapter_;
+  const std::string id_;
+  RecordMapper mapper_;
+  queue::Queue& queue_;
+  crm::CrmSink& sink_;
+  Clock& clock_;
+  MetricsRegistry& metrics_;
+  LaneWakeup& wakeup_;
+  const PipelineOptions options_;
+  std::mt19937_64 rng_{std::random_device{}()};  // source loop only
+
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> threads_;  // written only before/after the threads run
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  int running_ = 0;  // GUARDED_BY(done_mu_)
+  mutable std::mutex status_mu_;
+  WorkerStatus status_;  // GUARDED_BY(status_mu_)
+};
+
+void AdapterWorkers::SourceLoop() {
+  adapters::SourceCapability* source = adapter_->source();
+  const std::string wake = PullWakeLane(id_);
+  int failures = 0;
+  std::optional<SystemTime> not_before;
+  auto fail = [&](const std::string& what, const Status& st, LaneWakeup::Ticket ticket) {
+    ++failures;
+    std::string error = what + ": " + st.ToString();
+    RecordError(error);
+    auto delay = Backoff(failures);
+    spdlog::warn("adapter {}: {} (retrying in {} ms)", id_, error, delay.count());
+    WaitFor(wake, ticket, delay);
+  };
+  while (true) {
+    LaneWakeup::Ticket ticket = wakeup_.Current(wake);
+    if (stopping()) break;
+    if (not_before) {
+      auto now = clock_.Now();
+      if (now < *not_before) {
+        WaitFor(wake, ticket,
+                std::chrono::duration_cast<std::chrono::milliseconds>(*not_before - now) +
+                    std::chrono::milliseconds(1));
+        continue;
+      }
+      not_before.reset();
+    }
+    auto cursor = queue_.GetState(CursorKey(id_));
+    if (!cursor.ok()) {
+      fail("loading cursor", cursor.status(), ticket);
+      continue;
+    }
+    auto page = source->Pull(*cursor);
+    if (!page.ok()) {
+      fail("pull", page.status(), ticket);
+      continue;
+    }
+    if (page->not_before) not_before = page->not_before;
+    if (!page->events.empty()) {
+      std::vector<queue::NewMessage> messages;
+      messages.reserve(page->events.size());
+      for (auto& e : page->events) {
+        messages.push_back(queue::NewMessage{.lane = InboundLane(id_),
+                                             .source = id_,
+                                             .idempotency_key = std::move(e.idempotency_key),
+                                             .ordering_key = std::move(e.ordering_key),
+                                             .headers = std::move(e.headers),
+                                             .payload = std::move(e.payload),
+                                             .not_before = std::nullopt});
+      }
+      auto enqueued = queue_.EnqueueBatch(std::move(messages));
+      if (!enqueued.ok()) {  // the cursor is not saved: the page is pulled again
+        fail("enqueue", enqueued.status(), ticket);
+        continue;
+      }
+    }
+    // Only now that the events are durable may the cursor move past them.
+    if (page->next_cursor) {
+      if (Status st = queue_.PutState(CursorKey(id_), *page->next_cursor); !st.ok()) {
+        fail("saving cursor", st, ticket);
+        continue;
+      }
+      std::lock_guard lock(status_mu_);
+      status_.cursor = *page->next_cursor;
+    }
+    failures = 0;
+    RecordSuccess();
+    if (page->more && !not_before) continue;
+    if (!not_before) WaitFor(wake, ticket, source->poll_interval());
+  }
+}
+
+void AdapterWorkers::InboundLoop() {
+  const std::string lane = InboundLane(id_);
+  auto idle = options_.idle_wait_min;
+  while (true) {
+    LaneWakeup::Ticket ticket = wakeup_.Current(lane);
+    if (stopping()) break;
+    auto leased = queue_.Lease(lane, options_.inbound_batch, options_.lease_duration);
+    if (!leased.ok()) {
+      RecordError("lease " + lane + ": " + leased.status().ToString());
+      WaitFor(lane, ticket, options_.idle_wait_max);
+      continue;
+    }
+    if (leased->empty()) {
+      WaitFor(lane, ticket, idle);
+      idle = std::min(idle * 2, options_.idle_wait_max);
+      continue;
+    }
+    idle = options_.idle_wait_min;
+    ProcessInbound(*leased);
+  }
+}
+
+void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
+  static const std::string kTarget = "crm";
+  TargetMetrics m = MetricsFor(kTarget);
+  std::vector<crm::SinkEvent> events;
+  std::vector<const queue::Leased*> applied;
+  std::vector<queue::LeaseToken> empty_acks;
+  for (queue::Leased& l : batch) {
+    Result<std::vector<model::Entity>> entities =
+        mapper_ ? mapper_(l.message) : Result<std::vector<model::Entity>>(
+                                           Status::FailedPrecondition("no mapping configured"));
+    if (!entities.ok()) {
+      // The raw record stays in the dead letters with the rule's error; after
+      // the rules are fixed, `crmhub dlq replay` maps it again.
+      std::string error = "mapping: " + entities.status().message();
+      m.fail->Inc();
+      RecordError(error);
+      if (Status st = queue_.Fail(l.lease, error); !st.ok()) {
+        spdlog::warn("adapter {}: dead-lettering message {}: {}", id_, l.message.id, st.ToString());
+      }
+      continue;
+    }
+    if (entities->empty()) {  // the rules chose to skip this record
+      empty_acks.push_back(l.lease);
+      m.ok->Inc();
+      continue;
+    }
+    events.push_back(crm::SinkEvent{.source = l.message.source,
+                                    .idempotency_key = l.message.idempotency_key,
+                                    .message_id = l.message.id,
+                                    .received_at = l.message.created_at,
+                                    .entities = std::move(*entities)});
+    applied.push_back(&l);
+  }
+  if (!empty_acks.empty()) queue_.AckBatch(empty_acks);
+  if (events.empty()) return;
+  auto started = std::chrono::steady_clock::now();
+  std::vector<DeliveryOutcome> outcomes = sink_.Apply(events);
+  m.duration->Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (outcomes.size() != events.size()) {
+    outcomes.assign(events.size(),
+                    DeliveryOutcome::Retry("sink returned " + std::to_string(outcomes.size()) +
+                                           " outcomes for " + std::to_string(events.size()) +
+                                           " events"));
+  }
+  Settle(kTarget, applied, outcomes);
+}
+
+void AdapterWorkers::TargetLoop() {
+  adapters::TargetCapability* target = adapter_->target();
+  const std::string lane = OutboundLane(id_);
+  TargetMetrics m = MetricsFor(id_);
+  auto idle = options_.idle_wait_min;
+  while (true) {
+    LaneWakeup::Ticket ticket = wakeup_.Current(lane);
+    if (stopping()) break;
+    auto leased =
+        queue_.Lease(lane, std::max(1, target->max_batch()), options_.lease_duration);
+    if (!leased.ok()) {
+      RecordError("lease " + lane + ": " + leased.status().ToString());
+      WaitFor(lane, ticket, options_.idle_wait_max);
+      continue;
+    }
+    if (leased->empty()) {
+      WaitFor(lane, ticket, idle);
+      idle = std::min(idle * 2, options_.idle_wait_max);
+      continue;
+    }
+    idle = options_.idle_wait_min;
+    std::vector<queue::Message> messages;
+    std::vector<const queue::Leased*> refs;
+    for (const auto& l : *leased) {
+      messages.push_back(l.message);
+      refs.push_back(&l);
+    }
+    auto started = std::chrono::steady_clock::now();
+    std::vector<DeliveryOutcome> outcomes = target->Deliver(messages);
+    m.duration->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (outcomes.size() != messages.size()) {
+      outcomes.assign(messages.size(),
+                      DeliveryOutcome::Retry("adapter returned " + std::to_string(outcomes.size()) +
+                                             " outcomes for " + std::to_string(messages.size()) +
+                                             " messages"));
+    }
+    Settle(id_, refs, outcomes);
+  }
+}
+
+void AdapterWorkers::Settle(const std::string& target,
+                            const std::vector<const queue::Leased*>& messages,
+                            const std::vector<DeliveryOutcome>& outcomes) {
+  TargetMetrics m = MetricsFor(target);
+  std::vector<queue::LeaseToken> acks;
+  std::vector<int64_t> ack_ids;
+  bool any_ok = false;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const queue::Leased& l = *messages[i];
+    const DeliveryOutcome& o = outcomes[i];
+    Status st;
+    switch (o.kind) {
+      case DeliveryOutcome::Kind::kOk:
+        acks.push_back(l.lease);
+        ack_ids.push_back(l.message.id);
+        m.ok->Inc();
+        any_ok = true;
+        break;
+      case DeliveryOutcome::Kind::kRetry:
+        m.retry->Inc();
+        RecordError(o.error);
+        st = queue_.Retry(l.lease, o.error, o.not_before);
+        break;
+      case DeliveryOutcome::Kind::kFail:
+        m.fail->Inc();
+        RecordError(o.error);
+        st = queue_.Fail(l.lease, o.error);
+        break;
+    }
+    if (!st.ok()) {
+      // Typically an expired lease: the message is delivered again later and
+      // the sink's/target's idempotency absorbs the repeat.
+      spdlog::warn("adapter {}: settling message {}: {}", id_, l.message.id, st.ToString());
+    }
+  }
+  if (!acks.empty()) {
+    std::vector<Status> statuses = queue_.AckBatch(acks);
+    for (size_t i = 0; i < statuses.size() && i < ack_ids.size(); ++i) {
+      if (!statuses[i].ok()) {
+        spdlog::warn("adapter {}: ack of message {}: {}", id_, ack_ids[i], statuses[i].ToString());
+      }
+    }
+  }
+  if (any_ok) RecordSuccess();
+}
+
+Pipeline::Pipeline(queue::Queue& queue, crm::CrmSink& sink, Clock& clock,
+                   MetricsRegistry& metrics, LaneWakeup& wakeup, PipelineOptions options)
+    : queue_(queue),
+      sink_(sink),
+      clock_(clock),
+      metrics_(metrics),
+      wakeup_(wakeup),
+      options_(options) {}
+
+Pipeline::~Pipeline() {
+  StopAll(std::chrono::steady_clock::time_point::max());
+  std::lock_guard lock(mu_);
+  stragglers_.clear();  // joins
+}
+
+Status Pipeline::Start(std::shared_ptr<adapters::Adapter> adapter, RecordMapper mapper) {
+  const std::string id = adapter->id();
+  bool inbound = adapter->source() != nullptr || adapter->webhook() != nullptr;
+  if (inbound && !mapper) {
+    return Status::InvalidArgument("adapter " + id +
+                                   " receives records but has no mapping rules (mapping = ...)");
+  }
+  std::lock_guard lock(mu_);
+  if (workers_.count(id) != 0) return Status::AlreadyExists("adapter " + id + " is running");
+  auto workers = std::make_unique<AdapterWorkers>(std::move(adapter), std::move(mapper), queue_,
+                                                  sink_, clock_, metrics_, wakeup_, options_);
+  workers->Start();
+  workers_.emplace(id, std::move(workers));
+  return Status::Ok();
+}
+
+bool Pipeline::Stop(const std::string& adapter_id,
+                    std::chrono::steady_clock::time_point deadline) {
+  std::unique_ptr<AdapterWorkers> w;
+  {
+    std::lock_guard lock(mu_);
+    auto it = workers_.find(adapter_id);
+    if (it == workers_.end()) return true;
+    w = std::move(it->second);
+    workers_.erase(it);
+  }
+  w->RequestStop();
+  if (w->WaitStopped(deadline)) return true;
+  std::lock_guard lock(mu_);
+  stragglers_.push_back(std::move(w));
+  return false;
+}
+
+bool Pipeline::StopAll(std::chrono::steady_clock::time_point deadline) {
+  std::map<std::string, std::unique_ptr<AdapterWorkers>> all;
+  {
+    std::lock_guard lock(mu_);
+    all.swap(workers_);
+  }
+  for (auto& [id, w] : all) w->RequestStop();  // all at once, then wait
+  bool ok = true;
+  for (auto& [id, w] : all) {
+    if (!w->WaitStopped(deadline)) {
+      spdlog::warn("adapter {}: workers still busy at the drain deadline; their leases expire "
+                   "and the messages are delivered again after restart",
+                   id);
+      ok = false;
+      std::lock_guard lock(mu_);
+      stragglers_.push_back(std::move(w));
+    }
+  }
+  return ok;
+}
+
+bool Pipeline::Running(const std::string& adapter_id) const {
+  std::lock_guard lock(mu_);
+  return workers_.count(adapter_id) != 0;
+}
+
+std::optional<WorkerStatus> Pipeline::StatusOf(const std::string& adapter_id) const {
+  std::lock_guard lock(mu_);
+  auto it = workers_.find(adapter_id);
+  if (it == workers_.end()) return std::nullopt;
+  return it->second->status();
+}
+
+}  // namespace crmhub::daemon

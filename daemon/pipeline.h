@@ -1,0 +1,121 @@
+#pragma once
+// Pipeline: the worker threads that move data once it is in the queue, and
+// the pull loops that put it there.
+//
+// Per adapter (AdapterWorkers):
+//  * source capability: one pull loop thread. It loads the cursor
+//    (GetState("cursor/<id>")), Pull()s a page, enqueues the events durably
+//    (lane in.<id>, source <id>) and only THEN saves the new cursor. `more`
+//    pulls again at once; otherwise it waits poll_interval() (or until
+//    not_before). Errors back off (capped, full jitter) and are recorded.
+//  * an inbound lane in.<id> (source or webhook capability):
+//    `delivery_workers` threads lease batches, map each raw record with the
+//    adapter's mapper, Apply() the mapped events to the CRM sink and settle
+//    each message: ok -> AckBatch, retry -> Retry(not_before), fail -> Fail.
+//    A record that does not map is a dead letter carrying the rule's error.
+//  * target capability: one thread leases up to max_batch() from out.<id>,
+//    calls Deliver() and settles each message by its outcome.
+// Empty lanes are waited on (5 ms doubling to 200 ms), woken early by
+// LaneWakeup when something is enqueued.
+//
+// Stopping finishes the batch in hand (a leased batch is always settled or
+// left to its lease's expiry, never dropped) and joins the threads.
+//
+// Metrics:
+//   crmhub_deliveries_total{target,outcome}   outcome: ok | retry | fail
+//   crmhub_delivery_duration_seconds{target}  one Apply/Deliver call
+// target is the adapter id for out.<id> lanes and "crm" for inbound lanes.
+//
+// Thread-safety: Pipeline's methods are called from the control thread;
+// StatusOf() from any thread.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/adapter.h"
+#include "base/clock.h"
+#include "base/metrics.h"
+#include "crm/sink.h"
+#include "daemon/lane_wakeup.h"
+#include "mapping/model/entity.h"
+#include "queue/queue.h"
+
+namespace crmhub::daemon {
+
+// Maps one queued raw record to canonical entities, or fails with an error
+// naming the rule, field and path. Called from worker threads concurrently.
+using RecordMapper =
+    std::function<Result<std::vector<model::Entity>>(const queue::Message& message)>;
+
+struct PipelineOptions {
+  int delivery_workers = 2;  // per inbound lane
+  int inbound_batch = 64;    // messages per lease on in.<id>
+  std::chrono::milliseconds lease_duration{std::chrono::seconds(60)};
+  std::chrono::milliseconds idle_wait_min{5};
+  std::chrono::milliseconds idle_wait_max{200};
+  // Source errors: full-jitter exponential backoff between these.
+  std::chrono::milliseconds source_backoff_initial{std::chrono::seconds(1)};
+  std::chrono::milliseconds source_backoff_max{std::chrono::minutes(5)};
+};
+
+// What the admin API shows about an adapter's workers.
+struct WorkerStatus {
+  std::optional<SystemTime> last_success;
+  std::optional<std::string> cursor;
+  std::optional<std::string> last_error;
+  std::optional<SystemTime> last_error_at;
+};
+
+inline std::string InboundLane(const std::string& adapter_id) { return "in." + adapter_id; }
+inline std::string OutboundLane(const std::string& adapter_id) { return "out." + adapter_id; }
+inline std::string CursorKey(const std::string& adapter_id) { return "cursor/" + adapter_id; }
+
+class AdapterWorkers;
+
+class Pipeline {
+ public:
+  // Everything referenced must outlive the pipeline. `queue` should be the
+  // NotifyingQueue so source loops wake delivery workers.
+  Pipeline(queue::Queue& queue, crm::CrmSink& sink, Clock& clock, MetricsRegistry& metrics,
+           LaneWakeup& wakeup, PipelineOptions options);
+  ~Pipeline();  // stops everything (no deadline)
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Starts the workers of `adapter`. `mapper` is required when the adapter
+  // has a source or webhook capability (its records need mapping).
+  // REQUIRES: no adapter with the same id is running.
+  Status Start(std::shared_ptr<adapters::Adapter> adapter, RecordMapper mapper);
+  // Signals the adapter's workers to stop, then joins them. Queued messages
+  // stay in their lanes. Returns false if they did not finish by `deadline`
+  // (they are then detached-in-place and joined by the destructor).
+  bool Stop(const std::string& adapter_id, std::chrono::steady_clock::time_point deadline);
+  // Signals every worker, then joins them all; false if some did not finish
+  // by `deadline`.
+  bool StopAll(std::chrono::steady_clock::time_point deadline);
+
+  bool Running(const std::string& adapter_id) const;
+  std::optional<WorkerStatus> StatusOf(const std::string& adapter_id) const;
+
+ private:
+  queue::Queue& queue_;
+  crm::CrmSink& sink_;
+  Clock& clock_;
+  MetricsRegistry& metrics_;
+  LaneWakeup& wakeup_;
+  PipelineOptions options_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::unique_ptr<AdapterWorkers>> workers_;  // GUARDED_BY(mu_)
+  // Workers that missed their stop deadline; joined in the destructor.
+  std::vector<std::unique_ptr<AdapterWorkers>> stragglers_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace crmhub::daemon

@@ -1,0 +1,57 @@
+// The production wiring of RuntimeHooks: the CRM sink named by [crm] sink
+// and the mapping rules engine for each adapter's `mapping` file.
+
+#include <spdlog/spdlog.h>
+
+#include "crm/sqlite_store.h"
+#include "crm/store_schema.h"
+#include "daemon/runtime.h"
+#include "mapping/rules/rule_set.h"
+
+namespace crmhub::daemon {
+namespace {
+
+Result<std::unique_ptr<crm::CrmSink>> MakeSink(const config::Config& config,
+                                               const std::filesystem::path& data_dir,
+                                               net::HttpClient& /*http*/, Clock& clock) {
+  const config::Section& section = config.Get("crm");
+  const std::string kind = section.GetString("sink");
+  if (kind == "sqlite") {
+    crm::SqliteStoreOptions options;
+    options.path = data_dir / std::string(crm::kCrmDbFileName);
+    auto store = crm::SqliteCrmStore::Open(options, clock);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<crm::CrmSink>(std::move(*store));
+  }
+  return section.ErrorAt("sink", "sink \"" + kind + "\" is not available in this build");
+}
+
+Result<RecordMapper> MakeMapper(const config::Section& adapter) {
+  if (!adapter.Has("mapping")) return RecordMapper();
+  auto rules = mapping::LoadRules(adapter.GetPath("mapping"));
+  if (!rules.ok()) return adapter.ErrorAt("mapping", rules.status().message());
+  if (auto external = rules->ExternalLookups(); !external.empty()) {
+    // No external lookup tables are wired to the runtime yet: records whose
+    // rules need one fail mapping (dead letter) with the rule named.
+    spdlog::warn("adapter {}: mapping rules use lookup tables not defined in the rules file; "
+                 "records needing them will fail mapping",
+                 adapter.id());
+  }
+  return RecordMapper([rules = std::move(*rules)](const queue::Message& message) {
+    mapping::ApplyContext context;
+    context.source = message.source;
+    context.received_ms = ToUnixMillis(message.created_at);
+    return rules.ApplyText(message.payload, context);
+  });
+}
+
+}  // namespace
+
+RuntimeHooks DefaultRuntimeHooks() {
+  RuntimeHooks hooks;
+  hooks.make_sink = MakeSink;
+  hooks.make_mapper = MakeMapper;
+  return hooks;
+}
+
+}  // namespace crmhub::daemon
