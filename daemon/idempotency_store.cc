@@ -1,11 +1,12 @@
 #include "daemon/idempotency_store.h"
 
-#include <openssl/sha.h>
 #include <sqlite3.h>
 
 #include <system_error>
 
 #include <fmt/format.h>
+
+#include "net/hmac.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -42,18 +43,7 @@ class Stmt {
 
 }  // namespace
 
-std::string IdempotencyStore::Fingerprint(std::string_view body) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * sizeof(digest));
-  for (unsigned char c : digest) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xf]);
-  }
-  return out;
-}
+std::string IdempotencyStore::Fingerprint(std::string_view body) { return net::Sha256Hex(body); }
 
 Result<std::unique_ptr<IdempotencyStore>> IdempotencyStore::Open(
     const std::filesystem::path& file, Clock& clock, std::chrono::milliseconds retention) {

@@ -26,7 +26,6 @@
 // Thread-safety: immutable after construction; HandleWebhook may run on
 // several threads at once.
 
-#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -38,20 +37,21 @@
 #include "adapters/adapter.h"
 #include "base/secret.h"
 #include "base/status.h"
+#include "net/cidr.h"
 
 namespace crmhub::adapters::webhook {
 
-// An IPv4 or IPv6 network ("10.0.0.0/8", "::1/128", or a bare address).
-// IPv4-mapped IPv6 peers ("::ffff:10.1.2.3") match IPv4 networks.
+// An IPv4 or IPv6 network ("10.0.0.0/8", "::1/128", or a bare address);
+// IPv4-mapped IPv6 peers match IPv4 networks. A thin name for
+// net::CidrRange, kept because other adapters (ozon) use it.
 class IpNetwork {
  public:
   static Result<IpNetwork> Parse(std::string_view cidr);
-  bool Contains(std::string_view address) const;
+  bool Contains(std::string_view address) const { return range_.Contains(address); }
 
  private:
-  bool v6_ = false;
-  std::array<uint8_t, 16> bytes_{};
-  int prefix_ = 0;
+  explicit IpNetwork(net::CidrRange range) : range_(std::move(range)) {}
+  net::CidrRange range_;
 };
 
 // Where the idempotency key comes from.
@@ -68,7 +68,7 @@ struct WebhookConfig {
   Secret hmac_key;                      // empty: no signature check
   std::string signature_header = "X-Signature";
   KeySource key;
-  std::vector<IpNetwork> allow_ips;     // empty: any address
+  net::CidrList allow_ips;              // empty: any address
   Secret bearer_token;                  // empty: not used
   Secret basic_auth;                    // "user:password"; empty: not used
   uint64_t max_body = 1024 * 1024;
@@ -93,7 +93,8 @@ class WebhookAdapter final : public Adapter, public WebhookCapability {
   WebhookConfig config_;
 };
 
-// Lower-case hex HMAC-SHA256 of `data` under `key`.
+// Lower-case hex HMAC-SHA256 of `data` under `key` (what senders put in
+// signature_header).
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
 
 // The adapter type for daemon/adapter_registry.cc: schema of the keys above

@@ -54,11 +54,9 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section, const Ada
   auto key = KeySource::Parse(section.GetString("idempotency_key"));
   if (!key.ok()) return section.ErrorAt("idempotency_key", key.status().message());
   c.key = std::move(key).value();
-  for (const std::string& cidr : section.GetStringList("allow_ips")) {
-    auto net = IpNetwork::Parse(cidr);
-    if (!net.ok()) return section.ErrorAt("allow_ips", net.status().message());
-    c.allow_ips.push_back(*net);
-  }
+  auto allow = net::CidrList::Parse(section.GetStringList("allow_ips"));
+  if (!allow.ok()) return section.ErrorAt("allow_ips", allow.status().message());
+  c.allow_ips = std::move(allow).value();
   if (section.Has("bearer_token_file")) {
     c.bearer_token = section.GetSecret("bearer_token_file");
     if (c.bearer_token.empty()) {

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# bench/intake.sh: webhook intake throughput and latency (docs/performance.md).
+#
+# Builds nothing. Starts the built daemon ($CRMHUB_BINARY, else
+# build-release/crmhub) with a temporary config holding one generic webhook
+# adapter with HMAC, then drives POST /hooks/bench with wrk (--latency).
+#
+# Honest about dedup: wrk's Lua has no HMAC, so every request carries the same
+# pre-signed 512-byte JSON body and the adapter takes each event's identity
+# from a header (idempotency_key = "header:Idempotency-Key"); the Lua script
+# gives every request a unique Idempotency-Key, so each one is a new,
+# durably enqueued event (nothing is short-circuited as a duplicate). The
+# signature is still verified on every request.
+#
+# The delivery workers map and apply the queued events to the embedded CRM
+# store while the benchmark runs, as in production.
+#
+# Environment: CRMHUB_BINARY, DURATION (30s), CONNECTIONS (32), THREADS (2),
+# WARMUP (5s). Targets (2 cores): >= 30000 req/s, p99 <= 5 ms, RSS idle <= 30 MB.
+# Exit 0 when the run was valid (every answer 2xx), 1 otherwise; the target
+# verdicts are printed, not enforced (machines differ).
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${CRMHUB_BINARY:-$root/build-release/crmhub}"
+duration="${DURATION:-30s}"
+connections="${CONNECTIONS:-32}"
+threads="${THREADS:-2}"
+warmup="${WARMUP:-5s}"
+
+die() { echo "intake.sh: $*" >&2; exit 1; }
+[[ -x "$bin" ]] || die "no crmhub binary at $bin (build it: cmake --preset release && ninja -C build-release crmhub, or set CRMHUB_BINARY)"
+command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
+command -v curl >/dev/null || die "curl is not installed"
+command -v openssl >/dev/null || die "openssl is not installed"
+
+tmp="$(mktemp -d -t crmhub-intake-XXXXXX)"
+daemon_pid=""
+cleanup() {
+  if [[ -n "$daemon_pid" ]] && kill -0 "$daemon_pid" 2>/dev/null; then
+    kill -TERM "$daemon_pid" 2>/dev/null || true
+    wait "$daemon_pid" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+key="bench-hmac-key-$(date +%s)"
+mkdir -p "$tmp/secrets" "$tmp/var"
+printf '%s\n' "$key" >"$tmp/secrets/hmac"
+printf '%s\n' "bench-admin-token" >"$tmp/secrets/admin-token"
+
+cat >"$tmp/crmhub.toml" <<EOF
+[daemon]
+data_dir = "var"
+io_threads = 2
+
+[log]
+level = "warn"
+
+[http]
+listen = ["127.0.0.1:$port"]
+max_connections = 4096
+
+[admin]
+token_file = "secrets/admin-token"
+
+[queue]
+high_water_mark = 100000000
+
+[crm]
+sink = "sqlite"
+
+[adapters.bench]
+type = "webhook"
+secret_file = "secrets/hmac"
+signature_header = "X-Signature"
+idempotency_key = "header:Idempotency-Key"
+allow_ips = ["127.0.0.0/8"]
+mapping = "$root/config/mappings/site-lead.toml"
+EOF
+
+# One website-form submission, padded to exactly 512 bytes.
+prefix='{"id":"bench-1","name":"Анна Петрова","phone":"+7 999 000-00-00","email":"anna@example.com","utm_source":"bench","message":"'
+suffix='"}'
+pad=$((512 - $(printf '%s%s' "$prefix" "$suffix" | wc -c)))
+body="$prefix$(head -c "$pad" /dev/zero | tr '\0' 'x')$suffix"
+[[ "$(printf '%s' "$body" | wc -c)" -eq 512 ]] || die "body is not 512 bytes"
+signature="$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$key" -r | cut -d' ' -f1)"
+
+"$bin" run --config "$tmp/crmhub.toml" >"$tmp/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 1 300); do
+  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  kill -0 "$daemon_pid" 2>/dev/null || { cat "$tmp/daemon.log" >&2; die "crmhub run exited"; }
+  sleep 0.1
+done
+curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$tmp/daemon.log" >&2; die "daemon not ready"; }
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$daemon_pid/status"; }
+rss_idle_kb="$(rss_kb)"
+
+# A signed request must be accepted before we measure anything.
+check="$(curl -sS -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/hooks/bench" \
+  -H "Content-Type: application/json" -H "X-Signature: $signature" \
+  -H "Idempotency-Key: check-$$" --data-binary "$body")"
+[[ "$check" == "200" ]] || { cat "$tmp/daemon.log" >&2; die "signed request answered $check, not 200"; }
+
+# wrk's Lua: a unique Idempotency-Key per request (run nonce, thread, counter).
+lua_body="${body//\\/\\\\}"
+lua_body="${lua_body//\"/\\\"}"
+cat >"$tmp/intake.lua" <<EOF
+local threads = {}
+local next_id = 0
+function setup(thread)
+  thread:set("tid", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  nonce = args[1] or "run"
+  counter = 0
+  wrk.method = "POST"
+  wrk.body = "$lua_body"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["X-Signature"] = "$signature"
+end
+function request()
+  counter = counter + 1
+  wrk.headers["Idempotency-Key"] = nonce .. "-" .. tid .. "-" .. counter
+  return wrk.format(nil, "/hooks/bench")
+end
+EOF
+
+url="http://127.0.0.1:$port"
+echo "warm-up ($warmup)..."
+wrk -t"$threads" -c"$connections" -d"$warmup" -s "$tmp/intake.lua" "$url" -- "warm$$" >/dev/null
+
+echo "measuring: wrk -t$threads -c$connections -d$duration --latency (512-byte signed body)"
+wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$tmp/intake.lua" "$url" -- "run$$" \
+  | tee "$tmp/wrk.out"
+rss_load_kb="$(rss_kb)"
+
+rps="$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.out")"
+p99="$(awk '$1 == "99%" {print $2}' "$tmp/wrk.out")"
+non2xx="$(awk '/Non-2xx or 3xx responses:/ {print $5}' "$tmp/wrk.out")"
+errors="$(grep -E '^ +Socket errors:' "$tmp/wrk.out" || true)"
+
+to_ms() {  # wrk prints "812.00us", "1.23ms", "2.01s"
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+    else print "nan" }'
+}
+p99_ms="$(to_ms "$p99")"
+queued="$(curl -fsS -H 'Authorization: Bearer bench-admin-token' "$url/api/v1/queue" || echo '{}')"
+
+verdict() { if awk -v a="$1" -v b="$2" -v op="$3" 'BEGIN { exit !(op == ">=" ? a >= b : a <= b) }'; then echo "ok"; else echo "MISSED"; fi; }
+echo
+echo "== crmhub webhook intake ($(nproc) cores, $connections connections, $duration) =="
+printf 'throughput   %10.0f req/s    target >= 30000   %s\n' "$rps" "$(verdict "$rps" 30000 '>=')"
+printf 'p99 latency  %10s ms       target <= 5       %s\n' "$p99_ms" "$(verdict "$p99_ms" 5 '<=')"
+printf 'RSS idle     %10.1f MB       target <= 30      %s\n' "$(echo "$rss_idle_kb / 1024" | bc -l)" \
+  "$(verdict "$(echo "$rss_idle_kb / 1024" | bc -l)" 30 '<=')"
+printf 'RSS loaded   %10.1f MB\n' "$(echo "$rss_load_kb / 1024" | bc -l)"
+echo "queue        $queued"
+[[ -n "$errors" ]] && echo "wrk:$errors"
+if [[ -n "$non2xx" && "$non2xx" != "0" ]]; then
+  echo "INVALID RUN: $non2xx answers were not 2xx (see $tmp/daemon.log)" >&2
+  tail -20 "$tmp/daemon.log" >&2
+  exit 1
+fi

@@ -1,0 +1,291 @@
+// POST /hooks/{adapter_id} over a real loopback HttpServer, with the generic
+// webhook adapter and a real SQLite queue; plus /healthz, /readyz, /metrics.
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/webhook/webhook_adapter.h"
+#include "daemon/intake.h"
+#include "tests/daemon/http_routes_harness.h"
+
+namespace crmhub::daemon {
+namespace {
+
+using adapters::webhook::HmacSha256Hex;
+using adapters::webhook::KeySource;
+using adapters::webhook::WebhookAdapter;
+using adapters::webhook::WebhookConfig;
+using testing::Answer;
+using testing::Harness;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+constexpr char kKey[] = "site-hmac-key";
+
+WebhookConfig SiteConfig() {
+  WebhookConfig c;
+  c.id = "site";
+  c.hmac_key = Secret(kKey);
+  c.signature_header = "X-Signature";
+  c.key = KeySource::Parse("/id").value();
+  c.allow_ips = net::CidrList::Parse({"127.0.0.0/8"}).value();
+  c.max_body = 1024;
+  return c;
+}
+
+Headers Signed(const std::string& body) { return {{"X-Signature", HmacSha256Hex(kKey, body)}}; }
+
+void ExpectErrorShape(const Answer& a, const std::string& error) {
+  auto j = nlohmann::json::parse(a.body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << a.body;
+  EXPECT_EQ(j.value("error", ""), error) << a.body;
+  EXPECT_TRUE(j.contains("detail")) << a.body;
+  EXPECT_EQ(a.Header("content-type"), "application/json");
+}
+
+class IntakeTest : public ::testing::Test {
+ protected:
+  void StartWith(WebhookConfig config) {
+    h.AddAdapter(std::make_shared<WebhookAdapter>(std::move(config)));
+    h.Start(/*serve=*/true);
+  }
+  Answer Post(const std::string& body, const Headers& headers, const std::string& id = "site") {
+    return h.Http("POST", "/hooks/" + id, body, headers);
+  }
+  Harness h;
+};
+
+TEST_F(IntakeTest, GoodSignatureIsQueuedOnceThenAnswered) {
+  StartWith(SiteConfig());
+  const std::string body = R"({"id":"form-1","name":"Anna","phone":"+79990000000"})";
+  Answer a = Post(body, Signed(body));
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body, R"({"status":"accepted"})");
+
+  auto msgs = h.Drain("in.site");
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].source, "site");
+  EXPECT_EQ(msgs[0].idempotency_key, "form-1");
+  EXPECT_EQ(msgs[0].payload, body);  // the raw body, byte for byte
+  ASSERT_EQ(msgs[0].headers.size(), 1u);
+  EXPECT_EQ(msgs[0].headers[0], (std::pair<std::string, std::string>{"kind", "webhook"}));
+  EXPECT_EQ(h.MetricValue(R"(crmhub_events_received_total{adapter="site"})"), 1);
+}
+
+TEST_F(IntakeTest, SignatureWithPrefixAndUpperCaseHexIsAccepted) {
+  StartWith(SiteConfig());
+  const std::string body = R"({"id":7})";
+  std::string sig = HmacSha256Hex(kKey, body);
+  for (char& c : sig) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  Answer a = Post(body, {{"x-signature", "sha256=" + sig}});
+  EXPECT_EQ(a.status, 200) << a.body;
+  auto msgs = h.Drain("in.site");
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].idempotency_key, "7");  // a number is used in its JSON form
+}
+
+TEST_F(IntakeTest, BadOrMissingSignatureIs401AndNothingQueued) {
+  StartWith(SiteConfig());
+  const std::string body = R"({"id":"form-1"})";
+  Answer wrong = Post(body, Signed(body + " "));
+  EXPECT_EQ(wrong.status, 401);
+  ExpectErrorShape(wrong, "unauthorized");
+  Answer missing = Post(body, {});
+  EXPECT_EQ(missing.status, 401);
+  // A valid signature of another body is still wrong.
+  Answer other = Post(body, Signed(R"({"id":"form-2"})"));
+  EXPECT_EQ(other.status, 401);
+  EXPECT_TRUE(h.Drain("in.site").empty());
+  EXPECT_EQ(h.MetricValue(
+                R"(crmhub_events_rejected_total{adapter="site",reason="unauthenticated"})"),
+            3);
+}
+
+TEST_F(IntakeTest, AddressOutsideAllowListIs403) {
+  WebhookConfig c = SiteConfig();
+  c.allow_ips = net::CidrList::Parse({"10.0.0.0/8", "::1/128"}).value();
+  StartWith(std::move(c));
+  const std::string body = R"({"id":"form-1"})";
+  Answer a = Post(body, Signed(body));  // from 127.0.0.1
+  EXPECT_EQ(a.status, 403);
+  ExpectErrorShape(a, "forbidden");
+  EXPECT_TRUE(h.Drain("in.site").empty());
+}
+
+TEST_F(IntakeTest, MalformedJsonIs400WithReason) {
+  StartWith(SiteConfig());
+  const std::string body = R"({"id":"form-1",)";
+  Answer a = Post(body, Signed(body));
+  EXPECT_EQ(a.status, 400);
+  ExpectErrorShape(a, "bad_request");
+  EXPECT_NE(a.body.find("not valid JSON"), std::string::npos) << a.body;
+  EXPECT_TRUE(h.Drain("in.site").empty());
+  EXPECT_EQ(h.MetricValue(R"(crmhub_events_rejected_total{adapter="site",reason="malformed"})"), 1);
+}
+
+TEST_F(IntakeTest, MissingIdempotencyKeyIs400) {
+  StartWith(SiteConfig());
+  for (const std::string body : {R"({"name":"no id"})", R"({"id":null})", R"({"id":""})", "[1]"}) {
+    Answer a = Post(body, Signed(body));
+    EXPECT_EQ(a.status, 400) << body;
+    EXPECT_NE(a.body.find("/id"), std::string::npos) << a.body;
+  }
+  EXPECT_TRUE(h.Drain("in.site").empty());
+}
+
+TEST_F(IntakeTest, OversizedBodyIs413) {
+  StartWith(SiteConfig());  // max_body 1024
+  const std::string body = R"({"id":"big","pad":")" + std::string(2000, 'x') + "\"}";
+  Answer a = Post(body, Signed(body));
+  EXPECT_EQ(a.status, 413);
+  ExpectErrorShape(a, "payload_too_large");
+  // Also when a server in front let it through: the intake checks itself.
+  net::HttpRequest direct;
+  direct.method = "POST";
+  direct.path = "/hooks/site";
+  direct.body = body;
+  direct.remote_address = "127.0.0.1";
+  direct.headers.Add("X-Signature", HmacSha256Hex(kKey, body));
+  EXPECT_EQ(h.Call(std::move(direct)).status, 413);
+  EXPECT_TRUE(h.Drain("in.site").empty());
+}
+
+TEST_F(IntakeTest, UnknownAdapterIs404AndGetIs405) {
+  StartWith(SiteConfig());
+  const std::string body = R"({"id":"x"})";
+  Answer a = Post(body, Signed(body), "nosuch");
+  EXPECT_EQ(a.status, 404);
+  ExpectErrorShape(a, "not_found");
+  EXPECT_EQ(h.Http("POST", "/hooks/site/extra", body, Signed(body)).status, 404);
+  Answer get = h.Http("GET", "/hooks/site");
+  EXPECT_EQ(get.status, 405);
+  EXPECT_EQ(get.Header("allow"), "POST");
+}
+
+TEST_F(IntakeTest, SameWebhookTwiceIsOneMessageSameAnswer) {
+  StartWith(SiteConfig());
+  const std::string body = R"({"id":"form-1"})";
+  Answer first = Post(body, Signed(body));
+  Answer second = Post(body, Signed(body));
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(second.status, first.status);
+  EXPECT_EQ(second.body, first.body);
+  EXPECT_EQ(h.Drain("in.site").size(), 1u);
+  EXPECT_EQ(h.MetricValue(R"(crmhub_events_received_total{adapter="site"})"), 2);
+  EXPECT_EQ(h.MetricValue(R"(crmhub_events_duplicate_total{adapter="site"})"), 1);
+}
+
+TEST_F(IntakeTest, SameWebhookConcurrentlyIsOneMessage) {
+  StartWith(SiteConfig());
+  const std::string body = R"({"id":"form-concurrent"})";
+  constexpr int kClients = 8;
+  std::vector<Answer> answers(kClients);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] { answers[i] = Post(body, Signed(body)); });
+  }
+  for (auto& t : threads) t.join();
+  for (const Answer& a : answers) EXPECT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(h.Drain("in.site").size(), 1u);
+  EXPECT_EQ(h.MetricValue(R"(crmhub_events_duplicate_total{adapter="site"})"), kClients - 1);
+}
+
+TEST_F(IntakeTest, HeaderKeyGivesEachRequestItsIdentity) {
+  WebhookConfig c = SiteConfig();
+  c.key = KeySource::Parse("header:Idempotency-Key").value();
+  StartWith(std::move(c));
+  const std::string body = R"({"same":"body"})";
+  Headers h1 = Signed(body);
+  h1.emplace_back("Idempotency-Key", "req-1");
+  Headers h2 = Signed(body);
+  h2.emplace_back("Idempotency-Key", "req-2");
+  EXPECT_EQ(Post(body, h1).status, 200);
+  EXPECT_EQ(Post(body, h2).status, 200);
+  EXPECT_EQ(Post(body, h1).status, 200);  // duplicate
+  EXPECT_EQ(Post(body, Signed(body)).status, 400);  // no key header
+  auto msgs = h.Drain("in.site");
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_NE(msgs[0].idempotency_key, msgs[1].idempotency_key);
+}
+
+TEST_F(IntakeTest, AboveHighWaterIs503WithRetryAfter) {
+  h.options.queue_high_water = 2;
+  StartWith(SiteConfig());
+  for (const std::string body : {R"({"id":"a"})", R"({"id":"b"})"}) {
+    ASSERT_EQ(Post(body, Signed(body)).status, 200);
+  }
+  const std::string body = R"({"id":"c"})";
+  Answer a = Post(body, Signed(body));
+  EXPECT_EQ(a.status, 503);
+  EXPECT_EQ(a.Header("retry-after"), "5");
+  ExpectErrorShape(a, "unavailable");
+  EXPECT_EQ(h.Drain("in.site").size(), 2u);
+  EXPECT_EQ(h.MetricValue(R"(crmhub_events_rejected_total{adapter="site",reason="overloaded"})"),
+            1);
+}
+
+TEST_F(IntakeTest, UnhealthyStoreIs503WithRetryAfter) {
+  StartWith(SiteConfig());
+  h.queue->unhealthy = true;
+  const std::string body = R"({"id":"a"})";
+  Answer a = Post(body, Signed(body));
+  EXPECT_EQ(a.status, 503);
+  EXPECT_FALSE(a.Header("retry-after").empty());
+  EXPECT_EQ(a.body.find("sqlite"), std::string::npos);  // no internals
+  h.queue->unhealthy = false;
+  EXPECT_TRUE(h.Drain("in.site").empty());
+}
+
+TEST_F(IntakeTest, AnswerWaitsForTheDurableEnqueue) {
+  StartWith(SiteConfig());
+  h.queue->Hold();
+  const std::string body = R"({"id":"slow"})";
+  Answer a;
+  std::atomic<bool> answered{false};
+  std::thread client([&] {
+    a = Post(body, Signed(body));
+    answered = true;
+  });
+  ASSERT_TRUE(h.queue->WaitParked(1, std::chrono::seconds(20)));
+  EXPECT_FALSE(answered.load());  // no answer while the enqueue is not durable
+  h.queue->Release();
+  client.join();
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(h.Drain("in.site").size(), 1u);
+}
+
+TEST_F(IntakeTest, HealthReadinessAndMetrics) {
+  std::atomic<bool> draining{false};
+  h.deps.readiness = [&] {
+    return draining ? Readiness{false, "draining"} : Readiness{true, {}};
+  };
+  StartWith(SiteConfig());
+  Answer health = h.Http("GET", "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, R"({"status":"ok"})");
+  EXPECT_EQ(h.Http("GET", "/readyz").status, 200);
+  draining = true;
+  Answer not_ready = h.Http("GET", "/readyz");
+  EXPECT_EQ(not_ready.status, 503);
+  EXPECT_NE(not_ready.body.find("draining"), std::string::npos);
+  draining = false;
+  h.queue->unhealthy = true;
+  EXPECT_EQ(h.Http("GET", "/readyz").status, 503);
+  EXPECT_EQ(h.Http("GET", "/healthz").status, 200);  // alive all the same
+  h.queue->unhealthy = false;
+
+  const std::string body = R"({"id":"m"})";
+  ASSERT_EQ(Post(body, Signed(body)).status, 200);
+  Answer metrics = h.Http("GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.Header("content-type").find("text/plain"), std::string::npos);
+  EXPECT_NE(metrics.body.find(R"(crmhub_events_received_total{adapter="site"} 1)"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_EQ(h.Http("GET", "/nosuch").status, 404);
+}
+
+}  // namespace
+}  // namespace crmhub::daemon
