@@ -1,6 +1,8 @@
 #include "net/http_client.h"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <future>
@@ -10,6 +12,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -43,9 +46,16 @@ std::string_view Trim(std::string_view s) {
 // All curl calls and all members below run on `strand`; curl's callbacks are
 // invoked from inside those calls, so they are on the strand too.
 struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
+  // A socket curl uses. Connections are opened by us (OnOpenSocket) and owned
+  // by `socket`. Other descriptors curl asks us to watch (the threaded
+  // resolver's wake-up socketpair) are curl's: they are only watched through
+  // `foreign`, released (never closed) when curl removes them.
   struct SocketInfo {
-    explicit SocketInfo(asio::io_context& io) : socket(io) {}
+    explicit SocketInfo(asio::io_context& io) : socket(io), foreign(io) {}
     tcp::socket socket;
+    asio::posix::stream_descriptor foreign;
+    bool is_foreign = false;
+    curl_socket_t fd = CURL_SOCKET_BAD;
     int want = 0;  // CURL_POLL_IN / OUT / INOUT, 0 when curl is not interested
     bool read_pending = false;
     bool write_pending = false;
@@ -96,32 +106,43 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       if (msg->msg == CURLMSG_DONE) Finish(msg->easy_handle, msg->data.result);
     }
   }
+  template <typename Handler>
+  static void AsyncWait(SocketInfo& info, tcp::socket::wait_type type, Handler&& handler) {
+    if (info.is_foreign) {
+      info.foreign.async_wait(type == tcp::socket::wait_read
+                                  ? asio::posix::descriptor_base::wait_read
+                                  : asio::posix::descriptor_base::wait_write,
+                              std::forward<Handler>(handler));
+    } else {
+      info.socket.async_wait(type, std::forward<Handler>(handler));
+    }
+  }
   void Arm(const std::shared_ptr<SocketInfo>& info) {
     if (info->closed) return;
     if ((info->want & CURL_POLL_IN) && !info->read_pending) {
       info->read_pending = true;
-      info->socket.async_wait(tcp::socket::wait_read,
-                              asio::bind_executor(strand, [self = shared_from_this(), info](
-                                                              boost::system::error_code ec) {
-                                info->read_pending = false;
-                                self->OnReady(info, ec, CURL_CSELECT_IN, CURL_POLL_IN);
-                              }));
+      AsyncWait(*info, tcp::socket::wait_read,
+                asio::bind_executor(strand, [self = shared_from_this(),
+                                             info](boost::system::error_code ec) {
+                  info->read_pending = false;
+                  self->OnReady(info, ec, CURL_CSELECT_IN, CURL_POLL_IN);
+                }));
     }
     if ((info->want & CURL_POLL_OUT) && !info->write_pending) {
       info->write_pending = true;
-      info->socket.async_wait(tcp::socket::wait_write,
-                              asio::bind_executor(strand, [self = shared_from_this(), info](
-                                                              boost::system::error_code ec) {
-                                info->write_pending = false;
-                                self->OnReady(info, ec, CURL_CSELECT_OUT, CURL_POLL_OUT);
-                              }));
+      AsyncWait(*info, tcp::socket::wait_write,
+                asio::bind_executor(strand, [self = shared_from_this(),
+                                             info](boost::system::error_code ec) {
+                  info->write_pending = false;
+                  self->OnReady(info, ec, CURL_CSELECT_OUT, CURL_POLL_OUT);
+                }));
     }
   }
   void OnReady(const std::shared_ptr<SocketInfo>& info, boost::system::error_code ec, int ev,
                int poll) {
     if (info->closed || !multi) return;
     if (ec != asio::error::operation_aborted && (info->want & poll)) {
-      Action(info->socket.native_handle(), ec ? CURL_CSELECT_ERR : ev);
+      Action(info->fd, ec ? CURL_CSELECT_ERR : ev);
     }
     // A wait cancelled while curl still wants the socket is re-armed here.
     Arm(info);
@@ -130,9 +151,23 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   static int OnSocket(CURL*, curl_socket_t fd, int what, void* userp, void*) {
     auto* self = static_cast<Impl*>(userp);
     auto it = self->sockets.find(fd);
-    if (it == self->sockets.end()) return 0;
-    it->second->want = what == CURL_POLL_REMOVE ? 0 : what;
-    self->Arm(it->second);
+    if (it == self->sockets.end()) {
+      if (what == CURL_POLL_REMOVE) return 0;
+      auto info = std::make_shared<SocketInfo>(self->io);
+      boost::system::error_code ec;
+      info->foreign.assign(fd, ec);
+      if (ec) return -1;
+      info->is_foreign = true;
+      info->fd = fd;
+      it = self->sockets.emplace(fd, std::move(info)).first;
+    }
+    std::shared_ptr<SocketInfo> info = it->second;
+    if (what == CURL_POLL_REMOVE && info->is_foreign) {
+      self->Forget(fd);  // curl is about to close it: stop watching, do not close
+      return 0;
+    }
+    info->want = what == CURL_POLL_REMOVE ? 0 : what;
+    self->Arm(info);
     return 0;
   }
   static int OnTimer(CURLM*, long timeout_ms, void* userp) {  // NOLINT(runtime/int): curl's API
@@ -155,22 +190,47 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     if (purpose != CURLSOCKTYPE_IPCXN || (addr->family != AF_INET && addr->family != AF_INET6)) {
       return CURL_SOCKET_BAD;
     }
+    int fd = ::socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (fd < 0) return CURL_SOCKET_BAD;
+    // A stale entry under this number means curl closed a watched foreign
+    // descriptor without removing it first; forget it before the new socket
+    // registers with the reactor.
+    self->Forget(fd);
     auto info = std::make_shared<SocketInfo>(self->io);
     boost::system::error_code ec;
-    info->socket.open(addr->family == AF_INET ? tcp::v4() : tcp::v6(), ec);
-    if (ec) return CURL_SOCKET_BAD;
-    curl_socket_t fd = info->socket.native_handle();
+    info->socket.assign(addr->family == AF_INET ? tcp::v4() : tcp::v6(), fd, ec);
+    if (ec) {
+      ::close(fd);
+      return CURL_SOCKET_BAD;
+    }
+    info->fd = fd;
     self->sockets[fd] = std::move(info);
     return fd;
+  }
+  // Stops watching fd: our own socket is closed, a foreign one released.
+  void Forget(curl_socket_t fd) {
+    auto it = sockets.find(fd);
+    if (it == sockets.end()) return;
+    std::shared_ptr<SocketInfo> info = std::move(it->second);
+    sockets.erase(it);
+    info->closed = true;
+    info->want = 0;
+    boost::system::error_code ec;
+    if (info->is_foreign) {
+      info->foreign.cancel(ec);
+      info->foreign.release();
+    } else {
+      info->socket.close(ec);  // completes pending waits with operation_aborted
+    }
   }
   static int OnCloseSocket(void* clientp, curl_socket_t fd) {
     auto* self = static_cast<Impl*>(clientp);
     auto it = self->sockets.find(fd);
-    if (it == self->sockets.end()) return 0;
-    it->second->closed = true;
-    boost::system::error_code ec;
-    it->second->socket.close(ec);  // completes pending waits with operation_aborted
-    self->sockets.erase(it);
+    if (it == self->sockets.end() || it->second->is_foreign) {
+      self->Forget(fd);
+      return ::close(fd);
+    }
+    self->Forget(fd);  // closes it
     return 0;
   }
   static size_t OnHeader(char* data, size_t size, size_t n, void* userp) {
@@ -311,12 +371,7 @@ void HttpClient::Impl::Shutdown() {
   curl_multi_cleanup(multi);  // closes cached connections via OnCloseSocket
   multi = nullptr;
   timer.cancel();
-  for (auto& [fd, info] : sockets) {
-    info->closed = true;
-    boost::system::error_code ec;
-    info->socket.close(ec);
-  }
-  sockets.clear();
+  while (!sockets.empty()) Forget(sockets.begin()->first);
 }
 
 HttpClient::HttpClient(asio::io_context& io, HttpClientOptions options)

@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <ctime>
+#include <future>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -469,11 +470,28 @@ void HttpServer::Stop() {
       if (auto s = weak.lock()) sessions.push_back(std::move(s));
     }
   }
+  // Acceptors are closed on their strands. Off the io threads, Stop() waits
+  // for that, so the ports refuse connections once it returns.
+  bool wait = !impl_->io.get_executor().running_in_this_thread() && !impl_->io.stopped();
+  std::vector<std::future<void>> closed;
   for (auto& l : listeners) {
-    asio::dispatch(l->acceptor.get_executor(), [l] {
+    auto done = std::make_shared<std::promise<void>>();
+    closed.push_back(done->get_future());
+    asio::dispatch(l->acceptor.get_executor(), [l, done] {
       beast::error_code ec;
       l->acceptor.close(ec);
+      done->set_value();
     });
+  }
+  if (impl_->io.stopped()) {
+    // Nothing runs the handlers; nothing can race with closing here.
+    for (auto& l : listeners) {
+      beast::error_code ec;
+      l->acceptor.close(ec);
+    }
+  } else if (wait) {
+    // Bounded: if no thread runs the io_context, do not hang.
+    for (auto& f : closed) f.wait_for(std::chrono::seconds(5));
   }
   for (auto& s : sessions) {
     s->Post([s] { s->OnStop(); });

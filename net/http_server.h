@@ -53,6 +53,8 @@ class HttpServer {
   uint16_t port(size_t listener = 0) const;
 
   // Stops accepting; open connections finish their current request and close.
+  // Called off the io threads, it returns once the listening sockets are
+  // closed (new connections are refused). Never calls io.stop().
   void Stop();
   size_t open_connections() const;
 

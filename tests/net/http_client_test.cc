@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <unistd.h>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -109,6 +110,23 @@ TEST_F(ClientTest, GetAndPostWithHeaders) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->body, "PUT " + std::string(3000, 'b'));
   EXPECT_EQ(client.in_flight(), 0u);
+}
+
+TEST_F(ClientTest, ResolvesHostNamesThroughCurlsResolverThread) {
+  // The machine's own name goes through the threaded resolver (unlike
+  // "localhost", which curl answers itself), whose wake-up descriptor the
+  // client must watch on the io_context.
+  ASSERT_TRUE(server_->Listen("0.0.0.0:0").ok());
+  char name[256] = {};
+  ASSERT_EQ(gethostname(name, sizeof name - 1), 0);
+  HttpClient client(io_.io(), {});
+  for (std::string host : {std::string(name), std::string("localhost")}) {
+    OutboundRequest req;
+    req.url = "http://" + host + ":" + std::to_string(server_->port(1)) + "/ok";
+    OutboundResult r = client.SendBlocking(req);
+    ASSERT_TRUE(r.ok()) << host << ": " << r.status().ToString();
+    EXPECT_EQ(r->status, 200) << host;
+  }
 }
 
 TEST_F(ClientTest, RetryAfterSecondsAndDateAreHonoured) {
