@@ -61,6 +61,8 @@ class ClientTest : public ::testing::Test {
       respond(HttpResponse::Error(404, "not_found", "no such order 42"));
     } else if (req.path == "/big") {
       respond(HttpResponse::Text(200, std::string(5000, 'x')));
+    } else if (req.target.starts_with("http://")) {
+      respond(HttpResponse::Text(200, "proxied " + req.target));  // we are the proxy
     } else if (req.path == "/hang") {
       {
         std::lock_guard lock(mu_);
@@ -274,6 +276,27 @@ TEST_F(ClientTest, EnvironmentProxyIsIgnored) {
   unsetenv("HTTP_PROXY");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ClientTest, ConfiguredProxyIsUsed) {
+  HttpClientOptions options;
+  options.proxy = "http://127.0.0.1:" + std::to_string(server_->port());
+  HttpClient client(io_.io(), options);
+  OutboundRequest req;
+  req.url = "http://upstream.invalid/v1/orders?x=1";
+  OutboundResult r = client.SendBlocking(req);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "proxied http://upstream.invalid/v1/orders?x=1");
+}
+
+TEST_F(ClientTest, TlsToAPlainServerIsATransportError) {
+  HttpClient client(io_.io(), {});
+  OutboundRequest req;
+  req.url = "https://127.0.0.1:" + std::to_string(server_->port()) + "/ok";
+  req.timeout = 5s;
+  OutboundResult r = client.SendBlocking(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
 }
 
 TEST_F(ClientTest, ConnectionRefusedIsRetryableTransportError) {

@@ -72,6 +72,21 @@ TEST(HttpServerTest, RoundTripAndKeepAliveOnOneConnection) {
   EXPECT_NE(r3.find("Connection: close"), std::string::npos);
 }
 
+TEST(HttpServerTest, ExpectContinueIsAnsweredBeforeTheBody) {
+  IoThreads io;
+  HttpServer server(io.io(), {}, [](HttpRequest req, Responder respond) { respond(Echo(req)); });
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  RawClient c(server.port());
+  c.Send("POST /up HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  char buf[64];
+  size_t n = c.socket().read_some(boost::asio::buffer(buf));
+  EXPECT_EQ(std::string(buf, n), "HTTP/1.1 100 Continue\r\n\r\n");
+  c.Send("data");
+  std::string r = c.ReadResponse();
+  ASSERT_TRUE(r.starts_with("HTTP/1.1 200 ")) << r;
+  EXPECT_EQ(nlohmann::json::parse(BodyOf(r))["body"], "data");
+}
+
 TEST(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   IoThreads io;
   HttpServer server(io.io(), {}, [](HttpRequest req, Responder respond) { respond(Echo(req)); });
