@@ -263,7 +263,11 @@ Result<WebhookResult> OzonAdapter::HandleWebhook(const net::HttpRequest& request
   }
   if (number.empty()) return error("posting_number is missing");
   InboundEvent e;
-  e.idempotency_key = number + ":" + status;
+  // Its own key space ("push:"): a push must not shadow the pulled posting
+  // with the same status (the posting carries the order's data; the push
+  // only the new state), so both are queued and the mapping rules turn the
+  // push into a deal stage update.
+  e.idempotency_key = "push:" + number + ":" + status;
   e.ordering_key = number;
   e.headers = {{"kind", "order_push"}, {"ozon_message_type", type}, {"ozon_status", status}};
   e.payload = request.body;

@@ -111,9 +111,9 @@ class OzonAdapter final : public Adapter,
   // other messages -> {"result": true} once durable; a body that is not a
   // notification -> 400 {"error":{"code":"ERROR_PARAMETER_VALUE_MISSED",...}}.
   // TYPE_NEW_POSTING / TYPE_POSTING_CANCELLED / TYPE_STATE_CHANGED become
-  // events (kind=order_push, payload the notification; the status events use
-  // the same key posting_number:status as the pull, so a change seen both
-  // ways is queued once). Other message types are acknowledged and dropped
+  // events (kind=order_push, payload the notification, key
+  // "push:<posting_number>:<status>", status mapped from the push model by
+  // the spec's table). Other message types are acknowledged and dropped
   // (crmhub does not consume them; the pull is the safety net for orders).
   Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
 

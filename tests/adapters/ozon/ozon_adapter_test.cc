@@ -1,0 +1,342 @@
+// The Ozon adapter against the in-process simulator over real loopback HTTP.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "queue/sqlite_queue.h"
+#include "tests/adapters/ozon/ozon_test_support.h"
+
+namespace crmhub::adapters::ozon {
+namespace {
+
+using nlohmann::json;
+using testing::ClientThread;
+using testing::ConfigFor;
+
+queue::Message Command(const std::string& command, json item) {
+  queue::Message m;
+  m.headers = {{"command", command}};
+  m.payload = item.dump();
+  return m;
+}
+
+TEST(OzonTime, FormatsAndParsesTheSpecsDateTime) {
+  auto t = FromUnixMillis(1566656122123);
+  EXPECT_EQ(FormatOzonTime(t), "2019-08-24T14:15:22.123Z");
+  EXPECT_EQ(ParseOzonTime("2019-08-24T14:15:22.123Z"), t);
+  EXPECT_EQ(ParseOzonTime("2019-08-24T14:15:22Z"), FromUnixMillis(1566656122000));
+  EXPECT_FALSE(ParseOzonTime("2019-08-24 14:15").has_value());
+}
+
+TEST(OzonWindowLimiter, NeverMoreThanTheLimitInAnyWindow) {
+  ManualClock clock;
+  WindowLimiter limiter(clock, 80, std::chrono::minutes(1));
+  for (int i = 0; i < 80; ++i) ASSERT_FALSE(limiter.TryAcquire().has_value()) << i;
+  auto wait = limiter.TryAcquire();
+  ASSERT_TRUE(wait.has_value());
+  EXPECT_EQ(*wait, std::chrono::minutes(1));
+  clock.Advance(std::chrono::seconds(59));
+  EXPECT_TRUE(limiter.TryAcquire().has_value());
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_FALSE(limiter.TryAcquire().has_value());
+}
+
+TEST(OzonCursor, RoundTripsAndRejectsGarbage) {
+  PullCursor c{123, 456, 789};
+  auto parsed = PullCursor::Parse(c.ToJson());
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->watermark_ms, 123);
+  EXPECT_EQ(parsed->window_to_ms, 456);
+  EXPECT_EQ(parsed->offset, 789);
+  EXPECT_FALSE(PullCursor::Parse("nope").has_value());
+  EXPECT_FALSE(PullCursor::Parse(R"({"v":2})").has_value());
+}
+
+TEST(OzonSimAuth, AnswersOzonsErrorShapeForMissingOrWrongKeys) {
+  ManualClock clock;
+  OzonSimOptions so;
+  so.orders = 10;
+  OzonSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
+  ClientThread http;
+  auto config = ConfigFor("ozon-a", so, sim.base_url());
+  config.client.api_key = Secret("wrong");
+  OzonAdapter adapter(config, http.transport(), clock);
+  auto pulled = adapter.Pull(std::nullopt);
+  ASSERT_FALSE(pulled.ok());
+  EXPECT_EQ(pulled.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(pulled.status().message().find("Invalid Api-Key"), std::string::npos);
+
+  net::OutboundRequest r;
+  r.method = "POST";
+  r.url = sim.base_url() + "/v3/posting/fbs/list";
+  r.body = "{}";
+  auto answer = http.client().SendBlocking(r);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->status, 401);
+  auto body = json::parse(answer->body);
+  EXPECT_TRUE(body["code"].is_number_integer());
+  EXPECT_TRUE(body["message"].is_string());
+  EXPECT_TRUE(body["details"].is_array());
+}
+
+// Acceptance 1 (in-process chain): 10,000 postings changing status, pulled
+// through 20% faults (429, 5xx, malformed JSON, duplicated pages, slow and
+// timed-out answers) into the real SQLite queue, cursor saved only after
+// the events are durable, with a simulated crash (events enqueued, cursor
+// not saved) in the middle. Every posting ends up exactly once with its
+// final status; nothing accepted twice.
+TEST(OzonPull, TenThousandPostingsThroughFaultsAndACrashArriveExactlyOnce) {
+  ManualClock clock;
+  OzonSimOptions so;
+  so.orders = 10000;
+  so.seed = 7;
+  so.arrival_span = std::chrono::seconds(60);
+  so.step_delay = std::chrono::seconds(10);
+  auto faults = simkit::ParseFaultSpec("429=0.05,500=0.04,503=0.02,malformed=0.03,dup=0.04,slow=0.01,timeout=0.01");
+  ASSERT_TRUE(faults.ok());
+  so.faults = *faults;
+  so.faults.slow_delay = std::chrono::milliseconds(50);
+  // The client gives up after 400 ms; the simulator stops holding after
+  // 1.5 s either way, so a stuck client cannot hang the test.
+  so.faults.timeout_hold = std::chrono::milliseconds(1500);
+  OzonSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
+  ClientThread http(std::chrono::milliseconds(400));
+
+  auto dir = std::filesystem::temp_directory_path() / ("ozon-pull-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  queue::SqliteQueueOptions qo;
+  qo.data_dir = dir;
+  auto q = queue::SqliteQueue::Open(clock, qo);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  std::unique_ptr<queue::SqliteQueue> queue = std::move(*q);
+
+  auto config = ConfigFor("ozon-main", so, sim.base_url());
+  auto adapter = std::make_unique<OzonAdapter>(config, http.transport(), clock);
+  const std::string cursor_key = "cursor.ozon-main";
+  int accepted = 0, duplicates = 0, errors = 0, pulls = 0;
+  bool crashed = false;
+  SystemTime done_at = sim.AllFinalAt() + config.overlap + std::chrono::seconds(10);
+  while (true) {
+    auto cursor = queue->GetState(cursor_key);
+    ASSERT_TRUE(cursor.ok());
+    auto pulled = adapter->Pull(*cursor);
+    ++pulls;
+    ASSERT_LT(pulls, 5000) << "pull loop does not converge";
+    if (pulls % 20 == 0) fprintf(stderr, "pull %d accepted %d dup %d err %d t=%lld cursor=%s\n", pulls, accepted, duplicates, errors, (long long)ToUnixMillis(clock.Now()), cursor->value_or("").c_str());
+    if (!pulled.ok()) {
+      ++errors;
+      clock.Advance(std::chrono::milliseconds(500));  // the runtime's backoff
+      continue;
+    }
+    std::vector<queue::NewMessage> batch;
+    for (auto& e : pulled->events) {
+      batch.push_back({.lane = "in.ozon-main", .source = "ozon-main", .idempotency_key = e.idempotency_key,
+                       .ordering_key = e.ordering_key, .headers = e.headers, .payload = e.payload});
+    }
+    if (!batch.empty()) {
+      auto outcomes = queue->EnqueueBatch(std::move(batch));
+      ASSERT_TRUE(outcomes.ok()) << outcomes.status().ToString();
+      for (auto o : *outcomes) (o == queue::EnqueueOutcome::kAccepted ? accepted : duplicates)++;
+    }
+    if (!crashed && accepted > 15000) {
+      // Crash after the enqueue, before the cursor is saved: a new process
+      // (queue reopened, adapter rebuilt) resumes from the persisted cursor.
+      crashed = true;
+      queue.reset();
+      adapter.reset();
+      auto reopened = queue::SqliteQueue::Open(clock, qo);
+      ASSERT_TRUE(reopened.ok());
+      queue = std::move(*reopened);
+      adapter = std::make_unique<OzonAdapter>(config, http.transport(), clock);
+      continue;
+    }
+    if (pulled->next_cursor) {
+      ASSERT_TRUE(queue->PutState(cursor_key, *pulled->next_cursor).ok());
+    }
+    if (pulled->not_before) {
+      clock.Advance(std::chrono::milliseconds(
+          std::max<int64_t>(1, ToUnixMillis(*pulled->not_before) - ToUnixMillis(clock.Now()))));
+    } else if (!pulled->more) {
+      if (clock.Now() > done_at) break;
+      clock.Advance(config.poll_interval);
+    } else {
+      clock.Advance(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_TRUE(crashed);
+  EXPECT_GT(errors, 0) << "faults were injected";
+  EXPECT_GT(duplicates, 0) << "overlaps and the crash re-pull produce repeats the queue absorbs";
+
+  // Drain the lane in order, as the delivery worker would, into a store
+  // keyed by posting_number: ordering keys keep each posting's changes in order.
+  std::map<std::string, std::string> store;
+  std::map<std::string, int> events_per_key;
+  while (true) {
+    auto leased = queue->Lease("in.ozon-main", 1000, std::chrono::minutes(5));
+    ASSERT_TRUE(leased.ok());
+    if (leased->empty()) break;
+    std::vector<queue::LeaseToken> tokens;
+    for (const auto& l : *leased) {
+      auto posting = json::parse(l.message.payload);
+      store[posting["posting_number"]] = posting["status"];
+      events_per_key[l.message.idempotency_key]++;
+      tokens.push_back(l.lease);
+    }
+    for (const auto& s : queue->AckBatch(tokens)) ASSERT_TRUE(s.ok());
+  }
+  for (const auto& [key, n] : events_per_key) EXPECT_EQ(n, 1) << key;
+  EXPECT_EQ(static_cast<int>(events_per_key.size()), accepted);
+  auto finals = sim.FinalStatuses();
+  ASSERT_EQ(store.size(), finals.size());
+  int mismatched = 0;
+  for (const auto& [number, status] : finals) {
+    if (store[number] != status) ++mismatched;
+  }
+  EXPECT_EQ(mismatched, 0);
+  queue.reset();
+  std::filesystem::remove_all(dir);
+}
+
+// Acceptance 2: 5,000 SKUs in batches of the documented 100, never above the
+// documented rates (80/min for stocks, 50/s overall), read from the
+// simulator's request log.
+TEST(OzonStocks, FiveThousandSkusUseTheDocumentedBatchAndRate) {
+  ManualClock clock;
+  OzonSimOptions so;
+  so.orders = 0;
+  so.products = 5000;
+  OzonSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
+  ClientThread http;
+  OzonAdapter adapter(ConfigFor("ozon-main", so, sim.base_url()), http.transport(), clock);
+
+  std::deque<queue::Message> pending;
+  char offer[32];
+  for (int i = 0; i < 5000; ++i) {
+    std::snprintf(offer, sizeof(offer), "SKU-%06d", i + 1);
+    pending.push_back(Command("set_stock", {{"offer_id", offer}, {"warehouse_id", "22"}, {"stock", i % 50}}));
+  }
+  int delivered = 0, rounds = 0;
+  while (!pending.empty()) {
+    ASSERT_LT(++rounds, 1000);
+    size_t n = std::min<size_t>(pending.size(), static_cast<size_t>(adapter.max_batch()));
+    std::vector<queue::Message> batch(pending.begin(), pending.begin() + static_cast<long>(n));
+    pending.erase(pending.begin(), pending.begin() + static_cast<long>(n));
+    auto outcomes = adapter.Deliver(batch);
+    ASSERT_EQ(outcomes.size(), batch.size());
+    std::optional<SystemTime> wait;
+    for (size_t i = 0; i < n; ++i) {
+      if (outcomes[i].ok()) {
+        ++delivered;
+      } else {
+        ASSERT_EQ(outcomes[i].kind, DeliveryOutcome::Kind::kRetry) << outcomes[i].error;
+        pending.push_back(batch[i]);
+        if (outcomes[i].not_before) wait = std::max(wait.value_or(SystemTime{}), *outcomes[i].not_before);
+      }
+    }
+    if (wait && *wait > clock.Now()) clock.Advance(*wait - clock.Now());
+  }
+  EXPECT_EQ(delivered, 5000);
+  EXPECT_EQ(sim.Stocks().size(), 5000u);
+  EXPECT_EQ(sim.Stocks().at("100001:22"), 0);
+  EXPECT_EQ(sim.Stocks().at("105000:22"), 4999 % 50);
+
+  auto log = sim.log().Snapshot();
+  std::vector<int64_t> stock_times, all_times;
+  for (const auto& r : log) {
+    EXPECT_NE(r.status, 429) << r.path << " at " << r.at_ms;
+    all_times.push_back(r.at_ms);
+    if (r.path != "/v2/products/stocks") continue;
+    stock_times.push_back(r.at_ms);
+    auto body = json::parse(r.body);
+    EXPECT_LE(body["stocks"].size(), 100u);
+    EXPECT_EQ(body["stocks"].size(), 100u) << "5,000 SKUs pack into full batches";
+  }
+  EXPECT_EQ(stock_times.size(), 50u);
+  auto max_in_window = [](const std::vector<int64_t>& times, int64_t window_ms) {
+    size_t best = 0;
+    for (size_t i = 0, j = 0; i < times.size(); ++i) {
+      while (times[i] - times[j] >= window_ms) ++j;
+      best = std::max(best, i - j + 1);
+    }
+    return best;
+  };
+  EXPECT_LE(max_in_window(stock_times, 60000), 80u);
+  EXPECT_LE(max_in_window(all_times, 1000), 50u);
+}
+
+TEST(OzonStocks, PerItemErrorsBecomePerItemOutcomes) {
+  ManualClock clock;
+  OzonSimOptions so;
+  so.orders = 0;
+  so.products = 10;
+  OzonSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
+  ClientThread http;
+  OzonAdapter adapter(ConfigFor("ozon-main", so, sim.base_url()), http.transport(), clock);
+  std::vector<queue::Message> batch = {
+      Command("set_stock", {{"offer_id", "SKU-000001"}, {"warehouse_id", 22}, {"stock", 5}}),
+      Command("set_stock", {{"product_id", 100002}, {"warehouse_id", 99}, {"stock", 5}}),  // unknown warehouse
+      Command("set_stock", {{"offer_id", "NOPE"}, {"warehouse_id", 22}, {"stock", 5}}),   // not in catalogue
+      Command("set_stock", {{"offer_id", "SKU-000003"}, {"warehouse_id", 22}, {"stock", 5000000}}),
+      Command("set_price", {{"offer_id", "SKU-000004"}, {"price", 199.9}}),
+      Command("set_price", {{"offer_id", "SKU-999999"}, {"price", "10"}}),
+      Command("frobnicate", {{"x", 1}}),
+  };
+  auto out = adapter.Deliver(batch);
+  ASSERT_EQ(out.size(), batch.size());
+  EXPECT_TRUE(out[0].ok()) << out[0].error;
+  EXPECT_EQ(out[1].kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_NE(out[1].error.find("WAREHOUSE_NOT_FOUND"), std::string::npos) << out[1].error;
+  EXPECT_EQ(out[2].kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_NE(out[2].error.find("catalogue"), std::string::npos) << out[2].error;
+  EXPECT_EQ(out[3].kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_NE(out[3].error.find("STOCK_TOO_BIG"), std::string::npos) << out[3].error;
+  EXPECT_TRUE(out[4].ok()) << out[4].error;
+  EXPECT_EQ(out[5].kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_EQ(out[6].kind, DeliveryOutcome::Kind::kFail);
+  // The same pair again within 30 s: Ozon's TOO_MANY_REQUESTS, retryable.
+  auto again = adapter.Deliver(std::vector<queue::Message>{batch[0]});
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].kind, DeliveryOutcome::Kind::kRetry);
+  EXPECT_NE(again[0].error.find("TOO_MANY_REQUESTS"), std::string::npos) << again[0].error;
+}
+
+TEST(OzonAccounts, TwoAccountsInOneProcessStayApart) {
+  ManualClock clock;
+  OzonSimOptions a, b;
+  a.orders = 30;
+  a.client_id = "111";
+  a.api_key = "key-a";
+  b.orders = 20;
+  b.client_id = "222";
+  b.api_key = "key-b";
+  b.seed = 99;
+  OzonSimulator sim_a(a, clock), sim_b(b, clock);
+  ASSERT_TRUE(sim_a.Start("127.0.0.1:0").ok());
+  ASSERT_TRUE(sim_b.Start("127.0.0.1:0").ok());
+  clock.Advance(std::chrono::minutes(5));
+  ClientThread http;
+  OzonAdapter ad_a(ConfigFor("ozon-a", a, sim_a.base_url()), http.transport(), clock);
+  OzonAdapter ad_b(ConfigFor("ozon-b", b, sim_b.base_url()), http.transport(), clock);
+  auto pa = ad_a.Pull(std::nullopt);
+  auto pb = ad_b.Pull(std::nullopt);
+  ASSERT_TRUE(pa.ok()) << pa.status().ToString();
+  ASSERT_TRUE(pb.ok()) << pb.status().ToString();
+  EXPECT_EQ(pa->events.size(), 30u);
+  EXPECT_EQ(pb->events.size(), 20u);
+  for (const auto& r : sim_a.log().Snapshot()) EXPECT_EQ(r.status, 200);
+  for (const auto& r : sim_b.log().Snapshot()) EXPECT_EQ(r.status, 200);
+}
+
+}  // namespace
+}  // namespace crmhub::adapters::ozon

@@ -1,0 +1,58 @@
+#pragma once
+// Shared pieces of the Ozon adapter tests: an io_context + HttpClient on a
+// background thread, and an adapter wired to a simulator.
+
+#include <memory>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "adapters/ozon/ozon_adapter.h"
+#include "adapters/ozon/ozon_sim.h"
+#include "net/http_client.h"
+
+namespace crmhub::adapters::ozon::testing {
+
+class ClientThread {
+ public:
+  explicit ClientThread(std::chrono::milliseconds timeout = std::chrono::seconds(5))
+      : guard_(io_.get_executor()) {
+    net::HttpClientOptions options;
+    options.request_timeout = timeout;
+    options.connect_timeout = std::chrono::seconds(5);
+    client_ = std::make_unique<net::HttpClient>(io_, options);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~ClientThread() {
+    guard_.reset();
+    client_.reset();
+    io_.stop();
+    thread_.join();
+  }
+  Transport transport() {
+    return [c = client_.get()](net::OutboundRequest r) { return c->SendBlocking(std::move(r)); };
+  }
+  net::HttpClient& client() { return *client_; }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+  std::unique_ptr<net::HttpClient> client_;
+  std::thread thread_;
+};
+
+inline OzonConfig ConfigFor(const std::string& id, const OzonSimOptions& sim, const std::string& base_url) {
+  OzonConfig c;
+  c.id = id;
+  c.client.base_url = base_url;
+  c.client.client_id = sim.client_id;
+  c.client.api_key = Secret(sim.api_key);
+  c.client.timeout = std::chrono::milliseconds(2000);
+  c.poll_interval = std::chrono::seconds(5);
+  c.overlap = std::chrono::seconds(30);
+  c.order_lookback = std::chrono::hours(24);
+  return c;
+}
+
+}  // namespace crmhub::adapters::ozon::testing
