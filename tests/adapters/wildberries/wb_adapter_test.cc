@@ -1,0 +1,363 @@
+// The Wildberries adapter against the in-process simulator over loopback
+// HTTP: orders and status changes (with faults), stock and price pushes,
+// pacing, multiple accounts.
+
+#include <set>
+
+#include "simkit_check.h"
+#include "wb_fixture.h"
+
+namespace crmhub::adapters::wildberries::test {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+queue::Message Command(std::string command, json item, int64_t id = 0) {
+  queue::Message m;
+  m.id = id;
+  m.lane = "out.wb-main";
+  m.headers = {{"command", std::move(command)}};
+  m.payload = item.dump();
+  return m;
+}
+
+// Runs pulls until the world has ended and a full scan has passed after
+// that, then compares with the simulator's final state.
+void SyncAndCheck(WildberriesSim& sim, WildberriesAdapter& adapter, ManualClock& clock,
+                  PullDriver& driver, int max_pulls) {
+  const SystemTime end = sim.EndTime();
+  bool done = false;
+  while (!done && driver.pulls < max_pulls) {
+    driver.Step(adapter, clock);
+    if (clock.Now() > end + seconds(30)) {
+      // One more complete scan after the end of the world.
+      for (int i = 0; i < 200; ++i) {
+        auto before = driver.pulls;
+        driver.Step(adapter, clock);
+        json c = json::parse(*driver.cursor);
+        if (c["scan"].is_null() && driver.pulls > before) break;
+      }
+      done = true;
+    }
+  }
+  ASSERT_TRUE(done) << "not finished after " << driver.pulls << " pulls";
+  json state = sim.StateJson();
+  ASSERT_TRUE(state["all_final"].get<bool>());
+  auto latest = LatestStatuses(driver.events);
+  ASSERT_EQ(latest.size(), state["orders"].size());
+  for (const auto& o : state["orders"]) {
+    auto it = latest.find(o["id"].get<int64_t>());
+    ASSERT_NE(it, latest.end()) << o.dump();
+    EXPECT_EQ(it->second.first, o["finalSupplierStatus"].get<std::string>()) << o.dump();
+    EXPECT_EQ(it->second.second, o["finalWbStatus"].get<std::string>()) << o.dump();
+  }
+  // The cursor follows no order any more.
+  EXPECT_TRUE(json::parse(*driver.cursor)["open"].empty());
+}
+
+TEST(WildberriesAdapterTest, PullsOrdersAndEveryStatusChangeWithoutFaults) {
+  Loop loop;
+  ManualClock clock;
+  SimOptions so;
+  so.orders = 300;
+  so.seed = 7;
+  so.arrival = seconds(120);
+  so.lifetime = seconds(120);
+  WildberriesSim sim(loop.io(), clock, so);
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  net::HttpClient http(loop.io(), {});
+  AdapterOptions o = OptionsFor(sim);
+  o.orders_page_size = 100;
+  WildberriesAdapter adapter(o, &http, clock);
+  PullDriver driver;
+  SyncAndCheck(sim, adapter, clock, driver, 5000);
+  EXPECT_EQ(driver.errors, 0);
+  // Several statuses per order were seen (the world moved between scans).
+  EXPECT_GT(driver.events.size(), 600u);
+  // Event shape: the Order object plus the statuses.
+  const json& any = driver.events.begin()->second;
+  for (const char* key : {"id", "rid", "createdAt", "skus", "nmId", "chrtId", "price",
+                          "warehouseId", "supplierStatus", "wbStatus", "statusObservedMs"}) {
+    EXPECT_TRUE(any.contains(key)) << key;
+  }
+  // Statuses were asked in batches of at most 1000 ids, pages with limit 100.
+  for (const auto& r : sim.log().Find("POST", "/api/v3/orders/status")) {
+    auto body = json::parse(r.body);
+    EXPECT_LE(body["orders"].size(), 1000u);
+    EXPECT_GE(body["orders"].size(), 1u);
+  }
+  for (const auto& r : sim.log().Snapshot()) {
+    EXPECT_NE(r.status, 429) << r.path << " " << r.note;  // paced under the limits
+    EXPECT_NE(r.status, 401);
+  }
+}
+
+TEST(WildberriesAdapterTest, FaultsAndDuplicatesLoseNothing) {
+  Loop loop;
+  ManualClock clock;
+  SimOptions so;
+  so.orders = 400;
+  so.seed = 11;
+  so.faults =
+      simkit::ParseFaultSpec("429=0.05,500=0.04,503=0.03,timeout=0.02,slow=0.02,dup=0.02,malformed=0.02")
+          .value();
+  so.faults.slow_delay = milliseconds(50);
+  WildberriesSim sim(loop.io(), clock, so);
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  net::HttpClient http(loop.io(), {});
+  AdapterOptions o = OptionsFor(sim);
+  o.orders_page_size = 100;
+  o.client.timeout = milliseconds(300);
+  WildberriesAdapter adapter(o, &http, clock);
+  PullDriver driver;
+  SyncAndCheck(sim, adapter, clock, driver, 20000);
+  EXPECT_GT(driver.errors, 0);  // faults did happen and were survived
+  std::set<simkit::Fault> seen;
+  for (const auto& r : sim.log().Snapshot()) seen.insert(r.fault);
+  EXPECT_TRUE(seen.count(simkit::Fault::kDup));
+  EXPECT_TRUE(seen.count(simkit::Fault::kMalformed));
+  EXPECT_TRUE(seen.count(simkit::Fault::kTimeout));
+  sim.Stop();
+}
+
+TEST(WildberriesAdapterTest, RestartFromAnOldCursorDoublesNothing) {
+  Loop loop;
+  ManualClock clock;
+  SimOptions so;
+  so.orders = 200;
+  so.arrival = seconds(60);
+  so.lifetime = seconds(60);
+  WildberriesSim sim(loop.io(), clock, so);
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  net::HttpClient http(loop.io(), {});
+  AdapterOptions o = OptionsFor(sim);
+  o.orders_page_size = 50;
+  PullDriver driver;
+  {
+    WildberriesAdapter adapter(o, &http, clock);
+    for (int i = 0; i < 20; ++i) driver.Step(adapter, clock);
+  }
+  // "Crash": the runtime saved an older cursor than the last one.
+  auto saved = driver.cursor;
+  for (int i = 0; i < 3; ++i) {
+    WildberriesAdapter adapter(o, &http, clock);
+    driver.Step(adapter, clock);
+  }
+  driver.cursor = saved;
+  WildberriesAdapter adapter(o, &http, clock);
+  SyncAndCheck(sim, adapter, clock, driver, 5000);
+  EXPECT_GT(driver.duplicates, 0);  // repeats came, and were absorbed by key
+}
+
+TEST(WildberriesAdapterTest, UnauthorizedTokenIsAnAuthError) {
+  Loop loop;
+  ManualClock clock;
+  WildberriesSim sim(loop.io(), clock, SimOptions{});
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  net::HttpClient http(loop.io(), {});
+  WildberriesAdapter adapter(OptionsFor(sim, "wrong"), &http, clock);
+  auto r = adapter.Pull(std::nullopt);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated);
+  auto outcomes = adapter.Deliver(std::vector<queue::Message>{
+      Command("set_stock", {{"sku", SimBarcode(1)}, {"warehouse_id", "507"}, {"amount", 1}})});
+  EXPECT_EQ(outcomes[0].kind, DeliveryOutcome::Kind::kRetry);
+}
+
+TEST(WildberriesAdapterTest, StockPushOf5000SkusUsesBatchesOf1000UnderTheRate) {
+  Loop loop;
+  SystemClock clock;  // real time: the simulator measures arrival times
+  SimOptions so;
+  so.products = 6000;
+  WildberriesSim sim(loop.io(), clock, so);
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  net::HttpClient http(loop.io(), {});
+  AdapterOptions o = OptionsFor(sim);
+  o.warehouses = {507};
+  WildberriesAdapter adapter(o, &http, clock);
+  std::vector<queue::Message> all;
+  for (int i = 1; i <= 5000; ++i) {
+    all.push_back(Command("set_stock",
+                          {{"sku", SimBarcode(i)}, {"warehouse_id", "507"}, {"amount", i % 50}}, i));
+  }
+  // The runtime hands at most max_batch() messages per Deliver and waits
+  // for not_before on retries.
+  std::vector<queue::Message> pending = all;
+  int rounds = 0;
+  while (!pending.empty() && rounds++ < 100) {
+    std::vector<queue::Message> next;
+    for (size_t start = 0; start < pending.size(); start += adapter.max_batch()) {
+      size_t end = std::min(pending.size(), start + static_cast<size_t>(adapter.max_batch()));
+      std::span<const queue::Message> batch(pending.data() + start, end - start);
+      auto outcomes = adapter.Deliver(batch);
+      ASSERT_EQ(outcomes.size(), batch.size());
+      for (size_t k = 0; k < batch.size(); ++k) {
+        ASSERT_NE(outcomes[k].kind, DeliveryOutcome::Kind::kFail) << outcomes[k].error;
+        if (outcomes[k].kind == DeliveryOutcome::Kind::kRetry) next.push_back(batch[k]);
+      }
+    }
+    pending = std::move(next);
+  }
+  ASSERT_TRUE(pending.empty());
+  for (int i = 1; i <= 5000; ++i) ASSERT_EQ(sim.StockOf(507, SimBarcode(i)), i % 50) << i;
+  auto puts = sim.log().Find("PUT", "/api/v3/stocks/507");
+  ASSERT_EQ(puts.size(), 5u);  // 5000 / 1000, nothing refused
+  for (const auto& r : puts) {
+    EXPECT_EQ(json::parse(r.body)["stocks"].size(), 1000u);
+    EXPECT_EQ(r.status, 204);
+  }
+  // Replayed through the documented bucket (200 ms, burst 20), every
+  // request was within the limit.
+  EXPECT_TRUE(WithinDocumentedRate(puts, milliseconds(200), 20));
+}
+
+TEST(WildberriesAdapterTest, StockConflictsAreItemOutcomes) {
+  Loop loop;
+  ManualClock clock;
+  SimOptions so;
+  so.products = 10;
+  WildberriesSim sim(loop.io(), clock, so);
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  net::HttpClient http(loop.io(), {});
+  AdapterOptions o = OptionsFor(sim);
+  o.warehouses = {507, 508};
+  WildberriesAdapter adapter(o, &http, clock);
+  std::vector<queue::Message> batch = {
+      Command("set_stock", {{"sku", SimBarcode(1)}, {"warehouse_id", "507"}, {"amount", 5}}),
+      Command("set_stock", {{"sku", "0000000000000"}, {"warehouse_id", "507"}, {"amount", 5}}),
+      Command("set_stock", {{"sku", SimBarcode(2)}, {"warehouse_id", 508}, {"amount", 7}}),
+      Command("set_stock", {{"sku", SimBarcode(3)}, {"warehouse_id", "999"}, {"amount", 1}}),
+      Command("set_stock", {{"warehouse_id", "507"}, {"amount", 1}}),
+      Command("set_stock", {{"chrt_id", 300000004}, {"warehouse_id", "508"}, {"amount", 9}}),
+      Command("launch_rocket", json::object()),
+  };
+  auto out = adapter.Deliver(batch);
+  ASSERT_EQ(out.size(), batch.size());
+  EXPECT_EQ(out[0].kind, DeliveryOutcome::Kind::kRetry);  // same request as a failing item
+  EXPECT_EQ(out[1].kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_NE(out[1].error.find("NotFound"), std::string::npos) << out[1].error;
+  // WB bills a 409 as 10 requests: the 508 request waits for the bucket.
+  EXPECT_EQ(out[2].kind, DeliveryOutcome::Kind::kRetry);
+  ASSERT_TRUE(out[2].not_before.has_value());
+  EXPECT_EQ(out[3].kind, DeliveryOutcome::Kind::kFail);  // not this adapter's warehouse
+  EXPECT_EQ(out[4].kind, DeliveryOutcome::Kind::kFail);  // no sku
+  EXPECT_EQ(out[5].kind, DeliveryOutcome::Kind::kRetry);
+  EXPECT_EQ(out[6].kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_EQ(sim.log().Find("PUT", "/api/v3/stocks/508").size(), 0u);
+  clock.Advance(*out[2].not_before - clock.Now());
+  std::vector<queue::Message> later = {batch[2], batch[5]};
+  auto second = adapter.Deliver(later);
+  EXPECT_TRUE(second[0].ok()) << second[0].error;
+  EXPECT_TRUE(second[1].ok()) << second[1].error;
+  EXPECT_EQ(sim.StockOf(508, SimBarcode(2)), 7);
+  EXPECT_EQ(sim.StockOf(508, SimBarcode(4)), 9);
+  clock.Advance(seconds(1));
+  // Retried alone, the good item goes through.
+  auto again = adapter.Deliver(std::span(batch.data(), 1));
+  EXPECT_TRUE(again[0].ok()) << again[0].error;
+  EXPECT_EQ(sim.StockOf(507, SimBarcode(1)), 5);
+}
+
+TEST(WildberriesAdapterTest, PricesAreUploadedAsOneTask) {
+  Loop loop;
+  ManualClock clock;
+  WildberriesSim sim(loop.io(), clock, SimOptions{});
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  net::HttpClient http(loop.io(), {});
+  WildberriesAdapter adapter(OptionsFor(sim), &http, clock);
+  std::vector<queue::Message> batch = {
+      Command("set_price", {{"nm_id", 100000001}, {"price", 1000}, {"discount", 10}}),
+      Command("set_price", {{"nm_id", 100000002}, {"price", 2000}}),
+      Command("set_price", {{"nm_id", 100000001}, {"price", 1100}, {"discount", 5}}),
+      Command("set_price", {{"price", 5}}),
+  };
+  auto out = adapter.Deliver(batch);
+  EXPECT_TRUE(out[0].ok());
+  EXPECT_TRUE(out[1].ok());
+  EXPECT_TRUE(out[2].ok());
+  EXPECT_EQ(out[3].kind, DeliveryOutcome::Kind::kFail);
+  auto tasks = sim.log().Find("POST", "/api/v2/upload/task");
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(json::parse(tasks[0].body)["data"].size(), 2u);  // no duplicate nmID
+  json state = sim.StateJson();
+  EXPECT_EQ(state["prices"]["100000001"]["price"], 1100);
+  EXPECT_EQ(state["prices"]["100000002"]["price"], 2000);
+  // The same task again is "already exists" (208): still a success.
+  auto repeat = adapter.Deliver(std::span(batch.data(), 3));
+  EXPECT_TRUE(repeat[0].ok()) << repeat[0].error;
+}
+
+TEST(WildberriesAdapterTest, ClientPacesItselfAndHonoursServerThrottling) {
+  Loop loop;
+  ManualClock clock;
+  WildberriesSim sim(loop.io(), clock, SimOptions{});
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  net::HttpClient http(loop.io(), {});
+  ClientOptions co = OptionsFor(sim).client;
+  Client client(&http, clock, co);
+  int sent = 0;
+  std::optional<SystemTime> not_before;
+  for (int i = 0; i < 30; ++i) {
+    auto r = client.GetOrders(10, 0, std::nullopt, std::nullopt);
+    if (r.ok()) {
+      ++sent;
+    } else {
+      ASSERT_EQ(r.error.kind, ApiError::Kind::kThrottled);
+      EXPECT_EQ(r.error.http_status, 0);  // refused by our own bucket
+      not_before = r.error.not_before;
+    }
+  }
+  EXPECT_EQ(sent, 10);  // the default burst
+  ASSERT_TRUE(not_before);
+  EXPECT_EQ(*not_before - clock.Now(), milliseconds(220));
+  EXPECT_EQ(sim.log().size(), 10u);
+  // A client with no pacing meets the server's limit: 429 + X-Ratelimit-Retry.
+  co.limits[ApiGroup::kOrders] = {milliseconds(1), 1000};
+  Client greedy(&http, clock, co);
+  ApiError last;
+  for (int i = 0; i < 30; ++i) {
+    auto r = greedy.GetOrders(10, 0, std::nullopt, std::nullopt);
+    if (!r.ok()) last = r.error;
+  }
+  EXPECT_EQ(last.kind, ApiError::Kind::kThrottled);
+  EXPECT_EQ(last.http_status, 429);
+  ASSERT_TRUE(last.not_before);
+  EXPECT_GE(*last.not_before - clock.Now(), seconds(1));
+}
+
+TEST(WildberriesAdapterTest, TwoAccountsInOneProcessHaveTheirOwnTokensAndBuckets) {
+  Loop loop;
+  ManualClock clock;
+  SimOptions so;
+  so.tokens = {"token-a", "token-b"};
+  so.orders = 20;
+  so.arrival = seconds(1);
+  WildberriesSim sim(loop.io(), clock, so);
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  clock.Advance(seconds(2));
+  net::HttpClient http(loop.io(), {});
+  AdapterOptions a = OptionsFor(sim, "token-a");
+  a.id = "wb-a";
+  AdapterOptions b = OptionsFor(sim, "token-b");
+  b.id = "wb-b";
+  WildberriesAdapter wa(a, &http, clock), wb(b, &http, clock);
+  auto ra = wa.Pull(std::nullopt);
+  auto rb = wb.Pull(std::nullopt);
+  ASSERT_TRUE(ra.ok()) << ra.status().ToString();
+  ASSERT_TRUE(rb.ok()) << rb.status().ToString();
+  EXPECT_EQ(ra->events.size(), 20u);
+  EXPECT_EQ(rb->events.size(), 20u);
+  for (const auto& r : sim.log().Snapshot()) {
+    for (const auto& [k, v] : r.headers) {
+      if (k == "Authorization") {
+        EXPECT_EQ(v, "***");  // the log never keeps it
+      }
+    }
+  }
+  EXPECT_NE(wa.DescribeJson().find("wb-a"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace crmhub::adapters::wildberries::test
