@@ -10,6 +10,7 @@ const std::vector<CommandInfo>& AllCommands() {
        CheckConfigCommand},
       {"version", "print the version and build details", VersionCommand},
       {"map", "dry-run mapping rules on one record; print canonical entities", MapCommand},
+      {"sim", "run a marketplace API simulator (wildberries, ...) for tests and demos", SimCommand},
   };
   return kCommands;
 }
