@@ -1,10 +1,13 @@
 #include "daemon/adapter_registry.h"
 
+#include "adapters/wildberries/adapter.h"
+
 namespace crmhub::daemon {
 
 std::vector<adapters::AdapterType> AllAdapterTypes() {
   std::vector<adapters::AdapterType> types;
   // One line per adapter type:
+  types.push_back(adapters::wildberries::Type());
   return types;
 }
 
