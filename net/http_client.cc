@@ -444,6 +444,10 @@ OutboundResult HttpClient::SendBlocking(OutboundRequest request) {
   if (impl_->io.get_executor().running_in_this_thread()) {
     return Status::Internal("HttpClient::SendBlocking called on an io_context thread");
   }
+  if (impl_->io.stopped()) {
+    // Nothing would ever run the exchange (or its timeout).
+    return Status::Unavailable("HttpClient::SendBlocking: the io_context is stopped");
+  }
   auto promise = std::make_shared<std::promise<OutboundResult>>();
   auto future = promise->get_future();
   SendAsync(std::move(request), [promise](OutboundResult r) { promise->set_value(std::move(r)); });

@@ -79,6 +79,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   const HttpHandler handler;
   SystemClock system_clock;
   std::atomic<bool> stopping{false};
+  std::atomic<bool> detached{false};  // the HttpServer object is gone
   std::atomic<size_t> open{0};
 
   mutable std::mutex mu;
@@ -162,7 +163,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     std::string_view path = target.substr(0, target.find('?'));
     uint64_t limit = server_->options.body_limit_bytes;
     if (server_->options.body_limit_for) {
-      uint64_t l = server_->options.body_limit_for(path);
+      uint64_t l = server_->options.body_limit_for(PercentDecode(path));
       if (l != 0) limit = l;
     }
     auto content_length = parser_->content_length();
@@ -248,6 +249,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       auto s = once->session;
       s->Post([s, r = std::move(response)]() mutable { s->Write(std::move(r)); });
     };
+    if (server_->detached) {
+      return respond(HttpResponse::Error(503, "shutting_down", "server is shutting down"));
+    }
     try {
       server_->handler(std::move(req), std::move(respond));
     } catch (const std::exception&) {
@@ -294,7 +298,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   // Closing right after a response while the client may still be sending
   // (a rejected body, a pipelined request) would make the kernel answer with
   // a reset that can destroy the response in flight. So: send FIN, then read
-  // and discard until the client closes, for at most a second / 1 MiB.
+  // and discard until the client closes, for at most a second / 8 MiB.
   void LingerClose() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosing;
@@ -305,7 +309,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
   void Drain(size_t drained) {
     buffer_.consume(buffer_.size());
-    if (drained > (1u << 20)) return Close();
+    if (drained > (8u << 20)) return Close();
     stream_.async_read_some(buffer_.prepare(16 * 1024),
                             [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
                               if (ec) return self->Close();
@@ -400,7 +404,12 @@ void HttpServer::Impl::RejectBusy(tcp::socket socket) {
 HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, HttpHandler handler)
     : impl_(std::make_shared<Impl>(io, std::move(options), std::move(handler))) {}
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  // Sessions may outlive this object (they own Impl); from now on they must
+  // not call the handler, whose captures may be gone.
+  impl_->detached = true;
+  Stop();
+}
 
 Status HttpServer::Listen(const std::string& address) {
   size_t colon = address.rfind(':');

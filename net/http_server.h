@@ -28,7 +28,9 @@ struct HttpServerOptions {
   // Default body limit; a route may raise or lower it (see BodyLimitFor).
   uint64_t body_limit_bytes = 1024 * 1024;
   // Optional per-request body limit by path (e.g. per webhook adapter);
-  // return 0 to use body_limit_bytes.
+  // gets the percent-decoded path without query (as HttpRequest::path);
+  // return 0 to use body_limit_bytes. Called on connection strands, so it
+  // must be thread-safe.
   std::function<uint64_t(std::string_view path)> body_limit_for;
   std::chrono::milliseconds read_timeout{std::chrono::seconds(15)};  // whole request
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};  // keep-alive wait
