@@ -11,6 +11,7 @@
 #include "adapters/bank_1c/statement_parser.h"
 #include "daemon/commands.h"
 #include "daemon/flags.h"
+#include "mapping/bench/mapping_bench.h"
 #include "mapping/model/model.h"
 #include "mapping/rules/rule_set.h"
 
@@ -105,6 +106,37 @@ int MapCommand(const Args& args) {
   } else {
     for (const auto& e : entities) std::printf("%s\n", model::ToJson(e).dump().c_str());
   }
+  return 0;
+}
+
+int MapBenchCommand(const Args& args) {
+  mapping::bench::MappingBenchOptions o;
+  int64_t records = o.records;
+  int64_t threads = o.threads;
+  bool json = false;
+  FlagParser flags(
+      "crmhub bench mapping [--records N] [--threads T] [--rules FILE --input RECORD.json] [--json]",
+      "Mapping throughput: T threads map N raw JSON records (default: a marketplace order with 3 "
+      "lines -> order + contact + deal) through RuleSet::ApplyText, as delivery workers do. "
+      "Prints records/s.");
+  flags.AddInt("--records", &records, "N", "records to map in total (default 200000)");
+  flags.AddInt("--threads", &threads, "T", "mapping threads (default 2)");
+  flags.AddString("--rules", &o.rules_path, "FILE", "rules file instead of the built-in order rules");
+  flags.AddString("--input", &o.record_path, "FILE", "record instead of the built-in order");
+  flags.AddBool("--json", &json, "print one JSON line");
+  if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
+  if (records <= 0 || threads <= 0 || threads > 256) {
+    std::fprintf(stderr, "error: --records and --threads must be positive (threads <= 256)\n");
+    return 2;
+  }
+  o.records = records;
+  o.threads = static_cast<int>(threads);
+  auto r = mapping::bench::RunMappingBench(o);
+  if (!r.ok()) {
+    std::fprintf(stderr, "error: %s\n", r.status().message().c_str());
+    return 1;
+  }
+  std::printf("%s\n", mapping::bench::FormatMappingBench(o, *r, json).c_str());
   return 0;
 }
 

@@ -14,6 +14,7 @@ int RunCommand(const Args& args);          // crmhub run --config FILE
 int CheckConfigCommand(const Args& args);  // crmhub check-config --config FILE
 int VersionCommand(const Args& args);      // crmhub version
 int MapCommand(const Args& args);          // crmhub map --rules FILE --input RECORD.json
+int MapBenchCommand(const Args& args);     // crmhub bench mapping (in cmd_map.cc)
 int SimCommand(const Args& args);          // crmhub sim wildberries|... --listen ADDR
 
 struct CommandInfo {

@@ -41,9 +41,41 @@ struct Scope {
   size_t index = 0;
 };
 
+// Names the rule and field in errors. `sub` is a line field inside a
+// for_each (`lines.price`); composed into text only when an error is built.
 struct Where {
   const std::string& rule;
-  std::string field;
+  std::string_view field;
+  std::string_view sub = {};
+};
+
+std::string PathOf(const Pointer& p, const Scope& sc) {
+  return (p.from_root ? std::string() : sc.path) + p.text;
+}
+
+// The record path a value came from, made into text only for an error (the
+// success path builds no strings).
+class LazyPath {
+ public:
+  explicit LazyPath(const Scope& sc) : sc_(sc) {}
+  void Pointer1(const Pointer* p) { one_ = p; }
+  void Joined(const std::vector<Pointer>* all) { all_ = all; }
+  void Text(std::string_view t) { text_ = t; }
+  std::string str() const {
+    if (one_ != nullptr) return PathOf(*one_, sc_);
+    if (all_ != nullptr) {
+      std::string out;
+      for (const auto& p : *all_) out += (out.empty() ? "" : "+") + PathOf(p, sc_);
+      return out;
+    }
+    return text_.empty() ? sc_.path : std::string(text_);
+  }
+
+ private:
+  const Scope& sc_;
+  const Pointer* one_ = nullptr;
+  const std::vector<Pointer>* all_ = nullptr;
+  std::string_view text_;
 };
 
 std::string Shown(const Json& v) {
@@ -54,7 +86,15 @@ std::string Shown(const Json& v) {
 
 Status Error(const Where& w, const std::string& path, const Json* value, std::string_view reason) {
   std::string msg = "rule \"" + w.rule + "\"";
-  if (!w.field.empty()) msg += " field \"" + w.field + "\"";
+  if (!w.field.empty()) {
+    msg += " field \"";
+    msg += w.field;
+    if (!w.sub.empty()) {
+      msg += ".";
+      msg += w.sub;
+    }
+    msg += "\"";
+  }
   msg += ": " + (path.empty() ? std::string("(record)") : path);
   if (value != nullptr) msg += ": " + Shown(*value);
   msg += ": ";
@@ -107,12 +147,11 @@ void CollectWild(const Json& cur, const Pointer& p, size_t i, const std::string&
 }
 
 // Resolves into a value copy; wildcard pointers give an array (+ per-element paths).
-Json Resolve(const Pointer& p, const Scope& sc, std::string& path, std::vector<std::string>& elem_paths) {
+Json Resolve(const Pointer& p, const Scope& sc, std::vector<std::string>& elem_paths) {
   if (!p.has_wildcard) {
-    const Json* v = Find(p, sc, &path);
+    const Json* v = Find(p, sc, nullptr);
     return v ? *v : Json();
   }
-  path = (p.from_root ? std::string() : sc.path) + p.text;
   Json out = Json::array();
   CollectWild(p.from_root ? *sc.root : *sc.node, p, 0, p.from_root ? "" : sc.path, out, elem_paths);
   return out;
@@ -136,9 +175,8 @@ bool Holds(const Condition& c, const Scope& sc) {
   Json wild;
   const Json* v;
   if (c.pointer.has_wildcard) {
-    std::string path;
     std::vector<std::string> paths;
-    wild = Resolve(c.pointer, sc, path, paths);
+    wild = Resolve(c.pointer, sc, paths);
     v = &wild;
   } else {
     v = Find(c.pointer, sc, nullptr);
@@ -303,56 +341,55 @@ class Applier {
 
   Result<Json> Eval(const ValueSpec& s, const Scope& sc, const Where& w) const {
     Json v;
-    std::string path;
+    LazyPath path(sc);
     std::vector<std::string> elem_paths;
     switch (s.source) {
       case Source::kPath:
-        v = Resolve(s.pointers[0], sc, path, elem_paths);
+        path.Pointer1(&s.pointers[0]);
+        v = Resolve(s.pointers[0], sc, elem_paths);
         break;
       case Source::kPaths:
+        path.Pointer1(&s.pointers[0]);
         for (const auto& p : s.pointers) {
           elem_paths.clear();
-          std::string cand_path;
-          Json cand = Resolve(p, sc, cand_path, elem_paths);
-          if (path.empty()) path = cand_path;
+          Json cand = Resolve(p, sc, elem_paths);
           if (!IsEmpty(&cand)) {
             v = std::move(cand);
-            path = std::move(cand_path);
+            path.Pointer1(&p);
             break;
           }
         }
         break;
       case Source::kJoin: {
+        path.Joined(&s.pointers);
         std::string joined;
+        std::string text;
         for (size_t i = 0; i < s.pointers.size(); ++i) {
-          std::string part_path;
-          const Json* part = Find(s.pointers[i], sc, &part_path);
-          std::string text;
+          const Json* part = Find(s.pointers[i], sc, nullptr);
+          text.clear();
           if (part != nullptr && !part->is_null() && !internal::ScalarText(*part, text)) {
-            return Error(w, part_path, part, "join needs scalar values");
+            return Error(w, PathOf(s.pointers[i], sc), part, "join needs scalar values");
           }
           if (i > 0) joined += s.separator;
           joined += text;
-          path += (i > 0 ? "+" : "") + part_path;
         }
         v = std::move(joined);
         break;
       }
       case Source::kConst:
         v = s.constant;
-        path = "(constant)";
+        path.Text("(constant)");
         break;
       case Source::kContext:
-        path = "(context)";
+        path.Text("(context)");
         if (s.context == internal::ContextValue::kSource) v = std::string(ctx_.source);
         else if (s.context == internal::ContextValue::kReceivedMs) v = ctx_.received_ms;
         else v = static_cast<int64_t>(sc.index);
         break;
       case Source::kObject: {
-        path = sc.path;
         Json obj = Json::object();
         for (const auto& f : s.fields) {
-          auto r = Eval(f.spec, sc, Where{w.rule, w.field + "." + f.name});
+          auto r = Eval(f.spec, sc, Where{w.rule, w.sub.empty() ? w.field : w.sub, f.name});
           if (!r.ok()) return r.status();
           if (!r->is_null()) obj[f.name] = std::move(*r);
         }
@@ -360,15 +397,17 @@ class Applier {
         break;
       }
       case Source::kForEach: {
-        const Json* arr = Find(s.pointers[0], sc, &path);
+        path.Pointer1(&s.pointers[0]);
+        const Json* arr = Find(s.pointers[0], sc, nullptr);
         if (arr == nullptr || arr->is_null()) break;
-        if (!arr->is_array()) return Error(w, path, nullptr, "for_each: expected an array");
+        if (!arr->is_array()) return Error(w, path.str(), nullptr, "for_each: expected an array");
         v = Json::array();
+        std::string base = path.str();
         for (size_t i = 0; i < arr->size(); ++i) {
-          Scope inner{&(*arr)[i], path + "/" + std::to_string(i), sc.root, i};
+          Scope inner{&(*arr)[i], base + "/" + std::to_string(i), sc.root, i};
           Json obj = Json::object();
           for (const auto& f : s.fields) {
-            auto r = Eval(f.spec, inner, Where{w.rule, w.field + "." + f.name});
+            auto r = Eval(f.spec, inner, Where{w.rule, w.sub.empty() ? w.field : w.sub, f.name});
             if (!r.ok()) return r.status();
             if (!r->is_null()) obj[f.name] = std::move(*r);
           }
@@ -398,7 +437,7 @@ class Applier {
               v[k] = nullptr;
               continue;
             }
-            return Error(w, k < elem_paths.size() ? elem_paths[k] : path, &before, st.message());
+            return Error(w, k < elem_paths.size() ? elem_paths[k] : path.str(), &before, st.message());
           }
         }
       } else {
@@ -409,7 +448,7 @@ class Applier {
             v = nullptr;
             break;
           }
-          return Error(w, path, &before, st.message());
+          return Error(w, path.str(), &before, st.message());
         }
       }
     }
@@ -422,7 +461,7 @@ class Applier {
       if (!st.ok()) return st;
     }
     if (v.is_null() && s.default_value) v = *s.default_value;
-    if (v.is_null() && s.required) return Error(w, path, nullptr, "required value is missing");
+    if (v.is_null() && s.required) return Error(w, path.str(), nullptr, "required value is missing");
     if (v.is_string() && (!s.prefix.empty() || !s.suffix.empty())) {
       v = s.prefix + v.get_ref<const std::string&>() + s.suffix;
     }
@@ -478,17 +517,17 @@ class Applier {
   }
 
  private:
-  Status MapValue(const ValueSpec& s, Json& v, const std::string& path, const Where& w) const {
+  Status MapValue(const ValueSpec& s, Json& v, const LazyPath& path, const Where& w) const {
     auto map_one = [&](Json& x) -> Status {
       std::string key;
-      if (!internal::ScalarText(x, key)) return Error(w, path, &x, "map needs a scalar value");
+      if (!internal::ScalarText(x, key)) return Error(w, path.str(), &x, "map needs a scalar value");
       auto it = s.map->find(key);
       if (it != s.map->end()) {
         x = it->second;
       } else if (s.map_default) {
         x = *s.map_default;
       } else {
-        return Error(w, path, &x, "value not in the map and no map_default");
+        return Error(w, path.str(), &x, "value not in the map and no map_default");
       }
       return Status::Ok();
     };
@@ -499,19 +538,19 @@ class Applier {
     return map_one(v);
   }
 
-  Status LookupValue(const ValueSpec& s, Json& v, const std::string& path, const Where& w) const {
+  Status LookupValue(const ValueSpec& s, Json& v, const LazyPath& path, const Where& w) const {
     auto look_one = [&](Json& x) -> Status {
       std::string key;
-      if (!internal::ScalarText(x, key)) return Error(w, path, &x, "lookup needs a scalar value");
+      if (!internal::ScalarText(x, key)) return Error(w, path.str(), &x, "lookup needs a scalar value");
       std::optional<Json> found;
       if (s.static_lookup != nullptr) {
         auto it = s.static_lookup->find(key);
         if (it != s.static_lookup->end()) found = it->second;
       } else if (ctx_.lookup == nullptr) {
-        return Error(w, path, &x, "lookup table \"" + s.lookup + "\" is not defined in the rules and the caller provided no Lookup");
+        return Error(w, path.str(), &x, "lookup table \"" + s.lookup + "\" is not defined in the rules and the caller provided no Lookup");
       } else {
         auto r = ctx_.lookup->Find(s.lookup, key);
-        if (!r.ok()) return Error(w, path, &x, "lookup \"" + s.lookup + "\" failed: " + r.status().ToString());
+        if (!r.ok()) return Error(w, path.str(), &x, "lookup \"" + s.lookup + "\" failed: " + r.status().ToString());
         found = std::move(*r);
       }
       if (found) {
@@ -519,7 +558,7 @@ class Applier {
       } else if (s.on_missing == internal::OnMissing::kNull) {
         x = nullptr;
       } else if (s.on_missing == internal::OnMissing::kError) {
-        return Error(w, path, &x, "not found in lookup \"" + s.lookup + "\"");
+        return Error(w, path.str(), &x, "not found in lookup \"" + s.lookup + "\"");
       }
       return Status::Ok();
     };
