@@ -9,6 +9,9 @@ const std::vector<CommandInfo>& AllCommands() {
       {"check-config", "validate a config file (and its mapping rules); exit 2 on errors",
        CheckConfigCommand},
       {"version", "print the version and build details", VersionCommand},
+      {"queue", "inspect the durable queue: per-lane stats", QueueCommand},
+      {"dlq", "list, show, replay, drop or purge dead letters", DlqCommand},
+      {"bench", "run a built-in benchmark (bench queue, ...)", BenchCommand},
       {"map", "dry-run mapping rules on one record; print canonical entities", MapCommand},
       {"sim", "run a marketplace API simulator (wildberries, ...) for tests and demos", SimCommand},
   };

@@ -13,6 +13,9 @@ using Args = std::vector<std::string>;
 int RunCommand(const Args& args);          // crmhub run --config FILE
 int CheckConfigCommand(const Args& args);  // crmhub check-config --config FILE
 int VersionCommand(const Args& args);      // crmhub version
+int QueueCommand(const Args& args);        // crmhub queue stats [--json] --data-dir DIR
+int DlqCommand(const Args& args);          // crmhub dlq list|show|replay|drop|purge
+int BenchCommand(const Args& args);        // crmhub bench <kind> ...
 int MapCommand(const Args& args);          // crmhub map --rules FILE --input RECORD.json
 int MapBenchCommand(const Args& args);     // crmhub bench mapping (in cmd_map.cc)
 int SimCommand(const Args& args);          // crmhub sim wildberries|... --listen ADDR

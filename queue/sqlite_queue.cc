@@ -160,6 +160,11 @@ void SqliteQueue::RunBatch(std::vector<Op>& batch) {
     if (st.ok()) st = store_->Commit();
     if (st.ok()) {
       depth_ += store_->depth_delta();
+      commits_.fetch_add(1);
+      committed_requests_.fetch_add(static_cast<int64_t>(batch.size()));
+      int64_t rows = 0;
+      for (const Op& op : batch) rows += op.weight;
+      committed_rows_.fetch_add(rows);
     } else {
       store_->Rollback();
       if (st.code() == StatusCode::kIoError) {

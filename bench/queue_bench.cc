@@ -1,0 +1,225 @@
+#include "bench/queue_bench.h"
+
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "base/clock.h"
+#include "queue/paths.h"
+#include "queue/sqlite_queue.h"
+
+namespace crmhub::bench {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+constexpr const char* kLane = "bench";
+
+// Counts outstanding async enqueues of one producer.
+class Window {
+ public:
+  explicit Window(int size) : free_(size) {}
+  void Acquire() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return free_ > 0; });
+    --free_;
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      ++free_;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int free_;
+};
+
+double Percentile(std::vector<uint32_t>& v, double p) {
+  if (v.empty()) return 0;
+  size_t idx = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(idx), v.end());
+  return v[idx];
+}
+
+}  // namespace
+
+int64_t PeakRssBytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<int64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+Result<QueueBenchResult> RunQueueBench(const QueueBenchOptions& o) {
+  if (o.messages <= 0 || o.producers <= 0 || o.consumers < 0 || o.payload_bytes < 0 ||
+      o.inflight_per_producer <= 0 || o.lease_batch <= 0) {
+    return Status::InvalidArgument("bench queue: counts must be positive");
+  }
+  std::filesystem::path dir = o.data_dir;
+  bool remove_dir = false;
+  if (dir.empty()) {
+    std::string tmpl = "/var/tmp/crmhub-bench-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) return Status::IoError("bench: mkdtemp in /var/tmp failed");
+    dir = tmpl;
+    remove_dir = true;
+  }
+  struct Cleanup {
+    std::filesystem::path dir;
+    bool active;
+    ~Cleanup() {
+      std::error_code ec;
+      if (active) std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{dir, remove_dir};
+
+  SystemClock clock;
+  queue::SqliteQueueOptions qo;
+  qo.data_dir = dir;
+  auto opened = queue::SqliteQueue::Open(clock, qo);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<queue::SqliteQueue> q = std::move(opened).value();
+
+  const std::string payload(static_cast<size_t>(o.payload_bytes), 'x');
+  std::vector<uint32_t> latencies_us(static_cast<size_t>(o.messages));
+  std::atomic<int64_t> enqueued{0}, acked{0}, errors{0};
+  std::atomic<bool> producers_done{false};
+  std::mutex err_mu;
+  Status first_error;
+  auto note_error = [&](const Status& st) {
+    errors.fetch_add(1);
+    std::lock_guard lock(err_mu);
+    if (first_error.ok()) first_error = st;
+  };
+
+  const Steady::time_point start = Steady::now();
+  std::atomic<int64_t> last_enqueue_ns{0}, last_ack_ns{0};
+  auto mark = [&](std::atomic<int64_t>& slot) {
+    int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Steady::now() - start).count();
+    int64_t prev = slot.load();
+    while (ns > prev && !slot.compare_exchange_weak(prev, ns)) {
+    }
+  };
+
+  std::vector<std::thread> threads;
+  for (int p = 0; p < o.producers; ++p) {
+    threads.emplace_back([&, p] {
+      Window window(o.inflight_per_producer);
+      for (int64_t i = p; i < o.messages; i += o.producers) {
+        window.Acquire();
+        queue::NewMessage m;
+        m.lane = kLane;
+        m.source = "bench";
+        m.idempotency_key = fmt::format("m-{}", i);
+        m.payload = payload;
+        const Steady::time_point t0 = Steady::now();
+        std::vector<queue::NewMessage> batch;
+        batch.push_back(std::move(m));
+        q->EnqueueAsync(std::move(batch), [&, i, t0](Result<std::vector<queue::EnqueueOutcome>> r) {
+          latencies_us[static_cast<size_t>(i)] = static_cast<uint32_t>(
+              std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - t0).count());
+          if (r.ok()) {
+            enqueued.fetch_add(1);
+          } else {
+            note_error(r.status());
+          }
+          mark(last_enqueue_ns);
+          window.Release();
+        });
+      }
+      // Wait for this producer's window to drain before the Window dies.
+      for (int k = 0; k < o.inflight_per_producer; ++k) window.Acquire();
+    });
+  }
+  for (int c = 0; c < o.consumers; ++c) {
+    threads.emplace_back([&] {
+      std::vector<queue::LeaseToken> tokens;
+      while (errors.load() == 0) {
+        if (producers_done.load() && acked.load() >= enqueued.load()) break;
+        auto leased = q->Lease(kLane, o.lease_batch, std::chrono::seconds(60));
+        if (!leased.ok()) {
+          note_error(leased.status());
+          break;
+        }
+        if (leased->empty()) {
+          // Not a test: a short nap keeps idle consumers off the writer.
+          std::this_thread::sleep_for(std::chrono::microseconds(500));
+          continue;
+        }
+        tokens.clear();
+        for (const auto& l : *leased) tokens.push_back(l.lease);
+        for (const Status& st : q->AckBatch(tokens)) {
+          if (!st.ok()) note_error(st);
+        }
+        acked.fetch_add(static_cast<int64_t>(tokens.size()));
+        mark(last_ack_ns);
+      }
+    });
+  }
+  for (int p = 0; p < o.producers; ++p) threads[static_cast<size_t>(p)].join();
+  producers_done.store(true);
+  for (size_t i = static_cast<size_t>(o.producers); i < threads.size(); ++i) threads[i].join();
+  if (!first_error.ok()) return first_error.WithContext("bench queue");
+
+  QueueBenchResult r;
+  r.messages = o.messages;
+  r.enqueue_seconds = static_cast<double>(last_enqueue_ns.load()) / 1e9;
+  r.enqueue_per_s = r.enqueue_seconds > 0 ? static_cast<double>(o.messages) / r.enqueue_seconds : 0;
+  if (o.consumers > 0) {
+    r.end_to_end_seconds = static_cast<double>(last_ack_ns.load()) / 1e9;
+    r.end_to_end_per_s =
+        r.end_to_end_seconds > 0 ? static_cast<double>(acked.load()) / r.end_to_end_seconds : 0;
+  }
+  r.enqueue_p50_us = Percentile(latencies_us, 0.50);
+  r.enqueue_p99_us = Percentile(latencies_us, 0.99);
+  const auto counters = q->commit_counters();
+  r.commits = counters.commits;
+  r.requests_per_commit =
+      counters.commits > 0 ? static_cast<double>(counters.requests) / counters.commits : 0;
+  q.reset();
+  r.peak_rss_bytes = PeakRssBytes();
+  std::error_code ec;
+  const auto db = queue::QueueDbPath(dir);
+  r.db_bytes = static_cast<int64_t>(std::filesystem::file_size(db, ec));
+  auto wal = std::filesystem::file_size(db.string() + "-wal", ec);
+  if (!ec) r.db_bytes += static_cast<int64_t>(wal);
+  return r;
+}
+
+std::string FormatQueueBenchText(const QueueBenchOptions& o, const QueueBenchResult& r) {
+  return fmt::format(
+      "queue bench: {} messages, {} producers, {} consumers, {}-byte payloads (SQLite WAL, "
+      "synchronous=FULL)\n"
+      "  enqueue:     {:.0f} msg/s ({:.2f} s)\n"
+      "  end-to-end:  {:.0f} msg/s ({:.2f} s, enqueue -> lease -> ack)\n"
+      "  enqueue latency: p50 {:.0f} us, p99 {:.0f} us\n"
+      "  peak RSS:    {:.1f} MiB\n"
+      "  database:    {:.1f} MiB\n"
+      "  commits:     {} ({:.1f} requests per commit)\n",
+      r.messages, o.producers, o.consumers, o.payload_bytes, r.enqueue_per_s, r.enqueue_seconds,
+      r.end_to_end_per_s, r.end_to_end_seconds, r.enqueue_p50_us, r.enqueue_p99_us,
+      static_cast<double>(r.peak_rss_bytes) / (1 << 20), static_cast<double>(r.db_bytes) / (1 << 20),
+      r.commits, r.requests_per_commit);
+}
+
+std::string FormatQueueBenchJson(const QueueBenchOptions& o, const QueueBenchResult& r) {
+  return fmt::format(
+      "{{\"bench\":\"queue\",\"messages\":{},\"producers\":{},\"consumers\":{},"
+      "\"payload_bytes\":{},\"enqueue_per_s\":{:.0f},\"end_to_end_per_s\":{:.0f},"
+      "\"enqueue_p50_us\":{:.0f},\"enqueue_p99_us\":{:.0f},\"peak_rss_bytes\":{},"
+      "\"db_bytes\":{},\"commits\":{}}}",
+      r.messages, o.producers, o.consumers, o.payload_bytes, r.enqueue_per_s, r.end_to_end_per_s,
+      r.enqueue_p50_us, r.enqueue_p99_us, r.peak_rss_bytes, r.db_bytes, r.commits);
+}
+
+}  // namespace crmhub::bench

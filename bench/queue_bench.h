@@ -1,0 +1,50 @@
+#pragma once
+// The queue benchmark behind `crmhub bench queue`: P producers enqueue N
+// messages (one message per EnqueueAsync call, a window of them in flight per
+// producer, like many concurrent webhook requests), while C consumers lease
+// in batches and ack in batches. Durable: WAL + synchronous=FULL as in
+// production. See docs/performance.md for the figures.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "base/status.h"
+
+namespace crmhub::bench {
+
+struct QueueBenchOptions {
+  int64_t messages = 100000;
+  int producers = 4;
+  int consumers = 4;  // 0: enqueue only (leaves the messages queued)
+  int payload_bytes = 512;
+  // Empty: a fresh directory under /var/tmp (a real disk), removed afterwards.
+  std::filesystem::path data_dir;
+  int inflight_per_producer = 256;  // outstanding EnqueueAsync calls
+  int lease_batch = 256;            // Lease(max) and AckBatch size
+};
+
+struct QueueBenchResult {
+  int64_t messages = 0;
+  double enqueue_seconds = 0;
+  double end_to_end_seconds = 0;  // start to the last ack (0 without consumers)
+  double enqueue_per_s = 0;
+  double end_to_end_per_s = 0;
+  double enqueue_p50_us = 0;  // EnqueueAsync call to its durable callback
+  double enqueue_p99_us = 0;
+  int64_t peak_rss_bytes = 0;
+  int64_t db_bytes = 0;  // queue.db + WAL at the end
+  int64_t commits = 0;   // group commits (fsyncs of the WAL) during the run
+  double requests_per_commit = 0;
+};
+
+Result<QueueBenchResult> RunQueueBench(const QueueBenchOptions& options);
+
+// Human-readable lines, and the one-line JSON form (`--json`).
+std::string FormatQueueBenchText(const QueueBenchOptions& options, const QueueBenchResult& r);
+std::string FormatQueueBenchJson(const QueueBenchOptions& options, const QueueBenchResult& r);
+
+// Peak resident set size of this process so far (getrusage), in bytes.
+int64_t PeakRssBytes();
+
+}  // namespace crmhub::bench

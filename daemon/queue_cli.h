@@ -1,0 +1,30 @@
+#pragma once
+// Shared by `crmhub queue` and `crmhub dlq`: finds the queue database from
+// --data-dir or --config and opens it next to a possibly running daemon
+// (WAL readers never block it; our few writes wait for its write lock).
+
+#include <memory>
+#include <string>
+
+#include "base/clock.h"
+#include "daemon/flags.h"
+#include "queue/sqlite_queue.h"
+
+namespace crmhub::cli {
+
+struct QueueLocationFlags {
+  std::string data_dir;
+  std::string config;
+
+  // Adds --data-dir DIR and --config FILE to `parser`.
+  void Register(FlagParser& parser);
+  // Opens the existing database (never creates one). kInvalidArgument for a
+  // usage problem (neither or both flags, bad config): exit 2; other errors
+  // are runtime failures: exit 1.
+  Result<std::unique_ptr<queue::SqliteQueue>> Open(Clock& clock) const;
+};
+
+// Prints "error: ..." and returns the exit code for a failed Open.
+int ReportOpenError(const Status& status);
+
+}  // namespace crmhub::cli
