@@ -53,7 +53,9 @@ struct OutboundResponse {
 
 // The result of one exchange: either a response (any status) or a transport
 // failure (DNS, connect, TLS, timeout, reset), as a non-OK Status with
-// kUnavailable or kDeadlineExceeded.
+// kUnavailable or kDeadlineExceeded. A response larger than
+// max_response_bytes is kResourceExhausted (classified kFail: it will be as
+// large next time). Redirects are not followed (a 3xx is returned as is).
 using OutboundResult = Result<OutboundResponse>;
 
 // Default classification of an exchange, see the header comment. `now` turns
