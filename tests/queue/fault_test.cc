@@ -1,0 +1,96 @@
+// A failing disk: writes or fsyncs fail (through a VFS shim, so this works
+// as root too). The queue must answer errors, never a false Accepted, and
+// report unhealthy from then on.
+
+#include <gtest/gtest.h>
+
+#include "queue/sqlite_queue.h"
+#include "tests/queue/failing_vfs.h"
+#include "tests/queue/test_util.h"
+
+namespace crmhub::queue {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::Msg;
+
+class FaultTest : public ::testing::TestWithParam<bool> {  // true: fail syncs
+ protected:
+  std::unique_ptr<SqliteQueue> Open() {
+    SqliteQueueOptions options;
+    options.data_dir = dir_.path();
+    options.vfs_name = vfs_.name();
+    options.maintenance_interval = milliseconds(0);
+    auto q = SqliteQueue::Open(clock_, options);
+    EXPECT_TRUE(q.ok()) << q.status().ToString();
+    return std::move(q).value();
+  }
+  void Break(bool on) {
+    if (GetParam()) {
+      vfs_.FailSyncs(on);
+    } else {
+      vfs_.FailWrites(on);
+    }
+  }
+
+  testing::TempDir dir_;
+  testing::FailingVfs vfs_{"crmhub-failing"};
+  ManualClock clock_;
+};
+
+TEST_P(FaultTest, StorageFailureRefusesWritesAndTurnsUnhealthy) {
+  auto q = Open();
+  ASSERT_EQ(q->Enqueue(Msg("in.a", "before")).value(), EnqueueOutcome::kAccepted);
+  ASSERT_TRUE(q->Healthy());
+
+  Break(true);
+  auto r = q->Enqueue(Msg("in.a", "during"));
+  ASSERT_FALSE(r.ok()) << "a write that could not be made durable was answered Accepted";
+  EXPECT_EQ(r.status().code(), StatusCode::kIoError);
+  EXPECT_FALSE(q->Healthy());
+  EXPECT_GT(vfs_.failures(), 0);
+
+  // The disk recovers, but the engine does not pretend: it stays failed
+  // until reopened (LevelDB's DBImpl::Write).
+  Break(false);
+  EXPECT_EQ(q->Enqueue(Msg("in.a", "after")).status().code(), StatusCode::kIoError);
+  EXPECT_FALSE(q->Lease("in.a", 10, seconds(30)).ok());
+  EXPECT_FALSE(q->PutState("k", "v").ok());
+  EXPECT_FALSE(q->Healthy());
+  // Reads still work.
+  EXPECT_TRUE(q->Stats().ok());
+
+  q.reset();
+  q = Open();
+  EXPECT_TRUE(q->Healthy());
+  EXPECT_EQ(q->Enqueue(Msg("in.a", "before")).value(), EnqueueOutcome::kDuplicate)
+      << "the accepted message survived";
+  auto leased = q->Lease("in.a", 10, seconds(30));
+  ASSERT_TRUE(leased.ok());
+  ASSERT_GE(leased->size(), 1u);
+  EXPECT_EQ((*leased)[0].message.idempotency_key, "before");
+  for (const auto& l : *leased) {
+    EXPECT_NE(l.message.idempotency_key, "after") << "refused writes must not appear";
+  }
+}
+
+TEST_P(FaultTest, FailureDuringAckIsReportedNotSwallowed) {
+  auto q = Open();
+  ASSERT_TRUE(q->Enqueue(Msg("in.a", "k")).ok());
+  auto leased = q->Lease("in.a", 1, seconds(30));
+  ASSERT_EQ(leased->size(), 1u);
+  Break(true);
+  EXPECT_EQ(q->Ack((*leased)[0].lease).code(), StatusCode::kIoError);
+  EXPECT_FALSE(q->Healthy());
+  Break(false);
+}
+
+INSTANTIATE_TEST_SUITE_P(WritesAndSyncs, FaultTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& param_info) {
+                           return param_info.param ? std::string("FailingFsync")
+                                             : std::string("FailingWrite");
+                         });
+
+}  // namespace
+}  // namespace crmhub::queue
