@@ -1,6 +1,7 @@
 #include "daemon/adapter_registry.h"
 
 #include "adapters/wildberries/adapter.h"
+#include "adapters/ozon/ozon_adapter.h"
 
 namespace crmhub::daemon {
 
@@ -8,6 +9,7 @@ std::vector<adapters::AdapterType> AllAdapterTypes() {
   std::vector<adapters::AdapterType> types;
   // One line per adapter type:
   types.push_back(adapters::wildberries::Type());
+  types.push_back(adapters::ozon::Type());
   return types;
 }
 

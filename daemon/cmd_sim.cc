@@ -17,6 +17,7 @@
 
 #include "adapters/simkit/fault_spec.h"
 #include "adapters/wildberries/sim.h"
+#include "adapters/ozon/ozon_sim.h"
 #include "base/clock.h"
 #include "daemon/commands.h"
 #include "daemon/flags.h"
@@ -60,6 +61,23 @@ Result<RunningSim> StartWildberries(boost::asio::io_context& io, Clock& clock,
   return RunningSim{sim->port(), [sim] { sim->Stop(); }, sim};
 }
 
+// Ozon runs its own I/O threads (OzonSimulator is also used in-process by
+// tests); --tokens takes "CLIENT_ID:API_KEY".
+Result<RunningSim> StartOzon(boost::asio::io_context&, Clock& clock, const SimFlags& flags) {
+  adapters::ozon::OzonSimOptions o;
+  o.orders = static_cast<int>(flags.orders);
+  o.seed = flags.seed;
+  o.faults = flags.faults;
+  o.arrival_span = std::chrono::milliseconds(flags.arrival_ms);
+  if (!flags.tokens.empty() && flags.tokens[0].find(':') != std::string::npos) {
+    o.client_id = flags.tokens[0].substr(0, flags.tokens[0].find(':'));
+    o.api_key = flags.tokens[0].substr(flags.tokens[0].find(':') + 1);
+  }
+  auto sim = std::make_shared<adapters::ozon::OzonSimulator>(o, clock);
+  CRMHUB_RETURN_IF_ERROR(sim->Start(flags.listen));
+  return RunningSim{sim->port(), [sim] { sim->Stop(); }, sim};
+}
+
 struct SimulatorInfo {
   const char* name;
   SimStarter start;
@@ -69,6 +87,7 @@ struct SimulatorInfo {
 const std::vector<SimulatorInfo>& Simulators() {
   static const std::vector<SimulatorInfo> kSimulators = {
       {"wildberries", StartWildberries},
+      {"ozon", StartOzon},
   };
   return kSimulators;
 }

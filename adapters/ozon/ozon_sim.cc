@@ -410,8 +410,8 @@ net::HttpResponse OzonSimulator::ProductList(const json& body) {
   int64_t end = std::min<int64_t>(options_.products, start + limit);
   for (int64_t i = start; i < end; ++i) {
     items.push_back({{"product_id", ProductId(i)}, {"offer_id", OfferId(i)}, {"archived", false},
-                     {"has_fbo_stocks", false}, {"has_fbs_stocks", true}, {"is_discounted", false},
-                     {"quants", json::array()}});
+                     {"has_fbo_stocks", false}, {"has_fbs_stocks", true}, {"is_discounted", false}});
+    // "quants" (an object in the spec) is left out: the simulator has no quants.
   }
   json result = {{"items", std::move(items)},
                  {"last_id", end < options_.products ? std::to_string(end) : ""},
