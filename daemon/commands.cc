@@ -14,6 +14,8 @@ const std::vector<CommandInfo>& AllCommands() {
       {"bench", "run a built-in benchmark (bench queue, ...)", BenchCommand},
       {"map", "dry-run mapping rules on one record; print canonical entities", MapCommand},
       {"sim", "run a marketplace API simulator (wildberries, ...) for tests and demos", SimCommand},
+      {"reconcile", "compare what was received with what the CRM store holds, per source and day",
+       ReconcileCommand},
   };
   return kCommands;
 }

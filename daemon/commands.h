@@ -19,6 +19,7 @@ int BenchCommand(const Args& args);        // crmhub bench <kind> ...
 int MapCommand(const Args& args);          // crmhub map --rules FILE --input RECORD.json
 int MapBenchCommand(const Args& args);     // crmhub bench mapping (in cmd_map.cc)
 int SimCommand(const Args& args);          // crmhub sim wildberries|... --listen ADDR
+int ReconcileCommand(const Args& args);    // crmhub reconcile [--since DATE] [--json] --data-dir DIR
 
 struct CommandInfo {
   const char* name;
