@@ -3,12 +3,15 @@
 #include "adapters/wildberries/adapter.h"
 #include "adapters/ozon/ozon_adapter.h"
 
+#include "adapters/webhook/webhook_adapter.h"
+
 namespace crmhub::daemon {
 
 std::vector<adapters::AdapterType> AllAdapterTypes() {
   std::vector<adapters::AdapterType> types;
   // One line per adapter type:
   types.push_back(adapters::wildberries::Type());
+  types.push_back(adapters::webhook::Type());
   types.push_back(adapters::ozon::Type());
   return types;
 }
