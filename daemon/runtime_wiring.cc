@@ -3,8 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "crm/sqlite_store.h"
-#include "crm/store_schema.h"
+#include "crm/sink_factory.h"
 #include "daemon/runtime.h"
 #include "mapping/rules/rule_set.h"
 
@@ -13,17 +12,15 @@ namespace {
 
 Result<std::unique_ptr<crm::CrmSink>> MakeSink(const config::Config& config,
                                                const std::filesystem::path& data_dir,
-                                               net::HttpClient& /*http*/, Clock& clock) {
+                                               net::HttpClient& http, Clock& clock) {
   const config::Section& section = config.Get("crm");
-  const std::string kind = section.GetString("sink");
-  if (kind == "sqlite") {
-    crm::SqliteStoreOptions options;
-    options.path = data_dir / std::string(crm::kCrmDbFileName);
-    auto store = crm::SqliteCrmStore::Open(options, clock);
-    if (!store.ok()) return store.status();
-    return std::unique_ptr<crm::CrmSink>(std::move(*store));
-  }
-  return section.ErrorAt("sink", "sink \"" + kind + "\" is not available in this build");
+  crm::SinkOptions options;
+  options.type = section.GetString("sink");
+  options.data_dir = data_dir;
+  if (section.Has("url")) options.url = section.GetString("url");
+  if (section.Has("token_file")) options.token = section.GetSecret("token_file");
+  options.timeout = section.GetDuration("timeout");
+  return crm::MakeSink(options, clock, &http);
 }
 
 Result<RecordMapper> MakeMapper(const config::Section& adapter) {

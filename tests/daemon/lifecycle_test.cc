@@ -1,0 +1,134 @@
+// Lifecycle pieces with real signals, a real io_context and a real notify
+// socket: signals become control commands, the watchdog pings from the
+// event loop, lane wakeups end waits early.
+
+#include "daemon/lifecycle.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "daemon/lane_wakeup.h"
+#include "tests/daemon/test_support.h"
+
+namespace crmhub::daemon {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// An io_context running on one thread for the test's duration.
+class LoopThread {
+ public:
+  LoopThread() : work_(boost::asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
+  ~LoopThread() {
+    work_.reset();
+    io_.stop();  // test teardown only; the daemon never stops its loop this way
+    thread_.join();
+  }
+  boost::asio::io_context& io() { return io_; }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread thread_;
+};
+
+TEST(ControlQueueTest, ReloadsCollapseAndStopIsSticky) {
+  ControlQueue control;
+  EXPECT_EQ(control.WaitFor(milliseconds(0)), ControlCommand::kNone);
+  control.Post(ControlCommand::kReload);
+  control.Post(ControlCommand::kReload);
+  EXPECT_EQ(control.WaitFor(seconds(5)), ControlCommand::kReload);
+  EXPECT_EQ(control.WaitFor(milliseconds(0)), ControlCommand::kNone);
+  control.Post(ControlCommand::kReload);
+  control.Post(ControlCommand::kStop);
+  EXPECT_EQ(control.Wait(), ControlCommand::kStop);  // stop wins over a pending reload
+  EXPECT_EQ(control.Wait(), ControlCommand::kStop);  // and stays
+  EXPECT_TRUE(control.stop_requested());
+}
+
+TEST(ControlQueueTest, WaitWakesOnPostFromAnotherThread) {
+  ControlQueue control;
+  std::thread poster([&] { control.Post(ControlCommand::kStop); });
+  EXPECT_EQ(control.WaitFor(seconds(30)), ControlCommand::kStop);
+  poster.join();
+}
+
+TEST(SignalWatcherTest, RealSignalsBecomeCommands) {
+  LoopThread loop;
+  ControlQueue control;
+  std::atomic<int> last_signal{0};
+  SignalWatcher watcher(loop.io(), control, [&](int signo) { last_signal = signo; });
+  ASSERT_EQ(::kill(::getpid(), SIGHUP), 0);
+  EXPECT_EQ(control.WaitFor(seconds(30)), ControlCommand::kReload);
+  EXPECT_EQ(last_signal.load(), SIGHUP);
+  // Still armed after the first signal.
+  ASSERT_EQ(::kill(::getpid(), SIGHUP), 0);
+  EXPECT_EQ(control.WaitFor(seconds(30)), ControlCommand::kReload);
+  ASSERT_EQ(::kill(::getpid(), SIGTERM), 0);
+  EXPECT_EQ(control.WaitFor(seconds(30)), ControlCommand::kStop);
+  EXPECT_EQ(last_signal.load(), SIGTERM);
+}
+
+TEST(SignalWatcherTest, SigintStops) {
+  LoopThread loop;
+  ControlQueue control;
+  SignalWatcher watcher(loop.io(), control);
+  ASSERT_EQ(::kill(::getpid(), SIGINT), 0);
+  EXPECT_EQ(control.WaitFor(seconds(30)), ControlCommand::kStop);
+}
+
+TEST(WatchdogPingerTest, PingsFromTheLoopWithStatus) {
+  testutil::TempDir dir;
+  testutil::NotifySocket socket((dir.path() / "notify").string());
+  SdNotifier notifier(socket.name(), std::chrono::microseconds(20'000));
+  auto interval = WatchdogPingInterval(notifier);
+  ASSERT_TRUE(interval.has_value());
+  EXPECT_EQ(*interval, milliseconds(10));
+  LoopThread loop;
+  std::atomic<int> calls{0};
+  WatchdogPinger pinger(loop.io(), notifier, *interval, [&] {
+    return "queue depth " + std::to_string(++calls) + "\nsecond line";
+  });
+  pinger.Start();
+  EXPECT_EQ(socket.Receive(seconds(30)), "WATCHDOG=1\nSTATUS=queue depth 1 second line");
+  EXPECT_EQ(socket.Receive(seconds(30)), "WATCHDOG=1\nSTATUS=queue depth 2 second line");
+  pinger.Cancel();
+}
+
+TEST(WatchdogPingerTest, NoWatchdogWithoutUsec) {
+  SdNotifier notifier("@whatever", std::nullopt);
+  EXPECT_FALSE(WatchdogPingInterval(notifier).has_value());
+  SdNotifier tiny("@whatever", std::chrono::microseconds(1));
+  EXPECT_EQ(*WatchdogPingInterval(tiny), milliseconds(1));
+}
+
+TEST(LaneWakeupTest, NotifyEndsAWaitEarly) {
+  LaneWakeup wakeup;
+  auto ticket = wakeup.Current("in.site");
+  std::thread notifier([&] { wakeup.Notify("in.site"); });
+  EXPECT_TRUE(wakeup.Wait("in.site", ticket, seconds(30)));
+  notifier.join();
+}
+
+TEST(LaneWakeupTest, NotifyBeforeWaitIsNotLost) {
+  LaneWakeup wakeup;
+  auto ticket = wakeup.Current("in.site");
+  wakeup.Notify("in.site");
+  EXPECT_TRUE(wakeup.Wait("in.site", ticket, seconds(30)));
+  // Another lane's notification does not wake this one.
+  ticket = wakeup.Current("in.site");
+  wakeup.Notify("out.ozon");
+  EXPECT_FALSE(wakeup.Wait("in.site", ticket, milliseconds(1)));
+  wakeup.NotifyAll();
+  EXPECT_TRUE(wakeup.Wait("in.site", ticket, seconds(30)));
+}
+
+}  // namespace
+}  // namespace crmhub::daemon

@@ -1,0 +1,319 @@
+// Pipeline workers against real parts: a SQLite queue and the SQLite CRM
+// store in a fresh temp dir, the shipped site-lead mapping rules, and small
+// real adapters. Waits are on events (the sink or adapter signalling a
+// condition variable), never sleeps.
+
+#include "daemon/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include "crm/sqlite_store.h"
+#include "daemon/lane_wakeup.h"
+#include "mapping/rules/rule_set.h"
+#include "queue/sqlite_queue.h"
+#include "tests/daemon/test_support.h"
+
+namespace crmhub::daemon {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// Signals waiters whenever `counter` grows.
+class EventCount {
+ public:
+  void Add(int n = 1) {
+    {
+      std::lock_guard lock(mu_);
+      value_ += n;
+    }
+    cv_.notify_all();
+  }
+  bool WaitFor(int at_least, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return value_ >= at_least; });
+  }
+  int value() {
+    std::lock_guard lock(mu_);
+    return value_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int value_ = 0;
+};
+
+// The real CRM store, counting applied events so tests can wait on them.
+class CountingSink final : public crm::CrmSink {
+ public:
+  explicit CountingSink(crm::SqliteCrmStore& store) : store_(store) {}
+  std::vector<DeliveryOutcome> Apply(const std::vector<crm::SinkEvent>& events) override {
+    auto outcomes = store_.Apply(events);
+    applied.Add(static_cast<int>(events.size()));
+    return outcomes;
+  }
+  std::string_view name() const override { return "counting-sqlite"; }
+  EventCount applied;
+
+ private:
+  crm::SqliteCrmStore& store_;
+};
+
+std::string Form(const std::string& id) {
+  return R"({"id":")" + id + R"(","name":"Ivan )" + id + R"(","phone":"+7 900 000-00-00"})";
+}
+
+// A source whose pages are keyed by the cursor they follow.
+class PagedSource final : public adapters::Adapter, public adapters::SourceCapability {
+ public:
+  explicit PagedSource(std::string id) : id_(std::move(id)) {}
+  const std::string& id() const override { return id_; }
+  std::string_view type() const override { return "test-source"; }
+  SourceCapability* source() override { return this; }
+
+  Result<adapters::PullResult> Pull(const std::optional<std::string>& cursor) override {
+    std::string c = cursor.value_or("");
+    {
+      std::lock_guard lock(mu_);
+      cursors_seen.push_back(c);
+    }
+    pulls.Add();
+    if (fail_first > 0) {
+      --fail_first;
+      return Status::Unavailable("upstream down");
+    }
+    adapters::PullResult page;
+    if (c.empty()) {
+      page.events = {{"e1", "", {}, Form("e1")}, {"e2", "", {}, Form("e2")}};
+      page.next_cursor = "1";
+      page.more = true;
+    } else if (c == "1") {
+      page.events = {{"e3", "", {}, Form("e3")}};
+      page.next_cursor = "2";
+    }
+    return page;
+  }
+  std::chrono::milliseconds poll_interval() const override { return seconds(60); }
+
+  std::mutex mu_;
+  std::vector<std::string> cursors_seen;  // GUARDED_BY(mu_)
+  EventCount pulls;
+  std::atomic<int> fail_first{0};
+
+ private:
+  std::string id_;
+};
+
+// A webhook-only adapter: its lane in.<id> is filled by the test.
+class HookOnly final : public adapters::Adapter, public adapters::WebhookCapability {
+ public:
+  explicit HookOnly(std::string id) : id_(std::move(id)) {}
+  const std::string& id() const override { return id_; }
+  std::string_view type() const override { return "test-hook"; }
+  WebhookCapability* webhook() override { return this; }
+  Result<adapters::WebhookResult> HandleWebhook(const net::HttpRequest&) override {
+    return Status::Internal("not used");
+  }
+
+ private:
+  std::string id_;
+};
+
+// A target answering by payload: "ok", "retry" or "fail".
+class ScriptedTarget final : public adapters::Adapter, public adapters::TargetCapability {
+ public:
+  explicit ScriptedTarget(std::string id) : id_(std::move(id)) {}
+  const std::string& id() const override { return id_; }
+  std::string_view type() const override { return "test-target"; }
+  TargetCapability* target() override { return this; }
+  std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message> batch) override {
+    std::vector<DeliveryOutcome> out;
+    for (const auto& m : batch) {
+      if (m.payload == "ok") out.push_back(DeliveryOutcome::Ok());
+      if (m.payload == "retry") {
+        out.push_back(DeliveryOutcome::Retry("429", SystemTime::max() - std::chrono::hours(1)));
+      }
+      if (m.payload == "fail") out.push_back(DeliveryOutcome::Fail("400 bad sku"));
+    }
+    batches.Add();
+    delivered.Add(static_cast<int>(batch.size()));
+    return out;
+  }
+  int max_batch() const override { return 10; }
+  std::vector<std::string> commands() const override { return {"set_stock"}; }
+  EventCount batches;
+  EventCount delivered;
+
+ private:
+  std::string id_;
+};
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    queue::SqliteQueueOptions qo;
+    qo.data_dir = dir_.path();
+    auto q = queue::SqliteQueue::Open(clock_, qo);
+    ASSERT_TRUE(q.ok()) << q.status().ToString();
+    engine_ = std::move(*q);
+    queue_ = std::make_unique<NotifyingQueue>(*engine_, wakeup_);
+    crm::SqliteStoreOptions so;
+    so.path = dir_.path() / "crm.db";
+    auto s = crm::SqliteCrmStore::Open(so, clock_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+    sink_ = std::make_unique<CountingSink>(*store_);
+    auto rules = mapping::LoadRules(std::filesystem::path(CRMHUB_SOURCE_DIR) /
+                                    "config/mappings/site-lead.toml");
+    ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+    mapper_ = [rules = *rules](const queue::Message& m) {
+      mapping::ApplyContext ctx;
+      ctx.source = m.source;
+      ctx.received_ms = ToUnixMillis(m.created_at);
+      return rules.ApplyText(m.payload, ctx);
+    };
+  }
+
+  std::unique_ptr<Pipeline> MakePipeline(PipelineOptions options = {}) {
+    options.source_backoff_initial = milliseconds(1);
+    options.source_backoff_max = milliseconds(5);
+    return std::make_unique<Pipeline>(*queue_, *sink_, clock_, metrics_, wakeup_, options);
+  }
+
+  bool HasLead(const std::string& source, const std::string& external_id) {
+    auto found = store_->Find(model::EntityKind::kLead, source, external_id);
+    return found.ok() && found->has_value();
+  }
+
+  static auto Deadline() { return std::chrono::steady_clock::now() + seconds(30); }
+
+  testutil::TempDir dir_;
+  SystemClock clock_;
+  MetricsRegistry metrics_;
+  LaneWakeup wakeup_;
+  std::unique_ptr<queue::SqliteQueue> engine_;
+  std::unique_ptr<NotifyingQueue> queue_;
+  std::unique_ptr<crm::SqliteCrmStore> store_;
+  std::unique_ptr<CountingSink> sink_;
+  RecordMapper mapper_;
+};
+
+TEST_F(PipelineTest, SourcePagesAreEnqueuedThenCursorSavedThenDelivered) {
+  auto source = std::make_shared<PagedSource>("shop");
+  auto pipeline = MakePipeline();
+  ASSERT_TRUE(pipeline->Start(source, mapper_).ok());
+  ASSERT_TRUE(sink_->applied.WaitFor(3, seconds(30)));
+  // `more` pulled page 2 at once; after it the loop waits poll_interval.
+  ASSERT_TRUE(source->pulls.WaitFor(2, seconds(30)));
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+  EXPECT_EQ(source->pulls.value(), 2);
+  {
+    std::lock_guard lock(source->mu_);
+    EXPECT_EQ(source->cursors_seen, (std::vector<std::string>{"", "1"}));
+  }
+  auto cursor = engine_->GetState(CursorKey("shop"));
+  ASSERT_TRUE(cursor.ok());
+  EXPECT_EQ(cursor->value_or(""), "2");
+  for (const char* id : {"site-e1", "site-e2", "site-e3"}) EXPECT_TRUE(HasLead("shop", id)) << id;
+  auto& ok = metrics_.GetCounter("crmhub_deliveries_total", "",
+                                {{"target", "crm"}, {"outcome", "ok"}});
+  EXPECT_EQ(ok.value(), 3);
+  EXPECT_EQ(engine_->Depth(), 0);
+}
+
+TEST_F(PipelineTest, SourceErrorsBackOffAndAreRecorded) {
+  auto source = std::make_shared<PagedSource>("shop");
+  source->fail_first = 2;
+  auto pipeline = MakePipeline();
+  ASSERT_TRUE(pipeline->Start(source, mapper_).ok());
+  ASSERT_TRUE(sink_->applied.WaitFor(3, seconds(30)));
+  auto status = pipeline->StatusOf("shop");
+  ASSERT_TRUE(status.has_value());
+  ASSERT_TRUE(status->last_error.has_value());
+  EXPECT_NE(status->last_error->find("upstream down"), std::string::npos) << *status->last_error;
+  EXPECT_TRUE(status->last_success.has_value());
+  EXPECT_EQ(status->cursor.value_or(""), "2");
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+}
+
+TEST_F(PipelineTest, UnmappableRecordIsDeadLetteredWithTheRuleError) {
+  PipelineOptions options;
+  options.delivery_workers = 1;
+  // Enqueued before the workers start: one lease takes both, oldest first.
+  ASSERT_TRUE(queue_->Enqueue({.lane = "in.form", .source = "form", .idempotency_key = "bad",
+                               .payload = R"({"name":"no id"})"}).ok());
+  ASSERT_TRUE(queue_->Enqueue({.lane = "in.form", .source = "form", .idempotency_key = "good",
+                               .payload = Form("good")}).ok());
+  auto pipeline = MakePipeline(options);
+  ASSERT_TRUE(pipeline->Start(std::make_shared<HookOnly>("form"), mapper_).ok());
+  ASSERT_TRUE(sink_->applied.WaitFor(1, seconds(30)));
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+  EXPECT_TRUE(HasLead("form", "site-good"));
+  auto dead = engine_->ListDeadLetters({.lane = std::string("in.form")});
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].idempotency_key, "bad");
+  EXPECT_EQ((*dead)[0].payload, R"({"name":"no id"})");  // the raw record is kept
+  EXPECT_NE((*dead)[0].reason.find("mapping: rule \"contact\""), std::string::npos)
+      << (*dead)[0].reason;
+}
+
+TEST_F(PipelineTest, InboundAdapterWithoutMappingIsRefused) {
+  auto pipeline = MakePipeline();
+  Status st = pipeline->Start(std::make_shared<HookOnly>("form"), nullptr);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(pipeline->Running("form"));
+}
+
+TEST_F(PipelineTest, TargetOutcomesSettleEachMessage) {
+  for (const char* p : {"ok", "retry", "fail", "ok"}) {
+    ASSERT_TRUE(queue_->Enqueue({.lane = "out.tgt", .source = "crm",
+                                 .idempotency_key = std::string(p) + std::to_string(rand()),
+                                 .payload = p}).ok());
+  }
+  auto target = std::make_shared<ScriptedTarget>("tgt");
+  auto pipeline = MakePipeline();
+  ASSERT_TRUE(pipeline->Start(target, nullptr).ok());
+  ASSERT_TRUE(target->delivered.WaitFor(4, seconds(30)));
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));  // joins: the batch is settled
+  auto stats = engine_->Stats();
+  ASSERT_TRUE(stats.ok());
+  queue::LaneStats lane;
+  for (const auto& s : *stats) {
+    if (s.lane == "out.tgt") lane = s;
+  }
+  EXPECT_EQ(lane.ready, 0);
+  EXPECT_EQ(lane.leased, 0);
+  EXPECT_EQ(lane.delayed, 1);  // the retry, not before its Retry-After
+  EXPECT_EQ(lane.dead, 1);     // the permanent failure
+  auto counter = [&](const char* outcome) {
+    return metrics_
+        .GetCounter("crmhub_deliveries_total", "", {{"target", "tgt"}, {"outcome", outcome}})
+        .value();
+  };
+  EXPECT_EQ(counter("ok"), 2);
+  EXPECT_EQ(counter("retry"), 1);
+  EXPECT_EQ(counter("fail"), 1);
+  EXPECT_EQ(target->batches.value(), 1);
+}
+
+TEST_F(PipelineTest, WebhookEnqueueWakesAnIdleWorker) {
+  auto pipeline = MakePipeline(PipelineOptions{.idle_wait_min = seconds(60),
+                                               .idle_wait_max = seconds(60)});
+  ASSERT_TRUE(pipeline->Start(std::make_shared<HookOnly>("form"), mapper_).ok());
+  // The worker found the lane empty and waits up to 60 s; the enqueue
+  // through the NotifyingQueue wakes it at once.
+  ASSERT_TRUE(queue_->Enqueue({.lane = "in.form", .source = "form", .idempotency_key = "w1",
+                               .payload = Form("w1")}).ok());
+  ASSERT_TRUE(sink_->applied.WaitFor(1, seconds(30)));
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+  EXPECT_TRUE(HasLead("form", "site-w1"));
+}
+
+}  // namespace
+}  // namespace crmhub::daemon

@@ -1,0 +1,305 @@
+// `crmhub run` end to end: the real binary as a child process with a temp
+// config, real HTTP over loopback, a real unix datagram socket standing in
+// for systemd's NOTIFY_SOCKET, real signals. Readiness and progress are
+// awaited on the daemon's own notifications (READY=1, STATUS=, WATCHDOG=1),
+// never with sleeps.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <csignal>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "base/clock.h"
+#include "crm/sqlite_store.h"
+#include "queue/sqlite_queue.h"
+#include "tests/daemon/test_support.h"
+
+namespace crmhub::daemon {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr auto kTimeout = seconds(60);
+
+std::string Form(const std::string& id) {
+  return R"({"id":")" + id + R"(","name":"Ivan )" + id +
+         R"(","phone":"+7 900 000-00-00","message":"call me"})";
+}
+
+std::string SiteConfig(const std::string& extra = "") {
+  return R"([daemon]
+data_dir = "data"
+io_threads = 2
+drain_timeout = "20s"
+
+[log]
+level = "info"
+
+[http]
+listen = ["127.0.0.1:0"]
+
+[adapters.site]
+type = "webhook"
+idempotency_key = "/id"
+allow_ips = ["127.0.0.0/8"]
+mapping = "mappings/site-lead.toml"
+)" + extra;
+}
+
+// One `crmhub run` child with its own data dir and notify socket.
+class Daemon {
+ public:
+  explicit Daemon(const testutil::TempDir& dir, const std::string& config,
+                  std::map<std::string, std::string> env = {})
+      : dir_(dir), notify_((dir.path() / "notify.sock").string()) {
+    std::filesystem::create_directories(dir.path() / "mappings");
+    std::filesystem::copy_file(
+        std::filesystem::path(CRMHUB_SOURCE_DIR) / "config/mappings/site-lead.toml",
+        dir.path() / "mappings/site-lead.toml",
+        std::filesystem::copy_options::overwrite_existing);
+    WriteConfig(config);
+    env["NOTIFY_SOCKET"] = notify_.name();
+    child_ = std::make_unique<testutil::ChildProcess>(
+        std::vector<std::string>{testutil::CrmhubBinary(), "run", "--config", config_path()}, env,
+        dir.path() / "daemon.log");
+  }
+
+  std::string config_path() const { return (dir_.path() / "crmhub.toml").string(); }
+  void WriteConfig(const std::string& text) { testutil::WriteFile(config_path(), text); }
+
+  // Waits for READY=1 and returns the HTTP port from its STATUS=.
+  uint16_t WaitReady() {
+    std::string ready = notify_.ReceiveUntil("READY=1", kTimeout, &seen_);
+    EXPECT_FALSE(ready.empty()) << "no READY=1; log:\n" << child_->Output();
+    std::smatch m;
+    std::regex re("listening on 127\\.0\\.0\\.1:([0-9]+)");
+    if (!std::regex_search(ready, m, re)) {
+      ADD_FAILURE() << "READY without a port: " << ready;
+      return 0;
+    }
+    port_ = static_cast<uint16_t>(std::stoi(m[1]));
+    return port_;
+  }
+
+  // Receives notifications until one contains `needle`; returns it ("" on
+  // timeout).
+  std::string WaitNotify(const std::string& needle) {
+    return notify_.ReceiveUntil(needle, kTimeout, &seen_);
+  }
+  // Runs `done` at each daemon notification (WATCHDOG=1 ticks) until it is
+  // true or the timeout passes.
+  bool WaitUntil(const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + kTimeout;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      notify_.Receive(milliseconds(500));
+    }
+    return true;
+  }
+
+  testutil::HttpAnswer Post(const std::string& hook, const std::string& body) {
+    return testutil::HttpRequest(port_, "POST", "/hooks/" + hook, body);
+  }
+
+  testutil::ChildProcess& child() { return *child_; }
+  const std::vector<std::string>& seen() const { return seen_; }
+  uint16_t port() const { return port_; }
+  std::filesystem::path data_dir() const { return dir_.path() / "data"; }
+
+ private:
+  const testutil::TempDir& dir_;
+  testutil::NotifySocket notify_;
+  std::unique_ptr<testutil::ChildProcess> child_;
+  std::vector<std::string> seen_;
+  uint16_t port_ = 0;
+};
+
+bool HasLead(crm::SqliteCrmStore& store, const std::string& form_id) {
+  auto found = store.Find(model::EntityKind::kLead, "site", "site-" + form_id);
+  return found.ok() && found->has_value();
+}
+
+std::unique_ptr<crm::SqliteCrmStore> OpenStore(const std::filesystem::path& data_dir,
+                                               Clock& clock) {
+  crm::SqliteStoreOptions options;
+  options.path = data_dir / "crm.db";
+  auto store = crm::SqliteCrmStore::Open(options, clock);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+TEST(RuntimeTest, WebhookEndsAsLeadInCrmDb) {
+  testutil::TempDir dir;
+  Daemon daemon(dir, SiteConfig());
+  ASSERT_NE(daemon.WaitReady(), 0);
+  auto answer = daemon.Post("site", Form("4711"));
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  SystemClock clock;
+  auto store = OpenStore(daemon.data_dir(), clock);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(daemon.WaitUntil([&] { return HasLead(*store, "4711"); }))
+      << daemon.child().Output();
+  auto lead = store->Find(model::EntityKind::kLead, "site", "site-4711");
+  ASSERT_TRUE(lead.ok() && lead->has_value());
+  EXPECT_EQ((*lead)->entity.fields.value("status", ""), "new");
+  // Health, readiness and the metrics the issue names.
+  EXPECT_EQ(testutil::HttpRequest(daemon.port(), "GET", "/healthz").status, 200);
+  EXPECT_EQ(testutil::HttpRequest(daemon.port(), "GET", "/readyz").status, 200);
+  auto metrics = testutil::HttpRequest(daemon.port(), "GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  for (const char* name :
+       {"crmhub_build_info{", "process_resident_memory_bytes ", "process_cpu_seconds_total ",
+        "process_open_fds ", "crmhub_deliveries_total{outcome=\"ok\",target=\"crm\"} 1",
+        "crmhub_delivery_duration_seconds_bucket{"}) {
+    EXPECT_NE(metrics.body.find(name), std::string::npos) << name << "\n" << metrics.body;
+  }
+  daemon.child().Signal(SIGTERM);
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
+TEST(RuntimeTest, NotifiesSystemdReadyStatusWatchdogStopping) {
+  testutil::TempDir dir;
+  Daemon daemon(dir, SiteConfig(), {{"WATCHDOG_USEC", "200000"}});
+  ASSERT_NE(daemon.WaitReady(), 0);
+  const std::string& ready = daemon.seen().back();
+  EXPECT_NE(ready.find("STATUS="), std::string::npos) << ready;
+  EXPECT_NE(ready.find("queue depth"), std::string::npos) << ready;
+  // Pinged from the event loop at half of WATCHDOG_USEC.
+  std::string ping = daemon.WaitNotify("WATCHDOG=1");
+  ASSERT_FALSE(ping.empty()) << daemon.child().Output();
+  EXPECT_NE(ping.find("STATUS="), std::string::npos) << ping;
+  EXPECT_FALSE(daemon.WaitNotify("WATCHDOG=1").empty());
+  daemon.child().Signal(SIGTERM);
+  EXPECT_FALSE(daemon.WaitNotify("STOPPING=1").empty()) << daemon.child().Output();
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
+TEST(RuntimeTest, SigtermUnderLoadLosesNoAcknowledgedEvent) {
+  testutil::TempDir dir;
+  Daemon daemon(dir, SiteConfig());
+  ASSERT_NE(daemon.WaitReady(), 0);
+  constexpr int kClients = 4;
+  constexpr int kPerClient = 60;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<std::string> acked;  // GUARDED_BY(mu)
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < kPerClient; ++i) {
+        std::string id = "c" + std::to_string(c) + "-" + std::to_string(i);
+        auto answer = daemon.Post("site", Form(id));
+        if (answer.status == 0) return;  // the listener is closed: stop
+        if (answer.status >= 200 && answer.status < 300) {
+          std::lock_guard lock(mu);
+          acked.insert(id);
+          cv.notify_all();
+        }
+      }
+    });
+  }
+  {
+    // SIGTERM in the middle of the load.
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, kTimeout, [&] { return acked.size() >= 40; }));
+  }
+  daemon.child().Signal(SIGTERM);
+  for (auto& t : clients) t.join();
+  ASSERT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+
+  // Every acknowledged id is delivered to crm.db or still in queue.db.
+  SystemClock clock;
+  auto store = OpenStore(daemon.data_dir(), clock);
+  ASSERT_TRUE(store);
+  queue::SqliteQueueOptions qo;
+  qo.data_dir = daemon.data_dir();
+  auto q = queue::SqliteQueue::Open(clock, qo);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  std::set<std::string> queued;
+  auto leased = (*q)->Lease("in.site", 100000, seconds(60));
+  ASSERT_TRUE(leased.ok());
+  for (const auto& l : *leased) queued.insert(l.message.idempotency_key);
+  auto dead = (*q)->ListDeadLetters({.lane = std::string("in.site"), .limit = 100000});
+  ASSERT_TRUE(dead.ok());
+  for (const auto& d : *dead) queued.insert(d.idempotency_key);
+  auto stats = (*q)->Stats();
+  ASSERT_TRUE(stats.ok());
+  for (const auto& s : *stats) {
+    EXPECT_EQ(s.leased, static_cast<int64_t>(s.lane == "in.site" ? leased->size() : 0))
+        << "a lease survived the drain in " << s.lane;
+  }
+  size_t delivered = 0;
+  std::lock_guard lock(mu);
+  for (const std::string& id : acked) {
+    bool in_crm = HasLead(*store, id);
+    delivered += in_crm ? 1 : 0;
+    EXPECT_TRUE(in_crm || queued.count(id) == 1) << "acknowledged id lost: " << id;
+  }
+  EXPECT_GE(acked.size(), 40u);
+  EXPECT_GT(delivered, 0u);
+  RecordProperty("acked", static_cast<int>(acked.size()));
+  RecordProperty("delivered_before_exit", static_cast<int>(delivered));
+}
+
+TEST(RuntimeTest, SighupWithBrokenConfigKeepsTheOldOneRunning) {
+  testutil::TempDir dir;
+  Daemon daemon(dir, SiteConfig());
+  ASSERT_NE(daemon.WaitReady(), 0);
+  ASSERT_EQ(daemon.Post("site", Form("before")).status, 200);
+
+  daemon.WriteConfig(SiteConfig() + "\n[adapters.broken]\ntype = \"no-such-type\"\n");
+  daemon.child().Signal(SIGHUP);
+  ASSERT_FALSE(daemon.WaitNotify("RELOADING=1").empty());
+  std::string after = daemon.WaitNotify("READY=1");
+  EXPECT_NE(after.find("reload failed"), std::string::npos) << after;
+  // Still serving with the old config.
+  EXPECT_EQ(daemon.Post("site", Form("after-broken")).status, 200);
+  EXPECT_EQ(testutil::HttpRequest(daemon.port(), "GET", "/readyz").status, 200);
+  EXPECT_NE(daemon.child().Output().find("reload failed"), std::string::npos);
+  EXPECT_NE(daemon.child().Output().find("no-such-type"), std::string::npos)
+      << daemon.child().Output();
+
+  // A valid new config: a second webhook adapter appears, the first keeps
+  // its queued work.
+  daemon.WriteConfig(SiteConfig(R"(
+[adapters.partner]
+type = "webhook"
+idempotency_key = "/id"
+allow_ips = ["127.0.0.0/8"]
+mapping = "mappings/site-lead.toml"
+)"));
+  daemon.child().Signal(SIGHUP);
+  ASSERT_FALSE(daemon.WaitNotify("RELOADING=1").empty());
+  after = daemon.WaitNotify("READY=1");
+  EXPECT_EQ(after.find("reload failed"), std::string::npos) << after;
+  EXPECT_EQ(daemon.Post("partner", Form("p1")).status, 200);
+  EXPECT_EQ(daemon.Post("site", Form("after-reload")).status, 200);
+
+  SystemClock clock;
+  auto store = OpenStore(daemon.data_dir(), clock);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(daemon.WaitUntil([&] {
+    auto p1 = store->Find(model::EntityKind::kLead, "partner", "site-p1");
+    return HasLead(*store, "before") && HasLead(*store, "after-broken") &&
+           HasLead(*store, "after-reload") && p1.ok() && p1->has_value();
+  })) << daemon.child().Output();
+  daemon.child().Signal(SIGTERM);
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
+TEST(RuntimeTest, InvalidConfigExitsTwo) {
+  testutil::TempDir dir;
+  testutil::WriteFile(dir.path() / "bad.toml", "[daemon]\nio_threads = \"many\"\n");
+  auto result = testutil::RunAndCapture(
+      {testutil::CrmhubBinary(), "run", "--config", (dir.path() / "bad.toml").string()});
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("bad.toml:2"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace crmhub::daemon
