@@ -118,18 +118,18 @@ int SimCommand(const Args& args) {
       "Run a marketplace API simulator (same paths, auth, limits and error shapes as the real "
       "API) with a seeded world and injected faults, until SIGINT/SIGTERM. GET /__sim/requests "
       "and GET /__sim/state show what happened.");
-  flags.AddString("listen", &sim.listen, "ADDR", "host:port to listen on (port 0: any free port)");
-  flags.AddInt("orders", &sim.orders, "N", "orders the world creates (default 1000)");
-  flags.AddString("faults", &faults_text, "SPEC",
+  flags.AddString("--listen", &sim.listen, "ADDR", "host:port to listen on (port 0: any free port)");
+  flags.AddInt("--orders", &sim.orders, "N", "orders the world creates (default 1000)");
+  flags.AddString("--faults", &faults_text, "SPEC",
                   "faults to inject, e.g. \"429=0.1,500=0.05,timeout=0.02,slow=0.05,dup=0.1,"
                   "malformed=0.01\" (names: 429 500 503 timeout slow dup malformed; "
                   "probabilities add up to at most 1)");
-  flags.AddInt("seed", &seed, "S", "seed of the world and of the faults (default 1)");
-  flags.AddDuration("arrival", &sim.arrival_ms, "DURATION",
+  flags.AddInt("--seed", &seed, "S", "seed of the world and of the faults (default 1)");
+  flags.AddDuration("--arrival", &sim.arrival_ms, "DURATION",
                     "orders are created evenly over this time (default 60s)");
-  flags.AddDuration("lifetime", &sim.lifetime_ms, "DURATION",
+  flags.AddDuration("--lifetime", &sim.lifetime_ms, "DURATION",
                     "each order reaches its final status within this time (default 60s)");
-  flags.AddString("tokens", &tokens_text, "T1,T2",
+  flags.AddString("--tokens", &tokens_text, "T1,T2",
                   "accepted API tokens, comma-separated (default: sim-token)");
   flags.AllowPositional(&positional);
   if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;

@@ -125,9 +125,10 @@ json WildberriesSim::OrderJson(const Order& o) const {
   // FormatRfc3339 writes milliseconds; the API's example has none.
   if (auto dot = created.find('.'); dot != std::string::npos) created = created.substr(0, dot) + "Z";
   const int64_t price = 100'000 + (o.product % 97) * 1'000;  // kopecks
+  // scanPrice is left out: "shown after the actual acceptance of the order"
+  // (and not nullable in Order).
   return {
       {"address", nullptr},
-      {"scanPrice", nullptr},
       {"deliveryType", "fbs"},
       {"orderUid", fmt::format("{}_{}", o.id / 3, o.rid.substr(0, 16))},
       {"article", fmt::format("art-{}", o.product)},

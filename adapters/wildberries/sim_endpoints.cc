@@ -122,6 +122,7 @@ WildberriesSim::Answer WildberriesSim::NewOrders() {
     j["finalPrice"] = j["price"];
     j["convertedFinalPrice"] = j["convertedPrice"];
     j["salePrice"] = j["price"];
+    j["scanPrice"] = nullptr;  // "always null for this method"
     j["requiredMeta"] = json::array();
     j["optionalMeta"] = json::array();
     orders.push_back(std::move(j));

@@ -1,0 +1,133 @@
+// Contract tests: every request type the Wildberries adapter sends goes
+// through `prism proxy <section spec> <simulator> --errors` and must pass;
+// a deliberately wrong request must be caught (docs/contract-tests.md).
+// 03-orders-fbs.yaml covers the orders requests, 02-products.yaml stocks,
+// prices and cards. With --errors Prism also checks the simulator's answers.
+
+#include "tests/support/prism.h"
+#include "wb_fixture.h"
+
+namespace crmhub::adapters::wildberries::test {
+namespace {
+
+using nlohmann::json;
+using testing::IsPrismValidationError;
+using testing::PrismOptions;
+using testing::PrismProcess;
+
+std::unique_ptr<PrismProcess> StartPrism(const std::string& section, const WildberriesSim& sim) {
+  PrismOptions options;
+  options.spec = std::string(CRMHUB_CONTRACTS_DIR) + "/marketplaces/wildberries/" + section;
+  options.upstream = sim.base_url();
+  auto prism = PrismProcess::Start(options);
+  EXPECT_TRUE(prism.ok()) << prism.status().ToString();
+  return prism.ok() ? std::move(prism).value() : nullptr;
+}
+
+net::OutboundResponse Raw(net::HttpClient& http, std::string method, std::string url,
+                          std::string body, bool auth = true) {
+  net::OutboundRequest req;
+  req.method = std::move(method);
+  req.url = std::move(url);
+  req.body = std::move(body);
+  if (!req.body.empty()) req.headers.Set("Content-Type", "application/json");
+  if (auth) req.headers.Set("Authorization", "sim-token");
+  auto r = http.SendBlocking(std::move(req));
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : net::OutboundResponse{};
+}
+
+TEST(WildberriesContractTest, OrdersRequestsFollowTheFbsSpec) {
+  Loop loop;
+  ManualClock clock;
+  SimOptions so;
+  so.orders = 30;
+  so.arrival = std::chrono::seconds(10);
+  WildberriesSim sim(loop.io(), clock, so);
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  clock.Advance(std::chrono::seconds(20));
+  auto prism = StartPrism("03-orders-fbs.yaml", sim);
+  ASSERT_NE(prism, nullptr);
+  net::HttpClient http(loop.io(), {});
+  AdapterOptions o = OptionsFor(sim);
+  o.client.marketplace_url = prism->base_url();
+  o.client.timeout = std::chrono::seconds(10);
+  o.orders_page_size = 10;
+  WildberriesAdapter adapter(o, &http, clock);
+
+  PullDriver driver;
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(driver.Step(adapter, clock)) << prism->Log();
+  }
+  EXPECT_EQ(LatestStatuses(driver.events).size(), 30u);
+  auto fresh = adapter.client().GetNewOrders();
+  EXPECT_TRUE(fresh.ok()) << fresh.error.message << "\n" << prism->Log();
+  // Everything reached the simulator through Prism.
+  EXPECT_FALSE(sim.log().Find("GET", "/api/v3/orders").empty());
+  EXPECT_FALSE(sim.log().Find("POST", "/api/v3/orders/status").empty());
+  EXPECT_FALSE(sim.log().Find("GET", "/api/v3/orders/new").empty());
+
+  // The test of the test: wrong requests are caught by Prism itself.
+  std::vector<int64_t> too_many(1001, 10'000'000);
+  auto r1 = Raw(http, "POST", prism->base_url() + "/api/v3/orders/status",
+                json{{"orders", too_many}}.dump());
+  EXPECT_TRUE(IsPrismValidationError(r1.status, r1.body)) << r1.status << " " << r1.body;
+  auto r2 = Raw(http, "GET", prism->base_url() + "/api/v3/orders?limit=10", "");  // no next
+  EXPECT_TRUE(IsPrismValidationError(r2.status, r2.body)) << r2.status << " " << r2.body;
+}
+
+TEST(WildberriesContractTest, StockPriceAndCardRequestsFollowTheProductsSpec) {
+  Loop loop;
+  ManualClock clock;
+  SimOptions so;
+  so.products = 50;
+  WildberriesSim sim(loop.io(), clock, so);
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  auto prism = StartPrism("02-products.yaml", sim);
+  ASSERT_NE(prism, nullptr);
+  net::HttpClient http(loop.io(), {});
+  AdapterOptions o = OptionsFor(sim);
+  o.client.marketplace_url = prism->base_url();
+  o.client.prices_url = prism->base_url();
+  o.client.content_url = prism->base_url();
+  o.client.timeout = std::chrono::seconds(10);
+  WildberriesAdapter adapter(o, &http, clock);
+
+  std::vector<queue::Message> batch;
+  for (auto [command, item] : std::vector<std::pair<std::string, json>>{
+           {"set_stock", {{"sku", SimBarcode(1)}, {"warehouse_id", "507"}, {"amount", 3}}},
+           {"set_stock", {{"chrt_id", 300000002}, {"warehouse_id", "507"}, {"amount", 4}}},
+           {"set_price", {{"nm_id", 100000001}, {"price", 1500}, {"discount", 20}}}}) {
+    queue::Message m;
+    m.headers = {{"command", command}};
+    m.payload = item.dump();
+    batch.push_back(m);
+  }
+  auto out = adapter.Deliver(batch);
+  for (const auto& outcome : out) EXPECT_TRUE(outcome.ok()) << outcome.error << "\n" << prism->Log();
+  EXPECT_EQ(sim.StockOf(507, SimBarcode(2)), 4);
+
+  int64_t chrt[] = {300000001, 300000002};
+  auto stocks = adapter.client().GetStocks(507, chrt, {});
+  ASSERT_TRUE(stocks.ok()) << stocks.error.message;
+  ASSERT_EQ(stocks.value->size(), 2u);
+  EXPECT_EQ((*stocks.value)[0].amount, 3);
+
+  auto cards = adapter.client().ListCards({}, 20);
+  ASSERT_TRUE(cards.ok()) << cards.error.message << "\n" << prism->Log();
+  EXPECT_EQ(cards.value->cards.size(), 20u);
+  clock.Advance(std::chrono::seconds(1));
+  auto more = adapter.client().ListCards(cards.value->cursor, 100);
+  ASSERT_TRUE(more.ok()) << more.error.message;
+  EXPECT_EQ(more.value->cards.size(), 30u);  // the rest; fewer than the limit = the end
+
+  // The test of the test.
+  auto r1 = Raw(http, "PUT", prism->base_url() + "/api/v3/stocks/507", R"({"stocks":[]})");
+  EXPECT_TRUE(IsPrismValidationError(r1.status, r1.body)) << r1.status << " " << r1.body;
+  auto r2 = Raw(http, "POST", prism->base_url() + "/api/v2/upload/task",
+                R"({"data":[{"nmID":100000001,"price":10}]})", /*auth=*/false);
+  EXPECT_TRUE(IsPrismValidationError(r2.status, r2.body)) << r2.status << " " << r2.body;
+}
+
+}  // namespace
+}  // namespace crmhub::adapters::wildberries::test
