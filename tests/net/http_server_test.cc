@@ -218,6 +218,25 @@ TEST(HttpServerTest, SlowLorisIsCutOffAtTheReadDeadline) {
   EXPECT_EQ(handled.value(), 0);
 }
 
+TEST(HttpServerTest, ClientThatStopsReadingHitsTheWriteTimeout) {
+  IoThreads io;
+  HttpServerOptions options;
+  options.write_timeout = std::chrono::milliseconds(200);
+  constexpr size_t kBig = 32u << 20;  // far more than the socket buffers hold
+  HttpServer server(io.io(), options, [](HttpRequest, Responder respond) {
+    respond(HttpResponse::Text(200, std::string(kBig, 'z')));
+  });
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  RawClient c(server.port());
+  c.socket().set_option(boost::asio::socket_base::receive_buffer_size(64 * 1024));
+  c.Send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  // The client itself is slow: it reads nothing for well past the timeout.
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  std::string got = c.ReadAll();
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 200 "));
+  EXPECT_LT(got.size(), kBig);  // cut off, not delivered in full
+}
+
 TEST(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
   IoThreads io;
   HttpServerOptions options;
