@@ -40,6 +40,7 @@ Status WriterStore::Init() {
   if (*mode != "wal") return Status::IoError("queue: cannot switch to WAL (got " + *mode + ")");
   CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=FULL"));
   CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_size_limit=67108864"));
+  CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA wal_autocheckpoint=8192"));
   CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA cache_size=-8192"));
   CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA foreign_keys=OFF"));
 

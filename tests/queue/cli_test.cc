@@ -1,0 +1,116 @@
+// `crmhub queue stats` and `crmhub dlq ...` run as real processes on a
+// database prepared through the engine.
+
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+#include "queue/sqlite_queue.h"
+#include "tests/queue/test_util.h"
+
+namespace crmhub::queue {
+namespace {
+
+using std::chrono::seconds;
+using testing::Msg;
+
+struct CliRun {
+  int code = -1;
+  std::string out;
+};
+
+CliRun Crmhub(const std::string& args) {
+  const std::string cmd = std::string(CRMHUB_BINARY) + " " + args + " 2>/dev/null";
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class QueueCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Dead letters that failed in 2023 (ManualClock's start): old enough to purge.
+    ManualClock clock;
+    SqliteQueueOptions options;
+    options.data_dir = dir_.path();
+    auto q = SqliteQueue::Open(clock, options);
+    ASSERT_TRUE(q.ok()) << q.status().ToString();
+    NewMessage bad = Msg("in.site", "bad-1", "{\"raw\":true}");
+    bad.headers = {{"X-Id", "7"}};
+    ASSERT_TRUE((*q)->Enqueue(bad).ok());
+    ASSERT_TRUE((*q)->Enqueue(Msg("in.site", "bad-2")).ok());
+    auto leased = (*q)->Lease("in.site", 2, seconds(30));
+    ASSERT_EQ(leased->size(), 2u);
+    for (const auto& l : *leased) ASSERT_TRUE((*q)->Fail(l.lease, "mapping: no field x").ok());
+    ASSERT_TRUE((*q)->Enqueue(Msg("out.ozon", "cmd-1")).ok());
+    flags_ = " --data-dir " + dir_.path().string();
+  }
+
+  testing::TempDir dir_;
+  std::string flags_;
+};
+
+TEST_F(QueueCliTest, StatsJson) {
+  CliRun r = Crmhub("queue stats --json" + flags_);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["depth"], 1);
+  ASSERT_EQ(j["lanes"].size(), 2u);
+  EXPECT_EQ(j["lanes"][0]["lane"], "in.site");
+  EXPECT_EQ(j["lanes"][0]["dead"], 2);
+  EXPECT_EQ(j["lanes"][1]["lane"], "out.ozon");
+  EXPECT_EQ(j["lanes"][1]["ready"], 1);
+  CliRun text = Crmhub("queue stats" + flags_);
+  EXPECT_EQ(text.code, 0);
+  EXPECT_NE(text.out.find("out.ozon"), std::string::npos);
+}
+
+TEST_F(QueueCliTest, DlqListShowReplayDropPurge) {
+  CliRun list = Crmhub("dlq list --json" + flags_);
+  ASSERT_EQ(list.code, 0);
+  auto items = nlohmann::json::parse(list.out);
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0]["reason"], "mapping: no field x");
+  const int64_t first = items[0]["id"], second = items[1]["id"];
+
+  CliRun show = Crmhub("dlq show " + std::to_string(first) + " --json" + flags_);
+  ASSERT_EQ(show.code, 0);
+  auto d = nlohmann::json::parse(show.out);
+  EXPECT_EQ(d["payload"], "{\"raw\":true}");
+  EXPECT_EQ(d["headers"][0][0], "X-Id");
+  EXPECT_EQ(d["history"].size(), 1u);
+
+  EXPECT_EQ(Crmhub("dlq replay " + std::to_string(first) + flags_).code, 0);
+  EXPECT_EQ(Crmhub("dlq drop 999999" + flags_).code, 1);
+  EXPECT_EQ(Crmhub("dlq show 999999" + flags_).code, 1);
+  CliRun purge = Crmhub("dlq purge --older-than 30d" + flags_);
+  EXPECT_EQ(purge.code, 0);
+  EXPECT_NE(purge.out.find("purged 1"), std::string::npos) << purge.out;
+  EXPECT_EQ(nlohmann::json::parse(Crmhub("dlq list --json" + flags_).out).size(), 0u);
+  EXPECT_EQ(Crmhub("dlq drop " + std::to_string(second) + flags_).code, 1) << "already purged";
+
+  // The replayed one is back on its lane.
+  auto stats = nlohmann::json::parse(Crmhub("queue stats --json" + flags_).out);
+  EXPECT_EQ(stats["depth"], 2);
+}
+
+TEST_F(QueueCliTest, UsageErrorsExitTwoAndMissingDatabaseExitsOne) {
+  EXPECT_EQ(Crmhub("dlq list").code, 2) << "no --data-dir/--config";
+  EXPECT_EQ(Crmhub("dlq" + flags_).code, 2);
+  EXPECT_EQ(Crmhub("dlq replay" + flags_).code, 2);
+  EXPECT_EQ(Crmhub("dlq purge" + flags_).code, 2);
+  EXPECT_EQ(Crmhub("queue stats --data-dir " + dir_.path().string() + "/nothing-here").code, 1);
+  EXPECT_EQ(Crmhub("bench nosuchkind").code, 2);
+}
+
+}  // namespace
+}  // namespace crmhub::queue
