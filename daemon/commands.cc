@@ -16,6 +16,8 @@ const std::vector<CommandInfo>& AllCommands() {
       {"sim", "run a marketplace API simulator (wildberries, ...) for tests and demos", SimCommand},
       {"reconcile", "compare what was received with what the CRM store holds, per source and day",
        ReconcileCommand},
+      {"demo", "run the end-to-end demo: simulators, daemon, webhooks, stock push, reconciliation",
+       DemoCommand},
   };
   return kCommands;
 }

@@ -1,0 +1,472 @@
+#include "daemon/demo_world.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+#include <set>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include "adapters/ozon/ozon_sim.h"
+#include "adapters/simkit/fault_spec.h"
+#include "adapters/wildberries/sim.h"
+#include "net/hmac.h"
+#include "net/http_client.h"
+#include "queue/paths.h"
+#include "queue/sqlite_queue.h"
+
+namespace crmhub::demo {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+// "http://127.0.0.1:18092" -> "127.0.0.1:18092".
+std::string HostPort(const std::string& url) {
+  std::string s = url;
+  if (auto p = s.find("://"); p != std::string::npos) s = s.substr(p + 3);
+  if (auto slash = s.find('/'); slash != std::string::npos) s.resize(slash);
+  return s;
+}
+
+// Prometheus text -> {"name{labels}": value}.
+std::map<std::string, double> ParseMetrics(const std::string& text) {
+  std::map<std::string, double> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + pos, end - pos);
+    pos = end + 1;
+    if (line.empty() || line[0] == '#') continue;
+    size_t sp = line.rfind(' ');
+    if (sp == std::string_view::npos) continue;
+    out[std::string(line.substr(0, sp))] = std::strtod(std::string(line.substr(sp + 1)).c_str(), nullptr);
+  }
+  return out;
+}
+
+double Metric(const std::map<std::string, double>& m, const std::string& key) {
+  auto it = m.find(key);
+  return it == m.end() ? 0 : it->second;
+}
+
+// Sum of a metric over every series whose labels contain `needle`.
+double MetricSum(const std::map<std::string, double>& m, const std::string& name,
+                 const std::string& needle) {
+  double sum = 0;
+  for (const auto& [k, v] : m) {
+    if (k.rfind(name + "{", 0) == 0 && k.find(needle) != std::string::npos) sum += v;
+  }
+  return sum;
+}
+
+struct Target {
+  std::string id;
+  std::string type;
+};
+
+class DemoWorld final : public World {
+ public:
+  DemoWorld(WorldOptions options, Clock& clock) : options_(std::move(options)), clock_(clock) {}
+
+  ~DemoWorld() override {
+    if (ozon_) ozon_->Stop();
+    if (wb_) wb_->Stop();
+    work_.reset();
+    io_.stop();  // the demo's own client loop; everything on it has finished
+    for (auto& t : threads_) t.join();
+  }
+
+  Status Init(const config::Config& config) {
+    auto faults = simkit::ParseFaultSpec(options_.faults);
+    if (!faults.ok()) return faults.status().WithContext("--faults");
+    daemon_url_ = "http://" + config.Get("http").GetStringList("listen").at(0);
+    if (config.Get("admin").Has("token_file")) {
+      admin_token_ = config.Get("admin").GetSecret("token_file").Reveal();
+    }
+    const auto span = options_.duration * 6 / 10;
+    for (const config::Section& s : config.Adapters()) {
+      if (!s.GetBool("enabled")) continue;
+      const std::string type = s.GetString("type");
+      if (type == "webhook" && site_id_.empty()) {
+        site_id_ = s.id();
+        site_secret_ = s.GetSecret("secret_file").Reveal();
+        site_header_ = s.GetString("signature_header");
+      } else if (type == "ozon" && !ozon_) {
+        adapters::ozon::OzonSimOptions o;
+        o.client_id = s.GetString("client_id");
+        o.orders = options_.orders;
+        o.faults = *faults;
+        o.arrival_span = span;
+        o.step_delay = std::max<std::chrono::milliseconds>(span / 8, 1s);
+        ozon_ = std::make_unique<adapters::ozon::OzonSimulator>(o, clock_);
+        CRMHUB_RETURN_IF_ERROR(ozon_->Start(HostPort(s.GetString("base_url")))
+                                   .WithContext("starting the Ozon simulator"));
+        targets_.push_back({s.id(), type});
+        described_.push_back(fmt::format("{} (ozon): simulator at {}, {} postings, faults {}",
+                                         s.id(), ozon_->base_url(), o.orders, options_.faults));
+      } else if (type == "wildberries" && !wb_) {
+        adapters::wildberries::SimOptions o;
+        o.orders = options_.orders;
+        o.faults = *faults;
+        o.arrival = span;
+        o.lifetime = span / 2;
+        wb_ = std::make_unique<adapters::wildberries::WildberriesSim>(io_, clock_, o);
+        CRMHUB_RETURN_IF_ERROR(wb_->Listen(HostPort(s.GetString("marketplace_url")))
+                                   .WithContext("starting the Wildberries simulator"));
+        targets_.push_back({s.id(), type});
+        described_.push_back(fmt::format("{} (wildberries): simulator at {}, {} orders, faults {}",
+                                         s.id(), wb_->base_url(), o.orders, options_.faults));
+      } else {
+        described_.push_back(fmt::format("{} ({}): no simulator in the demo for this type", s.id(), type));
+      }
+    }
+    if (!site_id_.empty()) {
+      described_.push_back(fmt::format("{} (webhook): {} signed forms to {}/hooks/{}, 10% sent twice",
+                                       site_id_, options_.webhooks, daemon_url_, site_id_));
+    }
+    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
+    client_ = std::make_unique<net::HttpClient>(io_, net::HttpClientOptions{});
+    return Status::Ok();
+  }
+
+  std::vector<std::string> Describe() const override { return described_; }
+
+  Status Run(const std::atomic<bool>& interrupted, pid_t daemon_pid) override {
+    auto alive = [&] { return waitpid(daemon_pid, nullptr, WNOHANG) == 0; };
+    // 1. Wait for the daemon to be ready.
+    const auto ready_deadline = std::chrono::steady_clock::now() + 60s;
+    while (Get("/readyz").status != 200) {
+      if (interrupted) return Status::Unavailable("interrupted");
+      if (!alive()) return Status::Unavailable("the daemon exited during start-up");
+      if (std::chrono::steady_clock::now() > ready_deadline) {
+        return Status::DeadlineExceeded("the daemon did not become ready within 60s");
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    std::thread poster([this, &interrupted] { PostForms(interrupted); });
+    bool pushed = false;
+    const bool tty = isatty(STDOUT_FILENO);
+    auto last_plain = start - 10s;
+    Status result;
+    while (true) {
+      const auto now = std::chrono::steady_clock::now();
+      const auto elapsed = now - start;
+      if (interrupted) {
+        result = Status::Unavailable("interrupted (Ctrl-C)");
+        break;
+      }
+      if (!alive()) {
+        result = Status::Unavailable("the daemon exited unexpectedly");
+        break;
+      }
+      if (!pushed && elapsed > options_.duration / 3) {
+        PushStock();
+        pushed = true;
+      }
+      std::string line = ProgressLine(std::chrono::duration_cast<std::chrono::seconds>(elapsed));
+      if (tty) {
+        std::printf("\r\033[K%s", line.c_str());
+        std::fflush(stdout);
+      } else if (now - last_plain >= 5s) {
+        std::printf("%s\n", line.c_str());
+        std::fflush(stdout);
+        last_plain = now;
+      }
+      // After the stories end, give the pipeline a grace period to catch up.
+      if (elapsed > options_.duration && (CaughtUp() || elapsed > options_.duration + 60s)) break;
+      std::this_thread::sleep_for(1s);
+    }
+    if (tty) std::printf("\n");
+    stop_posting_ = true;
+    poster.join();
+    return result;
+  }
+
+  Report Reconcile(const std::filesystem::path& data_dir) override {
+    Report report;
+    CrmSnapshot crm = ReadCrm(data_dir / "crm.db");
+    auto metrics = ParseMetrics(last_metrics_);
+    std::map<std::string, std::vector<queue::DeadLetter>> dead = ReadDeadLetters(data_dir);
+    auto fill_common = [&](AdapterRow& row) {
+      row.duplicates = static_cast<int64_t>(
+          MetricSum(metrics, "crmhub_events_duplicate_total", "adapter=\"" + row.adapter + "\""));
+      row.retries = static_cast<int64_t>(
+          MetricSum(metrics, "crmhub_deliveries_total", "target=\"" + row.adapter + "\",outcome=\"retry\"") +
+          MetricSum(metrics, "crmhub_upstream_throttled_total", row.adapter));
+      std::map<std::string, int> reasons;
+      for (const auto& d : dead[row.adapter]) reasons[d.reason.substr(0, 100)]++;
+      for (const auto& [r, n] : reasons) {
+        row.dead += n;
+        row.dead_reasons.push_back(fmt::format("{} × {}", n, r));
+      }
+    };
+    if (!site_id_.empty()) {
+      AdapterRow row{.adapter = site_id_, .type = "webhook"};
+      row.source_count = static_cast<int64_t>(forms_accepted_.load());
+      row.crm_count = crm.leads[site_id_];
+      fill_common(row);
+      report.rows.push_back(std::move(row));
+    }
+    for (const Target& t : targets_) {
+      AdapterRow row{.adapter = t.id, .type = t.type};
+      std::map<std::string, std::string> source;  // external id -> status
+      if (t.type == "ozon") {
+        json state = json::parse(ozon_->StateJson(), nullptr, false);
+        for (const auto& p : state.value("postings", json::array())) {
+          source[p.value("posting_number", "")] = p.value("status", "");
+        }
+        int64_t pushed = 0;
+        for (const auto& [offer, stock] : ozon_->Stocks()) pushed += stock == kDemoStock ? 1 : 0;
+        row.stock_pushed = pushed;
+      } else {
+        json state = wb_->StateJson();
+        for (const auto& o : state.value("orders", json::array())) {
+          source[std::to_string(o.value("id", int64_t{0}))] =
+              o.value("supplierStatus", "") + "/" + o.value("wbStatus", "");
+        }
+        int64_t pushed = 0;
+        for (int p = 1; p <= kDemoSkus; ++p) {
+          pushed += wb_->StockOf(507, adapters::wildberries::SimBarcode(p)) == kDemoStock ? 1 : 0;
+        }
+        row.stock_pushed = pushed;
+      }
+      row.source_count = static_cast<int64_t>(source.size());
+      const auto& held = crm.orders[t.id];
+      row.crm_count = static_cast<int64_t>(held.size());
+      row.status_match = 0;
+      for (const auto& [id, status] : source) {
+        auto it = held.find(id);
+        if (it != held.end() && it->second == status) ++row.status_match;
+      }
+      fill_common(row);
+      report.rows.push_back(std::move(row));
+    }
+    report.all_match = !report.rows.empty();
+    for (const auto& r : report.rows) report.all_match = report.all_match && r.match();
+    return report;
+  }
+
+ private:
+  static constexpr int kDemoSkus = 50;
+  static constexpr int64_t kDemoStock = 7;
+
+  struct CrmSnapshot {
+    std::map<std::string, int64_t> leads;                                   // by source
+    std::map<std::string, std::map<std::string, std::string>> orders;       // source -> id -> status
+  };
+
+  net::OutboundResponse Get(const std::string& path) {
+    net::OutboundRequest req;
+    req.url = daemon_url_ + path;
+    req.timeout = 5s;
+    auto r = client_->SendBlocking(std::move(req));
+    return r.ok() ? std::move(r).value() : net::OutboundResponse{};
+  }
+
+  net::OutboundResponse Post(const std::string& path, std::string body, net::HeaderMap headers) {
+    net::OutboundRequest req;
+    req.method = "POST";
+    req.url = daemon_url_ + path;
+    req.body = std::move(body);
+    req.headers = std::move(headers);
+    req.headers.Set("Content-Type", "application/json");
+    req.timeout = 10s;
+    auto r = client_->SendBlocking(std::move(req));
+    return r.ok() ? std::move(r).value() : net::OutboundResponse{};
+  }
+
+  // Website forms spread over the first half of the demo; every tenth is
+  // sent a second time, as a browser retry would.
+  void PostForms(const std::atomic<bool>& interrupted) {
+    if (site_id_.empty()) return;
+    const auto gap = options_.duration / 2 / std::max(1, options_.webhooks);
+    for (int i = 1; i <= options_.webhooks && !interrupted && !stop_posting_; ++i) {
+      json form = {{"id", fmt::format("form-{:05d}", i)},
+                   {"name", fmt::format("Покупатель {}", i)},
+                   {"phone", fmt::format("8 (916) {:03d}-{:02d}-{:02d}", 100 + i % 900, i % 100, (i * 7) % 100)},
+                   {"email", fmt::format("Buyer{}@Example.com", i)},
+                   {"message", "Хочу узнать о доставке"},
+                   {"utm_source", i % 2 ? "yandex" : "vk"}};
+      const std::string body = form.dump();
+      for (int copy = 0; copy < (i % 10 == 0 ? 2 : 1); ++copy) {
+        // A sender retries until it gets a 2xx, as real form backends do.
+        for (int attempt = 0; attempt < 20 && !interrupted && !stop_posting_; ++attempt) {
+          net::HeaderMap h;
+          h.Set(site_header_, "sha256=" + net::HmacHex(net::HmacAlgorithm::kSha256, site_secret_, body));
+          auto r = Post("/hooks/" + site_id_, body, std::move(h));
+          if (r.status >= 200 && r.status < 300) {
+            if (copy == 0) forms_accepted_++;
+            break;
+          }
+          std::this_thread::sleep_for(200ms);
+        }
+      }
+      std::this_thread::sleep_for(gap);
+    }
+  }
+
+  // The CRM core sets the stock of 50 SKUs on every marketplace.
+  void PushStock() {
+    for (const Target& t : targets_) {
+      json items = json::array();
+      for (int p = 1; p <= kDemoSkus; ++p) {
+        if (t.type == "ozon") {
+          items.push_back({{"offer_id", fmt::format("SKU-{:06d}", p)}, {"warehouse_id", 22}, {"stock", kDemoStock}});
+        } else {
+          items.push_back({{"sku", adapters::wildberries::SimBarcode(p)}, {"warehouse_id", 507}, {"amount", kDemoStock}});
+        }
+      }
+      json cmd = {{"target", t.id}, {"command", "set_stock"}, {"items", items}};
+      net::HeaderMap h;
+      h.Set("Authorization", "Bearer " + admin_token_);
+      h.Set("Idempotency-Key", "demo-stock-" + t.id);
+      auto r = Post("/api/v1/commands", cmd.dump(), std::move(h));
+      push_results_.push_back(fmt::format("{}: HTTP {} {}", t.id, r.status, r.body.substr(0, 120)));
+    }
+  }
+
+  std::string ProgressLine(std::chrono::seconds elapsed) {
+    auto r = Get("/metrics");
+    if (r.status == 200) last_metrics_ = r.body;
+    auto m = ParseMetrics(last_metrics_);
+    std::string line = fmt::format("[{:>3}s]", elapsed.count());
+    auto add = [&](const std::string& id) {
+      const double received = MetricSum(m, "crmhub_events_received_total", "adapter=\"" + id + "\"");
+      const double depth = Metric(m, "crmhub_queue_depth{lane=\"in." + id + "\"}") +
+                           Metric(m, "crmhub_queue_depth{lane=\"out." + id + "\"}");
+      const double dead = Metric(m, "crmhub_dead_letters{lane=\"in." + id + "\"}") +
+                          Metric(m, "crmhub_dead_letters{lane=\"out." + id + "\"}");
+      const double throttled = MetricSum(m, "crmhub_upstream_throttled_total", id);
+      line += fmt::format("  {}: recv {:.0f} queued {:.0f} dead {:.0f}", id, received, depth, dead);
+      if (throttled > 0) line += fmt::format(" thr {:.0f}", throttled);
+    };
+    if (!site_id_.empty()) add(site_id_);
+    for (const Target& t : targets_) add(t.id);
+    line += fmt::format("  | crm ok {:.0f} retry {:.0f}",
+                        MetricSum(m, "crmhub_deliveries_total", "outcome=\"ok\""),
+                        MetricSum(m, "crmhub_deliveries_total", "outcome=\"retry\""));
+    return line;
+  }
+
+  bool CaughtUp() {
+    // Cheap check from the metrics: nothing left in any lane.
+    auto m = ParseMetrics(last_metrics_);
+    return MetricSum(m, "crmhub_queue_depth", "lane=") == 0 && forms_done();
+  }
+  bool forms_done() const { return forms_accepted_.load() >= options_.webhooks || site_id_.empty(); }
+
+  static CrmSnapshot ReadCrm(const std::filesystem::path& db) {
+    CrmSnapshot snap;
+    sqlite3* conn = nullptr;
+    if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      sqlite3_close(conn);
+      return snap;
+    }
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(conn, "SELECT source, COUNT(*) FROM leads GROUP BY source", -1, &st, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        snap.leads[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))] = sqlite3_column_int64(st, 1);
+      }
+    }
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(conn, "SELECT source, external_id, status FROM orders", -1, &st, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        auto text = [&](int c) {
+          const unsigned char* t = sqlite3_column_text(st, c);
+          return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+        };
+        snap.orders[text(0)][text(1)] = text(2);
+      }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(conn);
+    return snap;
+  }
+
+  std::map<std::string, std::vector<queue::DeadLetter>> ReadDeadLetters(const std::filesystem::path& dir) {
+    std::map<std::string, std::vector<queue::DeadLetter>> out;
+    queue::SqliteQueueOptions o;
+    o.data_dir = dir;
+    auto q = queue::SqliteQueue::Open(clock_, o);
+    if (!q.ok()) return out;
+    queue::DeadLetterFilter f;
+    f.limit = 1000;
+    while (true) {
+      auto page = (*q)->ListDeadLetters(f);
+      if (!page.ok() || page->empty()) break;
+      for (auto& d : *page) {
+        f.after_id = d.id;
+        std::string lane = d.lane;
+        std::string id = lane.substr(lane.find('.') + 1);
+        out[id].push_back(std::move(d));
+      }
+    }
+    return out;
+  }
+
+  WorldOptions options_;
+  Clock& clock_;
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
+      io_.get_executor()};
+  std::vector<std::thread> threads_;
+  std::unique_ptr<net::HttpClient> client_;
+  std::unique_ptr<adapters::ozon::OzonSimulator> ozon_;
+  std::unique_ptr<adapters::wildberries::WildberriesSim> wb_;
+  std::vector<Target> targets_;
+  std::vector<std::string> described_;
+  std::vector<std::string> push_results_;
+  std::string daemon_url_, admin_token_, site_id_, site_secret_, site_header_;
+  std::string last_metrics_;
+  std::atomic<int> forms_accepted_{0};
+  std::atomic<bool> stop_posting_{false};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<World>> World::Create(const config::Config& config, WorldOptions options,
+                                             Clock& clock) {
+  auto world = std::make_unique<DemoWorld>(std::move(options), clock);
+  CRMHUB_RETURN_IF_ERROR(world->Init(config));
+  return std::unique_ptr<World>(std::move(world));
+}
+
+std::string RenderReport(const Report& report, const std::filesystem::path& data_dir,
+                         int daemon_exit) {
+  std::string out = "\nReconciliation (source = what the outside system has; crm = crm.db)\n\n";
+  out += fmt::format("  {:<12} {:<12} {:>7} {:>7} {:>9} {:>6} {:>8} {:>5} {:>7}  {}\n", "adapter",
+                     "type", "source", "crm", "status=", "dups", "retries", "dead", "stock", "");
+  for (const AdapterRow& r : report.rows) {
+    out += fmt::format("  {:<12} {:<12} {:>7} {:>7} {:>9} {:>6} {:>8} {:>5} {:>7}  {}\n", r.adapter,
+                       r.type, r.source_count, r.crm_count,
+                       r.status_match < 0 ? std::string("-") : std::to_string(r.status_match),
+                       r.duplicates, r.retries, r.dead,
+                       r.stock_pushed < 0 ? std::string("-") : fmt::format("{}/50", r.stock_pushed),
+                       r.match() ? "match" : "DIFFERENT");
+    for (const std::string& reason : r.dead_reasons) out += fmt::format("      dead: {}\n", reason);
+  }
+  out += fmt::format("\n  {}; the daemon exited with {}.\n",
+                     report.all_match ? "Every adapter reconciles" : "Some adapters differ",
+                     daemon_exit);
+  const std::string db = (data_dir / "crm.db").string();
+  out += fmt::format(
+      "\nThe CRM store is {}. Look inside:\n"
+      "  sqlite3 {} \"SELECT source, status, COUNT(*) FROM orders GROUP BY 1, 2\"\n"
+      "  sqlite3 {} \"SELECT kind, COUNT(*) FROM journal GROUP BY kind\"\n"
+      "  sqlite3 {} \"SELECT external_id, fields FROM leads LIMIT 3\"\n"
+      "Queue and dead letters: crmhub queue stats --data-dir {}; crmhub dlq list --data-dir {}\n",
+      db, db, db, db, data_dir.string(), data_dir.string());
+  return out;
+}
+
+}  // namespace crmhub::demo
