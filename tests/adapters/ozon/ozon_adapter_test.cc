@@ -94,13 +94,13 @@ TEST(OzonSimAuth, AnswersOzonsErrorShapeForMissingOrWrongKeys) {
 // the events are durable, with a simulated crash (events enqueued, cursor
 // not saved) in the middle. Every posting ends up exactly once with its
 // final status; nothing accepted twice.
-// 2,000 postings here to keep the suite fast on 2 cores (the 10,000-posting
+// 1,000 postings here to keep the suite fast on 2 cores (the 10,000-posting
 // run is `OZON_PULL_ORDERS=10000 ozon_adapter_test --gtest_filter=OzonPull.*`).
 TEST(OzonPull, PostingsThroughFaultsAndACrashArriveExactlyOnce) {
   ManualClock clock;
   OzonSimOptions so;
   const char* env_orders = std::getenv("OZON_PULL_ORDERS");
-  so.orders = env_orders != nullptr ? std::atoi(env_orders) : 2000;
+  so.orders = env_orders != nullptr ? std::atoi(env_orders) : 1000;
   so.seed = 7;
   so.arrival_span = std::chrono::seconds(30);
   so.step_delay = std::chrono::seconds(5);
