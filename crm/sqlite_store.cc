@@ -86,6 +86,11 @@ Status SqliteCrmStore::Impl::Init() {
     if (!*row || wal->Text(0) != "wal") return Status::IoError("cannot switch to WAL mode");
   }
   CRMHUB_RETURN_IF_ERROR(d.Exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"));
+  // A page cache big enough for the hot index pages of the kind tables,
+  // external_refs and the journal (default is 2 MiB), and fewer, larger
+  // WAL checkpoints (each one costs the committing batch a db fsync).
+  CRMHUB_RETURN_IF_ERROR(d.Exec(fmt::format("PRAGMA cache_size=-{}; PRAGMA wal_autocheckpoint={};",
+                                            options.cache_kib, options.wal_autocheckpoint_pages)));
 
   auto uv = d.Prepare("PRAGMA user_version");
   if (!uv.ok()) return uv.status();

@@ -54,6 +54,10 @@ struct SqliteStoreOptions {
   // Check every entity with model::ValidateEntity before writing it. The
   // mapping already validates; this is the sink's own guard.
   bool validate = true;
+  // SQLite page cache for this connection, KiB.
+  int cache_kib = 16 * 1024;
+  // WAL pages before an automatic checkpoint (SQLite's default is 1000).
+  int wal_autocheckpoint_pages = 1000;
 };
 
 enum class UpsertResult { kCreated, kUpdated, kUnchanged, kStale };
