@@ -102,7 +102,8 @@ std::string PushStateToStatus(std::string_view state) {
 }
 
 std::string PullCursor::ToJson() const {
-  return json{{"v", 1}, {"watermark", watermark_ms}, {"window_to", window_to_ms}, {"offset", offset}}
+  return json{
+      {"v", 1}, {"watermark", watermark_ms}, {"window_to", window_to_ms}, {"offset", offset}}
       .dump();
 }
 
@@ -118,7 +119,9 @@ std::optional<PullCursor> PullCursor::Parse(const std::string& text) {
 }
 
 OzonAdapter::OzonAdapter(OzonConfig config, Transport transport, Clock& clock)
-    : config_(std::move(config)), clock_(clock), client_(config_.client, std::move(transport), clock) {}
+    : config_(std::move(config)),
+      clock_(clock),
+      client_(config_.client, std::move(transport), clock) {}
 
 std::string OzonAdapter::DescribeJson() const {
   return json{{"type", "ozon"},
@@ -219,8 +222,9 @@ Result<PullResult> OzonAdapter::Pull(const std::optional<std::string>& cursor_te
 
 Result<WebhookResult> OzonAdapter::HandleWebhook(const net::HttpRequest& request) {
   if (!config_.push_allow_ips.empty()) {
-    bool allowed = std::any_of(config_.push_allow_ips.begin(), config_.push_allow_ips.end(),
-                               [&](const webhook::IpNetwork& n) { return n.Contains(request.remote_address); });
+    bool allowed = std::any_of(
+        config_.push_allow_ips.begin(), config_.push_allow_ips.end(),
+        [&](const webhook::IpNetwork& n) { return n.Contains(request.remote_address); });
     if (!allowed) return Status::PermissionDenied("sender address not in push_allow_ips");
   }
   if (!config_.push_token.empty()) {
@@ -231,9 +235,11 @@ Result<WebhookResult> OzonAdapter::HandleWebhook(const net::HttpRequest& request
   }
   WebhookResult result;
   auto error = [&](std::string message) {
-    result.accepted = net::HttpResponse::Json(
-        400, json{{"error", {{"code", "ERROR_PARAMETER_VALUE_MISSED"}, {"message", message}, {"details", nullptr}}}}
-                 .dump());
+    result.accepted = net::HttpResponse::Json(400, json{{"error",
+                                                         {{"code", "ERROR_PARAMETER_VALUE_MISSED"},
+                                                          {"message", message},
+                                                          {"details", nullptr}}}}
+                                                       .dump());
     return result;
   };
   auto body = json::parse(request.body, nullptr, false);
@@ -241,9 +247,10 @@ Result<WebhookResult> OzonAdapter::HandleWebhook(const net::HttpRequest& request
   std::string type = JsonStr(body, "message_type");
   if (type.empty()) return error("message_type is missing");
   if (type == "TYPE_PING") {
-    result.accepted = net::HttpResponse::Json(
-        200, json{{"version", config_.app_version}, {"name", "crmhub"}, {"time", FormatOzonTime(clock_.Now())}}
-                 .dump());
+    result.accepted = net::HttpResponse::Json(200, json{{"version", config_.app_version},
+                                                        {"name", "crmhub"},
+                                                        {"time", FormatOzonTime(clock_.Now())}}
+                                                       .dump());
     return result;
   }
   result.accepted = net::HttpResponse::Json(200, R"({"result":true})");
@@ -375,7 +382,8 @@ void OzonAdapter::DeliverStocks(std::vector<StockCommand> commands,
         for (const auto& c : commands) {
           if (c.item.product_id == 0 && !LookupProduct(c.item.offer_id)) {
             out[c.index] = reply.retryable
-                               ? DeliveryOutcome::Retry("catalogue: " + reply.status.ToString(), reply.not_before)
+                               ? DeliveryOutcome::Retry("catalogue: " + reply.status.ToString(),
+                                                        reply.not_before)
                                : DeliveryOutcome::Fail("catalogue: " + reply.status.ToString());
           }
         }
@@ -388,8 +396,9 @@ void OzonAdapter::DeliverStocks(std::vector<StockCommand> commands,
       auto product = LookupProduct(c.item.offer_id);
       if (!product) {
         if (out[c.index].ok()) {
-          out[c.index] = DeliveryOutcome::Fail("offer_id \"" + c.item.offer_id +
-                                               "\" is not in the Ozon catalogue (/v3/product/list)");
+          out[c.index] =
+              DeliveryOutcome::Fail("offer_id \"" + c.item.offer_id +
+                                    "\" is not in the Ozon catalogue (/v3/product/list)");
         }
         continue;
       }
@@ -400,7 +409,8 @@ void OzonAdapter::DeliverStocks(std::vector<StockCommand> commands,
   // A product x warehouse pair may be updated once per 30 s: within one
   // batch only its newest value is sent; older ones are superseded.
   std::map<std::pair<int64_t, int64_t>, size_t> last;
-  for (size_t i = 0; i < ready.size(); ++i) last[{ready[i].item.product_id, ready[i].item.warehouse_id}] = i;
+  for (size_t i = 0; i < ready.size(); ++i)
+    last[{ready[i].item.product_id, ready[i].item.warehouse_id}] = i;
   std::vector<StockCommand> send;
   for (size_t i = 0; i < ready.size(); ++i) {
     if (last[{ready[i].item.product_id, ready[i].item.warehouse_id}] == i) {
@@ -425,14 +435,16 @@ void OzonAdapter::DeliverStocks(std::vector<StockCommand> commands,
       // Results echo offer_id/product_id and warehouse_id; fall back to order.
       for (const auto& r : results) {
         if (r.warehouse_id == item.warehouse_id &&
-            (r.product_id == item.product_id || (!item.offer_id.empty() && r.offer_id == item.offer_id))) {
+            (r.product_id == item.product_id ||
+             (!item.offer_id.empty() && r.offer_id == item.offer_id))) {
           match = &r;
           break;
         }
       }
       if (match == nullptr && results.size() == items.size()) match = &results[i - start];
-      out[send[i].index] = match ? FromItem(*match)
-                                 : DeliveryOutcome::Retry("Ozon's answer has no result for this item");
+      out[send[i].index] =
+          match ? FromItem(*match)
+                : DeliveryOutcome::Retry("Ozon's answer has no result for this item");
     }
   }
 }
@@ -472,14 +484,16 @@ void OzonAdapter::DeliverPrices(std::span<const queue::Message> batch,
       const PriceItem& p = items[k].second;
       const ItemResult* match = nullptr;
       for (const auto& r : results) {
-        if ((!p.offer_id.empty() && r.offer_id == p.offer_id) || (p.product_id != 0 && r.product_id == p.product_id)) {
+        if ((!p.offer_id.empty() && r.offer_id == p.offer_id) ||
+            (p.product_id != 0 && r.product_id == p.product_id)) {
           match = &r;
           break;
         }
       }
       if (match == nullptr && results.size() == request.size()) match = &results[k - start];
-      out[items[k].first] = match ? FromItem(*match)
-                                  : DeliveryOutcome::Retry("Ozon's answer has no result for this item");
+      out[items[k].first] =
+          match ? FromItem(*match)
+                : DeliveryOutcome::Retry("Ozon's answer has no result for this item");
     }
   }
 }

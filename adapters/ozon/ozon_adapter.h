@@ -62,7 +62,7 @@ struct OzonConfig {
   std::chrono::milliseconds overlap{std::chrono::minutes(10)};
   std::chrono::milliseconds order_lookback{std::chrono::hours(24 * 30)};
   std::chrono::milliseconds catalog_refresh{std::chrono::minutes(5)};
-  std::vector<int64_t> warehouse_ids;  // empty: any
+  std::vector<int64_t> warehouse_ids;              // empty: any
   std::vector<webhook::IpNetwork> push_allow_ips;  // empty: any
   Secret push_token;                               // empty: not required
   std::string app_version = "crmhub";              // for the TYPE_PING answer
@@ -141,7 +141,7 @@ class OzonAdapter final : public Adapter,
   OzonClient client_;
 
   std::mutex catalog_mu_;
-  std::map<std::string, int64_t> catalog_;  // GUARDED_BY(catalog_mu_)
+  std::map<std::string, int64_t> catalog_;                               // GUARDED_BY(catalog_mu_)
   std::optional<std::chrono::steady_clock::time_point> catalog_loaded_;  // GUARDED_BY(catalog_mu_)
 };
 

@@ -27,7 +27,8 @@ std::optional<SystemTime> ParseOzonTime(std::string_view text) {
   std::tm tm{};
   int year, mon, day, hour, min, sec;
   std::string s(text);
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &year, &mon, &day, &hour, &min, &sec) != 6) {
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &year, &mon, &day, &hour, &min, &sec) !=
+      6) {
     return std::nullopt;
   }
   tm.tm_year = year - 1900;
@@ -55,7 +56,8 @@ OzonClient::OzonClient(OzonClientOptions options, Transport transport, const Clo
       clock_(clock),
       all_limiter_(clock, options_.requests_per_second, std::chrono::seconds(1)),
       stocks_limiter_(clock, options_.stocks_per_minute, std::chrono::minutes(1)) {
-  while (!options_.base_url.empty() && options_.base_url.back() == '/') options_.base_url.pop_back();
+  while (!options_.base_url.empty() && options_.base_url.back() == '/')
+    options_.base_url.pop_back();
 }
 
 json OzonClient::FbsListBody(const FbsListQuery& query) {
@@ -74,7 +76,8 @@ json OzonClient::FbsListBody(const FbsListQuery& query) {
 json OzonClient::StocksBody(const std::vector<StockItem>& items) {
   json stocks = json::array();
   for (const auto& item : items) {
-    json s = {{"product_id", item.product_id}, {"stock", item.stock},
+    json s = {{"product_id", item.product_id},
+              {"stock", item.stock},
               {"warehouse_id", item.warehouse_id},
               // The schema lists quant_size as required (its description says
               // it is being retired); 1 means "an ordinary product, not a
@@ -132,9 +135,11 @@ std::vector<ItemResult> OzonClient::ParseItemResults(const json& body) {
     if (auto errors = r.find("errors"); errors != r.end() && errors->is_array()) {
       for (const auto& e : *errors) {
         if (!e.is_object()) continue;
-        std::string code = e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : "";
-        std::string message =
-            e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>() : "";
+        std::string code =
+            e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : "";
+        std::string message = e.contains("message") && e["message"].is_string()
+                                  ? e["message"].get<std::string>()
+                                  : "";
         item.errors.emplace_back(std::move(code), std::move(message));
       }
     }
@@ -148,7 +153,8 @@ ApiReply OzonClient::Post(const std::string& path, const json& body, WindowLimit
   auto wait = all_limiter_.TryAcquire();
   if (!wait && extra != nullptr) wait = extra->TryAcquire();
   if (wait) {
-    reply.status = Status::ResourceExhausted("local rate limit for " + path + " (Ozon's documented limit)");
+    reply.status =
+        Status::ResourceExhausted("local rate limit for " + path + " (Ozon's documented limit)");
     reply.retryable = true;
     reply.not_before = clock_.Now() + *wait;
     return reply;
@@ -186,7 +192,8 @@ ApiReply OzonClient::Post(const std::string& path, const json& body, WindowLimit
   }
   message = path + ": " + message;
   if (response.status == 429 || response.status == 408 || response.status >= 500) {
-    reply.status = response.status == 429 ? Status::ResourceExhausted(message) : Status::Unavailable(message);
+    reply.status =
+        response.status == 429 ? Status::ResourceExhausted(message) : Status::Unavailable(message);
     reply.retryable = true;
     if (auto ra = response.headers.Get("Retry-After")) {
       reply.not_before = net::ParseRetryAfter(*ra, clock_.Now());

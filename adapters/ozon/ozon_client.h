@@ -21,11 +21,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "adapters/ozon/rate_limiter.h"
 #include "base/clock.h"
@@ -35,11 +34,11 @@
 
 namespace crmhub::adapters::ozon {
 
-inline constexpr int kMaxStocksPerRequest = 100;    // "за один запрос ... 100 пар товар-склад"
-inline constexpr int kMaxPricesPerRequest = 1000;   // prices maxItems = 1000
-inline constexpr int kMaxPostingsPerPage = 1000;    // filter limit: "максимум — 1000"
-inline constexpr int kMaxPostingsOffset = 20000;    // MAX_OFFSET_EXCEEDED: offset <= 20000
-inline constexpr int kMaxProductsPerPage = 1000;    // /v3/product/list limit
+inline constexpr int kMaxStocksPerRequest = 100;  // "за один запрос ... 100 пар товар-склад"
+inline constexpr int kMaxPricesPerRequest = 1000;  // prices maxItems = 1000
+inline constexpr int kMaxPostingsPerPage = 1000;   // filter limit: "максимум — 1000"
+inline constexpr int kMaxPostingsOffset = 20000;   // MAX_OFFSET_EXCEEDED: offset <= 20000
+inline constexpr int kMaxProductsPerPage = 1000;   // /v3/product/list limit
 
 // One blocking HTTP exchange (net::HttpClient::SendBlocking in the daemon).
 using Transport = std::function<net::OutboundResult(net::OutboundRequest)>;
@@ -55,16 +54,16 @@ struct OzonClientOptions {
 
 // The outcome of one call: OK with a parsed body, or a classified failure.
 struct ApiReply {
-  Status status;              // OK, or why not
-  bool retryable = false;     // 429, 5xx, timeouts, malformed answers, local limit
+  Status status;                         // OK, or why not
+  bool retryable = false;                // 429, 5xx, timeouts, malformed answers, local limit
   std::optional<SystemTime> not_before;  // when a retry makes sense
-  int http_status = 0;        // 0: not sent or no answer
-  nlohmann::json body;        // the parsed answer when status.ok()
+  int http_status = 0;                   // 0: not sent or no answer
+  nlohmann::json body;                   // the parsed answer when status.ok()
 };
 
 struct FbsListQuery {
-  SystemTime since;             // filter.since (required; period <= 1 year)
-  SystemTime to;                // filter.to (required)
+  SystemTime since;                        // filter.since (required; period <= 1 year)
+  SystemTime to;                           // filter.to (required)
   std::optional<SystemTime> changed_from;  // filter.last_changed_status_date.from
   std::optional<SystemTime> changed_to;    // filter.last_changed_status_date.to
   int limit = kMaxPostingsPerPage;
@@ -80,11 +79,11 @@ struct StockItem {
 
 struct PriceItem {
   std::string offer_id;
-  int64_t product_id = 0;        // 0: not sent
-  std::string price;             // decimal string, "." separator
-  std::string old_price;         // empty: not sent
-  std::string min_price;         // empty: not sent
-  std::string currency_code;     // empty: not sent (Ozon defaults to RUB)
+  int64_t product_id = 0;     // 0: not sent
+  std::string price;          // decimal string, "." separator
+  std::string old_price;      // empty: not sent
+  std::string min_price;      // empty: not sent
+  std::string currency_code;  // empty: not sent (Ozon defaults to RUB)
 };
 
 // One item's result from a 200 answer of stocks/prices.

@@ -1,10 +1,9 @@
 #include "adapters/ozon/ozon_sim.h"
 
 #include <algorithm>
+#include <boost/asio/executor_work_guard.hpp>
 #include <cstdio>
 #include <set>
-
-#include <boost/asio/executor_work_guard.hpp>
 
 #include "adapters/ozon/ozon_client.h"
 
@@ -18,7 +17,8 @@ constexpr const char* kStatuses[] = {"awaiting_packaging", "awaiting_deliver", "
                                      "delivered"};
 
 net::HttpResponse RpcError(int http, int code, const std::string& message) {
-  return net::HttpResponse::Json(http, json{{"code", code}, {"message", message}, {"details", json::array()}}.dump());
+  return net::HttpResponse::Json(
+      http, json{{"code", code}, {"message", message}, {"details", json::array()}}.dump());
 }
 
 std::optional<SystemTime> TimeField(const json& j, const char* key) {
@@ -84,8 +84,9 @@ Status OzonSimulator::Start(const std::string& listen) {
                                               });
   held_ = std::make_unique<simkit::HeldResponses>(io_);
   CRMHUB_RETURN_IF_ERROR(server_->Listen(listen));
-  auto guard = std::make_shared<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
-      io_.get_executor());
+  auto guard =
+      std::make_shared<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+          io_.get_executor());
   for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
     threads_.emplace_back([this, guard] { io_.run(); });
   }
@@ -122,7 +123,8 @@ std::map<std::string, std::string> OzonSimulator::FinalStatuses() const {
 std::map<std::string, int64_t> OzonSimulator::Stocks() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, int64_t> out;
-  for (const auto& [k, v] : stocks_) out[std::to_string(k.first) + ":" + std::to_string(k.second)] = v;
+  for (const auto& [k, v] : stocks_)
+    out[std::to_string(k.first) + ":" + std::to_string(k.second)] = v;
   return out;
 }
 
@@ -135,7 +137,8 @@ std::string OzonSimulator::StateJson() const {
     for (const auto& [t, s] : p.steps) {
       if (t <= now) current = s;
     }
-    postings.push_back({{"posting_number", p.posting_number}, {"status", current},
+    postings.push_back({{"posting_number", p.posting_number},
+                        {"status", current},
                         {"final_status", p.steps.back().second}});
   }
   json stocks = json::object();
@@ -145,11 +148,16 @@ std::string OzonSimulator::StateJson() const {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [k, v] : prices_) prices[k] = v;
   }
-  return json{{"postings", std::move(postings)}, {"stocks", std::move(stocks)}, {"prices", std::move(prices)}}.dump();
+  return json{{"postings", std::move(postings)},
+              {"stocks", std::move(stocks)},
+              {"prices", std::move(prices)}}
+      .dump();
 }
 
 void OzonSimulator::Handle(net::HttpRequest request, net::Responder respond) {
-  auto at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.SteadyNow() - steady_start_).count();
+  auto at_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.SteadyNow() - steady_start_)
+          .count();
   if (request.path.rfind("/__sim/", 0) == 0) {
     if (request.path == "/__sim/requests") {
       uint64_t since = 0;
@@ -167,36 +175,42 @@ void OzonSimulator::Handle(net::HttpRequest request, net::Responder respond) {
     log_.Complete(seq, r.status, fault, std::move(note));
     respond(std::move(r));
   };
-  if (request.method != "POST") return finish(RpcError(405, 12, "Method Not Allowed"), simkit::Fault::kNone, "");
+  if (request.method != "POST")
+    return finish(RpcError(405, 12, "Method Not Allowed"), simkit::Fault::kNone, "");
   // Auth first, as the real gateway does.
   auto client = request.headers.Get("Client-Id");
   auto key = request.headers.Get("Api-Key");
   if (!client || !key) {
-    return finish(RpcError(401, 16, "Client-Id and Api-Key headers are required"), simkit::Fault::kNone, "no auth");
+    return finish(RpcError(401, 16, "Client-Id and Api-Key headers are required"),
+                  simkit::Fault::kNone, "no auth");
   }
   if (*client != options_.client_id || !ConstantTimeEquals(*key, options_.api_key)) {
-    return finish(RpcError(403, 7, "Invalid Api-Key, please check the key and try again"), simkit::Fault::kNone,
-                  "bad auth");
+    return finish(RpcError(403, 7, "Invalid Api-Key, please check the key and try again"),
+                  simkit::Fault::kNone, "bad auth");
   }
   if (options_.enforce_rate_limits) {
     bool limited = all_limiter_.TryAcquire().has_value();
-    if (!limited && request.path == "/v2/products/stocks") limited = stocks_limiter_.TryAcquire().has_value();
+    if (!limited && request.path == "/v2/products/stocks")
+      limited = stocks_limiter_.TryAcquire().has_value();
     if (limited) {
-      return finish(RpcError(429, 8, "You have reached request rate limit per second"), simkit::Fault::kNone,
-                    "rate limited");
+      return finish(RpcError(429, 8, "You have reached request rate limit per second"),
+                    simkit::Fault::kNone, "rate limited");
     }
   }
-  simkit::Fault fault = options_.faults.empty() ? simkit::Fault::kNone : options_.faults.Pick(fault_rng_.Uniform());
+  simkit::Fault fault =
+      options_.faults.empty() ? simkit::Fault::kNone : options_.faults.Pick(fault_rng_.Uniform());
   switch (fault) {
     case simkit::Fault::k429:
-      return finish(RpcError(429, 8, "You have reached request rate limit per second"), fault, "fault");
+      return finish(RpcError(429, 8, "You have reached request rate limit per second"), fault,
+                    "fault");
     case simkit::Fault::k500:
       return finish(RpcError(500, 13, "Internal error"), fault, "fault");
     case simkit::Fault::k503:
       return finish(RpcError(503, 14, "Circle is open"), fault, "fault");
     case simkit::Fault::kTimeout:
       log_.Complete(seq, 0, fault, "held");
-      held_->AnswerLater(std::move(respond), RpcError(504, 4, "timeout"), options_.faults.timeout_hold);
+      held_->AnswerLater(std::move(respond), RpcError(504, 4, "timeout"),
+                         options_.faults.timeout_hold);
       return;
     default:
       break;
@@ -216,7 +230,8 @@ void OzonSimulator::Handle(net::HttpRequest request, net::Responder respond) {
   finish(std::move(response), fault, "");
 }
 
-net::HttpResponse OzonSimulator::Route(const net::HttpRequest& request, const json& body, bool dup) {
+net::HttpResponse OzonSimulator::Route(const net::HttpRequest& request, const json& body,
+                                       bool dup) {
   if (request.path == "/v3/posting/fbs/list") return FbsList(body, dup);
   if (request.path == "/v2/products/stocks") return Stocks(body);
   if (request.path == "/v1/product/import/prices") return Prices(body);
@@ -226,13 +241,16 @@ net::HttpResponse OzonSimulator::Route(const net::HttpRequest& request, const js
 
 json OzonSimulator::PostingJson(const SimPosting& p, size_t step) const {
   const std::string& status = p.steps[step].second;
-  json cancellation = {{"cancel_reason", ""}, {"cancel_reason_id", 0}, {"cancellation_initiator", ""},
-                       {"cancellation_type", ""}, {"cancelled_after_ship", false},
-                       {"affect_cancellation_rating", false}};
+  json cancellation = {{"cancel_reason", ""},           {"cancel_reason_id", 0},
+                       {"cancellation_initiator", ""},  {"cancellation_type", ""},
+                       {"cancelled_after_ship", false}, {"affect_cancellation_rating", false}};
   if (status == "cancelled") {
-    cancellation = {{"cancel_reason", "Покупатель отменил заказ"}, {"cancel_reason_id", 402},
-                    {"cancellation_initiator", "Клиент"}, {"cancellation_type", "client"},
-                    {"cancelled_after_ship", step > 1}, {"affect_cancellation_rating", false}};
+    cancellation = {{"cancel_reason", "Покупатель отменил заказ"},
+                    {"cancel_reason_id", 402},
+                    {"cancellation_initiator", "Клиент"},
+                    {"cancellation_type", "client"},
+                    {"cancelled_after_ship", step > 1},
+                    {"affect_cancellation_rating", false}};
   }
   SystemTime delivering{};
   for (const auto& [t, s] : p.steps) {
@@ -253,25 +271,34 @@ json OzonSimulator::PostingJson(const SimPosting& p, size_t step) const {
       {"multi_box_qty", 1},
       {"parent_posting_number", ""},
       {"delivery_method",
-       {{"id", 21321684811000}, {"name", "Ozon Логистика самостоятельно"}, {"tpl_provider", "Ozon Логистика"},
-        {"tpl_provider_id", 24}, {"warehouse", "Склад 22"}, {"warehouse_id", options_.warehouse_id}}},
+       {{"id", 21321684811000},
+        {"name", "Ozon Логистика самостоятельно"},
+        {"tpl_provider", "Ozon Логистика"},
+        {"tpl_provider_id", 24},
+        {"warehouse", "Склад 22"},
+        {"warehouse_id", options_.warehouse_id}}},
       {"cancellation", cancellation},
-      {"products",
-       json::array({{{"name", "Товар " + OfferId(p.offer_index)}, {"offer_id", OfferId(p.offer_index)},
-                     {"price", std::to_string(100 + p.offer_index % 900) + ".00"}, {"quantity", p.quantity},
-                     {"sku", 200001 + p.offer_index}, {"currency_code", "RUB"}}})},
+      {"products", json::array({{{"name", "Товар " + OfferId(p.offer_index)},
+                                 {"offer_id", OfferId(p.offer_index)},
+                                 {"price", std::to_string(100 + p.offer_index % 900) + ".00"},
+                                 {"quantity", p.quantity},
+                                 {"sku", 200001 + p.offer_index},
+                                 {"currency_code", "RUB"}}})},
   };
-  if (delivering != SystemTime{} && step >= 2) posting["delivering_date"] = FormatOzonTime(delivering);
+  if (delivering != SystemTime{} && step >= 2)
+    posting["delivering_date"] = FormatOzonTime(delivering);
   return posting;
 }
 
 net::HttpResponse OzonSimulator::FbsList(const json& body, bool dup) {
-  if (!body.contains("filter") || !body["filter"].is_object()) return RpcError(400, 3, "filter is required");
+  if (!body.contains("filter") || !body["filter"].is_object())
+    return RpcError(400, 3, "filter is required");
   const json& filter = body["filter"];
   auto since = TimeField(filter, "since");
   auto to = TimeField(filter, "to");
   if (!since || !to) return RpcError(400, 3, "filter.since and filter.to are required (date-time)");
-  if (*to - *since > std::chrono::hours(24 * 366)) return RpcError(400, 3, "period must not exceed one year");
+  if (*to - *since > std::chrono::hours(24 * 366))
+    return RpcError(400, 3, "period must not exceed one year");
   if (!body.contains("limit") || !body["limit"].is_number_integer() || !body.contains("offset") ||
       !body["offset"].is_number_integer()) {
     return RpcError(400, 3, "limit and offset are required");
@@ -287,7 +314,8 @@ net::HttpResponse OzonSimulator::FbsList(const json& body, bool dup) {
     changed_to = TimeField(*c, "to");
   }
   std::optional<std::string> status_filter;
-  if (auto s = filter.find("status"); s != filter.end() && s->is_string() && !s->get<std::string>().empty()) {
+  if (auto s = filter.find("status");
+      s != filter.end() && s->is_string() && !s->get<std::string>().empty()) {
     status_filter = s->get<std::string>();
   }
   SystemTime now = clock_.Now();
@@ -317,18 +345,21 @@ net::HttpResponse OzonSimulator::FbsList(const json& body, bool dup) {
   json postings = json::array();
   size_t begin = std::min(hits.size(), static_cast<size_t>(offset));
   size_t end = std::min(hits.size(), begin + static_cast<size_t>(limit));
-  for (size_t k = begin; k < end; ++k) postings.push_back(PostingJson(postings_[hits[k].index], hits[k].step));
+  for (size_t k = begin; k < end; ++k)
+    postings.push_back(PostingJson(postings_[hits[k].index], hits[k].step));
   if (dup && !postings.empty()) {
     // Duplicated data: the first few postings of the page appear twice.
     size_t n = std::min<size_t>(3, postings.size());
     for (size_t k = 0; k < n; ++k) postings.push_back(postings[k]);
   }
   return net::HttpResponse::Json(
-      200, json{{"result", {{"postings", std::move(postings)}, {"has_next", end < hits.size()}}}}.dump());
+      200, json{{"result", {{"postings", std::move(postings)}, {"has_next", end < hits.size()}}}}
+               .dump());
 }
 
 net::HttpResponse OzonSimulator::Stocks(const json& body) {
-  if (!body.contains("stocks") || !body["stocks"].is_array()) return RpcError(400, 3, "stocks is required");
+  if (!body.contains("stocks") || !body["stocks"].is_array())
+    return RpcError(400, 3, "stocks is required");
   const json& stocks = body["stocks"];
   if (stocks.empty() || stocks.size() > 100) {
     return RpcError(400, 3, "stocks: from 1 to 100 items per request");
@@ -339,7 +370,8 @@ net::HttpResponse OzonSimulator::Stocks(const json& body) {
   for (const auto& s : stocks) {
     int64_t product = s.value("product_id", int64_t{0});
     int64_t warehouse = s.value("warehouse_id", int64_t{0});
-    std::string offer = s.contains("offer_id") && s["offer_id"].is_string() ? s["offer_id"].get<std::string>() : "";
+    std::string offer =
+        s.contains("offer_id") && s["offer_id"].is_string() ? s["offer_id"].get<std::string>() : "";
     int64_t stock = s.value("stock", int64_t{-1});
     // offer_id wins when both are given (spec).
     int64_t index = -1;
@@ -348,8 +380,11 @@ net::HttpResponse OzonSimulator::Stocks(const json& body) {
     } else if (offer.empty()) {
       index = product - 100001;
     }
-    json item = {{"offer_id", index >= 0 ? OfferId(index) : offer}, {"product_id", product},
-                 {"warehouse_id", warehouse}, {"updated", false}, {"errors", json::array()}};
+    json item = {{"offer_id", index >= 0 ? OfferId(index) : offer},
+                 {"product_id", product},
+                 {"warehouse_id", warehouse},
+                 {"updated", false},
+                 {"errors", json::array()}};
     auto error = [&](const char* code, const char* message) {
       item["errors"].push_back({{"code", code}, {"message", message}});
     };
@@ -377,17 +412,24 @@ net::HttpResponse OzonSimulator::Stocks(const json& body) {
 }
 
 net::HttpResponse OzonSimulator::Prices(const json& body) {
-  if (!body.contains("prices") || !body["prices"].is_array()) return RpcError(400, 3, "prices is required");
+  if (!body.contains("prices") || !body["prices"].is_array())
+    return RpcError(400, 3, "prices is required");
   const json& prices = body["prices"];
-  if (prices.empty() || prices.size() > 1000) return RpcError(400, 3, "prices: from 1 to 1000 items per request");
+  if (prices.empty() || prices.size() > 1000)
+    return RpcError(400, 3, "prices: from 1 to 1000 items per request");
   json result = json::array();
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& p : prices) {
-    std::string offer = p.contains("offer_id") && p["offer_id"].is_string() ? p["offer_id"].get<std::string>() : "";
-    int64_t index = offer.rfind("SKU-", 0) == 0 ? std::strtoll(offer.c_str() + 4, nullptr, 10) - 1 : -1;
-    json item = {{"offer_id", offer}, {"product_id", index >= 0 ? ProductId(index) : 0}, {"updated", false},
+    std::string offer =
+        p.contains("offer_id") && p["offer_id"].is_string() ? p["offer_id"].get<std::string>() : "";
+    int64_t index =
+        offer.rfind("SKU-", 0) == 0 ? std::strtoll(offer.c_str() + 4, nullptr, 10) - 1 : -1;
+    json item = {{"offer_id", offer},
+                 {"product_id", index >= 0 ? ProductId(index) : 0},
+                 {"updated", false},
                  {"errors", json::array()}};
-    std::string price = p.contains("price") && p["price"].is_string() ? p["price"].get<std::string>() : "";
+    std::string price =
+        p.contains("price") && p["price"].is_string() ? p["price"].get<std::string>() : "";
     if (index < 0 || index >= options_.products) {
       item["errors"].push_back({{"code", "NOT_FOUND"}, {"message", "Product not found"}});
     } else if (price.empty()) {
@@ -404,13 +446,19 @@ net::HttpResponse OzonSimulator::Prices(const json& body) {
 net::HttpResponse OzonSimulator::ProductList(const json& body) {
   int64_t limit = body.value("limit", int64_t{100});
   if (limit < 1 || limit > 1000) return RpcError(400, 3, "limit must be between 1 and 1000");
-  std::string last_id = body.contains("last_id") && body["last_id"].is_string() ? body["last_id"].get<std::string>() : "";
+  std::string last_id = body.contains("last_id") && body["last_id"].is_string()
+                            ? body["last_id"].get<std::string>()
+                            : "";
   int64_t start = last_id.empty() ? 0 : std::strtoll(last_id.c_str(), nullptr, 10);
   json items = json::array();
   int64_t end = std::min<int64_t>(options_.products, start + limit);
   for (int64_t i = start; i < end; ++i) {
-    items.push_back({{"product_id", ProductId(i)}, {"offer_id", OfferId(i)}, {"archived", false},
-                     {"has_fbo_stocks", false}, {"has_fbs_stocks", true}, {"is_discounted", false}});
+    items.push_back({{"product_id", ProductId(i)},
+                     {"offer_id", OfferId(i)},
+                     {"archived", false},
+                     {"has_fbo_stocks", false},
+                     {"has_fbs_stocks", true},
+                     {"is_discounted", false}});
     // "quants" (an object in the spec) is left out: the simulator has no quants.
   }
   json result = {{"items", std::move(items)},

@@ -35,17 +35,16 @@
 // Thread-safety: all methods are thread-safe. Time only through the Clock
 // (except the held "timeout"/"slow" answers, see simkit::HeldResponses).
 
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <nlohmann/json.hpp>
 
 #include "adapters/ozon/rate_limiter.h"
 #include "adapters/simkit/fault_responder.h"
@@ -61,7 +60,7 @@ struct OzonSimOptions {
   std::string client_id = "123456";
   std::string api_key = "sim-api-key";
   int orders = 1000;
-  int products = 5000;       // catalogue: offer_id "SKU-000001".., product_id 100001..
+  int products = 5000;        // catalogue: offer_id "SKU-000001".., product_id 100001..
   int64_t warehouse_id = 22;  // the FBS warehouse postings ship from
   uint64_t seed = 1;
   simkit::FaultSpec faults;
@@ -128,7 +127,8 @@ class OzonSimulator {
 
   mutable std::mutex mu_;
   std::map<std::pair<int64_t, int64_t>, int64_t> stocks_;  // GUARDED_BY(mu_)
-  std::map<std::pair<int64_t, int64_t>, std::chrono::steady_clock::time_point> stock_updated_;  // GUARDED_BY(mu_)
+  std::map<std::pair<int64_t, int64_t>, std::chrono::steady_clock::time_point>
+      stock_updated_;                          // GUARDED_BY(mu_)
   std::map<std::string, std::string> prices_;  // GUARDED_BY(mu_)
 
   boost::asio::io_context io_;

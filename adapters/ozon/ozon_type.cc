@@ -20,48 +20,81 @@ std::string TomlList(const std::vector<std::string>& items) {
 
 std::vector<KeySpec> Keys() {
   return {
-      {.name = "client_id", .type = Type::kString,
+      {.name = "client_id",
+       .type = Type::kString,
        .description = "The seller's Client-Id (Ozon cabinet: Settings -> Seller API), sent as the "
-                      "Client-Id header on every request.", .required = true},
-      {.name = "api_key_file", .type = Type::kSecret,
+                      "Client-Id header on every request.",
+       .required = true},
+      {.name = "api_key_file",
+       .type = Type::kSecret,
        .description = "File (or systemd credential) holding the Api-Key, sent as the Api-Key "
-                      "header. Never logged.", .required = true},
-      {.name = "base_url", .type = Type::kString, .default_value = "\"https://api-seller.ozon.ru\"",
+                      "header. Never logged.",
+       .required = true},
+      {.name = "base_url",
+       .type = Type::kString,
+       .default_value = "\"https://api-seller.ozon.ru\"",
        .description = "Seller API root. Change only for a simulator or a proxy."},
-      {.name = "poll_interval", .type = Type::kDuration, .default_value = "\"60s\"",
+      {.name = "poll_interval",
+       .type = Type::kDuration,
+       .default_value = "\"60s\"",
        .description = "Pause between pull passes over /v3/posting/fbs/list once caught up."},
-      {.name = "page_size", .type = Type::kInt, .default_value = "1000",
-       .description = "Postings per page (the spec's limit: 1..1000).", .min = 1, .max = 1000},
-      {.name = "overlap", .type = Type::kDuration, .default_value = "\"10m\"",
+      {.name = "page_size",
+       .type = Type::kInt,
+       .default_value = "1000",
+       .description = "Postings per page (the spec's limit: 1..1000).",
+       .min = 1,
+       .max = 1000},
+      {.name = "overlap",
+       .type = Type::kDuration,
+       .default_value = "\"10m\"",
        .description = "How far each pass re-reads before the last watermark (status changes "
                       "recorded late); repeats are absorbed by the queue's dedup."},
-      {.name = "order_lookback", .type = Type::kDuration, .default_value = "\"30d\"",
+      {.name = "order_lookback",
+       .type = Type::kDuration,
+       .default_value = "\"30d\"",
        .description = "Postings created this far back are watched for status changes "
                       "(filter.since; the spec allows at most one year). Also where the first "
                       "pull starts."},
-      {.name = "rate_limit", .type = Type::kInt, .default_value = "50",
-       .description = "Most requests per second to this Client-Id, all methods (Ozon: 50).", .min = 1, .max = 1000},
-      {.name = "stocks_rate_limit", .type = Type::kInt, .default_value = "80",
-       .description = "Most /v2/products/stocks requests per minute (Ozon: 80).", .min = 1, .max = 1000},
-      {.name = "request_timeout", .type = Type::kDuration, .default_value = "\"30s\"",
+      {.name = "rate_limit",
+       .type = Type::kInt,
+       .default_value = "50",
+       .description = "Most requests per second to this Client-Id, all methods (Ozon: 50).",
+       .min = 1,
+       .max = 1000},
+      {.name = "stocks_rate_limit",
+       .type = Type::kInt,
+       .default_value = "80",
+       .description = "Most /v2/products/stocks requests per minute (Ozon: 80).",
+       .min = 1,
+       .max = 1000},
+      {.name = "request_timeout",
+       .type = Type::kDuration,
+       .default_value = "\"30s\"",
        .description = "Whole-exchange timeout of one Seller API request."},
-      {.name = "catalog_refresh", .type = Type::kDuration, .default_value = "\"5m\"",
+      {.name = "catalog_refresh",
+       .type = Type::kDuration,
+       .default_value = "\"5m\"",
        .description = "Least time between reloads of the offer_id -> product_id catalogue "
                       "(/v3/product/list) when a stock command names an unknown offer_id."},
-      {.name = "warehouse_ids", .type = Type::kStringList, .default_value = "[]",
+      {.name = "warehouse_ids",
+       .type = Type::kStringList,
+       .default_value = "[]",
        .description = "Ozon warehouse ids stock commands may target; others are dead-lettered. "
                       "Empty: any."},
-      {.name = "push_allow_ips", .type = Type::kStringList,
+      {.name = "push_allow_ips",
+       .type = Type::kStringList,
        .default_value = TomlList(DefaultPushAllowIps()),
        .description = "Addresses allowed to post push notifications to /hooks/<id> (Ozon's "
                       "published sender ranges by default). Empty: any."},
-      {.name = "push_token_file", .type = Type::kSecret,
+      {.name = "push_token_file",
+       .type = Type::kSecret,
        .description = "Optional secret the push URL registered in Ozon's cabinet carries as "
                       "?token=<secret> (Ozon signs nothing, so this is the shared secret)."},
   };
 }
 
-Result<std::unique_ptr<Adapter>> Build(const config::Section& section, const AdapterContext& context) {
+Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
+                                       const AdapterContext& context) {
   OzonConfig c;
   c.id = section.id();
   c.client.client_id = section.GetString("client_id");

@@ -15,10 +15,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 extern char** environ;
 
@@ -97,7 +96,8 @@ Result<std::unique_ptr<PrismProcess>> PrismProcess::Start(const PrismOptions& op
   if (!options.spec_rewrites.empty()) {
     std::string text = ReadFile(options.spec);
     for (const auto& [from, to] : options.spec_rewrites) {
-      for (size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
+      for (size_t pos = text.find(from); pos != std::string::npos;
+           pos = text.find(from, pos + to.size())) {
         text.replace(pos, from.size(), to);
       }
     }

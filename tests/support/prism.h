@@ -92,7 +92,7 @@ class PrismProcess {
 // One violation Prism reported ("location" joined by '.', e.g. "body.stocks.0").
 struct PrismViolation {
   std::string location;
-  std::string code;      // "required", "type", ...
+  std::string code;  // "required", "type", ...
   std::string message;
 };
 
@@ -100,7 +100,7 @@ struct PrismViolation {
 // "type" under https://stoplight.io/prism/errors#...
 struct PrismProblem {
   int status = 0;
-  std::string type;   // e.g. "https://stoplight.io/prism/errors#UNPROCESSABLE_ENTITY"
+  std::string type;  // e.g. "https://stoplight.io/prism/errors#UNPROCESSABLE_ENTITY"
   std::string title;
   std::string detail;
   std::vector<PrismViolation> violations;

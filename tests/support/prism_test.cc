@@ -5,6 +5,7 @@
 #include "tests/support/prism.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,8 +13,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 namespace crmhub::testing {
 namespace {
@@ -72,8 +71,7 @@ RawResponse Post(int port, const std::string& path, const std::string& body, boo
 class PrismHarnessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("prism-harness-" + std::to_string(::getpid()));
+    dir_ = std::filesystem::temp_directory_path() / ("prism-harness-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     spec_ = (dir_ / "spec.json").string();
     std::ofstream(spec_) << kSpec;
@@ -96,8 +94,8 @@ TEST_F(PrismHarnessTest, MockAnswersValidAndRejectsInvalidRequests) {
   EXPECT_FALSE(IsPrismValidationError(ok.status, ok.body)) << ok.body;
 
   // Too many items (maxItems 2) and a wrong type.
-  auto bad = Post((*prism)->port(), "/v1/items", R"({"items":[{"id":1},{"id":2},{"id":"x"}]})",
-                  true);
+  auto bad =
+      Post((*prism)->port(), "/v1/items", R"({"items":[{"id":1},{"id":2},{"id":"x"}]})", true);
   EXPECT_TRUE(IsPrismValidationError(bad.status, bad.body)) << bad.status << " " << bad.body;
   auto problem = ParsePrismProblem(bad.status, bad.body);
   ASSERT_TRUE(problem.has_value());
@@ -113,8 +111,8 @@ TEST_F(PrismHarnessTest, MockAnswersValidAndRejectsInvalidRequests) {
 }
 
 TEST_F(PrismHarnessTest, SpecRewritesApplyToACopy) {
-  std::ofstream(spec_) << std::string(kSpec).replace(std::string(kSpec).find("\"maxItems\": 2"),
-                                                       13, "\"maxItems\": 9");
+  std::ofstream(spec_) << std::string(kSpec).replace(std::string(kSpec).find("\"maxItems\": 2"), 13,
+                                                     "\"maxItems\": 9");
   PrismOptions options;
   options.mode = PrismOptions::Mode::kMock;
   options.spec = spec_;
@@ -140,7 +138,8 @@ TEST(PrismHarness, UpstreamAnswersAreNotMistakenForPrismErrors) {
   EXPECT_FALSE(IsPrismValidationError(400, R"({"code":3,"message":"bad","details":[]})"));
   EXPECT_FALSE(IsPrismValidationError(200, "not json"));
   EXPECT_TRUE(IsPrismValidationError(
-      422, R"({"type":"https://stoplight.io/prism/errors#UNPROCESSABLE_ENTITY","title":"Invalid request","status":422,"validation":[{"location":["body","x"],"severity":"Error","code":"required","message":"m"}]})"));
+      422,
+      R"({"type":"https://stoplight.io/prism/errors#UNPROCESSABLE_ENTITY","title":"Invalid request","status":422,"validation":[{"location":["body","x"],"severity":"Error","code":"required","message":"m"}]})"));
 }
 
 }  // namespace

@@ -7,9 +7,8 @@
 #include <deque>
 #include <filesystem>
 #include <map>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "queue/sqlite_queue.h"
 #include "tests/adapters/ozon/ozon_test_support.h"
@@ -104,7 +103,8 @@ TEST(OzonPull, PostingsThroughFaultsAndACrashArriveExactlyOnce) {
   so.seed = 7;
   so.arrival_span = std::chrono::seconds(30);
   so.step_delay = std::chrono::seconds(5);
-  auto faults = simkit::ParseFaultSpec("429=0.05,500=0.04,503=0.02,malformed=0.03,dup=0.04,slow=0.01,timeout=0.01");
+  auto faults = simkit::ParseFaultSpec(
+      "429=0.05,500=0.04,503=0.02,malformed=0.03,dup=0.04,slow=0.01,timeout=0.01");
   ASSERT_TRUE(faults.ok());
   so.faults = *faults;
   so.faults.slow_delay = std::chrono::milliseconds(50);
@@ -143,8 +143,12 @@ TEST(OzonPull, PostingsThroughFaultsAndACrashArriveExactlyOnce) {
     }
     std::vector<queue::NewMessage> batch;
     for (auto& e : pulled->events) {
-      batch.push_back({.lane = "in.ozon-main", .source = "ozon-main", .idempotency_key = e.idempotency_key,
-                       .ordering_key = e.ordering_key, .headers = e.headers, .payload = e.payload});
+      batch.push_back({.lane = "in.ozon-main",
+                       .source = "ozon-main",
+                       .idempotency_key = e.idempotency_key,
+                       .ordering_key = e.ordering_key,
+                       .headers = e.headers,
+                       .payload = e.payload});
     }
     if (!batch.empty()) {
       auto outcomes = queue->EnqueueBatch(std::move(batch));
@@ -227,7 +231,8 @@ TEST(OzonStocks, FiveThousandSkusUseTheDocumentedBatchAndRate) {
   char offer[32];
   for (int i = 0; i < 5000; ++i) {
     std::snprintf(offer, sizeof(offer), "SKU-%06d", i + 1);
-    pending.push_back(Command("set_stock", {{"offer_id", offer}, {"warehouse_id", "22"}, {"stock", i % 50}}));
+    pending.push_back(
+        Command("set_stock", {{"offer_id", offer}, {"warehouse_id", "22"}, {"stock", i % 50}}));
   }
   int delivered = 0, rounds = 0;
   while (!pending.empty()) {
@@ -244,7 +249,8 @@ TEST(OzonStocks, FiveThousandSkusUseTheDocumentedBatchAndRate) {
       } else {
         ASSERT_EQ(outcomes[i].kind, DeliveryOutcome::Kind::kRetry) << outcomes[i].error;
         pending.push_back(batch[i]);
-        if (outcomes[i].not_before) wait = std::max(wait.value_or(SystemTime{}), *outcomes[i].not_before);
+        if (outcomes[i].not_before)
+          wait = std::max(wait.value_or(SystemTime{}), *outcomes[i].not_before);
       }
     }
     if (wait && *wait > clock.Now()) clock.Advance(*wait - clock.Now());
@@ -289,8 +295,10 @@ TEST(OzonStocks, PerItemErrorsBecomePerItemOutcomes) {
   OzonAdapter adapter(ConfigFor("ozon-main", so, sim.base_url()), http.transport(), clock);
   std::vector<queue::Message> batch = {
       Command("set_stock", {{"offer_id", "SKU-000001"}, {"warehouse_id", 22}, {"stock", 5}}),
-      Command("set_stock", {{"product_id", 100002}, {"warehouse_id", 99}, {"stock", 5}}),  // unknown warehouse
-      Command("set_stock", {{"offer_id", "NOPE"}, {"warehouse_id", 22}, {"stock", 5}}),   // not in catalogue
+      Command("set_stock",
+              {{"product_id", 100002}, {"warehouse_id", 99}, {"stock", 5}}),  // unknown warehouse
+      Command("set_stock",
+              {{"offer_id", "NOPE"}, {"warehouse_id", 22}, {"stock", 5}}),  // not in catalogue
       Command("set_stock", {{"offer_id", "SKU-000003"}, {"warehouse_id", 22}, {"stock", 5000000}}),
       Command("set_price", {{"offer_id", "SKU-000004"}, {"price", 199.9}}),
       Command("set_price", {{"offer_id", "SKU-999999"}, {"price", "10"}}),

@@ -38,7 +38,8 @@ class OzonContractTest : public ::testing::Test {
     po.upstream = sim_->base_url();
     // The spec's four $refs to a file that is not shipped, pointed at the
     // same schema inside the document (see docs/contract-tests.md).
-    po.spec_rewrites = {{"\"../../components/schemas/rpcStatus.yaml\"", "\"#/components/schemas/rpcStatus\""}};
+    po.spec_rewrites = {
+        {"\"../../components/schemas/rpcStatus.yaml\"", "\"#/components/schemas/rpcStatus\""}};
     auto prism = crmhub::testing::PrismProcess::Start(po);
     ASSERT_TRUE(prism.ok()) << prism.status().ToString();
     prism_ = prism->release();
@@ -56,12 +57,14 @@ class OzonContractTest : public ::testing::Test {
   }
 
   OzonAdapter MakeAdapter() {
-    return OzonAdapter(ConfigFor("ozon-main", *sim_options_, prism_->base_url()), http_.transport(), *clock_);
+    return OzonAdapter(ConfigFor("ozon-main", *sim_options_, prism_->base_url()), http_.transport(),
+                       *clock_);
   }
   // Fails the test with Prism's violations if `reply` is a Prism problem.
   static void ExpectValid(const ApiReply& reply, const std::string& what) {
-    EXPECT_TRUE(reply.status.ok()) << what << ": " << reply.status.ToString() << "\nPrism log tail:\n"
-                                   << prism_->Log().substr(prism_->Log().size() > 4000 ? prism_->Log().size() - 4000 : 0);
+    EXPECT_TRUE(reply.status.ok())
+        << what << ": " << reply.status.ToString() << "\nPrism log tail:\n"
+        << prism_->Log().substr(prism_->Log().size() > 4000 ? prism_->Log().size() - 4000 : 0);
   }
 
   static SystemClock* clock_;
@@ -121,9 +124,12 @@ TEST_F(OzonContractTest, StocksPricesAndCatalogueRequestsAreValid) {
   for (int i = 1; i <= 5; ++i) {
     queue::Message m;
     m.headers = {{"command", "set_price"}};
-    m.payload = json{{"offer_id", "SKU-00000" + std::to_string(i)}, {"price", "199.90"}, {"old_price", "250"},
-                     {"currency_code", "RUB"}}
-                    .dump();
+    m.payload = json{
+        {"offer_id", "SKU-00000" + std::to_string(i)},
+        {"price", "199.90"},
+        {"old_price", "250"},
+        {"currency_code",
+         "RUB"}}.dump();
     batch.push_back(m);
   }
   auto out = adapter.Deliver(batch);
@@ -151,18 +157,24 @@ TEST_F(OzonContractTest, WrongRequestsAreCaught) {
   };
   size_t before = sim_->log().size();
   // stocks[] item without the required product_id and stock.
-  auto missing = send("/v2/products/stocks", R"({"stocks":[{"offer_id":"SKU-000001","warehouse_id":22}]})", true);
-  EXPECT_TRUE(crmhub::testing::IsPrismValidationError(missing.status, missing.body)) << missing.status << missing.body;
+  auto missing = send("/v2/products/stocks",
+                      R"({"stocks":[{"offer_id":"SKU-000001","warehouse_id":22}]})", true);
+  EXPECT_TRUE(crmhub::testing::IsPrismValidationError(missing.status, missing.body))
+      << missing.status << missing.body;
   auto problem = crmhub::testing::ParsePrismProblem(missing.status, missing.body);
   ASSERT_TRUE(problem.has_value());
   EXPECT_NE(problem->ToString().find("product_id"), std::string::npos) << problem->ToString();
   // No Api-Key header.
-  auto no_key = send("/v2/products/stocks", OzonClient::StocksBody({{100001, "", 5, 22}}).dump(), false);
+  auto no_key =
+      send("/v2/products/stocks", OzonClient::StocksBody({{100001, "", 5, 22}}).dump(), false);
   EXPECT_TRUE(crmhub::testing::IsPrismValidationError(no_key.status, no_key.body)) << no_key.body;
   EXPECT_NE(no_key.body.find("api-key"), std::string::npos) << no_key.body;
   // A posting list without the required limit/offset.
-  auto no_limit = send("/v3/posting/fbs/list", R"({"filter":{"since":"2024-01-01T00:00:00Z","to":"2024-01-02T00:00:00Z"}})", true);
-  EXPECT_TRUE(crmhub::testing::IsPrismValidationError(no_limit.status, no_limit.body)) << no_limit.body;
+  auto no_limit =
+      send("/v3/posting/fbs/list",
+           R"({"filter":{"since":"2024-01-01T00:00:00Z","to":"2024-01-02T00:00:00Z"}})", true);
+  EXPECT_TRUE(crmhub::testing::IsPrismValidationError(no_limit.status, no_limit.body))
+      << no_limit.body;
   // Prism answered these itself: none reached the simulator.
   EXPECT_EQ(sim_->log().size(), before);
 }

@@ -17,7 +17,8 @@ using nlohmann::json;
 class OzonMappingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto rules = mapping::LoadRules(std::string(CRMHUB_SOURCE_DIR) + "/config/mappings/ozon-orders.toml");
+    auto rules =
+        mapping::LoadRules(std::string(CRMHUB_SOURCE_DIR) + "/config/mappings/ozon-orders.toml");
     ASSERT_TRUE(rules.ok()) << rules.status().ToString();
     rules_ = std::make_unique<mapping::RuleSet>(std::move(*rules));
   }
@@ -49,9 +50,11 @@ TEST_F(OzonMappingTest, EverySimulatedPostingMapsToAnOrderAndADeal) {
   r.path = "/v3/posting/fbs/list";
   r.headers.Set("Client-Id", so.client_id);
   r.headers.Set("Api-Key", so.api_key);
-  r.body = json{{"filter", {{"since", "2023-11-01T00:00:00Z"}, {"to", "2023-12-01T00:00:00Z"}}},
-                {"limit", 1000}, {"offset", 0}}
-               .dump();
+  r.body = json{
+      {"filter", {{"since", "2023-11-01T00:00:00Z"}, {"to", "2023-12-01T00:00:00Z"}}},
+      {"limit", 1000},
+      {"offset",
+       0}}.dump();
   std::string answer;
   sim.Handle(r, [&](net::HttpResponse response) { answer = response.body; });
   auto postings = json::parse(answer)["result"]["postings"];
@@ -89,7 +92,8 @@ TEST_F(OzonMappingTest, PushNotificationsUpdateTheDealStage) {
   EXPECT_EQ(changed[0]["kind"], "deal");
   EXPECT_EQ(changed[0]["fields"]["stage"], "won");
   EXPECT_EQ(changed[0]["version"], 7);
-  auto cancelled = Map(R"({"message_type":"TYPE_POSTING_CANCELLED","posting_number":"24219509-0020-1",
+  auto cancelled =
+      Map(R"({"message_type":"TYPE_POSTING_CANCELLED","posting_number":"24219509-0020-1",
     "products":[{"sku":147451959,"quantity":1}],"old_state":"posting_transferred_to_courier_service",
     "new_state":"posting_canceled","changed_state_date":"2021-01-26T06:56:36.294Z","reason":{"id":0,"message":"string"},
     "warehouse_id":0,"seller_id":15})");

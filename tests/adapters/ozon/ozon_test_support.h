@@ -2,11 +2,10 @@
 // Shared pieces of the Ozon adapter tests: an io_context + HttpClient on a
 // background thread, and an adapter wired to a simulator.
 
-#include <memory>
-#include <thread>
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <memory>
+#include <thread>
 
 #include "adapters/ozon/ozon_adapter.h"
 #include "adapters/ozon/ozon_sim.h"
@@ -42,7 +41,8 @@ class ClientThread {
   std::thread thread_;
 };
 
-inline OzonConfig ConfigFor(const std::string& id, const OzonSimOptions& sim, const std::string& base_url) {
+inline OzonConfig ConfigFor(const std::string& id, const OzonSimOptions& sim,
+                            const std::string& base_url) {
   OzonConfig c;
   c.id = id;
   c.client.base_url = base_url;

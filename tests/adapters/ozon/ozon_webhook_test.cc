@@ -14,20 +14,26 @@ using nlohmann::json;
 
 class OzonWebhookTest : public ::testing::Test {
  protected:
-  OzonWebhookTest() : adapter_(Config(), [](net::OutboundRequest) -> net::OutboundResult {
-                                 return Status::Internal("no I/O in webhook tests");
-                               }, clock_) {}
+  OzonWebhookTest()
+      : adapter_(
+            Config(),
+            [](net::OutboundRequest) -> net::OutboundResult {
+              return Status::Internal("no I/O in webhook tests");
+            },
+            clock_) {}
 
   static OzonConfig Config() {
     OzonConfig c;
     c.id = "ozon-main";
     c.client.client_id = "1";
     c.client.api_key = Secret("k");
-    for (const auto& cidr : DefaultPushAllowIps()) c.push_allow_ips.push_back(*webhook::IpNetwork::Parse(cidr));
+    for (const auto& cidr : DefaultPushAllowIps())
+      c.push_allow_ips.push_back(*webhook::IpNetwork::Parse(cidr));
     c.push_token = Secret("s3cret");
     return c;
   }
-  static net::HttpRequest Request(std::string body, std::string ip = "195.34.21.7", std::string token = "s3cret") {
+  static net::HttpRequest Request(std::string body, std::string ip = "195.34.21.7",
+                                  std::string token = "s3cret") {
     net::HttpRequest r;
     r.method = "POST";
     r.path = "/hooks/ozon-main";
@@ -43,7 +49,8 @@ class OzonWebhookTest : public ::testing::Test {
 };
 
 TEST_F(OzonWebhookTest, PingIsAnsweredWithVersionNameAndTime) {
-  auto r = adapter_.HandleWebhook(Request(R"({"message_type":"TYPE_PING","time":"2019-08-24T14:15:22Z"})"));
+  auto r = adapter_.HandleWebhook(
+      Request(R"({"message_type":"TYPE_PING","time":"2019-08-24T14:15:22Z"})"));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->events.empty());
   EXPECT_EQ(r->accepted.status, 200);
