@@ -1,8 +1,8 @@
 // crmhub run: the long-running service (daemon/runtime.h).
 
-#include <cstdio>
-
 #include <spdlog/spdlog.h>
+
+#include <cstdio>
 
 #include "base/logging.h"
 #include "daemon/adapter_registry.h"
@@ -24,8 +24,7 @@ int RunCommand(const Args& args) {
       "(Type=notify) it reports READY=1, WATCHDOG=1 and STATUS=. SIGTERM/SIGINT drain and exit "
       "0; SIGHUP reloads the config (an invalid one is logged and the old one keeps running).");
   flags.AddString("--config", &config_path, "FILE", "config file (TOML)");
-  flags.AddString("--log-format", &log_format, "FORMAT",
-                  "text or json; overrides [log] format");
+  flags.AddString("--log-format", &log_format, "FORMAT", "text or json; overrides [log] format");
   flags.AllowPositional(&positional);
   if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
   if (config_path.empty() && positional.size() == 1) config_path = positional[0];

@@ -27,12 +27,10 @@ void LaneWakeup::NotifyAll() {
 
 bool LaneWakeup::Wait(const std::string& lane, Ticket ticket, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  return cv_.wait_for(lock, timeout,
-                      [&] { return generation_[lane] + all_generation_ != ticket; });
+  return cv_.wait_for(lock, timeout, [&] { return generation_[lane] + all_generation_ != ticket; });
 }
 
-void NotifyingQueue::EnqueueAsync(std::vector<queue::NewMessage> messages,
-                                  EnqueueCallback done) {
+void NotifyingQueue::EnqueueAsync(std::vector<queue::NewMessage> messages, EnqueueCallback done) {
   std::set<std::string> lanes;
   for (const auto& m : messages) lanes.insert(m.lane);
   inner_.EnqueueAsync(std::move(messages),

@@ -40,7 +40,7 @@ class LaneWakeup {
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, uint64_t> generation_;  // GUARDED_BY(mu_)
-  uint64_t all_generation_ = 0;                  // GUARDED_BY(mu_)
+  uint64_t all_generation_ = 0;                 // GUARDED_BY(mu_)
 };
 
 class NotifyingQueue final : public queue::Queue {

@@ -1,10 +1,9 @@
 #include "daemon/lifecycle.h"
 
-#include <csignal>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
-
-#include <spdlog/spdlog.h>
+#include <csignal>
 
 namespace crmhub::daemon {
 

@@ -11,6 +11,9 @@
 // that called Runtime::Run), because they block: reading files, building
 // adapters, joining workers. I/O threads never block.
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -18,10 +21,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "daemon/sd_notify.h"
 

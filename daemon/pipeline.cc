@@ -1,10 +1,10 @@
 #include "daemon/pipeline.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <random>
-
-#include <spdlog/spdlog.h>
 
 namespace crmhub::daemon {
 namespace {
@@ -263,8 +263,9 @@ void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
   std::vector<queue::LeaseToken> empty_acks;
   for (queue::Leased& l : batch) {
     Result<std::vector<model::Entity>> entities =
-        mapper_ ? mapper_(l.message) : Result<std::vector<model::Entity>>(
-                                           Status::FailedPrecondition("no mapping configured"));
+        mapper_ ? mapper_(l.message)
+                : Result<std::vector<model::Entity>>(
+                      Status::FailedPrecondition("no mapping configured"));
     if (!entities.ok()) {
       // The raw record stays in the dead letters with the rule's error; after
       // the rules are fixed, `crmhub dlq replay` maps it again.
@@ -295,10 +296,10 @@ void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
   m.duration->Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (outcomes.size() != events.size()) {
-    outcomes.assign(events.size(),
-                    DeliveryOutcome::Retry("sink returned " + std::to_string(outcomes.size()) +
-                                           " outcomes for " + std::to_string(events.size()) +
-                                           " events"));
+    outcomes.assign(
+        events.size(),
+        DeliveryOutcome::Retry("sink returned " + std::to_string(outcomes.size()) +
+                               " outcomes for " + std::to_string(events.size()) + " events"));
   }
   Settle(kTarget, applied, outcomes);
 }
@@ -311,8 +312,7 @@ void AdapterWorkers::TargetLoop() {
   while (true) {
     LaneWakeup::Ticket ticket = wakeup_.Current(lane);
     if (stopping()) break;
-    auto leased =
-        queue_.Lease(lane, std::max(1, target->max_batch()), options_.lease_duration);
+    auto leased = queue_.Lease(lane, std::max(1, target->max_batch()), options_.lease_duration);
     if (!leased.ok()) {
       RecordError("lease " + lane + ": " + leased.status().ToString());
       WaitFor(lane, ticket, options_.idle_wait_max);
@@ -335,10 +335,10 @@ void AdapterWorkers::TargetLoop() {
     m.duration->Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (outcomes.size() != messages.size()) {
-      outcomes.assign(messages.size(),
-                      DeliveryOutcome::Retry("adapter returned " + std::to_string(outcomes.size()) +
-                                             " outcomes for " + std::to_string(messages.size()) +
-                                             " messages"));
+      outcomes.assign(
+          messages.size(),
+          DeliveryOutcome::Retry("adapter returned " + std::to_string(outcomes.size()) +
+                                 " outcomes for " + std::to_string(messages.size()) + " messages"));
     }
     Settle(id_, refs, outcomes);
   }
@@ -390,8 +390,8 @@ void AdapterWorkers::Settle(const std::string& target,
   if (any_ok) RecordSuccess();
 }
 
-Pipeline::Pipeline(queue::Queue& queue, crm::CrmSink& sink, Clock& clock,
-                   MetricsRegistry& metrics, LaneWakeup& wakeup, PipelineOptions options)
+Pipeline::Pipeline(queue::Queue& queue, crm::CrmSink& sink, Clock& clock, MetricsRegistry& metrics,
+                   LaneWakeup& wakeup, PipelineOptions options)
     : queue_(queue),
       sink_(sink),
       clock_(clock),
@@ -421,8 +421,7 @@ Status Pipeline::Start(std::shared_ptr<adapters::Adapter> adapter, RecordMapper 
   return Status::Ok();
 }
 
-bool Pipeline::Stop(const std::string& adapter_id,
-                    std::chrono::steady_clock::time_point deadline) {
+bool Pipeline::Stop(const std::string& adapter_id, std::chrono::steady_clock::time_point deadline) {
   std::unique_ptr<AdapterWorkers> w;
   {
     std::lock_guard lock(mu_);
@@ -448,9 +447,10 @@ bool Pipeline::StopAll(std::chrono::steady_clock::time_point deadline) {
   bool ok = true;
   for (auto& [id, w] : all) {
     if (!w->WaitStopped(deadline)) {
-      spdlog::warn("adapter {}: workers still busy at the drain deadline; their leases expire "
-                   "and the messages are delivered again after restart",
-                   id);
+      spdlog::warn(
+          "adapter {}: workers still busy at the drain deadline; their leases expire "
+          "and the messages are delivered again after restart",
+          id);
       ok = false;
       std::lock_guard lock(mu_);
       stragglers_.push_back(std::move(w));

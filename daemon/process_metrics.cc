@@ -71,8 +71,9 @@ double OpenFds() {
 }  // namespace
 
 void RegisterProcessMetrics(MetricsRegistry& metrics, const std::string& version) {
-  metrics.GetGauge("crmhub_build_info", "crmhub's version (value is always 1).",
-                   {{"version", version}})
+  metrics
+      .GetGauge("crmhub_build_info", "crmhub's version (value is always 1).",
+                {{"version", version}})
       .Set(1);
   metrics.GetCounter("process_cpu_seconds_total", "Total user and system CPU time in seconds.");
   const double boot = BootTimeSeconds();

@@ -1,18 +1,17 @@
 #include "daemon/runtime.h"
 
+#include <spdlog/spdlog.h>
 #include <time.h>
 
 #include <atomic>
-#include <csignal>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <spdlog/spdlog.h>
+#include <condition_variable>
+#include <csignal>
+#include <mutex>
+#include <thread>
 
 #include "base/metrics.h"
 #include "daemon/config_check.h"
@@ -82,8 +81,7 @@ class Housekeeper {
       m.GetGauge("crmhub_queue_depth", "Messages not yet delivered (ready, delayed, leased).",
                  {{"lane", s.lane}})
           .Set(static_cast<double>(s.ready + s.delayed + s.leased));
-      m.GetGauge("crmhub_dead_letters", "Dead letters waiting for an operator.",
-                 {{"lane", s.lane}})
+      m.GetGauge("crmhub_dead_letters", "Dead letters waiting for an operator.", {{"lane", s.lane}})
           .Set(static_cast<double>(s.dead));
     }
   }
@@ -217,8 +215,7 @@ int Runtime::Run() {
   // 3. Durable state.
   auto opened = queue::SqliteQueue::Open(clock, QueueOptionsFrom(config, data_dir));
   if (!opened.ok()) {
-    spdlog::error("cannot open the queue in {}: {}", data_dir.string(),
-                  opened.status().ToString());
+    spdlog::error("cannot open the queue in {}: {}", data_dir.string(), opened.status().ToString());
     return 1;
   }
   std::unique_ptr<queue::SqliteQueue> engine = std::move(*opened);
@@ -342,8 +339,7 @@ int Runtime::Run() {
     size_t n = 0;
     for (const auto& [id, e] : state.Adapters()->entries) n += e.enabled ? 1 : 0;
     return fmt::format("{}; {} adapters; queue depth {}; listening on {}",
-                       draining.load() ? "draining" : "running", n, housekeeper.depth(),
-                       listening);
+                       draining.load() ? "draining" : "running", n, housekeeper.depth(), listening);
   };
   std::optional<WatchdogPinger> watchdog;
   if (auto interval = WatchdogPingInterval(notifier)) {
@@ -351,15 +347,14 @@ int Runtime::Run() {
     watchdog->Start();
   }
   started.store(true);
-  notify("READY=1\nSTATUS=" + SanitizeStatus(status_text()) + "\nMAINPID=" +
-         std::to_string(::getpid()));
+  notify("READY=1\nSTATUS=" + SanitizeStatus(status_text()) +
+         "\nMAINPID=" + std::to_string(::getpid()));
   spdlog::info("crmhub {} running; data_dir {}", CRMHUB_VERSION, data_dir.string());
   if (on_ready) on_ready(ports);
 
   // 8. Control loop: reloads until stopped.
   while (control_.Wait() != ControlCommand::kStop) {
-    notify("RELOADING=1\nMONOTONIC_USEC=" + MonotonicUsec() +
-           "\nSTATUS=reloading configuration");
+    notify("RELOADING=1\nMONOTONIC_USEC=" + MonotonicUsec() + "\nSTATUS=reloading configuration");
     Status result = [&]() -> Status {
       auto checked = CheckConfigFile(options_.config_file, options_.adapter_types);
       if (!checked.ok()) return checked.status();

@@ -45,9 +45,9 @@ namespace crmhub::daemon {
 // Seams for the parts built from config that tests may replace.
 struct RuntimeHooks {
   // Builds the CRM sink from [crm]. Default: DefaultSinkFactory().
-  std::function<Result<std::unique_ptr<crm::CrmSink>>(
-      const config::Config& config, const std::filesystem::path& data_dir,
-      net::HttpClient& http, Clock& clock)>
+  std::function<Result<std::unique_ptr<crm::CrmSink>>(const config::Config& config,
+                                                      const std::filesystem::path& data_dir,
+                                                      net::HttpClient& http, Clock& clock)>
       make_sink;
   // Builds the mapper of one [adapters.<id>] section from its `mapping` key;
   // an empty RecordMapper when the section has none. Default:

@@ -30,9 +30,10 @@ Result<RecordMapper> MakeMapper(const config::Section& adapter) {
   if (auto external = rules->ExternalLookups(); !external.empty()) {
     // No external lookup tables are wired to the runtime yet: records whose
     // rules need one fail mapping (dead letter) with the rule named.
-    spdlog::warn("adapter {}: mapping rules use lookup tables not defined in the rules file; "
-                 "records needing them will fail mapping",
-                 adapter.id());
+    spdlog::warn(
+        "adapter {}: mapping rules use lookup tables not defined in the rules file; "
+        "records needing them will fail mapping",
+        adapter.id());
   }
   return RecordMapper([rules = std::move(*rules)](const queue::Message& message) {
     mapping::ApplyContext context;

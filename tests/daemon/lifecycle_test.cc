@@ -7,11 +7,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <csignal>
-#include <thread>
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <csignal>
+#include <thread>
 
 #include "daemon/lane_wakeup.h"
 #include "tests/daemon/test_support.h"
@@ -93,9 +92,8 @@ TEST(WatchdogPingerTest, PingsFromTheLoopWithStatus) {
   EXPECT_EQ(*interval, milliseconds(10));
   LoopThread loop;
   std::atomic<int> calls{0};
-  WatchdogPinger pinger(loop.io(), notifier, *interval, [&] {
-    return "queue depth " + std::to_string(++calls) + "\nsecond line";
-  });
+  WatchdogPinger pinger(loop.io(), notifier, *interval,
+                        [&] { return "queue depth " + std::to_string(++calls) + "\nsecond line"; });
   pinger.Start();
   EXPECT_EQ(socket.Receive(seconds(30)), "WATCHDOG=1\nSTATUS=queue depth 1 second line");
   EXPECT_EQ(socket.Receive(seconds(30)), "WATCHDOG=1\nSTATUS=queue depth 2 second line");

@@ -220,8 +220,8 @@ TEST_F(PipelineTest, SourcePagesAreEnqueuedThenCursorSavedThenDelivered) {
   ASSERT_TRUE(cursor.ok());
   EXPECT_EQ(cursor->value_or(""), "2");
   for (const char* id : {"site-e1", "site-e2", "site-e3"}) EXPECT_TRUE(HasLead("shop", id)) << id;
-  auto& ok = metrics_.GetCounter("crmhub_deliveries_total", "",
-                                {{"target", "crm"}, {"outcome", "ok"}});
+  auto& ok =
+      metrics_.GetCounter("crmhub_deliveries_total", "", {{"target", "crm"}, {"outcome", "ok"}});
   EXPECT_EQ(ok.value(), 3);
   EXPECT_EQ(engine_->Depth(), 0);
 }
@@ -245,10 +245,18 @@ TEST_F(PipelineTest, UnmappableRecordIsDeadLetteredWithTheRuleError) {
   PipelineOptions options;
   options.delivery_workers = 1;
   // Enqueued before the workers start: one lease takes both, oldest first.
-  ASSERT_TRUE(queue_->Enqueue({.lane = "in.form", .source = "form", .idempotency_key = "bad",
-                               .payload = R"({"name":"no id"})"}).ok());
-  ASSERT_TRUE(queue_->Enqueue({.lane = "in.form", .source = "form", .idempotency_key = "good",
-                               .payload = Form("good")}).ok());
+  ASSERT_TRUE(queue_
+                  ->Enqueue({.lane = "in.form",
+                             .source = "form",
+                             .idempotency_key = "bad",
+                             .payload = R"({"name":"no id"})"})
+                  .ok());
+  ASSERT_TRUE(queue_
+                  ->Enqueue({.lane = "in.form",
+                             .source = "form",
+                             .idempotency_key = "good",
+                             .payload = Form("good")})
+                  .ok());
   auto pipeline = MakePipeline(options);
   ASSERT_TRUE(pipeline->Start(std::make_shared<HookOnly>("form"), mapper_).ok());
   ASSERT_TRUE(sink_->applied.WaitFor(1, seconds(30)));
@@ -272,9 +280,12 @@ TEST_F(PipelineTest, InboundAdapterWithoutMappingIsRefused) {
 
 TEST_F(PipelineTest, TargetOutcomesSettleEachMessage) {
   for (const char* p : {"ok", "retry", "fail", "ok"}) {
-    ASSERT_TRUE(queue_->Enqueue({.lane = "out.tgt", .source = "crm",
-                                 .idempotency_key = std::string(p) + std::to_string(rand()),
-                                 .payload = p}).ok());
+    ASSERT_TRUE(queue_
+                    ->Enqueue({.lane = "out.tgt",
+                               .source = "crm",
+                               .idempotency_key = std::string(p) + std::to_string(rand()),
+                               .payload = p})
+                    .ok());
   }
   auto target = std::make_shared<ScriptedTarget>("tgt");
   auto pipeline = MakePipeline();
@@ -303,13 +314,16 @@ TEST_F(PipelineTest, TargetOutcomesSettleEachMessage) {
 }
 
 TEST_F(PipelineTest, WebhookEnqueueWakesAnIdleWorker) {
-  auto pipeline = MakePipeline(PipelineOptions{.idle_wait_min = seconds(60),
-                                               .idle_wait_max = seconds(60)});
+  auto pipeline =
+      MakePipeline(PipelineOptions{.idle_wait_min = seconds(60), .idle_wait_max = seconds(60)});
   ASSERT_TRUE(pipeline->Start(std::make_shared<HookOnly>("form"), mapper_).ok());
   // The worker found the lane empty and waits up to 60 s; the enqueue
   // through the NotifyingQueue wakes it at once.
-  ASSERT_TRUE(queue_->Enqueue({.lane = "in.form", .source = "form", .idempotency_key = "w1",
-                               .payload = Form("w1")}).ok());
+  ASSERT_TRUE(
+      queue_
+          ->Enqueue(
+              {.lane = "in.form", .source = "form", .idempotency_key = "w1", .payload = Form("w1")})
+          .ok());
   ASSERT_TRUE(sink_->applied.WaitFor(1, seconds(30)));
   ASSERT_TRUE(pipeline->StopAll(Deadline()));
   EXPECT_TRUE(HasLead("form", "site-w1"));

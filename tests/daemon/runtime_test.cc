@@ -60,8 +60,7 @@ class Daemon {
     std::filesystem::create_directories(dir.path() / "mappings");
     std::filesystem::copy_file(
         std::filesystem::path(CRMHUB_SOURCE_DIR) / "config/mappings/site-lead.toml",
-        dir.path() / "mappings/site-lead.toml",
-        std::filesystem::copy_options::overwrite_existing);
+        dir.path() / "mappings/site-lead.toml", std::filesystem::copy_options::overwrite_existing);
     WriteConfig(config);
     env["NOTIFY_SOCKET"] = notify_.name();
     child_ = std::make_unique<testutil::ChildProcess>(
@@ -142,8 +141,7 @@ TEST(RuntimeTest, WebhookEndsAsLeadInCrmDb) {
   SystemClock clock;
   auto store = OpenStore(daemon.data_dir(), clock);
   ASSERT_TRUE(store);
-  ASSERT_TRUE(daemon.WaitUntil([&] { return HasLead(*store, "4711"); }))
-      << daemon.child().Output();
+  ASSERT_TRUE(daemon.WaitUntil([&] { return HasLead(*store, "4711"); })) << daemon.child().Output();
   auto lead = store->Find(model::EntityKind::kLead, "site", "site-4711");
   ASSERT_TRUE(lead.ok() && lead->has_value());
   EXPECT_EQ((*lead)->entity.fields.value("status", ""), "new");

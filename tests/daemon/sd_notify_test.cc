@@ -92,11 +92,11 @@ TEST(SystemdUnitTest, SystemdAnalyzeVerifyPasses) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   std::string unit = buffer.str();
-  for (const char* key : {"Type=notify", "WatchdogSec=", "ExecStartPre=/usr/bin/crmhub check-config",
-                          "ExecReload=/bin/kill -HUP $MAINPID", "StateDirectory=crmhub",
-                          "LoadCredential=", "DynamicUser=yes", "ProtectSystem=strict",
-                          "NoNewPrivileges=yes", "MemoryDenyWriteExecute=yes",
-                          "SystemCallFilter=@system-service"}) {
+  for (const char* key :
+       {"Type=notify", "WatchdogSec=", "ExecStartPre=/usr/bin/crmhub check-config",
+        "ExecReload=/bin/kill -HUP $MAINPID", "StateDirectory=crmhub",
+        "LoadCredential=", "DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes",
+        "MemoryDenyWriteExecute=yes", "SystemCallFilter=@system-service"}) {
     EXPECT_NE(unit.find(key), std::string::npos) << key;
   }
   const std::string binary = testutil::CrmhubBinary();

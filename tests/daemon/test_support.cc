@@ -39,8 +39,8 @@ TempDir::TempDir() {
   std::random_device rd;
   auto base = std::filesystem::temp_directory_path();
   for (int i = 0; i < 100; ++i) {
-    auto candidate = base / ("crmhub-test-" + std::to_string(::getpid()) + "-" +
-                             std::to_string(rd() % 1000000));
+    auto candidate =
+        base / ("crmhub-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000));
     if (std::filesystem::create_directory(candidate)) {
       path_ = candidate;
       return;
@@ -84,8 +84,7 @@ std::string NotifySocket::Receive(std::chrono::milliseconds timeout) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
-std::string NotifySocket::ReceiveUntil(const std::string& needle,
-                                       std::chrono::milliseconds timeout,
+std::string NotifySocket::ReceiveUntil(const std::string& needle, std::chrono::milliseconds timeout,
                                        std::vector<std::string>* seen) {
   auto deadline = Clock::now() + timeout;
   while (true) {
