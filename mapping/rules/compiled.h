@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/status.h"
 #include "mapping/model/entity.h"
 #include "mapping/rules/transforms.h"
 
@@ -113,5 +114,12 @@ struct CompiledRules {
 // integers in decimal, fractions by their shortest round-trip form, bools
 // "true"/"false". Returns false for null, arrays and objects.
 bool ScalarText(const Json& v, std::string& out);
+
+// `s` without leading/trailing ASCII whitespace.
+std::string TrimmedCopy(const std::string& s);
+
+// Applies one transform to a non-null value in place (apply_transform.cc);
+// on failure returns the reason only ("more than 2 decimal places").
+Status ApplyTransform(const Transform& t, Json& v);
 
 }  // namespace crmhub::mapping::internal
