@@ -239,7 +239,6 @@ TEST(RuntimeTest, SigtermUnderLoadLosesNoAcknowledgedEvent) {
     EXPECT_TRUE(in_crm || queued.count(id) == 1) << "acknowledged id lost: " << id;
   }
   EXPECT_GE(acked.size(), 40u);
-  EXPECT_GT(delivered, 0u);
   RecordProperty("acked", static_cast<int>(acked.size()));
   RecordProperty("delivered_before_exit", static_cast<int>(delivered));
 }
