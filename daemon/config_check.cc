@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "base/metrics.h"
 #include "daemon/config_schema.h"
+#include "mapping/rules/rule_set.h"
 
 namespace crmhub::daemon {
 
@@ -38,6 +39,12 @@ Result<CheckedConfig> CheckConfigFile(const std::filesystem::path& file,
       if (t.schema.type != type) continue;
       auto adapter = t.factory(section, context);
       if (!adapter.ok()) errors.push_back(adapter.status().message());
+    }
+    // The rules are compiled now, so a typo in a rule file is a config
+    // error at start (or reload), not a dead letter per record later.
+    if (section.Has("mapping")) {
+      auto rules = mapping::LoadRules(section.GetPath("mapping"));
+      if (!rules.ok()) errors.push_back(section.ErrorAt("mapping", rules.status().message()).message());
     }
   }
   if (!errors.empty()) {

@@ -122,3 +122,21 @@ TEST(ConfigReferenceTest, DocsMatchTheSchema) {
 
 }  // namespace
 }  // namespace crmhub
+
+namespace crmhub {
+namespace {
+
+TEST_F(CheckConfigErrorTest, BrokenMappingRulesFileIsAConfigError) {
+  std::ofstream(dir_.path() / "rules.toml") << "format = 1\nname = \"x\"\n[[entity]]\nkind = \"spaceship\"\n";
+  std::ofstream(dir_.path() / "hmac") << "k";
+  fs::path p = Write(
+      "[adapters.site]\ntype = \"webhook\"\nsecret_file = \"./hmac\"\nidempotency_key = \"/id\"\n"
+      "mapping = \"rules.toml\"\n");
+  auto r = Crmhub({"check-config", "--config", p.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(p.string() + ":5:11: [adapters.site] mapping:"));
+  EXPECT_THAT(r.output, HasSubstr("spaceship"));
+}
+
+}  // namespace
+}  // namespace crmhub
