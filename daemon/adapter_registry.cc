@@ -2,6 +2,7 @@
 
 #include "adapters/wildberries/adapter.h"
 #include "adapters/ozon/ozon_adapter.h"
+#include "adapters/yandex_market/adapter.h"
 
 #include "adapters/webhook/webhook_adapter.h"
 
@@ -13,6 +14,7 @@ std::vector<adapters::AdapterType> AllAdapterTypes() {
   types.push_back(adapters::wildberries::Type());
   types.push_back(adapters::webhook::Type());
   types.push_back(adapters::ozon::Type());
+  types.push_back(adapters::yandex_market::Type());
   return types;
 }
 

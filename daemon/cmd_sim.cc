@@ -18,6 +18,7 @@
 #include "adapters/simkit/fault_spec.h"
 #include "adapters/wildberries/sim.h"
 #include "adapters/ozon/ozon_sim.h"
+#include "adapters/yandex_market/sim.h"
 #include "base/clock.h"
 #include "daemon/commands.h"
 #include "daemon/flags.h"
@@ -78,6 +79,20 @@ Result<RunningSim> StartOzon(boost::asio::io_context&, Clock& clock, const SimFl
   return RunningSim{sim->port(), [sim] { sim->Stop(); }, sim};
 }
 
+// Yandex Market runs its own I/O threads too; --tokens takes the Api-Key.
+Result<RunningSim> StartYandexMarket(boost::asio::io_context&, Clock& clock,
+                                     const SimFlags& flags) {
+  adapters::yandex_market::YmSimOptions o;
+  o.orders = static_cast<int>(flags.orders);
+  o.seed = flags.seed;
+  o.faults = flags.faults;
+  o.arrival_span = std::chrono::milliseconds(flags.arrival_ms);
+  if (!flags.tokens.empty()) o.api_key = flags.tokens[0];
+  auto sim = std::make_shared<adapters::yandex_market::YmSimulator>(o, clock);
+  CRMHUB_RETURN_IF_ERROR(sim->Start(flags.listen));
+  return RunningSim{sim->port(), [sim] { sim->Stop(); }, sim};
+}
+
 struct SimulatorInfo {
   const char* name;
   SimStarter start;
@@ -88,6 +103,7 @@ const std::vector<SimulatorInfo>& Simulators() {
   static const std::vector<SimulatorInfo> kSimulators = {
       {"wildberries", StartWildberries},
       {"ozon", StartOzon},
+      {"yandex-market", StartYandexMarket},
   };
   return kSimulators;
 }
