@@ -37,7 +37,13 @@ TEST(CliTest, EverySubcommandHasHelpDescribingItsOptions) {
     auto r = Crmhub({c.name, "--help"});
     EXPECT_EQ(r.exit_code, 0) << c.name << ": " << r.output;
     EXPECT_THAT(r.output, HasSubstr("usage: crmhub")) << c.name;
-    EXPECT_THAT(r.output, HasSubstr("--help")) << c.name;
+    // A command with options lists them; a dispatcher (queue, dlq, bench,
+    // sim) lists its subcommands, each with a --help of its own.
+    const bool lists_options = r.output.find("--help") != std::string::npos;
+    const bool lists_subcommands = r.output.find("subcommands:") != std::string::npos ||
+                                   r.output.find("kinds:") != std::string::npos ||
+                                   r.output.find("simulators:") != std::string::npos;
+    EXPECT_TRUE(lists_options || lists_subcommands) << c.name << ": " << r.output;
   }
 }
 
