@@ -133,7 +133,8 @@ namespace crmhub {
 namespace {
 
 TEST_F(CheckConfigErrorTest, BrokenMappingRulesFileIsAConfigError) {
-  std::ofstream(dir_.path() / "rules.toml") << "format = 1\nname = \"x\"\n[[entity]]\nkind = \"spaceship\"\n";
+  std::ofstream(dir_.path() / "rules.toml")
+      << "format = 1\nname = \"x\"\n[[entity]]\nrule = \"e\"\nkind = \"spaceship\"\n";
   std::ofstream(dir_.path() / "hmac") << "k";
   fs::path p = Write(
       "[adapters.site]\ntype = \"webhook\"\nsecret_file = \"./hmac\"\nidempotency_key = \"/id\"\n"
