@@ -145,6 +145,8 @@ void SqliteQueue::WriterLoop() {
       batch.push_back(std::move(op));
       RunBatch(batch);
       batch.clear();
+      // `crmhub dlq replay` in another process changes the depth too.
+      (void)RefreshDepth();
     }
   }
 }

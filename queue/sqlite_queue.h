@@ -124,7 +124,8 @@ class SqliteQueue final : public Queue {
   // Prunes expired dedup records and vacuums free pages now (one step of
   // each); returns how many dedup records were removed.
   Result<int64_t> RunMaintenance();
-  // Recounts Depth() from the database (other processes may have changed it).
+  // Recounts Depth() from the database (other processes may have changed
+  // it). Also done after every periodic maintenance step.
   Status RefreshDepth();
   // PRAGMA integrity_check on a read connection: "ok" or the problems found.
   Result<std::string> IntegrityCheck();

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <set>
 #include <thread>
 
@@ -258,6 +260,37 @@ TEST_F(SqliteQueueTest, StatsPerLane) {
   EXPECT_EQ((*stats)[1].lane, "in.b");
   EXPECT_EQ((*stats)[1].leased, 1);
   EXPECT_EQ(q->Depth(), 4);
+}
+
+
+TEST_F(SqliteQueueTest, PeriodicMaintenancePrunesDedupOnTheInjectedClock) {
+  SqliteQueueOptions options;
+  options.data_dir = dir_.path();
+  options.dedup_retention = hours(24);
+  options.maintenance_interval = minutes(10);
+  auto opened = SqliteQueue::Open(clock_, options);
+  ASSERT_TRUE(opened.ok());
+  auto& q = *opened;
+  ASSERT_TRUE(q->Enqueue(Msg("in.a", "old")).ok());
+  auto count_dedup = [&] {
+    sqlite3* db = nullptr;
+    sqlite3_open((dir_.path() / kQueueDbFileName).c_str(), &db);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM dedup", -1, &st, nullptr);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+  };
+  ASSERT_TRUE(q->PutState("x", "1").ok());
+  EXPECT_EQ(count_dedup(), 1) << "not due yet";
+  clock_.Advance(hours(25));
+  // The writer checks the clock when it wakes: the first write runs the
+  // maintenance step after its batch, the second is answered after it.
+  ASSERT_TRUE(q->PutState("x", "2").ok());
+  ASSERT_TRUE(q->PutState("x", "3").ok());
+  EXPECT_EQ(count_dedup(), 0);
+  EXPECT_EQ(q->Depth(), 1) << "the message itself stays";
 }
 
 }  // namespace
