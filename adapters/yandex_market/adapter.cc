@@ -60,7 +60,9 @@ Result<PullResult> YmAdapter::Pull(const std::optional<std::string>& cursor) {
   const int64_t max_window = std::chrono::milliseconds(kMaxOrdersWindow).count();
   const int64_t overlap = config_.overlap.count();
   if (c.window_to_ms == 0) {
-    c.window_to_ms = std::min(now_ms, c.watermark_ms - overlap + max_window);
+    // Whole seconds: updatedAtTo is sent with second precision, and the
+    // watermark must be exactly the bound Market applied.
+    c.window_to_ms = std::min(now_ms, c.watermark_ms - overlap + max_window) / 1000 * 1000;
     c.page_token.clear();
   }
   OrdersQuery query;
