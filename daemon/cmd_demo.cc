@@ -127,7 +127,7 @@ int DemoCommand(const Args& args) {
   pid_t daemon_pid = SpawnDaemon(config_abs, data_dir, log);
   std::printf("  daemon: pid %d, log %s\n\n", static_cast<int>(daemon_pid), log.c_str());
 
-  Status run = (*world)->Run(g_interrupted, daemon_pid);
+  Status run = (*world)->Run(g_interrupted, daemon_pid, data_dir);
   // Stop the daemon the way systemd does, and wait for its drain.
   kill(daemon_pid, SIGTERM);
   int wstatus = 0;

@@ -17,6 +17,7 @@
 #include "adapters/ozon/ozon_sim.h"
 #include "adapters/simkit/fault_spec.h"
 #include "adapters/wildberries/sim.h"
+#include "adapters/yandex_market/sim.h"
 #include "net/hmac.h"
 #include "net/http_client.h"
 #include "queue/paths.h"
@@ -79,6 +80,7 @@ class DemoWorld final : public World {
 
   ~DemoWorld() override {
     if (ozon_) ozon_->Stop();
+    if (ym_) ym_->Stop();
     if (wb_) wb_->Stop();
     work_.reset();
     io_.stop();  // the demo's own client loop; everything on it has finished
@@ -125,6 +127,20 @@ class DemoWorld final : public World {
         targets_.push_back({s.id(), type});
         described_.push_back(fmt::format("{} (wildberries): simulator at {}, {} orders, faults {}",
                                          s.id(), wb_->base_url(), o.orders, options_.faults));
+      } else if (type == "yandex-market" && !ym_) {
+        adapters::yandex_market::YmSimOptions o;
+        o.campaign_id = s.GetInt("campaign_id");
+        o.business_id = s.GetInt("business_id");
+        o.orders = options_.orders;
+        o.faults = *faults;
+        o.arrival_span = span;
+        o.step_delay = std::max<std::chrono::milliseconds>(span / 8, 1s);
+        ym_ = std::make_unique<adapters::yandex_market::YmSimulator>(o, clock_);
+        CRMHUB_RETURN_IF_ERROR(ym_->Start(HostPort(s.GetString("base_url")))
+                                   .WithContext("starting the Yandex Market simulator"));
+        targets_.push_back({s.id(), type});
+        described_.push_back(fmt::format("{} (yandex-market): simulator at {}, {} orders, faults {}",
+                                         s.id(), ym_->base_url(), o.orders, options_.faults));
       } else {
         described_.push_back(fmt::format("{} ({}): no simulator in the demo for this type", s.id(), type));
       }
@@ -140,7 +156,8 @@ class DemoWorld final : public World {
 
   std::vector<std::string> Describe() const override { return described_; }
 
-  Status Run(const std::atomic<bool>& interrupted, pid_t daemon_pid) override {
+  Status Run(const std::atomic<bool>& interrupted, pid_t daemon_pid,
+             const std::filesystem::path& data_dir) override {
     auto alive = [&] { return waitpid(daemon_pid, nullptr, WNOHANG) == 0; };
     // 1. Wait for the daemon to be ready.
     const auto ready_deadline = std::chrono::steady_clock::now() + 60s;
@@ -182,8 +199,11 @@ class DemoWorld final : public World {
         std::fflush(stdout);
         last_plain = now;
       }
-      // After the stories end, give the pipeline a grace period to catch up.
-      if (elapsed > options_.duration && (CaughtUp() || elapsed > options_.duration + 60s)) break;
+      // After the stories end, give the pipeline a grace period to catch up
+      // (a throttled adapter may have been told to wait a minute).
+      if (elapsed > options_.duration && (CaughtUp(data_dir) || elapsed > options_.duration + 90s)) {
+        break;
+      }
       std::this_thread::sleep_for(1s);
     }
     if (tty) std::printf("\n");
@@ -193,10 +213,18 @@ class DemoWorld final : public World {
   }
 
   Report Reconcile(const std::filesystem::path& data_dir) override {
+    return BuildReport(data_dir, /*with_dead_letters=*/true);
+  }
+
+ private:
+  // with_dead_letters opens queue.db through the engine: only once the
+  // daemon has stopped, never while it is still writing.
+  Report BuildReport(const std::filesystem::path& data_dir, bool with_dead_letters) {
     Report report;
     CrmSnapshot crm = ReadCrm(data_dir / "crm.db");
     auto metrics = ParseMetrics(last_metrics_);
-    std::map<std::string, std::vector<queue::DeadLetter>> dead = ReadDeadLetters(data_dir);
+    std::map<std::string, std::vector<queue::DeadLetter>> dead;
+    if (with_dead_letters) dead = ReadDeadLetters(data_dir);
     auto fill_common = [&](AdapterRow& row) {
       row.duplicates = static_cast<int64_t>(
           MetricSum(metrics, "crmhub_events_duplicate_total", "adapter=\"" + row.adapter + "\""));
@@ -228,6 +256,15 @@ class DemoWorld final : public World {
         int64_t pushed = 0;
         for (const auto& [offer, stock] : ozon_->Stocks()) pushed += stock == kDemoStock ? 1 : 0;
         row.stock_pushed = pushed;
+      } else if (t.type == "yandex-market") {
+        json state = json::parse(ym_->StateJson(), nullptr, false);
+        for (const auto& o : state.value("orders", json::array())) {
+          source[std::to_string(o.value("id", int64_t{0}))] =
+              o.value("status", "") + "/" + o.value("substatus", "");
+        }
+        int64_t pushed = 0;
+        for (const auto& [sku, stock] : ym_->Stocks()) pushed += stock == kDemoStock ? 1 : 0;
+        row.stock_pushed = pushed;
       } else {
         json state = wb_->StateJson();
         for (const auto& o : state.value("orders", json::array())) {
@@ -256,7 +293,6 @@ class DemoWorld final : public World {
     return report;
   }
 
- private:
   static constexpr int kDemoSkus = 50;
   static constexpr int64_t kDemoStock = 7;
 
@@ -322,6 +358,8 @@ class DemoWorld final : public World {
       for (int p = 1; p <= kDemoSkus; ++p) {
         if (t.type == "ozon") {
           items.push_back({{"offer_id", fmt::format("SKU-{:06d}", p)}, {"warehouse_id", 22}, {"stock", kDemoStock}});
+        } else if (t.type == "yandex-market") {
+          items.push_back({{"sku", fmt::format("YM-{:06d}", p)}, {"stock", kDemoStock}});
         } else {
           items.push_back({{"sku", adapters::wildberries::SimBarcode(p)}, {"warehouse_id", 507}, {"amount", kDemoStock}});
         }
@@ -358,10 +396,12 @@ class DemoWorld final : public World {
     return line;
   }
 
-  bool CaughtUp() {
-    // Cheap check from the metrics: nothing left in any lane.
+  // Caught up: nothing queued, every form answered, and crm.db agrees with
+  // every simulator (orders and their current statuses).
+  bool CaughtUp(const std::filesystem::path& data_dir) {
     auto m = ParseMetrics(last_metrics_);
-    return MetricSum(m, "crmhub_queue_depth", "lane=") == 0 && forms_done();
+    if (MetricSum(m, "crmhub_queue_depth", "lane=") != 0 || !forms_done()) return false;
+    return BuildReport(data_dir, /*with_dead_letters=*/false).all_match;
   }
   bool forms_done() const { return forms_accepted_.load() >= options_.webhooks || site_id_.empty(); }
 
@@ -423,6 +463,7 @@ class DemoWorld final : public World {
   std::unique_ptr<net::HttpClient> client_;
   std::unique_ptr<adapters::ozon::OzonSimulator> ozon_;
   std::unique_ptr<adapters::wildberries::WildberriesSim> wb_;
+  std::unique_ptr<adapters::yandex_market::YmSimulator> ym_;
   std::vector<Target> targets_;
   std::vector<std::string> described_;
   std::vector<std::string> push_results_;

@@ -59,7 +59,8 @@ class World {
   // caught up (or a grace period passes), printing progress. Returns early
   // (kCancelled-like Unavailable) when `interrupted` turns true or the daemon
   // dies.
-  virtual Status Run(const std::atomic<bool>& interrupted, pid_t daemon_pid) = 0;
+  virtual Status Run(const std::atomic<bool>& interrupted, pid_t daemon_pid,
+                     const std::filesystem::path& data_dir) = 0;
   // Compares the simulators' final state with crm.db and the queue.
   virtual Report Reconcile(const std::filesystem::path& data_dir) = 0;
 };

@@ -48,10 +48,10 @@ IntakeHandler::AdapterMetrics& IntakeHandler::MetricsFor(const std::string& adap
   if (it != metrics_.end()) return it->second;
   AdapterMetrics m{
       &deps_.metrics->GetCounter("crmhub_events_received_total",
-                                 "Webhook events answered 2xx (new and duplicate)",
+                                 "Events received from webhooks (answered 2xx) and pulls, new and duplicate",
                                  {{"adapter", adapter_id}}),
       &deps_.metrics->GetCounter("crmhub_events_duplicate_total",
-                                 "Webhook events that were duplicates (nothing enqueued)",
+                                 "Events whose idempotency key was already accepted (nothing enqueued)",
                                  {{"adapter", adapter_id}}),
   };
   return metrics_.emplace(adapter_id, m).first->second;

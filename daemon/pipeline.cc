@@ -216,6 +216,17 @@ void AdapterWorkers::SourceLoop() {
         fail("enqueue", enqueued.status(), ticket);
         continue;
       }
+      // The same counters webhook intake keeps: received counts new and
+      // repeated events; duplicates are the repeats idempotency absorbed.
+      int64_t duplicates = 0;
+      for (queue::EnqueueOutcome o : *enqueued) duplicates += o == queue::EnqueueOutcome::kDuplicate;
+      metrics_.GetCounter("crmhub_events_received_total", "Events received from webhooks (answered 2xx) and pulls, new and duplicate",
+                          {{"adapter", id_}})
+          .Inc(static_cast<double>(enqueued->size()));
+      metrics_.GetCounter("crmhub_events_duplicate_total",
+                          "Events whose idempotency key was already accepted (nothing enqueued)",
+                          {{"adapter", id_}})
+          .Inc(static_cast<double>(duplicates));
     }
     // Only now that the events are durable may the cursor move past them.
     if (page->next_cursor) {

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "base/metrics.h"
@@ -75,14 +76,27 @@ class Housekeeper {
   int64_t depth() const { return depth_.load(); }
 
   // Sets the per-lane gauges from the last refresh (a metrics collector).
+  // A lane that emptied drops out of Stats(); its gauges must read 0, not
+  // keep their last value, so every lane ever seen is reported.
   void Collect(MetricsRegistry& m) {
     std::lock_guard lock(stats_mu_);
+    std::set<std::string> present;
     for (const auto& s : stats_) {
+      present.insert(s.lane);
+      seen_lanes_.insert(s.lane);
       m.GetGauge("crmhub_queue_depth", "Messages not yet delivered (ready, delayed, leased).",
                  {{"lane", s.lane}})
           .Set(static_cast<double>(s.ready + s.delayed + s.leased));
       m.GetGauge("crmhub_dead_letters", "Dead letters waiting for an operator.", {{"lane", s.lane}})
           .Set(static_cast<double>(s.dead));
+    }
+    for (const std::string& lane : seen_lanes_) {
+      if (present.contains(lane)) continue;
+      m.GetGauge("crmhub_queue_depth", "Messages not yet delivered (ready, delayed, leased).",
+                 {{"lane", lane}})
+          .Set(0);
+      m.GetGauge("crmhub_dead_letters", "Dead letters waiting for an operator.", {{"lane", lane}})
+          .Set(0);
     }
   }
 
@@ -95,6 +109,7 @@ class Housekeeper {
   std::thread thread_;
   std::mutex stats_mu_;
   std::vector<queue::LaneStats> stats_;  // GUARDED_BY(stats_mu_)
+  std::set<std::string> seen_lanes_;     // GUARDED_BY(stats_mu_)
   std::atomic<int64_t> depth_{0};
 };
 
