@@ -328,7 +328,8 @@ int Runtime::Run() {
     }
     ports.push_back(server.port(ports.size()));
     std::string host = address.substr(0, address.rfind(':'));
-    listening += (listening.empty() ? "" : " ") + host + ":" + std::to_string(ports.back());
+    if (!listening.empty()) listening += ' ';
+    listening += host + ":" + std::to_string(ports.back());
     spdlog::info("listening on {}:{}", host, ports.back());
   }
 

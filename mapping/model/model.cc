@@ -175,7 +175,8 @@ Status CheckValue(const FieldDef& def, const nlohmann::json& v, const std::strin
         std::string list;
         for (auto a : def.allowed) {
           found = found || a == s;
-          list += (list.empty() ? "" : "|") + std::string(a);
+          if (!list.empty()) list += '|';
+          list += a;
         }
         if (!found) return bad("one of " + list);
       }

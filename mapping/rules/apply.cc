@@ -65,7 +65,10 @@ class LazyPath {
     if (one_ != nullptr) return PathOf(*one_, sc_);
     if (all_ != nullptr) {
       std::string out;
-      for (const auto& p : *all_) out += (out.empty() ? "" : "+") + PathOf(p, sc_);
+      for (const auto& p : *all_) {
+        if (!out.empty()) out += '+';
+        out += PathOf(p, sc_);
+      }
       return out;
     }
     return text_.empty() ? sc_.path : std::string(text_);
