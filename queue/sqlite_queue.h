@@ -1,13 +1,18 @@
 #pragma once
-// SqliteQueue: the Queue engine on one SQLite file (WAL, synchronous=FULL).
+// SqliteQueue: the Queue engine on one SQLite file (WAL; every answered write
+// fsync'd).
 //
 // Writes (enqueue, lease, ack, retry, fail, dead-letter operations, state)
 // go to ONE writer thread that does group commit: it takes every request
-// waiting (up to max_batch_size rows), runs them in one transaction, commits
-// (one fsync) and answers each caller with the shared status (LevelDB's
-// DBImpl::Write). After a storage error (I/O, fsync, disk full, corruption)
+// waiting (up to max_batch_size rows), runs them in one transaction and
+// commits (LevelDB's DBImpl::Write). The commit is pipelined: COMMIT only
+// writes the WAL frames (synchronous=NORMAL), and a flusher thread fsyncs the
+// WAL and then answers each caller of the batch with the shared status, while
+// the writer already runs the next transaction; one fsync covers every batch
+// committed since the last one. Nobody is answered before the fsync of their
+// batch returned. After a storage error (I/O, fsync, disk full, corruption)
 // the engine refuses all further writes and Healthy() is false; it never
-// answers Accepted for a write that did not commit.
+// answers Accepted for a write that did not commit or whose fsync failed.
 //
 // Reads (Stats, dead-letter listing, GetState) use their own connections
 // from a small pool, so they never wait for the writer (WAL snapshots).
@@ -16,8 +21,8 @@
 // `crmhub dlq` at the same time): SQLite's locks serialise their writers.
 //
 // Thread-safety: every method may be called from any thread. Callbacks of
-// EnqueueAsync run on the writer thread: they must not call blocking
-// methods of this queue (that would deadlock the writer).
+// EnqueueAsync run on the flusher thread: they must not call blocking
+// methods of this queue (that would deadlock it).
 
 #include <atomic>
 #include <chrono>
@@ -41,6 +46,7 @@ namespace crmhub::queue {
 
 namespace internal {
 class Db;
+class WalSyncer;
 class WriterStore;
 }  // namespace internal
 
@@ -136,9 +142,10 @@ class SqliteQueue final : public Queue {
     int64_t commits = 0;  // transactions committed
     int64_t requests = 0;  // requests answered by those commits
     int64_t rows = 0;      // their weight (messages, leases, acks, ...)
+    int64_t syncs = 0;     // WAL fsyncs (one covers every batch committed before it)
   };
   CommitCounters commit_counters() const {
-    return {commits_.load(), committed_requests_.load(), committed_rows_.load()};
+    return {commits_.load(), committed_requests_.load(), committed_rows_.load(), syncs_.load()};
   }
 
  private:
@@ -157,8 +164,19 @@ class SqliteQueue final : public Queue {
   void Submit(Op op);
   // Submits and waits for the op's commit status.
   Status SubmitAndWait(int weight, std::function<Status(internal::WriterStore&, SystemTime)> apply);
+  // A committed (or failed) batch waiting for the flusher to answer it.
+  struct Committed {
+    std::vector<Op> ops;
+    Status status;       // the commit's status
+    bool wrote = false;  // the transaction changed the database (needs the fsync)
+  };
+
   void WriterLoop();
   void RunBatch(std::vector<Op>& batch);
+  // Hands a batch to the flusher; waits while kMaxUnflushed batches wait.
+  void HandToFlusher(Committed committed);
+  void FlusherLoop();
+  void MarkUnhealthy(const Status& error);
   Status UnhealthyStatus() const;
 
   // Read connections: borrowed for one call, returned to the pool.
@@ -186,10 +204,19 @@ class SqliteQueue final : public Queue {
   std::atomic<int64_t> commits_{0}, committed_requests_{0}, committed_rows_{0};
   std::chrono::steady_clock::time_point next_maintenance_;  // writer thread only
 
+  std::unique_ptr<internal::WalSyncer> wal_syncer_;  // flusher thread only (after Open)
+  std::mutex flush_mu_;
+  std::condition_variable flush_cv_;        // the flusher waits for batches
+  std::condition_variable flush_space_cv_;  // the writer waits for room
+  std::deque<Committed> unflushed_;         // guarded by flush_mu_
+  bool flush_stop_ = false;                 // guarded by flush_mu_
+  std::atomic<int64_t> syncs_{0};
+
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<internal::Db>> readers_;  // idle; guarded by readers_mu_
 
   std::thread writer_;
+  std::thread flusher_;
 };
 
 }  // namespace crmhub::queue

@@ -35,6 +35,28 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view context) {
   return Status::Internal(std::move(msg));
 }
 
+Result<WalSyncer> WalSyncer::For(Db& db) {
+  sqlite3_file* wal = nullptr;
+  int rc = sqlite3_file_control(db.raw(), "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+  if (rc != SQLITE_OK) return SqliteStatus(db.raw(), rc, "queue: locating the WAL file");
+  if (wal == nullptr || wal->pMethods == nullptr) {
+    return Status::Internal("queue: the WAL file is not open");
+  }
+  WalSyncer syncer(wal);
+  // The first sync of a newly created WAL also syncs its directory (and
+  // clears a flag on the shared file object): do it here, on this thread.
+  CRMHUB_RETURN_IF_ERROR(syncer.Sync());
+  return syncer;
+}
+
+Status WalSyncer::Sync() const {
+  int rc = wal_->pMethods->xSync(wal_, SQLITE_SYNC_NORMAL);
+  if (rc != SQLITE_OK) {
+    return Status::IoError(std::string("queue: fsync of the WAL failed: ") + sqlite3_errstr(rc));
+  }
+  return Status::Ok();
+}
+
 Stmt::Stmt(Stmt&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
   other.stmt_ = nullptr;
 }

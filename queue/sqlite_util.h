@@ -82,6 +82,27 @@ class Db {
   sqlite3* db_ = nullptr;
 };
 
+// Makes a connection's committed WAL frames durable: the "fsync of our own"
+// behind the queue's pipelined group commit (sqlite_queue.h). The connection
+// runs with synchronous=NORMAL, so COMMIT writes its frames to the WAL without
+// syncing; Sync() then syncs the WAL file through the connection's own VFS
+// (SQLITE_FCNTL_JOURNAL_POINTER), so a fault-injecting VFS sees it too.
+//
+// Thread-safety: Sync() may run on another thread than the one using the
+// connection. The VFS file object is shared; the unix VFS's xSync only reads
+// it (its one-time directory sync is done by For(), on the owning thread).
+class WalSyncer {
+ public:
+  // REQUIRES: `db` is in WAL mode with the WAL open (after a first read);
+  // `db` outlives the syncer.
+  static Result<WalSyncer> For(Db& db);
+  Status Sync() const;
+
+ private:
+  explicit WalSyncer(sqlite3_file* wal) : wal_(wal) {}
+  sqlite3_file* wal_;
+};
+
 // Headers: repeated (u32 len, bytes) pairs, little endian.
 std::string EncodeHeaders(const Headers& headers);
 Headers DecodeHeaders(std::string_view blob);
