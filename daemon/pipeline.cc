@@ -6,6 +6,8 @@
 #include <condition_variable>
 #include <random>
 
+#include "base/thread_name.h"
+
 namespace crmhub::daemon {
 namespace {
 
@@ -44,14 +46,14 @@ class AdapterWorkers {
         std::lock_guard lock(status_mu_);
         status_.cursor = *cursor;
       }
-      Spawn([this] { SourceLoop(); });
+      Spawn("pull:" + id_, [this] { SourceLoop(); });
     }
     if (adapter_->source() != nullptr || adapter_->webhook() != nullptr) {
       for (int i = 0; i < std::max(1, options_.delivery_workers); ++i) {
-        Spawn([this] { InboundLoop(); });
+        Spawn("in:" + id_, [this] { InboundLoop(); });
       }
     }
-    if (adapter_->target() != nullptr) Spawn([this] { TargetLoop(); });
+    if (adapter_->target() != nullptr) Spawn("out:" + id_, [this] { TargetLoop(); });
   }
 
   void RequestStop() {
@@ -77,12 +79,13 @@ class AdapterWorkers {
   }
 
  private:
-  void Spawn(std::function<void()> body) {
+  void Spawn(std::string name, std::function<void()> body) {
     {
       std::lock_guard lock(done_mu_);
       ++running_;
     }
-    threads_.emplace_back([this, body = std::move(body)] {
+    threads_.emplace_back([this, name = std::move(name), body = std::move(body)] {
+      SetCurrentThreadName(name);
       body();
       std::lock_guard lock(done_mu_);
       --running_;

@@ -4,6 +4,7 @@
 #include <random>
 #include <system_error>
 
+#include "base/thread_name.h"
 #include "queue/paths.h"
 #include "queue/sqlite_util.h"
 #include "queue/sqlite_writer.h"
@@ -78,8 +79,14 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::Open(Clock& clock, SqliteQueue
   q->wal_syncer_ = std::make_unique<internal::WalSyncer>(std::move(syncer).value());
   CRMHUB_RETURN_IF_ERROR(q->RefreshDepth());
   q->next_maintenance_ = clock.SteadyNow() + q->options_.maintenance_interval;
-  q->flusher_ = std::thread([raw = q.get()] { raw->FlusherLoop(); });
-  q->writer_ = std::thread([raw = q.get()] { raw->WriterLoop(); });
+  q->flusher_ = std::thread([raw = q.get()] {
+    SetCurrentThreadName("crmhub-qsync");
+    raw->FlusherLoop();
+  });
+  q->writer_ = std::thread([raw = q.get()] {
+    SetCurrentThreadName("crmhub-qwrite");
+    raw->WriterLoop();
+  });
   return q;
 }
 
