@@ -128,6 +128,22 @@ TEST(WebhookAdapter, KeyExtraction) {
   }
 }
 
+TEST(WebhookAdapter, KeyFromAHeaderStillRefusesAMalformedBody) {
+  WebhookConfig c = Base();
+  c.allow_ips = net::CidrList::Parse({"127.0.0.0/8"}).value();
+  c.key = KeySource::Parse("header:Idempotency-Key").value();
+  WebhookAdapter a(std::move(c));
+  auto ok = a.HandleWebhook(Post(R"({"form":"x"})", {{"Idempotency-Key", " k-1 "}}));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->events[0].idempotency_key, "k-1");
+  for (const char* body : {"{", R"({"form":)", "[1,]", ""}) {
+    auto r = a.HandleWebhook(Post(body, {{"Idempotency-Key", "k-2"}}));
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << body;
+  }
+  EXPECT_EQ(a.HandleWebhook(Post(R"({"form":"x"})", {})).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 class WebhookFactory : public ::testing::Test {
  protected:
   void SetUp() override {
