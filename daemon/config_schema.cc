@@ -94,7 +94,7 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
                           "credential name). Unset: the admin API answers 401 to everyone."},
       }});
   SectionSpec queue{"queue",
-                    "The durable queue (SQLite, WAL, synchronous=FULL, group commit). The retry "
+                    "The durable queue (SQLite, WAL, group commit, fsync before every answer). The retry "
                     "keys here are the defaults for every lane; [queue.lanes.<lane>] overrides "
                     "them per lane.",
                     {
