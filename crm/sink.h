@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/delivery.h"
+#include "base/status.h"
 #include "mapping/model/entity.h"
 
 namespace crmhub::crm {
@@ -31,6 +32,10 @@ class CrmSink {
   // One outcome per event, in order. Blocking.
   virtual std::vector<DeliveryOutcome> Apply(const std::vector<SinkEvent>& events) = 0;
   virtual std::string_view name() const = 0;  // "sqlite", "http"
+  // Housekeeping the daemon runs now and then off the delivery path (e.g.
+  // forgetting idempotency records past their retention). Bounded work per
+  // call. Default: nothing to do (a remote CRM keeps its own records).
+  virtual Status Maintain() { return Status::Ok(); }
 };
 
 }  // namespace crmhub::crm

@@ -58,6 +58,11 @@ struct SqliteStoreOptions {
   int cache_kib = 16 * 1024;
   // WAL pages before an automatic checkpoint (SQLite's default is 1000).
   int wal_autocheckpoint_pages = 1000;
+  // How long an applied event's idempotency record is kept (Maintain()
+  // forgets older ones, at most maintain_prune_limit per call). Far longer
+  // than any redelivery: the queue's dedup window (7 days) bounds repeats.
+  std::chrono::milliseconds applied_events_retention{std::chrono::hours(24 * 30)};
+  int maintain_prune_limit = 10000;
 };
 
 enum class UpsertResult { kCreated, kUpdated, kUnchanged, kStale };
@@ -113,6 +118,8 @@ class SqliteCrmStore final : public CrmSink {
   ~SqliteCrmStore() override;
 
   std::vector<DeliveryOutcome> Apply(const std::vector<SinkEvent>& events) override;
+  // Forgets applied_events older than applied_events_retention (bounded).
+  Status Maintain() override;
   std::string_view name() const override { return "sqlite"; }
 
   // Apply with per-entity detail (the reference CRM server answers with it).
@@ -137,7 +144,7 @@ class SqliteCrmStore final : public CrmSink {
   // Forgets applied_events older than `cutoff` (by applied_at); returns how
   // many. A re-delivery of a forgotten event is still harmless: its entities
   // compare equal or stale.
-  Result<int64_t> PruneAppliedEvents(SystemTime cutoff);
+  Result<int64_t> PruneAppliedEvents(SystemTime cutoff, int64_t limit = -1);
 
  private:
   struct Impl;

@@ -183,13 +183,24 @@ Result<int64_t> SqliteCrmStore::AppliedEventCount() {
   return ScalarLocked(*impl_->db, "SELECT COUNT(*) FROM applied_events");
 }
 
-Result<int64_t> SqliteCrmStore::PruneAppliedEvents(SystemTime cutoff) {
+Result<int64_t> SqliteCrmStore::PruneAppliedEvents(SystemTime cutoff, int64_t limit) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  auto st = impl_->db->Prepare("DELETE FROM applied_events WHERE applied_at < ?");
+  // By the applied_at index, at most `limit` rows (-1: all) per call, so
+  // one call never holds the write lock for long.
+  auto st = impl_->db->Prepare(
+      "DELETE FROM applied_events WHERE (source, idempotency_key) IN ("
+      "SELECT source, idempotency_key FROM applied_events WHERE applied_at < ? LIMIT ?)");
   if (!st.ok()) return st.status();
   st->Bind(1, ToUnixMillis(cutoff));
+  st->Bind(2, limit);
   CRMHUB_RETURN_IF_ERROR(st->Run());
   return static_cast<int64_t>(sqlite3_changes(impl_->db->raw()));
+}
+
+Status SqliteCrmStore::Maintain() {
+  auto pruned = PruneAppliedEvents(impl_->clock.Now() - impl_->options.applied_events_retention,
+                                   impl_->options.maintain_prune_limit);
+  return pruned.ok() ? Status::Ok() : pruned.status();
 }
 
 }  // namespace crmhub::crm

@@ -170,7 +170,8 @@ std::string SchemaSql() {
       "  entities INTEGER NOT NULL,\n"
       "  changes INTEGER NOT NULL,\n"
       "  PRIMARY KEY (source, idempotency_key)\n"
-      ") WITHOUT ROWID;\n";
+      ") WITHOUT ROWID;\n"
+      "CREATE INDEX IF NOT EXISTS applied_events_age ON applied_events(applied_at);\n";
   return sql;
 }
 

@@ -239,6 +239,37 @@ TEST_F(SqliteStoreTest, CountsAndPrune) {
   EXPECT_EQ(store_->AppliedEventCount().value(), 0);
 }
 
+TEST(SqliteStoreMaintainTest, ForgetsAppliedEventsPastTheRetentionInBoundedSteps) {
+  testing::TempDir dir;
+  ManualClock clock;
+  SqliteStoreOptions options;
+  options.path = dir.path() / std::string(kCrmDbFileName);
+  options.applied_events_retention = std::chrono::hours(24);
+  options.maintain_prune_limit = 2;
+  auto store = SqliteCrmStore::Open(options, clock).value();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store->Apply({Event("ozon", "old-" + std::to_string(i),
+                                    {Order("ozon", "O" + std::to_string(i), 1, "new")})})
+                    .at(0)
+                    .ok());
+  }
+  clock.Advance(std::chrono::hours(20));
+  ASSERT_TRUE(store->Apply({Event("ozon", "recent", {Order("ozon", "R", 1, "new")})}).at(0).ok());
+  clock.Advance(std::chrono::hours(5));  // the first three are 25 h old, "recent" 5 h
+
+  ASSERT_TRUE(store->Maintain().ok());
+  EXPECT_EQ(store->AppliedEventCount().value(), 2) << "at most maintain_prune_limit per call";
+  ASSERT_TRUE(store->Maintain().ok());
+  EXPECT_EQ(store->AppliedEventCount().value(), 1);
+  ASSERT_TRUE(store->Maintain().ok());
+  EXPECT_EQ(store->AppliedEventCount().value(), 1) << "the recent record is kept";
+  // Entities are not touched, and a re-delivery of a forgotten event changes nothing.
+  EXPECT_EQ(store->Count(EntityKind::kOrder).value(), 4);
+  auto again = store->ApplyDetailed({Event("ozon", "old-0", {Order("ozon", "O0", 1, "new")})});
+  ASSERT_TRUE(again.at(0).outcome.ok());
+  EXPECT_EQ(store->Count(EntityKind::kOrder).value(), 4);
+}
+
 TEST(SqliteStoreOpenTest, RefusesANewerSchema) {
   testing::TempDir dir;
   ManualClock clock;
