@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -15,6 +16,8 @@
 #include <thread>
 
 #include "base/metrics.h"
+#include "base/thread_name.h"
+#include "crm/sink.h"
 #include "daemon/config_check.h"
 #include "daemon/config_schema.h"
 #include "daemon/http_routes.h"
@@ -35,22 +38,37 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 // Refreshes queue statistics off the I/O threads (SQLite reads), for
-// /metrics (crmhub_queue_depth, crmhub_dead_letters) and STATUS=.
+// /metrics (crmhub_queue_depth, crmhub_dead_letters) and STATUS=, and runs
+// the sink's housekeeping (CrmSink::Maintain) once a minute.
 class Housekeeper {
  public:
-  Housekeeper(queue::Queue& queue, std::chrono::milliseconds interval)
-      : queue_(queue), interval_(interval) {}
+  Housekeeper(queue::Queue& queue, crm::CrmSink& sink, std::chrono::milliseconds interval)
+      : queue_(queue), sink_(sink), interval_(interval) {}
   ~Housekeeper() { Stop(); }
 
   void Start() {
     Refresh();
     thread_ = std::thread([this] {
+      SetCurrentThreadName("crmhub-house");
+      auto next_maintain = SteadyClock::now() + kMaintainEvery;
       std::unique_lock lock(mu_);
       while (!stop_) {
-        cv_.wait_for(lock, interval_, [&] { return stop_; });
+        cv_.wait_for(lock, wait_, [&] { return stop_; });
         if (stop_) break;
         lock.unlock();
+        const auto started = SteadyClock::now();
         Refresh();
+        // The statistics scan the queue's tables: with a large backlog that
+        // is not free, so it never takes more than ~5% of a core.
+        wait_ = std::max<std::chrono::milliseconds>(
+            interval_, 20 * std::chrono::duration_cast<std::chrono::milliseconds>(
+                                SteadyClock::now() - started));
+        if (SteadyClock::now() >= next_maintain) {
+          next_maintain = SteadyClock::now() + kMaintainEvery;
+          if (Status st = sink_.Maintain(); !st.ok()) {
+            spdlog::warn("CRM sink housekeeping: {}", st.ToString());
+          }
+        }
         lock.lock();
       }
     });
@@ -101,8 +119,12 @@ class Housekeeper {
   }
 
  private:
+  static constexpr std::chrono::minutes kMaintainEvery{1};
+
   queue::Queue& queue_;
+  crm::CrmSink& sink_;
   const std::chrono::milliseconds interval_;
+  std::chrono::milliseconds wait_ = interval_;  // housekeeping thread only
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;  // GUARDED_BY(mu_)
@@ -120,6 +142,7 @@ class IoThreads {
     running_ = n;
     for (int i = 0; i < n; ++i) {
       threads_.emplace_back([this] {
+        SetCurrentThreadName("crmhub-io");
         io_.run();
         std::lock_guard lock(mu_);
         --running_;
@@ -241,7 +264,7 @@ int Runtime::Run() {
     spdlog::error("cannot open the CRM sink: {}", sink.status().ToString());
     return sink.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
-  Housekeeper housekeeper(*engine, std::chrono::seconds(1));
+  Housekeeper housekeeper(*engine, **sink, std::chrono::seconds(1));
   housekeeper.Start();
   metrics.AddCollector([&housekeeper](MetricsRegistry& m) { housekeeper.Collect(m); });
 
