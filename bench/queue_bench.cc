@@ -1,8 +1,5 @@
 #include "bench/queue_bench.h"
 
-#include <stdlib.h>
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -13,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "base/clock.h"
+#include "bench/scratch_dir.h"
 #include "queue/paths.h"
 #include "queue/sqlite_queue.h"
 
@@ -55,33 +53,14 @@ double Percentile(std::vector<uint32_t>& v, double p) {
 
 }  // namespace
 
-int64_t PeakRssBytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<int64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
-}
-
 Result<QueueBenchResult> RunQueueBench(const QueueBenchOptions& o) {
   if (o.messages <= 0 || o.producers <= 0 || o.consumers < 0 || o.payload_bytes < 0 ||
       o.inflight_per_producer <= 0 || o.lease_batch <= 0) {
     return Status::InvalidArgument("bench queue: counts must be positive");
   }
-  std::filesystem::path dir = o.data_dir;
-  bool remove_dir = false;
-  if (dir.empty()) {
-    std::string tmpl = "/var/tmp/crmhub-bench-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) return Status::IoError("bench: mkdtemp in /var/tmp failed");
-    dir = tmpl;
-    remove_dir = true;
-  }
-  struct Cleanup {
-    std::filesystem::path dir;
-    bool active;
-    ~Cleanup() {
-      std::error_code ec;
-      if (active) std::filesystem::remove_all(dir, ec);
-    }
-  } cleanup{dir, remove_dir};
+  auto scratch = ScratchDir::Make(o.data_dir);
+  if (!scratch.ok()) return scratch.status();
+  const std::filesystem::path& dir = scratch->path();
 
   SystemClock clock;
   queue::SqliteQueueOptions qo;

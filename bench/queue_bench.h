@@ -44,7 +44,4 @@ Result<QueueBenchResult> RunQueueBench(const QueueBenchOptions& options);
 std::string FormatQueueBenchText(const QueueBenchOptions& options, const QueueBenchResult& r);
 std::string FormatQueueBenchJson(const QueueBenchOptions& options, const QueueBenchResult& r);
 
-// Peak resident set size of this process so far (getrusage), in bytes.
-int64_t PeakRssBytes();
-
 }  // namespace crmhub::bench

@@ -4,7 +4,9 @@
 
 #include <cstdio>
 
+#include "bench/orders_bench.h"
 #include "bench/queue_bench.h"
+#include "base/logging.h"
 #include "daemon/commands.h"
 #include "daemon/flags.h"
 
@@ -56,6 +58,48 @@ int QueueBench(const Args& args) {
   return 0;
 }
 
+int OrdersBench(const Args& args) {
+  bench::OrdersBenchOptions o;
+  int64_t orders = o.orders;
+  std::string data_dir, rules;
+  bool json = false;
+  FlagParser flags(
+      "crmhub bench orders --marketplace wildberries|ozon|yandex-market [--orders N] "
+      "[--data-dir DIR] [--rules FILE] [--json]",
+      "Orders pulled, mapped and stored per second, end to end: starts the marketplace's "
+      "simulator in-process with N existing orders and runs the daemon on it (pull over HTTP, "
+      "durable queue, mapping rules, crm.db). Exits 1 unless crm.db ends with exactly N orders.");
+  flags.AddString("--marketplace", &o.marketplace, "MP", "wildberries, ozon or yandex-market");
+  flags.AddInt("--orders", &orders, "N", "orders in the simulator (default 100000)");
+  flags.AddString("--data-dir", &data_dir, "DIR",
+                  "where queue.db and crm.db go; must be empty (default: a fresh directory in "
+                  "/var/tmp, removed after)");
+  flags.AddString("--rules", &rules, "FILE",
+                  "mapping rules (default config/mappings/<marketplace>-orders.toml)");
+  flags.AddBool("--json", &json, "print one JSON line");
+  if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
+  if (o.marketplace.empty() || orders <= 0) {
+    std::fprintf(stderr, "error: --marketplace is required and --orders must be positive\n");
+    return 2;
+  }
+  o.orders = orders;
+  o.data_dir = data_dir;
+  o.rules = rules;
+  // The daemon's own log lines go to stderr, above warnings only: stdout is
+  // the result.
+  if (Status st = SetupLogging(LogOptions{.level = "warn"}); !st.ok()) {
+    std::fprintf(stderr, "warning: %s\n", st.ToString().c_str());
+  }
+  auto r = bench::RunOrdersBench(o);
+  if (!r.ok()) {
+    std::fprintf(stderr, "error: %s\n", r.status().ToString().c_str());
+    return r.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  std::printf("%s\n", json ? bench::FormatOrdersBenchJson(o, *r).c_str()
+                           : bench::FormatOrdersBenchText(o, *r).c_str());
+  return 0;
+}
+
 struct BenchKind {
   const char* name;
   const char* summary;
@@ -66,6 +110,8 @@ struct BenchKind {
 constexpr BenchKind kBenchKinds[] = {
     {"queue", "durable queue: enqueue/s, end-to-end/s, enqueue latency, peak RSS", QueueBench},
     {"mapping", "mapping rules: raw JSON records/s to canonical entities", MapBenchCommand},
+    {"orders", "orders pulled from a simulator, mapped and stored in crm.db: orders/s end to end",
+     OrdersBench},
 };
 
 void PrintHelp() {

@@ -1,0 +1,542 @@
+#include "bench/orders_bench.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "adapters/ozon/ozon_sim.h"
+#include "adapters/wildberries/sim.h"
+#include "adapters/yandex_market/sim.h"
+#include "base/clock.h"
+#include "bench/scratch_dir.h"
+#include "daemon/adapter_registry.h"
+#include "daemon/runtime.h"
+#include "net/http_client.h"
+
+namespace crmhub::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using Steady = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// The orders exist before the run: created over the past day, each at its
+// final status a few seconds later, so the pull reads history (the way a
+// first start against a busy seller account does) and nothing arrives
+// during the measurement.
+constexpr auto kHistory = std::chrono::hours(24);
+constexpr auto kSettled = std::chrono::minutes(2);  // the last order's final step is older
+
+// The simulators' clock: the system clock, shifted back while a simulator is
+// built (Ozon and Yandex Market date their orders from the clock at
+// construction), then running on at the real time.
+class ShiftedClock final : public Clock {
+ public:
+  void Shift(std::chrono::milliseconds by) { shift_ms_.store(by.count()); }
+  SystemTime Now() const override {
+    return std::chrono::system_clock::now() + std::chrono::milliseconds(shift_ms_.load());
+  }
+  Steady::time_point SteadyNow() const override { return Steady::now(); }
+
+  // A simulator whose orders were created over kHistory, ending kSettled ago.
+  template <typename Sim, typename Options>
+  std::unique_ptr<Sim> BuildSettled(Options o, int64_t orders) {
+    o.orders = static_cast<int>(orders);
+    o.arrival_span = kHistory;
+    o.enforce_rate_limits = false;
+    Shift(-std::chrono::duration_cast<std::chrono::milliseconds>(kHistory + kSettled));
+    auto sim = std::make_unique<Sim>(o, *this);
+    Shift(0ms);
+    return sim;
+  }
+
+ private:
+  std::atomic<int64_t> shift_ms_{0};
+};
+
+std::string TomlString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+Status WriteFile(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return Status::IoError("bench: cannot write " + path.string());
+  ::chmod(path.c_str(), 0600);
+  return Status::Ok();
+}
+
+// One marketplace simulator with N settled orders, and what the config of
+// an adapter pointing at it says.
+class BenchSim {
+ public:
+  virtual ~BenchSim() = default;
+  virtual std::string adapter_id() const = 0;
+  // The [adapters.<id>] keys (without type, mapping and the secret file).
+  virtual std::string ConfigKeys(const fs::path& secret_file) const = 0;
+  virtual std::string secret() const = 0;
+  virtual simkit::RequestLog& log() = 0;
+  virtual std::pair<std::string, std::string> orders_request() const = 0;  // method, path
+  virtual void Stop() = 0;
+};
+
+class WildberriesBench final : public BenchSim {
+ public:
+  WildberriesBench(boost::asio::io_context& io, Clock& clock, int64_t orders) {
+    adapters::wildberries::SimOptions o;
+    o.orders = static_cast<int>(orders);
+    o.arrival = kHistory;
+    o.lifetime = std::chrono::minutes(1);
+    o.enforce_rate_limits = false;
+    o.start = clock.Now() - kHistory - o.lifetime - kSettled;
+    sim_ = std::make_unique<adapters::wildberries::WildberriesSim>(io, clock, o);
+  }
+  Status Start() { return sim_->Listen("127.0.0.1:0"); }
+  std::string adapter_id() const override { return "wb-bench"; }
+  std::string ConfigKeys(const fs::path& secret_file) const override {
+    const std::string url = TomlString(sim_->base_url());
+    // Pacing opened up (the simulator does not limit): 1 ms per request.
+    return fmt::format(
+        "type = \"wildberries\"\ntoken_file = {}\nmarketplace_url = {}\ncontent_url = {}\n"
+        "prices_url = {}\npoll_interval = \"1h\"\nlookback = \"48h\"\n"
+        "orders_page_size = 1000\norders_rate_interval = \"1ms\"\norders_rate_burst = 100\n",
+        TomlString(secret_file.string()), url, url, url);
+  }
+  std::string secret() const override { return "sim-token"; }
+  simkit::RequestLog& log() override { return sim_->log(); }
+  std::pair<std::string, std::string> orders_request() const override {
+    return {"GET", "/api/v3/orders"};
+  }
+  void Stop() override { sim_->Stop(); }
+
+ private:
+  std::unique_ptr<adapters::wildberries::WildberriesSim> sim_;
+};
+
+class OzonBench final : public BenchSim {
+ public:
+  OzonBench(ShiftedClock& clock, int64_t orders) {
+    const adapters::ozon::OzonSimOptions o;
+    client_id_ = o.client_id;
+    api_key_ = o.api_key;
+    sim_ = clock.BuildSettled<adapters::ozon::OzonSimulator>(o, orders);
+  }
+  Status Start() { return sim_->Start("127.0.0.1:0"); }
+  std::string adapter_id() const override { return "ozon-bench"; }
+  std::string ConfigKeys(const fs::path& secret_file) const override {
+    return fmt::format(
+        "type = \"ozon\"\nclient_id = {}\napi_key_file = {}\nbase_url = {}\n"
+        "poll_interval = \"1h\"\norder_lookback = \"48h\"\npage_size = 1000\nrate_limit = 1000\n",
+        TomlString(client_id_), TomlString(secret_file.string()), TomlString(sim_->base_url()));
+  }
+  std::string secret() const override { return api_key_; }
+  simkit::RequestLog& log() override { return sim_->log(); }
+  std::pair<std::string, std::string> orders_request() const override {
+    return {"POST", "/v3/posting/fbs/list"};
+  }
+  void Stop() override { sim_->Stop(); }
+
+ private:
+  std::string client_id_, api_key_;
+  std::unique_ptr<adapters::ozon::OzonSimulator> sim_;
+};
+
+// Yandex Market's getOrders allows 10,000 requests an hour (50 orders each);
+// the adapter's `orders_rate_limit` key stops there. The benchmark's copy of
+// the adapter types lets it go higher, to measure crmhub rather than the
+// limit.
+constexpr int64_t kYmBenchOrdersPerHour = 1'000'000'000;
+
+class YandexMarketBench final : public BenchSim {
+ public:
+  YandexMarketBench(ShiftedClock& clock, int64_t orders) {
+    const adapters::yandex_market::YmSimOptions o;
+    api_key_ = o.api_key;
+    campaign_id_ = o.campaign_id;
+    business_id_ = o.business_id;
+    sim_ = clock.BuildSettled<adapters::yandex_market::YmSimulator>(o, orders);
+  }
+  Status Start() { return sim_->Start("127.0.0.1:0"); }
+  std::string adapter_id() const override { return "ym-bench"; }
+  std::string ConfigKeys(const fs::path& secret_file) const override {
+    return fmt::format(
+        "type = \"yandex-market\"\napi_key_file = {}\ncampaign_id = {}\nbusiness_id = {}\n"
+        "base_url = {}\npoll_interval = \"1h\"\nlookback = \"48h\"\npage_size = 50\n"
+        "orders_rate_limit = {}\n",
+        TomlString(secret_file.string()), campaign_id_, business_id_,
+        TomlString(sim_->base_url()), kYmBenchOrdersPerHour);
+  }
+  std::string secret() const override { return api_key_; }
+  simkit::RequestLog& log() override { return sim_->log(); }
+  std::pair<std::string, std::string> orders_request() const override {
+    return {"GET", fmt::format("/v2/campaigns/{}/orders", campaign_id_)};
+  }
+  void Stop() override { sim_->Stop(); }
+
+ private:
+  std::string api_key_;
+  int64_t campaign_id_ = 0, business_id_ = 0;
+  std::unique_ptr<adapters::yandex_market::YmSimulator> sim_;
+};
+
+template <typename Sim>
+Result<std::unique_ptr<BenchSim>> Started(std::unique_ptr<Sim> sim) {
+  if (Status st = sim->Start(); !st.ok()) return st.WithContext("starting the simulator");
+  return std::unique_ptr<BenchSim>(std::move(sim));
+}
+
+// REQUIRES: `marketplace` is one of the three (checked by RunOrdersBench).
+Result<std::unique_ptr<BenchSim>> MakeSim(const std::string& marketplace,
+                                          boost::asio::io_context& io, ShiftedClock& clock,
+                                          int64_t orders) {
+  if (marketplace == "wildberries") {
+    return Started(std::make_unique<WildberriesBench>(io, clock, orders));
+  }
+  if (marketplace == "ozon") return Started(std::make_unique<OzonBench>(clock, orders));
+  return Started(std::make_unique<YandexMarketBench>(clock, orders));
+}
+
+// Every adapter type, with the Yandex Market orders limit widened (see
+// kYmBenchOrdersPerHour).
+std::vector<adapters::AdapterType> BenchAdapterTypes() {
+  std::vector<adapters::AdapterType> types = daemon::AllAdapterTypes();
+  for (adapters::AdapterType& t : types) {
+    if (t.schema.type != "yandex-market") continue;
+    for (config::KeySpec& k : t.schema.keys) {
+      if (k.name == "orders_rate_limit") k.max = kYmBenchOrdersPerHour;
+    }
+  }
+  return types;
+}
+
+Result<fs::path> FindRules(const std::string& marketplace) {
+  const fs::path name = fs::path("config") / "mappings" / (marketplace + "-orders.toml");
+  std::error_code ec;
+  std::vector<fs::path> candidates = {fs::current_path(ec) / name};
+  // A build directory sits in the source tree (build-*/crmhub).
+  if (fs::path exe = fs::read_symlink("/proc/self/exe", ec); !ec) {
+    candidates.push_back(exe.parent_path().parent_path() / name);
+  }
+  for (const fs::path& p : candidates) {
+    if (fs::exists(p, ec)) return fs::absolute(p);
+  }
+  return Status::NotFound("cannot find " + name.string() +
+                          " (run from the source tree or pass --rules FILE)");
+}
+
+// Read-only view of crm.db while the daemon writes it (WAL: readers do not
+// block the writer).
+class StoreProbe {
+ public:
+  explicit StoreProbe(fs::path db) : db_(std::move(db)) {}
+  ~StoreProbe() {
+    sqlite3_finalize(max_id_);
+    sqlite3_finalize(count_);
+    sqlite3_close(conn_);
+  }
+  StoreProbe(const StoreProbe&) = delete;
+  StoreProbe& operator=(const StoreProbe&) = delete;
+
+  // Orders of `source`; -1 while the store is not there yet. Cheap while the
+  // highest row id is below `at_least` (crm.db is fresh: rows are only added).
+  int64_t Orders(const std::string& source, int64_t at_least) {
+    if (!Ready()) return -1;
+    if (at_least > 0 && Scalar(max_id_, nullptr) < at_least) return Scalar(max_id_, nullptr);
+    return Scalar(count_, &source);
+  }
+
+ private:
+  bool Ready() {
+    if (count_ != nullptr) return true;
+    std::error_code ec;
+    if (!fs::exists(db_, ec)) return false;
+    if (conn_ == nullptr &&
+        sqlite3_open_v2(db_.c_str(), &conn_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      sqlite3_close(conn_);
+      conn_ = nullptr;
+      return false;
+    }
+    if (sqlite3_prepare_v2(conn_, "SELECT COALESCE(MAX(id), 0) FROM orders", -1, &max_id_,
+                           nullptr) != SQLITE_OK ||
+        sqlite3_prepare_v2(conn_, "SELECT COUNT(*) FROM orders WHERE source = ?", -1, &count_,
+                           nullptr) != SQLITE_OK) {
+      // The schema is not there yet.
+      sqlite3_finalize(max_id_);
+      sqlite3_finalize(count_);
+      max_id_ = count_ = nullptr;
+      return false;
+    }
+    return true;
+  }
+  int64_t Scalar(sqlite3_stmt* st, const std::string* bind) {
+    sqlite3_reset(st);
+    if (bind) sqlite3_bind_text(st, 1, bind->data(), static_cast<int>(bind->size()), SQLITE_TRANSIENT);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return v;
+  }
+
+  fs::path db_;
+  sqlite3* conn_ = nullptr;
+  sqlite3_stmt* max_id_ = nullptr;
+  sqlite3_stmt* count_ = nullptr;
+};
+
+// The value of one series ("name{labels}") in Prometheus text; 0 if absent.
+double SeriesValue(const std::string& text, const std::string& series) {
+  const std::string needle = series + " ";
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    if (text.compare(pos, needle.size(), needle) == 0) {
+      return std::strtod(text.c_str() + pos + needle.size(), nullptr);
+    }
+    pos = end + 1;
+  }
+  return 0;
+}
+
+// Runs daemon::Runtime on its own thread, as `crmhub run` runs it.
+class RuntimeThread {
+ public:
+  explicit RuntimeThread(daemon::RuntimeOptions options) : runtime_(std::move(options)) {
+    runtime_.on_ready = [this](const std::vector<uint16_t>& ports) {
+      std::lock_guard lock(mu_);
+      ports_ = ports;
+      ready_ = true;
+      cv_.notify_all();
+    };
+    thread_ = std::thread([this] {
+      int code = runtime_.Run();
+      std::lock_guard lock(mu_);
+      exit_code_ = code;
+      cv_.notify_all();
+    });
+  }
+  ~RuntimeThread() { Stop(); }
+
+  // The HTTP port once READY; an error if the runtime exited instead.
+  Result<uint16_t> WaitReady(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, timeout, [&] { return ready_ || exit_code_.has_value(); })) {
+      return Status::DeadlineExceeded("the daemon did not become ready");
+    }
+    if (!ready_ || ports_.empty()) {
+      return Status::Internal(fmt::format("the daemon exited with {} during start-up",
+                                          exit_code_.value_or(-1)));
+    }
+    return ports_.front();
+  }
+  bool exited() {
+    std::lock_guard lock(mu_);
+    return exit_code_.has_value();
+  }
+  // Drains like SIGTERM and returns the exit code.
+  int Stop() {
+    if (thread_.joinable()) {
+      runtime_.RequestStop();
+      thread_.join();
+    }
+    std::lock_guard lock(mu_);
+    return exit_code_.value_or(-1);
+  }
+
+ private:
+  daemon::Runtime runtime_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool ready_ = false;                // GUARDED_BY(mu_)
+  std::vector<uint16_t> ports_;       // GUARDED_BY(mu_)
+  std::optional<int> exit_code_;      // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace
+
+Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
+  if (o.marketplace != "wildberries" && o.marketplace != "ozon" &&
+      o.marketplace != "yandex-market") {
+    return Status::InvalidArgument("unknown marketplace \"" + o.marketplace +
+                                   "\" (wildberries, ozon or yandex-market)");
+  }
+  if (o.orders <= 0 || o.orders > 10'000'000) {
+    return Status::InvalidArgument("bench orders: --orders must be 1..10000000");
+  }
+  fs::path rules = o.rules;
+  if (rules.empty()) {
+    auto found = FindRules(o.marketplace);
+    if (!found.ok()) return found.status();
+    rules = *found;
+  }
+  auto scratch = ScratchDir::Make(o.data_dir);
+  if (!scratch.ok()) return scratch.status();
+  const fs::path dir = fs::absolute(scratch->path());
+  for (const char* f : {"queue.db", "crm.db"}) {
+    if (fs::exists(dir / f)) {
+      return Status::FailedPrecondition("bench orders: " + (dir / f).string() +
+                                        " exists; the benchmark needs an empty data dir");
+    }
+  }
+
+  // The simulator's server (Wildberries) and the metrics scrape share this
+  // loop; Ozon and Yandex Market simulators run their own.
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::vector<std::thread> io_threads;
+  for (int i = 0; i < 2; ++i) io_threads.emplace_back([&io] { io.run(); });
+  struct JoinIo {
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type>& work;
+    std::vector<std::thread>& threads;
+    ~JoinIo() {
+      work.reset();
+      for (auto& t : threads) t.join();
+    }
+  } join_io{work, io_threads};
+
+  ShiftedClock sim_clock;
+  auto sim = MakeSim(o.marketplace, io, sim_clock, o.orders);
+  if (!sim.ok()) return sim.status();
+  BenchSim& s = **sim;
+  struct StopSim {
+    BenchSim& sim;
+    ~StopSim() { sim.Stop(); }
+  } stop_sim{s};
+
+  const fs::path secret_file = dir / "marketplace-secret";
+  CRMHUB_RETURN_IF_ERROR(WriteFile(secret_file, s.secret()));
+  const fs::path config_file = dir / "crmhub-bench.toml";
+  CRMHUB_RETURN_IF_ERROR(WriteFile(
+      config_file,
+      fmt::format("# Written by `crmhub bench orders`.\n"
+                  "[daemon]\ndata_dir = {}\n\n[log]\nlevel = \"warn\"\n\n"
+                  "[http]\nlisten = [\"127.0.0.1:0\"]\n\n"
+                  "[adapters.{}]\n{}mapping = {}\n",
+                  TomlString(dir.string()), s.adapter_id(), s.ConfigKeys(secret_file),
+                  TomlString(rules.string()))));
+
+  daemon::RuntimeOptions ro;
+  ro.config_file = config_file;
+  ro.adapter_types = BenchAdapterTypes();
+  ro.handle_signals = false;
+  StoreProbe probe(dir / "crm.db");
+  const std::string adapter = s.adapter_id();
+
+  const Steady::time_point start = Steady::now();
+  RuntimeThread runtime(std::move(ro));
+  auto port = runtime.WaitReady(60s);
+  if (!port.ok()) return port.status();
+
+  // Wait for the N-th order. Polling every few ms costs a read of one
+  // B-tree page (MAX(id)), and bounds the error of the end time.
+  int64_t stored = 0;
+  Steady::time_point last_progress = Steady::now();
+  Steady::time_point end;
+  while (true) {
+    int64_t n = probe.Orders(adapter, o.orders);
+    Steady::time_point now = Steady::now();
+    if (n >= o.orders) {
+      end = now;
+      break;
+    }
+    if (n > stored) {
+      stored = n;
+      last_progress = now;
+    }
+    if (runtime.exited()) return Status::Internal("the daemon exited during the run");
+    if (now - last_progress > o.stall_timeout) {
+      return Status::DeadlineExceeded(fmt::format(
+          "crm.db holds {} of {} orders and gained none in {} s (data dir {})", stored, o.orders,
+          std::chrono::duration_cast<std::chrono::seconds>(o.stall_timeout).count(),
+          dir.string()));
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+
+  OrdersBenchResult r;
+  r.adapter = adapter;
+  r.seconds = std::chrono::duration<double>(end - start).count();
+  {
+    net::HttpClient http(io, net::HttpClientOptions{});
+    net::OutboundRequest req;
+    req.url = fmt::format("http://127.0.0.1:{}/metrics", *port);
+    req.timeout = 10s;
+    auto metrics = http.SendBlocking(std::move(req));
+    if (metrics.ok() && metrics->status == 200) {
+      const std::string label = fmt::format("{{adapter=\"{}\"}}", adapter);
+      r.events_received = static_cast<int64_t>(
+          SeriesValue(metrics->body, "crmhub_events_received_total" + label));
+      r.duplicates = static_cast<int64_t>(
+          SeriesValue(metrics->body, "crmhub_events_duplicate_total" + label));
+      r.queue_commits =
+          static_cast<int64_t>(SeriesValue(metrics->body, "crmhub_queue_commits_total"));
+    }
+  }
+  if (int code = runtime.Stop(); code != 0) {
+    return Status::Internal(fmt::format("the daemon exited with {} after draining", code));
+  }
+
+  // The check that the figure is real: exactly N orders of the adapter.
+  r.orders = probe.Orders(adapter, 0);
+  if (r.orders != o.orders) {
+    return Status::Internal(fmt::format("crm.db holds {} orders of {}, expected exactly {}",
+                                        r.orders, adapter, o.orders));
+  }
+  r.orders_per_s = static_cast<double>(r.orders) / r.seconds;
+
+  const auto [method, path] = s.orders_request();
+  int64_t first_ms = -1, last_ms = -1;
+  for (const simkit::LoggedRequest& q : s.log().Find(method, path)) {
+    if (q.status != 200) continue;
+    ++r.pull_pages;
+    if (first_ms < 0) first_ms = q.at_ms;
+    last_ms = q.at_ms;
+  }
+  r.pull_seconds = last_ms > first_ms ? static_cast<double>(last_ms - first_ms) / 1000.0 : 0;
+  r.pulled_per_s = r.pull_seconds > 0 ? static_cast<double>(r.orders) / r.pull_seconds : 0;
+  r.peak_rss_bytes = PeakRssBytes();
+  return r;
+}
+
+std::string FormatOrdersBenchText(const OrdersBenchOptions& o, const OrdersBenchResult& r) {
+  return fmt::format(
+      "orders benchmark: {} ({} simulator in-process, {} orders, adapter {})\n"
+      "  end to end:  {:.0f} orders/s ({} orders stored in {:.3f} s, runtime start to the last)\n"
+      "  pull:        {} pages, {:.0f} orders/s pulled ({:.3f} s first to last page)\n"
+      "  events:      {} received, {} duplicates absorbed\n"
+      "  queue:       {} commits ({:.1f} orders per commit)\n"
+      "  peak RSS:    {:.1f} MiB (simulator included)",
+      o.marketplace, o.marketplace, r.orders, r.adapter, r.orders_per_s, r.orders, r.seconds,
+      r.pull_pages, r.pulled_per_s, r.pull_seconds, r.events_received, r.duplicates,
+      r.queue_commits,
+      r.queue_commits > 0 ? static_cast<double>(r.orders) / static_cast<double>(r.queue_commits)
+                          : 0.0,
+      static_cast<double>(r.peak_rss_bytes) / (1024.0 * 1024.0));
+}
+
+std::string FormatOrdersBenchJson(const OrdersBenchOptions& o, const OrdersBenchResult& r) {
+  return fmt::format(
+      "{{\"bench\":\"orders\",\"marketplace\":\"{}\",\"adapter\":\"{}\",\"orders\":{},"
+      "\"seconds\":{:.4f},\"orders_per_s\":{:.1f},\"pull_pages\":{},\"pull_seconds\":{:.4f},"
+      "\"pulled_per_s\":{:.1f},\"events_received\":{},\"duplicates\":{},\"queue_commits\":{},"
+      "\"peak_rss_bytes\":{}}}",
+      o.marketplace, r.adapter, r.orders, r.seconds, r.orders_per_s, r.pull_pages, r.pull_seconds,
+      r.pulled_per_s, r.events_received, r.duplicates, r.queue_commits, r.peak_rss_bytes);
+}
+
+}  // namespace crmhub::bench
