@@ -6,8 +6,11 @@
 //  * source capability: one pull loop thread. It loads the cursor
 //    (GetState("cursor/<id>")), Pull()s a page, enqueues the events durably
 //    (lane in.<id>, source <id>) and only THEN saves the new cursor. `more`
-//    pulls again at once; otherwise it waits poll_interval() (or until
-//    not_before). Errors back off (capped, full jitter) and are recorded.
+//    pulls again at once from the new cursor, which is then saved at most
+//    once a second (one fsync per page, not two; a crash repeats at most
+//    that much of the pull, absorbed by dedup); otherwise it saves it and
+//    waits poll_interval() (or until not_before). Errors back off (capped,
+//    full jitter) and are recorded.
 //  * an inbound lane in.<id> (source or webhook capability):
 //    `delivery_workers` threads lease batches, map each raw record with the
 //    adapter's mapper, Apply() the mapped events to the CRM sink and settle

@@ -109,6 +109,34 @@ class PagedSource final : public adapters::Adapter, public adapters::SourceCapab
   std::string id_;
 };
 
+// A backlog that never ends: page n (cursor "n") holds event "b<n>" and says
+// `more`, with next cursor "n+1".
+class EndlessSource final : public adapters::Adapter, public adapters::SourceCapability {
+ public:
+  explicit EndlessSource(std::string id) : id_(std::move(id)) {}
+  const std::string& id() const override { return id_; }
+  std::string_view type() const override { return "test-endless"; }
+  SourceCapability* source() override { return this; }
+  Result<adapters::PullResult> Pull(const std::optional<std::string>& cursor) override {
+    const int n = cursor ? std::stoi(*cursor) : 0;
+    adapters::PullResult page;
+    const std::string key = "b" + std::to_string(n);
+    page.events = {{key, "", {}, Form(key)}};
+    page.next_cursor = std::to_string(n + 1);
+    page.more = true;
+    last_next.store(n + 1);
+    pulls.Add();
+    return page;
+  }
+  std::chrono::milliseconds poll_interval() const override { return seconds(60); }
+
+  EventCount pulls;
+  std::atomic<int> last_next{0};
+
+ private:
+  std::string id_;
+};
+
 // A webhook-only adapter: its lane in.<id> is filled by the test.
 class HookOnly final : public adapters::Adapter, public adapters::WebhookCapability {
  public:
@@ -224,6 +252,25 @@ TEST_F(PipelineTest, SourcePagesAreEnqueuedThenCursorSavedThenDelivered) {
       metrics_.GetCounter("crmhub_deliveries_total", "", {{"target", "crm"}, {"outcome", "ok"}});
   EXPECT_EQ(ok.value(), 3);
   EXPECT_EQ(engine_->Depth(), 0);
+}
+
+// While a backlog is read the cursor is saved at most once a second, not
+// after every page; stopping saves the cursor of the last durable page, so
+// nothing is pulled twice after a clean restart.
+TEST_F(PipelineTest, ABacklogsCursorIsSavedAtStopAfterItsLastPage) {
+  auto source = std::make_shared<EndlessSource>("feed");
+  auto pipeline = MakePipeline();
+  ASSERT_TRUE(pipeline->Start(source, mapper_).ok());
+  ASSERT_TRUE(source->pulls.WaitFor(20, seconds(30)));
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+  const int pages = source->last_next.load();
+  ASSERT_GE(pages, 20);
+  auto cursor = engine_->GetState(CursorKey("feed"));
+  ASSERT_TRUE(cursor.ok());
+  EXPECT_EQ(cursor->value_or(""), std::to_string(pages));
+  // Every pulled page's event is durable: in the lane or already in the store.
+  auto& received = metrics_.GetCounter("crmhub_events_received_total", "", {{"adapter", "feed"}});
+  EXPECT_EQ(received.value(), pages);
 }
 
 TEST_F(PipelineTest, SourceErrorsBackOffAndAreRecorded) {
