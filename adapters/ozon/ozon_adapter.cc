@@ -103,7 +103,8 @@ std::string PushStateToStatus(std::string_view state) {
 
 std::string PullCursor::ToJson() const {
   return json{
-      {"v", 1}, {"watermark", watermark_ms}, {"window_to", window_to_ms}, {"offset", offset}}
+      {"v", 1},         {"watermark", watermark_ms}, {"window_from", window_from_ms},
+      {"window_to", window_to_ms}, {"offset", offset}, {"last", last_window}}
       .dump();
 }
 
@@ -112,8 +113,10 @@ std::optional<PullCursor> PullCursor::Parse(const std::string& text) {
   if (!j.is_object() || JsonInt(j, "v") != 1) return std::nullopt;
   PullCursor c;
   c.watermark_ms = JsonInt(j, "watermark");
+  c.window_from_ms = JsonInt(j, "window_from");  // absent in older cursors: 0
   c.window_to_ms = JsonInt(j, "window_to");
   c.offset = JsonInt(j, "offset");
+  c.last_window = !j.contains("last") || j["last"] != false;
   if (c.offset < 0 || c.watermark_ms < 0) return std::nullopt;
   return c;
 }
@@ -146,11 +149,15 @@ Result<PullResult> OzonAdapter::Pull(const std::optional<std::string>& cursor_te
   } else {
     cursor.watermark_ms = now_ms - config_.order_lookback.count();
   }
-  if (cursor.window_to_ms == 0) {
+  if (cursor.window_to_ms == 0) {  // a new pass
+    cursor.window_from_ms = 0;
     cursor.window_to_ms = now_ms;
     cursor.offset = 0;
+    cursor.last_window = true;
   }
-  int64_t from_ms = std::max<int64_t>(0, cursor.watermark_ms - config_.overlap.count());
+  int64_t from_ms = cursor.window_from_ms != 0
+                        ? cursor.window_from_ms
+                        : std::max<int64_t>(0, cursor.watermark_ms - config_.overlap.count());
   FbsListQuery query;
   // filter.since/to bound the postings' period (at most one year, per the
   // spec); the change-time filter does the incremental work.
@@ -196,22 +203,49 @@ Result<PullResult> OzonAdapter::Pull(const std::optional<std::string>& cursor_te
     }
   }
   bool has_next = result->value("has_next", false) && returned > 0;
-  if (has_next) {
-    int64_t next = cursor.offset + returned - (returned > 2 * kPageReread ? kPageReread : 0);
-    if (next + config_.page_size > kMaxPostingsOffset) {
-      // Too large for offset paging: halve the window and start it again.
-      int64_t span = cursor.window_to_ms - from_ms;
-      cursor.window_to_ms = from_ms + std::max<int64_t>(span / 2, 1);
-      cursor.offset = 0;
-    } else {
-      cursor.offset = next;
-    }
+  const int64_t span = cursor.window_to_ms - from_ms;
+  cursor.window_from_ms = from_ms;
+  if (has_next && cursor.offset == 0 && span > 1) {
+    // More than a page in the window. Only a window read in one answer is
+    // a consistent snapshot: postings that change while later pages are
+    // fetched leave the window and shift the rest to lower offsets, so
+    // offset paging skips postings (no overlap fixes that for long). Halve
+    // the window and read it again; this page's postings are real states
+    // and are queued anyway.
+    cursor.window_to_ms = from_ms + span / 2;
+    cursor.last_window = false;
+    out.more = true;
+  } else if (has_next &&
+             cursor.offset + returned + config_.page_size <= kMaxPostingsOffset) {
+    // More than a page changed within one millisecond: offsets are the only
+    // way on. Each next page starts kPageReread early, as postings leaving
+    // shift later ones down.
+    cursor.offset += returned - (returned > 2 * kPageReread ? kPageReread : 0);
     out.more = true;
   } else {
-    cursor.watermark_ms = cursor.window_to_ms;
-    cursor.window_to_ms = 0;
+    // The window is read: every change up to window_to is pulled.
+    cursor.watermark_ms = std::max(cursor.watermark_ms, cursor.window_to_ms);
     cursor.offset = 0;
-    out.more = false;
+    if (!cursor.last_window) {
+      // The window was cut short of the pass's end: the next window right
+      // after this one, at once, sized for about 3/4 of a page
+      // at this window's density (at most twice as wide), so a backlog
+      // costs about one request per page rather than a halving each time.
+      double factor =
+          0.75 * config_.page_size / static_cast<double>(std::max<int64_t>(returned, 1));
+      auto next_span = static_cast<int64_t>(static_cast<double>(span) * std::min(2.0, factor));
+      cursor.window_from_ms = cursor.window_to_ms;
+      cursor.window_to_ms += std::max<int64_t>(next_span, 1);
+      if (cursor.window_to_ms >= now_ms) {
+        cursor.window_to_ms = now_ms;
+        cursor.last_window = true;
+      }
+      out.more = true;
+    } else {
+      cursor.window_from_ms = 0;
+      cursor.window_to_ms = 0;
+      out.more = false;
+    }
   }
   out.next_cursor = cursor.ToJson();
   return out;

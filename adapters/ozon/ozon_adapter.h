@@ -5,17 +5,24 @@
 // Source (Pull): POST /v3/posting/fbs/list, incrementally by the time of the
 // last status change (filter.last_changed_status_date), so new postings,
 // status changes and cancellations all arrive. The cursor is JSON
-//   {"v":1,"watermark":<ms>,"window_to":<ms or 0>,"offset":<n>}
+//   {"v":1,"watermark":<ms>,"window_from":<ms or 0>,"window_to":<ms or 0>,
+//    "offset":<n>,"last":<bool>}
 // "watermark": every change before it has been pulled (and is durable: the
-// runtime saves the cursor only after the events are). A pass covers
-// [watermark - overlap, window_to] page by page (offset/has_next); when it
-// ends, watermark = window_to. Overlaps are deliberate and cheap (the queue
-// dedups): the window re-reads `overlap` of history, because a status can
-// be written with a timestamp slightly in the past, and each next page
-// starts `kPageReread` items early, because postings whose status changes
-// during the pass leave the filter and shift later offsets down. Offsets
-// above 20000 are refused by Ozon (MAX_OFFSET_EXCEEDED), so a window that
-// large is halved and restarted.
+// runtime saves the cursor only after the events are). A pass starts at
+// [watermark - overlap, now] (the overlap re-reads history because a status
+// can be written with a timestamp slightly in the past; repeats are cheap,
+// the queue dedups) and reads it window by window, each window in ONE
+// answer: a window with more than a page (has_next) is halved and read
+// again, because offset paging is not safe here: postings whose status
+// changes while the next page is fetched leave the window and shift later
+// postings to lower offsets, so they would be skipped (and, once the
+// watermark passed them, lost; the e2e test lost 4.5% of postings so). When
+// a window is read, watermark = window_to and, unless it was the pass's
+// last (reaching the pass's end, "last"), the next window follows at once,
+// sized for 3/4 of a page at the density just seen (at most twice as wide).
+// Only more than a page of changes within one millisecond falls back to
+// offsets (each next page starting `kPageReread` items early, and at most up
+// to Ozon's 20000 offset cap).
 // Event identity: idempotency key posting_number + ":" + status (the posting
 // carries no change counter or timestamp of its last change in the list
 // answer), ordering key posting_number, payload the raw posting JSON,
@@ -81,6 +88,8 @@ struct PullCursor {
   int64_t watermark_ms = 0;
   int64_t window_to_ms = 0;  // 0: no pass in progress
   int64_t offset = 0;
+  int64_t window_from_ms = 0;  // 0: watermark - overlap (the pass's first window)
+  bool last_window = true;     // the window reaches the pass's end
   std::string ToJson() const;
   static std::optional<PullCursor> Parse(const std::string& text);
 };
