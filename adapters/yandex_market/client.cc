@@ -257,10 +257,18 @@ ApiReply YmClient::Send(Group group, std::string method, const std::string& targ
       reply.not_before = net::ParseRetryAfter(*ra, clock_.Now());
     }
     if (!reply.not_before) {
-      // The spec names no retry header for 420: come back after the
-      // limit's period (per minute for offers; orders: a token is due
-      // every 0.36 s at 10,000/hour, one minute is a safe pause too).
-      reply.not_before = clock_.Now() + std::chrono::minutes(1);
+      // A spent resource limit says until when (partner API docs,
+      // "Restrictions on requests": X-RateLimit-Resource-Until, an RFC 822
+      // date, on every answer).
+      if (auto until = response.headers.Get("X-RateLimit-Resource-Until")) {
+        reply.not_before = net::ParseRetryAfter(*until, clock_.Now());
+      }
+    }
+    if (!reply.not_before) {
+      // A 420 without it is the parallel-requests limit ("Hit rate limit of
+      // 4 parallel requests"), free again as soon as a request ends: a
+      // short pause, not the minute that used to stall a pull for nothing.
+      reply.not_before = clock_.Now() + kParallelLimitPause;
     }
     return reply;
   }

@@ -21,9 +21,12 @@
 // requests per hour, 6 in parallel; updateStocks 100,000 skus per minute
 // (path req.skus: counted in items, not requests); updateBusinessPrices
 // 10,000 offers per minute. Market answers 420 (ApiLimitErrorResponse) when
-// a limit is exceeded; the spec names no retry header, so a 420/429 without
-// Retry-After is retried after the operation's limit period (1 minute for
-// the item budgets, the next token for orders). The per-request limit is
+// a limit is exceeded; the spec names no retry header, the partner API docs
+// ("Restrictions on requests") say every answer carries
+// X-RateLimit-Resource-Limit / -Remaining / -Until (RFC 822 date), and a 420
+// for the parallel-requests limit carries none. So a 420/429 is retried at
+// Retry-After, else at X-RateLimit-Resource-Until, else after
+// kParallelLimitPause. The per-request limit is
 // enforced by net::Upstream (see MakeUpstreamTransport); the item budgets
 // here (ItemBudget), refusing locally instead of sending.
 //
@@ -56,6 +59,8 @@ inline constexpr int kMaxStocksPerRequest = 2000;  // UpdateStocksRequest.skus m
 inline constexpr int kMaxPricesPerRequest = 500;   // UpdateBusinessPricesRequest.offers maxItems
 inline constexpr int64_t kMaxStockCount = 2000000000;
 inline constexpr auto kMaxOrdersWindow = std::chrono::hours(24 * 30);  // updatedAtFrom..To
+// Pause after a 420 that names no time (the parallel-requests limit).
+inline constexpr auto kParallelLimitPause = std::chrono::seconds(1);
 
 // Which limit a request belongs to (each group has its own net::Upstream).
 enum class Group { kOrders, kOffers };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <cstdio>
+#include <ctime>
 #include <set>
 
 namespace crmhub::adapters::yandex_market {
@@ -24,8 +25,26 @@ net::HttpResponse ApiError(int http, const std::string& code, const std::string&
                 .dump());
 }
 
-net::HttpResponse Limit(const std::string& what) {
-  return ApiError(420, "LIMIT_EXCEEDED", "Resource limit exceeded: " + what);
+std::string HttpDate(SystemTime t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+// A resource limit is spent: 420 with the headers Market sends on it
+// (partner API docs, "Restrictions on requests"): X-RateLimit-Resource-Limit,
+// -Remaining and -Until (RFC 822 date, whole seconds: rounded up so a
+// client that waits until then finds the limit free).
+net::HttpResponse Limit(const std::string& what, int64_t limit, SystemTime until) {
+  auto seconds = std::chrono::ceil<std::chrono::seconds>(until.time_since_epoch());
+  net::HttpResponse r = ApiError(420, "LIMIT_EXCEEDED", "Resource limit exceeded: " + what);
+  r.headers.Set("X-RateLimit-Resource-Limit", std::to_string(limit));
+  r.headers.Set("X-RateLimit-Resource-Remaining", "0");
+  r.headers.Set("X-RateLimit-Resource-Until", HttpDate(SystemTime(seconds)));
+  return r;
 }
 
 std::string OfferId(int64_t index) {
@@ -199,7 +218,10 @@ void YmSimulator::Handle(net::HttpRequest request, net::Responder respond) {
       options_.faults.empty() ? simkit::Fault::kNone : options_.faults.Pick(fault_rng_.Uniform());
   switch (fault) {
     case simkit::Fault::k429:
-      return finish(Limit("injected"), fault, "fault");
+      // As if the limit's window ended within the next second.
+      return finish(Limit("injected", options_.orders_per_hour,
+                          clock_.Now() + std::chrono::seconds(1)),
+                    fault, "fault");
     case simkit::Fault::k500:
       return finish(ApiError(500, "INTERNAL_ERROR", "Internal server error"), fault, "fault");
     case simkit::Fault::k503:
@@ -281,8 +303,11 @@ json YmSimulator::OrderJson(const SimOrder& o, size_t step) const {
 }
 
 net::HttpResponse YmSimulator::GetOrders(const net::HttpRequest& request, bool dup) {
-  if (options_.enforce_rate_limits && orders_budget_.TryTake(1)) {
-    return Limit("getOrders: 10000 requests per hour");
+  if (options_.enforce_rate_limits) {
+    if (auto wait = orders_budget_.TryTake(1)) {
+      return Limit("getOrders: 10000 requests per hour", options_.orders_per_hour,
+                   clock_.Now() + *wait);
+    }
   }
   SystemTime now = clock_.Now();
   std::optional<SystemTime> from, to;
@@ -379,9 +404,11 @@ net::HttpResponse YmSimulator::UpdateStocks(const json& body) {
       return ApiError(400, "BAD_REQUEST", "count must be an integer 0..2000000000: " + sku);
     updates.emplace_back(sku, item["count"].get<int64_t>());
   }
-  if (options_.enforce_rate_limits &&
-      stocks_budget_.TryTake(static_cast<int64_t>(updates.size()))) {
-    return Limit("updateStocks: skus per minute");
+  if (options_.enforce_rate_limits) {
+    if (auto wait = stocks_budget_.TryTake(static_cast<int64_t>(updates.size()))) {
+      return Limit("updateStocks: skus per minute", options_.stock_skus_per_minute,
+                   clock_.Now() + *wait);
+    }
   }
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [sku, count] : updates) stocks_[sku] = count;
@@ -411,9 +438,11 @@ net::HttpResponse YmSimulator::UpdatePrices(const json& body) {
     updates.emplace_back(id, (*price)["value"].dump() + " " +
                                  (*price)["currencyId"].get<std::string>());
   }
-  if (options_.enforce_rate_limits &&
-      prices_budget_.TryTake(static_cast<int64_t>(updates.size()))) {
-    return Limit("offer-prices/updates: offers per minute");
+  if (options_.enforce_rate_limits) {
+    if (auto wait = prices_budget_.TryTake(static_cast<int64_t>(updates.size()))) {
+      return Limit("offer-prices/updates: offers per minute", options_.price_offers_per_minute,
+                   clock_.Now() + *wait);
+    }
   }
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [id, v] : updates) prices_[id] = v;

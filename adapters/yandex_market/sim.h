@@ -23,9 +23,12 @@
 // FORBIDDEN; bad request -> 400 BAD_REQUEST; limits (x-resource-limit-config:
 // getOrders 10,000 requests/hour; updateStocks 100,000 skus/minute; prices
 // 10,000 offers/minute) -> 420 LIMIT_EXCEEDED (the spec's 420 response
-// carries ApiLimitErrorResponse; the code string is not listed in the spec).
+// carries ApiLimitErrorResponse; the code string is not listed in the spec)
+// with X-RateLimit-Resource-Limit, -Remaining: 0 and -Until (RFC 822, when
+// the limit frees up), as the partner API docs describe.
 // Faults come from the shared --faults spec (simkit); "dup" repeats every
-// order of a getOrders page, "429" answers 420 (Market's limit status).
+// order of a getOrders page, "429" answers 420 (Market's limit status) with
+// X-RateLimit-Resource-Until one second ahead.
 //
 // Orders: order i is created at start + i * arrival_span / N and moves
 // PROCESSING/STARTED -> PROCESSING/READY_TO_SHIP -> DELIVERY/

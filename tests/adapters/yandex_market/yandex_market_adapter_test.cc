@@ -299,11 +299,58 @@ TEST(YmStocks, BatchesOfTwoThousandAndTheSkuBudget) {
   EXPECT_EQ(limited[0].kind, DeliveryOutcome::Kind::kRetry);
   EXPECT_TRUE(limited[0].not_before.has_value());
   EXPECT_NE(limited[0].error.find("LIMIT_EXCEEDED"), std::string::npos) << limited[0].error;
+  // The simulator's X-RateLimit-Resource-Until: when its budget frees up.
+  EXPECT_GT(*limited[0].not_before, clock.Now());
+  EXPECT_LE(*limited[0].not_before,
+            clock.Now() + std::chrono::minutes(1) + std::chrono::seconds(1));
 
   // After a minute both budgets have room again.
   clock.Advance(std::chrono::minutes(1));
   auto later = adapter->Deliver(more);
   EXPECT_TRUE(later[0].ok()) << later[0].error;
+}
+
+// A 420 is retried when Market says the limit frees up
+// (X-RateLimit-Resource-Until), and a 420 naming no time (the parallel
+// requests limit) after a short pause: it used to stall the pull for a
+// minute each time, which at 5% injected 420s stopped the e2e test's pull.
+TEST(YmClient, LimitAnswersAreRetriedWhenMarketSaysNotAMinuteLater) {
+  ManualClock clock;  // 1,700,000,000 s: Tue, 14 Nov 2023 22:13:20 GMT
+  std::vector<std::pair<std::string, std::string>> headers;
+  Transport transport = [&](Group, net::OutboundRequest) -> net::OutboundResult {
+    net::OutboundResponse r;
+    r.status = 420;
+    for (const auto& [k, v] : headers) r.headers.Set(k, v);
+    r.body = R"({"status":"ERROR","errors":[{"code":"LIMIT_EXCEEDED","message":"limit"}]})";
+    return r;
+  };
+  ClientOptions options;
+  options.base_url = "http://127.0.0.1:1";
+  options.api_key = Secret("k");
+  options.campaign_id = 1;
+  YmClient client(options, transport, clock);
+  OrdersQuery query;
+  query.updated_from = clock.Now() - std::chrono::hours(1);
+  query.updated_to = clock.Now();
+
+  headers = {{"X-RateLimit-Resource-Limit", "10000"},
+             {"X-RateLimit-Resource-Remaining", "0"},
+             {"X-RateLimit-Resource-Until", "Tue, 14 Nov 2023 22:14:00 GMT"}};
+  ApiReply limited = client.GetOrders(query);
+  EXPECT_EQ(limited.status.code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(limited.retryable);
+  ASSERT_TRUE(limited.not_before.has_value());
+  EXPECT_EQ(ToUnixMillis(*limited.not_before), 1'700'000'040'000);
+
+  headers = {};
+  ApiReply parallel = client.GetOrders(query);
+  ASSERT_TRUE(parallel.not_before.has_value());
+  EXPECT_EQ(*parallel.not_before, clock.Now() + kParallelLimitPause);
+
+  headers = {{"Retry-After", "7"}, {"X-RateLimit-Resource-Until", "Tue, 14 Nov 2023 22:14:00 GMT"}};
+  ApiReply retry_after = client.GetOrders(query);
+  ASSERT_TRUE(retry_after.not_before.has_value());
+  EXPECT_EQ(*retry_after.not_before, clock.Now() + std::chrono::seconds(7));
 }
 
 TEST(YmStocks, RepeatedSkuGoesToALaterRequestSoTheLastCommandWins) {
