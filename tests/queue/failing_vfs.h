@@ -27,10 +27,15 @@ class FailingVfs {
   void FailSyncs(bool on) { fail_syncs_.store(on); }
   // How many xWrite/xSync calls were failed so far.
   int failures() const { return failures_.load(); }
+  // How many xSync calls reached the VFS (failed or not).
+  int syncs() const { return syncs_.load(); }
 
   // Used by the C callbacks.
   bool ShouldFailWrite() { return Count(fail_writes_.load()); }
-  bool ShouldFailSync() { return Count(fail_syncs_.load()); }
+  bool ShouldFailSync() {
+    syncs_.fetch_add(1);
+    return Count(fail_syncs_.load());
+  }
   sqlite3_vfs* base() const { return base_; }
 
  private:
@@ -45,6 +50,7 @@ class FailingVfs {
   std::atomic<bool> fail_writes_{false};
   std::atomic<bool> fail_syncs_{false};
   std::atomic<int> failures_{0};
+  std::atomic<int> syncs_{0};
 };
 
 }  // namespace crmhub::queue::testing

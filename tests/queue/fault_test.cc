@@ -86,6 +86,34 @@ TEST_P(FaultTest, FailureDuringAckIsReportedNotSwallowed) {
   Break(false);
 }
 
+// The pipelined commit (synchronous=NORMAL plus the flusher's own fsync):
+// every answer that says "written" comes after an fsync that followed it.
+TEST(DurabilityTest, EveryAcceptedEnqueueIsAnsweredAfterAnFsync) {
+  testing::TempDir dir;
+  testing::FailingVfs vfs("crmhub-counting");
+  ManualClock clock;
+  SqliteQueueOptions options;
+  options.data_dir = dir.path();
+  options.vfs_name = vfs.name();
+  options.maintenance_interval = milliseconds(0);
+  auto q = SqliteQueue::Open(clock, options).value();
+  for (int i = 0; i < 20; ++i) {
+    const int before = vfs.syncs();
+    auto r = q->Enqueue(Msg("in.a", "k" + std::to_string(i)));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(*r, EnqueueOutcome::kAccepted);
+    EXPECT_GT(vfs.syncs(), before) << "answered Accepted without an fsync after the write";
+  }
+  // Answers that wrote nothing need no fsync (an empty lease), and a
+  // duplicate is answered as durable as the first copy.
+  auto leased = q->Lease("in.b", 10, seconds(30));
+  ASSERT_TRUE(leased.ok());
+  EXPECT_TRUE(leased->empty());
+  EXPECT_EQ(q->Enqueue(Msg("in.a", "k0")).value(), EnqueueOutcome::kDuplicate);
+  EXPECT_GT(q->commit_counters().syncs, 0);
+  EXPECT_LE(q->commit_counters().syncs, q->commit_counters().commits);
+}
+
 INSTANTIATE_TEST_SUITE_P(WritesAndSyncs, FaultTest, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& param_info) {
                            return param_info.param ? std::string("FailingFsync")
