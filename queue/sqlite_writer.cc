@@ -8,12 +8,15 @@
 namespace crmhub::queue::internal {
 namespace {
 
+// The subquery repeats `ordering_key <> ''` (implied by the OR) so that
+// SQLite may use the partial index messages_order: without it every
+// candidate scanned its whole lane (1 s per lease at 40,000 queued).
 constexpr const char* kLeaseSelect =
     "SELECT id, lane, source, idem_key, ordering_key, headers, payload, attempts, first_error, "
     "last_error, created_at, next_attempt_at, lease_token, history FROM messages AS m "
     "WHERE m.lane = ?1 AND m.next_attempt_at <= ?2 AND (m.ordering_key = '' OR NOT EXISTS ("
     "  SELECT 1 FROM messages AS p WHERE p.lane = m.lane AND p.ordering_key = m.ordering_key"
-    "  AND p.id < m.id)) "
+    "  AND p.ordering_key <> '' AND p.id < m.id)) "
     "ORDER BY m.next_attempt_at, m.id LIMIT ?3";
 
 // Why a message whose lease expired is not delivered again (nullopt: it is).
