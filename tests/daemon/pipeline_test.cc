@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <thread>
 
 #include "crm/sqlite_store.h"
 #include "daemon/lane_wakeup.h"
@@ -279,7 +280,17 @@ TEST_F(PipelineTest, SourceErrorsBackOffAndAreRecorded) {
   auto pipeline = MakePipeline();
   ASSERT_TRUE(pipeline->Start(source, mapper_).ok());
   ASSERT_TRUE(sink_->applied.WaitFor(3, seconds(30)));
-  auto status = pipeline->StatusOf("shop");
+  // The last page's events can be applied before the pull loop has saved the
+  // cursor that follows them (the save comes after the enqueue, concurrently
+  // with delivery): wait for the save, bounded.
+  std::optional<WorkerStatus> status;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (true) {
+    status = pipeline->StatusOf("shop");
+    if (status && status->last_success && status->cursor.value_or("") == "2") break;
+    if (std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::yield();
+  }
   ASSERT_TRUE(status.has_value());
   ASSERT_TRUE(status->last_error.has_value());
   EXPECT_NE(status->last_error->find("upstream down"), std::string::npos) << *status->last_error;
