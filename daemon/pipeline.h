@@ -64,9 +64,11 @@ struct PipelineOptions {
   std::chrono::milliseconds lease_duration{std::chrono::seconds(60)};
   std::chrono::milliseconds idle_wait_min{5};
   std::chrono::milliseconds idle_wait_max{200};
-  // Source errors: full-jitter exponential backoff between these.
+  // Source errors: full-jitter exponential backoff between these. The pull
+  // is the safety net behind webhooks: after an outage it should be back
+  // within a minute (most poll intervals), not after several.
   std::chrono::milliseconds source_backoff_initial{std::chrono::seconds(1)};
-  std::chrono::milliseconds source_backoff_max{std::chrono::minutes(5)};
+  std::chrono::milliseconds source_backoff_max{std::chrono::minutes(1)};
 };
 
 // What the admin API shows about an adapter's workers.
