@@ -75,38 +75,17 @@ OzonSimulator::OzonSimulator(OzonSimOptions options, Clock& clock)
 OzonSimulator::~OzonSimulator() { Stop(); }
 
 Status OzonSimulator::Start(const std::string& listen) {
-  net::HttpServerOptions server_options;
-  server_options.server_header = "ozon-sim";
-  server_options.body_limit_bytes = 16 * 1024 * 1024;
-  server_ = std::make_unique<net::HttpServer>(io_, server_options,
-                                              [this](net::HttpRequest r, net::Responder respond) {
-                                                Handle(std::move(r), std::move(respond));
-                                              });
-  held_ = std::make_unique<simkit::HeldResponses>(io_);
-  CRMHUB_RETURN_IF_ERROR(server_->Listen(listen));
-  auto guard =
-      std::make_shared<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
-          io_.get_executor());
-  for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
-    threads_.emplace_back([this, guard] { io_.run(); });
-  }
-  started_ = true;
-  return Status::Ok();
+  return server_.Start(listen, "ozon-sim", options_.io_threads,
+                       [this](net::HttpRequest r, net::Responder respond) {
+                         Handle(std::move(r), std::move(respond));
+                       });
 }
 
-void OzonSimulator::Stop() {
-  if (!started_) return;
-  started_ = false;
-  if (held_) held_->Stop();
-  if (server_) server_->Stop();
-  io_.stop();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
-}
+void OzonSimulator::Stop() { server_.Stop(); }
 
-uint16_t OzonSimulator::port() const { return server_ ? server_->port() : 0; }
+uint16_t OzonSimulator::port() const { return server_.port(); }
 
-std::string OzonSimulator::base_url() const { return "http://127.0.0.1:" + std::to_string(port()); }
+std::string OzonSimulator::base_url() const { return server_.base_url(); }
 
 SystemTime OzonSimulator::AllFinalAt() const {
   SystemTime last{};
@@ -209,7 +188,7 @@ void OzonSimulator::Handle(net::HttpRequest request, net::Responder respond) {
       return finish(RpcError(503, 14, "Circle is open"), fault, "fault");
     case simkit::Fault::kTimeout:
       log_.Complete(seq, 0, fault, "held");
-      held_->AnswerLater(std::move(respond), RpcError(504, 4, "timeout"),
+      server_.held().AnswerLater(std::move(respond), RpcError(504, 4, "timeout"),
                          options_.faults.timeout_hold);
       return;
     default:
@@ -224,7 +203,7 @@ void OzonSimulator::Handle(net::HttpRequest request, net::Responder respond) {
   }
   if (fault == simkit::Fault::kSlow) {
     log_.Complete(seq, response.status, fault, "slow");
-    held_->AnswerLater(std::move(respond), std::move(response), options_.faults.slow_delay);
+    server_.held().AnswerLater(std::move(respond), std::move(response), options_.faults.slow_delay);
     return;
   }
   finish(std::move(response), fault, "");

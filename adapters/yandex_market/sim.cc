@@ -104,38 +104,17 @@ YmSimulator::YmSimulator(YmSimOptions options, Clock& clock)
 YmSimulator::~YmSimulator() { Stop(); }
 
 Status YmSimulator::Start(const std::string& listen) {
-  net::HttpServerOptions server_options;
-  server_options.server_header = "yandex-market-sim";
-  server_options.body_limit_bytes = 16 * 1024 * 1024;
-  server_ = std::make_unique<net::HttpServer>(io_, server_options,
-                                              [this](net::HttpRequest r, net::Responder respond) {
-                                                Handle(std::move(r), std::move(respond));
-                                              });
-  held_ = std::make_unique<simkit::HeldResponses>(io_);
-  CRMHUB_RETURN_IF_ERROR(server_->Listen(listen));
-  auto guard =
-      std::make_shared<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
-          io_.get_executor());
-  for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
-    threads_.emplace_back([this, guard] { io_.run(); });
-  }
-  started_ = true;
-  return Status::Ok();
+  return server_.Start(listen, "yandex-market-sim", options_.io_threads,
+                       [this](net::HttpRequest r, net::Responder respond) {
+                         Handle(std::move(r), std::move(respond));
+                       });
 }
 
-void YmSimulator::Stop() {
-  if (!started_) return;
-  started_ = false;
-  if (held_) held_->Stop();
-  if (server_) server_->Stop();
-  io_.stop();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
-}
+void YmSimulator::Stop() { server_.Stop(); }
 
-uint16_t YmSimulator::port() const { return server_ ? server_->port() : 0; }
+uint16_t YmSimulator::port() const { return server_.port(); }
 
-std::string YmSimulator::base_url() const { return "http://127.0.0.1:" + std::to_string(port()); }
+std::string YmSimulator::base_url() const { return server_.base_url(); }
 
 SystemTime YmSimulator::AllFinalAt() const {
   SystemTime last{};
@@ -228,7 +207,7 @@ void YmSimulator::Handle(net::HttpRequest request, net::Responder respond) {
       return finish(ApiError(503, "SERVICE_UNAVAILABLE", "Service unavailable"), fault, "fault");
     case simkit::Fault::kTimeout:
       log_.Complete(seq, 0, fault, "held");
-      held_->AnswerLater(std::move(respond), ApiError(504, "TIMEOUT", "timeout"),
+      server_.held().AnswerLater(std::move(respond), ApiError(504, "TIMEOUT", "timeout"),
                          options_.faults.timeout_hold);
       return;
     default:
@@ -241,7 +220,7 @@ void YmSimulator::Handle(net::HttpRequest request, net::Responder respond) {
   }
   if (fault == simkit::Fault::kSlow) {
     log_.Complete(seq, response.status, fault, "slow");
-    held_->AnswerLater(std::move(respond), std::move(response), options_.faults.slow_delay);
+    server_.held().AnswerLater(std::move(respond), std::move(response), options_.faults.slow_delay);
     return;
   }
   finish(std::move(response), fault, note);

@@ -54,6 +54,7 @@
 #include "adapters/simkit/fault_spec.h"
 #include "adapters/simkit/request_log.h"
 #include "adapters/simkit/rng.h"
+#include "adapters/simkit/sim_server.h"
 #include "adapters/yandex_market/client.h"
 #include "base/clock.h"
 #include "net/http_server.h"
@@ -134,11 +135,7 @@ class YmSimulator {
   std::map<std::string, int64_t> stocks_;      // GUARDED_BY(mu_)
   std::map<std::string, std::string> prices_;  // GUARDED_BY(mu_)
 
-  boost::asio::io_context io_;
-  std::unique_ptr<net::HttpServer> server_;
-  std::unique_ptr<simkit::HeldResponses> held_;
-  std::vector<std::thread> threads_;
-  bool started_ = false;
+  simkit::SimServer server_;  // last: stopped first, while the rest is alive
 };
 
 }  // namespace crmhub::adapters::yandex_market
