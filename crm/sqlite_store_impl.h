@@ -24,7 +24,20 @@ struct SqliteCrmStore::Impl {
 
   Status Init();
   Status PrepareAll();
-  Status ApplyEvent(const SinkEvent& event, int64_t now_ms, EventApplyResult& out);
+  // How ApplyEvent isolates one event's writes from the rest of the batch.
+  enum class Guard {
+    // No savepoint. Input errors found before the first write (validation)
+    // still fail only this event; one found by SQLite mid-event returns
+    // kInputErrorUnguarded and the caller redoes the batch kSavepoint.
+    kNone,
+    // SAVEPOINT per event: any input error rolls back only this event.
+    kSavepoint,
+  };
+  Status ApplyEvent(const SinkEvent& event, int64_t now_ms, Guard guard, EventApplyResult& out);
+  // Runs the whole batch in one transaction; false when an unguarded pass
+  // met a mid-event input error (the transaction is rolled back).
+  Result<bool> ApplyBatch(const std::vector<SinkEvent>& events, int64_t now_ms, Guard guard,
+                          std::vector<EventApplyResult>& results);
   Result<EntityApplyResult> Upsert(const SinkEvent& event, const model::Entity& e,
                                    int64_t now_ms);
   Status Journal(const SinkEvent& event, const model::Entity& e, int64_t id,

@@ -51,6 +51,9 @@ Status WriterStore::Init() {
   CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA wal_autocheckpoint=8192"));
   CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA cache_size=-8192"));
   CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA foreign_keys=OFF"));
+  // Statement journals (for a statement's own rollback inside a batch) in
+  // memory rather than temp files: they never carry durability.
+  CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA temp_store=MEMORY"));
 
   auto version = db_.QueryInt("PRAGMA user_version");
   if (!version.ok()) return version.status();

@@ -182,6 +182,41 @@ TEST_F(SqliteStoreTest, OneBadEventFailsAloneInTheBatch) {
   EXPECT_EQ(store_->Count(EntityKind::kOrder, std::string("ozon")).value(), 4);
 }
 
+// SQLite itself refuses the second entity of an event after the first was
+// written (here a trigger; in life a constraint or an oversized value). The
+// batch runs without savepoints first, so this forces the guarded redo: the
+// event fails alone and its first entity is not left behind.
+TEST_F(SqliteStoreTest, EventRefusedBySqliteMidWayFailsAloneInTheBatch) {
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() / std::string(kCrmDbFileName)).c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other,
+                         "CREATE TRIGGER refuse_poison BEFORE INSERT ON orders "
+                         "WHEN NEW.external_id = 'POISON' BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(other);
+
+  std::vector<SinkEvent> batch = {
+      Event("ozon", "e1", {Order("ozon", "P-1", 1, "new")}),
+      Event("ozon", "e2", {Order("ozon", "P-3", 1, "new"), Order("ozon", "POISON", 1, "new")}),
+      Event("ozon", "e3", {Order("ozon", "P-4", 1, "new")}),
+  };
+  auto r = store_->ApplyDetailed(batch);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_TRUE(r[0].outcome.ok());
+  EXPECT_EQ(r[0].entities.size(), 1u);
+  EXPECT_EQ(r[1].outcome.kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_THAT(r[1].outcome.error, HasSubstr("poisoned"));
+  EXPECT_THAT(r[1].outcome.error, HasSubstr("entity 1"));
+  EXPECT_TRUE(r[1].entities.empty());
+  EXPECT_TRUE(r[2].outcome.ok());
+
+  EXPECT_EQ(store_->Count(EntityKind::kOrder).value(), 2);
+  EXPECT_FALSE(store_->Find(EntityKind::kOrder, "ozon", "P-3")->has_value());
+  EXPECT_EQ(JournalSize(), 2);
+  EXPECT_EQ(store_->AppliedEventCount().value(), 2);
+}
+
 TEST_F(SqliteStoreTest, LockedDatabaseAnswersRetryForTheWholeBatch) {
   store_.reset();
   SqliteStoreOptions options;
