@@ -46,10 +46,22 @@
 //              named are retried (the spec does not say whether the rest was
 //              applied; a stock value is absolute, so sending it again is safe).
 //   set_price  {"nm_id":123, "price":999, "discount":30}
-//              -> POST /api/v2/upload/task. 200/208: accepted. The upload is
-//              processed asynchronously by WB; this adapter does not poll
-//              /api/v2/history/tasks (per-item quarantine/errors show there).
-//              400 "already set" is success; other 400s fail the batch.
+//              -> POST /api/v2/upload/task. WB processes the upload as a task
+//              later; the message is settled only when the task's outcome is
+//              known: the upload answers Retry (not_before = first check) and
+//              the adapter remembers message id -> task id. When the queue
+//              hands the message back, the task is read instead of uploaded
+//              again: GET /api/v2/history/tasks (3 ok, 4 canceled -> upload
+//              again, 5/6 -> /api/v2/history/goods/task: a good with status 3
+//              fails with WB's errorText, status 2 is ok); not processed yet
+//              -> GET /api/v2/buffer/tasks, and Retry later (checks spaced
+//              price_check_first .. price_check_max by the task's age). After
+//              price_task_wait a task still in the buffer is settled from
+//              /api/v2/buffer/goods/task (errorText -> fail, else ok: WB holds
+//              it), and a task WB does not know is uploaded again. The map is
+//              in memory: after a restart the price is simply uploaded again
+//              (prices are absolute values). 400 "already set" is success;
+//              other 400s fail the batch.
 // 429 / client-side pacing -> retry at X-Ratelimit-Retry; 5xx, timeouts,
 // malformed answers -> retry with the queue's backoff; other 4xx -> fail.
 //
@@ -57,6 +69,7 @@
 // (the client's buckets are locked); Pull is never called concurrently with
 // itself.
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -81,6 +94,12 @@ struct AdapterOptions {
   std::chrono::milliseconds lookback{std::chrono::hours(72)};
   std::chrono::milliseconds late_margin{std::chrono::minutes(10)};
   size_t max_open_orders = 50'000;
+  // Price upload tasks (see set_price above): first check after
+  // price_check_first, later ones half the task's age apart, at most
+  // price_check_max; after price_task_wait the task is settled or redone.
+  std::chrono::milliseconds price_check_first{std::chrono::seconds(2)};
+  std::chrono::milliseconds price_check_max{std::chrono::seconds(60)};
+  std::chrono::milliseconds price_task_wait{std::chrono::minutes(10)};
 };
 
 // wbStatus values after which an order does not change any more.
@@ -113,9 +132,24 @@ class WildberriesAdapter final : public Adapter,
   void DeliverPrices(std::span<const queue::Message> batch, const std::vector<size_t>& indexes,
                      std::vector<DeliveryOutcome>& out);
 
+  // A set_price message whose upload task WB has accepted, by message id.
+  struct PendingPrice {
+    int64_t task = 0;
+    std::string payload;  // the message's payload: a changed message is a new upload
+    SystemTime uploaded;
+  };
+  // Reads the task's outcome and settles `items` (message indexes into
+  // batch) in `out`; keeps them pending while WB is still processing.
+  void CheckPriceTask(int64_t task, SystemTime uploaded, std::span<const queue::Message> batch,
+                      const std::vector<size_t>& items, std::vector<DeliveryOutcome>& out);
+  // When to look at a task again.
+  SystemTime NextPriceCheck(SystemTime uploaded) const;
+
   AdapterOptions options_;
   Clock& clock_;
   Client client_;
+  std::mutex prices_mu_;
+  std::map<int64_t, PendingPrice> pending_prices_;  // GUARDED_BY(prices_mu_)
   mutable std::mutex describe_mu_;
   std::string last_describe_ = "{}";
 };

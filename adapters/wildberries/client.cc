@@ -320,6 +320,65 @@ ApiResult<PriceTask> Client::UploadPrices(std::span<const PriceGood> goods) {
   return out;
 }
 
+ApiResult<std::optional<PriceTaskStatus>> Client::GetPriceTask(TaskList list,
+                                                               int64_t upload_id) {
+  const char* path = list == TaskList::kHistory ? "/api/v2/history/tasks" : "/api/v2/buffer/tasks";
+  auto r = Call(ApiGroup::kPrices, "GET", options_.prices_url,
+                fmt::format("{}?uploadID={}", path, upload_id), "", true);
+  using Out = std::optional<PriceTaskStatus>;
+  if (!r.ok()) return Fail<Out>(std::move(r.error));
+  const json& answer = r.value->body;
+  if (!answer.is_object()) return Malformed<Out>("task answer is not an object");
+  ApiResult<Out> out;
+  out.value.emplace();
+  auto data = answer.find("data");
+  if (data == answer.end() || data->is_null()) return out;  // not in this list
+  if (!data->is_object() || !data->contains("status") || !(*data)["status"].is_number_integer()) {
+    return Malformed<Out>("task data without an integer status");
+  }
+  PriceTaskStatus status;
+  status.upload_id = data->value("uploadID", upload_id);
+  status.status = (*data)["status"].get<int>();
+  *out.value = status;
+  return out;
+}
+
+ApiResult<std::vector<PriceGoodResult>> Client::GetPriceTaskGoods(TaskList list,
+                                                                  int64_t upload_id, int limit,
+                                                                  int64_t offset) {
+  const bool history = list == TaskList::kHistory;
+  auto r = Call(ApiGroup::kPrices, "GET", options_.prices_url,
+                fmt::format("{}?limit={}&offset={}&uploadID={}",
+                            history ? "/api/v2/history/goods/task" : "/api/v2/buffer/goods/task",
+                            limit, offset, upload_id),
+                "", true);
+  using Out = std::vector<PriceGoodResult>;
+  if (!r.ok()) return Fail<Out>(std::move(r.error));
+  const json& answer = r.value->body;
+  if (!answer.is_object()) return Malformed<Out>("task goods answer is not an object");
+  ApiResult<Out> out;
+  out.value.emplace();
+  const json* data = answer.contains("data") ? &answer["data"] : nullptr;
+  const char* key = history ? "historyGoods" : "bufferGoods";
+  if (data == nullptr || !data->is_object() || !data->contains(key) || (*data)[key].is_null()) {
+    return out;  // nothing (bufferGoods is nullable)
+  }
+  if (!(*data)[key].is_array()) return Malformed<Out>(std::string(key) + " is not an array");
+  for (const auto& g : (*data)[key]) {
+    if (!g.is_object() || !g.contains("nmID") || !g["nmID"].is_number_integer()) {
+      return Malformed<Out>("task good without an integer nmID");
+    }
+    PriceGoodResult row;
+    row.nm_id = g["nmID"].get<int64_t>();
+    row.status = g.contains("status") && g["status"].is_number_integer() ? g["status"].get<int>() : 0;
+    if (g.contains("errorText") && g["errorText"].is_string()) {
+      row.error_text = g["errorText"].get<std::string>();
+    }
+    out.value->push_back(std::move(row));
+  }
+  return out;
+}
+
 ApiResult<CardsPage> Client::ListCards(const CardsCursor& cursor, int limit) {
   json c = {{"limit", limit}};
   if (!cursor.updated_at.empty()) {

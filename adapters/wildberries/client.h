@@ -11,6 +11,10 @@
 //     POST /api/v3/stocks/{warehouseId}   read back {"chrtIds":[...]} / {"skus":[...]}
 //   prices_url (02-products.yaml "Цены и скидки"):
 //     POST /api/v2/upload/task            {"data":[{nmID, price, discount}]} <= 1000
+//     GET  /api/v2/history/tasks          ?uploadID: a processed task's status (3, 4, 5, 6)
+//     GET  /api/v2/history/goods/task     ?limit<=1000&offset&uploadID: its goods, errorText
+//     GET  /api/v2/buffer/tasks           ?uploadID: a task still in processing (status 1)
+//     GET  /api/v2/buffer/goods/task      ?limit<=1000&offset&uploadID: its goods
 //   content_url (02-products.yaml "Карточки товаров"):
 //     POST /content/v2/get/cards/list     cursor {updatedAt, nmID, limit <= 100}
 //
@@ -136,6 +140,25 @@ struct PriceTask {
   bool already_exists = false;  // 208, or data.alreadyExists
 };
 
+// Where WB keeps an upload task: "history" once processed, "buffer" while
+// in processing (and, per the spec, discounts waiting for a promotion).
+enum class TaskList { kHistory, kBuffer };
+
+// TaskStatus (history): 3 processed without errors, 4 canceled, 5 processed
+// with errors in some goods, 6 errors in all goods; TaskStatusBuffer: 1.
+struct PriceTaskStatus {
+  int64_t upload_id = 0;
+  int status = 0;
+};
+
+// One row of historyGoods / bufferGoods. GoodStatus: 2 updated, 3 error
+// (history); 1 in processing (buffer).
+struct PriceGoodResult {
+  int64_t nm_id = 0;
+  int status = 0;
+  std::string error_text;  // WB's own text, empty when none
+};
+
 struct CardsCursor {
   std::string updated_at;  // empty on the first request
   int64_t nm_id = 0;
@@ -167,6 +190,12 @@ class Client {
                                               std::span<const std::string> skus);
   // REQUIRES: 1 <= goods.size() <= 1000.
   ApiResult<PriceTask> UploadPrices(std::span<const PriceGood> goods);
+  // The task's status in `list`; nullopt when that list does not hold it
+  // (data: null).
+  ApiResult<std::optional<PriceTaskStatus>> GetPriceTask(TaskList list, int64_t upload_id);
+  // One page of the task's goods. REQUIRES: 1 <= limit <= 1000.
+  ApiResult<std::vector<PriceGoodResult>> GetPriceTaskGoods(TaskList list, int64_t upload_id,
+                                                            int limit, int64_t offset);
   // REQUIRES: 1 <= limit <= 100.
   ApiResult<CardsPage> ListCards(const CardsCursor& cursor, int limit);
 

@@ -213,6 +213,8 @@ std::string GroupOf(const std::string& path) {
   if (path.rfind("/api/v3/orders", 0) == 0) return "orders";
   if (path.rfind("/api/v3/stocks/", 0) == 0) return "stocks";
   if (path.rfind("/api/v2/upload/task", 0) == 0) return "prices";
+  if (path.rfind("/api/v2/history/", 0) == 0) return "prices";
+  if (path.rfind("/api/v2/buffer/", 0) == 0) return "prices";
   if (path.rfind("/content/v2/", 0) == 0) return "content";
   return {};
 }

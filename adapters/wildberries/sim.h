@@ -25,6 +25,9 @@
 //     rate limiting: 429, 500, 503, timeout (processed, never answered),
 //     slow, dup (orders pages overlap the previous page; statuses repeat),
 //     malformed (200 with truncated JSON).
+//   * Price uploads are tasks: in processing (buffer) for price_task_delay,
+//     then in the history with status 3/5/6 and per-good errors
+//     (price_item_errors).
 //   * GET /__sim/requests[?since=SEQ]: the request log (simkit::RequestLog).
 //     GET /__sim/state: every created order's current and final statuses,
 //     stocks and prices, "all_final".
@@ -62,6 +65,13 @@ struct SimOptions {
   int products = 5000;
   std::vector<int64_t> warehouses = {507, 508};
   bool enforce_rate_limits = true;
+  // Price upload tasks: how long (world time) a task stays in processing
+  // (GET /api/v2/buffer/tasks) before it moves to the history, and the share
+  // of goods the task rejects (GoodStatus 3 with a price-quarantine
+  // errorText; their price is not applied). nmIDs that are not products
+  // always fail in the task.
+  std::chrono::milliseconds price_task_delay{std::chrono::seconds(2)};
+  double price_item_errors = 0;
   // World start; default: the clock's Now() at construction.
   std::optional<SystemTime> start;
 };
@@ -125,6 +135,8 @@ class WildberriesSim {
   Answer GetStocks(int64_t warehouse, const net::HttpRequest& req);
   Answer UploadPrices(const net::HttpRequest& req, bool apply);
   Answer ListCards(const net::HttpRequest& req);
+  // GET /api/v2/{history,buffer}/tasks and .../goods/task.
+  Answer PriceTask(const net::HttpRequest& req, bool history, bool goods);
 
   boost::asio::io_context& io_;
   Clock& clock_;
@@ -141,6 +153,16 @@ class WildberriesSim {
   std::vector<Order> orders_;  // by id ascending
   std::map<int64_t, std::map<int, int64_t>> stocks_;  // warehouse -> product -> amount
   std::map<int64_t, std::pair<int64_t, int64_t>> prices_;  // nmID -> (price, discount)
+  struct PriceTaskGood {
+    int64_t nm_id;
+    std::optional<int64_t> price, discount;
+    std::string error;  // empty: applied
+  };
+  struct PriceTaskRecord {
+    int64_t uploaded_ms;  // since start
+    std::vector<PriceTaskGood> goods;
+  };
+  std::map<int64_t, PriceTaskRecord> price_tasks_;  // uploadID ->
   std::string last_price_body_;
   int64_t last_price_task_ = 0;
   int64_t request_counter_ = 0;

@@ -25,6 +25,11 @@ std::optional<int64_t> ParseInt(const std::optional<std::string>& s) {
   return v;
 }
 
+// GoodHistory.errorText's documented example (price quarantine).
+constexpr const char* kQuarantineText =
+    "The new price is several times lower than the current price. Item has been moved to Price "
+    "Quarantine";
+
 net::HttpResponse IncorrectParameter() {
   return WbError(400, "IncorrectParameter", "Передан некорректный параметр");
 }
@@ -66,6 +71,14 @@ WildberriesSim::Answer WildberriesSim::Route(const net::HttpRequest& req, simkit
     if (req.method == "POST") return GetStocks(*warehouse, req);
   } else if (group == "prices") {
     if (req.method == "POST" && req.path == "/api/v2/upload/task") return UploadPrices(req, apply);
+    if (req.method == "GET" && req.path == "/api/v2/history/tasks") return PriceTask(req, true, false);
+    if (req.method == "GET" && req.path == "/api/v2/history/goods/task") {
+      return PriceTask(req, true, true);
+    }
+    if (req.method == "GET" && req.path == "/api/v2/buffer/tasks") return PriceTask(req, false, false);
+    if (req.method == "GET" && req.path == "/api/v2/buffer/goods/task") {
+      return PriceTask(req, false, true);
+    }
   } else if (group == "content") {
     if (req.method == "POST" && req.path == "/content/v2/get/cards/list") return ListCards(req);
   }
@@ -288,19 +301,93 @@ WildberriesSim::Answer WildberriesSim::UploadPrices(const net::HttpRequest& req,
                    {"errorText", "This task already exists"}};
     return {net::HttpResponse::Json(208, answer.dump())};
   }
-  if (apply) {
-    for (const auto& [nm, price, discount] : goods) {
-      if (nm <= 100'000'000 || nm > 100'000'000 + options_.products) continue;
+  last_price_body_ = req.body;
+  last_price_task_ = 1'000'000 + (++request_counter_);
+  PriceTaskRecord task{NowMs(), {}};
+  for (const auto& [nm, price, discount] : goods) {
+    PriceTaskGood g{nm, price, discount, ""};
+    if (nm <= 100'000'000 || nm > 100'000'000 + options_.products) {
+      g.error = "Item not found";
+    } else if (options_.price_item_errors > 0 && rng_.Uniform() < options_.price_item_errors) {
+      g.error = kQuarantineText;
+    } else if (apply) {
       auto& pd = prices_[nm];
       if (price) pd.first = *price;
       if (discount) pd.second = *discount;
     }
+    task.goods.push_back(std::move(g));
   }
-  last_price_body_ = req.body;
-  last_price_task_ = 1'000'000 + (++request_counter_);
+  price_tasks_[last_price_task_] = std::move(task);
   json answer = {{"data", {{"id", last_price_task_}, {"alreadyExists", false}}},
                  {"error", false},
                  {"errorText", ""}};
+  return {net::HttpResponse::Json(200, answer.dump())};
+}
+
+WildberriesSim::Answer WildberriesSim::PriceTask(const net::HttpRequest& req, bool history,
+                                                 bool goods) {
+  auto id = ParseInt(req.QueryParam("uploadID"));
+  int64_t limit = 0, offset = 0;
+  if (goods) {
+    auto l = ParseInt(req.QueryParam("limit"));
+    auto o = req.QueryParam("offset") ? ParseInt(req.QueryParam("offset")) : int64_t{0};
+    if (!l || *l < 1 || *l > 1000 || !o || *o < 0) id.reset();
+    limit = l.value_or(0);
+    offset = o.value_or(0);
+  }
+  if (!id) return {WbTaskError(400, "Invalid request parameters")};
+  std::lock_guard lock(mu_);
+  auto it = price_tasks_.find(*id);
+  const bool processed =
+      it != price_tasks_.end() && NowMs() >= it->second.uploaded_ms + options_.price_task_delay.count();
+  const bool listed = it != price_tasks_.end() && processed == history;
+  json data = nullptr;
+  if (listed && !goods) {
+    const auto& t = it->second;
+    int64_t ok = 0;
+    for (const auto& g : t.goods) ok += g.error.empty() ? 1 : 0;
+    int status = 1;
+    if (history) status = ok == static_cast<int64_t>(t.goods.size()) ? 3 : ok == 0 ? 6 : 5;
+    data = {{"uploadID", *id},
+            {"status", status},
+            {"uploadDate", FormatRfc3339(start_ + std::chrono::milliseconds(t.uploaded_ms))},
+            {"activationDate", FormatRfc3339(start_ + std::chrono::milliseconds(t.uploaded_ms))},
+            {"overAllGoodsNumber", t.goods.size()},
+            {"successGoodsNumber", history ? ok : 0}};
+  } else if (goods) {
+    json rows = json::array();
+    if (listed) {
+      const auto& t = it->second;
+      for (size_t k = static_cast<size_t>(offset);
+           k < t.goods.size() && static_cast<int64_t>(rows.size()) < limit; ++k) {
+        const auto& g = t.goods[k];
+        int i = static_cast<int>(g.nm_id - 100'000'000);
+        json row = {{"nmID", g.nm_id},
+                    {"vendorCode", fmt::format("art-{}", i)},
+                    {"sizeID", 300'000'000 + i},
+                    {"techSizeName", "0"},
+                    {"price", g.price.value_or(0)},
+                    {"currencyIsoCode4217", "RUB"},
+                    {"discount", g.discount.value_or(0)},
+                    {"clubDiscount", 0}};
+        if (history) {
+          row["status"] = g.error.empty() ? 2 : 3;
+          row["errorText"] = g.error;
+        } else {
+          row["status"] = 1;
+          row["errorText"] = nullptr;
+        }
+        rows.push_back(std::move(row));
+      }
+    }
+    if (history) {
+      data = {{"uploadID", *id}, {"historyGoods", std::move(rows)}};
+    } else {
+      data = {{"uploadID", listed ? json(*id) : json(nullptr)},
+              {"bufferGoods", listed ? std::move(rows) : json(nullptr)}};
+    }
+  }
+  json answer = {{"data", std::move(data)}, {"error", false}, {"errorText", ""}};
   return {net::HttpResponse::Json(200, answer.dump())};
 }
 

@@ -260,7 +260,7 @@ TEST(WildberriesAdapterTest, StockConflictsAreItemOutcomes) {
   EXPECT_EQ(sim.StockOf(507, SimBarcode(1)), 5);
 }
 
-TEST(WildberriesAdapterTest, PricesAreUploadedAsOneTask) {
+TEST(WildberriesAdapterTest, PricesAreUploadedAsOneTaskAndAckedWhenItIsProcessed) {
   Loop loop;
   ManualClock clock;
   WildberriesSim sim(loop.io(), clock, SimOptions{});
@@ -268,25 +268,133 @@ TEST(WildberriesAdapterTest, PricesAreUploadedAsOneTask) {
   net::HttpClient http(loop.io(), {});
   WildberriesAdapter adapter(OptionsFor(sim), &http, clock);
   std::vector<queue::Message> batch = {
-      Command("set_price", {{"nm_id", 100000001}, {"price", 1000}, {"discount", 10}}),
-      Command("set_price", {{"nm_id", 100000002}, {"price", 2000}}),
-      Command("set_price", {{"nm_id", 100000001}, {"price", 1100}, {"discount", 5}}),
-      Command("set_price", {{"price", 5}}),
+      Command("set_price", {{"nm_id", 100000001}, {"price", 1000}, {"discount", 10}}, 1),
+      Command("set_price", {{"nm_id", 100000002}, {"price", 2000}}, 2),
+      Command("set_price", {{"nm_id", 100000001}, {"price", 1100}, {"discount", 5}}, 3),
+      Command("set_price", {{"price", 5}}, 4),
   };
   auto out = adapter.Deliver(batch);
-  EXPECT_TRUE(out[0].ok());
-  EXPECT_TRUE(out[1].ok());
-  EXPECT_TRUE(out[2].ok());
+  EXPECT_TRUE(out[0].ok());  // superseded by message 3
   EXPECT_EQ(out[3].kind, DeliveryOutcome::Kind::kFail);
+  // Accepted by WB as a task: not acked before the task's result is known.
+  for (size_t i : {1u, 2u}) {
+    ASSERT_EQ(out[i].kind, DeliveryOutcome::Kind::kRetry) << out[i].error;
+    ASSERT_TRUE(out[i].not_before);
+    EXPECT_EQ(*out[i].not_before - clock.Now(), seconds(2));
+  }
   auto tasks = sim.log().Find("POST", "/api/v2/upload/task");
   ASSERT_EQ(tasks.size(), 1u);
   EXPECT_EQ(json::parse(tasks[0].body)["data"].size(), 2u);  // no duplicate nmID
+  // Still in processing (the buffer): retried again, nothing uploaded again.
+  clock.Advance(seconds(1));
+  std::vector<queue::Message> pending = {batch[1], batch[2]};
+  auto again = adapter.Deliver(pending);
+  EXPECT_EQ(again[0].kind, DeliveryOutcome::Kind::kRetry);
+  EXPECT_NE(again[0].error.find("in processing"), std::string::npos) << again[0].error;
+  EXPECT_EQ(sim.log().Find("GET", "/api/v2/buffer/tasks").size(), 1u);
+  clock.Advance(seconds(2));
+  auto done = adapter.Deliver(pending);
+  EXPECT_TRUE(done[0].ok()) << done[0].error;
+  EXPECT_TRUE(done[1].ok()) << done[1].error;
+  EXPECT_EQ(sim.log().Find("POST", "/api/v2/upload/task").size(), 1u);
+  EXPECT_EQ(sim.log().Find("GET", "/api/v2/history/tasks").size(), 2u);
   json state = sim.StateJson();
   EXPECT_EQ(state["prices"]["100000001"]["price"], 1100);
   EXPECT_EQ(state["prices"]["100000002"]["price"], 2000);
-  // The same task again is "already exists" (208): still a success.
+  // The same task again is "already exists" (208): followed like a new one.
+  clock.Advance(seconds(1));
   auto repeat = adapter.Deliver(std::span(batch.data(), 3));
-  EXPECT_TRUE(repeat[0].ok()) << repeat[0].error;
+  EXPECT_EQ(repeat[2].kind, DeliveryOutcome::Kind::kRetry) << repeat[2].error;
+  clock.Advance(seconds(2));
+  auto repeat_done = adapter.Deliver(pending);
+  EXPECT_TRUE(repeat_done[1].ok()) << repeat_done[1].error;
+}
+
+TEST(WildberriesAdapterTest, PricesTheTaskRejectsAreDeadLettersWithWbsText) {
+  Loop loop;
+  ManualClock clock;
+  SimOptions so;
+  so.price_item_errors = 0.3;
+  so.seed = 11;
+  WildberriesSim sim(loop.io(), clock, so);
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  net::HttpClient http(loop.io(), {});
+  WildberriesAdapter adapter(OptionsFor(sim), &http, clock);
+  std::vector<queue::Message> batch;
+  for (int i = 1; i <= 40; ++i) {
+    batch.push_back(Command("set_price", {{"nm_id", 100000000 + i}, {"price", 500 + i}}, i));
+  }
+  batch.push_back(Command("set_price", {{"nm_id", 999}, {"price", 1}}, 41));  // no such article
+  auto first = adapter.Deliver(batch);
+  for (const auto& o : first) ASSERT_EQ(o.kind, DeliveryOutcome::Kind::kRetry) << o.error;
+  // The queue brings them back at not_before; the task is processed by then
+  // or a little later: retried until it is.
+  std::vector<DeliveryOutcome> settled(batch.size());
+  std::vector<size_t> open(batch.size());
+  for (size_t i = 0; i < open.size(); ++i) open[i] = i;
+  for (int round = 0; round < 10 && !open.empty(); ++round) {
+    clock.Advance(seconds(2));
+    std::vector<queue::Message> again;
+    for (size_t i : open) again.push_back(batch[i]);
+    auto out = adapter.Deliver(again);
+    std::vector<size_t> still;
+    for (size_t k = 0; k < open.size(); ++k) {
+      if (out[k].kind == DeliveryOutcome::Kind::kRetry) {
+        still.push_back(open[k]);
+      } else {
+        settled[open[k]] = out[k];
+      }
+    }
+    open = still;
+  }
+  ASSERT_TRUE(open.empty());
+  EXPECT_EQ(sim.log().Find("POST", "/api/v2/upload/task").size(), 1u);
+  json state = sim.StateJson();
+  int failed = 0;
+  for (int i = 1; i <= 40; ++i) {
+    const DeliveryOutcome& o = settled[static_cast<size_t>(i - 1)];
+    const std::string nm = std::to_string(100000000 + i);
+    if (o.ok()) {
+      EXPECT_EQ(state["prices"][nm]["price"], 500 + i) << nm;  // applied
+    } else {
+      ++failed;
+      EXPECT_EQ(o.kind, DeliveryOutcome::Kind::kFail);
+      EXPECT_NE(o.error.find("Item has been moved to Price Quarantine"), std::string::npos)
+          << o.error;
+      EXPECT_NE(o.error.find(nm), std::string::npos) << o.error;
+      EXPECT_FALSE(state["prices"].contains(nm)) << nm;  // not applied
+    }
+  }
+  EXPECT_GT(failed, 3);
+  EXPECT_LT(failed, 25);
+  EXPECT_EQ(settled[40].kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_NE(settled[40].error.find("Item not found"), std::string::npos) << settled[40].error;
+}
+
+TEST(WildberriesAdapterTest, APriceTaskLongInTheBufferIsSettledFromItsBufferedGoods) {
+  Loop loop;
+  ManualClock clock;
+  SimOptions so;
+  so.price_task_delay = std::chrono::hours(1);  // e.g. a discount waiting for a promotion
+  WildberriesSim sim(loop.io(), clock, so);
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  net::HttpClient http(loop.io(), {});
+  AdapterOptions o = OptionsFor(sim);
+  o.price_task_wait = seconds(5);
+  WildberriesAdapter adapter(o, &http, clock);
+  std::vector<queue::Message> batch = {
+      Command("set_price", {{"nm_id", 100000007}, {"discount", 15}}, 7)};
+  ASSERT_EQ(adapter.Deliver(batch)[0].kind, DeliveryOutcome::Kind::kRetry);
+  clock.Advance(seconds(2));
+  auto waiting = adapter.Deliver(batch);
+  ASSERT_EQ(waiting[0].kind, DeliveryOutcome::Kind::kRetry);
+  EXPECT_NE(waiting[0].error.find("in processing"), std::string::npos) << waiting[0].error;
+  EXPECT_TRUE(sim.log().Find("GET", "/api/v2/buffer/goods/task").empty());
+  clock.Advance(seconds(4));
+  auto settled = adapter.Deliver(batch);
+  EXPECT_TRUE(settled[0].ok()) << settled[0].error;
+  EXPECT_EQ(sim.log().Find("GET", "/api/v2/buffer/goods/task").size(), 1u);
+  EXPECT_EQ(sim.log().Find("POST", "/api/v2/upload/task").size(), 1u);
 }
 
 TEST(WildberriesAdapterTest, ClientPacesItselfAndHonoursServerThrottling) {

@@ -104,8 +104,38 @@ TEST(WildberriesContractTest, StockPriceAndCardRequestsFollowTheProductsSpec) {
     batch.push_back(m);
   }
   auto out = adapter.Deliver(batch);
-  for (const auto& outcome : out) EXPECT_TRUE(outcome.ok()) << outcome.error << "\n" << prism->Log();
+  EXPECT_TRUE(out[0].ok()) << out[0].error << "\n" << prism->Log();
+  EXPECT_TRUE(out[1].ok()) << out[1].error << "\n" << prism->Log();
   EXPECT_EQ(sim.StockOf(507, SimBarcode(2)), 4);
+  // The price upload is a task: its state is read through the history and
+  // buffer methods (both lists, both detail methods).
+  ASSERT_EQ(out[2].kind, DeliveryOutcome::Kind::kRetry) << out[2].error << "\n" << prism->Log();
+  auto uploads = sim.log().Find("POST", "/api/v2/upload/task");
+  ASSERT_EQ(uploads.size(), 1u);
+  // "wildberries: price task <uploadID> accepted; ..."
+  const size_t at = out[2].error.find("price task ");
+  ASSERT_NE(at, std::string::npos) << out[2].error;
+  const int64_t task = std::stoll(out[2].error.substr(at + 11));
+  clock.Advance(std::chrono::seconds(1));
+  auto in_buffer = adapter.client().GetPriceTask(TaskList::kBuffer, task);
+  ASSERT_TRUE(in_buffer.ok()) << in_buffer.error.message << "\n" << prism->Log();
+  ASSERT_TRUE(*in_buffer.value);
+  EXPECT_EQ((*in_buffer.value)->status, 1);
+  auto buffer_goods = adapter.client().GetPriceTaskGoods(TaskList::kBuffer, task, 100, 0);
+  ASSERT_TRUE(buffer_goods.ok()) << buffer_goods.error.message << "\n" << prism->Log();
+  EXPECT_EQ(buffer_goods.value->size(), 1u);
+  clock.Advance(std::chrono::seconds(2));
+  auto settled = adapter.Deliver(std::span(batch.data() + 2, 1));
+  EXPECT_TRUE(settled[0].ok()) << settled[0].error << "\n" << prism->Log();
+  EXPECT_EQ(sim.log().Find("GET", "/api/v2/history/tasks").size(), 1u);
+  clock.Advance(std::chrono::seconds(1));
+  auto history_goods = adapter.client().GetPriceTaskGoods(TaskList::kHistory, task, 1000, 0);
+  ASSERT_TRUE(history_goods.ok()) << history_goods.error.message << "\n" << prism->Log();
+  ASSERT_EQ(history_goods.value->size(), 1u);
+  EXPECT_EQ((*history_goods.value)[0].status, 2);
+  auto gone = adapter.client().GetPriceTask(TaskList::kBuffer, task);
+  ASSERT_TRUE(gone.ok()) << gone.error.message << "\n" << prism->Log();
+  EXPECT_FALSE(*gone.value);  // data: null once processed
 
   int64_t chrt[] = {300000001, 300000002};
   auto stocks = adapter.client().GetStocks(507, chrt, {});
@@ -127,6 +157,8 @@ TEST(WildberriesContractTest, StockPriceAndCardRequestsFollowTheProductsSpec) {
   auto r2 = Raw(http, "POST", prism->base_url() + "/api/v2/upload/task",
                 R"({"data":[{"nmID":100000001,"price":10}]})", /*auth=*/false);
   EXPECT_TRUE(IsPrismValidationError(r2.status, r2.body)) << r2.status << " " << r2.body;
+  auto r3 = Raw(http, "GET", prism->base_url() + "/api/v2/history/goods/task?uploadID=1", "");
+  EXPECT_TRUE(IsPrismValidationError(r3.status, r3.body)) << r3.status << " " << r3.body;  // no limit
 }
 
 }  // namespace
