@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "bench/fsync_bench.h"
 #include "bench/orders_bench.h"
 #include "bench/queue_bench.h"
 #include "base/logging.h"
@@ -100,6 +101,44 @@ int OrdersBench(const Args& args) {
   return 0;
 }
 
+int FsyncBench(const Args& args) {
+  bench::FsyncBenchOptions o;
+  int64_t writes = o.writes, bytes = o.bytes, connections = o.connections;
+  std::string dir;
+  bool json = false;
+  FlagParser flags(
+      "crmhub bench fsync [--dir DIR] [--writes N] [--bytes B] [--connections C] [--json]",
+      "How long this disk takes to make a small append durable (write + fdatasync), and what "
+      "that allows: answers/s with one fsync per answer, and the most any group-committing "
+      "server can answer with C connections each waiting for its durable answer. Run it with "
+      "--dir on the disk that holds the data directory.");
+  flags.AddString("--dir", &dir, "DIR",
+                  "directory to test (default: a fresh directory in /var/tmp, removed after)");
+  flags.AddInt("--writes", &writes, "N", "appends, each followed by fdatasync (default 500)");
+  flags.AddInt("--bytes", &bytes, "B", "bytes per append (default 4096)");
+  flags.AddInt("--connections", &connections, "C",
+               "concurrent clients for the group-commit ceiling (default 32)");
+  flags.AddBool("--json", &json, "print one JSON line");
+  if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
+  if (writes <= 0 || bytes <= 0 || connections <= 0 || writes > 1000000 ||
+      bytes > (64 << 20) || connections > 1000000) {
+    std::fprintf(stderr, "error: --writes, --bytes and --connections must be positive (and sane)\n");
+    return 2;
+  }
+  o.writes = static_cast<int>(writes);
+  o.bytes = static_cast<int>(bytes);
+  o.connections = static_cast<int>(connections);
+  o.dir = dir;
+  auto r = bench::RunFsyncBench(o);
+  if (!r.ok()) {
+    std::fprintf(stderr, "error: %s\n", r.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("%s\n", json ? bench::FormatFsyncBenchJson(o, *r).c_str()
+                           : bench::FormatFsyncBenchText(o, *r).c_str());
+  return 0;
+}
+
 struct BenchKind {
   const char* name;
   const char* summary;
@@ -110,6 +149,7 @@ struct BenchKind {
 constexpr BenchKind kBenchKinds[] = {
     {"queue", "durable queue: enqueue/s, end-to-end/s, enqueue latency, peak RSS", QueueBench},
     {"mapping", "mapping rules: raw JSON records/s to canonical entities", MapBenchCommand},
+    {"fsync", "this disk's durable-append latency and the intake ceiling it sets", FsyncBench},
     {"orders", "orders pulled from a simulator, mapped and stored in crm.db: orders/s end to end",
      OrdersBench},
 };
