@@ -109,7 +109,10 @@ class WildberriesAdapter final : public Adapter,
                                  public SourceCapability,
                                  public TargetCapability {
  public:
-  WildberriesAdapter(AdapterOptions options, net::HttpClient* http, Clock& clock);
+  // The client's upstreams are named "wildberries:<id>:<group>"; `metrics`
+  // may be null.
+  WildberriesAdapter(AdapterOptions options, net::HttpClient* http, Clock& clock,
+                     MetricsRegistry* metrics = nullptr);
 
   const std::string& id() const override { return options_.id; }
   std::string_view type() const override { return "wildberries"; }

@@ -60,11 +60,45 @@ std::optional<SystemTime> ThrottleUntil(const net::HeaderMap& headers, SystemTim
   return std::nullopt;
 }
 
-Client::Client(net::HttpClient* http, Clock& clock, ClientOptions options)
+std::string_view GroupName(ApiGroup group) {
+  switch (group) {
+    case ApiGroup::kOrders:
+      return "orders";
+    case ApiGroup::kStocks:
+      return "stocks";
+    case ApiGroup::kPrices:
+      return "prices";
+    case ApiGroup::kContent:
+      return "content";
+  }
+  return "other";
+}
+
+Client::Client(net::HttpClient* http, Clock& clock, ClientOptions options,
+               MetricsRegistry* metrics)
     : http_(http), clock_(clock), options_(std::move(options)) {
   options_.marketplace_url = Trimmed(options_.marketplace_url);
   options_.content_url = Trimmed(options_.content_url);
   options_.prices_url = Trimmed(options_.prices_url);
+  if (http_ == nullptr) return;
+  for (ApiGroup group : {ApiGroup::kOrders, ApiGroup::kStocks, ApiGroup::kPrices,
+                         ApiGroup::kContent}) {
+    std::string name = fmt::format("{}:{}", options_.upstream_name, GroupName(group));
+    net::UpstreamOptions upstream;
+    // Pacing is the client's own bucket (see client.h); max_wait 0: should
+    // the Upstream pause after a Retry-After, it answers a local 429 at once
+    // instead of parking the worker thread.
+    upstream.rate_limit = net::RateLimit::Unlimited();
+    upstream.max_wait = Duration::zero();
+    if (metrics != nullptr) {
+      // The same series net::Upstream counts the upstream's 429s in.
+      throttled_[group] = &metrics->GetCounter(
+          "crmhub_upstream_throttled_total",
+          "Requests throttled: the upstream answered 429, or our rate limiter delayed them.",
+          {{"upstream", name}});
+    }
+    upstreams_[group] = std::make_unique<net::Upstream>(name, *http_, clock_, upstream, metrics);
+  }
 }
 
 std::optional<SystemTime> Client::Take(ApiGroup group, int64_t tokens, bool consume, bool force) {
@@ -97,10 +131,11 @@ ApiResult<Client::Reply> Client::Call(ApiGroup group, std::string method, const 
                                       std::string path, std::string body, bool expect_json) {
   ApiResult<Reply> out;
   if (auto wait = TryAcquire(group)) {
+    if (auto it = throttled_.find(group); it != throttled_.end()) it->second->Inc();
     out.error = {ApiError::Kind::kThrottled, 0, "client-side rate limit", wait, {}};
     return out;
   }
-  if (http_ == nullptr) {
+  if (upstreams_.empty()) {
     out.error = {ApiError::Kind::kTransient, 0, "no HTTP client", std::nullopt, {}};
     return out;
   }
@@ -112,7 +147,7 @@ ApiResult<Client::Reply> Client::Call(ApiGroup group, std::string method, const 
   if (!body.empty()) req.headers.Set("Content-Type", "application/json");
   req.body = std::move(body);
   req.timeout = options_.timeout;
-  net::OutboundResult result = http_->SendBlocking(std::move(req));
+  net::OutboundResult result = upstreams_.at(group)->Call(std::move(req));
   SystemTime now = clock_.Now();
   if (!result.ok()) {
     out.error = {ApiError::Kind::kTransient, 0, result.status().ToString(), std::nullopt, {}};

@@ -38,6 +38,18 @@
 // X-Ratelimit-Limit and X-Ratelimit-Remaining. We honour X-Ratelimit-Retry,
 // then Retry-After, and otherwise leave the backoff to the queue.
 //
+// Sending: every request goes through a net::Upstream per account and API
+// group, named "<upstream_name>:<group>" ("wildberries:wb-main:orders",
+// ":stocks", ":prices", ":content"), like Yandex Market's: it keeps the
+// crmhub_upstream_requests_total{upstream,code},
+// crmhub_upstream_throttled_total{upstream} and crmhub_circuit_open{upstream}
+// metrics and a circuit breaker per group (5 transport/5xx failures in a row
+// open it for 30 s; while open, calls fail as kTransient without sending).
+// The Upstream's own rate limiter is left unlimited: the pacing stays in the
+// client's buckets, which can refuse without blocking, peek at several
+// tokens and bill a 409 as 10. A request our bucket refuses counts as
+// throttled for the group's upstream.
+//
 // Thread-safety: all methods may be called concurrently (Pull and Deliver
 // run on different worker threads); the buckets are locked. Blocking: each
 // call waits for one HTTP exchange (net::HttpClient::SendBlocking).
@@ -45,6 +57,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -54,12 +67,16 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "base/metrics.h"
 #include "base/secret.h"
 #include "net/http_client.h"
+#include "net/upstream.h"
 
 namespace crmhub::adapters::wildberries {
 
 enum class ApiGroup { kOrders, kStocks, kPrices, kContent };
+// "orders", "stocks", "prices", "content": the suffix of the upstream name.
+std::string_view GroupName(ApiGroup group);
 
 struct GroupLimit {
   std::chrono::milliseconds interval{200};  // one request per interval...
@@ -72,6 +89,8 @@ struct ClientOptions {
   std::string prices_url = "https://discounts-prices-api.wildberries.ru";
   Secret token;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  // Prefix of the net::Upstream names (the adapter uses "wildberries:<id>").
+  std::string upstream_name = "wildberries";
   std::map<ApiGroup, GroupLimit> limits = DefaultLimits();
   // Documented numbers with a safety margin (interval +10%, half burst): the
   // server measures arrival times, we measure send times.
@@ -173,8 +192,9 @@ struct CardsPage {
 class Client {
  public:
   // `http` may be null (check-config builds adapters without I/O): every call
-  // then fails as kTransient.
-  Client(net::HttpClient* http, Clock& clock, ClientOptions options);
+  // then fails as kTransient. `metrics` may be null (no metrics).
+  Client(net::HttpClient* http, Clock& clock, ClientOptions options,
+         MetricsRegistry* metrics = nullptr);
 
   ApiResult<std::vector<nlohmann::json>> GetNewOrders();
   // REQUIRES: 1 <= limit <= 1000.
@@ -225,6 +245,9 @@ class Client {
   net::HttpClient* http_;
   Clock& clock_;
   ClientOptions options_;
+  // One per group; empty when http_ is null. Built once, then only read.
+  std::map<ApiGroup, std::unique_ptr<net::Upstream>> upstreams_;
+  std::map<ApiGroup, Counter*> throttled_;  // our bucket's refusals
   std::mutex mu_;
   struct Bucket {
     double tokens = -1;  // < 0: not yet initialised (full)

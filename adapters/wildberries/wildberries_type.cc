@@ -122,7 +122,8 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   }
   if (context.clock == nullptr) return Status::Internal("wildberries: no clock in the context");
   return std::unique_ptr<Adapter>(
-      std::make_unique<WildberriesAdapter>(std::move(o), context.http, *context.clock));
+      std::make_unique<WildberriesAdapter>(std::move(o), context.http, *context.clock,
+                                           context.metrics));
 }
 
 }  // namespace
@@ -138,8 +139,19 @@ AdapterType Type() {
   return t;
 }
 
-WildberriesAdapter::WildberriesAdapter(AdapterOptions options, net::HttpClient* http, Clock& clock)
-    : options_(std::move(options)), clock_(clock), client_(http, clock, options_.client) {}
+namespace {
+ClientOptions NamedClient(const AdapterOptions& options) {
+  ClientOptions c = options.client;
+  c.upstream_name = "wildberries:" + options.id;
+  return c;
+}
+}  // namespace
+
+WildberriesAdapter::WildberriesAdapter(AdapterOptions options, net::HttpClient* http, Clock& clock,
+                                       MetricsRegistry* metrics)
+    : options_(std::move(options)),
+      clock_(clock),
+      client_(http, clock, NamedClient(options_), metrics) {}
 
 std::string WildberriesAdapter::DescribeJson() const {
   std::lock_guard lock(describe_mu_);

@@ -435,6 +435,69 @@ TEST(WildberriesAdapterTest, ClientPacesItselfAndHonoursServerThrottling) {
   EXPECT_GE(*last.not_before - clock.Now(), seconds(1));
 }
 
+// The series of one metric line in the Prometheus text, or -1.
+double Series(const std::string& text, const std::string& series) {
+  size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST(WildberriesAdapterTest, RequestsGoThroughUpstreamsWithMetricsAndABreaker) {
+  Loop loop;
+  ManualClock clock;
+  SimOptions so;
+  so.orders = 20;
+  so.arrival = seconds(1);
+  WildberriesSim sim(loop.io(), clock, so);
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  clock.Advance(seconds(2));
+  net::HttpClient http(loop.io(), {});
+  MetricsRegistry metrics;
+  WildberriesAdapter adapter(OptionsFor(sim), &http, clock, &metrics);
+  ASSERT_TRUE(adapter.Pull(std::nullopt).ok());  // GET orders + POST status
+  std::vector<queue::Message> batch = {
+      Command("set_stock", {{"sku", SimBarcode(1)}, {"warehouse_id", "507"}, {"amount", 5}}, 1),
+      Command("set_price", {{"nm_id", 100000001}, {"price", 1000}}, 2)};
+  adapter.Deliver(batch);
+  // Our own bucket refuses (burst 3 for prices): counted as throttled.
+  for (int i = 0; i < 5; ++i) adapter.client().GetPriceTask(TaskList::kHistory, 1);
+  std::string text = metrics.RenderPrometheus();
+  const std::string up = "upstream=\"wildberries:wb-main:";
+  EXPECT_EQ(Series(text, "crmhub_upstream_requests_total{code=\"200\"," + up + "orders\"}"), 2)
+      << text;
+  EXPECT_EQ(Series(text, "crmhub_upstream_requests_total{code=\"204\"," + up + "stocks\"}"), 1)
+      << text;
+  EXPECT_EQ(Series(text, "crmhub_upstream_requests_total{code=\"200\"," + up + "prices\"}"), 3)
+      << text;
+  EXPECT_EQ(Series(text, "crmhub_upstream_throttled_total{" + up + "prices\"}"), 3) << text;
+  EXPECT_EQ(Series(text, "crmhub_upstream_throttled_total{" + up + "orders\"}"), 0) << text;
+  EXPECT_EQ(Series(text, "crmhub_circuit_open{" + up + "content\"}"), 0) << text;
+
+  // Five 500s in a row open the orders breaker: the sixth call is not sent.
+  simkit::FaultSpec all500;
+  all500.p500 = 1;
+  sim.SetFaults(all500);
+  for (int i = 0; i < 5; ++i) {
+    clock.Advance(seconds(1));
+    auto r = adapter.client().GetOrders(10, 0, std::nullopt, std::nullopt);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error.http_status, 500);
+  }
+  clock.Advance(seconds(1));
+  const size_t sent = sim.log().size();
+  auto open = adapter.client().GetOrders(10, 0, std::nullopt, std::nullopt);
+  ASSERT_FALSE(open.ok());
+  EXPECT_EQ(open.error.kind, ApiError::Kind::kTransient);
+  EXPECT_NE(open.error.message.find("circuit open"), std::string::npos) << open.error.message;
+  EXPECT_EQ(sim.log().size(), sent);
+  text = metrics.RenderPrometheus();
+  EXPECT_EQ(Series(text, "crmhub_circuit_open{" + up + "orders\"}"), 1) << text;
+  EXPECT_EQ(Series(text, "crmhub_upstream_requests_total{code=\"500\"," + up + "orders\"}"), 5)
+      << text;
+  // Stocks are another upstream: still closed.
+  EXPECT_EQ(Series(text, "crmhub_circuit_open{" + up + "stocks\"}"), 0) << text;
+}
+
 TEST(WildberriesAdapterTest, TwoAccountsInOneProcessHaveTheirOwnTokensAndBuckets) {
   Loop loop;
   ManualClock clock;
