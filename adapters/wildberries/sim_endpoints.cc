@@ -59,6 +59,12 @@ WildberriesSim::Answer WildberriesSim::Route(const net::HttpRequest& req, simkit
     if (req.method == "GET" && req.path == "/api/v3/orders") return ListOrders(req, dup);
     if (req.method == "GET" && req.path == "/api/v3/orders/new") return NewOrders();
     if (req.method == "POST" && req.path == "/api/v3/orders/status") return Statuses(req, dup);
+  } else if (group == "dbs") {
+    if (req.method == "GET" && req.path == "/api/v3/dbs/orders/new") return DbsNewOrders();
+    if (req.method == "GET" && req.path == "/api/v3/dbs/orders") return DbsCompletedOrders(req, dup);
+    if (req.method == "POST" && req.path == "/api/v3/dbs/orders/status") {
+      return Statuses(req, dup, /*dbs=*/true);
+    }
   } else if (group == "stocks") {
     std::optional<int64_t> warehouse =
         ParseInt(req.path.substr(std::string_view("/api/v3/stocks/").size()));
@@ -143,7 +149,7 @@ WildberriesSim::Answer WildberriesSim::NewOrders() {
   return {net::HttpResponse::Json(200, json{{"orders", std::move(orders)}}.dump())};
 }
 
-WildberriesSim::Answer WildberriesSim::Statuses(const net::HttpRequest& req, bool dup) {
+WildberriesSim::Answer WildberriesSim::Statuses(const net::HttpRequest& req, bool dup, bool dbs) {
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object() || !body.contains("orders") ||
       !body["orders"].is_array() || body["orders"].empty() || body["orders"].size() > 1000) {
@@ -155,9 +161,10 @@ WildberriesSim::Answer WildberriesSim::Statuses(const net::HttpRequest& req, boo
   for (const auto& idj : body["orders"]) {
     if (!idj.is_number_integer()) return {IncorrectBody()};
     int64_t id = idj.get<int64_t>();
-    int64_t index = id - 10'000'000;
-    if (index < 0 || index >= static_cast<int64_t>(orders_.size())) continue;
-    const Order& o = orders_[static_cast<size_t>(index)];
+    const std::vector<Order>& list = dbs ? dbs_orders_ : orders_;
+    int64_t index = id - (dbs ? 20'000'000 : 10'000'000);
+    if (index < 0 || index >= static_cast<int64_t>(list.size())) continue;
+    const Order& o = list[static_cast<size_t>(index)];
     if (o.created_ms > now) continue;
     const Step& s = StatusAt(o, now);
     json entry = {{"id", id}, {"supplierStatus", s.supplier}, {"wbStatus", s.wb}};
@@ -165,6 +172,51 @@ WildberriesSim::Answer WildberriesSim::Statuses(const net::HttpRequest& req, boo
     out.push_back(std::move(entry));
   }
   return {net::HttpResponse::Json(200, json{{"orders", std::move(out)}}.dump())};
+}
+
+WildberriesSim::Answer WildberriesSim::DbsNewOrders() {
+  std::lock_guard lock(mu_);
+  const int64_t now = NowMs();
+  json orders = json::array();
+  for (const auto& o : dbs_orders_) {
+    if (o.created_ms > now) break;
+    const Step& s = StatusAt(o, now);
+    if (std::string_view(s.supplier) != "new" || std::string_view(s.wb) != "waiting") continue;
+    json j = DbsOrderJson(o);
+    j["salePrice"] = j["price"];
+    j["requiredMeta"] = json::array();
+    orders.push_back(std::move(j));
+  }
+  return {net::HttpResponse::Json(200, json{{"orders", std::move(orders)}}.dump())};
+}
+
+WildberriesSim::Answer WildberriesSim::DbsCompletedOrders(const net::HttpRequest& req, bool dup) {
+  auto limit = ParseInt(req.QueryParam("limit"));
+  auto next = ParseInt(req.QueryParam("next"));
+  auto date_from = ParseInt(req.QueryParam("dateFrom"));
+  auto date_to = ParseInt(req.QueryParam("dateTo"));
+  if (!limit || *limit < 1 || *limit > 1000 || !next || *next < 0 || !date_from || !date_to ||
+      *date_to < *date_from || *date_to - *date_from > 30 * 24 * 3600) {
+    return {IncorrectParameter()};
+  }
+  int64_t after = *next;
+  if (dup) after = std::max<int64_t>(0, after - 50);  // overlap the previous page
+  std::lock_guard lock(mu_);
+  const int64_t now = NowMs();
+  const int64_t start_unix_ms = ToUnixMillis(start_);
+  json orders = json::array();
+  int64_t last = *next;
+  for (const auto& o : dbs_orders_) {
+    if (o.id <= after) continue;
+    if (o.created_ms > now) break;
+    int64_t created_s = (start_unix_ms + o.created_ms) / 1000;
+    if (created_s < *date_from || created_s > *date_to) continue;
+    if (now < o.steps.back().at_ms) continue;  // not completed yet
+    orders.push_back(DbsOrderJson(o));
+    last = std::max(last, o.id);
+    if (static_cast<int64_t>(orders.size()) >= *limit) break;
+  }
+  return {net::HttpResponse::Json(200, json{{"next", last}, {"orders", std::move(orders)}}.dump())};
 }
 
 WildberriesSim::Answer WildberriesSim::PutStocks(int64_t warehouse, const net::HttpRequest& req,
@@ -336,8 +388,11 @@ WildberriesSim::Answer WildberriesSim::PriceTask(const net::HttpRequest& req, bo
     offset = o.value_or(0);
   }
   if (!id) return {WbTaskError(400, "Invalid request parameters")};
+  // A plain copy: GCC 12 at -O3 takes *id inside the json initializers
+  // below for maybe-uninitialized (-Werror in the Release build).
+  const int64_t upload_id = *id;
   std::lock_guard lock(mu_);
-  auto it = price_tasks_.find(*id);
+  auto it = price_tasks_.find(upload_id);
   const bool processed =
       it != price_tasks_.end() && NowMs() >= it->second.uploaded_ms + options_.price_task_delay.count();
   const bool listed = it != price_tasks_.end() && processed == history;
@@ -348,7 +403,7 @@ WildberriesSim::Answer WildberriesSim::PriceTask(const net::HttpRequest& req, bo
     for (const auto& g : t.goods) ok += g.error.empty() ? 1 : 0;
     int status = 1;
     if (history) status = ok == static_cast<int64_t>(t.goods.size()) ? 3 : ok == 0 ? 6 : 5;
-    data = {{"uploadID", *id},
+    data = {{"uploadID", upload_id},
             {"status", status},
             {"uploadDate", FormatRfc3339(start_ + std::chrono::milliseconds(t.uploaded_ms))},
             {"activationDate", FormatRfc3339(start_ + std::chrono::milliseconds(t.uploaded_ms))},
@@ -381,9 +436,9 @@ WildberriesSim::Answer WildberriesSim::PriceTask(const net::HttpRequest& req, bo
       }
     }
     if (history) {
-      data = {{"uploadID", *id}, {"historyGoods", std::move(rows)}};
+      data = {{"uploadID", upload_id}, {"historyGoods", std::move(rows)}};
     } else {
-      data = {{"uploadID", listed ? json(*id) : json(nullptr)},
+      data = {{"uploadID", listed ? json(upload_id) : json(nullptr)},
               {"bufferGoods", listed ? std::move(rows) : json(nullptr)}};
     }
   }
