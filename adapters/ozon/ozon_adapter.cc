@@ -101,23 +101,71 @@ std::string PushStateToStatus(std::string_view state) {
   return {};
 }
 
-std::string PullCursor::ToJson() const {
-  return json{
-      {"v", 1},         {"watermark", watermark_ms}, {"window_from", window_from_ms},
-      {"window_to", window_to_ms}, {"offset", offset}, {"last", last_window}}
-      .dump();
+std::string_view SchemeName(Scheme scheme) { return scheme == Scheme::kFbs ? "fbs" : "fbo"; }
+
+std::optional<Scheme> ParseScheme(std::string_view name) {
+  if (name == "fbs") return Scheme::kFbs;
+  if (name == "fbo") return Scheme::kFbo;
+  return std::nullopt;
 }
 
-std::optional<PullCursor> PullCursor::Parse(const std::string& text) {
-  auto j = json::parse(text, nullptr, false);
-  if (!j.is_object() || JsonInt(j, "v") != 1) return std::nullopt;
+json PullCursor::ToObject() const {
+  return json{{"watermark", watermark_ms}, {"window_from", window_from_ms},
+              {"window_to", window_to_ms}, {"offset", offset},
+              {"last", last_window},       {"span", span_ms}};
+}
+
+std::optional<PullCursor> PullCursor::FromObject(const json& j) {
+  if (!j.is_object()) return std::nullopt;
   PullCursor c;
   c.watermark_ms = JsonInt(j, "watermark");
   c.window_from_ms = JsonInt(j, "window_from");  // absent in older cursors: 0
   c.window_to_ms = JsonInt(j, "window_to");
   c.offset = JsonInt(j, "offset");
   c.last_window = !j.contains("last") || j["last"] != false;
-  if (c.offset < 0 || c.watermark_ms < 0) return std::nullopt;
+  c.span_ms = JsonInt(j, "span");
+  if (c.offset < 0 || c.watermark_ms < 0 || c.span_ms < 0) return std::nullopt;
+  return c;
+}
+
+std::string PullCursor::ToJson() const {
+  json j = ToObject();
+  j["v"] = 1;
+  return j.dump();
+}
+
+std::optional<PullCursor> PullCursor::Parse(const std::string& text) {
+  auto j = json::parse(text, nullptr, false);
+  if (!j.is_object() || JsonInt(j, "v") != 1) return std::nullopt;
+  return FromObject(j);
+}
+
+std::string OzonCursor::ToJson() const {
+  return json{{"v", 2},
+              {"scheme", SchemeName(scheme)},
+              {"fbs", fbs.ToObject()},
+              {"fbo", fbo.ToObject()}}
+      .dump();
+}
+
+std::optional<OzonCursor> OzonCursor::Parse(const std::string& text) {
+  auto j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  OzonCursor c;
+  if (JsonInt(j, "v") == 1) {  // before FBO: the FBS state alone
+    auto fbs = PullCursor::FromObject(j);
+    if (!fbs) return std::nullopt;
+    c.fbs = *fbs;
+    return c;
+  }
+  if (JsonInt(j, "v") != 2) return std::nullopt;
+  auto scheme = ParseScheme(JsonStr(j, "scheme"));
+  auto fbs = PullCursor::FromObject(j.value("fbs", json()));
+  auto fbo = PullCursor::FromObject(j.value("fbo", json()));
+  if (!scheme || !fbs || !fbo) return std::nullopt;
+  c.scheme = *scheme;
+  c.fbs = *fbs;
+  c.fbo = *fbo;
   return c;
 }
 
@@ -127,8 +175,11 @@ OzonAdapter::OzonAdapter(OzonConfig config, Transport transport, Clock& clock)
       client_(config_.client, std::move(transport), clock) {}
 
 std::string OzonAdapter::DescribeJson() const {
+  json schemes = json::array();
+  for (Scheme s : config_.schemes) schemes.push_back(SchemeName(s));
   return json{{"type", "ozon"},
               {"client_id", config_.client.client_id},
+              {"schemes", std::move(schemes)},
               {"base_url", config_.client.base_url},
               {"rate_limit", config_.client.requests_per_second},
               {"stocks_rate_limit", config_.client.stocks_per_minute}}
@@ -139,36 +190,77 @@ std::string OzonAdapter::DescribeJson() const {
 // Source.
 
 Result<PullResult> OzonAdapter::Pull(const std::optional<std::string>& cursor_text) {
-  auto now = clock_.Now();
-  int64_t now_ms = ToUnixMillis(now);
-  PullCursor cursor;
+  const int64_t now_ms = ToUnixMillis(clock_.Now());
+  OzonCursor cursor;
   if (cursor_text && !cursor_text->empty()) {
-    auto parsed = PullCursor::Parse(*cursor_text);
+    auto parsed = OzonCursor::Parse(*cursor_text);
     if (!parsed) return Status::InvalidArgument("unreadable Ozon cursor: " + *cursor_text);
     cursor = *parsed;
-  } else {
-    cursor.watermark_ms = now_ms - config_.order_lookback.count();
   }
+  const auto& schemes = config_.schemes;
+  auto at = std::find(schemes.begin(), schemes.end(), cursor.scheme);
+  if (at == schemes.end()) {
+    // The scheme was removed from the config since: start the round over.
+    at = schemes.begin();
+    cursor.scheme = *at;
+  }
+  auto pulled = PullScheme(cursor.scheme, cursor.state(cursor.scheme), now_ms);
+  if (!pulled.ok() || pulled->not_before) return pulled;  // cursor unchanged
+  PullResult out = std::move(*pulled);
+  if (!out.more) {
+    // This scheme's pass is read: the next scheme's pass follows at once;
+    // after the last one the round is over until the next poll.
+    ++at;
+    out.more = at != schemes.end();
+    cursor.scheme = out.more ? *at : schemes.front();
+  }
+  out.next_cursor = cursor.ToJson();
+  return out;
+}
+
+Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, int64_t now_ms) {
+  const bool fbs = scheme == Scheme::kFbs;
+  const int64_t lookback_start = now_ms - config_.order_lookback.count();
+  if (fbs && cursor.watermark_ms == 0) cursor.watermark_ms = lookback_start;  // first pull
   if (cursor.window_to_ms == 0) {  // a new pass
     cursor.window_from_ms = 0;
     cursor.window_to_ms = now_ms;
     cursor.offset = 0;
     cursor.last_window = true;
+    if (!fbs) {
+      // FBO re-reads the whole lookback, starting with a window sized at
+      // the last pass's density.
+      cursor.window_from_ms = std::max<int64_t>(1, lookback_start);
+      if (cursor.span_ms > 0 && cursor.window_from_ms + cursor.span_ms < now_ms) {
+        cursor.window_to_ms = cursor.window_from_ms + cursor.span_ms;
+        cursor.last_window = false;
+      }
+    }
   }
   int64_t from_ms = cursor.window_from_ms != 0
                         ? cursor.window_from_ms
                         : std::max<int64_t>(0, cursor.watermark_ms - config_.overlap.count());
-  FbsListQuery query;
-  // filter.since/to bound the postings' period (at most one year, per the
-  // spec); the change-time filter does the incremental work.
-  query.to = FromUnixMillis(cursor.window_to_ms);
-  query.since = FromUnixMillis(std::min(from_ms, now_ms - config_.order_lookback.count()));
-  query.changed_from = FromUnixMillis(from_ms);
-  query.changed_to = FromUnixMillis(cursor.window_to_ms);
-  query.limit = config_.page_size;
-  query.offset = static_cast<int>(cursor.offset);
-
-  ApiReply reply = client_.ListFbsPostings(query);
+  const std::string path = fbs ? "/v3/posting/fbs/list" : "/v2/posting/fbo/list";
+  ApiReply reply;
+  if (fbs) {
+    FbsListQuery query;
+    // filter.since/to bound the postings' period (at most one year, per the
+    // spec); the change-time filter does the incremental work.
+    query.to = FromUnixMillis(cursor.window_to_ms);
+    query.since = FromUnixMillis(std::min(from_ms, lookback_start));
+    query.changed_from = FromUnixMillis(from_ms);
+    query.changed_to = FromUnixMillis(cursor.window_to_ms);
+    query.limit = config_.page_size;
+    query.offset = static_cast<int>(cursor.offset);
+    reply = client_.ListFbsPostings(query);
+  } else {
+    FboListQuery query;
+    query.since = FromUnixMillis(from_ms);
+    query.to = FromUnixMillis(cursor.window_to_ms);
+    query.limit = config_.page_size;
+    query.offset = static_cast<int>(cursor.offset);
+    reply = client_.ListFboPostings(query);
+  }
   PullResult out;
   if (!reply.status.ok()) {
     if (reply.status.code() == StatusCode::kResourceExhausted && reply.not_before) {
@@ -177,32 +269,42 @@ Result<PullResult> OzonAdapter::Pull(const std::optional<std::string>& cursor_te
     }
     return reply.status;
   }
-  const json* result = reply.body.contains("result") ? &reply.body["result"] : nullptr;
-  if (result == nullptr || !result->is_object()) {
-    return Status::Unavailable("/v3/posting/fbs/list: answer without result");
-  }
-  int64_t returned = 0;
-  if (auto postings = result->find("postings"); postings != result->end() && postings->is_array()) {
-    out.events.reserve(postings->size());
-    // Offsets count distinct postings: a page that repeats a posting (seen
-    // with the simulator's "dup" fault) must not push the offset past
-    // postings not yet read.
-    std::set<std::string> seen;
-    for (const auto& p : *postings) {
-      std::string number = JsonStr(p, "posting_number");
-      std::string status = JsonStr(p, "status");
-      if (!seen.insert(number).second) continue;
-      ++returned;
-      if (number.empty() || status.empty()) continue;  // not a posting we can key
-      InboundEvent e;
-      e.idempotency_key = number + ":" + status;
-      e.ordering_key = number;
-      e.headers = {{"kind", "order"}, {"ozon_status", status}};
-      e.payload = p.dump();
-      out.events.push_back(std::move(e));
+  // FBS: result {postings[], has_next}; FBO: result[] alone.
+  const json* postings = nullptr;
+  bool has_next = false;
+  if (auto result = reply.body.find("result"); result != reply.body.end()) {
+    if (fbs && result->is_object()) {
+      if (auto p = result->find("postings"); p != result->end() && p->is_array()) postings = &*p;
+      has_next = result->value("has_next", false);
+    } else if (!fbs && result->is_array()) {
+      postings = &*result;
+      // No has_next in the FBO answer: a full page may have more behind it.
+      has_next = static_cast<int64_t>(result->size()) >= config_.page_size;
     }
   }
-  bool has_next = result->value("has_next", false) && returned > 0;
+  if (postings == nullptr) return Status::Unavailable(path + ": answer without result");
+  int64_t returned = 0;
+  out.events.reserve(postings->size());
+  // Offsets count distinct postings: a page that repeats a posting (seen
+  // with the simulator's "dup" fault) must not push the offset past
+  // postings not yet read.
+  std::set<std::string> seen;
+  for (const auto& p : *postings) {
+    std::string number = JsonStr(p, "posting_number");
+    std::string status = JsonStr(p, "status");
+    if (!seen.insert(number).second) continue;
+    ++returned;
+    if (number.empty() || status.empty()) continue;  // not a posting we can key
+    InboundEvent e;
+    e.idempotency_key = number + ":" + status;
+    e.ordering_key = number;
+    e.headers = {{"kind", "order"}, {"ozon_status", status}, {"ozon_scheme", std::string(SchemeName(scheme))}};
+    json payload = p;
+    payload["delivery_schema"] = SchemeName(scheme);
+    e.payload = payload.dump();
+    out.events.push_back(std::move(e));
+  }
+  has_next = has_next && returned > 0;
   const int64_t span = cursor.window_to_ms - from_ms;
   cursor.window_from_ms = from_ms;
   if (has_next && cursor.offset == 0 && span > 1) {
@@ -224,18 +326,20 @@ Result<PullResult> OzonAdapter::Pull(const std::optional<std::string>& cursor_te
     out.more = true;
   } else {
     // The window is read: every change up to window_to is pulled.
-    cursor.watermark_ms = std::max(cursor.watermark_ms, cursor.window_to_ms);
+    if (fbs) cursor.watermark_ms = std::max(cursor.watermark_ms, cursor.window_to_ms);
     cursor.offset = 0;
+    // The next window is sized for about 3/4 of a page at this window's
+    // density (at most twice as wide), so a backlog costs about one request
+    // per page rather than a halving each time.
+    double factor =
+        0.75 * config_.page_size / static_cast<double>(std::max<int64_t>(returned, 1));
+    auto next_span = std::max<int64_t>(
+        1, static_cast<int64_t>(static_cast<double>(span) * std::min(2.0, factor)));
+    if (!fbs) cursor.span_ms = next_span;
     if (!cursor.last_window) {
-      // The window was cut short of the pass's end: the next window right
-      // after this one, at once, sized for about 3/4 of a page
-      // at this window's density (at most twice as wide), so a backlog
-      // costs about one request per page rather than a halving each time.
-      double factor =
-          0.75 * config_.page_size / static_cast<double>(std::max<int64_t>(returned, 1));
-      auto next_span = static_cast<int64_t>(static_cast<double>(span) * std::min(2.0, factor));
+      // The window was cut short of the pass's end: the next one at once.
       cursor.window_from_ms = cursor.window_to_ms;
-      cursor.window_to_ms += std::max<int64_t>(next_span, 1);
+      cursor.window_to_ms += next_span;
       if (cursor.window_to_ms >= now_ms) {
         cursor.window_to_ms = now_ms;
         cursor.last_window = true;
@@ -247,7 +351,6 @@ Result<PullResult> OzonAdapter::Pull(const std::optional<std::string>& cursor_te
       out.more = false;
     }
   }
-  out.next_cursor = cursor.ToJson();
   return out;
 }
 

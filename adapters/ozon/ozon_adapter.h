@@ -1,12 +1,21 @@
 #pragma once
-// The Ozon Seller API adapter: FBS postings in (pull + push notifications),
-// stock and prices out, the catalogue for offer_id -> product_id.
+// The Ozon Seller API adapter: FBS and FBO postings in (pull + push
+// notifications), stock and prices out, the catalogue for offer_id ->
+// product_id.
 //
-// Source (Pull): POST /v3/posting/fbs/list, incrementally by the time of the
-// last status change (filter.last_changed_status_date), so new postings,
-// status changes and cancellations all arrive. The cursor is JSON
-//   {"v":1,"watermark":<ms>,"window_from":<ms or 0>,"window_to":<ms or 0>,
-//    "offset":<n>,"last":<bool>}
+// Source (Pull): one pass per poll over each scheme in `schemes` (FBS, then
+// FBO), one page per Pull; the pass of the first scheme is followed at once
+// (more = true) by the next one's, and the round ends (more = false) when
+// the last scheme's pass is read. The persisted cursor holds each scheme's
+// state and the scheme being read:
+//   {"v":2,"scheme":"fbs"|"fbo","fbs":{<state>},"fbo":{<state>}}
+// with <state> = {"watermark","window_from","window_to","offset","last",
+// "span"} (ms, 0: unset). A v1 cursor (FBS only) is read as the FBS state,
+// FBO then starting afresh.
+//
+// FBS: POST /v3/posting/fbs/list, incrementally by the time of the last
+// status change (filter.last_changed_status_date), so new postings, status
+// changes and cancellations all arrive.
 // "watermark": every change before it has been pulled (and is durable: the
 // runtime saves the cursor only after the events are). A pass starts at
 // [watermark - overlap, now] (the overlap re-reads history because a status
@@ -23,10 +32,27 @@
 // Only more than a page of changes within one millisecond falls back to
 // offsets (each next page starting `kPageReread` items early, and at most up
 // to Ozon's 20000 offset cap).
-// Event identity: idempotency key posting_number + ":" + status (the posting
-// carries no change counter or timestamp of its last change in the list
-// answer), ordering key posting_number, payload the raw posting JSON,
-// headers kind=order, ozon_status=<status>.
+//
+// FBO: POST /v2/posting/fbo/list. Its filter has only since/to (the
+// postings' period, at most a year) and a status; there is no change-time
+// filter, no change timestamp in a posting and no has_next. A status change
+// therefore shows only as a different `status` when the posting is read
+// again, so every pass re-reads the whole [now - order_lookback, now] and
+// the queue's dedup drops what did not change. The spec does not say which
+// time since/to compare, nor what "dir" sorts by; crmhub reads since/to as
+// the creation period (the simulator does so) and relies on neither the
+// sort order nor offsets staying put: the pass is walked in windows read in
+// ONE answer each, like FBS (a full page, the only sign of more, halves the
+// window), and the next pass's first window is sized from the density seen
+// ("span"). Offsets, up to the spec's 20000, only for more than a page
+// within one millisecond.
+//
+// Event identity (both schemes): idempotency key posting_number + ":" +
+// status (a posting carries no change counter or timestamp of its last
+// change in the list answers), ordering key posting_number, payload the
+// posting JSON plus "delivery_schema": "fbs"|"fbo" (Ozon's own name for the
+// scheme, from its other methods) so the mapping can tell them apart,
+// headers kind=order, ozon_status=<status>, ozon_scheme=fbs|fbo.
 //
 // Webhook (push notifications, spec section «Пуш-уведомления»): see
 // HandleWebhook below.
@@ -61,8 +87,14 @@ namespace crmhub::adapters::ozon {
 
 inline constexpr int kPageReread = 50;
 
+// Posting schemes the pull reads, in this order.
+enum class Scheme { kFbs, kFbo };
+std::string_view SchemeName(Scheme scheme);  // "fbs", "fbo"
+std::optional<Scheme> ParseScheme(std::string_view name);
+
 struct OzonConfig {
   std::string id;
+  std::vector<Scheme> schemes = {Scheme::kFbs, Scheme::kFbo};  // not empty, no repeats
   OzonClientOptions client;
   std::chrono::milliseconds poll_interval{std::chrono::seconds(60)};
   int page_size = kMaxPostingsPerPage;
@@ -84,14 +116,31 @@ std::vector<std::string> DefaultPushAllowIps();
 // unknown.
 std::string PushStateToStatus(std::string_view state);
 
+// One scheme's pull state.
 struct PullCursor {
-  int64_t watermark_ms = 0;
+  int64_t watermark_ms = 0;  // FBS: changes before it are pulled (0: not started)
   int64_t window_to_ms = 0;  // 0: no pass in progress
   int64_t offset = 0;
-  int64_t window_from_ms = 0;  // 0: watermark - overlap (the pass's first window)
+  int64_t window_from_ms = 0;  // 0: the pass's start (FBS: watermark - overlap)
   bool last_window = true;     // the window reaches the pass's end
+  int64_t span_ms = 0;         // FBO: the next pass's first window (0: the whole pass)
+  nlohmann::json ToObject() const;
+  static std::optional<PullCursor> FromObject(const nlohmann::json& j);
+  std::string ToJson() const;  // the v1 cursor (FBS only), {"v":1,...}
+  static std::optional<PullCursor> Parse(const std::string& text);  // v1
+};
+
+// The adapter's persisted cursor (v2): every scheme's state and the scheme
+// the next Pull reads.
+struct OzonCursor {
+  Scheme scheme = Scheme::kFbs;
+  PullCursor fbs;
+  PullCursor fbo;
+  PullCursor& state(Scheme s) { return s == Scheme::kFbs ? fbs : fbo; }
+  const PullCursor& state(Scheme s) const { return s == Scheme::kFbs ? fbs : fbo; }
   std::string ToJson() const;
-  static std::optional<PullCursor> Parse(const std::string& text);
+  // v2, or a v1 cursor (the FBS state; FBO not started). nullopt: garbage.
+  static std::optional<OzonCursor> Parse(const std::string& text);
 };
 
 class OzonAdapter final : public Adapter,
@@ -138,6 +187,8 @@ class OzonAdapter final : public Adapter,
     size_t index;  // into the batch
     StockItem item;
   };
+  // One page of `scheme`'s pass; advances `state`. more: the pass goes on.
+  Result<PullResult> PullScheme(Scheme scheme, PullCursor& state, int64_t now_ms);
   void DeliverStocks(std::vector<StockCommand> commands, std::vector<DeliveryOutcome>& out);
   void DeliverPrices(std::span<const queue::Message> batch, const std::vector<size_t>& indices,
                      std::vector<DeliveryOutcome>& out);

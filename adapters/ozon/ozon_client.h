@@ -4,16 +4,21 @@
 // and Api-Key on every request, JSON bodies, errors as rpcStatus
 // {"code": int, "message": str, "details": [...]}).
 //
-//   POST /v3/posting/fbs/list       PostingAPI_GetFbsPostingListV3 (orders in)
+//   POST /v3/posting/fbs/list       PostingAPI_GetFbsPostingListV3 (FBS orders in)
+//   POST /v2/posting/fbo/list       PostingAPI_GetFboPostingList (FBO orders in)
 //   POST /v2/products/stocks        ProductAPI_ProductsStocksV2 (stock out, <= 100 items)
 //   POST /v1/product/import/prices  ProductAPI_ImportProductsPrices (prices out, <= 1000)
 //   POST /v3/product/list           ProductAPI_GetProductList (catalogue, cursor last_id)
 //
 // Rate limits (spec, section «Частые ошибки» and the stocks method): 50
 // requests per second per Client-Id for all methods, and 80 requests per
-// minute per account for /v2/products/stocks. The client refuses to send
-// above them (WindowLimiter) and reports when to retry instead; a 429 from
-// Ozon is honoured the same way (Retry-After when given).
+// minute per account for /v2/products/stocks. The first is the account's
+// net::Upstream's token bucket (MakeUpstreamTransport: "ozon:<id>", with
+// the crmhub_upstream_* metrics and the circuit breaker); the second, which
+// only the stocks method spends, a sliding window here (WindowLimiter): the
+// client refuses to send above it and reports when to retry instead. A 429
+// from Ozon, or the Upstream's local one, is honoured the same way
+// (Retry-After when given).
 //
 // Thread-safety: all methods may be called from several threads.
 
@@ -28,6 +33,7 @@
 
 #include "adapters/ozon/rate_limiter.h"
 #include "base/clock.h"
+#include "base/metrics.h"
 #include "base/secret.h"
 #include "base/status.h"
 #include "net/http_client.h"
@@ -40,14 +46,15 @@ inline constexpr int kMaxPostingsPerPage = 1000;   // filter limit: "макси�
 inline constexpr int kMaxPostingsOffset = 20000;   // MAX_OFFSET_EXCEEDED: offset <= 20000
 inline constexpr int kMaxProductsPerPage = 1000;   // /v3/product/list limit
 
-// One blocking HTTP exchange (net::HttpClient::SendBlocking in the daemon).
+// One blocking HTTP exchange (net::Upstream::Call in the daemon, see
+// MakeUpstreamTransport).
 using Transport = std::function<net::OutboundResult(net::OutboundRequest)>;
 
 struct OzonClientOptions {
   std::string base_url = "https://api-seller.ozon.ru";
   std::string client_id;
   Secret api_key;
-  int64_t requests_per_second = 50;  // all methods, per Client-Id
+  int64_t requests_per_second = 50;  // all methods, per Client-Id (the Upstream's bucket)
   int64_t stocks_per_minute = 80;    // /v2/products/stocks, per account
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
 };
@@ -66,6 +73,16 @@ struct FbsListQuery {
   SystemTime to;                           // filter.to (required)
   std::optional<SystemTime> changed_from;  // filter.last_changed_status_date.from
   std::optional<SystemTime> changed_to;    // filter.last_changed_status_date.to
+  int limit = kMaxPostingsPerPage;
+  int offset = 0;
+};
+
+// /v2/posting/fbo/list. The spec's filter has only since/to ("the period",
+// at most a year: PERIOD_IS_TOO_LONG) and one status; no change-time filter
+// and no has_next, so a full page is the only sign of more.
+struct FboListQuery {
+  SystemTime since;  // filter.since (required)
+  SystemTime to;     // filter.to (required)
   int limit = kMaxPostingsPerPage;
   int offset = 0;
 };
@@ -100,6 +117,7 @@ class OzonClient {
   OzonClient(OzonClientOptions options, Transport transport, const Clock& clock);
 
   ApiReply ListFbsPostings(const FbsListQuery& query);
+  ApiReply ListFboPostings(const FboListQuery& query);
   ApiReply UpdateStocks(const std::vector<StockItem>& items);
   ApiReply UpdatePrices(const std::vector<PriceItem>& items);
   ApiReply ListProducts(const std::string& last_id, int limit);
@@ -109,6 +127,7 @@ class OzonClient {
 
   // The JSON bodies, exposed for tests and contract checks.
   static nlohmann::json FbsListBody(const FbsListQuery& query);
+  static nlohmann::json FboListBody(const FboListQuery& query);
   static nlohmann::json StocksBody(const std::vector<StockItem>& items);
   static nlohmann::json PricesBody(const std::vector<PriceItem>& items);
 
@@ -120,9 +139,20 @@ class OzonClient {
   OzonClientOptions options_;
   Transport transport_;
   const Clock& clock_;
-  WindowLimiter all_limiter_;
   WindowLimiter stocks_limiter_;
 };
+
+// A Transport through one net::Upstream named `name` ("ozon:<adapter id>"):
+// a token bucket of `requests_per_second` (burst 1, so never more than that
+// in any second), the circuit breaker, and the crmhub_upstream_* metrics in
+// `metrics` (may be null). A token not due within `max_wait` is answered at
+// once with the Upstream's local 429 + Retry-After (tests on a ManualClock
+// pass 0: nothing may block on a clock that does not move). `http` null:
+// every call fails (check-config). The function keeps the Upstream alive.
+Transport MakeUpstreamTransport(const std::string& name, net::HttpClient* http,
+                                const Clock& clock, double requests_per_second,
+                                MetricsRegistry* metrics,
+                                Duration max_wait = std::chrono::seconds(10));
 
 // "2019-08-24T14:15:22.123Z" (UTC, milliseconds), the spec's date-time.
 std::string FormatOzonTime(SystemTime t);

@@ -68,6 +68,9 @@ OzonSimulator::OzonSimulator(OzonSimOptions options, Clock& clock)
       }
       p.steps.emplace_back(t, kStatuses[s]);
     }
+    // Drawn last, so the draws above (and a seed's FBS world) do not move.
+    // FBO goes through the same statuses (the spec lists the same five).
+    p.fbo = options_.fbo_share > 0 && rng.Chance(options_.fbo_share);
     postings_.push_back(std::move(p));
   }
 }
@@ -99,6 +102,14 @@ std::map<std::string, std::string> OzonSimulator::FinalStatuses() const {
   return out;
 }
 
+std::set<std::string> OzonSimulator::FboPostings() const {
+  std::set<std::string> out;
+  for (const auto& p : postings_) {
+    if (p.fbo) out.insert(p.posting_number);
+  }
+  return out;
+}
+
 std::map<std::string, int64_t> OzonSimulator::Stocks() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, int64_t> out;
@@ -118,7 +129,8 @@ std::string OzonSimulator::StateJson() const {
     }
     postings.push_back({{"posting_number", p.posting_number},
                         {"status", current},
-                        {"final_status", p.steps.back().second}});
+                        {"final_status", p.steps.back().second},
+                        {"scheme", p.fbo ? "fbo" : "fbs"}});
   }
   json stocks = json::object();
   for (const auto& [k, v] : Stocks()) stocks[k] = v;
@@ -212,6 +224,7 @@ void OzonSimulator::Handle(net::HttpRequest request, net::Responder respond) {
 net::HttpResponse OzonSimulator::Route(const net::HttpRequest& request, const json& body,
                                        bool dup) {
   if (request.path == "/v3/posting/fbs/list") return FbsList(body, dup);
+  if (request.path == "/v2/posting/fbo/list") return FboList(body, dup);
   if (request.path == "/v2/products/stocks") return Stocks(body);
   if (request.path == "/v1/product/import/prices") return Prices(body);
   if (request.path == "/v3/product/list") return ProductList(body);
@@ -269,33 +282,74 @@ json OzonSimulator::PostingJson(const SimPosting& p, size_t step) const {
   return posting;
 }
 
-net::HttpResponse OzonSimulator::FbsList(const json& body, bool dup) {
+struct OzonSimulator::ListQuery {
+  SystemTime since, to;
+  int64_t limit = 0;
+  int64_t offset = 0;
+  std::optional<std::string> status;
+  bool desc = false;
+};
+
+std::optional<net::HttpResponse> OzonSimulator::ParseListQuery(const json& body,
+                                                               const char* period_error,
+                                                               ListQuery& query) const {
   if (!body.contains("filter") || !body["filter"].is_object())
     return RpcError(400, 3, "filter is required");
   const json& filter = body["filter"];
   auto since = TimeField(filter, "since");
   auto to = TimeField(filter, "to");
   if (!since || !to) return RpcError(400, 3, "filter.since and filter.to are required (date-time)");
-  if (*to - *since > std::chrono::hours(24 * 366))
-    return RpcError(400, 3, "period must not exceed one year");
+  if (*to - *since > std::chrono::hours(24 * 366)) return RpcError(400, 3, period_error);
   if (!body.contains("limit") || !body["limit"].is_number_integer() || !body.contains("offset") ||
       !body["offset"].is_number_integer()) {
     return RpcError(400, 3, "limit and offset are required");
   }
-  int64_t limit = body["limit"].get<int64_t>();
-  int64_t offset = body["offset"].get<int64_t>();
-  if (limit < 1 || limit > 1000) return RpcError(400, 3, "limit must be between 1 and 1000");
-  if (offset < 0) return RpcError(400, 3, "offset must not be negative");
-  if (offset > 20000) return RpcError(400, 3, "MAX_OFFSET_EXCEEDED");
+  query.since = *since;
+  query.to = *to;
+  query.limit = body["limit"].get<int64_t>();
+  query.offset = body["offset"].get<int64_t>();
+  if (query.limit < 1 || query.limit > 1000)
+    return RpcError(400, 3, "limit must be between 1 and 1000");
+  if (query.offset < 0) return RpcError(400, 3, "offset must not be negative");
+  if (query.offset > 20000) return RpcError(400, 3, "MAX_OFFSET_EXCEEDED");
+  if (auto s = filter.find("status");
+      s != filter.end() && s->is_string() && !s->get<std::string>().empty()) {
+    query.status = s->get<std::string>();
+  }
+  query.desc = body.contains("dir") && body["dir"].is_string() &&
+               (body["dir"] == "desc" || body["dir"] == "DESC");
+  return std::nullopt;
+}
+
+namespace {
+
+// The page [offset, offset + limit) of `hits` as built by `to_json`, with
+// the "dup" fault's repeated postings.
+template <typename Hit, typename ToJson>
+json Page(const std::vector<Hit>& hits, int64_t offset, int64_t limit, bool dup, size_t& end,
+          ToJson to_json) {
+  json postings = json::array();
+  size_t begin = std::min(hits.size(), static_cast<size_t>(offset));
+  end = std::min(hits.size(), begin + static_cast<size_t>(limit));
+  for (size_t k = begin; k < end; ++k) postings.push_back(to_json(hits[k]));
+  if (dup && !postings.empty()) {
+    // Duplicated data: the first few postings of the page appear twice.
+    size_t n = std::min<size_t>(3, postings.size());
+    for (size_t k = 0; k < n; ++k) postings.push_back(postings[k]);
+  }
+  return postings;
+}
+
+}  // namespace
+
+net::HttpResponse OzonSimulator::FbsList(const json& body, bool dup) {
+  ListQuery q;
+  if (auto error = ParseListQuery(body, "period must not exceed one year", q)) return *error;
+  const json& filter = body["filter"];
   std::optional<SystemTime> changed_from, changed_to;
   if (auto c = filter.find("last_changed_status_date"); c != filter.end() && c->is_object()) {
     changed_from = TimeField(*c, "from");
     changed_to = TimeField(*c, "to");
-  }
-  std::optional<std::string> status_filter;
-  if (auto s = filter.find("status");
-      s != filter.end() && s->is_string() && !s->get<std::string>().empty()) {
-    status_filter = s->get<std::string>();
   }
   SystemTime now = clock_.Now();
   struct Hit {
@@ -306,34 +360,95 @@ net::HttpResponse OzonSimulator::FbsList(const json& body, bool dup) {
   std::vector<Hit> hits;
   for (size_t i = 0; i < postings_.size(); ++i) {
     const SimPosting& p = postings_[i];
-    if (p.created > now || p.created < *since || p.created > *to) continue;
+    if (p.fbo || p.created > now || p.created < q.since || p.created > q.to) continue;
     size_t step = 0;
     while (step + 1 < p.steps.size() && p.steps[step + 1].first <= now) ++step;
     SystemTime changed = p.steps[step].first;
     if (changed_from && changed < *changed_from) continue;
     if (changed_to && changed > *changed_to) continue;
-    if (status_filter && p.steps[step].second != *status_filter) continue;
+    if (q.status && p.steps[step].second != *q.status) continue;
     hits.push_back({changed, i, step});
   }
   std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
     return a.changed != b.changed ? a.changed < b.changed : a.index < b.index;
   });
-  bool desc = body.contains("dir") && body["dir"].is_string() &&
-              (body["dir"] == "desc" || body["dir"] == "DESC");
-  if (desc) std::reverse(hits.begin(), hits.end());
-  json postings = json::array();
-  size_t begin = std::min(hits.size(), static_cast<size_t>(offset));
-  size_t end = std::min(hits.size(), begin + static_cast<size_t>(limit));
-  for (size_t k = begin; k < end; ++k)
-    postings.push_back(PostingJson(postings_[hits[k].index], hits[k].step));
-  if (dup && !postings.empty()) {
-    // Duplicated data: the first few postings of the page appear twice.
-    size_t n = std::min<size_t>(3, postings.size());
-    for (size_t k = 0; k < n; ++k) postings.push_back(postings[k]);
-  }
+  if (q.desc) std::reverse(hits.begin(), hits.end());
+  size_t end = 0;
+  json postings = Page(hits, q.offset, q.limit, dup, end, [&](const Hit& h) {
+    return PostingJson(postings_[h.index], h.step);
+  });
   return net::HttpResponse::Json(
       200, json{{"result", {{"postings", std::move(postings)}, {"has_next", end < hits.size()}}}}
                .dump());
+}
+
+net::HttpResponse OzonSimulator::FboList(const json& body, bool dup) {
+  ListQuery q;
+  // The spec names this error for the FBO list: "Если период больше года,
+  // вернётся ошибка PERIOD_IS_TOO_LONG".
+  if (auto error = ParseListQuery(body, "PERIOD_IS_TOO_LONG", q)) return *error;
+  json with = body.contains("with") && body["with"].is_object() ? body["with"] : json::object();
+  SystemTime now = clock_.Now();
+  struct Hit {
+    size_t index;
+    size_t step;
+  };
+  // postings_ is in creation order: the answer is sorted by creation.
+  std::vector<Hit> hits;
+  for (size_t i = 0; i < postings_.size(); ++i) {
+    const SimPosting& p = postings_[i];
+    if (!p.fbo || p.created > now || p.created < q.since || p.created > q.to) continue;
+    size_t step = 0;
+    while (step + 1 < p.steps.size() && p.steps[step + 1].first <= now) ++step;
+    if (q.status && p.steps[step].second != *q.status) continue;
+    hits.push_back({i, step});
+  }
+  if (q.desc) std::reverse(hits.begin(), hits.end());
+  size_t end = 0;
+  json postings = Page(hits, q.offset, q.limit, dup, end, [&](const Hit& h) {
+    return FboPostingJson(postings_[h.index], h.step, with);
+  });
+  return net::HttpResponse::Json(200, json{{"result", std::move(postings)}}.dump());
+}
+
+json OzonSimulator::FboPostingJson(const SimPosting& p, size_t step, const json& with) const {
+  const std::string& status = p.steps[step].second;
+  const std::string price = std::to_string(100 + p.offer_index % 900) + ".00";
+  json posting = {
+      {"order_id", p.order_id},
+      {"order_number", std::to_string(p.order_id) + "-0001"},
+      {"posting_number", p.posting_number},
+      {"status", status},
+      {"cancel_reason_id", status == "cancelled" ? 402 : 0},
+      {"created_at", FormatOzonTime(p.created)},
+      {"in_process_at", FormatOzonTime(p.created)},
+      {"products", json::array({{{"sku", 200001 + p.offer_index},
+                                 {"name", "Товар " + OfferId(p.offer_index)},
+                                 {"quantity", p.quantity},
+                                 {"offer_id", OfferId(p.offer_index)},
+                                 {"price", price},
+                                 {"is_marketplace_buyout", false},
+                                 {"digital_codes", json::array()},
+                                 {"currency_code", "RUB"}}})},
+      {"additional_data", json::array()},
+  };
+  auto asked = [&](const char* key) { return with.value(key, false) == true; };
+  if (asked("analytics_data")) {
+    posting["analytics_data"] = {{"city", "Ростов-на-Дону"},
+                                 {"delivery_type", "PVZ"},
+                                 {"is_premium", false},
+                                 {"payment_type_group_name", "Карты оплаты"},
+                                 {"warehouse_id", options_.fbo_warehouse_id},
+                                 {"warehouse_name", "РОСТОВ-НА-ДОНУ_РФЦ"},
+                                 {"is_legal", false}};
+  }
+  if (asked("financial_data")) {
+    posting["financial_data"] = {{"cluster_from", ""}, {"cluster_to", ""}, {"products", json::array()}};
+  }
+  if (asked("legal_info")) {
+    posting["legal_info"] = {{"company_name", ""}, {"inn", ""}, {"kpp", ""}};
+  }
+  return posting;
 }
 
 net::HttpResponse OzonSimulator::Stocks(const json& body) {

@@ -8,7 +8,18 @@
 //                                   filter.last_changed_status_date, sorted by
 //                                   last change (the spec does not say what
 //                                   "dir" sorts by), limit 1..1000, offset <=
-//                                   20000 (MAX_OFFSET_EXCEEDED), has_next
+//                                   20000 (MAX_OFFSET_EXCEEDED), has_next;
+//                                   FBS postings only
+//   POST /v2/posting/fbo/list       the FBO postings (a share `fbo_share` of
+//                                   the generated ones): filter.since/to
+//                                   (creation; the spec says only "period"),
+//                                   period <= 1 year (PERIOD_IS_TOO_LONG),
+//                                   filter.status, sorted by creation ("dir"
+//                                   asc/desc), limit 1..1000, offset <= 20000,
+//                                   answer {"result": [...]} without has_next
+//                                   (as the spec); analytics_data /
+//                                   financial_data / legal_info only when
+//                                   asked for in "with"
 //   POST /v2/products/stocks        <= 100 items, per-item updated/errors
 //                                   (NOT_FOUND_ERROR, STOCK_TOO_BIG,
 //                                   TOO_MANY_REQUESTS when a product x warehouse
@@ -17,7 +28,8 @@
 //   POST /v3/product/list           catalogue, cursor last_id, limit <= 1000
 //   GET  /__sim/requests[?since=N]  request log (simkit::RequestLog JSON)
 //   GET  /__sim/state               {"postings":[{posting_number, status,
-//                                   final_status}], "stocks":{...}, "prices":{...}}
+//                                   final_status, scheme}], "stocks":{...},
+//                                   "prices":{...}}
 //
 // Errors use rpcStatus {"code", "message", "details": []} (the numeric codes
 // are gRPC's, as Ozon's gateway uses; the spec does not list them): missing
@@ -42,6 +54,8 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -63,6 +77,8 @@ struct OzonSimOptions {
   int orders = 1000;
   int products = 5000;        // catalogue: offer_id "SKU-000001".., product_id 100001..
   int64_t warehouse_id = 22;  // the FBS warehouse postings ship from
+  double fbo_share = 0.25;    // of the postings, shipped from Ozon's warehouse (FBO)
+  int64_t fbo_warehouse_id = 17717042026000;  // the spec's example
   uint64_t seed = 1;
   simkit::FaultSpec faults;
   std::chrono::milliseconds arrival_span{std::chrono::seconds(60)};
@@ -81,6 +97,7 @@ struct SimPosting {
   std::vector<std::pair<SystemTime, std::string>> steps;
   int64_t offer_index = 0;  // product in the posting
   int quantity = 1;
+  bool fbo = false;  // served by /v2/posting/fbo/list, not /v3/posting/fbs/list
 };
 
 class OzonSimulator {
@@ -102,6 +119,8 @@ class OzonSimulator {
   SystemTime AllFinalAt() const;
   // posting_number -> final status (after every step).
   std::map<std::string, std::string> FinalStatuses() const;
+  // posting_numbers of the FBO postings (the rest are FBS).
+  std::set<std::string> FboPostings() const;
   // "<product_id>:<warehouse_id>" -> stock last accepted.
   std::map<std::string, int64_t> Stocks() const;
   std::string StateJson() const;
@@ -111,11 +130,17 @@ class OzonSimulator {
 
  private:
   net::HttpResponse Route(const net::HttpRequest& request, const nlohmann::json& body, bool dup);
+  // The checks both list methods share; fills `query` or returns the error.
+  struct ListQuery;
+  std::optional<net::HttpResponse> ParseListQuery(const nlohmann::json& body,
+                                                  const char* period_error, ListQuery& query) const;
   net::HttpResponse FbsList(const nlohmann::json& body, bool dup);
+  net::HttpResponse FboList(const nlohmann::json& body, bool dup);
   net::HttpResponse Stocks(const nlohmann::json& body);
   net::HttpResponse Prices(const nlohmann::json& body);
   net::HttpResponse ProductList(const nlohmann::json& body);
   nlohmann::json PostingJson(const SimPosting& p, size_t step) const;
+  nlohmann::json FboPostingJson(const SimPosting& p, size_t step, const nlohmann::json& with) const;
 
   const OzonSimOptions options_;
   Clock& clock_;

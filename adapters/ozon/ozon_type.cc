@@ -1,5 +1,6 @@
 // The Ozon adapter's config schema and factory.
 
+#include <algorithm>
 #include <utility>
 
 #include "adapters/ozon/ozon_adapter.h"
@@ -37,7 +38,16 @@ std::vector<KeySpec> Keys() {
       {.name = "poll_interval",
        .type = Type::kDuration,
        .default_value = "\"60s\"",
-       .description = "Pause between pull passes over /v3/posting/fbs/list once caught up."},
+       .description = "Pause between pull rounds (a pass over each of `schemes`) once caught "
+                      "up."},
+      {.name = "schemes",
+       .type = Type::kStringList,
+       .default_value = "[\"fbs\", \"fbo\"]",
+       .description = "Posting schemes pulled, each with its own cursor: \"fbs\" "
+                      "(/v3/posting/fbs/list, incremental by status-change time) and \"fbo\" "
+                      "(/v2/posting/fbo/list, which has no change-time filter: every pass "
+                      "re-reads the postings of order_lookback). Leave out a scheme the seller "
+                      "does not use."},
       {.name = "page_size",
        .type = Type::kInt,
        .default_value = "1000",
@@ -58,7 +68,9 @@ std::vector<KeySpec> Keys() {
       {.name = "rate_limit",
        .type = Type::kInt,
        .default_value = "50",
-       .description = "Most requests per second to this Client-Id, all methods (Ozon: 50).",
+       .description = "Most requests per second to this Client-Id, all methods (Ozon: 50); the "
+                      "token bucket of the account's upstream \"ozon:<id>\" (metrics "
+                      "crmhub_upstream_*{upstream=\"ozon:<id>\"}, circuit breaker).",
        .min = 1,
        .max = 1000},
       {.name = "stocks_rate_limit",
@@ -105,6 +117,16 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   if (c.client.base_url.rfind("http://", 0) != 0 && c.client.base_url.rfind("https://", 0) != 0) {
     return section.ErrorAt("base_url", "must start with http:// or https://");
   }
+  c.schemes.clear();
+  for (const auto& name : section.GetStringList("schemes")) {
+    auto scheme = ParseScheme(name);
+    if (!scheme) return section.ErrorAt("schemes", "unknown scheme \"" + name + "\" (fbs, fbo)");
+    if (std::find(c.schemes.begin(), c.schemes.end(), *scheme) != c.schemes.end()) {
+      return section.ErrorAt("schemes", "\"" + name + "\" is listed twice");
+    }
+    c.schemes.push_back(*scheme);
+  }
+  if (c.schemes.empty()) return section.ErrorAt("schemes", "name at least one scheme");
   c.client.requests_per_second = section.GetInt("rate_limit");
   c.client.stocks_per_minute = section.GetInt("stocks_rate_limit");
   c.client.timeout = section.GetDuration("request_timeout");
@@ -134,13 +156,14 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
     c.push_token = section.GetSecret("push_token_file");
     if (c.push_token.empty()) return section.ErrorAt("push_token_file", "the secret file is empty");
   }
-  net::HttpClient* http = context.http;
-  Transport transport = [http](net::OutboundRequest request) -> net::OutboundResult {
-    if (http == nullptr) return Status::FailedPrecondition("no HTTP client (check-config)");
-    return http->SendBlocking(std::move(request));
-  };
   static SystemClock system_clock;  // only when the context has none (check-config)
   Clock* clock = context.clock != nullptr ? context.clock : &system_clock;
+  // One net::Upstream per account, named like Yandex Market's
+  // ("yandex-market:<id>:..."): the crmhub_upstream_* metrics, the circuit
+  // breaker and the 50 requests/s bucket.
+  Transport transport =
+      MakeUpstreamTransport("ozon:" + c.id, context.http, *clock,
+                            static_cast<double>(c.client.requests_per_second), context.metrics);
   return std::unique_ptr<Adapter>(new OzonAdapter(std::move(c), std::move(transport), *clock));
 }
 
@@ -150,8 +173,8 @@ AdapterType Type() {
   AdapterType t;
   t.schema.type = "ozon";
   t.schema.description =
-      "Ozon Seller API: FBS postings in (pull /v3/posting/fbs/list + push notifications at "
-      "/hooks/<id>), stock (/v2/products/stocks) and prices (/v1/product/import/prices) out.";
+      "Ozon Seller API: FBS and FBO postings in (pull /v3/posting/fbs/list and "
+      "/v2/posting/fbo/list + push notifications at /hooks/<id>), stock (/v2/products/stocks) and prices (/v1/product/import/prices) out.";
   t.schema.keys = Keys();
   t.factory = Build;
   return t;

@@ -60,6 +60,35 @@ TEST(OzonCursor, RoundTripsAndRejectsGarbage) {
   EXPECT_FALSE(PullCursor::Parse(R"({"v":2})").has_value());
 }
 
+TEST(OzonCursor, KeepsEachSchemesStateAndReadsTheFbsOnlyCursor) {
+  OzonCursor c;
+  c.scheme = Scheme::kFbo;
+  c.fbs = PullCursor{123, 456, 7};
+  c.fbo.window_from_ms = 1000;
+  c.fbo.window_to_ms = 2000;
+  c.fbo.span_ms = 500;
+  c.fbo.last_window = false;
+  auto parsed = OzonCursor::Parse(c.ToJson());
+  ASSERT_TRUE(parsed.has_value()) << c.ToJson();
+  EXPECT_EQ(parsed->scheme, Scheme::kFbo);
+  EXPECT_EQ(parsed->fbs.watermark_ms, 123);
+  EXPECT_EQ(parsed->fbs.window_to_ms, 456);
+  EXPECT_EQ(parsed->fbs.offset, 7);
+  EXPECT_EQ(parsed->fbo.window_from_ms, 1000);
+  EXPECT_EQ(parsed->fbo.window_to_ms, 2000);
+  EXPECT_EQ(parsed->fbo.span_ms, 500);
+  EXPECT_FALSE(parsed->fbo.last_window);
+  // A cursor persisted before FBO was pulled is the FBS state.
+  auto v1 = OzonCursor::Parse(PullCursor{123, 456, 7}.ToJson());
+  ASSERT_TRUE(v1.has_value());
+  EXPECT_EQ(v1->scheme, Scheme::kFbs);
+  EXPECT_EQ(v1->fbs.watermark_ms, 123);
+  EXPECT_EQ(v1->fbs.offset, 7);
+  EXPECT_EQ(v1->fbo.window_to_ms, 0);  // FBO starts a fresh pass
+  EXPECT_FALSE(OzonCursor::Parse(R"({"v":2,"scheme":"dbs","fbs":{},"fbo":{}})").has_value());
+  EXPECT_FALSE(OzonCursor::Parse(R"({"v":3})").has_value());
+}
+
 TEST(OzonSimAuth, AnswersOzonsErrorShapeForMissingOrWrongKeys) {
   ManualClock clock;
   OzonSimOptions so;
@@ -102,6 +131,7 @@ TEST(OzonPull, PostingsChangingDuringAPassAreNotSkipped) {
   so.seed = 11;
   so.arrival_span = std::chrono::seconds(1);
   so.step_delay = std::chrono::seconds(20);
+  so.fbo_share = 0;  // FBS only: see config.schemes below
   OzonSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   ClientThread http;
@@ -109,6 +139,9 @@ TEST(OzonPull, PostingsChangingDuringAPassAreNotSkipped) {
   config.page_size = 50;
   config.overlap = std::chrono::milliseconds(0);  // nothing re-read: a skip is a loss
   config.poll_interval = std::chrono::seconds(1);
+  // FBS's change-time windows are what this is about (FBO re-reads its
+  // whole lookback each round: tests/adapters/ozon/ozon_fbo_test.cc).
+  config.schemes = {Scheme::kFbs};
   OzonAdapter adapter(config, http.transport(), clock);
   std::optional<std::string> cursor;
   std::map<std::string, std::string> last_status;
@@ -243,6 +276,7 @@ TEST(OzonPull, PostingsThroughFaultsAndACrashArriveExactlyOnce) {
   // keyed by posting_number: ordering keys keep each posting's changes in order.
   std::map<std::string, std::string> store;
   std::map<std::string, int> events_per_key;
+  std::set<std::string> stored_fbo;
   while (true) {
     auto leased = queue->Lease("in.ozon-main", 1000, std::chrono::minutes(5));
     ASSERT_TRUE(leased.ok());
@@ -251,6 +285,7 @@ TEST(OzonPull, PostingsThroughFaultsAndACrashArriveExactlyOnce) {
     for (const auto& l : *leased) {
       auto posting = json::parse(l.message.payload);
       store[posting["posting_number"]] = posting["status"];
+      if (posting.value("delivery_schema", "") == "fbo") stored_fbo.insert(posting["posting_number"]);
       events_per_key[l.message.idempotency_key]++;
       tokens.push_back(l.lease);
     }
@@ -265,6 +300,10 @@ TEST(OzonPull, PostingsThroughFaultsAndACrashArriveExactlyOnce) {
     if (store[number] != status) ++mismatched;
   }
   EXPECT_EQ(mismatched, 0);
+  // The simulator ships a share of its postings FBO: they came through the
+  // same faults and crash.
+  EXPECT_EQ(stored_fbo.size(), sim.FboPostings().size());
+  EXPECT_GT(stored_fbo.size(), finals.size() / 10);
   queue.reset();
   std::filesystem::remove_all(dir);
 }
@@ -272,15 +311,22 @@ TEST(OzonPull, PostingsThroughFaultsAndACrashArriveExactlyOnce) {
 // Acceptance 2: 5,000 SKUs in batches of the documented 100, never above the
 // documented rates (80/min for stocks, 50/s overall), read from the
 // simulator's request log.
+// Through the account's net::Upstream, as the daemon sends (its bucket
+// holds the 50/s; the client's window the 80/min of stocks).
 TEST(OzonStocks, FiveThousandSkusUseTheDocumentedBatchAndRate) {
-  ManualClock clock;
+  testing::AdvancingClock clock;
   OzonSimOptions so;
   so.orders = 0;
   so.products = 5000;
   OzonSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   ClientThread http;
-  OzonAdapter adapter(ConfigFor("ozon-main", so, sim.base_url()), http.transport(), clock);
+  auto config = ConfigFor("ozon-main", so, sim.base_url());
+  OzonAdapter adapter(config,
+                      MakeUpstreamTransport("ozon:ozon-main", &http.client(), clock,
+                                            static_cast<double>(config.client.requests_per_second),
+                                            nullptr),
+                      clock);
 
   std::deque<queue::Message> pending;
   char offer[32];
@@ -395,12 +441,22 @@ TEST(OzonAccounts, TwoAccountsInOneProcessStayApart) {
   ClientThread http;
   OzonAdapter ad_a(ConfigFor("ozon-a", a, sim_a.base_url()), http.transport(), clock);
   OzonAdapter ad_b(ConfigFor("ozon-b", b, sim_b.base_url()), http.transport(), clock);
-  auto pa = ad_a.Pull(std::nullopt);
-  auto pb = ad_b.Pull(std::nullopt);
-  ASSERT_TRUE(pa.ok()) << pa.status().ToString();
-  ASSERT_TRUE(pb.ok()) << pb.status().ToString();
-  EXPECT_EQ(pa->events.size(), 30u);
-  EXPECT_EQ(pb->events.size(), 20u);
+  // One round each: the FBS pass, then the FBO pass.
+  auto round = [](OzonAdapter& adapter) {
+    size_t events = 0;
+    std::optional<std::string> cursor;
+    for (int i = 0; i < 10; ++i) {
+      auto pulled = adapter.Pull(cursor);
+      EXPECT_TRUE(pulled.ok()) << pulled.status().ToString();
+      if (!pulled.ok()) break;
+      events += pulled->events.size();
+      cursor = pulled->next_cursor;
+      if (!pulled->more) break;
+    }
+    return events;
+  };
+  EXPECT_EQ(round(ad_a), 30u);
+  EXPECT_EQ(round(ad_b), 20u);
   for (const auto& r : sim_a.log().Snapshot()) EXPECT_EQ(r.status, 200);
   for (const auto& r : sim_b.log().Snapshot()) EXPECT_EQ(r.status, 200);
 }

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "tests/adapters/ozon/ozon_test_support.h"
 #include "tests/support/prism.h"
@@ -102,7 +103,41 @@ TEST_F(OzonContractTest, FbsPostingListRequestsAreValid) {
     cursor = pulled->next_cursor;
     if (!pulled->more) break;
   }
-  EXPECT_EQ(events, 50u);
+  EXPECT_EQ(events, 50u);  // the FBS pass, then the FBO pass
+}
+
+TEST_F(OzonContractTest, FboPostingListRequestsAreValid) {
+  auto adapter = MakeAdapter();
+  FboListQuery q;
+  q.since = clock_->Now() - std::chrono::hours(24);
+  q.to = clock_->Now();
+  q.limit = 5;
+  ApiReply reply = adapter.client().ListFboPostings(q);
+  ExpectValid(reply, "/v2/posting/fbo/list");
+  ASSERT_TRUE(reply.status.ok());
+  ASSERT_TRUE(reply.body["result"].is_array()) << reply.body.dump();
+  EXPECT_EQ(reply.body["result"].size(), 5u);
+  EXPECT_TRUE(reply.body["result"][0]["analytics_data"].is_object()) << "asked for in \"with\"";
+  q.offset = 5;
+  ExpectValid(adapter.client().ListFboPostings(q), "/v2/posting/fbo/list (offset)");
+  // The adapter's own FBO pass (its windows), page by page.
+  auto config = ConfigFor("ozon-main", *sim_options_, prism_->base_url());
+  config.schemes = {Scheme::kFbo};
+  config.page_size = 4;  // full pages: windows halved, then walked
+  OzonAdapter fbo(config, http_.transport(), *clock_);
+  std::optional<std::string> cursor;
+  std::set<std::string> numbers;
+  for (int i = 0; i < 200; ++i) {
+    auto pulled = fbo.Pull(cursor);
+    ASSERT_TRUE(pulled.ok()) << pulled.status().ToString() << "\nPrism log tail:\n"
+                             << prism_->Log().substr(
+                                    prism_->Log().size() > 4000 ? prism_->Log().size() - 4000 : 0);
+    for (const auto& e : pulled->events) numbers.insert(json::parse(e.payload)["posting_number"]);
+    cursor = pulled->next_cursor;
+    if (!pulled->more) break;
+  }
+  EXPECT_EQ(numbers.size(), sim_->FboPostings().size());
+  EXPECT_GT(sim_->log().Find("POST", "/v2/posting/fbo/list").size(), 2u);
 }
 
 TEST_F(OzonContractTest, StocksPricesAndCatalogueRequestsAreValid) {
@@ -175,6 +210,10 @@ TEST_F(OzonContractTest, WrongRequestsAreCaught) {
            R"({"filter":{"since":"2024-01-01T00:00:00Z","to":"2024-01-02T00:00:00Z"}})", true);
   EXPECT_TRUE(crmhub::testing::IsPrismValidationError(no_limit.status, no_limit.body))
       << no_limit.body;
+  // An FBO list without the required filter.
+  auto no_filter = send("/v2/posting/fbo/list", R"({"limit":10,"offset":0})", true);
+  EXPECT_TRUE(crmhub::testing::IsPrismValidationError(no_filter.status, no_filter.body))
+      << no_filter.body;
   // Prism answered these itself: none reached the simulator.
   EXPECT_EQ(sim_->log().size(), before);
 }

@@ -1,6 +1,6 @@
 // Issue 6, acceptance 1 for Ozon: `crmhub run` (child process) pulls FBS
-// postings from the in-process OzonSimulator (10,000 postings with status
-// changes, duplicated pages and 20% faults), queues, maps with
+// and FBO postings (a quarter FBO) from the in-process OzonSimulator (10,000
+// postings with status changes, duplicated pages and 20% faults), queues, maps with
 // config/mappings/ozon-orders.toml and applies to the embedded CRM store.
 // The daemon is SIGKILLed mid-sync and restarted on the same data dir: every
 // posting ends in crm.db exactly once (external id posting_number) with its
@@ -51,7 +51,7 @@ order_lookback = "1h")",
       .files = {{"secrets/ozon-api-key", so.api_key}},
   });
   uint64_t seq_at_kill = 0;
-  std::optional<PullCursor> cursor_at_kill;
+  std::optional<OzonCursor> cursor_at_kill;
   testutil::RunKillAndResume(
       e2e, {.orders = kOrders,
             .final_statuses = [&]() -> std::optional<testutil::FinalStatuses> {
@@ -61,27 +61,48 @@ order_lookback = "1h")",
             .at_kill =
                 [&](const std::string& cursor) {
                   seq_at_kill = testutil::LogPosition(sim.log());
-                  cursor_at_kill = PullCursor::Parse(cursor);
+                  cursor_at_kill = OzonCursor::Parse(cursor);
                 }});
+  ASSERT_GT(sim.FboPostings().size(), kOrders / 10u) << "FBO postings were in the world";
   // The restarted daemon resumed from the persisted cursor (not from
-  // order_lookback): its first list request is the cursor's page.
+  // order_lookback): its first list request is the cursor's scheme's page.
   ASSERT_TRUE(cursor_at_kill.has_value());
-  auto request = testutil::FirstRequestAfter(sim.log(), seq_at_kill, "POST", "/v3/posting/fbs/list");
+  const bool fbs = cursor_at_kill->scheme == Scheme::kFbs;
+  const PullCursor& state = cursor_at_kill->state(cursor_at_kill->scheme);
+  auto fbs_request = testutil::FirstRequestAfter(sim.log(), seq_at_kill, "POST", "/v3/posting/fbs/list");
+  auto fbo_request = testutil::FirstRequestAfter(sim.log(), seq_at_kill, "POST", "/v2/posting/fbo/list");
+  auto request = fbs ? fbs_request : fbo_request;
+  const auto& other = fbs ? fbo_request : fbs_request;
   ASSERT_TRUE(request.has_value());
+  if (other) {
+    EXPECT_LT(request->seq, other->seq) << "the other scheme's list came first";
+  }
   std::optional<json> first = json::parse(request->body, nullptr, false);
   ASSERT_TRUE(first->is_object());
-  const json& changed = (*first)["filter"]["last_changed_status_date"];
-  auto from = ParseOzonTime(changed.value("from", ""));
-  ASSERT_TRUE(from.has_value()) << first->dump();
-  const int64_t expected_from = cursor_at_kill->window_from_ms != 0
-                                    ? cursor_at_kill->window_from_ms
-                                    : cursor_at_kill->watermark_ms - kOverlapMs;
-  EXPECT_EQ(ToUnixMillis(*from), expected_from) << first->dump();
-  if (cursor_at_kill->window_to_ms != 0) {  // killed inside a pass: the same window
-    auto to = ParseOzonTime(changed.value("to", ""));
-    ASSERT_TRUE(to.has_value()) << first->dump();
-    EXPECT_EQ(ToUnixMillis(*to), cursor_at_kill->window_to_ms) << first->dump();
-    EXPECT_EQ((*first)["offset"].get<int64_t>(), cursor_at_kill->offset) << first->dump();
+  if (fbs) {
+    const json& changed = (*first)["filter"]["last_changed_status_date"];
+    auto from = ParseOzonTime(changed.value("from", ""));
+    ASSERT_TRUE(from.has_value()) << first->dump();
+    const int64_t expected_from =
+        state.window_from_ms != 0 ? state.window_from_ms : state.watermark_ms - kOverlapMs;
+    EXPECT_EQ(ToUnixMillis(*from), expected_from) << first->dump();
+    if (state.window_to_ms != 0) {  // killed inside a pass: the same window
+      auto to = ParseOzonTime(changed.value("to", ""));
+      ASSERT_TRUE(to.has_value()) << first->dump();
+      EXPECT_EQ(ToUnixMillis(*to), state.window_to_ms) << first->dump();
+      EXPECT_EQ((*first)["offset"].get<int64_t>(), state.offset) << first->dump();
+    }
+  } else {
+    auto since = ParseOzonTime((*first)["filter"].value("since", ""));
+    auto to = ParseOzonTime((*first)["filter"].value("to", ""));
+    ASSERT_TRUE(since && to) << first->dump();
+    if (state.window_to_ms != 0) {  // killed inside a pass: the same window
+      EXPECT_EQ(ToUnixMillis(*since), state.window_from_ms) << first->dump();
+      EXPECT_EQ(ToUnixMillis(*to), state.window_to_ms) << first->dump();
+      EXPECT_EQ((*first)["offset"].get<int64_t>(), state.offset) << first->dump();
+    } else if (state.span_ms != 0) {  // a new pass, its first window as wide as the cursor says
+      EXPECT_LE(ToUnixMillis(*to) - ToUnixMillis(*since), state.span_ms) << first->dump();
+    }
   }
   testutil::ExpectInjectedFaults(sim.log());
   sim.Stop();

@@ -37,6 +37,10 @@ class OzonMappingTest : public ::testing::Test {
   std::unique_ptr<mapping::RuleSet> rules_;
 };
 
+// FBS postings from /v3/posting/fbs/list and FBO ones from
+// /v2/posting/fbo/list (with analytics_data, as the adapter asks), each
+// with the "delivery_schema" the adapter adds, map to the same order and
+// deal shapes; the scheme is kept in extra.
 TEST_F(OzonMappingTest, EverySimulatedPostingMapsToAnOrderAndADeal) {
   ManualClock clock;
   OzonSimOptions so;
@@ -45,44 +49,69 @@ TEST_F(OzonMappingTest, EverySimulatedPostingMapsToAnOrderAndADeal) {
   so.step_delay = std::chrono::seconds(1);
   OzonSimulator sim(so, clock);
   clock.Advance(std::chrono::minutes(1));  // every posting at its final status
-  net::HttpRequest r;
-  r.method = "POST";
-  r.path = "/v3/posting/fbs/list";
-  r.headers.Set("Client-Id", so.client_id);
-  r.headers.Set("Api-Key", so.api_key);
-  r.body = json{
-      {"filter", {{"since", "2023-11-01T00:00:00Z"}, {"to", "2023-12-01T00:00:00Z"}}},
-      {"limit", 1000},
-      {"offset",
-       0}}.dump();
-  std::string answer;
-  sim.Handle(r, [&](net::HttpResponse response) { answer = response.body; });
-  auto postings = json::parse(answer)["result"]["postings"];
-  ASSERT_FALSE(postings.is_null()) << answer;
-  ASSERT_EQ(postings.size(), 300u);
+  auto list = [&](const std::string& path, json body) {
+    net::HttpRequest r;
+    r.method = "POST";
+    r.path = path;
+    r.headers.Set("Client-Id", so.client_id);
+    r.headers.Set("Api-Key", so.api_key);
+    body["filter"] = {{"since", "2023-11-01T00:00:00Z"}, {"to", "2023-12-01T00:00:00Z"}};
+    body["limit"] = 1000;
+    body["offset"] = 0;
+    r.body = body.dump();
+    std::string answer;
+    sim.Handle(r, [&](net::HttpResponse response) { answer = response.body; });
+    return json::parse(answer);
+  };
+  json fbs = list("/v3/posting/fbs/list", json::object())["result"]["postings"];
+  json fbo = list("/v2/posting/fbo/list", {{"with", {{"analytics_data", true}}}})["result"];
+  ASSERT_TRUE(fbs.is_array());
+  ASSERT_TRUE(fbo.is_array());
+  ASSERT_EQ(fbs.size() + fbo.size(), 300u);
+  ASSERT_GT(fbo.size(), 30u);
   int cancelled = 0;
-  for (const auto& p : postings) {
-    auto entities = Map(p.dump());
-    ASSERT_EQ(entities.size(), 2u) << p.dump();
-    const json& order = entities[0];
-    const json& deal = entities[1];
-    EXPECT_EQ(order["kind"], "order");
-    EXPECT_EQ(order["external_id"], p["posting_number"]);
-    EXPECT_EQ(order["fields"]["status"], p["status"]);
-    EXPECT_EQ(order["fields"]["lines"].size(), 1u);
-    EXPECT_EQ(order["fields"]["currency"], "RUB");
-    EXPECT_EQ(deal["kind"], "deal");
-    if (p["status"] == "cancelled") {
-      ++cancelled;
-      EXPECT_EQ(deal["fields"]["stage"], "lost");
-      EXPECT_EQ(deal["version"], 8);
-    } else {
-      EXPECT_EQ(p["status"], "delivered");
-      EXPECT_EQ(deal["fields"]["stage"], "won");
-      EXPECT_EQ(order["version"], 7);
+  for (const auto& [postings, scheme] : {std::pair{fbs, "fbs"}, std::pair{fbo, "fbo"}}) {
+    for (json p : postings) {
+      p["delivery_schema"] = scheme;  // as the adapter queues it
+      auto entities = Map(p.dump());
+      ASSERT_EQ(entities.size(), 2u) << p.dump();
+      const json& order = entities[0];
+      const json& deal = entities[1];
+      EXPECT_EQ(order["kind"], "order");
+      EXPECT_EQ(order["external_id"], p["posting_number"]);
+      EXPECT_EQ(order["fields"]["status"], p["status"]);
+      EXPECT_EQ(order["fields"]["lines"].size(), 1u);
+      EXPECT_EQ(order["fields"]["currency"], "RUB");
+      EXPECT_EQ(order["fields"]["extra"]["delivery_schema"], scheme) << order.dump();
+      EXPECT_EQ(order["fields"]["warehouse"],
+                std::string(scheme) == "fbo" ? std::to_string(so.fbo_warehouse_id)
+                                             : std::to_string(so.warehouse_id))
+          << order.dump();
+      EXPECT_TRUE(order["fields"]["created_ms"].is_number_integer()) << order.dump();
+      EXPECT_EQ(deal["kind"], "deal");
+      EXPECT_EQ(deal["fields"]["extra"]["delivery_schema"], scheme) << deal.dump();
+      if (p["status"] == "cancelled") {
+        ++cancelled;
+        EXPECT_EQ(deal["fields"]["stage"], "lost");
+        EXPECT_EQ(deal["version"], 8);
+      } else {
+        EXPECT_EQ(p["status"], "delivered");
+        EXPECT_EQ(deal["fields"]["stage"], "won");
+        EXPECT_EQ(order["version"], 7);
+      }
     }
   }
   EXPECT_GT(cancelled, 0);
+}
+
+// A posting queued before the adapter marked schemes is FBS.
+TEST_F(OzonMappingTest, APostingWithoutAMarkIsFbs) {
+  auto entities = Map(R"({"posting_number":"1-2-3","order_number":"1-2","status":"delivering",
+    "in_process_at":"2024-01-01T00:00:00Z","delivery_method":{"warehouse_id":22},
+    "products":[{"sku":1,"quantity":1,"name":"x","price":"10.00","offer_id":"a","currency_code":"RUB"}]})");
+  ASSERT_EQ(entities.size(), 2u);
+  EXPECT_EQ(entities[0]["fields"]["extra"]["delivery_schema"], "fbs");
+  EXPECT_EQ(entities[0]["fields"]["warehouse"], "22");
 }
 
 TEST_F(OzonMappingTest, PushNotificationsUpdateTheDealStage) {
