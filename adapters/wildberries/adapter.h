@@ -1,6 +1,7 @@
 #pragma once
-// The Wildberries adapter: FBS orders in (Source), stock and prices out
-// (Target), one instance per seller account:
+// The Wildberries adapter: FBS and DBS orders in (Source; DBS in
+// dbs_pull.cc, under the cursor's "dbs" key), stock and prices out (Target),
+// one instance per seller account:
 //
 //   [adapters.wb-main]
 //   type = "wildberries"
@@ -77,6 +78,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "adapters/adapter.h"
 #include "adapters/wildberries/client.h"
 
@@ -130,6 +133,14 @@ class WildberriesAdapter final : public Adapter,
   Client& client() { return client_; }
 
  private:
+  // FBS (orders_pull.cc) and DBS (dbs_pull.cc) steps of Pull; the FBS one
+  // sees the cursor without its "dbs" key.
+  Result<PullResult> PullFbs(const std::optional<std::string>& cursor);
+  struct DbsCursor;
+  // One DBS step: updates `d`; events, and not_before when throttled; an
+  // error only for 401/403.
+  Result<PullResult> PullDbs(DbsCursor& d);
+
   void DeliverStocks(std::span<const queue::Message> batch, const std::vector<size_t>& indexes,
                      std::vector<DeliveryOutcome>& out);
   void DeliverPrices(std::span<const queue::Message> batch, const std::vector<size_t>& indexes,
@@ -154,7 +165,8 @@ class WildberriesAdapter final : public Adapter,
   std::mutex prices_mu_;
   std::map<int64_t, PendingPrice> pending_prices_;  // GUARDED_BY(prices_mu_)
   mutable std::mutex describe_mu_;
-  std::string last_describe_ = "{}";
+  std::string last_describe_ = "{}";       // FBS
+  nlohmann::json dbs_describe_ = nullptr;  // DBS
 };
 
 }  // namespace crmhub::adapters::wildberries

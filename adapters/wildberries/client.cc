@@ -49,6 +49,7 @@ std::map<ApiGroup, GroupLimit> ClientOptions::DefaultLimits() {
       {ApiGroup::kStocks, {milliseconds(220), 10}},   // doc: 200 ms, burst 20
       {ApiGroup::kPrices, {milliseconds(660), 3}},    // doc: 600 ms, burst 5
       {ApiGroup::kContent, {milliseconds(660), 3}},   // doc: 600 ms, burst 5
+      {ApiGroup::kDbs, {milliseconds(220), 10}},      // doc: 200 ms, burst 20
   };
 }
 
@@ -70,6 +71,8 @@ std::string_view GroupName(ApiGroup group) {
       return "prices";
     case ApiGroup::kContent:
       return "content";
+    case ApiGroup::kDbs:
+      return "dbs";
   }
   return "other";
 }
@@ -82,7 +85,7 @@ Client::Client(net::HttpClient* http, Clock& clock, ClientOptions options,
   options_.prices_url = Trimmed(options_.prices_url);
   if (http_ == nullptr) return;
   for (ApiGroup group : {ApiGroup::kOrders, ApiGroup::kStocks, ApiGroup::kPrices,
-                         ApiGroup::kContent}) {
+                         ApiGroup::kContent, ApiGroup::kDbs}) {
     std::string name = fmt::format("{}:{}", options_.upstream_name, GroupName(group));
     net::UpstreamOptions upstream;
     // Pacing is the client's own bucket (see client.h); max_wait 0: should
@@ -200,8 +203,8 @@ static ApiResult<T> Malformed(std::string what) {
   return Fail<T>({ApiError::Kind::kTransient, 200, "unexpected answer: " + what, std::nullopt, {}});
 }
 
-ApiResult<std::vector<json>> Client::GetNewOrders() {
-  auto r = Call(ApiGroup::kOrders, "GET", options_.marketplace_url, "/api/v3/orders/new", "", true);
+ApiResult<std::vector<json>> Client::NewOrdersAt(ApiGroup group, const char* path) {
+  auto r = Call(group, "GET", options_.marketplace_url, path, "", true);
   if (!r.ok()) return Fail<std::vector<json>>(std::move(r.error));
   const json& body = r.value->body;
   if (!body.is_object() || !body.contains("orders") || !body["orders"].is_array()) {
@@ -212,12 +215,16 @@ ApiResult<std::vector<json>> Client::GetNewOrders() {
   return out;
 }
 
-ApiResult<OrdersPage> Client::GetOrders(int limit, int64_t next, std::optional<int64_t> date_from,
-                                        std::optional<int64_t> date_to) {
-  std::string path = fmt::format("/api/v3/orders?limit={}&next={}", limit, next);
-  if (date_from) path += fmt::format("&dateFrom={}", *date_from);
-  if (date_to) path += fmt::format("&dateTo={}", *date_to);
-  auto r = Call(ApiGroup::kOrders, "GET", options_.marketplace_url, path, "", true);
+ApiResult<std::vector<json>> Client::GetNewOrders() {
+  return NewOrdersAt(ApiGroup::kOrders, "/api/v3/orders/new");
+}
+
+ApiResult<std::vector<json>> Client::GetDbsNewOrders() {
+  return NewOrdersAt(ApiGroup::kDbs, "/api/v3/dbs/orders/new");
+}
+
+ApiResult<OrdersPage> Client::OrdersPageAt(ApiGroup group, std::string path) {
+  auto r = Call(group, "GET", options_.marketplace_url, std::move(path), "", true);
   if (!r.ok()) return Fail<OrdersPage>(std::move(r.error));
   const json& body = r.value->body;
   if (!body.is_object() || !body.contains("orders") || !body["orders"].is_array() ||
@@ -237,10 +244,25 @@ ApiResult<OrdersPage> Client::GetOrders(int limit, int64_t next, std::optional<i
   return out;
 }
 
-ApiResult<std::vector<OrderStatus>> Client::GetStatuses(std::span<const int64_t> ids) {
+ApiResult<OrdersPage> Client::GetOrders(int limit, int64_t next, std::optional<int64_t> date_from,
+                                        std::optional<int64_t> date_to) {
+  std::string path = fmt::format("/api/v3/orders?limit={}&next={}", limit, next);
+  if (date_from) path += fmt::format("&dateFrom={}", *date_from);
+  if (date_to) path += fmt::format("&dateTo={}", *date_to);
+  return OrdersPageAt(ApiGroup::kOrders, std::move(path));
+}
+
+ApiResult<OrdersPage> Client::GetDbsOrders(int limit, int64_t next, int64_t date_from,
+                                           int64_t date_to) {
+  return OrdersPageAt(ApiGroup::kDbs,
+                      fmt::format("/api/v3/dbs/orders?limit={}&next={}&dateFrom={}&dateTo={}",
+                                  limit, next, date_from, date_to));
+}
+
+ApiResult<std::vector<OrderStatus>> Client::StatusesAt(ApiGroup group, const char* path,
+                                                       std::span<const int64_t> ids) {
   json body = {{"orders", json(std::vector<int64_t>(ids.begin(), ids.end()))}};
-  auto r = Call(ApiGroup::kOrders, "POST", options_.marketplace_url, "/api/v3/orders/status",
-                body.dump(), true);
+  auto r = Call(group, "POST", options_.marketplace_url, path, body.dump(), true);
   if (!r.ok()) return Fail<std::vector<OrderStatus>>(std::move(r.error));
   const json& answer = r.value->body;
   if (!answer.is_object() || !answer.contains("orders") || !answer["orders"].is_array()) {
@@ -259,6 +281,14 @@ ApiResult<std::vector<OrderStatus>> Client::GetStatuses(std::span<const int64_t>
   ApiResult<std::vector<OrderStatus>> out;
   out.value = std::move(statuses);
   return out;
+}
+
+ApiResult<std::vector<OrderStatus>> Client::GetStatuses(std::span<const int64_t> ids) {
+  return StatusesAt(ApiGroup::kOrders, "/api/v3/orders/status", ids);
+}
+
+ApiResult<std::vector<OrderStatus>> Client::GetDbsStatuses(std::span<const int64_t> ids) {
+  return StatusesAt(ApiGroup::kDbs, "/api/v3/dbs/orders/status", ids);
 }
 
 ApiResult<StockPutResult> Client::PutStocks(int64_t warehouse_id,

@@ -9,6 +9,10 @@
 //     POST /api/v3/orders/status          {"orders":[id...]} 1..1000 ids
 //     PUT  /api/v3/stocks/{warehouseId}   {"stocks":[{sku|chrtId, amount}]} 1..1000
 //     POST /api/v3/stocks/{warehouseId}   read back {"chrtIds":[...]} / {"skus":[...]}
+//   marketplace_url (05-orders-dbs.yaml, DBS = delivery by the seller):
+//     GET  /api/v3/dbs/orders/new         every new DBS assembly task (not paged)
+//     GET  /api/v3/dbs/orders             the completed ones: limit, next, dateFrom, dateTo (required)
+//     POST /api/v3/dbs/orders/status      {"orders":[id...]} 1..1000 ids
 //   prices_url (02-products.yaml "Цены и скидки"):
 //     POST /api/v2/upload/task            {"data":[{nmID, price, discount}]} <= 1000
 //     GET  /api/v2/history/tasks          ?uploadID: a processed task's status (3, 4, 5, 6)
@@ -24,7 +28,8 @@
 // Rate limits (per seller account, stated in each operation's description as
 // "period / limit / interval / burst"): FBS orders 1 min / 300 / 200 ms / 20;
 // stocks 1 min / 300 / 200 ms / 20; prices 6 s / 10 / 600 ms / 5; content
-// 1 min / 100 / 600 ms / 5; a 409 answer counts as 10 requests. The client
+// 1 min / 100 / 600 ms / 5; DBS assembly tasks 1 min / 300 / 200 ms / 20
+// (a group of its own); a 409 answer counts as 10 requests. The client
 // paces itself with one token bucket per group (configurable, defaults a
 // little under the documented numbers) and never sends a request the bucket
 // refuses: it returns Throttled with the time to come back instead (adapters
@@ -74,8 +79,8 @@
 
 namespace crmhub::adapters::wildberries {
 
-enum class ApiGroup { kOrders, kStocks, kPrices, kContent };
-// "orders", "stocks", "prices", "content": the suffix of the upstream name.
+enum class ApiGroup { kOrders, kStocks, kPrices, kContent, kDbs };
+// "orders", "stocks", "prices", "content", "dbs": the suffix of the upstream name.
 std::string_view GroupName(ApiGroup group);
 
 struct GroupLimit {
@@ -202,6 +207,12 @@ class Client {
                                   std::optional<int64_t> date_to);
   // REQUIRES: 1 <= ids.size() <= 1000.
   ApiResult<std::vector<OrderStatus>> GetStatuses(std::span<const int64_t> ids);
+  // DBS (05-orders-dbs.yaml), the same shapes as FBS.
+  ApiResult<std::vector<nlohmann::json>> GetDbsNewOrders();
+  // REQUIRES: 1 <= limit <= 1000; date_to - date_from <= 30 days.
+  ApiResult<OrdersPage> GetDbsOrders(int limit, int64_t next, int64_t date_from, int64_t date_to);
+  // REQUIRES: 1 <= ids.size() <= 1000.
+  ApiResult<std::vector<OrderStatus>> GetDbsStatuses(std::span<const int64_t> ids);
   // REQUIRES: 1 <= items.size() <= 1000.
   ApiResult<StockPutResult> PutStocks(int64_t warehouse_id, std::span<const StockItem> items);
   // Reads back amounts; by chrtIds when given, else by skus.
@@ -237,6 +248,11 @@ class Client {
     int status = 0;
     nlohmann::json body;  // null when empty
   };
+  // The list, paged list and statuses requests of FBS and DBS.
+  ApiResult<std::vector<nlohmann::json>> NewOrdersAt(ApiGroup group, const char* path);
+  ApiResult<OrdersPage> OrdersPageAt(ApiGroup group, std::string path);
+  ApiResult<std::vector<OrderStatus>> StatusesAt(ApiGroup group, const char* path,
+                                                 std::span<const int64_t> ids);
   // One exchange with pacing, auth and classification. A 2xx whose body is
   // not JSON (when JSON is expected) is kTransient.
   ApiResult<Reply> Call(ApiGroup group, std::string method, const std::string& base,

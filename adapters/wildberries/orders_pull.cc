@@ -10,16 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/wildberries/adapter.h"
+#include "adapters/wildberries/orders_common.h"
 
 namespace crmhub::adapters::wildberries {
-namespace {
 
 using nlohmann::json;
 
-constexpr int64_t kMaxPeriodS = 30 * 24 * 3600;  // "максимум 30 календарных дней одним запросом"
-constexpr int64_t kPeriodSafetyS = 3600;
-
-// "2022-05-04T07:56:29Z" / "...29.123+03:00" -> Unix seconds.
 std::optional<int64_t> ParseRfc3339(const std::string& text) {
   int y, mo, d, h, mi, s;
   int consumed = 0;
@@ -51,6 +47,38 @@ std::optional<int64_t> ParseRfc3339(const std::string& text) {
   }
   return std::nullopt;
 }
+
+int64_t CreatedSeconds(const json& order, int64_t fallback) {
+  if (order.contains("createdAt") && order["createdAt"].is_string()) {
+    return ParseRfc3339(order["createdAt"].get<std::string>()).value_or(fallback);
+  }
+  return fallback;
+}
+
+InboundEvent StatusEvent(const json& order, const OrderStatus& s, int64_t observed_ms,
+                         std::string_view key_prefix) {
+  json payload = order;
+  payload["supplierStatus"] = s.supplier_status;
+  payload["wbStatus"] = s.wb_status;
+  payload["statusObservedMs"] = observed_ms;
+  InboundEvent event;
+  event.ordering_key = fmt::format("{}{}", key_prefix, s.id);
+  event.idempotency_key =
+      fmt::format("{}:{}:{}", event.ordering_key, s.supplier_status, s.wb_status);
+  event.headers = {{"kind", "order"}};
+  event.payload = payload.dump();
+  return event;
+}
+
+Status ToStatus(const ApiError& e) {
+  switch (e.kind) {
+    case ApiError::Kind::kAuth: return Status::Unauthenticated("wildberries: " + e.message);
+    case ApiError::Kind::kRejected: return Status::InvalidArgument("wildberries: " + e.message);
+    default: return Status::Unavailable("wildberries: " + e.message);
+  }
+}
+
+namespace {
 
 struct OpenOrder {
   std::string supplier_status;
@@ -103,23 +131,15 @@ struct Cursor {
   }
 };
 
-// A non-throttle failure of a pull as a Status (the runtime backs off).
-Status ToStatus(const ApiError& e) {
-  switch (e.kind) {
-    case ApiError::Kind::kAuth: return Status::Unauthenticated("wildberries: " + e.message);
-    case ApiError::Kind::kRejected: return Status::InvalidArgument("wildberries: " + e.message);
-    default: return Status::Unavailable("wildberries: " + e.message);
-  }
-}
-
 }  // namespace
 
 bool IsFinalWbStatus(std::string_view s) {
+  // canceled_by_missed_call: DBS only.
   return s == "sold" || s == "canceled" || s == "canceled_by_client" ||
-         s == "declined_by_client" || s == "defect";
+         s == "declined_by_client" || s == "defect" || s == "canceled_by_missed_call";
 }
 
-Result<PullResult> WildberriesAdapter::Pull(const std::optional<std::string>& cursor_text) {
+Result<PullResult> WildberriesAdapter::PullFbs(const std::optional<std::string>& cursor_text) {
   const int64_t now_s =
       std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
   const int64_t margin_s =
@@ -170,10 +190,7 @@ Result<PullResult> WildberriesAdapter::Pull(const std::optional<std::string>& cu
   for (const json& order : page.value->orders) {
     int64_t id = order["id"].get<int64_t>();
     if (by_id.count(id)) continue;  // the page repeats itself
-    int64_t created = 0;
-    if (order.contains("createdAt") && order["createdAt"].is_string()) {
-      created = ParseRfc3339(order["createdAt"].get<std::string>()).value_or(0);
-    }
+    int64_t created = CreatedSeconds(order, 0);
     c.high = std::max(c.high, created);
     bool is_open = c.open.count(id) > 0;
     bool maybe_new = created >= c.seen_until - margin_s;
@@ -205,24 +222,11 @@ Result<PullResult> WildberriesAdapter::Pull(const std::optional<std::string>& cu
         open_it->second.wb_status == s.wb_status) {
       continue;  // unchanged
     }
-    json payload = order;
-    payload["supplierStatus"] = s.supplier_status;
-    payload["wbStatus"] = s.wb_status;
-    payload["statusObservedMs"] = observed_ms;
-    InboundEvent event;
-    event.idempotency_key = fmt::format("{}:{}:{}", s.id, s.supplier_status, s.wb_status);
-    event.ordering_key = std::to_string(s.id);
-    event.headers = {{"kind", "order"}};
-    event.payload = payload.dump();
-    result.events.push_back(std::move(event));
+    result.events.push_back(StatusEvent(order, s, observed_ms, ""));
     if (IsFinalWbStatus(s.wb_status)) {
       if (open_it != c.open.end()) c.open.erase(open_it);
     } else {
-      int64_t created = 0;
-      if (order.contains("createdAt") && order["createdAt"].is_string()) {
-        created = ParseRfc3339(order["createdAt"].get<std::string>()).value_or(now_s);
-      }
-      c.open[s.id] = {s.supplier_status, s.wb_status, created};
+      c.open[s.id] = {s.supplier_status, s.wb_status, CreatedSeconds(order, now_s)};
     }
   }
   // Bound the open set: drop the oldest (by createdAt) beyond the cap.

@@ -65,49 +65,69 @@ int64_t WildberriesSim::NowMs() const {
 void WildberriesSim::BuildWorld() {
   const int64_t arrival_ms = std::max<int64_t>(1, options_.arrival.count());
   const int64_t life_ms = std::max<int64_t>(1, options_.lifetime.count());
-  orders_.reserve(static_cast<size_t>(std::max(0, options_.orders)));
-  for (int i = 0; i < options_.orders; ++i) {
-    Order o;
-    o.id = 10'000'000 + i;
-    simkit::SeededRng r = rng_.Fork(static_cast<uint64_t>(o.id));
-    o.product = static_cast<int>(r.Int(1, std::max(1, options_.products)));
-    o.warehouse = options_.warehouses.empty()
-                      ? 507
-                      : options_.warehouses[static_cast<size_t>(
-                            r.Int(0, static_cast<int64_t>(options_.warehouses.size()) - 1))];
-    o.created_ms = arrival_ms * i / std::max(1, options_.orders);
-    o.rid = fmt::format("{:016x}{:016x}", r.Next(), r.Next());
-    // Scenario and its steps; each later step a random share of the lifetime.
-    double u = r.Uniform();
-    std::vector<std::pair<const char*, const char*>> path;
-    if (u < 0.70) {
-      path = {{"new", "waiting"}, {"confirm", "waiting"}, {"complete", "waiting"},
-              {"complete", "sorted"}, {"complete", "ready_for_pickup"}, {"complete", "sold"}};
-    } else if (u < 0.80) {
-      path = {{"new", "waiting"}, {"cancel", "canceled"}};
-    } else if (u < 0.88) {
-      path = {{"new", "waiting"}, {"new", "declined_by_client"}};
-    } else if (u < 0.95) {
-      path = {{"new", "waiting"}, {"confirm", "waiting"}, {"complete", "waiting"},
-              {"complete", "sorted"}, {"complete", "ready_for_pickup"},
-              {"complete", "canceled_by_client"}};
-    } else {
-      path = {{"new", "waiting"}, {"confirm", "waiting"}, {"complete", "waiting"},
-              {"complete", "sorted"}, {"complete", "defect"}};
+  using Path = std::vector<std::pair<const char*, const char*>>;
+  auto build = [&](int count, int64_t first_id, bool dbs, std::vector<Order>& out) {
+    out.reserve(static_cast<size_t>(std::max(0, count)));
+    for (int i = 0; i < count; ++i) {
+      Order o;
+      o.id = first_id + i;
+      simkit::SeededRng r = rng_.Fork(static_cast<uint64_t>(o.id));
+      o.product = static_cast<int>(r.Int(1, std::max(1, options_.products)));
+      o.warehouse = options_.warehouses.empty()
+                        ? 507
+                        : options_.warehouses[static_cast<size_t>(
+                              r.Int(0, static_cast<int64_t>(options_.warehouses.size()) - 1))];
+      o.created_ms = arrival_ms * i / std::max(1, count);
+      o.rid = fmt::format("{:016x}{:016x}", r.Next(), r.Next());
+      // Scenario and its steps; each later step a random share of the lifetime.
+      double u = r.Uniform();
+      Path path;
+      if (dbs) {
+        // 05-orders-dbs.yaml: supplierStatus new, confirm, deliver, receive,
+        // reject, cancel; wbStatus waiting until the buyer's outcome.
+        if (u < 0.70) {
+          path = {{"new", "waiting"}, {"confirm", "waiting"}, {"deliver", "waiting"},
+                  {"receive", "sold"}};
+        } else if (u < 0.80) {
+          path = {{"new", "waiting"}, {"cancel", "canceled"}};
+        } else if (u < 0.90) {
+          path = {{"new", "waiting"}, {"new", "declined_by_client"}};
+        } else {
+          path = {{"new", "waiting"}, {"confirm", "waiting"}, {"deliver", "waiting"},
+                  {"reject", "canceled_by_client"}};
+        }
+      } else if (u < 0.70) {
+        path = {{"new", "waiting"}, {"confirm", "waiting"}, {"complete", "waiting"},
+                {"complete", "sorted"}, {"complete", "ready_for_pickup"}, {"complete", "sold"}};
+      } else if (u < 0.80) {
+        path = {{"new", "waiting"}, {"cancel", "canceled"}};
+      } else if (u < 0.88) {
+        path = {{"new", "waiting"}, {"new", "declined_by_client"}};
+      } else if (u < 0.95) {
+        path = {{"new", "waiting"}, {"confirm", "waiting"}, {"complete", "waiting"},
+                {"complete", "sorted"}, {"complete", "ready_for_pickup"},
+                {"complete", "canceled_by_client"}};
+      } else {
+        path = {{"new", "waiting"}, {"confirm", "waiting"}, {"complete", "waiting"},
+                {"complete", "sorted"}, {"complete", "defect"}};
+      }
+      std::vector<int64_t> offsets = {0};
+      for (size_t k = 1; k < path.size(); ++k) offsets.push_back(r.Int(1, life_ms));
+      std::sort(offsets.begin(), offsets.end());
+      for (size_t k = 0; k < path.size(); ++k) {
+        o.steps.push_back({o.created_ms + offsets[k], path[k].first, path[k].second});
+      }
+      out.push_back(std::move(o));
     }
-    std::vector<int64_t> offsets = {0};
-    for (size_t k = 1; k < path.size(); ++k) offsets.push_back(r.Int(1, life_ms));
-    std::sort(offsets.begin(), offsets.end());
-    for (size_t k = 0; k < path.size(); ++k) {
-      o.steps.push_back({o.created_ms + offsets[k], path[k].first, path[k].second});
-    }
-    orders_.push_back(std::move(o));
-  }
+  };
+  build(options_.orders, 10'000'000, false, orders_);
+  build(options_.dbs_orders, 20'000'000, true, dbs_orders_);
 }
 
 SystemTime WildberriesSim::EndTime() const {
   int64_t end = 0;
   for (const auto& o : orders_) end = std::max(end, o.steps.back().at_ms);
+  for (const auto& o : dbs_orders_) end = std::max(end, o.steps.back().at_ms);
   return start_ + std::chrono::milliseconds(end);
 }
 
@@ -153,12 +173,24 @@ json WildberriesSim::OrderJson(const Order& o) const {
   };
 }
 
-json WildberriesSim::StateJson() const {
-  std::lock_guard lock(mu_);
-  const int64_t now = NowMs();
+json WildberriesSim::DbsOrderJson(const Order& o) const {
+  json j = OrderJson(o);
+  // OrderDBS: the buyer's address instead of WB offices.
+  j.erase("offices");
+  j.erase("officeId");
+  j["deliveryType"] = "dbs";
+  j["address"] = {{"fullAddress", fmt::format("Москва, ул. Симуляторная, д. {}", o.id % 100)},
+                  {"longitude", 37.6},
+                  {"latitude", 55.7}};
+  j["finalPrice"] = j["price"];
+  j["convertedFinalPrice"] = j["convertedPrice"];
+  return j;
+}
+
+json WildberriesSim::OrdersStateJson(const std::vector<Order>& list, int64_t now,
+                                     bool& all_final) const {
   json orders = json::array();
-  bool all_final = true;
-  for (const auto& o : orders_) {
+  for (const auto& o : list) {
     if (o.created_ms > now) {
       all_final = false;
       continue;
@@ -175,6 +207,15 @@ json WildberriesSim::StateJson() const {
                       {"finalWbStatus", fin.wb},
                       {"final", is_final}});
   }
+  return orders;
+}
+
+json WildberriesSim::StateJson() const {
+  std::lock_guard lock(mu_);
+  const int64_t now = NowMs();
+  bool all_final = true;
+  json orders = OrdersStateJson(orders_, now, all_final);
+  json dbs_orders = OrdersStateJson(dbs_orders_, now, all_final);
   json stocks = json::object();
   for (const auto& [w, by_product] : stocks_) {
     json m = json::object();
@@ -190,6 +231,7 @@ json WildberriesSim::StateJson() const {
           {"orders_created", orders.size()},
           {"all_final", all_final},
           {"orders", std::move(orders)},
+          {"dbs_orders", std::move(dbs_orders)},
           {"stocks", std::move(stocks)},
           {"prices", std::move(prices)}};
 }
@@ -211,6 +253,7 @@ namespace {
 // The API group (rate-limit bucket) of a path, empty for unknown paths.
 std::string GroupOf(const std::string& path) {
   if (path.rfind("/api/v3/orders", 0) == 0) return "orders";
+  if (path.rfind("/api/v3/dbs/", 0) == 0) return "dbs";
   if (path.rfind("/api/v3/stocks/", 0) == 0) return "stocks";
   if (path.rfind("/api/v2/upload/task", 0) == 0) return "prices";
   if (path.rfind("/api/v2/history/", 0) == 0) return "prices";

@@ -25,6 +25,10 @@
 //     rate limiting: 429, 500, 503, timeout (processed, never answered),
 //     slow, dup (orders pages overlap the previous page; statuses repeat),
 //     malformed (200 with truncated JSON).
+//   * DBS orders (dbs_orders): GET /api/v3/dbs/orders/new (supplierStatus
+//     new), GET /api/v3/dbs/orders (the completed ones: final status, by
+//     createdAt in dateFrom..dateTo, paged by next), POST
+//     /api/v3/dbs/orders/status; their own limit group (200 ms / burst 20).
 //   * Price uploads are tasks: in processing (buffer) for price_task_delay,
 //     then in the history with status 3/5/6 and per-good errors
 //     (price_item_errors).
@@ -72,6 +76,10 @@ struct SimOptions {
   // always fail in the task.
   std::chrono::milliseconds price_task_delay{std::chrono::seconds(2)};
   double price_item_errors = 0;
+  // DBS orders (05-orders-dbs.yaml; ids 20'000'000 + i), created evenly over
+  // `arrival` like the FBS ones, each walking new/waiting -> confirm ->
+  // deliver -> receive/sold, or a cancel, decline or reject path.
+  int dbs_orders = 0;
   // World start; default: the clock's Now() at construction.
   std::optional<SystemTime> start;
 };
@@ -126,11 +134,17 @@ class WildberriesSim {
   int64_t NowMs() const;  // since start
   const Step& StatusAt(const Order& o, int64_t t) const;
   nlohmann::json OrderJson(const Order& o) const;
+  nlohmann::json DbsOrderJson(const Order& o) const;
+  nlohmann::json OrdersStateJson(const std::vector<Order>& orders, int64_t now,
+                                 bool& all_final) const;
 
   Answer Route(const net::HttpRequest& req, simkit::Fault fault, const std::string& group);
   Answer ListOrders(const net::HttpRequest& req, bool dup);
   Answer NewOrders();
-  Answer Statuses(const net::HttpRequest& req, bool dup);
+  // FBS or DBS statuses (the same request and answer shapes).
+  Answer Statuses(const net::HttpRequest& req, bool dup, bool dbs = false);
+  Answer DbsNewOrders();
+  Answer DbsCompletedOrders(const net::HttpRequest& req, bool dup);
   Answer PutStocks(int64_t warehouse, const net::HttpRequest& req, bool apply);
   Answer GetStocks(int64_t warehouse, const net::HttpRequest& req);
   Answer UploadPrices(const net::HttpRequest& req, bool apply);
@@ -151,6 +165,7 @@ class WildberriesSim {
   mutable std::mutex mu_;
   simkit::FaultSpec faults_;
   std::vector<Order> orders_;  // by id ascending
+  std::vector<Order> dbs_orders_;  // by id ascending
   std::map<int64_t, std::map<int, int64_t>> stocks_;  // warehouse -> product -> amount
   std::map<int64_t, std::pair<int64_t, int64_t>> prices_;  // nmID -> (price, discount)
   struct PriceTaskGood {

@@ -153,9 +153,5 @@ WildberriesAdapter::WildberriesAdapter(AdapterOptions options, net::HttpClient* 
       clock_(clock),
       client_(http, clock, NamedClient(options_), metrics) {}
 
-std::string WildberriesAdapter::DescribeJson() const {
-  std::lock_guard lock(describe_mu_);
-  return last_describe_;
-}
 
 }  // namespace crmhub::adapters::wildberries

@@ -151,6 +151,103 @@ TEST(WildberriesAdapterTest, RestartFromAnOldCursorDoublesNothing) {
   EXPECT_GT(driver.duplicates, 0);  // repeats came, and were absorbed by key
 }
 
+// Every FBS and DBS order of the simulator ends with its final statuses.
+void ExpectFinalStatuses(const json& state, const PullDriver& driver) {
+  auto latest = LatestStatuses(driver.events);
+  size_t expected = 0;
+  for (const char* list : {"orders", "dbs_orders"}) {
+    for (const auto& o : state[list]) {
+      ++expected;
+      auto it = latest.find(o["id"].get<int64_t>());
+      ASSERT_NE(it, latest.end()) << o.dump();
+      EXPECT_EQ(it->second.first, o["finalSupplierStatus"].get<std::string>()) << o.dump();
+      EXPECT_EQ(it->second.second, o["finalWbStatus"].get<std::string>()) << o.dump();
+    }
+  }
+  EXPECT_EQ(latest.size(), expected);
+}
+
+// Pulls until the world has ended, then for two more poll intervals (a full
+// FBS scan and a full DBS cycle after the end).
+void PullPastTheEnd(WildberriesSim& sim, WildberriesAdapter& adapter, ManualClock& clock,
+                    PullDriver& driver, int max_pulls) {
+  const SystemTime until = sim.EndTime() + seconds(30) + 2 * adapter.poll_interval();
+  while (clock.Now() < until && driver.pulls < max_pulls) driver.Step(adapter, clock);
+  ASSERT_GE(clock.Now(), until) << "not finished after " << driver.pulls << " pulls";
+  // Finish the cycles in progress.
+  for (int i = 0; i < 50; ++i) {
+    driver.Step(adapter, clock);
+    json c = json::parse(*driver.cursor);
+    if (c["scan"].is_null() && c["dbs"]["stage"] == "new") break;
+  }
+}
+
+TEST(WildberriesAdapterTest, PullsDbsOrdersAndEveryStatusChange) {
+  Loop loop;
+  ManualClock clock;
+  SimOptions so;
+  so.orders = 0;
+  so.dbs_orders = 300;
+  so.seed = 5;
+  WildberriesSim sim(loop.io(), clock, so);
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  net::HttpClient http(loop.io(), {});
+  WildberriesAdapter adapter(OptionsFor(sim), &http, clock);
+  PullDriver driver;
+  PullPastTheEnd(sim, adapter, clock, driver, 5000);
+  json state = sim.StateJson();
+  ASSERT_TRUE(state["all_final"].get<bool>());
+  ASSERT_EQ(state["dbs_orders"].size(), 300u);
+  ExpectFinalStatuses(state, driver);
+  // Intermediate statuses were seen too (new -> confirm -> deliver -> receive).
+  int in_delivery = 0;
+  for (const auto& [key, p] : driver.events) {
+    EXPECT_EQ(key.rfind("dbs-", 0), 0u) << key;
+    EXPECT_EQ(p["deliveryType"], "dbs");
+    EXPECT_TRUE(p["address"].is_object()) << p.dump();
+    if (p["supplierStatus"] == "deliver") ++in_delivery;
+  }
+  EXPECT_GT(in_delivery, 50);
+  json cursor = json::parse(*driver.cursor);
+  EXPECT_TRUE(cursor["dbs"]["open"].empty());  // every order reached a final status
+  EXPECT_FALSE(sim.log().Find("GET", "/api/v3/dbs/orders").empty());
+  EXPECT_NE(adapter.DescribeJson().find("\"dbs\""), std::string::npos);
+}
+
+TEST(WildberriesAdapterTest, FbsAndDbsWithFaultsAndARestartLoseNothing) {
+  Loop loop;
+  ManualClock clock;
+  SimOptions so;
+  so.orders = 300;
+  so.dbs_orders = 300;
+  so.seed = 9;
+  WildberriesSim sim(loop.io(), clock, so);
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  auto faults = simkit::ParseFaultSpec("429=0.05,500=0.1,dup=0.1,malformed=0.05");
+  ASSERT_TRUE(faults.ok());
+  sim.SetFaults(*faults);
+  net::HttpClient http(loop.io(), {});
+  AdapterOptions o = OptionsFor(sim);
+  o.orders_page_size = 50;
+  auto adapter = std::make_unique<WildberriesAdapter>(o, &http, clock);
+  PullDriver driver;
+  // Half-way, the process "restarts" from a cursor persisted earlier (what
+  // came after it is pulled again; the queue drops repeated keys).
+  std::optional<std::string> saved;
+  while (clock.Now() < sim.EndTime() - seconds(30)) {
+    driver.Step(*adapter, clock);
+    if (!saved && clock.Now() > sim.EndTime() - seconds(60)) saved = driver.cursor;
+  }
+  ASSERT_TRUE(saved);
+  adapter = std::make_unique<WildberriesAdapter>(o, &http, clock);
+  driver.cursor = saved;
+  PullPastTheEnd(sim, *adapter, clock, driver, 20000);
+  json state = sim.StateJson();
+  ASSERT_TRUE(state["all_final"].get<bool>());
+  ExpectFinalStatuses(state, driver);
+  EXPECT_GT(driver.duplicates, 0);
+}
+
 TEST(WildberriesAdapterTest, UnauthorizedTokenIsAnAuthError) {
   Loop loop;
   ManualClock clock;

@@ -4,6 +4,8 @@
 // 03-orders-fbs.yaml covers the orders requests, 02-products.yaml stocks,
 // prices and cards. With --errors Prism also checks the simulator's answers.
 
+#include <set>
+
 #include "tests/support/prism.h"
 #include "wb_fixture.h"
 
@@ -74,6 +76,47 @@ TEST(WildberriesContractTest, OrdersRequestsFollowTheFbsSpec) {
   EXPECT_TRUE(IsPrismValidationError(r1.status, r1.body)) << r1.status << " " << r1.body;
   auto r2 = Raw(http, "GET", prism->base_url() + "/api/v3/orders?limit=10", "");  // no next
   EXPECT_TRUE(IsPrismValidationError(r2.status, r2.body)) << r2.status << " " << r2.body;
+}
+
+TEST(WildberriesContractTest, DbsOrdersRequestsFollowTheDbsSpec) {
+  Loop loop;
+  ManualClock clock;
+  SimOptions so;
+  so.orders = 0;
+  so.dbs_orders = 30;
+  so.arrival = std::chrono::seconds(10);
+  so.lifetime = std::chrono::seconds(20);
+  WildberriesSim sim(loop.io(), clock, so);
+  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  clock.Advance(std::chrono::seconds(15));  // some new, some on the way, some completed
+  auto prism = StartPrism("05-orders-dbs.yaml", sim);
+  ASSERT_NE(prism, nullptr);
+  net::HttpClient http(loop.io(), {});
+  AdapterOptions o = OptionsFor(sim);
+  o.client.marketplace_url = prism->base_url();
+  o.client.timeout = std::chrono::seconds(10);
+  WildberriesAdapter adapter(o, &http, clock);
+  // A cursor between two FBS scans (this Prism only knows the DBS paths):
+  // the Pull is a whole DBS cycle: new, status, completed list + status.
+  const std::string fbs_idle = json{{"v", 1}, {"seen_until", 0}, {"open", json::object()},
+                                    {"scan", nullptr}}.dump();
+  auto r = adapter.Pull(fbs_idle);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->events.empty());
+  json cursor = json::parse(*r->next_cursor);
+  EXPECT_EQ(cursor["dbs"]["stage"], "new") << cursor.dump();
+  EXPECT_NE(adapter.DescribeJson().find("\"last_error\":\"\""), std::string::npos)
+      << adapter.DescribeJson() << "\n" << prism->Log();
+  EXPECT_FALSE(sim.log().Find("GET", "/api/v3/dbs/orders/new").empty());
+  EXPECT_FALSE(sim.log().Find("GET", "/api/v3/dbs/orders").empty());
+  EXPECT_GE(sim.log().Find("POST", "/api/v3/dbs/orders/status").size(), 2u);
+  std::set<std::string> statuses;
+  for (const auto& e : r->events) statuses.insert(json::parse(e.payload)["supplierStatus"]);
+  EXPECT_GE(statuses.size(), 2u);  // new ones and completed ones at least
+
+  // The test of the test: the completed list needs dateFrom and dateTo.
+  auto r1 = Raw(http, "GET", prism->base_url() + "/api/v3/dbs/orders?limit=10&next=0", "");
+  EXPECT_TRUE(IsPrismValidationError(r1.status, r1.body)) << r1.status << " " << r1.body;
 }
 
 TEST(WildberriesContractTest, StockPriceAndCardRequestsFollowTheProductsSpec) {
