@@ -442,21 +442,13 @@ TEST(OzonAccounts, TwoAccountsInOneProcessStayApart) {
   OzonAdapter ad_a(ConfigFor("ozon-a", a, sim_a.base_url()), http.transport(), clock);
   OzonAdapter ad_b(ConfigFor("ozon-b", b, sim_b.base_url()), http.transport(), clock);
   // One round each: the FBS pass, then the FBO pass.
-  auto round = [](OzonAdapter& adapter) {
-    size_t events = 0;
-    std::optional<std::string> cursor;
-    for (int i = 0; i < 10; ++i) {
-      auto pulled = adapter.Pull(cursor);
-      EXPECT_TRUE(pulled.ok()) << pulled.status().ToString();
-      if (!pulled.ok()) break;
-      events += pulled->events.size();
-      cursor = pulled->next_cursor;
-      if (!pulled->more) break;
-    }
-    return events;
-  };
-  EXPECT_EQ(round(ad_a), 30u);
-  EXPECT_EQ(round(ad_b), 20u);
+  std::optional<std::string> cursor_a, cursor_b;
+  auto round_a = testing::PullRound(ad_a, cursor_a);
+  auto round_b = testing::PullRound(ad_b, cursor_b);
+  ASSERT_TRUE(round_a.ok()) << round_a.status().ToString();
+  ASSERT_TRUE(round_b.ok()) << round_b.status().ToString();
+  EXPECT_EQ(round_a->size(), 30u);
+  EXPECT_EQ(round_b->size(), 20u);
   for (const auto& r : sim_a.log().Snapshot()) EXPECT_EQ(r.status, 200);
   for (const auto& r : sim_b.log().Snapshot()) EXPECT_EQ(r.status, 200);
 }

@@ -95,15 +95,9 @@ TEST_F(OzonContractTest, FbsPostingListRequestsAreValid) {
   EXPECT_TRUE(reply.body["result"]["has_next"].get<bool>());
   // And the adapter's own Pull, page by page.
   std::optional<std::string> cursor;
-  size_t events = 0;
-  for (int i = 0; i < 10; ++i) {
-    auto pulled = adapter.Pull(cursor);
-    ASSERT_TRUE(pulled.ok()) << pulled.status().ToString();
-    events += pulled->events.size();
-    cursor = pulled->next_cursor;
-    if (!pulled->more) break;
-  }
-  EXPECT_EQ(events, 50u);  // the FBS pass, then the FBO pass
+  auto pulled = testing::PullRound(adapter, cursor, 10);
+  ASSERT_TRUE(pulled.ok()) << pulled.status().ToString();
+  EXPECT_EQ(pulled->size(), 50u);  // the FBS pass, then the FBO pass
 }
 
 TEST_F(OzonContractTest, FboPostingListRequestsAreValid) {
@@ -126,17 +120,11 @@ TEST_F(OzonContractTest, FboPostingListRequestsAreValid) {
   config.page_size = 4;  // full pages: windows halved, then walked
   OzonAdapter fbo(config, http_.transport(), *clock_);
   std::optional<std::string> cursor;
-  std::set<std::string> numbers;
-  for (int i = 0; i < 200; ++i) {
-    auto pulled = fbo.Pull(cursor);
-    ASSERT_TRUE(pulled.ok()) << pulled.status().ToString() << "\nPrism log tail:\n"
-                             << prism_->Log().substr(
-                                    prism_->Log().size() > 4000 ? prism_->Log().size() - 4000 : 0);
-    for (const auto& e : pulled->events) numbers.insert(json::parse(e.payload)["posting_number"]);
-    cursor = pulled->next_cursor;
-    if (!pulled->more) break;
-  }
-  EXPECT_EQ(numbers.size(), sim_->FboPostings().size());
+  auto numbers = testing::PullRound(fbo, cursor);
+  ASSERT_TRUE(numbers.ok()) << numbers.status().ToString() << "\nPrism log tail:\n"
+                            << prism_->Log().substr(
+                                   prism_->Log().size() > 4000 ? prism_->Log().size() - 4000 : 0);
+  EXPECT_EQ(*numbers, sim_->FboPostings());
   EXPECT_GT(sim_->log().Find("POST", "/v2/posting/fbo/list").size(), 2u);
 }
 

@@ -165,19 +165,12 @@ TEST(OzonFbo, AFullPageHalvesTheWindowAndTheNextPassStartsSmaller) {
   config.page_size = 50;
   OzonAdapter adapter(config, http.transport(), clock);
   auto round = [&](std::optional<std::string>& cursor) {
-    std::set<std::string> numbers;
-    for (int i = 0; i < 100; ++i) {
-      auto pulled = adapter.Pull(cursor);
-      EXPECT_TRUE(pulled.ok()) << pulled.status().ToString();
-      if (!pulled.ok()) break;
-      for (const auto& e : pulled->events) numbers.insert(json::parse(e.payload)["posting_number"]);
-      cursor = pulled->next_cursor;
-      if (!pulled->more) break;
-    }
-    return numbers;
+    auto numbers = testing::PullRound(adapter, cursor, 100);
+    EXPECT_TRUE(numbers.ok()) << numbers.status().ToString();
+    return numbers.ok() ? numbers->size() : 0;
   };
   std::optional<std::string> cursor;
-  EXPECT_EQ(round(cursor).size(), 200u);
+  EXPECT_EQ(round(cursor), 200u);
   const size_t first_round = sim.log().size();
   auto state = OzonCursor::Parse(*cursor);
   ASSERT_TRUE(state.has_value());
@@ -185,7 +178,7 @@ TEST(OzonFbo, AFullPageHalvesTheWindowAndTheNextPassStartsSmaller) {
   EXPECT_GT(state->fbo.span_ms, 0);
   EXPECT_LT(state->fbo.span_ms, std::chrono::milliseconds(config.order_lookback).count() / 2);
   clock.Advance(config.poll_interval);
-  EXPECT_EQ(round(cursor).size(), 200u);
+  EXPECT_EQ(round(cursor), 200u);
   const size_t second_round = sim.log().size() - first_round;
   // 200 postings at <= 50 a page: at least 4 answers a round.
   EXPECT_GE(first_round, 5u);
@@ -251,15 +244,9 @@ TEST_F(OzonFactory, SendsThroughTheAccountsUpstreamWithItsMetrics) {
                        AdapterContext{&http.client(), &clock, &metrics});
   ASSERT_TRUE(adapter.ok()) << adapter.status().ToString();
   std::optional<std::string> cursor;
-  size_t events = 0;
-  for (int i = 0; i < 10; ++i) {
-    auto pulled = (*adapter)->source()->Pull(cursor);
-    ASSERT_TRUE(pulled.ok()) << pulled.status().ToString();
-    events += pulled->events.size();
-    cursor = pulled->next_cursor;
-    if (!pulled->more) break;
-  }
-  EXPECT_EQ(events, 40u);
+  auto pulled = testing::PullRound(*(*adapter)->source(), cursor, 10);
+  ASSERT_TRUE(pulled.ok()) << pulled.status().ToString();
+  EXPECT_EQ(pulled->size(), 40u);
   EXPECT_NE((*adapter)->DescribeJson().find(R"("schemes":["fbs","fbo"])"), std::string::npos)
       << (*adapter)->DescribeJson();
   const std::string text = metrics.RenderPrometheus();

@@ -6,6 +6,10 @@
 #include <boost/asio/io_context.hpp>
 #include <atomic>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "adapters/ozon/ozon_adapter.h"
@@ -60,6 +64,25 @@ class AdvancingClock final : public Clock {
   const std::chrono::steady_clock::time_point steady_start_ = std::chrono::steady_clock::now();
   std::atomic<int64_t> offset_ns_{0};
 };
+
+// Pulls one round (until a Pull says no more), at most max_pulls pages,
+// advancing `cursor`. The posting_numbers pulled, or the first error.
+inline Result<std::set<std::string>> PullRound(SourceCapability& source,
+                                               std::optional<std::string>& cursor,
+                                               int max_pulls = 200) {
+  std::set<std::string> numbers;
+  for (int i = 0; i < max_pulls; ++i) {
+    auto pulled = source.Pull(cursor);
+    if (!pulled.ok()) return pulled.status();
+    for (const auto& e : pulled->events) {
+      numbers.insert(nlohmann::json::parse(e.payload).value("posting_number", ""));
+    }
+    cursor = pulled->next_cursor;
+    if (!pulled->more) return numbers;
+  }
+  return Status::DeadlineExceeded("the round did not end within " + std::to_string(max_pulls) +
+                                  " pulls");
+}
 
 inline OzonConfig ConfigFor(const std::string& id, const OzonSimOptions& sim,
                             const std::string& base_url) {
