@@ -2,11 +2,13 @@
 // `crmhub bench fsync`: how long this disk takes to make a small append
 // durable (write + fdatasync), like PostgreSQL's pg_test_fsync. Every answer
 // crmhub gives after "durably enqueued" waits for one of these, so the
-// figure bounds any durable intake on the machine, whatever the software:
-//  - one request per fsync (no group commit): 1 / latency per connection;
-//  - group commit under saturation: a request that arrives while an fsync
-//    runs waits for the rest of it and then for its own, about 1.5 fsyncs
-//    on average, so C connections answer at most C / (1.5 x p50) per second.
+// figure bounds any durable intake on the machine, whatever the software.
+// With C connections, each waiting for its answer before sending again:
+//  - ceiling: an answer comes at least one fsync after its write began, so
+//    no server can answer more than C / p50 per second;
+//  - estimate under saturation: a request that arrives while an fsync runs
+//    waits for the rest of it and then for its own, about 1.5 fsyncs on
+//    average with group commit, so expect about C / (1.5 x p50).
 // See docs/performance.md.
 
 #include <cstdint>
@@ -30,8 +32,9 @@ struct FsyncBenchResult {
   double p90_us = 0;
   double p99_us = 0;
   double max_us = 0;
-  double syncs_per_s = 0;             // 1 / mean latency: one writer, one fsync each
-  double group_commit_ceiling_per_s = 0;  // connections / (1.5 x p50)
+  double syncs_per_s = 0;               // 1 / mean latency: one writer, one fsync each
+  double ceiling_per_s = 0;             // connections / p50: no durable server answers more
+  double group_commit_estimate_per_s = 0;  // connections / (1.5 x p50)
 };
 
 Result<FsyncBenchResult> RunFsyncBench(const FsyncBenchOptions& options);

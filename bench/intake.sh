@@ -157,7 +157,8 @@ EOF
 # here (see bench/fsync_bench.h); printed beside the result.
 fsync_json="$("$bin" bench fsync --dir "$tmp/fsync-probe" --writes 200 --connections "$connections" --json)"
 fsync_p50_ms="$(echo "$fsync_json" | python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["p50_us"] / 1000))')"
-fsync_ceiling="$(echo "$fsync_json" | python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["group_commit_ceiling_per_s"])')"
+fsync_ceiling="$(echo "$fsync_json" | python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["ceiling_per_s"])')"
+fsync_expected="$(echo "$fsync_json" | python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["group_commit_estimate_per_s"])')"
 
 url="http://127.0.0.1:$port"
 echo "warm-up ($warmup)..."
@@ -198,8 +199,8 @@ printf 'p99 latency  %10s ms       target <= 5       %s\n' "$p99_ms" "$(verdict 
 printf 'RSS idle     %10.1f MB       target <= 30      %s\n' "$(echo "$rss_idle_kb / 1024" | bc -l)" \
   "$(verdict "$(echo "$rss_idle_kb / 1024" | bc -l)" 30 '<=')"
 printf 'RSS loaded   %10.1f MB\n' "$(echo "$rss_load_kb / 1024" | bc -l)"
-printf 'fsync p50    %10s ms       this disk: %s connections can get at most %s durable answers/s\n' \
-  "$fsync_p50_ms" "$connections" "$fsync_ceiling"
+printf 'fsync p50    %10s ms       this disk, %s connections: ceiling %s durable answers/s, ~%s expected\n' \
+  "$fsync_p50_ms" "$connections" "$fsync_ceiling" "$fsync_expected"
 printf 'daemon CPU   %10.1f us/request (all threads; load average now %s)\n' "$cpu_us_per_req" \
   "$(cut -d' ' -f1 /proc/loadavg)"
 echo "queue        $queued"
