@@ -161,7 +161,7 @@ Result<PullResult> WildberriesAdapter::PullDbs(DbsCursor& d) {
       }
     }
   };
-  // False when the request failed: throttled (not_before) or an error.
+  // Records why a request failed: throttled (not_before), auth, other.
   auto failed = [&](const ApiError& e) {
     if (e.kind == ApiError::Kind::kThrottled) {
       result.not_before = e.not_before ? e.not_before : std::optional(clock_.Now());
@@ -170,6 +170,17 @@ Result<PullResult> WildberriesAdapter::PullDbs(DbsCursor& d) {
     } else {
       error = ToStatus(e).ToString();
     }
+  };
+
+  // Statuses of `ids` (orders in `records`) applied; false when they failed.
+  auto ask = [&](const std::vector<int64_t>& ids, const std::map<int64_t, const json*>& records) {
+    auto st = client_.GetDbsStatuses(ids);
+    if (!st.ok()) {
+      failed(st.error);
+      return false;
+    }
+    apply(*st.value, records);
+    return true;
   };
 
   for (int requests = 0;
@@ -210,12 +221,7 @@ Result<PullResult> WildberriesAdapter::PullDbs(DbsCursor& d) {
         continue;
       }
       ++requests;
-      auto st = client_.GetDbsStatuses(ids);
-      if (!st.ok()) {
-        failed(st.error);
-        break;
-      }
-      apply(*st.value, records);
+      if (!ask(ids, records)) break;
       d.after = ids.back();
     } else {  // "done"
       ++requests;
@@ -233,12 +239,7 @@ Result<PullResult> WildberriesAdapter::PullDbs(DbsCursor& d) {
       }
       if (!ids.empty()) {
         ++requests;
-        auto st = client_.GetDbsStatuses(ids);
-        if (!st.ok()) {
-          failed(st.error);
-          break;
-        }
-        apply(*st.value, records);
+        if (!ask(ids, records)) break;
       }
       if (static_cast<int>(page.value->orders.size()) < options_.orders_page_size) {
         d.done_until = d.to;

@@ -135,6 +135,12 @@ class WildberriesSim {
   const Step& StatusAt(const Order& o, int64_t t) const;
   nlohmann::json OrderJson(const Order& o) const;
   nlohmann::json DbsOrderJson(const Order& o) const;
+  // REQUIRES: mu_ held. A list page: id > after, created in from_s..to_s
+  // (Unix s) by now, at most `limit`; completed_only: at the final status.
+  std::vector<const Order*> PageOf(const std::vector<Order>& list, int64_t after, int64_t from_s,
+                                   int64_t to_s, int64_t limit, bool completed_only) const;
+  // REQUIRES: mu_ held. The orders now new/waiting.
+  std::vector<const Order*> NewOf(const std::vector<Order>& list) const;
   nlohmann::json OrdersStateJson(const std::vector<Order>& orders, int64_t now,
                                  bool& all_final) const;
 

@@ -113,31 +113,52 @@ WildberriesSim::Answer WildberriesSim::ListOrders(const net::HttpRequest& req, b
   int64_t after = *next;
   if (dup) after = std::max<int64_t>(0, after - 50);  // overlap the previous page
   std::lock_guard lock(mu_);
-  const int64_t now = NowMs();
-  const int64_t start_unix_ms = ToUnixMillis(start_);
   json orders = json::array();
   int64_t last = *next;
-  for (const auto& o : orders_) {
-    if (o.id <= after) continue;
-    if (o.created_ms > now) break;  // by id == by creation time
-    int64_t created_s = (start_unix_ms + o.created_ms) / 1000;
-    if (created_s < date_from || created_s > date_to) continue;
-    orders.push_back(OrderJson(o));
-    last = std::max(last, o.id);
-    if (static_cast<int64_t>(orders.size()) >= *limit) break;
+  for (const Order* o : PageOf(orders_, after, date_from, date_to, *limit, false)) {
+    orders.push_back(OrderJson(*o));
+    last = std::max(last, o->id);
   }
   return {net::HttpResponse::Json(200, json{{"next", last}, {"orders", std::move(orders)}}.dump())};
 }
 
-WildberriesSim::Answer WildberriesSim::NewOrders() {
-  std::lock_guard lock(mu_);
+std::vector<const WildberriesSim::Order*> WildberriesSim::PageOf(const std::vector<Order>& list,
+                                                                 int64_t after, int64_t from_s,
+                                                                 int64_t to_s, int64_t limit,
+                                                                 bool completed_only) const {
   const int64_t now = NowMs();
-  json orders = json::array();
-  for (const auto& o : orders_) {
+  const int64_t start_unix_ms = ToUnixMillis(start_);
+  std::vector<const Order*> out;
+  for (const auto& o : list) {
+    if (o.id <= after) continue;
+    if (o.created_ms > now) break;  // by id == by creation time
+    int64_t created_s = (start_unix_ms + o.created_ms) / 1000;
+    if (created_s < from_s || created_s > to_s) continue;
+    if (completed_only && now < o.steps.back().at_ms) continue;
+    out.push_back(&o);
+    if (static_cast<int64_t>(out.size()) >= limit) break;
+  }
+  return out;
+}
+
+std::vector<const WildberriesSim::Order*> WildberriesSim::NewOf(const std::vector<Order>& list) const {
+  const int64_t now = NowMs();
+  std::vector<const Order*> out;
+  for (const auto& o : list) {
     if (o.created_ms > now) break;
     const Step& s = StatusAt(o, now);
-    if (std::string_view(s.supplier) != "new" || std::string_view(s.wb) != "waiting") continue;
-    json j = OrderJson(o);
+    if (std::string_view(s.supplier) == "new" && std::string_view(s.wb) == "waiting") {
+      out.push_back(&o);
+    }
+  }
+  return out;
+}
+
+WildberriesSim::Answer WildberriesSim::NewOrders() {
+  std::lock_guard lock(mu_);
+  json orders = json::array();
+  for (const Order* o : NewOf(orders_)) {
+    json j = OrderJson(*o);
     j["finalPrice"] = j["price"];
     j["convertedFinalPrice"] = j["convertedPrice"];
     j["salePrice"] = j["price"];
@@ -176,13 +197,9 @@ WildberriesSim::Answer WildberriesSim::Statuses(const net::HttpRequest& req, boo
 
 WildberriesSim::Answer WildberriesSim::DbsNewOrders() {
   std::lock_guard lock(mu_);
-  const int64_t now = NowMs();
   json orders = json::array();
-  for (const auto& o : dbs_orders_) {
-    if (o.created_ms > now) break;
-    const Step& s = StatusAt(o, now);
-    if (std::string_view(s.supplier) != "new" || std::string_view(s.wb) != "waiting") continue;
-    json j = DbsOrderJson(o);
+  for (const Order* o : NewOf(dbs_orders_)) {
+    json j = DbsOrderJson(*o);
     j["salePrice"] = j["price"];
     j["requiredMeta"] = json::array();
     orders.push_back(std::move(j));
@@ -202,19 +219,11 @@ WildberriesSim::Answer WildberriesSim::DbsCompletedOrders(const net::HttpRequest
   int64_t after = *next;
   if (dup) after = std::max<int64_t>(0, after - 50);  // overlap the previous page
   std::lock_guard lock(mu_);
-  const int64_t now = NowMs();
-  const int64_t start_unix_ms = ToUnixMillis(start_);
   json orders = json::array();
   int64_t last = *next;
-  for (const auto& o : dbs_orders_) {
-    if (o.id <= after) continue;
-    if (o.created_ms > now) break;
-    int64_t created_s = (start_unix_ms + o.created_ms) / 1000;
-    if (created_s < *date_from || created_s > *date_to) continue;
-    if (now < o.steps.back().at_ms) continue;  // not completed yet
-    orders.push_back(DbsOrderJson(o));
-    last = std::max(last, o.id);
-    if (static_cast<int64_t>(orders.size()) >= *limit) break;
+  for (const Order* o : PageOf(dbs_orders_, after, *date_from, *date_to, *limit, true)) {
+    orders.push_back(DbsOrderJson(*o));
+    last = std::max(last, o->id);
   }
   return {net::HttpResponse::Json(200, json{{"next", last}, {"orders", std::move(orders)}}.dump())};
 }

@@ -183,15 +183,14 @@ void PullPastTheEnd(WildberriesSim& sim, WildberriesAdapter& adapter, ManualCloc
 }
 
 TEST(WildberriesAdapterTest, PullsDbsOrdersAndEveryStatusChange) {
-  Loop loop;
-  ManualClock clock;
   SimOptions so;
   so.orders = 0;
   so.dbs_orders = 300;
   so.seed = 5;
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
-  net::HttpClient http(loop.io(), {});
+  World w(so);
+  ManualClock& clock = w.clock;
+  WildberriesSim& sim = *w.sim;
+  net::HttpClient& http = *w.http;
   WildberriesAdapter adapter(OptionsFor(sim), &http, clock);
   PullDriver driver;
   PullPastTheEnd(sim, adapter, clock, driver, 5000);
@@ -215,18 +214,17 @@ TEST(WildberriesAdapterTest, PullsDbsOrdersAndEveryStatusChange) {
 }
 
 TEST(WildberriesAdapterTest, FbsAndDbsWithFaultsAndARestartLoseNothing) {
-  Loop loop;
-  ManualClock clock;
   SimOptions so;
   so.orders = 300;
   so.dbs_orders = 300;
   so.seed = 9;
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  World w(so);
+  ManualClock& clock = w.clock;
+  WildberriesSim& sim = *w.sim;
   auto faults = simkit::ParseFaultSpec("429=0.05,500=0.1,dup=0.1,malformed=0.05");
   ASSERT_TRUE(faults.ok());
   sim.SetFaults(*faults);
-  net::HttpClient http(loop.io(), {});
+  net::HttpClient& http = *w.http;
   AdapterOptions o = OptionsFor(sim);
   o.orders_page_size = 50;
   auto adapter = std::make_unique<WildberriesAdapter>(o, &http, clock);
@@ -358,11 +356,10 @@ TEST(WildberriesAdapterTest, StockConflictsAreItemOutcomes) {
 }
 
 TEST(WildberriesAdapterTest, PricesAreUploadedAsOneTaskAndAckedWhenItIsProcessed) {
-  Loop loop;
-  ManualClock clock;
-  WildberriesSim sim(loop.io(), clock, SimOptions{});
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
-  net::HttpClient http(loop.io(), {});
+  World w(SimOptions{});
+  ManualClock& clock = w.clock;
+  WildberriesSim& sim = *w.sim;
+  net::HttpClient& http = *w.http;
   WildberriesAdapter adapter(OptionsFor(sim), &http, clock);
   std::vector<queue::Message> batch = {
       Command("set_price", {{"nm_id", 100000001}, {"price", 1000}, {"discount", 10}}, 1),
@@ -408,14 +405,13 @@ TEST(WildberriesAdapterTest, PricesAreUploadedAsOneTaskAndAckedWhenItIsProcessed
 }
 
 TEST(WildberriesAdapterTest, PricesTheTaskRejectsAreDeadLettersWithWbsText) {
-  Loop loop;
-  ManualClock clock;
   SimOptions so;
   so.price_item_errors = 0.3;
   so.seed = 11;
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
-  net::HttpClient http(loop.io(), {});
+  World w(so);
+  ManualClock& clock = w.clock;
+  WildberriesSim& sim = *w.sim;
+  net::HttpClient& http = *w.http;
   WildberriesAdapter adapter(OptionsFor(sim), &http, clock);
   std::vector<queue::Message> batch;
   for (int i = 1; i <= 40; ++i) {
@@ -469,13 +465,12 @@ TEST(WildberriesAdapterTest, PricesTheTaskRejectsAreDeadLettersWithWbsText) {
 }
 
 TEST(WildberriesAdapterTest, APriceTaskLongInTheBufferIsSettledFromItsBufferedGoods) {
-  Loop loop;
-  ManualClock clock;
   SimOptions so;
   so.price_task_delay = std::chrono::hours(1);  // e.g. a discount waiting for a promotion
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
-  net::HttpClient http(loop.io(), {});
+  World w(so);
+  ManualClock& clock = w.clock;
+  WildberriesSim& sim = *w.sim;
+  net::HttpClient& http = *w.http;
   AdapterOptions o = OptionsFor(sim);
   o.price_task_wait = seconds(5);
   WildberriesAdapter adapter(o, &http, clock);
@@ -540,15 +535,14 @@ double Series(const std::string& text, const std::string& series) {
 }
 
 TEST(WildberriesAdapterTest, RequestsGoThroughUpstreamsWithMetricsAndABreaker) {
-  Loop loop;
-  ManualClock clock;
   SimOptions so;
   so.orders = 20;
   so.arrival = seconds(1);
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  World w(so);
+  ManualClock& clock = w.clock;
+  WildberriesSim& sim = *w.sim;
   clock.Advance(seconds(2));
-  net::HttpClient http(loop.io(), {});
+  net::HttpClient& http = *w.http;
   MetricsRegistry metrics;
   WildberriesAdapter adapter(OptionsFor(sim), &http, clock, &metrics);
   ASSERT_TRUE(adapter.Pull(std::nullopt).ok());  // GET orders + POST status

@@ -35,6 +35,19 @@ class Loop {
   std::vector<std::thread> threads_;
 };
 
+// The loop, a manual clock, the simulator on a loopback port and a client.
+struct World {
+  explicit World(SimOptions options) {
+    sim = std::make_unique<WildberriesSim>(loop.io(), clock, std::move(options));
+    EXPECT_TRUE(sim->Listen("127.0.0.1:0").ok());
+    http = std::make_unique<net::HttpClient>(loop.io(), net::HttpClientOptions{});
+  }
+  Loop loop;
+  ManualClock clock;
+  std::unique_ptr<WildberriesSim> sim;
+  std::unique_ptr<net::HttpClient> http;
+};
+
 inline AdapterOptions OptionsFor(const WildberriesSim& sim, std::string token = "sim-token") {
   AdapterOptions o;
   o.id = "wb-main";
