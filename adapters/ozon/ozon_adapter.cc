@@ -306,8 +306,16 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
   }
   has_next = has_next && returned > 0;
   const int64_t span = cursor.window_to_ms - from_ms;
+  const int64_t window_count = cursor.offset + returned;  // postings in the window so far
   cursor.window_from_ms = from_ms;
-  if (has_next && cursor.offset == 0 && span > 1) {
+  if (!fbs && has_next && cursor.offset + returned + config_.page_size <= config_.max_offset) {
+    // FBO: the next page by offset. Its window is a creation period, so no
+    // posting leaves it; and were the order to shift anyway (the spec does
+    // not say what "dir" sorts by), the next round re-reads the lookback.
+    cursor.offset += returned;
+    out.more = true;
+  } else if (has_next && (!fbs || cursor.offset == 0) && span > 1) {
+    // FBO past the offset cap: the first half of the window from its start.
     // More than a page in the window. Only a window read in one answer is
     // a consistent snapshot: postings that change while later pages are
     // fetched leave the window and shift the rest to lower offsets, so
@@ -315,10 +323,11 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
     // the window and read it again; this page's postings are real states
     // and are queued anyway.
     cursor.window_to_ms = from_ms + span / 2;
+    cursor.offset = 0;
     cursor.last_window = false;
     out.more = true;
-  } else if (has_next &&
-             cursor.offset + returned + config_.page_size <= kMaxPostingsOffset) {
+  } else if (fbs && has_next &&
+             cursor.offset + returned + config_.page_size <= config_.max_offset) {
     // More than a page changed within one millisecond: offsets are the only
     // way on. Each next page starts kPageReread early, as postings leaving
     // shift later ones down.
@@ -328,11 +337,13 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
     // The window is read: every change up to window_to is pulled.
     if (fbs) cursor.watermark_ms = std::max(cursor.watermark_ms, cursor.window_to_ms);
     cursor.offset = 0;
-    // The next window is sized for about 3/4 of a page at this window's
+    // The next window is sized for about 3/4 of what one window may hold
+    // (FBS: a page; FBO: the pages up to the offset cap) at this window's
     // density (at most twice as wide), so a backlog costs about one request
     // per page rather than a halving each time.
+    const double capacity = fbs ? config_.page_size : config_.max_offset;
     double factor =
-        0.75 * config_.page_size / static_cast<double>(std::max<int64_t>(returned, 1));
+        0.75 * capacity / static_cast<double>(std::max<int64_t>(fbs ? returned : window_count, 1));
     auto next_span = std::max<int64_t>(
         1, static_cast<int64_t>(static_cast<double>(span) * std::min(2.0, factor)));
     if (!fbs) cursor.span_ms = next_span;

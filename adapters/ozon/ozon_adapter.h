@@ -39,13 +39,14 @@
 // therefore shows only as a different `status` when the posting is read
 // again, so every pass re-reads the whole [now - order_lookback, now] and
 // the queue's dedup drops what did not change. The spec does not say which
-// time since/to compare, nor what "dir" sorts by; crmhub reads since/to as
-// the creation period (the simulator does so) and relies on neither the
-// sort order nor offsets staying put: the pass is walked in windows read in
-// ONE answer each, like FBS (a full page, the only sign of more, halves the
-// window), and the next pass's first window is sized from the density seen
-// ("span"). Offsets, up to the spec's 20000, only for more than a page
-// within one millisecond.
+// time since/to compare (crmhub reads them as the creation period, as the
+// simulator does), nor what "dir" sorts by. A window is paged by offset (a
+// full page, the only sign of more, asks for the next one): a creation
+// period keeps its postings, and were the order to shift between pages,
+// whatever a pass skipped the next pass reads, since each re-reads
+// everything. Only a window holding more than the offset cap (20000) is
+// halved; the next window, and the next pass's first ("span"), is sized
+// for 3/4 of that at the density seen.
 //
 // Event identity (both schemes): idempotency key posting_number + ":" +
 // status (a posting carries no change counter or timestamp of its last
@@ -98,6 +99,9 @@ struct OzonConfig {
   OzonClientOptions client;
   std::chrono::milliseconds poll_interval{std::chrono::seconds(60)};
   int page_size = kMaxPostingsPerPage;
+  // Highest offset requested (Ozon: 20000, MAX_OFFSET_EXCEEDED). Not a
+  // config key: tests lower it to reach the cap with a few postings.
+  int max_offset = kMaxPostingsOffset;
   std::chrono::milliseconds overlap{std::chrono::minutes(10)};
   std::chrono::milliseconds order_lookback{std::chrono::hours(24 * 30)};
   std::chrono::milliseconds catalog_refresh{std::chrono::minutes(5)};

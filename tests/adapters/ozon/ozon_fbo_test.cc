@@ -145,10 +145,11 @@ TEST(OzonFbo, SchemesChooseTheListsPulled) {
   }
 }
 
-// A full FBO page is the only sign of more (no has_next): the window is
-// halved until its postings fit one answer, and the next pass starts with
-// a window sized from the density seen instead of the whole lookback.
-TEST(OzonFbo, AFullPageHalvesTheWindowAndTheNextPassStartsSmaller) {
+// A full FBO page is the only sign of more (no has_next): the next page is
+// asked by offset; a window holding more than the offset cap (lowered here
+// from Ozon's 20000) is halved, and the next pass starts with a window sized
+// from the density seen instead of the whole lookback.
+TEST(OzonFbo, AWindowPastTheOffsetCapIsHalvedAndTheNextPassStartsSmaller) {
   ManualClock clock;
   OzonSimOptions so;
   so.orders = 200;
@@ -163,6 +164,7 @@ TEST(OzonFbo, AFullPageHalvesTheWindowAndTheNextPassStartsSmaller) {
   auto config = ConfigFor("ozon-main", so, sim.base_url());
   config.schemes = {Scheme::kFbo};
   config.page_size = 50;
+  config.max_offset = 100;  // two pages a window at most
   OzonAdapter adapter(config, http.transport(), clock);
   auto round = [&](std::optional<std::string>& cursor) {
     auto numbers = testing::PullRound(adapter, cursor, 100);
@@ -193,10 +195,15 @@ TEST(OzonFbo, AFullPageHalvesTheWindowAndTheNextPassStartsSmaller) {
   const int64_t lookback_ms = std::chrono::milliseconds(config.order_lookback).count();
   EXPECT_EQ(window(0), lookback_ms);
   EXPECT_EQ(window(first_round), state->fbo.span_ms);
+  int paged = 0;
   for (const auto& r : sim.log().Snapshot()) {
     EXPECT_EQ(r.status, 200) << r.body;
-    EXPECT_LE(json::parse(r.body)["limit"].get<int>(), 50);
+    auto body = json::parse(r.body);
+    EXPECT_LE(body["limit"].get<int>(), 50);
+    EXPECT_LE(body["offset"].get<int>(), 50) << "offset + page stays within the cap";
+    if (body["offset"].get<int>() > 0) ++paged;
   }
+  EXPECT_GT(paged, 0) << "full pages are followed by offset";
 }
 
 // ---------------------------------------------------------------------------
@@ -231,13 +238,14 @@ class OzonFactory : public ::testing::Test {
 
 // Issue 4's upstream metrics for Ozon, from the adapter the daemon builds.
 TEST_F(OzonFactory, SendsThroughTheAccountsUpstreamWithItsMetrics) {
-  SystemClock clock;  // the Upstream's bucket waits in real time
+  testing::AdvancingClock clock;  // the Upstream's bucket waits in real time
   OzonSimOptions so;
   so.orders = 40;
   so.arrival_span = std::chrono::milliseconds(1);
   so.step_delay = std::chrono::milliseconds(1);
   OzonSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
+  clock.Advance(std::chrono::minutes(1));  // every posting created and final before the round
   ClientThread http;
   MetricsRegistry metrics;
   auto adapter = Build("base_url = \"" + sim.base_url() + "\"\n",
