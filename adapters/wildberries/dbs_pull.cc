@@ -257,14 +257,7 @@ Result<PullResult> WildberriesAdapter::PullDbs(DbsCursor& d) {
   }
   // Bound the followed orders: drop the oldest beyond the cap. (A dropped
   // closed id only costs its final status again, which the queue drops.)
-  if (d.open.size() > options_.max_open_orders) {
-    std::vector<std::pair<int64_t, int64_t>> by_age;  // created, id
-    for (const auto& [id, o] : d.open) by_age.emplace_back(o.created_s, id);
-    std::sort(by_age.begin(), by_age.end());
-    for (size_t i = 0; i < by_age.size() - options_.max_open_orders; ++i) {
-      d.open.erase(by_age[i].second);
-    }
-  }
+  DropOldest(d.open, options_.max_open_orders);
   while (d.closed.size() > options_.max_open_orders) d.closed.erase(d.closed.begin());
   {
     std::lock_guard lock(describe_mu_);

@@ -230,14 +230,7 @@ Result<PullResult> WildberriesAdapter::PullFbs(const std::optional<std::string>&
     }
   }
   // Bound the open set: drop the oldest (by createdAt) beyond the cap.
-  if (c.open.size() > options_.max_open_orders) {
-    std::vector<std::pair<int64_t, int64_t>> by_age;  // created, id
-    for (const auto& [id, o] : c.open) by_age.emplace_back(o.created_s, id);
-    std::sort(by_age.begin(), by_age.end());
-    for (size_t i = 0; i < by_age.size() - options_.max_open_orders; ++i) {
-      c.open.erase(by_age[i].second);
-    }
-  }
+  DropOldest(c.open, options_.max_open_orders);
 
   const bool short_page = static_cast<int>(page.value->orders.size()) < options_.orders_page_size;
   if (short_page) {
