@@ -110,7 +110,8 @@ std::optional<SystemTime> Client::Take(ApiGroup group, int64_t tokens, bool cons
   std::lock_guard lock(mu_);
   Bucket& b = buckets_[group];
   auto now = clock_.SteadyNow();
-  if (b.tokens < 0) {
+  if (!b.initialised) {
+    b.initialised = true;
     b.tokens = static_cast<double>(limit.burst);
   } else {
     double elapsed = std::chrono::duration<double, std::milli>(now - b.updated).count();
@@ -128,6 +129,19 @@ std::optional<SystemTime> Client::Take(ApiGroup group, int64_t tokens, bool cons
   }
   auto wait_ms = static_cast<int64_t>(std::ceil((need - b.tokens) * interval_ms));
   return clock_.Now() + std::chrono::milliseconds(wait_ms);
+}
+
+void Client::PauseUntil(ApiGroup group, SystemTime until) {
+  const auto ahead = until - clock_.Now();
+  if (ahead <= SystemTime::duration::zero()) return;
+  Take(group, 0, false);  // brings the bucket up to now (and initialises it)
+  std::lock_guard lock(mu_);
+  Bucket& b = buckets_[group];
+  // Empty, and refilling only from `until` on: Take's refill subtracts the
+  // time still to wait.
+  b.tokens = 0;
+  b.updated = clock_.SteadyNow() +
+              std::chrono::duration_cast<std::chrono::steady_clock::duration>(ahead);
 }
 
 ApiResult<Client::Reply> Client::Call(ApiGroup group, std::string method, const std::string& base,
@@ -179,6 +193,7 @@ ApiResult<Client::Reply> Client::Call(ApiGroup group, std::string method, const 
   if (resp.status == 429) {
     auto until = ThrottleUntil(resp.headers, now);
     // Our bucket was wrong about the server: empty it until then.
+    if (until) PauseUntil(group, *until);
     out.error = {ApiError::Kind::kThrottled, 429, message, until, std::move(parsed)};
   } else if (resp.status == 408 || resp.status >= 500) {
     out.error = {ApiError::Kind::kTransient, resp.status, message, ThrottleUntil(resp.headers, now),

@@ -265,8 +265,13 @@ class Client {
   std::map<ApiGroup, std::unique_ptr<net::Upstream>> upstreams_;
   std::map<ApiGroup, Counter*> throttled_;  // our bucket's refusals
   std::mutex mu_;
+  // Empties `group`'s bucket until `until` (a 429 said our pacing was wrong).
+  void PauseUntil(ApiGroup group, SystemTime until);
   struct Bucket {
-    double tokens = -1;  // < 0: not yet initialised (full)
+    bool initialised = false;  // a new bucket starts full
+    // May go below zero: a 409 is billed after the fact, a 429 pauses.
+    double tokens = 0;
+    // The time `tokens` was computed at; in the future while paused.
     std::chrono::steady_clock::time_point updated;
   };
   std::map<ApiGroup, Bucket> buckets_;

@@ -517,7 +517,7 @@ TEST(WildberriesAdapterTest, ClientPacesItselfAndHonoursServerThrottling) {
   co.limits[ApiGroup::kOrders] = {milliseconds(1), 1000};
   Client greedy(&http, clock, co);
   ApiError last;
-  for (int i = 0; i < 30; ++i) {
+  for (int i = 0; i < 30 && last.http_status != 429; ++i) {
     auto r = greedy.GetOrders(10, 0, std::nullopt, std::nullopt);
     if (!r.ok()) last = r.error;
   }
@@ -525,6 +525,21 @@ TEST(WildberriesAdapterTest, ClientPacesItselfAndHonoursServerThrottling) {
   EXPECT_EQ(last.http_status, 429);
   ASSERT_TRUE(last.not_before);
   EXPECT_GE(*last.not_before - clock.Now(), seconds(1));
+  // The 429 empties the client's own bucket until the server's time: the
+  // next call is refused locally and nothing is sent...
+  const size_t sent_before = sim.log().size();
+  auto held = greedy.GetOrders(10, 0, std::nullopt, std::nullopt);
+  ASSERT_FALSE(held.ok());
+  EXPECT_EQ(held.error.kind, ApiError::Kind::kThrottled);
+  EXPECT_EQ(held.error.http_status, 0);
+  ASSERT_TRUE(held.error.not_before);
+  EXPECT_GE(*held.error.not_before, *last.not_before);
+  EXPECT_EQ(sim.log().size(), sent_before);
+  // ...and once that time has passed, requests go out again.
+  clock.Advance(*held.error.not_before - clock.Now());
+  auto after = greedy.GetOrders(10, 0, std::nullopt, std::nullopt);
+  EXPECT_EQ(sim.log().size(), sent_before + 1);
+  EXPECT_TRUE(after.ok() || after.error.http_status != 0) << "refused locally after the pause";
 }
 
 // The series of one metric line in the Prometheus text, or -1.
