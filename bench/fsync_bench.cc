@@ -12,16 +12,11 @@
 
 #include <fmt/format.h>
 
+#include "bench/percentile.h"
 #include "bench/scratch_dir.h"
 
 namespace crmhub::bench {
 namespace {
-
-double Percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  size_t i = static_cast<size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
-  return sorted[std::min(i, sorted.size() - 1)];
-}
 
 Status Errno(const std::string& what) {
   return Status::IoError(what + ": " + std::strerror(errno));
@@ -64,11 +59,10 @@ Result<FsyncBenchResult> RunFsyncBench(const FsyncBenchOptions& options) {
   FsyncBenchResult r;
   r.writes = options.writes;
   const double mean = std::accumulate(us.begin(), us.end(), 0.0) / static_cast<double>(us.size());
-  std::sort(us.begin(), us.end());
+  r.max_us = *std::max_element(us.begin(), us.end());
   r.p50_us = Percentile(us, 0.50);
   r.p90_us = Percentile(us, 0.90);
   r.p99_us = Percentile(us, 0.99);
-  r.max_us = us.back();
   r.syncs_per_s = mean > 0 ? 1e6 / mean : 0;
   const double c = static_cast<double>(options.connections);
   r.ceiling_per_s = r.p50_us > 0 ? c * 1e6 / r.p50_us : 0;

@@ -156,9 +156,10 @@ EOF
 # answer waits for an fsync, so this bounds what any durable receiver can do
 # here (see bench/fsync_bench.h); printed beside the result.
 fsync_json="$("$bin" bench fsync --dir "$tmp/fsync-probe" --writes 200 --connections "$connections" --json)"
-fsync_p50_ms="$(echo "$fsync_json" | python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["p50_us"] / 1000))')"
-fsync_ceiling="$(echo "$fsync_json" | python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["ceiling_per_s"])')"
-fsync_expected="$(echo "$fsync_json" | python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["group_commit_estimate_per_s"])')"
+read -r fsync_p50_ms fsync_ceiling fsync_expected < <(echo "$fsync_json" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print("%.2f %.0f %.0f" % (j["p50_us"] / 1000, j["ceiling_per_s"], j["group_commit_estimate_per_s"]))')
 
 url="http://127.0.0.1:$port"
 echo "warm-up ($warmup)..."

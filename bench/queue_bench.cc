@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "base/clock.h"
+#include "bench/percentile.h"
 #include "bench/scratch_dir.h"
 #include "queue/paths.h"
 #include "queue/sqlite_queue.h"
@@ -43,13 +44,6 @@ class Window {
   std::condition_variable cv_;
   int free_;
 };
-
-double Percentile(std::vector<uint32_t>& v, double p) {
-  if (v.empty()) return 0;
-  size_t idx = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(idx), v.end());
-  return v[idx];
-}
 
 }  // namespace
 

@@ -57,6 +57,12 @@ Result<std::string> CanonicalFields(const nlohmann::json& fields) {
   }
 }
 
+// Names the entity an error is about: "entity 1 (order ozon/P-2)".
+std::string EntityWhere(size_t index, const model::Entity& e) {
+  return fmt::format("entity {} ({} {}/{})", index, model::KindName(e.kind), e.source,
+                     e.external_id);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteCrmStore>> SqliteCrmStore::Open(const SqliteStoreOptions& options,
@@ -265,10 +271,7 @@ Status SqliteCrmStore::Impl::ApplyEvent(const SinkEvent& event, int64_t now_ms, 
                    ? Status::InvalidArgument("empty source or external_id")
                    : Status::Ok();
     if (!v.ok()) {
-      out.outcome = DeliveryOutcome::Fail(
-          v.WithContext(fmt::format("entity {} ({} {}/{})", i, model::KindName(e.kind), e.source,
-                                    e.external_id))
-              .message());
+      out.outcome = DeliveryOutcome::Fail(v.WithContext(EntityWhere(i, e)).message());
       return Status::Ok();
     }
   }
@@ -280,14 +283,12 @@ Status SqliteCrmStore::Impl::ApplyEvent(const SinkEvent& event, int64_t now_ms, 
   if (guarded) CRMHUB_RETURN_IF_ERROR(savepoint.Run());
   Status failure;
   int64_t changes = 0;
-  for (size_t i = 0; i < event.entities.size() && failure.ok(); ++i) {
+  for (size_t i = 0; i < event.entities.size(); ++i) {
     const model::Entity& e = event.entities[i];
     auto r = Upsert(event, e, now_ms);
     if (!r.ok()) {
       if (!sql::IsInputError(r.status())) return r.status();
-      failure = r.status().WithContext(fmt::format("entity {} ({} {}/{})", i,
-                                                   model::KindName(e.kind), e.source,
-                                                   e.external_id));
+      failure = r.status().WithContext(EntityWhere(i, e));
       break;
     }
     if (r->result == UpsertResult::kCreated || r->result == UpsertResult::kUpdated) ++changes;
@@ -338,7 +339,7 @@ Result<bool> SqliteCrmStore::Impl::ApplyBatch(const std::vector<SinkEvent>& even
 }
 
 std::vector<EventApplyResult> SqliteCrmStore::ApplyDetailed(const std::vector<SinkEvent>& events) {
-  std::vector<EventApplyResult> results(events.size());
+  std::vector<EventApplyResult> results;  // sized by ApplyBatch
   if (events.empty()) return results;
   std::lock_guard<std::mutex> lock(impl_->mu);
   Impl& im = *impl_;

@@ -134,11 +134,11 @@ std::optional<SystemTime> Client::Take(ApiGroup group, int64_t tokens, bool cons
 void Client::PauseUntil(ApiGroup group, SystemTime until) {
   const auto ahead = until - clock_.Now();
   if (ahead <= SystemTime::duration::zero()) return;
-  Take(group, 0, false);  // brings the bucket up to now (and initialises it)
   std::lock_guard lock(mu_);
   Bucket& b = buckets_[group];
   // Empty, and refilling only from `until` on: Take's refill subtracts the
   // time still to wait.
+  b.initialised = true;
   b.tokens = 0;
   b.updated = clock_.SteadyNow() +
               std::chrono::duration_cast<std::chrono::steady_clock::duration>(ahead);
