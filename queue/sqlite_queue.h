@@ -9,7 +9,9 @@
 // writes the WAL frames (synchronous=NORMAL), and a flusher thread fsyncs the
 // WAL and then answers each caller of the batch with the shared status, while
 // the writer already runs the next transaction; one fsync covers every batch
-// committed since the last one. Nobody is answered before the fsync of their
+// committed since the last one. While the flusher is busy, the writer keeps
+// its transaction open and adds what arrives, committing when the flusher is
+// free (RunBatch). Nobody is answered before the fsync of their
 // batch returned. After a storage error (I/O, fsync, disk full, corruption)
 // the engine refuses all further writes and Healthy() is false; it never
 // answers Accepted for a write that did not commit or whose fsync failed.
@@ -172,7 +174,17 @@ class SqliteQueue final : public Queue {
   };
 
   void WriterLoop();
+  // Moves waiting ops into `batch` while their total weight (on top of
+  // `weight`) stays within max_batch_size; at least one. Returns the weight
+  // taken. Requires mu_.
+  int64_t TakePendingLocked(std::vector<Op>& batch, int64_t weight);
+  // Runs `batch` in one transaction, taking in ops that arrive while the
+  // flusher is busy, then commits and hands it to the flusher.
   void RunBatch(std::vector<Op>& batch);
+  // Waits until the flusher has answered every batch (returns false: commit
+  // now) or more ops arrive (moves them into `batch`, returns true). Also
+  // false when stopping or the batch is full.
+  bool AbsorbWhileFlushing(std::vector<Op>& batch, int64_t& weight);
   // Hands a batch to the flusher; waits while kMaxUnflushed batches wait.
   void HandToFlusher(Committed committed);
   void FlusherLoop();
@@ -211,6 +223,8 @@ class SqliteQueue final : public Queue {
   std::deque<Committed> unflushed_;         // guarded by flush_mu_
   bool flush_stop_ = false;                 // guarded by flush_mu_
   std::atomic<int64_t> syncs_{0};
+  // Batches handed to the flusher and not yet answered.
+  std::atomic<int64_t> batches_in_flush_{0};
 
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<internal::Db>> readers_;  // idle; guarded by readers_mu_

@@ -130,4 +130,31 @@ FailingVfs::FailingVfs(std::string name) : name_(std::move(name)), base_(sqlite3
 
 FailingVfs::~FailingVfs() { sqlite3_vfs_unregister(&vfs_); }
 
+void FailingVfs::HoldSyncs() {
+  std::lock_guard lock(hold_mu_);
+  hold_ = true;
+}
+
+void FailingVfs::ReleaseSyncs() {
+  {
+    std::lock_guard lock(hold_mu_);
+    hold_ = false;
+  }
+  hold_cv_.notify_all();
+}
+
+bool FailingVfs::WaitForHeldSync(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(hold_mu_);
+  return hold_cv_.wait_for(lock, timeout, [&] { return held_syncs_ > 0; });
+}
+
+void FailingVfs::WaitWhileHeld() {
+  std::unique_lock lock(hold_mu_);
+  if (!hold_) return;
+  ++held_syncs_;
+  hold_cv_.notify_all();
+  hold_cv_.wait(lock, [&] { return !hold_; });
+  --held_syncs_;
+}
+
 }  // namespace crmhub::queue::testing

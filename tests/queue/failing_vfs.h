@@ -10,6 +10,9 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 
 namespace crmhub::queue::testing {
@@ -30,10 +33,18 @@ class FailingVfs {
   // How many xSync calls reached the VFS (failed or not).
   int syncs() const { return syncs_.load(); }
 
+  // While held, every xSync waits (before syncing) until released: a disk
+  // whose flush takes as long as the test wants.
+  void HoldSyncs();
+  void ReleaseSyncs();
+  // Waits until some xSync is waiting in a hold; false after `timeout`.
+  bool WaitForHeldSync(std::chrono::milliseconds timeout);
+
   // Used by the C callbacks.
   bool ShouldFailWrite() { return Count(fail_writes_.load()); }
   bool ShouldFailSync() {
     syncs_.fetch_add(1);
+    WaitWhileHeld();
     return Count(fail_syncs_.load());
   }
   sqlite3_vfs* base() const { return base_; }
@@ -44,6 +55,8 @@ class FailingVfs {
     return fail;
   }
 
+  void WaitWhileHeld();
+
   std::string name_;
   sqlite3_vfs* base_ = nullptr;
   sqlite3_vfs vfs_{};
@@ -51,6 +64,10 @@ class FailingVfs {
   std::atomic<bool> fail_syncs_{false};
   std::atomic<int> failures_{0};
   std::atomic<int> syncs_{0};
+  std::mutex hold_mu_;
+  std::condition_variable hold_cv_;
+  bool hold_ = false;     // guarded by hold_mu_
+  int held_syncs_ = 0;    // guarded by hold_mu_
 };
 
 }  // namespace crmhub::queue::testing

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
 #include "queue/sqlite_queue.h"
 #include "tests/queue/failing_vfs.h"
 #include "tests/queue/test_util.h"
@@ -112,6 +116,60 @@ TEST(DurabilityTest, EveryAcceptedEnqueueIsAnsweredAfterAnFsync) {
   EXPECT_EQ(q->Enqueue(Msg("in.a", "k0")).value(), EnqueueOutcome::kDuplicate);
   EXPECT_GT(q->commit_counters().syncs, 0);
   EXPECT_LE(q->commit_counters().syncs, q->commit_counters().commits);
+}
+
+// While the flusher is busy with a batch, the writer keeps its next
+// transaction open and takes in what arrives, committing once the flusher is
+// free: one commit (one set of WAL frames) for all of it rather than one per
+// small batch. With max_pending = 1 each EnqueueAsync waits until the writer
+// has taken the message before it, so once the fourth call has returned the
+// writer holds the first three; none may be committed before the held fsync
+// ends (the engine used to commit them and then block).
+TEST(DurabilityTest, RequestsArrivingDuringAnFsyncShareOneCommit) {
+  testing::TempDir dir;
+  testing::FailingVfs vfs("crmhub-held");
+  ManualClock clock;
+  SqliteQueueOptions options;
+  options.data_dir = dir.path();
+  options.vfs_name = vfs.name();
+  options.maintenance_interval = milliseconds(0);
+  options.max_pending = 1;
+  auto q = SqliteQueue::Open(clock, options).value();
+
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0;
+  int accepted = 0;
+  auto on_answer = [&](Result<std::vector<EnqueueOutcome>> r) {
+    std::lock_guard lock(mu);
+    ++answered;
+    if (r.ok() && r->size() == 1 && (*r)[0] == EnqueueOutcome::kAccepted) ++accepted;
+    cv.notify_all();
+  };
+
+  vfs.HoldSyncs();
+  q->EnqueueAsync({Msg("in.a", "first")}, on_answer);
+  ASSERT_TRUE(vfs.WaitForHeldSync(seconds(10))) << "the first batch never reached its fsync";
+  const int64_t commits_before = q->commit_counters().commits;
+
+  auto submitted = std::async(std::launch::async, [&] {
+    for (int i = 0; i < 4; ++i) q->EnqueueAsync({Msg("in.a", "late" + std::to_string(i))}, on_answer);
+  });
+  struct Release {  // whatever happens below, the disk comes back first
+    testing::FailingVfs& vfs;
+    ~Release() { vfs.ReleaseSyncs(); }
+  } release{vfs};
+  ASSERT_EQ(submitted.wait_for(seconds(10)), std::future_status::ready)
+      << "the writer stopped taking requests while the flusher was busy";
+  EXPECT_EQ(q->commit_counters().commits, commits_before)
+      << "requests were committed while the flusher still held an earlier batch";
+
+  vfs.ReleaseSyncs();
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, seconds(10), [&] { return answered == 5; }));
+  EXPECT_EQ(accepted, 5);
+  // late0..late2 in one commit; late3 in it too or in the next.
+  EXPECT_LE(q->commit_counters().commits, commits_before + 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(WritesAndSyncs, FaultTest, ::testing::Values(false, true),
