@@ -35,6 +35,20 @@ TEST(HmacTest, Rfc4231AndRfc2202Vectors) {
   EXPECT_EQ(Hmac(HmacAlgorithm::kSha256, "", "").size(), 32u);
 }
 
+// Each thread keeps one MAC context per algorithm and re-keys it per call:
+// a key must never leak into the next call, least of all an empty key (which
+// OpenSSL's EVP_MAC_init would read as "keep the previous key").
+TEST(HmacTest, EveryCallUsesItsOwnKey) {
+  const std::string kEmptyKeyEmptyMessage =
+      "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad";
+  EXPECT_EQ(HmacHex(HmacAlgorithm::kSha256, "Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(HmacHex(HmacAlgorithm::kSha256, "", ""), kEmptyKeyEmptyMessage);
+  EXPECT_EQ(HmacHex(HmacAlgorithm::kSha256, "Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(HmacHex(HmacAlgorithm::kSha256, "", ""), kEmptyKeyEmptyMessage);
+}
+
 TEST(HmacTest, CloudPaymentsContentHmacVector) {
   std::ifstream in(std::string(CRMHUB_CONTRACTS_DIR) +
                    "/payments/cloudpayments/hmac_test_vector.THIRD_PARTY.json");
