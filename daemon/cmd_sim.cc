@@ -7,6 +7,8 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -35,6 +37,9 @@ struct SimFlags {
   int64_t arrival_ms = 60'000;
   int64_t lifetime_ms = 60'000;
   std::vector<std::string> tokens;
+  // Wildberries only (the other simulators refuse them).
+  int64_t dbs_orders = 0;
+  double price_item_errors = 0;
 };
 
 // A running simulator: bound, serving on the io_context; Stop() before the
@@ -57,6 +62,8 @@ Result<RunningSim> StartWildberries(boost::asio::io_context& io, Clock& clock,
   o.arrival = std::chrono::milliseconds(flags.arrival_ms);
   o.lifetime = std::chrono::milliseconds(flags.lifetime_ms);
   if (!flags.tokens.empty()) o.tokens = flags.tokens;
+  o.dbs_orders = static_cast<int>(flags.dbs_orders);
+  o.price_item_errors = flags.price_item_errors;
   auto sim = std::make_shared<adapters::wildberries::WildberriesSim>(io, clock, o);
   CRMHUB_RETURN_IF_ERROR(sim->Listen(flags.listen));
   return RunningSim{sim->port(), [sim] { sim->Stop(); }, sim};
@@ -147,6 +154,11 @@ int SimCommand(const Args& args) {
                     "each order reaches its final status within this time (default 60s)");
   flags.AddString("--tokens", &tokens_text, "T1,T2",
                   "accepted API tokens, comma-separated (default: sim-token)");
+  std::string price_errors_text;
+  flags.AddInt("--dbs-orders", &sim.dbs_orders, "N",
+               "wildberries: DBS orders the world creates besides the FBS ones (default 0)");
+  flags.AddString("--price-item-errors", &price_errors_text, "SHARE",
+                  "wildberries: share of goods a price upload task rejects, 0..1 (default 0)");
   flags.AllowPositional(&positional);
   if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
   auto usage_error = [&](const std::string& message) {
@@ -161,6 +173,21 @@ int SimCommand(const Args& args) {
   if (info == nullptr) return usage_error("unknown simulator \"" + positional[0] + "\" (" + names + ")");
   if (sim.listen.empty()) return usage_error("--listen is required");
   if (sim.orders < 0 || sim.orders > 10'000'000) return usage_error("--orders must be 0..10000000");
+  const bool wildberries = std::string_view(info->name) == "wildberries";
+  if (sim.dbs_orders != 0 && !wildberries) return usage_error("--dbs-orders is a wildberries option");
+  if (sim.dbs_orders < 0 || sim.dbs_orders > 10'000'000) {
+    return usage_error("--dbs-orders must be 0..10000000");
+  }
+  if (!price_errors_text.empty()) {
+    if (!wildberries) return usage_error("--price-item-errors is a wildberries option");
+    char* end = nullptr;
+    sim.price_item_errors = std::strtod(price_errors_text.c_str(), &end);
+    if (end == price_errors_text.c_str() || *end != '\0' || !(sim.price_item_errors >= 0) ||
+        sim.price_item_errors > 1) {
+      return usage_error("--price-item-errors must be a share from 0 to 1, got \"" +
+                         price_errors_text + "\"");
+    }
+  }
   auto faults = simkit::ParseFaultSpec(faults_text);
   if (!faults.ok()) return usage_error(faults.status().message());
   sim.faults = *faults;

@@ -115,6 +115,30 @@ TEST(WildberriesSimTest, CommandLineRejectsGarbageAndListsSimulators) {
   auto help = testutil::RunAndCapture({testutil::CrmhubBinary(), "sim", "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.output.find("--faults"), std::string::npos);
+  EXPECT_NE(help.output.find("--dbs-orders"), std::string::npos);
+  EXPECT_NE(help.output.find("--price-item-errors"), std::string::npos);
+}
+
+// The Wildberries-only knobs: refused by the other simulators, and checked.
+TEST(WildberriesSimTest, CommandLineChecksTheWildberriesKnobs) {
+  auto on_ozon = testutil::RunAndCapture({testutil::CrmhubBinary(), "sim", "ozon", "--listen",
+                                          "127.0.0.1:0", "--dbs-orders", "5"});
+  EXPECT_EQ(on_ozon.exit_code, 2);
+  EXPECT_NE(on_ozon.output.find("--dbs-orders is a wildberries option"), std::string::npos)
+      << on_ozon.output;
+  auto share = testutil::RunAndCapture({testutil::CrmhubBinary(), "sim", "wildberries", "--listen",
+                                        "127.0.0.1:0", "--price-item-errors", "1.5"});
+  EXPECT_EQ(share.exit_code, 2);
+  EXPECT_NE(share.output.find("must be a share from 0 to 1, got \"1.5\""), std::string::npos)
+      << share.output;
+  auto word = testutil::RunAndCapture({testutil::CrmhubBinary(), "sim", "wildberries", "--listen",
+                                       "127.0.0.1:0", "--price-item-errors", "some"});
+  EXPECT_EQ(word.exit_code, 2);
+  auto negative = testutil::RunAndCapture({testutil::CrmhubBinary(), "sim", "wildberries",
+                                           "--listen", "127.0.0.1:0", "--dbs-orders", "-1"});
+  EXPECT_EQ(negative.exit_code, 2);
+  EXPECT_NE(negative.output.find("--dbs-orders must be 0..10000000"), std::string::npos)
+      << negative.output;
 }
 
 }  // namespace
