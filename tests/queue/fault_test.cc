@@ -90,17 +90,22 @@ TEST_P(FaultTest, FailureDuringAckIsReportedNotSwallowed) {
   Break(false);
 }
 
+// A queue in `dir` whose file goes through `vfs`, with no maintenance.
+SqliteQueueOptions OptionsThrough(const testing::TempDir& dir, const testing::FailingVfs& vfs) {
+  SqliteQueueOptions options;
+  options.data_dir = dir.path();
+  options.vfs_name = vfs.name();
+  options.maintenance_interval = milliseconds(0);
+  return options;
+}
+
 // The pipelined commit (synchronous=NORMAL plus the flusher's own fsync):
 // every answer that says "written" comes after an fsync that followed it.
 TEST(DurabilityTest, EveryAcceptedEnqueueIsAnsweredAfterAnFsync) {
   testing::TempDir dir;
   testing::FailingVfs vfs("crmhub-counting");
   ManualClock clock;
-  SqliteQueueOptions options;
-  options.data_dir = dir.path();
-  options.vfs_name = vfs.name();
-  options.maintenance_interval = milliseconds(0);
-  auto q = SqliteQueue::Open(clock, options).value();
+  auto q = SqliteQueue::Open(clock, OptionsThrough(dir, vfs)).value();
   for (int i = 0; i < 20; ++i) {
     const int before = vfs.syncs();
     auto r = q->Enqueue(Msg("in.a", "k" + std::to_string(i)));
@@ -129,10 +134,7 @@ TEST(DurabilityTest, RequestsArrivingDuringAnFsyncShareOneCommit) {
   testing::TempDir dir;
   testing::FailingVfs vfs("crmhub-held");
   ManualClock clock;
-  SqliteQueueOptions options;
-  options.data_dir = dir.path();
-  options.vfs_name = vfs.name();
-  options.maintenance_interval = milliseconds(0);
+  SqliteQueueOptions options = OptionsThrough(dir, vfs);
   options.max_pending = 1;
   auto q = SqliteQueue::Open(clock, options).value();
 
