@@ -8,9 +8,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <string_view>
 #include <functional>
 #include <memory>
+#include <string_view>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
