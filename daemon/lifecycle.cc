@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <csignal>
 
 namespace crmhub::daemon {
@@ -42,13 +43,19 @@ bool ControlQueue::stop_requested() const {
   return stop_;
 }
 
+// The signal_set lives on a strand: its handler (which re-arms it) and
+// Cancel() may otherwise run on two I/O threads at once, and a cancel that
+// ran before the re-arm left a wait that kept the event loop busy until the
+// drain deadline (RuntimeTest.WebhookEndsAsLeadInCrmDb, under load).
 struct SignalWatcher::State : std::enable_shared_from_this<SignalWatcher::State> {
   State(boost::asio::io_context& io, ControlQueue& c, std::function<void(int)> cb)
-      : signals(io, SIGTERM, SIGINT, SIGHUP), control(c), on_signal(std::move(cb)) {}
+      : signals(boost::asio::make_strand(io), SIGTERM, SIGINT, SIGHUP),
+        control(c),
+        on_signal(std::move(cb)) {}
 
   void Arm() {
     signals.async_wait([self = shared_from_this()](const boost::system::error_code& ec, int signo) {
-      if (ec) return;  // cancelled
+      if (ec || self->cancelled) return;
       if (self->on_signal) self->on_signal(signo);
       self->control.Post(signo == SIGHUP ? ControlCommand::kReload : ControlCommand::kStop);
       self->Arm();
@@ -58,6 +65,7 @@ struct SignalWatcher::State : std::enable_shared_from_this<SignalWatcher::State>
   boost::asio::signal_set signals;
   ControlQueue& control;
   std::function<void(int)> on_signal;
+  bool cancelled = false;  // touched only on the strand
 };
 
 SignalWatcher::SignalWatcher(boost::asio::io_context& io, ControlQueue& control,
@@ -71,6 +79,7 @@ SignalWatcher::~SignalWatcher() { Cancel(); }
 void SignalWatcher::Cancel() {
   // The signal_set is used by the io_context: cancel it there.
   boost::asio::post(state_->signals.get_executor(), [state = state_] {
+    state->cancelled = true;
     boost::system::error_code ignored;
     state->signals.cancel(ignored);
     state->signals.clear(ignored);
@@ -80,7 +89,7 @@ void SignalWatcher::Cancel() {
 struct WatchdogPinger::State : std::enable_shared_from_this<WatchdogPinger::State> {
   State(boost::asio::io_context& io, const SdNotifier& n, std::chrono::milliseconds i,
         std::function<std::string()> s)
-      : timer(io), notifier(n), interval(i), status(std::move(s)) {}
+      : timer(boost::asio::make_strand(io)), notifier(n), interval(i), status(std::move(s)) {}
 
   void Ping() {
     if (cancelled) return;
@@ -99,7 +108,9 @@ struct WatchdogPinger::State : std::enable_shared_from_this<WatchdogPinger::Stat
   SdNotifier notifier;
   std::chrono::milliseconds interval;
   std::function<std::string()> status;
-  bool cancelled = false;  // touched only on the io_context
+  // Touched only on the timer's strand, where Ping and Cancel's work run
+  // one at a time (the same race as the signal watcher's, see above).
+  bool cancelled = false;
 };
 
 WatchdogPinger::WatchdogPinger(boost::asio::io_context& io, const SdNotifier& notifier,
