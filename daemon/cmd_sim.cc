@@ -7,7 +7,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -180,10 +179,7 @@ int SimCommand(const Args& args) {
   }
   if (!price_errors_text.empty()) {
     if (!wildberries) return usage_error("--price-item-errors is a wildberries option");
-    char* end = nullptr;
-    sim.price_item_errors = std::strtod(price_errors_text.c_str(), &end);
-    if (end == price_errors_text.c_str() || *end != '\0' || !(sim.price_item_errors >= 0) ||
-        sim.price_item_errors > 1) {
+    if (!simkit::ParseProbability(price_errors_text, &sim.price_item_errors)) {
       return usage_error("--price-item-errors must be a share from 0 to 1, got \"" +
                          price_errors_text + "\"");
     }

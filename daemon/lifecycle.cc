@@ -77,7 +77,7 @@ SignalWatcher::SignalWatcher(boost::asio::io_context& io, ControlQueue& control,
 SignalWatcher::~SignalWatcher() { Cancel(); }
 
 void SignalWatcher::Cancel() {
-  // The signal_set is used by the io_context: cancel it there.
+  // On the signal_set's strand, one at a time with its handler.
   boost::asio::post(state_->signals.get_executor(), [state = state_] {
     state->cancelled = true;
     boost::system::error_code ignored;

@@ -27,20 +27,6 @@ const EVP_MD* Digest(HmacAlgorithm algorithm) {
   return EVP_sha256();
 }
 
-const char* DigestName(HmacAlgorithm algorithm) {
-  switch (algorithm) {
-    case HmacAlgorithm::kMd5:
-      return "MD5";
-    case HmacAlgorithm::kSha1:
-      return "SHA1";
-    case HmacAlgorithm::kSha256:
-      return "SHA256";
-    case HmacAlgorithm::kSha512:
-      return "SHA512";
-  }
-  return "SHA256";
-}
-
 struct MacCtxFree {
   void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
 };
@@ -56,7 +42,7 @@ EVP_MAC_CTX* ThreadMacContext(HmacAlgorithm algorithm) {
   auto& ctx = contexts[static_cast<size_t>(algorithm)];
   if (!ctx && mac != nullptr) {
     ctx.reset(EVP_MAC_CTX_new(mac));
-    char* digest = const_cast<char*>(DigestName(algorithm));
+    char* digest = const_cast<char*>(EVP_MD_get0_name(Digest(algorithm)));
     OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                            OSSL_PARAM_construct_end()};
     if (ctx && EVP_MAC_CTX_set_params(ctx.get(), params) != 1) ctx.reset();

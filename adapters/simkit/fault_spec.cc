@@ -18,30 +18,6 @@ std::string_view Trim(std::string_view s) {
 
 constexpr std::string_view kNames = "429, 500, 503, timeout, slow, dup, malformed";
 
-// Strict decimal: digits with at most one '.', nothing else.
-bool ParseProbability(std::string_view text, double* out) {
-  if (text.empty() || text.size() > 32) return false;
-  int dots = 0;
-  int digits = 0;
-  for (char c : text) {
-    if (c == '.') {
-      ++dots;
-    } else if (std::isdigit(static_cast<unsigned char>(c))) {
-      ++digits;
-    } else {
-      return false;
-    }
-  }
-  if (dots > 1 || digits == 0) return false;
-  std::string copy(text);
-  if (copy.front() == '.') copy.insert(copy.begin(), '0');
-  char* end = nullptr;
-  double v = std::strtod(copy.c_str(), &end);
-  if (end != copy.c_str() + copy.size() || !std::isfinite(v)) return false;
-  *out = v;
-  return true;
-}
-
 }  // namespace
 
 std::string_view FaultName(Fault fault) {
@@ -88,6 +64,29 @@ std::string FaultSpec::ToString() const {
   return out.empty() ? "none" : out;
 }
 
+bool ParseProbability(std::string_view text, double* out) {
+  if (text.empty() || text.size() > 32) return false;
+  int dots = 0;
+  int digits = 0;
+  for (char c : text) {
+    if (c == '.') {
+      ++dots;
+    } else if (std::isdigit(static_cast<unsigned char>(c))) {
+      ++digits;
+    } else {
+      return false;
+    }
+  }
+  if (dots > 1 || digits == 0) return false;
+  std::string copy(text);
+  if (copy.front() == '.') copy.insert(copy.begin(), '0');
+  char* end = nullptr;
+  double v = std::strtod(copy.c_str(), &end);
+  if (end != copy.c_str() + copy.size() || !std::isfinite(v) || v > 1) return false;
+  *out = v;
+  return true;
+}
+
 Result<FaultSpec> ParseFaultSpec(std::string_view text) {
   FaultSpec spec;
   text = Trim(text);
@@ -126,7 +125,7 @@ Result<FaultSpec> ParseFaultSpec(std::string_view text) {
       return Status::InvalidArgument(fmt::format("--faults: \"{}\" given twice", name));
     }
     double p = 0;
-    if (!ParseProbability(value, &p) || p < 0 || p > 1) {
+    if (!ParseProbability(value, &p)) {
       return Status::InvalidArgument(fmt::format(
           "--faults: {}: \"{}\" is not a probability between 0 and 1", name, value));
     }

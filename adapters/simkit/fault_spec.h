@@ -57,4 +57,8 @@ struct FaultSpec {
 // accepted names on garbage.
 Result<FaultSpec> ParseFaultSpec(std::string_view text);
 
+// A probability written as a strict decimal from 0 to 1 ("0.05", ".5",
+// "1"): digits with at most one '.', nothing else. False otherwise.
+bool ParseProbability(std::string_view text, double* out);
+
 }  // namespace crmhub::simkit
