@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <future>
 #include <random>
 
 #include "base/thread_name.h"
@@ -203,6 +204,45 @@ void AdapterWorkers::SourceLoop() {
     status_.cursor = unsaved_cursor;
     return Status::Ok();
   };
+  // The page whose events are being made durable while the next page is
+  // pulled: during a backlog the pull of page N+1 overlaps the commit and
+  // fsync of page N (a marketplace page is a network round trip; an
+  // enqueue is a disk flush; neither waits for the other). Pull() is a
+  // function of the cursor it is given, so pulling ahead is read-only; the
+  // cursor still moves past page N only once page N's events are durable
+  // (settle_in_flight), and when they are not, page N+1 is dropped and the
+  // pull goes back to the last durable cursor.
+  struct InFlightPage {
+    std::future<Result<std::vector<queue::EnqueueOutcome>>> outcomes;
+    std::optional<std::string> next_cursor;
+  };
+  std::optional<InFlightPage> in_flight;
+  auto settle_in_flight = [&]() -> Status {
+    if (!in_flight) return Status::Ok();
+    Result<std::vector<queue::EnqueueOutcome>> enqueued = in_flight->outcomes.get();
+    std::optional<std::string> next_cursor = std::move(in_flight->next_cursor);
+    in_flight.reset();
+    if (!enqueued.ok()) return enqueued.status();  // the cursor stays before the page
+    // The same counters webhook intake keeps: received counts new and
+    // repeated events; duplicates are the repeats idempotency absorbed.
+    int64_t duplicates = 0;
+    for (queue::EnqueueOutcome o : *enqueued) duplicates += o == queue::EnqueueOutcome::kDuplicate;
+    metrics_.GetCounter("crmhub_events_received_total", "Events received from webhooks (answered 2xx) and pulls, new and duplicate",
+                        {{"adapter", id_}})
+        .Inc(static_cast<double>(enqueued->size()));
+    metrics_.GetCounter("crmhub_events_duplicate_total",
+                        "Events whose idempotency key was already accepted (nothing enqueued)",
+                        {{"adapter", id_}})
+        .Inc(static_cast<double>(duplicates));
+    // Only now that the events are durable may the cursor move past them.
+    if (next_cursor) {
+      unsaved_cursor = std::move(*next_cursor);
+      has_unsaved = true;
+    }
+    return Status::Ok();
+  };
+  // Where the next pull starts while a page is in flight.
+  std::optional<std::string> pull_ahead_from;
   while (true) {
     LaneWakeup::Ticket ticket = wakeup_.Current(wake);
     if (stopping()) break;
@@ -217,7 +257,9 @@ void AdapterWorkers::SourceLoop() {
       not_before = SystemTime{};
     }
     std::optional<std::string> from;
-    if (has_unsaved) {
+    if (in_flight) {
+      from = pull_ahead_from;
+    } else if (has_unsaved) {
       from = unsaved_cursor;
     } else {
       auto cursor = queue_.GetState(CursorKey(id_));
@@ -228,11 +270,17 @@ void AdapterWorkers::SourceLoop() {
       from = std::move(*cursor);
     }
     auto page = source->Pull(from);
+    // The page before this one first: its cursor comes before this one's.
+    if (Status st = settle_in_flight(); !st.ok()) {  // this page is pulled again
+      fail("enqueue", st, ticket);
+      continue;
+    }
     if (!page.ok()) {
       fail("pull", page.status(), ticket);
       continue;
     }
     if (page->not_before) not_before = *page->not_before;
+    const bool again = page->more && !paused();
     if (!page->events.empty()) {
       std::vector<queue::NewMessage> messages;
       messages.reserve(page->events.size());
@@ -245,29 +293,27 @@ void AdapterWorkers::SourceLoop() {
                                              .payload = std::move(e.payload),
                                              .not_before = std::nullopt});
       }
-      auto enqueued = queue_.EnqueueBatch(std::move(messages));
-      if (!enqueued.ok()) {  // the cursor is not saved: the page is pulled again
-        fail("enqueue", enqueued.status(), ticket);
-        continue;
+      auto promise =
+          std::make_shared<std::promise<Result<std::vector<queue::EnqueueOutcome>>>>();
+      in_flight = InFlightPage{.outcomes = promise->get_future(),
+                               .next_cursor = page->next_cursor};
+      queue_.EnqueueAsync(std::move(messages),
+                          [promise](Result<std::vector<queue::EnqueueOutcome>> r) {
+                            promise->set_value(std::move(r));
+                          });
+      pull_ahead_from = page->next_cursor ? page->next_cursor : from;
+      if (!again) {
+        if (Status st = settle_in_flight(); !st.ok()) {
+          fail("enqueue", st, ticket);
+          continue;
+        }
       }
-      // The same counters webhook intake keeps: received counts new and
-      // repeated events; duplicates are the repeats idempotency absorbed.
-      int64_t duplicates = 0;
-      for (queue::EnqueueOutcome o : *enqueued) duplicates += o == queue::EnqueueOutcome::kDuplicate;
-      metrics_.GetCounter("crmhub_events_received_total", "Events received from webhooks (answered 2xx) and pulls, new and duplicate",
-                          {{"adapter", id_}})
-          .Inc(static_cast<double>(enqueued->size()));
-      metrics_.GetCounter("crmhub_events_duplicate_total",
-                          "Events whose idempotency key was already accepted (nothing enqueued)",
-                          {{"adapter", id_}})
-          .Inc(static_cast<double>(duplicates));
-    }
-    // Only now that the events are durable may the cursor move past them.
-    if (page->next_cursor) {
+    } else if (page->next_cursor) {
       unsaved_cursor = std::move(*page->next_cursor);
       has_unsaved = true;
     }
-    const bool again = page->more && !paused();
+    // save_cursor saves only what settle_in_flight let through: a cursor
+    // past durable events.
     if (!again || clock_.SteadyNow() - last_saved >= kCursorSaveInterval) {
       if (Status st = save_cursor(); !st.ok()) {
         fail("saving cursor", st, ticket);
@@ -278,6 +324,10 @@ void AdapterWorkers::SourceLoop() {
     RecordSuccess();
     if (again) continue;
     if (!paused()) WaitFor(wake, ticket, source->poll_interval());
+  }
+  if (Status st = settle_in_flight(); !st.ok()) {
+    spdlog::warn("adapter {}: the last page's events at stop: {} (the pull repeats it)", id_,
+                 st.ToString());
   }
   if (Status st = save_cursor(); !st.ok()) {
     spdlog::warn("adapter {}: saving cursor at stop: {} (the pull repeats from the saved one)",

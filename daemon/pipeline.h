@@ -9,8 +9,11 @@
 //    pulls again at once from the new cursor, which is then saved at most
 //    once a second (one fsync per page, not two; a crash repeats at most
 //    that much of the pull, absorbed by dedup); otherwise it saves it and
-//    waits poll_interval() (or until not_before). Errors back off (capped,
-//    full jitter) and are recorded.
+//    waits poll_interval() (or until not_before). During a backlog the next
+//    page is pulled while the previous page's enqueue is in flight; if that
+//    enqueue fails, the page pulled ahead is dropped and the pull resumes
+//    from the last durable cursor. Errors back off (capped, full jitter)
+//    and are recorded.
 //  * an inbound lane in.<id> (source or webhook capability):
 //    `delivery_workers` threads lease batches, map each raw record with the
 //    adapter's mapper, Apply() the mapped events to the CRM sink and settle

@@ -139,6 +139,46 @@ class EndlessSource final : public adapters::Adapter, public adapters::SourceCap
 };
 
 // A webhook-only adapter: its lane in.<id> is filled by the test.
+// A three-page backlog whose middle page the queue refuses the first time
+// (an event without an idempotency key), while the pull loop has already
+// pulled the page after it.
+class RefusedOnceSource final : public adapters::Adapter, public adapters::SourceCapability {
+ public:
+  explicit RefusedOnceSource(std::string id) : id_(std::move(id)) {}
+  const std::string& id() const override { return id_; }
+  std::string_view type() const override { return "test-refused-once"; }
+  SourceCapability* source() override { return this; }
+  Result<adapters::PullResult> Pull(const std::optional<std::string>& cursor) override {
+    const std::string c = cursor.value_or("");
+    std::lock_guard lock(mu_);
+    cursors_seen.push_back(c);
+    adapters::PullResult page;
+    if (c.empty()) {
+      page.events = {{"e1", "", {}, Form("e1")}, {"e2", "", {}, Form("e2")}};
+      page.next_cursor = "1";
+      page.more = true;
+    } else if (c == "1") {
+      const bool refuse = !served_middle_;
+      served_middle_ = true;
+      page.events = {{refuse ? "" : "e3", "", {}, Form("e3")}};
+      page.next_cursor = "2";
+      page.more = true;
+    } else if (c == "2") {
+      page.events = {{"e4", "", {}, Form("e4")}};
+      page.next_cursor = "3";
+    }
+    return page;
+  }
+  std::chrono::milliseconds poll_interval() const override { return seconds(60); }
+
+  std::mutex mu_;
+  std::vector<std::string> cursors_seen;  // GUARDED_BY(mu_)
+
+ private:
+  std::string id_;
+  bool served_middle_ = false;  // GUARDED_BY(mu_)
+};
+
 class HookOnly final : public adapters::Adapter, public adapters::WebhookCapability {
  public:
   explicit HookOnly(std::string id) : id_(std::move(id)) {}
@@ -272,6 +312,46 @@ TEST_F(PipelineTest, ABacklogsCursorIsSavedAtStopAfterItsLastPage) {
   // Every pulled page's event is durable: in the lane or already in the store.
   auto& received = metrics_.GetCounter("crmhub_events_received_total", "", {{"adapter", "feed"}});
   EXPECT_EQ(received.value(), pages);
+}
+
+// During a backlog the next page is pulled while the previous one's events
+// are being made durable. When the queue refuses a page, the page pulled
+// ahead of it is dropped and the pull starts again from the last durable
+// cursor: nothing is skipped, nothing doubled, and the cursor never passes
+// events that were not enqueued.
+TEST_F(PipelineTest, ARefusedPageIsPulledAgainAndThePageAfterItDropped) {
+  auto source = std::make_shared<RefusedOnceSource>("feed");
+  auto pipeline = MakePipeline();
+  ASSERT_TRUE(pipeline->Start(source, mapper_).ok());
+  ASSERT_TRUE(sink_->applied.WaitFor(4, seconds(30)));
+  std::optional<WorkerStatus> status;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    status = pipeline->StatusOf("feed");
+    if (status && status->cursor.value_or("") == "3") break;
+    std::this_thread::yield();
+  }
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+  {
+    std::lock_guard lock(source->mu_);
+    // "2" was pulled ahead while page "1" was being enqueued, then dropped
+    // when the queue refused page "1"; both were pulled again.
+    EXPECT_EQ(source->cursors_seen, (std::vector<std::string>{"", "1", "2", "1", "2"}));
+  }
+  ASSERT_TRUE(status.has_value());
+  ASSERT_TRUE(status->last_error.has_value());
+  EXPECT_NE(status->last_error->find("idempotency_key is empty"), std::string::npos)
+      << *status->last_error;
+  auto cursor = engine_->GetState(CursorKey("feed"));
+  ASSERT_TRUE(cursor.ok());
+  EXPECT_EQ(cursor->value_or(""), "3");
+  for (const char* id : {"site-e1", "site-e2", "site-e3", "site-e4"}) {
+    EXPECT_TRUE(HasLead("feed", id)) << id;
+  }
+  // The refused page counted nothing; each event was received once.
+  auto& received = metrics_.GetCounter("crmhub_events_received_total", "", {{"adapter", "feed"}});
+  EXPECT_EQ(received.value(), 4);
+  EXPECT_EQ(sink_->applied.value(), 4);
 }
 
 TEST_F(PipelineTest, SourceErrorsBackOffAndAreRecorded) {
