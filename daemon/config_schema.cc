@@ -48,6 +48,13 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
            .description = "Worker threads per inbound lane that map records and apply them to "
                           "the CRM sink. More helps only when the sink is remote (http).",
            .min = 1, .max = 64},
+          {.name = "delivery_batch", .type = Type::kInt, .default_value = "1024",
+           .description = "Most queued records a delivery worker leases, maps and applies to the "
+                          "CRM sink at once (one transaction in the sqlite sink). Larger batches "
+                          "share commits and index pages: 1024 delivers ~15 % more orders/s "
+                          "than 256 (docs/performance.md). Fewer when the sink is slow: a "
+                          "batch must be applied within [queue] lease_duration.",
+           .min = 1, .max = 10000},
           {.name = "drain_timeout", .type = Type::kDuration, .default_value = "\"30s\"",
            .description = "On SIGTERM: how long in-flight requests and deliveries may take to "
                           "finish before their leases are released for the next start."},

@@ -63,7 +63,7 @@ using RecordMapper =
 
 struct PipelineOptions {
   int delivery_workers = 2;  // per inbound lane
-  int inbound_batch = 256;   // messages per lease on in.<id>
+  int inbound_batch = 1024;  // messages per lease on in.<id> ([daemon] delivery_batch)
   std::chrono::milliseconds lease_duration{std::chrono::seconds(60)};
   std::chrono::milliseconds idle_wait_min{5};
   std::chrono::milliseconds idle_wait_max{200};

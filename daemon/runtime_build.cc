@@ -91,6 +91,7 @@ net::HttpServerOptions HttpServerOptionsFrom(const config::Config& config) {
 PipelineOptions PipelineOptionsFrom(const config::Config& config) {
   PipelineOptions options;
   options.delivery_workers = static_cast<int>(config.Get("daemon").GetInt("delivery_workers"));
+  options.inbound_batch = static_cast<int>(config.Get("daemon").GetInt("delivery_batch"));
   options.lease_duration = config.Get("queue").GetDuration("lease_duration");
   return options;
 }

@@ -55,14 +55,24 @@ class CountingSink final : public crm::CrmSink {
   explicit CountingSink(crm::SqliteCrmStore& store) : store_(store) {}
   std::vector<DeliveryOutcome> Apply(const std::vector<crm::SinkEvent>& events) override {
     auto outcomes = store_.Apply(events);
+    {
+      std::lock_guard lock(mu_);
+      batch_sizes_.push_back(events.size());
+    }
     applied.Add(static_cast<int>(events.size()));
     return outcomes;
   }
   std::string_view name() const override { return "counting-sqlite"; }
+  std::vector<size_t> batch_sizes() {
+    std::lock_guard lock(mu_);
+    return batch_sizes_;
+  }
   EventCount applied;
 
  private:
   crm::SqliteCrmStore& store_;
+  std::mutex mu_;
+  std::vector<size_t> batch_sizes_;  // GUARDED_BY(mu_)
 };
 
 std::string Form(const std::string& id) {
@@ -407,6 +417,30 @@ TEST_F(PipelineTest, UnmappableRecordIsDeadLetteredWithTheRuleError) {
   EXPECT_EQ((*dead)[0].payload, R"({"name":"no id"})");  // the raw record is kept
   EXPECT_NE((*dead)[0].reason.find("mapping: rule \"contact\""), std::string::npos)
       << (*dead)[0].reason;
+}
+
+// [daemon] delivery_batch bounds what one worker leases and applies at once.
+TEST_F(PipelineTest, AWorkerAppliesAtMostItsBatchAtOnce) {
+  PipelineOptions options;
+  options.delivery_workers = 1;
+  options.inbound_batch = 2;
+  for (const char* id : {"a", "b", "c", "d", "e"}) {
+    ASSERT_TRUE(queue_
+                    ->Enqueue({.lane = "in.form",
+                               .source = "form",
+                               .idempotency_key = id,
+                               .payload = Form(id)})
+                    .ok());
+  }
+  auto pipeline = MakePipeline(options);
+  ASSERT_TRUE(pipeline->Start(std::make_shared<HookOnly>("form"), mapper_).ok());
+  ASSERT_TRUE(sink_->applied.WaitFor(5, seconds(30)));
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+  // Queued before the worker started: full batches, oldest first.
+  EXPECT_EQ(sink_->batch_sizes(), (std::vector<size_t>{2, 2, 1}));
+  for (const char* id : {"site-a", "site-b", "site-c", "site-d", "site-e"}) {
+    EXPECT_TRUE(HasLead("form", id)) << id;
+  }
 }
 
 TEST_F(PipelineTest, InboundAdapterWithoutMappingIsRefused) {

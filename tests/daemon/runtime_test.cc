@@ -14,7 +14,11 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "config/config.h"
 #include "crm/sqlite_store.h"
+#include "daemon/adapter_registry.h"
+#include "daemon/config_schema.h"
+#include "daemon/runtime_build.h"
 #include "net/hmac.h"
 #include "queue/sqlite_queue.h"
 #include "tests/daemon/test_support.h"
@@ -347,6 +351,29 @@ TEST(RuntimeTest, InvalidConfigExitsTwo) {
       {testutil::CrmhubBinary(), "run", "--config", (dir.path() / "bad.toml").string()});
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("bad.toml:2"), std::string::npos) << result.output;
+}
+
+TEST(RuntimeBuildTest, DeliveryWorkersAndBatchComeFromTheDaemonSection) {
+  testutil::TempDir dir;
+  const auto schema = BuildSchema(AllAdapterTypes());
+  testutil::WriteFile(dir.path() / "default.toml", "[daemon]\n");
+  auto defaults = config::LoadConfig(dir.path() / "default.toml", schema);
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(PipelineOptionsFrom(*defaults).delivery_workers, 2);
+  EXPECT_EQ(PipelineOptionsFrom(*defaults).inbound_batch, 1024);
+
+  testutil::WriteFile(dir.path() / "set.toml",
+                      "[daemon]\ndelivery_workers = 3\ndelivery_batch = 64\n");
+  auto set = config::LoadConfig(dir.path() / "set.toml", schema);
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(PipelineOptionsFrom(*set).delivery_workers, 3);
+  EXPECT_EQ(PipelineOptionsFrom(*set).inbound_batch, 64);
+
+  testutil::WriteFile(dir.path() / "zero.toml", "[daemon]\ndelivery_batch = 0\n");
+  auto zero = config::LoadConfig(dir.path() / "zero.toml", schema);
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("zero.toml:2"), std::string::npos)
+      << zero.status().ToString();
 }
 
 }  // namespace
