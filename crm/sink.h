@@ -24,6 +24,9 @@ struct SinkEvent {
   int64_t message_id = 0;       // the queue message id, for the journal
   SystemTime received_at;
   std::vector<model::Entity> entities;  // in apply order
+  // The entities passed model::ValidateEntity already (mapping rules check
+  // every entity they build): a sink need not check them again.
+  bool validated = false;
 };
 
 class CrmSink {

@@ -266,7 +266,7 @@ Status SqliteCrmStore::Impl::ApplyEvent(const SinkEvent& event, int64_t now_ms, 
   // mapped badly fails alone without needing a savepoint to undo anything.
   for (size_t i = 0; i < event.entities.size(); ++i) {
     const model::Entity& e = event.entities[i];
-    Status v = options.validate ? model::ValidateEntity(e)
+    Status v = options.validate && !event.validated ? model::ValidateEntity(e)
                : (e.source.empty() || e.external_id.empty())
                    ? Status::InvalidArgument("empty source or external_id")
                    : Status::Ok();

@@ -388,7 +388,8 @@ void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
                                     .idempotency_key = l.message.idempotency_key,
                                     .message_id = l.message.id,
                                     .received_at = l.message.created_at,
-                                    .entities = std::move(*entities)});
+                                    .entities = std::move(*entities),
+                                    .validated = true});
     applied.push_back(&l);
   }
   if (!empty_acks.empty()) queue_.AckBatch(empty_acks);

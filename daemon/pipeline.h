@@ -57,7 +57,9 @@
 namespace crmhub::daemon {
 
 // Maps one queued raw record to canonical entities, or fails with an error
-// naming the rule, field and path. Called from worker threads concurrently.
+// naming the rule, field and path. Every entity it returns has passed
+// model::ValidateEntity (as RuleSet::Apply's do), so the sink does not check
+// them again. Called from worker threads concurrently.
 using RecordMapper =
     std::function<Result<std::vector<model::Entity>>(const queue::Message& message)>;
 
