@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libboost-dev libcurl4-openssl-dev libssl-dev librdkafka-dev libsqlite3-dev sqlite3
-  nlohmann-json3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libpugixml-dev
+  nlohmann-json3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libpugixml-dev libjemalloc-dev
   libgtest-dev libgmock-dev
   wrk systemd
 )
