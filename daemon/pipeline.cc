@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <random>
 
@@ -18,6 +19,12 @@ std::string PullWakeLane(const std::string& id) { return "pull." + id; }
 
 // How often a source loop reading a backlog saves its cursor (see SourceLoop).
 constexpr std::chrono::seconds kCursorSaveInterval{1};
+
+// Pages a source loop may have pulled whose enqueue is not durable yet. An
+// enqueue can wait behind the delivery workers' leases and acks (a few ms);
+// with small pages (Yandex Market: 50 orders) one page in flight left the
+// pull waiting ~1 ms a page for it.
+constexpr size_t kPagesInFlight = 4;
 
 }  // namespace
 
@@ -204,25 +211,30 @@ void AdapterWorkers::SourceLoop() {
     status_.cursor = unsaved_cursor;
     return Status::Ok();
   };
-  // The page whose events are being made durable while the next page is
-  // pulled: during a backlog the pull of page N+1 overlaps the commit and
-  // fsync of page N (a marketplace page is a network round trip; an
-  // enqueue is a disk flush; neither waits for the other). Pull() is a
+  // Pages whose events are being made durable while the next pages are
+  // pulled, oldest first: during a backlog the pull of page N+1 overlaps the
+  // commit and fsync of page N (a marketplace page is a network round trip;
+  // an enqueue is a disk flush; neither waits for the other). Pull() is a
   // function of the cursor it is given, so pulling ahead is read-only; the
-  // cursor still moves past page N only once page N's events are durable
-  // (settle_in_flight), and when they are not, page N+1 is dropped and the
-  // pull goes back to the last durable cursor.
+  // cursor still moves past a page only once its events and those of every
+  // page before it are durable (settle_oldest), and when they are not, the
+  // pages pulled after it are dropped and the pull goes back to the last
+  // durable cursor (their events, if they did become durable, are repeats
+  // that idempotency absorbs).
   struct InFlightPage {
     std::future<Result<std::vector<queue::EnqueueOutcome>>> outcomes;
     std::optional<std::string> next_cursor;
   };
-  std::optional<InFlightPage> in_flight;
-  auto settle_in_flight = [&]() -> Status {
-    if (!in_flight) return Status::Ok();
-    Result<std::vector<queue::EnqueueOutcome>> enqueued = in_flight->outcomes.get();
-    std::optional<std::string> next_cursor = std::move(in_flight->next_cursor);
-    in_flight.reset();
-    if (!enqueued.ok()) return enqueued.status();  // the cursor stays before the page
+  std::deque<InFlightPage> in_flight;
+  auto settle_oldest = [&]() -> Status {
+    Result<std::vector<queue::EnqueueOutcome>> enqueued = in_flight.front().outcomes.get();
+    std::optional<std::string> next_cursor = std::move(in_flight.front().next_cursor);
+    in_flight.pop_front();
+    if (!enqueued.ok()) {  // the cursor stays before the page
+      for (InFlightPage& later : in_flight) later.outcomes.wait();
+      in_flight.clear();
+      return enqueued.status();
+    }
     // The same counters webhook intake keeps: received counts new and
     // repeated events; duplicates are the repeats idempotency absorbed.
     int64_t duplicates = 0;
@@ -241,7 +253,20 @@ void AdapterWorkers::SourceLoop() {
     }
     return Status::Ok();
   };
-  // Where the next pull starts while a page is in flight.
+  // Settles the pages whose enqueue has answered (all of them when `all`),
+  // keeping the order; stops at the first one still in flight.
+  auto settle_in_flight = [&](bool all) -> Status {
+    while (!in_flight.empty()) {
+      if (!all && in_flight.size() < kPagesInFlight &&
+          in_flight.front().outcomes.wait_for(std::chrono::seconds(0)) !=
+              std::future_status::ready) {
+        break;
+      }
+      CRMHUB_RETURN_IF_ERROR(settle_oldest());
+    }
+    return Status::Ok();
+  };
+  // Where the next pull starts while pages are in flight.
   std::optional<std::string> pull_ahead_from;
   while (true) {
     LaneWakeup::Ticket ticket = wakeup_.Current(wake);
@@ -257,7 +282,7 @@ void AdapterWorkers::SourceLoop() {
       not_before = SystemTime{};
     }
     std::optional<std::string> from;
-    if (in_flight) {
+    if (!in_flight.empty()) {
       from = pull_ahead_from;
     } else if (has_unsaved) {
       from = unsaved_cursor;
@@ -270,8 +295,8 @@ void AdapterWorkers::SourceLoop() {
       from = std::move(*cursor);
     }
     auto page = source->Pull(from);
-    // The page before this one first: its cursor comes before this one's.
-    if (Status st = settle_in_flight(); !st.ok()) {  // this page is pulled again
+    // The pages before this one first: their cursors come before this one's.
+    if (Status st = settle_in_flight(/*all=*/!page.ok()); !st.ok()) {  // pulled again
       fail("enqueue", st, ticket);
       continue;
     }
@@ -295,22 +320,26 @@ void AdapterWorkers::SourceLoop() {
       }
       auto promise =
           std::make_shared<std::promise<Result<std::vector<queue::EnqueueOutcome>>>>();
-      in_flight = InFlightPage{.outcomes = promise->get_future(),
-                               .next_cursor = page->next_cursor};
+      in_flight.push_back(InFlightPage{.outcomes = promise->get_future(),
+                                       .next_cursor = page->next_cursor});
       queue_.EnqueueAsync(std::move(messages),
                           [promise](Result<std::vector<queue::EnqueueOutcome>> r) {
                             promise->set_value(std::move(r));
                           });
       pull_ahead_from = page->next_cursor ? page->next_cursor : from;
-      if (!again) {
-        if (Status st = settle_in_flight(); !st.ok()) {
-          fail("enqueue", st, ticket);
-          continue;
-        }
-      }
     } else if (page->next_cursor) {
+      if (Status st = settle_in_flight(/*all=*/true); !st.ok()) {
+        fail("enqueue", st, ticket);
+        continue;
+      }
       unsaved_cursor = std::move(*page->next_cursor);
       has_unsaved = true;
+    }
+    if (!again) {
+      if (Status st = settle_in_flight(/*all=*/true); !st.ok()) {
+        fail("enqueue", st, ticket);
+        continue;
+      }
     }
     // save_cursor saves only what settle_in_flight let through: a cursor
     // past durable events.
@@ -325,8 +354,8 @@ void AdapterWorkers::SourceLoop() {
     if (again) continue;
     if (!paused()) WaitFor(wake, ticket, source->poll_interval());
   }
-  if (Status st = settle_in_flight(); !st.ok()) {
-    spdlog::warn("adapter {}: the last page's events at stop: {} (the pull repeats it)", id_,
+  if (Status st = settle_in_flight(/*all=*/true); !st.ok()) {
+    spdlog::warn("adapter {}: the last pages' events at stop: {} (the pull repeats them)", id_,
                  st.ToString());
   }
   if (Status st = save_cursor(); !st.ok()) {
