@@ -104,8 +104,15 @@ class PagedSource final : public adapters::Adapter, public adapters::SourceCapab
       page.next_cursor = "1";
       page.more = true;
     } else if (c == "1") {
-      page.events = {{"e3", "", {}, Form("e3")}};
+      // An event without an idempotency key: the queue refuses the page.
+      const bool refuse = refuse_page_1 > 0;
+      if (refuse) --refuse_page_1;
+      page.events = {{refuse ? "" : "e3", "", {}, Form("e3")}};
       page.next_cursor = "2";
+      page.more = third_page;
+    } else if (c == "2" && third_page) {
+      page.events = {{"e4", "", {}, Form("e4")}};
+      page.next_cursor = "3";
     }
     return page;
   }
@@ -115,6 +122,8 @@ class PagedSource final : public adapters::Adapter, public adapters::SourceCapab
   std::vector<std::string> cursors_seen;  // GUARDED_BY(mu_)
   EventCount pulls;
   std::atomic<int> fail_first{0};
+  std::atomic<bool> third_page{false};  // page "1" says `more`; page "2" holds e4
+  std::atomic<int> refuse_page_1{0};    // times page "1" is served unacceptable
 
  private:
   std::string id_;
@@ -149,46 +158,6 @@ class EndlessSource final : public adapters::Adapter, public adapters::SourceCap
 };
 
 // A webhook-only adapter: its lane in.<id> is filled by the test.
-// A three-page backlog whose middle page the queue refuses the first time
-// (an event without an idempotency key), while the pull loop has already
-// pulled the page after it.
-class RefusedOnceSource final : public adapters::Adapter, public adapters::SourceCapability {
- public:
-  explicit RefusedOnceSource(std::string id) : id_(std::move(id)) {}
-  const std::string& id() const override { return id_; }
-  std::string_view type() const override { return "test-refused-once"; }
-  SourceCapability* source() override { return this; }
-  Result<adapters::PullResult> Pull(const std::optional<std::string>& cursor) override {
-    const std::string c = cursor.value_or("");
-    std::lock_guard lock(mu_);
-    cursors_seen.push_back(c);
-    adapters::PullResult page;
-    if (c.empty()) {
-      page.events = {{"e1", "", {}, Form("e1")}, {"e2", "", {}, Form("e2")}};
-      page.next_cursor = "1";
-      page.more = true;
-    } else if (c == "1") {
-      const bool refuse = !served_middle_;
-      served_middle_ = true;
-      page.events = {{refuse ? "" : "e3", "", {}, Form("e3")}};
-      page.next_cursor = "2";
-      page.more = true;
-    } else if (c == "2") {
-      page.events = {{"e4", "", {}, Form("e4")}};
-      page.next_cursor = "3";
-    }
-    return page;
-  }
-  std::chrono::milliseconds poll_interval() const override { return seconds(60); }
-
-  std::mutex mu_;
-  std::vector<std::string> cursors_seen;  // GUARDED_BY(mu_)
-
- private:
-  std::string id_;
-  bool served_middle_ = false;  // GUARDED_BY(mu_)
-};
-
 class HookOnly final : public adapters::Adapter, public adapters::WebhookCapability {
  public:
   explicit HookOnly(std::string id) : id_(std::move(id)) {}
@@ -330,7 +299,9 @@ TEST_F(PipelineTest, ABacklogsCursorIsSavedAtStopAfterItsLastPage) {
 // cursor: nothing is skipped, nothing doubled, and the cursor never passes
 // events that were not enqueued.
 TEST_F(PipelineTest, ARefusedPageIsPulledAgainAndThePageAfterItDropped) {
-  auto source = std::make_shared<RefusedOnceSource>("feed");
+  auto source = std::make_shared<PagedSource>("feed");
+  source->third_page = true;
+  source->refuse_page_1 = 1;
   auto pipeline = MakePipeline();
   ASSERT_TRUE(pipeline->Start(source, mapper_).ok());
   ASSERT_TRUE(sink_->applied.WaitFor(4, seconds(30)));
@@ -425,12 +396,11 @@ TEST_F(PipelineTest, AWorkerAppliesAtMostItsBatchAtOnce) {
   options.delivery_workers = 1;
   options.inbound_batch = 2;
   for (const char* id : {"a", "b", "c", "d", "e"}) {
-    ASSERT_TRUE(queue_
-                    ->Enqueue({.lane = "in.form",
-                               .source = "form",
-                               .idempotency_key = id,
-                               .payload = Form(id)})
-                    .ok());
+    ASSERT_TRUE(
+        queue_
+            ->Enqueue(
+                {.lane = "in.form", .source = "form", .idempotency_key = id, .payload = Form(id)})
+            .ok());
   }
   auto pipeline = MakePipeline(options);
   ASSERT_TRUE(pipeline->Start(std::make_shared<HookOnly>("form"), mapper_).ok());
