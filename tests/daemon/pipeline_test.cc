@@ -240,6 +240,22 @@ class PipelineTest : public ::testing::Test {
 
   static auto Deadline() { return std::chrono::steady_clock::now() + seconds(30); }
 
+  // The adapter's status once it has succeeded and saved `cursor` (or the
+  // last one seen, after 30 s). The last page's events can be applied before
+  // the pull loop saves the cursor that follows them (the save comes after
+  // the enqueue, concurrently with delivery), so tests wait for the save.
+  static std::optional<WorkerStatus> StatusOnceCursorIs(Pipeline& pipeline, const std::string& id,
+                                                        const std::string& cursor) {
+    std::optional<WorkerStatus> status;
+    const auto deadline = Deadline();
+    while (std::chrono::steady_clock::now() < deadline) {
+      status = pipeline.StatusOf(id);
+      if (status && status->last_success && status->cursor.value_or("") == cursor) break;
+      std::this_thread::yield();
+    }
+    return status;
+  }
+
   testutil::TempDir dir_;
   SystemClock clock_;
   MetricsRegistry metrics_;
@@ -305,13 +321,7 @@ TEST_F(PipelineTest, ARefusedPageIsPulledAgainAndThePageAfterItDropped) {
   auto pipeline = MakePipeline();
   ASSERT_TRUE(pipeline->Start(source, mapper_).ok());
   ASSERT_TRUE(sink_->applied.WaitFor(4, seconds(30)));
-  std::optional<WorkerStatus> status;
-  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    status = pipeline->StatusOf("feed");
-    if (status && status->cursor.value_or("") == "3") break;
-    std::this_thread::yield();
-  }
+  std::optional<WorkerStatus> status = StatusOnceCursorIs(*pipeline, "feed", "3");
   ASSERT_TRUE(pipeline->StopAll(Deadline()));
   {
     std::lock_guard lock(source->mu_);
@@ -341,17 +351,7 @@ TEST_F(PipelineTest, SourceErrorsBackOffAndAreRecorded) {
   auto pipeline = MakePipeline();
   ASSERT_TRUE(pipeline->Start(source, mapper_).ok());
   ASSERT_TRUE(sink_->applied.WaitFor(3, seconds(30)));
-  // The last page's events can be applied before the pull loop has saved the
-  // cursor that follows them (the save comes after the enqueue, concurrently
-  // with delivery): wait for the save, bounded.
-  std::optional<WorkerStatus> status;
-  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
-  while (true) {
-    status = pipeline->StatusOf("shop");
-    if (status && status->last_success && status->cursor.value_or("") == "2") break;
-    if (std::chrono::steady_clock::now() > deadline) break;
-    std::this_thread::yield();
-  }
+  std::optional<WorkerStatus> status = StatusOnceCursorIs(*pipeline, "shop", "2");
   ASSERT_TRUE(status.has_value());
   ASSERT_TRUE(status->last_error.has_value());
   EXPECT_NE(status->last_error->find("upstream down"), std::string::npos) << *status->last_error;
