@@ -270,7 +270,7 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
     return reply.status;
   }
   // FBS: result {postings[], has_next}; FBO: result[] alone.
-  const json* postings = nullptr;
+  json* postings = nullptr;  // in reply.body, which each payload is cut from
   bool has_next = false;
   if (auto result = reply.body.find("result"); result != reply.body.end()) {
     if (fbs && result->is_object()) {
@@ -289,7 +289,7 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
   // with the simulator's "dup" fault) must not push the offset past
   // postings not yet read.
   std::set<std::string> seen;
-  for (const auto& p : *postings) {
+  for (json& p : *postings) {
     std::string number = JsonStr(p, "posting_number");
     std::string status = JsonStr(p, "status");
     if (!seen.insert(number).second) continue;
@@ -299,9 +299,10 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
     e.idempotency_key = number + ":" + status;
     e.ordering_key = number;
     e.headers = {{"kind", "order"}, {"ozon_status", status}, {"ozon_scheme", std::string(SchemeName(scheme))}};
-    json payload = p;
-    payload["delivery_schema"] = SchemeName(scheme);
-    e.payload = payload.dump();
+    // The posting itself, marked with its scheme (not a copy: the page is
+    // thrown away after this loop).
+    p["delivery_schema"] = SchemeName(scheme);
+    e.payload = p.dump();
     out.events.push_back(std::move(e));
   }
   has_next = has_next && returned > 0;
