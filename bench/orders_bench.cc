@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -436,8 +437,10 @@ Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
   ro.handle_signals = false;
   StoreProbe probe(dir / "crm.db");
   const std::string adapter = s.adapter_id();
+  OrdersBenchResult r;
 
   const Steady::time_point start = Steady::now();
+  const double cpu_at_start = ProcessCpuSeconds();
   RuntimeThread runtime(std::move(ro));
   auto port = runtime.WaitReady(60s);
   if (!port.ok()) return port.status();
@@ -452,6 +455,7 @@ Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
     Steady::time_point now = Steady::now();
     if (n >= o.orders) {
       end = now;
+      r.cpu_seconds = ProcessCpuSeconds() - cpu_at_start;
       break;
     }
     if (n > stored) {
@@ -468,7 +472,6 @@ Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
     std::this_thread::sleep_for(5ms);
   }
 
-  OrdersBenchResult r;
   r.adapter = adapter;
   r.seconds = std::chrono::duration<double>(end - start).count();
   {
@@ -498,6 +501,7 @@ Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
                                         r.orders, adapter, o.orders));
   }
   r.orders_per_s = static_cast<double>(r.orders) / r.seconds;
+  r.cpu_us_per_order = r.cpu_seconds * 1e6 / static_cast<double>(r.orders);
 
   const auto [method, path] = s.orders_request();
   int64_t first_ms = -1, last_ms = -1;
@@ -514,18 +518,23 @@ Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
 }
 
 std::string FormatOrdersBenchText(const OrdersBenchOptions& o, const OrdersBenchResult& r) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   return fmt::format(
       "orders benchmark: {} ({} simulator in-process, {} orders, adapter {})\n"
       "  end to end:  {:.0f} orders/s ({} orders stored in {:.3f} s, runtime start to the last)\n"
       "  pull:        {} pages, {:.0f} orders/s pulled ({:.3f} s first to last page)\n"
       "  events:      {} received, {} duplicates absorbed\n"
       "  queue:       {} commits ({:.1f} orders per commit)\n"
+      "  CPU:         {:.1f} us per order ({:.2f} s user+sys, every thread, simulator "
+      "included; {:.0f} % of {} cores)\n"
       "  peak RSS:    {:.1f} MiB (simulator included)",
       o.marketplace, o.marketplace, r.orders, r.adapter, r.orders_per_s, r.orders, r.seconds,
       r.pull_pages, r.pulled_per_s, r.pull_seconds, r.events_received, r.duplicates,
       r.queue_commits,
       r.queue_commits > 0 ? static_cast<double>(r.orders) / static_cast<double>(r.queue_commits)
                           : 0.0,
+      r.cpu_us_per_order, r.cpu_seconds,
+      r.seconds > 0 ? 100.0 * r.cpu_seconds / r.seconds / cores : 0.0, cores,
       static_cast<double>(r.peak_rss_bytes) / (1024.0 * 1024.0));
 }
 
@@ -534,9 +543,10 @@ std::string FormatOrdersBenchJson(const OrdersBenchOptions& o, const OrdersBench
       "{{\"bench\":\"orders\",\"marketplace\":\"{}\",\"adapter\":\"{}\",\"orders\":{},"
       "\"seconds\":{:.4f},\"orders_per_s\":{:.1f},\"pull_pages\":{},\"pull_seconds\":{:.4f},"
       "\"pulled_per_s\":{:.1f},\"events_received\":{},\"duplicates\":{},\"queue_commits\":{},"
-      "\"peak_rss_bytes\":{}}}",
+      "\"peak_rss_bytes\":{},\"cpu_seconds\":{:.6f},\"cpu_us_per_order\":{:.2f}}}",
       o.marketplace, r.adapter, r.orders, r.seconds, r.orders_per_s, r.pull_pages, r.pull_seconds,
-      r.pulled_per_s, r.events_received, r.duplicates, r.queue_commits, r.peak_rss_bytes);
+      r.pulled_per_s, r.events_received, r.duplicates, r.queue_commits, r.peak_rss_bytes,
+      r.cpu_seconds, r.cpu_us_per_order);
 }
 
 }  // namespace crmhub::bench

@@ -55,6 +55,11 @@ struct OrdersBenchResult {
   int64_t duplicates = 0;       // repeats absorbed by the queue's idempotency
   int64_t queue_commits = 0;    // group commits of queue.db during the run
   int64_t peak_rss_bytes = 0;   // the whole process: simulator included
+  // User + system CPU of the whole process (every thread, the simulator
+  // included) from runtime start to the N-th order stored: what the run
+  // cost, whatever the machine's other load.
+  double cpu_seconds = 0;
+  double cpu_us_per_order = 0;
 };
 
 Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& options);

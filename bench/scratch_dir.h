@@ -34,4 +34,7 @@ class ScratchDir {
 // Peak resident set size of this process so far (getrusage), in bytes.
 int64_t PeakRssBytes();
 
+// User + system CPU time of this process so far, every thread (getrusage).
+double ProcessCpuSeconds();
+
 }  // namespace crmhub::bench

@@ -57,6 +57,11 @@ TEST_P(BenchOrdersTest, StoresExactlyTheOrdersTheSimulatorHolds) {
   EXPECT_GT(j.value("seconds", 0.0), 0.0);
   EXPECT_GT(j.value("orders_per_s", 0.0), 0.0);
   EXPECT_GT(j.value("peak_rss_bytes", int64_t{0}), 0);
+  // The process did work during the run, and the figure per order is that
+  // work spread over the orders.
+  const double cpu_seconds = j.value("cpu_seconds", 0.0);
+  EXPECT_GT(cpu_seconds, 0.0);
+  EXPECT_NEAR(j.value("cpu_us_per_order", 0.0), cpu_seconds * 1e6 / 2000, 0.01);
   // Pages of at most the documented maximum (1000; 50 for Yandex Market).
   const int64_t max_page = std::string(GetParam()) == "yandex-market" ? 50 : 1000;
   EXPECT_GE(j.value("pull_pages", int64_t{0}), 2000 / max_page);
