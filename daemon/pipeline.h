@@ -10,10 +10,11 @@
 //    once a second (one fsync per page, not two; a crash repeats at most
 //    that much of the pull, absorbed by dedup); otherwise it saves it and
 //    waits poll_interval() (or until not_before). During a backlog the next
-//    pages are pulled while earlier pages' enqueues are in flight (up to
-//    four pages); cursors settle in page order, and if an enqueue fails the
-//    pages pulled after it are dropped and the pull resumes from the last
-//    durable cursor. Errors back off (capped, full jitter) and are recorded.
+//    pages are pulled while earlier pages' enqueues are in flight (up to 8
+//    pages and 2,048 events); cursors settle in page order, and if an
+//    enqueue fails the pages pulled after it are dropped and the pull
+//    resumes from the last durable cursor. Errors back off (capped, full
+//    jitter) and are recorded.
 //  * an inbound lane in.<id> (source or webhook capability):
 //    `delivery_workers` threads lease batches, map each raw record with the
 //    adapter's mapper, Apply() the mapped events to the CRM sink and settle
