@@ -231,16 +231,20 @@ void AdapterWorkers::SourceLoop() {
     size_t events = 0;
   };
   std::deque<InFlightPage> in_flight;
-  size_t events_in_flight = 0;
+  auto events_in_flight = [&] {
+    size_t n = 0;
+    for (const InFlightPage& p : in_flight) n += p.events;
+    return n;
+  };
   auto settle_oldest = [&]() -> Status {
     Result<std::vector<queue::EnqueueOutcome>> enqueued = in_flight.front().outcomes.get();
     std::optional<std::string> next_cursor = std::move(in_flight.front().next_cursor);
-    events_in_flight -= in_flight.front().events;
     in_flight.pop_front();
     if (!enqueued.ok()) {  // the cursor stays before the page
+      // The later pages' enqueues finish before those pages are pulled
+      // again, so a repeat is always met as a duplicate, never raced.
       for (InFlightPage& later : in_flight) later.outcomes.wait();
       in_flight.clear();
-      events_in_flight = 0;
       return enqueued.status();
     }
     // The same counters webhook intake keeps: received counts new and
@@ -265,7 +269,7 @@ void AdapterWorkers::SourceLoop() {
   // keeping the order; stops at the first one still in flight.
   auto settle_in_flight = [&](bool all) -> Status {
     while (!in_flight.empty()) {
-      if (!all && in_flight.size() < kPagesInFlight && events_in_flight < kEventsInFlight &&
+      if (!all && in_flight.size() < kPagesInFlight && events_in_flight() < kEventsInFlight &&
           in_flight.front().outcomes.wait_for(std::chrono::seconds(0)) !=
               std::future_status::ready) {
         break;
@@ -326,12 +330,10 @@ void AdapterWorkers::SourceLoop() {
                                              .payload = std::move(e.payload),
                                              .not_before = std::nullopt});
       }
-      auto promise =
-          std::make_shared<std::promise<Result<std::vector<queue::EnqueueOutcome>>>>();
+      auto promise = std::make_shared<std::promise<Result<std::vector<queue::EnqueueOutcome>>>>();
       in_flight.push_back(InFlightPage{.outcomes = promise->get_future(),
                                        .next_cursor = page->next_cursor,
                                        .events = messages.size()});
-      events_in_flight += messages.size();
       queue_.EnqueueAsync(std::move(messages),
                           [promise](Result<std::vector<queue::EnqueueOutcome>> r) {
                             promise->set_value(std::move(r));

@@ -270,7 +270,7 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
     return reply.status;
   }
   // FBS: result {postings[], has_next}; FBO: result[] alone.
-  json* postings = nullptr;  // in reply.body, which each payload is cut from
+  json* postings = nullptr;  // in reply.body: each posting is marked and dumped in place
   bool has_next = false;
   if (auto result = reply.body.find("result"); result != reply.body.end()) {
     if (fbs && result->is_object()) {
