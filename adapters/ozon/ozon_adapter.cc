@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <set>
 #include <utility>
 
@@ -223,18 +224,23 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
   const int64_t lookback_start = now_ms - config_.order_lookback.count();
   if (fbs && cursor.watermark_ms == 0) cursor.watermark_ms = lookback_start;  // first pull
   if (cursor.window_to_ms == 0) {  // a new pass
-    cursor.window_from_ms = 0;
+    // FBS reads the changes since its watermark; FBO re-reads the whole
+    // lookback. Either starts with a window sized at the last window's
+    // density, so a long pass (the first start, a day's downtime) costs
+    // about one request per page.
+    cursor.window_from_ms =
+        fbs ? 0 : std::max<int64_t>(1, lookback_start);  // FBS: 0 is watermark - overlap
     cursor.window_to_ms = now_ms;
     cursor.offset = 0;
     cursor.last_window = true;
-    if (!fbs) {
-      // FBO re-reads the whole lookback, starting with a window sized at
-      // the last pass's density.
-      cursor.window_from_ms = std::max<int64_t>(1, lookback_start);
-      if (cursor.span_ms > 0 && cursor.window_from_ms + cursor.span_ms < now_ms) {
-        cursor.window_to_ms = cursor.window_from_ms + cursor.span_ms;
-        cursor.last_window = false;
-      }
+    const int64_t pass_from =
+        fbs ? std::max<int64_t>(0, cursor.watermark_ms - config_.overlap.count())
+            : cursor.window_from_ms;
+    const int64_t span = cursor.span_ms > 0 ? cursor.span_ms : config_.first_window.count();
+    if (span > 0 && pass_from + span < now_ms) {
+      cursor.window_from_ms = pass_from;
+      cursor.window_to_ms = pass_from + span;
+      cursor.last_window = false;
     }
   }
   int64_t from_ms = cursor.window_from_ms != 0
@@ -324,6 +330,7 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
     // the window and read it again; this page's postings are real states
     // and are queued anyway.
     cursor.window_to_ms = from_ms + span / 2;
+    cursor.span_ms = span / 2;  // what the next window is sized with
     cursor.offset = 0;
     cursor.last_window = false;
     out.more = true;
@@ -340,14 +347,22 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
     cursor.offset = 0;
     // The next window is sized for about 3/4 of what one window may hold
     // (FBS: a page; FBO: the pages up to the offset cap) at this window's
-    // density (at most twice as wide), so a backlog costs about one request
-    // per page rather than a halving each time.
+    // density, so a backlog costs about one request per page rather than a
+    // halving each time (an empty window says only "wider"). It grows at
+    // most twice as wide as this window; after a window the pass's end cut
+    // short, at most as wide as the span that window was sized with: a
+    // pass's last window is often a sliver, and the next pass starts from
+    // its span.
     const double capacity = fbs ? config_.page_size : config_.max_offset;
-    double factor =
-        0.75 * capacity / static_cast<double>(std::max<int64_t>(fbs ? returned : window_count, 1));
-    auto next_span = std::max<int64_t>(
-        1, static_cast<int64_t>(static_cast<double>(span) * std::min(2.0, factor)));
-    if (!fbs) cursor.span_ms = next_span;
+    const int64_t held = fbs ? returned : window_count;
+    const double by_density = held > 0 ? static_cast<double>(span) * 0.75 * capacity /
+                                             static_cast<double>(held)
+                                       : std::numeric_limits<double>::infinity();
+    const double widest = static_cast<double>(span < cursor.span_ms ? cursor.span_ms : 2 * span);
+    const int64_t next_span =
+        std::clamp<int64_t>(static_cast<int64_t>(std::min(by_density, widest)), 1,
+                            std::max<int64_t>(1, config_.order_lookback.count()));
+    cursor.span_ms = next_span;
     if (!cursor.last_window) {
       // The window was cut short of the pass's end: the next one at once.
       cursor.window_from_ms = cursor.window_to_ms;

@@ -102,6 +102,13 @@ struct OzonConfig {
   // Highest offset requested (Ozon: 20000, MAX_OFFSET_EXCEEDED). Not a
   // config key: tests lower it to reach the cap with a few postings.
   int max_offset = kMaxPostingsOffset;
+  // A pass's first window when no earlier pass measured the density (the
+  // first start, or an old cursor). Every later window is sized from what
+  // the one before it held. Starting with the whole lookback would read a
+  // busy account's first pages only to halve the window and read them again
+  // (FBO: up to 20 pages to the offset cap, twice). Not a config key: tests
+  // widen it to reach the cap.
+  std::chrono::milliseconds first_window{std::chrono::hours(1)};
   std::chrono::milliseconds overlap{std::chrono::minutes(10)};
   std::chrono::milliseconds order_lookback{std::chrono::hours(24 * 30)};
   std::chrono::milliseconds catalog_refresh{std::chrono::minutes(5)};
@@ -127,7 +134,7 @@ struct PullCursor {
   int64_t offset = 0;
   int64_t window_from_ms = 0;  // 0: the pass's start (FBS: watermark - overlap)
   bool last_window = true;     // the window reaches the pass's end
-  int64_t span_ms = 0;         // FBO: the next pass's first window (0: the whole pass)
+  int64_t span_ms = 0;         // the next window's span (0: OzonConfig::first_window)
   nlohmann::json ToObject() const;
   static std::optional<PullCursor> FromObject(const nlohmann::json& j);
   std::string ToJson() const;  // the v1 cursor (FBS only), {"v":1,...}

@@ -175,6 +175,143 @@ TEST(OzonPull, PostingsChangingDuringAPassAreNotSkipped) {
   EXPECT_EQ(stale, 0);
 }
 
+// A first pass over a busy account's history starts with a window of
+// first_window and sizes each next one from the density the last one held,
+// so it reads each posting about once. Starting with the whole lookback (the
+// old way, kept below as the contrast) read the first pages only to halve
+// the window and read them again: FBO up to its offset cap, more than once.
+TEST(OzonPull, AFirstPassReadsABusyHistoryAboutOnce) {
+  struct Pass {
+    size_t distinct = 0;
+    size_t events = 0;
+    std::vector<simkit::LoggedRequest> requests;
+    // The round after it, nothing having changed.
+    size_t next_fbs_requests = 0, next_fbo_requests = 0, next_events = 0;
+  };
+  auto first_pass = [](std::optional<std::chrono::milliseconds> first_window) {
+    Pass pass;
+    ManualClock clock;
+    OzonSimOptions so;
+    so.orders = 3000;
+    so.seed = 5;
+    so.fbo_share = 0.5;
+    so.arrival_span = std::chrono::hours(23);
+    so.step_delay = std::chrono::seconds(1);
+    so.enforce_rate_limits = false;  // the clock stands still: requests are counted below
+    OzonSimulator sim(so, clock);
+    EXPECT_TRUE(sim.Start("127.0.0.1:0").ok());
+    clock.Advance(std::chrono::minutes(23 * 60 + 30));
+    ClientThread http;
+    auto config = ConfigFor("ozon-main", so, sim.base_url());
+    config.page_size = 100;
+    config.max_offset = 1000;  // FBO: ten pages a window at most
+    if (first_window) config.first_window = *first_window;
+    OzonAdapter adapter(config, http.transport(), clock);
+    std::optional<std::string> cursor;
+    std::set<std::string> numbers;
+    auto round = [&](size_t& events) {
+      for (int pulls = 0;; ++pulls) {
+        EXPECT_LT(pulls, 500) << "the pass does not end";
+        auto pulled = adapter.Pull(cursor);
+        EXPECT_TRUE(pulled.ok()) << pulled.status().ToString();
+        if (!pulled.ok() || pulls >= 500) break;
+        for (const auto& e : pulled->events) {
+          numbers.insert(json::parse(e.payload)["posting_number"].get<std::string>());
+        }
+        events += pulled->events.size();
+        cursor = pulled->next_cursor;
+        if (!pulled->more) break;
+      }
+    };
+    round(pass.events);
+    pass.distinct = numbers.size();
+    pass.requests = sim.log().Snapshot();
+    clock.Advance(config.poll_interval);
+    round(pass.next_events);
+    const auto all = sim.log().Snapshot();
+    for (size_t i = pass.requests.size(); i < all.size(); ++i) {
+      ++(all[i].path == "/v3/posting/fbs/list" ? pass.next_fbs_requests : pass.next_fbo_requests);
+    }
+    return pass;
+  };
+  auto span_of = [](const json& range, const char* from, const char* to) {
+    return ToUnixMillis(*ParseOzonTime(range[to].get<std::string>())) -
+           ToUnixMillis(*ParseOzonTime(range[from].get<std::string>()));
+  };
+
+  const Pass pass = first_pass(std::nullopt);
+  EXPECT_EQ(pass.distinct, 3000u);
+  // Each scheme's first request asks for one hour (OzonConfig::first_window).
+  const int64_t hour_ms = 3600 * 1000;
+  bool fbs_seen = false, fbo_seen = false;
+  for (const auto& r : pass.requests) {
+    auto body = json::parse(r.body);
+    if (r.path == "/v3/posting/fbs/list" && !fbs_seen) {
+      fbs_seen = true;
+      EXPECT_EQ(span_of(body["filter"]["last_changed_status_date"], "from", "to"), hour_ms);
+    } else if (r.path == "/v2/posting/fbo/list" && !fbo_seen) {
+      fbo_seen = true;
+      EXPECT_EQ(span_of(body["filter"], "since", "to"), hour_ms);
+    }
+  }
+  EXPECT_TRUE(fbs_seen && fbo_seen);
+  EXPECT_LE(pass.events, pass.distinct * 11 / 10) << "more than 10% read twice";
+  // The next round starts each scheme with the span the last window was
+  // sized with, not with the sliver the pass's end cut it to: FBS's few
+  // minutes of changes are one request; FBO re-reads its ~1,500 postings
+  // in about one request per 100-posting page.
+  EXPECT_EQ(pass.next_fbs_requests, 1u);
+  EXPECT_GE(pass.next_fbo_requests, 15u);
+  EXPECT_LE(pass.next_fbo_requests, 20u);
+  EXPECT_LE(pass.next_events, 1650u);
+
+  const Pass whole = first_pass(std::chrono::hours(24));  // the whole lookback
+  EXPECT_EQ(whole.distinct, 3000u);
+  EXPECT_GT(whole.events, pass.events + 1000) << "the contrast no longer shows the re-reading";
+  EXPECT_GT(whole.requests.size(), pass.requests.size());
+}
+
+// A pass's last window is cut at `now`, often to a sliver. The next pass
+// starts with the span the window was sized with (span in the cursor), so
+// the sliver must not shrink it: from a 2-second window, the next pass would
+// start with 4 seconds and take a dozen doublings to reach hours again.
+TEST(OzonPull, APassEndingInASliverKeepsItsWindowSize) {
+  for (Scheme scheme : {Scheme::kFbs, Scheme::kFbo}) {
+    ManualClock clock;
+    OzonSimOptions so;
+    so.orders = 10;
+    so.arrival_span = std::chrono::minutes(1);
+    so.step_delay = std::chrono::seconds(1);
+    OzonSimulator sim(so, clock);
+    ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
+    clock.Advance(std::chrono::hours(2));  // nothing changes in the sliver
+    ClientThread http;
+    auto config = ConfigFor("ozon-main", so, sim.base_url());
+    config.schemes = {scheme};
+    OzonAdapter adapter(config, http.transport(), clock);
+    const int64_t now_ms = ToUnixMillis(clock.Now());
+    const int64_t six_hours_ms = 6 * 3600 * 1000;
+    OzonCursor cursor;
+    cursor.scheme = scheme;
+    PullCursor& state = scheme == Scheme::kFbs ? cursor.fbs : cursor.fbo;
+    state.watermark_ms = now_ms - 2000;
+    state.window_from_ms = now_ms - 2000;  // the pass's last window: 2 s up to now
+    state.window_to_ms = now_ms;
+    state.last_window = true;
+    state.span_ms = six_hours_ms;  // what it was sized with
+    auto pulled = adapter.Pull(cursor.ToJson());
+    ASSERT_TRUE(pulled.ok()) << pulled.status().ToString();
+    EXPECT_FALSE(pulled->more) << "the pass is over";
+    ASSERT_TRUE(pulled->next_cursor.has_value());
+    auto next = OzonCursor::Parse(*pulled->next_cursor);
+    ASSERT_TRUE(next.has_value());
+    const PullCursor& after = scheme == Scheme::kFbs ? next->fbs : next->fbo;
+    EXPECT_EQ(after.window_to_ms, 0);
+    EXPECT_GE(after.span_ms, six_hours_ms) << SchemeName(scheme);
+    EXPECT_LE(after.span_ms, std::chrono::milliseconds(config.order_lookback).count());
+  }
+}
+
 // Acceptance 1 (in-process chain): postings changing status, pulled
 // through 20% faults (429, 5xx, malformed JSON, duplicated pages, slow and
 // timed-out answers) into the real SQLite queue, cursor saved only after
