@@ -231,55 +231,61 @@ net::HttpResponse OzonSimulator::Route(const net::HttpRequest& request, const js
   return RpcError(404, 5, "Not Found");
 }
 
-json OzonSimulator::PostingJson(const SimPosting& p, size_t step) const {
+void OzonSimulator::AppendPosting(simkit::JsonText& out, const SimPosting& p, size_t step) const {
   const std::string& status = p.steps[step].second;
-  json cancellation = {{"cancel_reason", ""},           {"cancel_reason_id", 0},
-                       {"cancellation_initiator", ""},  {"cancellation_type", ""},
-                       {"cancelled_after_ship", false}, {"affect_cancellation_rating", false}};
-  if (status == "cancelled") {
-    cancellation = {{"cancel_reason", "Покупатель отменил заказ"},
-                    {"cancel_reason_id", 402},
-                    {"cancellation_initiator", "Клиент"},
-                    {"cancellation_type", "client"},
-                    {"cancelled_after_ship", step > 1},
-                    {"affect_cancellation_rating", false}};
-  }
+  const bool cancelled = status == "cancelled";
   SystemTime delivering{};
   for (const auto& [t, s] : p.steps) {
     if (s == "delivering") delivering = t;
   }
-  json posting = {
-      {"posting_number", p.posting_number},
-      {"order_id", p.order_id},
-      {"order_number", std::to_string(p.order_id) + "-0001"},
-      {"status", status},
-      {"substatus", status == "cancelled" ? "posting_canceled" : "posting_created"},
-      {"in_process_at", FormatOzonTime(p.created)},
-      {"shipment_date", FormatOzonTime(p.created + std::chrono::hours(24))},
-      {"tracking_number", ""},
-      {"tpl_integration_type", "ozon"},
-      {"is_express", false},
-      {"is_multibox", false},
-      {"multi_box_qty", 1},
-      {"parent_posting_number", ""},
-      {"delivery_method",
-       {{"id", 21321684811000},
-        {"name", "Ozon Логистика самостоятельно"},
-        {"tpl_provider", "Ozon Логистика"},
-        {"tpl_provider_id", 24},
-        {"warehouse", "Склад 22"},
-        {"warehouse_id", options_.warehouse_id}}},
-      {"cancellation", cancellation},
-      {"products", json::array({{{"name", "Товар " + OfferId(p.offer_index)},
-                                 {"offer_id", OfferId(p.offer_index)},
-                                 {"price", std::to_string(100 + p.offer_index % 900) + ".00"},
-                                 {"quantity", p.quantity},
-                                 {"sku", 200001 + p.offer_index},
-                                 {"currency_code", "RUB"}}})},
-  };
-  if (delivering != SystemTime{} && step >= 2)
-    posting["delivering_date"] = FormatOzonTime(delivering);
-  return posting;
+  out.BeginObject()
+      .Member("posting_number", p.posting_number)
+      .Member("order_id", p.order_id)
+      .Member("order_number", std::to_string(p.order_id) + "-0001")
+      .Member("status", status)
+      .Member("substatus", cancelled ? "posting_canceled" : "posting_created")
+      .Member("in_process_at", FormatOzonTime(p.created))
+      .Member("shipment_date", FormatOzonTime(p.created + std::chrono::hours(24)))
+      .Member("tracking_number", "")
+      .Member("tpl_integration_type", "ozon")
+      .Member("is_express", false)
+      .Member("is_multibox", false)
+      .Member("multi_box_qty", 1)
+      .Member("parent_posting_number", "");
+  out.Key("delivery_method")
+      .BeginObject()
+      .Member("id", int64_t{21321684811000})
+      .Member("name", "Ozon Логистика самостоятельно")
+      .Member("tpl_provider", "Ozon Логистика")
+      .Member("tpl_provider_id", 24)
+      .Member("warehouse", "Склад 22")
+      .Member("warehouse_id", options_.warehouse_id)
+      .EndObject();
+  out.Key("cancellation")
+      .BeginObject()
+      .Member("cancel_reason", cancelled ? "Покупатель отменил заказ" : "")
+      .Member("cancel_reason_id", cancelled ? 402 : 0)
+      .Member("cancellation_initiator", cancelled ? "Клиент" : "")
+      .Member("cancellation_type", cancelled ? "client" : "")
+      .Member("cancelled_after_ship", cancelled && step > 1)
+      .Member("affect_cancellation_rating", false)
+      .EndObject();
+  const std::string offer = OfferId(p.offer_index);
+  out.Key("products")
+      .BeginArray()
+      .BeginObject()
+      .Member("name", "Товар " + offer)
+      .Member("offer_id", offer)
+      .Member("price", std::to_string(100 + p.offer_index % 900) + ".00")
+      .Member("quantity", p.quantity)
+      .Member("sku", 200001 + p.offer_index)
+      .Member("currency_code", "RUB")
+      .EndObject()
+      .EndArray();
+  if (delivering != SystemTime{} && step >= 2) {
+    out.Member("delivering_date", FormatOzonTime(delivering));
+  }
+  out.EndObject();
 }
 
 struct OzonSimulator::ListQuery {
@@ -323,21 +329,22 @@ std::optional<net::HttpResponse> OzonSimulator::ParseListQuery(const json& body,
 
 namespace {
 
-// The page [offset, offset + limit) of `hits` as built by `to_json`, with
-// the "dup" fault's repeated postings.
-template <typename Hit, typename ToJson>
-json Page(const std::vector<Hit>& hits, int64_t offset, int64_t limit, bool dup, size_t& end,
-          ToJson to_json) {
-  json postings = json::array();
+// The page [offset, offset + limit) of `hits` as a JSON array, each hit
+// written by `append`, with the "dup" fault's repeated postings.
+template <typename Hit, typename Append>
+std::string Page(const std::vector<Hit>& hits, int64_t offset, int64_t limit, bool dup,
+                 size_t& end, Append append) {
   size_t begin = std::min(hits.size(), static_cast<size_t>(offset));
   end = std::min(hits.size(), begin + static_cast<size_t>(limit));
-  for (size_t k = begin; k < end; ++k) postings.push_back(to_json(hits[k]));
-  if (dup && !postings.empty()) {
-    // Duplicated data: the first few postings of the page appear twice.
-    size_t n = std::min<size_t>(3, postings.size());
-    for (size_t k = 0; k < n; ++k) postings.push_back(postings[k]);
+  simkit::JsonText out;
+  out.BeginArray();
+  for (size_t k = begin; k < end; ++k) append(out, hits[k]);
+  // Duplicated data: the first few postings of the page appear twice.
+  if (dup) {
+    for (size_t k = begin; k < std::min(end, begin + 3); ++k) append(out, hits[k]);
   }
-  return postings;
+  out.EndArray();
+  return out.Take();
 }
 
 }  // namespace
@@ -374,12 +381,13 @@ net::HttpResponse OzonSimulator::FbsList(const json& body, bool dup) {
   });
   if (q.desc) std::reverse(hits.begin(), hits.end());
   size_t end = 0;
-  json postings = Page(hits, q.offset, q.limit, dup, end, [&](const Hit& h) {
-    return PostingJson(postings_[h.index], h.step);
-  });
-  return net::HttpResponse::Json(
-      200, json{{"result", {{"postings", std::move(postings)}, {"has_next", end < hits.size()}}}}
-               .dump());
+  std::string postings = Page(
+      hits, q.offset, q.limit, dup, end,
+      [&](simkit::JsonText& out, const Hit& h) { AppendPosting(out, postings_[h.index], h.step); });
+  simkit::JsonText answer;
+  answer.BeginObject().Key("result").BeginObject().Key("postings").Raw(postings);
+  answer.Member("has_next", end < hits.size()).EndObject().EndObject();
+  return net::HttpResponse::Json(200, answer.Take());
 }
 
 net::HttpResponse OzonSimulator::FboList(const json& body, bool dup) {
@@ -405,50 +413,71 @@ net::HttpResponse OzonSimulator::FboList(const json& body, bool dup) {
   }
   if (q.desc) std::reverse(hits.begin(), hits.end());
   size_t end = 0;
-  json postings = Page(hits, q.offset, q.limit, dup, end, [&](const Hit& h) {
-    return FboPostingJson(postings_[h.index], h.step, with);
-  });
-  return net::HttpResponse::Json(200, json{{"result", std::move(postings)}}.dump());
+  std::string postings =
+      Page(hits, q.offset, q.limit, dup, end, [&](simkit::JsonText& out, const Hit& h) {
+        AppendFboPosting(out, postings_[h.index], h.step, with);
+      });
+  simkit::JsonText answer;
+  answer.BeginObject().Key("result").Raw(postings).EndObject();
+  return net::HttpResponse::Json(200, answer.Take());
 }
 
-json OzonSimulator::FboPostingJson(const SimPosting& p, size_t step, const json& with) const {
+void OzonSimulator::AppendFboPosting(simkit::JsonText& out, const SimPosting& p, size_t step,
+                                     const json& with) const {
   const std::string& status = p.steps[step].second;
-  const std::string price = std::to_string(100 + p.offer_index % 900) + ".00";
-  json posting = {
-      {"order_id", p.order_id},
-      {"order_number", std::to_string(p.order_id) + "-0001"},
-      {"posting_number", p.posting_number},
-      {"status", status},
-      {"cancel_reason_id", status == "cancelled" ? 402 : 0},
-      {"created_at", FormatOzonTime(p.created)},
-      {"in_process_at", FormatOzonTime(p.created)},
-      {"products", json::array({{{"sku", 200001 + p.offer_index},
-                                 {"name", "Товар " + OfferId(p.offer_index)},
-                                 {"quantity", p.quantity},
-                                 {"offer_id", OfferId(p.offer_index)},
-                                 {"price", price},
-                                 {"is_marketplace_buyout", false},
-                                 {"digital_codes", json::array()},
-                                 {"currency_code", "RUB"}}})},
-      {"additional_data", json::array()},
-  };
+  const std::string offer = OfferId(p.offer_index);
+  out.BeginObject()
+      .Member("order_id", p.order_id)
+      .Member("order_number", std::to_string(p.order_id) + "-0001")
+      .Member("posting_number", p.posting_number)
+      .Member("status", status)
+      .Member("cancel_reason_id", status == "cancelled" ? 402 : 0)
+      .Member("created_at", FormatOzonTime(p.created))
+      .Member("in_process_at", FormatOzonTime(p.created));
+  out.Key("products")
+      .BeginArray()
+      .BeginObject()
+      .Member("sku", 200001 + p.offer_index)
+      .Member("name", "Товар " + offer)
+      .Member("quantity", p.quantity)
+      .Member("offer_id", offer)
+      .Member("price", std::to_string(100 + p.offer_index % 900) + ".00")
+      .Member("is_marketplace_buyout", false)
+      .Key("digital_codes").BeginArray().EndArray()
+      .Member("currency_code", "RUB")
+      .EndObject()
+      .EndArray();
+  out.Key("additional_data").BeginArray().EndArray();
   auto asked = [&](const char* key) { return with.value(key, false) == true; };
   if (asked("analytics_data")) {
-    posting["analytics_data"] = {{"city", "Ростов-на-Дону"},
-                                 {"delivery_type", "PVZ"},
-                                 {"is_premium", false},
-                                 {"payment_type_group_name", "Карты оплаты"},
-                                 {"warehouse_id", options_.fbo_warehouse_id},
-                                 {"warehouse_name", "РОСТОВ-НА-ДОНУ_РФЦ"},
-                                 {"is_legal", false}};
+    out.Key("analytics_data")
+        .BeginObject()
+        .Member("city", "Ростов-на-Дону")
+        .Member("delivery_type", "PVZ")
+        .Member("is_premium", false)
+        .Member("payment_type_group_name", "Карты оплаты")
+        .Member("warehouse_id", options_.fbo_warehouse_id)
+        .Member("warehouse_name", "РОСТОВ-НА-ДОНУ_РФЦ")
+        .Member("is_legal", false)
+        .EndObject();
   }
   if (asked("financial_data")) {
-    posting["financial_data"] = {{"cluster_from", ""}, {"cluster_to", ""}, {"products", json::array()}};
+    out.Key("financial_data")
+        .BeginObject()
+        .Member("cluster_from", "")
+        .Member("cluster_to", "")
+        .Key("products").BeginArray().EndArray()
+        .EndObject();
   }
   if (asked("legal_info")) {
-    posting["legal_info"] = {{"company_name", ""}, {"inn", ""}, {"kpp", ""}};
+    out.Key("legal_info")
+        .BeginObject()
+        .Member("company_name", "")
+        .Member("inn", "")
+        .Member("kpp", "")
+        .EndObject();
   }
-  return posting;
+  out.EndObject();
 }
 
 net::HttpResponse OzonSimulator::Stocks(const json& body) {

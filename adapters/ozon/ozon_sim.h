@@ -63,6 +63,7 @@
 #include "adapters/ozon/rate_limiter.h"
 #include "adapters/simkit/fault_responder.h"
 #include "adapters/simkit/fault_spec.h"
+#include "adapters/simkit/json_text.h"
 #include "adapters/simkit/request_log.h"
 #include "adapters/simkit/rng.h"
 #include "adapters/simkit/sim_server.h"
@@ -139,8 +140,9 @@ class OzonSimulator {
   net::HttpResponse Stocks(const nlohmann::json& body);
   net::HttpResponse Prices(const nlohmann::json& body);
   net::HttpResponse ProductList(const nlohmann::json& body);
-  nlohmann::json PostingJson(const SimPosting& p, size_t step) const;
-  nlohmann::json FboPostingJson(const SimPosting& p, size_t step, const nlohmann::json& with) const;
+  void AppendPosting(simkit::JsonText& out, const SimPosting& p, size_t step) const;
+  void AppendFboPosting(simkit::JsonText& out, const SimPosting& p, size_t step,
+                        const nlohmann::json& with) const;
 
   const OzonSimOptions options_;
   Clock& clock_;

@@ -12,6 +12,7 @@
 
 #include "adapters/simkit/fault_responder.h"
 #include "adapters/simkit/fault_spec.h"
+#include "adapters/simkit/json_text.h"
 #include "adapters/simkit/rate_enforcer.h"
 #include "adapters/simkit/request_log.h"
 #include "adapters/simkit/rng.h"
@@ -217,6 +218,42 @@ TEST(RequestLogTest, KeepsTheNewestWhenFull) {
   EXPECT_EQ(all[0].body, "0123");
   EXPECT_EQ(all[0].body_bytes, 10u);
   EXPECT_EQ(log.dropped(), 2u);
+}
+
+TEST(JsonTextTest, WritesNestedValuesWithCommasInTheRightPlaces) {
+  JsonText out;
+  out.BeginObject()
+      .Member("id", int64_t{-9007199254740993})
+      .Member("name", "Товар")
+      .Member("ok", true)
+      .Key("empty")
+      .BeginArray()
+      .EndArray()
+      .Key("lines")
+      .BeginArray()
+      .BeginObject()
+      .Member("qty", 2)
+      .EndObject()
+      .BeginObject()
+      .EndObject()
+      .Raw(R"({"raw":[1,2]})")
+      .EndArray()
+      .Member("last", false)
+      .EndObject();
+  EXPECT_EQ(out.str(),
+            R"({"id":-9007199254740993,"name":"Товар","ok":true,"empty":[],)"
+            R"("lines":[{"qty":2},{},{"raw":[1,2]}],"last":false})");
+  auto parsed = nlohmann::json::parse(out.str());
+  EXPECT_EQ(parsed["id"].get<int64_t>(), -9007199254740993);
+  EXPECT_EQ(parsed["lines"][2]["raw"][1], 2);
+}
+
+TEST(JsonTextTest, EscapesWhatJsonRequiresAndNothingElse) {
+  const std::string nasty = std::string("q\"b\\n\nr\rt\tz") + '\0' + "\x01\x1fЯ/";
+  JsonText out;
+  out.BeginArray().String(nasty).EndArray();
+  EXPECT_EQ(out.str(), R"(["q\"b\\n\nr\rt\tz\u0000\u0001\u001fЯ/"])");
+  EXPECT_EQ(nlohmann::json::parse(out.str())[0].get<std::string>(), nasty);
 }
 
 TEST(FaultResponderTest, MalformedJsonDoesNotParse) {
