@@ -4,7 +4,11 @@
 #include <cstdio>
 #include <limits>
 #include <set>
+#include <span>
+#include <string_view>
 #include <utility>
+
+#include "base/json_list.h"
 
 namespace crmhub::adapters::ozon {
 
@@ -47,6 +51,23 @@ bool RetryableItemError(const std::string& code, const std::string& message) {
   return code == "TOO_MANY_REQUESTS" || code == "PRODUCT_HAS_NOT_BEEN_TAGGED_YET" ||
          code == "PRICE_IS_NOT_SENT" || code == "product_is_not_created" ||
          message == "Stock is updated too frequently";
+}
+
+// `object`, a JSON object's text, with the member "key": "value" added
+// last. Both are plain ASCII names here (no escaping needed).
+std::string WithMember(std::string_view object, std::string_view key, std::string_view value) {
+  const std::string_view head = object.substr(0, object.rfind('}'));  // "{...", no '}'
+  const bool empty = head.find_first_not_of(" \t\r\n", 1) == std::string_view::npos;
+  std::string out;
+  out.reserve(object.size() + key.size() + value.size() + 8);
+  out.append(head);
+  if (!empty) out += ',';
+  out += '"';
+  out += key;
+  out += "\":\"";
+  out += value;
+  out += "\"}";
+  return out;
 }
 
 DeliveryOutcome FromReply(const ApiReply& reply) {
@@ -275,29 +296,31 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
     }
     return reply.status;
   }
-  // FBS: result {postings[], has_next}; FBO: result[] alone.
-  json* postings = nullptr;  // in reply.body: each posting is marked and dumped in place
-  bool has_next = false;
-  if (auto result = reply.body.find("result"); result != reply.body.end()) {
-    if (fbs && result->is_object()) {
-      if (auto p = result->find("postings"); p != result->end() && p->is_array()) postings = &*p;
-      has_next = result->value("has_next", false);
-    } else if (!fbs && result->is_array()) {
-      postings = &*result;
-      // No has_next in the FBO answer: a full page may have more behind it.
-      has_next = static_cast<int64_t>(result->size()) >= config_.page_size;
-    }
+  // FBS: result {postings[], has_next}; FBO: result[] alone. Each posting
+  // is queued as the text Ozon sent, without a parsed tree (base/json_list.h).
+  static constexpr std::string_view kFbsPath[] = {"result", "postings"};
+  static constexpr std::string_view kFboPath[] = {"result"};
+  static constexpr std::string_view kKeys[] = {"posting_number", "status"};
+  auto page = SplitJsonList(reply.text, fbs ? std::span<const std::string_view>(kFbsPath)
+                                            : std::span<const std::string_view>(kFboPath),
+                            kKeys);
+  if (!page.ok()) {
+    return Status::Unavailable(path + ": " + page.status().message() + " in a 200 answer");
   }
-  if (postings == nullptr) return Status::Unavailable(path + ": answer without result");
+  if (!page->found) return Status::Unavailable(path + ": answer without result");
+  const auto& postings = page->elements;
+  // FBS says has_next; FBO does not: a full page may have more behind it.
+  bool has_next = fbs ? page->Sibling("has_next") == "true"
+                      : static_cast<int64_t>(postings.size()) >= config_.page_size;
   int64_t returned = 0;
-  out.events.reserve(postings->size());
+  out.events.reserve(postings.size());
   // Offsets count distinct postings: a page that repeats a posting (seen
   // with the simulator's "dup" fault) must not push the offset past
   // postings not yet read.
-  std::set<std::string> seen;
-  for (json& p : *postings) {
-    std::string number = JsonStr(p, "posting_number");
-    std::string status = JsonStr(p, "status");
+  std::set<std::string_view> seen;
+  for (const JsonListElement& p : postings) {
+    const std::string& number = p.fields[0];
+    const std::string& status = p.fields[1];
     if (!seen.insert(number).second) continue;
     ++returned;
     if (number.empty() || status.empty()) continue;  // not a posting we can key
@@ -305,10 +328,9 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
     e.idempotency_key = number + ":" + status;
     e.ordering_key = number;
     e.headers = {{"kind", "order"}, {"ozon_status", status}, {"ozon_scheme", std::string(SchemeName(scheme))}};
-    // The posting itself, marked with its scheme (not a copy: the page is
-    // thrown away after this loop).
-    p["delivery_schema"] = SchemeName(scheme);
-    e.payload = p.dump();
+    // The posting as sent, marked with its scheme: the member goes last, so
+    // that it is the one a reader keeps were Ozon ever to send the key.
+    e.payload = WithMember(p.text, "delivery_schema", SchemeName(scheme));
     out.events.push_back(std::move(e));
   }
   has_next = has_next && returned > 0;

@@ -115,11 +115,11 @@ json OzonClient::PricesBody(const std::vector<PriceItem>& items) {
 }
 
 ApiReply OzonClient::ListFbsPostings(const FbsListQuery& query) {
-  return Post("/v3/posting/fbs/list", FbsListBody(query), nullptr);
+  return Post("/v3/posting/fbs/list", FbsListBody(query), nullptr, Answer::kText);
 }
 
 ApiReply OzonClient::ListFboPostings(const FboListQuery& query) {
-  return Post("/v2/posting/fbo/list", FboListBody(query), nullptr);
+  return Post("/v2/posting/fbo/list", FboListBody(query), nullptr, Answer::kText);
 }
 
 ApiReply OzonClient::UpdateStocks(const std::vector<StockItem>& items) {
@@ -164,7 +164,8 @@ std::vector<ItemResult> OzonClient::ParseItemResults(const json& body) {
   return out;
 }
 
-ApiReply OzonClient::Post(const std::string& path, const json& body, WindowLimiter* extra) {
+ApiReply OzonClient::Post(const std::string& path, const json& body, WindowLimiter* extra,
+                          Answer answer) {
   ApiReply reply;
   // The per-second limit of all methods is the transport's (net::Upstream).
   std::optional<std::chrono::milliseconds> wait;
@@ -190,8 +191,13 @@ ApiReply OzonClient::Post(const std::string& path, const json& body, WindowLimit
     reply.retryable = true;
     return reply;
   }
-  const auto& response = *result;
+  auto& response = *result;
   reply.http_status = response.status;
+  if (response.status == 200 && answer == Answer::kText) {
+    // Validated where it is split (malformed: the same retryable error).
+    reply.text = std::move(response.body);
+    return reply;
+  }
   auto parsed = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (response.status == 200) {
     if (parsed.is_discarded() || !parsed.is_object()) {

@@ -66,6 +66,9 @@ struct ApiReply {
   std::optional<SystemTime> not_before;  // when a retry makes sense
   int http_status = 0;                   // 0: not sent or no answer
   nlohmann::json body;                   // the parsed answer when status.ok()
+  // The list methods' answer as sent, unparsed (body stays empty): the
+  // adapter splits it into postings without a tree (base/json_list.h).
+  std::string text;
 };
 
 struct FbsListQuery {
@@ -134,7 +137,9 @@ class OzonClient {
   const OzonClientOptions& options() const { return options_; }
 
  private:
-  ApiReply Post(const std::string& path, const nlohmann::json& body, WindowLimiter* extra);
+  enum class Answer { kParsed, kText };  // 200 answers: ApiReply::body or ApiReply::text
+  ApiReply Post(const std::string& path, const nlohmann::json& body, WindowLimiter* extra,
+                Answer answer = Answer::kParsed);
 
   OzonClientOptions options_;
   Transport transport_;

@@ -271,6 +271,61 @@ TEST(OzonPull, AFirstPassReadsABusyHistoryAboutOnce) {
   EXPECT_GT(whole.requests.size(), pass.requests.size());
 }
 
+// Each posting is queued as the bytes Ozon sent (split from the page without
+// a parsed tree), with "delivery_schema" added as its last member; a page
+// that is not valid JSON fails the pull, retryable, and queues nothing.
+TEST(OzonPull, PostingsAreQueuedAsSentWithTheirSchemeAddedLast) {
+  ManualClock clock;
+  OzonSimOptions so;
+  so.orders = 30;
+  so.fbo_share = 0.5;
+  OzonSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
+  clock.Advance(std::chrono::minutes(5));
+  ClientThread http;
+  auto config = ConfigFor("ozon-main", so, sim.base_url());
+  OzonAdapter adapter(config, http.transport(), clock);
+  std::optional<std::string> cursor;
+  size_t seen = 0;
+  for (bool more = true; more;) {
+    auto pulled = adapter.Pull(cursor);
+    ASSERT_TRUE(pulled.ok()) << pulled.status().ToString();
+    cursor = pulled->next_cursor;
+    more = pulled->more;
+    for (const auto& e : pulled->events) {
+      std::string scheme;
+      for (const auto& [k, v] : e.headers) {
+        if (k == "ozon_scheme") scheme = v;
+      }
+      const std::string suffix = R"(,"delivery_schema":")" + scheme + "\"}";
+      ASSERT_GE(e.payload.size(), suffix.size());
+      EXPECT_EQ(e.payload.substr(e.payload.size() - suffix.size()), suffix) << e.payload;
+      auto posting = json::parse(e.payload);
+      EXPECT_EQ(posting["delivery_schema"], scheme);
+      EXPECT_EQ(e.idempotency_key, posting["posting_number"].get<std::string>() + ":" +
+                                       posting["status"].get<std::string>());
+      EXPECT_EQ(sim.FinalStatuses().at(posting["posting_number"].get<std::string>()),
+                posting["status"]);
+      EXPECT_TRUE(posting.contains("products") && posting["products"].is_array()) << e.payload;
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, 30u);
+
+  // Every answer malformed: the pull fails with the reason, nothing queued,
+  // the cursor not moved.
+  OzonSimOptions broken = so;
+  broken.faults = *simkit::ParseFaultSpec("malformed=1");
+  OzonSimulator bad(broken, clock);
+  ASSERT_TRUE(bad.Start("127.0.0.1:0").ok());
+  OzonAdapter bad_adapter(ConfigFor("ozon-main", broken, bad.base_url()), http.transport(), clock);
+  auto pulled = bad_adapter.Pull(std::nullopt);
+  ASSERT_FALSE(pulled.ok());
+  EXPECT_EQ(pulled.status().code(), StatusCode::kUnavailable) << pulled.status().ToString();
+  EXPECT_NE(pulled.status().message().find("malformed JSON"), std::string::npos)
+      << pulled.status().ToString();
+}
+
 // A pass's last window is cut at `now`, often to a sliver. The next pass
 // starts with the span the window was sized with (span in the cursor), so
 // the sliver must not shrink it: from a 2-second window, the next pass would
