@@ -247,8 +247,9 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
   if (cursor.window_to_ms == 0) {  // a new pass
     // FBS reads the changes since its watermark; FBO re-reads the whole
     // lookback. Either starts with a window sized at the last window's
-    // density, so a long pass (the first start, a day's downtime) costs
-    // about one request per page.
+    // density (OzonConfig::first_window when none is known yet), so a long
+    // pass (the first start, a day's downtime) costs about one request per
+    // page.
     cursor.window_from_ms =
         fbs ? 0 : std::max<int64_t>(1, lookback_start);  // FBS: 0 is watermark - overlap
     cursor.window_to_ms = now_ms;
