@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "base/json_validate.h"
 #include "net/hmac.h"
 
 namespace crmhub::adapters::webhook {
@@ -118,7 +119,7 @@ Result<WebhookResult> WebhookAdapter::HandleWebhook(const net::HttpRequest& requ
   // this runs for every request on the intake hot path).
   json doc;
   if (config_.key.header) {
-    if (!json::accept(request.body)) return Status::InvalidArgument("body is not valid JSON");
+    if (!IsValidJson(request.body)) return Status::InvalidArgument("body is not valid JSON");
   } else {
     doc = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded()) return Status::InvalidArgument("body is not valid JSON");
