@@ -2,7 +2,6 @@
 
 #include <cstddef>
 #include <iterator>
-#include <type_traits>
 #include <nlohmann/json.hpp>
 
 namespace crmhub {
@@ -49,13 +48,27 @@ class ListHandler final : public nlohmann::json_sax<Json> {
 
   std::string error;
 
-  bool null() override { return Scalar(nullptr); }
-  bool boolean(bool v) override { return Scalar(v ? "true" : "false"); }
-  bool number_integer(number_integer_t v) override { return Scalar(std::to_string(v)); }
-  bool number_unsigned(number_unsigned_t v) override { return Scalar(std::to_string(v)); }
-  bool number_float(number_float_t, const string_t&) override { return Scalar(nullptr); }
-  bool string(string_t& v) override { return Scalar(v); }
-  bool binary(binary_t&) override { return Scalar(nullptr); }
+  // Scalars become text only where they are kept (Slot); a page holds
+  // thousands that are not.
+  bool null() override { return Unkept(); }
+  bool boolean(bool v) override {
+    if (std::string* slot = Slot()) *slot = v ? "true" : "false";
+    return true;
+  }
+  bool number_integer(number_integer_t v) override {
+    if (std::string* slot = Slot()) *slot = std::to_string(v);
+    return true;
+  }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (std::string* slot = Slot()) *slot = std::to_string(v);
+    return true;
+  }
+  bool number_float(number_float_t, const string_t&) override { return Unkept(); }
+  bool string(string_t& v) override {
+    if (std::string* slot = Slot()) *slot = std::move(v);
+    return true;
+  }
+  bool binary(binary_t&) override { return Unkept(); }
 
   bool start_object(std::size_t) override {
     const int matched = ValueMatch();
@@ -128,20 +141,30 @@ class ListHandler final : public nlohmann::json_sax<Json> {
     out_.elements.back().fields.resize(keys_.size());
   }
 
-  template <typename V>
-  bool Scalar(const V& v) {
+  // Where a string, boolean or integer starting now is kept: an asked-for
+  // field of an element, or a member beside the array. nullptr: nowhere.
+  std::string* Slot() {
     if (TopIsTheArray()) {
       AddElement();  // a scalar element: no text, no fields
-    } else if constexpr (!std::is_same_v<V, std::nullptr_t>) {
-      if (TopIsAnElement()) {
-        for (size_t i = 0; i < keys_.size(); ++i) {
-          if (keys_[i] == key_) out_.elements.back().fields[i] = v;
-        }
-      } else if (!path_.empty() && !frames_.empty() && !frames_.back().array &&
-                 frames_.back().matched == static_cast<int>(path_.size()) - 1) {
-        out_.siblings.emplace_back(key_, v);  // beside the array, in its parent object
-      }
+      return nullptr;
     }
+    if (TopIsAnElement()) {
+      for (size_t i = 0; i < keys_.size(); ++i) {
+        if (keys_[i] == key_) return &out_.elements.back().fields[i];
+      }
+      return nullptr;
+    }
+    if (!path_.empty() && !frames_.empty() && !frames_.back().array &&
+        frames_.back().matched == static_cast<int>(path_.size()) - 1) {
+      return &out_.siblings.emplace_back(key_, std::string()).second;  // in the array's parent
+    }
+    return nullptr;
+  }
+
+  // Nulls, floats and binary values are kept nowhere, but one may still be
+  // an element of the array.
+  bool Unkept() {
+    if (TopIsTheArray()) AddElement();
     return true;
   }
 

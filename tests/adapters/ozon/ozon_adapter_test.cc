@@ -208,23 +208,13 @@ TEST(OzonPull, AFirstPassReadsABusyHistoryAboutOnce) {
     if (first_window) config.first_window = *first_window;
     OzonAdapter adapter(config, http.transport(), clock);
     std::optional<std::string> cursor;
-    std::set<std::string> numbers;
     auto round = [&](size_t& events) {
-      for (int pulls = 0;; ++pulls) {
-        EXPECT_LT(pulls, 500) << "the pass does not end";
-        auto pulled = adapter.Pull(cursor);
-        EXPECT_TRUE(pulled.ok()) << pulled.status().ToString();
-        if (!pulled.ok() || pulls >= 500) break;
-        for (const auto& e : pulled->events) {
-          numbers.insert(json::parse(e.payload)["posting_number"].get<std::string>());
-        }
-        events += pulled->events.size();
-        cursor = pulled->next_cursor;
-        if (!pulled->more) break;
-      }
+      auto numbers =
+          testing::PullRound(adapter, cursor, 500, [&](const InboundEvent&) { ++events; });
+      EXPECT_TRUE(numbers.ok()) << numbers.status().ToString();
+      return numbers.ok() ? numbers->size() : 0;
     };
-    round(pass.events);
-    pass.distinct = numbers.size();
+    pass.distinct = round(pass.events);
     pass.requests = sim.log().Snapshot();
     clock.Advance(config.poll_interval);
     round(pass.next_events);
@@ -287,29 +277,24 @@ TEST(OzonPull, PostingsAreQueuedAsSentWithTheirSchemeAddedLast) {
   OzonAdapter adapter(config, http.transport(), clock);
   std::optional<std::string> cursor;
   size_t seen = 0;
-  for (bool more = true; more;) {
-    auto pulled = adapter.Pull(cursor);
-    ASSERT_TRUE(pulled.ok()) << pulled.status().ToString();
-    cursor = pulled->next_cursor;
-    more = pulled->more;
-    for (const auto& e : pulled->events) {
-      std::string scheme;
-      for (const auto& [k, v] : e.headers) {
-        if (k == "ozon_scheme") scheme = v;
-      }
-      const std::string suffix = R"(,"delivery_schema":")" + scheme + "\"}";
-      ASSERT_GE(e.payload.size(), suffix.size());
-      EXPECT_EQ(e.payload.substr(e.payload.size() - suffix.size()), suffix) << e.payload;
-      auto posting = json::parse(e.payload);
-      EXPECT_EQ(posting["delivery_schema"], scheme);
-      EXPECT_EQ(e.idempotency_key, posting["posting_number"].get<std::string>() + ":" +
-                                       posting["status"].get<std::string>());
-      EXPECT_EQ(sim.FinalStatuses().at(posting["posting_number"].get<std::string>()),
-                posting["status"]);
-      EXPECT_TRUE(posting.contains("products") && posting["products"].is_array()) << e.payload;
-      ++seen;
+  auto numbers = testing::PullRound(adapter, cursor, 100, [&](const InboundEvent& e) {
+    std::string scheme;
+    for (const auto& [k, v] : e.headers) {
+      if (k == "ozon_scheme") scheme = v;
     }
-  }
+    const std::string suffix = R"(,"delivery_schema":")" + scheme + "\"}";
+    ASSERT_GE(e.payload.size(), suffix.size());
+    EXPECT_EQ(e.payload.substr(e.payload.size() - suffix.size()), suffix) << e.payload;
+    auto posting = json::parse(e.payload);
+    EXPECT_EQ(posting["delivery_schema"], scheme);
+    EXPECT_EQ(e.idempotency_key, posting["posting_number"].get<std::string>() + ":" +
+                                     posting["status"].get<std::string>());
+    EXPECT_EQ(sim.FinalStatuses().at(posting["posting_number"].get<std::string>()),
+              posting["status"]);
+    EXPECT_TRUE(posting.contains("products") && posting["products"].is_array()) << e.payload;
+    ++seen;
+  });
+  ASSERT_TRUE(numbers.ok()) << numbers.status().ToString();
   EXPECT_EQ(seen, 30u);
 
   // Every answer malformed: the pull fails with the reason, nothing queued,

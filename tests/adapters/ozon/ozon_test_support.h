@@ -5,6 +5,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -66,16 +67,18 @@ class AdvancingClock final : public Clock {
 };
 
 // Pulls one round (until a Pull says no more), at most max_pulls pages,
-// advancing `cursor`. The posting_numbers pulled, or the first error.
-inline Result<std::set<std::string>> PullRound(SourceCapability& source,
-                                               std::optional<std::string>& cursor,
-                                               int max_pulls = 200) {
+// advancing `cursor`, showing each event pulled to `seen` if given. The
+// posting_numbers pulled, or the first error.
+inline Result<std::set<std::string>> PullRound(
+    SourceCapability& source, std::optional<std::string>& cursor, int max_pulls = 200,
+    const std::function<void(const InboundEvent&)>& seen = nullptr) {
   std::set<std::string> numbers;
   for (int i = 0; i < max_pulls; ++i) {
     auto pulled = source.Pull(cursor);
     if (!pulled.ok()) return pulled.status();
     for (const auto& e : pulled->events) {
       numbers.insert(nlohmann::json::parse(e.payload).value("posting_number", ""));
+      if (seen) seen(e);
     }
     cursor = pulled->next_cursor;
     if (!pulled->more) return numbers;
