@@ -106,6 +106,33 @@ TEST(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_LT(p2, p3);
 }
 
+// An answer larger than the socket buffers leaves partly at once, on the
+// non-blocking socket, and the rest through async_write: the client must get
+// every byte in order, and the connection must then serve its next request.
+TEST(HttpServerTest, AnAnswerLargerThanTheSocketBuffersArrivesWhole) {
+  IoThreads io;
+  constexpr size_t kBig = 8u << 20;
+  std::string big(kBig, '\0');
+  for (size_t i = 0; i < kBig; ++i) big[i] = static_cast<char>('a' + i % 26);
+  HttpServer server(io.io(), {}, [&big](HttpRequest req, Responder respond) {
+    if (req.path == "/big") return respond(HttpResponse::Text(200, big));
+    respond(Echo(req));
+  });
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  RawClient c(server.port());
+  c.socket().set_option(boost::asio::socket_base::receive_buffer_size(64 * 1024));
+  c.Send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::string r = c.ReadResponse();
+  ASSERT_TRUE(r.starts_with("HTTP/1.1 200 ")) << r.substr(0, 200);
+  const std::string body = BodyOf(r);
+  ASSERT_EQ(body.size(), kBig);
+  EXPECT_TRUE(body == big) << "the body differs from what was answered";
+  c.Send("GET /next HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::string r2 = c.ReadResponse();
+  ASSERT_TRUE(r2.starts_with("HTTP/1.1 200 ")) << r2;
+  EXPECT_EQ(nlohmann::json::parse(BodyOf(r2))["path"], "/next");
+}
+
 TEST(HttpServerTest, ListensOnIpv6Loopback) {
   IoThreads io;
   HttpServer server(io.io(), {}, [](HttpRequest req, Responder respond) { respond(Echo(req)); });
