@@ -212,6 +212,20 @@ Result<Value> Convert(const toml::node& node, const KeySpec& spec, const Resolve
 
 // ---------------------------------------------------------------------------
 
+std::string TomlStringList(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += '"';
+    for (char ch : items[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "]";
+}
+
 std::string_view TypeName(Type type) {
   switch (type) {
     case Type::kString: return "string";

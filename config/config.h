@@ -58,6 +58,9 @@ struct KeySpec {
   std::optional<int64_t> max;
 };
 
+// A KeySpec default_value for a list of strings, as TOML: ["a", "b"].
+std::string TomlStringList(const std::vector<std::string>& items);
+
 struct SectionSpec {
   std::string name;  // "daemon", "http", "queue.lanes.*", "adapters.*"
   std::string description;

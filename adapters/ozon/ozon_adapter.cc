@@ -408,18 +408,7 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
 // Webhook.
 
 Result<WebhookResult> OzonAdapter::HandleWebhook(const net::HttpRequest& request) {
-  if (!config_.push_allow_ips.empty()) {
-    bool allowed = std::any_of(
-        config_.push_allow_ips.begin(), config_.push_allow_ips.end(),
-        [&](const webhook::IpNetwork& n) { return n.Contains(request.remote_address); });
-    if (!allowed) return Status::PermissionDenied("sender address not in push_allow_ips");
-  }
-  if (!config_.push_token.empty()) {
-    auto token = request.QueryParam("token");
-    if (!token || !config_.push_token.Matches(*token)) {
-      return Status::Unauthenticated("missing or wrong token");
-    }
-  }
+  CRMHUB_RETURN_IF_ERROR(config_.push.Check(request));
   WebhookResult result;
   auto error = [&](std::string message) {
     result.accepted = net::HttpResponse::Json(400, json{{"error",

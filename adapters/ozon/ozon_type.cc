@@ -13,12 +13,6 @@ using config::Type;
 
 namespace {
 
-std::string TomlList(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", \"" : "\"") + items[i] + "\"";
-  return out + "]";
-}
-
 std::vector<KeySpec> Keys() {
   return {
       {.name = "client_id",
@@ -95,7 +89,7 @@ std::vector<KeySpec> Keys() {
                       "Empty: any."},
       {.name = "push_allow_ips",
        .type = Type::kStringList,
-       .default_value = TomlList(DefaultPushAllowIps()),
+       .default_value = config::TomlStringList(DefaultPushAllowIps()),
        .description = "Addresses allowed to post push notifications to /hooks/<id> (Ozon's "
                       "published sender ranges by default). Empty: any."},
       {.name = "push_token_file",
@@ -147,17 +141,11 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
       return section.ErrorAt("warehouse_ids", "not a numeric warehouse id: \"" + w + "\"");
     }
   }
-  for (const auto& cidr : section.GetStringList("push_allow_ips")) {
-    auto n = webhook::IpNetwork::Parse(cidr);
-    if (!n.ok()) return section.ErrorAt("push_allow_ips", n.status().message());
-    c.push_allow_ips.push_back(*n);
-  }
-  if (section.Has("push_token_file")) {
-    c.push_token = section.GetSecret("push_token_file");
-    if (c.push_token.empty()) return section.ErrorAt("push_token_file", "the secret file is empty");
-  }
-  static SystemClock system_clock;  // only when the context has none (check-config)
-  Clock* clock = context.clock != nullptr ? context.clock : &system_clock;
+  auto push = webhook::ReadPushAuth(section);
+  if (!push.ok()) return push.status();
+  c.push = std::move(push).value();
+  if (context.clock == nullptr) return Status::Internal("ozon: no clock in the context");
+  Clock* clock = context.clock;
   // One net::Upstream per account, named like Yandex Market's
   // ("yandex-market:<id>:..."): the crmhub_upstream_* metrics, the circuit
   // breaker and the 50 requests/s bucket.

@@ -34,12 +34,6 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
   return net::HmacHex(net::HmacAlgorithm::kSha256, key, data);
 }
 
-Result<IpNetwork> IpNetwork::Parse(std::string_view cidr) {
-  auto range = net::CidrRange::Parse(cidr);
-  if (!range.ok()) return range.status();
-  return IpNetwork(std::move(range).value());
-}
-
 Result<KeySource> KeySource::Parse(std::string_view spec) {
   KeySource ks;
   ks.spec = std::string(spec);

@@ -41,19 +41,6 @@
 
 namespace crmhub::adapters::webhook {
 
-// An IPv4 or IPv6 network ("10.0.0.0/8", "::1/128", or a bare address);
-// IPv4-mapped IPv6 peers match IPv4 networks. A thin name for
-// net::CidrRange, kept because other adapters (ozon) use it.
-class IpNetwork {
- public:
-  static Result<IpNetwork> Parse(std::string_view cidr);
-  bool Contains(std::string_view address) const { return range_.Contains(address); }
-
- private:
-  explicit IpNetwork(net::CidrRange range) : range_(std::move(range)) {}
-  net::CidrRange range_;
-};
-
 // Where the idempotency key comes from.
 struct KeySource {
   // "header:Name" -> the header's value; otherwise a JSON pointer.

@@ -126,18 +126,7 @@ net::HttpResponse YmAdapter::Answer(int status) const {
 }
 
 Result<WebhookResult> YmAdapter::HandleWebhook(const net::HttpRequest& request) {
-  if (!config_.push_allow_ips.empty()) {
-    bool allowed = std::any_of(
-        config_.push_allow_ips.begin(), config_.push_allow_ips.end(),
-        [&](const webhook::IpNetwork& n) { return n.Contains(request.remote_address); });
-    if (!allowed) return Status::PermissionDenied("sender address not in push_allow_ips");
-  }
-  if (!config_.push_token.empty()) {
-    auto token = request.QueryParam("token");
-    if (!token || !config_.push_token.Matches(*token)) {
-      return Status::Unauthenticated("missing or wrong token");
-    }
-  }
+  CRMHUB_RETURN_IF_ERROR(config_.push.Check(request));
   WebhookResult result;
   auto body = json::parse(request.body, nullptr, false);
   if (!body.is_object() || !body.contains("notificationType") ||

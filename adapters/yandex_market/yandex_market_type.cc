@@ -12,12 +12,6 @@ using config::Type;
 
 namespace {
 
-std::string TomlList(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", \"" : "\"") + items[i] + "\"";
-  return out + "]";
-}
-
 std::vector<KeySpec> Keys() {
   return {
       {.name = "api_key_file",
@@ -88,7 +82,7 @@ std::vector<KeySpec> Keys() {
                       "timeout is 10 s)."},
       {.name = "push_allow_ips",
        .type = Type::kStringList,
-       .default_value = TomlList(DefaultPushAllowIps()),
+       .default_value = config::TomlStringList(DefaultPushAllowIps()),
        .description = "Addresses allowed to post API notifications to /hooks/<id> (Market's "
                       "documented ranges by default). Empty: any."},
       {.name = "push_token_file",
@@ -117,17 +111,11 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.page_size = static_cast<int>(section.GetInt("page_size"));
   c.overlap = section.GetDuration("overlap");
   c.lookback = section.GetDuration("lookback");
-  for (const auto& cidr : section.GetStringList("push_allow_ips")) {
-    auto n = webhook::IpNetwork::Parse(cidr);
-    if (!n.ok()) return section.ErrorAt("push_allow_ips", n.status().message());
-    c.push_allow_ips.push_back(*n);
-  }
-  if (section.Has("push_token_file")) {
-    c.push_token = section.GetSecret("push_token_file");
-    if (c.push_token.empty()) return section.ErrorAt("push_token_file", "the secret file is empty");
-  }
-  static SystemClock system_clock;  // only when the context has none (check-config)
-  Clock* clock = context.clock != nullptr ? context.clock : &system_clock;
+  auto push = webhook::ReadPushAuth(section);
+  if (!push.ok()) return push.status();
+  c.push = std::move(push).value();
+  if (context.clock == nullptr) return Status::Internal("yandex-market: no clock in the context");
+  Clock* clock = context.clock;
   Transport transport =
       MakeUpstreamTransport("yandex-market:" + c.id, context.http, *clock,
                             static_cast<double>(section.GetInt("orders_rate_limit")),

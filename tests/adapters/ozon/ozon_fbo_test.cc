@@ -280,9 +280,29 @@ TEST_F(OzonFactory, RejectsUnknownRepeatedOrNoSchemes) {
     EXPECT_NE(adapter.status().message().find("schemes"), std::string::npos)
         << adapter.status().ToString();
   }
-  auto fbo_only = Build("schemes = [\"fbo\"]\n", AdapterContext{});
+  ManualClock clock;
+  auto fbo_only = Build("schemes = [\"fbo\"]\n", AdapterContext{.clock = &clock});
   ASSERT_TRUE(fbo_only.ok()) << fbo_only.status().ToString();
   EXPECT_NE((*fbo_only)->DescribeJson().find(R"("schemes":["fbo"])"), std::string::npos);
+}
+
+// push_allow_ips and push_token_file (webhook::ReadPushAuth) fail with the
+// key's name, like every other key.
+TEST_F(OzonFactory, PushKeysAreCheckedWithTheirNames) {
+  ManualClock clock;
+  auto bad_range = Build("push_allow_ips = [\"10.0.0.0/33\"]\n", AdapterContext{.clock = &clock});
+  ASSERT_FALSE(bad_range.ok());
+  EXPECT_NE(bad_range.status().message().find("push_allow_ips"), std::string::npos)
+      << bad_range.status().ToString();
+  std::ofstream(dir_ / "secrets/empty-token").flush();
+  auto empty_token =
+      Build("push_token_file = \"secrets/empty-token\"\n", AdapterContext{.clock = &clock});
+  ASSERT_FALSE(empty_token.ok());
+  EXPECT_NE(empty_token.status().message().find("push_token_file"), std::string::npos)
+      << empty_token.status().ToString();
+  auto no_clock = Build("", AdapterContext{});
+  ASSERT_FALSE(no_clock.ok());
+  EXPECT_EQ(no_clock.status().code(), StatusCode::kInternal);
 }
 
 // Ozon failing: the breaker opens after its threshold of consecutive

@@ -27,9 +27,8 @@ class OzonWebhookTest : public ::testing::Test {
     c.id = "ozon-main";
     c.client.client_id = "1";
     c.client.api_key = Secret("k");
-    for (const auto& cidr : DefaultPushAllowIps())
-      c.push_allow_ips.push_back(*webhook::IpNetwork::Parse(cidr));
-    c.push_token = Secret("s3cret");
+    c.push.allow_ips = *net::CidrList::Parse(DefaultPushAllowIps());
+    c.push.token = Secret("s3cret");
     return c;
   }
   static net::HttpRequest Request(std::string body, std::string ip = "195.34.21.7",

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "adapters/webhook/push_auth.h"
 #include "adapters/webhook/webhook_adapter.h"
 #include "config/config.h"
 
@@ -37,14 +38,30 @@ TEST(HmacSha256Hex, Rfc4231TestCase2) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
-TEST(IpNetwork, WrapsCidrRange) {
-  auto v4 = IpNetwork::Parse("10.1.0.0/16");
-  ASSERT_TRUE(v4.ok());
-  EXPECT_TRUE(v4->Contains("10.1.255.3"));
-  EXPECT_TRUE(v4->Contains("::ffff:10.1.2.3"));
-  EXPECT_FALSE(v4->Contains("10.2.0.1"));
-  EXPECT_FALSE(IpNetwork::Parse("10.0.0.0/33").ok());
-  EXPECT_FALSE(IpNetwork::Parse("a.b.c.d").ok());
+// Unsigned push notifications (Ozon, Yandex Market): the sender's address,
+// then the URL's token; either check alone when only it is configured.
+TEST(PushAuth, AddressThenToken) {
+  net::HttpRequest r;
+  r.remote_address = "10.1.2.3";
+  PushAuth open;
+  EXPECT_TRUE(open.Check(r).ok());
+
+  PushAuth auth;
+  auth.allow_ips = *net::CidrList::Parse({"10.1.0.0/16"});
+  auth.token = Secret("s3cret");
+  EXPECT_EQ(auth.Check(r).code(), StatusCode::kUnauthenticated);  // no token
+  r.query = "token=wrong";
+  EXPECT_EQ(auth.Check(r).code(), StatusCode::kUnauthenticated);
+  r.query = "a=1&token=s3cret";
+  EXPECT_TRUE(auth.Check(r).ok());
+  r.remote_address = "::ffff:10.1.9.9";  // a dual-stack listener's view of IPv4
+  EXPECT_TRUE(auth.Check(r).ok());
+  r.remote_address = "10.2.0.1";
+  EXPECT_EQ(auth.Check(r).code(), StatusCode::kPermissionDenied);
+
+  PushAuth token_only;
+  token_only.token = Secret("s3cret");
+  EXPECT_TRUE(token_only.Check(r).ok());  // any address, the right token
 }
 
 TEST(KeySource, PointerOrHeader) {

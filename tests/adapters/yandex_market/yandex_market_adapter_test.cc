@@ -402,12 +402,10 @@ TEST(YmWebhook, PingOrderHintsAuthAndBadBodies) {
   ManualClock clock;
   YmConfig config;
   config.id = "ym";
-  config.push_token = Secret("tok");
-  for (const auto& cidr : DefaultPushAllowIps()) {
-    auto n = webhook::IpNetwork::Parse(cidr);
-    ASSERT_TRUE(n.ok());
-    config.push_allow_ips.push_back(*n);
-  }
+  config.push.token = Secret("tok");
+  auto allow = net::CidrList::Parse(DefaultPushAllowIps());
+  ASSERT_TRUE(allow.ok());
+  config.push.allow_ips = std::move(allow).value();
   YmAdapter adapter(config, MakeUpstreamTransport("x", nullptr, clock, 0, nullptr), clock);
   net::HttpRequest r;
   r.method = "POST";
