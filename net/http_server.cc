@@ -114,9 +114,11 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void Start() {
     server_->Register(this, weak_from_this());
     // Lets Write() try the send at once without ever blocking the thread
-    // (asio's own async operations work the same in this mode).
+    // (asio's own async operations work the same in this mode). Should the
+    // mode not take, every answer goes through async_write instead.
     beast::error_code ec;
     stream_.socket().non_blocking(true, ec);
+    send_at_once_ = !ec;
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       self->stream_.expires_after(self->server_->options.read_timeout);
       self->WaitForRequest(/*first=*/true);
@@ -340,8 +342,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     // connection's handlers. What does not fit is sent by async_write from
     // where this stopped, under the write deadline.
     auto serializer = std::make_shared<http::response_serializer<http::string_body>>(*res);
-    beast::error_code write_ec;
-    http::write(stream_.socket(), *serializer, write_ec);
+    beast::error_code write_ec = asio::error::would_block;
+    if (send_at_once_) http::write(stream_.socket(), *serializer, write_ec);
     if (!write_ec) return AfterWrite();
     if (write_ec != asio::error::would_block && write_ec != asio::error::try_again) return Close();
     stream_.expires_after(server_->options.write_timeout);
@@ -394,6 +396,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
   State state_ = State::kIdle;
   bool keep_alive_ = true;
+  bool send_at_once_ = false;  // the socket is non-blocking (Start)
   bool head_ = false;
   unsigned version_ = 11;
 };

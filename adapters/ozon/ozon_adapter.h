@@ -112,9 +112,9 @@ struct OzonConfig {
   std::chrono::milliseconds overlap{std::chrono::minutes(10)};
   std::chrono::milliseconds order_lookback{std::chrono::hours(24 * 30)};
   std::chrono::milliseconds catalog_refresh{std::chrono::minutes(5)};
-  std::vector<int64_t> warehouse_ids;              // empty: any
-  webhook::PushAuth push;  // push_allow_ips, push_token_file
-  std::string app_version = "crmhub";              // for the TYPE_PING answer
+  std::vector<int64_t> warehouse_ids;  // empty: any
+  webhook::PushAuth push;              // push_allow_ips, push_token_file
+  std::string app_version = "crmhub";  // for the TYPE_PING answer
 };
 
 // Ozon's documented sender ranges for push notifications (section «Как

@@ -55,8 +55,8 @@ struct YmConfig {
   int page_size = kMaxOrdersPerPage;
   std::chrono::milliseconds overlap{std::chrono::minutes(10)};
   std::chrono::milliseconds lookback{std::chrono::hours(24 * 30)};
-  webhook::PushAuth push;  // push_allow_ips, push_token_file
-  std::string app_name = "crmhub";                 // for the PING answer
+  webhook::PushAuth push;           // push_allow_ips, push_token_file
+  std::string app_name = "crmhub";  // for the PING answer
   std::string app_version = "1.0";
 };
 
