@@ -319,7 +319,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void Write(HttpResponse response) {
     if (state_ == State::kClosed) return;
     state_ = State::kWriting;
-    auto res = std::make_shared<http::response<http::string_body>>();
+    // The message and its serializer in one allocation: the serializer keeps
+    // its place in the message if the send must continue asynchronously.
+    struct Outgoing {
+      http::response<http::string_body> message;
+      std::optional<http::response_serializer<http::string_body>> serializer;
+    };
+    auto out = std::make_shared<Outgoing>();
+    http::response<http::string_body>* res = &out->message;
     res->version(version_ ? version_ : 11);
     res->result(static_cast<unsigned>(response.status));
     for (const auto& [name, value] : response.headers.entries()) {
@@ -341,14 +348,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     // its deadline timer's cancellation) would again queue behind every other
     // connection's handlers. What does not fit is sent by async_write from
     // where this stopped, under the write deadline.
-    auto serializer = std::make_shared<http::response_serializer<http::string_body>>(*res);
+    auto& serializer = out->serializer.emplace(*res);
     beast::error_code write_ec = asio::error::would_block;
-    if (send_at_once_) http::write(stream_.socket(), *serializer, write_ec);
+    if (send_at_once_) http::write(stream_.socket(), serializer, write_ec);
     if (!write_ec) return AfterWrite();
     if (write_ec != asio::error::would_block && write_ec != asio::error::try_again) return Close();
     stream_.expires_after(server_->options.write_timeout);
-    http::async_write(stream_, *serializer,
-                      [self = shared_from_this(), res, serializer](beast::error_code ec, size_t) {
+    http::async_write(stream_, serializer,
+                      [self = shared_from_this(), out](beast::error_code ec, size_t) {
                         if (ec) return self->Close();
                         self->AfterWrite();
                       });

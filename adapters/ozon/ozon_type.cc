@@ -145,14 +145,14 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   if (!push.ok()) return push.status();
   c.push = std::move(push).value();
   if (context.clock == nullptr) return Status::Internal("ozon: no clock in the context");
-  Clock* clock = context.clock;
   // One net::Upstream per account, named like Yandex Market's
   // ("yandex-market:<id>:..."): the crmhub_upstream_* metrics, the circuit
   // breaker and the 50 requests/s bucket.
   Transport transport =
-      MakeUpstreamTransport("ozon:" + c.id, context.http, *clock,
+      MakeUpstreamTransport("ozon:" + c.id, context.http, *context.clock,
                             static_cast<double>(c.client.requests_per_second), context.metrics);
-  return std::unique_ptr<Adapter>(new OzonAdapter(std::move(c), std::move(transport), *clock));
+  return std::unique_ptr<Adapter>(
+      new OzonAdapter(std::move(c), std::move(transport), *context.clock));
 }
 
 }  // namespace

@@ -115,12 +115,11 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   if (!push.ok()) return push.status();
   c.push = std::move(push).value();
   if (context.clock == nullptr) return Status::Internal("yandex-market: no clock in the context");
-  Clock* clock = context.clock;
-  Transport transport =
-      MakeUpstreamTransport("yandex-market:" + c.id, context.http, *clock,
-                            static_cast<double>(section.GetInt("orders_rate_limit")),
-                            context.metrics);
-  return std::unique_ptr<Adapter>(new YmAdapter(std::move(c), std::move(transport), *clock));
+  Transport transport = MakeUpstreamTransport(
+      "yandex-market:" + c.id, context.http, *context.clock,
+      static_cast<double>(section.GetInt("orders_rate_limit")), context.metrics);
+  return std::unique_ptr<Adapter>(
+      new YmAdapter(std::move(c), std::move(transport), *context.clock));
 }
 
 }  // namespace
