@@ -18,7 +18,8 @@
 # Environment: CRMHUB_BINARY, DURATION (30s), CONNECTIONS (32), THREADS (2),
 # WARMUP (5s), INTAKE_ONLY (0; 1 = mapping rules that skip every record, so
 # the delivery workers only lease and ack: separates intake from delivery). Targets (2 cores): >= 30000 req/s, p99 <= 5 ms, RSS idle <= 30 MB.
-# Exit 0 when the run was valid (every answer 2xx), 1 otherwise; the target
+# Exit 0 when the run was valid (every answer 2xx, and the daemon counted
+# each one as a new event, none as a duplicate), 1 otherwise; the target
 # verdicts are printed, not enforced (machines differ).
 set -euo pipefail
 
@@ -191,6 +192,11 @@ to_ms() {  # wrk prints "812.00us", "1.23ms", "2.01s"
 }
 p99_ms="$(to_ms "$p99")"
 queued="$(curl -fsS -H 'Authorization: Bearer bench-admin-token' "$url/api/v1/queue" || echo '{}')"
+# The daemon's own counters must show that every answered request was a new
+# event (none short-circuited as a duplicate): the run measures what it claims.
+metric() { curl -fsS "$url/metrics" | awk -v m="$1{adapter=\"bench\"}" '$1 == m {print $2}'; }
+received="$(metric crmhub_events_received_total)"
+duplicates="$(metric crmhub_events_duplicate_total)"
 
 verdict() { if awk -v a="$1" -v b="$2" -v op="$3" 'BEGIN { exit !(op == ">=" ? a >= b : a <= b) }'; then echo "ok"; else echo "MISSED"; fi; }
 echo
@@ -205,9 +211,14 @@ printf 'fsync p50    %10s ms       this disk, %s connections: ceiling %s durable
 printf 'daemon CPU   %10.1f us/request (all threads; load average now %s)\n' "$cpu_us_per_req" \
   "$(cut -d' ' -f1 /proc/loadavg)"
 echo "queue        $queued"
+echo "events       ${received:-?} received (warm-up and check included), ${duplicates:-?} duplicates"
 [[ -n "$errors" ]] && echo "wrk:$errors"
 if [[ -n "$non2xx" && "$non2xx" != "0" ]]; then
   echo "INVALID RUN: $non2xx answers were not 2xx (see $tmp/daemon.log)" >&2
   tail -20 "$tmp/daemon.log" >&2
+  exit 1
+fi
+if [[ "${duplicates:-x}" != "0" ]] || awk -v r="${received:-0}" -v n="$requests" 'BEGIN { exit !(r < n) }'; then
+  echo "INVALID RUN: ${duplicates:-?} duplicates and ${received:-?} events for $requests answered requests" >&2
   exit 1
 fi
