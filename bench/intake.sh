@@ -30,6 +30,9 @@ connections="${CONNECTIONS:-32}"
 threads="${THREADS:-2}"
 warmup="${WARMUP:-5s}"
 
+# shellcheck source=bench/webhook_load.sh
+source "$root/bench/webhook_load.sh"
+
 die() { echo "intake.sh: $*" >&2; exit 1; }
 [[ -x "$bin" ]] || die "no crmhub binary at $bin (build it: cmake --preset release && ninja -C build-release crmhub, or set CRMHUB_BINARY)"
 command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
@@ -47,7 +50,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 key="bench-hmac-key-$(date +%s)"
 mkdir -p "$tmp/secrets" "$tmp/var"
 printf '%s\n' "$key" >"$tmp/secrets/hmac"
@@ -101,13 +104,8 @@ allow_ips = ["127.0.0.0/8"]
 mapping = "$mapping"
 EOF
 
-# One website-form submission, padded to exactly 512 bytes.
-prefix='{"id":"bench-1","name":"Анна Петрова","phone":"+7 999 000-00-00","email":"anna@example.com","utm_source":"bench","message":"'
-suffix='"}'
-pad=$((512 - $(printf '%s%s' "$prefix" "$suffix" | wc -c)))
-body="$prefix$(head -c "$pad" /dev/zero | tr '\0' 'x')$suffix"
-[[ "$(printf '%s' "$body" | wc -c)" -eq 512 ]] || die "body is not 512 bytes"
-signature="$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$key" -r | cut -d' ' -f1)"
+# One website-form submission of exactly 512 bytes, signed.
+make_signed_body "$key" || die "cannot build the request body"
 
 "$bin" run --config "$tmp/crmhub.toml" >"$tmp/daemon.log" 2>&1 &
 daemon_pid=$!
@@ -127,31 +125,7 @@ check="$(curl -sS -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port
   -H "Idempotency-Key: check-$$" --data-binary "$body")"
 [[ "$check" == "200" ]] || { cat "$tmp/daemon.log" >&2; die "signed request answered $check, not 200"; }
 
-# wrk's Lua: a unique Idempotency-Key per request (run nonce, thread, counter).
-lua_body="${body//\\/\\\\}"
-lua_body="${lua_body//\"/\\\"}"
-cat >"$tmp/intake.lua" <<EOF
-local threads = {}
-local next_id = 0
-function setup(thread)
-  thread:set("tid", next_id)
-  next_id = next_id + 1
-  table.insert(threads, thread)
-end
-function init(args)
-  nonce = args[1] or "run"
-  counter = 0
-  wrk.method = "POST"
-  wrk.body = "$lua_body"
-  wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["X-Signature"] = "$signature"
-end
-function request()
-  counter = counter + 1
-  wrk.headers["Idempotency-Key"] = nonce .. "-" .. tid .. "-" .. counter
-  return wrk.format(nil, "/hooks/bench")
-end
-EOF
+write_wrk_lua "$tmp/intake.lua" /hooks/bench
 
 # The disk's own durable-append latency, on the data directory's disk: every
 # answer waits for an fsync, so this bounds what any durable receiver can do
@@ -178,19 +152,8 @@ requests="$(awk '/ requests in / {print $1}' "$tmp/wrk.out")"
 # and the delivery work done meanwhile) per answered request.
 cpu_us_per_req="$(echo "($cpu_after - $cpu_before) * 1000000 / $(getconf CLK_TCK) / $requests" | bc -l)"
 
-rps="$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.out")"
-p99="$(awk '$1 == "99%" {print $2}' "$tmp/wrk.out")"
-non2xx="$(awk '/Non-2xx or 3xx responses:/ {print $5}' "$tmp/wrk.out")"
+read -r rps p99_ms non2xx < <(wrk_figures "$tmp/wrk.out")
 errors="$(grep -E '^ +Socket errors:' "$tmp/wrk.out" || true)"
-
-to_ms() {  # wrk prints "812.00us", "1.23ms", "2.01s"
-  awk -v v="$1" 'BEGIN {
-    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
-    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
-    else print "nan" }'
-}
-p99_ms="$(to_ms "$p99")"
 queued="$(curl -fsS -H 'Authorization: Bearer bench-admin-token' "$url/api/v1/queue" || echo '{}')"
 # The daemon's own counters must show that every answered request was a new
 # event (none short-circuited as a duplicate): the run measures what it claims.
@@ -213,7 +176,7 @@ printf 'daemon CPU   %10.1f us/request (all threads; load average now %s)\n' "$c
 echo "queue        $queued"
 echo "events       ${received:-?} received (warm-up and check included), ${duplicates:-?} duplicates"
 [[ -n "$errors" ]] && echo "wrk:$errors"
-if [[ -n "$non2xx" && "$non2xx" != "0" ]]; then
+if [[ "$non2xx" != "0" ]]; then
   echo "INVALID RUN: $non2xx answers were not 2xx (see $tmp/daemon.log)" >&2
   tail -20 "$tmp/daemon.log" >&2
   exit 1
