@@ -25,10 +25,6 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${CRMHUB_BINARY:-$root/build-release/crmhub}"
-duration="${DURATION:-30s}"
-connections="${CONNECTIONS:-32}"
-threads="${THREADS:-2}"
-warmup="${WARMUP:-5s}"
 
 # shellcheck source=bench/webhook_load.sh
 source "$root/bench/webhook_load.sh"

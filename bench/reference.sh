@@ -21,10 +21,6 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-duration="${DURATION:-30s}"
-connections="${CONNECTIONS:-32}"
-threads="${THREADS:-2}"
-warmup="${WARMUP:-5s}"
 cache="${REFERENCE_CACHE:-$HOME/.cache/crmhub-bench-reference}"
 
 # shellcheck source=bench/webhook_load.sh

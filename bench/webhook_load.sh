@@ -2,6 +2,13 @@
 # bench/reference.sh both send, so that their figures compare like for like.
 # Sourced, not run. Needs openssl and python3.
 
+# The load's shape, from the environment: wrk's run and warm-up durations,
+# connections and threads.
+duration="${DURATION:-30s}"
+connections="${CONNECTIONS:-32}"
+threads="${THREADS:-2}"
+warmup="${WARMUP:-5s}"
+
 # A free TCP port on loopback.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
