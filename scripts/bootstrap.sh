@@ -10,6 +10,8 @@ packages=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libpugixml-dev libjemalloc-dev
   libgtest-dev libgmock-dev
   wrk systemd
+  # bench/intake.sh, which BenchIntakeTest runs
+  curl bc python3 openssl
 )
 
 missing=()
