@@ -49,7 +49,7 @@ trap cleanup EXIT
 
 wait_for_port() {  # port, what
   for _ in $(seq 1 100); do
-    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return 0
+    python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return 0
     sleep 0.1
   done
   die "$2 did not listen on port $1"

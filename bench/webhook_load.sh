@@ -35,12 +35,10 @@ write_wrk_lua() {
   local lua_body="${body//\\/\\\\}"
   lua_body="${lua_body//\"/\\\"}"
   cat >"$file" <<LUA
-local threads = {}
 local next_id = 0
 function setup(thread)
   thread:set("tid", next_id)
   next_id = next_id + 1
-  table.insert(threads, thread)
 end
 function init(args)
   nonce = args[1] or "run"
