@@ -136,7 +136,13 @@ Status ApplyTransform(const Transform& t, Json& v) {
     case Op::kTimestampMs: {
       if (!v.is_string()) return Status::InvalidArgument("expected date/time text (use unix_s or unix_ms for numbers)");
       auto r = ParseTimestampMs(v.get_ref<const std::string&>(), t.arg);
-      if (!r.ok()) return r.status();
+      if (!r.ok()) {
+        // Name where the default would come from: the transform's argument.
+        if (t.arg == kNoDefaultOffset && r.status().message().starts_with("no time zone")) {
+          return Status::InvalidArgument(r.status().message() + " in the rule");
+        }
+        return r.status();
+      }
       v = *r;
       return Status::Ok();
     }

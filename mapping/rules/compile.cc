@@ -158,7 +158,7 @@ Transform CompileTransform(const std::string& text, const std::string& where) {
     takes_arg = true;
     t.arg = kNoDefaultOffset;
     if (!arg.empty()) {
-      auto off = ParseOffset(arg);
+      auto off = ParseUtcOffset(arg);
       if (!off.ok()) Fail(where, "transform \"" + text + "\": bad offset (use +03:00, MSK or UTC)");
       t.arg = *off;
     }

@@ -49,34 +49,8 @@ constexpr std::array<CurrencyCode, 39> kCurrencies = {{
     {"MXN", "484"}, {"ZAR", "710"}, {"EGP", "818"}, {"SAR", "682"},
 }};
 
-bool ParseFixed(std::string_view s, size_t pos, size_t len, int& out) {
-  if (pos + len > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + len; ++i) {
-    if (!IsDigit(s[i])) return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  out = v;
-  return true;
-}
-
-bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-int DaysInMonth(int y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
-}
-
 }  // namespace
 
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  // Howard Hinnant's days_from_civil.
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 Result<std::string> NormalizePhone(std::string_view text, PhoneCountry cc) {
   text = TrimAscii(text);
@@ -235,76 +209,6 @@ Result<std::string> NormalizeCurrency(std::string_view text) {
     }
   }
   return Status::InvalidArgument("unknown currency code");
-}
-
-Result<int> ParseOffset(std::string_view s) {
-  if (s == "Z" || s == "z" || s == "UTC" || s == "GMT") return 0;
-  if (s == "MSK") return 180;
-  if (s.size() < 3 || (s[0] != '+' && s[0] != '-')) return Status::InvalidArgument("bad time zone offset");
-  int hh = 0;
-  int mm = 0;
-  if (!ParseFixed(s, 1, 2, hh)) return Status::InvalidArgument("bad time zone offset");
-  size_t rest = 3;
-  if (s.size() > rest && s[rest] == ':') ++rest;
-  if (s.size() > rest) {
-    if (s.size() != rest + 2 || !ParseFixed(s, rest, 2, mm)) return Status::InvalidArgument("bad time zone offset");
-  } else if (rest == 4) {
-    return Status::InvalidArgument("bad time zone offset");
-  }
-  if (hh > 14 || mm > 59) return Status::InvalidArgument("bad time zone offset");
-  int total = hh * 60 + mm;
-  return s[0] == '-' ? -total : total;
-}
-
-Result<int64_t> ParseTimestampMs(std::string_view s, int default_offset_minutes) {
-  s = TrimAscii(s);
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
-  size_t pos = 0;
-  if (ParseFixed(s, 0, 4, y) && s.size() >= 10 && s[4] == '-' && s[7] == '-' &&
-      ParseFixed(s, 5, 2, mo) && ParseFixed(s, 8, 2, d)) {
-    pos = 10;  // ISO 8601
-  } else if (ParseFixed(s, 0, 2, d) && s.size() >= 10 && s[2] == '.' && s[5] == '.' &&
-             ParseFixed(s, 3, 2, mo) && ParseFixed(s, 6, 4, y)) {
-    pos = 10;  // dd.mm.yyyy
-  } else {
-    return Status::InvalidArgument("not a date (expected YYYY-MM-DD or DD.MM.YYYY)");
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo)) return Status::InvalidArgument("date out of range");
-  if (pos < s.size() && (s[pos] == 'T' || s[pos] == ' ')) {
-    ++pos;
-    if (!ParseFixed(s, pos, 2, h) || pos + 2 >= s.size() || s[pos + 2] != ':' ||
-        !ParseFixed(s, pos + 3, 2, mi)) {
-      return Status::InvalidArgument("bad time (expected hh:mm[:ss])");
-    }
-    pos += 5;
-    if (pos < s.size() && s[pos] == ':') {
-      if (!ParseFixed(s, pos + 1, 2, sec)) return Status::InvalidArgument("bad seconds");
-      pos += 3;
-      if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
-        ++pos;
-        int digits = 0;
-        while (pos < s.size() && IsDigit(s[pos])) {
-          if (digits < 3) ms = ms * 10 + (s[pos] - '0');
-          ++digits;
-          ++pos;
-        }
-        if (digits == 0) return Status::InvalidArgument("bad fraction of a second");
-        for (int k = digits; k < 3; ++k) ms *= 10;
-      }
-    }
-    if (h > 23 || mi > 59 || sec > 59) return Status::InvalidArgument("time out of range");
-  }
-  int offset = default_offset_minutes;
-  if (pos < s.size()) {
-    auto parsed = ParseOffset(s.substr(pos));
-    if (!parsed.ok()) return Status::InvalidArgument("unexpected text after the date/time");
-    offset = *parsed;
-  } else if (default_offset_minutes == kNoDefaultOffset) {
-    return Status::InvalidArgument("no time zone in the value and no default offset in the rule");
-  }
-  int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - static_cast<int64_t>(offset) * 60;
-  return secs * 1000 + ms;
 }
 
 Result<int64_t> ParseInt64(std::string_view s) {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "base/timestamp.h"
 
 namespace crmhub::mapping {
 
@@ -25,17 +26,9 @@ Result<std::string> NormalizeEmail(std::string_view text);
 Result<int64_t> ParseMoney(std::string_view text, int scale);
 // ISO 4217 alpha or numeric (or the legacy "RUR") → alpha upper-case.
 Result<std::string> NormalizeCurrency(std::string_view text);
-// Date/time text → Unix ms. `default_offset_minutes` applies when the text
-// has no offset; std::nullopt-like sentinel kNoDefaultOffset makes such text
-// an error.
-inline constexpr int kNoDefaultOffset = 100000;
-Result<int64_t> ParseTimestampMs(std::string_view text, int default_offset_minutes);
-// "+03:00", "-0530", "+03", "Z", "UTC", "MSK" → minutes east of UTC.
-Result<int> ParseOffset(std::string_view text);
+// Date/time text → Unix ms: base/timestamp.h's ParseTimestampMs (the
+// `timestamp_ms` transform), shared with the adapters.
 // Strict base-10 int64 (optional sign, no spaces inside).
 Result<int64_t> ParseInt64(std::string_view text);
-
-// Days since 1970-01-01 of a proleptic Gregorian date (valid for any year).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
 
 }  // namespace crmhub::mapping

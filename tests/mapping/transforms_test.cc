@@ -116,59 +116,6 @@ TEST(CurrencyTest, AlphaNumericAndLegacy) {
   EXPECT_FALSE(NormalizeCurrency("").ok());
 }
 
-int64_t Ts(std::string_view in, int offset = kNoDefaultOffset) {
-  auto r = ParseTimestampMs(in, offset);
-  EXPECT_TRUE(r.ok()) << in << ": " << r.status().ToString();
-  return r.ok() ? *r : -1;
-}
-
-TEST(TimestampTest, WithOffsets) {
-  EXPECT_EQ(Ts("1970-01-01T00:00:00Z"), 0);
-  EXPECT_EQ(Ts("2018-07-10T14:27:54.691Z"), 1531232874691);
-  EXPECT_EQ(Ts("2017-11-30T15:11:33+00:00"), 1512054693000);
-  EXPECT_EQ(Ts("2017-11-30T18:11:33+03:00"), 1512054693000);
-  EXPECT_EQ(Ts("2017-11-30T18:11:33+0300"), 1512054693000);
-  EXPECT_EQ(Ts("2017-11-30T10:11:33-05"), 1512054693000);
-  EXPECT_EQ(Ts("2017-11-30T15:11:33.5Z"), 1512054693500);
-  EXPECT_EQ(Ts("2017-11-30T15:11:33.123456Z"), 1512054693123);
-  EXPECT_EQ(Ts("2024-02-29 12:00:00Z"), 1709208000000);
-  EXPECT_EQ(Ts("1969-12-31T23:59:59Z"), -1000);
-}
-
-TEST(TimestampTest, WithoutOffsetUsesTheRulesDefault) {
-  constexpr int kMsk = 180;
-  // 1C: Moscow local time, UTC+3 all year (no DST since 2014).
-  EXPECT_EQ(Ts("2016-12-26T16:00:52", kMsk), 1482757252000);  // 13:00:52Z
-  EXPECT_EQ(Ts("11.01.2016", kMsk), 1452459600000);           // 2016-01-10T21:00Z
-  EXPECT_EQ(Ts("12.01.2016 10:03:13", kMsk), 1452582193000);  // 07:03:13Z
-  EXPECT_EQ(Ts("12.01.2016 10:03", kMsk), 1452582180000);
-  EXPECT_EQ(Ts("2016-07-01T12:00:00", kMsk), 1467363600000);  // summer: still +3
-  EXPECT_EQ(Ts("2016-12-26T16:00:52Z", kMsk), 1482768052000);  // explicit offset wins
-  EXPECT_EQ(Ts("2016-12-26", 0), 1482710400000);
-}
-
-TEST(TimestampTest, Rejects) {
-  EXPECT_EQ(ParseTimestampMs("2016-12-26T16:00:52", kNoDefaultOffset).status().message(),
-            "no time zone in the value and no default offset in the rule");
-  EXPECT_FALSE(ParseTimestampMs("2016-13-01", 0).ok());
-  EXPECT_FALSE(ParseTimestampMs("2015-02-29", 0).ok());
-  EXPECT_FALSE(ParseTimestampMs("31.04.2016", 0).ok());
-  EXPECT_FALSE(ParseTimestampMs("2016-12-26T25:00:00Z", 0).ok());
-  EXPECT_FALSE(ParseTimestampMs("2016-12-26T16:00:52 garbage", 0).ok());
-  EXPECT_FALSE(ParseTimestampMs("yesterday", 0).ok());
-  EXPECT_FALSE(ParseTimestampMs("2016-12-26T16:00:52+25:00", 0).ok());
-  EXPECT_FALSE(ParseTimestampMs("", 0).ok());
-}
-
-TEST(OffsetTest, Forms) {
-  EXPECT_EQ(*ParseOffset("MSK"), 180);
-  EXPECT_EQ(*ParseOffset("+03:00"), 180);
-  EXPECT_EQ(*ParseOffset("-0530"), -330);
-  EXPECT_EQ(*ParseOffset("Z"), 0);
-  EXPECT_FALSE(ParseOffset("+3").ok());
-  EXPECT_FALSE(ParseOffset("+03:").ok());
-}
-
 TEST(Int64Test, StrictAndOverflowChecked) {
   EXPECT_EQ(*ParseInt64("-42"), -42);
   EXPECT_EQ(*ParseInt64("9223372036854775807"), INT64_MAX);
