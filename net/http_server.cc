@@ -14,6 +14,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
 
 namespace crmhub::net {
 
@@ -303,9 +304,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     try {
       server_->handler(std::move(req), std::move(respond));
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
       // A throwing handler is a bug; the Once guard answers 500 unless the
-      // handler already responded.
+      // handler already responded. The connection and the server go on.
+      spdlog::error("http: a request handler threw: {}", e.what());
+      if (server_->options.handler_exceptions) server_->options.handler_exceptions->Inc();
+    } catch (...) {
+      spdlog::error("http: a request handler threw a non-standard exception");
+      if (server_->options.handler_exceptions) server_->options.handler_exceptions->Inc();
     }
   }
 

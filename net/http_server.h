@@ -18,6 +18,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "base/clock.h"
+#include "base/metrics.h"
 #include "base/status.h"
 #include "net/http_types.h"
 
@@ -39,6 +40,9 @@ struct HttpServerOptions {
   std::string server_header = "crmhub";
   // Source of the Date header; null means the system clock. Not owned.
   const Clock* clock = nullptr;
+  // Counts handlers that threw (each is logged; the request is answered 500
+  // unless the handler had answered). May be null. Not owned.
+  Counter* handler_exceptions = nullptr;
 };
 
 class HttpServer {

@@ -1,6 +1,7 @@
 #include "net/upstream.h"
 
 #include <cmath>
+#include <map>
 
 namespace crmhub::net {
 
@@ -96,6 +97,29 @@ OutboundResult Upstream::Call(OutboundRequest request) {
   }
   UpdateCircuitGauge();
   return result;
+}
+
+Transport MakeUpstreamTransport(const std::string& prefix, HttpClient* http, const Clock& clock,
+                                MetricsRegistry* metrics,
+                                const std::vector<std::pair<std::string, UpstreamOptions>>& groups) {
+  if (http == nullptr) {
+    return [](std::string_view, OutboundRequest) -> OutboundResult {
+      return Status::FailedPrecondition("no HTTP client (check-config)");
+    };
+  }
+  auto upstreams = std::make_shared<std::map<std::string, std::unique_ptr<Upstream>, std::less<>>>();
+  for (const auto& [group, options] : groups) {
+    std::string name = group.empty() ? prefix : prefix + ":" + group;
+    upstreams->emplace(group,
+                       std::make_unique<Upstream>(std::move(name), *http, clock, options, metrics));
+  }
+  return [upstreams](std::string_view group, OutboundRequest request) -> OutboundResult {
+    auto it = upstreams->find(group);
+    if (it == upstreams->end()) {
+      return Status::Internal("no upstream for API group \"" + std::string(group) + "\"");
+    }
+    return it->second->Call(std::move(request));
+  };
 }
 
 }  // namespace crmhub::net

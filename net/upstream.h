@@ -16,9 +16,11 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/metrics.h"
+#include "net/api_client.h"
 #include "net/circuit_breaker.h"
 #include "net/http_client.h"
 #include "net/rate_limiter.h"
@@ -66,5 +68,15 @@ class Upstream {
   Counter* throttled_ = nullptr;
   Gauge* circuit_open_ = nullptr;
 };
+
+// An ApiClient Transport over the upstreams of one account, one per API
+// group, each with its own breaker, metrics and request-rate bucket: named
+// "<prefix>:<group>" ("yandex-market:ym-main:orders"), or "<prefix>" for the
+// group "". A group not in `groups` is an internal error. `http` null (as in
+// `check-config`): every call fails with FailedPrecondition, nothing is sent.
+// The returned function owns the upstreams.
+Transport MakeUpstreamTransport(const std::string& prefix, HttpClient* http, const Clock& clock,
+                                MetricsRegistry* metrics,
+                                const std::vector<std::pair<std::string, UpstreamOptions>>& groups);
 
 }  // namespace crmhub::net
