@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -20,7 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 
 using Value = std::variant<std::monostate, std::string, int64_t, bool, std::chrono::milliseconds,
-                           uint64_t, std::vector<std::string>, Secret, fs::path>;
+                           uint64_t, std::vector<std::string>, Secret, fs::path,
+                           std::vector<int64_t>>;
 
 struct Entry {
   Value value;
@@ -75,11 +77,13 @@ std::string ExpectedFor(Type t) {
     case Type::kBool: return "a boolean (true or false)";
     case Type::kDuration: return "a duration string like \"30s\"";
     case Type::kSize: return "a size like \"1MiB\" or an integer number of bytes";
-    case Type::kStringList: return "an array of strings";
+    case Type::kStringList: return "a string or an array of strings";
     case Type::kSecret: return "a string naming a secret file or credential";
     case Type::kPath: return "a string (a path)";
     case Type::kEnum: return "a string";
     case Type::kTable: return "a table";
+    case Type::kUrl: return "a URL string like \"https://host\"";
+    case Type::kIdList: return "an array of ids (positive integers, as numbers or strings)";
   }
   return "a value";
 }
@@ -173,7 +177,50 @@ Result<Value> Convert(const toml::node& node, const KeySpec& spec, const Resolve
       if (!s.ok()) return s.status();
       return Value(*s);
     }
+    case Type::kUrl: {
+      if (!node.is_string()) return wrong_type();
+      std::string url(*node.value<std::string_view>());
+      const size_t scheme = url.rfind("http://", 0) == 0 ? 7 : url.rfind("https://", 0) == 0 ? 8 : 0;
+      if (scheme == 0) return Status::InvalidArgument("must start with http:// or https://");
+      if (url.size() == scheme || url[scheme] == '/' || url[scheme] == ':') {
+        return Status::InvalidArgument("has no host after the scheme");
+      }
+      for (char c : url) {
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+          return Status::InvalidArgument("must not contain spaces or control characters");
+        }
+      }
+      while (url.size() > scheme + 1 && url.back() == '/') url.pop_back();
+      return Value(std::move(url));
+    }
+    case Type::kIdList: {
+      const toml::array* arr = node.as_array();
+      if (arr == nullptr) return wrong_type();
+      std::vector<int64_t> out;
+      for (const toml::node& item : *arr) {
+        int64_t id = 0;
+        if (item.is_integer()) {
+          id = *item.value<int64_t>();
+        } else if (item.is_string()) {
+          std::string_view text = *item.value<std::string_view>();
+          auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+          if (ec != std::errc() || end != text.data() + text.size()) {
+            return Status::InvalidArgument(fmt::format("\"{}\" is not a numeric id", text));
+          }
+        } else {
+          return Status::InvalidArgument(
+              fmt::format("expected ids (numbers or strings), found {} in it", NodeTypeName(item)));
+        }
+        if (id <= 0) return Status::InvalidArgument(fmt::format("{} is not a positive id", id));
+        out.push_back(id);
+      }
+      return Value(std::move(out));
+    }
     case Type::kStringList: {
+      // One string is a list of one: what users write first for a single value.
+      if (node.is_string()) {
+        return Value(std::vector<std::string>{std::string(*node.value<std::string_view>())});
+      }
       const toml::array* arr = node.as_array();
       if (arr == nullptr) return wrong_type();
       std::vector<std::string> out;
@@ -238,6 +285,8 @@ std::string_view TypeName(Type type) {
     case Type::kPath: return "path";
     case Type::kEnum: return "enum";
     case Type::kTable: return "table";
+    case Type::kUrl: return "URL";
+    case Type::kIdList: return "list of ids";
   }
   return "?";
 }
@@ -318,6 +367,18 @@ uint64_t Section::GetSize(const std::string& key) const {
 }
 std::vector<std::string> Section::GetStringList(const std::string& key) const {
   return GetAs<std::vector<std::string>>(data_->entries, data_->name, key);
+}
+std::optional<std::string> Section::GetText(const std::string& key) const {
+  auto it = data_->entries.find(key);
+  if (it == data_->entries.end()) return std::nullopt;
+  const Value& v = it->second.value;
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  if (const auto* b = std::get_if<bool>(&v)) return std::string(*b ? "true" : "false");
+  return std::nullopt;
+}
+std::vector<int64_t> Section::GetIdList(const std::string& key) const {
+  return GetAs<std::vector<int64_t>>(data_->entries, data_->name, key);
 }
 const Secret& Section::GetSecret(const std::string& key) const {
   return GetAs<Secret>(data_->entries, data_->name, key);

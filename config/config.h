@@ -42,6 +42,8 @@ enum class Type {
   kPath,        // resolved relative to the config file's folder
   kEnum,        // a string from KeySpec::choices
   kTable,       // a free-form sub-table, validated by the owner (e.g. lanes)
+  kUrl,         // "https://host[:port][/path]" (http or https; a trailing '/' is dropped)
+  kIdList,      // [507, "22"]: positive integer ids, written as numbers or strings
 };
 std::string_view TypeName(Type type);
 
@@ -105,7 +107,13 @@ class Section {
   bool GetBool(const std::string& key) const;
   std::chrono::milliseconds GetDuration(const std::string& key) const;
   uint64_t GetSize(const std::string& key) const;
+  // A kStringList key written as one string reads as a list of that string.
   std::vector<std::string> GetStringList(const std::string& key) const;
+  std::vector<int64_t> GetIdList(const std::string& key) const;
+  // A scalar value (string, URL, enum, integer, boolean) as text; nullopt
+  // when the key has no value or is not a scalar. For tools that read a
+  // section without knowing its schema (the demo wiring its simulators).
+  std::optional<std::string> GetText(const std::string& key) const;
   const Secret& GetSecret(const std::string& key) const;
   std::filesystem::path GetPath(const std::string& key) const;
 
@@ -120,6 +128,103 @@ class Section {
 
  private:
   std::shared_ptr<const Data> data_;
+};
+
+// ---------------------------------------------------------------------------
+// Keys declared once.
+//
+// An owner (an adapter type) declares each of its keys once, as a member of
+// a KeySet, and reads it through that declaration, so the name, the type and
+// the default cannot drift between the schema and the factory:
+//
+//   struct OzonKeys : config::KeySet {
+//     config::Key<config::Type::kString> client_id = Declare<config::Type::kString>(
+//         {.name = "client_id", .description = "...", .required = true});
+//     config::Key<config::Type::kUrl> base_url = Declare<config::Type::kUrl>(
+//         {.name = "base_url", .default_value = "\"https://api-seller.ozon.ru\"", ...});
+//   };
+//   schema.keys = OzonKeys().specs();                   // in declaration order
+//   std::string id = keys.client_id.Get(section);       // typed
+//
+// KeySpec::type is set from the Key's type.
+
+template <Type kType>
+struct KeyValue;
+template <> struct KeyValue<Type::kString> { using type = std::string; };
+template <> struct KeyValue<Type::kEnum> { using type = std::string; };
+template <> struct KeyValue<Type::kUrl> { using type = std::string; };
+template <> struct KeyValue<Type::kInt> { using type = int64_t; };
+template <> struct KeyValue<Type::kBool> { using type = bool; };
+template <> struct KeyValue<Type::kDuration> { using type = std::chrono::milliseconds; };
+template <> struct KeyValue<Type::kSize> { using type = uint64_t; };
+template <> struct KeyValue<Type::kStringList> { using type = std::vector<std::string>; };
+template <> struct KeyValue<Type::kIdList> { using type = std::vector<int64_t>; };
+template <> struct KeyValue<Type::kSecret> { using type = Secret; };
+template <> struct KeyValue<Type::kPath> { using type = std::filesystem::path; };
+
+template <Type kType>
+class Key {
+ public:
+  using Value = typename KeyValue<kType>::type;
+  explicit Key(KeySpec spec) : spec_(std::move(spec)) { spec_.type = kType; }
+
+  const KeySpec& spec() const { return spec_; }
+  const std::string& name() const { return spec_.name; }
+  // The configured value, or the declared default. REQUIRES: `section` was
+  // loaded with a schema holding this key, and the key has a value (it is
+  // required, has a default, or IsSet).
+  Value Get(const Section& section) const {
+    if constexpr (kType == Type::kString || kType == Type::kEnum || kType == Type::kUrl) {
+      return section.GetString(spec_.name);
+    } else if constexpr (kType == Type::kInt) {
+      return section.GetInt(spec_.name);
+    } else if constexpr (kType == Type::kBool) {
+      return section.GetBool(spec_.name);
+    } else if constexpr (kType == Type::kDuration) {
+      return section.GetDuration(spec_.name);
+    } else if constexpr (kType == Type::kSize) {
+      return section.GetSize(spec_.name);
+    } else if constexpr (kType == Type::kStringList) {
+      return section.GetStringList(spec_.name);
+    } else if constexpr (kType == Type::kIdList) {
+      return section.GetIdList(spec_.name);
+    } else if constexpr (kType == Type::kSecret) {
+      return section.GetSecret(spec_.name);
+    } else {
+      return section.GetPath(spec_.name);
+    }
+  }
+  // The value when written in the file (or defaulted), nullopt for an
+  // optional key left out.
+  std::optional<Value> Find(const Section& section) const {
+    if (!IsSet(section) && spec_.default_value.empty()) return std::nullopt;
+    return Get(section);
+  }
+  bool IsSet(const Section& section) const { return section.Has(spec_.name); }
+  // "file:line:col: [section] key: message".
+  Status ErrorAt(const Section& section, const std::string& message) const {
+    return section.ErrorAt(spec_.name, message);
+  }
+
+ private:
+  KeySpec spec_;
+};
+
+class KeySet {
+ public:
+  const std::vector<KeySpec>& specs() const { return specs_; }
+
+  // Declares a key of this set (in docs order). Public so that a group of
+  // shared keys (adapters/webhook/push_auth.h) can add itself to a set.
+  template <Type kType>
+  Key<kType> Declare(KeySpec spec) {
+    Key<kType> key(std::move(spec));
+    specs_.push_back(key.spec());
+    return key;
+  }
+
+ private:
+  std::vector<KeySpec> specs_;
 };
 
 class Config {

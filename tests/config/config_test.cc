@@ -296,6 +296,71 @@ TEST_F(ConfigTest, ReadingAnUndeclaredKeyIsAProgrammingError) {
   EXPECT_THROW(cfg->Get("nosuch"), std::logic_error);
 }
 
+// An owner's keys, declared once and read through the declarations.
+struct TestKeys : KeySet {
+  Key<Type::kUrl> base_url = Declare<Type::kUrl>(
+      {.name = "base_url", .default_value = "\"https://api.example.ru/\"", .description = "x"});
+  Key<Type::kIdList> warehouses =
+      Declare<Type::kIdList>({.name = "warehouses", .default_value = "[]", .description = "x"});
+  Key<Type::kStringList> keys = Declare<Type::kStringList>({.name = "keys", .description = "x"});
+  Key<Type::kInt> page = Declare<Type::kInt>(
+      {.name = "page", .default_value = "50", .description = "x", .min = 1, .max = 50});
+};
+
+class TypedKeyTest : public ConfigTest {
+ protected:
+  Result<Config> LoadTyped(const std::string& adapter_keys) {
+    Schema schema = TestSchema();
+    schema.adapter_types.push_back(AdapterSchema{"typed", "t", keys_.specs()});
+    path_ = Write("crmhub.toml", "[adapters.a]\ntype = \"typed\"\n" + adapter_keys);
+    return LoadConfig(path_, schema, LoadOptions{creds_});
+  }
+  const TestKeys keys_;
+};
+
+TEST_F(TypedKeyTest, DeclaredOnceInOrderAndReadTyped) {
+  ASSERT_EQ(keys_.specs().size(), 4u);
+  EXPECT_EQ(keys_.specs()[0].name, "base_url");
+  EXPECT_EQ(keys_.specs()[0].type, Type::kUrl);
+  EXPECT_EQ(keys_.specs()[1].type, Type::kIdList);
+  auto cfg = LoadTyped("warehouses = [507, \"22\"]\nkeys = \"/id\"\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  const Section& s = cfg->Adapters()[0];
+  EXPECT_EQ(keys_.base_url.Get(s), "https://api.example.ru");  // trailing '/' dropped
+  EXPECT_EQ(keys_.warehouses.Get(s), (std::vector<int64_t>{507, 22}));
+  EXPECT_EQ(keys_.keys.Get(s), std::vector<std::string>{"/id"});  // one string: a list of one
+  EXPECT_EQ(keys_.page.Get(s), 50);
+  EXPECT_FALSE(keys_.page.IsSet(s));
+  EXPECT_EQ(keys_.page.Find(s), 50);
+  EXPECT_EQ(keys_.keys.Find(s), std::vector<std::string>{"/id"});
+  auto empty = LoadTyped("");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(keys_.keys.Find(empty->Adapters()[0]), std::nullopt);  // optional, left out
+  EXPECT_EQ(keys_.page.ErrorAt(s, "too big").message(),
+            Loc(1, 11) + "[adapters.a] page: too big");  // absent: the section header
+}
+
+TEST_F(TypedKeyTest, UrlsAndIdListsAreCheckedAtLoad) {
+  struct Case {
+    std::string text;
+    std::string error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"base_url = \"ftp://x\"", "[adapters.a] base_url: must start with http:// or https://"},
+           {"base_url = \"https://\"", "[adapters.a] base_url: has no host after the scheme"},
+           {"base_url = \"https://a b\"", "[adapters.a] base_url: must not contain spaces"},
+           {"warehouses = [\"12x\"]", "[adapters.a] warehouses: \"12x\" is not a numeric id"},
+           {"warehouses = [0]", "[adapters.a] warehouses: 0 is not a positive id"},
+           {"warehouses = [1.5]", "[adapters.a] warehouses: expected ids"},
+           {"warehouses = 5", "[adapters.a] warehouses: expected an array of ids"},
+       }) {
+    auto cfg = LoadTyped(c.text + "\n");
+    ASSERT_FALSE(cfg.ok()) << c.text;
+    EXPECT_THAT(cfg.status().message(), HasSubstr(path_.string() + ":3:")) << c.text;
+    EXPECT_THAT(cfg.status().message(), HasSubstr(c.error)) << c.text;
+  }
+}
+
 TEST(RenderSchemaMarkdownTest, ListsEverySectionKeyAndAdapterType) {
   const std::string md = RenderSchemaMarkdown(TestSchema());
   EXPECT_THAT(md, HasSubstr("## [daemon]"));
