@@ -5,14 +5,22 @@
 // An adapter is built from its validated config section by a factory listed
 // in daemon/adapter_registry.cc. It may offer up to three capabilities:
 //   * Source: Pull() one page of new records from the outside system.
-//   * Webhook: turn an incoming HTTP request into events (verify, parse, key).
+//   * Webhook: turn an incoming HTTP request into events (verify, parse,
+//     key) on an I/O thread; and, on a worker, Resolve() a hint event into
+//     the records it names by calling the system's API.
 //   * Target: Deliver() a batch of outbound commands (stock, prices, ...).
 // The runtime owns scheduling, the queue owns retries: adapters never sleep
 // or loop on failure, they classify (DeliveryOutcome) and return.
 //
-// Threading: Pull and Deliver are called from the adapter's own worker
-// thread and may block (HTTP through net::HttpClient::SendBlocking-style
-// helpers). HandleWebhook runs on an I/O thread and must not block.
+// Threading: Pull, Resolve and Deliver are called from the adapter's worker
+// threads and may block (HTTP through net::ApiClient). HandleWebhook runs on
+// an I/O thread and must not block.
+//
+// Outside data: an adapter reads what it receives through base/json_get.h
+// (checked getters, depth-capped parse), never nlohmann's throwing
+// accessors, std::stoll or a catch-all; the runtime still catches anything
+// thrown at each worker loop iteration, logs and counts it
+// (crmhub_worker_exceptions_total), and goes on.
 
 #include <chrono>
 #include <memory>
@@ -29,14 +37,31 @@
 
 namespace crmhub::adapters {
 
+// Header names the runtime writes on queued inbound events.
+inline constexpr std::string_view kKindHeader = "kind";
+inline constexpr std::string_view kResolveHeader = "crmhub-resolve";
+
 // A record from the outside world, before it is queued. The runtime fills
-// lane and source (the adapter id) when it enqueues.
+// lane and source (the adapter id) when it enqueues (ToNewMessage).
 struct InboundEvent {
   std::string idempotency_key;  // the system's own identity (+ status etc.)
   std::string ordering_key;     // e.g. the order id, so its changes stay ordered
-  queue::Headers headers;       // e.g. {"kind", "order"}
+  std::string kind;             // "order", "payment", ...: queued as header "kind"
+  queue::Headers headers;       // more, e.g. {"ozon_status", "delivered"}
   std::string payload;          // the raw record (JSON text, XML, ...)
+  // A hint, not a record: the adapter's WebhookCapability::Resolve turns it
+  // into the records it names on a delivery worker, before any mapping.
+  bool resolve = false;
 };
+
+// The queue message for `event` in `lane` (source: the adapter id), with its
+// kind and resolve mark as headers.
+queue::NewMessage ToNewMessage(InboundEvent event, const std::string& lane,
+                               const std::string& source);
+// The value of header `name` of a queued message, or "".
+std::string_view HeaderValue(const queue::Headers& headers, std::string_view name);
+// True when the message was queued as a hint (InboundEvent::resolve).
+bool IsHint(const queue::Message& message);
 
 struct PullResult {
   std::vector<InboundEvent> events;
@@ -65,16 +90,46 @@ struct WebhookResult {
   net::HttpResponse accepted;
 };
 
+// What Resolve turns a hint into.
+struct ResolveResult {
+  // kOk: `events` (possibly none) are queued durably in the adapter's lane,
+  // then the hint is settled. kRetry / kFail: the hint is retried or
+  // dead-lettered like any delivery, and `events` are ignored.
+  DeliveryOutcome outcome;
+  // The records, keyed exactly as the adapter's pull keys them, so that the
+  // pull meeting the same record later is a duplicate.
+  std::vector<InboundEvent> events;
+};
+
 class WebhookCapability {
  public:
   virtual ~WebhookCapability() = default;
   // Authenticates and parses. A non-OK result is answered by the runtime:
   // kUnauthenticated -> 401, kPermissionDenied -> 403, kInvalidArgument ->
   // 400 with the message as detail. Must not block.
+  // request.path is the whole path; WebhookSubPath() gives the part after
+  // /hooks/<id>/.
   virtual Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) = 0;
   // Largest body this endpoint accepts (413 above it).
   virtual uint64_t max_body_bytes() const { return 1024 * 1024; }
+  // The sub-paths under /hooks/<id>/ the adapter serves; "" is /hooks/<id>
+  // itself. Others are answered 404 before HandleWebhook. (Yandex Market
+  // posts to <registered URL>/notification; Mango appends events/call.)
+  virtual bool ServesPath(std::string_view sub_path) const { return sub_path.empty(); }
+  // Methods served; others are answered 405. (A URL check such as
+  // Zadarma's GET ?zd_echo= needs GET.)
+  virtual bool ServesMethod(std::string_view method) const { return method == "POST"; }
+  // The resolve step for hint events (InboundEvent::resolve): asks the
+  // system's API for the records the hint names (Yandex Market: the order of
+  // a notification; a provider that signs nothing: the payment, re-fetched
+  // so only what its API says is acted on). Runs on a delivery worker after
+  // the hint is durable and answered, never on an I/O thread; may block.
+  // The default fails: an adapter that queues hints implements it.
+  virtual ResolveResult Resolve(const queue::Message& hint);
 };
+
+// "notification" for "/hooks/ym-main/notification", "" for "/hooks/ym-main".
+std::string_view WebhookSubPath(std::string_view path, std::string_view adapter_id);
 
 class TargetCapability {
  public:

@@ -17,12 +17,13 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-// The adapter id of "/hooks/{id}", or empty when the path has another shape.
+// The adapter id of "/hooks/{id}" or "/hooks/{id}/{sub_path}", or empty
+// when the path has another shape. The adapter decides which sub-paths it
+// serves (WebhookCapability::ServesPath).
 std::string_view HookId(std::string_view path) {
   if (!StartsWith(path, kHooksPrefix)) return {};
   std::string_view id = path.substr(kHooksPrefix.size());
-  if (id.find('/') != std::string_view::npos) return {};
-  return id;
+  return id.substr(0, id.find('/'));
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // HttpRoutes: everything the daemon answers over HTTP, as one net::HttpHandler
 // the runtime mounts on its net::HttpServer.
 //
-//   POST /hooks/{adapter_id}         webhook intake (daemon/intake.h)
+//   POST /hooks/{adapter_id}[/...]   webhook intake (daemon/intake.h)
 //   GET  /metrics                    Prometheus text of the MetricsRegistry
 //   GET  /healthz                    alive: 200 {"status":"ok"}
 //   GET  /readyz                     200 when ready, 503 (e.g. draining)

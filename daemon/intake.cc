@@ -90,9 +90,17 @@ void IntakeHandler::Handle(std::string_view adapter_id_view, net::HttpRequest re
     return;
   }
   const std::string adapter_id(adapter_id_view);
-  if (request.method != "POST") {
-    auto r = net::HttpResponse::Error(405, "method_not_allowed", "use POST");
-    r.headers.Set("Allow", "POST");
+  if (!webhook->ServesPath(adapters::WebhookSubPath(request.path, adapter_id))) {
+    respond(net::HttpResponse::Error(404, "not_found", "no such webhook path for this adapter"));
+    return;
+  }
+  if (!webhook->ServesMethod(request.method)) {
+    std::string allow;
+    for (const char* m : {"GET", "POST", "PUT"}) {
+      if (webhook->ServesMethod(m)) allow += allow.empty() ? m : std::string(", ") + m;
+    }
+    auto r = net::HttpResponse::Error(405, "method_not_allowed", "use " + allow);
+    r.headers.Set("Allow", allow);
     Reject(adapter_id, "method", std::move(r), respond);
     return;
   }
@@ -137,14 +145,7 @@ void IntakeHandler::Handle(std::string_view adapter_id_view, net::HttpRequest re
   messages.reserve(result.events.size());
   const std::string lane = "in." + adapter_id;
   for (adapters::InboundEvent& e : result.events) {
-    queue::NewMessage m;
-    m.lane = lane;
-    m.source = adapter_id;
-    m.idempotency_key = std::move(e.idempotency_key);
-    m.ordering_key = std::move(e.ordering_key);
-    m.headers = std::move(e.headers);
-    m.payload = std::move(e.payload);
-    messages.push_back(std::move(m));
+    messages.push_back(adapters::ToNewMessage(std::move(e), lane, adapter_id));
   }
   AdapterMetrics& metrics = MetricsFor(adapter_id);
   // The callback runs on the queue's engine thread: it only counts and hands

@@ -1,9 +1,10 @@
 #pragma once
-// IntakeHandler: POST /hooks/{adapter_id}.
+// IntakeHandler: POST /hooks/{adapter_id}[/{sub_path}].
 //
 // Order of checks (each refusal is a JSON {"error","detail"} answer):
-//   404 unknown adapter (or one without a webhook capability)
-//   405 not POST
+//   404 unknown adapter (or one without a webhook capability), or a
+//       sub-path the adapter does not serve (WebhookCapability::ServesPath)
+//   405 a method the adapter does not serve (POST unless it says otherwise)
 //   413 body above the adapter's max_body
 //   503 + Retry-After: queue unhealthy, or Depth() >= high water
 //   401/403/400 from the adapter's HandleWebhook (signature, IP, parse, key)

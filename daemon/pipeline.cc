@@ -138,6 +138,53 @@ class AdapterWorkers {
   void InboundLoop();
   void TargetLoop();
   void ProcessInbound(std::vector<queue::Leased>& batch);
+  // The resolve step of one hint (see WebhookCapability::Resolve).
+  void ResolveHint(const queue::Leased& hint);
+
+  // The exception boundary of every worker loop iteration. Adapters read
+  // outside data through checked getters and mean never to throw; whatever
+  // throws anyway (a bug, or nlohmann on a path nobody checked) is logged
+  // and counted here, and the caller turns it into a retryable failure of
+  // this step: the loop goes on, the process stays up.
+  template <typename Fn>
+  auto Guarded(std::string_view step, Fn&& fn) -> std::optional<decltype(fn())> {
+    try {
+      return fn();
+    } catch (const std::exception& e) {
+      CountException(step, e.what());
+    } catch (...) {
+      CountException(step, "an exception not derived from std::exception");
+    }
+    return std::nullopt;
+  }
+  void CountException(std::string_view step, std::string_view what) {
+    spdlog::error("adapter {}: {} threw: {} (counted in crmhub_worker_exceptions_total; the "
+                  "worker goes on)",
+                  id_, step, what);
+    metrics_
+        .GetCounter("crmhub_worker_exceptions_total",
+                    "Exceptions caught at a worker loop's boundary, by adapter and step (pull, "
+                    "map, resolve, deliver, sink).",
+                    {{"adapter", id_}, {"step", std::string(step)}})
+        .Inc();
+    RecordError(std::string(step) + " threw: " + std::string(what));
+  }
+  // The counters webhook intake keeps too: received counts new and repeated
+  // events; duplicates are the repeats idempotency absorbed.
+  void CountReceived(const std::vector<queue::EnqueueOutcome>& outcomes) {
+    int64_t duplicates = 0;
+    for (queue::EnqueueOutcome o : outcomes) duplicates += o == queue::EnqueueOutcome::kDuplicate;
+    metrics_
+        .GetCounter("crmhub_events_received_total",
+                    "Events received from webhooks (answered 2xx) and pulls, new and duplicate",
+                    {{"adapter", id_}})
+        .Inc(static_cast<double>(outcomes.size()));
+    metrics_
+        .GetCounter("crmhub_events_duplicate_total",
+                    "Events whose idempotency key was already accepted (nothing enqueued)",
+                    {{"adapter", id_}})
+        .Inc(static_cast<double>(duplicates));
+  }
   void Settle(const std::string& target, const std::vector<const queue::Leased*>& messages,
               const std::vector<DeliveryOutcome>& outcomes);
 
@@ -247,17 +294,7 @@ void AdapterWorkers::SourceLoop() {
       in_flight.clear();
       return enqueued.status();
     }
-    // The same counters webhook intake keeps: received counts new and
-    // repeated events; duplicates are the repeats idempotency absorbed.
-    int64_t duplicates = 0;
-    for (queue::EnqueueOutcome o : *enqueued) duplicates += o == queue::EnqueueOutcome::kDuplicate;
-    metrics_.GetCounter("crmhub_events_received_total", "Events received from webhooks (answered 2xx) and pulls, new and duplicate",
-                        {{"adapter", id_}})
-        .Inc(static_cast<double>(enqueued->size()));
-    metrics_.GetCounter("crmhub_events_duplicate_total",
-                        "Events whose idempotency key was already accepted (nothing enqueued)",
-                        {{"adapter", id_}})
-        .Inc(static_cast<double>(duplicates));
+    CountReceived(*enqueued);
     // Only now that the events are durable may the cursor move past them.
     if (next_cursor) {
       unsaved_cursor = std::move(*next_cursor);
@@ -306,7 +343,9 @@ void AdapterWorkers::SourceLoop() {
       }
       from = std::move(*cursor);
     }
-    auto page = source->Pull(from);
+    Result<adapters::PullResult> page = Guarded("pull", [&] { return source->Pull(from); })
+                                            .value_or(Status::Internal(
+                                                "the adapter's Pull threw (see the log)"));
     // The pages before this one first: their cursors come before this one's.
     if (Status st = settle_in_flight(/*all=*/!page.ok()); !st.ok()) {  // pulled again
       fail("enqueue", st, ticket);
@@ -321,15 +360,8 @@ void AdapterWorkers::SourceLoop() {
     if (!page->events.empty()) {
       std::vector<queue::NewMessage> messages;
       messages.reserve(page->events.size());
-      for (auto& e : page->events) {
-        messages.push_back(queue::NewMessage{.lane = InboundLane(id_),
-                                             .source = id_,
-                                             .idempotency_key = std::move(e.idempotency_key),
-                                             .ordering_key = std::move(e.ordering_key),
-                                             .headers = std::move(e.headers),
-                                             .payload = std::move(e.payload),
-                                             .not_before = std::nullopt});
-      }
+      const std::string lane = InboundLane(id_);
+      for (auto& e : page->events) messages.push_back(adapters::ToNewMessage(std::move(e), lane, id_));
       auto promise = std::make_shared<std::promise<Result<std::vector<queue::EnqueueOutcome>>>>();
       in_flight.push_back(InFlightPage{.outcomes = promise->get_future(),
                                        .next_cursor = page->next_cursor,
@@ -405,8 +437,13 @@ void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
   std::vector<const queue::Leased*> applied;
   std::vector<queue::LeaseToken> empty_acks;
   for (queue::Leased& l : batch) {
+    if (adapters::IsHint(l.message)) {
+      ResolveHint(l);
+      continue;
+    }
     Result<std::vector<model::Entity>> entities =
-        mapper_ ? mapper_(l.message)
+        mapper_ ? Guarded("map", [&] { return mapper_(l.message); })
+                      .value_or(Status::InvalidArgument("the mapping threw (see the log)"))
                 : Result<std::vector<model::Entity>>(
                       Status::FailedPrecondition("no mapping configured"));
     if (!entities.ok()) {
@@ -436,7 +473,10 @@ void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
   if (!empty_acks.empty()) queue_.AckBatch(empty_acks);
   if (events.empty()) return;
   auto started = std::chrono::steady_clock::now();
-  std::vector<DeliveryOutcome> outcomes = sink_.Apply(events);
+  std::vector<DeliveryOutcome> outcomes =
+      Guarded("sink", [&] { return sink_.Apply(events); })
+          .value_or(std::vector<DeliveryOutcome>(
+              events.size(), DeliveryOutcome::Retry("the CRM sink threw (see the log)")));
   m.duration->Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (outcomes.size() != events.size()) {
@@ -446,6 +486,37 @@ void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
                                " outcomes for " + std::to_string(events.size()) + " events"));
   }
   Settle(kTarget, applied, outcomes);
+}
+
+void AdapterWorkers::ResolveHint(const queue::Leased& hint) {
+  const std::string target = id_ + "/resolve";
+  adapters::WebhookCapability* webhook = adapter_->webhook();
+  adapters::ResolveResult resolved;
+  if (webhook == nullptr) {
+    resolved.outcome = DeliveryOutcome::Fail("a hint for an adapter without a webhook capability");
+  } else {
+    auto started = std::chrono::steady_clock::now();
+    resolved = Guarded("resolve", [&] { return webhook->Resolve(hint.message); })
+                   .value_or(adapters::ResolveResult{
+                       DeliveryOutcome::Retry("the adapter's Resolve threw (see the log)"), {}});
+    MetricsFor(target).duration->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  if (resolved.outcome.ok() && !resolved.events.empty()) {
+    // The records become durable before the hint is settled: a crash in
+    // between resolves the hint again, and idempotency absorbs the repeat.
+    std::vector<queue::NewMessage> messages;
+    const std::string lane = InboundLane(id_);
+    for (auto& e : resolved.events) messages.push_back(adapters::ToNewMessage(std::move(e), lane, id_));
+    Result<std::vector<queue::EnqueueOutcome>> enqueued = queue_.EnqueueBatch(std::move(messages));
+    if (enqueued.ok()) {
+      CountReceived(*enqueued);
+    } else {
+      resolved.outcome = DeliveryOutcome::Retry("queueing the resolved records: " +
+                                                enqueued.status().ToString());
+    }
+  }
+  Settle(target, {&hint}, {resolved.outcome});
 }
 
 void AdapterWorkers::TargetLoop() {
@@ -475,7 +546,10 @@ void AdapterWorkers::TargetLoop() {
       refs.push_back(&l);
     }
     auto started = std::chrono::steady_clock::now();
-    std::vector<DeliveryOutcome> outcomes = target->Deliver(messages);
+    std::vector<DeliveryOutcome> outcomes =
+        Guarded("deliver", [&] { return target->Deliver(messages); })
+            .value_or(std::vector<DeliveryOutcome>(
+                messages.size(), DeliveryOutcome::Retry("the adapter's Deliver threw (see the log)")));
     m.duration->Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (outcomes.size() != messages.size()) {

@@ -20,8 +20,17 @@
 //    adapter's mapper, Apply() the mapped events to the CRM sink and settle
 //    each message: ok -> AckBatch, retry -> Retry(not_before), fail -> Fail.
 //    A record that does not map is a dead letter carrying the rule's error.
+//    A hint (a webhook's event marked for the resolve step) is not mapped:
+//    the adapter's Resolve() fetches the records it names, they are queued
+//    durably in the same lane (keyed as the pull keys them), then the hint
+//    is settled by Resolve's outcome.
 //  * target capability: one thread leases up to max_batch() from out.<id>,
 //    calls Deliver() and settles each message by its outcome.
+// Every call into an adapter, the mapping or the sink runs inside an
+// exception boundary: what throws is logged, counted
+// (crmhub_worker_exceptions_total{adapter,step}) and turned into a retryable
+// failure (a record whose mapping throws is dead-lettered with its raw
+// payload); the thread goes on.
 // Empty lanes are waited on (5 ms doubling to 200 ms), woken early by
 // LaneWakeup when something is enqueued.
 //
@@ -31,7 +40,9 @@
 // Metrics:
 //   crmhub_deliveries_total{target,outcome}   outcome: ok | retry | fail
 //   crmhub_delivery_duration_seconds{target}  one Apply/Deliver call
-// target is the adapter id for out.<id> lanes and "crm" for inbound lanes.
+// target is the adapter id for out.<id> lanes, "crm" for inbound lanes and
+// "<id>/resolve" for the resolve step of hints.
+//   crmhub_worker_exceptions_total{adapter,step}  see above
 //
 // Thread-safety: Pipeline's methods are called from the control thread;
 // StatusOf() from any thread.

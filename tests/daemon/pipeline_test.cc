@@ -100,18 +100,18 @@ class PagedSource final : public adapters::Adapter, public adapters::SourceCapab
     }
     adapters::PullResult page;
     if (c.empty()) {
-      page.events = {{"e1", "", {}, Form("e1")}, {"e2", "", {}, Form("e2")}};
+      page.events = {{.idempotency_key = "e1", .payload = Form("e1")}, {.idempotency_key = "e2", .payload = Form("e2")}};
       page.next_cursor = "1";
       page.more = true;
     } else if (c == "1") {
       // An event without an idempotency key: the queue refuses the page.
       const bool refuse = refuse_page_1 > 0;
       if (refuse) --refuse_page_1;
-      page.events = {{refuse ? "" : "e3", "", {}, Form("e3")}};
+      page.events = {{.idempotency_key = refuse ? "" : "e3", .payload = Form("e3")}};
       page.next_cursor = "2";
       page.more = third_page;
     } else if (c == "2" && third_page) {
-      page.events = {{"e4", "", {}, Form("e4")}};
+      page.events = {{.idempotency_key = "e4", .payload = Form("e4")}};
       page.next_cursor = "3";
     }
     return page;
@@ -141,7 +141,7 @@ class EndlessSource final : public adapters::Adapter, public adapters::SourceCap
     const int n = cursor ? std::stoi(*cursor) : 0;
     adapters::PullResult page;
     const std::string key = "b" + std::to_string(n);
-    page.events = {{key, "", {}, Form(key)}};
+    page.events = {{.idempotency_key = key, .payload = Form(key)}};
     page.next_cursor = std::to_string(n + 1);
     page.more = true;
     last_next.store(n + 1);
@@ -167,6 +167,63 @@ class HookOnly final : public adapters::Adapter, public adapters::WebhookCapabil
   Result<adapters::WebhookResult> HandleWebhook(const net::HttpRequest&) override {
     return Status::Internal("not used");
   }
+
+ private:
+  std::string id_;
+};
+
+// A webhook adapter whose hints name form ids: Resolve "fetches" the form
+// (or fails as scripted), keyed as a pull would key it.
+class HintedHook final : public adapters::Adapter, public adapters::WebhookCapability {
+ public:
+  explicit HintedHook(std::string id) : id_(std::move(id)) {}
+  const std::string& id() const override { return id_; }
+  std::string_view type() const override { return "test-hinted"; }
+  WebhookCapability* webhook() override { return this; }
+  Result<adapters::WebhookResult> HandleWebhook(const net::HttpRequest&) override {
+    return Status::Internal("not used");
+  }
+  adapters::ResolveResult Resolve(const queue::Message& hint) override {
+    resolved.Add();
+    if (hint.payload == "throw") throw std::runtime_error("a bug in Resolve");
+    if (hint.payload == "down" && hint.attempts < 2) {
+      return {DeliveryOutcome::Retry("the system is down"), {}};
+    }
+    adapters::InboundEvent record{.idempotency_key = "form:" + hint.payload,
+                                  .ordering_key = hint.payload,
+                                  .kind = "form",
+                                  .payload = Form(hint.payload)};
+    return {DeliveryOutcome::Ok(), {record}};
+  }
+  EventCount resolved;
+
+ private:
+  std::string id_;
+};
+
+// A source and a target that throw, as a bug would.
+class ThrowingAdapter final : public adapters::Adapter,
+                              public adapters::SourceCapability,
+                              public adapters::TargetCapability {
+ public:
+  explicit ThrowingAdapter(std::string id) : id_(std::move(id)) {}
+  const std::string& id() const override { return id_; }
+  std::string_view type() const override { return "test-throwing"; }
+  SourceCapability* source() override { return this; }
+  TargetCapability* target() override { return this; }
+  Result<adapters::PullResult> Pull(const std::optional<std::string>&) override {
+    pulls.Add();
+    throw std::out_of_range("json.exception.type_error.302: type must be string");
+  }
+  std::chrono::milliseconds poll_interval() const override { return seconds(60); }
+  std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message>) override {
+    delivers.Add();
+    throw std::logic_error("a bug in Deliver");
+  }
+  int max_batch() const override { return 10; }
+  std::vector<std::string> commands() const override { return {"set_stock"}; }
+  EventCount pulls;
+  EventCount delivers;
 
  private:
   std::string id_;
@@ -469,6 +526,77 @@ TEST_F(PipelineTest, WebhookEnqueueWakesAnIdleWorker) {
   ASSERT_TRUE(sink_->applied.WaitFor(1, seconds(30)));
   ASSERT_TRUE(pipeline->StopAll(Deadline()));
   EXPECT_TRUE(HasLead("form", "site-w1"));
+}
+
+// A hint is not mapped: the adapter's Resolve turns it into records, which
+// are queued (keyed as the pull keys them) before the hint is settled, and
+// mapped like any record. A failing Resolve is retried by the queue.
+TEST_F(PipelineTest, HintsAreResolvedIntoRecordsBeforeMapping) {
+  auto hook = std::make_shared<HintedHook>("ym");
+  for (const char* form : {"h1", "down"}) {
+    queue::NewMessage m = adapters::ToNewMessage(
+        {.idempotency_key = std::string("hint:") + form, .kind = "hint", .payload = form,
+         .resolve = true},
+        "in.ym", "ym");
+    ASSERT_TRUE(queue_->Enqueue(std::move(m)).ok());
+  }
+  auto pipeline = MakePipeline();
+  ASSERT_TRUE(pipeline->Start(hook, mapper_).ok());
+  ASSERT_TRUE(sink_->applied.WaitFor(2, seconds(30)));
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+  EXPECT_TRUE(HasLead("ym", "site-h1"));
+  EXPECT_TRUE(HasLead("ym", "site-down"));
+  EXPECT_EQ(hook->resolved.value(), 3);  // h1 once, "down" twice
+  // The record a later pull brings is a duplicate of the resolved one.
+  auto again = queue_->Enqueue({.lane = "in.ym", .source = "ym", .idempotency_key = "form:h1",
+                                .payload = Form("h1")});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, queue::EnqueueOutcome::kDuplicate);
+  auto counter = [&](const char* outcome) {
+    return metrics_
+        .GetCounter("crmhub_deliveries_total", "", {{"target", "ym/resolve"}, {"outcome", outcome}})
+        .value();
+  };
+  EXPECT_EQ(counter("ok"), 2);
+  EXPECT_EQ(counter("retry"), 1);
+  EXPECT_EQ(engine_->Depth(), 0);
+}
+
+// What an adapter throws is caught at the loop's boundary, logged and
+// counted; the pull backs off and tries again, the commands are retried, a
+// hint whose Resolve throws is retried, and the process goes on.
+TEST_F(PipelineTest, ExceptionsFromAdaptersAreCaughtCountedAndRetried) {
+  auto thrower = std::make_shared<ThrowingAdapter>("bad");
+  ASSERT_TRUE(queue_->Enqueue({.lane = "out.bad", .source = "crm", .idempotency_key = "c1",
+                               .payload = "{}"}).ok());
+  auto pipeline = MakePipeline();
+  ASSERT_TRUE(pipeline->Start(thrower, mapper_).ok());
+  ASSERT_TRUE(thrower->pulls.WaitFor(3, seconds(30)));  // backed off and pulled again
+  ASSERT_TRUE(thrower->delivers.WaitFor(1, seconds(30)));
+  auto hook = std::make_shared<HintedHook>("hk");
+  ASSERT_TRUE(queue_->Enqueue(adapters::ToNewMessage(
+                                  {.idempotency_key = "t", .payload = "throw", .resolve = true},
+                                  "in.hk", "hk"))
+                  .ok());
+  ASSERT_TRUE(pipeline->Start(hook, mapper_).ok());
+  ASSERT_TRUE(hook->resolved.WaitFor(1, seconds(30)));
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+  auto exceptions = [&](const char* adapter, const char* step) {
+    return metrics_
+        .GetCounter("crmhub_worker_exceptions_total", "", {{"adapter", adapter}, {"step", step}})
+        .value();
+  };
+  EXPECT_GE(exceptions("bad", "pull"), 3);
+  EXPECT_GE(exceptions("bad", "deliver"), 1);
+  EXPECT_GE(exceptions("hk", "resolve"), 1);
+  auto stats = engine_->Stats();
+  ASSERT_TRUE(stats.ok());
+  for (const auto& lane : *stats) {
+    if (lane.lane == "out.bad" || lane.lane == "in.hk") {
+      EXPECT_EQ(lane.dead, 0) << lane.lane;  // retried, not lost
+      EXPECT_EQ(lane.ready + lane.delayed + lane.leased, 1) << lane.lane;
+    }
+  }
 }
 
 }  // namespace
