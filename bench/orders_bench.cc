@@ -10,18 +10,19 @@
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "adapters/ozon/ozon_sim.h"
-#include "adapters/wildberries/sim.h"
-#include "adapters/yandex_market/sim.h"
+#include "adapters/simkit/simulator.h"
 #include "base/clock.h"
+#include "base/json_get.h"
 #include "bench/scratch_dir.h"
 #include "daemon/adapter_registry.h"
 #include "daemon/runtime.h"
+#include "daemon/simulator_registry.h"
 #include "net/http_client.h"
 
 namespace crmhub::bench {
@@ -32,47 +33,13 @@ using Steady = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 // The orders exist before the run: created over the past day, each at its
-// final status a few seconds later, so the pull reads history (the way a
+// final status within a minute, so the pull reads history (the way a
 // first start against a busy seller account does) and nothing arrives
 // during the measurement.
 constexpr auto kHistory = std::chrono::hours(24);
 constexpr auto kSettled = std::chrono::minutes(2);  // the last order's final step is older
 
-// The simulators' clock: the system clock, shifted back while a simulator is
-// built (Ozon and Yandex Market date their orders from the clock at
-// construction), then running on at the real time.
-class ShiftedClock final : public Clock {
- public:
-  void Shift(std::chrono::milliseconds by) { shift_ms_.store(by.count()); }
-  SystemTime Now() const override {
-    return std::chrono::system_clock::now() + std::chrono::milliseconds(shift_ms_.load());
-  }
-  Steady::time_point SteadyNow() const override { return Steady::now(); }
-
-  // A simulator whose orders were created over kHistory, ending kSettled ago.
-  template <typename Sim, typename Options>
-  std::unique_ptr<Sim> BuildSettled(Options o, int64_t orders) {
-    o.orders = static_cast<int>(orders);
-    o.arrival_span = kHistory;
-    o.enforce_rate_limits = false;
-    Shift(-std::chrono::duration_cast<std::chrono::milliseconds>(kHistory + kSettled));
-    auto sim = std::make_unique<Sim>(o, *this);
-    Shift(0ms);
-    return sim;
-  }
-
- private:
-  std::atomic<int64_t> shift_ms_{0};
-};
-
-std::string TomlString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
+using simkit::TomlString;
 
 Status WriteFile(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
@@ -83,144 +50,41 @@ Status WriteFile(const fs::path& path, const std::string& text) {
   return Status::Ok();
 }
 
-// One marketplace simulator with N settled orders, and what the config of
-// an adapter pointing at it says.
-class BenchSim {
- public:
-  virtual ~BenchSim() = default;
-  virtual std::string adapter_id() const = 0;
-  // The [adapters.<id>] keys (without type, mapping and the secret file).
-  virtual std::string ConfigKeys(const fs::path& secret_file) const = 0;
-  virtual std::string secret() const = 0;
-  virtual simkit::RequestLog& log() = 0;
-  virtual std::pair<std::string, std::string> orders_request() const = 0;  // method, path
-  virtual void Stop() = 0;
-};
-
-class WildberriesBench final : public BenchSim {
- public:
-  WildberriesBench(boost::asio::io_context& io, Clock& clock, int64_t orders) {
-    adapters::wildberries::SimOptions o;
-    o.orders = static_cast<int>(orders);
-    o.arrival = kHistory;
-    o.lifetime = std::chrono::minutes(1);
-    o.enforce_rate_limits = false;
-    o.start = clock.Now() - kHistory - o.lifetime - kSettled;
-    sim_ = std::make_unique<adapters::wildberries::WildberriesSim>(io, clock, o);
+// A simulator of `type` holding N settled orders (see kHistory), serving on
+// a loopback port, limits not enforced.
+Result<std::unique_ptr<simkit::Simulator>> MakeSim(const simkit::SimulatorType& type,
+                                                   Clock& clock, int64_t orders) {
+  simkit::SimOptions o;
+  o.orders = static_cast<int>(orders);
+  o.arrival = kHistory;
+  o.lifetime = std::chrono::minutes(1);
+  o.start = clock.Now() - kHistory - o.lifetime - kSettled;
+  o.enforce_rate_limits = false;
+  auto sim = simkit::CreateSimulator(type, o, clock);
+  if (!sim.ok()) return sim.status();
+  if (Status st = (*sim)->Start("127.0.0.1:0"); !st.ok()) {
+    return st.WithContext("starting the simulator");
   }
-  Status Start() { return sim_->Listen("127.0.0.1:0"); }
-  std::string adapter_id() const override { return "wb-bench"; }
-  std::string ConfigKeys(const fs::path& secret_file) const override {
-    const std::string url = TomlString(sim_->base_url());
-    // Pacing opened up (the simulator does not limit): 1 ms per request.
-    return fmt::format(
-        "type = \"wildberries\"\ntoken_file = {}\nmarketplace_url = {}\ncontent_url = {}\n"
-        "prices_url = {}\npoll_interval = \"1h\"\nlookback = \"48h\"\n"
-        "orders_page_size = 1000\norders_rate_interval = \"1ms\"\norders_rate_burst = 100\n",
-        TomlString(secret_file.string()), url, url, url);
-  }
-  std::string secret() const override { return "sim-token"; }
-  simkit::RequestLog& log() override { return sim_->log(); }
-  std::pair<std::string, std::string> orders_request() const override {
-    return {"GET", "/api/v3/orders"};
-  }
-  void Stop() override { sim_->Stop(); }
-
- private:
-  std::unique_ptr<adapters::wildberries::WildberriesSim> sim_;
-};
-
-class OzonBench final : public BenchSim {
- public:
-  OzonBench(ShiftedClock& clock, int64_t orders) {
-    const adapters::ozon::OzonSimOptions o;
-    client_id_ = o.client_id;
-    api_key_ = o.api_key;
-    sim_ = clock.BuildSettled<adapters::ozon::OzonSimulator>(o, orders);
-  }
-  Status Start() { return sim_->Start("127.0.0.1:0"); }
-  std::string adapter_id() const override { return "ozon-bench"; }
-  std::string ConfigKeys(const fs::path& secret_file) const override {
-    return fmt::format(
-        "type = \"ozon\"\nclient_id = {}\napi_key_file = {}\nbase_url = {}\n"
-        "poll_interval = \"1h\"\norder_lookback = \"48h\"\npage_size = 1000\nrate_limit = 1000\n",
-        TomlString(client_id_), TomlString(secret_file.string()), TomlString(sim_->base_url()));
-  }
-  std::string secret() const override { return api_key_; }
-  simkit::RequestLog& log() override { return sim_->log(); }
-  std::pair<std::string, std::string> orders_request() const override {
-    return {"POST", "/v3/posting/fbs/list"};
-  }
-  void Stop() override { sim_->Stop(); }
-
- private:
-  std::string client_id_, api_key_;
-  std::unique_ptr<adapters::ozon::OzonSimulator> sim_;
-};
-
-// Yandex Market's getOrders allows 10,000 requests an hour (50 orders each);
-// the adapter's `orders_rate_limit` key stops there. The benchmark's copy of
-// the adapter types lets it go higher, to measure crmhub rather than the
-// limit.
-constexpr int64_t kYmBenchOrdersPerHour = 1'000'000'000;
-
-class YandexMarketBench final : public BenchSim {
- public:
-  YandexMarketBench(ShiftedClock& clock, int64_t orders) {
-    const adapters::yandex_market::YmSimOptions o;
-    api_key_ = o.api_key;
-    campaign_id_ = o.campaign_id;
-    business_id_ = o.business_id;
-    sim_ = clock.BuildSettled<adapters::yandex_market::YmSimulator>(o, orders);
-  }
-  Status Start() { return sim_->Start("127.0.0.1:0"); }
-  std::string adapter_id() const override { return "ym-bench"; }
-  std::string ConfigKeys(const fs::path& secret_file) const override {
-    return fmt::format(
-        "type = \"yandex-market\"\napi_key_file = {}\ncampaign_id = {}\nbusiness_id = {}\n"
-        "base_url = {}\npoll_interval = \"1h\"\nlookback = \"48h\"\npage_size = 50\n"
-        "orders_rate_limit = {}\n",
-        TomlString(secret_file.string()), campaign_id_, business_id_,
-        TomlString(sim_->base_url()), kYmBenchOrdersPerHour);
-  }
-  std::string secret() const override { return api_key_; }
-  simkit::RequestLog& log() override { return sim_->log(); }
-  std::pair<std::string, std::string> orders_request() const override {
-    return {"GET", fmt::format("/v2/campaigns/{}/orders", campaign_id_)};
-  }
-  void Stop() override { sim_->Stop(); }
-
- private:
-  std::string api_key_;
-  int64_t campaign_id_ = 0, business_id_ = 0;
-  std::unique_ptr<adapters::yandex_market::YmSimulator> sim_;
-};
-
-template <typename Sim>
-Result<std::unique_ptr<BenchSim>> Started(std::unique_ptr<Sim> sim) {
-  if (Status st = sim->Start(); !st.ok()) return st.WithContext("starting the simulator");
-  return std::unique_ptr<BenchSim>(std::move(sim));
+  return sim;
 }
 
-// REQUIRES: `marketplace` is one of the three (checked by RunOrdersBench).
-Result<std::unique_ptr<BenchSim>> MakeSim(const std::string& marketplace,
-                                          boost::asio::io_context& io, ShiftedClock& clock,
-                                          int64_t orders) {
-  if (marketplace == "wildberries") {
-    return Started(std::make_unique<WildberriesBench>(io, clock, orders));
-  }
-  if (marketplace == "ozon") return Started(std::make_unique<OzonBench>(clock, orders));
-  return Started(std::make_unique<YandexMarketBench>(clock, orders));
-}
-
-// Every adapter type, with the Yandex Market orders limit widened (see
-// kYmBenchOrdersPerHour).
-std::vector<adapters::AdapterType> BenchAdapterTypes() {
+// Every adapter type, each key the simulator's unthrottled lines set
+// widened to take that value: the documented limits cap a key's maximum
+// (Yandex Market's orders_rate_limit stops at 10,000 an hour), and the
+// benchmark measures crmhub, not the limit.
+std::vector<adapters::AdapterType> BenchAdapterTypes(const simkit::AdapterWiring& wiring) {
   std::vector<adapters::AdapterType> types = daemon::AllAdapterTypes();
-  for (adapters::AdapterType& t : types) {
-    if (t.schema.type != "yandex-market") continue;
-    for (config::KeySpec& k : t.schema.keys) {
-      if (k.name == "orders_rate_limit") k.max = kYmBenchOrdersPerHour;
+  std::istringstream lines(wiring.unthrottled_keys);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t eq = line.find(" = ");
+    if (eq == std::string::npos) continue;
+    const std::optional<int64_t> value = ParseDecimalInt(line.substr(eq + 3));
+    if (!value) continue;
+    for (adapters::AdapterType& t : types) {
+      if (t.schema.type != wiring.type) continue;
+      for (config::KeySpec& k : t.schema.keys) {
+        if (k.name == line.substr(0, eq) && k.max && *k.max < *value) k.max = *value;
+      }
     }
   }
   return types;
@@ -371,10 +235,13 @@ class RuntimeThread {
 }  // namespace
 
 Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
-  if (o.marketplace != "wildberries" && o.marketplace != "ozon" &&
-      o.marketplace != "yandex-market") {
-    return Status::InvalidArgument("unknown marketplace \"" + o.marketplace +
-                                   "\" (wildberries, ozon or yandex-market)");
+  const std::vector<simkit::SimulatorType> types = daemon::AllSimulatorTypes();
+  const simkit::SimulatorType* type = simkit::FindSimulatorType(types, o.marketplace);
+  if (type == nullptr) {
+    std::string names;
+    for (const auto& t : types) names += (names.empty() ? "" : ", ") + t.name;
+    return Status::InvalidArgument("unknown marketplace \"" + o.marketplace + "\" (" + names +
+                                   ")");
   }
   if (o.orders <= 0 || o.orders > 10'000'000) {
     return Status::InvalidArgument("bench orders: --orders must be 1..10000000");
@@ -395,8 +262,7 @@ Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
     }
   }
 
-  // The simulator's server (Wildberries) and the metrics scrape share this
-  // loop; Ozon and Yandex Market simulators run their own.
+  // The metrics scrape's loop (the simulator runs its own).
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
   std::vector<std::thread> io_threads;
@@ -410,17 +276,28 @@ Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
     }
   } join_io{work, io_threads};
 
-  ShiftedClock sim_clock;
-  auto sim = MakeSim(o.marketplace, io, sim_clock, o.orders);
+  SystemClock sim_clock;
+  auto sim = MakeSim(*type, sim_clock, o.orders);
   if (!sim.ok()) return sim.status();
-  BenchSim& s = **sim;
+  simkit::Simulator& s = **sim;
   struct StopSim {
-    BenchSim& sim;
+    simkit::Simulator& sim;
     ~StopSim() { sim.Stop(); }
   } stop_sim{s};
 
-  const fs::path secret_file = dir / "marketplace-secret";
-  CRMHUB_RETURN_IF_ERROR(WriteFile(secret_file, s.secret()));
+  // The adapter's section: where the simulator is, its secrets as files,
+  // its pacing opened up, a first pull over the past two days, and one pass
+  // an hour (the orders exist already).
+  const simkit::AdapterWiring wiring = s.Wiring();
+  const std::string adapter = o.marketplace + "-bench";
+  std::string section = fmt::format("type = {}\n{}{}{} = \"48h\"\npoll_interval = \"1h\"\n",
+                                    TomlString(wiring.type), wiring.keys, wiring.unthrottled_keys,
+                                    wiring.lookback_key);
+  for (const auto& [key, value] : wiring.secrets) {
+    const fs::path file = dir / ("secret-" + key);
+    CRMHUB_RETURN_IF_ERROR(WriteFile(file, value));
+    section += fmt::format("{} = {}\n", key, TomlString(file.string()));
+  }
   const fs::path config_file = dir / "crmhub-bench.toml";
   CRMHUB_RETURN_IF_ERROR(WriteFile(
       config_file,
@@ -428,15 +305,13 @@ Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
                   "[daemon]\ndata_dir = {}\n\n[log]\nlevel = \"warn\"\n\n"
                   "[http]\nlisten = [\"127.0.0.1:0\"]\n\n"
                   "[adapters.{}]\n{}mapping = {}\n",
-                  TomlString(dir.string()), s.adapter_id(), s.ConfigKeys(secret_file),
-                  TomlString(rules.string()))));
+                  TomlString(dir.string()), adapter, section, TomlString(rules.string()))));
 
   daemon::RuntimeOptions ro;
   ro.config_file = config_file;
-  ro.adapter_types = BenchAdapterTypes();
+  ro.adapter_types = BenchAdapterTypes(wiring);
   ro.handle_signals = false;
   StoreProbe probe(dir / "crm.db");
-  const std::string adapter = s.adapter_id();
   OrdersBenchResult r;
 
   const Steady::time_point start = Steady::now();
@@ -503,9 +378,8 @@ Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
   r.orders_per_s = static_cast<double>(r.orders) / r.seconds;
   r.cpu_us_per_order = r.cpu_seconds * 1e6 / static_cast<double>(r.orders);
 
-  const auto [method, path] = s.orders_request();
   int64_t first_ms = -1, last_ms = -1;
-  for (const simkit::LoggedRequest& q : s.log().Find(method, path)) {
+  for (const simkit::LoggedRequest& q : s.log().Find(wiring.orders_method, wiring.orders_path)) {
     if (q.status != 200) continue;
     ++r.pull_pages;
     if (first_ms < 0) first_ms = q.at_ms;

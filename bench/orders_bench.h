@@ -3,10 +3,11 @@
 // orders pulled, mapped and stored per second, end to end, through the real
 // daemon.
 //
-// It starts the marketplace's simulator in this process on a loopback port,
-// holding N orders that already exist (created over the past day, every one
-// at its final status; no faults), writes a config for one adapter of that
-// type pointing at it (the shipped rules config/mappings/<mp>-orders.toml,
+// It starts the marketplace's simulator (daemon/simulator_registry.cc) in
+// this process on a loopback port, holding N orders that already exist
+// (created over the past day, every one at its final status; no faults),
+// writes a config for one adapter of that type pointing at it
+// (Simulator::Wiring; the shipped rules config/mappings/<mp>-orders.toml,
 // the embedded CRM store), and runs daemon::Runtime on it, exactly as
 // `crmhub run` would: the adapter pulls page by page over HTTP and saves its
 // cursor after each durable EnqueueBatch (queue.db, synchronous=FULL), the
@@ -31,7 +32,9 @@
 namespace crmhub::bench {
 
 struct OrdersBenchOptions {
-  std::string marketplace;  // "wildberries", "ozon" or "yandex-market"
+  // A simulator of daemon/simulator_registry.cc, named as the adapter type
+  // it simulates ("wildberries", "ozon", "yandex-market").
+  std::string marketplace;
   int64_t orders = 100000;
   // Empty: a fresh directory under /var/tmp (a real disk), removed afterwards.
   // Otherwise it must not hold a queue or CRM store yet.

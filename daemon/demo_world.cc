@@ -14,10 +14,9 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
-#include "adapters/ozon/ozon_sim.h"
 #include "adapters/simkit/fault_spec.h"
-#include "adapters/wildberries/sim.h"
-#include "adapters/yandex_market/sim.h"
+#include "adapters/simkit/simulator.h"
+#include "daemon/simulator_registry.h"
 #include "net/hmac.h"
 #include "net/http_client.h"
 #include "queue/paths.h"
@@ -28,14 +27,6 @@ namespace {
 
 using json = nlohmann::json;
 using namespace std::chrono_literals;
-
-// "http://127.0.0.1:18092" -> "127.0.0.1:18092".
-std::string HostPort(const std::string& url) {
-  std::string s = url;
-  if (auto p = s.find("://"); p != std::string::npos) s = s.substr(p + 3);
-  if (auto slash = s.find('/'); slash != std::string::npos) s.resize(slash);
-  return s;
-}
 
 // Prometheus text -> {"name{labels}": value}.
 std::map<std::string, double> ParseMetrics(const std::string& text) {
@@ -69,9 +60,11 @@ double MetricSum(const std::map<std::string, double>& m, const std::string& name
   return sum;
 }
 
+// A marketplace adapter of the config and the simulator it talks to.
 struct Target {
   std::string id;
   std::string type;
+  simkit::Simulator* sim = nullptr;  // owned by DemoWorld::sims_
 };
 
 class DemoWorld final : public World {
@@ -79,9 +72,7 @@ class DemoWorld final : public World {
   DemoWorld(WorldOptions options, Clock& clock) : options_(std::move(options)), clock_(clock) {}
 
   ~DemoWorld() override {
-    if (ozon_) ozon_->Stop();
-    if (ym_) ym_->Stop();
-    if (wb_) wb_->Stop();
+    for (auto& sim : sims_) sim->Stop();
     work_.reset();
     io_.stop();  // the demo's own client loop; everything on it has finished
     for (auto& t : threads_) t.join();
@@ -94,53 +85,32 @@ class DemoWorld final : public World {
     if (config.Get("admin").Has("token_file")) {
       admin_token_ = config.Get("admin").GetSecret("token_file").Reveal();
     }
-    const auto span = options_.duration * 6 / 10;
+    // Orders arrive over the first 60% of the demo and settle within half
+    // of that, so the pipeline has time to catch up before the end.
+    simkit::SimOptions common;
+    common.orders = options_.orders;
+    common.faults = *faults;
+    common.arrival = options_.duration * 6 / 10;
+    common.lifetime = common.arrival / 2;
+    const std::vector<simkit::SimulatorType> types = daemon::AllSimulatorTypes();
     for (const config::Section& s : config.Adapters()) {
       if (!s.GetBool("enabled")) continue;
       const std::string type = s.GetString("type");
+      const simkit::SimulatorType* sim_type = simkit::FindSimulatorType(types, type);
       if (type == "webhook" && site_id_.empty()) {
         site_id_ = s.id();
         site_secret_ = s.GetSecret("secret_file").Reveal();
         site_header_ = s.GetString("signature_header");
-      } else if (type == "ozon" && !ozon_) {
-        adapters::ozon::OzonSimOptions o;
-        o.client_id = s.GetString("client_id");
-        o.orders = options_.orders;
-        o.faults = *faults;
-        o.arrival_span = span;
-        o.step_delay = std::max<std::chrono::milliseconds>(span / 8, 1s);
-        ozon_ = std::make_unique<adapters::ozon::OzonSimulator>(o, clock_);
-        CRMHUB_RETURN_IF_ERROR(ozon_->Start(HostPort(s.GetString("base_url")))
-                                   .WithContext("starting the Ozon simulator"));
-        targets_.push_back({s.id(), type});
-        described_.push_back(fmt::format("{} (ozon): simulator at {}, {} postings, faults {}",
-                                         s.id(), ozon_->base_url(), o.orders, options_.faults));
-      } else if (type == "wildberries" && !wb_) {
-        adapters::wildberries::SimOptions o;
-        o.orders = options_.orders;
-        o.faults = *faults;
-        o.arrival = span;
-        o.lifetime = span / 2;
-        wb_ = std::make_unique<adapters::wildberries::WildberriesSim>(io_, clock_, o);
-        CRMHUB_RETURN_IF_ERROR(wb_->Listen(HostPort(s.GetString("marketplace_url")))
-                                   .WithContext("starting the Wildberries simulator"));
-        targets_.push_back({s.id(), type});
-        described_.push_back(fmt::format("{} (wildberries): simulator at {}, {} orders, faults {}",
-                                         s.id(), wb_->base_url(), o.orders, options_.faults));
-      } else if (type == "yandex-market" && !ym_) {
-        adapters::yandex_market::YmSimOptions o;
-        o.campaign_id = s.GetInt("campaign_id");
-        o.business_id = s.GetInt("business_id");
-        o.orders = options_.orders;
-        o.faults = *faults;
-        o.arrival_span = span;
-        o.step_delay = std::max<std::chrono::milliseconds>(span / 8, 1s);
-        ym_ = std::make_unique<adapters::yandex_market::YmSimulator>(o, clock_);
-        CRMHUB_RETURN_IF_ERROR(ym_->Start(HostPort(s.GetString("base_url")))
-                                   .WithContext("starting the Yandex Market simulator"));
-        targets_.push_back({s.id(), type});
-        described_.push_back(fmt::format("{} (yandex-market): simulator at {}, {} orders, faults {}",
-                                         s.id(), ym_->base_url(), o.orders, options_.faults));
+      } else if (sim_type != nullptr) {
+        std::string listen;
+        auto sim = simkit::SimulatorForAdapter(*sim_type, s, common, clock_, &listen);
+        if (!sim.ok()) return sim.status();
+        CRMHUB_RETURN_IF_ERROR((*sim)->Start(listen).WithContext(
+            fmt::format("starting the {} simulator for {}", type, s.id())));
+        targets_.push_back({s.id(), type, sim->get()});
+        described_.push_back(fmt::format("{} ({}): simulator at {}, {} orders, faults {}", s.id(),
+                                         type, (*sim)->base_url(), common.orders, options_.faults));
+        sims_.push_back(std::move(*sim));
       } else {
         described_.push_back(fmt::format("{} ({}): no simulator in the demo for this type", s.id(), type));
       }
@@ -247,36 +217,9 @@ class DemoWorld final : public World {
     }
     for (const Target& t : targets_) {
       AdapterRow row{.adapter = t.id, .type = t.type};
-      std::map<std::string, std::string> source;  // external id -> status
-      if (t.type == "ozon") {
-        json state = json::parse(ozon_->StateJson(), nullptr, false);
-        for (const auto& p : state.value("postings", json::array())) {
-          source[p.value("posting_number", "")] = p.value("status", "");
-        }
-        int64_t pushed = 0;
-        for (const auto& [offer, stock] : ozon_->Stocks()) pushed += stock == kDemoStock ? 1 : 0;
-        row.stock_pushed = pushed;
-      } else if (t.type == "yandex-market") {
-        json state = json::parse(ym_->StateJson(), nullptr, false);
-        for (const auto& o : state.value("orders", json::array())) {
-          source[std::to_string(o.value("id", int64_t{0}))] =
-              o.value("status", "") + "/" + o.value("substatus", "");
-        }
-        int64_t pushed = 0;
-        for (const auto& [sku, stock] : ym_->Stocks()) pushed += stock == kDemoStock ? 1 : 0;
-        row.stock_pushed = pushed;
-      } else {
-        json state = wb_->StateJson();
-        for (const auto& o : state.value("orders", json::array())) {
-          source[std::to_string(o.value("id", int64_t{0}))] =
-              o.value("supplierStatus", "") + "/" + o.value("wbStatus", "");
-        }
-        int64_t pushed = 0;
-        for (int p = 1; p <= kDemoSkus; ++p) {
-          pushed += wb_->StockOf(507, adapters::wildberries::SimBarcode(p)) == kDemoStock ? 1 : 0;
-        }
-        row.stock_pushed = pushed;
-      }
+      // external id -> status, as the CRM store should hold it.
+      const std::map<std::string, std::string> source = t.sim->OrderStatuses(/*final_only=*/false);
+      row.stock_pushed = t.sim->StockItemsAt(kDemoSkus, kDemoStock);
       row.source_count = static_cast<int64_t>(source.size());
       const auto& held = crm.orders[t.id];
       row.crm_count = static_cast<int64_t>(held.size());
@@ -355,15 +298,7 @@ class DemoWorld final : public World {
   void PushStock() {
     for (const Target& t : targets_) {
       json items = json::array();
-      for (int p = 1; p <= kDemoSkus; ++p) {
-        if (t.type == "ozon") {
-          items.push_back({{"offer_id", fmt::format("SKU-{:06d}", p)}, {"warehouse_id", 22}, {"stock", kDemoStock}});
-        } else if (t.type == "yandex-market") {
-          items.push_back({{"sku", fmt::format("YM-{:06d}", p)}, {"stock", kDemoStock}});
-        } else {
-          items.push_back({{"sku", adapters::wildberries::SimBarcode(p)}, {"warehouse_id", 507}, {"amount", kDemoStock}});
-        }
-      }
+      for (json& item : t.sim->StockCommandItems(kDemoSkus, kDemoStock)) items.push_back(std::move(item));
       json cmd = {{"target", t.id}, {"command", "set_stock"}, {"items", items}};
       net::HeaderMap h;
       h.Set("Authorization", "Bearer " + admin_token_);
@@ -461,9 +396,7 @@ class DemoWorld final : public World {
       io_.get_executor()};
   std::vector<std::thread> threads_;
   std::unique_ptr<net::HttpClient> client_;
-  std::unique_ptr<adapters::ozon::OzonSimulator> ozon_;
-  std::unique_ptr<adapters::wildberries::WildberriesSim> wb_;
-  std::unique_ptr<adapters::yandex_market::YmSimulator> ym_;
+  std::vector<std::unique_ptr<simkit::Simulator>> sims_;
   std::vector<Target> targets_;
   std::vector<std::string> described_;
   std::vector<std::string> push_results_;

@@ -1,11 +1,14 @@
 #include "adapters/ozon/ozon_sim.h"
 
 #include <algorithm>
-#include <boost/asio/executor_work_guard.hpp>
 #include <cstdio>
-#include <set>
+#include <cstdlib>
 
-#include "adapters/ozon/ozon_client.h"
+#include <fmt/format.h>
+
+#include "adapters/simkit/world.h"
+#include "base/json_get.h"
+#include "base/timestamp.h"
 
 namespace crmhub::adapters::ozon {
 
@@ -15,91 +18,209 @@ namespace {
 
 constexpr const char* kStatuses[] = {"awaiting_packaging", "awaiting_deliver", "delivering",
                                      "delivered"};
+constexpr const char* kDefaultClientId = "123456";
+constexpr const char* kDefaultApiKey = "sim-api-key";
 
-net::HttpResponse RpcError(int http, int code, const std::string& message) {
+// rpcStatus. The codes are gRPC's, as Ozon's gateway answers them.
+net::HttpResponse RpcError(int http, int code, std::string_view message) {
   return net::HttpResponse::Json(
       http, json{{"code", code}, {"message", message}, {"details", json::array()}}.dump());
 }
 
-std::optional<SystemTime> TimeField(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return std::nullopt;
-  return ParseOzonTime(it->get<std::string>());
+int GrpcCode(int http) {
+  switch (http) {
+    case 400: return 3;   // INVALID_ARGUMENT
+    case 401: return 16;  // UNAUTHENTICATED
+    case 403: return 7;   // PERMISSION_DENIED
+    case 404: return 5;   // NOT_FOUND
+    case 405: return 12;  // UNIMPLEMENTED
+    case 429: return 8;   // RESOURCE_EXHAUSTED
+    case 500: return 13;  // INTERNAL
+    case 503: return 14;  // UNAVAILABLE
+    default: return 2;    // UNKNOWN
+  }
 }
 
-std::string OfferId(int64_t index) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "SKU-%06lld", static_cast<long long>(index + 1));
-  return buf;
+// The spec's date-time: RFC 3339, so an offset is required.
+std::optional<SystemTime> TimeField(const json& j, std::string_view key) {
+  auto text = JsonString(j, key);
+  if (!text) return std::nullopt;
+  return ParseTimestamp(*text, kNoDefaultOffset);
 }
+
+// The step `p` is at `now`.
+size_t StepOf(const SimPosting& p, SystemTime now) {
+  return simkit::StepAt(p.steps, now, [](const auto& step) { return step.first; });
+}
+
+std::string OzonTime(SystemTime t) {
+  return FormatTimestamp(t, TimestampStyle::kRfc3339Millis, kUtcOffsetMinutes);
+}
+
+std::string OfferId(int64_t index) { return fmt::format("SKU-{:06d}", index + 1); }
 
 int64_t ProductId(int64_t index) { return 100001 + index; }
 
+// "SKU-000042" -> 41; -1 for anything else.
+int64_t OfferIndex(std::string_view offer) {
+  if (offer.size() != 10 || offer.rfind("SKU-", 0) != 0) return -1;
+  auto n = ParseDecimalInt(offer.substr(4));
+  return n && *n >= 1 ? *n - 1 : -1;
+}
+
+// An account's credential: "CLIENT_ID:API_KEY", or a bare key of
+// `client_id`.
+std::pair<std::string, std::string> SplitCredential(const std::string& credential,
+                                                    const std::string& client_id) {
+  auto colon = credential.find(':');
+  if (colon == std::string::npos) return {client_id, credential};
+  return {credential.substr(0, colon), credential.substr(colon + 1)};
+}
+
 }  // namespace
 
+std::string OzonSimOptions::client_id() const {
+  if (auto it = account.find("client_id"); it != account.end()) return it->second;
+  if (!credentials.empty() && credentials[0].find(':') != std::string::npos) {
+    return credentials[0].substr(0, credentials[0].find(':'));
+  }
+  return kDefaultClientId;
+}
+
+std::string OzonSimOptions::api_key() const {
+  if (credentials.empty()) return kDefaultApiKey;
+  return SplitCredential(credentials[0], client_id()).second;
+}
+
+Status OzonSimOptions::Complete() const {
+  if (client_id().empty()) return Status::InvalidArgument("ozon simulator: empty Client-Id");
+  return Status::Ok();
+}
+
 OzonSimulator::OzonSimulator(OzonSimOptions options, Clock& clock)
-    : options_(std::move(options)),
+    : PipelineSimulator(options.io_threads),
+      options_(std::move(options)),
       clock_(clock),
-      steady_start_(clock.SteadyNow()),
-      fault_rng_(options_.seed ^ 0x6f7a6f6e),
-      all_limiter_(clock, options_.requests_per_second, std::chrono::seconds(1)),
-      stocks_limiter_(clock, options_.stocks_per_minute, std::chrono::minutes(1)) {
-  SystemTime start = clock.Now();
-  simkit::SeededRng root(options_.seed);
-  postings_.reserve(static_cast<size_t>(options_.orders));
-  for (int i = 0; i < options_.orders; ++i) {
-    simkit::SeededRng rng = root.Fork(static_cast<uint64_t>(i));
+      pipeline_(PipelineOptions(), clock) {
+  BuildWorld();
+}
+
+void OzonSimulator::BuildWorld() {
+  simkit::CreateOrders(options_, clock_, [this](int i, SystemTime created, simkit::SeededRng& rng) {
     SimPosting p;
     p.order_id = 50000000 + i;
-    char number[48];
-    std::snprintf(number, sizeof(number), "%08d-%04d-1", 50000000 + i, static_cast<int>(i % 10000));
-    p.posting_number = number;
-    p.created = start + options_.arrival_span * i / std::max(1, options_.orders);
+    p.posting_number = fmt::format("{:08d}-{:04d}-1", 50000000 + i, i % 10000);
+    p.created = created;
     p.offer_index = rng.Int(0, std::max(1, options_.products) - 1);
     p.quantity = static_cast<int>(rng.Int(1, 3));
-    SystemTime t = p.created;
-    p.steps.emplace_back(t, kStatuses[0]);
-    int64_t cancel_at = rng.Chance(0.1) ? rng.Int(1, 3) : -1;
-    for (int s = 1; s < 4; ++s) {
-      t += std::chrono::milliseconds(rng.Int(1, std::max<int64_t>(1, options_.step_delay.count())));
-      if (s == cancel_at) {
-        p.steps.emplace_back(t, "cancelled");
-        break;
-      }
-      p.steps.emplace_back(t, kStatuses[s]);
+    for (const simkit::WalkStep& s :
+         simkit::Walk(rng, p.created, 4, options_.lifetime / 3, std::chrono::milliseconds(1), 0.1)) {
+      p.steps.emplace_back(s.at, s.status == simkit::WalkStep::kCancelled ? "cancelled"
+                                                                          : kStatuses[s.status]);
     }
     // Drawn last, so the draws above (and a seed's FBS world) do not move.
     // FBO goes through the same statuses (the spec lists the same five).
     p.fbo = options_.fbo_share > 0 && rng.Chance(options_.fbo_share);
+    all_final_at_ = std::max(all_final_at_, p.steps.back().first);
     postings_.push_back(std::move(p));
+  });
+}
+
+simkit::SimPipeline::Options OzonSimulator::PipelineOptions() {
+  using Route = simkit::SimPipeline::Route;
+  using Limit = simkit::SimPipeline::Limit;
+  simkit::SimPipeline::Options o = CommonOptions(options_, 0x6f7a6f6e);
+  o.dialect.server_header = "ozon-sim";
+  o.dialect.auth_headers = {"Client-Id", "Api-Key"};
+  std::vector<std::string> credentials = options_.credentials;
+  if (credentials.empty()) credentials.push_back(options_.api_key());
+  for (const std::string& c : credentials) {
+    auto [client, key] = SplitCredential(c, options_.client_id());
+    o.dialect.accepted.push_back({client + ":" + key, client});
   }
+  o.dialect.unauthorized = [](bool missing) {
+    return missing ? RpcError(401, 16, "Client-Id and Api-Key headers are required")
+                   : RpcError(403, 7, "Invalid Api-Key, please check the key and try again");
+  };
+  o.dialect.error = [](int status, std::string_view message) {
+    return RpcError(status, GrpcCode(status), message);
+  };
+  o.dialect.throttled = [](const simkit::LimitRefusal&) {
+    return RpcError(429, 8, "You have reached request rate limit per second");
+  };
+  o.limits = {Limit::Window("all", options_.requests_per_second, std::chrono::seconds(1)),
+              Limit::Window("stocks", options_.stocks_per_minute, std::chrono::minutes(1))};
+  auto route = [this](std::string path, std::vector<std::string> limits,
+                      net::HttpResponse (OzonSimulator::*handler)(const json&, bool)) {
+    return Route{.method = "POST",
+                 .path = std::move(path),
+                 .limits = std::move(limits),
+                 .json_body = true,
+                 .handler = [this, handler](const simkit::SimRequest& r) {
+                   return (this->*handler)(r.body, r.dup);
+                 }};
+  };
+  auto plain = [this](std::string path, std::vector<std::string> limits,
+                      net::HttpResponse (OzonSimulator::*handler)(const json&)) {
+    return Route{.method = "POST",
+                 .path = std::move(path),
+                 .limits = std::move(limits),
+                 .json_body = true,
+                 .handler = [this, handler](const simkit::SimRequest& r) {
+                   return (this->*handler)(r.body);
+                 }};
+  };
+  o.routes = {route("/v3/posting/fbs/list", {"all"}, &OzonSimulator::FbsList),
+              route("/v2/posting/fbo/list", {"all"}, &OzonSimulator::FboList),
+              plain("/v2/products/stocks", {"all", "stocks"}, &OzonSimulator::UpdateStocks),
+              plain("/v1/product/import/prices", {"all"}, &OzonSimulator::Prices),
+              plain("/v3/product/list", {"all"}, &OzonSimulator::ProductList)};
+  return o;
 }
 
-OzonSimulator::~OzonSimulator() { Stop(); }
-
-Status OzonSimulator::Start(const std::string& listen) {
-  return server_.Start(listen, "ozon-sim", options_.io_threads,
-                       [this](net::HttpRequest r, net::Responder respond) {
-                         Handle(std::move(r), std::move(respond));
-                       });
-}
-
-void OzonSimulator::Stop() { server_.Stop(); }
-
-uint16_t OzonSimulator::port() const { return server_.port(); }
-
-std::string OzonSimulator::base_url() const { return server_.base_url(); }
-
-SystemTime OzonSimulator::AllFinalAt() const {
-  SystemTime last{};
-  for (const auto& p : postings_) last = std::max(last, p.steps.back().first);
-  return last;
-}
-
-std::map<std::string, std::string> OzonSimulator::FinalStatuses() const {
+std::map<std::string, std::string> OzonSimulator::OrderStatuses(bool final_only) const {
+  const SystemTime now = clock_.Now();
   std::map<std::string, std::string> out;
-  for (const auto& p : postings_) out[p.posting_number] = p.steps.back().second;
+  for (const auto& p : postings_) {
+    if (final_only) {
+      out[p.posting_number] = p.steps.back().second;
+    } else if (p.created <= now) {
+      out[p.posting_number] = p.steps[StepOf(p, now)].second;
+    }
+  }
   return out;
+}
+
+std::vector<json> OzonSimulator::StockCommandItems(int n, int64_t stock) const {
+  std::vector<json> items;
+  for (int i = 0; i < n; ++i) {
+    items.push_back(
+        {{"offer_id", OfferId(i)}, {"warehouse_id", options_.warehouse_id}, {"stock", stock}});
+  }
+  return items;
+}
+
+int64_t OzonSimulator::StockItemsAt(int n, int64_t stock) const {
+  std::lock_guard lock(mu_);
+  int64_t held = 0;
+  for (int i = 0; i < n; ++i) {
+    auto it = stocks_.find({ProductId(i), options_.warehouse_id});
+    held += it != stocks_.end() && it->second == stock ? 1 : 0;
+  }
+  return held;
+}
+
+simkit::AdapterWiring OzonSimulator::Wiring() const {
+  return {.type = "ozon",
+          .keys = fmt::format("client_id = {}\nbase_url = {}\n",
+                              simkit::TomlString(options_.client_id()),
+                              simkit::TomlString(base_url())),
+          // The adapter's own pacing of the 50 requests/s (the key's maximum).
+          .unthrottled_keys = "rate_limit = 1000\n",
+          .lookback_key = "order_lookback",
+          .secrets = {{"api_key_file", options_.api_key()}},
+          .orders_method = "POST",
+          .orders_path = "/v3/posting/fbs/list"};
 }
 
 std::set<std::string> OzonSimulator::FboPostings() const {
@@ -111,24 +232,20 @@ std::set<std::string> OzonSimulator::FboPostings() const {
 }
 
 std::map<std::string, int64_t> OzonSimulator::Stocks() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   std::map<std::string, int64_t> out;
-  for (const auto& [k, v] : stocks_)
-    out[std::to_string(k.first) + ":" + std::to_string(k.second)] = v;
+  for (const auto& [k, v] : stocks_) out[fmt::format("{}:{}", k.first, k.second)] = v;
   return out;
 }
 
 std::string OzonSimulator::StateJson() const {
-  SystemTime now = clock_.Now();
+  const SystemTime now = clock_.Now();
   json postings = json::array();
   for (const auto& p : postings_) {
     if (p.created > now) continue;
-    std::string current;
-    for (const auto& [t, s] : p.steps) {
-      if (t <= now) current = s;
-    }
+    const size_t step = StepOf(p, now);
     postings.push_back({{"posting_number", p.posting_number},
-                        {"status", current},
+                        {"status", p.steps[step].second},
                         {"final_status", p.steps.back().second},
                         {"scheme", p.fbo ? "fbo" : "fbs"}});
   }
@@ -136,99 +253,13 @@ std::string OzonSimulator::StateJson() const {
   for (const auto& [k, v] : Stocks()) stocks[k] = v;
   json prices = json::object();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard lock(mu_);
     for (const auto& [k, v] : prices_) prices[k] = v;
   }
   return json{{"postings", std::move(postings)},
               {"stocks", std::move(stocks)},
               {"prices", std::move(prices)}}
       .dump();
-}
-
-void OzonSimulator::Handle(net::HttpRequest request, net::Responder respond) {
-  auto at_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.SteadyNow() - steady_start_)
-          .count();
-  if (request.path.rfind("/__sim/", 0) == 0) {
-    if (request.path == "/__sim/requests") {
-      uint64_t since = 0;
-      if (auto s = request.QueryParam("since")) since = std::strtoull(s->c_str(), nullptr, 10);
-      respond(net::HttpResponse::Json(200, log_.ToJson(since)));
-    } else if (request.path == "/__sim/state") {
-      respond(net::HttpResponse::Json(200, StateJson()));
-    } else {
-      respond(net::HttpResponse::Json(404, R"({"error":"not_found"})"));
-    }
-    return;
-  }
-  uint64_t seq = log_.Record(request, at_ms);
-  auto finish = [&](net::HttpResponse r, simkit::Fault fault, std::string note) {
-    log_.Complete(seq, r.status, fault, std::move(note));
-    respond(std::move(r));
-  };
-  if (request.method != "POST")
-    return finish(RpcError(405, 12, "Method Not Allowed"), simkit::Fault::kNone, "");
-  // Auth first, as the real gateway does.
-  auto client = request.headers.Get("Client-Id");
-  auto key = request.headers.Get("Api-Key");
-  if (!client || !key) {
-    return finish(RpcError(401, 16, "Client-Id and Api-Key headers are required"),
-                  simkit::Fault::kNone, "no auth");
-  }
-  if (*client != options_.client_id || !ConstantTimeEquals(*key, options_.api_key)) {
-    return finish(RpcError(403, 7, "Invalid Api-Key, please check the key and try again"),
-                  simkit::Fault::kNone, "bad auth");
-  }
-  if (options_.enforce_rate_limits) {
-    bool limited = all_limiter_.TryAcquire().has_value();
-    if (!limited && request.path == "/v2/products/stocks")
-      limited = stocks_limiter_.TryAcquire().has_value();
-    if (limited) {
-      return finish(RpcError(429, 8, "You have reached request rate limit per second"),
-                    simkit::Fault::kNone, "rate limited");
-    }
-  }
-  simkit::Fault fault =
-      options_.faults.empty() ? simkit::Fault::kNone : options_.faults.Pick(fault_rng_.Uniform());
-  switch (fault) {
-    case simkit::Fault::k429:
-      return finish(RpcError(429, 8, "You have reached request rate limit per second"), fault,
-                    "fault");
-    case simkit::Fault::k500:
-      return finish(RpcError(500, 13, "Internal error"), fault, "fault");
-    case simkit::Fault::k503:
-      return finish(RpcError(503, 14, "Circle is open"), fault, "fault");
-    case simkit::Fault::kTimeout:
-      log_.Complete(seq, 0, fault, "held");
-      server_.held().AnswerLater(std::move(respond), RpcError(504, 4, "timeout"),
-                         options_.faults.timeout_hold);
-      return;
-    default:
-      break;
-  }
-  auto body = json::parse(request.body, nullptr, false);
-  net::HttpResponse response = body.is_object()
-                                   ? Route(request, body, fault == simkit::Fault::kDup)
-                                   : RpcError(400, 3, "invalid request body: not a JSON object");
-  if (fault == simkit::Fault::kMalformed && response.status == 200) {
-    return finish(simkit::MalformedJson(response.body), fault, "fault");
-  }
-  if (fault == simkit::Fault::kSlow) {
-    log_.Complete(seq, response.status, fault, "slow");
-    server_.held().AnswerLater(std::move(respond), std::move(response), options_.faults.slow_delay);
-    return;
-  }
-  finish(std::move(response), fault, "");
-}
-
-net::HttpResponse OzonSimulator::Route(const net::HttpRequest& request, const json& body,
-                                       bool dup) {
-  if (request.path == "/v3/posting/fbs/list") return FbsList(body, dup);
-  if (request.path == "/v2/posting/fbo/list") return FboList(body, dup);
-  if (request.path == "/v2/products/stocks") return Stocks(body);
-  if (request.path == "/v1/product/import/prices") return Prices(body);
-  if (request.path == "/v3/product/list") return ProductList(body);
-  return RpcError(404, 5, "Not Found");
 }
 
 void OzonSimulator::AppendPosting(simkit::JsonText& out, const SimPosting& p, size_t step) const {
@@ -244,8 +275,8 @@ void OzonSimulator::AppendPosting(simkit::JsonText& out, const SimPosting& p, si
       .Member("order_number", std::to_string(p.order_id) + "-0001")
       .Member("status", status)
       .Member("substatus", cancelled ? "posting_canceled" : "posting_created")
-      .Member("in_process_at", FormatOzonTime(p.created))
-      .Member("shipment_date", FormatOzonTime(p.created + std::chrono::hours(24)))
+      .Member("in_process_at", OzonTime(p.created))
+      .Member("shipment_date", OzonTime(p.created + std::chrono::hours(24)))
       .Member("tracking_number", "")
       .Member("tpl_integration_type", "ozon")
       .Member("is_express", false)
@@ -283,12 +314,13 @@ void OzonSimulator::AppendPosting(simkit::JsonText& out, const SimPosting& p, si
       .EndObject()
       .EndArray();
   if (delivering != SystemTime{} && step >= 2) {
-    out.Member("delivering_date", FormatOzonTime(delivering));
+    out.Member("delivering_date", OzonTime(delivering));
   }
   out.EndObject();
 }
 
 struct OzonSimulator::ListQuery {
+  const json* filter = nullptr;
   SystemTime since, to;
   int64_t limit = 0;
   int64_t offset = 0;
@@ -299,31 +331,26 @@ struct OzonSimulator::ListQuery {
 std::optional<net::HttpResponse> OzonSimulator::ParseListQuery(const json& body,
                                                                const char* period_error,
                                                                ListQuery& query) const {
-  if (!body.contains("filter") || !body["filter"].is_object())
-    return RpcError(400, 3, "filter is required");
-  const json& filter = body["filter"];
-  auto since = TimeField(filter, "since");
-  auto to = TimeField(filter, "to");
+  query.filter = JsonObject(body, "filter");
+  if (query.filter == nullptr) return RpcError(400, 3, "filter is required");
+  auto since = TimeField(*query.filter, "since");
+  auto to = TimeField(*query.filter, "to");
   if (!since || !to) return RpcError(400, 3, "filter.since and filter.to are required (date-time)");
   if (*to - *since > std::chrono::hours(24 * 366)) return RpcError(400, 3, period_error);
-  if (!body.contains("limit") || !body["limit"].is_number_integer() || !body.contains("offset") ||
-      !body["offset"].is_number_integer()) {
-    return RpcError(400, 3, "limit and offset are required");
-  }
+  auto limit = JsonInt(body, "limit");
+  auto offset = JsonInt(body, "offset");
+  if (!limit || !offset) return RpcError(400, 3, "limit and offset are required");
   query.since = *since;
   query.to = *to;
-  query.limit = body["limit"].get<int64_t>();
-  query.offset = body["offset"].get<int64_t>();
+  query.limit = *limit;
+  query.offset = *offset;
   if (query.limit < 1 || query.limit > 1000)
     return RpcError(400, 3, "limit must be between 1 and 1000");
   if (query.offset < 0) return RpcError(400, 3, "offset must not be negative");
   if (query.offset > 20000) return RpcError(400, 3, "MAX_OFFSET_EXCEEDED");
-  if (auto s = filter.find("status");
-      s != filter.end() && s->is_string() && !s->get<std::string>().empty()) {
-    query.status = s->get<std::string>();
-  }
-  query.desc = body.contains("dir") && body["dir"].is_string() &&
-               (body["dir"] == "desc" || body["dir"] == "DESC");
+  if (auto s = JsonString(*query.filter, "status"); s && !s->empty()) query.status = std::string(*s);
+  auto dir = JsonString(body, "dir");
+  query.desc = dir == "desc" || dir == "DESC";
   return std::nullopt;
 }
 
@@ -352,13 +379,12 @@ std::string Page(const std::vector<Hit>& hits, int64_t offset, int64_t limit, bo
 net::HttpResponse OzonSimulator::FbsList(const json& body, bool dup) {
   ListQuery q;
   if (auto error = ParseListQuery(body, "period must not exceed one year", q)) return *error;
-  const json& filter = body["filter"];
   std::optional<SystemTime> changed_from, changed_to;
-  if (auto c = filter.find("last_changed_status_date"); c != filter.end() && c->is_object()) {
+  if (const json* c = JsonObject(*q.filter, "last_changed_status_date")) {
     changed_from = TimeField(*c, "from");
     changed_to = TimeField(*c, "to");
   }
-  SystemTime now = clock_.Now();
+  const SystemTime now = clock_.Now();
   struct Hit {
     SystemTime changed;
     size_t index;
@@ -368,9 +394,8 @@ net::HttpResponse OzonSimulator::FbsList(const json& body, bool dup) {
   for (size_t i = 0; i < postings_.size(); ++i) {
     const SimPosting& p = postings_[i];
     if (p.fbo || p.created > now || p.created < q.since || p.created > q.to) continue;
-    size_t step = 0;
-    while (step + 1 < p.steps.size() && p.steps[step + 1].first <= now) ++step;
-    SystemTime changed = p.steps[step].first;
+    const size_t step = StepOf(p, now);
+    const SystemTime changed = p.steps[step].first;
     if (changed_from && changed < *changed_from) continue;
     if (changed_to && changed > *changed_to) continue;
     if (q.status && p.steps[step].second != *q.status) continue;
@@ -395,8 +420,9 @@ net::HttpResponse OzonSimulator::FboList(const json& body, bool dup) {
   // The spec names this error for the FBO list: "Если период больше года,
   // вернётся ошибка PERIOD_IS_TOO_LONG".
   if (auto error = ParseListQuery(body, "PERIOD_IS_TOO_LONG", q)) return *error;
-  json with = body.contains("with") && body["with"].is_object() ? body["with"] : json::object();
-  SystemTime now = clock_.Now();
+  const json* with_member = JsonObject(body, "with");
+  const json with = with_member != nullptr ? *with_member : json::object();
+  const SystemTime now = clock_.Now();
   struct Hit {
     size_t index;
     size_t step;
@@ -406,8 +432,7 @@ net::HttpResponse OzonSimulator::FboList(const json& body, bool dup) {
   for (size_t i = 0; i < postings_.size(); ++i) {
     const SimPosting& p = postings_[i];
     if (!p.fbo || p.created > now || p.created < q.since || p.created > q.to) continue;
-    size_t step = 0;
-    while (step + 1 < p.steps.size() && p.steps[step + 1].first <= now) ++step;
+    const size_t step = StepOf(p, now);
     if (q.status && p.steps[step].second != *q.status) continue;
     hits.push_back({i, step});
   }
@@ -432,8 +457,8 @@ void OzonSimulator::AppendFboPosting(simkit::JsonText& out, const SimPosting& p,
       .Member("posting_number", p.posting_number)
       .Member("status", status)
       .Member("cancel_reason_id", status == "cancelled" ? 402 : 0)
-      .Member("created_at", FormatOzonTime(p.created))
-      .Member("in_process_at", FormatOzonTime(p.created));
+      .Member("created_at", OzonTime(p.created))
+      .Member("in_process_at", OzonTime(p.created));
   out.Key("products")
       .BeginArray()
       .BeginObject()
@@ -448,7 +473,7 @@ void OzonSimulator::AppendFboPosting(simkit::JsonText& out, const SimPosting& p,
       .EndObject()
       .EndArray();
   out.Key("additional_data").BeginArray().EndArray();
-  auto asked = [&](const char* key) { return with.value(key, false) == true; };
+  auto asked = [&](const char* key) { return JsonBool(with, key) == true; };
   if (asked("analytics_data")) {
     out.Key("analytics_data")
         .BeginObject()
@@ -480,29 +505,22 @@ void OzonSimulator::AppendFboPosting(simkit::JsonText& out, const SimPosting& p,
   out.EndObject();
 }
 
-net::HttpResponse OzonSimulator::Stocks(const json& body) {
-  if (!body.contains("stocks") || !body["stocks"].is_array())
-    return RpcError(400, 3, "stocks is required");
-  const json& stocks = body["stocks"];
-  if (stocks.empty() || stocks.size() > 100) {
+net::HttpResponse OzonSimulator::UpdateStocks(const json& body) {
+  const json* stocks = JsonArray(body, "stocks");
+  if (stocks == nullptr) return RpcError(400, 3, "stocks is required");
+  if (stocks->empty() || stocks->size() > 100) {
     return RpcError(400, 3, "stocks: from 1 to 100 items per request");
   }
-  auto now = clock_.SteadyNow();
+  const auto now = clock_.SteadyNow();
   json result = json::array();
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& s : stocks) {
-    int64_t product = s.value("product_id", int64_t{0});
-    int64_t warehouse = s.value("warehouse_id", int64_t{0});
-    std::string offer =
-        s.contains("offer_id") && s["offer_id"].is_string() ? s["offer_id"].get<std::string>() : "";
-    int64_t stock = s.value("stock", int64_t{-1});
+  std::lock_guard lock(mu_);
+  for (const json& s : *stocks) {
+    const int64_t product = JsonInt(s, "product_id").value_or(0);
+    const int64_t warehouse = JsonInt(s, "warehouse_id").value_or(0);
+    const std::string offer(JsonString(s, "offer_id").value_or(""));
+    const int64_t stock = JsonInt(s, "stock").value_or(-1);
     // offer_id wins when both are given (spec).
-    int64_t index = -1;
-    if (!offer.empty() && offer.size() == 10 && offer.rfind("SKU-", 0) == 0) {
-      index = std::strtoll(offer.c_str() + 4, nullptr, 10) - 1;
-    } else if (offer.empty()) {
-      index = product - 100001;
-    }
+    const int64_t index = !offer.empty() ? OfferIndex(offer) : product - 100001;
     json item = {{"offer_id", index >= 0 ? OfferId(index) : offer},
                  {"product_id", product},
                  {"warehouse_id", warehouse},
@@ -519,7 +537,7 @@ net::HttpResponse OzonSimulator::Stocks(const json& body) {
       error("STOCK_TOO_BIG", "Stock value is too big");
     } else {
       item["product_id"] = ProductId(index);
-      auto key = std::make_pair(ProductId(index), warehouse);
+      const auto key = std::make_pair(ProductId(index), warehouse);
       auto last = stock_updated_.find(key);
       if (last != stock_updated_.end() && now - last->second < std::chrono::seconds(30)) {
         error("TOO_MANY_REQUESTS", "Stock is updated too frequently");
@@ -535,24 +553,20 @@ net::HttpResponse OzonSimulator::Stocks(const json& body) {
 }
 
 net::HttpResponse OzonSimulator::Prices(const json& body) {
-  if (!body.contains("prices") || !body["prices"].is_array())
-    return RpcError(400, 3, "prices is required");
-  const json& prices = body["prices"];
-  if (prices.empty() || prices.size() > 1000)
+  const json* prices = JsonArray(body, "prices");
+  if (prices == nullptr) return RpcError(400, 3, "prices is required");
+  if (prices->empty() || prices->size() > 1000)
     return RpcError(400, 3, "prices: from 1 to 1000 items per request");
   json result = json::array();
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& p : prices) {
-    std::string offer =
-        p.contains("offer_id") && p["offer_id"].is_string() ? p["offer_id"].get<std::string>() : "";
-    int64_t index =
-        offer.rfind("SKU-", 0) == 0 ? std::strtoll(offer.c_str() + 4, nullptr, 10) - 1 : -1;
+  std::lock_guard lock(mu_);
+  for (const json& p : *prices) {
+    const std::string offer(JsonString(p, "offer_id").value_or(""));
+    const int64_t index = OfferIndex(offer);
     json item = {{"offer_id", offer},
                  {"product_id", index >= 0 ? ProductId(index) : 0},
                  {"updated", false},
                  {"errors", json::array()}};
-    std::string price =
-        p.contains("price") && p["price"].is_string() ? p["price"].get<std::string>() : "";
+    const std::string price(JsonString(p, "price").value_or(""));
     if (index < 0 || index >= options_.products) {
       item["errors"].push_back({{"code", "NOT_FOUND"}, {"message", "Product not found"}});
     } else if (price.empty()) {
@@ -567,15 +581,13 @@ net::HttpResponse OzonSimulator::Prices(const json& body) {
 }
 
 net::HttpResponse OzonSimulator::ProductList(const json& body) {
-  int64_t limit = body.value("limit", int64_t{100});
+  const int64_t limit = JsonInt(body, "limit").value_or(100);
   if (limit < 1 || limit > 1000) return RpcError(400, 3, "limit must be between 1 and 1000");
-  std::string last_id = body.contains("last_id") && body["last_id"].is_string()
-                            ? body["last_id"].get<std::string>()
-                            : "";
-  int64_t start = last_id.empty() ? 0 : std::strtoll(last_id.c_str(), nullptr, 10);
+  const int64_t start =
+      ParseDecimalInt(JsonString(body, "last_id").value_or("0")).value_or(0);
   json items = json::array();
-  int64_t end = std::min<int64_t>(options_.products, start + limit);
-  for (int64_t i = start; i < end; ++i) {
+  const int64_t end = std::min<int64_t>(options_.products, std::max<int64_t>(0, start) + limit);
+  for (int64_t i = std::max<int64_t>(0, start); i < end; ++i) {
     items.push_back({{"product_id", ProductId(i)},
                      {"offer_id", OfferId(i)},
                      {"archived", false},
@@ -588,6 +600,15 @@ net::HttpResponse OzonSimulator::ProductList(const json& body) {
                  {"last_id", end < options_.products ? std::to_string(end) : ""},
                  {"total", options_.products}};
   return net::HttpResponse::Json(200, json{{"result", std::move(result)}}.dump());
+}
+
+simkit::SimulatorType OzonSimulatorType() {
+  return {.name = "ozon",
+          .description = "Ozon Seller API: FBS and FBO postings, stocks, prices "
+                         "(--tokens CLIENT_ID:API_KEY)",
+          .account_keys = {"client_id"},
+          .url_key = "base_url",
+          .create = simkit::Create<OzonSimulator, OzonSimOptions>};
 }
 
 }  // namespace crmhub::adapters::ozon

@@ -1,7 +1,8 @@
 #pragma once
 // OzonSimulator: a local stand-in for the Ozon Seller API, for tests, the
 // demo and benchmarks (`crmhub sim ozon`). Same paths, headers, field names
-// and error shapes as ozon-seller-api.swagger.json:
+// and error shapes as ozon-seller-api.swagger.json, read from the spec and
+// not from the adapter (it links simkit, never crmhub_adapter_ozon):
 //
 //   POST /v3/posting/fbs/list       postings of a seeded generator, filtered by
 //                                   filter.since/to (creation) and
@@ -26,8 +27,8 @@
 //                                   pair is updated twice within 30 s)
 //   POST /v1/product/import/prices  <= 1000 items, per-item results
 //   POST /v3/product/list           catalogue, cursor last_id, limit <= 1000
-//   GET  /__sim/requests[?since=N]  request log (simkit::RequestLog JSON)
-//   GET  /__sim/state               {"postings":[{posting_number, status,
+//   GET  /__sim/requests, /__sim/state  (simkit::SimPipeline); the state is
+//                                   {"postings":[{posting_number, status,
 //                                   final_status, scheme}], "stocks":{...},
 //                                   "prices":{...}}
 //
@@ -38,56 +39,52 @@
 // Client-Id; 80/min for stocks) -> 429 "You have reached request rate limit
 // per second". Faults come from the shared --faults spec (simkit).
 //
-// Postings: posting i (0-based) is created at start + i * arrival_span / N,
-// then moves awaiting_packaging -> awaiting_deliver -> delivering ->
-// delivered, a step every 1..step_delay (seeded per posting); about 10% are
-// cancelled instead at a random step. A posting's status is a pure function
-// of the clock, so the simulator answers consistently under any load.
+// Postings: posting i (0-based) is created at start + i * arrival / N, then
+// moves awaiting_packaging -> awaiting_deliver -> delivering -> delivered, a
+// step every 1 ms..lifetime/3 (seeded per posting); about 10% are cancelled
+// instead at a random step. A posting's status is a pure function of the
+// clock, so the simulator answers consistently under any load.
 //
-// Thread-safety: all methods are thread-safe. Time only through the Clock
-// (except the held "timeout"/"slow" answers, see simkit::HeldResponses).
+// Thread-safety: all methods are thread-safe.
 
-#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
-#include <optional>
 #include <set>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
-#include "adapters/ozon/rate_limiter.h"
-#include "adapters/simkit/fault_responder.h"
-#include "adapters/simkit/fault_spec.h"
+#include <nlohmann/json.hpp>
+
 #include "adapters/simkit/json_text.h"
-#include "adapters/simkit/request_log.h"
-#include "adapters/simkit/rng.h"
-#include "adapters/simkit/sim_server.h"
+#include "adapters/simkit/sim_pipeline.h"
+#include "adapters/simkit/simulator.h"
 #include "base/clock.h"
-#include "net/http_server.h"
 
 namespace crmhub::adapters::ozon {
 
-struct OzonSimOptions {
-  std::string client_id = "123456";
-  std::string api_key = "sim-api-key";
-  int orders = 1000;
+// The common options, and Ozon's own. The account: Client-Id from account
+// "client_id"; credentials are "CLIENT_ID:API_KEY" (or a bare API key of
+// that Client-Id).
+struct OzonSimOptions : simkit::SimOptions {
   int products = 5000;        // catalogue: offer_id "SKU-000001".., product_id 100001..
   int64_t warehouse_id = 22;  // the FBS warehouse postings ship from
   double fbo_share = 0.25;    // of the postings, shipped from Ozon's warehouse (FBO)
   int64_t fbo_warehouse_id = 17717042026000;  // the spec's example
-  uint64_t seed = 1;
-  simkit::FaultSpec faults;
-  std::chrono::milliseconds arrival_span{std::chrono::seconds(60)};
-  std::chrono::milliseconds step_delay{std::chrono::seconds(10)};
-  bool enforce_rate_limits = true;
+  // The documented limits, per Client-Id: "50 запросов в секунду с одного
+  // Client ID", and "до 80 запросов в минуту" for /v2/products/stocks.
   int64_t requests_per_second = 50;
   int64_t stocks_per_minute = 80;
-  int io_threads = 2;
+
+  // The first account's Client-Id and Api-Key (123456 / sim-api-key when
+  // none is given).
+  std::string client_id() const;
+  std::string api_key() const;
+
+  // For simkit::Create: InvalidArgument for an empty Client-Id.
+  Status Complete() const;
 };
 
 struct SimPosting {
@@ -101,43 +98,35 @@ struct SimPosting {
   bool fbo = false;  // served by /v2/posting/fbo/list, not /v3/posting/fbs/list
 };
 
-class OzonSimulator {
+class OzonSimulator final : public simkit::PipelineSimulator {
  public:
   OzonSimulator(OzonSimOptions options, Clock& clock);
-  ~OzonSimulator();  // Stop()
-  OzonSimulator(const OzonSimulator&) = delete;
-  OzonSimulator& operator=(const OzonSimulator&) = delete;
 
-  // Starts serving on "host:port" ("127.0.0.1:0": a free port) on its own
-  // I/O threads.
-  Status Start(const std::string& listen);
-  void Stop();
-  uint16_t port() const;
-  std::string base_url() const;  // "http://127.0.0.1:<port>"
+  std::string StateJson() const override;
+  SystemTime AllFinalAt() const override { return all_final_at_; }
+  // posting_number -> status.
+  std::map<std::string, std::string> OrderStatuses(bool final_only) const override;
+  std::vector<nlohmann::json> StockCommandItems(int n, int64_t stock) const override;
+  int64_t StockItemsAt(int n, int64_t stock) const override;
+  simkit::AdapterWiring Wiring() const override;
 
-  simkit::RequestLog& log() { return log_; }
-  // When every posting has reached its final status.
-  SystemTime AllFinalAt() const;
-  // posting_number -> final status (after every step).
-  std::map<std::string, std::string> FinalStatuses() const;
   // posting_numbers of the FBO postings (the rest are FBS).
   std::set<std::string> FboPostings() const;
   // "<product_id>:<warehouse_id>" -> stock last accepted.
   std::map<std::string, int64_t> Stocks() const;
-  std::string StateJson() const;
-
-  // The request handler (also usable without a socket, e.g. from a test).
-  void Handle(net::HttpRequest request, net::Responder respond);
 
  private:
-  net::HttpResponse Route(const net::HttpRequest& request, const nlohmann::json& body, bool dup);
+  simkit::SimPipeline& pipeline() override { return pipeline_; }
+  const simkit::SimPipeline& pipeline() const override { return pipeline_; }
+  simkit::SimPipeline::Options PipelineOptions();
+  void BuildWorld();
   // The checks both list methods share; fills `query` or returns the error.
   struct ListQuery;
   std::optional<net::HttpResponse> ParseListQuery(const nlohmann::json& body,
                                                   const char* period_error, ListQuery& query) const;
   net::HttpResponse FbsList(const nlohmann::json& body, bool dup);
   net::HttpResponse FboList(const nlohmann::json& body, bool dup);
-  net::HttpResponse Stocks(const nlohmann::json& body);
+  net::HttpResponse UpdateStocks(const nlohmann::json& body);
   net::HttpResponse Prices(const nlohmann::json& body);
   net::HttpResponse ProductList(const nlohmann::json& body);
   void AppendPosting(simkit::JsonText& out, const SimPosting& p, size_t step) const;
@@ -146,12 +135,8 @@ class OzonSimulator {
 
   const OzonSimOptions options_;
   Clock& clock_;
-  const std::chrono::steady_clock::time_point steady_start_;
   std::vector<SimPosting> postings_;  // immutable after construction
-  simkit::SeededRng fault_rng_;
-  simkit::RequestLog log_;
-  WindowLimiter all_limiter_;
-  WindowLimiter stocks_limiter_;
+  SystemTime all_final_at_{};         // the last posting's final step
 
   mutable std::mutex mu_;
   std::map<std::pair<int64_t, int64_t>, int64_t> stocks_;  // GUARDED_BY(mu_)
@@ -159,7 +144,10 @@ class OzonSimulator {
       stock_updated_;                          // GUARDED_BY(mu_)
   std::map<std::string, std::string> prices_;  // GUARDED_BY(mu_)
 
-  simkit::SimServer server_;  // last: stopped first, while the rest is alive
+  simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };
+
+// `crmhub sim ozon` and the registry's entry (daemon/simulator_registry.cc).
+simkit::SimulatorType OzonSimulatorType();
 
 }  // namespace crmhub::adapters::ozon

@@ -12,7 +12,6 @@ Status SimServer::Start(const std::string& listen, const std::string& server_hea
   server_options.server_header = server_header;
   server_options.body_limit_bytes = 16 * 1024 * 1024;
   server_ = std::make_unique<net::HttpServer>(io_, server_options, std::move(handler));
-  held_ = std::make_unique<HeldResponses>(io_);
   CRMHUB_RETURN_IF_ERROR(server_->Listen(listen));
   auto guard =
       std::make_shared<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
@@ -25,9 +24,9 @@ Status SimServer::Start(const std::string& listen, const std::string& server_hea
 }
 
 void SimServer::Stop() {
+  held_->Stop();
   if (!started_) return;
   started_ = false;
-  if (held_) held_->Stop();
   if (server_) server_->Stop();
   io_.stop();
   for (auto& t : threads_) t.join();

@@ -22,7 +22,7 @@ namespace crmhub::simkit {
 
 class SimServer {
  public:
-  SimServer() = default;
+  SimServer() : held_(std::make_unique<HeldResponses>(io_)) {}
   ~SimServer() { Stop(); }
   SimServer(const SimServer&) = delete;
   SimServer& operator=(const SimServer&) = delete;
@@ -31,12 +31,14 @@ class SimServer {
   // `handler` on `io_threads` threads. `server_header` names the simulator.
   Status Start(const std::string& listen, const std::string& server_header, int io_threads,
                net::HttpHandler handler);
-  // Answers what is still held with 503, stops the server and joins.
+  // Answers what is still held with 503, stops the server and joins;
+  // idempotent.
   void Stop();
 
   uint16_t port() const { return server_ ? server_->port() : 0; }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port()); }
-  // REQUIRES: Start() succeeded.
+  // Held answers wait on the server's io_context: before Start (a handler
+  // called without a socket) they wait for Stop, which answers them 503.
   HeldResponses& held() { return *held_; }
 
  private:

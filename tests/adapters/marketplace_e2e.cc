@@ -181,6 +181,30 @@ void RunKillAndResume(MarketplaceE2e& e2e, const KillAndResumeOptions& o) {
   EXPECT_EQ(e2e.child().Wait(seconds(30)), 0) << e2e.child().Output();
 }
 
+MarketplaceE2eOptions OptionsFor(const simkit::Simulator& sim, std::string adapter_id,
+                                 std::string mapping, const std::string& keys) {
+  const simkit::AdapterWiring wiring = sim.Wiring();
+  MarketplaceE2eOptions o{.adapter_id = std::move(adapter_id),
+                          .adapter_type = wiring.type,
+                          .mapping = std::move(mapping),
+                          .adapter_keys = wiring.keys};
+  for (const auto& [key, value] : wiring.secrets) {
+    const std::string file = "secrets/" + key;
+    o.files[file] = value;
+    o.adapter_keys += fmt::format("{} = {}\n", key, simkit::TomlString(file));
+  }
+  o.adapter_keys += keys;
+  return o;
+}
+
+std::function<std::optional<FinalStatuses>()> FinalStatusesOf(const simkit::Simulator& sim,
+                                                              const Clock& clock) {
+  return [&sim, &clock]() -> std::optional<FinalStatuses> {
+    if (clock.Now() < sim.AllFinalAt()) return std::nullopt;
+    return sim.OrderStatuses(/*final_only=*/true);
+  };
+}
+
 simkit::FaultSpec TwentyPercentFaults() {
   simkit::FaultSpec faults =
       simkit::ParseFaultSpec(

@@ -25,6 +25,7 @@
 
 #include "adapters/simkit/fault_spec.h"
 #include "adapters/simkit/request_log.h"
+#include "adapters/simkit/simulator.h"
 #include "base/clock.h"
 #include "crm/sqlite_store.h"
 #include "mapping/model/entity.h"
@@ -45,6 +46,18 @@ struct MarketplaceE2eOptions {
 
 // external id -> the order's final "status" field in the CRM store.
 using FinalStatuses = std::map<std::string, std::string>;
+
+// The options of an adapter wired to `sim` (Simulator::Wiring: its type,
+// URL and account keys, its secrets as files under secrets/), plus `keys`
+// (TOML lines: intervals, timeouts...).
+MarketplaceE2eOptions OptionsFor(const simkit::Simulator& sim, std::string adapter_id,
+                                 std::string mapping, const std::string& keys);
+
+// The simulator's final statuses (Simulator::OrderStatuses) once `clock` is
+// past the end of its world, nullopt before: KillAndResumeOptions's
+// final_statuses.
+std::function<std::optional<FinalStatuses>()> FinalStatusesOf(const simkit::Simulator& sim,
+                                                              const Clock& clock);
 
 // The daemon under test and its data.
 class MarketplaceE2e {

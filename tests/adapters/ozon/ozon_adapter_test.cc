@@ -129,8 +129,8 @@ TEST(OzonPull, PostingsChangingDuringAPassAreNotSkipped) {
   OzonSimOptions so;
   so.orders = 400;
   so.seed = 11;
-  so.arrival_span = std::chrono::seconds(1);
-  so.step_delay = std::chrono::seconds(20);
+  so.arrival = std::chrono::seconds(1);
+  so.lifetime = std::chrono::seconds(60);
   so.fbo_share = 0;  // FBS only: see config.schemes below
   OzonSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
@@ -161,7 +161,7 @@ TEST(OzonPull, PostingsChangingDuringAPassAreNotSkipped) {
     cursor = pulled->next_cursor;
     clock.Advance(std::chrono::seconds(2));  // a slow page: the world moves on
   }
-  auto finals = sim.FinalStatuses();
+  auto finals = sim.OrderStatuses(/*final_only=*/true);
   int missing = 0, stale = 0;
   for (const auto& [number, status] : finals) {
     auto it = last_status.find(number);
@@ -195,8 +195,8 @@ TEST(OzonPull, AFirstPassReadsABusyHistoryAboutOnce) {
     so.orders = 3000;
     so.seed = 5;
     so.fbo_share = 0.5;
-    so.arrival_span = std::chrono::hours(23);
-    so.step_delay = std::chrono::seconds(1);
+    so.arrival = std::chrono::hours(23);
+    so.lifetime = std::chrono::seconds(3);
     so.enforce_rate_limits = false;  // the clock stands still: requests are counted below
     OzonSimulator sim(so, clock);
     EXPECT_TRUE(sim.Start("127.0.0.1:0").ok());
@@ -289,7 +289,7 @@ TEST(OzonPull, PostingsAreQueuedAsSentWithTheirSchemeAddedLast) {
     EXPECT_EQ(posting["delivery_schema"], scheme);
     EXPECT_EQ(e.idempotency_key, posting["posting_number"].get<std::string>() + ":" +
                                      posting["status"].get<std::string>());
-    EXPECT_EQ(sim.FinalStatuses().at(posting["posting_number"].get<std::string>()),
+    EXPECT_EQ(sim.OrderStatuses(/*final_only=*/true).at(posting["posting_number"].get<std::string>()),
               posting["status"]);
     EXPECT_TRUE(posting.contains("products") && posting["products"].is_array()) << e.payload;
     ++seen;
@@ -320,8 +320,8 @@ TEST(OzonPull, APassEndingInASliverKeepsItsWindowSize) {
     ManualClock clock;
     OzonSimOptions so;
     so.orders = 10;
-    so.arrival_span = std::chrono::minutes(1);
-    so.step_delay = std::chrono::seconds(1);
+    so.arrival = std::chrono::minutes(1);
+    so.lifetime = std::chrono::seconds(3);
     OzonSimulator sim(so, clock);
     ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
     clock.Advance(std::chrono::hours(2));  // nothing changes in the sliver
@@ -366,8 +366,8 @@ TEST(OzonPull, PostingsThroughFaultsAndACrashArriveExactlyOnce) {
   const char* env_orders = std::getenv("OZON_PULL_ORDERS");
   so.orders = env_orders != nullptr ? std::atoi(env_orders) : 1000;
   so.seed = 7;
-  so.arrival_span = std::chrono::seconds(30);
-  so.step_delay = std::chrono::seconds(5);
+  so.arrival = std::chrono::seconds(30);
+  so.lifetime = std::chrono::seconds(15);
   auto faults = simkit::ParseFaultSpec(
       "429=0.05,500=0.04,503=0.02,malformed=0.03,dup=0.04,slow=0.01,timeout=0.01");
   ASSERT_TRUE(faults.ok());
@@ -470,7 +470,7 @@ TEST(OzonPull, PostingsThroughFaultsAndACrashArriveExactlyOnce) {
   }
   for (const auto& [key, n] : events_per_key) EXPECT_EQ(n, 1) << key;
   EXPECT_EQ(static_cast<int>(events_per_key.size()), accepted);
-  auto finals = sim.FinalStatuses();
+  auto finals = sim.OrderStatuses(/*final_only=*/true);
   ASSERT_EQ(store.size(), finals.size());
   int mismatched = 0;
   for (const auto& [number, status] : finals) {
@@ -605,11 +605,9 @@ TEST(OzonAccounts, TwoAccountsInOneProcessStayApart) {
   ManualClock clock;
   OzonSimOptions a, b;
   a.orders = 30;
-  a.client_id = "111";
-  a.api_key = "key-a";
+  a.credentials = {"111:key-a"};
   b.orders = 20;
-  b.client_id = "222";
-  b.api_key = "key-b";
+  b.credentials = {"222:key-b"};
   b.seed = 99;
   OzonSimulator sim_a(a, clock), sim_b(b, clock);
   ASSERT_TRUE(sim_a.Start("127.0.0.1:0").ok());

@@ -28,8 +28,8 @@ class OzonContractTest : public ::testing::Test {
     OzonSimOptions so;
     so.orders = 50;
     so.products = 300;
-    so.arrival_span = std::chrono::milliseconds(1);
-    so.step_delay = std::chrono::milliseconds(2);
+    so.arrival = std::chrono::milliseconds(1);
+    so.lifetime = std::chrono::milliseconds(6);
     so.enforce_rate_limits = false;
     sim_options_ = new OzonSimOptions(so);
     sim_ = new OzonSimulator(so, *clock_);
@@ -173,8 +173,8 @@ TEST_F(OzonContractTest, WrongRequestsAreCaught) {
     r.method = "POST";
     r.url = prism_->base_url() + path;
     r.headers.Set("Content-Type", "application/json");
-    r.headers.Set("Client-Id", sim_options_->client_id);
-    if (with_key) r.headers.Set("Api-Key", sim_options_->api_key);
+    r.headers.Set("Client-Id", sim_options_->client_id());
+    if (with_key) r.headers.Set("Api-Key", sim_options_->api_key());
     r.body = body;
     auto answer = http_.client().SendBlocking(r);
     EXPECT_TRUE(answer.ok()) << answer.status().ToString();

@@ -29,35 +29,24 @@ TEST(OzonEndToEndTest, TenThousandPostingsWithFaultsAndAKillLandExactlyOnce) {
   OzonSimOptions so;
   so.orders = kOrders;
   so.seed = 2026;
-  so.arrival_span = seconds(8);
-  so.step_delay = seconds(3);  // three steps: final within 9 s of creation
+  so.arrival = seconds(8);
+  so.lifetime = seconds(9);  // three steps: final within 9 s of creation
   // On top of the simulator's own 50 requests/s limit.
   so.faults = testutil::TwentyPercentFaults();
   OzonSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
 
-  testutil::MarketplaceE2e e2e({
-      .adapter_id = "ozon-main",
-      .adapter_type = "ozon",
-      .mapping = "ozon-orders.toml",
-      .adapter_keys = fmt::format(R"(client_id = "{}"
-api_key_file = "secrets/ozon-api-key"
-base_url = "{}"
-poll_interval = "500ms"
+  testutil::MarketplaceE2e e2e(testutil::OptionsFor(sim, "ozon-main", "ozon-orders.toml",
+                                                    fmt::format(R"(poll_interval = "500ms"
 request_timeout = "1s"
 overlap = "{}ms"
 order_lookback = "1h")",
-                                  so.client_id, sim.base_url(), kOverlapMs),
-      .files = {{"secrets/ozon-api-key", so.api_key}},
-  });
+                                                                kOverlapMs)));
   uint64_t seq_at_kill = 0;
   std::optional<OzonCursor> cursor_at_kill;
   testutil::RunKillAndResume(
       e2e, {.orders = kOrders,
-            .final_statuses = [&]() -> std::optional<testutil::FinalStatuses> {
-              if (clock.Now() < sim.AllFinalAt()) return std::nullopt;
-              return sim.FinalStatuses();
-            },
+            .final_statuses = testutil::FinalStatusesOf(sim, clock),
             .at_kill =
                 [&](const std::string& cursor) {
                   seq_at_kill = testutil::LogPosition(sim.log());

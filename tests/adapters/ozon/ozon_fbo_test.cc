@@ -47,8 +47,8 @@ TEST(OzonFbo, PostingsArePulledWithTheirStatusChanges) {
   so.orders = 400;
   so.seed = 5;
   so.fbo_share = 0.5;
-  so.arrival_span = std::chrono::seconds(20);
-  so.step_delay = std::chrono::seconds(10);
+  so.arrival = std::chrono::seconds(20);
+  so.lifetime = std::chrono::seconds(30);
   OzonSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   ClientThread http;
@@ -91,7 +91,7 @@ TEST(OzonFbo, PostingsArePulledWithTheirStatusChanges) {
   }
   EXPECT_EQ(wrong_mark, 0);
   int missing = 0, stale = 0, fbo_changes_seen = 0;
-  for (const auto& [number, status] : sim.FinalStatuses()) {
+  for (const auto& [number, status] : sim.OrderStatuses(/*final_only=*/true)) {
     auto it = last_status.find(number);
     if (it == last_status.end()) {
       ++missing;
@@ -155,8 +155,8 @@ TEST(OzonFbo, AWindowPastTheOffsetCapIsHalvedAndTheNextPassStartsSmaller) {
   so.orders = 200;
   so.fbo_share = 1.0;
   // Spread over most of the lookback (24 h in ConfigFor), as a steady trade.
-  so.arrival_span = std::chrono::hours(23);
-  so.step_delay = std::chrono::seconds(1);
+  so.arrival = std::chrono::hours(23);
+  so.lifetime = std::chrono::seconds(3);
   OzonSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   clock.Advance(std::chrono::minutes(23 * 60 + 30));
@@ -217,13 +217,13 @@ class OzonFactory : public ::testing::Test {
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
     std::filesystem::create_directories(dir_ / "secrets");
-    std::ofstream(dir_ / "secrets/ozon-api-key") << OzonSimOptions().api_key << "\n";
+    std::ofstream(dir_ / "secrets/ozon-api-key") << OzonSimOptions().api_key() << "\n";
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   Result<std::unique_ptr<Adapter>> Build(const std::string& keys, const AdapterContext& context) {
     std::ofstream(dir_ / "crmhub.toml") << "[adapters.ozon-main]\ntype = \"ozon\"\nclient_id = \""
-                                        << OzonSimOptions().client_id
+                                        << OzonSimOptions().client_id()
                                         << "\"\napi_key_file = \"secrets/ozon-api-key\"\n"
                                         << keys;
     config::Schema schema;
@@ -242,8 +242,8 @@ TEST_F(OzonFactory, SendsThroughTheAccountsUpstreamWithItsMetrics) {
   testing::AdvancingClock clock;  // the Upstream's bucket waits in real time
   OzonSimOptions so;
   so.orders = 40;
-  so.arrival_span = std::chrono::milliseconds(1);
-  so.step_delay = std::chrono::milliseconds(1);
+  so.arrival = std::chrono::milliseconds(1);
+  so.lifetime = std::chrono::milliseconds(3);
   OzonSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   clock.Advance(std::chrono::minutes(1));  // every posting created and final before the round

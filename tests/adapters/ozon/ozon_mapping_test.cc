@@ -45,16 +45,16 @@ TEST_F(OzonMappingTest, EverySimulatedPostingMapsToAnOrderAndADeal) {
   ManualClock clock;
   OzonSimOptions so;
   so.orders = 300;
-  so.arrival_span = std::chrono::seconds(1);
-  so.step_delay = std::chrono::seconds(1);
+  so.arrival = std::chrono::seconds(1);
+  so.lifetime = std::chrono::seconds(3);
   OzonSimulator sim(so, clock);
   clock.Advance(std::chrono::minutes(1));  // every posting at its final status
   auto list = [&](const std::string& path, json body) {
     net::HttpRequest r;
     r.method = "POST";
     r.path = path;
-    r.headers.Set("Client-Id", so.client_id);
-    r.headers.Set("Api-Key", so.api_key);
+    r.headers.Set("Client-Id", so.client_id());
+    r.headers.Set("Api-Key", so.api_key());
     body["filter"] = {{"since", "2023-11-01T00:00:00Z"}, {"to", "2023-12-01T00:00:00Z"}};
     body["limit"] = 1000;
     body["offset"] = 0;

@@ -92,8 +92,8 @@ inline OzonConfig ConfigFor(const std::string& id, const OzonSimOptions& sim,
   OzonConfig c;
   c.id = id;
   c.client.base_url = base_url;
-  c.client.client_id = sim.client_id;
-  c.client.api_key = Secret(sim.api_key);
+  c.client.client_id = sim.client_id();
+  c.client.api_key = Secret(sim.api_key());
   c.client.timeout = std::chrono::milliseconds(2000);
   c.poll_interval = std::chrono::seconds(5);
   c.overlap = std::chrono::seconds(30);

@@ -1,5 +1,6 @@
 // Unit tests of the shared simulator kit, plus its fault answers over a real
-// loopback HTTP server.
+// loopback HTTP server. The limits simulators enforce are net's RateLimiters
+// (tests/net); SimPipeline's use of them is in sim_pipeline_test.cc.
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -13,7 +14,6 @@
 #include "adapters/simkit/fault_responder.h"
 #include "adapters/simkit/fault_spec.h"
 #include "adapters/simkit/json_text.h"
-#include "adapters/simkit/rate_enforcer.h"
 #include "adapters/simkit/request_log.h"
 #include "adapters/simkit/rng.h"
 #include "net/http_client.h"
@@ -125,47 +125,6 @@ TEST(SeededRngTest, ForkDependsOnSeedAndSaltOnly) {
     ASSERT_GE(u, 0.0);
     ASSERT_LT(u, 1.0);
   }
-}
-
-TEST(RateEnforcerTest, BurstThenOneTokenPerInterval) {
-  ManualClock clock;
-  RateEnforcer rates(clock);
-  RateLimit limit{milliseconds(200), 20};
-  for (int i = 0; i < 20; ++i) {
-    auto d = rates.Admit("k", limit);
-    ASSERT_TRUE(d.allowed) << i;
-    EXPECT_EQ(d.remaining, 19 - i);
-  }
-  auto refused = rates.Admit("k", limit);
-  EXPECT_FALSE(refused.allowed);
-  EXPECT_EQ(refused.retry_after, milliseconds(200));
-  EXPECT_EQ(refused.reset_after, milliseconds(4000));
-  EXPECT_EQ(refused.limit, 20);
-  // Other keys have their own bucket.
-  EXPECT_TRUE(rates.Admit("other", limit).allowed);
-  clock.Advance(milliseconds(199));
-  EXPECT_FALSE(rates.Admit("k", limit).allowed);
-  clock.Advance(milliseconds(1));
-  EXPECT_TRUE(rates.Admit("k", limit).allowed);
-  EXPECT_FALSE(rates.Admit("k", limit).allowed);
-  // Over a minute of steady traffic at most burst + 60s/interval pass.
-  int allowed = 0;
-  for (int ms = 0; ms < 60'000; ms += 10) {
-    clock.Advance(milliseconds(10));
-    allowed += rates.Admit("k", limit).allowed ? 1 : 0;
-  }
-  EXPECT_EQ(allowed, 300);
-}
-
-TEST(RateEnforcerTest, ChargeBillsExtraTokens) {
-  ManualClock clock;
-  RateEnforcer rates(clock);
-  RateLimit limit{milliseconds(100), 10};
-  ASSERT_TRUE(rates.Admit("k", limit).allowed);  // 9 left
-  rates.Charge("k", limit, 9);                   // a 409 costs 10
-  auto d = rates.Admit("k", limit);
-  EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.retry_after, milliseconds(100));
 }
 
 TEST(RequestLogTest, RecordsRedactsQueriesAndDumpsJson) {

@@ -3,8 +3,8 @@
 
 #include <vector>
 
-#include "adapters/simkit/rate_enforcer.h"
 #include "adapters/simkit/request_log.h"
+#include "net/rate_limiter.h"
 
 namespace crmhub::adapters::wildberries::test {
 
@@ -13,12 +13,12 @@ namespace crmhub::adapters::wildberries::test {
 inline bool WithinDocumentedRate(const std::vector<simkit::LoggedRequest>& requests,
                                  std::chrono::milliseconds interval, int64_t burst) {
   ManualClock clock;
-  simkit::RateEnforcer bucket(clock);
+  net::TokenBucket bucket(clock, net::RateLimit::Every(interval, static_cast<double>(burst)));
   int64_t at = 0;
   for (const auto& r : requests) {
     clock.Advance(std::chrono::milliseconds(r.at_ms - at));
     at = r.at_ms;
-    if (!bucket.Admit("k", {interval, burst}).allowed) return false;
+    if (bucket.TryTake().has_value()) return false;
   }
   return true;
 }

@@ -25,9 +25,9 @@ queue::Message Command(std::string command, json item, int64_t id = 0) {
 
 // Runs pulls until the world has ended and a full scan has passed after
 // that, then compares with the simulator's final state.
-void SyncAndCheck(WildberriesSim& sim, WildberriesAdapter& adapter, ManualClock& clock,
+void SyncAndCheck(WildberriesSimulator& sim, WildberriesAdapter& adapter, ManualClock& clock,
                   PullDriver& driver, int max_pulls) {
-  const SystemTime end = sim.EndTime();
+  const SystemTime end = sim.AllFinalAt();
   bool done = false;
   while (!done && driver.pulls < max_pulls) {
     driver.Step(adapter, clock);
@@ -43,7 +43,7 @@ void SyncAndCheck(WildberriesSim& sim, WildberriesAdapter& adapter, ManualClock&
     }
   }
   ASSERT_TRUE(done) << "not finished after " << driver.pulls << " pulls";
-  json state = sim.StateJson();
+  json state = sim.State();
   ASSERT_TRUE(state["all_final"].get<bool>());
   auto latest = LatestStatuses(driver.events);
   ASSERT_EQ(latest.size(), state["orders"].size());
@@ -60,13 +60,13 @@ void SyncAndCheck(WildberriesSim& sim, WildberriesAdapter& adapter, ManualClock&
 TEST(WildberriesAdapterTest, PullsOrdersAndEveryStatusChangeWithoutFaults) {
   Loop loop;
   ManualClock clock;
-  SimOptions so;
+  WildberriesSimOptions so;
   so.orders = 150;
   so.seed = 7;
   so.arrival = seconds(60);
   so.lifetime = seconds(60);
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  WildberriesSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   net::HttpClient http(loop.io(), {});
   AdapterOptions o = OptionsFor(sim);
   o.orders_page_size = 100;
@@ -97,7 +97,7 @@ TEST(WildberriesAdapterTest, PullsOrdersAndEveryStatusChangeWithoutFaults) {
 TEST(WildberriesAdapterTest, FaultsAndDuplicatesLoseNothing) {
   Loop loop;
   ManualClock clock;
-  SimOptions so;
+  WildberriesSimOptions so;
   so.orders = 200;
   so.seed = 11;
   so.arrival = seconds(40);
@@ -106,8 +106,8 @@ TEST(WildberriesAdapterTest, FaultsAndDuplicatesLoseNothing) {
       simkit::ParseFaultSpec("429=0.05,500=0.04,503=0.03,timeout=0.02,slow=0.02,dup=0.02,malformed=0.02")
           .value();
   so.faults.slow_delay = milliseconds(50);
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  WildberriesSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   net::HttpClient http(loop.io(), {});
   AdapterOptions o = OptionsFor(sim);
   o.orders_page_size = 100;
@@ -125,12 +125,12 @@ TEST(WildberriesAdapterTest, FaultsAndDuplicatesLoseNothing) {
 TEST(WildberriesAdapterTest, RestartFromAnOldCursorDoublesNothing) {
   Loop loop;
   ManualClock clock;
-  SimOptions so;
+  WildberriesSimOptions so;
   so.orders = 100;
   so.arrival = seconds(30);
   so.lifetime = seconds(30);
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  WildberriesSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   net::HttpClient http(loop.io(), {});
   AdapterOptions o = OptionsFor(sim);
   o.orders_page_size = 50;
@@ -169,9 +169,9 @@ void ExpectFinalStatuses(const json& state, const PullDriver& driver) {
 
 // Pulls until the world has ended, then for two more poll intervals (a full
 // FBS scan and a full DBS cycle after the end).
-void PullPastTheEnd(WildberriesSim& sim, WildberriesAdapter& adapter, ManualClock& clock,
+void PullPastTheEnd(WildberriesSimulator& sim, WildberriesAdapter& adapter, ManualClock& clock,
                     PullDriver& driver, int max_pulls) {
-  const SystemTime until = sim.EndTime() + seconds(30) + 2 * adapter.poll_interval();
+  const SystemTime until = sim.AllFinalAt() + seconds(30) + 2 * adapter.poll_interval();
   while (clock.Now() < until && driver.pulls < max_pulls) driver.Step(adapter, clock);
   ASSERT_GE(clock.Now(), until) << "not finished after " << driver.pulls << " pulls";
   // Finish the cycles in progress.
@@ -183,18 +183,18 @@ void PullPastTheEnd(WildberriesSim& sim, WildberriesAdapter& adapter, ManualCloc
 }
 
 TEST(WildberriesAdapterTest, PullsDbsOrdersAndEveryStatusChange) {
-  SimOptions so;
+  WildberriesSimOptions so;
   so.orders = 0;
   so.dbs_orders = 300;
   so.seed = 5;
   World w(so);
   ManualClock& clock = w.clock;
-  WildberriesSim& sim = *w.sim;
+  WildberriesSimulator& sim = *w.sim;
   net::HttpClient& http = *w.http;
   WildberriesAdapter adapter(OptionsFor(sim), &http, clock);
   PullDriver driver;
   PullPastTheEnd(sim, adapter, clock, driver, 5000);
-  json state = sim.StateJson();
+  json state = sim.State();
   ASSERT_TRUE(state["all_final"].get<bool>());
   ASSERT_EQ(state["dbs_orders"].size(), 300u);
   ExpectFinalStatuses(state, driver);
@@ -214,13 +214,13 @@ TEST(WildberriesAdapterTest, PullsDbsOrdersAndEveryStatusChange) {
 }
 
 TEST(WildberriesAdapterTest, FbsAndDbsWithFaultsAndARestartLoseNothing) {
-  SimOptions so;
+  WildberriesSimOptions so;
   so.orders = 300;
   so.dbs_orders = 300;
   so.seed = 9;
   World w(so);
   ManualClock& clock = w.clock;
-  WildberriesSim& sim = *w.sim;
+  WildberriesSimulator& sim = *w.sim;
   auto faults = simkit::ParseFaultSpec("429=0.05,500=0.1,dup=0.1,malformed=0.05");
   ASSERT_TRUE(faults.ok());
   sim.SetFaults(*faults);
@@ -232,15 +232,15 @@ TEST(WildberriesAdapterTest, FbsAndDbsWithFaultsAndARestartLoseNothing) {
   // Half-way, the process "restarts" from a cursor persisted earlier (what
   // came after it is pulled again; the queue drops repeated keys).
   std::optional<std::string> saved;
-  while (clock.Now() < sim.EndTime() - seconds(30)) {
+  while (clock.Now() < sim.AllFinalAt() - seconds(30)) {
     driver.Step(*adapter, clock);
-    if (!saved && clock.Now() > sim.EndTime() - seconds(60)) saved = driver.cursor;
+    if (!saved && clock.Now() > sim.AllFinalAt() - seconds(60)) saved = driver.cursor;
   }
   ASSERT_TRUE(saved);
   adapter = std::make_unique<WildberriesAdapter>(o, &http, clock);
   driver.cursor = saved;
   PullPastTheEnd(sim, *adapter, clock, driver, 20000);
-  json state = sim.StateJson();
+  json state = sim.State();
   ASSERT_TRUE(state["all_final"].get<bool>());
   ExpectFinalStatuses(state, driver);
   EXPECT_GT(driver.duplicates, 0);
@@ -249,8 +249,8 @@ TEST(WildberriesAdapterTest, FbsAndDbsWithFaultsAndARestartLoseNothing) {
 TEST(WildberriesAdapterTest, UnauthorizedTokenIsAnAuthError) {
   Loop loop;
   ManualClock clock;
-  WildberriesSim sim(loop.io(), clock, SimOptions{});
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  WildberriesSimulator sim(WildberriesSimOptions{}, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   net::HttpClient http(loop.io(), {});
   WildberriesAdapter adapter(OptionsFor(sim, "wrong"), &http, clock);
   auto r = adapter.Pull(std::nullopt);
@@ -264,10 +264,10 @@ TEST(WildberriesAdapterTest, UnauthorizedTokenIsAnAuthError) {
 TEST(WildberriesAdapterTest, StockPushOf5000SkusUsesBatchesOf1000UnderTheRate) {
   Loop loop;
   SystemClock clock;  // real time: the simulator measures arrival times
-  SimOptions so;
+  WildberriesSimOptions so;
   so.products = 6000;
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  WildberriesSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   net::HttpClient http(loop.io(), {});
   AdapterOptions o = OptionsFor(sim);
   o.warehouses = {507};
@@ -311,10 +311,10 @@ TEST(WildberriesAdapterTest, StockPushOf5000SkusUsesBatchesOf1000UnderTheRate) {
 TEST(WildberriesAdapterTest, StockConflictsAreItemOutcomes) {
   Loop loop;
   ManualClock clock;
-  SimOptions so;
+  WildberriesSimOptions so;
   so.products = 10;
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  WildberriesSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   net::HttpClient http(loop.io(), {});
   AdapterOptions o = OptionsFor(sim);
   o.warehouses = {507, 508};
@@ -356,9 +356,9 @@ TEST(WildberriesAdapterTest, StockConflictsAreItemOutcomes) {
 }
 
 TEST(WildberriesAdapterTest, PricesAreUploadedAsOneTaskAndAckedWhenItIsProcessed) {
-  World w(SimOptions{});
+  World w(WildberriesSimOptions{});
   ManualClock& clock = w.clock;
-  WildberriesSim& sim = *w.sim;
+  WildberriesSimulator& sim = *w.sim;
   net::HttpClient& http = *w.http;
   WildberriesAdapter adapter(OptionsFor(sim), &http, clock);
   std::vector<queue::Message> batch = {
@@ -392,7 +392,7 @@ TEST(WildberriesAdapterTest, PricesAreUploadedAsOneTaskAndAckedWhenItIsProcessed
   EXPECT_TRUE(done[1].ok()) << done[1].error;
   EXPECT_EQ(sim.log().Find("POST", "/api/v2/upload/task").size(), 1u);
   EXPECT_EQ(sim.log().Find("GET", "/api/v2/history/tasks").size(), 2u);
-  json state = sim.StateJson();
+  json state = sim.State();
   EXPECT_EQ(state["prices"]["100000001"]["price"], 1100);
   EXPECT_EQ(state["prices"]["100000002"]["price"], 2000);
   // The same task again is "already exists" (208): followed like a new one.
@@ -405,12 +405,12 @@ TEST(WildberriesAdapterTest, PricesAreUploadedAsOneTaskAndAckedWhenItIsProcessed
 }
 
 TEST(WildberriesAdapterTest, PricesTheTaskRejectsAreDeadLettersWithWbsText) {
-  SimOptions so;
+  WildberriesSimOptions so;
   so.price_item_errors = 0.3;
   so.seed = 11;
   World w(so);
   ManualClock& clock = w.clock;
-  WildberriesSim& sim = *w.sim;
+  WildberriesSimulator& sim = *w.sim;
   net::HttpClient& http = *w.http;
   WildberriesAdapter adapter(OptionsFor(sim), &http, clock);
   std::vector<queue::Message> batch;
@@ -442,7 +442,7 @@ TEST(WildberriesAdapterTest, PricesTheTaskRejectsAreDeadLettersWithWbsText) {
   }
   ASSERT_TRUE(open.empty());
   EXPECT_EQ(sim.log().Find("POST", "/api/v2/upload/task").size(), 1u);
-  json state = sim.StateJson();
+  json state = sim.State();
   int failed = 0;
   for (int i = 1; i <= 40; ++i) {
     const DeliveryOutcome& o = settled[static_cast<size_t>(i - 1)];
@@ -465,11 +465,11 @@ TEST(WildberriesAdapterTest, PricesTheTaskRejectsAreDeadLettersWithWbsText) {
 }
 
 TEST(WildberriesAdapterTest, APriceTaskLongInTheBufferIsSettledFromItsBufferedGoods) {
-  SimOptions so;
+  WildberriesSimOptions so;
   so.price_task_delay = std::chrono::hours(1);  // e.g. a discount waiting for a promotion
   World w(so);
   ManualClock& clock = w.clock;
-  WildberriesSim& sim = *w.sim;
+  WildberriesSimulator& sim = *w.sim;
   net::HttpClient& http = *w.http;
   AdapterOptions o = OptionsFor(sim);
   o.price_task_wait = seconds(5);
@@ -492,8 +492,8 @@ TEST(WildberriesAdapterTest, APriceTaskLongInTheBufferIsSettledFromItsBufferedGo
 TEST(WildberriesAdapterTest, ClientPacesItselfAndHonoursServerThrottling) {
   Loop loop;
   ManualClock clock;
-  WildberriesSim sim(loop.io(), clock, SimOptions{});
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  WildberriesSimulator sim(WildberriesSimOptions{}, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   net::HttpClient http(loop.io(), {});
   ClientOptions co = OptionsFor(sim).client;
   Client client(&http, clock, co);
@@ -550,12 +550,12 @@ double Series(const std::string& text, const std::string& series) {
 }
 
 TEST(WildberriesAdapterTest, RequestsGoThroughUpstreamsWithMetricsAndABreaker) {
-  SimOptions so;
+  WildberriesSimOptions so;
   so.orders = 20;
   so.arrival = seconds(1);
   World w(so);
   ManualClock& clock = w.clock;
-  WildberriesSim& sim = *w.sim;
+  WildberriesSimulator& sim = *w.sim;
   clock.Advance(seconds(2));
   net::HttpClient& http = *w.http;
   MetricsRegistry metrics;
@@ -607,12 +607,12 @@ TEST(WildberriesAdapterTest, RequestsGoThroughUpstreamsWithMetricsAndABreaker) {
 TEST(WildberriesAdapterTest, TwoAccountsInOneProcessHaveTheirOwnTokensAndBuckets) {
   Loop loop;
   ManualClock clock;
-  SimOptions so;
-  so.tokens = {"token-a", "token-b"};
+  WildberriesSimOptions so;
+  so.credentials = {"token-a", "token-b"};
   so.orders = 20;
   so.arrival = seconds(1);
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  WildberriesSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   clock.Advance(seconds(2));
   net::HttpClient http(loop.io(), {});
   AdapterOptions a = OptionsFor(sim, "token-a");

@@ -17,7 +17,7 @@ using testing::IsPrismValidationError;
 using testing::PrismOptions;
 using testing::PrismProcess;
 
-std::unique_ptr<PrismProcess> StartPrism(const std::string& section, const WildberriesSim& sim) {
+std::unique_ptr<PrismProcess> StartPrism(const std::string& section, const WildberriesSimulator& sim) {
   PrismOptions options;
   options.spec = std::string(CRMHUB_CONTRACTS_DIR) + "/marketplaces/wildberries/" + section;
   options.upstream = sim.base_url();
@@ -42,11 +42,11 @@ net::OutboundResponse Raw(net::HttpClient& http, std::string method, std::string
 TEST(WildberriesContractTest, OrdersRequestsFollowTheFbsSpec) {
   Loop loop;
   ManualClock clock;
-  SimOptions so;
+  WildberriesSimOptions so;
   so.orders = 30;
   so.arrival = std::chrono::seconds(10);
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  WildberriesSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   clock.Advance(std::chrono::seconds(20));
   auto prism = StartPrism("03-orders-fbs.yaml", sim);
   ASSERT_NE(prism, nullptr);
@@ -81,13 +81,13 @@ TEST(WildberriesContractTest, OrdersRequestsFollowTheFbsSpec) {
 TEST(WildberriesContractTest, DbsOrdersRequestsFollowTheDbsSpec) {
   Loop loop;
   ManualClock clock;
-  SimOptions so;
+  WildberriesSimOptions so;
   so.orders = 0;
   so.dbs_orders = 30;
   so.arrival = std::chrono::seconds(10);
   so.lifetime = std::chrono::seconds(20);
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  WildberriesSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   clock.Advance(std::chrono::seconds(15));  // some new, some on the way, some completed
   auto prism = StartPrism("05-orders-dbs.yaml", sim);
   ASSERT_NE(prism, nullptr);
@@ -122,10 +122,10 @@ TEST(WildberriesContractTest, DbsOrdersRequestsFollowTheDbsSpec) {
 TEST(WildberriesContractTest, StockPriceAndCardRequestsFollowTheProductsSpec) {
   Loop loop;
   ManualClock clock;
-  SimOptions so;
+  WildberriesSimOptions so;
   so.products = 50;
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  WildberriesSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   auto prism = StartPrism("02-products.yaml", sim);
   ASSERT_NE(prism, nullptr);
   net::HttpClient http(loop.io(), {});

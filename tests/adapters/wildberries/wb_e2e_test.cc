@@ -14,49 +14,27 @@
 namespace crmhub::adapters::wildberries::test {
 namespace {
 
-using nlohmann::json;
 using std::chrono::seconds;
 
 constexpr int kOrders = 10'000;
 
 TEST(WildberriesEndToEndTest, TenThousandOrdersWithFaultsAndAKillLandExactlyOnce) {
-  Loop loop;
   SystemClock clock;
-  SimOptions so;
+  WildberriesSimOptions so;
   so.orders = kOrders;
   so.seed = 2026;
   so.arrival = seconds(8);
   so.lifetime = seconds(8);
   so.faults = testutil::TwentyPercentFaults();
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  WildberriesSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
 
-  testutil::MarketplaceE2e e2e({
-      .adapter_id = "wb-main",
-      .adapter_type = "wildberries",
-      .mapping = "wildberries-orders.toml",
-      .adapter_keys = fmt::format(R"(token_file = "secrets/wb-token"
-marketplace_url = "http://127.0.0.1:{0}"
-content_url = "http://127.0.0.1:{0}"
-prices_url = "http://127.0.0.1:{0}"
-poll_interval = "500ms"
+  testutil::MarketplaceE2e e2e(
+      testutil::OptionsFor(sim, "wb-main", "wildberries-orders.toml", R"(poll_interval = "500ms"
 request_timeout = "1s"
-lookback = "1h")",
-                                  sim.port()),
-      .files = {{"secrets/wb-token", "sim-token"}},
-  });
+lookback = "1h")"));
   testutil::RunKillAndResume(
-      e2e, {.orders = kOrders, .final_statuses = [&]() -> std::optional<testutil::FinalStatuses> {
-              json state = sim.StateJson();
-              if (!state["all_final"].get<bool>()) return std::nullopt;
-              testutil::FinalStatuses expected;
-              for (const auto& o : state["orders"]) {
-                expected[std::to_string(o["id"].get<int64_t>())] =
-                    o["finalSupplierStatus"].get<std::string>() + "/" +
-                    o["finalWbStatus"].get<std::string>();
-              }
-              return expected;
-            }});
+      e2e, {.orders = kOrders, .final_statuses = testutil::FinalStatusesOf(sim, clock)});
   testutil::ExpectInjectedFaults(sim.log());
   sim.Stop();
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Shared fixture: an io_context on two threads, a WildberriesSim on a
+// Shared fixture: an io_context on two threads, a WildberriesSimulator on a
 // loopback port, an HttpClient, and a runtime-like driver for Pull.
 
 #include <map>
@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/wildberries/adapter.h"
-#include "adapters/wildberries/sim.h"
+#include "adapters/wildberries/wildberries_sim.h"
 #include "net/http_client.h"
 
 namespace crmhub::adapters::wildberries::test {
@@ -37,18 +37,18 @@ class Loop {
 
 // The loop, a manual clock, the simulator on a loopback port and a client.
 struct World {
-  explicit World(SimOptions options) {
-    sim = std::make_unique<WildberriesSim>(loop.io(), clock, std::move(options));
-    EXPECT_TRUE(sim->Listen("127.0.0.1:0").ok());
+  explicit World(WildberriesSimOptions options) {
+    sim = std::make_unique<WildberriesSimulator>(std::move(options), clock);
+    EXPECT_TRUE(sim->Start("127.0.0.1:0").ok());
     http = std::make_unique<net::HttpClient>(loop.io(), net::HttpClientOptions{});
   }
   Loop loop;
   ManualClock clock;
-  std::unique_ptr<WildberriesSim> sim;
+  std::unique_ptr<WildberriesSimulator> sim;
   std::unique_ptr<net::HttpClient> http;
 };
 
-inline AdapterOptions OptionsFor(const WildberriesSim& sim, std::string token = "sim-token") {
+inline AdapterOptions OptionsFor(const WildberriesSimulator& sim, std::string token = "sim-token") {
   AdapterOptions o;
   o.id = "wb-main";
   o.client.marketplace_url = sim.base_url();

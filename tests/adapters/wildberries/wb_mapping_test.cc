@@ -4,10 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
-#include "adapters/wildberries/sim.h"
+#include "adapters/wildberries/wildberries_sim.h"
 #include "mapping/model/model.h"
 #include "mapping/rules/rule_set.h"
 
@@ -37,7 +36,7 @@ class WildberriesMappingTest : public ::testing::Test {
     return out;
   }
   // One simulator answer, called without sockets.
-  static json Ask(WildberriesSim& sim, std::string method, std::string target, json body = {}) {
+  static json Ask(WildberriesSimulator& sim, std::string method, std::string target, json body = {}) {
     net::HttpRequest r;
     r.method = std::move(method);
     auto q = target.find('?');
@@ -56,13 +55,12 @@ class WildberriesMappingTest : public ::testing::Test {
 // outcome (receive/sold -> won; cancel, decline, reject -> lost); an order
 // on its way ("deliver") is in delivery.
 TEST_F(WildberriesMappingTest, DbsOrdersMapToAnOrderAndADealStage) {
-  boost::asio::io_context io;
   ManualClock clock;
-  SimOptions so;
+  WildberriesSimOptions so;
   so.orders = 0;
   so.dbs_orders = 200;
   so.enforce_rate_limits = false;
-  WildberriesSim sim(io, clock, so);
+  WildberriesSimulator sim(so, clock);
   clock.Advance(std::chrono::minutes(3));  // every order at its final status
   const int64_t now_s = ToUnixMillis(clock.Now()) / 1000;
   json list = Ask(sim, "GET",
@@ -110,13 +108,12 @@ TEST_F(WildberriesMappingTest, DbsOrdersMapToAnOrderAndADealStage) {
 }
 
 TEST_F(WildberriesMappingTest, FbsOrdersKeepTheirShapeAndAreMarkedFbs) {
-  boost::asio::io_context io;
   ManualClock clock;
-  SimOptions so;
+  WildberriesSimOptions so;
   so.orders = 5;
   so.arrival = std::chrono::seconds(1);
   so.enforce_rate_limits = false;
-  WildberriesSim sim(io, clock, so);
+  WildberriesSimulator sim(so, clock);
   clock.Advance(std::chrono::seconds(2));
   json list = Ask(sim, "GET", "/api/v3/orders?limit=10&next=0");
   ASSERT_EQ(list["orders"].size(), 5u);

@@ -26,11 +26,11 @@ net::OutboundResponse Send(net::HttpClient& http, const std::string& method,
 TEST(WildberriesSimTest, AnswersLikeTheContract) {
   Loop loop;
   ManualClock clock;
-  SimOptions so;
+  WildberriesSimOptions so;
   so.orders = 5;
   so.arrival = std::chrono::seconds(1);
-  WildberriesSim sim(loop.io(), clock, so);
-  ASSERT_TRUE(sim.Listen("127.0.0.1:0").ok());
+  WildberriesSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   clock.Advance(std::chrono::seconds(2));
   net::HttpClient http(loop.io(), {});
   const std::string base = sim.base_url();
@@ -92,15 +92,15 @@ TEST(WildberriesSimTest, AnswersLikeTheContract) {
 TEST(WildberriesSimTest, WorldIsDeterministicBySeed) {
   Loop loop;
   ManualClock clock;
-  SimOptions so;
+  WildberriesSimOptions so;
   so.orders = 50;
-  WildberriesSim a(loop.io(), clock, so), b(loop.io(), clock, so);
+  WildberriesSimulator a(so, clock), b(so, clock);
   so.seed = 2;
-  WildberriesSim c(loop.io(), clock, so);
+  WildberriesSimulator c(so, clock);
   clock.Advance(std::chrono::hours(1));
-  EXPECT_EQ(a.StateJson()["orders"], b.StateJson()["orders"]);
-  EXPECT_NE(a.StateJson()["orders"], c.StateJson()["orders"]);
-  EXPECT_TRUE(a.StateJson()["all_final"].get<bool>());
+  EXPECT_EQ(a.State()["orders"], b.State()["orders"]);
+  EXPECT_NE(a.State()["orders"], c.State()["orders"]);
+  EXPECT_TRUE(a.State()["all_final"].get<bool>());
   EXPECT_EQ(SimBarcode(1), "2000000000015");
 }
 

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "adapters/yandex_market/adapter.h"
-#include "adapters/yandex_market/sim.h"
+#include "adapters/yandex_market/yandex_market_sim.h"
 #include "net/http_client.h"
 #include "queue/sqlite_queue.h"
 
@@ -47,13 +47,13 @@ class ClientThread {
   std::thread thread_;
 };
 
-YmConfig ConfigFor(const std::string& id, const YmSimOptions& sim, const std::string& base_url) {
+YmConfig ConfigFor(const std::string& id, const YandexMarketSimOptions& sim, const std::string& base_url) {
   YmConfig c;
   c.id = id;
   c.client.base_url = base_url;
-  c.client.api_key = Secret(sim.api_key);
-  c.client.campaign_id = sim.campaign_id;
-  c.client.business_id = sim.business_id;
+  c.client.api_key = Secret(sim.api_key());
+  c.client.campaign_id = sim.campaign_id();
+  c.client.business_id = sim.business_id();
   c.client.timeout = std::chrono::milliseconds(2000);
   c.poll_interval = std::chrono::seconds(5);
   c.overlap = std::chrono::seconds(30);
@@ -101,9 +101,9 @@ TEST(YmCursor, RoundTripsAndRejectsGarbage) {
 
 TEST(YmSimAuth, AnswersApiErrorResponseForMissingOrWrongKeys) {
   ManualClock clock;
-  YmSimOptions so;
+  YandexMarketSimOptions so;
   so.orders = 5;
-  YmSimulator sim(so, clock);
+  YandexMarketSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   ClientThread http;
   auto config = ConfigFor("ym", so, sim.base_url());
@@ -116,7 +116,7 @@ TEST(YmSimAuth, AnswersApiErrorResponseForMissingOrWrongKeys) {
 
   net::OutboundRequest r;
   r.method = "GET";
-  r.url = sim.base_url() + "/v2/campaigns/" + std::to_string(so.campaign_id) + "/orders";
+  r.url = sim.base_url() + "/v2/campaigns/" + std::to_string(so.campaign_id()) + "/orders";
   auto answer = http.client().SendBlocking(r);
   ASSERT_TRUE(answer.ok());
   EXPECT_EQ(answer->status, 401);
@@ -134,16 +134,16 @@ TEST(YmSimAuth, AnswersApiErrorResponseForMissingOrWrongKeys) {
 // carries its final status; no idempotency key is accepted twice.
 TEST(YmPull, OrdersThroughFaultsAndACrashEndInTheirFinalStatus) {
   ManualClock clock;
-  YmSimOptions so;
+  YandexMarketSimOptions so;
   so.orders = 300;
   so.seed = 11;
-  so.arrival_span = std::chrono::seconds(30);
-  so.step_delay = std::chrono::seconds(5);
+  so.arrival = std::chrono::seconds(30);
+  so.lifetime = std::chrono::seconds(15);
   auto faults = simkit::ParseFaultSpec("429=0.05,500=0.04,503=0.02,malformed=0.03,dup=0.05,slow=0.01");
   ASSERT_TRUE(faults.ok());
   so.faults = *faults;
   so.faults.slow_delay = std::chrono::milliseconds(30);
-  YmSimulator sim(so, clock);
+  YandexMarketSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   ClientThread http(std::chrono::milliseconds(1000));
 
@@ -216,7 +216,7 @@ TEST(YmPull, OrdersThroughFaultsAndACrashEndInTheirFinalStatus) {
   EXPECT_GT(throttled, 0) << "420 answers become not_before";
   EXPECT_GT(duplicates, 0) << "overlaps, dup pages and the crash re-pull are absorbed";
 
-  std::map<int64_t, std::string> store;
+  std::map<std::string, std::string> store;  // id -> "STATUS/SUBSTATUS"
   std::map<std::string, int> events_per_key;
   while (true) {
     auto leased = queue->Lease("in.ym-main", 1000, std::chrono::minutes(5));
@@ -225,7 +225,7 @@ TEST(YmPull, OrdersThroughFaultsAndACrashEndInTheirFinalStatus) {
     std::vector<queue::LeaseToken> tokens;
     for (const auto& l : *leased) {
       auto order = json::parse(l.message.payload);
-      store[order["id"].get<int64_t>()] =
+      store[std::to_string(order["id"].get<int64_t>())] =
           order["status"].get<std::string>() + "/" + order["substatus"].get<std::string>();
       events_per_key[l.message.idempotency_key]++;
       tokens.push_back(l.lease);
@@ -233,13 +233,13 @@ TEST(YmPull, OrdersThroughFaultsAndACrashEndInTheirFinalStatus) {
     for (const auto& s : queue->AckBatch(tokens)) ASSERT_TRUE(s.ok());
   }
   for (const auto& [key, n] : events_per_key) EXPECT_EQ(n, 1) << key;
-  auto finals = sim.FinalStatuses();
+  auto finals = sim.OrderStatuses(/*final_only=*/true);
   ASSERT_EQ(store.size(), finals.size());
   int mismatched = 0;
   for (const auto& [id, status] : finals) mismatched += store[id] != status;
   EXPECT_EQ(mismatched, 0);
   // Market's page limit is respected on every request.
-  for (const auto& r : sim.log().Find("GET", "/v2/campaigns/" + std::to_string(so.campaign_id) +
+  for (const auto& r : sim.log().Find("GET", "/v2/campaigns/" + std::to_string(so.campaign_id()) +
                                                  "/orders")) {
     EXPECT_NE(r.query.find("limit=50"), std::string::npos) << r.query;
     EXPECT_NE(r.query.find("updatedAtFrom="), std::string::npos);
@@ -253,10 +253,10 @@ TEST(YmPull, OrdersThroughFaultsAndACrashEndInTheirFinalStatus) {
 // from Market also becomes Retry with not_before.
 TEST(YmStocks, BatchesOfTwoThousandAndTheSkuBudget) {
   ManualClock clock;
-  YmSimOptions so;
+  YandexMarketSimOptions so;
   so.orders = 0;
   so.stock_skus_per_minute = 6000;
-  YmSimulator sim(so, clock);
+  YandexMarketSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   ClientThread http;
   auto config = ConfigFor("ym", so, sim.base_url());
@@ -273,7 +273,7 @@ TEST(YmStocks, BatchesOfTwoThousandAndTheSkuBudget) {
   for (int i = 0; i < 5000; ++i) ASSERT_TRUE(outcomes[i].ok()) << i << outcomes[i].error;
   EXPECT_EQ(outcomes[5000].kind, DeliveryOutcome::Kind::kFail);
   EXPECT_EQ(outcomes[5001].kind, DeliveryOutcome::Kind::kFail);
-  auto puts = sim.log().Find("PUT", "/v2/campaigns/" + std::to_string(so.campaign_id) +
+  auto puts = sim.log().Find("PUT", "/v2/campaigns/" + std::to_string(so.campaign_id()) +
                                         "/offers/stocks");
   ASSERT_EQ(puts.size(), 3u);
   std::vector<size_t> sizes;
@@ -355,9 +355,9 @@ TEST(YmClient, LimitAnswersAreRetriedWhenMarketSaysNotAMinuteLater) {
 
 TEST(YmStocks, RepeatedSkuGoesToALaterRequestSoTheLastCommandWins) {
   ManualClock clock;
-  YmSimOptions so;
+  YandexMarketSimOptions so;
   so.orders = 0;
-  YmSimulator sim(so, clock);
+  YandexMarketSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   ClientThread http;
   auto adapter = MakeAdapter(ConfigFor("ym", so, sim.base_url()), http, clock);
@@ -372,9 +372,9 @@ TEST(YmStocks, RepeatedSkuGoesToALaterRequestSoTheLastCommandWins) {
 
 TEST(YmPrices, SetPriceGoesToTheBusinessAndBadItemsFailLocally) {
   ManualClock clock;
-  YmSimOptions so;
+  YandexMarketSimOptions so;
   so.orders = 0;
-  YmSimulator sim(so, clock);
+  YandexMarketSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   ClientThread http;
   auto adapter = MakeAdapter(ConfigFor("ym", so, sim.base_url()), http, clock);
@@ -389,7 +389,7 @@ TEST(YmPrices, SetPriceGoesToTheBusinessAndBadItemsFailLocally) {
   EXPECT_EQ(outcomes[2].kind, DeliveryOutcome::Kind::kFail);
   EXPECT_EQ(outcomes[3].kind, DeliveryOutcome::Kind::kFail);
   auto posts = sim.log().Find(
-      "POST", "/v2/businesses/" + std::to_string(so.business_id) + "/offer-prices/updates");
+      "POST", "/v2/businesses/" + std::to_string(so.business_id()) + "/offer-prices/updates");
   ASSERT_EQ(posts.size(), 1u);
   auto body = json::parse(posts[0].body);
   EXPECT_EQ(body["offers"][0]["price"]["value"], 123.45);
@@ -448,10 +448,10 @@ TEST(YmWebhook, PingOrderHintsAuthAndBadBodies) {
 
 TEST(YmSim, StateAndRequestLogEndpoints) {
   ManualClock clock;
-  YmSimOptions so;
+  YandexMarketSimOptions so;
   so.orders = 3;
-  so.arrival_span = std::chrono::seconds(0);
-  YmSimulator sim(so, clock);
+  so.arrival = std::chrono::seconds(0);
+  YandexMarketSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   ClientThread http;
   net::OutboundRequest r;
@@ -464,7 +464,7 @@ TEST(YmSim, StateAndRequestLogEndpoints) {
   EXPECT_EQ(j["orders"][0]["status"], "PROCESSING");
   EXPECT_EQ(j["orders"][0]["substatus"], "STARTED");
   r.url = sim.base_url() + "/v2/campaigns/1/orders";
-  r.headers.Set("Api-Key", so.api_key);
+  r.headers.Set("Api-Key", so.api_key());
   auto forbidden = http.client().SendBlocking(r);
   ASSERT_TRUE(forbidden.ok());
   EXPECT_EQ(forbidden->status, 403);
@@ -472,7 +472,7 @@ TEST(YmSim, StateAndRequestLogEndpoints) {
   auto log = http.client().SendBlocking(r);
   ASSERT_TRUE(log.ok());
   EXPECT_NE(log->body.find("/v2/campaigns/1/orders"), std::string::npos);
-  EXPECT_EQ(log->body.find(so.api_key), std::string::npos) << "Api-Key is redacted";
+  EXPECT_EQ(log->body.find(so.api_key()), std::string::npos) << "Api-Key is redacted";
 }
 
 }  // namespace

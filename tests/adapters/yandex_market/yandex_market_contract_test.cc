@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "adapters/yandex_market/adapter.h"
-#include "adapters/yandex_market/sim.h"
+#include "adapters/yandex_market/yandex_market_sim.h"
 #include "net/http_client.h"
 #include "tests/support/prism.h"
 
@@ -28,13 +28,13 @@ class YmContractTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     clock_ = new SystemClock();
-    YmSimOptions so;
+    YandexMarketSimOptions so;
     so.orders = 60;
-    so.arrival_span = std::chrono::milliseconds(1);
-    so.step_delay = std::chrono::milliseconds(1000);
+    so.arrival = std::chrono::milliseconds(1);
+    so.lifetime = std::chrono::seconds(3);
     so.enforce_rate_limits = false;
-    sim_options_ = new YmSimOptions(so);
-    sim_ = new YmSimulator(so, *clock_);
+    sim_options_ = new YandexMarketSimOptions(so);
+    sim_ = new YandexMarketSimulator(so, *clock_);
     ASSERT_TRUE(sim_->Start("127.0.0.1:0").ok());
     crmhub::testing::PrismOptions po;
     po.spec = std::string(CRMHUB_CONTRACTS_DIR) + "/marketplaces/yandex-market/openapi/openapi.yaml";
@@ -69,9 +69,9 @@ class YmContractTest : public ::testing::Test {
     YmConfig c;
     c.id = "ym";
     c.client.base_url = prism_->base_url();
-    c.client.api_key = Secret(sim_options_->api_key);
-    c.client.campaign_id = sim_options_->campaign_id;
-    c.client.business_id = sim_options_->business_id;
+    c.client.api_key = Secret(sim_options_->api_key());
+    c.client.campaign_id = sim_options_->campaign_id();
+    c.client.business_id = sim_options_->business_id();
     c.client.timeout = std::chrono::seconds(20);
     c.page_size = 20;
     c.lookback = std::chrono::hours(1);
@@ -84,8 +84,8 @@ class YmContractTest : public ::testing::Test {
   }
 
   static SystemClock* clock_;
-  static YmSimOptions* sim_options_;
-  static YmSimulator* sim_;
+  static YandexMarketSimOptions* sim_options_;
+  static YandexMarketSimulator* sim_;
   static crmhub::testing::PrismProcess* prism_;
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{
@@ -98,8 +98,8 @@ class YmContractTest : public ::testing::Test {
 };
 
 SystemClock* YmContractTest::clock_ = nullptr;
-YmSimOptions* YmContractTest::sim_options_ = nullptr;
-YmSimulator* YmContractTest::sim_ = nullptr;
+YandexMarketSimOptions* YmContractTest::sim_options_ = nullptr;
+YandexMarketSimulator* YmContractTest::sim_ = nullptr;
 crmhub::testing::PrismProcess* YmContractTest::prism_ = nullptr;
 
 TEST_F(YmContractTest, GetOrdersPagesPassTheSpec) {
@@ -136,11 +136,11 @@ TEST_F(YmContractTest, StocksAndPricesPassTheSpec) {
 TEST_F(YmContractTest, WrongRequestsAreCaught) {
   const std::string base = prism_->base_url();
   const std::string stocks =
-      base + "/v2/campaigns/" + std::to_string(sim_options_->campaign_id) + "/offers/stocks";
+      base + "/v2/campaigns/" + std::to_string(sim_options_->campaign_id()) + "/offers/stocks";
   net::OutboundRequest r;
   r.method = "PUT";
   r.url = stocks;
-  r.headers.Set("Api-Key", sim_options_->api_key);
+  r.headers.Set("Api-Key", sim_options_->api_key());
   r.headers.Set("Content-Type", "application/json");
   // items must have exactly one element with a count.
   r.body = R"({"skus":[{"sku":"A","items":[]}]})";
@@ -150,9 +150,9 @@ TEST_F(YmContractTest, WrongRequestsAreCaught) {
   // limit above 50 on getOrders.
   net::OutboundRequest g;
   g.method = "GET";
-  g.url = base + "/v2/campaigns/" + std::to_string(sim_options_->campaign_id) +
+  g.url = base + "/v2/campaigns/" + std::to_string(sim_options_->campaign_id()) +
           "/orders?limit=500";
-  g.headers.Set("Api-Key", sim_options_->api_key);
+  g.headers.Set("Api-Key", sim_options_->api_key());
   auto too_many = http_->SendBlocking(g);
   ASSERT_TRUE(too_many.ok());
   EXPECT_TRUE(crmhub::testing::IsPrismValidationError(too_many->status, too_many->body))

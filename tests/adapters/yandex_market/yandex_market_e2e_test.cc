@@ -1,5 +1,5 @@
 // Issue 6, acceptance 1 for Yandex Market: `crmhub run` (child process)
-// pulls orders from the in-process YmSimulator (10,000 orders with status
+// pulls orders from the in-process YandexMarketSimulator (10,000 orders with status
 // changes, duplicated pages and 20% faults), queues, maps with
 // config/mappings/yandex-market-orders.toml and applies to the embedded CRM
 // store. The daemon is SIGKILLed mid-sync and restarted on the same data
@@ -15,7 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "adapters/yandex_market/adapter.h"
-#include "adapters/yandex_market/sim.h"
+#include "adapters/yandex_market/yandex_market_sim.h"
 #include "tests/adapters/marketplace_e2e.h"
 
 namespace crmhub::adapters::yandex_market {
@@ -30,44 +30,29 @@ constexpr int64_t kOverlapMs = 2000;
 
 TEST(YandexMarketEndToEndTest, TenThousandOrdersWithFaultsAndAKillLandExactlyOnce) {
   SystemClock clock;
-  YmSimOptions so;
+  YandexMarketSimOptions so;
   so.orders = kOrders;
   so.seed = 2026;
-  so.arrival_span = seconds(8);
-  so.step_delay = seconds(3);  // three steps of 1..3 s: final within 9 s
+  so.arrival = seconds(8);
+  so.lifetime = seconds(9);  // three steps of 1..3 s: final within 9 s
   // "429" answers Market's 420.
   so.faults = testutil::TwentyPercentFaults();
-  YmSimulator sim(so, clock);
+  YandexMarketSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
 
-  testutil::MarketplaceE2e e2e({
-      .adapter_id = "ym-main",
-      .adapter_type = "yandex-market",
-      .mapping = "yandex-market-orders.toml",
-      .adapter_keys = fmt::format(R"(api_key_file = "secrets/ym-api-key"
-campaign_id = {}
-business_id = {}
-base_url = "{}"
-poll_interval = "500ms"
+  testutil::MarketplaceE2e e2e(testutil::OptionsFor(sim, "ym-main", "yandex-market-orders.toml",
+                                                    fmt::format(R"(poll_interval = "500ms"
 request_timeout = "1s"
 overlap = "{}ms"
 lookback = "1h"
 orders_rate_limit = 10000)",
-                                  so.campaign_id, so.business_id, sim.base_url(), kOverlapMs),
-      .files = {{"secrets/ym-api-key", so.api_key}},
-  });
+                                                                kOverlapMs)));
   uint64_t seq_at_kill = 0;
   std::optional<PullCursor> cursor_at_kill;
   testutil::RunKillAndResume(
       e2e, {.orders = kOrders,
             .until_all_final = seconds(420),
-            .final_statuses = [&]() -> std::optional<testutil::FinalStatuses> {
-              if (clock.Now() < sim.AllFinalAt()) return std::nullopt;
-              testutil::FinalStatuses expected;
-              for (const auto& [id, status] : sim.FinalStatuses())
-                expected[std::to_string(id)] = status;
-              return expected;
-            },
+            .final_statuses = testutil::FinalStatusesOf(sim, clock),
             .at_kill =
                 [&](const std::string& cursor) {
                   seq_at_kill = testutil::LogPosition(sim.log());
@@ -77,7 +62,7 @@ orders_rate_limit = 10000)",
   // lookback): its first getOrders request is the cursor's page.
   ASSERT_TRUE(cursor_at_kill.has_value());
   auto request = testutil::FirstRequestAfter(
-      sim.log(), seq_at_kill, "GET", fmt::format("/v2/campaigns/{}/orders", so.campaign_id));
+      sim.log(), seq_at_kill, "GET", fmt::format("/v2/campaigns/{}/orders", so.campaign_id()));
   ASSERT_TRUE(request.has_value());
   std::optional<net::HttpRequest> first(std::in_place);
   first->query = request->query;

@@ -1,13 +1,16 @@
-// WildberriesSim: world model, auth, limits, faults and the /__sim routes.
-// The API endpoints themselves are in sim_endpoints.cc.
+// WildberriesSimulator: the world model, its state and the Simulator
+// interface. The API endpoints, the dialect and the routes are in
+// wildberries_sim_endpoints.cc.
+
+#include "adapters/wildberries/wildberries_sim.h"
 
 #include <algorithm>
 
 #include <fmt/format.h>
 
-#include "adapters/wildberries/sim.h"
-#include "adapters/wildberries/sim_shapes.h"
-#include "base/secret.h"
+#include "adapters/simkit/world.h"
+#include "base/json_get.h"
+#include "base/timestamp.h"
 
 namespace crmhub::adapters::wildberries {
 
@@ -20,49 +23,41 @@ std::string SimBarcode(int product) {
   return digits + static_cast<char>('0' + (10 - sum % 10) % 10);
 }
 
-WildberriesSim::WildberriesSim(boost::asio::io_context& io, Clock& clock, SimOptions options)
-    : io_(io),
+Status WildberriesSimOptions::Complete() {
+  for (const auto& [name, value] : extra) {
+    if (name == "dbs-orders") {
+      auto n = ParseDecimalInt(value);
+      if (!n || *n < 0 || *n > 10'000'000) {
+        return Status::InvalidArgument("--dbs-orders must be 0..10000000");
+      }
+      dbs_orders = static_cast<int>(*n);
+    } else if (name == "price-item-errors") {
+      if (!simkit::ParseProbability(value, &price_item_errors)) {
+        return Status::InvalidArgument(
+            fmt::format("--price-item-errors must be a share from 0 to 1, got \"{}\"", value));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+WildberriesSimulator::WildberriesSimulator(WildberriesSimOptions options, Clock& clock)
+    : PipelineSimulator(options.io_threads),
       clock_(clock),
       options_(std::move(options)),
-      start_(options_.start.value_or(clock.Now())),
+      start_(simkit::WorldStart(options_, clock)),
       rng_(options_.seed),
-      rates_(clock),
-      held_(io),
-      faults_(options_.faults) {
+      pipeline_(PipelineOptions(), clock) {
   BuildWorld();
-  net::HttpServerOptions server_options;
-  server_options.server_header = "wildberries-sim";
-  server_options.body_limit_bytes = 8 * 1024 * 1024;
-  server_ = std::make_unique<net::HttpServer>(
-      io_, server_options,
-      [this](net::HttpRequest request, net::Responder respond) {
-        Handle(std::move(request), std::move(respond));
-      });
 }
 
-WildberriesSim::~WildberriesSim() { Stop(); }
+std::string WildberriesSimulator::StateJson() const { return State().dump(); }
 
-Status WildberriesSim::Listen(const std::string& address) { return server_->Listen(address); }
-uint16_t WildberriesSim::port() const { return server_->port(); }
-std::string WildberriesSim::base_url() const {
-  return fmt::format("http://127.0.0.1:{}", server_->port());
-}
-
-void WildberriesSim::Stop() {
-  held_.Stop();
-  if (server_) server_->Stop();
-}
-
-void WildberriesSim::SetFaults(simkit::FaultSpec faults) {
-  std::lock_guard lock(mu_);
-  faults_ = faults;
-}
-
-int64_t WildberriesSim::NowMs() const {
+int64_t WildberriesSimulator::NowMs() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - start_).count();
 }
 
-void WildberriesSim::BuildWorld() {
+void WildberriesSimulator::BuildWorld() {
   const int64_t arrival_ms = std::max<int64_t>(1, options_.arrival.count());
   const int64_t life_ms = std::max<int64_t>(1, options_.lifetime.count());
   using Path = std::vector<std::pair<const char*, const char*>>;
@@ -124,14 +119,7 @@ void WildberriesSim::BuildWorld() {
   build(options_.dbs_orders, 20'000'000, true, dbs_orders_);
 }
 
-SystemTime WildberriesSim::EndTime() const {
-  int64_t end = 0;
-  for (const auto& o : orders_) end = std::max(end, o.steps.back().at_ms);
-  for (const auto& o : dbs_orders_) end = std::max(end, o.steps.back().at_ms);
-  return start_ + std::chrono::milliseconds(end);
-}
-
-const WildberriesSim::Step& WildberriesSim::StatusAt(const Order& o, int64_t t) const {
+const WildberriesSimulator::Step& WildberriesSimulator::StatusAt(const Order& o, int64_t t) const {
   const Step* s = &o.steps.front();
   for (const auto& step : o.steps) {
     if (step.at_ms <= t) s = &step;
@@ -139,11 +127,11 @@ const WildberriesSim::Step& WildberriesSim::StatusAt(const Order& o, int64_t t) 
   return *s;
 }
 
-json WildberriesSim::OrderJson(const Order& o) const {
+json WildberriesSimulator::OrderJson(const Order& o) const {
   const int64_t created_unix_ms = ToUnixMillis(start_) + o.created_ms;
-  std::string created = FormatRfc3339(FromUnixMillis(created_unix_ms / 1000 * 1000));
-  // FormatRfc3339 writes milliseconds; the API's example has none.
-  if (auto dot = created.find('.'); dot != std::string::npos) created = created.substr(0, dot) + "Z";
+  // The API's example has no fraction of a second.
+  const std::string created = FormatTimestamp(FromUnixMillis(created_unix_ms),
+                                              TimestampStyle::kRfc3339Seconds, kUtcOffsetMinutes);
   const int64_t price = 100'000 + (o.product % 97) * 1'000;  // kopecks
   // scanPrice is left out: "shown after the actual acceptance of the order"
   // (and not nullable in Order).
@@ -173,7 +161,7 @@ json WildberriesSim::OrderJson(const Order& o) const {
   };
 }
 
-json WildberriesSim::DbsOrderJson(const Order& o) const {
+json WildberriesSimulator::DbsOrderJson(const Order& o) const {
   json j = OrderJson(o);
   // OrderDBS: the buyer's address instead of WB offices.
   j.erase("offices");
@@ -187,7 +175,7 @@ json WildberriesSim::DbsOrderJson(const Order& o) const {
   return j;
 }
 
-json WildberriesSim::OrdersStateJson(const std::vector<Order>& list, int64_t now,
+json WildberriesSimulator::OrdersStateJson(const std::vector<Order>& list, int64_t now,
                                      bool& all_final) const {
   json orders = json::array();
   for (const auto& o : list) {
@@ -210,7 +198,7 @@ json WildberriesSim::OrdersStateJson(const std::vector<Order>& list, int64_t now
   return orders;
 }
 
-json WildberriesSim::StateJson() const {
+json WildberriesSimulator::State() const {
   std::lock_guard lock(mu_);
   const int64_t now = NowMs();
   bool all_final = true;
@@ -236,7 +224,7 @@ json WildberriesSim::StateJson() const {
           {"prices", std::move(prices)}};
 }
 
-int64_t WildberriesSim::StockOf(int64_t warehouse, const std::string& barcode) const {
+int64_t WildberriesSimulator::StockOf(int64_t warehouse, const std::string& barcode) const {
   std::lock_guard lock(mu_);
   auto w = stocks_.find(warehouse);
   if (w == stocks_.end()) return -1;
@@ -248,118 +236,65 @@ int64_t WildberriesSim::StockOf(int64_t warehouse, const std::string& barcode) c
   return it == w->second.end() ? -1 : it->second;
 }
 
-namespace {
-
-// The API group (rate-limit bucket) of a path, empty for unknown paths.
-std::string GroupOf(const std::string& path) {
-  if (path.rfind("/api/v3/orders", 0) == 0) return "orders";
-  if (path.rfind("/api/v3/dbs/", 0) == 0) return "dbs";
-  if (path.rfind("/api/v3/stocks/", 0) == 0) return "stocks";
-  if (path.rfind("/api/v2/upload/task", 0) == 0) return "prices";
-  if (path.rfind("/api/v2/history/", 0) == 0) return "prices";
-  if (path.rfind("/api/v2/buffer/", 0) == 0) return "prices";
-  if (path.rfind("/content/v2/", 0) == 0) return "content";
-  return {};
+SystemTime WildberriesSimulator::AllFinalAt() const {
+  int64_t end = 0;
+  for (const auto& o : orders_) end = std::max(end, o.steps.back().at_ms);
+  for (const auto& o : dbs_orders_) end = std::max(end, o.steps.back().at_ms);
+  return start_ + std::chrono::milliseconds(end);
 }
 
-simkit::RateLimit LimitOf(const std::string& group) {
-  using std::chrono::milliseconds;
-  if (group == "prices" || group == "content") return {milliseconds(600), 5};
-  return {milliseconds(200), 20};
+std::map<std::string, std::string> WildberriesSimulator::OrderStatuses(bool final_only) const {
+  const int64_t now = NowMs();
+  std::map<std::string, std::string> out;
+  for (const std::vector<Order>* list : {&orders_, &dbs_orders_}) {
+    for (const Order& o : *list) {
+      if (!final_only && o.created_ms > now) continue;
+      const Step& s = final_only ? o.steps.back() : StatusAt(o, now);
+      out[std::to_string(o.id)] = fmt::format("{}/{}", s.supplier, s.wb);
+    }
+  }
+  return out;
 }
 
-int64_t CeilSeconds(std::chrono::milliseconds ms) { return (ms.count() + 999) / 1000; }
+std::vector<json> WildberriesSimulator::StockCommandItems(int n, int64_t stock) const {
+  const int64_t warehouse = options_.warehouses.empty() ? 507 : options_.warehouses.front();
+  std::vector<json> items;
+  for (int p = 1; p <= n; ++p) {
+    items.push_back({{"sku", SimBarcode(p)}, {"warehouse_id", warehouse}, {"amount", stock}});
+  }
+  return items;
+}
 
-}  // namespace
+int64_t WildberriesSimulator::StockItemsAt(int n, int64_t stock) const {
+  const int64_t warehouse = options_.warehouses.empty() ? 507 : options_.warehouses.front();
+  int64_t held = 0;
+  for (int p = 1; p <= n; ++p) held += StockOf(warehouse, SimBarcode(p)) == stock ? 1 : 0;
+  return held;
+}
 
-void WildberriesSim::Handle(net::HttpRequest req, net::Responder respond) {
-  uint64_t seq = log_.Record(req, NowMs());
-  auto finish = [&](net::HttpResponse r, simkit::Fault fault, std::string note) {
-    log_.Complete(seq, r.status, fault, std::move(note));
-    respond(std::move(r));
-  };
-  if (req.method == "GET" && req.path == "/__sim/requests") {
-    uint64_t since = 0;
-    if (auto s = req.QueryParam("since")) since = std::strtoull(s->c_str(), nullptr, 10);
-    return finish(net::HttpResponse::Json(200, log_.ToJson(since)), simkit::Fault::kNone, "");
-  }
-  if (req.method == "GET" && req.path == "/__sim/state") {
-    return finish(net::HttpResponse::Json(200, StateJson().dump()), simkit::Fault::kNone, "");
-  }
-  const std::string group = GroupOf(req.path);
-  if (group.empty()) {
-    return finish(WbError(404, "NotFound", "Not found"), simkit::Fault::kNone, "unknown path");
-  }
-  // Auth: the bare token in Authorization (HeaderApiKey).
-  auto auth = req.headers.Get("Authorization");
-  std::string token;
-  bool authorized = false;
-  if (auth) {
-    for (const auto& t : options_.tokens) {
-      if (ConstantTimeEquals(t, *auth)) {
-        authorized = true;
-        token = t;
-      }
-    }
-  }
-  if (!authorized) {
-    return finish(WbAuthError(clock_.Now(), auth ? "token problem; token is malformed"
-                                                 : "empty Authorization header"),
-                  simkit::Fault::kNone, "unauthorized");
-  }
-  simkit::RateDecision rate;
-  const std::string bucket = token + "/" + group;
-  if (options_.enforce_rate_limits) {
-    rate = rates_.Admit(bucket, LimitOf(group));
-    if (!rate.allowed) {
-      net::HttpResponse r = WbTooManyRequests(clock_.Now());
-      r.headers.Set("X-Ratelimit-Retry", std::to_string(std::max<int64_t>(1, CeilSeconds(rate.retry_after))));
-      r.headers.Set("X-Ratelimit-Limit", std::to_string(rate.limit));
-      r.headers.Set("X-Ratelimit-Reset", std::to_string(CeilSeconds(rate.reset_after)));
-      return finish(std::move(r), simkit::Fault::kNone, "rate limited");
-    }
-  }
-  simkit::Fault fault;
-  std::chrono::milliseconds slow_delay, timeout_hold;
-  {
-    std::lock_guard lock(mu_);
-    fault = faults_.Pick(rng_.Uniform());
-    slow_delay = faults_.slow_delay;
-    timeout_hold = faults_.timeout_hold;
-  }
-  switch (fault) {
-    case simkit::Fault::k429: {
-      net::HttpResponse r = WbTooManyRequests(clock_.Now());
-      r.headers.Set("X-Ratelimit-Retry", "1");
-      r.headers.Set("X-Ratelimit-Limit", std::to_string(LimitOf(group).burst));
-      r.headers.Set("X-Ratelimit-Reset", "1");
-      return finish(std::move(r), fault, "injected");
-    }
-    case simkit::Fault::k500:
-      return finish(WbError(500, "InternalServerError", "Внутренняя ошибка сервиса"), fault,
-                    "injected");
-    case simkit::Fault::k503:
-      return finish(WbError(503, "ServiceUnavailable", "Сервис временно недоступен"), fault,
-                    "injected");
-    default:
-      break;
-  }
-  Answer answer = Route(req, fault, group);
-  if (answer.charge_409 && options_.enforce_rate_limits) rates_.Charge(bucket, LimitOf(group), 9);
-  if (options_.enforce_rate_limits && answer.response.status < 300) {
-    answer.response.headers.Set("X-Ratelimit-Remaining", std::to_string(rate.remaining));
-    answer.response.headers.Set("X-Ratelimit-Limit", std::to_string(rate.limit));
-  }
-  if (fault == simkit::Fault::kMalformed && answer.response.status < 300) {
-    answer.response = simkit::MalformedJson(answer.response.body);
-  }
-  if (fault == simkit::Fault::kTimeout || fault == simkit::Fault::kSlow) {
-    log_.Complete(seq, 0, fault, fault == simkit::Fault::kSlow ? "slow answer" : "never answered");
-    held_.AnswerLater(std::move(respond), std::move(answer.response),
-                      fault == simkit::Fault::kSlow ? slow_delay : timeout_hold);
-    return;
-  }
-  finish(std::move(answer.response), fault, fault == simkit::Fault::kNone ? "" : "injected");
+simkit::AdapterWiring WildberriesSimulator::Wiring() const {
+  const std::string url = simkit::TomlString(base_url());
+  return {.type = "wildberries",
+          .keys = fmt::format("marketplace_url = {0}\ncontent_url = {0}\nprices_url = {0}\n", url),
+          // 1 ms a request for the orders group (the documented 200 ms would
+          // cap a benchmark at 5 pages a second).
+          .unthrottled_keys = "orders_rate_interval = \"1ms\"\norders_rate_burst = 100\n",
+          .lookback_key = "lookback",
+          .secrets = {{"token_file", options_.credentials.empty() ? std::string("sim-token")
+                                                                  : options_.credentials[0]}},
+          .orders_method = "GET",
+          .orders_path = "/api/v3/orders"};
+}
+
+simkit::SimulatorType WildberriesSimulatorType() {
+  return {.name = "wildberries",
+          .description = "Wildberries seller API: FBS and DBS orders, stocks, price tasks, cards",
+          .url_key = "marketplace_url",
+          .extra_options = {{"dbs-orders", "DBS orders the world creates besides the FBS ones "
+                                           "(default 0)"},
+                            {"price-item-errors", "share of goods a price upload task rejects, "
+                                                  "0..1 (default 0)"}},
+          .create = simkit::Create<WildberriesSimulator, WildberriesSimOptions>};
 }
 
 }  // namespace crmhub::adapters::wildberries

@@ -1,10 +1,13 @@
 #pragma once
-// WildberriesSim: an in-process stand-in for the WB seller API, for tests and
-// demos (`crmhub sim wildberries`). It serves the same paths, headers, field
-// names and error shapes as the contract files (see client.h for the list):
+// WildberriesSimulator: an in-process stand-in for the WB seller API, for
+// tests and demos (`crmhub sim wildberries`). It serves the same paths,
+// headers, field names and error shapes as the contract files, read from
+// them and not from the adapter (it links simkit, never
+// crmhub_adapter_wildberries):
 //
-//   * Authorization: one of `tokens`, else 401 in the documented shape
-//     {title, detail, code, requestId, origin, status, statusText, timestamp}.
+//   * Authorization: one of the credentials (tokens; default "sim-token"),
+//     else 401 in the documented shape {title, detail, code, requestId,
+//     origin, status, statusText, timestamp}.
 //   * A seeded world: `orders` FBS assembly tasks created evenly over
 //     `arrival` from `start`, each walking through WB statuses (supplierStatus
 //     new -> confirm -> complete; wbStatus waiting -> sorted ->
@@ -21,10 +24,10 @@
 //     X-Ratelimit-Remaining. Batch maxima (1000 ids/stocks/goods, limit
 //     1..1000, cards limit <= 100) answered with 400 in the endpoint's error
 //     shape.
-//   * Faults from a simkit::FaultSpec, drawn per API request after auth and
-//     rate limiting: 429, 500, 503, timeout (processed, never answered),
-//     slow, dup (orders pages overlap the previous page; statuses repeat),
-//     malformed (200 with truncated JSON).
+//   * Faults from a simkit::FaultSpec (simkit::SimPipeline): 429, 500, 503,
+//     timeout (processed, never answered), slow, dup (orders pages overlap
+//     the previous page; statuses repeat), malformed (200 with truncated
+//     JSON).
 //   * DBS orders (dbs_orders): GET /api/v3/dbs/orders/new (supplierStatus
 //     new), GET /api/v3/dbs/orders (the completed ones: final status, by
 //     createdAt in dateFrom..dateTo, paged by next), POST
@@ -41,77 +44,65 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
-#include "adapters/simkit/fault_responder.h"
-#include "adapters/simkit/fault_spec.h"
-#include "adapters/simkit/rate_enforcer.h"
-#include "adapters/simkit/request_log.h"
-#include "adapters/simkit/rng.h"
+#include "adapters/simkit/sim_pipeline.h"
+#include "adapters/simkit/simulator.h"
 #include "base/clock.h"
-#include "net/http_server.h"
 
 namespace crmhub::adapters::wildberries {
 
-struct SimOptions {
-  int orders = 1000;
-  uint64_t seed = 1;
-  simkit::FaultSpec faults;
-  std::vector<std::string> tokens = {"sim-token"};
-  std::chrono::milliseconds arrival{std::chrono::seconds(60)};
-  std::chrono::milliseconds lifetime{std::chrono::seconds(60)};
+// The common options (credentials: the accepted tokens), and WB's own.
+struct WildberriesSimOptions : simkit::SimOptions {
   int products = 5000;
   std::vector<int64_t> warehouses = {507, 508};
-  bool enforce_rate_limits = true;
   // Price upload tasks: how long (world time) a task stays in processing
   // (GET /api/v2/buffer/tasks) before it moves to the history, and the share
   // of goods the task rejects (GoodStatus 3 with a price-quarantine
   // errorText; their price is not applied). nmIDs that are not products
-  // always fail in the task.
+  // always fail in the task. SimOptions::extra "price-item-errors".
   std::chrono::milliseconds price_task_delay{std::chrono::seconds(2)};
   double price_item_errors = 0;
   // DBS orders (05-orders-dbs.yaml; ids 20'000'000 + i), created evenly over
   // `arrival` like the FBS ones, each walking new/waiting -> confirm ->
   // deliver -> receive/sold, or a cancel, decline or reject path.
+  // SimOptions::extra "dbs-orders".
   int dbs_orders = 0;
-  // World start; default: the clock's Now() at construction.
-  std::optional<SystemTime> start;
+
+  // For simkit::Create: reads the Wildberries options SimOptions::extra
+  // names; InvalidArgument naming the flag for a bad value.
+  Status Complete();
 };
 
 // "2" + 11-digit index + EAN-13 check digit.
 std::string SimBarcode(int product);
 
-class WildberriesSim {
+class WildberriesSimulator final : public simkit::PipelineSimulator {
  public:
-  WildberriesSim(boost::asio::io_context& io, Clock& clock, SimOptions options);
-  ~WildberriesSim();
-  WildberriesSim(const WildberriesSim&) = delete;
-  WildberriesSim& operator=(const WildberriesSim&) = delete;
+  WildberriesSimulator(WildberriesSimOptions options, Clock& clock);
 
-  Status Listen(const std::string& address);
-  uint16_t port() const;
-  std::string base_url() const;  // "http://127.0.0.1:<port>"
-  // Stops accepting and answers held ("timeout"/"slow") requests with 503.
-  void Stop();
+  std::string StateJson() const override;
+  // The end of the world's story: when every order has its final status.
+  SystemTime AllFinalAt() const override;
+  // id -> "supplierStatus/wbStatus", FBS and DBS.
+  std::map<std::string, std::string> OrderStatuses(bool final_only) const override;
+  std::vector<nlohmann::json> StockCommandItems(int n, int64_t stock) const override;
+  int64_t StockItemsAt(int n, int64_t stock) const override;
+  simkit::AdapterWiring Wiring() const override;
 
-  simkit::RequestLog& log() { return log_; }
-  void SetFaults(simkit::FaultSpec faults);
-  nlohmann::json StateJson() const;
+  // GET /__sim/state as JSON.
+  nlohmann::json State() const;
   // Current amount, or -1 if never set.
   int64_t StockOf(int64_t warehouse, const std::string& barcode) const;
-  // The end of the world's story: when every order has its final status.
-  SystemTime EndTime() const;
-
-  // The request handler (exposed so tests can call it without sockets).
-  void Handle(net::HttpRequest request, net::Responder respond);
 
  private:
+  simkit::SimPipeline& pipeline() override { return pipeline_; }
+  const simkit::SimPipeline& pipeline() const override { return pipeline_; }
   struct Step {
     int64_t at_ms;  // since start
     const char* supplier;
@@ -125,11 +116,8 @@ class WildberriesSim {
     std::vector<Step> steps;
     std::string rid;
   };
-  struct Answer {
-    net::HttpResponse response;
-    bool charge_409 = false;
-  };
 
+  // wildberries_sim.cc: the world.
   void BuildWorld();
   int64_t NowMs() const;  // since start
   const Step& StatusAt(const Order& o, int64_t t) const;
@@ -144,36 +132,33 @@ class WildberriesSim {
   nlohmann::json OrdersStateJson(const std::vector<Order>& orders, int64_t now,
                                  bool& all_final) const;
 
-  Answer Route(const net::HttpRequest& req, simkit::Fault fault, const std::string& group);
-  Answer ListOrders(const net::HttpRequest& req, bool dup);
-  Answer NewOrders();
+  // wildberries_sim_endpoints.cc: the dialect, the routes and the API.
+  simkit::SimPipeline::Options PipelineOptions();
+  net::HttpResponse ListOrders(const net::HttpRequest& req, bool dup);
+  net::HttpResponse NewOrders();
   // FBS or DBS statuses (the same request and answer shapes).
-  Answer Statuses(const net::HttpRequest& req, bool dup, bool dbs = false);
-  Answer DbsNewOrders();
-  Answer DbsCompletedOrders(const net::HttpRequest& req, bool dup);
-  Answer PutStocks(int64_t warehouse, const net::HttpRequest& req, bool apply);
-  Answer GetStocks(int64_t warehouse, const net::HttpRequest& req);
-  Answer UploadPrices(const net::HttpRequest& req, bool apply);
-  Answer ListCards(const net::HttpRequest& req);
+  net::HttpResponse Statuses(const nlohmann::json& body, bool dup, bool dbs);
+  net::HttpResponse DbsNewOrders();
+  net::HttpResponse DbsCompletedOrders(const net::HttpRequest& req, bool dup);
+  // PUT (set) or POST (read) /api/v3/stocks/{warehouseId}.
+  net::HttpResponse Stocks(const simkit::SimRequest& r);
+  net::HttpResponse PutStocks(int64_t warehouse, const nlohmann::json& body);
+  net::HttpResponse GetStocks(int64_t warehouse, const nlohmann::json& body);
+  net::HttpResponse UploadPrices(const net::HttpRequest& req, const nlohmann::json& body);
+  net::HttpResponse ListCards(const nlohmann::json& body);
   // GET /api/v2/{history,buffer}/tasks and .../goods/task.
-  Answer PriceTask(const net::HttpRequest& req, bool history, bool goods);
+  net::HttpResponse PriceTask(const net::HttpRequest& req, bool history, bool goods);
 
-  boost::asio::io_context& io_;
   Clock& clock_;
-  SimOptions options_;
-  SystemTime start_;
-  simkit::SeededRng rng_;
-  simkit::RateEnforcer rates_;
-  simkit::RequestLog log_;
-  simkit::HeldResponses held_;
-  std::unique_ptr<net::HttpServer> server_;
+  const WildberriesSimOptions options_;
+  const SystemTime start_;
 
   mutable std::mutex mu_;
-  simkit::FaultSpec faults_;
-  std::vector<Order> orders_;  // by id ascending
-  std::vector<Order> dbs_orders_;  // by id ascending
-  std::map<int64_t, std::map<int, int64_t>> stocks_;  // warehouse -> product -> amount
-  std::map<int64_t, std::pair<int64_t, int64_t>> prices_;  // nmID -> (price, discount)
+  simkit::SeededRng rng_;                             // GUARDED_BY(mu_) (draws)
+  std::vector<Order> orders_;                         // by id ascending
+  std::vector<Order> dbs_orders_;                     // by id ascending
+  std::map<int64_t, std::map<int, int64_t>> stocks_;  // GUARDED_BY(mu_) warehouse -> product -> amount
+  std::map<int64_t, std::pair<int64_t, int64_t>> prices_;  // GUARDED_BY(mu_) nmID -> (price, discount)
   struct PriceTaskGood {
     int64_t nm_id;
     std::optional<int64_t> price, discount;
@@ -183,10 +168,15 @@ class WildberriesSim {
     int64_t uploaded_ms;  // since start
     std::vector<PriceTaskGood> goods;
   };
-  std::map<int64_t, PriceTaskRecord> price_tasks_;  // uploadID ->
-  std::string last_price_body_;
-  int64_t last_price_task_ = 0;
-  int64_t request_counter_ = 0;
+  std::map<int64_t, PriceTaskRecord> price_tasks_;  // GUARDED_BY(mu_) uploadID ->
+  std::string last_price_body_;                     // GUARDED_BY(mu_)
+  int64_t last_price_task_ = 0;                     // GUARDED_BY(mu_)
+  int64_t request_counter_ = 0;                     // GUARDED_BY(mu_)
+
+  simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };
+
+// `crmhub sim wildberries` and the registry's entry.
+simkit::SimulatorType WildberriesSimulatorType();
 
 }  // namespace crmhub::adapters::wildberries
