@@ -66,6 +66,9 @@ class SignatureScheme {
   std::string Describe() const;
 
  private:
+  // The signed message: the template with its placeholders filled in.
+  Result<std::string> Message(std::string_view secret, const Inputs& inputs) const;
+
   struct Part {
     enum class Kind { kText, kBody, kField, kHeader, kSecret };
     Kind kind;
