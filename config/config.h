@@ -215,7 +215,7 @@ class KeySet {
   const std::vector<KeySpec>& specs() const { return specs_; }
 
   // Declares a key of this set (in docs order). Public so that a group of
-  // shared keys (adapters/webhook/push_auth.h) can add itself to a set.
+  // shared keys (adapters/kit/push_auth.h) can add itself to a set.
   template <Type kType>
   Key<kType> Declare(KeySpec spec) {
     Key<kType> key(std::move(spec));

@@ -22,6 +22,8 @@ std::string HmacHex(HmacAlgorithm algorithm, std::string_view key, std::string_v
 // Standard base64 (with padding) of the MAC.
 std::string HmacBase64(HmacAlgorithm algorithm, std::string_view key, std::string_view message);
 
+// A plain digest (no key) with the algorithm's hash: raw bytes.
+std::string Hash(HmacAlgorithm algorithm, std::string_view data);
 // Raw SHA-256 digest, and its lowercase hex.
 std::string Sha256(std::string_view data);
 std::string Sha256Hex(std::string_view data);

@@ -82,7 +82,7 @@
 
 #include "adapters/adapter.h"
 #include "adapters/ozon/ozon_client.h"
-#include "adapters/webhook/push_auth.h"
+#include "adapters/kit/push_auth.h"
 
 namespace crmhub::adapters::ozon {
 
@@ -113,7 +113,7 @@ struct OzonConfig {
   std::chrono::milliseconds order_lookback{std::chrono::hours(24 * 30)};
   std::chrono::milliseconds catalog_refresh{std::chrono::minutes(5)};
   std::vector<int64_t> warehouse_ids;  // empty: any
-  webhook::PushAuth push;              // push_allow_ips, push_token_file
+  kit::PushAuth push;              // push_allow_ips, push_token_file
   std::string app_version = "crmhub";  // for the TYPE_PING answer
 };
 

@@ -14,7 +14,7 @@ using config::Type;
 namespace {
 
 std::vector<KeySpec> Keys() {
-  return {
+  std::vector<KeySpec> keys = {
       {.name = "client_id",
        .type = Type::kString,
        .description = "The seller's Client-Id (Ozon cabinet: Settings -> Seller API), sent as the "
@@ -87,16 +87,11 @@ std::vector<KeySpec> Keys() {
        .default_value = "[]",
        .description = "Ozon warehouse ids stock commands may target; others are dead-lettered. "
                       "Empty: any."},
-      {.name = "push_allow_ips",
-       .type = Type::kStringList,
-       .default_value = config::TomlStringList(DefaultPushAllowIps()),
-       .description = "Addresses allowed to post push notifications to /hooks/<id> (Ozon's "
-                      "published sender ranges by default). Empty: any."},
-      {.name = "push_token_file",
-       .type = Type::kSecret,
-       .description = "Optional secret the push URL registered in Ozon's cabinet carries as "
-                      "?token=<secret> (Ozon signs nothing, so this is the shared secret)."},
   };
+  config::KeySet push_keys;
+  kit::PushAuthKeys push(push_keys, "Ozon", DefaultPushAllowIps());
+  keys.insert(keys.end(), push_keys.specs().begin(), push_keys.specs().end());
+  return keys;
 }
 
 Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
@@ -141,7 +136,8 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
       return section.ErrorAt("warehouse_ids", "not a numeric warehouse id: \"" + w + "\"");
     }
   }
-  auto push = webhook::ReadPushAuth(section);
+  config::KeySet push_keys;
+  auto push = kit::ReadPushAuth(section, kit::PushAuthKeys(push_keys, "Ozon", DefaultPushAllowIps()));
   if (!push.ok()) return push.status();
   c.push = std::move(push).value();
   if (context.clock == nullptr) return Status::Internal("ozon: no clock in the context");

@@ -2,17 +2,13 @@
 
 #include <algorithm>
 
-#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "base/json_validate.h"
 #include "net/hmac.h"
 
 namespace crmhub::adapters::webhook {
 namespace {
-
-using nlohmann::json;
-
-constexpr std::string_view kHeaderPrefix = "header:";
 
 std::string AsciiLower(std::string_view s) {
   std::string out(s);
@@ -34,38 +30,30 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
   return net::HmacHex(net::HmacAlgorithm::kSha256, key, data);
 }
 
-Result<KeySource> KeySource::Parse(std::string_view spec) {
-  KeySource ks;
-  ks.spec = std::string(spec);
-  if (spec.substr(0, kHeaderPrefix.size()) == kHeaderPrefix) {
-    std::string name(Trim(spec.substr(kHeaderPrefix.size())));
-    if (name.empty()) return Status::InvalidArgument("\"header:\" needs a header name");
-    ks.header = std::move(name);
-    return ks;
-  }
-  if (spec.empty() || spec.front() != '/') {
-    return Status::InvalidArgument(fmt::format(
-        "\"{}\": expected a JSON pointer such as \"/id\" or \"header:Idempotency-Key\"", spec));
-  }
-  try {
-    ks.pointer = json::json_pointer(std::string(spec));
-  } catch (const json::exception&) {
-    return Status::InvalidArgument(fmt::format("\"{}\": not a valid JSON pointer (RFC 6901)", spec));
-  }
-  return ks;
+WebhookAdapter::WebhookAdapter(WebhookConfig config) : config_(std::move(config)) {
+  reads_body_ = config_.body_format == kit::BodyFormat::kForm ||
+                (config_.signature && config_.signature->uses_fields()) ||
+                (config_.kind_source && config_.kind_source->reads_body()) ||
+                std::any_of(config_.key.parts().begin(), config_.key.parts().end(),
+                            [](const kit::ValueSource& s) { return s.reads_body(); });
 }
 
-WebhookAdapter::WebhookAdapter(WebhookConfig config) : config_(std::move(config)) {}
-
 std::string WebhookAdapter::DescribeJson() const {
-  json d{{"signature", !config_.hmac_key.empty()},
-         {"signature_header", config_.signature_header},
-         {"idempotency_key", config_.key.spec},
-         {"ip_allowlist", !config_.allow_ips.empty()},
-         {"bearer_token", !config_.bearer_token.empty()},
-         {"basic_auth", !config_.basic_auth.empty()},
-         {"max_body", config_.max_body}};
+  nlohmann::json d{{"signature", config_.signature ? config_.signature->Describe() : "none"},
+                   {"signature_header", config_.signature_header},
+                   {"body_format", config_.body_format == kit::BodyFormat::kJson ? "json" : "form"},
+                   {"idempotency_key", config_.key.Describe()},
+                   {"kind", config_.kind_source ? config_.kind_source->spec() : config_.kind},
+                   {"paths", config_.paths},
+                   {"ip_allowlist", !config_.allow_ips.empty()},
+                   {"bearer_token", !config_.bearer_token.empty()},
+                   {"basic_auth", !config_.basic_auth.empty()},
+                   {"max_body", config_.max_body}};
   return d.dump();
+}
+
+bool WebhookAdapter::ServesPath(std::string_view sub_path) const {
+  return std::find(config_.paths.begin(), config_.paths.end(), sub_path) != config_.paths.end();
 }
 
 bool WebhookAdapter::TokenMatches(const net::HttpRequest& request) const {
@@ -89,13 +77,22 @@ bool WebhookAdapter::TokenMatches(const net::HttpRequest& request) const {
   return false;
 }
 
-bool WebhookAdapter::SignatureMatches(const net::HttpRequest& request) const {
-  std::optional<std::string_view> header = request.headers.Get(config_.signature_header);
-  if (!header) return false;
-  std::string presented = AsciiLower(Trim(*header));
-  if (presented.rfind("sha256=", 0) == 0) presented.erase(0, 7);
-  const std::string expected = HmacSha256Hex(config_.hmac_key.Reveal(), request.body);
-  return ConstantTimeEquals(expected, presented);
+bool WebhookAdapter::SignatureMatches(const net::HttpRequest& request,
+                                      const kit::WebhookBody* body) const {
+  std::optional<std::string_view> presented = request.headers.Get(config_.signature_header);
+  if (!presented) return false;
+  net::SignatureScheme::Inputs inputs;
+  inputs.body = request.body;
+  // A field the sender signed but the body does not parse into: no match.
+  inputs.field = [body](std::string_view name) -> std::optional<std::string> {
+    return body ? body->Field(name) : std::nullopt;
+  };
+  inputs.header = [&request](std::string_view name) -> std::optional<std::string> {
+    auto v = request.headers.Get(name);
+    return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+  };
+  return config_.signature->Verify(config_.secret.Reveal(), inputs, *presented,
+                                   config_.signature_prefix);
 }
 
 Result<WebhookResult> WebhookAdapter::HandleWebhook(const net::HttpRequest& request) {
@@ -105,54 +102,38 @@ Result<WebhookResult> WebhookAdapter::HandleWebhook(const net::HttpRequest& requ
   if ((!config_.bearer_token.empty() || !config_.basic_auth.empty()) && !TokenMatches(request)) {
     return Status::Unauthenticated("missing or wrong credentials");
   }
-  if (!config_.hmac_key.empty() && !SignatureMatches(request)) {
+  Result<kit::WebhookBody> body = Status::InvalidArgument("body is not valid JSON");
+  if (reads_body_) {
+    body = kit::WebhookBody::Parse(request.body, config_.body_format);
+  } else if (IsValidJson(request.body)) {
+    body = kit::WebhookBody();
+  }
+  if (config_.signature &&
+      !SignatureMatches(request, body.ok() && reads_body_ ? &body.value() : nullptr)) {
     return Status::Unauthenticated("missing or wrong signature");
   }
+  if (!body.ok()) return body.status();
 
-  // With the key in a header the body is only validated (no document built:
-  // this runs for every request on the intake hot path).
-  json doc;
-  if (config_.key.header) {
-    if (!IsValidJson(request.body)) return Status::InvalidArgument("body is not valid JSON");
-  } else {
-    doc = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded()) return Status::InvalidArgument("body is not valid JSON");
-  }
-
+  const std::string_view sub_path = WebhookSubPath(request.path, config_.id);
+  Result<std::string> key = config_.key.Read(request, *body, sub_path);
+  if (!key.ok()) return key.status();
   InboundEvent event;
-  if (config_.key.header) {
-    std::optional<std::string_view> v = request.headers.Get(*config_.key.header);
-    if (!v || Trim(*v).empty()) {
-      return Status::InvalidArgument(
-          fmt::format("idempotency key missing: header {} is required", *config_.key.header));
+  event.idempotency_key = std::move(key).value();
+  if (config_.kind_source) {
+    std::optional<std::string> kind = config_.kind_source->Read(request, *body, sub_path);
+    if (!kind) {
+      return Status::InvalidArgument("the event's kind is missing: no value at " +
+                                     config_.kind_source->spec());
     }
-    event.idempotency_key = std::string(Trim(*v));
+    event.kind = std::move(*kind);
   } else {
-    const json* v = nullptr;
-    try {
-      // contains() may throw for a pointer that does not fit the document's
-      // shape (an array index that is not a number): that is "absent" too.
-      if (doc.is_structured() && doc.contains(config_.key.pointer)) {
-        v = &doc.at(config_.key.pointer);
-      }
-    } catch (const json::exception&) {
-      v = nullptr;
-    }
-    if (v != nullptr && v->is_string() && !v->get_ref<const std::string&>().empty()) {
-      event.idempotency_key = v->get<std::string>();
-    } else if (v != nullptr && v->is_number()) {
-      event.idempotency_key = v->dump();
-    } else {
-      return Status::InvalidArgument(fmt::format(
-          "idempotency key missing: no string or number at {}", config_.key.spec));
-    }
+    event.kind = config_.kind;
   }
-  event.headers = {{"kind", "webhook"}};
-  event.payload = request.body;
+  event.payload = body->Payload(request.body);
 
   WebhookResult result;
   result.events.push_back(std::move(event));
-  result.accepted = net::HttpResponse::Json(200, R"({"status":"accepted"})");
+  result.accepted = config_.answer;
   return result;
 }
 

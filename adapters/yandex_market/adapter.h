@@ -43,7 +43,7 @@
 #include <vector>
 
 #include "adapters/adapter.h"
-#include "adapters/webhook/push_auth.h"
+#include "adapters/kit/push_auth.h"
 #include "adapters/yandex_market/client.h"
 
 namespace crmhub::adapters::yandex_market {
@@ -55,7 +55,7 @@ struct YmConfig {
   int page_size = kMaxOrdersPerPage;
   std::chrono::milliseconds overlap{std::chrono::minutes(10)};
   std::chrono::milliseconds lookback{std::chrono::hours(24 * 30)};
-  webhook::PushAuth push;           // push_allow_ips, push_token_file
+  kit::PushAuth push;           // push_allow_ips, push_token_file
   std::string app_name = "crmhub";  // for the PING answer
   std::string app_version = "1.0";
 };

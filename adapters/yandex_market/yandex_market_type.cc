@@ -13,7 +13,7 @@ using config::Type;
 namespace {
 
 std::vector<KeySpec> Keys() {
-  return {
+  std::vector<KeySpec> keys = {
       {.name = "api_key_file",
        .type = Type::kSecret,
        .description = "File (or systemd credential) holding the Partner API key, sent as the "
@@ -80,16 +80,11 @@ std::vector<KeySpec> Keys() {
        .default_value = "\"10s\"",
        .description = "Whole-exchange timeout of one Partner API request (Market's own "
                       "timeout is 10 s)."},
-      {.name = "push_allow_ips",
-       .type = Type::kStringList,
-       .default_value = config::TomlStringList(DefaultPushAllowIps()),
-       .description = "Addresses allowed to post API notifications to /hooks/<id> (Market's "
-                      "documented ranges by default). Empty: any."},
-      {.name = "push_token_file",
-       .type = Type::kSecret,
-       .description = "Optional secret the notification URL registered in the cabinet carries "
-                      "as ?token=<secret> (Market signs nothing)."},
   };
+  config::KeySet push_keys;
+  kit::PushAuthKeys push(push_keys, "Yandex Market", DefaultPushAllowIps());
+  keys.insert(keys.end(), push_keys.specs().begin(), push_keys.specs().end());
+  return keys;
 }
 
 Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
@@ -111,7 +106,8 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.page_size = static_cast<int>(section.GetInt("page_size"));
   c.overlap = section.GetDuration("overlap");
   c.lookback = section.GetDuration("lookback");
-  auto push = webhook::ReadPushAuth(section);
+  config::KeySet push_keys;
+  auto push = kit::ReadPushAuth(section, kit::PushAuthKeys(push_keys, "Yandex Market", DefaultPushAllowIps()));
   if (!push.ok()) return push.status();
   c.push = std::move(push).value();
   if (context.clock == nullptr) return Status::Internal("yandex-market: no clock in the context");

@@ -15,7 +15,6 @@ namespace crmhub::daemon {
 namespace {
 
 using adapters::webhook::HmacSha256Hex;
-using adapters::webhook::KeySource;
 using adapters::webhook::WebhookAdapter;
 using adapters::webhook::WebhookConfig;
 using testing::Answer;
@@ -27,9 +26,10 @@ constexpr char kKey[] = "site-hmac-key";
 WebhookConfig SiteConfig() {
   WebhookConfig c;
   c.id = "site";
-  c.hmac_key = Secret(kKey);
+  c.secret = Secret(kKey);
+  c.signature = net::SignatureScheme::Parse("hmac-sha256", "hex", "{body}").value();
   c.signature_header = "X-Signature";
-  c.key = KeySource::Parse("/id").value();
+  c.key = adapters::kit::CompositeKey::Parse({"/id"}).value();
   c.allow_ips = net::CidrList::Parse({"127.0.0.0/8"}).value();
   c.max_body = 1024;
   return c;
@@ -194,7 +194,7 @@ TEST_F(IntakeTest, SameWebhookConcurrentlyIsOneMessage) {
 
 TEST_F(IntakeTest, HeaderKeyGivesEachRequestItsIdentity) {
   WebhookConfig c = SiteConfig();
-  c.key = KeySource::Parse("header:Idempotency-Key").value();
+  c.key = adapters::kit::CompositeKey::Parse({"header:Idempotency-Key"}).value();
   StartWith(std::move(c));
   const std::string body = R"({"same":"body"})";
   Headers h1 = Signed(body);
@@ -285,6 +285,29 @@ TEST_F(IntakeTest, HealthReadinessAndMetrics) {
             std::string::npos)
       << metrics.body;
   EXPECT_EQ(h.Http("GET", "/nosuch").status, 404);
+}
+
+// An adapter serves the sub-paths it claims under /hooks/<id>/ (a provider
+// appends its own path to the registered URL); others are 404 before any
+// check, and a method it does not serve is 405 with Allow.
+TEST_F(IntakeTest, SubPathsTheAdapterClaimsAreServedOthersAre404) {
+  WebhookConfig c = SiteConfig();
+  c.paths = {"", "notification"};
+  c.key = adapters::kit::CompositeKey::Parse({"/id", "path:"}).value();
+  StartWith(std::move(c));
+  const std::string body = R"({"id":"n-1"})";
+  Answer a = h.Http("POST", "/hooks/site/notification", body, Signed(body));
+  ASSERT_EQ(a.status, 200) << a.body;
+  auto msgs = h.Drain("in.site");
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].idempotency_key, "n-1:notification");
+  Answer other = h.Http("POST", "/hooks/site/events/call", body, Signed(body));
+  EXPECT_EQ(other.status, 404);
+  ExpectErrorShape(other, "not_found");
+  Answer get = h.Http("GET", "/hooks/site/notification", "", {});
+  EXPECT_EQ(get.status, 405);
+  EXPECT_EQ(get.Header("allow"), "POST");
+  EXPECT_TRUE(h.Drain("in.site").empty());
 }
 
 }  // namespace

@@ -286,7 +286,7 @@ TEST_F(OzonFactory, RejectsUnknownRepeatedOrNoSchemes) {
   EXPECT_NE((*fbo_only)->DescribeJson().find(R"("schemes":["fbo"])"), std::string::npos);
 }
 
-// push_allow_ips and push_token_file (webhook::ReadPushAuth) fail with the
+// push_allow_ips and push_token_file (kit::ReadPushAuth) fail with the
 // key's name, like every other key.
 TEST_F(OzonFactory, PushKeysAreCheckedWithTheirNames) {
   ManualClock clock;

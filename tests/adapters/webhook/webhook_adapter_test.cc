@@ -1,5 +1,6 @@
 // The generic webhook adapter: signature, tokens, IP allow-list, key
-// extraction, and its factory on a real config file.
+// extraction, body formats and sub-paths, and its factory on a real config
+// file (CloudPayments' vector by configuration alone).
 
 #include <gtest/gtest.h>
 
@@ -8,7 +9,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "adapters/webhook/push_auth.h"
+#include <nlohmann/json.hpp>
+
+#include "adapters/kit/push_auth.h"
 #include "adapters/webhook/webhook_adapter.h"
 #include "config/config.h"
 
@@ -26,11 +29,18 @@ net::HttpRequest Post(std::string body, std::vector<std::pair<std::string, std::
   return r;
 }
 
+using kit::PushAuth;
+
 WebhookConfig Base() {
   WebhookConfig c;
   c.id = "site";
-  c.key = KeySource::Parse("/id").value();
+  c.key = kit::CompositeKey::Parse({"/id"}).value();
   return c;
+}
+
+void Sign(WebhookConfig& c, std::string secret) {
+  c.secret = Secret(std::move(secret));
+  c.signature = net::SignatureScheme::Parse("hmac-sha256", "hex", "{body}").value();
 }
 
 TEST(HmacSha256Hex, Rfc4231TestCase2) {
@@ -64,21 +74,37 @@ TEST(PushAuth, AddressThenToken) {
   EXPECT_TRUE(token_only.Check(r).ok());  // any address, the right token
 }
 
-TEST(KeySource, PointerOrHeader) {
-  EXPECT_TRUE(KeySource::Parse("/id").ok());
-  EXPECT_TRUE(KeySource::Parse("/order/number").ok());
-  auto h = KeySource::Parse("header:Idempotency-Key");
-  ASSERT_TRUE(h.ok());
-  EXPECT_EQ(h->header, "Idempotency-Key");
-  EXPECT_FALSE(KeySource::Parse("id").ok());
-  EXPECT_FALSE(KeySource::Parse("").ok());
-  EXPECT_FALSE(KeySource::Parse("/a/~2").ok());  // bad escape
-  EXPECT_FALSE(KeySource::Parse("header:").ok());
+TEST(ValueSource, PointerFieldHeaderOrPath) {
+  for (const char* ok : {"/id", "/order/number", "field:TransactionId", "header:Idempotency-Key", "path:"}) {
+    EXPECT_TRUE(kit::ValueSource::Parse(ok).ok()) << ok;
+  }
+  for (const char* bad : {"id", "", "/a/~2", "header:", "field:"}) {
+    EXPECT_FALSE(kit::ValueSource::Parse(bad).ok()) << bad;
+  }
+  EXPECT_FALSE(kit::CompositeKey::Parse({}).ok());
+}
+
+TEST(WebhookBody, FormsDecodeAndBecomeJsonObjectsOfStrings) {
+  auto form = kit::WebhookBody::Parse("a=1&b=x+y%21&a=2&empty=&flag", kit::BodyFormat::kForm);
+  ASSERT_TRUE(form.ok()) << form.status().ToString();
+  EXPECT_EQ(form->Field("a"), "1");  // a repeated field keeps its first value
+  EXPECT_EQ(form->Field("b"), "x y!");
+  EXPECT_EQ(form->Field("empty"), std::nullopt);
+  EXPECT_EQ(form->Field("flag"), std::nullopt);
+  EXPECT_EQ(nlohmann::json::parse(form->Payload("ignored")),
+            nlohmann::json::parse(R"({"a":"1","b":"x y!","empty":"","flag":""})"));
+  EXPECT_FALSE(kit::WebhookBody::Parse("a=%4", kit::BodyFormat::kForm).ok());
+  EXPECT_FALSE(kit::WebhookBody::Parse("a=%zz", kit::BodyFormat::kForm).ok());
+  EXPECT_EQ(kit::WebhookBody::Parse(std::string(100, '[') + std::string(100, ']'),
+                                    kit::BodyFormat::kJson)
+                .status()
+                .message(),
+            "JSON nested deeper than 64 levels");
 }
 
 TEST(WebhookAdapter, SignatureChecks) {
   WebhookConfig c = Base();
-  c.hmac_key = Secret("k");
+  Sign(c, "k");
   WebhookAdapter a(std::move(c));
   const std::string body = R"({"id":"1"})";
   auto ok = a.HandleWebhook(Post(body, {{"X-Signature", HmacSha256Hex("k", body)}}));
@@ -118,7 +144,7 @@ TEST(WebhookAdapter, BearerAndBasicTokens) {
 TEST(WebhookAdapter, AllowListIsCheckedFirst) {
   WebhookConfig c = Base();
   c.allow_ips = net::CidrList::Parse({"10.0.0.0/8"}).value();
-  c.hmac_key = Secret("k");
+  Sign(c, "k");
   WebhookAdapter a(std::move(c));
   const std::string body = R"({"id":"1"})";
   const auto sig = HmacSha256Hex("k", body);
@@ -133,12 +159,17 @@ TEST(WebhookAdapter, AllowListIsCheckedFirst) {
 TEST(WebhookAdapter, KeyExtraction) {
   WebhookConfig c = Base();
   c.allow_ips = net::CidrList::Parse({"127.0.0.0/8"}).value();
-  c.key = KeySource::Parse("/order/number").value();
+  c.key = kit::CompositeKey::Parse({"/order/number"}).value();
   WebhookAdapter a(std::move(c));
   auto ok = a.HandleWebhook(Post(R"({"order":{"number":"A-7"}})", {}));
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->events[0].idempotency_key, "A-7");
+  EXPECT_EQ(ok->events[0].kind, "webhook");
+  // A number and its text are one key.
+  EXPECT_EQ(a.HandleWebhook(Post(R"({"order":{"number":123}})", {}))->events[0].idempotency_key,
+            a.HandleWebhook(Post(R"({"order":{"number":"123"}})", {}))->events[0].idempotency_key);
   for (const char* body : {R"({"order":{}})", R"({"order":[1]})", R"({"order":{"number":{}}})",
+                           R"({"order":{"number":""}})", R"({"order":{"number":null}})",
                            R"("text")", "{"}) {
     auto r = a.HandleWebhook(Post(body, {}));
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << body;
@@ -148,7 +179,7 @@ TEST(WebhookAdapter, KeyExtraction) {
 TEST(WebhookAdapter, KeyFromAHeaderStillRefusesAMalformedBody) {
   WebhookConfig c = Base();
   c.allow_ips = net::CidrList::Parse({"127.0.0.0/8"}).value();
-  c.key = KeySource::Parse("header:Idempotency-Key").value();
+  c.key = kit::CompositeKey::Parse({"header:Idempotency-Key"}).value();
   WebhookAdapter a(std::move(c));
   auto ok = a.HandleWebhook(Post(R"({"form":"x"})", {{"Idempotency-Key", " k-1 "}}));
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
@@ -159,6 +190,37 @@ TEST(WebhookAdapter, KeyFromAHeaderStillRefusesAMalformedBody) {
   }
   EXPECT_EQ(a.HandleWebhook(Post(R"({"form":"x"})", {})).status().code(),
             StatusCode::kInvalidArgument);
+}
+
+// Several parts joined with ':', the kind read from the body, sub-paths
+// claimed by configuration.
+TEST(WebhookAdapter, CompositeKeysKindsAndSubPaths) {
+  WebhookConfig c = Base();
+  c.id = "yk";
+  c.allow_ips = net::CidrList::Parse({"127.0.0.0/8"}).value();
+  c.key = kit::CompositeKey::Parse({"/object/id", "/event", "path:"}).value();
+  c.kind_source = kit::ValueSource::Parse("/type").value();
+  c.paths = {"", "refunds"};
+  WebhookAdapter a(std::move(c));
+  EXPECT_TRUE(a.ServesPath(""));
+  EXPECT_TRUE(a.ServesPath("refunds"));
+  EXPECT_FALSE(a.ServesPath("other"));
+  const std::string body = R"({"type":"notification","event":"payment.succeeded","object":{"id":"2c1"}})";
+  net::HttpRequest r = Post(body, {});
+  r.path = "/hooks/yk/refunds";
+  auto ok = a.HandleWebhook(r);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->events[0].idempotency_key, "2c1:payment.succeeded:refunds");
+  EXPECT_EQ(ok->events[0].kind, "notification");
+  // The second status of one payment is a new event, not a duplicate.
+  std::string later = body;
+  later.replace(later.find("succeeded"), 9, "canceled");
+  r.body = later;
+  EXPECT_EQ(a.HandleWebhook(r)->events[0].idempotency_key, "2c1:payment.canceled:refunds");
+  r.path = "/hooks/yk";  // the path part is empty there: the key is incomplete
+  auto missing = a.HandleWebhook(r);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(), "idempotency key missing: no value at path:");
 }
 
 class WebhookFactory : public ::testing::Test {
@@ -242,6 +304,51 @@ idempotency_key = "/id"
 signature = "X-Sig"
 )");
   EXPECT_FALSE(unknown_key.ok());
+}
+
+// Acceptance: CloudPayments' notification (a form body, signed with a
+// base64 HMAC-SHA256 in Content-HMAC) is served by configuration alone, with
+// a composite key, answered {"code":0}. The vector is the contracts folder's.
+TEST_F(WebhookFactory, CloudPaymentsVectorByConfigurationAlone) {
+  const std::string path =
+      std::string(CRMHUB_CONTRACTS_DIR) + "/payments/cloudpayments/hmac_test_vector.THIRD_PARTY.json";
+  std::ifstream in(path);
+  ASSERT_TRUE(in.good()) << "missing contract file " << path;
+  const nlohmann::json vector = nlohmann::json::parse(in);
+  std::ofstream(dir_ / "secrets/cp-api-secret") << vector["api_secret"].get<std::string>() << "\n";
+  auto a = Build(R"([adapters.cp]
+type = "webhook"
+body_format = "form"
+secret_file = "secrets/cp-api-secret"
+signature_header = "Content-HMAC"
+signature_algorithm = "hmac-sha256"
+signature_encoding = "base64"
+idempotency_key = ["field:SubscriptionId", "field:OperationType", "field:Status"]
+kind = "field:OperationType"
+answer_body = '{"code":0}'
+)");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  const std::string body = vector["raw_body"].get<std::string>();
+  const std::string hmac = vector["Content-HMAC"].get<std::string>();
+  auto accepted = (*a)->webhook()->HandleWebhook(
+      Post(body, {{"Content-HMAC", hmac}, {"Content-Type", "application/x-www-form-urlencoded"}}));
+  ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
+  ASSERT_EQ(accepted->events.size(), 1u);
+  const InboundEvent& e = accepted->events[0];
+  EXPECT_EQ(e.idempotency_key, "111111:Payment:Authorized");
+  EXPECT_EQ(e.kind, "Payment");
+  const nlohmann::json payload = nlohmann::json::parse(e.payload);
+  EXPECT_EQ(payload["Email"], "user@mail.com");  // form-decoded
+  EXPECT_EQ(nlohmann::json::parse(payload["Data"].get<std::string>())["tariff"], "1");
+  EXPECT_EQ(nlohmann::json::parse(accepted->accepted.body), vector["expected_reply"]);
+  // A tampered body, a wrong signature, none at all: 401, nothing queued.
+  std::string tampered = body;
+  tampered.replace(tampered.find("Authorized"), 10, "Completed!");
+  for (const auto& [b, h] : std::vector<std::pair<std::string, std::string>>{
+           {tampered, hmac}, {body, "AAAA" + hmac.substr(4)}, {body, ""}}) {
+    auto r = (*a)->webhook()->HandleWebhook(Post(b, {{"Content-HMAC", h}}));
+    EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated) << h;
+  }
 }
 
 }  // namespace
