@@ -14,6 +14,8 @@ class Validator {
   explicit Validator(std::string_view text)
       : p_(reinterpret_cast<const unsigned char*>(text.data())), end_(p_ + text.size()) {}
 
+  void set_max_depth(size_t depth) { max_depth_ = depth; }
+
   bool Run() {
     if (end_ - p_ >= 3 && p_[0] == 0xEF && p_[1] == 0xBB && p_[2] == 0xBF) p_ += 3;
     if (!Value()) return false;
@@ -35,7 +37,7 @@ class Validator {
         if (p_ != end_ && *p_ == '}') {
           ++p_;
         } else {
-          Push('{');
+          if (!Push('{')) return false;
           if (!Member()) return false;
           continue;  // the member's value
         }
@@ -45,7 +47,7 @@ class Validator {
         if (p_ != end_ && *p_ == ']') {
           ++p_;
         } else {
-          Push('[');
+          if (!Push('[')) return false;
           continue;  // the first element
         }
       } else if (!Scalar()) {
@@ -264,13 +266,16 @@ class Validator {
     while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
   }
 
-  void Push(char c) {
+  // False beyond the depth limit.
+  bool Push(char c) {
+    if (depth_ >= max_depth_) return false;
     if (depth_ < kInline) {
       inline_[depth_] = c;
     } else {
       more_.push_back(c);
     }
     ++depth_;
+    return true;
   }
   char Top() const { return depth_ <= kInline ? inline_[depth_ - 1] : more_.back(); }
   void Pop() {
@@ -282,6 +287,7 @@ class Validator {
   const unsigned char* p_;
   const unsigned char* end_;
   size_t depth_ = 0;
+  size_t max_depth_ = static_cast<size_t>(-1);
   char inline_[kInline] = {};
   std::vector<char> more_;
 };
@@ -289,5 +295,11 @@ class Validator {
 }  // namespace
 
 bool IsValidJson(std::string_view text) { return Validator(text).Run(); }
+
+bool IsValidJson(std::string_view text, int max_depth) {
+  Validator v(text);
+  v.set_max_depth(max_depth < 0 ? 0 : static_cast<size_t>(max_depth));
+  return v.Run();
+}
 
 }  // namespace crmhub

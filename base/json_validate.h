@@ -20,5 +20,8 @@
 namespace crmhub {
 
 bool IsValidJson(std::string_view text);
+// The same, and no array or object nested deeper than `max_depth` (what
+// every door of outside data uses: base/json_get.h's kMaxJsonDepth).
+bool IsValidJson(std::string_view text, int max_depth);
 
 }  // namespace crmhub

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/adapter.h"
+#include "base/json_get.h"
 #include "daemon/admin_api.h"
 
 namespace crmhub::daemon {
@@ -63,9 +64,14 @@ struct ParsedCommand {
 };
 
 // 400-class validation of the body's shape. Errors carry the HTTP answer.
-Result<ParsedCommand> ParseCommand(const std::string& body) {
-  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return Status::InvalidArgument("body is not valid JSON");
+Result<ParsedCommand> ParseCommand(const std::string& body, int max_depth) {
+  Result<json> parsed = ParseJson(body, max_depth);
+  if (!parsed.ok()) {
+    return Status::InvalidArgument(parsed.status().message() == "malformed JSON"
+                                       ? std::string("body is not valid JSON")
+                                       : "body " + parsed.status().message());
+  }
+  json doc = std::move(parsed).value();
   if (!doc.is_object()) return Status::InvalidArgument("body must be a JSON object");
   ParsedCommand out;
   auto target = doc.find("target");
@@ -154,7 +160,7 @@ void AdminApi::Commands(const net::HttpRequest& request, const net::Responder& r
       store_.Abandon(key);
       respond(std::move(r));
     };
-    Result<ParsedCommand> parsed = ParseCommand(*body);
+    Result<ParsedCommand> parsed = ParseCommand(*body, options_.max_json_depth);
     if (!parsed.ok()) return fail(net::HttpResponse::Error(400, "bad_request", parsed.status().message()));
     std::shared_ptr<adapters::Adapter> adapter;
     if (deps_.find_adapter) adapter = deps_.find_adapter(parsed->target);

@@ -91,6 +91,14 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
           {.name = "max_connections", .type = Type::kInt, .default_value = "1024",
            .description = "Open connections at most; more are refused.", .min = 1,
            .max = 1'000'000},
+          {.name = "max_json_depth", .type = Type::kInt, .default_value = "64",
+           .description = "Deepest nesting of arrays and objects accepted in a webhook body or "
+                          "an admin request (400 above it; brackets inside strings do not "
+                          "count). Real payloads nest under 10 deep; copying and printing a "
+                          "value recurse over its depth, so this is what keeps a hostile "
+                          "body from exhausting a thread's stack. Every record is also "
+                          "refused by the mapping above 64 levels, whatever door it came in by.",
+           .min = 8, .max = 1000},
       }});
   schema.sections.push_back(SectionSpec{
       "admin", "The admin API (/api/v1): adapters' status, queue stats, dead letters, and "

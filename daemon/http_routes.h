@@ -106,6 +106,8 @@ struct HttpRoutesOptions {
   Secret admin_token;
   // Largest /api/v1 request body (commands); 413 above.
   uint64_t admin_max_body = 4 * 1024 * 1024;
+  // [http] max_json_depth: deeper webhook bodies and admin requests are 400.
+  int max_json_depth = 64;
   // Where POST /api/v1/commands keeps Idempotency-Key records (SQLite file,
   // e.g. <data_dir>/idempotency.db). Required.
   std::filesystem::path idempotency_db;

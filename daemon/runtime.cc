@@ -335,6 +335,7 @@ int Runtime::Run() {
     routes_options.admin_token = config.Get("admin").GetSecret("token_file");
   }
   routes_options.idempotency_db = data_dir / "idempotency.db";
+  routes_options.max_json_depth = static_cast<int>(config.Get("http").GetInt("max_json_depth"));
   auto routes = HttpRoutes::Create(std::move(deps), std::move(routes_options));
   if (!routes.ok()) {
     spdlog::error("cannot start the HTTP routes: {}", routes.status().ToString());

@@ -73,6 +73,10 @@ Result<WebhookBody> WebhookBody::Parse(std::string_view body, BodyFormat format)
   if (format == BodyFormat::kJson) {
     // IsValidJson first: it is strict where nlohmann is lenient (a NUL byte
     // after the document), and it allocates nothing for a refusal.
+    if (!JsonDepthWithin(body, kMaxJsonDepth)) {
+      return Status::InvalidArgument("JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                     " levels");
+    }
     if (!IsValidJson(body)) return Status::InvalidArgument("body is not valid JSON");
     Result<nlohmann::json> doc = ParseJson(body);
     if (!doc.ok()) return doc.status();

@@ -310,5 +310,26 @@ TEST_F(IntakeTest, SubPathsTheAdapterClaimsAreServedOthersAre404) {
   EXPECT_TRUE(h.Drain("in.site").empty());
 }
 
+// Regression: a signed webhook nested 300,000 deep (600 KB, under the
+// default 1 MiB) used to be answered 200, then its mapping overflowed the
+// delivery thread's stack at every restart. It is refused at the door now,
+// and the daemon goes on serving.
+TEST_F(IntakeTest, ADeepBodyIs400BeforeAnythingIsQueued) {
+  WebhookConfig c = SiteConfig();
+  c.max_body = 1024 * 1024;
+  StartWith(std::move(c));
+  const std::string deep =
+      R"({"id":"x","name":)" + std::string(300'000, '[') + std::string(300'000, ']') + "}";
+  Answer a = Post(deep, Signed(deep));
+  EXPECT_EQ(a.status, 400) << a.body;
+  ExpectErrorShape(a, "bad_request");
+  EXPECT_NE(a.body.find("nested deeper than 64 levels"), std::string::npos) << a.body;
+  EXPECT_TRUE(h.Drain("in.site").empty());
+  // 64 levels are fine; the next request is served.
+  const std::string ok = R"({"id":"y","name":)" + std::string(60, '[') + std::string(60, ']') + "}";
+  EXPECT_EQ(Post(ok, Signed(ok)).status, 200);
+  EXPECT_EQ(h.Drain("in.site").size(), 1u);
+}
+
 }  // namespace
 }  // namespace crmhub::daemon
