@@ -117,6 +117,17 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
                          .default_value = "\"60s\"",
                          .description = "How long a delivery may take before the message is "
                                         "handed out again (a crashed worker loses nothing)."},
+                        {.name = "poison_after", .type = Type::kInt,
+                         .default_value = "2",
+                         .description = "A message whose delivery was in flight when the "
+                                        "process ended this many times in a row goes to the "
+                                        "dead letters as a poison message (a message that "
+                                        "crashes the daemon is not delivered again until "
+                                        "max_attempts). After one such end, each suspect is "
+                                        "delivered alone, so only the guilty one is counted "
+                                        "twice. 0: off.",
+                         .min = 0,
+                         .max = 100},
                         {.name = "dedup_retention", .type = Type::kDuration,
                          .default_value = "\"7d\"",
                          .description = "How long an idempotency key is remembered after it was "

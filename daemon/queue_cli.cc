@@ -31,8 +31,11 @@ Result<std::unique_ptr<queue::SqliteQueue>> QueueLocationFlags::Open(Clock& cloc
   } else {
     options.data_dir = data_dir;
   }
-  // A tool only looks and edits; the daemon does the housekeeping.
+  // A tool only looks and edits; the daemon does the housekeeping, and
+  // only the daemon's own start counts what was in flight (the poison rule):
+  // a running daemon's leases are not crashes.
   options.maintenance_interval = std::chrono::milliseconds(0);
+  options.poison_after = 0;
   const std::filesystem::path db = queue::QueueDbPath(options.data_dir);
   if (!std::filesystem::exists(db)) {
     return Status::NotFound("no queue database at " + db.string());

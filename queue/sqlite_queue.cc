@@ -9,6 +9,8 @@
 #include "queue/sqlite_util.h"
 #include "queue/sqlite_writer.h"
 
+#include <spdlog/spdlog.h>
+
 namespace crmhub::queue {
 
 using internal::WriterStore;
@@ -73,6 +75,18 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::Open(Clock& clock, SqliteQueue
 
   auto syncer = internal::WalSyncer::For(store->db());
   if (!syncer.ok()) return syncer.status().WithContext("queue: open " + path.string());
+  if (options.poison_after > 0) {
+    int64_t suspects = 0, dead = 0;
+    CRMHUB_RETURN_IF_ERROR(store->RecoverInFlight(clock.Now(), options.poison_after, &suspects,
+                                                  &dead));
+    CRMHUB_RETURN_IF_ERROR(syncer->Sync());  // counted durably before any is delivered again
+    if (suspects > 0) {
+      spdlog::warn(
+          "queue: {} message(s) were in flight when the last process ended; each is delivered "
+          "alone now, and {} counted {} times in a row went to the dead letters (poison rule)",
+          suspects, dead, options.poison_after);
+    }
+  }
 
   std::unique_ptr<SqliteQueue> q(new SqliteQueue(clock, std::move(options), path));
   q->store_ = std::move(store);

@@ -91,6 +91,12 @@ struct SqliteQueueOptions {
   // How long a write waits for another process's write lock.
   std::chrono::milliseconds busy_timeout{std::chrono::seconds(10)};
 
+  // The poison-message rule (WriterStore::RecoverInFlight), for the daemon's
+  // own open only (a CLI opening the queue beside a running daemon must not
+  // count that daemon's leases): 0 off; else a message in flight when the
+  // process ended this many times in a row is dead-lettered.
+  int poison_after = 0;
+
   // Test seam: the sqlite3 VFS to open the file with ("" = the default).
   std::string vfs_name;
 };
