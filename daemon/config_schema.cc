@@ -128,6 +128,13 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
                                         "twice. 0: off.",
                          .min = 0,
                          .max = 100},
+                        {.name = "unhealthy_restart_after", .type = Type::kDuration,
+                         .default_value = "\"60s\"",
+                         .description = "After a storage failure the queue refuses writes "
+                                        "(intake answers 503) and probes the disk every second, "
+                                        "accepting writes again once a probe succeeds. Still "
+                                        "refusing after this long, the daemon stops its systemd "
+                                        "watchdog pings, so systemd restarts it. \"0s\": never."},
                         {.name = "dedup_retention", .type = Type::kDuration,
                          .default_value = "\"7d\"",
                          .description = "How long an idempotency key is remembered after it was "

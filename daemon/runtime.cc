@@ -249,6 +249,13 @@ int Runtime::Run() {
   auto work = boost::asio::make_work_guard(io);
   boost::asio::thread_pool blocking_pool(2);
   net::HttpClient http(io, HttpClientOptionsFrom(config));
+  // Destroyed before `http` (and after the I/O threads, declared later, are
+  // joined): a stopped io_context lets the client shut down at once on every
+  // way out, where waiting for a loop that never ran took 10 s.
+  struct StopOnExit {
+    boost::asio::io_context& io;
+    ~StopOnExit() { io.stop(); }
+  } stop_io_on_exit{io};
 
   // 3. Durable state.
   auto opened = queue::SqliteQueue::Open(clock, QueueOptionsFrom(config, data_dir));
@@ -385,12 +392,21 @@ int Runtime::Run() {
   auto status_text = [&]() {
     size_t n = 0;
     for (const auto& [id, e] : state.Adapters()->entries) n += e.enabled ? 1 : 0;
-    return fmt::format("{}; {} adapters; queue depth {}; listening on {}",
-                       draining.load() ? "draining" : "running", n, housekeeper.depth(), listening);
+    return fmt::format("{}{}; {} adapters; queue depth {}; listening on {}",
+                       draining.load() ? "draining" : "running",
+                       engine->Healthy() ? "" : "; queue refusing writes (storage failure)", n,
+                       housekeeper.depth(), listening);
   };
   std::optional<WatchdogPinger> watchdog;
   if (auto interval = WatchdogPingInterval(notifier)) {
-    watchdog.emplace(io, notifier, *interval, status_text);
+    // A queue that has refused writes for longer than unhealthy_restart_after
+    // did not heal by probing; a restart (a fresh open) is the next remedy.
+    const auto restart_after = config.Get("queue").GetDuration("unhealthy_restart_after");
+    auto healthy = [&engine = *engine, restart_after] {
+      auto down = engine.UnhealthyFor();
+      return !down || restart_after.count() == 0 || *down < restart_after;
+    };
+    watchdog.emplace(io, notifier, *interval, status_text, healthy);
     watchdog->Start();
   }
   started.store(true);

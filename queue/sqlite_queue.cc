@@ -123,9 +123,48 @@ SqliteQueue::~SqliteQueue() {
 void SqliteQueue::MarkUnhealthy(const Status& error) {
   {
     std::lock_guard lock(error_mu_);
-    if (error_.ok()) error_ = error;  // keep the first cause
+    if (error_.ok()) {  // keep the first cause
+      error_ = error;
+      const auto now = clock_.SteadyNow();
+      unhealthy_since_ns_.store(now.time_since_epoch().count());
+      next_probe_ns_.store((now + options_.probe_interval).time_since_epoch().count());
+      spdlog::error("queue: storage failure, refusing writes until a probe succeeds: {}",
+                    error.ToString());
+    }
   }
   healthy_.store(false);
+}
+
+std::optional<std::chrono::steady_clock::duration> SqliteQueue::UnhealthyFor() const {
+  if (healthy_.load()) return std::nullopt;
+  const int64_t since = unhealthy_since_ns_.load();
+  if (since == 0) return std::chrono::steady_clock::duration::zero();
+  return clock_.SteadyNow() -
+         std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(since));
+}
+
+void SqliteQueue::Probe() {
+  const auto now = clock_.SteadyNow();
+  if (now.time_since_epoch().count() < next_probe_ns_.load()) return;
+  next_probe_ns_.store((now + options_.probe_interval).time_since_epoch().count());
+  Status st = store_->Begin();
+  if (st.ok()) st = store_->PutState("crmhub/probe", FormatRfc3339(clock_.Now()), clock_.Now());
+  if (st.ok()) st = store_->Commit();
+  if (!st.ok()) {
+    store_->Rollback();
+    return;
+  }
+  if (!wal_syncer_->Sync().ok()) return;
+  const auto down = UnhealthyFor().value_or(std::chrono::steady_clock::duration::zero());
+  {
+    std::lock_guard lock(error_mu_);
+    error_ = Status::Ok();
+    unhealthy_since_ns_.store(0);
+  }
+  healthy_.store(true);
+  (void)RefreshDepth();
+  spdlog::info("queue: storage takes writes again after {} s; accepting writes",
+               std::chrono::duration_cast<std::chrono::seconds>(down).count());
 }
 
 Status SqliteQueue::UnhealthyStatus() const {
@@ -171,6 +210,7 @@ void SqliteQueue::WriterLoop() {
                  clock_.SteadyNow() >= next_maintenance_ && healthy_.load();
     }
     space_cv_.notify_all();
+    if (!healthy_.load()) Probe();
     if (!batch.empty()) RunBatch(batch);
     batch.clear();
     if (maintain) {

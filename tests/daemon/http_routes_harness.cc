@@ -90,13 +90,14 @@ Answer Fetch(uint16_t port, const std::string& method, const std::string& target
   return answer;
 }
 
-Harness::Harness() {
+Harness::Harness(const std::string& vfs_name) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "crmhub-http-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   queue::SqliteQueueOptions qo;
   qo.data_dir = dir_;
   qo.rng_seed = 1;
+  qo.vfs_name = vfs_name;
   auto q = queue::SqliteQueue::Open(clock, qo);
   if (!q.ok()) throw std::runtime_error("queue: " + q.status().ToString());
   sqlite = std::move(q).value();

@@ -123,7 +123,9 @@ Answer Fetch(uint16_t port, const std::string& method, const std::string& target
 
 class Harness {
  public:
-  Harness();
+  // `vfs_name`: the sqlite3 VFS the queue's file goes through ("": the
+  // default; a test's FailingVfs for a failing disk).
+  explicit Harness(const std::string& vfs_name = {});
   ~Harness();
 
   // Builds the router (and the server when `serve`). Call once, after

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include "adapters/webhook/webhook_adapter.h"
 #include "daemon/intake.h"
 #include "tests/daemon/http_routes_harness.h"
+#include "tests/queue/failing_vfs.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -329,6 +331,41 @@ TEST_F(IntakeTest, ADeepBodyIs400BeforeAnythingIsQueued) {
   const std::string ok = R"({"id":"y","name":)" + std::string(60, '[') + std::string(60, ']') + "}";
   EXPECT_EQ(Post(ok, Signed(ok)).status, 200);
   EXPECT_EQ(h.Drain("in.site").size(), 1u);
+}
+
+// Regression: after a disk-full error the queue used to stay unhealthy
+// forever (intake 503, /readyz 503) though space came back. Now it probes,
+// heals, and intake answers 2xx again within seconds; nothing acknowledged
+// is lost, and nothing refused is queued.
+TEST(IntakeHealingTest, DiskFullThen503ThenSpaceBackThen2xx) {
+  queue::testing::FailingVfs vfs("crmhub-intake-disk");
+  Harness h(vfs.name());
+  h.AddAdapter(std::make_shared<WebhookAdapter>(SiteConfig()));
+  h.Start(/*serve=*/true);
+  auto post = [&](const std::string& id) {
+    const std::string body = R"({"id":")" + id + R"("})";
+    return h.Http("POST", "/hooks/site", body, Signed(body));
+  };
+  ASSERT_EQ(post("before").status, 200);
+  vfs.FailWrites(true);  // the disk is full
+  EXPECT_EQ(post("during").status, 503);
+  Answer refused = post("refused");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_FALSE(refused.Header("retry-after").empty());
+  EXPECT_EQ(h.Http("GET", "/readyz").status, 503);
+  vfs.FailWrites(false);  // space is back
+  h.clock.Advance(std::chrono::seconds(2));  // the next probe is due
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline && status != 200) {
+    status = h.Http("GET", "/readyz").status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(status, 200) << "the queue did not heal within 10 s";
+  EXPECT_EQ(post("after").status, 200);
+  std::set<std::string> keys;
+  for (const queue::Message& m : h.Drain("in.site")) keys.insert(m.idempotency_key);
+  EXPECT_EQ(keys, (std::set<std::string>{"before", "after"}));
 }
 
 }  // namespace

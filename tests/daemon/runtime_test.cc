@@ -353,6 +353,22 @@ TEST(RuntimeTest, InvalidConfigExitsTwo) {
   EXPECT_NE(result.output.find("bad.toml:2"), std::string::npos) << result.output;
 }
 
+// Regression: a queue that cannot be opened used to keep the daemon 10 s
+// (its HTTP client waited for an event loop that never ran).
+TEST(RuntimeTest, AQueueThatCannotBeOpenedExitsAtOnce) {
+  testutil::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "data" / "queue.db");  // a directory
+  testutil::WriteFile(dir.path() / "c.toml",
+                      "[daemon]\ndata_dir = \"data\"\n[http]\nlisten = \"127.0.0.1:0\"\n");
+  const auto started = std::chrono::steady_clock::now();
+  auto result = testutil::RunAndCapture(
+      {testutil::CrmhubBinary(), "run", "--config", (dir.path() / "c.toml").string()});
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("cannot open the queue"), std::string::npos) << result.output;
+  EXPECT_LT(took, std::chrono::seconds(5)) << result.output;
+}
+
 TEST(RuntimeBuildTest, DeliveryWorkersAndBatchComeFromTheDaemonSection) {
   testutil::TempDir dir;
   const auto schema = BuildSchema(AllAdapterTypes());
