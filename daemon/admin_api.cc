@@ -113,10 +113,8 @@ void AdminApi::RunBlocking(std::function<void()> work) const {
   }
 }
 
-void AdminApi::Handle(net::HttpRequest request, net::Responder respond) {
-  // Authentication first, for every path (also unknown ones): nothing about
-  // the API is revealed without the token.
-  std::optional<std::string_view> auth = request.headers.Get("Authorization");
+std::optional<net::HttpResponse> AdminApi::Authorize(const net::HeaderMap& headers) const {
+  std::optional<std::string_view> auth = headers.Get("Authorization");
   constexpr std::string_view kBearer = "Bearer ";
   bool ok = false;
   if (auth && auth->size() > kBearer.size() &&
@@ -124,10 +122,17 @@ void AdminApi::Handle(net::HttpRequest request, net::Responder respond) {
       !options_.admin_token.empty()) {
     ok = options_.admin_token.Matches(auth->substr(kBearer.size()));
   }
-  if (!ok) {
-    auto r = net::HttpResponse::Error(401, "unauthorized", "a valid bearer token is required");
-    r.headers.Set("WWW-Authenticate", "Bearer realm=\"crmhub\"");
-    respond(std::move(r));
+  if (ok) return std::nullopt;
+  auto r = net::HttpResponse::Error(401, "unauthorized", "a valid bearer token is required");
+  r.headers.Set("WWW-Authenticate", "Bearer realm=\"crmhub\"");
+  return r;
+}
+
+void AdminApi::Handle(net::HttpRequest request, net::Responder respond) {
+  // Authentication first, for every path (also unknown ones): nothing about
+  // the API is revealed without the token.
+  if (auto refusal = Authorize(request.headers)) {
+    respond(std::move(*refusal));
     return;
   }
   if (request.body.size() > options_.admin_max_body) {

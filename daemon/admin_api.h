@@ -42,6 +42,12 @@ class AdminApi {
   // REQUIRES: request.path starts with "/api/v1/".
   void Handle(net::HttpRequest request, net::Responder respond);
 
+  // The 401 answer for headers without a valid admin token, or nullopt.
+  // Also called by the HTTP server once the headers are in, before any body
+  // byte is read (HttpRoutes::ScreenFunction): a stranger's request is
+  // refused without holding its body in memory. Thread-safe.
+  std::optional<net::HttpResponse> Authorize(const net::HeaderMap& headers) const;
+
   // The ordering key of one command item: the command plus the item's
   // identity fields that are present (offer_id, sku, product_id, nm_id,
   // barcode, chrt_id, id, then warehouse_id), e.g. "set_stock:A-1:123";

@@ -106,7 +106,12 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
       {
           {.name = "token_file", .type = Type::kSecret,
            .description = "Bearer token for /api/v1 (a file path with '/', or a systemd "
-                          "credential name). Unset: the admin API answers 401 to everyone."},
+                          "credential name). Unset: the admin API answers 401 to everyone. "
+                          "Checked as soon as a request's headers are in, before its body is "
+                          "read."},
+          {.name = "max_body", .type = Type::kSize, .default_value = "\"1MiB\"",
+           .description = "Largest /api/v1 request body (413 above it): a command of 1000 "
+                          "items fits in well under this."},
       }});
   SectionSpec queue{"queue",
                     "The durable queue (SQLite, WAL, group commit, fsync before every answer). The retry "

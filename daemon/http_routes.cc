@@ -59,6 +59,16 @@ std::function<uint64_t(std::string_view)> HttpRoutes::BodyLimitFunction() {
   return [this](std::string_view path) { return BodyLimitFor(path); };
 }
 
+std::function<std::optional<net::HttpResponse>(std::string_view, std::string_view,
+                                               const net::HeaderMap&)>
+HttpRoutes::ScreenFunction() {
+  return [this](std::string_view, std::string_view path,
+                const net::HeaderMap& headers) -> std::optional<net::HttpResponse> {
+    if (!StartsWith(path, kApiPrefix)) return std::nullopt;
+    return admin_->Authorize(headers);
+  };
+}
+
 uint64_t HttpRoutes::BodyLimitFor(std::string_view path) const {
   if (std::string_view id = HookId(path); !id.empty()) return intake_->BodyLimit(id);
   if (StartsWith(path, kApiPrefix)) return options_.admin_max_body;

@@ -104,8 +104,8 @@ struct HttpRoutesOptions {
   // [admin] token_file: the bearer token of /api/v1/*. Empty: the admin API
   // refuses every request (401), it is never open.
   Secret admin_token;
-  // Largest /api/v1 request body (commands); 413 above.
-  uint64_t admin_max_body = 4 * 1024 * 1024;
+  // [admin] max_body: largest /api/v1 request body (commands); 413 above.
+  uint64_t admin_max_body = 1024 * 1024;
   // [http] max_json_depth: deeper webhook bodies and admin requests are 400.
   int max_json_depth = 64;
   // Where POST /api/v1/commands keeps Idempotency-Key records (SQLite file,
@@ -136,6 +136,11 @@ class HttpRoutes {
   // /hooks/{id}, admin_max_body for /api/v1/*, 0 (server default) otherwise.
   uint64_t BodyLimitFor(std::string_view path) const;
   std::function<uint64_t(std::string_view)> BodyLimitFunction();
+  // For HttpServerOptions::screen_headers: /api/v1/* without a valid admin
+  // token is answered 401 before its body is read.
+  std::function<std::optional<net::HttpResponse>(std::string_view, std::string_view,
+                                                 const net::HeaderMap&)>
+  ScreenFunction();
 
  private:
   HttpRoutes(HttpRoutesDeps deps, HttpRoutesOptions options,

@@ -343,6 +343,7 @@ int Runtime::Run() {
   }
   routes_options.idempotency_db = data_dir / "idempotency.db";
   routes_options.max_json_depth = static_cast<int>(config.Get("http").GetInt("max_json_depth"));
+  routes_options.admin_max_body = config.Get("admin").GetSize("max_body");
   auto routes = HttpRoutes::Create(std::move(deps), std::move(routes_options));
   if (!routes.ok()) {
     spdlog::error("cannot start the HTTP routes: {}", routes.status().ToString());
@@ -350,6 +351,7 @@ int Runtime::Run() {
   }
   net::HttpServerOptions server_options = HttpServerOptionsFrom(config);
   server_options.body_limit_for = (*routes)->BodyLimitFunction();
+  server_options.screen_headers = (*routes)->ScreenFunction();
   server_options.clock = &clock;
   net::HttpServer server(io, server_options, (*routes)->Handler());
   IoThreads io_threads(io, static_cast<int>(config.Get("daemon").GetInt("io_threads")));

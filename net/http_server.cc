@@ -202,11 +202,51 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     return true;
   }
 
+  // RFC 9112's framing rules that Beast leaves to us; the reason, or empty.
+  static std::string_view FramingError(const http::request_parser<http::string_body>::value_type& req) {
+    if (req.version() >= 11 && req.count(http::field::host) == 0) {
+      return "an HTTP/1.1 request needs a Host header";
+    }
+    auto te = req.find(http::field::transfer_encoding);
+    if (te == req.end()) return {};
+    if (req.version() < 11) return "Transfer-Encoding is not allowed in HTTP/1.0";
+    if (req.count(http::field::content_length) != 0) {
+      return "Transfer-Encoding and Content-Length together";
+    }
+    if (req.count(http::field::transfer_encoding) > 1) return "Transfer-Encoding given twice";
+    // The last coding must be chunked, and chunked the only one we accept.
+    std::string_view codings = te->value();
+    while (!codings.empty() && (codings.back() == ' ' || codings.back() == '\t')) {
+      codings.remove_suffix(1);
+    }
+    while (!codings.empty() && (codings.front() == ' ' || codings.front() == '\t')) {
+      codings.remove_prefix(1);
+    }
+    if (!beast::iequals(codings, "chunked")) return "unsupported Transfer-Encoding";
+    return {};
+  }
+
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
     auto& req = parser_->get();
+    if (std::string_view error = FramingError(req); !error.empty()) {
+      return SendError(400, "bad_request", std::string(error));
+    }
     std::string_view target = req.target();
     std::string_view path = target.substr(0, target.find('?'));
+    if (server_->options.screen_headers) {
+      HeaderMap headers;
+      for (const auto& field : req) {
+        headers.Add(std::string(field.name_string()), std::string(field.value()));
+      }
+      const std::string decoded = PercentDecode(path);
+      if (auto refusal = server_->options.screen_headers(req.method_string(), decoded, headers)) {
+        keep_alive_ = false;
+        if (parser_) version_ = req.version() ? req.version() : 11;
+        parser_.reset();
+        return Write(std::move(*refusal));
+      }
+    }
     uint64_t limit = server_->options.body_limit_bytes;
     if (server_->options.body_limit_for) {
       uint64_t l = server_->options.body_limit_for(PercentDecode(path));

@@ -139,6 +139,7 @@ void Harness::Start(bool serve) {
   if (!serve) return;
   net::HttpServerOptions so;
   so.body_limit_for = routes->BodyLimitFunction();
+  so.screen_headers = routes->ScreenFunction();
   server_ = std::make_unique<net::HttpServer>(io_, so, routes->Handler());
   Status s = server_->Listen("127.0.0.1:0");
   if (!s.ok()) throw std::runtime_error("listen: " + s.ToString());
