@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <sys/stat.h>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -91,26 +92,52 @@ std::string ExpectedFor(Type t) {
 struct ResolveContext {
   fs::path config_dir;
   std::optional<fs::path> credentials_dir;
+  std::vector<std::string>* warnings = nullptr;  // where secret-file warnings go
 };
 
-Result<Secret> ReadSecret(const std::string& ref, const ResolveContext& ctx) {
+// The largest secret file read: keys and tokens are a few hundred bytes; a
+// bound keeps a mistake (a device, a log file) from filling memory.
+constexpr uintmax_t kMaxSecretBytes = 64 * 1024;
+
+// The secret file `ref` names. Errors never repeat `ref`: a secret pasted
+// where a file name belongs must not be echoed into logs (the error's
+// location names the key).
+Result<Secret> ReadSecret(const std::string& ref, const ResolveContext& ctx,
+                          std::vector<std::string>* warnings) {
   fs::path file;
   if (ref.empty()) return Status::InvalidArgument("empty secret reference");
   if (ref.find('/') != std::string::npos) {
     file = fs::path(ref).is_absolute() ? fs::path(ref) : ctx.config_dir / ref;
   } else {
     if (!ctx.credentials_dir) {
-      return Status::InvalidArgument(fmt::format(
-          "\"{}\" is a credential name, but $CREDENTIALS_DIRECTORY is not set (systemd "
-          "LoadCredential=); to use a plain file write a path containing '/', e.g. \"./{}\"",
-          ref, ref));
+      return Status::InvalidArgument(
+          "the value is taken for a systemd credential name, but $CREDENTIALS_DIRECTORY is not "
+          "set (LoadCredential=); to use a plain file write a path containing '/', e.g. "
+          "\"./secret-file\" (never the secret itself)");
     }
     file = *ctx.credentials_dir / ref;
+  }
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) {
+    return Status::InvalidArgument(
+        fmt::format("cannot read the secret file it names: {}", std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument("the secret file it names is not a regular file");
+  }
+  if (static_cast<uintmax_t>(st.st_size) > kMaxSecretBytes) {
+    return Status::InvalidArgument(fmt::format(
+        "the secret file it names is larger than {} KiB: not a key", kMaxSecretBytes / 1024));
+  }
+  if ((st.st_mode & S_IROTH) != 0 && warnings != nullptr) {
+    warnings->push_back(fmt::format(
+        "the secret file {} is readable by every user of this machine (chmod o-r)",
+        file.filename().string()));
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     return Status::InvalidArgument(
-        fmt::format("cannot read secret file \"{}\": {}", file.string(), std::strerror(errno)));
+        fmt::format("cannot read the secret file it names: {}", std::strerror(errno)));
   }
   std::ostringstream buf;
   buf << in.rdbuf();
@@ -118,9 +145,7 @@ Result<Secret> ReadSecret(const std::string& ref, const ResolveContext& ctx) {
   // A trailing newline is an artefact of `echo > file`, never part of a key.
   if (!value.empty() && value.back() == '\n') value.pop_back();
   if (!value.empty() && value.back() == '\r') value.pop_back();
-  if (value.empty()) {
-    return Status::InvalidArgument(fmt::format("secret file \"{}\" is empty", file.string()));
-  }
+  if (value.empty()) return Status::InvalidArgument("the secret file it names is empty");
   return Secret(std::move(value));
 }
 
@@ -235,7 +260,7 @@ Result<Value> Convert(const toml::node& node, const KeySpec& spec, const Resolve
     }
     case Type::kSecret: {
       if (!node.is_string()) return wrong_type();
-      auto s = ReadSecret(std::string(*node.value<std::string_view>()), ctx);
+      auto s = ReadSecret(std::string(*node.value<std::string_view>()), ctx, ctx.warnings);
       if (!s.ok()) return s.status();
       return Value(std::move(s).value());
     }
@@ -403,6 +428,7 @@ Status Section::ErrorAt(const std::string& key, const std::string& message) cons
 
 struct Config::Data {
   fs::path file;
+  std::vector<std::string> warnings;
   std::map<std::string, Section> fixed;
   std::vector<Section> lanes;
   std::vector<Section> adapters;
@@ -419,6 +445,7 @@ const Section& Config::Get(const std::string& name) const {
   return it->second;
 }
 const std::vector<Section>& Config::Lanes() const { return data_->lanes; }
+const std::vector<std::string>& Config::warnings() const { return data_->warnings; }
 const std::vector<Section>& Config::Adapters() const { return data_->adapters; }
 
 // ---------------------------------------------------------------------------
@@ -429,7 +456,9 @@ namespace {
 class Loader {
  public:
   Loader(const fs::path& file, const Schema& schema, ResolveContext ctx)
-      : file_(file), schema_(schema), ctx_(std::move(ctx)) {}
+      : file_(file), schema_(schema), ctx_(std::move(ctx)) {
+    ctx_.warnings = &raw_warnings_;
+  }
 
   Result<Config> Load() {
     toml::table root;
@@ -471,6 +500,7 @@ class Loader {
       }
     }
     if (!errors_.empty()) return Status::InvalidArgument(errors_.Join());
+    data->warnings = warnings_;
     return Config(std::move(data));
   }
 
@@ -580,7 +610,12 @@ class Loader {
                                     fmt::join(names, ", ")));
         continue;
       }
+      raw_warnings_.clear();
       auto v = Convert(node, *ks, ctx_, /*from_default=*/false);
+      for (const std::string& w : raw_warnings_) {
+        warnings_.push_back(fmt::format("{}: [{}] {}: {}",
+                                        LocationOfNode(file_, node.source()).ToString(), name, k, w));
+      }
       if (!v.ok()) {
         errors_.Add(LocationOfNode(file_, node.source()),
                     fmt::format("[{}] {}: {}", name, k, v.status().message()));
@@ -622,6 +657,10 @@ class Loader {
   const Schema& schema_;
   ResolveContext ctx_;
   Errors errors_;
+  std::vector<std::string> raw_warnings_;  // ReadSecret's, for the key being converted
+
+ public:
+  std::vector<std::string> warnings_;  // "file:line:col: [section] key: ..."
 };
 
 }  // namespace

@@ -14,7 +14,9 @@
 //
 // Secrets are never inline: a key of Type::kSecret names a file. A value with
 // a '/' is a path (relative paths are relative to the config file's folder);
-// a bare name is a systemd credential, read from $CREDENTIALS_DIRECTORY.
+// a bare name is a systemd credential, read from $CREDENTIALS_DIRECTORY. The
+// file must be a regular file of at most 64 KiB; one readable by every user
+// is a warning. Errors never repeat the value (it may be a pasted secret).
 
 #include <chrono>
 #include <cstdint>
@@ -236,6 +238,9 @@ class Config {
   const std::vector<Section>& Lanes() const;
   // [adapters.<id>] sections, in file order.
   const std::vector<Section>& Adapters() const;
+  // What is allowed but unwise ("file:line:col: [section] key: ..."), e.g. a
+  // secret file every user can read: check-config and run print them.
+  const std::vector<std::string>& warnings() const;
 
   struct Data;
   explicit Config(std::shared_ptr<const Data> data);

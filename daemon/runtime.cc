@@ -1,9 +1,12 @@
 #include "daemon/runtime.h"
 
+#include "base/private_files.h"
+
 #include <spdlog/spdlog.h>
 #include <time.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -234,10 +237,9 @@ int Runtime::Run() {
     if (Status st = SetupLogging(log); !st.ok()) spdlog::warn("logging: {}", st.ToString());
   }
   const std::filesystem::path data_dir = ResolveDataDir(config);
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) {
-    spdlog::error("cannot create data_dir {}: {}", data_dir.string(), ec.message());
+  for (const std::string& warning : config.warnings()) spdlog::warn("{}", warning);
+  if (Status st = EnsurePrivateDir(data_dir); !st.ok()) {
+    spdlog::error("cannot create data_dir {}: {}", data_dir.string(), st.ToString());
     return 1;
   }
   const auto drain_timeout = config.Get("daemon").GetDuration("drain_timeout");
@@ -360,11 +362,16 @@ int Runtime::Run() {
   std::string listening;
   for (const std::string& address : config.Get("http").GetStringList("listen")) {
     if (Status st = server.Listen(address); !st.ok()) {
-      spdlog::error("cannot listen on {}: {}", address, st.ToString());
+      // A config error like any other: where, and exit 2.
+      std::fprintf(stderr, "%s\n",
+                   config.Get("http")
+                       .ErrorAt("listen", "cannot listen on " + address + ": " + st.message())
+                       .message()
+                       .c_str());
       server.Stop();
       work.reset();
       io_threads.Join(SteadyClock::now() + drain_timeout);
-      return 1;
+      return 2;
     }
     ports.push_back(server.port(ports.size()));
     std::string host = address.substr(0, address.rfind(':'));

@@ -7,6 +7,7 @@
 #include "base/thread_name.h"
 #include "queue/paths.h"
 #include "queue/sqlite_util.h"
+#include "base/private_files.h"
 #include "queue/sqlite_writer.h"
 
 #include <spdlog/spdlog.h>
@@ -51,12 +52,8 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::Open(Clock& clock, SqliteQueue
   if (path.empty() || path.filename().empty()) {
     return Status::InvalidArgument("queue: no data_dir or path given");
   }
-  std::error_code ec;
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) {
-    return Status::IoError("queue: cannot create " + path.parent_path().string() + ": " +
-                           ec.message());
-  }
+  // Personal data: the directory 0700 when created here, the file 0600.
+  CRMHUB_RETURN_IF_ERROR(EnsurePrivateFile(path).WithContext("queue"));
   if (options.max_batch_size < 1) options.max_batch_size = 1;
   if (options.max_pending < 1) options.max_pending = 1;
 

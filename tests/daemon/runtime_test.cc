@@ -6,6 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <boost/asio/ip/tcp.hpp>
+
 #include <fstream>
 
 #include <atomic>
@@ -422,6 +426,48 @@ TEST(RuntimeTest, StrangersCannotMakeTheAdminApiHoldTheirBodies) {
   EXPECT_EQ(ok.status, 200) << ok.body;
   daemon.child().Signal(SIGTERM);
   EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
+// A port another process holds is a config error at `run`: where, exit 2.
+TEST(RuntimeTest, ABindFailureIsALocatedConfigError) {
+  testutil::TempDir dir;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor taken(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const uint16_t port = taken.local_endpoint().port();
+  testutil::WriteFile(dir.path() / "c.toml", "[daemon]\ndata_dir = \"data\"\n[http]\nlisten = [\"127.0.0.1:" +
+                                                 std::to_string(port) + "\"]\n");
+  auto result = testutil::RunAndCapture(
+      {testutil::CrmhubBinary(), "run", "--config", (dir.path() / "c.toml").string()});
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("c.toml:4:10: [http] listen: cannot listen on 127.0.0.1:" +
+                               std::to_string(port)),
+            std::string::npos)
+      << result.output;
+}
+
+// Personal data at rest: the data directory 0700, every database 0600,
+// whatever the umask.
+TEST(RuntimeTest, DataFilesAreTheDaemonsAlone) {
+  testutil::TempDir dir;
+  const mode_t old_umask = ::umask(0);  // the child inherits the loosest umask
+  Daemon daemon(dir, SiteConfig());
+  ::umask(old_umask);
+  ASSERT_NE(daemon.WaitReady(), 0);
+  ASSERT_EQ(daemon.Post("site", R"({"id":"f1","name":"A","phone":"+79990000000"})").status, 200);
+  daemon.child().Signal(SIGTERM);
+  ASSERT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+  auto mode = [](const std::filesystem::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 0777;
+  };
+  EXPECT_EQ(mode(daemon.data_dir()), 0700u);
+  for (const char* f : {"queue.db", "crm.db", "idempotency.db"}) {
+    EXPECT_EQ(mode(daemon.data_dir() / f), 0600u) << f;
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(daemon.data_dir())) {
+    EXPECT_EQ(mode(entry.path()) & 077, 0u) << entry.path();
+  }
 }
 
 TEST(RuntimeBuildTest, DeliveryWorkersAndBatchComeFromTheDaemonSection) {
