@@ -30,20 +30,36 @@ function(crmhub_library name)
   endif()
 endfunction()
 
-# crmhub_test(NAME SOURCES... DEPS ...): one gtest binary, registered with ctest
-# test by test (gtest_discover_tests), so ctest's summary counts real tests.
+# crmhub_test(NAME SOURCES... DEPS ... [TIER unit|component|e2e|bench|fuzz]):
+# one gtest binary, registered with ctest test by test (gtest_discover_tests),
+# so ctest's summary counts real tests. Each test carries its tier as a ctest
+# label (`ctest -L unit` runs one tier): TIER, else e2e for names with "e2e",
+# bench for names starting "bench_", else the directory's CRMHUB_TEST_TIER,
+# else component.
 function(crmhub_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;TIER" "SOURCES;DEPS" ${ARGN})
+  if(NOT ARG_TIER)
+    if(name MATCHES "e2e")
+      set(ARG_TIER e2e)
+    elseif(name MATCHES "^bench_")
+      set(ARG_TIER bench)
+    elseif(CRMHUB_TEST_TIER)
+      set(ARG_TIER ${CRMHUB_TEST_TIER})
+    else()
+      set(ARG_TIER component)
+    endif()
+  endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main
                         crmhub_warnings)
   target_compile_definitions(${name} PRIVATE
     CRMHUB_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    CRMHUB_CONTRACTS_DIR="${PROJECT_SOURCE_DIR}/../shared/contracts"
+    CRMHUB_CONTRACTS_DIR="${PROJECT_SOURCE_DIR}/contracts"
     CRMHUB_BINARY="${PROJECT_BINARY_DIR}/crmhub")
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "CRMHUB_BINARY=${PROJECT_BINARY_DIR}/crmhub")
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS ${ARG_TIER}
+               ENVIRONMENT "CRMHUB_BINARY=${PROJECT_BINARY_DIR}/crmhub")
 endfunction()
