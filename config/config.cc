@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -243,18 +244,27 @@ Result<Value> Convert(const toml::node& node, const KeySpec& spec, const Resolve
     }
     case Type::kStringList: {
       // One string is a list of one: what users write first for a single value.
-      if (node.is_string()) {
-        return Value(std::vector<std::string>{std::string(*node.value<std::string_view>())});
-      }
-      const toml::array* arr = node.as_array();
-      if (arr == nullptr) return wrong_type();
       std::vector<std::string> out;
-      for (const toml::node& item : *arr) {
-        if (!item.is_string()) {
-          return Status::InvalidArgument(
-              fmt::format("expected an array of strings, found {} in it", NodeTypeName(item)));
+      if (node.is_string()) {
+        out.emplace_back(*node.value<std::string_view>());
+      } else if (const toml::array* arr = node.as_array()) {
+        for (const toml::node& item : *arr) {
+          if (!item.is_string()) {
+            return Status::InvalidArgument(
+                fmt::format("expected an array of strings, found {} in it", NodeTypeName(item)));
+          }
+          out.emplace_back(*item.value<std::string_view>());
         }
-        out.emplace_back(*item.value<std::string_view>());
+      } else {
+        return wrong_type();
+      }
+      if (!spec.choices.empty()) {
+        for (const std::string& item : out) {
+          if (std::find(spec.choices.begin(), spec.choices.end(), item) == spec.choices.end()) {
+            return Status::InvalidArgument(fmt::format("\"{}\" is not one of: {}", item,
+                                                       fmt::join(spec.choices, ", ")));
+          }
+        }
       }
       return Value(std::move(out));
     }
@@ -430,7 +440,8 @@ struct Config::Data {
   fs::path file;
   std::vector<std::string> warnings;
   std::map<std::string, Section> fixed;
-  std::vector<Section> lanes;
+  // "queue.lanes" -> [queue.lanes.<lane>] sections, in file order.
+  std::map<std::string, std::vector<Section>, std::less<>> subsections;
   std::vector<Section> adapters;
 };
 
@@ -444,7 +455,12 @@ const Section& Config::Get(const std::string& name) const {
   }
   return it->second;
 }
-const std::vector<Section>& Config::Lanes() const { return data_->lanes; }
+const std::vector<Section>& Config::SubSections(std::string_view parent) const {
+  static const std::vector<Section> kNone;
+  auto it = data_->subsections.find(parent);
+  return it == data_->subsections.end() ? kNone : it->second;
+}
+const std::vector<Section>& Config::Lanes() const { return SubSections("queue.lanes"); }
 const std::vector<std::string>& Config::warnings() const { return data_->warnings; }
 const std::vector<Section>& Config::Adapters() const { return data_->adapters; }
 
@@ -488,7 +504,7 @@ class Loader {
         continue;
       }
       data->fixed.insert_or_assign(name, BuildSection(*spec, name, "", *node.as_table(), at));
-      if (name == "queue") LoadLanes(*node.as_table(), data.get());
+      LoadSubSections(name, *node.as_table(), data.get());
     }
     // Sections absent from the file still exist, with their defaults.
     toml::table empty;
@@ -521,19 +537,40 @@ class Loader {
     return fmt::format("{}", fmt::join(names, ", "));
   }
 
-  void LoadLanes(const toml::table& queue_table, Config::Data* data) {
-    const SectionSpec* spec = FindSection("queue.lanes.*");
-    const toml::node* lanes = queue_table.get("lanes");
-    if (spec == nullptr || lanes == nullptr || !lanes->is_table()) return;
-    for (auto&& [key, node] : *lanes->as_table()) {
-      SourceLocation at = LocationOfNode(file_, key.source());
-      std::string lane(key.str());
-      if (!node.is_table()) {
-        errors_.Add(at, fmt::format("[queue.lanes.{}] must be a table", lane));
+  // The sub-sections of a fixed section, declared as "<parent>.<child>.*"
+  // ([queue.lanes.<lane>], [admin.tokens.<name>]).
+  void LoadSubSections(const std::string& parent, const toml::table& parent_table,
+                       Config::Data* data) {
+    for (const SectionSpec& spec : schema_.sections) {
+      const std::string prefix = parent + ".";
+      if (spec.name.size() <= prefix.size() + 2 || spec.name.compare(0, prefix.size(), prefix) != 0 ||
+          !spec.name.ends_with(".*")) {
         continue;
       }
-      data->lanes.push_back(BuildSection(*spec, "queue.lanes." + lane, lane, *node.as_table(), at));
+      const std::string child = spec.name.substr(prefix.size(), spec.name.size() - prefix.size() - 2);
+      const toml::node* children = parent_table.get(child);
+      if (children == nullptr) continue;
+      const std::string group = parent + "." + child;
+      if (!children->is_table()) {
+        errors_.Add(LocationOfNode(file_, children->source()),
+                    fmt::format("[{}] must hold tables like [{}.<name>]", group, group));
+        continue;
+      }
+      for (auto&& [key, node] : *children->as_table()) {
+        SourceLocation at = LocationOfNode(file_, key.source());
+        const std::string id(key.str());
+        if (!node.is_table()) {
+          errors_.Add(at, fmt::format("[{}.{}] must be a table", group, id));
+          continue;
+        }
+        data->subsections[group].push_back(
+            BuildSection(spec, group + "." + id, id, *node.as_table(), at));
+      }
     }
+  }
+
+  bool IsSubSection(const std::string& parent, const std::string& key) const {
+    return FindSection(parent + "." + key + ".*") != nullptr;
   }
 
   void LoadAdapters(const toml::node& node, const SourceLocation& at, Config::Data* data) {
@@ -602,8 +639,8 @@ class Loader {
         if (candidate.name == k) ks = &candidate;
       }
       if (ks == nullptr) {
-        // [queue] lanes are sub-sections, validated by LoadLanes.
-        if (name == "queue" && k == "lanes" && FindSection("queue.lanes.*")) continue;
+        // Sub-sections ([queue.lanes.<lane>]) are validated by LoadSubSections.
+        if (IsSubSection(name, k)) continue;
         std::vector<std::string> names;
         for (const KeySpec& candidate : spec.keys) names.push_back(candidate.name);
         errors_.Add(at, fmt::format("[{}] unknown key \"{}\" (known keys: {})", name, k,

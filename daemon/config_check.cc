@@ -1,5 +1,7 @@
 #include "daemon/config_check.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <boost/asio/ip/address.hpp>
@@ -7,6 +9,7 @@
 #include "base/clock.h"
 #include "base/json_get.h"
 #include "base/metrics.h"
+#include "daemon/admin_access.h"
 #include "daemon/config_schema.h"
 #include "mapping/rules/rule_set.h"
 
@@ -61,6 +64,35 @@ Result<CheckedConfig> CheckConfigFile(const std::filesystem::path& file,
   }
   if (http.GetStringList("listen").empty()) {
     errors.push_back(http.ErrorAt("listen", "name at least one address").message());
+  }
+  const config::Section& admin = cfg.Get("admin");
+  if (admin.Has("listen")) {
+    const std::vector<std::string> admin_listen = admin.GetStringList("listen");
+    if (admin_listen.empty()) {
+      errors.push_back(admin.ErrorAt("listen", "name at least one address, or leave the key out "
+                                               "(everything on [http] listen)")
+                           .message());
+    }
+    const std::vector<std::string> public_listen = http.GetStringList("listen");
+    for (const std::string& address : admin_listen) {
+      if (Status st = CheckListenAddress(address); !st.ok()) {
+        errors.push_back(admin.ErrorAt("listen", st.message()).message());
+      } else if (!address.ends_with(":0") &&  // port 0: any free port, never the same
+                 std::find(public_listen.begin(), public_listen.end(), address) !=
+                     public_listen.end()) {
+        errors.push_back(admin.ErrorAt("listen", address + " is also in [http] listen: the "
+                                                 "admin listener needs its own address")
+                             .message());
+      }
+    }
+  }
+  // Tokens: scopes known, names distinct, no token shared by two names.
+  if (auto access = AdminAccess::FromConfig(cfg); !access.ok()) {
+    errors.push_back(access.status().message());
+  } else if (admin.GetBool("metrics_require_token") && access->empty()) {
+    errors.push_back(admin.ErrorAt("metrics_require_token",
+                                   "no admin token is configured, so nothing could read /metrics")
+                         .message());
   }
   struct Minimum {
     const char* section;

@@ -1,5 +1,7 @@
 #include "net/http_server.h"
 
+#include "net/http_parse.h"
+
 #include <array>
 #include <atomic>
 #include <ctime>
@@ -202,30 +204,6 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     return true;
   }
 
-  // RFC 9112's framing rules that Beast leaves to us; the reason, or empty.
-  static std::string_view FramingError(const http::request_parser<http::string_body>::value_type& req) {
-    if (req.version() >= 11 && req.count(http::field::host) == 0) {
-      return "an HTTP/1.1 request needs a Host header";
-    }
-    auto te = req.find(http::field::transfer_encoding);
-    if (te == req.end()) return {};
-    if (req.version() < 11) return "Transfer-Encoding is not allowed in HTTP/1.0";
-    if (req.count(http::field::content_length) != 0) {
-      return "Transfer-Encoding and Content-Length together";
-    }
-    if (req.count(http::field::transfer_encoding) > 1) return "Transfer-Encoding given twice";
-    // The last coding must be chunked, and chunked the only one we accept.
-    std::string_view codings = te->value();
-    while (!codings.empty() && (codings.back() == ' ' || codings.back() == '\t')) {
-      codings.remove_suffix(1);
-    }
-    while (!codings.empty() && (codings.front() == ' ' || codings.front() == '\t')) {
-      codings.remove_prefix(1);
-    }
-    if (!beast::iequals(codings, "chunked")) return "unsupported Transfer-Encoding";
-    return {};
-  }
-
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
     auto& req = parser_->get();
@@ -240,7 +218,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
         headers.Add(std::string(field.name_string()), std::string(field.value()));
       }
       const std::string decoded = PercentDecode(path);
-      if (auto refusal = server_->options.screen_headers(req.method_string(), decoded, headers)) {
+      if (auto refusal = server_->options.screen_headers(req.method_string(), decoded, headers, remote_)) {
         keep_alive_ = false;
         if (parser_) version_ = req.version() ? req.version() : 11;
         parser_.reset();
@@ -306,18 +284,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     version_ = msg.version();
     head_ = msg.method() == http::verb::head;
 
-    HttpRequest req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    std::string_view target = req.target;
-    size_t q = target.find('?');
-    req.path = PercentDecode(target.substr(0, q));
-    if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-    for (const auto& field : msg) {
-      req.headers.Add(std::string(field.name_string()), std::string(field.value()));
-    }
-    req.body = std::move(msg.body());
-    req.remote_address = remote_;
+    HttpRequest req = ToHttpRequest(std::move(msg), remote_);
 
     // The responder may outlive this call and run on any thread; it hops
     // back to the strand. If it is destroyed unused, the client gets a 500

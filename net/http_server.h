@@ -42,10 +42,11 @@ struct HttpServerOptions {
   // Optional: called once a request's headers are in, before any body byte
   // is read; an answer it returns is sent at once and the connection closed
   // (an admin API refuses a wrong token without reading, and holding, the
-  // body). Gets the method, the percent-decoded path and the headers. Called
-  // on connection strands: thread-safe, no blocking.
+  // body). Gets the method, the percent-decoded path, the headers and the
+  // peer's address. Called on connection strands: thread-safe, no blocking.
   std::function<std::optional<HttpResponse>(std::string_view method, std::string_view path,
-                                            const HeaderMap& headers)>
+                                            const HeaderMap& headers,
+                                            std::string_view remote_address)>
       screen_headers;
   std::chrono::milliseconds read_timeout{std::chrono::seconds(15)};  // whole request
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};  // keep-alive wait

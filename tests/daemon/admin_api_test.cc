@@ -79,7 +79,7 @@ TEST_F(AdminApiTest, NoOrWrongTokenIs401Everywhere) {
 }
 
 TEST_F(AdminApiTest, NoConfiguredTokenMeansEveryoneIs401) {
-  h.options.admin_token = Secret();
+  h.options.admin_access = AdminAccess();
   h.Start(false);
   EXPECT_EQ(h.Call(Req("GET", "/api/v1/queue", "", {{"Authorization", "Bearer "}}, false)).status,
             401);

@@ -141,6 +141,57 @@ TEST_F(CheckConfigErrorTest, WhatRunRefusesCheckConfigRefuses) {
   EXPECT_EQ(ok.exit_code, 0) << ok.output;
 }
 
+// Named admin tokens with scopes, and the separate admin listener.
+TEST_F(CheckConfigErrorTest, AdminTokensAndListenerAreChecked) {
+  for (const auto& [name, text] : {std::pair{"long", "tok-0123456789abcdef"},
+                                   std::pair{"long2", "tok-fedcba9876543210"},
+                                   std::pair{"short", "tok-123"}}) {
+    std::ofstream(dir_.path() / name) << text;
+    ::chmod((dir_.path() / name).c_str(), 0600);
+  }
+  struct Case {
+    std::string toml;
+    std::string located;
+  };
+  const std::vector<Case> cases = {
+      {"[admin.tokens.ops]\ntoken_file = \"./long\"\nscopes = [\"read\", \"write\"]\n",
+       ":3:10: [admin.tokens.ops] scopes: \"write\" is not one of: read, replay, commands, admin"},
+      {"[admin.tokens.ops]\ntoken_file = \"./long\"\n",
+       ":1:15: [admin.tokens.ops] scopes: required key is missing"},
+      {"[admin.tokens.ops]\ntoken_file = \"./short\"\nscopes = \"read\"\n",
+       ":2:14: [admin.tokens.ops] token_file: the token is shorter than 16 characters"},
+      {"[admin.tokens.ops]\ntoken_file = \"./long\"\nscopes = \"read\"\n"
+       "[admin.tokens.crm]\ntoken_file = \"./long\"\nscopes = \"commands\"\n",
+       // (sections are read in name order: crm, then ops)
+       ":2:14: [admin.tokens.ops] token_file: the same token as \"crm\""},
+      {"[admin]\ntoken_file = \"./long2\"\n[admin.tokens.admin]\ntoken_file = \"./long\"\n"
+       "scopes = \"read\"\n",
+       ":4:14: [admin.tokens.admin] token_file: the token name \"admin\" is used twice"},
+      {"[admin.tokens.Ops]\ntoken_file = \"./long\"\nscopes = \"read\"\n",
+       ":2:14: [admin.tokens.Ops] token_file: a token's name may contain only"},
+      {"[http]\nlisten = \"127.0.0.1:18080\"\n[admin]\nlisten = [\"127.0.0.1:18080\"]\n",
+       ":4:10: [admin] listen: 127.0.0.1:18080 is also in [http] listen"},
+      {"[admin]\nlisten = [\"localhost\"]\n", ":2:10: [admin] listen: \"localhost\""},
+      {"[admin]\nmetrics_require_token = true\n",
+       ":2:25: [admin] metrics_require_token: no admin token is configured"},
+  };
+  for (const Case& c : cases) {
+    fs::path p = Write(c.toml);
+    auto r = Crmhub({"check-config", "--config", p.string()});
+    EXPECT_EQ(r.exit_code, 2) << c.toml << r.output;
+    EXPECT_THAT(r.output, HasSubstr(p.string() + c.located)) << c.toml;
+    for (const char* secret : {"tok-0123456789abcdef", "tok-fedcba9876543210", "tok-123"}) {
+      EXPECT_THAT(r.output, ::testing::Not(HasSubstr(secret))) << c.toml;
+    }
+  }
+  fs::path good = Write(
+      "[admin]\nlisten = \"127.0.0.1:0\"\nmetrics_require_token = true\n"
+      "[admin.tokens.ops]\ntoken_file = \"./long\"\nscopes = [\"read\", \"replay\"]\n"
+      "[admin.tokens.crm-core]\ntoken_file = \"./long2\"\nscopes = \"commands\"\n");
+  auto ok = Crmhub({"check-config", "--config", good.string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+}
+
 // A secret pasted where its file belongs is never echoed; a secret file
 // every user can read is a warning.
 TEST_F(CheckConfigErrorTest, SecretsAreNotEchoedAndLooseFilesAreWarnedOf) {

@@ -103,7 +103,8 @@ Harness::Harness(const std::string& vfs_name) {
   sqlite = std::move(q).value();
   queue = std::make_unique<FaultQueue>(*sqlite);
   options.idempotency_db = dir_ / "idempotency.db";
-  options.admin_token = Secret("admin-token-123");
+  options.admin_access = AdminAccess({{"admin", Secret("admin-token-123"), {Scope::kAdmin}}});
+  options.audit_db = dir_ / "audit.db";
   deps.queue = queue.get();
   deps.metrics = &metrics;
   deps.clock = &clock;
@@ -139,8 +140,8 @@ void Harness::Start(bool serve) {
   if (!serve) return;
   net::HttpServerOptions so;
   so.body_limit_for = routes->BodyLimitFunction();
-  so.screen_headers = routes->ScreenFunction();
-  server_ = std::make_unique<net::HttpServer>(io_, so, routes->Handler());
+  so.screen_headers = routes->ScreenFunction(listener);
+  server_ = std::make_unique<net::HttpServer>(io_, so, routes->Handler(listener));
   Status s = server_->Listen("127.0.0.1:0");
   if (!s.ok()) throw std::runtime_error("listen: " + s.ToString());
   port = server_->port();

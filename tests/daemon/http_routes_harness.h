@@ -152,6 +152,7 @@ class Harness {
   std::unique_ptr<FaultQueue> queue;
   HttpRoutesOptions options;
   HttpRoutesDeps deps;  // queue/metrics/clock/find_adapter pre-filled
+  Listener listener = Listener::kAll;  // which routes the loopback server serves
   std::unique_ptr<HttpRoutes> routes;
   uint16_t port = 0;
 

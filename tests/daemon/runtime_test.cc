@@ -19,6 +19,8 @@
 #include <set>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "base/clock.h"
 #include "config/config.h"
 #include "crm/sqlite_store.h"
@@ -428,6 +430,75 @@ TEST(RuntimeTest, StrangersCannotMakeTheAdminApiHoldTheirBodies) {
   EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
 }
 
+// [admin] listen: webhooks on the public address, the admin API and the
+// metrics on the private one, each refusing the other's routes; the admin
+// journal is the one `crmhub audit` reads.
+TEST(RuntimeTest, AdminApiAndMetricsCanHaveTheirOwnListener) {
+  testutil::TempDir dir;
+  testutil::WriteFile(dir.path() / "ops-token", "tok-ops-0123456789ab");
+  testutil::WriteFile(dir.path() / "crm-token", "tok-crm-0123456789ab");
+  ::chmod((dir.path() / "ops-token").c_str(), 0600);
+  ::chmod((dir.path() / "crm-token").c_str(), 0600);
+  Daemon daemon(dir, SiteConfig(R"(
+[admin]
+listen = "127.0.0.1:0"
+metrics_require_token = true
+[admin.tokens.ops]
+token_file = "./ops-token"
+scopes = ["read", "replay"]
+[admin.tokens.crm-core]
+token_file = "./crm-token"
+scopes = "commands"
+)"));
+  const uint16_t public_port = daemon.WaitReady();
+  ASSERT_NE(public_port, 0);
+  std::smatch m;
+  std::string all;
+  for (const auto& s : daemon.seen()) all += s + "\n";
+  ASSERT_TRUE(std::regex_search(all, m, std::regex("admin 127\\.0\\.0\\.1:([0-9]+)"))) << all;
+  const auto admin_port = static_cast<uint16_t>(std::stoi(m[1]));
+  ASSERT_NE(admin_port, public_port);
+  const std::map<std::string, std::string> ops = {
+      {"Authorization", "Bearer tok-ops-0123456789ab"}};
+
+  // Public: webhooks and health only.
+  EXPECT_EQ(daemon.Post("site", Form("p1")).status, 200);
+  EXPECT_EQ(testutil::HttpRequest(public_port, "GET", "/api/v1/queue", "", ops).status, 404);
+  EXPECT_EQ(testutil::HttpRequest(public_port, "GET", "/metrics", "", ops).status, 404);
+  EXPECT_EQ(testutil::HttpRequest(public_port, "GET", "/healthz").status, 200);
+  // Admin: the API, metrics behind a read token, health; no webhooks.
+  EXPECT_EQ(testutil::HttpRequest(admin_port, "GET", "/api/v1/queue", "", ops).status, 200);
+  EXPECT_EQ(testutil::HttpRequest(admin_port, "GET", "/metrics").status, 401);
+  EXPECT_EQ(testutil::HttpRequest(admin_port, "GET", "/metrics", "",
+                                  {{"Authorization", "Bearer tok-crm-0123456789ab"}})
+                .status,
+            403);
+  auto metrics = testutil::HttpRequest(admin_port, "GET", "/metrics", "", ops);
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("crmhub_events_received_total"), std::string::npos);
+  EXPECT_EQ(testutil::HttpRequest(admin_port, "POST", "/hooks/site", Form("p2")).status, 404);
+  EXPECT_EQ(testutil::HttpRequest(admin_port, "GET", "/readyz").status, 200);
+  // A mutating call lands in the journal `crmhub audit` reads.
+  EXPECT_EQ(testutil::HttpRequest(admin_port, "POST", "/api/v1/dead-letters/replay", "", ops).status,
+            200);
+  EXPECT_EQ(testutil::HttpRequest(admin_port, "DELETE", "/api/v1/dead-letters/1", "", ops).status,
+            403);
+  auto audit = testutil::RunAndCapture(
+      {testutil::CrmhubBinary(), "audit", "--json", "--config", daemon.config_path()});
+  ASSERT_EQ(audit.exit_code, 0) << audit.output;
+  auto entries = nlohmann::json::parse(audit.output, nullptr, false);
+  ASSERT_TRUE(entries.is_array()) << audit.output;
+  ASSERT_EQ(entries.size(), 2u) << audit.output;
+  EXPECT_EQ(entries[0]["actor"], "ops");
+  EXPECT_EQ(entries[0]["action"], "replay_dead_letters");
+  EXPECT_EQ(entries[0]["result"], "ok");
+  EXPECT_EQ(entries[1]["action"], "drop_dead_letter");
+  EXPECT_EQ(entries[1]["result"], "denied");
+  EXPECT_EQ(audit.output.find("tok-ops"), std::string::npos);
+  daemon.child().Signal(SIGTERM);
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
 // A port another process holds is a config error at `run`: where, exit 2.
 TEST(RuntimeTest, ABindFailureIsALocatedConfigError) {
   testutil::TempDir dir;
@@ -462,7 +533,7 @@ TEST(RuntimeTest, DataFilesAreTheDaemonsAlone) {
     return st.st_mode & 0777;
   };
   EXPECT_EQ(mode(daemon.data_dir()), 0700u);
-  for (const char* f : {"queue.db", "crm.db", "idempotency.db"}) {
+  for (const char* f : {"queue.db", "crm.db", "idempotency.db", "audit.db"}) {
     EXPECT_EQ(mode(daemon.data_dir() / f), 0600u) << f;
   }
   for (const auto& entry : std::filesystem::directory_iterator(daemon.data_dir())) {

@@ -288,8 +288,8 @@ TEST(HttpServerTest, AScreenedRequestIsAnsweredBeforeItsBody) {
   IoThreads io;
   HttpServerOptions options;
   options.body_limit_bytes = 64 * 1024 * 1024;
-  options.screen_headers = [](std::string_view, std::string_view path,
-                              const HeaderMap& headers) -> std::optional<HttpResponse> {
+  options.screen_headers = [](std::string_view, std::string_view path, const HeaderMap& headers,
+                              std::string_view) -> std::optional<HttpResponse> {
     if (path.starts_with("/api/") && headers.Get("Authorization") != "Bearer ok") {
       return HttpResponse::Error(401, "unauthorized");
     }
