@@ -14,6 +14,7 @@
 #include "daemon/admin_access.h"
 #include "daemon/audit_journal.h"
 #include "tests/daemon/http_routes_harness.h"
+#include "tests/support/spec_operations.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -312,6 +313,27 @@ TEST(AdminAccess, ScopeOfEachRoute) {
   EXPECT_EQ(ScopeNeeded("POST", "/api/v1/commands"), Scope::kCommands);
   EXPECT_EQ(ScopeNeeded("GET", "/api/v1/audit"), Scope::kAdmin);
   EXPECT_EQ(ScopeNeeded("GET", "/metrics"), Scope::kRead);
+}
+
+// docs/api.yaml says which scope each admin operation needs
+// (x-crmhub-scope); the daemon decides by ScopeNeeded. They must agree, and
+// every /api/v1 operation must say.
+TEST(AdminAccess, TheApiDocumentStatesTheScopeTheDaemonChecks) {
+  auto ops = crmhub::testing::LoadSpecOperations({std::string(CRMHUB_SOURCE_DIR) + "/docs/api.yaml"});
+  ASSERT_TRUE(ops.ok()) << ops.status().ToString();
+  int admin_ops = 0;
+  for (const auto& op : *ops) {
+    if (op.path.rfind("/api/v1/", 0) != 0) continue;
+    ++admin_ops;
+    std::string concrete = op.path;
+    if (auto brace = concrete.find("{id}"); brace != std::string::npos) concrete.replace(brace, 4, "7");
+    std::optional<Scope> documented = ParseScope(op.scope);
+    ASSERT_TRUE(documented.has_value()) << op.method << " " << op.path << ": x-crmhub-scope \""
+                                        << op.scope << "\"";
+    EXPECT_EQ(ScopeName(ScopeNeeded(op.method, concrete)), ScopeName(*documented))
+        << op.method << " " << op.path;
+  }
+  EXPECT_GE(admin_ops, 11);
 }
 
 TEST(AuditJournal, ListsOldestFirstPagesAndPurgesByAge) {
