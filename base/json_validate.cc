@@ -302,4 +302,45 @@ bool IsValidJson(std::string_view text, int max_depth) {
   return v.Run();
 }
 
+bool IsValidUtf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  // Continuation bytes, the first within [lo, hi] (which rules out overlong
+  // forms, surrogates and code points above U+10FFFF).
+  auto continuation = [&](int n, unsigned char lo, unsigned char hi) {
+    if (end - p < n) return false;
+    if (p[0] < lo || p[0] > hi) return false;
+    for (int i = 1; i < n; ++i) {
+      if (p[i] < 0x80 || p[i] > 0xBF) return false;
+    }
+    p += n;
+    return true;
+  };
+  while (p < end) {
+    const unsigned char c = *p++;
+    bool ok = true;
+    if (c < 0x80) {
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      ok = continuation(1, 0x80, 0xBF);
+    } else if (c == 0xE0) {
+      ok = continuation(2, 0xA0, 0xBF);
+    } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
+      ok = continuation(2, 0x80, 0xBF);
+    } else if (c == 0xED) {
+      ok = continuation(2, 0x80, 0x9F);
+    } else if (c == 0xF0) {
+      ok = continuation(3, 0x90, 0xBF);
+    } else if (c >= 0xF1 && c <= 0xF3) {
+      ok = continuation(3, 0x80, 0xBF);
+    } else if (c == 0xF4) {
+      ok = continuation(3, 0x80, 0x8F);
+    } else {
+      ok = false;
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace crmhub

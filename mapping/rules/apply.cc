@@ -215,7 +215,7 @@ bool AllHold(const std::vector<Condition>& conds, const Scope& sc) {
 
 class Applier {
  public:
-  Applier(const internal::CompiledRules& rules, const ApplyContext& ctx) : rules_(rules), ctx_(ctx) {}
+  explicit Applier(const ApplyContext& ctx) : ctx_(ctx) {}
 
   Result<Json> Eval(const ValueSpec& s, const Scope& sc, const Where& w) const {
     Json v;
@@ -463,7 +463,6 @@ class Applier {
     }
   }
 
-  const internal::CompiledRules& rules_;
   const ApplyContext& ctx_;
 };
 
@@ -478,7 +477,7 @@ Result<std::vector<model::Entity>> RuleSet::Apply(const nlohmann::json& record,
   for (const auto& c : rules_->skip_if) {
     if (Holds(c, root)) return std::vector<model::Entity>{};
   }
-  Applier applier(*rules_, ctx);
+  Applier applier(ctx);
   std::vector<model::Entity> out;
   for (const auto& r : rules_->entities) {
     if (!r.for_each) {
