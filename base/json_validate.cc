@@ -14,6 +14,8 @@ class Validator {
   explicit Validator(std::string_view text)
       : p_(reinterpret_cast<const unsigned char*>(text.data())), end_(p_ + text.size()) {}
 
+  void set_max_depth(size_t depth) { max_depth_ = depth; }
+
   bool Run() {
     if (end_ - p_ >= 3 && p_[0] == 0xEF && p_[1] == 0xBB && p_[2] == 0xBF) p_ += 3;
     if (!Value()) return false;
@@ -35,7 +37,7 @@ class Validator {
         if (p_ != end_ && *p_ == '}') {
           ++p_;
         } else {
-          Push('{');
+          if (!Push('{')) return false;
           if (!Member()) return false;
           continue;  // the member's value
         }
@@ -45,7 +47,7 @@ class Validator {
         if (p_ != end_ && *p_ == ']') {
           ++p_;
         } else {
-          Push('[');
+          if (!Push('[')) return false;
           continue;  // the first element
         }
       } else if (!Scalar()) {
@@ -264,13 +266,16 @@ class Validator {
     while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
   }
 
-  void Push(char c) {
+  // False beyond the depth limit.
+  bool Push(char c) {
+    if (depth_ >= max_depth_) return false;
     if (depth_ < kInline) {
       inline_[depth_] = c;
     } else {
       more_.push_back(c);
     }
     ++depth_;
+    return true;
   }
   char Top() const { return depth_ <= kInline ? inline_[depth_ - 1] : more_.back(); }
   void Pop() {
@@ -282,6 +287,7 @@ class Validator {
   const unsigned char* p_;
   const unsigned char* end_;
   size_t depth_ = 0;
+  size_t max_depth_ = static_cast<size_t>(-1);
   char inline_[kInline] = {};
   std::vector<char> more_;
 };
@@ -289,5 +295,52 @@ class Validator {
 }  // namespace
 
 bool IsValidJson(std::string_view text) { return Validator(text).Run(); }
+
+bool IsValidJson(std::string_view text, int max_depth) {
+  Validator v(text);
+  v.set_max_depth(max_depth < 0 ? 0 : static_cast<size_t>(max_depth));
+  return v.Run();
+}
+
+bool IsValidUtf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  // Continuation bytes, the first within [lo, hi] (which rules out overlong
+  // forms, surrogates and code points above U+10FFFF).
+  auto continuation = [&](int n, unsigned char lo, unsigned char hi) {
+    if (end - p < n) return false;
+    if (p[0] < lo || p[0] > hi) return false;
+    for (int i = 1; i < n; ++i) {
+      if (p[i] < 0x80 || p[i] > 0xBF) return false;
+    }
+    p += n;
+    return true;
+  };
+  while (p < end) {
+    const unsigned char c = *p++;
+    bool ok = true;
+    if (c < 0x80) {
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      ok = continuation(1, 0x80, 0xBF);
+    } else if (c == 0xE0) {
+      ok = continuation(2, 0xA0, 0xBF);
+    } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
+      ok = continuation(2, 0x80, 0xBF);
+    } else if (c == 0xED) {
+      ok = continuation(2, 0x80, 0x9F);
+    } else if (c == 0xF0) {
+      ok = continuation(3, 0x90, 0xBF);
+    } else if (c >= 0xF1 && c <= 0xF3) {
+      ok = continuation(3, 0x80, 0xBF);
+    } else if (c == 0xF4) {
+      ok = continuation(3, 0x80, 0x8F);
+    } else {
+      ok = false;
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
 
 }  // namespace crmhub

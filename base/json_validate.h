@@ -20,5 +20,12 @@
 namespace crmhub {
 
 bool IsValidJson(std::string_view text);
+// The same, and no array or object nested deeper than `max_depth` (what
+// every door of outside data uses: base/json_get.h's kMaxJsonDepth).
+bool IsValidJson(std::string_view text, int max_depth);
+
+// Whether `text` is strict UTF-8 (RFC 3629, as above): what a JSON string
+// may hold. For text that becomes JSON from elsewhere (form fields).
+bool IsValidUtf8(std::string_view text);
 
 }  // namespace crmhub

@@ -9,6 +9,24 @@ if(CRMHUB_WERROR)
   target_compile_options(crmhub_warnings INTERFACE -Werror)
 endif()
 
+# The fuzz tier (tests/fuzz, scripts/fuzz.sh): clang's libFuzzer with ASan
+# and UBSan. Every library is instrumented for coverage; only the fuzz
+# targets link the fuzzer's main.
+if(CRMHUB_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "CRMHUB_FUZZ needs clang (CMAKE_CXX_COMPILER=clang++)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# ThreadSanitizer, for the threaded core (scripts/test.sh's TSan stage).
+if(CRMHUB_TSAN)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()
+
 if(CRMHUB_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
@@ -30,20 +48,71 @@ function(crmhub_library name)
   endif()
 endfunction()
 
-# crmhub_test(NAME SOURCES... DEPS ...): one gtest binary, registered with ctest
-# test by test (gtest_discover_tests), so ctest's summary counts real tests.
+# crmhub_test(NAME SOURCES... DEPS ... [TIER unit|component|e2e|bench|fuzz]):
+# one gtest binary, registered with ctest test by test (gtest_discover_tests),
+# so ctest's summary counts real tests. Each test carries its tier as a ctest
+# label (`ctest -L unit` runs one tier): TIER, else e2e for names with "e2e",
+# bench for names starting "bench_", else the directory's CRMHUB_TEST_TIER,
+# else component.
+# TSAN marks a binary whose tests also run under ThreadSanitizer: in a
+# -DCRMHUB_TSAN=ON build (scripts/tsan.sh) only those are registered with
+# ctest; the others are left out of the default build.
 function(crmhub_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "TSAN" "TIMEOUT;TIER" "SOURCES;DEPS" ${ARGN})
+  if(NOT ARG_TIER)
+    if(name MATCHES "e2e")
+      set(ARG_TIER e2e)
+    elseif(name MATCHES "^bench_")
+      set(ARG_TIER bench)
+    elseif(CRMHUB_TEST_TIER)
+      set(ARG_TIER ${CRMHUB_TEST_TIER})
+    else()
+      set(ARG_TIER component)
+    endif()
+  endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main
                         crmhub_warnings)
   target_compile_definitions(${name} PRIVATE
     CRMHUB_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    CRMHUB_CONTRACTS_DIR="${PROJECT_SOURCE_DIR}/../shared/contracts"
+    CRMHUB_CONTRACTS_DIR="${PROJECT_SOURCE_DIR}/contracts"
     CRMHUB_BINARY="${PROJECT_BINARY_DIR}/crmhub")
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
+  if(CRMHUB_TSAN AND NOT ARG_TSAN)
+    set_target_properties(${name} PROPERTIES EXCLUDE_FROM_ALL TRUE)
+    return()
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "CRMHUB_BINARY=${PROJECT_BINARY_DIR}/crmhub")
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS ${ARG_TIER}
+               ENVIRONMENT "CRMHUB_BINARY=${PROJECT_BINARY_DIR}/crmhub")
+endfunction()
+
+# crmhub_fuzzer(NAME SOURCES... DEPS ...): one fuzz target over its corpus
+# tests/fuzz/corpus/NAME. With CRMHUB_FUZZ: a libFuzzer binary in
+# build/fuzz, part of the crmhub_fuzzers target that scripts/fuzz.sh builds
+# and runs. Otherwise: the same code with a main that replays the corpus
+# once, a ctest test (label fuzz), so that every build of the suite, under
+# ASan and UBSan in CI, runs every input a fuzzer ever crashed on.
+function(crmhub_fuzzer name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  if(CRMHUB_TSAN)
+    return()  # the TSan build runs the threaded core's tests only
+  endif()
+  set(corpus ${CMAKE_CURRENT_SOURCE_DIR}/corpus/${name})
+  if(CRMHUB_FUZZ)
+    add_executable(${name} ${ARG_SOURCES})
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/fuzz)
+    add_dependencies(crmhub_fuzzers ${name})
+  elseif(CRMHUB_TESTS)
+    add_executable(${name} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cc)
+    add_test(NAME ${name}.corpus COMMAND ${name} ${corpus})
+    set_tests_properties(${name}.corpus PROPERTIES LABELS fuzz TIMEOUT 300)
+  else()
+    return()
+  endif()
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} crmhub_warnings)
+  target_compile_definitions(${name} PRIVATE CRMHUB_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endfunction()

@@ -11,7 +11,7 @@ find_package(tomlplusplus REQUIRED)
 find_package(pugixml REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
-if(CRMHUB_JEMALLOC AND NOT CRMHUB_SANITIZE)
+if(CRMHUB_JEMALLOC AND NOT CRMHUB_SANITIZE AND NOT CRMHUB_TSAN AND NOT CRMHUB_FUZZ)
   pkg_check_modules(JEMALLOC IMPORTED_TARGET jemalloc)
   if(NOT JEMALLOC_FOUND)
     message(FATAL_ERROR "jemalloc not found: install libjemalloc-dev (scripts/bootstrap.sh) "
@@ -30,3 +30,9 @@ target_link_libraries(crmhub_asio INTERFACE Boost::headers Threads::Threads Open
                       OpenSSL::Crypto)
 target_compile_definitions(crmhub_asio INTERFACE BOOST_ASIO_NO_DEPRECATED
                            BOOST_BEAST_USE_STD_STRING_VIEW BOOST_ASIO_DISABLE_CONCEPTS)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  # Asio looks for clang's coroutines in libc++'s <experimental/coroutine>;
+  # with libstdc++ (Debian's clang for the fuzz and TSan builds) they are
+  # the standard <coroutine>, which clang implements.
+  target_compile_definitions(crmhub_asio INTERFACE BOOST_ASIO_HAS_CO_AWAIT=1)
+endif()

@@ -1,9 +1,11 @@
 #include "config/config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <sys/stat.h>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -91,26 +93,52 @@ std::string ExpectedFor(Type t) {
 struct ResolveContext {
   fs::path config_dir;
   std::optional<fs::path> credentials_dir;
+  std::vector<std::string>* warnings = nullptr;  // where secret-file warnings go
 };
 
-Result<Secret> ReadSecret(const std::string& ref, const ResolveContext& ctx) {
+// The largest secret file read: keys and tokens are a few hundred bytes; a
+// bound keeps a mistake (a device, a log file) from filling memory.
+constexpr uintmax_t kMaxSecretBytes = 64 * 1024;
+
+// The secret file `ref` names. Errors never repeat `ref`: a secret pasted
+// where a file name belongs must not be echoed into logs (the error's
+// location names the key).
+Result<Secret> ReadSecret(const std::string& ref, const ResolveContext& ctx,
+                          std::vector<std::string>* warnings) {
   fs::path file;
   if (ref.empty()) return Status::InvalidArgument("empty secret reference");
   if (ref.find('/') != std::string::npos) {
     file = fs::path(ref).is_absolute() ? fs::path(ref) : ctx.config_dir / ref;
   } else {
     if (!ctx.credentials_dir) {
-      return Status::InvalidArgument(fmt::format(
-          "\"{}\" is a credential name, but $CREDENTIALS_DIRECTORY is not set (systemd "
-          "LoadCredential=); to use a plain file write a path containing '/', e.g. \"./{}\"",
-          ref, ref));
+      return Status::InvalidArgument(
+          "the value is taken for a systemd credential name, but $CREDENTIALS_DIRECTORY is not "
+          "set (LoadCredential=); to use a plain file write a path containing '/', e.g. "
+          "\"./secret-file\" (never the secret itself)");
     }
     file = *ctx.credentials_dir / ref;
+  }
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) {
+    return Status::InvalidArgument(
+        fmt::format("cannot read the secret file it names: {}", std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument("the secret file it names is not a regular file");
+  }
+  if (static_cast<uintmax_t>(st.st_size) > kMaxSecretBytes) {
+    return Status::InvalidArgument(fmt::format(
+        "the secret file it names is larger than {} KiB: not a key", kMaxSecretBytes / 1024));
+  }
+  if ((st.st_mode & S_IROTH) != 0 && warnings != nullptr) {
+    warnings->push_back(fmt::format(
+        "the secret file {} is readable by every user of this machine (chmod o-r)",
+        file.filename().string()));
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     return Status::InvalidArgument(
-        fmt::format("cannot read secret file \"{}\": {}", file.string(), std::strerror(errno)));
+        fmt::format("cannot read the secret file it names: {}", std::strerror(errno)));
   }
   std::ostringstream buf;
   buf << in.rdbuf();
@@ -118,9 +146,7 @@ Result<Secret> ReadSecret(const std::string& ref, const ResolveContext& ctx) {
   // A trailing newline is an artefact of `echo > file`, never part of a key.
   if (!value.empty() && value.back() == '\n') value.pop_back();
   if (!value.empty() && value.back() == '\r') value.pop_back();
-  if (value.empty()) {
-    return Status::InvalidArgument(fmt::format("secret file \"{}\" is empty", file.string()));
-  }
+  if (value.empty()) return Status::InvalidArgument("the secret file it names is empty");
   return Secret(std::move(value));
 }
 
@@ -218,24 +244,33 @@ Result<Value> Convert(const toml::node& node, const KeySpec& spec, const Resolve
     }
     case Type::kStringList: {
       // One string is a list of one: what users write first for a single value.
-      if (node.is_string()) {
-        return Value(std::vector<std::string>{std::string(*node.value<std::string_view>())});
-      }
-      const toml::array* arr = node.as_array();
-      if (arr == nullptr) return wrong_type();
       std::vector<std::string> out;
-      for (const toml::node& item : *arr) {
-        if (!item.is_string()) {
-          return Status::InvalidArgument(
-              fmt::format("expected an array of strings, found {} in it", NodeTypeName(item)));
+      if (node.is_string()) {
+        out.emplace_back(*node.value<std::string_view>());
+      } else if (const toml::array* arr = node.as_array()) {
+        for (const toml::node& item : *arr) {
+          if (!item.is_string()) {
+            return Status::InvalidArgument(
+                fmt::format("expected an array of strings, found {} in it", NodeTypeName(item)));
+          }
+          out.emplace_back(*item.value<std::string_view>());
         }
-        out.emplace_back(*item.value<std::string_view>());
+      } else {
+        return wrong_type();
+      }
+      if (!spec.choices.empty()) {
+        for (const std::string& item : out) {
+          if (std::find(spec.choices.begin(), spec.choices.end(), item) == spec.choices.end()) {
+            return Status::InvalidArgument(fmt::format("\"{}\" is not one of: {}", item,
+                                                       fmt::join(spec.choices, ", ")));
+          }
+        }
       }
       return Value(std::move(out));
     }
     case Type::kSecret: {
       if (!node.is_string()) return wrong_type();
-      auto s = ReadSecret(std::string(*node.value<std::string_view>()), ctx);
+      auto s = ReadSecret(std::string(*node.value<std::string_view>()), ctx, ctx.warnings);
       if (!s.ok()) return s.status();
       return Value(std::move(s).value());
     }
@@ -403,8 +438,10 @@ Status Section::ErrorAt(const std::string& key, const std::string& message) cons
 
 struct Config::Data {
   fs::path file;
+  std::vector<std::string> warnings;
   std::map<std::string, Section> fixed;
-  std::vector<Section> lanes;
+  // "queue.lanes" -> [queue.lanes.<lane>] sections, in file order.
+  std::map<std::string, std::vector<Section>, std::less<>> subsections;
   std::vector<Section> adapters;
 };
 
@@ -418,7 +455,13 @@ const Section& Config::Get(const std::string& name) const {
   }
   return it->second;
 }
-const std::vector<Section>& Config::Lanes() const { return data_->lanes; }
+const std::vector<Section>& Config::SubSections(std::string_view parent) const {
+  static const std::vector<Section> kNone;
+  auto it = data_->subsections.find(parent);
+  return it == data_->subsections.end() ? kNone : it->second;
+}
+const std::vector<Section>& Config::Lanes() const { return SubSections("queue.lanes"); }
+const std::vector<std::string>& Config::warnings() const { return data_->warnings; }
 const std::vector<Section>& Config::Adapters() const { return data_->adapters; }
 
 // ---------------------------------------------------------------------------
@@ -429,7 +472,9 @@ namespace {
 class Loader {
  public:
   Loader(const fs::path& file, const Schema& schema, ResolveContext ctx)
-      : file_(file), schema_(schema), ctx_(std::move(ctx)) {}
+      : file_(file), schema_(schema), ctx_(std::move(ctx)) {
+    ctx_.warnings = &raw_warnings_;
+  }
 
   Result<Config> Load() {
     toml::table root;
@@ -459,7 +504,7 @@ class Loader {
         continue;
       }
       data->fixed.insert_or_assign(name, BuildSection(*spec, name, "", *node.as_table(), at));
-      if (name == "queue") LoadLanes(*node.as_table(), data.get());
+      LoadSubSections(name, *node.as_table(), data.get());
     }
     // Sections absent from the file still exist, with their defaults.
     toml::table empty;
@@ -471,6 +516,7 @@ class Loader {
       }
     }
     if (!errors_.empty()) return Status::InvalidArgument(errors_.Join());
+    data->warnings = warnings_;
     return Config(std::move(data));
   }
 
@@ -491,19 +537,40 @@ class Loader {
     return fmt::format("{}", fmt::join(names, ", "));
   }
 
-  void LoadLanes(const toml::table& queue_table, Config::Data* data) {
-    const SectionSpec* spec = FindSection("queue.lanes.*");
-    const toml::node* lanes = queue_table.get("lanes");
-    if (spec == nullptr || lanes == nullptr || !lanes->is_table()) return;
-    for (auto&& [key, node] : *lanes->as_table()) {
-      SourceLocation at = LocationOfNode(file_, key.source());
-      std::string lane(key.str());
-      if (!node.is_table()) {
-        errors_.Add(at, fmt::format("[queue.lanes.{}] must be a table", lane));
+  // The sub-sections of a fixed section, declared as "<parent>.<child>.*"
+  // ([queue.lanes.<lane>], [admin.tokens.<name>]).
+  void LoadSubSections(const std::string& parent, const toml::table& parent_table,
+                       Config::Data* data) {
+    for (const SectionSpec& spec : schema_.sections) {
+      const std::string prefix = parent + ".";
+      if (spec.name.size() <= prefix.size() + 2 || spec.name.compare(0, prefix.size(), prefix) != 0 ||
+          !spec.name.ends_with(".*")) {
         continue;
       }
-      data->lanes.push_back(BuildSection(*spec, "queue.lanes." + lane, lane, *node.as_table(), at));
+      const std::string child = spec.name.substr(prefix.size(), spec.name.size() - prefix.size() - 2);
+      const toml::node* children = parent_table.get(child);
+      if (children == nullptr) continue;
+      const std::string group = parent + "." + child;
+      if (!children->is_table()) {
+        errors_.Add(LocationOfNode(file_, children->source()),
+                    fmt::format("[{}] must hold tables like [{}.<name>]", group, group));
+        continue;
+      }
+      for (auto&& [key, node] : *children->as_table()) {
+        SourceLocation at = LocationOfNode(file_, key.source());
+        const std::string id(key.str());
+        if (!node.is_table()) {
+          errors_.Add(at, fmt::format("[{}.{}] must be a table", group, id));
+          continue;
+        }
+        data->subsections[group].push_back(
+            BuildSection(spec, group + "." + id, id, *node.as_table(), at));
+      }
     }
+  }
+
+  bool IsSubSection(const std::string& parent, const std::string& key) const {
+    return FindSection(parent + "." + key + ".*") != nullptr;
   }
 
   void LoadAdapters(const toml::node& node, const SourceLocation& at, Config::Data* data) {
@@ -572,15 +639,20 @@ class Loader {
         if (candidate.name == k) ks = &candidate;
       }
       if (ks == nullptr) {
-        // [queue] lanes are sub-sections, validated by LoadLanes.
-        if (name == "queue" && k == "lanes" && FindSection("queue.lanes.*")) continue;
+        // Sub-sections ([queue.lanes.<lane>]) are validated by LoadSubSections.
+        if (IsSubSection(name, k)) continue;
         std::vector<std::string> names;
         for (const KeySpec& candidate : spec.keys) names.push_back(candidate.name);
         errors_.Add(at, fmt::format("[{}] unknown key \"{}\" (known keys: {})", name, k,
                                     fmt::join(names, ", ")));
         continue;
       }
+      raw_warnings_.clear();
       auto v = Convert(node, *ks, ctx_, /*from_default=*/false);
+      for (const std::string& w : raw_warnings_) {
+        warnings_.push_back(fmt::format("{}: [{}] {}: {}",
+                                        LocationOfNode(file_, node.source()).ToString(), name, k, w));
+      }
       if (!v.ok()) {
         errors_.Add(LocationOfNode(file_, node.source()),
                     fmt::format("[{}] {}: {}", name, k, v.status().message()));
@@ -622,6 +694,10 @@ class Loader {
   const Schema& schema_;
   ResolveContext ctx_;
   Errors errors_;
+  std::vector<std::string> raw_warnings_;  // ReadSecret's, for the key being converted
+
+ public:
+  std::vector<std::string> warnings_;  // "file:line:col: [section] key: ..."
 };
 
 }  // namespace

@@ -7,14 +7,17 @@
 // also what docs/config.md is generated from, so docs and code cannot drift.
 //
 // Sections:
-//   [daemon], [log], [http], [admin], [queue], [queue.lanes.<lane>], [crm]
+//   [daemon], [log], [http], [admin], [admin.tokens.<name>], [queue],
+//   [queue.lanes.<lane>], [crm]
 //       fixed schemas, declared by the daemon (see daemon/config_schema.cc).
 //   [adapters.<id>]  schema chosen by its `type` key from the registry the
 //       caller passes in; the keys `type`, `enabled` and `mapping` are common.
 //
 // Secrets are never inline: a key of Type::kSecret names a file. A value with
 // a '/' is a path (relative paths are relative to the config file's folder);
-// a bare name is a systemd credential, read from $CREDENTIALS_DIRECTORY.
+// a bare name is a systemd credential, read from $CREDENTIALS_DIRECTORY. The
+// file must be a regular file of at most 64 KiB; one readable by every user
+// is a warning. Errors never repeat the value (it may be a pasted secret).
 
 #include <chrono>
 #include <cstdint>
@@ -55,7 +58,7 @@ struct KeySpec {
   std::string default_value;
   std::string description;
   bool required = false;
-  std::vector<std::string> choices;  // for kEnum
+  std::vector<std::string> choices;  // for kEnum, and each item of a kStringList
   std::optional<int64_t> min;        // for kInt
   std::optional<int64_t> max;
 };
@@ -232,10 +235,17 @@ class Config {
   const std::filesystem::path& file() const;
   // A fixed section; present (all defaults) even when absent from the file.
   const Section& Get(const std::string& name) const;
-  // [queue.lanes.<lane>] sections, in file order.
+  // The sub-sections of a fixed section declared as "<parent>.*" (e.g.
+  // SubSections("admin.tokens") for [admin.tokens.<name>]), in name order
+  // (TOML tables are unordered); Section::id() is the <name>.
+  const std::vector<Section>& SubSections(std::string_view parent) const;
+  // [queue.lanes.<lane>] sections, in name order.
   const std::vector<Section>& Lanes() const;
   // [adapters.<id>] sections, in file order.
   const std::vector<Section>& Adapters() const;
+  // What is allowed but unwise ("file:line:col: [section] key: ..."), e.g. a
+  // secret file every user can read: check-config and run print them.
+  const std::vector<std::string>& warnings() const;
 
   struct Data;
   explicit Config(std::shared_ptr<const Data> data);

@@ -13,6 +13,9 @@ void RenderKeys(std::string& out, const std::vector<KeySpec>& keys) {
   for (const KeySpec& k : keys) {
     std::string type(TypeName(k.type));
     if (k.type == Type::kEnum) type = fmt::format("one of {}", fmt::join(k.choices, ", "));
+    if (k.type == Type::kStringList && !k.choices.empty()) {
+      type = fmt::format("list of {}", fmt::join(k.choices, ", "));
+    }
     if (k.type == Type::kInt && (k.min || k.max)) {
       type += fmt::format(" ({}..{})", k.min ? std::to_string(*k.min) : "",
                           k.max ? std::to_string(*k.max) : "");
@@ -43,7 +46,11 @@ std::string RenderSchemaMarkdown(const Schema& schema) {
       "from `$CREDENTIALS_DIRECTORY` (`LoadCredential=`). One trailing newline is stripped.\n\n";
   for (const SectionSpec& s : schema.sections) {
     std::string title = s.name;
-    if (title == "queue.lanes.*") title = "queue.lanes.<lane>";
+    if (title == "queue.lanes.*") {
+      title = "queue.lanes.<lane>";
+    } else if (title.ends_with(".*")) {
+      title = title.substr(0, title.size() - 1) + "<name>";
+    }
     out += fmt::format("## [{}]\n\n{}\n\n", title, s.description);
     RenderKeys(out, s.keys);
   }

@@ -3,6 +3,8 @@
 
 #include "crm/sqlite_store.h"
 
+#include "base/private_files.h"
+
 #include <system_error>
 #include <utility>
 
@@ -68,9 +70,8 @@ std::string EntityWhere(size_t index, const model::Entity& e) {
 Result<std::unique_ptr<SqliteCrmStore>> SqliteCrmStore::Open(const SqliteStoreOptions& options,
                                                              Clock& clock) {
   if (options.path.empty()) return Status::InvalidArgument("crm store: empty path");
-  std::error_code ec;
-  if (options.path.has_parent_path()) std::filesystem::create_directories(options.path.parent_path(), ec);
-  if (ec) return Status::IoError(fmt::format("crm store: create {}: {}", options.path.parent_path().string(), ec.message()));
+  // Personal data: the directory 0700 when created here, the file 0600.
+  CRMHUB_RETURN_IF_ERROR(EnsurePrivateFile(options.path).WithContext("crm store"));
 
   auto db = sql::Db::Open(options.path.string(), /*read_only=*/false, options.busy_timeout_ms);
   if (!db.ok()) return db.status().WithContext("crm store");

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "base/json_get.h"
+
 namespace crmhub::daemon {
 namespace {
 
@@ -99,11 +101,37 @@ net::HttpResponse StoreError(const Status& s, std::string_view what) {
   return net::HttpResponse::Error(503, "unavailable", "the queue could not answer");
 }
 
+// The audit action and target of a request that changes something, or
+// nullopt for one that only reads (or names no mutating route: 404/405).
+std::optional<std::pair<std::string, std::string>> MutationOf(
+    std::string_view method, std::string_view path, const std::optional<std::string>& lane) {
+  if (path.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  const std::vector<std::string_view> seg = Segments(path.substr(kPrefix.size()));
+  if (seg.size() == 1 && seg[0] == "commands" && method == "POST") {
+    return std::pair{std::string("submit_command"), std::string()};
+  }
+  if (seg.empty() || seg[0] != "dead-letters" || seg.size() < 2 || seg.size() > 3) {
+    return std::nullopt;
+  }
+  if (seg.size() == 2 && seg[1] == "replay") {
+    if (method != "POST") return std::nullopt;
+    return std::pair{std::string("replay_dead_letters"),
+                     lane && !lane->empty() ? "lane " + *lane : std::string("all")};
+  }
+  const std::string id(seg[1]);
+  if (seg.size() == 2 && method == "DELETE") return std::pair{std::string("drop_dead_letter"), id};
+  if (seg.size() == 3 && method == "POST") {
+    if (seg[2] == "replay") return std::pair{std::string("replay_dead_letter"), id};
+    if (seg[2] == "drop") return std::pair{std::string("drop_dead_letter"), id};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 AdminApi::AdminApi(const HttpRoutesDeps& deps, const HttpRoutesOptions& options,
-                   IdempotencyStore& store)
-    : deps_(deps), options_(options), store_(store) {}
+                   IdempotencyStore& store, AuditJournal& audit)
+    : deps_(deps), options_(options), store_(store), audit_(audit) {}
 
 void AdminApi::RunBlocking(std::function<void()> work) const {
   if (deps_.run_blocking) {
@@ -113,21 +141,107 @@ void AdminApi::RunBlocking(std::function<void()> work) const {
   }
 }
 
+std::optional<net::HttpResponse> AdminApi::Screen(std::string_view method, std::string_view path,
+                                                  const net::HeaderMap& headers,
+                                                  std::string_view remote_address) const {
+  std::optional<AdminCaller> caller = options_.admin_access.Identify(headers);
+  if (!caller) {
+    deps_.metrics
+        ->GetCounter("crmhub_admin_refused_total",
+                     "Admin API requests refused, by reason (unauthorized: no known token; "
+                     "forbidden: a token without the scope)",
+                     {{"reason", "unauthorized"}})
+        .Inc();
+    return Unauthorized();
+  }
+  const Scope needed = ScopeNeeded(method, path);
+  if (caller->Grants(needed)) return std::nullopt;
+  deps_.metrics
+      ->GetCounter("crmhub_admin_refused_total",
+                   "Admin API requests refused, by reason (unauthorized: no known token; "
+                   "forbidden: a token without the scope)",
+                   {{"reason", "forbidden"}})
+      .Inc();
+  net::HttpResponse refusal = Forbidden(*caller, needed);
+  if (auto mutation = MutationOf(method, path, std::nullopt)) {
+    AuditEntry e;
+    e.actor = caller->name;
+    e.via = "api";
+    e.remote = std::string(remote_address);
+    e.action = mutation->first;
+    e.target = mutation->second;
+    e.result = "denied";
+    e.status = refusal.status;
+    e.detail = json{{"missing_scope", ScopeName(needed)}}.dump();
+    // Off the I/O thread: the journal's commit waits for the disk.
+    RunBlocking([this, e = std::move(e)]() mutable { RecordAudit(std::move(e)); });
+  }
+  return refusal;
+}
+
+void AdminApi::RecordAudit(AuditEntry entry) const {
+  spdlog::info("audit: {} {} {} {}: {} ({})", entry.via, entry.actor, entry.action, entry.target,
+               entry.result, entry.status);
+  Result<int64_t> id = audit_.Record(std::move(entry));
+  if (!id.ok()) {
+    deps_.metrics
+        ->GetCounter("crmhub_audit_write_errors_total",
+                     "Audit journal entries that could not be written (the call was logged)")
+        .Inc();
+    spdlog::error("audit journal: {}", id.status().ToString());
+  }
+}
+
+net::Responder AdminApi::Audited(const AdminCaller& caller, const net::HttpRequest& request,
+                                 std::shared_ptr<AuditNote> note, net::Responder respond) const {
+  AuditEntry base;
+  base.actor = caller.name;
+  base.via = "api";
+  base.remote = request.remote_address;
+  return [this, base = std::move(base), note = std::move(note),
+          respond = std::move(respond)](net::HttpResponse answer) {
+    // The entry is committed before the answer goes out, off whatever
+    // thread answered (an I/O thread, the queue's).
+    RunBlocking([this, base, note, respond, answer = std::move(answer)]() mutable {
+      AuditEntry e = base;
+      e.action = note->action;
+      e.target = note->target;
+      e.status = answer.status;
+      Result<json> parsed = ParseJson(answer.body);
+      json body = parsed.ok() && parsed->is_object() ? std::move(parsed).value() : json::object();
+      if (answer.status >= 200 && answer.status < 300) {
+        e.result = "ok";
+      } else if (answer.status == 403) {
+        e.result = "denied";
+      } else {
+        std::optional<std::string_view> error = JsonString(body, "error");
+        e.result = error ? std::string(*error) : "status " + std::to_string(answer.status);
+      }
+      json detail = {{"answer", std::move(body)}};
+      if (!note->idempotency_key.empty()) detail["idempotency_key"] = note->idempotency_key;
+      e.detail = Dump(detail);
+      RecordAudit(std::move(e));
+      respond(std::move(answer));
+    });
+  };
+}
+
 void AdminApi::Handle(net::HttpRequest request, net::Responder respond) {
   // Authentication first, for every path (also unknown ones): nothing about
   // the API is revealed without the token.
-  std::optional<std::string_view> auth = request.headers.Get("Authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  bool ok = false;
-  if (auth && auth->size() > kBearer.size() &&
-      net::EqualsIgnoreCase(auth->substr(0, kBearer.size()), kBearer) &&
-      !options_.admin_token.empty()) {
-    ok = options_.admin_token.Matches(auth->substr(kBearer.size()));
+  std::optional<AdminCaller> caller = options_.admin_access.Identify(request.headers);
+  if (!caller) {
+    respond(*Screen(request.method, request.path, request.headers, request.remote_address));
+    return;
   }
-  if (!ok) {
-    auto r = net::HttpResponse::Error(401, "unauthorized", "a valid bearer token is required");
-    r.headers.Set("WWW-Authenticate", "Bearer realm=\"crmhub\"");
-    respond(std::move(r));
+  std::shared_ptr<AuditNote> note;
+  if (auto mutation = MutationOf(request.method, request.path, request.QueryParam("lane"))) {
+    note = std::make_shared<AuditNote>(AuditNote{mutation->first, mutation->second, {}});
+    if (auto key = request.headers.Get("Idempotency-Key")) note->idempotency_key = std::string(*key);
+    respond = Audited(*caller, request, note, std::move(respond));
+  }
+  if (const Scope needed = ScopeNeeded(request.method, request.path); !caller->Grants(needed)) {
+    respond(Forbidden(*caller, needed));  // recorded by the Audited responder
     return;
   }
   if (request.body.size() > options_.admin_max_body) {
@@ -135,12 +249,53 @@ void AdminApi::Handle(net::HttpRequest request, net::Responder respond) {
     return;
   }
   if (request.method == "POST" && request.path == "/api/v1/commands") {
-    Commands(request, respond);
+    Commands(request, respond, note);
     return;
   }
   // The rest reads or changes the queue's SQLite: off the I/O thread.
   auto shared = std::make_shared<net::HttpRequest>(std::move(request));
-  RunBlocking([this, shared, respond = std::move(respond)] { Route(*shared, respond); });
+  RunBlocking([this, shared, respond = std::move(respond)] {
+    if (shared->path == "/api/v1/audit") return Audit(*shared, respond);
+    Route(*shared, respond);
+  });
+}
+
+void AdminApi::Audit(const net::HttpRequest& request, const net::Responder& respond) {
+  if (request.method != "GET") {
+    auto r = net::HttpResponse::Error(405, "method_not_allowed", "method not allowed here");
+    r.headers.Set("Allow", "GET");
+    return respond(std::move(r));
+  }
+  AuditFilter filter;
+  if (auto last = request.QueryParam("last")) {
+    auto v = ParseId(*last);
+    if (!v || *v > 1000) return respond(net::HttpResponse::Error(400, "bad_request", "last: expected 1..1000"));
+    filter.newest = true;
+    filter.limit = static_cast<int>(*v);
+  }
+  if (auto after = request.QueryParam("after_id")) {
+    auto v = ParseId(*after);
+    if (!v && *after != "0") {
+      return respond(net::HttpResponse::Error(400, "bad_request", "after_id: expected an id"));
+    }
+    filter.after_id = v.value_or(0);
+  }
+  if (auto limit = request.QueryParam("limit")) {
+    auto v = ParseId(*limit);
+    if (!v || *v > 1000) return respond(net::HttpResponse::Error(400, "bad_request", "limit: expected 1..1000"));
+    if (!filter.newest) filter.limit = static_cast<int>(*v);
+  }
+  auto list = audit_.List(filter);
+  if (!list.ok()) {
+    spdlog::error("admin api: audit journal: {}", list.status().ToString());
+    return respond(net::HttpResponse::Error(503, "unavailable", "the audit journal could not answer"));
+  }
+  json items = json::array();
+  for (const AuditEntry& e : *list) items.push_back(AuditEntryToJson(e));
+  json next = !filter.newest && list->size() == static_cast<size_t>(filter.limit) && !list->empty()
+                  ? json(list->back().id)
+                  : json(nullptr);
+  respond(JsonOk(200, {{"entries", std::move(items)}, {"next_after_id", std::move(next)}}));
 }
 
 void AdminApi::Route(const net::HttpRequest& request, const net::Responder& respond) {

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/adapter.h"
+#include "base/json_get.h"
 #include "daemon/admin_api.h"
 
 namespace crmhub::daemon {
@@ -63,9 +64,14 @@ struct ParsedCommand {
 };
 
 // 400-class validation of the body's shape. Errors carry the HTTP answer.
-Result<ParsedCommand> ParseCommand(const std::string& body) {
-  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return Status::InvalidArgument("body is not valid JSON");
+Result<ParsedCommand> ParseCommand(const std::string& body, int max_depth) {
+  Result<json> parsed = ParseJson(body, max_depth);
+  if (!parsed.ok()) {
+    return Status::InvalidArgument(parsed.status().message() == "malformed JSON"
+                                       ? std::string("body is not valid JSON")
+                                       : "body " + parsed.status().message());
+  }
+  json doc = std::move(parsed).value();
   if (!doc.is_object()) return Status::InvalidArgument("body must be a JSON object");
   ParsedCommand out;
   auto target = doc.find("target");
@@ -96,6 +102,11 @@ Result<ParsedCommand> ParseCommand(const std::string& body) {
   return out;
 }
 
+// What the audit journal says a command was: "ozon-main set_stock (3 items)".
+std::string DescribeCommand(const ParsedCommand& c) {
+  return fmt::format("{} {} ({} items)", c.target, c.command, c.items.size());
+}
+
 net::HttpResponse Unavailable(const HttpRoutesOptions& options, std::string_view detail) {
   auto r = net::HttpResponse::Error(503, "unavailable", detail);
   r.headers.Set("Retry-After", std::to_string(options.retry_after.count()));
@@ -110,7 +121,8 @@ std::string AdminApi::OrderingKeyFor(std::string_view command, std::string_view 
   return OrderingKeyOf(command, item);
 }
 
-void AdminApi::Commands(const net::HttpRequest& request, const net::Responder& respond) {
+void AdminApi::Commands(const net::HttpRequest& request, const net::Responder& respond,
+                        const std::shared_ptr<AuditNote>& note) {
   std::optional<std::string_view> header = request.headers.Get("Idempotency-Key");
   if (!header) {
     respond(net::HttpResponse::Error(400, "idempotency_key_missing",
@@ -125,7 +137,7 @@ void AdminApi::Commands(const net::HttpRequest& request, const net::Responder& r
     return;
   }
   auto body = std::make_shared<std::string>(request.body);
-  RunBlocking([this, key, body, respond] {
+  RunBlocking([this, key, body, respond, note] {
     const std::string fingerprint = IdempotencyStore::Fingerprint(*body);
     Result<IdempotencyStore::BeginResult> begin = store_.Begin(key, fingerprint);
     if (!begin.ok()) {
@@ -141,6 +153,10 @@ void AdminApi::Commands(const net::HttpRequest& request, const net::Responder& r
             422, "idempotency_key_reused",
             "this Idempotency-Key was already used with a different request body"));
       case IdempotencyStore::Decision::kReplay: {
+        // The journal names the command of a repeat too.
+        if (Result<ParsedCommand> p = ParseCommand(*body, options_.max_json_depth); p.ok() && note) {
+          note->target = DescribeCommand(*p);
+        }
         auto r = net::HttpResponse::Json(begin->response.status, begin->response.body);
         r.headers.Set("Idempotent-Replayed", "true");
         return respond(std::move(r));
@@ -154,8 +170,10 @@ void AdminApi::Commands(const net::HttpRequest& request, const net::Responder& r
       store_.Abandon(key);
       respond(std::move(r));
     };
-    Result<ParsedCommand> parsed = ParseCommand(*body);
+    Result<ParsedCommand> parsed = ParseCommand(*body, options_.max_json_depth);
     if (!parsed.ok()) return fail(net::HttpResponse::Error(400, "bad_request", parsed.status().message()));
+    // The journal names what the command was for (set before any answer).
+    if (note) note->target = DescribeCommand(*parsed);
     std::shared_ptr<adapters::Adapter> adapter;
     if (deps_.find_adapter) adapter = deps_.find_adapter(parsed->target);
     adapters::TargetCapability* target = adapter ? adapter->target() : nullptr;

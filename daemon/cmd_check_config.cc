@@ -51,6 +51,9 @@ int CheckConfigCommand(const Args& args) {
     std::fprintf(stderr, "%s\n", checked.status().message().c_str());
     return 2;
   }
+  for (const std::string& warning : checked->config.warnings()) {
+    std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  }
   std::printf("%s: OK (%s)\n", config_path.c_str(), checked->summary.c_str());
   return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -164,34 +165,76 @@ int DlqCommand(const Args& args) {
 
   if (action == "list") return List(q, lane, limit, after, as_json);
   if (action == "show") return Show(q, ids[0], as_json);
+
+  // The rest changes the queue: recorded in the audit journal, and not done
+  // at all when the journal cannot be opened.
+  auto audit = where.OpenAudit(clock, /*create=*/true);
+  if (!audit.ok()) {
+    std::fprintf(stderr, "error: %s (nothing was changed)\n", audit.status().message().c_str());
+    return 1;
+  }
+  daemon::AuditEntry entry;
+  entry.actor = CliActor();
+  entry.via = "cli";
+  json detail = json::object();
+  if (const char* sudo_user = std::getenv("SUDO_USER"); sudo_user && *sudo_user) {
+    detail["sudo_user"] = sudo_user;
+  }
+  int rc = 0;
   if (action == "replay" && all) {
+    entry.action = "replay_dead_letters";
+    entry.target = lane.empty() ? "all" : "lane " + lane;
     auto n = q.ReplayAllDeadLetters(lane.empty() ? std::nullopt : std::optional(lane));
     if (!n.ok()) {
       std::fprintf(stderr, "error: %s\n", n.status().ToString().c_str());
-      return 1;
+      detail["error"] = n.status().message();
+      rc = 1;
+    } else {
+      std::printf("replayed %lld dead letters\n", static_cast<long long>(*n));
+      detail["replayed"] = *n;
     }
-    std::printf("replayed %lld dead letters\n", static_cast<long long>(*n));
-    return 0;
-  }
-  if (action == "purge") {
+  } else if (action == "purge") {
+    entry.action = "purge_dead_letters";
+    entry.target = "failed before " + FormatRfc3339(clock.Now() - std::chrono::milliseconds(older_than_ms));
     auto n = q.PurgeDeadLetters(clock.Now() - std::chrono::milliseconds(older_than_ms));
     if (!n.ok()) {
       std::fprintf(stderr, "error: %s\n", n.status().ToString().c_str());
-      return 1;
-    }
-    std::printf("purged %lld dead letters\n", static_cast<long long>(*n));
-    return 0;
-  }
-  int rc = 0;
-  for (int64_t id : ids) {
-    Status st = action == "replay" ? q.ReplayDeadLetter(id) : q.DropDeadLetter(id);
-    if (st.ok()) {
-      std::printf("%s %lld\n", action == "replay" ? "replayed" : "dropped",
-                  static_cast<long long>(id));
-    } else {
-      std::fprintf(stderr, "error: %lld: %s\n", static_cast<long long>(id), st.message().c_str());
+      detail["error"] = n.status().message();
       rc = 1;
+    } else {
+      std::printf("purged %lld dead letters\n", static_cast<long long>(*n));
+      detail["purged"] = *n;
     }
+  } else {
+    entry.action = action == "replay" ? "replay_dead_letter" : "drop_dead_letter";
+    json done = json::array();
+    json failed = json::object();
+    for (int64_t id : ids) {
+      if (!entry.target.empty()) entry.target += ' ';
+      entry.target += std::to_string(id);
+      Status st = action == "replay" ? q.ReplayDeadLetter(id) : q.DropDeadLetter(id);
+      if (st.ok()) {
+        std::printf("%s %lld\n", action == "replay" ? "replayed" : "dropped",
+                    static_cast<long long>(id));
+        done.push_back(id);
+      } else {
+        std::fprintf(stderr, "error: %lld: %s\n", static_cast<long long>(id), st.message().c_str());
+        failed[std::to_string(id)] = st.message();
+        rc = 1;
+      }
+    }
+    detail["done"] = std::move(done);
+    if (!failed.empty()) detail["failed"] = std::move(failed);
+  }
+  entry.result = rc == 0 ? "ok" : "failed";
+  entry.status = rc;
+  entry.detail = Dump(detail);
+  if (auto recorded = (*audit)->Record(std::move(entry)); !recorded.ok()) {
+    // Done but not journaled: say so loudly, and fail the command.
+    std::fprintf(stderr, "error: the action was done but could not be recorded in the audit "
+                         "journal: %s\n",
+                 recorded.status().message().c_str());
+    return 1;
   }
   return rc;
 }

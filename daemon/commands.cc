@@ -11,6 +11,8 @@ const std::vector<CommandInfo>& AllCommands() {
       {"version", "print the version and build details", VersionCommand},
       {"queue", "inspect the durable queue: per-lane stats", QueueCommand},
       {"dlq", "list, show, replay, drop or purge dead letters", DlqCommand},
+      {"audit", "print the admin audit journal: who changed what, when, with what result",
+       AuditCommand},
       {"bench", "run a built-in benchmark (bench queue, ...)", BenchCommand},
       {"map", "dry-run mapping rules on one record; print canonical entities", MapCommand},
       {"sim", "run a marketplace API simulator (wildberries, ...) for tests and demos", SimCommand},

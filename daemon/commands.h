@@ -15,6 +15,7 @@ int CheckConfigCommand(const Args& args);  // crmhub check-config --config FILE
 int VersionCommand(const Args& args);      // crmhub version
 int QueueCommand(const Args& args);        // crmhub queue stats [--json] --data-dir DIR
 int DlqCommand(const Args& args);          // crmhub dlq list|show|replay|drop|purge
+int AuditCommand(const Args& args);        // crmhub audit [--last N] [--json] --data-dir DIR
 int BenchCommand(const Args& args);        // crmhub bench <kind> ...
 int MapCommand(const Args& args);          // crmhub map --rules FILE --input RECORD.json
 int MapBenchCommand(const Args& args);     // crmhub bench mapping (in cmd_map.cc)

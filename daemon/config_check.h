@@ -18,6 +18,10 @@ struct CheckedConfig {
   std::string summary;  // "3 adapters: site (webhook), ..."
 };
 
+// "host:port", "[v6]:port" or ":port" with a port 0..65535 (0: any free);
+// InvalidArgument saying what is wrong. Shared by check-config and `run`.
+Status CheckListenAddress(std::string_view address);
+
 // All errors are returned in one Status, one "FILE:LINE:COL: message" a line.
 Result<CheckedConfig> CheckConfigFile(const std::filesystem::path& file,
                                       const std::vector<adapters::AdapterType>& types);

@@ -91,14 +91,56 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
           {.name = "max_connections", .type = Type::kInt, .default_value = "1024",
            .description = "Open connections at most; more are refused.", .min = 1,
            .max = 1'000'000},
+          {.name = "max_json_depth", .type = Type::kInt, .default_value = "64",
+           .description = "Deepest nesting of arrays and objects accepted in a webhook body or "
+                          "an admin request (400 above it; brackets inside strings do not "
+                          "count). Real payloads nest under 10 deep; copying and printing a "
+                          "value recurse over its depth, so this is what keeps a hostile "
+                          "body from exhausting a thread's stack. Every record is also "
+                          "refused by the mapping above 64 levels, whatever door it came in by.",
+           .min = 8, .max = 1000},
       }});
   schema.sections.push_back(SectionSpec{
       "admin", "The admin API (/api/v1): adapters' status, queue stats, dead letters, and "
                "commands from the CRM core.",
       {
           {.name = "token_file", .type = Type::kSecret,
-           .description = "Bearer token for /api/v1 (a file path with '/', or a systemd "
-                          "credential name). Unset: the admin API answers 401 to everyone."},
+           .description = "A bearer token for /api/v1 with every scope, named \"admin\" in "
+                          "the audit journal (a file path with '/', or a systemd credential "
+                          "name). Several tokens with narrower scopes: [admin.tokens.<name>]. "
+                          "No token at all: the admin API answers 401 to everyone. Checked as "
+                          "soon as a request's headers are in, before its body is read."},
+          {.name = "max_body", .type = Type::kSize, .default_value = "\"1MiB\"",
+           .description = "Largest /api/v1 request body (413 above it): a command of 1000 "
+                          "items fits in well under this."},
+          {.name = "listen", .type = Type::kStringList,
+           .description = "Addresses of a separate admin listener (\"127.0.0.1:9091\"). Set, "
+                          "the admin API and /metrics are served only here and [http] listen "
+                          "serves webhooks, /healthz and /readyz only, so webhooks can face the "
+                          "internet while the rest stays on a private address. Unset: "
+                          "everything on [http] listen."},
+          {.name = "metrics_require_token", .type = Type::kBool, .default_value = "false",
+           .description = "/metrics answers only a bearer token with the read scope (Prometheus: "
+                          "authorization.credentials_file in the scrape config)."},
+          {.name = "audit_retention", .type = Type::kDuration, .default_value = "\"365d\"",
+           .description = "How long the audit journal (<data_dir>/audit.db: every mutating admin "
+                          "call and CLI action on dead letters, by token name) keeps an entry."},
+      }});
+  schema.sections.push_back(SectionSpec{
+      "admin.tokens.*",
+      "One named admin token and what it may do. The name is what the audit journal records "
+      "(never the token). Scopes: read (adapters, queue, dead letters; /metrics when "
+      "metrics_require_token), replay (replay dead letters), commands (POST /api/v1/commands: "
+      "the CRM core), admin (everything, including dropping dead letters and reading the "
+      "audit journal). Scopes do not imply each other, except admin.",
+      {
+          {.name = "token_file", .type = Type::kSecret,
+           .description = "The token (a file path with '/', or a systemd credential name); at "
+                          "least 16 characters (openssl rand -hex 32).",
+           .required = true},
+          {.name = "scopes", .type = Type::kStringList,
+           .description = "What the token may do, e.g. [\"read\", \"replay\"].",
+           .required = true, .choices = {"read", "replay", "commands", "admin"}},
       }});
   SectionSpec queue{"queue",
                     "The durable queue (SQLite, WAL, group commit, fsync before every answer). The retry "
@@ -109,6 +151,24 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
                          .default_value = "\"60s\"",
                          .description = "How long a delivery may take before the message is "
                                         "handed out again (a crashed worker loses nothing)."},
+                        {.name = "poison_after", .type = Type::kInt,
+                         .default_value = "2",
+                         .description = "A message whose delivery was in flight when the "
+                                        "process ended this many times in a row goes to the "
+                                        "dead letters as a poison message (a message that "
+                                        "crashes the daemon is not delivered again until "
+                                        "max_attempts). After one such end, each suspect is "
+                                        "delivered alone, so only the guilty one is counted "
+                                        "twice. 0: off.",
+                         .min = 0,
+                         .max = 100},
+                        {.name = "unhealthy_restart_after", .type = Type::kDuration,
+                         .default_value = "\"60s\"",
+                         .description = "After a storage failure the queue refuses writes "
+                                        "(intake answers 503) and probes the disk every second, "
+                                        "accepting writes again once a probe succeeds. Still "
+                                        "refusing after this long, the daemon stops its systemd "
+                                        "watchdog pings, so systemd restarts it. \"0s\": never."},
                         {.name = "dedup_retention", .type = Type::kDuration,
                          .default_value = "\"7d\"",
                          .description = "How long an idempotency key is remembered after it was "

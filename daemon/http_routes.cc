@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "daemon/admin_api.h"
+#include "daemon/audit_journal.h"
 #include "daemon/idempotency_store.h"
 #include "daemon/intake.h"
 
@@ -26,6 +27,17 @@ std::string_view HookId(std::string_view path) {
   return id.substr(0, id.find('/'));
 }
 
+// Whether `listener` serves `path` (the health checks are everywhere).
+bool Serves(Listener listener, std::string_view path) {
+  if (listener == Listener::kAll || path == "/healthz" || path == "/readyz") return true;
+  const bool admin_route = StartsWith(path, kApiPrefix) || path == "/metrics";
+  return (listener == Listener::kAdmin) == admin_route;
+}
+
+net::HttpResponse NotServedHere() {
+  return net::HttpResponse::Error(404, "not_found", "no such resource");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<HttpRoutes>> HttpRoutes::Create(HttpRoutesDeps deps,
@@ -36,27 +48,47 @@ Result<std::unique_ptr<HttpRoutes>> HttpRoutes::Create(HttpRoutesDeps deps,
   auto store = IdempotencyStore::Open(options.idempotency_db, *deps.clock,
                                       options.idempotency_retention);
   if (!store.ok()) return store.status();
-  return std::unique_ptr<HttpRoutes>(
-      new HttpRoutes(std::move(deps), std::move(options), std::move(store).value()));
+  auto audit = AuditJournal::Open(options.audit_db, *deps.clock, options.audit_retention);
+  if (!audit.ok()) return audit.status();
+  return std::unique_ptr<HttpRoutes>(new HttpRoutes(std::move(deps), std::move(options),
+                                                    std::move(store).value(),
+                                                    std::move(audit).value()));
 }
 
 HttpRoutes::HttpRoutes(HttpRoutesDeps deps, HttpRoutesOptions options,
-                       std::unique_ptr<IdempotencyStore> store)
-    : deps_(std::move(deps)), options_(std::move(options)), store_(std::move(store)) {
+                       std::unique_ptr<IdempotencyStore> store, std::unique_ptr<AuditJournal> audit)
+    : deps_(std::move(deps)),
+      options_(std::move(options)),
+      store_(std::move(store)),
+      audit_(std::move(audit)) {
   intake_ = std::make_unique<IntakeHandler>(deps_, options_);
-  admin_ = std::make_unique<AdminApi>(deps_, options_, *store_);
+  admin_ = std::make_unique<AdminApi>(deps_, options_, *store_, *audit_);
 }
 
 HttpRoutes::~HttpRoutes() = default;
 
-net::HttpHandler HttpRoutes::Handler() {
-  return [this](net::HttpRequest request, net::Responder respond) {
-    Handle(std::move(request), std::move(respond));
+AuditJournal& HttpRoutes::audit() { return *audit_; }
+
+net::HttpHandler HttpRoutes::Handler(Listener listener) {
+  return [this, listener](net::HttpRequest request, net::Responder respond) {
+    Handle(std::move(request), std::move(respond), listener);
   };
 }
 
 std::function<uint64_t(std::string_view)> HttpRoutes::BodyLimitFunction() {
   return [this](std::string_view path) { return BodyLimitFor(path); };
+}
+
+std::function<std::optional<net::HttpResponse>(std::string_view, std::string_view,
+                                               const net::HeaderMap&, std::string_view)>
+HttpRoutes::ScreenFunction(Listener listener) {
+  return [this, listener](std::string_view method, std::string_view path,
+                          const net::HeaderMap& headers,
+                          std::string_view remote) -> std::optional<net::HttpResponse> {
+    if (!Serves(listener, path)) return NotServedHere();
+    if (!StartsWith(path, kApiPrefix)) return std::nullopt;
+    return admin_->Screen(method, path, headers, remote);
+  };
 }
 
 uint64_t HttpRoutes::BodyLimitFor(std::string_view path) const {
@@ -65,8 +97,12 @@ uint64_t HttpRoutes::BodyLimitFor(std::string_view path) const {
   return 0;
 }
 
-void HttpRoutes::Handle(net::HttpRequest request, net::Responder respond) {
+void HttpRoutes::Handle(net::HttpRequest request, net::Responder respond, Listener listener) {
   const std::string_view path = request.path;
+  if (!Serves(listener, path)) {
+    respond(NotServedHere());
+    return;
+  }
   if (StartsWith(path, kHooksPrefix)) {
     std::string_view id = HookId(path);
     if (id.empty()) {
@@ -98,6 +134,13 @@ void HttpRoutes::HandleHealth(const net::HttpRequest& request, const net::Respon
     return;
   }
   if (path == "/metrics") {
+    if (options_.metrics_require_token) {
+      // Prometheus sends it with `authorization: {credentials_file: ...}`.
+      if (auto refusal = admin_->Screen(request.method, path, request.headers,
+                                        request.remote_address)) {
+        return respond(std::move(*refusal));
+      }
+    }
     auto r = net::HttpResponse::Text(200, deps_.metrics->RenderPrometheus());
     r.headers.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     respond(std::move(r));

@@ -8,6 +8,11 @@
 //   GET  /readyz                     200 when ready, 503 (e.g. draining)
 //   /api/v1/...                      admin API, bearer token (daemon/admin_api.h)
 //
+// With a separate admin listener ([admin] listen) the public listener serves
+// /hooks, /healthz and /readyz only and the admin one /api/v1, /metrics,
+// /healthz and /readyz (Listener below): webhooks can face the internet while
+// the admin API and the metrics stay on a private address.
+//
 // The route logic is plain classes (Beast's handle_request split): tests call
 // Handle() directly or mount Handler() on a loopback HttpServer. The API is
 // documented in docs/api.yaml.
@@ -17,8 +22,9 @@
 //                       .find_adapter = ..., .adapter_statuses = ...,
 //                       .readiness = ...};
 //   HttpRoutesOptions opts{.queue_high_water = cfg.Get("queue").GetInt("high_water"),
-//                          .admin_token = cfg.Get("admin").GetSecret("token_file"),
-//                          .idempotency_db = data_dir / "idempotency.db"};
+//                          .admin_access = *AdminAccess::FromConfig(cfg),
+//                          .idempotency_db = data_dir / "idempotency.db",
+//                          .audit_db = data_dir / "audit.db"};
 //   auto routes = HttpRoutes::Create(std::move(deps), std::move(opts));  // Result<>
 //   server_options.body_limit_for = (*routes)->BodyLimitFunction();
 //   net::HttpServer server(io, server_options, (*routes)->Handler());
@@ -41,6 +47,7 @@
 #include "base/metrics.h"
 #include "base/secret.h"
 #include "base/status.h"
+#include "daemon/admin_access.h"
 #include "net/http_types.h"
 #include "queue/queue.h"
 
@@ -53,6 +60,14 @@ namespace crmhub::daemon {
 class IntakeHandler;
 class AdminApi;
 class IdempotencyStore;
+class AuditJournal;
+
+// Which routes one listener serves.
+enum class Listener {
+  kAll,     // everything (no separate admin listener)
+  kPublic,  // /hooks, /healthz, /readyz: /api/v1 and /metrics are 404
+  kAdmin,   // /api/v1, /metrics, /healthz, /readyz: /hooks is 404
+};
 
 // What the admin API shows per adapter (GET /api/v1/adapters[/{id}]). The
 // runtime fills it from its pipeline state.
@@ -101,22 +116,32 @@ struct HttpRoutesOptions {
   int64_t queue_high_water = 100'000;
   // Retry-After (seconds) on 503 answers.
   std::chrono::seconds retry_after{5};
-  // [admin] token_file: the bearer token of /api/v1/*. Empty: the admin API
-  // refuses every request (401), it is never open.
-  Secret admin_token;
-  // Largest /api/v1 request body (commands); 413 above.
-  uint64_t admin_max_body = 4 * 1024 * 1024;
+  // [admin] token_file and [admin.tokens.<name>]: who may call /api/v1/*,
+  // with which scopes. Empty: the admin API refuses every request (401), it
+  // is never open.
+  AdminAccess admin_access;
+  // [admin] metrics_require_token: /metrics needs a token with the read scope.
+  bool metrics_require_token = false;
+  // [admin] max_body: largest /api/v1 request body (commands); 413 above.
+  uint64_t admin_max_body = 1024 * 1024;
+  // [http] max_json_depth: deeper webhook bodies and admin requests are 400.
+  int max_json_depth = 64;
   // Where POST /api/v1/commands keeps Idempotency-Key records (SQLite file,
   // e.g. <data_dir>/idempotency.db). Required.
   std::filesystem::path idempotency_db;
   // How long a completed Idempotency-Key is remembered (and replayed).
   std::chrono::milliseconds idempotency_retention{std::chrono::hours(24)};
+  // The admin audit journal (SQLite file, e.g. <data_dir>/audit.db).
+  // Required.
+  std::filesystem::path audit_db;
+  // [admin] audit_retention: entries older than this are purged.
+  std::chrono::milliseconds audit_retention{std::chrono::hours(24 * 365)};
 };
 
 class HttpRoutes {
  public:
-  // Opens the idempotency store; fails (kIoError/kInvalidArgument) if it
-  // cannot. REQUIRES: deps.queue, deps.metrics, deps.clock non-null.
+  // Opens the idempotency store and the audit journal; fails
+  // (kIoError/kInvalidArgument) if it cannot. REQUIRES: deps.queue, deps.metrics, deps.clock non-null.
   static Result<std::unique_ptr<HttpRoutes>> Create(HttpRoutesDeps deps,
                                                     HttpRoutesOptions options);
   ~HttpRoutes();
@@ -124,25 +149,37 @@ class HttpRoutes {
   HttpRoutes& operator=(const HttpRoutes&) = delete;
 
   // Dispatches one request; answers exactly once (maybe later, from the
-  // queue's thread, once an enqueue is durable).
-  void Handle(net::HttpRequest request, net::Responder respond);
+  // queue's thread, once an enqueue is durable). Routes `listener` does not
+  // serve are 404.
+  void Handle(net::HttpRequest request, net::Responder respond,
+              Listener listener = Listener::kAll);
 
   // Handle() as a net::HttpHandler. The router must outlive the server.
-  net::HttpHandler Handler();
+  net::HttpHandler Handler(Listener listener = Listener::kAll);
+
+  // The audit journal of the admin API, for tests and tools.
+  AuditJournal& audit();
 
   // For HttpServerOptions::body_limit_for: a webhook adapter's max_body for
   // /hooks/{id}, admin_max_body for /api/v1/*, 0 (server default) otherwise.
   uint64_t BodyLimitFor(std::string_view path) const;
   std::function<uint64_t(std::string_view)> BodyLimitFunction();
+  // For HttpServerOptions::screen_headers: /api/v1/* without a valid admin
+  // token is answered 401 (403 without the scope) before its body is read;
+  // a route `listener` does not serve is 404 at once.
+  std::function<std::optional<net::HttpResponse>(std::string_view, std::string_view,
+                                                 const net::HeaderMap&, std::string_view)>
+  ScreenFunction(Listener listener = Listener::kAll);
 
  private:
   HttpRoutes(HttpRoutesDeps deps, HttpRoutesOptions options,
-             std::unique_ptr<IdempotencyStore> store);
+             std::unique_ptr<IdempotencyStore> store, std::unique_ptr<AuditJournal> audit);
   void HandleHealth(const net::HttpRequest& request, const net::Responder& respond);
 
   HttpRoutesDeps deps_;
   HttpRoutesOptions options_;
   std::unique_ptr<IdempotencyStore> store_;
+  std::unique_ptr<AuditJournal> audit_;
   std::unique_ptr<IntakeHandler> intake_;
   std::unique_ptr<AdminApi> admin_;
 };

@@ -1,5 +1,7 @@
 #include "daemon/idempotency_store.h"
 
+#include "base/private_files.h"
+
 #include <sqlite3.h>
 
 #include <system_error>
@@ -48,13 +50,9 @@ std::string IdempotencyStore::Fingerprint(std::string_view body) { return net::S
 Result<std::unique_ptr<IdempotencyStore>> IdempotencyStore::Open(
     const std::filesystem::path& file, Clock& clock, std::chrono::milliseconds retention) {
   if (file.empty()) return Status::InvalidArgument("idempotency store: no file given");
-  std::error_code ec;
-  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
-  if (ec) {
-    return Status::IoError(
-        fmt::format("idempotency store: cannot create {}: {}", file.parent_path().string(),
-                    ec.message()));
-  }
+  // Personal data (command bodies): the directory 0700 when created here,
+  // the file 0600.
+  CRMHUB_RETURN_IF_ERROR(EnsurePrivateFile(file).WithContext("idempotency store"));
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(file.c_str(), &db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/adapter.h"
+#include "base/json_get.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -109,6 +110,16 @@ void IntakeHandler::Handle(std::string_view adapter_id_view, net::HttpRequest re
            net::HttpResponse::Error(
                413, "payload_too_large",
                fmt::format("body is larger than {} bytes", webhook->max_body_bytes())),
+           respond);
+    return;
+  }
+  // One door for every adapter: nothing nested deeper than the cap reaches
+  // an adapter's parse, the queue or the mapping.
+  if (!JsonDepthWithin(request.body, options_.max_json_depth)) {
+    Reject(adapter_id, "malformed",
+           net::HttpResponse::Error(
+               400, "bad_request",
+               fmt::format("body nested deeper than {} levels", options_.max_json_depth)),
            respond);
     return;
   }

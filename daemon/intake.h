@@ -6,6 +6,7 @@
 //       sub-path the adapter does not serve (WebhookCapability::ServesPath)
 //   405 a method the adapter does not serve (POST unless it says otherwise)
 //   413 body above the adapter's max_body
+//   400 body nested deeper than [http] max_json_depth
 //   503 + Retry-After: queue unhealthy, or Depth() >= high water
 //   401/403/400 from the adapter's HandleWebhook (signature, IP, parse, key)
 // then the events are enqueued durably (lane in.<id>, source <id>) and only

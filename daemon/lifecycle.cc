@@ -88,15 +88,30 @@ void SignalWatcher::Cancel() {
 
 struct WatchdogPinger::State : std::enable_shared_from_this<WatchdogPinger::State> {
   State(boost::asio::io_context& io, const SdNotifier& n, std::chrono::milliseconds i,
-        std::function<std::string()> s)
-      : timer(boost::asio::make_strand(io)), notifier(n), interval(i), status(std::move(s)) {}
+        std::function<std::string()> s, std::function<bool()> h)
+      : timer(boost::asio::make_strand(io)),
+        notifier(n),
+        interval(i),
+        status(std::move(s)),
+        healthy(std::move(h)) {}
 
   void Ping() {
     if (cancelled) return;
-    std::string message = "WATCHDOG=1";
-    if (status) message += "\nSTATUS=" + SanitizeStatus(status());
-    if (Status st = notifier.Notify(message); !st.ok()) {
-      spdlog::warn("watchdog ping failed: {}", st.ToString());
+    const bool ok = !healthy || healthy();
+    if (!ok && !withholding) {
+      spdlog::error("not pinging the systemd watchdog: the daemon cannot heal by itself (see "
+                    "STATUS); systemd restarts it when WatchdogSec passes");
+    }
+    withholding = !ok;
+    std::string message = ok ? "WATCHDOG=1" : "";
+    if (status) {
+      if (!message.empty()) message += "\n";
+      message += "STATUS=" + SanitizeStatus(status());
+    }
+    if (!message.empty()) {
+      if (Status st = notifier.Notify(message); !st.ok()) {
+        spdlog::warn("watchdog ping failed: {}", st.ToString());
+      }
     }
     timer.expires_after(interval);
     timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
@@ -108,6 +123,8 @@ struct WatchdogPinger::State : std::enable_shared_from_this<WatchdogPinger::Stat
   SdNotifier notifier;
   std::chrono::milliseconds interval;
   std::function<std::string()> status;
+  std::function<bool()> healthy;
+  bool withholding = false;  // timer strand only
   // Touched only on the timer's strand, where Ping and Cancel's work run
   // one at a time (the same race as the signal watcher's, see above).
   bool cancelled = false;
@@ -115,8 +132,10 @@ struct WatchdogPinger::State : std::enable_shared_from_this<WatchdogPinger::Stat
 
 WatchdogPinger::WatchdogPinger(boost::asio::io_context& io, const SdNotifier& notifier,
                                std::chrono::milliseconds interval,
-                               std::function<std::string()> status)
-    : state_(std::make_shared<State>(io, notifier, interval, std::move(status))) {}
+                               std::function<std::string()> status,
+                               std::function<bool()> healthy)
+    : state_(std::make_shared<State>(io, notifier, interval, std::move(status),
+                                     std::move(healthy))) {}
 
 WatchdogPinger::~WatchdogPinger() { Cancel(); }
 

@@ -75,10 +75,14 @@ class SignalWatcher {
 // stuck stops pinging and systemd restarts the service.
 // Thread-safety: Start/Cancel from one thread; status() is called on an I/O
 // thread and must be thread-safe and non-blocking.
+// `healthy` (optional): while it answers false the pings are withheld (the
+// STATUS still goes), so that systemd restarts a daemon that cannot heal by
+// itself (the queue refusing writes for too long).
 class WatchdogPinger {
  public:
   WatchdogPinger(boost::asio::io_context& io, const SdNotifier& notifier,
-                 std::chrono::milliseconds interval, std::function<std::string()> status);
+                 std::chrono::milliseconds interval, std::function<std::string()> status,
+                 std::function<bool()> healthy = nullptr);
   ~WatchdogPinger();
   WatchdogPinger(const WatchdogPinger&) = delete;
   WatchdogPinger& operator=(const WatchdogPinger&) = delete;

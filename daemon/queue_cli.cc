@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include "config/config.h"
 #include "daemon/adapter_registry.h"
 #include "daemon/config_schema.h"
@@ -18,26 +21,60 @@ void QueueLocationFlags::Register(FlagParser& parser) {
                    "take [daemon] data_dir (and the lanes' retry policies) from this config");
 }
 
-Result<std::unique_ptr<queue::SqliteQueue>> QueueLocationFlags::Open(Clock& clock) const {
+Result<QueueLocationFlags::Location> QueueLocationFlags::Locate() const {
   if (data_dir.empty() == config.empty()) {
     return Status::InvalidArgument("give exactly one of --data-dir DIR or --config FILE");
   }
-  queue::SqliteQueueOptions options;
+  Location where;
   if (!config.empty()) {
     auto loaded = config::LoadConfig(config, daemon::BuildSchema(daemon::AllAdapterTypes()));
     if (!loaded.ok()) return Status::InvalidArgument(loaded.status().message());
-    const std::filesystem::path dir = daemon::ResolveDataDir(*loaded);
-    options = daemon::QueueOptionsFrom(*loaded, dir);
+    where.data_dir = daemon::ResolveDataDir(*loaded);
+    where.config = std::move(loaded).value();
   } else {
-    options.data_dir = data_dir;
+    where.data_dir = data_dir;
   }
-  // A tool only looks and edits; the daemon does the housekeeping.
+  return where;
+}
+
+Result<std::unique_ptr<queue::SqliteQueue>> QueueLocationFlags::Open(Clock& clock) const {
+  auto where = Locate();
+  if (!where.ok()) return where.status();
+  queue::SqliteQueueOptions options;
+  if (where->config) {
+    options = daemon::QueueOptionsFrom(*where->config, where->data_dir);
+  } else {
+    options.data_dir = where->data_dir;
+  }
+  // A tool only looks and edits; the daemon does the housekeeping, and
+  // only the daemon's own start counts what was in flight (the poison rule):
+  // a running daemon's leases are not crashes.
   options.maintenance_interval = std::chrono::milliseconds(0);
+  options.poison_after = 0;
   const std::filesystem::path db = queue::QueueDbPath(options.data_dir);
   if (!std::filesystem::exists(db)) {
     return Status::NotFound("no queue database at " + db.string());
   }
   return queue::SqliteQueue::Open(clock, std::move(options));
+}
+
+Result<std::unique_ptr<daemon::AuditJournal>> QueueLocationFlags::OpenAudit(Clock& clock,
+                                                                            bool create) const {
+  auto where = Locate();
+  if (!where.ok()) return where.status();
+  std::chrono::milliseconds retention = std::chrono::hours(24 * 365);
+  if (where->config) retention = where->config->Get("admin").GetDuration("audit_retention");
+  return daemon::AuditJournal::Open(where->data_dir / "audit.db", clock, retention, create);
+}
+
+std::string CliActor() {
+  std::string user;
+  if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_name != nullptr) {
+    user = pw->pw_name;
+  } else {
+    user = "uid " + std::to_string(getuid());
+  }
+  return "cli:" + user;
 }
 
 int ReportOpenError(const Status& status) {

@@ -3,10 +3,14 @@
 // --data-dir or --config and opens it next to a possibly running daemon
 // (WAL readers never block it; our few writes wait for its write lock).
 
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/clock.h"
+#include "config/config.h"
+#include "daemon/audit_journal.h"
 #include "daemon/flags.h"
 #include "queue/sqlite_queue.h"
 
@@ -22,7 +26,21 @@ struct QueueLocationFlags {
   // usage problem (neither or both flags, bad config): exit 2; other errors
   // are runtime failures: exit 1.
   Result<std::unique_ptr<queue::SqliteQueue>> Open(Clock& clock) const;
+  // The audit journal in the same data directory (same errors as Open). A
+  // tool that changes the queue creates it; one that reads does not.
+  Result<std::unique_ptr<daemon::AuditJournal>> OpenAudit(Clock& clock, bool create) const;
+
+ private:
+  struct Location {
+    std::filesystem::path data_dir;
+    std::optional<config::Config> config;
+  };
+  Result<Location> Locate() const;
 };
+
+// Who runs this tool, as the audit journal names a CLI caller: "cli:<user>"
+// (the login name of the real user id; sudo's caller is added to details).
+std::string CliActor();
 
 // Prints "error: ..." and returns the exit code for a failed Open.
 int ReportOpenError(const Status& status);

@@ -1,9 +1,12 @@
 #include "daemon/runtime.h"
 
+#include "base/private_files.h"
+
 #include <spdlog/spdlog.h>
 #include <time.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -234,10 +237,9 @@ int Runtime::Run() {
     if (Status st = SetupLogging(log); !st.ok()) spdlog::warn("logging: {}", st.ToString());
   }
   const std::filesystem::path data_dir = ResolveDataDir(config);
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) {
-    spdlog::error("cannot create data_dir {}: {}", data_dir.string(), ec.message());
+  for (const std::string& warning : config.warnings()) spdlog::warn("{}", warning);
+  if (Status st = EnsurePrivateDir(data_dir); !st.ok()) {
+    spdlog::error("cannot create data_dir {}: {}", data_dir.string(), st.ToString());
     return 1;
   }
   const auto drain_timeout = config.Get("daemon").GetDuration("drain_timeout");
@@ -249,6 +251,13 @@ int Runtime::Run() {
   auto work = boost::asio::make_work_guard(io);
   boost::asio::thread_pool blocking_pool(2);
   net::HttpClient http(io, HttpClientOptionsFrom(config));
+  // Destroyed before `http` (and after the I/O threads, declared later, are
+  // joined): a stopped io_context lets the client shut down at once on every
+  // way out, where waiting for a loop that never ran took 10 s.
+  struct StopOnExit {
+    boost::asio::io_context& io;
+    ~StopOnExit() { io.stop(); }
+  } stop_io_on_exit{io};
 
   // 3. Durable state.
   auto opened = queue::SqliteQueue::Open(clock, QueueOptionsFrom(config, data_dir));
@@ -330,37 +339,75 @@ int Runtime::Run() {
     boost::asio::post(blocking_pool, std::move(fn));
   };
   HttpRoutesOptions routes_options;
+  const config::Section& admin = config.Get("admin");
   routes_options.queue_high_water = config.Get("queue").GetInt("high_water_mark");
-  if (config.Get("admin").Has("token_file")) {
-    routes_options.admin_token = config.Get("admin").GetSecret("token_file");
+  // Checked by CheckConfigFile; a failure here is a config error all the same.
+  auto access = AdminAccess::FromConfig(config);
+  if (!access.ok()) {
+    std::fprintf(stderr, "%s\n", access.status().message().c_str());
+    return 2;
   }
+  routes_options.admin_access = std::move(access).value();
+  routes_options.metrics_require_token = admin.GetBool("metrics_require_token");
   routes_options.idempotency_db = data_dir / "idempotency.db";
+  routes_options.audit_db = data_dir / "audit.db";
+  routes_options.audit_retention = admin.GetDuration("audit_retention");
+  routes_options.max_json_depth = static_cast<int>(config.Get("http").GetInt("max_json_depth"));
+  routes_options.admin_max_body = admin.GetSize("max_body");
   auto routes = HttpRoutes::Create(std::move(deps), std::move(routes_options));
   if (!routes.ok()) {
     spdlog::error("cannot start the HTTP routes: {}", routes.status().ToString());
     return 1;
   }
-  net::HttpServerOptions server_options = HttpServerOptionsFrom(config);
-  server_options.body_limit_for = (*routes)->BodyLimitFunction();
-  server_options.clock = &clock;
-  net::HttpServer server(io, server_options, (*routes)->Handler());
+  // With [admin] listen, a second server: the public one serves webhooks
+  // and health, the admin one the API, the metrics and health.
+  const bool separate_admin = admin.Has("listen");
+  auto make_server = [&](Listener listener) {
+    net::HttpServerOptions server_options = HttpServerOptionsFrom(config);
+    server_options.body_limit_for = (*routes)->BodyLimitFunction();
+    server_options.screen_headers = (*routes)->ScreenFunction(listener);
+    server_options.clock = &clock;
+    return std::make_unique<net::HttpServer>(io, server_options, (*routes)->Handler(listener));
+  };
+  std::unique_ptr<net::HttpServer> server =
+      make_server(separate_admin ? Listener::kPublic : Listener::kAll);
+  std::unique_ptr<net::HttpServer> admin_server =
+      separate_admin ? make_server(Listener::kAdmin) : nullptr;
   IoThreads io_threads(io, static_cast<int>(config.Get("daemon").GetInt("io_threads")));
+  auto stop_servers = [&] {
+    server->Stop();
+    if (admin_server) admin_server->Stop();
+  };
 
   std::vector<uint16_t> ports;
   std::string listening;
-  for (const std::string& address : config.Get("http").GetStringList("listen")) {
-    if (Status st = server.Listen(address); !st.ok()) {
-      spdlog::error("cannot listen on {}: {}", address, st.ToString());
-      server.Stop();
-      work.reset();
-      io_threads.Join(SteadyClock::now() + drain_timeout);
-      return 1;
+  auto listen_all = [&](net::HttpServer& on, const config::Section& section,
+                        std::string_view what) -> bool {
+    size_t index = 0;
+    for (const std::string& address : section.GetStringList("listen")) {
+      if (Status st = on.Listen(address); !st.ok()) {
+        // A config error like any other: where, and exit 2.
+        std::fprintf(stderr, "%s\n",
+                     section.ErrorAt("listen", "cannot listen on " + address + ": " + st.message())
+                         .message()
+                         .c_str());
+        return false;
+      }
+      ports.push_back(on.port(index++));
+      std::string host = address.substr(0, address.rfind(':'));
+      if (!listening.empty()) listening += ' ';
+      listening += fmt::format("{}{}:{}", what, host, ports.back());
+      spdlog::info("listening on {}:{}{}", host, ports.back(),
+                   what.empty() ? "" : " (admin API and metrics)");
     }
-    ports.push_back(server.port(ports.size()));
-    std::string host = address.substr(0, address.rfind(':'));
-    if (!listening.empty()) listening += ' ';
-    listening += host + ":" + std::to_string(ports.back());
-    spdlog::info("listening on {}:{}", host, ports.back());
+    return true;
+  };
+  if (!listen_all(*server, config.Get("http"), "") ||
+      (admin_server && !listen_all(*admin_server, admin, "admin "))) {
+    stop_servers();
+    work.reset();
+    io_threads.Join(SteadyClock::now() + drain_timeout);
+    return 2;
   }
 
   // 6. Workers.
@@ -384,12 +431,21 @@ int Runtime::Run() {
   auto status_text = [&]() {
     size_t n = 0;
     for (const auto& [id, e] : state.Adapters()->entries) n += e.enabled ? 1 : 0;
-    return fmt::format("{}; {} adapters; queue depth {}; listening on {}",
-                       draining.load() ? "draining" : "running", n, housekeeper.depth(), listening);
+    return fmt::format("{}{}; {} adapters; queue depth {}; listening on {}",
+                       draining.load() ? "draining" : "running",
+                       engine->Healthy() ? "" : "; queue refusing writes (storage failure)", n,
+                       housekeeper.depth(), listening);
   };
   std::optional<WatchdogPinger> watchdog;
   if (auto interval = WatchdogPingInterval(notifier)) {
-    watchdog.emplace(io, notifier, *interval, status_text);
+    // A queue that has refused writes for longer than unhealthy_restart_after
+    // did not heal by probing; a restart (a fresh open) is the next remedy.
+    const auto restart_after = config.Get("queue").GetDuration("unhealthy_restart_after");
+    auto healthy = [&engine = *engine, restart_after] {
+      auto down = engine.UnhealthyFor();
+      return !down || restart_after.count() == 0 || *down < restart_after;
+    };
+    watchdog.emplace(io, notifier, *interval, status_text, healthy);
     watchdog->Start();
   }
   started.store(true);
@@ -435,7 +491,7 @@ int Runtime::Run() {
   draining.store(true);
   notify("STOPPING=1\nSTATUS=draining");
   spdlog::info("stopping: draining (up to {} ms)", drain_timeout.count());
-  server.Stop();
+  stop_servers();
   bool workers_done = pipeline.StopAll(deadline);
   if (watchdog) watchdog->Cancel();
   if (signals) signals->Cancel();

@@ -90,7 +90,8 @@ class Runtime {
   void RequestReload() { control_.Post(ControlCommand::kReload); }
 
   // Called (on the control thread) after READY=1 and after each reload
-  // attempt; for in-process tests. `ports` are the bound listener ports.
+  // attempt; for in-process tests. `ports` are the bound listener ports:
+  // [http] listen in order, then [admin] listen.
   std::function<void(const std::vector<uint16_t>& ports)> on_ready;
   std::function<void(const Status& reload_status)> on_reload;
 

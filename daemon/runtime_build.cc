@@ -64,6 +64,7 @@ queue::SqliteQueueOptions QueueOptionsFrom(const config::Config& config,
   }
   options.dedup_retention = q.GetDuration("dedup_retention");
   options.high_water_mark = q.GetInt("high_water_mark");
+  options.poison_after = static_cast<int>(q.GetInt("poison_after"));
   return options;
 }
 

@@ -1,5 +1,7 @@
 #include "net/http_server.h"
 
+#include "net/http_parse.h"
+
 #include <array>
 #include <atomic>
 #include <ctime>
@@ -205,8 +207,24 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
     auto& req = parser_->get();
+    if (std::string_view error = FramingError(req); !error.empty()) {
+      return SendError(400, "bad_request", std::string(error));
+    }
     std::string_view target = req.target();
     std::string_view path = target.substr(0, target.find('?'));
+    if (server_->options.screen_headers) {
+      HeaderMap headers;
+      for (const auto& field : req) {
+        headers.Add(std::string(field.name_string()), std::string(field.value()));
+      }
+      const std::string decoded = PercentDecode(path);
+      if (auto refusal = server_->options.screen_headers(req.method_string(), decoded, headers, remote_)) {
+        keep_alive_ = false;
+        if (parser_) version_ = req.version() ? req.version() : 11;
+        parser_.reset();
+        return Write(std::move(*refusal));
+      }
+    }
     uint64_t limit = server_->options.body_limit_bytes;
     if (server_->options.body_limit_for) {
       uint64_t l = server_->options.body_limit_for(PercentDecode(path));
@@ -266,18 +284,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     version_ = msg.version();
     head_ = msg.method() == http::verb::head;
 
-    HttpRequest req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    std::string_view target = req.target;
-    size_t q = target.find('?');
-    req.path = PercentDecode(target.substr(0, q));
-    if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-    for (const auto& field : msg) {
-      req.headers.Add(std::string(field.name_string()), std::string(field.value()));
-    }
-    req.body = std::move(msg.body());
-    req.remote_address = remote_;
+    HttpRequest req = ToHttpRequest(std::move(msg), remote_);
 
     // The responder may outlive this call and run on any thread; it hops
     // back to the strand. If it is destroyed unused, the client gets a 500

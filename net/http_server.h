@@ -5,6 +5,11 @@
 //
 // One strand per connection; every read has a deadline (slow-loris clients
 // are cut off) and header/body limits; keep-alive; connections capped.
+// Framing is strict (RFC 9112 §6.1, §6.3, §3.2): a Transfer-Encoding whose
+// last coding is not "chunked", Transfer-Encoding with HTTP/1.0 or beside a
+// Content-Length, and an HTTP/1.1 request without Host are answered 400 and
+// the connection closed, so that no proxy in front can frame a request
+// differently from us (request smuggling).
 // Stop() stops accepting, lets in-flight requests finish, and closes idle
 // connections; it never drops an answered-but-unsent response.
 
@@ -12,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -33,6 +39,15 @@ struct HttpServerOptions {
   // return 0 to use body_limit_bytes. Called on connection strands, so it
   // must be thread-safe.
   std::function<uint64_t(std::string_view path)> body_limit_for;
+  // Optional: called once a request's headers are in, before any body byte
+  // is read; an answer it returns is sent at once and the connection closed
+  // (an admin API refuses a wrong token without reading, and holding, the
+  // body). Gets the method, the percent-decoded path, the headers and the
+  // peer's address. Called on connection strands: thread-safe, no blocking.
+  std::function<std::optional<HttpResponse>(std::string_view method, std::string_view path,
+                                            const HeaderMap& headers,
+                                            std::string_view remote_address)>
+      screen_headers;
   std::chrono::milliseconds read_timeout{std::chrono::seconds(15)};  // whole request
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};  // keep-alive wait
   std::chrono::milliseconds write_timeout{std::chrono::seconds(15)};

@@ -7,7 +7,10 @@
 #include "base/thread_name.h"
 #include "queue/paths.h"
 #include "queue/sqlite_util.h"
+#include "base/private_files.h"
 #include "queue/sqlite_writer.h"
+
+#include <spdlog/spdlog.h>
 
 namespace crmhub::queue {
 
@@ -49,12 +52,8 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::Open(Clock& clock, SqliteQueue
   if (path.empty() || path.filename().empty()) {
     return Status::InvalidArgument("queue: no data_dir or path given");
   }
-  std::error_code ec;
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) {
-    return Status::IoError("queue: cannot create " + path.parent_path().string() + ": " +
-                           ec.message());
-  }
+  // Personal data: the directory 0700 when created here, the file 0600.
+  CRMHUB_RETURN_IF_ERROR(EnsurePrivateFile(path).WithContext("queue"));
   if (options.max_batch_size < 1) options.max_batch_size = 1;
   if (options.max_pending < 1) options.max_pending = 1;
 
@@ -73,6 +72,18 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::Open(Clock& clock, SqliteQueue
 
   auto syncer = internal::WalSyncer::For(store->db());
   if (!syncer.ok()) return syncer.status().WithContext("queue: open " + path.string());
+  if (options.poison_after > 0) {
+    int64_t suspects = 0, dead = 0;
+    CRMHUB_RETURN_IF_ERROR(store->RecoverInFlight(clock.Now(), options.poison_after, &suspects,
+                                                  &dead));
+    CRMHUB_RETURN_IF_ERROR(syncer->Sync());  // counted durably before any is delivered again
+    if (suspects > 0) {
+      spdlog::warn(
+          "queue: {} message(s) were in flight when the last process ended; each is delivered "
+          "alone now, and {} counted {} times in a row went to the dead letters (poison rule)",
+          suspects, dead, options.poison_after);
+    }
+  }
 
   std::unique_ptr<SqliteQueue> q(new SqliteQueue(clock, std::move(options), path));
   q->store_ = std::move(store);
@@ -109,9 +120,48 @@ SqliteQueue::~SqliteQueue() {
 void SqliteQueue::MarkUnhealthy(const Status& error) {
   {
     std::lock_guard lock(error_mu_);
-    if (error_.ok()) error_ = error;  // keep the first cause
+    if (error_.ok()) {  // keep the first cause
+      error_ = error;
+      const auto now = clock_.SteadyNow();
+      unhealthy_since_ns_.store(now.time_since_epoch().count());
+      next_probe_ns_.store((now + options_.probe_interval).time_since_epoch().count());
+      spdlog::error("queue: storage failure, refusing writes until a probe succeeds: {}",
+                    error.ToString());
+    }
   }
   healthy_.store(false);
+}
+
+std::optional<std::chrono::steady_clock::duration> SqliteQueue::UnhealthyFor() const {
+  if (healthy_.load()) return std::nullopt;
+  const int64_t since = unhealthy_since_ns_.load();
+  if (since == 0) return std::chrono::steady_clock::duration::zero();
+  return clock_.SteadyNow() -
+         std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(since));
+}
+
+void SqliteQueue::Probe() {
+  const auto now = clock_.SteadyNow();
+  if (now.time_since_epoch().count() < next_probe_ns_.load()) return;
+  next_probe_ns_.store((now + options_.probe_interval).time_since_epoch().count());
+  Status st = store_->Begin();
+  if (st.ok()) st = store_->PutState("crmhub/probe", FormatRfc3339(clock_.Now()), clock_.Now());
+  if (st.ok()) st = store_->Commit();
+  if (!st.ok()) {
+    store_->Rollback();
+    return;
+  }
+  if (!wal_syncer_->Sync().ok()) return;
+  const auto down = UnhealthyFor().value_or(std::chrono::steady_clock::duration::zero());
+  {
+    std::lock_guard lock(error_mu_);
+    error_ = Status::Ok();
+    unhealthy_since_ns_.store(0);
+  }
+  healthy_.store(true);
+  (void)RefreshDepth();
+  spdlog::info("queue: storage takes writes again after {} s; accepting writes",
+               std::chrono::duration_cast<std::chrono::seconds>(down).count());
 }
 
 Status SqliteQueue::UnhealthyStatus() const {
@@ -157,6 +207,7 @@ void SqliteQueue::WriterLoop() {
                  clock_.SteadyNow() >= next_maintenance_ && healthy_.load();
     }
     space_cv_.notify_all();
+    if (!healthy_.load()) Probe();
     if (!batch.empty()) RunBatch(batch);
     batch.clear();
     if (maintain) {

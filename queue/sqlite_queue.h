@@ -15,6 +15,11 @@
 // batch returned. After a storage error (I/O, fsync, disk full, corruption)
 // the engine refuses all further writes and Healthy() is false; it never
 // answers Accepted for a write that did not commit or whose fsync failed.
+// While unhealthy, the writer probes the storage every probe_interval (a
+// small committed and fsync'd write); when a probe succeeds the engine is
+// healthy again (the disk had filled, and has space again). A write answered
+// with an error in between may or may not have reached the disk: its sender
+// retries, and idempotency absorbs a repeat.
 //
 // Reads (Stats, dead-letter listing, GetState) use their own connections
 // from a small pool, so they never wait for the writer (WAL snapshots).
@@ -91,6 +96,16 @@ struct SqliteQueueOptions {
   // How long a write waits for another process's write lock.
   std::chrono::milliseconds busy_timeout{std::chrono::seconds(10)};
 
+  // The poison-message rule (WriterStore::RecoverInFlight), for the daemon's
+  // own open only (a CLI opening the queue beside a running daemon must not
+  // count that daemon's leases): 0 off; else a message in flight when the
+  // process ended this many times in a row is dead-lettered.
+  int poison_after = 0;
+
+  // While unhealthy, how often the writer probes whether the storage takes
+  // writes again (on the injected clock's steady time).
+  std::chrono::milliseconds probe_interval{std::chrono::seconds(1)};
+
   // Test seam: the sqlite3 VFS to open the file with ("" = the default).
   std::string vfs_name;
 };
@@ -129,6 +144,9 @@ class SqliteQueue final : public Queue {
   int64_t Depth() const override { return depth_.load(); }
 
   // Additions beyond Queue:
+  // How long the engine has refused writes (nullopt: healthy): the daemon
+  // stops its watchdog pings past a limit, so that systemd restarts it.
+  std::optional<std::chrono::steady_clock::duration> UnhealthyFor() const;
   // Prunes expired dedup records and vacuums free pages now (one step of
   // each); returns how many dedup records were removed.
   Result<int64_t> RunMaintenance();
@@ -190,6 +208,9 @@ class SqliteQueue final : public Queue {
   void FlusherLoop();
   void MarkUnhealthy(const Status& error);
   Status UnhealthyStatus() const;
+  // Writer thread, while unhealthy: one probe write; healthy again if it
+  // commits and its fsync succeeds.
+  void Probe();
 
   // Read connections: borrowed for one call, returned to the pool.
   class ReadLease;
@@ -210,6 +231,11 @@ class SqliteQueue final : public Queue {
   bool maintenance_requested_ = false;  // guarded by mu_
 
   std::atomic<bool> healthy_{true};
+  // When the engine became unhealthy (steady ns since epoch); 0 while healthy.
+  std::atomic<int64_t> unhealthy_since_ns_{0};
+  // When the next probe may run (steady ns since epoch): one probe_interval
+  // after the failure, then one after each failed probe.
+  std::atomic<int64_t> next_probe_ns_{0};
   mutable std::mutex error_mu_;
   Status error_;  // the storage error that made the engine unhealthy; guarded by error_mu_
   std::atomic<int64_t> depth_{0};

@@ -3,7 +3,8 @@
 
 namespace crmhub::queue::internal {
 
-inline constexpr int kSchemaVersion = 1;
+// 1: the first schema. 2: messages.crashes (the poison-message rule).
+inline constexpr int kSchemaVersion = 2;
 
 // auto_vacuum must be chosen before the first table exists; the writer sets
 // it, then WAL, then runs this inside one transaction.
@@ -22,7 +23,8 @@ CREATE TABLE IF NOT EXISTS messages (
   history BLOB,
   created_at INTEGER NOT NULL,
   next_attempt_at INTEGER NOT NULL,
-  lease_token INTEGER NOT NULL DEFAULT 0
+  lease_token INTEGER NOT NULL DEFAULT 0,
+  crashes INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS messages_due ON messages(lane, next_attempt_at);
 CREATE INDEX IF NOT EXISTS messages_order ON messages(lane, ordering_key)
@@ -56,6 +58,10 @@ CREATE TABLE IF NOT EXISTS state (
   updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql";
+
+// From schema version 1 to 2.
+inline constexpr const char* kMigrateTo2Sql =
+    "ALTER TABLE messages ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0";
 
 // Columns read into a Message, in this order, by every SELECT that builds one.
 inline constexpr const char* kMessageColumns =

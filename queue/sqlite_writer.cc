@@ -13,7 +13,7 @@ namespace {
 // candidate scanned its whole lane (1 s per lease at 40,000 queued).
 constexpr const char* kLeaseSelect =
     "SELECT id, lane, source, idem_key, ordering_key, headers, payload, attempts, first_error, "
-    "last_error, created_at, next_attempt_at, lease_token, history FROM messages AS m "
+    "last_error, created_at, next_attempt_at, lease_token, history, crashes FROM messages AS m "
     "WHERE m.lane = ?1 AND m.next_attempt_at <= ?2 AND (m.ordering_key = '' OR NOT EXISTS ("
     "  SELECT 1 FROM messages AS p WHERE p.lane = m.lane AND p.ordering_key = m.ordering_key"
     "  AND p.ordering_key <> '' AND p.id < m.id)) "
@@ -64,7 +64,10 @@ Status WriterStore::Init() {
   }
   if (*version < kSchemaVersion) {
     CRMHUB_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
-    Status st = db_.Exec(kSchemaSql);
+    // A version-1 database gains the column; a new one is created whole
+    // (CREATE ... IF NOT EXISTS leaves existing tables as they are).
+    Status st = *version == 1 ? db_.Exec(kMigrateTo2Sql) : Status::Ok();
+    if (st.ok()) st = db_.Exec(kSchemaSql);
     if (st.ok()) st = db_.Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     if (st.ok()) st = db_.Exec("COMMIT");
     if (!st.ok()) {
@@ -97,7 +100,7 @@ Status WriterStore::Init() {
        "SELECT lane, attempts, created_at, first_error, history FROM messages "
        "WHERE id = ?1 AND lease_token = ?2 AND next_attempt_at > ?3"},
       {&retry_update_,
-       "UPDATE messages SET lease_token = 0, next_attempt_at = ?2, "
+       "UPDATE messages SET lease_token = 0, crashes = 0, next_attempt_at = ?2, "
        "first_error = COALESCE(first_error, ?3), last_error = ?3, history = ?4 WHERE id = ?1"},
       {&to_dead_,
        "INSERT INTO dead_letters(id, lane, source, idem_key, ordering_key, headers, payload, "
@@ -193,6 +196,10 @@ Status WriterStore::Lease(const std::string& lane, int max, std::chrono::millise
     const int64_t prior_token = lease_select_.Int(12);
     const int attempts = static_cast<int>(lease_select_.Int(7));
     const int64_t created_ms = lease_select_.Int(10);
+    // A suspect (in flight when the process last died) is delivered alone,
+    // so that if it kills the process again, it alone is blamed.
+    const bool suspect = lease_select_.Int(14) > 0;
+    if (suspect && !out->empty()) break;
     if (prior_token != 0) {  // a lease that expired unsettled
       if (auto verdict = ExpiredLeaseVerdict(policy, attempts, created_ms, now_ms)) {
         std::string history = lease_select_.Text(13);
@@ -218,9 +225,11 @@ Status WriterStore::Lease(const std::string& lane, int max, std::chrono::millise
     l.lease = {m.id, next_token_++};
     l.lease_expires_at = now + duration;
     out->push_back(std::move(l));
+    if (suspect) break;
   }
   lease_select_.Reset();
-  if (rc != SQLITE_DONE) return SqliteStatus(db_.raw(), rc, "lease: select");
+  // SQLITE_ROW: stopped early at a suspect, which goes alone.
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteStatus(db_.raw(), rc, "lease: select");
 
   const int64_t expires_ms = now_ms + duration.count();
   for (const Leased& l : *out) {
@@ -231,6 +240,51 @@ Status WriterStore::Lease(const std::string& lane, int max, std::chrono::millise
     CRMHUB_RETURN_IF_ERROR(ToDeadLetter(e.id, e.reason, e.history, now));
   }
   return Status::Ok();
+}
+
+Status WriterStore::RecoverInFlight(SystemTime now, int poison_after, int64_t* suspects,
+                                    int64_t* dead) {
+  const int64_t now_ms = ToUnixMillis(now);
+  *suspects = 0;
+  *dead = 0;
+  CRMHUB_RETURN_IF_ERROR(begin_.Run("recover: begin"));
+  auto rollback = [&](Status st) {
+    Rollback();
+    return st;
+  };
+  auto count = db_.Prepare(
+      "UPDATE messages SET crashes = crashes + 1, lease_token = 0, "
+      "next_attempt_at = MIN(next_attempt_at, ?1) WHERE lease_token <> 0");
+  if (!count.ok()) return rollback(count.status());
+  count->Bind(1, now_ms);
+  if (Status st = count->Run("recover: count"); !st.ok()) return rollback(st);
+  *suspects = db_.Changes();
+  auto poisoned = db_.Prepare("SELECT id, crashes, history FROM messages WHERE crashes >= ?1");
+  if (!poisoned.ok()) return rollback(poisoned.status());
+  poisoned->Bind(1, int64_t{poison_after});
+  struct Poisoned {
+    int64_t id;
+    std::string reason;
+    std::string history;
+  };
+  std::vector<Poisoned> found;
+  int rc;
+  while ((rc = poisoned->Step()) == SQLITE_ROW) {
+    std::string reason = "poison message: in flight when the process ended " +
+                         std::to_string(poisoned->Int(1)) +
+                         " times in a row (its delivery may crash the daemon; see "
+                         "docs/operations.md, \"Poison messages\")";
+    std::string history = poisoned->Text(2);
+    AppendAttempt(&history, now, reason);
+    found.push_back({poisoned->Int(0), std::move(reason), std::move(history)});
+  }
+  poisoned->Reset();
+  if (rc != SQLITE_DONE) return rollback(SqliteStatus(db_.raw(), rc, "recover: select"));
+  for (const Poisoned& p : found) {
+    if (Status st = ToDeadLetter(p.id, p.reason, p.history, now); !st.ok()) return rollback(st);
+  }
+  *dead = static_cast<int64_t>(found.size());
+  return commit_.Run("recover: commit");
 }
 
 Status WriterStore::Ack(const LeaseToken& lease, SystemTime now, Status* outcome) {

@@ -49,6 +49,13 @@ class WriterStore {
                  std::vector<EnqueueOutcome>* outcomes);
   Status Lease(const std::string& lane, int max, std::chrono::milliseconds duration,
                SystemTime now, std::vector<Leased>* out);
+  // The poison-message rule, at a daemon's start: every message still
+  // leased was in flight when the last process ended; it is counted
+  // (crashes), its dead lease cleared, made due now, and delivered alone
+  // from now on (Lease), until an outcome settles it. One
+  // counted `poison_after` times in a row goes to the dead letters.
+  // `suspects` and `dead` are set to how many were counted / moved.
+  Status RecoverInFlight(SystemTime now, int poison_after, int64_t* suspects, int64_t* dead);
   Status Ack(const LeaseToken& lease, SystemTime now, Status* outcome);
   Status Retry(const LeaseToken& lease, const std::string& error,
                std::optional<SystemTime> not_before, SystemTime now, Status* outcome);

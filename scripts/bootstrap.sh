@@ -9,6 +9,10 @@ packages=(
   libboost-dev libcurl4-openssl-dev libssl-dev librdkafka-dev libsqlite3-dev sqlite3
   nlohmann-json3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libpugixml-dev libjemalloc-dev
   libgtest-dev libgmock-dev
+  # the fuzz and ThreadSanitizer tiers (scripts/fuzz.sh, scripts/tsan.sh):
+  # libFuzzer and the sanitizer runtimes, and the symbolizer for reports.
+  # clang 16: clang 14 cannot compile Asio's coroutines under ASan.
+  clang-16 libclang-rt-16-dev llvm-16
   wrk systemd
   # bench/intake.sh, which BenchIntakeTest runs
   curl bc python3 openssl

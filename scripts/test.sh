@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Builds crmhub and runs the whole test suite with ctest.
+# Builds crmhub and runs the whole test suite, exactly as CI runs it:
 #
-# By default the build uses AddressSanitizer + UndefinedBehaviorSanitizer
-# and -Werror, exactly as CI runs it. SANITIZE=0 builds a plain Debug tree
-# instead (faster for local iteration). Extra arguments go to ctest
-# (e.g. scripts/test.sh -R queue).
+#   1. every test (labels unit, component, e2e, bench, fuzz: the fuzz
+#      corpora replayed) in a Debug build with AddressSanitizer +
+#      UndefinedBehaviorSanitizer and -Werror;
+#   2. the threaded core's tests under ThreadSanitizer (scripts/tsan.sh);
+#   3. each libFuzzer target for FUZZ_SECONDS (scripts/fuzz.sh).
+#
+# For local iteration: SANITIZE=0 builds a plain Debug tree instead, and
+# runs stage 1 only; extra arguments go to ctest and also mean stage 1 only
+# (e.g. scripts/test.sh -R queue, scripts/test.sh -L unit); SKIP_TSAN=1 and
+# SKIP_FUZZ=1 leave out a stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,3 +36,8 @@ cmake -S . -B "$build" -G Ninja -DCRMHUB_WERROR=ON "${flags[@]}"
 cmake --build "$build" --parallel "$(nproc)"
 
 ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" --timeout 600 "$@"
+
+if [[ $sanitize == 1 && $# -eq 0 ]]; then
+  if [[ ${SKIP_TSAN:-0} != 1 ]]; then scripts/tsan.sh; fi
+  if [[ ${SKIP_FUZZ:-0} != 1 ]]; then scripts/fuzz.sh; fi
+fi

@@ -1,7 +1,7 @@
 #pragma once
 // A reader for the 1CClientBankExchange text format (bank statements and
 // payment orders exchanged between 1C and client-bank systems). Format notes:
-// /work/shared/contracts/banks/README.md §1. Each document becomes one JSON
+// contracts/banks/README.md §1. Each document becomes one JSON
 // record for the mapping rules (config/mappings/bank-1c-statement.toml).
 //
 // Encoding: the bytes are used as UTF-8 when they are valid UTF-8 (some files

@@ -73,6 +73,10 @@ Result<WebhookBody> WebhookBody::Parse(std::string_view body, BodyFormat format)
   if (format == BodyFormat::kJson) {
     // IsValidJson first: it is strict where nlohmann is lenient (a NUL byte
     // after the document), and it allocates nothing for a refusal.
+    if (!JsonDepthWithin(body, kMaxJsonDepth)) {
+      return Status::InvalidArgument("JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                     " levels");
+    }
     if (!IsValidJson(body)) return Status::InvalidArgument("body is not valid JSON");
     Result<nlohmann::json> doc = ParseJson(body);
     if (!doc.ok()) return doc.status();
@@ -83,6 +87,12 @@ Result<WebhookBody> WebhookBody::Parse(std::string_view body, BodyFormat format)
   if (!fields.ok()) return fields.status();
   out.document_ = nlohmann::json::object();
   for (auto& [name, value] : *fields) {
+    // The record is kept as JSON, which holds UTF-8 only: a field in
+    // another encoding is refused with its name rather than altered.
+    if (!IsValidUtf8(name) || !IsValidUtf8(value)) {
+      return Status::InvalidArgument(fmt::format(
+          "form field \"{}\" is not UTF-8 text", IsValidUtf8(name) ? name : "(not UTF-8)"));
+    }
     if (!out.document_.contains(name)) out.document_[name] = std::move(value);
   }
   return out;
@@ -95,7 +105,9 @@ std::optional<std::string> WebhookBody::Field(std::string_view name) const {
 
 std::string WebhookBody::Payload(std::string_view raw_body) const {
   if (format_ == BodyFormat::kJson) return std::string(raw_body);
-  return document_.dump();  // an object of strings: one level, no recursion to fear
+  // An object of UTF-8 strings (checked in Parse): one level, no recursion
+  // to fear, nothing for dump() to throw on.
+  return document_.dump();
 }
 
 Result<ValueSource> ValueSource::Parse(std::string_view spec) {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_get.h"
 #include "base/json_validate.h"
 #include "net/hmac.h"
 
@@ -105,6 +106,9 @@ Result<WebhookResult> WebhookAdapter::HandleWebhook(const net::HttpRequest& requ
   Result<kit::WebhookBody> body = Status::InvalidArgument("body is not valid JSON");
   if (reads_body_) {
     body = kit::WebhookBody::Parse(request.body, config_.body_format);
+  } else if (!JsonDepthWithin(request.body, kMaxJsonDepth)) {
+    body = Status::InvalidArgument("JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                   " levels");
   } else if (IsValidJson(request.body)) {
     body = kit::WebhookBody();
   }

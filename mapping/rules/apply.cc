@@ -6,6 +6,7 @@
 
 #include "mapping/model/model.h"
 #include "mapping/rules/compiled.h"
+#include "base/json_get.h"
 #include "mapping/rules/rule_set.h"
 
 namespace crmhub::mapping {
@@ -81,8 +82,16 @@ class LazyPath {
   std::string_view text_;
 };
 
+// What an error message shows of a value: a scalar as JSON, cut at 80
+// characters; an array or object only by its size (dumping it would print,
+// and recurse into, whatever the sender nested there).
 std::string Shown(const Json& v) {
-  std::string s = v.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (v.is_array()) return "an array of " + std::to_string(v.size());
+  if (v.is_object()) return "an object of " + std::to_string(v.size()) + " members";
+  std::string s = v.is_string() && v.get_ref<const std::string&>().size() > 200
+                      ? Json(v.get_ref<const std::string&>().substr(0, 200)).dump(
+                            -1, ' ', false, Json::error_handler_t::replace)
+                      : v.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (s.size() > 80) s = s.substr(0, 77) + "...";
   return s;
 }
@@ -206,7 +215,7 @@ bool AllHold(const std::vector<Condition>& conds, const Scope& sc) {
 
 class Applier {
  public:
-  Applier(const internal::CompiledRules& rules, const ApplyContext& ctx) : rules_(rules), ctx_(ctx) {}
+  explicit Applier(const ApplyContext& ctx) : ctx_(ctx) {}
 
   Result<Json> Eval(const ValueSpec& s, const Scope& sc, const Where& w) const {
     Json v;
@@ -454,7 +463,6 @@ class Applier {
     }
   }
 
-  const internal::CompiledRules& rules_;
   const ApplyContext& ctx_;
 };
 
@@ -469,7 +477,7 @@ Result<std::vector<model::Entity>> RuleSet::Apply(const nlohmann::json& record,
   for (const auto& c : rules_->skip_if) {
     if (Holds(c, root)) return std::vector<model::Entity>{};
   }
-  Applier applier(*rules_, ctx);
+  Applier applier(ctx);
   std::vector<model::Entity> out;
   for (const auto& r : rules_->entities) {
     if (!r.for_each) {
@@ -492,14 +500,21 @@ Result<std::vector<model::Entity>> RuleSet::Apply(const nlohmann::json& record,
 
 Result<std::vector<model::Entity>> RuleSet::ApplyText(std::string_view payload,
                                                       const ApplyContext& ctx) const {
+  // Whatever door a record came in by, nothing deeper than the cap is
+  // built: copying, comparing and printing a value recurse over its depth.
+  if (!JsonDepthWithin(payload, kMaxJsonDepth)) {
+    return Status::InvalidArgument("record: JSON nested deeper than " +
+                                   std::to_string(kMaxJsonDepth) + " levels");
+  }
   Json record = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
   if (record.is_discarded()) {
     // Cold path: parse again to get nlohmann's description of the error.
     try {
       Json ignored = Json::parse(payload);
       (void)ignored;
-    } catch (const Json::parse_error& e) {
-      return Status::InvalidArgument(std::string("record: malformed JSON: ") + e.what());
+    } catch (const Json::exception& e) {  // parse_error, or out_of_range for a huge number
+      return Status::InvalidArgument(std::string("record: malformed JSON: ") +
+                                     std::string(e.what()).substr(0, 200));
     }
     return Status::InvalidArgument("record: malformed JSON");
   }

@@ -164,5 +164,34 @@ TEST(IsValidJsonTest, AgreesWithNlohmannOnAMillionMutatedDocuments) {
   EXPECT_GT(invalid, 200000);
 }
 
+// IsValidUtf8 accepts exactly the strings IsValidJson accepts between
+// quotes (for bytes that need no escape), on random byte strings biased
+// towards the multi-byte edges.
+TEST(IsValidUtf8Test, AgreesWithTheJsonValidatorOnRandomBytes) {
+  std::mt19937_64 rng(20261206);
+  const unsigned char edges[] = {0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xA0, 0x9F,
+                                 0xED, 0xEF, 0xF0, 0x90, 0x8F, 0xF4, 0xF5, 0xFF, 'a', 0xD0};
+  int valid = 0, invalid = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string s;
+    const int n = static_cast<int>(rng() % 8);
+    for (int k = 0; k < n; ++k) {
+      unsigned char c = rng() % 2 ? edges[rng() % sizeof edges] : static_cast<unsigned char>(rng());
+      if (c < 0x20 || c == '"' || c == '\\') c = 'x';
+      s.push_back(static_cast<char>(c));
+    }
+    const bool utf8 = IsValidUtf8(s);
+    (utf8 ? valid : invalid)++;
+    ASSERT_EQ(utf8, IsValidJson("\"" + s + "\"")) << testing::PrintToString(s);
+  }
+  EXPECT_GT(valid, 10000);
+  EXPECT_GT(invalid, 10000);
+  EXPECT_TRUE(IsValidUtf8("Иван \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));       // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));   // a surrogate
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xE0\xA0"));       // cut short
+}
+
 }  // namespace
 }  // namespace crmhub

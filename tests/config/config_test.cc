@@ -216,8 +216,11 @@ TEST_F(ConfigTest, MissingSecretFileIsReportedAtTheKeyAndNeverPrintsContent) {
   auto cfg = Load("[adapters.site]\ntype = \"webhook\"\nsecret_file = \"secrets/absent\"\n");
   ASSERT_FALSE(cfg.ok());
   EXPECT_THAT(cfg.status().message(),
-              HasSubstr(Loc(3, 15) + "[adapters.site] secret_file: cannot read secret file"));
+              HasSubstr(Loc(3, 15) +
+                        "[adapters.site] secret_file: cannot read the secret file it names"));
   EXPECT_THAT(cfg.status().message(), HasSubstr("No such file or directory"));
+  // The value is not repeated (it may be a secret pasted for a file name).
+  EXPECT_THAT(cfg.status().message(), ::testing::Not(HasSubstr("secrets/absent")));
 }
 
 TEST_F(ConfigTest, EmptySecretFileIsRejected) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Lists every operation of an OpenAPI document as JSON lines, for the
-// contract tests' deprecation check (tests/support/spec_operations.h):
+// contract tests' deprecation check (tests/support/spec_operations.h) and
+// the admin API's scope check against docs/api.yaml (x-crmhub-scope):
 //   {"method":"GET","path":"/v2/campaigns/{campaignId}/orders","operationId":"getOrders",
 //    "deprecated":true,"shutdown":"2027-04-12","replacement":"getBusinessOrders"}
 // Reads JSON or YAML; a path item given as {"$ref": "<file>"} (Yandex
@@ -39,6 +40,7 @@ for (const [p, item0] of Object.entries(doc.paths || {})) {
       deprecated: op.deprecated === true,
       shutdown: dep['shutdown-date'] || '',
       replacement: dep['replacement-operation-id'] || '',
+      scope: op['x-crmhub-scope'] || '',
     }) + '\n');
   }
 }

@@ -79,7 +79,7 @@ TEST_F(AdminApiTest, NoOrWrongTokenIs401Everywhere) {
 }
 
 TEST_F(AdminApiTest, NoConfiguredTokenMeansEveryoneIs401) {
-  h.options.admin_token = Secret();
+  h.options.admin_access = AdminAccess();
   h.Start(false);
   EXPECT_EQ(h.Call(Req("GET", "/api/v1/queue", "", {{"Authorization", "Bearer "}}, false)).status,
             401);
@@ -261,6 +261,19 @@ TEST_F(AdminApiTest, UnknownTargetOrCommandAndBadBodies) {
   EXPECT_TRUE(h.Drain("out.ozon-main").empty());
   // A refused request leaves the key free: the corrected one goes through.
   EXPECT_EQ(Command("k1", kStock).status, 202);
+}
+
+// Regression: a command nested 300,000 deep used to be parsed and dumped
+// back recursively (ParseCommand -> dump()), overflowing the stack.
+TEST_F(AdminApiTest, ADeepCommandIs400AndTheApiGoesOn) {
+  h.Start(false);
+  const std::string deep = R"({"target":"ozon-main","command":"set_stock","items":[{"x":)" +
+                           std::string(300'000, '[') + std::string(300'000, ']') + "}]}";
+  Answer a = Command("deep", deep);
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(Body(a).value("detail", ""), "body JSON nested deeper than 64 levels");
+  EXPECT_TRUE(h.Drain("out.ozon-main").empty());
+  EXPECT_EQ(Command("after", kStock).status, 202);
 }
 
 TEST_F(AdminApiTest, CommandsAnswer503WhenTheQueueCannotTakeThem) {

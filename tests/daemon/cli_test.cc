@@ -1,6 +1,8 @@
 // The `crmhub` binary as a user meets it: help texts, exit codes, and
 // check-config's FILE:LINE:COL errors. Runs the real executable.
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -102,7 +104,110 @@ TEST_F(CheckConfigErrorTest, MissingSecretFileExits2WithLocation) {
   fs::path p = Write("[admin]\ntoken_file = \"secrets/nope\"\n");
   auto r = Crmhub({"check-config", "--config", p.string()});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.output, HasSubstr(p.string() + ":2:14: [admin] token_file: cannot read secret file"));
+  EXPECT_THAT(r.output,
+              HasSubstr(p.string() + ":2:14: [admin] token_file: cannot read the secret file it names"));
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("secrets/nope")));
+}
+
+// Regression: check-config passed what `run` refused or could not serve.
+// Each is exit 2 with FILE:LINE:COL now, the same check `run` makes.
+TEST_F(CheckConfigErrorTest, WhatRunRefusesCheckConfigRefuses) {
+  std::ofstream(dir_.path() / "key") << "k";
+  ::chmod((dir_.path() / "key").c_str(), 0600);
+  struct Case {
+    std::string toml;
+    std::string located;  // ":LINE:COL: [section] key: ..." after the file name
+  };
+  const std::vector<Case> cases = {
+      {"[adapters.site]\ntype = \"webhook\"\nsecret_file = \"./key\"\nidempotency_key = \"/id\"\n",
+       ":1:11: [adapters.site] mapping: required: this adapter receives records"},
+      {"[http]\nlisten = [\"0.0.0.0:99999\"]\n",
+       ":2:10: [http] listen: \"0.0.0.0:99999\": the port must be a number from 0 to 65535"},
+      {"[http]\nlisten = [\"::1:8080\"]\n", ":2:10: [http] listen: \"::1:8080\": write an IPv6"},
+      {"[http]\nread_timeout = \"0s\"\n", ":2:16: [http] read_timeout: must be at least 1000 ms"},
+      {"[http]\nheader_limit = 0\n", ":2:16: [http] header_limit: must be at least 1KiB"},
+      {"[admin]\ntoken_file = \"/dev/zero\"\n",
+       ":2:14: [admin] token_file: the secret file it names is not a regular file"},
+  };
+  for (const Case& c : cases) {
+    fs::path p = Write(c.toml);
+    auto r = Crmhub({"check-config", "--config", p.string()});
+    EXPECT_EQ(r.exit_code, 2) << c.toml << r.output;
+    EXPECT_THAT(r.output, HasSubstr(p.string() + c.located)) << c.toml;
+  }
+  // `listen` also takes one address, as users write it first.
+  fs::path one = Write("[http]\nlisten = \"127.0.0.1:0\"\n");
+  auto ok = Crmhub({"check-config", "--config", one.string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+}
+
+// Named admin tokens with scopes, and the separate admin listener.
+TEST_F(CheckConfigErrorTest, AdminTokensAndListenerAreChecked) {
+  for (const auto& [name, text] : {std::pair{"long", "tok-0123456789abcdef"},
+                                   std::pair{"long2", "tok-fedcba9876543210"},
+                                   std::pair{"short", "tok-123"}}) {
+    std::ofstream(dir_.path() / name) << text;
+    ::chmod((dir_.path() / name).c_str(), 0600);
+  }
+  struct Case {
+    std::string toml;
+    std::string located;
+  };
+  const std::vector<Case> cases = {
+      {"[admin.tokens.ops]\ntoken_file = \"./long\"\nscopes = [\"read\", \"write\"]\n",
+       ":3:10: [admin.tokens.ops] scopes: \"write\" is not one of: read, replay, commands, admin"},
+      {"[admin.tokens.ops]\ntoken_file = \"./long\"\n",
+       ":1:15: [admin.tokens.ops] scopes: required key is missing"},
+      {"[admin.tokens.ops]\ntoken_file = \"./short\"\nscopes = \"read\"\n",
+       ":2:14: [admin.tokens.ops] token_file: the token is shorter than 16 characters"},
+      {"[admin.tokens.ops]\ntoken_file = \"./long\"\nscopes = \"read\"\n"
+       "[admin.tokens.crm]\ntoken_file = \"./long\"\nscopes = \"commands\"\n",
+       // (sections are read in name order: crm, then ops)
+       ":2:14: [admin.tokens.ops] token_file: the same token as \"crm\""},
+      {"[admin]\ntoken_file = \"./long2\"\n[admin.tokens.admin]\ntoken_file = \"./long\"\n"
+       "scopes = \"read\"\n",
+       ":4:14: [admin.tokens.admin] token_file: the token name \"admin\" is used twice"},
+      {"[admin.tokens.Ops]\ntoken_file = \"./long\"\nscopes = \"read\"\n",
+       ":2:14: [admin.tokens.Ops] token_file: a token's name may contain only"},
+      {"[http]\nlisten = \"127.0.0.1:18080\"\n[admin]\nlisten = [\"127.0.0.1:18080\"]\n",
+       ":4:10: [admin] listen: 127.0.0.1:18080 is also in [http] listen"},
+      {"[admin]\nlisten = [\"localhost\"]\n", ":2:10: [admin] listen: \"localhost\""},
+      {"[admin]\nmetrics_require_token = true\n",
+       ":2:25: [admin] metrics_require_token: no admin token is configured"},
+  };
+  for (const Case& c : cases) {
+    fs::path p = Write(c.toml);
+    auto r = Crmhub({"check-config", "--config", p.string()});
+    EXPECT_EQ(r.exit_code, 2) << c.toml << r.output;
+    EXPECT_THAT(r.output, HasSubstr(p.string() + c.located)) << c.toml;
+    for (const char* secret : {"tok-0123456789abcdef", "tok-fedcba9876543210", "tok-123"}) {
+      EXPECT_THAT(r.output, ::testing::Not(HasSubstr(secret))) << c.toml;
+    }
+  }
+  fs::path good = Write(
+      "[admin]\nlisten = \"127.0.0.1:0\"\nmetrics_require_token = true\n"
+      "[admin.tokens.ops]\ntoken_file = \"./long\"\nscopes = [\"read\", \"replay\"]\n"
+      "[admin.tokens.crm-core]\ntoken_file = \"./long2\"\nscopes = \"commands\"\n");
+  auto ok = Crmhub({"check-config", "--config", good.string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+}
+
+// A secret pasted where its file belongs is never echoed; a secret file
+// every user can read is a warning.
+TEST_F(CheckConfigErrorTest, SecretsAreNotEchoedAndLooseFilesAreWarnedOf) {
+  fs::path pasted = Write("[admin]\ntoken_file = \"sUp3rS3cretTokenValue\"\n");
+  auto r = Crmhub({"check-config", "--config", pasted.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("sUp3rS3cretTokenValue"))) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("[admin] token_file: the value is taken for a systemd credential"));
+  std::ofstream(dir_.path() / "loose") << "token";
+  ::chmod((dir_.path() / "loose").c_str(), 0644);
+  fs::path loose = Write("[admin]\ntoken_file = \"./loose\"\n");
+  auto w = Crmhub({"check-config", "--config", loose.string()});
+  EXPECT_EQ(w.exit_code, 0) << w.output;
+  EXPECT_THAT(w.output, HasSubstr("warning: " + loose.string() +
+                                  ":2:14: [admin] token_file: the secret file loose is readable by "
+                                  "every user of this machine"));
 }
 
 TEST_F(CheckConfigErrorTest, PositionalFileAndMissingFile) {

@@ -90,19 +90,21 @@ Answer Fetch(uint16_t port, const std::string& method, const std::string& target
   return answer;
 }
 
-Harness::Harness() {
+Harness::Harness(const std::string& vfs_name) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "crmhub-http-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   queue::SqliteQueueOptions qo;
   qo.data_dir = dir_;
   qo.rng_seed = 1;
+  qo.vfs_name = vfs_name;
   auto q = queue::SqliteQueue::Open(clock, qo);
   if (!q.ok()) throw std::runtime_error("queue: " + q.status().ToString());
   sqlite = std::move(q).value();
   queue = std::make_unique<FaultQueue>(*sqlite);
   options.idempotency_db = dir_ / "idempotency.db";
-  options.admin_token = Secret("admin-token-123");
+  options.admin_access = AdminAccess({{"admin", Secret("admin-token-123"), {Scope::kAdmin}}});
+  options.audit_db = dir_ / "audit.db";
   deps.queue = queue.get();
   deps.metrics = &metrics;
   deps.clock = &clock;
@@ -138,7 +140,8 @@ void Harness::Start(bool serve) {
   if (!serve) return;
   net::HttpServerOptions so;
   so.body_limit_for = routes->BodyLimitFunction();
-  server_ = std::make_unique<net::HttpServer>(io_, so, routes->Handler());
+  so.screen_headers = routes->ScreenFunction(listener);
+  server_ = std::make_unique<net::HttpServer>(io_, so, routes->Handler(listener));
   Status s = server_->Listen("127.0.0.1:0");
   if (!s.ok()) throw std::runtime_error("listen: " + s.ToString());
   port = server_->port();

@@ -123,7 +123,9 @@ Answer Fetch(uint16_t port, const std::string& method, const std::string& target
 
 class Harness {
  public:
-  Harness();
+  // `vfs_name`: the sqlite3 VFS the queue's file goes through ("": the
+  // default; a test's FailingVfs for a failing disk).
+  explicit Harness(const std::string& vfs_name = {});
   ~Harness();
 
   // Builds the router (and the server when `serve`). Call once, after
@@ -150,6 +152,7 @@ class Harness {
   std::unique_ptr<FaultQueue> queue;
   HttpRoutesOptions options;
   HttpRoutesDeps deps;  // queue/metrics/clock/find_adapter pre-filled
+  Listener listener = Listener::kAll;  // which routes the loopback server serves
   std::unique_ptr<HttpRoutes> routes;
   uint16_t port = 0;
 

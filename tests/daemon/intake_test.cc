@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include "adapters/webhook/webhook_adapter.h"
 #include "daemon/intake.h"
 #include "tests/daemon/http_routes_harness.h"
+#include "tests/queue/failing_vfs.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -308,6 +310,62 @@ TEST_F(IntakeTest, SubPathsTheAdapterClaimsAreServedOthersAre404) {
   EXPECT_EQ(get.status, 405);
   EXPECT_EQ(get.Header("allow"), "POST");
   EXPECT_TRUE(h.Drain("in.site").empty());
+}
+
+// Regression: a signed webhook nested 300,000 deep (600 KB, under the
+// default 1 MiB) used to be answered 200, then its mapping overflowed the
+// delivery thread's stack at every restart. It is refused at the door now,
+// and the daemon goes on serving.
+TEST_F(IntakeTest, ADeepBodyIs400BeforeAnythingIsQueued) {
+  WebhookConfig c = SiteConfig();
+  c.max_body = 1024 * 1024;
+  StartWith(std::move(c));
+  const std::string deep =
+      R"({"id":"x","name":)" + std::string(300'000, '[') + std::string(300'000, ']') + "}";
+  Answer a = Post(deep, Signed(deep));
+  EXPECT_EQ(a.status, 400) << a.body;
+  ExpectErrorShape(a, "bad_request");
+  EXPECT_NE(a.body.find("nested deeper than 64 levels"), std::string::npos) << a.body;
+  EXPECT_TRUE(h.Drain("in.site").empty());
+  // 64 levels are fine; the next request is served.
+  const std::string ok = R"({"id":"y","name":)" + std::string(60, '[') + std::string(60, ']') + "}";
+  EXPECT_EQ(Post(ok, Signed(ok)).status, 200);
+  EXPECT_EQ(h.Drain("in.site").size(), 1u);
+}
+
+// Regression: after a disk-full error the queue used to stay unhealthy
+// forever (intake 503, /readyz 503) though space came back. Now it probes,
+// heals, and intake answers 2xx again within seconds; nothing acknowledged
+// is lost, and nothing refused is queued.
+TEST(IntakeHealingTest, DiskFullThen503ThenSpaceBackThen2xx) {
+  queue::testing::FailingVfs vfs("crmhub-intake-disk");
+  Harness h(vfs.name());
+  h.AddAdapter(std::make_shared<WebhookAdapter>(SiteConfig()));
+  h.Start(/*serve=*/true);
+  auto post = [&](const std::string& id) {
+    const std::string body = R"({"id":")" + id + R"("})";
+    return h.Http("POST", "/hooks/site", body, Signed(body));
+  };
+  ASSERT_EQ(post("before").status, 200);
+  vfs.FailWrites(true);  // the disk is full
+  EXPECT_EQ(post("during").status, 503);
+  Answer refused = post("refused");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_FALSE(refused.Header("retry-after").empty());
+  EXPECT_EQ(h.Http("GET", "/readyz").status, 503);
+  vfs.FailWrites(false);  // space is back
+  h.clock.Advance(std::chrono::seconds(2));  // the next probe is due
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline && status != 200) {
+    status = h.Http("GET", "/readyz").status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(status, 200) << "the queue did not heal within 10 s";
+  EXPECT_EQ(post("after").status, 200);
+  std::set<std::string> keys;
+  for (const queue::Message& m : h.Drain("in.site")) keys.insert(m.idempotency_key);
+  EXPECT_EQ(keys, (std::set<std::string>{"before", "after"}));
 }
 
 }  // namespace

@@ -100,6 +100,30 @@ TEST(WatchdogPingerTest, PingsFromTheLoopWithStatus) {
   pinger.Cancel();
 }
 
+// A daemon that cannot heal by itself (the queue refusing writes too long)
+// withholds its pings, so systemd restarts it; the STATUS still goes.
+TEST(WatchdogPingerTest, PingsAreWithheldWhileUnhealthy) {
+  testutil::TempDir dir;
+  testutil::NotifySocket socket((dir.path() / "notify").string());
+  SdNotifier notifier(socket.name(), std::chrono::microseconds(20'000));
+  LoopThread loop;
+  std::atomic<bool> healthy{true};
+  WatchdogPinger pinger(loop.io(), notifier, milliseconds(10), [] { return "s"; },
+                        [&] { return healthy.load(); });
+  pinger.Start();
+  EXPECT_EQ(socket.Receive(seconds(30)), "WATCHDOG=1\nSTATUS=s");
+  healthy = false;
+  // Whatever was in flight, the pings stop: only STATUS comes.
+  std::string got;
+  for (int i = 0; i < 5 && got != "STATUS=s"; ++i) got = socket.Receive(seconds(30));
+  EXPECT_EQ(got, "STATUS=s");
+  EXPECT_EQ(socket.Receive(seconds(30)), "STATUS=s");
+  healthy = true;
+  for (int i = 0; i < 5 && got != "WATCHDOG=1\nSTATUS=s"; ++i) got = socket.Receive(seconds(30));
+  EXPECT_EQ(got, "WATCHDOG=1\nSTATUS=s");
+  pinger.Cancel();
+}
+
 TEST(WatchdogPingerTest, NoWatchdogWithoutUsec) {
   SdNotifier notifier("@whatever", std::nullopt);
   EXPECT_FALSE(WatchdogPingInterval(notifier).has_value());

@@ -6,12 +6,20 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <fstream>
+
 #include <atomic>
 #include <csignal>
 #include <mutex>
 #include <regex>
 #include <set>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "config/config.h"
@@ -351,6 +359,186 @@ TEST(RuntimeTest, InvalidConfigExitsTwo) {
       {testutil::CrmhubBinary(), "run", "--config", (dir.path() / "bad.toml").string()});
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("bad.toml:2"), std::string::npos) << result.output;
+}
+
+// Regression: a queue that cannot be opened used to keep the daemon 10 s
+// (its HTTP client waited for an event loop that never ran).
+TEST(RuntimeTest, AQueueThatCannotBeOpenedExitsAtOnce) {
+  testutil::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "data" / "queue.db");  // a directory
+  testutil::WriteFile(dir.path() / "c.toml",
+                      "[daemon]\ndata_dir = \"data\"\n[http]\nlisten = \"127.0.0.1:0\"\n");
+  const auto started = std::chrono::steady_clock::now();
+  auto result = testutil::RunAndCapture(
+      {testutil::CrmhubBinary(), "run", "--config", (dir.path() / "c.toml").string()});
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("cannot open the queue"), std::string::npos) << result.output;
+  EXPECT_LT(took, std::chrono::seconds(5)) << result.output;
+}
+
+// The resident memory of the daemon, in bytes (VmRSS).
+int64_t RssOf(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  }
+  return -1;
+}
+
+// Regression: /api/v1/* read bodies of up to 4 MiB before checking the
+// token; 40 strangers took the daemon from 20 to 181 MiB. The token is
+// checked when the headers are in now: no stranger's body is held.
+TEST(RuntimeTest, StrangersCannotMakeTheAdminApiHoldTheirBodies) {
+  testutil::TempDir dir;
+  testutil::WriteFile(dir.path() / "admin-token", "s3cret-token");
+  Daemon daemon(dir, SiteConfig("[admin]\ntoken_file = \"./admin-token\"\nmax_body = \"4MiB\"\n"));
+  const uint16_t port = daemon.WaitReady();
+  ASSERT_NE(port, 0);
+  const int64_t idle = RssOf(daemon.child().pid());
+  ASSERT_GT(idle, 0);
+  const std::string body(4 * 1024 * 1024 - 1, 'x');
+  std::vector<std::thread> strangers;
+  std::atomic<int> refused{0};
+  for (int i = 0; i < 40; ++i) {
+    strangers.emplace_back([&] {
+      auto a = testutil::HttpRequest(port, "POST", "/api/v1/commands", body,
+                                     {{"Idempotency-Key", "k"}, {"Authorization", "Bearer nope"}});
+      if (a.status == 401 || a.status == 0) refused++;  // 0: closed while we still sent
+    });
+  }
+  std::atomic<int64_t> peak{idle};
+  std::atomic<bool> sending{true};
+  std::thread sampler([&] {
+    while (sending.load()) {
+      peak = std::max(peak.load(), RssOf(daemon.child().pid()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  for (auto& t : strangers) t.join();
+  sending = false;
+  sampler.join();
+  peak = std::max(peak.load(), RssOf(daemon.child().pid()));
+  EXPECT_EQ(refused.load(), 40);
+  EXPECT_LT(peak.load() - idle, 10 * 1024 * 1024) << "idle " << idle << ", peak " << peak.load();
+  // The holder of the token is served.
+  auto ok = testutil::HttpRequest(port, "GET", "/api/v1/queue", "",
+                                  {{"Authorization", "Bearer s3cret-token"}});
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  daemon.child().Signal(SIGTERM);
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
+// [admin] listen: webhooks on the public address, the admin API and the
+// metrics on the private one, each refusing the other's routes; the admin
+// journal is the one `crmhub audit` reads.
+TEST(RuntimeTest, AdminApiAndMetricsCanHaveTheirOwnListener) {
+  testutil::TempDir dir;
+  testutil::WriteFile(dir.path() / "ops-token", "tok-ops-0123456789ab");
+  testutil::WriteFile(dir.path() / "crm-token", "tok-crm-0123456789ab");
+  ::chmod((dir.path() / "ops-token").c_str(), 0600);
+  ::chmod((dir.path() / "crm-token").c_str(), 0600);
+  Daemon daemon(dir, SiteConfig(R"(
+[admin]
+listen = "127.0.0.1:0"
+metrics_require_token = true
+[admin.tokens.ops]
+token_file = "./ops-token"
+scopes = ["read", "replay"]
+[admin.tokens.crm-core]
+token_file = "./crm-token"
+scopes = "commands"
+)"));
+  const uint16_t public_port = daemon.WaitReady();
+  ASSERT_NE(public_port, 0);
+  std::smatch m;
+  std::string all;
+  for (const auto& s : daemon.seen()) all += s + "\n";
+  ASSERT_TRUE(std::regex_search(all, m, std::regex("admin 127\\.0\\.0\\.1:([0-9]+)"))) << all;
+  const auto admin_port = static_cast<uint16_t>(std::stoi(m[1]));
+  ASSERT_NE(admin_port, public_port);
+  const std::map<std::string, std::string> ops = {
+      {"Authorization", "Bearer tok-ops-0123456789ab"}};
+
+  // Public: webhooks and health only.
+  EXPECT_EQ(daemon.Post("site", Form("p1")).status, 200);
+  EXPECT_EQ(testutil::HttpRequest(public_port, "GET", "/api/v1/queue", "", ops).status, 404);
+  EXPECT_EQ(testutil::HttpRequest(public_port, "GET", "/metrics", "", ops).status, 404);
+  EXPECT_EQ(testutil::HttpRequest(public_port, "GET", "/healthz").status, 200);
+  // Admin: the API, metrics behind a read token, health; no webhooks.
+  EXPECT_EQ(testutil::HttpRequest(admin_port, "GET", "/api/v1/queue", "", ops).status, 200);
+  EXPECT_EQ(testutil::HttpRequest(admin_port, "GET", "/metrics").status, 401);
+  EXPECT_EQ(testutil::HttpRequest(admin_port, "GET", "/metrics", "",
+                                  {{"Authorization", "Bearer tok-crm-0123456789ab"}})
+                .status,
+            403);
+  auto metrics = testutil::HttpRequest(admin_port, "GET", "/metrics", "", ops);
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("crmhub_events_received_total"), std::string::npos);
+  EXPECT_EQ(testutil::HttpRequest(admin_port, "POST", "/hooks/site", Form("p2")).status, 404);
+  EXPECT_EQ(testutil::HttpRequest(admin_port, "GET", "/readyz").status, 200);
+  // A mutating call lands in the journal `crmhub audit` reads.
+  EXPECT_EQ(testutil::HttpRequest(admin_port, "POST", "/api/v1/dead-letters/replay", "", ops).status,
+            200);
+  EXPECT_EQ(testutil::HttpRequest(admin_port, "DELETE", "/api/v1/dead-letters/1", "", ops).status,
+            403);
+  auto audit = testutil::RunAndCapture(
+      {testutil::CrmhubBinary(), "audit", "--json", "--config", daemon.config_path()});
+  ASSERT_EQ(audit.exit_code, 0) << audit.output;
+  auto entries = nlohmann::json::parse(audit.output, nullptr, false);
+  ASSERT_TRUE(entries.is_array()) << audit.output;
+  ASSERT_EQ(entries.size(), 2u) << audit.output;
+  EXPECT_EQ(entries[0]["actor"], "ops");
+  EXPECT_EQ(entries[0]["action"], "replay_dead_letters");
+  EXPECT_EQ(entries[0]["result"], "ok");
+  EXPECT_EQ(entries[1]["action"], "drop_dead_letter");
+  EXPECT_EQ(entries[1]["result"], "denied");
+  EXPECT_EQ(audit.output.find("tok-ops"), std::string::npos);
+  daemon.child().Signal(SIGTERM);
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
+// A port another process holds is a config error at `run`: where, exit 2.
+TEST(RuntimeTest, ABindFailureIsALocatedConfigError) {
+  testutil::TempDir dir;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor taken(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const uint16_t port = taken.local_endpoint().port();
+  testutil::WriteFile(dir.path() / "c.toml", "[daemon]\ndata_dir = \"data\"\n[http]\nlisten = [\"127.0.0.1:" +
+                                                 std::to_string(port) + "\"]\n");
+  auto result = testutil::RunAndCapture(
+      {testutil::CrmhubBinary(), "run", "--config", (dir.path() / "c.toml").string()});
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("c.toml:4:10: [http] listen: cannot listen on 127.0.0.1:" +
+                               std::to_string(port)),
+            std::string::npos)
+      << result.output;
+}
+
+// Personal data at rest: the data directory 0700, every database 0600,
+// whatever the umask.
+TEST(RuntimeTest, DataFilesAreTheDaemonsAlone) {
+  testutil::TempDir dir;
+  const mode_t old_umask = ::umask(0);  // the child inherits the loosest umask
+  Daemon daemon(dir, SiteConfig());
+  ::umask(old_umask);
+  ASSERT_NE(daemon.WaitReady(), 0);
+  ASSERT_EQ(daemon.Post("site", R"({"id":"f1","name":"A","phone":"+79990000000"})").status, 200);
+  daemon.child().Signal(SIGTERM);
+  ASSERT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+  auto mode = [](const std::filesystem::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 0777;
+  };
+  EXPECT_EQ(mode(daemon.data_dir()), 0700u);
+  for (const char* f : {"queue.db", "crm.db", "idempotency.db", "audit.db"}) {
+    EXPECT_EQ(mode(daemon.data_dir() / f), 0600u) << f;
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(daemon.data_dir())) {
+    EXPECT_EQ(mode(entry.path()) & 077, 0u) << entry.path();
+  }
 }
 
 TEST(RuntimeBuildTest, DeliveryWorkersAndBatchComeFromTheDaemonSection) {

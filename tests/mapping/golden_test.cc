@@ -1,4 +1,4 @@
-// Golden tests: real sample payloads from /work/shared/contracts mapped with
+// Golden tests: real sample payloads from contracts/ (vendored) mapped with
 // the shipped rules (config/mappings/) must give exactly the canonical JSON
 // checked in under tests/mapping/golden/*.expected.json. The expected files
 // were checked value by value against the samples (see the notes in each

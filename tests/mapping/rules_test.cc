@@ -347,6 +347,40 @@ currency = { path = "/c", transform = "currency" }
   EXPECT_EQ((*out)[0].fields["currency"], "RUB");  // numeric ISO code as a JSON number
 }
 
+// Whatever door a record came in by (a pulled page splits into records
+// without a depth check), the mapping refuses a record nested deeper than
+// 64 levels before building it; a deep value it does meet is named by its
+// size, never dumped, in the error.
+TEST(RulesApplyTest, DeepRecordsAreRefusedAndDeepValuesNotPrinted) {
+  RuleSet rules = Rules(R"(
+format = 1
+[[entity]]
+rule = "contact"
+kind = "contact"
+external_id = "/id"
+[entity.fields]
+name = { path = "/name", required = true, transform = "trim" }
+)");
+  ApplyContext ctx{.source = "s"};
+  const std::string deep =
+      R"({"id":"x","name":)" + std::string(300'000, '[') + std::string(300'000, ']') + "}";
+  auto r = rules.ApplyText(deep, ctx);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "record: JSON nested deeper than 64 levels");
+  std::string items;
+  for (int i = 0; i < 10'000; ++i) items += i ? ",1" : "1";
+  auto w = rules.ApplyText(R"({"id":"x","name":[)" + items + "]}", ctx);
+  ASSERT_FALSE(w.ok());
+  EXPECT_LT(w.status().message().size(), 200u) << w.status().message();
+  // A number too large for any type is a malformed record (it used to throw
+  // out of ApplyText: nlohmann's out_of_range is not a parse_error).
+  auto huge = rules.ApplyText(R"({"id":"x","name":)" + std::string(400, '1') + "}", ctx);
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.status().message().rfind("record: malformed JSON: ", 0), 0u)
+      << huge.status().message();
+  EXPECT_LT(huge.status().message().size(), 300u);
+}
+
 TEST(RulesLoadTest, RulesFileErrorsAreFoundAtLoadTime) {
   const std::string head = "format = 1\n[[entity]]\nrule = \"r\"\nkind = \"contact\"\nexternal_id = \"/id\"\n";
   EXPECT_EQ(LoadError(head), "loaded");

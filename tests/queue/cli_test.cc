@@ -103,6 +103,51 @@ TEST_F(QueueCliTest, DlqListShowReplayDropPurge) {
   EXPECT_EQ(stats["depth"], 2);
 }
 
+// Every `dlq` action that changes the queue is one entry of the audit
+// journal, named cli:<user>; reads add none; `crmhub audit` prints them.
+TEST_F(QueueCliTest, DlqChangesAreJournaledAndAuditPrintsThem) {
+  EXPECT_EQ(nlohmann::json::parse(Crmhub("audit --json" + flags_).out).size(), 0u)
+      << "no journal yet: an empty list";
+  auto items = nlohmann::json::parse(Crmhub("dlq list --json" + flags_).out);
+  ASSERT_EQ(items.size(), 2u);
+  const std::string first = std::to_string(items[0]["id"].get<int64_t>());
+  ASSERT_EQ(Crmhub("dlq show " + first + flags_).code, 0);
+  ASSERT_EQ(Crmhub("dlq replay " + first + flags_).code, 0);
+  ASSERT_EQ(Crmhub("dlq drop 999999" + flags_).code, 1);
+  ASSERT_EQ(Crmhub("dlq replay --all --lane in.site" + flags_).code, 0);
+  ASSERT_EQ(Crmhub("dlq purge --older-than 30d" + flags_).code, 0);
+
+  CliRun audit = Crmhub("audit --json" + flags_);
+  ASSERT_EQ(audit.code, 0) << audit.out;
+  auto entries = nlohmann::json::parse(audit.out);
+  ASSERT_EQ(entries.size(), 4u) << audit.out;
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"replay_dead_letter", "ok"},
+      {"drop_dead_letter", "failed"},
+      {"replay_dead_letters", "ok"},
+      {"purge_dead_letters", "ok"}};
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(entries[i]["action"], want[i].first) << i;
+    EXPECT_EQ(entries[i]["result"], want[i].second) << i;
+    EXPECT_EQ(entries[i]["via"], "cli");
+    EXPECT_EQ(entries[i]["actor"].get<std::string>().rfind("cli:", 0), 0u);
+  }
+  EXPECT_EQ(entries[0]["target"], first);
+  EXPECT_EQ(entries[1]["detail"]["failed"].size(), 1u);
+  EXPECT_EQ(entries[2]["target"], "lane in.site");
+  EXPECT_EQ(entries[2]["detail"]["replayed"], 1);
+  EXPECT_EQ(entries[3]["detail"]["purged"], 0);
+
+  CliRun last = Crmhub("audit --last 1" + flags_);
+  ASSERT_EQ(last.code, 0);
+  EXPECT_NE(last.out.find("purge_dead_letters"), std::string::npos) << last.out;
+  EXPECT_EQ(last.out.find("replay_dead_letter "), std::string::npos) << last.out;
+  EXPECT_EQ(Crmhub("audit --last 1 --after 2" + flags_).code, 2);
+  auto paged = nlohmann::json::parse(Crmhub("audit --json --after 2 --limit 1" + flags_).out);
+  ASSERT_EQ(paged.size(), 1u);
+  EXPECT_EQ(paged[0]["id"], 3);
+}
+
 TEST_F(QueueCliTest, UsageErrorsExitTwoAndMissingDatabaseExitsOne) {
   EXPECT_EQ(Crmhub("dlq list").code, 2) << "no --data-dir/--config";
   EXPECT_EQ(Crmhub("dlq" + flags_).code, 2);

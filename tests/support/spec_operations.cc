@@ -75,7 +75,7 @@ Result<std::vector<SpecOperation>> LoadSpecOperations(const std::vector<std::str
       if (!j.is_object()) return Status::Internal("unreadable line from spec_operations.js: " + line);
       out.push_back({j.value("method", ""), j.value("path", ""), j.value("operationId", ""),
                      j.value("deprecated", false), j.value("shutdown", ""),
-                     j.value("replacement", "")});
+                     j.value("replacement", ""), j.value("scope", "")});
     }
   }
   if (out.empty()) return Status::FailedPrecondition("no operations found in the specs");

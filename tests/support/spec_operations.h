@@ -26,6 +26,7 @@ struct SpecOperation {
   bool deprecated = false;
   std::string shutdown;     // x-deprecation-config shutdown-date, if any
   std::string replacement;  // x-deprecation-config replacement-operation-id
+  std::string scope;        // x-crmhub-scope (crmhub's own docs/api.yaml)
 
   // Whether a request (method and concrete path, no query) is this
   // operation: "{...}" segments match any one non-empty segment.

@@ -93,6 +93,19 @@ TEST(WebhookBody, FormsDecodeAndBecomeJsonObjectsOfStrings) {
   EXPECT_EQ(form->Field("flag"), std::nullopt);
   EXPECT_EQ(nlohmann::json::parse(form->Payload("ignored")),
             nlohmann::json::parse(R"({"a":"1","b":"x y!","empty":"","flag":""})"));
+  // Regression (found by fuzz_webhooks): a field that is not UTF-8 made
+  // Payload() throw from nlohmann's dump(); it is refused with its name.
+  auto latin1 = kit::WebhookBody::Parse("Name=Jos%E9&Status=Completed", kit::BodyFormat::kForm);
+  ASSERT_FALSE(latin1.ok());
+  EXPECT_EQ(latin1.status().message(), "form field \"Name\" is not UTF-8 text");
+  auto raw = kit::WebhookBody::Parse("Status=C\x9e\x9eompleted", kit::BodyFormat::kForm);
+  EXPECT_FALSE(raw.ok());
+  auto bad_name = kit::WebhookBody::Parse("N%FFme=1", kit::BodyFormat::kForm);
+  ASSERT_FALSE(bad_name.ok());
+  EXPECT_EQ(bad_name.status().message(), "form field \"(not UTF-8)\" is not UTF-8 text");
+  auto cyrillic = kit::WebhookBody::Parse("Name=%D0%98%D0%B2%D0%B0%D0%BD", kit::BodyFormat::kForm);
+  ASSERT_TRUE(cyrillic.ok());
+  EXPECT_EQ(nlohmann::json::parse(cyrillic->Payload(""))["Name"], "Иван");
   EXPECT_FALSE(kit::WebhookBody::Parse("a=%4", kit::BodyFormat::kForm).ok());
   EXPECT_FALSE(kit::WebhookBody::Parse("a=%zz", kit::BodyFormat::kForm).ok());
   EXPECT_EQ(kit::WebhookBody::Parse(std::string(100, '[') + std::string(100, ']'),
