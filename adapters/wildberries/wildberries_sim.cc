@@ -229,10 +229,9 @@ int64_t WildberriesSimulator::StockOf(int64_t warehouse, const std::string& barc
   auto w = stocks_.find(warehouse);
   if (w == stocks_.end()) return -1;
   // Barcode -> index: "2" + 11 digits + check digit.
-  if (barcode.size() != 13) return -1;
-  int product = std::atoi(barcode.substr(1, 11).c_str());
-  if (SimBarcode(product) != barcode) return -1;
-  auto it = w->second.find(product);
+  const auto product = barcode.size() == 13 ? ParseDecimalInt(barcode.substr(1, 11)) : std::nullopt;
+  if (!product || SimBarcode(static_cast<int>(*product)) != barcode) return -1;
+  auto it = w->second.find(static_cast<int>(*product));
   return it == w->second.end() ? -1 : it->second;
 }
 
@@ -260,7 +259,11 @@ std::vector<json> WildberriesSimulator::StockCommandItems(int n, int64_t stock) 
   const int64_t warehouse = options_.warehouses.empty() ? 507 : options_.warehouses.front();
   std::vector<json> items;
   for (int p = 1; p <= n; ++p) {
-    items.push_back({{"sku", SimBarcode(p)}, {"warehouse_id", warehouse}, {"amount", stock}});
+    // The size (chrtID, which order records carry) and its barcode.
+    items.push_back({{"chrt_id", 300'000'000 + p},
+                     {"sku", SimBarcode(p)},
+                     {"warehouse_id", warehouse},
+                     {"amount", stock}});
   }
   return items;
 }

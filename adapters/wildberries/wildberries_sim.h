@@ -46,6 +46,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,10 @@ struct WildberriesSimOptions : simkit::SimOptions {
   // deliver -> receive/sold, or a cancel, decline or reject path.
   // SimOptions::extra "dbs-orders".
   int dbs_orders = 0;
+  // Products of the cargo type "КГТ+", which none of `warehouses` takes: a
+  // stock update of one is refused (409 CargoWarehouseRestrictionKGTPlus,
+  // naming its barcode). Tests only.
+  std::set<int> kgt_plus_products;
 
   // For simkit::Create: reads the Wildberries options SimOptions::extra
   // names; InvalidArgument naming the flag for a bad value.

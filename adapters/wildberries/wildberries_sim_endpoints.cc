@@ -344,34 +344,51 @@ net::HttpResponse WildberriesSimulator::PutStocks(int64_t warehouse, const json&
   const json* stocks = JsonArray(body, "stocks");
   if (stocks == nullptr || stocks->empty() || stocks->size() > 1000) return IncorrectBody();
   std::vector<std::pair<int, int64_t>> updates;
-  json not_found = json::array(), too_big = json::array();
+  json not_found = json::array(), too_big = json::array(), kgt_plus = json::array();
   for (const json& s : *stocks) {
-    auto amount = JsonInt(s, "amount");
+    // "Названия параметров запроса не валидируются": an item without the
+    // names is answered 204 like the others and changes nothing.
+    if (!s.is_object()) return IncorrectBody();
+    const json* amount_member = JsonMember(s, "amount");
+    const json* chrt_member = JsonMember(s, "chrtId");
+    const json* sku_member = JsonMember(s, "sku");
+    if (amount_member == nullptr || (chrt_member == nullptr && sku_member == nullptr)) continue;
+    auto amount = AsInt(*amount_member);
     if (!amount) return IncorrectBody();
     int product = 0;
     std::string sku;
-    if (auto chrt = JsonInt(s, "chrtId")) {
+    if (chrt_member != nullptr) {
+      auto chrt = AsInt(*chrt_member);
+      if (!chrt) return IncorrectBody();
       const int64_t c = *chrt - 300'000'000;
       if (c >= 1 && c <= options_.products) product = static_cast<int>(c);
       sku = product ? SimBarcode(product) : "";
-    } else if (auto text = JsonString(s, "sku")) {
+    } else {
+      auto text = AsString(*sku_member);
+      if (!text) return IncorrectBody();
       sku = std::string(*text);
       product = ProductOfBarcode(sku, options_.products);
-    } else {
-      return IncorrectBody();
     }
     if (*amount < 0) return IncorrectBody();
     if (product == 0) {
       not_found.push_back({{"sku", sku}, {"amount", *amount}});
     } else if (*amount > 100000) {
       too_big.push_back({{"sku", sku}, {"amount", *amount}});
+    } else if (options_.kgt_plus_products.count(product)) {
+      kgt_plus.push_back({{"sku", sku}, {"amount", *amount}});
     } else {
       updates.emplace_back(product, *amount);
     }
   }
-  if (!not_found.empty() || !too_big.empty()) {
+  if (!not_found.empty() || !too_big.empty() || !kgt_plus.empty()) {
     // StocksWarehouseError; nothing of the request is applied.
     json errors = json::array();
+    if (!kgt_plus.empty()) {
+      errors.push_back({{"code", "CargoWarehouseRestrictionKGTPlus"},
+                        {"message", "The selected warehouse is not suitable for goods with the "
+                                    "type \"CD+\". Upload the balances to the warehouse marked - CD+"},
+                        {"data", kgt_plus}});
+    }
     if (!not_found.empty()) {
       errors.push_back({{"code", "NotFound"}, {"message", "Not found"}, {"data", not_found}});
     }

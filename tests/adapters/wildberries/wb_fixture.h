@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "adapters/wildberries/adapter.h"
+#include "adapters/wildberries/wildberries_adapter.h"
 #include "adapters/wildberries/wildberries_sim.h"
 #include "net/http_client.h"
 
@@ -48,8 +48,8 @@ struct World {
   std::unique_ptr<net::HttpClient> http;
 };
 
-inline AdapterOptions OptionsFor(const WildberriesSimulator& sim, std::string token = "sim-token") {
-  AdapterOptions o;
+inline WildberriesConfig OptionsFor(const WildberriesSimulator& sim, std::string token = "sim-token") {
+  WildberriesConfig o;
   o.id = "wb-main";
   o.client.marketplace_url = sim.base_url();
   o.client.content_url = sim.base_url();
