@@ -31,12 +31,15 @@ WildberriesConfig Named(WildberriesConfig config) {
 int64_t UnixSeconds(SystemTime t) { return ToUnixMillis(t) / 1000; }
 int64_t Seconds(std::chrono::milliseconds d) { return d.count() / 1000; }
 
-// The order's createdAt (RFC 3339) in Unix seconds, or `fallback`.
-int64_t CreatedSeconds(const json& order, int64_t fallback) {
+// The order's createdAt (RFC 3339) in Unix seconds; nullopt if unreadable.
+std::optional<int64_t> CreatedAt(const json& order) {
   if (auto text = JsonString(order, "createdAt")) {
     if (Result<int64_t> ms = ParseTimestampMs(*text, kUtcOffsetMinutes); ms.ok()) return *ms / 1000;
   }
-  return fallback;
+  return std::nullopt;
+}
+int64_t CreatedSeconds(const json& order, int64_t fallback) {
+  return CreatedAt(order).value_or(fallback);
 }
 
 }  // namespace
@@ -281,9 +284,10 @@ Result<PullResult> WildberriesAdapter::PullFbs(Cursor& c) {
   for (const json& order : page->orders) {
     const int64_t id = JsonInt(order, "id").value_or(0);  // checked by the client
     if (by_id.count(id)) continue;                         // the page repeats itself
-    const int64_t created = CreatedSeconds(order, 0);
-    c.scan->high = std::max(c.scan->high, created);
-    if (!c.open.count(id) && created < c.seen_until - margin_s) continue;  // seen final
+    // An unreadable createdAt counts as new: its status is asked for.
+    const std::optional<int64_t> created = CreatedAt(order);
+    if (created) c.scan->high = std::max(c.scan->high, *created);
+    if (!c.open.count(id) && created && *created < c.seen_until - margin_s) continue;  // seen final
     by_id[id] = &order;
     wanted.push_back(id);
   }

@@ -207,8 +207,11 @@ ApiResult<std::vector<StockConflict>> WildberriesClient::PutStocks(
   if (r.ok()) return std::vector<StockConflict>{};
   if (r.error().http_status != 409) return r.error();
   // StocksWarehouseError: an array of {code, message, data: [{sku, amount}] | null}.
+  // Another body names no item: the whole request is in conflict.
   Result<json> errors = ParseJson(r.error().body);
-  if (!errors.ok() || !errors->is_array()) return r.error();
+  if (!errors.ok() || !errors->is_array()) {
+    return std::vector<StockConflict>{{"(unreadable)", r.error().message, {}}};
+  }
   std::vector<StockConflict> conflicts;
   for (const json& e : *errors) {
     StockConflict c{std::string(JsonString(e, "code").value_or("")),

@@ -250,6 +250,66 @@ TEST(WildberriesAdapterTest, FbsAndDbsWithFaultsAndARestartLoseNothing) {
   EXPECT_GT(driver.duplicates, 0);
 }
 
+// Pulls until the world has ended and a poll interval more.
+void PullToTheEnd(World& w, WildberriesAdapter& adapter, PullDriver& driver) {
+  const SystemTime until = w.sim->AllFinalAt() + seconds(30) + 2 * adapter.poll_interval();
+  while (w.clock.Now() < until && driver.pulls < 5000) driver.Step(adapter, w.clock);
+  ASSERT_GE(w.clock.Now(), until);
+}
+
+WildberriesSimOptions FbsAndDbs() {
+  WildberriesSimOptions so;
+  so.orders = 60;
+  so.dbs_orders = 40;
+  so.seed = 3;
+  so.arrival = seconds(20);
+  so.lifetime = seconds(20);
+  return so;
+}
+
+TEST(WildberriesAdapterTest, ASellerWithoutDbsSwitchesTheDbsPollOff) {
+  World w(FbsAndDbs());
+  WildberriesConfig o = OptionsFor(*w.sim);
+  o.dbs = false;
+  WildberriesAdapter adapter(o, w.http.get(), w.clock);
+  PullDriver driver;
+  PullToTheEnd(w, adapter, driver);
+  EXPECT_EQ(driver.errors, 0);
+  EXPECT_EQ(LatestStatuses(driver.events).size(), 60u);  // every FBS order, no DBS one
+  for (const auto& r : w.sim->log().Snapshot()) {
+    EXPECT_EQ(r.path.rfind("/api/v3/dbs/", 0), std::string::npos) << r.method << " " << r.path;
+  }
+}
+
+// What a seller without DBS gets is not documented (the DBS methods list
+// 401 and 403 AccessDenied): a refusal is logged and shown, DBS waits
+// kDbsAuthPause, FBS goes on; once DBS answers, its orders come in.
+TEST(WildberriesAdapterTest, ADbsRefusalDoesNotStopFbs) {
+  World w(FbsAndDbs());
+  TamperedTransport transport;
+  bool refuse = true;
+  transport.tamper = [&](std::string_view path, net::OutboundResponse& answer) {
+    if (!refuse || path.rfind("/api/v3/dbs/", 0) != 0) return;
+    answer.status = 403;
+    answer.body = R"({"code":"AccessDenied","message":""})";
+  };
+  WildberriesAdapter adapter(OptionsFor(*w.sim), transport.Bind(*w.http), w.clock);
+  PullDriver driver;
+  PullToTheEnd(w, adapter, driver);
+  EXPECT_EQ(driver.errors, 0);
+  auto latest = LatestStatuses(driver.events);
+  EXPECT_EQ(latest.size(), 60u);  // FBS: every order to its final status
+  EXPECT_EQ(w.sim->log().Find("GET", "/api/v3/dbs/orders/new").size(), 1u);  // tried once
+  const json status = json::parse(adapter.DescribeJson());
+  EXPECT_NE(status["dbs"]["last_error"].get<std::string>().find("HTTP 403"), std::string::npos)
+      << status.dump();
+  refuse = false;
+  w.clock.Advance(kDbsAuthPause);
+  for (int i = 0; i < 20; ++i) driver.Step(adapter, w.clock);
+  EXPECT_EQ(LatestStatuses(driver.events).size(), 100u);  // and now DBS's too
+  EXPECT_EQ(json::parse(adapter.DescribeJson())["dbs"]["last_error"], "");
+}
+
 TEST(WildberriesAdapterTest, UnauthorizedTokenIsAnAuthError) {
   Loop loop;
   ManualClock clock;
