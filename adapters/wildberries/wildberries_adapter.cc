@@ -4,10 +4,10 @@
 
 #include "adapters/wildberries/wildberries_adapter.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "base/json_get.h"
 #include "base/timestamp.h"
@@ -46,13 +46,14 @@ int64_t CreatedSeconds(const json& order, int64_t fallback) {
 
 bool IsFinalWbStatus(std::string_view s) {
   // canceled_by_missed_call: DBS only.
-  return s == "sold" || s == "canceled" || s == "canceled_by_client" ||
-         s == "declined_by_client" || s == "defect" || s == "canceled_by_missed_call";
+  return s == "sold" || s == "canceled" || s == "canceled_by_client" || s == "declined_by_client" ||
+         s == "defect" || s == "canceled_by_missed_call";
 }
 
 std::optional<int64_t> CommandInt(const json& item, std::initializer_list<std::string_view> names) {
   for (std::string_view name : names) {
-    if (const json* v = JsonMember(item, name); v != nullptr && !v->is_null()) return AsIntLoose(*v);
+    if (const json* v = JsonMember(item, name); v != nullptr && !v->is_null())
+      return AsIntLoose(*v);
   }
   return std::nullopt;
 }
@@ -146,9 +147,14 @@ struct WildberriesAdapter::Cursor {
                      : json(nullptr);
     json closed = json::object();
     for (const auto& [id, created] : dbs.closed) closed[std::to_string(id)] = created;
-    j["dbs"] = {{"due_ms", dbs.due_ms}, {"stage", dbs.stage},   {"after", dbs.after},
-                {"from", dbs.from},     {"to", dbs.to},         {"next", dbs.next},
-                {"done_until", dbs.done_until}, {"open", DumpOpen(dbs.open, true)},
+    j["dbs"] = {{"due_ms", dbs.due_ms},
+                {"stage", dbs.stage},
+                {"after", dbs.after},
+                {"from", dbs.from},
+                {"to", dbs.to},
+                {"next", dbs.next},
+                {"done_until", dbs.done_until},
+                {"open", DumpOpen(dbs.open, true)},
                 {"closed", std::move(closed)}};
     return j.dump();
   }
@@ -164,7 +170,7 @@ struct WildberriesAdapter::Cursor {
     for (const OrderStatus& s : statuses) {
       auto rec = records.find(s.id);
       if (rec == records.end()) continue;  // WB answered for an id we did not ask about
-      const json& order = *rec->second;  // may be in `followed`: read before it changes
+      const json& order = *rec->second;    // may be in `followed`: read before it changes
       auto it = followed.find(s.id);
       if (it != followed.end() && it->second.supplier_status == s.supplier_status &&
           it->second.wb_status == s.wb_status) {
@@ -207,8 +213,8 @@ WildberriesAdapter::WildberriesAdapter(WildberriesConfig config, net::Transport 
 WildberriesAdapter::WildberriesAdapter(WildberriesConfig config, net::HttpClient* http,
                                        Clock& clock, MetricsRegistry* metrics)
     : WildberriesAdapter(config,
-                         WildberriesClient::MakeTransport(Named(config).client.upstream_name,
-                                                          http, clock, metrics),
+                         WildberriesClient::MakeTransport(Named(config).client.upstream_name, http,
+                                                          clock, metrics),
                          clock, metrics) {}
 
 std::string WildberriesAdapter::DescribeJson() const {
@@ -219,7 +225,8 @@ std::string WildberriesAdapter::DescribeJson() const {
 std::vector<DeliveryOutcome> WildberriesAdapter::Deliver(std::span<const queue::Message> batch) {
   std::vector<DeliveryOutcome> out(batch.size(), DeliveryOutcome::Ok());
   std::vector<kit::TargetCommand> stocks, prices;
-  for (kit::TargetCommand& c : kit::ReadCommands(batch, {"set_stock", "set_price"}, "wildberries", out)) {
+  for (kit::TargetCommand& c :
+       kit::ReadCommands(batch, {"set_stock", "set_price"}, "wildberries", out)) {
     (c.name == "set_stock" ? stocks : prices).push_back(std::move(c));
   }
   if (!stocks.empty()) DeliverStocks(stocks, out);
@@ -283,7 +290,7 @@ Result<PullResult> WildberriesAdapter::PullFbs(Cursor& c) {
   std::map<int64_t, const json*> by_id;
   for (const json& order : page->orders) {
     const int64_t id = JsonInt(order, "id").value_or(0);  // checked by the client
-    if (by_id.count(id)) continue;                         // the page repeats itself
+    if (by_id.count(id)) continue;                        // the page repeats itself
     // An unreadable createdAt counts as new: its status is asked for.
     const std::optional<int64_t> created = CreatedAt(order);
     if (created) c.scan->high = std::max(c.scan->high, *created);
@@ -382,10 +389,13 @@ PullResult WildberriesAdapter::PullDbs(Cursor& c) {
       }
       for (const json& order : page->orders) {
         const int64_t id = JsonInt(order, "id").value_or(0);  // checked by the client
-        if (d.closed.count(id)) continue;  // its final status is out already
+        if (d.closed.count(id)) continue;                     // its final status is out already
         if (records.emplace(id, &order).second) ids.push_back(id);  // pages may repeat
       }
-      if (!ids.empty() && (++requests, !ask(ids, records))) break;
+      if (!ids.empty()) {
+        ++requests;
+        if (!ask(ids, records)) break;
+      }
       if (static_cast<int>(page->orders.size()) < config_.orders_page_size) {
         d.done_until = d.to;
         d.stage = "new";
@@ -409,8 +419,10 @@ PullResult WildberriesAdapter::PullDbs(Cursor& c) {
   Cursor::Bound(d.open, config_.max_open_orders);
   while (d.closed.size() > config_.max_open_orders) d.closed.erase(d.closed.begin());
   std::lock_guard lock(describe_mu_);
-  describe_["dbs"] = {{"open_orders", d.open.size()}, {"closed_orders", d.closed.size()},
-                      {"stage", d.stage},             {"done_until", d.done_until},
+  describe_["dbs"] = {{"open_orders", d.open.size()},
+                      {"closed_orders", d.closed.size()},
+                      {"stage", d.stage},
+                      {"done_until", d.done_until},
                       {"last_error", error && !result.not_before ? error->message : ""}};
   return result;
 }

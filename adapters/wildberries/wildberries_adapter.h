@@ -9,13 +9,13 @@
 //   warehouses = [507]                     # where set_stock may write ([] = any)
 //   dbs = true                             # false: a seller without DBS
 //
-// Orders in (wildberries_orders.cc, DBS in wildberries_dbs.cc; the design
-// and its limits are in docs/adapters/wildberries.md). One Pull is one page
-// of GET /api/v3/orders plus one POST /api/v3/orders/status for the page's
-// orders that need a status, or, between two FBS scans and at most once per
-// poll_interval, up to four requests of a DBS cycle. WB lists orders without
-// their status, so the cursor follows the orders whose wbStatus is not final
-// (IsFinalWbStatus) and a scan re-reads the window from the oldest of them.
+// Orders in (wildberries_adapter.cc; the design and its limits are in
+// docs/adapters/wildberries.md). One Pull is one page of GET /api/v3/orders
+// plus one POST /api/v3/orders/status for the page's orders that need a
+// status, or, between two FBS scans and at most once per poll_interval, up
+// to four requests of a DBS cycle. WB lists orders without their status, so
+// the cursor follows the orders whose wbStatus is not final (IsFinalWbStatus)
+// and a scan re-reads the window from the oldest of them.
 // One event per (order, status) seen: idempotency key
 // "[dbs-]<id>:<supplierStatus>:<wbStatus>", ordering key "[dbs-]<id>",
 // header kind=order, payload = the Order object as WB sent it plus
@@ -49,14 +49,13 @@
 #include <initializer_list>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "adapters/adapter.h"
 #include "adapters/kit/target.h"
@@ -116,9 +115,7 @@ struct SizeTable {
   std::unordered_map<std::string, int64_t> next;
 };
 
-class WildberriesAdapter final : public Adapter,
-                                 public SourceCapability,
-                                 public TargetCapability {
+class WildberriesAdapter final : public Adapter, public SourceCapability, public TargetCapability {
  public:
   // Sends through `transport` (tests); `metrics` may be null.
   WildberriesAdapter(WildberriesConfig config, net::Transport transport, Clock& clock,
@@ -144,10 +141,10 @@ class WildberriesAdapter final : public Adapter,
   WildberriesClient& client() { return client_; }
 
  private:
-  struct Cursor;  // wildberries_orders.cc
-  // One FBS page (wildberries_orders.cc).
+  struct Cursor;  // the persisted cursor, FBS and DBS
+  // One FBS page.
   Result<PullResult> PullFbs(Cursor& cursor);
-  // Up to four DBS requests (wildberries_dbs.cc); errors are kept in the
+  // Up to four DBS requests; errors are kept in the
   // cursor and DescribeJson, never returned.
   PullResult PullDbs(Cursor& cursor);
 

@@ -1,9 +1,9 @@
 #include "adapters/wildberries/wildberries_client.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "base/json_get.h"
 #include "net/upstream.h"
@@ -48,7 +48,7 @@ Group GroupOf(Scheme scheme) { return scheme == Scheme::kFbs ? Group::kOrders : 
 
 std::string_view GroupName(Group group) {
   static constexpr std::array<std::string_view, kGroupCount> kNames = {"orders", "dbs", "stocks",
-                                                                      "prices", "content"};
+                                                                       "prices", "content"};
   return kNames[Index(group)];
 }
 
@@ -80,9 +80,7 @@ WildberriesClient::WildberriesClient(WildberriesClientOptions options, net::Tran
                                      const Clock& clock, MetricsRegistry* metrics)
     : options_(std::move(options)),
       clock_(clock),
-      api_(net::ApiClientOptions{.dialect = Dialect(),
-                                 .headers = {},
-                                 .timeout = options_.timeout},
+      api_(net::ApiClientOptions{.dialect = Dialect(), .headers = {}, .timeout = options_.timeout},
            std::move(transport), clock) {
   for (Group g : kGroups) {
     const Pace& pace = options_.pacing[Index(g)];
@@ -123,8 +121,8 @@ ApiResult<net::ApiAnswer> WildberriesClient::Call(Group group, const char* metho
     if (e.http_status == 0 && throttled_[Index(group)] != nullptr) throttled_[Index(group)]->Inc();
     if (e.http_status == 429 && e.not_before) {
       // Our pacing was wrong about WB: nothing goes out before its time.
-      bucket.PauseUntil(clock_.SteadyNow() + std::chrono::duration_cast<Duration>(
-                                                 *e.not_before - clock_.Now()));
+      bucket.PauseUntil(clock_.SteadyNow() +
+                        std::chrono::duration_cast<Duration>(*e.not_before - clock_.Now()));
     }
   }
   return answer;
@@ -174,7 +172,7 @@ ApiResult<OrdersPage> WildberriesClient::Orders(Scheme scheme, int limit, int64_
 }
 
 ApiResult<std::vector<OrderStatus>> WildberriesClient::Statuses(Scheme scheme,
-                                                               std::span<const int64_t> ids) {
+                                                                std::span<const int64_t> ids) {
   const std::string path = std::string(OrdersPath(scheme)) + "/status";
   const json body = {{"orders", std::vector<int64_t>(ids.begin(), ids.end())}};
   auto r = Call(GroupOf(scheme), "POST", options_.marketplace_url, path, body.dump());
@@ -215,7 +213,8 @@ ApiResult<std::vector<StockConflict>> WildberriesClient::PutStocks(
   std::vector<StockConflict> conflicts;
   for (const json& e : *errors) {
     StockConflict c{std::string(JsonString(e, "code").value_or("")),
-                    std::string(JsonString(e, "message").value_or("")), {}};
+                    std::string(JsonString(e, "message").value_or("")),
+                    {}};
     if (const json* data = JsonArray(e, "data")) {
       for (const json& d : *data) {
         if (auto sku = JsonString(d, "sku")) c.barcodes.emplace_back(*sku);
@@ -227,7 +226,7 @@ ApiResult<std::vector<StockConflict>> WildberriesClient::PutStocks(
 }
 
 ApiResult<std::vector<StockItem>> WildberriesClient::GetStocks(int64_t warehouse_id,
-                                                              std::span<const int64_t> chrt_ids) {
+                                                               std::span<const int64_t> chrt_ids) {
   const std::string path = fmt::format("/api/v3/stocks/{}", warehouse_id);
   auto r = Call(Group::kStocks, "POST", options_.marketplace_url, path,
                 json{{"chrtIds", std::vector<int64_t>(chrt_ids.begin(), chrt_ids.end())}}.dump());
@@ -274,14 +273,14 @@ ApiResult<std::optional<int64_t>> WildberriesClient::PriceTaskStatus(TaskList li
 }
 
 ApiResult<std::vector<PriceGoodResult>> WildberriesClient::PriceTaskGoods(TaskList list,
-                                                                         int64_t upload_id,
-                                                                         int limit,
-                                                                         int64_t offset) {
+                                                                          int64_t upload_id,
+                                                                          int limit,
+                                                                          int64_t offset) {
   const bool history = list == TaskList::kHistory;
   const char* path = history ? "/api/v2/history/goods/task" : "/api/v2/buffer/goods/task";
-  auto r = Call(Group::kPrices, "GET", options_.prices_url,
-                fmt::format("{}?limit={}&offset={}&uploadID={}", path, limit, offset, upload_id),
-                "");
+  auto r =
+      Call(Group::kPrices, "GET", options_.prices_url,
+           fmt::format("{}?limit={}&offset={}&uploadID={}", path, limit, offset, upload_id), "");
   if (!r.ok()) return r.error();
   if (!r->json.is_object()) return Unexpected(*r, path, "not an object");
   std::vector<PriceGoodResult> out;

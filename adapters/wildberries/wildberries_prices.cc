@@ -2,10 +2,10 @@
 // /api/v2/upload/task, each message settled once WB has processed its task
 // (docs/adapters/wildberries.md, "Price upload tasks").
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "adapters/wildberries/wildberries_adapter.h"
 
@@ -178,11 +178,11 @@ void WildberriesAdapter::CheckPriceTask(int64_t task, SystemTime uploaded,
     return wait(in_buffer ? "in processing" : "not listed yet");
   }
   if (!in_buffer) {
-    return all(DeliveryOutcome::Retry(fmt::format(
-                   "{} unknown to WB after {} s; uploading again", name,
-                   std::chrono::duration_cast<std::chrono::seconds>(config_.price_task_wait)
-                       .count())),
-               false);
+    return all(
+        DeliveryOutcome::Retry(fmt::format(
+            "{} unknown to WB after {} s; uploading again", name,
+            std::chrono::duration_cast<std::chrono::seconds>(config_.price_task_wait).count())),
+        false);
   }
   // Still in the buffer after price_task_wait (e.g. a discount waiting for a
   // promotion to start): WB holds it; what it already rejected fails.
@@ -193,8 +193,9 @@ void WildberriesAdapter::CheckPriceTask(int64_t task, SystemTime uploaded,
     for (auto [it, end] = goods.equal_range(nm); it != end; ++it) {
       if (!it->second.error_text.empty()) error = it->second.error_text;
     }
-    settle(i, error.empty() ? DeliveryOutcome::Ok()
-                            : DeliveryOutcome::Fail(fmt::format("{}: nmID {}: {}", name, nm, error)));
+    settle(i, error.empty()
+                  ? DeliveryOutcome::Ok()
+                  : DeliveryOutcome::Fail(fmt::format("{}: nmID {}: {}", name, nm, error)));
   }
 }
 

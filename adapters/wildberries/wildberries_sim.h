@@ -139,12 +139,11 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
 
   // wildberries_sim_endpoints.cc: the dialect, the routes and the API.
   simkit::SimPipeline::Options PipelineOptions();
-  net::HttpResponse ListOrders(const net::HttpRequest& req, bool dup);
-  net::HttpResponse NewOrders();
+  // GET /api/v3/orders (FBS) or /api/v3/dbs/orders (DBS: completed only).
+  net::HttpResponse ListOrders(const net::HttpRequest& req, bool dup, bool dbs);
+  net::HttpResponse NewOrders(bool dbs);
   // FBS or DBS statuses (the same request and answer shapes).
   net::HttpResponse Statuses(const nlohmann::json& body, bool dup, bool dbs);
-  net::HttpResponse DbsNewOrders();
-  net::HttpResponse DbsCompletedOrders(const net::HttpRequest& req, bool dup);
   // PUT (set) or POST (read) /api/v3/stocks/{warehouseId}.
   net::HttpResponse Stocks(const simkit::SimRequest& r);
   net::HttpResponse PutStocks(int64_t warehouse, const nlohmann::json& body);

@@ -158,13 +158,14 @@ simkit::SimPipeline::Options WildberriesSimulator::PipelineOptions() {
                  .handler = std::move(h)};
   };
   o.routes = {
-      get("/api/v3/orders", "orders", [this](const SimRequest& r) { return ListOrders(r.http, r.dup); }),
-      get("/api/v3/orders/new", "orders", [this](const SimRequest&) { return NewOrders(); }),
+      get("/api/v3/orders", "orders",
+          [this](const SimRequest& r) { return ListOrders(r.http, r.dup, /*dbs=*/false); }),
+      get("/api/v3/orders/new", "orders", [this](const SimRequest&) { return NewOrders(false); }),
       post("POST", "/api/v3/orders/status", "orders",
            [this](const SimRequest& r) { return Statuses(r.body, r.dup, /*dbs=*/false); }),
-      get("/api/v3/dbs/orders/new", "dbs", [this](const SimRequest&) { return DbsNewOrders(); }),
+      get("/api/v3/dbs/orders/new", "dbs", [this](const SimRequest&) { return NewOrders(true); }),
       get("/api/v3/dbs/orders", "dbs",
-          [this](const SimRequest& r) { return DbsCompletedOrders(r.http, r.dup); }),
+          [this](const SimRequest& r) { return ListOrders(r.http, r.dup, /*dbs=*/true); }),
       post("POST", "/api/v3/dbs/orders/status", "dbs",
            [this](const SimRequest& r) { return Statuses(r.body, r.dup, /*dbs=*/true); }),
       post("PUT", "/api/v3/stocks/{}", "stocks", [this](const SimRequest& r) { return Stocks(r); }),
@@ -196,32 +197,29 @@ simkit::SimPipeline::Options WildberriesSimulator::PipelineOptions() {
   return o;
 }
 
-net::HttpResponse WildberriesSimulator::ListOrders(const net::HttpRequest& req, bool dup) {
+// FBS: every assembly task created in the period (default: the last 30
+// days); DBS: only the completed ones, dateFrom and dateTo required.
+net::HttpResponse WildberriesSimulator::ListOrders(const net::HttpRequest& req, bool dup,
+                                                   bool dbs) {
   auto limit = QueryInt(req, "limit");
   auto next = QueryInt(req, "next");
-  if (!limit || *limit < 1 || *limit > 1000 || !next || *next < 0) return IncorrectParameter();
   const int64_t now_s = ToUnixMillis(clock_.Now()) / 1000;
-  int64_t date_from = now_s - 30 * 24 * 3600;
-  int64_t date_to = now_s;
-  if (req.QueryParam("dateFrom")) {
-    auto v = QueryInt(req, "dateFrom");
-    if (!v) return IncorrectParameter();
-    date_from = *v;
-  }
-  if (req.QueryParam("dateTo")) {
-    auto v = QueryInt(req, "dateTo");
-    if (!v) return IncorrectParameter();
-    date_to = *v;
-  }
+  auto date_from = req.QueryParam("dateFrom") || dbs ? QueryInt(req, "dateFrom")
+                                                     : std::optional(now_s - 30 * 24 * 3600);
+  auto date_to = req.QueryParam("dateTo") || dbs ? QueryInt(req, "dateTo") : std::optional(now_s);
   // "максимум 30 календарных дней одним запросом"
-  if (date_to < date_from || date_to - date_from > 30 * 24 * 3600) return IncorrectParameter();
+  if (!limit || *limit < 1 || *limit > 1000 || !next || *next < 0 || !date_from || !date_to ||
+      *date_to < *date_from || *date_to - *date_from > 30 * 24 * 3600) {
+    return IncorrectParameter();
+  }
   int64_t after = *next;
   if (dup) after = std::max<int64_t>(0, after - 50);  // overlap the previous page
   std::lock_guard lock(mu_);
   json orders = json::array();
   int64_t last = *next;
-  for (const Order* o : PageOf(orders_, after, date_from, date_to, *limit, false)) {
-    orders.push_back(OrderJson(*o));
+  for (const Order* o :
+       PageOf(dbs ? dbs_orders_ : orders_, after, *date_from, *date_to, *limit, dbs)) {
+    orders.push_back(dbs ? DbsOrderJson(*o) : OrderJson(*o));
     last = std::max(last, o->id);
   }
   return net::HttpResponse::Json(200, json{{"next", last}, {"orders", std::move(orders)}}.dump());
@@ -259,17 +257,20 @@ std::vector<const WildberriesSimulator::Order*> WildberriesSimulator::NewOf(
   return out;
 }
 
-net::HttpResponse WildberriesSimulator::NewOrders() {
+// OrderNew (FBS) and the DBS new order: the order plus its sale fields.
+net::HttpResponse WildberriesSimulator::NewOrders(bool dbs) {
   std::lock_guard lock(mu_);
   json orders = json::array();
-  for (const Order* o : NewOf(orders_)) {
-    json j = OrderJson(*o);
-    j["finalPrice"] = j["price"];
-    j["convertedFinalPrice"] = j["convertedPrice"];
+  for (const Order* o : NewOf(dbs ? dbs_orders_ : orders_)) {
+    json j = dbs ? DbsOrderJson(*o) : OrderJson(*o);
     j["salePrice"] = j["price"];
-    j["scanPrice"] = nullptr;  // "always null for this method"
     j["requiredMeta"] = json::array();
-    j["optionalMeta"] = json::array();
+    if (!dbs) {
+      j["finalPrice"] = j["price"];
+      j["convertedFinalPrice"] = j["convertedPrice"];
+      j["scanPrice"] = nullptr;  // "always null for this method"
+      j["optionalMeta"] = json::array();
+    }
     orders.push_back(std::move(j));
   }
   return net::HttpResponse::Json(200, json{{"orders", std::move(orders)}}.dump());
@@ -295,39 +296,6 @@ net::HttpResponse WildberriesSimulator::Statuses(const json& body, bool dup, boo
     out.push_back(std::move(entry));
   }
   return net::HttpResponse::Json(200, json{{"orders", std::move(out)}}.dump());
-}
-
-net::HttpResponse WildberriesSimulator::DbsNewOrders() {
-  std::lock_guard lock(mu_);
-  json orders = json::array();
-  for (const Order* o : NewOf(dbs_orders_)) {
-    json j = DbsOrderJson(*o);
-    j["salePrice"] = j["price"];
-    j["requiredMeta"] = json::array();
-    orders.push_back(std::move(j));
-  }
-  return net::HttpResponse::Json(200, json{{"orders", std::move(orders)}}.dump());
-}
-
-net::HttpResponse WildberriesSimulator::DbsCompletedOrders(const net::HttpRequest& req, bool dup) {
-  auto limit = QueryInt(req, "limit");
-  auto next = QueryInt(req, "next");
-  auto date_from = QueryInt(req, "dateFrom");
-  auto date_to = QueryInt(req, "dateTo");
-  if (!limit || *limit < 1 || *limit > 1000 || !next || *next < 0 || !date_from || !date_to ||
-      *date_to < *date_from || *date_to - *date_from > 30 * 24 * 3600) {
-    return IncorrectParameter();
-  }
-  int64_t after = *next;
-  if (dup) after = std::max<int64_t>(0, after - 50);  // overlap the previous page
-  std::lock_guard lock(mu_);
-  json orders = json::array();
-  int64_t last = *next;
-  for (const Order* o : PageOf(dbs_orders_, after, *date_from, *date_to, *limit, true)) {
-    orders.push_back(DbsOrderJson(*o));
-    last = std::max(last, o->id);
-  }
-  return net::HttpResponse::Json(200, json{{"next", last}, {"orders", std::move(orders)}}.dump());
 }
 
 net::HttpResponse WildberriesSimulator::Stocks(const simkit::SimRequest& r) {

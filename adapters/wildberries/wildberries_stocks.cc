@@ -2,11 +2,11 @@
 // /api/v3/stocks/{warehouseId} by chrtId, with the size table that turns a
 // barcode into its chrtID and names the items of a 409.
 
-#include <map>
-#include <unordered_map>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <map>
+#include <unordered_map>
 
 #include "adapters/wildberries/wildberries_adapter.h"
 #include "base/json_get.h"
@@ -44,8 +44,7 @@ Result<StockCommand> ReadStock(const kit::TargetCommand& c, const std::set<int64
   }
   auto amount = CommandInt(c.item, {"amount"});
   if (!amount || *amount < 0 || *amount > kMaxStockAmount) {
-    return Status::InvalidArgument(
-        fmt::format("amount must be an integer 0..{}", kMaxStockAmount));
+    return Status::InvalidArgument(fmt::format("amount must be an integer 0..{}", kMaxStockAmount));
   }
   s.amount = *amount;
   return s;
@@ -86,7 +85,8 @@ std::vector<std::string> SettleConflicts(const std::vector<StockConflict>& confl
       if (it == named_by.end()) unknown.push_back(b);
       const std::string item_text = fmt::format("{} (barcode {})", text, b);
       for (size_t i : it == named_by.end() ? std::vector<size_t>() : it->second) {
-        settled[i] = busy ? DeliveryOutcome::Retry(item_text, pause) : DeliveryOutcome::Fail(item_text);
+        settled[i] =
+            busy ? DeliveryOutcome::Retry(item_text, pause) : DeliveryOutcome::Fail(item_text);
       }
     }
   }
@@ -148,7 +148,8 @@ void WildberriesAdapter::DeliverStocks(std::span<const kit::TargetCommand> comma
   std::optional<ApiError> reading;
   auto resolve = [&](StockCommand& s) -> std::optional<DeliveryOutcome> {
     auto find = [&] {
-      if (auto it = sizes_.chrt_of.find(s.barcode); it != sizes_.chrt_of.end()) s.chrt_id = it->second;
+      if (auto it = sizes_.chrt_of.find(s.barcode); it != sizes_.chrt_of.end())
+        s.chrt_id = it->second;
       return s.chrt_id > 0;
     };
     if (s.chrt_id > 0 || find()) return std::nullopt;

@@ -65,8 +65,10 @@ TEST(WildberriesOutsideDataTest, MistypedOrderAnswersAreRetryablePullErrors) {
       {"/api/v3/orders", R"({"orders": [{"id": )" + kBeyondInt64 + "}], \"next\": 1}"},
       {"/api/v3/orders", R"("orders")"},
       {"/api/v3/orders", DeepJson(100'000)},
-      {"/api/v3/orders/status", R"({"orders": [{"id": 10000000, "supplierStatus": 5, "wbStatus": "waiting"}]})"},
-      {"/api/v3/orders/status", R"({"orders": [{"id": 10000000, "supplierStatus": "new", "wbStatus": null}]})"},
+      {"/api/v3/orders/status",
+       R"({"orders": [{"id": 10000000, "supplierStatus": 5, "wbStatus": "waiting"}]})"},
+      {"/api/v3/orders/status",
+       R"({"orders": [{"id": 10000000, "supplierStatus": "new", "wbStatus": null}]})"},
       {"/api/v3/orders/status", R"({"orders": {"id": 10000000}})"},
       {"/api/v3/orders/status", R"([1, 2, 3])"},
       {"/api/v3/orders/status", DeepJson(100'000)},
@@ -126,12 +128,10 @@ TEST(WildberriesOutsideDataTest, MistypedStockAndPriceAnswersAreRetriedPerItem) 
   }
   EXPECT_EQ(f.w.sim->StockOf(507, SimBarcode(1)), 3);
 
-  const queue::Message price =
-      Command("set_price", R"({"nm_id": 100000001, "price": 900})", 2);
-  for (const std::string& body : {std::string(R"({"data": {"id": "77"}})"),
-                                  std::string(R"({"data": [77]})"),
-                                  R"({"data": {"id": )" + kBeyondInt64 + "}}",
-                                  DeepJson(100'000)}) {
+  const queue::Message price = Command("set_price", R"({"nm_id": 100000001, "price": 900})", 2);
+  for (const std::string& body :
+       {std::string(R"({"data": {"id": "77"}})"), std::string(R"({"data": [77]})"),
+        R"({"data": {"id": )" + kBeyondInt64 + "}}", DeepJson(100'000)}) {
     SCOPED_TRACE(body.substr(0, 80));
     f.transport.Once("/api/v2/upload/task", body);
     DeliveryOutcome bad = f.Deliver(price);
@@ -160,7 +160,8 @@ TEST(WildberriesOutsideDataTest, MistypedCardsNameNoBarcode) {
                                  {"sizes": [{"chrtID": "300000002", "skus": ["2000000000022"]}]},
                                  {"sizes": [{"chrtID": 300000003, "skus": [2000000000022, null]}]},
                                  null, [1]],
-                       "cursor": {"total": "x", "nmID": )" + kBeyondInt64 + "}}");
+                       "cursor": {"total": "x", "nmID": )" +
+                       kBeyondInt64 + "}}");
   DeliveryOutcome bad = f.Deliver(stock);
   EXPECT_EQ(bad.kind, DeliveryOutcome::Kind::kFail) << bad.error;
   EXPECT_NE(bad.error.find("on no card"), std::string::npos) << bad.error;
@@ -174,11 +175,13 @@ TEST(WildberriesOutsideDataTest, MistypedCardsNameNoBarcode) {
 TEST(WildberriesOutsideDataTest, MistypedCommandsAreDeadLettersOneByOne) {
   Fixture f(TwentyOrders());
   const std::vector<queue::Message> batch = {
-      Command("set_stock", R"({"chrt_id": 300000001, "warehouse_id": 507, "amount": )" + kBeyondDouble + "}"),
+      Command("set_stock",
+              R"({"chrt_id": 300000001, "warehouse_id": 507, "amount": )" + kBeyondDouble + "}"),
       Command("set_stock", R"({"chrt_id": 300000001, "warehouse_id": 507, "amount": "lots"})"),
       Command("set_stock", R"({"chrt_id": 300000001, "warehouse_id": 507, "amount": 100001})"),
       Command("set_stock", R"({"chrt_id": 300000001, "warehouse_id": [507], "amount": 1})"),
-      Command("set_stock", R"({"chrt_id": )" + kBeyondInt64 + R"(, "warehouse_id": 507, "amount": 1})"),
+      Command("set_stock",
+              R"({"chrt_id": )" + kBeyondInt64 + R"(, "warehouse_id": 507, "amount": 1})"),
       Command("set_stock", R"({"sku": 2000000000015, "warehouse_id": 507, "amount": 1})"),
       Command("set_stock", R"([{"chrt_id": 300000001}])"),
       Command("set_stock", DeepJson(100'000)),
@@ -190,7 +193,8 @@ TEST(WildberriesOutsideDataTest, MistypedCommandsAreDeadLettersOneByOne) {
   auto out = f.adapter->Deliver(batch);
   ASSERT_EQ(out.size(), batch.size());
   for (size_t i = 0; i + 1 < batch.size(); ++i) {
-    EXPECT_EQ(out[i].kind, DeliveryOutcome::Kind::kFail) << i << " " << batch[i].payload.substr(0, 80);
+    EXPECT_EQ(out[i].kind, DeliveryOutcome::Kind::kFail)
+        << i << " " << batch[i].payload.substr(0, 80);
     EXPECT_NE(out[i].error.find("set_"), std::string::npos) << out[i].error;
   }
   EXPECT_TRUE(out.back().ok()) << out.back().error;

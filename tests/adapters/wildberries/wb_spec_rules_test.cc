@@ -11,12 +11,12 @@
 //
 // Each check is also fed input that breaks it, and must report it.
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "base/json_get.h"
 #include "tests/support/spec_operations.h"
@@ -216,10 +216,10 @@ TEST(WildberriesSpecRulesTest, TheCycleKeepsEveryProseRule) {
   // Not vacuous: each kind of request the rules look at was sent.
   std::set<std::string> sent;
   for (const auto& r : cycle.log) sent.insert(r.method + " " + r.path);
-  for (const char* call : {"PUT /api/v3/stocks/507", "PUT /api/v3/stocks/508",
-                           "POST /api/v2/upload/task", "GET /api/v3/orders",
-                           "GET /api/v3/dbs/orders", "POST /content/v2/get/cards/list",
-                           "GET /api/v2/history/tasks"}) {
+  for (const char* call :
+       {"PUT /api/v3/stocks/507", "PUT /api/v3/stocks/508", "POST /api/v2/upload/task",
+        "GET /api/v3/orders", "GET /api/v3/dbs/orders", "POST /content/v2/get/cards/list",
+        "GET /api/v2/history/tasks"}) {
     EXPECT_TRUE(sent.count(call)) << call;
   }
   const std::vector<std::string> findings = ProseFindings(cycle.log, cycle.start);
@@ -231,8 +231,8 @@ TEST(WildberriesSpecRulesTest, TheCycleKeepsEveryProseRule) {
 // The test of the test: a log that breaks each rule.
 TEST(WildberriesSpecRulesTest, TheProseCheckerReportsEachBrokenRule) {
   std::vector<simkit::LoggedRequest> log;
-  auto add = [&](std::string method, std::string path, std::string query, json body,
-                 int64_t at_ms, int status = 204) {
+  auto add = [&](std::string method, std::string path, std::string query, json body, int64_t at_ms,
+                 int status = 204) {
     simkit::LoggedRequest r;
     r.seq = log.size() + 1;
     r.method = std::move(method);
@@ -246,12 +246,13 @@ TEST(WildberriesSpecRulesTest, TheProseCheckerReportsEachBrokenRule) {
   json many = json::array();
   for (int i = 0; i < 1001; ++i) many.push_back({{"chrtId", i + 1}, {"amount", 1}});
   add("PUT", "/api/v3/stocks/507", "", {{"stocks", many}}, 0);
-  add("PUT", "/api/v3/stocks/507", "", {{"stocks", {{{"sku", "2000000000015"}, {"amount", 1}}}}}, 10'000);
+  add("PUT", "/api/v3/stocks/507", "", {{"stocks", {{{"sku", "2000000000015"}, {"amount", 1}}}}},
+      10'000);
   add("PUT", "/api/v3/stocks/507", "",
       {{"stocks", {{{"chrtId", 1}, {"amount", 100001}}, {{"chrtId", 1}, {"amount", 1}}}}}, 20'000);
   add("PUT", "/api/v3/stocks/507", "", {{"stocks", {{{"chrtID", 1}, {"amount", 1}}}}}, 30'000);
-  add("POST", "/api/v2/upload/task", "",
-      {{"data", {{{"nmID", 1}, {"price", 5}}, {{"nmID", 1}}}}}, 40'000, 200);
+  add("POST", "/api/v2/upload/task", "", {{"data", {{{"nmID", 1}, {"price", 5}}, {{"nmID", 1}}}}},
+      40'000, 200);
   add("GET", "/api/v3/orders", "limit=10&next=0&dateFrom=0", nullptr, 50'000, 200);
   add("GET", "/api/v3/dbs/orders", "limit=10&next=0&dateFrom=100", nullptr, 60'000, 200);
   add("POST", "/content/v2/get/cards/list", "", {{"settings", {{"cursor", {{"limit", 101}}}}}},
@@ -323,10 +324,12 @@ TEST(WildberriesSpecRulesTest, TheDeprecationCheckReportsACalledDeprecatedOperat
   const auto dir = std::filesystem::temp_directory_path() / "crmhub-wb-deprecation-test";
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "03-orders-fbs.yaml") << spec;
-  auto operations = crmhub::testing::LoadSpecOperations(Specs((dir / "03-orders-fbs.yaml").string()));
+  auto operations =
+      crmhub::testing::LoadSpecOperations(Specs((dir / "03-orders-fbs.yaml").string()));
   std::filesystem::remove_all(dir);
   ASSERT_TRUE(operations.ok()) << operations.status().ToString();
-  const crmhub::testing::CallFindings f = crmhub::testing::CheckCalls(*operations, CallsOf(RealisticCycle().log));
+  const crmhub::testing::CallFindings f =
+      crmhub::testing::CheckCalls(*operations, CallsOf(RealisticCycle().log));
   ASSERT_EQ(f.deprecated.size(), 1u);
   EXPECT_EQ(f.deprecated[0].rfind("POST /api/v3/orders/status", 0), 0u) << f.deprecated[0];
 }
