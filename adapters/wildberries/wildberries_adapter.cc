@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
+#include <deque>
 
 #include "base/json_get.h"
 #include "base/timestamp.h"
@@ -31,15 +33,10 @@ WildberriesConfig Named(WildberriesConfig config) {
 int64_t UnixSeconds(SystemTime t) { return ToUnixMillis(t) / 1000; }
 int64_t Seconds(std::chrono::milliseconds d) { return d.count() / 1000; }
 
-// The order's createdAt (RFC 3339) in Unix seconds; nullopt if unreadable.
-std::optional<int64_t> CreatedAt(const json& order) {
-  if (auto text = JsonString(order, "createdAt")) {
-    if (Result<int64_t> ms = ParseTimestampMs(*text, kUtcOffsetMinutes); ms.ok()) return *ms / 1000;
-  }
-  return std::nullopt;
-}
-int64_t CreatedSeconds(const json& order, int64_t fallback) {
-  return CreatedAt(order).value_or(fallback);
+// An order's createdAt (RFC 3339) in Unix seconds; nullopt if unreadable.
+std::optional<int64_t> CreatedSeconds(std::string_view text) {
+  Result<int64_t> ms = ParseTimestampMs(text, kUtcOffsetMinutes);
+  return ms.ok() ? std::optional(*ms / 1000) : std::nullopt;
 }
 
 }  // namespace
@@ -159,40 +156,55 @@ struct WildberriesAdapter::Cursor {
     return j.dump();
   }
 
+  // An order asked about: its JSON text as WB sent it, and for DBS orders
+  // followed from the cursor, the record kept there.
+  struct Record {
+    std::string_view text;
+    std::optional<int64_t> created_s;
+    const json* kept = nullptr;
+  };
   // Emits an event for each status in `statuses` that changed since the
-  // last one seen for that id (`records`: the orders asked about); final
-  // statuses leave `followed` (into `closed` when given).
+  // last one seen for that id; final statuses leave `followed` (into
+  // `closed` when given), others stay (with the record when `keep_order`).
   static void Apply(const std::vector<OrderStatus>& statuses,
-                    const std::map<int64_t, const json*>& records, Open& followed, bool keep_order,
+                    const std::map<int64_t, Record>& records, Open& followed, bool keep_order,
                     std::map<int64_t, int64_t>* closed, std::string_view prefix, SystemTime now,
                     PullResult& result) {
     const int64_t observed_ms = ToUnixMillis(now);
     for (const OrderStatus& s : statuses) {
       auto rec = records.find(s.id);
       if (rec == records.end()) continue;  // WB answered for an id we did not ask about
-      const json& order = *rec->second;    // may be in `followed`: read before it changes
+      const Record& order = rec->second;
       auto it = followed.find(s.id);
       if (it != followed.end() && it->second.supplier_status == s.supplier_status &&
           it->second.wb_status == s.wb_status) {
         continue;  // unchanged
       }
-      json payload = order;
-      payload["supplierStatus"] = s.supplier_status;
-      payload["wbStatus"] = s.wb_status;
-      payload["statusObservedMs"] = observed_ms;
       InboundEvent& e = result.events.emplace_back();
       e.ordering_key = fmt::format("{}{}", prefix, s.id);
       e.idempotency_key = fmt::format("{}:{}:{}", e.ordering_key, s.supplier_status, s.wb_status);
       e.kind = "order";
-      e.payload = payload.dump();
-      const int64_t created = CreatedSeconds(order, UnixSeconds(now));
+      e.payload = Payload(order.text, s, observed_ms);
+      const int64_t created = order.created_s.value_or(UnixSeconds(now));
       if (IsFinalWbStatus(s.wb_status)) {
         if (it != followed.end()) followed.erase(it);
         if (closed != nullptr) (*closed)[s.id] = created;
       } else {
-        followed[s.id] = {s.supplier_status, s.wb_status, created, keep_order ? order : json()};
+        json kept;  // a copy first: order.kept may be this very entry
+        if (keep_order) kept = order.kept ? *order.kept : ParseJson(order.text).value_or(json());
+        followed[s.id] = {s.supplier_status, s.wb_status, created, std::move(kept)};
       }
     }
+  }
+  // The order's own text with the members the rules read added at its end:
+  // "supplierStatus", "wbStatus", "statusObservedMs".
+  static std::string Payload(std::string_view order, const OrderStatus& s, int64_t observed_ms) {
+    std::string out(order.substr(0, order.rfind('}')));  // an object, checked by the reader
+    while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
+    if (out.empty() || out.back() != '{') out += ',';
+    out += fmt::format(R"("supplierStatus":{},"wbStatus":{},"statusObservedMs":{}}})",
+                       json(s.supplier_status).dump(), json(s.wb_status).dump(), observed_ms);
+    return out;
   }
   // Drops the oldest (by createdAt) beyond `cap`.
   static void Bound(Open& followed, size_t cap) {
@@ -287,16 +299,17 @@ Result<PullResult> WildberriesAdapter::PullFbs(Cursor& c) {
   if (!page.ok()) return failed(page.error());
 
   std::vector<int64_t> wanted;
-  std::map<int64_t, const json*> by_id;
-  for (const json& order : page->orders) {
-    const int64_t id = JsonInt(order, "id").value_or(0);  // checked by the client
-    if (by_id.count(id)) continue;                        // the page repeats itself
+  std::map<int64_t, Cursor::Record> by_id;
+  for (const OrderRecord& order : page->orders) {
+    if (by_id.count(order.id)) continue;  // the page repeats itself
     // An unreadable createdAt counts as new: its status is asked for.
-    const std::optional<int64_t> created = CreatedAt(order);
+    const std::optional<int64_t> created = CreatedSeconds(order.created_at);
     if (created) c.scan->high = std::max(c.scan->high, *created);
-    if (!c.open.count(id) && created && *created < c.seen_until - margin_s) continue;  // seen final
-    by_id[id] = &order;
-    wanted.push_back(id);
+    if (!c.open.count(order.id) && created && *created < c.seen_until - margin_s) {
+      continue;  // seen in an earlier scan, final
+    }
+    by_id[order.id] = {order.text, created};
+    wanted.push_back(order.id);
   }
   if (!wanted.empty()) {
     auto statuses = client_.Statuses(Scheme::kFbs, wanted);
@@ -337,7 +350,8 @@ PullResult WildberriesAdapter::PullDbs(Cursor& c) {
   const int64_t now_s = UnixSeconds(now);
   std::optional<ApiError> error;
   // The statuses of `ids` (orders in `records`) applied; false when failed.
-  auto ask = [&](const std::vector<int64_t>& ids, const std::map<int64_t, const json*>& records) {
+  auto ask = [&](const std::vector<int64_t>& ids,
+                 const std::map<int64_t, Cursor::Record>& records) {
     auto st = client_.Statuses(Scheme::kDbs, ids);
     if (!st.ok()) error = st.error();
     if (st.ok()) Cursor::Apply(*st, records, d.open, true, &d.closed, "dbs-", now, result);
@@ -345,7 +359,8 @@ PullResult WildberriesAdapter::PullDbs(Cursor& c) {
   };
   for (int requests = 0; requests < kDbsRequestsPerPull && !error;) {
     std::vector<int64_t> ids;
-    std::map<int64_t, const json*> records;
+    std::map<int64_t, Cursor::Record> records;
+    std::deque<std::string> texts;  // of the followed orders asked about (stable)
     if (d.stage == "new") {
       ++requests;
       auto fresh = client_.NewOrders(Scheme::kDbs);
@@ -357,7 +372,8 @@ PullResult WildberriesAdapter::PullDbs(Cursor& c) {
         auto id = JsonInt(order, "id");
         if (!id) continue;  // an order we could not follow
         auto [it, inserted] = d.open.try_emplace(*id);
-        if (inserted) it->second.created_s = CreatedSeconds(order, now_s);
+        auto created = JsonString(order, "createdAt");
+        if (inserted) it->second.created_s = CreatedSeconds(created.value_or("")).value_or(now_s);
         it->second.order = std::move(order);
       }
       d.stage = "status";
@@ -366,7 +382,8 @@ PullResult WildberriesAdapter::PullDbs(Cursor& c) {
       for (auto it = d.open.upper_bound(d.after);
            it != d.open.end() && ids.size() < static_cast<size_t>(kMaxOrdersPerRequest); ++it) {
         ids.push_back(it->first);
-        records[it->first] = &it->second.order;
+        texts.push_back(it->second.order.dump());
+        records[it->first] = {texts.back(), it->second.created_s, &it->second.order};
       }
       if (ids.empty()) {
         d.from = std::max(now_s - Seconds(config_.lookback), now_s - kOldestS);
@@ -387,10 +404,12 @@ PullResult WildberriesAdapter::PullDbs(Cursor& c) {
         error = page.error();
         break;
       }
-      for (const json& order : page->orders) {
-        const int64_t id = JsonInt(order, "id").value_or(0);  // checked by the client
-        if (d.closed.count(id)) continue;                     // its final status is out already
-        if (records.emplace(id, &order).second) ids.push_back(id);  // pages may repeat
+      for (const OrderRecord& order : page->orders) {
+        if (d.closed.count(order.id)) continue;  // its final status is out already
+        if (records.emplace(order.id, Cursor::Record{order.text, CreatedSeconds(order.created_at)})
+                .second) {
+          ids.push_back(order.id);  // pages may repeat
+        }
       }
       if (!ids.empty()) {
         ++requests;

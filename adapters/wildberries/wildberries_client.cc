@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "base/json_get.h"
+#include "base/json_list.h"
 #include "net/upstream.h"
 
 namespace crmhub::adapters::wildberries {
@@ -153,21 +154,28 @@ ApiResult<OrdersPage> WildberriesClient::Orders(Scheme scheme, int limit, int64_
   std::string target = fmt::format("{}?limit={}&next={}", OrdersPath(scheme), limit, next);
   if (date_from) target += fmt::format("&dateFrom={}", *date_from);
   if (date_to) target += fmt::format("&dateTo={}", *date_to);
-  auto r = Call(GroupOf(scheme), "GET", options_.marketplace_url, std::move(target), "");
+  auto r = Call(GroupOf(scheme), "GET", options_.marketplace_url, std::move(target), "",
+                net::ApiRequest::Expect::kAny);
   if (!r.ok()) return r.error();
-  const json* orders = JsonArray(r->json, "orders");
-  const std::optional<int64_t> page_next = JsonInt(r->json, "next");
-  if (orders == nullptr || !page_next) {
+  // A page holds up to 1000 orders, each queued as the text WB sent.
+  static constexpr std::string_view kPath[] = {"orders"};
+  static constexpr std::string_view kKeys[] = {"id", "createdAt"};
+  Result<JsonList> list = SplitJsonList(r->body, kPath, kKeys);
+  if (!list.ok()) return Unexpected(*r, OrdersPath(scheme), list.status().message());
+  const std::optional<int64_t> page_next = ParseDecimalInt(list->Sibling("next"));
+  if (!list->found || !page_next) {
     return Unexpected(*r, OrdersPath(scheme), "no orders array and integer next");
   }
-  for (size_t i = 0; i < orders->size(); ++i) {
-    if (!JsonInt((*orders)[i], "id")) {
+  OrdersPage page{*page_next, {}};
+  page.orders.reserve(list->elements.size());
+  for (size_t i = 0; i < list->elements.size(); ++i) {
+    JsonListElement& e = list->elements[i];
+    const std::optional<int64_t> id = ParseDecimalInt(e.fields[0]);
+    if (e.text.empty() || !id) {
       return Unexpected(*r, OrdersPath(scheme), fmt::format("orders[{}] has no integer id", i));
     }
+    page.orders.push_back({*id, std::move(e.fields[1]), std::string(e.text)});
   }
-  OrdersPage page{*page_next, {}};
-  page.orders.reserve(orders->size());
-  for (json& o : r->json["orders"]) page.orders.push_back(std::move(o));  // checked above
   return page;
 }
 

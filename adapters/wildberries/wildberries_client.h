@@ -40,8 +40,10 @@
 // per group. The upstreams do not pace (our buckets do); a request our bucket
 // refuses counts in crmhub_upstream_throttled_total of its group.
 //
-// Answers are read with base/json_get.h: a 2xx whose shape is not the
-// documented one is kTransient ("unexpected answer: ..."), never a throw.
+// Answers are read with base/json_get.h (order pages with SplitJsonList,
+// which keeps each order's own bytes and builds no tree): a 2xx whose shape
+// is not the documented one is kTransient ("unexpected answer: ..."), never
+// a throw.
 //
 // Thread-safe; each call blocks for one HTTP exchange.
 
@@ -131,9 +133,16 @@ struct WildberriesClientOptions {
 // FBS (03-orders-fbs.yaml) or DBS (05-orders-dbs.yaml, under /api/v3/dbs).
 enum class Scheme { kFbs, kDbs };
 
+// One order of a list page, as WB sent it.
+struct OrderRecord {
+  int64_t id = 0;
+  std::string created_at;  // "" when absent or not a string
+  std::string text;        // the order object's own JSON text
+};
+
 struct OrdersPage {
   int64_t next = 0;
-  std::vector<nlohmann::json> orders;  // objects with an integer "id", as received
+  std::vector<OrderRecord> orders;
 };
 
 struct OrderStatus {

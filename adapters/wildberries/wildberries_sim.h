@@ -52,6 +52,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/simkit/json_text.h"
 #include "adapters/simkit/sim_pipeline.h"
 #include "adapters/simkit/simulator.h"
 #include "base/clock.h"
@@ -126,8 +127,9 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
   void BuildWorld();
   int64_t NowMs() const;  // since start
   const Step& StatusAt(const Order& o, int64_t t) const;
-  nlohmann::json OrderJson(const Order& o) const;
-  nlohmann::json DbsOrderJson(const Order& o) const;
+  // An FBS Order or DBS OrderDBS; `fresh`: as the new-orders methods
+  // answer it (with its sale fields).
+  void WriteOrder(simkit::JsonText& out, const Order& o, bool dbs, bool fresh) const;
   // REQUIRES: mu_ held. A list page: id > after, created in from_s..to_s
   // (Unix s) by now, at most `limit`; completed_only: at the final status.
   std::vector<const Order*> PageOf(const std::vector<Order>& list, int64_t after, int64_t from_s,

@@ -215,14 +215,16 @@ net::HttpResponse WildberriesSimulator::ListOrders(const net::HttpRequest& req, 
   int64_t after = *next;
   if (dup) after = std::max<int64_t>(0, after - 50);  // overlap the previous page
   std::lock_guard lock(mu_);
-  json orders = json::array();
+  simkit::JsonText out;  // a page of up to 1000 orders, written as text
+  out.BeginObject().Key("orders").BeginArray();
   int64_t last = *next;
   for (const Order* o :
        PageOf(dbs ? dbs_orders_ : orders_, after, *date_from, *date_to, *limit, dbs)) {
-    orders.push_back(dbs ? DbsOrderJson(*o) : OrderJson(*o));
+    WriteOrder(out, *o, dbs, /*fresh=*/false);
     last = std::max(last, o->id);
   }
-  return net::HttpResponse::Json(200, json{{"next", last}, {"orders", std::move(orders)}}.dump());
+  out.EndArray().Member("next", last).EndObject();
+  return net::HttpResponse::Json(200, out.Take());
 }
 
 std::vector<const WildberriesSimulator::Order*> WildberriesSimulator::PageOf(
@@ -257,23 +259,13 @@ std::vector<const WildberriesSimulator::Order*> WildberriesSimulator::NewOf(
   return out;
 }
 
-// OrderNew (FBS) and the DBS new order: the order plus its sale fields.
 net::HttpResponse WildberriesSimulator::NewOrders(bool dbs) {
   std::lock_guard lock(mu_);
-  json orders = json::array();
-  for (const Order* o : NewOf(dbs ? dbs_orders_ : orders_)) {
-    json j = dbs ? DbsOrderJson(*o) : OrderJson(*o);
-    j["salePrice"] = j["price"];
-    j["requiredMeta"] = json::array();
-    if (!dbs) {
-      j["finalPrice"] = j["price"];
-      j["convertedFinalPrice"] = j["convertedPrice"];
-      j["scanPrice"] = nullptr;  // "always null for this method"
-      j["optionalMeta"] = json::array();
-    }
-    orders.push_back(std::move(j));
-  }
-  return net::HttpResponse::Json(200, json{{"orders", std::move(orders)}}.dump());
+  simkit::JsonText out;
+  out.BeginObject().Key("orders").BeginArray();
+  for (const Order* o : NewOf(dbs ? dbs_orders_ : orders_)) WriteOrder(out, *o, dbs, true);
+  out.EndArray().EndObject();
+  return net::HttpResponse::Json(200, out.Take());
 }
 
 net::HttpResponse WildberriesSimulator::Statuses(const json& body, bool dup, bool dbs) {

@@ -57,7 +57,11 @@ TEST(WildberriesOutsideDataTest, MistypedOrderAnswersAreRetryablePullErrors) {
   Fixture f(TwentyOrders());
   const std::vector<std::pair<std::string, std::string>> answers = {
       {"/api/v3/orders", R"({"orders": {"id": 10000000}, "next": 0})"},
-      {"/api/v3/orders", R"({"orders": [{"id": "10000000"}], "next": 0})"},
+      {"/api/v3/orders", R"({"orders": [{"id": 10000000.5}], "next": 0})"},
+      {"/api/v3/orders", R"({"orders": [{"id": true}, {"id": null}], "next": 0})"},
+      {"/api/v3/orders", R"({"orders": [10000000], "next": 0})"},
+      {"/api/v3/orders", R"({"orders": [], "next": "soon"})"},
+      {"/api/v3/orders", R"({"orders": [{"id": 1}, )"},  // cut short
       {"/api/v3/orders", R"({"orders": [[10000000]], "next": 0})"},
       {"/api/v3/orders", R"({"orders": null, "next": 0})"},
       {"/api/v3/orders", R"({"orders": [], "next": )" + kBeyondInt64 + "}"},
