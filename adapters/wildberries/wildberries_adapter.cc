@@ -197,9 +197,11 @@ struct WildberriesAdapter::Cursor {
     }
   }
   // The order's own text with the members the rules read added at its end:
-  // "supplierStatus", "wbStatus", "statusObservedMs".
+  // "supplierStatus", "wbStatus", "statusObservedMs". (Not an object: a
+  // cursor's DBS entry without its record; the members alone.)
   static std::string Payload(std::string_view order, const OrderStatus& s, int64_t observed_ms) {
-    std::string out(order.substr(0, order.rfind('}')));  // an object, checked by the reader
+    const bool object = order.size() >= 2 && order.front() == '{' && order.back() == '}';
+    std::string out(object ? order.substr(0, order.size() - 1) : "{");
     while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
     if (out.empty() || out.back() != '{') out += ',';
     out += fmt::format(R"("supplierStatus":{},"wbStatus":{},"statusObservedMs":{}}})",

@@ -174,6 +174,24 @@ TEST(WildberriesOutsideDataTest, MistypedCardsNameNoBarcode) {
   EXPECT_EQ(f.w.sim->StockOf(507, SimBarcode(2)), 6);
 }
 
+// A cursor entry of a followed DBS order that lost its record (written by
+// hand, or by a version that kept none) still gives a readable event.
+TEST(WildberriesOutsideDataTest, ADbsOrderFollowedWithoutItsRecordGivesAReadablePayload) {
+  WildberriesSimOptions so = TwentyOrders();
+  so.dbs_orders = 3;
+  Fixture f(so);
+  f.w.clock.Advance(seconds(10));
+  const std::string cursor = R"({"v":1,"seen_until":0,"open":{},"scan":null,
+      "dbs":{"stage":"status","open":{"20000000":["","",0],"20000001":["","",0,[1]]}}})";
+  auto r = f.adapter->Pull(cursor);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->events.size(), 2u);
+  for (const auto& e : r->events) {
+    const json payload = json::parse(e.payload);
+    EXPECT_TRUE(payload["wbStatus"].is_string()) << e.payload;
+  }
+}
+
 // Commands come from the CRM, which is outside too: each bad one is a dead
 // letter saying why, the good one beside it goes through.
 TEST(WildberriesOutsideDataTest, MistypedCommandsAreDeadLettersOneByOne) {
