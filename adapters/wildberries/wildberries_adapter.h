@@ -176,8 +176,8 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
   WildberriesConfig config_;
   Clock& clock_;
   WildberriesClient client_;
-  std::mutex sizes_mu_;
-  SizeTable sizes_;  // GUARDED_BY(sizes_mu_)
+  std::mutex sizes_mu_;  // held while the table is read or matched (a read sends requests)
+  SizeTable sizes_;      // GUARDED_BY(sizes_mu_)
   std::mutex prices_mu_;
   std::map<int64_t, PendingPrice> pending_prices_;  // GUARDED_BY(prices_mu_)
   mutable std::mutex describe_mu_;

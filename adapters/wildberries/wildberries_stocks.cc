@@ -141,7 +141,7 @@ void WildberriesAdapter::DeliverStocks(std::span<const kit::TargetCommand> comma
     if (s.ok()) items.push_back(std::move(s).value());
     if (!s.ok()) out[c.index] = DeliveryOutcome::Fail("set_stock: " + s.status().message());
   }
-  std::lock_guard lock(sizes_mu_);
+  std::unique_lock lock(sizes_mu_);
   // A barcode alone names its size through the cards, read when a barcode
   // is unknown and the table is older than cards_refresh (once a call).
   bool asked = false;
@@ -153,7 +153,11 @@ void WildberriesAdapter::DeliverStocks(std::span<const kit::TargetCommand> comma
       return s.chrt_id > 0;
     };
     if (s.chrt_id > 0 || find()) return std::nullopt;
-    if (!asked && (asked = true, reading = ReadSizes(), find())) return std::nullopt;
+    if (!asked) {
+      asked = true;
+      reading = ReadSizes();
+      if (find()) return std::nullopt;
+    }
     if (!reading) {
       return DeliveryOutcome::Fail("set_stock: barcode " + s.barcode +
                                    " is on no card of this seller (cards read at " +
@@ -171,6 +175,7 @@ void WildberriesAdapter::DeliverStocks(std::span<const kit::TargetCommand> comma
       by_warehouse[s.warehouse].push_back(&s);
     }
   }
+  lock.unlock();  // the table again only for a 409
 
   std::optional<ApiError> stop;  // once throttled, the rest waits too
   for (const auto& [warehouse, all] : by_warehouse) {
@@ -199,6 +204,7 @@ void WildberriesAdapter::DeliverStocks(std::span<const kit::TargetCommand> comma
       }
       if (conflicts->empty()) continue;  // 204: every item applied
       // Barcodes no item carries: the table may be old; read it and match again.
+      std::lock_guard conflict_lock(sizes_mu_);
       if (!SettleConflicts(*conflicts, request, sizes_, clock_.Now(), out).empty() &&
           !ReadSizes()) {
         SettleConflicts(*conflicts, request, sizes_, clock_.Now(), out);
