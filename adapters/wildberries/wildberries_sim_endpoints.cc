@@ -274,7 +274,8 @@ net::HttpResponse WildberriesSimulator::Statuses(const json& body, bool dup, boo
   std::lock_guard lock(mu_);
   const int64_t now = NowMs();
   const std::vector<Order>& list = dbs ? dbs_orders_ : orders_;
-  json out = json::array();
+  simkit::JsonText out;
+  out.BeginObject().Key("orders").BeginArray();
   for (const json& idj : *ids) {
     auto id = AsInt(idj);
     if (!id) return IncorrectBody();
@@ -283,11 +284,13 @@ net::HttpResponse WildberriesSimulator::Statuses(const json& body, bool dup, boo
     const Order& o = list[static_cast<size_t>(index)];
     if (o.created_ms > now) continue;
     const Step& s = StatusAt(o, now);
-    json entry = {{"id", *id}, {"supplierStatus", s.supplier}, {"wbStatus", s.wb}};
-    if (dup) out.push_back(entry);
-    out.push_back(std::move(entry));
+    for (int copy = dup ? 2 : 1; copy > 0; --copy) {
+      out.BeginObject().Member("id", *id).Member("supplierStatus", s.supplier);
+      out.Member("wbStatus", s.wb).EndObject();
+    }
   }
-  return net::HttpResponse::Json(200, json{{"orders", std::move(out)}}.dump());
+  out.EndArray().EndObject();
+  return net::HttpResponse::Json(200, out.Take());
 }
 
 net::HttpResponse WildberriesSimulator::Stocks(const simkit::SimRequest& r) {
