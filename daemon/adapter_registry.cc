@@ -1,6 +1,6 @@
 #include "daemon/adapter_registry.h"
 
-#include "adapters/wildberries/adapter.h"
+#include "adapters/wildberries/wildberries_adapter.h"
 #include "adapters/ozon/ozon_adapter.h"
 #include "adapters/yandex_market/adapter.h"
 

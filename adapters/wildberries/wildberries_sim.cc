@@ -127,52 +127,55 @@ const WildberriesSimulator::Step& WildberriesSimulator::StatusAt(const Order& o,
   return *s;
 }
 
-json WildberriesSimulator::OrderJson(const Order& o) const {
+void WildberriesSimulator::WriteOrder(simkit::JsonText& out, const Order& o, bool dbs,
+                                      bool fresh) const {
   const int64_t created_unix_ms = ToUnixMillis(start_) + o.created_ms;
-  // The API's example has no fraction of a second.
-  const std::string created = FormatTimestamp(FromUnixMillis(created_unix_ms),
-                                              TimestampStyle::kRfc3339Seconds, kUtcOffsetMinutes);
   const int64_t price = 100'000 + (o.product % 97) * 1'000;  // kopecks
-  // scanPrice is left out: "shown after the actual acceptance of the order"
-  // (and not nullable in Order).
-  return {
-      {"address", nullptr},
-      {"deliveryType", "fbs"},
-      {"orderUid", fmt::format("{}_{}", o.id / 3, o.rid.substr(0, 16))},
-      {"article", fmt::format("art-{}", o.product)},
-      {"colorCode", ""},
-      {"rid", o.rid},
-      {"createdAt", created},
-      {"offices", json::array({"Коледино"})},
-      {"skus", json::array({SimBarcode(o.product)})},
-      {"id", o.id},
-      {"warehouseId", o.warehouse},
-      {"officeId", 123},
-      {"nmId", 100'000'000 + o.product},
-      {"chrtId", 300'000'000 + o.product},
-      {"price", price},
-      {"convertedPrice", price},
-      {"currencyCode", 643},
-      {"convertedCurrencyCode", 643},
-      {"cargoType", 1},
-      {"comment", ""},
-      {"isZeroOrder", false},
-      {"options", {{"isB2b", false}}},
-  };
-}
-
-json WildberriesSimulator::DbsOrderJson(const Order& o) const {
-  json j = OrderJson(o);
-  // OrderDBS: the buyer's address instead of WB offices.
-  j.erase("offices");
-  j.erase("officeId");
-  j["deliveryType"] = "dbs";
-  j["address"] = {{"fullAddress", fmt::format("Москва, ул. Симуляторная, д. {}", o.id % 100)},
-                  {"longitude", 37.6},
-                  {"latitude", 55.7}};
-  j["finalPrice"] = j["price"];
-  j["convertedFinalPrice"] = j["convertedPrice"];
-  return j;
+  out.BeginObject();
+  if (dbs) {
+    // OrderDBS: the buyer's address instead of WB offices.
+    out.Key("address").BeginObject()
+        .Member("fullAddress", fmt::format("Москва, ул. Симуляторная, д. {}", o.id % 100))
+        .Key("longitude").Raw("37.6")
+        .Key("latitude").Raw("55.7")
+        .EndObject();
+    out.Member("finalPrice", price).Member("convertedFinalPrice", price);
+  } else {
+    out.Key("address").Raw("null");
+    out.Key("offices").BeginArray().String("Коледино").EndArray().Member("officeId", 123);
+  }
+  out.Member("deliveryType", dbs ? "dbs" : "fbs")
+      .Member("orderUid", fmt::format("{}_{}", o.id / 3, o.rid.substr(0, 16)))
+      .Member("article", fmt::format("art-{}", o.product))
+      .Member("colorCode", "")
+      .Member("rid", o.rid)
+      // The API's example has no fraction of a second.
+      .Member("createdAt", FormatTimestamp(FromUnixMillis(created_unix_ms),
+                                           TimestampStyle::kRfc3339Seconds, kUtcOffsetMinutes))
+      .Key("skus").BeginArray().String(SimBarcode(o.product)).EndArray()
+      .Member("id", o.id)
+      .Member("warehouseId", o.warehouse)
+      .Member("nmId", 100'000'000 + o.product)
+      .Member("chrtId", 300'000'000 + o.product)
+      .Member("price", price)
+      .Member("convertedPrice", price)
+      .Member("currencyCode", 643)
+      .Member("convertedCurrencyCode", 643)
+      .Member("cargoType", 1)
+      .Member("comment", "")
+      .Member("isZeroOrder", false)
+      .Key("options").BeginObject().Member("isB2b", false).EndObject();
+  // scanPrice is left out of the lists: "shown after the actual acceptance
+  // of the order" (and not nullable in Order).
+  if (fresh) {
+    out.Member("salePrice", price).Key("requiredMeta").BeginArray().EndArray();
+    if (!dbs) {
+      out.Member("finalPrice", price).Member("convertedFinalPrice", price);
+      out.Key("scanPrice").Raw("null");  // "always null for this method"
+      out.Key("optionalMeta").BeginArray().EndArray();
+    }
+  }
+  out.EndObject();
 }
 
 json WildberriesSimulator::OrdersStateJson(const std::vector<Order>& list, int64_t now,
@@ -229,10 +232,9 @@ int64_t WildberriesSimulator::StockOf(int64_t warehouse, const std::string& barc
   auto w = stocks_.find(warehouse);
   if (w == stocks_.end()) return -1;
   // Barcode -> index: "2" + 11 digits + check digit.
-  if (barcode.size() != 13) return -1;
-  int product = std::atoi(barcode.substr(1, 11).c_str());
-  if (SimBarcode(product) != barcode) return -1;
-  auto it = w->second.find(product);
+  const auto product = barcode.size() == 13 ? ParseDecimalInt(barcode.substr(1, 11)) : std::nullopt;
+  if (!product || SimBarcode(static_cast<int>(*product)) != barcode) return -1;
+  auto it = w->second.find(static_cast<int>(*product));
   return it == w->second.end() ? -1 : it->second;
 }
 
@@ -260,7 +262,11 @@ std::vector<json> WildberriesSimulator::StockCommandItems(int n, int64_t stock) 
   const int64_t warehouse = options_.warehouses.empty() ? 507 : options_.warehouses.front();
   std::vector<json> items;
   for (int p = 1; p <= n; ++p) {
-    items.push_back({{"sku", SimBarcode(p)}, {"warehouse_id", warehouse}, {"amount", stock}});
+    // The size (chrtID, which order records carry) and its barcode.
+    items.push_back({{"chrt_id", 300'000'000 + p},
+                     {"sku", SimBarcode(p)},
+                     {"warehouse_id", warehouse},
+                     {"amount", stock}});
   }
   return items;
 }

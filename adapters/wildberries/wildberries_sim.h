@@ -46,11 +46,13 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/simkit/json_text.h"
 #include "adapters/simkit/sim_pipeline.h"
 #include "adapters/simkit/simulator.h"
 #include "base/clock.h"
@@ -73,6 +75,10 @@ struct WildberriesSimOptions : simkit::SimOptions {
   // deliver -> receive/sold, or a cancel, decline or reject path.
   // SimOptions::extra "dbs-orders".
   int dbs_orders = 0;
+  // Products of the cargo type "КГТ+", which none of `warehouses` takes: a
+  // stock update of one is refused (409 CargoWarehouseRestrictionKGTPlus,
+  // naming its barcode). Tests only.
+  std::set<int> kgt_plus_products;
 
   // For simkit::Create: reads the Wildberries options SimOptions::extra
   // names; InvalidArgument naming the flag for a bad value.
@@ -121,8 +127,9 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
   void BuildWorld();
   int64_t NowMs() const;  // since start
   const Step& StatusAt(const Order& o, int64_t t) const;
-  nlohmann::json OrderJson(const Order& o) const;
-  nlohmann::json DbsOrderJson(const Order& o) const;
+  // An FBS Order or DBS OrderDBS; `fresh`: as the new-orders methods
+  // answer it (with its sale fields).
+  void WriteOrder(simkit::JsonText& out, const Order& o, bool dbs, bool fresh) const;
   // REQUIRES: mu_ held. A list page: id > after, created in from_s..to_s
   // (Unix s) by now, at most `limit`; completed_only: at the final status.
   std::vector<const Order*> PageOf(const std::vector<Order>& list, int64_t after, int64_t from_s,
@@ -134,12 +141,11 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
 
   // wildberries_sim_endpoints.cc: the dialect, the routes and the API.
   simkit::SimPipeline::Options PipelineOptions();
-  net::HttpResponse ListOrders(const net::HttpRequest& req, bool dup);
-  net::HttpResponse NewOrders();
+  // GET /api/v3/orders (FBS) or /api/v3/dbs/orders (DBS: completed only).
+  net::HttpResponse ListOrders(const net::HttpRequest& req, bool dup, bool dbs);
+  net::HttpResponse NewOrders(bool dbs);
   // FBS or DBS statuses (the same request and answer shapes).
   net::HttpResponse Statuses(const nlohmann::json& body, bool dup, bool dbs);
-  net::HttpResponse DbsNewOrders();
-  net::HttpResponse DbsCompletedOrders(const net::HttpRequest& req, bool dup);
   // PUT (set) or POST (read) /api/v3/stocks/{warehouseId}.
   net::HttpResponse Stocks(const simkit::SimRequest& r);
   net::HttpResponse PutStocks(int64_t warehouse, const nlohmann::json& body);

@@ -158,13 +158,14 @@ simkit::SimPipeline::Options WildberriesSimulator::PipelineOptions() {
                  .handler = std::move(h)};
   };
   o.routes = {
-      get("/api/v3/orders", "orders", [this](const SimRequest& r) { return ListOrders(r.http, r.dup); }),
-      get("/api/v3/orders/new", "orders", [this](const SimRequest&) { return NewOrders(); }),
+      get("/api/v3/orders", "orders",
+          [this](const SimRequest& r) { return ListOrders(r.http, r.dup, /*dbs=*/false); }),
+      get("/api/v3/orders/new", "orders", [this](const SimRequest&) { return NewOrders(false); }),
       post("POST", "/api/v3/orders/status", "orders",
            [this](const SimRequest& r) { return Statuses(r.body, r.dup, /*dbs=*/false); }),
-      get("/api/v3/dbs/orders/new", "dbs", [this](const SimRequest&) { return DbsNewOrders(); }),
+      get("/api/v3/dbs/orders/new", "dbs", [this](const SimRequest&) { return NewOrders(true); }),
       get("/api/v3/dbs/orders", "dbs",
-          [this](const SimRequest& r) { return DbsCompletedOrders(r.http, r.dup); }),
+          [this](const SimRequest& r) { return ListOrders(r.http, r.dup, /*dbs=*/true); }),
       post("POST", "/api/v3/dbs/orders/status", "dbs",
            [this](const SimRequest& r) { return Statuses(r.body, r.dup, /*dbs=*/true); }),
       post("PUT", "/api/v3/stocks/{}", "stocks", [this](const SimRequest& r) { return Stocks(r); }),
@@ -196,35 +197,34 @@ simkit::SimPipeline::Options WildberriesSimulator::PipelineOptions() {
   return o;
 }
 
-net::HttpResponse WildberriesSimulator::ListOrders(const net::HttpRequest& req, bool dup) {
+// FBS: every assembly task created in the period (default: the last 30
+// days); DBS: only the completed ones, dateFrom and dateTo required.
+net::HttpResponse WildberriesSimulator::ListOrders(const net::HttpRequest& req, bool dup,
+                                                   bool dbs) {
   auto limit = QueryInt(req, "limit");
   auto next = QueryInt(req, "next");
-  if (!limit || *limit < 1 || *limit > 1000 || !next || *next < 0) return IncorrectParameter();
   const int64_t now_s = ToUnixMillis(clock_.Now()) / 1000;
-  int64_t date_from = now_s - 30 * 24 * 3600;
-  int64_t date_to = now_s;
-  if (req.QueryParam("dateFrom")) {
-    auto v = QueryInt(req, "dateFrom");
-    if (!v) return IncorrectParameter();
-    date_from = *v;
-  }
-  if (req.QueryParam("dateTo")) {
-    auto v = QueryInt(req, "dateTo");
-    if (!v) return IncorrectParameter();
-    date_to = *v;
-  }
+  auto date_from = req.QueryParam("dateFrom") || dbs ? QueryInt(req, "dateFrom")
+                                                     : std::optional(now_s - 30 * 24 * 3600);
+  auto date_to = req.QueryParam("dateTo") || dbs ? QueryInt(req, "dateTo") : std::optional(now_s);
   // "максимум 30 календарных дней одним запросом"
-  if (date_to < date_from || date_to - date_from > 30 * 24 * 3600) return IncorrectParameter();
+  if (!limit || *limit < 1 || *limit > 1000 || !next || *next < 0 || !date_from || !date_to ||
+      *date_to < *date_from || *date_to - *date_from > 30 * 24 * 3600) {
+    return IncorrectParameter();
+  }
   int64_t after = *next;
   if (dup) after = std::max<int64_t>(0, after - 50);  // overlap the previous page
   std::lock_guard lock(mu_);
-  json orders = json::array();
+  simkit::JsonText out;  // a page of up to 1000 orders, written as text
+  out.BeginObject().Key("orders").BeginArray();
   int64_t last = *next;
-  for (const Order* o : PageOf(orders_, after, date_from, date_to, *limit, false)) {
-    orders.push_back(OrderJson(*o));
+  for (const Order* o :
+       PageOf(dbs ? dbs_orders_ : orders_, after, *date_from, *date_to, *limit, dbs)) {
+    WriteOrder(out, *o, dbs, /*fresh=*/false);
     last = std::max(last, o->id);
   }
-  return net::HttpResponse::Json(200, json{{"next", last}, {"orders", std::move(orders)}}.dump());
+  out.EndArray().Member("next", last).EndObject();
+  return net::HttpResponse::Json(200, out.Take());
 }
 
 std::vector<const WildberriesSimulator::Order*> WildberriesSimulator::PageOf(
@@ -259,20 +259,13 @@ std::vector<const WildberriesSimulator::Order*> WildberriesSimulator::NewOf(
   return out;
 }
 
-net::HttpResponse WildberriesSimulator::NewOrders() {
+net::HttpResponse WildberriesSimulator::NewOrders(bool dbs) {
   std::lock_guard lock(mu_);
-  json orders = json::array();
-  for (const Order* o : NewOf(orders_)) {
-    json j = OrderJson(*o);
-    j["finalPrice"] = j["price"];
-    j["convertedFinalPrice"] = j["convertedPrice"];
-    j["salePrice"] = j["price"];
-    j["scanPrice"] = nullptr;  // "always null for this method"
-    j["requiredMeta"] = json::array();
-    j["optionalMeta"] = json::array();
-    orders.push_back(std::move(j));
-  }
-  return net::HttpResponse::Json(200, json{{"orders", std::move(orders)}}.dump());
+  simkit::JsonText out;
+  out.BeginObject().Key("orders").BeginArray();
+  for (const Order* o : NewOf(dbs ? dbs_orders_ : orders_)) WriteOrder(out, *o, dbs, true);
+  out.EndArray().EndObject();
+  return net::HttpResponse::Json(200, out.Take());
 }
 
 net::HttpResponse WildberriesSimulator::Statuses(const json& body, bool dup, bool dbs) {
@@ -281,7 +274,8 @@ net::HttpResponse WildberriesSimulator::Statuses(const json& body, bool dup, boo
   std::lock_guard lock(mu_);
   const int64_t now = NowMs();
   const std::vector<Order>& list = dbs ? dbs_orders_ : orders_;
-  json out = json::array();
+  simkit::JsonText out;
+  out.BeginObject().Key("orders").BeginArray();
   for (const json& idj : *ids) {
     auto id = AsInt(idj);
     if (!id) return IncorrectBody();
@@ -290,44 +284,13 @@ net::HttpResponse WildberriesSimulator::Statuses(const json& body, bool dup, boo
     const Order& o = list[static_cast<size_t>(index)];
     if (o.created_ms > now) continue;
     const Step& s = StatusAt(o, now);
-    json entry = {{"id", *id}, {"supplierStatus", s.supplier}, {"wbStatus", s.wb}};
-    if (dup) out.push_back(entry);
-    out.push_back(std::move(entry));
+    for (int copy = dup ? 2 : 1; copy > 0; --copy) {
+      out.BeginObject().Member("id", *id).Member("supplierStatus", s.supplier);
+      out.Member("wbStatus", s.wb).EndObject();
+    }
   }
-  return net::HttpResponse::Json(200, json{{"orders", std::move(out)}}.dump());
-}
-
-net::HttpResponse WildberriesSimulator::DbsNewOrders() {
-  std::lock_guard lock(mu_);
-  json orders = json::array();
-  for (const Order* o : NewOf(dbs_orders_)) {
-    json j = DbsOrderJson(*o);
-    j["salePrice"] = j["price"];
-    j["requiredMeta"] = json::array();
-    orders.push_back(std::move(j));
-  }
-  return net::HttpResponse::Json(200, json{{"orders", std::move(orders)}}.dump());
-}
-
-net::HttpResponse WildberriesSimulator::DbsCompletedOrders(const net::HttpRequest& req, bool dup) {
-  auto limit = QueryInt(req, "limit");
-  auto next = QueryInt(req, "next");
-  auto date_from = QueryInt(req, "dateFrom");
-  auto date_to = QueryInt(req, "dateTo");
-  if (!limit || *limit < 1 || *limit > 1000 || !next || *next < 0 || !date_from || !date_to ||
-      *date_to < *date_from || *date_to - *date_from > 30 * 24 * 3600) {
-    return IncorrectParameter();
-  }
-  int64_t after = *next;
-  if (dup) after = std::max<int64_t>(0, after - 50);  // overlap the previous page
-  std::lock_guard lock(mu_);
-  json orders = json::array();
-  int64_t last = *next;
-  for (const Order* o : PageOf(dbs_orders_, after, *date_from, *date_to, *limit, true)) {
-    orders.push_back(DbsOrderJson(*o));
-    last = std::max(last, o->id);
-  }
-  return net::HttpResponse::Json(200, json{{"next", last}, {"orders", std::move(orders)}}.dump());
+  out.EndArray().EndObject();
+  return net::HttpResponse::Json(200, out.Take());
 }
 
 net::HttpResponse WildberriesSimulator::Stocks(const simkit::SimRequest& r) {
@@ -344,34 +307,51 @@ net::HttpResponse WildberriesSimulator::PutStocks(int64_t warehouse, const json&
   const json* stocks = JsonArray(body, "stocks");
   if (stocks == nullptr || stocks->empty() || stocks->size() > 1000) return IncorrectBody();
   std::vector<std::pair<int, int64_t>> updates;
-  json not_found = json::array(), too_big = json::array();
+  json not_found = json::array(), too_big = json::array(), kgt_plus = json::array();
   for (const json& s : *stocks) {
-    auto amount = JsonInt(s, "amount");
+    // "Названия параметров запроса не валидируются": an item without the
+    // names is answered 204 like the others and changes nothing.
+    if (!s.is_object()) return IncorrectBody();
+    const json* amount_member = JsonMember(s, "amount");
+    const json* chrt_member = JsonMember(s, "chrtId");
+    const json* sku_member = JsonMember(s, "sku");
+    if (amount_member == nullptr || (chrt_member == nullptr && sku_member == nullptr)) continue;
+    auto amount = AsInt(*amount_member);
     if (!amount) return IncorrectBody();
     int product = 0;
     std::string sku;
-    if (auto chrt = JsonInt(s, "chrtId")) {
+    if (chrt_member != nullptr) {
+      auto chrt = AsInt(*chrt_member);
+      if (!chrt) return IncorrectBody();
       const int64_t c = *chrt - 300'000'000;
       if (c >= 1 && c <= options_.products) product = static_cast<int>(c);
       sku = product ? SimBarcode(product) : "";
-    } else if (auto text = JsonString(s, "sku")) {
+    } else {
+      auto text = AsString(*sku_member);
+      if (!text) return IncorrectBody();
       sku = std::string(*text);
       product = ProductOfBarcode(sku, options_.products);
-    } else {
-      return IncorrectBody();
     }
     if (*amount < 0) return IncorrectBody();
     if (product == 0) {
       not_found.push_back({{"sku", sku}, {"amount", *amount}});
     } else if (*amount > 100000) {
       too_big.push_back({{"sku", sku}, {"amount", *amount}});
+    } else if (options_.kgt_plus_products.count(product)) {
+      kgt_plus.push_back({{"sku", sku}, {"amount", *amount}});
     } else {
       updates.emplace_back(product, *amount);
     }
   }
-  if (!not_found.empty() || !too_big.empty()) {
+  if (!not_found.empty() || !too_big.empty() || !kgt_plus.empty()) {
     // StocksWarehouseError; nothing of the request is applied.
     json errors = json::array();
+    if (!kgt_plus.empty()) {
+      errors.push_back({{"code", "CargoWarehouseRestrictionKGTPlus"},
+                        {"message", "The selected warehouse is not suitable for goods with the "
+                                    "type \"CD+\". Upload the balances to the warehouse marked - CD+"},
+                        {"data", kgt_plus}});
+    }
     if (!not_found.empty()) {
       errors.push_back({{"code", "NotFound"}, {"message", "Not found"}, {"data", not_found}});
     }

@@ -1,157 +1,159 @@
-// The "wildberries" adapter type: config schema and factory.
-
-#include <charconv>
+// The "wildberries" adapter type: its keys, declared once, and the factory.
 
 #include <fmt/format.h>
 
-#include "adapters/wildberries/adapter.h"
+#include "adapters/wildberries/wildberries_adapter.h"
 
 namespace crmhub::adapters::wildberries {
 namespace {
 
-using config::KeySpec;
+using config::Key;
 using config::Type;
 
-std::vector<KeySpec> Keys() {
-  std::vector<KeySpec> keys = {
-      {.name = "token_file", .type = Type::kSecret,
+// <group>_rate_interval and <group>_rate_burst: our pacing of one API group.
+struct PaceKeys {
+  PaceKeys(config::KeySet& set, Group group)
+      : interval(set.Declare<Type::kDuration>(
+            {.name = fmt::format("{}_rate_interval", GroupName(group)),
+             .default_value = fmt::format("\"{}ms\"", DefaultPace(group).interval.count()),
+             .description = fmt::format(
+                 "Client-side pacing of the {} API group: one request per interval after a "
+                 "burst (documented: {} ms, burst {}).",
+                 GroupName(group), kDocumentedLimits[static_cast<size_t>(group)].interval.count(),
+                 kDocumentedLimits[static_cast<size_t>(group)].burst)})),
+        burst(set.Declare<Type::kInt>(
+            {.name = fmt::format("{}_rate_burst", GroupName(group)),
+             .default_value = std::to_string(DefaultPace(group).burst),
+             .description = fmt::format("Burst of the {} API group's pacing.", GroupName(group)),
+             .min = 1,
+             .max = 100})) {}
+  Key<Type::kDuration> interval;
+  Key<Type::kInt> burst;
+};
+
+struct WildberriesKeys : config::KeySet {
+  Key<Type::kSecret> token = Declare<Type::kSecret>(
+      {.name = "token_file",
        .description = "The seller's WB API token (a file path, or a systemd credential name). "
                       "Sent as \"Authorization: <token>\" on every request. The token's "
                       "categories must cover Marketplace (orders, stocks), Prices and Content.",
-       .required = true},
-      {.name = "marketplace_url", .type = Type::kString,
+       .required = true});
+  Key<Type::kUrl> marketplace_url = Declare<Type::kUrl>(
+      {.name = "marketplace_url",
        .default_value = "\"https://marketplace-api.wildberries.ru\"",
-       .description = "Base URL of the Marketplace API (FBS orders, stocks)."},
-      {.name = "content_url", .type = Type::kString,
+       .description = "Base URL of the Marketplace API (FBS and DBS orders, stocks)."});
+  Key<Type::kUrl> content_url = Declare<Type::kUrl>(
+      {.name = "content_url",
        .default_value = "\"https://content-api.wildberries.ru\"",
-       .description = "Base URL of the Content API (product cards)."},
-      {.name = "prices_url", .type = Type::kString,
+       .description = "Base URL of the Content API (product cards: a set_stock barcode's "
+                      "chrtID)."});
+  Key<Type::kUrl> prices_url = Declare<Type::kUrl>(
+      {.name = "prices_url",
        .default_value = "\"https://discounts-prices-api.wildberries.ru\"",
-       .description = "Base URL of the Prices and Discounts API."},
-      {.name = "poll_interval", .type = Type::kDuration, .default_value = "\"30s\"",
+       .description = "Base URL of the Prices and Discounts API."});
+  Key<Type::kDuration> poll_interval = Declare<Type::kDuration>(
+      {.name = "poll_interval",
+       .default_value = "\"30s\"",
        .description = "Pause between two scans of the FBS orders (pages within a scan follow "
-                      "each other without pause, paced by the rate limits)."},
-      {.name = "warehouses", .type = Type::kStringList, .default_value = "[]",
+                      "each other without pause, paced by the rate limits); a DBS cycle runs at "
+                      "most this often."});
+  Key<Type::kIdList> warehouses = Declare<Type::kIdList>(
+      {.name = "warehouses",
+       .default_value = "[]",
        .description = "Seller warehouse ids (warehouseId) that set_stock may write to; a "
-                      "command for another warehouse fails. Empty: any."},
-      {.name = "orders_page_size", .type = Type::kInt, .default_value = "1000",
-       .description = "limit of GET /api/v3/orders (the API allows 1..1000).", .min = 1,
-       .max = 1000},
-      {.name = "lookback", .type = Type::kDuration, .default_value = "\"72h\"",
+                      "command for another warehouse fails. Empty: any."});
+  Key<Type::kBool> dbs = Declare<Type::kBool>(
+      {.name = "dbs",
+       .default_value = "true",
+       .description = fmt::format(
+           "Poll DBS orders (delivery by the seller, /api/v3/dbs/...). Set false for a seller "
+           "without DBS; while true, a 401/403 from the DBS methods is logged, shown in the "
+           "adapter status and tried again every {} minutes without stopping FBS.",
+           kDbsAuthPause.count())});
+  Key<Type::kInt> orders_page_size = Declare<Type::kInt>(
+      {.name = "orders_page_size",
+       .default_value = std::to_string(kMaxOrdersPerRequest),
+       .description = "limit of GET /api/v3/orders (the API allows 1..1000).",
+       .min = 1,
+       .max = kMaxOrdersPerRequest});
+  Key<Type::kDuration> lookback = Declare<Type::kDuration>(
+      {.name = "lookback",
+       .default_value = "\"72h\"",
        .description = "On the first run, how far back to read orders (at most 30 days, the "
-                      "API's maximum period)."},
-      {.name = "late_margin", .type = Type::kDuration, .default_value = "\"10m\"",
+                      "API's maximum period)."});
+  Key<Type::kDuration> late_margin = Declare<Type::kDuration>(
+      {.name = "late_margin",
+       .default_value = "\"10m\"",
        .description = "Each scan also re-reads orders created this long before the newest "
-                      "order seen, so orders that show up late in the list are not missed."},
-      {.name = "max_open_orders", .type = Type::kInt, .default_value = "50000",
+                      "order seen, so orders that show up late in the list are not missed."});
+  Key<Type::kInt> max_open_orders = Declare<Type::kInt>(
+      {.name = "max_open_orders",
+       .default_value = "50000",
        .description = "Most orders whose status is still followed (kept in the cursor); "
                       "beyond it the oldest are no longer followed.",
-       .min = 100, .max = 1000000},
-      {.name = "request_timeout", .type = Type::kDuration, .default_value = "\"30s\"",
-       .description = "Deadline of one HTTP exchange with WB."},
-  };
-  // Pacing per API group: WB states "period / limit / interval / burst" per
-  // operation; the defaults keep a margin under them.
-  struct Group {
-    const char* name;
-    const char* interval;
-    const char* burst;
-    const char* doc;
-  };
-  for (const Group& g : {Group{"orders", "\"220ms\"", "10", "FBS assembly tasks: 300/min, 200 ms, burst 20"},
-                         Group{"stocks", "\"220ms\"", "10", "stocks: 300/min, 200 ms, burst 20"},
-                         Group{"prices", "\"660ms\"", "3", "prices: 10 per 6 s, 600 ms, burst 5"},
-                         Group{"content", "\"660ms\"", "3", "content: 100/min, 600 ms, burst 5"}}) {
-    keys.push_back({.name = fmt::format("{}_rate_interval", g.name), .type = Type::kDuration,
-                    .default_value = g.interval,
-                    .description = fmt::format(
-                        "Client-side pacing of the {} API group: one request per interval after "
-                        "a burst (documented: {}).", g.name, g.doc)});
-    keys.push_back({.name = fmt::format("{}_rate_burst", g.name), .type = Type::kInt,
-                    .default_value = g.burst,
-                    .description = fmt::format("Burst of the {} API group's pacing.", g.name),
-                    .min = 1, .max = 100});
-  }
-  return keys;
-}
+       .min = 100,
+       .max = 1000000});
+  Key<Type::kDuration> cards_refresh = Declare<Type::kDuration>(
+      {.name = "cards_refresh",
+       .default_value = "\"15m\"",
+       .description = "A set_stock barcode (sku) is sent as its size's chrtID, read from the "
+                      "product cards; a barcode on no card starts a new read of the cards at "
+                      "most this often (until then it fails)."});
+  Key<Type::kDuration> request_timeout = Declare<Type::kDuration>(
+      {.name = "request_timeout",
+       .default_value = "\"30s\"",
+       .description = "Deadline of one HTTP exchange with WB."});
+  PaceKeys orders{*this, Group::kOrders};
+  PaceKeys stocks{*this, Group::kStocks};
+  PaceKeys prices{*this, Group::kPrices};
+  PaceKeys content{*this, Group::kContent};
+};
 
 Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
                                        const AdapterContext& context) {
-  AdapterOptions o;
-  o.id = section.id();
-  o.client.token = section.GetSecret("token_file");
-  if (o.client.token.empty()) return section.ErrorAt("token_file", "the token file is empty");
-  for (const char* key : {"marketplace_url", "content_url", "prices_url"}) {
-    std::string url = section.GetString(key);
-    if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) {
-      return section.ErrorAt(key, "must be an http(s) URL");
-    }
+  const WildberriesKeys keys;
+  WildberriesConfig c;
+  c.id = section.id();
+  c.client.token = keys.token.Get(section);
+  if (c.client.token.empty()) return keys.token.ErrorAt(section, "the token file is empty");
+  c.client.marketplace_url = keys.marketplace_url.Get(section);
+  c.client.content_url = keys.content_url.Get(section);
+  c.client.prices_url = keys.prices_url.Get(section);
+  c.client.timeout = keys.request_timeout.Get(section);
+  for (const auto& [group, pace] : {std::pair{Group::kOrders, &keys.orders},
+                                    {Group::kStocks, &keys.stocks},
+                                    {Group::kPrices, &keys.prices},
+                                    {Group::kContent, &keys.content}}) {
+    Pace& p = c.client.pacing[static_cast<size_t>(group)];
+    p = {pace->interval.Get(section), pace->burst.Get(section)};
+    if (p.interval.count() <= 0) return pace->interval.ErrorAt(section, "must be more than 0");
   }
-  o.client.marketplace_url = section.GetString("marketplace_url");
-  o.client.content_url = section.GetString("content_url");
-  o.client.prices_url = section.GetString("prices_url");
-  o.client.timeout = section.GetDuration("request_timeout");
-  o.poll_interval = section.GetDuration("poll_interval");
-  for (const std::string& w : section.GetStringList("warehouses")) {
-    int64_t id = 0;
-    auto [p, ec] = std::from_chars(w.data(), w.data() + w.size(), id);
-    if (ec != std::errc() || p != w.data() + w.size() || id <= 0) {
-      return section.ErrorAt("warehouses", fmt::format("\"{}\" is not a warehouse id", w));
-    }
-    o.warehouses.insert(id);
+  const std::vector<int64_t> warehouses = keys.warehouses.Get(section);
+  c.warehouses.insert(warehouses.begin(), warehouses.end());
+  c.poll_interval = keys.poll_interval.Get(section);
+  c.dbs = keys.dbs.Get(section);
+  c.orders_page_size = static_cast<int>(keys.orders_page_size.Get(section));
+  c.lookback = keys.lookback.Get(section);
+  if (c.lookback > kMaxPeriod) {
+    return keys.lookback.ErrorAt(section, "at most 30 days (the API's maximum period)");
   }
-  o.orders_page_size = static_cast<int>(section.GetInt("orders_page_size"));
-  o.lookback = section.GetDuration("lookback");
-  if (o.lookback > std::chrono::hours(24 * 30)) {
-    return section.ErrorAt("lookback", "at most 30 days (the API's maximum period)");
-  }
-  o.late_margin = section.GetDuration("late_margin");
-  o.max_open_orders = static_cast<size_t>(section.GetInt("max_open_orders"));
-  const std::pair<const char*, ApiGroup> groups[] = {{"orders", ApiGroup::kOrders},
-                                                      {"stocks", ApiGroup::kStocks},
-                                                      {"prices", ApiGroup::kPrices},
-                                                      {"content", ApiGroup::kContent}};
-  for (const auto& [name, group] : groups) {
-    GroupLimit limit;
-    limit.interval = section.GetDuration(fmt::format("{}_rate_interval", name));
-    limit.burst = section.GetInt(fmt::format("{}_rate_burst", name));
-    if (limit.interval.count() <= 0) {
-      return section.ErrorAt(fmt::format("{}_rate_interval", name), "must be more than 0");
-    }
-    o.client.limits[group] = limit;
-  }
+  c.late_margin = keys.late_margin.Get(section);
+  c.max_open_orders = static_cast<size_t>(keys.max_open_orders.Get(section));
+  c.cards_refresh = keys.cards_refresh.Get(section);
   if (context.clock == nullptr) return Status::Internal("wildberries: no clock in the context");
-  return std::unique_ptr<Adapter>(
-      std::make_unique<WildberriesAdapter>(std::move(o), context.http, *context.clock,
-                                           context.metrics));
+  return std::unique_ptr<Adapter>(std::make_unique<WildberriesAdapter>(
+      std::move(c), context.http, *context.clock, context.metrics));
 }
 
 }  // namespace
 
 AdapterType Type() {
-  AdapterType t;
-  t.schema.type = "wildberries";
-  t.schema.description =
-      "Wildberries seller account: FBS orders and their statuses in; set_stock and set_price "
-      "commands out (Marketplace, Prices and Content APIs).";
-  t.schema.keys = Keys();
-  t.factory = Build;
-  return t;
+  return {.schema = {.type = "wildberries",
+                     .description = "Wildberries seller account: FBS and DBS orders and their "
+                                    "statuses in; set_stock (by chrtID) and set_price commands "
+                                    "out (Marketplace, Prices and Content APIs).",
+                     .keys = WildberriesKeys().specs()},
+          .factory = Build};
 }
-
-namespace {
-ClientOptions NamedClient(const AdapterOptions& options) {
-  ClientOptions c = options.client;
-  c.upstream_name = "wildberries:" + options.id;
-  return c;
-}
-}  // namespace
-
-WildberriesAdapter::WildberriesAdapter(AdapterOptions options, net::HttpClient* http, Clock& clock,
-                                       MetricsRegistry* metrics)
-    : options_(std::move(options)),
-      clock_(clock),
-      client_(http, clock, NamedClient(options_), metrics) {}
-
 
 }  // namespace crmhub::adapters::wildberries

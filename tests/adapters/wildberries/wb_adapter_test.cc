@@ -23,6 +23,10 @@ queue::Message Command(std::string command, json item, int64_t id = 0) {
   return m;
 }
 
+size_t sim_cards(WildberriesSimulator& sim) {
+  return sim.log().Find("POST", "/content/v2/get/cards/list").size();
+}
+
 // Runs pulls until the world has ended and a full scan has passed after
 // that, then compares with the simulator's final state.
 void SyncAndCheck(WildberriesSimulator& sim, WildberriesAdapter& adapter, ManualClock& clock,
@@ -68,7 +72,7 @@ TEST(WildberriesAdapterTest, PullsOrdersAndEveryStatusChangeWithoutFaults) {
   WildberriesSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   net::HttpClient http(loop.io(), {});
-  AdapterOptions o = OptionsFor(sim);
+  WildberriesConfig o = OptionsFor(sim);
   o.orders_page_size = 100;
   WildberriesAdapter adapter(o, &http, clock);
   PullDriver driver;
@@ -109,7 +113,7 @@ TEST(WildberriesAdapterTest, FaultsAndDuplicatesLoseNothing) {
   WildberriesSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   net::HttpClient http(loop.io(), {});
-  AdapterOptions o = OptionsFor(sim);
+  WildberriesConfig o = OptionsFor(sim);
   o.orders_page_size = 100;
   o.client.timeout = milliseconds(300);
   WildberriesAdapter adapter(o, &http, clock);
@@ -132,7 +136,7 @@ TEST(WildberriesAdapterTest, RestartFromAnOldCursorDoublesNothing) {
   WildberriesSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   net::HttpClient http(loop.io(), {});
-  AdapterOptions o = OptionsFor(sim);
+  WildberriesConfig o = OptionsFor(sim);
   o.orders_page_size = 50;
   PullDriver driver;
   {
@@ -225,7 +229,7 @@ TEST(WildberriesAdapterTest, FbsAndDbsWithFaultsAndARestartLoseNothing) {
   ASSERT_TRUE(faults.ok());
   sim.SetFaults(*faults);
   net::HttpClient& http = *w.http;
-  AdapterOptions o = OptionsFor(sim);
+  WildberriesConfig o = OptionsFor(sim);
   o.orders_page_size = 50;
   auto adapter = std::make_unique<WildberriesAdapter>(o, &http, clock);
   PullDriver driver;
@@ -244,6 +248,66 @@ TEST(WildberriesAdapterTest, FbsAndDbsWithFaultsAndARestartLoseNothing) {
   ASSERT_TRUE(state["all_final"].get<bool>());
   ExpectFinalStatuses(state, driver);
   EXPECT_GT(driver.duplicates, 0);
+}
+
+// Pulls until the world has ended and a poll interval more.
+void PullToTheEnd(World& w, WildberriesAdapter& adapter, PullDriver& driver) {
+  const SystemTime until = w.sim->AllFinalAt() + seconds(30) + 2 * adapter.poll_interval();
+  while (w.clock.Now() < until && driver.pulls < 5000) driver.Step(adapter, w.clock);
+  ASSERT_GE(w.clock.Now(), until);
+}
+
+WildberriesSimOptions FbsAndDbs() {
+  WildberriesSimOptions so;
+  so.orders = 60;
+  so.dbs_orders = 40;
+  so.seed = 3;
+  so.arrival = seconds(20);
+  so.lifetime = seconds(20);
+  return so;
+}
+
+TEST(WildberriesAdapterTest, ASellerWithoutDbsSwitchesTheDbsPollOff) {
+  World w(FbsAndDbs());
+  WildberriesConfig o = OptionsFor(*w.sim);
+  o.dbs = false;
+  WildberriesAdapter adapter(o, w.http.get(), w.clock);
+  PullDriver driver;
+  PullToTheEnd(w, adapter, driver);
+  EXPECT_EQ(driver.errors, 0);
+  EXPECT_EQ(LatestStatuses(driver.events).size(), 60u);  // every FBS order, no DBS one
+  for (const auto& r : w.sim->log().Snapshot()) {
+    EXPECT_EQ(r.path.rfind("/api/v3/dbs/", 0), std::string::npos) << r.method << " " << r.path;
+  }
+}
+
+// What a seller without DBS gets is not documented (the DBS methods list
+// 401 and 403 AccessDenied): a refusal is logged and shown, DBS waits
+// kDbsAuthPause, FBS goes on; once DBS answers, its orders come in.
+TEST(WildberriesAdapterTest, ADbsRefusalDoesNotStopFbs) {
+  World w(FbsAndDbs());
+  TamperedTransport transport;
+  bool refuse = true;
+  transport.tamper = [&](std::string_view path, net::OutboundResponse& answer) {
+    if (!refuse || path.rfind("/api/v3/dbs/", 0) != 0) return;
+    answer.status = 403;
+    answer.body = R"({"code":"AccessDenied","message":""})";
+  };
+  WildberriesAdapter adapter(OptionsFor(*w.sim), transport.Bind(*w.http), w.clock);
+  PullDriver driver;
+  PullToTheEnd(w, adapter, driver);
+  EXPECT_EQ(driver.errors, 0);
+  auto latest = LatestStatuses(driver.events);
+  EXPECT_EQ(latest.size(), 60u);  // FBS: every order to its final status
+  EXPECT_EQ(w.sim->log().Find("GET", "/api/v3/dbs/orders/new").size(), 1u);  // tried once
+  const json status = json::parse(adapter.DescribeJson());
+  EXPECT_NE(status["dbs"]["last_error"].get<std::string>().find("HTTP 403"), std::string::npos)
+      << status.dump();
+  refuse = false;
+  w.clock.Advance(kDbsAuthPause);
+  for (int i = 0; i < 20; ++i) driver.Step(adapter, w.clock);
+  EXPECT_EQ(LatestStatuses(driver.events).size(), 100u);  // and now DBS's too
+  EXPECT_EQ(json::parse(adapter.DescribeJson())["dbs"]["last_error"], "");
 }
 
 TEST(WildberriesAdapterTest, UnauthorizedTokenIsAnAuthError) {
@@ -269,13 +333,13 @@ TEST(WildberriesAdapterTest, StockPushOf5000SkusUsesBatchesOf1000UnderTheRate) {
   WildberriesSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   net::HttpClient http(loop.io(), {});
-  AdapterOptions o = OptionsFor(sim);
+  WildberriesConfig o = OptionsFor(sim);
   o.warehouses = {507};
   WildberriesAdapter adapter(o, &http, clock);
   std::vector<queue::Message> all;
   for (int i = 1; i <= 5000; ++i) {
-    all.push_back(Command("set_stock",
-                          {{"sku", SimBarcode(i)}, {"warehouse_id", "507"}, {"amount", i % 50}}, i));
+    all.push_back(Command(
+        "set_stock", {{"chrt_id", 300000000 + i}, {"warehouse_id", "507"}, {"amount", i % 50}}, i));
   }
   // The runtime hands at most max_batch() messages per Deliver and waits
   // for not_before on retries.
@@ -313,34 +377,48 @@ TEST(WildberriesAdapterTest, StockConflictsAreItemOutcomes) {
   ManualClock clock;
   WildberriesSimOptions so;
   so.products = 10;
+  so.kgt_plus_products = {3};
   WildberriesSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   net::HttpClient http(loop.io(), {});
-  AdapterOptions o = OptionsFor(sim);
+  WildberriesConfig o = OptionsFor(sim);
   o.warehouses = {507, 508};
   WildberriesAdapter adapter(o, &http, clock);
   std::vector<queue::Message> batch = {
       Command("set_stock", {{"sku", SimBarcode(1)}, {"warehouse_id", "507"}, {"amount", 5}}),
-      Command("set_stock", {{"sku", "0000000000000"}, {"warehouse_id", "507"}, {"amount", 5}}),
+      Command("set_stock", {{"chrt_id", 300000003}, {"warehouse_id", "507"}, {"amount", 5}}),
       Command("set_stock", {{"sku", SimBarcode(2)}, {"warehouse_id", 508}, {"amount", 7}}),
       Command("set_stock", {{"sku", SimBarcode(3)}, {"warehouse_id", "999"}, {"amount", 1}}),
       Command("set_stock", {{"warehouse_id", "507"}, {"amount", 1}}),
       Command("set_stock", {{"chrt_id", 300000004}, {"warehouse_id", "508"}, {"amount", 9}}),
       Command("launch_rocket", json::object()),
+      Command("set_stock", {{"sku", "0000000000000"}, {"warehouse_id", "507"}, {"amount", 5}}),
   };
   auto out = adapter.Deliver(batch);
   ASSERT_EQ(out.size(), batch.size());
   EXPECT_EQ(out[0].kind, DeliveryOutcome::Kind::kRetry);  // same request as a failing item
+  // WB names the failed item by its barcode; the command named its chrtID.
   EXPECT_EQ(out[1].kind, DeliveryOutcome::Kind::kFail);
-  EXPECT_NE(out[1].error.find("NotFound"), std::string::npos) << out[1].error;
+  EXPECT_NE(out[1].error.find("CargoWarehouseRestrictionKGTPlus"), std::string::npos)
+      << out[1].error;
+  EXPECT_NE(out[1].error.find(SimBarcode(3)), std::string::npos) << out[1].error;
   // WB bills a 409 as 10 requests: the 508 request waits for the bucket.
   EXPECT_EQ(out[2].kind, DeliveryOutcome::Kind::kRetry);
   ASSERT_TRUE(out[2].not_before.has_value());
   EXPECT_EQ(out[3].kind, DeliveryOutcome::Kind::kFail);  // not this adapter's warehouse
-  EXPECT_EQ(out[4].kind, DeliveryOutcome::Kind::kFail);  // no sku
+  EXPECT_EQ(out[4].kind, DeliveryOutcome::Kind::kFail);  // neither sku nor chrt_id
   EXPECT_EQ(out[5].kind, DeliveryOutcome::Kind::kRetry);
   EXPECT_EQ(out[6].kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_EQ(out[7].kind, DeliveryOutcome::Kind::kFail);  // a barcode on no card
+  EXPECT_NE(out[7].error.find("on no card"), std::string::npos) << out[7].error;
   EXPECT_EQ(sim.log().Find("PUT", "/api/v3/stocks/508").size(), 0u);
+  // Sent by chrtId only (the barcode `sku` is deprecated).
+  for (const auto& r : sim.log().Find("PUT", "/api/v3/stocks/507")) {
+    for (const json& item : json::parse(r.body)["stocks"]) {
+      EXPECT_TRUE(item.contains("chrtId")) << r.body;
+      EXPECT_FALSE(item.contains("sku")) << r.body;
+    }
+  }
   clock.Advance(*out[2].not_before - clock.Now());
   std::vector<queue::Message> later = {batch[2], batch[5]};
   auto second = adapter.Deliver(later);
@@ -348,11 +426,69 @@ TEST(WildberriesAdapterTest, StockConflictsAreItemOutcomes) {
   EXPECT_TRUE(second[1].ok()) << second[1].error;
   EXPECT_EQ(sim.StockOf(508, SimBarcode(2)), 7);
   EXPECT_EQ(sim.StockOf(508, SimBarcode(4)), 9);
-  clock.Advance(seconds(1));
+  clock.Advance(seconds(2));
   // Retried alone, the good item goes through.
   auto again = adapter.Deliver(std::span(batch.data(), 1));
   EXPECT_TRUE(again[0].ok()) << again[0].error;
   EXPECT_EQ(sim.StockOf(507, SimBarcode(1)), 5);
+  // The cards were read once (10 products: one page), not per Deliver.
+  EXPECT_EQ(sim.log().Find("POST", "/content/v2/get/cards/list").size(), 1u);
+}
+
+// A 409 for commands that name their chrtID only: the barcodes WB names are
+// matched through the cards, read then (the table was never needed before).
+TEST(WildberriesAdapterTest, AConflictByBarcodeIsMatchedToAChrtIdCommandThroughTheCards) {
+  WildberriesSimOptions so;
+  so.products = 250;  // three pages of cards
+  so.kgt_plus_products = {7};
+  World w(so);
+  WildberriesAdapter adapter(OptionsFor(*w.sim), w.http.get(), w.clock);
+  std::vector<queue::Message> batch = {
+      Command("set_stock", {{"chrt_id", 300000007}, {"warehouse_id", 507}, {"amount", 1}}, 1),
+      Command("set_stock", {{"chrt_id", 300000008}, {"warehouse_id", 507}, {"amount", 2}}, 2),
+      Command("set_stock", {{"chrt_id", 300000008}, {"warehouse_id", 507}, {"amount", 3}}, 3),
+  };
+  auto out = adapter.Deliver(batch);
+  EXPECT_TRUE(out[0].kind == DeliveryOutcome::Kind::kFail) << out[0].error;
+  EXPECT_NE(out[0].error.find(SimBarcode(7)), std::string::npos) << out[0].error;
+  EXPECT_TRUE(out[1].ok()) << out[1].error;  // superseded by the newer command
+  EXPECT_EQ(out[2].kind, DeliveryOutcome::Kind::kRetry) << out[2].error;
+  EXPECT_EQ(sim_cards(*w.sim), 3u);
+  // One chrtID once per request.
+  auto puts = w.sim->log().Find("PUT", "/api/v3/stocks/507");
+  ASSERT_EQ(puts.size(), 1u);
+  EXPECT_EQ(json::parse(puts[0].body)["stocks"].size(), 2u);
+  w.clock.Advance(seconds(3));
+  auto retried = adapter.Deliver(std::span(batch.data() + 2, 1));
+  EXPECT_TRUE(retried[0].ok()) << retried[0].error;
+  EXPECT_EQ(w.sim->StockOf(507, SimBarcode(8)), 3);
+}
+
+// A barcode on no card fails at once while the cards are fresh, and starts
+// a new read once they are older than cards_refresh.
+TEST(WildberriesAdapterTest, BarcodesAreResolvedFromCardsReadAtMostEveryRefresh) {
+  WildberriesSimOptions so;
+  so.products = 20;
+  World w(so);
+  WildberriesConfig o = OptionsFor(*w.sim);
+  o.cards_refresh = std::chrono::minutes(5);
+  WildberriesAdapter adapter(o, w.http.get(), w.clock);
+  auto stock = [&](std::string sku) {
+    std::vector<queue::Message> one = {
+        Command("set_stock", {{"sku", std::move(sku)}, {"warehouse_id", 507}, {"amount", 4}})};
+    w.clock.Advance(seconds(1));
+    return adapter.Deliver(one)[0];
+  };
+  EXPECT_TRUE(stock(SimBarcode(5)).ok());
+  EXPECT_EQ(w.sim->StockOf(507, SimBarcode(5)), 4);
+  EXPECT_EQ(stock("4600000000000").kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_TRUE(stock(SimBarcode(6)).ok());
+  EXPECT_EQ(sim_cards(*w.sim), 1u);  // one read for all three
+  w.clock.Advance(std::chrono::minutes(5));
+  EXPECT_EQ(stock("4600000000000").kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_EQ(sim_cards(*w.sim), 2u);  // read again, still unknown
+  EXPECT_EQ(stock("4600000000000").kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_EQ(sim_cards(*w.sim), 2u);
 }
 
 TEST(WildberriesAdapterTest, PricesAreUploadedAsOneTaskAndAckedWhenItIsProcessed) {
@@ -471,7 +607,7 @@ TEST(WildberriesAdapterTest, APriceTaskLongInTheBufferIsSettledFromItsBufferedGo
   ManualClock& clock = w.clock;
   WildberriesSimulator& sim = *w.sim;
   net::HttpClient& http = *w.http;
-  AdapterOptions o = OptionsFor(sim);
+  WildberriesConfig o = OptionsFor(sim);
   o.price_task_wait = seconds(5);
   WildberriesAdapter adapter(o, &http, clock);
   std::vector<queue::Message> batch = {
@@ -495,18 +631,18 @@ TEST(WildberriesAdapterTest, ClientPacesItselfAndHonoursServerThrottling) {
   WildberriesSimulator sim(WildberriesSimOptions{}, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   net::HttpClient http(loop.io(), {});
-  ClientOptions co = OptionsFor(sim).client;
-  Client client(&http, clock, co);
+  WildberriesClientOptions co = OptionsFor(sim).client;
+  WildberriesClient client(co, &http, clock);
   int sent = 0;
   std::optional<SystemTime> not_before;
   for (int i = 0; i < 30; ++i) {
-    auto r = client.GetOrders(10, 0, std::nullopt, std::nullopt);
+    auto r = client.Orders(Scheme::kFbs, 10, 0, std::nullopt, std::nullopt);
     if (r.ok()) {
       ++sent;
     } else {
-      ASSERT_EQ(r.error.kind, ApiError::Kind::kThrottled);
-      EXPECT_EQ(r.error.http_status, 0);  // refused by our own bucket
-      not_before = r.error.not_before;
+      ASSERT_EQ(r.error().kind, ApiError::Kind::kThrottled);
+      EXPECT_EQ(r.error().http_status, 0);  // refused by our own bucket
+      not_before = r.error().not_before;
     }
   }
   EXPECT_EQ(sent, 10);  // the default burst
@@ -514,12 +650,12 @@ TEST(WildberriesAdapterTest, ClientPacesItselfAndHonoursServerThrottling) {
   EXPECT_EQ(*not_before - clock.Now(), milliseconds(220));
   EXPECT_EQ(sim.log().size(), 10u);
   // A client with no pacing meets the server's limit: 429 + X-Ratelimit-Retry.
-  co.limits[ApiGroup::kOrders] = {milliseconds(1), 1000};
-  Client greedy(&http, clock, co);
+  co.pacing[static_cast<size_t>(Group::kOrders)] = {milliseconds(1), 1000};
+  WildberriesClient greedy(co, &http, clock);
   ApiError last;
   for (int i = 0; i < 30 && last.http_status != 429; ++i) {
-    auto r = greedy.GetOrders(10, 0, std::nullopt, std::nullopt);
-    if (!r.ok()) last = r.error;
+    auto r = greedy.Orders(Scheme::kFbs, 10, 0, std::nullopt, std::nullopt);
+    if (!r.ok()) last = r.error();
   }
   EXPECT_EQ(last.kind, ApiError::Kind::kThrottled);
   EXPECT_EQ(last.http_status, 429);
@@ -528,18 +664,18 @@ TEST(WildberriesAdapterTest, ClientPacesItselfAndHonoursServerThrottling) {
   // The 429 empties the client's own bucket until the server's time: the
   // next call is refused locally and nothing is sent...
   const size_t sent_before = sim.log().size();
-  auto held = greedy.GetOrders(10, 0, std::nullopt, std::nullopt);
+  auto held = greedy.Orders(Scheme::kFbs, 10, 0, std::nullopt, std::nullopt);
   ASSERT_FALSE(held.ok());
-  EXPECT_EQ(held.error.kind, ApiError::Kind::kThrottled);
-  EXPECT_EQ(held.error.http_status, 0);
-  ASSERT_TRUE(held.error.not_before);
-  EXPECT_GE(*held.error.not_before, *last.not_before);
+  EXPECT_EQ(held.error().kind, ApiError::Kind::kThrottled);
+  EXPECT_EQ(held.error().http_status, 0);
+  ASSERT_TRUE(held.error().not_before);
+  EXPECT_GE(*held.error().not_before, *last.not_before);
   EXPECT_EQ(sim.log().size(), sent_before);
   // ...and once that time has passed, requests go out again.
-  clock.Advance(*held.error.not_before - clock.Now());
-  auto after = greedy.GetOrders(10, 0, std::nullopt, std::nullopt);
+  clock.Advance(*held.error().not_before - clock.Now());
+  auto after = greedy.Orders(Scheme::kFbs, 10, 0, std::nullopt, std::nullopt);
   EXPECT_EQ(sim.log().size(), sent_before + 1);
-  EXPECT_TRUE(after.ok() || after.error.http_status != 0) << "refused locally after the pause";
+  EXPECT_TRUE(after.ok() || after.error().http_status != 0) << "refused locally after the pause";
 }
 
 // The series of one metric line in the Prometheus text, or -1.
@@ -562,11 +698,11 @@ TEST(WildberriesAdapterTest, RequestsGoThroughUpstreamsWithMetricsAndABreaker) {
   WildberriesAdapter adapter(OptionsFor(sim), &http, clock, &metrics);
   ASSERT_TRUE(adapter.Pull(std::nullopt).ok());  // GET orders + POST status
   std::vector<queue::Message> batch = {
-      Command("set_stock", {{"sku", SimBarcode(1)}, {"warehouse_id", "507"}, {"amount", 5}}, 1),
+      Command("set_stock", {{"chrt_id", 300000001}, {"warehouse_id", "507"}, {"amount", 5}}, 1),
       Command("set_price", {{"nm_id", 100000001}, {"price", 1000}}, 2)};
   adapter.Deliver(batch);
   // Our own bucket refuses (burst 3 for prices): counted as throttled.
-  for (int i = 0; i < 5; ++i) adapter.client().GetPriceTask(TaskList::kHistory, 1);
+  for (int i = 0; i < 5; ++i) (void)adapter.client().PriceTaskStatus(TaskList::kHistory, 1);
   std::string text = metrics.RenderPrometheus();
   const std::string up = "upstream=\"wildberries:wb-main:";
   EXPECT_EQ(Series(text, "crmhub_upstream_requests_total{code=\"200\"," + up + "orders\"}"), 2)
@@ -585,16 +721,16 @@ TEST(WildberriesAdapterTest, RequestsGoThroughUpstreamsWithMetricsAndABreaker) {
   sim.SetFaults(all500);
   for (int i = 0; i < 5; ++i) {
     clock.Advance(seconds(1));
-    auto r = adapter.client().GetOrders(10, 0, std::nullopt, std::nullopt);
+    auto r = adapter.client().Orders(Scheme::kFbs, 10, 0, std::nullopt, std::nullopt);
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error.http_status, 500);
+    EXPECT_EQ(r.error().http_status, 500);
   }
   clock.Advance(seconds(1));
   const size_t sent = sim.log().size();
-  auto open = adapter.client().GetOrders(10, 0, std::nullopt, std::nullopt);
+  auto open = adapter.client().Orders(Scheme::kFbs, 10, 0, std::nullopt, std::nullopt);
   ASSERT_FALSE(open.ok());
-  EXPECT_EQ(open.error.kind, ApiError::Kind::kTransient);
-  EXPECT_NE(open.error.message.find("circuit open"), std::string::npos) << open.error.message;
+  EXPECT_EQ(open.error().kind, ApiError::Kind::kTransient);
+  EXPECT_NE(open.error().message.find("circuit open"), std::string::npos) << open.error().message;
   EXPECT_EQ(sim.log().size(), sent);
   text = metrics.RenderPrometheus();
   EXPECT_EQ(Series(text, "crmhub_circuit_open{" + up + "orders\"}"), 1) << text;
@@ -615,9 +751,9 @@ TEST(WildberriesAdapterTest, TwoAccountsInOneProcessHaveTheirOwnTokensAndBuckets
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   clock.Advance(seconds(2));
   net::HttpClient http(loop.io(), {});
-  AdapterOptions a = OptionsFor(sim, "token-a");
+  WildberriesConfig a = OptionsFor(sim, "token-a");
   a.id = "wb-a";
-  AdapterOptions b = OptionsFor(sim, "token-b");
+  WildberriesConfig b = OptionsFor(sim, "token-b");
   b.id = "wb-b";
   WildberriesAdapter wa(a, &http, clock), wb(b, &http, clock);
   auto ra = wa.Pull(std::nullopt);

@@ -51,7 +51,7 @@ TEST(WildberriesContractTest, OrdersRequestsFollowTheFbsSpec) {
   auto prism = StartPrism("03-orders-fbs.yaml", sim);
   ASSERT_NE(prism, nullptr);
   net::HttpClient http(loop.io(), {});
-  AdapterOptions o = OptionsFor(sim);
+  WildberriesConfig o = OptionsFor(sim);
   o.client.marketplace_url = prism->base_url();
   o.client.timeout = std::chrono::seconds(10);
   o.orders_page_size = 10;
@@ -62,8 +62,8 @@ TEST(WildberriesContractTest, OrdersRequestsFollowTheFbsSpec) {
     ASSERT_TRUE(driver.Step(adapter, clock)) << prism->Log();
   }
   EXPECT_EQ(LatestStatuses(driver.events).size(), 30u);
-  auto fresh = adapter.client().GetNewOrders();
-  EXPECT_TRUE(fresh.ok()) << fresh.error.message << "\n" << prism->Log();
+  auto fresh = adapter.client().NewOrders(Scheme::kFbs);
+  EXPECT_TRUE(fresh.ok()) << fresh.error().message << "\n" << prism->Log();
   // Everything reached the simulator through Prism.
   EXPECT_FALSE(sim.log().Find("GET", "/api/v3/orders").empty());
   EXPECT_FALSE(sim.log().Find("POST", "/api/v3/orders/status").empty());
@@ -92,7 +92,7 @@ TEST(WildberriesContractTest, DbsOrdersRequestsFollowTheDbsSpec) {
   auto prism = StartPrism("05-orders-dbs.yaml", sim);
   ASSERT_NE(prism, nullptr);
   net::HttpClient http(loop.io(), {});
-  AdapterOptions o = OptionsFor(sim);
+  WildberriesConfig o = OptionsFor(sim);
   o.client.marketplace_url = prism->base_url();
   o.client.timeout = std::chrono::seconds(10);
   WildberriesAdapter adapter(o, &http, clock);
@@ -129,7 +129,7 @@ TEST(WildberriesContractTest, StockPriceAndCardRequestsFollowTheProductsSpec) {
   auto prism = StartPrism("02-products.yaml", sim);
   ASSERT_NE(prism, nullptr);
   net::HttpClient http(loop.io(), {});
-  AdapterOptions o = OptionsFor(sim);
+  WildberriesConfig o = OptionsFor(sim);
   o.client.marketplace_url = prism->base_url();
   o.client.prices_url = prism->base_url();
   o.client.content_url = prism->base_url();
@@ -160,39 +160,40 @@ TEST(WildberriesContractTest, StockPriceAndCardRequestsFollowTheProductsSpec) {
   ASSERT_NE(at, std::string::npos) << out[2].error;
   const int64_t task = std::stoll(out[2].error.substr(at + 11));
   clock.Advance(std::chrono::seconds(1));
-  auto in_buffer = adapter.client().GetPriceTask(TaskList::kBuffer, task);
-  ASSERT_TRUE(in_buffer.ok()) << in_buffer.error.message << "\n" << prism->Log();
-  ASSERT_TRUE(*in_buffer.value);
-  EXPECT_EQ((*in_buffer.value)->status, 1);
-  auto buffer_goods = adapter.client().GetPriceTaskGoods(TaskList::kBuffer, task, 100, 0);
-  ASSERT_TRUE(buffer_goods.ok()) << buffer_goods.error.message << "\n" << prism->Log();
-  EXPECT_EQ(buffer_goods.value->size(), 1u);
+  auto in_buffer = adapter.client().PriceTaskStatus(TaskList::kBuffer, task);
+  ASSERT_TRUE(in_buffer.ok()) << in_buffer.error().message << "\n" << prism->Log();
+  ASSERT_TRUE(*in_buffer);
+  EXPECT_EQ(**in_buffer, 1);
+  auto buffer_goods = adapter.client().PriceTaskGoods(TaskList::kBuffer, task, 100, 0);
+  ASSERT_TRUE(buffer_goods.ok()) << buffer_goods.error().message << "\n" << prism->Log();
+  EXPECT_EQ(buffer_goods->size(), 1u);
   clock.Advance(std::chrono::seconds(2));
   auto settled = adapter.Deliver(std::span(batch.data() + 2, 1));
   EXPECT_TRUE(settled[0].ok()) << settled[0].error << "\n" << prism->Log();
   EXPECT_EQ(sim.log().Find("GET", "/api/v2/history/tasks").size(), 1u);
   clock.Advance(std::chrono::seconds(1));
-  auto history_goods = adapter.client().GetPriceTaskGoods(TaskList::kHistory, task, 1000, 0);
-  ASSERT_TRUE(history_goods.ok()) << history_goods.error.message << "\n" << prism->Log();
-  ASSERT_EQ(history_goods.value->size(), 1u);
-  EXPECT_EQ((*history_goods.value)[0].status, 2);
-  auto gone = adapter.client().GetPriceTask(TaskList::kBuffer, task);
-  ASSERT_TRUE(gone.ok()) << gone.error.message << "\n" << prism->Log();
-  EXPECT_FALSE(*gone.value);  // data: null once processed
+  auto history_goods = adapter.client().PriceTaskGoods(TaskList::kHistory, task, 1000, 0);
+  ASSERT_TRUE(history_goods.ok()) << history_goods.error().message << "\n" << prism->Log();
+  ASSERT_EQ(history_goods->size(), 1u);
+  EXPECT_EQ((*history_goods)[0].status, 2);
+  auto gone = adapter.client().PriceTaskStatus(TaskList::kBuffer, task);
+  ASSERT_TRUE(gone.ok()) << gone.error().message << "\n" << prism->Log();
+  EXPECT_FALSE(*gone);  // data: null once processed
 
   int64_t chrt[] = {300000001, 300000002};
-  auto stocks = adapter.client().GetStocks(507, chrt, {});
-  ASSERT_TRUE(stocks.ok()) << stocks.error.message;
-  ASSERT_EQ(stocks.value->size(), 2u);
-  EXPECT_EQ((*stocks.value)[0].amount, 3);
+  auto stocks = adapter.client().GetStocks(507, chrt);
+  ASSERT_TRUE(stocks.ok()) << stocks.error().message;
+  ASSERT_EQ(stocks->size(), 2u);
+  EXPECT_EQ((*stocks)[0].amount, 3);
 
+  clock.Advance(std::chrono::seconds(2));
   auto cards = adapter.client().ListCards({}, 20);
-  ASSERT_TRUE(cards.ok()) << cards.error.message << "\n" << prism->Log();
-  EXPECT_EQ(cards.value->cards.size(), 20u);
+  ASSERT_TRUE(cards.ok()) << cards.error().message << "\n" << prism->Log();
+  EXPECT_EQ(cards->cards, 20u);
   clock.Advance(std::chrono::seconds(1));
-  auto more = adapter.client().ListCards(cards.value->cursor, 100);
-  ASSERT_TRUE(more.ok()) << more.error.message;
-  EXPECT_EQ(more.value->cards.size(), 30u);  // the rest; fewer than the limit = the end
+  auto more = adapter.client().ListCards(cards->cursor, 100);
+  ASSERT_TRUE(more.ok()) << more.error().message;
+  EXPECT_EQ(more->cards, 30u);  // the rest; fewer than the limit = the end
 
   // The test of the test.
   auto r1 = Raw(http, "PUT", prism->base_url() + "/api/v3/stocks/507", R"({"stocks":[]})");

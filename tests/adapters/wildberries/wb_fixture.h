@@ -3,7 +3,9 @@
 // loopback port, an HttpClient, and a runtime-like driver for Pull.
 
 #include <map>
+#include <functional>
 #include <memory>
+#include <string_view>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -11,7 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "adapters/wildberries/adapter.h"
+#include "adapters/wildberries/wildberries_adapter.h"
 #include "adapters/wildberries/wildberries_sim.h"
 #include "net/http_client.h"
 
@@ -48,8 +50,8 @@ struct World {
   std::unique_ptr<net::HttpClient> http;
 };
 
-inline AdapterOptions OptionsFor(const WildberriesSimulator& sim, std::string token = "sim-token") {
-  AdapterOptions o;
+inline WildberriesConfig OptionsFor(const WildberriesSimulator& sim, std::string token = "sim-token") {
+  WildberriesConfig o;
   o.id = "wb-main";
   o.client.marketplace_url = sim.base_url();
   o.client.content_url = sim.base_url();
@@ -59,6 +61,45 @@ inline AdapterOptions OptionsFor(const WildberriesSimulator& sim, std::string to
   o.poll_interval = std::chrono::seconds(5);
   o.lookback = std::chrono::hours(1);
   return o;
+}
+
+// A transport to the simulator over loopback whose answers a test may
+// rewrite: `tamper` sees each answer (with the request's path) and may
+// change its status, headers and body before the adapter reads it.
+struct TamperedTransport {
+  std::function<void(std::string_view path, net::OutboundResponse& answer)> tamper;
+  // Set by Once: the next answer on `path` is replaced.
+  struct Replacement {
+    std::string path;
+    int status = 200;
+    std::string body;
+  };
+  std::optional<Replacement> once;
+
+  net::Transport Bind(net::HttpClient& http) {
+    return [this, &http](std::string_view, net::OutboundRequest request) {
+      const std::string path(net::UrlPath(request.url));
+      net::OutboundResult result = http.SendBlocking(std::move(request));
+      if (!result.ok()) return result;
+      if (once && once->path == path) {
+        result->status = once->status;
+        result->body = std::move(once->body);
+        once.reset();
+      } else if (tamper) {
+        tamper(path, *result);
+      }
+      return result;
+    };
+  }
+  // The next answer on `path` is `body` with `status`; later ones are WB's.
+  void Once(std::string path, std::string body, int status = 200) {
+    once = Replacement{std::move(path), status, std::move(body)};
+  }
+};
+
+// A JSON document nested `depth` arrays deep.
+inline std::string DeepJson(size_t depth) {
+  return std::string(depth, '[') + std::string(depth, ']');
 }
 
 // What the runtime does with pulls, in memory: keeps the cursor, dedups

@@ -124,6 +124,10 @@ TEST_F(WildberriesMappingTest, FbsOrdersKeepTheirShapeAndAreMarkedFbs) {
   auto entities = Map(p);
   ASSERT_EQ(entities.size(), 2u);
   EXPECT_EQ(entities[0]["fields"]["extra"]["delivery_type"], "fbs");
+  // Each line names its size (chrtID), which set_stock commands send.
+  const json& line = entities[0]["fields"]["lines"][0];
+  EXPECT_EQ(line["extra"]["chrt_id"], std::to_string(p["chrtId"].get<int64_t>())) << line.dump();
+  EXPECT_EQ(line["barcode"], p["skus"][0]) << line.dump();
   EXPECT_EQ(entities[1]["fields"]["stage"], "assembly");
 }
 

@@ -77,6 +77,15 @@ TEST(WildberriesSimTest, AnswersLikeTheContract) {
   auto put = Send(http, "PUT", base + "/api/v3/stocks/507",
                   json{{"stocks", {{{"sku", SimBarcode(3)}, {"amount", 8}}}}}.dump());
   EXPECT_EQ(put.status, 204);
+  // "Названия параметров запроса не валидируются": 204, nothing updated.
+  auto misnamed = Send(http, "PUT", base + "/api/v3/stocks/507",
+                       json{{"stocks", {{{"chrtID", 300000004}, {"amount", 6}}}}}.dump());
+  EXPECT_EQ(misnamed.status, 204);
+  // An unknown size: 409 NotFound.
+  auto unknown = Send(http, "PUT", base + "/api/v3/stocks/507",
+                      json{{"stocks", {{{"chrtId", 1}, {"amount", 6}}}}}.dump());
+  EXPECT_EQ(unknown.status, 409);
+  EXPECT_EQ(json::parse(unknown.body)[0]["code"], "NotFound");
 
   // The log and the state, without auth.
   auto log = Send(http, "GET", base + "/__sim/requests", "", std::nullopt);
@@ -87,6 +96,7 @@ TEST(WildberriesSimTest, AnswersLikeTheContract) {
   auto state = json::parse(Send(http, "GET", base + "/__sim/state", "", std::nullopt).body);
   EXPECT_EQ(state["orders"].size(), 5u);
   EXPECT_EQ(state["stocks"]["507"][SimBarcode(3)], 8);
+  EXPECT_FALSE(state["stocks"]["507"].contains(SimBarcode(4)));
 }
 
 TEST(WildberriesSimTest, WorldIsDeterministicBySeed) {

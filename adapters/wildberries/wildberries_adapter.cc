@@ -1,0 +1,451 @@
+// WildberriesAdapter: construction, the cursor, Pull (FBS and DBS orders)
+// and Deliver's dispatch. Stocks are in wildberries_stocks.cc, prices in
+// wildberries_prices.cc.
+
+#include "adapters/wildberries/wildberries_adapter.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <deque>
+
+#include "base/json_get.h"
+#include "base/timestamp.h"
+
+namespace crmhub::adapters::wildberries {
+namespace {
+
+using nlohmann::json;
+
+// dateFrom is kept an hour inside the API's 30-day period.
+constexpr int64_t kOldestS = kMaxPeriod.count() - 3600;
+// One Pull does at most this many DBS requests.
+constexpr int kDbsRequestsPerPull = 4;
+
+// The upstreams of an account are "wildberries:<id>:<group>".
+WildberriesConfig Named(WildberriesConfig config) {
+  config.client.upstream_name = "wildberries:" + config.id;
+  return config;
+}
+
+int64_t UnixSeconds(SystemTime t) { return ToUnixMillis(t) / 1000; }
+int64_t Seconds(std::chrono::milliseconds d) { return d.count() / 1000; }
+
+// An order's createdAt (RFC 3339) in Unix seconds; nullopt if unreadable.
+std::optional<int64_t> CreatedSeconds(std::string_view text) {
+  Result<int64_t> ms = ParseTimestampMs(text, kUtcOffsetMinutes);
+  return ms.ok() ? std::optional(*ms / 1000) : std::nullopt;
+}
+
+}  // namespace
+
+bool IsFinalWbStatus(std::string_view s) {
+  // canceled_by_missed_call: DBS only.
+  return s == "sold" || s == "canceled" || s == "canceled_by_client" || s == "declined_by_client" ||
+         s == "defect" || s == "canceled_by_missed_call";
+}
+
+std::optional<int64_t> CommandInt(const json& item, std::initializer_list<std::string_view> names) {
+  for (std::string_view name : names) {
+    if (const json* v = JsonMember(item, name); v != nullptr && !v->is_null())
+      return AsIntLoose(*v);
+  }
+  return std::nullopt;
+}
+
+// The persisted cursor (a format older versions wrote too):
+// {"v":1, "seen_until":S, "scan":{"next":N,"from":S,"high":S} | null,
+//  "open":{"<id>":["<supplierStatus>","<wbStatus>",createdS], ...},
+//  "dbs":{"due_ms", "stage": "new"|"status"|"done", "after", "from", "to",
+//         "next", "done_until", "open":{"<id>":[sup, wb, createdS, order]},
+//         "closed":{"<id>":createdS}}}
+struct WildberriesAdapter::Cursor {
+  struct Followed {
+    std::string supplier_status, wb_status;  // empty: not emitted yet (DBS)
+    int64_t created_s = 0;
+    json order;  // DBS only: no DBS method returns an order in progress by id
+  };
+  using Open = std::map<int64_t, Followed>;
+  struct Scan {
+    int64_t next = 0, from = 0, high = 0;  // high: the newest createdAt seen
+  };
+
+  bool started = false;    // the first FBS page was asked for
+  int64_t seen_until = 0;  // newest createdAt fully scanned
+  std::optional<Scan> scan;
+  Open open;
+  struct {
+    int64_t due_ms = 0;  // the next cycle starts at
+    std::string stage = "new";
+    int64_t after = 0;                   // status: the last id asked
+    int64_t from = 0, to = 0, next = 0;  // done: the period and the page
+    int64_t done_until = 0;              // dateTo of the last complete read
+    Open open;
+    std::map<int64_t, int64_t> closed;  // id -> createdAt: final status emitted
+  } dbs;
+
+  static Result<Cursor> Parse(std::string_view text) {
+    Result<json> j = ParseJson(text);
+    if (!j.ok() || JsonInt(*j, "v") != 1) {
+      return Status::InvalidArgument("wildberries: unreadable cursor");
+    }
+    Cursor c;
+    c.started = true;
+    c.seen_until = JsonInt(*j, "seen_until").value_or(0);
+    if (const json* s = JsonObject(*j, "scan")) {
+      c.scan = Scan{JsonInt(*s, "next").value_or(0), JsonInt(*s, "from").value_or(0),
+                    JsonInt(*s, "high").value_or(0)};
+    }
+    ReadOpen(*j, c.open);
+    if (const json* d = JsonObject(*j, "dbs")) {
+      c.dbs.due_ms = JsonInt(*d, "due_ms").value_or(0);
+      c.dbs.stage = std::string(JsonString(*d, "stage").value_or("new"));
+      c.dbs.after = JsonInt(*d, "after").value_or(0);
+      c.dbs.from = JsonInt(*d, "from").value_or(0);
+      c.dbs.to = JsonInt(*d, "to").value_or(0);
+      c.dbs.next = JsonInt(*d, "next").value_or(0);
+      c.dbs.done_until = JsonInt(*d, "done_until").value_or(0);
+      ReadOpen(*d, c.dbs.open);
+      if (const json* closed = JsonObject(*d, "closed")) {
+        for (const auto& [key, v] : closed->items()) {
+          auto id = ParseDecimalInt(key);
+          if (id && AsInt(v)) c.dbs.closed[*id] = *AsInt(v);
+        }
+      }
+    }
+    return c;
+  }
+  // "open": id -> [supplierStatus, wbStatus, createdS(, order)].
+  static void ReadOpen(const json& j, Open& open) {
+    const json* o = JsonObject(j, "open");
+    if (o == nullptr) return;
+    for (const auto& [key, v] : o->items()) {
+      auto id = ParseDecimalInt(key);
+      if (!id || !v.is_array() || v.size() < 3) continue;
+      Followed f{std::string(AsString(v[0]).value_or("")), std::string(AsString(v[1]).value_or("")),
+                 AsInt(v[2]).value_or(0), v.size() > 3 ? v[3] : json()};
+      open.emplace(*id, std::move(f));
+    }
+  }
+  static json DumpOpen(const Open& open, bool with_order) {
+    json o = json::object();
+    for (const auto& [id, f] : open) {
+      json v = json::array({f.supplier_status, f.wb_status, f.created_s});
+      if (with_order) v.push_back(f.order);
+      o[std::to_string(id)] = std::move(v);
+    }
+    return o;
+  }
+  std::string Dump() const {
+    json j = {{"v", 1}, {"seen_until", seen_until}, {"open", DumpOpen(open, false)}};
+    j["scan"] = scan ? json{{"next", scan->next}, {"from", scan->from}, {"high", scan->high}}
+                     : json(nullptr);
+    json closed = json::object();
+    for (const auto& [id, created] : dbs.closed) closed[std::to_string(id)] = created;
+    j["dbs"] = {{"due_ms", dbs.due_ms},
+                {"stage", dbs.stage},
+                {"after", dbs.after},
+                {"from", dbs.from},
+                {"to", dbs.to},
+                {"next", dbs.next},
+                {"done_until", dbs.done_until},
+                {"open", DumpOpen(dbs.open, true)},
+                {"closed", std::move(closed)}};
+    return j.dump();
+  }
+
+  // An order asked about: its JSON text as WB sent it, and for DBS orders
+  // followed from the cursor, the record kept there.
+  struct Record {
+    std::string_view text;
+    std::optional<int64_t> created_s;
+    const json* kept = nullptr;
+  };
+  // Emits an event for each status in `statuses` that changed since the
+  // last one seen for that id; final statuses leave `followed` (into
+  // `closed` when given), others stay (with the record when `keep_order`).
+  static void Apply(const std::vector<OrderStatus>& statuses,
+                    const std::map<int64_t, Record>& records, Open& followed, bool keep_order,
+                    std::map<int64_t, int64_t>* closed, std::string_view prefix, SystemTime now,
+                    PullResult& result) {
+    const int64_t observed_ms = ToUnixMillis(now);
+    for (const OrderStatus& s : statuses) {
+      auto rec = records.find(s.id);
+      if (rec == records.end()) continue;  // WB answered for an id we did not ask about
+      const Record& order = rec->second;
+      auto it = followed.find(s.id);
+      if (it != followed.end() && it->second.supplier_status == s.supplier_status &&
+          it->second.wb_status == s.wb_status) {
+        continue;  // unchanged
+      }
+      InboundEvent& e = result.events.emplace_back();
+      e.ordering_key = fmt::format("{}{}", prefix, s.id);
+      e.idempotency_key = fmt::format("{}:{}:{}", e.ordering_key, s.supplier_status, s.wb_status);
+      e.kind = "order";
+      e.payload = Payload(order.text, s, observed_ms);
+      const int64_t created = order.created_s.value_or(UnixSeconds(now));
+      if (IsFinalWbStatus(s.wb_status)) {
+        if (it != followed.end()) followed.erase(it);
+        if (closed != nullptr) (*closed)[s.id] = created;
+      } else {
+        json kept;  // a copy first: order.kept may be this very entry
+        if (keep_order) kept = order.kept ? *order.kept : ParseJson(order.text).value_or(json());
+        followed[s.id] = {s.supplier_status, s.wb_status, created, std::move(kept)};
+      }
+    }
+  }
+  // The order's own text with the members the rules read added at its end:
+  // "supplierStatus", "wbStatus", "statusObservedMs". (Not an object: a
+  // cursor's DBS entry without its record; the members alone.)
+  static std::string Payload(std::string_view order, const OrderStatus& s, int64_t observed_ms) {
+    const bool object = order.size() >= 2 && order.front() == '{' && order.back() == '}';
+    std::string out(object ? order.substr(0, order.size() - 1) : "{");
+    while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
+    if (out.empty() || out.back() != '{') out += ',';
+    out += fmt::format(R"("supplierStatus":{},"wbStatus":{},"statusObservedMs":{}}})",
+                       json(s.supplier_status).dump(), json(s.wb_status).dump(), observed_ms);
+    return out;
+  }
+  // Drops the oldest (by createdAt) beyond `cap`.
+  static void Bound(Open& followed, size_t cap) {
+    if (followed.size() <= cap) return;
+    std::vector<std::pair<int64_t, int64_t>> by_age;  // created, id
+    for (const auto& [id, f] : followed) by_age.emplace_back(f.created_s, id);
+    std::sort(by_age.begin(), by_age.end());
+    for (size_t i = 0; i < by_age.size() - cap; ++i) followed.erase(by_age[i].second);
+  }
+};
+
+WildberriesAdapter::WildberriesAdapter(WildberriesConfig config, net::Transport transport,
+                                       Clock& clock, MetricsRegistry* metrics)
+    : config_(Named(std::move(config))),
+      clock_(clock),
+      client_(config_.client, std::move(transport), clock, metrics) {}
+
+WildberriesAdapter::WildberriesAdapter(WildberriesConfig config, net::HttpClient* http,
+                                       Clock& clock, MetricsRegistry* metrics)
+    : WildberriesAdapter(config,
+                         WildberriesClient::MakeTransport(Named(config).client.upstream_name, http,
+                                                          clock, metrics),
+                         clock, metrics) {}
+
+std::string WildberriesAdapter::DescribeJson() const {
+  std::lock_guard lock(describe_mu_);
+  return describe_.dump();
+}
+
+std::vector<DeliveryOutcome> WildberriesAdapter::Deliver(std::span<const queue::Message> batch) {
+  std::vector<DeliveryOutcome> out(batch.size(), DeliveryOutcome::Ok());
+  std::vector<kit::TargetCommand> stocks, prices;
+  for (kit::TargetCommand& c :
+       kit::ReadCommands(batch, {"set_stock", "set_price"}, "wildberries", out)) {
+    (c.name == "set_stock" ? stocks : prices).push_back(std::move(c));
+  }
+  if (!stocks.empty()) DeliverStocks(stocks, out);
+  if (!prices.empty()) DeliverPrices(batch, prices, out);
+  return out;
+}
+
+Result<PullResult> WildberriesAdapter::Pull(const std::optional<std::string>& text) {
+  Cursor c;
+  if (text && !text->empty()) {
+    Result<Cursor> parsed = Cursor::Parse(*text);
+    if (!parsed.ok()) return parsed.status();
+    c = std::move(parsed).value();
+  }
+  // DBS between two FBS scans (and never before the first): an FBS scan is
+  // not split, and the first Pull of a new account is FBS.
+  if (config_.dbs && c.started && !c.scan && c.dbs.due_ms <= ToUnixMillis(clock_.Now())) {
+    PullResult result = PullDbs(c);
+    result.next_cursor = c.Dump();
+    result.more = !result.not_before.has_value();  // FBS (or the rest of the cycle) next
+    return result;
+  }
+  return PullFbs(c);
+}
+
+Result<PullResult> WildberriesAdapter::PullFbs(Cursor& c) {
+  const SystemTime now = clock_.Now();
+  const int64_t now_s = UnixSeconds(now);
+  const int64_t margin_s = Seconds(config_.late_margin);
+  if (!c.started) {
+    c.started = true;
+    c.seen_until = now_s - Seconds(config_.lookback);
+  }
+  PullResult result;
+  // Two requests per page (list + statuses): start only when both can go, so
+  // a page is rarely fetched without its statuses.
+  if (auto wait = client_.Peek(Group::kOrders, 2)) {
+    result.not_before = wait;
+    return result;
+  }
+  if (!c.scan) {
+    int64_t from = c.seen_until - margin_s;
+    for (const auto& [id, o] : c.open) from = std::min(from, o.created_s);
+    if (from < now_s - kOldestS) {
+      from = now_s - kOldestS;
+      std::erase_if(c.open, [&](const auto& kv) { return kv.second.created_s < from; });
+    }
+    c.scan = Cursor::Scan{0, from, c.seen_until};
+  }
+  // A throttled request leaves the cursor as it was; others fail the Pull.
+  auto failed = [&](const ApiError& e) -> Result<PullResult> {
+    if (e.kind != ApiError::Kind::kThrottled) return e.ToStatus();
+    result.not_before = e.not_before;
+    return result;
+  };
+  auto page = client_.Orders(Scheme::kFbs, config_.orders_page_size, c.scan->next, c.scan->from,
+                             std::nullopt);
+  if (!page.ok()) return failed(page.error());
+
+  std::vector<int64_t> wanted;
+  std::map<int64_t, Cursor::Record> by_id;
+  for (const OrderRecord& order : page->orders) {
+    if (by_id.count(order.id)) continue;  // the page repeats itself
+    // An unreadable createdAt counts as new: its status is asked for.
+    const std::optional<int64_t> created = CreatedSeconds(order.created_at);
+    if (created) c.scan->high = std::max(c.scan->high, *created);
+    if (!c.open.count(order.id) && created && *created < c.seen_until - margin_s) {
+      continue;  // seen in an earlier scan, final
+    }
+    by_id[order.id] = {order.text, created};
+    wanted.push_back(order.id);
+  }
+  if (!wanted.empty()) {
+    auto statuses = client_.Statuses(Scheme::kFbs, wanted);
+    if (!statuses.ok()) return failed(statuses.error());
+    Cursor::Apply(*statuses, by_id, c.open, false, nullptr, "", now, result);
+  }
+  Cursor::Bound(c.open, config_.max_open_orders);
+  if (static_cast<int>(page->orders.size()) < config_.orders_page_size) {
+    c.seen_until = std::max(c.seen_until, c.scan->high);  // a short page ends the scan
+    c.scan.reset();
+  } else {
+    c.scan->next = page->next;
+    result.more = true;
+  }
+  result.next_cursor = c.Dump();
+  std::lock_guard lock(describe_mu_);
+  describe_["account"] = config_.id;
+  describe_["open_orders"] = c.open.size();
+  describe_["seen_until"] = c.seen_until;
+  describe_["scanning"] = c.scan.has_value();
+  return result;
+}
+
+// DBS (05-orders-dbs.yaml) differs from FBS: GET /api/v3/dbs/orders lists
+// only completed orders, so an order in progress is known from
+// GET /api/v3/dbs/orders/new and then followed by id, its record kept in the
+// cursor until its status is final. A cycle, at most once per poll_interval:
+//   new    GET /api/v3/dbs/orders/new: unseen orders join "open"
+//   status POST /api/v3/dbs/orders/status for the open ids, 1000 a request
+//   done   GET /api/v3/dbs/orders (dateFrom = now - lookback, dateTo = the
+//          cycle's start), page by page; the listed orders not yet seen
+//          final get their statuses (orders confirmed before a cycle saw them
+//          new and finished later).
+PullResult WildberriesAdapter::PullDbs(Cursor& c) {
+  auto& d = c.dbs;
+  PullResult result;
+  const SystemTime now = clock_.Now();
+  const int64_t now_s = UnixSeconds(now);
+  std::optional<ApiError> error;
+  // The statuses of `ids` (orders in `records`) applied; false when failed.
+  auto ask = [&](const std::vector<int64_t>& ids,
+                 const std::map<int64_t, Cursor::Record>& records) {
+    auto st = client_.Statuses(Scheme::kDbs, ids);
+    if (!st.ok()) error = st.error();
+    if (st.ok()) Cursor::Apply(*st, records, d.open, true, &d.closed, "dbs-", now, result);
+    return st.ok();
+  };
+  for (int requests = 0; requests < kDbsRequestsPerPull && !error;) {
+    std::vector<int64_t> ids;
+    std::map<int64_t, Cursor::Record> records;
+    std::deque<std::string> texts;  // of the followed orders asked about (stable)
+    if (d.stage == "new") {
+      ++requests;
+      auto fresh = client_.NewOrders(Scheme::kDbs);
+      if (!fresh.ok()) {
+        error = fresh.error();
+        break;
+      }
+      for (json& order : *fresh) {
+        auto id = JsonInt(order, "id");
+        if (!id) continue;  // an order we could not follow
+        auto [it, inserted] = d.open.try_emplace(*id);
+        auto created = JsonString(order, "createdAt");
+        if (inserted) it->second.created_s = CreatedSeconds(created.value_or("")).value_or(now_s);
+        it->second.order = std::move(order);
+      }
+      d.stage = "status";
+      d.after = 0;
+    } else if (d.stage == "status") {
+      for (auto it = d.open.upper_bound(d.after);
+           it != d.open.end() && ids.size() < static_cast<size_t>(kMaxOrdersPerRequest); ++it) {
+        ids.push_back(it->first);
+        texts.push_back(it->second.order.dump());
+        records[it->first] = {texts.back(), it->second.created_s, &it->second.order};
+      }
+      if (ids.empty()) {
+        d.from = std::max(now_s - Seconds(config_.lookback), now_s - kOldestS);
+        d.to = now_s;
+        // Orders created before the period are not listed any more.
+        std::erase_if(d.closed, [&](const auto& e) { return e.second < d.from - 24 * 3600; });
+        d.next = 0;
+        d.stage = "done";
+        continue;
+      }
+      ++requests;
+      if (!ask(ids, records)) break;
+      d.after = ids.back();
+    } else {
+      ++requests;
+      auto page = client_.Orders(Scheme::kDbs, config_.orders_page_size, d.next, d.from, d.to);
+      if (!page.ok()) {
+        error = page.error();
+        break;
+      }
+      for (const OrderRecord& order : page->orders) {
+        if (d.closed.count(order.id)) continue;  // its final status is out already
+        if (records.emplace(order.id, Cursor::Record{order.text, CreatedSeconds(order.created_at)})
+                .second) {
+          ids.push_back(order.id);  // pages may repeat
+        }
+      }
+      if (!ids.empty()) {
+        ++requests;
+        if (!ask(ids, records)) break;
+      }
+      if (static_cast<int>(page->orders.size()) < config_.orders_page_size) {
+        d.done_until = d.to;
+        d.stage = "new";
+        d.due_ms = ToUnixMillis(now + config_.poll_interval);
+        break;  // the cycle is complete
+      }
+      d.next = page->next;
+    }
+  }
+  if (error && error->kind == ApiError::Kind::kThrottled) {
+    result.not_before = error->not_before.value_or(now);
+  } else if (error) {
+    // The stage is kept and tried again later; FBS goes on meanwhile.
+    const bool auth = error->kind == ApiError::Kind::kAuth;
+    d.due_ms = ToUnixMillis(now + (auth ? std::max<Duration>(kDbsAuthPause, config_.poll_interval)
+                                        : Duration(config_.poll_interval)));
+    spdlog::warn("{}: DBS orders: {}{}", config_.id, error->message,
+                 auth ? " (set dbs = false for a seller without DBS); FBS goes on" : "");
+  }
+  // A dropped closed id only costs its final status again, which the queue drops.
+  Cursor::Bound(d.open, config_.max_open_orders);
+  while (d.closed.size() > config_.max_open_orders) d.closed.erase(d.closed.begin());
+  std::lock_guard lock(describe_mu_);
+  describe_["dbs"] = {{"open_orders", d.open.size()},
+                      {"closed_orders", d.closed.size()},
+                      {"stage", d.stage},
+                      {"done_until", d.done_until},
+                      {"last_error", error && !result.not_before ? error->message : ""}};
+  return result;
+}
+
+}  // namespace crmhub::adapters::wildberries

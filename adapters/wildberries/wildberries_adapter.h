@@ -1,0 +1,187 @@
+#pragma once
+// The Wildberries adapter: FBS and DBS orders in (Source), stock and prices
+// out (Target), one instance per seller account:
+//
+//   [adapters.wb-main]
+//   type = "wildberries"
+//   token_file = "secrets/wb-main-token"   # sent as Authorization: <token>
+//   mapping = "mappings/wildberries-orders.toml"
+//   warehouses = [507]                     # where set_stock may write ([] = any)
+//   dbs = true                             # false: a seller without DBS
+//
+// Orders in (wildberries_adapter.cc; the design and its limits are in
+// docs/adapters/wildberries.md). One Pull is one page of GET /api/v3/orders
+// plus one POST /api/v3/orders/status for the page's orders that need a
+// status, or, between two FBS scans and at most once per poll_interval, up
+// to four requests of a DBS cycle. WB lists orders without their status, so
+// the cursor follows the orders whose wbStatus is not final (IsFinalWbStatus)
+// and a scan re-reads the window from the oldest of them.
+// One event per (order, status) seen: idempotency key
+// "[dbs-]<id>:<supplierStatus>:<wbStatus>", ordering key "[dbs-]<id>",
+// header kind=order, payload = the Order object as WB sent it plus
+// "supplierStatus", "wbStatus" and "statusObservedMs" (when crmhub saw the
+// status, Unix ms: the rules' entity version, so a later status wins; see
+// config/mappings/wildberries-orders.toml). A DBS failure, a 401/403
+// included, never fails the Pull: FBS goes on, DBS backs off and
+// DescribeJson shows dbs.last_error.
+//
+// Commands out (Deliver, batches of up to 1000), payload = one item:
+//   set_stock  {"chrt_id":123 | "sku":"<barcode>", "warehouse_id":507, "amount":5}
+//              -> PUT /api/v3/stocks/{warehouseId} by chrtId only
+//              (wildberries_stocks.cc). A barcode alone is resolved to its
+//              chrtID through the content cards (SizeTable); a barcode on no
+//              card fails the item. 409: WB names failed items by barcode;
+//              they are matched back through the command's own sku or the
+//              cards; permanent codes fail those items, StoreIsProcessing
+//              retries, the items a 409 does not name are retried.
+//   set_price  {"nm_id":123, "price":999, "discount":30}
+//              -> POST /api/v2/upload/task (wildberries_prices.cc); settled
+//              when WB has processed the task (history/buffer checks), until
+//              then Retry at the next check.
+// Errors follow net::ApiError: throttled, transient and auth retry (at
+// not_before), not found and rejected fail.
+//
+// Thread-safety: Pull and Deliver may run concurrently on different threads;
+// Pull is never called concurrently with itself. Shared state is locked.
+
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "adapters/adapter.h"
+#include "adapters/kit/target.h"
+#include "adapters/wildberries/wildberries_client.h"
+
+namespace crmhub::adapters::wildberries {
+
+// The [adapters.<id>] type = "wildberries" schema and factory.
+AdapterType Type();
+
+// The adapter's settings (config keys in wildberries_type.cc).
+struct WildberriesConfig {
+  std::string id;
+  WildberriesClientOptions client;
+  std::set<int64_t> warehouses;  // empty: any
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(30)};
+  int orders_page_size = kMaxOrdersPerRequest;
+  std::chrono::milliseconds lookback{std::chrono::hours(72)};
+  std::chrono::milliseconds late_margin{std::chrono::minutes(10)};
+  size_t max_open_orders = 50'000;
+  bool dbs = true;  // poll DBS orders
+  // A barcode on no card triggers a new read of the cards at most this often.
+  std::chrono::milliseconds cards_refresh{std::chrono::minutes(15)};
+  // Price upload tasks: first check after price_check_first, later ones
+  // half the task's age apart, at most price_check_max; after
+  // price_task_wait the task is settled from the buffer or uploaded again.
+  std::chrono::milliseconds price_check_first{std::chrono::seconds(2)};
+  std::chrono::milliseconds price_check_max{std::chrono::seconds(60)};
+  std::chrono::milliseconds price_task_wait{std::chrono::minutes(10)};
+};
+
+// After a 401/403 from the DBS methods (a token without the DBS scope, a
+// seller without DBS) the next DBS cycle waits this long; FBS goes on.
+inline constexpr std::chrono::minutes kDbsAuthPause{15};
+
+// wbStatus values after which an order does not change any more.
+bool IsFinalWbStatus(std::string_view wb_status);
+
+// An integer of a command item under the first of `names` present, as a
+// JSON number or a decimal string ("507").
+std::optional<int64_t> CommandInt(const nlohmann::json& item,
+                                  std::initializer_list<std::string_view> names);
+
+// The seller's sizes from the content cards (wildberries_stocks.cc), for
+// set_stock commands that name a barcode and 409s that name items by
+// barcode: read in full, pages of kMaxCardsPage as the content limit lets
+// them through (a read spans Deliver calls), again at most every
+// cards_refresh.
+struct SizeTable {
+  std::unordered_map<std::string, int64_t> chrt_of;                // barcode -> chrtID
+  std::unordered_map<int64_t, std::vector<std::string>> barcodes;  // chrtID -> barcodes
+  std::optional<SystemTime> read_at;  // when the last complete read started
+  // The read in progress.
+  bool reading = false;
+  SystemTime started;
+  CardsCursor cursor;
+  std::unordered_map<std::string, int64_t> next;
+};
+
+class WildberriesAdapter final : public Adapter, public SourceCapability, public TargetCapability {
+ public:
+  // Sends through `transport` (tests); `metrics` may be null.
+  WildberriesAdapter(WildberriesConfig config, net::Transport transport, Clock& clock,
+                     MetricsRegistry* metrics = nullptr);
+  // Sends through the upstreams "wildberries:<id>:<group>"; `http` null
+  // (check-config): nothing is sent.
+  WildberriesAdapter(WildberriesConfig config, net::HttpClient* http, Clock& clock,
+                     MetricsRegistry* metrics = nullptr);
+
+  const std::string& id() const override { return config_.id; }
+  std::string_view type() const override { return "wildberries"; }
+  SourceCapability* source() override { return this; }
+  TargetCapability* target() override { return this; }
+  std::string DescribeJson() const override;
+
+  Result<PullResult> Pull(const std::optional<std::string>& cursor) override;
+  std::chrono::milliseconds poll_interval() const override { return config_.poll_interval; }
+
+  std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message> batch) override;
+  int max_batch() const override { return static_cast<int>(kMaxStocksPerRequest); }
+  std::vector<std::string> commands() const override { return {"set_stock", "set_price"}; }
+
+  WildberriesClient& client() { return client_; }
+
+ private:
+  struct Cursor;  // the persisted cursor, FBS and DBS
+  // One FBS page.
+  Result<PullResult> PullFbs(Cursor& cursor);
+  // Up to four DBS requests; errors are kept in the
+  // cursor and DescribeJson, never returned.
+  PullResult PullDbs(Cursor& cursor);
+
+  void DeliverStocks(std::span<const kit::TargetCommand> commands,
+                     std::vector<DeliveryOutcome>& out);
+  void DeliverPrices(std::span<const queue::Message> batch,
+                     std::span<const kit::TargetCommand> commands,
+                     std::vector<DeliveryOutcome>& out);
+
+  // Goes on with a read of the cards, or starts one when the table was
+  // never read or is older than cards_refresh; nullopt when the table is
+  // complete, else why not (throttled: the content limit's time).
+  // REQUIRES: sizes_mu_ held.
+  std::optional<ApiError> ReadSizes();
+
+  // A set_price message whose upload task WB has accepted, by message id.
+  struct PendingPrice {
+    int64_t task = 0;
+    std::string payload;  // a changed message is a new upload
+    SystemTime uploaded;
+  };
+  // Reads the task's outcome and settles `items` (indexes into batch), or
+  // keeps them pending while WB is still processing.
+  void CheckPriceTask(int64_t task, SystemTime uploaded, std::span<const queue::Message> batch,
+                      const std::vector<std::pair<size_t, int64_t>>& items,
+                      std::vector<DeliveryOutcome>& out);
+  SystemTime NextPriceCheck(SystemTime uploaded) const;
+
+  WildberriesConfig config_;
+  Clock& clock_;
+  WildberriesClient client_;
+  std::mutex sizes_mu_;  // held while the table is read or matched (a read sends requests)
+  SizeTable sizes_;      // GUARDED_BY(sizes_mu_)
+  std::mutex prices_mu_;
+  std::map<int64_t, PendingPrice> pending_prices_;  // GUARDED_BY(prices_mu_)
+  mutable std::mutex describe_mu_;
+  nlohmann::json describe_ = nlohmann::json::object();  // GUARDED_BY(describe_mu_)
+};
+
+}  // namespace crmhub::adapters::wildberries

@@ -1,0 +1,338 @@
+// What the Wildberries spec says outside its schemas, checked on what the
+// adapter sent during a realistic cycle (FBS and DBS orders pulled, a stock
+// push and a price push, through the simulator's request log):
+//
+//   * the prose rules (ProseFindings): item counts per request, the names a
+//     stock item may carry, the deprecated barcode, value ranges, unique
+//     ids, date windows, and the per-group request limits of the
+//     descriptions' tables (a 409 counting as 10);
+//   * deprecation: no (method, path) sent matches an operation the official
+//     spec marks `deprecated: true` (tests/support/spec_operations.h).
+//
+// Each check is also fed input that breaks it, and must report it.
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "base/json_get.h"
+#include "tests/support/spec_operations.h"
+#include "wb_fixture.h"
+
+namespace crmhub::adapters::wildberries::test {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const std::string kSpecs = std::string(CRMHUB_CONTRACTS_DIR) + "/marketplaces/wildberries/";
+
+// The API group of a path, by the limit tables (empty: none).
+std::string GroupOf(std::string_view path) {
+  if (path.rfind("/api/v3/dbs/", 0) == 0) return "dbs";
+  if (path.rfind("/api/v3/orders", 0) == 0) return "orders";
+  if (path.rfind("/api/v3/stocks/", 0) == 0) return "stocks";
+  if (path.rfind("/api/v2/", 0) == 0) return "prices";
+  if (path.rfind("/content/", 0) == 0) return "content";
+  return "";
+}
+
+// The spec's "Период | Лимит | Интервал | Всплеск" rows, read here from the
+// descriptions (not from the adapter's constants).
+net::RateLimit DocumentedLimit(const std::string& group) {
+  if (group == "prices" || group == "content") return net::RateLimit::Every(milliseconds(600), 5);
+  return net::RateLimit::Every(milliseconds(200), 20);
+}
+
+// One line per rule a request of `log` breaks: "<seq> <method> <path>: <rule>".
+// `start`: the wall time of the log's at_ms 0.
+std::vector<std::string> ProseFindings(const std::vector<simkit::LoggedRequest>& log,
+                                       SystemTime start) {
+  std::vector<std::string> out;
+  ManualClock clock;  // replays the arrival times through the documented buckets
+  std::map<std::string, std::unique_ptr<net::TokenBucket>> buckets;
+  int64_t at = 0;
+  for (const simkit::LoggedRequest& r : log) {
+    auto add = [&](const std::string& rule) {
+      out.push_back(fmt::format("{} {} {}: {}", r.seq, r.method, r.path, rule));
+    };
+    Result<json> parsed = ParseJson(r.body);
+    const json body = parsed.ok() ? std::move(parsed).value() : json();
+    const std::string group = GroupOf(r.path);
+    if (!group.empty()) {
+      clock.Advance(milliseconds(std::max<int64_t>(0, r.at_ms - at)));
+      at = std::max(at, r.at_ms);
+      auto& bucket = buckets[group];
+      if (!bucket) bucket = std::make_unique<net::TokenBucket>(clock, DocumentedLimit(group));
+      if (bucket->TryTake()) add("over the documented request limit of its group");
+      // "Один запрос с кодом ответа 409 учитывается как 10 запросов".
+      if (r.status == 409) bucket->Charge(9);
+    }
+    if (r.method == "PUT" && r.path.rfind("/api/v3/stocks/", 0) == 0) {
+      const json* stocks = JsonArray(body, "stocks");
+      if (stocks == nullptr || stocks->empty() || stocks->size() > 1000) add("1..1000 stocks");
+      std::set<int64_t> chrt_ids;
+      for (const json& s : stocks ? *stocks : json::array()) {
+        // "Названия параметров запроса не валидируются": another name is
+        // answered 204 and the stock is not updated.
+        for (const auto& [name, v] : s.items()) {
+          if (name == "sku") add("sku (the barcode) is deprecated: \"Параметр будет отключен\"");
+          if (name != "chrtId" && name != "amount" && name != "sku") add("unknown name " + name);
+        }
+        auto chrt = JsonInt(s, "chrtId");
+        auto amount = JsonInt(s, "amount");
+        if (!chrt) add("an item without an integer chrtId");
+        if (!amount || *amount < 0 || *amount > 100000) add("amount must be 0..100000");
+        // The spec is silent on repeats; we never send one.
+        if (chrt && !chrt_ids.insert(*chrt).second) add("chrtId twice in one request");
+      }
+    }
+    if (r.method == "POST" && r.path == "/api/v2/upload/task") {
+      const json* data = JsonArray(body, "data");
+      if (data == nullptr || data->empty() || data->size() > 1000) {
+        add("\"Максимум 1 000 товаров\" per upload");
+      }
+      std::set<int64_t> nm_ids;
+      for (const json& g : data ? *data : json::array()) {
+        auto nm = JsonInt(g, "nmID");
+        if (nm && !nm_ids.insert(*nm).second) add("\"Duplicate item Nos.\"");
+        if (JsonMember(g, "price") == nullptr && JsonMember(g, "discount") == nullptr) {
+          add("\"Цена и скидка не могут быть пустыми одновременно\"");
+        }
+      }
+    }
+    if (r.method == "GET" && (r.path == "/api/v3/orders" || r.path == "/api/v3/dbs/orders")) {
+      net::HttpRequest q;
+      q.query = r.query;
+      auto param = [&](const char* name) {
+        auto v = q.QueryParam(name);
+        return v ? ParseDecimalInt(*v) : std::nullopt;
+      };
+      const int64_t now_s = ToUnixMillis(start + milliseconds(r.at_ms)) / 1000;
+      auto from = param("dateFrom");
+      auto to = param("dateTo");
+      if (r.path == "/api/v3/dbs/orders" && (!from || !to)) add("dateFrom and dateTo required");
+      if (from && to.value_or(now_s) - *from > 30 * 24 * 3600) {
+        add("\"максимум 30 календарных дней одним запросом\"");
+      }
+    }
+    if (r.path == "/content/v2/get/cards/list") {
+      const json* settings = JsonObject(body, "settings");
+      const json* cursor = settings ? JsonObject(*settings, "cursor") : nullptr;
+      if (!cursor || JsonInt(*cursor, "limit").value_or(101) > 100) {
+        add("cards limit at most 100 (\"больше 100 ... используйте пагинацию\")");
+      }
+    }
+  }
+  return out;
+}
+
+queue::Message Command(std::string command, json item, int64_t id) {
+  queue::Message m;
+  m.id = id;
+  m.headers = {{"command", std::move(command)}};
+  m.payload = item.dump();
+  return m;
+}
+
+// What the adapter sent in a realistic cycle, and when the log started.
+struct Cycle {
+  std::vector<simkit::LoggedRequest> log;
+  SystemTime start;
+};
+
+// Delivers `pending` as the runtime would: batches of max_batch, retries at
+// their not_before (the clock moved there), until all are settled.
+void DeliverAll(WildberriesAdapter& adapter, ManualClock& clock,
+                std::vector<queue::Message> pending) {
+  for (int round = 0; round < 200 && !pending.empty(); ++round) {
+    std::vector<queue::Message> next;
+    SystemTime wake = clock.Now() + seconds(60);
+    for (size_t at = 0; at < pending.size(); at += adapter.max_batch()) {
+      std::span<const queue::Message> batch(
+          pending.data() + at, std::min(pending.size() - at, size_t(adapter.max_batch())));
+      auto out = adapter.Deliver(batch);
+      for (size_t k = 0; k < batch.size(); ++k) {
+        if (out[k].kind != DeliveryOutcome::Kind::kRetry) continue;
+        next.push_back(batch[k]);
+        wake = std::min(wake, out[k].not_before.value_or(clock.Now() + seconds(1)));
+      }
+    }
+    pending = std::move(next);
+    clock.Advance(std::max<Duration>(wake - clock.Now(), milliseconds(1)));
+  }
+  EXPECT_TRUE(pending.empty());
+}
+
+const Cycle& RealisticCycle() {
+  static const Cycle cycle = [] {
+    WildberriesSimOptions so;
+    so.orders = 300;
+    so.dbs_orders = 60;
+    so.products = 1500;
+    so.arrival = seconds(30);
+    so.lifetime = seconds(30);
+    so.kgt_plus_products = {77};
+    World w(so);
+    const SystemTime start = w.clock.Now();
+    WildberriesConfig o = OptionsFor(*w.sim);
+    o.orders_page_size = 100;
+    WildberriesAdapter adapter(o, w.http.get(), w.clock);
+    PullDriver driver;
+    for (int i = 0; i < 40; ++i) driver.Step(adapter, w.clock);
+    // A stock push over two warehouses: sizes by chrtID, some by barcode
+    // only, a few sent twice (the newer wins), one "KGT+" good refused.
+    std::vector<queue::Message> stocks;
+    for (int p = 1; p <= 1200; ++p) {
+      json item = {{"warehouse_id", p % 3 ? 507 : 508}, {"amount", p % 40}};
+      if (p % 5) item["chrt_id"] = 300'000'000 + p;
+      if (p % 2 || !item.contains("chrt_id")) item["sku"] = SimBarcode(p);
+      stocks.push_back(Command("set_stock", item, p));
+      if (p % 100 == 0) stocks.push_back(Command("set_stock", item, 10'000 + p));
+    }
+    DeliverAll(adapter, w.clock, stocks);
+    // A price push with repeated nmIDs.
+    std::vector<queue::Message> prices;
+    for (int p = 1; p <= 1100; ++p) {
+      json item = {{"nm_id", 100'000'000 + (p % 1050) + 1}, {"price", 1000 + p}};
+      if (p % 4 == 0) item["discount"] = p % 30;
+      prices.push_back(Command("set_price", item, 20'000 + p));
+    }
+    DeliverAll(adapter, w.clock, prices);
+    const SystemTime until = w.sim->AllFinalAt() + seconds(30);
+    while (w.clock.Now() < until && driver.pulls < 3000) driver.Step(adapter, w.clock);
+    EXPECT_EQ(LatestStatuses(driver.events).size(), 360u);
+    return Cycle{w.sim->log().Snapshot(), start};
+  }();
+  return cycle;
+}
+
+TEST(WildberriesSpecRulesTest, TheCycleKeepsEveryProseRule) {
+  const Cycle& cycle = RealisticCycle();
+  // Not vacuous: each kind of request the rules look at was sent.
+  std::set<std::string> sent;
+  for (const auto& r : cycle.log) sent.insert(r.method + " " + r.path);
+  for (const char* call :
+       {"PUT /api/v3/stocks/507", "PUT /api/v3/stocks/508", "POST /api/v2/upload/task",
+        "GET /api/v3/orders", "GET /api/v3/dbs/orders", "POST /content/v2/get/cards/list",
+        "GET /api/v2/history/tasks"}) {
+    EXPECT_TRUE(sent.count(call)) << call;
+  }
+  const std::vector<std::string> findings = ProseFindings(cycle.log, cycle.start);
+  std::string all;
+  for (const auto& f : findings) all += f + "\n";
+  EXPECT_TRUE(findings.empty()) << all;
+}
+
+// The test of the test: a log that breaks each rule.
+TEST(WildberriesSpecRulesTest, TheProseCheckerReportsEachBrokenRule) {
+  std::vector<simkit::LoggedRequest> log;
+  auto add = [&](std::string method, std::string path, std::string query, json body, int64_t at_ms,
+                 int status = 204) {
+    simkit::LoggedRequest r;
+    r.seq = log.size() + 1;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.query = std::move(query);
+    r.body = body.is_null() ? "" : body.dump();
+    r.at_ms = at_ms;
+    r.status = status;
+    log.push_back(std::move(r));
+  };
+  json many = json::array();
+  for (int i = 0; i < 1001; ++i) many.push_back({{"chrtId", i + 1}, {"amount", 1}});
+  add("PUT", "/api/v3/stocks/507", "", {{"stocks", many}}, 0);
+  add("PUT", "/api/v3/stocks/507", "", {{"stocks", {{{"sku", "2000000000015"}, {"amount", 1}}}}},
+      10'000);
+  add("PUT", "/api/v3/stocks/507", "",
+      {{"stocks", {{{"chrtId", 1}, {"amount", 100001}}, {{"chrtId", 1}, {"amount", 1}}}}}, 20'000);
+  add("PUT", "/api/v3/stocks/507", "", {{"stocks", {{{"chrtID", 1}, {"amount", 1}}}}}, 30'000);
+  add("POST", "/api/v2/upload/task", "", {{"data", {{{"nmID", 1}, {"price", 5}}, {{"nmID", 1}}}}},
+      40'000, 200);
+  add("GET", "/api/v3/orders", "limit=10&next=0&dateFrom=0", nullptr, 50'000, 200);
+  add("GET", "/api/v3/dbs/orders", "limit=10&next=0&dateFrom=100", nullptr, 60'000, 200);
+  add("POST", "/content/v2/get/cards/list", "", {{"settings", {{"cursor", {{"limit", 101}}}}}},
+      70'000, 200);
+  for (int i = 0; i < 25; ++i) add("GET", "/api/v3/orders/new", "", nullptr, 80'000, 200);
+  // A 409 costs 10: 2 + 10 + 9 = 21 > 20 at once.
+  add("PUT", "/api/v3/stocks/508", "", {{"stocks", {{{"chrtId", 2}, {"amount", 1}}}}}, 90'000);
+  add("PUT", "/api/v3/stocks/508", "", {{"stocks", {{{"chrtId", 3}, {"amount", 1}}}}}, 90'000, 409);
+  for (int i = 0; i < 9; ++i) {
+    add("PUT", "/api/v3/stocks/508", "", {{"stocks", {{{"chrtId", 4}, {"amount", 1}}}}}, 90'000);
+  }
+  add("PUT", "/api/v3/stocks/508", "", {{"stocks", {{{"chrtId", 5}, {"amount", 1}}}}}, 90'000);
+
+  const std::vector<std::string> f = ProseFindings(log, FromUnixMillis(40LL * 24 * 3600 * 1000));
+  std::string all;
+  for (const auto& line : f) all += line + "\n";
+  auto reported = [&](const std::string& text) { return all.find(text) != std::string::npos; };
+  EXPECT_TRUE(reported("1 PUT /api/v3/stocks/507: 1..1000 stocks")) << all;
+  EXPECT_TRUE(reported("2 PUT /api/v3/stocks/507: sku (the barcode) is deprecated")) << all;
+  EXPECT_TRUE(reported("2 PUT /api/v3/stocks/507: an item without an integer chrtId")) << all;
+  EXPECT_TRUE(reported("3 PUT /api/v3/stocks/507: amount must be 0..100000")) << all;
+  EXPECT_TRUE(reported("3 PUT /api/v3/stocks/507: chrtId twice in one request")) << all;
+  EXPECT_TRUE(reported("4 PUT /api/v3/stocks/507: unknown name chrtID")) << all;
+  EXPECT_TRUE(reported("5 POST /api/v2/upload/task: \"Duplicate item Nos.\"")) << all;
+  EXPECT_TRUE(reported("5 POST /api/v2/upload/task: \"Цена и скидка")) << all;
+  EXPECT_TRUE(reported("6 GET /api/v3/orders: \"максимум 30 календарных дней")) << all;
+  EXPECT_TRUE(reported("7 GET /api/v3/dbs/orders: dateFrom and dateTo required")) << all;
+  EXPECT_TRUE(reported("8 POST /content/v2/get/cards/list: cards limit at most 100")) << all;
+  EXPECT_TRUE(reported("29 GET /api/v3/orders/new: over the documented request limit")) << all;
+  EXPECT_FALSE(reported("28 GET /api/v3/orders/new: over")) << all;  // 20 + 0 refilled
+  EXPECT_TRUE(reported("45 PUT /api/v3/stocks/508: over the documented request limit")) << all;
+  EXPECT_FALSE(reported("44 PUT /api/v3/stocks/508: over")) << all;
+}
+
+// The (method, path) pairs of `log`, once each.
+std::vector<std::pair<std::string, std::string>> CallsOf(
+    const std::vector<simkit::LoggedRequest>& log) {
+  std::set<std::pair<std::string, std::string>> calls;
+  for (const auto& r : log) calls.emplace(r.method, r.path);
+  return {calls.begin(), calls.end()};
+}
+
+std::vector<std::string> Specs(const std::string& orders_fbs) {
+  return {kSpecs + "02-products.yaml", orders_fbs, kSpecs + "05-orders-dbs.yaml"};
+}
+
+TEST(WildberriesSpecRulesTest, NoOperationTheCycleCallsIsDeprecated) {
+  const auto calls = CallsOf(RealisticCycle().log);
+  EXPECT_GE(calls.size(), 10u);  // orders, statuses, DBS x3, stocks x2 warehouses, prices x2, cards
+  auto operations = crmhub::testing::LoadSpecOperations(Specs(kSpecs + "03-orders-fbs.yaml"));
+  ASSERT_TRUE(operations.ok()) << operations.status().ToString();
+  const crmhub::testing::CallFindings f = crmhub::testing::CheckCalls(*operations, calls);
+  for (const auto& d : f.deprecated) ADD_FAILURE() << "calls a deprecated operation: " << d;
+  for (const auto& u : f.unknown) ADD_FAILURE() << "calls an operation the spec lacks: " << u;
+}
+
+// The test of the test: in a copy of the FBS spec whose statuses operation
+// is marked deprecated, the same calls are reported.
+TEST(WildberriesSpecRulesTest, TheDeprecationCheckReportsACalledDeprecatedOperation) {
+  std::ifstream in(kSpecs + "03-orders-fbs.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string spec = text.str();
+  const size_t path = spec.find("\n  /api/v3/orders/status:\n");
+  ASSERT_NE(path, std::string::npos);
+  const size_t post = spec.find("\n    post:\n", path);
+  ASSERT_NE(post, std::string::npos);
+  spec.insert(post + std::string("\n    post:\n").size(), "      deprecated: true\n");
+  const auto dir = std::filesystem::temp_directory_path() / "crmhub-wb-deprecation-test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "03-orders-fbs.yaml") << spec;
+  auto operations =
+      crmhub::testing::LoadSpecOperations(Specs((dir / "03-orders-fbs.yaml").string()));
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(operations.ok()) << operations.status().ToString();
+  const crmhub::testing::CallFindings f =
+      crmhub::testing::CheckCalls(*operations, CallsOf(RealisticCycle().log));
+  ASSERT_EQ(f.deprecated.size(), 1u);
+  EXPECT_EQ(f.deprecated[0].rfind("POST /api/v3/orders/status", 0), 0u) << f.deprecated[0];
+}
+
+}  // namespace
+}  // namespace crmhub::adapters::wildberries::test
