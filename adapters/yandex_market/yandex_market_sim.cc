@@ -78,27 +78,30 @@ int64_t AccountId(const simkit::SimOptions& o, const char* key, int64_t fallback
 // A BusinessOrderDTO of `o` at `step`.
 void WriteOrder(simkit::JsonText& j, const SimOrder& o, size_t step, int64_t campaign) {
   const SimOrder::Step& cur = o.steps[step];
-  // Totals for all units; the buyer paid a tenth in Plus points (cashback).
-  const int64_t total = (100 + o.offer_index % 900) * o.count, cashback = total / 10;
+  // Totals for all units. The parts Market sends when they apply: one order
+  // in five paid a tenth in Plus points (cashback), one in four subsidised.
+  const int64_t total = (100 + o.offer_index % 900) * o.count;
+  const int64_t cashback = o.id % 5 == 0 ? total / 10 : 0, subsidy = o.id % 4 == 0 ? total / 20 : 0;
   auto money = [&j](std::string_view key, int64_t value) {
+    if (value == 0) return;
     j.Key(key).BeginObject().Member("value", value).Member("currencyId", "RUR").EndObject();
   };
   auto prices = [&](bool with_delivery) {  // ItemPriceDTO; OrderPriceDTO with delivery
     j.Key("prices").BeginObject();
     money("payment", total - cashback);
-    money("subsidy", total / 20);
+    money("subsidy", subsidy);
     money("cashback", cashback);
     if (with_delivery) {
       j.Key("delivery").BeginObject();
       money("payment", 99);
-      money("subsidy", 50);
+      money("subsidy", subsidy > 0 ? 50 : 0);
       j.EndObject();
     }
     j.EndObject();
   };
   const std::string offer = OfferId(o.offer_index);
   j.BeginObject().Member("orderId", o.id).Member("campaignId", campaign);
-  j.Member("programType", "FBS").Member("status", cur.status).Member("substatus", cur.substatus);
+  j.Member("status", cur.status).Member("substatus", cur.substatus);
   j.Member("creationDate", IsoMsk(o.created)).Member("updateDate", IsoMsk(cur.at));
   j.Member("paymentType", "PREPAID").Member("paymentMethod", "YANDEX").Member("fake", false);
   j.Key("items").BeginArray().BeginObject().Member("id", o.id * 10 + 1).Member("count", o.count);
