@@ -33,12 +33,6 @@ bool IsCurrencyType(std::string_view code) {
          kCurrencyTypes.find(" " + std::string(code) + " ") != std::string_view::npos;
 }
 
-// ShopSku: trimmed (x-transform: trim, so " A" is "A"), then 1..255
-// characters (not bytes), no control characters but tab.
-Result<std::string> ShopSku(const json& item, std::string_view key) {
-  return kit::TrimmedText(item, key, kMaxSkuChars);
-}
-
 }  // namespace
 
 std::vector<std::string> DefaultPushAllowIps() {
@@ -47,11 +41,8 @@ std::vector<std::string> DefaultPushAllowIps() {
 }
 
 std::string PullCursor::ToJson() const {
-  return json{{"v", 2},
-              {"watermark", watermark_ms},
-              {"window_to", window_to_ms},
-              {"page_token", page_token}}
-      .dump();
+  return fmt::format(R"({{"v":2,"watermark":{},"window_to":{},"page_token":{}}})", watermark_ms,
+                     window_to_ms, json(page_token).dump());
 }
 
 std::optional<PullCursor> PullCursor::Parse(std::string_view text) {
@@ -80,32 +71,31 @@ std::string YandexMarketAdapter::DescribeJson() const {
       .dump();
 }
 
-InboundEvent YandexMarketAdapter::OrderEvent(const json& order) const {
-  const std::optional<int64_t> id = JsonInt(order, "orderId");
-  const std::optional<std::string_view> status = JsonString(order, "status");
-  const std::optional<std::string_view> substatus = JsonString(order, "substatus");
-  const json* updated = JsonMember(order, "updateDate");  // optional
-  const std::string updated_text(updated ? AsString(*updated).value_or("") : "");
-  Result<int64_t> updated_ms = ParseTimestampMs(updated_text, kNoDefaultOffset);
+InboundEvent YandexMarketAdapter::OrderEvent(const OrderRecord& order, size_t index) const {
+  const std::optional<int64_t> id = ParseDecimalInt(order.order_id);
+  Result<int64_t> updated_ms = ParseTimestampMs(order.update_date, kNoDefaultOffset);
   std::string error;
-  if (!id || *id <= 0) {
-    error = "orderId is not a positive integer: " + kit::QuoteMember(order, "orderId");
-  } else if (!status || !substatus) {
-    error = "status and substatus must be strings";
-  } else if (updated != nullptr && !updated->is_null() && !updated_ms.ok()) {
-    error = "updateDate is not an ISO 8601 date-time with an offset: " +
-            kit::QuoteMember(order, "updateDate");
+  if (order.json.empty()) {
+    error = fmt::format("orders[{}] of a page is not a JSON object", index);
+  } else if (!id || *id <= 0) {
+    error = "orderId is not a positive integer";
+  } else if (order.status.empty() || order.substatus.empty()) {
+    error = "status and substatus are required";
+  } else if (!order.update_date.empty() && !updated_ms.ok()) {
+    error = "updateDate is not an ISO 8601 date-time with an offset";
   }
-  if (!error.empty()) return kit::UnreadableRecord(order, "yandex-market: " + error, "order");
+  if (!error.empty()) {
+    return kit::UnreadableRecord(ParseJson(order.json).value_or(json()), "yandex-market: " + error,
+                                 "order");
+  }
   InboundEvent e;
   e.kind = "order";
-  const std::string order_id = std::to_string(*id);
-  e.idempotency_key = fmt::format("{}:{}:{}:{}", order_id, *status, *substatus,
+  e.idempotency_key = fmt::format("{}:{}:{}:{}", *id, order.status, order.substatus,
                                   updated_ms.ok() ? std::to_string(*updated_ms) : "");
-  e.ordering_key = order_id;
-  e.headers = {{"ym_status", std::string(*status)}, {"ym_substatus", std::string(*substatus)}};
-  if (updated_ms.ok()) e.headers.emplace_back("ym_updated_at", updated_text);
-  e.payload = order.dump();
+  e.ordering_key = std::to_string(*id);
+  e.headers = {{"ym_status", order.status}, {"ym_substatus", order.substatus}};
+  if (updated_ms.ok()) e.headers.emplace_back("ym_updated_at", order.update_date);
+  e.payload = order.json;
   return e;
 }
 
@@ -133,17 +123,15 @@ Result<PullResult> YandexMarketAdapter::Pull(const std::optional<std::string>& c
        .updated_to = FromUnixMillis(c.window_to_ms),
        .page_token = c.page_token,
        .limit = config_.page_size});
-  if (!page.ok()) {
-    if (page.error().kind != net::ApiError::Kind::kThrottled || !page.error().not_before) {
-      return page.error().ToStatus();
-    }
-    PullResult throttled;
-    throttled.not_before = page.error().not_before;
-    return throttled;
+  if (!page.ok() && page.error().kind == net::ApiError::Kind::kThrottled) {
+    if (page.error().not_before) return PullResult{.not_before = page.error().not_before};
   }
+  if (!page.ok()) return page.error().ToStatus();
   PullResult result;
   result.events.reserve(page->orders.size());
-  for (const json& order : page->orders) result.events.push_back(OrderEvent(order));
+  for (size_t i = 0; i < page->orders.size(); ++i) {
+    result.events.push_back(OrderEvent(page->orders[i], i));
+  }
   if (!page->next_page_token.empty() && !page->orders.empty()) {
     c.page_token = std::move(page->next_page_token);
     result.more = true;
@@ -159,8 +147,8 @@ Result<PullResult> YandexMarketAdapter::Pull(const std::optional<std::string>& c
 
 net::HttpResponse YandexMarketAdapter::Accepted() const {
   return net::HttpResponse::Json(
-      200, json{{"version", config_.app_version},
-                {"name", config_.app_name},
+      200, json{{"version", "1.0"},
+                {"name", "crmhub"},
                 {"time", FormatTimestamp(clock_.Now(), TimestampStyle::kRfc3339Seconds,
                                          kMoscowOffsetMinutes)}}
                .dump());
@@ -191,8 +179,9 @@ Result<WebhookResult> YandexMarketAdapter::HandleWebhook(const net::HttpRequest&
     return result;  // another shop's: its own adapter hears of it
   }
   std::string time;  // the event's: one of these, by its type
-  for (const char* key : {"updatedAt", "createdAt", "cancelledAt"})
+  for (const char* key : {"updatedAt", "createdAt", "cancelledAt"}) {
     time += JsonScalarText(*body, key).value_or("");
+  }
   InboundEvent e;
   e.kind = "order_hint";
   e.resolve = true;
@@ -215,8 +204,8 @@ ResolveResult YandexMarketAdapter::Resolve(const queue::Message& hint) {
   net::ApiResult<OrdersPage> page = client_.GetBusinessOrders({.order_ids = {*id}});
   if (!page.ok()) return {page.error().ToOutcome(), {}};
   ResolveResult resolved{DeliveryOutcome::Ok(), {}};
-  for (const json& order : page->orders) {
-    if (JsonInt(order, "orderId") == id) resolved.events.push_back(OrderEvent(order));
+  for (const OrderRecord& order : page->orders) {
+    if (ParseDecimalInt(order.order_id) == id) resolved.events.push_back(OrderEvent(order, 0));
   }
   if (resolved.events.empty()) {
     resolved.outcome = DeliveryOutcome::Retry(
@@ -243,7 +232,7 @@ void YandexMarketAdapter::DeliverStocks(const std::vector<kit::TargetCommand>& c
   std::vector<size_t> where;
   std::vector<std::string> skus;
   for (const kit::TargetCommand& c : commands) {
-    Result<std::string> sku = ShopSku(c.item, "sku");
+    Result<std::string> sku = kit::TrimmedText(c.item, "sku", kMaxSkuChars);
     const std::optional<int64_t> stock = JsonInt(c.item, "stock");
     if (!sku.ok()) {
       out[c.index] = DeliveryOutcome::Fail("yandex-market: set_stock: " + sku.status().message());
@@ -274,7 +263,7 @@ void YandexMarketAdapter::DeliverPrices(const std::vector<kit::TargetCommand>& c
     auto fail = [&](const std::string& why) {
       out[c.index] = DeliveryOutcome::Fail("yandex-market: set_price: " + why);
     };
-    Result<std::string> offer = ShopSku(c.item, "offer_id");
+    Result<std::string> offer = kit::TrimmedText(c.item, "offer_id", kMaxSkuChars);
     const json value = kit::NumberOrText(c.item, "price");
     const json* currency_member = JsonMember(c.item, "currency");
     std::string currency(currency_member ? AsString(*currency_member).value_or("?") : "RUR");
@@ -315,7 +304,7 @@ void YandexMarketAdapter::DeliverPrices(const std::vector<kit::TargetCommand>& c
     if (c.keep_base || c.keep_minimum) read_set.insert(c.item.offer_id);
   }
   const std::vector<std::string> reads(read_set.begin(), read_set.end());
-  std::map<std::string, CurrentPrice> current;
+  std::map<std::string, PriceItem> current;
   std::map<std::string, DeliveryOutcome> unread;
   for (size_t from = 0; from < reads.size(); from += kMaxPriceReadsPerRequest) {
     const std::vector<std::string> ids(
@@ -338,7 +327,7 @@ void YandexMarketAdapter::DeliverPrices(const std::vector<kit::TargetCommand>& c
       out[c.index] = it->second;
       continue;
     }
-    const CurrentPrice& now = current[c.item.offer_id];
+    const PriceItem& now = current[c.item.offer_id];
     if (c.keep_base) c.item.discount_base = now.discount_base;
     if (c.keep_minimum) c.item.minimum_for_bestseller = now.minimum_for_bestseller;
     // DiscountBase (prose): "a discount of 5 to 99%".

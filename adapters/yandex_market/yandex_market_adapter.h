@@ -40,9 +40,7 @@ struct YandexMarketConfig {
   int page_size = kMaxOrdersPerPage;
   std::chrono::milliseconds overlap{std::chrono::minutes(10)};
   std::chrono::milliseconds lookback{std::chrono::hours(24 * 30)};
-  kit::PushAuth push;               // push_allow_ips, push_token_file
-  std::string app_name = "crmhub";  // for the notification answers
-  std::string app_version = "1.0";
+  kit::PushAuth push;  // push_allow_ips, push_token_file
 };
 
 // Market's documented sender ranges for API notifications.
@@ -100,7 +98,7 @@ class YandexMarketAdapter final : public Adapter,
   const YandexMarketClient& client() const { return client_; }
 
  private:
-  InboundEvent OrderEvent(const nlohmann::json& order) const;
+  InboundEvent OrderEvent(const OrderRecord& order, size_t index) const;  // index: in its page
   void DeliverStocks(const std::vector<kit::TargetCommand>& commands,
                      std::vector<DeliveryOutcome>& out) const;
   // discount_base, minimum_for_bestseller: a number is sent, null left out

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "base/json_get.h"
+#include "base/json_list.h"
 #include "base/timestamp.h"
 
 namespace crmhub::adapters::yandex_market {
@@ -127,15 +128,35 @@ net::ApiResult<OrdersPage> YandexMarketClient::GetBusinessOrders(const OrdersQue
                       .url = std::move(url),
                       .body = OrdersBody(query).dump(),
                       .group = "orders",
-                      .limits = {{&orders_limit_, 1}}});
+                      .limits = {{&orders_limit_, 1}},
+                      .expect = net::ApiRequest::Expect::kAny});
   if (!answer.ok()) return answer.error();
-  OrdersPage page;
-  json& body = answer->json;
-  if (auto it = body.find("orders"); it != body.end()) page.orders = std::move(*it);
-  if (!page.orders.is_array()) {
-    return Malformed(answer->status, "getBusinessOrders: an answer without an orders array");
+  // The records' own text, no tree built and dumped again per order.
+  static constexpr std::string_view kPath[] = {"orders"};
+  static constexpr std::string_view kKeys[] = {"orderId", "status", "substatus", "updateDate"};
+  const std::string& body = answer->body;
+  Result<JsonList> list = JsonDepthWithin(body, kMaxJsonDepth)
+                              ? SplitJsonList(body, kPath, kKeys)
+                              : Status::InvalidArgument("nested too deep");
+  if (!list.ok() || !list->found) {
+    return Malformed(answer->status, "getBusinessOrders: an answer without an orders array (" +
+                                         (list.ok() ? "" : list.status().message()) + ")");
   }
-  if (const json* paging = JsonObject(body, "paging")) {
+  OrdersPage page;
+  for (const JsonListElement& e : list->elements) {
+    page.orders.push_back(
+        {std::string(e.text), e.fields[0], e.fields[1], e.fields[2], e.fields[3]});
+  }
+  // paging sits beside the orders; without them (only orders lie between the
+  // first and the last) the answer is a few bytes to parse.
+  const auto& all = list->elements;
+  std::string rest = body;
+  if (!all.empty() && !all.front().text.empty() && !all.back().text.empty()) {
+    const char* end = all.back().text.data() + all.back().text.size();
+    rest = body.substr(0, all.front().text.data() - body.data()) + body.substr(end - body.data());
+  }
+  Result<json> parsed = ParseJson(rest);
+  if (const json* paging = parsed.ok() ? JsonObject(*parsed, "paging") : nullptr) {
     page.next_page_token = std::string(JsonString(*paging, "nextPageToken").value_or(""));
   }
   return page;
@@ -159,7 +180,7 @@ net::ApiResult<net::ApiAnswer> YandexMarketClient::UpdatePrices(
                .limits = {{&price_limit_, static_cast<int64_t>(items.size())}}});
 }
 
-net::ApiResult<std::map<std::string, CurrentPrice>> YandexMarketClient::GetDefaultPrices(
+net::ApiResult<std::map<std::string, PriceItem>> YandexMarketClient::GetDefaultPrices(
     const std::vector<std::string>& offer_ids) const {
   // limit defaults to 250 (PageLimit500Truncate): one page holds the <= 200
   // offers asked for.
@@ -174,12 +195,12 @@ net::ApiResult<std::map<std::string, CurrentPrice>> YandexMarketClient::GetDefau
   if (offers == nullptr) {
     return Malformed(answer->status, "getDefaultPrices: an answer without result.offers");
   }
-  std::map<std::string, CurrentPrice> out;
+  std::map<std::string, PriceItem> out;
   for (const json& offer : *offers) {
     std::optional<std::string_view> id = JsonString(offer, "offerId");
     const json* price = JsonObject(offer, "price");
     if (!id || price == nullptr) continue;
-    CurrentPrice& current = out[std::string(*id)];
+    PriceItem& current = out[std::string(*id)];
     // Only positive numbers are values Market could have accepted.
     if (JsonNumber(*price, "discountBase") > 0)
       current.discount_base = *JsonMember(*price, "discountBase");

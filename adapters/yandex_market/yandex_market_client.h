@@ -44,7 +44,9 @@ inline constexpr int kPriceOffersPerMinute = 10000;   // updateBusinessPrices, p
 inline constexpr int kMaxPriceReadsPerRequest = 200;  // GetDefaultPricesRequest.offerIds maxItems
 inline constexpr int kPriceReadsPerMinute = 5000;     // getDefaultPrices: the lower of its tiers
 inline constexpr double kMaxMinimumForBestseller = 100000000;  // UpdateBusinessPricesDTO
-inline constexpr size_t kMaxSkuChars = 255;  // ShopSku: 1..255 characters, trimmed
+// ShopSku: trimmed (x-transform: trim, so " A" is "A"), then 1..255
+// characters (not bytes), no control characters but tab (its pattern).
+inline constexpr size_t kMaxSkuChars = 255;
 inline constexpr auto kParallelLimitPause = std::chrono::seconds(1);
 
 struct YandexMarketClientOptions {
@@ -68,8 +70,16 @@ struct OrdersQuery {
   int limit = kMaxOrdersPerPage;
 };
 
+// A BusinessOrderDTO as sent (empty: an element that is not an object), and
+// what it is keyed by as text: strings as they are, integers in decimal, ""
+// when absent or of another type (base/json_list.h: no tree is built).
+struct OrderRecord {
+  std::string json;
+  std::string order_id, status, substatus, update_date;
+};
+
 struct OrdersPage {
-  nlohmann::json orders;        // an array: the BusinessOrderDTOs as sent
+  std::vector<OrderRecord> orders;
   std::string next_page_token;  // empty: the last page
 };
 
@@ -86,26 +96,22 @@ struct PriceItem {
   nlohmann::json minimum_for_bestseller;  // null: not sent (Market deletes it)
 };
 
-// What getDefaultPrices says of an offer's price (null: not set).
-struct CurrentPrice {
-  nlohmann::json discount_base;
-  nlohmann::json minimum_for_bestseller;
-};
-
 class YandexMarketClient {
  public:
   YandexMarketClient(YandexMarketClientOptions options, net::Transport transport,
                      const Clock& clock);
 
-  // An answer without an orders array is kTransient.
+  // An answer that is not JSON (or deeper than kMaxJsonDepth), or has no
+  // orders array, is kTransient.
   net::ApiResult<OrdersPage> GetBusinessOrders(const OrdersQuery& query) const;
   // REQUIRES: 1..2000 items with distinct skus.
   net::ApiResult<net::ApiAnswer> UpdateStocks(const std::vector<StockItem>& items) const;
   // REQUIRES: 1..500 items with distinct offer ids.
   net::ApiResult<net::ApiAnswer> UpdatePrices(const std::vector<PriceItem>& items) const;
-  // offer id -> what Market holds (offers it does not return are absent).
-  // REQUIRES: 1..200 distinct ids.
-  net::ApiResult<std::map<std::string, CurrentPrice>> GetDefaultPrices(
+  // offer id -> the discountBase and minimumForBestseller Market holds (null:
+  // not set; the rest of each PriceItem is empty; offers it does not return
+  // are absent). REQUIRES: 1..200 distinct ids.
+  net::ApiResult<std::map<std::string, PriceItem>> GetDefaultPrices(
       const std::vector<std::string>& offer_ids) const;
 
   const YandexMarketClientOptions& options() const { return options_; }

@@ -42,25 +42,21 @@ std::string IsoMsk(SystemTime t) {
   return FormatTimestamp(t, TimestampStyle::kRfc3339Seconds, kMoscowOffsetMinutes);
 }
 
-std::string HttpDate(SystemTime t) {  // RFC 822, as X-RateLimit-Resource-Until
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  char buf[64];
-  return std::string(
-      buf, std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&secs, &tm)));
-}
-
-// A spent resource limit: 420 with the headers the partner docs describe
-// (-Until rounded up to whole seconds, so a client waiting until then finds
-// the limit free).
+// A spent resource limit: 420 with the headers the partner docs describe;
+// -Until (RFC 822) rounded up to whole seconds, so a client waiting until
+// then finds the limit free.
 net::HttpResponse LimitExceeded(std::string_view what, int64_t limit, SystemTime until) {
   net::HttpResponse r =
       YandexMarketSimulator::Error(420, fmt::format("Resource limit exceeded: {}", what));
   r.headers.Set("X-RateLimit-Resource-Limit", std::to_string(limit));
   r.headers.Set("X-RateLimit-Resource-Remaining", "0");
-  r.headers.Set(
-      "X-RateLimit-Resource-Until",
-      HttpDate(SystemTime(std::chrono::ceil<std::chrono::seconds>(until.time_since_epoch()))));
+  const std::time_t secs =
+      std::chrono::system_clock::to_time_t(std::chrono::ceil<std::chrono::seconds>(until));
+  std::tm tm{};
+  char date[64];
+  r.headers.Set("X-RateLimit-Resource-Until",
+                std::string(date, std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT",
+                                                gmtime_r(&secs, &tm))));
   return r;
 }
 
@@ -194,13 +190,10 @@ simkit::SimPipeline::Options YandexMarketSimulator::PipelineOptions() {
                          clock_.Now() + refusal.retry_after);
   };
   o.limits = {
-      Limit::Window("getBusinessOrders requests an hour", options_.orders_per_hour,
-                    std::chrono::hours(1)),
-      Limit::Window("updateStocks skus a minute", options_.stock_skus_per_minute,
-                    std::chrono::minutes(1)),
-      Limit::Window("updateBusinessPrices offers a minute", options_.price_offers_per_minute,
-                    std::chrono::minutes(1)),
-      Limit::Window("getDefaultPrices offers a minute", options_.price_reads_per_minute,
+      Limit::Window("orders an hour", options_.orders_per_hour, std::chrono::hours(1)),
+      Limit::Window("skus a minute", options_.stock_skus_per_minute, std::chrono::minutes(1)),
+      Limit::Window("offers a minute", options_.price_offers_per_minute, std::chrono::minutes(1)),
+      Limit::Window("price reads a minute", options_.price_reads_per_minute,
                     std::chrono::minutes(1)),
   };
   // The path's id must be the account's: another campaign or business is

@@ -500,8 +500,9 @@ TEST(YandexMarketTypeConfusion, ClearErrorsNeverACrashAndTheAdapterGoesOn) {
   answers = {R"({"orders":{"orderId":1}})", R"({"orders":null})", "[1,2]",
              R"({"orders":[1e400]})", std::string(100000, '[') + std::string(100000, ']'),
              R"({"orders":[)" + good + R"(,{"orderId":"7"},{"orderId":18446744073709551616},)"
-             R"({"orderId":8,"status":5,"substatus":"X"},[],null,"x",)"
-             R"({"orderId":9,"status":"A","substatus":"B","updateDate":12}]})"};
+             R"({"orderId":8,"status":[5],"substatus":"X"},[],null,"x",)"
+             R"({"orderId":9,"status":"A","substatus":"B","updateDate":12},)"
+             R"({"orderId":"10","status":5,"substatus":"Y"}]})"};
   for (int i = 0; i < 5; ++i) {
     auto pulled = adapter.Pull(std::nullopt);
     ASSERT_FALSE(pulled.ok()) << i;
@@ -509,11 +510,14 @@ TEST(YandexMarketTypeConfusion, ClearErrorsNeverACrashAndTheAdapterGoesOn) {
   }
   auto pulled = adapter.Pull(std::nullopt);
   ASSERT_TRUE(pulled.ok()) << pulled.status().ToString();
-  ASSERT_EQ(pulled->events.size(), 8u);
+  ASSERT_EQ(pulled->events.size(), 9u);
   EXPECT_EQ(pulled->events[0].idempotency_key,
             "7:DELIVERY:DELIVERY_SERVICE_RECEIVED:1735714800000");
+  // Ids and statuses are read as text, numbers or strings alike (a status 5
+  // is then no stage the rules know: a dead letter there).
+  EXPECT_EQ(pulled->events[8].idempotency_key, "10:5:Y:");
   std::set<std::string> keys;
-  for (size_t i = 1; i < 8; ++i) {
+  for (size_t i = 1; i < 8; ++i) {  // not keyable: dead letters showing the record
     const auto& e = pulled->events[i];
     EXPECT_EQ(e.idempotency_key.rfind("unreadable:", 0), 0u) << e.idempotency_key;
     auto payload = json::parse(e.payload);
@@ -550,8 +554,13 @@ TEST(YandexMarketTypeConfusion, ClearErrorsNeverACrashAndTheAdapterGoesOn) {
   hint.payload = "[]";
   EXPECT_EQ(adapter.Resolve(hint).outcome.kind, DeliveryOutcome::Kind::kFail);
   hint.payload = loose->events[0].payload;
-  answers = {R"({"orders":[{"orderId":"7"}]})", "{\"orders\":[" + good + "]}"};
-  EXPECT_EQ(adapter.Resolve(hint).outcome.kind, DeliveryOutcome::Kind::kRetry);
+  answers = {R"({"orders":[{"orderId":8}]})", R"({"orders":[{"orderId":"7"}]})",
+             "{\"orders\":[" + good + "]}"};
+  EXPECT_EQ(adapter.Resolve(hint).outcome.kind, DeliveryOutcome::Kind::kRetry);  // not the order
+  ResolveResult unreadable = adapter.Resolve(hint);  // the order, unreadable: a dead letter
+  ASSERT_TRUE(unreadable.outcome.ok());
+  ASSERT_EQ(unreadable.events.size(), 1u);
+  EXPECT_EQ(unreadable.events[0].idempotency_key.rfind("unreadable:", 0), 0u);
   EXPECT_TRUE(adapter.Resolve(hint).outcome.ok());
 
   std::vector<queue::Message> commands = {
