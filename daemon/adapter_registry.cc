@@ -2,7 +2,7 @@
 
 #include "adapters/wildberries/wildberries_adapter.h"
 #include "adapters/ozon/ozon_adapter.h"
-#include "adapters/yandex_market/adapter.h"
+#include "adapters/yandex_market/yandex_market_adapter.h"
 
 #include "adapters/webhook/webhook_adapter.h"
 

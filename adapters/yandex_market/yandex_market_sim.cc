@@ -1,11 +1,14 @@
 #include "adapters/yandex_market/yandex_market_sim.h"
 
-#include <algorithm>
-#include <ctime>
-#include <set>
-
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "adapters/simkit/json_text.h"
+#include "adapters/simkit/notifier.h"
 #include "adapters/simkit/world.h"
 #include "base/json_get.h"
 #include "base/timestamp.h"
@@ -16,16 +19,13 @@ using nlohmann::json;
 
 namespace {
 
-// From the spec (openapi), the simulator's own reading of it.
-constexpr int64_t kMaxOrdersPerPage = 50;        // GetOrdersResponse.orders maxItems
-constexpr size_t kMaxStocksPerRequest = 2000;    // UpdateStocksRequest.skus maxItems
-constexpr size_t kMaxPricesPerRequest = 500;     // UpdateBusinessPricesRequest.offers maxItems
-constexpr int64_t kMaxStockCount = 2000000000;   // UpdateStockItemDTO.count maximum
-constexpr auto kMaxOrdersWindow = std::chrono::hours(24 * 30);  // updatedAtFrom..updatedAtTo
+// The spec, as the simulator reads it.
+constexpr int64_t kPageMax = 50;                             // PageLimit50Truncate
+constexpr size_t kIdsMax = 50;                               // orderIds / campaignIds maxItems
+constexpr auto kCreationSpan = std::chrono::hours(24 * 30);  // OrderDatesFilterDTO
 constexpr int64_t kDefaultCampaignId = 21000001;
 constexpr int64_t kDefaultBusinessId = 31000001;
 constexpr const char* kDefaultApiKey = "sim-api-key";
-
 const SimOrder::Step kPath[] = {
     {{}, "PROCESSING", "STARTED"},
     {{}, "PROCESSING", "READY_TO_SHIP"},
@@ -33,70 +33,100 @@ const SimOrder::Step kPath[] = {
     {{}, "DELIVERED", "DELIVERY_SERVICE_DELIVERED"},
 };
 
-net::HttpResponse ApiError(int http, std::string_view code, std::string_view message) {
-  return net::HttpResponse::Json(
-      http,
-      json{{"status", "ERROR"}, {"errors", json::array({{{"code", code}, {"message", message}}})}}
-          .dump());
+net::HttpResponse Bad(std::string_view message) {
+  return YandexMarketSimulator::Error(400, message);
 }
 
-std::string_view ErrorCode(int http) {
-  switch (http) {
-    case 400: return "BAD_REQUEST";
-    case 401: return "UNAUTHORIZED";
-    case 403: return "FORBIDDEN";
-    case 404: return "NOT_FOUND";
-    case 405: return "METHOD_NOT_ALLOWED";
-    case 500: return "INTERNAL_ERROR";
-    case 503: return "SERVICE_UNAVAILABLE";
-    default: return "ERROR";
-  }
+// BusinessOrderDTO's date-times: ISO 8601 with the offset, Moscow time.
+std::string IsoMsk(SystemTime t) {
+  return FormatTimestamp(t, TimestampStyle::kRfc3339Seconds, kMoscowOffsetMinutes);
 }
 
-// OrderDTO's dates: "dd-MM-yyyy HH:mm:ss", Moscow time.
-std::string MarketTime(SystemTime t) {
-  return FormatTimestamp(t, TimestampStyle::kDdMmYyyyDashed, kMoscowOffsetMinutes);
-}
-
-std::string HttpDate(SystemTime t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
-}
-
-// A resource limit is spent: 420 with the headers Market sends on it
-// (partner API docs, "Restrictions on requests"): X-RateLimit-Resource-Limit,
-// -Remaining and -Until (RFC 822 date, whole seconds: rounded up so a
-// client that waits until then finds the limit free).
+// A spent resource limit: 420 with the headers the partner docs describe;
+// -Until (RFC 822) rounded up to whole seconds, so a client waiting until
+// then finds the limit free.
 net::HttpResponse LimitExceeded(std::string_view what, int64_t limit, SystemTime until) {
-  auto seconds = std::chrono::ceil<std::chrono::seconds>(until.time_since_epoch());
-  net::HttpResponse r = ApiError(420, "LIMIT_EXCEEDED", fmt::format("Resource limit exceeded: {}", what));
+  net::HttpResponse r =
+      YandexMarketSimulator::Error(420, fmt::format("Resource limit exceeded: {}", what));
   r.headers.Set("X-RateLimit-Resource-Limit", std::to_string(limit));
   r.headers.Set("X-RateLimit-Resource-Remaining", "0");
-  r.headers.Set("X-RateLimit-Resource-Until", HttpDate(SystemTime(seconds)));
+  const std::time_t secs =
+      std::chrono::system_clock::to_time_t(std::chrono::ceil<std::chrono::seconds>(until));
+  std::tm tm{};
+  char date[64];
+  r.headers.Set("X-RateLimit-Resource-Until",
+                std::string(date, std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT",
+                                                gmtime_r(&secs, &tm))));
   return r;
 }
 
 std::string OfferId(int64_t index) { return fmt::format("YM-{:06d}", index + 1); }
 
-// The step `o` is at `now`.
 size_t StepOf(const SimOrder& o, SystemTime now) {
   return simkit::StepAt(o.steps, now, [](const SimOrder::Step& step) { return step.at; });
 }
 
 int64_t AccountId(const simkit::SimOptions& o, const char* key, int64_t fallback) {
   auto it = o.account.find(key);
-  if (it == o.account.end()) return fallback;
-  return ParseDecimalInt(it->second).value_or(0);
+  return it == o.account.end() ? fallback : ParseDecimalInt(it->second).value_or(0);
 }
 
-// Items of a request's array (the unit Market's item limits count).
+// A BusinessOrderDTO of `o` at `step`.
+void WriteOrder(simkit::JsonText& j, const SimOrder& o, size_t step, int64_t campaign) {
+  const SimOrder::Step& cur = o.steps[step];
+  // Totals for all units. The parts Market sends when they apply: one order
+  // in five paid a tenth in Plus points (cashback), one in four subsidised.
+  const int64_t total = (100 + o.offer_index % 900) * o.count;
+  const int64_t cashback = o.id % 5 == 0 ? total / 10 : 0, subsidy = o.id % 4 == 0 ? total / 20 : 0;
+  auto money = [&j](std::string_view key, int64_t value) {
+    if (value == 0) return;
+    j.Key(key).BeginObject().Member("value", value).Member("currencyId", "RUR").EndObject();
+  };
+  auto prices = [&](bool with_delivery) {  // ItemPriceDTO; OrderPriceDTO with delivery
+    j.Key("prices").BeginObject();
+    money("payment", total - cashback);
+    money("subsidy", subsidy);
+    money("cashback", cashback);
+    if (with_delivery) {
+      j.Key("delivery").BeginObject();
+      money("payment", 99);
+      money("subsidy", subsidy > 0 ? 50 : 0);
+      j.EndObject();
+    }
+    j.EndObject();
+  };
+  const std::string offer = OfferId(o.offer_index);
+  j.BeginObject().Member("orderId", o.id).Member("campaignId", campaign);
+  j.Member("status", cur.status).Member("substatus", cur.substatus);
+  j.Member("creationDate", IsoMsk(o.created)).Member("updateDate", IsoMsk(cur.at));
+  j.Member("paymentType", "PREPAID").Member("paymentMethod", "YANDEX").Member("fake", false);
+  j.Key("items").BeginArray().BeginObject().Member("id", o.id * 10 + 1).Member("count", o.count);
+  j.Member("offerId", offer).Member("offerName", "Товар " + offer);
+  prices(false);
+  j.EndObject().EndArray();
+  prices(true);
+  j.Key("delivery").BeginObject().Member("type", "DELIVERY").Member("serviceName", "Маркет");
+  j.Member("deliveryServiceId", int64_t{1006360}).Member("deliveryPartnerType", "YANDEX_MARKET");
+  j.Key("dates").BeginObject().Member("fromDate", IsoMsk(o.created).substr(0, 10));
+  j.EndObject().EndObject().EndObject();
+}
+
+// Units of a request's array (what Market's item limits count), at least 1.
 int64_t Items(const json& body, std::string_view key) {
   const json* items = JsonArray(body, key);
   return std::max<int64_t>(1, items ? static_cast<int64_t>(items->size()) : 0);
+}
+
+// A list of distinct integer ids (orderIds, campaignIds): absent is fine,
+// else an array of 1..kIdsMax distinct integers; false otherwise.
+bool ReadIds(const json& body, std::string_view key, std::set<int64_t>& out) {
+  const json* member = JsonMember(body, key);
+  if (member == nullptr || member->is_null()) return true;
+  if (!member->is_array() || member->empty() || member->size() > kIdsMax) return false;
+  for (const json& id : *member) {
+    if (!AsInt(id) || !out.insert(*AsInt(id)).second) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -112,11 +142,10 @@ int64_t YandexMarketSimOptions::business_id() const {
 }
 
 Status YandexMarketSimOptions::Complete() const {
-  if (campaign_id() <= 0 || business_id() < 0) {
-    return Status::InvalidArgument(
-        "yandex-market simulator: campaign_id and business_id must be numbers");
-  }
-  return Status::Ok();
+  return campaign_id() > 0 && business_id() > 0
+             ? Status::Ok()
+             : Status::InvalidArgument(
+                   "yandex-market simulator: campaign_id and business_id must be positive numbers");
 }
 
 YandexMarketSimulator::YandexMarketSimulator(YandexMarketSimOptions options, Clock& clock)
@@ -124,24 +153,18 @@ YandexMarketSimulator::YandexMarketSimulator(YandexMarketSimOptions options, Clo
       options_(std::move(options)),
       clock_(clock),
       pipeline_(PipelineOptions(), clock) {
-  BuildWorld();
-}
-
-void YandexMarketSimulator::BuildWorld() {
   simkit::CreateOrders(options_, clock_, [this](int i, SystemTime created, simkit::SeededRng& rng) {
-    SimOrder o;
-    o.id = 70000000 + i;
-    o.created = created;
-    o.offer_index = rng.Int(0, 999);
-    o.count = static_cast<int>(rng.Int(1, 3));
-    // Whole seconds: OrderDTO.updatedAt has second precision.
-    for (const simkit::WalkStep& s : simkit::Walk(rng, o.created, 4, options_.lifetime / 3,
-                                                   std::chrono::seconds(1), 0.1)) {
-      if (s.status == simkit::WalkStep::kCancelled) {
-        o.steps.push_back({s.at, "CANCELLED", "USER_CHANGED_MIND"});
-      } else {
-        o.steps.push_back({s.at, kPath[s.status].status, kPath[s.status].substatus});
-      }
+    SimOrder o{.id = 70000000 + i,
+               .created = created,
+               .offer_index = rng.Int(0, 999),
+               .count = static_cast<int>(rng.Int(1, 3))};
+    // Whole seconds: the answer's date-times have second precision.
+    for (const simkit::WalkStep& s :
+         simkit::Walk(rng, o.created, 4, options_.lifetime / 3, std::chrono::seconds(1), 0.1)) {
+      o.steps.push_back(
+          s.status == simkit::WalkStep::kCancelled
+              ? SimOrder::Step{s.at, "CANCELLED", "USER_CHANGED_MIND"}
+              : SimOrder::Step{s.at, kPath[s.status].status, kPath[s.status].substatus});
     }
     all_final_at_ = std::max(all_final_at_, o.steps.back().at);
     orders_.push_back(std::move(o));
@@ -153,76 +176,76 @@ simkit::SimPipeline::Options YandexMarketSimulator::PipelineOptions() {
   simkit::SimPipeline::Options o = CommonOptions(options_, 0x796d6b74);
   o.dialect.server_header = "yandex-market-sim";
   o.dialect.auth_headers = {"Api-Key"};
-  std::vector<std::string> keys = options_.credentials;
-  if (keys.empty()) keys.push_back(kDefaultApiKey);
-  for (const std::string& key : keys) o.dialect.accepted.push_back({key, key});
+  for (const std::string& key : options_.credentials.empty()
+                                    ? std::vector<std::string>{kDefaultApiKey}
+                                    : options_.credentials) {
+    o.dialect.accepted.push_back({key, key});
+  }
   o.dialect.unauthorized = [](bool missing) {
-    return ApiError(401, "UNAUTHORIZED",
-                    missing ? "Api-Key header is required" : "Api-Key is invalid");
+    return Error(401, missing ? "Api-Key header is required" : "Api-Key is invalid");
   };
-  o.dialect.error = [](int status, std::string_view message) {
-    return ApiError(status, ErrorCode(status), message);
-  };
+  o.dialect.error = Error;
   o.dialect.throttled = [this](const simkit::LimitRefusal& refusal) {
-    std::string what = refusal.injected        ? "injected"
-                       : refusal.group == "orders" ? fmt::format("getOrders: {} requests per hour", refusal.limit)
-                       : refusal.group == "stocks" ? std::string("updateStocks: skus per minute")
-                                                   : std::string("offer-prices/updates: offers per minute");
-    return LimitExceeded(what, refusal.limit, clock_.Now() + refusal.retry_after);
+    return LimitExceeded(refusal.injected ? "injected" : refusal.group, refusal.limit,
+                         clock_.Now() + refusal.retry_after);
   };
   o.limits = {
-      Limit::Window("orders", options_.orders_per_hour, std::chrono::hours(1)),
-      Limit::Window("stocks", options_.stock_skus_per_minute, std::chrono::minutes(1)),
-      Limit::Window("prices", options_.price_offers_per_minute, std::chrono::minutes(1)),
+      Limit::Window("orders an hour", options_.orders_per_hour, std::chrono::hours(1)),
+      Limit::Window("skus a minute", options_.stock_skus_per_minute, std::chrono::minutes(1)),
+      Limit::Window("offers a minute", options_.price_offers_per_minute, std::chrono::minutes(1)),
+      Limit::Window("price reads a minute", options_.price_reads_per_minute,
+                    std::chrono::minutes(1)),
   };
   // The path's id must be the account's: another campaign or business is
   // not this key's to see.
-  auto owned = [](int64_t id, const simkit::SimRequest& r) {
-    return r.params.size() == 1 && ParseDecimalInt(r.params[0]) == id;
+  auto owned = [this](int64_t id, auto handler) {
+    return [this, id, handler](const simkit::SimRequest& r) {
+      if (r.params.size() != 1 || ParseDecimalInt(r.params[0]) != id) {
+        return Error(403, "Access denied");
+      }
+      return (this->*handler)(r);
+    };
   };
   const int64_t campaign = options_.campaign_id();
   const int64_t business = options_.business_id();
   o.routes = {
-      {.method = "GET",
-       .path = "/v2/campaigns/{}/orders",
-       .limits = {"orders"},
-       .handler =
-           [this, owned, campaign](const simkit::SimRequest& r) {
-             if (!owned(campaign, r)) return ApiError(403, "FORBIDDEN", "Access denied");
-             return GetOrders(r.http, r.dup);
-           }},
+      {.method = "POST",
+       .path = "/v1/businesses/{}/orders",
+       .limits = {o.limits[0].group},
+       .json_body = true,
+       .handler = owned(business, &YandexMarketSimulator::GetBusinessOrders)},
       {.method = "PUT",
        .path = "/v2/campaigns/{}/offers/stocks",
-       .limits = {"stocks"},
+       .limits = {o.limits[1].group},
        .json_body = true,
        .weight = [](const simkit::SimRequest& r) { return Items(r.body, "skus"); },
-       .handler =
-           [this, owned, campaign](const simkit::SimRequest& r) {
-             if (!owned(campaign, r)) return ApiError(403, "FORBIDDEN", "Access denied");
-             return UpdateStocks(r.body);
-           }},
+       .handler = owned(campaign, &YandexMarketSimulator::UpdateStocks)},
       {.method = "POST",
        .path = "/v2/businesses/{}/offer-prices/updates",
-       .limits = {"prices"},
+       .limits = {o.limits[2].group},
        .json_body = true,
        .weight = [](const simkit::SimRequest& r) { return Items(r.body, "offers"); },
-       .handler =
-           [this, owned, business](const simkit::SimRequest& r) {
-             if (!owned(business, r)) return ApiError(403, "FORBIDDEN", "Access denied");
-             return UpdatePrices(r.body);
-           }},
+       .handler = owned(business, &YandexMarketSimulator::UpdatePrices)},
+      {.method = "POST",
+       .path = "/v2/businesses/{}/offer-prices",
+       .limits = {o.limits[3].group},
+       .weight =
+           [](const simkit::SimRequest& r) {
+             Result<json> body = ParseJson(r.http.body.empty() ? "{}" : r.http.body);
+             return body.ok() ? Items(*body, "offerIds") : 1;
+           },
+       .handler = owned(business, &YandexMarketSimulator::GetDefaultPrices)},
   };
   return o;
 }
 
 std::map<std::string, std::string> YandexMarketSimulator::OrderStatuses(bool final_only) const {
   const SystemTime now = clock_.Now();
+  std::lock_guard lock(mu_);
   std::map<std::string, std::string> out;
-  for (const auto& o : orders_) {
+  for (const SimOrder& o : orders_) {
     if (!final_only && o.created > now) continue;
-    const SimOrder::Step& s =
-        final_only ? o.steps.back()
-                   : o.steps[StepOf(o, now)];
+    const SimOrder::Step& s = final_only ? o.steps.back() : o.steps[StepOf(o, now)];
     out[std::to_string(o.id)] = s.status + "/" + s.substatus;
   }
   return out;
@@ -249,12 +272,12 @@ simkit::AdapterWiring YandexMarketSimulator::Wiring() const {
           .keys = fmt::format("campaign_id = {}\nbusiness_id = {}\nbase_url = {}\n",
                               options_.campaign_id(), options_.business_id(),
                               simkit::TomlString(base_url())),
-          // getOrders' 10,000 an hour would cap the benchmark at 140 orders/s.
+          // 10,000 requests an hour would cap the benchmark at 140 orders/s.
           .unthrottled_keys = "orders_rate_limit = 1000000000\n",
           .lookback_key = "lookback",
           .secrets = {{"api_key_file", options_.api_key()}},
-          .orders_method = "GET",
-          .orders_path = fmt::format("/v2/campaigns/{}/orders", options_.campaign_id())};
+          .orders_method = "POST",
+          .orders_path = fmt::format("/v1/businesses/{}/orders", options_.business_id())};
 }
 
 std::map<std::string, int64_t> YandexMarketSimulator::Stocks() const {
@@ -262,189 +285,144 @@ std::map<std::string, int64_t> YandexMarketSimulator::Stocks() const {
   return stocks_;
 }
 
+void YandexMarketSimulator::SetPrice(const std::string& offer_id, SimPrice price) {
+  std::lock_guard lock(mu_);
+  prices_[offer_id] = std::move(price);
+}
+
+Result<int64_t> YandexMarketSimulator::CreateOrderAndNotify(const std::string& notify_url) {
+  const SystemTime now = std::chrono::floor<std::chrono::seconds>(clock_.Now());
+  SimOrder o{.created = now, .steps = {{now, "PROCESSING", "STARTED"}}};
+  {
+    std::lock_guard lock(mu_);
+    o.id = orders_.empty() ? 70000000 : orders_.back().id + 1;
+    o.offer_index = o.id % 1000;
+    orders_.push_back(o);
+  }
+  // "Receiving notifications": ids and the event's time only.
+  simkit::Notifier market(std::chrono::seconds(10));  // Market waits 10 s
+  Result<int> answered = market.Post(notify_url, json{{"notificationType", "ORDER_CREATED"},
+                                                      {"campaignId", options_.campaign_id()},
+                                                      {"orderId", o.id},
+                                                      {"createdAt", IsoMsk(now)}}
+                                                     .dump());
+  if (!answered.ok()) return answered.status();
+  if (*answered != 200) {
+    return Status::Unavailable(fmt::format("the notification was answered {}", *answered));
+  }
+  return o.id;
+}
+
 std::string YandexMarketSimulator::StateJson() const {
   const SystemTime now = clock_.Now();
-  json orders = json::array();
-  for (const auto& o : orders_) {
+  json orders = json::array(), stocks = json::object(), prices = json::object();
+  std::lock_guard lock(mu_);
+  for (const SimOrder& o : orders_) {
     if (o.created > now) continue;
-    const auto& cur = o.steps[StepOf(o, now)];
+    const SimOrder::Step& cur = o.steps[StepOf(o, now)];
     orders.push_back({{"id", o.id},
                       {"status", cur.status},
                       {"substatus", cur.substatus},
-                      {"updatedAt", MarketTime(cur.at)},
+                      {"updateDate", IsoMsk(cur.at)},
                       {"final_status", o.steps.back().status},
                       {"final_substatus", o.steps.back().substatus}});
   }
-  json stocks = json::object();
-  json prices = json::object();
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [k, v] : stocks_) stocks[k] = v;
-    for (const auto& [k, v] : prices_) prices[k] = v;
+  for (const auto& [sku, count] : stocks_) stocks[sku] = count;
+  for (const auto& [id, p] : prices_) {
+    prices[id] = {{"value", p.value},
+                  {"currencyId", p.currency},
+                  {"discountBase", p.discount_base},
+                  {"minimumForBestseller", p.minimum_for_bestseller}};
   }
-  return json{{"orders", std::move(orders)}, {"stocks", std::move(stocks)},
-              {"prices", std::move(prices)}}
+  return json{
+      {"orders", std::move(orders)}, {"stocks", std::move(stocks)}, {"prices", std::move(prices)}}
       .dump();
 }
 
-json YandexMarketSimulator::OrderJson(const SimOrder& o, size_t step) const {
-  const auto& cur = o.steps[step];
-  const double price = 100 + static_cast<double>(o.offer_index % 900);
-  return {
-      {"id", o.id},
-      {"status", cur.status},
-      {"substatus", cur.substatus},
-      {"creationDate", MarketTime(o.created)},
-      {"updatedAt", MarketTime(cur.at)},
-      {"currency", "RUR"},
-      {"itemsTotal", price * o.count},
-      {"deliveryTotal", 0},
-      {"buyerItemsTotalBeforeDiscount", price * o.count},
-      {"paymentType", "PREPAID"},
-      {"paymentMethod", "YANDEX"},
-      {"fake", false},
-      {"taxSystem", "OSN"},
-      {"items", json::array({{{"id", o.id * 10 + 1},
-                              {"offerId", OfferId(o.offer_index)},
-                              {"offerName", "Товар " + OfferId(o.offer_index)},
-                              {"price", price},
-                              {"buyerPrice", price},
-                              {"buyerPriceBeforeDiscount", price},
-                              {"count", o.count}}})},
-      {"delivery",
-       {{"type", "DELIVERY"},
-        {"serviceName", "Доставка Маркета"},
-        {"deliveryPartnerType", "YANDEX_MARKET"},
-        {"deliveryServiceId", 1006360},
-        {"dates", {{"fromDate", "01-01-2030"}}}}},
-      {"buyer", {{"type", "PERSON"}}},
-  };
-}
-
-net::HttpResponse YandexMarketSimulator::GetOrders(const net::HttpRequest& request, bool dup) {
+net::HttpResponse YandexMarketSimulator::GetBusinessOrders(const simkit::SimRequest& r) {
   const SystemTime now = clock_.Now();
-  // The spec's date-time: ISO 8601 with an offset.
-  std::optional<SystemTime> from, to;
-  if (auto v = request.QueryParam("updatedAtFrom")) {
-    from = ParseTimestamp(*v, kNoDefaultOffset);
-    if (!from) return ApiError(400, "BAD_REQUEST", "updatedAtFrom: not an ISO 8601 date-time");
+  const json& body = r.body;
+  std::set<int64_t> order_ids, campaign_ids;
+  if (!ReadIds(body, "orderIds", order_ids) || !ReadIds(body, "campaignIds", campaign_ids)) {
+    return Bad("orderIds and campaignIds: 1..50 distinct integers");
   }
-  if (auto v = request.QueryParam("updatedAtTo")) {
-    to = ParseTimestamp(*v, kNoDefaultOffset);
-    if (!to) return ApiError(400, "BAD_REQUEST", "updatedAtTo: not an ISO 8601 date-time");
+  for (int64_t c : campaign_ids) {
+    if (c != options_.campaign_id()) return Error(403, "campaign " + std::to_string(c));
   }
-  if (from && to && (*to < *from || *to - *from > kMaxOrdersWindow)) {
-    return ApiError(400, "BAD_REQUEST",
-                    "updatedAtFrom..updatedAtTo must be at most 30 days and ordered");
-  }
-  int64_t limit = kMaxOrdersPerPage;
-  if (auto v = request.QueryParam("limit")) {
-    auto parsed = ParseDecimalInt(*v);
-    if (!parsed || *parsed < 1) return ApiError(400, "BAD_REQUEST", "limit must be an integer >= 1");
-    limit = std::min<int64_t>(*parsed, kMaxOrdersPerPage);  // x-transform: truncateLimit
-  }
-  std::optional<std::string> status = request.QueryParam("status");
-  std::optional<std::string> token = request.QueryParam("pageToken");
-  if (!token) token = request.QueryParam("page_token");
-  int64_t after_id = 0;
-  if (token && !token->empty()) {
-    // Opaque to clients; here "o" + the last id of the previous page.
-    auto last = (*token)[0] == 'o' ? ParseDecimalInt(std::string_view(*token).substr(1))
-                                   : std::nullopt;
-    if (!last) return ApiError(400, "BAD_REQUEST", "pageToken is invalid");
-    after_id = *last;
-  }
-  json orders = json::array();
-  int64_t last_id = 0;
+  const json* dates = JsonObject(body, "dates");
+  bool dates_ok = true;
+  auto date = [&](std::string_view key, bool day) -> std::optional<SystemTime> {
+    const json* v = dates ? JsonMember(*dates, key) : nullptr;
+    if (v == nullptr || v->is_null()) return std::nullopt;
+    std::optional<std::string_view> text = AsString(*v);
+    std::optional<SystemTime> t;
+    if (text && (!day || text->size() == 10)) {
+      t = ParseTimestamp(*text, day ? kMoscowOffsetMinutes : kNoDefaultOffset);
+    }
+    dates_ok = dates_ok && t.has_value();
+    return t;
+  };
+  const auto created_from = date("creationDateFrom", true),
+             created_to = date("creationDateTo", true);
+  const auto updated_from = date("updateDateFrom", false), updated_to = date("updateDateTo", false);
+  if (!dates_ok) return Bad("dates: creationDate* YYYY-MM-DD, updateDate* ISO 8601 with an offset");
+  // The creation defaults, to the letter: From 30 days ago, To today
+  // (exclusive); To = From + 1 day when they are closer.
+  const SystemTime today = *ParseTimestamp(IsoMsk(now).substr(0, 10), kMoscowOffsetMinutes);
+  const SystemTime from = created_from.value_or(today - kCreationSpan);
+  SystemTime to = created_to.value_or(today);
+  if (to - from < std::chrono::hours(24)) to = from + std::chrono::hours(24);
+  if (to - from > kCreationSpan) return Bad("creationDateFrom..creationDateTo: at most 30 days");
+  // limit: 1..50, larger truncated (x-transform: truncateLimit); the page
+  // token, opaque to clients, is here "o" + the last id of the page before.
+  const std::string token =
+      r.http.QueryParam("pageToken").value_or(r.http.QueryParam("page_token").value_or(""));
+  // -1: not a token of ours.
+  const int64_t after =
+      token.empty() ? 0 : (token[0] == 'o' ? ParseDecimalInt(token.substr(1)).value_or(-1) : -1);
+  const int64_t limit =
+      std::min(ParseDecimalInt(r.http.QueryParam("limit").value_or("50")).value_or(0), kPageMax);
+  if (after < 0 || limit < 1) return Bad("limit >= 1 and a pageToken of the last answer");
+  simkit::JsonText out;
+  out.BeginObject().Key("orders").BeginArray();
+  int64_t written = 0, last_id = 0;
   bool more = false;
-  for (const auto& o : orders_) {
-    if (o.id <= after_id || o.created > now) continue;
+  std::lock_guard lock(mu_);
+  auto it = std::upper_bound(orders_.begin(), orders_.end(), after,
+                             [](int64_t id, const SimOrder& o) { return id < o.id; });
+  for (; it != orders_.end() && !more; ++it) {
+    const SimOrder& o = *it;
+    if (o.created > now || o.created < from || o.created >= to) continue;
+    if (!order_ids.empty() && !order_ids.contains(o.id)) continue;
     const size_t step = StepOf(o, now);
-    const auto& cur = o.steps[step];
-    // updatedAt has second precision in the answer: compare at that grain.
-    if (from && cur.at < *from) continue;
-    if (to && cur.at >= *to) continue;
-    if (status && cur.status != *status) continue;
-    if (static_cast<int64_t>(orders.size()) == limit) {
-      more = true;
-      break;
+    const SimOrder::Step& cur = o.steps[step];
+    if ((updated_from && cur.at < *updated_from) || (updated_to && cur.at >= *updated_to)) continue;
+    // "dup": each order twice, the page kept at its maximum.
+    for (int copy = 0; copy < (r.dup ? 2 : 1); ++copy) {
+      if (written == limit) {
+        more = true;
+        break;
+      }
+      WriteOrder(out, o, step, options_.campaign_id());
+      ++written;
+      last_id = o.id;
     }
-    orders.push_back(OrderJson(o, step));
-    last_id = o.id;
   }
-  if (dup) {
-    json doubled = json::array();
-    for (const auto& o : orders) {
-      doubled.push_back(o);
-      doubled.push_back(o);
-    }
-    // GetOrdersResponse.orders has maxItems 50: keep the page legal.
-    while (doubled.size() > static_cast<size_t>(kMaxOrdersPerPage)) doubled.erase(doubled.end() - 1);
-    if (doubled.size() < orders.size() * 2) {
-      // Trimmed: the page now ends earlier.
-      last_id = doubled.back()["id"].get<int64_t>();
-      more = true;
-    }
-    orders = std::move(doubled);
-  }
-  json answer = {{"orders", std::move(orders)}};
-  json paging = json::object();
-  if (more) paging["nextPageToken"] = "o" + std::to_string(last_id);
-  answer["paging"] = std::move(paging);
-  return net::HttpResponse::Json(200, answer.dump());
+  out.EndArray().Key("paging").BeginObject();
+  if (more) out.Member("nextPageToken", "o" + std::to_string(last_id));
+  out.EndObject().EndObject();
+  return net::HttpResponse::Json(200, out.Take());
 }
 
-net::HttpResponse YandexMarketSimulator::UpdateStocks(const json& body) {
-  const json* skus = JsonArray(body, "skus");
-  if (skus == nullptr) return ApiError(400, "BAD_REQUEST", "skus is required");
-  if (skus->empty() || skus->size() > kMaxStocksPerRequest)
-    return ApiError(400, "BAD_REQUEST", "skus must have 1..2000 items");
-  std::set<std::string> seen;
-  std::vector<std::pair<std::string, int64_t>> updates;
-  for (const json& s : *skus) {
-    auto sku_text = JsonString(s, "sku");
-    if (!sku_text || sku_text->empty() || sku_text->size() > 255)
-      return ApiError(400, "BAD_REQUEST", "sku must be a 1..255 character string");
-    const std::string sku(*sku_text);
-    if (!seen.insert(sku).second)
-      return ApiError(400, "BAD_REQUEST", "duplicate sku in one request: " + sku);
-    const json* items = JsonArray(s, "items");
-    if (items == nullptr || items->size() != 1)
-      return ApiError(400, "BAD_REQUEST", "items must have exactly one element: " + sku);
-    auto count = JsonInt((*items)[0], "count");
-    if (!count || *count < 0 || *count > kMaxStockCount)
-      return ApiError(400, "BAD_REQUEST", "count must be an integer 0..2000000000: " + sku);
-    updates.emplace_back(sku, *count);
-  }
-  std::lock_guard lock(mu_);
-  for (const auto& [sku, count] : updates) stocks_[sku] = count;
-  return net::HttpResponse::Json(200, R"({"status":"OK"})");
-}
-
-net::HttpResponse YandexMarketSimulator::UpdatePrices(const json& body) {
-  const json* offers = JsonArray(body, "offers");
-  if (offers == nullptr) return ApiError(400, "BAD_REQUEST", "offers is required");
-  if (offers->empty() || offers->size() > kMaxPricesPerRequest)
-    return ApiError(400, "BAD_REQUEST", "offers must have 1..500 items");
-  std::set<std::string> seen;
-  std::vector<std::pair<std::string, std::string>> updates;
-  for (const json& o : *offers) {
-    auto id_text = JsonString(o, "offerId");
-    if (!id_text || id_text->empty())
-      return ApiError(400, "BAD_REQUEST", "offerId must be a non-empty string");
-    const std::string id(*id_text);
-    if (!seen.insert(id).second)
-      return ApiError(400, "BAD_REQUEST", "duplicate offerId in one request: " + id);
-    const json* price = JsonObject(o, "price");
-    const json* value = price ? JsonMember(*price, "value") : nullptr;
-    auto currency = price ? JsonString(*price, "currencyId") : std::nullopt;
-    if (value == nullptr || !value->is_number() || value->get<double>() <= 0 || !currency)
-      return ApiError(400, "BAD_REQUEST", "price {value > 0, currencyId} required: " + id);
-    updates.emplace_back(id, value->dump() + " " + std::string(*currency));
-  }
-  std::lock_guard lock(mu_);
-  for (const auto& [id, v] : updates) prices_[id] = v;
-  return net::HttpResponse::Json(200, R"({"status":"OK"})");
+net::HttpResponse YandexMarketSimulator::Error(int http, std::string_view message) {
+  static const std::map<int, std::string_view> kCodes = {
+      {400, "BAD_REQUEST"},    {401, "UNAUTHORIZED"},       {403, "FORBIDDEN"},
+      {404, "NOT_FOUND"},      {405, "METHOD_NOT_ALLOWED"}, {420, "LIMIT_EXCEEDED"},
+      {500, "INTERNAL_ERROR"}, {503, "SERVICE_UNAVAILABLE"}};
+  auto it = kCodes.find(http);
+  const json errors =
+      json::array({{{"code", it == kCodes.end() ? "ERROR" : it->second}, {"message", message}}});
+  return net::HttpResponse::Json(http, json{{"status", "ERROR"}, {"errors", errors}}.dump());
 }
 
 simkit::SimulatorType YandexMarketSimulatorType() {

@@ -1,52 +1,28 @@
 #pragma once
-// YandexMarketSimulator: a local stand-in for the Yandex Market Partner
-// API, for tests, the demo and benchmarks (`crmhub sim yandex-market`).
-// Same paths, headers, field names and error shapes as the OpenAPI spec
-// (contracts/marketplaces/yandex-market/openapi/), read from the spec and
-// not from the adapter (it links simkit, never crmhub_adapter_yandex_market):
-//
-//   GET  /v2/campaigns/{campaignId}/orders     getOrders: orders whose current
-//        updatedAt is in [updatedAtFrom, updatedAtTo) (at most 30 days apart),
-//        optional status filter, sorted by id, limit 1..50 (larger values are
-//        truncated to 50, x-transform truncateLimit), pageToken / page_token
-//        (opaque), answer {"orders":[OrderDTO], "paging": {"nextPageToken"}}
-//   PUT  /v2/campaigns/{campaignId}/offers/stocks   updateStocks: 1..2000
-//        distinct skus, one item each, count 0..2000000000 -> {"status":"OK"}
-//   POST /v2/businesses/{businessId}/offer-prices/updates: 1..500 distinct
-//        offerIds, price {value > 0, currencyId} -> {"status":"OK"}
-//   GET  /__sim/requests, /__sim/state  (simkit::SimPipeline); the state is
-//        {"orders":[{id,status,substatus,updatedAt,final_status,
-//        final_substatus}], "stocks":{sku:count}, "prices":{..}}
-//
-// Errors use ApiErrorResponse {"status":"ERROR","errors":[{"code","message"}]}:
-// no or wrong Api-Key -> 401 UNAUTHORIZED; unknown campaign/business -> 403
-// FORBIDDEN; bad request -> 400 BAD_REQUEST; limits (x-resource-limit-config:
-// getOrders 10,000 requests/hour; updateStocks 100,000 skus/minute; prices
-// 10,000 offers/minute; per Api-Key) -> 420 LIMIT_EXCEEDED (the spec's 420
-// response carries ApiLimitErrorResponse; the code string is not listed in
-// the spec) with X-RateLimit-Resource-Limit, -Remaining: 0 and -Until (RFC
-// 822, when the limit frees up), as the partner API docs describe.
-// Faults come from the shared --faults spec (simkit); "dup" repeats every
-// order of a getOrders page, "429" answers 420 (Market's limit status) with
-// X-RateLimit-Resource-Until one second ahead.
+// YandexMarketSimulator: a local stand-in for the Yandex Market Partner API
+// (`crmhub sim yandex-market`, the demo, the benchmark, tests), written from
+// the OpenAPI spec, never from the adapter (it links simkit, not
+// crmhub_adapter_yandex_market): getBusinessOrders, updateStocks,
+// updateBusinessPrices and getDefaultPrices, checked as the spec says, prose
+// included, with its own reading where the spec is silent; Market's
+// ApiErrorResponse, 420 limits per Api-Key and simkit's faults ("429"
+// answers 420, "dup" repeats each order of a page). What it checks and
+// assumes: docs/adapters/yandex-market.md, "Simulator".
 //
 // Orders: order i is created at start + i * arrival / N and moves
 // PROCESSING/STARTED -> PROCESSING/READY_TO_SHIP -> DELIVERY/
 // DELIVERY_SERVICE_RECEIVED -> DELIVERED/DELIVERY_SERVICE_DELIVERED, a step
-// every 1 s..lifetime/3 in whole seconds (seeded per order); about 10% end
-// CANCELLED/USER_CHANGED_MIND at a random step. updatedAt is the time of the
-// current step. The state is a pure function of the clock.
-//
-// Thread-safety: all methods are thread-safe.
+// every 1 s..lifetime/3 (seeded per order); about 10% end
+// CANCELLED/USER_CHANGED_MIND. The world is a function of the clock, plus
+// the orders CreateOrderAndNotify adds. Thread-safe.
 
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "adapters/simkit/sim_pipeline.h"
 #include "adapters/simkit/simulator.h"
@@ -57,35 +33,39 @@ namespace crmhub::adapters::yandex_market {
 // The common options, and Market's own. The account: campaign_id and
 // business_id from SimOptions::account; credentials are Api-Keys.
 struct YandexMarketSimOptions : simkit::SimOptions {
-  // x-resource-limit-config of the three methods.
+  // x-resource-limit-config of the methods served.
   int64_t orders_per_hour = 10000;
   int64_t stock_skus_per_minute = 100000;
   int64_t price_offers_per_minute = 10000;
+  int64_t price_reads_per_minute = 5000;
 
-  // The first Api-Key (sim-api-key when none is given).
+  // The first Api-Key, account "campaign_id" and "business_id" (defaults:
+  // sim-api-key, 21000001, 31000001; an id that is not a number is refused).
   std::string api_key() const;
-  // account "campaign_id" / "business_id" (21000001 / 31000001 when absent;
-  // 0 when not a number, refused by the factory).
   int64_t campaign_id() const;
   int64_t business_id() const;
-
-  // For simkit::Create: InvalidArgument for account ids that are not
-  // numbers.
   Status Complete() const;
 };
 
 struct SimOrder {
   int64_t id = 0;
   SystemTime created;
-  // (time, status, substatus); the first is (created, PROCESSING, STARTED).
   struct Step {
     SystemTime at;
     std::string status;
     std::string substatus;
   };
-  std::vector<Step> steps;
+  std::vector<Step> steps;  // the first is (created, PROCESSING, STARTED)
   int64_t offer_index = 0;
   int count = 1;
+};
+
+// An offer's price as Market holds it (null: not set).
+struct SimPrice {
+  nlohmann::json value;
+  std::string currency;
+  nlohmann::json discount_base;
+  nlohmann::json minimum_for_bestseller;
 };
 
 class YandexMarketSimulator final : public simkit::PipelineSimulator {
@@ -100,27 +80,36 @@ class YandexMarketSimulator final : public simkit::PipelineSimulator {
   int64_t StockItemsAt(int n, int64_t stock) const override;
   simkit::AdapterWiring Wiring() const override;
 
-  // sku -> count last accepted.
   std::map<std::string, int64_t> Stocks() const;
+  // What the seller's cabinet would set (a test's "set earlier").
+  void SetPrice(const std::string& offer_id, SimPrice price);
+  // Market's ApiErrorResponse {"status":"ERROR","errors":[{code, message}]}
+  // with the code of `http` (400 BAD_REQUEST, 420 LIMIT_EXCEEDED, ...).
+  static net::HttpResponse Error(int http, std::string_view message);
+  // A new order, created now at PROCESSING/STARTED, and Market's
+  // ORDER_CREATED notification of it POSTed to `notify_url` (the registered
+  // URL + "/notification"), as Market does. The order's id, or why the
+  // notification was not answered 200.
+  Result<int64_t> CreateOrderAndNotify(const std::string& notify_url);
 
  private:
   simkit::SimPipeline& pipeline() override { return pipeline_; }
   const simkit::SimPipeline& pipeline() const override { return pipeline_; }
   simkit::SimPipeline::Options PipelineOptions();
-  void BuildWorld();
-  net::HttpResponse GetOrders(const net::HttpRequest& request, bool dup);
-  net::HttpResponse UpdateStocks(const nlohmann::json& body);
-  net::HttpResponse UpdatePrices(const nlohmann::json& body);
-  nlohmann::json OrderJson(const SimOrder& o, size_t step) const;
+  // The routes (yandex_market_sim.cc, yandex_market_sim_offers.cc).
+  net::HttpResponse GetBusinessOrders(const simkit::SimRequest& r);
+  net::HttpResponse UpdateStocks(const simkit::SimRequest& r);
+  net::HttpResponse UpdatePrices(const simkit::SimRequest& r);
+  net::HttpResponse GetDefaultPrices(const simkit::SimRequest& r);
 
   const YandexMarketSimOptions options_;
   Clock& clock_;
-  std::vector<SimOrder> orders_;  // immutable after construction, sorted by id
-  SystemTime all_final_at_{};     // the last order's final step
+  SystemTime all_final_at_{};  // the world's last final step
 
   mutable std::mutex mu_;
-  std::map<std::string, int64_t> stocks_;      // GUARDED_BY(mu_)
-  std::map<std::string, std::string> prices_;  // GUARDED_BY(mu_)
+  std::vector<SimOrder> orders_;            // GUARDED_BY(mu_); by id
+  std::map<std::string, int64_t> stocks_;   // GUARDED_BY(mu_)
+  std::map<std::string, SimPrice> prices_;  // GUARDED_BY(mu_)
 
   simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };

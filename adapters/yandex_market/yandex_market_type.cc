@@ -1,134 +1,130 @@
-// The Yandex Market adapter's config schema and factory.
+// The Yandex Market adapter's config keys (declared once) and factory.
 
 #include <utility>
 
-#include "adapters/yandex_market/adapter.h"
-#include "net/http_client.h"
+#include "adapters/yandex_market/yandex_market_adapter.h"
+#include "net/upstream.h"
 
 namespace crmhub::adapters::yandex_market {
 
-using config::KeySpec;
-using config::Type;
-
 namespace {
 
-std::vector<KeySpec> Keys() {
-  std::vector<KeySpec> keys = {
+using config::Type;
+
+struct YandexMarketKeys : config::KeySet {
+  config::Key<Type::kSecret> api_key_file = Declare<Type::kSecret>(
       {.name = "api_key_file",
-       .type = Type::kSecret,
        .description = "File (or systemd credential) holding the Partner API key, sent as the "
                       "Api-Key header on every request. Never logged.",
-       .required = true},
+       .required = true});
+  config::Key<Type::kInt> campaign_id = Declare<Type::kInt>(
       {.name = "campaign_id",
-       .type = Type::kInt,
-       .description = "The campaign (shop) id: orders and stocks are per campaign. Several "
+       .description = "The campaign (shop) id: its orders are pulled and its stocks set. Several "
                       "shops: one [adapters.<id>] section each.",
        .required = true,
-       .min = 1},
+       .min = 1});
+  config::Key<Type::kInt> business_id = Declare<Type::kInt>(
       {.name = "business_id",
-       .type = Type::kInt,
-       .default_value = "0",
-       .description = "The business (cabinet) id, for prices "
-                      "(/v2/businesses/{businessId}/offer-prices/updates). 0: set_price "
-                      "commands are dead-lettered.",
-       .min = 0},
+       .description = "The business (cabinet) id: orders are read with getBusinessOrders "
+                      "(/v1/businesses/{businessId}/orders, filtered to campaign_id) and prices "
+                      "set for the business (/v2/businesses/{businessId}/offer-prices/updates).",
+       .required = true,
+       .min = 1});
+  config::Key<Type::kUrl> base_url = Declare<Type::kUrl>(
       {.name = "base_url",
-       .type = Type::kString,
        .default_value = "\"https://api.partner.market.yandex.ru\"",
-       .description = "Partner API root. Change only for a simulator or a proxy."},
+       .description = "Partner API root. Change only for a simulator or a proxy."});
+  config::Key<Type::kDuration> poll_interval = Declare<Type::kDuration>(
       {.name = "poll_interval",
-       .type = Type::kDuration,
        .default_value = "\"60s\"",
-       .description = "Pause between pull passes over getOrders once caught up."},
-      {.name = "page_size",
-       .type = Type::kInt,
-       .default_value = "50",
-       .description = "Orders per page (getOrders limit: 1..50).",
-       .min = 1,
-       .max = 50},
+       .description = "Pause between pull passes over getBusinessOrders once caught up (API "
+                      "notifications bring orders in between)."});
+  config::Key<Type::kInt> page_size =
+      Declare<Type::kInt>({.name = "page_size",
+                           .default_value = "50",
+                           .description = "Orders per page (getBusinessOrders limit: 1..50).",
+                           .min = 1,
+                           .max = kMaxOrdersPerPage});
+  config::Key<Type::kDuration> overlap = Declare<Type::kDuration>(
       {.name = "overlap",
-       .type = Type::kDuration,
        .default_value = "\"10m\"",
        .description = "How far each pass re-reads before the last watermark (updates recorded "
-                      "late); repeats are absorbed by the queue's dedup."},
+                      "late); repeats are absorbed by the queue's dedup."});
+  config::Key<Type::kDuration> lookback = Declare<Type::kDuration>(
       {.name = "lookback",
-       .type = Type::kDuration,
        .default_value = "\"30d\"",
-       .description = "Where the first pull starts (updatedAt); Market returns no orders "
-                      "delivered or cancelled more than 30 days ago."},
+       .description = "Where the first pull starts (updateDate). Orders created more than 30 "
+                      "days before are not returned (getBusinessOrders' creation dates)."});
+  config::Key<Type::kInt> orders_rate_limit = Declare<Type::kInt>(
       {.name = "orders_rate_limit",
-       .type = Type::kInt,
        .default_value = "9000",
-       .description = "Most getOrders requests per hour (Market: 10,000 per hour, 6 in "
-                      "parallel; the default keeps a margin).",
+       .description = "Most getBusinessOrders requests per hour, pulls and notifications "
+                      "together (Market: 10,000 per hour, 6 in parallel; the default keeps a "
+                      "margin).",
        .min = 1,
-       .max = 10000},
+       .max = kOrdersPerHour});
+  config::Key<Type::kInt> stocks_rate_limit = Declare<Type::kInt>(
       {.name = "stocks_rate_limit",
-       .type = Type::kInt,
        .default_value = "100000",
        .description = "Most skus per minute sent to updateStocks (Market: 100,000).",
        .min = 1,
-       .max = 100000},
+       .max = kStockSkusPerMinute});
+  config::Key<Type::kInt> prices_rate_limit = Declare<Type::kInt>(
       {.name = "prices_rate_limit",
-       .type = Type::kInt,
        .default_value = "10000",
        .description = "Most offers per minute sent to offer-prices/updates (Market: 10,000).",
        .min = 1,
-       .max = 10000},
+       .max = kPriceOffersPerMinute});
+  config::Key<Type::kDuration> request_timeout = Declare<Type::kDuration>(
       {.name = "request_timeout",
-       .type = Type::kDuration,
        .default_value = "\"10s\"",
        .description = "Whole-exchange timeout of one Partner API request (Market's own "
-                      "timeout is 10 s)."},
-  };
-  config::KeySet push_keys;
-  kit::PushAuthKeys push(push_keys, "Yandex Market", DefaultPushAllowIps());
-  keys.insert(keys.end(), push_keys.specs().begin(), push_keys.specs().end());
-  return keys;
-}
+                      "timeout is 10 s)."});
+  kit::PushAuthKeys push{*this, "Yandex Market", DefaultPushAllowIps()};
+};
 
 Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
                                        const AdapterContext& context) {
-  YmConfig c;
+  const YandexMarketKeys keys;
+  YandexMarketConfig c;
   c.id = section.id();
-  c.client.api_key = section.GetSecret("api_key_file");
-  if (c.client.api_key.empty()) return section.ErrorAt("api_key_file", "the secret file is empty");
-  c.client.campaign_id = section.GetInt("campaign_id");
-  c.client.business_id = section.GetInt("business_id");
-  c.client.base_url = section.GetString("base_url");
-  if (c.client.base_url.rfind("http://", 0) != 0 && c.client.base_url.rfind("https://", 0) != 0) {
-    return section.ErrorAt("base_url", "must start with http:// or https://");
-  }
-  c.client.stock_skus_per_minute = section.GetInt("stocks_rate_limit");
-  c.client.price_offers_per_minute = section.GetInt("prices_rate_limit");
-  c.client.timeout = section.GetDuration("request_timeout");
-  c.poll_interval = section.GetDuration("poll_interval");
-  c.page_size = static_cast<int>(section.GetInt("page_size"));
-  c.overlap = section.GetDuration("overlap");
-  c.lookback = section.GetDuration("lookback");
-  config::KeySet push_keys;
-  auto push = kit::ReadPushAuth(section, kit::PushAuthKeys(push_keys, "Yandex Market", DefaultPushAllowIps()));
+  c.client = {.base_url = keys.base_url.Get(section),
+              .api_key = keys.api_key_file.Get(section),
+              .campaign_id = keys.campaign_id.Get(section),
+              .business_id = keys.business_id.Get(section),
+              .timeout = keys.request_timeout.Get(section),
+              .orders_per_hour = keys.orders_rate_limit.Get(section),
+              .stock_skus_per_minute = keys.stocks_rate_limit.Get(section),
+              .price_offers_per_minute = keys.prices_rate_limit.Get(section)};
+  if (c.client.api_key.empty())
+    return keys.api_key_file.ErrorAt(section, "the secret file is empty");
+  c.poll_interval = keys.poll_interval.Get(section);
+  c.page_size = static_cast<int>(keys.page_size.Get(section));
+  c.overlap = keys.overlap.Get(section);
+  c.lookback = keys.lookback.Get(section);
+  Result<kit::PushAuth> push = kit::ReadPushAuth(section, keys.push);
   if (!push.ok()) return push.status();
   c.push = std::move(push).value();
   if (context.clock == nullptr) return Status::Internal("yandex-market: no clock in the context");
-  Transport transport = MakeUpstreamTransport(
-      "yandex-market:" + c.id, context.http, *context.clock,
-      static_cast<double>(section.GetInt("orders_rate_limit")), context.metrics);
+  // "yandex-market:<id>:orders" and ":offers": breaker and metrics per API
+  // group; the limits are the client's own (never blocking).
+  net::Transport transport =
+      net::MakeUpstreamTransport("yandex-market:" + c.id, context.http, *context.clock,
+                                 context.metrics, {{"orders", {}}, {"offers", {}}});
   return std::unique_ptr<Adapter>(
-      new YmAdapter(std::move(c), std::move(transport), *context.clock));
+      new YandexMarketAdapter(std::move(c), std::move(transport), *context.clock));
 }
 
 }  // namespace
 
 AdapterType Type() {
-  AdapterType t;
-  t.schema.type = "yandex-market";
-  t.schema.description =
-      "Yandex Market Partner API, one campaign: orders in (pull getOrders + API notifications "
-      "at /hooks/<id>), stock (updateStocks) and prices (updateBusinessPrices) out.";
-  t.schema.keys = Keys();
-  t.factory = Build;
-  return t;
+  return {.schema = {.type = "yandex-market",
+                     .description = "Yandex Market Partner API, one campaign: orders in (pull "
+                                    "getBusinessOrders + API notifications at "
+                                    "/hooks/<id>/notification), stock (updateStocks) and prices "
+                                    "(updateBusinessPrices) out.",
+                     .keys = YandexMarketKeys().specs()},
+          .factory = Build};
 }
 
 }  // namespace crmhub::adapters::yandex_market

@@ -2,6 +2,7 @@
 // no exceptions (nlohmann's non-throwing accessors only).
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 
 #include "mapping/model/model.h"
@@ -169,6 +170,19 @@ Json Resolve(const Pointer& p, const Scope& sc, std::vector<std::string>& elem_p
   return out;
 }
 
+// Micro-units (ParseMoney scale 6) as decimal text: 1234500000 -> "1234.5".
+std::string MicroUnitsText(int64_t v) {
+  const uint64_t a = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%llu.%06llu", v < 0 ? "-" : "",
+                static_cast<unsigned long long>(a / 1000000),
+                static_cast<unsigned long long>(a % 1000000));
+  std::string text(buf);
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
 bool LooseEquals(const Json& record, const Json& rule) {
   if (record == rule) return true;
   std::string a, b;
@@ -252,6 +266,32 @@ class Applier {
           joined += text;
         }
         v = std::move(joined);
+        break;
+      }
+      case Source::kSum: {
+        // Exact decimal addition (no floating point): each value, or each
+        // element of a '*' pointer's array, read as ParseMoney reads text.
+        path.Joined(&s.pointers);
+        std::optional<int64_t> total;
+        std::string text;
+        for (const auto& p : s.pointers) {
+          elem_paths.clear();
+          Json part = Resolve(p, sc, elem_paths);
+          if (!part.is_array()) part = Json::array({std::move(part)});
+          for (const Json& x : part) {
+            if (x.is_null()) continue;
+            Result<int64_t> micro = internal::ScalarText(x, text) && !x.is_boolean()
+                                        ? ParseMoney(text, 6)
+                                        : Status::InvalidArgument("not a number");
+            int64_t sum = 0;
+            if (!micro.ok() || __builtin_add_overflow(total.value_or(0), *micro, &sum)) {
+              return Error(w, PathOf(p, sc), &x,
+                           "sum needs decimal numbers (at most 6 decimal places)");
+            }
+            total = sum;
+          }
+        }
+        if (total) v = MicroUnitsText(*total);
         break;
       }
       case Source::kConst:

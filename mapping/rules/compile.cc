@@ -283,16 +283,16 @@ class Compiler {
     }
     const toml::table* t = node.as_table();
     if (!t) Fail(where, "expected a JSON pointer string or a value table");
-    CheckKeys(*t, {"path", "root_path", "paths", "join", "separator", "value", "context", "for_each",
+    CheckKeys(*t, {"path", "root_path", "paths", "join", "sum", "separator", "value", "context", "for_each",
                    "fields", "null_if", "transform", "map", "map_default", "lookup", "on_missing",
                    "default", "required", "on_invalid", "prefix", "suffix"}, where);
     int sources = 0;
-    for (auto k : {"path", "root_path", "paths", "join", "value", "context", "for_each"}) {
+    for (auto k : {"path", "root_path", "paths", "join", "sum", "value", "context", "for_each"}) {
       sources += t->contains(k) ? 1 : 0;
     }
     if (sources == 0 && t->contains("fields")) sources = 1;  // an object built in place
     if (sources != 1) {
-      Fail(where, "needs exactly one of path, root_path, paths, join, value, context, for_each, fields");
+      Fail(where, "needs exactly one of path, root_path, paths, join, sum, value, context, for_each, fields");
     }
     auto pointer_list = [&](std::string_view key) {
       auto a = (*t)[key].as_array();
@@ -309,6 +309,9 @@ class Compiler {
     } else if (t->contains("join")) {
       s.source = Source::kJoin;
       pointer_list("join");
+    } else if (t->contains("sum")) {
+      s.source = Source::kSum;
+      pointer_list("sum");
     } else if (auto v = t->get("value")) {
       s.source = Source::kConst;
       s.constant = TomlToJson(*v);

@@ -59,13 +59,13 @@ struct Condition {
 
 struct NamedSpec;
 
-enum class Source { kPath, kPaths, kJoin, kConst, kContext, kForEach, kObject };
+enum class Source { kPath, kPaths, kJoin, kSum, kConst, kContext, kForEach, kObject };
 enum class ContextValue { kSource, kReceivedMs, kIndex };
 enum class OnMissing { kError, kNull, kKeep };
 
 struct ValueSpec {
   Source source = Source::kPath;
-  std::vector<Pointer> pointers;  // kPath (1), kPaths, kJoin, kForEach (1)
+  std::vector<Pointer> pointers;  // kPath (1), kPaths, kJoin, kSum, kForEach (1)
   std::string separator;
   Json constant;
   ContextValue context = ContextValue::kSource;

@@ -381,6 +381,36 @@ name = { path = "/name", required = true, transform = "trim" }
   EXPECT_LT(huge.status().message().size(), 300u);
 }
 
+// `sum`: exact decimal addition of the values at its pointers ('*' arrays
+// included), missing ones skipped; all missing is null.
+TEST_F(RulesTest, SumAddsDecimalsExactly) {
+  RuleSet rules = Rules(R"(
+format = 1
+[[entity]]
+rule = "order"
+kind = "order"
+external_id = "/id"
+[entity.fields]
+status = "/s"
+currency = { value = "RUB" }
+total = { sum = ["/a", "/lines/*/v", "/missing"], transform = "money" }
+extra = { fields = { raw = { sum = ["/a", "/b"] } } }
+)");
+  auto total = [&](const std::string& record) -> std::string {
+    auto out = rules.ApplyText(record, ctx_);
+    return out.ok() ? (*out)[0].fields.dump() : out.status().message();
+  };
+  EXPECT_EQ(total(R"({"id":1,"s":"x","a":0.1,"b":0.2,"lines":[{"v":"0.2"},{"v":3},{}]})"),
+            R"({"currency":"RUB","extra":{"raw":"0.3"},"status":"x","total":330})");  // 0.1 + 0.2 is 0.3 here
+  EXPECT_EQ(total(R"({"id":1,"s":"x","a":-1.5,"lines":[]})"),
+            R"({"currency":"RUB","extra":{"raw":"-1.5"},"status":"x","total":-150})");
+  EXPECT_EQ(total(R"({"id":1,"s":"x"})"), R"({"currency":"RUB","status":"x"})");  // all missing
+  EXPECT_EQ(total(R"({"id":1,"s":"x","a":true})"),
+            R"(rule "order" field "extra.raw": /a: true: sum needs decimal numbers (at most 6 decimal places))");
+  EXPECT_EQ(total(R"({"id":1,"s":"x","lines":[{"v":"0.0000001"}]})"),
+            R"(rule "order" field "total": /lines/*/v: "0.0000001": sum needs decimal numbers (at most 6 decimal places))");
+}
+
 TEST(RulesLoadTest, RulesFileErrorsAreFoundAtLoadTime) {
   const std::string head = "format = 1\n[[entity]]\nrule = \"r\"\nkind = \"contact\"\nexternal_id = \"/id\"\n";
   EXPECT_EQ(LoadError(head), "loaded");
@@ -403,7 +433,7 @@ TEST(RulesLoadTest, RulesFileErrorsAreFoundAtLoadTime) {
   EXPECT_EQ(LoadError(head + "[entity.fields]\nname = \"/a~2\"\n"),
             "test.toml: rule \"r\" field \"name\": JSON pointer \"/a~2\": '~' must be followed by 0 or 1");
   EXPECT_EQ(LoadError(head + "[entity.fields]\nname = { path = \"/a\", value = \"x\" }\n"),
-            "test.toml: rule \"r\" field \"name\": needs exactly one of path, root_path, paths, join, "
+            "test.toml: rule \"r\" field \"name\": needs exactly one of path, root_path, paths, join, sum, "
             "value, context, for_each, fields");
   EXPECT_EQ(LoadError(head + "[entity.fields]\nname = { path = \"/a\", requird = true }\n"),
             "test.toml: rule \"r\" field \"name\": unknown key \"requird\"");

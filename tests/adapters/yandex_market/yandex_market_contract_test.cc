@@ -4,19 +4,17 @@
 // --errors), which also validates the simulator's answers. And a test of
 // the test: deliberately wrong requests through the same proxy are caught.
 //
-// Needs Prism: `npm ci --prefix tests/contract` (fails, never skips).
+// Needs Prism: `npm ci --prefix tests/contract`. Without it every test fails
+// (never skips): a fatal failure in SetUpTestSuite would make gtest, and
+// ctest after it, report the tests as skipped, so the suite's setup only
+// records why it could not start and each test's SetUp fails with that.
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <thread>
 
-#include "adapters/yandex_market/adapter.h"
-#include "adapters/yandex_market/yandex_market_sim.h"
-#include "net/http_client.h"
+#include "tests/adapters/yandex_market/ym_test_support.h"
 #include "tests/support/prism.h"
 
 namespace crmhub::adapters::yandex_market {
@@ -24,7 +22,7 @@ namespace {
 
 using nlohmann::json;
 
-class YmContractTest : public ::testing::Test {
+class YandexMarketContractTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     clock_ = new SystemClock();
@@ -35,12 +33,18 @@ class YmContractTest : public ::testing::Test {
     so.enforce_rate_limits = false;
     sim_options_ = new YandexMarketSimOptions(so);
     sim_ = new YandexMarketSimulator(so, *clock_);
-    ASSERT_TRUE(sim_->Start("127.0.0.1:0").ok());
+    if (Status started = sim_->Start("127.0.0.1:0"); !started.ok()) {
+      setup_error_ = new std::string(started.ToString());
+      return;
+    }
     crmhub::testing::PrismOptions po;
     po.spec = std::string(CRMHUB_CONTRACTS_DIR) + "/marketplaces/yandex-market/openapi/openapi.yaml";
     po.upstream = sim_->base_url();
     auto prism = crmhub::testing::PrismProcess::Start(po);
-    ASSERT_TRUE(prism.ok()) << prism.status().ToString();
+    if (!prism.ok()) {
+      setup_error_ = new std::string(prism.status().ToString());
+      return;
+    }
     prism_ = prism->release();
   }
   static void TearDownTestSuite() {
@@ -48,61 +52,55 @@ class YmContractTest : public ::testing::Test {
     delete sim_;
     delete sim_options_;
     delete clock_;
+    delete setup_error_;
     prism_ = nullptr;
     sim_ = nullptr;
+    setup_error_ = nullptr;
   }
   void SetUp() override {
-    ASSERT_NE(prism_, nullptr) << "Prism did not start (see the suite's setup failure)";
-    net::HttpClientOptions options;
-    options.request_timeout = std::chrono::seconds(20);
-    http_ = std::make_unique<net::HttpClient>(io_, options);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  void TearDown() override {
-    guard_.reset();
-    http_.reset();
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
+    ASSERT_EQ(setup_error_, nullptr) << *setup_error_;
+    http_ = std::make_unique<testing::ClientThread>(std::chrono::seconds(20));
   }
 
-  std::unique_ptr<YmAdapter> MakeAdapter() {
-    YmConfig c;
-    c.id = "ym";
-    c.client.base_url = prism_->base_url();
-    c.client.api_key = Secret(sim_options_->api_key());
-    c.client.campaign_id = sim_options_->campaign_id();
-    c.client.business_id = sim_options_->business_id();
+  std::unique_ptr<YandexMarketAdapter> MakeAdapter() {
+    YandexMarketConfig c = testing::ConfigFor("ym", *sim_options_, prism_->base_url());
     c.client.timeout = std::chrono::seconds(20);
     c.page_size = 20;
     c.lookback = std::chrono::hours(1);
-    return std::make_unique<YmAdapter>(
-        c, MakeUpstreamTransport("ym", http_.get(), adapter_clock_, 0, nullptr), adapter_clock_);
+    return testing::MakeAdapter(c, &http_->client(), adapter_clock_);
   }
   static std::string LogTail() {
     std::string log = prism_->Log();
     return log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
+  }
+  net::OutboundResult Send(const std::string& method, const std::string& target, std::string body) {
+    net::OutboundRequest r;
+    r.method = method;
+    r.url = prism_->base_url() + target;
+    r.headers.Set("Api-Key", sim_options_->api_key());
+    if (!body.empty()) r.headers.Set("Content-Type", "application/json");
+    r.body = std::move(body);
+    return http_->client().SendBlocking(r);
   }
 
   static SystemClock* clock_;
   static YandexMarketSimOptions* sim_options_;
   static YandexMarketSimulator* sim_;
   static crmhub::testing::PrismProcess* prism_;
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{
-      io_.get_executor()};
-  std::unique_ptr<net::HttpClient> http_;
-  std::thread thread_;
+  static std::string* setup_error_;
+  std::unique_ptr<testing::ClientThread> http_;
   // The adapter runs a few seconds ahead of the simulator, so its window
   // (whole seconds, end exclusive) covers every order the simulator has.
   ManualClock adapter_clock_{SystemClock().Now() + std::chrono::seconds(10)};
 };
 
-SystemClock* YmContractTest::clock_ = nullptr;
-YandexMarketSimOptions* YmContractTest::sim_options_ = nullptr;
-YandexMarketSimulator* YmContractTest::sim_ = nullptr;
-crmhub::testing::PrismProcess* YmContractTest::prism_ = nullptr;
+SystemClock* YandexMarketContractTest::clock_ = nullptr;
+YandexMarketSimOptions* YandexMarketContractTest::sim_options_ = nullptr;
+YandexMarketSimulator* YandexMarketContractTest::sim_ = nullptr;
+crmhub::testing::PrismProcess* YandexMarketContractTest::prism_ = nullptr;
+std::string* YandexMarketContractTest::setup_error_ = nullptr;
 
-TEST_F(YmContractTest, GetOrdersPagesPassTheSpec) {
+TEST_F(YandexMarketContractTest, GetBusinessOrdersPagesAndResolvePassTheSpec) {
   auto adapter = MakeAdapter();
   std::optional<std::string> cursor;
   size_t events = 0;
@@ -114,49 +112,45 @@ TEST_F(YmContractTest, GetOrdersPagesPassTheSpec) {
     if (!pulled->more) break;
   }
   EXPECT_EQ(events, 60u) << sim_->log().ToJson().substr(0, 3000);
+  queue::Message hint;
+  hint.payload = R"({"notificationType":"ORDER_CREATED","orderId":70000001})";
+  ResolveResult resolved = adapter->Resolve(hint);
+  EXPECT_TRUE(resolved.outcome.ok()) << resolved.outcome.error << "\n" << LogTail();
 }
 
-TEST_F(YmContractTest, StocksAndPricesPassTheSpec) {
+TEST_F(YandexMarketContractTest, StocksPriceReadsAndPricesPassTheSpec) {
+  sim_->SetPrice("YM-1", {json(100), "RUR", json(150), json(90.5)});
   auto adapter = MakeAdapter();
   std::vector<queue::Message> batch;
   for (int i = 0; i < 3; ++i) {
-    queue::Message m;
-    m.headers = {{"command", "set_stock"}};
-    m.payload = json{{"sku", "YM-" + std::to_string(i)}, {"stock", i}}.dump();
-    batch.push_back(m);
+    batch.push_back(testing::Command("set_stock", {{"sku", "YM-" + std::to_string(i)}, {"stock", i}}));
   }
-  queue::Message price;
-  price.headers = {{"command", "set_price"}};
-  price.payload = json{{"offer_id", "YM-1"}, {"price", "123.45"}}.dump();
-  batch.push_back(price);
-  auto outcomes = adapter->Deliver(batch);
-  for (const auto& o : outcomes) EXPECT_TRUE(o.ok()) << o.error << "\n" << LogTail();
+  batch.push_back(testing::Command("set_price", {{"offer_id", "YM-1"}, {"price", "123.45"}}));
+  batch.push_back(testing::Command(
+      "set_price", {{"offer_id", "YM-2"}, {"price", 99}, {"discount_base", 120}, {"currency", "RUB"}}));
+  for (const auto& o : adapter->Deliver(batch)) EXPECT_TRUE(o.ok()) << o.error << "\n" << LogTail();
+  EXPECT_EQ(testing::PriceOf(*sim_, "YM-1")["discountBase"], json(150)) << "kept through Prism";
 }
 
-TEST_F(YmContractTest, WrongRequestsAreCaught) {
-  const std::string base = prism_->base_url();
-  const std::string stocks =
-      base + "/v2/campaigns/" + std::to_string(sim_options_->campaign_id()) + "/offers/stocks";
-  net::OutboundRequest r;
-  r.method = "PUT";
-  r.url = stocks;
-  r.headers.Set("Api-Key", sim_options_->api_key());
-  r.headers.Set("Content-Type", "application/json");
+TEST_F(YandexMarketContractTest, WrongRequestsAreCaught) {
+  const std::string campaign = std::to_string(sim_options_->campaign_id());
+  const std::string business = std::to_string(sim_options_->business_id());
+  auto caught = [](const net::OutboundResult& r) {
+    return r.ok() && crmhub::testing::IsPrismValidationError(r->status, r->body);
+  };
   // items must have exactly one element with a count.
-  r.body = R"({"skus":[{"sku":"A","items":[]}]})";
-  auto bad = http_->SendBlocking(r);
-  ASSERT_TRUE(bad.ok());
-  EXPECT_TRUE(crmhub::testing::IsPrismValidationError(bad->status, bad->body)) << bad->body;
-  // limit above 50 on getOrders.
-  net::OutboundRequest g;
-  g.method = "GET";
-  g.url = base + "/v2/campaigns/" + std::to_string(sim_options_->campaign_id()) +
-          "/orders?limit=500";
-  g.headers.Set("Api-Key", sim_options_->api_key());
-  auto too_many = http_->SendBlocking(g);
-  ASSERT_TRUE(too_many.ok());
-  EXPECT_TRUE(crmhub::testing::IsPrismValidationError(too_many->status, too_many->body))
-      << too_many->status << " " << too_many->body;
+  EXPECT_TRUE(caught(Send("PUT", "/v2/campaigns/" + campaign + "/offers/stocks",
+                          R"({"skus":[{"sku":"A","items":[]}]})")));
+  // limit above 50; a missing (required) body.
+  EXPECT_TRUE(caught(Send("POST", "/v1/businesses/" + business + "/orders?limit=500", "{}")));
+  EXPECT_TRUE(caught(Send("POST", "/v1/businesses/" + business + "/orders", "")));
+  // RUB is not a CurrencyType; more than 200 offerIds.
+  EXPECT_TRUE(caught(Send("POST", "/v2/businesses/" + business + "/offer-prices/updates",
+                          R"({"offers":[{"offerId":"A","price":{"value":1,"currencyId":"RUB"}}]})")));
+  json ids = json::array();
+  for (int i = 0; i < 201; ++i) ids.push_back("A" + std::to_string(i));
+  EXPECT_TRUE(caught(Send("POST", "/v2/businesses/" + business + "/offer-prices",
+                          json{{"offerIds", ids}}.dump())));
 }
 
 }  // namespace

@@ -1,0 +1,119 @@
+#pragma once
+// The Yandex Market Partner API adapter: orders in (pull getBusinessOrders,
+// API notifications resolved through it), stock and prices out. One adapter
+// per campaign (shop). docs/adapters/yandex-market.md says what is verified
+// against the spec, keyed, answered, and where the spec is silent.
+//
+// Source (Pull): getBusinessOrders of our campaign by updateDate. The cursor
+// {"v":2,"watermark":<ms>,"window_to":<ms or 0>,"page_token":"..."} is saved
+// by the runtime only after the events are durable; every change before the
+// watermark is pulled. A pass reads [watermark - overlap, window_to) page by
+// page; window_to is fixed when the pass starts (now, at most 30 days on)
+// and becomes the watermark when it ends, so an order changing during a
+// pass moves out of the window and into the next: paging shifts lose
+// nothing. The first pass starts `lookback` ago.
+// Events: key "<orderId>:<status>:<substatus>:<updateDate ms>", ordering key
+// the order id, payload the BusinessOrderDTO as sent, headers kind=order,
+// ym_status, ym_substatus, ym_updated_at. A record that cannot be keyed is
+// queued as {"unreadable": <record>, "error": "..."} ("unreadable:<hash>"),
+// which the rules dead-letter: seen, and the pull goes on.
+//
+// Threading: Pull, Resolve and Deliver run on worker threads (blocking
+// HTTP); HandleWebhook runs on an I/O thread and does no I/O.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/adapter.h"
+#include "adapters/kit/push_auth.h"
+#include "adapters/kit/target.h"
+#include "adapters/yandex_market/yandex_market_client.h"
+
+namespace crmhub::adapters::yandex_market {
+
+struct YandexMarketConfig {
+  std::string id;
+  YandexMarketClientOptions client;
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(60)};
+  int page_size = kMaxOrdersPerPage;
+  std::chrono::milliseconds overlap{std::chrono::minutes(10)};
+  std::chrono::milliseconds lookback{std::chrono::hours(24 * 30)};
+  kit::PushAuth push;  // push_allow_ips, push_token_file
+};
+
+// Market's documented sender ranges for API notifications.
+std::vector<std::string> DefaultPushAllowIps();
+
+struct PullCursor {
+  int64_t watermark_ms = 0;
+  int64_t window_to_ms = 0;  // 0: no pass in progress
+  std::string page_token;
+  std::string ToJson() const;
+  // v2, or v1 (getOrders: the watermark alone). nullopt: garbage.
+  static std::optional<PullCursor> Parse(std::string_view text);
+};
+
+class YandexMarketAdapter final : public Adapter,
+                                  public SourceCapability,
+                                  public WebhookCapability,
+                                  public TargetCapability {
+ public:
+  YandexMarketAdapter(YandexMarketConfig config, net::Transport transport, Clock& clock);
+
+  const std::string& id() const override { return config_.id; }
+  std::string_view type() const override { return "yandex-market"; }
+  SourceCapability* source() override { return this; }
+  WebhookCapability* webhook() override { return this; }
+  TargetCapability* target() override { return this; }
+  std::string DescribeJson() const override;
+
+  Result<PullResult> Pull(const std::optional<std::string>& cursor) override;
+  std::chrono::milliseconds poll_interval() const override { return config_.poll_interval; }
+
+  // Market signs nothing: senders are checked against its ranges
+  // (push_allow_ips), push_token_file adds a secret ?token=. Every accepted
+  // notification, PING at once, is answered 200 {"version","name","time"};
+  // a body that is not one, 400 WRONG_EVENT_FORMAT. Order notifications of
+  // our campaign (ids only) become hints (kind=order_hint, key
+  // "hint:<type>:<orderId>:<status>:<substatus>:<time>"); others are dropped.
+  Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
+  bool ServesPath(std::string_view sub_path) const override {
+    return sub_path.empty() || sub_path == "notification";
+  }
+  // The hint's order, fetched at once (getBusinessOrders, orderIds=[id]) and
+  // keyed as the pull keys it: the later pull is a duplicate. Retry while
+  // Market does not return it (its data may lag its notification).
+  ResolveResult Resolve(const queue::Message& hint) override;
+
+  // set_stock {"sku","stock"} -> updateStocks; set_price {"offer_id","price",
+  // "currency"?, "discount_base"?, "minimum_for_bestseller"?} ->
+  // updateBusinessPrices. Market answers a request as a whole: a 200 settles
+  // its items Ok; an item that breaks the spec fails locally, naming it.
+  std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message> batch) override;
+  int max_batch() const override { return kMaxStocksPerRequest; }
+  std::vector<std::string> commands() const override { return {"set_stock", "set_price"}; }
+
+  const YandexMarketClient& client() const { return client_; }
+
+ private:
+  InboundEvent OrderEvent(const OrderRecord& order, size_t index) const;  // index: in its page
+  void DeliverStocks(const std::vector<kit::TargetCommand>& commands,
+                     std::vector<DeliveryOutcome>& out) const;
+  // discount_base, minimum_for_bestseller: a number is sent, null left out
+  // (Market deletes it); absent, Market's value is read (getDefaultPrices)
+  // and sent again. currency: a CurrencyType, RUB sent as RUR, default RUR.
+  void DeliverPrices(const std::vector<kit::TargetCommand>& commands,
+                     std::vector<DeliveryOutcome>& out) const;
+  net::HttpResponse Accepted() const;  // 200 {"version","name","time"}
+
+  const YandexMarketConfig config_;
+  Clock& clock_;
+  YandexMarketClient client_;
+};
+
+// The adapter type for daemon/adapter_registry.cc: type = "yandex-market".
+AdapterType Type();
+
+}  // namespace crmhub::adapters::yandex_market

@@ -1,0 +1,134 @@
+#pragma once
+// YandexMarketClient: the Yandex Market Partner API calls crmhub makes, to
+// the letter of /work/shared/contracts/marketplaces/yandex-market/openapi/
+// (header Api-Key; errors ApiErrorResponse {"status":"ERROR","errors":[...]}),
+// on net::ApiClient: getBusinessOrders (orders in; getOrders and getOrder
+// are deprecated), updateStocks, updateBusinessPrices, and getDefaultPrices,
+// the only way to read discountBase and minimumForBestseller back.
+//
+// Errors (net::ApiError): 420 is Market's "throttled", retried at
+// Retry-After, else X-RateLimit-Resource-Until (partner docs), else after
+// kParallelLimitPause (a 420 naming no time is the parallel-requests limit).
+// 423 Locked ("the method cannot be used for this store"; the spec says
+// nothing of retrying) is the account's state, not the request's: kAuth, so
+// a delivery is retried with backoff until ops fix the store.
+//
+// Thread-safe.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/secret.h"
+#include "net/api_client.h"
+#include "net/rate_limiter.h"
+
+namespace crmhub::adapters::yandex_market {
+
+// The documented limits, stated once (paths/*.yaml, x-resource-limit-config
+// and schemas).
+inline constexpr int kMaxOrdersPerPage = 50;  // PageLimit50Truncate; orders maxItems 50
+inline constexpr int kOrdersPerHour = 10000;  // getBusinessOrders: 10,000 requests an hour,
+inline constexpr int kOrdersParallel = 6;     // 6 in parallel (parallel-limit-value)
+inline constexpr auto kMaxCreationRange = std::chrono::days(30);  // OrderDatesFilterDTO prose
+inline constexpr int kMaxStocksPerRequest = 2000;      // UpdateStocksRequest.skus maxItems
+inline constexpr int64_t kMaxStockCount = 2000000000;  // UpdateStockItemDTO.count maximum
+inline constexpr int kStockSkusPerMinute = 100000;     // updateStocks, path req.skus
+inline constexpr int kMaxPricesPerRequest = 500;      // UpdateBusinessPricesRequest.offers maxItems
+inline constexpr int kPriceOffersPerMinute = 10000;   // updateBusinessPrices, path req.offers
+inline constexpr int kMaxPriceReadsPerRequest = 200;  // GetDefaultPricesRequest.offerIds maxItems
+inline constexpr int kPriceReadsPerMinute = 5000;     // getDefaultPrices: the lower of its tiers
+inline constexpr double kMaxMinimumForBestseller = 100000000;  // UpdateBusinessPricesDTO
+// ShopSku: trimmed (x-transform: trim, so " A" is "A"), then 1..255
+// characters (not bytes), no control characters but tab (its pattern).
+inline constexpr size_t kMaxSkuChars = 255;
+inline constexpr auto kParallelLimitPause = std::chrono::seconds(1);
+
+struct YandexMarketClientOptions {
+  std::string base_url = "https://api.partner.market.yandex.ru";
+  Secret api_key;
+  int64_t campaign_id = 0;
+  int64_t business_id = 0;
+  std::chrono::milliseconds timeout{std::chrono::seconds(10)};
+  // Our share of the documented limits (config keys, at most the spec's).
+  int64_t orders_per_hour = kOrdersPerHour;
+  int64_t stock_skus_per_minute = kStockSkusPerMinute;
+  int64_t price_offers_per_minute = kPriceOffersPerMinute;
+};
+
+struct OrdersQuery {
+  // updateDateFrom / updateDateTo (whole seconds; Market's bounds are
+  // unstated, the pull's overlap covers either reading).
+  std::optional<SystemTime> updated_from, updated_to;
+  std::vector<int64_t> order_ids;  // empty: any; else 1..50
+  std::string page_token;          // empty: the first page
+  int limit = kMaxOrdersPerPage;
+};
+
+// A BusinessOrderDTO as sent (empty: an element that is not an object), and
+// what it is keyed by as text: strings as they are, integers in decimal, ""
+// when absent or of another type (base/json_list.h: no tree is built).
+struct OrderRecord {
+  std::string json;
+  std::string order_id, status, substatus, update_date;
+};
+
+struct OrdersPage {
+  std::vector<OrderRecord> orders;
+  std::string next_page_token;  // empty: the last page
+};
+
+struct StockItem {
+  std::string sku;  // trimmed, checked
+  int64_t count = 0;
+};
+
+struct PriceItem {
+  std::string offer_id;                   // trimmed, checked
+  nlohmann::json value;                   // a number > 0
+  std::string currency;                   // a CurrencyType
+  nlohmann::json discount_base;           // null: not sent (Market deletes it)
+  nlohmann::json minimum_for_bestseller;  // null: not sent (Market deletes it)
+};
+
+class YandexMarketClient {
+ public:
+  YandexMarketClient(YandexMarketClientOptions options, net::Transport transport,
+                     const Clock& clock);
+
+  // An answer that is not JSON (or deeper than kMaxJsonDepth), or has no
+  // orders array, is kTransient.
+  net::ApiResult<OrdersPage> GetBusinessOrders(const OrdersQuery& query) const;
+  // REQUIRES: 1..2000 items with distinct skus.
+  net::ApiResult<net::ApiAnswer> UpdateStocks(const std::vector<StockItem>& items) const;
+  // REQUIRES: 1..500 items with distinct offer ids.
+  net::ApiResult<net::ApiAnswer> UpdatePrices(const std::vector<PriceItem>& items) const;
+  // offer id -> the discountBase and minimumForBestseller Market holds (null:
+  // not set; the rest of each PriceItem is empty; offers it does not return
+  // are absent). REQUIRES: 1..200 distinct ids.
+  net::ApiResult<std::map<std::string, PriceItem>> GetDefaultPrices(
+      const std::vector<std::string>& offer_ids) const;
+
+  const YandexMarketClientOptions& options() const { return options_; }
+
+ private:
+  net::ApiResult<net::ApiAnswer> Call(net::ApiRequest request) const;
+  std::string Url(std::string_view owner, int64_t id, std::string_view tail) const;
+  nlohmann::json OrdersBody(const OrdersQuery& query) const;
+
+  const YandexMarketClientOptions options_;
+  const Clock& clock_;
+  net::ApiClient api_;
+  // Limits, never blocking (a refusal is kThrottled with not_before).
+  mutable net::TokenBucket orders_limit_;
+  mutable net::SlidingWindow stock_limit_;
+  mutable net::SlidingWindow price_limit_;
+  mutable net::SlidingWindow price_read_limit_;
+};
+
+}  // namespace crmhub::adapters::yandex_market
