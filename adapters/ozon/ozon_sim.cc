@@ -150,6 +150,7 @@ simkit::SimPipeline::Options OzonSimulator::PipelineOptions() {
   };
   o.limits = {Limit::Window("all", options_.requests_per_second, std::chrono::seconds(1)),
               Limit::Window("stocks", options_.stocks_per_minute, std::chrono::minutes(1))};
+  // Every route is a POST with a JSON body; the lists also see the "dup" fault.
   auto route = [this](std::string path, std::vector<std::string> limits,
                       net::HttpResponse (OzonSimulator::*handler)(const json&, bool)) {
     return Route{.method = "POST",
@@ -160,21 +161,11 @@ simkit::SimPipeline::Options OzonSimulator::PipelineOptions() {
                    return (this->*handler)(r.body, r.dup);
                  }};
   };
-  auto plain = [this](std::string path, std::vector<std::string> limits,
-                      net::HttpResponse (OzonSimulator::*handler)(const json&)) {
-    return Route{.method = "POST",
-                 .path = std::move(path),
-                 .limits = std::move(limits),
-                 .json_body = true,
-                 .handler = [this, handler](const simkit::SimRequest& r) {
-                   return (this->*handler)(r.body);
-                 }};
-  };
   o.routes = {route("/v3/posting/fbs/list", {"all"}, &OzonSimulator::FbsList),
               route("/v2/posting/fbo/list", {"all"}, &OzonSimulator::FboList),
-              plain("/v2/products/stocks", {"all", "stocks"}, &OzonSimulator::UpdateStocks),
-              plain("/v1/product/import/prices", {"all"}, &OzonSimulator::Prices),
-              plain("/v3/product/list", {"all"}, &OzonSimulator::ProductList)};
+              route("/v2/products/stocks", {"all", "stocks"}, &OzonSimulator::UpdateStocks),
+              route("/v1/product/import/prices", {"all"}, &OzonSimulator::Prices),
+              route("/v3/product/list", {"all"}, &OzonSimulator::ProductList)};
   return o;
 }
 
@@ -505,7 +496,7 @@ void OzonSimulator::AppendFboPosting(simkit::JsonText& out, const SimPosting& p,
   out.EndObject();
 }
 
-net::HttpResponse OzonSimulator::UpdateStocks(const json& body) {
+net::HttpResponse OzonSimulator::UpdateStocks(const json& body, bool) {
   const json* stocks = JsonArray(body, "stocks");
   if (stocks == nullptr) return RpcError(400, 3, "stocks is required");
   if (stocks->empty() || stocks->size() > 100) {
@@ -552,35 +543,54 @@ net::HttpResponse OzonSimulator::UpdateStocks(const json& body) {
   return net::HttpResponse::Json(200, json{{"result", std::move(result)}}.dump());
 }
 
-net::HttpResponse OzonSimulator::Prices(const json& body) {
+net::HttpResponse OzonSimulator::Prices(const json& body, bool) {
   const json* prices = JsonArray(body, "prices");
   if (prices == nullptr) return RpcError(400, 3, "prices is required");
   if (prices->empty() || prices->size() > 1000)
     return RpcError(400, 3, "prices: from 1 to 1000 items per request");
+  const auto now = clock_.SteadyNow();
   json result = json::array();
   std::lock_guard lock(mu_);
   for (const json& p : *prices) {
+    // offer_id wins when both are given, as for stocks (the spec's
+    // example sends "offer_id": "" beside a product_id: that one is absent).
     const std::string offer(JsonString(p, "offer_id").value_or(""));
-    const int64_t index = OfferIndex(offer);
-    json item = {{"offer_id", offer},
-                 {"product_id", index >= 0 ? ProductId(index) : 0},
+    const int64_t index =
+        !offer.empty() ? OfferIndex(offer) : JsonInt(p, "product_id").value_or(0) - 100001;
+    const bool known = index >= 0 && index < options_.products;
+    json item = {{"offer_id", known ? OfferId(index) : offer},
+                 {"product_id", known ? ProductId(index) : 0},
                  {"updated", false},
                  {"errors", json::array()}};
+    auto error = [&](const char* code, const char* message) {
+      item["errors"].push_back({{"code", code}, {"message", message}});
+    };
     const std::string price(JsonString(p, "price").value_or(""));
-    if (index < 0 || index >= options_.products) {
-      item["errors"].push_back({{"code", "NOT_FOUND"}, {"message", "Product not found"}});
+    if (!known) {
+      error("NOT_FOUND_ERROR", "Product not found");
     } else if (price.empty()) {
-      item["errors"].push_back({{"code", "INVALID_PRICE"}, {"message", "price is required"}});
+      error("INVALID_PRICE", "price is required");
+    } else if (price.front() == '-') {
+      error("price_negative", "Price is negative");
     } else {
-      prices_[offer] = price;
-      item["updated"] = true;
+      // «Цену каждого товара можно обновлять не больше 10 раз в час»: the
+      // spec names no error code for it; this one is the simulator's own.
+      auto& window = price_updates_[index];
+      while (!window.empty() && now - window.front() >= std::chrono::hours(1)) window.pop_front();
+      if (static_cast<int64_t>(window.size()) >= options_.price_updates_per_hour) {
+        error("TOO_MANY_REQUESTS", "The price is updated too frequently");
+      } else {
+        window.push_back(now);
+        prices_[OfferId(index)] = price;
+        item["updated"] = true;
+      }
     }
     result.push_back(std::move(item));
   }
   return net::HttpResponse::Json(200, json{{"result", std::move(result)}}.dump());
 }
 
-net::HttpResponse OzonSimulator::ProductList(const json& body) {
+net::HttpResponse OzonSimulator::ProductList(const json& body, bool) {
   const int64_t limit = JsonInt(body, "limit").value_or(100);
   if (limit < 1 || limit > 1000) return RpcError(400, 3, "limit must be between 1 and 1000");
   const int64_t start =

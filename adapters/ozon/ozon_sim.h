@@ -25,7 +25,9 @@
 //                                   (NOT_FOUND_ERROR, STOCK_TOO_BIG,
 //                                   TOO_MANY_REQUESTS when a product x warehouse
 //                                   pair is updated twice within 30 s)
-//   POST /v1/product/import/prices  <= 1000 items, per-item results
+//   POST /v1/product/import/prices  <= 1000 items, offer_id or product_id,
+//                                   per-item results (TOO_MANY_REQUESTS on a
+//                                   product's 11th price within an hour)
 //   POST /v3/product/list           catalogue, cursor last_id, limit <= 1000
 //   GET  /__sim/requests, /__sim/state  (simkit::SimPipeline); the state is
 //                                   {"postings":[{posting_number, status,
@@ -49,6 +51,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -77,6 +80,9 @@ struct OzonSimOptions : simkit::SimOptions {
   // Client ID", and "до 80 запросов в минуту" for /v2/products/stocks.
   int64_t requests_per_second = 50;
   int64_t stocks_per_minute = 80;
+  // /v1/product/import/prices: «Цену каждого товара можно обновлять не
+  // больше 10 раз в час» (per product; per-item TOO_MANY_REQUESTS here).
+  int64_t price_updates_per_hour = 10;
 
   // The first account's Client-Id and Api-Key (123456 / sim-api-key when
   // none is given).
@@ -126,9 +132,9 @@ class OzonSimulator final : public simkit::PipelineSimulator {
                                                   const char* period_error, ListQuery& query) const;
   net::HttpResponse FbsList(const nlohmann::json& body, bool dup);
   net::HttpResponse FboList(const nlohmann::json& body, bool dup);
-  net::HttpResponse UpdateStocks(const nlohmann::json& body);
-  net::HttpResponse Prices(const nlohmann::json& body);
-  net::HttpResponse ProductList(const nlohmann::json& body);
+  net::HttpResponse UpdateStocks(const nlohmann::json& body, bool dup);
+  net::HttpResponse Prices(const nlohmann::json& body, bool dup);
+  net::HttpResponse ProductList(const nlohmann::json& body, bool dup);
   void AppendPosting(simkit::JsonText& out, const SimPosting& p, size_t step) const;
   void AppendFboPosting(simkit::JsonText& out, const SimPosting& p, size_t step,
                         const nlohmann::json& with) const;
@@ -143,6 +149,8 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   std::map<std::pair<int64_t, int64_t>, std::chrono::steady_clock::time_point>
       stock_updated_;                          // GUARDED_BY(mu_)
   std::map<std::string, std::string> prices_;  // GUARDED_BY(mu_)
+  std::map<int64_t, std::deque<std::chrono::steady_clock::time_point>>
+      price_updates_;  // GUARDED_BY(mu_); product index -> updates in the last hour
 
   simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };
