@@ -108,7 +108,8 @@ std::string_view PushStateToStatus(std::string_view state) {
 }
 
 OzonAdapter::OzonAdapter(OzonConfig config, net::Transport transport, Clock& clock)
-    : config_(std::move(config)),
+    : MarketplaceAdapter(config.id, "ozon"),
+      config_(std::move(config)),
       clock_(clock),
       client_(config_.client, std::move(transport), clock),
       stock_pairs_(clock, 1, kStockPairInterval),
@@ -189,11 +190,18 @@ std::vector<DeliveryOutcome> OzonAdapter::Deliver(std::span<const queue::Message
   std::vector<DeliveryOutcome> out(batch.size());
   std::vector<Stock> stocks;
   std::vector<Price> prices;
+  auto keep = [&](const kit::TargetCommand& c, auto read, auto& into) {
+    if (read.ok()) {
+      into.push_back(std::move(read).value());
+    } else {  // a command Ozon would refuse, or one it cannot be: a dead letter
+      out[c.index] = DeliveryOutcome::Fail(fmt::format("ozon: {}: {}", c.name, read.status().message()));
+    }
+  };
   for (const kit::TargetCommand& c : kit::ReadCommands(batch, {"set_stock", "set_price"}, "ozon", out)) {
     if (c.name == "set_stock") {
-      if (auto s = ReadStock(c, out)) stocks.push_back(std::move(*s));
-    } else if (auto p = ReadPrice(c, out)) {
-      prices.push_back(std::move(*p));
+      keep(c, ReadStock(c), stocks);
+    } else {
+      keep(c, ReadPrice(c), prices);
     }
   }
   if (!stocks.empty()) DeliverStocks(std::move(stocks), out);
@@ -201,57 +209,52 @@ std::vector<DeliveryOutcome> OzonAdapter::Deliver(std::span<const queue::Message
   return out;
 }
 
-std::optional<OzonAdapter::Stock> OzonAdapter::ReadStock(const kit::TargetCommand& c,
-                                                         std::vector<DeliveryOutcome>& out) {
-  auto fail = [&](std::string why) -> std::optional<Stock> {
-    out[c.index] = DeliveryOutcome::Fail("ozon: set_stock: " + why);
-    return std::nullopt;
-  };
+Result<OzonAdapter::Stock> OzonAdapter::ReadStock(const kit::TargetCommand& c) const {
   Stock s{c.index, JsonScalarText(c.item, "offer_id").value_or(""), {}};
   s.item.product_id = JsonIntLoose(c.item, "product_id").value_or(0);
   s.item.warehouse_id = JsonIntLoose(c.item, "warehouse_id").value_or(0);
   const std::optional<int64_t> stock = JsonIntLoose(c.item, "stock");
-  if (s.offer_id.empty() && s.item.product_id <= 0) return fail("needs offer_id or product_id");
-  if (s.item.warehouse_id <= 0) return fail("needs a numeric warehouse_id");
-  if (!stock || *stock < 0) return fail("needs an integer stock >= 0");
-  if (*stock >= kStockLimit) return fail("STOCK_TOO_BIG: Ozon takes a stock below 1,000,000");
   const auto& allowed = config_.warehouse_ids;
+  if (s.offer_id.empty() && s.item.product_id <= 0) {
+    return Status::InvalidArgument("needs offer_id or product_id");
+  }
+  if (s.item.warehouse_id <= 0) return Status::InvalidArgument("needs a numeric warehouse_id");
+  if (!stock || *stock < 0) return Status::InvalidArgument("needs an integer stock >= 0");
+  if (*stock >= kStockLimit) {
+    return Status::InvalidArgument("STOCK_TOO_BIG: Ozon takes a stock below 1,000,000");
+  }
   if (!allowed.empty() &&
       std::find(allowed.begin(), allowed.end(), s.item.warehouse_id) == allowed.end()) {
-    return fail(fmt::format("warehouse_id {} is not in this adapter's warehouse_ids",
-                            s.item.warehouse_id));
+    return Status::InvalidArgument(fmt::format(
+        "warehouse_id {} is not in this adapter's warehouse_ids", s.item.warehouse_id));
   }
   s.item.stock = *stock;
   return s;
 }
 
-std::optional<OzonAdapter::Price> OzonAdapter::ReadPrice(const kit::TargetCommand& c,
-                                                         std::vector<DeliveryOutcome>& out) {
-  auto fail = [&](std::string why) -> std::optional<Price> {
-    out[c.index] = DeliveryOutcome::Fail("ozon: set_price: " + why);
-    return std::nullopt;
-  };
-  Price p{c.index, {}};
-  p.item.offer_id = JsonScalarText(c.item, "offer_id").value_or("");
-  p.item.product_id = JsonIntLoose(c.item, "product_id").value_or(0);
-  if (p.item.offer_id.empty() && p.item.product_id <= 0) return fail("needs offer_id or product_id");
+Result<OzonAdapter::Price> OzonAdapter::ReadPrice(const kit::TargetCommand& c) {
+  Price p{c.index, {.offer_id = JsonScalarText(c.item, "offer_id").value_or(""),
+                    .product_id = JsonIntLoose(c.item, "product_id").value_or(0)}};
+  if (p.item.offer_id.empty() && p.item.product_id <= 0) {
+    return Status::InvalidArgument("needs offer_id or product_id");
+  }
   const std::pair<const char*, std::string*> fields[] = {
       {"price", &p.item.price}, {"old_price", &p.item.old_price}, {"min_price", &p.item.min_price}};
   for (const auto& [name, field] : fields) {
     std::optional<std::string> text = DecimalText(c.item, name);
     if (text && text->empty()) {
-      return fail(fmt::format("{} must be a decimal >= 0 with at most two digits after the point",
-                              name));
+      return Status::InvalidArgument(fmt::format(
+          "{} must be a decimal >= 0 with at most two digits after the point", name));
     }
     *field = text.value_or("");
   }
-  if (p.item.price.empty()) return fail("needs price");
+  if (p.item.price.empty()) return Status::InvalidArgument("needs price");
   // The currencies the spec lists for currency_code.
   static constexpr std::string_view kCurrencies[] = {"RUB", "BYN", "KZT", "EUR", "USD", "CNY"};
   if (const json* currency = JsonMember(c.item, "currency_code"); currency && !currency->is_null()) {
     const std::string_view code = AsString(*currency).value_or("");
     if (std::find(std::begin(kCurrencies), std::end(kCurrencies), code) == std::end(kCurrencies)) {
-      return fail("currency_code must be one of RUB, BYN, KZT, EUR, USD, CNY");
+      return Status::InvalidArgument("currency_code must be one of RUB, BYN, KZT, EUR, USD, CNY");
     }
     p.item.currency_code = std::string(code);
   }

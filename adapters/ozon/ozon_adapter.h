@@ -23,7 +23,7 @@
 //
 // Webhook: Ozon's push notifications (see HandleWebhook).
 //
-// Target (Deliver, ozon_target.cc): "set_stock" {"offer_id" | "product_id",
+// Target (Deliver, ozon_adapter.cc): "set_stock" {"offer_id" | "product_id",
 // "warehouse_id", "stock"} -> /v2/products/stocks with product_id alone
 // (offer_id resolved through the cached catalogue, /v3/product/list);
 // "set_price" {"offer_id" | "product_id", "price"[, "old_price",
@@ -49,6 +49,7 @@
 
 #include "adapters/adapter.h"
 #include "adapters/kit/keyed_limit.h"
+#include "adapters/kit/marketplace_adapter.h"
 #include "adapters/kit/push_auth.h"
 #include "adapters/kit/target.h"
 #include "adapters/ozon/ozon_client.h"
@@ -110,8 +111,6 @@ struct PullCursor {
   int64_t span_ms = 0;         // the next window's span (0: WindowLimits::first_window_ms)
   nlohmann::json ToObject() const;
   static std::optional<PullCursor> FromObject(const nlohmann::json& j);
-  std::string ToJson() const;  // the v1 cursor (FBS only), {"v":1,...}
-  static std::optional<PullCursor> Parse(const std::string& text);  // v1
 };
 
 // The adapter's persisted cursor (v2): every scheme's state and the scheme
@@ -162,18 +161,10 @@ inline constexpr int64_t kPageReread = 50;
 
 // ---------------------------------------------------------------------------
 
-class OzonAdapter final : public Adapter,
-                          public SourceCapability,
-                          public WebhookCapability,
-                          public TargetCapability {
+class OzonAdapter final : public kit::MarketplaceAdapter {
  public:
   OzonAdapter(OzonConfig config, net::Transport transport, Clock& clock);
 
-  const std::string& id() const override { return config_.id; }
-  std::string_view type() const override { return "ozon"; }
-  SourceCapability* source() override { return this; }
-  WebhookCapability* webhook() override { return this; }
-  TargetCapability* target() override { return this; }
   std::string DescribeJson() const override;
 
   // SourceCapability
@@ -195,7 +186,6 @@ class OzonAdapter final : public Adapter,
   // TargetCapability
   std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message> batch) override;
   int max_batch() const override { return kMaxPricesPerRequest; }
-  std::vector<std::string> commands() const override { return {"set_stock", "set_price"}; }
 
   OzonClient& client() { return client_; }
 
@@ -212,8 +202,9 @@ class OzonAdapter final : public Adapter,
   WindowLimits LimitsFor(Scheme scheme) const;
   // One page of `scheme`'s pass; advances `state`. more: the pass goes on.
   Result<PullResult> PullScheme(Scheme scheme, PullCursor& state, int64_t now_ms);
-  std::optional<Stock> ReadStock(const kit::TargetCommand& c, std::vector<DeliveryOutcome>& out);
-  std::optional<Price> ReadPrice(const kit::TargetCommand& c, std::vector<DeliveryOutcome>& out);
+  // The command's item, or why Ozon would refuse it.
+  Result<Stock> ReadStock(const kit::TargetCommand& c) const;
+  static Result<Price> ReadPrice(const kit::TargetCommand& c);
   void DeliverStocks(std::vector<Stock> stocks, std::vector<DeliveryOutcome>& out);
   void DeliverPrices(std::vector<Price> prices, std::vector<DeliveryOutcome>& out);
   // Gives product_id to stocks named by offer_id alone, from the catalogue

@@ -115,18 +115,6 @@ std::optional<PullCursor> PullCursor::FromObject(const json& j) {
   return c;
 }
 
-std::string PullCursor::ToJson() const {
-  json j = ToObject();
-  j["v"] = 1;
-  return j.dump();
-}
-
-std::optional<PullCursor> PullCursor::Parse(const std::string& text) {
-  Result<json> j = ParseJson(text);
-  if (!j.ok() || JsonInt(*j, "v") != 1) return std::nullopt;
-  return FromObject(*j);
-}
-
 std::string OzonCursor::ToJson() const {
   return json{{"v", 2},
               {"scheme", SchemeName(scheme)},
@@ -268,12 +256,10 @@ WindowLimits OzonAdapter::LimitsFor(Scheme scheme) const {
 
 Result<PullResult> OzonAdapter::Pull(const std::optional<std::string>& cursor_text) {
   const int64_t now_ms = ToUnixMillis(clock_.Now());
-  OzonCursor cursor;
-  if (cursor_text && !cursor_text->empty()) {
-    auto parsed = OzonCursor::Parse(*cursor_text);
-    if (!parsed) return Status::InvalidArgument("unreadable Ozon cursor: " + *cursor_text);
-    cursor = *parsed;
-  }
+  std::optional<OzonCursor> read =
+      cursor_text && !cursor_text->empty() ? OzonCursor::Parse(*cursor_text) : OzonCursor{};
+  if (!read) return Status::InvalidArgument("unreadable Ozon cursor: " + *cursor_text);
+  OzonCursor& cursor = *read;
   const auto& schemes = config_.schemes;
   auto at = std::find(schemes.begin(), schemes.end(), cursor.scheme);
   if (at == schemes.end()) {

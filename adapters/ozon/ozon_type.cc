@@ -137,15 +137,13 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
 }  // namespace
 
 AdapterType Type() {
-  AdapterType t;
-  t.schema.type = "ozon";
-  t.schema.description =
-      "Ozon Seller API: FBS and FBO postings in (pull /v3/posting/fbs/list and "
-      "/v2/posting/fbo/list + push notifications at /hooks/<id>), stock (/v2/products/stocks) "
-      "and prices (/v1/product/import/prices) out.";
-  t.schema.keys = OzonKeys().specs();
-  t.factory = Build;
-  return t;
+  return {.schema = {.type = "ozon",
+                     .description = "Ozon Seller API: FBS and FBO postings in (pull "
+                                    "/v3/posting/fbs/list and /v2/posting/fbo/list + push "
+                                    "notifications at /hooks/<id>), stock (/v2/products/stocks) "
+                                    "and prices (/v1/product/import/prices) out.",
+                     .keys = OzonKeys().specs()},
+          .factory = Build};
 }
 
 }  // namespace crmhub::adapters::ozon

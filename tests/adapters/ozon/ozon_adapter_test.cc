@@ -32,15 +32,23 @@ TEST(OzonTime, IsTheSpecsDateTimeInUtcWithMilliseconds) {
   EXPECT_EQ(OzonTime(FromUnixMillis(1566656122123)), "2019-08-24T14:15:22.123Z");
 }
 
+// A cursor of the first version (FBS only, as persisted before FBO was
+// pulled): {"v":1, <the FBS state>}.
+std::string V1Cursor(const PullCursor& fbs) {
+  json j = fbs.ToObject();
+  j["v"] = 1;
+  return j.dump();
+}
+
 TEST(OzonCursor, RoundTripsAndRejectsGarbage) {
-  PullCursor c{123, 456, 789};
-  auto parsed = PullCursor::Parse(c.ToJson());
+  auto parsed = OzonCursor::Parse(V1Cursor(PullCursor{123, 456, 789}));
   ASSERT_TRUE(parsed.has_value());
-  EXPECT_EQ(parsed->watermark_ms, 123);
-  EXPECT_EQ(parsed->window_to_ms, 456);
-  EXPECT_EQ(parsed->offset, 789);
-  EXPECT_FALSE(PullCursor::Parse("nope").has_value());
-  EXPECT_FALSE(PullCursor::Parse(R"({"v":2})").has_value());
+  EXPECT_EQ(parsed->fbs.watermark_ms, 123);
+  EXPECT_EQ(parsed->fbs.window_to_ms, 456);
+  EXPECT_EQ(parsed->fbs.offset, 789);
+  for (const char* bad : {"nope", R"({"v":2})", R"({"v":1,"offset":-1})", R"([1])", R"({"v":"1"})"}) {
+    EXPECT_FALSE(OzonCursor::Parse(bad).has_value()) << bad;
+  }
 }
 
 TEST(OzonCursor, KeepsEachSchemesStateAndReadsTheFbsOnlyCursor) {
@@ -62,7 +70,7 @@ TEST(OzonCursor, KeepsEachSchemesStateAndReadsTheFbsOnlyCursor) {
   EXPECT_EQ(parsed->fbo.span_ms, 500);
   EXPECT_FALSE(parsed->fbo.last_window);
   // A cursor persisted before FBO was pulled is the FBS state.
-  auto v1 = OzonCursor::Parse(PullCursor{123, 456, 7}.ToJson());
+  auto v1 = OzonCursor::Parse(V1Cursor(PullCursor{123, 456, 7}));
   ASSERT_TRUE(v1.has_value());
   EXPECT_EQ(v1->scheme, Scheme::kFbs);
   EXPECT_EQ(v1->fbs.watermark_ms, 123);
