@@ -63,20 +63,75 @@ std::optional<int64_t> MinorUnits(std::string_view text) {
   return minor;
 }
 
+// One of a posting's products[]: price (a JSON string), quantity (a bare
+// token) and currency_code (a string), as written; "" when absent or not so.
+struct ProductLine {
+  std::string_view price, quantity, currency;
+};
+
+// The posting's top-level products[] in one pass over its text, without a
+// tree: a second SAX parse of every posting cost as much as the page's own
+// (the orders benchmark). The text is an element of a page SplitJsonList
+// validated; on anything else this stays in bounds and finds less.
+// nullopt: no top-level products array.
+std::optional<std::vector<ProductLine>> ProductLines(std::string_view text) {
+  std::vector<ProductLine> lines;
+  bool found = false, in_products = false, in_item = false;
+  int depth = 0;  // of the container being read; the posting itself is 1
+  std::string_view key;  // the key whose value comes next
+  auto record = [&](std::string_view value, bool string) {
+    if (!in_item || depth != 3) return;
+    ProductLine& line = lines.back();
+    if (string && key == "price") line.price = value;
+    if (!string && key == "quantity") line.quantity = value;
+    if (string && key == "currency_code") line.currency = value;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"') {
+      const size_t start = ++i;
+      while (i < text.size() && text[i] != '"') i += text[i] == '\\' ? 2 : 1;
+      const std::string_view value = text.substr(start, std::min(i, text.size()) - start);
+      const size_t next = text.find_first_not_of(" \t\r\n", i + 1);
+      if (next != std::string_view::npos && text[next] == ':') {
+        key = value;
+        i = next;
+      } else {
+        record(value, true);
+      }
+    } else if (c == '{' || c == '[') {
+      ++depth;
+      in_products = in_products || (c == '[' && depth == 2 && key == "products" && !found);
+      found = found || in_products;
+      if (c == '{' && in_products && depth == 3) {
+        lines.emplace_back();
+        in_item = true;
+      }
+    } else if (c == '}' || c == ']') {
+      in_item = in_item && depth != 3;
+      in_products = in_products && depth != 2;
+      --depth;
+    } else if (c != ',' && c != ':' && c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+      const size_t start = i;  // a number, true, false or null
+      while (i + 1 < text.size() && std::string_view(",}] \t\r\n").find(text[i + 1]) == std::string_view::npos) ++i;
+      record(text.substr(start, i + 1 - start), false);
+    }
+  }
+  if (!found) return std::nullopt;
+  return lines;
+}
+
 }  // namespace
 
 std::optional<int64_t> PostingTotalMinor(std::string_view posting) {
-  static constexpr std::string_view kPath[] = {"products"};
-  static constexpr std::string_view kKeys[] = {"price", "quantity", "currency_code"};
-  Result<JsonList> products = SplitJsonList(posting, kPath, kKeys);
-  if (!products.ok() || products->elements.empty()) return std::nullopt;
-  const std::string& currency = products->elements.front().fields[2];
+  const std::optional<std::vector<ProductLine>> lines = ProductLines(posting);
+  if (!lines || lines->empty()) return std::nullopt;
   int64_t total = 0;
-  for (const JsonListElement& p : products->elements) {
-    std::optional<int64_t> price = MinorUnits(p.fields[0]);
-    std::optional<int64_t> quantity = ParseDecimalInt(p.fields[1]);
+  for (const ProductLine& p : *lines) {
+    std::optional<int64_t> price = MinorUnits(p.price);
+    std::optional<int64_t> quantity = ParseDecimalInt(p.quantity);
     int64_t line = 0;
-    if (!price || !quantity || *quantity < 0 || p.fields[2] != currency ||
+    if (!price || !quantity || *quantity < 0 || p.currency != lines->front().currency ||
         __builtin_mul_overflow(*price, *quantity, &line) ||
         __builtin_add_overflow(total, line, &total)) {
       return std::nullopt;

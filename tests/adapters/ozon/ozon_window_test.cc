@@ -141,6 +141,17 @@ TEST(OzonPostingTotal, IsPriceTimesQuantityInMinorUnitsExactlyOrNothing) {
        }) {
     EXPECT_FALSE(total(bad).has_value()) << bad;
   }
+  // Only the posting's own products[] and each product's own members count
+  // (FBO's financial_data has a products[] of its own; names may hold
+  // anything, escaped quotes included).
+  EXPECT_EQ(PostingTotalMinor(R"({"financial_data":{"products":[{"price":"1.00","quantity":1}]},
+      "name":"a \"products\":[","products":[{"name":"x\\\"y","price":"3.00","quantity":2,
+      "extra":{"price":"9.00","quantity":9}}]})"),
+            600);
+  EXPECT_FALSE(PostingTotalMinor(R"({"products":[[{"price":"1.00","quantity":1}]]})").has_value());
+  // Text that is not a posting finds less, and never reads out of bounds.
+  const std::string posting = R"({"products":[{"price":"1.00","quantity":1,"currency_code":"RUB"}]})";
+  for (size_t n = 0; n < posting.size(); ++n) PostingTotalMinor(posting.substr(0, n));
   EXPECT_FALSE(PostingTotalMinor("not json").has_value());
   EXPECT_FALSE(PostingTotalMinor(R"({"products":[{"price":"1.00","quantity":1e400}]})").has_value());
 }
