@@ -1,36 +1,21 @@
 #pragma once
 // The Ozon Seller API adapter: FBS and FBO postings in (pull + push
-// notifications), stock and prices out, the catalogue for offer_id ->
-// product_id. docs/adapters/ozon.md tells the whole story; in short:
+// notifications), stock and prices out. docs/adapters/ozon.md tells the
+// whole story; in short:
 //
-// Source (Pull, ozon_pull.cc): one page per Pull. A round is a pass over
-// each scheme in `schemes` (FBS, then FBO), each with its own state in the
-// one persisted cursor (OzonCursor). FBS (/v3/posting/fbs/list) reads
-// windows of status-change time from its watermark, each window in ONE
-// answer (a window with has_next is halved: offset paging skips postings
-// that change while the pages are read). FBO (/v2/posting/fbo/list) has no
-// change-time filter, so every pass re-reads the lookback's creation
-// period, paged by offset. Which window comes next is decided by pure
-// functions (NextWindow, AfterPage) with table tests.
+// Source (ozon_pull.cc): one page per Pull; a round is a pass over each
+// scheme in `schemes`, each with its own state in the one cursor. FBS reads
+// windows of status-change time, each in ONE answer (offset paging skips
+// postings that change meanwhile); FBO, which has no change-time filter,
+// re-reads the lookback by offset. Events: key posting_number:status,
+// ordering key posting_number, payload the posting as sent plus
+// "delivery_schema" and "total_minor" (PostingTotalMinor) added last.
 //
-// Event identity (both schemes): idempotency key posting_number:status,
-// ordering key posting_number, headers kind=order, ozon_status, ozon_scheme;
-// payload the posting as Ozon sent it plus two members crmhub adds last:
-// "delivery_schema": "fbs"|"fbo", and "total_minor", the posting's amount
-// in minor units (Σ products[].price × quantity, exactly; left out when a
-// price is not a plain decimal or the currencies differ), since Ozon's
-// lists carry no posting total.
-//
-// Webhook: Ozon's push notifications (see HandleWebhook).
-//
-// Target (Deliver, ozon_adapter.cc): "set_stock" {"offer_id" | "product_id",
-// "warehouse_id", "stock"} -> /v2/products/stocks with product_id alone
-// (offer_id resolved through the cached catalogue, /v3/product/list);
-// "set_price" {"offer_id" | "product_id", "price"[, "old_price",
-// "min_price", "currency_code"]} -> /v1/product/import/prices with offer_id
-// alone when the command has one, else product_id. Within a batch only the
-// newest command per product (per pair, for stock) is sent; across batches
-// a product's 11th price within an hour, or a pair's second stock within
+// Target: set_stock -> /v2/products/stocks with product_id alone (offer_id
+// resolved through the catalogue); set_price -> /v1/product/import/prices
+// with offer_id alone, else product_id. Within a batch only the newest
+// command per product (per pair, for stock) is sent; across batches a
+// product's 11th price within an hour, or a pair's second stock within
 // 30 s, is retried when it fits. Per-item results become per-item outcomes.
 //
 // Threading: Pull, Deliver on worker threads (blocking HTTP); HandleWebhook

@@ -9,6 +9,10 @@ namespace crmhub::adapters::ozon {
 
 using nlohmann::json;
 
+std::string OzonTime(SystemTime t) {
+  return FormatTimestamp(t, TimestampStyle::kRfc3339Millis, kUtcOffsetMinutes);
+}
+
 namespace {
 
 net::ApiClientOptions ClientOptions(const OzonClientOptions& o) {
@@ -21,31 +25,18 @@ net::ApiClientOptions ClientOptions(const OzonClientOptions& o) {
   return options;
 }
 
-}  // namespace
-
-std::string OzonTime(SystemTime t) {
-  return FormatTimestamp(t, TimestampStyle::kRfc3339Millis, kUtcOffsetMinutes);
-}
-
-OzonClient::OzonClient(OzonClientOptions options, net::Transport transport, const Clock& clock)
-    : options_(std::move(options)),
-      api_(ClientOptions(options_), std::move(transport), clock),
-      stocks_window_(clock, options_.stocks_per_minute, std::chrono::minutes(1)) {}
-
-json OzonClient::FbsListBody(const PostingQuery& query) {
+json FbsListBody(const PostingQuery& query) {
   json filter = {{"since", OzonTime(query.since)}, {"to", OzonTime(query.to)}};
-  if (query.changed_from || query.changed_to) {
-    json changed = json::object();
-    if (query.changed_from) changed["from"] = OzonTime(*query.changed_from);
-    if (query.changed_to) changed["to"] = OzonTime(*query.changed_to);
-    filter["last_changed_status_date"] = std::move(changed);
+  if (query.changed_from && query.changed_to) {
+    filter["last_changed_status_date"] = {{"from", OzonTime(*query.changed_from)},
+                                          {"to", OzonTime(*query.changed_to)}};
   }
   // dir "ASC": the spec's example spells it upper-case, the description
   // lower-case; the field is a free string in the schema.
   return {{"dir", "ASC"}, {"filter", filter}, {"limit", query.limit}, {"offset", query.offset}};
 }
 
-json OzonClient::FboListBody(const PostingQuery& query) {
+json FboListBody(const PostingQuery& query) {
   // with.analytics_data: the answer then names the Ozon warehouse the
   // posting ships from, which the mapping keeps; financial_data is not
   // needed (products[] carry price and quantity).
@@ -56,20 +47,7 @@ json OzonClient::FboListBody(const PostingQuery& query) {
           {"with", {{"analytics_data", true}, {"financial_data", false}}}};
 }
 
-json OzonClient::StocksBody(const std::vector<StockItem>& items) {
-  // No quant_size: the schema still lists it as required but defines no
-  // such property, and the News of 26 June 2025 say it was removed
-  // («Удалили параметры stocks.quant_size из запроса»).
-  json stocks = json::array();
-  for (const StockItem& item : items) {
-    stocks.push_back({{"product_id", item.product_id},
-                      {"stock", item.stock},
-                      {"warehouse_id", item.warehouse_id}});
-  }
-  return {{"stocks", std::move(stocks)}};
-}
-
-json OzonClient::PricesBody(const std::vector<PriceItem>& items) {
+json PricesBody(const std::vector<PriceItem>& items) {
   json prices = json::array();
   for (const PriceItem& item : items) {
     json p = {{"price", item.price}};
@@ -85,6 +63,53 @@ json OzonClient::PricesBody(const std::vector<PriceItem>& items) {
   }
   return {{"prices", std::move(prices)}};
 }
+
+// result[] of a stocks/prices answer: elements of another shape are skipped,
+// members of another type read as absent.
+std::vector<ItemResult> ParseItemResults(const json& body) {
+  std::vector<ItemResult> out;
+  const json* result = JsonArray(body, "result");
+  if (result == nullptr) return out;
+  for (const json& r : *result) {
+    if (!r.is_object()) continue;
+    ItemResult item;
+    item.offer_id = JsonScalarText(r, "offer_id").value_or("");
+    item.product_id = JsonIntLoose(r, "product_id").value_or(0);
+    item.warehouse_id = JsonIntLoose(r, "warehouse_id").value_or(0);
+    item.updated = JsonBool(r, "updated").value_or(false);
+    if (const json* errors = JsonArray(r, "errors")) {
+      for (const json& e : *errors) {
+        item.errors.emplace_back(JsonScalarText(e, "code").value_or(""),
+                                 JsonScalarText(e, "message").value_or(""));
+      }
+    }
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+}  // namespace
+
+OzonClient::OzonClient(OzonClientOptions options, net::Transport transport, const Clock& clock)
+    : options_(std::move(options)),
+      api_(ClientOptions(options_), std::move(transport), clock),
+      stocks_window_(clock, options_.stocks_per_minute, std::chrono::minutes(1)) {}
+
+
+
+json OzonClient::StocksBody(const std::vector<StockItem>& items) {
+  // No quant_size: the schema still lists it as required but defines no
+  // such property, and the News of 26 June 2025 say it was removed
+  // («Удалили параметры stocks.quant_size из запроса»).
+  json stocks = json::array();
+  for (const StockItem& item : items) {
+    stocks.push_back({{"product_id", item.product_id},
+                      {"stock", item.stock},
+                      {"warehouse_id", item.warehouse_id}});
+  }
+  return {{"stocks", std::move(stocks)}};
+}
+
 
 net::ApiResult<net::ApiAnswer> OzonClient::Post(std::string path, const json& body,
                                                 net::ApiRequest::Expect expect,
@@ -144,26 +169,5 @@ net::ApiResult<ProductPage> OzonClient::ListProducts(const std::string& last_id,
   return page;
 }
 
-std::vector<ItemResult> OzonClient::ParseItemResults(const json& body) {
-  std::vector<ItemResult> out;
-  const json* result = JsonArray(body, "result");
-  if (result == nullptr) return out;
-  for (const json& r : *result) {
-    if (!r.is_object()) continue;
-    ItemResult item;
-    item.offer_id = JsonScalarText(r, "offer_id").value_or("");
-    item.product_id = JsonIntLoose(r, "product_id").value_or(0);
-    item.warehouse_id = JsonIntLoose(r, "warehouse_id").value_or(0);
-    item.updated = JsonBool(r, "updated").value_or(false);
-    if (const json* errors = JsonArray(r, "errors")) {
-      for (const json& e : *errors) {
-        item.errors.emplace_back(JsonScalarText(e, "code").value_or(""),
-                                 JsonScalarText(e, "message").value_or(""));
-      }
-    }
-    out.push_back(std::move(item));
-  }
-  return out;
-}
 
 }  // namespace crmhub::adapters::ozon

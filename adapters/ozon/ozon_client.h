@@ -66,8 +66,8 @@ struct OzonClientOptions {
 };
 
 // A posting list request. FBS: since/to bound the postings' period and
-// changed_from/to (filter.last_changed_status_date) do the incremental work;
-// FBO has only since/to (no change-time filter) and ignores changed_*.
+// changed_from..changed_to (filter.last_changed_status_date, sent when both
+// are set) do the incremental work; FBO has only since/to and ignores them.
 struct PostingQuery {
   SystemTime since;
   SystemTime to;
@@ -126,17 +126,8 @@ class OzonClient {
   // now). Takes nothing.
   Duration StocksWait() { return stocks_window_.Peek(); }
 
-  // Parses result[] of a stocks/prices answer; elements of another shape
-  // are skipped, members of another type read as absent.
-  static std::vector<ItemResult> ParseItemResults(const nlohmann::json& body);
-
-  // The JSON bodies, exposed for tests and contract checks.
-  static nlohmann::json FbsListBody(const PostingQuery& query);
-  static nlohmann::json FboListBody(const PostingQuery& query);
+  // The stocks request's body (the contract test sends it by hand).
   static nlohmann::json StocksBody(const std::vector<StockItem>& items);
-  static nlohmann::json PricesBody(const std::vector<PriceItem>& items);
-
-  const OzonClientOptions& options() const { return options_; }
 
  private:
   net::ApiResult<net::ApiAnswer> Post(std::string path, const nlohmann::json& body,

@@ -73,10 +73,9 @@ struct ProductLine {
 // tree: a second SAX parse of every posting cost as much as the page's own
 // (the orders benchmark). The text is an element of a page SplitJsonList
 // validated; on anything else this stays in bounds and finds less.
-// nullopt: no top-level products array.
-std::optional<std::vector<ProductLine>> ProductLines(std::string_view text) {
+std::vector<ProductLine> ProductLines(std::string_view text) {
   std::vector<ProductLine> lines;
-  bool found = false, in_products = false, in_item = false;
+  bool in_products = false, in_item = false;
   int depth = 0;  // of the container being read; the posting itself is 1
   std::string_view key;  // the key whose value comes next
   auto record = [&](std::string_view value, bool string) {
@@ -101,8 +100,7 @@ std::optional<std::vector<ProductLine>> ProductLines(std::string_view text) {
       }
     } else if (c == '{' || c == '[') {
       ++depth;
-      in_products = in_products || (c == '[' && depth == 2 && key == "products" && !found);
-      found = found || in_products;
+      in_products = in_products || (c == '[' && depth == 2 && key == "products");
       if (c == '{' && in_products && depth == 3) {
         lines.emplace_back();
         in_item = true;
@@ -117,21 +115,20 @@ std::optional<std::vector<ProductLine>> ProductLines(std::string_view text) {
       record(text.substr(start, i + 1 - start), false);
     }
   }
-  if (!found) return std::nullopt;
   return lines;
 }
 
 }  // namespace
 
 std::optional<int64_t> PostingTotalMinor(std::string_view posting) {
-  const std::optional<std::vector<ProductLine>> lines = ProductLines(posting);
-  if (!lines || lines->empty()) return std::nullopt;
+  const std::vector<ProductLine> lines = ProductLines(posting);
+  if (lines.empty()) return std::nullopt;
   int64_t total = 0;
-  for (const ProductLine& p : *lines) {
+  for (const ProductLine& p : lines) {
     std::optional<int64_t> price = MinorUnits(p.price);
     std::optional<int64_t> quantity = ParseDecimalInt(p.quantity);
     int64_t line = 0;
-    if (!price || !quantity || *quantity < 0 || p.currency != lines->front().currency ||
+    if (!price || !quantity || *quantity < 0 || p.currency != lines.front().currency ||
         __builtin_mul_overflow(*price, *quantity, &line) ||
         __builtin_add_overflow(total, line, &total)) {
       return std::nullopt;

@@ -1,8 +1,6 @@
 #include "adapters/ozon/ozon_sim.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -496,13 +494,21 @@ void OzonSimulator::AppendFboPosting(simkit::JsonText& out, const SimPosting& p,
   out.EndObject();
 }
 
+bool OzonSimulator::AdmitLocked(const std::string& key, int64_t limit, std::chrono::seconds window) {
+  const auto now = clock_.SteadyNow();
+  auto& times = updates_[key];
+  while (!times.empty() && now - times.front() >= window) times.pop_front();
+  if (static_cast<int64_t>(times.size()) >= limit) return false;
+  times.push_back(now);
+  return true;
+}
+
 net::HttpResponse OzonSimulator::UpdateStocks(const json& body, bool) {
   const json* stocks = JsonArray(body, "stocks");
   if (stocks == nullptr) return RpcError(400, 3, "stocks is required");
   if (stocks->empty() || stocks->size() > 100) {
     return RpcError(400, 3, "stocks: from 1 to 100 items per request");
   }
-  const auto now = clock_.SteadyNow();
   json result = json::array();
   std::lock_guard lock(mu_);
   for (const json& s : *stocks) {
@@ -512,31 +518,27 @@ net::HttpResponse OzonSimulator::UpdateStocks(const json& body, bool) {
     const int64_t stock = JsonInt(s, "stock").value_or(-1);
     // offer_id wins when both are given (spec).
     const int64_t index = !offer.empty() ? OfferIndex(offer) : product - 100001;
-    json item = {{"offer_id", index >= 0 ? OfferId(index) : offer},
-                 {"product_id", product},
+    const bool known = index >= 0 && index < options_.products;
+    json item = {{"offer_id", known ? OfferId(index) : offer},
+                 {"product_id", known ? ProductId(index) : product},
                  {"warehouse_id", warehouse},
                  {"updated", false},
                  {"errors", json::array()}};
     auto error = [&](const char* code, const char* message) {
       item["errors"].push_back({{"code", code}, {"message", message}});
     };
-    if (index < 0 || index >= options_.products) {
+    if (!known) {
       error("NOT_FOUND_ERROR", "Product not found");
     } else if (warehouse != options_.warehouse_id) {
       error("WAREHOUSE_NOT_FOUND", "Warehouse not found");
     } else if (stock < 0 || stock >= 1000000) {
       error("STOCK_TOO_BIG", "Stock value is too big");
+    } else if (!AdmitLocked(fmt::format("stock:{}:{}", index, warehouse), 1,
+                            std::chrono::seconds(30))) {  // «только 1 раз в 30 секунд»
+      error("TOO_MANY_REQUESTS", "Stock is updated too frequently");
     } else {
-      item["product_id"] = ProductId(index);
-      const auto key = std::make_pair(ProductId(index), warehouse);
-      auto last = stock_updated_.find(key);
-      if (last != stock_updated_.end() && now - last->second < std::chrono::seconds(30)) {
-        error("TOO_MANY_REQUESTS", "Stock is updated too frequently");
-      } else {
-        stocks_[key] = stock;
-        stock_updated_[key] = now;
-        item["updated"] = true;
-      }
+      stocks_[{ProductId(index), warehouse}] = stock;
+      item["updated"] = true;
     }
     result.push_back(std::move(item));
   }
@@ -548,7 +550,6 @@ net::HttpResponse OzonSimulator::Prices(const json& body, bool) {
   if (prices == nullptr) return RpcError(400, 3, "prices is required");
   if (prices->empty() || prices->size() > 1000)
     return RpcError(400, 3, "prices: from 1 to 1000 items per request");
-  const auto now = clock_.SteadyNow();
   json result = json::array();
   std::lock_guard lock(mu_);
   for (const json& p : *prices) {
@@ -572,18 +573,13 @@ net::HttpResponse OzonSimulator::Prices(const json& body, bool) {
       error("INVALID_PRICE", "price is required");
     } else if (price.front() == '-') {
       error("price_negative", "Price is negative");
+    } else if (!AdmitLocked(fmt::format("price:{}", index), options_.price_updates_per_hour,
+                            std::chrono::hours(1))) {
+      // The spec names no error code for this; the simulator's own.
+      error("TOO_MANY_REQUESTS", "The price is updated too frequently");
     } else {
-      // «Цену каждого товара можно обновлять не больше 10 раз в час»: the
-      // spec names no error code for it; this one is the simulator's own.
-      auto& window = price_updates_[index];
-      while (!window.empty() && now - window.front() >= std::chrono::hours(1)) window.pop_front();
-      if (static_cast<int64_t>(window.size()) >= options_.price_updates_per_hour) {
-        error("TOO_MANY_REQUESTS", "The price is updated too frequently");
-      } else {
-        window.push_back(now);
-        prices_[OfferId(index)] = price;
-        item["updated"] = true;
-      }
+      prices_[OfferId(index)] = price;
+      item["updated"] = true;
     }
     result.push_back(std::move(item));
   }

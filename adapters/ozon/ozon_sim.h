@@ -132,6 +132,9 @@ class OzonSimulator final : public simkit::PipelineSimulator {
                                                   const char* period_error, ListQuery& query) const;
   net::HttpResponse FbsList(const nlohmann::json& body, bool dup);
   net::HttpResponse FboList(const nlohmann::json& body, bool dup);
+  // Records an update of `key` if fewer than `limit` fell in the last
+  // `window`; false: refused. REQUIRES: mu_ held.
+  bool AdmitLocked(const std::string& key, int64_t limit, std::chrono::seconds window);
   net::HttpResponse UpdateStocks(const nlohmann::json& body, bool dup);
   net::HttpResponse Prices(const nlohmann::json& body, bool dup);
   net::HttpResponse ProductList(const nlohmann::json& body, bool dup);
@@ -146,11 +149,10 @@ class OzonSimulator final : public simkit::PipelineSimulator {
 
   mutable std::mutex mu_;
   std::map<std::pair<int64_t, int64_t>, int64_t> stocks_;  // GUARDED_BY(mu_)
-  std::map<std::pair<int64_t, int64_t>, std::chrono::steady_clock::time_point>
-      stock_updated_;                          // GUARDED_BY(mu_)
   std::map<std::string, std::string> prices_;  // GUARDED_BY(mu_)
-  std::map<int64_t, std::deque<std::chrono::steady_clock::time_point>>
-      price_updates_;  // GUARDED_BY(mu_); product index -> updates in the last hour
+  // "stock:<product>:<warehouse>", "price:<product>" -> its recent updates.
+  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>>
+      updates_;  // GUARDED_BY(mu_)
 
   simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };
