@@ -52,7 +52,12 @@ class OzonContractTest : public ::testing::Test {
         {"\"../../components/schemas/rpcStatus.yaml\"", "\"#/components/schemas/rpcStatus\""},
         {kStocksRequired + "\n          \"quant_size\",", kStocksRequired}};
     auto prism = crmhub::testing::PrismProcess::Start(po);
-    ASSERT_TRUE(prism.ok()) << prism.status().ToString();
+    // Not an ASSERT here: gtest would then report every test as skipped.
+    // Each test fails in SetUp instead, saying why.
+    if (!prism.ok()) {
+      prism_error_ = prism.status().ToString();
+      return;
+    }
     prism_ = prism->release();
   }
   static void TearDownTestSuite() {
@@ -63,9 +68,7 @@ class OzonContractTest : public ::testing::Test {
     prism_ = nullptr;
     sim_ = nullptr;
   }
-  void SetUp() override {
-    ASSERT_NE(prism_, nullptr) << "Prism did not start (see the suite's setup failure)";
-  }
+  void SetUp() override { ASSERT_NE(prism_, nullptr) << "Prism did not start: " << prism_error_; }
 
   OzonAdapter MakeAdapter() {
     return OzonAdapter(ConfigFor("ozon-main", *sim_options_, prism_->base_url()), http_.transport(),
@@ -87,6 +90,7 @@ class OzonContractTest : public ::testing::Test {
   static OzonSimOptions* sim_options_;
   static OzonSimulator* sim_;
   static crmhub::testing::PrismProcess* prism_;
+  static inline std::string prism_error_;  // why Prism did not start
   ClientThread http_;
 };
 

@@ -7,7 +7,8 @@
 //     spec (tests/support/spec_operations.h).
 // Each check has its test of the test: a log entry breaking each prose
 // rule is reported; a copy of the spec in which a called operation is
-// deprecated is reported.
+// deprecated is reported. And the contract test is seen to fail, not skip,
+// without Prism.
 
 #include <gtest/gtest.h>
 
@@ -286,6 +287,31 @@ TEST_F(OzonSpecTest, TheDeprecationCheckSeesACalledOperationMarkedDeprecated) {
   ASSERT_EQ(findings.deprecated.size(), 1u) << Lines(findings.deprecated);
   EXPECT_NE(findings.deprecated[0].find("POST /v2/products/stocks"), std::string::npos)
       << findings.deprecated[0];
+}
+
+}  // namespace
+}  // namespace crmhub::adapters::ozon
+
+namespace crmhub::adapters::ozon {
+namespace {
+
+// The contract test fails, never skips, without Prism: run with a Prism
+// that is not there, each of its tests must say FAILED and why.
+TEST(OzonContractHarness, FailsRatherThanSkipsWithoutPrism) {
+  const std::string command =
+      std::string("PRISM_BINARY=/nonexistent/prism ") + OZON_CONTRACT_TEST + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof(buf), pipe)) > 0;) output.append(buf, n);
+  const int status = pclose(pipe);
+  EXPECT_NE(status, 0) << output;
+  EXPECT_EQ(output.find("SKIPPED"), std::string::npos) << output;
+  EXPECT_NE(output.find("[  FAILED  ] OzonContractTest.StocksPricesAndCatalogueRequestsAreValid"),
+            std::string::npos)
+      << output;
+  EXPECT_NE(output.find("Prism is not installed"), std::string::npos) << output;
 }
 
 }  // namespace
