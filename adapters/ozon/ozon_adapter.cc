@@ -51,6 +51,48 @@ const ItemResult* FindResult(const std::vector<ItemResult>& results, size_t sent
   return results.size() == sent ? &results[position] : nullptr;
 }
 
+// What stocks and prices share. Of `items` (one per command; keys[i] names
+// its product or pair) only the newest per key is sent, the older ones
+// settled Ok as superseded (an absolute value newer than theirs is going);
+// one its key's `limit` refuses is retried when it fits. The rest go in
+// requests of at most `max`, none while `full()` gives an outcome (the
+// request's own limit: then every item of it takes that outcome, before
+// any key spends its slot), each item settled by the result `same` finds.
+template <typename T, typename Full, typename Send, typename Same>
+void SendNewest(const std::vector<T>& items, const std::vector<std::string>& keys,
+                kit::KeyedLimit& limit, size_t max, SystemTime now, Full full, Send send,
+                Same same, std::vector<DeliveryOutcome>& out) {
+  for (const T& item : items) out[item.index] = DeliveryOutcome::Ok();
+  const std::vector<size_t> newest = kit::LastPerKey(keys);
+  for (size_t start = 0; start < newest.size(); start += max) {
+    const size_t end = std::min(newest.size(), start + max);
+    const std::optional<DeliveryOutcome> refused = full();
+    std::vector<const T*> sent;
+    for (size_t k = start; k < end; ++k) {
+      const T& item = items[newest[k]];
+      if (refused) {
+        out[item.index] = *refused;
+      } else if (std::optional<Duration> wait = limit.TryTake(keys[newest[k]])) {
+        out[item.index] = DeliveryOutcome::Retry(
+            fmt::format("ozon: {}: at most {} in {} s (local limit)", keys[newest[k]],
+                        limit.limit(), limit.window().count() / 1000),
+            now + std::chrono::duration_cast<SystemTime::duration>(*wait));
+      } else {
+        sent.push_back(&item);
+      }
+    }
+    if (sent.empty()) continue;
+    auto results = send(sent);
+    for (size_t k = 0; k < sent.size(); ++k) {
+      out[sent[k]->index] =
+          !results.ok() ? results.error().ToOutcome()
+                        : FromItem(FindResult(*results, sent.size(), k, [&](const ItemResult& r) {
+                            return same(*sent[k], r);
+                          }));
+    }
+  }
+}
+
 // A price field as Ozon takes it: a decimal with "." and at most two
 // digits after it («до двух знаков после точки»). Strings must already be
 // so; numbers are written so when they have at most two decimals. nullopt:
@@ -315,96 +357,46 @@ void OzonAdapter::ResolveProducts(std::vector<Stock>& stocks, std::vector<Delive
 
 void OzonAdapter::DeliverStocks(std::vector<Stock> stocks, std::vector<DeliveryOutcome>& out) {
   ResolveProducts(stocks, out);
-  // A product x warehouse pair may be updated once per 30 s: within the
-  // batch only its newest value is sent (the older ones are superseded),
-  // across batches the pair's window delays the next one until it fits.
-  std::vector<std::string> keys;
+  std::vector<std::string> keys;  // one update per product x warehouse every 30 s
   for (const Stock& s : stocks) {
-    keys.push_back(fmt::format("{}:{}", s.item.product_id, s.item.warehouse_id));
+    keys.push_back(fmt::format("product {} at warehouse {}", s.item.product_id, s.item.warehouse_id));
   }
-  for (const Stock& s : stocks) out[s.index] = DeliveryOutcome::Ok();
-  const std::vector<size_t> newest = kit::LastPerKey(keys);
   const SystemTime now = clock_.Now();
-  for (size_t start = 0; start < newest.size(); start += kMaxStocksPerRequest) {
-    const size_t end = std::min(newest.size(), start + kMaxStocksPerRequest);
-    // The 80 a minute first, so that a full minute spends no pair's slot.
-    if (Duration wait = client_.StocksWait(); wait > Duration(0)) {
-      for (size_t k = start; k < end; ++k) {
-        out[stocks[newest[k]].index] = DeliveryOutcome::Retry(
-            "ozon: POST /v2/products/stocks: 80 requests a minute (local limit)",
-            now + std::chrono::duration_cast<SystemTime::duration>(wait));
-      }
-      continue;
-    }
-    std::vector<const Stock*> sent;
+  // The 80 a minute before a pair's slot is spent.
+  auto full = [&]() -> std::optional<DeliveryOutcome> {
+    const Duration wait = client_.StocksWait();
+    if (wait <= Duration(0)) return std::nullopt;
+    return DeliveryOutcome::Retry("ozon: POST /v2/products/stocks: 80 requests a minute (local limit)",
+                                  now + std::chrono::duration_cast<SystemTime::duration>(wait));
+  };
+  auto send = [&](const std::vector<const Stock*>& sent) {
     std::vector<StockItem> items;
-    for (size_t k = start; k < end; ++k) {
-      const Stock& s = stocks[newest[k]];
-      if (std::optional<Duration> wait = stock_pairs_.TryTake(keys[newest[k]])) {
-        out[s.index] = DeliveryOutcome::Retry(
-            fmt::format("ozon: product {} at warehouse {} was updated within 30 s (local limit)",
-                        s.item.product_id, s.item.warehouse_id),
-            now + std::chrono::duration_cast<SystemTime::duration>(*wait));
-        continue;
-      }
-      sent.push_back(&s);
-      items.push_back(s.item);
-    }
-    if (items.empty()) continue;
-    auto results = client_.UpdateStocks(items);
-    for (size_t k = 0; k < sent.size(); ++k) {
-      if (!results.ok()) {
-        out[sent[k]->index] = results.error().ToOutcome();
-        continue;
-      }
-      const StockItem& item = sent[k]->item;
-      out[sent[k]->index] = FromItem(FindResult(*results, sent.size(), k, [&](const ItemResult& r) {
-        return r.product_id == item.product_id && r.warehouse_id == item.warehouse_id;
-      }));
-    }
-  }
+    for (const Stock* s : sent) items.push_back(s->item);
+    return client_.UpdateStocks(items);
+  };
+  auto same = [](const Stock& s, const ItemResult& r) {
+    return r.product_id == s.item.product_id && r.warehouse_id == s.item.warehouse_id;
+  };
+  SendNewest(stocks, keys, stock_pairs_, kMaxStocksPerRequest, now, full, send, same, out);
 }
 
 void OzonAdapter::DeliverPrices(std::vector<Price> prices, std::vector<DeliveryOutcome>& out) {
-  // Each product's price at most 10 times an hour: within the batch only
-  // the newest command per product is sent (older ones are superseded);
-  // across batches the product's window delays the 11th until it fits.
-  std::vector<std::string> keys;
+  std::vector<std::string> keys;  // 10 updates per product an hour
   for (const Price& p : prices) {
-    keys.push_back(p.item.offer_id.empty() ? fmt::format("product:{}", p.item.product_id)
-                                           : "offer:" + p.item.offer_id);
+    keys.push_back(p.item.offer_id.empty() ? fmt::format("the price of product {}", p.item.product_id)
+                                           : "the price of offer " + p.item.offer_id);
   }
-  for (const Price& p : prices) out[p.index] = DeliveryOutcome::Ok();
-  const SystemTime now = clock_.Now();
-  std::vector<const Price*> sent;
-  for (size_t i : kit::LastPerKey(keys)) {
-    if (std::optional<Duration> wait = prices_.TryTake(keys[i])) {
-      out[prices[i].index] = DeliveryOutcome::Retry(
-          fmt::format("ozon: the price of {} was updated 10 times within the hour (local limit)",
-                      keys[i]),
-          now + std::chrono::duration_cast<SystemTime::duration>(*wait));
-    } else {
-      sent.push_back(&prices[i]);
-    }
-  }
-  for (size_t start = 0; start < sent.size(); start += kMaxPricesPerRequest) {
-    const size_t end = std::min(sent.size(), start + kMaxPricesPerRequest);
+  auto never_full = [] { return std::optional<DeliveryOutcome>(); };
+  auto send = [&](const std::vector<const Price*>& sent) {
     std::vector<PriceItem> items;
-    for (size_t k = start; k < end; ++k) items.push_back(sent[k]->item);
-    auto results = client_.UpdatePrices(items);
-    for (size_t k = start; k < end; ++k) {
-      if (!results.ok()) {
-        out[sent[k]->index] = results.error().ToOutcome();
-        continue;
-      }
-      const PriceItem& item = sent[k]->item;
-      out[sent[k]->index] =
-          FromItem(FindResult(*results, items.size(), k - start, [&](const ItemResult& r) {
-            return item.offer_id.empty() ? r.product_id == item.product_id
-                                         : r.offer_id == item.offer_id;
-          }));
-    }
-  }
+    for (const Price* p : sent) items.push_back(p->item);
+    return client_.UpdatePrices(items);
+  };
+  auto same = [](const Price& p, const ItemResult& r) {
+    return p.item.offer_id.empty() ? r.product_id == p.item.product_id
+                                   : r.offer_id == p.item.offer_id;
+  };
+  SendNewest(prices, keys, prices_, kMaxPricesPerRequest, clock_.Now(), never_full, send, same, out);
 }
 
 }  // namespace crmhub::adapters::ozon
