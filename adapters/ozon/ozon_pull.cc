@@ -63,6 +63,9 @@ std::optional<int64_t> MinorUnits(std::string_view text) {
   return minor;
 }
 
+// JSON whitespace, or the comma between values.
+bool Separator(char c) { return c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
 // One of a posting's products[]: price (a JSON string), quantity (a bare
 // token) and currency_code (a string), as written; "" when absent or not so.
 struct ProductLine {
@@ -109,9 +112,9 @@ std::vector<ProductLine> ProductLines(std::string_view text) {
       in_item = in_item && depth != 3;
       in_products = in_products && depth != 2;
       --depth;
-    } else if (c != ',' && c != ':' && c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+    } else if (!Separator(c) && c != ':') {
       const size_t start = i;  // a number, true, false or null
-      while (i + 1 < text.size() && std::string_view(",}] \t\r\n").find(text[i + 1]) == std::string_view::npos) ++i;
+      while (i + 1 < text.size() && !Separator(text[i + 1]) && text[i + 1] != '}' && text[i + 1] != ']') ++i;
       record(text.substr(start, i + 1 - start), false);
     }
   }

@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "adapters/simkit/world.h"
 #include "base/json_get.h"
 #include "base/timestamp.h"
 
@@ -59,10 +58,6 @@ std::pair<std::string, std::string> SplitCredential(const std::string& credentia
 net::HttpResponse OzonSimulator::RpcError(int http, int code, std::string_view message) {
   return net::HttpResponse::Json(
       http, json{{"code", code}, {"message", message}, {"details", json::array()}}.dump());
-}
-
-size_t OzonSimulator::StepOf(const SimPosting& p, SystemTime now) {
-  return simkit::StepAt(p.steps, now, [](const auto& step) { return step.first; });
 }
 
 std::string OzonSimulator::OfferId(int64_t index) { return fmt::format("SKU-{:06d}", index + 1); }

@@ -53,6 +53,7 @@
 #include "adapters/simkit/json_text.h"
 #include "adapters/simkit/sim_pipeline.h"
 #include "adapters/simkit/simulator.h"
+#include "adapters/simkit/world.h"
 #include "base/clock.h"
 
 namespace crmhub::adapters::ozon {
@@ -114,7 +115,9 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   // rpcStatus {"code", "message", "details"}; the codes are gRPC's, as
   // Ozon's gateway answers them.
   static net::HttpResponse RpcError(int http, int code, std::string_view message);
-  static size_t StepOf(const SimPosting& p, SystemTime now);  // the step `p` is at `now`
+  static size_t StepOf(const SimPosting& p, SystemTime now) {  // the step `p` is at `now`
+    return simkit::StepAt(p.steps, now, [](const auto& step) { return step.first; });
+  }
   static std::string OfferId(int64_t index);                   // "SKU-000001" for 0
   simkit::SimPipeline& pipeline() override { return pipeline_; }
   const simkit::SimPipeline& pipeline() const override { return pipeline_; }
