@@ -1,92 +1,45 @@
 #pragma once
 // The Ozon Seller API adapter: FBS and FBO postings in (pull + push
-// notifications), stock and prices out, the catalogue for offer_id ->
-// product_id.
+// notifications), stock and prices out. docs/adapters/ozon.md tells the
+// whole story; in short:
 //
-// Source (Pull): one pass per poll over each scheme in `schemes` (FBS, then
-// FBO), one page per Pull; the pass of the first scheme is followed at once
-// (more = true) by the next one's, and the round ends (more = false) when
-// the last scheme's pass is read. The persisted cursor holds each scheme's
-// state and the scheme being read:
-//   {"v":2,"scheme":"fbs"|"fbo","fbs":{<state>},"fbo":{<state>}}
-// with <state> = {"watermark","window_from","window_to","offset","last",
-// "span"} (ms, 0: unset). A v1 cursor (FBS only) is read as the FBS state,
-// FBO then starting afresh.
+// Source (ozon_pull.cc): one page per Pull; a round is a pass over each
+// scheme in `schemes`, each with its own state in the one cursor. FBS reads
+// windows of status-change time, each in ONE answer (offset paging skips
+// postings that change meanwhile); FBO, which has no change-time filter,
+// re-reads the lookback by offset. Events: key posting_number:status,
+// ordering key posting_number, payload the posting as sent plus
+// "delivery_schema" and "total_minor" (PostingTotalMinor) added last.
 //
-// FBS: POST /v3/posting/fbs/list, incrementally by the time of the last
-// status change (filter.last_changed_status_date), so new postings, status
-// changes and cancellations all arrive.
-// "watermark": every change before it has been pulled (and is durable: the
-// runtime saves the cursor only after the events are). A pass starts at
-// [watermark - overlap, now] (the overlap re-reads history because a status
-// can be written with a timestamp slightly in the past; repeats are cheap,
-// the queue dedups) and reads it window by window, each window in ONE
-// answer: a window with more than a page (has_next) is halved and read
-// again, because offset paging is not safe here: postings whose status
-// changes while the next page is fetched leave the window and shift later
-// postings to lower offsets, so they would be skipped (and, once the
-// watermark passed them, lost; the e2e test lost 4.5% of postings so). When
-// a window is read, watermark = window_to and, unless it was the pass's
-// last (reaching the pass's end, "last"), the next window follows at once,
-// sized for 3/4 of a page at the density just seen (at most twice as wide).
-// Only more than a page of changes within one millisecond falls back to
-// offsets (each next page starting `kPageReread` items early, and at most up
-// to Ozon's 20000 offset cap).
+// Target: set_stock -> /v2/products/stocks with product_id alone (offer_id
+// resolved through the catalogue); set_price -> /v1/product/import/prices
+// with offer_id alone, else product_id. Within a batch only the newest
+// command per product (per pair, for stock) is sent; across batches a
+// product's 11th price within an hour, or a pair's second stock within
+// 30 s, is retried when it fits. Per-item results become per-item outcomes.
 //
-// FBO: POST /v2/posting/fbo/list. Its filter has only since/to (the
-// postings' period, at most a year) and a status; there is no change-time
-// filter, no change timestamp in a posting and no has_next. A status change
-// therefore shows only as a different `status` when the posting is read
-// again, so every pass re-reads the whole [now - order_lookback, now] and
-// the queue's dedup drops what did not change. The spec does not say which
-// time since/to compare (crmhub reads them as the creation period, as the
-// simulator does), nor what "dir" sorts by. A window is paged by offset (a
-// full page, the only sign of more, asks for the next one): a creation
-// period keeps its postings, and were the order to shift between pages,
-// whatever a pass skipped the next pass reads, since each re-reads
-// everything. Only a window holding more than the offset cap (20000) is
-// halved; the next window, and the next pass's first ("span"), is sized
-// for 3/4 of that at the density seen.
-//
-// Event identity (both schemes): idempotency key posting_number + ":" +
-// status (a posting carries no change counter or timestamp of its last
-// change in the list answers), ordering key posting_number, payload the
-// posting JSON plus "delivery_schema": "fbs"|"fbo" (Ozon's own name for the
-// scheme, from its other methods) so the mapping can tell them apart,
-// headers kind=order, ozon_status=<status>, ozon_scheme=fbs|fbo.
-//
-// Webhook (push notifications, spec section «Пуш-уведомления»): see
-// HandleWebhook below.
-//
-// Target (Deliver): "set_stock" items {"offer_id","warehouse_id","stock"
-// [, "product_id"]} -> POST /v2/products/stocks in requests of <= 100;
-// "set_price" items {"offer_id","price"[,"old_price","min_price",
-// "currency_code","product_id"]} -> POST /v1/product/import/prices in
-// requests of <= 1000. Per-item results of a 200 answer become per-item
-// outcomes. The stocks schema requires product_id: when the command has
-// only offer_id, it is looked up in the catalogue (POST /v3/product/list,
-// cached; reloaded when an offer_id is unknown, at most once per
-// catalog_refresh).
-//
-// Threading: Pull and Deliver run on worker threads (blocking HTTP);
-// HandleWebhook runs on an I/O thread and does no I/O. The catalogue cache
-// is guarded by a mutex.
+// Threading: Pull, Deliver on worker threads (blocking HTTP); HandleWebhook
+// on an I/O thread, no I/O. The catalogue cache is guarded by a mutex; the
+// limits are thread-safe.
 
 #include <chrono>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "adapters/adapter.h"
-#include "adapters/ozon/ozon_client.h"
+#include "adapters/kit/keyed_limit.h"
+#include "adapters/kit/marketplace_adapter.h"
 #include "adapters/kit/push_auth.h"
+#include "adapters/kit/target.h"
+#include "adapters/ozon/ozon_client.h"
 
 namespace crmhub::adapters::ozon {
-
-inline constexpr int kPageReread = 50;
 
 // Posting schemes the pull reads, in this order.
 enum class Scheme { kFbs, kFbo };
@@ -97,51 +50,56 @@ struct OzonConfig {
   std::string id;
   std::vector<Scheme> schemes = {Scheme::kFbs, Scheme::kFbo};  // not empty, no repeats
   OzonClientOptions client;
+  int64_t requests_per_second = kRequestsPerSecond;  // the account's Upstream (ozon_type.cc)
   std::chrono::milliseconds poll_interval{std::chrono::seconds(60)};
   int page_size = kMaxPostingsPerPage;
-  // Highest offset requested (Ozon: 20000, MAX_OFFSET_EXCEEDED). Not a
-  // config key: tests lower it to reach the cap with a few postings.
+  // Highest offset requested. Not a config key: tests lower it to reach
+  // the cap with a few postings.
   int max_offset = kMaxPostingsOffset;
-  // A pass's first window when no earlier pass measured the density (the
-  // first start, or an old cursor). Every later window is sized from what
-  // the one before it held. Starting with the whole lookback would read a
-  // busy account's first pages only to halve the window and read them again
-  // (FBO: up to 20 pages to the offset cap, twice). Not a config key: tests
-  // widen it to reach the cap.
+  // A pass's first window when no earlier pass measured the density; every
+  // later window is sized from what the one before it held. Not a config
+  // key: tests widen it to reach the cap.
   std::chrono::milliseconds first_window{std::chrono::hours(1)};
   std::chrono::milliseconds overlap{std::chrono::minutes(10)};
   std::chrono::milliseconds order_lookback{std::chrono::hours(24 * 30)};
   std::chrono::milliseconds catalog_refresh{std::chrono::minutes(5)};
   std::vector<int64_t> warehouse_ids;  // empty: any
-  kit::PushAuth push;              // push_allow_ips, push_token_file
+  kit::PushAuth push;                  // push_allow_ips, push_token_file
   std::string app_version = "crmhub";  // for the TYPE_PING answer
 };
 
-// Ozon's documented sender ranges for push notifications (section «Как
-// подключить»).
+// Ozon's documented sender ranges for push notifications (tag push_start).
 std::vector<std::string> DefaultPushAllowIps();
 
-// Maps a push-model state ("posting_delivered") to the Seller API status
-// ("delivered"), by the table in «Изменение статуса отправления». Empty when
-// unknown.
-std::string PushStateToStatus(std::string_view state);
+// A push-model state ("posting_delivered") as the Seller API status
+// ("delivered"), by the table in «Изменение статуса отправления»; empty
+// when unknown.
+std::string_view PushStateToStatus(std::string_view state);
 
-// One scheme's pull state.
+// The posting's amount in minor units: Σ products[].price × quantity, with
+// price a decimal string ("1390.00", "1390.000000", "1390") and quantity an
+// integer, all products in one currency. nullopt when any of that does not
+// hold (a price with a third significant decimal, a missing quantity,
+// overflow): crmhub then sends no total rather than a rounded one.
+std::optional<int64_t> PostingTotalMinor(std::string_view posting);
+
+// ---------------------------------------------------------------------------
+// The pull's state and its window planner (ozon_pull.cc).
+
+// One scheme's pull state (ms since the epoch; 0: unset).
 struct PullCursor {
-  int64_t watermark_ms = 0;  // FBS: changes before it are pulled (0: not started)
-  int64_t window_to_ms = 0;  // 0: no pass in progress
+  int64_t watermark_ms = 0;    // FBS: every change before it is pulled (0: not started)
+  int64_t window_to_ms = 0;    // 0: no pass in progress
   int64_t offset = 0;
   int64_t window_from_ms = 0;  // 0: the pass's start (FBS: watermark - overlap)
   bool last_window = true;     // the window reaches the pass's end
-  int64_t span_ms = 0;         // the next window's span (0: OzonConfig::first_window)
+  int64_t span_ms = 0;         // the next window's span (0: WindowLimits::first_window_ms)
   nlohmann::json ToObject() const;
   static std::optional<PullCursor> FromObject(const nlohmann::json& j);
-  std::string ToJson() const;  // the v1 cursor (FBS only), {"v":1,...}
-  static std::optional<PullCursor> Parse(const std::string& text);  // v1
 };
 
 // The adapter's persisted cursor (v2): every scheme's state and the scheme
-// the next Pull reads.
+// the next Pull reads: {"v":2,"scheme":"fbs"|"fbo","fbs":{...},"fbo":{...}}.
 struct OzonCursor {
   Scheme scheme = Scheme::kFbs;
   PullCursor fbs;
@@ -153,62 +111,97 @@ struct OzonCursor {
   static std::optional<OzonCursor> Parse(const std::string& text);
 };
 
-class OzonAdapter final : public Adapter,
-                          public SourceCapability,
-                          public WebhookCapability,
-                          public TargetCapability {
- public:
-  OzonAdapter(OzonConfig config, Transport transport, Clock& clock);
+// What the planner works with, from OzonConfig.
+struct WindowLimits {
+  bool fbs = true;  // FBS: change-time windows and a watermark; FBO: creation periods
+  int64_t page_size = kMaxPostingsPerPage;
+  int64_t max_offset = kMaxPostingsOffset;
+  int64_t overlap_ms = 0;
+  int64_t lookback_ms = 0;
+  int64_t first_window_ms = 0;
+};
 
-  const std::string& id() const override { return config_.id; }
-  std::string_view type() const override { return "ozon"; }
-  SourceCapability* source() override { return this; }
-  WebhookCapability* webhook() override { return this; }
-  TargetCapability* target() override { return this; }
+// The window a Pull reads: [from_ms, to_ms] from `offset`.
+struct Window {
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+  int64_t offset = 0;
+};
+
+// Starts a pass when none is in progress (its first window sized by the
+// cursor's span) and returns the window to read now.
+Window NextWindow(PullCursor& cursor, const WindowLimits& limits, int64_t now_ms);
+
+// Advances `cursor` past a page of `window` that held `returned` distinct
+// postings (`has_next`: more behind them) and returns whether the pass goes
+// on. The rules, in order: FBO pages on by offset while under the cap; a
+// window with more than a page (FBS) or past the cap (FBO) is halved; FBS
+// falls back to offsets (each page kPageReread early) only within one
+// millisecond; otherwise the window is read (FBS: watermark = its end) and
+// the next one is sized for 3/4 of a window's capacity at the density seen,
+// at most twice as wide.
+bool AfterPage(PullCursor& cursor, const WindowLimits& limits, const Window& window,
+               int64_t returned, bool has_next, int64_t now_ms);
+inline constexpr int64_t kPageReread = 50;
+
+// ---------------------------------------------------------------------------
+
+class OzonAdapter final : public kit::MarketplaceAdapter {
+ public:
+  OzonAdapter(OzonConfig config, net::Transport transport, Clock& clock);
+
   std::string DescribeJson() const override;
 
   // SourceCapability
   Result<PullResult> Pull(const std::optional<std::string>& cursor) override;
   std::chrono::milliseconds poll_interval() const override { return config_.poll_interval; }
 
-  // WebhookCapability. Ozon documents no signature for push notifications;
-  // they are authenticated by the sender's address (push_allow_ips, Ozon's
-  // published ranges by default) and, when push_token_file is set, by a
-  // secret `token` query parameter in the URL registered in Ozon's cabinet.
-  // Answers exactly as documented: TYPE_PING -> {"version","name","time"};
-  // other messages -> {"result": true} once durable; a body that is not a
-  // notification -> 400 {"error":{"code":"ERROR_PARAMETER_VALUE_MISSED",...}}.
-  // TYPE_NEW_POSTING / TYPE_POSTING_CANCELLED / TYPE_STATE_CHANGED become
-  // events (kind=order_push, payload the notification, key
-  // "push:<posting_number>:<status>", status mapped from the push model by
-  // the spec's table). Other message types are acknowledged and dropped
-  // (crmhub does not consume them; the pull is the safety net for orders).
+  // WebhookCapability. Ozon signs nothing: senders are checked by address
+  // and optional token (kit::PushAuth). Answers as the spec documents:
+  // TYPE_PING -> {"version","name","time"} (time in whole seconds, UTC, as
+  // the spec's example); other messages -> {"result": true} once durable; a
+  // body that is not a notification -> 400 {"error":{"code":
+  // "ERROR_PARAMETER_VALUE_MISSED","message","details":null}}.
+  // TYPE_NEW_POSTING / TYPE_POSTING_CANCELLED / TYPE_STATE_CHANGED are
+  // queued (kind=order_push, key "push:<posting_number>:<status>", the push
+  // state translated by the spec's table); other types are acknowledged and
+  // dropped (the pull is the safety net for orders).
   Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
 
   // TargetCapability
   std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message> batch) override;
   int max_batch() const override { return kMaxPricesPerRequest; }
-  std::vector<std::string> commands() const override { return {"set_stock", "set_price"}; }
 
   OzonClient& client() { return client_; }
 
  private:
-  struct StockCommand {
+  struct Stock {
     size_t index;  // into the batch
+    std::string offer_id;
     StockItem item;
   };
+  struct Price {
+    size_t index;
+    PriceItem item;
+  };
+  WindowLimits LimitsFor(Scheme scheme) const;
   // One page of `scheme`'s pass; advances `state`. more: the pass goes on.
   Result<PullResult> PullScheme(Scheme scheme, PullCursor& state, int64_t now_ms);
-  void DeliverStocks(std::vector<StockCommand> commands, std::vector<DeliveryOutcome>& out);
-  void DeliverPrices(std::span<const queue::Message> batch, const std::vector<size_t>& indices,
-                     std::vector<DeliveryOutcome>& out);
-  // Refreshes the offer_id -> product_id cache from /v3/product/list.
-  ApiReply LoadCatalog();
-  std::optional<int64_t> LookupProduct(const std::string& offer_id);
+  // The command's item, or why Ozon would refuse it.
+  Result<Stock> ReadStock(const kit::TargetCommand& c) const;
+  static Result<Price> ReadPrice(const kit::TargetCommand& c);
+  void DeliverStocks(std::vector<Stock> stocks, std::vector<DeliveryOutcome>& out);
+  void DeliverPrices(std::vector<Price> prices, std::vector<DeliveryOutcome>& out);
+  // Gives product_id to stocks named by offer_id alone, from the catalogue
+  // (reloaded when an offer is unknown, at most once per catalog_refresh).
+  void ResolveProducts(std::vector<Stock>& stocks, std::vector<DeliveryOutcome>& out);
+  std::optional<net::ApiError> LoadCatalog();
 
   OzonConfig config_;
   Clock& clock_;
   OzonClient client_;
+  kit::KeyedLimit stock_pairs_;  // one update per product x warehouse per 30 s
+  kit::KeyedLimit prices_;       // 10 price updates per product per hour
 
   std::mutex catalog_mu_;
   std::map<std::string, int64_t> catalog_;                               // GUARDED_BY(catalog_mu_)

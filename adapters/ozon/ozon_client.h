@@ -1,112 +1,100 @@
 #pragma once
-// OzonClient: the Ozon Seller API calls crmhub makes, built to the letter of
-// ozon-seller-api.swagger.json (server api-seller.ozon.ru, headers Client-Id
-// and Api-Key on every request, JSON bodies, errors as rpcStatus
-// {"code": int, "message": str, "details": [...]}).
+// OzonClient: the Ozon Seller API calls crmhub makes, on net::ApiClient,
+// to the letter of ozon-seller-api.swagger.json (server api-seller.ozon.ru,
+// headers Client-Id and Api-Key, JSON bodies, errors as rpcStatus
+// {"code", "message", "details"}):
 //
-//   POST /v3/posting/fbs/list       PostingAPI_GetFbsPostingListV3 (FBS orders in)
-//   POST /v2/posting/fbo/list       PostingAPI_GetFboPostingList (FBO orders in)
-//   POST /v2/products/stocks        ProductAPI_ProductsStocksV2 (stock out, <= 100 items)
-//   POST /v1/product/import/prices  ProductAPI_ImportProductsPrices (prices out, <= 1000)
-//   POST /v3/product/list           ProductAPI_GetProductList (catalogue, cursor last_id)
+//   POST /v3/posting/fbs/list       PostingAPI_GetFbsPostingListV3 (FBS postings in)
+//   POST /v2/posting/fbo/list       PostingAPI_GetFboPostingList (FBO postings in)
+//   POST /v2/products/stocks        ProductAPI_ProductsStocksV2 (stock out)
+//   POST /v1/product/import/prices  ProductAPI_ImportProductsPrices (prices out)
+//   POST /v3/product/list           ProductAPI_GetProductList (offer_id -> product_id)
 //
-// Rate limits (spec, section «Частые ошибки» and the stocks method): 50
-// requests per second per Client-Id for all methods, and 80 requests per
-// minute per account for /v2/products/stocks. The first is the account's
-// net::Upstream's token bucket (MakeUpstreamTransport: "ozon:<id>", with
-// the crmhub_upstream_* metrics and the circuit breaker); the second, which
-// only the stocks method spends, a sliding window here (WindowLimiter): the
-// client refuses to send above it and reports when to retry instead. A 429
-// from Ozon, or the Upstream's local one, is honoured the same way
-// (Retry-After when given).
+// The spec declares no 429 and names no Retry-After; Ozon's gateway answers
+// 429 "You have reached request rate limit per second" (section «Частые
+// ошибки»), which net::ApiClient classifies as throttled (a Retry-After,
+// should one come, is honoured).
 //
 // Thread-safety: all methods may be called from several threads.
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
-#include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "adapters/ozon/rate_limiter.h"
+#include <nlohmann/json.hpp>
+
 #include "base/clock.h"
-#include "base/metrics.h"
 #include "base/secret.h"
-#include "base/status.h"
-#include "net/http_client.h"
+#include "net/api_client.h"
+#include "net/rate_limiter.h"
 
 namespace crmhub::adapters::ozon {
 
-inline constexpr int kMaxStocksPerRequest = 100;  // "за один запрос ... 100 пар товар-склад"
-inline constexpr int kMaxPricesPerRequest = 1000;  // prices maxItems = 1000
-inline constexpr int kMaxPostingsPerPage = 1000;   // filter limit: "максимум — 1000"
-inline constexpr int kMaxPostingsOffset = 20000;   // MAX_OFFSET_EXCEEDED: offset <= 20000
-inline constexpr int kMaxProductsPerPage = 1000;   // /v3/product/list limit
-
-// One blocking HTTP exchange (net::Upstream::Call in the daemon, see
-// MakeUpstreamTransport).
-using Transport = std::function<net::OutboundResult(net::OutboundRequest)>;
+// The documented limits, stated once (the simulator states them again, from
+// its own reading of the spec).
+// «Вы можете отправить не больше 50 запросов в секунду на все методы с одного
+// Client ID» (tag Process): the account's net::Upstream's bucket.
+inline constexpr int kRequestsPerSecond = 50;
+// /v2/products/stocks: «За один запрос можно изменить наличие для 100 пар
+// товар-склад. С одного аккаунта продавца можно отправить до 80 запросов в
+// минуту.» «Обновлять остатки у одной пары товар-склад можно только 1 раз в
+// 30 секунд» (else TOO_MANY_REQUESTS). STOCK_TOO_BIG: «меньше миллиона».
+inline constexpr int kMaxStocksPerRequest = 100;
+inline constexpr int kStocksPerMinute = 80;
+inline constexpr std::chrono::seconds kStockPairInterval{30};
+inline constexpr int64_t kStockLimit = 1'000'000;  // exclusive
+// /v1/product/import/prices: prices maxItems 1000; «Цену каждого товара можно
+// обновлять не больше 10 раз в час.»
+inline constexpr int kMaxPricesPerRequest = 1000;
+inline constexpr int kPriceUpdatesPerHour = 10;
+// Posting lists: filter limit «максимум — 1000»; MAX_OFFSET_EXCEEDED:
+// offset <= 20000 (stated for FBO; crmhub keeps FBS under it too); the
+// period at most a year.
+inline constexpr int kMaxPostingsPerPage = 1000;
+inline constexpr int kMaxPostingsOffset = 20000;
+inline constexpr int kMaxProductsPerPage = 1000;  // /v3/product/list limit
 
 struct OzonClientOptions {
   std::string base_url = "https://api-seller.ozon.ru";
   std::string client_id;
   Secret api_key;
-  int64_t requests_per_second = 50;  // all methods, per Client-Id (the Upstream's bucket)
-  int64_t stocks_per_minute = 80;    // /v2/products/stocks, per account
+  int64_t stocks_per_minute = kStocksPerMinute;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
 };
 
-// The outcome of one call: OK with a parsed body, or a classified failure.
-struct ApiReply {
-  Status status;                         // OK, or why not
-  bool retryable = false;                // 429, 5xx, timeouts, malformed answers, local limit
-  std::optional<SystemTime> not_before;  // when a retry makes sense
-  int http_status = 0;                   // 0: not sent or no answer
-  nlohmann::json body;                   // the parsed answer when status.ok()
-  // The list methods' answer as sent, unparsed (body stays empty): the
-  // adapter splits it into postings without a tree (base/json_list.h).
-  std::string text;
-};
-
-struct FbsListQuery {
-  SystemTime since;                        // filter.since (required; period <= 1 year)
-  SystemTime to;                           // filter.to (required)
-  std::optional<SystemTime> changed_from;  // filter.last_changed_status_date.from
-  std::optional<SystemTime> changed_to;    // filter.last_changed_status_date.to
+// A posting list request. FBS: since/to bound the postings' period and
+// changed_from..changed_to (filter.last_changed_status_date, sent when both
+// are set) do the incremental work; FBO has only since/to and ignores them.
+struct PostingQuery {
+  SystemTime since;
+  SystemTime to;
+  std::optional<SystemTime> changed_from;
+  std::optional<SystemTime> changed_to;
   int limit = kMaxPostingsPerPage;
   int offset = 0;
 };
 
-// /v2/posting/fbo/list. The spec's filter has only since/to ("the period",
-// at most a year: PERIOD_IS_TOO_LONG) and one status; no change-time filter
-// and no has_next, so a full page is the only sign of more.
-struct FboListQuery {
-  SystemTime since;  // filter.since (required)
-  SystemTime to;     // filter.to (required)
-  int limit = kMaxPostingsPerPage;
-  int offset = 0;
-};
-
+// Exactly one identifier is sent (the spec: with both, offer_id wins; «для
+// избежания неоднозначности используйте только один из параметров»).
 struct StockItem {
-  int64_t product_id = 0;  // required by the spec's schema
-  std::string offer_id;    // optional; Ozon prefers offer_id when both are sent
+  int64_t product_id = 0;  // the schema requires product_id
   int64_t stock = 0;
   int64_t warehouse_id = 0;
 };
 
 struct PriceItem {
-  std::string offer_id;
-  int64_t product_id = 0;     // 0: not sent
-  std::string price;          // decimal string, "." separator
-  std::string old_price;      // empty: not sent
+  std::string offer_id;       // sent alone when set
+  int64_t product_id = 0;     // else this
+  std::string price;          // decimal text, "." separator
+  std::string old_price;      // empty: not sent ("0" resets it)
   std::string min_price;      // empty: not sent
-  std::string currency_code;  // empty: not sent (Ozon defaults to RUB)
+  std::string currency_code;  // empty: not sent (Ozon assumes RUB)
 };
 
-// One item's result from a 200 answer of stocks/prices.
+// One item's result from a 200 answer of stocks/prices (result[]).
 struct ItemResult {
   std::string offer_id;
   int64_t product_id = 0;
@@ -115,53 +103,44 @@ struct ItemResult {
   std::vector<std::pair<std::string, std::string>> errors;  // (code, message)
 };
 
-class OzonClient {
- public:
-  OzonClient(OzonClientOptions options, Transport transport, const Clock& clock);
-
-  ApiReply ListFbsPostings(const FbsListQuery& query);
-  ApiReply ListFboPostings(const FboListQuery& query);
-  ApiReply UpdateStocks(const std::vector<StockItem>& items);
-  ApiReply UpdatePrices(const std::vector<PriceItem>& items);
-  ApiReply ListProducts(const std::string& last_id, int limit);
-
-  // Parses result[] of a stocks/prices answer.
-  static std::vector<ItemResult> ParseItemResults(const nlohmann::json& body);
-
-  // The JSON bodies, exposed for tests and contract checks.
-  static nlohmann::json FbsListBody(const FbsListQuery& query);
-  static nlohmann::json FboListBody(const FboListQuery& query);
-  static nlohmann::json StocksBody(const std::vector<StockItem>& items);
-  static nlohmann::json PricesBody(const std::vector<PriceItem>& items);
-
-  const OzonClientOptions& options() const { return options_; }
-
- private:
-  enum class Answer { kParsed, kText };  // 200 answers: ApiReply::body or ApiReply::text
-  ApiReply Post(const std::string& path, const nlohmann::json& body, WindowLimiter* extra,
-                Answer answer = Answer::kParsed);
-
-  OzonClientOptions options_;
-  Transport transport_;
-  const Clock& clock_;
-  WindowLimiter stocks_limiter_;
+// A page of the catalogue: (offer_id, product_id) pairs and the next cursor.
+struct ProductPage {
+  std::vector<std::pair<std::string, int64_t>> items;
+  std::string last_id;  // empty: the last page
 };
 
-// A Transport through one net::Upstream named `name` ("ozon:<adapter id>"):
-// a token bucket of `requests_per_second` (burst 1, so never more than that
-// in any second), the circuit breaker, and the crmhub_upstream_* metrics in
-// `metrics` (may be null). A token not due within `max_wait` is answered at
-// once with the Upstream's local 429 + Retry-After (tests on a ManualClock
-// pass 0: nothing may block on a clock that does not move). `http` null:
-// every call fails (check-config). The function keeps the Upstream alive.
-Transport MakeUpstreamTransport(const std::string& name, net::HttpClient* http,
-                                const Clock& clock, double requests_per_second,
-                                MetricsRegistry* metrics,
-                                Duration max_wait = std::chrono::seconds(10));
+class OzonClient {
+ public:
+  OzonClient(OzonClientOptions options, net::Transport transport, const Clock& clock);
 
-// "2019-08-24T14:15:22.123Z" (UTC, milliseconds), the spec's date-time.
-std::string FormatOzonTime(SystemTime t);
-// Parses RFC 3339 UTC times as Ozon sends them; nullopt on garbage.
-std::optional<SystemTime> ParseOzonTime(std::string_view text);
+  // The list answers come back as text (ApiAnswer::body): the adapter splits
+  // them into postings without a tree (base/json_list.h).
+  net::ApiResult<net::ApiAnswer> ListFbsPostings(const PostingQuery& query) const;
+  net::ApiResult<net::ApiAnswer> ListFboPostings(const PostingQuery& query) const;
+  // Spends a unit of the 80 a minute; a refusal is kThrottled (nothing sent).
+  net::ApiResult<std::vector<ItemResult>> UpdateStocks(const std::vector<StockItem>& items);
+  net::ApiResult<std::vector<ItemResult>> UpdatePrices(const std::vector<PriceItem>& items) const;
+  net::ApiResult<ProductPage> ListProducts(const std::string& last_id, int limit) const;
+
+  // How long until the stocks method's 80 a minute admits a request (zero:
+  // now). Takes nothing.
+  Duration StocksWait() { return stocks_window_.Peek(); }
+
+  // The stocks request's body (the contract test sends it by hand).
+  static nlohmann::json StocksBody(const std::vector<StockItem>& items);
+
+ private:
+  net::ApiResult<net::ApiAnswer> Post(std::string path, const nlohmann::json& body,
+                                      net::ApiRequest::Expect expect,
+                                      net::RateLimiter* limit = nullptr) const;
+
+  OzonClientOptions options_;
+  net::ApiClient api_;
+  net::SlidingWindow stocks_window_;
+};
+
+// "2019-08-24T14:15:22.123Z": the spec's date-time as crmhub sends it (UTC,
+// milliseconds).
+std::string OzonTime(SystemTime t);
 
 }  // namespace crmhub::adapters::ozon

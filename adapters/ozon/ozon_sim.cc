@@ -1,12 +1,9 @@
 #include "adapters/ozon/ozon_sim.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 
 #include <fmt/format.h>
 
-#include "adapters/simkit/world.h"
 #include "base/json_get.h"
 #include "base/timestamp.h"
 
@@ -21,11 +18,6 @@ constexpr const char* kStatuses[] = {"awaiting_packaging", "awaiting_deliver", "
 constexpr const char* kDefaultClientId = "123456";
 constexpr const char* kDefaultApiKey = "sim-api-key";
 
-// rpcStatus. The codes are gRPC's, as Ozon's gateway answers them.
-net::HttpResponse RpcError(int http, int code, std::string_view message) {
-  return net::HttpResponse::Json(
-      http, json{{"code", code}, {"message", message}, {"details", json::array()}}.dump());
-}
 
 int GrpcCode(int http) {
   switch (http) {
@@ -41,23 +33,7 @@ int GrpcCode(int http) {
   }
 }
 
-// The spec's date-time: RFC 3339, so an offset is required.
-std::optional<SystemTime> TimeField(const json& j, std::string_view key) {
-  auto text = JsonString(j, key);
-  if (!text) return std::nullopt;
-  return ParseTimestamp(*text, kNoDefaultOffset);
-}
 
-// The step `p` is at `now`.
-size_t StepOf(const SimPosting& p, SystemTime now) {
-  return simkit::StepAt(p.steps, now, [](const auto& step) { return step.first; });
-}
-
-std::string OzonTime(SystemTime t) {
-  return FormatTimestamp(t, TimestampStyle::kRfc3339Millis, kUtcOffsetMinutes);
-}
-
-std::string OfferId(int64_t index) { return fmt::format("SKU-{:06d}", index + 1); }
 
 int64_t ProductId(int64_t index) { return 100001 + index; }
 
@@ -78,6 +54,13 @@ std::pair<std::string, std::string> SplitCredential(const std::string& credentia
 }
 
 }  // namespace
+
+net::HttpResponse OzonSimulator::RpcError(int http, int code, std::string_view message) {
+  return net::HttpResponse::Json(
+      http, json{{"code", code}, {"message", message}, {"details", json::array()}}.dump());
+}
+
+std::string OzonSimulator::OfferId(int64_t index) { return fmt::format("SKU-{:06d}", index + 1); }
 
 std::string OzonSimOptions::client_id() const {
   if (auto it = account.find("client_id"); it != account.end()) return it->second;
@@ -150,6 +133,7 @@ simkit::SimPipeline::Options OzonSimulator::PipelineOptions() {
   };
   o.limits = {Limit::Window("all", options_.requests_per_second, std::chrono::seconds(1)),
               Limit::Window("stocks", options_.stocks_per_minute, std::chrono::minutes(1))};
+  // Every route is a POST with a JSON body; the lists also see the "dup" fault.
   auto route = [this](std::string path, std::vector<std::string> limits,
                       net::HttpResponse (OzonSimulator::*handler)(const json&, bool)) {
     return Route{.method = "POST",
@@ -160,21 +144,11 @@ simkit::SimPipeline::Options OzonSimulator::PipelineOptions() {
                    return (this->*handler)(r.body, r.dup);
                  }};
   };
-  auto plain = [this](std::string path, std::vector<std::string> limits,
-                      net::HttpResponse (OzonSimulator::*handler)(const json&)) {
-    return Route{.method = "POST",
-                 .path = std::move(path),
-                 .limits = std::move(limits),
-                 .json_body = true,
-                 .handler = [this, handler](const simkit::SimRequest& r) {
-                   return (this->*handler)(r.body);
-                 }};
-  };
   o.routes = {route("/v3/posting/fbs/list", {"all"}, &OzonSimulator::FbsList),
               route("/v2/posting/fbo/list", {"all"}, &OzonSimulator::FboList),
-              plain("/v2/products/stocks", {"all", "stocks"}, &OzonSimulator::UpdateStocks),
-              plain("/v1/product/import/prices", {"all"}, &OzonSimulator::Prices),
-              plain("/v3/product/list", {"all"}, &OzonSimulator::ProductList)};
+              route("/v2/products/stocks", {"all", "stocks"}, &OzonSimulator::UpdateStocks),
+              route("/v1/product/import/prices", {"all"}, &OzonSimulator::Prices),
+              route("/v3/product/list", {"all"}, &OzonSimulator::ProductList)};
   return o;
 }
 
@@ -262,256 +236,21 @@ std::string OzonSimulator::StateJson() const {
       .dump();
 }
 
-void OzonSimulator::AppendPosting(simkit::JsonText& out, const SimPosting& p, size_t step) const {
-  const std::string& status = p.steps[step].second;
-  const bool cancelled = status == "cancelled";
-  SystemTime delivering{};
-  for (const auto& [t, s] : p.steps) {
-    if (s == "delivering") delivering = t;
-  }
-  out.BeginObject()
-      .Member("posting_number", p.posting_number)
-      .Member("order_id", p.order_id)
-      .Member("order_number", std::to_string(p.order_id) + "-0001")
-      .Member("status", status)
-      .Member("substatus", cancelled ? "posting_canceled" : "posting_created")
-      .Member("in_process_at", OzonTime(p.created))
-      .Member("shipment_date", OzonTime(p.created + std::chrono::hours(24)))
-      .Member("tracking_number", "")
-      .Member("tpl_integration_type", "ozon")
-      .Member("is_express", false)
-      .Member("is_multibox", false)
-      .Member("multi_box_qty", 1)
-      .Member("parent_posting_number", "");
-  out.Key("delivery_method")
-      .BeginObject()
-      .Member("id", int64_t{21321684811000})
-      .Member("name", "Ozon Логистика самостоятельно")
-      .Member("tpl_provider", "Ozon Логистика")
-      .Member("tpl_provider_id", 24)
-      .Member("warehouse", "Склад 22")
-      .Member("warehouse_id", options_.warehouse_id)
-      .EndObject();
-  out.Key("cancellation")
-      .BeginObject()
-      .Member("cancel_reason", cancelled ? "Покупатель отменил заказ" : "")
-      .Member("cancel_reason_id", cancelled ? 402 : 0)
-      .Member("cancellation_initiator", cancelled ? "Клиент" : "")
-      .Member("cancellation_type", cancelled ? "client" : "")
-      .Member("cancelled_after_ship", cancelled && step > 1)
-      .Member("affect_cancellation_rating", false)
-      .EndObject();
-  const std::string offer = OfferId(p.offer_index);
-  out.Key("products")
-      .BeginArray()
-      .BeginObject()
-      .Member("name", "Товар " + offer)
-      .Member("offer_id", offer)
-      .Member("price", std::to_string(100 + p.offer_index % 900) + ".00")
-      .Member("quantity", p.quantity)
-      .Member("sku", 200001 + p.offer_index)
-      .Member("currency_code", "RUB")
-      .EndObject()
-      .EndArray();
-  if (delivering != SystemTime{} && step >= 2) {
-    out.Member("delivering_date", OzonTime(delivering));
-  }
-  out.EndObject();
+bool OzonSimulator::AdmitLocked(const std::string& key, int64_t limit, std::chrono::seconds window) {
+  const auto now = clock_.SteadyNow();
+  auto& times = updates_[key];
+  while (!times.empty() && now - times.front() >= window) times.pop_front();
+  if (static_cast<int64_t>(times.size()) >= limit) return false;
+  times.push_back(now);
+  return true;
 }
 
-struct OzonSimulator::ListQuery {
-  const json* filter = nullptr;
-  SystemTime since, to;
-  int64_t limit = 0;
-  int64_t offset = 0;
-  std::optional<std::string> status;
-  bool desc = false;
-};
-
-std::optional<net::HttpResponse> OzonSimulator::ParseListQuery(const json& body,
-                                                               const char* period_error,
-                                                               ListQuery& query) const {
-  query.filter = JsonObject(body, "filter");
-  if (query.filter == nullptr) return RpcError(400, 3, "filter is required");
-  auto since = TimeField(*query.filter, "since");
-  auto to = TimeField(*query.filter, "to");
-  if (!since || !to) return RpcError(400, 3, "filter.since and filter.to are required (date-time)");
-  if (*to - *since > std::chrono::hours(24 * 366)) return RpcError(400, 3, period_error);
-  auto limit = JsonInt(body, "limit");
-  auto offset = JsonInt(body, "offset");
-  if (!limit || !offset) return RpcError(400, 3, "limit and offset are required");
-  query.since = *since;
-  query.to = *to;
-  query.limit = *limit;
-  query.offset = *offset;
-  if (query.limit < 1 || query.limit > 1000)
-    return RpcError(400, 3, "limit must be between 1 and 1000");
-  if (query.offset < 0) return RpcError(400, 3, "offset must not be negative");
-  if (query.offset > 20000) return RpcError(400, 3, "MAX_OFFSET_EXCEEDED");
-  if (auto s = JsonString(*query.filter, "status"); s && !s->empty()) query.status = std::string(*s);
-  auto dir = JsonString(body, "dir");
-  query.desc = dir == "desc" || dir == "DESC";
-  return std::nullopt;
-}
-
-namespace {
-
-// The page [offset, offset + limit) of `hits` as a JSON array, each hit
-// written by `append`, with the "dup" fault's repeated postings.
-template <typename Hit, typename Append>
-std::string Page(const std::vector<Hit>& hits, int64_t offset, int64_t limit, bool dup,
-                 size_t& end, Append append) {
-  size_t begin = std::min(hits.size(), static_cast<size_t>(offset));
-  end = std::min(hits.size(), begin + static_cast<size_t>(limit));
-  simkit::JsonText out;
-  out.BeginArray();
-  for (size_t k = begin; k < end; ++k) append(out, hits[k]);
-  // Duplicated data: the first few postings of the page appear twice.
-  if (dup) {
-    for (size_t k = begin; k < std::min(end, begin + 3); ++k) append(out, hits[k]);
-  }
-  out.EndArray();
-  return out.Take();
-}
-
-}  // namespace
-
-net::HttpResponse OzonSimulator::FbsList(const json& body, bool dup) {
-  ListQuery q;
-  if (auto error = ParseListQuery(body, "period must not exceed one year", q)) return *error;
-  std::optional<SystemTime> changed_from, changed_to;
-  if (const json* c = JsonObject(*q.filter, "last_changed_status_date")) {
-    changed_from = TimeField(*c, "from");
-    changed_to = TimeField(*c, "to");
-  }
-  const SystemTime now = clock_.Now();
-  struct Hit {
-    SystemTime changed;
-    size_t index;
-    size_t step;
-  };
-  std::vector<Hit> hits;
-  for (size_t i = 0; i < postings_.size(); ++i) {
-    const SimPosting& p = postings_[i];
-    if (p.fbo || p.created > now || p.created < q.since || p.created > q.to) continue;
-    const size_t step = StepOf(p, now);
-    const SystemTime changed = p.steps[step].first;
-    if (changed_from && changed < *changed_from) continue;
-    if (changed_to && changed > *changed_to) continue;
-    if (q.status && p.steps[step].second != *q.status) continue;
-    hits.push_back({changed, i, step});
-  }
-  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
-    return a.changed != b.changed ? a.changed < b.changed : a.index < b.index;
-  });
-  if (q.desc) std::reverse(hits.begin(), hits.end());
-  size_t end = 0;
-  std::string postings = Page(
-      hits, q.offset, q.limit, dup, end,
-      [&](simkit::JsonText& out, const Hit& h) { AppendPosting(out, postings_[h.index], h.step); });
-  simkit::JsonText answer;
-  answer.BeginObject().Key("result").BeginObject().Key("postings").Raw(postings);
-  answer.Member("has_next", end < hits.size()).EndObject().EndObject();
-  return net::HttpResponse::Json(200, answer.Take());
-}
-
-net::HttpResponse OzonSimulator::FboList(const json& body, bool dup) {
-  ListQuery q;
-  // The spec names this error for the FBO list: "Если период больше года,
-  // вернётся ошибка PERIOD_IS_TOO_LONG".
-  if (auto error = ParseListQuery(body, "PERIOD_IS_TOO_LONG", q)) return *error;
-  const json* with_member = JsonObject(body, "with");
-  const json with = with_member != nullptr ? *with_member : json::object();
-  const SystemTime now = clock_.Now();
-  struct Hit {
-    size_t index;
-    size_t step;
-  };
-  // postings_ is in creation order: the answer is sorted by creation.
-  std::vector<Hit> hits;
-  for (size_t i = 0; i < postings_.size(); ++i) {
-    const SimPosting& p = postings_[i];
-    if (!p.fbo || p.created > now || p.created < q.since || p.created > q.to) continue;
-    const size_t step = StepOf(p, now);
-    if (q.status && p.steps[step].second != *q.status) continue;
-    hits.push_back({i, step});
-  }
-  if (q.desc) std::reverse(hits.begin(), hits.end());
-  size_t end = 0;
-  std::string postings =
-      Page(hits, q.offset, q.limit, dup, end, [&](simkit::JsonText& out, const Hit& h) {
-        AppendFboPosting(out, postings_[h.index], h.step, with);
-      });
-  simkit::JsonText answer;
-  answer.BeginObject().Key("result").Raw(postings).EndObject();
-  return net::HttpResponse::Json(200, answer.Take());
-}
-
-void OzonSimulator::AppendFboPosting(simkit::JsonText& out, const SimPosting& p, size_t step,
-                                     const json& with) const {
-  const std::string& status = p.steps[step].second;
-  const std::string offer = OfferId(p.offer_index);
-  out.BeginObject()
-      .Member("order_id", p.order_id)
-      .Member("order_number", std::to_string(p.order_id) + "-0001")
-      .Member("posting_number", p.posting_number)
-      .Member("status", status)
-      .Member("cancel_reason_id", status == "cancelled" ? 402 : 0)
-      .Member("created_at", OzonTime(p.created))
-      .Member("in_process_at", OzonTime(p.created));
-  out.Key("products")
-      .BeginArray()
-      .BeginObject()
-      .Member("sku", 200001 + p.offer_index)
-      .Member("name", "Товар " + offer)
-      .Member("quantity", p.quantity)
-      .Member("offer_id", offer)
-      .Member("price", std::to_string(100 + p.offer_index % 900) + ".00")
-      .Member("is_marketplace_buyout", false)
-      .Key("digital_codes").BeginArray().EndArray()
-      .Member("currency_code", "RUB")
-      .EndObject()
-      .EndArray();
-  out.Key("additional_data").BeginArray().EndArray();
-  auto asked = [&](const char* key) { return JsonBool(with, key) == true; };
-  if (asked("analytics_data")) {
-    out.Key("analytics_data")
-        .BeginObject()
-        .Member("city", "Ростов-на-Дону")
-        .Member("delivery_type", "PVZ")
-        .Member("is_premium", false)
-        .Member("payment_type_group_name", "Карты оплаты")
-        .Member("warehouse_id", options_.fbo_warehouse_id)
-        .Member("warehouse_name", "РОСТОВ-НА-ДОНУ_РФЦ")
-        .Member("is_legal", false)
-        .EndObject();
-  }
-  if (asked("financial_data")) {
-    out.Key("financial_data")
-        .BeginObject()
-        .Member("cluster_from", "")
-        .Member("cluster_to", "")
-        .Key("products").BeginArray().EndArray()
-        .EndObject();
-  }
-  if (asked("legal_info")) {
-    out.Key("legal_info")
-        .BeginObject()
-        .Member("company_name", "")
-        .Member("inn", "")
-        .Member("kpp", "")
-        .EndObject();
-  }
-  out.EndObject();
-}
-
-net::HttpResponse OzonSimulator::UpdateStocks(const json& body) {
+net::HttpResponse OzonSimulator::UpdateStocks(const json& body, bool) {
   const json* stocks = JsonArray(body, "stocks");
   if (stocks == nullptr) return RpcError(400, 3, "stocks is required");
   if (stocks->empty() || stocks->size() > 100) {
     return RpcError(400, 3, "stocks: from 1 to 100 items per request");
   }
-  const auto now = clock_.SteadyNow();
   json result = json::array();
   std::lock_guard lock(mu_);
   for (const json& s : *stocks) {
@@ -521,58 +260,26 @@ net::HttpResponse OzonSimulator::UpdateStocks(const json& body) {
     const int64_t stock = JsonInt(s, "stock").value_or(-1);
     // offer_id wins when both are given (spec).
     const int64_t index = !offer.empty() ? OfferIndex(offer) : product - 100001;
-    json item = {{"offer_id", index >= 0 ? OfferId(index) : offer},
-                 {"product_id", product},
+    const bool known = index >= 0 && index < options_.products;
+    json item = {{"offer_id", known ? OfferId(index) : offer},
+                 {"product_id", known ? ProductId(index) : product},
                  {"warehouse_id", warehouse},
                  {"updated", false},
                  {"errors", json::array()}};
     auto error = [&](const char* code, const char* message) {
       item["errors"].push_back({{"code", code}, {"message", message}});
     };
-    if (index < 0 || index >= options_.products) {
+    if (!known) {
       error("NOT_FOUND_ERROR", "Product not found");
     } else if (warehouse != options_.warehouse_id) {
       error("WAREHOUSE_NOT_FOUND", "Warehouse not found");
     } else if (stock < 0 || stock >= 1000000) {
       error("STOCK_TOO_BIG", "Stock value is too big");
+    } else if (!AdmitLocked(fmt::format("stock:{}:{}", index, warehouse), 1,
+                            std::chrono::seconds(30))) {  // «только 1 раз в 30 секунд»
+      error("TOO_MANY_REQUESTS", "Stock is updated too frequently");
     } else {
-      item["product_id"] = ProductId(index);
-      const auto key = std::make_pair(ProductId(index), warehouse);
-      auto last = stock_updated_.find(key);
-      if (last != stock_updated_.end() && now - last->second < std::chrono::seconds(30)) {
-        error("TOO_MANY_REQUESTS", "Stock is updated too frequently");
-      } else {
-        stocks_[key] = stock;
-        stock_updated_[key] = now;
-        item["updated"] = true;
-      }
-    }
-    result.push_back(std::move(item));
-  }
-  return net::HttpResponse::Json(200, json{{"result", std::move(result)}}.dump());
-}
-
-net::HttpResponse OzonSimulator::Prices(const json& body) {
-  const json* prices = JsonArray(body, "prices");
-  if (prices == nullptr) return RpcError(400, 3, "prices is required");
-  if (prices->empty() || prices->size() > 1000)
-    return RpcError(400, 3, "prices: from 1 to 1000 items per request");
-  json result = json::array();
-  std::lock_guard lock(mu_);
-  for (const json& p : *prices) {
-    const std::string offer(JsonString(p, "offer_id").value_or(""));
-    const int64_t index = OfferIndex(offer);
-    json item = {{"offer_id", offer},
-                 {"product_id", index >= 0 ? ProductId(index) : 0},
-                 {"updated", false},
-                 {"errors", json::array()}};
-    const std::string price(JsonString(p, "price").value_or(""));
-    if (index < 0 || index >= options_.products) {
-      item["errors"].push_back({{"code", "NOT_FOUND"}, {"message", "Product not found"}});
-    } else if (price.empty()) {
-      item["errors"].push_back({{"code", "INVALID_PRICE"}, {"message", "price is required"}});
-    } else {
-      prices_[offer] = price;
+      stocks_[{ProductId(index), warehouse}] = stock;
       item["updated"] = true;
     }
     result.push_back(std::move(item));
@@ -580,7 +287,48 @@ net::HttpResponse OzonSimulator::Prices(const json& body) {
   return net::HttpResponse::Json(200, json{{"result", std::move(result)}}.dump());
 }
 
-net::HttpResponse OzonSimulator::ProductList(const json& body) {
+net::HttpResponse OzonSimulator::Prices(const json& body, bool) {
+  const json* prices = JsonArray(body, "prices");
+  if (prices == nullptr) return RpcError(400, 3, "prices is required");
+  if (prices->empty() || prices->size() > 1000)
+    return RpcError(400, 3, "prices: from 1 to 1000 items per request");
+  json result = json::array();
+  std::lock_guard lock(mu_);
+  for (const json& p : *prices) {
+    // offer_id wins when both are given, as for stocks (the spec's
+    // example sends "offer_id": "" beside a product_id: that one is absent).
+    const std::string offer(JsonString(p, "offer_id").value_or(""));
+    const int64_t index =
+        !offer.empty() ? OfferIndex(offer) : JsonInt(p, "product_id").value_or(0) - 100001;
+    const bool known = index >= 0 && index < options_.products;
+    json item = {{"offer_id", known ? OfferId(index) : offer},
+                 {"product_id", known ? ProductId(index) : 0},
+                 {"updated", false},
+                 {"errors", json::array()}};
+    auto error = [&](const char* code, const char* message) {
+      item["errors"].push_back({{"code", code}, {"message", message}});
+    };
+    const std::string price(JsonString(p, "price").value_or(""));
+    if (!known) {
+      error("NOT_FOUND_ERROR", "Product not found");
+    } else if (price.empty()) {
+      error("INVALID_PRICE", "price is required");
+    } else if (price.front() == '-') {
+      error("price_negative", "Price is negative");
+    } else if (!AdmitLocked(fmt::format("price:{}", index), options_.price_updates_per_hour,
+                            std::chrono::hours(1))) {
+      // The spec names no error code for this; the simulator's own.
+      error("TOO_MANY_REQUESTS", "The price is updated too frequently");
+    } else {
+      prices_[OfferId(index)] = price;
+      item["updated"] = true;
+    }
+    result.push_back(std::move(item));
+  }
+  return net::HttpResponse::Json(200, json{{"result", std::move(result)}}.dump());
+}
+
+net::HttpResponse OzonSimulator::ProductList(const json& body, bool) {
   const int64_t limit = JsonInt(body, "limit").value_or(100);
   if (limit < 1 || limit > 1000) return RpcError(400, 3, "limit must be between 1 and 1000");
   const int64_t start =

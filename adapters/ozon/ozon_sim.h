@@ -4,51 +4,43 @@
 // and error shapes as ozon-seller-api.swagger.json, read from the spec and
 // not from the adapter (it links simkit, never crmhub_adapter_ozon):
 //
-//   POST /v3/posting/fbs/list       postings of a seeded generator, filtered by
-//                                   filter.since/to (creation) and
-//                                   filter.last_changed_status_date, sorted by
-//                                   last change (the spec does not say what
-//                                   "dir" sorts by), limit 1..1000, offset <=
-//                                   20000 (MAX_OFFSET_EXCEEDED), has_next;
-//                                   FBS postings only
-//   POST /v2/posting/fbo/list       the FBO postings (a share `fbo_share` of
-//                                   the generated ones): filter.since/to
-//                                   (creation; the spec says only "period"),
-//                                   period <= 1 year (PERIOD_IS_TOO_LONG),
-//                                   filter.status, sorted by creation ("dir"
-//                                   asc/desc), limit 1..1000, offset <= 20000,
-//                                   answer {"result": [...]} without has_next
-//                                   (as the spec); analytics_data /
-//                                   financial_data / legal_info only when
-//                                   asked for in "with"
-//   POST /v2/products/stocks        <= 100 items, per-item updated/errors
-//                                   (NOT_FOUND_ERROR, STOCK_TOO_BIG,
-//                                   TOO_MANY_REQUESTS when a product x warehouse
-//                                   pair is updated twice within 30 s)
-//   POST /v1/product/import/prices  <= 1000 items, per-item results
-//   POST /v3/product/list           catalogue, cursor last_id, limit <= 1000
-//   GET  /__sim/requests, /__sim/state  (simkit::SimPipeline); the state is
-//                                   {"postings":[{posting_number, status,
-//                                   final_status, scheme}], "stocks":{...},
-//                                   "prices":{...}}
+//   POST /v3/posting/fbs/list       the FBS postings by creation (since/to) and
+//                                   last change (last_changed_status_date),
+//                                   sorted by last change, has_next
+//   POST /v2/posting/fbo/list       the FBO postings (`fbo_share`) by creation
+//                                   period (<= 1 year, PERIOD_IS_TOO_LONG),
+//                                   filter.status, no has_next (as the spec);
+//                                   analytics/financial/legal data when asked
+//   (both: limit 1..1000, offset <= 20000, MAX_OFFSET_EXCEEDED)
+//   POST /v2/products/stocks        <= 100 items; per item NOT_FOUND_ERROR,
+//                                   STOCK_TOO_BIG, TOO_MANY_REQUESTS (a pair's
+//                                   second update within 30 s)
+//   POST /v1/product/import/prices  <= 1000 items; per item TOO_MANY_REQUESTS
+//                                   on a product's 11th price within an hour
+//   POST /v3/product/list           the catalogue, cursor last_id
+//   GET  /__sim/requests, /__sim/state  (simkit::SimPipeline): postings
+//                                   {posting_number, status, final_status,
+//                                   scheme}, stocks, prices
+// An item naming both offer_id and product_id is read by offer_id (spec).
 //
-// Errors use rpcStatus {"code", "message", "details": []} (the numeric codes
-// are gRPC's, as Ozon's gateway uses; the spec does not list them): missing
-// Client-Id/Api-Key -> 401, wrong ones -> 403 "Invalid Api-Key, please check
-// the key and try again", bad request -> 400, rate limits (50 requests/s per
-// Client-Id; 80/min for stocks) -> 429 "You have reached request rate limit
-// per second". Faults come from the shared --faults spec (simkit).
+// Errors are rpcStatus {"code", "message", "details": []} (the codes gRPC's,
+// as Ozon's gateway uses; the spec does not list them): no Client-Id/Api-Key
+// -> 401, wrong ones -> 403 "Invalid Api-Key, please check the key and try
+// again", a bad request -> 400, above 50 requests/s per Client-Id or 80
+// stocks requests a minute -> 429 "You have reached request rate limit per
+// second". Faults come from the shared --faults spec (simkit).
 //
-// Postings: posting i (0-based) is created at start + i * arrival / N, then
-// moves awaiting_packaging -> awaiting_deliver -> delivering -> delivered, a
-// step every 1 ms..lifetime/3 (seeded per posting); about 10% are cancelled
-// instead at a random step. A posting's status is a pure function of the
-// clock, so the simulator answers consistently under any load.
+// Postings: created evenly over `arrival` (simkit::CreateOrders), then
+// awaiting_packaging -> awaiting_deliver -> delivering -> delivered, a step
+// every 1 ms..lifetime/3 (seeded per posting); about 10% are cancelled at a
+// random step instead. A status is a pure function of the clock, so the
+// simulator answers consistently under any load.
 //
 // Thread-safety: all methods are thread-safe.
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -61,6 +53,7 @@
 #include "adapters/simkit/json_text.h"
 #include "adapters/simkit/sim_pipeline.h"
 #include "adapters/simkit/simulator.h"
+#include "adapters/simkit/world.h"
 #include "base/clock.h"
 
 namespace crmhub::adapters::ozon {
@@ -77,6 +70,9 @@ struct OzonSimOptions : simkit::SimOptions {
   // Client ID", and "до 80 запросов в минуту" for /v2/products/stocks.
   int64_t requests_per_second = 50;
   int64_t stocks_per_minute = 80;
+  // /v1/product/import/prices: «Цену каждого товара можно обновлять не
+  // больше 10 раз в час» (per product; per-item TOO_MANY_REQUESTS here).
+  int64_t price_updates_per_hour = 10;
 
   // The first account's Client-Id and Api-Key (123456 / sim-api-key when
   // none is given).
@@ -116,6 +112,13 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   std::map<std::string, int64_t> Stocks() const;
 
  private:
+  // rpcStatus {"code", "message", "details"}; the codes are gRPC's, as
+  // Ozon's gateway answers them.
+  static net::HttpResponse RpcError(int http, int code, std::string_view message);
+  static size_t StepOf(const SimPosting& p, SystemTime now) {  // the step `p` is at `now`
+    return simkit::StepAt(p.steps, now, [](const auto& step) { return step.first; });
+  }
+  static std::string OfferId(int64_t index);                   // "SKU-000001" for 0
   simkit::SimPipeline& pipeline() override { return pipeline_; }
   const simkit::SimPipeline& pipeline() const override { return pipeline_; }
   simkit::SimPipeline::Options PipelineOptions();
@@ -126,9 +129,12 @@ class OzonSimulator final : public simkit::PipelineSimulator {
                                                   const char* period_error, ListQuery& query) const;
   net::HttpResponse FbsList(const nlohmann::json& body, bool dup);
   net::HttpResponse FboList(const nlohmann::json& body, bool dup);
-  net::HttpResponse UpdateStocks(const nlohmann::json& body);
-  net::HttpResponse Prices(const nlohmann::json& body);
-  net::HttpResponse ProductList(const nlohmann::json& body);
+  // Records an update of `key` if fewer than `limit` fell in the last
+  // `window`; false: refused. REQUIRES: mu_ held.
+  bool AdmitLocked(const std::string& key, int64_t limit, std::chrono::seconds window);
+  net::HttpResponse UpdateStocks(const nlohmann::json& body, bool dup);
+  net::HttpResponse Prices(const nlohmann::json& body, bool dup);
+  net::HttpResponse ProductList(const nlohmann::json& body, bool dup);
   void AppendPosting(simkit::JsonText& out, const SimPosting& p, size_t step) const;
   void AppendFboPosting(simkit::JsonText& out, const SimPosting& p, size_t step,
                         const nlohmann::json& with) const;
@@ -140,9 +146,10 @@ class OzonSimulator final : public simkit::PipelineSimulator {
 
   mutable std::mutex mu_;
   std::map<std::pair<int64_t, int64_t>, int64_t> stocks_;  // GUARDED_BY(mu_)
-  std::map<std::pair<int64_t, int64_t>, std::chrono::steady_clock::time_point>
-      stock_updated_;                          // GUARDED_BY(mu_)
   std::map<std::string, std::string> prices_;  // GUARDED_BY(mu_)
+  // "stock:<product>:<warehouse>", "price:<product>" -> its recent updates.
+  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>>
+      updates_;  // GUARDED_BY(mu_)
 
   simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };

@@ -1,167 +1,149 @@
-// The Ozon adapter's config schema and factory.
+// The Ozon adapter's config keys (declared once) and factory.
 
 #include <algorithm>
 #include <utility>
 
 #include "adapters/ozon/ozon_adapter.h"
-#include "net/http_client.h"
+#include "net/upstream.h"
 
 namespace crmhub::adapters::ozon {
 
-using config::KeySpec;
-using config::Type;
-
 namespace {
 
-std::vector<KeySpec> Keys() {
-  std::vector<KeySpec> keys = {
+using config::Key;
+using config::Type;
+
+struct OzonKeys : config::KeySet {
+  Key<Type::kString> client_id = Declare<Type::kString>(
       {.name = "client_id",
-       .type = Type::kString,
        .description = "The seller's Client-Id (Ozon cabinet: Settings -> Seller API), sent as the "
                       "Client-Id header on every request.",
-       .required = true},
+       .required = true});
+  Key<Type::kSecret> api_key_file = Declare<Type::kSecret>(
       {.name = "api_key_file",
-       .type = Type::kSecret,
        .description = "File (or systemd credential) holding the Api-Key, sent as the Api-Key "
                       "header. Never logged.",
-       .required = true},
+       .required = true});
+  Key<Type::kUrl> base_url = Declare<Type::kUrl>(
       {.name = "base_url",
-       .type = Type::kString,
        .default_value = "\"https://api-seller.ozon.ru\"",
-       .description = "Seller API root. Change only for a simulator or a proxy."},
+       .description = "Seller API root. Change only for a simulator or a proxy."});
+  Key<Type::kDuration> poll_interval = Declare<Type::kDuration>(
       {.name = "poll_interval",
-       .type = Type::kDuration,
        .default_value = "\"60s\"",
-       .description = "Pause between pull rounds (a pass over each of `schemes`) once caught "
-                      "up."},
+       .description = "Pause between pull rounds (a pass over each of `schemes`) once caught up."});
+  Key<Type::kStringList> schemes = Declare<Type::kStringList>(
       {.name = "schemes",
-       .type = Type::kStringList,
        .default_value = "[\"fbs\", \"fbo\"]",
        .description = "Posting schemes pulled, each with its own cursor: \"fbs\" "
                       "(/v3/posting/fbs/list, incremental by status-change time) and \"fbo\" "
                       "(/v2/posting/fbo/list, which has no change-time filter: every pass "
                       "re-reads the postings of order_lookback). Leave out a scheme the seller "
-                      "does not use."},
+                      "does not use."});
+  Key<Type::kInt> page_size = Declare<Type::kInt>(
       {.name = "page_size",
-       .type = Type::kInt,
-       .default_value = "1000",
+       .default_value = std::to_string(kMaxPostingsPerPage),
        .description = "Postings per page (the spec's limit: 1..1000).",
        .min = 1,
-       .max = 1000},
+       .max = kMaxPostingsPerPage});
+  Key<Type::kDuration> overlap = Declare<Type::kDuration>(
       {.name = "overlap",
-       .type = Type::kDuration,
        .default_value = "\"10m\"",
        .description = "How far each pass re-reads before the last watermark (status changes "
-                      "recorded late); repeats are absorbed by the queue's dedup."},
+                      "recorded late); repeats are absorbed by the queue's dedup."});
+  Key<Type::kDuration> order_lookback = Declare<Type::kDuration>(
       {.name = "order_lookback",
-       .type = Type::kDuration,
        .default_value = "\"30d\"",
        .description = "Postings created this far back are watched for status changes "
                       "(filter.since; the spec allows at most one year). Also where the first "
-                      "pull starts."},
+                      "pull starts."});
+  Key<Type::kInt> rate_limit = Declare<Type::kInt>(
       {.name = "rate_limit",
-       .type = Type::kInt,
-       .default_value = "50",
+       .default_value = std::to_string(kRequestsPerSecond),
        .description = "Most requests per second to this Client-Id, all methods (Ozon: 50); the "
                       "token bucket of the account's upstream \"ozon:<id>\" (metrics "
                       "crmhub_upstream_*{upstream=\"ozon:<id>\"}, circuit breaker).",
        .min = 1,
-       .max = 1000},
+       .max = 1000});
+  Key<Type::kInt> stocks_rate_limit = Declare<Type::kInt>(
       {.name = "stocks_rate_limit",
-       .type = Type::kInt,
-       .default_value = "80",
+       .default_value = std::to_string(kStocksPerMinute),
        .description = "Most /v2/products/stocks requests per minute (Ozon: 80).",
        .min = 1,
-       .max = 1000},
+       .max = 1000});
+  Key<Type::kDuration> request_timeout = Declare<Type::kDuration>(
       {.name = "request_timeout",
-       .type = Type::kDuration,
        .default_value = "\"30s\"",
-       .description = "Whole-exchange timeout of one Seller API request."},
+       .description = "Whole-exchange timeout of one Seller API request."});
+  Key<Type::kDuration> catalog_refresh = Declare<Type::kDuration>(
       {.name = "catalog_refresh",
-       .type = Type::kDuration,
        .default_value = "\"5m\"",
        .description = "Least time between reloads of the offer_id -> product_id catalogue "
-                      "(/v3/product/list) when a stock command names an unknown offer_id."},
+                      "(/v3/product/list) when a stock command names an unknown offer_id."});
+  Key<Type::kIdList> warehouse_ids = Declare<Type::kIdList>(
       {.name = "warehouse_ids",
-       .type = Type::kStringList,
        .default_value = "[]",
        .description = "Ozon warehouse ids stock commands may target; others are dead-lettered. "
-                      "Empty: any."},
-  };
-  config::KeySet push_keys;
-  kit::PushAuthKeys push(push_keys, "Ozon", DefaultPushAllowIps());
-  keys.insert(keys.end(), push_keys.specs().begin(), push_keys.specs().end());
-  return keys;
-}
+                      "Empty: any."});
+  kit::PushAuthKeys push{*this, "Ozon", DefaultPushAllowIps()};
+};
 
 Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
                                        const AdapterContext& context) {
+  const OzonKeys keys;
   OzonConfig c;
   c.id = section.id();
-  c.client.client_id = section.GetString("client_id");
-  if (c.client.client_id.empty()) return section.ErrorAt("client_id", "must not be empty");
-  c.client.api_key = section.GetSecret("api_key_file");
-  if (c.client.api_key.empty()) return section.ErrorAt("api_key_file", "the secret file is empty");
-  c.client.base_url = section.GetString("base_url");
-  if (c.client.base_url.rfind("http://", 0) != 0 && c.client.base_url.rfind("https://", 0) != 0) {
-    return section.ErrorAt("base_url", "must start with http:// or https://");
-  }
+  c.client.client_id = keys.client_id.Get(section);
+  if (c.client.client_id.empty()) return keys.client_id.ErrorAt(section, "must not be empty");
+  c.client.api_key = keys.api_key_file.Get(section);
+  if (c.client.api_key.empty()) return keys.api_key_file.ErrorAt(section, "the secret file is empty");
+  c.client.base_url = keys.base_url.Get(section);
   c.schemes.clear();
-  for (const auto& name : section.GetStringList("schemes")) {
+  for (const std::string& name : keys.schemes.Get(section)) {
     auto scheme = ParseScheme(name);
-    if (!scheme) return section.ErrorAt("schemes", "unknown scheme \"" + name + "\" (fbs, fbo)");
+    if (!scheme) return keys.schemes.ErrorAt(section, "unknown scheme \"" + name + "\" (fbs, fbo)");
     if (std::find(c.schemes.begin(), c.schemes.end(), *scheme) != c.schemes.end()) {
-      return section.ErrorAt("schemes", "\"" + name + "\" is listed twice");
+      return keys.schemes.ErrorAt(section, "\"" + name + "\" is listed twice");
     }
     c.schemes.push_back(*scheme);
   }
-  if (c.schemes.empty()) return section.ErrorAt("schemes", "name at least one scheme");
-  c.client.requests_per_second = section.GetInt("rate_limit");
-  c.client.stocks_per_minute = section.GetInt("stocks_rate_limit");
-  c.client.timeout = section.GetDuration("request_timeout");
-  c.poll_interval = section.GetDuration("poll_interval");
-  c.page_size = static_cast<int>(section.GetInt("page_size"));
-  c.overlap = section.GetDuration("overlap");
-  c.order_lookback = section.GetDuration("order_lookback");
+  if (c.schemes.empty()) return keys.schemes.ErrorAt(section, "name at least one scheme");
+  c.requests_per_second = keys.rate_limit.Get(section);
+  c.client.stocks_per_minute = keys.stocks_rate_limit.Get(section);
+  c.client.timeout = keys.request_timeout.Get(section);
+  c.poll_interval = keys.poll_interval.Get(section);
+  c.page_size = static_cast<int>(keys.page_size.Get(section));
+  c.overlap = keys.overlap.Get(section);
+  c.order_lookback = keys.order_lookback.Get(section);
   if (c.order_lookback > std::chrono::hours(24 * 365)) {
-    return section.ErrorAt("order_lookback", "Ozon allows a period of at most one year");
+    return keys.order_lookback.ErrorAt(section, "Ozon allows a period of at most one year");
   }
-  c.catalog_refresh = section.GetDuration("catalog_refresh");
-  for (const auto& w : section.GetStringList("warehouse_ids")) {
-    try {
-      size_t used = 0;
-      c.warehouse_ids.push_back(std::stoll(w, &used));
-      if (used != w.size()) throw std::invalid_argument(w);
-    } catch (const std::exception&) {
-      return section.ErrorAt("warehouse_ids", "not a numeric warehouse id: \"" + w + "\"");
-    }
-  }
-  config::KeySet push_keys;
-  auto push = kit::ReadPushAuth(section, kit::PushAuthKeys(push_keys, "Ozon", DefaultPushAllowIps()));
+  c.catalog_refresh = keys.catalog_refresh.Get(section);
+  c.warehouse_ids = keys.warehouse_ids.Get(section);
+  auto push = kit::ReadPushAuth(section, keys.push);
   if (!push.ok()) return push.status();
   c.push = std::move(push).value();
   if (context.clock == nullptr) return Status::Internal("ozon: no clock in the context");
-  // One net::Upstream per account, named like Yandex Market's
-  // ("yandex-market:<id>:..."): the crmhub_upstream_* metrics, the circuit
-  // breaker and the 50 requests/s bucket.
-  Transport transport =
-      MakeUpstreamTransport("ozon:" + c.id, context.http, *context.clock,
-                            static_cast<double>(c.client.requests_per_second), context.metrics);
-  return std::unique_ptr<Adapter>(
-      new OzonAdapter(std::move(c), std::move(transport), *context.clock));
+  // One net::Upstream per account, "ozon:<id>": the crmhub_upstream_*
+  // metrics, the circuit breaker and the 50 requests/s bucket (burst 1, so
+  // no second ever holds more than the documented 50).
+  net::UpstreamOptions upstream;
+  upstream.rate_limit = net::RateLimit::PerSecond(static_cast<double>(c.requests_per_second), 1);
+  net::Transport transport = net::MakeUpstreamTransport("ozon:" + c.id, context.http, *context.clock,
+                                                        context.metrics, {{"", upstream}});
+  return std::unique_ptr<Adapter>(new OzonAdapter(std::move(c), std::move(transport), *context.clock));
 }
 
 }  // namespace
 
 AdapterType Type() {
-  AdapterType t;
-  t.schema.type = "ozon";
-  t.schema.description =
-      "Ozon Seller API: FBS and FBO postings in (pull /v3/posting/fbs/list and "
-      "/v2/posting/fbo/list + push notifications at /hooks/<id>), stock (/v2/products/stocks) and prices (/v1/product/import/prices) out.";
-  t.schema.keys = Keys();
-  t.factory = Build;
-  return t;
+  return {.schema = {.type = "ozon",
+                     .description = "Ozon Seller API: FBS and FBO postings in (pull "
+                                    "/v3/posting/fbs/list and /v2/posting/fbo/list + push "
+                                    "notifications at /hooks/<id>), stock (/v2/products/stocks) "
+                                    "and prices (/v1/product/import/prices) out.",
+                     .keys = OzonKeys().specs()},
+          .factory = Build};
 }
 
 }  // namespace crmhub::adapters::ozon

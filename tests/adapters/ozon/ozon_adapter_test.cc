@@ -28,36 +28,27 @@ queue::Message Command(const std::string& command, json item) {
   return m;
 }
 
-TEST(OzonTime, FormatsAndParsesTheSpecsDateTime) {
-  auto t = FromUnixMillis(1566656122123);
-  EXPECT_EQ(FormatOzonTime(t), "2019-08-24T14:15:22.123Z");
-  EXPECT_EQ(ParseOzonTime("2019-08-24T14:15:22.123Z"), t);
-  EXPECT_EQ(ParseOzonTime("2019-08-24T14:15:22Z"), FromUnixMillis(1566656122000));
-  EXPECT_FALSE(ParseOzonTime("2019-08-24 14:15").has_value());
+TEST(OzonTime, IsTheSpecsDateTimeInUtcWithMilliseconds) {
+  EXPECT_EQ(OzonTime(FromUnixMillis(1566656122123)), "2019-08-24T14:15:22.123Z");
 }
 
-TEST(OzonWindowLimiter, NeverMoreThanTheLimitInAnyWindow) {
-  ManualClock clock;
-  WindowLimiter limiter(clock, 80, std::chrono::minutes(1));
-  for (int i = 0; i < 80; ++i) ASSERT_FALSE(limiter.TryAcquire().has_value()) << i;
-  auto wait = limiter.TryAcquire();
-  ASSERT_TRUE(wait.has_value());
-  EXPECT_EQ(*wait, std::chrono::minutes(1));
-  clock.Advance(std::chrono::seconds(59));
-  EXPECT_TRUE(limiter.TryAcquire().has_value());
-  clock.Advance(std::chrono::seconds(1));
-  EXPECT_FALSE(limiter.TryAcquire().has_value());
+// A cursor of the first version (FBS only, as persisted before FBO was
+// pulled): {"v":1, <the FBS state>}.
+std::string V1Cursor(const PullCursor& fbs) {
+  json j = fbs.ToObject();
+  j["v"] = 1;
+  return j.dump();
 }
 
 TEST(OzonCursor, RoundTripsAndRejectsGarbage) {
-  PullCursor c{123, 456, 789};
-  auto parsed = PullCursor::Parse(c.ToJson());
+  auto parsed = OzonCursor::Parse(V1Cursor(PullCursor{123, 456, 789}));
   ASSERT_TRUE(parsed.has_value());
-  EXPECT_EQ(parsed->watermark_ms, 123);
-  EXPECT_EQ(parsed->window_to_ms, 456);
-  EXPECT_EQ(parsed->offset, 789);
-  EXPECT_FALSE(PullCursor::Parse("nope").has_value());
-  EXPECT_FALSE(PullCursor::Parse(R"({"v":2})").has_value());
+  EXPECT_EQ(parsed->fbs.watermark_ms, 123);
+  EXPECT_EQ(parsed->fbs.window_to_ms, 456);
+  EXPECT_EQ(parsed->fbs.offset, 789);
+  for (const char* bad : {"nope", R"({"v":2})", R"({"v":1,"offset":-1})", R"([1])", R"({"v":"1"})"}) {
+    EXPECT_FALSE(OzonCursor::Parse(bad).has_value()) << bad;
+  }
 }
 
 TEST(OzonCursor, KeepsEachSchemesStateAndReadsTheFbsOnlyCursor) {
@@ -79,7 +70,7 @@ TEST(OzonCursor, KeepsEachSchemesStateAndReadsTheFbsOnlyCursor) {
   EXPECT_EQ(parsed->fbo.span_ms, 500);
   EXPECT_FALSE(parsed->fbo.last_window);
   // A cursor persisted before FBO was pulled is the FBS state.
-  auto v1 = OzonCursor::Parse(PullCursor{123, 456, 7}.ToJson());
+  auto v1 = OzonCursor::Parse(V1Cursor(PullCursor{123, 456, 7}));
   ASSERT_TRUE(v1.has_value());
   EXPECT_EQ(v1->scheme, Scheme::kFbs);
   EXPECT_EQ(v1->fbs.watermark_ms, 123);
@@ -101,7 +92,7 @@ TEST(OzonSimAuth, AnswersOzonsErrorShapeForMissingOrWrongKeys) {
   OzonAdapter adapter(config, http.transport(), clock);
   auto pulled = adapter.Pull(std::nullopt);
   ASSERT_FALSE(pulled.ok());
-  EXPECT_EQ(pulled.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(pulled.status().code(), StatusCode::kUnauthenticated);
   EXPECT_NE(pulled.status().message().find("Invalid Api-Key"), std::string::npos);
 
   net::OutboundRequest r;
@@ -225,8 +216,8 @@ TEST(OzonPull, AFirstPassReadsABusyHistoryAboutOnce) {
     return pass;
   };
   auto span_of = [](const json& range, const char* from, const char* to) {
-    return ToUnixMillis(*ParseOzonTime(range[to].get<std::string>())) -
-           ToUnixMillis(*ParseOzonTime(range[from].get<std::string>()));
+    return ToUnixMillis(*testing::ParseOzonTime(range[to].get<std::string>())) -
+           ToUnixMillis(*testing::ParseOzonTime(range[from].get<std::string>()));
   };
 
   const Pass pass = first_pass(std::nullopt);
@@ -262,8 +253,9 @@ TEST(OzonPull, AFirstPassReadsABusyHistoryAboutOnce) {
 }
 
 // Each posting is queued as the bytes Ozon sent (split from the page without
-// a parsed tree), with "delivery_schema" added as its last member; a page
-// that is not valid JSON fails the pull, retryable, and queues nothing.
+// a parsed tree), with "delivery_schema" and "total_minor" added as its last
+// members; a page that is not valid JSON fails the pull, retryable, and
+// queues nothing.
 TEST(OzonPull, PostingsAreQueuedAsSentWithTheirSchemeAddedLast) {
   ManualClock clock;
   OzonSimOptions so;
@@ -282,10 +274,17 @@ TEST(OzonPull, PostingsAreQueuedAsSentWithTheirSchemeAddedLast) {
     for (const auto& [k, v] : e.headers) {
       if (k == "ozon_scheme") scheme = v;
     }
-    const std::string suffix = R"(,"delivery_schema":")" + scheme + "\"}";
+    auto posting = json::parse(e.payload);
+    // The amount: Σ price × quantity in kopecks (prices are "123.00").
+    int64_t total = 0;
+    for (const auto& p : posting["products"]) {
+      total += std::llround(std::stod(p["price"].get<std::string>()) * 100) *
+               p["quantity"].get<int64_t>();
+    }
+    const std::string suffix = R"(,"delivery_schema":")" + scheme + R"(","total_minor":)" +
+                               std::to_string(total) + "}";
     ASSERT_GE(e.payload.size(), suffix.size());
     EXPECT_EQ(e.payload.substr(e.payload.size() - suffix.size()), suffix) << e.payload;
-    auto posting = json::parse(e.payload);
     EXPECT_EQ(posting["delivery_schema"], scheme);
     EXPECT_EQ(e.idempotency_key, posting["posting_number"].get<std::string>() + ":" +
                                      posting["status"].get<std::string>());
@@ -499,11 +498,7 @@ TEST(OzonStocks, FiveThousandSkusUseTheDocumentedBatchAndRate) {
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   ClientThread http;
   auto config = ConfigFor("ozon-main", so, sim.base_url());
-  OzonAdapter adapter(config,
-                      MakeUpstreamTransport("ozon:ozon-main", &http.client(), clock,
-                                            static_cast<double>(config.client.requests_per_second),
-                                            nullptr),
-                      clock);
+  OzonAdapter adapter(config, testing::UpstreamTransport(http.client(), clock), clock);
 
   std::deque<queue::Message> pending;
   char offer[32];
@@ -594,11 +589,22 @@ TEST(OzonStocks, PerItemErrorsBecomePerItemOutcomes) {
   EXPECT_TRUE(out[4].ok()) << out[4].error;
   EXPECT_EQ(out[5].kind, DeliveryOutcome::Kind::kFail);
   EXPECT_EQ(out[6].kind, DeliveryOutcome::Kind::kFail);
-  // The same pair again within 30 s: Ozon's TOO_MANY_REQUESTS, retryable.
+  // The same pair again within 30 s is held back (nothing sent), to be
+  // retried when the pair's 30 s are over.
+  const size_t sent = sim.log().size();
+  clock.Advance(std::chrono::seconds(10));
   auto again = adapter.Deliver(std::vector<queue::Message>{batch[0]});
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].kind, DeliveryOutcome::Kind::kRetry);
-  EXPECT_NE(again[0].error.find("TOO_MANY_REQUESTS"), std::string::npos) << again[0].error;
+  EXPECT_EQ(again[0].not_before, clock.Now() + std::chrono::seconds(20)) << again[0].error;
+  EXPECT_EQ(sim.log().size(), sent);
+  // Ozon's own TOO_MANY_REQUESTS (another process updated the pair) is
+  // retryable too.
+  OzonAdapter other(ConfigFor("ozon-main", so, sim.base_url()), http.transport(), clock);
+  auto theirs = other.Deliver(std::vector<queue::Message>{batch[0]});
+  ASSERT_EQ(theirs.size(), 1u);
+  EXPECT_EQ(theirs[0].kind, DeliveryOutcome::Kind::kRetry);
+  EXPECT_NE(theirs[0].error.find("TOO_MANY_REQUESTS"), std::string::npos) << theirs[0].error;
 }
 
 TEST(OzonAccounts, TwoAccountsInOneProcessStayApart) {

@@ -11,6 +11,7 @@
 
 #include "adapters/ozon/ozon_adapter.h"
 #include "adapters/ozon/ozon_sim.h"
+#include "base/timestamp.h"
 #include "tests/adapters/marketplace_e2e.h"
 
 namespace crmhub::adapters::ozon {
@@ -70,20 +71,20 @@ order_lookback = "1h")",
   ASSERT_TRUE(first->is_object());
   if (fbs) {
     const json& changed = (*first)["filter"]["last_changed_status_date"];
-    auto from = ParseOzonTime(changed.value("from", ""));
+    auto from = ParseTimestamp(changed.value("from", ""), kNoDefaultOffset);
     ASSERT_TRUE(from.has_value()) << first->dump();
     const int64_t expected_from =
         state.window_from_ms != 0 ? state.window_from_ms : state.watermark_ms - kOverlapMs;
     EXPECT_EQ(ToUnixMillis(*from), expected_from) << first->dump();
     if (state.window_to_ms != 0) {  // killed inside a pass: the same window
-      auto to = ParseOzonTime(changed.value("to", ""));
+      auto to = ParseTimestamp(changed.value("to", ""), kNoDefaultOffset);
       ASSERT_TRUE(to.has_value()) << first->dump();
       EXPECT_EQ(ToUnixMillis(*to), state.window_to_ms) << first->dump();
       EXPECT_EQ((*first)["offset"].get<int64_t>(), state.offset) << first->dump();
     }
   } else {
-    auto since = ParseOzonTime((*first)["filter"].value("since", ""));
-    auto to = ParseOzonTime((*first)["filter"].value("to", ""));
+    auto since = ParseTimestamp((*first)["filter"].value("since", ""), kNoDefaultOffset);
+    auto to = ParseTimestamp((*first)["filter"].value("to", ""), kNoDefaultOffset);
     ASSERT_TRUE(since && to) << first->dump();
     if (state.window_to_ms != 0) {  // killed inside a pass: the same window
       EXPECT_EQ(ToUnixMillis(*since), state.window_from_ms) << first->dump();

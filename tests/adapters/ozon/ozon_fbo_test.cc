@@ -190,8 +190,8 @@ TEST(OzonFbo, AWindowPastTheOffsetCapIsHalvedAndTheNextPassStartsSmaller) {
   // second starts with a window of the span the cursor kept.
   auto window = [&](size_t index) {
     auto body = json::parse(sim.log().Snapshot()[index].body);
-    return ToUnixMillis(*ParseOzonTime(body["filter"]["to"].get<std::string>())) -
-           ToUnixMillis(*ParseOzonTime(body["filter"]["since"].get<std::string>()));
+    return ToUnixMillis(*testing::ParseOzonTime(body["filter"]["to"].get<std::string>())) -
+           ToUnixMillis(*testing::ParseOzonTime(body["filter"]["since"].get<std::string>()));
   };
   const int64_t lookback_ms = std::chrono::milliseconds(config.order_lookback).count();
   EXPECT_EQ(window(0), lookback_ms);
@@ -321,9 +321,7 @@ TEST(OzonUpstream, FailuresOpenTheCircuitAndLocalThrottlingSendsNothing) {
   MetricsRegistry metrics;
   // max_wait 0: nothing may block on a clock that does not move.
   OzonAdapter adapter(ConfigFor("ozon-main", so, sim.base_url()),
-                      MakeUpstreamTransport("ozon:ozon-main", &http.client(), clock, 50, &metrics,
-                                            Duration(0)),
-                      clock);
+                      testing::UpstreamTransport(http.client(), clock, &metrics, Duration(0)), clock);
   auto pulled = adapter.Pull(std::nullopt);
   ASSERT_FALSE(pulled.ok());
   EXPECT_NE(pulled.status().message().find("HTTP 500"), std::string::npos);

@@ -3,8 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <string>
+
 #include <nlohmann/json.hpp>
 
+#include "adapters/ozon/ozon_adapter.h"
 #include "adapters/ozon/ozon_sim.h"
 #include "mapping/model/model.h"
 #include "mapping/rules/rule_set.h"
@@ -72,7 +76,15 @@ TEST_F(OzonMappingTest, EverySimulatedPostingMapsToAnOrderAndADeal) {
   int cancelled = 0;
   for (const auto& [postings, scheme] : {std::pair{fbs, "fbs"}, std::pair{fbo, "fbo"}}) {
     for (json p : postings) {
-      p["delivery_schema"] = scheme;  // as the adapter queues it
+      // As the adapter queues it: the scheme and the amount added.
+      p["delivery_schema"] = scheme;
+      ASSERT_TRUE(PostingTotalMinor(p.dump()).has_value()) << p.dump();
+      p["total_minor"] = *PostingTotalMinor(p.dump());
+      int64_t total = 0;
+      for (const json& line : p["products"]) {
+        total += std::llround(std::stod(line["price"].get<std::string>()) * 100) *
+                 line["quantity"].get<int64_t>();
+      }
       auto entities = Map(p.dump());
       ASSERT_EQ(entities.size(), 2u) << p.dump();
       const json& order = entities[0];
@@ -82,6 +94,7 @@ TEST_F(OzonMappingTest, EverySimulatedPostingMapsToAnOrderAndADeal) {
       EXPECT_EQ(order["fields"]["status"], p["status"]);
       EXPECT_EQ(order["fields"]["lines"].size(), 1u);
       EXPECT_EQ(order["fields"]["currency"], "RUB");
+      EXPECT_EQ(order["fields"]["total"], total) << order.dump();
       EXPECT_EQ(order["fields"]["extra"]["delivery_schema"], scheme) << order.dump();
       EXPECT_EQ(order["fields"]["warehouse"],
                 std::string(scheme) == "fbo" ? std::to_string(so.fbo_warehouse_id)
@@ -111,6 +124,7 @@ TEST_F(OzonMappingTest, APostingWithoutAMarkIsFbs) {
     "products":[{"sku":1,"quantity":1,"name":"x","price":"10.00","offer_id":"a","currency_code":"RUB"}]})");
   ASSERT_EQ(entities.size(), 2u);
   EXPECT_EQ(entities[0]["fields"]["extra"]["delivery_schema"], "fbs");
+  EXPECT_FALSE(entities[0]["fields"].contains("total")) << "no total_minor, no amount";
   EXPECT_EQ(entities[0]["fields"]["warehouse"], "22");
 }
 

@@ -15,7 +15,9 @@
 
 #include "adapters/ozon/ozon_adapter.h"
 #include "adapters/ozon/ozon_sim.h"
+#include "base/timestamp.h"
 #include "net/http_client.h"
+#include "net/upstream.h"
 
 namespace crmhub::adapters::ozon::testing {
 
@@ -35,8 +37,10 @@ class ClientThread {
     io_.stop();
     thread_.join();
   }
-  Transport transport() {
-    return [c = client_.get()](net::OutboundRequest r) { return c->SendBlocking(std::move(r)); };
+  net::Transport transport() {
+    return [c = client_.get()](std::string_view, net::OutboundRequest r) {
+      return c->SendBlocking(std::move(r));
+    };
   }
   net::HttpClient& client() { return *client_; }
 
@@ -65,6 +69,23 @@ class AdvancingClock final : public Clock {
   const std::chrono::steady_clock::time_point steady_start_ = std::chrono::steady_clock::now();
   std::atomic<int64_t> offset_ns_{0};
 };
+
+// The spec's date-time as the adapter sends it.
+inline std::optional<SystemTime> ParseOzonTime(std::string_view text) {
+  return ParseTimestamp(text, kNoDefaultOffset);
+}
+
+// The account's net::Upstream as the daemon builds it ("ozon:ozon-main",
+// Ozon's 50 requests/s, burst 1). Tests on a ManualClock pass max_wait 0:
+// nothing may block on a clock that does not move.
+inline net::Transport UpstreamTransport(net::HttpClient& http, const Clock& clock,
+                                        MetricsRegistry* metrics = nullptr,
+                                        Duration max_wait = std::chrono::seconds(10)) {
+  net::UpstreamOptions options;
+  options.rate_limit = net::RateLimit::PerSecond(kRequestsPerSecond, 1);
+  options.max_wait = max_wait;
+  return net::MakeUpstreamTransport("ozon:ozon-main", &http, clock, metrics, {{"", options}});
+}
 
 // Pulls one round (until a Pull says no more), at most max_pulls pages,
 // advancing `cursor`, showing each event pulled to `seen` if given. The

@@ -1,0 +1,160 @@
+#pragma once
+// The rules ozon-seller-api.swagger.json states only in prose (operation
+// descriptions, tags Process and Errors, the News), checked on what a
+// simulator was sent: Prism validates the schemas, these are the rest.
+// Read from the spec here, apart from the adapter's constants and the
+// simulator's, so that a rule one of them got wrong is seen.
+//
+//   /v2/products/stocks        «За один запрос можно изменить наличие для 100
+//                              пар товар-склад», «до 80 запросов в минуту»,
+//                              a pair «только 1 раз в 30 секунд», stock
+//                              «меньше миллиона» (STOCK_TOO_BIG), offer_id or
+//                              product_id «используйте только один из
+//                              параметров» (the schema requires product_id),
+//                              no quant_size (News, 26 June 2025)
+//   /v1/product/import/prices  1..1000 items, «не больше 10 раз в час» per
+//                              product, one of offer_id / product_id (never an
+//                              empty offer_id), prices «до двух знаков после
+//                              точки», currency_code one of six
+//   posting lists              limit 1..1000, the period «не больше одного
+//                              года», FBO offset <= 20000 (MAX_OFFSET_EXCEEDED)
+//   every request              «не больше 50 запросов в секунду» (tag Process)
+//
+// Each item in a request counts; a pair or a product counts as updated by a
+// request Ozon answered 200 (a refused one updated nothing).
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/simkit/request_log.h"
+#include "base/timestamp.h"
+
+namespace crmhub::adapters::ozon::testing {
+
+// Most entries of `times` (ms, ascending) in any `window_ms`.
+inline size_t MostInWindow(const std::vector<int64_t>& times, int64_t window_ms) {
+  size_t most = 0;
+  for (size_t i = 0, j = 0; i < times.size(); ++i) {
+    while (times[i] - times[j] >= window_ms) ++j;
+    most = std::max(most, i - j + 1);
+  }
+  return most;
+}
+
+inline bool PriceDecimal(const nlohmann::json& v) {
+  if (!v.is_string()) return false;
+  const std::string s = v.get<std::string>();
+  const size_t dot = s.find('.');
+  auto digits = [](const std::string& d) {
+    return !d.empty() && d.find_first_not_of("0123456789") == std::string::npos;
+  };
+  return digits(s.substr(0, dot)) &&
+         (dot == std::string::npos || (digits(s.substr(dot + 1)) && s.size() - dot - 1 <= 2));
+}
+
+// One line per broken rule: "#<seq> POST /v2/products/stocks: <rule>".
+inline std::vector<std::string> ProseViolations(const std::vector<simkit::LoggedRequest>& log) {
+  using nlohmann::json;
+  std::vector<std::string> out;
+  std::vector<int64_t> all, stocks_requests;
+  std::map<std::string, std::vector<int64_t>> pair_updates, price_updates;
+  for (const simkit::LoggedRequest& r : log) {
+    auto report = [&](const std::string& rule) {
+      out.push_back(fmt::format("#{} {} {}: {}", r.seq, r.method, r.path, rule));
+    };
+    all.push_back(r.at_ms);
+    const json body = json::parse(r.body, nullptr, false);
+    if (!body.is_object()) {
+      report("the body is not a JSON object");
+      continue;
+    }
+    if (r.path == "/v2/products/stocks") {
+      stocks_requests.push_back(r.at_ms);
+      const json items = body.value("stocks", json());
+      if (!items.is_array() || items.empty() || items.size() > 100) {
+        report("1..100 product-warehouse pairs per request");
+      }
+      std::set<std::string> pairs;
+      for (const json& item : items.is_array() ? items : json::array()) {
+        if (item.contains("quant_size")) report("quant_size was removed (News, 26 June 2025)");
+        if (item.contains("offer_id")) report("only one of offer_id and product_id (product_id)");
+        if (!item.value("product_id", json()).is_number_integer()) report("product_id is required");
+        const json stock = item.value("stock", json());
+        if (!stock.is_number_integer() || stock.get<int64_t>() < 0 || stock.get<int64_t>() >= 1'000'000) {
+          report("stock below 1,000,000 (STOCK_TOO_BIG)");
+        }
+        const std::string pair = item.value("product_id", json()).dump() + ":" +
+                                 item.value("warehouse_id", json()).dump();
+        if (!pairs.insert(pair).second) report("pair " + pair + " twice in one request");
+        if (r.status == 200) pair_updates[pair].push_back(r.at_ms);
+      }
+    } else if (r.path == "/v1/product/import/prices") {
+      const json items = body.value("prices", json());
+      if (!items.is_array() || items.empty() || items.size() > 1000) {
+        report("1..1000 prices per request");
+      }
+      std::set<std::string> products;
+      for (const json& item : items.is_array() ? items : json::array()) {
+        const bool offer = item.contains("offer_id"), product = item.contains("product_id");
+        if (offer == product) report("exactly one of offer_id and product_id");
+        if (offer && item.value("offer_id", json()) == "") report("an empty offer_id");
+        const std::string id = offer ? item.value("offer_id", json()).dump()
+                                     : item.value("product_id", json()).dump();
+        if (!products.insert(id).second) report("product " + id + " twice in one request");
+        if (!PriceDecimal(item.value("price", json()))) report("price: a decimal, two digits at most");
+        for (const char* key : {"old_price", "min_price"}) {
+          if (item.contains(key) && !PriceDecimal(item[key])) {
+            report(std::string(key) + ": a decimal, two digits at most");
+          }
+        }
+        static const std::set<std::string> kCurrencies = {"RUB", "BYN", "KZT", "EUR", "USD", "CNY"};
+        if (item.contains("currency_code") &&
+            !kCurrencies.count(item.value("currency_code", json()).is_string()
+                                   ? item["currency_code"].get<std::string>()
+                                   : "")) {
+          report("currency_code one of RUB, BYN, KZT, EUR, USD, CNY");
+        }
+        if (r.status == 200) price_updates[id].push_back(r.at_ms);
+      }
+    } else if (r.path == "/v3/posting/fbs/list" || r.path == "/v2/posting/fbo/list") {
+      const json limit = body.value("limit", json()), offset = body.value("offset", json());
+      if (!limit.is_number_integer() || limit.get<int64_t>() < 1 || limit.get<int64_t>() > 1000) {
+        report("limit 1..1000");
+      }
+      if (!offset.is_number_integer() || offset.get<int64_t>() < 0) report("offset >= 0");
+      if (r.path == "/v2/posting/fbo/list" && offset.is_number_integer() &&
+          offset.get<int64_t>() > 20000) {
+        report("offset <= 20000 (MAX_OFFSET_EXCEEDED)");
+      }
+      const json filter = body.value("filter", json::object());
+      auto since = ParseTimestamp(filter.value("since", ""), kNoDefaultOffset);
+      auto to = ParseTimestamp(filter.value("to", ""), kNoDefaultOffset);
+      if (!since || !to || *to < *since || *to - *since > std::chrono::hours(24 * 366)) {
+        report("a period since..to of at most a year");
+      }
+    }
+  }
+  if (MostInWindow(all, 1000) > 50) out.push_back("more than 50 requests in a second");
+  if (MostInWindow(stocks_requests, 60'000) > 80) {
+    out.push_back("more than 80 /v2/products/stocks requests in a minute");
+  }
+  for (const auto& [pair, times] : pair_updates) {
+    if (MostInWindow(times, 30'000) > 1) out.push_back("pair " + pair + " updated twice within 30 s");
+  }
+  for (const auto& [product, times] : price_updates) {
+    if (MostInWindow(times, 3'600'000) > 10) {
+      out.push_back("the price of " + product + " updated more than 10 times in an hour");
+    }
+  }
+  return out;
+}
+
+}  // namespace crmhub::adapters::ozon::testing
