@@ -1,6 +1,6 @@
 #pragma once
 // WildberriesClient: the Wildberries seller API as the adapter calls it, on
-// net::ApiClient, as /work/shared/contracts/marketplaces/wildberries/*.yaml
+// net::ApiClient, as contracts/marketplaces/wildberries/*.yaml
 // specify it (one host per API section):
 //
 //   marketplace_url (03-orders-fbs.yaml; 05-orders-dbs.yaml for DBS, the

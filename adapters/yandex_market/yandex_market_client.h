@@ -1,6 +1,6 @@
 #pragma once
 // YandexMarketClient: the Yandex Market Partner API calls crmhub makes, to
-// the letter of /work/shared/contracts/marketplaces/yandex-market/openapi/
+// the letter of contracts/marketplaces/yandex-market/openapi/
 // (header Api-Key; errors ApiErrorResponse {"status":"ERROR","errors":[...]}),
 // on net::ApiClient: getBusinessOrders (orders in; getOrders and getOrder
 // are deprecated), updateStocks, updateBusinessPrices, and getDefaultPrices,
