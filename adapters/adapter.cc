@@ -4,33 +4,14 @@
 
 namespace crmhub::adapters {
 
-queue::NewMessage ToNewMessage(InboundEvent event, const std::string& lane,
-                               const std::string& source) {
-  queue::NewMessage m;
-  m.lane = lane;
-  m.source = source;
-  m.idempotency_key = std::move(event.idempotency_key);
-  m.ordering_key = std::move(event.ordering_key);
-  m.headers.reserve(event.headers.size() + 2);
-  if (!event.kind.empty()) m.headers.emplace_back(std::string(kKindHeader), std::move(event.kind));
-  if (event.resolve) m.headers.emplace_back(std::string(kResolveHeader), "1");
-  for (auto& header : event.headers) m.headers.push_back(std::move(header));
-  m.payload = std::move(event.payload);
-  return m;
-}
-
-std::string_view HeaderValue(const queue::Headers& headers, std::string_view name) {
+std::string_view HeaderValue(const Headers& headers, std::string_view name) {
   for (const auto& [key, value] : headers) {
     if (key == name) return value;
   }
   return {};
 }
 
-bool IsHint(const queue::Message& message) {
-  return HeaderValue(message.headers, kResolveHeader) == "1";
-}
-
-ResolveResult WebhookCapability::Resolve(const queue::Message&) {
+ResolveResult WebhookCapability::Resolve(const Hint&) {
   return {DeliveryOutcome::Fail("this adapter has no resolve step for hints"), {}};
 }
 

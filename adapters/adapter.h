@@ -27,41 +27,60 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/delivery.h"
 #include "base/status.h"
 #include "net/http_types.h"
-#include "queue/queue.h"
 
 namespace crmhub::adapters {
 
-// Header names the runtime writes on queued inbound events.
-inline constexpr std::string_view kKindHeader = "kind";
-inline constexpr std::string_view kResolveHeader = "crmhub-resolve";
+// Name-value pairs a queued event carries beside its payload (the same type
+// as queue::Headers: the runtime queues them as they are).
+using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // A record from the outside world, before it is queued. The runtime fills
-// lane and source (the adapter id) when it enqueues (ToNewMessage).
+// lane and source (the adapter id) when it enqueues it.
 struct InboundEvent {
   std::string idempotency_key;  // the system's own identity (+ status etc.)
   std::string ordering_key;     // e.g. the order id, so its changes stay ordered
   std::string kind;             // "order", "payment", ...: queued as header "kind"
-  queue::Headers headers;       // more, e.g. {"ozon_status", "delivered"}
+  Headers headers;              // more, e.g. {"ozon_status", "delivered"}
   std::string payload;          // the raw record (JSON text, XML, ...)
   // A hint, not a record: the adapter's WebhookCapability::Resolve turns it
   // into the records it names on a delivery worker, before any mapping.
   bool resolve = false;
 };
 
-// The queue message for `event` in `lane` (source: the adapter id), with its
-// kind and resolve mark as headers.
-queue::NewMessage ToNewMessage(InboundEvent event, const std::string& lane,
-                               const std::string& source);
-// The value of header `name` of a queued message, or "".
-std::string_view HeaderValue(const queue::Headers& headers, std::string_view name);
-// True when the message was queued as a hint (InboundEvent::resolve).
-bool IsHint(const queue::Message& message);
+// What a target is asked to do: one queued command as the adapter sees it,
+// without the queue's bookkeeping (ids, leases, lanes), so that a target
+// reads the same whichever queue engine held the command.
+struct Command {
+  std::string name;     // "set_stock", "set_price", ... (header "command")
+  std::string payload;  // one command item, JSON text
+  // The command's identity: the same on every redelivery of this command,
+  // different for any other command. What a target keys state it keeps
+  // across deliveries by (Wildberries' price tasks awaiting their result),
+  // and what it sends as an idempotency key to a system that takes one.
+  std::string key;
+  int attempt = 1;  // 1 on the first delivery, 2 on the first retry, ...
+};
+
+// What Resolve is handed: a hint the adapter's webhook queued
+// (InboundEvent::resolve), as it queued it.
+struct Hint {
+  std::string key;  // its idempotency key
+  std::string kind;
+  Headers headers;  // the event's own headers (kind and the resolve mark excluded)
+  std::string payload;
+  int attempt = 1;
+};
+
+// The value of header `name`, or "".
+std::string_view HeaderValue(const Headers& headers, std::string_view name);
 
 struct PullResult {
   std::vector<InboundEvent> events;
@@ -125,7 +144,7 @@ class WebhookCapability {
   // so only what its API says is acted on). Runs on a delivery worker after
   // the hint is durable and answered, never on an I/O thread; may block.
   // The default fails: an adapter that queues hints implements it.
-  virtual ResolveResult Resolve(const queue::Message& hint);
+  virtual ResolveResult Resolve(const Hint& hint);
 };
 
 // "notification" for "/hooks/ym-main/notification", "" for "/hooks/ym-main".
@@ -134,11 +153,11 @@ std::string_view WebhookSubPath(std::string_view path, std::string_view adapter_
 class TargetCapability {
  public:
   virtual ~TargetCapability() = default;
-  // Delivers queued commands (payload: one command item as JSON, header
-  // "command": "set_stock" | "set_price" | ...). One outcome per message, in
+  // Delivers queued commands (Command::name "set_stock" | "set_price" |
+  // ..., the payload one command item as JSON). One outcome per command, in
   // order; per-item errors from a partly successful answer map to per-item
   // outcomes. May block.
-  virtual std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message> batch) = 0;
+  virtual std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) = 0;
   // Most messages one Deliver call takes (the API's documented batch size).
   virtual int max_batch() const = 0;
   // Commands this target understands ("set_stock", "set_price").

@@ -13,6 +13,7 @@
 #include "adapters/adapter.h"
 #include "base/json_get.h"
 #include "daemon/admin_api.h"
+#include "daemon/queued_events.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -202,7 +203,7 @@ void AdminApi::Commands(const net::HttpRequest& request, const net::Responder& r
       m.source = "commands";
       m.idempotency_key = fmt::format("{}:{}", key, i);
       m.ordering_key = std::move(parsed->ordering_keys[i]);
-      m.headers = {{"command", parsed->command}};
+      m.headers = {{std::string(kCommandHeader), parsed->command}};
       m.payload = std::move(parsed->items[i]);
       messages.push_back(std::move(m));
     }

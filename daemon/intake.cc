@@ -8,6 +8,7 @@
 
 #include "adapters/adapter.h"
 #include "base/json_get.h"
+#include "daemon/queued_events.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -156,7 +157,7 @@ void IntakeHandler::Handle(std::string_view adapter_id_view, net::HttpRequest re
   messages.reserve(result.events.size());
   const std::string lane = "in." + adapter_id;
   for (adapters::InboundEvent& e : result.events) {
-    messages.push_back(adapters::ToNewMessage(std::move(e), lane, adapter_id));
+    messages.push_back(ToNewMessage(std::move(e), lane, adapter_id));
   }
   AdapterMetrics& metrics = MetricsFor(adapter_id);
   // The callback runs on the queue's engine thread: it only counts and hands

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "base/thread_name.h"
+#include "daemon/queued_events.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -361,7 +362,7 @@ void AdapterWorkers::SourceLoop() {
       std::vector<queue::NewMessage> messages;
       messages.reserve(page->events.size());
       const std::string lane = InboundLane(id_);
-      for (auto& e : page->events) messages.push_back(adapters::ToNewMessage(std::move(e), lane, id_));
+      for (auto& e : page->events) messages.push_back(ToNewMessage(std::move(e), lane, id_));
       auto promise = std::make_shared<std::promise<Result<std::vector<queue::EnqueueOutcome>>>>();
       in_flight.push_back(InFlightPage{.outcomes = promise->get_future(),
                                        .next_cursor = page->next_cursor,
@@ -437,7 +438,7 @@ void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
   std::vector<const queue::Leased*> applied;
   std::vector<queue::LeaseToken> empty_acks;
   for (queue::Leased& l : batch) {
-    if (adapters::IsHint(l.message)) {
+    if (IsHint(l.message)) {
       ResolveHint(l);
       continue;
     }
@@ -496,7 +497,7 @@ void AdapterWorkers::ResolveHint(const queue::Leased& hint) {
     resolved.outcome = DeliveryOutcome::Fail("a hint for an adapter without a webhook capability");
   } else {
     auto started = std::chrono::steady_clock::now();
-    resolved = Guarded("resolve", [&] { return webhook->Resolve(hint.message); })
+    resolved = Guarded("resolve", [&] { return webhook->Resolve(ToHint(hint.message)); })
                    .value_or(adapters::ResolveResult{
                        DeliveryOutcome::Retry("the adapter's Resolve threw (see the log)"), {}});
     MetricsFor(target).duration->Observe(
@@ -507,7 +508,7 @@ void AdapterWorkers::ResolveHint(const queue::Leased& hint) {
     // between resolves the hint again, and idempotency absorbs the repeat.
     std::vector<queue::NewMessage> messages;
     const std::string lane = InboundLane(id_);
-    for (auto& e : resolved.events) messages.push_back(adapters::ToNewMessage(std::move(e), lane, id_));
+    for (auto& e : resolved.events) messages.push_back(ToNewMessage(std::move(e), lane, id_));
     Result<std::vector<queue::EnqueueOutcome>> enqueued = queue_.EnqueueBatch(std::move(messages));
     if (enqueued.ok()) {
       CountReceived(*enqueued);
@@ -539,10 +540,10 @@ void AdapterWorkers::TargetLoop() {
       continue;
     }
     idle = options_.idle_wait_min;
-    std::vector<queue::Message> messages;
+    std::vector<adapters::Command> messages;
     std::vector<const queue::Leased*> refs;
     for (const auto& l : *leased) {
-      messages.push_back(l.message);
+      messages.push_back(ToCommand(l.message));
       refs.push_back(&l);
     }
     auto started = std::chrono::steady_clock::now();

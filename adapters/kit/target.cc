@@ -9,14 +9,14 @@
 
 namespace crmhub::adapters::kit {
 
-std::vector<TargetCommand> ReadCommands(std::span<const queue::Message> batch,
+std::vector<TargetCommand> ReadCommands(std::span<const Command> batch,
                                         std::initializer_list<std::string_view> commands,
                                         std::string_view system,
                                         std::vector<DeliveryOutcome>& out) {
   std::vector<TargetCommand> read;
   read.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
-    const std::string_view name = HeaderValue(batch[i].headers, "command");
+    const std::string_view name = batch[i].name;
     bool known = false;
     for (std::string_view c : commands) known = known || c == name;
     if (!known) {

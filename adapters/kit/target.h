@@ -21,21 +21,21 @@
 
 #include "base/delivery.h"
 #include "net/api_client.h"
-#include "queue/queue.h"
+#include "adapters/adapter.h"
 
 namespace crmhub::adapters::kit {
 
 struct TargetCommand {
   size_t index = 0;     // into the batch (and `out`)
-  std::string name;     // the "command" header: "set_stock", "set_price"
+  std::string name;     // Command::name: "set_stock", "set_price"
   nlohmann::json item;  // the payload: a JSON object
 };
 
-// The batch's commands, in order. A message whose payload is not a JSON
+// The batch's commands, in order. A command whose payload is not a JSON
 // object (depth-capped parse), or whose command is not in `commands`, gets a
 // Fail outcome in `out` saying so (prefixed with `system`) and is left out.
 // REQUIRES: out.size() == batch.size().
-std::vector<TargetCommand> ReadCommands(std::span<const queue::Message> batch,
+std::vector<TargetCommand> ReadCommands(std::span<const Command> batch,
                                         std::initializer_list<std::string_view> commands,
                                         std::string_view system,
                                         std::vector<DeliveryOutcome>& out);

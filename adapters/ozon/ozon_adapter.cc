@@ -228,7 +228,7 @@ Result<WebhookResult> OzonAdapter::HandleWebhook(const net::HttpRequest& request
 // ---------------------------------------------------------------------------
 // Target.
 
-std::vector<DeliveryOutcome> OzonAdapter::Deliver(std::span<const queue::Message> batch) {
+std::vector<DeliveryOutcome> OzonAdapter::Deliver(std::span<const Command> batch) {
   std::vector<DeliveryOutcome> out(batch.size());
   std::vector<Stock> stocks;
   std::vector<Price> prices;

@@ -169,7 +169,7 @@ class OzonAdapter final : public kit::MarketplaceAdapter {
   Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
 
   // TargetCapability
-  std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message> batch) override;
+  std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
   int max_batch() const override { return kMaxPricesPerRequest; }
 
   OzonClient& client() { return client_; }

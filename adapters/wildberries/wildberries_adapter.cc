@@ -236,7 +236,7 @@ std::string WildberriesAdapter::DescribeJson() const {
   return describe_.dump();
 }
 
-std::vector<DeliveryOutcome> WildberriesAdapter::Deliver(std::span<const queue::Message> batch) {
+std::vector<DeliveryOutcome> WildberriesAdapter::Deliver(std::span<const Command> batch) {
   std::vector<DeliveryOutcome> out(batch.size(), DeliveryOutcome::Ok());
   std::vector<kit::TargetCommand> stocks, prices;
   for (kit::TargetCommand& c :

@@ -134,7 +134,7 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
   Result<PullResult> Pull(const std::optional<std::string>& cursor) override;
   std::chrono::milliseconds poll_interval() const override { return config_.poll_interval; }
 
-  std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message> batch) override;
+  std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
   int max_batch() const override { return static_cast<int>(kMaxStocksPerRequest); }
   std::vector<std::string> commands() const override { return {"set_stock", "set_price"}; }
 
@@ -150,7 +150,7 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
 
   void DeliverStocks(std::span<const kit::TargetCommand> commands,
                      std::vector<DeliveryOutcome>& out);
-  void DeliverPrices(std::span<const queue::Message> batch,
+  void DeliverPrices(std::span<const Command> batch,
                      std::span<const kit::TargetCommand> commands,
                      std::vector<DeliveryOutcome>& out);
 
@@ -168,7 +168,7 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
   };
   // Reads the task's outcome and settles `items` (indexes into batch), or
   // keeps them pending while WB is still processing.
-  void CheckPriceTask(int64_t task, SystemTime uploaded, std::span<const queue::Message> batch,
+  void CheckPriceTask(int64_t task, SystemTime uploaded, std::span<const Command> batch,
                       const std::vector<std::pair<size_t, int64_t>>& items,
                       std::vector<DeliveryOutcome>& out);
   SystemTime NextPriceCheck(SystemTime uploaded) const;
@@ -179,7 +179,7 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
   std::mutex sizes_mu_;  // held while the table is read or matched (a read sends requests)
   SizeTable sizes_;      // GUARDED_BY(sizes_mu_)
   std::mutex prices_mu_;
-  std::map<int64_t, PendingPrice> pending_prices_;  // GUARDED_BY(prices_mu_)
+  std::map<std::string, PendingPrice> pending_prices_;  // by Command::key  // GUARDED_BY(prices_mu_)
   mutable std::mutex describe_mu_;
   nlohmann::json describe_ = nlohmann::json::object();  // GUARDED_BY(describe_mu_)
 };

@@ -23,7 +23,7 @@ std::optional<int64_t> NmId(const nlohmann::json& item) {
 
 }  // namespace
 
-void WildberriesAdapter::DeliverPrices(std::span<const queue::Message> batch,
+void WildberriesAdapter::DeliverPrices(std::span<const Command> batch,
                                        std::span<const kit::TargetCommand> commands,
                                        std::vector<DeliveryOutcome>& out) {
   const SystemTime now = clock_.Now();
@@ -38,9 +38,9 @@ void WildberriesAdapter::DeliverPrices(std::span<const queue::Message> batch,
     std::erase_if(pending_prices_,
                   [&](const auto& e) { return now - e.second.uploaded > std::chrono::hours(24); });
     for (const kit::TargetCommand& c : commands) {
-      const queue::Message& m = batch[c.index];
+      const Command& m = batch[c.index];
       const std::optional<int64_t> nm = NmId(c.item);
-      auto pending = pending_prices_.find(m.id);
+      auto pending = pending_prices_.find(m.key);
       if (nm && pending != pending_prices_.end() && pending->second.payload == m.payload) {
         auto& check = checks[pending->second.task];
         check.first = pending->second.uploaded;
@@ -85,8 +85,8 @@ void WildberriesAdapter::DeliverPrices(std::span<const queue::Message> batch,
       // processed it.
       std::lock_guard lock(prices_mu_);
       for (size_t k = start; k < end; ++k) {
-        const queue::Message& m = batch[uploads[last[k]].first];
-        pending_prices_[m.id] = {*task, m.payload, now};
+        const Command& m = batch[uploads[last[k]].first];
+        pending_prices_[m.key] = {*task, m.payload, now};
       }
       outcome = DeliveryOutcome::Retry(
           fmt::format("wildberries: price task {} accepted; waiting for its result", *task),
@@ -102,7 +102,7 @@ SystemTime WildberriesAdapter::NextPriceCheck(SystemTime uploaded) const {
 }
 
 void WildberriesAdapter::CheckPriceTask(int64_t task, SystemTime uploaded,
-                                        std::span<const queue::Message> batch,
+                                        std::span<const Command> batch,
                                         const std::vector<std::pair<size_t, int64_t>>& items,
                                         std::vector<DeliveryOutcome>& out) {
   const std::string name = fmt::format("wildberries: price task {}", task);
@@ -110,7 +110,7 @@ void WildberriesAdapter::CheckPriceTask(int64_t task, SystemTime uploaded,
   auto settle = [&](size_t i, DeliveryOutcome o, bool pending = false) {
     out[i] = std::move(o);
     std::lock_guard lock(prices_mu_);
-    if (!pending) pending_prices_.erase(batch[i].id);
+    if (!pending) pending_prices_.erase(batch[i].key);
   };
   auto all = [&](const DeliveryOutcome& o, bool pending) {
     for (const auto& [i, nm] : items) settle(i, o, pending);

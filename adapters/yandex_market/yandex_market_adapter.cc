@@ -195,7 +195,7 @@ Result<WebhookResult> YandexMarketAdapter::HandleWebhook(const net::HttpRequest&
   return result;
 }
 
-ResolveResult YandexMarketAdapter::Resolve(const queue::Message& hint) {
+ResolveResult YandexMarketAdapter::Resolve(const Hint& hint) {
   Result<json> body = ParseJson(hint.payload);
   const std::optional<int64_t> id = body.ok() ? JsonIntLoose(*body, "orderId") : std::nullopt;
   if (!id || *id <= 0) {
@@ -214,7 +214,7 @@ ResolveResult YandexMarketAdapter::Resolve(const queue::Message& hint) {
   return resolved;
 }
 
-std::vector<DeliveryOutcome> YandexMarketAdapter::Deliver(std::span<const queue::Message> batch) {
+std::vector<DeliveryOutcome> YandexMarketAdapter::Deliver(std::span<const Command> batch) {
   std::vector<DeliveryOutcome> out(batch.size());
   std::vector<kit::TargetCommand> stocks, prices;
   for (kit::TargetCommand& c :

@@ -85,13 +85,13 @@ class YandexMarketAdapter final : public Adapter,
   // The hint's order, fetched at once (getBusinessOrders, orderIds=[id]) and
   // keyed as the pull keys it: the later pull is a duplicate. Retry while
   // Market does not return it (its data may lag its notification).
-  ResolveResult Resolve(const queue::Message& hint) override;
+  ResolveResult Resolve(const Hint& hint) override;
 
   // set_stock {"sku","stock"} -> updateStocks; set_price {"offer_id","price",
   // "currency"?, "discount_base"?, "minimum_for_bestseller"?} ->
   // updateBusinessPrices. Market answers a request as a whole: a 200 settles
   // its items Ok; an item that breaks the spec fails locally, naming it.
-  std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message> batch) override;
+  std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
   int max_batch() const override { return kMaxStocksPerRequest; }
   std::vector<std::string> commands() const override { return {"set_stock", "set_price"}; }
 

@@ -95,7 +95,7 @@ class FakeTarget final : public adapters::Adapter, public adapters::TargetCapabi
   const std::string& id() const override { return id_; }
   std::string_view type() const override { return "fake"; }
   adapters::TargetCapability* target() override { return this; }
-  std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message> batch) override {
+  std::vector<DeliveryOutcome> Deliver(std::span<const adapters::Command> batch) override {
     return std::vector<DeliveryOutcome>(batch.size(), DeliveryOutcome::Ok());
   }
   int max_batch() const override { return 100; }

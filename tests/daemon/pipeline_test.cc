@@ -14,6 +14,7 @@
 
 #include "crm/sqlite_store.h"
 #include "daemon/lane_wakeup.h"
+#include "daemon/queued_events.h"
 #include "mapping/rules/rule_set.h"
 #include "queue/sqlite_queue.h"
 #include "tests/daemon/test_support.h"
@@ -183,10 +184,10 @@ class HintedHook final : public adapters::Adapter, public adapters::WebhookCapab
   Result<adapters::WebhookResult> HandleWebhook(const net::HttpRequest&) override {
     return Status::Internal("not used");
   }
-  adapters::ResolveResult Resolve(const queue::Message& hint) override {
+  adapters::ResolveResult Resolve(const adapters::Hint& hint) override {
     resolved.Add();
     if (hint.payload == "throw") throw std::runtime_error("a bug in Resolve");
-    if (hint.payload == "down" && hint.attempts < 2) {
+    if (hint.payload == "down" && hint.attempt < 2) {
       return {DeliveryOutcome::Retry("the system is down"), {}};
     }
     adapters::InboundEvent record{.idempotency_key = "form:" + hint.payload,
@@ -216,7 +217,7 @@ class ThrowingAdapter final : public adapters::Adapter,
     throw std::out_of_range("json.exception.type_error.302: type must be string");
   }
   std::chrono::milliseconds poll_interval() const override { return seconds(60); }
-  std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message>) override {
+  std::vector<DeliveryOutcome> Deliver(std::span<const adapters::Command>) override {
     delivers.Add();
     throw std::logic_error("a bug in Deliver");
   }
@@ -236,7 +237,7 @@ class ScriptedTarget final : public adapters::Adapter, public adapters::TargetCa
   const std::string& id() const override { return id_; }
   std::string_view type() const override { return "test-target"; }
   TargetCapability* target() override { return this; }
-  std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message> batch) override {
+  std::vector<DeliveryOutcome> Deliver(std::span<const adapters::Command> batch) override {
     std::vector<DeliveryOutcome> out;
     for (const auto& m : batch) {
       if (m.payload == "ok") out.push_back(DeliveryOutcome::Ok());
@@ -534,7 +535,7 @@ TEST_F(PipelineTest, WebhookEnqueueWakesAnIdleWorker) {
 TEST_F(PipelineTest, HintsAreResolvedIntoRecordsBeforeMapping) {
   auto hook = std::make_shared<HintedHook>("ym");
   for (const char* form : {"h1", "down"}) {
-    queue::NewMessage m = adapters::ToNewMessage(
+    queue::NewMessage m = ToNewMessage(
         {.idempotency_key = std::string("hint:") + form, .kind = "hint", .payload = form,
          .resolve = true},
         "in.ym", "ym");
@@ -574,7 +575,7 @@ TEST_F(PipelineTest, ExceptionsFromAdaptersAreCaughtCountedAndRetried) {
   ASSERT_TRUE(thrower->pulls.WaitFor(3, seconds(30)));  // backed off and pulled again
   ASSERT_TRUE(thrower->delivers.WaitFor(1, seconds(30)));
   auto hook = std::make_shared<HintedHook>("hk");
-  ASSERT_TRUE(queue_->Enqueue(adapters::ToNewMessage(
+  ASSERT_TRUE(queue_->Enqueue(ToNewMessage(
                                   {.idempotency_key = "t", .payload = "throw", .resolve = true},
                                   "in.hk", "hk"))
                   .ok());

@@ -101,7 +101,7 @@ TEST_F(AcmeExampleTest, ASignedWebhookIsAHintResolvedIntoThePulledOrder) {
   request.headers.Set("X-Acme-Signature", "00");
   EXPECT_EQ(adapter_->HandleWebhook(request).status().code(), StatusCode::kUnauthenticated);
 
-  queue::Message hint;
+  adapters::Hint hint;
   hint.payload = hook->events[0].payload;
   ResolveResult resolved = adapter_->Resolve(hint);
   ASSERT_TRUE(resolved.outcome.ok()) << resolved.outcome.error;
@@ -112,15 +112,15 @@ TEST_F(AcmeExampleTest, ASignedWebhookIsAHintResolvedIntoThePulledOrder) {
 }
 
 TEST_F(AcmeExampleTest, StockCommandsArePushedAHundredARequest) {
-  std::vector<queue::Message> batch;
+  std::vector<adapters::Command> batch;
   for (const json& item : sim_->StockCommandItems(150, 7)) {
-    queue::Message m;
-    m.headers = {{"command", "set_stock"}};
+    adapters::Command m;
+    m.name = "set_stock";
     m.payload = item.dump();
     batch.push_back(std::move(m));
   }
-  queue::Message bad;
-  bad.headers = {{"command", "set_stock"}};
+  adapters::Command bad;
+  bad.name = "set_stock";
   bad.payload = R"({"sku":"SKU-1","stock":"seven"})";
   batch.push_back(bad);
   auto out = adapter_->Deliver(batch);

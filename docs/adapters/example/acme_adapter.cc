@@ -80,7 +80,7 @@ Result<WebhookResult> AcmeAdapter::HandleWebhook(const net::HttpRequest& request
   return result;
 }
 
-ResolveResult AcmeAdapter::Resolve(const queue::Message& hint) {
+ResolveResult AcmeAdapter::Resolve(const Hint& hint) {
   auto order = client_.GetOrder(hint.payload);
   if (!order.ok()) return {order.error().ToOutcome(), {}};
   std::optional<InboundEvent> event = OrderEvent(*order);
@@ -90,7 +90,7 @@ ResolveResult AcmeAdapter::Resolve(const queue::Message& hint) {
 // [webhook]
 
 // [deliver]
-std::vector<DeliveryOutcome> AcmeAdapter::Deliver(std::span<const queue::Message> batch) {
+std::vector<DeliveryOutcome> AcmeAdapter::Deliver(std::span<const Command> batch) {
   std::vector<DeliveryOutcome> out(batch.size());
   std::vector<size_t> indices;
   std::vector<StockItem> items;

@@ -50,9 +50,9 @@ class AcmeAdapter final : public Adapter,
   std::chrono::milliseconds poll_interval() const override { return config_.poll_interval; }
 
   Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
-  ResolveResult Resolve(const queue::Message& hint) override;
+  ResolveResult Resolve(const Hint& hint) override;
 
-  std::vector<DeliveryOutcome> Deliver(std::span<const queue::Message> batch) override;
+  std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
   int max_batch() const override { return 1000; }
   std::vector<std::string> commands() const override { return {"set_stock"}; }
 

@@ -7,19 +7,19 @@
 namespace crmhub::adapters::kit {
 namespace {
 
-queue::Message Command(std::string name, std::string payload) {
-  queue::Message m;
-  m.headers = {{"command", std::move(name)}};
+adapters::Command MakeCommand(std::string name, std::string payload) {
+  adapters::Command m;
+  m.name = std::move(name);
   m.payload = std::move(payload);
   return m;
 }
 
 TEST(ReadCommandsTest, UnknownCommandsAndBadPayloadsFailTheRestAreRead) {
-  std::vector<queue::Message> batch = {
-      Command("set_stock", R"({"sku":"a","stock":1})"), Command("set_price", R"({"sku":"b"})"),
-      Command("set_stock", "[1,2]"), Command("set_stock", "{"),
-      Command("set_stock", std::string(200, '[') + std::string(200, ']')),
-      Command("nope", "{}")};
+  std::vector<adapters::Command> batch = {
+      MakeCommand("set_stock", R"({"sku":"a","stock":1})"), MakeCommand("set_price", R"({"sku":"b"})"),
+      MakeCommand("set_stock", "[1,2]"), MakeCommand("set_stock", "{"),
+      MakeCommand("set_stock", std::string(200, '[') + std::string(200, ']')),
+      MakeCommand("nope", "{}")};
   std::vector<DeliveryOutcome> out(batch.size());
   auto read = ReadCommands(batch, {"set_stock", "set_price"}, "sys", out);
   ASSERT_EQ(read.size(), 2u);

@@ -21,9 +21,9 @@ using nlohmann::json;
 using testing::ClientThread;
 using testing::ConfigFor;
 
-queue::Message Command(const std::string& command, json item) {
-  queue::Message m;
-  m.headers = {{"command", command}};
+adapters::Command MakeCommand(const std::string& command, json item) {
+  adapters::Command m;
+  m.name = command;
   m.payload = item.dump();
   return m;
 }
@@ -500,18 +500,18 @@ TEST(OzonStocks, FiveThousandSkusUseTheDocumentedBatchAndRate) {
   auto config = ConfigFor("ozon-main", so, sim.base_url());
   OzonAdapter adapter(config, testing::UpstreamTransport(http.client(), clock), clock);
 
-  std::deque<queue::Message> pending;
+  std::deque<adapters::Command> pending;
   char offer[32];
   for (int i = 0; i < 5000; ++i) {
     std::snprintf(offer, sizeof(offer), "SKU-%06d", i + 1);
     pending.push_back(
-        Command("set_stock", {{"offer_id", offer}, {"warehouse_id", "22"}, {"stock", i % 50}}));
+        MakeCommand("set_stock", {{"offer_id", offer}, {"warehouse_id", "22"}, {"stock", i % 50}}));
   }
   int delivered = 0, rounds = 0;
   while (!pending.empty()) {
     ASSERT_LT(++rounds, 1000);
     size_t n = std::min<size_t>(pending.size(), static_cast<size_t>(adapter.max_batch()));
-    std::vector<queue::Message> batch(pending.begin(), pending.begin() + static_cast<long>(n));
+    std::vector<adapters::Command> batch(pending.begin(), pending.begin() + static_cast<long>(n));
     pending.erase(pending.begin(), pending.begin() + static_cast<long>(n));
     auto outcomes = adapter.Deliver(batch);
     ASSERT_EQ(outcomes.size(), batch.size());
@@ -566,16 +566,16 @@ TEST(OzonStocks, PerItemErrorsBecomePerItemOutcomes) {
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
   ClientThread http;
   OzonAdapter adapter(ConfigFor("ozon-main", so, sim.base_url()), http.transport(), clock);
-  std::vector<queue::Message> batch = {
-      Command("set_stock", {{"offer_id", "SKU-000001"}, {"warehouse_id", 22}, {"stock", 5}}),
-      Command("set_stock",
+  std::vector<adapters::Command> batch = {
+      MakeCommand("set_stock", {{"offer_id", "SKU-000001"}, {"warehouse_id", 22}, {"stock", 5}}),
+      MakeCommand("set_stock",
               {{"product_id", 100002}, {"warehouse_id", 99}, {"stock", 5}}),  // unknown warehouse
-      Command("set_stock",
+      MakeCommand("set_stock",
               {{"offer_id", "NOPE"}, {"warehouse_id", 22}, {"stock", 5}}),  // not in catalogue
-      Command("set_stock", {{"offer_id", "SKU-000003"}, {"warehouse_id", 22}, {"stock", 5000000}}),
-      Command("set_price", {{"offer_id", "SKU-000004"}, {"price", 199.9}}),
-      Command("set_price", {{"offer_id", "SKU-999999"}, {"price", "10"}}),
-      Command("frobnicate", {{"x", 1}}),
+      MakeCommand("set_stock", {{"offer_id", "SKU-000003"}, {"warehouse_id", 22}, {"stock", 5000000}}),
+      MakeCommand("set_price", {{"offer_id", "SKU-000004"}, {"price", 199.9}}),
+      MakeCommand("set_price", {{"offer_id", "SKU-999999"}, {"price", "10"}}),
+      MakeCommand("frobnicate", {{"x", 1}}),
   };
   auto out = adapter.Deliver(batch);
   ASSERT_EQ(out.size(), batch.size());
@@ -593,7 +593,7 @@ TEST(OzonStocks, PerItemErrorsBecomePerItemOutcomes) {
   // retried when the pair's 30 s are over.
   const size_t sent = sim.log().size();
   clock.Advance(std::chrono::seconds(10));
-  auto again = adapter.Deliver(std::vector<queue::Message>{batch[0]});
+  auto again = adapter.Deliver(std::vector<adapters::Command>{batch[0]});
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].kind, DeliveryOutcome::Kind::kRetry);
   EXPECT_EQ(again[0].not_before, clock.Now() + std::chrono::seconds(20)) << again[0].error;
@@ -601,7 +601,7 @@ TEST(OzonStocks, PerItemErrorsBecomePerItemOutcomes) {
   // Ozon's own TOO_MANY_REQUESTS (another process updated the pair) is
   // retryable too.
   OzonAdapter other(ConfigFor("ozon-main", so, sim.base_url()), http.transport(), clock);
-  auto theirs = other.Deliver(std::vector<queue::Message>{batch[0]});
+  auto theirs = other.Deliver(std::vector<adapters::Command>{batch[0]});
   ASSERT_EQ(theirs.size(), 1u);
   EXPECT_EQ(theirs[0].kind, DeliveryOutcome::Kind::kRetry);
   EXPECT_NE(theirs[0].error.find("TOO_MANY_REQUESTS"), std::string::npos) << theirs[0].error;

@@ -154,10 +154,10 @@ TEST_F(OzonContractTest, StocksPricesAndCatalogueRequestsAreValid) {
   ASSERT_TRUE(products.ok());
   ExpectValid(adapter.client().ListProducts(products->last_id, 100), "/v3/product/list (last_id)");
 
-  std::vector<queue::Message> batch;
+  std::vector<adapters::Command> batch;
   auto add = [&](const char* command, json item) {
-    queue::Message m;
-    m.headers = {{"command", command}};
+    adapters::Command m;
+    m.name = command;
     m.payload = item.dump();
     batch.push_back(std::move(m));
   };

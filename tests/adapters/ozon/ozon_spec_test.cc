@@ -35,9 +35,9 @@ using nlohmann::json;
 const std::string kSpec =
     std::string(CRMHUB_CONTRACTS_DIR) + "/marketplaces/ozon-seller-api.swagger.json";
 
-queue::Message Command(const std::string& name, const json& item) {
-  queue::Message m;
-  m.headers = {{"command", name}};
+adapters::Command MakeCommand(const std::string& name, const json& item) {
+  adapters::Command m;
+  m.name = name;
   m.payload = item.dump();
   return m;
 }
@@ -45,15 +45,15 @@ queue::Message Command(const std::string& name, const json& item) {
 // Delivers `commands` as the queue would: batches of max_batch of those
 // due, each retry due again at its not_before, the clock moved to the next
 // due time, until every command is settled. Returns how many ended Ok.
-int DeliverAll(OzonAdapter& adapter, ManualClock& clock, const std::vector<queue::Message>& commands) {
-  std::vector<std::pair<SystemTime, queue::Message>> pending;
+int DeliverAll(OzonAdapter& adapter, ManualClock& clock, const std::vector<adapters::Command>& commands) {
+  std::vector<std::pair<SystemTime, adapters::Command>> pending;
   for (const auto& m : commands) pending.emplace_back(clock.Now(), m);
   int ok = 0;
   for (int rounds = 0; !pending.empty() && rounds < 500; ++rounds) {
     std::stable_sort(pending.begin(), pending.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     if (pending.front().first > clock.Now()) clock.Advance(pending.front().first - clock.Now());
-    std::vector<queue::Message> batch;
+    std::vector<adapters::Command> batch;
     while (!pending.empty() && pending.front().first <= clock.Now() &&
            batch.size() < static_cast<size_t>(adapter.max_batch())) {
       batch.push_back(pending.front().second);
@@ -103,7 +103,7 @@ std::vector<simkit::LoggedRequest> RunCycle() {
   // A stock push: 250 pairs (200 named by offer_id, resolved through the
   // catalogue; 50 by product_id), one of them twice in the batch; then,
   // 10 s later, a second value for 30 of them (held until their 30 s).
-  std::vector<queue::Message> stocks;
+  std::vector<adapters::Command> stocks;
   char offer[32];
   for (int i = 0; i < 250; ++i) {
     std::snprintf(offer, sizeof(offer), "SKU-%06d", i + 1);
@@ -113,12 +113,12 @@ std::vector<simkit::LoggedRequest> RunCycle() {
     } else {
       item["product_id"] = 100001 + i;
     }
-    stocks.push_back(Command("set_stock", item));
+    stocks.push_back(MakeCommand("set_stock", item));
   }
-  stocks.push_back(Command("set_stock", {{"offer_id", "SKU-000001"}, {"warehouse_id", 22}, {"stock", 7}}));
+  stocks.push_back(MakeCommand("set_stock", {{"offer_id", "SKU-000001"}, {"warehouse_id", 22}, {"stock", 7}}));
   EXPECT_EQ(DeliverAll(adapter, clock, stocks), 251);
   clock.Advance(std::chrono::seconds(10));
-  std::vector<queue::Message> again(stocks.begin() + 190, stocks.begin() + 220);
+  std::vector<adapters::Command> again(stocks.begin() + 190, stocks.begin() + 220);
   EXPECT_EQ(DeliverAll(adapter, clock, again), 30);
 
   // A price push: twelve changes a minute apart to two products (one by
@@ -126,11 +126,11 @@ std::vector<simkit::LoggedRequest> RunCycle() {
   // and 12th within the hour wait for their slot.
   for (int round = 0; round < 12; ++round) {
     const std::string price = std::to_string(100 + round) + ".50";
-    std::vector<queue::Message> prices = {
-        Command("set_price", {{"offer_id", "SKU-000005"}, {"price", "1.00"}}),
-        Command("set_price", {{"product_id", 100010}, {"price", 99}, {"currency_code", "RUB"}}),
-        Command("set_price", {{"offer_id", "SKU-000005"}, {"price", price}, {"old_price", "0"}}),
-        Command("set_price", {{"product_id", 100010}, {"price", price}, {"currency_code", "RUB"}}),
+    std::vector<adapters::Command> prices = {
+        MakeCommand("set_price", {{"offer_id", "SKU-000005"}, {"price", "1.00"}}),
+        MakeCommand("set_price", {{"product_id", 100010}, {"price", 99}, {"currency_code", "RUB"}}),
+        MakeCommand("set_price", {{"offer_id", "SKU-000005"}, {"price", price}, {"old_price", "0"}}),
+        MakeCommand("set_price", {{"product_id", 100010}, {"price", price}, {"currency_code", "RUB"}}),
     };
     EXPECT_EQ(DeliverAll(adapter, clock, prices), 4);
     clock.Advance(std::chrono::minutes(1));

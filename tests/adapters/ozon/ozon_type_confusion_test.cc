@@ -51,9 +51,9 @@ class OzonTypeConfusion : public ::testing::Test {
     c.catalog_refresh = std::chrono::milliseconds(0);
     return c;
   }
-  static queue::Message Command(const std::string& name, const std::string& payload) {
-    queue::Message m;
-    m.headers = {{"command", name}};
+  static adapters::Command MakeCommand(const std::string& name, const std::string& payload) {
+    adapters::Command m;
+    m.name = name;
     m.payload = payload;
     return m;
   }
@@ -102,10 +102,10 @@ TEST_F(OzonTypeConfusion, ListAnswersOfTheWrongShapeFailThePullOrSkipThePosting)
 
 TEST_F(OzonTypeConfusion, StockAndPriceAnswersOfTheWrongShapeSettleEachItem) {
   OzonAdapter adapter(Config(), ozon_.transport(), clock_);
-  const auto stock = Command("set_stock", R"({"product_id":100001,"warehouse_id":22,"stock":5})");
-  auto deliver = [&](const queue::Message& m) {
+  const auto stock = MakeCommand("set_stock", R"({"product_id":100001,"warehouse_id":22,"stock":5})");
+  auto deliver = [&](const adapters::Command& m) {
     clock_.Advance(std::chrono::seconds(31));  // past the pair's 30 s
-    auto out = adapter.Deliver(std::vector<queue::Message>{m});
+    auto out = adapter.Deliver(std::vector<adapters::Command>{m});
     EXPECT_EQ(out.size(), 1u);
     return out.empty() ? DeliveryOutcome::Fail("no outcome") : out[0];
   };
@@ -137,7 +137,7 @@ TEST_F(OzonTypeConfusion, StockAndPriceAnswersOfTheWrongShapeSettleEachItem) {
       R"({"result":[{"product_id":100001,"warehouse_id":22,"updated":true,"errors":[]}]})";
   EXPECT_TRUE(deliver(stock).ok());
 
-  const auto price = Command("set_price", R"({"product_id":100001,"price":"12.50"})");
+  const auto price = MakeCommand("set_price", R"({"product_id":100001,"price":"12.50"})");
   ozon_.body["/v1/product/import/prices"] = R"({"result":[{"product_id":[1],"updated":null}]})";
   EXPECT_EQ(deliver(price).kind, DeliveryOutcome::Kind::kRetry);
   ozon_.body["/v1/product/import/prices"] =
@@ -151,10 +151,10 @@ TEST_F(OzonTypeConfusion, CatalogueAnswersOfTheWrongShape) {
   OzonAdapter adapter(Config(), ozon_.transport(), clock_);
   ozon_.body["/v2/products/stocks"] =
       R"({"result":[{"product_id":100001,"warehouse_id":22,"updated":true,"errors":[]}]})";
-  const auto stock = Command("set_stock", R"({"offer_id":"SKU-1","warehouse_id":22,"stock":5})");
+  const auto stock = MakeCommand("set_stock", R"({"offer_id":"SKU-1","warehouse_id":22,"stock":5})");
   auto deliver = [&] {
     clock_.Advance(std::chrono::seconds(31));
-    return adapter.Deliver(std::vector<queue::Message>{stock})[0];
+    return adapter.Deliver(std::vector<adapters::Command>{stock})[0];
   };
   ozon_.body["/v3/product/list"] =
       R"({"result":{"items":[{"offer_id":["SKU-1"],"product_id":100001},{"offer_id":"SKU-1",
@@ -180,21 +180,21 @@ TEST_F(OzonTypeConfusion, CommandsOfTheWrongShapeAreDeadLettered) {
   ozon_.body["/v1/product/import/prices"] =
       R"({"result":[{"product_id":100002,"updated":true,"errors":[]}]})";
   OzonAdapter adapter(Config(), ozon_.transport(), clock_);
-  std::vector<queue::Message> batch = {
-      Command("set_stock", R"({"offer_id":{"x":1},"warehouse_id":22,"stock":5})"),
-      Command("set_stock", R"({"product_id":100001,"warehouse_id":22,"stock":1e400})"),
-      Command("set_stock", R"({"product_id":18446744073709551616,"warehouse_id":22,"stock":5})"),
-      Command("set_stock", R"({"product_id":100001,"warehouse_id":[22],"stock":5})"),
-      Command("set_stock", R"({"product_id":100001,"warehouse_id":22,"stock":"many"})"),
-      Command("set_stock", R"({"product_id":100001,"warehouse_id":22,"stock":null})"),
-      Command("set_stock", R"([{"product_id":100001}])"),
-      Command("set_stock", kDeep),
-      Command("set_price", R"({"product_id":100002,"price":[1]})"),
-      Command("set_price", R"({"product_id":100002,"price":null})"),
-      Command("set_price", R"({"product_id":100002,"price":"1.999"})"),
-      Command("set_price", R"({"product_id":100002,"price":"12.50","currency_code":643})"),
-      Command("set_stock", R"({"product_id":100001,"warehouse_id":"22","stock":"5"})"),
-      Command("set_price", R"({"product_id":100002,"price":12.5,"currency_code":"RUB"})"),
+  std::vector<adapters::Command> batch = {
+      MakeCommand("set_stock", R"({"offer_id":{"x":1},"warehouse_id":22,"stock":5})"),
+      MakeCommand("set_stock", R"({"product_id":100001,"warehouse_id":22,"stock":1e400})"),
+      MakeCommand("set_stock", R"({"product_id":18446744073709551616,"warehouse_id":22,"stock":5})"),
+      MakeCommand("set_stock", R"({"product_id":100001,"warehouse_id":[22],"stock":5})"),
+      MakeCommand("set_stock", R"({"product_id":100001,"warehouse_id":22,"stock":"many"})"),
+      MakeCommand("set_stock", R"({"product_id":100001,"warehouse_id":22,"stock":null})"),
+      MakeCommand("set_stock", R"([{"product_id":100001}])"),
+      MakeCommand("set_stock", kDeep),
+      MakeCommand("set_price", R"({"product_id":100002,"price":[1]})"),
+      MakeCommand("set_price", R"({"product_id":100002,"price":null})"),
+      MakeCommand("set_price", R"({"product_id":100002,"price":"1.999"})"),
+      MakeCommand("set_price", R"({"product_id":100002,"price":"12.50","currency_code":643})"),
+      MakeCommand("set_stock", R"({"product_id":100001,"warehouse_id":"22","stock":"5"})"),
+      MakeCommand("set_price", R"({"product_id":100002,"price":12.5,"currency_code":"RUB"})"),
   };
   auto out = adapter.Deliver(batch);
   ASSERT_EQ(out.size(), batch.size());

@@ -14,11 +14,10 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-queue::Message Command(std::string command, json item, int64_t id = 0) {
-  queue::Message m;
-  m.id = id;
-  m.lane = "out.wb-main";
-  m.headers = {{"command", std::move(command)}};
+adapters::Command MakeCommand(std::string command, json item, int64_t id = 0) {
+  adapters::Command m;
+  m.key = std::to_string(id);
+  m.name = std::move(command);
   m.payload = item.dump();
   return m;
 }
@@ -320,8 +319,8 @@ TEST(WildberriesAdapterTest, UnauthorizedTokenIsAnAuthError) {
   auto r = adapter.Pull(std::nullopt);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated);
-  auto outcomes = adapter.Deliver(std::vector<queue::Message>{
-      Command("set_stock", {{"sku", SimBarcode(1)}, {"warehouse_id", "507"}, {"amount", 1}})});
+  auto outcomes = adapter.Deliver(std::vector<adapters::Command>{
+      MakeCommand("set_stock", {{"sku", SimBarcode(1)}, {"warehouse_id", "507"}, {"amount", 1}})});
   EXPECT_EQ(outcomes[0].kind, DeliveryOutcome::Kind::kRetry);
 }
 
@@ -336,20 +335,20 @@ TEST(WildberriesAdapterTest, StockPushOf5000SkusUsesBatchesOf1000UnderTheRate) {
   WildberriesConfig o = OptionsFor(sim);
   o.warehouses = {507};
   WildberriesAdapter adapter(o, &http, clock);
-  std::vector<queue::Message> all;
+  std::vector<adapters::Command> all;
   for (int i = 1; i <= 5000; ++i) {
-    all.push_back(Command(
+    all.push_back(MakeCommand(
         "set_stock", {{"chrt_id", 300000000 + i}, {"warehouse_id", "507"}, {"amount", i % 50}}, i));
   }
   // The runtime hands at most max_batch() messages per Deliver and waits
   // for not_before on retries.
-  std::vector<queue::Message> pending = all;
+  std::vector<adapters::Command> pending = all;
   int rounds = 0;
   while (!pending.empty() && rounds++ < 100) {
-    std::vector<queue::Message> next;
+    std::vector<adapters::Command> next;
     for (size_t start = 0; start < pending.size(); start += adapter.max_batch()) {
       size_t end = std::min(pending.size(), start + static_cast<size_t>(adapter.max_batch()));
-      std::span<const queue::Message> batch(pending.data() + start, end - start);
+      std::span<const adapters::Command> batch(pending.data() + start, end - start);
       auto outcomes = adapter.Deliver(batch);
       ASSERT_EQ(outcomes.size(), batch.size());
       for (size_t k = 0; k < batch.size(); ++k) {
@@ -384,15 +383,15 @@ TEST(WildberriesAdapterTest, StockConflictsAreItemOutcomes) {
   WildberriesConfig o = OptionsFor(sim);
   o.warehouses = {507, 508};
   WildberriesAdapter adapter(o, &http, clock);
-  std::vector<queue::Message> batch = {
-      Command("set_stock", {{"sku", SimBarcode(1)}, {"warehouse_id", "507"}, {"amount", 5}}),
-      Command("set_stock", {{"chrt_id", 300000003}, {"warehouse_id", "507"}, {"amount", 5}}),
-      Command("set_stock", {{"sku", SimBarcode(2)}, {"warehouse_id", 508}, {"amount", 7}}),
-      Command("set_stock", {{"sku", SimBarcode(3)}, {"warehouse_id", "999"}, {"amount", 1}}),
-      Command("set_stock", {{"warehouse_id", "507"}, {"amount", 1}}),
-      Command("set_stock", {{"chrt_id", 300000004}, {"warehouse_id", "508"}, {"amount", 9}}),
-      Command("launch_rocket", json::object()),
-      Command("set_stock", {{"sku", "0000000000000"}, {"warehouse_id", "507"}, {"amount", 5}}),
+  std::vector<adapters::Command> batch = {
+      MakeCommand("set_stock", {{"sku", SimBarcode(1)}, {"warehouse_id", "507"}, {"amount", 5}}),
+      MakeCommand("set_stock", {{"chrt_id", 300000003}, {"warehouse_id", "507"}, {"amount", 5}}),
+      MakeCommand("set_stock", {{"sku", SimBarcode(2)}, {"warehouse_id", 508}, {"amount", 7}}),
+      MakeCommand("set_stock", {{"sku", SimBarcode(3)}, {"warehouse_id", "999"}, {"amount", 1}}),
+      MakeCommand("set_stock", {{"warehouse_id", "507"}, {"amount", 1}}),
+      MakeCommand("set_stock", {{"chrt_id", 300000004}, {"warehouse_id", "508"}, {"amount", 9}}),
+      MakeCommand("launch_rocket", json::object()),
+      MakeCommand("set_stock", {{"sku", "0000000000000"}, {"warehouse_id", "507"}, {"amount", 5}}),
   };
   auto out = adapter.Deliver(batch);
   ASSERT_EQ(out.size(), batch.size());
@@ -420,7 +419,7 @@ TEST(WildberriesAdapterTest, StockConflictsAreItemOutcomes) {
     }
   }
   clock.Advance(*out[2].not_before - clock.Now());
-  std::vector<queue::Message> later = {batch[2], batch[5]};
+  std::vector<adapters::Command> later = {batch[2], batch[5]};
   auto second = adapter.Deliver(later);
   EXPECT_TRUE(second[0].ok()) << second[0].error;
   EXPECT_TRUE(second[1].ok()) << second[1].error;
@@ -443,10 +442,10 @@ TEST(WildberriesAdapterTest, AConflictByBarcodeIsMatchedToAChrtIdCommandThroughT
   so.kgt_plus_products = {7};
   World w(so);
   WildberriesAdapter adapter(OptionsFor(*w.sim), w.http.get(), w.clock);
-  std::vector<queue::Message> batch = {
-      Command("set_stock", {{"chrt_id", 300000007}, {"warehouse_id", 507}, {"amount", 1}}, 1),
-      Command("set_stock", {{"chrt_id", 300000008}, {"warehouse_id", 507}, {"amount", 2}}, 2),
-      Command("set_stock", {{"chrt_id", 300000008}, {"warehouse_id", 507}, {"amount", 3}}, 3),
+  std::vector<adapters::Command> batch = {
+      MakeCommand("set_stock", {{"chrt_id", 300000007}, {"warehouse_id", 507}, {"amount", 1}}, 1),
+      MakeCommand("set_stock", {{"chrt_id", 300000008}, {"warehouse_id", 507}, {"amount", 2}}, 2),
+      MakeCommand("set_stock", {{"chrt_id", 300000008}, {"warehouse_id", 507}, {"amount", 3}}, 3),
   };
   auto out = adapter.Deliver(batch);
   EXPECT_TRUE(out[0].kind == DeliveryOutcome::Kind::kFail) << out[0].error;
@@ -474,8 +473,8 @@ TEST(WildberriesAdapterTest, BarcodesAreResolvedFromCardsReadAtMostEveryRefresh)
   o.cards_refresh = std::chrono::minutes(5);
   WildberriesAdapter adapter(o, w.http.get(), w.clock);
   auto stock = [&](std::string sku) {
-    std::vector<queue::Message> one = {
-        Command("set_stock", {{"sku", std::move(sku)}, {"warehouse_id", 507}, {"amount", 4}})};
+    std::vector<adapters::Command> one = {
+        MakeCommand("set_stock", {{"sku", std::move(sku)}, {"warehouse_id", 507}, {"amount", 4}})};
     w.clock.Advance(seconds(1));
     return adapter.Deliver(one)[0];
   };
@@ -497,11 +496,11 @@ TEST(WildberriesAdapterTest, PricesAreUploadedAsOneTaskAndAckedWhenItIsProcessed
   WildberriesSimulator& sim = *w.sim;
   net::HttpClient& http = *w.http;
   WildberriesAdapter adapter(OptionsFor(sim), &http, clock);
-  std::vector<queue::Message> batch = {
-      Command("set_price", {{"nm_id", 100000001}, {"price", 1000}, {"discount", 10}}, 1),
-      Command("set_price", {{"nm_id", 100000002}, {"price", 2000}}, 2),
-      Command("set_price", {{"nm_id", 100000001}, {"price", 1100}, {"discount", 5}}, 3),
-      Command("set_price", {{"price", 5}}, 4),
+  std::vector<adapters::Command> batch = {
+      MakeCommand("set_price", {{"nm_id", 100000001}, {"price", 1000}, {"discount", 10}}, 1),
+      MakeCommand("set_price", {{"nm_id", 100000002}, {"price", 2000}}, 2),
+      MakeCommand("set_price", {{"nm_id", 100000001}, {"price", 1100}, {"discount", 5}}, 3),
+      MakeCommand("set_price", {{"price", 5}}, 4),
   };
   auto out = adapter.Deliver(batch);
   EXPECT_TRUE(out[0].ok());  // superseded by message 3
@@ -517,7 +516,7 @@ TEST(WildberriesAdapterTest, PricesAreUploadedAsOneTaskAndAckedWhenItIsProcessed
   EXPECT_EQ(json::parse(tasks[0].body)["data"].size(), 2u);  // no duplicate nmID
   // Still in processing (the buffer): retried again, nothing uploaded again.
   clock.Advance(seconds(1));
-  std::vector<queue::Message> pending = {batch[1], batch[2]};
+  std::vector<adapters::Command> pending = {batch[1], batch[2]};
   auto again = adapter.Deliver(pending);
   EXPECT_EQ(again[0].kind, DeliveryOutcome::Kind::kRetry);
   EXPECT_NE(again[0].error.find("in processing"), std::string::npos) << again[0].error;
@@ -549,11 +548,11 @@ TEST(WildberriesAdapterTest, PricesTheTaskRejectsAreDeadLettersWithWbsText) {
   WildberriesSimulator& sim = *w.sim;
   net::HttpClient& http = *w.http;
   WildberriesAdapter adapter(OptionsFor(sim), &http, clock);
-  std::vector<queue::Message> batch;
+  std::vector<adapters::Command> batch;
   for (int i = 1; i <= 40; ++i) {
-    batch.push_back(Command("set_price", {{"nm_id", 100000000 + i}, {"price", 500 + i}}, i));
+    batch.push_back(MakeCommand("set_price", {{"nm_id", 100000000 + i}, {"price", 500 + i}}, i));
   }
-  batch.push_back(Command("set_price", {{"nm_id", 999}, {"price", 1}}, 41));  // no such article
+  batch.push_back(MakeCommand("set_price", {{"nm_id", 999}, {"price", 1}}, 41));  // no such article
   auto first = adapter.Deliver(batch);
   for (const auto& o : first) ASSERT_EQ(o.kind, DeliveryOutcome::Kind::kRetry) << o.error;
   // The queue brings them back at not_before; the task is processed by then
@@ -563,7 +562,7 @@ TEST(WildberriesAdapterTest, PricesTheTaskRejectsAreDeadLettersWithWbsText) {
   for (size_t i = 0; i < open.size(); ++i) open[i] = i;
   for (int round = 0; round < 10 && !open.empty(); ++round) {
     clock.Advance(seconds(2));
-    std::vector<queue::Message> again;
+    std::vector<adapters::Command> again;
     for (size_t i : open) again.push_back(batch[i]);
     auto out = adapter.Deliver(again);
     std::vector<size_t> still;
@@ -610,8 +609,8 @@ TEST(WildberriesAdapterTest, APriceTaskLongInTheBufferIsSettledFromItsBufferedGo
   WildberriesConfig o = OptionsFor(sim);
   o.price_task_wait = seconds(5);
   WildberriesAdapter adapter(o, &http, clock);
-  std::vector<queue::Message> batch = {
-      Command("set_price", {{"nm_id", 100000007}, {"discount", 15}}, 7)};
+  std::vector<adapters::Command> batch = {
+      MakeCommand("set_price", {{"nm_id", 100000007}, {"discount", 15}}, 7)};
   ASSERT_EQ(adapter.Deliver(batch)[0].kind, DeliveryOutcome::Kind::kRetry);
   clock.Advance(seconds(2));
   auto waiting = adapter.Deliver(batch);
@@ -697,9 +696,9 @@ TEST(WildberriesAdapterTest, RequestsGoThroughUpstreamsWithMetricsAndABreaker) {
   MetricsRegistry metrics;
   WildberriesAdapter adapter(OptionsFor(sim), &http, clock, &metrics);
   ASSERT_TRUE(adapter.Pull(std::nullopt).ok());  // GET orders + POST status
-  std::vector<queue::Message> batch = {
-      Command("set_stock", {{"chrt_id", 300000001}, {"warehouse_id", "507"}, {"amount", 5}}, 1),
-      Command("set_price", {{"nm_id", 100000001}, {"price", 1000}}, 2)};
+  std::vector<adapters::Command> batch = {
+      MakeCommand("set_stock", {{"chrt_id", 300000001}, {"warehouse_id", "507"}, {"amount", 5}}, 1),
+      MakeCommand("set_price", {{"nm_id", 100000001}, {"price", 1000}}, 2)};
   adapter.Deliver(batch);
   // Our own bucket refuses (burst 3 for prices): counted as throttled.
   for (int i = 0; i < 5; ++i) (void)adapter.client().PriceTaskStatus(TaskList::kHistory, 1);

@@ -136,13 +136,13 @@ TEST(WildberriesContractTest, StockPriceAndCardRequestsFollowTheProductsSpec) {
   o.client.timeout = std::chrono::seconds(10);
   WildberriesAdapter adapter(o, &http, clock);
 
-  std::vector<queue::Message> batch;
+  std::vector<adapters::Command> batch;
   for (auto [command, item] : std::vector<std::pair<std::string, json>>{
            {"set_stock", {{"sku", SimBarcode(1)}, {"warehouse_id", "507"}, {"amount", 3}}},
            {"set_stock", {{"chrt_id", 300000002}, {"warehouse_id", "507"}, {"amount", 4}}},
            {"set_price", {{"nm_id", 100000001}, {"price", 1500}, {"discount", 20}}}}) {
-    queue::Message m;
-    m.headers = {{"command", command}};
+    adapters::Command m;
+    m.name = command;
     m.payload = item.dump();
     batch.push_back(m);
   }

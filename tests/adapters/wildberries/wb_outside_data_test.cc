@@ -13,10 +13,10 @@ namespace {
 using nlohmann::json;
 using std::chrono::seconds;
 
-queue::Message Command(std::string command, std::string payload, int64_t id = 0) {
-  queue::Message m;
-  m.id = id;
-  m.headers = {{"command", std::move(command)}};
+adapters::Command MakeCommand(std::string command, std::string payload, int64_t id = 0) {
+  adapters::Command m;
+  m.key = std::to_string(id);
+  m.name = std::move(command);
   m.payload = std::move(payload);
   return m;
 }
@@ -36,7 +36,7 @@ struct Fixture {
     w.clock.Advance(seconds(10));
     return adapter->Pull(std::nullopt);
   }
-  DeliveryOutcome Deliver(const queue::Message& m) {
+  DeliveryOutcome Deliver(const adapters::Command& m) {
     w.clock.Advance(seconds(10));
     return adapter->Deliver(std::span(&m, 1))[0];
   }
@@ -113,8 +113,8 @@ TEST(WildberriesOutsideDataTest, AnOrderWithMistypedFieldsIsStillQueuedAsSent) {
 
 TEST(WildberriesOutsideDataTest, MistypedStockAndPriceAnswersAreRetriedPerItem) {
   Fixture f(TwentyOrders());
-  const queue::Message stock =
-      Command("set_stock", R"({"chrt_id": 300000001, "warehouse_id": 507, "amount": 3})", 1);
+  const adapters::Command stock =
+      MakeCommand("set_stock", R"({"chrt_id": 300000001, "warehouse_id": 507, "amount": 3})", 1);
   const std::vector<std::string> conflicts = {
       R"([{"code": 5, "message": null, "data": {"sku": "x"}}])",
       R"([{"code": "NotFound", "message": "Not found", "data": [{"sku": 2000000000015}]}])",
@@ -132,7 +132,7 @@ TEST(WildberriesOutsideDataTest, MistypedStockAndPriceAnswersAreRetriedPerItem) 
   }
   EXPECT_EQ(f.w.sim->StockOf(507, SimBarcode(1)), 3);
 
-  const queue::Message price = Command("set_price", R"({"nm_id": 100000001, "price": 900})", 2);
+  const adapters::Command price = MakeCommand("set_price", R"({"nm_id": 100000001, "price": 900})", 2);
   for (const std::string& body :
        {std::string(R"({"data": {"id": "77"}})"), std::string(R"({"data": [77]})"),
         R"({"data": {"id": )" + kBeyondInt64 + "}}", DeepJson(100'000)}) {
@@ -157,7 +157,7 @@ TEST(WildberriesOutsideDataTest, MistypedStockAndPriceAnswersAreRetriedPerItem) 
 // reason; once the cards are read again (cards_refresh) it resolves.
 TEST(WildberriesOutsideDataTest, MistypedCardsNameNoBarcode) {
   Fixture f(TwentyOrders());
-  const queue::Message stock = Command(
+  const adapters::Command stock = MakeCommand(
       "set_stock", json{{"sku", SimBarcode(2)}, {"warehouse_id", 507}, {"amount", 6}}.dump(), 1);
   f.transport.Once("/content/v2/get/cards/list",
                    R"({"cards": [{"sizes": {"chrtID": 300000002, "skus": ["2000000000022"]}},
@@ -196,20 +196,20 @@ TEST(WildberriesOutsideDataTest, ADbsOrderFollowedWithoutItsRecordGivesAReadable
 // letter saying why, the good one beside it goes through.
 TEST(WildberriesOutsideDataTest, MistypedCommandsAreDeadLettersOneByOne) {
   Fixture f(TwentyOrders());
-  const std::vector<queue::Message> batch = {
-      Command("set_stock",
+  const std::vector<adapters::Command> batch = {
+      MakeCommand("set_stock",
               R"({"chrt_id": 300000001, "warehouse_id": 507, "amount": )" + kBeyondDouble + "}"),
-      Command("set_stock", R"({"chrt_id": 300000001, "warehouse_id": 507, "amount": "lots"})"),
-      Command("set_stock", R"({"chrt_id": 300000001, "warehouse_id": 507, "amount": 100001})"),
-      Command("set_stock", R"({"chrt_id": 300000001, "warehouse_id": [507], "amount": 1})"),
-      Command("set_stock",
+      MakeCommand("set_stock", R"({"chrt_id": 300000001, "warehouse_id": 507, "amount": "lots"})"),
+      MakeCommand("set_stock", R"({"chrt_id": 300000001, "warehouse_id": 507, "amount": 100001})"),
+      MakeCommand("set_stock", R"({"chrt_id": 300000001, "warehouse_id": [507], "amount": 1})"),
+      MakeCommand("set_stock",
               R"({"chrt_id": )" + kBeyondInt64 + R"(, "warehouse_id": 507, "amount": 1})"),
-      Command("set_stock", R"({"sku": 2000000000015, "warehouse_id": 507, "amount": 1})"),
-      Command("set_stock", R"([{"chrt_id": 300000001}])"),
-      Command("set_stock", DeepJson(100'000)),
-      Command("set_price", R"({"nm_id": null, "price": 5})"),
-      Command("set_price", R"({"nm_id": 100000001, "price": [5], "discount": {"x": 1}})"),
-      Command("set_stock", R"({"chrt_id": "300000004", "warehouse_id": "507", "amount": "8"})"),
+      MakeCommand("set_stock", R"({"sku": 2000000000015, "warehouse_id": 507, "amount": 1})"),
+      MakeCommand("set_stock", R"([{"chrt_id": 300000001}])"),
+      MakeCommand("set_stock", DeepJson(100'000)),
+      MakeCommand("set_price", R"({"nm_id": null, "price": 5})"),
+      MakeCommand("set_price", R"({"nm_id": 100000001, "price": [5], "discount": {"x": 1}})"),
+      MakeCommand("set_stock", R"({"chrt_id": "300000004", "warehouse_id": "507", "amount": "8"})"),
   };
   f.w.clock.Advance(seconds(10));
   auto out = f.adapter->Deliver(batch);

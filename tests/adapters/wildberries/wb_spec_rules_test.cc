@@ -131,10 +131,10 @@ std::vector<std::string> ProseFindings(const std::vector<simkit::LoggedRequest>&
   return out;
 }
 
-queue::Message Command(std::string command, json item, int64_t id) {
-  queue::Message m;
-  m.id = id;
-  m.headers = {{"command", std::move(command)}};
+adapters::Command MakeCommand(std::string command, json item, int64_t id) {
+  adapters::Command m;
+  m.key = std::to_string(id);
+  m.name = std::move(command);
   m.payload = item.dump();
   return m;
 }
@@ -148,12 +148,12 @@ struct Cycle {
 // Delivers `pending` as the runtime would: batches of max_batch, retries at
 // their not_before (the clock moved there), until all are settled.
 void DeliverAll(WildberriesAdapter& adapter, ManualClock& clock,
-                std::vector<queue::Message> pending) {
+                std::vector<adapters::Command> pending) {
   for (int round = 0; round < 200 && !pending.empty(); ++round) {
-    std::vector<queue::Message> next;
+    std::vector<adapters::Command> next;
     SystemTime wake = clock.Now() + seconds(60);
     for (size_t at = 0; at < pending.size(); at += adapter.max_batch()) {
-      std::span<const queue::Message> batch(
+      std::span<const adapters::Command> batch(
           pending.data() + at, std::min(pending.size() - at, size_t(adapter.max_batch())));
       auto out = adapter.Deliver(batch);
       for (size_t k = 0; k < batch.size(); ++k) {
@@ -186,21 +186,21 @@ const Cycle& RealisticCycle() {
     for (int i = 0; i < 40; ++i) driver.Step(adapter, w.clock);
     // A stock push over two warehouses: sizes by chrtID, some by barcode
     // only, a few sent twice (the newer wins), one "KGT+" good refused.
-    std::vector<queue::Message> stocks;
+    std::vector<adapters::Command> stocks;
     for (int p = 1; p <= 1200; ++p) {
       json item = {{"warehouse_id", p % 3 ? 507 : 508}, {"amount", p % 40}};
       if (p % 5) item["chrt_id"] = 300'000'000 + p;
       if (p % 2 || !item.contains("chrt_id")) item["sku"] = SimBarcode(p);
-      stocks.push_back(Command("set_stock", item, p));
-      if (p % 100 == 0) stocks.push_back(Command("set_stock", item, 10'000 + p));
+      stocks.push_back(MakeCommand("set_stock", item, p));
+      if (p % 100 == 0) stocks.push_back(MakeCommand("set_stock", item, 10'000 + p));
     }
     DeliverAll(adapter, w.clock, stocks);
     // A price push with repeated nmIDs.
-    std::vector<queue::Message> prices;
+    std::vector<adapters::Command> prices;
     for (int p = 1; p <= 1100; ++p) {
       json item = {{"nm_id", 100'000'000 + (p % 1050) + 1}, {"price", 1000 + p}};
       if (p % 4 == 0) item["discount"] = p % 30;
-      prices.push_back(Command("set_price", item, 20'000 + p));
+      prices.push_back(MakeCommand("set_price", item, 20'000 + p));
     }
     DeliverAll(adapter, w.clock, prices);
     const SystemTime until = w.sim->AllFinalAt() + seconds(30);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/timestamp.h"
+#include "daemon/queued_events.h"
 #include "queue/sqlite_queue.h"
 #include "tests/adapters/yandex_market/ym_test_support.h"
 
@@ -18,7 +19,7 @@ namespace {
 
 using nlohmann::json;
 using testing::ClientThread;
-using testing::Command;
+using testing::MakeCommand;
 using testing::ConfigFor;
 using testing::MakeAdapter;
 
@@ -115,7 +116,7 @@ TEST(YandexMarketPull, OrdersThroughFaultsAndACrashEndInTheirFinalStatus) {
       continue;
     }
     std::vector<queue::NewMessage> batch;
-    for (auto& e : pulled->events) batch.push_back(ToNewMessage(std::move(e), "in.ym-main", "ym-main"));
+    for (auto& e : pulled->events) batch.push_back(daemon::ToNewMessage(std::move(e), "in.ym-main", "ym-main"));
     if (!batch.empty()) {
       auto outcomes = queue->EnqueueBatch(std::move(batch));
       ASSERT_TRUE(outcomes.ok()) << outcomes.status().ToString();
@@ -238,7 +239,7 @@ TEST(YandexMarketWebhook, HintsResolveIntoTheOrderThePullThenDuplicates) {
   EXPECT_TRUE(hint->events[0].resolve);
   EXPECT_EQ(hint->events[0].kind, "order_hint");
   EXPECT_EQ(hint->events[0].ordering_key, id);
-  queue::Message queued;
+  adapters::Hint queued;
   queued.payload = hint->events[0].payload;
   ResolveResult resolved = adapter->Resolve(queued);
   ASSERT_TRUE(resolved.outcome.ok()) << resolved.outcome.error;
@@ -283,12 +284,12 @@ TEST(YandexMarketStocks, BatchesOfTwoThousandAndTheSkuBudget) {
   auto config = ConfigFor("ym", so, sim.base_url());
   config.client.stock_skus_per_minute = 5000;
   auto adapter = MakeAdapter(config, &http.client(), clock);
-  std::vector<queue::Message> batch;
+  std::vector<adapters::Command> batch;
   for (int i = 0; i < 5000; ++i) {
-    batch.push_back(Command("set_stock", {{"sku", "SKU-" + std::to_string(i)}, {"stock", i}}));
+    batch.push_back(MakeCommand("set_stock", {{"sku", "SKU-" + std::to_string(i)}, {"stock", i}}));
   }
-  batch.push_back(Command("set_stock", {{"sku", "SKU-1"}, {"stock", -1}}));  // invalid
-  batch.push_back(Command("set_stock", {{"sku", ""}, {"stock", 1}}));        // invalid
+  batch.push_back(MakeCommand("set_stock", {{"sku", "SKU-1"}, {"stock", -1}}));  // invalid
+  batch.push_back(MakeCommand("set_stock", {{"sku", ""}, {"stock", 1}}));        // invalid
   auto outcomes = adapter->Deliver(batch);
   ASSERT_EQ(outcomes.size(), batch.size());
   for (int i = 0; i < 5000; ++i) ASSERT_TRUE(outcomes[i].ok()) << i << outcomes[i].error;
@@ -304,7 +305,7 @@ TEST(YandexMarketStocks, BatchesOfTwoThousandAndTheSkuBudget) {
   EXPECT_EQ(sim.Stocks().at("SKU-4999"), 4999);
 
   // The local budget (5000/min) is spent: nothing is sent, Retry later.
-  std::vector<queue::Message> more = {Command("set_stock", {{"sku", "A"}, {"stock", 1}})};
+  std::vector<adapters::Command> more = {MakeCommand("set_stock", {{"sku", "A"}, {"stock", 1}})};
   auto again = adapter->Deliver(more);
   ASSERT_EQ(again[0].kind, DeliveryOutcome::Kind::kRetry);
   ASSERT_TRUE(again[0].not_before.has_value());
@@ -313,9 +314,9 @@ TEST(YandexMarketStocks, BatchesOfTwoThousandAndTheSkuBudget) {
 
   // A second adapter on the same campaign overruns Market's 6000/min: 420.
   auto other = MakeAdapter(config, &http.client(), clock);
-  std::vector<queue::Message> big;
+  std::vector<adapters::Command> big;
   for (int i = 0; i < 2000; ++i) {
-    big.push_back(Command("set_stock", {{"sku", "B-" + std::to_string(i)}, {"stock", 1}}));
+    big.push_back(MakeCommand("set_stock", {{"sku", "B-" + std::to_string(i)}, {"stock", 1}}));
   }
   auto limited = other->Deliver(big);
   EXPECT_EQ(limited[0].kind, DeliveryOutcome::Kind::kRetry);
@@ -342,15 +343,15 @@ TEST(YandexMarketStocks, SkusAreCharactersTrimmedAndDistinctAfterTrimming) {
   auto adapter = MakeAdapter(ConfigFor("ym", so, sim.base_url()), &http.client(), clock);
   std::string cyrillic;
   for (int i = 0; i < 255; ++i) cyrillic += "Ж";
-  std::vector<queue::Message> batch = {
-      Command("set_stock", {{"sku", "A"}, {"stock", 1}}),
-      Command("set_stock", {{"sku", "Y"}, {"stock", 2}}),
-      Command("set_stock", {{"sku", " A\t"}, {"stock", 3}}),
-      Command("set_stock", {{"sku", cyrillic}, {"stock", 4}}),
-      Command("set_stock", {{"sku", cyrillic + "Ж"}, {"stock", 5}}),
-      Command("set_stock", {{"sku", "   "}, {"stock", 6}}),
-      Command("set_stock", {{"sku", "A\nB"}, {"stock", 7}}),
-      Command("set_stock", {{"sku", 12345}, {"stock", 8}})};
+  std::vector<adapters::Command> batch = {
+      MakeCommand("set_stock", {{"sku", "A"}, {"stock", 1}}),
+      MakeCommand("set_stock", {{"sku", "Y"}, {"stock", 2}}),
+      MakeCommand("set_stock", {{"sku", " A\t"}, {"stock", 3}}),
+      MakeCommand("set_stock", {{"sku", cyrillic}, {"stock", 4}}),
+      MakeCommand("set_stock", {{"sku", cyrillic + "Ж"}, {"stock", 5}}),
+      MakeCommand("set_stock", {{"sku", "   "}, {"stock", 6}}),
+      MakeCommand("set_stock", {{"sku", "A\nB"}, {"stock", 7}}),
+      MakeCommand("set_stock", {{"sku", 12345}, {"stock", 8}})};
   auto outcomes = adapter->Deliver(batch);
   for (size_t i : {0, 1, 2, 3}) EXPECT_TRUE(outcomes[i].ok()) << i << ": " << outcomes[i].error;
   for (size_t i : {4, 5, 6, 7}) {
@@ -415,19 +416,19 @@ TEST(YandexMarketPrices, KeepsDiscountBaseAndMinimumForBestsellerAndChecksCurren
   sim.SetPrice("KEEP", {json(1000), "RUR", json(1500), json(900)});
   sim.SetPrice("SET", {json(1000), "RUR", json(1500), json(900)});
   sim.SetPrice("DROP", {json(1000), "RUR", json(1500), json(900)});
-  std::vector<queue::Message> batch = {
-      Command("set_price", {{"offer_id", "KEEP"}, {"price", "1100.50"}, {"currency", "RUB"}}),
-      Command("set_price", {{"offer_id", "SET"}, {"price", 990}, {"discount_base", 2000},
+  std::vector<adapters::Command> batch = {
+      MakeCommand("set_price", {{"offer_id", "KEEP"}, {"price", "1100.50"}, {"currency", "RUB"}}),
+      MakeCommand("set_price", {{"offer_id", "SET"}, {"price", 990}, {"discount_base", 2000},
                             {"minimum_for_bestseller", 800.5}}),
-      Command("set_price", {{"offer_id", "DROP"}, {"price", 99}, {"discount_base", nullptr},
+      MakeCommand("set_price", {{"offer_id", "DROP"}, {"price", 99}, {"discount_base", nullptr},
                             {"minimum_for_bestseller", nullptr}}),
-      Command("set_price", {{"offer_id", "NEW"}, {"price", 10}}),
-      Command("set_price", {{"offer_id", "X1"}, {"price", 10}, {"currency", "XYZ"}}),
-      Command("set_price", {{"offer_id", "X2"}, {"price", "-1"}}),
-      Command("set_price", {{"offer_id", "X3"}, {"price", 10}, {"discount_base", 10.5}}),
-      Command("set_price", {{"offer_id", "X4"}, {"price", 10}, {"minimum_for_bestseller", 1e9}}),
-      Command("set_price", {{"offer_id", "KEEP"}, {"price", 1490}}),  // 0.7% off 1500
-      Command("frobnicate", json::object())};
+      MakeCommand("set_price", {{"offer_id", "NEW"}, {"price", 10}}),
+      MakeCommand("set_price", {{"offer_id", "X1"}, {"price", 10}, {"currency", "XYZ"}}),
+      MakeCommand("set_price", {{"offer_id", "X2"}, {"price", "-1"}}),
+      MakeCommand("set_price", {{"offer_id", "X3"}, {"price", 10}, {"discount_base", 10.5}}),
+      MakeCommand("set_price", {{"offer_id", "X4"}, {"price", 10}, {"minimum_for_bestseller", 1e9}}),
+      MakeCommand("set_price", {{"offer_id", "KEEP"}, {"price", 1490}}),  // 0.7% off 1500
+      MakeCommand("frobnicate", json::object())};
   auto outcomes = adapter->Deliver(batch);
   for (size_t i : {0, 1, 2, 3}) EXPECT_TRUE(outcomes[i].ok()) << i << ": " << outcomes[i].error;
   for (size_t i : {4, 5, 6, 7, 8, 9}) EXPECT_EQ(outcomes[i].kind, DeliveryOutcome::Kind::kFail) << i;
@@ -550,7 +551,7 @@ TEST(YandexMarketTypeConfusion, ClearErrorsNeverACrashAndTheAdapterGoesOn) {
   auto loose = adapter.HandleWebhook(r);
   ASSERT_TRUE(loose.ok());
   ASSERT_EQ(loose->events.size(), 1u) << "ids as strings are read";
-  queue::Message hint;
+  adapters::Hint hint;
   hint.payload = "[]";
   EXPECT_EQ(adapter.Resolve(hint).outcome.kind, DeliveryOutcome::Kind::kFail);
   hint.payload = loose->events[0].payload;
@@ -563,17 +564,17 @@ TEST(YandexMarketTypeConfusion, ClearErrorsNeverACrashAndTheAdapterGoesOn) {
   EXPECT_EQ(unreadable.events[0].idempotency_key.rfind("unreadable:", 0), 0u);
   EXPECT_TRUE(adapter.Resolve(hint).outcome.ok());
 
-  std::vector<queue::Message> commands = {
-      Command("set_stock", {{"sku", "A"}, {"stock", "5"}}),
-      Command("set_stock", {{"sku", json::array({"A"})}, {"stock", 5}}),
-      Command("set_stock", {{"sku", "A"}, {"stock", 18446744073709551615ULL}}),
-      Command("set_stock", {{"sku", nullptr}, {"stock", 5}}),
-      Command("set_price", {{"offer_id", "A"}, {"price", json::object()}}),
-      Command("set_price", {{"offer_id", "A"}, {"price", 10}, {"currency", 643}}),
-      Command("set_price", {{"offer_id", "A"}, {"price", "1e400"}}),
-      Command("set_price", {{"offer_id", "A"}, {"price", 10}, {"discount_base", "100"}})};
-  queue::Message deep;
-  deep.headers = {{"command", "set_stock"}};
+  std::vector<adapters::Command> commands = {
+      MakeCommand("set_stock", {{"sku", "A"}, {"stock", "5"}}),
+      MakeCommand("set_stock", {{"sku", json::array({"A"})}, {"stock", 5}}),
+      MakeCommand("set_stock", {{"sku", "A"}, {"stock", 18446744073709551615ULL}}),
+      MakeCommand("set_stock", {{"sku", nullptr}, {"stock", 5}}),
+      MakeCommand("set_price", {{"offer_id", "A"}, {"price", json::object()}}),
+      MakeCommand("set_price", {{"offer_id", "A"}, {"price", 10}, {"currency", 643}}),
+      MakeCommand("set_price", {{"offer_id", "A"}, {"price", "1e400"}}),
+      MakeCommand("set_price", {{"offer_id", "A"}, {"price", 10}, {"discount_base", "100"}})};
+  adapters::Command deep;
+  deep.name = "set_stock";
   deep.payload = std::string(100000, '[') + std::string(100000, ']');
   commands.push_back(deep);
   for (const DeliveryOutcome& o : adapter.Deliver(commands)) {

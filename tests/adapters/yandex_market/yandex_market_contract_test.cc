@@ -112,7 +112,7 @@ TEST_F(YandexMarketContractTest, GetBusinessOrdersPagesAndResolvePassTheSpec) {
     if (!pulled->more) break;
   }
   EXPECT_EQ(events, 60u) << sim_->log().ToJson().substr(0, 3000);
-  queue::Message hint;
+  adapters::Hint hint;
   hint.payload = R"({"notificationType":"ORDER_CREATED","orderId":70000001})";
   ResolveResult resolved = adapter->Resolve(hint);
   EXPECT_TRUE(resolved.outcome.ok()) << resolved.outcome.error << "\n" << LogTail();
@@ -121,12 +121,12 @@ TEST_F(YandexMarketContractTest, GetBusinessOrdersPagesAndResolvePassTheSpec) {
 TEST_F(YandexMarketContractTest, StocksPriceReadsAndPricesPassTheSpec) {
   sim_->SetPrice("YM-1", {json(100), "RUR", json(150), json(90.5)});
   auto adapter = MakeAdapter();
-  std::vector<queue::Message> batch;
+  std::vector<adapters::Command> batch;
   for (int i = 0; i < 3; ++i) {
-    batch.push_back(testing::Command("set_stock", {{"sku", "YM-" + std::to_string(i)}, {"stock", i}}));
+    batch.push_back(testing::MakeCommand("set_stock", {{"sku", "YM-" + std::to_string(i)}, {"stock", i}}));
   }
-  batch.push_back(testing::Command("set_price", {{"offer_id", "YM-1"}, {"price", "123.45"}}));
-  batch.push_back(testing::Command(
+  batch.push_back(testing::MakeCommand("set_price", {{"offer_id", "YM-1"}, {"price", "123.45"}}));
+  batch.push_back(testing::MakeCommand(
       "set_price", {{"offer_id", "YM-2"}, {"price", 99}, {"discount_base", 120}, {"currency", "RUB"}}));
   for (const auto& o : adapter->Deliver(batch)) EXPECT_TRUE(o.ok()) << o.error << "\n" << LogTail();
   EXPECT_EQ(testing::PriceOf(*sim_, "YM-1")["discountBase"], json(150)) << "kept through Prism";

@@ -37,7 +37,7 @@ void RunCycle(YandexMarketAdapter& adapter, YandexMarketSimulator& sim, ManualCl
   // Market's notification of an order, a while later: fetched at once.
   clock.Advance(std::chrono::seconds(10));
   const std::string first = sim.OrderStatuses(false).begin()->first;
-  queue::Message hint;
+  adapters::Hint hint;
   hint.payload = fmt::format(R"({{"notificationType":"ORDER_STATUS_UPDATED","campaignId":{},)"
                              R"("orderId":{},"updatedAt":"2025-01-01T00:00:00+03:00"}})",
                              adapter.client().options().campaign_id, first);
@@ -45,26 +45,26 @@ void RunCycle(YandexMarketAdapter& adapter, YandexMarketSimulator& sim, ManualCl
   EXPECT_TRUE(resolved.outcome.ok()) << resolved.outcome.error;
   EXPECT_EQ(resolved.events.size(), 1u);
   // Stocks: 2,500 commands, 100 skus twice, some written with spaces around.
-  std::vector<queue::Message> stocks;
+  std::vector<adapters::Command> stocks;
   for (int i = 0; i < 2500; ++i) {
     const int n = i < 2400 ? i : i - 2400;
     const std::string sku = fmt::format("{}YM-{:06d}{}", n % 7 == 0 ? " " : "", n + 1,
                                         n % 11 == 0 ? "\t" : "");
-    stocks.push_back(Command("set_stock", {{"sku", sku}, {"stock", i}}));
+    stocks.push_back(MakeCommand("set_stock", {{"sku", sku}, {"stock", i}}));
   }
   for (const DeliveryOutcome& o : adapter.Deliver(stocks)) EXPECT_TRUE(o.ok()) << o.error;
   // Prices: what the cabinet set on a few offers earlier is kept.
   for (int i = 1; i <= 5; ++i) {
     sim.SetPrice(fmt::format("YM-{:06d}", i), {json(1000), "RUR", json(3000), json(900)});
   }
-  std::vector<queue::Message> prices;
+  std::vector<adapters::Command> prices;
   for (int i = 0; i < 700; ++i) {
     json item = {{"offer_id", fmt::format("YM-{:06d}", i % 650 + 1)},
                  {"price", fmt::format("{}.50", 1000 + i)},
                  {"currency", i % 3 == 0 ? "RUB" : "RUR"}};
     if (i % 10 == 9) item["discount_base"] = 2000 + i;
     if (i % 10 == 8) item["minimum_for_bestseller"] = nullptr;
-    prices.push_back(Command("set_price", item));
+    prices.push_back(MakeCommand("set_price", item));
   }
   for (const DeliveryOutcome& o : adapter.Deliver(prices)) EXPECT_TRUE(o.ok()) << o.error;
 }

@@ -71,9 +71,9 @@ inline std::unique_ptr<YandexMarketAdapter> MakeAdapter(const YandexMarketConfig
       clock);
 }
 
-inline queue::Message Command(const std::string& command, const nlohmann::json& item) {
-  queue::Message m;
-  m.headers = {{"command", command}};
+inline adapters::Command MakeCommand(const std::string& command, const nlohmann::json& item) {
+  adapters::Command m;
+  m.name = command;
   m.payload = item.dump();
   return m;
 }
