@@ -125,13 +125,13 @@ class AdapterWorkers {
     if (d.count() > 0) wakeup_.Wait(lane, ticket, d);
   }
 
+  // Full jitter on the queue's schedule (queue::ComputeBackoff), at least
+  // 1 ms so that a zero draw still yields to a stop request.
   std::chrono::milliseconds Backoff(int failures) {
-    // Full jitter: random(0, min(max, initial * 2^(failures-1))), at least 1 ms.
-    auto cap = options_.source_backoff_initial;
-    for (int i = 1; i < failures && cap < options_.source_backoff_max; ++i) cap *= 2;
-    cap = std::min(cap, options_.source_backoff_max);
-    std::uniform_int_distribution<int64_t> dist(1, std::max<int64_t>(1, cap.count()));
-    return std::chrono::milliseconds(dist(rng_));
+    const queue::RetryPolicy schedule{.initial_backoff = options_.source_backoff_initial,
+                                      .max_backoff = options_.source_backoff_max};
+    return std::max(std::chrono::milliseconds(1),
+                    queue::ComputeBackoff(schedule, failures, jitter_));
   }
 
   void SourceLoop();
@@ -216,7 +216,9 @@ class AdapterWorkers {
   MetricsRegistry& metrics_;
   LaneWakeup& wakeup_;
   const PipelineOptions options_;
-  std::mt19937_64 rng_{std::random_device{}()};  // source loop only
+  // Source loop only (SeededJitter is not thread-safe).
+  const queue::JitterFn jitter_ =
+      options_.source_jitter ? options_.source_jitter : queue::SeededJitter(std::random_device{}());
 
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;  // written only before/after the threads run

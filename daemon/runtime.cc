@@ -266,7 +266,7 @@ int Runtime::Run() {
     return 1;
   }
   std::unique_ptr<queue::SqliteQueue> engine = std::move(*opened);
-  LaneWakeup wakeup;
+  LaneWakeup wakeup(clock);
   NotifyingQueue queue(*engine, wakeup);
   auto sink = options_.hooks.make_sink(config, data_dir, http, clock);
   if (!sink.ok()) {
