@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -127,6 +128,9 @@ struct Case {
 };
 
 using S = Step;
+
+// The case's name, not its bytes, in gtest's and ctest's listings.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 const std::vector<Case>& Cases() {
   static const std::vector<Case> cases = {
