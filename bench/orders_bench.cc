@@ -22,7 +22,7 @@
 #include "bench/scratch_dir.h"
 #include "daemon/adapter_registry.h"
 #include "daemon/runtime.h"
-#include "daemon/simulator_registry.h"
+#include "adapters/simulator_registry.h"
 #include "net/http_client.h"
 
 namespace crmhub::bench {
@@ -235,7 +235,7 @@ class RuntimeThread {
 }  // namespace
 
 Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
-  const std::vector<simkit::SimulatorType> types = daemon::AllSimulatorTypes();
+  const std::vector<simkit::SimulatorType> types = adapters::AllSimulatorTypes();
   const simkit::SimulatorType* type = simkit::FindSimulatorType(types, o.marketplace);
   if (type == nullptr) {
     std::string names;

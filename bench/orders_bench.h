@@ -3,7 +3,7 @@
 // orders pulled, mapped and stored per second, end to end, through the real
 // daemon.
 //
-// It starts the marketplace's simulator (daemon/simulator_registry.cc) in
+// It starts the marketplace's simulator (adapters/simulator_registry.cc) in
 // this process on a loopback port, holding N orders that already exist
 // (created over the past day, every one at its final status; no faults),
 // writes a config for one adapter of that type pointing at it
@@ -32,7 +32,7 @@
 namespace crmhub::bench {
 
 struct OrdersBenchOptions {
-  // A simulator of daemon/simulator_registry.cc, named as the adapter type
+  // A simulator of adapters/simulator_registry.cc, named as the adapter type
   // it simulates ("wildberries", "ozon", "yandex-market").
   std::string marketplace;
   int64_t orders = 100000;

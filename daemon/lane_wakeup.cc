@@ -14,7 +14,7 @@ void LaneWakeup::Notify(const std::string& lane) {
     std::lock_guard lock(mu_);
     ++generation_[lane];
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void LaneWakeup::NotifyAll() {
@@ -22,12 +22,12 @@ void LaneWakeup::NotifyAll() {
     std::lock_guard lock(mu_);
     ++all_generation_;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 bool LaneWakeup::Wait(const std::string& lane, Ticket ticket, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  return cv_.wait_for(lock, timeout, [&] { return generation_[lane] + all_generation_ != ticket; });
+  return cv_.WaitFor(lock, timeout, [&] { return generation_[lane] + all_generation_ != ticket; });
 }
 
 void NotifyingQueue::EnqueueAsync(std::vector<queue::NewMessage> messages, EnqueueCallback done) {

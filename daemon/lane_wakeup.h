@@ -7,21 +7,27 @@
 // engine) to the webhook intake, the admin API and the source loops, so a
 // webhook's event is picked up at once instead of at the next idle poll.
 //
+// Waits run on the injected Clock (base/clock.h): on a ManualClock an idle
+// or backoff wait ends when the test advances past it, never by itself.
+//
 // Thread-safety: everything may be called from any thread.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
 
+#include "base/clock.h"
 #include "queue/queue.h"
 
 namespace crmhub::daemon {
 
 class LaneWakeup {
  public:
+  // `clock` times the waits; it must outlive this object.
+  explicit LaneWakeup(const Clock& clock) : cv_(clock, mu_) {}
+
   // A snapshot to wait from: Wait returns early if the lane was notified
   // after the ticket was taken (so a notify between Lease and Wait is not
   // lost).
@@ -32,13 +38,13 @@ class LaneWakeup {
   // Wakes every waiter (used when stopping); waiters check their stop flag.
   void NotifyAll();
 
-  // Waits up to `timeout` for a Notify(lane) newer than `ticket` (or
-  // NotifyAll). Returns true when woken, false on timeout.
+  // Waits up to `timeout` (by the clock) for a Notify(lane) newer than
+  // `ticket` (or NotifyAll). Returns true when woken, false on timeout.
   bool Wait(const std::string& lane, Ticket ticket, std::chrono::milliseconds timeout);
 
  private:
   std::mutex mu_;
-  std::condition_variable cv_;
+  CondVar cv_;  // on mu_
   std::map<std::string, uint64_t> generation_;  // GUARDED_BY(mu_)
   uint64_t all_generation_ = 0;                 // GUARDED_BY(mu_)
 };

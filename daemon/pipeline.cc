@@ -9,6 +9,7 @@
 #include <random>
 
 #include "base/thread_name.h"
+#include "daemon/pull_ahead.h"
 #include "daemon/queued_events.h"
 
 namespace crmhub::daemon {
@@ -22,7 +23,7 @@ std::string PullWakeLane(const std::string& id) { return "pull." + id; }
 constexpr std::chrono::seconds kCursorSaveInterval{1};
 
 // Pages a source loop may have pulled whose enqueue is not durable yet, and
-// their events. An enqueue can wait behind the delivery workers' leases and
+// their events (PullAhead::Limits). An enqueue can wait behind the delivery workers' leases and
 // acks (a few ms); with small pages (Yandex Market: 50 orders) one page in
 // flight left the pull waiting ~1 ms a page for it, and 8 pulled 3-5 % more
 // than 4. The event bound keeps memory in check with large pages
@@ -126,13 +127,13 @@ class AdapterWorkers {
     if (d.count() > 0) wakeup_.Wait(lane, ticket, d);
   }
 
+  // Full jitter on the queue's schedule (queue::ComputeBackoff), at least
+  // 1 ms so that a zero draw still yields to a stop request.
   std::chrono::milliseconds Backoff(int failures) {
-    // Full jitter: random(0, min(max, initial * 2^(failures-1))), at least 1 ms.
-    auto cap = options_.source_backoff_initial;
-    for (int i = 1; i < failures && cap < options_.source_backoff_max; ++i) cap *= 2;
-    cap = std::min(cap, options_.source_backoff_max);
-    std::uniform_int_distribution<int64_t> dist(1, std::max<int64_t>(1, cap.count()));
-    return std::chrono::milliseconds(dist(rng_));
+    const queue::RetryPolicy schedule{.initial_backoff = options_.source_backoff_initial,
+                                      .max_backoff = options_.source_backoff_max};
+    return std::max(std::chrono::milliseconds(1),
+                    queue::ComputeBackoff(schedule, failures, jitter_));
   }
 
   void SourceLoop();
@@ -217,7 +218,9 @@ class AdapterWorkers {
   MetricsRegistry& metrics_;
   LaneWakeup& wakeup_;
   const PipelineOptions options_;
-  std::mt19937_64 rng_{std::random_device{}()};  // source loop only
+  // Source loop only (SeededJitter is not thread-safe).
+  const queue::JitterFn jitter_ =
+      options_.source_jitter ? options_.source_jitter : queue::SeededJitter(std::random_device{}());
 
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;  // written only before/after the threads run
@@ -228,9 +231,15 @@ class AdapterWorkers {
   WorkerStatus status_;  // GUARDED_BY(status_mu_)
 };
 
+// The pull loop of a source adapter: pull, hand the page to PullAhead (which
+// keeps the cursor behind durable events), save the cursor, wait. Errors
+// back off on the clock; a Retry-After from the source pauses the loop.
 void AdapterWorkers::SourceLoop() {
   adapters::SourceCapability* source = adapter_->source();
   const std::string wake = PullWakeLane(id_);
+  QueuePages pages(queue_, CursorKey(id_));
+  PullAhead ahead(pages, {.pages = kPagesInFlight, .events = kEventsInFlight},
+                  [this](const std::vector<queue::EnqueueOutcome>& o) { CountReceived(o); });
   int failures = 0;
   // When the source asked for a pause (Retry-After); epoch = no pause. A plain
   // time point rather than an optional: GCC 12 at -O3 misreports the optional
@@ -245,79 +254,22 @@ void AdapterWorkers::SourceLoop() {
     spdlog::warn("adapter {}: {} (retrying in {} ms)", id_, error, delay.count());
     WaitFor(wake, ticket, delay);
   };
-  // The cursor of the last page whose events are durable, while not saved
-  // yet. During a backlog (`more`) it is saved at most every
+  // During a backlog (`more`) the cursor is saved at most every
   // kCursorSaveInterval rather than after each page, so a page waits for one
   // fsync (its events) instead of two (events, then cursor). Saving later is
   // safe: after a crash the pull repeats from the older saved cursor and the
   // queue's idempotency absorbs the repeats.
-  std::string unsaved_cursor;
-  bool has_unsaved = false;
   auto last_saved = clock_.SteadyNow();
   auto save_cursor = [&]() -> Status {
-    if (!has_unsaved) return Status::Ok();
-    CRMHUB_RETURN_IF_ERROR(queue_.PutState(CursorKey(id_), unsaved_cursor));
-    has_unsaved = false;
+    Result<std::optional<std::string>> saved = ahead.SaveCursor();
+    if (!saved.ok()) return saved.status();
     last_saved = clock_.SteadyNow();
-    std::lock_guard lock(status_mu_);
-    status_.cursor = unsaved_cursor;
-    return Status::Ok();
-  };
-  // Pages whose events are being made durable while the next pages are
-  // pulled, oldest first: during a backlog the pull of page N+1 overlaps the
-  // commit and fsync of page N (a marketplace page is a network round trip;
-  // an enqueue is a disk flush; neither waits for the other). Pull() is a
-  // function of the cursor it is given, so pulling ahead is read-only; the
-  // cursor still moves past a page only once its events and those of every
-  // page before it are durable (settle_oldest), and when they are not, the
-  // pages pulled after it are dropped and the pull goes back to the last
-  // durable cursor (their events, if they did become durable, are repeats
-  // that idempotency absorbs).
-  struct InFlightPage {
-    std::future<Result<std::vector<queue::EnqueueOutcome>>> outcomes;
-    std::optional<std::string> next_cursor;
-    size_t events = 0;
-  };
-  std::deque<InFlightPage> in_flight;
-  auto events_in_flight = [&] {
-    size_t n = 0;
-    for (const InFlightPage& p : in_flight) n += p.events;
-    return n;
-  };
-  auto settle_oldest = [&]() -> Status {
-    Result<std::vector<queue::EnqueueOutcome>> enqueued = in_flight.front().outcomes.get();
-    std::optional<std::string> next_cursor = std::move(in_flight.front().next_cursor);
-    in_flight.pop_front();
-    if (!enqueued.ok()) {  // the cursor stays before the page
-      // The later pages' enqueues finish before those pages are pulled
-      // again, so a repeat is always met as a duplicate, never raced.
-      for (InFlightPage& later : in_flight) later.outcomes.wait();
-      in_flight.clear();
-      return enqueued.status();
-    }
-    CountReceived(*enqueued);
-    // Only now that the events are durable may the cursor move past them.
-    if (next_cursor) {
-      unsaved_cursor = std::move(*next_cursor);
-      has_unsaved = true;
+    if (*saved) {
+      std::lock_guard lock(status_mu_);
+      status_.cursor = std::move(*saved);
     }
     return Status::Ok();
   };
-  // Settles the pages whose enqueue has answered (all of them when `all`),
-  // keeping the order; stops at the first one still in flight.
-  auto settle_in_flight = [&](bool all) -> Status {
-    while (!in_flight.empty()) {
-      if (!all && in_flight.size() < kPagesInFlight && events_in_flight() < kEventsInFlight &&
-          in_flight.front().outcomes.wait_for(std::chrono::seconds(0)) !=
-              std::future_status::ready) {
-        break;
-      }
-      CRMHUB_RETURN_IF_ERROR(settle_oldest());
-    }
-    return Status::Ok();
-  };
-  // Where the next pull starts while pages are in flight.
-  std::optional<std::string> pull_ahead_from;
   while (true) {
     LaneWakeup::Ticket ticket = wakeup_.Current(wake);
     if (stopping()) break;
@@ -331,24 +283,16 @@ void AdapterWorkers::SourceLoop() {
       }
       not_before = SystemTime{};
     }
-    std::optional<std::string> from;
-    if (!in_flight.empty()) {
-      from = pull_ahead_from;
-    } else if (has_unsaved) {
-      from = unsaved_cursor;
-    } else {
-      auto cursor = queue_.GetState(CursorKey(id_));
-      if (!cursor.ok()) {
-        fail("loading cursor", cursor.status(), ticket);
-        continue;
-      }
-      from = std::move(*cursor);
+    Result<std::optional<std::string>> from = ahead.NextFrom();
+    if (!from.ok()) {
+      fail("loading cursor", from.status(), ticket);
+      continue;
     }
-    Result<adapters::PullResult> page = Guarded("pull", [&] { return source->Pull(from); })
+    Result<adapters::PullResult> page = Guarded("pull", [&] { return source->Pull(*from); })
                                             .value_or(Status::Internal(
                                                 "the adapter's Pull threw (see the log)"));
     // The pages before this one first: their cursors come before this one's.
-    if (Status st = settle_in_flight(/*all=*/!page.ok()); !st.ok()) {  // pulled again
+    if (Status st = ahead.Settle(/*all=*/!page.ok()); !st.ok()) {  // pulled again
       fail("enqueue", st, ticket);
       continue;
     }
@@ -358,39 +302,20 @@ void AdapterWorkers::SourceLoop() {
     }
     if (page->not_before) not_before = *page->not_before;
     const bool again = page->more && !paused();
-    if (!page->events.empty()) {
-      std::vector<queue::NewMessage> messages;
-      messages.reserve(page->events.size());
-      const std::string lane = InboundLane(id_);
-      for (auto& e : page->events) messages.push_back(ToNewMessage(std::move(e), lane, id_));
-      auto promise = std::make_shared<std::promise<Result<std::vector<queue::EnqueueOutcome>>>>();
-      in_flight.push_back(InFlightPage{.outcomes = promise->get_future(),
-                                       .next_cursor = page->next_cursor,
-                                       .events = messages.size()});
-      queue_.EnqueueAsync(std::move(messages),
-                          [promise](Result<std::vector<queue::EnqueueOutcome>> r) {
-                            promise->set_value(std::move(r));
-                          });
-      pull_ahead_from = page->next_cursor ? page->next_cursor : from;
-    } else if (page->next_cursor) {
-      if (Status st = settle_in_flight(/*all=*/true); !st.ok()) {
-        fail("enqueue", st, ticket);
-        continue;
-      }
-      unsaved_cursor = std::move(*page->next_cursor);
-      has_unsaved = true;
+    std::vector<queue::NewMessage> messages;
+    messages.reserve(page->events.size());
+    const std::string lane = InboundLane(id_);
+    for (auto& e : page->events) messages.push_back(ToNewMessage(std::move(e), lane, id_));
+    Status st = ahead.Submit(*from, std::move(messages), std::move(page->next_cursor));
+    if (st.ok() && !again) st = ahead.Settle(/*all=*/true);
+    if (!st.ok()) {
+      fail("enqueue", st, ticket);
+      continue;
     }
-    if (!again) {
-      if (Status st = settle_in_flight(/*all=*/true); !st.ok()) {
-        fail("enqueue", st, ticket);
-        continue;
-      }
-    }
-    // save_cursor saves only what settle_in_flight let through: a cursor
-    // past durable events.
+    // PullAhead lets through only a cursor past durable events.
     if (!again || clock_.SteadyNow() - last_saved >= kCursorSaveInterval) {
-      if (Status st = save_cursor(); !st.ok()) {
-        fail("saving cursor", st, ticket);
+      if (Status saved = save_cursor(); !saved.ok()) {
+        fail("saving cursor", saved, ticket);
         continue;
       }
     }
@@ -399,7 +324,7 @@ void AdapterWorkers::SourceLoop() {
     if (again) continue;
     if (!paused()) WaitFor(wake, ticket, source->poll_interval());
   }
-  if (Status st = settle_in_flight(/*all=*/true); !st.ok()) {
+  if (Status st = ahead.Settle(/*all=*/true); !st.ok()) {
     spdlog::warn("adapter {}: the last pages' events at stop: {} (the pull repeats them)", id_,
                  st.ToString());
   }

@@ -64,6 +64,7 @@
 #include "crm/sink.h"
 #include "daemon/lane_wakeup.h"
 #include "mapping/model/entity.h"
+#include "queue/backoff.h"
 #include "queue/queue.h"
 
 namespace crmhub::daemon {
@@ -84,8 +85,14 @@ struct PipelineOptions {
   // Source errors: full-jitter exponential backoff between these. The pull
   // is the safety net behind webhooks: after an outage it should be back
   // within a minute (most poll intervals), not after several.
+  // queue::ComputeBackoff's schedule, the one the queue uses for retries.
   std::chrono::milliseconds source_backoff_initial{std::chrono::seconds(1)};
   std::chrono::milliseconds source_backoff_max{std::chrono::minutes(1)};
+  // Picks each source backoff in [0, cap] (the test seam; at least 1 ms is
+  // waited). Empty: each adapter's source loop seeds its own generator from
+  // std::random_device. An injected one is called from every adapter's
+  // source thread, so it must be thread-safe when several adapters pull.
+  queue::JitterFn source_jitter;
 };
 
 // What the admin API shows about an adapter's workers.

@@ -27,6 +27,7 @@
 #include "daemon/lane_wakeup.h"
 #include "daemon/process_metrics.h"
 #include "daemon/runtime_build.h"
+#include "daemon/runtime_threads.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "queue/sqlite_queue.h"
@@ -38,196 +39,110 @@
 namespace crmhub::daemon {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-
-// Refreshes queue statistics off the I/O threads (SQLite reads), for
-// /metrics (crmhub_queue_depth, crmhub_dead_letters) and STATUS=, and runs
-// the sink's housekeeping (CrmSink::Maintain) once a minute.
-class Housekeeper {
- public:
-  Housekeeper(queue::Queue& queue, crm::CrmSink& sink, std::chrono::milliseconds interval)
-      : queue_(queue), sink_(sink), interval_(interval) {}
-  ~Housekeeper() { Stop(); }
-
-  void Start() {
-    Refresh();
-    thread_ = std::thread([this] {
-      SetCurrentThreadName("crmhub-house");
-      auto next_maintain = SteadyClock::now() + kMaintainEvery;
-      std::unique_lock lock(mu_);
-      while (!stop_) {
-        cv_.wait_for(lock, wait_, [&] { return stop_; });
-        if (stop_) break;
-        lock.unlock();
-        const auto started = SteadyClock::now();
-        Refresh();
-        // The statistics scan the queue's tables: with a large backlog that
-        // is not free, so it never takes more than ~5% of a core.
-        wait_ = std::max<std::chrono::milliseconds>(
-            interval_, 20 * std::chrono::duration_cast<std::chrono::milliseconds>(
-                                SteadyClock::now() - started));
-        if (SteadyClock::now() >= next_maintain) {
-          next_maintain = SteadyClock::now() + kMaintainEvery;
-          if (Status st = sink_.Maintain(); !st.ok()) {
-            spdlog::warn("CRM sink housekeeping: {}", st.ToString());
-          }
-        }
-        lock.lock();
-      }
-    });
-  }
-  void Stop() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-
-  void Refresh() {
-    auto stats = queue_.Stats();
-    if (!stats.ok()) return;
-    int64_t depth = 0;
-    for (const auto& s : *stats) depth += s.ready + s.delayed + s.leased;
-    std::lock_guard lock(stats_mu_);
-    stats_ = std::move(*stats);
-    depth_.store(depth);
-  }
-  int64_t depth() const { return depth_.load(); }
-
-  // Sets the per-lane gauges from the last refresh (a metrics collector).
-  // A lane that emptied drops out of Stats(); its gauges must read 0, not
-  // keep their last value, so every lane ever seen is reported.
-  void Collect(MetricsRegistry& m) {
-    std::lock_guard lock(stats_mu_);
-    std::set<std::string> present;
-    for (const auto& s : stats_) {
-      present.insert(s.lane);
-      seen_lanes_.insert(s.lane);
-      m.GetGauge("crmhub_queue_depth", "Messages not yet delivered (ready, delayed, leased).",
-                 {{"lane", s.lane}})
-          .Set(static_cast<double>(s.ready + s.delayed + s.leased));
-      m.GetGauge("crmhub_dead_letters", "Dead letters waiting for an operator.", {{"lane", s.lane}})
-          .Set(static_cast<double>(s.dead));
-    }
-    for (const std::string& lane : seen_lanes_) {
-      if (present.contains(lane)) continue;
-      m.GetGauge("crmhub_queue_depth", "Messages not yet delivered (ready, delayed, leased).",
-                 {{"lane", lane}})
-          .Set(0);
-      m.GetGauge("crmhub_dead_letters", "Dead letters waiting for an operator.", {{"lane", lane}})
-          .Set(0);
-    }
-  }
-
- private:
-  static constexpr std::chrono::minutes kMaintainEvery{1};
-
-  queue::Queue& queue_;
-  crm::CrmSink& sink_;
-  const std::chrono::milliseconds interval_;
-  std::chrono::milliseconds wait_ = interval_;  // housekeeping thread only
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // GUARDED_BY(mu_)
-  std::thread thread_;
-  std::mutex stats_mu_;
-  std::vector<queue::LaneStats> stats_;  // GUARDED_BY(stats_mu_)
-  std::set<std::string> seen_lanes_;     // GUARDED_BY(stats_mu_)
-  std::atomic<int64_t> depth_{0};
-};
-
-// The io_context's threads, joinable with a deadline.
-class IoThreads {
- public:
-  IoThreads(boost::asio::io_context& io, int n) : io_(io) {
-    running_ = n;
-    for (int i = 0; i < n; ++i) {
-      threads_.emplace_back([this] {
-        SetCurrentThreadName("crmhub-io");
-        io_.run();
-        std::lock_guard lock(mu_);
-        --running_;
-        cv_.notify_all();
-      });
-    }
-  }
-  ~IoThreads() { Join(SteadyClock::time_point::max()); }
-
-  // Waits for the loop to run out of work by `deadline`; past it, stops the
-  // loop (the last resort, after draining) and joins. True if it ran out.
-  bool Join(SteadyClock::time_point deadline) {
-    bool ran_out;
-    {
-      std::unique_lock lock(mu_);
-      ran_out = cv_.wait_until(lock, deadline, [&] { return running_ == 0; });
-    }
-    if (!ran_out) io_.stop();
-    for (auto& t : threads_) {
-      if (t.joinable()) t.join();
-    }
-    return ran_out;
-  }
-
- private:
-  boost::asio::io_context& io_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int running_ = 0;  // GUARDED_BY(mu_)
-  std::vector<std::thread> threads_;
-};
-
 std::string MonotonicUsec() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
   return std::to_string(static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000);
 }
 
-}  // namespace
-
-// Everything one Run() owns, declared in construction order (destroyed in
-// reverse).
-struct Runtime::State {
-  std::shared_ptr<const AdapterSet> adapters;  // GUARDED_BY(adapters_mu)
-  std::mutex adapters_mu;
-
-  std::shared_ptr<const AdapterSet> Adapters() {
-    std::lock_guard lock(adapters_mu);
-    return adapters;
-  }
-  void SetAdapters(std::shared_ptr<const AdapterSet> a) {
-    std::lock_guard lock(adapters_mu);
-    adapters = std::move(a);
-  }
+// A stopped io_context lets the HTTP client shut down at once on every way
+// out, where waiting for a loop that never ran took 10 s: destroyed before
+// the client (and after the I/O threads are joined).
+struct StopOnExit {
+  boost::asio::io_context& io;
+  ~StopOnExit() { io.stop(); }
 };
 
-Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
-  if (!options_.hooks.make_sink || !options_.hooks.make_mapper) {
-    RuntimeHooks defaults = DefaultRuntimeHooks();
-    if (!options_.hooks.make_sink) options_.hooks.make_sink = defaults.make_sink;
-    if (!options_.hooks.make_mapper) options_.hooks.make_mapper = defaults.make_mapper;
+}  // namespace
+
+// One run of the service: the composition root. Start() builds and starts
+// everything (steps 1-7 of runtime.h), Reload() is one SIGHUP, Drain() is
+// SIGTERM. The parts are members declared in construction order, so they
+// are destroyed in reverse on every way out, a failed Start included.
+// Thread-safety: Start, Reload and Drain run on the control thread; the
+// members the HTTP routes read from other threads are the atomics and the
+// adapter set (under adapters_mu_).
+class Daemon {
+ public:
+  Daemon(const RuntimeOptions& options, ControlQueue& control)
+      : options_(options), control_(control), clock_(options.clock ? *options.clock : system_clock_) {}
+
+  // 0 once serving (READY=1 sent), else the exit code: 2 for a config
+  // error, 1 for a runtime failure.
+  int Start();
+  // Loads the config again and swaps the adapters; on any error the running
+  // configuration stays. Tells systemd either way.
+  Status Reload();
+  // Stops accepting, lets in-flight work finish within drain_timeout, lets
+  // the event loop run out. Returns the exit code (0).
+  int Drain();
+
+  // The bound listener ports: [http] listen in order, then [admin] listen.
+  const std::vector<uint16_t>& ports() const { return ports_; }
+
+ private:
+  int OpenState();    // step 3: queue, sink, housekeeping
+  int StartHttp();    // step 5: routes, servers, I/O threads, listeners
+  void StartWatch();  // step 7: signals and the watchdog
+  bool Listen(net::HttpServer& on, const config::Section& section, std::string_view what);
+  void StartWorkers(const AdapterSet& set);
+  void StopServers();
+  std::string StatusText();
+  void Notify(const std::string& message) {
+    if (Status st = options_.notifier.Notify(message); !st.ok()) spdlog::warn("{}", st.ToString());
   }
-}
+  std::shared_ptr<const AdapterSet> Adapters() {
+    std::lock_guard lock(adapters_mu_);
+    return adapters_;
+  }
+  void SetAdapters(std::shared_ptr<const AdapterSet> a) {
+    std::lock_guard lock(adapters_mu_);
+    adapters_ = std::move(a);
+  }
 
-Runtime::~Runtime() = default;
+  const RuntimeOptions& options_;
+  ControlQueue& control_;
+  SystemClock system_clock_;
+  Clock& clock_;
+  std::optional<config::Config> config_;
+  std::filesystem::path data_dir_;
+  std::chrono::milliseconds drain_timeout_{0};
+  MetricsRegistry metrics_;
+  std::optional<boost::asio::io_context> io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::optional<boost::asio::thread_pool> blocking_pool_;
+  std::optional<net::HttpClient> http_;
+  std::optional<StopOnExit> stop_io_on_exit_;
+  std::unique_ptr<queue::SqliteQueue> engine_;
+  std::optional<LaneWakeup> wakeup_;
+  std::optional<NotifyingQueue> queue_;
+  std::unique_ptr<crm::CrmSink> sink_;
+  std::optional<Housekeeper> housekeeper_;
+  std::mutex adapters_mu_;
+  std::shared_ptr<const AdapterSet> adapters_;  // GUARDED_BY(adapters_mu_)
+  adapters::AdapterContext context_;
+  std::optional<Pipeline> pipeline_;
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> started_{false};
+  std::unique_ptr<HttpRoutes> routes_;
+  std::unique_ptr<net::HttpServer> server_;
+  std::unique_ptr<net::HttpServer> admin_server_;
+  std::optional<IoThreads> io_threads_;
+  std::vector<uint16_t> ports_;
+  std::string listening_;
+  std::optional<SignalWatcher> signals_;
+  std::optional<WatchdogPinger> watchdog_;
+};
 
-int Runtime::Run() {
-  SystemClock system_clock;
-  Clock& clock = options_.clock ? *options_.clock : system_clock;
-  const SdNotifier& notifier = options_.notifier;
-  auto notify = [&](const std::string& message) {
-    if (Status st = notifier.Notify(message); !st.ok()) spdlog::warn("{}", st.ToString());
-  };
-
-  // 1. Config.
-  // The same checks as `crmhub check-config` (daemon/config_check.h).
+int Daemon::Start() {
+  // 1. Config: the same checks as `crmhub check-config` (daemon/config_check.h).
   auto loaded = CheckConfigFile(options_.config_file, options_.adapter_types);
   if (!loaded.ok()) {
     spdlog::error("invalid config:\n{}", loaded.status().message());
     return 2;
   }
-  config::Config config = std::move(loaded->config);
+  config_ = std::move(loaded->config);
+  const config::Config& config = *config_;
   if (options_.configure_logging) {
     LogOptions log;
     log.journal = StderrIsJournal();
@@ -236,81 +151,94 @@ int Runtime::Run() {
         config.Get("log").GetString("format") == "json" ? LogFormat::kJson : LogFormat::kText);
     if (Status st = SetupLogging(log); !st.ok()) spdlog::warn("logging: {}", st.ToString());
   }
-  const std::filesystem::path data_dir = ResolveDataDir(config);
+  data_dir_ = ResolveDataDir(config);
   for (const std::string& warning : config.warnings()) spdlog::warn("{}", warning);
-  if (Status st = EnsurePrivateDir(data_dir); !st.ok()) {
-    spdlog::error("cannot create data_dir {}: {}", data_dir.string(), st.ToString());
+  if (Status st = EnsurePrivateDir(data_dir_); !st.ok()) {
+    spdlog::error("cannot create data_dir {}: {}", data_dir_.string(), st.ToString());
     return 1;
   }
-  const auto drain_timeout = config.Get("daemon").GetDuration("drain_timeout");
+  drain_timeout_ = config.Get("daemon").GetDuration("drain_timeout");
 
   // 2. Event loop, outbound HTTP, metrics.
-  MetricsRegistry metrics;
-  RegisterProcessMetrics(metrics, CRMHUB_VERSION);
-  boost::asio::io_context io(static_cast<int>(config.Get("daemon").GetInt("io_threads")));
-  auto work = boost::asio::make_work_guard(io);
-  boost::asio::thread_pool blocking_pool(2);
-  net::HttpClient http(io, HttpClientOptionsFrom(config));
-  // Destroyed before `http` (and after the I/O threads, declared later, are
-  // joined): a stopped io_context lets the client shut down at once on every
-  // way out, where waiting for a loop that never ran took 10 s.
-  struct StopOnExit {
-    boost::asio::io_context& io;
-    ~StopOnExit() { io.stop(); }
-  } stop_io_on_exit{io};
+  RegisterProcessMetrics(metrics_, CRMHUB_VERSION);
+  io_.emplace(static_cast<int>(config.Get("daemon").GetInt("io_threads")));
+  work_.emplace(boost::asio::make_work_guard(*io_));
+  blocking_pool_.emplace(2);
+  http_.emplace(*io_, HttpClientOptionsFrom(config));
+  stop_io_on_exit_.emplace(*io_);
 
   // 3. Durable state.
-  auto opened = queue::SqliteQueue::Open(clock, QueueOptionsFrom(config, data_dir));
+  if (int code = OpenState(); code != 0) return code;
+
+  // 4. Adapters.
+  context_ = adapters::AdapterContext{.http = &*http_, .clock = &clock_, .metrics = &metrics_};
+  auto built = BuildAdapters(config, options_.adapter_types, options_.hooks, context_);
+  if (!built.ok()) {
+    spdlog::error("invalid config:\n{}", built.status().message());
+    return 2;
+  }
+  SetAdapters(*built);
+  pipeline_.emplace(*queue_, *sink_, clock_, metrics_, *wakeup_, PipelineOptionsFrom(config));
+
+  // 5. HTTP.
+  if (int code = StartHttp(); code != 0) return code;
+
+  // 6. Workers.
+  StartWorkers(*Adapters());
+
+  // 7. Signals, watchdog, READY=1.
+  StartWatch();
+  started_.store(true);
+  Notify("READY=1\nSTATUS=" + SanitizeStatus(StatusText()) +
+         "\nMAINPID=" + std::to_string(::getpid()));
+  spdlog::info("crmhub {} running; data_dir {}", CRMHUB_VERSION, data_dir_.string());
+  return 0;
+}
+
+int Daemon::OpenState() {
+  auto opened = queue::SqliteQueue::Open(clock_, QueueOptionsFrom(*config_, data_dir_));
   if (!opened.ok()) {
-    spdlog::error("cannot open the queue in {}: {}", data_dir.string(), opened.status().ToString());
+    spdlog::error("cannot open the queue in {}: {}", data_dir_.string(),
+                  opened.status().ToString());
     return 1;
   }
-  std::unique_ptr<queue::SqliteQueue> engine = std::move(*opened);
-  LaneWakeup wakeup;
-  NotifyingQueue queue(*engine, wakeup);
-  auto sink = options_.hooks.make_sink(config, data_dir, http, clock);
+  engine_ = std::move(*opened);
+  wakeup_.emplace(clock_);
+  queue_.emplace(*engine_, *wakeup_);
+  auto sink = options_.hooks.make_sink(*config_, data_dir_, *http_, clock_);
   if (!sink.ok()) {
     spdlog::error("cannot open the CRM sink: {}", sink.status().ToString());
     return sink.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
-  Housekeeper housekeeper(*engine, **sink, std::chrono::seconds(1));
-  housekeeper.Start();
-  metrics.AddCollector([&housekeeper](MetricsRegistry& m) { housekeeper.Collect(m); });
+  sink_ = std::move(*sink);
+  housekeeper_.emplace(*engine_, *sink_, std::chrono::seconds(1));
+  housekeeper_->Start();
+  metrics_.AddCollector([this](MetricsRegistry& m) { housekeeper_->Collect(m); });
   // Group commits tell how well writes batch (`crmhub bench orders` reads it).
-  metrics.AddCollector([&engine = *engine](MetricsRegistry& m) {
+  metrics_.AddCollector([&engine = *engine_](MetricsRegistry& m) {
     Counter& commits =
         m.GetCounter("crmhub_queue_commits_total",
                      "Group commits of the queue's writer (a WAL fsync covers one or more).");
     commits.Inc(static_cast<double>(engine.commit_counters().commits) - commits.value());
   });
+  return 0;
+}
 
-  // 4. Adapters.
-  State state;
-  const adapters::AdapterContext context{.http = &http, .clock = &clock, .metrics = &metrics};
-  auto built = BuildAdapters(config, options_.adapter_types, options_.hooks, context);
-  if (!built.ok()) {
-    spdlog::error("invalid config:\n{}", built.status().message());
-    return 2;
-  }
-  state.SetAdapters(*built);
-  Pipeline pipeline(queue, **sink, clock, metrics, wakeup, PipelineOptionsFrom(config));
-
-  // 5. HTTP.
-  std::atomic<bool> draining{false};
-  std::atomic<bool> started{false};
+int Daemon::StartHttp() {
+  const config::Config& config = *config_;
   HttpRoutesDeps deps;
-  deps.queue = &queue;
-  deps.metrics = &metrics;
-  deps.clock = &clock;
-  deps.find_adapter = [&state](std::string_view id) -> std::shared_ptr<adapters::Adapter> {
-    auto set = state.Adapters();
+  deps.queue = &*queue_;
+  deps.metrics = &metrics_;
+  deps.clock = &clock_;
+  deps.find_adapter = [this](std::string_view id) -> std::shared_ptr<adapters::Adapter> {
+    auto set = Adapters();
     auto it = set->entries.find(std::string(id));
     if (it == set->entries.end() || !it->second.enabled) return nullptr;
     return it->second.adapter;
   };
-  deps.adapter_statuses = [&state, &pipeline]() {
+  deps.adapter_statuses = [this]() {
     std::vector<AdapterStatus> out;
-    auto set = state.Adapters();
+    auto set = Adapters();
     for (const auto& [id, entry] : set->entries) {
       AdapterStatus s;
       s.id = id;
@@ -320,7 +248,7 @@ int Runtime::Run() {
         s.capabilities = Capabilities(*entry.adapter);
         s.details_json = entry.adapter->DescribeJson();
       }
-      if (auto w = pipeline.StatusOf(id)) {
+      if (auto w = pipeline_->StatusOf(id)) {
         s.last_success = w->last_success;
         s.cursor = w->cursor;
         s.last_error = w->last_error;
@@ -330,13 +258,13 @@ int Runtime::Run() {
     }
     return out;
   };
-  deps.readiness = [&draining, &started]() -> Readiness {
-    if (draining.load()) return {false, "draining"};
-    if (!started.load()) return {false, "starting"};
+  deps.readiness = [this]() -> Readiness {
+    if (draining_.load()) return {false, "draining"};
+    if (!started_.load()) return {false, "starting"};
     return {true, ""};
   };
-  deps.run_blocking = [&blocking_pool](std::function<void()> fn) {
-    boost::asio::post(blocking_pool, std::move(fn));
+  deps.run_blocking = [this](std::function<void()> fn) {
+    boost::asio::post(*blocking_pool_, std::move(fn));
   };
   HttpRoutesOptions routes_options;
   const config::Section& admin = config.Get("admin");
@@ -349,8 +277,8 @@ int Runtime::Run() {
   }
   routes_options.admin_access = std::move(access).value();
   routes_options.metrics_require_token = admin.GetBool("metrics_require_token");
-  routes_options.idempotency_db = data_dir / "idempotency.db";
-  routes_options.audit_db = data_dir / "audit.db";
+  routes_options.idempotency_db = data_dir_ / "idempotency.db";
+  routes_options.audit_db = data_dir_ / "audit.db";
   routes_options.audit_retention = admin.GetDuration("audit_retention");
   routes_options.max_json_depth = static_cast<int>(config.Get("http").GetInt("max_json_depth"));
   routes_options.admin_max_body = admin.GetSize("max_body");
@@ -359,148 +287,140 @@ int Runtime::Run() {
     spdlog::error("cannot start the HTTP routes: {}", routes.status().ToString());
     return 1;
   }
+  routes_ = std::move(*routes);
   // With [admin] listen, a second server: the public one serves webhooks
   // and health, the admin one the API, the metrics and health.
   const bool separate_admin = admin.Has("listen");
   auto make_server = [&](Listener listener) {
     net::HttpServerOptions server_options = HttpServerOptionsFrom(config);
-    server_options.body_limit_for = (*routes)->BodyLimitFunction();
-    server_options.screen_headers = (*routes)->ScreenFunction(listener);
-    server_options.clock = &clock;
-    return std::make_unique<net::HttpServer>(io, server_options, (*routes)->Handler(listener));
+    server_options.body_limit_for = routes_->BodyLimitFunction();
+    server_options.screen_headers = routes_->ScreenFunction(listener);
+    server_options.clock = &clock_;
+    return std::make_unique<net::HttpServer>(*io_, server_options, routes_->Handler(listener));
   };
-  std::unique_ptr<net::HttpServer> server =
-      make_server(separate_admin ? Listener::kPublic : Listener::kAll);
-  std::unique_ptr<net::HttpServer> admin_server =
-      separate_admin ? make_server(Listener::kAdmin) : nullptr;
-  IoThreads io_threads(io, static_cast<int>(config.Get("daemon").GetInt("io_threads")));
-  auto stop_servers = [&] {
-    server->Stop();
-    if (admin_server) admin_server->Stop();
-  };
-
-  std::vector<uint16_t> ports;
-  std::string listening;
-  auto listen_all = [&](net::HttpServer& on, const config::Section& section,
-                        std::string_view what) -> bool {
-    size_t index = 0;
-    for (const std::string& address : section.GetStringList("listen")) {
-      if (Status st = on.Listen(address); !st.ok()) {
-        // A config error like any other: where, and exit 2.
-        std::fprintf(stderr, "%s\n",
-                     section.ErrorAt("listen", "cannot listen on " + address + ": " + st.message())
-                         .message()
-                         .c_str());
-        return false;
-      }
-      ports.push_back(on.port(index++));
-      std::string host = address.substr(0, address.rfind(':'));
-      if (!listening.empty()) listening += ' ';
-      listening += fmt::format("{}{}:{}", what, host, ports.back());
-      spdlog::info("listening on {}:{}{}", host, ports.back(),
-                   what.empty() ? "" : " (admin API and metrics)");
-    }
-    return true;
-  };
-  if (!listen_all(*server, config.Get("http"), "") ||
-      (admin_server && !listen_all(*admin_server, admin, "admin "))) {
-    stop_servers();
-    work.reset();
-    io_threads.Join(SteadyClock::now() + drain_timeout);
+  server_ = make_server(separate_admin ? Listener::kPublic : Listener::kAll);
+  if (separate_admin) admin_server_ = make_server(Listener::kAdmin);
+  io_threads_.emplace(*io_, static_cast<int>(config.Get("daemon").GetInt("io_threads")));
+  if (!Listen(*server_, config.Get("http"), "") ||
+      (admin_server_ && !Listen(*admin_server_, admin, "admin "))) {
+    StopServers();
+    work_.reset();
+    io_threads_->Join(SteadyClock::now() + drain_timeout_);
     return 2;
   }
+  return 0;
+}
 
-  // 6. Workers.
-  auto start_workers = [&](const AdapterSet& set) {
-    for (const auto& [id, entry] : set.entries) {
-      if (!entry.enabled) continue;
-      if (Status st = pipeline.Start(entry.adapter, entry.mapper); !st.ok()) {
-        spdlog::error("adapter {}: {}", id, st.ToString());
-      }
+bool Daemon::Listen(net::HttpServer& on, const config::Section& section, std::string_view what) {
+  size_t index = 0;
+  for (const std::string& address : section.GetStringList("listen")) {
+    if (Status st = on.Listen(address); !st.ok()) {
+      // A config error like any other: where, and exit 2.
+      std::fprintf(stderr, "%s\n",
+                   section.ErrorAt("listen", "cannot listen on " + address + ": " + st.message())
+                       .message()
+                       .c_str());
+      return false;
     }
-  };
-  start_workers(*state.Adapters());
+    ports_.push_back(on.port(index++));
+    std::string host = address.substr(0, address.rfind(':'));
+    if (!listening_.empty()) listening_ += ' ';
+    listening_ += fmt::format("{}{}:{}", what, host, ports_.back());
+    spdlog::info("listening on {}:{}{}", host, ports_.back(),
+                 what.empty() ? "" : " (admin API and metrics)");
+  }
+  return true;
+}
 
-  // 7. Signals, watchdog, READY=1.
-  std::optional<SignalWatcher> signals;
+void Daemon::StartWorkers(const AdapterSet& set) {
+  for (const auto& [id, entry] : set.entries) {
+    if (!entry.enabled) continue;
+    if (Status st = pipeline_->Start(entry.adapter, entry.mapper); !st.ok()) {
+      spdlog::error("adapter {}: {}", id, st.ToString());
+    }
+  }
+}
+
+void Daemon::StopServers() {
+  server_->Stop();
+  if (admin_server_) admin_server_->Stop();
+}
+
+std::string Daemon::StatusText() {
+  size_t n = 0;
+  for (const auto& [id, e] : Adapters()->entries) n += e.enabled ? 1 : 0;
+  return fmt::format("{}{}; {} adapters; queue depth {}; listening on {}",
+                     draining_.load() ? "draining" : "running",
+                     engine_->Healthy() ? "" : "; queue refusing writes (storage failure)", n,
+                     housekeeper_->depth(), listening_);
+}
+
+void Daemon::StartWatch() {
   if (options_.handle_signals) {
-    signals.emplace(io, control_, [](int signo) {
+    signals_.emplace(*io_, control_, [](int signo) {
       spdlog::info("received signal {} ({})", signo, signo == SIGHUP ? "reload" : "stop");
     });
   }
-  auto status_text = [&]() {
-    size_t n = 0;
-    for (const auto& [id, e] : state.Adapters()->entries) n += e.enabled ? 1 : 0;
-    return fmt::format("{}{}; {} adapters; queue depth {}; listening on {}",
-                       draining.load() ? "draining" : "running",
-                       engine->Healthy() ? "" : "; queue refusing writes (storage failure)", n,
-                       housekeeper.depth(), listening);
-  };
-  std::optional<WatchdogPinger> watchdog;
-  if (auto interval = WatchdogPingInterval(notifier)) {
+  if (auto interval = WatchdogPingInterval(options_.notifier)) {
     // A queue that has refused writes for longer than unhealthy_restart_after
     // did not heal by probing; a restart (a fresh open) is the next remedy.
-    const auto restart_after = config.Get("queue").GetDuration("unhealthy_restart_after");
-    auto healthy = [&engine = *engine, restart_after] {
+    const auto restart_after = config_->Get("queue").GetDuration("unhealthy_restart_after");
+    auto healthy = [&engine = *engine_, restart_after] {
       auto down = engine.UnhealthyFor();
       return !down || restart_after.count() == 0 || *down < restart_after;
     };
-    watchdog.emplace(io, notifier, *interval, status_text, healthy);
-    watchdog->Start();
+    watchdog_.emplace(*io_, options_.notifier, *interval, [this] { return StatusText(); },
+                      healthy);
+    watchdog_->Start();
   }
-  started.store(true);
-  notify("READY=1\nSTATUS=" + SanitizeStatus(status_text()) +
-         "\nMAINPID=" + std::to_string(::getpid()));
-  spdlog::info("crmhub {} running; data_dir {}", CRMHUB_VERSION, data_dir.string());
-  if (on_ready) on_ready(ports);
+}
 
-  // 8. Control loop: reloads until stopped.
-  while (control_.Wait() != ControlCommand::kStop) {
-    notify("RELOADING=1\nMONOTONIC_USEC=" + MonotonicUsec() + "\nSTATUS=reloading configuration");
-    Status result = [&]() -> Status {
-      auto checked = CheckConfigFile(options_.config_file, options_.adapter_types);
-      if (!checked.ok()) return checked.status();
-      auto next = std::optional<config::Config>(std::move(checked->config));
-      auto next_adapters = BuildAdapters(*next, options_.adapter_types, options_.hooks, context);
-      if (!next_adapters.ok()) return next_adapters.status();
-      if (ResolveDataDir(*next) != data_dir) {
-        spdlog::warn("reload: data_dir changed; it takes effect at the next restart");
-      }
-      // Swap: the old workers finish the batch in hand; queued messages stay
-      // in their lanes and the new workers pick them up.
-      pipeline.StopAll(SteadyClock::now() + drain_timeout);
-      state.SetAdapters(*next_adapters);
-      start_workers(**next_adapters);
-      spdlog::set_level(spdlog::level::from_str(next->Get("log").GetString("level")));
-      config = std::move(*next);
-      return Status::Ok();
-    }();
-    if (result.ok()) {
-      spdlog::info("reloaded {}", options_.config_file.string());
-      notify("READY=1\nSTATUS=" + SanitizeStatus(status_text()));
-    } else {
-      spdlog::error("reload failed, the running configuration stays:\n{}", result.message());
-      notify("READY=1\nSTATUS=" +
-             SanitizeStatus("reload failed (old configuration running); " + status_text()));
+Status Daemon::Reload() {
+  Notify("RELOADING=1\nMONOTONIC_USEC=" + MonotonicUsec() + "\nSTATUS=reloading configuration");
+  Status result = [&]() -> Status {
+    auto checked = CheckConfigFile(options_.config_file, options_.adapter_types);
+    if (!checked.ok()) return checked.status();
+    auto next = std::optional<config::Config>(std::move(checked->config));
+    auto next_adapters = BuildAdapters(*next, options_.adapter_types, options_.hooks, context_);
+    if (!next_adapters.ok()) return next_adapters.status();
+    if (ResolveDataDir(*next) != data_dir_) {
+      spdlog::warn("reload: data_dir changed; it takes effect at the next restart");
     }
-    if (on_reload) on_reload(result);
+    // Swap: the old workers finish the batch in hand; queued messages stay
+    // in their lanes and the new workers pick them up.
+    pipeline_->StopAll(SteadyClock::now() + drain_timeout_);
+    SetAdapters(*next_adapters);
+    StartWorkers(**next_adapters);
+    spdlog::set_level(spdlog::level::from_str(next->Get("log").GetString("level")));
+    config_ = std::move(*next);
+    return Status::Ok();
+  }();
+  if (result.ok()) {
+    spdlog::info("reloaded {}", options_.config_file.string());
+    Notify("READY=1\nSTATUS=" + SanitizeStatus(StatusText()));
+  } else {
+    spdlog::error("reload failed, the running configuration stays:\n{}", result.message());
+    Notify("READY=1\nSTATUS=" +
+           SanitizeStatus("reload failed (old configuration running); " + StatusText()));
   }
+  return result;
+}
 
-  // 9. Drain: stop accepting, finish in-flight work, let the loop run out.
-  const auto deadline = SteadyClock::now() + drain_timeout;
-  draining.store(true);
-  notify("STOPPING=1\nSTATUS=draining");
-  spdlog::info("stopping: draining (up to {} ms)", drain_timeout.count());
-  stop_servers();
-  bool workers_done = pipeline.StopAll(deadline);
-  if (watchdog) watchdog->Cancel();
-  if (signals) signals->Cancel();
-  work.reset();
-  if (!io_threads.Join(deadline)) {
+int Daemon::Drain() {
+  const auto deadline = SteadyClock::now() + drain_timeout_;
+  draining_.store(true);
+  Notify("STOPPING=1\nSTATUS=draining");
+  spdlog::info("stopping: draining (up to {} ms)", drain_timeout_.count());
+  StopServers();
+  bool workers_done = pipeline_->StopAll(deadline);
+  if (watchdog_) watchdog_->Cancel();
+  if (signals_) signals_->Cancel();
+  work_.reset();
+  if (!io_threads_->Join(deadline)) {
     spdlog::warn("the event loop still had work at the drain deadline; stopped it");
   }
-  blocking_pool.join();
-  housekeeper.Stop();
+  blocking_pool_->join();
+  housekeeper_->Stop();
   if (!workers_done) {
     // A worker is stuck in a sink or adapter call. Its lease expires and the
     // message is delivered again after the restart; everything acknowledged
@@ -511,6 +431,27 @@ int Runtime::Run() {
   }
   spdlog::info("stopped");
   return 0;
+}
+
+Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
+  if (!options_.hooks.make_sink || !options_.hooks.make_mapper) {
+    RuntimeHooks defaults = DefaultRuntimeHooks();
+    if (!options_.hooks.make_sink) options_.hooks.make_sink = defaults.make_sink;
+    if (!options_.hooks.make_mapper) options_.hooks.make_mapper = defaults.make_mapper;
+  }
+}
+
+Runtime::~Runtime() = default;
+
+int Runtime::Run() {
+  Daemon daemon(options_, control_);
+  if (int code = daemon.Start(); code != 0) return code;
+  if (on_ready) on_ready(daemon.ports());
+  while (control_.Wait() != ControlCommand::kStop) {
+    Status result = daemon.Reload();
+    if (on_reload) on_reload(result);
+  }
+  return daemon.Drain();
 }
 
 }  // namespace crmhub::daemon

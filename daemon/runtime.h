@@ -1,7 +1,9 @@
 #pragma once
 // Runtime: `crmhub run`, the long-running service.
 //
-// Run() on the calling (control) thread:
+// Run() on the calling (control) thread, through a Daemon object
+// (daemon/runtime.cc): Start() is steps 1-5, each SIGHUP a Reload(), the
+// stop a Drain():
 //   1. loads and validates the config (exit 2 on errors);
 //   2. opens data_dir/queue.db and the CRM sink (data_dir/crm.db, or REST);
 //   3. starts one io_context on [daemon] io_threads threads, with the shared
@@ -96,7 +98,6 @@ class Runtime {
   std::function<void(const Status& reload_status)> on_reload;
 
  private:
-  struct State;
   RuntimeOptions options_;
   ControlQueue control_;
 };

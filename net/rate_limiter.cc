@@ -93,19 +93,20 @@ std::optional<Duration> TokenBucket::Acquire(Duration max_wait) {
     }
     const Duration waited = clock_.SteadyNow() - start;
     if (waited + wait > max_wait) return std::nullopt;
-    cv_.wait_for(lock, wait);
+    // Woken by the token's time on the clock, PauseUntil's end, or Cancel.
+    cv_.WaitFor(lock, wait, [&] { return cancelled_ || WaitLocked(1.0) == Duration(0); });
   }
 }
 
 void TokenBucket::WakeWaiters() {
   std::lock_guard lock(mu_);
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void TokenBucket::Cancel() {
   std::lock_guard lock(mu_);
   cancelled_ = true;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 // ---------------------------------------------------------------------------

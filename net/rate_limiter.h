@@ -25,7 +25,6 @@
 // with a ManualClock. Thread-safe.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -86,13 +85,14 @@ class TokenBucket final : public RateLimiter {
   // One token: TryTake(1) in the older shape net::Upstream uses.
   TryResult TryAcquire();
 
-  // Blocks until a token is taken, returning the time waited (by the Clock).
-  // Returns nullopt without taking a token when the wait would exceed
-  // max_wait, or when Cancel() is called.
+  // Blocks until a token is taken, returning the time waited (by the Clock,
+  // which also times the wait: on a ManualClock it ends when the clock is
+  // advanced to the token). Returns nullopt without taking a token when the
+  // wait would exceed max_wait, or when Cancel() is called.
   // REQUIRES: not called from an io_context thread (it blocks).
   std::optional<Duration> Acquire(Duration max_wait);
-  // Wakes blocked Acquire calls so they re-read the clock (tests that move a
-  // ManualClock call this after Advance).
+  // Wakes blocked Acquire calls so they re-read the clock. A ManualClock's
+  // Advance already does; a clock of another kind may need it.
   void WakeWaiters();
   // Makes every current and future Acquire return nullopt (shutdown).
   void Cancel();
@@ -106,7 +106,7 @@ class TokenBucket final : public RateLimiter {
   const Clock& clock_;
   const RateLimit limit_;
   std::mutex mu_;
-  std::condition_variable cv_;
+  CondVar cv_{clock_, mu_};
   double tokens_;                                         // GUARDED_BY(mu_); may go below 0
   std::chrono::steady_clock::time_point last_;            // GUARDED_BY(mu_)
   std::chrono::steady_clock::time_point paused_until_{};  // GUARDED_BY(mu_)

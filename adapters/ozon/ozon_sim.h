@@ -154,7 +154,7 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };
 
-// `crmhub sim ozon` and the registry's entry (daemon/simulator_registry.cc).
+// `crmhub sim ozon` and the registry's entry (adapters/simulator_registry.cc).
 simkit::SimulatorType OzonSimulatorType();
 
 }  // namespace crmhub::adapters::ozon

@@ -1,7 +1,7 @@
 #pragma once
 // The simulator framework: one interface every simulated outside system
 // implements, and the description a registry lists it by
-// (daemon/simulator_registry.cc), used alike by `crmhub sim`, `crmhub demo`,
+// (adapters/simulator_registry.cc), used alike by `crmhub sim`, `crmhub demo`,
 // `crmhub bench orders` and the end-to-end tests.
 //
 // A simulator is written from the system's published spec, never from its

@@ -10,7 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "daemon/commands.h"
+#include "daemon/cli/commands.h"
 #include "tests/daemon/test_support.h"
 
 namespace crmhub {

@@ -5,6 +5,8 @@
 #include "daemon/lifecycle.h"
 
 #include <gtest/gtest.h>
+
+#include <future>
 #include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -131,25 +133,47 @@ TEST(WatchdogPingerTest, NoWatchdogWithoutUsec) {
   EXPECT_EQ(*WatchdogPingInterval(tiny), milliseconds(1));
 }
 
+// The lane waits run on the injected clock: a ManualClock that never moves
+// means a wait ends only by a notification, and a timeout is the clock
+// passing the deadline, with no real time spent.
 TEST(LaneWakeupTest, NotifyEndsAWaitEarly) {
-  LaneWakeup wakeup;
+  ManualClock clock;
+  LaneWakeup wakeup(clock);
   auto ticket = wakeup.Current("in.site");
-  std::thread notifier([&] { wakeup.Notify("in.site"); });
-  EXPECT_TRUE(wakeup.Wait("in.site", ticket, seconds(30)));
-  notifier.join();
+  std::future<bool> woken =
+      std::async(std::launch::async, [&] { return wakeup.Wait("in.site", ticket, seconds(30)); });
+  ASSERT_TRUE(clock.AwaitWaiting(1));
+  wakeup.Notify("in.site");
+  EXPECT_TRUE(woken.get());
 }
 
 TEST(LaneWakeupTest, NotifyBeforeWaitIsNotLost) {
-  LaneWakeup wakeup;
+  ManualClock clock;
+  LaneWakeup wakeup(clock);
   auto ticket = wakeup.Current("in.site");
   wakeup.Notify("in.site");
   EXPECT_TRUE(wakeup.Wait("in.site", ticket, seconds(30)));
-  // Another lane's notification does not wake this one.
-  ticket = wakeup.Current("in.site");
-  wakeup.Notify("out.ozon");
-  EXPECT_FALSE(wakeup.Wait("in.site", ticket, milliseconds(1)));
   wakeup.NotifyAll();
   EXPECT_TRUE(wakeup.Wait("in.site", ticket, seconds(30)));
+}
+
+// Another lane's notification wakes the waiter (one condition variable),
+// which goes back to waiting; the wait then times out when the clock passes
+// its deadline.
+TEST(LaneWakeupTest, AnotherLanesNotifyDoesNotEndTheWait) {
+  ManualClock clock;
+  LaneWakeup wakeup(clock);
+  auto ticket = wakeup.Current("in.site");
+  std::future<bool> woken = std::async(std::launch::async, [&] {
+    return wakeup.Wait("in.site", ticket, std::chrono::minutes(5));
+  });
+  ASSERT_TRUE(clock.AwaitWaiting(1));
+  wakeup.Notify("out.ozon");
+  clock.Advance(std::chrono::minutes(4));
+  ASSERT_TRUE(clock.AwaitWaiting(1));
+  EXPECT_EQ(woken.wait_for(seconds(0)), std::future_status::timeout);
+  clock.Advance(std::chrono::minutes(1));
+  EXPECT_FALSE(woken.get());
 }
 
 }  // namespace

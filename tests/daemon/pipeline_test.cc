@@ -317,7 +317,7 @@ class PipelineTest : public ::testing::Test {
   testutil::TempDir dir_;
   SystemClock clock_;
   MetricsRegistry metrics_;
-  LaneWakeup wakeup_;
+  LaneWakeup wakeup_{clock_};
   std::unique_ptr<queue::SqliteQueue> engine_;
   std::unique_ptr<NotifyingQueue> queue_;
   std::unique_ptr<crm::SqliteCrmStore> store_;
@@ -403,19 +403,55 @@ TEST_F(PipelineTest, ARefusedPageIsPulledAgainAndThePageAfterItDropped) {
   EXPECT_EQ(sink_->applied.value(), 4);
 }
 
-TEST_F(PipelineTest, SourceErrorsBackOffAndAreRecorded) {
+// The source loop backs off on queue::ComputeBackoff's schedule, with the
+// injected jitter, and waits on the clock: on a ManualClock the next pull
+// comes when the clock reaches the backoff's end, not before, and the test
+// spends no real time waiting for seconds of backoff.
+TEST_F(PipelineTest, SourceErrorsBackOffOnTheClockAndAreRecorded) {
+  ManualClock clock;
+  LaneWakeup wakeup(clock);
+  NotifyingQueue queue(*engine_, wakeup);
+  std::mutex caps_mu;
+  std::vector<int64_t> caps;  // GUARDED_BY(caps_mu)
+  PipelineOptions options{.delivery_workers = 1,
+                          .source_backoff_initial = seconds(10),
+                          .source_backoff_max = seconds(60),
+                          .source_jitter = [&](int64_t cap_ms) {
+                            std::lock_guard lock(caps_mu);
+                            caps.push_back(cap_ms);
+                            return cap_ms;  // the longest wait the schedule allows
+                          }};
   auto source = std::make_shared<PagedSource>("shop");
   source->fail_first = 2;
-  auto pipeline = MakePipeline();
-  ASSERT_TRUE(pipeline->Start(source, mapper_).ok());
+  Pipeline pipeline(queue, *sink_, clock, metrics_, wakeup, options);
+  ASSERT_TRUE(pipeline.Start(source, mapper_).ok());
+
+  // The first pull failed; the source loop and the idle worker wait.
+  ASSERT_TRUE(source->pulls.WaitFor(1, seconds(30)));
+  ASSERT_TRUE(clock.AwaitWaiting(2));
+  clock.Advance(milliseconds(9'999));
+  ASSERT_TRUE(clock.AwaitWaiting(2));
+  EXPECT_EQ(source->pulls.value(), 1);  // 1 ms of the 10 s backoff to go
+  clock.Advance(milliseconds(1));
+  ASSERT_TRUE(source->pulls.WaitFor(2, seconds(30)));  // failed again: 20 s now
+  ASSERT_TRUE(clock.AwaitWaiting(2));
+  clock.Advance(seconds(19));
+  ASSERT_TRUE(clock.AwaitWaiting(2));
+  EXPECT_EQ(source->pulls.value(), 2);
+  clock.Advance(seconds(1));
   ASSERT_TRUE(sink_->applied.WaitFor(3, seconds(30)));
-  std::optional<WorkerStatus> status = StatusOnceCursorIs(*pipeline, "shop", "2");
+  {
+    std::lock_guard lock(caps_mu);
+    EXPECT_EQ(caps, (std::vector<int64_t>{10'000, 20'000}));
+  }
+
+  std::optional<WorkerStatus> status = StatusOnceCursorIs(pipeline, "shop", "2");
   ASSERT_TRUE(status.has_value());
   ASSERT_TRUE(status->last_error.has_value());
   EXPECT_NE(status->last_error->find("upstream down"), std::string::npos) << *status->last_error;
   EXPECT_TRUE(status->last_success.has_value());
   EXPECT_EQ(status->cursor.value_or(""), "2");
-  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+  ASSERT_TRUE(pipeline.StopAll(Deadline()));
 }
 
 TEST_F(PipelineTest, UnmappableRecordIsDeadLetteredWithTheRuleError) {

@@ -70,13 +70,17 @@ TEST(TokenBucketTest, BlockingAcquire) {
   // The next token is 100 ms away: more than 50 ms of patience fails at once.
   EXPECT_FALSE(bucket.Acquire(50ms).has_value());
 
+  // The wait runs on the clock: it ends when the clock reaches the token,
+  // not before, and no real time passes.
   std::optional<Duration> waited;
   std::thread worker([&] { waited = bucket.Acquire(10s); });
-  clock.Advance(100ms);
-  bucket.WakeWaiters();
+  ASSERT_TRUE(clock.AwaitWaiting(1));
+  clock.Advance(60ms);
+  ASSERT_TRUE(clock.AwaitWaiting(1));  // still waiting: 40 ms to go
+  clock.Advance(40ms);
   worker.join();
   ASSERT_TRUE(waited.has_value());
-  EXPECT_LE(*waited, 100ms);
+  EXPECT_EQ(*waited, 100ms);
 
   // Cancel releases a caller that would otherwise wait an hour.
   bucket.PauseUntil(clock.SteadyNow() + 1h);

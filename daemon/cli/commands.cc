@@ -1,4 +1,4 @@
-#include "daemon/commands.h"
+#include "daemon/cli/commands.h"
 
 namespace crmhub::cli {
 

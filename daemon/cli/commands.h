@@ -1,5 +1,5 @@
 #pragma once
-// The `crmhub` subcommands. Each lives in its own daemon/cmd_<name>.cc and
+// The `crmhub` subcommands. Each lives in its own daemon/cli/cmd_<name>.cc and
 // takes the arguments after its name; the table is daemon/commands.cc.
 // Exit codes: 0 ok, 2 usage or config error, 1 runtime failure.
 

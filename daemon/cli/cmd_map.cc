@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "adapters/bank_1c/statement_parser.h"
-#include "daemon/commands.h"
-#include "daemon/flags.h"
+#include "daemon/cli/commands.h"
+#include "daemon/cli/flags.h"
 #include "mapping/bench/mapping_bench.h"
 #include "mapping/model/model.h"
 #include "mapping/rules/rule_set.h"

@@ -8,8 +8,8 @@
 #include "bench/orders_bench.h"
 #include "bench/queue_bench.h"
 #include "base/logging.h"
-#include "daemon/commands.h"
-#include "daemon/flags.h"
+#include "daemon/cli/commands.h"
+#include "daemon/cli/flags.h"
 
 namespace crmhub::cli {
 namespace {

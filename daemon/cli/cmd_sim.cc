@@ -1,6 +1,6 @@
 // crmhub sim <name> --listen ADDR [--orders N] [--faults SPEC] [--seed S] ...
 //
-// Runs one simulator of the registry (daemon/simulator_registry.cc) in the
+// Runs one simulator of the registry (adapters/simulator_registry.cc) in the
 // foreground until SIGINT/SIGTERM. The common flags become SimOptions; a
 // simulator's own flags (SimulatorType::extra_options) go to
 // SimOptions::extra and are refused for the others. Prints "listening on
@@ -20,9 +20,9 @@
 #include "adapters/simkit/fault_spec.h"
 #include "adapters/simkit/simulator.h"
 #include "base/clock.h"
-#include "daemon/commands.h"
-#include "daemon/flags.h"
-#include "daemon/simulator_registry.h"
+#include "daemon/cli/commands.h"
+#include "daemon/cli/flags.h"
+#include "adapters/simulator_registry.h"
 
 namespace crmhub::cli {
 namespace {
@@ -49,7 +49,7 @@ struct ExtraFlag {
 }  // namespace
 
 int SimCommand(const Args& args) {
-  const std::vector<simkit::SimulatorType> types = daemon::AllSimulatorTypes();
+  const std::vector<simkit::SimulatorType> types = adapters::AllSimulatorTypes();
   std::string names, descriptions;
   for (const auto& t : types) {
     names += names.empty() ? t.name : "|" + t.name;

@@ -9,9 +9,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "daemon/commands.h"
-#include "daemon/flags.h"
-#include "daemon/queue_cli.h"
+#include "daemon/cli/commands.h"
+#include "daemon/cli/flags.h"
+#include "daemon/cli/queue_cli.h"
 
 namespace crmhub::cli {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/commands.h"
+#include "daemon/cli/commands.h"
 
 namespace {
 

@@ -3,8 +3,8 @@
 #include <curl/curl.h>
 #include <sqlite3.h>
 
-#include "daemon/commands.h"
-#include "daemon/flags.h"
+#include "daemon/cli/commands.h"
+#include "daemon/cli/flags.h"
 
 namespace crmhub::cli {
 

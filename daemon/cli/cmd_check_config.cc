@@ -7,10 +7,10 @@
 #include "base/clock.h"
 #include "base/metrics.h"
 #include "daemon/adapter_registry.h"
-#include "daemon/commands.h"
+#include "daemon/cli/commands.h"
 #include "daemon/config_check.h"
 #include "daemon/config_schema.h"
-#include "daemon/flags.h"
+#include "daemon/cli/flags.h"
 
 namespace crmhub::cli {
 

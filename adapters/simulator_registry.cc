@@ -1,10 +1,10 @@
-#include "daemon/simulator_registry.h"
+#include "adapters/simulator_registry.h"
 
 #include "adapters/ozon/ozon_sim.h"
 #include "adapters/wildberries/wildberries_sim.h"
 #include "adapters/yandex_market/yandex_market_sim.h"
 
-namespace crmhub::daemon {
+namespace crmhub::adapters {
 
 std::vector<simkit::SimulatorType> AllSimulatorTypes() {
   std::vector<simkit::SimulatorType> types;
@@ -15,4 +15,4 @@ std::vector<simkit::SimulatorType> AllSimulatorTypes() {
   return types;
 }
 
-}  // namespace crmhub::daemon
+}  // namespace crmhub::adapters

@@ -11,7 +11,7 @@
 #include "base/clock.h"
 #include "config/config.h"
 #include "daemon/audit_journal.h"
-#include "daemon/flags.h"
+#include "daemon/cli/flags.h"
 #include "queue/sqlite_queue.h"
 
 namespace crmhub::cli {

@@ -12,9 +12,9 @@
 #include "crm/reconcile.h"
 #include "crm/store_schema.h"
 #include "daemon/adapter_registry.h"
-#include "daemon/commands.h"
+#include "daemon/cli/commands.h"
 #include "daemon/config_schema.h"
-#include "daemon/flags.h"
+#include "daemon/cli/flags.h"
 #include "queue/paths.h"
 
 namespace crmhub::cli {

@@ -1,4 +1,4 @@
-#include "daemon/queue_cli.h"
+#include "daemon/cli/queue_cli.h"
 
 #include <cstdio>
 #include <filesystem>

@@ -6,8 +6,8 @@
 
 #include "base/logging.h"
 #include "daemon/adapter_registry.h"
-#include "daemon/commands.h"
-#include "daemon/flags.h"
+#include "daemon/cli/commands.h"
+#include "daemon/cli/flags.h"
 #include "daemon/runtime.h"
 #include "daemon/sd_notify.h"
 

@@ -1,4 +1,4 @@
-#include "daemon/demo_world.h"
+#include "daemon/cli/demo_world.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -16,7 +16,7 @@
 
 #include "adapters/simkit/fault_spec.h"
 #include "adapters/simkit/simulator.h"
-#include "daemon/simulator_registry.h"
+#include "adapters/simulator_registry.h"
 #include "net/hmac.h"
 #include "net/http_client.h"
 #include "queue/paths.h"
@@ -92,7 +92,7 @@ class DemoWorld final : public World {
     common.faults = *faults;
     common.arrival = options_.duration * 6 / 10;
     common.lifetime = common.arrival / 2;
-    const std::vector<simkit::SimulatorType> types = daemon::AllSimulatorTypes();
+    const std::vector<simkit::SimulatorType> types = adapters::AllSimulatorTypes();
     for (const config::Section& s : config.Adapters()) {
       if (!s.GetBool("enabled")) continue;
       const std::string type = s.GetString("type");

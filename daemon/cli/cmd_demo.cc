@@ -22,10 +22,10 @@
 
 #include "base/clock.h"
 #include "daemon/adapter_registry.h"
-#include "daemon/commands.h"
+#include "daemon/cli/commands.h"
 #include "daemon/config_check.h"
-#include "daemon/demo_world.h"
-#include "daemon/flags.h"
+#include "daemon/cli/demo_world.h"
+#include "daemon/cli/flags.h"
 #include "net/hmac.h"
 #include "net/http_client.h"
 
