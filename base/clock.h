@@ -16,6 +16,8 @@
 #include <set>
 #include <string>
 
+#include "base/thread_annotations.h"
+
 namespace crmhub {
 
 using SystemTime = std::chrono::system_clock::time_point;
@@ -142,10 +144,10 @@ class ManualClock final : public Clock {
   // Lock order: waiters_mu_, then a CondVar's mutex (Advance). blocked_mu_
   // is taken under a CondVar's mutex and never with waiters_mu_.
   mutable std::mutex waiters_mu_;
-  mutable std::set<CondVar*> waiters_;  // GUARDED_BY(waiters_mu_)
+  mutable std::set<CondVar*> waiters_ GUARDED_BY(waiters_mu_);
   mutable std::mutex blocked_mu_;
   mutable std::condition_variable blocked_cv_;
-  mutable int blocked_ = 0;  // GUARDED_BY(blocked_mu_)
+  mutable int blocked_ GUARDED_BY(blocked_mu_) = 0;
 };
 
 // Milliseconds since the Unix epoch: the persisted form of a SystemTime.

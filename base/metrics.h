@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "base/thread_annotations.h"
+
 namespace crmhub {
 
 using Labels = std::map<std::string, std::string>;
@@ -75,8 +77,8 @@ class MetricsRegistry {
   struct Family;
   std::mutex mu_;
   // shared_ptr: Family is defined in metrics.cc, and its deleter is bound there.
-  std::map<std::string, std::shared_ptr<Family>> families_;  // GUARDED_BY(mu_)
-  std::vector<std::function<void(MetricsRegistry&)>> collectors_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::shared_ptr<Family>> families_ GUARDED_BY(mu_);
+  std::vector<std::function<void(MetricsRegistry&)>> collectors_ GUARDED_BY(mu_);
 };
 
 // Default latency buckets in seconds (1ms .. 30s).

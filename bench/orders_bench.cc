@@ -24,6 +24,7 @@
 #include "daemon/runtime.h"
 #include "adapters/simulator_registry.h"
 #include "net/http_client.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::bench {
 namespace {
@@ -226,9 +227,9 @@ class RuntimeThread {
   daemon::Runtime runtime_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool ready_ = false;                // GUARDED_BY(mu_)
-  std::vector<uint16_t> ports_;       // GUARDED_BY(mu_)
-  std::optional<int> exit_code_;      // GUARDED_BY(mu_)
+  bool ready_ GUARDED_BY(mu_) = false;
+  std::vector<uint16_t> ports_ GUARDED_BY(mu_);
+  std::optional<int> exit_code_ GUARDED_BY(mu_);
   std::thread thread_;
 };
 

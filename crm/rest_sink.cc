@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mapping/model/model.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::crm {
 namespace {
@@ -187,9 +188,9 @@ class RestCrmSink::Batch : public std::enable_shared_from_this<RestCrmSink::Batc
   const std::vector<SinkEvent>& events_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<DeliveryOutcome> outcomes_;  // GUARDED_BY(mu_)
-  size_t next_event_ = 0;                  // GUARDED_BY(mu_)
-  size_t done_ = 0;                        // GUARDED_BY(mu_)
+  std::vector<DeliveryOutcome> outcomes_ GUARDED_BY(mu_);
+  size_t next_event_ GUARDED_BY(mu_) = 0;
+  size_t done_ GUARDED_BY(mu_) = 0;
 };
 
 std::vector<DeliveryOutcome> RestCrmSink::Apply(const std::vector<SinkEvent>& events) {

@@ -28,6 +28,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "queue/sqlite_util.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::daemon {
 
@@ -72,8 +73,8 @@ class AuditJournal {
   Clock& clock_;
   const std::chrono::milliseconds retention_;
   std::mutex mu_;
-  queue::internal::Db db_;          // GUARDED_BY(mu_)
-  SystemTime last_purge_{};         // GUARDED_BY(mu_)
+  queue::internal::Db db_ GUARDED_BY(mu_);
+  SystemTime last_purge_ GUARDED_BY(mu_) = {};
 };
 
 // The entry as a JSON object (GET /api/v1/audit, `crmhub audit --json`).

@@ -33,6 +33,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "base/thread_annotations.h"
 
 struct sqlite3;
 
@@ -85,9 +86,9 @@ class IdempotencyStore {
   Clock& clock_;
   const std::chrono::milliseconds retention_;
   std::mutex mu_;
-  sqlite3* db_;                                // GUARDED_BY(mu_)
-  std::unordered_map<std::string, std::string> in_flight_;  // key -> fingerprint; GUARDED_BY(mu_)
-  int completes_since_purge_ = 0;              // GUARDED_BY(mu_)
+  sqlite3* db_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, std::string> in_flight_ GUARDED_BY(mu_);  // key -> fingerprint
+  int completes_since_purge_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace crmhub::daemon

@@ -30,6 +30,7 @@
 #include <unordered_map>
 
 #include "daemon/http_routes.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::daemon {
 
@@ -57,7 +58,7 @@ class IntakeHandler {
   const HttpRoutesDeps& deps_;
   const HttpRoutesOptions& options_;
   std::mutex mu_;
-  std::unordered_map<std::string, AdapterMetrics> metrics_;  // GUARDED_BY(mu_)
+  std::unordered_map<std::string, AdapterMetrics> metrics_ GUARDED_BY(mu_);
 };
 
 }  // namespace crmhub::daemon

@@ -36,11 +36,13 @@ void NotifyingQueue::EnqueueAsync(std::vector<queue::NewMessage> messages, Enque
   inner_.EnqueueAsync(std::move(messages),
                       [this, lanes = std::move(lanes), done = std::move(done)](
                           Result<std::vector<queue::EnqueueOutcome>> result) mutable {
-                        bool ok = result.ok();
-                        done(std::move(result));
-                        if (ok) {
+                        // Wake the lanes before answering: once `done` has
+                        // run, the caller may destroy this queue (and the
+                        // wakeup), as a test's teardown did under TSan.
+                        if (result.ok()) {
                           for (const auto& lane : lanes) wakeup_.Notify(lane);
                         }
+                        done(std::move(result));
                       });
 }
 

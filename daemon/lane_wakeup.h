@@ -20,6 +20,7 @@
 
 #include "base/clock.h"
 #include "queue/queue.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::daemon {
 
@@ -45,8 +46,8 @@ class LaneWakeup {
  private:
   std::mutex mu_;
   CondVar cv_;  // on mu_
-  std::map<std::string, uint64_t> generation_;  // GUARDED_BY(mu_)
-  uint64_t all_generation_ = 0;                 // GUARDED_BY(mu_)
+  std::map<std::string, uint64_t> generation_ GUARDED_BY(mu_);
+  uint64_t all_generation_ GUARDED_BY(mu_) = 0;
 };
 
 class NotifyingQueue final : public queue::Queue {

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "daemon/sd_notify.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::daemon {
 
@@ -45,8 +46,8 @@ class ControlQueue {
   ControlCommand TakeLocked();
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;    // GUARDED_BY(mu_)
-  bool reload_ = false;  // GUARDED_BY(mu_)
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool reload_ GUARDED_BY(mu_) = false;
 };
 
 // Turns SIGTERM/SIGINT/SIGHUP into ControlQueue commands. The signals are

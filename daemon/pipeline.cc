@@ -11,6 +11,7 @@
 #include "base/thread_name.h"
 #include "daemon/pull_ahead.h"
 #include "daemon/queued_events.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -226,9 +227,9 @@ class AdapterWorkers {
   std::vector<std::thread> threads_;  // written only before/after the threads run
   std::mutex done_mu_;
   std::condition_variable done_cv_;
-  int running_ = 0;  // GUARDED_BY(done_mu_)
+  int running_ GUARDED_BY(done_mu_) = 0;
   mutable std::mutex status_mu_;
-  WorkerStatus status_;  // GUARDED_BY(status_mu_)
+  WorkerStatus status_ GUARDED_BY(status_mu_);
 };
 
 // The pull loop of a source adapter: pull, hand the page to PullAhead (which

@@ -66,6 +66,7 @@
 #include "mapping/model/entity.h"
 #include "queue/backoff.h"
 #include "queue/queue.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::daemon {
 
@@ -142,9 +143,9 @@ class Pipeline {
   LaneWakeup& wakeup_;
   PipelineOptions options_;
   mutable std::mutex mu_;
-  std::map<std::string, std::unique_ptr<AdapterWorkers>> workers_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::unique_ptr<AdapterWorkers>> workers_ GUARDED_BY(mu_);
   // Workers that missed their stop deadline; joined in the destructor.
-  std::vector<std::unique_ptr<AdapterWorkers>> stragglers_;  // GUARDED_BY(mu_)
+  std::vector<std::unique_ptr<AdapterWorkers>> stragglers_ GUARDED_BY(mu_);
 };
 
 }  // namespace crmhub::daemon

@@ -31,6 +31,7 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "queue/sqlite_queue.h"
+#include "base/thread_annotations.h"
 
 #ifndef CRMHUB_VERSION
 #define CRMHUB_VERSION "dev"
@@ -119,7 +120,7 @@ class Daemon {
   std::unique_ptr<crm::CrmSink> sink_;
   std::optional<Housekeeper> housekeeper_;
   std::mutex adapters_mu_;
-  std::shared_ptr<const AdapterSet> adapters_;  // GUARDED_BY(adapters_mu_)
+  std::shared_ptr<const AdapterSet> adapters_ GUARDED_BY(adapters_mu_);
   adapters::AdapterContext context_;
   std::optional<Pipeline> pipeline_;
   std::atomic<bool> draining_{false};

@@ -21,6 +21,7 @@
 #include "base/thread_name.h"
 #include "crm/sink.h"
 #include "queue/queue.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::daemon {
 
@@ -116,11 +117,11 @@ class Housekeeper {
   std::chrono::milliseconds wait_ = interval_;  // housekeeping thread only
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;  // GUARDED_BY(mu_)
+  bool stop_ GUARDED_BY(mu_) = false;
   std::thread thread_;
   std::mutex stats_mu_;
-  std::vector<queue::LaneStats> stats_;  // GUARDED_BY(stats_mu_)
-  std::set<std::string> seen_lanes_;     // GUARDED_BY(stats_mu_)
+  std::vector<queue::LaneStats> stats_ GUARDED_BY(stats_mu_);
+  std::set<std::string> seen_lanes_ GUARDED_BY(stats_mu_);
   std::atomic<int64_t> depth_{0};
 };
 
@@ -160,7 +161,7 @@ class IoThreads {
   boost::asio::io_context& io_;
   std::mutex mu_;
   std::condition_variable cv_;
-  int running_ = 0;  // GUARDED_BY(mu_)
+  int running_ GUARDED_BY(mu_) = 0;
   std::vector<std::thread> threads_;
 };
 

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "base/clock.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::net {
 
@@ -47,10 +48,10 @@ class CircuitBreaker {
   const Clock& clock_;
   const CircuitBreakerOptions options_;
   mutable std::mutex mu_;
-  State state_ = State::kClosed;                         // GUARDED_BY(mu_)
-  uint32_t failures_ = 0;                                // GUARDED_BY(mu_)
-  std::chrono::steady_clock::time_point opened_at_{};    // GUARDED_BY(mu_)
-  std::chrono::steady_clock::time_point probe_at_{};     // GUARDED_BY(mu_)
+  State state_ GUARDED_BY(mu_) = State::kClosed;
+  uint32_t failures_ GUARDED_BY(mu_) = 0;
+  std::chrono::steady_clock::time_point opened_at_ GUARDED_BY(mu_) = {};
+  std::chrono::steady_clock::time_point probe_at_ GUARDED_BY(mu_) = {};
 };
 
 std::string_view CircuitStateName(CircuitBreaker::State state);

@@ -1,6 +1,7 @@
 #include "net/http_server.h"
 
 #include "net/http_parse.h"
+#include "base/thread_annotations.h"
 
 #include <array>
 #include <atomic>
@@ -95,8 +96,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::atomic<size_t> open{0};
 
   mutable std::mutex mu;
-  std::vector<std::shared_ptr<Listener>> listeners;                  // GUARDED_BY(mu)
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;    // GUARDED_BY(mu)
+  std::vector<std::shared_ptr<Listener>> listeners GUARDED_BY(mu);
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions GUARDED_BY(mu);
 };
 
 // One connection. Every member is touched only on the stream's strand.

@@ -32,6 +32,7 @@
 #include <utility>
 
 #include "base/clock.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::net {
 
@@ -107,10 +108,10 @@ class TokenBucket final : public RateLimiter {
   const RateLimit limit_;
   std::mutex mu_;
   CondVar cv_{clock_, mu_};
-  double tokens_;                                         // GUARDED_BY(mu_); may go below 0
-  std::chrono::steady_clock::time_point last_;            // GUARDED_BY(mu_)
-  std::chrono::steady_clock::time_point paused_until_{};  // GUARDED_BY(mu_)
-  bool cancelled_ = false;                                // GUARDED_BY(mu_)
+  double tokens_ GUARDED_BY(mu_);  // may go below 0
+  std::chrono::steady_clock::time_point last_ GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point paused_until_ GUARDED_BY(mu_) = {};
+  bool cancelled_ GUARDED_BY(mu_) = false;
 };
 
 class SlidingWindow final : public RateLimiter {
@@ -138,9 +139,9 @@ class SlidingWindow final : public RateLimiter {
   const int64_t limit_;
   const std::chrono::milliseconds window_;
   std::mutex mu_;
-  std::deque<std::pair<std::chrono::steady_clock::time_point, int64_t>> taken_;  // GUARDED_BY(mu_)
-  int64_t in_window_ = 0;                                                       // GUARDED_BY(mu_)
-  std::chrono::steady_clock::time_point paused_until_{};                        // GUARDED_BY(mu_)
+  std::deque<std::pair<std::chrono::steady_clock::time_point, int64_t>> taken_ GUARDED_BY(mu_);
+  int64_t in_window_ GUARDED_BY(mu_) = 0;
+  std::chrono::steady_clock::time_point paused_until_ GUARDED_BY(mu_) = {};
 };
 
 }  // namespace crmhub::net

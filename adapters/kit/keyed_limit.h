@@ -21,6 +21,7 @@
 
 #include "base/clock.h"
 #include "net/rate_limiter.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::adapters::kit {
 
@@ -41,8 +42,8 @@ class KeyedLimit {
   const int64_t limit_;
   const std::chrono::milliseconds window_;
   std::mutex mu_;
-  std::unordered_map<std::string, std::unique_ptr<net::SlidingWindow>> windows_;  // GUARDED_BY(mu_)
-  size_t prune_at_ = 1024;                                                        // GUARDED_BY(mu_)
+  std::unordered_map<std::string, std::unique_ptr<net::SlidingWindow>> windows_ GUARDED_BY(mu_);
+  size_t prune_at_ GUARDED_BY(mu_) = 1024;
 };
 
 }  // namespace crmhub::adapters::kit

@@ -38,6 +38,7 @@
 #include "adapters/kit/push_auth.h"
 #include "adapters/kit/target.h"
 #include "adapters/ozon/ozon_client.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::adapters::ozon {
 
@@ -204,8 +205,8 @@ class OzonAdapter final : public kit::MarketplaceAdapter {
   kit::KeyedLimit prices_;       // 10 price updates per product per hour
 
   std::mutex catalog_mu_;
-  std::map<std::string, int64_t> catalog_;                               // GUARDED_BY(catalog_mu_)
-  std::optional<std::chrono::steady_clock::time_point> catalog_loaded_;  // GUARDED_BY(catalog_mu_)
+  std::map<std::string, int64_t> catalog_ GUARDED_BY(catalog_mu_);
+  std::optional<std::chrono::steady_clock::time_point> catalog_loaded_ GUARDED_BY(catalog_mu_);
 };
 
 // The adapter type for daemon/adapter_registry.cc: [adapters.<id>] type = "ozon".

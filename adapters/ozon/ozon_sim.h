@@ -55,6 +55,7 @@
 #include "adapters/simkit/simulator.h"
 #include "adapters/simkit/world.h"
 #include "base/clock.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::adapters::ozon {
 
@@ -145,11 +146,11 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   SystemTime all_final_at_{};         // the last posting's final step
 
   mutable std::mutex mu_;
-  std::map<std::pair<int64_t, int64_t>, int64_t> stocks_;  // GUARDED_BY(mu_)
-  std::map<std::string, std::string> prices_;  // GUARDED_BY(mu_)
+  std::map<std::pair<int64_t, int64_t>, int64_t> stocks_ GUARDED_BY(mu_);
+  std::map<std::string, std::string> prices_ GUARDED_BY(mu_);
   // "stock:<product>:<warehouse>", "price:<product>" -> its recent updates.
   std::map<std::string, std::deque<std::chrono::steady_clock::time_point>>
-      updates_;  // GUARDED_BY(mu_)
+      updates_ GUARDED_BY(mu_);
 
   simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };

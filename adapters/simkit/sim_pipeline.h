@@ -47,6 +47,7 @@
 #include "base/clock.h"
 #include "net/http_types.h"
 #include "net/rate_limiter.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::simkit {
 
@@ -191,10 +192,10 @@ class SimPipeline {
   std::vector<CompiledRoute> routes_;
   RequestLog log_;
   std::mutex mu_;
-  FaultSpec faults_;     // GUARDED_BY(mu_)
-  SeededRng fault_rng_;  // GUARDED_BY(mu_)
+  FaultSpec faults_ GUARDED_BY(mu_);
+  SeededRng fault_rng_ GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, std::unique_ptr<net::RateLimiter>>
-      limiters_;       // GUARDED_BY(mu_); (account, group)
+      limiters_ GUARDED_BY(mu_);  // (account, group)
   SimServer server_;  // last: stopped first, while the rest is alive
 };
 

@@ -60,6 +60,7 @@
 #include "adapters/adapter.h"
 #include "adapters/kit/target.h"
 #include "adapters/wildberries/wildberries_client.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::adapters::wildberries {
 
@@ -177,11 +178,11 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
   Clock& clock_;
   WildberriesClient client_;
   std::mutex sizes_mu_;  // held while the table is read or matched (a read sends requests)
-  SizeTable sizes_;      // GUARDED_BY(sizes_mu_)
+  SizeTable sizes_ GUARDED_BY(sizes_mu_);
   std::mutex prices_mu_;
-  std::map<std::string, PendingPrice> pending_prices_;  // by Command::key  // GUARDED_BY(prices_mu_)
+  std::map<std::string, PendingPrice> pending_prices_ GUARDED_BY(prices_mu_);  // by Command::key
   mutable std::mutex describe_mu_;
-  nlohmann::json describe_ = nlohmann::json::object();  // GUARDED_BY(describe_mu_)
+  nlohmann::json describe_ GUARDED_BY(describe_mu_) = nlohmann::json::object();
 };
 
 }  // namespace crmhub::adapters::wildberries

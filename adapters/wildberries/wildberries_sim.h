@@ -56,6 +56,7 @@
 #include "adapters/simkit/sim_pipeline.h"
 #include "adapters/simkit/simulator.h"
 #include "base/clock.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::adapters::wildberries {
 
@@ -160,11 +161,11 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
   const SystemTime start_;
 
   mutable std::mutex mu_;
-  simkit::SeededRng rng_;                             // GUARDED_BY(mu_) (draws)
+  simkit::SeededRng rng_ GUARDED_BY(mu_);  // (draws)
   std::vector<Order> orders_;                         // by id ascending
   std::vector<Order> dbs_orders_;                     // by id ascending
-  std::map<int64_t, std::map<int, int64_t>> stocks_;  // GUARDED_BY(mu_) warehouse -> product -> amount
-  std::map<int64_t, std::pair<int64_t, int64_t>> prices_;  // GUARDED_BY(mu_) nmID -> (price, discount)
+  std::map<int64_t, std::map<int, int64_t>> stocks_ GUARDED_BY(mu_);  // warehouse -> product -> amount
+  std::map<int64_t, std::pair<int64_t, int64_t>> prices_ GUARDED_BY(mu_);  // nmID -> (price, discount)
   struct PriceTaskGood {
     int64_t nm_id;
     std::optional<int64_t> price, discount;
@@ -174,10 +175,10 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
     int64_t uploaded_ms;  // since start
     std::vector<PriceTaskGood> goods;
   };
-  std::map<int64_t, PriceTaskRecord> price_tasks_;  // GUARDED_BY(mu_) uploadID ->
-  std::string last_price_body_;                     // GUARDED_BY(mu_)
-  int64_t last_price_task_ = 0;                     // GUARDED_BY(mu_)
-  int64_t request_counter_ = 0;                     // GUARDED_BY(mu_)
+  std::map<int64_t, PriceTaskRecord> price_tasks_ GUARDED_BY(mu_);  // uploadID ->
+  std::string last_price_body_ GUARDED_BY(mu_);
+  int64_t last_price_task_ GUARDED_BY(mu_) = 0;
+  int64_t request_counter_ GUARDED_BY(mu_) = 0;
 
   simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };

@@ -27,6 +27,7 @@
 #include "adapters/simkit/sim_pipeline.h"
 #include "adapters/simkit/simulator.h"
 #include "base/clock.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::adapters::yandex_market {
 
@@ -107,9 +108,9 @@ class YandexMarketSimulator final : public simkit::PipelineSimulator {
   SystemTime all_final_at_{};  // the world's last final step
 
   mutable std::mutex mu_;
-  std::vector<SimOrder> orders_;            // GUARDED_BY(mu_); by id
-  std::map<std::string, int64_t> stocks_;   // GUARDED_BY(mu_)
-  std::map<std::string, SimPrice> prices_;  // GUARDED_BY(mu_)
+  std::vector<SimOrder> orders_ GUARDED_BY(mu_);  // by id
+  std::map<std::string, int64_t> stocks_ GUARDED_BY(mu_);
+  std::map<std::string, SimPrice> prices_ GUARDED_BY(mu_);
 
   simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };

@@ -14,6 +14,7 @@
 
 #include "adapters/simkit/sim_pipeline.h"
 #include "adapters/simkit/world.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::adapters::acme {
 
@@ -47,7 +48,7 @@ class AcmeSimulator final : public simkit::PipelineSimulator {
   std::vector<Order> orders_;  // immutable after construction
   SystemTime all_final_at_{};
   mutable std::mutex mu_;
-  std::map<std::string, int64_t> stock_;  // GUARDED_BY(mu_)
+  std::map<std::string, int64_t> stock_ GUARDED_BY(mu_);
   simkit::SimPipeline pipeline_;          // last: stopped first
 };
 
