@@ -13,6 +13,8 @@ packages=(
   # libFuzzer and the sanitizer runtimes, and the symbolizer for reports.
   # clang 16: clang 14 cannot compile Asio's coroutines under ASan.
   clang-16 libclang-rt-16-dev llvm-16
+  # scripts/format.sh and the format_check test
+  clang-format-16
   wrk systemd
   # bench/intake.sh, which BenchIntakeTest runs
   curl bc python3 openssl
