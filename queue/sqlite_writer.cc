@@ -287,6 +287,19 @@ Status WriterStore::RecoverInFlight(SystemTime now, int poison_after, int64_t* s
   return commit_.Run("recover: commit");
 }
 
+Status WriterStore::Settle(const Settlement& settlement, SystemTime now, Status* outcome) {
+  switch (settlement.kind) {
+    case Settlement::Kind::kAck:
+      return Ack(settlement.lease, now, outcome);
+    case Settlement::Kind::kRetry:
+      return Retry(settlement.lease, settlement.reason, settlement.not_before, now, outcome);
+    case Settlement::Kind::kFail:
+      return Fail(settlement.lease, settlement.reason, now, outcome);
+  }
+  *outcome = Status::InvalidArgument("settle: unknown kind");
+  return Status::Ok();
+}
+
 Status WriterStore::Ack(const LeaseToken& lease, SystemTime now, Status* outcome) {
   ack_.Bind(1, lease.message_id).Bind(2, lease.token).Bind(3, ToUnixMillis(now));
   CRMHUB_RETURN_IF_ERROR(ack_.Run("ack"));

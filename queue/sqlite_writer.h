@@ -56,6 +56,8 @@ class WriterStore {
   // counted `poison_after` times in a row goes to the dead letters.
   // `suspects` and `dead` are set to how many were counted / moved.
   Status RecoverInFlight(SystemTime now, int poison_after, int64_t* suspects, int64_t* dead);
+  // One settlement (Queue::Settle): dispatches to Ack, Retry or Fail.
+  Status Settle(const Settlement& settlement, SystemTime now, Status* outcome);
   Status Ack(const LeaseToken& lease, SystemTime now, Status* outcome);
   Status Retry(const LeaseToken& lease, const std::string& error,
                std::optional<SystemTime> not_before, SystemTime now, Status* outcome);
