@@ -180,7 +180,12 @@ Answer Harness::Http(const std::string& method, const std::string& target,
 }
 
 int FillPendingBound(queue::Queue& q, const std::string& lane, int max_calls) {
-  for (int i = 0; i < max_calls; ++i) {
+  // A refusal can also come while the writer is merely busy for a moment
+  // (it has not yet taken what waits): the bound counts as full once ten
+  // tries 20 ms apart are all refused.
+  int taken = 0;
+  int refused_in_a_row = 0;
+  for (int i = 0; i < max_calls && refused_in_a_row < 10; ++i) {
     queue::NewMessage m;
     m.lane = lane;
     m.source = "fill";
@@ -192,9 +197,15 @@ int FillPendingBound(queue::Queue& q, const std::string& lane, int max_calls) {
     q.EnqueueAsync({std::move(m)}, [refused](Result<std::vector<queue::EnqueueOutcome>> r) {
       if (!r.ok() && r.status().code() == StatusCode::kResourceExhausted) refused->store(true);
     });
-    if (refused->load()) return i;
+    if (refused->load()) {
+      ++refused_in_a_row;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } else {
+      refused_in_a_row = 0;
+      ++taken;
+    }
   }
-  return -1;
+  return refused_in_a_row >= 10 ? taken : -1;
 }
 
 std::vector<queue::Message> Harness::Drain(const std::string& lane) {

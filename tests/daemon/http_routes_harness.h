@@ -114,10 +114,10 @@ Answer Fetch(uint16_t port, const std::string& method, const std::string& target
              const std::string& body = "",
              const std::vector<std::pair<std::string, std::string>>& headers = {});
 
-// Enqueues single messages on `lane` straight into `q` until it refuses one
-// with kResourceExhausted; returns how many it took first (-1: none refused
-// within `max_calls`). REQUIRES: the engine's writer is held behind (a held
-// disk), so that its pending bound fills.
+// Enqueues single messages on `lane` straight into `q` until it refuses
+// with kResourceExhausted steadily (ten tries in a row, 20 ms apart); returns
+// how many it took (-1: not full within `max_calls`). REQUIRES: the engine's
+// writer is held behind (a held disk), so that its pending bound fills.
 int FillPendingBound(queue::Queue& q, const std::string& lane, int max_calls = 10000);
 
 class Harness {
