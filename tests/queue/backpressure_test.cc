@@ -96,9 +96,9 @@ TEST_F(BackpressureTest, AFullPendingBoundAnswersResourceExhaustedWithoutBlockin
   const int refused =
       EnqueueUntilRefused(*q, 100, [](int i) { return Msg("in.a", "k" + std::to_string(i)); });
   ASSERT_GE(refused, 0) << "never refused: the pending bound does not hold";
-  // Two batches of two in the writer and two waiting at most, then refusals.
+  // Two batches of two in the writer and two waiting at most, then refusals
+  // (fewer when the writer had not yet taken the first ones).
   EXPECT_LE(refused, 8);
-  EXPECT_GE(q->backlog().rows, 1);
   EXPECT_LE(q->backlog().rows, 2);
 
   vfs_.ReleaseSyncs();
