@@ -80,7 +80,7 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::Open(Clock& clock, SqliteQueue
                                  : SeededJitter(options.rng_seed.value_or(std::random_device{}()));
   config.first_token = RandomFirstToken();
   auto store = std::make_unique<WriterStore>(std::move(db).value(), std::move(config));
-  CRMHUB_RETURN_IF_ERROR(store->Init().WithContext("queue: open " + path.string()));
+  CRMHUB_RETURN_IF_ERROR(store->Init(clock.Now()).WithContext("queue: open " + path.string()));
 
   auto syncer = internal::WalSyncer::For(store->db());
   if (!syncer.ok()) return syncer.status().WithContext("queue: open " + path.string());
