@@ -210,8 +210,11 @@ void AdminApi::Commands(const net::HttpRequest& request, const net::Responder& r
     q.EnqueueAsync(std::move(messages), [this, key, fingerprint, respond](
                                             Result<std::vector<queue::EnqueueOutcome>> outcome) {
       if (!outcome.ok()) {
-        spdlog::warn("commands: enqueue failed: {}", outcome.status().ToString());
         store_.Abandon(key);
+        if (outcome.status().code() == StatusCode::kResourceExhausted) {
+          return respond(Unavailable(options_, "queue is full, retry later"));
+        }
+        spdlog::warn("commands: enqueue failed: {}", outcome.status().ToString());
         return respond(Unavailable(options_, "queue unavailable, retry later"));
       }
       int64_t accepted = 0;

@@ -160,13 +160,21 @@ void IntakeHandler::Handle(std::string_view adapter_id_view, net::HttpRequest re
     messages.push_back(ToNewMessage(std::move(e), lane, adapter_id));
   }
   AdapterMetrics& metrics = MetricsFor(adapter_id);
-  // The callback runs on the queue's engine thread: it only counts and hands
-  // the prepared answer to the responder (which posts to the connection).
+  // The callback runs on the queue's engine thread (or here, at once, when
+  // the queue refuses: it never blocks this thread): it only counts and
+  // hands the prepared answer to the responder (which posts to the
+  // connection).
   q.EnqueueAsync(
       std::move(messages),
       [this, adapter_id, metrics, accepted = std::move(result.accepted),
        respond = std::move(respond)](Result<std::vector<queue::EnqueueOutcome>> outcome) mutable {
         if (!outcome.ok()) {
+          // Nothing of the batch was written (all or nothing): the sender's
+          // retry after Retry-After is the whole answer.
+          if (outcome.status().code() == StatusCode::kResourceExhausted) {
+            Reject(adapter_id, "overloaded", Unavailable("queue is full, retry later"), respond);
+            return;
+          }
           spdlog::warn("webhook {}: enqueue failed: {}", adapter_id, outcome.status().ToString());
           Reject(adapter_id, "unavailable", Unavailable("event store unavailable, retry later"),
                  respond);

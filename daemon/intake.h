@@ -11,6 +11,9 @@
 //   401/403/400 from the adapter's HandleWebhook (signature, IP, parse, key)
 // then the events are enqueued durably (lane in.<id>, source <id>) and only
 // once the queue reports them durable the adapter's `accepted` answer is sent.
+// The enqueue never blocks the I/O thread: a queue whose writer is behind
+// (its pending bound in rows or bytes reached) answers kResourceExhausted at
+// once, which is 503 + Retry-After (reason overloaded) with nothing written.
 // A duplicate gets the same answer and enqueues nothing (queue dedup by
 // (source, idempotency key), also across concurrent requests).
 //

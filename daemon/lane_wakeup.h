@@ -60,16 +60,8 @@ class NotifyingQueue final : public queue::Queue {
                                            std::chrono::milliseconds lease_duration) override {
     return inner_.Lease(lane, max, lease_duration);
   }
-  Status Ack(const queue::LeaseToken& lease) override { return inner_.Ack(lease); }
-  std::vector<Status> AckBatch(std::span<const queue::LeaseToken> leases) override {
-    return inner_.AckBatch(leases);
-  }
-  Status Retry(const queue::LeaseToken& lease, const std::string& error,
-               std::optional<SystemTime> not_before) override {
-    return inner_.Retry(lease, error, not_before);
-  }
-  Status Fail(const queue::LeaseToken& lease, const std::string& error) override {
-    return inner_.Fail(lease, error);
+  std::vector<Status> Settle(std::span<const queue::Settlement> settlements) override {
+    return inner_.Settle(settlements);
   }
   Result<std::vector<queue::LaneStats>> Stats() override { return inner_.Stats(); }
   Result<std::vector<queue::DeadLetter>> ListDeadLetters(

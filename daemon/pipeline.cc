@@ -140,9 +140,18 @@ class AdapterWorkers {
   void SourceLoop();
   void InboundLoop();
   void TargetLoop();
+  // The settlements of one leased batch, committed together by
+  // CommitSettlements: one Queue::Settle, so one durable commit however the
+  // batch ended (mapped or not, delivered, throttled or refused).
+  struct Settlements {
+    std::vector<queue::Settlement> items;
+    std::vector<int64_t> message_ids;  // of each item, for the log
+    bool any_ok = false;
+  };
   void ProcessInbound(std::vector<queue::Leased>& batch);
-  // The resolve step of one hint (see WebhookCapability::Resolve).
-  void ResolveHint(const queue::Leased& hint);
+  // The resolve step of one hint (see WebhookCapability::Resolve); its
+  // settlement joins `out`, after the records it resolved are durable.
+  void ResolveHint(const queue::Leased& hint, Settlements& out);
 
   // The exception boundary of every worker loop iteration. Adapters read
   // outside data through checked getters and mean never to throw; whatever
@@ -188,8 +197,12 @@ class AdapterWorkers {
                     {{"adapter", id_}})
         .Inc(static_cast<double>(duplicates));
   }
-  void Settle(const std::string& target, const std::vector<const queue::Leased*>& messages,
-              const std::vector<DeliveryOutcome>& outcomes);
+  struct TargetMetrics;
+  // Counts `outcome` in `m` and adds its settlement to `out`.
+  void Decide(const TargetMetrics& m, const queue::Leased& leased,
+              const DeliveryOutcome& outcome, Settlements& out);
+  // Settles `s` in one Queue::Settle call and logs what did not settle.
+  void CommitSettlements(const Settlements& s);
 
   struct TargetMetrics {
     Counter* ok;
@@ -362,10 +375,10 @@ void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
   TargetMetrics m = MetricsFor(kTarget);
   std::vector<crm::SinkEvent> events;
   std::vector<const queue::Leased*> applied;
-  std::vector<queue::LeaseToken> empty_acks;
+  Settlements settlements;
   for (queue::Leased& l : batch) {
     if (IsHint(l.message)) {
-      ResolveHint(l);
+      ResolveHint(l, settlements);
       continue;
     }
     Result<std::vector<model::Entity>> entities =
@@ -376,17 +389,12 @@ void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
     if (!entities.ok()) {
       // The raw record stays in the dead letters with the rule's error; after
       // the rules are fixed, `crmhub dlq replay` maps it again.
-      std::string error = "mapping: " + entities.status().message();
-      m.fail->Inc();
-      RecordError(error);
-      if (Status st = queue_.Fail(l.lease, error); !st.ok()) {
-        spdlog::warn("adapter {}: dead-lettering message {}: {}", id_, l.message.id, st.ToString());
-      }
+      Decide(m, l, DeliveryOutcome::Fail("mapping: " + entities.status().message()),
+             settlements);
       continue;
     }
     if (entities->empty()) {  // the rules chose to skip this record
-      empty_acks.push_back(l.lease);
-      m.ok->Inc();
+      Decide(m, l, DeliveryOutcome::Ok(), settlements);
       continue;
     }
     events.push_back(crm::SinkEvent{.source = l.message.source,
@@ -397,8 +405,10 @@ void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
                                     .validated = true});
     applied.push_back(&l);
   }
-  if (!empty_acks.empty()) queue_.AckBatch(empty_acks);
-  if (events.empty()) return;
+  if (events.empty()) {
+    CommitSettlements(settlements);
+    return;
+  }
   auto started = std::chrono::steady_clock::now();
   std::vector<DeliveryOutcome> outcomes =
       Guarded("sink", [&] { return sink_.Apply(events); })
@@ -412,10 +422,11 @@ void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
         DeliveryOutcome::Retry("sink returned " + std::to_string(outcomes.size()) +
                                " outcomes for " + std::to_string(events.size()) + " events"));
   }
-  Settle(kTarget, applied, outcomes);
+  for (size_t i = 0; i < applied.size(); ++i) Decide(m, *applied[i], outcomes[i], settlements);
+  CommitSettlements(settlements);
 }
 
-void AdapterWorkers::ResolveHint(const queue::Leased& hint) {
+void AdapterWorkers::ResolveHint(const queue::Leased& hint, Settlements& out) {
   const std::string target = id_ + "/resolve";
   adapters::WebhookCapability* webhook = adapter_->webhook();
   adapters::ResolveResult resolved;
@@ -443,7 +454,7 @@ void AdapterWorkers::ResolveHint(const queue::Leased& hint) {
                                                 enqueued.status().ToString());
     }
   }
-  Settle(target, {&hint}, {resolved.outcome});
+  Decide(MetricsFor(target), hint, resolved.outcome, out);
 }
 
 void AdapterWorkers::TargetLoop() {
@@ -467,11 +478,7 @@ void AdapterWorkers::TargetLoop() {
     }
     idle = options_.idle_wait_min;
     std::vector<adapters::Command> messages;
-    std::vector<const queue::Leased*> refs;
-    for (const auto& l : *leased) {
-      messages.push_back(ToCommand(l.message));
-      refs.push_back(&l);
-    }
+    for (const auto& l : *leased) messages.push_back(ToCommand(l.message));
     auto started = std::chrono::steady_clock::now();
     std::vector<DeliveryOutcome> outcomes =
         Guarded("deliver", [&] { return target->Deliver(messages); })
@@ -485,54 +492,46 @@ void AdapterWorkers::TargetLoop() {
           DeliveryOutcome::Retry("adapter returned " + std::to_string(outcomes.size()) +
                                  " outcomes for " + std::to_string(messages.size()) + " messages"));
     }
-    Settle(id_, refs, outcomes);
+    Settlements settlements;
+    for (size_t i = 0; i < leased->size(); ++i) Decide(m, (*leased)[i], outcomes[i], settlements);
+    CommitSettlements(settlements);
   }
 }
 
-void AdapterWorkers::Settle(const std::string& target,
-                            const std::vector<const queue::Leased*>& messages,
-                            const std::vector<DeliveryOutcome>& outcomes) {
-  TargetMetrics m = MetricsFor(target);
-  std::vector<queue::LeaseToken> acks;
-  std::vector<int64_t> ack_ids;
-  bool any_ok = false;
-  for (size_t i = 0; i < messages.size(); ++i) {
-    const queue::Leased& l = *messages[i];
-    const DeliveryOutcome& o = outcomes[i];
-    Status st;
-    switch (o.kind) {
-      case DeliveryOutcome::Kind::kOk:
-        acks.push_back(l.lease);
-        ack_ids.push_back(l.message.id);
-        m.ok->Inc();
-        any_ok = true;
-        break;
-      case DeliveryOutcome::Kind::kRetry:
-        m.retry->Inc();
-        RecordError(o.error);
-        st = queue_.Retry(l.lease, o.error, o.not_before);
-        break;
-      case DeliveryOutcome::Kind::kFail:
-        m.fail->Inc();
-        RecordError(o.error);
-        st = queue_.Fail(l.lease, o.error);
-        break;
-    }
-    if (!st.ok()) {
+void AdapterWorkers::Decide(const TargetMetrics& m, const queue::Leased& leased,
+                            const DeliveryOutcome& outcome, Settlements& out) {
+  switch (outcome.kind) {
+    case DeliveryOutcome::Kind::kOk:
+      m.ok->Inc();
+      out.any_ok = true;
+      out.items.push_back(queue::Settlement::Ack(leased.lease));
+      break;
+    case DeliveryOutcome::Kind::kRetry:
+      m.retry->Inc();
+      RecordError(outcome.error);
+      out.items.push_back(queue::Settlement::Retry(leased.lease, outcome.error, outcome.not_before));
+      break;
+    case DeliveryOutcome::Kind::kFail:
+      m.fail->Inc();
+      RecordError(outcome.error);
+      out.items.push_back(queue::Settlement::Fail(leased.lease, outcome.error));
+      break;
+  }
+  out.message_ids.push_back(leased.message.id);
+}
+
+void AdapterWorkers::CommitSettlements(const Settlements& s) {
+  if (s.items.empty()) return;
+  std::vector<Status> statuses = queue_.Settle(s.items);
+  for (size_t i = 0; i < statuses.size() && i < s.message_ids.size(); ++i) {
+    if (!statuses[i].ok()) {
       // Typically an expired lease: the message is delivered again later and
       // the sink's/target's idempotency absorbs the repeat.
-      spdlog::warn("adapter {}: settling message {}: {}", id_, l.message.id, st.ToString());
+      spdlog::warn("adapter {}: settling message {}: {}", id_, s.message_ids[i],
+                   statuses[i].ToString());
     }
   }
-  if (!acks.empty()) {
-    std::vector<Status> statuses = queue_.AckBatch(acks);
-    for (size_t i = 0; i < statuses.size() && i < ack_ids.size(); ++i) {
-      if (!statuses[i].ok()) {
-        spdlog::warn("adapter {}: ack of message {}: {}", id_, ack_ids[i], statuses[i].ToString());
-      }
-    }
-  }
-  if (any_ok) RecordSuccess();
+  if (s.any_ok) RecordSuccess();
 }
 
 Pipeline::Pipeline(queue::Queue& queue, crm::CrmSink& sink, Clock& clock, MetricsRegistry& metrics,

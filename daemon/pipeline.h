@@ -18,14 +18,16 @@
 //  * an inbound lane in.<id> (source or webhook capability):
 //    `delivery_workers` threads lease batches, map each raw record with the
 //    adapter's mapper, Apply() the mapped events to the CRM sink and settle
-//    each message: ok -> AckBatch, retry -> Retry(not_before), fail -> Fail.
-//    A record that does not map is a dead letter carrying the rule's error.
+//    the whole batch in one Queue::Settle (per message ok -> ack,
+//    retry -> retry(not_before), fail -> fail): one durable commit per batch,
+//    however it ended. A record that does not map is a dead letter carrying
+//    the rule's error (settled with the rest of its batch).
 //    A hint (a webhook's event marked for the resolve step) is not mapped:
 //    the adapter's Resolve() fetches the records it names, they are queued
 //    durably in the same lane (keyed as the pull keys them), then the hint
 //    is settled by Resolve's outcome.
 //  * target capability: one thread leases up to max_batch() from out.<id>,
-//    calls Deliver() and settles each message by its outcome.
+//    calls Deliver() and settles the batch by its outcomes in one Settle.
 // Every call into an adapter, the mapping or the sink runs inside an
 // exception boundary: what throws is logged, counted
 // (crmhub_worker_exceptions_total{adapter,step}) and turned into a retryable

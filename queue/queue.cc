@@ -22,4 +22,36 @@ Result<EnqueueOutcome> Queue::Enqueue(NewMessage message) {
   return (*r)[0];
 }
 
+namespace {
+
+Status Single(std::vector<Status> statuses) {
+  if (statuses.size() != 1) return Status::Internal("settle: engine returned no outcome");
+  return std::move(statuses[0]);
+}
+
+}  // namespace
+
+Status Queue::Ack(const LeaseToken& lease) {
+  const Settlement s = Settlement::Ack(lease);
+  return Single(Settle(std::span(&s, 1)));
+}
+
+std::vector<Status> Queue::AckBatch(std::span<const LeaseToken> leases) {
+  std::vector<Settlement> settlements;
+  settlements.reserve(leases.size());
+  for (const LeaseToken& l : leases) settlements.push_back(Settlement::Ack(l));
+  return Settle(settlements);
+}
+
+Status Queue::Retry(const LeaseToken& lease, const std::string& error,
+                    std::optional<SystemTime> not_before) {
+  const Settlement s = Settlement::Retry(lease, error, not_before);
+  return Single(Settle(std::span(&s, 1)));
+}
+
+Status Queue::Fail(const LeaseToken& lease, const std::string& error) {
+  const Settlement s = Settlement::Fail(lease, error);
+  return Single(Settle(std::span(&s, 1)));
+}
+
 }  // namespace crmhub::queue

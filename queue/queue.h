@@ -7,11 +7,13 @@
 //    dedup record) is durable. A crash after the answer loses nothing.
 //  * Idempotency: (source, idempotency_key) accepted within the retention
 //    window is a Duplicate, also when the first copy was already delivered.
-//  * Leases: a leased message is invisible to other consumers until acked,
-//    retried, failed, or the lease expires (then it is delivered again).
+//  * Leases: a leased message is invisible to other consumers until it is
+//    settled (acked, retried, failed) or the lease expires (then it is
+//    delivered again). A restart of the engine may make every leased
+//    message due again: delivery is at least once.
 //  * Ordering key: messages of one lane sharing an ordering key are leased in
 //    enqueue order, one in flight at a time.
-//  * Retries belong to the queue: Retry() schedules the next attempt with the
+//  * Retries belong to the queue: a Retry settlement schedules the next attempt with the
 //    lane's backoff, and moves the message to the dead letters when the lane's
 //    max_attempts or max_age is exceeded.
 //
@@ -63,12 +65,34 @@ struct Message {
   SystemTime next_attempt_at;
 };
 
-// Proof of a lease. An Ack/Retry/Fail whose token is stale (the lease
-// expired and the message was leased again, or already settled) is rejected
-// with kFailedPrecondition and changes nothing.
+// Proof of a lease. A settlement whose token is stale (the lease expired
+// and the message was leased again, or it was already settled) is answered
+// kFailedPrecondition and changes nothing.
 struct LeaseToken {
   int64_t message_id = 0;
   int64_t token = 0;
+};
+
+// How one leased message ends its attempt (Queue::Settle).
+struct Settlement {
+  enum class Kind {
+    kAck,    // delivered: the message goes; its dedup record stays for the retention window
+    kRetry,  // try again later (or dead-letter it past the lane's limits)
+    kFail,   // permanent failure: straight to the dead letters
+  };
+  LeaseToken lease;
+  Kind kind = Kind::kAck;
+  std::string reason;                    // kRetry/kFail: the error recorded in the history
+  std::optional<SystemTime> not_before;  // kRetry: replaces the computed backoff (Retry-After)
+
+  static Settlement Ack(const LeaseToken& lease) { return {lease, Kind::kAck, {}, std::nullopt}; }
+  static Settlement Retry(const LeaseToken& lease, std::string reason,
+                          std::optional<SystemTime> not_before = std::nullopt) {
+    return {lease, Kind::kRetry, std::move(reason), not_before};
+  }
+  static Settlement Fail(const LeaseToken& lease, std::string reason) {
+    return {lease, Kind::kFail, std::move(reason), std::nullopt};
+  }
 };
 
 struct Leased {
@@ -127,10 +151,16 @@ class Queue {
 
   using EnqueueCallback = std::function<void(Result<std::vector<EnqueueOutcome>>)>;
 
-  // Durably enqueues a batch; outcomes are in input order. The callback runs
-  // on an engine thread once the batch is durable (or failed): keep it short
-  // and post real work elsewhere. All or nothing: on error nothing was
-  // accepted. Duplicates within one batch: the first is Accepted.
+  // Durably enqueues a batch; outcomes are in input order. All or nothing:
+  // on error nothing was accepted. Duplicates within one batch: the first is
+  // Accepted.
+  // Never blocks the caller (an I/O thread may call it). The callback runs
+  // exactly once: on an engine thread once the batch is durable (or its
+  // write failed), or, for a refusal known at once, on the calling thread
+  // before EnqueueAsync returns: kInvalidArgument (a message without lane,
+  // source or key) and kResourceExhausted (the engine is at its bound of
+  // undelivered messages or of work waiting for the disk; retry later).
+  // Keep it short, post real work elsewhere, and hold no lock it takes.
   virtual void EnqueueAsync(std::vector<NewMessage> messages, EnqueueCallback done) = 0;
 
   // Blocking forms of EnqueueAsync, for CLI tools, tests and benchmarks.
@@ -142,18 +172,31 @@ class Queue {
   virtual Result<std::vector<Leased>> Lease(const std::string& lane, int max,
                                             std::chrono::milliseconds lease_duration) = 0;
 
-  // Settles a lease: delivered (the message is removed; its dedup record
-  // stays for the retention window).
-  virtual Status Ack(const LeaseToken& lease) = 0;
-  // Settles several leases in one durable commit; statuses in input order.
-  virtual std::vector<Status> AckBatch(std::span<const LeaseToken> leases) = 0;
-  // Schedules another attempt. `not_before` (e.g. from Retry-After) overrides
-  // the computed backoff. Past the lane's limits the message becomes a dead
-  // letter instead, and the return is still OK.
-  virtual Status Retry(const LeaseToken& lease, const std::string& error,
-                       std::optional<SystemTime> not_before = std::nullopt) = 0;
-  // Permanent failure: straight to the dead letters with `error`.
-  virtual Status Fail(const LeaseToken& lease, const std::string& error) = 0;
+  // Settles leased messages, all in ONE durable commit (a batch of 1,000
+  // throttled deliveries costs one fsync, not 1,000); answers are in input
+  // order and all are given only once that commit is durable.
+  //  * Ack: the message is removed; its dedup record stays for the
+  //    retention window.
+  //  * Retry: the next attempt is scheduled with the lane's backoff, or at
+  //    `not_before` when given (e.g. from Retry-After). Past the lane's
+  //    max_attempts or max_age the message becomes a dead letter instead,
+  //    and the answer is still OK.
+  //  * Fail: straight to the dead letters with `reason`.
+  // Per item, a stale token is answered kFailedPrecondition and changes
+  // nothing; the other items are unaffected. Only a storage failure fails
+  // them all (every answer then carries it, and nothing was settled: the
+  // leases expire and the messages are delivered again).
+  // The same lease twice in one call: the first settles it, the second is
+  // stale.
+  virtual std::vector<Status> Settle(std::span<const Settlement> settlements) = 0;
+
+  // One-item and ack-only forms of Settle, for call sites that settle one
+  // message (CLI tools, tests) or only acks.
+  Status Ack(const LeaseToken& lease);
+  std::vector<Status> AckBatch(std::span<const LeaseToken> leases);
+  Status Retry(const LeaseToken& lease, const std::string& error,
+               std::optional<SystemTime> not_before = std::nullopt);
+  Status Fail(const LeaseToken& lease, const std::string& error);
 
   virtual Result<std::vector<LaneStats>> Stats() = 0;
 

@@ -32,6 +32,18 @@ int64_t RandomFirstToken() {
   return static_cast<int64_t>((r >> 2) | 1);  // positive, far from overflow
 }
 
+// What one message weighs against max_batch_bytes and max_pending_bytes:
+// the bytes it carries (the row's fixed part is in the row bounds).
+int64_t MessageBytes(const NewMessage& m) {
+  int64_t bytes = static_cast<int64_t>(m.payload.size() + m.lane.size() + m.source.size() +
+                                       m.idempotency_key.size() + m.ordering_key.size());
+  for (const auto& [name, value] : m.headers) bytes += static_cast<int64_t>(name.size() + value.size());
+  return bytes;
+}
+
+// A settlement's own size, beyond its reason text.
+constexpr int64_t kSettlementBytes = 32;
+
 Status CheckMessage(const NewMessage& m) {
   if (m.lane.empty()) return Status::InvalidArgument("enqueue: lane is empty");
   if (m.source.empty()) return Status::InvalidArgument("enqueue: source is empty");
@@ -68,7 +80,7 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::Open(Clock& clock, SqliteQueue
                                  : SeededJitter(options.rng_seed.value_or(std::random_device{}()));
   config.first_token = RandomFirstToken();
   auto store = std::make_unique<WriterStore>(std::move(db).value(), std::move(config));
-  CRMHUB_RETURN_IF_ERROR(store->Init().WithContext("queue: open " + path.string()));
+  CRMHUB_RETURN_IF_ERROR(store->Init(clock.Now()).WithContext("queue: open " + path.string()));
 
   auto syncer = internal::WalSyncer::For(store->db());
   if (!syncer.ok()) return syncer.status().WithContext("queue: open " + path.string());
@@ -170,22 +182,42 @@ Status SqliteQueue::UnhealthyStatus() const {
 }
 
 void SqliteQueue::Submit(Op op) {
-  std::unique_lock lock(mu_);
-  space_cv_.wait(lock, [&] {
-    return stop_ || pending_weight_ == 0 || pending_weight_ + op.weight <= options_.max_pending;
-  });
-  pending_weight_ += op.weight;
-  pending_.push_back(std::move(op));
-  lock.unlock();
+  {
+    std::lock_guard lock(mu_);
+    pending_weight_ += op.weight;
+    pending_bytes_ += op.bytes;
+    pending_.push_back(std::move(op));
+  }
   work_cv_.notify_one();
 }
 
-Status SqliteQueue::SubmitAndWait(int weight,
+bool SqliteQueue::TrySubmit(Op& op) {
+  {
+    std::lock_guard lock(mu_);
+    const bool fits = pending_.empty() ||
+                      (pending_weight_ + op.weight <= options_.max_pending &&
+                       pending_bytes_ + op.bytes <= options_.max_pending_bytes);
+    if (!fits && !stop_) return false;
+    pending_weight_ += op.weight;
+    pending_bytes_ += op.bytes;
+    pending_.push_back(std::move(op));
+  }
+  work_cv_.notify_one();
+  return true;
+}
+
+SqliteQueue::Backlog SqliteQueue::backlog() const {
+  std::lock_guard lock(mu_);
+  return {pending_weight_, pending_bytes_};
+}
+
+Status SqliteQueue::SubmitAndWait(int weight, int64_t bytes,
                                   std::function<Status(WriterStore&, SystemTime)> apply) {
   std::promise<Status> promise;
   auto future = promise.get_future();
   Op op;
   op.weight = weight;
+  op.bytes = bytes;
   op.apply = std::move(apply);
   op.done = [&promise](const Status& st) { promise.set_value(st); };
   Submit(std::move(op));
@@ -202,11 +234,11 @@ void SqliteQueue::WriterLoop() {
       work_cv_.wait_for(lock, std::chrono::seconds(1),
                         [&] { return stop_ || !pending_.empty(); });
       if (pending_.empty() && stop_) return;
-      TakePendingLocked(batch, 0);
+      BatchSize size;
+      TakePendingLocked(batch, size);
       maintain = options_.maintenance_interval.count() > 0 &&
                  clock_.SteadyNow() >= next_maintenance_ && healthy_.load();
     }
-    space_cv_.notify_all();
     if (!healthy_.load()) Probe();
     if (!batch.empty()) RunBatch(batch);
     batch.clear();
@@ -228,35 +260,39 @@ void SqliteQueue::WriterLoop() {
   }
 }
 
-int64_t SqliteQueue::TakePendingLocked(std::vector<Op>& batch, int64_t weight) {
-  int64_t taken = 0;
-  while (!pending_.empty() && (batch.empty() || weight + taken + pending_.front().weight <=
-                                                    options_.max_batch_size)) {
-    taken += pending_.front().weight;
+size_t SqliteQueue::TakePendingLocked(std::vector<Op>& batch, BatchSize& size) {
+  size_t taken = 0;
+  BatchSize moved;
+  while (!pending_.empty()) {
+    const Op& next = pending_.front();
+    const bool fits = size.rows + next.weight <= options_.max_batch_size &&
+                      size.bytes + next.bytes <= options_.max_batch_bytes;
+    if (!fits && !batch.empty()) break;  // the group stops growing here
+    size.rows += next.weight;
+    size.bytes += next.bytes;
+    moved.rows += next.weight;
+    moved.bytes += next.bytes;
     batch.push_back(std::move(pending_.front()));
     pending_.pop_front();
+    ++taken;
   }
-  pending_weight_ -= taken;
+  pending_weight_ -= moved.rows;
+  pending_bytes_ -= moved.bytes;
   return taken;
 }
 
-bool SqliteQueue::AbsorbWhileFlushing(std::vector<Op>& batch, int64_t& weight) {
-  {
-    std::unique_lock lock(mu_);
-    for (;;) {
-      if (stop_ || weight >= options_.max_batch_size || batches_in_flush_.load() == 0) {
-        return false;
-      }
-      if (!pending_.empty()) break;
-      work_cv_.wait(lock);
+bool SqliteQueue::AbsorbWhileFlushing(std::vector<Op>& batch, BatchSize& size) {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (stop_ || size.rows >= options_.max_batch_size ||
+        size.bytes >= options_.max_batch_bytes || batches_in_flush_.load() == 0) {
+      return false;
     }
-    const size_t before = batch.size();
-    weight += TakePendingLocked(batch, weight);
-    // The next op does not fit: commit what there is.
-    if (batch.size() == before) return false;
+    if (!pending_.empty()) break;
+    work_cv_.wait(lock);
   }
-  space_cv_.notify_all();
-  return true;
+  // The next op does not fit: commit what there is.
+  return TakePendingLocked(batch, size) > 0;
 }
 
 void SqliteQueue::RunBatch(std::vector<Op>& batch) {
@@ -268,8 +304,11 @@ void SqliteQueue::RunBatch(std::vector<Op>& batch) {
     const int64_t changes_before = sqlite3_total_changes64(db);
     Status st = store_->Begin();
     size_t applied = 0;
-    int64_t weight = 0;  // rows in `batch`
-    for (const Op& op : batch) weight += op.weight;
+    BatchSize size;  // of `batch`
+    for (const Op& op : batch) {
+      size.rows += op.weight;
+      size.bytes += op.bytes;
+    }
     auto apply_new = [&] {
       const SystemTime now = clock_.Now();
       for (; st.ok() && applied < batch.size(); ++applied) st = batch[applied].apply(*store_, now);
@@ -280,14 +319,14 @@ void SqliteQueue::RunBatch(std::vector<Op>& batch) {
     // the transaction stays open and takes in what arrives meanwhile, and is
     // committed when the flusher is free: one set of WAL frames and one fsync
     // for all of it, and nobody waits longer than with an earlier commit.
-    while (st.ok() && AbsorbWhileFlushing(batch, weight)) apply_new();
+    while (st.ok() && AbsorbWhileFlushing(batch, size)) apply_new();
     if (st.ok()) st = store_->Commit();
     if (st.ok()) {
       committed.wrote = sqlite3_total_changes64(db) != changes_before;
       depth_ += store_->depth_delta();
       commits_.fetch_add(1);
       committed_requests_.fetch_add(static_cast<int64_t>(batch.size()));
-      committed_rows_.fetch_add(weight);
+      committed_rows_.fetch_add(size.rows);
     } else {
       store_->Rollback();
       if (st.code() == StatusCode::kIoError) {
@@ -358,16 +397,21 @@ void SqliteQueue::EnqueueAsync(std::vector<NewMessage> messages, EnqueueCallback
     done(std::vector<EnqueueOutcome>{});
     return;
   }
-  Status invalid;
+  // Refusals are answered at once on the calling thread: the writer may be
+  // behind, and a caller must never wait for it here.
+  int64_t bytes = 0;
   for (const NewMessage& m : messages) {
-    invalid = CheckMessage(m);
-    if (!invalid.ok()) break;
+    if (Status invalid = CheckMessage(m); !invalid.ok()) {
+      done(invalid);
+      return;
+    }
+    bytes += MessageBytes(m);
   }
-  if (invalid.ok() && options_.high_water_mark > 0 &&
-      depth_.load() >= options_.high_water_mark) {
-    invalid = Status::ResourceExhausted("queue: " + std::to_string(depth_.load()) +
-                                        " undelivered messages, at high_water_mark " +
-                                        std::to_string(options_.high_water_mark));
+  if (options_.high_water_mark > 0 && depth_.load() >= options_.high_water_mark) {
+    done(Status::ResourceExhausted("queue: " + std::to_string(depth_.load()) +
+                                   " undelivered messages, at high_water_mark " +
+                                   std::to_string(options_.high_water_mark)));
+    return;
   }
   struct State {
     std::vector<NewMessage> messages;
@@ -377,24 +421,25 @@ void SqliteQueue::EnqueueAsync(std::vector<NewMessage> messages, EnqueueCallback
   auto state = std::make_shared<State>(State{std::move(messages), {}, std::move(done)});
   Op op;
   op.weight = static_cast<int>(state->messages.size());
-  if (!invalid.ok()) {
-    // Answered from the writer thread too, as the contract promises.
-    op.apply = [invalid](WriterStore&, SystemTime) { return Status::Ok(); };
-    op.done = [state, invalid](const Status&) { state->done(invalid); };
-    op.weight = 0;
-  } else {
-    op.apply = [state](WriterStore& store, SystemTime now) {
-      return store.Enqueue(state->messages, now, &state->outcomes);
-    };
-    op.done = [state](const Status& st) {
-      if (st.ok()) {
-        state->done(std::move(state->outcomes));
-      } else {
-        state->done(st);
-      }
-    };
+  op.bytes = bytes;
+  op.apply = [state](WriterStore& store, SystemTime now) {
+    return store.Enqueue(state->messages, now, &state->outcomes);
+  };
+  op.done = [state](const Status& st) {
+    if (st.ok()) {
+      state->done(std::move(state->outcomes));
+    } else {
+      state->done(st);
+    }
+  };
+  if (!TrySubmit(op)) {
+    const Backlog b = backlog();
+    state->done(Status::ResourceExhausted(
+        "queue: the writer is behind (" + std::to_string(b.rows) + " rows, " +
+        std::to_string(b.bytes) + " bytes waiting; max_pending " +
+        std::to_string(options_.max_pending) + " rows, " +
+        std::to_string(options_.max_pending_bytes) + " bytes)"));
   }
-  Submit(std::move(op));
 }
 
 Result<std::vector<Leased>> SqliteQueue::Lease(const std::string& lane, int max,
@@ -404,55 +449,35 @@ Result<std::vector<Leased>> SqliteQueue::Lease(const std::string& lane, int max,
     return Status::InvalidArgument("lease: lease_duration must be positive");
   }
   std::vector<Leased> out;
-  Status st = SubmitAndWait(max, [&](WriterStore& store, SystemTime now) {
+  Status st = SubmitAndWait(max, 0, [&](WriterStore& store, SystemTime now) {
     return store.Lease(lane, max, lease_duration, now, &out);
   });
   if (!st.ok()) return st;
   return out;
 }
 
-Status SqliteQueue::Ack(const LeaseToken& lease) {
-  Status outcome;
-  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime now) {
-    return store.Ack(lease, now, &outcome);
-  });
-  return st.ok() ? outcome : st;
-}
-
-std::vector<Status> SqliteQueue::AckBatch(std::span<const LeaseToken> leases) {
-  std::vector<Status> outcomes(leases.size());
-  if (leases.empty()) return outcomes;
-  Status st = SubmitAndWait(static_cast<int>(leases.size()), [&](WriterStore& store,
-                                                                 SystemTime now) {
-    for (size_t i = 0; i < leases.size(); ++i) {
-      CRMHUB_RETURN_IF_ERROR(store.Ack(leases[i], now, &outcomes[i]));
-    }
-    return Status::Ok();
-  });
-  if (!st.ok()) outcomes.assign(leases.size(), st);
+std::vector<Status> SqliteQueue::Settle(std::span<const Settlement> settlements) {
+  std::vector<Status> outcomes(settlements.size());
+  if (settlements.empty()) return outcomes;
+  // One op, so one transaction and one fsync for the whole span, whatever
+  // its mix of acks, retries and failures.
+  int64_t bytes = 0;
+  for (const Settlement& s : settlements) bytes += kSettlementBytes + s.reason.size();
+  Status st = SubmitAndWait(static_cast<int>(settlements.size()), bytes,
+                            [&](WriterStore& store, SystemTime now) {
+                              for (size_t i = 0; i < settlements.size(); ++i) {
+                                CRMHUB_RETURN_IF_ERROR(
+                                    store.Settle(settlements[i], now, &outcomes[i]));
+                              }
+                              return Status::Ok();
+                            });
+  if (!st.ok()) outcomes.assign(settlements.size(), st);
   return outcomes;
-}
-
-Status SqliteQueue::Retry(const LeaseToken& lease, const std::string& error,
-                          std::optional<SystemTime> not_before) {
-  Status outcome;
-  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime now) {
-    return store.Retry(lease, error, not_before, now, &outcome);
-  });
-  return st.ok() ? outcome : st;
-}
-
-Status SqliteQueue::Fail(const LeaseToken& lease, const std::string& error) {
-  Status outcome;
-  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime now) {
-    return store.Fail(lease, error, now, &outcome);
-  });
-  return st.ok() ? outcome : st;
 }
 
 Status SqliteQueue::ReplayDeadLetter(int64_t id) {
   Status outcome;
-  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime now) {
+  Status st = SubmitAndWait(1, 0, [&](WriterStore& store, SystemTime now) {
     return store.Replay(id, now, &outcome);
   });
   return st.ok() ? outcome : st;
@@ -460,7 +485,7 @@ Status SqliteQueue::ReplayDeadLetter(int64_t id) {
 
 Result<int64_t> SqliteQueue::ReplayAllDeadLetters(std::optional<std::string> lane) {
   int64_t count = 0;
-  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime now) {
+  Status st = SubmitAndWait(1, 0, [&](WriterStore& store, SystemTime now) {
     return store.ReplayAll(lane, now, &count);
   });
   if (!st.ok()) return st;
@@ -469,7 +494,7 @@ Result<int64_t> SqliteQueue::ReplayAllDeadLetters(std::optional<std::string> lan
 
 Status SqliteQueue::DropDeadLetter(int64_t id) {
   Status outcome;
-  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime) {
+  Status st = SubmitAndWait(1, 0, [&](WriterStore& store, SystemTime) {
     return store.Drop(id, &outcome);
   });
   return st.ok() ? outcome : st;
@@ -477,7 +502,7 @@ Status SqliteQueue::DropDeadLetter(int64_t id) {
 
 Result<int64_t> SqliteQueue::PurgeDeadLetters(SystemTime cutoff) {
   int64_t count = 0;
-  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime) {
+  Status st = SubmitAndWait(1, 0, [&](WriterStore& store, SystemTime) {
     return store.Purge(cutoff, &count);
   });
   if (!st.ok()) return st;
@@ -485,14 +510,14 @@ Result<int64_t> SqliteQueue::PurgeDeadLetters(SystemTime cutoff) {
 }
 
 Status SqliteQueue::PutState(const std::string& key, const std::string& value) {
-  return SubmitAndWait(1, [&](WriterStore& store, SystemTime now) {
+  return SubmitAndWait(1, 0, [&](WriterStore& store, SystemTime now) {
     return store.PutState(key, value, now);
   });
 }
 
 Result<int64_t> SqliteQueue::RunMaintenance() {
   int64_t pruned = 0;
-  Status st = SubmitAndWait(1, [&](WriterStore& store, SystemTime now) {
+  Status st = SubmitAndWait(1, 0, [&](WriterStore& store, SystemTime now) {
     return store.Maintain(now, options_.maintenance_prune_limit,
                           options_.maintenance_vacuum_pages, &pruned);
   });

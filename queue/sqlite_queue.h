@@ -2,10 +2,10 @@
 // SqliteQueue: the Queue engine on one SQLite file (WAL; every answered write
 // fsync'd).
 //
-// Writes (enqueue, lease, ack, retry, fail, dead-letter operations, state)
-// go to ONE writer thread that does group commit: it takes every request
-// waiting (up to max_batch_size rows), runs them in one transaction and
-// commits (LevelDB's DBImpl::Write). The commit is pipelined: COMMIT only
+// Writes (enqueue, lease, settle, dead-letter operations, state) go to ONE
+// writer thread that does group commit: it takes every request waiting (up
+// to max_batch_size rows and max_batch_bytes bytes), runs them in one
+// transaction and commits (LevelDB's DBImpl::Write and BuildBatchGroup). The commit is pipelined: COMMIT only
 // writes the WAL frames (synchronous=NORMAL), and a flusher thread fsyncs the
 // WAL and then answers each caller of the batch with the shared status, while
 // the writer already runs the next transaction; one fsync covers every batch
@@ -28,8 +28,8 @@
 // `crmhub dlq` at the same time): SQLite's locks serialise their writers.
 //
 // Thread-safety: every method may be called from any thread. Callbacks of
-// EnqueueAsync run on the flusher thread: they must not call blocking
-// methods of this queue (that would deadlock it).
+// EnqueueAsync run on the flusher thread (or on the caller's, for a refusal):
+// they must not call blocking methods of this queue (that would deadlock it).
 
 #include <atomic>
 #include <chrono>
@@ -73,13 +73,22 @@ struct SqliteQueueOptions {
   // (so intake can answer 503 instead of filling the disk). 0: no limit.
   int64_t high_water_mark = 0;
 
-  // Rows (messages enqueued, leased, acked, ...) per group commit. Bigger
-  // batches mean fewer fsyncs; smaller ones shorter latency.
+  // One group commit grows (LevelDB's BuildBatchGroup) until it holds
+  // max_batch_size rows (messages enqueued, leased, settled, ...) or
+  // max_batch_bytes bytes (payloads, headers, keys, errors), whichever comes
+  // first; it always takes at least one request. Bigger batches mean fewer
+  // fsyncs; smaller ones shorter latency and less memory per commit.
   int max_batch_size = 4096;
-  // Rows waiting for the writer before EnqueueAsync blocks its caller
-  // (backpressure; bounds memory). A single batch larger than this is still
-  // admitted when nothing else waits.
+  int64_t max_batch_bytes = 8 << 20;
+  // Work waiting for the writer is bounded in rows AND bytes (so 8,192
+  // pending 1 MiB bodies cannot mean 8 GiB). EnqueueAsync never blocks: at
+  // either bound it answers kResourceExhausted at once (intake turns that
+  // into 503 + Retry-After). A single batch larger than a bound is still
+  // admitted when nothing else waits. The blocking calls (Lease, Settle, ...)
+  // are not refused: each waits for its own answer, so their number is
+  // bounded by the threads calling them.
   int max_pending = 8192;
+  int64_t max_pending_bytes = 64 << 20;
 
   // How often the writer prunes expired dedup records and returns free pages
   // (PRAGMA incremental_vacuum), measured on the injected clock's steady
@@ -122,11 +131,7 @@ class SqliteQueue final : public Queue {
   void EnqueueAsync(std::vector<NewMessage> messages, EnqueueCallback done) override;
   Result<std::vector<Leased>> Lease(const std::string& lane, int max,
                                     std::chrono::milliseconds lease_duration) override;
-  Status Ack(const LeaseToken& lease) override;
-  std::vector<Status> AckBatch(std::span<const LeaseToken> leases) override;
-  Status Retry(const LeaseToken& lease, const std::string& error,
-               std::optional<SystemTime> not_before = std::nullopt) override;
-  Status Fail(const LeaseToken& lease, const std::string& error) override;
+  std::vector<Status> Settle(std::span<const Settlement> settlements) override;
 
   Result<std::vector<LaneStats>> Stats() override;
 
@@ -157,6 +162,13 @@ class SqliteQueue final : public Queue {
   Result<std::string> IntegrityCheck();
   const std::filesystem::path& path() const { return path_; }
 
+  // Work submitted and not yet taken by the writer (see max_pending).
+  struct Backlog {
+    int64_t rows = 0;
+    int64_t bytes = 0;
+  };
+  Backlog backlog() const;
+
   // Group-commit counters since Open (for metrics and the benchmark).
   struct CommitCounters {
     int64_t commits = 0;  // transactions committed
@@ -173,17 +185,22 @@ class SqliteQueue final : public Queue {
   // transaction and returns non-OK only when SQLite failed (the batch is then
   // rolled back); `done` runs after the commit with its status.
   struct Op {
-    int weight = 1;
+    int weight = 1;     // rows
+    int64_t bytes = 0;  // what the op carries (its share of max_*_bytes)
     std::function<Status(internal::WriterStore&, SystemTime now)> apply;
     std::function<void(const Status&)> done;
   };
 
   SqliteQueue(Clock& clock, SqliteQueueOptions options, std::filesystem::path path);
 
-  // Queues an op; blocks while the pending rows exceed max_pending.
+  // Queues an op for the writer; never waits for room.
   void Submit(Op op);
+  // Queues an op unless the backlog would pass max_pending or
+  // max_pending_bytes (and something already waits); false: not queued.
+  bool TrySubmit(Op& op);
   // Submits and waits for the op's commit status.
-  Status SubmitAndWait(int weight, std::function<Status(internal::WriterStore&, SystemTime)> apply);
+  Status SubmitAndWait(int weight, int64_t bytes,
+                       std::function<Status(internal::WriterStore&, SystemTime)> apply);
   // A committed (or failed) batch waiting for the flusher to answer it.
   struct Committed {
     std::vector<Op> ops;
@@ -192,17 +209,22 @@ class SqliteQueue final : public Queue {
   };
 
   void WriterLoop();
-  // Moves waiting ops into `batch` while their total weight (on top of
-  // `weight`) stays within max_batch_size; at least one. Returns the weight
-  // taken. Requires mu_.
-  int64_t TakePendingLocked(std::vector<Op>& batch, int64_t weight);
+  // The size of a batch being built.
+  struct BatchSize {
+    int64_t rows = 0;
+    int64_t bytes = 0;
+  };
+  // Moves waiting ops into `batch` while its rows and bytes (`size`, updated)
+  // stay within max_batch_size and max_batch_bytes; at least one op when
+  // `batch` is empty. Returns how many ops were taken. Requires mu_.
+  size_t TakePendingLocked(std::vector<Op>& batch, BatchSize& size);
   // Runs `batch` in one transaction, taking in ops that arrive while the
   // flusher is busy, then commits and hands it to the flusher.
   void RunBatch(std::vector<Op>& batch);
   // Waits until the flusher has answered every batch (returns false: commit
   // now) or more ops arrive (moves them into `batch`, returns true). Also
   // false when stopping or the batch is full.
-  bool AbsorbWhileFlushing(std::vector<Op>& batch, int64_t& weight);
+  bool AbsorbWhileFlushing(std::vector<Op>& batch, BatchSize& size);
   // Hands a batch to the flusher; waits while kMaxUnflushed batches wait.
   void HandToFlusher(Committed committed);
   void FlusherLoop();
@@ -222,11 +244,11 @@ class SqliteQueue final : public Queue {
   const std::filesystem::path path_;
   std::unique_ptr<internal::WriterStore> store_;  // writer thread only (after Open)
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable work_cv_;   // writer waits for ops
-  std::condition_variable space_cv_;  // producers wait for room
   std::deque<Op> pending_;            // guarded by mu_
-  int64_t pending_weight_ = 0;        // guarded by mu_
+  int64_t pending_weight_ = 0;        // rows in pending_; guarded by mu_
+  int64_t pending_bytes_ = 0;         // guarded by mu_
   bool stop_ = false;                 // guarded by mu_
   bool maintenance_requested_ = false;  // guarded by mu_
 

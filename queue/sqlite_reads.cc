@@ -1,11 +1,13 @@
 // The read side of SqliteQueue: pooled read connections (WAL snapshots), so
 // stats and dead-letter listings never wait for the writer.
 
+#include <algorithm>
 #include <map>
 
 #include "queue/sqlite_queue.h"
 #include "queue/sqlite_schema.h"
 #include "queue/sqlite_util.h"
+#include "queue/sqlite_writer.h"
 
 namespace crmhub::queue {
 
@@ -82,20 +84,26 @@ Result<std::vector<LaneStats>> SqliteQueue::Stats() {
   Status st;
   {
     auto q = db->Prepare(
-        "SELECT lane, SUM(next_attempt_at <= ?1), "
-        "SUM(lease_token = 0 AND next_attempt_at > ?1), "
-        "SUM(lease_token <> 0 AND next_attempt_at > ?1), MIN(created_at) "
+        "SELECT lane, SUM(next_attempt_at <= ?1), SUM(next_attempt_at > ?1), MIN(created_at) "
         "FROM messages GROUP BY lane");
     if (!q.ok()) st = q.status();
     if (st.ok()) {
-      q->Bind(1, ToUnixMillis(clock_.Now()));
+      const int64_t now_ms = ToUnixMillis(clock_.Now());
+      // Leases live in this process's writer (sqlite_writer.h): their rows
+      // are due in the database, so they move from ready to leased here. In
+      // another process (the CLI beside a running daemon) they read as ready.
+      const std::map<std::string, int64_t> live =
+          store_ ? store_->LiveLeases(now_ms) : std::map<std::string, int64_t>{};
+      q->Bind(1, now_ms);
       int rc;
       while ((rc = q->Step()) == SQLITE_ROW) {
         LaneStats& s = lanes[q->Text(0)];
         s.ready = q->Int(1);
         s.delayed = q->Int(2);
-        s.leased = q->Int(3);
-        s.oldest_created_at = FromUnixMillis(q->Int(4));
+        auto it = live.find(q->Text(0));
+        s.leased = it == live.end() ? 0 : std::min(it->second, s.ready);
+        s.ready -= s.leased;
+        s.oldest_created_at = FromUnixMillis(q->Int(3));
       }
       if (rc != SQLITE_DONE) st = internal::SqliteStatus(db->raw(), rc, "stats");
     }

@@ -4,7 +4,8 @@
 namespace crmhub::queue::internal {
 
 // 1: the first schema. 2: messages.crashes (the poison-message rule).
-inline constexpr int kSchemaVersion = 2;
+// 3: lease_batches; leases no longer rewrite messages (lease_token unused).
+inline constexpr int kSchemaVersion = 3;
 
 // auto_vacuum must be chosen before the first table exists; the writer sets
 // it, then WAL, then runs this inside one transaction.
@@ -23,7 +24,7 @@ CREATE TABLE IF NOT EXISTS messages (
   history BLOB,
   created_at INTEGER NOT NULL,
   next_attempt_at INTEGER NOT NULL,
-  lease_token INTEGER NOT NULL DEFAULT 0,
+  lease_token INTEGER NOT NULL DEFAULT 0,  -- schema 1-2 only; 0 since 3
   crashes INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS messages_due ON messages(lane, next_attempt_at);
@@ -52,6 +53,10 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 );
 CREATE INDEX IF NOT EXISTS dead_letters_failed ON dead_letters(failed_at);
 CREATE INDEX IF NOT EXISTS dead_letters_lane ON dead_letters(lane, id);
+CREATE TABLE IF NOT EXISTS lease_batches (
+  id INTEGER PRIMARY KEY,
+  ids BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS state (
   key TEXT PRIMARY KEY,
   value BLOB NOT NULL,
@@ -62,6 +67,15 @@ CREATE TABLE IF NOT EXISTS state (
 // From schema version 1 to 2.
 inline constexpr const char* kMigrateTo2Sql =
     "ALTER TABLE messages ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0";
+
+// Schema 1-2 kept leases in the message rows (lease_token, with the expiry
+// in next_attempt_at). At the move to 3 they become one lease_batches row
+// (the writer builds it from these ids; the poison rule counts them at the
+// next daemon start) and are due again, as after any restart.
+inline constexpr const char* kOldLeasesSql = "SELECT id FROM messages WHERE lease_token <> 0";
+inline constexpr const char* kClearOldLeasesSql =
+    "UPDATE messages SET lease_token = 0, next_attempt_at = MIN(next_attempt_at, ?1) "
+    "WHERE lease_token <> 0";
 
 // Columns read into a Message, in this order, by every SELECT that builds one.
 inline constexpr const char* kMessageColumns =

@@ -1,6 +1,7 @@
 #include "queue/sqlite_writer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "queue/sqlite_schema.h"
@@ -19,6 +20,27 @@ constexpr const char* kLeaseSelect =
     "  AND p.ordering_key <> '' AND p.id < m.id)) "
     "ORDER BY m.next_attempt_at, m.id LIMIT ?3";
 
+// A lease batch's ids: i64 little endian each.
+std::string EncodeIds(const std::vector<int64_t>& ids) {
+  std::string out;
+  out.reserve(ids.size() * 8);
+  for (int64_t id : ids) {
+    uint64_t v = static_cast<uint64_t>(id);
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+  return out;
+}
+
+std::vector<int64_t> DecodeIds(std::string_view blob) {
+  std::vector<int64_t> ids;
+  for (size_t at = 0; at + 8 <= blob.size(); at += 8) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= uint64_t{static_cast<unsigned char>(blob[at + i])} << (8 * i);
+    ids.push_back(static_cast<int64_t>(v));
+  }
+  return ids;
+}
+
 // Why a message whose lease expired is not delivered again (nullopt: it is).
 std::optional<std::string> ExpiredLeaseVerdict(const RetryPolicy& policy, int attempts,
                                                int64_t created_ms, int64_t now_ms) {
@@ -30,12 +52,33 @@ std::optional<std::string> ExpiredLeaseVerdict(const RetryPolicy& policy, int at
   return std::nullopt;
 }
 
+// Schema 1-2 leases (in the rows) -> one lease batch, due at `now_ms`.
+Status MigrateOldLeases(Db& db, int64_t now_ms) {
+  auto old = db.Prepare(kOldLeasesSql);
+  if (!old.ok()) return old.status();
+  std::vector<int64_t> ids;
+  int rc;
+  while ((rc = old->Step()) == SQLITE_ROW) ids.push_back(old->Int(0));
+  old->Reset();
+  if (rc != SQLITE_DONE) return SqliteStatus(db.raw(), rc, "migrate: leases");
+  if (ids.empty()) return Status::Ok();
+  auto insert = db.Prepare("INSERT INTO lease_batches(ids) VALUES(?1)");
+  if (!insert.ok()) return insert.status();
+  const std::string blob = EncodeIds(ids);  // bound SQLITE_STATIC: must outlive Run
+  insert->BindBlob(1, blob);
+  CRMHUB_RETURN_IF_ERROR(insert->Run("migrate: lease batch"));
+  auto clear = db.Prepare(kClearOldLeasesSql);
+  if (!clear.ok()) return clear.status();
+  clear->Bind(1, now_ms);
+  return clear->Run("migrate: clear leases");
+}
+
 }  // namespace
 
 WriterStore::WriterStore(Db db, WriterConfig config)
     : db_(std::move(db)), config_(std::move(config)), next_token_(config_.first_token) {}
 
-Status WriterStore::Init() {
+Status WriterStore::Init(SystemTime now) {
   // auto_vacuum only takes effect before the first table is created.
   CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA auto_vacuum=INCREMENTAL"));
   auto mode = db_.QueryText("PRAGMA journal_mode=WAL");
@@ -68,6 +111,8 @@ Status WriterStore::Init() {
     // (CREATE ... IF NOT EXISTS leaves existing tables as they are).
     Status st = *version == 1 ? db_.Exec(kMigrateTo2Sql) : Status::Ok();
     if (st.ok()) st = db_.Exec(kSchemaSql);
+    // Leases of schema 1-2 (in the rows) become one lease batch.
+    if (st.ok() && *version >= 1) st = MigrateOldLeases(db_, ToUnixMillis(now));
     if (st.ok()) st = db_.Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     if (st.ok()) st = db_.Exec("COMMIT");
     if (!st.ok()) {
@@ -92,20 +137,18 @@ Status WriterStore::Init() {
        "INSERT INTO messages(lane, source, idem_key, ordering_key, headers, payload, "
        "created_at, next_attempt_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
       {&lease_select_, kLeaseSelect},
-      {&lease_update_,
-       "UPDATE messages SET attempts = attempts + 1, lease_token = ?2, next_attempt_at = ?3 "
-       "WHERE id = ?1"},
-      {&ack_, "DELETE FROM messages WHERE id = ?1 AND lease_token = ?2 AND next_attempt_at > ?3"},
+      {&lease_batch_insert_, "INSERT INTO lease_batches(ids) VALUES(?1)"},
+      {&lease_batch_delete_, "DELETE FROM lease_batches WHERE id = ?1"},
+      {&ack_, "DELETE FROM messages WHERE id = ?1"},
       {&load_live_,
-       "SELECT lane, attempts, created_at, first_error, history FROM messages "
-       "WHERE id = ?1 AND lease_token = ?2 AND next_attempt_at > ?3"},
+       "SELECT lane, attempts, created_at, first_error, history FROM messages WHERE id = ?1"},
       {&retry_update_,
-       "UPDATE messages SET lease_token = 0, crashes = 0, next_attempt_at = ?2, "
+       "UPDATE messages SET crashes = 0, next_attempt_at = ?2, attempts = ?5, "
        "first_error = COALESCE(first_error, ?3), last_error = ?3, history = ?4 WHERE id = ?1"},
       {&to_dead_,
        "INSERT INTO dead_letters(id, lane, source, idem_key, ordering_key, headers, payload, "
        "attempts, reason, history, created_at, failed_at) SELECT id, lane, source, idem_key, "
-       "ordering_key, headers, payload, attempts, ?2, ?3, created_at, ?4 FROM messages "
+       "ordering_key, headers, payload, ?5, ?2, ?3, created_at, ?4 FROM messages "
        "WHERE id = ?1"},
       {&delete_msg_, "DELETE FROM messages WHERE id = ?1"},
       {&replay_,
@@ -145,6 +188,43 @@ void WriterStore::Rollback() {
   // Fails harmlessly when SQLite already rolled back after an I/O error.
   (void)rollback_.Run("rollback");
   depth_delta_ = 0;
+  std::lock_guard lock(in_flight_mu_);
+  in_flight_.clear();
+  batch_open_.clear();
+  lane_in_flight_.clear();
+}
+
+std::map<std::string, int64_t> WriterStore::LiveLeases(int64_t now_ms) const {
+  std::map<std::string, int64_t> out;
+  std::lock_guard lock(in_flight_mu_);
+  for (const auto& [id, f] : in_flight_) {
+    if (f.expires_ms > now_ms) ++out[f.lane];
+  }
+  return out;
+}
+
+const WriterStore::InFlight* WriterStore::FindLive(const LeaseToken& lease, int64_t now_ms) const {
+  auto it = in_flight_.find(lease.message_id);
+  if (it == in_flight_.end() || it->second.token != lease.token ||
+      it->second.expires_ms <= now_ms) {
+    return nullptr;
+  }
+  return &it->second;
+}
+
+Status WriterStore::ReleaseLocked(int64_t id) {
+  auto it = in_flight_.find(id);
+  if (it == in_flight_.end()) return Status::Ok();
+  const int64_t batch = it->second.batch;
+  if (--lane_in_flight_[it->second.lane] <= 0) lane_in_flight_.erase(it->second.lane);
+  in_flight_.erase(it);
+  auto b = batch_open_.find(batch);
+  if (b != batch_open_.end() && --b->second <= 0) {
+    batch_open_.erase(b);
+    lease_batch_delete_.Bind(1, batch);
+    return lease_batch_delete_.Run("lease: delete batch");
+  }
+  return Status::Ok();
 }
 
 const RetryPolicy& WriterStore::PolicyFor(const std::string& lane) const {
@@ -187,30 +267,40 @@ Status WriterStore::Lease(const std::string& lane, int max, std::chrono::millise
     int64_t id;
     std::string reason;
     std::string history;
+    int attempts;
   };
   std::vector<Expired> expired;
+  std::vector<int> attempts_of;  // of each in *out
   out->clear();
-  lease_select_.Bind(1, lane).Bind(2, now_ms).Bind(3, int64_t{max});
-  int rc;
-  while ((rc = lease_select_.Step()) == SQLITE_ROW) {
-    const int64_t prior_token = lease_select_.Int(12);
-    const int attempts = static_cast<int>(lease_select_.Int(7));
-    const int64_t created_ms = lease_select_.Int(10);
+  std::lock_guard lock(in_flight_mu_);
+  // Rows leased now are due in the database too: skip them, reading at most
+  // that many rows more.
+  auto held = lane_in_flight_.find(lane);
+  const int64_t limit = int64_t{max} + (held == lane_in_flight_.end() ? 0 : held->second);
+  lease_select_.Bind(1, lane).Bind(2, now_ms).Bind(3, limit);
+  int rc = SQLITE_DONE;
+  while (static_cast<int>(out->size()) < max && (rc = lease_select_.Step()) == SQLITE_ROW) {
+    const int64_t id = lease_select_.Int(0);
+    int attempts = static_cast<int>(lease_select_.Int(7));
+    auto live = in_flight_.find(id);
+    if (live != in_flight_.end()) {
+      if (live->second.expires_ms > now_ms) continue;  // leased to someone now
+      // A lease that expired unsettled: that delivery counts.
+      attempts = live->second.attempts;
+      if (auto verdict = ExpiredLeaseVerdict(policy, attempts, lease_select_.Int(10), now_ms)) {
+        std::string history = lease_select_.Text(13);
+        AppendAttempt(&history, now, *verdict);
+        expired.push_back({id, std::move(*verdict), std::move(history), attempts});
+        continue;
+      }
+    }
     // A suspect (in flight when the process last died) is delivered alone,
     // so that if it kills the process again, it alone is blamed.
     const bool suspect = lease_select_.Int(14) > 0;
     if (suspect && !out->empty()) break;
-    if (prior_token != 0) {  // a lease that expired unsettled
-      if (auto verdict = ExpiredLeaseVerdict(policy, attempts, created_ms, now_ms)) {
-        std::string history = lease_select_.Text(13);
-        AppendAttempt(&history, now, *verdict);
-        expired.push_back({lease_select_.Int(0), std::move(*verdict), std::move(history)});
-        continue;
-      }
-    }
     Leased l;
     Message& m = l.message;
-    m.id = lease_select_.Int(0);
+    m.id = id;
     m.lane = lease_select_.Text(1);
     m.source = lease_select_.Text(2);
     m.idempotency_key = lease_select_.Text(3);
@@ -220,7 +310,7 @@ Status WriterStore::Lease(const std::string& lane, int max, std::chrono::millise
     m.attempts = attempts + 1;
     m.first_error = lease_select_.Text(8);
     m.last_error = lease_select_.Text(9);
-    m.created_at = FromUnixMillis(created_ms);
+    m.created_at = FromUnixMillis(lease_select_.Int(10));
     m.next_attempt_at = FromUnixMillis(lease_select_.Int(11));
     l.lease = {m.id, next_token_++};
     l.lease_expires_at = now + duration;
@@ -228,23 +318,34 @@ Status WriterStore::Lease(const std::string& lane, int max, std::chrono::millise
     if (suspect) break;
   }
   lease_select_.Reset();
-  // SQLITE_ROW: stopped early at a suspect, which goes alone.
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteStatus(db_.raw(), rc, "lease: select");
 
+  for (const Expired& e : expired) {
+    CRMHUB_RETURN_IF_ERROR(ReleaseLocked(e.id));
+    CRMHUB_RETURN_IF_ERROR(ToDeadLetter(e.id, e.reason, e.history, e.attempts, now));
+  }
+  if (out->empty()) return Status::Ok();
+  // One durable record for the batch: what is in flight, for the poison rule.
+  std::vector<int64_t> ids;
+  ids.reserve(out->size());
+  for (const Leased& l : *out) ids.push_back(l.message.id);
+  const std::string blob = EncodeIds(ids);  // bound SQLITE_STATIC: must outlive Run
+  lease_batch_insert_.BindBlob(1, blob);
+  CRMHUB_RETURN_IF_ERROR(lease_batch_insert_.Run("lease: batch"));
+  const int64_t batch = sqlite3_last_insert_rowid(db_.raw());
   const int64_t expires_ms = now_ms + duration.count();
   for (const Leased& l : *out) {
-    lease_update_.Bind(1, l.message.id).Bind(2, l.lease.token).Bind(3, expires_ms);
-    CRMHUB_RETURN_IF_ERROR(lease_update_.Run("lease: update"));
+    CRMHUB_RETURN_IF_ERROR(ReleaseLocked(l.message.id));  // an expired lease of it
+    in_flight_[l.message.id] =
+        InFlight{l.lease.token, expires_ms, l.message.attempts, batch, l.message.lane};
+    ++lane_in_flight_[l.message.lane];
   }
-  for (const Expired& e : expired) {
-    CRMHUB_RETURN_IF_ERROR(ToDeadLetter(e.id, e.reason, e.history, now));
-  }
+  batch_open_[batch] = static_cast<int64_t>(out->size());
   return Status::Ok();
 }
 
 Status WriterStore::RecoverInFlight(SystemTime now, int poison_after, int64_t* suspects,
                                     int64_t* dead) {
-  const int64_t now_ms = ToUnixMillis(now);
   *suspects = 0;
   *dead = 0;
   CRMHUB_RETURN_IF_ERROR(begin_.Run("recover: begin"));
@@ -252,23 +353,37 @@ Status WriterStore::RecoverInFlight(SystemTime now, int poison_after, int64_t* s
     Rollback();
     return st;
   };
-  auto count = db_.Prepare(
-      "UPDATE messages SET crashes = crashes + 1, lease_token = 0, "
-      "next_attempt_at = MIN(next_attempt_at, ?1) WHERE lease_token <> 0");
+  auto batches = db_.Prepare("SELECT ids FROM lease_batches");
+  if (!batches.ok()) return rollback(batches.status());
+  std::vector<int64_t> ids;
+  int rc;
+  while ((rc = batches->Step()) == SQLITE_ROW) {
+    for (int64_t id : DecodeIds(batches->Text(0))) ids.push_back(id);
+  }
+  batches->Reset();
+  if (rc != SQLITE_DONE) return rollback(SqliteStatus(db_.raw(), rc, "recover: batches"));
+  // A message in two batches (leased again after an expiry) counts once.
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  auto count = db_.Prepare("UPDATE messages SET crashes = crashes + 1 WHERE id = ?1");
   if (!count.ok()) return rollback(count.status());
-  count->Bind(1, now_ms);
-  if (Status st = count->Run("recover: count"); !st.ok()) return rollback(st);
-  *suspects = db_.Changes();
-  auto poisoned = db_.Prepare("SELECT id, crashes, history FROM messages WHERE crashes >= ?1");
+  for (int64_t id : ids) {
+    count->Bind(1, id);
+    if (Status st = count->Run("recover: count"); !st.ok()) return rollback(st);
+    *suspects += db_.Changes();
+  }
+  if (Status st = db_.Exec("DELETE FROM lease_batches"); !st.ok()) return rollback(st);
+  auto poisoned =
+      db_.Prepare("SELECT id, crashes, history, attempts FROM messages WHERE crashes >= ?1");
   if (!poisoned.ok()) return rollback(poisoned.status());
   poisoned->Bind(1, int64_t{poison_after});
   struct Poisoned {
     int64_t id;
     std::string reason;
     std::string history;
+    int attempts;
   };
   std::vector<Poisoned> found;
-  int rc;
   while ((rc = poisoned->Step()) == SQLITE_ROW) {
     std::string reason = "poison message: in flight when the process ended " +
                          std::to_string(poisoned->Int(1)) +
@@ -276,21 +391,43 @@ Status WriterStore::RecoverInFlight(SystemTime now, int poison_after, int64_t* s
                          "docs/operations.md, \"Poison messages\")";
     std::string history = poisoned->Text(2);
     AppendAttempt(&history, now, reason);
-    found.push_back({poisoned->Int(0), std::move(reason), std::move(history)});
+    // The deliveries that ended with the process count as attempts.
+    const int attempts = static_cast<int>(poisoned->Int(3) + poisoned->Int(1));
+    found.push_back({poisoned->Int(0), std::move(reason), std::move(history), attempts});
   }
   poisoned->Reset();
   if (rc != SQLITE_DONE) return rollback(SqliteStatus(db_.raw(), rc, "recover: select"));
   for (const Poisoned& p : found) {
-    if (Status st = ToDeadLetter(p.id, p.reason, p.history, now); !st.ok()) return rollback(st);
+    if (Status st = ToDeadLetter(p.id, p.reason, p.history, p.attempts, now); !st.ok()) {
+      return rollback(st);
+    }
   }
   *dead = static_cast<int64_t>(found.size());
   return commit_.Run("recover: commit");
 }
 
+Status WriterStore::Settle(const Settlement& settlement, SystemTime now, Status* outcome) {
+  switch (settlement.kind) {
+    case Settlement::Kind::kAck:
+      return Ack(settlement.lease, now, outcome);
+    case Settlement::Kind::kRetry:
+      return Retry(settlement.lease, settlement.reason, settlement.not_before, now, outcome);
+    case Settlement::Kind::kFail:
+      return Fail(settlement.lease, settlement.reason, now, outcome);
+  }
+  *outcome = Status::InvalidArgument("settle: unknown kind");
+  return Status::Ok();
+}
+
 Status WriterStore::Ack(const LeaseToken& lease, SystemTime now, Status* outcome) {
-  ack_.Bind(1, lease.message_id).Bind(2, lease.token).Bind(3, ToUnixMillis(now));
-  CRMHUB_RETURN_IF_ERROR(ack_.Run("ack"));
-  if (db_.Changes() == 0) {
+  std::lock_guard lock(in_flight_mu_);
+  const bool live = FindLive(lease, ToUnixMillis(now)) != nullptr;
+  if (live) {
+    CRMHUB_RETURN_IF_ERROR(ReleaseLocked(lease.message_id));
+    ack_.Bind(1, lease.message_id);
+    CRMHUB_RETURN_IF_ERROR(ack_.Run("ack"));
+  }
+  if (!live || db_.Changes() == 0) {
     *outcome = Status::FailedPrecondition("ack: lease of message " +
                                           std::to_string(lease.message_id) +
                                           " is stale (expired or already settled)");
@@ -304,12 +441,16 @@ Status WriterStore::Ack(const LeaseToken& lease, SystemTime now, Status* outcome
 Status WriterStore::LoadLive(const LeaseToken& lease, SystemTime now,
                              std::optional<LiveRow>* row) {
   row->reset();
-  load_live_.Bind(1, lease.message_id).Bind(2, lease.token).Bind(3, ToUnixMillis(now));
+  const InFlight* live = FindLive(lease, ToUnixMillis(now));
+  if (live == nullptr) return Status::Ok();
+  const int attempts = live->attempts;
+  CRMHUB_RETURN_IF_ERROR(ReleaseLocked(lease.message_id));
+  load_live_.Bind(1, lease.message_id);
   int rc = load_live_.Step();
   if (rc == SQLITE_ROW) {
     LiveRow r;
     r.lane = load_live_.Text(0);
-    r.attempts = static_cast<int>(load_live_.Int(1));
+    r.attempts = attempts;
     r.created_at = load_live_.Int(2);
     r.first_error = load_live_.Text(3);
     r.history = load_live_.Text(4);
@@ -321,8 +462,9 @@ Status WriterStore::LoadLive(const LeaseToken& lease, SystemTime now,
 }
 
 Status WriterStore::ToDeadLetter(int64_t id, const std::string& reason,
-                                 const std::string& history, SystemTime now) {
+                                 const std::string& history, int attempts, SystemTime now) {
   to_dead_.Bind(1, id).Bind(2, reason).BindBlob(3, history).Bind(4, ToUnixMillis(now));
+  to_dead_.Bind(5, int64_t{attempts});
   CRMHUB_RETURN_IF_ERROR(to_dead_.Run("dead letter: insert"));
   delete_msg_.Bind(1, id);
   CRMHUB_RETURN_IF_ERROR(delete_msg_.Run("dead letter: delete"));
@@ -333,6 +475,7 @@ Status WriterStore::ToDeadLetter(int64_t id, const std::string& reason,
 Status WriterStore::Retry(const LeaseToken& lease, const std::string& error,
                           std::optional<SystemTime> not_before, SystemTime now,
                           Status* outcome) {
+  std::lock_guard lock(in_flight_mu_);
   std::optional<LiveRow> row;
   CRMHUB_RETURN_IF_ERROR(LoadLive(lease, now, &row));
   if (!row) {
@@ -345,18 +488,20 @@ Status WriterStore::Retry(const LeaseToken& lease, const std::string& error,
   const RetryPolicy& policy = PolicyFor(row->lane);
   const int64_t now_ms = ToUnixMillis(now);
   if (row->attempts >= policy.max_attempts || now_ms - row->created_at >= policy.max_age.count()) {
-    return ToDeadLetter(lease.message_id, error, row->history, now);
+    return ToDeadLetter(lease.message_id, error, row->history, row->attempts, now);
   }
   // A caller's not_before (Retry-After) replaces the computed backoff.
   const int64_t due_ms =
       not_before ? std::max(now_ms, ToUnixMillis(*not_before))
                  : now_ms + ComputeBackoff(policy, row->attempts, config_.jitter).count();
   retry_update_.Bind(1, lease.message_id).Bind(2, due_ms).Bind(3, error).BindBlob(4, row->history);
+  retry_update_.Bind(5, int64_t{row->attempts});
   return retry_update_.Run("retry: update");
 }
 
 Status WriterStore::Fail(const LeaseToken& lease, const std::string& error, SystemTime now,
                          Status* outcome) {
+  std::lock_guard lock(in_flight_mu_);
   std::optional<LiveRow> row;
   CRMHUB_RETURN_IF_ERROR(LoadLive(lease, now, &row));
   if (!row) {
@@ -366,7 +511,7 @@ Status WriterStore::Fail(const LeaseToken& lease, const std::string& error, Syst
   }
   *outcome = Status::Ok();
   AppendAttempt(&row->history, now, error);
-  return ToDeadLetter(lease.message_id, error, row->history, now);
+  return ToDeadLetter(lease.message_id, error, row->history, row->attempts, now);
 }
 
 Status WriterStore::Replay(int64_t id, SystemTime now, Status* outcome) {

@@ -7,14 +7,26 @@
 // whole transaction is then rolled back. Per-request answers (a stale lease
 // token, an unknown dead letter) travel in the out-parameter `outcome`.
 //
-// Thread-safety: none; owned and used by the writer thread only.
+// Leases live in the writer's memory, not in the message rows: a Lease
+// writes ONE lease_batches row for the whole batch (the ids it handed out;
+// the poison rule's record of what was in flight), and the row goes when the
+// last message of the batch is settled or leased again. A delivered message
+// so costs one row write to enqueue and one to settle, plus its share of the
+// batch's row. A restart forgets the leases: every leased message is due
+// again at once (at least once), and the daemon's open counts the batch rows
+// it finds (RecoverInFlight).
+//
+// Thread-safety: owned and used by the writer thread only, except
+// LiveLeases(), which any thread may call.
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "queue/backoff.h"
@@ -35,11 +47,14 @@ class WriterStore {
  public:
   WriterStore(Db db, WriterConfig config);
 
-  // Creates the schema if needed and prepares statements.
-  Status Init();
+  // Creates the schema if needed (migrating schema 1 and 2 files, whose
+  // leases become one lease batch due at `now`) and prepares statements.
+  Status Init(SystemTime now);
 
   Status Begin();
   Status Commit();
+  // Also forgets every lease held in memory (their messages are due again):
+  // what the rolled-back transaction did to them is unknown.
   void Rollback();
   // Net change of the number of undelivered messages by the current
   // transaction (enqueued + replayed - acked - dead-lettered).
@@ -49,13 +64,15 @@ class WriterStore {
                  std::vector<EnqueueOutcome>* outcomes);
   Status Lease(const std::string& lane, int max, std::chrono::milliseconds duration,
                SystemTime now, std::vector<Leased>* out);
-  // The poison-message rule, at a daemon's start: every message still
-  // leased was in flight when the last process ended; it is counted
-  // (crashes), its dead lease cleared, made due now, and delivered alone
-  // from now on (Lease), until an outcome settles it. One
-  // counted `poison_after` times in a row goes to the dead letters.
+  // The poison-message rule, at a daemon's start: every message named by a
+  // lease_batches row was in flight when the last process ended; it is
+  // counted (crashes) and delivered alone from now on (Lease), until an
+  // outcome settles it; the rows are deleted. One counted `poison_after`
+  // times in a row goes to the dead letters.
   // `suspects` and `dead` are set to how many were counted / moved.
   Status RecoverInFlight(SystemTime now, int poison_after, int64_t* suspects, int64_t* dead);
+  // One settlement (Queue::Settle): dispatches to Ack, Retry or Fail.
+  Status Settle(const Settlement& settlement, SystemTime now, Status* outcome);
   Status Ack(const LeaseToken& lease, SystemTime now, Status* outcome);
   Status Retry(const LeaseToken& lease, const std::string& error,
                std::optional<SystemTime> not_before, SystemTime now, Status* outcome);
@@ -74,6 +91,10 @@ class WriterStore {
 
   Db& db() { return db_; }
 
+  // Leases held now and not expired at `now_ms`, by lane (for Stats: the
+  // rows of these messages are due in the database).
+  std::map<std::string, int64_t> LiveLeases(int64_t now_ms) const;
+
  private:
   const RetryPolicy& PolicyFor(const std::string& lane) const;
   // Loads the leased row `lease` (live, matching token) into *history etc.
@@ -87,16 +108,38 @@ class WriterStore {
   };
   Status LoadLive(const LeaseToken& lease, SystemTime now, std::optional<LiveRow>* row);
   Status ToDeadLetter(int64_t id, const std::string& reason, const std::string& history,
-                      SystemTime now);
+                      int attempts, SystemTime now);
+
+  // A lease held in memory. `attempts` counts this delivery.
+  struct InFlight {
+    int64_t token = 0;
+    int64_t expires_ms = 0;
+    int attempts = 0;
+    int64_t batch = 0;  // its lease_batches row
+    std::string lane;
+  };
+  // The live lease `lease` names, or nullptr when its token is stale
+  // (expired, settled, or never handed out).
+  const InFlight* FindLive(const LeaseToken& lease, int64_t now_ms) const;
+  // Forgets message `id`'s lease; deletes its batch row once the batch has
+  // no lease left. Requires in_flight_mu_.
+  Status ReleaseLocked(int64_t id);
 
   Db db_;
   WriterConfig config_;
   int64_t next_token_;
   int64_t depth_delta_ = 0;
 
+  // Guards the three maps below: written by the writer thread, read by
+  // LiveLeases().
+  mutable std::mutex in_flight_mu_;
+  std::unordered_map<int64_t, InFlight> in_flight_;         // by message id
+  std::unordered_map<int64_t, int64_t> batch_open_;         // batch row -> leases left
+  std::unordered_map<std::string, int64_t> lane_in_flight_;  // lane -> in_flight_ entries
+
   Stmt begin_, commit_, rollback_;
   Stmt dedup_upsert_, insert_msg_;
-  Stmt lease_select_, lease_update_;
+  Stmt lease_select_, lease_batch_insert_, lease_batch_delete_;
   Stmt ack_, load_live_, retry_update_, to_dead_, delete_msg_;
   Stmt replay_, replay_all_, delete_dead_, delete_dead_lane_, purge_;
   Stmt put_state_, prune_dedup_;

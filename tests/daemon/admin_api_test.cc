@@ -10,6 +10,7 @@
 
 #include "daemon/admin_api.h"
 #include "tests/daemon/http_routes_harness.h"
+#include "tests/queue/failing_vfs.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -284,6 +285,31 @@ TEST_F(AdminApiTest, CommandsAnswer503WhenTheQueueCannotTakeThem) {
   EXPECT_FALSE(a.Header("retry-after").empty());
   h.queue->unhealthy = false;
   EXPECT_EQ(Command("k1", kStock).status, 202);  // the key was not used up
+}
+
+// The writer behind (its disk held, its backlog at the bound): the command
+// is refused with 503 + Retry-After at once, and its key is not used up.
+TEST(AdminApiBackpressureTest, CommandsAnswer503AtOnceWhenTheWriterIsBehind) {
+  queue::testing::FailingVfs vfs("crmhub-commands-full");
+  Harness h(vfs.name(), [](queue::SqliteQueueOptions& o) {
+    o.max_batch_size = 1;
+    o.max_pending = 1;
+  });
+  h.AddAdapter(std::make_shared<FakeTarget>("ozon-main", std::vector<std::string>{"set_stock"}));
+  h.Start(false);
+  vfs.HoldSyncs();
+  struct Release {
+    queue::testing::FailingVfs& vfs;
+    ~Release() { vfs.ReleaseSyncs(); }
+  } release{vfs};
+  ASSERT_GT(testing::FillPendingBound(*h.queue, "out.ozon-main"), 0);
+  Answer a = h.Call(Req("POST", "/api/v1/commands", kStock, {{"Idempotency-Key", "full-1"}}));
+  EXPECT_EQ(a.status, 503) << a.body;
+  EXPECT_EQ(a.Header("retry-after"), "5");
+  vfs.ReleaseSyncs();
+  for (const queue::Message& m : h.Drain("out.ozon-main")) EXPECT_EQ(m.source, "fill");
+  Answer again = h.Call(Req("POST", "/api/v1/commands", kStock, {{"Idempotency-Key", "full-1"}}));
+  EXPECT_EQ(again.status, 202) << again.body;
 }
 
 TEST_F(AdminApiTest, OverLoopback) {

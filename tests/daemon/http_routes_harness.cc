@@ -90,7 +90,8 @@ Answer Fetch(uint16_t port, const std::string& method, const std::string& target
   return answer;
 }
 
-Harness::Harness(const std::string& vfs_name) {
+Harness::Harness(const std::string& vfs_name,
+                 const std::function<void(queue::SqliteQueueOptions&)>& adjust) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "crmhub-http-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
@@ -98,6 +99,7 @@ Harness::Harness(const std::string& vfs_name) {
   qo.data_dir = dir_;
   qo.rng_seed = 1;
   qo.vfs_name = vfs_name;
+  if (adjust) adjust(qo);
   auto q = queue::SqliteQueue::Open(clock, qo);
   if (!q.ok()) throw std::runtime_error("queue: " + q.status().ToString());
   sqlite = std::move(q).value();
@@ -175,6 +177,35 @@ Answer Harness::Http(const std::string& method, const std::string& target,
                      const std::string& body,
                      const std::vector<std::pair<std::string, std::string>>& headers) {
   return Fetch(port, method, target, body, headers);
+}
+
+int FillPendingBound(queue::Queue& q, const std::string& lane, int max_calls) {
+  // A refusal can also come while the writer is merely busy for a moment
+  // (it has not yet taken what waits): the bound counts as full once ten
+  // tries 20 ms apart are all refused.
+  int taken = 0;
+  int refused_in_a_row = 0;
+  for (int i = 0; i < max_calls && refused_in_a_row < 10; ++i) {
+    queue::NewMessage m;
+    m.lane = lane;
+    m.source = "fill";
+    m.idempotency_key = "fill-" + std::to_string(i);
+    m.payload = "{}";
+    // A refusal is answered before EnqueueAsync returns (queue.h); the
+    // others are answered later, on the engine's thread.
+    auto refused = std::make_shared<std::atomic<bool>>(false);
+    q.EnqueueAsync({std::move(m)}, [refused](Result<std::vector<queue::EnqueueOutcome>> r) {
+      if (!r.ok() && r.status().code() == StatusCode::kResourceExhausted) refused->store(true);
+    });
+    if (refused->load()) {
+      ++refused_in_a_row;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } else {
+      refused_in_a_row = 0;
+      ++taken;
+    }
+  }
+  return refused_in_a_row >= 10 ? taken : -1;
 }
 
 std::vector<queue::Message> Harness::Drain(const std::string& lane) {

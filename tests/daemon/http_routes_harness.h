@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -47,16 +48,8 @@ class FaultQueue final : public queue::Queue {
                                            std::chrono::milliseconds d) override {
     return inner_.Lease(lane, max, d);
   }
-  Status Ack(const queue::LeaseToken& l) override { return inner_.Ack(l); }
-  std::vector<Status> AckBatch(std::span<const queue::LeaseToken> l) override {
-    return inner_.AckBatch(l);
-  }
-  Status Retry(const queue::LeaseToken& l, const std::string& e,
-               std::optional<SystemTime> nb) override {
-    return inner_.Retry(l, e, nb);
-  }
-  Status Fail(const queue::LeaseToken& l, const std::string& e) override {
-    return inner_.Fail(l, e);
+  std::vector<Status> Settle(std::span<const queue::Settlement> s) override {
+    return inner_.Settle(s);
   }
   Result<std::vector<queue::LaneStats>> Stats() override { return inner_.Stats(); }
   Result<std::vector<queue::DeadLetter>> ListDeadLetters(
@@ -121,11 +114,19 @@ Answer Fetch(uint16_t port, const std::string& method, const std::string& target
              const std::string& body = "",
              const std::vector<std::pair<std::string, std::string>>& headers = {});
 
+// Enqueues single messages on `lane` straight into `q` until it refuses
+// with kResourceExhausted steadily (ten tries in a row, 20 ms apart); returns
+// how many it took (-1: not full within `max_calls`). REQUIRES: the engine's
+// writer is held behind (a held disk), so that its pending bound fills.
+int FillPendingBound(queue::Queue& q, const std::string& lane, int max_calls = 10000);
+
 class Harness {
  public:
   // `vfs_name`: the sqlite3 VFS the queue's file goes through ("": the
   // default; a test's FailingVfs for a failing disk).
-  explicit Harness(const std::string& vfs_name = {});
+  // `adjust` may change the queue's options before it opens.
+  explicit Harness(const std::string& vfs_name = {},
+                   const std::function<void(queue::SqliteQueueOptions&)>& adjust = {});
   ~Harness();
 
   // Builds the router (and the server when `serve`). Call once, after

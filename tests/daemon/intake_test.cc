@@ -368,5 +368,41 @@ TEST(IntakeHealingTest, DiskFullThen503ThenSpaceBackThen2xx) {
   EXPECT_EQ(keys, (std::set<std::string>{"before", "after"}));
 }
 
+// Issue 18: EnqueueAsync never blocks the I/O thread. With the queue's disk
+// held and the writer's backlog at its bound, a webhook is answered 503 +
+// Retry-After at once (were intake waiting for the writer, this request
+// would hang until the disk came back), and nothing of it is written.
+TEST(IntakeBackpressureTest, AFullWriterBacklogIs503AtOnceAndNothingIsWritten) {
+  queue::testing::FailingVfs vfs("crmhub-intake-full");
+  Harness h(vfs.name(), [](queue::SqliteQueueOptions& o) {
+    o.max_batch_size = 1;
+    o.max_pending = 1;
+  });
+  h.AddAdapter(std::make_shared<WebhookAdapter>(SiteConfig()));
+  h.Start(/*serve=*/true);
+  vfs.HoldSyncs();
+  struct Release {  // whatever happens below, the disk comes back first
+    queue::testing::FailingVfs& vfs;
+    ~Release() { vfs.ReleaseSyncs(); }
+  } release{vfs};
+  const int taken = testing::FillPendingBound(*h.queue, "in.site");
+  ASSERT_GT(taken, 0) << "the queue never refused";
+
+  const std::string body = R"({"id":"refused"})";
+  Answer a = h.Http("POST", "/hooks/site", body, Signed(body));
+  EXPECT_EQ(a.status, 503);
+  EXPECT_EQ(a.Header("retry-after"), "5");
+  ExpectErrorShape(a, "unavailable");
+  EXPECT_EQ(h.MetricValue(R"(crmhub_events_rejected_total{adapter="site",reason="overloaded"})"),
+            1);
+
+  vfs.ReleaseSyncs();
+  std::vector<queue::Message> queued = h.Drain("in.site");
+  EXPECT_EQ(queued.size(), static_cast<size_t>(taken));
+  for (const queue::Message& m : queued) EXPECT_NE(m.idempotency_key, "refused");
+  // Once the writer has caught up, the same webhook is taken.
+  EXPECT_EQ(h.Http("POST", "/hooks/site", body, Signed(body)).status, 200);
+}
+
 }  // namespace
 }  // namespace crmhub::daemon

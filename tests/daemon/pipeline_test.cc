@@ -636,5 +636,55 @@ TEST_F(PipelineTest, ExceptionsFromAdaptersAreCaughtCountedAndRetried) {
   }
 }
 
+// A CRM that throttles: every event is a retry not before an hour from now.
+class ThrottlingSink final : public crm::CrmSink {
+ public:
+  explicit ThrottlingSink(Clock& clock) : clock_(clock) {}
+  std::vector<DeliveryOutcome> Apply(const std::vector<crm::SinkEvent>& events) override {
+    std::vector<DeliveryOutcome> out(
+        events.size(), DeliveryOutcome::Retry("429 Too Many Requests", clock_.Now() + std::chrono::hours(1)));
+    applied.Add(static_cast<int>(events.size()));
+    return out;
+  }
+  std::string_view name() const override { return "throttling"; }
+  EventCount applied;
+
+ private:
+  Clock& clock_;
+};
+
+// Issue 18: a throttled batch (with a few records that do not map among it)
+// is settled in one durable commit, not one per retry or per dead letter.
+TEST_F(PipelineTest, AThrottledThousandItemBatchSettlesInOneCommit) {
+  std::vector<queue::NewMessage> batch;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = "f" + std::to_string(i);
+    batch.push_back({.lane = "in.form",
+                     .source = "form",
+                     .idempotency_key = id,
+                     .payload = i % 100 == 0 ? R"({"name":"no id"})" : Form(id)});
+  }
+  ASSERT_TRUE(queue_->EnqueueBatch(std::move(batch)).ok());
+  ThrottlingSink sink(clock_);
+  PipelineOptions options;
+  options.delivery_workers = 1;
+  options.inbound_batch = 1024;
+  const auto before = engine_->commit_counters();
+  Pipeline pipeline(*queue_, sink, clock_, metrics_, wakeup_, options);
+  ASSERT_TRUE(pipeline.Start(std::make_shared<HookOnly>("form"), mapper_).ok());
+  ASSERT_TRUE(sink.applied.WaitFor(990, seconds(30)));
+  ASSERT_TRUE(pipeline.StopAll(Deadline()));  // joins: the batch is settled
+  const auto after = engine_->commit_counters();
+  // Two durable commits in all: the lease of the 1,000 and their settlement
+  // (990 retries and 10 dead letters). Later leases find nothing due and
+  // write nothing, so they need no fsync.
+  EXPECT_EQ(after.syncs - before.syncs, 2);
+  EXPECT_EQ(sink.applied.value(), 990);
+  auto dead = engine_->ListDeadLetters({.lane = std::string("in.form")});
+  ASSERT_TRUE(dead.ok());
+  EXPECT_EQ(dead->size(), 10u);
+  EXPECT_EQ(engine_->Depth(), 990);
+}
+
 }  // namespace
 }  // namespace crmhub::daemon

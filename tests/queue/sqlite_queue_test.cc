@@ -170,6 +170,35 @@ TEST_F(SqliteQueueTest, LeaseExpiryRedeliversAndStaleTokenIsRejected) {
   EXPECT_EQ(q->Depth(), 0);
 }
 
+// Leases live in the engine's memory (one lease_batches row per batch, not a
+// rewrite of each message): a restart makes every leased message due again
+// at once, and a token from before it is stale.
+TEST_F(SqliteQueueTest, ARestartMakesLeasedMessagesDueAgain) {
+  LeaseToken before;
+  {
+    auto q = OpenQueue();
+    ASSERT_TRUE(q->Enqueue(Msg("in.a", "k1")).ok());
+    ASSERT_TRUE(q->Enqueue(Msg("in.a", "k2")).ok());
+    auto leased = q->Lease("in.a", 10, hours(1));
+    ASSERT_TRUE(leased.ok());
+    ASSERT_EQ(leased->size(), 2u);
+    before = (*leased)[0].lease;
+    auto stats = q->Stats();
+    ASSERT_TRUE(stats.ok());
+    ASSERT_EQ(stats->size(), 1u);
+    EXPECT_EQ((*stats)[0].leased, 2);
+    EXPECT_EQ((*stats)[0].ready, 0);
+  }
+  auto q = OpenQueue();
+  auto again = q->Lease("in.a", 10, seconds(30));
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), 2u) << "not due again before the hour-long lease expired";
+  EXPECT_EQ((*again)[0].message.attempts, 1) << "the delivery lost with the process is not counted";
+  EXPECT_EQ(q->Ack(before).code(), StatusCode::kFailedPrecondition);
+  for (const Leased& l : *again) EXPECT_TRUE(q->Ack(l.lease).ok());
+  EXPECT_EQ(q->Depth(), 0);
+}
+
 TEST_F(SqliteQueueTest, AckBatchAnswersEachLease) {
   auto q = OpenQueue();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(q->Enqueue(Msg("in.a", "k" + std::to_string(i))).ok());

@@ -1,0 +1,143 @@
+// raw_sqlite_bench: the physical limit the queue is measured against
+// (bench/compare.sh, docs/performance.md): the fastest durable
+// insert-then-delete a plain SQLite program does on this disk, with none of
+// the queue's work (no dedup, no lanes, no leases, no threads).
+//
+//   raw_sqlite_bench [--messages N] [--rows-per-commit K] [--payload-bytes B]
+//                    [--dir DIR] [--json]
+//
+// One connection, journal_mode=WAL, synchronous=FULL (COMMIT fsyncs the
+// WAL): each transaction inserts K new rows (B-byte payloads) and deletes
+// the K rows the previous transaction inserted, so every message is written
+// once and deleted once, K per fsync'd commit (default 100). Prints messages
+// per second (inserted and deleted, first commit to last). The database goes
+// to a fresh directory under /var/tmp (a real disk), removed afterwards.
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "bench/scratch_dir.h"
+
+namespace {
+
+bool Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::fprintf(stderr, "raw_sqlite_bench: %s: %s\n", sql, err ? err : "?");
+    sqlite3_free(err);
+    return false;
+  }
+  return true;
+}
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: raw_sqlite_bench [--messages N] [--rows-per-commit K] "
+               "[--payload-bytes B] [--dir DIR] [--json]\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  long long messages = 200000;
+  long long rows_per_commit = 100;
+  long long payload_bytes = 512;
+  std::string dir_arg;
+  bool json = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](long long* out) {
+      if (i + 1 >= argc) return false;
+      char* end = nullptr;
+      *out = std::strtoll(argv[++i], &end, 10);
+      return end != nullptr && *end == '\0' && *out > 0;
+    };
+    if (a == "--messages") {
+      if (!value(&messages)) return Usage();
+    } else if (a == "--rows-per-commit") {
+      if (!value(&rows_per_commit)) return Usage();
+    } else if (a == "--payload-bytes") {
+      if (!value(&payload_bytes)) return Usage();
+    } else if (a == "--dir" && i + 1 < argc) {
+      dir_arg = argv[++i];
+    } else if (a == "--json") {
+      json = true;
+    } else {
+      return Usage();
+    }
+  }
+  auto scratch = crmhub::bench::ScratchDir::Make(dir_arg);
+  if (!scratch.ok()) {
+    std::fprintf(stderr, "raw_sqlite_bench: %s\n", scratch.status().ToString().c_str());
+    return 1;
+  }
+  const std::string path = (scratch->path() / "raw.db").string();
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    std::fprintf(stderr, "raw_sqlite_bench: cannot open %s\n", path.c_str());
+    return 1;
+  }
+  if (!Exec(db, "PRAGMA journal_mode=WAL") || !Exec(db, "PRAGMA synchronous=FULL") ||
+      !Exec(db, "CREATE TABLE m (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)")) {
+    return 1;
+  }
+  sqlite3_stmt* insert = nullptr;
+  sqlite3_stmt* erase = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO m(id, payload) VALUES(?1, ?2)", -1, &insert, nullptr);
+  sqlite3_prepare_v2(db, "DELETE FROM m WHERE id >= ?1 AND id < ?2", -1, &erase, nullptr);
+  const std::string payload(static_cast<size_t>(payload_bytes), 'x');
+
+  const auto start = std::chrono::steady_clock::now();
+  long long next = 0;
+  long long commits = 0;
+  while (next < messages) {
+    if (!Exec(db, "BEGIN")) return 1;
+    const long long first = next;
+    for (long long k = 0; k < rows_per_commit && next < messages; ++k, ++next) {
+      sqlite3_bind_int64(insert, 1, next);
+      sqlite3_bind_blob(insert, 2, payload.data(), static_cast<int>(payload.size()), SQLITE_STATIC);
+      if (sqlite3_step(insert) != SQLITE_DONE) {
+        std::fprintf(stderr, "raw_sqlite_bench: insert: %s\n", sqlite3_errmsg(db));
+        return 1;
+      }
+      sqlite3_reset(insert);
+    }
+    // The previous transaction's rows: delivered, so deleted.
+    sqlite3_bind_int64(erase, 1, first - rows_per_commit);
+    sqlite3_bind_int64(erase, 2, first);
+    if (sqlite3_step(erase) != SQLITE_DONE) {
+      std::fprintf(stderr, "raw_sqlite_bench: delete: %s\n", sqlite3_errmsg(db));
+      return 1;
+    }
+    sqlite3_reset(erase);
+    if (!Exec(db, "COMMIT")) return 1;
+    ++commits;
+  }
+  // The last rows' delete, in a commit of its own.
+  if (!Exec(db, "DELETE FROM m")) return 1;
+  ++commits;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  sqlite3_finalize(insert);
+  sqlite3_finalize(erase);
+  sqlite3_close(db);
+  const double per_s = seconds > 0 ? static_cast<double>(messages) / seconds : 0;
+  if (json) {
+    std::printf(
+        "{\"bench\":\"raw_sqlite\",\"messages\":%lld,\"rows_per_commit\":%lld,"
+        "\"payload_bytes\":%lld,\"commits\":%lld,\"seconds\":%.3f,\"messages_per_s\":%.0f}\n",
+        messages, rows_per_commit, payload_bytes, commits, seconds, per_s);
+  } else {
+    std::printf(
+        "raw SQLite (WAL, synchronous=FULL): %lld messages inserted then deleted, %lld per "
+        "commit, %lld-byte payloads\n  %.0f msg/s (%.2f s, %lld fsync'd commits)\n",
+        messages, rows_per_commit, payload_bytes, per_s, seconds, commits);
+  }
+  return 0;
+}
