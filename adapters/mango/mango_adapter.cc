@@ -1,0 +1,148 @@
+#include "adapters/mango/mango_adapter.h"
+
+#include <optional>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "adapters/kit/webhook_fields.h"
+#include "base/json_get.h"
+
+namespace crmhub::adapters::mango {
+namespace {
+
+// entry_id is at most 128 bytes (§3.1.2); the other ids are no longer.
+constexpr size_t kMaxIdBytes = 128;
+
+// "sha256", "hex", the key, the json as sent, then the salt (the secret).
+net::SignatureScheme MangoScheme() {
+  return net::SignatureScheme::Parse("sha256", "hex", "{field:vpbx_api_key}{field:json}{secret}")
+      .value();
+}
+
+// An id sent as a string or an integer, as text; nullopt for anything else
+// (null, arrays, objects, fractions, beyond int64) and for empty or
+// overlong text.
+std::optional<std::string> IdText(const nlohmann::json& event, std::string_view name) {
+  const nlohmann::json* v = JsonMember(event, name);
+  if (v == nullptr) return std::nullopt;
+  if (std::optional<std::string_view> s = AsString(*v)) {
+    if (s->empty() || s->size() > kMaxIdBytes) return std::nullopt;
+    return std::string(*s);
+  }
+  if (std::optional<int64_t> n = AsInt(*v)) return std::to_string(*n);
+  return std::nullopt;
+}
+
+struct Path {
+  std::string_view sub_path;
+  std::string_view kind;
+  std::string_view key_prefix;
+  std::vector<std::string_view> key_members;
+};
+const Path kPaths[] = {
+    {"events/call", "call_leg", "call", {"entry_id", "call_id", "seq"}},
+    {"events/summary", "call_summary", "summary", {"entry_id"}},
+    {"events/recording", "call_recording", "recording", {"recording_id", "recording_state"}},
+};
+
+const Path* FindPath(std::string_view sub_path) {
+  for (const Path& p : kPaths) {
+    if (p.sub_path == sub_path) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<std::string> PublishedSenders() {
+  return {"81.88.80.132", "81.88.80.133", "81.88.82.36", "81.88.82.44", "81.88.82.45"};
+}
+
+std::string MangoSign(std::string_view api_key, std::string_view json, std::string_view api_salt) {
+  net::SignatureScheme::Inputs inputs;
+  inputs.field = [&](std::string_view name) -> std::optional<std::string> {
+    return std::string(name == "json" ? json : api_key);
+  };
+  return MangoScheme().Compute(api_salt, inputs).value();
+}
+
+MangoAdapter::MangoAdapter(MangoConfig config, MetricsRegistry* metrics)
+    : config_(std::move(config)),
+      sign_(MangoScheme()),
+      refusals_("mango", config_.id, metrics) {}
+
+std::string MangoAdapter::DescribeJson() const {
+  return nlohmann::json{{"paths", {"events/call", "events/summary", "events/recording"}},
+                        {"signature", sign_.Describe()},
+                        {"sender_allowlist", !config_.allow_ips.empty()}}
+      .dump();
+}
+
+bool MangoAdapter::ServesPath(std::string_view sub_path) const {
+  return FindPath(sub_path) != nullptr;
+}
+
+Result<WebhookResult> MangoAdapter::HandleWebhook(const net::HttpRequest& request) {
+  if (Status sender = refusals_.CheckSender(config_.allow_ips, request); !sender.ok()) {
+    return sender;
+  }
+  const Path* path = FindPath(WebhookSubPath(request.path, config_.id));
+  if (path == nullptr) {  // ServesPath keeps these out; a direct call may not
+    return refusals_.Refuse(Status::InvalidArgument("no such Mango event path"), "body", request);
+  }
+  Result<kit::WebhookBody> form = kit::WebhookBody::Parse(request.body, kit::BodyFormat::kForm);
+  if (!form.ok()) return refusals_.Refuse(form.status(), "body", request);
+  const std::optional<std::string> api_key = form->Field("vpbx_api_key");
+  if (!api_key || !config_.api_key.Matches(*api_key)) {
+    return refusals_.Refuse(Status::Unauthenticated("missing or unknown vpbx_api_key"), "api_key",
+                            request);
+  }
+  const std::optional<std::string> sign = form->Field("sign");
+  net::SignatureScheme::Inputs inputs;
+  inputs.field = [&form](std::string_view name) { return form->Field(name); };
+  if (!sign || !sign_.Verify(config_.api_salt.Reveal(), inputs, *sign)) {
+    return refusals_.Refuse(Status::Unauthenticated("missing or wrong sign"), "signature",
+                            request);
+  }
+  // Signed, so from Mango: what follows is a change in what Mango sends.
+  const std::optional<std::string> json = form->Field("json");
+  Result<nlohmann::json> event = ParseJson(json.value_or(""));
+  if (!event.ok() || !event->is_object()) {
+    return refusals_.Refuse(Status::InvalidArgument("the json field is not a JSON object"), "body",
+                            request);
+  }
+  std::string key(path->key_prefix);
+  for (std::string_view member : path->key_members) {
+    std::optional<std::string> part = IdText(*event, member);
+    if (member == "seq" && part && !ParseDecimalInt(*part)) part.reset();
+    if (!part) {
+      return refusals_.Refuse(
+          Status::InvalidArgument(fmt::format(
+              "{}: \"{}\" is missing or not an id (a string of at most {} bytes, or an integer)",
+              path->sub_path, member, kMaxIdBytes)),
+          "body", request);
+    }
+    key += ':';
+    key += *part;
+  }
+  std::optional<std::string> entry_id = IdText(*event, "entry_id");
+  if (!entry_id) {
+    return refusals_.Refuse(
+        Status::InvalidArgument(fmt::format("{}: \"entry_id\" is missing or not an id",
+                                            path->sub_path)),
+        "body", request);
+  }
+  InboundEvent out;
+  out.idempotency_key = std::move(key);
+  out.ordering_key = std::move(*entry_id);
+  out.kind = std::string(path->kind);
+  out.payload = *json;
+  WebhookResult result;
+  result.events.push_back(std::move(out));
+  result.accepted = net::HttpResponse::Text(200, "");
+  return result;
+}
+
+}  // namespace crmhub::adapters::mango

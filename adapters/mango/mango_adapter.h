@@ -1,0 +1,85 @@
+#pragma once
+// The Mango Office VPBX adapter: call notifications in. Mango posts to the
+// address configured in its cabinet with the event's path appended, so the
+// cabinet gets https://<host>/hooks/<id> and the adapter serves
+// /hooks/<id>/events/call, /events/summary and /events/recording.
+// docs/adapters/mango.md says what is verified against the contract
+// (contracts/telephony/README.md §1), what is answered, which keys dedup and
+// what the documentation is silent on.
+//
+// A notification is an application/x-www-form-urlencoded form of exactly
+// vpbx_api_key, sign and json (VPBX API v1.9 §2.1.1, §2.4.3). Checks, in
+// order, each refusal counted and logged by kit::RefusalLog without a secret:
+//   403  the sender is not in allow_ips (Mango's published senders by default)
+//   400  the body is not a form
+//   401  vpbx_api_key is not ours (constant time)
+//   401  sign != sha256(vpbx_api_key + json + vpbx_api_salt), lowercase hex,
+//        over the json field exactly as sent (constant time)
+//   400  json is not a JSON object (depth-capped), or lacks what keys it
+// then one event is queued and answered 200 with an empty body once durable.
+//
+// Events: payload the `json` field as Mango sent it (what config/mappings/
+// mango-calls.toml maps), ordering key the entry_id (Mango's call id, the
+// same across transfers), kind and key by path:
+//   events/call       kind call_leg,       key call:<entry_id>:<call_id>:<seq>
+//   events/summary    kind call_summary,   key summary:<entry_id>
+//   events/recording  kind call_recording, key recording:<recording_id>:<recording_state>
+// so a redelivered notification is a duplicate and a later state is not.
+// Ids and seq arrive as strings or numbers (the documentation's own
+// examples use both): either is read as text; null, arrays, objects,
+// fractions and numbers beyond int64 are refused naming the member.
+//
+// Thread-safety: immutable after construction; HandleWebhook runs on I/O
+// threads, concurrently, and does no I/O.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/adapter.h"
+#include "adapters/kit/signed_notification.h"
+#include "base/secret.h"
+#include "net/cidr.h"
+#include "net/signature.h"
+
+namespace crmhub::adapters::mango {
+
+struct MangoConfig {
+  std::string id;
+  Secret api_key;   // vpbx_api_key: identifies the VPBX, sent in every request
+  Secret api_salt;  // vpbx_api_salt: the signing key, never sent
+  net::CidrList allow_ips;
+  uint64_t max_body = 256 * 1024;
+};
+
+// The addresses Mango sends events from (§3.1.1).
+std::vector<std::string> PublishedSenders();
+
+// sha256(api_key + json + api_salt), lowercase hex: how Mango signs what it
+// sends and how it checks what it is sent (§2.4.3).
+std::string MangoSign(std::string_view api_key, std::string_view json, std::string_view api_salt);
+
+class MangoAdapter final : public Adapter, public WebhookCapability {
+ public:
+  // `metrics` may be null; it must outlive the adapter.
+  MangoAdapter(MangoConfig config, MetricsRegistry* metrics);
+
+  const std::string& id() const override { return config_.id; }
+  std::string_view type() const override { return "mango"; }
+  WebhookCapability* webhook() override { return this; }
+  std::string DescribeJson() const override;
+
+  Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
+  uint64_t max_body_bytes() const override { return config_.max_body; }
+  bool ServesPath(std::string_view sub_path) const override;
+
+ private:
+  MangoConfig config_;
+  net::SignatureScheme sign_;
+  kit::RefusalLog refusals_;
+};
+
+AdapterType Type();
+
+}  // namespace crmhub::adapters::mango
