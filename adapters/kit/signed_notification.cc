@@ -6,20 +6,68 @@
 
 namespace crmhub::adapters::kit {
 
-SenderKeys::SenderKeys(config::KeySet& set, const std::string& system,
-                       const std::vector<std::string>& published_senders)
-    : allow_ips(set.Declare<config::Type::kStringList>(
+SignedNotificationKeys::SignedNotificationKeys(config::KeySet& set, const Spec& spec)
+    : account_key(set.Declare<config::Type::kSecret>(
+          {.name = spec.account_key.name,
+           .description = spec.account_key.description + " Never logged.",
+           .required = true})),
+      signing_key(set.Declare<config::Type::kSecret>(
+          {.name = spec.signing_key.name,
+           .description = spec.signing_key.description + " Never logged.",
+           .required = true})),
+      allow_ips(set.Declare<config::Type::kStringList>(
           {.name = "allow_ips",
-           .default_value = config::TomlStringList(published_senders),
-           .description = "Addresses allowed to post notifications to /hooks/<id>/... (" + system +
+           .default_value = config::TomlStringList(spec.published_senders),
+           .description = "Addresses allowed to post notifications to /hooks/<id>... (" +
+                          spec.system +
                           "'s published senders by default; set it when a proxy stands in "
                           "front). Others get 403. Empty: any sender (the signature still "
-                          "applies)."})) {}
+                          "applies)."})),
+      max_body(set.Declare<config::Type::kSize>(
+          {.name = "max_body",
+           .default_value = "\"" + spec.default_max_body + "\"",
+           .description = "Largest notification accepted; larger requests get 413."})) {}
 
-Result<net::CidrList> ReadSenders(const config::Section& section, const SenderKeys& keys) {
+Result<SignedNotificationConfig> ReadSignedNotification(const config::Section& section,
+                                                        const SignedNotificationKeys& keys) {
+  SignedNotificationConfig c;
+  c.id = section.id();
+  c.account_key = keys.account_key.Get(section);
+  if (c.account_key.empty()) return keys.account_key.ErrorAt(section, "the secret file is empty");
+  c.signing_key = keys.signing_key.Get(section);
+  if (c.signing_key.empty()) return keys.signing_key.ErrorAt(section, "the secret file is empty");
   auto allow = net::CidrList::Parse(keys.allow_ips.Get(section));
   if (!allow.ok()) return keys.allow_ips.ErrorAt(section, allow.status().message());
-  return std::move(allow).value();
+  c.allow_ips = std::move(allow).value();
+  c.max_body = keys.max_body.Get(section);
+  if (c.max_body == 0) return keys.max_body.ErrorAt(section, "must be more than 0");
+  return c;
+}
+
+namespace {
+
+struct SignedNotificationKeySet : config::KeySet {
+  explicit SignedNotificationKeySet(const SignedNotificationKeys::Spec& spec) : keys(*this, spec) {}
+  SignedNotificationKeys keys;
+};
+
+}  // namespace
+
+AdapterType SignedNotificationType(std::string type, std::string description,
+                                   SignedNotificationKeys::Spec spec, SignedNotificationMaker make) {
+  AdapterType t;
+  t.schema = {.type = std::move(type),
+              .description = std::move(description),
+              .keys = SignedNotificationKeySet(spec).specs()};
+  t.factory = [spec = std::move(spec), make = std::move(make)](
+                  const config::Section& section,
+                  const AdapterContext& context) -> Result<std::unique_ptr<Adapter>> {
+    Result<SignedNotificationConfig> c =
+        ReadSignedNotification(section, SignedNotificationKeySet(spec).keys);
+    if (!c.ok()) return c.status();
+    return make(std::move(c).value(), context.metrics);
+  };
+  return t;
 }
 
 RefusalLog::RefusalLog(std::string system, std::string adapter_id, MetricsRegistry* metrics)
@@ -43,5 +91,10 @@ Status RefusalLog::CheckSender(const net::CidrList& allow, const net::HttpReques
   if (allow.empty() || allow.Contains(request.remote_address)) return Status::Ok();
   return Refuse(Status::PermissionDenied("sender address not in allow_ips"), "sender", request);
 }
+
+SignedNotificationAdapter::SignedNotificationAdapter(SignedNotificationConfig config,
+                                                     std::string_view type,
+                                                     MetricsRegistry* metrics)
+    : config_(std::move(config)), type_(type), refusals_(std::string(type), config_.id, metrics) {}
 
 }  // namespace crmhub::adapters::kit

@@ -69,14 +69,12 @@ std::string MangoSign(std::string_view api_key, std::string_view json, std::stri
 }
 
 MangoAdapter::MangoAdapter(MangoConfig config, MetricsRegistry* metrics)
-    : config_(std::move(config)),
-      sign_(MangoScheme()),
-      refusals_("mango", config_.id, metrics) {}
+    : SignedNotificationAdapter(std::move(config), "mango", metrics), sign_(MangoScheme()) {}
 
 std::string MangoAdapter::DescribeJson() const {
   return nlohmann::json{{"paths", {"events/call", "events/summary", "events/recording"}},
                         {"signature", sign_.Describe()},
-                        {"sender_allowlist", !config_.allow_ips.empty()}}
+                        {"sender_allowlist", !config().allow_ips.empty()}}
       .dump();
 }
 
@@ -85,32 +83,30 @@ bool MangoAdapter::ServesPath(std::string_view sub_path) const {
 }
 
 Result<WebhookResult> MangoAdapter::HandleWebhook(const net::HttpRequest& request) {
-  if (Status sender = refusals_.CheckSender(config_.allow_ips, request); !sender.ok()) {
-    return sender;
-  }
-  const Path* path = FindPath(WebhookSubPath(request.path, config_.id));
+  if (Status sender = CheckSender(request); !sender.ok()) return sender;
+  const Path* path = FindPath(WebhookSubPath(request.path, id()));
   if (path == nullptr) {  // ServesPath keeps these out; a direct call may not
-    return refusals_.Refuse(Status::InvalidArgument("no such Mango event path"), "body", request);
+    return refusals().Refuse(Status::InvalidArgument("no such Mango event path"), "body", request);
   }
   Result<kit::WebhookBody> form = kit::WebhookBody::Parse(request.body, kit::BodyFormat::kForm);
-  if (!form.ok()) return refusals_.Refuse(form.status(), "body", request);
+  if (!form.ok()) return refusals().Refuse(form.status(), "body", request);
   const std::optional<std::string> api_key = form->Field("vpbx_api_key");
-  if (!api_key || !config_.api_key.Matches(*api_key)) {
-    return refusals_.Refuse(Status::Unauthenticated("missing or unknown vpbx_api_key"), "api_key",
+  if (!api_key || !config().account_key.Matches(*api_key)) {
+    return refusals().Refuse(Status::Unauthenticated("missing or unknown vpbx_api_key"), "api_key",
                             request);
   }
   const std::optional<std::string> sign = form->Field("sign");
   net::SignatureScheme::Inputs inputs;
   inputs.field = [&form](std::string_view name) { return form->Field(name); };
-  if (!sign || !sign_.Verify(config_.api_salt.Reveal(), inputs, *sign)) {
-    return refusals_.Refuse(Status::Unauthenticated("missing or wrong sign"), "signature",
+  if (!sign || !sign_.Verify(config().signing_key.Reveal(), inputs, *sign)) {
+    return refusals().Refuse(Status::Unauthenticated("missing or wrong sign"), "signature",
                             request);
   }
   // Signed, so from Mango: what follows is a change in what Mango sends.
   const std::optional<std::string> json = form->Field("json");
   Result<nlohmann::json> event = ParseJson(json.value_or(""));
   if (!event.ok() || !event->is_object()) {
-    return refusals_.Refuse(Status::InvalidArgument("the json field is not a JSON object"), "body",
+    return refusals().Refuse(Status::InvalidArgument("the json field is not a JSON object"), "body",
                             request);
   }
   std::string key(path->key_prefix);
@@ -118,7 +114,7 @@ Result<WebhookResult> MangoAdapter::HandleWebhook(const net::HttpRequest& reques
     std::optional<std::string> part = IdText(*event, member);
     if (member == "seq" && part && !ParseDecimalInt(*part)) part.reset();
     if (!part) {
-      return refusals_.Refuse(
+      return refusals().Refuse(
           Status::InvalidArgument(fmt::format(
               "{}: \"{}\" is missing or not an id (a string of at most {} bytes, or an integer)",
               path->sub_path, member, kMaxIdBytes)),
@@ -129,7 +125,7 @@ Result<WebhookResult> MangoAdapter::HandleWebhook(const net::HttpRequest& reques
   }
   std::optional<std::string> entry_id = IdText(*event, "entry_id");
   if (!entry_id) {
-    return refusals_.Refuse(
+    return refusals().Refuse(
         Status::InvalidArgument(fmt::format("{}: \"entry_id\" is missing or not an id",
                                             path->sub_path)),
         "body", request);

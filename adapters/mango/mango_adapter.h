@@ -32,26 +32,19 @@
 // Thread-safety: immutable after construction; HandleWebhook runs on I/O
 // threads, concurrently, and does no I/O.
 
-#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "adapters/adapter.h"
 #include "adapters/kit/signed_notification.h"
-#include "base/secret.h"
-#include "net/cidr.h"
 #include "net/signature.h"
 
 namespace crmhub::adapters::mango {
 
-struct MangoConfig {
-  std::string id;
-  Secret api_key;   // vpbx_api_key: identifies the VPBX, sent in every request
-  Secret api_salt;  // vpbx_api_salt: the signing key, never sent
-  net::CidrList allow_ips;
-  uint64_t max_body = 256 * 1024;
-};
+// vpbx_api_key is the account key (sent in every request), vpbx_api_salt
+// the signing key (never sent).
+using MangoConfig = kit::SignedNotificationConfig;
 
 // The addresses Mango sends events from (§3.1.1).
 std::vector<std::string> PublishedSenders();
@@ -60,24 +53,17 @@ std::vector<std::string> PublishedSenders();
 // sends and how it checks what it is sent (§2.4.3).
 std::string MangoSign(std::string_view api_key, std::string_view json, std::string_view api_salt);
 
-class MangoAdapter final : public Adapter, public WebhookCapability {
+class MangoAdapter final : public kit::SignedNotificationAdapter {
  public:
   // `metrics` may be null; it must outlive the adapter.
   MangoAdapter(MangoConfig config, MetricsRegistry* metrics);
 
-  const std::string& id() const override { return config_.id; }
-  std::string_view type() const override { return "mango"; }
-  WebhookCapability* webhook() override { return this; }
   std::string DescribeJson() const override;
-
   Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
-  uint64_t max_body_bytes() const override { return config_.max_body; }
   bool ServesPath(std::string_view sub_path) const override;
 
  private:
-  MangoConfig config_;
-  net::SignatureScheme sign_;
-  kit::RefusalLog refusals_;
+  const net::SignatureScheme sign_;
 };
 
 AdapterType Type();

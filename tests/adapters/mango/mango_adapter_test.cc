@@ -64,8 +64,8 @@ class MangoAdapterTest : public ::testing::Test {
   static MangoConfig Config() {
     MangoConfig c;
     c.id = "mango-main";
-    c.api_key = Secret(kKey);
-    c.api_salt = Secret(kSalt);
+    c.account_key = Secret(kKey);
+    c.signing_key = Secret(kSalt);
     c.allow_ips = *net::CidrList::Parse(PublishedSenders());
     return c;
   }

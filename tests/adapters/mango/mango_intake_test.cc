@@ -30,8 +30,8 @@ class MangoIntakeTest : public ::testing::Test {
   void Start(std::vector<std::string> allow) {
     MangoConfig c;
     c.id = "mango";
-    c.api_key = Secret(kKey);
-    c.api_salt = Secret(kSalt);
+    c.account_key = Secret(kKey);
+    c.signing_key = Secret(kSalt);
     c.allow_ips = *net::CidrList::Parse(allow);
     h.AddAdapter(std::make_shared<MangoAdapter>(std::move(c), nullptr));
     h.Start(/*serve=*/true);
