@@ -40,6 +40,8 @@ const std::map<std::string, std::vector<std::string>> kConfigs = {
                        "push_allow_ips = []\nmapping = \"{dir}/rules.toml\"\n"}},
     {"mango", {"api_key_file = \"{dir}/secret\"\napi_salt_file = \"{dir}/secret\"\nallow_ips = []\n"
                "mapping = \"{dir}/rules.toml\"\n"}},
+    {"zadarma", {"api_key_file = \"{dir}/secret\"\napi_secret_file = \"{dir}/secret\"\nallow_ips = []\n"
+                 "mapping = \"{dir}/rules.toml\"\n"}},
 };
 
 std::vector<std::shared_ptr<Adapter>> BuildAll() {
