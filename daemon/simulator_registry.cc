@@ -1,5 +1,6 @@
 #include "daemon/simulator_registry.h"
 
+#include "adapters/mango/mango_sim.h"
 #include "adapters/ozon/ozon_sim.h"
 #include "adapters/wildberries/wildberries_sim.h"
 #include "adapters/yandex_market/yandex_market_sim.h"
@@ -12,6 +13,7 @@ std::vector<simkit::SimulatorType> AllSimulatorTypes() {
   types.push_back(adapters::wildberries::WildberriesSimulatorType());
   types.push_back(adapters::ozon::OzonSimulatorType());
   types.push_back(adapters::yandex_market::YandexMarketSimulatorType());
+  types.push_back(adapters::mango::MangoSimulatorType());
   return types;
 }
 
