@@ -38,42 +38,19 @@ net::HttpResponse MangoError(int status, std::string_view message) {
 
 }  // namespace
 
-std::string MangoSimOptions::api_key() const {
-  if (credentials.empty()) return kDefaultKey;
-  return credentials[0].substr(0, credentials[0].find(':'));
-}
-
-std::string MangoSimOptions::api_salt() const {
-  if (credentials.empty()) return kDefaultSalt;
-  const size_t colon = credentials[0].find(':');
-  return colon == std::string::npos ? std::string() : credentials[0].substr(colon + 1);
-}
-
-std::string MangoSimOptions::target() const {
-  auto it = extra.find("target");
-  return it == extra.end() ? std::string() : it->second;
-}
-
 Status MangoSimOptions::Complete() const {
-  if (api_key().empty() || api_salt().empty()) {
-    return Status::InvalidArgument("mango simulator: --tokens takes KEY:SALT");
-  }
-  return Status::Ok();
+  return simkit::CheckCredentialPair(*this, "mango", "KEY:SALT");
 }
 
 MangoSimulator::MangoSimulator(MangoSimOptions options, Clock& clock)
-    : PipelineSimulator(options.io_threads),
-      options_(std::move(options)),
-      clock_(clock),
-      calls_(simkit::CreateCalls(options_, clock_)),
-      pipeline_(PipelineOptions(), clock) {
-  for (const SimCall& c : calls_) all_final_at_ = std::max(all_final_at_, c.end + std::chrono::seconds(1));
-}
+    : CallSimulator(options, clock, 0x6d616e67),
+      credentials_(simkit::ReadCredentialPair(options, kDefaultKey, kDefaultSalt)),
+      pipeline_(PipelineOptions(options), clock) {}
 
 MangoSimulator::~MangoSimulator() { Stop(); }
 
-simkit::SimPipeline::Options MangoSimulator::PipelineOptions() {
-  simkit::SimPipeline::Options o = CommonOptions(options_, 0x6d616e67);
+simkit::SimPipeline::Options MangoSimulator::PipelineOptions(const MangoSimOptions& options) {
+  simkit::SimPipeline::Options o = CommonOptions(options, 0x6d616e67);
   o.dialect.server_header = "mango-sim";
   // No auth headers: every request is signed in its form (checked by the route).
   o.dialect.unauthorized = [](bool) { return MangoError(401, "unauthorized"); };
@@ -93,7 +70,8 @@ simkit::SimPipeline::Options MangoSimulator::PipelineOptions() {
 }
 
 std::vector<simkit::Push> MangoSimulator::Pushes() const {
-  const std::string key = options_.api_key(), salt = options_.api_salt();
+  const std::string& key = credentials_.key;
+  const std::string& salt = credentials_.secret;
   std::vector<simkit::Push> out;
   auto push = [&](std::string path, const json& event, SystemTime at) {
     const std::string text = event.dump();
@@ -102,7 +80,7 @@ std::vector<simkit::Push> MangoSimulator::Pushes() const {
                        {{"vpbx_api_key", key}, {"sign", Sign(key, text, salt)}, {"json", text}}),
                    .at = at});
   };
-  for (const SimCall& c : calls_) {
+  for (const SimCall& c : calls()) {
     const std::string entry = EntryId(c), leg = fmt::format("sim-leg-{}", c.index);
     // Even calls write seq and timestamp as text, odd ones as numbers.
     auto loose = [&](int64_t v) { return c.index % 2 == 0 ? json(std::to_string(v)) : json(v); };
@@ -148,68 +126,24 @@ std::vector<simkit::Push> MangoSimulator::Pushes() const {
   return out;
 }
 
-Status MangoSimulator::Start(const std::string& listen) {
-  if (Status st = PipelineSimulator::Start(listen); !st.ok()) return st;
-  if (!options_.target().empty() && !pusher_) {
-    std::string target = options_.target();
-    while (!target.empty() && target.back() == '/') target.pop_back();
-    pusher_ = std::make_unique<simkit::CallPusher>(
-        target, Pushes(),
-        simkit::CallPusher::Policy{.duplicate_share = options_.faults.dup,
-                                   .reorder_share = options_.faults.empty() ? 0.0 : 0.2},
-        options_.seed ^ 0x6d616e67, clock_);
-    pusher_->Start();
-  }
-  return Status::Ok();
-}
-
-void MangoSimulator::Stop() {
-  if (pusher_) pusher_->Stop();
-  PipelineSimulator::Stop();
-}
-
-bool MangoSimulator::PushesDone() const { return !pusher_ || pusher_->Done(); }
-
-simkit::PushStats MangoSimulator::PushStats() const {
-  return pusher_ ? pusher_->Stats() : simkit::PushStats{};
-}
-
 std::vector<std::string> MangoSimulator::Callbacks() const {
   std::lock_guard lock(mu_);
   return callbacks_;
 }
 
-std::map<std::string, std::string> MangoSimulator::OrderStatuses(bool final_only) const {
-  std::map<std::string, std::string> out;
-  const SystemTime now = clock_.Now();
-  for (const SimCall& c : calls_) {
-    if (!final_only && c.end + std::chrono::seconds(1) > now) continue;
-    out[EntryId(c)] = c.answered ? "answered" : "missed";
-  }
-  return out;
-}
-
-std::string MangoSimulator::StateJson() const {
-  const simkit::PushStats s = PushStats();
-  return json{{"calls", calls_.size()},
-              {"pushes", {{"sent", s.sent}, {"delivered", s.delivered}, {"retried", s.retried},
-                          {"duplicated", s.duplicated}, {"reordered", s.reordered},
-                          {"abandoned", s.abandoned}}},
-              {"callbacks", Callbacks().size()}}
-      .dump();
-}
+std::string MangoSimulator::CallId(const SimCall& call) const { return EntryId(call); }
 
 simkit::AdapterWiring MangoSimulator::Wiring() const {
   return {.type = "mango",
           .keys = "allow_ips = [\"127.0.0.0/8\"]\n",
-          .secrets = {{"api_key_file", options_.api_key()}, {"api_salt_file", options_.api_salt()}}};
+          .secrets = {{"api_key_file", credentials_.key}, {"api_salt_file", credentials_.secret}}};
 }
 
 net::HttpResponse MangoSimulator::Callback(const simkit::SimRequest& r) {
   auto form = simkit::DecodeForm(r.http.body);
   if (!form) return MangoError(400, "not a form");
   const std::string key = (*form)["vpbx_api_key"], text = (*form)["json"];
-  if (key != options_.api_key() || (*form)["sign"] != Sign(key, text, options_.api_salt())) {
+  if (key != credentials_.key || (*form)["sign"] != Sign(key, text, credentials_.secret)) {
     return MangoError(401, "wrong vpbx_api_key or sign");
   }
   Result<json> command = ParseJson(text);

@@ -16,9 +16,7 @@
 //                     talk_time (0 unanswered), entry_result (1 talked, 0 not)
 // seq and timestamp are sent as strings for even calls and numbers for odd
 // ones (the documentation's examples do both). Retries, duplicates and
-// reordering are simkit::CallPusher's (Mango documents no retry policy):
-// the dup fault's share of notifications is sent twice, and with any fault
-// set one due notification in five overtakes another.
+// reordering are simkit::CallSimulator's (Mango documents no retry policy).
 //
 // API: POST /vpbx/commands/callback (§1.4.2: 4 a second per product), a
 // form signed as above, json {command_id, from{extension}, to_number}:
@@ -28,8 +26,6 @@
 // Credentials: SimOptions::credentials[0] as "KEY:SALT" (default
 // sim-vpbx-key:sim-vpbx-salt). Thread-safe.
 
-#include <map>
-#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -43,50 +39,32 @@
 namespace crmhub::adapters::mango {
 
 struct MangoSimOptions : simkit::SimOptions {
-  std::string api_key() const;
-  std::string api_salt() const;
-  // extra "target": where the notifications go ("" : none are sent).
-  std::string target() const;
   Status Complete() const;
 };
 
-class MangoSimulator final : public simkit::PipelineSimulator {
+class MangoSimulator final : public simkit::CallSimulator {
  public:
   MangoSimulator(MangoSimOptions options, Clock& clock);
   ~MangoSimulator() override;
 
-  // Starts serving, and pushing notifications when a target is set.
-  Status Start(const std::string& listen) override;
-  void Stop() override;
-  std::string StateJson() const override;
-  SystemTime AllFinalAt() const override { return all_final_at_; }
-  // entry_id -> "answered" | "missed", as the summary says.
-  std::map<std::string, std::string> OrderStatuses(bool final_only) const override;
-  std::vector<nlohmann::json> StockCommandItems(int, int64_t) const override { return {}; }
-  int64_t StockItemsAt(int, int64_t) const override { return 0; }
   simkit::AdapterWiring Wiring() const override;
-
-  // Every notification delivered (answered 200) or given up.
-  bool PushesDone() const;
-  simkit::PushStats PushStats() const;
   // command_ids called back, once each.
   std::vector<std::string> Callbacks() const;
 
  private:
   simkit::SimPipeline& pipeline() override { return pipeline_; }
   const simkit::SimPipeline& pipeline() const override { return pipeline_; }
-  simkit::SimPipeline::Options PipelineOptions();
-  std::vector<simkit::Push> Pushes() const;
+  simkit::SimPipeline::Options PipelineOptions(const MangoSimOptions& options);
+  std::vector<simkit::Push> Pushes() const override;
+  // entry_id (the summary's entry_result says answered or missed).
+  std::string CallId(const simkit::SimCall& call) const override;
+  std::chrono::milliseconds LastWordAfterEnd() const override { return std::chrono::seconds(1); }
   net::HttpResponse Callback(const simkit::SimRequest& r);
 
-  const MangoSimOptions options_;
-  Clock& clock_;
-  const std::vector<simkit::SimCall> calls_;
-  SystemTime all_final_at_{};
-  std::unique_ptr<simkit::CallPusher> pusher_;
+  const simkit::CredentialPair credentials_;  // the key and the salt
 
   mutable std::mutex mu_;
-  std::vector<std::string> callbacks_;  // GUARDED_BY(mu_)
+  std::vector<std::string> callbacks_;   // GUARDED_BY(mu_)
   std::set<std::string> seen_commands_;  // GUARDED_BY(mu_)
 
   simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive

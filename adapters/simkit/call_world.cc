@@ -5,6 +5,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "adapters/simkit/world.h"
 #include "net/api_client.h"
@@ -73,6 +74,22 @@ std::string EncodeForm(const std::vector<std::pair<std::string, std::string>>& f
     out += net::UrlEncode(name) + "=" + net::UrlEncode(value);
   }
   return out;
+}
+
+CredentialPair ReadCredentialPair(const SimOptions& options, std::string_view default_key,
+                                  std::string_view default_secret) {
+  if (options.credentials.empty()) return {std::string(default_key), std::string(default_secret)};
+  const std::string& given = options.credentials[0];
+  const size_t colon = given.find(':');
+  if (colon == std::string::npos) return {given, ""};
+  return {given.substr(0, colon), given.substr(colon + 1)};
+}
+
+Status CheckCredentialPair(const SimOptions& options, std::string_view system,
+                           std::string_view form) {
+  const CredentialPair pair = ReadCredentialPair(options, "k", "s");
+  if (!pair.key.empty() && !pair.secret.empty()) return Status::Ok();
+  return Status::InvalidArgument(fmt::format("{} simulator: --tokens takes {}", system, form));
 }
 
 CallPusher::CallPusher(std::string target, std::vector<Push> pushes, Policy policy, uint64_t seed,
@@ -184,6 +201,74 @@ void CallPusher::Run() {
     }
     if (duplicate) Send(next->push);  // delivered already: the answer does not matter
   }
+}
+
+CallSimulator::CallSimulator(const SimOptions& options, Clock& clock, uint64_t salt)
+    : PipelineSimulator(options.io_threads),
+      target_([&] {
+        auto it = options.extra.find("target");
+        std::string t = it == options.extra.end() ? std::string() : it->second;
+        while (!t.empty() && t.back() == '/') t.pop_back();
+        return t;
+      }()),
+      faults_(options.faults),
+      seed_(options.seed ^ salt),
+      clock_(clock),
+      calls_(CreateCalls(options, clock)) {}
+
+CallSimulator::~CallSimulator() {
+  if (pusher_) pusher_->Stop();
+}
+
+Status CallSimulator::Start(const std::string& listen) {
+  if (Status st = PipelineSimulator::Start(listen); !st.ok()) return st;
+  if (!target_.empty() && !pusher_) {
+    pusher_ = std::make_unique<CallPusher>(
+        target_, Pushes(),
+        CallPusher::Policy{.duplicate_share = faults_.dup,
+                           .reorder_share = faults_.empty() ? 0.0 : 0.2},
+        seed_, clock_);
+    pusher_->Start();
+  }
+  return Status::Ok();
+}
+
+void CallSimulator::Stop() {
+  if (pusher_) pusher_->Stop();
+  PipelineSimulator::Stop();
+}
+
+SystemTime CallSimulator::AllFinalAt() const {
+  SystemTime last{};
+  for (const SimCall& c : calls_) last = std::max(last, c.end + LastWordAfterEnd());
+  return last;
+}
+
+bool CallSimulator::PushesDone() const { return !pusher_ || pusher_->Done(); }
+
+PushStats CallSimulator::Stats() const { return pusher_ ? pusher_->Stats() : PushStats{}; }
+
+std::map<std::string, std::string> CallSimulator::OrderStatuses(bool final_only) const {
+  std::map<std::string, std::string> out;
+  const SystemTime now = clock_.Now();
+  for (const SimCall& c : calls_) {
+    if (!final_only && c.end + LastWordAfterEnd() > now) continue;
+    out[CallId(c)] = c.answered ? "answered" : "missed";
+  }
+  return out;
+}
+
+std::string CallSimulator::StateJson() const {
+  const PushStats s = Stats();
+  return nlohmann::json{{"calls", calls_.size()},
+                        {"pushes",
+                         {{"sent", s.sent},
+                          {"delivered", s.delivered},
+                          {"retried", s.retried},
+                          {"duplicated", s.duplicated},
+                          {"reordered", s.reordered},
+                          {"abandoned", s.abandoned}}}}
+      .dump();
 }
 
 }  // namespace crmhub::simkit

@@ -16,6 +16,13 @@
 //               more; with `reorder_share` a due push changes places with the
 //               next due push. Neither Mango nor Zadarma documents a retry
 //               policy: this is the simulators' assumption, stated here once.
+//   CallSimulator  the frame of a telephony simulator on a SimPipeline: the
+//               world, the pusher started with the server when SimOptions::
+//               extra["target"] is set (the `--target URL` flag), the dup
+//               fault's share of pushes sent twice and, with any fault set,
+//               one due push in five overtaking another; the state and the
+//               final statuses. A system says only what it sends about a
+//               call, the call's id and its final status.
 //
 // Thread-safe.
 
@@ -35,6 +42,7 @@
 #include <vector>
 
 #include "adapters/simkit/rng.h"
+#include "adapters/simkit/sim_pipeline.h"
 #include "adapters/simkit/simulator.h"
 #include "base/clock.h"
 #include "net/http_client.h"
@@ -61,6 +69,20 @@ std::vector<SimCall> CreateCalls(const SimOptions& options, const Clock& clock);
 std::optional<std::map<std::string, std::string>> DecodeForm(std::string_view body);
 // name=value pairs, URL-encoded, joined with '&'.
 std::string EncodeForm(const std::vector<std::pair<std::string, std::string>>& fields);
+
+// A PBX's two credentials (Mango's key and salt, Zadarma's key and secret)
+// from SimOptions::credentials[0] written "KEY:SECRET", or the defaults
+// when none is given.
+struct CredentialPair {
+  std::string key;
+  std::string secret;
+};
+CredentialPair ReadCredentialPair(const SimOptions& options, std::string_view default_key,
+                                  std::string_view default_secret);
+// InvalidArgument ("<system> simulator: --tokens takes <form>") unless both
+// parts are there.
+Status CheckCredentialPair(const SimOptions& options, std::string_view system,
+                           std::string_view form);
 
 struct Push {
   std::string path;  // appended to the target URL ("/events/call", "")
@@ -123,6 +145,49 @@ class CallPusher {
   std::vector<Pending> pending_;  // GUARDED_BY(mu_); by due
   int in_flight_ = 0;             // GUARDED_BY(mu_): taken from pending_, being sent
   PushStats stats_;               // GUARDED_BY(mu_)
+};
+
+class CallSimulator : public PipelineSimulator {
+ public:
+  ~CallSimulator() override;
+
+  // Serves, and starts pushing when a target is set.
+  Status Start(const std::string& listen) override;
+  void Stop() override;
+  // {"calls": N, "pushes": {sent, delivered, retried, duplicated, reordered, abandoned}}.
+  std::string StateJson() const override;
+  SystemTime AllFinalAt() const override;
+  // CallId -> FinalStatus of the calls whose last word is said by now
+  // (`final_only`: all).
+  std::map<std::string, std::string> OrderStatuses(bool final_only) const override;
+  std::vector<nlohmann::json> StockCommandItems(int, int64_t) const override { return {}; }
+  int64_t StockItemsAt(int, int64_t) const override { return 0; }
+
+  // Every push delivered (answered 200) or given up; true without a target.
+  bool PushesDone() const;
+  PushStats Stats() const;
+
+ protected:
+  // `salt` separates this system's draws from another's of the same seed.
+  CallSimulator(const SimOptions& options, Clock& clock, uint64_t salt);
+  const std::vector<SimCall>& calls() const { return calls_; }
+  Clock& clock() const { return clock_; }
+
+  // What the system sends about the world's calls.
+  virtual std::vector<Push> Pushes() const = 0;
+  // The system's id of a call. Its final status is "answered" or "missed",
+  // the call entity's result once the system's shipped rules mapped it.
+  virtual std::string CallId(const SimCall& call) const = 0;
+  // How long after the call's end the system's last word on it comes.
+  virtual std::chrono::milliseconds LastWordAfterEnd() const = 0;
+
+ private:
+  const std::string target_;
+  const FaultSpec faults_;
+  const uint64_t seed_;
+  Clock& clock_;
+  const std::vector<SimCall> calls_;
+  std::unique_ptr<CallPusher> pusher_;  // set by Start, from the owning thread
 };
 
 }  // namespace crmhub::simkit
