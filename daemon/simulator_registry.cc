@@ -4,6 +4,7 @@
 #include "adapters/ozon/ozon_sim.h"
 #include "adapters/wildberries/wildberries_sim.h"
 #include "adapters/yandex_market/yandex_market_sim.h"
+#include "adapters/zadarma/zadarma_sim.h"
 
 namespace crmhub::daemon {
 
@@ -14,6 +15,7 @@ std::vector<simkit::SimulatorType> AllSimulatorTypes() {
   types.push_back(adapters::ozon::OzonSimulatorType());
   types.push_back(adapters::yandex_market::YandexMarketSimulatorType());
   types.push_back(adapters::mango::MangoSimulatorType());
+  types.push_back(adapters::zadarma::ZadarmaSimulatorType());
   return types;
 }
 
