@@ -26,7 +26,9 @@ SignedNotificationKeys::SignedNotificationKeys(config::KeySet& set, const Spec& 
       max_body(set.Declare<config::Type::kSize>(
           {.name = "max_body",
            .default_value = "\"" + spec.default_max_body + "\"",
-           .description = "Largest notification accepted; larger requests get 413."})) {}
+           .description = "Largest notification accepted; larger requests get 413."})) {
+  if (spec.calls) missed_calls.emplace(set);
+}
 
 Result<SignedNotificationConfig> ReadSignedNotification(const config::Section& section,
                                                         const SignedNotificationKeys& keys) {
@@ -41,6 +43,11 @@ Result<SignedNotificationConfig> ReadSignedNotification(const config::Section& s
   c.allow_ips = std::move(allow).value();
   c.max_body = keys.max_body.Get(section);
   if (c.max_body == 0) return keys.max_body.ErrorAt(section, "must be more than 0");
+  if (keys.missed_calls) {
+    Result<MissedCallPolicy> policy = ReadMissedCallPolicy(section, *keys.missed_calls);
+    if (!policy.ok()) return policy.status();
+    c.missed_calls = *policy;
+  }
   return c;
 }
 

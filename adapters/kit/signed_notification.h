@@ -11,7 +11,8 @@
 //                            provider's published senders by default; a
 //                            proxy in front or a test overrides it; []
 //                            allows any sender, the signature still
-//                            applies) and `max_body`.
+//                            applies), `max_body`, and for a PBX the
+//                            missed-call task keys (kit/missed_call.h).
 //   ReadSignedNotification   reads them; an error names the key.
 //   SignedNotificationType   the AdapterType of an adapter configured by
 //                            those keys alone (schema and factory).
@@ -32,12 +33,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "adapters/adapter.h"
+#include "adapters/kit/missed_call.h"
 #include "base/metrics.h"
 #include "base/secret.h"
 #include "base/status.h"
@@ -53,6 +56,7 @@ struct SignedNotificationConfig {
   Secret signing_key;  // signs the notifications (Mango vpbx_api_salt, Zadarma API secret)
   net::CidrList allow_ips;
   uint64_t max_body = 64 * 1024;
+  MissedCallPolicy missed_calls;  // telephony (Spec::calls) only
 };
 
 struct SignedNotificationKeys {
@@ -66,6 +70,7 @@ struct SignedNotificationKeys {
     SecretKey signing_key;
     std::vector<std::string> published_senders;
     std::string default_max_body;  // "64KiB"
+    bool calls = false;            // a PBX: the missed-call task keys too
   };
   SignedNotificationKeys(config::KeySet& set, const Spec& spec);
 
@@ -73,6 +78,7 @@ struct SignedNotificationKeys {
   config::Key<config::Type::kSecret> signing_key;
   config::Key<config::Type::kStringList> allow_ips;
   config::Key<config::Type::kSize> max_body;
+  std::optional<MissedCallKeys> missed_calls;  // set for Spec::calls
 };
 
 // Both secrets non-empty, the allow-list parsed, max_body > 0; an error

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "adapters/kit/missed_call.h"
 #include "adapters/kit/webhook_fields.h"
 #include "base/json_get.h"
 
@@ -46,6 +47,27 @@ const Path kPaths[] = {
     {"events/summary", "call_summary", "summary", {"entry_id"}},
     {"events/recording", "call_recording", "recording", {"recording_id", "recording_state"}},
 };
+
+// A summary of an incoming call nobody answered (call_direction 1,
+// entry_result 0: §3.1.6), as the kit's missed call; nullopt otherwise or
+// when the caller or the end time cannot be read (the call itself is still
+// queued, and the rules say what is wrong with it).
+std::optional<kit::MissedCall> MissedCallOf(const nlohmann::json& summary, std::string entry_id) {
+  if (JsonIntLoose(summary, "call_direction") != 1 || JsonIntLoose(summary, "entry_result") != 0) {
+    return std::nullopt;
+  }
+  const nlohmann::json* from = JsonObject(summary, "from");
+  const nlohmann::json* to = JsonObject(summary, "to");
+  std::optional<std::string> caller = from ? JsonScalarText(*from, "number") : std::nullopt;
+  std::optional<int64_t> ended = JsonIntLoose(summary, "end_time");
+  if (!caller || caller->empty() || !ended) return std::nullopt;
+  return kit::MissedCall{
+      .caller = std::move(*caller),
+      .call_id = std::move(entry_id),
+      .ended = SystemTime(std::chrono::seconds(*ended)),
+      .assignee = to ? JsonScalarText(*to, "extension").value_or("") : "",
+      .line = JsonScalarText(summary, "line_number").value_or("")};
+}
 
 const Path* FindPath(std::string_view sub_path) {
   for (const Path& p : kPaths) {
@@ -130,13 +152,20 @@ Result<WebhookResult> MangoAdapter::HandleWebhook(const net::HttpRequest& reques
                                             path->sub_path)),
         "body", request);
   }
+  WebhookResult result;
+  if (path->kind == "call_summary") {
+    if (std::optional<kit::MissedCall> missed = MissedCallOf(*event, *entry_id)) {
+      if (auto task = kit::MissedCallTask(config().missed_calls, *missed)) {
+        result.events.push_back(std::move(*task));
+      }
+    }
+  }
   InboundEvent out;
   out.idempotency_key = std::move(key);
   out.ordering_key = std::move(*entry_id);
   out.kind = std::string(path->kind);
   out.payload = *json;
-  WebhookResult result;
-  result.events.push_back(std::move(out));
+  result.events.insert(result.events.begin(), std::move(out));
   result.accepted = net::HttpResponse::Text(200, "");
   return result;
 }

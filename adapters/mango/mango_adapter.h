@@ -25,6 +25,10 @@
 //   events/summary    kind call_summary,   key summary:<entry_id>
 //   events/recording  kind call_recording, key recording:<recording_id>:<recording_state>
 // so a redelivered notification is a duplicate and a later state is not.
+// A summary of an incoming call nobody answered (call_direction 1,
+// entry_result 0) also queues the kit's missed-call task for from.number
+// (kit/missed_call.h: one per caller per missed_call_window, assigned to
+// to.extension), after the call's own event.
 // Ids and seq arrive as strings or numbers (the documentation's own
 // examples use both): either is read as text; null, arrays, objects,
 // fractions and numbers beyond int64 are refused naming the member.

@@ -20,7 +20,8 @@ AdapterType Type() {
                        "File (or systemd credential) holding the VPBX's signing key "
                        "(vpbx_api_salt): sign = sha256(vpbx_api_key + json + vpbx_api_salt)."},
        .published_senders = PublishedSenders(),
-       .default_max_body = "256KiB"});
+       .default_max_body = "256KiB",
+       .calls = true});
 }
 
 }  // namespace crmhub::adapters::mango

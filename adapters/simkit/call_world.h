@@ -166,11 +166,12 @@ class CallSimulator : public PipelineSimulator {
   // Every push delivered (answered 200) or given up; true without a target.
   bool PushesDone() const;
   PushStats Stats() const;
+  // The world's calls (what a test expects the CRM to end with).
+  const std::vector<SimCall>& calls() const { return calls_; }
 
  protected:
   // `salt` separates this system's draws from another's of the same seed.
   CallSimulator(const SimOptions& options, Clock& clock, uint64_t salt);
-  const std::vector<SimCall>& calls() const { return calls_; }
   Clock& clock() const { return clock_; }
 
   // What the system sends about the world's calls.

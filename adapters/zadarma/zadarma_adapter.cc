@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "adapters/kit/missed_call.h"
 #include "adapters/kit/webhook_fields.h"
+#include "base/timestamp.h"
 #include "base/json_get.h"
 #include "net/signature.h"
 
@@ -77,6 +79,24 @@ std::string Lower(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
+}
+
+// NOTIFY_END of a call nobody answered (any disposition but "answered"),
+// as the kit's missed call; nullopt otherwise, or when call_start cannot be
+// read ("YYYY-MM-DD hh:mm:ss" without a zone: Moscow time, as the rules).
+std::optional<kit::MissedCall> MissedCallOf(const kit::WebhookBody& form) {
+  if (form.Field("event") != "NOTIFY_END" || form.Field("disposition") == "answered") {
+    return std::nullopt;
+  }
+  std::optional<std::string> start = form.Field("call_start");
+  std::optional<SystemTime> at = start ? ParseTimestamp(*start, kMoscowOffsetMinutes) : std::nullopt;
+  std::optional<int64_t> duration = ParseDecimalInt(form.Field("duration").value_or("0"));
+  if (!at) return std::nullopt;
+  return kit::MissedCall{.caller = form.Field("caller_id").value_or(""),
+                         .call_id = form.Field("pbx_call_id").value_or(""),
+                         .ended = *at + std::chrono::seconds(duration.value_or(0)),
+                         .assignee = form.Field("internal").value_or(""),
+                         .line = form.Field("called_did").value_or("")};
 }
 
 }  // namespace
@@ -155,6 +175,11 @@ Result<WebhookResult> ZadarmaAdapter::HandleWebhook(const net::HttpRequest& requ
   out.payload = form->Payload(request.body);
   WebhookResult result;
   result.events.push_back(std::move(out));
+  if (std::optional<kit::MissedCall> missed = MissedCallOf(*form)) {
+    if (auto task = kit::MissedCallTask(config().missed_calls, *missed)) {
+      result.events.push_back(std::move(*task));
+    }
+  }
   result.accepted = net::HttpResponse::Text(200, "");
   return result;
 }

@@ -32,6 +32,9 @@
 // config/mappings/zadarma-calls.toml maps), ordering key pbx_call_id (the
 // call, stable across IVR and scenarios), kind "zadarma_<event lower case>",
 // idempotency key per event (see kEvents in the .cc and the docs).
+// NOTIFY_END of a call nobody answered (disposition other than "answered")
+// also queues the kit's missed-call task for caller_id (kit/missed_call.h:
+// one per caller per missed_call_window, assigned to `internal`).
 //
 // Thread-safety: immutable after construction; HandleWebhook runs on I/O
 // threads, concurrently, and does no I/O.

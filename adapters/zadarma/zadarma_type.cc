@@ -19,7 +19,8 @@ AdapterType Type() {
                        "File (or systemd credential) holding the API secret, which signs the "
                        "notifications (Signature header)."},
        .published_senders = PublishedSenders(),
-       .default_max_body = "64KiB"});
+       .default_max_body = "64KiB",
+       .calls = true});
 }
 
 }  // namespace crmhub::adapters::zadarma

@@ -5,7 +5,9 @@
 #include <csignal>
 #include <filesystem>
 #include <functional>
+#include <algorithm>
 #include <map>
+#include <set>
 #include <memory>
 #include <thread>
 
@@ -82,8 +84,26 @@ mapping = "mappings/{}"
 
   const std::map<std::string, std::string> expected = sim.OrderStatuses(/*final_only=*/true);
   ASSERT_EQ(expected.size(), static_cast<size_t>(o.calls));
+  std::set<std::string> callers;
+  std::set<std::pair<std::string, int64_t>> tasks;  // (caller, UTC day)
+  for (const simkit::SimCall& c : sim.calls()) {
+    if (!c.incoming) continue;
+    callers.insert(c.customer);
+    if (!c.answered) {
+      const int64_t s = std::chrono::duration_cast<seconds>(o.missed_at(c).time_since_epoch()).count();
+      tasks.insert({c.customer, s / 86400});
+    }
+  }
+  auto count = [&](model::EntityKind kind) {
+    return store ? store->Count(kind, o.adapter_id).value_or(-1) : -1;
+  };
   auto all_right = [&] {
     if (!sim.PushesDone() || calls() != o.calls) return false;
+    if (count(model::EntityKind::kContact) != static_cast<int64_t>(callers.size()) ||
+        count(model::EntityKind::kLead) != static_cast<int64_t>(callers.size()) ||
+        count(model::EntityKind::kTask) != static_cast<int64_t>(tasks.size())) {
+      return false;
+    }
     for (const auto& [id, result] : expected) {
       auto found = store->Find(model::EntityKind::kCall, o.adapter_id, id);
       if (!found.ok() || !found->has_value()) return false;
@@ -93,12 +113,21 @@ mapping = "mappings/{}"
   };
   const bool done = wait_until(all_right, seconds(240));
   const simkit::PushStats stats = sim.Stats();
+  fmt::print("{} contacts, {} leads, {} tasks; ", count(model::EntityKind::kContact),
+             count(model::EntityKind::kLead), count(model::EntityKind::kTask));
   fmt::print("{} calls; {} at the kill; pushes: {} sent, {} delivered, {} retried, {} duplicated, "
              "{} reordered, {} abandoned\n",
              calls(), at_kill, stats.sent, stats.delivered, stats.retried, stats.duplicated,
              stats.reordered, stats.abandoned);
   EXPECT_TRUE(done) << calls() << " calls in crm.db\n" << daemon->Output();
   EXPECT_EQ(calls(), o.calls);
+  EXPECT_EQ(count(model::EntityKind::kContact), static_cast<int64_t>(callers.size()));
+  EXPECT_EQ(count(model::EntityKind::kLead), static_cast<int64_t>(callers.size()));
+  EXPECT_EQ(count(model::EntityKind::kTask), static_cast<int64_t>(tasks.size()));
+  EXPECT_LT(tasks.size(), static_cast<size_t>(std::count_if(
+                              sim.calls().begin(), sim.calls().end(),
+                              [](const simkit::SimCall& c) { return c.incoming && !c.answered; })))
+      << "no caller missed twice in a day: the window was not tested";
   EXPECT_EQ(stats.abandoned, 0);
   EXPECT_GT(stats.duplicated, 0);
   EXPECT_GT(stats.reordered, 0);

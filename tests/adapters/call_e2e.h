@@ -9,8 +9,10 @@
 //   are in crm.db, SIGKILL the daemon (notifications fail meanwhile and are
 //   retried) and start it again on the same data dir; wait until every push
 //   was delivered and crm.db holds exactly the simulator's calls, each with
-//   its final result.
+//   its final result, one contact and one lead per number that called in,
+//   and one missed-call task per caller per day (UTC) with a missed call.
 
+#include <functional>
 #include <string>
 
 #include "adapters/simkit/call_world.h"
@@ -22,6 +24,9 @@ struct CallE2eOptions {
   std::string mapping;     // file name under config/mappings/
   uint16_t port = 0;       // the daemon's listener: the simulator's target
   int calls = 0;           // the simulator's SimOptions::orders
+  // When the system says a missed call ended (what its task's window is
+  // counted from): Mango's end_time, Zadarma's call_start + duration.
+  std::function<SystemTime(const simkit::SimCall&)> missed_at;
 };
 
 // The scenario above, with gtest assertions. `sim` is not started; its

@@ -338,8 +338,8 @@ TEST_F(MangoFactory, ConfigErrorsNameTheKey) {
 }
 
 // What the adapter queues, through the shipped rules: a summary is a call,
-// a leg or a recording is skipped (no entity, no error).
-TEST(MangoMapping, SummariesAreCallsLegsAndRecordingsAreSkipped) {
+// a leg or a recording makes nothing (no entity, no error).
+TEST(MangoMapping, SummariesAreCallsLegsAndRecordingsMakeNothing) {
   auto rules = mapping::LoadRules(std::string(CRMHUB_SOURCE_DIR) + "/config/mappings/mango-calls.toml");
   ASSERT_TRUE(rules.ok()) << rules.status().ToString();
   auto call = rules->ApplyText(Sample("events_summary_ex4_outgoing_missed_doc_3.1.6.json"),
@@ -347,6 +347,36 @@ TEST(MangoMapping, SummariesAreCallsLegsAndRecordingsAreSkipped) {
   ASSERT_TRUE(call.ok()) << call.status().ToString();
   ASSERT_EQ(call->size(), 1u);
   EXPECT_EQ((*call)[0].kind, model::EntityKind::kCall);
+  // An incoming missed call: the call, the caller as contact and lead, and
+  // through the adapter the task to call back.
+  json missed = json::parse(Sample("events_summary_ex1_incoming_answered_doc_3.1.6.json"));
+  missed["entry_result"] = 0;
+  missed["talk_time"] = 0;
+  missed["from"]["number"] = "79161234567";
+  MangoConfig config;
+  config.id = "mango-main";
+  config.account_key = Secret(kKey);
+  config.signing_key = Secret(kSalt);
+  MangoAdapter adapter(std::move(config), nullptr);
+  auto queued = adapter.HandleWebhook(Signed("events/summary", missed.dump()));
+  ASSERT_TRUE(queued.ok()) << queued.status().ToString();
+  ASSERT_EQ(queued->events.size(), 2u);
+  auto entities = rules->ApplyText(queued->events[0].payload, {.source = "mango-main", .received_ms = 1});
+  ASSERT_TRUE(entities.ok()) << entities.status().ToString();
+  ASSERT_EQ(entities->size(), 3u);
+  EXPECT_EQ(model::ToJson((*entities)[0])["fields"]["result"], "missed");
+  EXPECT_EQ((*entities)[1].kind, model::EntityKind::kContact);
+  EXPECT_EQ(model::ToJson((*entities)[1])["fields"]["phone"], "+79161234567");
+  EXPECT_EQ((*entities)[2].kind, model::EntityKind::kLead);
+  auto task = rules->ApplyText(queued->events[1].payload, {.source = "mango-main", .received_ms = 1});
+  ASSERT_TRUE(task.ok()) << task.status().ToString();
+  ASSERT_EQ(task->size(), 1u);
+  const json t = model::ToJson((*task)[0]);
+  EXPECT_EQ(t["kind"], "task");
+  EXPECT_EQ(t["external_id"], "79161234567:" + std::to_string(1399906990 - 1399906990 % 86400));
+  EXPECT_EQ(t["fields"]["assignee"], "123");
+  EXPECT_EQ(t["fields"]["due_ms"], (int64_t{1399906990} + 3600) * 1000);
+  EXPECT_EQ(t["fields"]["related_external_id"], "232wc3e3w3s222");
   for (const char* f : {"events_call_seq1_appeared_doc_p328.json",
                         "events_call_disconnected_doc_3.1.2.json",
                         "events_recording_ex1_started_doc_3.1.4.json"}) {

@@ -28,7 +28,8 @@ TEST(MangoEndToEndTest, EveryCallOnceWithItsResultThroughDuplicatesReorderingAnd
   testutil::RunCallsKillAndResume(sim, {.adapter_id = "mango-main",
                                         .mapping = "mango-calls.toml",
                                         .port = static_cast<uint16_t>(*port),
-                                        .calls = so.orders});
+                                        .calls = so.orders,
+                                        .missed_at = [](const simkit::SimCall& c) { return c.end; }});
 }
 
 }  // namespace

@@ -316,14 +316,20 @@ TEST_F(ZadarmaFactory, BuildsWithTheExamplesSenderByDefault) {
 }
 
 // What the adapter queues, through the shipped rules: the end of an
-// incoming or outgoing call is a call; the other events are skipped.
+// incoming or outgoing call is a call (an incoming caller also a contact and
+// a lead), a missed-call task event a task; the other events make nothing.
 TEST(ZadarmaMapping, EndsAreCallsTheRestIsSkipped) {
   auto rules = mapping::LoadRules(std::string(CRMHUB_SOURCE_DIR) + "/config/mappings/zadarma-calls.toml");
   ASSERT_TRUE(rules.ok()) << rules.status().ToString();
   auto map = [&](const json& fields) { return rules->ApplyText(fields.dump(), {.source = "zd", .received_ms = 1}); };
+  // NOTIFY_END: the call, and the caller as a contact and a lead.
   auto in = map(Case(1)["post_fields"]);
   ASSERT_TRUE(in.ok()) << in.status().ToString();
-  ASSERT_EQ(in->size(), 1u);
+  ASSERT_EQ(in->size(), 3u);
+  EXPECT_EQ((*in)[1].kind, model::EntityKind::kContact);
+  EXPECT_EQ((*in)[1].external_id, "+74951234567");
+  EXPECT_EQ((*in)[2].kind, model::EntityKind::kLead);
+  EXPECT_EQ((*in)[2].external_id, "call:+74951234567");
   EXPECT_EQ((*in)[0].kind, model::EntityKind::kCall);
   EXPECT_EQ((*in)[0].external_id, "in_0123456789abcdef");
   const json fields = model::ToJson((*in)[0])["fields"];
@@ -341,6 +347,31 @@ TEST(ZadarmaMapping, EndsAreCallsTheRestIsSkipped) {
   EXPECT_EQ(out_fields["direction"], "out");
   EXPECT_EQ(out_fields["to"], "+74951112233");
   EXPECT_EQ(out_fields["result"], "missed");
+  // The adapter's task for a missed call, through the adapter itself.
+  ZadarmaAdapter adapter([] {
+    ZadarmaConfig c;
+    c.id = "zd";
+    c.signing_key = Secret(kSecret);
+    return c;
+  }(), nullptr);
+  json missed = Case(1)["post_fields"];
+  missed["disposition"] = "no answer";
+  missed["duration"] = "0";
+  auto queued = adapter.HandleWebhook(Post(missed, Case(1)["Signature_header"].get<std::string>()));
+  ASSERT_TRUE(queued.ok()) << queued.status().ToString();
+  ASSERT_EQ(queued->events.size(), 2u);
+  auto task = rules->ApplyText(queued->events[1].payload, {.source = "zd", .received_ms = 1});
+  ASSERT_TRUE(task.ok()) << task.status().ToString();
+  ASSERT_EQ(task->size(), 1u);
+  const json t = model::ToJson((*task)[0]);
+  EXPECT_EQ(t["kind"], "task");
+  EXPECT_EQ(t["external_id"], "+74951234567:1710460800");
+  EXPECT_EQ(t["fields"]["title"], "Call back: missed call from +74951234567");
+  EXPECT_EQ(t["fields"]["assignee"], "100");
+  EXPECT_EQ(t["fields"]["contact_external_id"], "+74951234567");
+  EXPECT_EQ(t["fields"]["lead_external_id"], "call:+74951234567");
+  // 14:30:00 Moscow + 1h: 12:30:00 UTC.
+  EXPECT_EQ(t["fields"]["due_ms"], int64_t{1710505800} * 1000);
   for (size_t i : {size_t{0}, size_t{2}, size_t{3}}) {
     auto skipped = map(Case(i)["post_fields"]);
     ASSERT_TRUE(skipped.ok()) << skipped.status().ToString();

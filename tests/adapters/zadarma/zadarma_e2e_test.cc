@@ -29,7 +29,9 @@ TEST(ZadarmaEndToEndTest, EveryCallOnceWithItsResultThroughDuplicatesReorderingA
   testutil::RunCallsKillAndResume(sim, {.adapter_id = "zadarma",
                                         .mapping = "zadarma-calls.toml",
                                         .port = static_cast<uint16_t>(*port),
-                                        .calls = so.orders});
+                                        .calls = so.orders,
+                                        // NOTIFY_END of a missed call: duration 0.
+                                        .missed_at = [](const simkit::SimCall& c) { return c.start; }});
 }
 
 }  // namespace

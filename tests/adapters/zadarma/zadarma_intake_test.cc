@@ -58,10 +58,13 @@ TEST_F(ZadarmaIntakeTest, QueuedOnceAReplayIsADuplicate) {
   const std::string sig = Signature("+7495123456774957654321" "2024-03-15 14:30:00");
   ASSERT_EQ(Post(kEnd, sig).status, 200);
   ASSERT_EQ(Post(kEnd, sig).status, 200);
+  // The call's end, and the task to call back (nobody answered).
   auto msgs = h.Drain("in.zd");
-  ASSERT_EQ(msgs.size(), 1u);
+  ASSERT_EQ(msgs.size(), 2u);
   EXPECT_EQ(msgs[0].idempotency_key, "end:in_1");
-  EXPECT_EQ(h.MetricValue(R"(crmhub_events_duplicate_total{adapter="zd"})"), 1);
+  // 2024-03-15 14:30:00 Moscow is 11:30:00 UTC; the day's window starts at midnight UTC.
+  EXPECT_EQ(msgs[1].idempotency_key, "missed-call:+74951234567:1710460800");
+  EXPECT_EQ(h.MetricValue(R"(crmhub_events_duplicate_total{adapter="zd"})"), 2);
 }
 
 TEST_F(ZadarmaIntakeTest, RefusalsAreCountedAndStoreNothing) {
