@@ -28,6 +28,12 @@ SignedNotificationKeys::SignedNotificationKeys(config::KeySet& set, const Spec& 
            .default_value = "\"" + spec.default_max_body + "\"",
            .description = "Largest notification accepted; larger requests get 413."})) {
   if (spec.calls) missed_calls.emplace(set);
+  if (!spec.default_base_url.empty()) {
+    base_url.emplace(set.Declare<config::Type::kUrl>(
+        {.name = "base_url",
+         .default_value = "\"" + spec.default_base_url + "\"",
+         .description = spec.system + "'s API root. Change only for a simulator or a proxy."}));
+  }
 }
 
 Result<SignedNotificationConfig> ReadSignedNotification(const config::Section& section,
@@ -43,6 +49,7 @@ Result<SignedNotificationConfig> ReadSignedNotification(const config::Section& s
   c.allow_ips = std::move(allow).value();
   c.max_body = keys.max_body.Get(section);
   if (c.max_body == 0) return keys.max_body.ErrorAt(section, "must be more than 0");
+  if (keys.base_url) c.base_url = keys.base_url->Get(section);
   if (keys.missed_calls) {
     Result<MissedCallPolicy> policy = ReadMissedCallPolicy(section, *keys.missed_calls);
     if (!policy.ok()) return policy.status();
@@ -72,7 +79,7 @@ AdapterType SignedNotificationType(std::string type, std::string description,
     Result<SignedNotificationConfig> c =
         ReadSignedNotification(section, SignedNotificationKeySet(spec).keys);
     if (!c.ok()) return c.status();
-    return make(std::move(c).value(), context.metrics);
+    return make(std::move(c).value(), context);
   };
   return t;
 }

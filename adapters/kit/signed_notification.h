@@ -12,7 +12,8 @@
 //                            proxy in front or a test overrides it; []
 //                            allows any sender, the signature still
 //                            applies), `max_body`, and for a PBX the
-//                            missed-call task keys (kit/missed_call.h).
+//                            missed-call task keys (kit/missed_call.h), and
+//                            for one the adapter also calls, `base_url`.
 //   ReadSignedNotification   reads them; an error names the key.
 //   SignedNotificationType   the AdapterType of an adapter configured by
 //                            those keys alone (schema and factory).
@@ -57,6 +58,7 @@ struct SignedNotificationConfig {
   net::CidrList allow_ips;
   uint64_t max_body = 64 * 1024;
   MissedCallPolicy missed_calls;  // telephony (Spec::calls) only
+  std::string base_url;           // the system's API root (Spec::default_base_url)
 };
 
 struct SignedNotificationKeys {
@@ -71,6 +73,9 @@ struct SignedNotificationKeys {
     std::vector<std::string> published_senders;
     std::string default_max_body;  // "64KiB"
     bool calls = false;            // a PBX: the missed-call task keys too
+    // The API root, for an adapter that also calls the system; "": no
+    // base_url key.
+    std::string default_base_url;
   };
   SignedNotificationKeys(config::KeySet& set, const Spec& spec);
 
@@ -79,6 +84,7 @@ struct SignedNotificationKeys {
   config::Key<config::Type::kStringList> allow_ips;
   config::Key<config::Type::kSize> max_body;
   std::optional<MissedCallKeys> missed_calls;  // set for Spec::calls
+  std::optional<config::Key<config::Type::kUrl>> base_url;  // set for Spec::default_base_url
 };
 
 // Both secrets non-empty, the allow-list parsed, max_body > 0; an error
@@ -86,22 +92,23 @@ struct SignedNotificationKeys {
 Result<SignedNotificationConfig> ReadSignedNotification(const config::Section& section,
                                                         const SignedNotificationKeys& keys);
 
-// Builds the adapter from its read config; `metrics` may be null.
-using SignedNotificationMaker =
-    std::function<std::unique_ptr<Adapter>(SignedNotificationConfig config, MetricsRegistry* metrics)>;
+// Builds the adapter from its read config and the factory's context.
+using SignedNotificationMaker = std::function<std::unique_ptr<Adapter>(
+    SignedNotificationConfig config, const AdapterContext& context)>;
 
 // The schema (`type`, `description`, the keys of `spec`) and a factory that
 // reads them with ReadSignedNotification and calls `make`.
 AdapterType SignedNotificationType(std::string type, std::string description,
                                    SignedNotificationKeys::Spec spec, SignedNotificationMaker make);
-// The same for an adapter A constructed as A(SignedNotificationConfig, MetricsRegistry*).
+// The same for an adapter A constructed as A(SignedNotificationConfig,
+// const AdapterContext&).
 template <typename A>
 AdapterType SignedNotificationType(std::string type, std::string description,
                                    SignedNotificationKeys::Spec spec) {
   return SignedNotificationType(
       std::move(type), std::move(description), std::move(spec),
-      [](SignedNotificationConfig c, MetricsRegistry* metrics) -> std::unique_ptr<Adapter> {
-        return std::make_unique<A>(std::move(c), metrics);
+      [](SignedNotificationConfig c, const AdapterContext& context) -> std::unique_ptr<Adapter> {
+        return std::make_unique<A>(std::move(c), context);
       });
 }
 

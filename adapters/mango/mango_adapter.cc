@@ -7,8 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/kit/missed_call.h"
+#include "adapters/kit/target.h"
 #include "adapters/kit/webhook_fields.h"
 #include "base/json_get.h"
+#include "net/upstream.h"
 
 namespace crmhub::adapters::mango {
 namespace {
@@ -76,6 +78,22 @@ const Path* FindPath(std::string_view sub_path) {
   return nullptr;
 }
 
+// No transport: every call is a transport failure (kTransient).
+net::Transport NoTransport() {
+  return [](std::string_view, net::OutboundRequest) -> net::OutboundResult {
+    return Status::Unavailable("mango: no HTTP client (check-config)");
+  };
+}
+
+MangoClientOptions ClientOptions(const MangoConfig& c) {
+  MangoClientOptions o;
+  if (!c.base_url.empty()) o.base_url = c.base_url;
+  while (!o.base_url.empty() && o.base_url.back() == '/') o.base_url.pop_back();
+  o.api_key = c.account_key;
+  o.api_salt = c.signing_key;
+  return o;
+}
+
 }  // namespace
 
 std::vector<std::string> PublishedSenders() {
@@ -91,7 +109,42 @@ std::string MangoSign(std::string_view api_key, std::string_view json, std::stri
 }
 
 MangoAdapter::MangoAdapter(MangoConfig config, MetricsRegistry* metrics)
-    : SignedNotificationAdapter(std::move(config), "mango", metrics), sign_(MangoScheme()) {}
+    : MangoAdapter(std::move(config), metrics, NoTransport(), system_clock_) {}
+
+MangoAdapter::MangoAdapter(MangoConfig config, const AdapterContext& context)
+    : MangoAdapter(config, context.metrics,
+                   context.http == nullptr || context.clock == nullptr
+                       ? NoTransport()
+                       : net::MakeUpstreamTransport("mango:" + config.id, context.http,
+                                                    *context.clock, context.metrics,
+                                                    {{"commands", {}}}),
+                   context.clock != nullptr ? static_cast<const Clock&>(*context.clock)
+                                            : static_cast<const Clock&>(system_clock_)) {}
+
+MangoAdapter::MangoAdapter(MangoConfig config, MetricsRegistry* metrics, net::Transport transport,
+                           const Clock& clock)
+    : SignedNotificationAdapter(config, "mango", metrics),
+      sign_(MangoScheme()),
+      client_(ClientOptions(config), std::move(transport), clock) {}
+
+std::vector<DeliveryOutcome> MangoAdapter::Deliver(std::span<const Command> batch) {
+  std::vector<DeliveryOutcome> out(batch.size());
+  for (const kit::TargetCommand& c : kit::ReadCommands(batch, {"click_to_call"}, "mango", out)) {
+    std::optional<std::string> from = JsonScalarText(c.item, "from_extension");
+    std::optional<std::string> to = JsonScalarText(c.item, "to_number");
+    if (!from || from->empty() || !to || to->empty()) {
+      out[c.index] = DeliveryOutcome::Fail("mango: click_to_call needs from_extension and to_number");
+      continue;
+    }
+    auto answer = client_.Callback({.command_id = batch[c.index].key,
+                                    .from_extension = std::move(*from),
+                                    .to_number = std::move(*to),
+                                    .line_number = JsonScalarText(c.item, "line_number").value_or("")});
+    out[c.index] = answer.ok() ? DeliveryOutcome::Ok() : answer.error().ToOutcome();
+  }
+  return out;
+}
+
 
 std::string MangoAdapter::DescribeJson() const {
   return nlohmann::json{{"paths", {"events/call", "events/summary", "events/recording"}},

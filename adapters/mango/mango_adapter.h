@@ -37,11 +37,13 @@
 // threads, concurrently, and does no I/O.
 
 #include <string>
+#include <span>
 #include <string_view>
 #include <vector>
 
 #include "adapters/adapter.h"
 #include "adapters/kit/signed_notification.h"
+#include "adapters/mango/mango_client.h"
 #include "net/signature.h"
 
 namespace crmhub::adapters::mango {
@@ -57,17 +59,35 @@ std::vector<std::string> PublishedSenders();
 // sends and how it checks what it is sent (§2.4.3).
 std::string MangoSign(std::string_view api_key, std::string_view json, std::string_view api_salt);
 
-class MangoAdapter final : public kit::SignedNotificationAdapter {
+// Target: command "click_to_call", item {"from_extension", "to_number",
+// "line_number" (optional)}: POST commands/callback (MangoClient) with
+// command_id = the command's key, the same on every redelivery, so Mango's
+// events of the call name it and a retried command is the same command (the
+// README does not say Mango deduplicates by command_id; the simulator does).
+// Mango's answer other than {"result":1000} is a dead letter with the code.
+class MangoAdapter final : public kit::SignedNotificationAdapter, public TargetCapability {
  public:
-  // `metrics` may be null; it must outlive the adapter.
+  // `metrics` may be null; it must outlive the adapter. Without a transport
+  // (check-config, tests of the notifications) commands fail as transient.
   MangoAdapter(MangoConfig config, MetricsRegistry* metrics);
+  // The factory's: an upstream transport on the context's HTTP client.
+  MangoAdapter(MangoConfig config, const AdapterContext& context);
+  MangoAdapter(MangoConfig config, MetricsRegistry* metrics, net::Transport transport,
+               const Clock& clock);
 
   std::string DescribeJson() const override;
   Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
   bool ServesPath(std::string_view sub_path) const override;
 
+  TargetCapability* target() override { return this; }
+  std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
+  int max_batch() const override { return 4; }  // callback: 4 a second
+  std::vector<std::string> commands() const override { return {"click_to_call"}; }
+
  private:
   const net::SignatureScheme sign_;
+  const SystemClock system_clock_;  // when the context has no clock
+  const MangoClient client_;
 };
 
 AdapterType Type();

@@ -41,6 +41,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "adapters/adapter.h"
@@ -59,6 +60,9 @@ class ZadarmaAdapter final : public kit::SignedNotificationAdapter {
  public:
   // `metrics` may be null; it must outlive the adapter.
   ZadarmaAdapter(ZadarmaConfig config, MetricsRegistry* metrics);
+  // The factory's: the context's metrics.
+  ZadarmaAdapter(ZadarmaConfig config, const AdapterContext& context)
+      : ZadarmaAdapter(std::move(config), context.metrics) {}
 
   std::string DescribeJson() const override;
   Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
