@@ -1,8 +1,8 @@
 #include "adapters/kit/signed_notification.h"
 
-#include <utility>
-
 #include <spdlog/spdlog.h>
+
+#include <utility>
 
 namespace crmhub::adapters::kit {
 
@@ -68,7 +68,8 @@ struct SignedNotificationKeySet : config::KeySet {
 }  // namespace
 
 AdapterType SignedNotificationType(std::string type, std::string description,
-                                   SignedNotificationKeys::Spec spec, SignedNotificationMaker make) {
+                                   SignedNotificationKeys::Spec spec,
+                                   SignedNotificationMaker make) {
   AdapterType t;
   t.schema = {.type = std::move(type),
               .description = std::move(description),

@@ -83,7 +83,7 @@ struct SignedNotificationKeys {
   config::Key<config::Type::kSecret> signing_key;
   config::Key<config::Type::kStringList> allow_ips;
   config::Key<config::Type::kSize> max_body;
-  std::optional<MissedCallKeys> missed_calls;  // set for Spec::calls
+  std::optional<MissedCallKeys> missed_calls;               // set for Spec::calls
   std::optional<config::Key<config::Type::kUrl>> base_url;  // set for Spec::default_base_url
 };
 

@@ -1,10 +1,10 @@
 #include "adapters/mango/mango_adapter.h"
 
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "adapters/kit/missed_call.h"
 #include "adapters/kit/target.h"
@@ -63,12 +63,11 @@ std::optional<kit::MissedCall> MissedCallOf(const nlohmann::json& summary, std::
   std::optional<std::string> caller = from ? JsonScalarText(*from, "number") : std::nullopt;
   std::optional<int64_t> ended = JsonIntLoose(summary, "end_time");
   if (!caller || caller->empty() || !ended) return std::nullopt;
-  return kit::MissedCall{
-      .caller = std::move(*caller),
-      .call_id = std::move(entry_id),
-      .ended = SystemTime(std::chrono::seconds(*ended)),
-      .assignee = to ? JsonScalarText(*to, "extension").value_or("") : "",
-      .line = JsonScalarText(summary, "line_number").value_or("")};
+  return kit::MissedCall{.caller = std::move(*caller),
+                         .call_id = std::move(entry_id),
+                         .ended = SystemTime(std::chrono::seconds(*ended)),
+                         .assignee = to ? JsonScalarText(*to, "extension").value_or("") : "",
+                         .line = JsonScalarText(summary, "line_number").value_or("")};
 }
 
 const Path* FindPath(std::string_view sub_path) {
@@ -112,14 +111,14 @@ MangoAdapter::MangoAdapter(MangoConfig config, MetricsRegistry* metrics)
     : MangoAdapter(std::move(config), metrics, NoTransport(), system_clock_) {}
 
 MangoAdapter::MangoAdapter(MangoConfig config, const AdapterContext& context)
-    : MangoAdapter(config, context.metrics,
-                   context.http == nullptr || context.clock == nullptr
-                       ? NoTransport()
-                       : net::MakeUpstreamTransport("mango:" + config.id, context.http,
-                                                    *context.clock, context.metrics,
-                                                    {{"commands", {}}}),
-                   context.clock != nullptr ? static_cast<const Clock&>(*context.clock)
-                                            : static_cast<const Clock&>(system_clock_)) {}
+    : MangoAdapter(
+          config, context.metrics,
+          context.http == nullptr || context.clock == nullptr
+              ? NoTransport()
+              : net::MakeUpstreamTransport("mango:" + config.id, context.http, *context.clock,
+                                           context.metrics, {{"commands", {}}}),
+          context.clock != nullptr ? static_cast<const Clock&>(*context.clock)
+                                   : static_cast<const Clock&>(system_clock_)) {}
 
 MangoAdapter::MangoAdapter(MangoConfig config, MetricsRegistry* metrics, net::Transport transport,
                            const Clock& clock)
@@ -133,18 +132,19 @@ std::vector<DeliveryOutcome> MangoAdapter::Deliver(std::span<const Command> batc
     std::optional<std::string> from = JsonScalarText(c.item, "from_extension");
     std::optional<std::string> to = JsonScalarText(c.item, "to_number");
     if (!from || from->empty() || !to || to->empty()) {
-      out[c.index] = DeliveryOutcome::Fail("mango: click_to_call needs from_extension and to_number");
+      out[c.index] =
+          DeliveryOutcome::Fail("mango: click_to_call needs from_extension and to_number");
       continue;
     }
-    auto answer = client_.Callback({.command_id = batch[c.index].key,
-                                    .from_extension = std::move(*from),
-                                    .to_number = std::move(*to),
-                                    .line_number = JsonScalarText(c.item, "line_number").value_or("")});
+    auto answer =
+        client_.Callback({.command_id = batch[c.index].key,
+                          .from_extension = std::move(*from),
+                          .to_number = std::move(*to),
+                          .line_number = JsonScalarText(c.item, "line_number").value_or("")});
     out[c.index] = answer.ok() ? DeliveryOutcome::Ok() : answer.error().ToOutcome();
   }
   return out;
 }
-
 
 std::string MangoAdapter::DescribeJson() const {
   return nlohmann::json{{"paths", {"events/call", "events/summary", "events/recording"}},
@@ -168,21 +168,21 @@ Result<WebhookResult> MangoAdapter::HandleWebhook(const net::HttpRequest& reques
   const std::optional<std::string> api_key = form->Field("vpbx_api_key");
   if (!api_key || !config().account_key.Matches(*api_key)) {
     return refusals().Refuse(Status::Unauthenticated("missing or unknown vpbx_api_key"), "api_key",
-                            request);
+                             request);
   }
   const std::optional<std::string> sign = form->Field("sign");
   net::SignatureScheme::Inputs inputs;
   inputs.field = [&form](std::string_view name) { return form->Field(name); };
   if (!sign || !sign_.Verify(config().signing_key.Reveal(), inputs, *sign)) {
     return refusals().Refuse(Status::Unauthenticated("missing or wrong sign"), "signature",
-                            request);
+                             request);
   }
   // Signed, so from Mango: what follows is a change in what Mango sends.
   const std::optional<std::string> json = form->Field("json");
   Result<nlohmann::json> event = ParseJson(json.value_or(""));
   if (!event.ok() || !event->is_object()) {
     return refusals().Refuse(Status::InvalidArgument("the json field is not a JSON object"), "body",
-                            request);
+                             request);
   }
   std::string key(path->key_prefix);
   for (std::string_view member : path->key_members) {
@@ -200,10 +200,9 @@ Result<WebhookResult> MangoAdapter::HandleWebhook(const net::HttpRequest& reques
   }
   std::optional<std::string> entry_id = IdText(*event, "entry_id");
   if (!entry_id) {
-    return refusals().Refuse(
-        Status::InvalidArgument(fmt::format("{}: \"entry_id\" is missing or not an id",
-                                            path->sub_path)),
-        "body", request);
+    return refusals().Refuse(Status::InvalidArgument(fmt::format(
+                                 "{}: \"entry_id\" is missing or not an id", path->sub_path)),
+                             "body", request);
   }
   WebhookResult result;
   if (path->kind == "call_summary") {

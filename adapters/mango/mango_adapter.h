@@ -36,8 +36,8 @@
 // Thread-safety: immutable after construction; HandleWebhook runs on I/O
 // threads, concurrently, and does no I/O.
 
-#include <string>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 

@@ -1,9 +1,9 @@
 #include "adapters/mango/mango_client.h"
 
-#include <utility>
-
 #include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "adapters/mango/mango_adapter.h"
 #include "base/json_get.h"

@@ -1,8 +1,8 @@
 #include "adapters/mango/mango_sim.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "base/json_get.h"
@@ -30,10 +30,8 @@ std::string EntryId(const SimCall& c) { return fmt::format("sim-entry-{}", c.ind
 
 // Mango's error answers carry a result code (§1.4): 3102 wrong key or sign.
 net::HttpResponse MangoError(int status, std::string_view message) {
-  return net::HttpResponse::Json(status,
-                                 json{{"result", status == 401 ? 3102 : 4000 + status},
-                                      {"message", message}}
-                                     .dump());
+  return net::HttpResponse::Json(
+      status, json{{"result", status == 401 ? 3102 : 4000 + status}, {"message", message}}.dump());
 }
 
 }  // namespace
@@ -58,7 +56,8 @@ simkit::SimPipeline::Options MangoSimulator::PipelineOptions(const MangoSimOptio
   o.dialect.throttled = [](const simkit::LimitRefusal&) {
     // §1.4.2, as Mango writes it.
     return net::HttpResponse::Json(
-        429, R"({"name":"Service Unavailable","message":"Rate limit exceeded.","code":0,"status":429})");
+        429,
+        R"({"name":"Service Unavailable","message":"Rate limit exceeded.","code":0,"status":429})");
   };
   // §1.4.2: callback 4 a second per product.
   o.limits = {simkit::SimPipeline::Limit::Window("callback", 4, std::chrono::seconds(1))};
@@ -90,10 +89,16 @@ std::vector<simkit::Push> MangoSimulator::Pushes() const {
     const json to = c.incoming ? json{{"extension", c.extension}, {"number", c.line}} : customer;
     int seq = 0;
     auto state = [&](const char* name, SystemTime at) {
-      json e = {{"entry_id", entry}, {"call_id", leg}, {"timestamp", loose(UnixSeconds(at))},
-                {"seq", loose(++seq)}, {"call_state", name}, {"location", "abonent"},
-                {"from", from}, {"to", to}};
-      if (std::string_view(name) == "Disconnected") e["disconnect_reason"] = c.answered ? 1110 : 1120;
+      json e = {{"entry_id", entry},
+                {"call_id", leg},
+                {"timestamp", loose(UnixSeconds(at))},
+                {"seq", loose(++seq)},
+                {"call_state", name},
+                {"location", "abonent"},
+                {"from", from},
+                {"to", to}};
+      if (std::string_view(name) == "Disconnected")
+        e["disconnect_reason"] = c.answered ? 1110 : 1120;
       push("/events/call", e, at);
     };
     state("Appeared", c.start);
@@ -102,9 +107,13 @@ std::vector<simkit::Push> MangoSimulator::Pushes() const {
       for (const char* rec : {"Started", "Completed"}) {
         const SystemTime at = std::string_view(rec) == "Started" ? c.answer : c.end;
         push("/events/recording",
-             {{"recording_id", fmt::format("sim-rec-{}", c.index)}, {"recording_state", rec},
-              {"seq", loose(std::string_view(rec) == "Started" ? 1 : 2)}, {"entry_id", entry},
-              {"call_id", leg}, {"extension", c.extension}, {"timestamp", loose(UnixSeconds(at))}},
+             {{"recording_id", fmt::format("sim-rec-{}", c.index)},
+              {"recording_state", rec},
+              {"seq", loose(std::string_view(rec) == "Started" ? 1 : 2)},
+              {"entry_id", entry},
+              {"call_id", leg},
+              {"extension", c.extension},
+              {"timestamp", loose(UnixSeconds(at))}},
              at);
       }
     }
@@ -147,7 +156,8 @@ net::HttpResponse MangoSimulator::Callback(const simkit::SimRequest& r) {
     return MangoError(401, "wrong vpbx_api_key or sign");
   }
   Result<json> command = ParseJson(text);
-  std::optional<std::string_view> id = command.ok() ? JsonString(*command, "command_id") : std::nullopt;
+  std::optional<std::string_view> id =
+      command.ok() ? JsonString(*command, "command_id") : std::nullopt;
   if (!id || id->empty() || !JsonObject(*command, "from") ||
       !JsonScalarText(*command, "to_number")) {
     return MangoError(400, "command_id, from and to_number are required");
@@ -159,8 +169,9 @@ net::HttpResponse MangoSimulator::Callback(const simkit::SimRequest& r) {
 
 simkit::SimulatorType MangoSimulatorType() {
   return {.name = "mango",
-          .description = "Mango Office VPBX: call notifications pushed to --target, "
-                         "commands/callback served (--tokens KEY:SALT)",
+          .description =
+              "Mango Office VPBX: call notifications pushed to --target, "
+              "commands/callback served (--tokens KEY:SALT)",
           .extra_options = {{"target", "the URL Mango's events go to (<crmhub>/hooks/<id>)"}},
           .create = simkit::Create<MangoSimulator, MangoSimOptions>};
 }

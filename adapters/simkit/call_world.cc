@@ -1,11 +1,11 @@
 #include "adapters/simkit/call_world.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
-#include <string>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "adapters/simkit/world.h"
 #include "net/api_client.h"
@@ -43,7 +43,9 @@ std::optional<std::map<std::string, std::string>> DecodeForm(std::string_view bo
         out += in[i];
       } else if (i + 2 < in.size() + 0 && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
                  std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
-        auto hex = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c | 0x20) - 'a' + 10; };
+        auto hex = [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c | 0x20) - 'a' + 10;
+        };
         out += static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2]));
         i += 2;
       } else {
@@ -193,7 +195,8 @@ void CallPusher::Run() {
       } else if (next->attempts >= policy_.max_attempts) {
         ++stats_.abandoned;
       } else {
-        const int64_t backoff = std::min<int64_t>(30, int64_t{1} << std::min(next->attempts - 1, 5));
+        const int64_t backoff =
+            std::min<int64_t>(30, int64_t{1} << std::min(next->attempts - 1, 5));
         next->due = clock_.Now() + seconds(backoff);
         pending_.push_back(std::move(*next));
         continue;

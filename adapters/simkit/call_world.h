@@ -26,17 +26,17 @@
 //
 // Thread-safe.
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <optional>
-#include <string_view>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -97,7 +97,7 @@ struct PushStats {
   int64_t retried = 0;     // requests that were a retry
   int64_t duplicated = 0;  // pushes sent again after a 200
   int64_t reordered = 0;
-  int64_t abandoned = 0;   // pushes given up after max_attempts
+  int64_t abandoned = 0;  // pushes given up after max_attempts
 };
 
 class CallPusher {

@@ -1,15 +1,15 @@
 #include "adapters/zadarma/zadarma_adapter.h"
 
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
 #include "adapters/kit/missed_call.h"
 #include "adapters/kit/webhook_fields.h"
-#include "base/timestamp.h"
 #include "base/json_get.h"
+#include "base/timestamp.h"
 #include "net/signature.h"
 
 namespace crmhub::adapters::zadarma {
@@ -29,19 +29,30 @@ struct EventRule {
 // The SDKs' getSignatureString per event (lib/Webhook/Notify*.php) and our
 // key per event: a redelivery is a duplicate, the call's next event is not.
 const EventRule kEvents[] = {
-    {"NOTIFY_START", "{field:caller_id}{field:called_did}{field:call_start}", "start",
+    {"NOTIFY_START",
+     "{field:caller_id}{field:called_did}{field:call_start}",
+     "start",
      {"pbx_call_id"}},
-    {"NOTIFY_INTERNAL", "{field:caller_id}{field:called_did}{field:call_start}", "internal",
+    {"NOTIFY_INTERNAL",
+     "{field:caller_id}{field:called_did}{field:call_start}",
+     "internal",
      {"pbx_call_id", "internal"}},
-    {"NOTIFY_ANSWER", "{field:caller_id}{field:destination}{field:call_start}", "answer",
+    {"NOTIFY_ANSWER",
+     "{field:caller_id}{field:destination}{field:call_start}",
+     "answer",
      {"pbx_call_id", "destination"}},
-    {"NOTIFY_END", "{field:caller_id}{field:called_did}{field:call_start}", "end",
+    {"NOTIFY_END", "{field:caller_id}{field:called_did}{field:call_start}", "end", {"pbx_call_id"}},
+    {"NOTIFY_OUT_START",
+     "{field:internal}{field:destination}{field:call_start}",
+     "out_start",
      {"pbx_call_id"}},
-    {"NOTIFY_OUT_START", "{field:internal}{field:destination}{field:call_start}", "out_start",
+    {"NOTIFY_OUT_END",
+     "{field:internal}{field:destination}{field:call_start}",
+     "out_end",
      {"pbx_call_id"}},
-    {"NOTIFY_OUT_END", "{field:internal}{field:destination}{field:call_start}", "out_end",
-     {"pbx_call_id"}},
-    {"NOTIFY_RECORD", "{field:pbx_call_id}{field:call_id_with_rec}", "record",
+    {"NOTIFY_RECORD",
+     "{field:pbx_call_id}{field:call_id_with_rec}",
+     "record",
      {"call_id_with_rec"}},
 };
 
@@ -89,7 +100,8 @@ std::optional<kit::MissedCall> MissedCallOf(const kit::WebhookBody& form) {
     return std::nullopt;
   }
   std::optional<std::string> start = form.Field("call_start");
-  std::optional<SystemTime> at = start ? ParseTimestamp(*start, kMoscowOffsetMinutes) : std::nullopt;
+  std::optional<SystemTime> at =
+      start ? ParseTimestamp(*start, kMoscowOffsetMinutes) : std::nullopt;
   std::optional<int64_t> duration = ParseDecimalInt(form.Field("duration").value_or("0"));
   if (!at) return std::nullopt;
   return kit::MissedCall{.caller = form.Field("caller_id").value_or(""),
@@ -146,16 +158,16 @@ Result<WebhookResult> ZadarmaAdapter::HandleWebhook(const net::HttpRequest& requ
   inputs.field = [&form](std::string_view name) { return RawField(*form, name); };
   if (!presented || !SchemeFor(*rule).Verify(config().signing_key.Reveal(), inputs, *presented)) {
     return refusals().Refuse(Status::Unauthenticated("missing or wrong Signature"), "signature",
-                            request);
+                             request);
   }
   std::string key(rule->key_prefix);
   for (std::string_view field : rule->key_fields) {
     std::optional<std::string> part = form->Field(field);
     if (!part || part->size() > kMaxIdBytes) {
-      return refusals().Refuse(
-          Status::InvalidArgument(fmt::format("{}: \"{}\" is missing, empty or longer than {} bytes",
-                                              rule->event, field, kMaxIdBytes)),
-          "body", request);
+      return refusals().Refuse(Status::InvalidArgument(fmt::format(
+                                   "{}: \"{}\" is missing, empty or longer than {} bytes",
+                                   rule->event, field, kMaxIdBytes)),
+                               "body", request);
     }
     key += ':';
     key += *part;

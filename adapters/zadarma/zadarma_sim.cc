@@ -1,8 +1,8 @@
 #include "adapters/zadarma/zadarma_sim.h"
 
-#include <ctime>
-
 #include <fmt/format.h>
+
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "net/hmac.h"
@@ -51,8 +51,8 @@ Outcome OutcomeOf(const SimCall& c) {
 }
 
 net::HttpResponse ZadarmaError(int status, std::string_view message) {
-  return net::HttpResponse::Json(
-      status, nlohmann::json{{"status", "error"}, {"message", message}}.dump());
+  return net::HttpResponse::Json(status,
+                                 nlohmann::json{{"status", "error"}, {"message", message}}.dump());
 }
 
 }  // namespace
@@ -100,8 +100,9 @@ std::vector<simkit::Push> ZadarmaSimulator::Pushes() const {
     const std::string id = PbxCallId(c), start = MoscowTime(c.start);
     const std::string rec = c.answered ? fmt::format("{}.{}", c.index, 1700000000 + c.index) : "";
     const Outcome outcome = OutcomeOf(c);
-    const std::string duration =
-        std::to_string(c.answered ? std::chrono::duration_cast<std::chrono::seconds>(c.end - c.answer).count() : 0);
+    const std::string duration = std::to_string(
+        c.answered ? std::chrono::duration_cast<std::chrono::seconds>(c.end - c.answer).count()
+                   : 0);
     auto end_fields = [&](std::vector<std::pair<std::string, std::string>> f) {
       f.insert(f.end(), {{"duration", duration},
                          {"disposition", outcome.disposition},
@@ -112,28 +113,48 @@ std::vector<simkit::Push> ZadarmaSimulator::Pushes() const {
     };
     if (c.incoming) {
       const std::vector<std::string> sig = {"caller_id", "called_did", "call_start"};
-      push({{"event", "NOTIFY_START"}, {"call_start", start}, {"pbx_call_id", id},
-            {"caller_id", c.customer}, {"called_did", c.line}},
+      push({{"event", "NOTIFY_START"},
+            {"call_start", start},
+            {"pbx_call_id", id},
+            {"caller_id", c.customer},
+            {"called_did", c.line}},
            sig, c.start);
-      push({{"event", "NOTIFY_INTERNAL"}, {"call_start", start}, {"pbx_call_id", id},
-            {"caller_id", c.customer}, {"called_did", c.line}, {"internal", c.extension}},
+      push({{"event", "NOTIFY_INTERNAL"},
+            {"call_start", start},
+            {"pbx_call_id", id},
+            {"caller_id", c.customer},
+            {"called_did", c.line},
+            {"internal", c.extension}},
            sig, c.start + std::chrono::seconds(1));
       if (c.answered) {
-        push({{"event", "NOTIFY_ANSWER"}, {"caller_id", c.customer}, {"destination", c.extension},
-              {"call_start", start}, {"pbx_call_id", id}, {"internal", c.extension}},
+        push({{"event", "NOTIFY_ANSWER"},
+              {"caller_id", c.customer},
+              {"destination", c.extension},
+              {"call_start", start},
+              {"pbx_call_id", id},
+              {"internal", c.extension}},
              {"caller_id", "destination", "call_start"}, c.answer);
       }
-      push(end_fields({{"event", "NOTIFY_END"}, {"call_start", start}, {"pbx_call_id", id},
-                       {"caller_id", c.customer}, {"called_did", c.line},
+      push(end_fields({{"event", "NOTIFY_END"},
+                       {"call_start", start},
+                       {"pbx_call_id", id},
+                       {"caller_id", c.customer},
+                       {"called_did", c.line},
                        {"internal", c.answered ? c.extension : ""}}),
            sig, c.end);
     } else {
       const std::vector<std::string> sig = {"internal", "destination", "call_start"};
-      push({{"event", "NOTIFY_OUT_START"}, {"internal", c.extension}, {"destination", c.customer},
-            {"call_start", start}, {"pbx_call_id", id}},
+      push({{"event", "NOTIFY_OUT_START"},
+            {"internal", c.extension},
+            {"destination", c.customer},
+            {"call_start", start},
+            {"pbx_call_id", id}},
            sig, c.start);
-      push(end_fields({{"event", "NOTIFY_OUT_END"}, {"internal", c.extension},
-                       {"destination", c.customer}, {"call_start", start}, {"pbx_call_id", id}}),
+      push(end_fields({{"event", "NOTIFY_OUT_END"},
+                       {"internal", c.extension},
+                       {"destination", c.customer},
+                       {"call_start", start},
+                       {"pbx_call_id", id}}),
            sig, c.end);
     }
     if (c.answered) {
@@ -148,15 +169,17 @@ std::vector<simkit::Push> ZadarmaSimulator::Pushes() const {
 std::string ZadarmaSimulator::CallId(const SimCall& call) const { return PbxCallId(call); }
 
 simkit::AdapterWiring ZadarmaSimulator::Wiring() const {
-  return {.type = "zadarma",
-          .keys = "allow_ips = [\"127.0.0.0/8\"]\n",
-          .secrets = {{"api_key_file", credentials_.key}, {"api_secret_file", credentials_.secret}}};
+  return {
+      .type = "zadarma",
+      .keys = "allow_ips = [\"127.0.0.0/8\"]\n",
+      .secrets = {{"api_key_file", credentials_.key}, {"api_secret_file", credentials_.secret}}};
 }
 
 simkit::SimulatorType ZadarmaSimulatorType() {
   return {.name = "zadarma",
-          .description = "Zadarma PBX: call notifications (NOTIFY_*) pushed to --target "
-                         "(--tokens KEY:SECRET)",
+          .description =
+              "Zadarma PBX: call notifications (NOTIFY_*) pushed to --target "
+              "(--tokens KEY:SECRET)",
           .extra_options = {{"target", "the URL the notifications go to (<crmhub>/hooks/<id>)"}},
           .create = simkit::Create<ZadarmaSimulator, ZadarmaSimOptions>};
 }

@@ -53,7 +53,7 @@ class ZadarmaSimulator final : public simkit::CallSimulator {
   std::chrono::milliseconds LastWordAfterEnd() const override { return std::chrono::seconds(0); }
 
   const simkit::CredentialPair credentials_;  // the API key and secret
-  simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
+  simkit::SimPipeline pipeline_;              // last: stopped first, while the rest is alive
 };
 
 // `crmhub sim zadarma` and the registry's entry.

@@ -1,17 +1,16 @@
 #include "tests/adapters/call_e2e.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <functional>
-#include <algorithm>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "crm/sqlite_store.h"
 #include "tests/daemon/test_support.h"
@@ -25,14 +24,16 @@ void RunCallsKillAndResume(simkit::CallSimulator& sim, const CallE2eOptions& o) 
   const simkit::AdapterWiring wiring = sim.Wiring();
   TempDir dir;
   std::filesystem::create_directories(dir.path() / "mappings");
-  std::filesystem::copy_file(std::filesystem::path(CRMHUB_SOURCE_DIR) / "config/mappings" / o.mapping,
-                             dir.path() / "mappings" / o.mapping);
+  std::filesystem::copy_file(
+      std::filesystem::path(CRMHUB_SOURCE_DIR) / "config/mappings" / o.mapping,
+      dir.path() / "mappings" / o.mapping);
   std::string secrets;
   for (const auto& [key, value] : wiring.secrets) {
     WriteFile(dir.path() / key, value);
     secrets += fmt::format("{} = \"./{}\"\n", key, key);
   }
-  WriteFile(dir.path() / "crmhub.toml", fmt::format(R"([daemon]
+  WriteFile(dir.path() / "crmhub.toml",
+            fmt::format(R"([daemon]
 data_dir = "data"
 io_threads = 2
 
@@ -46,8 +47,7 @@ listen = ["127.0.0.1:{}"]
 type = "{}"
 mapping = "mappings/{}"
 {}{})",
-                                                    o.port, o.adapter_id, wiring.type, o.mapping,
-                                                    secrets, wiring.keys));
+                        o.port, o.adapter_id, wiring.type, o.mapping, secrets, wiring.keys));
   NotifySocket notify((dir.path() / "notify.sock").string());
   auto start_daemon = [&](int n) {
     return std::make_unique<ChildProcess>(
@@ -90,7 +90,8 @@ mapping = "mappings/{}"
     if (!c.incoming) continue;
     callers.insert(c.customer);
     if (!c.answered) {
-      const int64_t s = std::chrono::duration_cast<seconds>(o.missed_at(c).time_since_epoch()).count();
+      const int64_t s =
+          std::chrono::duration_cast<seconds>(o.missed_at(c).time_since_epoch()).count();
       tasks.insert({c.customer, s / 86400});
     }
   }
@@ -115,10 +116,11 @@ mapping = "mappings/{}"
   const simkit::PushStats stats = sim.Stats();
   fmt::print("{} contacts, {} leads, {} tasks; ", count(model::EntityKind::kContact),
              count(model::EntityKind::kLead), count(model::EntityKind::kTask));
-  fmt::print("{} calls; {} at the kill; pushes: {} sent, {} delivered, {} retried, {} duplicated, "
-             "{} reordered, {} abandoned\n",
-             calls(), at_kill, stats.sent, stats.delivered, stats.retried, stats.duplicated,
-             stats.reordered, stats.abandoned);
+  fmt::print(
+      "{} calls; {} at the kill; pushes: {} sent, {} delivered, {} retried, {} duplicated, "
+      "{} reordered, {} abandoned\n",
+      calls(), at_kill, stats.sent, stats.delivered, stats.retried, stats.duplicated,
+      stats.reordered, stats.abandoned);
   EXPECT_TRUE(done) << calls() << " calls in crm.db\n" << daemon->Output();
   EXPECT_EQ(calls(), o.calls);
   EXPECT_EQ(count(model::EntityKind::kContact), static_cast<int64_t>(callers.size()));

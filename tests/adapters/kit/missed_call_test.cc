@@ -1,11 +1,11 @@
 // kit/missed_call.h: one task key per caller per window, windows aligned to
 // the epoch (UTC), the due time, and no task without a window or a caller.
 
+#include "adapters/kit/missed_call.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-
-#include "adapters/kit/missed_call.h"
 
 namespace crmhub::adapters::kit {
 namespace {

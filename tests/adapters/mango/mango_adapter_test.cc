@@ -3,17 +3,16 @@
 // the secret), type confusion inside the json field, the factory's keys and
 // defaults, and config/mappings/mango-calls.toml on what the adapter queues.
 
-#include <gtest/gtest.h>
+#include "adapters/mango/mango_adapter.h"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
-#include "adapters/mango/mango_adapter.h"
 #include "config/config.h"
 #include "mapping/model/model.h"
 #include "mapping/rules/rule_set.h"
@@ -99,7 +98,8 @@ TEST_F(MangoAdapterTest, ServesTheThreeEventPathsOnly) {
 // The vector's own form, byte for byte as the README gives it.
 TEST_F(MangoAdapterTest, AcceptsTheVectorsForm) {
   const std::string event = kVector["json"].get<std::string>();
-  auto r = adapter_.HandleWebhook(Post("events/call", Form(kKey, kVector["sign"].get<std::string>(), event)));
+  auto r = adapter_.HandleWebhook(
+      Post("events/call", Form(kKey, kVector["sign"].get<std::string>(), event)));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->events.size(), 1u);
   EXPECT_EQ(r->events[0].idempotency_key, "call:232wc3e3w3s222:100:500:256:1");
@@ -139,9 +139,9 @@ TEST_F(MangoAdapterTest, KeysEachPathAsTheReadmeSays) {
 // queue's dedup by key makes it a duplicate, answered and not stored).
 TEST_F(MangoAdapterTest, SeqOrdersLegsAndAReplayHasTheSameKey) {
   std::vector<std::string> keys;
-  for (const char* f : {"events_call_seq1_appeared_doc_p328.json",
-                        "events_call_seq2_connected_doc_p328.json",
-                        "events_call_seq3_disconnected_doc_p328.json"}) {
+  for (const char* f :
+       {"events_call_seq1_appeared_doc_p328.json", "events_call_seq2_connected_doc_p328.json",
+        "events_call_seq3_disconnected_doc_p328.json"}) {
     auto r = adapter_.HandleWebhook(Signed("events/call", Sample(f)));
     ASSERT_TRUE(r.ok()) << f << ": " << r.status().ToString();
     keys.push_back(r->events[0].idempotency_key);
@@ -154,8 +154,8 @@ TEST_F(MangoAdapterTest, SeqOrdersLegsAndAReplayHasTheSameKey) {
   EXPECT_EQ(replay->events[0].idempotency_key, keys[1]);
   // A seq written as a number is the same seq.
   json numeric = json::parse(Sample("events_call_seq2_connected_doc_p328.json"));
-  const std::string seq_text = numeric["seq"].is_string() ? numeric["seq"].get<std::string>()
-                                                          : numeric["seq"].dump();
+  const std::string seq_text =
+      numeric["seq"].is_string() ? numeric["seq"].get<std::string>() : numeric["seq"].dump();
   numeric["seq"] = std::stoll(seq_text);
   auto as_number = adapter_.HandleWebhook(Signed("events/call", numeric.dump()));
   ASSERT_TRUE(as_number.ok());
@@ -191,8 +191,8 @@ TEST_F(MangoAdapterTest, RefusesATamperedJson) {
   auto r = adapter_.HandleWebhook(Post("events/summary", Form(kKey, sign, tampered.dump())));
   EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated);
   // Re-serialised with other spacing is another text too: Mango signs bytes.
-  auto spaced = adapter_.HandleWebhook(
-      Post("events/summary", Form(kKey, sign, json::parse(event).dump(1))));
+  auto spaced =
+      adapter_.HandleWebhook(Post("events/summary", Form(kKey, sign, json::parse(event).dump(1))));
   EXPECT_EQ(spaced.status().code(), StatusCode::kUnauthenticated);
   EXPECT_EQ(Refusals("signature"), 2);
 }
@@ -243,7 +243,8 @@ TEST_F(MangoAdapterTest, TypeConfusionInTheJsonField) {
   };
   cases.push_back({"events/summary", with(summary, "entry_id", nullptr), "entry_id"});
   cases.push_back({"events/summary", with(summary, "entry_id", json::array({"a"})), "entry_id"});
-  cases.push_back({"events/summary", with(summary, "entry_id", json::object({{"id", "a"}})), "entry_id"});
+  cases.push_back(
+      {"events/summary", with(summary, "entry_id", json::object({{"id", "a"}})), "entry_id"});
   cases.push_back({"events/summary", with(summary, "entry_id", ""), "entry_id"});
   cases.push_back({"events/summary", with(summary, "entry_id", std::string(129, 'x')), "entry_id"});
   cases.push_back({"events/summary", with(summary, "entry_id", 1.5), "entry_id"});
@@ -264,9 +265,10 @@ TEST_F(MangoAdapterTest, TypeConfusionInTheJsonField) {
     EXPECT_NE(r.status().message().find(c.names), std::string::npos) << r.status().message();
   }
   // Deep nesting, a number beyond any type, text that is not JSON.
-  std::string deep = "{\"entry_id\":\"e\",\"x\":" + std::string(5000, '[') + std::string(5000, ']') + "}";
-  for (const std::string& raw : {deep, std::string("{\"entry_id\":1e999999}"),
-                                 std::string("{\"entry_id\":\"e\"")}) {
+  std::string deep =
+      "{\"entry_id\":\"e\",\"x\":" + std::string(5000, '[') + std::string(5000, ']') + "}";
+  for (const std::string& raw :
+       {deep, std::string("{\"entry_id\":1e999999}"), std::string("{\"entry_id\":\"e\"")}) {
     auto r = adapter_.HandleWebhook(Signed("events/summary", raw));
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << raw.substr(0, 40);
   }
@@ -298,7 +300,8 @@ class MangoFactory : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
   Result<std::unique_ptr<Adapter>> Build(const std::string& keys) {
     std::ofstream(dir_ / "crmhub.toml", std::ios::trunc)
-        << "[adapters.mango-main]\ntype = \"mango\"\n" << keys;
+        << "[adapters.mango-main]\ntype = \"mango\"\n"
+        << keys;
     config::Schema schema;
     schema.adapter_types.push_back(Type().schema);
     auto cfg = config::LoadConfig(dir_ / "crmhub.toml", schema);
@@ -317,7 +320,8 @@ TEST_F(MangoFactory, BuildsWithThePublishedSendersByDefault) {
   ASSERT_TRUE(adapter.ok()) << adapter.status().ToString();
   WebhookCapability* hook = (*adapter)->webhook();
   ASSERT_NE(hook, nullptr);
-  net::HttpRequest r = Signed("events/summary", Sample("events_summary_ex1_incoming_answered_doc_3.1.6.json"));
+  net::HttpRequest r =
+      Signed("events/summary", Sample("events_summary_ex1_incoming_answered_doc_3.1.6.json"));
   EXPECT_TRUE(hook->HandleWebhook(r).ok());  // the key file's newline is not part of the key
   r.remote_address = "10.0.0.1";
   EXPECT_EQ(hook->HandleWebhook(r).status().code(), StatusCode::kPermissionDenied);
@@ -328,7 +332,10 @@ TEST_F(MangoFactory, BuildsWithThePublishedSendersByDefault) {
 }
 
 TEST_F(MangoFactory, ConfigErrorsNameTheKey) {
-  EXPECT_NE(Build("api_key_file = \"" + (dir_ / "key").string() + "\"\n").status().message().find("api_salt_file"),
+  EXPECT_NE(Build("api_key_file = \"" + (dir_ / "key").string() + "\"\n")
+                .status()
+                .message()
+                .find("api_salt_file"),
             std::string::npos);
   auto empty = Build("api_key_file = \"" + (dir_ / "empty").string() + "\"\napi_salt_file = \"" +
                      (dir_ / "salt").string() + "\"\n");
@@ -340,7 +347,8 @@ TEST_F(MangoFactory, ConfigErrorsNameTheKey) {
 // What the adapter queues, through the shipped rules: a summary is a call,
 // a leg or a recording makes nothing (no entity, no error).
 TEST(MangoMapping, SummariesAreCallsLegsAndRecordingsMakeNothing) {
-  auto rules = mapping::LoadRules(std::string(CRMHUB_SOURCE_DIR) + "/config/mappings/mango-calls.toml");
+  auto rules =
+      mapping::LoadRules(std::string(CRMHUB_SOURCE_DIR) + "/config/mappings/mango-calls.toml");
   ASSERT_TRUE(rules.ok()) << rules.status().ToString();
   auto call = rules->ApplyText(Sample("events_summary_ex4_outgoing_missed_doc_3.1.6.json"),
                                {.source = "mango-main", .received_ms = 1});
@@ -361,14 +369,16 @@ TEST(MangoMapping, SummariesAreCallsLegsAndRecordingsMakeNothing) {
   auto queued = adapter.HandleWebhook(Signed("events/summary", missed.dump()));
   ASSERT_TRUE(queued.ok()) << queued.status().ToString();
   ASSERT_EQ(queued->events.size(), 2u);
-  auto entities = rules->ApplyText(queued->events[0].payload, {.source = "mango-main", .received_ms = 1});
+  auto entities =
+      rules->ApplyText(queued->events[0].payload, {.source = "mango-main", .received_ms = 1});
   ASSERT_TRUE(entities.ok()) << entities.status().ToString();
   ASSERT_EQ(entities->size(), 3u);
   EXPECT_EQ(model::ToJson((*entities)[0])["fields"]["result"], "missed");
   EXPECT_EQ((*entities)[1].kind, model::EntityKind::kContact);
   EXPECT_EQ(model::ToJson((*entities)[1])["fields"]["phone"], "+79161234567");
   EXPECT_EQ((*entities)[2].kind, model::EntityKind::kLead);
-  auto task = rules->ApplyText(queued->events[1].payload, {.source = "mango-main", .received_ms = 1});
+  auto task =
+      rules->ApplyText(queued->events[1].payload, {.source = "mango-main", .received_ms = 1});
   ASSERT_TRUE(task.ok()) << task.status().ToString();
   ASSERT_EQ(task->size(), 1u);
   const json t = model::ToJson((*task)[0]);
@@ -377,9 +387,9 @@ TEST(MangoMapping, SummariesAreCallsLegsAndRecordingsMakeNothing) {
   EXPECT_EQ(t["fields"]["assignee"], "123");
   EXPECT_EQ(t["fields"]["due_ms"], (int64_t{1399906990} + 3600) * 1000);
   EXPECT_EQ(t["fields"]["related_external_id"], "232wc3e3w3s222");
-  for (const char* f : {"events_call_seq1_appeared_doc_p328.json",
-                        "events_call_disconnected_doc_3.1.2.json",
-                        "events_recording_ex1_started_doc_3.1.4.json"}) {
+  for (const char* f :
+       {"events_call_seq1_appeared_doc_p328.json", "events_call_disconnected_doc_3.1.2.json",
+        "events_recording_ex1_started_doc_3.1.4.json"}) {
     auto skipped = rules->ApplyText(Sample(f), {.source = "mango-main", .received_ms = 1});
     ASSERT_TRUE(skipped.ok()) << f << ": " << skipped.status().ToString();
     EXPECT_TRUE(skipped->empty()) << f;

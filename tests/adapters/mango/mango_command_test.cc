@@ -57,7 +57,8 @@ class MangoCommandTest : public ::testing::Test {
     c.base_url = sim_->base_url() + "/vpbx";
     return std::make_unique<MangoAdapter>(
         c, nullptr,
-        net::MakeUpstreamTransport("mango:test", http_.client(), clock_, nullptr, {{"commands", {}}}),
+        net::MakeUpstreamTransport("mango:test", http_.client(), clock_, nullptr,
+                                   {{"commands", {}}}),
         clock_);
   }
   static Command ClickToCall(std::string key, std::string item) {
@@ -74,7 +75,9 @@ TEST_F(MangoCommandTest, ARedeliveredCommandIsOneCallback) {
   EXPECT_EQ(adapter->commands(), std::vector<std::string>{"click_to_call"});
   const std::vector<Command> batch = {
       ClickToCall("cmd-1", R"({"from_extension":"101","to_number":"79161234567"})"),
-      ClickToCall("cmd-2", R"({"from_extension":102,"to_number":"79160000000","line_number":"74950000000"})")};
+      ClickToCall(
+          "cmd-2",
+          R"({"from_extension":102,"to_number":"79160000000","line_number":"74950000000"})")};
   auto first = adapter->Deliver(batch);
   ASSERT_EQ(first.size(), 2u);
   EXPECT_EQ(first[0].kind, DeliveryOutcome::Kind::kOk) << first[0].error;
@@ -87,19 +90,20 @@ TEST_F(MangoCommandTest, ARedeliveredCommandIsOneCallback) {
 }
 
 TEST_F(MangoCommandTest, AWrongSaltIsRefusedByMango) {
-  auto out = Adapter("not-the-salt")->Deliver(std::vector<Command>{
-      ClickToCall("cmd-1", R"({"from_extension":"101","to_number":"79161234567"})")});
+  auto out = Adapter("not-the-salt")
+                 ->Deliver(std::vector<Command>{ClickToCall(
+                     "cmd-1", R"({"from_extension":"101","to_number":"79161234567"})")});
   EXPECT_NE(out[0].kind, DeliveryOutcome::Kind::kOk);
   EXPECT_NE(out[0].error.find("401"), std::string::npos) << out[0].error;
   EXPECT_TRUE(sim_->Callbacks().empty());
 }
 
 TEST_F(MangoCommandTest, AnItemWithoutItsFieldsIsADeadLetter) {
-  auto out = Adapter()->Deliver(std::vector<Command>{
-      ClickToCall("a", R"({"to_number":"79161234567"})"),
-      ClickToCall("b", R"({"from_extension":"101","to_number":null})"),
-      ClickToCall("c", R"([1,2])"),
-      {.name = "set_stock", .payload = "{}", .key = "d"}});
+  auto out = Adapter()->Deliver(
+      std::vector<Command>{ClickToCall("a", R"({"to_number":"79161234567"})"),
+                           ClickToCall("b", R"({"from_extension":"101","to_number":null})"),
+                           ClickToCall("c", R"([1,2])"),
+                           {.name = "set_stock", .payload = "{}", .key = "d"}});
   for (const DeliveryOutcome& o : out) EXPECT_EQ(o.kind, DeliveryOutcome::Kind::kFail) << o.error;
   EXPECT_TRUE(sim_->log().Find("POST", "/vpbx/commands/callback").empty());
 }

@@ -4,9 +4,8 @@
 // answered 200, through one SIGKILL of the daemon: exactly 300 calls in
 // crm.db, each answered or missed as the simulator decided.
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "adapters/mango/mango_sim.h"
 #include "tests/adapters/call_e2e.h"
@@ -25,11 +24,12 @@ TEST(MangoEndToEndTest, EveryCallOnceWithItsResultThroughDuplicatesReorderingAnd
   so.faults.dup = 0.2;
   so.extra["target"] = fmt::format("http://127.0.0.1:{}/hooks/mango-main", *port);
   MangoSimulator sim(so, clock);
-  testutil::RunCallsKillAndResume(sim, {.adapter_id = "mango-main",
-                                        .mapping = "mango-calls.toml",
-                                        .port = static_cast<uint16_t>(*port),
-                                        .calls = so.orders,
-                                        .missed_at = [](const simkit::SimCall& c) { return c.end; }});
+  testutil::RunCallsKillAndResume(sim,
+                                  {.adapter_id = "mango-main",
+                                   .mapping = "mango-calls.toml",
+                                   .port = static_cast<uint16_t>(*port),
+                                   .calls = so.orders,
+                                   .missed_at = [](const simkit::SimCall& c) { return c.end; }});
 }
 
 }  // namespace

@@ -2,9 +2,8 @@
 // server and SQLite queue): queued once and answered 200, a replay answered
 // the same and not stored again, a refusal stored nowhere and counted.
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "adapters/mango/mango_adapter.h"
 #include "net/api_client.h"
@@ -74,9 +73,9 @@ TEST_F(MangoIntakeTest, OneMissedCallTaskPerCallerPerWindow) {
         n, end - 30, end, result);
   };
   const int64_t day = 1700006400;  // a UTC midnight
-  for (const std::string& s : {summary(1, day + 100, 0), summary(2, day + 5000, 0),
-                               summary(3, day + 80000, 0), summary(4, day + 86400 + 10, 0),
-                               summary(5, day + 86400 + 20, 1)}) {
+  for (const std::string& s :
+       {summary(1, day + 100, 0), summary(2, day + 5000, 0), summary(3, day + 80000, 0),
+        summary(4, day + 86400 + 10, 0), summary(5, day + 86400 + 20, 1)}) {
     ASSERT_EQ(Post(Form(s, MangoSign(kKey, s, kSalt))).status, 200);
   }
   int calls = 0;
@@ -97,8 +96,9 @@ TEST_F(MangoIntakeTest, OneMissedCallTaskPerCallerPerWindow) {
     }
   }
   EXPECT_EQ(calls, 5);
-  EXPECT_EQ(tasks, (std::vector<std::string>{"missed-call:79990000002:" + std::to_string(day),
-                                             "missed-call:79990000002:" + std::to_string(day + 86400)}));
+  EXPECT_EQ(tasks,
+            (std::vector<std::string>{"missed-call:79990000002:" + std::to_string(day),
+                                      "missed-call:79990000002:" + std::to_string(day + 86400)}));
   EXPECT_EQ(h.MetricValue(R"(crmhub_events_duplicate_total{adapter="mango"})"), 2);
 }
 
@@ -108,21 +108,25 @@ TEST_F(MangoIntakeTest, RefusalsAreCountedAndStoreNothing) {
   std::string tampered = kSummary;
   tampered.replace(tampered.find("\"entry_result\":0"), 16, "\"entry_result\":1");
   EXPECT_EQ(Post(Form(tampered, MangoSign(kKey, kSummary, kSalt))).status, 401);
-  EXPECT_EQ(Post("vpbx_api_key=other&sign=" + MangoSign("other", kSummary, kSalt) + "&json=" +
-                 net::UrlEncode(kSummary))
+  EXPECT_EQ(Post("vpbx_api_key=other&sign=" + MangoSign("other", kSummary, kSalt) +
+                 "&json=" + net::UrlEncode(kSummary))
                 .status,
             401);
   EXPECT_EQ(Post(Form("[1]", MangoSign(kKey, "[1]", kSalt))).status, 400);
   EXPECT_TRUE(h.Drain("in.mango").empty());
-  EXPECT_EQ(h.MetricValue(R"(crmhub_events_rejected_total{adapter="mango",reason="unauthenticated"})"), 3);
-  EXPECT_EQ(h.MetricValue(R"(crmhub_events_rejected_total{adapter="mango",reason="malformed"})"), 1);
+  EXPECT_EQ(
+      h.MetricValue(R"(crmhub_events_rejected_total{adapter="mango",reason="unauthenticated"})"),
+      3);
+  EXPECT_EQ(h.MetricValue(R"(crmhub_events_rejected_total{adapter="mango",reason="malformed"})"),
+            1);
 }
 
 TEST_F(MangoIntakeTest, ASenderOutsideTheAllowListIs403) {
   Start(PublishedSenders());  // loopback is not Mango
   EXPECT_EQ(Post(Form(kSummary, MangoSign(kKey, kSummary, kSalt))).status, 403);
   EXPECT_TRUE(h.Drain("in.mango").empty());
-  EXPECT_EQ(h.MetricValue(R"(crmhub_events_rejected_total{adapter="mango",reason="forbidden"})"), 1);
+  EXPECT_EQ(h.MetricValue(R"(crmhub_events_rejected_total{adapter="mango",reason="forbidden"})"),
+            1);
 }
 
 }  // namespace

@@ -4,17 +4,16 @@
 // secret), type confusion in the form, the factory's keys and defaults, and
 // config/mappings/zadarma-calls.toml on what the adapter queues.
 
-#include <gtest/gtest.h>
+#include "adapters/zadarma/zadarma_adapter.h"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
-#include "adapters/zadarma/zadarma_adapter.h"
 #include "config/config.h"
 #include "mapping/model/model.h"
 #include "mapping/rules/rule_set.h"
@@ -92,7 +91,8 @@ class ZadarmaAdapterTest : public ::testing::Test {
     return c;
   }
   double Refusals(const std::string& rule) {
-    return metrics_.GetCounter("crmhub_webhook_refusals_total", "", {{"adapter", "zd"}, {"rule", rule}})
+    return metrics_
+        .GetCounter("crmhub_webhook_refusals_total", "", {{"adapter", "zd"}, {"rule", rule}})
         .value();
   }
   MetricsRegistry metrics_;
@@ -126,30 +126,34 @@ TEST_F(ZadarmaAdapterTest, AcceptsEveryVector) {
 
 // The events the vectors do not cover, signed as the SDK's classes say.
 TEST_F(ZadarmaAdapterTest, InternalAnswerAndOutEndAreSignedByTheirOwnFields) {
-  const json internal = {{"event", "NOTIFY_INTERNAL"}, {"call_start", "2024-03-15 14:30:00"},
-                         {"pbx_call_id", "in_1"}, {"caller_id", "+74951234567"},
+  const json internal = {{"event", "NOTIFY_INTERNAL"},  {"call_start", "2024-03-15 14:30:00"},
+                         {"pbx_call_id", "in_1"},       {"caller_id", "+74951234567"},
                          {"called_did", "74957654321"}, {"internal", "101"}};
   const json answer = {{"event", "NOTIFY_ANSWER"}, {"call_start", "2024-03-15 14:30:00"},
-                       {"pbx_call_id", "in_1"}, {"caller_id", "+74951234567"},
-                       {"destination", "101"}, {"internal", "101"}};
-  const json out_end = {{"event", "NOTIFY_OUT_END"}, {"call_start", "2024-03-15 15:00:00"},
-                        {"pbx_call_id", "out_1"}, {"internal", "100"},
+                       {"pbx_call_id", "in_1"},    {"caller_id", "+74951234567"},
+                       {"destination", "101"},     {"internal", "101"}};
+  const json out_end = {{"event", "NOTIFY_OUT_END"},    {"call_start", "2024-03-15 15:00:00"},
+                        {"pbx_call_id", "out_1"},       {"internal", "100"},
                         {"destination", "74951112233"}, {"duration", "0"},
-                        {"disposition", "no answer"}, {"status_code", "19"},
-                        {"is_recorded", "0"}, {"call_id_with_rec", ""}};
-  auto i = adapter_.HandleWebhook(Post(internal, Sign("+7495123456774957654321" "2024-03-15 14:30:00")));
+                        {"disposition", "no answer"},   {"status_code", "19"},
+                        {"is_recorded", "0"},           {"call_id_with_rec", ""}};
+  auto i = adapter_.HandleWebhook(Post(internal, Sign("+7495123456774957654321"
+                                                      "2024-03-15 14:30:00")));
   ASSERT_TRUE(i.ok()) << i.status().ToString();
   EXPECT_EQ(i->events[0].idempotency_key, "internal:in_1:101");
-  auto a = adapter_.HandleWebhook(Post(answer, Sign("+74951234567101" "2024-03-15 14:30:00")));
+  auto a = adapter_.HandleWebhook(Post(answer, Sign("+74951234567101"
+                                                    "2024-03-15 14:30:00")));
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_EQ(a->events[0].idempotency_key, "answer:in_1:101");
-  auto e = adapter_.HandleWebhook(Post(out_end, Sign("10074951112233" "2024-03-15 15:00:00")));
+  auto e = adapter_.HandleWebhook(Post(out_end, Sign("10074951112233"
+                                                     "2024-03-15 15:00:00")));
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_EQ(e->events[0].idempotency_key, "out_end:out_1");
   // A signed field sent empty is concatenated as empty text, as PHP does.
   json no_did = internal;
   no_did["called_did"] = "";
-  auto empty = adapter_.HandleWebhook(Post(no_did, Sign("+74951234567" "2024-03-15 14:30:00")));
+  auto empty = adapter_.HandleWebhook(Post(no_did, Sign("+74951234567"
+                                                        "2024-03-15 14:30:00")));
   EXPECT_TRUE(empty.ok()) << empty.status().ToString();
 }
 
@@ -170,7 +174,8 @@ TEST_F(ZadarmaAdapterTest, AnswersTheUrlCheck) {
   EXPECT_EQ(r->accepted.status, 200);
   EXPECT_EQ(r->accepted.body, "a1B2-c_3");
   for (const char* bad : {"", "zd_echo=", "x=1", "zd_echo=%3Cscript%3E", "zd_echo=a%20b"}) {
-    EXPECT_EQ(adapter_.HandleWebhook(Get(bad)).status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(adapter_.HandleWebhook(Get(bad)).status().code(), StatusCode::kInvalidArgument)
+        << bad;
   }
   EXPECT_EQ(adapter_.HandleWebhook(Get("zd_echo=" + std::string(129, 'a'))).status().code(),
             StatusCode::kInvalidArgument);
@@ -183,8 +188,9 @@ TEST_F(ZadarmaAdapterTest, RefusesAWrongSignature) {
   r.headers.Set("Signature", Sign(Case(0)["signature_string"].get<std::string>(), "other-secret"));
   EXPECT_EQ(adapter_.HandleWebhook(r).status().code(), StatusCode::kUnauthenticated);
   // The raw digest in base64 (what the OpenAPI text suggests) is not it.
-  r.headers.Set("Signature", net::Base64Encode(net::Hmac(net::HmacAlgorithm::kSha1, kSecret,
-                                                        Case(0)["signature_string"].get<std::string>())));
+  r.headers.Set("Signature",
+                net::Base64Encode(net::Hmac(net::HmacAlgorithm::kSha1, kSecret,
+                                            Case(0)["signature_string"].get<std::string>())));
   EXPECT_EQ(adapter_.HandleWebhook(r).status().code(), StatusCode::kUnauthenticated);
   // The hex digest itself, not base64'd.
   r.headers.Set("Signature", Case(0)["hmac_sha1_hex"].get<std::string>());
@@ -202,21 +208,26 @@ TEST_F(ZadarmaAdapterTest, RefusesATamperedSignedField) {
   for (const char* field : {"caller_id", "called_did", "call_start"}) {
     json f = Case(1)["post_fields"];
     f[field] = f[field].get<std::string>() + "0";
-    EXPECT_EQ(adapter_.HandleWebhook(Post(f, Case(1)["Signature_header"].get<std::string>())).status().code(),
+    EXPECT_EQ(adapter_.HandleWebhook(Post(f, Case(1)["Signature_header"].get<std::string>()))
+                  .status()
+                  .code(),
               StatusCode::kUnauthenticated)
         << field;
   }
   // A signed field left out.
   json f = Case(3)["post_fields"];
   f.erase("call_id_with_rec");
-  EXPECT_EQ(adapter_.HandleWebhook(Post(f, Case(3)["Signature_header"].get<std::string>())).status().code(),
+  EXPECT_EQ(adapter_.HandleWebhook(Post(f, Case(3)["Signature_header"].get<std::string>()))
+                .status()
+                .code(),
             StatusCode::kUnauthenticated);
   // Another event's rule over the same fields: NOTIFY_OUT_START signed as START.
   json out = Case(2)["post_fields"];
   out["event"] = "NOTIFY_START";
   out["caller_id"] = "100";
   out["called_did"] = "74951112233";
-  EXPECT_TRUE(adapter_.HandleWebhook(Post(out, Case(2)["Signature_header"].get<std::string>())).ok())
+  EXPECT_TRUE(
+      adapter_.HandleWebhook(Post(out, Case(2)["Signature_header"].get<std::string>())).ok())
       << "the same concatenation under another event verifies: the event is not signed";
 }
 
@@ -249,17 +260,21 @@ TEST_F(ZadarmaAdapterTest, TypeConfusionInTheForm) {
   EXPECT_EQ(code(start_body + "&x=%ff%fe", start_sig), StatusCode::kInvalidArgument);  // not UTF-8
   EXPECT_EQ(code(start_body + "&x=%zz", start_sig), StatusCode::kInvalidArgument);
   // A repeated field keeps its first value: the signature still holds.
-  EXPECT_EQ(adapter_.HandleWebhook([&] {
-              net::HttpRequest r = VectorPost(0);
-              r.body += "&caller_id=%2B70000000000&event=NOTIFY_END";
-              return r;
-            }()).status().code(),
+  EXPECT_EQ(adapter_
+                .HandleWebhook([&] {
+                  net::HttpRequest r = VectorPost(0);
+                  r.body += "&caller_id=%2B70000000000&event=NOTIFY_END";
+                  return r;
+                }())
+                .status()
+                .code(),
             StatusCode::kOk);
   // Signed, but the key's id is missing, empty or overlong.
   for (const std::string& id : {std::string(), std::string(129, 'x')}) {
     json f = Case(0)["post_fields"];
     f["pbx_call_id"] = id;
-    EXPECT_EQ(adapter_.HandleWebhook(Post(f, start_sig)).status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(adapter_.HandleWebhook(Post(f, start_sig)).status().code(),
+              StatusCode::kInvalidArgument);
   }
   json no_id = Case(0)["post_fields"];
   no_id.erase("pbx_call_id");
@@ -287,7 +302,8 @@ class ZadarmaFactory : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   Result<std::unique_ptr<Adapter>> Build(const std::string& keys) {
-    std::ofstream(dir_ / "crmhub.toml", std::ios::trunc) << "[adapters.zd]\ntype = \"zadarma\"\n" << keys;
+    std::ofstream(dir_ / "crmhub.toml", std::ios::trunc) << "[adapters.zd]\ntype = \"zadarma\"\n"
+                                                         << keys;
     config::Schema schema;
     schema.adapter_types.push_back(Type().schema);
     auto cfg = config::LoadConfig(dir_ / "crmhub.toml", schema);
@@ -311,7 +327,10 @@ TEST_F(ZadarmaFactory, BuildsWithTheExamplesSenderByDefault) {
   auto open = Build(Secrets() + "allow_ips = [\"127.0.0.0/8\"]\n");
   ASSERT_TRUE(open.ok());
   EXPECT_TRUE((*open)->webhook()->HandleWebhook(r).ok());
-  EXPECT_NE(Build("api_key_file = \"" + (dir_ / "key").string() + "\"\n").status().message().find("api_secret_file"),
+  EXPECT_NE(Build("api_key_file = \"" + (dir_ / "key").string() + "\"\n")
+                .status()
+                .message()
+                .find("api_secret_file"),
             std::string::npos);
 }
 
@@ -319,9 +338,12 @@ TEST_F(ZadarmaFactory, BuildsWithTheExamplesSenderByDefault) {
 // incoming or outgoing call is a call (an incoming caller also a contact and
 // a lead), a missed-call task event a task; the other events make nothing.
 TEST(ZadarmaMapping, EndsAreCallsTheRestIsSkipped) {
-  auto rules = mapping::LoadRules(std::string(CRMHUB_SOURCE_DIR) + "/config/mappings/zadarma-calls.toml");
+  auto rules =
+      mapping::LoadRules(std::string(CRMHUB_SOURCE_DIR) + "/config/mappings/zadarma-calls.toml");
   ASSERT_TRUE(rules.ok()) << rules.status().ToString();
-  auto map = [&](const json& fields) { return rules->ApplyText(fields.dump(), {.source = "zd", .received_ms = 1}); };
+  auto map = [&](const json& fields) {
+    return rules->ApplyText(fields.dump(), {.source = "zd", .received_ms = 1});
+  };
   // NOTIFY_END: the call, and the caller as a contact and a lead.
   auto in = map(Case(1)["post_fields"]);
   ASSERT_TRUE(in.ok()) << in.status().ToString();
@@ -337,9 +359,10 @@ TEST(ZadarmaMapping, EndsAreCallsTheRestIsSkipped) {
   EXPECT_EQ(fields["from"], "+74951234567");
   EXPECT_EQ(fields["result"], "answered");
   EXPECT_EQ(fields["duration_s"], 65);
-  json out_end = {{"event", "NOTIFY_OUT_END"}, {"call_start", "2024-03-15 15:00:00"},
-                  {"pbx_call_id", "out_1"}, {"internal", "100"}, {"destination", "84951112233"},
-                  {"duration", "0"}, {"disposition", "no answer"}};
+  json out_end = {{"event", "NOTIFY_OUT_END"},    {"call_start", "2024-03-15 15:00:00"},
+                  {"pbx_call_id", "out_1"},       {"internal", "100"},
+                  {"destination", "84951112233"}, {"duration", "0"},
+                  {"disposition", "no answer"}};
   auto out = map(out_end);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_EQ(out->size(), 1u);
@@ -348,12 +371,14 @@ TEST(ZadarmaMapping, EndsAreCallsTheRestIsSkipped) {
   EXPECT_EQ(out_fields["to"], "+74951112233");
   EXPECT_EQ(out_fields["result"], "missed");
   // The adapter's task for a missed call, through the adapter itself.
-  ZadarmaAdapter adapter([] {
-    ZadarmaConfig c;
-    c.id = "zd";
-    c.signing_key = Secret(kSecret);
-    return c;
-  }(), nullptr);
+  ZadarmaAdapter adapter(
+      [] {
+        ZadarmaConfig c;
+        c.id = "zd";
+        c.signing_key = Secret(kSecret);
+        return c;
+      }(),
+      nullptr);
   json missed = Case(1)["post_fields"];
   missed["disposition"] = "no answer";
   missed["duration"] = "0";

@@ -5,9 +5,8 @@
 // exactly 300 calls in crm.db, each answered or missed as the simulator
 // decided.
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "adapters/zadarma/zadarma_sim.h"
 #include "tests/adapters/call_e2e.h"
@@ -26,12 +25,13 @@ TEST(ZadarmaEndToEndTest, EveryCallOnceWithItsResultThroughDuplicatesReorderingA
   so.faults.dup = 0.2;
   so.extra["target"] = fmt::format("http://127.0.0.1:{}/hooks/zadarma", *port);
   ZadarmaSimulator sim(so, clock);
-  testutil::RunCallsKillAndResume(sim, {.adapter_id = "zadarma",
-                                        .mapping = "zadarma-calls.toml",
-                                        .port = static_cast<uint16_t>(*port),
-                                        .calls = so.orders,
-                                        // NOTIFY_END of a missed call: duration 0.
-                                        .missed_at = [](const simkit::SimCall& c) { return c.start; }});
+  testutil::RunCallsKillAndResume(sim,
+                                  {.adapter_id = "zadarma",
+                                   .mapping = "zadarma-calls.toml",
+                                   .port = static_cast<uint16_t>(*port),
+                                   .calls = so.orders,
+                                   // NOTIFY_END of a missed call: duration 0.
+                                   .missed_at = [](const simkit::SimCall& c) { return c.start; }});
 }
 
 }  // namespace

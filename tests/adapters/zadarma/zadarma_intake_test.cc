@@ -37,8 +37,9 @@ class ZadarmaIntakeTest : public ::testing::Test {
     h.Start(/*serve=*/true);
   }
   Answer Post(const std::string& body, const std::string& signature) {
-    return h.Http("POST", "/hooks/zd", body,
-                  {{"Content-Type", "application/x-www-form-urlencoded"}, {"Signature", signature}});
+    return h.Http(
+        "POST", "/hooks/zd", body,
+        {{"Content-Type", "application/x-www-form-urlencoded"}, {"Signature", signature}});
   }
   Harness h;
 };
@@ -55,7 +56,9 @@ TEST_F(ZadarmaIntakeTest, TheUrlCheckIsAnsweredWithTheEcho) {
 
 TEST_F(ZadarmaIntakeTest, QueuedOnceAReplayIsADuplicate) {
   Start({"127.0.0.0/8"});
-  const std::string sig = Signature("+7495123456774957654321" "2024-03-15 14:30:00");
+  const std::string sig = Signature(
+      "+7495123456774957654321"
+      "2024-03-15 14:30:00");
   ASSERT_EQ(Post(kEnd, sig).status, 200);
   ASSERT_EQ(Post(kEnd, sig).status, 200);
   // The call's end, and the task to call back (nobody answered).
@@ -69,21 +72,28 @@ TEST_F(ZadarmaIntakeTest, QueuedOnceAReplayIsADuplicate) {
 
 TEST_F(ZadarmaIntakeTest, RefusalsAreCountedAndStoreNothing) {
   Start({"127.0.0.0/8"});
-  const std::string sig = Signature("+7495123456774957654321" "2024-03-15 14:30:00");
+  const std::string sig = Signature(
+      "+7495123456774957654321"
+      "2024-03-15 14:30:00");
   std::string tampered = kEnd;
-  tampered.replace(tampered.find("pbx_call_id=in_1"), 16, "pbx_call_id=in_1&caller_id=%2B70000000000");
+  tampered.replace(tampered.find("pbx_call_id=in_1"), 16,
+                   "pbx_call_id=in_1&caller_id=%2B70000000000");
   tampered.replace(tampered.find("&caller_id=%2B74951234567"), 25, "");
   EXPECT_EQ(Post(tampered, sig).status, 401);
   EXPECT_EQ(Post(kEnd, Signature("other")).status, 401);
   EXPECT_EQ(Post("event=NOTIFY_SOMETHING", sig).status, 400);
   EXPECT_TRUE(h.Drain("in.zd").empty());
-  EXPECT_EQ(h.MetricValue(R"(crmhub_events_rejected_total{adapter="zd",reason="unauthenticated"})"), 2);
+  EXPECT_EQ(h.MetricValue(R"(crmhub_events_rejected_total{adapter="zd",reason="unauthenticated"})"),
+            2);
   EXPECT_EQ(h.MetricValue(R"(crmhub_events_rejected_total{adapter="zd",reason="malformed"})"), 1);
 }
 
 TEST_F(ZadarmaIntakeTest, ASenderOutsideTheAllowListIs403) {
   Start(PublishedSenders());
-  EXPECT_EQ(Post(kEnd, Signature("+7495123456774957654321" "2024-03-15 14:30:00")).status, 403);
+  EXPECT_EQ(Post(kEnd, Signature("+7495123456774957654321"
+                                 "2024-03-15 14:30:00"))
+                .status,
+            403);
   EXPECT_EQ(h.Http("GET", "/hooks/zd?zd_echo=Xy12").status, 403);
   EXPECT_TRUE(h.Drain("in.zd").empty());
 }
