@@ -1,8 +1,10 @@
 #include "adapters/simulator_registry.h"
 
+#include "adapters/mango/mango_sim.h"
 #include "adapters/ozon/ozon_sim.h"
 #include "adapters/wildberries/wildberries_sim.h"
 #include "adapters/yandex_market/yandex_market_sim.h"
+#include "adapters/zadarma/zadarma_sim.h"
 
 namespace crmhub::adapters {
 
@@ -12,6 +14,8 @@ std::vector<simkit::SimulatorType> AllSimulatorTypes() {
   types.push_back(adapters::wildberries::WildberriesSimulatorType());
   types.push_back(adapters::ozon::OzonSimulatorType());
   types.push_back(adapters::yandex_market::YandexMarketSimulatorType());
+  types.push_back(adapters::mango::MangoSimulatorType());
+  types.push_back(adapters::zadarma::ZadarmaSimulatorType());
   return types;
 }
 

@@ -3,6 +3,8 @@
 #include "adapters/wildberries/wildberries_adapter.h"
 #include "adapters/ozon/ozon_adapter.h"
 #include "adapters/yandex_market/yandex_market_adapter.h"
+#include "adapters/mango/mango_adapter.h"
+#include "adapters/zadarma/zadarma_adapter.h"
 
 #include "adapters/webhook/webhook_adapter.h"
 
@@ -15,6 +17,8 @@ std::vector<adapters::AdapterType> AllAdapterTypes() {
   types.push_back(adapters::webhook::Type());
   types.push_back(adapters::ozon::Type());
   types.push_back(adapters::yandex_market::Type());
+  types.push_back(adapters::mango::Type());
+  types.push_back(adapters::zadarma::Type());
   return types;
 }
 

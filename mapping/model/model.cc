@@ -87,7 +87,8 @@ constexpr FieldDef kCall[] = {
 constexpr FieldDef kTask[] = {
     {"title", T::kString, true}, {"description", T::kString}, {"status", T::kString},
     {"due_ms", T::kTimestamp}, {"assignee", T::kString}, {"related_kind", T::kString},
-    {"related_external_id", T::kString}, kExtra,
+    {"related_external_id", T::kString}, {"contact_external_id", T::kString},
+    {"lead_external_id", T::kString}, {"deal_external_id", T::kString}, kExtra,
 };
 constexpr FieldDef kBankTransaction[] = {
     {"direction", T::kString, true, kBankDirections}, {"amount", T::kMoney, true},

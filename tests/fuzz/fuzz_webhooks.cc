@@ -38,6 +38,10 @@ const std::map<std::string, std::vector<std::string>> kConfigs = {
               "mapping = \"{dir}/rules.toml\"\n"}},
     {"yandex-market", {"api_key_file = \"{dir}/secret\"\ncampaign_id = 1\nbusiness_id = 2\n"
                        "push_allow_ips = []\nmapping = \"{dir}/rules.toml\"\n"}},
+    {"mango", {"api_key_file = \"{dir}/secret\"\napi_salt_file = \"{dir}/secret\"\nallow_ips = []\n"
+               "mapping = \"{dir}/rules.toml\"\n"}},
+    {"zadarma", {"api_key_file = \"{dir}/secret\"\napi_secret_file = \"{dir}/secret\"\nallow_ips = []\n"
+                 "mapping = \"{dir}/rules.toml\"\n"}},
 };
 
 std::vector<std::shared_ptr<Adapter>> BuildAll() {
