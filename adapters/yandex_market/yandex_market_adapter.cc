@@ -9,6 +9,7 @@
 
 #include "adapters/kit/chunked_send.h"
 #include "adapters/kit/command_fields.h"
+#include "adapters/kit/order_commands.h"
 #include "adapters/kit/unreadable_record.h"
 #include "base/json_get.h"
 #include "base/timestamp.h"
@@ -216,13 +217,16 @@ ResolveResult YandexMarketAdapter::Resolve(const Hint& hint) {
 
 std::vector<DeliveryOutcome> YandexMarketAdapter::Deliver(std::span<const Command> batch) {
   std::vector<DeliveryOutcome> out(batch.size());
-  std::vector<kit::TargetCommand> stocks, prices;
-  for (kit::TargetCommand& c :
-       kit::ReadCommands(batch, {"set_stock", "set_price"}, "yandex-market", out)) {
-    (c.name == "set_stock" ? stocks : prices).push_back(std::move(c));
+  std::vector<kit::TargetCommand> stocks, prices, statuses;
+  for (kit::TargetCommand& c : kit::ReadCommands(
+           batch, {"set_stock", "set_price", kit::kShip, kit::kCancel, kit::kSetStatus},
+           "yandex-market", out)) {
+    (c.name == "set_stock" ? stocks : c.name == "set_price" ? prices : statuses)
+        .push_back(std::move(c));
   }
   if (!stocks.empty()) DeliverStocks(stocks, out);
   if (!prices.empty()) DeliverPrices(prices, out);
+  if (!statuses.empty()) DeliverStatuses(statuses, out);
   return out;
 }
 

@@ -12,6 +12,8 @@
 // and becomes the watermark when it ends, so an order changing during a
 // pass moves out of the window and into the next: paging shifts lose
 // nothing. The first pass starts `lookback` ago.
+// Target: stocks, prices, and the seller's order status writes (ship,
+// cancel, set_status; see DeliverStatuses).
 // Events: key "<orderId>:<status>:<substatus>:<updateDate ms>", ordering key
 // the order id, payload the BusinessOrderDTO as sent, headers kind=order,
 // ym_status, ym_substatus, ym_updated_at. A record that cannot be keyed is
@@ -22,6 +24,7 @@
 // HTTP); HandleWebhook runs on an I/O thread and does no I/O.
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -89,11 +92,14 @@ class YandexMarketAdapter final : public Adapter,
 
   // set_stock {"sku","stock"} -> updateStocks; set_price {"offer_id","price",
   // "currency"?, "discount_base"?, "minimum_for_bestseller"?} ->
-  // updateBusinessPrices. Market answers a request as a whole: a 200 settles
-  // its items Ok; an item that breaks the spec fails locally, naming it.
+  // updateBusinessPrices. Market answers those requests as a whole: a 200
+  // settles its items Ok; an item that breaks the spec fails locally,
+  // naming it. ship, cancel, set_status: see DeliverStatuses.
   std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
   int max_batch() const override { return kMaxStocksPerRequest; }
-  std::vector<std::string> commands() const override { return {"set_stock", "set_price"}; }
+  std::vector<std::string> commands() const override {
+    return {"set_stock", "set_price", "ship", "cancel", "set_status"};
+  }
 
   const YandexMarketClient& client() const { return client_; }
 
@@ -106,6 +112,23 @@ class YandexMarketAdapter final : public Adapter,
   // and sent again. currency: a CurrencyType, RUB sent as RUR, default RUR.
   void DeliverPrices(const std::vector<kit::TargetCommand>& commands,
                      std::vector<DeliveryOutcome>& out) const;
+  // The seller's status writes (yandex_market_status.cc), per order:
+  //   ship {"order_id"}                     -> PROCESSING/READY_TO_SHIP
+  //   cancel {"order_id", "reason"?}        -> CANCELLED/<reason, SHOP_FAILED>
+  //   set_status {"order_id", "status", "substatus"?} as given (the enums)
+  // The orders' statuses are read first (getBusinessOrders, 50 a request):
+  // one already there is Ok and not sent. The rest go to
+  // updateOrderStatuses (30 distinct orders a request), answered per order;
+  // a whole request refused (4xx) is sent again an order at a time, so each
+  // refusal is the order's own. A refused order is read again: there
+  // meanwhile, Ok; else Fail with Market's words and its status
+  // (kit::RefusedTransition), never retried.
+  void DeliverStatuses(const std::vector<kit::TargetCommand>& commands,
+                       std::vector<DeliveryOutcome>& out) const;
+  // order id -> "STATUS/SUBSTATUS" as getBusinessOrders returns it (an
+  // order it does not return is absent).
+  net::ApiResult<std::map<int64_t, std::string>> ReadStatuses(
+      const std::vector<int64_t>& order_ids) const;
   net::HttpResponse Accepted() const;  // 200 {"version","name","time"}
 
   const YandexMarketConfig config_;

@@ -89,7 +89,8 @@ YandexMarketClient::YandexMarketClient(YandexMarketClientOptions options, net::T
                                            kOrdersParallel)),
       stock_limit_(clock, options_.stock_skus_per_minute, std::chrono::minutes(1)),
       price_limit_(clock, options_.price_offers_per_minute, std::chrono::minutes(1)),
-      price_read_limit_(clock, kPriceReadsPerMinute, std::chrono::minutes(1)) {}
+      price_read_limit_(clock, kPriceReadsPerMinute, std::chrono::minutes(1)),
+      status_limit_(clock, kStatusOrdersPerHour, std::chrono::hours(1)) {}
 
 std::string YandexMarketClient::Url(std::string_view owner, int64_t id,
                                     std::string_view tail) const {
@@ -160,6 +161,38 @@ net::ApiResult<OrdersPage> YandexMarketClient::GetBusinessOrders(const OrdersQue
     page.next_page_token = std::string(JsonString(*paging, "nextPageToken").value_or(""));
   }
   return page;
+}
+
+net::ApiResult<std::vector<OrderStatusAnswer>> YandexMarketClient::UpdateOrderStatuses(
+    const std::vector<OrderStatusChange>& changes) const {
+  json orders = json::array();
+  for (const OrderStatusChange& c : changes) {
+    json order = {{"id", c.order_id}, {"status", c.status}};
+    if (!c.substatus.empty()) order["substatus"] = c.substatus;
+    orders.push_back(std::move(order));
+  }
+  auto answer = Call({.method = "POST",
+                      .url = Url("/v2/campaigns/", options_.campaign_id, "/orders/status-update"),
+                      .body = json{{"orders", std::move(orders)}}.dump(),
+                      .group = "orders",
+                      .limits = {{&status_limit_, static_cast<int64_t>(changes.size())}}});
+  if (!answer.ok()) return answer.error();
+  const json* result = JsonObject(answer->json, "result");
+  const json* updated = result ? JsonArray(*result, "orders") : nullptr;
+  if (updated == nullptr) {
+    return Malformed(answer->status, "updateOrderStatuses: an answer without result.orders");
+  }
+  std::vector<OrderStatusAnswer> out;
+  for (const json& o : *updated) {
+    const std::optional<int64_t> id = JsonIntLoose(o, "id");
+    if (!id) continue;
+    out.push_back({.order_id = *id,
+                   .status = JsonScalarText(o, "status").value_or(""),
+                   .substatus = JsonScalarText(o, "substatus").value_or(""),
+                   .updated = JsonString(o, "updateStatus") == "OK",
+                   .error = std::string(JsonString(o, "errorDetails").value_or(""))});
+  }
+  return out;
 }
 
 net::ApiResult<net::ApiAnswer> YandexMarketClient::UpdateStocks(

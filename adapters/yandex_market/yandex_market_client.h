@@ -2,9 +2,11 @@
 // YandexMarketClient: the Yandex Market Partner API calls crmhub makes, to
 // the letter of contracts/marketplaces/yandex-market/openapi/
 // (header Api-Key; errors ApiErrorResponse {"status":"ERROR","errors":[...]}),
-// on net::ApiClient: getBusinessOrders (orders in; getOrders and getOrder
-// are deprecated), updateStocks, updateBusinessPrices, and getDefaultPrices,
-// the only way to read discountBase and minimumForBestseller back.
+// on net::ApiClient: getBusinessOrders (orders in, and an order's status
+// read back; getOrders and getOrder are deprecated), updateOrderStatuses
+// (the seller's status writes), updateStocks, updateBusinessPrices, and
+// getDefaultPrices, the only way to read discountBase and
+// minimumForBestseller back.
 //
 // Errors (net::ApiError): 420 is Market's "throttled", retried at
 // Retry-After, else X-RateLimit-Resource-Until (partner docs), else after
@@ -47,6 +49,8 @@ inline constexpr double kMaxMinimumForBestseller = 100000000;  // UpdateBusiness
 // ShopSku: trimmed (x-transform: trim, so " A" is "A"), then 1..255
 // characters (not bytes), no control characters but tab (its pattern).
 inline constexpr size_t kMaxSkuChars = 255;
+inline constexpr int kMaxStatusesPerRequest = 30;  // UpdateOrderStatusesRequest.orders maxItems
+inline constexpr int kStatusOrdersPerHour = 10000;  // updateOrderStatuses, path resp.result.orders
 inline constexpr auto kParallelLimitPause = std::chrono::seconds(1);
 
 struct YandexMarketClientOptions {
@@ -83,6 +87,22 @@ struct OrdersPage {
   std::string next_page_token;  // empty: the last page
 };
 
+// One order of updateOrderStatuses (OrderStateDTO).
+struct OrderStatusChange {
+  int64_t order_id = 0;
+  std::string status;     // an OrderStatusType
+  std::string substatus;  // an OrderSubstatusType; empty: not sent
+};
+
+// One order of its answer (UpdateOrderStatusDTO): the status Market holds
+// after the request, and whether this write changed it.
+struct OrderStatusAnswer {
+  int64_t order_id = 0;
+  std::string status, substatus;
+  bool updated = false;  // updateStatus OK
+  std::string error;     // errorDetails (updateStatus ERROR)
+};
+
 struct StockItem {
   std::string sku;  // trimmed, checked
   int64_t count = 0;
@@ -104,6 +124,11 @@ class YandexMarketClient {
   // An answer that is not JSON (or deeper than kMaxJsonDepth), or has no
   // orders array, is kTransient.
   net::ApiResult<OrdersPage> GetBusinessOrders(const OrdersQuery& query) const;
+  // POST /v2/campaigns/{campaignId}/orders/status-update. Market answers
+  // each order (OrderStatusAnswer); an answer without result.orders is
+  // kTransient. REQUIRES: 1..30 changes with distinct order ids.
+  net::ApiResult<std::vector<OrderStatusAnswer>> UpdateOrderStatuses(
+      const std::vector<OrderStatusChange>& changes) const;
   // REQUIRES: 1..2000 items with distinct skus.
   net::ApiResult<net::ApiAnswer> UpdateStocks(const std::vector<StockItem>& items) const;
   // REQUIRES: 1..500 items with distinct offer ids.
@@ -129,6 +154,7 @@ class YandexMarketClient {
   mutable net::SlidingWindow stock_limit_;
   mutable net::SlidingWindow price_limit_;
   mutable net::SlidingWindow price_read_limit_;
+  mutable net::SlidingWindow status_limit_;
 };
 
 }  // namespace crmhub::adapters::yandex_market

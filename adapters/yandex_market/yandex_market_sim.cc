@@ -159,8 +159,10 @@ YandexMarketSimulator::YandexMarketSimulator(YandexMarketSimOptions options, Clo
                .offer_index = rng.Int(0, 999),
                .count = static_cast<int>(rng.Int(1, 3))};
     // Whole seconds: the answer's date-times have second precision.
-    for (const simkit::WalkStep& s :
-         simkit::Walk(rng, o.created, 4, options_.lifetime / 3, std::chrono::seconds(1), 0.1)) {
+    const auto walk =
+        simkit::Walk(rng, o.created, 4, options_.lifetime / 3, std::chrono::seconds(1), 0.1);
+    for (const simkit::WalkStep& s : walk) {
+      if (options_.await_seller && !o.steps.empty()) break;
       o.steps.push_back(
           s.status == simkit::WalkStep::kCancelled
               ? SimOrder::Step{s.at, "CANCELLED", "USER_CHANGED_MIND"}
@@ -195,6 +197,8 @@ simkit::SimPipeline::Options YandexMarketSimulator::PipelineOptions() {
       Limit::Window("offers a minute", options_.price_offers_per_minute, std::chrono::minutes(1)),
       Limit::Window("price reads a minute", options_.price_reads_per_minute,
                     std::chrono::minutes(1)),
+      Limit::Window("order statuses an hour", options_.status_orders_per_hour,
+                    std::chrono::hours(1)),
   };
   // The path's id must be the account's: another campaign or business is
   // not this key's to see.
@@ -235,6 +239,12 @@ simkit::SimPipeline::Options YandexMarketSimulator::PipelineOptions() {
              return body.ok() ? Items(*body, "offerIds") : 1;
            },
        .handler = owned(business, &YandexMarketSimulator::GetDefaultPrices)},
+      {.method = "POST",
+       .path = "/v2/campaigns/{}/orders/status-update",
+       .limits = {o.limits[4].group},
+       .json_body = true,
+       .weight = [](const simkit::SimRequest& r) { return Items(r.body, "orders"); },
+       .handler = owned(campaign, &YandexMarketSimulator::UpdateOrderStatuses)},
   };
   return o;
 }

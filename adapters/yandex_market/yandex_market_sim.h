@@ -13,8 +13,12 @@
 // PROCESSING/STARTED -> PROCESSING/READY_TO_SHIP -> DELIVERY/
 // DELIVERY_SERVICE_RECEIVED -> DELIVERED/DELIVERY_SERVICE_DELIVERED, a step
 // every 1 s..lifetime/3 (seeded per order); about 10% end
-// CANCELLED/USER_CHANGED_MIND. The world is a function of the clock, plus
-// the orders CreateOrderAndNotify adds. Thread-safe.
+// CANCELLED/USER_CHANGED_MIND. With await_seller, orders wait at
+// PROCESSING/STARTED for the seller instead. The seller's status writes
+// (updateOrderStatuses) move an order by Market's status machine
+// (SellerTransitionRefusal) and end its walk there. The world is a function
+// of the clock, plus the orders CreateOrderAndNotify adds and the seller's
+// writes. Thread-safe.
 
 #include <chrono>
 #include <cstdint>
@@ -38,6 +42,10 @@ struct YandexMarketSimOptions : simkit::SimOptions {
   int64_t stock_skus_per_minute = 100000;
   int64_t price_offers_per_minute = 10000;
   int64_t price_reads_per_minute = 5000;
+  int64_t status_orders_per_hour = 10000;  // updateOrderStatuses, resp.result.orders
+  // Orders stay PROCESSING/STARTED until the seller moves them (the
+  // command tests); otherwise they walk by themselves.
+  bool await_seller = false;
 
   // The first Api-Key, account "campaign_id" and "business_id" (defaults:
   // sim-api-key, 21000001, 31000001; an id that is not a number is refused).
@@ -67,6 +75,20 @@ struct SimPrice {
   nlohmann::json discount_base;
   nlohmann::json minimum_for_bestseller;
 };
+
+// Market's order status machine for the seller's writes, as
+// updateOrderStatuses and updateOrderStatus describe it (the spec documents
+// no other seller transition for FBS; the DBS model is a page the spec
+// links, not vendored, so DBS steps are refused too):
+//   PROCESSING/STARTED       -> PROCESSING/READY_TO_SHIP
+//   PROCESSING/STARTED       -> CANCELLED/SHOP_FAILED
+//   PROCESSING/READY_TO_SHIP -> CANCELLED/SHOP_FAILED
+// CANCELLED/USER_UNREACHABLE is refused: its conditions (three calls to the
+// buyer...) need calls this world does not have, and the spec answers 400
+// when they are not met. "" when `from` may become `to`, else the
+// errorDetails Market's answer carries.
+std::string SellerTransitionRefusal(int64_t order_id, const SimOrder::Step& from,
+                                    std::string_view to_status, std::string_view to_substatus);
 
 class YandexMarketSimulator final : public simkit::PipelineSimulator {
  public:
@@ -101,6 +123,7 @@ class YandexMarketSimulator final : public simkit::PipelineSimulator {
   net::HttpResponse UpdateStocks(const simkit::SimRequest& r);
   net::HttpResponse UpdatePrices(const simkit::SimRequest& r);
   net::HttpResponse GetDefaultPrices(const simkit::SimRequest& r);
+  net::HttpResponse UpdateOrderStatuses(const simkit::SimRequest& r);  // yandex_market_sim_status.cc
 
   const YandexMarketSimOptions options_;
   Clock& clock_;
