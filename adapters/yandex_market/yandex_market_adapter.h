@@ -4,8 +4,11 @@
 // per campaign (shop). docs/adapters/yandex-market.md says what is verified
 // against the spec, keyed, answered, and where the spec is silent.
 //
-// Source (Pull): getBusinessOrders of our campaign by updateDate. The cursor
-// {"v":2,"watermark":<ms>,"window_to":<ms or 0>,"page_token":"..."} is saved
+// Source (Pull): getBusinessOrders of our campaign by updateDate, then
+// getReturns (a second stream, PullReturns). The cursor
+// {"v":2,"watermark":<ms>,"window_to":<ms or 0>,"page_token":"...",
+//  "returns":{<the same three, of the returns' pass>},"phase":"orders"|"returns"}
+// is saved
 // by the runtime only after the events are durable; every change before the
 // watermark is pulled. A pass reads [watermark - overlap, window_to) page by
 // page; window_to is fixed when the pass starts (now, at most 30 days on)
@@ -53,8 +56,18 @@ struct PullCursor {
   int64_t watermark_ms = 0;
   int64_t window_to_ms = 0;  // 0: no pass in progress
   std::string page_token;
+  // The returns' stream, kept alongside: its own watermark (0: not started,
+  // `lookback` ago) and pass.
+  struct Pass {
+    int64_t watermark_ms = 0;
+    int64_t window_to_ms = 0;
+    std::string page_token;
+  };
+  Pass returns;
+  bool in_returns = false;  // the returns' pass is the one being read
   std::string ToJson() const;
-  // v2, or v1 (getOrders: the watermark alone). nullopt: garbage.
+  // v2 (returns and phase optional: a cursor of before they were pulled),
+  // or v1 (getOrders: the watermark alone). nullopt: garbage.
   static std::optional<PullCursor> Parse(std::string_view text);
 };
 
@@ -105,6 +118,14 @@ class YandexMarketAdapter final : public Adapter,
 
  private:
   InboundEvent OrderEvent(const OrderRecord& order, size_t index) const;  // index: in its page
+  // Returns and unredeemed orders (getReturns), a pass at a time after each
+  // orders' pass: [returns watermark - overlap, pass start] by update date,
+  // sent as days (Moscow), the day after the pass starts as toDate (its
+  // inclusivity is unstated). Events: kind=return, key
+  // "return:<id>:<shipmentStatus>:<refundStatus>:<updateDate ms>", ordering
+  // key the order id (after its order), payload the ReturnDTO as sent.
+  Result<PullResult> PullReturns(PullCursor c, int64_t now_ms);
+  InboundEvent ReturnEvent(const ReturnRecord& record, size_t index) const;
   void DeliverStocks(const std::vector<kit::TargetCommand>& commands,
                      std::vector<DeliveryOutcome>& out) const;
   // discount_base, minimum_for_bestseller: a number is sent, null left out

@@ -90,7 +90,8 @@ YandexMarketClient::YandexMarketClient(YandexMarketClientOptions options, net::T
       stock_limit_(clock, options_.stock_skus_per_minute, std::chrono::minutes(1)),
       price_limit_(clock, options_.price_offers_per_minute, std::chrono::minutes(1)),
       price_read_limit_(clock, kPriceReadsPerMinute, std::chrono::minutes(1)),
-      status_limit_(clock, kStatusOrdersPerHour, std::chrono::hours(1)) {}
+      status_limit_(clock, kStatusOrdersPerHour, std::chrono::hours(1)),
+      returns_limit_(clock, kReturnsPerHour, std::chrono::hours(1)) {}
 
 std::string YandexMarketClient::Url(std::string_view owner, int64_t id,
                                     std::string_view tail) const {
@@ -158,6 +159,43 @@ net::ApiResult<OrdersPage> YandexMarketClient::GetBusinessOrders(const OrdersQue
   }
   Result<json> parsed = ParseJson(rest);
   if (const json* paging = parsed.ok() ? JsonObject(*parsed, "paging") : nullptr) {
+    page.next_page_token = std::string(JsonString(*paging, "nextPageToken").value_or(""));
+  }
+  return page;
+}
+
+net::ApiResult<ReturnsPage> YandexMarketClient::GetReturns(const ReturnsQuery& query) const {
+  std::string url = Url("/v2/campaigns/", options_.campaign_id, "/returns?limit=") +
+                    std::to_string(query.limit);
+  if (!query.from_date.empty()) url += "&fromDate=" + query.from_date;
+  if (!query.to_date.empty()) url += "&toDate=" + query.to_date;
+  if (!query.page_token.empty()) url += "&pageToken=" + net::UrlEncode(query.page_token);
+  auto answer = Call({.method = "GET",
+                      .url = std::move(url),
+                      .group = "orders",
+                      .limits = {{&returns_limit_, 1}},
+                      .expect = net::ApiRequest::Expect::kAny});
+  if (!answer.ok()) return answer.error();
+  static constexpr std::string_view kPath[] = {"result", "returns"};
+  static constexpr std::string_view kKeys[] = {"id", "orderId", "updateDate", "shipmentStatus",
+                                               "refundStatus"};
+  const std::string& body = answer->body;
+  Result<JsonList> list = JsonDepthWithin(body, kMaxJsonDepth)
+                              ? SplitJsonList(body, kPath, kKeys)
+                              : Status::InvalidArgument("nested too deep");
+  if (!list.ok() || !list->found) {
+    return Malformed(answer->status, "getReturns: an answer without result.returns (" +
+                                         (list.ok() ? "" : list.status().message()) + ")");
+  }
+  ReturnsPage page;
+  for (const JsonListElement& e : list->elements) {
+    page.returns.push_back({std::string(e.text), e.fields[0], e.fields[1], e.fields[2],
+                            e.fields[3], e.fields[4]});
+  }
+  // Returns are few (a page of 100 at most): the paging is read from a tree.
+  Result<json> parsed = ParseJson(body);
+  const json* result = parsed.ok() ? JsonObject(*parsed, "result") : nullptr;
+  if (const json* paging = result ? JsonObject(*result, "paging") : nullptr) {
     page.next_page_token = std::string(JsonString(*paging, "nextPageToken").value_or(""));
   }
   return page;

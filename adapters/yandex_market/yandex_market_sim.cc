@@ -171,6 +171,7 @@ YandexMarketSimulator::YandexMarketSimulator(YandexMarketSimOptions options, Clo
     all_final_at_ = std::max(all_final_at_, o.steps.back().at);
     orders_.push_back(std::move(o));
   });
+  CreateReturns();
 }
 
 simkit::SimPipeline::Options YandexMarketSimulator::PipelineOptions() {
@@ -199,6 +200,7 @@ simkit::SimPipeline::Options YandexMarketSimulator::PipelineOptions() {
                     std::chrono::minutes(1)),
       Limit::Window("order statuses an hour", options_.status_orders_per_hour,
                     std::chrono::hours(1)),
+      Limit::Window("returns requests an hour", 5000, std::chrono::hours(1)),
   };
   // The path's id must be the account's: another campaign or business is
   // not this key's to see.
@@ -245,6 +247,10 @@ simkit::SimPipeline::Options YandexMarketSimulator::PipelineOptions() {
        .json_body = true,
        .weight = [](const simkit::SimRequest& r) { return Items(r.body, "orders"); },
        .handler = owned(campaign, &YandexMarketSimulator::UpdateOrderStatuses)},
+      {.method = "GET",
+       .path = "/v2/campaigns/{}/returns",
+       .limits = {o.limits[5].group},
+       .handler = owned(campaign, &YandexMarketSimulator::GetReturns)},
   };
   return o;
 }

@@ -18,7 +18,10 @@
 // (updateOrderStatuses) move an order by Market's status machine
 // (SellerTransitionRefusal) and end its walk there. The world is a function
 // of the clock, plus the orders CreateOrderAndNotify adds and the seller's
-// writes. Thread-safe.
+// writes. One delivered order in six is returned (getReturns): the return
+// is created a step after delivery and moves CREATED/STARTED_BY_USER ->
+// IN_TRANSIT/REFUND_IN_PROGRESS -> READY_FOR_PICKUP/REFUNDED
+// (shipmentStatus/refundStatus). Thread-safe.
 
 #include <chrono>
 #include <cstdint>
@@ -68,6 +71,21 @@ struct SimOrder {
   int count = 1;
 };
 
+// A return of a delivered order (ReturnDTO), as a function of the clock.
+struct SimReturn {
+  int64_t id = 0;
+  int64_t order_id = 0;
+  SystemTime created;
+  struct Step {
+    SystemTime at;
+    std::string shipment_status;
+    std::string refund_status;
+  };
+  std::vector<Step> steps;  // the first at `created`
+  int64_t offer_index = 0;
+  int count = 1;
+};
+
 // An offer's price as Market holds it (null: not set).
 struct SimPrice {
   nlohmann::json value;
@@ -103,6 +121,8 @@ class YandexMarketSimulator final : public simkit::PipelineSimulator {
   simkit::AdapterWiring Wiring() const override;
 
   std::map<std::string, int64_t> Stocks() const;
+  // Return id -> its order id, of the returns created by now.
+  std::map<int64_t, int64_t> ReturnOrders() const;
   // What the seller's cabinet would set (a test's "set earlier").
   void SetPrice(const std::string& offer_id, SimPrice price);
   // Market's ApiErrorResponse {"status":"ERROR","errors":[{code, message}]}
@@ -124,6 +144,10 @@ class YandexMarketSimulator final : public simkit::PipelineSimulator {
   net::HttpResponse UpdatePrices(const simkit::SimRequest& r);
   net::HttpResponse GetDefaultPrices(const simkit::SimRequest& r);
   net::HttpResponse UpdateOrderStatuses(const simkit::SimRequest& r);  // yandex_market_sim_status.cc
+  // yandex_market_sim_returns.cc: the returns of the world's delivered
+  // orders (at construction), and getReturns.
+  void CreateReturns();
+  net::HttpResponse GetReturns(const simkit::SimRequest& r);
 
   const YandexMarketSimOptions options_;
   Clock& clock_;
@@ -131,6 +155,7 @@ class YandexMarketSimulator final : public simkit::PipelineSimulator {
 
   mutable std::mutex mu_;
   std::vector<SimOrder> orders_;            // GUARDED_BY(mu_); by id
+  std::vector<SimReturn> returns_;          // GUARDED_BY(mu_); by id
   std::map<std::string, int64_t> stocks_;   // GUARDED_BY(mu_)
   std::map<std::string, SimPrice> prices_;  // GUARDED_BY(mu_)
 

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "tests/adapters/yandex_market/ym_test_support.h"
@@ -177,6 +178,43 @@ TEST_F(YandexMarketContractTest, WrongRequestsAreCaught) {
   }
   EXPECT_TRUE(caught(Send("POST", "/v2/campaigns/" + campaign + "/orders/status-update",
                           json{{"orders", orders}}.dump())));
+}
+
+// getReturns through Prism, over a world whose delivered orders have
+// returns (its own simulator: the suite's holds its orders for the seller).
+TEST(YandexMarketReturnsContractTest, ReturnsPagesPassTheSpec) {
+  SystemClock clock;
+  YandexMarketSimOptions so;
+  so.orders = 120;
+  so.start = clock.Now() - std::chrono::hours(1);
+  so.arrival = std::chrono::seconds(10);
+  so.lifetime = std::chrono::seconds(3);
+  so.enforce_rate_limits = false;
+  YandexMarketSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
+  crmhub::testing::PrismOptions po;
+  po.spec = std::string(CRMHUB_CONTRACTS_DIR) + "/marketplaces/yandex-market/openapi/openapi.yaml";
+  po.upstream = sim.base_url();
+  auto prism = crmhub::testing::PrismProcess::Start(po);
+  ASSERT_TRUE(prism.ok()) << prism.status().ToString();
+  testing::ClientThread http(std::chrono::seconds(20));
+  YandexMarketConfig c = testing::ConfigFor("ym", so, (*prism)->base_url());
+  c.client.timeout = std::chrono::seconds(20);
+  c.lookback = std::chrono::hours(2);
+  auto adapter = testing::MakeAdapter(c, &http.client(), clock);
+  std::optional<std::string> cursor;
+  std::set<std::string> returns;
+  for (int i = 0; i < 20; ++i) {
+    auto pulled = adapter->Pull(cursor);
+    ASSERT_TRUE(pulled.ok()) << pulled.status().ToString() << "\n" << (*prism)->Log().substr(0, 3000);
+    for (const auto& e : pulled->events) {
+      if (e.kind == "return") returns.insert(e.idempotency_key);
+    }
+    cursor = pulled->next_cursor;
+    if (!pulled->more) break;
+  }
+  EXPECT_EQ(returns.size(), sim.ReturnOrders().size());
+  EXPECT_FALSE(returns.empty());
 }
 
 }  // namespace

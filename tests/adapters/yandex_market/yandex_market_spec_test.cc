@@ -58,8 +58,8 @@ TEST_F(YandexMarketSpecTest, TheCycleKeepsTheRulesTheSpecStatesInProse) {
   const auto log = sim_->log().Snapshot();
   std::set<std::string> seen;
   for (const auto& r : log) seen.insert(r.method + " " + r.path);
-  EXPECT_EQ(seen.size(), 5u)
-      << "orders, stocks, price reads, price updates and status updates were all sent";
+  EXPECT_EQ(seen.size(), 6u) << "orders, returns, stocks, price reads, price updates and "
+                                "status updates were all sent";
   for (const auto& r : log) EXPECT_EQ(r.status, 200) << r.method << " " << r.path << " " << r.body.substr(0, 300);
   std::string all;
   for (const std::string& v : testing::ProseViolations(log)) all += v + "\n";
@@ -113,6 +113,12 @@ TEST(YandexMarketProseRules, EachBrokenRuleIsReported) {
       {entry("POST", "/v2/businesses/2/offer-prices", {{"offerIds", json::array()}}), "offerIds"},
       {entry("POST", "/v2/campaigns/1/orders/status-update", {{"orders", json::array()}}),
        "orders: 1..30"},
+      {[&] {
+         auto r = entry("GET", "/v2/campaigns/1/returns", nullptr);
+         r.query = "limit=100&from_date=2025-01-01";
+         return r;
+       }(),
+       "deprecated parameter from_date"},
       {entry("POST", "/v2/campaigns/1/orders/status-update",
              {{"orders", {{{"id", 1}, {"status", "CANCELLED"}}}}}),
        "without a substatus"},
@@ -142,7 +148,7 @@ TEST_F(YandexMarketSpecTest, NoCallIsToADeprecatedOperation) {
   auto operations = crmhub::testing::LoadSpecOperations({(kSpecDir / "openapi.yaml").string()});
   ASSERT_TRUE(operations.ok()) << operations.status().ToString();
   const auto calls = Calls();
-  ASSERT_EQ(calls.size(), 5u);
+  ASSERT_EQ(calls.size(), 6u);
   crmhub::testing::CallFindings findings = crmhub::testing::CheckCalls(*operations, calls);
   EXPECT_TRUE(findings.deprecated.empty()) << ::testing::PrintToString(findings.deprecated);
   EXPECT_TRUE(findings.unknown.empty()) << ::testing::PrintToString(findings.unknown);

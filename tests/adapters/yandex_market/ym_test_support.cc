@@ -156,6 +156,8 @@ std::vector<std::string> ProseViolations(const std::vector<simkit::LoggedRequest
   WindowCheck read_rate("getDefaultPrices offers a minute", 5000, 60000);
   WindowCheck order_rate("getBusinessOrders requests an hour", 10000, 3600000);
   WindowCheck status_rate("updateOrderStatuses orders an hour", 10000, 3600000);
+  WindowCheck returns_rate("getReturns requests an hour", 5000, 3600000);
+  static const std::regex kReturns(R"(/v2/campaigns/\d+/returns)");
   static const std::regex kStatuses(R"(/v2/campaigns/\d+/orders/status-update)");
   for (const simkit::LoggedRequest& r : log) {
     const std::string where = r.method + " " + r.path + ": ";
@@ -219,6 +221,14 @@ std::vector<std::string> ProseViolations(const std::vector<simkit::LoggedRequest
       if (auto v = read_rate.Add(r.at_ms, ids.is_array() ? static_cast<int64_t>(ids.size()) : 250)) {
         report(*v);
       }
+    } else if (r.method == "GET" && std::regex_match(r.path, kReturns)) {
+      // from_date / to_date are deprecated parameters (fromDate / toDate).
+      for (const char* old : {"from_date=", "to_date="}) {
+        if (("&" + r.query).find(std::string("&") + old) != std::string::npos) {
+          report(std::string("deprecated parameter ") + old + " sent");
+        }
+      }
+      if (auto v = returns_rate.Add(r.at_ms, 1)) report(*v);
     } else if (r.method == "POST" && std::regex_match(r.path, kStatuses)) {
       const json orders = body.is_object() ? body.value("orders", json::array()) : json::array();
       if (orders.empty() || orders.size() > 30) report("orders: 1..30");

@@ -103,12 +103,14 @@ void RunCycle(YandexMarketAdapter& adapter, YandexMarketSimulator& sim, ManualCl
 //   getBusinessOrders: a body (required); creationDateFrom..To at most 30
 //     days apart (prose); orderIds 1..50 distinct;
 //   getDefaultPrices: offerIds 1..200 distinct;
+//   getReturns: not the deprecated from_date / to_date parameters;
 //   updateOrderStatuses: orders 1..30, each with a substatus (every change
 //     the description documents names one), an order once a request;
 //   item frequency limits in any sliding window of the log's time:
 //     updateStocks 100,000 skus a minute, updateBusinessPrices 10,000 offers
 //     a minute, getDefaultPrices 5,000 offers a minute, getBusinessOrders
-//     10,000 requests an hour, updateOrderStatuses 10,000 orders an hour
+//     10,000 requests an hour, getReturns 5,000 requests an hour,
+//     updateOrderStatuses 10,000 orders an hour
 //     (x-resource-limit-config, path resp.result.orders).
 std::vector<std::string> ProseViolations(const std::vector<simkit::LoggedRequest>& log);
 
