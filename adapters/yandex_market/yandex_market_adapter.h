@@ -146,10 +146,15 @@ class YandexMarketAdapter final : public Adapter,
   // (kit::RefusedTransition), never retried.
   void DeliverStatuses(const std::vector<kit::TargetCommand>& commands,
                        std::vector<DeliveryOutcome>& out) const;
-  // order id -> "STATUS/SUBSTATUS" as getBusinessOrders returns it (an
-  // order it does not return is absent).
-  net::ApiResult<std::map<int64_t, std::string>> ReadStatuses(
-      const std::vector<int64_t>& order_ids) const;
+  // Orders' statuses as getBusinessOrders returns them, 50 a request.
+  struct OrderStatuses {
+    std::map<int64_t, std::string> read;       // id -> "STATUS/SUBSTATUS"
+    std::map<int64_t, net::ApiError> unread;   // ids whose request failed
+  };  // an order in neither: Market did not return it
+  // Once a request is throttled or fails in passing, the later ones are not
+  // sent and share its error, so a batch larger than the read budget moves
+  // by the part it could read.
+  OrderStatuses ReadStatuses(const std::vector<int64_t>& order_ids) const;
   net::HttpResponse Accepted() const;  // 200 {"version","name","time"}
 
   const YandexMarketConfig config_;

@@ -145,17 +145,25 @@ Result<StatusCommand> ReadStatusCommand(const kit::TargetCommand& c) {
 
 }  // namespace
 
-net::ApiResult<std::map<int64_t, std::string>> YandexMarketAdapter::ReadStatuses(
+YandexMarketAdapter::OrderStatuses YandexMarketAdapter::ReadStatuses(
     const std::vector<int64_t>& order_ids) const {
-  std::map<int64_t, std::string> out;
+  OrderStatuses out;
+  std::optional<net::ApiError> stop;
   for (size_t from = 0; from < order_ids.size(); from += kMaxOrdersPerPage) {
     const std::vector<int64_t> ids(
         order_ids.begin() + from,
         order_ids.begin() + std::min(order_ids.size(), from + kMaxOrdersPerPage));
-    net::ApiResult<OrdersPage> page = client_.GetBusinessOrders({.order_ids = ids});
-    if (!page.ok()) return page.error();
+    net::ApiResult<OrdersPage> page =
+        stop ? net::ApiResult<OrdersPage>(*stop) : client_.GetBusinessOrders({.order_ids = ids});
+    if (!page.ok()) {
+      // Throttled or failing in passing: the later reads would meet the
+      // same (and spend the budget the pull shares).
+      if (page.error().retryable()) stop = page.error();
+      for (int64_t id : ids) out.unread.emplace(id, page.error());
+      continue;
+    }
     for (const OrderRecord& o : page->orders) {
-      if (auto id = ParseDecimalInt(o.order_id)) out[*id] = o.status + "/" + o.substatus;
+      if (auto id = ParseDecimalInt(o.order_id)) out.read[*id] = o.status + "/" + o.substatus;
     }
   }
   return out;
@@ -176,16 +184,16 @@ void YandexMarketAdapter::DeliverStatuses(const std::vector<kit::TargetCommand>&
   }
   if (valid.empty()) return;
   // Read first: what is already there is not sent again.
-  auto before = ReadStatuses({ids.begin(), ids.end()});
-  if (!before.ok()) {
-    for (const StatusCommand& c : valid) out[c.index] = before.error().ToOutcome();
-    return;
-  }
+  // An order whose status could not be read is not written (a redelivery
+  // could write it twice): its command gets the read's outcome.
+  const OrderStatuses before = ReadStatuses({ids.begin(), ids.end()});
   std::vector<const StatusCommand*> pending;
   std::vector<std::string> keys;
   for (const StatusCommand& c : valid) {
-    auto it = before->find(c.order_id);
-    if (it != before->end() && c.Reached(it->second)) {
+    auto it = before.read.find(c.order_id);
+    if (auto unread = before.unread.find(c.order_id); unread != before.unread.end()) {
+      out[c.index] = unread->second.ToOutcome();
+    } else if (it != before.read.end() && c.Reached(it->second)) {
       out[c.index] = DeliveryOutcome::Ok();
     } else {
       pending.push_back(&c);
@@ -247,13 +255,13 @@ void YandexMarketAdapter::DeliverStatuses(const std::vector<kit::TargetCommand>&
   // move): Ok; else a dead letter with the status it is in.
   std::set<int64_t> again;
   for (const auto& [c, why] : refused) again.insert(c->order_id);
-  auto after = ReadStatuses({again.begin(), again.end()});
+  const OrderStatuses after = ReadStatuses({again.begin(), again.end()});
   for (const auto& [c, why] : refused) {
     const std::string id = std::to_string(c->order_id);
-    if (!after.ok()) {
+    if (auto unread = after.unread.find(c->order_id); unread != after.unread.end()) {
       out[c->index] = kit::RefusedTransition("yandex-market", c->name, id, why, "",
-                                             after.error().message);
-    } else if (auto it = after->find(c->order_id); it == after->end()) {
+                                             unread->second.message);
+    } else if (auto it = after.read.find(c->order_id); it == after.read.end()) {
       out[c->index] = kit::RefusedTransition("yandex-market", c->name, id, why, "",
                                              "getBusinessOrders does not return it");
     } else if (c->Reached(it->second)) {

@@ -136,6 +136,37 @@ TEST_F(YandexMarketStatusTest, ShipAndCancelMoveTheOrdersAndARedeliverySendsNoth
   EXPECT_TRUE(violations.empty()) << violations;
 }
 
+// getBusinessOrders' budget (6 at once, then 10,000 an hour) reads 300
+// orders: a batch of 400 moves those and retries the rest when the budget
+// allows, instead of failing whole forever.
+TEST_F(YandexMarketStatusTest, ABatchLargerThanTheReadBudgetMovesByWhatItCouldRead) {
+  StartSim(400);
+  std::vector<adapters::Command> batch;
+  for (int i = 0; i < 400; ++i) batch.push_back(MakeCommand("ship", {{"order_id", 70000000 + i}}));
+  auto outcomes = adapter_->Deliver(batch);
+  int ok = 0, later = 0;
+  std::optional<SystemTime> not_before;
+  for (const auto& o : outcomes) {
+    ok += o.ok();
+    if (o.kind == DeliveryOutcome::Kind::kRetry) {
+      ++later;
+      not_before = o.not_before;
+    }
+  }
+  EXPECT_EQ(ok, 300);
+  EXPECT_EQ(later, 100);
+  ASSERT_TRUE(not_before.has_value()) << "throttled: retried when the budget allows";
+  std::vector<adapters::Command> rest;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    if (!outcomes[i].ok()) rest.push_back(batch[i]);
+  }
+  clock_.Advance(std::chrono::duration_cast<Duration>(*not_before - clock_.Now()) +
+                 std::chrono::seconds(1));
+  for (const auto& o : adapter_->Deliver(rest)) EXPECT_TRUE(o.ok()) << o.error;
+  for (const auto& [id, n] : Writes()) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(Writes().size(), 400u);
+}
+
 TEST_F(YandexMarketStatusTest, AnIllegalTransitionFailsWithMarketsWordsAndTheFreshStatus) {
   StartSim(10);
   ASSERT_TRUE(adapter_->Deliver(std::vector{MakeCommand("cancel", {{"order_id", 70000001}})})[0].ok());
