@@ -6,9 +6,10 @@
 //   * the order an item names (OrderKey: "order_id", an id or a posting
 //     number);
 //   * the rule that a status write is idempotent by reading, not by hoping:
-//     read the order's status first and answer Ok without sending when it
-//     is already where the command wants it (so a redelivery after a lost
-//     answer sends nothing twice), and after the system refuses a write,
+//     on a redelivery (TargetCommand::attempt > 1: it may have reached the
+//     system) read the order's status first and answer Ok without sending
+//     when it is already where the command wants it (so a redelivery after
+//     a lost answer sends nothing twice), and after the system refuses a write,
 //     read it again: an order that got there meanwhile is Ok, any other is
 //     a dead letter naming the system's words and the status read
 //     (RefusedTransition), never a blind retry of a write the system has

@@ -137,8 +137,9 @@ class YandexMarketAdapter final : public Adapter,
   //   ship {"order_id"}                     -> PROCESSING/READY_TO_SHIP
   //   cancel {"order_id", "reason"?}        -> CANCELLED/<reason, SHOP_FAILED>
   //   set_status {"order_id", "status", "substatus"?} as given (the enums)
-  // The orders' statuses are read first (getBusinessOrders, 50 a request):
-  // one already there is Ok and not sent. The rest go to
+  // On a redelivery (attempt > 1: the command may have reached Market) the
+  // orders' statuses are read first (getBusinessOrders, 50 a request): one
+  // already there is Ok and not sent. The rest go to
   // updateOrderStatuses (30 distinct orders a request), answered per order;
   // a whole request refused (4xx) is sent again an order at a time, so each
   // refusal is the order's own. A refused order is read again: there

@@ -82,6 +82,7 @@ struct StatusCommand {
   size_t index = 0;
   std::string name;  // ship, cancel, set_status
   int64_t order_id = 0;
+  int attempt = 1;
   OrderStatusChange change;
 
   // Whether an order at `now` ("STATUS/SUBSTATUS") is where this command
@@ -108,7 +109,7 @@ Result<StatusCommand> ReadStatusCommand(const kit::TargetCommand& c) {
   if (!key.ok()) return key.status();
   const std::optional<int64_t> id = ParseDecimalInt(*key);
   if (!id) return Status::InvalidArgument("order_id must be Market's order id, an integer > 0");
-  StatusCommand s{.index = c.index, .name = c.name, .order_id = *id};
+  StatusCommand s{.index = c.index, .name = c.name, .order_id = *id, .attempt = c.attempt};
   s.change.order_id = *id;
   auto text = [&c](std::string_view member) {
     const std::optional<std::string_view> v = JsonString(c.item, member);
@@ -172,26 +173,33 @@ YandexMarketAdapter::OrderStatuses YandexMarketAdapter::ReadStatuses(
 void YandexMarketAdapter::DeliverStatuses(const std::vector<kit::TargetCommand>& commands,
                                           std::vector<DeliveryOutcome>& out) const {
   std::vector<StatusCommand> valid;
-  std::set<int64_t> ids;
+  std::set<int64_t> ids;  // of commands tried before: their orders are read first
   for (const kit::TargetCommand& c : commands) {
     Result<StatusCommand> s = ReadStatusCommand(c);
     if (!s.ok()) {
       out[c.index] = DeliveryOutcome::Fail("yandex-market: " + c.name + ": " + s.status().message());
       continue;
     }
-    ids.insert(s->order_id);
+    if (s->attempt > 1) ids.insert(s->order_id);
     valid.push_back(std::move(*s));
   }
   if (valid.empty()) return;
   // Read first: what is already there is not sent again.
-  // An order whose status could not be read is not written (a redelivery
-  // could write it twice): its command gets the read's outcome.
+  // A command tried before may have reached Market (a lost answer, a crash
+  // mid-delivery): its order is read first, and one already there is not
+  // written again. A first attempt cannot have: it is sent at once (an
+  // order that got there by other means is refused, read again, and Ok).
+  // An order whose status could not be read is not written (it could be
+  // twice): its command gets the read's outcome.
   const OrderStatuses before = ReadStatuses({ids.begin(), ids.end()});
   std::vector<const StatusCommand*> pending;
   std::vector<std::string> keys;
   for (const StatusCommand& c : valid) {
     auto it = before.read.find(c.order_id);
-    if (auto unread = before.unread.find(c.order_id); unread != before.unread.end()) {
+    if (c.attempt <= 1) {
+      pending.push_back(&c);
+      keys.push_back(std::to_string(c.order_id));
+    } else if (auto unread = before.unread.find(c.order_id); unread != before.unread.end()) {
       out[c.index] = unread->second.ToOutcome();
     } else if (it != before.read.end() && c.Reached(it->second)) {
       out[c.index] = DeliveryOutcome::Ok();

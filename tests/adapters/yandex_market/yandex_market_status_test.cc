@@ -126,6 +126,9 @@ TEST_F(YandexMarketStatusTest, ShipAndCancelMoveTheOrdersAndARedeliverySendsNoth
   EXPECT_EQ(StatusOf(70000072), "PROCESSING/READY_TO_SHIP");
   EXPECT_EQ(StatusOf(70000073), "PROCESSING/STARTED");
   EXPECT_EQ(StatusRequests(), 3u) << "73 orders, 30 a request";
+  size_t reads = 0;
+  for (const auto& r : sim_->log().Snapshot()) reads += r.method == "POST" && r.path.find("/orders") != std::string::npos && !std::regex_match(r.path, kStatusUpdate);
+  EXPECT_EQ(reads, 0u) << "a first attempt is sent without reading";
   // The same commands again (a lost answer, a restart): read, nothing sent.
   for (auto& c : batch) c.attempt = 2;
   for (const auto& o : adapter_->Deliver(batch)) EXPECT_TRUE(o.ok()) << o.error;
@@ -137,12 +140,15 @@ TEST_F(YandexMarketStatusTest, ShipAndCancelMoveTheOrdersAndARedeliverySendsNoth
 }
 
 // getBusinessOrders' budget (6 at once, then 10,000 an hour) reads 300
-// orders: a batch of 400 moves those and retries the rest when the budget
-// allows, instead of failing whole forever.
+// orders: a redelivered batch of 400 moves those and retries the rest when
+// the budget allows, instead of failing whole forever.
 TEST_F(YandexMarketStatusTest, ABatchLargerThanTheReadBudgetMovesByWhatItCouldRead) {
   StartSim(400);
   std::vector<adapters::Command> batch;
-  for (int i = 0; i < 400; ++i) batch.push_back(MakeCommand("ship", {{"order_id", 70000000 + i}}));
+  for (int i = 0; i < 400; ++i) {
+    batch.push_back(MakeCommand("ship", {{"order_id", 70000000 + i}}));
+    batch.back().attempt = 2;  // a redelivery: its orders are read first
+  }
   auto outcomes = adapter_->Deliver(batch);
   int ok = 0, later = 0;
   std::optional<SystemTime> not_before;
@@ -199,11 +205,18 @@ TEST_F(YandexMarketStatusTest, AnOrderAlreadyWhereTheCommandWantsItIsOkWithoutAW
   // Cancelled meanwhile (by another command, by the buyer): a cancel is
   // answered Ok; a ship after a ship too.
   ASSERT_TRUE(adapter_->Deliver(std::vector{MakeCommand("ship", {{"order_id", 70000005}})})[0].ok());
-  const size_t before = StatusRequests();
-  auto outcomes = adapter_->Deliver(
-      std::vector{MakeCommand("cancel", {{"order_id", 70000004}, {"reason", "USER_CHANGED_MIND"}}),
-                  MakeCommand("ship", {{"order_id", 70000005}})});
-  for (const auto& o : outcomes) EXPECT_TRUE(o.ok()) << o.error;
+  // A first attempt is sent: Market refuses, the re-read finds the order
+  // there, Ok.
+  auto batch = std::vector{
+      MakeCommand("cancel", {{"order_id", 70000004}, {"reason", "USER_CHANGED_MIND"}}),
+      MakeCommand("ship", {{"order_id", 70000005}})};
+  size_t before = StatusRequests();
+  for (const auto& o : adapter_->Deliver(batch)) EXPECT_TRUE(o.ok()) << o.error;
+  EXPECT_EQ(StatusRequests(), before + 1);
+  // A redelivery reads first and sends nothing.
+  for (auto& c : batch) c.attempt = 2;
+  before = StatusRequests();
+  for (const auto& o : adapter_->Deliver(batch)) EXPECT_TRUE(o.ok()) << o.error;
   EXPECT_EQ(StatusRequests(), before);
 }
 
@@ -236,7 +249,7 @@ TEST_F(YandexMarketStatusTest, ItemsThatAreNotCommandsFailLocallyAndNothingIsSen
 // redelivered until settled, every order ends as commanded and was written
 // once.
 TEST_F(YandexMarketStatusTest, ThroughFaultsEveryOrderIsWrittenOnce) {
-  auto faults = simkit::ParseFaultSpec("500=0.06,503=0.04,timeout=0.04,malformed=0.03,slow=0.03");
+  auto faults = simkit::ParseFaultSpec("500=0.07,503=0.05,timeout=0.03,malformed=0.03,slow=0.02");
   ASSERT_TRUE(faults.ok());
   faults->slow_delay = std::chrono::milliseconds(20);
   faults->timeout_hold = std::chrono::milliseconds(600);
@@ -250,10 +263,10 @@ TEST_F(YandexMarketStatusTest, ThroughFaultsEveryOrderIsWrittenOnce) {
   for (int round = 0; !pending.empty(); ++round) {
     ASSERT_LT(round, 60) << "does not settle";
     std::vector<adapters::Command> again;
-    // Batches of 10, as a queue with more workers would hand them.
-    for (size_t from = 0; from < pending.size(); from += 10) {
+    // Batches of 5, as a queue with more workers would hand them.
+    for (size_t from = 0; from < pending.size(); from += 5) {
       const std::span<const adapters::Command> batch(
-          pending.begin() + from, pending.begin() + std::min(pending.size(), from + 10));
+          pending.begin() + from, pending.begin() + std::min(pending.size(), from + 5));
       // Time passes between deliveries: getBusinessOrders' budget (10,000
       // an hour, 6 at once) refills.
       clock_.Advance(std::chrono::seconds(3));
