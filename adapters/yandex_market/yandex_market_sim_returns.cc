@@ -113,7 +113,7 @@ net::HttpResponse YandexMarketSimulator::GetReturns(const simkit::SimRequest& r)
     last_id = ret.id;
   }
   out.EndArray().Key("paging").BeginObject();
-  if (more) out.Member("nextPageToken", "r" + std::to_string(last_id));
+  if (more) out.Member("nextPageToken", fmt::format("r{}", last_id));
   out.EndObject().EndObject().EndObject();
   return net::HttpResponse::Json(200, out.Take());
 }

@@ -72,9 +72,18 @@ constexpr std::string_view kCancelReasons =
     " REPLACING_ORDER PROCESSING_EXPIRED PICKUP_EXPIRED TOO_MANY_DELIVERY_DATE_CHANGES"
     " TOO_LONG_DELIVERY INCORRECT_PERSONAL_DATA ";
 
+// Whether `value` is one of the space-separated words of `list` (which
+// begins and ends with a space).
 bool In(std::string_view list, std::string_view value) {
-  return !value.empty() && value.find(' ') == std::string_view::npos &&
-         list.find(" " + std::string(value) + " ") != std::string_view::npos;
+  if (value.empty() || value.find(' ') != std::string_view::npos) return false;
+  for (size_t at = list.find(value); at != std::string_view::npos;
+       at = list.find(value, at + 1)) {
+    if (at > 0 && list[at - 1] == ' ' && at + value.size() < list.size() &&
+        list[at + value.size()] == ' ') {
+      return true;
+    }
+  }
+  return false;
 }
 
 // A status command as sent: where it goes, and what "there" means.
