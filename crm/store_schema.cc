@@ -76,6 +76,12 @@ constexpr TypedColumn kBankCols[] = {
     {"currency", "currency", false, false},
     {"date_ms", "date_ms", true, true},
 };
+constexpr TypedColumn kReturnCols[] = {
+    {"status", "status", false, true},
+    {"amount_minor", "amount", true, false},
+    {"currency", "currency", false, false},
+    {"order_external_id", "order_external_id", false, true},
+};
 
 constexpr KindTable kTables[] = {
     {EntityKind::kContact, "contacts", kContactCols},
@@ -91,6 +97,7 @@ constexpr KindTable kTables[] = {
     {EntityKind::kCall, "calls", kCallCols},
     {EntityKind::kTask, "tasks", kTaskCols},
     {EntityKind::kBankTransaction, "bank_transactions", kBankCols},
+    {EntityKind::kReturn, "returns", kReturnCols},
 };
 
 }  // namespace

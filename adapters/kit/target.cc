@@ -31,7 +31,7 @@ std::vector<TargetCommand> ReadCommands(std::span<const Command> batch,
                                      (item.ok() ? "" : " (" + item.status().message() + ")"));
       continue;
     }
-    read.push_back({i, std::string(name), std::move(item).value()});
+    read.push_back({i, std::string(name), std::move(item).value(), batch[i].attempt});
   }
   return read;
 }

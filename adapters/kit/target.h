@@ -29,6 +29,10 @@ struct TargetCommand {
   size_t index = 0;     // into the batch (and `out`)
   std::string name;     // Command::name: "set_stock", "set_price"
   nlohmann::json item;  // the payload: a JSON object
+  // Command::attempt: 1 when no delivery of this command was ever tried
+  // (nothing of it can have reached the system), > 1 after a retry or a
+  // crash mid-delivery.
+  int attempt = 1;
 };
 
 // The batch's commands, in order. A command whose payload is not a JSON

@@ -9,6 +9,7 @@
 
 #include "adapters/kit/chunked_send.h"
 #include "adapters/kit/command_fields.h"
+#include "adapters/kit/order_commands.h"
 #include "adapters/kit/unreadable_record.h"
 #include "base/json_get.h"
 #include "base/timestamp.h"
@@ -41,8 +42,11 @@ std::vector<std::string> DefaultPushAllowIps() {
 }
 
 std::string PullCursor::ToJson() const {
-  return fmt::format(R"({{"v":2,"watermark":{},"window_to":{},"page_token":{}}})", watermark_ms,
-                     window_to_ms, json(page_token).dump());
+  return fmt::format(
+      R"({{"v":2,"watermark":{},"window_to":{},"page_token":{},)"
+      R"("returns":{{"watermark":{},"window_to":{},"page_token":{}}},"phase":"{}"}})",
+      watermark_ms, window_to_ms, json(page_token).dump(), returns.watermark_ms,
+      returns.window_to_ms, json(returns.page_token).dump(), in_returns ? "returns" : "orders");
 }
 
 std::optional<PullCursor> PullCursor::Parse(std::string_view text) {
@@ -54,6 +58,12 @@ std::optional<PullCursor> PullCursor::Parse(std::string_view text) {
   if (v == 2) {
     c.window_to_ms = JsonInt(*j, "window_to").value_or(0);
     c.page_token = std::string(JsonString(*j, "page_token").value_or(""));
+    if (const json* r = JsonObject(*j, "returns")) {
+      c.returns = {.watermark_ms = JsonInt(*r, "watermark").value_or(0),
+                   .window_to_ms = JsonInt(*r, "window_to").value_or(0),
+                   .page_token = std::string(JsonString(*r, "page_token").value_or(""))};
+    }
+    c.in_returns = JsonString(*j, "phase") == "returns";
   }
   return c;
 }
@@ -107,6 +117,7 @@ Result<PullResult> YandexMarketAdapter::Pull(const std::optional<std::string>& c
     if (!parsed) return Status::InvalidArgument("unreadable yandex-market cursor: " + *cursor);
     c = std::move(*parsed);
   }
+  if (c.in_returns) return PullReturns(std::move(c), now_ms);
   // The spec caps no update window; a pass spans at most the creation
   // range the request can name, which is all a longer one could return.
   const int64_t max_window = std::chrono::milliseconds(kMaxCreationRange).count();
@@ -137,8 +148,75 @@ Result<PullResult> YandexMarketAdapter::Pull(const std::optional<std::string>& c
     result.more = true;
   } else {
     // Pass complete: everything before window_to is durable once these are.
-    c = {.watermark_ms = c.window_to_ms};
-    // Still behind (the window cap cut the pass short): go on at once.
+    // The returns' pass comes next, at once.
+    c.watermark_ms = c.window_to_ms;
+    c.window_to_ms = 0;
+    c.page_token.clear();
+    c.in_returns = true;
+    result.more = true;
+  }
+  result.next_cursor = c.ToJson();
+  return result;
+}
+
+InboundEvent YandexMarketAdapter::ReturnEvent(const ReturnRecord& r, size_t index) const {
+  const std::optional<int64_t> id = ParseDecimalInt(r.id);
+  const std::optional<int64_t> order = ParseDecimalInt(r.order_id);
+  Result<int64_t> updated_ms = ParseTimestampMs(r.update_date, kNoDefaultOffset);
+  std::string error;
+  if (r.json.empty()) {
+    error = fmt::format("returns[{}] of a page is not a JSON object", index);
+  } else if (!id || *id <= 0 || !order || *order <= 0) {
+    error = "id and orderId must be positive integers";
+  } else if (!r.update_date.empty() && !updated_ms.ok()) {
+    error = "updateDate is not an ISO 8601 date-time with an offset";
+  }
+  if (!error.empty()) {
+    return kit::UnreadableRecord(ParseJson(r.json).value_or(json()), "yandex-market: " + error,
+                                 "return");
+  }
+  InboundEvent e;
+  e.kind = "return";
+  e.idempotency_key = fmt::format("return:{}:{}:{}:{}", *id, r.shipment_status, r.refund_status,
+                                  updated_ms.ok() ? std::to_string(*updated_ms) : "");
+  e.ordering_key = std::to_string(*order);
+  e.headers = {{"ym_shipment_status", r.shipment_status}, {"ym_refund_status", r.refund_status}};
+  e.payload = r.json;
+  return e;
+}
+
+Result<PullResult> YandexMarketAdapter::PullReturns(PullCursor c, int64_t now_ms) {
+  PullCursor::Pass& pass = c.returns;
+  if (pass.watermark_ms == 0) pass.watermark_ms = now_ms - config_.lookback.count();
+  if (pass.window_to_ms == 0) {
+    pass.window_to_ms = now_ms;
+    pass.page_token.clear();
+  }
+  auto day = [](int64_t ms) {
+    return FormatTimestamp(FromUnixMillis(ms), TimestampStyle::kRfc3339Seconds,
+                           kMoscowOffsetMinutes)
+        .substr(0, 10);
+  };
+  const int64_t kDayMs = 24 * 3600 * 1000;
+  net::ApiResult<ReturnsPage> page =
+      client_.GetReturns({.from_date = day(pass.watermark_ms - config_.overlap.count()),
+                          .to_date = day(pass.window_to_ms + kDayMs),
+                          .page_token = pass.page_token});
+  if (!page.ok() && page.error().kind == net::ApiError::Kind::kThrottled) {
+    if (page.error().not_before) return PullResult{.not_before = page.error().not_before};
+  }
+  if (!page.ok()) return page.error().ToStatus();
+  PullResult result;
+  for (size_t i = 0; i < page->returns.size(); ++i) {
+    result.events.push_back(ReturnEvent(page->returns[i], i));
+  }
+  if (!page->next_page_token.empty() && !page->returns.empty()) {
+    pass.page_token = std::move(page->next_page_token);
+    result.more = true;
+  } else {
+    pass = {.watermark_ms = pass.window_to_ms};
+    c.in_returns = false;
+    // Still behind on orders (the window cap cut their pass short): go on.
     result.more = now_ms - c.watermark_ms > config_.poll_interval.count();
   }
   result.next_cursor = c.ToJson();
@@ -216,13 +294,16 @@ ResolveResult YandexMarketAdapter::Resolve(const Hint& hint) {
 
 std::vector<DeliveryOutcome> YandexMarketAdapter::Deliver(std::span<const Command> batch) {
   std::vector<DeliveryOutcome> out(batch.size());
-  std::vector<kit::TargetCommand> stocks, prices;
-  for (kit::TargetCommand& c :
-       kit::ReadCommands(batch, {"set_stock", "set_price"}, "yandex-market", out)) {
-    (c.name == "set_stock" ? stocks : prices).push_back(std::move(c));
+  std::vector<kit::TargetCommand> stocks, prices, statuses;
+  for (kit::TargetCommand& c : kit::ReadCommands(
+           batch, {"set_stock", "set_price", kit::kShip, kit::kCancel, kit::kSetStatus},
+           "yandex-market", out)) {
+    (c.name == "set_stock" ? stocks : c.name == "set_price" ? prices : statuses)
+        .push_back(std::move(c));
   }
   if (!stocks.empty()) DeliverStocks(stocks, out);
   if (!prices.empty()) DeliverPrices(prices, out);
+  if (!statuses.empty()) DeliverStatuses(statuses, out);
   return out;
 }
 

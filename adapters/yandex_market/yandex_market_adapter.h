@@ -4,14 +4,19 @@
 // per campaign (shop). docs/adapters/yandex-market.md says what is verified
 // against the spec, keyed, answered, and where the spec is silent.
 //
-// Source (Pull): getBusinessOrders of our campaign by updateDate. The cursor
-// {"v":2,"watermark":<ms>,"window_to":<ms or 0>,"page_token":"..."} is saved
+// Source (Pull): getBusinessOrders of our campaign by updateDate, then
+// getReturns (a second stream, PullReturns). The cursor
+// {"v":2,"watermark":<ms>,"window_to":<ms or 0>,"page_token":"...",
+//  "returns":{<the same three, of the returns' pass>},"phase":"orders"|"returns"}
+// is saved
 // by the runtime only after the events are durable; every change before the
 // watermark is pulled. A pass reads [watermark - overlap, window_to) page by
 // page; window_to is fixed when the pass starts (now, at most 30 days on)
 // and becomes the watermark when it ends, so an order changing during a
 // pass moves out of the window and into the next: paging shifts lose
 // nothing. The first pass starts `lookback` ago.
+// Target: stocks, prices, and the seller's order status writes (ship,
+// cancel, set_status; see DeliverStatuses).
 // Events: key "<orderId>:<status>:<substatus>:<updateDate ms>", ordering key
 // the order id, payload the BusinessOrderDTO as sent, headers kind=order,
 // ym_status, ym_substatus, ym_updated_at. A record that cannot be keyed is
@@ -22,6 +27,7 @@
 // HTTP); HandleWebhook runs on an I/O thread and does no I/O.
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,8 +56,18 @@ struct PullCursor {
   int64_t watermark_ms = 0;
   int64_t window_to_ms = 0;  // 0: no pass in progress
   std::string page_token;
+  // The returns' stream, kept alongside: its own watermark (0: not started,
+  // `lookback` ago) and pass.
+  struct Pass {
+    int64_t watermark_ms = 0;
+    int64_t window_to_ms = 0;
+    std::string page_token;
+  };
+  Pass returns;
+  bool in_returns = false;  // the returns' pass is the one being read
   std::string ToJson() const;
-  // v2, or v1 (getOrders: the watermark alone). nullopt: garbage.
+  // v2 (returns and phase optional: a cursor of before they were pulled),
+  // or v1 (getOrders: the watermark alone). nullopt: garbage.
   static std::optional<PullCursor> Parse(std::string_view text);
 };
 
@@ -89,16 +105,27 @@ class YandexMarketAdapter final : public Adapter,
 
   // set_stock {"sku","stock"} -> updateStocks; set_price {"offer_id","price",
   // "currency"?, "discount_base"?, "minimum_for_bestseller"?} ->
-  // updateBusinessPrices. Market answers a request as a whole: a 200 settles
-  // its items Ok; an item that breaks the spec fails locally, naming it.
+  // updateBusinessPrices. Market answers those requests as a whole: a 200
+  // settles its items Ok; an item that breaks the spec fails locally,
+  // naming it. ship, cancel, set_status: see DeliverStatuses.
   std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
   int max_batch() const override { return kMaxStocksPerRequest; }
-  std::vector<std::string> commands() const override { return {"set_stock", "set_price"}; }
+  std::vector<std::string> commands() const override {
+    return {"set_stock", "set_price", "ship", "cancel", "set_status"};
+  }
 
   const YandexMarketClient& client() const { return client_; }
 
  private:
   InboundEvent OrderEvent(const OrderRecord& order, size_t index) const;  // index: in its page
+  // Returns and unredeemed orders (getReturns), a pass at a time after each
+  // orders' pass: [returns watermark - overlap, pass start] by update date,
+  // sent as days (Moscow), the day after the pass starts as toDate (its
+  // inclusivity is unstated). Events: kind=return, key
+  // "return:<id>:<shipmentStatus>:<refundStatus>:<updateDate ms>", ordering
+  // key the order id (after its order), payload the ReturnDTO as sent.
+  Result<PullResult> PullReturns(PullCursor c, int64_t now_ms);
+  InboundEvent ReturnEvent(const ReturnRecord& record, size_t index) const;
   void DeliverStocks(const std::vector<kit::TargetCommand>& commands,
                      std::vector<DeliveryOutcome>& out) const;
   // discount_base, minimum_for_bestseller: a number is sent, null left out
@@ -106,6 +133,29 @@ class YandexMarketAdapter final : public Adapter,
   // and sent again. currency: a CurrencyType, RUB sent as RUR, default RUR.
   void DeliverPrices(const std::vector<kit::TargetCommand>& commands,
                      std::vector<DeliveryOutcome>& out) const;
+  // The seller's status writes (yandex_market_status.cc), per order:
+  //   ship {"order_id"}                     -> PROCESSING/READY_TO_SHIP
+  //   cancel {"order_id", "reason"?}        -> CANCELLED/<reason, SHOP_FAILED>
+  //   set_status {"order_id", "status", "substatus"?} as given (the enums)
+  // On a redelivery (attempt > 1: the command may have reached Market) the
+  // orders' statuses are read first (getBusinessOrders, 50 a request): one
+  // already there is Ok and not sent. The rest go to
+  // updateOrderStatuses (30 distinct orders a request), answered per order;
+  // a whole request refused (4xx) is sent again an order at a time, so each
+  // refusal is the order's own. A refused order is read again: there
+  // meanwhile, Ok; else Fail with Market's words and its status
+  // (kit::RefusedTransition), never retried.
+  void DeliverStatuses(const std::vector<kit::TargetCommand>& commands,
+                       std::vector<DeliveryOutcome>& out) const;
+  // Orders' statuses as getBusinessOrders returns them, 50 a request.
+  struct OrderStatuses {
+    std::map<int64_t, std::string> read;       // id -> "STATUS/SUBSTATUS"
+    std::map<int64_t, net::ApiError> unread;   // ids whose request failed
+  };  // an order in neither: Market did not return it
+  // Once a request is throttled or fails in passing, the later ones are not
+  // sent and share its error, so a batch larger than the read budget moves
+  // by the part it could read.
+  OrderStatuses ReadStatuses(const std::vector<int64_t>& order_ids) const;
   net::HttpResponse Accepted() const;  // 200 {"version","name","time"}
 
   const YandexMarketConfig config_;

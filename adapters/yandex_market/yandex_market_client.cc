@@ -89,7 +89,9 @@ YandexMarketClient::YandexMarketClient(YandexMarketClientOptions options, net::T
                                            kOrdersParallel)),
       stock_limit_(clock, options_.stock_skus_per_minute, std::chrono::minutes(1)),
       price_limit_(clock, options_.price_offers_per_minute, std::chrono::minutes(1)),
-      price_read_limit_(clock, kPriceReadsPerMinute, std::chrono::minutes(1)) {}
+      price_read_limit_(clock, kPriceReadsPerMinute, std::chrono::minutes(1)),
+      status_limit_(clock, kStatusOrdersPerHour, std::chrono::hours(1)),
+      returns_limit_(clock, kReturnsPerHour, std::chrono::hours(1)) {}
 
 std::string YandexMarketClient::Url(std::string_view owner, int64_t id,
                                     std::string_view tail) const {
@@ -160,6 +162,75 @@ net::ApiResult<OrdersPage> YandexMarketClient::GetBusinessOrders(const OrdersQue
     page.next_page_token = std::string(JsonString(*paging, "nextPageToken").value_or(""));
   }
   return page;
+}
+
+net::ApiResult<ReturnsPage> YandexMarketClient::GetReturns(const ReturnsQuery& query) const {
+  std::string url = Url("/v2/campaigns/", options_.campaign_id, "/returns?limit=") +
+                    std::to_string(query.limit);
+  if (!query.from_date.empty()) url += "&fromDate=" + query.from_date;
+  if (!query.to_date.empty()) url += "&toDate=" + query.to_date;
+  if (!query.page_token.empty()) url += "&pageToken=" + net::UrlEncode(query.page_token);
+  auto answer = Call({.method = "GET",
+                      .url = std::move(url),
+                      .group = "orders",
+                      .limits = {{&returns_limit_, 1}},
+                      .expect = net::ApiRequest::Expect::kAny});
+  if (!answer.ok()) return answer.error();
+  static constexpr std::string_view kPath[] = {"result", "returns"};
+  static constexpr std::string_view kKeys[] = {"id", "orderId", "updateDate", "shipmentStatus",
+                                               "refundStatus"};
+  const std::string& body = answer->body;
+  Result<JsonList> list = JsonDepthWithin(body, kMaxJsonDepth)
+                              ? SplitJsonList(body, kPath, kKeys)
+                              : Status::InvalidArgument("nested too deep");
+  if (!list.ok() || !list->found) {
+    return Malformed(answer->status, "getReturns: an answer without result.returns (" +
+                                         (list.ok() ? "" : list.status().message()) + ")");
+  }
+  ReturnsPage page;
+  for (const JsonListElement& e : list->elements) {
+    page.returns.push_back({std::string(e.text), e.fields[0], e.fields[1], e.fields[2],
+                            e.fields[3], e.fields[4]});
+  }
+  // Returns are few (a page of 100 at most): the paging is read from a tree.
+  Result<json> parsed = ParseJson(body);
+  const json* result = parsed.ok() ? JsonObject(*parsed, "result") : nullptr;
+  if (const json* paging = result ? JsonObject(*result, "paging") : nullptr) {
+    page.next_page_token = std::string(JsonString(*paging, "nextPageToken").value_or(""));
+  }
+  return page;
+}
+
+net::ApiResult<std::vector<OrderStatusAnswer>> YandexMarketClient::UpdateOrderStatuses(
+    const std::vector<OrderStatusChange>& changes) const {
+  json orders = json::array();
+  for (const OrderStatusChange& c : changes) {
+    json order = {{"id", c.order_id}, {"status", c.status}};
+    if (!c.substatus.empty()) order["substatus"] = c.substatus;
+    orders.push_back(std::move(order));
+  }
+  auto answer = Call({.method = "POST",
+                      .url = Url("/v2/campaigns/", options_.campaign_id, "/orders/status-update"),
+                      .body = json{{"orders", std::move(orders)}}.dump(),
+                      .group = "orders",
+                      .limits = {{&status_limit_, static_cast<int64_t>(changes.size())}}});
+  if (!answer.ok()) return answer.error();
+  const json* result = JsonObject(answer->json, "result");
+  const json* updated = result ? JsonArray(*result, "orders") : nullptr;
+  if (updated == nullptr) {
+    return Malformed(answer->status, "updateOrderStatuses: an answer without result.orders");
+  }
+  std::vector<OrderStatusAnswer> out;
+  for (const json& o : *updated) {
+    const std::optional<int64_t> id = JsonIntLoose(o, "id");
+    if (!id) continue;
+    out.push_back({.order_id = *id,
+                   .status = JsonScalarText(o, "status").value_or(""),
+                   .substatus = JsonScalarText(o, "substatus").value_or(""),
+                   .updated = JsonString(o, "updateStatus") == "OK",
+                   .error = std::string(JsonString(o, "errorDetails").value_or(""))});
+  }
+  return out;
 }
 
 net::ApiResult<net::ApiAnswer> YandexMarketClient::UpdateStocks(

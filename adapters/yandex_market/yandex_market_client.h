@@ -2,9 +2,12 @@
 // YandexMarketClient: the Yandex Market Partner API calls crmhub makes, to
 // the letter of contracts/marketplaces/yandex-market/openapi/
 // (header Api-Key; errors ApiErrorResponse {"status":"ERROR","errors":[...]}),
-// on net::ApiClient: getBusinessOrders (orders in; getOrders and getOrder
-// are deprecated), updateStocks, updateBusinessPrices, and getDefaultPrices,
-// the only way to read discountBase and minimumForBestseller back.
+// on net::ApiClient: getBusinessOrders (orders in, and an order's status
+// read back; getOrders and getOrder are deprecated), updateOrderStatuses
+// (the seller's status writes), getReturns (returns and unredeemed
+// orders in), updateStocks, updateBusinessPrices, and
+// getDefaultPrices, the only way to read discountBase and
+// minimumForBestseller back.
 //
 // Errors (net::ApiError): 420 is Market's "throttled", retried at
 // Retry-After, else X-RateLimit-Resource-Until (partner docs), else after
@@ -47,6 +50,10 @@ inline constexpr double kMaxMinimumForBestseller = 100000000;  // UpdateBusiness
 // ShopSku: trimmed (x-transform: trim, so " A" is "A"), then 1..255
 // characters (not bytes), no control characters but tab (its pattern).
 inline constexpr size_t kMaxSkuChars = 255;
+inline constexpr int kMaxReturnsPerPage = 100;  // getReturns: PageLimit100Truncate
+inline constexpr int kReturnsPerHour = 5000;    // getReturns, path resp
+inline constexpr int kMaxStatusesPerRequest = 30;  // UpdateOrderStatusesRequest.orders maxItems
+inline constexpr int kStatusOrdersPerHour = 10000;  // updateOrderStatuses, path resp.result.orders
 inline constexpr auto kParallelLimitPause = std::chrono::seconds(1);
 
 struct YandexMarketClientOptions {
@@ -83,6 +90,42 @@ struct OrdersPage {
   std::string next_page_token;  // empty: the last page
 };
 
+struct ReturnsQuery {
+  // fromDate / toDate: update dates, YYYY-MM-DD (Market's bounds are
+  // unstated; the pull's overlap and a day's margin cover either reading).
+  std::string from_date, to_date;
+  std::string page_token;  // empty: the first page
+  int limit = kMaxReturnsPerPage;
+};
+
+// A ReturnDTO as sent (empty: an element that is not an object), and what it
+// is keyed by as text (OrderRecord's rules).
+struct ReturnRecord {
+  std::string json;
+  std::string id, order_id, update_date, shipment_status, refund_status;
+};
+
+struct ReturnsPage {
+  std::vector<ReturnRecord> returns;
+  std::string next_page_token;  // empty: the last page
+};
+
+// One order of updateOrderStatuses (OrderStateDTO).
+struct OrderStatusChange {
+  int64_t order_id = 0;
+  std::string status;     // an OrderStatusType
+  std::string substatus;  // an OrderSubstatusType; empty: not sent
+};
+
+// One order of its answer (UpdateOrderStatusDTO): the status Market holds
+// after the request, and whether this write changed it.
+struct OrderStatusAnswer {
+  int64_t order_id = 0;
+  std::string status, substatus;
+  bool updated = false;  // updateStatus OK
+  std::string error;     // errorDetails (updateStatus ERROR)
+};
+
 struct StockItem {
   std::string sku;  // trimmed, checked
   int64_t count = 0;
@@ -104,6 +147,14 @@ class YandexMarketClient {
   // An answer that is not JSON (or deeper than kMaxJsonDepth), or has no
   // orders array, is kTransient.
   net::ApiResult<OrdersPage> GetBusinessOrders(const OrdersQuery& query) const;
+  // GET /v2/campaigns/{campaignId}/returns. An answer that is not JSON, or
+  // has no result.returns array, is kTransient.
+  net::ApiResult<ReturnsPage> GetReturns(const ReturnsQuery& query) const;
+  // POST /v2/campaigns/{campaignId}/orders/status-update. Market answers
+  // each order (OrderStatusAnswer); an answer without result.orders is
+  // kTransient. REQUIRES: 1..30 changes with distinct order ids.
+  net::ApiResult<std::vector<OrderStatusAnswer>> UpdateOrderStatuses(
+      const std::vector<OrderStatusChange>& changes) const;
   // REQUIRES: 1..2000 items with distinct skus.
   net::ApiResult<net::ApiAnswer> UpdateStocks(const std::vector<StockItem>& items) const;
   // REQUIRES: 1..500 items with distinct offer ids.
@@ -129,6 +180,8 @@ class YandexMarketClient {
   mutable net::SlidingWindow stock_limit_;
   mutable net::SlidingWindow price_limit_;
   mutable net::SlidingWindow price_read_limit_;
+  mutable net::SlidingWindow status_limit_;
+  mutable net::SlidingWindow returns_limit_;
 };
 
 }  // namespace crmhub::adapters::yandex_market

@@ -159,8 +159,10 @@ YandexMarketSimulator::YandexMarketSimulator(YandexMarketSimOptions options, Clo
                .offer_index = rng.Int(0, 999),
                .count = static_cast<int>(rng.Int(1, 3))};
     // Whole seconds: the answer's date-times have second precision.
-    for (const simkit::WalkStep& s :
-         simkit::Walk(rng, o.created, 4, options_.lifetime / 3, std::chrono::seconds(1), 0.1)) {
+    const auto walk =
+        simkit::Walk(rng, o.created, 4, options_.lifetime / 3, std::chrono::seconds(1), 0.1);
+    for (const simkit::WalkStep& s : walk) {
+      if (options_.await_seller && !o.steps.empty()) break;
       o.steps.push_back(
           s.status == simkit::WalkStep::kCancelled
               ? SimOrder::Step{s.at, "CANCELLED", "USER_CHANGED_MIND"}
@@ -169,6 +171,7 @@ YandexMarketSimulator::YandexMarketSimulator(YandexMarketSimOptions options, Clo
     all_final_at_ = std::max(all_final_at_, o.steps.back().at);
     orders_.push_back(std::move(o));
   });
+  CreateReturns();
 }
 
 simkit::SimPipeline::Options YandexMarketSimulator::PipelineOptions() {
@@ -195,6 +198,9 @@ simkit::SimPipeline::Options YandexMarketSimulator::PipelineOptions() {
       Limit::Window("offers a minute", options_.price_offers_per_minute, std::chrono::minutes(1)),
       Limit::Window("price reads a minute", options_.price_reads_per_minute,
                     std::chrono::minutes(1)),
+      Limit::Window("order statuses an hour", options_.status_orders_per_hour,
+                    std::chrono::hours(1)),
+      Limit::Window("returns requests an hour", 5000, std::chrono::hours(1)),
   };
   // The path's id must be the account's: another campaign or business is
   // not this key's to see.
@@ -235,6 +241,16 @@ simkit::SimPipeline::Options YandexMarketSimulator::PipelineOptions() {
              return body.ok() ? Items(*body, "offerIds") : 1;
            },
        .handler = owned(business, &YandexMarketSimulator::GetDefaultPrices)},
+      {.method = "POST",
+       .path = "/v2/campaigns/{}/orders/status-update",
+       .limits = {o.limits[4].group},
+       .json_body = true,
+       .weight = [](const simkit::SimRequest& r) { return Items(r.body, "orders"); },
+       .handler = owned(campaign, &YandexMarketSimulator::UpdateOrderStatuses)},
+      {.method = "GET",
+       .path = "/v2/campaigns/{}/returns",
+       .limits = {o.limits[5].group},
+       .handler = owned(campaign, &YandexMarketSimulator::GetReturns)},
   };
   return o;
 }

@@ -13,8 +13,15 @@
 // PROCESSING/STARTED -> PROCESSING/READY_TO_SHIP -> DELIVERY/
 // DELIVERY_SERVICE_RECEIVED -> DELIVERED/DELIVERY_SERVICE_DELIVERED, a step
 // every 1 s..lifetime/3 (seeded per order); about 10% end
-// CANCELLED/USER_CHANGED_MIND. The world is a function of the clock, plus
-// the orders CreateOrderAndNotify adds. Thread-safe.
+// CANCELLED/USER_CHANGED_MIND. With await_seller, orders wait at
+// PROCESSING/STARTED for the seller instead. The seller's status writes
+// (updateOrderStatuses) move an order by Market's status machine
+// (SellerTransitionRefusal) and end its walk there. The world is a function
+// of the clock, plus the orders CreateOrderAndNotify adds and the seller's
+// writes. One delivered order in six is returned (getReturns): the return
+// is created a step after delivery and moves CREATED/STARTED_BY_USER ->
+// IN_TRANSIT/REFUND_IN_PROGRESS -> READY_FOR_PICKUP/REFUNDED
+// (shipmentStatus/refundStatus). Thread-safe.
 
 #include <chrono>
 #include <cstdint>
@@ -39,6 +46,10 @@ struct YandexMarketSimOptions : simkit::SimOptions {
   int64_t stock_skus_per_minute = 100000;
   int64_t price_offers_per_minute = 10000;
   int64_t price_reads_per_minute = 5000;
+  int64_t status_orders_per_hour = 10000;  // updateOrderStatuses, resp.result.orders
+  // Orders stay PROCESSING/STARTED until the seller moves them (the
+  // command tests); otherwise they walk by themselves.
+  bool await_seller = false;
 
   // The first Api-Key, account "campaign_id" and "business_id" (defaults:
   // sim-api-key, 21000001, 31000001; an id that is not a number is refused).
@@ -61,6 +72,21 @@ struct SimOrder {
   int count = 1;
 };
 
+// A return of a delivered order (ReturnDTO), as a function of the clock.
+struct SimReturn {
+  int64_t id = 0;
+  int64_t order_id = 0;
+  SystemTime created;
+  struct Step {
+    SystemTime at;
+    std::string shipment_status;
+    std::string refund_status;
+  };
+  std::vector<Step> steps;  // the first at `created`
+  int64_t offer_index = 0;
+  int count = 1;
+};
+
 // An offer's price as Market holds it (null: not set).
 struct SimPrice {
   nlohmann::json value;
@@ -68,6 +94,20 @@ struct SimPrice {
   nlohmann::json discount_base;
   nlohmann::json minimum_for_bestseller;
 };
+
+// Market's order status machine for the seller's writes, as
+// updateOrderStatuses and updateOrderStatus describe it (the spec documents
+// no other seller transition for FBS; the DBS model is a page the spec
+// links, not vendored, so DBS steps are refused too):
+//   PROCESSING/STARTED       -> PROCESSING/READY_TO_SHIP
+//   PROCESSING/STARTED       -> CANCELLED/SHOP_FAILED
+//   PROCESSING/READY_TO_SHIP -> CANCELLED/SHOP_FAILED
+// CANCELLED/USER_UNREACHABLE is refused: its conditions (three calls to the
+// buyer...) need calls this world does not have, and the spec answers 400
+// when they are not met. "" when `from` may become `to`, else the
+// errorDetails Market's answer carries.
+std::string SellerTransitionRefusal(int64_t order_id, const SimOrder::Step& from,
+                                    std::string_view to_status, std::string_view to_substatus);
 
 class YandexMarketSimulator final : public simkit::PipelineSimulator {
  public:
@@ -82,6 +122,8 @@ class YandexMarketSimulator final : public simkit::PipelineSimulator {
   simkit::AdapterWiring Wiring() const override;
 
   std::map<std::string, int64_t> Stocks() const;
+  // Return id -> its order id, of the returns created by now.
+  std::map<int64_t, int64_t> ReturnOrders() const;
   // What the seller's cabinet would set (a test's "set earlier").
   void SetPrice(const std::string& offer_id, SimPrice price);
   // Market's ApiErrorResponse {"status":"ERROR","errors":[{code, message}]}
@@ -102,13 +144,19 @@ class YandexMarketSimulator final : public simkit::PipelineSimulator {
   net::HttpResponse UpdateStocks(const simkit::SimRequest& r);
   net::HttpResponse UpdatePrices(const simkit::SimRequest& r);
   net::HttpResponse GetDefaultPrices(const simkit::SimRequest& r);
+  net::HttpResponse UpdateOrderStatuses(const simkit::SimRequest& r);  // yandex_market_sim_status.cc
+  // yandex_market_sim_returns.cc: the returns of the world's delivered
+  // orders (at construction), and getReturns.
+  void CreateReturns();
+  net::HttpResponse GetReturns(const simkit::SimRequest& r);
 
   const YandexMarketSimOptions options_;
   Clock& clock_;
   SystemTime all_final_at_{};  // the world's last final step
 
   mutable std::mutex mu_;
-  std::vector<SimOrder> orders_ GUARDED_BY(mu_);  // by id
+  std::vector<SimOrder> orders_ GUARDED_BY(mu_);    // by id
+  std::vector<SimReturn> returns_ GUARDED_BY(mu_);  // by id
   std::map<std::string, int64_t> stocks_ GUARDED_BY(mu_);
   std::map<std::string, SimPrice> prices_ GUARDED_BY(mu_);
 

@@ -30,10 +30,11 @@ enum class EntityKind {
   kCall,
   kTask,
   kBankTransaction,
+  kReturn,
 };
 
 // "contact", "company", "lead", "deal", "order", "product", "stock_level",
-// "price", "payment", "refund", "call", "task", "bank_transaction".
+// "price", "payment", "refund", "call", "task", "bank_transaction", "return".
 std::string_view KindName(EntityKind kind);
 std::optional<EntityKind> ParseKind(std::string_view name);
 const std::vector<EntityKind>& AllKinds();

@@ -13,6 +13,9 @@ constexpr std::string_view kBankDirections[] = {"in", "out", "unknown"};
 constexpr std::string_view kPaymentStatuses[] = {"pending", "authorized", "succeeded", "canceled",
                                                  "failed", "refunded"};
 constexpr std::string_view kRefundStatuses[] = {"pending", "succeeded", "canceled", "failed"};
+// A buyer giving goods back after delivery, or not taking them (a
+// marketplace's "unredeemed": refused at the pickup point, never collected).
+constexpr std::string_view kReturnTypes[] = {"return", "unredeemed"};
 
 constexpr FieldDef kExtra{"extra", T::kObject};
 
@@ -103,6 +106,19 @@ constexpr FieldDef kBankTransaction[] = {
     kExtra,
 };
 
+constexpr FieldDef kReturnLine[] = {
+    {"sku", T::kString, true}, {"quantity", T::kInt, true}, {"name", T::kString},
+    {"offer_id", T::kString}, {"reason", T::kString}, {"total", T::kMoney},
+    {"product_external_id", T::kString}, kExtra,
+};
+constexpr FieldDef kReturn[] = {
+    {"order_external_id", T::kString, true}, {"status", T::kString, true},
+    {"type", T::kString, false, kReturnTypes}, {"refund_status", T::kString},
+    {"amount", T::kMoney}, {"currency", T::kCurrency}, {"reason", T::kString},
+    {"created_ms", T::kTimestamp}, {"updated_ms", T::kTimestamp},
+    {"lines", T::kLines, false, {}, kReturnLine}, kExtra,
+};
+
 struct KindRow {
   EntityKind kind;
   std::string_view name;
@@ -122,6 +138,7 @@ constexpr KindRow kKinds[] = {
     {EntityKind::kCall, "call", kCall},
     {EntityKind::kTask, "task", kTask},
     {EntityKind::kBankTransaction, "bank_transaction", kBankTransaction},
+    {EntityKind::kReturn, "return", kReturn},
 };
 
 const KindRow& RowOf(EntityKind kind) { return kKinds[static_cast<size_t>(kind)]; }

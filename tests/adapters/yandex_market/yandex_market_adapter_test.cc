@@ -153,6 +153,7 @@ TEST(YandexMarketPull, OrdersThroughFaultsAndACrashEndInTheirFinalStatus) {
 
   std::map<std::string, std::pair<int64_t, std::string>> store;  // id -> (updated, status)
   std::map<std::string, int> events_per_key;
+  std::map<int64_t, int64_t> returns;  // return id -> order id
   while (true) {
     auto leased = queue->Lease("in.ym-main", 1000, std::chrono::minutes(5));
     ASSERT_TRUE(leased.ok());
@@ -160,6 +161,12 @@ TEST(YandexMarketPull, OrdersThroughFaultsAndACrashEndInTheirFinalStatus) {
     std::vector<queue::LeaseToken> tokens;
     for (const auto& l : *leased) {
       auto order = json::parse(l.message.payload);
+      if (order.contains("returnType")) {  // the second stream: getReturns
+        returns[order["id"].get<int64_t>()] = order["orderId"].get<int64_t>();
+        events_per_key[l.message.idempotency_key]++;
+        tokens.push_back(l.lease);
+        continue;
+      }
       const std::string id = std::to_string(order["orderId"].get<int64_t>());
       const int64_t updated = *ParseTimestampMs(order["updateDate"].get<std::string>(), 0);
       // The rules' version: the later updateDate wins.
@@ -178,6 +185,9 @@ TEST(YandexMarketPull, OrdersThroughFaultsAndACrashEndInTheirFinalStatus) {
   int mismatched = 0;
   for (const auto& [id, status] : finals) mismatched += store[id].second != status;
   EXPECT_EQ(mismatched, 0);
+  // Every return the world made, pulled with its cursor beside the orders'.
+  EXPECT_FALSE(returns.empty());
+  EXPECT_EQ(returns, sim.ReturnOrders());
   // Market's page limit and the filters on every request.
   for (const auto& r : sim.log().Find("POST", sim.Wiring().orders_path)) {
     EXPECT_NE(r.query.find("limit=50"), std::string::npos) << r.query;
@@ -486,7 +496,8 @@ TEST(YandexMarketTypeConfusion, ClearErrorsNeverACrashAndTheAdapterGoesOn) {
     clock.Advance(std::chrono::seconds(1));  // the request-rate bucket refills
     net::OutboundResponse r;
     r.status = 200;
-    r.body = answers.empty() ? R"({"orders":[]})" : answers.front();
+    // Empty pages of orders and of returns.
+    r.body = answers.empty() ? R"({"orders":[],"result":{"returns":[]}})" : answers.front();
     if (!answers.empty()) answers.erase(answers.begin());
     return r;
   };

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "tests/adapters/yandex_market/ym_test_support.h"
@@ -31,6 +32,7 @@ class YandexMarketContractTest : public ::testing::Test {
     so.arrival = std::chrono::milliseconds(1);
     so.lifetime = std::chrono::seconds(3);
     so.enforce_rate_limits = false;
+    so.await_seller = true;  // the status writes find orders to move
     sim_options_ = new YandexMarketSimOptions(so);
     sim_ = new YandexMarketSimulator(so, *clock_);
     if (Status started = sim_->Start("127.0.0.1:0"); !started.ok()) {
@@ -132,6 +134,22 @@ TEST_F(YandexMarketContractTest, StocksPriceReadsAndPricesPassTheSpec) {
   EXPECT_EQ(testing::PriceOf(*sim_, "YM-1")["discountBase"], json(150)) << "kept through Prism";
 }
 
+TEST_F(YandexMarketContractTest, StatusWritesPassTheSpec) {
+  auto adapter = MakeAdapter();
+  auto outcomes = adapter->Deliver(std::vector{
+      testing::MakeCommand("ship", {{"order_id", 70000002}}),
+      testing::MakeCommand("cancel", {{"order_id", 70000003}}),
+      testing::MakeCommand("set_status", {{"order_id", 70000004},
+                                          {"status", "CANCELLED"},
+                                          {"substatus", "SHOP_FAILED"}})});
+  for (const auto& o : outcomes) EXPECT_TRUE(o.ok()) << o.error << "\n" << LogTail();
+  // Refused: the per-order ERROR answer passes the spec too.
+  auto illegal = adapter->Deliver(std::vector{testing::MakeCommand("ship", {{"order_id", 70000003}})});
+  EXPECT_EQ(illegal[0].kind, DeliveryOutcome::Kind::kFail) << illegal[0].error << "\n" << LogTail();
+  EXPECT_NE(illegal[0].error.find("now CANCELLED/SHOP_FAILED"), std::string::npos)
+      << illegal[0].error << "\n" << LogTail();
+}
+
 TEST_F(YandexMarketContractTest, WrongRequestsAreCaught) {
   const std::string campaign = std::to_string(sim_options_->campaign_id());
   const std::string business = std::to_string(sim_options_->business_id());
@@ -151,6 +169,52 @@ TEST_F(YandexMarketContractTest, WrongRequestsAreCaught) {
   for (int i = 0; i < 201; ++i) ids.push_back("A" + std::to_string(i));
   EXPECT_TRUE(caught(Send("POST", "/v2/businesses/" + business + "/offer-prices",
                           json{{"offerIds", ids}}.dump())));
+  // A status outside OrderStatusType; more than 30 orders.
+  EXPECT_TRUE(caught(Send("POST", "/v2/campaigns/" + campaign + "/orders/status-update",
+                          R"({"orders":[{"id":70000001,"status":"SHIPPED"}]})")));
+  json orders = json::array();
+  for (int i = 0; i < 31; ++i) {
+    orders.push_back({{"id", 70000001 + i}, {"status", "CANCELLED"}, {"substatus", "SHOP_FAILED"}});
+  }
+  EXPECT_TRUE(caught(Send("POST", "/v2/campaigns/" + campaign + "/orders/status-update",
+                          json{{"orders", orders}}.dump())));
+}
+
+// getReturns through Prism, over a world whose delivered orders have
+// returns (its own simulator: the suite's holds its orders for the seller).
+TEST(YandexMarketReturnsContractTest, ReturnsPagesPassTheSpec) {
+  SystemClock clock;
+  YandexMarketSimOptions so;
+  so.orders = 120;
+  so.start = clock.Now() - std::chrono::hours(1);
+  so.arrival = std::chrono::seconds(10);
+  so.lifetime = std::chrono::seconds(3);
+  so.enforce_rate_limits = false;
+  YandexMarketSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
+  crmhub::testing::PrismOptions po;
+  po.spec = std::string(CRMHUB_CONTRACTS_DIR) + "/marketplaces/yandex-market/openapi/openapi.yaml";
+  po.upstream = sim.base_url();
+  auto prism = crmhub::testing::PrismProcess::Start(po);
+  ASSERT_TRUE(prism.ok()) << prism.status().ToString();
+  testing::ClientThread http(std::chrono::seconds(20));
+  YandexMarketConfig c = testing::ConfigFor("ym", so, (*prism)->base_url());
+  c.client.timeout = std::chrono::seconds(20);
+  c.lookback = std::chrono::hours(2);
+  auto adapter = testing::MakeAdapter(c, &http.client(), clock);
+  std::optional<std::string> cursor;
+  std::set<std::string> returns;
+  for (int i = 0; i < 20; ++i) {
+    auto pulled = adapter->Pull(cursor);
+    ASSERT_TRUE(pulled.ok()) << pulled.status().ToString() << "\n" << (*prism)->Log().substr(0, 3000);
+    for (const auto& e : pulled->events) {
+      if (e.kind == "return") returns.insert(e.idempotency_key);
+    }
+    cursor = pulled->next_cursor;
+    if (!pulled->more) break;
+  }
+  EXPECT_EQ(returns.size(), sim.ReturnOrders().size());
+  EXPECT_FALSE(returns.empty());
 }
 
 }  // namespace

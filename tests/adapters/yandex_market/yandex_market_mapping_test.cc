@@ -100,5 +100,55 @@ TEST_F(YandexMarketMappingTest, UnreadableRecordsDeadLetterAndOldHintsAreSkipped
   EXPECT_TRUE(hint->empty());
 }
 
+// The simulator's returns (getReturns) map to return entities linked to
+// their orders; a return's record makes no order or deal, an order's no
+// return.
+TEST_F(YandexMarketMappingTest, SimulatedReturnsMapToReturnsLinkedToTheirOrders) {
+  ManualClock clock;
+  YandexMarketSimOptions so;
+  so.orders = 120;
+  so.arrival = std::chrono::seconds(1);
+  so.lifetime = std::chrono::seconds(3);
+  YandexMarketSimulator sim(so, clock);
+  clock.Advance(std::chrono::seconds(30));
+  const auto linked = sim.ReturnOrders();
+  ASSERT_GT(linked.size(), 3u);
+  net::HttpRequest r;
+  r.method = "GET";
+  r.path = "/v2/campaigns/" + std::to_string(so.campaign_id()) + "/returns";
+  r.target = r.path + "?limit=100";
+  r.headers.Set("Api-Key", so.api_key());
+  std::string answer;
+  sim.Handle(r, [&](net::HttpResponse response) { answer = response.body; });
+  const json returns = json::parse(answer)["result"]["returns"];
+  ASSERT_EQ(returns.size(), linked.size()) << answer.substr(0, 300);
+  for (const json& ret : returns) {
+    auto entities = Map(ret.dump());
+    ASSERT_TRUE(entities.ok()) << entities.status().ToString() << "\n" << ret.dump();
+    ASSERT_EQ(entities->size(), 1u) << ret.dump();
+    const model::Entity& e = (*entities)[0];
+    EXPECT_EQ(e.kind, model::EntityKind::kReturn);
+    EXPECT_TRUE(model::ValidateEntity(e).ok()) << model::ValidateEntity(e).ToString();
+    const json o = model::ToJson(e);
+    const int64_t id = ret["id"].get<int64_t>();
+    EXPECT_EQ(o["external_id"], std::to_string(id));
+    EXPECT_EQ(o["fields"]["order_external_id"], std::to_string(linked.at(id)));
+    EXPECT_EQ(o["fields"]["status"], "READY_FOR_PICKUP");
+    EXPECT_EQ(o["fields"]["refund_status"], "REFUNDED");
+    EXPECT_EQ(o["fields"]["type"], "return");
+    EXPECT_EQ(o["fields"]["amount"], ret["amount"]["value"].get<int64_t>() * 100);
+    EXPECT_EQ(o["fields"]["currency"], "RUB");
+    EXPECT_EQ(o["fields"]["lines"][0]["sku"], ret["items"][0]["shopSku"]);
+    EXPECT_EQ(o["version"], o["fields"]["updated_ms"]);
+  }
+  // A fast return: no shipmentStatus, the refund's status stands.
+  auto fast = Map(R"({"id":5,"orderId":7,"returnType":"UNREDEEMED","refundStatus":"REFUNDED",
+      "updateDate":"2025-01-01T10:00:00+03:00",
+      "items":[{"shopSku":"A","count":1}]})");
+  ASSERT_TRUE(fast.ok()) << fast.status().ToString();
+  EXPECT_EQ(model::ToJson((*fast)[0])["fields"]["status"], "REFUNDED");
+  EXPECT_EQ(model::ToJson((*fast)[0])["fields"]["type"], "unredeemed");
+}
+
 }  // namespace
 }  // namespace crmhub::adapters::yandex_market

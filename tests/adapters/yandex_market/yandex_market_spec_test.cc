@@ -34,6 +34,7 @@ class YandexMarketSpecTest : public ::testing::Test {
     so.arrival = std::chrono::seconds(60);
     so.lifetime = std::chrono::seconds(30);
     so.start = clock_.Now() - std::chrono::minutes(10);
+    so.await_seller = true;
     sim_ = std::make_unique<YandexMarketSimulator>(so, clock_);
     ASSERT_TRUE(sim_->Start("127.0.0.1:0").ok());
     adapter_ = testing::MakeAdapter(testing::ConfigFor("ym", so, sim_->base_url()),
@@ -57,7 +58,8 @@ TEST_F(YandexMarketSpecTest, TheCycleKeepsTheRulesTheSpecStatesInProse) {
   const auto log = sim_->log().Snapshot();
   std::set<std::string> seen;
   for (const auto& r : log) seen.insert(r.method + " " + r.path);
-  EXPECT_EQ(seen.size(), 4u) << "orders, stocks, price reads and price updates were all sent";
+  EXPECT_EQ(seen.size(), 6u) << "orders, returns, stocks, price reads, price updates and "
+                                "status updates were all sent";
   for (const auto& r : log) EXPECT_EQ(r.status, 200) << r.method << " " << r.path << " " << r.body.substr(0, 300);
   std::string all;
   for (const std::string& v : testing::ProseViolations(log)) all += v + "\n";
@@ -109,6 +111,21 @@ TEST(YandexMarketProseRules, EachBrokenRuleIsReported) {
        "30 days"},
       {entry("POST", "/v1/businesses/2/orders", {{"orderIds", {1, 1}}}), "orderIds"},
       {entry("POST", "/v2/businesses/2/offer-prices", {{"offerIds", json::array()}}), "offerIds"},
+      {entry("POST", "/v2/campaigns/1/orders/status-update", {{"orders", json::array()}}),
+       "orders: 1..30"},
+      {[&] {
+         auto r = entry("GET", "/v2/campaigns/1/returns", nullptr);
+         r.query = "limit=100&from_date=2025-01-01";
+         return r;
+       }(),
+       "deprecated parameter from_date"},
+      {entry("POST", "/v2/campaigns/1/orders/status-update",
+             {{"orders", {{{"id", 1}, {"status", "CANCELLED"}}}}}),
+       "without a substatus"},
+      {entry("POST", "/v2/campaigns/1/orders/status-update",
+             {{"orders", {{{"id", 1}, {"status", "CANCELLED"}, {"substatus", "SHOP_FAILED"}},
+                          {{"id", 1}, {"status", "PROCESSING"}, {"substatus", "READY_TO_SHIP"}}}}}),
+       "order twice"},
   };
   for (const auto& [request, rule] : cases) {
     auto found = testing::ProseViolations({request});
@@ -131,7 +148,7 @@ TEST_F(YandexMarketSpecTest, NoCallIsToADeprecatedOperation) {
   auto operations = crmhub::testing::LoadSpecOperations({(kSpecDir / "openapi.yaml").string()});
   ASSERT_TRUE(operations.ok()) << operations.status().ToString();
   const auto calls = Calls();
-  ASSERT_EQ(calls.size(), 4u);
+  ASSERT_EQ(calls.size(), 6u);
   crmhub::testing::CallFindings findings = crmhub::testing::CheckCalls(*operations, calls);
   EXPECT_TRUE(findings.deprecated.empty()) << ::testing::PrintToString(findings.deprecated);
   EXPECT_TRUE(findings.unknown.empty()) << ::testing::PrintToString(findings.unknown);

@@ -67,6 +67,20 @@ void RunCycle(YandexMarketAdapter& adapter, YandexMarketSimulator& sim, ManualCl
     prices.push_back(MakeCommand("set_price", item));
   }
   for (const DeliveryOutcome& o : adapter.Deliver(prices)) EXPECT_TRUE(o.ok()) << o.error;
+  // Status writes: orders awaiting the seller shipped (40) and cancelled
+  // (5), then one of the cancelled shipped: refused, a dead letter.
+  std::vector<std::string> started;
+  for (const auto& [id, status] : sim.OrderStatuses(false)) {
+    if (status == "PROCESSING/STARTED") started.push_back(id);
+  }
+  ASSERT_GE(started.size(), 45u) << "the cycle needs orders awaiting the seller";
+  std::vector<adapters::Command> statuses;
+  for (size_t i = 0; i < 45; ++i) {
+    statuses.push_back(MakeCommand(i < 40 ? "ship" : "cancel", {{"order_id", started[i]}}));
+  }
+  for (const DeliveryOutcome& o : adapter.Deliver(statuses)) EXPECT_TRUE(o.ok()) << o.error;
+  auto illegal = adapter.Deliver(std::vector{MakeCommand("ship", {{"order_id", started[44]}})});
+  EXPECT_EQ(illegal[0].kind, DeliveryOutcome::Kind::kFail) << illegal[0].error;
 }
 
 namespace {
@@ -141,6 +155,10 @@ std::vector<std::string> ProseViolations(const std::vector<simkit::LoggedRequest
   WindowCheck price_rate("updateBusinessPrices offers a minute", 10000, 60000);
   WindowCheck read_rate("getDefaultPrices offers a minute", 5000, 60000);
   WindowCheck order_rate("getBusinessOrders requests an hour", 10000, 3600000);
+  WindowCheck status_rate("updateOrderStatuses orders an hour", 10000, 3600000);
+  WindowCheck returns_rate("getReturns requests an hour", 5000, 3600000);
+  static const std::regex kReturns(R"(/v2/campaigns/\d+/returns)");
+  static const std::regex kStatuses(R"(/v2/campaigns/\d+/orders/status-update)");
   for (const simkit::LoggedRequest& r : log) {
     const std::string where = r.method + " " + r.path + ": ";
     auto report = [&](const std::string& rule) { out.push_back(where + rule); };
@@ -203,6 +221,28 @@ std::vector<std::string> ProseViolations(const std::vector<simkit::LoggedRequest
       if (auto v = read_rate.Add(r.at_ms, ids.is_array() ? static_cast<int64_t>(ids.size()) : 250)) {
         report(*v);
       }
+    } else if (r.method == "GET" && std::regex_match(r.path, kReturns)) {
+      // from_date / to_date are deprecated parameters (fromDate / toDate).
+      for (const char* old : {"from_date=", "to_date="}) {
+        if (("&" + r.query).find(std::string("&") + old) != std::string::npos) {
+          report(std::string("deprecated parameter ") + old + " sent");
+        }
+      }
+      if (auto v = returns_rate.Add(r.at_ms, 1)) report(*v);
+    } else if (r.method == "POST" && std::regex_match(r.path, kStatuses)) {
+      const json orders = body.is_object() ? body.value("orders", json::array()) : json::array();
+      if (orders.empty() || orders.size() > 30) report("orders: 1..30");
+      std::set<json> ids;
+      for (const json& o : orders) {
+        if (!o.is_object()) continue;
+        // Each change the description documents names both (a status and
+        // the substatus: READY_TO_SHIP, or the cancel reason).
+        if (!o.contains("substatus")) report("an order without a substatus: " + o.dump());
+        if (!ids.insert(o.value("id", json())).second) {
+          report("order twice in one request (which write wins is unstated): " + o.dump());
+        }
+      }
+      if (auto v = status_rate.Add(r.at_ms, static_cast<int64_t>(orders.size()))) report(*v);
     } else if (r.method == "POST" && std::regex_match(r.path, kOrders)) {
       if (!body.is_object()) report("the request body is required");
       const json dates = body.is_object() ? body.value("dates", json::object()) : json::object();

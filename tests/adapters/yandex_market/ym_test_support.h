@@ -87,8 +87,10 @@ inline nlohmann::json PriceOf(const YandexMarketSimulator& sim, const std::strin
 
 // What a day of a shop sends: pulls until caught up, resolves one
 // notification, pushes 2,500 stocks (some skus repeated, some with spaces
-// around them) and 700 prices (some keeping values set in the cabinet).
-// REQUIRES: the simulator's world has orders; `clock` drives it.
+// around them) and 700 prices (some keeping values set in the cabinet),
+// ships 40 orders and cancels 5, and ships a cancelled one (refused).
+// REQUIRES: the simulator's world has >= 45 orders awaiting the seller
+// (await_seller); `clock` drives it.
 void RunCycle(YandexMarketAdapter& adapter, YandexMarketSimulator& sim, ManualClock& clock);
 
 // The rules the spec states only in prose (or across items, where a schema
@@ -101,10 +103,15 @@ void RunCycle(YandexMarketAdapter& adapter, YandexMarketSimulator& sim, ManualCl
 //   getBusinessOrders: a body (required); creationDateFrom..To at most 30
 //     days apart (prose); orderIds 1..50 distinct;
 //   getDefaultPrices: offerIds 1..200 distinct;
+//   getReturns: not the deprecated from_date / to_date parameters;
+//   updateOrderStatuses: orders 1..30, each with a substatus (every change
+//     the description documents names one), an order once a request;
 //   item frequency limits in any sliding window of the log's time:
 //     updateStocks 100,000 skus a minute, updateBusinessPrices 10,000 offers
 //     a minute, getDefaultPrices 5,000 offers a minute, getBusinessOrders
-//     10,000 requests an hour.
+//     10,000 requests an hour, getReturns 5,000 requests an hour,
+//     updateOrderStatuses 10,000 orders an hour
+//     (x-resource-limit-config, path resp.result.orders).
 std::vector<std::string> ProseViolations(const std::vector<simkit::LoggedRequest>& log);
 
 }  // namespace crmhub::adapters::yandex_market::testing
