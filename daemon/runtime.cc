@@ -349,7 +349,10 @@ void Daemon::StopServers() {
 
 std::string Daemon::StatusText() {
   size_t n = 0;
-  for (const auto& [id, e] : Adapters()->entries) n += e.enabled ? 1 : 0;
+  // Held for the loop: a reload may swap the set meanwhile, and the range
+  // would not keep a temporary's pointee alive.
+  const auto adapters = Adapters();
+  for (const auto& [id, e] : adapters->entries) n += e.enabled ? 1 : 0;
   return fmt::format("{}{}; {} adapters; queue depth {}; listening on {}",
                      draining_.load() ? "draining" : "running",
                      engine_->Healthy() ? "" : "; queue refusing writes (storage failure)", n,

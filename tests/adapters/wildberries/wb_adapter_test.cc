@@ -413,7 +413,8 @@ TEST(WildberriesAdapterTest, StockConflictsAreItemOutcomes) {
   EXPECT_EQ(sim.log().Find("PUT", "/api/v3/stocks/508").size(), 0u);
   // Sent by chrtId only (the barcode `sku` is deprecated).
   for (const auto& r : sim.log().Find("PUT", "/api/v3/stocks/507")) {
-    for (const json& item : json::parse(r.body)["stocks"]) {
+    const json body = json::parse(r.body);  // a range over a temporary's member would dangle
+    for (const json& item : body["stocks"]) {
       EXPECT_TRUE(item.contains("chrtId")) << r.body;
       EXPECT_FALSE(item.contains("sku")) << r.body;
     }
