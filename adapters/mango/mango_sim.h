@@ -35,6 +35,7 @@
 #include "adapters/simkit/sim_pipeline.h"
 #include "adapters/simkit/simulator.h"
 #include "base/clock.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::adapters::mango {
 
@@ -64,8 +65,8 @@ class MangoSimulator final : public simkit::CallSimulator {
   const simkit::CredentialPair credentials_;  // the key and the salt
 
   mutable std::mutex mu_;
-  std::vector<std::string> callbacks_;   // GUARDED_BY(mu_)
-  std::set<std::string> seen_commands_;  // GUARDED_BY(mu_)
+  std::vector<std::string> callbacks_ GUARDED_BY(mu_);
+  std::set<std::string> seen_commands_ GUARDED_BY(mu_);
 
   simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };

@@ -46,6 +46,7 @@
 #include "adapters/simkit/simulator.h"
 #include "base/clock.h"
 #include "net/http_client.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::simkit {
 
@@ -142,9 +143,9 @@ class CallPusher {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
-  std::vector<Pending> pending_;  // GUARDED_BY(mu_); by due
-  int in_flight_ = 0;             // GUARDED_BY(mu_): taken from pending_, being sent
-  PushStats stats_;               // GUARDED_BY(mu_)
+  std::vector<Pending> pending_ GUARDED_BY(mu_);  // by due
+  int in_flight_ GUARDED_BY(mu_) = 0;  // taken from pending_, being sent
+  PushStats stats_ GUARDED_BY(mu_);
 };
 
 class CallSimulator : public PipelineSimulator {
