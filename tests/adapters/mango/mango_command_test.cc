@@ -13,33 +13,13 @@
 #include "adapters/mango/mango_adapter.h"
 #include "adapters/mango/mango_sim.h"
 #include "net/http_client.h"
+#include "tests/support/client_thread.h"
 #include "net/upstream.h"
 
 namespace crmhub::adapters::mango {
 namespace {
 
-class ClientThread {
- public:
-  ClientThread() : guard_(io_.get_executor()) {
-    net::HttpClientOptions options;
-    options.request_timeout = std::chrono::seconds(5);
-    client_ = std::make_unique<net::HttpClient>(io_, options);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~ClientThread() {
-    guard_.reset();
-    client_.reset();
-    io_.stop();
-    thread_.join();
-  }
-  net::HttpClient* client() { return client_.get(); }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
-  std::unique_ptr<net::HttpClient> client_;
-  std::thread thread_;
-};
+using crmhub::testing::ClientThread;
 
 class MangoCommandTest : public ::testing::Test {
  protected:
@@ -57,7 +37,7 @@ class MangoCommandTest : public ::testing::Test {
     c.base_url = sim_->base_url() + "/vpbx";
     return std::make_unique<MangoAdapter>(
         c, nullptr,
-        net::MakeUpstreamTransport("mango:test", http_.client(), clock_, nullptr,
+        net::MakeUpstreamTransport("mango:test", &http_.client(), clock_, nullptr,
                                    {{"commands", {}}}),
         clock_);
   }

@@ -17,39 +17,12 @@
 #include "adapters/ozon/ozon_sim.h"
 #include "base/timestamp.h"
 #include "net/http_client.h"
+#include "tests/support/client_thread.h"
 #include "net/upstream.h"
 
 namespace crmhub::adapters::ozon::testing {
 
-class ClientThread {
- public:
-  explicit ClientThread(std::chrono::milliseconds timeout = std::chrono::seconds(5))
-      : guard_(io_.get_executor()) {
-    net::HttpClientOptions options;
-    options.request_timeout = timeout;
-    options.connect_timeout = std::chrono::seconds(5);
-    client_ = std::make_unique<net::HttpClient>(io_, options);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~ClientThread() {
-    guard_.reset();
-    client_.reset();
-    io_.stop();
-    thread_.join();
-  }
-  net::Transport transport() {
-    return [c = client_.get()](std::string_view, net::OutboundRequest r) {
-      return c->SendBlocking(std::move(r));
-    };
-  }
-  net::HttpClient& client() { return *client_; }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
-  std::unique_ptr<net::HttpClient> client_;
-  std::thread thread_;
-};
+using crmhub::testing::ClientThread;
 
 // Real time plus jumps: the net::Upstream's token bucket waits for real
 // (milliseconds at 50 requests/s), while a test still skips ahead over the

@@ -17,34 +17,12 @@
 #include "adapters/yandex_market/yandex_market_adapter.h"
 #include "adapters/yandex_market/yandex_market_sim.h"
 #include "net/http_client.h"
+#include "tests/support/client_thread.h"
 #include "net/upstream.h"
 
 namespace crmhub::adapters::yandex_market::testing {
 
-class ClientThread {
- public:
-  explicit ClientThread(std::chrono::milliseconds timeout = std::chrono::seconds(5))
-      : guard_(io_.get_executor()) {
-    net::HttpClientOptions options;
-    options.request_timeout = timeout;
-    options.connect_timeout = std::chrono::seconds(5);
-    client_ = std::make_unique<net::HttpClient>(io_, options);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~ClientThread() {
-    guard_.reset();
-    client_.reset();
-    io_.stop();
-    thread_.join();
-  }
-  net::HttpClient& client() { return *client_; }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
-  std::unique_ptr<net::HttpClient> client_;
-  std::thread thread_;
-};
+using crmhub::testing::ClientThread;
 
 inline YandexMarketConfig ConfigFor(const std::string& id, const YandexMarketSimOptions& sim,
                                     const std::string& base_url) {
