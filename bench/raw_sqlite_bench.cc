@@ -12,6 +12,12 @@
 // once and deleted once, K per fsync'd commit (default 100). Prints messages
 // per second (inserted and deleted, first commit to last). The database goes
 // to a fresh directory under /var/tmp (a real disk), removed afterwards.
+//
+// --schema queue: the same loop on the SQLite queue's own tables and indexes
+// (queue/sqlite_schema.h) with the writer's own statements: each message is a
+// dedup upsert plus a message insert, and is deleted by id. Still one thread,
+// no leases, no lanes logic: the ceiling of the queue's row design on this
+// disk, to set beside the plain table's (docs/performance.md).
 
 #include <sqlite3.h>
 
@@ -20,8 +26,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "bench/scratch_dir.h"
+#include "queue/sqlite_schema.h"
 
 namespace {
 
@@ -38,7 +46,7 @@ bool Exec(sqlite3* db, const char* sql) {
 int Usage() {
   std::fprintf(stderr,
                "usage: raw_sqlite_bench [--messages N] [--rows-per-commit K] "
-               "[--payload-bytes B] [--dir DIR] [--json]\n");
+               "[--payload-bytes B] [--schema plain|queue] [--dir DIR] [--json]\n");
   return 2;
 }
 
@@ -49,6 +57,7 @@ int main(int argc, char** argv) {
   long long rows_per_commit = 100;
   long long payload_bytes = 512;
   std::string dir_arg;
+  std::string schema = "plain";
   bool json = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -64,6 +73,9 @@ int main(int argc, char** argv) {
       if (!value(&rows_per_commit)) return Usage();
     } else if (a == "--payload-bytes") {
       if (!value(&payload_bytes)) return Usage();
+    } else if (a == "--schema" && i + 1 < argc) {
+      schema = argv[++i];
+      if (schema != "plain" && schema != "queue") return Usage();
     } else if (a == "--dir" && i + 1 < argc) {
       dir_arg = argv[++i];
     } else if (a == "--json") {
@@ -83,61 +95,113 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "raw_sqlite_bench: cannot open %s\n", path.c_str());
     return 1;
   }
-  if (!Exec(db, "PRAGMA journal_mode=WAL") || !Exec(db, "PRAGMA synchronous=FULL") ||
-      !Exec(db, "CREATE TABLE m (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)")) {
+  const bool queue_schema = schema == "queue";
+  if (!Exec(db, "PRAGMA journal_mode=WAL") || !Exec(db, "PRAGMA synchronous=FULL")) return 1;
+  if (!Exec(db, queue_schema ? crmhub::queue::internal::kSchemaSql
+                             : "CREATE TABLE m (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)")) {
     return 1;
   }
   sqlite3_stmt* insert = nullptr;
   sqlite3_stmt* erase = nullptr;
-  sqlite3_prepare_v2(db, "INSERT INTO m(id, payload) VALUES(?1, ?2)", -1, &insert, nullptr);
-  sqlite3_prepare_v2(db, "DELETE FROM m WHERE id >= ?1 AND id < ?2", -1, &erase, nullptr);
+  sqlite3_stmt* dedup = nullptr;
+  if (queue_schema) {
+    // The writer's statements (queue/sqlite_writer.cc), minus the lease.
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO dedup(source, idem_key, accepted_at) VALUES(?1, ?2, ?3) "
+                       "ON CONFLICT(source, idem_key) DO UPDATE SET accepted_at = "
+                       "excluded.accepted_at WHERE dedup.accepted_at < ?4",
+                       -1, &dedup, nullptr);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO messages(lane, source, idem_key, ordering_key, headers, "
+                       "payload, created_at, next_attempt_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                       "?8)",
+                       -1, &insert, nullptr);
+    sqlite3_prepare_v2(db, "DELETE FROM messages WHERE id = ?1", -1, &erase, nullptr);
+  } else {
+    sqlite3_prepare_v2(db, "INSERT INTO m(id, payload) VALUES(?1, ?2)", -1, &insert, nullptr);
+    sqlite3_prepare_v2(db, "DELETE FROM m WHERE id >= ?1 AND id < ?2", -1, &erase, nullptr);
+  }
   const std::string payload(static_cast<size_t>(payload_bytes), 'x');
+  auto step = [&](sqlite3_stmt* stmt, const char* what) {
+    const int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+      std::fprintf(stderr, "raw_sqlite_bench: %s: %s\n", what, sqlite3_errmsg(db));
+      return false;
+    }
+    return true;
+  };
 
   const auto start = std::chrono::steady_clock::now();
   long long next = 0;
   long long commits = 0;
+  std::vector<long long> previous, current;  // queue schema: ids to delete next
   while (next < messages) {
     if (!Exec(db, "BEGIN")) return 1;
     const long long first = next;
+    current.clear();
     for (long long k = 0; k < rows_per_commit && next < messages; ++k, ++next) {
-      sqlite3_bind_int64(insert, 1, next);
-      sqlite3_bind_blob(insert, 2, payload.data(), static_cast<int>(payload.size()), SQLITE_STATIC);
-      if (sqlite3_step(insert) != SQLITE_DONE) {
-        std::fprintf(stderr, "raw_sqlite_bench: insert: %s\n", sqlite3_errmsg(db));
-        return 1;
+      if (queue_schema) {
+        const std::string key = "m-" + std::to_string(next);
+        sqlite3_bind_text(dedup, 1, "bench", -1, SQLITE_STATIC);
+        sqlite3_bind_text(dedup, 2, key.c_str(), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(dedup, 3, next);
+        sqlite3_bind_int64(dedup, 4, 0);
+        if (!step(dedup, "dedup")) return 1;
+        sqlite3_bind_text(insert, 1, "in.bench", -1, SQLITE_STATIC);
+        sqlite3_bind_text(insert, 2, "bench", -1, SQLITE_STATIC);
+        sqlite3_bind_text(insert, 3, key.c_str(), -1, SQLITE_STATIC);
+        sqlite3_bind_text(insert, 4, "", -1, SQLITE_STATIC);
+        sqlite3_bind_blob(insert, 5, "", 0, SQLITE_STATIC);
+        sqlite3_bind_blob(insert, 6, payload.data(), static_cast<int>(payload.size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_int64(insert, 7, next);
+        sqlite3_bind_int64(insert, 8, next);
+        if (!step(insert, "insert")) return 1;
+        current.push_back(sqlite3_last_insert_rowid(db));
+      } else {
+        sqlite3_bind_int64(insert, 1, next);
+        sqlite3_bind_blob(insert, 2, payload.data(), static_cast<int>(payload.size()),
+                          SQLITE_STATIC);
+        if (!step(insert, "insert")) return 1;
       }
-      sqlite3_reset(insert);
     }
     // The previous transaction's rows: delivered, so deleted.
-    sqlite3_bind_int64(erase, 1, first - rows_per_commit);
-    sqlite3_bind_int64(erase, 2, first);
-    if (sqlite3_step(erase) != SQLITE_DONE) {
-      std::fprintf(stderr, "raw_sqlite_bench: delete: %s\n", sqlite3_errmsg(db));
-      return 1;
+    if (queue_schema) {
+      for (long long id : previous) {
+        sqlite3_bind_int64(erase, 1, id);
+        if (!step(erase, "delete")) return 1;
+      }
+      previous.swap(current);
+    } else {
+      sqlite3_bind_int64(erase, 1, first - rows_per_commit);
+      sqlite3_bind_int64(erase, 2, first);
+      if (!step(erase, "delete")) return 1;
     }
-    sqlite3_reset(erase);
     if (!Exec(db, "COMMIT")) return 1;
     ++commits;
   }
   // The last rows' delete, in a commit of its own.
-  if (!Exec(db, "DELETE FROM m")) return 1;
+  if (!Exec(db, queue_schema ? "DELETE FROM messages" : "DELETE FROM m")) return 1;
   ++commits;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   sqlite3_finalize(insert);
+  sqlite3_finalize(dedup);
   sqlite3_finalize(erase);
   sqlite3_close(db);
   const double per_s = seconds > 0 ? static_cast<double>(messages) / seconds : 0;
   if (json) {
     std::printf(
-        "{\"bench\":\"raw_sqlite\",\"messages\":%lld,\"rows_per_commit\":%lld,"
-        "\"payload_bytes\":%lld,\"commits\":%lld,\"seconds\":%.3f,\"messages_per_s\":%.0f}\n",
-        messages, rows_per_commit, payload_bytes, commits, seconds, per_s);
+        "{\"bench\":\"raw_sqlite\",\"schema\":\"%s\",\"messages\":%lld,"
+        "\"rows_per_commit\":%lld,\"payload_bytes\":%lld,\"commits\":%lld,\"seconds\":%.3f,"
+        "\"messages_per_s\":%.0f}\n",
+        schema.c_str(), messages, rows_per_commit, payload_bytes, commits, seconds, per_s);
   } else {
     std::printf(
-        "raw SQLite (WAL, synchronous=FULL): %lld messages inserted then deleted, %lld per "
-        "commit, %lld-byte payloads\n  %.0f msg/s (%.2f s, %lld fsync'd commits)\n",
-        messages, rows_per_commit, payload_bytes, per_s, seconds, commits);
+        "raw SQLite (WAL, synchronous=FULL, %s schema): %lld messages inserted then deleted, "
+        "%lld per commit, %lld-byte payloads\n  %.0f msg/s (%.2f s, %lld fsync'd commits)\n",
+        schema.c_str(), messages, rows_per_commit, payload_bytes, per_s, seconds, commits);
   }
   return 0;
 }
