@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "queue/sqlite_schema.h"
@@ -15,10 +16,16 @@ namespace {
 constexpr const char* kLeaseSelect =
     "SELECT id, lane, source, idem_key, ordering_key, headers, payload, attempts, first_error, "
     "last_error, created_at, next_attempt_at, lease_token, history, crashes FROM messages AS m "
-    "WHERE m.lane = ?1 AND m.next_attempt_at <= ?2 AND (m.ordering_key = '' OR NOT EXISTS ("
+    "WHERE m.lane = ?1 AND m.next_attempt_at <= ?2 AND (m.next_attempt_at, m.id) > (?4, ?5) "
+    "AND (m.ordering_key = '' OR NOT EXISTS ("
     "  SELECT 1 FROM messages AS p WHERE p.lane = m.lane AND p.ordering_key = m.ordering_key"
     "  AND p.ordering_key <> '' AND p.id < m.id)) "
     "ORDER BY m.next_attempt_at, m.id LIMIT ?3";
+
+// Whether a lane holds any message with an ordering key (the partial index
+// messages_order answers it with one probe).
+constexpr const char* kLaneOrderedSelect =
+    "SELECT 1 FROM messages WHERE lane = ?1 AND ordering_key <> '' LIMIT 1";
 
 // A lease batch's ids: i64 little endian each.
 std::string EncodeIds(const std::vector<int64_t>& ids) {
@@ -137,6 +144,7 @@ Status WriterStore::Init(SystemTime now) {
        "INSERT INTO messages(lane, source, idem_key, ordering_key, headers, payload, "
        "created_at, next_attempt_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
       {&lease_select_, kLeaseSelect},
+      {&lane_ordered_, kLaneOrderedSelect},
       {&lease_batch_insert_, "INSERT INTO lease_batches(ids) VALUES(?1)"},
       {&lease_batch_delete_, "DELETE FROM lease_batches WHERE id = ?1"},
       {&ack_, "DELETE FROM messages WHERE id = ?1"},
@@ -188,6 +196,7 @@ void WriterStore::Rollback() {
   // Fails harmlessly when SQLite already rolled back after an I/O error.
   (void)rollback_.Run("rollback");
   depth_delta_ = 0;
+  floors_.clear();
   std::lock_guard lock(in_flight_mu_);
   in_flight_.clear();
   batch_open_.clear();
@@ -227,6 +236,14 @@ Status WriterStore::ReleaseLocked(int64_t id) {
   return Status::Ok();
 }
 
+void WriterStore::ForgetFloorAbove(const std::string& lane, int64_t due_ms, int64_t id) {
+  auto f = floors_.find(lane);
+  if (f == floors_.end()) return;
+  if (due_ms < f->second.at_ms || (due_ms == f->second.at_ms && id <= f->second.id)) {
+    floors_.erase(f);
+  }
+}
+
 const RetryPolicy& WriterStore::PolicyFor(const std::string& lane) const {
   auto it = config_.lane_policies.find(lane);
   return it == config_.lane_policies.end() ? config_.default_policy : it->second;
@@ -253,6 +270,7 @@ Status WriterStore::Enqueue(std::span<const NewMessage> batch, SystemTime now,
     insert_msg_.Bind(4, m.ordering_key).BindBlob(5, headers).BindBlob(6, m.payload);
     insert_msg_.Bind(7, now_ms).Bind(8, due_ms);
     CRMHUB_RETURN_IF_ERROR(insert_msg_.Run("enqueue: insert"));
+    ForgetFloorAbove(m.lane, due_ms, sqlite3_last_insert_rowid(db_.raw()));
     outcomes->push_back(EnqueueOutcome::kAccepted);
     ++depth_delta_;
   }
@@ -273,24 +291,60 @@ Status WriterStore::Lease(const std::string& lane, int max, std::chrono::millise
   std::vector<int> attempts_of;  // of each in *out
   out->clear();
   std::lock_guard lock(in_flight_mu_);
+  // Where the scan may start (LeaseFloor in the header): past the rows every
+  // earlier scan accounted for, unless that may miss a row.
+  std::optional<LeaseFloor> floor;
+  if (auto f = floors_.find(lane); f != floors_.end()) {
+    floor = f->second;
+    floors_.erase(f);  // rebuilt below from this scan
+    if (now_ms >= floor->valid_until_ms || now_ms < floor->at_ms) floor.reset();
+  }
+  // A row held back by an earlier message of its ordering key is filtered
+  // out by the query, unseen: a floor could pass it and it would wait.
+  lane_ordered_.Bind(1, lane);
+  const int ordered_rc = lane_ordered_.Step();
+  lane_ordered_.Reset();
+  if (ordered_rc != SQLITE_ROW && ordered_rc != SQLITE_DONE) {
+    return SqliteStatus(db_.raw(), ordered_rc, "lease: ordering keys");
+  }
+  const bool ordered = ordered_rc == SQLITE_ROW;
+  if (ordered) floor.reset();
   // Rows leased now are due in the database too: skip them, reading at most
   // that many rows more.
   auto held = lane_in_flight_.find(lane);
   const int64_t limit = int64_t{max} + (held == lane_in_flight_.end() ? 0 : held->second);
   lease_select_.Bind(1, lane).Bind(2, now_ms).Bind(3, limit);
+  lease_select_.Bind(4, floor ? floor->at_ms : std::numeric_limits<int64_t>::min());
+  lease_select_.Bind(5, floor ? floor->id : std::numeric_limits<int64_t>::min());
+  // The new floor: the last row this scan accounted for (handed out, held by
+  // a live lease, or expired into the dead letters), and the earliest expiry
+  // of a lease below it.
+  LeaseFloor next = floor.value_or(LeaseFloor{});
+  bool advanced = false;
+  auto account = [&](int64_t at_ms, int64_t id, int64_t expires_ms) {
+    next.at_ms = at_ms;
+    next.id = id;
+    next.valid_until_ms = std::min(next.valid_until_ms, expires_ms);
+    advanced = true;
+  };
   int rc = SQLITE_DONE;
   while (static_cast<int>(out->size()) < max && (rc = lease_select_.Step()) == SQLITE_ROW) {
     const int64_t id = lease_select_.Int(0);
+    const int64_t due_ms = lease_select_.Int(11);
     int attempts = static_cast<int>(lease_select_.Int(7));
     auto live = in_flight_.find(id);
     if (live != in_flight_.end()) {
-      if (live->second.expires_ms > now_ms) continue;  // leased to someone now
+      if (live->second.expires_ms > now_ms) {  // leased to someone now
+        account(due_ms, id, live->second.expires_ms);
+        continue;
+      }
       // A lease that expired unsettled: that delivery counts.
       attempts = live->second.attempts;
       if (auto verdict = ExpiredLeaseVerdict(policy, attempts, lease_select_.Int(10), now_ms)) {
         std::string history = lease_select_.Text(13);
         AppendAttempt(&history, now, *verdict);
         expired.push_back({id, std::move(*verdict), std::move(history), attempts});
+        account(due_ms, id, std::numeric_limits<int64_t>::max());
         continue;
       }
     }
@@ -315,10 +369,12 @@ Status WriterStore::Lease(const std::string& lane, int max, std::chrono::millise
     l.lease = {m.id, next_token_++};
     l.lease_expires_at = now + duration;
     out->push_back(std::move(l));
+    account(due_ms, id, now_ms + duration.count());
     if (suspect) break;
   }
   lease_select_.Reset();
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteStatus(db_.raw(), rc, "lease: select");
+  if (!ordered && (advanced || floor)) floors_[lane] = next;
 
   for (const Expired& e : expired) {
     CRMHUB_RETURN_IF_ERROR(ReleaseLocked(e.id));
@@ -494,6 +550,7 @@ Status WriterStore::Retry(const LeaseToken& lease, const std::string& error,
   const int64_t due_ms =
       not_before ? std::max(now_ms, ToUnixMillis(*not_before))
                  : now_ms + ComputeBackoff(policy, row->attempts, config_.jitter).count();
+  ForgetFloorAbove(row->lane, due_ms, lease.message_id);
   retry_update_.Bind(1, lease.message_id).Bind(2, due_ms).Bind(3, error).BindBlob(4, row->history);
   retry_update_.Bind(5, int64_t{row->attempts});
   return retry_update_.Run("retry: update");
@@ -515,6 +572,7 @@ Status WriterStore::Fail(const LeaseToken& lease, const std::string& error, Syst
 }
 
 Status WriterStore::Replay(int64_t id, SystemTime now, Status* outcome) {
+  floors_.clear();  // the row comes back with its old id, maybe below a floor
   replay_.Bind(1, id).Bind(2, ToUnixMillis(now));
   CRMHUB_RETURN_IF_ERROR(replay_.Run("replay: insert"));
   if (db_.Changes() == 0) {
@@ -530,6 +588,7 @@ Status WriterStore::Replay(int64_t id, SystemTime now, Status* outcome) {
 
 Status WriterStore::ReplayAll(const std::optional<std::string>& lane, SystemTime now,
                               int64_t* count) {
+  floors_.clear();
   if (lane) {
     replay_all_.Bind(1, *lane);
   } else {

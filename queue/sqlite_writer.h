@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -124,6 +125,28 @@ class WriterStore {
   // Forgets message `id`'s lease; deletes its batch row once the batch has
   // no lease left. Requires in_flight_mu_.
   Status ReleaseLocked(int64_t id);
+  // Drops `lane`'s floor when a row due at `due_ms` with id `id` lies at or
+  // below it (a retry due at once, a clock that went back).
+  void ForgetFloorAbove(const std::string& lane, int64_t due_ms, int64_t id);
+
+  // Where a lane's next lease scan starts, in the due order (next_attempt_at,
+  // id). Every due row at or below it was accounted for by an earlier scan:
+  // handed out (held by a live lease), or moved to the dead letters. Without
+  // it each Lease re-read the rows its siblings hold (1.6 skipped rows per
+  // leased message in `crmhub bench queue`, 4 consumers). A row can only come
+  // back below the floor when its lease expires (valid_until_ms: the
+  // earliest expiry of a lease below it), when a retry or an enqueue is due
+  // at or before it (ForgetFloorAbove), on a replay (rows keep their ids) or
+  // a rollback (every floor goes). A lane holding any message with an
+  // ordering key uses no floor: the query filters out rows held back by an
+  // earlier message of their key, unseen, and a floor could pass them.
+  // Writer thread only.
+  struct LeaseFloor {
+    int64_t at_ms = std::numeric_limits<int64_t>::min();
+    int64_t id = std::numeric_limits<int64_t>::min();
+    int64_t valid_until_ms = std::numeric_limits<int64_t>::max();
+  };
+  std::unordered_map<std::string, LeaseFloor> floors_;
 
   Db db_;
   WriterConfig config_;
@@ -139,7 +162,7 @@ class WriterStore {
 
   Stmt begin_, commit_, rollback_;
   Stmt dedup_upsert_, insert_msg_;
-  Stmt lease_select_, lease_batch_insert_, lease_batch_delete_;
+  Stmt lease_select_, lane_ordered_, lease_batch_insert_, lease_batch_delete_;
   Stmt ack_, load_live_, retry_update_, to_dead_, delete_msg_;
   Stmt replay_, replay_all_, delete_dead_, delete_dead_lane_, purge_;
   Stmt put_state_, prune_dedup_;
