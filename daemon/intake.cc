@@ -8,6 +8,7 @@
 
 #include "adapters/adapter.h"
 #include "base/json_get.h"
+#include "base/log_fields.h"
 #include "daemon/queued_events.h"
 
 namespace crmhub::daemon {
@@ -140,6 +141,16 @@ void IntakeHandler::Handle(std::string_view adapter_id_view, net::HttpRequest re
     const Refusal refusal = RefusalFor(parsed.status().code());
     if (refusal.http_status == 500) {
       spdlog::error("webhook {}: adapter failed: {}", adapter_id, parsed.status().ToString());
+    }
+    int64_t suppressed = 0;
+    if ((refusal.http_status == 401 || refusal.http_status == 403) &&
+        refusal_log_.Allow(adapter_id, &suppressed)) {
+      LogWithFields(spdlog::level::warn, "webhook refused",
+                    {{"adapter", adapter_id},
+                     {"peer", request.remote_address},
+                     {"check", parsed.status().message()},
+                     {"reason", std::string(refusal.reason)},
+                     {"suppressed_before", std::to_string(suppressed)}});
     }
     std::string_view detail;
     if (refusal.pass_detail) detail = parsed.status().message();

@@ -8,9 +8,11 @@
 #include <future>
 #include <random>
 
+#include "base/log_fields.h"
 #include "base/thread_name.h"
 #include "daemon/pull_ahead.h"
 #include "daemon/queued_events.h"
+#include "queue/give_up.h"
 #include "base/thread_annotations.h"
 
 namespace crmhub::daemon {
@@ -40,7 +42,7 @@ class AdapterWorkers {
  public:
   AdapterWorkers(std::shared_ptr<adapters::Adapter> adapter, RecordMapper mapper,
                  queue::Queue& queue, crm::CrmSink& sink, Clock& clock, MetricsRegistry& metrics,
-                 LaneWakeup& wakeup, const PipelineOptions& options)
+                 LaneWakeup& wakeup, const PipelineOptions& options, LogRateLimit& log_limit)
       : adapter_(std::move(adapter)),
         id_(adapter_->id()),
         mapper_(std::move(mapper)),
@@ -49,7 +51,8 @@ class AdapterWorkers {
         clock_(clock),
         metrics_(metrics),
         wakeup_(wakeup),
-        options_(options) {}
+        options_(options),
+        log_limit_(log_limit) {}
 
   ~AdapterWorkers() {
     RequestStop();
@@ -146,6 +149,10 @@ class AdapterWorkers {
   struct Settlements {
     std::vector<queue::Settlement> items;
     std::vector<int64_t> message_ids;  // of each item, for the log
+    // Of each item: its message, and the reason when the item makes a dead
+    // letter (logged once the settlement is durable), else empty.
+    std::vector<const queue::Message*> messages;
+    std::vector<std::string> dead_reasons;
     bool any_ok = false;
   };
   void ProcessInbound(std::vector<queue::Leased>& batch);
@@ -203,6 +210,19 @@ class AdapterWorkers {
               const DeliveryOutcome& outcome, Settlements& out);
   // Settles `s` in one Queue::Settle call and logs what did not settle.
   void CommitSettlements(const Settlements& s);
+  // One rate-limited warning for a message that became a dead letter.
+  void LogDeadLetter(const queue::Message& message, const std::string& reason) {
+    int64_t suppressed = 0;
+    if (!log_limit_.Allow("dead_letter/" + id_, &suppressed)) return;
+    LogWithFields(spdlog::level::warn, "dead letter",
+                  {{"adapter", id_},
+                   {"lane", message.lane},
+                   {"message_id", std::to_string(message.id)},
+                   {"key", message.idempotency_key},
+                   {"attempts", std::to_string(message.attempts)},
+                   {"reason", reason},
+                   {"suppressed_before", std::to_string(suppressed)}});
+  }
 
   struct TargetMetrics {
     Counter* ok;
@@ -232,6 +252,7 @@ class AdapterWorkers {
   MetricsRegistry& metrics_;
   LaneWakeup& wakeup_;
   const PipelineOptions options_;
+  LogRateLimit& log_limit_;
   // Source loop only (SeededJitter is not thread-safe).
   const queue::JitterFn jitter_ =
       options_.source_jitter ? options_.source_jitter : queue::SeededJitter(std::random_device{}());
@@ -500,24 +521,42 @@ void AdapterWorkers::TargetLoop() {
 
 void AdapterWorkers::Decide(const TargetMetrics& m, const queue::Leased& leased,
                             const DeliveryOutcome& outcome, Settlements& out) {
+  std::string dead_reason;
   switch (outcome.kind) {
     case DeliveryOutcome::Kind::kOk:
       m.ok->Inc();
       out.any_ok = true;
       out.items.push_back(queue::Settlement::Ack(leased.lease));
       break;
-    case DeliveryOutcome::Kind::kRetry:
-      m.retry->Inc();
-      RecordError(outcome.error);
+    case DeliveryOutcome::Kind::kRetry: {
+      // The queue decides the give-up; the same rule here (queue/give_up.h)
+      // counts it as the failure it is.
+      const queue::RetryPolicy policy = options_.retry_policy
+                                            ? options_.retry_policy(leased.message.lane)
+                                            : queue::RetryPolicy{};
+      const SystemTime now = clock_.Now();
+      if (queue::RetryGivesUp(policy, leased.message.attempts, leased.message.created_at, now)) {
+        m.fail->Inc();
+        dead_reason = queue::GaveUpReason(policy, leased.message.attempts,
+                                          leased.message.created_at, now, outcome.error);
+        RecordError(dead_reason);
+      } else {
+        m.retry->Inc();
+        RecordError(outcome.error);
+      }
       out.items.push_back(queue::Settlement::Retry(leased.lease, outcome.error, outcome.not_before));
       break;
+    }
     case DeliveryOutcome::Kind::kFail:
       m.fail->Inc();
       RecordError(outcome.error);
+      dead_reason = outcome.error;
       out.items.push_back(queue::Settlement::Fail(leased.lease, outcome.error));
       break;
   }
   out.message_ids.push_back(leased.message.id);
+  out.messages.push_back(&leased.message);
+  out.dead_reasons.push_back(std::move(dead_reason));
 }
 
 void AdapterWorkers::CommitSettlements(const Settlements& s) {
@@ -529,6 +568,8 @@ void AdapterWorkers::CommitSettlements(const Settlements& s) {
       // the sink's/target's idempotency absorbs the repeat.
       spdlog::warn("adapter {}: settling message {}: {}", id_, s.message_ids[i],
                    statuses[i].ToString());
+    } else if (i < s.dead_reasons.size() && !s.dead_reasons[i].empty()) {
+      LogDeadLetter(*s.messages[i], s.dead_reasons[i]);
     }
   }
   if (s.any_ok) RecordSuccess();
@@ -541,7 +582,8 @@ Pipeline::Pipeline(queue::Queue& queue, crm::CrmSink& sink, Clock& clock, Metric
       clock_(clock),
       metrics_(metrics),
       wakeup_(wakeup),
-      options_(options) {}
+      options_(options),
+      log_limit_(clock, std::max(1, options_.log_lines_per_minute), std::chrono::minutes(1)) {}
 
 Pipeline::~Pipeline() {
   StopAll(std::chrono::steady_clock::time_point::max());
@@ -559,7 +601,8 @@ Status Pipeline::Start(std::shared_ptr<adapters::Adapter> adapter, RecordMapper 
   std::lock_guard lock(mu_);
   if (workers_.count(id) != 0) return Status::AlreadyExists("adapter " + id + " is running");
   auto workers = std::make_unique<AdapterWorkers>(std::move(adapter), std::move(mapper), queue_,
-                                                  sink_, clock_, metrics_, wakeup_, options_);
+                                                  sink_, clock_, metrics_, wakeup_, options_,
+                                                  log_limit_);
   workers->Start();
   workers_.emplace(id, std::move(workers));
   return Status::Ok();

@@ -33,6 +33,10 @@
 // (crmhub_worker_exceptions_total{adapter,step}) and turned into a retryable
 // failure (a record whose mapping throws is dead-lettered with its raw
 // payload); the thread goes on.
+// Every dead letter the workers make (a refused record or command, a mapping
+// error, a Retry past the lane's limits) writes one warning with the fields
+// adapter, lane, message_id, key, attempts and reason (base/log_fields.h),
+// at most PipelineOptions::log_lines_per_minute per adapter.
 // Empty lanes are waited on (5 ms doubling to 200 ms), woken early by
 // LaneWakeup when something is enqueued.
 //
@@ -62,6 +66,7 @@
 
 #include "adapters/adapter.h"
 #include "base/clock.h"
+#include "base/log_rate_limit.h"
 #include "base/metrics.h"
 #include "crm/sink.h"
 #include "daemon/lane_wakeup.h"
@@ -96,6 +101,14 @@ struct PipelineOptions {
   // std::random_device. An injected one is called from every adapter's
   // source thread, so it must be thread-safe when several adapters pull.
   queue::JitterFn source_jitter;
+  // The retry policy of a lane, as the queue applies it (runtime: the same
+  // [queue] and [queue.lanes.*] settings). Lets the workers tell a Retry
+  // that the queue turns into a dead letter (queue::RetryGivesUp): it is
+  // counted as outcome="fail" and logged. Empty: the default RetryPolicy.
+  std::function<queue::RetryPolicy(const std::string& lane)> retry_policy;
+  // Dead-letter and give-up log lines: at most this many a minute per
+  // adapter (the rest are counted and the next line says how many).
+  int log_lines_per_minute = 10;
 };
 
 // What the admin API shows about an adapter's workers.
@@ -144,6 +157,7 @@ class Pipeline {
   MetricsRegistry& metrics_;
   LaneWakeup& wakeup_;
   PipelineOptions options_;
+  LogRateLimit log_limit_;
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<AdapterWorkers>> workers_ GUARDED_BY(mu_);
   // Workers that missed their stop deadline; joined in the destructor.

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "queue/give_up.h"
 #include "queue/sqlite_schema.h"
 
 namespace crmhub::queue::internal {
@@ -487,8 +488,11 @@ Status WriterStore::Retry(const LeaseToken& lease, const std::string& error,
   AppendAttempt(&row->history, now, error);
   const RetryPolicy& policy = PolicyFor(row->lane);
   const int64_t now_ms = ToUnixMillis(now);
-  if (row->attempts >= policy.max_attempts || now_ms - row->created_at >= policy.max_age.count()) {
-    return ToDeadLetter(lease.message_id, error, row->history, row->attempts, now);
+  if (RetryGivesUp(policy, row->attempts, FromUnixMillis(row->created_at), now)) {
+    return ToDeadLetter(lease.message_id,
+                        GaveUpReason(policy, row->attempts, FromUnixMillis(row->created_at), now,
+                                     error),
+                        row->history, row->attempts, now);
   }
   // A caller's not_before (Retry-After) replaces the computed backoff.
   const int64_t due_ms =

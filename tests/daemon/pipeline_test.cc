@@ -18,6 +18,7 @@
 #include "mapping/rules/rule_set.h"
 #include "queue/sqlite_queue.h"
 #include "tests/daemon/test_support.h"
+#include "tests/support/log_capture.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -482,6 +483,86 @@ TEST_F(PipelineTest, UnmappableRecordIsDeadLetteredWithTheRuleError) {
   EXPECT_EQ((*dead)[0].payload, R"({"name":"no id"})");  // the raw record is kept
   EXPECT_NE((*dead)[0].reason.find("mapping: rule \"contact\""), std::string::npos)
       << (*dead)[0].reason;
+}
+
+// Issue 22, item 1: a dead letter is not silent. Each writes one warning
+// with its fields; past the per-adapter rate the rest are counted, and the
+// next line says how many were left out.
+TEST_F(PipelineTest, EachDeadLetterWritesOneRateLimitedLogLineWithFields) {
+  testutil::LogCapture log;
+  PipelineOptions options;
+  options.delivery_workers = 1;
+  options.log_lines_per_minute = 2;
+  for (const char* key : {"bad-1", "bad-2", "bad-3", "bad-4"}) {
+    ASSERT_TRUE(queue_
+                    ->Enqueue({.lane = "in.form",
+                               .source = "form",
+                               .idempotency_key = key,
+                               .payload = R"({"name":"no id"})"})
+                    .ok());
+  }
+  ASSERT_TRUE(
+      queue_->Enqueue({.lane = "in.form", .source = "form", .idempotency_key = "good",
+                       .payload = Form("good")})
+          .ok());
+  auto pipeline = MakePipeline(options);
+  ASSERT_TRUE(pipeline->Start(std::make_shared<HookOnly>("form"), mapper_).ok());
+  ASSERT_TRUE(sink_->applied.WaitFor(1, seconds(30)));
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+  auto dead = engine_->ListDeadLetters({.lane = std::string("in.form")});
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 4u);
+  auto lines = log.WithMessage("dead letter");
+  ASSERT_EQ(lines.size(), 2u) << log.All();  // the rate: 2 a minute for this adapter
+  const auto& f = lines[0].fields;
+  EXPECT_EQ(f.value("adapter", ""), "form");
+  EXPECT_EQ(f.value("lane", ""), "in.form");
+  EXPECT_EQ(f.value("key", ""), "bad-1");
+  EXPECT_EQ(f.value("message_id", ""), std::to_string((*dead)[0].id));
+  EXPECT_NE(f.value("reason", "").find("mapping: rule \"contact\""), std::string::npos)
+      << f.dump();
+}
+
+// Issue 22, item 3: a Retry past the lane's max_attempts is the failure it
+// is: counted as outcome="fail" (not "retry"), logged, and its dead letter
+// says it gave up after N attempts.
+TEST_F(PipelineTest, ARetryPastMaxAttemptsCountsAsFailLogsAndSaysItGaveUp) {
+  testutil::LogCapture log;
+  queue::SqliteQueueOptions qo;
+  qo.data_dir = dir_.path() / "limited";
+  qo.lane_policies["out.tgt"] = queue::RetryPolicy{.max_attempts = 1};
+  auto opened = queue::SqliteQueue::Open(clock_, qo);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  NotifyingQueue q(**opened, wakeup_);
+  ASSERT_TRUE(q.Enqueue({.lane = "out.tgt", .source = "crm", .idempotency_key = "k1",
+                         .payload = "retry"})
+                  .ok());
+  PipelineOptions options;
+  options.retry_policy = [&](const std::string& lane) {
+    auto it = qo.lane_policies.find(lane);
+    return it == qo.lane_policies.end() ? qo.default_policy : it->second;
+  };
+  auto target = std::make_shared<ScriptedTarget>("tgt");
+  Pipeline pipeline(q, *sink_, clock_, metrics_, wakeup_, options);
+  ASSERT_TRUE(pipeline.Start(target, nullptr).ok());
+  ASSERT_TRUE(target->delivered.WaitFor(1, seconds(30)));
+  ASSERT_TRUE(pipeline.StopAll(Deadline()));
+  auto counter = [&](const char* outcome) {
+    return metrics_
+        .GetCounter("crmhub_deliveries_total", "", {{"target", "tgt"}, {"outcome", outcome}})
+        .value();
+  };
+  EXPECT_EQ(counter("fail"), 1);
+  EXPECT_EQ(counter("retry"), 0);
+  auto dead = (*opened)->ListDeadLetters({});
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].reason, "gave up after 1 attempt: 429");
+  auto lines = log.WithMessage("dead letter");
+  ASSERT_EQ(lines.size(), 1u) << log.All();
+  EXPECT_EQ(lines[0].fields.value("adapter", ""), "tgt");
+  EXPECT_EQ(lines[0].fields.value("reason", ""), "gave up after 1 attempt: 429");
+  EXPECT_EQ(lines[0].fields.value("attempts", ""), "1");
 }
 
 // [daemon] delivery_batch bounds what one worker leases and applies at once.

@@ -163,7 +163,8 @@ TEST_F(RetryTest, MaxAttemptsMovesToDeadLettersWithHistory) {
   EXPECT_EQ(d.payload, "payload-1");
   EXPECT_EQ(d.headers, m.headers);
   EXPECT_EQ(d.attempts, 3);
-  EXPECT_EQ(d.reason, "error 3");
+  // Issue 22, item 3: the reason says the queue gave up, and after how many.
+  EXPECT_EQ(d.reason, "gave up after 3 attempts: error 3");
   EXPECT_EQ(d.created_at, FromUnixMillis(ToUnixMillis(created)));
   EXPECT_EQ(d.failed_at, FromUnixMillis(ToUnixMillis(times[2])));
   ASSERT_EQ(d.history.size(), 3u);
@@ -194,7 +195,7 @@ TEST_F(RetryTest, MaxAgeMovesToDeadLetters) {
   EXPECT_EQ(q->Depth(), 0);
   auto list = q->ListDeadLetters({});
   ASSERT_EQ(list->size(), 1u);
-  EXPECT_EQ((*list)[0].reason, "too old");
+  EXPECT_EQ((*list)[0].reason, "gave up after 2 attempts (older than max_age 3600s): too old");
 }
 
 TEST_F(RetryTest, LeaseExpiringOnLastAttemptBecomesDeadLetter) {
