@@ -23,6 +23,7 @@
 #include "crm/sink.h"
 #include "daemon/config_check.h"
 #include "daemon/config_schema.h"
+#include "daemon/data_dir_lock.h"
 #include "daemon/http_routes.h"
 #include "daemon/lane_wakeup.h"
 #include "daemon/process_metrics.h"
@@ -107,6 +108,8 @@ class Daemon {
   Clock& clock_;
   std::optional<config::Config> config_;
   std::filesystem::path data_dir_;
+  // Held from before the queue opens until after everything is closed.
+  std::optional<DataDirLock> data_dir_lock_;
   std::chrono::milliseconds drain_timeout_{0};
   MetricsRegistry metrics_;
   std::optional<boost::asio::io_context> io_;
@@ -158,6 +161,14 @@ int Daemon::Start() {
     spdlog::error("cannot create data_dir {}: {}", data_dir_.string(), st.ToString());
     return 1;
   }
+  // One daemon per data_dir: a second one would pull and deliver everything
+  // twice. Exit 2 (a configuration problem: restarting will not fix it).
+  auto locked = DataDirLock::Acquire(data_dir_);
+  if (!locked.ok()) {
+    spdlog::error("{}", locked.status().message());
+    return locked.status().code() == StatusCode::kFailedPrecondition ? 2 : 1;
+  }
+  data_dir_lock_.emplace(std::move(*locked));
   drain_timeout_ = config.Get("daemon").GetDuration("drain_timeout");
 
   // 2. Event loop, outbound HTTP, metrics.

@@ -361,6 +361,29 @@ TEST(RuntimeTest, InvalidConfigExitsTwo) {
   EXPECT_NE(result.output.find("bad.toml:2"), std::string::npos) << result.output;
 }
 
+// Issue 22, item 7: two daemons on one data_dir both pulled and delivered.
+// The second now exits 2 naming the first one's pid, and the first goes on.
+TEST(RuntimeTest, ASecondDaemonOnTheSameDataDirExitsTwoNamingTheHolder) {
+  testutil::TempDir dir;
+  {
+    Daemon first(dir, SiteConfig());
+    ASSERT_NE(first.WaitReady(), 0);
+    auto second = testutil::RunAndCapture(
+        {testutil::CrmhubBinary(), "run", "--config", first.config_path()});
+    EXPECT_EQ(second.exit_code, 2) << second.output;
+    EXPECT_NE(second.output.find("in use by another crmhub (pid " +
+                                 std::to_string(first.child().pid()) + ")"),
+              std::string::npos)
+        << second.output;
+    EXPECT_EQ(first.Post("site", Form("still-one")).status, 200);
+    first.child().Signal(SIGTERM);
+    ASSERT_EQ(first.child().Wait(kTimeout), 0) << first.child().Output();
+  }
+  // The lock ends with its holder: the next start takes it.
+  Daemon next(dir, SiteConfig());
+  EXPECT_NE(next.WaitReady(), 0) << next.child().Output();
+}
+
 // Regression: a queue that cannot be opened used to keep the daemon 10 s
 // (its HTTP client waited for an event loop that never ran).
 TEST(RuntimeTest, AQueueThatCannotBeOpenedExitsAtOnce) {
