@@ -10,7 +10,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "base/clock.h"
+#include "config/config.h"
+#include "daemon/adapter_registry.h"
 #include "daemon/cli/commands.h"
+#include "daemon/config_schema.h"
+#include "queue/sqlite_queue.h"
 #include "tests/daemon/test_support.h"
 
 namespace crmhub {
@@ -248,6 +253,62 @@ TEST_F(CheckConfigErrorTest, BrokenMappingRulesFileIsAConfigError) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr(p.string() + ":5:11: [adapters.site] mapping:"));
   EXPECT_THAT(r.output, HasSubstr("spaceship"));
+}
+
+}  // namespace
+}  // namespace crmhub
+
+namespace crmhub {
+namespace {
+
+// Issue 22, item 5: the runbook's `crmhub dlq list --config FILE` with
+// data_dir left out (as the example config advises) looked in ./var and
+// said only "no queue database at var/queue.db". It now finds the queue as
+// the daemon does ($STATE_DIRECTORY), and when it cannot, says where it
+// looked and how to point it elsewhere.
+TEST(QueueCliLocationTest, ConfigWithoutDataDirUsesStateDirectoryAndSaysWhereItLooked) {
+  testutil::TempDir dir;
+  const fs::path config = dir.path() / "crmhub.toml";
+  testutil::WriteFile(config, "[http]\nlisten = \"127.0.0.1:0\"\n");
+  auto missing = Crmhub({"dlq", "list", "--config", config.string()});
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  EXPECT_THAT(missing.output, HasSubstr("no queue database at var/queue.db"));
+  EXPECT_THAT(missing.output, HasSubstr("sets no [daemon] data_dir"));
+  EXPECT_THAT(missing.output, HasSubstr("--data-dir"));
+  EXPECT_THAT(missing.output, HasSubstr("STATE_DIRECTORY"));
+
+  const fs::path state = dir.path() / "state";
+  {
+    SystemClock clock;
+    queue::SqliteQueueOptions options;
+    options.data_dir = state;
+    auto q = queue::SqliteQueue::Open(clock, options);
+    ASSERT_TRUE(q.ok()) << q.status().ToString();
+  }
+  testutil::ChildProcess cli({testutil::CrmhubBinary(), "queue", "stats", "--config",
+                              config.string()},
+                             {{"STATE_DIRECTORY", state.string()}}, dir.path() / "cli.log");
+  EXPECT_EQ(cli.Wait(std::chrono::seconds(60)), 0) << cli.Output();
+}
+
+// From a shell (no $STATE_DIRECTORY) the tools look where the packaged unit
+// keeps state when the working directory has no queue.
+TEST(QueueCliLocationTest, FromAShellTheUnitsStateDirectoryIsFound) {
+  testutil::TempDir dir;
+  SystemClock clock;
+  queue::SqliteQueueOptions options;
+  options.data_dir = dir.path() / "lib";
+  ASSERT_TRUE(queue::SqliteQueue::Open(clock, options).ok());
+  testutil::WriteFile(dir.path() / "c.toml", "");
+  auto loaded = config::LoadConfig(dir.path() / "c.toml",
+                                   daemon::BuildSchema(daemon::AllAdapterTypes()));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ::unsetenv("STATE_DIRECTORY");
+  auto choice = daemon::ExplainDataDirForTool(*loaded, "c.toml", dir.path() / "lib");
+  EXPECT_EQ(choice.path, dir.path() / "lib");
+  EXPECT_THAT(choice.how, HasSubstr("StateDirectory="));
+  auto elsewhere = daemon::ExplainDataDirForTool(*loaded, "c.toml", dir.path() / "none");
+  EXPECT_EQ(elsewhere.path, fs::path("var"));
 }
 
 }  // namespace
