@@ -397,7 +397,8 @@ void AdminApi::Route(const net::HttpRequest& request, const net::Responder& resp
     if (seg[2] == "replay") {
       Status s = q.ReplayDeadLetter(*id);
       if (!s.ok()) return respond(StoreError(s, "replay dead letter"));
-      return respond(JsonOk(200, {{"replayed", 1}}));
+      // The message keeps its id and history (Queue::ReplayDeadLetter).
+      return respond(JsonOk(200, {{"replayed", 1}, {"message_id", *id}}));
     }
     if (seg[2] == "drop") {
       Status s = q.DropDeadLetter(*id);

@@ -125,8 +125,8 @@ int DlqCommand(const Args& args) {
   FlagParser flags(kUsage,
                    "Inspect and act on dead letters: messages that failed permanently or ran out "
                    "of retries, kept with their raw payload, headers and every attempt's error. "
-                   "replay puts them back on their lane with attempts reset (same idempotency "
-                   "key). Safe while the daemon runs.");
+                   "replay puts them back on their lane under the same message id, with their "
+                   "history and idempotency key, attempts reset. Safe while the daemon runs.");
   where.Register(flags);
   flags.AddBool("--json", &as_json, "list/show: print JSON");
   flags.AddString("--lane", &lane, "LANE", "list, replay --all: only this lane");
@@ -214,8 +214,13 @@ int DlqCommand(const Args& args) {
       entry.target += std::to_string(id);
       Status st = action == "replay" ? q.ReplayDeadLetter(id) : q.DropDeadLetter(id);
       if (st.ok()) {
-        std::printf("%s %lld\n", action == "replay" ? "replayed" : "dropped",
-                    static_cast<long long>(id));
+        if (action == "replay") {
+          std::printf("replayed %lld: back on its lane as message %lld (same id; its history is "
+                      "kept)\n",
+                      static_cast<long long>(id), static_cast<long long>(id));
+        } else {
+          std::printf("dropped %lld\n", static_cast<long long>(id));
+        }
         done.push_back(id);
       } else {
         std::fprintf(stderr, "error: %lld: %s\n", static_cast<long long>(id), st.message().c_str());

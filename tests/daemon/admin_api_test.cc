@@ -150,8 +150,10 @@ TEST_F(AdminApiTest, QueueStatsAndDeadLetters) {
   EXPECT_EQ(Body(show)["reason"], "mapping: no rule");
   EXPECT_EQ(Body(show)["payload"], R"({"id":"e1"})");
 
-  EXPECT_EQ(h.Call(Req("POST", "/api/v1/dead-letters/" + std::to_string(first) + "/replay")).status,
-            200);
+  // Issue 22, item 4: the answer names the message, which keeps its id.
+  Answer replayed = h.Call(Req("POST", "/api/v1/dead-letters/" + std::to_string(first) + "/replay"));
+  EXPECT_EQ(replayed.status, 200);
+  EXPECT_EQ(Body(replayed), json({{"replayed", 1}, {"message_id", first}}));
   EXPECT_EQ(h.Call(Req("DELETE", "/api/v1/dead-letters/" + std::to_string(second))).status, 200);
   EXPECT_EQ(h.Call(Req("GET", "/api/v1/dead-letters/" + std::to_string(second))).status, 404);
   EXPECT_EQ(h.Call(Req("GET", "/api/v1/dead-letters/999999")).status, 404);
@@ -159,6 +161,7 @@ TEST_F(AdminApiTest, QueueStatsAndDeadLetters) {
   auto back = h.Drain("in.site");
   ASSERT_EQ(back.size(), 1u);  // the replayed one
   EXPECT_EQ(back[0].idempotency_key, "e1");
+  EXPECT_EQ(back[0].id, first);
 }
 
 TEST_F(AdminApiTest, CommandIsSplitIntoOneMessagePerItem) {

@@ -89,7 +89,12 @@ TEST_F(QueueCliTest, DlqListShowReplayDropPurge) {
   EXPECT_EQ(d["headers"][0][0], "X-Id");
   EXPECT_EQ(d["history"].size(), 1u);
 
-  EXPECT_EQ(Crmhub("dlq replay " + std::to_string(first) + flags_).code, 0);
+  // Issue 22, item 4: the CLI says the message keeps its id and history.
+  CliRun replay = Crmhub("dlq replay " + std::to_string(first) + flags_);
+  EXPECT_EQ(replay.code, 0);
+  EXPECT_NE(replay.out.find("as message " + std::to_string(first) + " (same id; its history is kept)"),
+            std::string::npos)
+      << replay.out;
   EXPECT_EQ(Crmhub("dlq drop 999999" + flags_).code, 1);
   EXPECT_EQ(Crmhub("dlq show 999999" + flags_).code, 1);
   CliRun purge = Crmhub("dlq purge --older-than 30d" + flags_);

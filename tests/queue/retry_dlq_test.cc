@@ -234,6 +234,18 @@ TEST_F(RetryTest, FailGoesStraightToDeadLettersAndReplayResetsAttempts) {
   EXPECT_EQ(l.message.attempts, 1) << "attempts reset";
   EXPECT_EQ(l.message.payload, "raw");
   EXPECT_EQ(l.message.idempotency_key, "k");
+  // Issue 22, item 4: the replayed message keeps its id and its history; a
+  // second failure is the same dead letter with every attempt in it.
+  EXPECT_EQ(l.message.id, id);
+  ASSERT_TRUE(q->Fail(l.lease, "still missing").ok());
+  auto again = q->GetDeadLetter(id);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ(again->history.size(), 3u);
+  EXPECT_EQ(again->history[0].error, "first");
+  EXPECT_EQ(again->history[2].error, "still missing");
+  ASSERT_TRUE(q->ReplayDeadLetter(id).ok());
+  l = LeaseOne(*q);
+  EXPECT_EQ(l.message.id, id);
   ASSERT_TRUE(q->Ack(l.lease).ok());
   // The replay kept the key: a re-send is still a duplicate.
   EXPECT_EQ(q->Enqueue(Msg("out.x", "k")).value(), EnqueueOutcome::kDuplicate);
