@@ -21,7 +21,9 @@
 #include "base/metrics.h"
 #include "base/thread_name.h"
 #include "crm/sink.h"
+#include "base/log_fields.h"
 #include "daemon/config_check.h"
+#include "daemon/config_diff.h"
 #include "daemon/config_schema.h"
 #include "daemon/data_dir_lock.h"
 #include "daemon/http_routes.h"
@@ -107,6 +109,7 @@ class Daemon {
   SystemClock system_clock_;
   Clock& clock_;
   std::optional<config::Config> config_;
+  std::optional<config::Config> start_config_;  // what the parts built at start read
   std::filesystem::path data_dir_;
   // Held from before the queue opens until after everything is closed.
   std::optional<DataDirLock> data_dir_lock_;
@@ -146,6 +149,7 @@ int Daemon::Start() {
     return 2;
   }
   config_ = std::move(loaded->config);
+  start_config_ = config_;
   const config::Config& config = *config_;
   if (options_.configure_logging) {
     LogOptions log;
@@ -392,14 +396,21 @@ void Daemon::StartWatch() {
 
 Status Daemon::Reload() {
   Notify("RELOADING=1\nMONOTONIC_USEC=" + MonotonicUsec() + "\nSTATUS=reloading configuration");
+  std::vector<ConfigChange> changes;
   Status result = [&]() -> Status {
     auto checked = CheckConfigFile(options_.config_file, options_.adapter_types);
     if (!checked.ok()) return checked.status();
     auto next = std::optional<config::Config>(std::move(checked->config));
     auto next_adapters = BuildAdapters(*next, options_.adapter_types, options_.hooks, context_);
     if (!next_adapters.ok()) return next_adapters.status();
-    if (ResolveDataDir(*next) != data_dir_) {
-      spdlog::warn("reload: data_dir changed; it takes effect at the next restart");
+    // Live settings against the running ones; restart-bound ones against
+    // what the process started with (a second reload still names them).
+    const config::Schema schema = BuildSchema(options_.adapter_types);
+    for (ConfigChange& c : DiffConfigs(*config_, *next, schema)) {
+      if (!c.needs_restart) changes.push_back(std::move(c));
+    }
+    for (ConfigChange& c : DiffConfigs(*start_config_, *next, schema)) {
+      if (c.needs_restart) changes.push_back(std::move(c));
     }
     // Swap: the old workers finish the batch in hand; queued messages stay
     // in their lanes and the new workers pick them up.
@@ -411,7 +422,23 @@ Status Daemon::Reload() {
     return Status::Ok();
   }();
   if (result.ok()) {
-    spdlog::info("reloaded {}", options_.config_file.string());
+    // What changed, each setting once; what waits for a restart is a
+    // warning, so that `journalctl -p warning` shows the reload did not
+    // apply it. The running configuration (config_) now reads the new
+    // values, but the parts built at start keep the old ones.
+    int waiting = 0;
+    for (const ConfigChange& c : changes) {
+      waiting += c.needs_restart ? 1 : 0;
+      LogWithFields(c.needs_restart ? spdlog::level::warn : spdlog::level::info,
+                    c.needs_restart ? "reload: setting changed; it waits for a restart"
+                                    : "reload: setting changed",
+                    {{"setting", c.setting}, {"before", c.before}, {"after", c.after}});
+    }
+    spdlog::info("reloaded {}: {}", options_.config_file.string(),
+                 changes.empty() ? std::string("no setting changed")
+                                 : fmt::format("{} settings changed, {} applied, {} wait for a "
+                                               "restart",
+                                               changes.size(), changes.size() - waiting, waiting));
     Notify("READY=1\nSTATUS=" + SanitizeStatus(StatusText()));
   } else {
     spdlog::error("reload failed, the running configuration stays:\n{}", result.message());

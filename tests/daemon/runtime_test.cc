@@ -352,6 +352,57 @@ mapping = "mappings/site-lead.toml"
   EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
 }
 
+// Issue 22, item 6: SIGHUP said `reloaded` and silently ignored [http]
+// listen, [daemon] and [log] format. Each changed setting is now logged,
+// and what waits for a restart says so, also at a second reload.
+TEST(RuntimeTest, AReloadNamesWhatChangedAndWhatWaitsForARestart) {
+  testutil::TempDir dir;
+  Daemon daemon(dir, SiteConfig());
+  ASSERT_NE(daemon.WaitReady(), 0);
+  daemon.child().Signal(SIGHUP);
+  ASSERT_FALSE(daemon.WaitNotify("RELOADING=1").empty());
+  ASSERT_FALSE(daemon.WaitNotify("READY=1").empty());
+  ASSERT_TRUE(daemon.WaitUntil([&] {
+    return daemon.child().Output().find("no setting changed") != std::string::npos;
+  })) << daemon.child().Output();
+
+  std::string changed = SiteConfig(R"(max_body = "2KiB"
+)");
+  changed.replace(changed.find("io_threads = 2"), 14, "io_threads = 3");
+  changed.replace(changed.find("level = \"info\""), 14, "level = \"info\"\nformat = \"json\"");
+  changed.replace(changed.find("127.0.0.1:0"), 11, "127.0.0.1:1");
+  daemon.WriteConfig(changed);
+  for (int reload = 0; reload < 2; ++reload) {
+    daemon.child().Signal(SIGHUP);
+    ASSERT_FALSE(daemon.WaitNotify("RELOADING=1").empty());
+    ASSERT_FALSE(daemon.WaitNotify("READY=1").empty());
+  }
+  // The second reload: the adapter's change is applied already, the three
+  // others still wait.
+  ASSERT_TRUE(daemon.WaitUntil([&] {
+    const std::string out = daemon.child().Output();
+    return out.find("4 settings changed, 1 applied, 3 wait for a restart") != std::string::npos &&
+           out.find("3 settings changed, 0 applied, 3 wait for a restart") != std::string::npos;
+  })) << daemon.child().Output();
+  const std::string out = daemon.child().Output();
+  for (const char* waits : {"setting=\"[http] listen\"", "setting=\"[daemon] io_threads\"",
+                            "setting=\"[log] format\""}) {
+    const size_t at = out.find(waits);
+    ASSERT_NE(at, std::string::npos) << waits << "\n" << out;
+    const size_t line_start = out.rfind('\n', at);
+    EXPECT_NE(out.substr(line_start, at - line_start).find("waits for a restart"),
+              std::string::npos)
+        << out.substr(line_start, 300);
+  }
+  const size_t adapter = out.find("setting=\"[adapters.site] max_body\"");
+  ASSERT_NE(adapter, std::string::npos) << out;
+  EXPECT_EQ(out.substr(out.rfind('\n', adapter), adapter - out.rfind('\n', adapter))
+                .find("waits for a restart"),
+            std::string::npos);
+  daemon.child().Signal(SIGTERM);
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
 TEST(RuntimeTest, InvalidConfigExitsTwo) {
   testutil::TempDir dir;
   testutil::WriteFile(dir.path() / "bad.toml", "[daemon]\nio_threads = \"many\"\n");
