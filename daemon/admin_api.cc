@@ -55,6 +55,13 @@ json HeadersJson(const queue::Headers& headers) {
 json AdapterJson(const AdapterStatus& a) {
   json details = json::parse(a.details_json, nullptr, /*allow_exceptions=*/false);
   if (details.is_discarded()) details = json::object();
+  json status = json::object();
+  for (const auto& [capability, s] : a.capability_status) {
+    status[capability] = {{"last_success", TimeOrNull(s.last_success)},
+                          {"last_error", s.last_error ? json(*s.last_error) : json(nullptr)},
+                          {"last_error_at", TimeOrNull(s.last_error_at)},
+                          {"errors", s.errors}};
+  }
   return {{"id", a.id},
           {"type", a.type},
           {"enabled", a.enabled},
@@ -64,6 +71,7 @@ json AdapterJson(const AdapterStatus& a) {
           {"last_error", a.last_error ? json(*a.last_error) : json(nullptr)},
           {"last_error_at", TimeOrNull(a.last_error_at)},
           {"circuit_state", a.circuit_state.empty() ? json(nullptr) : json(a.circuit_state)},
+          {"status", std::move(status)},
           {"details", std::move(details)}};
 }
 

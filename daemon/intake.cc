@@ -62,6 +62,11 @@ IntakeHandler::AdapterMetrics& IntakeHandler::MetricsFor(const std::string& adap
 
 void IntakeHandler::Reject(const std::string& adapter_id, std::string_view reason,
                            net::HttpResponse response, const net::Responder& respond) {
+  if (deps_.health != nullptr) {
+    if (auto h = deps_.health->Find(adapter_id)) {
+      h->Error(Capability::kPush, fmt::format("refused {} ({})", response.status, reason));
+    }
+  }
   deps_.metrics
       ->GetCounter("crmhub_events_rejected_total", "Webhook requests refused, by reason",
                    {{"adapter", adapter_id}, {"reason", std::string(reason)}})
@@ -194,6 +199,9 @@ void IntakeHandler::Handle(std::string_view adapter_id_view, net::HttpRequest re
         for (queue::EnqueueOutcome o : *outcome) {
           metrics.received->Inc();
           if (o == queue::EnqueueOutcome::kDuplicate) metrics.duplicate->Inc();
+        }
+        if (deps_.health != nullptr) {
+          if (auto h = deps_.health->Find(adapter_id)) h->Success(Capability::kPush);
         }
         respond(std::move(accepted));
       });

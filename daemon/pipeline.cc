@@ -42,7 +42,8 @@ class AdapterWorkers {
  public:
   AdapterWorkers(std::shared_ptr<adapters::Adapter> adapter, RecordMapper mapper,
                  queue::Queue& queue, crm::CrmSink& sink, Clock& clock, MetricsRegistry& metrics,
-                 LaneWakeup& wakeup, const PipelineOptions& options, LogRateLimit& log_limit)
+                 LaneWakeup& wakeup, const PipelineOptions& options, LogRateLimit& log_limit,
+                 std::shared_ptr<AdapterHealth> health)
       : adapter_(std::move(adapter)),
         id_(adapter_->id()),
         mapper_(std::move(mapper)),
@@ -52,7 +53,8 @@ class AdapterWorkers {
         metrics_(metrics),
         wakeup_(wakeup),
         options_(options),
-        log_limit_(log_limit) {}
+        log_limit_(log_limit),
+        health_(std::move(health)) {}
 
   ~AdapterWorkers() {
     RequestStop();
@@ -62,6 +64,10 @@ class AdapterWorkers {
   }
 
   void Start() {
+    // Every series this adapter will count, at zero from the start.
+    if (adapter_->source() != nullptr || adapter_->webhook() != nullptr) MetricsFor("crm");
+    if (adapter_->webhook() != nullptr) MetricsFor(id_ + "/resolve");
+    if (adapter_->target() != nullptr) MetricsFor(id_);
     if (adapter_->source() != nullptr) {
       if (auto cursor = queue_.GetState(CursorKey(id_)); cursor.ok()) {
         std::lock_guard lock(status_mu_);
@@ -116,14 +122,22 @@ class AdapterWorkers {
 
   bool stopping() const { return stopping_.load(); }
 
-  void RecordError(const std::string& error) {
-    std::lock_guard lock(status_mu_);
-    status_.last_error = error;
-    status_.last_error_at = clock_.Now();
+  // The overall status (WorkerStatus) and the capability's own
+  // (AdapterHealth, which outlives these workers across reloads).
+  void RecordError(Capability c, const std::string& error) {
+    {
+      std::lock_guard lock(status_mu_);
+      status_.last_error = error;
+      status_.last_error_at = clock_.Now();
+    }
+    health_->Error(c, error);
   }
-  void RecordSuccess() {
-    std::lock_guard lock(status_mu_);
-    status_.last_success = clock_.Now();
+  void RecordSuccess(Capability c) {
+    {
+      std::lock_guard lock(status_mu_);
+      status_.last_success = clock_.Now();
+    }
+    health_->Success(c);
   }
 
   // Interruptible wait on `lane` from `ticket` (taken before the stop check).
@@ -186,7 +200,8 @@ class AdapterWorkers {
                     "map, resolve, deliver, sink).",
                     {{"adapter", id_}, {"step", std::string(step)}})
         .Inc();
-    RecordError(std::string(step) + " threw: " + std::string(what));
+    RecordError(step == "pull" ? Capability::kPull : Capability::kDeliver,
+                std::string(step) + " threw: " + std::string(what));
   }
   // The counters webhook intake keeps too: received counts new and repeated
   // events; duplicates are the repeats idempotency absorbed.
@@ -230,17 +245,21 @@ class AdapterWorkers {
     Counter* fail;
     Histogram* duration;
   };
+  // Labelled by the adapter too: an inbound lane's target is "crm" for
+  // every adapter, and a dashboard must tell which one fails.
   TargetMetrics MetricsFor(const std::string& target) {
     auto counter = [&](const char* outcome) {
-      return &metrics_.GetCounter("crmhub_deliveries_total",
-                                  "Delivery attempts by target and outcome (ok, retry, fail).",
-                                  {{"target", target}, {"outcome", outcome}});
+      return &metrics_.GetCounter(
+          "crmhub_deliveries_total",
+          "Delivery attempts by adapter, target and outcome (ok, retry, fail).",
+          {{"adapter", id_}, {"target", target}, {"outcome", outcome}});
     };
     return TargetMetrics{counter("ok"), counter("retry"), counter("fail"),
                          &metrics_.GetHistogram("crmhub_delivery_duration_seconds",
                                                 "Duration of one sink Apply or target Deliver "
                                                 "call.",
-                                                DefaultLatencyBuckets(), {{"target", target}})};
+                                                DefaultLatencyBuckets(),
+                                                {{"adapter", id_}, {"target", target}})};
   }
 
   std::shared_ptr<adapters::Adapter> adapter_;
@@ -253,6 +272,7 @@ class AdapterWorkers {
   LaneWakeup& wakeup_;
   const PipelineOptions options_;
   LogRateLimit& log_limit_;
+  const std::shared_ptr<AdapterHealth> health_;
   // Source loop only (SeededJitter is not thread-safe).
   const queue::JitterFn jitter_ =
       options_.source_jitter ? options_.source_jitter : queue::SeededJitter(std::random_device{}());
@@ -284,7 +304,7 @@ void AdapterWorkers::SourceLoop() {
   auto fail = [&](const std::string& what, const Status& st, LaneWakeup::Ticket ticket) {
     ++failures;
     std::string error = what + ": " + st.ToString();
-    RecordError(error);
+    RecordError(Capability::kPull, error);
     auto delay = Backoff(failures);
     spdlog::warn("adapter {}: {} (retrying in {} ms)", id_, error, delay.count());
     WaitFor(wake, ticket, delay);
@@ -355,7 +375,7 @@ void AdapterWorkers::SourceLoop() {
       }
     }
     failures = 0;
-    RecordSuccess();
+    RecordSuccess(Capability::kPull);
     if (again) continue;
     if (!paused()) WaitFor(wake, ticket, source->poll_interval());
   }
@@ -377,7 +397,7 @@ void AdapterWorkers::InboundLoop() {
     if (stopping()) break;
     auto leased = queue_.Lease(lane, options_.inbound_batch, options_.lease_duration);
     if (!leased.ok()) {
-      RecordError("lease " + lane + ": " + leased.status().ToString());
+      RecordError(Capability::kDeliver, "lease " + lane + ": " + leased.status().ToString());
       WaitFor(lane, ticket, options_.idle_wait_max);
       continue;
     }
@@ -488,7 +508,7 @@ void AdapterWorkers::TargetLoop() {
     if (stopping()) break;
     auto leased = queue_.Lease(lane, std::max(1, target->max_batch()), options_.lease_duration);
     if (!leased.ok()) {
-      RecordError("lease " + lane + ": " + leased.status().ToString());
+      RecordError(Capability::kDeliver, "lease " + lane + ": " + leased.status().ToString());
       WaitFor(lane, ticket, options_.idle_wait_max);
       continue;
     }
@@ -539,17 +559,17 @@ void AdapterWorkers::Decide(const TargetMetrics& m, const queue::Leased& leased,
         m.fail->Inc();
         dead_reason = queue::GaveUpReason(policy, leased.message.attempts,
                                           leased.message.created_at, now, outcome.error);
-        RecordError(dead_reason);
+        RecordError(Capability::kDeliver, dead_reason);
       } else {
         m.retry->Inc();
-        RecordError(outcome.error);
+        RecordError(Capability::kDeliver, outcome.error);
       }
       out.items.push_back(queue::Settlement::Retry(leased.lease, outcome.error, outcome.not_before));
       break;
     }
     case DeliveryOutcome::Kind::kFail:
       m.fail->Inc();
-      RecordError(outcome.error);
+      RecordError(Capability::kDeliver, outcome.error);
       dead_reason = outcome.error;
       out.items.push_back(queue::Settlement::Fail(leased.lease, outcome.error));
       break;
@@ -572,7 +592,7 @@ void AdapterWorkers::CommitSettlements(const Settlements& s) {
       LogDeadLetter(*s.messages[i], s.dead_reasons[i]);
     }
   }
-  if (s.any_ok) RecordSuccess();
+  if (s.any_ok) RecordSuccess(Capability::kDeliver);
 }
 
 Pipeline::Pipeline(queue::Queue& queue, crm::CrmSink& sink, Clock& clock, MetricsRegistry& metrics,
@@ -583,7 +603,12 @@ Pipeline::Pipeline(queue::Queue& queue, crm::CrmSink& sink, Clock& clock, Metric
       metrics_(metrics),
       wakeup_(wakeup),
       options_(options),
-      log_limit_(clock, std::max(1, options_.log_lines_per_minute), std::chrono::minutes(1)) {}
+      log_limit_(clock, std::max(1, options_.log_lines_per_minute), std::chrono::minutes(1)) {
+  if (options_.health == nullptr) {
+    own_health_ = std::make_unique<AdapterHealthBook>(clock, metrics);
+    options_.health = own_health_.get();
+  }
+}
 
 Pipeline::~Pipeline() {
   StopAll(std::chrono::steady_clock::time_point::max());
@@ -600,9 +625,14 @@ Status Pipeline::Start(std::shared_ptr<adapters::Adapter> adapter, RecordMapper 
   }
   std::lock_guard lock(mu_);
   if (workers_.count(id) != 0) return Status::AlreadyExists("adapter " + id + " is running");
+  std::vector<Capability> caps;
+  if (adapter->source() != nullptr) caps.push_back(Capability::kPull);
+  caps.push_back(Capability::kDeliver);
+  if (adapter->webhook() != nullptr) caps.push_back(Capability::kPush);
+  std::shared_ptr<AdapterHealth> health = options_.health->Register(id, std::move(caps));
   auto workers = std::make_unique<AdapterWorkers>(std::move(adapter), std::move(mapper), queue_,
                                                   sink_, clock_, metrics_, wakeup_, options_,
-                                                  log_limit_);
+                                                  log_limit_, std::move(health));
   workers->Start();
   workers_.emplace(id, std::move(workers));
   return Status::Ok();

@@ -43,11 +43,13 @@
 // Stopping finishes the batch in hand (a leased batch is always settled or
 // left to its lease's expiry, never dropped) and joins the threads.
 //
-// Metrics:
-//   crmhub_deliveries_total{target,outcome}   outcome: ok | retry | fail
-//   crmhub_delivery_duration_seconds{target}  one Apply/Deliver call
+// Metrics (every series of an adapter present at zero from its Start):
+//   crmhub_deliveries_total{adapter,target,outcome}   outcome: ok | retry | fail
+//   crmhub_delivery_duration_seconds{adapter,target}  one Apply/Deliver call
 // target is the adapter id for out.<id> lanes, "crm" for inbound lanes and
-// "<id>/resolve" for the resolve step of hints.
+// "<id>/resolve" for the resolve step of hints; adapter is the lane's adapter.
+// Each capability's last success and error go to the AdapterHealthBook
+// (pull: the source loop; deliver: inbound and outbound delivery).
 //   crmhub_worker_exceptions_total{adapter,step}  see above
 //
 // Thread-safety: Pipeline's methods are called from the control thread;
@@ -69,6 +71,7 @@
 #include "base/log_rate_limit.h"
 #include "base/metrics.h"
 #include "crm/sink.h"
+#include "daemon/adapter_health.h"
 #include "daemon/lane_wakeup.h"
 #include "mapping/model/entity.h"
 #include "queue/backoff.h"
@@ -109,6 +112,9 @@ struct PipelineOptions {
   // Dead-letter and give-up log lines: at most this many a minute per
   // adapter (the rest are counted and the next line says how many).
   int log_lines_per_minute = 10;
+  // Where each capability's status goes (kept across reloads by its
+  // owner, the daemon). Null: the pipeline keeps its own book.
+  AdapterHealthBook* health = nullptr;
 };
 
 // What the admin API shows about an adapter's workers.
@@ -158,6 +164,7 @@ class Pipeline {
   LaneWakeup& wakeup_;
   PipelineOptions options_;
   LogRateLimit log_limit_;
+  std::unique_ptr<AdapterHealthBook> own_health_;  // when options.health is null
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<AdapterWorkers>> workers_ GUARDED_BY(mu_);
   // Workers that missed their stop deadline; joined in the destructor.

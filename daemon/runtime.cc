@@ -128,6 +128,8 @@ class Daemon {
   std::mutex adapters_mu_;
   std::shared_ptr<const AdapterSet> adapters_ GUARDED_BY(adapters_mu_);
   adapters::AdapterContext context_;
+  // Each adapter's per-capability status: the daemon's, so reloads keep it.
+  std::optional<AdapterHealthBook> health_;
   std::optional<Pipeline> pipeline_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> started_{false};
@@ -194,7 +196,11 @@ int Daemon::Start() {
     return 2;
   }
   SetAdapters(*built);
-  pipeline_.emplace(*queue_, *sink_, clock_, metrics_, *wakeup_, PipelineOptionsFrom(config));
+  health_.emplace(clock_, metrics_);
+  metrics_.AddCollector([this](MetricsRegistry& m) { health_->Collect(m); });
+  PipelineOptions pipeline_options = PipelineOptionsFrom(config);
+  pipeline_options.health = &*health_;
+  pipeline_.emplace(*queue_, *sink_, clock_, metrics_, *wakeup_, pipeline_options);
 
   // 5. HTTP.
   if (int code = StartHttp(); code != 0) return code;
@@ -229,7 +235,7 @@ int Daemon::OpenState() {
   sink_ = std::move(*sink);
   housekeeper_.emplace(*engine_, *sink_, std::chrono::seconds(1));
   housekeeper_->Start();
-  metrics_.AddCollector([this](MetricsRegistry& m) { housekeeper_->Collect(m); });
+  metrics_.AddCollector([this](MetricsRegistry& m) { housekeeper_->Collect(m, clock_.Now()); });
   // Group commits tell how well writes batch (`crmhub bench orders` reads it).
   metrics_.AddCollector([&engine = *engine_](MetricsRegistry& m) {
     Counter& commits =
@@ -246,6 +252,7 @@ int Daemon::StartHttp() {
   deps.queue = &*queue_;
   deps.metrics = &metrics_;
   deps.clock = &clock_;
+  deps.health = &*health_;
   deps.find_adapter = [this](std::string_view id) -> std::shared_ptr<adapters::Adapter> {
     auto set = Adapters();
     auto it = set->entries.find(std::string(id));
@@ -254,6 +261,7 @@ int Daemon::StartHttp() {
   };
   deps.adapter_statuses = [this]() {
     std::vector<AdapterStatus> out;
+    const std::string metrics_text = metrics_.RenderPrometheus();  // the breakers' gauges
     auto set = Adapters();
     for (const auto& [id, entry] : set->entries) {
       AdapterStatus s;
@@ -270,6 +278,22 @@ int Daemon::StartHttp() {
         s.last_error = w->last_error;
         s.last_error_at = w->last_error_at;
       }
+      if (auto h = health_->Find(id)) {
+        for (Capability c : h->capabilities()) {
+          CapabilityStatus cs = h->Get(c);
+          // The overall fields also cover what the workers do not see
+          // (pushes); the newest of each wins.
+          if (cs.last_success && (!s.last_success || *s.last_success < *cs.last_success)) {
+            s.last_success = cs.last_success;
+          }
+          if (cs.last_error_at && (!s.last_error_at || *s.last_error_at < *cs.last_error_at)) {
+            s.last_error = cs.last_error;
+            s.last_error_at = cs.last_error_at;
+          }
+          s.capability_status.emplace(std::string(CapabilityName(c)), std::move(cs));
+        }
+      }
+      s.circuit_state = AdapterHealthBook::CircuitStateFrom(metrics_text, id);
       out.push_back(std::move(s));
     }
     return out;
@@ -349,6 +373,15 @@ bool Daemon::Listen(net::HttpServer& on, const config::Section& section, std::st
 }
 
 void Daemon::StartWorkers(const AdapterSet& set) {
+  std::vector<std::string> lanes;
+  for (const auto& [id, entry] : set.entries) {
+    if (!entry.enabled) continue;
+    if (entry.adapter->source() != nullptr || entry.adapter->webhook() != nullptr) {
+      lanes.push_back(InboundLane(id));
+    }
+    if (entry.adapter->target() != nullptr) lanes.push_back(OutboundLane(id));
+  }
+  housekeeper_->AddLanes(lanes);
   for (const auto& [id, entry] : set.entries) {
     if (!entry.enabled) continue;
     if (Status st = pipeline_->Start(entry.adapter, entry.mapper); !st.ok()) {

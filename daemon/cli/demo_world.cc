@@ -199,7 +199,7 @@ class DemoWorld final : public World {
       row.duplicates = static_cast<int64_t>(
           MetricSum(metrics, "crmhub_events_duplicate_total", "adapter=\"" + row.adapter + "\""));
       row.retries = static_cast<int64_t>(
-          MetricSum(metrics, "crmhub_deliveries_total", "target=\"" + row.adapter + "\",outcome=\"retry\"") +
+          MetricSum(metrics, "crmhub_deliveries_total", "outcome=\"retry\",target=\"" + row.adapter + "\"") +
           MetricSum(metrics, "crmhub_upstream_throttled_total", row.adapter));
       std::map<std::string, int> reasons;
       for (const auto& d : dead[row.adapter]) reasons[d.reason.substr(0, 100)]++;

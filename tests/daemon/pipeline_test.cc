@@ -299,6 +299,16 @@ class PipelineTest : public ::testing::Test {
 
   static auto Deadline() { return std::chrono::steady_clock::now() + seconds(30); }
 
+  // Whether the deliver capability recorded a success within 30 s.
+  static bool StatusDeliverOnce(const AdapterHealth& health) {
+    const auto deadline = Deadline();
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (health.Get(Capability::kDeliver).last_success) return true;
+      std::this_thread::yield();
+    }
+    return false;
+  }
+
   // The adapter's status once it has succeeded and saved `cursor` (or the
   // last one seen, after 30 s). The last page's events can be applied before
   // the pull loop saves the cursor that follows them (the save comes after
@@ -344,7 +354,7 @@ TEST_F(PipelineTest, SourcePagesAreEnqueuedThenCursorSavedThenDelivered) {
   EXPECT_EQ(cursor->value_or(""), "2");
   for (const char* id : {"site-e1", "site-e2", "site-e3"}) EXPECT_TRUE(HasLead("shop", id)) << id;
   auto& ok =
-      metrics_.GetCounter("crmhub_deliveries_total", "", {{"target", "crm"}, {"outcome", "ok"}});
+      metrics_.GetCounter("crmhub_deliveries_total", "", {{"adapter", "shop"}, {"target", "crm"}, {"outcome", "ok"}});
   EXPECT_EQ(ok.value(), 3);
   EXPECT_EQ(engine_->Depth(), 0);
 }
@@ -549,7 +559,7 @@ TEST_F(PipelineTest, ARetryPastMaxAttemptsCountsAsFailLogsAndSaysItGaveUp) {
   ASSERT_TRUE(pipeline.StopAll(Deadline()));
   auto counter = [&](const char* outcome) {
     return metrics_
-        .GetCounter("crmhub_deliveries_total", "", {{"target", "tgt"}, {"outcome", outcome}})
+        .GetCounter("crmhub_deliveries_total", "", {{"adapter", "tgt"}, {"target", "tgt"}, {"outcome", outcome}})
         .value();
   };
   EXPECT_EQ(counter("fail"), 1);
@@ -563,6 +573,41 @@ TEST_F(PipelineTest, ARetryPastMaxAttemptsCountsAsFailLogsAndSaysItGaveUp) {
   EXPECT_EQ(lines[0].fields.value("adapter", ""), "tgt");
   EXPECT_EQ(lines[0].fields.value("reason", ""), "gave up after 1 attempt: 429");
   EXPECT_EQ(lines[0].fields.value("attempts", ""), "1");
+}
+
+// Issue 22, item 2: pull and delivery each have their status, which the
+// book keeps when the adapter's workers are replaced (a reload), and the
+// adapter's delivery series exist at zero before anything is delivered.
+TEST_F(PipelineTest, EachCapabilityKeepsItsStatusAcrossARestartOfTheWorkers) {
+  AdapterHealthBook book(clock_, metrics_);
+  PipelineOptions options;
+  options.health = &book;
+  auto source = std::make_shared<PagedSource>("shop");
+  source->fail_first = 1;
+  auto pipeline = MakePipeline(options);
+  ASSERT_TRUE(pipeline->Start(std::make_shared<ScriptedTarget>("tgt"), nullptr).ok());
+  for (const char* outcome : {"ok", "retry", "fail"}) {
+    const std::string series = std::string(R"(crmhub_deliveries_total{adapter="tgt",outcome=")") +
+                               outcome + R"(",target="tgt"} 0)";
+    EXPECT_NE(metrics_.RenderPrometheus().find(series), std::string::npos) << series;
+  }
+  ASSERT_TRUE(pipeline->Start(source, mapper_).ok());
+  ASSERT_TRUE(StatusOnceCursorIs(*pipeline, "shop", "2"));
+  ASSERT_TRUE(sink_->applied.WaitFor(3, seconds(30)));
+  ASSERT_TRUE(pipeline->Stop("shop", Deadline()));
+  auto health = book.Find("shop");
+  ASSERT_TRUE(health);
+  const CapabilityStatus pull = health->Get(Capability::kPull);
+  EXPECT_TRUE(pull.last_success);
+  EXPECT_NE(pull.last_error.value_or("").find("upstream down"), std::string::npos);
+  EXPECT_EQ(pull.errors, 1);
+  // The deliveries went well: their own status has no error.
+  ASSERT_TRUE(StatusDeliverOnce(*health));
+  EXPECT_FALSE(health->Get(Capability::kDeliver).last_error);
+  // New workers for the same adapter (as a reload makes): the history stays.
+  ASSERT_TRUE(pipeline->Start(std::make_shared<PagedSource>("shop"), mapper_).ok());
+  EXPECT_EQ(book.Find("shop")->Get(Capability::kPull).errors, 1);
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
 }
 
 // [daemon] delivery_batch bounds what one worker leases and applies at once.
@@ -621,7 +666,7 @@ TEST_F(PipelineTest, TargetOutcomesSettleEachMessage) {
   EXPECT_EQ(lane.dead, 1);     // the permanent failure
   auto counter = [&](const char* outcome) {
     return metrics_
-        .GetCounter("crmhub_deliveries_total", "", {{"target", "tgt"}, {"outcome", outcome}})
+        .GetCounter("crmhub_deliveries_total", "", {{"adapter", "tgt"}, {"target", "tgt"}, {"outcome", outcome}})
         .value();
   };
   EXPECT_EQ(counter("ok"), 2);
@@ -672,7 +717,7 @@ TEST_F(PipelineTest, HintsAreResolvedIntoRecordsBeforeMapping) {
   EXPECT_EQ(*again, queue::EnqueueOutcome::kDuplicate);
   auto counter = [&](const char* outcome) {
     return metrics_
-        .GetCounter("crmhub_deliveries_total", "", {{"target", "ym/resolve"}, {"outcome", outcome}})
+        .GetCounter("crmhub_deliveries_total", "", {{"adapter", "ym"}, {"target", "ym/resolve"}, {"outcome", outcome}})
         .value();
   };
   EXPECT_EQ(counter("ok"), 2);

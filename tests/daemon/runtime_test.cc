@@ -165,7 +165,7 @@ TEST(RuntimeTest, WebhookEndsAsLeadInCrmDb) {
   ASSERT_EQ(metrics.status, 200);
   for (const char* name :
        {"crmhub_build_info{", "process_resident_memory_bytes ", "process_cpu_seconds_total ",
-        "process_open_fds ", "crmhub_deliveries_total{outcome=\"ok\",target=\"crm\"} 1",
+        "process_open_fds ", "crmhub_deliveries_total{adapter=\"site\",outcome=\"ok\",target=\"crm\"} 1",
         "crmhub_delivery_duration_seconds_bucket{"}) {
     EXPECT_NE(metrics.body.find(name), std::string::npos) << name << "\n" << metrics.body;
   }
@@ -348,6 +348,44 @@ mapping = "mappings/site-lead.toml"
     return HasLead(*store, "before") && HasLead(*store, "after-broken") &&
            HasLead(*store, "after-reload") && p1.ok() && p1->has_value();
   })) << daemon.child().Output();
+  daemon.child().Signal(SIGTERM);
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
+// Issue 22, item 2: each adapter's status is per capability and survives a
+// reload; /metrics has every lane's lag and oldest age from the start, and
+// the adapter's per-capability series.
+TEST(RuntimeTest, PerCapabilityStatusSurvivesAReloadAndLanesAreInMetricsFromTheStart) {
+  testutil::TempDir dir;
+  testutil::WriteFile(dir.path() / "admin-token", "s3cret-token");
+  Daemon daemon(dir, SiteConfig("[admin]\ntoken_file = \"./admin-token\"\n"));
+  ASSERT_NE(daemon.WaitReady(), 0);
+  const std::map<std::string, std::string> auth = {{"Authorization", "Bearer s3cret-token"}};
+  auto metrics = testutil::HttpRequest(daemon.port(), "GET", "/metrics", "", auth);
+  for (const char* series : {R"(crmhub_queue_lag_messages{lane="in.site"} 0)",
+                             R"(crmhub_queue_oldest_message_age_seconds{lane="in.site"} 0)",
+                             R"(crmhub_adapter_errors_total{adapter="site",capability="push"} 0)",
+                             R"(crmhub_deliveries_total{adapter="site",outcome="fail",target="crm"} 0)"}) {
+    EXPECT_NE(metrics.body.find(series), std::string::npos) << series << "\n" << metrics.body;
+  }
+  ASSERT_EQ(daemon.Post("site", Form("cap-1")).status, 200);
+  auto adapter_status = [&] {
+    auto a = testutil::HttpRequest(daemon.port(), "GET", "/api/v1/adapters", "", auth);
+    auto j = nlohmann::json::parse(a.body, nullptr, false);
+    return j.is_object() ? j["adapters"][0]["status"] : nlohmann::json();
+  };
+  ASSERT_TRUE(daemon.WaitUntil([&] {
+    auto st = adapter_status();
+    return st.is_object() && st["push"]["last_success"].is_string() &&
+           st["deliver"]["last_success"].is_string();
+  })) << adapter_status().dump();
+  EXPECT_FALSE(adapter_status().contains("pull"));  // a webhook adapter does not pull
+  daemon.child().Signal(SIGHUP);
+  ASSERT_FALSE(daemon.WaitNotify("RELOADING=1").empty());
+  ASSERT_FALSE(daemon.WaitNotify("READY=1").empty());
+  auto after = adapter_status();
+  EXPECT_TRUE(after["push"]["last_success"].is_string()) << after.dump();
+  EXPECT_TRUE(after["deliver"]["last_success"].is_string()) << after.dump();
   daemon.child().Signal(SIGTERM);
   EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
 }
