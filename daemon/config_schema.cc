@@ -58,6 +58,10 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
           {.name = "drain_timeout", .type = Type::kDuration, .default_value = "\"30s\"",
            .description = "On SIGTERM: how long in-flight requests and deliveries may take to "
                           "finish before their leases are released for the next start."},
+          {.name = "drain_grace", .type = Type::kDuration, .default_value = "\"1s\"",
+           .description = "On SIGTERM: how long the listeners stay open, /readyz answering 503 "
+                          "draining (and webhooks still accepted), before they close, so that a "
+                          "load balancer sees the instance leave. Within drain_timeout."},
       }});
   schema.sections.push_back(SectionSpec{
       "log", "Logging (spdlog). Under systemd (JOURNAL_STREAM set) lines carry no timestamp and "

@@ -306,7 +306,11 @@ void AdapterWorkers::SourceLoop() {
     std::string error = what + ": " + st.ToString();
     RecordError(Capability::kPull, error);
     auto delay = Backoff(failures);
-    spdlog::warn("adapter {}: {} (retrying in {} ms)", id_, error, delay.count());
+    LogWithFields(spdlog::level::warn, "pull failed; retrying",
+                  {{"adapter", id_},
+                   {"step", what},
+                   {"error", st.ToString()},
+                   {"retry_in_ms", std::to_string(delay.count())}});
     WaitFor(wake, ticket, delay);
   };
   // During a backlog (`more`) the cursor is saved at most every
@@ -586,8 +590,10 @@ void AdapterWorkers::CommitSettlements(const Settlements& s) {
     if (!statuses[i].ok()) {
       // Typically an expired lease: the message is delivered again later and
       // the sink's/target's idempotency absorbs the repeat.
-      spdlog::warn("adapter {}: settling message {}: {}", id_, s.message_ids[i],
-                   statuses[i].ToString());
+      LogWithFields(spdlog::level::warn, "settling a message failed",
+                    {{"adapter", id_},
+                     {"message_id", std::to_string(s.message_ids[i])},
+                     {"error", statuses[i].ToString()}});
     } else if (i < s.dead_reasons.size() && !s.dead_reasons[i].empty()) {
       LogDeadLetter(*s.messages[i], s.dead_reasons[i]);
     }

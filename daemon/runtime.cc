@@ -114,6 +114,7 @@ class Daemon {
   // Held from before the queue opens until after everything is closed.
   std::optional<DataDirLock> data_dir_lock_;
   std::chrono::milliseconds drain_timeout_{0};
+  std::chrono::milliseconds drain_grace_{0};
   MetricsRegistry metrics_;
   std::optional<boost::asio::io_context> io_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
@@ -176,6 +177,7 @@ int Daemon::Start() {
   }
   data_dir_lock_.emplace(std::move(*locked));
   drain_timeout_ = config.Get("daemon").GetDuration("drain_timeout");
+  drain_grace_ = std::min(config.Get("daemon").GetDuration("drain_grace"), drain_timeout_);
 
   // 2. Event loop, outbound HTTP, metrics.
   RegisterProcessMetrics(metrics_, CRMHUB_VERSION);
@@ -486,6 +488,10 @@ int Daemon::Drain() {
   draining_.store(true);
   Notify("STOPPING=1\nSTATUS=draining");
   spdlog::info("stopping: draining (up to {} ms)", drain_timeout_.count());
+  // /readyz answers 503 draining from now on; the listeners stay open for
+  // drain_grace so that a load balancer polling it sees that before the
+  // connections are refused (they used to close first).
+  if (drain_grace_.count() > 0) std::this_thread::sleep_for(drain_grace_);
   StopServers();
   bool workers_done = pipeline_->StopAll(deadline);
   if (watchdog_) watchdog_->Cancel();

@@ -17,6 +17,7 @@
 #include "crm/sqlite_store.h"
 #include "daemon/adapter_registry.h"
 #include "daemon/cli/commands.h"
+#include "daemon/cli/demo_world.h"
 #include "daemon/config_schema.h"
 #include "queue/sqlite_queue.h"
 #include "tests/daemon/test_support.h"
@@ -391,6 +392,30 @@ TEST(ReconcileSourceTest, AsksTheSourceAndShowsBothSides) {
   EXPECT_THAT(table.output, HasSubstr("LISTED"));
   EXPECT_THAT(table.output, HasSubstr("IN_CRM"));
   EXPECT_THAT(table.output, HasSubstr("not in the CRM store"));
+}
+
+}  // namespace
+}  // namespace crmhub
+
+namespace crmhub {
+namespace {
+
+// Issue 22, item 10: an interrupted demo printed DIFFERENT without saying
+// its figures were partial.
+TEST(DemoReportTest, AnInterruptedDemoSaysItsFiguresArePartial) {
+  demo::Report report;
+  report.rows.push_back({.adapter = "ozon-demo", .type = "ozon", .source_count = 300,
+                         .crm_count = 120});
+  const std::string complete = demo::RenderReport(report, "/tmp/x", 0);
+  EXPECT_THAT(complete, HasSubstr("DIFFERENT"));
+  EXPECT_THAT(complete, ::testing::Not(HasSubstr("PARTIAL")));
+  report.partial = true;
+  report.stopped_because = "interrupted (Ctrl-C)";
+  const std::string partial = demo::RenderReport(report, "/tmp/x", 0);
+  EXPECT_THAT(partial, HasSubstr("PARTIAL: the demo stopped before its stories ended "
+                                 "(interrupted (Ctrl-C))"));
+  EXPECT_THAT(partial, HasSubstr("differs (partial)"));
+  EXPECT_THAT(partial, ::testing::Not(HasSubstr("DIFFERENT")));
 }
 
 }  // namespace

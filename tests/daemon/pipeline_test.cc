@@ -533,6 +533,23 @@ TEST_F(PipelineTest, EachDeadLetterWritesOneRateLimitedLogLineWithFields) {
       << f.dump();
 }
 
+// Issue 22, item 10: the JSON log put adapter, lane and key inside msg. A
+// failed pull's line carries them as fields.
+TEST_F(PipelineTest, AFailedPullIsLoggedWithFields) {
+  testutil::LogCapture log;
+  auto source = std::make_shared<PagedSource>("shop");
+  source->fail_first = 1;
+  auto pipeline = MakePipeline();
+  ASSERT_TRUE(pipeline->Start(source, mapper_).ok());
+  ASSERT_TRUE(StatusOnceCursorIs(*pipeline, "shop", "2"));
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+  auto lines = log.WithMessage("pull failed; retrying");
+  ASSERT_EQ(lines.size(), 1u) << log.All();
+  EXPECT_EQ(lines[0].fields.value("adapter", ""), "shop");
+  EXPECT_EQ(lines[0].fields.value("step", ""), "pull");
+  EXPECT_NE(lines[0].fields.value("error", "").find("upstream down"), std::string::npos);
+}
+
 // Issue 22, item 3: a Retry past the lane's max_attempts is the failure it
 // is: counted as outcome="fail" (not "retry"), logged, and its dead letter
 // says it gave up after N attempts.

@@ -473,6 +473,20 @@ TEST(RuntimeTest, ASecondDaemonOnTheSameDataDirExitsTwoNamingTheHolder) {
   EXPECT_NE(next.WaitReady(), 0) << next.child().Output();
 }
 
+// Issue 22, item 10: /readyz never showed 503 draining (the listener closed
+// first). The listeners now stay open for [daemon] drain_grace.
+TEST(RuntimeTest, ReadyzSaysDrainingBeforeTheListenersClose) {
+  testutil::TempDir dir;
+  Daemon daemon(dir, SiteConfig());
+  ASSERT_NE(daemon.WaitReady(), 0);
+  daemon.child().Signal(SIGTERM);
+  ASSERT_FALSE(daemon.WaitNotify("STOPPING=1").empty());
+  testutil::HttpAnswer ready = testutil::HttpRequest(daemon.port(), "GET", "/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  EXPECT_NE(ready.body.find("draining"), std::string::npos) << ready.body;
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
 // Regression: a queue that cannot be opened used to keep the daemon 10 s
 // (its HTTP client waited for an event loop that never ran).
 TEST(RuntimeTest, AQueueThatCannotBeOpenedExitsAtOnce) {
