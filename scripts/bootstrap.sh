@@ -16,6 +16,8 @@ packages=(
   # scripts/format.sh and the format_check test
   clang-format-16
   wrk systemd
+  # scripts/package.sh and the package test: dpkg-shlibdeps, dpkg-deb
+  dpkg-dev
   # bench/intake.sh, which BenchIntakeTest runs
   curl bc python3 openssl
 )
