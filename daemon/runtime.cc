@@ -243,7 +243,19 @@ int Daemon::OpenState() {
     Counter& commits =
         m.GetCounter("crmhub_queue_commits_total",
                      "Group commits of the queue's writer (a WAL fsync covers one or more).");
-    commits.Inc(static_cast<double>(engine.commit_counters().commits) - commits.value());
+    const queue::SqliteQueue::CommitCounters counters = engine.commit_counters();
+    commits.Inc(static_cast<double>(counters.commits) - commits.value());
+    // The disk's durable-write latency: rate(seconds) / rate(fsyncs).
+    Counter& syncs = m.GetCounter("crmhub_queue_fsyncs_total",
+                                  "WAL fsyncs of the queue (each covers one or more commits).");
+    syncs.Inc(static_cast<double>(counters.syncs) - syncs.value());
+    Counter& sync_seconds = m.GetCounter("crmhub_queue_fsync_seconds_total",
+                                         "Time spent in the queue's WAL fsyncs.");
+    sync_seconds.Inc(static_cast<double>(counters.sync_nanos) / 1e9 - sync_seconds.value());
+    m.GetGauge("crmhub_queue_healthy",
+               "1 while the queue takes writes; 0 after a storage failure until a probe "
+               "succeeds.")
+        .Set(engine.Healthy() ? 1 : 0);
   });
   return 0;
 }
@@ -384,6 +396,25 @@ void Daemon::StartWorkers(const AdapterSet& set) {
     if (entry.adapter->target() != nullptr) lanes.push_back(OutboundLane(id));
   }
   housekeeper_->AddLanes(lanes);
+  // The intake counters at 0 from the start (they used to appear with the
+  // first event), so rate() and alerts see every adapter at once.
+  for (const auto& [id, entry] : set.entries) {
+    if (!entry.enabled) continue;
+    const bool webhook = entry.adapter->webhook() != nullptr;
+    if (!webhook && entry.adapter->source() == nullptr) continue;
+    metrics_.GetCounter("crmhub_events_received_total",
+                        "Events received from webhooks (answered 2xx) and pulls, new and duplicate",
+                        {{"adapter", id}});
+    metrics_.GetCounter("crmhub_events_duplicate_total",
+                        "Events whose idempotency key was already accepted (nothing enqueued)",
+                        {{"adapter", id}});
+    if (!webhook) continue;
+    for (const char* reason : {"unauthenticated", "forbidden", "malformed", "too_large",
+                               "unavailable", "overloaded", "method", "internal"}) {
+      metrics_.GetCounter("crmhub_events_rejected_total", "Webhook requests refused, by reason",
+                          {{"adapter", id}, {"reason", reason}});
+    }
+  }
   for (const auto& [id, entry] : set.entries) {
     if (!entry.enabled) continue;
     if (Status st = pipeline_->Start(entry.adapter, entry.mapper); !st.ok()) {

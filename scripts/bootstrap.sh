@@ -18,6 +18,8 @@ packages=(
   wrk systemd
   # scripts/package.sh and the package test: dpkg-shlibdeps, dpkg-deb
   dpkg-dev
+  # promtool, for the alert rules test (tests/contrib)
+  prometheus
   # bench/intake.sh, which BenchIntakeTest runs
   curl bc python3 openssl
 )

@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <fstream>
+#include <sstream>
 
 #include <atomic>
 #include <csignal>
@@ -386,6 +387,72 @@ TEST(RuntimeTest, PerCapabilityStatusSurvivesAReloadAndLanesAreInMetricsFromTheS
   auto after = adapter_status();
   EXPECT_TRUE(after["push"]["last_success"].is_string()) << after.dump();
   EXPECT_TRUE(after["deliver"]["last_success"].is_string()) << after.dump();
+  daemon.child().Signal(SIGTERM);
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
+// Every metric contrib/grafana/crmhub.json and contrib/prometheus/
+// crmhub-alerts.yml name is one a live daemon exports: a source adapter
+// pulling from the Yandex Market simulator and a webhook adapter.
+TEST(RuntimeTest, EveryMetricTheDashboardAndTheAlertsNameIsExported) {
+  testutil::TempDir dir;
+  testutil::ChildProcess sim({testutil::CrmhubBinary(), "sim", "yandex-market", "--listen",
+                              "127.0.0.1:0", "--orders", "3", "--arrival", "1ms"},
+                             {}, dir.path() / "sim.log");
+  std::string base_url;
+  const auto deadline = std::chrono::steady_clock::now() + kTimeout;
+  while (base_url.empty() && std::chrono::steady_clock::now() < deadline) {
+    const std::string out = sim.Output();
+    const size_t at = out.find("listening on http://");
+    if (at != std::string::npos && out.find('\n', at) != std::string::npos) {
+      base_url = out.substr(at + 13, out.find(' ', at + 13) - at - 13);
+    } else if (sim.Wait(milliseconds(50))) {
+      break;
+    }
+  }
+  ASSERT_FALSE(base_url.empty()) << sim.Output();
+  testutil::WriteFile(dir.path() / "ym-key", "sim-api-key");
+  std::filesystem::permissions(dir.path() / "ym-key", std::filesystem::perms::owner_read |
+                                                          std::filesystem::perms::owner_write);
+  std::filesystem::create_directories(dir.path() / "mappings");
+  std::filesystem::copy_file(
+      std::filesystem::path(CRMHUB_SOURCE_DIR) / "config/mappings/yandex-market-orders.toml",
+      dir.path() / "mappings/yandex-market-orders.toml");
+  Daemon daemon(dir, SiteConfig(R"(
+[adapters.ym]
+type = "yandex-market"
+api_key_file = "./ym-key"
+campaign_id = 21000001
+business_id = 31000001
+base_url = ")" + base_url + R"("
+poll_interval = "1s"
+lookback = "1h"
+mapping = "mappings/yandex-market-orders.toml"
+)"));
+  ASSERT_NE(daemon.WaitReady(), 0);
+  std::string metrics;
+  ASSERT_TRUE(daemon.WaitUntil([&] {
+    metrics = testutil::HttpRequest(daemon.port(), "GET", "/metrics").body;
+    return metrics.find("crmhub_upstream_requests_total{") != std::string::npos &&
+           metrics.find("crmhub_queue_fsyncs_total ") != std::string::npos;
+  })) << metrics;
+  std::set<std::string> named;
+  for (const char* file : {"contrib/grafana/crmhub.json", "contrib/prometheus/crmhub-alerts.yml"}) {
+    const std::string text =
+        testutil::ReadFile(std::filesystem::path(CRMHUB_SOURCE_DIR) / file);
+    ASSERT_FALSE(text.empty()) << file;
+    std::regex name_re("(crmhub|process)_[a-z0-9_]+");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), name_re);
+         it != std::sregex_iterator(); ++it) {
+      named.insert(it->str());
+    }
+  }
+  EXPECT_GE(named.size(), 15u);
+  for (const std::string& name : named) {
+    const bool exported = metrics.find("\n" + name + "{") != std::string::npos ||
+                          metrics.find("\n" + name + " ") != std::string::npos;
+    EXPECT_TRUE(exported) << name << " is named by the dashboard or the alerts but not exported";
+  }
   daemon.child().Signal(SIGTERM);
   EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
 }
