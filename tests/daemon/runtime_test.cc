@@ -457,6 +457,51 @@ mapping = "mappings/yandex-market-orders.toml"
   EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
 }
 
+// `crmhub top` without a terminal: one line per refresh, every adapter in
+// each, read from the admin API with the config's token.
+TEST(RuntimeTest, TopShowsEveryAdapterOneLinePerRefreshWithoutATerminal) {
+  testutil::TempDir dir;
+  testutil::WriteFile(dir.path() / "admin-token", "s3cret-token");
+  Daemon daemon(dir, SiteConfig(R"(
+[adapters.partner]
+type = "webhook"
+idempotency_key = "/id"
+allow_ips = ["127.0.0.0/8"]
+mapping = "mappings/site-lead.toml"
+
+[admin]
+token_file = "./admin-token"
+)"));
+  const uint16_t port = daemon.WaitReady();
+  ASSERT_NE(port, 0);
+  ASSERT_EQ(daemon.Post("site", Form("top-1")).status, 200);
+  // The config says port 0; top is pointed at the bound one.
+  auto top = testutil::RunAndCapture({testutil::CrmhubBinary(), "top", "--url",
+                                      "http://127.0.0.1:" + std::to_string(port), "--token-file",
+                                      (dir.path() / "admin-token").string(), "--count", "3",
+                                      "--interval", "200ms"});
+  EXPECT_EQ(top.exit_code, 0) << top.output;
+  std::vector<std::string> lines;
+  std::stringstream in(top.output);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  ASSERT_EQ(lines.size(), 3u) << top.output;
+  for (const std::string& line : lines) {
+    EXPECT_NE(line.find("site(webhook)"), std::string::npos) << line;
+    EXPECT_NE(line.find("partner(webhook)"), std::string::npos) << line;
+    EXPECT_NE(line.find("depth="), std::string::npos) << line;
+  }
+  EXPECT_NE(lines.back().find("push=ok"), std::string::npos) << lines.back();
+  auto refused = testutil::RunAndCapture({testutil::CrmhubBinary(), "top", "--url",
+                                          "http://127.0.0.1:" + std::to_string(port), "--count",
+                                          "1"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;  // no token: 401, said at once
+  EXPECT_NE(refused.output.find("401"), std::string::npos) << refused.output;
+  daemon.child().Signal(SIGTERM);
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
 // Issue 22, item 6: SIGHUP said `reloaded` and silently ignored [http]
 // listen, [daemon] and [log] format. Each changed setting is now logged,
 // and what waits for a restart says so, also at a second reload.
