@@ -1,6 +1,7 @@
 #include "daemon/adapter_health.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace crmhub::daemon {
 namespace {
@@ -118,6 +119,37 @@ std::string AdapterHealthBook::CircuitStateFrom(std::string_view text, const std
   }
   if (!any) return "";
   return open ? "open" : "closed";
+}
+
+double AdapterHealthBook::SumFrom(std::string_view text, std::string_view name,
+                                  const std::vector<std::string>& labels,
+                                  const std::string& upstream_of) {
+  const std::string head = std::string(name) + "{";
+  double sum = 0;
+  size_t at = 0;
+  while ((at = text.find(head, at)) != std::string_view::npos) {
+    const bool line_start = at == 0 || text[at - 1] == '\n';
+    const size_t line_end = std::min(text.find('\n', at), text.size());
+    const std::string_view line = text.substr(at, line_end - at);
+    at = line_end;
+    if (!line_start) continue;
+    const size_t close = line.rfind('}');
+    if (close == std::string_view::npos) continue;
+    const std::string_view label_text = line.substr(0, close);
+    bool match = true;
+    for (const std::string& l : labels) match = match && label_text.find(l) != std::string_view::npos;
+    if (match && !upstream_of.empty()) {
+      const size_t u = label_text.find("upstream=\"");
+      const size_t u_end = u == std::string_view::npos ? u : label_text.find('"', u + 10);
+      match = u_end != std::string_view::npos &&
+              UpstreamOf(std::string(label_text.substr(u + 10, u_end - u - 10)), upstream_of);
+    }
+    if (!match) continue;
+    double v = 0;
+    const std::string value(line.substr(close + 1));
+    if (std::sscanf(value.c_str(), "%lf", &v) == 1) sum += v;
+  }
+  return sum;
 }
 
 void AdapterHealthBook::Collect(MetricsRegistry& m) {

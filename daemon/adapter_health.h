@@ -81,6 +81,12 @@ class AdapterHealthBook {
   // from `prometheus_text` (MetricsRegistry::RenderPrometheus; not from a
   // collector, which that runs).
   static std::string CircuitStateFrom(std::string_view prometheus_text, const std::string& id);
+  // The sum of the series of `name` in `prometheus_text` whose label text
+  // holds every one of `labels` (e.g. adapter="site"), and, when
+  // `upstream_of` is not empty, whose upstream belongs to that adapter.
+  static double SumFrom(std::string_view prometheus_text, std::string_view name,
+                        const std::vector<std::string>& labels,
+                        const std::string& upstream_of = "");
 
   // Refreshes the gauges above (a MetricsRegistry collector).
   void Collect(MetricsRegistry& m);

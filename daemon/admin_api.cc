@@ -72,6 +72,7 @@ json AdapterJson(const AdapterStatus& a) {
           {"last_error_at", TimeOrNull(a.last_error_at)},
           {"circuit_state", a.circuit_state.empty() ? json(nullptr) : json(a.circuit_state)},
           {"status", std::move(status)},
+          {"counts", a.counts},
           {"details", std::move(details)}};
 }
 

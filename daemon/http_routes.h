@@ -85,6 +85,10 @@ struct AdapterStatus {
   std::string circuit_state;         // "closed" | "open" | "half_open"; "" if none
   // By capability ("pull", "deliver", "push"): kept across reloads.
   std::map<std::string, CapabilityStatus> capability_status;
+  // Since the daemon started, from its metrics: received (events),
+  // delivered / retrying / failed (delivery attempts by outcome), throttled
+  // (calls to its upstreams held back or answered 429).
+  std::map<std::string, int64_t> counts;
   std::string details_json = "{}";   // Adapter::DescribeJson(); must be a JSON object
 };
 
@@ -180,6 +184,7 @@ class HttpRoutes {
  private:
   HttpRoutes(HttpRoutesDeps deps, HttpRoutesOptions options,
              std::unique_ptr<IdempotencyStore> store, std::unique_ptr<AuditJournal> audit);
+  void HandleUi(const net::HttpRequest& request, const net::Responder& respond);
   void HandleHealth(const net::HttpRequest& request, const net::Responder& respond);
 
   HttpRoutesDeps deps_;

@@ -308,6 +308,17 @@ int Daemon::StartHttp() {
         }
       }
       s.circuit_state = AdapterHealthBook::CircuitStateFrom(metrics_text, id);
+      const std::string adapter_label = "adapter=\"" + id + "\"";
+      auto sum = [&](std::string_view name, std::vector<std::string> labels) {
+        labels.push_back(adapter_label);
+        return static_cast<int64_t>(AdapterHealthBook::SumFrom(metrics_text, name, labels));
+      };
+      s.counts["received"] = sum("crmhub_events_received_total", {});
+      s.counts["delivered"] = sum("crmhub_deliveries_total", {"outcome=\"ok\""});
+      s.counts["retrying"] = sum("crmhub_deliveries_total", {"outcome=\"retry\""});
+      s.counts["failed"] = sum("crmhub_deliveries_total", {"outcome=\"fail\""});
+      s.counts["throttled"] = static_cast<int64_t>(AdapterHealthBook::SumFrom(
+          metrics_text, "crmhub_upstream_throttled_total", {}, id));
       out.push_back(std::move(s));
     }
     return out;

@@ -20,6 +20,8 @@ packages=(
   dpkg-dev
   # promtool, for the alert rules test (tests/contrib)
   prometheus
+  # the status page's browser test (tests/ui)
+  chromium
   # bench/intake.sh, which BenchIntakeTest runs
   curl bc python3 openssl
 )
