@@ -5,11 +5,13 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "base/clock.h"
+#include "base/log_fields.h"
 
 namespace crmhub {
 namespace {
@@ -36,8 +38,9 @@ class JournalStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
   void sink_it_(const spdlog::details::log_msg& msg) override {
     // fmt rather than operator+: GCC 12 -O3 reports a false -Wrestrict on
     // chained std::string concatenation.
-    std::string line = fmt::format("<{}>{}\n", SyslogPriority(msg.level),
-                                   std::string_view(msg.payload.data(), msg.payload.size()));
+    std::string line = fmt::format(
+        "<{}>{}\n", SyslogPriority(msg.level),
+        RenderLogFieldsText(std::string_view(msg.payload.data(), msg.payload.size())));
     std::fwrite(line.data(), 1, line.size(), stderr);
   }
   void flush_() override { std::fflush(stderr); }
@@ -52,6 +55,20 @@ class JournalStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
       case spdlog::level::critical: return 2;
       default: return 6;
     }
+  }
+};
+
+// The text pattern's %* flag: the message with its fields as key=value.
+class FieldsFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const std::string text =
+        RenderLogFieldsText(std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<FieldsFlag>();
   }
 };
 
@@ -70,7 +87,16 @@ bool StderrIsJournal() {
 }
 
 std::string FormatJsonLogLine(std::string_view ts, std::string_view level, std::string_view msg) {
-  nlohmann::json j = {{"ts", ts}, {"level", level}, {"logger", "crmhub"}, {"msg", msg}};
+  auto [text, fields] = SplitLogFields(msg);
+  nlohmann::json j = {{"ts", ts}, {"level", level}, {"logger", "crmhub"}, {"msg", text}};
+  if (!fields.empty()) {
+    nlohmann::json f = nlohmann::json::parse(fields, nullptr, /*allow_exceptions=*/false);
+    if (f.is_object()) {
+      for (auto& [key, value] : f.items()) {
+        if (!j.contains(key)) j[key] = value;
+      }
+    }
+  }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -87,7 +113,9 @@ Status SetupLogging(const LogOptions& options) {
   } else {
     logger = std::make_shared<spdlog::logger>(
         "crmhub", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%-5l%$ %v");
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<FieldsFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%-5l%$ %*");
+    logger->set_formatter(std::move(formatter));
   }
   logger->set_level(level);
   logger->flush_on(spdlog::level::warn);

@@ -55,6 +55,13 @@ json HeadersJson(const queue::Headers& headers) {
 json AdapterJson(const AdapterStatus& a) {
   json details = json::parse(a.details_json, nullptr, /*allow_exceptions=*/false);
   if (details.is_discarded()) details = json::object();
+  json status = json::object();
+  for (const auto& [capability, s] : a.capability_status) {
+    status[capability] = {{"last_success", TimeOrNull(s.last_success)},
+                          {"last_error", s.last_error ? json(*s.last_error) : json(nullptr)},
+                          {"last_error_at", TimeOrNull(s.last_error_at)},
+                          {"errors", s.errors}};
+  }
   return {{"id", a.id},
           {"type", a.type},
           {"enabled", a.enabled},
@@ -64,6 +71,8 @@ json AdapterJson(const AdapterStatus& a) {
           {"last_error", a.last_error ? json(*a.last_error) : json(nullptr)},
           {"last_error_at", TimeOrNull(a.last_error_at)},
           {"circuit_state", a.circuit_state.empty() ? json(nullptr) : json(a.circuit_state)},
+          {"status", std::move(status)},
+          {"counts", a.counts},
           {"details", std::move(details)}};
 }
 
@@ -397,7 +406,8 @@ void AdminApi::Route(const net::HttpRequest& request, const net::Responder& resp
     if (seg[2] == "replay") {
       Status s = q.ReplayDeadLetter(*id);
       if (!s.ok()) return respond(StoreError(s, "replay dead letter"));
-      return respond(JsonOk(200, {{"replayed", 1}}));
+      // The message keeps its id and history (Queue::ReplayDeadLetter).
+      return respond(JsonOk(200, {{"replayed", 1}, {"message_id", *id}}));
     }
     if (seg[2] == "drop") {
       Status s = q.DropDeadLetter(*id);

@@ -58,6 +58,10 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
           {.name = "drain_timeout", .type = Type::kDuration, .default_value = "\"30s\"",
            .description = "On SIGTERM: how long in-flight requests and deliveries may take to "
                           "finish before their leases are released for the next start."},
+          {.name = "drain_grace", .type = Type::kDuration, .default_value = "\"1s\"",
+           .description = "On SIGTERM: how long the listeners stay open, /readyz answering 503 "
+                          "draining (and webhooks still accepted), before they close, so that a "
+                          "load balancer sees the instance leave. Within drain_timeout."},
       }});
   schema.sections.push_back(SectionSpec{
       "log", "Logging (spdlog). Under systemd (JOURNAL_STREAM set) lines carry no timestamp and "
@@ -221,15 +225,42 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
 }
 
 std::filesystem::path ResolveDataDir(const config::Config& config) {
+  return ExplainDataDir(config, "the config").path;
+}
+
+DataDirChoice ExplainDataDir(const config::Config& config, const std::string& config_file) {
   const config::Section& d = config.Get("daemon");
-  if (d.Has("data_dir")) return d.GetPath("data_dir");
+  if (d.Has("data_dir")) return {d.GetPath("data_dir"), "[daemon] data_dir in " + config_file};
   if (const char* state = std::getenv("STATE_DIRECTORY"); state && *state) {
     // systemd may pass several colon-separated folders; the first is ours.
     std::string first(state);
     if (auto colon = first.find(':'); colon != std::string::npos) first.resize(colon);
-    return first;
+    return {first, "$STATE_DIRECTORY (" + config_file + " sets no [daemon] data_dir)"};
   }
-  return d.GetPath("data_dir");
+  std::error_code ec;
+  const auto cwd = std::filesystem::current_path(ec);
+  return {d.GetPath("data_dir"),
+          "the default \"var\" in the working directory " + (ec ? std::string("?") : cwd.string()) +
+              " (" + config_file + " sets no [daemon] data_dir and $STATE_DIRECTORY is unset; "
+              "under systemd the daemon uses " + kSystemdStateDir +
+              ": pass --data-dir DIR or set STATE_DIRECTORY=DIR)"};
+}
+
+DataDirChoice ExplainDataDirForTool(const config::Config& config, const std::string& config_file,
+                                    const std::filesystem::path& systemd_state_dir) {
+  DataDirChoice choice = ExplainDataDir(config, config_file);
+  const bool defaulted = !config.Get("daemon").Has("data_dir") &&
+                         (std::getenv("STATE_DIRECTORY") == nullptr ||
+                          *std::getenv("STATE_DIRECTORY") == '\0');
+  std::error_code ec;
+  if (defaulted && !std::filesystem::exists(choice.path / "queue.db", ec) &&
+      std::filesystem::exists(systemd_state_dir / "queue.db", ec)) {
+    return {systemd_state_dir,
+            "the systemd unit's StateDirectory= (" + systemd_state_dir.string() +
+                ", the daemon's $STATE_DIRECTORY; " + config_file +
+                " sets no [daemon] data_dir and there is no var/queue.db here)"};
+  }
+  return choice;
 }
 
 }  // namespace crmhub::daemon

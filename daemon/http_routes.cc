@@ -1,5 +1,7 @@
 #include "daemon/http_routes.h"
 
+#include "daemon/ui_assets.h"
+
 #include <stdexcept>
 #include <utility>
 
@@ -30,7 +32,8 @@ std::string_view HookId(std::string_view path) {
 // Whether `listener` serves `path` (the health checks are everywhere).
 bool Serves(Listener listener, std::string_view path) {
   if (listener == Listener::kAll || path == "/healthz" || path == "/readyz") return true;
-  const bool admin_route = StartsWith(path, kApiPrefix) || path == "/metrics";
+  const bool admin_route =
+      StartsWith(path, kApiPrefix) || path == "/metrics" || path == "/ui" || StartsWith(path, "/ui/");
   return (listener == Listener::kAdmin) == admin_route;
 }
 
@@ -117,7 +120,42 @@ void HttpRoutes::Handle(net::HttpRequest request, net::Responder respond, Listen
     admin_->Handle(std::move(request), std::move(respond));
     return;
   }
+  if (path == "/ui" || StartsWith(path, "/ui/")) {
+    HandleUi(request, respond);
+    return;
+  }
   HandleHealth(request, respond);
+}
+
+// The status page's static files. They hold no data and need no token (the
+// page asks for one and sends it to the API); what they show comes from
+// the admin API, under its scopes.
+void HttpRoutes::HandleUi(const net::HttpRequest& request, const net::Responder& respond) {
+  if (request.method != "GET" && request.method != "HEAD") {
+    auto r = net::HttpResponse::Error(405, "method_not_allowed", "use GET");
+    r.headers.Set("Allow", "GET, HEAD");
+    respond(std::move(r));
+    return;
+  }
+  if (request.path == "/ui") {
+    auto r = net::HttpResponse::Text(301, "see /ui/\n");
+    r.headers.Set("Location", "/ui/");
+    respond(std::move(r));
+    return;
+  }
+  const UiAsset* asset = FindUiAsset(std::string_view(request.path).substr(4));
+  if (asset == nullptr) {
+    respond(net::HttpResponse::Error(404, "not_found", "no such file of the status page"));
+    return;
+  }
+  auto r = net::HttpResponse::Text(200, std::string(asset->body));
+  r.headers.Set("Content-Type", std::string(asset->content_type));
+  r.headers.Set("Cache-Control", "no-cache");
+  r.headers.Set("X-Content-Type-Options", "nosniff");
+  r.headers.Set("Content-Security-Policy",
+                "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+  respond(std::move(r));
 }
 
 void HttpRoutes::HandleHealth(const net::HttpRequest& request, const net::Responder& respond) {

@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,7 @@
 #include "base/metrics.h"
 #include "base/secret.h"
 #include "base/status.h"
+#include "daemon/adapter_health.h"
 #include "daemon/admin_access.h"
 #include "net/http_types.h"
 #include "queue/queue.h"
@@ -81,6 +83,12 @@ struct AdapterStatus {
   std::optional<std::string> last_error;
   std::optional<SystemTime> last_error_at;
   std::string circuit_state;         // "closed" | "open" | "half_open"; "" if none
+  // By capability ("pull", "deliver", "push"): kept across reloads.
+  std::map<std::string, CapabilityStatus> capability_status;
+  // Since the daemon started, from its metrics: received (events),
+  // delivered / retrying / failed (delivery attempts by outcome), throttled
+  // (calls to its upstreams held back or answered 429).
+  std::map<std::string, int64_t> counts;
   std::string details_json = "{}";   // Adapter::DescribeJson(); must be a JSON object
 };
 
@@ -95,6 +103,8 @@ struct HttpRoutesDeps {
   queue::Queue* queue = nullptr;        // required
   MetricsRegistry* metrics = nullptr;   // required
   Clock* clock = nullptr;               // required
+  // Where intake records each webhook adapter's push status. Null: nowhere.
+  AdapterHealthBook* health = nullptr;
   // The adapter with that id (enabled ones only), or null. Used by /hooks
   // (needs webhook()) and /api/v1/commands (needs target()). Returning a
   // shared_ptr lets the runtime swap adapters on reload while a request
@@ -174,6 +184,7 @@ class HttpRoutes {
  private:
   HttpRoutes(HttpRoutesDeps deps, HttpRoutesOptions options,
              std::unique_ptr<IdempotencyStore> store, std::unique_ptr<AuditJournal> audit);
+  void HandleUi(const net::HttpRequest& request, const net::Responder& respond);
   void HandleHealth(const net::HttpRequest& request, const net::Responder& respond);
 
   HttpRoutesDeps deps_;

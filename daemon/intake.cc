@@ -8,6 +8,7 @@
 
 #include "adapters/adapter.h"
 #include "base/json_get.h"
+#include "base/log_fields.h"
 #include "daemon/queued_events.h"
 
 namespace crmhub::daemon {
@@ -61,6 +62,11 @@ IntakeHandler::AdapterMetrics& IntakeHandler::MetricsFor(const std::string& adap
 
 void IntakeHandler::Reject(const std::string& adapter_id, std::string_view reason,
                            net::HttpResponse response, const net::Responder& respond) {
+  if (deps_.health != nullptr) {
+    if (auto h = deps_.health->Find(adapter_id)) {
+      h->Error(Capability::kPush, fmt::format("refused {} ({})", response.status, reason));
+    }
+  }
   deps_.metrics
       ->GetCounter("crmhub_events_rejected_total", "Webhook requests refused, by reason",
                    {{"adapter", adapter_id}, {"reason", std::string(reason)}})
@@ -141,6 +147,16 @@ void IntakeHandler::Handle(std::string_view adapter_id_view, net::HttpRequest re
     if (refusal.http_status == 500) {
       spdlog::error("webhook {}: adapter failed: {}", adapter_id, parsed.status().ToString());
     }
+    int64_t suppressed = 0;
+    if ((refusal.http_status == 401 || refusal.http_status == 403) &&
+        refusal_log_.Allow(adapter_id, &suppressed)) {
+      LogWithFields(spdlog::level::warn, "webhook refused",
+                    {{"adapter", adapter_id},
+                     {"peer", request.remote_address},
+                     {"check", parsed.status().message()},
+                     {"reason", std::string(refusal.reason)},
+                     {"suppressed_before", std::to_string(suppressed)}});
+    }
     std::string_view detail;
     if (refusal.pass_detail) detail = parsed.status().message();
     Reject(adapter_id, refusal.reason,
@@ -183,6 +199,9 @@ void IntakeHandler::Handle(std::string_view adapter_id_view, net::HttpRequest re
         for (queue::EnqueueOutcome o : *outcome) {
           metrics.received->Inc();
           if (o == queue::EnqueueOutcome::kDuplicate) metrics.duplicate->Inc();
+        }
+        if (deps_.health != nullptr) {
+          if (auto h = deps_.health->Find(adapter_id)) h->Success(Capability::kPush);
         }
         respond(std::move(accepted));
       });

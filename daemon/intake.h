@@ -9,6 +9,9 @@
 //   400 body nested deeper than [http] max_json_depth
 //   503 + Retry-After: queue unhealthy, or Depth() >= high water
 //   401/403/400 from the adapter's HandleWebhook (signature, IP, parse, key)
+//       A 401/403 also writes a warning (at most 10 a minute per adapter)
+//       with the fields adapter, peer, check (the adapter's own reason,
+//       which the client is not told) and reason (the metric's).
 // then the events are enqueued durably (lane in.<id>, source <id>) and only
 // once the queue reports them durable the adapter's `accepted` answer is sent.
 // The enqueue never blocks the I/O thread: a queue whose writer is behind
@@ -32,6 +35,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "base/log_rate_limit.h"
 #include "daemon/http_routes.h"
 #include "base/thread_annotations.h"
 
@@ -62,6 +66,8 @@ class IntakeHandler {
   const HttpRoutesOptions& options_;
   std::mutex mu_;
   std::unordered_map<std::string, AdapterMetrics> metrics_ GUARDED_BY(mu_);
+  // Refused signatures and senders: a few log lines a minute per adapter.
+  LogRateLimit refusal_log_{*deps_.clock, 10, std::chrono::minutes(1)};
 };
 
 }  // namespace crmhub::daemon

@@ -8,9 +8,11 @@
 #include <future>
 #include <random>
 
+#include "base/log_fields.h"
 #include "base/thread_name.h"
 #include "daemon/pull_ahead.h"
 #include "daemon/queued_events.h"
+#include "queue/give_up.h"
 #include "base/thread_annotations.h"
 
 namespace crmhub::daemon {
@@ -40,7 +42,8 @@ class AdapterWorkers {
  public:
   AdapterWorkers(std::shared_ptr<adapters::Adapter> adapter, RecordMapper mapper,
                  queue::Queue& queue, crm::CrmSink& sink, Clock& clock, MetricsRegistry& metrics,
-                 LaneWakeup& wakeup, const PipelineOptions& options)
+                 LaneWakeup& wakeup, const PipelineOptions& options, LogRateLimit& log_limit,
+                 std::shared_ptr<AdapterHealth> health)
       : adapter_(std::move(adapter)),
         id_(adapter_->id()),
         mapper_(std::move(mapper)),
@@ -49,7 +52,9 @@ class AdapterWorkers {
         clock_(clock),
         metrics_(metrics),
         wakeup_(wakeup),
-        options_(options) {}
+        options_(options),
+        log_limit_(log_limit),
+        health_(std::move(health)) {}
 
   ~AdapterWorkers() {
     RequestStop();
@@ -59,6 +64,10 @@ class AdapterWorkers {
   }
 
   void Start() {
+    // Every series this adapter will count, at zero from the start.
+    if (adapter_->source() != nullptr || adapter_->webhook() != nullptr) MetricsFor("crm");
+    if (adapter_->webhook() != nullptr) MetricsFor(id_ + "/resolve");
+    if (adapter_->target() != nullptr) MetricsFor(id_);
     if (adapter_->source() != nullptr) {
       if (auto cursor = queue_.GetState(CursorKey(id_)); cursor.ok()) {
         std::lock_guard lock(status_mu_);
@@ -113,14 +122,22 @@ class AdapterWorkers {
 
   bool stopping() const { return stopping_.load(); }
 
-  void RecordError(const std::string& error) {
-    std::lock_guard lock(status_mu_);
-    status_.last_error = error;
-    status_.last_error_at = clock_.Now();
+  // The overall status (WorkerStatus) and the capability's own
+  // (AdapterHealth, which outlives these workers across reloads).
+  void RecordError(Capability c, const std::string& error) {
+    {
+      std::lock_guard lock(status_mu_);
+      status_.last_error = error;
+      status_.last_error_at = clock_.Now();
+    }
+    health_->Error(c, error);
   }
-  void RecordSuccess() {
-    std::lock_guard lock(status_mu_);
-    status_.last_success = clock_.Now();
+  void RecordSuccess(Capability c) {
+    {
+      std::lock_guard lock(status_mu_);
+      status_.last_success = clock_.Now();
+    }
+    health_->Success(c);
   }
 
   // Interruptible wait on `lane` from `ticket` (taken before the stop check).
@@ -146,6 +163,10 @@ class AdapterWorkers {
   struct Settlements {
     std::vector<queue::Settlement> items;
     std::vector<int64_t> message_ids;  // of each item, for the log
+    // Of each item: its message, and the reason when the item makes a dead
+    // letter (logged once the settlement is durable), else empty.
+    std::vector<const queue::Message*> messages;
+    std::vector<std::string> dead_reasons;
     bool any_ok = false;
   };
   void ProcessInbound(std::vector<queue::Leased>& batch);
@@ -179,7 +200,8 @@ class AdapterWorkers {
                     "map, resolve, deliver, sink).",
                     {{"adapter", id_}, {"step", std::string(step)}})
         .Inc();
-    RecordError(std::string(step) + " threw: " + std::string(what));
+    RecordError(step == "pull" ? Capability::kPull : Capability::kDeliver,
+                std::string(step) + " threw: " + std::string(what));
   }
   // The counters webhook intake keeps too: received counts new and repeated
   // events; duplicates are the repeats idempotency absorbed.
@@ -203,6 +225,19 @@ class AdapterWorkers {
               const DeliveryOutcome& outcome, Settlements& out);
   // Settles `s` in one Queue::Settle call and logs what did not settle.
   void CommitSettlements(const Settlements& s);
+  // One rate-limited warning for a message that became a dead letter.
+  void LogDeadLetter(const queue::Message& message, const std::string& reason) {
+    int64_t suppressed = 0;
+    if (!log_limit_.Allow("dead_letter/" + id_, &suppressed)) return;
+    LogWithFields(spdlog::level::warn, "dead letter",
+                  {{"adapter", id_},
+                   {"lane", message.lane},
+                   {"message_id", std::to_string(message.id)},
+                   {"key", message.idempotency_key},
+                   {"attempts", std::to_string(message.attempts)},
+                   {"reason", reason},
+                   {"suppressed_before", std::to_string(suppressed)}});
+  }
 
   struct TargetMetrics {
     Counter* ok;
@@ -210,17 +245,21 @@ class AdapterWorkers {
     Counter* fail;
     Histogram* duration;
   };
+  // Labelled by the adapter too: an inbound lane's target is "crm" for
+  // every adapter, and a dashboard must tell which one fails.
   TargetMetrics MetricsFor(const std::string& target) {
     auto counter = [&](const char* outcome) {
-      return &metrics_.GetCounter("crmhub_deliveries_total",
-                                  "Delivery attempts by target and outcome (ok, retry, fail).",
-                                  {{"target", target}, {"outcome", outcome}});
+      return &metrics_.GetCounter(
+          "crmhub_deliveries_total",
+          "Delivery attempts by adapter, target and outcome (ok, retry, fail).",
+          {{"adapter", id_}, {"target", target}, {"outcome", outcome}});
     };
     return TargetMetrics{counter("ok"), counter("retry"), counter("fail"),
                          &metrics_.GetHistogram("crmhub_delivery_duration_seconds",
                                                 "Duration of one sink Apply or target Deliver "
                                                 "call.",
-                                                DefaultLatencyBuckets(), {{"target", target}})};
+                                                DefaultLatencyBuckets(),
+                                                {{"adapter", id_}, {"target", target}})};
   }
 
   std::shared_ptr<adapters::Adapter> adapter_;
@@ -232,6 +271,8 @@ class AdapterWorkers {
   MetricsRegistry& metrics_;
   LaneWakeup& wakeup_;
   const PipelineOptions options_;
+  LogRateLimit& log_limit_;
+  const std::shared_ptr<AdapterHealth> health_;
   // Source loop only (SeededJitter is not thread-safe).
   const queue::JitterFn jitter_ =
       options_.source_jitter ? options_.source_jitter : queue::SeededJitter(std::random_device{}());
@@ -263,9 +304,13 @@ void AdapterWorkers::SourceLoop() {
   auto fail = [&](const std::string& what, const Status& st, LaneWakeup::Ticket ticket) {
     ++failures;
     std::string error = what + ": " + st.ToString();
-    RecordError(error);
+    RecordError(Capability::kPull, error);
     auto delay = Backoff(failures);
-    spdlog::warn("adapter {}: {} (retrying in {} ms)", id_, error, delay.count());
+    LogWithFields(spdlog::level::warn, "pull failed; retrying",
+                  {{"adapter", id_},
+                   {"step", what},
+                   {"error", st.ToString()},
+                   {"retry_in_ms", std::to_string(delay.count())}});
     WaitFor(wake, ticket, delay);
   };
   // During a backlog (`more`) the cursor is saved at most every
@@ -334,7 +379,7 @@ void AdapterWorkers::SourceLoop() {
       }
     }
     failures = 0;
-    RecordSuccess();
+    RecordSuccess(Capability::kPull);
     if (again) continue;
     if (!paused()) WaitFor(wake, ticket, source->poll_interval());
   }
@@ -356,7 +401,7 @@ void AdapterWorkers::InboundLoop() {
     if (stopping()) break;
     auto leased = queue_.Lease(lane, options_.inbound_batch, options_.lease_duration);
     if (!leased.ok()) {
-      RecordError("lease " + lane + ": " + leased.status().ToString());
+      RecordError(Capability::kDeliver, "lease " + lane + ": " + leased.status().ToString());
       WaitFor(lane, ticket, options_.idle_wait_max);
       continue;
     }
@@ -467,7 +512,7 @@ void AdapterWorkers::TargetLoop() {
     if (stopping()) break;
     auto leased = queue_.Lease(lane, std::max(1, target->max_batch()), options_.lease_duration);
     if (!leased.ok()) {
-      RecordError("lease " + lane + ": " + leased.status().ToString());
+      RecordError(Capability::kDeliver, "lease " + lane + ": " + leased.status().ToString());
       WaitFor(lane, ticket, options_.idle_wait_max);
       continue;
     }
@@ -500,24 +545,42 @@ void AdapterWorkers::TargetLoop() {
 
 void AdapterWorkers::Decide(const TargetMetrics& m, const queue::Leased& leased,
                             const DeliveryOutcome& outcome, Settlements& out) {
+  std::string dead_reason;
   switch (outcome.kind) {
     case DeliveryOutcome::Kind::kOk:
       m.ok->Inc();
       out.any_ok = true;
       out.items.push_back(queue::Settlement::Ack(leased.lease));
       break;
-    case DeliveryOutcome::Kind::kRetry:
-      m.retry->Inc();
-      RecordError(outcome.error);
+    case DeliveryOutcome::Kind::kRetry: {
+      // The queue decides the give-up; the same rule here (queue/give_up.h)
+      // counts it as the failure it is.
+      const queue::RetryPolicy policy = options_.retry_policy
+                                            ? options_.retry_policy(leased.message.lane)
+                                            : queue::RetryPolicy{};
+      const SystemTime now = clock_.Now();
+      if (queue::RetryGivesUp(policy, leased.message.attempts, leased.message.created_at, now)) {
+        m.fail->Inc();
+        dead_reason = queue::GaveUpReason(policy, leased.message.attempts,
+                                          leased.message.created_at, now, outcome.error);
+        RecordError(Capability::kDeliver, dead_reason);
+      } else {
+        m.retry->Inc();
+        RecordError(Capability::kDeliver, outcome.error);
+      }
       out.items.push_back(queue::Settlement::Retry(leased.lease, outcome.error, outcome.not_before));
       break;
+    }
     case DeliveryOutcome::Kind::kFail:
       m.fail->Inc();
-      RecordError(outcome.error);
+      RecordError(Capability::kDeliver, outcome.error);
+      dead_reason = outcome.error;
       out.items.push_back(queue::Settlement::Fail(leased.lease, outcome.error));
       break;
   }
   out.message_ids.push_back(leased.message.id);
+  out.messages.push_back(&leased.message);
+  out.dead_reasons.push_back(std::move(dead_reason));
 }
 
 void AdapterWorkers::CommitSettlements(const Settlements& s) {
@@ -527,11 +590,15 @@ void AdapterWorkers::CommitSettlements(const Settlements& s) {
     if (!statuses[i].ok()) {
       // Typically an expired lease: the message is delivered again later and
       // the sink's/target's idempotency absorbs the repeat.
-      spdlog::warn("adapter {}: settling message {}: {}", id_, s.message_ids[i],
-                   statuses[i].ToString());
+      LogWithFields(spdlog::level::warn, "settling a message failed",
+                    {{"adapter", id_},
+                     {"message_id", std::to_string(s.message_ids[i])},
+                     {"error", statuses[i].ToString()}});
+    } else if (i < s.dead_reasons.size() && !s.dead_reasons[i].empty()) {
+      LogDeadLetter(*s.messages[i], s.dead_reasons[i]);
     }
   }
-  if (s.any_ok) RecordSuccess();
+  if (s.any_ok) RecordSuccess(Capability::kDeliver);
 }
 
 Pipeline::Pipeline(queue::Queue& queue, crm::CrmSink& sink, Clock& clock, MetricsRegistry& metrics,
@@ -541,7 +608,13 @@ Pipeline::Pipeline(queue::Queue& queue, crm::CrmSink& sink, Clock& clock, Metric
       clock_(clock),
       metrics_(metrics),
       wakeup_(wakeup),
-      options_(options) {}
+      options_(options),
+      log_limit_(clock, std::max(1, options_.log_lines_per_minute), std::chrono::minutes(1)) {
+  if (options_.health == nullptr) {
+    own_health_ = std::make_unique<AdapterHealthBook>(clock, metrics);
+    options_.health = own_health_.get();
+  }
+}
 
 Pipeline::~Pipeline() {
   StopAll(std::chrono::steady_clock::time_point::max());
@@ -558,8 +631,14 @@ Status Pipeline::Start(std::shared_ptr<adapters::Adapter> adapter, RecordMapper 
   }
   std::lock_guard lock(mu_);
   if (workers_.count(id) != 0) return Status::AlreadyExists("adapter " + id + " is running");
+  std::vector<Capability> caps;
+  if (adapter->source() != nullptr) caps.push_back(Capability::kPull);
+  caps.push_back(Capability::kDeliver);
+  if (adapter->webhook() != nullptr) caps.push_back(Capability::kPush);
+  std::shared_ptr<AdapterHealth> health = options_.health->Register(id, std::move(caps));
   auto workers = std::make_unique<AdapterWorkers>(std::move(adapter), std::move(mapper), queue_,
-                                                  sink_, clock_, metrics_, wakeup_, options_);
+                                                  sink_, clock_, metrics_, wakeup_, options_,
+                                                  log_limit_, std::move(health));
   workers->Start();
   workers_.emplace(id, std::move(workers));
   return Status::Ok();

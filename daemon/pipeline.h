@@ -33,17 +33,23 @@
 // (crmhub_worker_exceptions_total{adapter,step}) and turned into a retryable
 // failure (a record whose mapping throws is dead-lettered with its raw
 // payload); the thread goes on.
+// Every dead letter the workers make (a refused record or command, a mapping
+// error, a Retry past the lane's limits) writes one warning with the fields
+// adapter, lane, message_id, key, attempts and reason (base/log_fields.h),
+// at most PipelineOptions::log_lines_per_minute per adapter.
 // Empty lanes are waited on (5 ms doubling to 200 ms), woken early by
 // LaneWakeup when something is enqueued.
 //
 // Stopping finishes the batch in hand (a leased batch is always settled or
 // left to its lease's expiry, never dropped) and joins the threads.
 //
-// Metrics:
-//   crmhub_deliveries_total{target,outcome}   outcome: ok | retry | fail
-//   crmhub_delivery_duration_seconds{target}  one Apply/Deliver call
+// Metrics (every series of an adapter present at zero from its Start):
+//   crmhub_deliveries_total{adapter,target,outcome}   outcome: ok | retry | fail
+//   crmhub_delivery_duration_seconds{adapter,target}  one Apply/Deliver call
 // target is the adapter id for out.<id> lanes, "crm" for inbound lanes and
-// "<id>/resolve" for the resolve step of hints.
+// "<id>/resolve" for the resolve step of hints; adapter is the lane's adapter.
+// Each capability's last success and error go to the AdapterHealthBook
+// (pull: the source loop; deliver: inbound and outbound delivery).
 //   crmhub_worker_exceptions_total{adapter,step}  see above
 //
 // Thread-safety: Pipeline's methods are called from the control thread;
@@ -62,8 +68,10 @@
 
 #include "adapters/adapter.h"
 #include "base/clock.h"
+#include "base/log_rate_limit.h"
 #include "base/metrics.h"
 #include "crm/sink.h"
+#include "daemon/adapter_health.h"
 #include "daemon/lane_wakeup.h"
 #include "mapping/model/entity.h"
 #include "queue/backoff.h"
@@ -96,6 +104,17 @@ struct PipelineOptions {
   // std::random_device. An injected one is called from every adapter's
   // source thread, so it must be thread-safe when several adapters pull.
   queue::JitterFn source_jitter;
+  // The retry policy of a lane, as the queue applies it (runtime: the same
+  // [queue] and [queue.lanes.*] settings). Lets the workers tell a Retry
+  // that the queue turns into a dead letter (queue::RetryGivesUp): it is
+  // counted as outcome="fail" and logged. Empty: the default RetryPolicy.
+  std::function<queue::RetryPolicy(const std::string& lane)> retry_policy;
+  // Dead-letter and give-up log lines: at most this many a minute per
+  // adapter (the rest are counted and the next line says how many).
+  int log_lines_per_minute = 10;
+  // Where each capability's status goes (kept across reloads by its
+  // owner, the daemon). Null: the pipeline keeps its own book.
+  AdapterHealthBook* health = nullptr;
 };
 
 // What the admin API shows about an adapter's workers.
@@ -144,6 +163,8 @@ class Pipeline {
   MetricsRegistry& metrics_;
   LaneWakeup& wakeup_;
   PipelineOptions options_;
+  LogRateLimit log_limit_;
+  std::unique_ptr<AdapterHealthBook> own_health_;  // when options.health is null
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<AdapterWorkers>> workers_ GUARDED_BY(mu_);
   // Workers that missed their stop deadline; joined in the destructor.

@@ -21,8 +21,11 @@
 #include "base/metrics.h"
 #include "base/thread_name.h"
 #include "crm/sink.h"
+#include "base/log_fields.h"
 #include "daemon/config_check.h"
+#include "daemon/config_diff.h"
 #include "daemon/config_schema.h"
+#include "daemon/data_dir_lock.h"
 #include "daemon/http_routes.h"
 #include "daemon/lane_wakeup.h"
 #include "daemon/process_metrics.h"
@@ -106,8 +109,12 @@ class Daemon {
   SystemClock system_clock_;
   Clock& clock_;
   std::optional<config::Config> config_;
+  std::optional<config::Config> start_config_;  // what the parts built at start read
   std::filesystem::path data_dir_;
+  // Held from before the queue opens until after everything is closed.
+  std::optional<DataDirLock> data_dir_lock_;
   std::chrono::milliseconds drain_timeout_{0};
+  std::chrono::milliseconds drain_grace_{0};
   MetricsRegistry metrics_;
   std::optional<boost::asio::io_context> io_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
@@ -122,6 +129,8 @@ class Daemon {
   std::mutex adapters_mu_;
   std::shared_ptr<const AdapterSet> adapters_ GUARDED_BY(adapters_mu_);
   adapters::AdapterContext context_;
+  // Each adapter's per-capability status: the daemon's, so reloads keep it.
+  std::optional<AdapterHealthBook> health_;
   std::optional<Pipeline> pipeline_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> started_{false};
@@ -143,6 +152,7 @@ int Daemon::Start() {
     return 2;
   }
   config_ = std::move(loaded->config);
+  start_config_ = config_;
   const config::Config& config = *config_;
   if (options_.configure_logging) {
     LogOptions log;
@@ -158,7 +168,16 @@ int Daemon::Start() {
     spdlog::error("cannot create data_dir {}: {}", data_dir_.string(), st.ToString());
     return 1;
   }
+  // One daemon per data_dir: a second one would pull and deliver everything
+  // twice. Exit 2 (a configuration problem: restarting will not fix it).
+  auto locked = DataDirLock::Acquire(data_dir_);
+  if (!locked.ok()) {
+    spdlog::error("{}", locked.status().message());
+    return locked.status().code() == StatusCode::kFailedPrecondition ? 2 : 1;
+  }
+  data_dir_lock_.emplace(std::move(*locked));
   drain_timeout_ = config.Get("daemon").GetDuration("drain_timeout");
+  drain_grace_ = std::min(config.Get("daemon").GetDuration("drain_grace"), drain_timeout_);
 
   // 2. Event loop, outbound HTTP, metrics.
   RegisterProcessMetrics(metrics_, CRMHUB_VERSION);
@@ -179,7 +198,11 @@ int Daemon::Start() {
     return 2;
   }
   SetAdapters(*built);
-  pipeline_.emplace(*queue_, *sink_, clock_, metrics_, *wakeup_, PipelineOptionsFrom(config));
+  health_.emplace(clock_, metrics_);
+  metrics_.AddCollector([this](MetricsRegistry& m) { health_->Collect(m); });
+  PipelineOptions pipeline_options = PipelineOptionsFrom(config);
+  pipeline_options.health = &*health_;
+  pipeline_.emplace(*queue_, *sink_, clock_, metrics_, *wakeup_, pipeline_options);
 
   // 5. HTTP.
   if (int code = StartHttp(); code != 0) return code;
@@ -214,13 +237,25 @@ int Daemon::OpenState() {
   sink_ = std::move(*sink);
   housekeeper_.emplace(*engine_, *sink_, std::chrono::seconds(1));
   housekeeper_->Start();
-  metrics_.AddCollector([this](MetricsRegistry& m) { housekeeper_->Collect(m); });
+  metrics_.AddCollector([this](MetricsRegistry& m) { housekeeper_->Collect(m, clock_.Now()); });
   // Group commits tell how well writes batch (`crmhub bench orders` reads it).
   metrics_.AddCollector([&engine = *engine_](MetricsRegistry& m) {
     Counter& commits =
         m.GetCounter("crmhub_queue_commits_total",
                      "Group commits of the queue's writer (a WAL fsync covers one or more).");
-    commits.Inc(static_cast<double>(engine.commit_counters().commits) - commits.value());
+    const queue::SqliteQueue::CommitCounters counters = engine.commit_counters();
+    commits.Inc(static_cast<double>(counters.commits) - commits.value());
+    // The disk's durable-write latency: rate(seconds) / rate(fsyncs).
+    Counter& syncs = m.GetCounter("crmhub_queue_fsyncs_total",
+                                  "WAL fsyncs of the queue (each covers one or more commits).");
+    syncs.Inc(static_cast<double>(counters.syncs) - syncs.value());
+    Counter& sync_seconds = m.GetCounter("crmhub_queue_fsync_seconds_total",
+                                         "Time spent in the queue's WAL fsyncs.");
+    sync_seconds.Inc(static_cast<double>(counters.sync_nanos) / 1e9 - sync_seconds.value());
+    m.GetGauge("crmhub_queue_healthy",
+               "1 while the queue takes writes; 0 after a storage failure until a probe "
+               "succeeds.")
+        .Set(engine.Healthy() ? 1 : 0);
   });
   return 0;
 }
@@ -231,6 +266,7 @@ int Daemon::StartHttp() {
   deps.queue = &*queue_;
   deps.metrics = &metrics_;
   deps.clock = &clock_;
+  deps.health = &*health_;
   deps.find_adapter = [this](std::string_view id) -> std::shared_ptr<adapters::Adapter> {
     auto set = Adapters();
     auto it = set->entries.find(std::string(id));
@@ -239,6 +275,7 @@ int Daemon::StartHttp() {
   };
   deps.adapter_statuses = [this]() {
     std::vector<AdapterStatus> out;
+    const std::string metrics_text = metrics_.RenderPrometheus();  // the breakers' gauges
     auto set = Adapters();
     for (const auto& [id, entry] : set->entries) {
       AdapterStatus s;
@@ -255,6 +292,33 @@ int Daemon::StartHttp() {
         s.last_error = w->last_error;
         s.last_error_at = w->last_error_at;
       }
+      if (auto h = health_->Find(id)) {
+        for (Capability c : h->capabilities()) {
+          CapabilityStatus cs = h->Get(c);
+          // The overall fields also cover what the workers do not see
+          // (pushes); the newest of each wins.
+          if (cs.last_success && (!s.last_success || *s.last_success < *cs.last_success)) {
+            s.last_success = cs.last_success;
+          }
+          if (cs.last_error_at && (!s.last_error_at || *s.last_error_at < *cs.last_error_at)) {
+            s.last_error = cs.last_error;
+            s.last_error_at = cs.last_error_at;
+          }
+          s.capability_status.emplace(std::string(CapabilityName(c)), std::move(cs));
+        }
+      }
+      s.circuit_state = AdapterHealthBook::CircuitStateFrom(metrics_text, id);
+      const std::string adapter_label = "adapter=\"" + id + "\"";
+      auto sum = [&](std::string_view name, std::vector<std::string> labels) {
+        labels.push_back(adapter_label);
+        return static_cast<int64_t>(AdapterHealthBook::SumFrom(metrics_text, name, labels));
+      };
+      s.counts["received"] = sum("crmhub_events_received_total", {});
+      s.counts["delivered"] = sum("crmhub_deliveries_total", {"outcome=\"ok\""});
+      s.counts["retrying"] = sum("crmhub_deliveries_total", {"outcome=\"retry\""});
+      s.counts["failed"] = sum("crmhub_deliveries_total", {"outcome=\"fail\""});
+      s.counts["throttled"] = static_cast<int64_t>(AdapterHealthBook::SumFrom(
+          metrics_text, "crmhub_upstream_throttled_total", {}, id));
       out.push_back(std::move(s));
     }
     return out;
@@ -334,6 +398,34 @@ bool Daemon::Listen(net::HttpServer& on, const config::Section& section, std::st
 }
 
 void Daemon::StartWorkers(const AdapterSet& set) {
+  std::vector<std::string> lanes;
+  for (const auto& [id, entry] : set.entries) {
+    if (!entry.enabled) continue;
+    if (entry.adapter->source() != nullptr || entry.adapter->webhook() != nullptr) {
+      lanes.push_back(InboundLane(id));
+    }
+    if (entry.adapter->target() != nullptr) lanes.push_back(OutboundLane(id));
+  }
+  housekeeper_->AddLanes(lanes);
+  // The intake counters at 0 from the start (they used to appear with the
+  // first event), so rate() and alerts see every adapter at once.
+  for (const auto& [id, entry] : set.entries) {
+    if (!entry.enabled) continue;
+    const bool webhook = entry.adapter->webhook() != nullptr;
+    if (!webhook && entry.adapter->source() == nullptr) continue;
+    metrics_.GetCounter("crmhub_events_received_total",
+                        "Events received from webhooks (answered 2xx) and pulls, new and duplicate",
+                        {{"adapter", id}});
+    metrics_.GetCounter("crmhub_events_duplicate_total",
+                        "Events whose idempotency key was already accepted (nothing enqueued)",
+                        {{"adapter", id}});
+    if (!webhook) continue;
+    for (const char* reason : {"unauthenticated", "forbidden", "malformed", "too_large",
+                               "unavailable", "overloaded", "method", "internal"}) {
+      metrics_.GetCounter("crmhub_events_rejected_total", "Webhook requests refused, by reason",
+                          {{"adapter", id}, {"reason", reason}});
+    }
+  }
   for (const auto& [id, entry] : set.entries) {
     if (!entry.enabled) continue;
     if (Status st = pipeline_->Start(entry.adapter, entry.mapper); !st.ok()) {
@@ -381,14 +473,21 @@ void Daemon::StartWatch() {
 
 Status Daemon::Reload() {
   Notify("RELOADING=1\nMONOTONIC_USEC=" + MonotonicUsec() + "\nSTATUS=reloading configuration");
+  std::vector<ConfigChange> changes;
   Status result = [&]() -> Status {
     auto checked = CheckConfigFile(options_.config_file, options_.adapter_types);
     if (!checked.ok()) return checked.status();
     auto next = std::optional<config::Config>(std::move(checked->config));
     auto next_adapters = BuildAdapters(*next, options_.adapter_types, options_.hooks, context_);
     if (!next_adapters.ok()) return next_adapters.status();
-    if (ResolveDataDir(*next) != data_dir_) {
-      spdlog::warn("reload: data_dir changed; it takes effect at the next restart");
+    // Live settings against the running ones; restart-bound ones against
+    // what the process started with (a second reload still names them).
+    const config::Schema schema = BuildSchema(options_.adapter_types);
+    for (ConfigChange& c : DiffConfigs(*config_, *next, schema)) {
+      if (!c.needs_restart) changes.push_back(std::move(c));
+    }
+    for (ConfigChange& c : DiffConfigs(*start_config_, *next, schema)) {
+      if (c.needs_restart) changes.push_back(std::move(c));
     }
     // Swap: the old workers finish the batch in hand; queued messages stay
     // in their lanes and the new workers pick them up.
@@ -400,7 +499,23 @@ Status Daemon::Reload() {
     return Status::Ok();
   }();
   if (result.ok()) {
-    spdlog::info("reloaded {}", options_.config_file.string());
+    // What changed, each setting once; what waits for a restart is a
+    // warning, so that `journalctl -p warning` shows the reload did not
+    // apply it. The running configuration (config_) now reads the new
+    // values, but the parts built at start keep the old ones.
+    int waiting = 0;
+    for (const ConfigChange& c : changes) {
+      waiting += c.needs_restart ? 1 : 0;
+      LogWithFields(c.needs_restart ? spdlog::level::warn : spdlog::level::info,
+                    c.needs_restart ? "reload: setting changed; it waits for a restart"
+                                    : "reload: setting changed",
+                    {{"setting", c.setting}, {"before", c.before}, {"after", c.after}});
+    }
+    spdlog::info("reloaded {}: {}", options_.config_file.string(),
+                 changes.empty() ? std::string("no setting changed")
+                                 : fmt::format("{} settings changed, {} applied, {} wait for a "
+                                               "restart",
+                                               changes.size(), changes.size() - waiting, waiting));
     Notify("READY=1\nSTATUS=" + SanitizeStatus(StatusText()));
   } else {
     spdlog::error("reload failed, the running configuration stays:\n{}", result.message());
@@ -415,6 +530,10 @@ int Daemon::Drain() {
   draining_.store(true);
   Notify("STOPPING=1\nSTATUS=draining");
   spdlog::info("stopping: draining (up to {} ms)", drain_timeout_.count());
+  // /readyz answers 503 draining from now on; the listeners stay open for
+  // drain_grace so that a load balancer polling it sees that before the
+  // connections are refused (they used to close first).
+  if (drain_grace_.count() > 0) std::this_thread::sleep_for(drain_grace_);
   StopServers();
   bool workers_done = pipeline_->StopAll(deadline);
   if (watchdog_) watchdog_->Cancel();

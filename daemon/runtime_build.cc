@@ -94,6 +94,12 @@ PipelineOptions PipelineOptionsFrom(const config::Config& config) {
   options.delivery_workers = static_cast<int>(config.Get("daemon").GetInt("delivery_workers"));
   options.inbound_batch = static_cast<int>(config.Get("daemon").GetInt("delivery_batch"));
   options.lease_duration = config.Get("queue").GetDuration("lease_duration");
+  queue::SqliteQueueOptions queue_options = QueueOptionsFrom(config, {});
+  options.retry_policy = [default_policy = queue_options.default_policy,
+                          lanes = queue_options.lane_policies](const std::string& lane) {
+    auto it = lanes.find(lane);
+    return it == lanes.end() ? default_policy : it->second;
+  };
   return options;
 }
 

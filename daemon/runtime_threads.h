@@ -86,26 +86,31 @@ class Housekeeper {
   // Sets the per-lane gauges from the last refresh (a metrics collector).
   // A lane that emptied drops out of Stats(); its gauges must read 0, not
   // keep their last value, so every lane ever seen is reported.
-  void Collect(MetricsRegistry& m) {
+  // Besides depth and dead letters: the lag (messages due now that no
+  // worker has taken yet) and the age of the oldest undelivered message,
+  // the two figures that say a lane falls behind. `now` is the wall clock.
+  void Collect(MetricsRegistry& m, SystemTime now) {
     std::lock_guard lock(stats_mu_);
     std::set<std::string> present;
     for (const auto& s : stats_) {
       present.insert(s.lane);
       seen_lanes_.insert(s.lane);
-      m.GetGauge("crmhub_queue_depth", "Messages not yet delivered (ready, delayed, leased).",
-                 {{"lane", s.lane}})
-          .Set(static_cast<double>(s.ready + s.delayed + s.leased));
-      m.GetGauge("crmhub_dead_letters", "Dead letters waiting for an operator.", {{"lane", s.lane}})
-          .Set(static_cast<double>(s.dead));
+      double age = 0;
+      if (s.oldest_created_at && *s.oldest_created_at < now) {
+        age = std::chrono::duration<double>(now - *s.oldest_created_at).count();
+      }
+      SetLane(m, s.lane, static_cast<double>(s.ready + s.delayed + s.leased),
+              static_cast<double>(s.dead), static_cast<double>(s.ready), age);
     }
     for (const std::string& lane : seen_lanes_) {
-      if (present.contains(lane)) continue;
-      m.GetGauge("crmhub_queue_depth", "Messages not yet delivered (ready, delayed, leased).",
-                 {{"lane", lane}})
-          .Set(0);
-      m.GetGauge("crmhub_dead_letters", "Dead letters waiting for an operator.", {{"lane", lane}})
-          .Set(0);
+      if (!present.contains(lane)) SetLane(m, lane, 0, 0, 0, 0);
     }
+  }
+  // Lanes reported (at zero until they hold something) from the start: the
+  // lanes of the configured adapters.
+  void AddLanes(const std::vector<std::string>& lanes) {
+    std::lock_guard lock(stats_mu_);
+    seen_lanes_.insert(lanes.begin(), lanes.end());
   }
 
  private:
@@ -122,6 +127,21 @@ class Housekeeper {
   std::mutex stats_mu_;
   std::vector<queue::LaneStats> stats_ GUARDED_BY(stats_mu_);
   std::set<std::string> seen_lanes_ GUARDED_BY(stats_mu_);
+
+  static void SetLane(MetricsRegistry& m, const std::string& lane, double depth, double dead,
+                      double lag, double age) {
+    m.GetGauge("crmhub_queue_depth", "Messages not yet delivered (ready, delayed, leased).",
+               {{"lane", lane}})
+        .Set(depth);
+    m.GetGauge("crmhub_dead_letters", "Dead letters waiting for an operator.", {{"lane", lane}})
+        .Set(dead);
+    m.GetGauge("crmhub_queue_lag_messages",
+               "Messages due now that no worker has taken yet (ready).", {{"lane", lane}})
+        .Set(lag);
+    m.GetGauge("crmhub_queue_oldest_message_age_seconds",
+               "Age of the lane's oldest undelivered message (0 when empty).", {{"lane", lane}})
+        .Set(age);
+  }
   std::atomic<int64_t> depth_{0};
 };
 

@@ -203,7 +203,8 @@ class Queue {
   // Dead letters.
   virtual Result<std::vector<DeadLetter>> ListDeadLetters(const DeadLetterFilter& filter) = 0;
   virtual Result<DeadLetter> GetDeadLetter(int64_t id) = 0;
-  // Back to its lane, attempts reset, same idempotency key; kNotFound if gone.
+  // Back to its lane under the same id, with its history; attempts reset,
+  // same idempotency key; kNotFound if gone.
   virtual Status ReplayDeadLetter(int64_t id) = 0;
   // Returns how many were replayed.
   virtual Result<int64_t> ReplayAllDeadLetters(std::optional<std::string> lane) = 0;

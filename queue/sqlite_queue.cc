@@ -369,10 +369,14 @@ void SqliteQueue::FlusherLoop() {
     if (needs_sync) {
       durable = healthy_.load();
       if (durable) {
+        const auto sync_started = std::chrono::steady_clock::now();
         Status synced = wal_syncer_->Sync();
         durable = synced.ok();
         if (durable) {
           syncs_.fetch_add(1);
+          sync_nanos_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::steady_clock::now() - sync_started)
+                                    .count());
         } else {
           MarkUnhealthy(synced);
         }

@@ -175,9 +175,11 @@ class SqliteQueue final : public Queue {
     int64_t requests = 0;  // requests answered by those commits
     int64_t rows = 0;      // their weight (messages, leases, acks, ...)
     int64_t syncs = 0;     // WAL fsyncs (one covers every batch committed before it)
+    int64_t sync_nanos = 0;  // time spent in those fsyncs (their mean latency: / syncs)
   };
   CommitCounters commit_counters() const {
-    return {commits_.load(), committed_requests_.load(), committed_rows_.load(), syncs_.load()};
+    return {commits_.load(), committed_requests_.load(), committed_rows_.load(), syncs_.load(),
+            sync_nanos_.load()};
   }
 
  private:
@@ -271,6 +273,7 @@ class SqliteQueue final : public Queue {
   std::deque<Committed> unflushed_;         // guarded by flush_mu_
   bool flush_stop_ = false;                 // guarded by flush_mu_
   std::atomic<int64_t> syncs_{0};
+  std::atomic<int64_t> sync_nanos_{0};
   // Batches handed to the flusher and not yet answered.
   std::atomic<int64_t> batches_in_flush_{0};
 

@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "queue/give_up.h"
 #include "queue/sqlite_schema.h"
 
 namespace crmhub::queue::internal {
@@ -159,14 +160,18 @@ Status WriterStore::Init(SystemTime now) {
        "ordering_key, headers, payload, ?5, ?2, ?3, created_at, ?4 FROM messages "
        "WHERE id = ?1"},
       {&delete_msg_, "DELETE FROM messages WHERE id = ?1"},
+      // A replayed message keeps its id (AUTOINCREMENT never hands a used
+      // id out again, so it is free) and its history; attempts start over
+      // and max_age counts from the replay.
       {&replay_,
-       "INSERT INTO messages(lane, source, idem_key, ordering_key, headers, payload, created_at, "
-       "next_attempt_at) SELECT lane, source, idem_key, ordering_key, headers, payload, ?2, ?2 "
-       "FROM dead_letters WHERE id = ?1"},
+       "INSERT INTO messages(id, lane, source, idem_key, ordering_key, headers, payload, "
+       "history, created_at, next_attempt_at) SELECT id, lane, source, idem_key, ordering_key, "
+       "headers, payload, history, ?2, ?2 FROM dead_letters WHERE id = ?1"},
       {&replay_all_,
-       "INSERT INTO messages(lane, source, idem_key, ordering_key, headers, payload, created_at, "
-       "next_attempt_at) SELECT lane, source, idem_key, ordering_key, headers, payload, ?2, ?2 "
-       "FROM dead_letters WHERE ?1 IS NULL OR lane = ?1 ORDER BY id"},
+       "INSERT INTO messages(id, lane, source, idem_key, ordering_key, headers, payload, "
+       "history, created_at, next_attempt_at) SELECT id, lane, source, idem_key, ordering_key, "
+       "headers, payload, history, ?2, ?2 FROM dead_letters WHERE ?1 IS NULL OR lane = ?1 "
+       "ORDER BY id"},
       {&delete_dead_, "DELETE FROM dead_letters WHERE id = ?1"},
       {&delete_dead_lane_, "DELETE FROM dead_letters WHERE ?1 IS NULL OR lane = ?1"},
       {&purge_, "DELETE FROM dead_letters WHERE failed_at < ?1"},
@@ -543,8 +548,11 @@ Status WriterStore::Retry(const LeaseToken& lease, const std::string& error,
   AppendAttempt(&row->history, now, error);
   const RetryPolicy& policy = PolicyFor(row->lane);
   const int64_t now_ms = ToUnixMillis(now);
-  if (row->attempts >= policy.max_attempts || now_ms - row->created_at >= policy.max_age.count()) {
-    return ToDeadLetter(lease.message_id, error, row->history, row->attempts, now);
+  if (RetryGivesUp(policy, row->attempts, FromUnixMillis(row->created_at), now)) {
+    return ToDeadLetter(lease.message_id,
+                        GaveUpReason(policy, row->attempts, FromUnixMillis(row->created_at), now,
+                                     error),
+                        row->history, row->attempts, now);
   }
   // A caller's not_before (Retry-After) replaces the computed backoff.
   const int64_t due_ms =

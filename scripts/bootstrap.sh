@@ -16,6 +16,12 @@ packages=(
   # scripts/format.sh and the format_check test
   clang-format-16
   wrk systemd
+  # scripts/package.sh and the package test: dpkg-shlibdeps, dpkg-deb
+  dpkg-dev
+  # promtool, for the alert rules test (tests/contrib)
+  prometheus
+  # the status page's browser test (tests/ui)
+  chromium
   # bench/intake.sh, which BenchIntakeTest runs
   curl bc python3 openssl
 )

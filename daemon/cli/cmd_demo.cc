@@ -137,6 +137,8 @@ int DemoCommand(const Args& args) {
   }
   const int daemon_exit = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
   demo::Report report = (*world)->Reconcile(data_dir);
+  report.partial = !run.ok();
+  if (!run.ok()) report.stopped_because = run.message();
   std::fputs(demo::RenderReport(report, data_dir, daemon_exit).c_str(), stdout);
   return (run.ok() && report.all_match && daemon_exit == 0) ? 0 : 1;
 }

@@ -90,12 +90,14 @@ int List(queue::Queue& q, const std::string& lane, int64_t limit, int64_t after,
     std::printf("%s\n", Dump(arr).c_str());
     return 0;
   }
+  // The reason is the last column and is never cut: its end is where it
+  // says why (a rule's path, the upstream's answer).
   std::printf("%-10s %-24s %8s %-24s %-24s %s\n", "ID", "LANE", "ATTEMPTS", "FAILED_AT", "KEY",
               "REASON");
   for (const auto& d : *list) {
     std::printf("%-10lld %-24s %8d %-24s %-24s %s\n", static_cast<long long>(d.id), d.lane.c_str(),
                 d.attempts, FormatRfc3339(d.failed_at).c_str(),
-                OneLine(d.idempotency_key, 24).c_str(), OneLine(d.reason, 80).c_str());
+                OneLine(d.idempotency_key, 24).c_str(), OneLine(d.reason, 100000).c_str());
   }
   return 0;
 }
@@ -110,7 +112,22 @@ int Show(queue::Queue& q, int64_t id, bool as_json) {
     std::printf("%s\n", Dump(ToJson(*d, true)).c_str());
     return 0;
   }
-  std::printf("%s\n", Dump(ToJson(*d, true), 2).c_str());
+  // For people: the fields, every attempt, then the raw record as stored.
+  std::printf("dead letter %lld\n", static_cast<long long>(d->id));
+  std::printf("  lane:            %s\n", d->lane.c_str());
+  std::printf("  source:          %s\n", d->source.c_str());
+  std::printf("  idempotency key: %s\n", d->idempotency_key.c_str());
+  if (!d->ordering_key.empty()) std::printf("  ordering key:    %s\n", d->ordering_key.c_str());
+  std::printf("  created:         %s\n", FormatRfc3339(d->created_at).c_str());
+  std::printf("  failed:          %s after %d attempts\n", FormatRfc3339(d->failed_at).c_str(),
+              d->attempts);
+  std::printf("  reason:          %s\n", d->reason.c_str());
+  for (const auto& [k, v] : d->headers) std::printf("  header:          %s: %s\n", k.c_str(), v.c_str());
+  std::printf("history:\n");
+  for (const auto& a : d->history) {
+    std::printf("  %s  %s\n", FormatRfc3339(a.at).c_str(), a.error.c_str());
+  }
+  std::printf("payload (%zu bytes):\n%s\n", d->payload.size(), d->payload.c_str());
   return 0;
 }
 
@@ -125,8 +142,8 @@ int DlqCommand(const Args& args) {
   FlagParser flags(kUsage,
                    "Inspect and act on dead letters: messages that failed permanently or ran out "
                    "of retries, kept with their raw payload, headers and every attempt's error. "
-                   "replay puts them back on their lane with attempts reset (same idempotency "
-                   "key). Safe while the daemon runs.");
+                   "replay puts them back on their lane under the same message id, with their "
+                   "history and idempotency key, attempts reset. Safe while the daemon runs.");
   where.Register(flags);
   flags.AddBool("--json", &as_json, "list/show: print JSON");
   flags.AddString("--lane", &lane, "LANE", "list, replay --all: only this lane");
@@ -214,8 +231,13 @@ int DlqCommand(const Args& args) {
       entry.target += std::to_string(id);
       Status st = action == "replay" ? q.ReplayDeadLetter(id) : q.DropDeadLetter(id);
       if (st.ok()) {
-        std::printf("%s %lld\n", action == "replay" ? "replayed" : "dropped",
-                    static_cast<long long>(id));
+        if (action == "replay") {
+          std::printf("replayed %lld: back on its lane as message %lld (same id; its history is "
+                      "kept)\n",
+                      static_cast<long long>(id), static_cast<long long>(id));
+        } else {
+          std::printf("dropped %lld\n", static_cast<long long>(id));
+        }
         done.push_back(id);
       } else {
         std::fprintf(stderr, "error: %lld: %s\n", static_cast<long long>(id), st.message().c_str());

@@ -18,6 +18,8 @@ const std::vector<CommandInfo>& AllCommands() {
       {"sim", "run a marketplace API simulator (wildberries, ...) for tests and demos", SimCommand},
       {"reconcile", "compare what was received with what the CRM store holds, per source and day",
        ReconcileCommand},
+      {"top", "the running daemon at a glance: adapters, lanes, errors, refreshed every second",
+       TopCommand},
       {"demo", "run the end-to-end demo: simulators, daemon, webhooks, stock push, reconciliation",
        DemoCommand},
   };

@@ -199,7 +199,7 @@ class DemoWorld final : public World {
       row.duplicates = static_cast<int64_t>(
           MetricSum(metrics, "crmhub_events_duplicate_total", "adapter=\"" + row.adapter + "\""));
       row.retries = static_cast<int64_t>(
-          MetricSum(metrics, "crmhub_deliveries_total", "target=\"" + row.adapter + "\",outcome=\"retry\"") +
+          MetricSum(metrics, "crmhub_deliveries_total", "outcome=\"retry\",target=\"" + row.adapter + "\"") +
           MetricSum(metrics, "crmhub_upstream_throttled_total", row.adapter));
       std::map<std::string, int> reasons;
       for (const auto& d : dead[row.adapter]) reasons[d.reason.substr(0, 100)]++;
@@ -418,6 +418,12 @@ Result<std::unique_ptr<World>> World::Create(const config::Config& config, World
 std::string RenderReport(const Report& report, const std::filesystem::path& data_dir,
                          int daemon_exit) {
   std::string out = "\nReconciliation (source = what the outside system has; crm = crm.db)\n\n";
+  if (report.partial) {
+    out += fmt::format(
+        "  PARTIAL: the demo stopped before its stories ended ({}); the figures are what had "
+        "arrived by then, so a difference below is expected and says nothing about the hub.\n\n",
+        report.stopped_because);
+  }
   out += fmt::format("  {:<12} {:<12} {:>7} {:>7} {:>9} {:>6} {:>8} {:>5} {:>7}  {}\n", "adapter",
                      "type", "source", "crm", "status=", "dups", "retries", "dead", "stock", "");
   for (const AdapterRow& r : report.rows) {
@@ -426,11 +432,13 @@ std::string RenderReport(const Report& report, const std::filesystem::path& data
                        r.status_match < 0 ? std::string("-") : std::to_string(r.status_match),
                        r.duplicates, r.retries, r.dead,
                        r.stock_pushed < 0 ? std::string("-") : fmt::format("{}/50", r.stock_pushed),
-                       r.match() ? "match" : "DIFFERENT");
+                       r.match() ? "match" : report.partial ? "differs (partial)" : "DIFFERENT");
     for (const std::string& reason : r.dead_reasons) out += fmt::format("      dead: {}\n", reason);
   }
   out += fmt::format("\n  {}; the daemon exited with {}.\n",
-                     report.all_match ? "Every adapter reconciles" : "Some adapters differ",
+                     report.all_match  ? "Every adapter reconciles"
+                     : report.partial ? "Some adapters differ (partial figures: the demo was stopped)"
+                                      : "Some adapters differ",
                      daemon_exit);
   const std::string db = (data_dir / "crm.db").string();
   out += fmt::format(

@@ -45,6 +45,10 @@ struct AdapterRow {
 struct Report {
   std::vector<AdapterRow> rows;
   bool all_match = false;
+  // The run stopped early (Ctrl-C, the daemon exited): the figures are what
+  // had arrived by then, and a difference says nothing about the hub.
+  bool partial = false;
+  std::string stopped_because;  // when partial
 };
 
 class World {

@@ -29,10 +29,14 @@ Result<QueueLocationFlags::Location> QueueLocationFlags::Locate() const {
   if (!config.empty()) {
     auto loaded = config::LoadConfig(config, daemon::BuildSchema(daemon::AllAdapterTypes()));
     if (!loaded.ok()) return Status::InvalidArgument(loaded.status().message());
-    where.data_dir = daemon::ResolveDataDir(*loaded);
+    daemon::DataDirChoice choice =
+        daemon::ExplainDataDirForTool(*loaded, config, systemd_state_dir);
+    where.data_dir = std::move(choice.path);
+    where.how = std::move(choice.how);
     where.config = std::move(loaded).value();
   } else {
     where.data_dir = data_dir;
+    where.how = "given with --data-dir";
   }
   return where;
 }
@@ -53,7 +57,8 @@ Result<std::unique_ptr<queue::SqliteQueue>> QueueLocationFlags::Open(Clock& cloc
   options.poison_after = 0;
   const std::filesystem::path db = queue::QueueDbPath(options.data_dir);
   if (!std::filesystem::exists(db)) {
-    return Status::NotFound("no queue database at " + db.string());
+    return Status::NotFound("no queue database at " + db.string() + "; data_dir " +
+                            where->data_dir.string() + " is " + where->how);
   }
   return queue::SqliteQueue::Open(clock, std::move(options));
 }

@@ -2,6 +2,10 @@
 // Shared by `crmhub queue` and `crmhub dlq`: finds the queue database from
 // --data-dir or --config and opens it next to a possibly running daemon
 // (WAL readers never block it; our few writes wait for its write lock).
+// With --config the data directory is the daemon's ([daemon] data_dir, else
+// $STATE_DIRECTORY, else, from a shell, the systemd unit's StateDirectory=
+// when it holds the queue, else var/); a missing queue says where it looked
+// and why.
 
 #include <filesystem>
 #include <memory>
@@ -10,6 +14,7 @@
 
 #include "base/clock.h"
 #include "config/config.h"
+#include "daemon/config_schema.h"
 #include "daemon/audit_journal.h"
 #include "daemon/cli/flags.h"
 #include "queue/sqlite_queue.h"
@@ -19,6 +24,8 @@ namespace crmhub::cli {
 struct QueueLocationFlags {
   std::string data_dir;
   std::string config;
+  // Where the packaged unit keeps state (a test seam).
+  std::filesystem::path systemd_state_dir = daemon::kSystemdStateDir;
 
   // Adds --data-dir DIR and --config FILE to `parser`.
   void Register(FlagParser& parser);
@@ -33,6 +40,7 @@ struct QueueLocationFlags {
  private:
   struct Location {
     std::filesystem::path data_dir;
+    std::string how;  // why this folder (DataDirChoice::how, or "--data-dir")
     std::optional<config::Config> config;
   };
   Result<Location> Locate() const;

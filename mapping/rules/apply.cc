@@ -380,6 +380,12 @@ class Applier {
     }
     if (v.is_null() && s.default_value) v = *s.default_value;
     if (v.is_null() && s.required) return Error(w, path.str(), nullptr, "required value is missing");
+    // After the transforms: `trim` leaves "" of a blank id, and a blank id
+    // is no id (it would become the bare prefix, and every later blank one
+    // its duplicate).
+    if (s.required && v.is_string() && v.get_ref<const std::string&>().empty()) {
+      return Error(w, path.str(), nullptr, "required value is empty");
+    }
     if (v.is_string() && (!s.prefix.empty() || !s.suffix.empty())) {
       v = s.prefix + v.get_ref<const std::string&>() + s.suffix;
     }

@@ -57,6 +57,28 @@ class AdminApiTest : public ::testing::Test {
   Harness h;
 };
 
+// The ops status page: static files compiled in, served without a token
+// (they hold no data; the page sends the operator's token to the API), with
+// a strict Content-Security-Policy.
+TEST_F(AdminApiTest, TheStatusPageIsServedUnderUi) {
+  h.Start(false);
+  Answer index = h.Call(Req("GET", "/ui/", "", {}, /*with_token=*/false));
+  ASSERT_EQ(index.status, 200) << index.body;
+  EXPECT_NE(index.body.find("<title>crmhub</title>"), std::string::npos);
+  EXPECT_EQ(index.Header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(index.Header("content-security-policy").find("default-src 'none'"), std::string::npos);
+  Answer js = h.Call(Req("GET", "/ui/app.js", "", {}, false));
+  ASSERT_EQ(js.status, 200);
+  EXPECT_EQ(js.Header("content-type"), "text/javascript; charset=utf-8");
+  EXPECT_NE(js.body.find("sessionStorage"), std::string::npos);
+  EXPECT_EQ(h.Call(Req("GET", "/ui/style.css", "", {}, false)).status, 200);
+  Answer bare = h.Call(Req("GET", "/ui", "", {}, false));
+  EXPECT_EQ(bare.status, 301);
+  EXPECT_EQ(bare.Header("location"), "/ui/");
+  EXPECT_EQ(h.Call(Req("GET", "/ui/../metrics", "", {}, false)).status, 404);
+  EXPECT_EQ(h.Call(Req("POST", "/ui/", "", {}, false)).status, 405);
+}
+
 TEST_F(AdminApiTest, NoOrWrongTokenIs401Everywhere) {
   h.Start(/*serve=*/false);
   for (const std::string path : {"/api/v1/queue", "/api/v1/adapters", "/api/v1/nosuch"}) {
@@ -150,8 +172,10 @@ TEST_F(AdminApiTest, QueueStatsAndDeadLetters) {
   EXPECT_EQ(Body(show)["reason"], "mapping: no rule");
   EXPECT_EQ(Body(show)["payload"], R"({"id":"e1"})");
 
-  EXPECT_EQ(h.Call(Req("POST", "/api/v1/dead-letters/" + std::to_string(first) + "/replay")).status,
-            200);
+  // Issue 22, item 4: the answer names the message, which keeps its id.
+  Answer replayed = h.Call(Req("POST", "/api/v1/dead-letters/" + std::to_string(first) + "/replay"));
+  EXPECT_EQ(replayed.status, 200);
+  EXPECT_EQ(Body(replayed), json({{"replayed", 1}, {"message_id", first}}));
   EXPECT_EQ(h.Call(Req("DELETE", "/api/v1/dead-letters/" + std::to_string(second))).status, 200);
   EXPECT_EQ(h.Call(Req("GET", "/api/v1/dead-letters/" + std::to_string(second))).status, 404);
   EXPECT_EQ(h.Call(Req("GET", "/api/v1/dead-letters/999999")).status, 404);
@@ -159,6 +183,7 @@ TEST_F(AdminApiTest, QueueStatsAndDeadLetters) {
   auto back = h.Drain("in.site");
   ASSERT_EQ(back.size(), 1u);  // the replayed one
   EXPECT_EQ(back[0].idempotency_key, "e1");
+  EXPECT_EQ(back[0].id, first);
 }
 
 TEST_F(AdminApiTest, CommandIsSplitIntoOneMessagePerItem) {

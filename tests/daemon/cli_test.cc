@@ -10,7 +10,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "config/config.h"
+#include "crm/sqlite_store.h"
+#include "daemon/adapter_registry.h"
 #include "daemon/cli/commands.h"
+#include "daemon/cli/demo_world.h"
+#include "daemon/config_schema.h"
+#include "queue/sqlite_queue.h"
 #include "tests/daemon/test_support.h"
 
 namespace crmhub {
@@ -248,6 +257,165 @@ TEST_F(CheckConfigErrorTest, BrokenMappingRulesFileIsAConfigError) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr(p.string() + ":5:11: [adapters.site] mapping:"));
   EXPECT_THAT(r.output, HasSubstr("spaceship"));
+}
+
+}  // namespace
+}  // namespace crmhub
+
+namespace crmhub {
+namespace {
+
+// Issue 22, item 5: the runbook's `crmhub dlq list --config FILE` with
+// data_dir left out (as the example config advises) looked in ./var and
+// said only "no queue database at var/queue.db". It now finds the queue as
+// the daemon does ($STATE_DIRECTORY), and when it cannot, says where it
+// looked and how to point it elsewhere.
+TEST(QueueCliLocationTest, ConfigWithoutDataDirUsesStateDirectoryAndSaysWhereItLooked) {
+  testutil::TempDir dir;
+  const fs::path config = dir.path() / "crmhub.toml";
+  testutil::WriteFile(config, "[http]\nlisten = \"127.0.0.1:0\"\n");
+  auto missing = Crmhub({"dlq", "list", "--config", config.string()});
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  EXPECT_THAT(missing.output, HasSubstr("no queue database at var/queue.db"));
+  EXPECT_THAT(missing.output, HasSubstr("sets no [daemon] data_dir"));
+  EXPECT_THAT(missing.output, HasSubstr("--data-dir"));
+  EXPECT_THAT(missing.output, HasSubstr("STATE_DIRECTORY"));
+
+  const fs::path state = dir.path() / "state";
+  {
+    SystemClock clock;
+    queue::SqliteQueueOptions options;
+    options.data_dir = state;
+    auto q = queue::SqliteQueue::Open(clock, options);
+    ASSERT_TRUE(q.ok()) << q.status().ToString();
+  }
+  testutil::ChildProcess cli({testutil::CrmhubBinary(), "queue", "stats", "--config",
+                              config.string()},
+                             {{"STATE_DIRECTORY", state.string()}}, dir.path() / "cli.log");
+  EXPECT_EQ(cli.Wait(std::chrono::seconds(60)), 0) << cli.Output();
+}
+
+// From a shell (no $STATE_DIRECTORY) the tools look where the packaged unit
+// keeps state when the working directory has no queue.
+TEST(QueueCliLocationTest, FromAShellTheUnitsStateDirectoryIsFound) {
+  testutil::TempDir dir;
+  SystemClock clock;
+  queue::SqliteQueueOptions options;
+  options.data_dir = dir.path() / "lib";
+  ASSERT_TRUE(queue::SqliteQueue::Open(clock, options).ok());
+  testutil::WriteFile(dir.path() / "c.toml", "");
+  auto loaded = config::LoadConfig(dir.path() / "c.toml",
+                                   daemon::BuildSchema(daemon::AllAdapterTypes()));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ::unsetenv("STATE_DIRECTORY");
+  auto choice = daemon::ExplainDataDirForTool(*loaded, "c.toml", dir.path() / "lib");
+  EXPECT_EQ(choice.path, dir.path() / "lib");
+  EXPECT_THAT(choice.how, HasSubstr("StateDirectory="));
+  auto elsewhere = daemon::ExplainDataDirForTool(*loaded, "c.toml", dir.path() / "none");
+  EXPECT_EQ(elsewhere.path, fs::path("var"));
+}
+
+}  // namespace
+}  // namespace crmhub
+
+namespace crmhub {
+namespace {
+
+// Issue 22, item 8: `crmhub reconcile` compared only the hub's own records,
+// so orders the hub never pulled were invisible to it. `--source` asks the
+// source (here the Yandex Market simulator, through the real adapter) what
+// it lists and shows how many of those are in crm.db.
+TEST(ReconcileSourceTest, AsksTheSourceAndShowsBothSides) {
+  testutil::TempDir dir;
+  testutil::ChildProcess sim({testutil::CrmhubBinary(), "sim", "yandex-market", "--listen",
+                              "127.0.0.1:0", "--orders", "6", "--arrival", "1ms", "--lifetime",
+                              "1h"},
+                             {}, dir.path() / "sim.log");
+  std::string base_url;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (base_url.empty() && std::chrono::steady_clock::now() < deadline) {
+    const std::string out = sim.Output();
+    const size_t at = out.find("listening on http://");
+    if (at != std::string::npos && out.find('\n', at) != std::string::npos) {
+      base_url = out.substr(at + 13, out.find(' ', at + 13) - at - 13);
+    } else if (sim.Wait(std::chrono::milliseconds(50))) {
+      break;  // the simulator exited: its output says why
+    }
+  }
+  ASSERT_FALSE(base_url.empty()) << sim.Output();
+  fs::create_directories(dir.path() / "data");
+  testutil::WriteFile(dir.path() / "ym-key", "sim-api-key");
+  fs::permissions(dir.path() / "ym-key", fs::perms::owner_read | fs::perms::owner_write);
+  const fs::path config = dir.path() / "c.toml";
+  testutil::WriteFile(config, "[daemon]\ndata_dir = \"data\"\n"
+                              "[adapters.ym]\ntype = \"yandex-market\"\napi_key_file = \"./ym-key\"\n"
+                              "campaign_id = 21000001\nbusiness_id = 31000001\nbase_url = \"" +
+                                  base_url + "\"\nlookback = \"1h\"\nmapping = \"" +
+                                  (kSource / "config/mappings/yandex-market-orders.toml").string() +
+                                  "\"\n"
+                                  "[adapters.site]\ntype = \"webhook\"\nidempotency_key = \"/id\"\n"
+                                  "allow_ips = [\"127.0.0.0/8\"]\nmapping = \"" +
+                                  (kSource / "config/mappings/site-lead.toml").string() + "\"\n");
+  auto no_store = Crmhub({"reconcile", "--source", "--config", config.string()});
+  EXPECT_EQ(no_store.exit_code, 2) << no_store.output;
+  EXPECT_THAT(no_store.output, HasSubstr("no CRM store at"));
+  {
+    SystemClock clock;
+    crm::SqliteStoreOptions options;
+    options.path = dir.path() / "data" / "crm.db";
+    ASSERT_TRUE(crm::SqliteCrmStore::Open(options, clock).ok());
+  }
+  // The simulated world creates its orders on the real clock, within a
+  // moment of its start: ask until all six are listed.
+  testutil::RunResult r;
+  nlohmann::json rows, ym, site;
+  const auto listed_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  do {
+    r = Crmhub({"reconcile", "--source", "--json", "--config", config.string()});
+    const size_t json_at = r.output.find('[');
+    ASSERT_NE(json_at, std::string::npos) << r.output;
+    rows = nlohmann::json::parse(r.output.substr(json_at), nullptr, false);
+    ASSERT_TRUE(rows.is_array()) << r.output;
+    ASSERT_EQ(rows.size(), 2u) << r.output;
+    for (const auto& row : rows) (row["adapter"] == "ym" ? ym : site) = row;
+  } while (ym["records"] != 6 && std::chrono::steady_clock::now() < listed_by &&
+           !sim.Wait(std::chrono::milliseconds(100)));
+  EXPECT_EQ(r.exit_code, 1) << r.output;  // the hub has pulled nothing: all missing
+  EXPECT_EQ(ym["asked"], true);
+  EXPECT_EQ(ym["records"], 6) << ym.dump();
+  EXPECT_GT(ym["entities"].get<int>(), 0) << ym.dump();
+  EXPECT_EQ(ym["in_crm"], 0);
+  EXPECT_EQ(ym["missing"], ym["entities"]);
+  EXPECT_EQ(site["adapter"], "site");
+  EXPECT_EQ(site["asked"], false);
+  auto table = Crmhub({"reconcile", "--source", "--config", config.string()});
+  EXPECT_THAT(table.output, HasSubstr("LISTED"));
+  EXPECT_THAT(table.output, HasSubstr("IN_CRM"));
+  EXPECT_THAT(table.output, HasSubstr("not in the CRM store"));
+}
+
+}  // namespace
+}  // namespace crmhub
+
+namespace crmhub {
+namespace {
+
+// Issue 22, item 10: an interrupted demo printed DIFFERENT without saying
+// its figures were partial.
+TEST(DemoReportTest, AnInterruptedDemoSaysItsFiguresArePartial) {
+  demo::Report report;
+  report.rows.push_back({.adapter = "ozon-demo", .type = "ozon", .source_count = 300,
+                         .crm_count = 120});
+  const std::string complete = demo::RenderReport(report, "/tmp/x", 0);
+  EXPECT_THAT(complete, HasSubstr("DIFFERENT"));
+  EXPECT_THAT(complete, ::testing::Not(HasSubstr("PARTIAL")));
+  report.partial = true;
+  report.stopped_because = "interrupted (Ctrl-C)";
+  const std::string partial = demo::RenderReport(report, "/tmp/x", 0);
+  EXPECT_THAT(partial, HasSubstr("PARTIAL: the demo stopped before its stories ended "
+                                 "(interrupted (Ctrl-C))"));
+  EXPECT_THAT(partial, HasSubstr("differs (partial)"));
+  EXPECT_THAT(partial, ::testing::Not(HasSubstr("DIFFERENT")));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "daemon/intake.h"
 #include "tests/daemon/http_routes_harness.h"
 #include "tests/queue/failing_vfs.h"
+#include "tests/support/log_capture.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -103,6 +104,28 @@ TEST_F(IntakeTest, BadOrMissingSignatureIs401AndNothingQueued) {
   EXPECT_EQ(h.MetricValue(
                 R"(crmhub_events_rejected_total{adapter="site",reason="unauthenticated"})"),
             3);
+}
+
+// Issue 22, item 1: a refused signature is logged with the adapter, the
+// peer and which check failed (never the secret or the signature), at most
+// 10 lines a minute per adapter.
+TEST_F(IntakeTest, ARefusedSignatureIsLoggedWithPeerAndCheckRateLimited) {
+  testutil::LogCapture log;
+  StartWith(SiteConfig());
+  const std::string body = R"({"id":"form-1"})";
+  const std::string wrong = HmacSha256Hex(kKey, body + " ");
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_EQ(Post(body, {{"X-Signature", wrong}}).status, 401);
+  }
+  auto lines = log.WithMessage("webhook refused");
+  ASSERT_EQ(lines.size(), 10u) << log.All();
+  const auto& f = lines[0].fields;
+  EXPECT_EQ(f.value("adapter", ""), "site");
+  EXPECT_EQ(f.value("peer", ""), "127.0.0.1");
+  EXPECT_EQ(f.value("reason", ""), "unauthenticated");
+  EXPECT_FALSE(f.value("check", "").empty()) << f.dump();
+  EXPECT_EQ(log.All().find(kKey), std::string::npos);
+  EXPECT_EQ(log.All().find(wrong), std::string::npos);
 }
 
 TEST_F(IntakeTest, AddressOutsideAllowListIs403) {

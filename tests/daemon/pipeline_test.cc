@@ -18,6 +18,7 @@
 #include "mapping/rules/rule_set.h"
 #include "queue/sqlite_queue.h"
 #include "tests/daemon/test_support.h"
+#include "tests/support/log_capture.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -298,6 +299,16 @@ class PipelineTest : public ::testing::Test {
 
   static auto Deadline() { return std::chrono::steady_clock::now() + seconds(30); }
 
+  // Whether the deliver capability recorded a success within 30 s.
+  static bool StatusDeliverOnce(const AdapterHealth& health) {
+    const auto deadline = Deadline();
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (health.Get(Capability::kDeliver).last_success) return true;
+      std::this_thread::yield();
+    }
+    return false;
+  }
+
   // The adapter's status once it has succeeded and saved `cursor` (or the
   // last one seen, after 30 s). The last page's events can be applied before
   // the pull loop saves the cursor that follows them (the save comes after
@@ -343,7 +354,7 @@ TEST_F(PipelineTest, SourcePagesAreEnqueuedThenCursorSavedThenDelivered) {
   EXPECT_EQ(cursor->value_or(""), "2");
   for (const char* id : {"site-e1", "site-e2", "site-e3"}) EXPECT_TRUE(HasLead("shop", id)) << id;
   auto& ok =
-      metrics_.GetCounter("crmhub_deliveries_total", "", {{"target", "crm"}, {"outcome", "ok"}});
+      metrics_.GetCounter("crmhub_deliveries_total", "", {{"adapter", "shop"}, {"target", "crm"}, {"outcome", "ok"}});
   EXPECT_EQ(ok.value(), 3);
   EXPECT_EQ(engine_->Depth(), 0);
 }
@@ -484,6 +495,138 @@ TEST_F(PipelineTest, UnmappableRecordIsDeadLetteredWithTheRuleError) {
       << (*dead)[0].reason;
 }
 
+// Issue 22, item 1: a dead letter is not silent. Each writes one warning
+// with its fields; past the per-adapter rate the rest are counted, and the
+// next line says how many were left out.
+TEST_F(PipelineTest, EachDeadLetterWritesOneRateLimitedLogLineWithFields) {
+  testutil::LogCapture log;
+  PipelineOptions options;
+  options.delivery_workers = 1;
+  options.log_lines_per_minute = 2;
+  for (const char* key : {"bad-1", "bad-2", "bad-3", "bad-4"}) {
+    ASSERT_TRUE(queue_
+                    ->Enqueue({.lane = "in.form",
+                               .source = "form",
+                               .idempotency_key = key,
+                               .payload = R"({"name":"no id"})"})
+                    .ok());
+  }
+  ASSERT_TRUE(
+      queue_->Enqueue({.lane = "in.form", .source = "form", .idempotency_key = "good",
+                       .payload = Form("good")})
+          .ok());
+  auto pipeline = MakePipeline(options);
+  ASSERT_TRUE(pipeline->Start(std::make_shared<HookOnly>("form"), mapper_).ok());
+  ASSERT_TRUE(sink_->applied.WaitFor(1, seconds(30)));
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+  auto dead = engine_->ListDeadLetters({.lane = std::string("in.form")});
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 4u);
+  auto lines = log.WithMessage("dead letter");
+  ASSERT_EQ(lines.size(), 2u) << log.All();  // the rate: 2 a minute for this adapter
+  const auto& f = lines[0].fields;
+  EXPECT_EQ(f.value("adapter", ""), "form");
+  EXPECT_EQ(f.value("lane", ""), "in.form");
+  EXPECT_EQ(f.value("key", ""), "bad-1");
+  EXPECT_EQ(f.value("message_id", ""), std::to_string((*dead)[0].id));
+  EXPECT_NE(f.value("reason", "").find("mapping: rule \"contact\""), std::string::npos)
+      << f.dump();
+}
+
+// Issue 22, item 10: the JSON log put adapter, lane and key inside msg. A
+// failed pull's line carries them as fields.
+TEST_F(PipelineTest, AFailedPullIsLoggedWithFields) {
+  testutil::LogCapture log;
+  auto source = std::make_shared<PagedSource>("shop");
+  source->fail_first = 1;
+  auto pipeline = MakePipeline();
+  ASSERT_TRUE(pipeline->Start(source, mapper_).ok());
+  ASSERT_TRUE(StatusOnceCursorIs(*pipeline, "shop", "2"));
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+  auto lines = log.WithMessage("pull failed; retrying");
+  ASSERT_EQ(lines.size(), 1u) << log.All();
+  EXPECT_EQ(lines[0].fields.value("adapter", ""), "shop");
+  EXPECT_EQ(lines[0].fields.value("step", ""), "pull");
+  EXPECT_NE(lines[0].fields.value("error", "").find("upstream down"), std::string::npos);
+}
+
+// Issue 22, item 3: a Retry past the lane's max_attempts is the failure it
+// is: counted as outcome="fail" (not "retry"), logged, and its dead letter
+// says it gave up after N attempts.
+TEST_F(PipelineTest, ARetryPastMaxAttemptsCountsAsFailLogsAndSaysItGaveUp) {
+  testutil::LogCapture log;
+  queue::SqliteQueueOptions qo;
+  qo.data_dir = dir_.path() / "limited";
+  qo.lane_policies["out.tgt"] = queue::RetryPolicy{.max_attempts = 1};
+  auto opened = queue::SqliteQueue::Open(clock_, qo);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  NotifyingQueue q(**opened, wakeup_);
+  ASSERT_TRUE(q.Enqueue({.lane = "out.tgt", .source = "crm", .idempotency_key = "k1",
+                         .payload = "retry"})
+                  .ok());
+  PipelineOptions options;
+  options.retry_policy = [&](const std::string& lane) {
+    auto it = qo.lane_policies.find(lane);
+    return it == qo.lane_policies.end() ? qo.default_policy : it->second;
+  };
+  auto target = std::make_shared<ScriptedTarget>("tgt");
+  Pipeline pipeline(q, *sink_, clock_, metrics_, wakeup_, options);
+  ASSERT_TRUE(pipeline.Start(target, nullptr).ok());
+  ASSERT_TRUE(target->delivered.WaitFor(1, seconds(30)));
+  ASSERT_TRUE(pipeline.StopAll(Deadline()));
+  auto counter = [&](const char* outcome) {
+    return metrics_
+        .GetCounter("crmhub_deliveries_total", "", {{"adapter", "tgt"}, {"target", "tgt"}, {"outcome", outcome}})
+        .value();
+  };
+  EXPECT_EQ(counter("fail"), 1);
+  EXPECT_EQ(counter("retry"), 0);
+  auto dead = (*opened)->ListDeadLetters({});
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].reason, "gave up after 1 attempt: 429");
+  auto lines = log.WithMessage("dead letter");
+  ASSERT_EQ(lines.size(), 1u) << log.All();
+  EXPECT_EQ(lines[0].fields.value("adapter", ""), "tgt");
+  EXPECT_EQ(lines[0].fields.value("reason", ""), "gave up after 1 attempt: 429");
+  EXPECT_EQ(lines[0].fields.value("attempts", ""), "1");
+}
+
+// Issue 22, item 2: pull and delivery each have their status, which the
+// book keeps when the adapter's workers are replaced (a reload), and the
+// adapter's delivery series exist at zero before anything is delivered.
+TEST_F(PipelineTest, EachCapabilityKeepsItsStatusAcrossARestartOfTheWorkers) {
+  AdapterHealthBook book(clock_, metrics_);
+  PipelineOptions options;
+  options.health = &book;
+  auto source = std::make_shared<PagedSource>("shop");
+  source->fail_first = 1;
+  auto pipeline = MakePipeline(options);
+  ASSERT_TRUE(pipeline->Start(std::make_shared<ScriptedTarget>("tgt"), nullptr).ok());
+  for (const char* outcome : {"ok", "retry", "fail"}) {
+    const std::string series = std::string(R"(crmhub_deliveries_total{adapter="tgt",outcome=")") +
+                               outcome + R"(",target="tgt"} 0)";
+    EXPECT_NE(metrics_.RenderPrometheus().find(series), std::string::npos) << series;
+  }
+  ASSERT_TRUE(pipeline->Start(source, mapper_).ok());
+  ASSERT_TRUE(StatusOnceCursorIs(*pipeline, "shop", "2"));
+  ASSERT_TRUE(sink_->applied.WaitFor(3, seconds(30)));
+  ASSERT_TRUE(pipeline->Stop("shop", Deadline()));
+  auto health = book.Find("shop");
+  ASSERT_TRUE(health);
+  const CapabilityStatus pull = health->Get(Capability::kPull);
+  EXPECT_TRUE(pull.last_success);
+  EXPECT_NE(pull.last_error.value_or("").find("upstream down"), std::string::npos);
+  EXPECT_EQ(pull.errors, 1);
+  // The deliveries went well: their own status has no error.
+  ASSERT_TRUE(StatusDeliverOnce(*health));
+  EXPECT_FALSE(health->Get(Capability::kDeliver).last_error);
+  // New workers for the same adapter (as a reload makes): the history stays.
+  ASSERT_TRUE(pipeline->Start(std::make_shared<PagedSource>("shop"), mapper_).ok());
+  EXPECT_EQ(book.Find("shop")->Get(Capability::kPull).errors, 1);
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+}
+
 // [daemon] delivery_batch bounds what one worker leases and applies at once.
 TEST_F(PipelineTest, AWorkerAppliesAtMostItsBatchAtOnce) {
   PipelineOptions options;
@@ -540,7 +683,7 @@ TEST_F(PipelineTest, TargetOutcomesSettleEachMessage) {
   EXPECT_EQ(lane.dead, 1);     // the permanent failure
   auto counter = [&](const char* outcome) {
     return metrics_
-        .GetCounter("crmhub_deliveries_total", "", {{"target", "tgt"}, {"outcome", outcome}})
+        .GetCounter("crmhub_deliveries_total", "", {{"adapter", "tgt"}, {"target", "tgt"}, {"outcome", outcome}})
         .value();
   };
   EXPECT_EQ(counter("ok"), 2);
@@ -591,7 +734,7 @@ TEST_F(PipelineTest, HintsAreResolvedIntoRecordsBeforeMapping) {
   EXPECT_EQ(*again, queue::EnqueueOutcome::kDuplicate);
   auto counter = [&](const char* outcome) {
     return metrics_
-        .GetCounter("crmhub_deliveries_total", "", {{"target", "ym/resolve"}, {"outcome", outcome}})
+        .GetCounter("crmhub_deliveries_total", "", {{"adapter", "ym"}, {"target", "ym/resolve"}, {"outcome", outcome}})
         .value();
   };
   EXPECT_EQ(counter("ok"), 2);

@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <fstream>
+#include <sstream>
 
 #include <atomic>
 #include <csignal>
@@ -165,7 +166,7 @@ TEST(RuntimeTest, WebhookEndsAsLeadInCrmDb) {
   ASSERT_EQ(metrics.status, 200);
   for (const char* name :
        {"crmhub_build_info{", "process_resident_memory_bytes ", "process_cpu_seconds_total ",
-        "process_open_fds ", "crmhub_deliveries_total{outcome=\"ok\",target=\"crm\"} 1",
+        "process_open_fds ", "crmhub_deliveries_total{adapter=\"site\",outcome=\"ok\",target=\"crm\"} 1",
         "crmhub_delivery_duration_seconds_bucket{"}) {
     EXPECT_NE(metrics.body.find(name), std::string::npos) << name << "\n" << metrics.body;
   }
@@ -352,6 +353,206 @@ mapping = "mappings/site-lead.toml"
   EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
 }
 
+// Issue 22, item 2: each adapter's status is per capability and survives a
+// reload; /metrics has every lane's lag and oldest age from the start, and
+// the adapter's per-capability series.
+TEST(RuntimeTest, PerCapabilityStatusSurvivesAReloadAndLanesAreInMetricsFromTheStart) {
+  testutil::TempDir dir;
+  testutil::WriteFile(dir.path() / "admin-token", "s3cret-token");
+  Daemon daemon(dir, SiteConfig("[admin]\ntoken_file = \"./admin-token\"\n"));
+  ASSERT_NE(daemon.WaitReady(), 0);
+  const std::map<std::string, std::string> auth = {{"Authorization", "Bearer s3cret-token"}};
+  auto metrics = testutil::HttpRequest(daemon.port(), "GET", "/metrics", "", auth);
+  for (const char* series : {R"(crmhub_queue_lag_messages{lane="in.site"} 0)",
+                             R"(crmhub_queue_oldest_message_age_seconds{lane="in.site"} 0)",
+                             R"(crmhub_adapter_errors_total{adapter="site",capability="push"} 0)",
+                             R"(crmhub_deliveries_total{adapter="site",outcome="fail",target="crm"} 0)"}) {
+    EXPECT_NE(metrics.body.find(series), std::string::npos) << series << "\n" << metrics.body;
+  }
+  ASSERT_EQ(daemon.Post("site", Form("cap-1")).status, 200);
+  auto adapter_status = [&] {
+    auto a = testutil::HttpRequest(daemon.port(), "GET", "/api/v1/adapters", "", auth);
+    auto j = nlohmann::json::parse(a.body, nullptr, false);
+    return j.is_object() ? j["adapters"][0]["status"] : nlohmann::json();
+  };
+  ASSERT_TRUE(daemon.WaitUntil([&] {
+    auto st = adapter_status();
+    return st.is_object() && st["push"]["last_success"].is_string() &&
+           st["deliver"]["last_success"].is_string();
+  })) << adapter_status().dump();
+  EXPECT_FALSE(adapter_status().contains("pull"));  // a webhook adapter does not pull
+  daemon.child().Signal(SIGHUP);
+  ASSERT_FALSE(daemon.WaitNotify("RELOADING=1").empty());
+  ASSERT_FALSE(daemon.WaitNotify("READY=1").empty());
+  auto after = adapter_status();
+  EXPECT_TRUE(after["push"]["last_success"].is_string()) << after.dump();
+  EXPECT_TRUE(after["deliver"]["last_success"].is_string()) << after.dump();
+  daemon.child().Signal(SIGTERM);
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
+// Every metric contrib/grafana/crmhub.json and contrib/prometheus/
+// crmhub-alerts.yml name is one a live daemon exports: a source adapter
+// pulling from the Yandex Market simulator and a webhook adapter.
+TEST(RuntimeTest, EveryMetricTheDashboardAndTheAlertsNameIsExported) {
+  testutil::TempDir dir;
+  testutil::ChildProcess sim({testutil::CrmhubBinary(), "sim", "yandex-market", "--listen",
+                              "127.0.0.1:0", "--orders", "3", "--arrival", "1ms"},
+                             {}, dir.path() / "sim.log");
+  std::string base_url;
+  const auto deadline = std::chrono::steady_clock::now() + kTimeout;
+  while (base_url.empty() && std::chrono::steady_clock::now() < deadline) {
+    const std::string out = sim.Output();
+    const size_t at = out.find("listening on http://");
+    if (at != std::string::npos && out.find('\n', at) != std::string::npos) {
+      base_url = out.substr(at + 13, out.find(' ', at + 13) - at - 13);
+    } else if (sim.Wait(milliseconds(50))) {
+      break;
+    }
+  }
+  ASSERT_FALSE(base_url.empty()) << sim.Output();
+  testutil::WriteFile(dir.path() / "ym-key", "sim-api-key");
+  std::filesystem::permissions(dir.path() / "ym-key", std::filesystem::perms::owner_read |
+                                                          std::filesystem::perms::owner_write);
+  std::filesystem::create_directories(dir.path() / "mappings");
+  std::filesystem::copy_file(
+      std::filesystem::path(CRMHUB_SOURCE_DIR) / "config/mappings/yandex-market-orders.toml",
+      dir.path() / "mappings/yandex-market-orders.toml");
+  Daemon daemon(dir, SiteConfig(R"(
+[adapters.ym]
+type = "yandex-market"
+api_key_file = "./ym-key"
+campaign_id = 21000001
+business_id = 31000001
+base_url = ")" + base_url + R"("
+poll_interval = "1s"
+lookback = "1h"
+mapping = "mappings/yandex-market-orders.toml"
+)"));
+  ASSERT_NE(daemon.WaitReady(), 0);
+  std::string metrics;
+  ASSERT_TRUE(daemon.WaitUntil([&] {
+    metrics = testutil::HttpRequest(daemon.port(), "GET", "/metrics").body;
+    return metrics.find("crmhub_upstream_requests_total{") != std::string::npos &&
+           metrics.find("crmhub_queue_fsyncs_total ") != std::string::npos;
+  })) << metrics;
+  std::set<std::string> named;
+  for (const char* file : {"contrib/grafana/crmhub.json", "contrib/prometheus/crmhub-alerts.yml"}) {
+    const std::string text =
+        testutil::ReadFile(std::filesystem::path(CRMHUB_SOURCE_DIR) / file);
+    ASSERT_FALSE(text.empty()) << file;
+    std::regex name_re("(crmhub|process)_[a-z0-9_]+");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), name_re);
+         it != std::sregex_iterator(); ++it) {
+      named.insert(it->str());
+    }
+  }
+  EXPECT_GE(named.size(), 15u);
+  for (const std::string& name : named) {
+    const bool exported = metrics.find("\n" + name + "{") != std::string::npos ||
+                          metrics.find("\n" + name + " ") != std::string::npos;
+    EXPECT_TRUE(exported) << name << " is named by the dashboard or the alerts but not exported";
+  }
+  daemon.child().Signal(SIGTERM);
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
+// `crmhub top` without a terminal: one line per refresh, every adapter in
+// each, read from the admin API with the config's token.
+TEST(RuntimeTest, TopShowsEveryAdapterOneLinePerRefreshWithoutATerminal) {
+  testutil::TempDir dir;
+  testutil::WriteFile(dir.path() / "admin-token", "s3cret-token");
+  Daemon daemon(dir, SiteConfig(R"(
+[adapters.partner]
+type = "webhook"
+idempotency_key = "/id"
+allow_ips = ["127.0.0.0/8"]
+mapping = "mappings/site-lead.toml"
+
+[admin]
+token_file = "./admin-token"
+)"));
+  const uint16_t port = daemon.WaitReady();
+  ASSERT_NE(port, 0);
+  ASSERT_EQ(daemon.Post("site", Form("top-1")).status, 200);
+  // The config says port 0; top is pointed at the bound one.
+  auto top = testutil::RunAndCapture({testutil::CrmhubBinary(), "top", "--url",
+                                      "http://127.0.0.1:" + std::to_string(port), "--token-file",
+                                      (dir.path() / "admin-token").string(), "--count", "3",
+                                      "--interval", "200ms"});
+  EXPECT_EQ(top.exit_code, 0) << top.output;
+  std::vector<std::string> lines;
+  std::stringstream in(top.output);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  ASSERT_EQ(lines.size(), 3u) << top.output;
+  for (const std::string& line : lines) {
+    EXPECT_NE(line.find("site(webhook)"), std::string::npos) << line;
+    EXPECT_NE(line.find("partner(webhook)"), std::string::npos) << line;
+    EXPECT_NE(line.find("depth="), std::string::npos) << line;
+  }
+  EXPECT_NE(lines.back().find("push=ok"), std::string::npos) << lines.back();
+  auto refused = testutil::RunAndCapture({testutil::CrmhubBinary(), "top", "--url",
+                                          "http://127.0.0.1:" + std::to_string(port), "--count",
+                                          "1"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;  // no token: 401, said at once
+  EXPECT_NE(refused.output.find("401"), std::string::npos) << refused.output;
+  daemon.child().Signal(SIGTERM);
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
+// Issue 22, item 6: SIGHUP said `reloaded` and silently ignored [http]
+// listen, [daemon] and [log] format. Each changed setting is now logged,
+// and what waits for a restart says so, also at a second reload.
+TEST(RuntimeTest, AReloadNamesWhatChangedAndWhatWaitsForARestart) {
+  testutil::TempDir dir;
+  Daemon daemon(dir, SiteConfig());
+  ASSERT_NE(daemon.WaitReady(), 0);
+  daemon.child().Signal(SIGHUP);
+  ASSERT_FALSE(daemon.WaitNotify("RELOADING=1").empty());
+  ASSERT_FALSE(daemon.WaitNotify("READY=1").empty());
+  ASSERT_TRUE(daemon.WaitUntil([&] {
+    return daemon.child().Output().find("no setting changed") != std::string::npos;
+  })) << daemon.child().Output();
+
+  std::string changed = SiteConfig(R"(max_body = "2KiB"
+)");
+  changed.replace(changed.find("io_threads = 2"), 14, "io_threads = 3");
+  changed.replace(changed.find("level = \"info\""), 14, "level = \"info\"\nformat = \"json\"");
+  changed.replace(changed.find("127.0.0.1:0"), 11, "127.0.0.1:1");
+  daemon.WriteConfig(changed);
+  for (int reload = 0; reload < 2; ++reload) {
+    daemon.child().Signal(SIGHUP);
+    ASSERT_FALSE(daemon.WaitNotify("RELOADING=1").empty());
+    ASSERT_FALSE(daemon.WaitNotify("READY=1").empty());
+  }
+  // The second reload: the adapter's change is applied already, the three
+  // others still wait.
+  ASSERT_TRUE(daemon.WaitUntil([&] {
+    const std::string out = daemon.child().Output();
+    return out.find("4 settings changed, 1 applied, 3 wait for a restart") != std::string::npos &&
+           out.find("3 settings changed, 0 applied, 3 wait for a restart") != std::string::npos;
+  })) << daemon.child().Output();
+  const std::string out = daemon.child().Output();
+  for (const char* waits : {"setting=\"[http] listen\"", "setting=\"[daemon] io_threads\"",
+                            "setting=\"[log] format\""}) {
+    const size_t at = out.find(waits);
+    ASSERT_NE(at, std::string::npos) << waits << "\n" << out;
+    const size_t line_start = out.rfind('\n', at);
+    EXPECT_NE(out.substr(line_start, at - line_start).find("waits for a restart"),
+              std::string::npos)
+        << out.substr(line_start, 300);
+  }
+  const size_t adapter = out.find("setting=\"[adapters.site] max_body\"");
+  ASSERT_NE(adapter, std::string::npos) << out;
+  EXPECT_EQ(out.substr(out.rfind('\n', adapter), adapter - out.rfind('\n', adapter))
+                .find("waits for a restart"),
+            std::string::npos);
+  daemon.child().Signal(SIGTERM);
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
+}
+
 TEST(RuntimeTest, InvalidConfigExitsTwo) {
   testutil::TempDir dir;
   testutil::WriteFile(dir.path() / "bad.toml", "[daemon]\nio_threads = \"many\"\n");
@@ -359,6 +560,43 @@ TEST(RuntimeTest, InvalidConfigExitsTwo) {
       {testutil::CrmhubBinary(), "run", "--config", (dir.path() / "bad.toml").string()});
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("bad.toml:2"), std::string::npos) << result.output;
+}
+
+// Issue 22, item 7: two daemons on one data_dir both pulled and delivered.
+// The second now exits 2 naming the first one's pid, and the first goes on.
+TEST(RuntimeTest, ASecondDaemonOnTheSameDataDirExitsTwoNamingTheHolder) {
+  testutil::TempDir dir;
+  {
+    Daemon first(dir, SiteConfig());
+    ASSERT_NE(first.WaitReady(), 0);
+    auto second = testutil::RunAndCapture(
+        {testutil::CrmhubBinary(), "run", "--config", first.config_path()});
+    EXPECT_EQ(second.exit_code, 2) << second.output;
+    EXPECT_NE(second.output.find("in use by another crmhub (pid " +
+                                 std::to_string(first.child().pid()) + ")"),
+              std::string::npos)
+        << second.output;
+    EXPECT_EQ(first.Post("site", Form("still-one")).status, 200);
+    first.child().Signal(SIGTERM);
+    ASSERT_EQ(first.child().Wait(kTimeout), 0) << first.child().Output();
+  }
+  // The lock ends with its holder: the next start takes it.
+  Daemon next(dir, SiteConfig());
+  EXPECT_NE(next.WaitReady(), 0) << next.child().Output();
+}
+
+// Issue 22, item 10: /readyz never showed 503 draining (the listener closed
+// first). The listeners now stay open for [daemon] drain_grace.
+TEST(RuntimeTest, ReadyzSaysDrainingBeforeTheListenersClose) {
+  testutil::TempDir dir;
+  Daemon daemon(dir, SiteConfig());
+  ASSERT_NE(daemon.WaitReady(), 0);
+  daemon.child().Signal(SIGTERM);
+  ASSERT_FALSE(daemon.WaitNotify("STOPPING=1").empty());
+  testutil::HttpAnswer ready = testutil::HttpRequest(daemon.port(), "GET", "/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  EXPECT_NE(ready.body.find("draining"), std::string::npos) << ready.body;
+  EXPECT_EQ(daemon.child().Wait(kTimeout), 0) << daemon.child().Output();
 }
 
 // Regression: a queue that cannot be opened used to keep the daemon 10 s

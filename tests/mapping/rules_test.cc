@@ -454,6 +454,26 @@ TEST(RulesLoadTest, LoadRulesReportsUnreadableFiles) {
   EXPECT_EQ(r.status().message(), "/nonexistent/rules.toml: cannot read the rules file");
 }
 
+// Issue 22, item 9: `required` is checked after the transforms. With the
+// shipped site-lead rules, {"id":"   "} used to pass (required fired before
+// `trim` left ""), become "site-", and absorb every later blank form as its
+// duplicate.
+TEST(RulesLoadTest, ABlankIdIsNotALeadWithTheShippedSiteRules) {
+  auto rules = LoadRules(std::string(CRMHUB_SOURCE_DIR) + "/config/mappings/site-lead.toml");
+  ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+  ApplyContext ctx{.source = "site"};
+  for (const char* blank : {R"({"id":"   ","name":"Anna"})", R"({"id":"","name":"Anna"})"}) {
+    auto r = rules->ApplyText(blank, ctx);
+    ASSERT_FALSE(r.ok()) << blank;
+    EXPECT_EQ(r.status().message(),
+              R"(rule "contact" field "external_id": /id: required value is empty)")
+        << blank;
+  }
+  auto ok = rules->ApplyText(R"({"id":" 42 ","name":"Anna"})", ctx);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ((*ok)[0].external_id, "site-42");
+}
+
 TEST(RulesLoadTest, EveryShippedRulesFileLoads) {
   // Every rules file under config/mappings/ (the adapters' too) must compile.
   int seen = 0;

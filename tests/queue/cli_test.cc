@@ -74,6 +74,35 @@ TEST_F(QueueCliTest, StatsJson) {
   EXPECT_NE(text.out.find("out.ozon"), std::string::npos);
 }
 
+// Issue 22, item 10: `dlq show` without --json is for people, and `dlq
+// list` does not cut the reason before the part that says why.
+TEST_F(QueueCliTest, DlqShowIsTextWithoutJsonAndListKeepsTheWholeReason) {
+  {
+    ManualClock clock;
+    SqliteQueueOptions options;
+    options.data_dir = dir_.path();
+    auto q = SqliteQueue::Open(clock, options);
+    ASSERT_TRUE(q.ok()) << q.status().ToString();
+    ASSERT_TRUE((*q)->Enqueue(Msg("in.site", "long-1")).ok());
+    auto leased = (*q)->Lease("in.site", 1, seconds(30));
+    ASSERT_EQ(leased->size(), 1u);
+    ASSERT_TRUE((*q)->Fail((*leased)[0].lease,
+                           "mapping: rule \"contact\" field \"phone\": /customer/contacts/0/"
+                           "phone: not a phone number in the RU plan: the part that says why")
+                    .ok());
+  }
+  CliRun list = Crmhub("dlq list" + flags_);
+  ASSERT_EQ(list.code, 0);
+  EXPECT_NE(list.out.find("the part that says why"), std::string::npos) << list.out;
+  auto items = nlohmann::json::parse(Crmhub("dlq list --json" + flags_).out);
+  CliRun show = Crmhub("dlq show " + std::to_string(items[0]["id"].get<int64_t>()) + flags_);
+  ASSERT_EQ(show.code, 0);
+  EXPECT_TRUE(nlohmann::json::parse(show.out, nullptr, false).is_discarded()) << show.out;
+  EXPECT_NE(show.out.find("reason:          mapping: no field x"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("{\"raw\":true}"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("header:          X-Id: 7"), std::string::npos) << show.out;
+}
+
 TEST_F(QueueCliTest, DlqListShowReplayDropPurge) {
   CliRun list = Crmhub("dlq list --json" + flags_);
   ASSERT_EQ(list.code, 0);
@@ -89,7 +118,12 @@ TEST_F(QueueCliTest, DlqListShowReplayDropPurge) {
   EXPECT_EQ(d["headers"][0][0], "X-Id");
   EXPECT_EQ(d["history"].size(), 1u);
 
-  EXPECT_EQ(Crmhub("dlq replay " + std::to_string(first) + flags_).code, 0);
+  // Issue 22, item 4: the CLI says the message keeps its id and history.
+  CliRun replay = Crmhub("dlq replay " + std::to_string(first) + flags_);
+  EXPECT_EQ(replay.code, 0);
+  EXPECT_NE(replay.out.find("as message " + std::to_string(first) + " (same id; its history is kept)"),
+            std::string::npos)
+      << replay.out;
   EXPECT_EQ(Crmhub("dlq drop 999999" + flags_).code, 1);
   EXPECT_EQ(Crmhub("dlq show 999999" + flags_).code, 1);
   CliRun purge = Crmhub("dlq purge --older-than 30d" + flags_);

@@ -163,7 +163,8 @@ TEST_F(RetryTest, MaxAttemptsMovesToDeadLettersWithHistory) {
   EXPECT_EQ(d.payload, "payload-1");
   EXPECT_EQ(d.headers, m.headers);
   EXPECT_EQ(d.attempts, 3);
-  EXPECT_EQ(d.reason, "error 3");
+  // Issue 22, item 3: the reason says the queue gave up, and after how many.
+  EXPECT_EQ(d.reason, "gave up after 3 attempts: error 3");
   EXPECT_EQ(d.created_at, FromUnixMillis(ToUnixMillis(created)));
   EXPECT_EQ(d.failed_at, FromUnixMillis(ToUnixMillis(times[2])));
   ASSERT_EQ(d.history.size(), 3u);
@@ -194,7 +195,7 @@ TEST_F(RetryTest, MaxAgeMovesToDeadLetters) {
   EXPECT_EQ(q->Depth(), 0);
   auto list = q->ListDeadLetters({});
   ASSERT_EQ(list->size(), 1u);
-  EXPECT_EQ((*list)[0].reason, "too old");
+  EXPECT_EQ((*list)[0].reason, "gave up after 2 attempts (older than max_age 3600s): too old");
 }
 
 TEST_F(RetryTest, LeaseExpiringOnLastAttemptBecomesDeadLetter) {
@@ -233,6 +234,18 @@ TEST_F(RetryTest, FailGoesStraightToDeadLettersAndReplayResetsAttempts) {
   EXPECT_EQ(l.message.attempts, 1) << "attempts reset";
   EXPECT_EQ(l.message.payload, "raw");
   EXPECT_EQ(l.message.idempotency_key, "k");
+  // Issue 22, item 4: the replayed message keeps its id and its history; a
+  // second failure is the same dead letter with every attempt in it.
+  EXPECT_EQ(l.message.id, id);
+  ASSERT_TRUE(q->Fail(l.lease, "still missing").ok());
+  auto again = q->GetDeadLetter(id);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ(again->history.size(), 3u);
+  EXPECT_EQ(again->history[0].error, "first");
+  EXPECT_EQ(again->history[2].error, "still missing");
+  ASSERT_TRUE(q->ReplayDeadLetter(id).ok());
+  l = LeaseOne(*q);
+  EXPECT_EQ(l.message.id, id);
   ASSERT_TRUE(q->Ack(l.lease).ok());
   // The replay kept the key: a re-send is still a duplicate.
   EXPECT_EQ(q->Enqueue(Msg("out.x", "k")).value(), EnqueueOutcome::kDuplicate);

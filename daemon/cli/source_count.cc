@@ -1,0 +1,180 @@
+#include "daemon/cli/source_count.h"
+
+#include <set>
+#include <thread>
+#include <utility>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
+
+#include "base/metrics.h"
+#include "daemon/adapter_registry.h"
+#include "daemon/pipeline.h"
+#include "daemon/queued_events.h"
+#include "daemon/runtime.h"
+#include "daemon/runtime_build.h"
+#include "net/http_client.h"
+
+namespace crmhub::cli {
+namespace {
+
+constexpr size_t kMissingShown = 10;
+
+// Pages one source and checks what its records map to.
+void CountOne(const std::string& id, adapters::SourceCapability& source,
+              const daemon::RecordMapper& mapper, crm::SqliteCrmStore& store, Clock& clock,
+              const SourceCountOptions& options, SourceCount& row) {
+  row.asked = true;
+  std::set<std::pair<int, std::string>> seen;
+  std::optional<std::string> cursor;
+  const std::string lane = daemon::InboundLane(id);
+  while (true) {
+    if (row.pages >= options.max_pages) {
+      row.partial = true;
+      row.note = fmt::format("stopped after {} pages (--source-pages)", options.max_pages);
+      return;
+    }
+    Result<adapters::PullResult> page = source.Pull(cursor);
+    if (!page.ok()) {
+      row.partial = true;
+      row.note = "pull failed: " + page.status().ToString();
+      return;
+    }
+    ++row.pages;
+    for (adapters::InboundEvent& e : page->events) {
+      ++row.records;
+      queue::NewMessage m = daemon::ToNewMessage(std::move(e), lane, id);
+      queue::Message message;
+      message.lane = m.lane;
+      message.source = m.source;
+      message.idempotency_key = m.idempotency_key;
+      message.ordering_key = m.ordering_key;
+      message.headers = m.headers;
+      message.payload = m.payload;
+      message.created_at = clock.Now();
+      if (daemon::IsHint(message)) continue;  // names records; not one itself
+      Result<std::vector<model::Entity>> entities = mapper(message);
+      if (!entities.ok()) {
+        ++row.unmapped;
+        continue;
+      }
+      for (const model::Entity& entity : *entities) {
+        if (!seen.emplace(static_cast<int>(entity.kind), entity.external_id).second) continue;
+        ++row.entities;
+        auto found = store.Find(entity.kind, entity.source, entity.external_id);
+        if (found.ok() && found->has_value()) {
+          ++row.in_crm;
+        } else {
+          ++row.missing_count;
+          if (row.missing.size() < kMissingShown) {
+            row.missing.push_back(std::string(model::KindName(entity.kind)) + "/" +
+                                  entity.external_id);
+          }
+        }
+      }
+    }
+    if (!page->more || !page->next_cursor) return;
+    if (page->not_before) {
+      row.partial = true;
+      row.note = "the source asked to pause (rate limit); counted so far";
+      return;
+    }
+    cursor = std::move(page->next_cursor);
+  }
+}
+
+}  // namespace
+
+Result<std::vector<SourceCount>> CountSources(const config::Config& config,
+                                              crm::SqliteCrmStore& store, Clock& clock,
+                                              const SourceCountOptions& options) {
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) threads.emplace_back([&io] { io.run(); });
+  struct Join {
+    boost::asio::io_context& io;
+    decltype(work)& guard;
+    std::vector<std::thread>& threads;
+    ~Join() {
+      guard.reset();
+      io.stop();
+      for (auto& t : threads) t.join();
+    }
+  };
+  std::vector<SourceCount> rows;
+  {
+    net::HttpClient http(io, daemon::HttpClientOptionsFrom(config));
+    MetricsRegistry metrics;
+    adapters::AdapterContext context{.http = &http, .clock = &clock, .metrics = &metrics};
+    Join join{io, work, threads};
+    auto built = daemon::BuildAdapters(config, daemon::AllAdapterTypes(),
+                                       daemon::DefaultRuntimeHooks(), context);
+    if (!built.ok()) return built.status();
+    for (const config::Section& section : config.Adapters()) {
+      SourceCount row;
+      row.adapter = section.id();
+      row.type = section.GetString("type");
+      const auto& entry = (*built)->entries.at(section.id());
+      if (!entry.enabled) {
+        row.note = "disabled";
+      } else if (entry.adapter->source() == nullptr) {
+        row.note = "cannot list its records (no pull: webhook or target only)";
+      } else {
+        CountOne(section.id(), *entry.adapter->source(), entry.mapper, store, clock, options,
+                 row);
+      }
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
+}
+
+nlohmann::json SourceCountJson(const std::vector<SourceCount>& rows) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const SourceCount& r : rows) {
+    out.push_back({{"adapter", r.adapter},
+                   {"type", r.type},
+                   {"asked", r.asked},
+                   {"note", r.note},
+                   {"pages", r.pages},
+                   {"records", r.records},
+                   {"entities", r.entities},
+                   {"in_crm", r.in_crm},
+                   {"missing", r.missing_count},
+                   {"missing_examples", r.missing},
+                   {"unmapped", r.unmapped},
+                   {"partial", r.partial}});
+  }
+  return out;
+}
+
+std::string SourceCountTable(const std::vector<SourceCount>& rows) {
+  std::string out = fmt::format("{:<20} {:<16} {:>8} {:>9} {:>8} {:>8} {:>9}  {}\n", "ADAPTER",
+                                "TYPE", "LISTED", "ENTITIES", "IN_CRM", "MISSING", "UNMAPPED",
+                                "NOTE");
+  int64_t missing = 0;
+  for (const SourceCount& r : rows) {
+    if (!r.asked) {
+      out += fmt::format("{:<20} {:<16} {:>8} {:>9} {:>8} {:>8} {:>9}  {}\n", r.adapter, r.type,
+                         "-", "-", "-", "-", "-", r.note);
+      continue;
+    }
+    missing += r.missing_count;
+    std::string note = r.partial ? "partial: " + r.note : r.note;
+    if (!r.missing.empty()) {
+      std::string ids;
+      for (const auto& m : r.missing) ids += (ids.empty() ? "" : ", ") + m;
+      note += (note.empty() ? "" : "; ") + std::string("missing: ") + ids +
+              (r.missing_count > static_cast<int64_t>(r.missing.size()) ? ", ..." : "");
+    }
+    out += fmt::format("{:<20} {:<16} {:>8} {:>9} {:>8} {:>8} {:>9}  {}\n", r.adapter, r.type,
+                       r.records, r.entities, r.in_crm, r.missing_count, r.unmapped, note);
+  }
+  out += missing == 0 ? "every record the sources list is in the CRM store\n"
+                      : fmt::format("{} listed by the sources are not in the CRM store\n", missing);
+  return out;
+}
+
+}  // namespace crmhub::cli
