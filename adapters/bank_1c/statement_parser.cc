@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <memory>
 
+#include "adapters/kit/bank_payment_identity.h"
+
 namespace crmhub::adapters::bank_1c {
 namespace {
 
@@ -29,8 +31,57 @@ std::string ValueOf(const json& obj, const char* key) {
   return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// The СекцияДокумент keys of the format (contracts/banks/README.md §1, the
+// closed 1.03 set). Any other key a bank adds is also copied to "_other".
+constexpr std::string_view kDocumentKeys[] = {
+    "СекцияДокумент", "Номер", "Дата", "Сумма", "КвитанцияДата", "КвитанцияВремя",
+    "КвитанцияСодержание", "ПлательщикСчет", "ДатаСписано", "Плательщик", "ПлательщикИНН",
+    "Плательщик1", "Плательщик2", "Плательщик3", "Плательщик4", "ПлательщикРасчСчет",
+    "ПлательщикБанк1", "ПлательщикБанк2", "ПлательщикБИК", "ПлательщикКорсчет", "ПолучательСчет",
+    "ДатаПоступило", "Получатель", "ПолучательИНН", "Получатель1", "Получатель2", "Получатель3",
+    "Получатель4", "ПолучательРасчСчет", "ПолучательБанк1", "ПолучательБанк2", "ПолучательБИК",
+    "ПолучательКорсчет", "ВидПлатежа", "КодНазПлатежа", "ВидОплаты", "Код", "НазначениеПлатежа",
+    "НазначениеПлатежа1", "НазначениеПлатежа2", "НазначениеПлатежа3", "НазначениеПлатежа4",
+    "НазначениеПлатежа5", "НазначениеПлатежа6", "СтатусСоставителя", "ПлательщикКПП",
+    "ПолучательКПП", "ПоказательКБК", "ОКАТО", "ПоказательОснования", "ПоказательПериода",
+    "ПоказательНомера", "ПоказательДаты", "ПоказательТипа", "Очередность", "СрокАкцепта",
+    "ВидАккредитива", "СрокПлатежа", "УсловиеОплаты1", "УсловиеОплаты2", "УсловиеОплаты3",
+    "ПлатежПоПредст", "ДополнУсловия", "НомерСчетаПоставщика", "ДатаОтсылкиДок"};
+
+bool IsDocumentKey(std::string_view key) {
+  for (std::string_view k : kDocumentKeys) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
 // "Кодировка=DOS" as CP866 bytes: a DOS file says so in its own encoding.
 constexpr std::string_view kDosHeaderCp866 = "\x8A\xAE\xA4\xA8\xE0\xAE\xA2\xAA\xA0=DOS";
+
+// Fills each document's "_status", "_identity", "_occurrence" and "_id"
+// (statement_parser.h).
+void Identify(Statement& st) {
+  const char* status = st.is_statement() ? "booked" : "prepared";
+  kit::OccurrenceCounter counter;
+  for (json& doc : st.documents) {
+    kit::BankPaymentFacts facts;
+    std::string date = ValueOf(doc, "Дата");
+    facts.date = kit::DottedDateToIso(date).value_or(date);
+    facts.number = ValueOf(doc, "Номер");
+    facts.amount_minor = kit::ParseRoubles(ValueOf(doc, "Сумма")).value_or(0);
+    facts.payer_inn = ValueOf(doc, "ПлательщикИНН");
+    facts.payer_account = ValueOf(doc, "ПлательщикСчет");
+    if (facts.payer_account.empty()) facts.payer_account = ValueOf(doc, "ПлательщикРасчСчет");
+    facts.payee_account = ValueOf(doc, "ПолучательСчет");
+    if (facts.payee_account.empty()) facts.payee_account = ValueOf(doc, "ПолучательРасчСчет");
+    std::string identity = kit::BankPaymentIdentity(facts);
+    int occurrence = counter.Next(identity);
+    doc["_status"] = status;
+    doc["_identity"] = identity;
+    doc["_occurrence"] = occurrence;
+    doc["_id"] = identity + "#" + std::to_string(occurrence);
+  }
+}
 
 }  // namespace
 
@@ -89,6 +140,7 @@ Result<Statement> ParseStatement(std::string_view bytes) {
 
   enum class Where { kStart, kHeader, kBalance, kDocument, kDone } where = Where::kStart;
   json section;
+  SectionLines lines;
   size_t line_no = 0;
   size_t section_line = 0;
   std::string_view rest = text;
@@ -104,6 +156,7 @@ Result<Statement> ParseStatement(std::string_view bytes) {
     if (where == Where::kStart) {
       if (line != kMarker) return fail("the file must start with 1CClientBankExchange");
       where = Where::kHeader;
+      st.header_lines.begin = line_no;
       continue;
     }
     size_t eq = line.find('=');
@@ -114,8 +167,11 @@ Result<Statement> ParseStatement(std::string_view bytes) {
         where = Where::kBalance;
         section = json::object();
         section_line = line_no;
+        lines = {.begin = line_no, .keys = {}};
       } else if (key == "КонецРасчСчет" && where == Where::kBalance) {
         st.balances.push_back(std::move(section));
+        st.balance_lines.push_back(std::move(lines));
+        lines = {};
         where = Where::kHeader;
       } else if (key == "КонецДокумента" && where == Where::kDocument) {
         std::string payee = ValueOf(section, "ПолучательСчет");
@@ -144,9 +200,12 @@ Result<Statement> ParseStatement(std::string_view bytes) {
         }
         section["_statement"] = std::move(meta);
         st.documents.push_back(std::move(section));
+        st.document_lines.push_back(std::move(lines));
+        lines = {};
         where = Where::kHeader;
       } else if (key == "КонецФайла" && where == Where::kHeader) {
         where = Where::kDone;
+        st.end_line = line_no;
       } else if (where == Where::kBalance || where == Where::kDocument) {
         return fail("unexpected \"" + key + "\" inside the section opened on line " +
                     std::to_string(section_line));
@@ -164,16 +223,21 @@ Result<Statement> ParseStatement(std::string_view bytes) {
       section = json::object();
       section["СекцияДокумент"] = value;
       section_line = line_no;
+      lines = {.begin = line_no, .keys = {{key, line_no}}};
       continue;
     }
     if (where == Where::kHeader) {
+      st.header_lines.keys[key] = line_no;
       if (key == "РасчСчет" || key == "Документ") {
         st.header[key].push_back(value);
       } else {
         st.header[key] = value;
       }
     } else {
-      section[key] = value;  // unknown keys are kept: banks add their own
+      lines.keys[key] = line_no;
+      // Unknown keys are kept: banks add their own (КодДебитора, ...).
+      if (where == Where::kDocument && !IsDocumentKey(key)) section["_other"][key] = value;
+      section[key] = value;
     }
   }
   if (where == Where::kStart) return Status::InvalidArgument("1CClientBankExchange: empty file");
@@ -182,6 +246,10 @@ Result<Statement> ParseStatement(std::string_view bytes) {
                 " (truncated?)");
   }
   if (where != Where::kDone) return fail("no КонецФайла: the file is truncated");
+  if (rest.find_first_not_of(" \t\r\n\x1A") != std::string_view::npos) {  // 0x1A: DOS end of file
+    return fail("text after КонецФайла (two files glued together, or garbage)");
+  }
+  Identify(st);
   return st;
 }
 
