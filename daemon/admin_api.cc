@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "adapters/adapter.h"
 #include "base/json_get.h"
 
 namespace crmhub::daemon {
@@ -109,6 +110,9 @@ std::optional<std::pair<std::string, std::string>> MutationOf(
   const std::vector<std::string_view> seg = Segments(path.substr(kPrefix.size()));
   if (seg.size() == 1 && seg[0] == "commands" && method == "POST") {
     return std::pair{std::string("submit_command"), std::string()};
+  }
+  if (seg.size() == 3 && seg[0] == "adapters" && seg[2] == "files" && method == "POST") {
+    return std::pair{std::string("upload_file"), std::string(seg[1])};
   }
   if (seg.empty() || seg[0] != "dead-letters" || seg.size() < 2 || seg.size() > 3) {
     return std::nullopt;
@@ -307,6 +311,24 @@ void AdminApi::Route(const net::HttpRequest& request, const net::Responder& resp
     r.headers.Set("Allow", std::string(allow));
     respond(std::move(r));
   };
+
+  // POST /api/v1/adapters/{id}/files: a file for an adapter that takes files
+  // (bank-1c), stored by the adapter for its next pull (adapters/adapter.h
+  // FileCapability). Runs here, on the blocking pool: the adapter writes and
+  // fsyncs.
+  if (seg.size() == 3 && seg[0] == "adapters" && seg[2] == "files") {
+    if (method != "POST") return method_not_allowed("POST");
+    std::shared_ptr<adapters::Adapter> adapter =
+        deps_.find_adapter ? deps_.find_adapter(seg[1]) : nullptr;
+    if (adapter == nullptr) {
+      return respond(net::HttpResponse::Error(404, "not_found", "no enabled adapter with this id"));
+    }
+    if (adapter->files() == nullptr) {
+      return respond(net::HttpResponse::Error(404, "not_found", "this adapter takes no files"));
+    }
+    return respond(adapter->files()->AcceptFile(request.body,
+                                                request.QueryParam("name").value_or("")));
+  }
 
   if (!seg.empty() && seg[0] == "adapters" && seg.size() <= 2) {
     if (method != "GET") return method_not_allowed("GET");

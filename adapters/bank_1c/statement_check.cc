@@ -13,7 +13,7 @@ using nlohmann::json;
 
 std::string Text(const json& obj, const std::string& key) {
   auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+  return it != obj.end() && it->is_string() ? it->get_ref<const std::string&>() : std::string();
 }
 
 std::string Kopecks(int64_t v) {
@@ -98,9 +98,9 @@ std::vector<std::string> CheckStatement(const Statement& st,
   };
   if (auto it = st.header.find("РасчСчет"); it != st.header.end() && it->is_array()) {
     for (const json& a : *it) {
-      if (a.is_string() && !known(a.get<std::string>())) {
+      if (a.is_string() && !known(a.get_ref<const std::string&>())) {
         p.Add(Problems::LineOf(st.header_lines, "РасчСчет"),
-              "РасчСчет=" + a.get<std::string>() + " is not one of this adapter's accounts");
+              "РасчСчет=" + a.get_ref<const std::string&>() + " is not one of this adapter's accounts");
       }
     }
   }

@@ -85,20 +85,22 @@ void Identify(Statement& st) {
 
 }  // namespace
 
-bool IsValidUtf8(std::string_view s) {
+size_t FirstInvalidUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    if (n == 2 && c < 0xC2) return false;  // overlong
+    if (n == 0 || i + n > s.size()) return i;
+    if (n == 2 && c < 0xC2) return i;  // overlong
     for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return i;
     }
     i += n;
   }
-  return true;
+  return std::string_view::npos;
 }
+
+bool IsValidUtf8(std::string_view s) { return FirstInvalidUtf8(s) == std::string_view::npos; }
 
 Result<std::string> ToUtf8(std::string_view bytes, const char* charset) {
   iconv_t cd = iconv_open("UTF-8", charset);
@@ -123,7 +125,26 @@ Result<Statement> ParseStatement(std::string_view bytes) {
   Statement st;
   if (bytes.starts_with("\xEF\xBB\xBF")) bytes.remove_prefix(3);
   std::string text;
-  if (IsValidUtf8(bytes)) {
+  const size_t invalid = FirstInvalidUtf8(bytes);
+  // UTF-8 up to a bad byte, with Cyrillic (two-byte D0/D1 sequences) before
+  // it: a damaged or cut UTF-8 file, not a CP1251 one (which fails at its
+  // first Cyrillic letter). Read as CP1251 it would only fail later with a
+  // line of mojibake.
+  if (invalid != std::string_view::npos) {
+    std::string_view before = bytes.substr(0, invalid);
+    bool cyrillic_utf8 = before.find("\xD0") != std::string_view::npos ||
+                         before.find("\xD1") != std::string_view::npos;
+    if (cyrillic_utf8) {
+      size_t line = 1;
+      for (char c : before) line += c == '\n' ? 1 : 0;
+      return Status::InvalidArgument(
+          "1CClientBankExchange line " + std::to_string(line) +
+          (bytes.size() - invalid < 4 ? ": the file ends inside a UTF-8 character (truncated?)"
+                                      : ": a byte that is not UTF-8 in a UTF-8 file (damaged, "
+                                        "or two encodings mixed)"));
+    }
+  }
+  if (invalid == std::string_view::npos) {
     st.encoding = "UTF-8";
     text = std::string(bytes);
   } else if (bytes.find(kDosHeaderCp866) != std::string_view::npos) {

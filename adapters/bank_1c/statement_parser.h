@@ -66,7 +66,8 @@ struct Statement {
   bool is_statement() const { return !balances.empty(); }
 };
 
-// Parses a whole file. InvalidArgument names the line on errors: a missing
+// Parses a whole file. InvalidArgument names the line on errors: a UTF-8
+// file with a damaged byte or cut inside a character, a missing
 // `1CClientBankExchange` marker, a section left open, a missing `КонецФайла`
 // (truncated file), a line that is neither `Key=Value` nor a section word.
 Result<Statement> ParseStatement(std::string_view bytes);
@@ -75,5 +76,7 @@ Result<Statement> ParseStatement(std::string_view bytes);
 Result<std::string> ToUtf8(std::string_view bytes, const char* charset);
 // True when `bytes` is well-formed UTF-8.
 bool IsValidUtf8(std::string_view bytes);
+// The offset of the first byte that breaks UTF-8, npos when there is none.
+size_t FirstInvalidUtf8(std::string_view bytes);
 
 }  // namespace crmhub::adapters::bank_1c

@@ -117,6 +117,14 @@ TEST(StatementCheckTest, DamagedFilesAreRefusedWithTheLine) {
   // keys become other letters: no section word is recognised).
   EXPECT_EQ(ReadError(std::string("\xFF\xFE" "1\0C\0", 6)),
             "1CClientBankExchange line 1: the file must start with 1CClientBankExchange");
+  // A UTF-8 file with a CP1251 line in it ("Оплата" in CP1251 on line 16).
+  EXPECT_EQ(ReadError(Replace(text, "Дата=01.03.2024\n", "Дата=01.03.2024\nНазначениеПлатежа=\xCE\xEF\xEB\xE0\xF2\xE0\n")),
+            "1CClientBankExchange line 17: a byte that is not UTF-8 in a UTF-8 file (damaged, or "
+            "two encodings mixed)");
+  // Cut inside a two-byte character.
+  const std::string cut = text.substr(0, text.find("КонецФайла") + 1);
+  EXPECT_EQ(ReadError(cut),
+            "1CClientBankExchange line 32: the file ends inside a UTF-8 character (truncated?)");
 }
 
 TEST(StatementCheckTest, AccountsOfSomeoneElseAreRefused) {
