@@ -18,6 +18,8 @@ const std::vector<CommandInfo>& AllCommands() {
       {"sim", "run a marketplace API simulator (wildberries, ...) for tests and demos", SimCommand},
       {"reconcile", "compare what was received with what the CRM store holds, per source and day",
        ReconcileCommand},
+      {"match", "incoming bank payments and the deals they pay: list unmatched, link, run",
+       MatchCommand},
       {"demo", "run the end-to-end demo: simulators, daemon, webhooks, stock push, reconciliation",
        DemoCommand},
   };

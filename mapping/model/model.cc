@@ -42,7 +42,8 @@ constexpr FieldDef kDeal[] = {
     {"stage", T::kString, true}, {"pipeline", T::kString}, {"title", T::kString},
     {"amount", T::kMoney}, {"currency", T::kCurrency}, {"contact_external_id", T::kString},
     {"company_external_id", T::kString}, {"order_external_id", T::kString},
-    {"created_ms", T::kTimestamp}, {"closed_ms", T::kTimestamp}, kExtra,
+    {"created_ms", T::kTimestamp}, {"closed_ms", T::kTimestamp},
+    {"invoice_number", T::kString}, kExtra,
 };
 constexpr FieldDef kOrderLine[] = {
     {"sku", T::kString, true}, {"quantity", T::kInt, true}, {"name", T::kString},
