@@ -6,6 +6,7 @@
 #include "adapters/mango/mango_adapter.h"
 #include "adapters/zadarma/zadarma_adapter.h"
 #include "adapters/bank_1c/bank_1c_adapter.h"
+#include "adapters/tochka/tochka_adapter.h"
 
 #include "adapters/webhook/webhook_adapter.h"
 
@@ -21,6 +22,7 @@ std::vector<adapters::AdapterType> AllAdapterTypes() {
   types.push_back(adapters::mango::Type());
   types.push_back(adapters::zadarma::Type());
   types.push_back(adapters::bank_1c::Type());
+  types.push_back(adapters::tochka::Type());
   return types;
 }
 
