@@ -108,7 +108,10 @@ Status PaymentMatcher::InsertLink(int64_t transaction_id, int64_t deal_id, int64
       "INSERT INTO payment_links (transaction_id, deal_id, amount_minor, how, linked_at) "
       "VALUES (?, ?, ?, ?, ?)");
   if (!link.ok()) return link.status();
-  link->Bind(1, transaction_id).Bind(2, deal_id).Bind(3, amount_minor).Bind(4, std::string_view(how));
+  link->Bind(1, transaction_id)
+      .Bind(2, deal_id)
+      .Bind(3, amount_minor)
+      .Bind(4, std::string_view(how));
   link->Bind(5, ToUnixMillis(clock_.Now()));
   if (Status s = link->Run(); !s.ok()) return s;
   auto paid = db_->Prepare(
@@ -199,8 +202,8 @@ Result<MatchSummary> PaymentMatcher::MatchPending(int64_t limit) {
       if (matched.empty()) {
         reason = "no deal of INN " + inn + " has invoice " + list_text;
       } else if (matched.size() > 1) {
-        reason = std::to_string(matched.size()) + " deals of INN " + inn + " have invoice " +
-                 list_text;
+        reason =
+            std::to_string(matched.size()) + " deals of INN " + inn + " have invoice " + list_text;
       } else {
         std::string how = "INN " + inn + " + invoice " + list_text;
         if (Status s = InsertLink(c.id, matched[0], c.amount, how); !s.ok()) return s;
@@ -210,7 +213,10 @@ Result<MatchSummary> PaymentMatcher::MatchPending(int64_t limit) {
     }
     ++summary.unmatched;
     review->Reset();
-    review->Bind(1, c.id).Bind(2, std::string_view(reason)).Bind(3, ToUnixMillis(clock_.Now())).Bind(4, watermark);
+    review->Bind(1, c.id)
+        .Bind(2, std::string_view(reason))
+        .Bind(3, ToUnixMillis(clock_.Now()))
+        .Bind(4, watermark);
     if (Status s = review->Run(); !s.ok()) return s;
   }
   if (Status s = tx.Commit(); !s.ok()) return s;
@@ -218,12 +224,12 @@ Result<MatchSummary> PaymentMatcher::MatchPending(int64_t limit) {
 }
 
 Result<std::vector<UnmatchedPayment>> PaymentMatcher::ListUnmatched(int64_t after_id, int limit) {
-  auto q = db_->Prepare(
-      std::string("SELECT t.id, t.source, t.external_id, coalesce(t.amount_minor, 0), "
-                  "coalesce(t.currency, ''), coalesce(t.date_ms, 0), t.fields, "
-                  "coalesce(r.reason, '') FROM bank_transactions t "
-                  "LEFT JOIN payment_review r ON r.transaction_id = t.id WHERE ") +
-      std::string(kCandidates) + " AND t.id > ? ORDER BY t.id LIMIT ?");
+  auto q =
+      db_->Prepare(std::string("SELECT t.id, t.source, t.external_id, coalesce(t.amount_minor, 0), "
+                               "coalesce(t.currency, ''), coalesce(t.date_ms, 0), t.fields, "
+                               "coalesce(r.reason, '') FROM bank_transactions t "
+                               "LEFT JOIN payment_review r ON r.transaction_id = t.id WHERE ") +
+                   std::string(kCandidates) + " AND t.id > ? ORDER BY t.id LIMIT ?");
   if (!q.ok()) return q.status();
   q->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
   std::vector<UnmatchedPayment> out;

@@ -1,9 +1,9 @@
 #include "adapters/bank_1c/bank_1c_adapter.h"
 
-#include <utility>
+#include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include <utility>
 
 #include "adapters/bank_1c/statement_check.h"
 #include "net/hmac.h"
@@ -98,8 +98,8 @@ Result<PullResult> Bank1cAdapter::Pull(const std::optional<std::string>& cursor)
   Result<Statement> st = ReadStatement(file.bytes, config_.accounts);
   if (!st.ok()) {
     spdlog::warn("adapter {}: {} refused: {}", config_.id, file.name, st.status().message());
-    if (Status s = inbox_.MarkFailed(file.path, Reason(file.name, file.sha256, st.status(),
-                                                       clock_.Now()));
+    if (Status s =
+            inbox_.MarkFailed(file.path, Reason(file.name, file.sha256, st.status(), clock_.Now()));
         !s.ok()) {
       return s;
     }
@@ -135,7 +135,8 @@ net::HttpResponse Bank1cAdapter::AcceptFile(std::string_view bytes, std::string_
   std::string safe = SafeName(name);
   if (!st.ok()) {
     std::string stored = "upload-" + sha.substr(0, 16) + (safe.empty() ? "" : "-" + safe);
-    if (Status s = inbox_.StoreFailed(bytes, stored, Reason(stored, sha, st.status(), clock_.Now()));
+    if (Status s =
+            inbox_.StoreFailed(bytes, stored, Reason(stored, sha, st.status(), clock_.Now()));
         !s.ok()) {
       spdlog::error("adapter {}: keeping a refused upload: {}", config_.id, s.ToString());
     }

@@ -94,13 +94,15 @@ std::vector<std::string> CheckStatement(const Statement& st,
   // What orders two exports of one document (the mapping's version).
   p.Date(st.header, st.header_lines, "ДатаСоздания", /*required=*/true, header);
   auto known = [&](const std::string& account) {
-    return accounts.empty() || std::find(accounts.begin(), accounts.end(), account) != accounts.end();
+    return accounts.empty() ||
+           std::find(accounts.begin(), accounts.end(), account) != accounts.end();
   };
   if (auto it = st.header.find("РасчСчет"); it != st.header.end() && it->is_array()) {
     for (const json& a : *it) {
       if (a.is_string() && !known(a.get_ref<const std::string&>())) {
         p.Add(Problems::LineOf(st.header_lines, "РасчСчет"),
-              "РасчСчет=" + a.get_ref<const std::string&>() + " is not one of this adapter's accounts");
+              "РасчСчет=" + a.get_ref<const std::string&>() +
+                  " is not one of this adapter's accounts");
       }
     }
   }

@@ -13,8 +13,8 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kMarker = "1CClientBankExchange";
-constexpr std::string_view kStatementKeys[] = {"ВерсияФормата", "Отправитель", "Получатель",
-                                               "ДатаСоздания", "ВремяСоздания", "ДатаНачала",
+constexpr std::string_view kStatementKeys[] = {"ВерсияФормата", "Отправитель",   "Получатель",
+                                               "ДатаСоздания",  "ВремяСоздания", "ДатаНачала",
                                                "ДатаКонца"};
 
 std::string_view StripCr(std::string_view line) {
@@ -33,20 +33,71 @@ std::string ValueOf(const json& obj, const char* key) {
 
 // The СекцияДокумент keys of the format (contracts/banks/README.md §1, the
 // closed 1.03 set). Any other key a bank adds is also copied to "_other".
-constexpr std::string_view kDocumentKeys[] = {
-    "СекцияДокумент", "Номер", "Дата", "Сумма", "КвитанцияДата", "КвитанцияВремя",
-    "КвитанцияСодержание", "ПлательщикСчет", "ДатаСписано", "Плательщик", "ПлательщикИНН",
-    "Плательщик1", "Плательщик2", "Плательщик3", "Плательщик4", "ПлательщикРасчСчет",
-    "ПлательщикБанк1", "ПлательщикБанк2", "ПлательщикБИК", "ПлательщикКорсчет", "ПолучательСчет",
-    "ДатаПоступило", "Получатель", "ПолучательИНН", "Получатель1", "Получатель2", "Получатель3",
-    "Получатель4", "ПолучательРасчСчет", "ПолучательБанк1", "ПолучательБанк2", "ПолучательБИК",
-    "ПолучательКорсчет", "ВидПлатежа", "КодНазПлатежа", "ВидОплаты", "Код", "НазначениеПлатежа",
-    "НазначениеПлатежа1", "НазначениеПлатежа2", "НазначениеПлатежа3", "НазначениеПлатежа4",
-    "НазначениеПлатежа5", "НазначениеПлатежа6", "СтатусСоставителя", "ПлательщикКПП",
-    "ПолучательКПП", "ПоказательКБК", "ОКАТО", "ПоказательОснования", "ПоказательПериода",
-    "ПоказательНомера", "ПоказательДаты", "ПоказательТипа", "Очередность", "СрокАкцепта",
-    "ВидАккредитива", "СрокПлатежа", "УсловиеОплаты1", "УсловиеОплаты2", "УсловиеОплаты3",
-    "ПлатежПоПредст", "ДополнУсловия", "НомерСчетаПоставщика", "ДатаОтсылкиДок"};
+constexpr std::string_view kDocumentKeys[] = {"СекцияДокумент",
+                                              "Номер",
+                                              "Дата",
+                                              "Сумма",
+                                              "КвитанцияДата",
+                                              "КвитанцияВремя",
+                                              "КвитанцияСодержание",
+                                              "ПлательщикСчет",
+                                              "ДатаСписано",
+                                              "Плательщик",
+                                              "ПлательщикИНН",
+                                              "Плательщик1",
+                                              "Плательщик2",
+                                              "Плательщик3",
+                                              "Плательщик4",
+                                              "ПлательщикРасчСчет",
+                                              "ПлательщикБанк1",
+                                              "ПлательщикБанк2",
+                                              "ПлательщикБИК",
+                                              "ПлательщикКорсчет",
+                                              "ПолучательСчет",
+                                              "ДатаПоступило",
+                                              "Получатель",
+                                              "ПолучательИНН",
+                                              "Получатель1",
+                                              "Получатель2",
+                                              "Получатель3",
+                                              "Получатель4",
+                                              "ПолучательРасчСчет",
+                                              "ПолучательБанк1",
+                                              "ПолучательБанк2",
+                                              "ПолучательБИК",
+                                              "ПолучательКорсчет",
+                                              "ВидПлатежа",
+                                              "КодНазПлатежа",
+                                              "ВидОплаты",
+                                              "Код",
+                                              "НазначениеПлатежа",
+                                              "НазначениеПлатежа1",
+                                              "НазначениеПлатежа2",
+                                              "НазначениеПлатежа3",
+                                              "НазначениеПлатежа4",
+                                              "НазначениеПлатежа5",
+                                              "НазначениеПлатежа6",
+                                              "СтатусСоставителя",
+                                              "ПлательщикКПП",
+                                              "ПолучательКПП",
+                                              "ПоказательКБК",
+                                              "ОКАТО",
+                                              "ПоказательОснования",
+                                              "ПоказательПериода",
+                                              "ПоказательНомера",
+                                              "ПоказательДаты",
+                                              "ПоказательТипа",
+                                              "Очередность",
+                                              "СрокАкцепта",
+                                              "ВидАккредитива",
+                                              "СрокПлатежа",
+                                              "УсловиеОплаты1",
+                                              "УсловиеОплаты2",
+                                              "УсловиеОплаты3",
+                                              "ПлатежПоПредст",
+                                              "ДополнУсловия",
+                                              "НомерСчетаПоставщика",
+                                              "ДатаОтсылкиДок"};
 
 bool IsDocumentKey(std::string_view key) {
   for (std::string_view k : kDocumentKeys) {
@@ -105,10 +156,11 @@ bool IsValidUtf8(std::string_view s) { return FirstInvalidUtf8(s) == std::string
 Result<std::string> ToUtf8(std::string_view bytes, const char* charset) {
   iconv_t cd = iconv_open("UTF-8", charset);
   if (cd == reinterpret_cast<iconv_t>(-1)) {
-    return Status::InvalidArgument(std::string("encoding ") + charset + " is not supported by iconv");
+    return Status::InvalidArgument(std::string("encoding ") + charset +
+                                   " is not supported by iconv");
   }
   std::unique_ptr<void, int (*)(iconv_t)> guard(cd, iconv_close);
-  std::string out(bytes.size() * 3 + 16, '\0');  // a CP1251/CP866 byte is at most 3 UTF-8 bytes
+  std::string out(bytes.size() * 3 + 16, '\0');    // a CP1251/CP866 byte is at most 3 UTF-8 bytes
   char* in_ptr = const_cast<char*>(bytes.data());  // iconv's API is not const-correct
   size_t in_left = bytes.size();
   char* out_ptr = out.data();
@@ -137,11 +189,11 @@ Result<Statement> ParseStatement(std::string_view bytes) {
     if (cyrillic_utf8) {
       size_t line = 1;
       for (char c : before) line += c == '\n' ? 1 : 0;
-      return Status::InvalidArgument(
-          "1CClientBankExchange line " + std::to_string(line) +
-          (bytes.size() - invalid < 4 ? ": the file ends inside a UTF-8 character (truncated?)"
-                                      : ": a byte that is not UTF-8 in a UTF-8 file (damaged, "
-                                        "or two encodings mixed)"));
+      return Status::InvalidArgument("1CClientBankExchange line " + std::to_string(line) +
+                                     (bytes.size() - invalid < 4
+                                          ? ": the file ends inside a UTF-8 character (truncated?)"
+                                          : ": a byte that is not UTF-8 in a UTF-8 file (damaged, "
+                                            "or two encodings mixed)"));
     }
   }
   if (invalid == std::string_view::npos) {
@@ -166,7 +218,8 @@ Result<Statement> ParseStatement(std::string_view bytes) {
   size_t section_line = 0;
   std::string_view rest = text;
   auto fail = [&](const std::string& what) {
-    return Status::InvalidArgument("1CClientBankExchange line " + std::to_string(line_no) + ": " + what);
+    return Status::InvalidArgument("1CClientBankExchange line " + std::to_string(line_no) + ": " +
+                                   what);
   };
   while (!rest.empty() && where != Where::kDone) {
     size_t nl = rest.find('\n');
@@ -238,7 +291,8 @@ Result<Statement> ParseStatement(std::string_view bytes) {
     if (key.empty()) return fail("a line without a key");
     if (key == "СекцияДокумент") {
       if (where != Where::kHeader) {
-        return fail("a new document inside the section opened on line " + std::to_string(section_line));
+        return fail("a new document inside the section opened on line " +
+                    std::to_string(section_line));
       }
       where = Where::kDocument;
       section = json::object();

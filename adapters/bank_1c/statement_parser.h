@@ -11,11 +11,10 @@
 
 #include <cstddef>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/status.h"
 
@@ -24,12 +23,12 @@ namespace crmhub::adapters::bank_1c {
 // Where a section and each of its keys were in the file (1-based lines of
 // the decoded text, which are the file's lines), for errors.
 struct SectionLines {
-  size_t begin = 0;                     // the section's opening line
-  std::map<std::string, size_t> keys;   // key → its (last) line
+  size_t begin = 0;                    // the section's opening line
+  std::map<std::string, size_t> keys;  // key → its (last) line
 };
 
 struct Statement {
-  std::string encoding;   // what the bytes were decoded from: "UTF-8", "CP1251", "CP866"
+  std::string encoding;  // what the bytes were decoded from: "UTF-8", "CP1251", "CP866"
   // Header keys → values; the repeatable `РасчСчет` and `Документ` are arrays.
   nlohmann::json header = nlohmann::json::object();
   // One object per СекцияРасчСчет (ДатаНачала, РасчСчет, НачальныйОстаток, ...).

@@ -74,7 +74,8 @@ std::optional<std::string> DottedDateToIso(std::string_view text) {
   }
   int day = (text[0] - '0') * 10 + (text[1] - '0');
   int month = (text[3] - '0') * 10 + (text[4] - '0');
-  int year = (text[6] - '0') * 1000 + (text[7] - '0') * 100 + (text[8] - '0') * 10 + (text[9] - '0');
+  int year =
+      (text[6] - '0') * 1000 + (text[7] - '0') * 100 + (text[8] - '0') * 10 + (text[9] - '0');
   constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (month < 1 || month > 12 || day < 1 || day > kDays[month - 1] || year < 1900) {
     return std::nullopt;

@@ -23,10 +23,10 @@
 namespace crmhub::adapters::kit {
 
 struct BankPaymentFacts {
-  std::string date;         // YYYY-MM-DD (the document date)
-  std::string number;       // the document number, trimmed
-  int64_t amount_minor = 0; // kopecks
-  std::string payer_inn;    // may be empty
+  std::string date;          // YYYY-MM-DD (the document date)
+  std::string number;        // the document number, trimmed
+  int64_t amount_minor = 0;  // kopecks
+  std::string payer_inn;     // may be empty
   std::string payer_account;
   std::string payee_account;
 };

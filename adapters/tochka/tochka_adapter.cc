@@ -29,7 +29,8 @@ Result<json> PaymentRecord(json payload, bool incoming) {
   const json* recipient = JsonObject(payload, "SideRecipient");
   std::optional<std::string_view> payment_id = JsonString(payload, "paymentId");
   if (payer == nullptr || recipient == nullptr || !payment_id || payment_id->empty()) {
-    return Status::InvalidArgument("a payment webhook without SidePayer, SideRecipient or paymentId");
+    return Status::InvalidArgument(
+        "a payment webhook without SidePayer, SideRecipient or paymentId");
   }
   kit::BankPaymentFacts facts;
   facts.date = Str(payload, "date");
@@ -57,7 +58,8 @@ Result<WebhookResult> TochkaAdapter::HandleWebhook(const net::HttpRequest& reque
   Result<std::string> verified = verifier_.Verify(request.body, clock_.Now());
   if (!verified.ok()) return verified.status();
   Result<json> parsed = ParseJson(*verified);
-  if (!parsed.ok()) return Status::InvalidArgument("the JWT's payload: " + parsed.status().message());
+  if (!parsed.ok())
+    return Status::InvalidArgument("the JWT's payload: " + parsed.status().message());
   json payload = std::move(parsed).value();
   const std::string customer = Str(payload, "customerCode");
   if (customer != config_.customer_code) {
@@ -96,7 +98,8 @@ Result<WebhookResult> TochkaAdapter::HandleWebhook(const net::HttpRequest& reque
     e.payload = Dump(payload);
   } else if (type == "acquiringInternetPayment") {
     const std::string operation = Str(payload, "operationId");
-    if (operation.empty()) return Status::InvalidArgument("acquiringInternetPayment without operationId");
+    if (operation.empty())
+      return Status::InvalidArgument("acquiringInternetPayment without operationId");
     e.idempotency_key = "tochka:acquiring:" + operation + ":" + Str(payload, "status");
     e.ordering_key = operation;
     e.kind = "payment";

@@ -1,8 +1,8 @@
 // crmhub match list|link|run: the payment-matching review (docs/matching.md).
 //
 //   crmhub match list [--json] [--limit N] [--after-id ID]  unmatched incoming payments, with why
-//   crmhub match link ID DEAL                                link payment ID to a deal (id or external id)
-//   crmhub match run                                         match what is pending now
+//   crmhub match link ID DEAL                                link payment ID to a deal (id or
+//   external id) crmhub match run                                         match what is pending now
 // each with --data-dir DIR or --config FILE (its [daemon] data_dir, and for
 // run its [matching] invoice_patterns). Safe while the daemon runs (SQLite).
 //
@@ -11,7 +11,6 @@
 // crm.db in the data directory.
 
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "base/json_get.h"
@@ -30,9 +29,8 @@ std::string Money(int64_t minor, const std::string& currency) {
   std::string sign = minor < 0 ? "-" : "";
   int64_t a = minor < 0 ? -minor : minor;
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%s%lld.%02lld %s", sign.c_str(),
-                static_cast<long long>(a / 100), static_cast<long long>(a % 100),
-                currency.c_str());
+  std::snprintf(buf, sizeof(buf), "%s%lld.%02lld %s", sign.c_str(), static_cast<long long>(a / 100),
+                static_cast<long long>(a % 100), currency.c_str());
   return buf;
 }
 
@@ -81,8 +79,8 @@ int MatchCommand(const Args& args) {
     patterns = loaded->Get("matching").GetStringList("invoice_patterns");
   }
   SystemClock clock;
-  auto matcher = matching::PaymentMatcher::Open(dir / std::string(crm::kCrmDbFileName), patterns,
-                                                clock);
+  auto matcher =
+      matching::PaymentMatcher::Open(dir / std::string(crm::kCrmDbFileName), patterns, clock);
   if (!matcher.ok()) {
     std::fprintf(stderr, "error: %s\n", matcher.status().message().c_str());
     return matcher.status().code() == StatusCode::kNotFound ||
@@ -132,11 +130,16 @@ int MatchCommand(const Args& args) {
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& p : *list) {
-      out.push_back({{"id", p.id}, {"source", p.source}, {"external_id", p.external_id},
-                     {"amount_minor", p.amount_minor}, {"currency", p.currency},
+      out.push_back({{"id", p.id},
+                     {"source", p.source},
+                     {"external_id", p.external_id},
+                     {"amount_minor", p.amount_minor},
+                     {"currency", p.currency},
                      {"date", FormatRfc3339(FromUnixMillis(p.date_ms))},
-                     {"payer_name", p.payer_name}, {"payer_inn", p.payer_inn},
-                     {"purpose", p.purpose}, {"reason", p.reason}});
+                     {"payer_name", p.payer_name},
+                     {"payer_inn", p.payer_inn},
+                     {"purpose", p.purpose},
+                     {"reason", p.reason}});
     }
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;

@@ -31,8 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto id = doc.find("_id");
     auto status = doc.find("_status");
     Require(id != doc.end() && id->is_string() && !id->get_ref<const std::string&>().empty());
-    Require(status != doc.end() &&
-            *status == (st->is_statement() ? "booked" : "prepared"));
+    Require(status != doc.end() && *status == (st->is_statement() ? "booked" : "prepared"));
   }
   (void)bank::CheckStatement(*st, {"40702810000000000001"});
   (void)bank::ReadStatement(bytes);

@@ -5,12 +5,12 @@
 // goes. The table below is that page's table, written again here so that a
 // rule dropping or moving a field fails.
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "adapters/bank_1c/statement_parser.h"
 #include "mapping/model/model.h"
@@ -111,7 +111,8 @@ std::string Trim(const std::string& s) {
 
 // Maps every document of `bytes`; returns how many keys with a value it checked.
 int CheckEveryFieldKept(const std::string& name, const std::string& bytes) {
-  auto rules = LoadRules(std::string(CRMHUB_SOURCE_DIR) + "/config/mappings/bank-1c-statement.toml");
+  auto rules =
+      LoadRules(std::string(CRMHUB_SOURCE_DIR) + "/config/mappings/bank-1c-statement.toml");
   EXPECT_TRUE(rules.ok()) << rules.status().ToString();
   if (!rules.ok()) return 0;
   auto st = adapters::bank_1c::ParseStatement(bytes);
@@ -132,13 +133,12 @@ int CheckEveryFieldKept(const std::string& name, const std::string& bytes) {
       }
       auto place = Places().find(key);
       // A key that is not the format's own stays as it came under extra.other.
-      std::string pointer =
-          place != Places().end() ? place->second : "/fields/extra/other/" + key;
-      std::string expected = place != Places().end() ? Trim(value.get<std::string>())
-                                                     : value.get<std::string>();
+      std::string pointer = place != Places().end() ? place->second : "/fields/extra/other/" + key;
+      std::string expected =
+          place != Places().end() ? Trim(value.get<std::string>()) : value.get<std::string>();
       json::json_pointer ptr(pointer);
-      EXPECT_TRUE(entity.contains(ptr)) << name << ": " << key << " is dropped (looked at "
-                                        << pointer << ")";
+      EXPECT_TRUE(entity.contains(ptr))
+          << name << ": " << key << " is dropped (looked at " << pointer << ")";
       if (entity.contains(ptr)) {
         EXPECT_EQ(entity[ptr], expected) << name << ": " << key;
       }
@@ -150,17 +150,24 @@ int CheckEveryFieldKept(const std::string& name, const std::string& bytes) {
 
 TEST(BankFieldsTest, EverySampleKeepsEveryField) {
   const std::string dir = std::string(CRMHUB_CONTRACTS_DIR) + "/banks/1c_client_bank_exchange/";
-  EXPECT_GT(CheckEveryFieldKept("kilylabs cp1251", ReadFile(dir + "kilylabs_one_day_cp1251_crlf.txt")), 300);
-  EXPECT_GT(CheckEveryFieldKept("kilylabs utf8", ReadFile(dir + "kilylabs_one_day_utf8_crlf.txt")), 300);
+  EXPECT_GT(
+      CheckEveryFieldKept("kilylabs cp1251", ReadFile(dir + "kilylabs_one_day_cp1251_crlf.txt")),
+      300);
+  EXPECT_GT(CheckEveryFieldKept("kilylabs utf8", ReadFile(dir + "kilylabs_one_day_utf8_crlf.txt")),
+            300);
   // Every key of the format, once each, in two documents.
-  EXPECT_EQ(CheckEveryFieldKept("xini1 all fields", ReadFile(dir + "xini1_sample1_all_fields_v103_utf8.txt")),
+  EXPECT_EQ(CheckEveryFieldKept("xini1 all fields",
+                                ReadFile(dir + "xini1_sample1_all_fields_v103_utf8.txt")),
             2 * static_cast<int>(Places().size()));
-  EXPECT_GT(CheckEveryFieldKept("xini1 payment orders", ReadFile(dir + "xini1_sample2_v101_utf8.txt")), 20);
+  EXPECT_GT(
+      CheckEveryFieldKept("xini1 payment orders", ReadFile(dir + "xini1_sample2_v101_utf8.txt")),
+      20);
 }
 
 TEST(BankFieldsTest, TaxPaymentKeepsItsBudgetFieldsAndABanksOwnKeys) {
   const std::string file =
-      "1CClientBankExchange\r\nВерсияФормата=1.03\r\nКодировка=Windows\r\nДатаСоздания=25.04.2024\r\n"
+      "1CClientBankExchange\r\nВерсияФормата=1.03\r\nКодировка=Windows\r\nДатаСоздания=25.04."
+      "2024\r\n"
       "РасчСчет=40702810000000000001\r\n"
       "СекцияДокумент=Платежное поручение\r\nНомер=12\r\nДата=25.04.2024\r\nСумма=56000.00\r\n"
       "ПлательщикСчет=40702810000000000001\r\nПлательщикИНН=7707083893\r\n"

@@ -4,10 +4,10 @@
 
 #include "adapters/bank_1c/statement_check.h"
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 namespace crmhub::adapters::bank_1c {
 namespace {
@@ -70,8 +70,9 @@ std::string ReadError(const std::string& text, const std::vector<std::string>& a
 }
 
 TEST(StatementCheckTest, EverySamplePasses) {
-  for (const char* name : {"kilylabs_one_day_cp1251_crlf.txt", "kilylabs_one_day_utf8_crlf.txt",
-                           "xini1_sample1_all_fields_v103_utf8.txt", "xini1_sample2_v101_utf8.txt"}) {
+  for (const char* name :
+       {"kilylabs_one_day_cp1251_crlf.txt", "kilylabs_one_day_utf8_crlf.txt",
+        "xini1_sample1_all_fields_v103_utf8.txt", "xini1_sample2_v101_utf8.txt"}) {
     EXPECT_EQ(ReadError(ReadContract(name)), "ok") << name;
   }
   EXPECT_EQ(ReadError(kStatement), "ok");
@@ -94,7 +95,9 @@ TEST(StatementCheckTest, MissingRequiredFieldsAreNamedWithTheirLines) {
             "1CClientBankExchange line 1: the header has no ВерсияФормата; line 13: the "
             "СекцияДокумент on line 13 has no Сумма; line 23: Дата=\"31.02.2024\" is not a date "
             "(дд.мм.гггг)");
-  EXPECT_EQ(ReadError(Replace(kStatement, "ПолучательСчет=40702810000000000001\nДатаПоступило=02.03.2024\nКонецДокумента\nКонецФайла",
+  EXPECT_EQ(ReadError(Replace(kStatement,
+                              "ПолучательСчет=40702810000000000001\nДатаПоступило=02.03."
+                              "2024\nКонецДокумента\nКонецФайла",
                               "ДатаПоступило=02.03.2024\nКонецДокумента\nКонецФайла")),
             "1CClientBankExchange line 23: the СекцияДокумент on line 23 has no payee account "
             "(ПолучательСчет)");
@@ -115,10 +118,13 @@ TEST(StatementCheckTest, DamagedFilesAreRefusedWithTheLine) {
             "garbage)");
   // Wrong encoding: a UTF-16 file, a CP866 body read as CP1251 (its Cyrillic
   // keys become other letters: no section word is recognised).
-  EXPECT_EQ(ReadError(std::string("\xFF\xFE" "1\0C\0", 6)),
+  EXPECT_EQ(ReadError(std::string("\xFF\xFE"
+                                  "1\0C\0",
+                                  6)),
             "1CClientBankExchange line 1: the file must start with 1CClientBankExchange");
   // A UTF-8 file with a CP1251 line in it ("Оплата" in CP1251 on line 16).
-  EXPECT_EQ(ReadError(Replace(text, "Дата=01.03.2024\n", "Дата=01.03.2024\nНазначениеПлатежа=\xCE\xEF\xEB\xE0\xF2\xE0\n")),
+  EXPECT_EQ(ReadError(Replace(text, "Дата=01.03.2024\n",
+                              "Дата=01.03.2024\nНазначениеПлатежа=\xCE\xEF\xEB\xE0\xF2\xE0\n")),
             "1CClientBankExchange line 17: a byte that is not UTF-8 in a UTF-8 file (damaged, or "
             "two encodings mixed)");
   // Cut inside a two-byte character.
@@ -148,7 +154,8 @@ TEST(StatementCheckTest, TwoIdenticalPaymentsAreTwoDocumentsOfOneIdentity) {
 
 TEST(StatementCheckTest, DocumentsWithoutBalancesArePaymentOrders) {
   std::string text = kStatement;
-  text.erase(text.find("СекцияРасчСчет"), text.find("СекцияДокумент") - text.find("СекцияРасчСчет"));
+  text.erase(text.find("СекцияРасчСчет"),
+             text.find("СекцияДокумент") - text.find("СекцияРасчСчет"));
   auto st = ReadStatement(text);
   ASSERT_TRUE(st.ok()) << st.status().ToString();
   EXPECT_FALSE(st->is_statement());

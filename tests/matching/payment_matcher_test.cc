@@ -5,10 +5,10 @@
 
 #include "matching/payment_matcher.h"
 
-#include <set>
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "adapters/bank_1c/statement_check.h"
 #include "crm/sqlite_store.h"
@@ -65,7 +65,8 @@ class MatchingTest : public ::testing::Test {
       auto entities = rules_->Apply(doc, {"bank", nullptr, 0});
       ASSERT_TRUE(entities.ok()) << entities.status().ToString();
       events.push_back({.source = "bank",
-                        .idempotency_key = doc["_id"].get<std::string>() + "/" + doc["_status"].get<std::string>(),
+                        .idempotency_key =
+                            doc["_id"].get<std::string>() + "/" + doc["_status"].get<std::string>(),
                         .message_id = ++message_id_,
                         .received_at = clock_.Now(),
                         .entities = std::move(*entities),
@@ -77,11 +78,20 @@ class MatchingTest : public ::testing::Test {
   // A deal of the CRM with its company (INN) and invoice number.
   void AddDeal(crm::CrmSink& sink, const std::string& id, const std::string& inn,
                const std::string& invoice) {
-    model::Entity company{model::EntityKind::kCompany, "crm", "company-" + id, 1,
+    model::Entity company{model::EntityKind::kCompany,
+                          "crm",
+                          "company-" + id,
+                          1,
                           {{"name", "ООО " + id}, {"inn", inn}}};
-    model::Entity deal{model::EntityKind::kDeal, "crm", id, 1,
-                       {{"stage", "invoiced"}, {"amount", 100000}, {"currency", "RUB"},
-                        {"company_external_id", "company-" + id}, {"invoice_number", invoice}}};
+    model::Entity deal{model::EntityKind::kDeal,
+                       "crm",
+                       id,
+                       1,
+                       {{"stage", "invoiced"},
+                        {"amount", 100000},
+                        {"currency", "RUB"},
+                        {"company_external_id", "company-" + id},
+                        {"invoice_number", invoice}}};
     std::vector<crm::SinkEvent> events = {{.source = "crm",
                                            .idempotency_key = "deal-" + id,
                                            .message_id = ++message_id_,
@@ -112,8 +122,8 @@ TEST_F(MatchingTest, HundredPaymentsEightyMatchTwentyForReview) {
     p.kopecks = 100000 + i;
     p.payer_inn = fmt::format("77{:08}", i);
     p.purpose = fmt::format("Оплата по счету № {} от 01.03.2024, в т.ч. НДС", 9000 + i);
-    if (i >= 80 && i < 88) p.purpose = "Оплата за товар, без НДС";          // no invoice number
-    if (i >= 88 && i < 94) p.purpose = "Оплата по счету № 123456 от 01.03"; // no such invoice
+    if (i >= 80 && i < 88) p.purpose = "Оплата за товар, без НДС";           // no invoice number
+    if (i >= 88 && i < 94) p.purpose = "Оплата по счету № 123456 от 01.03";  // no such invoice
     if (i >= 94) p.payer_inn = "5000000000";                                 // someone else pays
     payments.push_back(p);
   }
@@ -121,8 +131,9 @@ TEST_F(MatchingTest, HundredPaymentsEightyMatchTwentyForReview) {
   // 80 deals of the payers, each with its invoice; plus a deal of another
   // company with invoice 9095: the same number from another INN must not match.
   for (int i = 0; i < 100; ++i) {
-    if (i < 80 || i >= 94) AddDeal(*store_, fmt::format("deal-{}", i), fmt::format("77{:08}", i),
-                                   std::to_string(9000 + i));
+    if (i < 80 || i >= 94)
+      AddDeal(*store_, fmt::format("deal-{}", i), fmt::format("77{:08}", i),
+              std::to_string(9000 + i));
   }
   auto m = Matcher();
   ASSERT_NE(m, nullptr);
@@ -211,17 +222,17 @@ TEST_F(MatchingTest, TheCliListsAndLinks) {
       {bin, "match", "link", std::to_string(id), "deal-1", "--data-dir", dir_.path().string()});
   EXPECT_EQ(link.exit_code, 0) << link.output;
   EXPECT_NE(link.output.find("paid 1000.00"), std::string::npos) << link.output;
-  auto empty = testutil::RunAndCapture(
-      {bin, "match", "list", "--json", "--data-dir", dir_.path().string()});
+  auto empty =
+      testutil::RunAndCapture({bin, "match", "list", "--json", "--data-dir", dir_.path().string()});
   EXPECT_EQ(empty.exit_code, 0);
   EXPECT_EQ(empty.output, "[]\n");
   auto again = testutil::RunAndCapture(
       {bin, "match", "link", std::to_string(id), "deal-1", "--data-dir", dir_.path().string()});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.output.find("linked already"), std::string::npos) << again.output;
-  EXPECT_EQ(testutil::RunAndCapture({bin, "match", "frob", "--data-dir", dir_.path().string()})
-                .exit_code,
-            2);
+  EXPECT_EQ(
+      testutil::RunAndCapture({bin, "match", "frob", "--data-dir", dir_.path().string()}).exit_code,
+      2);
 }
 
 TEST_F(MatchingTest, TheAdminApiListsTheUnmatched) {
@@ -241,7 +252,8 @@ TEST_F(MatchingTest, TheAdminApiListsTheUnmatched) {
   EXPECT_EQ(body["unmatched"][0]["reason"], "no deal of INN 7707049388 has invoice 5");
   EXPECT_EQ(body["unmatched"][0]["amount_minor"], 100000);
   const auto next = body["next_after_id"].get<int64_t>();
-  auto rest = h.Http("GET", "/api/v1/matching/unmatched?after_id=" + std::to_string(next), "", auth);
+  auto rest =
+      h.Http("GET", "/api/v1/matching/unmatched?after_id=" + std::to_string(next), "", auth);
   ASSERT_EQ(rest.status, 200);
   EXPECT_EQ(nlohmann::json::parse(rest.body)["unmatched"][0]["purpose"], "Оплата по счету 6");
   EXPECT_EQ(h.Http("GET", "/api/v1/matching/unmatched").status, 401);

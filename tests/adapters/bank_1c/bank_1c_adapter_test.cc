@@ -6,13 +6,13 @@
 
 #include "adapters/bank_1c/bank_1c_adapter.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/adapters/bank_1c/statement_builder.h"
 #include "tests/daemon/http_routes_harness.h"
@@ -136,9 +136,9 @@ TEST_F(Bank1cAdapterTest, ADamagedFileGoesToFailedWithItsLinesAndNothingIsQueued
     EXPECT_TRUE(page->more);
   }
   EXPECT_TRUE(Names(inbox()).empty());
-  EXPECT_EQ(Names(failed()), (std::vector<std::string>{"bad.txt", "bad.txt.reason.txt",
-                                                       "truncated.txt",
-                                                       "truncated.txt.reason.txt"}));
+  EXPECT_EQ(Names(failed()),
+            (std::vector<std::string>{"bad.txt", "bad.txt.reason.txt", "truncated.txt",
+                                      "truncated.txt.reason.txt"}));
   const std::string reason = Read(failed() / "bad.txt.reason.txt");
   EXPECT_NE(reason.find("line 16: the balances do not add up"), std::string::npos) << reason;
   EXPECT_NE(reason.find("has no Номер"), std::string::npos) << reason;

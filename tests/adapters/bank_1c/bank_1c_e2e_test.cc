@@ -3,11 +3,11 @@
 // document exactly once (two real identical payments both), a repeated file
 // imported once, a damaged file refused whole into failed/ with its lines.
 
-#include <csignal>
-#include <filesystem>
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
 
 #include "crm/sqlite_store.h"
 #include "tests/adapters/bank_1c/statement_builder.h"
@@ -74,8 +74,7 @@ TEST(Bank1cE2eTest, InboxToCrmThroughASigkill) {
   };
 
   e2e.Start();
-  ASSERT_TRUE(e2e.WaitUntil([&] { return count() >= 300; }, seconds(120)))
-      << e2e.child().Output();
+  ASSERT_TRUE(e2e.WaitUntil([&] { return count() >= 300; }, seconds(120))) << e2e.child().Output();
   e2e.child().Signal(SIGKILL);
   e2e.child().Wait(std::chrono::seconds(10));
   const int64_t at_kill = count();
@@ -84,8 +83,8 @@ TEST(Bank1cE2eTest, InboxToCrmThroughASigkill) {
   e2e.Start();
   const bool all = e2e.WaitUntil(
       [&] { return count() == expected && FilesIn(e2e.dir() / "inbox") == 0; }, seconds(180));
-  EXPECT_TRUE(all) << "in crm.db: " << count() << " of " << expected << "; inbox: "
-                   << FilesIn(e2e.dir() / "inbox") << "\n"
+  EXPECT_TRUE(all) << "in crm.db: " << count() << " of " << expected
+                   << "; inbox: " << FilesIn(e2e.dir() / "inbox") << "\n"
                    << e2e.child().Output();
   EXPECT_EQ(count(), expected);  // nothing lost, nothing doubled
   EXPECT_EQ(FilesIn(e2e.dir() / "done"), static_cast<size_t>(kFiles + 1));  // + the repeat

@@ -1,26 +1,29 @@
 #include "tests/adapters/bank_1c/statement_builder.h"
 
-#include <iconv.h>
-
 #include <fmt/format.h>
+#include <iconv.h>
 
 namespace crmhub::testutil {
 namespace {
 
-std::string Roubles(int64_t kopecks) { return fmt::format("{}.{:02}", kopecks / 100, kopecks % 100); }
+std::string Roubles(int64_t kopecks) {
+  return fmt::format("{}.{:02}", kopecks / 100, kopecks % 100);
+}
 
 }  // namespace
 
 std::string BuildStatement(const std::vector<TestPayment>& payments, bool balances,
                            const std::string& created) {
-  std::string out = "1CClientBankExchange\r\nВерсияФормата=1.03\r\nКодировка=Windows\r\n"
-                    "Отправитель=Банк\r\nПолучатель=1С:Предприятие\r\n";
+  std::string out =
+      "1CClientBankExchange\r\nВерсияФормата=1.03\r\nКодировка=Windows\r\n"
+      "Отправитель=Банк\r\nПолучатель=1С:Предприятие\r\n";
   out += "ДатаСоздания=" + created + "\r\nВремяСоздания=10:00:00\r\n";
   out += std::string("РасчСчет=") + kOwnAccount + "\r\n";
   int64_t total = 0;
   for (const TestPayment& p : payments) total += p.kopecks;
   if (balances) {
-    out += std::string("СекцияРасчСчет\r\nДатаНачала=01.03.2024\r\nДатаКонца=03.03.2024\r\nРасчСчет=") +
+    out += std::string(
+               "СекцияРасчСчет\r\nДатаНачала=01.03.2024\r\nДатаКонца=03.03.2024\r\nРасчСчет=") +
            kOwnAccount + "\r\nНачальныйОстаток=0.00\r\nВсегоПоступило=" + Roubles(total) +
            "\r\nВсегоСписано=0.00\r\nКонечныйОстаток=" + Roubles(total) + "\r\nКонецРасчСчет\r\n";
   }

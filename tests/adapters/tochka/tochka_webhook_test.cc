@@ -4,16 +4,15 @@
 // daemon's intake a refused webhook stores nothing; the mapped payment
 // carries the dedup identity bank-1c gives the same payment in a file.
 
+#include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "adapters/bank_1c/statement_parser.h"
 #include "adapters/tochka/tochka_adapter.h"
@@ -38,9 +37,12 @@ std::string Contract(const std::string& name) {
   return buf.str();
 }
 
-const char* const kSamples[] = {"incomingPayment",          "outgoingPayment",
-                                "incomingSbpPayment",       "incomingSbpB2BPayment",
-                                "acquiringInternetPayment_card", "acquiringInternetPayment_sbp",
+const char* const kSamples[] = {"incomingPayment",
+                                "outgoingPayment",
+                                "incomingSbpPayment",
+                                "incomingSbpB2BPayment",
+                                "acquiringInternetPayment_card",
+                                "acquiringInternetPayment_sbp",
                                 "acquiringInternetPayment_dolyame"};
 
 // A fresh RSA key pair: the private key to sign test tokens, the public as PEM.
@@ -104,15 +106,16 @@ TEST(TochkaJwtTest, ForgedExpiredAndAlgNoneAreRefused) {
   // The payload changed (another amount), Tochka's signature kept.
   json forged = json::parse(Contract("incomingPayment.decoded.json"));
   forged["SidePayer"]["amount"] = "40000.0";
-  std::string tampered = token.substr(0, dot1 + 1) + net::Base64UrlEncode(forged.dump()) +
-                         token.substr(dot2);
-  EXPECT_EQ(right->Verify(tampered, kNow).status().message(), "the JWT's signature does not verify");
+  std::string tampered =
+      token.substr(0, dot1 + 1) + net::Base64UrlEncode(forged.dump()) + token.substr(dot2);
+  EXPECT_EQ(right->Verify(tampered, kNow).status().message(),
+            "the JWT's signature does not verify");
   // Signed, but by someone else.
   TestKey other;
   EXPECT_FALSE(right->Verify(other.Sign({{"alg", "RS256"}, {"typ", "JWT"}}, forged), kNow).ok());
   // alg none, no signature.
-  std::string none = net::Base64UrlEncode(R"({"alg":"none"})") + "." +
-                     net::Base64UrlEncode(forged.dump()) + ".";
+  std::string none =
+      net::Base64UrlEncode(R"({"alg":"none"})") + "." + net::Base64UrlEncode(forged.dump()) + ".";
   EXPECT_EQ(right->Verify(none, kNow).status().message(), "the JWT is not RS256");
   EXPECT_FALSE(right->Verify("a.b", kNow).ok());
   EXPECT_FALSE(right->Verify("", kNow).ok());
@@ -137,8 +140,7 @@ TEST(TochkaJwtTest, ForgedExpiredAndAlgNoneAreRefused) {
 class TochkaIntakeTest : public ::testing::Test {
  protected:
   void Start(std::vector<std::string> accounts = {}) {
-    auto verifier =
-        net::Rs256Verifier::FromKeyText(Contract("tochka_webhook_public_key.jwk.json"));
+    auto verifier = net::Rs256Verifier::FromKeyText(Contract("tochka_webhook_public_key.jwk.json"));
     ASSERT_TRUE(verifier.ok());
     TochkaConfig c;
     c.id = "tochka";
@@ -166,7 +168,8 @@ TEST_F(TochkaIntakeTest, EverySampleIsQueuedOnceARefusalStoresNothing) {
   std::set<std::string> keys;
   for (const auto& m : msgs) keys.insert(m.idempotency_key);
   ASSERT_EQ(msgs.size(), 5u) << ::testing::PrintToString(keys);
-  EXPECT_TRUE(keys.count("tochka:incomingPayment:0000000000") && keys.count("tochka:outgoingPayment:0000000000"));
+  EXPECT_TRUE(keys.count("tochka:incomingPayment:0000000000") &&
+              keys.count("tochka:outgoingPayment:0000000000"));
   EXPECT_TRUE(keys.count("tochka:sbp:A22001100263820100000533E625FCB3"));
   EXPECT_TRUE(keys.count("tochka:acquiring:beeac8a4-6047-3f38-8922-a664e6b5c43b:APPROVED"));
 
@@ -200,8 +203,8 @@ TEST(TochkaMappingTest, OneIdentityWithTheSamePaymentInA1cFile) {
   auto result = adapter.HandleWebhook(r);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   ASSERT_EQ(result->events.size(), 1u);
-  auto rules = mapping::LoadRules(std::string(CRMHUB_SOURCE_DIR) +
-                                  "/config/mappings/tochka-payments.toml");
+  auto rules =
+      mapping::LoadRules(std::string(CRMHUB_SOURCE_DIR) + "/config/mappings/tochka-payments.toml");
   ASSERT_TRUE(rules.ok()) << rules.status().ToString();
   auto entities = rules->ApplyText(result->events[0].payload, {"tochka", nullptr, 0});
   ASSERT_TRUE(entities.ok()) << entities.status().ToString();
