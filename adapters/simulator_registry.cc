@@ -5,6 +5,7 @@
 #include "adapters/wildberries/wildberries_sim.h"
 #include "adapters/yandex_market/yandex_market_sim.h"
 #include "adapters/zadarma/zadarma_sim.h"
+#include "adapters/tochka/tochka_sim.h"
 
 namespace crmhub::adapters {
 
@@ -16,6 +17,7 @@ std::vector<simkit::SimulatorType> AllSimulatorTypes() {
   types.push_back(adapters::yandex_market::YandexMarketSimulatorType());
   types.push_back(adapters::mango::MangoSimulatorType());
   types.push_back(adapters::zadarma::ZadarmaSimulatorType());
+  types.push_back(adapters::tochka::TochkaSimulatorType());
   return types;
 }
 

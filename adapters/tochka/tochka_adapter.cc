@@ -55,7 +55,7 @@ Result<json> PaymentRecord(json payload, bool incoming) {
 }  // namespace
 
 Result<WebhookResult> TochkaAdapter::HandleWebhook(const net::HttpRequest& request) {
-  Result<std::string> verified = verifier_.Verify(request.body, clock_.Now());
+  Result<std::string> verified = verifier_->Verify(request.body, clock_.Now());
   if (!verified.ok()) return verified.status();
   Result<json> parsed = ParseJson(*verified);
   if (!parsed.ok())
