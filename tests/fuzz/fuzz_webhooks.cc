@@ -44,6 +44,8 @@ const std::map<std::string, std::vector<std::string>> kConfigs = {
                  "mapping = \"{dir}/rules.toml\"\n"}},
     {"tochka", {"customer_code = \"300123123\"\nwebhook_public_key_file = \"{dir}/tochka.jwk\"\n"
                 "mapping = \"{dir}/rules.toml\"\n"}},
+    {"onec-exchange", {"user = \"u\"\npassword_file = \"{dir}/secret\"\nstaging_dir = \"{dir}/onec\"\n"
+                       "mapping = \"{dir}/rules.toml\"\n"}},
 };
 
 // The key Tochka's sample webhooks verify with (contracts/banks/tochka/webhooks/

@@ -1,0 +1,257 @@
+// The CommerceML exchange: the reader on 1C's own sample files, mapped with
+// the shipped rules; the protocol (checkauth, init, file in chunks, import)
+// driven against the adapter as 1C drives it, the chunks written by the
+// resolve step and joined byte for byte, the same exchange again keyed the
+// same (nothing new); refusals (no session, wrong password, bad file name).
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "adapters/onec_exchange/commerceml_parser.h"
+#include "adapters/onec_exchange/onec_exchange_adapter.h"
+#include "mapping/model/model.h"
+#include "mapping/rules/rule_set.h"
+#include "net/hmac.h"
+#include "tests/daemon/http_routes_harness.h"
+#include "tests/daemon/test_support.h"
+
+namespace crmhub::adapters::onec_exchange {
+namespace {
+
+using nlohmann::json;
+
+std::string Contract(const std::string& name) {
+  std::ifstream in(std::string(CRMHUB_CONTRACTS_DIR) + "/onec/commerceml/" + name,
+                   std::ios::binary);
+  EXPECT_TRUE(in.good()) << name;
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+std::vector<model::Entity> Map(const std::vector<json>& records) {
+  auto rules =
+      mapping::LoadRules(std::string(CRMHUB_SOURCE_DIR) + "/config/mappings/onec-commerceml.toml");
+  EXPECT_TRUE(rules.ok()) << rules.status().ToString();
+  std::vector<model::Entity> out;
+  for (const json& r : records) {
+    auto e = rules->Apply(r, {"onec", nullptr, 0});
+    EXPECT_TRUE(e.ok()) << e.status().ToString() << "\n" << r.dump();
+    if (e.ok()) out.insert(out.end(), e->begin(), e->end());
+  }
+  return out;
+}
+
+TEST(CommerceMlTest, EverySampleCatalogueFileParsesAndMaps) {
+  auto import = ParseCatalogFile(Contract("dobromyslov_import0_1.xml"));  // UTF-8 with a BOM
+  ASSERT_TRUE(import.ok()) << import.status().ToString();
+  EXPECT_EQ(import->kind, "import");
+  ASSERT_EQ(import->products.size(), 36u);
+  int deleted = 0;
+  for (const json& p : import->products) deleted += p["_deleted"] == true;
+  EXPECT_EQ(deleted, 1);  // <Товар Статус="Удален">
+  EXPECT_EQ(import->products[29]["_deleted"], true);
+  auto offers = ParseCatalogFile(Contract("dobromyslov_offers0_1.xml"));
+  ASSERT_TRUE(offers.ok()) << offers.status().ToString();
+  EXPECT_EQ(offers->kind, "offers");
+  EXPECT_EQ(offers->offers.size(), 44u);
+  EXPECT_FALSE(offers->only_changes);
+  auto official = ParseCatalogFile(Contract("1c_official_example_import.xml"));
+  ASSERT_TRUE(official.ok());
+  EXPECT_EQ(official->products.size(), 4u);
+  auto official_offers = ParseCatalogFile(Contract("1c_official_example_offers.xml"));
+  ASSERT_TRUE(official_offers.ok());
+
+  const auto products = Map(import->products);
+  ASSERT_EQ(products.size(), 36u);
+  EXPECT_EQ(products[29].fields["deleted"], true);
+  EXPECT_EQ(products[0].kind, model::EntityKind::kProduct);
+  EXPECT_FALSE(products[0].fields["name"].get<std::string>().empty());
+  const auto mapped = Map(offers->offers);
+  int prices = 0, stocks = 0;
+  for (const auto& e : mapped) {
+    prices += e.kind == model::EntityKind::kPrice;
+    stocks += e.kind == model::EntityKind::kStockLevel;
+  }
+  EXPECT_GE(prices, 44);
+  EXPECT_EQ(stocks, 44);
+  const auto usd = Map(official_offers->offers);  // "руб" and "USD" prices
+  EXPECT_FALSE(usd.empty());
+
+  EXPECT_FALSE(ParseCatalogFile("<a>").ok());
+  EXPECT_FALSE(ParseCatalogFile("<Другое/>").ok());
+  EXPECT_NE(ParseCatalogFile("<?xml version=\"1.0\" encoding=\"windows-1251\"?><x/>")
+                .status()
+                .message()
+                .find("windows-1251"),
+            std::string::npos);
+  EXPECT_FALSE(ParseCatalogFile(Contract("dobromyslov_import0_1.xml"), 1000).ok());  // bound
+}
+
+class OnecExchangeTest : public ::testing::Test {
+ protected:
+  OnecExchangeTest() {
+    OnecExchangeConfig c;
+    c.id = "onec";
+    c.user = "exchange";
+    c.password = Secret("p4ss");
+    c.file_limit = 16 * 1024;
+    c.staging_dir = dir_.path() / "staging";
+    adapter_ = std::make_unique<OnecExchangeAdapter>(std::move(c));
+  }
+  net::HttpRequest Req(const std::string& method, const std::string& query, std::string body = "") {
+    net::HttpRequest r;
+    r.method = method;
+    r.path = "/hooks/onec";
+    r.query = query;
+    r.target = r.path + "?" + query;
+    r.body = std::move(body);
+    if (!cookie_.empty()) r.headers.Set("Cookie", "crmhub_1c=" + cookie_);
+    return r;
+  }
+  std::string Login(const std::string& password = "p4ss") {
+    auto r = Req("GET", "type=catalog&mode=checkauth");
+    r.headers.Set("Authorization", "Basic " + net::Base64Encode("exchange:" + password));
+    auto answer = adapter_->HandleWebhook(r);
+    if (!answer.ok()) return "";
+    std::istringstream lines(answer->accepted.body);
+    std::string success, name, value;
+    std::getline(lines, success);
+    std::getline(lines, name);
+    std::getline(lines, value);
+    EXPECT_EQ(success, "success");
+    EXPECT_EQ(name, "crmhub_1c");
+    cookie_ = value;
+    return value;
+  }
+  // One whole exchange of `files`, chunked by file_limit, each hint resolved
+  // in order as the delivery worker would; the events the imports queued.
+  std::vector<InboundEvent> Exchange(const std::vector<std::string>& files) {
+    Login();
+    auto init = adapter_->HandleWebhook(Req("GET", "type=catalog&mode=init"));
+    EXPECT_TRUE(init.ok());
+    EXPECT_EQ(init->accepted.body, "zip=no\nfile_limit=16384\n");
+    std::vector<InboundEvent> out;
+    for (const std::string& name : files) {
+      const std::string bytes = Contract(name);
+      const std::string filename =
+          name.find("offers") != std::string::npos ? "offers0_1.xml" : "import0_1.xml";
+      for (size_t at = 0; at < bytes.size(); at += 16 * 1024) {
+        auto chunk = adapter_->HandleWebhook(Req(
+            "POST", "type=catalog&mode=file&filename=" + filename, bytes.substr(at, 16 * 1024)));
+        EXPECT_TRUE(chunk.ok()) << chunk.status().ToString();
+        EXPECT_EQ(chunk->accepted.body, "success\n");
+        EXPECT_EQ(chunk->events.size(), 1u);
+        ResolveAll(chunk->events, out);
+      }
+      auto import =
+          adapter_->HandleWebhook(Req("GET", "type=catalog&mode=import&filename=" + filename));
+      EXPECT_TRUE(import.ok());
+      EXPECT_EQ(import->accepted.body, "success\n");
+      ResolveAll(import->events, out);
+    }
+    return out;
+  }
+  void ResolveAll(const std::vector<InboundEvent>& hints, std::vector<InboundEvent>& out) {
+    for (const InboundEvent& e : hints) {
+      ASSERT_TRUE(e.resolve);
+      ASSERT_EQ(e.ordering_key, "onec-exchange");  // one exchange, resolved in order
+      Hint h{e.idempotency_key, e.kind, e.headers, e.payload, 1};
+      ResolveResult r = adapter_->Resolve(h);
+      ASSERT_TRUE(r.outcome.ok()) << r.outcome.error;
+      // A redelivered chunk rewrites its own part: the file stays the same.
+      if (e.kind == "onec_file_chunk") {
+        ASSERT_TRUE(adapter_->Resolve(h).outcome.ok());
+      }
+      for (auto& ev : r.events) out.push_back(std::move(ev));
+    }
+  }
+
+  testutil::TempDir dir_;
+  std::unique_ptr<OnecExchangeAdapter> adapter_;
+  std::string cookie_;
+};
+
+TEST_F(OnecExchangeTest, AWholeExchangeInChunksQueuesEveryProductAndOfferOnce) {
+  auto events = Exchange({"dobromyslov_import0_1.xml", "dobromyslov_offers0_1.xml"});
+  int products = 0, offers = 0;
+  std::set<std::string> keys;
+  for (const auto& e : events) {
+    products += e.kind == "onec_product";
+    offers += e.kind == "onec_offer";
+    keys.insert(e.idempotency_key);
+  }
+  EXPECT_EQ(products, 36);  // the 164 KB file came in 11 chunks, joined byte for byte
+  EXPECT_EQ(offers, 44);
+  EXPECT_EQ(keys.size(), events.size());
+  // The same exchange again (a new session): the same keys, so nothing new.
+  auto again = Exchange({"dobromyslov_import0_1.xml", "dobromyslov_offers0_1.xml"});
+  std::set<std::string> again_keys;
+  for (const auto& e : again) again_keys.insert(e.idempotency_key);
+  EXPECT_EQ(again_keys, keys);
+}
+
+TEST_F(OnecExchangeTest, RefusalsAndTheSaleSide) {
+  EXPECT_EQ(Login("wrong"), "");
+  EXPECT_EQ(adapter_->HandleWebhook(Req("GET", "type=catalog&mode=init")).status().code(),
+            StatusCode::kUnauthenticated);  // no session
+  Login();
+  EXPECT_FALSE(
+      adapter_->HandleWebhook(Req("POST", "type=catalog&mode=file&filename=../x", "a")).ok());
+  EXPECT_FALSE(adapter_->HandleWebhook(Req("GET", "type=catalog&mode=frob")).ok());
+  EXPECT_FALSE(adapter_->HandleWebhook(Req("GET", "type=other&mode=init")).ok());
+  auto query = adapter_->HandleWebhook(Req("GET", "type=sale&mode=query"));
+  ASSERT_TRUE(query.ok());
+  EXPECT_TRUE(ParseCatalogFile(query->accepted.body).ok());
+  EXPECT_EQ(adapter_->HandleWebhook(Req("GET", "type=sale&mode=success"))->accepted.body,
+            "success\n");
+  // An import of a file never sent is a dead letter with the reason.
+  auto import = adapter_->HandleWebhook(Req("GET", "type=catalog&mode=import&filename=x.xml"));
+  ASSERT_TRUE(import.ok());
+  const InboundEvent& e = import->events[0];
+  ResolveResult r = adapter_->Resolve({e.idempotency_key, e.kind, e.headers, e.payload, 1});
+  EXPECT_EQ(r.outcome.kind, DeliveryOutcome::Kind::kFail);
+}
+
+// Through the daemon's intake over loopback: 1C's GETs are served, a chunk
+// is queued durably (as a hint) before "success", a wrong password is 401.
+TEST(OnecExchangeIntakeTest, TheProtocolThroughTheIntake) {
+  testutil::TempDir dir;
+  daemon::testing::Harness h;
+  OnecExchangeConfig c;
+  c.id = "onec";
+  c.user = "exchange";
+  c.password = Secret("p4ss");
+  c.staging_dir = dir.path() / "staging";
+  h.AddAdapter(std::make_shared<OnecExchangeAdapter>(std::move(c)));
+  h.Start(/*serve=*/true);
+  auto auth = h.Http("GET", "/hooks/onec?type=catalog&mode=checkauth", "",
+                     {{"Authorization", "Basic " + net::Base64Encode("exchange:p4ss")}});
+  ASSERT_EQ(auth.status, 200) << auth.body;
+  ASSERT_TRUE(auth.body.starts_with("success\ncrmhub_1c\n")) << auth.body;
+  const std::string session = auth.body.substr(std::string("success\ncrmhub_1c\n").size(), 32);
+  const std::vector<std::pair<std::string, std::string>> cookie = {
+      {"Cookie", "crmhub_1c=" + session}};
+  auto init = h.Http("GET", "/hooks/onec?type=catalog&mode=init", "", cookie);
+  EXPECT_EQ(init.status, 200);
+  EXPECT_EQ(init.body, "zip=no\nfile_limit=8388608\n");
+  auto file = h.Http("POST", "/hooks/onec?type=catalog&mode=file&filename=import0_1.xml",
+                     "<КоммерческаяИнформация/>", cookie);
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.body, "success\n");
+  auto queued = h.Drain("in.onec");
+  ASSERT_EQ(queued.size(), 1u);
+  EXPECT_EQ(queued[0].payload, "<КоммерческаяИнформация/>");
+  EXPECT_EQ(h.Http("GET", "/hooks/onec?type=catalog&mode=checkauth", "",
+                   {{"Authorization", "Basic " + net::Base64Encode("exchange:nope")}})
+                .status,
+            401);
+  EXPECT_EQ(h.Http("GET", "/hooks/onec?type=catalog&mode=init").status, 401);
+}
+
+}  // namespace
+}  // namespace crmhub::adapters::onec_exchange
