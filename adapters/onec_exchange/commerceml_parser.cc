@@ -114,6 +114,64 @@ json Offer(const pugi::xml_node& offer, const std::string& package, bool only_ch
   return o;
 }
 
+// "1.00" → "1", "2" → "2"; a fractional quantity stays as it is (the model's
+// order lines count whole units: the mapping then refuses it visibly).
+std::string WholeQuantity(const std::string& q) {
+  size_t dot = q.find_first_of(".,");
+  if (dot == std::string::npos) return q;
+  if (q.find_first_not_of('0', dot + 1) != std::string::npos) return q;
+  return q.substr(0, dot);
+}
+
+json Order(const pugi::xml_node& doc) {
+  json o = json::object();
+  for (const char* key : {"Ид", "Номер", "Дата", "Время", "ХозОперация", "Роль", "Валюта", "Курс",
+                          "Сумма", "Комментарий"}) {
+    std::string v = Text(doc, key);
+    if (!v.empty()) o[key] = v;
+  }
+  json parties = json::array();
+  if (pugi::xml_node list = Child(doc, "Контрагенты")) {
+    for (pugi::xml_node c = list.first_child(); c; c = c.next_sibling()) {
+      if (c.type() != pugi::node_element || Local(c) != "Контрагент") continue;
+      json party = json::object();
+      for (const char* key : {"Ид", "Наименование", "ПолноеНаименование", "Фамилия", "Имя",
+                              "Отчество", "ИНН", "КПП", "Роль"}) {
+        std::string v = Text(c, key);
+        if (!v.empty()) party[key] = v;
+      }
+      parties.push_back(std::move(party));
+    }
+  }
+  o["Контрагенты"] = std::move(parties);
+  json lines = json::array();
+  if (pugi::xml_node list = Child(doc, "Товары")) {
+    for (pugi::xml_node t = list.first_child(); t; t = t.next_sibling()) {
+      if (t.type() != pugi::node_element || Local(t) != "Товар") continue;
+      json line = json::object();
+      for (const char* key : {"Ид", "Артикул", "Наименование", "БазоваяЕдиница", "ИдКаталога",
+                              "ЦенаЗаЕдиницу", "Количество", "Сумма"}) {
+        std::string v = Text(t, key);
+        if (!v.empty()) line[key] = v;
+      }
+      line["_quantity"] = WholeQuantity(Text(t, "Количество"));
+      line["ЗначенияРеквизитов"] = ValuesBy(t, "ЗначенияРеквизитов", "Наименование");
+      lines.push_back(std::move(line));
+    }
+  }
+  o["Товары"] = std::move(lines);
+  json requisites = ValuesBy(doc, "ЗначенияРеквизитов", "Наименование");
+  std::string status =
+      requisites.contains("Статус заказа") && requisites["Статус заказа"].is_string()
+          ? requisites["Статус заказа"].get_ref<const std::string&>()
+          : std::string();
+  if (requisites.contains("Отменен") && requisites["Отменен"] == "true") status = "Отменен";
+  o["_status"] = status.empty() ? "new" : status;
+  o["ЗначенияРеквизитов"] = std::move(requisites);
+  o["_document"] = true;
+  return o;
+}
+
 }  // namespace
 
 Result<CatalogFile> ParseCatalogFile(std::string_view xml, size_t max_bytes) {
@@ -154,6 +212,10 @@ Result<CatalogFile> ParseCatalogFile(std::string_view xml, size_t max_bytes) {
       }
     }
   }
+  for (pugi::xml_node d = root.first_child(); d; d = d.next_sibling()) {
+    if (d.type() == pugi::node_element && Local(d) == "Документ") out.orders.push_back(Order(d));
+  }
+  if (!out.orders.empty() && out.kind == "other") out.kind = "orders";
   if (pugi::xml_node package = Child(root, "ПакетПредложений")) {
     out.kind = out.kind == "import" ? "import" : "offers";
     const bool only_changes = Attr(package, "СодержитТолькоИзменения");

@@ -34,10 +34,18 @@
 namespace crmhub::adapters::onec_exchange {
 
 struct CatalogFile {
-  std::string kind;  // "import" (goods), "offers" (prices and stock), or "other"
+  std::string kind;  // "import" (goods), "offers" (prices and stock), "orders", or "other"
   bool only_changes = false;
   std::vector<nlohmann::json> products;
   std::vector<nlohmann::json> offers;
+  // Документ elements (orders, type=sale): {"Ид", "Номер", "Дата", "Время",
+  // "ХозОперация", "Роль", "Валюта", "Курс", "Сумма", "Комментарий",
+  // "Контрагенты": [{"Ид", "Наименование", ..., "ИНН", "КПП", "Роль"}],
+  // "Товары": [{"Ид", "Наименование", "ЦенаЗаЕдиницу", "Количество",
+  // "Сумма", "_quantity": a whole "1.00" as "1", ...}], "ЗначенияРеквизитов",
+  // "_status": "Статус заказа", "Отменен" when cancelled, else "new",
+  // "_document": true}.
+  std::vector<nlohmann::json> orders;
 };
 
 inline constexpr size_t kMaxCommerceMlBytes = 256 * 1024 * 1024;

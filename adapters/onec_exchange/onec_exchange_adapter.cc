@@ -175,12 +175,6 @@ ResolveResult OnecExchangeAdapter::WriteChunk(const Hint& hint) {
 
 ResolveResult OnecExchangeAdapter::Import(const Hint& hint) {
   const std::string filename = hint.payload;
-  if (Header(hint, "exchange") == "sale") {
-    return {DeliveryOutcome::Fail("onec-exchange: order documents from 1C (type=sale) are not "
-                                  "imported yet: " +
-                                  filename),
-            {}};
-  }
   const fs::path dir = config_.staging_dir / Header(hint, "session");
   std::string xml;
   for (int part = 1;; ++part) {
@@ -217,6 +211,7 @@ ResolveResult OnecExchangeAdapter::Import(const Hint& hint) {
   };
   for (const json& p : file->products) add(p, "onec_product");
   for (const json& o : file->offers) add(o, "onec_offer");
+  for (const json& o : file->orders) add(o, "onec_order");
   return {DeliveryOutcome::Ok(), std::move(events)};
 }
 

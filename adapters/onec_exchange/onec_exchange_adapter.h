@@ -19,9 +19,9 @@
 //              Предложение, keyed by Ид and a hash of the record, so the same
 //              exchange run again changes nothing
 //   sale       query → an empty CommerceML document (orders to 1C are not
-//              done yet); success → "success"; file/import of order
-//              documents: the hint fails into the dead-letter queue with
-//              that reason (not done yet)
+//              done yet); success → "success"; file + import of order
+//              documents (changed in 1C): as the catalogue's, one event per
+//              Документ (kind onec_order)
 // A request without a valid session cookie is 401; an unknown mode 400.
 //
 // Threading: HandleWebhook runs on an I/O thread and only checks and keys

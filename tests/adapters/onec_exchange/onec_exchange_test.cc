@@ -82,6 +82,26 @@ TEST(CommerceMlTest, EverySampleCatalogueFileParsesAndMaps) {
   const auto usd = Map(official_offers->offers);  // "руб" and "USD" prices
   EXPECT_FALSE(usd.empty());
 
+  // Orders 1C sends back (type=sale): three documents, lines and totals.
+  auto orders = ParseCatalogFile(Contract("1c_official_example_orders.xml"));
+  ASSERT_TRUE(orders.ok()) << orders.status().ToString();
+  EXPECT_EQ(orders->kind, "orders");
+  ASSERT_EQ(orders->orders.size(), 3u);
+  const auto mapped_orders = Map(orders->orders);
+  ASSERT_EQ(mapped_orders.size(), 3u);
+  const model::Entity& first = mapped_orders[0];
+  EXPECT_EQ(first.kind, model::EntityKind::kOrder);
+  EXPECT_EQ(first.external_id, "36");
+  EXPECT_EQ(first.fields["total"], 673447);
+  EXPECT_EQ(first.fields["currency"], "RUB");
+  EXPECT_EQ(first.fields["status"], "[N] Принят");
+  ASSERT_EQ(first.fields["lines"].size(), 2u);
+  EXPECT_EQ(first.fields["lines"][1]["price"], 639447);
+  EXPECT_EQ(first.fields["lines"][1]["quantity"], 1);
+  int64_t sum = 0;
+  for (const auto& line : first.fields["lines"]) sum += line["total"].get<int64_t>();
+  EXPECT_EQ(sum, 673447);  // the lines add up to the document's total
+
   EXPECT_FALSE(ParseCatalogFile("<a>").ok());
   EXPECT_FALSE(ParseCatalogFile("<Другое/>").ok());
   EXPECT_NE(ParseCatalogFile("<?xml version=\"1.0\" encoding=\"windows-1251\"?><x/>")
