@@ -6,6 +6,7 @@
 #include "adapters/yandex_market/yandex_market_sim.h"
 #include "adapters/zadarma/zadarma_sim.h"
 #include "adapters/tochka/tochka_sim.h"
+#include "adapters/onec_exchange/onec_exchange_sim.h"
 
 namespace crmhub::adapters {
 
@@ -18,6 +19,7 @@ std::vector<simkit::SimulatorType> AllSimulatorTypes() {
   types.push_back(adapters::mango::MangoSimulatorType());
   types.push_back(adapters::zadarma::ZadarmaSimulatorType());
   types.push_back(adapters::tochka::TochkaSimulatorType());
+  types.push_back(adapters::onec_exchange::OnecExchangeSimulatorType());
   return types;
 }
 

@@ -1,5 +1,6 @@
 #include "adapters/onec_exchange/commerceml_parser.h"
 
+#include <initializer_list>
 #include <pugixml.hpp>
 
 namespace crmhub::adapters::onec_exchange {
@@ -33,6 +34,14 @@ std::string Text(const pugi::xml_node& n, std::string_view name) {
   return c ? Trimmed(c.child_value()) : std::string();
 }
 
+// The non-empty text of each of `keys`' child elements, into `out`.
+void CopyTexts(const pugi::xml_node& n, std::initializer_list<const char*> keys, json& out) {
+  for (const char* key : keys) {
+    std::string v = Text(n, key);
+    if (!v.empty()) out[key] = v;
+  }
+}
+
 bool Attr(const pugi::xml_node& n, const char* name) {
   std::string_view v = n.attribute(name).value();
   return v == "true" || v == "1";
@@ -54,11 +63,10 @@ json ValuesBy(const pugi::xml_node& item, std::string_view list, std::string_vie
 
 json Product(const pugi::xml_node& item, const std::string& catalog, bool only_changes) {
   json p = json::object();
-  for (const char* key : {"Ид", "Артикул", "Наименование", "БазоваяЕдиница", "Штрихкод", "Описание",
-                          "Статус", "ПометкаУдаления"}) {
-    std::string v = Text(item, key);
-    if (!v.empty()) p[key] = v;
-  }
+  CopyTexts(item,
+            {"Ид", "Артикул", "Наименование", "БазоваяЕдиница", "Штрихкод", "Описание", "Статус",
+             "ПометкаУдаления"},
+            p);
   json groups = json::array();
   if (pugi::xml_node g = Child(item, "Группы")) {
     for (pugi::xml_node id = g.first_child(); id; id = id.next_sibling()) {
@@ -81,21 +89,16 @@ json Product(const pugi::xml_node& item, const std::string& catalog, bool only_c
 
 json Offer(const pugi::xml_node& offer, const std::string& package, bool only_changes) {
   json o = json::object();
-  for (const char* key : {"Ид", "Артикул", "Наименование", "Количество"}) {
-    std::string v = Text(offer, key);
-    if (!v.empty()) o[key] = v;
-  }
+  CopyTexts(offer, {"Ид", "Артикул", "Наименование", "Количество"}, o);
   json prices = json::array();
   if (pugi::xml_node list = Child(offer, "Цены")) {
     for (pugi::xml_node p = list.first_child(); p; p = p.next_sibling()) {
       if (p.type() != pugi::node_element || Local(p) != "Цена") continue;
       json price = json::object();
       price["_offer"] = Text(offer, "Ид");
-      for (const char* key :
-           {"ИдТипаЦены", "ЦенаЗаЕдиницу", "Валюта", "Представление", "Единица", "Коэффициент"}) {
-        std::string v = Text(p, key);
-        if (!v.empty()) price[key] = v;
-      }
+      CopyTexts(
+          p, {"ИдТипаЦены", "ЦенаЗаЕдиницу", "Валюта", "Представление", "Единица", "Коэффициент"},
+          price);
       prices.push_back(std::move(price));
     }
   }
@@ -125,21 +128,19 @@ std::string WholeQuantity(const std::string& q) {
 
 json Order(const pugi::xml_node& doc) {
   json o = json::object();
-  for (const char* key : {"Ид", "Номер", "Дата", "Время", "ХозОперация", "Роль", "Валюта", "Курс",
-                          "Сумма", "Комментарий"}) {
-    std::string v = Text(doc, key);
-    if (!v.empty()) o[key] = v;
-  }
+  CopyTexts(doc,
+            {"Ид", "Номер", "Дата", "Время", "ХозОперация", "Роль", "Валюта", "Курс", "Сумма",
+             "Комментарий"},
+            o);
   json parties = json::array();
   if (pugi::xml_node list = Child(doc, "Контрагенты")) {
     for (pugi::xml_node c = list.first_child(); c; c = c.next_sibling()) {
       if (c.type() != pugi::node_element || Local(c) != "Контрагент") continue;
       json party = json::object();
-      for (const char* key : {"Ид", "Наименование", "ПолноеНаименование", "Фамилия", "Имя",
-                              "Отчество", "ИНН", "КПП", "Роль"}) {
-        std::string v = Text(c, key);
-        if (!v.empty()) party[key] = v;
-      }
+      CopyTexts(c,
+                {"Ид", "Наименование", "ПолноеНаименование", "Фамилия", "Имя", "Отчество", "ИНН",
+                 "КПП", "Роль"},
+                party);
       parties.push_back(std::move(party));
     }
   }
@@ -149,11 +150,10 @@ json Order(const pugi::xml_node& doc) {
     for (pugi::xml_node t = list.first_child(); t; t = t.next_sibling()) {
       if (t.type() != pugi::node_element || Local(t) != "Товар") continue;
       json line = json::object();
-      for (const char* key : {"Ид", "Артикул", "Наименование", "БазоваяЕдиница", "ИдКаталога",
-                              "ЦенаЗаЕдиницу", "Количество", "Сумма"}) {
-        std::string v = Text(t, key);
-        if (!v.empty()) line[key] = v;
-      }
+      CopyTexts(t,
+                {"Ид", "Артикул", "Наименование", "БазоваяЕдиница", "ИдКаталога", "ЦенаЗаЕдиницу",
+                 "Количество", "Сумма"},
+                line);
       line["_quantity"] = WholeQuantity(Text(t, "Количество"));
       line["ЗначенияРеквизитов"] = ValuesBy(t, "ЗначенияРеквизитов", "Наименование");
       lines.push_back(std::move(line));

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "adapters/onec_exchange/onec_exchange_sim.h"
 #include "crm/sqlite_store.h"
 #include "net/hmac.h"
 #include "tests/daemon/test_support.h"
@@ -180,6 +181,79 @@ mapping = "mappings/onec-commerceml.toml"
   EXPECT_EQ(count(model::EntityKind::kOrder), 3);
   EXPECT_EQ(count(model::EntityKind::kPrice), prices);
   EXPECT_EQ(*store->AppliedEventCount(), *applied);
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(std::chrono::seconds(30)), 0);
+}
+
+// The same through `crmhub sim onec`'s exchange client (1C played from the
+// protocol's description), reading the sample files from a folder.
+TEST(OnecExchangeE2eTest, TheSimulatorDrivesTheExchange) {
+  TempDir dir;
+  const uint16_t port = FreePort();
+  fs::create_directories(dir.path() / "mappings");
+  fs::create_directories(dir.path() / "secrets");
+  fs::create_directories(dir.path() / "files");
+  fs::copy_file(fs::path(CRMHUB_SOURCE_DIR) / "config/mappings/onec-commerceml.toml",
+                dir.path() / "mappings/onec-commerceml.toml");
+  WriteFile(dir.path() / "secrets/pw", "p4ss");
+  WriteFile(dir.path() / "files/import0_1.xml", Contract("dobromyslov_import0_1.xml"));
+  WriteFile(dir.path() / "files/offers0_1.xml", Contract("dobromyslov_offers0_1.xml"));
+  WriteFile(dir.path() / "files/orders.xml", Contract("1c_official_example_orders.xml"));
+  WriteFile(dir.path() / "crmhub.toml", fmt::format(R"([daemon]
+data_dir = "data"
+
+[log]
+level = "warn"
+
+[http]
+listen = ["127.0.0.1:{}"]
+
+[adapters.onec]
+type = "onec-exchange"
+user = "exchange"
+password_file = "secrets/pw"
+file_limit = "20KiB"
+staging_dir = "staging"
+mapping = "mappings/onec-commerceml.toml"
+)",
+                                                    port));
+  ChildProcess daemon({CrmhubBinary(), "run", "--config", (dir.path() / "crmhub.toml").string()},
+                      {}, dir.path() / "daemon.log");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (HttpRequest(port, "GET", "/healthz").status != 200) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon.Output();
+    ::usleep(50 * 1000);
+  }
+  SystemClock clock;
+  simkit::SimOptions so;
+  so.credentials = {"exchange:p4ss"};
+  so.extra = {{"target", fmt::format("http://127.0.0.1:{}/hooks/onec", port)},
+              {"files", (dir.path() / "files").string()}};
+  adapters::onec_exchange::OnecExchangeSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
+  ASSERT_EQ(sim.Done(std::chrono::seconds(60)), "done") << daemon.Output();
+  int chunks = 0;
+  for (const std::string& step : sim.Steps()) chunks += step.find("mode=file") != std::string::npos;
+  EXPECT_GE(chunks, 10);  // 164 KB + 67 KB + 8 KB in chunks of 20 KiB
+  std::unique_ptr<crm::SqliteCrmStore> store;
+  auto count = [&](model::EntityKind kind) -> int64_t {
+    if (!store) {
+      if (!fs::exists(dir.path() / "data/crm.db")) return 0;
+      crm::SqliteStoreOptions o;
+      o.path = dir.path() / "data/crm.db";
+      auto opened = crm::SqliteCrmStore::Open(o, clock);
+      if (!opened.ok()) return 0;
+      store = std::move(*opened);
+    }
+    return store->Count(kind, std::string("onec")).value_or(0);
+  };
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!(count(model::EntityKind::kProduct) == 36 && count(model::EntityKind::kOrder) == 3 &&
+           count(model::EntityKind::kStockLevel) == 44)) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon.Output();
+    ::usleep(100 * 1000);
+  }
+  sim.Stop();
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(std::chrono::seconds(30)), 0);
 }
