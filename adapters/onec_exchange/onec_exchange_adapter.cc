@@ -65,6 +65,26 @@ std::string Header(const Hint& hint, std::string_view name) {
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return std::move(buf).str();
+}
+
+bool WriteAll(const fs::path& path, const std::string& bytes) {
+  const fs::path temp = path.string() + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) return false;
+  }
+  std::error_code ec;
+  fs::rename(temp, path, ec);
+  return !ec;
+}
+
 }  // namespace
 
 Result<WebhookResult> OnecExchangeAdapter::HandleWebhook(const net::HttpRequest& request) {
@@ -209,10 +229,76 @@ ResolveResult OnecExchangeAdapter::Import(const Hint& hint) {
     e.payload = text;
     events.push_back(std::move(e));
   };
+  if (file->kind == "import" && !file->only_changes && !file->products.empty()) {
+    // A full catalogue: what the last full one had and this one does not
+    // mention is deactivated (its last record, marked deleted), never
+    // removed; more than max_deactivate_percent of it is refused instead.
+    Result<std::vector<json>> absent = Deactivations(hint, file->products);
+    if (!absent.ok()) return {DeliveryOutcome::Fail(absent.status().message()), {}};
+    for (const json& p : *absent) add(p, "onec_product");
+  }
   for (const json& p : file->products) add(p, "onec_product");
   for (const json& o : file->offers) add(o, "onec_offer");
   for (const json& o : file->orders) add(o, "onec_order");
   return {DeliveryOutcome::Ok(), std::move(events)};
+}
+
+// The catalogue's state: staging_dir/catalogues/<hash of Каталог/Ид>.json
+// holds the records of the last full import applied ({"hint", "records":
+// {Ид: record}}); a full import writes its own as ...next.json, promoted
+// when the next import comes (the hints of an exchange run one after the
+// other, so by then this one is settled). A retry of the same hint finds its
+// own next.json and ignores it: it compares with the same known state again.
+Result<std::vector<json>> OnecExchangeAdapter::Deactivations(const Hint& hint,
+                                                             const std::vector<json>& products) {
+  const std::string catalog(JsonString(products.front(), "_catalog").value_or(""));
+  const fs::path dir = config_.staging_dir / "catalogues";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const std::string name = net::Sha256Hex(catalog).substr(0, 16);
+  const fs::path known_path = dir / (name + ".json");
+  const fs::path next_path = dir / (name + ".next.json");
+  if (fs::exists(next_path)) {
+    Result<json> next = ParseJson(ReadAll(next_path));
+    if (next.ok() && JsonString(*next, "hint").value_or("") != hint.key) {
+      fs::rename(next_path, known_path, ec);  // the previous import, settled
+    }
+  }
+  json known = json::object();
+  if (fs::exists(known_path)) {
+    Result<json> read = ParseJson(ReadAll(known_path));
+    if (read.ok()) {
+      if (const json* records = JsonObject(*read, "records")) known = *records;
+    }
+  }
+  std::set<std::string> present;
+  json now = json::object();
+  for (const json& p : products) {
+    const std::string id(JsonString(p, "Ид").value_or(""));
+    if (id.empty()) continue;
+    present.insert(id);
+    now[id] = p;
+  }
+  std::vector<json> out;
+  for (const auto& [id, record] : known.items()) {
+    if (present.count(id) > 0 || !record.is_object()) continue;
+    json deactivated = record;
+    deactivated["_deleted"] = true;
+    deactivated["_absent"] = true;
+    out.push_back(std::move(deactivated));
+  }
+  if (!known.empty() &&
+      out.size() * 100 > known.size() * static_cast<size_t>(config_.max_deactivate_percent)) {
+    return Status::FailedPrecondition(fmt::format(
+        "onec-exchange: the full catalogue {} would deactivate {} of the {} goods of the last one "
+        "(more than max_deactivate_percent = {}): refused, nothing of it applied (a partial "
+        "upload?). If it is meant, raise the limit and replay this dead letter.",
+        hint.payload, out.size(), known.size(), config_.max_deactivate_percent));
+  }
+  if (!WriteAll(next_path, Dump(json{{"hint", hint.key}, {"records", std::move(now)}}))) {
+    return Status::Unavailable("onec-exchange: writing " + next_path.string());
+  }
+  return out;
 }
 
 }  // namespace crmhub::adapters::onec_exchange

@@ -17,7 +17,12 @@
 //              "success" at once; the worker joins the parts, parses them
 //              (commerceml_parser.h) and queues one event per Товар and per
 //              Предложение, keyed by Ид and a hash of the record, so the same
-//              exchange run again changes nothing
+//              exchange run again changes nothing. A full import*.xml
+//              (СодержитТолькоИзменения false) deactivates what the last
+//              full one had and it lacks (the last record, deleted = true;
+//              never removed); more than max_deactivate_percent of the
+//              catalogue is refused into the dead-letter queue instead (a
+//              partial upload must not empty a shop)
 //   sale       query → an empty CommerceML document (orders to 1C are not
 //              done yet); success → "success"; file + import of order
 //              documents (changed in 1C): as the catalogue's, one event per
@@ -31,6 +36,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
@@ -46,6 +52,7 @@ struct OnecExchangeConfig {
   Secret password;
   uint64_t file_limit = 8 * 1024 * 1024;
   std::filesystem::path staging_dir;
+  int max_deactivate_percent = 20;
 };
 
 class OnecExchangeAdapter final : public Adapter, public WebhookCapability {
@@ -67,6 +74,10 @@ class OnecExchangeAdapter final : public Adapter, public WebhookCapability {
  private:
   ResolveResult WriteChunk(const Hint& hint);
   ResolveResult Import(const Hint& hint);
+  // The products of the last full catalogue absent from this one, to be
+  // deactivated; FailedPrecondition when they are too many.
+  Result<std::vector<nlohmann::json>> Deactivations(const Hint& hint,
+                                                    const std::vector<nlohmann::json>& products);
 
   const OnecExchangeConfig config_;
   std::mutex mu_;

@@ -23,6 +23,14 @@ struct OnecExchangeKeys : config::KeySet {
        .default_value = "\"8MiB\"",
        .description = "The largest chunk 1C is told to send (mode=init file_limit); bigger files "
                       "come in several mode=file requests."});
+  config::Key<Type::kInt> max_deactivate_percent = Declare<Type::kInt>(
+      {.name = "max_deactivate_percent",
+       .default_value = "20",
+       .description = "A full catalogue upload deactivates the goods of the last one it does not "
+                      "mention; above this share of them it is refused into the dead-letter "
+                      "queue instead (a partial upload must not empty the catalogue).",
+       .min = 0,
+       .max = 100});
   config::Key<Type::kPath> staging_dir = Declare<Type::kPath>(
       {.name = "staging_dir",
        .description = "Where uploaded chunks are kept until their import (one folder per "
@@ -40,6 +48,7 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section, const Ada
   c.file_limit = keys.file_limit.Get(section);
   if (c.file_limit < 1024) return keys.file_limit.ErrorAt(section, "must be at least 1KiB");
   c.staging_dir = keys.staging_dir.Get(section);
+  c.max_deactivate_percent = static_cast<int>(keys.max_deactivate_percent.Get(section));
   return std::unique_ptr<Adapter>(std::make_unique<OnecExchangeAdapter>(std::move(c)));
 }
 

@@ -151,15 +151,22 @@ class OnecExchangeTest : public ::testing::Test {
   // One whole exchange of `files`, chunked by file_limit, each hint resolved
   // in order as the delivery worker would; the events the imports queued.
   std::vector<InboundEvent> Exchange(const std::vector<std::string>& files) {
+    std::vector<std::pair<std::string, std::string>> named;
+    for (const std::string& name : files) {
+      named.emplace_back(
+          name.find("offers") != std::string::npos ? "offers0_1.xml" : "import0_1.xml",
+          Contract(name));
+    }
+    return ExchangeBytes(named);
+  }
+  std::vector<InboundEvent> ExchangeBytes(
+      const std::vector<std::pair<std::string, std::string>>& files, bool* refused = nullptr) {
     Login();
     auto init = adapter_->HandleWebhook(Req("GET", "type=catalog&mode=init"));
     EXPECT_TRUE(init.ok());
     EXPECT_EQ(init->accepted.body, "zip=no\nfile_limit=16384\n");
     std::vector<InboundEvent> out;
-    for (const std::string& name : files) {
-      const std::string bytes = Contract(name);
-      const std::string filename =
-          name.find("offers") != std::string::npos ? "offers0_1.xml" : "import0_1.xml";
+    for (const auto& [filename, bytes] : files) {
       for (size_t at = 0; at < bytes.size(); at += 16 * 1024) {
         auto chunk = adapter_->HandleWebhook(Req(
             "POST", "type=catalog&mode=file&filename=" + filename, bytes.substr(at, 16 * 1024)));
@@ -172,16 +179,22 @@ class OnecExchangeTest : public ::testing::Test {
           adapter_->HandleWebhook(Req("GET", "type=catalog&mode=import&filename=" + filename));
       EXPECT_TRUE(import.ok());
       EXPECT_EQ(import->accepted.body, "success\n");
-      ResolveAll(import->events, out);
+      ResolveAll(import->events, out, refused);
     }
     return out;
   }
-  void ResolveAll(const std::vector<InboundEvent>& hints, std::vector<InboundEvent>& out) {
+  void ResolveAll(const std::vector<InboundEvent>& hints, std::vector<InboundEvent>& out,
+                  bool* refused = nullptr) {
     for (const InboundEvent& e : hints) {
       ASSERT_TRUE(e.resolve);
       ASSERT_EQ(e.ordering_key, "onec-exchange");  // one exchange, resolved in order
       Hint h{e.idempotency_key, e.kind, e.headers, e.payload, 1};
       ResolveResult r = adapter_->Resolve(h);
+      if (refused != nullptr && r.outcome.kind == DeliveryOutcome::Kind::kFail) {
+        *refused = true;
+        last_refusal_ = r.outcome.error;
+        continue;
+      }
       ASSERT_TRUE(r.outcome.ok()) << r.outcome.error;
       // A redelivered chunk rewrites its own part: the file stays the same.
       if (e.kind == "onec_file_chunk") {
@@ -194,7 +207,62 @@ class OnecExchangeTest : public ::testing::Test {
   testutil::TempDir dir_;
   std::unique_ptr<OnecExchangeAdapter> adapter_;
   std::string cookie_;
+  std::string last_refusal_;
 };
+
+// The catalogue without its Товар elements number `drop` (0-based, in order).
+std::string Without(const std::string& xml, const std::set<int>& drop) {
+  std::string out;
+  size_t at = 0;
+  int index = 0;
+  while (true) {
+    size_t open = xml.find("<Товар", at);
+    while (open != std::string::npos && xml.compare(open, 13, "<Товары") == 0) {
+      open = xml.find("<Товар", open + 1);
+    }
+    if (open == std::string::npos) break;
+    size_t close = xml.find("</Товар>", open) + std::string("</Товар>").size();
+    out += xml.substr(at, open - at);
+    if (drop.count(index++) == 0) out += xml.substr(open, close - open);
+    at = close;
+  }
+  return out + xml.substr(at);
+}
+
+TEST_F(OnecExchangeTest, AbsentGoodsAreDeactivatedAndAPartialUploadIsRefused) {
+  const std::string full = Contract("dobromyslov_import0_1.xml");
+  auto first = ExchangeBytes({{"import0_1.xml", full}});
+  ASSERT_EQ(first.size(), 36u);
+  // Two goods gone from the next full upload: deactivated, with their last record.
+  auto second = ExchangeBytes({{"import0_1.xml", Without(full, {3, 7})}});
+  int deactivated = 0;
+  for (const auto& e : second) {
+    json r = json::parse(e.payload);
+    if (r.value("_absent", false)) {
+      ++deactivated;
+      EXPECT_EQ(r["_deleted"], true);
+      EXPECT_TRUE(r.contains("Наименование"));  // the whole record, not a stub
+    }
+  }
+  EXPECT_EQ(deactivated, 2);
+  // A partial upload (30 of 34 goods gone): refused whole.
+  std::set<int> most;
+  for (int i = 0; i < 30; ++i) most.insert(i);
+  bool refused = false;
+  auto partial = ExchangeBytes({{"import0_1.xml", Without(Without(full, {3, 7}), most)}}, &refused);
+  EXPECT_TRUE(refused);
+  EXPECT_TRUE(partial.empty());
+  EXPECT_NE(last_refusal_.find("would deactivate 30 of the 34 goods"), std::string::npos)
+      << last_refusal_;
+  // Only changes: nothing is deactivated.
+  std::string changes = Without(full, most);
+  changes.replace(changes.find("СодержитТолькоИзменения=\"false\""),
+                  std::string("СодержитТолькоИзменения=\"false\"").size(),
+                  "СодержитТолькоИзменения=\"true\"");
+  auto incremental = ExchangeBytes({{"import0_1.xml", changes}});
+  for (const auto& e : incremental) EXPECT_FALSE(json::parse(e.payload).value("_absent", false));
+  EXPECT_EQ(incremental.size(), 6u);
+}
 
 TEST_F(OnecExchangeTest, AWholeExchangeInChunksQueuesEveryProductAndOfferOnce) {
   auto events = Exchange({"dobromyslov_import0_1.xml", "dobromyslov_offers0_1.xml"});
