@@ -164,6 +164,20 @@ class TargetCapability {
   virtual std::vector<std::string> commands() const = 0;
 };
 
+// A source that also takes whole files handed to it (a bank statement
+// uploaded through POST /api/v1/adapters/{id}/files): the adapter keeps the
+// file where its Pull finds it, so a file is imported the same way whether
+// it was dropped in a folder or uploaded.
+class FileCapability {
+ public:
+  virtual ~FileCapability() = default;
+  // Stores `bytes` (`name`: the uploader's file name, may be empty) durably
+  // for the next pull and returns the answer (2xx once it is stored; 4xx
+  // with the reason when it is refused). Runs on a blocking pool thread
+  // (disk writes and fsync); may block. Thread-safe.
+  virtual net::HttpResponse AcceptFile(std::string_view bytes, std::string_view name) = 0;
+};
+
 class Adapter {
  public:
   virtual ~Adapter() = default;
@@ -173,6 +187,7 @@ class Adapter {
   virtual SourceCapability* source() { return nullptr; }
   virtual WebhookCapability* webhook() { return nullptr; }
   virtual TargetCapability* target() { return nullptr; }
+  virtual FileCapability* files() { return nullptr; }
 
   // For the admin API's adapter status (cursor, account, ...).
   virtual std::string DescribeJson() const { return "{}"; }

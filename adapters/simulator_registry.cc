@@ -5,6 +5,8 @@
 #include "adapters/wildberries/wildberries_sim.h"
 #include "adapters/yandex_market/yandex_market_sim.h"
 #include "adapters/zadarma/zadarma_sim.h"
+#include "adapters/tochka/tochka_sim.h"
+#include "adapters/onec_exchange/onec_exchange_sim.h"
 
 namespace crmhub::adapters {
 
@@ -16,6 +18,8 @@ std::vector<simkit::SimulatorType> AllSimulatorTypes() {
   types.push_back(adapters::yandex_market::YandexMarketSimulatorType());
   types.push_back(adapters::mango::MangoSimulatorType());
   types.push_back(adapters::zadarma::ZadarmaSimulatorType());
+  types.push_back(adapters::tochka::TochkaSimulatorType());
+  types.push_back(adapters::onec_exchange::OnecExchangeSimulatorType());
   return types;
 }
 

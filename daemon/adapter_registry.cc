@@ -5,6 +5,9 @@
 #include "adapters/yandex_market/yandex_market_adapter.h"
 #include "adapters/mango/mango_adapter.h"
 #include "adapters/zadarma/zadarma_adapter.h"
+#include "adapters/bank_1c/bank_1c_adapter.h"
+#include "adapters/tochka/tochka_adapter.h"
+#include "adapters/onec_exchange/onec_exchange_adapter.h"
 
 #include "adapters/webhook/webhook_adapter.h"
 
@@ -19,6 +22,9 @@ std::vector<adapters::AdapterType> AllAdapterTypes() {
   types.push_back(adapters::yandex_market::Type());
   types.push_back(adapters::mango::Type());
   types.push_back(adapters::zadarma::Type());
+  types.push_back(adapters::bank_1c::Type());
+  types.push_back(adapters::tochka::Type());
+  types.push_back(adapters::onec_exchange::Type());
   return types;
 }
 

@@ -137,6 +137,10 @@ Scope ScopeNeeded(std::string_view method, std::string_view path) {
   std::string_view rest = path.substr(kApi.size());
   if (rest == "commands") return method == "POST" ? Scope::kCommands : Scope::kRead;
   if (rest == "audit" || StartsWith(rest, "audit/")) return Scope::kAdmin;
+  // A file handed to an adapter is data coming in, as a command is.
+  if (StartsWith(rest, "adapters/") && rest.ends_with("/files") && method == "POST") {
+    return Scope::kCommands;
+  }
   if (StartsWith(rest, "dead-letters/")) {
     if (method == "DELETE") return Scope::kAdmin;
     if (method == "POST") {

@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "adapters/adapter.h"
 #include "base/json_get.h"
+#include "matching/payment_matcher.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -118,6 +120,9 @@ std::optional<std::pair<std::string, std::string>> MutationOf(
   const std::vector<std::string_view> seg = Segments(path.substr(kPrefix.size()));
   if (seg.size() == 1 && seg[0] == "commands" && method == "POST") {
     return std::pair{std::string("submit_command"), std::string()};
+  }
+  if (seg.size() == 3 && seg[0] == "adapters" && seg[2] == "files" && method == "POST") {
+    return std::pair{std::string("upload_file"), std::string(seg[1])};
   }
   if (seg.empty() || seg[0] != "dead-letters" || seg.size() < 2 || seg.size() > 3) {
     return std::nullopt;
@@ -317,6 +322,24 @@ void AdminApi::Route(const net::HttpRequest& request, const net::Responder& resp
     respond(std::move(r));
   };
 
+  // POST /api/v1/adapters/{id}/files: a file for an adapter that takes files
+  // (bank-1c), stored by the adapter for its next pull (adapters/adapter.h
+  // FileCapability). Runs here, on the blocking pool: the adapter writes and
+  // fsyncs.
+  if (seg.size() == 3 && seg[0] == "adapters" && seg[2] == "files") {
+    if (method != "POST") return method_not_allowed("POST");
+    std::shared_ptr<adapters::Adapter> adapter =
+        deps_.find_adapter ? deps_.find_adapter(seg[1]) : nullptr;
+    if (adapter == nullptr) {
+      return respond(net::HttpResponse::Error(404, "not_found", "no enabled adapter with this id"));
+    }
+    if (adapter->files() == nullptr) {
+      return respond(net::HttpResponse::Error(404, "not_found", "this adapter takes no files"));
+    }
+    return respond(adapter->files()->AcceptFile(request.body,
+                                                request.QueryParam("name").value_or("")));
+  }
+
   if (!seg.empty() && seg[0] == "adapters" && seg.size() <= 2) {
     if (method != "GET") return method_not_allowed("GET");
     std::vector<AdapterStatus> all;
@@ -330,6 +353,55 @@ void AdminApi::Route(const net::HttpRequest& request, const net::Responder& resp
       if (a.id == seg[1]) return respond(JsonOk(200, AdapterJson(a)));
     }
     return respond(net::HttpResponse::Error(404, "not_found", "no adapter with this id"));
+  }
+
+  // GET /api/v1/matching/unmatched: incoming payments not linked to a deal,
+  // with why (docs/matching.md). Opens crm.db for the call: a read the
+  // daemon's own matcher does not wait on (SQLite WAL).
+  if (seg.size() == 2 && seg[0] == "matching" && seg[1] == "unmatched") {
+    if (method != "GET") return method_not_allowed("GET");
+    if (options_.crm_db.empty() || !std::filesystem::exists(options_.crm_db)) {
+      return respond(net::HttpResponse::Error(404, "not_found", "no embedded CRM store"));
+    }
+    int64_t after = 0;
+    int limit = 100;
+    if (auto a = request.QueryParam("after_id"); a && *a != "0") {
+      auto v = ParseId(*a);
+      if (!v) return respond(net::HttpResponse::Error(400, "bad_request", "after_id: expected an id"));
+      after = *v;
+    }
+    if (auto l = request.QueryParam("limit")) {
+      auto v = ParseId(*l);
+      if (!v || *v > 1000) {
+        return respond(net::HttpResponse::Error(400, "bad_request", "limit: expected 1..1000"));
+      }
+      limit = static_cast<int>(*v);
+    }
+    auto matcher = matching::PaymentMatcher::Open(options_.crm_db, {}, *deps_.clock);
+    Result<std::vector<matching::UnmatchedPayment>> list =
+        matcher.ok() ? (*matcher)->ListUnmatched(after, limit)
+                     : Result<std::vector<matching::UnmatchedPayment>>(matcher.status());
+    if (!list.ok()) {
+      spdlog::error("admin api: matching: {}", list.status().ToString());
+      return respond(net::HttpResponse::Error(503, "unavailable", "the CRM store could not answer"));
+    }
+    json items = json::array();
+    for (const auto& p : *list) {
+      items.push_back({{"id", p.id},
+                       {"source", p.source},
+                       {"external_id", p.external_id},
+                       {"amount_minor", p.amount_minor},
+                       {"currency", p.currency},
+                       {"date", FormatRfc3339(FromUnixMillis(p.date_ms))},
+                       {"payer_name", p.payer_name},
+                       {"payer_inn", p.payer_inn},
+                       {"purpose", p.purpose},
+                       {"reason", p.reason}});
+    }
+    json next = list->size() == static_cast<size_t>(limit) && !list->empty()
+                    ? json(list->back().id)
+                    : json(nullptr);
+    return respond(JsonOk(200, {{"unmatched", std::move(items)}, {"next_after_id", next}}));
   }
 
   if (seg.size() == 1 && seg[0] == "queue") {

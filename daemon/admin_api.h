@@ -10,6 +10,7 @@
 //
 //   GET    /api/v1/adapters                 adapters' status (runtime callback)
 //   GET    /api/v1/adapters/{id}
+//   POST   /api/v1/adapters/{id}/files      a file for an adapter that takes files (bank-1c)
 //   GET    /api/v1/queue                    queue.Stats(), Depth(), Healthy()
 //   GET    /api/v1/dead-letters             ?lane=&after_id=&limit=
 //   GET    /api/v1/dead-letters/{id}

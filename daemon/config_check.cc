@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "base/json_get.h"
+#include "matching/invoice_numbers.h"
 #include "base/metrics.h"
 #include "daemon/admin_access.h"
 #include "daemon/config_schema.h"
@@ -122,6 +123,13 @@ Result<CheckedConfig> CheckConfigFile(const std::filesystem::path& file,
     if (!crm.Has("token_file")) {
       errors.push_back(crm.ErrorAt("token_file", "required when sink = \"http\"").message());
     }
+  }
+
+  // The invoice patterns compile (and have the number's group).
+  const config::Section& matching = cfg.Get("matching");
+  if (auto numbers = matching::InvoiceNumbers::Compile(matching.GetStringList("invoice_patterns"));
+      !numbers.ok()) {
+    errors.push_back(matching.ErrorAt("invoice_patterns", numbers.status().message()).message());
   }
 
   // Build each adapter with no I/O attached: factories validate what the

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "matching/invoice_numbers.h"
+
 namespace crmhub::daemon {
 
 using config::KeySpec;
@@ -205,6 +207,20 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
            .description = "Bearer token for the CRM core's API (sink = \"http\")."},
           {.name = "timeout", .type = Type::kDuration, .default_value = "\"10s\"",
            .description = "Timeout of one request to the CRM core's API."},
+      }});
+  schema.sections.push_back(SectionSpec{
+      "matching", "Incoming bank payments (bank_transaction) linked to the deals they pay, by "
+                  "the payer's INN and an invoice number in the purpose (docs/matching.md). "
+                  "With the embedded store (sink = \"sqlite\") only.",
+      {
+          {.name = "enabled", .type = Type::kBool, .default_value = "true",
+           .description = "Match payments as they and deals arrive. Off: `crmhub match run` "
+                          "only."},
+          {.name = "invoice_patterns", .type = Type::kStringList,
+           .default_value = config::TomlStringList(matching::DefaultInvoicePatterns()),
+           .description = "ECMAScript regular expressions finding invoice numbers in a "
+                          "payment's purpose; the first capture group is the number. UTF-8 "
+                          "bytes: spell Cyrillic cases out (\"счет|Счет\")."},
       }});
   schema.sections.push_back(SectionSpec{
       "outbound", "Outbound HTTP (libcurl) shared by every adapter. TLS peers are always "

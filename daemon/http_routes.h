@@ -144,6 +144,9 @@ struct HttpRoutesOptions {
   // The admin audit journal (SQLite file, e.g. <data_dir>/audit.db).
   // Required.
   std::filesystem::path audit_db;
+  // The embedded CRM store (<data_dir>/crm.db), for the payment-matching
+  // review list (GET /api/v1/matching/unmatched). Empty: that route is 404.
+  std::filesystem::path crm_db;
   // [admin] audit_retention: entries older than this are purged.
   std::chrono::milliseconds audit_retention{std::chrono::hours(24 * 365)};
 };

@@ -22,6 +22,7 @@
 #include "base/thread_name.h"
 #include "crm/sink.h"
 #include "base/log_fields.h"
+#include "crm/store_schema.h"
 #include "daemon/config_check.h"
 #include "daemon/config_diff.h"
 #include "daemon/config_schema.h"
@@ -344,6 +345,7 @@ int Daemon::StartHttp() {
   routes_options.metrics_require_token = admin.GetBool("metrics_require_token");
   routes_options.idempotency_db = data_dir_ / "idempotency.db";
   routes_options.audit_db = data_dir_ / "audit.db";
+  routes_options.crm_db = data_dir_ / std::string(crm::kCrmDbFileName);
   routes_options.audit_retention = admin.GetDuration("audit_retention");
   routes_options.max_json_depth = static_cast<int>(config.Get("http").GetInt("max_json_depth"));
   routes_options.admin_max_body = admin.GetSize("max_body");

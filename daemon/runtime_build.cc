@@ -108,6 +108,7 @@ std::vector<std::string> Capabilities(adapters::Adapter& adapter) {
   if (adapter.source() != nullptr) caps.push_back("source");
   if (adapter.webhook() != nullptr) caps.push_back("webhook");
   if (adapter.target() != nullptr) caps.push_back("target");
+  if (adapter.files() != nullptr) caps.push_back("files");
   return caps;
 }
 

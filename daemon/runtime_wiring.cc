@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include "crm/sink_factory.h"
+#include "crm/store_schema.h"
+#include "matching/matching_sink.h"
 #include "daemon/runtime.h"
 #include "mapping/rules/rule_set.h"
 
@@ -20,7 +22,16 @@ Result<std::unique_ptr<crm::CrmSink>> MakeSink(const config::Config& config,
   if (section.Has("url")) options.url = section.GetString("url");
   if (section.Has("token_file")) options.token = section.GetSecret("token_file");
   options.timeout = section.GetDuration("timeout");
-  return crm::MakeSink(options, clock, &http);
+  auto sink = crm::MakeSink(options, clock, &http);
+  if (!sink.ok()) return sink;
+  // Payment matching works on the embedded store's tables (docs/matching.md).
+  const config::Section& matching = config.Get("matching");
+  if (options.type != "sqlite" || !matching.GetBool("enabled")) return sink;
+  auto matcher = matching::PaymentMatcher::Open(data_dir / std::string(crm::kCrmDbFileName),
+                                                matching.GetStringList("invoice_patterns"), clock);
+  if (!matcher.ok()) return matching.ErrorAt("invoice_patterns", matcher.status().message());
+  return std::unique_ptr<crm::CrmSink>(std::make_unique<matching::MatchingSink>(
+      std::move(*sink), std::move(*matcher), nullptr));
 }
 
 Result<RecordMapper> MakeMapper(const config::Section& adapter) {

@@ -30,4 +30,8 @@ Result<int> Notifier::Post(const std::string& url, std::string json_body) {
   return answer->status;
 }
 
+net::OutboundResult Notifier::Send(net::OutboundRequest request) {
+  return client_->SendBlocking(std::move(request));
+}
+
 }  // namespace crmhub::simkit

@@ -31,6 +31,9 @@ class Notifier {
   // The answer's status; Unavailable when none came (connection refused,
   // timeout).
   Result<int> Post(const std::string& url, std::string json_body);
+  // Any request, the whole answer (a system that drives an exchange with the
+  // seller, 1C's CommerceML one: it reads the answers' bodies).
+  net::OutboundResult Send(net::OutboundRequest request);
 
  private:
   boost::asio::io_context io_;

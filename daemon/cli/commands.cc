@@ -20,6 +20,8 @@ const std::vector<CommandInfo>& AllCommands() {
        ReconcileCommand},
       {"top", "the running daemon at a glance: adapters, lanes, errors, refreshed every second",
        TopCommand},
+      {"match", "incoming bank payments and the deals they pay: list unmatched, link, run",
+       MatchCommand},
       {"demo", "run the end-to-end demo: simulators, daemon, webhooks, stock push, reconciliation",
        DemoCommand},
   };

@@ -22,6 +22,7 @@ int MapBenchCommand(const Args& args);     // crmhub bench mapping (in cmd_map.c
 int SimCommand(const Args& args);          // crmhub sim wildberries|... --listen ADDR
 int ReconcileCommand(const Args& args);
 int TopCommand(const Args& args);          // crmhub top [--config FILE | --url URL]
+int MatchCommand(const Args& args);        // crmhub match list|link ID DEAL|run --data-dir DIR
 int DemoCommand(const Args& args);         // crmhub demo [--duration 60s] [--data-dir DIR]    // crmhub reconcile [--since DATE] [--json] --data-dir DIR
 
 struct CommandInfo {

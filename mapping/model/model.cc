@@ -10,6 +10,9 @@ using T = FieldType;
 
 constexpr std::string_view kCallDirections[] = {"in", "out", "internal"};
 constexpr std::string_view kBankDirections[] = {"in", "out", "unknown"};
+// booked: money that moved (a bank statement); pending: announced by the bank
+// but not final; prepared: a payment order prepared for the bank, not money.
+constexpr std::string_view kBankStatuses[] = {"booked", "pending", "prepared"};
 constexpr std::string_view kPaymentStatuses[] = {"pending", "authorized", "succeeded", "canceled",
                                                  "failed", "refunded"};
 constexpr std::string_view kRefundStatuses[] = {"pending", "succeeded", "canceled", "failed"};
@@ -39,7 +42,8 @@ constexpr FieldDef kDeal[] = {
     {"stage", T::kString, true}, {"pipeline", T::kString}, {"title", T::kString},
     {"amount", T::kMoney}, {"currency", T::kCurrency}, {"contact_external_id", T::kString},
     {"company_external_id", T::kString}, {"order_external_id", T::kString},
-    {"created_ms", T::kTimestamp}, {"closed_ms", T::kTimestamp}, kExtra,
+    {"created_ms", T::kTimestamp}, {"closed_ms", T::kTimestamp},
+    {"invoice_number", T::kString}, kExtra,
 };
 constexpr FieldDef kOrderLine[] = {
     {"sku", T::kString, true}, {"quantity", T::kInt, true}, {"name", T::kString},
@@ -99,6 +103,7 @@ constexpr FieldDef kBankTransaction[] = {
     {"document_number", T::kString, true}, {"document_date_ms", T::kTimestamp},
     {"document_kind", T::kString}, {"purpose", T::kString}, {"uin", T::kString},
     {"account", T::kString},
+    {"status", T::kString, false, kBankStatuses},
     {"payer_name", T::kString}, {"payer_inn", T::kString}, {"payer_kpp", T::kString},
     {"payer_account", T::kString}, {"payer_bic", T::kString}, {"payer_bank", T::kString},
     {"payee_name", T::kString}, {"payee_inn", T::kString}, {"payee_kpp", T::kString},

@@ -42,12 +42,22 @@ const std::map<std::string, std::vector<std::string>> kConfigs = {
                "mapping = \"{dir}/rules.toml\"\n"}},
     {"zadarma", {"api_key_file = \"{dir}/secret\"\napi_secret_file = \"{dir}/secret\"\nallow_ips = []\n"
                  "mapping = \"{dir}/rules.toml\"\n"}},
+    {"tochka", {"customer_code = \"300123123\"\nwebhook_public_key_file = \"{dir}/tochka.jwk\"\n"
+                "mapping = \"{dir}/rules.toml\"\n"}},
+    {"onec-exchange", {"user = \"u\"\npassword_file = \"{dir}/secret\"\nstaging_dir = \"{dir}/onec\"\n"
+                       "mapping = \"{dir}/rules.toml\"\n"}},
 };
+
+// The key Tochka's sample webhooks verify with (contracts/banks/tochka/webhooks/
+// tochka_webhook_public_key.jwk.json): the seeds reach the payload's parsing.
+constexpr const char* kTochkaJwk =
+    R"({"kty": "RSA", "e": "AQAB", "n": "rwm77av7GIttq-JF1itEgLCGEZW_zz16RlUQVYlLbJtyRSu61fCec_rroP6PxjXU2uLzUOaGaLgAPeUZAJrGuVp9nryKgbZceHckdHDYgJd9TsdJ1MYUsXaOb9joN9vmsCscBx1lwSlFQyNQsHUsrjuDk-opf6RCuazRQ9gkoDCX70HV8WBMFoVm-YWQKJHZEaIQxg_DU4gMFyKRkDGKsYKA0POL-UgWA1qkg6nHY5BOMKaqxbc5ky87muWB5nNk4mfmsckyFv9j1gBiXLKekA_y4UwG2o1pbOLpJS3bP_c95rm4M9ZBmGXqfOQhbjz8z-s9C11i-jmOQ2ByohS-ST3E5sqBzIsxxrxyQDTw--bZNhzpbciyYW4GfkkqyeYoOPd_84jPTBDKQXssvj8ZOj2XboS77tvEO1n1WlwUzh8HPCJod5_fEgSXuozpJtOggXBv0C2ps7yXlDZf-7Jar0UYc_NJEHJF-xShlqd6Q3sVL02PhSCM-ibn9DN9BKmD"})";
 
 std::vector<std::shared_ptr<Adapter>> BuildAll() {
   const fs::path dir = fs::temp_directory_path() / ("crmhub-fuzz-hooks-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::ofstream(dir / "secret") << "s3cret";
+  std::ofstream(dir / "tochka.jwk") << kTochkaJwk;
   std::ofstream(dir / "rules.toml")
       << "format = 1\n[[entity]]\nrule = \"l\"\nkind = \"lead\"\nexternal_id = \"/id\"\n"
          "[entity.fields]\nstatus = { value = \"new\" }\n";

@@ -58,6 +58,7 @@ const std::vector<LayerRule>& Rules() {
       {"queue", R"(queue/.*)"},
       {"mapping", R"(mapping/.*)"},
       {"crm", R"(crm/.*)"},
+      {"matching", R"(matching/.*)"},
       {"bench", R"(bench/.*)"},
       {"tests", R"(tests/.*)"},
   };
@@ -75,6 +76,8 @@ const Allowed& kAllowed() {
       {"queue", {"base"}},
       {"mapping", {"base"}},
       {"crm", {"base", "config", "net", "queue", "mapping"}},
+      // Payment matching works on the CRM store's tables, beside the store.
+      {"matching", {"base", "crm", "mapping"}},
       // Adapters are handed Commands and Hints and return events: the runtime
       // routes them to the queue, the mapping and the CRM, which they never see.
       {"adapters", {"base", "config", "net"}},
@@ -82,17 +85,17 @@ const Allowed& kAllowed() {
       {"simkit", {"base", "config", "net"}},
       {"simulators", {"base", "config", "net", "simkit"}},
       // The runtime library: no CLI, benchmark or simulator.
-      {"runtime", {"base", "config", "net", "queue", "mapping", "crm", "adapters"}},
+      {"runtime", {"base", "config", "net", "queue", "mapping", "crm", "adapters", "matching"}},
       // Benchmarks drive the runtime against simulators; never the CLI.
       {"bench",
        {"base", "config", "net", "queue", "mapping", "crm", "adapters", "runtime", "simkit",
         "simulators"}},
       {"cli",
        {"base", "config", "net", "queue", "mapping", "crm", "adapters", "runtime", "simkit",
-        "simulators", "bench"}},
+        "simulators", "bench", "matching"}},
       {"tests",
        {"base", "config", "net", "queue", "mapping", "crm", "adapters", "runtime", "simkit",
-        "simulators", "bench", "cli"}},
+        "simulators", "bench", "cli", "matching"}},
   };
   return allowed;
 }
@@ -195,8 +198,8 @@ const fs::path kRoot = fs::path(CRMHUB_SOURCE_DIR);
 
 std::vector<SourceFile> TreeSources() {
   std::vector<SourceFile> out;
-  for (const char* top : {"base", "config", "net", "queue", "mapping", "crm", "adapters", "daemon",
-                          "bench", "docs"}) {
+  for (const char* top : {"base", "config", "net", "queue", "mapping", "crm", "matching",
+                          "adapters", "daemon", "bench", "docs"}) {
     for (const auto& entry : fs::recursive_directory_iterator(kRoot / top)) {
       const fs::path& p = entry.path();
       if (!entry.is_regular_file() || (p.extension() != ".h" && p.extension() != ".cc")) continue;

@@ -106,7 +106,9 @@ INSTANTIATE_TEST_SUITE_P(
         GoldenCase{"bank_kilylabs_one_day", "bank-1c-statement", "bank",
                    Contract("banks/1c_client_bank_exchange/kilylabs_one_day_cp1251_crlf.txt"), true},
         GoldenCase{"bank_xini1_all_fields", "bank-1c-statement", "bank",
-                   Contract("banks/1c_client_bank_exchange/xini1_sample1_all_fields_v103_utf8.txt"), true}),
+                   Contract("banks/1c_client_bank_exchange/xini1_sample1_all_fields_v103_utf8.txt"), true},
+        GoldenCase{"bank_xini1_payment_orders", "bank-1c-statement", "bank",
+                   Contract("banks/1c_client_bank_exchange/xini1_sample2_v101_utf8.txt"), true}),
     [](const ::testing::TestParamInfo<GoldenCase>& p) { return std::string(p.param.name); });
 
 // The same statement as CP1251 bytes and as UTF-8 maps identically.

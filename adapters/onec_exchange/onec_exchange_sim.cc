@@ -1,0 +1,197 @@
+#include "adapters/onec_exchange/onec_exchange_sim.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "base/json_get.h"
+#include "net/hmac.h"
+
+namespace crmhub::adapters::onec_exchange {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string Credentials(const simkit::SimOptions& o) {
+  return o.credentials.empty() ? "exchange:exchange" : o.credentials.front();
+}
+
+std::string Extra(const simkit::SimOptions& o, const std::string& key) {
+  auto it = o.extra.find(key);
+  return it == o.extra.end() ? std::string() : it->second;
+}
+
+std::vector<std::string> Lines(const std::string& body) {
+  std::vector<std::string> out;
+  std::istringstream in(body);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.push_back(line);
+  }
+  return out;
+}
+
+}  // namespace
+
+OnecExchangeSimulator::OnecExchangeSimulator(simkit::SimOptions options, Clock& clock)
+    : PipelineSimulator(options.io_threads),
+      options_(std::move(options)),
+      client_(std::chrono::seconds(60)),
+      pipeline_(
+          [this] {
+            simkit::SimPipeline::Options o = CommonOptions(options_, /*salt=*/0x1c);
+            o.dialect.server_header = "onec-sim";
+            return o;
+          }(),
+          clock) {}
+
+OnecExchangeSimulator::~OnecExchangeSimulator() {
+  if (runner_.joinable()) runner_.join();
+  pipeline_.Stop();
+}
+
+Status OnecExchangeSimulator::Start(const std::string& listen) {
+  if (Status s = PipelineSimulator::Start(listen); !s.ok()) return s;
+  if (Extra(options_, "target").empty()) {
+    return Status::InvalidArgument("onec: --target (the site's exchange URL) is required");
+  }
+  {
+    std::lock_guard lock(mu_);
+    outcome_ = "running";
+  }
+  runner_ = std::thread([this] {
+    std::string outcome = Run();
+    std::lock_guard lock(mu_);
+    outcome_ = std::move(outcome);
+    done_cv_.notify_all();
+  });
+  return Status::Ok();
+}
+
+void OnecExchangeSimulator::Step(std::string text) {
+  std::lock_guard lock(mu_);
+  steps_.push_back(std::move(text));
+}
+
+std::string OnecExchangeSimulator::Run() {
+  const std::string target = Extra(options_, "target");
+  const fs::path dir = Extra(options_, "files");
+  std::vector<fs::path> catalog, sale;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.ends_with(".xml") && (name.starts_with("import") || name.starts_with("offers"))) {
+      catalog.push_back(it->path());
+    } else if (name.ends_with(".xml") && name.starts_with("orders")) {
+      sale.push_back(it->path());
+    }
+  }
+  std::sort(catalog.begin(), catalog.end());
+  std::sort(sale.begin(), sale.end());
+  if (catalog.empty() && sale.empty())
+    return "failed: no import*, offers* or orders* .xml in --files";
+  auto call = [&](const std::string& method, const std::string& query, std::string body,
+                  const std::string& cookie, bool basic) -> Result<std::string> {
+    net::OutboundRequest r;
+    r.method = method;
+    r.url = target + "?" + query;
+    r.body = std::move(body);
+    if (basic) r.headers.Set("Authorization", "Basic " + net::Base64Encode(Credentials(options_)));
+    if (!cookie.empty()) r.headers.Set("Cookie", cookie);
+    if (method == "POST") r.headers.Set("Content-Type", "application/octet-stream");
+    Step(method + " " + query);
+    net::OutboundResult answer = client_.Send(std::move(r));
+    if (!answer.ok()) return answer.status();
+    if (answer->status != 200) {
+      return Status::Unavailable(query + ": HTTP " + std::to_string(answer->status));
+    }
+    return answer->body;
+  };
+  for (const auto& [type, files] :
+       {std::pair{std::string("catalog"), catalog}, std::pair{std::string("sale"), sale}}) {
+    if (files.empty()) continue;
+    auto auth = call("GET", "type=" + type + "&mode=checkauth", "", "", true);
+    if (!auth.ok()) return "failed: " + auth.status().message();
+    std::vector<std::string> lines = Lines(*auth);
+    if (lines.size() < 3 || lines[0] != "success") return "failed: checkauth answered " + *auth;
+    const std::string cookie = lines[1] + "=" + lines[2];
+    auto init = call("GET", "type=" + type + "&mode=init", "", cookie, false);
+    if (!init.ok()) return "failed: " + init.status().message();
+    int64_t limit = 1024 * 1024;
+    for (const std::string& l : Lines(*init)) {
+      if (l.starts_with("file_limit=")) limit = ParseDecimalInt(l.substr(11)).value_or(limit);
+      if (l == "zip=yes") return "failed: zip=yes is not sent by this simulator";
+    }
+    if (limit < 1) return "failed: file_limit " + std::to_string(limit);
+    for (const fs::path& file : files) {
+      std::ifstream in(file, std::ios::binary);
+      std::ostringstream buf;
+      buf << in.rdbuf();
+      const std::string bytes = std::move(buf).str();
+      const std::string name = file.filename().string();
+      for (size_t at = 0; at < bytes.size(); at += static_cast<size_t>(limit)) {
+        auto sent = call("POST", "type=" + type + "&mode=file&filename=" + name,
+                         bytes.substr(at, static_cast<size_t>(limit)), cookie, false);
+        if (!sent.ok()) return "failed: " + sent.status().message();
+        if (!sent->starts_with("success")) return "failed: file " + name + " answered " + *sent;
+      }
+      for (int round = 0;; ++round) {
+        auto imported =
+            call("GET", "type=" + type + "&mode=import&filename=" + name, "", cookie, false);
+        if (!imported.ok()) return "failed: " + imported.status().message();
+        if (imported->starts_with("success")) break;
+        if (!imported->starts_with("progress") || round > 1000) {
+          return "failed: import " + name + " answered " + *imported;
+        }
+      }
+    }
+    if (type == "sale") {
+      auto success = call("GET", "type=sale&mode=success", "", cookie, false);
+      if (!success.ok()) return "failed: " + success.status().message();
+    }
+  }
+  return "done";
+}
+
+std::string OnecExchangeSimulator::Done(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  done_cv_.wait_for(lock, timeout, [&] { return outcome_ != "running"; });
+  return outcome_;
+}
+
+std::vector<std::string> OnecExchangeSimulator::Steps() const {
+  std::lock_guard lock(mu_);
+  return steps_;
+}
+
+std::string OnecExchangeSimulator::StateJson() const {
+  std::lock_guard lock(mu_);
+  return nlohmann::json{{"outcome", outcome_}, {"steps", steps_}}.dump();
+}
+
+simkit::AdapterWiring OnecExchangeSimulator::Wiring() const {
+  const std::string creds = Credentials(options_);
+  simkit::AdapterWiring w;
+  w.type = "onec-exchange";
+  w.keys = "user = \"" + creds.substr(0, creds.find(':')) + "\"\nstaging_dir = \"onec-staging\"\n";
+  w.secrets = {{"password_file", creds.substr(creds.find(':') + 1)}};
+  return w;
+}
+
+simkit::SimulatorType OnecExchangeSimulatorType() {
+  return {.name = "onec",
+          .description =
+              "1C driving the CommerceML site exchange against --target with the "
+              "files of --files",
+          .extra_options = {{"target", "the site's exchange URL (<crmhub>/hooks/<id>)"},
+                            {"files", "a folder of import*.xml, offers*.xml, orders*.xml"}},
+          .create = [](const simkit::SimOptions& o,
+                       Clock& clock) -> Result<std::unique_ptr<simkit::Simulator>> {
+            return std::unique_ptr<simkit::Simulator>(
+                std::make_unique<OnecExchangeSimulator>(o, clock));
+          }};
+}
+
+}  // namespace crmhub::adapters::onec_exchange

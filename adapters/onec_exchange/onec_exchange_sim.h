@@ -1,0 +1,72 @@
+#pragma once
+// OnecExchangeSimulator: 1C:Enterprise as the client of the CommerceML 2
+// site exchange (contracts/onec/README.md §2), for `crmhub sim onec --target
+// URL --files DIR` and tests. Written from the protocol's description, never
+// from the adapter (it links simkit, not crmhub_adapter_onec_exchange).
+//
+// Started, it runs one exchange against --target (the site's exchange URL,
+// <crmhub>/hooks/<id>) on a thread of its own, as 1C does:
+//   catalog: checkauth (Basic, credentials[0] "USER:PASSWORD", default
+//   "exchange:exchange"), init (reads zip= and file_limit=), then for each
+//   import*.xml and offers*.xml of --files (sorted): the file in POSTs of at
+//   most file_limit bytes (mode=file), then mode=import, repeated while the
+//   site answers "progress"; sale: the same for orders*.xml with type=sale.
+// Every answer must start with "success" (or be the init's); the first
+// other answer ends the exchange as failed. GET /__sim/state tells the
+// steps and the outcome ("running", "done", "failed: <why>"); Done() waits
+// for the end.
+//
+// Thread-safe.
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/simkit/notifier.h"
+#include "adapters/simkit/sim_pipeline.h"
+#include "adapters/simkit/simulator.h"
+#include "base/thread_annotations.h"
+
+namespace crmhub::adapters::onec_exchange {
+
+class OnecExchangeSimulator final : public simkit::PipelineSimulator {
+ public:
+  OnecExchangeSimulator(simkit::SimOptions options, Clock& clock);
+  ~OnecExchangeSimulator() override;
+
+  Status Start(const std::string& listen) override;
+  std::string StateJson() const override;
+  SystemTime AllFinalAt() const override { return SystemTime{}; }
+  std::map<std::string, std::string> OrderStatuses(bool) const override { return {}; }
+  std::vector<nlohmann::json> StockCommandItems(int, int64_t) const override { return {}; }
+  int64_t StockItemsAt(int, int64_t) const override { return 0; }
+  simkit::AdapterWiring Wiring() const override;
+
+  // Waits until the exchange ended; its outcome ("done" or "failed: ...").
+  std::string Done(std::chrono::milliseconds timeout);
+  // Requests sent so far (method, query).
+  std::vector<std::string> Steps() const;
+
+ private:
+  simkit::SimPipeline& pipeline() override { return pipeline_; }
+  const simkit::SimPipeline& pipeline() const override { return pipeline_; }
+  std::string Run();
+  void Step(std::string text);
+
+  const simkit::SimOptions options_;
+  simkit::Notifier client_;
+  std::thread runner_;
+
+  mutable std::mutex mu_;
+  std::condition_variable done_cv_;
+  std::vector<std::string> steps_ GUARDED_BY(mu_);
+  std::string outcome_ GUARDED_BY(mu_) = "not started";
+
+  simkit::SimPipeline pipeline_;  // last: stopped first
+};
+
+simkit::SimulatorType OnecExchangeSimulatorType();
+
+}  // namespace crmhub::adapters::onec_exchange

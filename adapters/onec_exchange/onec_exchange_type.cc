@@ -1,0 +1,66 @@
+// The onec-exchange adapter's config keys (declared once) and factory.
+
+#include <utility>
+
+#include "adapters/onec_exchange/onec_exchange_adapter.h"
+
+namespace crmhub::adapters::onec_exchange {
+namespace {
+
+using config::Type;
+
+struct OnecExchangeKeys : config::KeySet {
+  config::Key<Type::kString> user = Declare<Type::kString>(
+      {.name = "user",
+       .description = "The user name 1C's exchange settings send (HTTP Basic, mode=checkauth).",
+       .required = true});
+  config::Key<Type::kSecret> password_file = Declare<Type::kSecret>(
+      {.name = "password_file",
+       .description = "File (or systemd credential) holding that user's password.",
+       .required = true});
+  config::Key<Type::kSize> file_limit = Declare<Type::kSize>(
+      {.name = "file_limit",
+       .default_value = "\"8MiB\"",
+       .description = "The largest chunk 1C is told to send (mode=init file_limit); bigger files "
+                      "come in several mode=file requests."});
+  config::Key<Type::kInt> max_deactivate_percent = Declare<Type::kInt>(
+      {.name = "max_deactivate_percent",
+       .default_value = "20",
+       .description = "A full catalogue upload deactivates the goods of the last one it does not "
+                      "mention; above this share of them it is refused into the dead-letter "
+                      "queue instead (a partial upload must not empty the catalogue).",
+       .min = 0,
+       .max = 100});
+  config::Key<Type::kPath> staging_dir = Declare<Type::kPath>(
+      {.name = "staging_dir",
+       .description = "Where uploaded chunks are kept until their import (one folder per "
+                      "exchange session).",
+       .required = true});
+};
+
+Result<std::unique_ptr<Adapter>> Build(const config::Section& section, const AdapterContext&) {
+  const OnecExchangeKeys keys;
+  OnecExchangeConfig c;
+  c.id = section.id();
+  c.user = keys.user.Get(section);
+  c.password = keys.password_file.Get(section);
+  if (c.password.empty()) return keys.password_file.ErrorAt(section, "the secret file is empty");
+  c.file_limit = keys.file_limit.Get(section);
+  if (c.file_limit < 1024) return keys.file_limit.ErrorAt(section, "must be at least 1KiB");
+  c.staging_dir = keys.staging_dir.Get(section);
+  c.max_deactivate_percent = static_cast<int>(keys.max_deactivate_percent.Get(section));
+  return std::unique_ptr<Adapter>(std::make_unique<OnecExchangeAdapter>(std::move(c)));
+}
+
+}  // namespace
+
+AdapterType Type() {
+  return {.schema = {.type = "onec-exchange",
+                     .description = "1C's CommerceML 2 exchange with a site, served at "
+                                    "/hooks/<id>?type=catalog|sale&mode=...: goods, prices and "
+                                    "stock from import*.xml and offers*.xml.",
+                     .keys = OnecExchangeKeys().specs()},
+          .factory = Build};
+}
+
+}  // namespace crmhub::adapters::onec_exchange

@@ -1,0 +1,262 @@
+// `crmhub run` with an onec-exchange adapter, driven over HTTP as 1C drives
+// it with its own sample files in chunks: the catalogue ends as products,
+// prices and stock in crm.db, an order document sent back by 1C
+// (type=sale&mode=file) as orders with their lines and totals; the same
+// exchange run again changes nothing.
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "adapters/onec_exchange/onec_exchange_sim.h"
+#include "crm/sqlite_store.h"
+#include "net/hmac.h"
+#include "tests/daemon/test_support.h"
+
+namespace crmhub::testutil {
+namespace {
+
+namespace fs = std::filesystem;
+
+uint16_t FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::string Contract(const std::string& name) {
+  std::ifstream in(std::string(CRMHUB_CONTRACTS_DIR) + "/onec/commerceml/" + name,
+                   std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+class Exchange1c {
+ public:
+  explicit Exchange1c(uint16_t port) : port_(port) {}
+  // One exchange as 1C runs it: checkauth, init, each file in chunks, import.
+  void Run(const std::string& type, const std::vector<std::pair<std::string, std::string>>& files) {
+    auto auth = HttpRequest(port_, "GET", "/hooks/onec?type=" + type + "&mode=checkauth", "",
+                            {{"Authorization", "Basic " + net::Base64Encode("exchange:p4ss")}});
+    ASSERT_EQ(auth.status, 200) << auth.body;
+    std::istringstream lines(auth.body);
+    std::string success, name, value;
+    std::getline(lines, success);
+    std::getline(lines, name);
+    std::getline(lines, value);
+    const std::map<std::string, std::string> cookie = {{"Cookie", name + "=" + value}};
+    ASSERT_EQ(
+        HttpRequest(port_, "GET", "/hooks/onec?type=" + type + "&mode=init", "", cookie).status,
+        200);
+    for (const auto& [filename, bytes] : files) {
+      for (size_t at = 0; at < bytes.size(); at += 32 * 1024) {
+        auto chunk = HttpRequest(port_, "POST",
+                                 "/hooks/onec?type=" + type + "&mode=file&filename=" + filename,
+                                 bytes.substr(at, 32 * 1024), cookie);
+        ASSERT_EQ(chunk.status, 200) << chunk.body;
+        ASSERT_EQ(chunk.body, "success\n");
+      }
+      auto import =
+          HttpRequest(port_, "GET",
+                      "/hooks/onec?type=" + type + "&mode=import&filename=" + filename, "", cookie);
+      ASSERT_EQ(import.status, 200) << import.body;
+      ASSERT_EQ(import.body, "success\n");
+    }
+  }
+
+ private:
+  uint16_t port_;
+};
+
+TEST(OnecExchangeE2eTest, CatalogueAndOrdersIntoCrmDbAndAgainNothingChanges) {
+  TempDir dir;
+  const uint16_t port = FreePort();
+  fs::create_directories(dir.path() / "mappings");
+  fs::create_directories(dir.path() / "secrets");
+  fs::copy_file(fs::path(CRMHUB_SOURCE_DIR) / "config/mappings/onec-commerceml.toml",
+                dir.path() / "mappings/onec-commerceml.toml");
+  WriteFile(dir.path() / "secrets/pw", "p4ss");
+  WriteFile(dir.path() / "secrets/admin", "admin-token-e2e-1234567890");
+  WriteFile(dir.path() / "crmhub.toml", fmt::format(R"([daemon]
+data_dir = "data"
+io_threads = 2
+
+[log]
+level = "warn"
+
+[http]
+listen = ["127.0.0.1:{}"]
+
+[admin]
+token_file = "secrets/admin"
+
+[adapters.onec]
+type = "onec-exchange"
+user = "exchange"
+password_file = "secrets/pw"
+file_limit = "32KiB"
+staging_dir = "staging"
+mapping = "mappings/onec-commerceml.toml"
+)",
+                                                    port));
+  ChildProcess daemon({CrmhubBinary(), "run", "--config", (dir.path() / "crmhub.toml").string()},
+                      {}, dir.path() / "daemon.log");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (HttpRequest(port, "GET", "/healthz").status != 200) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon.Output();
+    ::usleep(50 * 1000);
+  }
+  const std::vector<std::pair<std::string, std::string>> catalogue = {
+      {"import0_1.xml", Contract("dobromyslov_import0_1.xml")},
+      {"offers0_1.xml", Contract("dobromyslov_offers0_1.xml")}};
+  const std::vector<std::pair<std::string, std::string>> orders = {
+      {"orders.xml", Contract("1c_official_example_orders.xml")}};
+  Exchange1c onec(port);
+  onec.Run("catalog", catalogue);
+  onec.Run("sale", orders);
+
+  SystemClock clock;
+  std::unique_ptr<crm::SqliteCrmStore> store;
+  auto count = [&](model::EntityKind kind) -> int64_t {
+    if (!store) {
+      if (!fs::exists(dir.path() / "data/crm.db")) return 0;
+      crm::SqliteStoreOptions o;
+      o.path = dir.path() / "data/crm.db";
+      auto opened = crm::SqliteCrmStore::Open(o, clock);
+      if (!opened.ok()) return 0;
+      store = std::move(*opened);
+    }
+    return store->Count(kind, std::string("onec")).value_or(0);
+  };
+  auto settled = [&] {
+    auto q = HttpRequest(port, "GET", "/api/v1/queue", "",
+                         {{"Authorization", "Bearer admin-token-e2e-1234567890"}});
+    auto j = nlohmann::json::parse(q.body, nullptr, false);
+    if (q.status != 200 || !j.is_object() || j["depth"] != 0) return false;
+    for (const auto& lane : j["lanes"]) EXPECT_EQ(lane["dead"], 0) << q.body;  // no dead letter
+    return true;
+  };
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!(count(model::EntityKind::kProduct) == 36 && count(model::EntityKind::kOrder) == 3 &&
+           count(model::EntityKind::kStockLevel) == 44 && settled())) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+        << "products " << count(model::EntityKind::kProduct) << ", orders "
+        << count(model::EntityKind::kOrder) << "\n"
+        << daemon.Output();
+    ::usleep(100 * 1000);
+  }
+  auto order = store->Find(model::EntityKind::kOrder, "onec", "36");
+  ASSERT_TRUE(order.ok() && order->has_value());
+  EXPECT_EQ((*order)->entity.fields["total"], 673447);
+  EXPECT_EQ((*order)->entity.fields["lines"].size(), 2u);
+  const int64_t prices = count(model::EntityKind::kPrice);
+  EXPECT_GE(prices, 44);
+  auto applied = store->AppliedEventCount();
+  ASSERT_TRUE(applied.ok());
+
+  // The same exchange again: chunks and imports are new hints, every record
+  // a duplicate: nothing in crm.db changes.
+  onec.Run("catalog", catalogue);
+  onec.Run("sale", orders);
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!settled()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon.Output();
+    ::usleep(100 * 1000);
+  }
+  EXPECT_EQ(count(model::EntityKind::kProduct), 36);
+  EXPECT_EQ(count(model::EntityKind::kOrder), 3);
+  EXPECT_EQ(count(model::EntityKind::kPrice), prices);
+  EXPECT_EQ(*store->AppliedEventCount(), *applied);
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(std::chrono::seconds(30)), 0);
+}
+
+// The same through `crmhub sim onec`'s exchange client (1C played from the
+// protocol's description), reading the sample files from a folder.
+TEST(OnecExchangeE2eTest, TheSimulatorDrivesTheExchange) {
+  TempDir dir;
+  const uint16_t port = FreePort();
+  fs::create_directories(dir.path() / "mappings");
+  fs::create_directories(dir.path() / "secrets");
+  fs::create_directories(dir.path() / "files");
+  fs::copy_file(fs::path(CRMHUB_SOURCE_DIR) / "config/mappings/onec-commerceml.toml",
+                dir.path() / "mappings/onec-commerceml.toml");
+  WriteFile(dir.path() / "secrets/pw", "p4ss");
+  WriteFile(dir.path() / "files/import0_1.xml", Contract("dobromyslov_import0_1.xml"));
+  WriteFile(dir.path() / "files/offers0_1.xml", Contract("dobromyslov_offers0_1.xml"));
+  WriteFile(dir.path() / "files/orders.xml", Contract("1c_official_example_orders.xml"));
+  WriteFile(dir.path() / "crmhub.toml", fmt::format(R"([daemon]
+data_dir = "data"
+
+[log]
+level = "warn"
+
+[http]
+listen = ["127.0.0.1:{}"]
+
+[adapters.onec]
+type = "onec-exchange"
+user = "exchange"
+password_file = "secrets/pw"
+file_limit = "20KiB"
+staging_dir = "staging"
+mapping = "mappings/onec-commerceml.toml"
+)",
+                                                    port));
+  ChildProcess daemon({CrmhubBinary(), "run", "--config", (dir.path() / "crmhub.toml").string()},
+                      {}, dir.path() / "daemon.log");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (HttpRequest(port, "GET", "/healthz").status != 200) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon.Output();
+    ::usleep(50 * 1000);
+  }
+  SystemClock clock;
+  simkit::SimOptions so;
+  so.credentials = {"exchange:p4ss"};
+  so.extra = {{"target", fmt::format("http://127.0.0.1:{}/hooks/onec", port)},
+              {"files", (dir.path() / "files").string()}};
+  adapters::onec_exchange::OnecExchangeSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
+  ASSERT_EQ(sim.Done(std::chrono::seconds(60)), "done") << daemon.Output();
+  int chunks = 0;
+  for (const std::string& step : sim.Steps()) chunks += step.find("mode=file") != std::string::npos;
+  EXPECT_GE(chunks, 10);  // 164 KB + 67 KB + 8 KB in chunks of 20 KiB
+  std::unique_ptr<crm::SqliteCrmStore> store;
+  auto count = [&](model::EntityKind kind) -> int64_t {
+    if (!store) {
+      if (!fs::exists(dir.path() / "data/crm.db")) return 0;
+      crm::SqliteStoreOptions o;
+      o.path = dir.path() / "data/crm.db";
+      auto opened = crm::SqliteCrmStore::Open(o, clock);
+      if (!opened.ok()) return 0;
+      store = std::move(*opened);
+    }
+    return store->Count(kind, std::string("onec")).value_or(0);
+  };
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!(count(model::EntityKind::kProduct) == 36 && count(model::EntityKind::kOrder) == 3 &&
+           count(model::EntityKind::kStockLevel) == 44)) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon.Output();
+    ::usleep(100 * 1000);
+  }
+  sim.Stop();
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(std::chrono::seconds(30)), 0);
+}
+
+}  // namespace
+}  // namespace crmhub::testutil

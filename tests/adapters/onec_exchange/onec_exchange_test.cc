@@ -1,0 +1,345 @@
+// The CommerceML exchange: the reader on 1C's own sample files, mapped with
+// the shipped rules; the protocol (checkauth, init, file in chunks, import)
+// driven against the adapter as 1C drives it, the chunks written by the
+// resolve step and joined byte for byte, the same exchange again keyed the
+// same (nothing new); refusals (no session, wrong password, bad file name).
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "adapters/onec_exchange/commerceml_parser.h"
+#include "adapters/onec_exchange/onec_exchange_adapter.h"
+#include "mapping/model/model.h"
+#include "mapping/rules/rule_set.h"
+#include "net/hmac.h"
+#include "tests/daemon/http_routes_harness.h"
+#include "tests/daemon/test_support.h"
+
+namespace crmhub::adapters::onec_exchange {
+namespace {
+
+using nlohmann::json;
+
+std::string Contract(const std::string& name) {
+  std::ifstream in(std::string(CRMHUB_CONTRACTS_DIR) + "/onec/commerceml/" + name,
+                   std::ios::binary);
+  EXPECT_TRUE(in.good()) << name;
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+std::vector<model::Entity> Map(const std::vector<json>& records) {
+  auto rules =
+      mapping::LoadRules(std::string(CRMHUB_SOURCE_DIR) + "/config/mappings/onec-commerceml.toml");
+  EXPECT_TRUE(rules.ok()) << rules.status().ToString();
+  std::vector<model::Entity> out;
+  for (const json& r : records) {
+    auto e = rules->Apply(r, {"onec", nullptr, 0});
+    EXPECT_TRUE(e.ok()) << e.status().ToString() << "\n" << r.dump();
+    if (e.ok()) out.insert(out.end(), e->begin(), e->end());
+  }
+  return out;
+}
+
+TEST(CommerceMlTest, EverySampleCatalogueFileParsesAndMaps) {
+  auto import = ParseCatalogFile(Contract("dobromyslov_import0_1.xml"));  // UTF-8 with a BOM
+  ASSERT_TRUE(import.ok()) << import.status().ToString();
+  EXPECT_EQ(import->kind, "import");
+  ASSERT_EQ(import->products.size(), 36u);
+  int deleted = 0;
+  for (const json& p : import->products) deleted += p["_deleted"] == true;
+  EXPECT_EQ(deleted, 1);  // <Товар Статус="Удален">
+  EXPECT_EQ(import->products[29]["_deleted"], true);
+  auto offers = ParseCatalogFile(Contract("dobromyslov_offers0_1.xml"));
+  ASSERT_TRUE(offers.ok()) << offers.status().ToString();
+  EXPECT_EQ(offers->kind, "offers");
+  EXPECT_EQ(offers->offers.size(), 44u);
+  EXPECT_FALSE(offers->only_changes);
+  auto official = ParseCatalogFile(Contract("1c_official_example_import.xml"));
+  ASSERT_TRUE(official.ok());
+  EXPECT_EQ(official->products.size(), 4u);
+  auto official_offers = ParseCatalogFile(Contract("1c_official_example_offers.xml"));
+  ASSERT_TRUE(official_offers.ok());
+
+  const auto products = Map(import->products);
+  ASSERT_EQ(products.size(), 36u);
+  EXPECT_EQ(products[29].fields["deleted"], true);
+  EXPECT_EQ(products[0].kind, model::EntityKind::kProduct);
+  EXPECT_FALSE(products[0].fields["name"].get<std::string>().empty());
+  const auto mapped = Map(offers->offers);
+  int prices = 0, stocks = 0;
+  for (const auto& e : mapped) {
+    prices += e.kind == model::EntityKind::kPrice;
+    stocks += e.kind == model::EntityKind::kStockLevel;
+  }
+  EXPECT_GE(prices, 44);
+  EXPECT_EQ(stocks, 44);
+  const auto usd = Map(official_offers->offers);  // "руб" and "USD" prices
+  EXPECT_FALSE(usd.empty());
+
+  // Orders 1C sends back (type=sale): three documents, lines and totals.
+  auto orders = ParseCatalogFile(Contract("1c_official_example_orders.xml"));
+  ASSERT_TRUE(orders.ok()) << orders.status().ToString();
+  EXPECT_EQ(orders->kind, "orders");
+  ASSERT_EQ(orders->orders.size(), 3u);
+  const auto mapped_orders = Map(orders->orders);
+  ASSERT_EQ(mapped_orders.size(), 3u);
+  const model::Entity& first = mapped_orders[0];
+  EXPECT_EQ(first.kind, model::EntityKind::kOrder);
+  EXPECT_EQ(first.external_id, "36");
+  EXPECT_EQ(first.fields["total"], 673447);
+  EXPECT_EQ(first.fields["currency"], "RUB");
+  EXPECT_EQ(first.fields["status"], "[N] Принят");
+  ASSERT_EQ(first.fields["lines"].size(), 2u);
+  EXPECT_EQ(first.fields["lines"][1]["price"], 639447);
+  EXPECT_EQ(first.fields["lines"][1]["quantity"], 1);
+  int64_t sum = 0;
+  for (const auto& line : first.fields["lines"]) sum += line["total"].get<int64_t>();
+  EXPECT_EQ(sum, 673447);  // the lines add up to the document's total
+
+  EXPECT_FALSE(ParseCatalogFile("<a>").ok());
+  EXPECT_FALSE(ParseCatalogFile("<Другое/>").ok());
+  EXPECT_NE(ParseCatalogFile("<?xml version=\"1.0\" encoding=\"windows-1251\"?><x/>")
+                .status()
+                .message()
+                .find("windows-1251"),
+            std::string::npos);
+  EXPECT_FALSE(ParseCatalogFile(Contract("dobromyslov_import0_1.xml"), 1000).ok());  // bound
+}
+
+class OnecExchangeTest : public ::testing::Test {
+ protected:
+  OnecExchangeTest() {
+    OnecExchangeConfig c;
+    c.id = "onec";
+    c.user = "exchange";
+    c.password = Secret("p4ss");
+    c.file_limit = 16 * 1024;
+    c.staging_dir = dir_.path() / "staging";
+    adapter_ = std::make_unique<OnecExchangeAdapter>(std::move(c));
+  }
+  net::HttpRequest Req(const std::string& method, const std::string& query, std::string body = "") {
+    net::HttpRequest r;
+    r.method = method;
+    r.path = "/hooks/onec";
+    r.query = query;
+    r.target = r.path + "?" + query;
+    r.body = std::move(body);
+    if (!cookie_.empty()) r.headers.Set("Cookie", "crmhub_1c=" + cookie_);
+    return r;
+  }
+  std::string Login(const std::string& password = "p4ss") {
+    auto r = Req("GET", "type=catalog&mode=checkauth");
+    r.headers.Set("Authorization", "Basic " + net::Base64Encode("exchange:" + password));
+    auto answer = adapter_->HandleWebhook(r);
+    if (!answer.ok()) return "";
+    std::istringstream lines(answer->accepted.body);
+    std::string success, name, value;
+    std::getline(lines, success);
+    std::getline(lines, name);
+    std::getline(lines, value);
+    EXPECT_EQ(success, "success");
+    EXPECT_EQ(name, "crmhub_1c");
+    cookie_ = value;
+    return value;
+  }
+  // One whole exchange of `files`, chunked by file_limit, each hint resolved
+  // in order as the delivery worker would; the events the imports queued.
+  std::vector<InboundEvent> Exchange(const std::vector<std::string>& files) {
+    std::vector<std::pair<std::string, std::string>> named;
+    for (const std::string& name : files) {
+      named.emplace_back(
+          name.find("offers") != std::string::npos ? "offers0_1.xml" : "import0_1.xml",
+          Contract(name));
+    }
+    return ExchangeBytes(named);
+  }
+  std::vector<InboundEvent> ExchangeBytes(
+      const std::vector<std::pair<std::string, std::string>>& files, bool* refused = nullptr) {
+    Login();
+    auto init = adapter_->HandleWebhook(Req("GET", "type=catalog&mode=init"));
+    EXPECT_TRUE(init.ok());
+    EXPECT_EQ(init->accepted.body, "zip=no\nfile_limit=16384\n");
+    std::vector<InboundEvent> out;
+    for (const auto& [filename, bytes] : files) {
+      for (size_t at = 0; at < bytes.size(); at += 16 * 1024) {
+        auto chunk = adapter_->HandleWebhook(Req(
+            "POST", "type=catalog&mode=file&filename=" + filename, bytes.substr(at, 16 * 1024)));
+        EXPECT_TRUE(chunk.ok()) << chunk.status().ToString();
+        EXPECT_EQ(chunk->accepted.body, "success\n");
+        EXPECT_EQ(chunk->events.size(), 1u);
+        ResolveAll(chunk->events, out);
+      }
+      auto import =
+          adapter_->HandleWebhook(Req("GET", "type=catalog&mode=import&filename=" + filename));
+      EXPECT_TRUE(import.ok());
+      EXPECT_EQ(import->accepted.body, "success\n");
+      ResolveAll(import->events, out, refused);
+    }
+    return out;
+  }
+  void ResolveAll(const std::vector<InboundEvent>& hints, std::vector<InboundEvent>& out,
+                  bool* refused = nullptr) {
+    for (const InboundEvent& e : hints) {
+      ASSERT_TRUE(e.resolve);
+      ASSERT_EQ(e.ordering_key, "onec-exchange");  // one exchange, resolved in order
+      Hint h{e.idempotency_key, e.kind, e.headers, e.payload, 1};
+      ResolveResult r = adapter_->Resolve(h);
+      if (refused != nullptr && r.outcome.kind == DeliveryOutcome::Kind::kFail) {
+        *refused = true;
+        last_refusal_ = r.outcome.error;
+        continue;
+      }
+      ASSERT_TRUE(r.outcome.ok()) << r.outcome.error;
+      // A redelivered chunk rewrites its own part: the file stays the same.
+      if (e.kind == "onec_file_chunk") {
+        ASSERT_TRUE(adapter_->Resolve(h).outcome.ok());
+      }
+      for (auto& ev : r.events) out.push_back(std::move(ev));
+    }
+  }
+
+  testutil::TempDir dir_;
+  std::unique_ptr<OnecExchangeAdapter> adapter_;
+  std::string cookie_;
+  std::string last_refusal_;
+};
+
+// The catalogue without its Товар elements number `drop` (0-based, in order).
+std::string Without(const std::string& xml, const std::set<int>& drop) {
+  std::string out;
+  size_t at = 0;
+  int index = 0;
+  while (true) {
+    size_t open = xml.find("<Товар", at);
+    while (open != std::string::npos && xml.compare(open, 13, "<Товары") == 0) {
+      open = xml.find("<Товар", open + 1);
+    }
+    if (open == std::string::npos) break;
+    size_t close = xml.find("</Товар>", open) + std::string("</Товар>").size();
+    out += xml.substr(at, open - at);
+    if (drop.count(index++) == 0) out += xml.substr(open, close - open);
+    at = close;
+  }
+  return out + xml.substr(at);
+}
+
+TEST_F(OnecExchangeTest, AbsentGoodsAreDeactivatedAndAPartialUploadIsRefused) {
+  const std::string full = Contract("dobromyslov_import0_1.xml");
+  auto first = ExchangeBytes({{"import0_1.xml", full}});
+  ASSERT_EQ(first.size(), 36u);
+  // Two goods gone from the next full upload: deactivated, with their last record.
+  auto second = ExchangeBytes({{"import0_1.xml", Without(full, {3, 7})}});
+  int deactivated = 0;
+  for (const auto& e : second) {
+    json r = json::parse(e.payload);
+    if (r.value("_absent", false)) {
+      ++deactivated;
+      EXPECT_EQ(r["_deleted"], true);
+      EXPECT_TRUE(r.contains("Наименование"));  // the whole record, not a stub
+    }
+  }
+  EXPECT_EQ(deactivated, 2);
+  // A partial upload (30 of 34 goods gone): refused whole.
+  std::set<int> most;
+  for (int i = 0; i < 30; ++i) most.insert(i);
+  bool refused = false;
+  auto partial = ExchangeBytes({{"import0_1.xml", Without(Without(full, {3, 7}), most)}}, &refused);
+  EXPECT_TRUE(refused);
+  EXPECT_TRUE(partial.empty());
+  EXPECT_NE(last_refusal_.find("would deactivate 30 of the 34 goods"), std::string::npos)
+      << last_refusal_;
+  // Only changes: nothing is deactivated.
+  std::string changes = Without(full, most);
+  changes.replace(changes.find("СодержитТолькоИзменения=\"false\""),
+                  std::string("СодержитТолькоИзменения=\"false\"").size(),
+                  "СодержитТолькоИзменения=\"true\"");
+  auto incremental = ExchangeBytes({{"import0_1.xml", changes}});
+  for (const auto& e : incremental) EXPECT_FALSE(json::parse(e.payload).value("_absent", false));
+  EXPECT_EQ(incremental.size(), 6u);
+}
+
+TEST_F(OnecExchangeTest, AWholeExchangeInChunksQueuesEveryProductAndOfferOnce) {
+  auto events = Exchange({"dobromyslov_import0_1.xml", "dobromyslov_offers0_1.xml"});
+  int products = 0, offers = 0;
+  std::set<std::string> keys;
+  for (const auto& e : events) {
+    products += e.kind == "onec_product";
+    offers += e.kind == "onec_offer";
+    keys.insert(e.idempotency_key);
+  }
+  EXPECT_EQ(products, 36);  // the 164 KB file came in 11 chunks, joined byte for byte
+  EXPECT_EQ(offers, 44);
+  EXPECT_EQ(keys.size(), events.size());
+  // The same exchange again (a new session): the same keys, so nothing new.
+  auto again = Exchange({"dobromyslov_import0_1.xml", "dobromyslov_offers0_1.xml"});
+  std::set<std::string> again_keys;
+  for (const auto& e : again) again_keys.insert(e.idempotency_key);
+  EXPECT_EQ(again_keys, keys);
+}
+
+TEST_F(OnecExchangeTest, RefusalsAndTheSaleSide) {
+  EXPECT_EQ(Login("wrong"), "");
+  EXPECT_EQ(adapter_->HandleWebhook(Req("GET", "type=catalog&mode=init")).status().code(),
+            StatusCode::kUnauthenticated);  // no session
+  Login();
+  EXPECT_FALSE(
+      adapter_->HandleWebhook(Req("POST", "type=catalog&mode=file&filename=../x", "a")).ok());
+  EXPECT_FALSE(adapter_->HandleWebhook(Req("GET", "type=catalog&mode=frob")).ok());
+  EXPECT_FALSE(adapter_->HandleWebhook(Req("GET", "type=other&mode=init")).ok());
+  auto query = adapter_->HandleWebhook(Req("GET", "type=sale&mode=query"));
+  ASSERT_TRUE(query.ok());
+  EXPECT_TRUE(ParseCatalogFile(query->accepted.body).ok());
+  EXPECT_EQ(adapter_->HandleWebhook(Req("GET", "type=sale&mode=success"))->accepted.body,
+            "success\n");
+  // An import of a file never sent is a dead letter with the reason.
+  auto import = adapter_->HandleWebhook(Req("GET", "type=catalog&mode=import&filename=x.xml"));
+  ASSERT_TRUE(import.ok());
+  const InboundEvent& e = import->events[0];
+  ResolveResult r = adapter_->Resolve({e.idempotency_key, e.kind, e.headers, e.payload, 1});
+  EXPECT_EQ(r.outcome.kind, DeliveryOutcome::Kind::kFail);
+}
+
+// Through the daemon's intake over loopback: 1C's GETs are served, a chunk
+// is queued durably (as a hint) before "success", a wrong password is 401.
+TEST(OnecExchangeIntakeTest, TheProtocolThroughTheIntake) {
+  testutil::TempDir dir;
+  daemon::testing::Harness h;
+  OnecExchangeConfig c;
+  c.id = "onec";
+  c.user = "exchange";
+  c.password = Secret("p4ss");
+  c.staging_dir = dir.path() / "staging";
+  h.AddAdapter(std::make_shared<OnecExchangeAdapter>(std::move(c)));
+  h.Start(/*serve=*/true);
+  auto auth = h.Http("GET", "/hooks/onec?type=catalog&mode=checkauth", "",
+                     {{"Authorization", "Basic " + net::Base64Encode("exchange:p4ss")}});
+  ASSERT_EQ(auth.status, 200) << auth.body;
+  ASSERT_TRUE(auth.body.starts_with("success\ncrmhub_1c\n")) << auth.body;
+  const std::string session = auth.body.substr(std::string("success\ncrmhub_1c\n").size(), 32);
+  const std::vector<std::pair<std::string, std::string>> cookie = {
+      {"Cookie", "crmhub_1c=" + session}};
+  auto init = h.Http("GET", "/hooks/onec?type=catalog&mode=init", "", cookie);
+  EXPECT_EQ(init.status, 200);
+  EXPECT_EQ(init.body, "zip=no\nfile_limit=8388608\n");
+  auto file = h.Http("POST", "/hooks/onec?type=catalog&mode=file&filename=import0_1.xml",
+                     "<КоммерческаяИнформация/>", cookie);
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.body, "success\n");
+  auto queued = h.Drain("in.onec");
+  ASSERT_EQ(queued.size(), 1u);
+  EXPECT_EQ(queued[0].payload, "<КоммерческаяИнформация/>");
+  EXPECT_EQ(h.Http("GET", "/hooks/onec?type=catalog&mode=checkauth", "",
+                   {{"Authorization", "Basic " + net::Base64Encode("exchange:nope")}})
+                .status,
+            401);
+  EXPECT_EQ(h.Http("GET", "/hooks/onec?type=catalog&mode=init").status, 401);
+}
+
+}  // namespace
+}  // namespace crmhub::adapters::onec_exchange
