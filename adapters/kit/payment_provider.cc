@@ -1,0 +1,121 @@
+#include "adapters/kit/payment_provider.h"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+#include "base/json_get.h"
+
+namespace crmhub::adapters::kit {
+namespace {
+
+// Member initializers run in declaration order, which is the keys' docs
+// order: these declare the middle ones in their turn.
+std::vector<config::Key<config::Type::kSecret>> DeclareSecrets(
+    config::KeySet& set, const PaymentProviderKeys::Spec& spec) {
+  std::vector<config::Key<config::Type::kSecret>> out;
+  for (const SignedNotificationKeys::SecretKey& s : spec.secrets) {
+    out.push_back(set.Declare<config::Type::kSecret>(
+        {.name = s.name, .description = s.description + " Never logged.", .required = true}));
+  }
+  return out;
+}
+
+std::optional<config::Key<config::Type::kEnum>> DeclareChoice(
+    config::KeySet& set, const PaymentProviderKeys::Spec& spec) {
+  if (!spec.choice) return std::nullopt;
+  return set.Declare<config::Type::kEnum>(
+      {.name = spec.choice->name,
+       .default_value = "\"" + spec.choice->default_value + "\"",
+       .description = spec.choice->description,
+       .choices = spec.choice->choices});
+}
+
+std::optional<config::Key<config::Type::kUrl>> DeclareBaseUrl(
+    config::KeySet& set, const PaymentProviderKeys::Spec& spec) {
+  if (spec.default_base_url.empty()) return std::nullopt;
+  return set.Declare<config::Type::kUrl>(
+      {.name = "base_url",
+       .default_value = "\"" + spec.default_base_url + "\"",
+       .description = spec.system + "'s API root. Change only for a simulator or a proxy."});
+}
+
+bool HasControl(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+PaymentProviderKeys::PaymentProviderKeys(config::KeySet& set, const Spec& spec)
+    : account(set.Declare<config::Type::kString>(
+          {.name = spec.account.name, .description = spec.account.description, .required = true})),
+      secrets(DeclareSecrets(set, spec)),
+      choice(DeclareChoice(set, spec)),
+      allow_ips(DeclareAllowIps(set, spec.system, spec.published_senders,
+                                "any sender (the signature or the re-fetch still applies)")),
+      max_body(DeclareMaxBody(set, spec.default_max_body)),
+      base_url(DeclareBaseUrl(set, spec)) {}
+
+Result<PaymentProviderConfig> ReadPaymentProvider(const config::Section& section,
+                                                  const PaymentProviderKeys& keys) {
+  PaymentProviderConfig c;
+  c.id = section.id();
+  c.account = keys.account.Get(section);
+  if (c.account.empty()) return keys.account.ErrorAt(section, "must not be empty");
+  for (const auto& key : keys.secrets) {
+    Secret s = key.Get(section);
+    if (s.empty()) return key.ErrorAt(section, "the secret file is empty");
+    c.secrets.push_back(std::move(s));
+  }
+  if (keys.choice) c.choice = keys.choice->Get(section);
+  auto allow = net::CidrList::Parse(keys.allow_ips.Get(section));
+  if (!allow.ok()) return keys.allow_ips.ErrorAt(section, allow.status().message());
+  c.allow_ips = std::move(allow).value();
+  c.max_body = keys.max_body.Get(section);
+  if (c.max_body == 0) return keys.max_body.ErrorAt(section, "must be more than 0");
+  if (keys.base_url) c.base_url = keys.base_url->Get(section);
+  while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
+  return c;
+}
+
+PaymentAdapter::PaymentAdapter(PaymentProviderConfig config, std::string_view type,
+                               MetricsRegistry* metrics)
+    : config_(std::move(config)), type_(type), refusals_(std::string(type), config_.id, metrics) {}
+
+std::string_view PaymentKindName(PaymentKind kind) {
+  return kind == PaymentKind::kRefund ? "refund" : "payment";
+}
+
+InboundEvent PaymentRecord(PaymentKind kind, std::string key, std::string payment_id,
+                           std::string payload) {
+  InboundEvent e;
+  e.kind = std::string(PaymentKindName(kind));
+  e.idempotency_key = std::move(key);
+  e.ordering_key = std::move(payment_id);
+  e.payload = std::move(payload);
+  return e;
+}
+
+std::optional<std::string> PaymentId(const nlohmann::json* value, size_t max) {
+  if (value == nullptr) return std::nullopt;
+  if (std::optional<std::string_view> s = AsString(*value)) {
+    return PaymentId(std::optional<std::string>(std::string(*s)), max);
+  }
+  if (std::optional<int64_t> n = AsInt(*value)) return std::to_string(*n);
+  return std::nullopt;
+}
+
+std::optional<std::string> PaymentId(const std::optional<std::string>& text, size_t max) {
+  if (!text || text->empty() || text->size() > max || HasControl(*text)) return std::nullopt;
+  return text;
+}
+
+std::optional<std::string> PaymentId(const WebhookBody& body, std::string_view name, size_t max) {
+  if (body.format() == BodyFormat::kJson) return PaymentId(JsonMember(body.document(), name), max);
+  return PaymentId(body.Field(name), max);
+}
+
+}  // namespace crmhub::adapters::kit

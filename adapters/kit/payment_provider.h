@@ -1,0 +1,164 @@
+#pragma once
+// The frame of a payment provider's adapter (YooKassa, CloudPayments,
+// T-Bank, Robokassa): what such a provider is configured with, and the
+// Adapter/WebhookCapability plumbing around its notifications, on the
+// signed-notification frame's refusal log (kit/signed_notification.h), so
+// that a provider's adapter says only what is its own: its signature rule
+// (or, for one that signs nothing, its re-fetch), its answer, its keys.
+//
+//   PaymentProviderKeys  declares, in this order: the account (a plain
+//                        string: shop_id, public_id, terminal_key,
+//                        merchant_login), the secret files (names are the
+//                        provider's), an optional choice key (Robokassa's
+//                        hash_algorithm), `allow_ips` (the provider's
+//                        published senders by default; [] allows any sender,
+//                        the signature still applies), `max_body`, and, for
+//                        a provider the adapter calls, `base_url`.
+//   PaymentProviderType  the AdapterType of an adapter configured by those
+//                        keys alone (schema and factory).
+//   PaymentAdapter       id, type, webhook(), max_body_bytes, the sender
+//                        check and the refusal log; HandleWebhook (and
+//                        Resolve) are the provider's.
+//   PaymentRecord        one payment-side event as queued: kind "payment"
+//                        or "refund", the key the provider's README names,
+//                        ordered by the payment's id so that one payment's
+//                        statuses are applied in arrival order (and the
+//                        store's status precedence, mapping/model/
+//                        status_precedence.h, makes any order end right).
+//   PaymentId            an id read from outside data: a string or an
+//                        integer as text, 1..max bytes; nullopt otherwise.
+//
+// Immutable after construction; thread-safe.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "adapters/adapter.h"
+#include "adapters/kit/signed_notification.h"
+#include "adapters/kit/spec_type.h"
+#include "adapters/kit/webhook_fields.h"
+#include "base/metrics.h"
+#include "base/secret.h"
+#include "base/status.h"
+#include "config/config.h"
+#include "net/cidr.h"
+#include "net/http_types.h"
+
+namespace crmhub::adapters::kit {
+
+struct PaymentProviderConfig {
+  std::string id;
+  std::string account;          // shop_id, public_id, terminal_key, merchant_login
+  std::vector<Secret> secrets;  // in Spec::secrets' order
+  std::string choice;           // Spec::choice's value; "" without one
+  net::CidrList allow_ips;
+  uint64_t max_body = 64 * 1024;
+  std::string base_url;  // the API root (Spec::default_base_url), no trailing '/'
+};
+
+struct PaymentProviderKeys {
+  struct PlainKey {
+    std::string name;         // "shop_id"
+    std::string description;  // what it holds, where the cabinet shows it
+  };
+  struct ChoiceKey {
+    std::string name;  // "hash_algorithm"
+    std::vector<std::string> choices;
+    std::string default_value;
+    std::string description;
+  };
+  struct Spec {
+    std::string system;  // "YooKassa": names the sender in descriptions
+    PlainKey account;
+    std::vector<SignedNotificationKeys::SecretKey> secrets;  // at least one
+    std::optional<ChoiceKey> choice;
+    std::vector<std::string> published_senders;
+    std::string default_max_body = "64KiB";
+    std::string default_base_url;  // "": no base_url key
+  };
+  PaymentProviderKeys(config::KeySet& set, const Spec& spec);
+
+  config::Key<config::Type::kString> account;
+  std::vector<config::Key<config::Type::kSecret>> secrets;
+  std::optional<config::Key<config::Type::kEnum>> choice;
+  config::Key<config::Type::kStringList> allow_ips;
+  config::Key<config::Type::kSize> max_body;
+  std::optional<config::Key<config::Type::kUrl>> base_url;
+};
+
+// The account and every secret non-empty, the allow-list parsed,
+// max_body > 0; an error names the key (`file:line: message`).
+Result<PaymentProviderConfig> ReadPaymentProvider(const config::Section& section,
+                                                  const PaymentProviderKeys& keys);
+
+// The schema (`type`, `description`, the keys of `spec`) and a factory that
+// reads them with ReadPaymentProvider and builds an adapter A constructed
+// as A(PaymentProviderConfig, const AdapterContext&).
+template <typename A>
+AdapterType PaymentProviderType(std::string type, std::string description,
+                                PaymentProviderKeys::Spec spec) {
+  using T = SpecType<PaymentProviderKeys, PaymentProviderConfig>;
+  return T::Build(std::move(type), std::move(description), std::move(spec), &ReadPaymentProvider,
+                  T::MakerOf<A>());
+}
+
+class PaymentAdapter : public Adapter, public WebhookCapability {
+ public:
+  // REQUIRES: `type` outlives the adapter (a literal: "yookassa");
+  // `metrics` null or outliving it.
+  PaymentAdapter(PaymentProviderConfig config, std::string_view type, MetricsRegistry* metrics);
+
+  const std::string& id() const override { return config_.id; }
+  std::string_view type() const override { return type_; }
+  WebhookCapability* webhook() override { return this; }
+  uint64_t max_body_bytes() const override { return config_.max_body; }
+
+ protected:
+  const PaymentProviderConfig& config() const { return config_; }
+  const RefusalLog& refusals() const { return refusals_; }
+  // The sender check against allow_ips (see RefusalLog::CheckSender).
+  Status CheckSender(const net::HttpRequest& request) const {
+    return refusals_.CheckSender(config_.allow_ips, request);
+  }
+  // Refuses `request` as malformed (400, rule "body") with `reason`.
+  Status Malformed(std::string reason, const net::HttpRequest& request) const {
+    return refusals_.Refuse(Status::InvalidArgument(std::move(reason)), "body", request);
+  }
+
+ private:
+  const PaymentProviderConfig config_;
+  const std::string_view type_;
+  const RefusalLog refusals_;
+};
+
+enum class PaymentKind { kPayment, kRefund };
+std::string_view PaymentKindName(PaymentKind kind);  // "payment", "refund"
+
+// One event of a payment or refund: kind, `key` (idempotency), ordered by
+// `payment_id` (a refund's payment), `payload` as the mapping rules read it.
+InboundEvent PaymentRecord(PaymentKind kind, std::string key, std::string payment_id,
+                           std::string payload);
+
+// Ids are at most this long unless a provider says otherwise (YooKassa's
+// are 36-character UUIDs, T-Bank's 20 digits, CloudPayments' int64).
+inline constexpr size_t kMaxPaymentIdBytes = 64;
+
+// `value` as an id: a non-empty string of at most `max` bytes without
+// control characters, or an integer (as decimal text); nullopt for null,
+// booleans, fractions, arrays, objects and anything else.
+std::optional<std::string> PaymentId(const nlohmann::json* value, size_t max = kMaxPaymentIdBytes);
+// The same for text already read (a form field).
+std::optional<std::string> PaymentId(const std::optional<std::string>& text,
+                                     size_t max = kMaxPaymentIdBytes);
+// Member `name` of a form (text) or a JSON body (a string or an integer).
+std::optional<std::string> PaymentId(const WebhookBody& body, std::string_view name,
+                                     size_t max = kMaxPaymentIdBytes);
+
+}  // namespace crmhub::adapters::kit
