@@ -5,6 +5,10 @@
 #include "adapters/yandex_market/yandex_market_adapter.h"
 #include "adapters/mango/mango_adapter.h"
 #include "adapters/zadarma/zadarma_adapter.h"
+#include "adapters/yookassa/yookassa_adapter.h"
+#include "adapters/cloudpayments/cloudpayments_adapter.h"
+#include "adapters/tbank/tbank_adapter.h"
+#include "adapters/robokassa/robokassa_adapter.h"
 
 #include "adapters/webhook/webhook_adapter.h"
 
@@ -19,6 +23,10 @@ std::vector<adapters::AdapterType> AllAdapterTypes() {
   types.push_back(adapters::yandex_market::Type());
   types.push_back(adapters::mango::Type());
   types.push_back(adapters::zadarma::Type());
+  types.push_back(adapters::yookassa::Type());
+  types.push_back(adapters::cloudpayments::Type());
+  types.push_back(adapters::tbank::Type());
+  types.push_back(adapters::robokassa::Type());
   return types;
 }
 

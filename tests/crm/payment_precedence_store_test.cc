@@ -40,8 +40,11 @@ model::Entity Refund(std::string id, int64_t version, std::string status) {
   e.source = "yk";
   e.external_id = std::move(id);
   e.version = version;
-  e.fields = {{"provider", "yookassa"}, {"payment_external_id", "P-1"}, {"amount", 500},
-              {"currency", "RUB"},      {"status", std::move(status)}};
+  e.fields = {{"provider", "yookassa"},
+              {"payment_external_id", "P-1"},
+              {"amount", 500},
+              {"currency", "RUB"},
+              {"status", std::move(status)}};
   return e;
 }
 
