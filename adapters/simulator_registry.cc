@@ -5,6 +5,10 @@
 #include "adapters/wildberries/wildberries_sim.h"
 #include "adapters/yandex_market/yandex_market_sim.h"
 #include "adapters/zadarma/zadarma_sim.h"
+#include "adapters/yookassa/yookassa_sim.h"
+#include "adapters/cloudpayments/cloudpayments_sim.h"
+#include "adapters/tbank/tbank_sim.h"
+#include "adapters/robokassa/robokassa_sim.h"
 
 namespace crmhub::adapters {
 
@@ -16,6 +20,10 @@ std::vector<simkit::SimulatorType> AllSimulatorTypes() {
   types.push_back(adapters::yandex_market::YandexMarketSimulatorType());
   types.push_back(adapters::mango::MangoSimulatorType());
   types.push_back(adapters::zadarma::ZadarmaSimulatorType());
+  types.push_back(adapters::yookassa::YooKassaSimulatorType());
+  types.push_back(adapters::cloudpayments::CloudPaymentsSimulatorType());
+  types.push_back(adapters::tbank::TbankSimulatorType());
+  types.push_back(adapters::robokassa::RobokassaSimulatorType());
   return types;
 }
 

@@ -40,6 +40,16 @@ std::optional<config::Key<config::Type::kUrl>> DeclareBaseUrl(
        .description = spec.system + "'s API root. Change only for a simulator or a proxy."});
 }
 
+std::optional<config::Key<config::Type::kDuration>> DeclareRequestTimeout(
+    config::KeySet& set, const PaymentProviderKeys::Spec& spec) {
+  if (spec.default_base_url.empty()) return std::nullopt;
+  return set.Declare<config::Type::kDuration>(
+      {.name = "request_timeout",
+       .default_value = "\"10s\"",
+       .description = "Whole-exchange timeout of one request to " + spec.system +
+                      "'s API; a timed-out call is retried."});
+}
+
 bool HasControl(std::string_view s) {
   for (char c : s) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
@@ -57,7 +67,8 @@ PaymentProviderKeys::PaymentProviderKeys(config::KeySet& set, const Spec& spec)
       allow_ips(DeclareAllowIps(set, spec.system, spec.published_senders,
                                 "any sender (the signature or the re-fetch still applies)")),
       max_body(DeclareMaxBody(set, spec.default_max_body)),
-      base_url(DeclareBaseUrl(set, spec)) {}
+      base_url(DeclareBaseUrl(set, spec)),
+      request_timeout(DeclareRequestTimeout(set, spec)) {}
 
 Result<PaymentProviderConfig> ReadPaymentProvider(const config::Section& section,
                                                   const PaymentProviderKeys& keys) {
@@ -78,6 +89,12 @@ Result<PaymentProviderConfig> ReadPaymentProvider(const config::Section& section
   if (c.max_body == 0) return keys.max_body.ErrorAt(section, "must be more than 0");
   if (keys.base_url) c.base_url = keys.base_url->Get(section);
   while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
+  if (keys.request_timeout) {
+    c.request_timeout = keys.request_timeout->Get(section);
+    if (c.request_timeout.count() <= 0) {
+      return keys.request_timeout->ErrorAt(section, "must be more than 0");
+    }
+  }
   return c;
 }
 

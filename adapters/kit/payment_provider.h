@@ -13,7 +13,8 @@
 //                        hash_algorithm), `allow_ips` (the provider's
 //                        published senders by default; [] allows any sender,
 //                        the signature still applies), `max_body`, and, for
-//                        a provider the adapter calls, `base_url`.
+//                        a provider the adapter calls, `base_url` and
+//                        `request_timeout`.
 //   PaymentProviderType  the AdapterType of an adapter configured by those
 //                        keys alone (schema and factory).
 //   PaymentAdapter       id, type, webhook(), max_body_bytes, the sender
@@ -30,6 +31,7 @@
 //
 // Immutable after construction; thread-safe.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -61,6 +63,7 @@ struct PaymentProviderConfig {
   net::CidrList allow_ips;
   uint64_t max_body = 64 * 1024;
   std::string base_url;  // the API root (Spec::default_base_url), no trailing '/'
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
 };
 
 struct PaymentProviderKeys {
@@ -81,7 +84,7 @@ struct PaymentProviderKeys {
     std::optional<ChoiceKey> choice;
     std::vector<std::string> published_senders;
     std::string default_max_body = "64KiB";
-    std::string default_base_url;  // "": no base_url key
+    std::string default_base_url;  // "": no base_url key (nor request_timeout)
   };
   PaymentProviderKeys(config::KeySet& set, const Spec& spec);
 
@@ -91,6 +94,7 @@ struct PaymentProviderKeys {
   config::Key<config::Type::kStringList> allow_ips;
   config::Key<config::Type::kSize> max_body;
   std::optional<config::Key<config::Type::kUrl>> base_url;
+  std::optional<config::Key<config::Type::kDuration>> request_timeout;  // with base_url
 };
 
 // The account and every secret non-empty, the allow-list parsed,

@@ -98,6 +98,7 @@ YooKassaClientOptions ClientOptions(const YooKassaConfig& c) {
   if (!c.base_url.empty()) o.base_url = c.base_url;
   o.shop_id = c.account;
   o.secret_key = c.secrets.at(0);
+  o.timeout = c.request_timeout;
   return o;
 }
 
