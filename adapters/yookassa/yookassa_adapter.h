@@ -25,9 +25,30 @@
 // logged, and only the fetched state is queued. An object the API does not
 // know (404) is a dead letter; 5xx, timeouts and 429 retry the hint.
 //
+// Target: commands through POST /api/v1/commands, one request each, with
+// Idempotence-Key = IdempotenceKey(the command's key), the same on every
+// redelivery, and a body built only from the command's item (so a repeat
+// is the same request, as YooKassa requires of a reused key):
+//   create_payment {"amount":"100.00","currency":"RUB","description",
+//                  "order_id" (into metadata.order_id),"return_url",
+//                  "capture" (default true)} -> POST /v3/payments with a
+//                  redirect confirmation
+//   refund         {"payment_id","amount","currency","description"}
+//                  -> POST /v3/refunds
+// YooKassa's response rules (README §1): 200 done; 202 processing -> retried
+// with the same key after its retry_after (ms); 500 and timeouts -> retried
+// with the same key; 429 -> retried later; any other 4xx -> a dead letter
+// carrying YooKassa's answer (401/403 retry: the credentials are the
+// config's fault, not the command's). The README does not say how a
+// confirmation URL should come back; this adapter logs it at info with the
+// payment's id (the runtime has no path from a command's answer to the
+// CRM yet: see docs/adapters/yookassa.md).
+//
 // Thread-safety: immutable after construction; HandleWebhook runs on I/O
-// threads and does no I/O; Resolve runs on workers and blocks on the API.
+// threads and does no I/O; Resolve and Deliver run on workers and block on
+// the API.
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,7 +66,12 @@ using YooKassaConfig = kit::PaymentProviderConfig;
 // list): IPv4 ranges and addresses, and the SDK's IPv6 /64s.
 std::vector<std::string> PublishedSenders();
 
-class YooKassaAdapter final : public kit::PaymentAdapter {
+// The command's key as an Idempotence-Key: itself when it has at most 64
+// characters (YooKassa's limit), else the lowercase hex SHA-256 of it (64
+// characters), so that every redelivery sends the same key.
+std::string IdempotenceKey(std::string_view command_key);
+
+class YooKassaAdapter final : public kit::PaymentAdapter, public TargetCapability {
  public:
   // Without a transport (check-config, tests of the notifications) Resolve
   // retries (transient).
@@ -59,8 +85,14 @@ class YooKassaAdapter final : public kit::PaymentAdapter {
   Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
   ResolveResult Resolve(const Hint& hint) override;
 
+  TargetCapability* target() override { return this; }
+  std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
+  int max_batch() const override { return 10; }
+  std::vector<std::string> commands() const override { return {"create_payment", "refund"}; }
+
  private:
   const SystemClock system_clock_;  // when the context has no clock
+  const Clock& clock_;
   const YooKassaClient client_;
 };
 

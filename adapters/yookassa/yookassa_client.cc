@@ -50,4 +50,16 @@ net::ApiResult<nlohmann::json> YooKassaClient::Get(ObjectKind kind, std::string_
   return std::move(answer->json);
 }
 
+net::ApiResult<net::ApiAnswer> YooKassaClient::Create(ObjectKind kind, std::string_view key,
+                                                      std::string body) const {
+  net::ApiRequest r;
+  r.method = "POST";
+  r.url =
+      fmt::format("{}/{}", options_.base_url, kind == ObjectKind::kRefund ? "refunds" : "payments");
+  r.group = "api";
+  r.body = std::move(body);
+  r.headers.Set("Idempotence-Key", std::string(key));
+  return api_.Call(std::move(r));
+}
+
 }  // namespace crmhub::adapters::yookassa

@@ -35,6 +35,14 @@ class YooKassaClient {
   // digits, '-' and '_'; the adapter checks before asking).
   net::ApiResult<nlohmann::json> Get(ObjectKind kind, std::string_view id) const;
 
+  // POST /v3/payments or /v3/refunds with `body` and the Idempotence-Key
+  // `key` (REQUIRES: 1..64 characters). The answer as the API gave it: 200
+  // with the object, or 202 {"type":"processing","retry_after":ms} (the
+  // caller repeats with the same key and body); errors as net::ApiError,
+  // the API's answer in ApiError::body.
+  net::ApiResult<net::ApiAnswer> Create(ObjectKind kind, std::string_view key,
+                                        std::string body) const;
+
  private:
   const YooKassaClientOptions options_;
   net::ApiClient api_;
