@@ -1,14 +1,17 @@
 #include "adapters/tbank/tbank_adapter.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <map>
 #include <optional>
 #include <utility>
 
+#include "adapters/kit/target.h"
 #include "base/json_get.h"
 #include "base/secret.h"
 #include "net/hmac.h"
+#include "net/upstream.h"
 
 namespace crmhub::adapters::tbank {
 
@@ -26,8 +29,89 @@ std::string TbankToken(const nlohmann::json& params, std::string_view password) 
   return net::Sha256Hex(message);
 }
 
+namespace {
+
+net::Transport NoTransport() {
+  return [](std::string_view, net::OutboundRequest) -> net::OutboundResult {
+    return Status::Unavailable("tbank: no HTTP client (check-config)");
+  };
+}
+
+TbankClientOptions ClientOptions(const TbankConfig& c) {
+  TbankClientOptions o;
+  if (!c.base_url.empty()) o.base_url = c.base_url;
+  o.terminal_key = c.account;
+  o.password = c.secrets.at(0);
+  o.timeout = c.request_timeout;
+  return o;
+}
+
+// "1500.00" (or "1500", "1500.5") as kopecks; nullopt for anything else,
+// zero and more than two decimals.
+std::optional<int64_t> Kopecks(std::string_view text) {
+  const size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  std::string_view frac = dot == std::string_view::npos ? "" : text.substr(dot + 1);
+  if (whole.empty() || frac.size() > 2 || whole.size() > 15) return std::nullopt;
+  for (std::string_view part : {whole, frac}) {
+    for (char ch : part) {
+      if (ch < '0' || ch > '9') return std::nullopt;
+    }
+  }
+  const std::optional<int64_t> w = ParseDecimalInt(whole);
+  int64_t f = 0;
+  for (size_t i = 0; i < 2; ++i) f = f * 10 + (i < frac.size() ? frac[i] - '0' : 0);
+  if (!w || *w * 100 + f <= 0) return std::nullopt;
+  return *w * 100 + f;
+}
+
+}  // namespace
+
 TbankAdapter::TbankAdapter(TbankConfig config, MetricsRegistry* metrics)
-    : PaymentAdapter(std::move(config), "tbank", metrics) {}
+    : TbankAdapter(std::move(config), metrics, NoTransport(), system_clock_) {}
+
+TbankAdapter::TbankAdapter(TbankConfig config, const AdapterContext& context)
+    : TbankAdapter(config, context.metrics,
+                   context.http == nullptr || context.clock == nullptr
+                       ? NoTransport()
+                       : net::MakeUpstreamTransport("tbank:" + config.id, context.http,
+                                                    *context.clock, context.metrics, {{"api", {}}}),
+                   context.clock != nullptr ? static_cast<const Clock&>(*context.clock)
+                                            : static_cast<const Clock&>(system_clock_)) {}
+
+TbankAdapter::TbankAdapter(TbankConfig config, MetricsRegistry* metrics, net::Transport transport,
+                           const Clock& clock)
+    : PaymentAdapter(config, "tbank", metrics),
+      client_(ClientOptions(config), std::move(transport), clock) {}
+
+std::vector<DeliveryOutcome> TbankAdapter::Deliver(std::span<const Command> batch) {
+  std::vector<DeliveryOutcome> out(batch.size());
+  for (const kit::TargetCommand& c : kit::ReadCommands(batch, {"create_payment"}, "tbank", out)) {
+    const std::optional<std::string> order = JsonScalarText(c.item, "order_id");
+    const std::optional<int64_t> amount = Kopecks(JsonScalarText(c.item, "amount").value_or(""));
+    if (!order || order->empty() || order->size() > 36 || !amount) {
+      out[c.index] = DeliveryOutcome::Fail(
+          "tbank: create_payment needs order_id (at most 36 characters) and a positive amount "
+          "in roubles (\"1500.00\")");
+      continue;
+    }
+    nlohmann::json params = {{"Amount", *amount}, {"OrderId", *order}};
+    if (auto d = JsonScalarText(c.item, "description")) params["Description"] = *d;
+    net::ApiResult<nlohmann::json> answer = client_.Call("Init", std::move(params));
+    if (!answer.ok()) {
+      const net::ApiError& e = answer.error();
+      out[c.index] = e.retryable() || e.kind == net::ApiError::Kind::kAuth
+                         ? e.ToOutcome()
+                         : DeliveryOutcome::Fail(fmt::format("{}: {}", e.message, e.body));
+      continue;
+    }
+    spdlog::info("tbank {}: create_payment for order {}: PaymentId {}, PaymentURL {}", id(), *order,
+                 JsonScalarText(*answer, "PaymentId").value_or("?"),
+                 JsonScalarText(*answer, "PaymentURL").value_or("?"));
+    out[c.index] = DeliveryOutcome::Ok();
+  }
+  return out;
+}
 
 std::string TbankAdapter::DescribeJson() const {
   return nlohmann::json{{"terminal_key", config().account},

@@ -20,15 +20,28 @@
 // of one payment arrive together and are both kept), ordered by PaymentId,
 // payload the body as sent (config/mappings/tbank-payments.toml maps it).
 //
+// Target: create_payment {"order_id","amount" (decimal roubles: "1500.00"),
+// "description"} -> POST Init (TbankClient, with the Token): the payment
+// link is logged at info with the PaymentId (no path from a command's
+// answer back to the CRM exists yet). T-Bank takes no idempotency key; the
+// OrderId is the command's, the same on every redelivery (the README is
+// silent on whether T-Bank refuses or repeats a second Init of one OrderId;
+// the simulator answers the first again). A refusal (Success false) is a
+// dead letter with T-Bank's ErrorCode; 5xx and timeouts retry.
+//
 // Thread-safety: immutable after construction; HandleWebhook runs on I/O
-// threads, concurrently, and does no I/O.
+// threads, concurrently, and does no I/O; Deliver runs on workers and
+// blocks on the API.
 
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "adapters/adapter.h"
 #include "adapters/kit/payment_provider.h"
+#include "adapters/tbank/tbank_client.h"
 
 namespace crmhub::adapters::tbank {
 
@@ -42,15 +55,27 @@ using TbankConfig = kit::PaymentProviderConfig;
 // as decimal text, booleans true/false), SHA-256, lowercase hex.
 std::string TbankToken(const nlohmann::json& params, std::string_view password);
 
-class TbankAdapter final : public kit::PaymentAdapter {
+class TbankAdapter final : public kit::PaymentAdapter, public TargetCapability {
  public:
-  // `metrics` may be null; it must outlive the adapter.
+  // `metrics` may be null; it must outlive the adapter. Without a transport
+  // (check-config, tests of the notifications) commands retry.
   TbankAdapter(TbankConfig config, MetricsRegistry* metrics);
-  TbankAdapter(TbankConfig config, const AdapterContext& context)
-      : TbankAdapter(std::move(config), context.metrics) {}
+  // The factory's: an upstream transport on the context's HTTP client.
+  TbankAdapter(TbankConfig config, const AdapterContext& context);
+  TbankAdapter(TbankConfig config, MetricsRegistry* metrics, net::Transport transport,
+               const Clock& clock);
 
   std::string DescribeJson() const override;
   Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
+
+  TargetCapability* target() override { return this; }
+  std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
+  int max_batch() const override { return 10; }
+  std::vector<std::string> commands() const override { return {"create_payment"}; }
+
+ private:
+  const SystemClock system_clock_;  // when the context has no clock
+  const TbankClient client_;
 };
 
 AdapterType Type();

@@ -180,6 +180,11 @@ net::HttpResponse TbankSimulator::Init(const simkit::SimRequest& r) {
   return net::HttpResponse::Json(200, answer);
 }
 
+size_t TbankSimulator::Inits() const {
+  std::lock_guard lock(mu_);
+  return inits_.size();
+}
+
 simkit::AdapterWiring TbankSimulator::Wiring() const {
   return {.type = "tbank",
           .keys = fmt::format("terminal_key = {}\n", simkit::TomlString(credentials_.key)),

@@ -45,6 +45,8 @@ class TbankSimulator final : public simkit::PaymentSimulator {
   ~TbankSimulator() override;
 
   simkit::AdapterWiring Wiring() const override;
+  // Payments created through Init, once per OrderId.
+  size_t Inits() const;
 
  private:
   simkit::SimPipeline& pipeline() override { return pipeline_; }

@@ -9,7 +9,7 @@ AdapterType Type() {
       "tbank",
       "T-Bank (Tinkoff) internet acquiring: payment notifications in at /hooks/<id>, verified by "
       "TerminalKey and the Token (sha256 over the sorted root-level values + password); each "
-      "queued as a payment and answered OK once durable.",
+      "queued as a payment and answered OK once durable; create_payment commands out (Init).",
       {.system = "T-Bank",
        .account = {"terminal_key",
                    "The terminal's TerminalKey (the cabinet's terminal settings): a notification "
@@ -19,7 +19,8 @@ AdapterType Type() {
                     "Token is computed with."}},
        // The README names no sender addresses: the Token is the check.
        .published_senders = {},
-       .default_max_body = "64KiB"});
+       .default_max_body = "64KiB",
+       .default_base_url = "https://securepay.tinkoff.ru/v2"});
 }
 
 }  // namespace crmhub::adapters::tbank
