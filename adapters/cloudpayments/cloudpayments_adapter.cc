@@ -60,7 +60,7 @@ bool CloudPaymentsAdapter::ServesPath(std::string_view sub_path) const {
   return FindPath(sub_path) != nullptr;
 }
 
-Result<WebhookResult> CloudPaymentsAdapter::HandleWebhook(const net::HttpRequest& request) {
+Result<WebhookResult> CloudPaymentsAdapter::Handle(const net::HttpRequest& request) {
   if (Status sender = CheckSender(request); !sender.ok()) return sender;
   const Path* path = FindPath(WebhookSubPath(request.path, id()));
   if (path == nullptr) return Malformed("no such CloudPayments notification path", request);
@@ -68,8 +68,7 @@ Result<WebhookResult> CloudPaymentsAdapter::HandleWebhook(const net::HttpRequest
   net::SignatureScheme::Inputs inputs;
   inputs.body = request.body;
   if (presented.empty() || !hmac_.Verify(config().secrets.at(0).Reveal(), inputs, presented)) {
-    return refusals().Refuse(Status::Unauthenticated("missing or wrong Content-HMAC"), "signature",
-                             request);
+    return Refuse(Status::Unauthenticated("missing or wrong Content-HMAC"), "signature", request);
   }
   WebhookResult result;
   result.accepted = CodeZero();

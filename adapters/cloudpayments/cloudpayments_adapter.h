@@ -57,11 +57,13 @@ class CloudPaymentsAdapter final : public kit::PaymentAdapter {
       : CloudPaymentsAdapter(std::move(config), context.metrics) {}
 
   std::string DescribeJson() const override;
-  Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
   bool ServesPath(std::string_view sub_path) const override;
 
  private:
   const net::SignatureScheme hmac_;
+
+ private:
+  Result<WebhookResult> Handle(const net::HttpRequest& request) override;
 };
 
 AdapterType Type();

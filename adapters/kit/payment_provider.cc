@@ -100,7 +100,34 @@ Result<PaymentProviderConfig> ReadPaymentProvider(const config::Section& section
 
 PaymentAdapter::PaymentAdapter(PaymentProviderConfig config, std::string_view type,
                                MetricsRegistry* metrics)
-    : config_(std::move(config)), type_(type), refusals_(std::string(type), config_.id, metrics) {}
+    : config_(std::move(config)),
+      type_(type),
+      refusals_(std::string(type), config_.id, metrics),
+      drift_(std::string(type), config_.id, metrics) {}
+
+Result<WebhookResult> PaymentAdapter::HandleWebhook(const net::HttpRequest& request) {
+  Result<WebhookResult> result = Handle(request);
+  if (result.ok()) drift_.Accepted();
+  return result;
+}
+
+Status PaymentAdapter::Refuse(Status status, std::string_view rule,
+                              const net::HttpRequest& request) const {
+  drift_.Refused(rule);
+  return refusals_.Refuse(std::move(status), rule, request);
+}
+
+Status PaymentAdapter::Refuse(Status status, std::string_view rule, std::string_view what) const {
+  drift_.Refused(rule);
+  return refusals_.Refuse(std::move(status), rule, what);
+}
+
+Status PaymentAdapter::CheckSender(const net::HttpRequest& request) const {
+  if (config_.allow_ips.empty() || config_.allow_ips.Contains(request.remote_address)) {
+    return Status::Ok();
+  }
+  return Refuse(Status::PermissionDenied("sender address not in allow_ips"), "sender", request);
+}
 
 std::string_view PaymentKindName(PaymentKind kind) {
   return kind == PaymentKind::kRefund ? "refund" : "payment";

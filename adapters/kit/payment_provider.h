@@ -18,7 +18,9 @@
 //   PaymentProviderType  the AdapterType of an adapter configured by those
 //                        keys alone (schema and factory).
 //   PaymentAdapter       id, type, webhook(), max_body_bytes, the sender
-//                        check and the refusal log; HandleWebhook (and
+//                        check, the refusal log and the drift alarm
+//                        (kit/drift_alarm.h: a run of refusals of one rule
+//                        is an error line and a metric); Handle (and
 //                        Resolve) are the provider's.
 //   PaymentRecord        one payment-side event as queued: kind "payment"
 //                        or "refund", the key the provider's README names,
@@ -43,6 +45,7 @@
 #include <vector>
 
 #include "adapters/adapter.h"
+#include "adapters/kit/drift_alarm.h"
 #include "adapters/kit/signed_notification.h"
 #include "adapters/kit/spec_type.h"
 #include "adapters/kit/webhook_fields.h"
@@ -123,23 +126,30 @@ class PaymentAdapter : public Adapter, public WebhookCapability {
   std::string_view type() const override { return type_; }
   WebhookCapability* webhook() override { return this; }
   uint64_t max_body_bytes() const override { return config_.max_body; }
+  // Handle, with every refusal and acceptance told to the drift alarm.
+  Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) final;
 
  protected:
+  // The provider's check and parse (HandleWebhook's contract); refusals go
+  // through Refuse (or CheckSender, Malformed) so that they are counted.
+  virtual Result<WebhookResult> Handle(const net::HttpRequest& request) = 0;
   const PaymentProviderConfig& config() const { return config_; }
-  const RefusalLog& refusals() const { return refusals_; }
-  // The sender check against allow_ips (see RefusalLog::CheckSender).
-  Status CheckSender(const net::HttpRequest& request) const {
-    return refusals_.CheckSender(config_.allow_ips, request);
-  }
+  // Counts and logs the refusal (RefusalLog) and tells the drift alarm.
+  Status Refuse(Status status, std::string_view rule, const net::HttpRequest& request) const;
+  // The same for what a worker refuses after the answer (a re-fetch).
+  Status Refuse(Status status, std::string_view rule, std::string_view what) const;
+  // The sender check against allow_ips (403, rule "sender").
+  Status CheckSender(const net::HttpRequest& request) const;
   // Refuses `request` as malformed (400, rule "body") with `reason`.
   Status Malformed(std::string reason, const net::HttpRequest& request) const {
-    return refusals_.Refuse(Status::InvalidArgument(std::move(reason)), "body", request);
+    return Refuse(Status::InvalidArgument(std::move(reason)), "body", request);
   }
 
  private:
   const PaymentProviderConfig config_;
   const std::string_view type_;
   const RefusalLog refusals_;
+  mutable DriftAlarm drift_;
 };
 
 enum class PaymentKind { kPayment, kRefund };

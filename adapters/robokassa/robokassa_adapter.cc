@@ -70,7 +70,7 @@ std::string RobokassaAdapter::DescribeJson() const {
       .dump();
 }
 
-Result<WebhookResult> RobokassaAdapter::HandleWebhook(const net::HttpRequest& request) {
+Result<WebhookResult> RobokassaAdapter::Handle(const net::HttpRequest& request) {
   if (Status sender = CheckSender(request); !sender.ok()) return sender;
   Result<std::vector<std::pair<std::string, std::string>>> form = kit::ParseForm(request.body);
   if (!form.ok()) return Malformed(form.status().message(), request);
@@ -92,8 +92,7 @@ Result<WebhookResult> RobokassaAdapter::HandleWebhook(const net::HttpRequest& re
       RobokassaHash(config().choice, ResultSignatureText(out_sum.value_or(""), inv_id.value_or(""),
                                                          config().secrets.at(1).Reveal(), shp));
   if (!signature || !expected || !ConstantTimeEquals(*expected, AsciiLower(*signature))) {
-    return refusals().Refuse(Status::Unauthenticated("missing or wrong SignatureValue"),
-                             "signature", request);
+    return Refuse(Status::Unauthenticated("missing or wrong SignatureValue"), "signature", request);
   }
   // Signed, so from Robokassa: what follows is a change in what it sends.
   if (!inv_id || !IsInvoiceId(*inv_id)) {

@@ -66,7 +66,9 @@ class RobokassaAdapter final : public kit::PaymentAdapter {
       : RobokassaAdapter(std::move(config), context.metrics) {}
 
   std::string DescribeJson() const override;
-  Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
+
+ private:
+  Result<WebhookResult> Handle(const net::HttpRequest& request) override;
 };
 
 AdapterType Type();

@@ -120,20 +120,18 @@ std::string TbankAdapter::DescribeJson() const {
       .dump();
 }
 
-Result<WebhookResult> TbankAdapter::HandleWebhook(const net::HttpRequest& request) {
+Result<WebhookResult> TbankAdapter::Handle(const net::HttpRequest& request) {
   if (Status sender = CheckSender(request); !sender.ok()) return sender;
   Result<nlohmann::json> body = ParseJson(request.body);
   if (!body.ok() || !body->is_object()) {
     return Malformed("the body is not a JSON object", request);
   }
   if (JsonString(*body, "TerminalKey") != std::optional<std::string_view>(config().account)) {
-    return refusals().Refuse(Status::Unauthenticated("missing or unknown TerminalKey"), "api_key",
-                             request);
+    return Refuse(Status::Unauthenticated("missing or unknown TerminalKey"), "api_key", request);
   }
   const std::optional<std::string_view> token = JsonString(*body, "Token");
   if (!token || !ConstantTimeEquals(TbankToken(*body, config().secrets.at(0).Reveal()), *token)) {
-    return refusals().Refuse(Status::Unauthenticated("missing or wrong Token"), "signature",
-                             request);
+    return Refuse(Status::Unauthenticated("missing or wrong Token"), "signature", request);
   }
   // Signed, so from T-Bank: what follows is a change in what it sends.
   const std::optional<std::string> payment = kit::PaymentId(JsonMember(*body, "PaymentId"));

@@ -66,7 +66,6 @@ class TbankAdapter final : public kit::PaymentAdapter, public TargetCapability {
                const Clock& clock);
 
   std::string DescribeJson() const override;
-  Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
 
   TargetCapability* target() override { return this; }
   std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
@@ -76,6 +75,9 @@ class TbankAdapter final : public kit::PaymentAdapter, public TargetCapability {
  private:
   const SystemClock system_clock_;  // when the context has no clock
   const TbankClient client_;
+
+ private:
+  Result<WebhookResult> Handle(const net::HttpRequest& request) override;
 };
 
 AdapterType Type();

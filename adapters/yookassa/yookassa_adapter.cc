@@ -210,7 +210,7 @@ std::string YooKassaAdapter::DescribeJson() const {
       .dump();
 }
 
-Result<WebhookResult> YooKassaAdapter::HandleWebhook(const net::HttpRequest& request) {
+Result<WebhookResult> YooKassaAdapter::Handle(const net::HttpRequest& request) {
   if (Status sender = CheckSender(request); !sender.ok()) return sender;
   Result<nlohmann::json> body = ParseJson(request.body);
   if (!body.ok()) return Malformed("the body is not JSON", request);
@@ -249,10 +249,10 @@ ResolveResult YooKassaAdapter::Resolve(const Hint& hint) {
   }
   const std::string what = fmt::format("{} {}", KindName(notified.kind), notified.id);
   if (!Trusted(notified.claimed, *status)) {
-    (void)refusals().Refuse(Status::Unauthenticated(fmt::format(
-                                "the notification says {}, the API says {}: acting on the API's",
-                                notified.claimed, *status)),
-                            "refetch", what);
+    (void)Refuse(Status::Unauthenticated(
+                     fmt::format("the notification says {}, the API says {}: acting on the API's",
+                                 notified.claimed, *status)),
+                 "refetch", what);
   }
   nlohmann::json record = {{"type", "notification"},
                            {"event", fmt::format("{}.{}", KindName(notified.kind), *status)},

@@ -82,7 +82,6 @@ class YooKassaAdapter final : public kit::PaymentAdapter, public TargetCapabilit
                   const Clock& clock);
 
   std::string DescribeJson() const override;
-  Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
   ResolveResult Resolve(const Hint& hint) override;
 
   TargetCapability* target() override { return this; }
@@ -94,6 +93,9 @@ class YooKassaAdapter final : public kit::PaymentAdapter, public TargetCapabilit
   const SystemClock system_clock_;  // when the context has no clock
   const Clock& clock_;
   const YooKassaClient client_;
+
+ private:
+  Result<WebhookResult> Handle(const net::HttpRequest& request) override;
 };
 
 AdapterType Type();

@@ -211,3 +211,48 @@ TEST_F(CloudPaymentsAdapterTest, AnyOrderEndsSucceededWithItsRefund) {
 
 }  // namespace
 }  // namespace crmhub::adapters::cloudpayments
+
+namespace crmhub::adapters::cloudpayments {
+namespace {
+
+using namespace payments_testing;
+
+// A run of refusals of one rule (a provider changed its signing) raises
+// the drift alarm once, naming the provider and the rule; an accepted
+// notification ends the run.
+TEST(CloudPaymentsDrift, ARunOfSignatureFailuresRaisesTheAlarmOnce) {
+  MetricsRegistry metrics;
+  CloudPaymentsConfig c;
+  c.id = "cp";
+  c.account = "pk";
+  c.secrets = {Secret("secret")};
+  CloudPaymentsAdapter adapter(c, &metrics);
+  auto request = [](const std::string& secret) {
+    const std::string body = "TransactionId=1&Status=Completed&Amount=1&Currency=RUB";
+    net::HttpRequest r =
+        Request("/hooks/cp", body, "10.0.0.1", "application/x-www-form-urlencoded");
+    r.headers.Set("Content-HMAC", ContentHmac(secret, body));
+    return r;
+  };
+  auto alarms = [&] {
+    return metrics
+        .GetCounter("crmhub_webhook_drift_alarms_total", "",
+                    {{"adapter", "cp"}, {"rule", "signature"}})
+        .value();
+  };
+  LogCapture log;
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(adapter.HandleWebhook(request("changed")).ok());
+  EXPECT_TRUE(adapter.HandleWebhook(request("secret")).ok());  // the run ends
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(adapter.HandleWebhook(request("changed")).ok());
+  EXPECT_EQ(alarms(), 0);
+  for (int i = 0; i < 6; ++i) EXPECT_FALSE(adapter.HandleWebhook(request("changed")).ok());
+  EXPECT_EQ(alarms(), 1);
+  EXPECT_NE(log.text().find("cloudpayments cp: 5 notifications in a row refused by rule "
+                            "\"signature\""),
+            std::string::npos)
+      << log.text();
+  EXPECT_EQ(log.text().find("secret"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace crmhub::adapters::cloudpayments
