@@ -24,8 +24,8 @@ std::string Token(const json& body, const std::string& password) {
   std::vector<std::pair<std::string, std::string>> pairs = {{"Password", password}};
   for (const auto& [name, value] : body.items()) {
     if (name == "Token") continue;
-    if (value.is_string()) {
-      pairs.emplace_back(name, value.get<std::string>());
+    if (std::optional<std::string_view> text = AsString(value)) {
+      pairs.emplace_back(name, std::string(*text));
     } else if (value.is_boolean() || value.is_number()) {
       pairs.emplace_back(name, value.dump());
     }

@@ -98,13 +98,15 @@ std::vector<simkit::Push> YooKassaSimulator::Pushes() const {
   std::vector<simkit::Push> out;
   auto push = [&](const SimPayment& p, SystemTime at) {
     const json object = Object(p, at);
-    out.push_back({.path = "",
-                   .headers = {{"Content-Type", "application/json"}},
-                   .body = json{{"type", "notification"},
-                                {"event", "payment." + object.value("status", "")},
-                                {"object", object}}
-                               .dump(),
-                   .at = at});
+    out.push_back(
+        {.path = "",
+         .headers = {{"Content-Type", "application/json"}},
+         .body =
+             json{{"type", "notification"},
+                  {"event", "payment." + std::string(JsonString(object, "status").value_or(""))},
+                  {"object", object}}
+                 .dump(),
+         .at = at});
   };
   for (const SimPayment& p : payments()) {
     if (p.two_stage) push(p, p.authorized);
@@ -162,7 +164,8 @@ net::HttpResponse YooKassaSimulator::CreatePayment(const simkit::SimRequest& r) 
       {"confirmation",
        {{"type", "redirect"},
         {"confirmation_url", "https://yoomoney.ru/checkout/payments/v2/contract?orderId=" + id}}},
-      {"metadata", r.body.value("metadata", json::object())},
+      {"metadata",
+       JsonObject(r.body, "metadata") ? *JsonObject(r.body, "metadata") : json::object()},
       {"test", true}};
   created_[key] = {r.http.body, payment.dump()};
   return net::HttpResponse::Json(200, payment.dump());
