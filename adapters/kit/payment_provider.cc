@@ -50,6 +50,15 @@ std::optional<config::Key<config::Type::kDuration>> DeclareRequestTimeout(
                       "'s API; a timed-out call is retried."});
 }
 
+std::optional<config::Key<config::Type::kDuration>> DeclareReconcile(
+    config::KeySet& set, const PaymentProviderKeys::Spec& spec, std::string name,
+    const std::string& default_value, std::string description) {
+  if (!spec.reconcile) return std::nullopt;
+  return set.Declare<config::Type::kDuration>({.name = std::move(name),
+                                               .default_value = "\"" + default_value + "\"",
+                                               .description = std::move(description)});
+}
+
 bool HasControl(std::string_view s) {
   for (char c : s) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
@@ -68,7 +77,13 @@ PaymentProviderKeys::PaymentProviderKeys(config::KeySet& set, const Spec& spec)
                                 "any sender (the signature or the re-fetch still applies)")),
       max_body(DeclareMaxBody(set, spec.default_max_body)),
       base_url(DeclareBaseUrl(set, spec)),
-      request_timeout(DeclareRequestTimeout(set, spec)) {}
+      request_timeout(DeclareRequestTimeout(set, spec)),
+      reconcile_after(DeclareReconcile(set, spec, "reconcile_after", "1h",
+                                       "A payment the API last called pending (or held) this "
+                                       "long is re-read from the API, whether or not a "
+                                       "notification came.")),
+      reconcile_every(DeclareReconcile(set, spec, "reconcile_every", "5m",
+                                       "How often the adapter looks for such payments.")) {}
 
 Result<PaymentProviderConfig> ReadPaymentProvider(const config::Section& section,
                                                   const PaymentProviderKeys& keys) {
@@ -89,6 +104,12 @@ Result<PaymentProviderConfig> ReadPaymentProvider(const config::Section& section
   if (c.max_body == 0) return keys.max_body.ErrorAt(section, "must be more than 0");
   if (keys.base_url) c.base_url = keys.base_url->Get(section);
   while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
+  for (auto [key, value] : {std::pair{&keys.reconcile_after, &c.reconcile_after},
+                            std::pair{&keys.reconcile_every, &c.reconcile_every}}) {
+    if (!*key) continue;
+    *value = (*key)->Get(section);
+    if (value->count() <= 0) return (*key)->ErrorAt(section, "must be more than 0");
+  }
   if (keys.request_timeout) {
     c.request_timeout = keys.request_timeout->Get(section);
     if (c.request_timeout.count() <= 0) {

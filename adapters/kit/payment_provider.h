@@ -67,6 +67,10 @@ struct PaymentProviderConfig {
   uint64_t max_body = 64 * 1024;
   std::string base_url;  // the API root (Spec::default_base_url), no trailing '/'
   std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
+  // Spec::reconcile: how long a payment may stay pending before the
+  // adapter re-reads it from the API, and how often it looks.
+  std::chrono::milliseconds reconcile_after{std::chrono::hours(1)};
+  std::chrono::milliseconds reconcile_every{std::chrono::minutes(5)};
 };
 
 struct PaymentProviderKeys {
@@ -88,6 +92,9 @@ struct PaymentProviderKeys {
     std::vector<std::string> published_senders;
     std::string default_max_body = "64KiB";
     std::string default_base_url;  // "": no base_url key (nor request_timeout)
+    // The adapter re-reads payments pending too long: reconcile_after and
+    // reconcile_every keys.
+    bool reconcile = false;
   };
   PaymentProviderKeys(config::KeySet& set, const Spec& spec);
 
@@ -98,6 +105,8 @@ struct PaymentProviderKeys {
   config::Key<config::Type::kSize> max_body;
   std::optional<config::Key<config::Type::kUrl>> base_url;
   std::optional<config::Key<config::Type::kDuration>> request_timeout;  // with base_url
+  std::optional<config::Key<config::Type::kDuration>> reconcile_after;  // Spec::reconcile
+  std::optional<config::Key<config::Type::kDuration>> reconcile_every;
 };
 
 // The account and every secret non-empty, the allow-list parsed,

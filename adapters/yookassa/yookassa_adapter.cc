@@ -177,6 +177,83 @@ std::vector<DeliveryOutcome> YooKassaAdapter::Deliver(std::span<const Command> b
   return out;
 }
 
+InboundEvent YooKassaAdapter::Record(ObjectKind kind, const std::string& id,
+                                     const std::string& payment_id, const nlohmann::json& fetched,
+                                     std::string_view status) const {
+  nlohmann::json record = {{"type", "notification"},
+                           {"event", fmt::format("{}.{}", KindName(kind), status)},
+                           {"object", fetched}};
+  return kit::PaymentRecord(
+      kind == ObjectKind::kRefund ? kit::PaymentKind::kRefund : kit::PaymentKind::kPayment,
+      fmt::format("{}:{}:{}", KindName(kind), id, status), payment_id, record.dump());
+}
+
+void YooKassaAdapter::Track(ObjectKind kind, const std::string& id, const std::string& payment_id,
+                            std::string_view status) {
+  const bool final = status == "succeeded" || status == "canceled";
+  std::lock_guard lock(mu_);
+  if (final) {
+    pending_.erase(id);
+  } else if (!pending_.contains(id)) {
+    pending_[id] = {kind, payment_id, ToUnixMillis(clock_.Now())};
+  }
+}
+
+Result<PullResult> YooKassaAdapter::Pull(const std::optional<std::string>& cursor) {
+  constexpr size_t kMaxReadsPerPull = 50;
+  // The cursor: {"<id>": ["payment"|"refund", "<payment id>", since_ms]}.
+  if (cursor && !cursor->empty()) {
+    Result<nlohmann::json> saved = ParseJson(*cursor);
+    std::lock_guard lock(mu_);
+    if (saved.ok() && saved->is_object()) {
+      for (const auto& [id, v] : saved->items()) {
+        if (!v.is_array() || v.size() != 3 || pending_.contains(id)) continue;
+        const std::optional<std::string_view> kind = AsString(v[0]);
+        const std::optional<std::string_view> payment = AsString(v[1]);
+        const std::optional<int64_t> since = AsInt(v[2]);
+        if (!kind || !payment || !since) continue;
+        pending_[id] = {*kind == "refund" ? ObjectKind::kRefund : ObjectKind::kPayment,
+                        std::string(*payment), *since};
+      }
+    }
+  }
+  std::vector<std::pair<std::string, Pending>> due;
+  {
+    const int64_t cutoff = ToUnixMillis(clock_.Now()) - config().reconcile_after.count();
+    std::lock_guard lock(mu_);
+    for (const auto& [id, p] : pending_) {
+      if (p.since_ms <= cutoff && due.size() < kMaxReadsPerPull) due.emplace_back(id, p);
+    }
+  }
+  PullResult result;
+  for (const auto& [id, p] : due) {
+    net::ApiResult<nlohmann::json> fetched = client_.Get(p.kind, id);
+    if (!fetched.ok()) {
+      if (fetched.error().kind == net::ApiError::Kind::kNotFound) {
+        std::lock_guard lock(mu_);
+        pending_.erase(id);
+        continue;
+      }
+      break;  // the API is down or throttling: the rest next time
+    }
+    const std::optional<std::string_view> status = JsonString(*fetched, "status");
+    if (!status || status->empty()) continue;
+    if (*status == "succeeded" || *status == "canceled") {
+      result.events.push_back(Record(p.kind, id, p.payment_id, *fetched, *status));
+    }
+    Track(p.kind, id, p.payment_id, *status);
+  }
+  nlohmann::json saved = nlohmann::json::object();
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, p] : pending_) {
+      saved[id] = {std::string(KindName(p.kind)), p.payment_id, p.since_ms};
+    }
+  }
+  result.next_cursor = saved.dump();
+  return result;
+}
+
 std::vector<std::string> PublishedSenders() {
   return {"185.71.76.0/27",        "185.71.77.0/27",        "77.75.153.0/25",
           "77.75.154.128/25",      "77.75.156.11",          "77.75.156.35",
@@ -254,14 +331,10 @@ ResolveResult YooKassaAdapter::Resolve(const Hint& hint) {
                                  notified.claimed, *status)),
                  "refetch", what);
   }
-  nlohmann::json record = {{"type", "notification"},
-                           {"event", fmt::format("{}.{}", KindName(notified.kind), *status)},
-                           {"object", *fetched}};
+  Track(notified.kind, notified.id, notified.payment_id, *status);
   ResolveResult resolved{DeliveryOutcome::Ok(), {}};
-  resolved.events.push_back(kit::PaymentRecord(
-      notified.kind == ObjectKind::kRefund ? kit::PaymentKind::kRefund : kit::PaymentKind::kPayment,
-      fmt::format("{}:{}:{}", KindName(notified.kind), notified.id, *status), notified.payment_id,
-      record.dump()));
+  resolved.events.push_back(
+      Record(notified.kind, notified.id, notified.payment_id, *fetched, *status));
   return resolved;
 }
 

@@ -25,6 +25,13 @@
 // logged, and only the fetched state is queued. An object the API does not
 // know (404) is a dead letter; 5xx, timeouts and 429 retry the hint.
 //
+// Reconciliation (SourceCapability): every payment or refund Resolve finds
+// not yet final (pending, waiting_for_capture) is remembered; every
+// reconcile_every, those remembered for reconcile_after are re-read (GET,
+// at most 50 a pull) and, once final, queued as Resolve would queue them
+// (the same keys: a notification arriving later is a duplicate). The
+// remembered set is the pull cursor, so it survives a restart.
+//
 // Target: commands through POST /api/v1/commands, one request each, with
 // Idempotence-Key = IdempotenceKey(the command's key), the same on every
 // redelivery, and a body built only from the command's item (so a repeat
@@ -48,6 +55,9 @@
 // threads and does no I/O; Resolve and Deliver run on workers and block on
 // the API.
 
+#include <map>
+#include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,6 +66,7 @@
 #include "adapters/adapter.h"
 #include "adapters/kit/payment_provider.h"
 #include "adapters/yookassa/yookassa_client.h"
+#include "base/thread_annotations.h"
 
 namespace crmhub::adapters::yookassa {
 
@@ -71,7 +82,9 @@ std::vector<std::string> PublishedSenders();
 // characters), so that every redelivery sends the same key.
 std::string IdempotenceKey(std::string_view command_key);
 
-class YooKassaAdapter final : public kit::PaymentAdapter, public TargetCapability {
+class YooKassaAdapter final : public kit::PaymentAdapter,
+                              public TargetCapability,
+                              public SourceCapability {
  public:
   // Without a transport (check-config, tests of the notifications) Resolve
   // retries (transient).
@@ -84,15 +97,33 @@ class YooKassaAdapter final : public kit::PaymentAdapter, public TargetCapabilit
   std::string DescribeJson() const override;
   ResolveResult Resolve(const Hint& hint) override;
 
+  SourceCapability* source() override { return this; }
+  Result<PullResult> Pull(const std::optional<std::string>& cursor) override;
+  std::chrono::milliseconds poll_interval() const override { return config().reconcile_every; }
+
   TargetCapability* target() override { return this; }
   std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
   int max_batch() const override { return 10; }
   std::vector<std::string> commands() const override { return {"create_payment", "refund"}; }
 
  private:
+  struct Pending {
+    ObjectKind kind = ObjectKind::kPayment;
+    std::string payment_id;  // the ordering key
+    int64_t since_ms = 0;    // first seen not final
+  };
+  // The record Resolve and Pull queue for a fetched object.
+  InboundEvent Record(ObjectKind kind, const std::string& id, const std::string& payment_id,
+                      const nlohmann::json& fetched, std::string_view status) const;
+  // Remembers (or forgets, when final) an object Resolve fetched.
+  void Track(ObjectKind kind, const std::string& id, const std::string& payment_id,
+             std::string_view status);
+
   const SystemClock system_clock_;  // when the context has no clock
   const Clock& clock_;
   const YooKassaClient client_;
+  std::mutex mu_;
+  std::map<std::string, Pending> pending_ GUARDED_BY(mu_);  // by object id
 
  private:
   Result<WebhookResult> Handle(const net::HttpRequest& request) override;

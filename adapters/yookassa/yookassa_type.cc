@@ -10,7 +10,8 @@ AdapterType Type() {
       "yookassa",
       "YooKassa (API v3): HTTP notifications in at /hooks/<id>, checked against YooKassa's sender "
       "ranges, answered 200 once durable, then re-fetched from the API on a worker "
-      "(GET /v3/payments/{id}, /v3/refunds/{id}); only the fetched status is queued.",
+      "(GET /v3/payments/{id}, /v3/refunds/{id}); only the fetched status is queued; payments pending longer than reconcile_after re-read; "
+      "create_payment and refund commands out.",
       {.system = "YooKassa",
        .account = {"shop_id",
                    "The shop's shopId (the cabinet's integration settings): the user "
@@ -20,7 +21,8 @@ AdapterType Type() {
                     "of HTTP Basic authentication."}},
        .published_senders = PublishedSenders(),
        .default_max_body = "256KiB",
-       .default_base_url = "https://api.yookassa.ru/v3"});
+       .default_base_url = "https://api.yookassa.ru/v3",
+       .reconcile = true});
 }
 
 }  // namespace crmhub::adapters::yookassa

@@ -273,3 +273,43 @@ TEST_F(YooKassaAdapterTest, AnyOrderEndsAtTheFetchedFinalState) {
 
 }  // namespace
 }  // namespace crmhub::adapters::yookassa
+
+namespace crmhub::adapters::yookassa {
+namespace {
+
+// The reconciliation sweep: a payment Resolve found pending is re-read once
+// it has been pending for reconcile_after, and queued when final, with the
+// key a later notification would have; the remembered set is the cursor.
+TEST_F(YooKassaAdapterTest, PaymentsPendingTooLongAreReReadAndSurviveARestart) {
+  api_.Payment("p-slow", "pending");
+  ResolveResult r = Through(Notification("payment.waiting_for_capture", "p-slow", "pending"));
+  ASSERT_TRUE(r.outcome.ok());
+  EXPECT_EQ(r.events.at(0).idempotency_key, "payment:p-slow:pending");
+  auto first = adapter_.Pull(std::nullopt);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->events.empty());
+  ASSERT_TRUE(first->next_cursor.has_value());
+  EXPECT_NE(first->next_cursor->find("p-slow"), std::string::npos);
+  const size_t requests = api_.requests.size();
+  clock_.Advance(std::chrono::minutes(59));
+  EXPECT_TRUE(adapter_.Pull(first->next_cursor)->events.empty());
+  EXPECT_EQ(api_.requests.size(), requests);  // not due yet: nothing asked
+  clock_.Advance(std::chrono::minutes(2));
+  auto still = adapter_.Pull(first->next_cursor);
+  EXPECT_TRUE(still->events.empty());  // still pending: asked, kept
+  EXPECT_EQ(api_.requests.size(), requests + 1);
+
+  // A restart: a new adapter with only the cursor.
+  YooKassaAdapter restarted(Config(), &metrics_, api_.transport(), clock_);
+  api_.Payment("p-slow", "succeeded");
+  auto done = restarted.Pull(still->next_cursor);
+  ASSERT_TRUE(done.ok());
+  ASSERT_EQ(done->events.size(), 1u);
+  EXPECT_EQ(done->events[0].idempotency_key, "payment:p-slow:succeeded");
+  EXPECT_EQ(done->events[0].kind, "payment");
+  EXPECT_EQ(done->next_cursor.value_or(""), "{}");
+  EXPECT_EQ(restarted.poll_interval(), std::chrono::minutes(5));
+}
+
+}  // namespace
+}  // namespace crmhub::adapters::yookassa
