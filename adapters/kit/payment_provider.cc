@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "base/json_get.h"
+#include "net/upstream.h"
 
 namespace crmhub::adapters::kit {
 namespace {
@@ -148,6 +149,24 @@ Status PaymentAdapter::CheckSender(const net::HttpRequest& request) const {
     return Status::Ok();
   }
   return Refuse(Status::PermissionDenied("sender address not in allow_ips"), "sender", request);
+}
+
+net::Transport NoApiTransport(std::string_view type) {
+  return [type = std::string(type)](std::string_view, net::OutboundRequest) -> net::OutboundResult {
+    return Status::Unavailable(type + ": no HTTP client (check-config)");
+  };
+}
+
+net::Transport ApiTransport(std::string_view type, const std::string& id,
+                            const AdapterContext& context) {
+  if (context.http == nullptr || context.clock == nullptr) return NoApiTransport(type);
+  return net::MakeUpstreamTransport(std::string(type) + ":" + id, context.http, *context.clock,
+                                    context.metrics, {{"api", {}}});
+}
+
+DeliveryOutcome CommandOutcome(const net::ApiError& error) {
+  if (error.retryable() || error.kind == net::ApiError::Kind::kAuth) return error.ToOutcome();
+  return DeliveryOutcome::Fail(fmt::format("{}: {}", error.message, error.body));
 }
 
 std::string_view PaymentKindName(PaymentKind kind) {

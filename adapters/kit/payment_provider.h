@@ -53,6 +53,7 @@
 #include "base/secret.h"
 #include "base/status.h"
 #include "config/config.h"
+#include "net/api_client.h"
 #include "net/cidr.h"
 #include "net/http_types.h"
 
@@ -160,6 +161,20 @@ class PaymentAdapter : public Adapter, public WebhookCapability {
   const RefusalLog refusals_;
   mutable DriftAlarm drift_;
 };
+
+// How a payment adapter that calls its provider's API gets its transport:
+// the context's upstream transport (named "<type>:<id>", one group "api"),
+// or, without an HTTP client or a clock (check-config, tests of the
+// notifications), NoApiTransport: every call fails as transient.
+net::Transport ApiTransport(std::string_view type, const std::string& id,
+                            const AdapterContext& context);
+net::Transport NoApiTransport(std::string_view type);
+
+// A command's outcome for an API error: retried when a later try may
+// succeed (throttled, transient; auth too: the credentials are the config's
+// fault, not the command's), else a dead letter carrying the provider's
+// answer.
+DeliveryOutcome CommandOutcome(const net::ApiError& error);
 
 enum class PaymentKind { kPayment, kRefund };
 std::string_view PaymentKindName(PaymentKind kind);  // "payment", "refund"

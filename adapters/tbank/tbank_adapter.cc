@@ -11,7 +11,6 @@
 #include "base/json_get.h"
 #include "base/secret.h"
 #include "net/hmac.h"
-#include "net/upstream.h"
 
 namespace crmhub::adapters::tbank {
 
@@ -30,12 +29,6 @@ std::string TbankToken(const nlohmann::json& params, std::string_view password) 
 }
 
 namespace {
-
-net::Transport NoTransport() {
-  return [](std::string_view, net::OutboundRequest) -> net::OutboundResult {
-    return Status::Unavailable("tbank: no HTTP client (check-config)");
-  };
-}
 
 TbankClientOptions ClientOptions(const TbankConfig& c) {
   TbankClientOptions o;
@@ -68,14 +61,10 @@ std::optional<int64_t> Kopecks(std::string_view text) {
 }  // namespace
 
 TbankAdapter::TbankAdapter(TbankConfig config, MetricsRegistry* metrics)
-    : TbankAdapter(std::move(config), metrics, NoTransport(), system_clock_) {}
+    : TbankAdapter(std::move(config), metrics, kit::NoApiTransport("tbank"), system_clock_) {}
 
 TbankAdapter::TbankAdapter(TbankConfig config, const AdapterContext& context)
-    : TbankAdapter(config, context.metrics,
-                   context.http == nullptr || context.clock == nullptr
-                       ? NoTransport()
-                       : net::MakeUpstreamTransport("tbank:" + config.id, context.http,
-                                                    *context.clock, context.metrics, {{"api", {}}}),
+    : TbankAdapter(config, context.metrics, kit::ApiTransport("tbank", config.id, context),
                    context.clock != nullptr ? static_cast<const Clock&>(*context.clock)
                                             : static_cast<const Clock&>(system_clock_)) {}
 
@@ -99,10 +88,7 @@ std::vector<DeliveryOutcome> TbankAdapter::Deliver(std::span<const Command> batc
     if (auto d = JsonScalarText(c.item, "description")) params["Description"] = *d;
     net::ApiResult<nlohmann::json> answer = client_.Call("Init", std::move(params));
     if (!answer.ok()) {
-      const net::ApiError& e = answer.error();
-      out[c.index] = e.retryable() || e.kind == net::ApiError::Kind::kAuth
-                         ? e.ToOutcome()
-                         : DeliveryOutcome::Fail(fmt::format("{}: {}", e.message, e.body));
+      out[c.index] = kit::CommandOutcome(answer.error());
       continue;
     }
     spdlog::info("tbank {}: create_payment for order {}: PaymentId {}, PaymentURL {}", id(), *order,

@@ -11,7 +11,6 @@
 #include "adapters/kit/target.h"
 #include "base/json_get.h"
 #include "net/hmac.h"
-#include "net/upstream.h"
 
 namespace crmhub::adapters::yookassa {
 namespace {
@@ -91,12 +90,6 @@ std::string_view KindName(ObjectKind kind) {
   return kind == ObjectKind::kRefund ? "refund" : "payment";
 }
 
-net::Transport NoTransport() {
-  return [](std::string_view, net::OutboundRequest) -> net::OutboundResult {
-    return Status::Unavailable("yookassa: no HTTP client (check-config)");
-  };
-}
-
 YooKassaClientOptions ClientOptions(const YooKassaConfig& c) {
   YooKassaClientOptions o;
   if (!c.base_url.empty()) o.base_url = c.base_url;
@@ -151,10 +144,7 @@ std::vector<DeliveryOutcome> YooKassaAdapter::Deliver(std::span<const Command> b
     net::ApiResult<net::ApiAnswer> answer =
         client_.Create(kind, IdempotenceKey(batch[c.index].key), std::move(*body));
     if (!answer.ok()) {
-      const net::ApiError& e = answer.error();
-      out[c.index] = e.retryable() || e.kind == net::ApiError::Kind::kAuth
-                         ? e.ToOutcome()
-                         : DeliveryOutcome::Fail(fmt::format("{}: {}", e.message, e.body));
+      out[c.index] = kit::CommandOutcome(answer.error());
       continue;
     }
     if (answer->status == 202) {  // processing: the same key and body again, later
@@ -262,17 +252,12 @@ std::vector<std::string> PublishedSenders() {
 }
 
 YooKassaAdapter::YooKassaAdapter(YooKassaConfig config, MetricsRegistry* metrics)
-    : YooKassaAdapter(std::move(config), metrics, NoTransport(), system_clock_) {}
+    : YooKassaAdapter(std::move(config), metrics, kit::NoApiTransport("yookassa"), system_clock_) {}
 
 YooKassaAdapter::YooKassaAdapter(YooKassaConfig config, const AdapterContext& context)
-    : YooKassaAdapter(
-          config, context.metrics,
-          context.http == nullptr || context.clock == nullptr
-              ? NoTransport()
-              : net::MakeUpstreamTransport("yookassa:" + config.id, context.http, *context.clock,
-                                           context.metrics, {{"api", {}}}),
-          context.clock != nullptr ? static_cast<const Clock&>(*context.clock)
-                                   : static_cast<const Clock&>(system_clock_)) {}
+    : YooKassaAdapter(config, context.metrics, kit::ApiTransport("yookassa", config.id, context),
+                      context.clock != nullptr ? static_cast<const Clock&>(*context.clock)
+                                               : static_cast<const Clock&>(system_clock_)) {}
 
 YooKassaAdapter::YooKassaAdapter(YooKassaConfig config, MetricsRegistry* metrics,
                                  net::Transport transport, const Clock& clock)
