@@ -155,6 +155,16 @@ std::vector<DeliveryOutcome> YooKassaAdapter::Deliver(std::span<const Command> b
       continue;
     }
     const std::optional<std::string_view> id = JsonString(answer->json, "id");
+    const std::optional<std::string_view> status = JsonString(answer->json, "status");
+    if (id && ObjectId(JsonMember(answer->json, "id")) && status && !status->empty()) {
+      const std::string object_id(*id);
+      const std::string payment_id =
+          ObjectId(JsonMember(answer->json, "payment_id")).value_or(object_id);
+      Track(kind, object_id, payment_id, *status);
+      InboundEvent record = Record(kind, object_id, payment_id, answer->json, *status);
+      std::lock_guard lock(mu_);
+      outbox_.push_back(std::move(record));
+    }
     const nlohmann::json* confirmation = JsonObject(answer->json, "confirmation");
     spdlog::info("yookassa {}: {} {} is {}{}", this->id(), c.name, id.value_or("?"),
                  JsonString(answer->json, "status").value_or("?"),
@@ -207,15 +217,19 @@ Result<PullResult> YooKassaAdapter::Pull(const std::optional<std::string>& curso
       }
     }
   }
+  PullResult result;
   std::vector<std::pair<std::string, Pending>> due;
   {
     const int64_t cutoff = ToUnixMillis(clock_.Now()) - config().reconcile_after.count();
     std::lock_guard lock(mu_);
-    for (const auto& [id, p] : pending_) {
-      if (p.since_ms <= cutoff && due.size() < kMaxReadsPerPull) due.emplace_back(id, p);
+    result.events = std::exchange(outbox_, {});
+    if (clock_.Now() - last_sweep_ >= config().reconcile_every) {
+      last_sweep_ = clock_.Now();
+      for (const auto& [id, p] : pending_) {
+        if (p.since_ms <= cutoff && due.size() < kMaxReadsPerPull) due.emplace_back(id, p);
+      }
     }
   }
-  PullResult result;
   for (const auto& [id, p] : due) {
     net::ApiResult<nlohmann::json> fetched = client_.Get(p.kind, id);
     if (!fetched.ok()) {

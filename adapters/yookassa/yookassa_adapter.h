@@ -30,7 +30,15 @@
 // reconcile_every, those remembered for reconcile_after are re-read (GET,
 // at most 50 a pull) and, once final, queued as Resolve would queue them
 // (the same keys: a notification arriving later is a duplicate). The
-// remembered set is the pull cursor, so it survives a restart.
+// remembered set is the pull cursor, so it survives a restart. The pull
+// runs every 5 s; the re-reads every reconcile_every.
+//
+// What a command created comes back the same way: the payment (or refund)
+// YooKassa answered, with its confirmation URL, is queued by the next pull
+// as the record of its status (payment:<id>:pending), which the shipped
+// rules map into the payment entity (extra.confirmation_url). Held in
+// memory until then: a crash in between loses the URL, not the payment
+// (its notifications still come).
 //
 // Target: commands through POST /api/v1/commands, one request each, with
 // Idempotence-Key = IdempotenceKey(the command's key), the same on every
@@ -46,14 +54,12 @@
 // with the same key after its retry_after (ms); 500 and timeouts -> retried
 // with the same key; 429 -> retried later; any other 4xx -> a dead letter
 // carrying YooKassa's answer (401/403 retry: the credentials are the
-// config's fault, not the command's). The README does not say how a
-// confirmation URL should come back; this adapter logs it at info with the
-// payment's id (the runtime has no path from a command's answer to the
-// CRM yet: see docs/adapters/yookassa.md).
+// config's fault, not the command's). What YooKassa answered (the object
+// and its confirmation URL) also comes back through the pull (above).
 //
-// Thread-safety: immutable after construction; HandleWebhook runs on I/O
-// threads and does no I/O; Resolve and Deliver run on workers and block on
-// the API.
+// Thread-safety: the config is immutable; the remembered objects and the
+// outbox are behind a mutex. HandleWebhook runs on I/O threads and does no
+// I/O; Resolve, Pull and Deliver run on workers and block on the API.
 
 #include <map>
 #include <mutex>
@@ -99,7 +105,7 @@ class YooKassaAdapter final : public kit::PaymentAdapter,
 
   SourceCapability* source() override { return this; }
   Result<PullResult> Pull(const std::optional<std::string>& cursor) override;
-  std::chrono::milliseconds poll_interval() const override { return config().reconcile_every; }
+  std::chrono::milliseconds poll_interval() const override { return std::chrono::seconds(5); }
 
   TargetCapability* target() override { return this; }
   std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
@@ -124,6 +130,8 @@ class YooKassaAdapter final : public kit::PaymentAdapter,
   const YooKassaClient client_;
   std::mutex mu_;
   std::map<std::string, Pending> pending_ GUARDED_BY(mu_);  // by object id
+  std::vector<InboundEvent> outbox_ GUARDED_BY(mu_);        // what commands created
+  SystemTime last_sweep_ GUARDED_BY(mu_){};
 
  private:
   Result<WebhookResult> Handle(const net::HttpRequest& request) override;

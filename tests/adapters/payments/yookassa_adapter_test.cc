@@ -294,7 +294,7 @@ TEST_F(YooKassaAdapterTest, PaymentsPendingTooLongAreReReadAndSurviveARestart) {
   clock_.Advance(std::chrono::minutes(59));
   EXPECT_TRUE(adapter_.Pull(first->next_cursor)->events.empty());
   EXPECT_EQ(api_.requests.size(), requests);  // not due yet: nothing asked
-  clock_.Advance(std::chrono::minutes(2));
+  clock_.Advance(std::chrono::minutes(6));  // due, and reconcile_every since the last look
   auto still = adapter_.Pull(first->next_cursor);
   EXPECT_TRUE(still->events.empty());  // still pending: asked, kept
   EXPECT_EQ(api_.requests.size(), requests + 1);
@@ -308,7 +308,7 @@ TEST_F(YooKassaAdapterTest, PaymentsPendingTooLongAreReReadAndSurviveARestart) {
   EXPECT_EQ(done->events[0].idempotency_key, "payment:p-slow:succeeded");
   EXPECT_EQ(done->events[0].kind, "payment");
   EXPECT_EQ(done->next_cursor.value_or(""), "{}");
-  EXPECT_EQ(restarted.poll_interval(), std::chrono::minutes(5));
+  EXPECT_EQ(restarted.poll_interval(), std::chrono::seconds(5));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "adapters/yookassa/yookassa_adapter.h"
 #include "adapters/yookassa/yookassa_sim.h"
+#include "tests/adapters/payments/payment_test_support.h"
 #include "tests/support/client_thread.h"
 
 namespace crmhub::adapters::yookassa {
@@ -124,6 +125,31 @@ TEST_F(YooKassaCommandTest, ResponseRules) {
   EXPECT_EQ(Deliver("refund", {{"amount", "1.00"}}, "cmd-6").kind, DeliveryOutcome::Kind::kFail);
   EXPECT_EQ(keys_.size(), sent);
   EXPECT_EQ(Deliver("pay_twice", Payment(), "cmd-7").kind, DeliveryOutcome::Kind::kFail);
+}
+
+// The payment a command created comes back to the CRM with its
+// confirmation URL: the next pull queues it, the shipped rules map it.
+TEST_F(YooKassaCommandTest, TheConfirmationUrlComesBackAsThePaymentEntity) {
+  ASSERT_TRUE(Deliver("create_payment", Payment(), "cmd-8").ok());
+  auto pulled = adapter_->Pull(std::nullopt);
+  ASSERT_TRUE(pulled.ok());
+  ASSERT_EQ(pulled->events.size(), 1u);
+  const InboundEvent& e = pulled->events[0];
+  EXPECT_EQ(e.kind, "payment");
+  EXPECT_TRUE(e.idempotency_key.ends_with(":pending")) << e.idempotency_key;
+  payments_testing::MappedStore store("yookassa-payments.toml");
+  ASSERT_TRUE(store.rules_ok());
+  store.Apply("yk", e);
+  EXPECT_TRUE(store.errors.empty()) << store.errors.front();
+  const std::string id = e.ordering_key;
+  auto stored = store.store().Find(model::EntityKind::kPayment, "yk", id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((**stored).entity.fields.value("status", ""), "pending");
+  EXPECT_EQ((**stored).entity.fields.value("order_external_id", ""), "ORDER-7");
+  EXPECT_NE((**stored).entity.fields["extra"].value("confirmation_url", "").find(id),
+            std::string::npos);
+  EXPECT_TRUE(adapter_->Pull(pulled->next_cursor)->events.empty());         // once
+  EXPECT_NE(pulled->next_cursor.value_or("").find(id), std::string::npos);  // reconciled later
 }
 
 }  // namespace
