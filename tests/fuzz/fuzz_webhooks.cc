@@ -42,6 +42,14 @@ const std::map<std::string, std::vector<std::string>> kConfigs = {
                "mapping = \"{dir}/rules.toml\"\n"}},
     {"zadarma", {"api_key_file = \"{dir}/secret\"\napi_secret_file = \"{dir}/secret\"\nallow_ips = []\n"
                  "mapping = \"{dir}/rules.toml\"\n"}},
+    {"yookassa", {"shop_id = \"1\"\nsecret_key_file = \"{dir}/secret\"\nallow_ips = []\n"
+                  "mapping = \"{dir}/rules.toml\"\n"}},
+    {"cloudpayments", {"public_id = \"pk\"\napi_secret_file = \"{dir}/secret\"\n"
+                       "mapping = \"{dir}/rules.toml\"\n"}},
+    {"tbank", {"terminal_key = \"T\"\npassword_file = \"{dir}/secret\"\n"
+               "mapping = \"{dir}/rules.toml\"\n"}},
+    {"robokassa", {"merchant_login = \"m\"\npassword1_file = \"{dir}/secret\"\n"
+                   "password2_file = \"{dir}/secret\"\nallow_ips = []\nmapping = \"{dir}/rules.toml\"\n"}},
 };
 
 std::vector<std::shared_ptr<Adapter>> BuildAll() {
