@@ -7,6 +7,10 @@
 #include "adapters/zadarma/zadarma_sim.h"
 #include "adapters/tochka/tochka_sim.h"
 #include "adapters/onec_exchange/onec_exchange_sim.h"
+#include "adapters/yookassa/yookassa_sim.h"
+#include "adapters/cloudpayments/cloudpayments_sim.h"
+#include "adapters/tbank/tbank_sim.h"
+#include "adapters/robokassa/robokassa_sim.h"
 
 namespace crmhub::adapters {
 
@@ -20,6 +24,10 @@ std::vector<simkit::SimulatorType> AllSimulatorTypes() {
   types.push_back(adapters::zadarma::ZadarmaSimulatorType());
   types.push_back(adapters::tochka::TochkaSimulatorType());
   types.push_back(adapters::onec_exchange::OnecExchangeSimulatorType());
+  types.push_back(adapters::yookassa::YooKassaSimulatorType());
+  types.push_back(adapters::cloudpayments::CloudPaymentsSimulatorType());
+  types.push_back(adapters::tbank::TbankSimulatorType());
+  types.push_back(adapters::robokassa::RobokassaSimulatorType());
   return types;
 }
 

@@ -9,10 +9,13 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include "base/json_get.h"
 #include "crm/sqlite_store_impl.h"
 #include "crm/store_schema.h"
 #include "mapping/model/model.h"
+#include "mapping/model/status_precedence.h"
 
 namespace crmhub::crm {
 
@@ -193,6 +196,37 @@ Status SqliteCrmStore::Impl::Journal(const SinkEvent& event, const model::Entity
   return journal_insert.Run();
 }
 
+namespace {
+
+// How `e`'s status relates to the stored record's (fields JSON text `stored`)
+// under model::CompareStatus; kSame for kinds without precedence and for
+// records without a status string.
+model::StatusOrder CompareStoredStatus(const model::Entity& e, const std::string& stored) {
+  if (!model::HasStatusPrecedence(e.kind)) return model::StatusOrder::kSame;
+  const std::optional<std::string_view> incoming = JsonString(e.fields, "status");
+  Result<nlohmann::json> before = ParseJson(stored);
+  const std::optional<std::string_view> held =
+      before.ok() ? JsonString(*before, "status") : std::nullopt;
+  if (!incoming || !held) return model::StatusOrder::kSame;
+  return model::CompareStatus(e.kind, *held, *incoming);
+}
+
+// The event's failure (InvalidArgument: its savepoint is rolled back and it
+// is dead-lettered) when `e` contradicts the stored record, e.g. `canceled`
+// after `succeeded`: both sides in the message, and an error line, since a
+// provider or a rule is wrong and someone must look.
+Status PrecedenceConflict(const model::Entity& e, int64_t stored_version,
+                          const std::string& stored, const std::string& incoming) {
+  std::string message = fmt::format(
+      "status precedence conflict for {} {}/{}: stored (version {}) {}; incoming (version {}) {}",
+      model::KindName(e.kind), e.source, e.external_id, stored_version, stored, e.version,
+      incoming);
+  spdlog::error("crm store: {} (kept the stored record; the event is dead-lettered)", message);
+  return Status::InvalidArgument(std::move(message));
+}
+
+}  // namespace
+
 Result<EntityApplyResult> SqliteCrmStore::Impl::Upsert(const SinkEvent& event,
                                                        const model::Entity& e, int64_t now_ms) {
   auto text = CanonicalFields(e.fields);
@@ -211,8 +245,17 @@ Result<EntityApplyResult> SqliteCrmStore::Impl::Upsert(const SinkEvent& event,
     const int64_t stored_version = ks.select.Int(1);
     std::string stored = ks.select.Text(2);
     ks.select.Reset();
-    if (e.version < stored_version) return EntityApplyResult{UpsertResult::kStale, id};
-    if (e.version == stored_version) {
+    // A status precedence (model/status_precedence.h) ranks before the
+    // version; kSame leaves the version to decide.
+    const model::StatusOrder order = CompareStoredStatus(e, stored);
+    if (order == model::StatusOrder::kConflict) {
+      return PrecedenceConflict(e, stored_version, stored, *text);
+    }
+    if (order == model::StatusOrder::kOlder) return EntityApplyResult{UpsertResult::kStale, id};
+    if (order == model::StatusOrder::kSame && e.version < stored_version) {
+      return EntityApplyResult{UpsertResult::kStale, id};
+    }
+    if (order == model::StatusOrder::kSame && e.version == stored_version) {
       if (*text == stored) return EntityApplyResult{UpsertResult::kUnchanged, id};
       if (*text < stored) return EntityApplyResult{UpsertResult::kStale, id};
     }

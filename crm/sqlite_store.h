@@ -16,6 +16,11 @@
 //    canonical fields text (sorted keys) that compares greater bytewise wins,
 //    the other is stale. So any order of one set of events converges to the
 //    same state, which first-writer-wins or last-writer-wins would not.
+// Payments and refunds rank their status before the version
+// (mapping/model/status_precedence.h): a lower status is stale whatever its
+// version, a higher one updates, equal ranks go by the rules above; a
+// contradiction (`canceled` after `succeeded`) fails the event (dead letter,
+// both sides in the reason, an error line) and keeps the stored record.
 // Created and updated are journalled (one entry each); the others are not.
 //
 // Per event: an event whose (source, idempotency_key) is in applied_events is

@@ -8,6 +8,10 @@
 #include "adapters/bank_1c/bank_1c_adapter.h"
 #include "adapters/tochka/tochka_adapter.h"
 #include "adapters/onec_exchange/onec_exchange_adapter.h"
+#include "adapters/yookassa/yookassa_adapter.h"
+#include "adapters/cloudpayments/cloudpayments_adapter.h"
+#include "adapters/tbank/tbank_adapter.h"
+#include "adapters/robokassa/robokassa_adapter.h"
 
 #include "adapters/webhook/webhook_adapter.h"
 
@@ -25,6 +29,10 @@ std::vector<adapters::AdapterType> AllAdapterTypes() {
   types.push_back(adapters::bank_1c::Type());
   types.push_back(adapters::tochka::Type());
   types.push_back(adapters::onec_exchange::Type());
+  types.push_back(adapters::yookassa::Type());
+  types.push_back(adapters::cloudpayments::Type());
+  types.push_back(adapters::tbank::Type());
+  types.push_back(adapters::robokassa::Type());
   return types;
 }
 

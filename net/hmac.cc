@@ -23,6 +23,8 @@ const EVP_MD* Digest(HmacAlgorithm algorithm) {
       return EVP_sha256();
     case HmacAlgorithm::kSha512:
       return EVP_sha512();
+    case HmacAlgorithm::kSha384:
+      return EVP_sha384();
   }
   return EVP_sha256();
 }
@@ -38,7 +40,8 @@ struct MacCtxFree {
 // cannot provide one; the caller then uses HMAC().
 EVP_MAC_CTX* ThreadMacContext(HmacAlgorithm algorithm) {
   static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);  // for the process's life
-  thread_local std::array<std::unique_ptr<EVP_MAC_CTX, MacCtxFree>, 4> contexts;
+  // One per HmacAlgorithm.
+  thread_local std::array<std::unique_ptr<EVP_MAC_CTX, MacCtxFree>, 5> contexts;
   auto& ctx = contexts[static_cast<size_t>(algorithm)];
   if (!ctx && mac != nullptr) {
     ctx.reset(EVP_MAC_CTX_new(mac));

@@ -13,9 +13,9 @@
 
 namespace crmhub::net {
 
-enum class HmacAlgorithm { kMd5, kSha1, kSha256, kSha512 };
+enum class HmacAlgorithm { kMd5, kSha1, kSha256, kSha512, kSha384 };
 
-// Raw MAC bytes (16, 20, 32 or 64 of them).
+// Raw MAC bytes (16, 20, 32, 64 or 48 of them).
 std::string Hmac(HmacAlgorithm algorithm, std::string_view key, std::string_view message);
 // Lowercase hex of the MAC.
 std::string HmacHex(HmacAlgorithm algorithm, std::string_view key, std::string_view message);

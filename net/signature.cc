@@ -23,6 +23,8 @@ constexpr DigestName kDigests[] = {
     {"sha256", SignatureScheme::Digest::kSha256, HmacAlgorithm::kSha256, false},
     {"sha1", SignatureScheme::Digest::kSha1, HmacAlgorithm::kSha1, false},
     {"md5", SignatureScheme::Digest::kMd5, HmacAlgorithm::kMd5, false},
+    {"sha384", SignatureScheme::Digest::kSha384, HmacAlgorithm::kSha384, false},
+    {"sha512", SignatureScheme::Digest::kSha512, HmacAlgorithm::kSha512, false},
 };
 
 const DigestName& Find(SignatureScheme::Digest digest) {
@@ -56,7 +58,7 @@ Result<SignatureScheme> SignatureScheme::Parse(std::string_view algorithm,
   if (!known) {
     return Status::InvalidArgument(fmt::format(
         "unknown signature algorithm \"{}\" (hmac-sha256, hmac-sha1, hmac-sha512, hmac-md5, "
-        "sha256, sha1, md5)",
+        "sha256, sha1, md5, sha384, sha512)",
         algorithm));
   }
   if (encoding == "hex") {

@@ -3,7 +3,7 @@
 // provider's check is configuration rather than code.
 //
 //   algorithm  hmac-sha256 (default), hmac-sha1, hmac-sha512, hmac-md5
-//              (keyed with the secret), or sha256, sha1, md5 (a plain digest:
+//              (keyed with the secret), or sha256, sha1, md5, sha384, sha512 (a plain digest:
 //              the secret goes into the message through {secret})
 //   encoding   hex (compared case-insensitively), base64, or base64-of-hex
 //              (Zadarma: base64 of the hex text of the digest)
@@ -35,7 +35,17 @@ namespace crmhub::net {
 
 class SignatureScheme {
  public:
-  enum class Digest { kHmacSha256, kHmacSha1, kHmacSha512, kHmacMd5, kSha256, kSha1, kMd5 };
+  enum class Digest {
+    kHmacSha256,
+    kHmacSha1,
+    kHmacSha512,
+    kHmacMd5,
+    kSha256,
+    kSha1,
+    kMd5,
+    kSha384,  // Robokassa's hash_algorithm choices
+    kSha512,
+  };
   enum class Encoding { kHex, kBase64, kBase64OfHex };
 
   // Parses the three parts; InvalidArgument names the part and what is

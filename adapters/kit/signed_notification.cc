@@ -1,10 +1,32 @@
 #include "adapters/kit/signed_notification.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <utility>
 
 namespace crmhub::adapters::kit {
+
+config::Key<config::Type::kStringList> DeclareAllowIps(config::KeySet& set,
+                                                       const std::string& system,
+                                                       const std::vector<std::string>& published,
+                                                       const std::string& empty_means) {
+  return set.Declare<config::Type::kStringList>(
+      {.name = "allow_ips",
+       .default_value = config::TomlStringList(published),
+       .description = "Addresses allowed to post notifications to /hooks/<id>... (" + system +
+                      "'s published senders by default; set it when a proxy stands in "
+                      "front). Others get 403. Empty: " +
+                      empty_means + "."});
+}
+
+config::Key<config::Type::kSize> DeclareMaxBody(config::KeySet& set,
+                                                const std::string& default_max_body) {
+  return set.Declare<config::Type::kSize>(
+      {.name = "max_body",
+       .default_value = "\"" + default_max_body + "\"",
+       .description = "Largest notification accepted; larger requests get 413."});
+}
 
 SignedNotificationKeys::SignedNotificationKeys(config::KeySet& set, const Spec& spec)
     : account_key(set.Declare<config::Type::kSecret>(
@@ -15,18 +37,9 @@ SignedNotificationKeys::SignedNotificationKeys(config::KeySet& set, const Spec& 
           {.name = spec.signing_key.name,
            .description = spec.signing_key.description + " Never logged.",
            .required = true})),
-      allow_ips(set.Declare<config::Type::kStringList>(
-          {.name = "allow_ips",
-           .default_value = config::TomlStringList(spec.published_senders),
-           .description = "Addresses allowed to post notifications to /hooks/<id>... (" +
-                          spec.system +
-                          "'s published senders by default; set it when a proxy stands in "
-                          "front). Others get 403. Empty: any sender (the signature still "
-                          "applies)."})),
-      max_body(set.Declare<config::Type::kSize>(
-          {.name = "max_body",
-           .default_value = "\"" + spec.default_max_body + "\"",
-           .description = "Largest notification accepted; larger requests get 413."})) {
+      allow_ips(DeclareAllowIps(set, spec.system, spec.published_senders,
+                                "any sender (the signature still applies)")),
+      max_body(DeclareMaxBody(set, spec.default_max_body)) {
   if (spec.calls) missed_calls.emplace(set);
   if (!spec.default_base_url.empty()) {
     base_url.emplace(set.Declare<config::Type::kUrl>(
@@ -58,31 +71,12 @@ Result<SignedNotificationConfig> ReadSignedNotification(const config::Section& s
   return c;
 }
 
-namespace {
-
-struct SignedNotificationKeySet : config::KeySet {
-  explicit SignedNotificationKeySet(const SignedNotificationKeys::Spec& spec) : keys(*this, spec) {}
-  SignedNotificationKeys keys;
-};
-
-}  // namespace
-
 AdapterType SignedNotificationType(std::string type, std::string description,
                                    SignedNotificationKeys::Spec spec,
                                    SignedNotificationMaker make) {
-  AdapterType t;
-  t.schema = {.type = std::move(type),
-              .description = std::move(description),
-              .keys = SignedNotificationKeySet(spec).specs()};
-  t.factory = [spec = std::move(spec), make = std::move(make)](
-                  const config::Section& section,
-                  const AdapterContext& context) -> Result<std::unique_ptr<Adapter>> {
-    Result<SignedNotificationConfig> c =
-        ReadSignedNotification(section, SignedNotificationKeySet(spec).keys);
-    if (!c.ok()) return c.status();
-    return make(std::move(c).value(), context);
-  };
-  return t;
+  return SpecType<SignedNotificationKeys, SignedNotificationConfig>::Build(
+      std::move(type), std::move(description), std::move(spec), &ReadSignedNotification,
+      std::move(make));
 }
 
 RefusalLog::RefusalLog(std::string system, std::string adapter_id, MetricsRegistry* metrics)
@@ -90,6 +84,11 @@ RefusalLog::RefusalLog(std::string system, std::string adapter_id, MetricsRegist
 
 Status RefusalLog::Refuse(Status status, std::string_view rule,
                           const net::HttpRequest& request) const {
+  return Refuse(std::move(status), rule,
+                fmt::format("a notification to {} from {}", request.path, request.remote_address));
+}
+
+Status RefusalLog::Refuse(Status status, std::string_view rule, std::string_view what) const {
   if (metrics_ != nullptr) {
     metrics_
         ->GetCounter("crmhub_webhook_refusals_total",
@@ -97,8 +96,7 @@ Status RefusalLog::Refuse(Status status, std::string_view rule,
                      {{"adapter", adapter_id_}, {"rule", std::string(rule)}})
         .Inc();
   }
-  spdlog::warn("{} {}: refused a notification to {} from {} ({}): {}", system_, adapter_id_,
-               request.path, request.remote_address, rule, status.message());
+  spdlog::warn("{} {}: refused {} ({}): {}", system_, adapter_id_, what, rule, status.message());
   return status;
 }
 

@@ -42,6 +42,7 @@
 
 #include "adapters/adapter.h"
 #include "adapters/kit/missed_call.h"
+#include "adapters/kit/spec_type.h"
 #include "base/metrics.h"
 #include "base/secret.h"
 #include "base/status.h"
@@ -60,6 +61,16 @@ struct SignedNotificationConfig {
   MissedCallPolicy missed_calls;  // telephony (Spec::calls) only
   std::string base_url;           // the system's API root (Spec::default_base_url)
 };
+
+// The `allow_ips` key (the provider's published senders by default;
+// `empty_means` says what [] allows) and the `max_body` key, as every
+// provider's notification keys declare them into `set`.
+config::Key<config::Type::kStringList> DeclareAllowIps(config::KeySet& set,
+                                                       const std::string& system,
+                                                       const std::vector<std::string>& published,
+                                                       const std::string& empty_means);
+config::Key<config::Type::kSize> DeclareMaxBody(config::KeySet& set,
+                                                const std::string& default_max_body);
 
 struct SignedNotificationKeys {
   struct SecretKey {
@@ -93,8 +104,7 @@ Result<SignedNotificationConfig> ReadSignedNotification(const config::Section& s
                                                         const SignedNotificationKeys& keys);
 
 // Builds the adapter from its read config and the factory's context.
-using SignedNotificationMaker = std::function<std::unique_ptr<Adapter>(
-    SignedNotificationConfig config, const AdapterContext& context)>;
+using SignedNotificationMaker = SpecType<SignedNotificationKeys, SignedNotificationConfig>::Make;
 
 // The schema (`type`, `description`, the keys of `spec`) and a factory that
 // reads them with ReadSignedNotification and calls `make`.
@@ -107,9 +117,7 @@ AdapterType SignedNotificationType(std::string type, std::string description,
                                    SignedNotificationKeys::Spec spec) {
   return SignedNotificationType(
       std::move(type), std::move(description), std::move(spec),
-      [](SignedNotificationConfig c, const AdapterContext& context) -> std::unique_ptr<Adapter> {
-        return std::make_unique<A>(std::move(c), context);
-      });
+      SpecType<SignedNotificationKeys, SignedNotificationConfig>::MakerOf<A>());
 }
 
 class RefusalLog {
@@ -121,6 +129,10 @@ class RefusalLog {
   // (so a handler writes `return refusals().Refuse(...)`). `status`'s
   // message must hold no secret: it is logged and may be answered.
   Status Refuse(Status status, std::string_view rule, const net::HttpRequest& request) const;
+  // The same for what is refused after the request was answered (a
+  // re-fetch on a worker disagreeing with a notification); `what` names it
+  // ("payment 2a1b..."), never a secret.
+  Status Refuse(Status status, std::string_view rule, std::string_view what) const;
 
   // PermissionDenied (-> 403) when `allow` is not empty and does not contain
   // the sender's address, counted under rule "sender"; else OK.

@@ -46,6 +46,14 @@ const std::map<std::string, std::vector<std::string>> kConfigs = {
                 "mapping = \"{dir}/rules.toml\"\n"}},
     {"onec-exchange", {"user = \"u\"\npassword_file = \"{dir}/secret\"\nstaging_dir = \"{dir}/onec\"\n"
                        "mapping = \"{dir}/rules.toml\"\n"}},
+    {"yookassa", {"shop_id = \"1\"\nsecret_key_file = \"{dir}/secret\"\nallow_ips = []\n"
+                  "mapping = \"{dir}/rules.toml\"\n"}},
+    {"cloudpayments", {"public_id = \"pk\"\napi_secret_file = \"{dir}/secret\"\n"
+                       "mapping = \"{dir}/rules.toml\"\n"}},
+    {"tbank", {"terminal_key = \"T\"\npassword_file = \"{dir}/secret\"\n"
+               "mapping = \"{dir}/rules.toml\"\n"}},
+    {"robokassa", {"merchant_login = \"m\"\npassword1_file = \"{dir}/secret\"\n"
+                   "password2_file = \"{dir}/secret\"\nallow_ips = []\nmapping = \"{dir}/rules.toml\"\n"}},
 };
 
 // The key Tochka's sample webhooks verify with (contracts/banks/tochka/webhooks/

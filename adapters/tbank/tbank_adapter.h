@@ -1,0 +1,85 @@
+#pragma once
+// The T-Bank (Tinkoff) internet acquiring adapter: payment notifications
+// (NotificationPayment) in. docs/adapters/tbank.md says what is verified
+// against the contract (contracts/payments/README.md §3), what is answered,
+// which keys dedup and where the README is silent.
+//
+// T-Bank posts a JSON object to the NotificationURL, /hooks/<id>. Checks,
+// in order, each refusal counted and logged by the kit's RefusalLog without
+// a secret:
+//   403  the sender is not in allow_ips (empty by default: the README names
+//        no sender addresses, so the Token is the check)
+//   400  the body is not a JSON object (depth-capped)
+//   401  TerminalKey is not ours
+//   401  Token missing or not TbankToken(the body's root-level values, the
+//        terminal's password), compared in constant time
+//   400  PaymentId (a string or an integer) or Status (a string) missing
+// then one event is queued and answered 200 with the body OK once durable.
+//
+// Event: kind payment, key <PaymentId>:<Status> (AUTHORIZED and CONFIRMED
+// of one payment arrive together and are both kept), ordered by PaymentId,
+// payload the body as sent (config/mappings/tbank-payments.toml maps it).
+//
+// Target: create_payment {"order_id","amount" (decimal roubles: "1500.00"),
+// "description"} -> POST Init (TbankClient, with the Token): the payment
+// link is logged at info with the PaymentId (no path from a command's
+// answer back to the CRM exists yet). T-Bank takes no idempotency key; the
+// OrderId is the command's, the same on every redelivery (the README is
+// silent on whether T-Bank refuses or repeats a second Init of one OrderId;
+// the simulator answers the first again). A refusal (Success false) is a
+// dead letter with T-Bank's ErrorCode; 5xx and timeouts retry.
+//
+// Thread-safety: immutable after construction; HandleWebhook runs on I/O
+// threads, concurrently, and does no I/O; Deliver runs on workers and
+// blocks on the API.
+
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/adapter.h"
+#include "adapters/kit/payment_provider.h"
+#include "adapters/tbank/tbank_client.h"
+
+namespace crmhub::adapters::tbank {
+
+// terminal_key is the account; secrets = {the terminal's password}.
+using TbankConfig = kit::PaymentProviderConfig;
+
+// T-Bank's Token (README §3, developer.tbank.ru eacq token): the root-level
+// scalar members of `params` except Token (nested objects and arrays such
+// as Receipt and DATA, and nulls, left out) plus {"Password": password},
+// sorted by key, their values concatenated (strings as they are, numbers
+// as decimal text, booleans true/false), SHA-256, lowercase hex.
+std::string TbankToken(const nlohmann::json& params, std::string_view password);
+
+class TbankAdapter final : public kit::PaymentAdapter, public TargetCapability {
+ public:
+  // `metrics` may be null; it must outlive the adapter. Without a transport
+  // (check-config, tests of the notifications) commands retry.
+  TbankAdapter(TbankConfig config, MetricsRegistry* metrics);
+  // The factory's: an upstream transport on the context's HTTP client.
+  TbankAdapter(TbankConfig config, const AdapterContext& context);
+  TbankAdapter(TbankConfig config, MetricsRegistry* metrics, net::Transport transport,
+               const Clock& clock);
+
+  std::string DescribeJson() const override;
+
+  TargetCapability* target() override { return this; }
+  std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
+  int max_batch() const override { return 10; }
+  std::vector<std::string> commands() const override { return {"create_payment"}; }
+
+ private:
+  const SystemClock system_clock_;  // when the context has no clock
+  const TbankClient client_;
+
+ private:
+  Result<WebhookResult> Handle(const net::HttpRequest& request) override;
+};
+
+AdapterType Type();
+
+}  // namespace crmhub::adapters::tbank

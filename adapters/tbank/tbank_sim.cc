@@ -1,0 +1,203 @@
+#include "adapters/tbank/tbank_sim.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "base/json_get.h"
+#include "net/hmac.h"
+
+namespace crmhub::adapters::tbank {
+namespace {
+
+using nlohmann::json;
+using simkit::SimPayment;
+
+constexpr char kDefaultTerminal[] = "SimTerminal";
+constexpr char kDefaultPassword[] = "sim-password";
+constexpr uint64_t kSalt = 0x7462616e;
+
+// README §3, read again here: the root-level scalars and the Password,
+// ordered by name, their values run together, SHA-256 in hex.
+std::string Token(const json& body, const std::string& password) {
+  std::vector<std::pair<std::string, std::string>> pairs = {{"Password", password}};
+  for (const auto& [name, value] : body.items()) {
+    if (name == "Token") continue;
+    if (std::optional<std::string_view> text = AsString(value)) {
+      pairs.emplace_back(name, std::string(*text));
+    } else if (value.is_boolean() || value.is_number()) {
+      pairs.emplace_back(name, value.dump());
+    }
+  }
+  std::sort(pairs.begin(), pairs.end());
+  std::string text;
+  for (const auto& pair : pairs) text += pair.second;
+  return net::HexEncode(net::Hash(net::HmacAlgorithm::kSha256, text));
+}
+
+net::HttpResponse TbankError(int status, std::string_view message) {
+  return net::HttpResponse::Json(
+      status,
+      json{{"Success", false}, {"ErrorCode", std::to_string(status)}, {"Message", message}}.dump());
+}
+
+// A refusal of a well-formed request: 200 with Success false and T-Bank's
+// error code in the body (its API answers errors so).
+net::HttpResponse TbankRefusal(std::string_view code, std::string_view message) {
+  return net::HttpResponse::Json(
+      200, json{{"Success", false}, {"ErrorCode", code}, {"Message", message}}.dump());
+}
+
+}  // namespace
+
+Status TbankSimOptions::Complete() const {
+  return simkit::CheckCredentialPair(*this, "tbank", "TERMINAL_KEY:PASSWORD");
+}
+
+TbankSimulator::TbankSimulator(TbankSimOptions options, Clock& clock)
+    : PaymentSimulator(options, clock, kSalt),
+      credentials_(simkit::ReadCredentialPair(options, kDefaultTerminal, kDefaultPassword)),
+      pipeline_(
+          [&] {
+            simkit::SimPipeline::Options o = CommonOptions(options, kSalt);
+            o.dialect.server_header = "tbank-sim";
+            o.dialect.unauthorized = [](bool) { return TbankError(401, "Unauthorized"); };
+            o.dialect.error = TbankError;
+            o.dialect.throttled = [](const simkit::LimitRefusal&) {
+              return TbankError(429, "Too many requests");
+            };
+            o.routes = {{.method = "POST",
+                         .path = "/v2/GetState",
+                         .json_body = true,
+                         .handler = [this](const simkit::SimRequest& r) { return GetState(r); }},
+                        {.method = "POST",
+                         .path = "/v2/Init",
+                         .json_body = true,
+                         .handler = [this](const simkit::SimRequest& r) { return Init(r); }}};
+            return o;
+          }(),
+          clock) {
+  for (const SimPayment& p : payments()) by_id_[PaymentId(p)] = &p;
+}
+
+TbankSimulator::~TbankSimulator() { Stop(); }
+
+std::string TbankSimulator::PaymentId(const SimPayment& p) const {
+  return std::to_string(3000000000LL + p.index);
+}
+
+std::string TbankSimulator::FinalStatus(const SimPayment& p) const {
+  if (p.paid) return "succeeded";
+  return p.two_stage ? "canceled" : "failed";
+}
+
+std::vector<simkit::Push> TbankSimulator::Pushes() const {
+  std::vector<simkit::Push> out;
+  auto push = [&](const SimPayment& p, const char* status, bool success, SystemTime at) {
+    json body = {{"TerminalKey", credentials_.key},
+                 {"OrderId", p.order_id},
+                 {"Success", success},
+                 {"Status", status},
+                 {"PaymentId", PaymentId(p)},
+                 {"ErrorCode", success ? "0" : "1051"},
+                 {"Amount", p.amount_minor},
+                 {"CardId", p.index},
+                 {"Pan", "430000******0777"},
+                 {"ExpDate", "1230"}};
+    body["Token"] = Token(body, credentials_.secret);
+    out.push_back({.path = "",
+                   .headers = {{"Content-Type", "application/json"}},
+                   .body = body.dump(),
+                   .at = at,
+                   .expect_body = "OK"});
+  };
+  for (const SimPayment& p : payments()) {
+    if (p.two_stage) {
+      push(p, "AUTHORIZED", true, p.authorized);
+      push(p, p.paid ? "CONFIRMED" : "REVERSED", true, p.ended);
+    } else if (p.paid) {
+      push(p, "AUTHORIZED", true, p.ended);
+      push(p, "CONFIRMED", true, p.ended);
+    } else {
+      push(p, "REJECTED", false, p.ended);
+    }
+  }
+  return out;
+}
+
+bool TbankSimulator::Signed(const json& body) const {
+  return JsonString(body, "TerminalKey") == std::optional<std::string_view>(credentials_.key) &&
+         JsonString(body, "Token") ==
+             std::optional<std::string_view>(Token(body, credentials_.secret));
+}
+
+net::HttpResponse TbankSimulator::GetState(const simkit::SimRequest& r) const {
+  if (!Signed(r.body)) return TbankRefusal("204", "wrong TerminalKey or Token");
+  const std::optional<std::string> id = JsonScalarText(r.body, "PaymentId");
+  auto it = id ? by_id_.find(*id) : by_id_.end();
+  if (it == by_id_.end()) return TbankRefusal("7", "no such PaymentId");
+  const SimPayment& p = *it->second;
+  const SystemTime now = clock().Now();
+  std::string status = "NEW";
+  if (now >= p.ended) {
+    status = p.paid ? "CONFIRMED" : p.two_stage ? "REVERSED" : "REJECTED";
+  } else if (p.two_stage && now >= p.authorized) {
+    status = "AUTHORIZED";
+  }
+  return net::HttpResponse::Json(200, json{{"Success", true},
+                                           {"ErrorCode", "0"},
+                                           {"TerminalKey", credentials_.key},
+                                           {"Status", status},
+                                           {"PaymentId", *id},
+                                           {"OrderId", p.order_id},
+                                           {"Amount", p.amount_minor}}
+                                          .dump());
+}
+
+net::HttpResponse TbankSimulator::Init(const simkit::SimRequest& r) {
+  if (!Signed(r.body)) return TbankRefusal("204", "wrong TerminalKey or Token");
+  const std::optional<std::string> order = JsonScalarText(r.body, "OrderId");
+  const std::optional<int64_t> amount = JsonInt(r.body, "Amount");
+  if (!order || order->empty() || !amount || *amount <= 0) {
+    return TbankRefusal("9999", "OrderId and a positive Amount are required");
+  }
+  std::lock_guard lock(mu_);
+  auto it = inits_.find(*order);
+  if (it != inits_.end()) return net::HttpResponse::Json(200, it->second);
+  const std::string id = std::to_string(4000000000LL + static_cast<int64_t>(inits_.size()));
+  const std::string answer = json{
+      {"Success", true},
+      {"ErrorCode", "0"},
+      {"TerminalKey", credentials_.key},
+      {"Status", "NEW"},
+      {"PaymentId", id},
+      {"OrderId", *order},
+      {"Amount", *amount},
+      {"PaymentURL", "https://securepay.tinkoff.ru/sim/" +
+                         id}}.dump();
+  inits_[*order] = answer;
+  return net::HttpResponse::Json(200, answer);
+}
+
+size_t TbankSimulator::Inits() const {
+  std::lock_guard lock(mu_);
+  return inits_.size();
+}
+
+simkit::AdapterWiring TbankSimulator::Wiring() const {
+  return {.type = "tbank",
+          .keys = fmt::format("terminal_key = {}\n", simkit::TomlString(credentials_.key)),
+          .secrets = {{"password_file", credentials_.secret}}};
+}
+
+simkit::SimulatorType TbankSimulatorType() {
+  return {.name = "tbank",
+          .description =
+              "T-Bank acquiring: payment notifications with Token pushed to --target, "
+              "Init/GetState served (--tokens TERMINAL_KEY:PASSWORD)",
+          .extra_options = {{"target", "the NotificationURL (<crmhub>/hooks/<id>)"}},
+          .create = simkit::Create<TbankSimulator, TbankSimOptions>};
+}
+
+}  // namespace crmhub::adapters::tbank

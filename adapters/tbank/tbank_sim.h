@@ -1,0 +1,71 @@
+#pragma once
+// TbankSimulator: a local stand-in for T-Bank internet acquiring (`crmhub
+// sim tbank --listen ADDR --target URL`, tests), written from contracts/
+// payments/README.md §3, never from the adapter (it links simkit, not
+// crmhub_adapter_tbank).
+//
+// Notifications: each payment of simkit's PaymentWorld as T-Bank tells it,
+// JSON posted to --target (the NotificationURL) with TerminalKey, OrderId,
+// Success, Status, PaymentId, ErrorCode, Amount (kopecks) and the Token: a
+// one-stage payment's AUTHORIZED and CONFIRMED at once (README: "sent
+// simultaneously"), a two-stage one's AUTHORIZED when held and CONFIRMED
+// (or REVERSED) at its end, a declined one's REJECTED. Answered other than
+// 200 with the body OK: sent again (README: hourly, then daily; the
+// pusher's backoff stands in for it).
+//
+// API: POST /v2/GetState {TerminalKey, PaymentId, Token} -> the payment's
+// Status now; POST /v2/Init {TerminalKey, Amount, OrderId, ..., Token} ->
+// a NEW payment with a PaymentURL, once per OrderId (a repeat answers the
+// first). A wrong TerminalKey or Token: 200 {"Success":false,
+// "ErrorCode":"204"} (the README names no code; T-Bank answers errors in
+// the body).
+//
+// Credentials: SimOptions::credentials[0] as "TERMINAL_KEY:PASSWORD"
+// (default SimTerminal:sim-password). Thread-safe.
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "adapters/simkit/payment_world.h"
+#include "adapters/simkit/sim_pipeline.h"
+#include "base/clock.h"
+#include "base/thread_annotations.h"
+
+namespace crmhub::adapters::tbank {
+
+struct TbankSimOptions : simkit::SimOptions {
+  Status Complete() const;
+};
+
+class TbankSimulator final : public simkit::PaymentSimulator {
+ public:
+  TbankSimulator(TbankSimOptions options, Clock& clock);
+  ~TbankSimulator() override;
+
+  simkit::AdapterWiring Wiring() const override;
+  // Payments created through Init, once per OrderId.
+  size_t Inits() const;
+
+ private:
+  simkit::SimPipeline& pipeline() override { return pipeline_; }
+  const simkit::SimPipeline& pipeline() const override { return pipeline_; }
+  std::vector<simkit::Push> Pushes() const override;
+  std::string PaymentId(const simkit::SimPayment& payment) const override;
+  std::string FinalStatus(const simkit::SimPayment& payment) const override;
+  // The request signed by the terminal's password?
+  bool Signed(const nlohmann::json& body) const;
+  net::HttpResponse GetState(const simkit::SimRequest& r) const;
+  net::HttpResponse Init(const simkit::SimRequest& r);
+
+  const simkit::CredentialPair credentials_;  // terminal key and password
+  std::map<std::string, const simkit::SimPayment*> by_id_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> inits_ GUARDED_BY(mu_);  // OrderId -> answer
+  simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
+};
+
+simkit::SimulatorType TbankSimulatorType();
+
+}  // namespace crmhub::adapters::tbank

@@ -1,0 +1,47 @@
+#pragma once
+// Status precedence: for the kinds whose status only moves forward (a
+// payment, a refund), the order of statuses decides which of two records of
+// one entity is the newer, before any version does. The CRM store honours it
+// (crm/sqlite_store.h), so that a provider's late or repeated notification
+// can never walk a payment back, whichever versions the mapping rules give:
+//
+//   payment  pending < authorized < failed = canceled < succeeded < refunded
+//   refund   pending < failed = canceled < succeeded
+//
+// Between statuses of equal rank (and for statuses this table does not
+// know) the version decides, as for every other kind.
+//
+// One move is not merely stale but a contradiction the provider must
+// explain: `canceled` (or, for a refund, `failed`) arriving for an entity
+// the store holds as `succeeded` or `refunded`. CompareStatus answers
+// kConflict for it; the store keeps what it holds and fails the event
+// (a dead letter naming both sides) and logs it at error.
+//
+// Pure functions over constant tables; thread-safe.
+
+#include <optional>
+#include <string_view>
+
+#include "mapping/model/entity.h"
+
+namespace crmhub::model {
+
+// True for the kinds this precedence orders (payment, refund).
+bool HasStatusPrecedence(EntityKind kind);
+
+// The rank of `status` for `kind` (larger is later), or nullopt when the
+// kind has no precedence or the status is not one of its canonical ones.
+std::optional<int> StatusRank(EntityKind kind, std::string_view status);
+
+enum class StatusOrder {
+  kNewer,     // incoming's status ranks above the stored one's
+  kOlder,     // below: the incoming record is stale
+  kSame,      // equal ranks, or a status without rank: the version decides
+  kConflict,  // a contradiction (see above): alert, keep the stored record
+};
+std::string_view StatusOrderName(StatusOrder order);  // "newer", ...
+
+// How an incoming record's status relates to the stored one's.
+StatusOrder CompareStatus(EntityKind kind, std::string_view stored, std::string_view incoming);
+
+}  // namespace crmhub::model

@@ -1,0 +1,106 @@
+// model::CompareStatus: the precedence of payment and refund statuses, as a
+// table of (kind, stored, incoming) -> order.
+
+#include "mapping/model/status_precedence.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
+namespace crmhub::model {
+namespace {
+
+struct Row {
+  EntityKind kind;
+  std::string_view stored;
+  std::string_view incoming;
+  StatusOrder want;
+};
+
+constexpr EntityKind P = EntityKind::kPayment;
+constexpr EntityKind R = EntityKind::kRefund;
+using O = StatusOrder;
+
+const Row kRows[] = {
+    // A payment moves forward...
+    {P, "pending", "authorized", O::kNewer},
+    {P, "pending", "succeeded", O::kNewer},
+    {P, "authorized", "succeeded", O::kNewer},
+    {P, "authorized", "canceled", O::kNewer},
+    {P, "pending", "failed", O::kNewer},
+    {P, "succeeded", "refunded", O::kNewer},
+    // ...a late status never walks it back...
+    {P, "succeeded", "pending", O::kOlder},
+    {P, "succeeded", "authorized", O::kOlder},
+    {P, "succeeded", "failed", O::kOlder},
+    {P, "refunded", "succeeded", O::kOlder},
+    {P, "canceled", "pending", O::kOlder},
+    {P, "authorized", "pending", O::kOlder},
+    // ...money that came after a cancellation is recorded...
+    {P, "canceled", "succeeded", O::kNewer},
+    {P, "failed", "succeeded", O::kNewer},
+    // ...a cancellation of what succeeded is a contradiction...
+    {P, "succeeded", "canceled", O::kConflict},
+    {P, "refunded", "canceled", O::kConflict},
+    // ...and equal ranks or unknown statuses leave it to the version.
+    {P, "succeeded", "succeeded", O::kSame},
+    {P, "canceled", "failed", O::kSame},
+    {P, "pending", "paid", O::kSame},
+    {P, "", "pending", O::kSame},
+    // Refunds are their own entities with their own order.
+    {R, "pending", "succeeded", O::kNewer},
+    {R, "pending", "canceled", O::kNewer},
+    {R, "succeeded", "pending", O::kOlder},
+    {R, "canceled", "succeeded", O::kNewer},
+    {R, "succeeded", "canceled", O::kConflict},
+    {R, "succeeded", "failed", O::kConflict},
+    {R, "succeeded", "refunded", O::kSame},  // not a refund status
+    // Other kinds have no precedence.
+    {EntityKind::kOrder, "delivered", "new", O::kSame},
+    {EntityKind::kOrder, "succeeded", "canceled", O::kSame},
+};
+
+TEST(StatusPrecedenceTest, Table) {
+  for (const Row& r : kRows) {
+    EXPECT_EQ(CompareStatus(r.kind, r.stored, r.incoming), r.want)
+        << KindName(r.kind) << " " << r.stored << " -> " << r.incoming << ": got "
+        << StatusOrderName(CompareStatus(r.kind, r.stored, r.incoming)) << ", want "
+        << StatusOrderName(r.want);
+  }
+}
+
+TEST(StatusPrecedenceTest, RanksAreTheModelsStatuses) {
+  EXPECT_TRUE(HasStatusPrecedence(EntityKind::kPayment));
+  EXPECT_TRUE(HasStatusPrecedence(EntityKind::kRefund));
+  EXPECT_FALSE(HasStatusPrecedence(EntityKind::kOrder));
+  for (std::string_view s :
+       {"pending", "authorized", "succeeded", "canceled", "failed", "refunded"}) {
+    EXPECT_TRUE(StatusRank(EntityKind::kPayment, s).has_value()) << s;
+  }
+  for (std::string_view s : {"pending", "succeeded", "canceled", "failed"}) {
+    EXPECT_TRUE(StatusRank(EntityKind::kRefund, s).has_value()) << s;
+  }
+  EXPECT_FALSE(StatusRank(EntityKind::kRefund, "refunded").has_value());
+  EXPECT_FALSE(StatusRank(EntityKind::kCall, "pending").has_value());
+}
+
+// Any order of a set of statuses ends at the highest-ranked one: the
+// comparison is a total preorder on the ranked statuses.
+TEST(StatusPrecedenceTest, EveryOrderOfAPaymentsStatusesEndsAtTheHighest) {
+  std::vector<std::string_view> statuses = {"pending", "authorized", "succeeded", "refunded"};
+  std::sort(statuses.begin(), statuses.end());
+  do {
+    std::string_view held = statuses[0];
+    for (size_t i = 1; i < statuses.size(); ++i) {
+      if (CompareStatus(EntityKind::kPayment, held, statuses[i]) == StatusOrder::kNewer) {
+        held = statuses[i];
+      }
+    }
+    EXPECT_EQ(held, "refunded");
+  } while (std::next_permutation(statuses.begin(), statuses.end()));
+}
+
+}  // namespace
+}  // namespace crmhub::model
