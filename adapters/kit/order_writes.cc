@@ -14,7 +14,14 @@ bool Refusal(const net::ApiError& e) {
 
 void DeliverOrderWrites(std::string_view system, std::span<const OrderWrite> writes,
                         const OrderWriteCalls& calls, std::vector<DeliveryOutcome>& out) {
-  std::optional<net::ApiError> stop;  // a failure in passing: the rest share it
+  std::optional<net::ApiError> stop;  // the rest share it
+  int transient = 0;                  // transient failures in a row
+  // A failure in passing: throttled stops the call; transient, only the
+  // kMaxTransientInARow-th in a row does.
+  auto passing = [&](const net::ApiError& e) {
+    transient = e.kind == net::ApiError::Kind::kTransient ? transient + 1 : 0;
+    if (e.kind == net::ApiError::Kind::kThrottled || transient >= kMaxTransientInARow) stop = e;
+  };
   for (const OrderWrite& w : writes) {
     if (stop) {
       out[w.index] = stop->ToOutcome();
@@ -23,7 +30,7 @@ void DeliverOrderWrites(std::string_view system, std::span<const OrderWrite> wri
     if (w.read_first || w.attempt > 1) {
       net::ApiResult<std::string> before = calls.read(w);
       if (!before.ok()) {
-        if (before.error().retryable()) stop = before.error();
+        if (before.error().retryable()) passing(before.error());
         out[w.index] = before.error().ToOutcome();
         continue;
       }
@@ -34,11 +41,12 @@ void DeliverOrderWrites(std::string_view system, std::span<const OrderWrite> wri
     }
     std::optional<net::ApiError> error = calls.send(w);
     if (!error) {
+      transient = 0;
       out[w.index] = DeliveryOutcome::Ok();
       continue;
     }
     if (!Refusal(*error)) {
-      if (error->retryable()) stop = error;
+      if (error->retryable()) passing(*error);
       out[w.index] = error->ToOutcome();
       continue;
     }

@@ -13,9 +13,12 @@
 //     order that got there meanwhile is Ok, any other a dead letter naming
 //     the system's words and the status read (RefusedTransition); never
 //     retried blindly;
-//   * a failure in passing (throttled, transient) is the outcome of that
-//     write and of every later one of the call, which sends nothing more
-//     (the same would meet them, and spend the account's budget).
+//   * a failure in passing is that write's outcome (a retry). Throttled, it
+//     is also the outcome of every later write of the call, which sends
+//     nothing more (the same limit would meet them). Transient (a 5xx, a
+//     timeout), the next write is tried: one request's failure says little
+//     of the next one's; after kMaxTransientInARow such failures in a row
+//     the system is taken to be down and the rest share the last one.
 //
 // The system's side is three callbacks; the writes run in order on the
 // caller's thread. Thread-safe as the callbacks are.
@@ -31,6 +34,8 @@
 #include "net/api_client.h"
 
 namespace crmhub::adapters::kit {
+
+inline constexpr int kMaxTransientInARow = 3;
 
 struct OrderWrite {
   size_t index = 0;      // into the batch (and `out`)

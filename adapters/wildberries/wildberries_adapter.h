@@ -179,8 +179,8 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
   StatusRead ReadOrderStatuses(std::vector<int64_t> ids);
   void DeliverOrders(std::vector<OrderCommand> commands, std::vector<DeliveryOutcome>& out);
   // Ships `ships` (one warehouse) in a new supply: settles their outcomes,
-  // or names them in `refused` with WB's words. A failure in passing is
-  // returned (the rest share it).
+  // or names them in `refused` with WB's words. A throttled failure is
+  // returned (the rest share it); a transient one retries its own chunk.
   std::optional<ApiError> ShipInSupply(int64_t warehouse,
                                        const std::vector<const OrderCommand*>& ships,
                                        std::map<const OrderCommand*, std::string>& refused,

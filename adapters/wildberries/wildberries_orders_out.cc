@@ -31,6 +31,11 @@ bool Reached(std::string_view command, std::string_view status) {
   return command == kit::kShip ? supplier == "complete" : supplier == "cancel";
 }
 
+// A failure in passing that stops the call: the account's limit would meet
+// the rest too. A transient one (a 5xx, a timeout) fails its own request
+// only: the next chunk is tried.
+bool Throttled(const ApiError& e) { return e.kind == ApiError::Kind::kThrottled; }
+
 bool Refusal(const ApiError& e) {
   return e.kind == ApiError::Kind::kRejected || e.kind == ApiError::Kind::kNotFound;
 }
@@ -98,7 +103,7 @@ void WildberriesAdapter::DeliverOrders(std::vector<OrderCommand> commands,
     if (c.write.attempt > 1) tried.push_back(c.id);
   }
   StatusRead before = ReadOrderStatuses(tried);
-  std::optional<ApiError> stop;  // a failure in passing: the rest share it
+  std::optional<ApiError> stop;  // throttled: the rest share it
 
   // Cancels: one order a request.
   std::vector<kit::OrderWrite> cancels;
@@ -148,14 +153,11 @@ void WildberriesAdapter::DeliverOrders(std::vector<OrderCommand> commands,
   }
   std::map<const OrderCommand*, std::string> refused;  // with WB's words
   for (const auto& [warehouse, ships] : by_warehouse) {
-    if (!stop) stop = ShipInSupply(warehouse, ships, refused, out);
-    if (stop) {
-      for (const OrderCommand* c : ships) {
-        if (out[c->write.index].kind == DeliveryOutcome::Kind::kOk && !refused.contains(c)) {
-          out[c->write.index] = stop->ToOutcome();
-        }
-      }
+    if (!stop) {
+      stop = ShipInSupply(warehouse, ships, refused, out);
+      continue;
     }
+    for (const OrderCommand* c : ships) out[c->write.index] = stop->ToOutcome();
   }
   if (refused.empty()) return;
   // Refused: read again. Got there meanwhile: Ok; else a dead letter with
@@ -187,7 +189,7 @@ std::optional<ApiError> WildberriesAdapter::ShipInSupply(
                   warehouse));
   if (!supply.ok()) {
     for (const OrderCommand* c : ships) out[c->write.index] = supply.error().ToOutcome();
-    return supply.error().retryable() ? std::optional(supply.error()) : std::nullopt;
+    return Throttled(supply.error()) ? std::optional(supply.error()) : std::nullopt;
   }
   std::vector<const OrderCommand*> added;
   std::optional<ApiError> stop;
@@ -214,14 +216,14 @@ std::optional<ApiError> WildberriesAdapter::ShipInSupply(
         } else if (!stop && Refusal(alone.error())) {
           refused[c] = alone.error().message;
         } else {
-          if (alone.error().retryable()) stop = alone.error();
+          if (Throttled(alone.error())) stop = alone.error();
           out[c->write.index] = alone.error().ToOutcome();
         }
       }
     } else if (!stop && Refusal(r.error())) {
       refused[chunk[0]] = r.error().message;
     } else {
-      if (r.error().retryable()) stop = r.error();
+      if (Throttled(r.error())) stop = r.error();
       for (const OrderCommand* c : chunk) out[c->write.index] = r.error().ToOutcome();
     }
   }
@@ -238,7 +240,7 @@ std::optional<ApiError> WildberriesAdapter::ShipInSupply(
       out[c->write.index] = delivered.error().ToOutcome();
     }
   }
-  if (!delivered.ok() && delivered.error().retryable()) stop = delivered.error();
+  if (!delivered.ok() && Throttled(delivered.error())) stop = delivered.error();
   return stop;
 }
 

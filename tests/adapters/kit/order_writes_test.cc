@@ -74,17 +74,42 @@ TEST(KitOrderWrites, ARefusalIsReadAgainAndDeadLetteredWithTheStatus) {
   EXPECT_NE(out[0].error.find("could not be re-read: HTTP 503"), std::string::npos) << out[0].error;
 }
 
-TEST(KitOrderWrites, AFailureInPassingIsSharedByTheRest) {
+std::vector<OrderWrite> Ships(std::initializer_list<const char*> ids) {
+  std::vector<OrderWrite> out;
+  for (const char* id : ids) out.push_back({.index = out.size(), .command = "ship", .order_id = id});
+  return out;
+}
+
+TEST(KitOrderWrites, ThrottledStopsTheRest) {
   FakeSystem sys{.status = {{"a", "new"}, {"b", "new"}}};
-  sys.send_error = Error(net::ApiError::Kind::kTransient, "HTTP 500");
+  sys.send_error = Error(net::ApiError::Kind::kThrottled, "HTTP 429");
   std::vector<DeliveryOutcome> out(2);
-  DeliverOrderWrites("sys",
-                     std::vector<OrderWrite>{{.index = 0, .command = "ship", .order_id = "a"},
-                                             {.index = 1, .command = "ship", .order_id = "b"}},
-                     sys.Calls(), out);
+  DeliverOrderWrites("sys", Ships({"a", "b"}), sys.Calls(), out);
   EXPECT_EQ(out[0].kind, DeliveryOutcome::Kind::kRetry);
   EXPECT_EQ(out[1].kind, DeliveryOutcome::Kind::kRetry);
   EXPECT_EQ(sys.calls, (std::vector<std::string>{"send a"}));
+}
+
+TEST(KitOrderWrites, TransientFailuresStopTheRestOnlyInARow) {
+  FakeSystem sys{.status = {{"a", "new"}, {"b", "new"}, {"c", "new"}, {"d", "new"}, {"e", "new"}}};
+  sys.send_error = Error(net::ApiError::Kind::kTransient, "HTTP 500");
+  std::vector<DeliveryOutcome> out(5);
+  DeliverOrderWrites("sys", Ships({"a", "b", "c", "d", "e"}), sys.Calls(), out);
+  for (const auto& o : out) EXPECT_EQ(o.kind, DeliveryOutcome::Kind::kRetry);
+  EXPECT_EQ(sys.calls, (std::vector<std::string>{"send a", "send b", "send c"}));
+  // One failure among successes: the others go.
+  FakeSystem one{.status = {{"a", "new"}, {"b", "new"}, {"c", "new"}}};
+  OrderWriteCalls calls = one.Calls();
+  auto send = calls.send;
+  calls.send = [&](const OrderWrite& w) -> std::optional<net::ApiError> {
+    if (w.order_id == "a") return Error(net::ApiError::Kind::kTransient, "HTTP 503");
+    return send(w);
+  };
+  std::vector<DeliveryOutcome> mixed(3);
+  DeliverOrderWrites("sys", Ships({"a", "b", "c"}), calls, mixed);
+  EXPECT_EQ(mixed[0].kind, DeliveryOutcome::Kind::kRetry);
+  EXPECT_TRUE(mixed[1].ok());
+  EXPECT_TRUE(mixed[2].ok());
 }
 
 }  // namespace
