@@ -195,6 +195,7 @@ json WildberriesSimulator::OrdersStateJson(const std::vector<Order>& list, int64
     all_final = all_final && is_final;
     orders.push_back({{"id", o.id},
                       {"rid", o.rid},
+                      {"warehouseId", o.warehouse},
                       {"supplierStatus", cur.supplier},
                       {"wbStatus", cur.wb},
                       {"finalSupplierStatus", fin.supplier},
