@@ -12,7 +12,7 @@
 //   * nothing was written twice: each order in exactly one write the
 //     system acted on (the simulator's request log, read per marketplace).
 //
-// Used by the Yandex Market and Ozon commands e2e tests. What differs per
+// Used by the Yandex Market, Ozon and Wildberries commands e2e tests. What differs per
 // marketplace (the items, the statuses, what counts as a write) comes in as
 // CommandsE2eOptions.
 
