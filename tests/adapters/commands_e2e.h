@@ -12,9 +12,9 @@
 //   * nothing was written twice: each order in exactly one write the
 //     system acted on (the simulator's request log, read per marketplace).
 //
-// Used by the Yandex Market, Ozon and Wildberries commands e2e tests. What differs per
-// marketplace (the items, the statuses, what counts as a write) comes in as
-// CommandsE2eOptions.
+// Used by the Yandex Market, Ozon and Wildberries commands e2e tests. What
+// differs per marketplace (the items, the statuses, what counts as a write)
+// comes in as CommandsE2eOptions.
 
 #include <chrono>
 #include <filesystem>
