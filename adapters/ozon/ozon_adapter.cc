@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "adapters/kit/order_commands.h"
 #include "base/json_get.h"
 #include "base/timestamp.h"
 
@@ -232,6 +233,7 @@ std::vector<DeliveryOutcome> OzonAdapter::Deliver(std::span<const Command> batch
   std::vector<DeliveryOutcome> out(batch.size());
   std::vector<Stock> stocks;
   std::vector<Price> prices;
+  std::vector<PostingCommand> postings;
   auto keep = [&](const kit::TargetCommand& c, auto read, auto& into) {
     if (read.ok()) {
       into.push_back(std::move(read).value());
@@ -239,15 +241,19 @@ std::vector<DeliveryOutcome> OzonAdapter::Deliver(std::span<const Command> batch
       out[c.index] = DeliveryOutcome::Fail(fmt::format("ozon: {}: {}", c.name, read.status().message()));
     }
   };
-  for (const kit::TargetCommand& c : kit::ReadCommands(batch, {"set_stock", "set_price"}, "ozon", out)) {
+  for (const kit::TargetCommand& c : kit::ReadCommands(
+           batch, {"set_stock", "set_price", kit::kShip, kit::kCancel}, "ozon", out)) {
     if (c.name == "set_stock") {
       keep(c, ReadStock(c), stocks);
-    } else {
+    } else if (c.name == "set_price") {
       keep(c, ReadPrice(c), prices);
+    } else {
+      keep(c, ReadPostingCommand(c), postings);
     }
   }
   if (!stocks.empty()) DeliverStocks(std::move(stocks), out);
   if (!prices.empty()) DeliverPrices(std::move(prices), out);
+  if (!postings.empty()) DeliverPostings(std::move(postings), out);
   return out;
 }
 

@@ -18,6 +18,14 @@
 // product's 11th price within an hour, or a pair's second stock within
 // 30 s, is retried when it fits. Per-item results become per-item outcomes.
 //
+// Commands ship and cancel (ozon_commands.cc): one FBS posting each
+// (order_id: its posting_number), POST /v4/posting/fbs/ship (packages as
+// given, else the posting's products read by /v3/posting/fbs/get in one
+// package) and POST /v2/posting/fbs/cancel (cancel_reason_id 352, 400 or
+// 402, default 402 with a message); FBO postings are read-only. Settled by
+// kit::DeliverOrderWrites: a refusal is re-read and dead-lettered with the
+// posting's status, a redelivery reads first and sends nothing twice.
+//
 // Threading: Pull, Deliver on worker threads (blocking HTTP); HandleWebhook
 // on an I/O thread, no I/O. The catalogue cache is guarded by a mutex; the
 // limits are thread-safe.
@@ -35,6 +43,7 @@
 #include "adapters/adapter.h"
 #include "adapters/kit/keyed_limit.h"
 #include "adapters/kit/marketplace_adapter.h"
+#include "adapters/kit/order_writes.h"
 #include "adapters/kit/push_auth.h"
 #include "adapters/kit/target.h"
 #include "adapters/ozon/ozon_client.h"
@@ -83,6 +92,15 @@ std::string_view PushStateToStatus(std::string_view state);
 // hold (a price with a third significant decimal, a missing quantity,
 // overflow): crmhub then sends no total rather than a rounded one.
 std::optional<int64_t> PostingTotalMinor(std::string_view posting);
+
+// The seller's cancel reasons the spec lists as available for cancellation
+// (the examples of /v2/posting/fbs/cancel-reason/list and
+// /v1/posting/fbs/cancel-reason: 352 «Товар закончился на складе продавца»,
+// 400 «Остался только бракованный товар», 402 «Другое (вина продавца)»);
+// 401 and 666 are listed as not available. 402 needs cancel_reason_message.
+inline constexpr int64_t kSellerCancelReasons[] = {352, 400, 402};
+inline constexpr int64_t kOtherSellerReason = 402;
+inline constexpr std::string_view kDefaultCancelMessage = "Cancelled by the seller in the CRM";
 
 // ---------------------------------------------------------------------------
 // The pull's state and its window planner (ozon_pull.cc).
@@ -172,6 +190,10 @@ class OzonAdapter final : public kit::MarketplaceAdapter {
   // TargetCapability
   std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
   int max_batch() const override { return kMaxPricesPerRequest; }
+  // ship and cancel: FBS postings only (ozon_commands.cc).
+  std::vector<std::string> commands() const override {
+    return {"set_stock", "set_price", "ship", "cancel"};
+  }
 
   OzonClient& client() { return client_; }
 
@@ -185,12 +207,21 @@ class OzonAdapter final : public kit::MarketplaceAdapter {
     size_t index;
     PriceItem item;
   };
+  // A ship or cancel of one FBS posting.
+  struct PostingCommand {
+    kit::OrderWrite write;  // order_id: the posting_number
+    ShipPackages packages;  // ship: as the item gives them; empty: read the posting
+    int64_t reason_id = kOtherSellerReason;  // cancel
+    std::string reason_message;               // cancel
+  };
   WindowLimits LimitsFor(Scheme scheme) const;
   // One page of `scheme`'s pass; advances `state`. more: the pass goes on.
   Result<PullResult> PullScheme(Scheme scheme, PullCursor& state, int64_t now_ms);
   // The command's item, or why Ozon would refuse it.
   Result<Stock> ReadStock(const kit::TargetCommand& c) const;
   static Result<Price> ReadPrice(const kit::TargetCommand& c);
+  static Result<PostingCommand> ReadPostingCommand(const kit::TargetCommand& c);
+  void DeliverPostings(std::vector<PostingCommand> commands, std::vector<DeliveryOutcome>& out) const;
   void DeliverStocks(std::vector<Stock> stocks, std::vector<DeliveryOutcome>& out);
   void DeliverPrices(std::vector<Price> prices, std::vector<DeliveryOutcome>& out);
   // Gives product_id to stocks named by offer_id alone, from the catalogue

@@ -169,5 +169,57 @@ net::ApiResult<ProductPage> OzonClient::ListProducts(const std::string& last_id,
   return page;
 }
 
+net::ApiResult<FbsPosting> OzonClient::GetFbsPosting(const std::string& posting_number) const {
+  auto answer = Post("/v3/posting/fbs/get", json{{"posting_number", posting_number}},
+                     net::ApiRequest::Expect::kJson);
+  if (!answer.ok()) return answer.error();
+  const json* result = JsonObject(answer->json, "result");
+  const std::optional<std::string_view> status =
+      result != nullptr ? JsonString(*result, "status") : std::nullopt;
+  if (!status) {
+    return net::ApiError{.kind = net::ApiError::Kind::kTransient,
+                         .http_status = answer->status,
+                         .message = "ozon: POST /v3/posting/fbs/get: an answer without result.status"};
+  }
+  FbsPosting posting{.posting_number = posting_number,
+                     .status = std::string(*status),
+                     .substatus = std::string(JsonString(*result, "substatus").value_or(""))};
+  if (const json* products = JsonArray(*result, "products")) {
+    for (const json& p : *products) {
+      posting.products.push_back({.product_id = JsonIntLoose(p, "sku").value_or(0),
+                                  .quantity = JsonIntLoose(p, "quantity").value_or(0)});
+    }
+  }
+  return posting;
+}
+
+net::ApiResult<net::ApiAnswer> OzonClient::ShipFbsPosting(const std::string& posting_number,
+                                                          const ShipPackages& packages) const {
+  json list = json::array();
+  for (const std::vector<ShipProduct>& package : packages) {
+    json products = json::array();
+    for (const ShipProduct& p : package) {
+      products.push_back({{"product_id", p.product_id}, {"quantity", p.quantity}});
+    }
+    list.push_back({{"products", std::move(products)}});
+  }
+  return Post("/v4/posting/fbs/ship",
+              json{{"packages", std::move(list)}, {"posting_number", posting_number}},
+              net::ApiRequest::Expect::kJson);
+}
+
+net::ApiResult<net::ApiAnswer> OzonClient::CancelFbsPosting(const std::string& posting_number,
+                                                            int64_t reason_id,
+                                                            const std::string& message) const {
+  json body = {{"cancel_reason_id", reason_id}, {"posting_number", posting_number}};
+  if (!message.empty()) body["cancel_reason_message"] = message;
+  auto answer = Post("/v2/posting/fbs/cancel", body, net::ApiRequest::Expect::kJson);
+  if (answer.ok() && JsonBool(answer->json, "result") != true) {
+    return net::ApiError{.kind = net::ApiError::Kind::kRejected,
+                         .http_status = answer->status,
+                         .message = "ozon: POST /v2/posting/fbs/cancel: answered result false"};
+  }
+  return answer;
+}
 
 }  // namespace crmhub::adapters::ozon

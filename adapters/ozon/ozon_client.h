@@ -9,6 +9,11 @@
 //   POST /v2/products/stocks        ProductAPI_ProductsStocksV2 (stock out)
 //   POST /v1/product/import/prices  ProductAPI_ImportProductsPrices (prices out)
 //   POST /v3/product/list           ProductAPI_GetProductList (offer_id -> product_id)
+//   POST /v3/posting/fbs/get        PostingAPI_GetFbsPostingV3 (one FBS posting's
+//                                   status and products)
+//   POST /v4/posting/fbs/ship       PostingAPI_ShipFbsPostingV4 (ship: packages)
+//   POST /v2/posting/fbs/cancel     PostingAPI_CancelFbsPosting (cancel, with a
+//                                   cancel_reason_id)
 //
 // The spec declares no 429 and names no Retry-After; Ozon's gateway answers
 // 429 "You have reached request rate limit per second" (section «Частые
@@ -109,6 +114,22 @@ struct ProductPage {
   std::string last_id;  // empty: the last page
 };
 
+// An FBS posting as /v3/posting/fbs/get answers it, as far as the commands
+// need it: its status and substatus, and its products (sku: the Ozon SKU,
+// which /v4/posting/fbs/ship takes as product_id).
+struct ShipProduct {
+  int64_t product_id = 0;  // Ozon's SKU (the ship method's «идентификатор товара в системе Ozon — SKU»)
+  int64_t quantity = 0;
+};
+struct FbsPosting {
+  std::string posting_number;
+  std::string status;
+  std::string substatus;
+  std::vector<ShipProduct> products;
+};
+// /v4/posting/fbs/ship's packages: each a list of products.
+using ShipPackages = std::vector<std::vector<ShipProduct>>;
+
 class OzonClient {
  public:
   OzonClient(OzonClientOptions options, net::Transport transport, const Clock& clock);
@@ -121,6 +142,18 @@ class OzonClient {
   net::ApiResult<std::vector<ItemResult>> UpdateStocks(const std::vector<StockItem>& items);
   net::ApiResult<std::vector<ItemResult>> UpdatePrices(const std::vector<PriceItem>& items) const;
   net::ApiResult<ProductPage> ListProducts(const std::string& last_id, int limit) const;
+  // One FBS posting (an FBO posting, or one of another account, is not
+  // found: Ozon answers an error, classified as the HTTP status says).
+  net::ApiResult<FbsPosting> GetFbsPosting(const std::string& posting_number) const;
+  // Ships the posting in `packages`; Ok: Ozon answered 200. Its refusals
+  // (POSTING_ALREADY_SHIPPED, POSTING_ALREADY_CANCELLED, ...) are errors.
+  net::ApiResult<net::ApiAnswer> ShipFbsPosting(const std::string& posting_number,
+                                                const ShipPackages& packages) const;
+  // Cancels the posting with `reason_id` (and `message`, sent when not
+  // empty). An answer {"result": false} is kRejected.
+  net::ApiResult<net::ApiAnswer> CancelFbsPosting(const std::string& posting_number,
+                                                  int64_t reason_id,
+                                                  const std::string& message) const;
 
   // How long until the stocks method's 80 a minute admits a request (zero:
   // now). Takes nothing.

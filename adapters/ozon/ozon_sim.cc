@@ -89,6 +89,7 @@ OzonSimulator::OzonSimulator(OzonSimOptions options, Clock& clock)
 }
 
 void OzonSimulator::BuildWorld() {
+  std::lock_guard lock(postings_mu_);
   simkit::CreateOrders(options_, clock_, [this](int i, SystemTime created, simkit::SeededRng& rng) {
     SimPosting p;
     p.order_id = 50000000 + i;
@@ -104,6 +105,7 @@ void OzonSimulator::BuildWorld() {
     // Drawn last, so the draws above (and a seed's FBS world) do not move.
     // FBO goes through the same statuses (the spec lists the same five).
     p.fbo = options_.fbo_share > 0 && rng.Chance(options_.fbo_share);
+    if (options_.await_seller && !p.fbo) p.steps.resize(1);  // awaiting_packaging
     all_final_at_ = std::max(all_final_at_, p.steps.back().first);
     postings_.push_back(std::move(p));
   });
@@ -148,13 +150,17 @@ simkit::SimPipeline::Options OzonSimulator::PipelineOptions() {
               route("/v2/posting/fbo/list", {"all"}, &OzonSimulator::FboList),
               route("/v2/products/stocks", {"all", "stocks"}, &OzonSimulator::UpdateStocks),
               route("/v1/product/import/prices", {"all"}, &OzonSimulator::Prices),
-              route("/v3/product/list", {"all"}, &OzonSimulator::ProductList)};
+              route("/v3/product/list", {"all"}, &OzonSimulator::ProductList),
+              route("/v3/posting/fbs/get", {"all"}, &OzonSimulator::GetPosting),
+              route("/v4/posting/fbs/ship", {"all"}, &OzonSimulator::Ship),
+              route("/v2/posting/fbs/cancel", {"all"}, &OzonSimulator::Cancel)};
   return o;
 }
 
 std::map<std::string, std::string> OzonSimulator::OrderStatuses(bool final_only) const {
   const SystemTime now = clock_.Now();
   std::map<std::string, std::string> out;
+  std::lock_guard lock(postings_mu_);
   for (const auto& p : postings_) {
     if (final_only) {
       out[p.posting_number] = p.steps.back().second;
@@ -199,6 +205,7 @@ simkit::AdapterWiring OzonSimulator::Wiring() const {
 
 std::set<std::string> OzonSimulator::FboPostings() const {
   std::set<std::string> out;
+  std::lock_guard lock(postings_mu_);
   for (const auto& p : postings_) {
     if (p.fbo) out.insert(p.posting_number);
   }
@@ -215,13 +222,16 @@ std::map<std::string, int64_t> OzonSimulator::Stocks() const {
 std::string OzonSimulator::StateJson() const {
   const SystemTime now = clock_.Now();
   json postings = json::array();
-  for (const auto& p : postings_) {
-    if (p.created > now) continue;
-    const size_t step = StepOf(p, now);
-    postings.push_back({{"posting_number", p.posting_number},
-                        {"status", p.steps[step].second},
-                        {"final_status", p.steps.back().second},
-                        {"scheme", p.fbo ? "fbo" : "fbs"}});
+  {
+    std::lock_guard lock(postings_mu_);
+    for (const auto& p : postings_) {
+      if (p.created > now) continue;
+      const size_t step = StepOf(p, now);
+      postings.push_back({{"posting_number", p.posting_number},
+                          {"status", p.steps[step].second},
+                          {"final_status", p.steps.back().second},
+                          {"scheme", p.fbo ? "fbo" : "fbs"}});
+    }
   }
   json stocks = json::object();
   for (const auto& [k, v] : Stocks()) stocks[k] = v;

@@ -18,6 +18,13 @@
 //   POST /v1/product/import/prices  <= 1000 items; per item TOO_MANY_REQUESTS
 //                                   on a product's 11th price within an hour
 //   POST /v3/product/list           the catalogue, cursor last_id
+//   POST /v3/posting/fbs/get        one FBS posting (an FBO one is not found)
+//   POST /v4/posting/fbs/ship       awaiting_packaging -> awaiting_deliver, the
+//                                   packages' products matching the posting's
+//   POST /v2/posting/fbs/cancel     awaiting_packaging | awaiting_deliver ->
+//                                   cancelled, with a seller's cancel reason
+//                                   (ozon_sim_commands.cc: the status machine
+//                                   and its errors)
 //   GET  /__sim/requests, /__sim/state  (simkit::SimPipeline): postings
 //                                   {posting_number, status, final_status,
 //                                   scheme}, stocks, prices
@@ -74,6 +81,9 @@ struct OzonSimOptions : simkit::SimOptions {
   // /v1/product/import/prices: «Цену каждого товара можно обновлять не
   // больше 10 раз в час» (per product; per-item TOO_MANY_REQUESTS here).
   int64_t price_updates_per_hour = 10;
+  // FBS postings stay awaiting_packaging until the seller ships or cancels
+  // them (the command tests); otherwise they walk by themselves.
+  bool await_seller = false;
 
   // The first account's Client-Id and Api-Key (123456 / sim-api-key when
   // none is given).
@@ -93,7 +103,16 @@ struct SimPosting {
   int64_t offer_index = 0;  // product in the posting
   int quantity = 1;
   bool fbo = false;  // served by /v2/posting/fbo/list, not /v3/posting/fbs/list
+  int64_t cancel_reason_id = 402;  // a cancelled posting's cancellation.cancel_reason_id
 };
+
+// Ozon's FBS status machine for the seller's writes, as the spec documents
+// it: the error /v4/posting/fbs/ship (`ship`) or /v2/posting/fbs/cancel
+// (`cancel`) answers for a posting at `status`, or "" when the write is
+// allowed. From the tag Errors' table for /v4/posting/fbs/ship
+// (POSTING_ALREADY_CANCELLED, POSTING_ALREADY_SHIPPED, HAS_INCORRECT_STATUS)
+// and the cancel method's «Условно-доставленные отправления отменить нельзя».
+std::string_view SellerWriteRefusal(std::string_view write, std::string_view status);
 
 class OzonSimulator final : public simkit::PipelineSimulator {
  public:
@@ -136,13 +155,24 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   net::HttpResponse UpdateStocks(const nlohmann::json& body, bool dup);
   net::HttpResponse Prices(const nlohmann::json& body, bool dup);
   net::HttpResponse ProductList(const nlohmann::json& body, bool dup);
+  // ozon_sim_commands.cc
+  net::HttpResponse GetPosting(const nlohmann::json& body, bool dup);
+  net::HttpResponse Ship(const nlohmann::json& body, bool dup);
+  net::HttpResponse Cancel(const nlohmann::json& body, bool dup);
+  // The FBS posting numbered `number`, or null. REQUIRES: postings_mu_ held.
+  SimPosting* FindFbsLocked(std::string_view number) REQUIRES(postings_mu_);
+  // Ends `p`'s walk at `now` in `status`. REQUIRES: postings_mu_ held.
+  void MoveLocked(SimPosting& p, SystemTime now, std::string status) REQUIRES(postings_mu_);
   void AppendPosting(simkit::JsonText& out, const SimPosting& p, size_t step) const;
   void AppendFboPosting(simkit::JsonText& out, const SimPosting& p, size_t step,
                         const nlohmann::json& with) const;
 
   const OzonSimOptions options_;
   Clock& clock_;
-  std::vector<SimPosting> postings_;  // immutable after construction
+  // Built at construction; afterwards only the seller's writes change a
+  // posting's steps.
+  mutable std::mutex postings_mu_;
+  std::vector<SimPosting> postings_ GUARDED_BY(postings_mu_);
   SystemTime all_final_at_{};         // the last posting's final step
 
   mutable std::mutex mu_;

@@ -77,7 +77,7 @@ void OzonSimulator::AppendPosting(simkit::JsonText& out, const SimPosting& p, si
   out.Key("cancellation")
       .BeginObject()
       .Member("cancel_reason", cancelled ? "Покупатель отменил заказ" : "")
-      .Member("cancel_reason_id", cancelled ? 402 : 0)
+      .Member("cancel_reason_id", cancelled ? p.cancel_reason_id : 0)
       .Member("cancellation_initiator", cancelled ? "Клиент" : "")
       .Member("cancellation_type", cancelled ? "client" : "")
       .Member("cancelled_after_ship", cancelled && step > 1)
@@ -151,6 +151,7 @@ net::HttpResponse OzonSimulator::FbsList(const json& body, bool dup) {
     size_t step;
   };
   std::vector<Hit> hits;
+  std::lock_guard lock(postings_mu_);
   for (size_t i = 0; i < postings_.size(); ++i) {
     const SimPosting& p = postings_[i];
     if (p.fbo || p.created > now || p.created < q.since || p.created > q.to) continue;
@@ -189,6 +190,7 @@ net::HttpResponse OzonSimulator::FboList(const json& body, bool dup) {
   };
   // postings_ is in creation order: the answer is sorted by creation.
   std::vector<Hit> hits;
+  std::lock_guard lock(postings_mu_);
   for (size_t i = 0; i < postings_.size(); ++i) {
     const SimPosting& p = postings_[i];
     if (!p.fbo || p.created > now || p.created < q.since || p.created > q.to) continue;

@@ -141,7 +141,8 @@ AdapterType Type() {
                      .description = "Ozon Seller API: FBS and FBO postings in (pull "
                                     "/v3/posting/fbs/list and /v2/posting/fbo/list + push "
                                     "notifications at /hooks/<id>), stock (/v2/products/stocks) "
-                                    "and prices (/v1/product/import/prices) out.",
+                                    "and prices (/v1/product/import/prices) out; FBS ship "
+                                    "(/v4/posting/fbs/ship) and cancel (/v2/posting/fbs/cancel).",
                      .keys = OzonKeys().specs()},
           .factory = Build};
 }

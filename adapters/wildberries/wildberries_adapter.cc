@@ -11,6 +11,7 @@
 #include <cctype>
 #include <deque>
 
+#include "adapters/kit/order_commands.h"
 #include "base/json_get.h"
 #include "base/timestamp.h"
 
@@ -239,12 +240,24 @@ std::string WildberriesAdapter::DescribeJson() const {
 std::vector<DeliveryOutcome> WildberriesAdapter::Deliver(std::span<const Command> batch) {
   std::vector<DeliveryOutcome> out(batch.size(), DeliveryOutcome::Ok());
   std::vector<kit::TargetCommand> stocks, prices;
-  for (kit::TargetCommand& c :
-       kit::ReadCommands(batch, {"set_stock", "set_price"}, "wildberries", out)) {
+  std::vector<OrderCommand> orders;
+  for (kit::TargetCommand& c : kit::ReadCommands(
+           batch, {"set_stock", "set_price", kit::kShip, kit::kCancel}, "wildberries", out)) {
+    if (c.name == kit::kShip || c.name == kit::kCancel) {
+      Result<OrderCommand> o = ReadOrderCommand(c);
+      if (o.ok()) {
+        orders.push_back(std::move(*o));
+      } else {  // a command WB would refuse: a dead letter
+        out[c.index] =
+            DeliveryOutcome::Fail("wildberries: " + c.name + ": " + o.status().message());
+      }
+      continue;
+    }
     (c.name == "set_stock" ? stocks : prices).push_back(std::move(c));
   }
   if (!stocks.empty()) DeliverStocks(stocks, out);
   if (!prices.empty()) DeliverPrices(batch, prices, out);
+  if (!orders.empty()) DeliverOrders(std::move(orders), out);
   return out;
 }
 

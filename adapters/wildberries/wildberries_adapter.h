@@ -38,6 +38,17 @@
 //              -> POST /api/v2/upload/task (wildberries_prices.cc); settled
 //              when WB has processed the task (history/buffer checks), until
 //              then Retry at the next check.
+//   ship       {"order_id":123, "warehouse_id":507}
+//              -> one FBS supply per warehouse and Deliver call: POST
+//              /api/v3/supplies, PATCH /api/marketplace/v3/supplies/{id}/orders
+//              (100 a request; refused as a whole: each alone), PATCH
+//              /api/v3/supplies/{id}/deliver: supplierStatus complete
+//              (wildberries_orders_out.cc).
+//   cancel     {"order_id":123} -> PATCH /api/v3/orders/{orderId}/cancel
+//              (kit::DeliverOrderWrites).
+//   Both: a redelivery reads the status first (POST /api/v3/orders/status)
+//   and sends nothing for an order already there; a refusal (4xx) is read
+//   again and dead-lettered with WB's error and the status, never retried.
 // Errors follow net::ApiError: throttled, transient and auth retry (at
 // not_before), not found and rejected fail.
 //
@@ -58,6 +69,7 @@
 #include <vector>
 
 #include "adapters/adapter.h"
+#include "adapters/kit/order_writes.h"
 #include "adapters/kit/target.h"
 #include "adapters/wildberries/wildberries_client.h"
 #include "base/thread_annotations.h"
@@ -137,7 +149,9 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
 
   std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
   int max_batch() const override { return static_cast<int>(kMaxStocksPerRequest); }
-  std::vector<std::string> commands() const override { return {"set_stock", "set_price"}; }
+  std::vector<std::string> commands() const override {
+    return {"set_stock", "set_price", "ship", "cancel"};
+  }
 
   WildberriesClient& client() { return client_; }
 
@@ -151,6 +165,26 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
 
   void DeliverStocks(std::span<const kit::TargetCommand> commands,
                      std::vector<DeliveryOutcome>& out);
+  // wildberries_orders_out.cc: ship and cancel of FBS assembly tasks.
+  struct OrderCommand {
+    kit::OrderWrite write;
+    int64_t id = 0;         // the assembly task's id
+    int64_t warehouse = 0;  // ship: its warehouseId
+  };
+  struct StatusRead {
+    std::map<int64_t, std::string> status;  // id -> "supplierStatus/wbStatus"
+    std::map<int64_t, ApiError> unread;     // id -> why not
+  };
+  static Result<OrderCommand> ReadOrderCommand(const kit::TargetCommand& c);
+  StatusRead ReadOrderStatuses(std::vector<int64_t> ids);
+  void DeliverOrders(std::vector<OrderCommand> commands, std::vector<DeliveryOutcome>& out);
+  // Ships `ships` (one warehouse) in a new supply: settles their outcomes,
+  // or names them in `refused` with WB's words. A throttled failure is
+  // returned (the rest share it); a transient one retries its own chunk.
+  std::optional<ApiError> ShipInSupply(int64_t warehouse,
+                                       const std::vector<const OrderCommand*>& ships,
+                                       std::map<const OrderCommand*, std::string>& refused,
+                                       std::vector<DeliveryOutcome>& out);
   void DeliverPrices(std::span<const Command> batch,
                      std::span<const kit::TargetCommand> commands,
                      std::vector<DeliveryOutcome>& out);

@@ -83,6 +83,9 @@ WildberriesClient::WildberriesClient(WildberriesClientOptions options, net::Tran
       clock_(clock),
       api_(net::ApiClientOptions{.dialect = Dialect(), .headers = {}, .timeout = options_.timeout},
            std::move(transport), clock) {
+  cancel_bucket_ = std::make_unique<net::TokenBucket>(
+      clock, net::RateLimit::Every(options_.cancel_pacing.interval,
+                                   static_cast<double>(options_.cancel_pacing.burst)));
   for (Group g : kGroups) {
     const Pace& pace = options_.pacing[Index(g)];
     buckets_[Index(g)] = std::make_unique<net::TokenBucket>(
@@ -106,8 +109,9 @@ std::optional<SystemTime> WildberriesClient::Peek(Group group, int64_t tokens) c
 ApiResult<net::ApiAnswer> WildberriesClient::Call(Group group, const char* method,
                                                   const std::string& base, std::string target,
                                                   std::string body,
-                                                  net::ApiRequest::Expect expect) {
-  net::TokenBucket& bucket = *buckets_[Index(group)];
+                                                  net::ApiRequest::Expect expect,
+                                                  net::TokenBucket* own_bucket) {
+  net::TokenBucket& bucket = own_bucket != nullptr ? *own_bucket : *buckets_[Index(group)];
   net::ApiRequest request{.method = method,
                           .url = base + target,
                           .body = std::move(body),
@@ -340,6 +344,41 @@ ApiResult<CardsPage> WildberriesClient::ListCards(const CardsCursor& cursor, int
     }
   }
   return page;
+}
+
+ApiResult<std::string> WildberriesClient::CreateSupply(const std::string& name) {
+  auto r = Call(Group::kOrders, "POST", options_.marketplace_url, "/api/v3/supplies",
+                json{{"name", name}}.dump());
+  if (!r.ok()) return r.error();
+  const std::optional<std::string_view> id = JsonString(r->json, "id");
+  if (!id || id->empty()) return Unexpected(*r, "/api/v3/supplies", "no supply id");
+  return std::string(*id);
+}
+
+ApiResult<bool> WildberriesClient::AddSupplyOrders(const std::string& supply_id,
+                                                   std::span<const int64_t> ids) {
+  const json body = {{"orders", std::vector<int64_t>(ids.begin(), ids.end())}};
+  auto r = Call(Group::kOrders, "PATCH", options_.marketplace_url,
+                fmt::format("/api/marketplace/v3/supplies/{}/orders", net::UrlEncode(supply_id)),
+                body.dump(), net::ApiRequest::Expect::kAny);
+  if (!r.ok()) return r.error();
+  return true;
+}
+
+ApiResult<bool> WildberriesClient::DeliverSupply(const std::string& supply_id) {
+  auto r = Call(Group::kOrders, "PATCH", options_.marketplace_url,
+                fmt::format("/api/v3/supplies/{}/deliver", net::UrlEncode(supply_id)), "",
+                net::ApiRequest::Expect::kAny);
+  if (!r.ok()) return r.error();
+  return true;
+}
+
+ApiResult<bool> WildberriesClient::CancelOrder(int64_t order_id) {
+  auto r = Call(Group::kOrders, "PATCH", options_.marketplace_url,
+                fmt::format("/api/v3/orders/{}/cancel", order_id), "",
+                net::ApiRequest::Expect::kAny, cancel_bucket_.get());
+  if (!r.ok()) return r.error();
+  return true;
 }
 
 }  // namespace crmhub::adapters::wildberries

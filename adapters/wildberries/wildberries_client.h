@@ -8,6 +8,13 @@
 //     GET  /api/v3/orders/new             new assembly tasks
 //     GET  /api/v3/orders                 paged: limit, next, dateFrom, dateTo
 //     POST /api/v3/orders/status          {"orders":[id...]}
+//     POST /api/v3/supplies               {"name"}: a new FBS supply (201 {"id"})
+//     PATCH /api/marketplace/v3/supplies/{supplyId}/orders  {"orders":[id...]}
+//                                         (up to 100; the one-order form
+//                                         /api/v3/supplies/{supplyId}/orders/{orderId}
+//                                         is deprecated)
+//     PATCH /api/v3/supplies/{supplyId}/deliver  close it: its orders complete
+//     PATCH /api/v3/orders/{orderId}/cancel      the seller's cancel
 //     PUT  /api/v3/stocks/{warehouseId}   {"stocks":[{chrtId, amount}]}
 //     POST /api/v3/stocks/{warehouseId}   read back {"chrtIds":[...]}
 //   prices_url (02-products.yaml "Цены и скидки"):
@@ -99,6 +106,13 @@ inline constexpr std::array<Pace, kGroupCount> kDocumentedLimits = {{
 // (rounded up): WB measures arrival times, we measure send times.
 Pace DefaultPace(Group group);
 
+// PATCH /api/v3/orders/{orderId}/cancel has its own limit: 1 min / 100 /
+// 600 ms / 20 (sent through the orders group's upstream, paced by its own
+// bucket).
+inline constexpr Pace kDocumentedCancelLimit = {std::chrono::milliseconds(600), 20};
+// Adding orders to a supply: «до 100 сборочных заданий» per request.
+inline constexpr size_t kMaxOrdersPerSupplyAdd = 100;
+
 // "Один запрос с кодом ответа 409 учитывается как 10 запросов" (stocks).
 inline constexpr int64_t kConflictCost = 10;
 // GET /api/v3/orders and /api/v3/dbs/orders `limit` 1..1000; the statuses
@@ -128,6 +142,9 @@ struct WildberriesClientOptions {
   std::array<Pace, kGroupCount> pacing = {DefaultPace(Group::kOrders), DefaultPace(Group::kDbs),
                                           DefaultPace(Group::kStocks), DefaultPace(Group::kPrices),
                                           DefaultPace(Group::kContent)};
+  // The cancel method's own bucket.
+  Pace cancel_pacing = {kDocumentedCancelLimit.interval * 11 / 10,
+                        (kDocumentedCancelLimit.burst + 1) / 2};
 };
 
 // FBS (03-orders-fbs.yaml) or DBS (05-orders-dbs.yaml, under /api/v3/dbs).
@@ -233,13 +250,24 @@ class WildberriesClient {
   // REQUIRES: 1 <= limit <= kMaxCardsPage.
   ApiResult<CardsPage> ListCards(const CardsCursor& cursor, int limit);
 
+  // FBS supplies (03-orders-fbs.yaml, "Поставки FBS"): the new supply's id.
+  ApiResult<std::string> CreateSupply(const std::string& name);
+  // 204: added (their status confirm). REQUIRES: 1..kMaxOrdersPerSupplyAdd ids.
+  ApiResult<bool> AddSupplyOrders(const std::string& supply_id, std::span<const int64_t> ids);
+  // 204: closed, its orders complete.
+  ApiResult<bool> DeliverSupply(const std::string& supply_id);
+  // 204: cancelled (supplierStatus cancel). 409 StatusMismatch /
+  // StatusChangeNotAllowed: refused.
+  ApiResult<bool> CancelOrder(int64_t order_id);
+
   // When `tokens` requests of `group` would fit (nullopt: now). Takes nothing.
   std::optional<SystemTime> Peek(Group group, int64_t tokens) const;
 
  private:
   ApiResult<net::ApiAnswer> Call(Group group, const char* method, const std::string& base,
                                  std::string target, std::string body,
-                                 net::ApiRequest::Expect expect = net::ApiRequest::Expect::kJson);
+                                 net::ApiRequest::Expect expect = net::ApiRequest::Expect::kJson,
+                                 net::TokenBucket* bucket = nullptr);  // null: the group's
   net::ApiError Unexpected(const net::ApiAnswer& answer, std::string_view call,
                            std::string_view what) const;
 
@@ -247,6 +275,7 @@ class WildberriesClient {
   const Clock& clock_;
   net::ApiClient api_;
   std::array<std::unique_ptr<net::TokenBucket>, kGroupCount> buckets_;
+  std::unique_ptr<net::TokenBucket> cancel_bucket_;
   std::array<Counter*, kGroupCount> throttled_{};  // our buckets' refusals; may be null
 };
 

@@ -116,6 +116,9 @@ void WildberriesSimulator::BuildWorld() {
     }
   };
   build(options_.orders, 10'000'000, false, orders_);
+  if (options_.await_seller) {
+    for (Order& o : orders_) o.steps.resize(1);  // new/waiting
+  }
   build(options_.dbs_orders, 20'000'000, true, dbs_orders_);
 }
 
@@ -192,6 +195,7 @@ json WildberriesSimulator::OrdersStateJson(const std::vector<Order>& list, int64
     all_final = all_final && is_final;
     orders.push_back({{"id", o.id},
                       {"rid", o.rid},
+                      {"warehouseId", o.warehouse},
                       {"supplierStatus", cur.supplier},
                       {"wbStatus", cur.wb},
                       {"finalSupplierStatus", fin.supplier},
@@ -239,6 +243,7 @@ int64_t WildberriesSimulator::StockOf(int64_t warehouse, const std::string& barc
 }
 
 SystemTime WildberriesSimulator::AllFinalAt() const {
+  std::lock_guard lock(mu_);
   int64_t end = 0;
   for (const auto& o : orders_) end = std::max(end, o.steps.back().at_ms);
   for (const auto& o : dbs_orders_) end = std::max(end, o.steps.back().at_ms);
@@ -248,6 +253,7 @@ SystemTime WildberriesSimulator::AllFinalAt() const {
 std::map<std::string, std::string> WildberriesSimulator::OrderStatuses(bool final_only) const {
   const int64_t now = NowMs();
   std::map<std::string, std::string> out;
+  std::lock_guard lock(mu_);
   for (const std::vector<Order>* list : {&orders_, &dbs_orders_}) {
     for (const Order& o : *list) {
       if (!final_only && o.created_ms > now) continue;

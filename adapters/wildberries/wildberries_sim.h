@@ -32,6 +32,13 @@
 //     new), GET /api/v3/dbs/orders (the completed ones: final status, by
 //     createdAt in dateFrom..dateTo, paged by next), POST
 //     /api/v3/dbs/orders/status; their own limit group (200 ms / burst 20).
+//   * FBS supplies and the seller's cancel (wildberries_sim_supplies.cc):
+//     POST /api/v3/supplies, PATCH /api/marketplace/v3/supplies/{id}/orders
+//     (new|confirm -> confirm; one warehouse per supply), PATCH
+//     /api/v3/supplies/{id}/deliver (its orders -> complete), PATCH
+//     /api/v3/orders/{id}/cancel (new|confirm -> cancel/canceled; its own
+//     limit, 600 ms / burst 20); a seller's write ends the order's walk.
+//     With await_seller, FBS orders wait at new/waiting for the seller.
 //   * Price uploads are tasks: in processing (buffer) for price_task_delay,
 //     then in the history with status 3/5/6 and per-good errors
 //     (price_item_errors).
@@ -80,11 +87,30 @@ struct WildberriesSimOptions : simkit::SimOptions {
   // stock update of one is refused (409 CargoWarehouseRestrictionKGTPlus,
   // naming its barcode). Tests only.
   std::set<int> kgt_plus_products;
+  // FBS orders stay new/waiting until the seller ships (a delivered
+  // supply) or cancels them (the command tests).
+  bool await_seller = false;
 
   // For simkit::Create: reads the Wildberries options SimOptions::extra
   // names; InvalidArgument naming the flag for a bad value.
   Status Complete();
 };
+
+// The error bodies of the marketplace API (03-orders-fbs.yaml "Error":
+// {code, message}), shared by the simulator's files.
+namespace sim_wire {
+net::HttpResponse WbError(int status, std::string_view code, std::string_view message);
+net::HttpResponse IncorrectParameter();
+net::HttpResponse IncorrectBody();
+}  // namespace sim_wire
+
+// WB's FBS status machine for the seller's writes, as 03-orders-fbs.yaml
+// documents it: the 409 example code (FailedToAddSupplyOrder,
+// StatusMismatch, StatusChangeNotAllowed) `write` ("add" to a supply,
+// "cancel") answers for an order at supplierStatus/wbStatus, or "" when it
+// is allowed.
+std::string_view SellerWriteRefusal(std::string_view write, std::string_view supplier,
+                                    std::string_view wb);
 
 // "2" + 11-digit index + EAN-13 check digit.
 std::string SimBarcode(int product);
@@ -155,6 +181,15 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
   net::HttpResponse ListCards(const nlohmann::json& body);
   // GET /api/v2/{history,buffer}/tasks and .../goods/task.
   net::HttpResponse PriceTask(const net::HttpRequest& req, bool history, bool goods);
+  // wildberries_sim_supplies.cc
+  net::HttpResponse CreateSupply(const nlohmann::json& body);
+  net::HttpResponse AddSupplyOrders(const std::string& supply_id, const nlohmann::json& body);
+  net::HttpResponse DeliverSupply(const std::string& supply_id);
+  net::HttpResponse CancelOrder(const std::string& order_id);
+  // The created FBS order `id`, or null. REQUIRES: mu_ held.
+  Order* FbsOrderLocked(int64_t id);
+  // Ends `o`'s walk now at supplier/wb. REQUIRES: mu_ held.
+  void MoveLocked(Order& o, const char* supplier, const char* wb);
 
   Clock& clock_;
   const WildberriesSimOptions options_;
@@ -162,7 +197,7 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
 
   mutable std::mutex mu_;
   simkit::SeededRng rng_ GUARDED_BY(mu_);  // (draws)
-  std::vector<Order> orders_;                         // by id ascending
+  std::vector<Order> orders_;  // by id ascending; steps change under mu_ (seller's writes)
   std::vector<Order> dbs_orders_;                     // by id ascending
   std::map<int64_t, std::map<int, int64_t>> stocks_ GUARDED_BY(mu_);  // warehouse -> product -> amount
   std::map<int64_t, std::pair<int64_t, int64_t>> prices_ GUARDED_BY(mu_);  // nmID -> (price, discount)
@@ -179,6 +214,14 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
   std::string last_price_body_ GUARDED_BY(mu_);
   int64_t last_price_task_ GUARDED_BY(mu_) = 0;
   int64_t request_counter_ GUARDED_BY(mu_) = 0;
+  struct Supply {
+    int64_t warehouse = 0;  // of its first order; 0: empty so far
+    bool closed = false;
+    std::vector<int64_t> orders;
+  };
+  std::map<std::string, Supply> supplies_ GUARDED_BY(mu_);  // by id "WB-GI-<n>"
+  std::map<int64_t, std::string> supply_of_ GUARDED_BY(mu_);  // order id -> its supply
+  int64_t next_supply_ GUARDED_BY(mu_) = 1000001;
 
   simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };

@@ -15,12 +15,26 @@ namespace crmhub::adapters::wildberries {
 
 using nlohmann::json;
 
-namespace {
+namespace sim_wire {
 
-// Marketplace/stocks "Error": {code, message[, data]}.
 net::HttpResponse WbError(int status, std::string_view code, std::string_view message) {
   return net::HttpResponse::Json(status, json{{"code", code}, {"message", message}}.dump());
 }
+
+net::HttpResponse IncorrectParameter() {
+  return WbError(400, "IncorrectParameter", "Передан некорректный параметр");
+}
+net::HttpResponse IncorrectBody() {
+  return WbError(400, "IncorrectRequestBody", "Некорректное тело запроса");
+}
+
+}  // namespace sim_wire
+
+namespace {
+
+using sim_wire::IncorrectBody;
+using sim_wire::IncorrectParameter;
+using sim_wire::WbError;
 
 // 01-general.yaml components/responses/401 and 429.
 net::HttpResponse WbGatewayError(int status, std::string_view title, std::string_view detail,
@@ -43,13 +57,6 @@ net::HttpResponse WbTaskError(int status, std::string_view text) {
   return net::HttpResponse::Json(status, body.dump());
 }
 
-net::HttpResponse IncorrectParameter() {
-  return WbError(400, "IncorrectParameter", "Передан некорректный параметр");
-}
-net::HttpResponse IncorrectBody() {
-  return WbError(400, "IncorrectRequestBody", "Некорректное тело запроса");
-}
-
 // The API groups' limits, from the contract files' "period / limit /
 // interval / burst" tables.
 struct GroupLimit {
@@ -61,6 +68,8 @@ constexpr GroupLimit kGroupLimits[] = {
     {"orders", std::chrono::milliseconds(200), 20}, {"dbs", std::chrono::milliseconds(200), 20},
     {"stocks", std::chrono::milliseconds(200), 20}, {"prices", std::chrono::milliseconds(600), 5},
     {"content", std::chrono::milliseconds(600), 5},
+    // PATCH /api/v3/orders/{orderId}/cancel: its own 1 min / 100 / 600 ms / 20.
+    {"cancel", std::chrono::milliseconds(600), 20},
 };
 
 std::chrono::milliseconds IntervalOf(std::string_view group) {
@@ -182,6 +191,19 @@ simkit::SimPipeline::Options WildberriesSimulator::PipelineOptions() {
           [this](const SimRequest& r) { return PriceTask(r.http, false, true); }),
       post("POST", "/content/v2/get/cards/list", "content",
            [this](const SimRequest& r) { return ListCards(r.body); }),
+      // FBS supplies and the seller's cancel (wildberries_sim_supplies.cc).
+      post("POST", "/api/v3/supplies", "orders",
+           [this](const SimRequest& r) { return CreateSupply(r.body); }),
+      post("PATCH", "/api/marketplace/v3/supplies/{}/orders", "orders",
+           [this](const SimRequest& r) { return AddSupplyOrders(r.params.at(0), r.body); }),
+      Route{.method = "PATCH",
+            .path = "/api/v3/supplies/{}/deliver",
+            .limits = {"orders"},
+            .handler = [this](const SimRequest& r) { return DeliverSupply(r.params.at(0)); }},
+      Route{.method = "PATCH",
+            .path = "/api/v3/orders/{}/cancel",
+            .limits = {"cancel"},
+            .handler = [this](const SimRequest& r) { return CancelOrder(r.params.at(0)); }},
   };
   // The prices and content APIs answer a body they cannot read in their own
   // shapes.

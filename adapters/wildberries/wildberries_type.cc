@@ -13,18 +13,22 @@ using config::Type;
 // <group>_rate_interval and <group>_rate_burst: our pacing of one API group.
 struct PaceKeys {
   PaceKeys(config::KeySet& set, Group group)
+      : PaceKeys(set, GroupName(group), "API group", DefaultPace(group),
+                 kDocumentedLimits[static_cast<size_t>(group)]) {}
+  // `name`'s pacing ("cancel": the cancel method's own limit).
+  PaceKeys(config::KeySet& set, std::string_view name, std::string_view what, Pace ours,
+           Pace documented)
       : interval(set.Declare<Type::kDuration>(
-            {.name = fmt::format("{}_rate_interval", GroupName(group)),
-             .default_value = fmt::format("\"{}ms\"", DefaultPace(group).interval.count()),
+            {.name = fmt::format("{}_rate_interval", name),
+             .default_value = fmt::format("\"{}ms\"", ours.interval.count()),
              .description = fmt::format(
-                 "Client-side pacing of the {} API group: one request per interval after a "
+                 "Client-side pacing of the {} {}: one request per interval after a "
                  "burst (documented: {} ms, burst {}).",
-                 GroupName(group), kDocumentedLimits[static_cast<size_t>(group)].interval.count(),
-                 kDocumentedLimits[static_cast<size_t>(group)].burst)})),
+                 name, what, documented.interval.count(), documented.burst)})),
         burst(set.Declare<Type::kInt>(
-            {.name = fmt::format("{}_rate_burst", GroupName(group)),
-             .default_value = std::to_string(DefaultPace(group).burst),
-             .description = fmt::format("Burst of the {} API group's pacing.", GroupName(group)),
+            {.name = fmt::format("{}_rate_burst", name),
+             .default_value = std::to_string(ours.burst),
+             .description = fmt::format("Burst of the {} {}'s pacing.", name, what),
              .min = 1,
              .max = 100})) {}
   Key<Type::kDuration> interval;
@@ -107,6 +111,8 @@ struct WildberriesKeys : config::KeySet {
   PaceKeys stocks{*this, Group::kStocks};
   PaceKeys prices{*this, Group::kPrices};
   PaceKeys content{*this, Group::kContent};
+  PaceKeys cancel{*this, "cancel", "method (PATCH /api/v3/orders/{orderId}/cancel)",
+                  WildberriesClientOptions().cancel_pacing, kDocumentedCancelLimit};
 };
 
 Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
@@ -127,6 +133,10 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
     Pace& p = c.client.pacing[static_cast<size_t>(group)];
     p = {pace->interval.Get(section), pace->burst.Get(section)};
     if (p.interval.count() <= 0) return pace->interval.ErrorAt(section, "must be more than 0");
+  }
+  c.client.cancel_pacing = {keys.cancel.interval.Get(section), keys.cancel.burst.Get(section)};
+  if (c.client.cancel_pacing.interval.count() <= 0) {
+    return keys.cancel.interval.ErrorAt(section, "must be more than 0");
   }
   const std::vector<int64_t> warehouses = keys.warehouses.Get(section);
   c.warehouses.insert(warehouses.begin(), warehouses.end());
@@ -150,8 +160,9 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
 AdapterType Type() {
   return {.schema = {.type = "wildberries",
                      .description = "Wildberries seller account: FBS and DBS orders and their "
-                                    "statuses in; set_stock (by chrtID) and set_price commands "
-                                    "out (Marketplace, Prices and Content APIs).",
+                                    "statuses in; set_stock (by chrtID), set_price, ship (FBS "
+                                    "supplies) and cancel commands out (Marketplace, Prices and "
+                                    "Content APIs).",
                      .keys = WildberriesKeys().specs()},
           .factory = Build};
 }

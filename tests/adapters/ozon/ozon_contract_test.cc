@@ -35,6 +35,7 @@ class OzonContractTest : public ::testing::Test {
     so.arrival = std::chrono::milliseconds(1);
     so.lifetime = std::chrono::milliseconds(6);
     so.enforce_rate_limits = false;
+    so.await_seller = true;  // FBS postings wait for ship and cancel
     sim_options_ = new OzonSimOptions(so);
     sim_ = new OzonSimulator(so, *clock_);
     ASSERT_TRUE(sim_->Start("127.0.0.1:0").ok());
@@ -181,6 +182,44 @@ TEST_F(OzonContractTest, StocksPricesAndCatalogueRequestsAreValid) {
   EXPECT_EQ(stocks.size(), 2u);  // 150 items: 100 + 50
   for (const auto& r : stocks) EXPECT_EQ(r.body.find("quant_size"), std::string::npos) << r.body;
   EXPECT_EQ(sim_->log().Find("POST", "/v1/product/import/prices").size(), 1u);
+}
+
+TEST_F(OzonContractTest, ShipCancelAndPostingReadRequestsAreValid) {
+  auto adapter = MakeAdapter();
+  std::vector<std::string> fbs;
+  const std::set<std::string> fbo = sim_->FboPostings();
+  for (const auto& [number, status] : sim_->OrderStatuses(false)) {
+    if (!fbo.contains(number) && status == "awaiting_packaging") fbs.push_back(number);
+  }
+  ASSERT_GE(fbs.size(), 4u);
+  auto command = [](const char* name, json item, int attempt = 1) {
+    adapters::Command m;
+    m.name = name;
+    m.payload = item.dump();
+    m.attempt = attempt;
+    return m;
+  };
+  // ship (read, then /v4/posting/fbs/ship), cancel with the default 402
+  // and with 352, a redelivered ship (read only), an illegal ship (refused:
+  // Ozon's error passes Prism, then the posting is read again).
+  const std::vector<adapters::Command> batch = {
+      command("ship", {{"order_id", fbs[0]}}),
+      command("cancel", {{"order_id", fbs[1]}}),
+      command("cancel", {{"order_id", fbs[2]}, {"cancel_reason_id", 352}}),
+      command("ship", {{"order_id", fbs[0]}}, 2),
+      command("ship", {{"order_id", fbs[1]}, {"packages", {{{"products", {{{"product_id", 1}, {"quantity", 1}}}}}}}}),
+  };
+  const auto out = adapter.Deliver(batch);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_TRUE(out[i].ok()) << i << ": " << out[i].error << "\nPrism log tail:\n" << PrismTail();
+  }
+  EXPECT_EQ(out[4].kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_NE(out[4].error.find("POSTING_ALREADY_CANCELLED"), std::string::npos)
+      << out[4].error << "\nPrism log tail:\n" << PrismTail();
+  EXPECT_NE(out[4].error.find("the order is now cancelled"), std::string::npos) << out[4].error;
+  EXPECT_EQ(sim_->log().Find("POST", "/v4/posting/fbs/ship").size(), 2u);
+  EXPECT_EQ(sim_->log().Find("POST", "/v2/posting/fbs/cancel").size(), 2u);
+  EXPECT_GE(sim_->log().Find("POST", "/v3/posting/fbs/get").size(), 3u);
 }
 
 TEST_F(OzonContractTest, WrongRequestsAreCaught) {

@@ -18,6 +18,16 @@
 //                              точки», currency_code one of six
 //   posting lists              limit 1..1000, the period «не больше одного
 //                              года», FBO offset <= 20000 (MAX_OFFSET_EXCEEDED)
+//   /v4/posting/fbs/ship       posting_number, packages of products each
+//                              with product_id (Ozon's SKU) and a quantity > 0;
+//                              a posting shipped (200) is not shipped again
+//   /v2/posting/fbs/cancel     a cancel_reason_id the spec lists as a seller's
+//                              available one (352, 400, 402; 401 and 666 are
+//                              not available), «Если значение параметра
+//                              cancel_reason_id — 402, заполните поле
+//                              cancel_reason_message»; a posting cancelled
+//                              (200) is not cancelled again
+//   /v3/posting/fbs/get        posting_number
 //   every request              «не больше 50 запросов в секунду» (tag Process)
 //
 // Each item in a request counts; a pair or a product counts as updated by a
@@ -66,6 +76,7 @@ inline std::vector<std::string> ProseViolations(const std::vector<simkit::Logged
   std::vector<std::string> out;
   std::vector<int64_t> all, stocks_requests;
   std::map<std::string, std::vector<int64_t>> pair_updates, price_updates;
+  std::set<std::string> shipped, cancelled;  // postings Ozon took a ship / cancel of
   for (const simkit::LoggedRequest& r : log) {
     auto report = [&](const std::string& rule) {
       out.push_back(fmt::format("#{} {} {}: {}", r.seq, r.method, r.path, rule));
@@ -124,6 +135,42 @@ inline std::vector<std::string> ProseViolations(const std::vector<simkit::Logged
         }
         if (r.status == 200) price_updates[id].push_back(r.at_ms);
       }
+    } else if (r.path == "/v4/posting/fbs/ship") {
+      const json number = body.value("posting_number", json());
+      if (!number.is_string() || number.get<std::string>().empty()) report("posting_number is required");
+      const json packages = body.value("packages", json());
+      bool products_ok = packages.is_array() && !packages.empty();
+      for (const json& package : packages.is_array() ? packages : json::array()) {
+        const json products = package.is_object() ? package.value("products", json()) : json();
+        products_ok = products_ok && products.is_array() && !products.empty();
+        for (const json& p : products.is_array() ? products : json::array()) {
+          const json id = p.is_object() ? p.value("product_id", json()) : json();
+          const json quantity = p.is_object() ? p.value("quantity", json()) : json();
+          products_ok = products_ok && id.is_number_integer() && id.get<int64_t>() > 0 &&
+                        quantity.is_number_integer() && quantity.get<int64_t>() > 0;
+        }
+      }
+      if (!products_ok) report("packages of products, each with product_id (SKU) and quantity > 0");
+      if (number.is_string() && !shipped.insert(number.get<std::string>()).second) {
+        report("posting " + number.get<std::string>() + " shipped again after Ozon took it");
+      }
+      if (r.status != 200 && number.is_string()) shipped.erase(number.get<std::string>());
+    } else if (r.path == "/v2/posting/fbs/cancel") {
+      const json number = body.value("posting_number", json());
+      const json reason = body.value("cancel_reason_id", json());
+      if (!reason.is_number_integer() || (reason != 352 && reason != 400 && reason != 402)) {
+        report("cancel_reason_id one of the seller's available reasons (352, 400, 402)");
+      }
+      if (reason == 402 && body.value("cancel_reason_message", "").empty()) {
+        report("cancel_reason_message is required with cancel_reason_id 402");
+      }
+      if (number.is_string() && !cancelled.insert(number.get<std::string>()).second) {
+        report("posting " + number.get<std::string>() + " cancelled again after Ozon took it");
+      }
+      if (r.status != 200 && number.is_string()) cancelled.erase(number.get<std::string>());
+    } else if (r.path == "/v3/posting/fbs/get") {
+      const json number = body.value("posting_number", json());
+      if (!number.is_string() || number.get<std::string>().empty()) report("posting_number is required");
     } else if (r.path == "/v3/posting/fbs/list" || r.path == "/v2/posting/fbo/list") {
       const json limit = body.value("limit", json()), offset = body.value("offset", json());
       if (!limit.is_number_integer() || limit.get<int64_t>() < 1 || limit.get<int64_t>() > 1000) {

@@ -81,6 +81,7 @@ std::vector<simkit::LoggedRequest> RunCycle() {
   so.fbo_share = 0.3;
   so.arrival = std::chrono::minutes(10);
   so.lifetime = std::chrono::seconds(30);
+  so.await_seller = true;  // FBS postings wait for the seller's ship and cancel
   OzonSimulator sim(so, clock);
   EXPECT_TRUE(sim.Start("127.0.0.1:0").ok());
   clock.Advance(std::chrono::minutes(15));
@@ -139,6 +140,24 @@ std::vector<simkit::LoggedRequest> RunCycle() {
   const json state = json::parse(sim.StateJson());
   EXPECT_EQ(state["prices"]["SKU-000005"], "111.50");
   EXPECT_EQ(state["prices"]["SKU-000010"], "111.50");
+
+  // Posting commands: ten shipped, five cancelled (the default reason and
+  // 352), each command delivered twice (the second a redelivery).
+  std::vector<std::string> fbs;
+  const std::set<std::string> fbo = sim.FboPostings();
+  for (const auto& [number, status] : sim.OrderStatuses(false)) {
+    if (!fbo.contains(number) && fbs.size() < 15) fbs.push_back(number);
+  }
+  EXPECT_EQ(fbs.size(), 15u);
+  std::vector<adapters::Command> postings;
+  for (size_t i = 0; i < fbs.size(); ++i) {
+    json item = {{"order_id", fbs[i]}};
+    if (i >= 10 && i % 2 == 0) item["cancel_reason_id"] = 352;
+    postings.push_back(MakeCommand(i < 10 ? "ship" : "cancel", item));
+  }
+  EXPECT_EQ(DeliverAll(adapter, clock, postings), 15);
+  for (adapters::Command& m : postings) m.attempt = 2;
+  EXPECT_EQ(DeliverAll(adapter, clock, postings), 15);
   return sim.log().Snapshot();
 }
 
@@ -167,7 +186,7 @@ std::string Lines(const std::vector<std::string>& lines) {
 TEST_F(OzonSpecTest, TheCycleKeepsToTheRulesTheSpecStatesInProse) {
   // The cycle did what it says: every method, several stocks requests, the
   // price slots used up.
-  EXPECT_EQ(Calls().size(), 5u);
+  EXPECT_EQ(Calls().size(), 8u);
   size_t stocks = 0, prices = 0;
   for (const auto& r : *log_) {
     EXPECT_EQ(r.status, 200) << r.method << " " << r.path << " " << r.body.substr(0, 200);
@@ -235,6 +254,24 @@ TEST_F(OzonSpecTest, TheProseCheckReportsEachRuleBroken) {
       {{request(0, "/v3/posting/fbs/list", {{"filter", {{"since", "2024-01-01"}}}, {"limit", 1}, {"offset", 0}})},
        "at most a year"},
   };
+  const json packages = {{{"products", {{{"product_id", 200001}, {"quantity", 1}}}}}};
+  const json ship = {{"posting_number", "1-1-1"}, {"packages", packages}};
+  const json cancel = {{"posting_number", "1-1-1"}, {"cancel_reason_id", 352}};
+  cases.push_back({{request(0, "/v4/posting/fbs/ship", {{"posting_number", "1-1-1"}})}, "packages of products"});
+  cases.push_back({{request(0, "/v4/posting/fbs/ship",
+                            {{"posting_number", "1-1-1"},
+                             {"packages", {{{"products", {{{"product_id", 200001}, {"quantity", 0}}}}}}}})},
+                   "quantity > 0"});
+  cases.push_back({{request(0, "/v4/posting/fbs/ship", {{"packages", packages}})}, "posting_number is required"});
+  cases.push_back({{request(0, "/v4/posting/fbs/ship", ship), request(10, "/v4/posting/fbs/ship", ship)},
+                   "shipped again"});
+  cases.push_back({{request(0, "/v2/posting/fbs/cancel", {{"posting_number", "1-1-1"}, {"cancel_reason_id", 666}})},
+                   "cancel_reason_id one of"});
+  cases.push_back({{request(0, "/v2/posting/fbs/cancel", {{"posting_number", "1-1-1"}, {"cancel_reason_id", 402}})},
+                   "cancel_reason_message is required"});
+  cases.push_back({{request(0, "/v2/posting/fbs/cancel", cancel), request(10, "/v2/posting/fbs/cancel", cancel)},
+                   "cancelled again"});
+  cases.push_back({{request(0, "/v3/posting/fbs/get", json::object())}, "posting_number is required"});
   std::vector<simkit::LoggedRequest> burst, stocks_minute, price_hour;
   for (int i = 0; i < 51; ++i) burst.push_back(request(i * 10, "/v3/product/list", json::object()));
   for (int i = 0; i < 81; ++i) {
@@ -252,6 +289,12 @@ TEST_F(OzonSpecTest, TheProseCheckReportsEachRuleBroken) {
                             [&](const std::string& f) { return f.find(rule) != std::string::npos; }))
         << "not reported: " << rule << "\nin: " << log.front().body << "\nfound:\n" << Lines(found);
   }
+  // A refused ship or cancel took nothing: sending it again is no repeat.
+  EXPECT_TRUE(testing::ProseViolations({request(0, "/v4/posting/fbs/ship", ship, 400),
+                                        request(10, "/v4/posting/fbs/ship", ship),
+                                        request(20, "/v2/posting/fbs/cancel", cancel, 503),
+                                        request(30, "/v2/posting/fbs/cancel", cancel)})
+                  .empty());
   // And a refused request updated nothing: the same pair again after a 429
   // is no second update.
   EXPECT_TRUE(testing::ProseViolations({request(0, "/v2/products/stocks", stock({}), 429),

@@ -78,6 +78,68 @@ TEST(WildberriesContractTest, OrdersRequestsFollowTheFbsSpec) {
   EXPECT_TRUE(IsPrismValidationError(r2.status, r2.body)) << r2.status << " " << r2.body;
 }
 
+TEST(WildberriesContractTest, ShipAndCancelFollowTheFbsSpec) {
+  Loop loop;
+  ManualClock clock;
+  WildberriesSimOptions so;
+  so.orders = 30;
+  so.warehouses = {507};
+  so.await_seller = true;  // orders wait for the seller's ship and cancel
+  so.arrival = std::chrono::seconds(10);
+  WildberriesSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
+  clock.Advance(std::chrono::seconds(20));
+  auto prism = StartPrism("03-orders-fbs.yaml", sim);
+  ASSERT_NE(prism, nullptr);
+  net::HttpClient http(loop.io(), {});
+  WildberriesConfig o = OptionsFor(sim);
+  o.client.marketplace_url = prism->base_url();
+  o.client.timeout = std::chrono::seconds(10);
+  // Our pacing on a clock that does not move: wide enough for the test.
+  o.client.pacing[static_cast<size_t>(Group::kOrders)] = {std::chrono::milliseconds(1), 100};
+  o.client.cancel_pacing = {std::chrono::milliseconds(1), 100};
+  WildberriesAdapter adapter(o, &http, clock);
+  auto command = [](const char* name, json item, int attempt = 1) {
+    adapters::Command m;
+    m.name = name;
+    m.payload = item.dump();
+    m.attempt = attempt;
+    return m;
+  };
+  // Ship three (a supply: create, add, deliver), cancel two, a redelivered
+  // ship (the statuses read), and an illegal ship of a cancelled order
+  // (refused: WB's 409 passes Prism, then the status is read again).
+  const std::vector<adapters::Command> batch = {
+      command("ship", {{"order_id", 10'000'000}, {"warehouse_id", 507}}),
+      command("ship", {{"order_id", 10'000'001}, {"warehouse_id", 507}}),
+      command("ship", {{"order_id", 10'000'002}, {"warehouse_id", 507}}),
+      command("cancel", {{"order_id", 10'000'003}}),
+      command("cancel", {{"order_id", 10'000'004}}),
+      command("ship", {{"order_id", 10'000'000}, {"warehouse_id", 507}}, 2),
+  };
+  const auto out = adapter.Deliver(batch);
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_TRUE(out[i].ok()) << i << ": " << out[i].error << "\n" << prism->Log();
+  }
+  const auto illegal =
+      adapter.Deliver(std::vector{command("ship", {{"order_id", 10'000'003}, {"warehouse_id", 507}})});
+  EXPECT_EQ(illegal[0].kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_NE(illegal[0].error.find("the order is now cancel/canceled"), std::string::npos)
+      << illegal[0].error << "\n" << prism->Log();
+  // Everything reached the simulator through Prism.
+  EXPECT_EQ(sim.log().Find("POST", "/api/v3/supplies").size(), 2u);
+  EXPECT_FALSE(sim.log().Find("PATCH", "/api/marketplace/v3/supplies/WB-GI-1000001/orders").empty());
+  EXPECT_EQ(sim.log().Find("PATCH", "/api/v3/supplies/WB-GI-1000001/deliver").size(), 1u);
+  EXPECT_EQ(sim.log().Find("PATCH", "/api/v3/orders/10000003/cancel").size(), 1u);
+  EXPECT_EQ(sim.OrderStatuses(false).at("10000002"), "complete/waiting");
+
+  // The test of the test: more than 100 orders in one add is Prism's 422.
+  std::vector<int64_t> too_many(101, 10'000'000);
+  auto r = Raw(http, "PATCH", prism->base_url() + "/api/marketplace/v3/supplies/WB-GI-1000001/orders",
+               json{{"orders", too_many}}.dump());
+  EXPECT_TRUE(IsPrismValidationError(r.status, r.body)) << r.status << " " << r.body;
+}
+
 TEST(WildberriesContractTest, DbsOrdersRequestsFollowTheDbsSpec) {
   Loop loop;
   ManualClock clock;

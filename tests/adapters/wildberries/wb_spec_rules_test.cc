@@ -5,7 +5,11 @@
 //   * the prose rules (ProseFindings): item counts per request, the names a
 //     stock item may carry, the deprecated barcode, value ranges, unique
 //     ids, date windows, and the per-group request limits of the
-//     descriptions' tables (a 409 counting as 10);
+//     descriptions' tables (a 409 counting as 10; the cancel method's own
+//     100 a minute); supplies: a name of 1..128, «до 100 сборочных заданий»
+//     per add, a supply delivered only with an order in it («есть хотя бы
+//     одно сборочное задание»); an order WB cancelled is not cancelled
+//     again, one WB added to a delivered supply not added again;
 //   * deprecation: no (method, path) sent matches an operation the official
 //     spec marks `deprecated: true` (tests/support/spec_operations.h).
 //
@@ -34,6 +38,9 @@ const std::string kSpecs = std::string(CRMHUB_CONTRACTS_DIR) + "/marketplaces/wi
 // The API group of a path, by the limit tables (empty: none).
 std::string GroupOf(std::string_view path) {
   if (path.rfind("/api/v3/dbs/", 0) == 0) return "dbs";
+  if (path.rfind("/api/v3/orders/", 0) == 0 && path.ends_with("/cancel")) return "cancel";
+  if (path.rfind("/api/v3/supplies", 0) == 0) return "orders";
+  if (path.rfind("/api/marketplace/v3/supplies", 0) == 0) return "orders";
   if (path.rfind("/api/v3/orders", 0) == 0) return "orders";
   if (path.rfind("/api/v3/stocks/", 0) == 0) return "stocks";
   if (path.rfind("/api/v2/", 0) == 0) return "prices";
@@ -45,6 +52,7 @@ std::string GroupOf(std::string_view path) {
 // descriptions (not from the adapter's constants).
 net::RateLimit DocumentedLimit(const std::string& group) {
   if (group == "prices" || group == "content") return net::RateLimit::Every(milliseconds(600), 5);
+  if (group == "cancel") return net::RateLimit::Every(milliseconds(600), 20);
   return net::RateLimit::Every(milliseconds(200), 20);
 }
 
@@ -56,6 +64,9 @@ std::vector<std::string> ProseFindings(const std::vector<simkit::LoggedRequest>&
   ManualClock clock;  // replays the arrival times through the documented buckets
   std::map<std::string, std::unique_ptr<net::TokenBucket>> buckets;
   int64_t at = 0;
+  std::map<std::string, std::set<int64_t>> supply_orders;  // orders WB added, by supply
+  std::set<int64_t> delivered_orders;                     // in a supply WB closed
+  std::set<std::string> cancelled;                        // cancel paths WB took
   for (const simkit::LoggedRequest& r : log) {
     auto add = [&](const std::string& rule) {
       out.push_back(fmt::format("{} {} {}: {}", r.seq, r.method, r.path, rule));
@@ -90,6 +101,48 @@ std::vector<std::string> ProseFindings(const std::vector<simkit::LoggedRequest>&
         // The spec is silent on repeats; we never send one.
         if (chrt && !chrt_ids.insert(*chrt).second) add("chrtId twice in one request");
       }
+    }
+    if (r.method == "POST" && r.path == "/api/v3/supplies") {
+      const json* name = JsonMember(body, "name");
+      const std::optional<std::string_view> text = name ? AsString(*name) : std::nullopt;
+      const size_t chars = text ? static_cast<size_t>(std::count_if(text->begin(), text->end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+      })) : 0;
+      if (name != nullptr && (!text || chars == 0 || chars > 128)) {
+        add("a supply's name of 1..128 characters");
+      }
+    }
+    if (r.method == "PATCH" && r.path.rfind("/api/marketplace/v3/supplies/", 0) == 0 &&
+        r.path.ends_with("/orders")) {
+      const json* ids = JsonArray(body, "orders");
+      if (ids == nullptr || ids->empty() || ids->size() > 100) {
+        add("\"до 100 сборочных заданий\" per add");
+      }
+      std::set<int64_t> seen;
+      for (const json& v : ids ? *ids : json::array()) {
+        const std::optional<int64_t> id = AsInt(v);
+        if (!id) add("an order id that is not an integer");
+        if (id && !seen.insert(*id).second) add("an order twice in one add");
+        if (id && delivered_orders.contains(*id)) add("an order added again after its supply was delivered");
+      }
+      const std::string supply = r.path.substr(29, r.path.size() - 29 - 7);
+      if (r.status == 204) {
+        for (int64_t id : seen) supply_orders[supply].insert(id);
+      }
+    }
+    if (r.method == "PATCH" && r.path.rfind("/api/v3/supplies/", 0) == 0 &&
+        r.path.ends_with("/deliver")) {
+      const std::string supply = r.path.substr(17, r.path.size() - 17 - 8);
+      if (supply_orders[supply].empty()) {
+        add("a supply delivered without an order (\"есть хотя бы одно сборочное задание\")");
+      }
+      if (r.status == 204) {
+        delivered_orders.insert(supply_orders[supply].begin(), supply_orders[supply].end());
+      }
+    }
+    if (r.method == "PATCH" && GroupOf(r.path) == "cancel") {
+      if (cancelled.contains(r.path)) add("an order cancelled again after WB cancelled it");
+      if (r.status == 204) cancelled.insert(r.path);
     }
     if (r.method == "POST" && r.path == "/api/v2/upload/task") {
       const json* data = JsonArray(body, "data");
@@ -194,6 +247,29 @@ const Cycle& RealisticCycle() {
       stocks.push_back(MakeCommand("set_stock", item, p));
       if (p % 100 == 0) stocks.push_back(MakeCommand("set_stock", item, 10'000 + p));
     }
+    // Order commands, on orders the world has not moved yet: five shipped
+    // (a supply per warehouse), three cancelled, then all of them delivered
+    // again (redeliveries: read first, nothing sent twice).
+    std::vector<adapters::Command> orders;
+    const std::map<std::string, std::string> now = w.sim->OrderStatuses(false);
+    for (const auto& [key, p] : driver.events) {
+      const int64_t id = p["id"].get<int64_t>();
+      if (orders.size() == 8 || id >= 20'000'000 || now.at(std::to_string(id)) != "new/waiting") {
+        continue;
+      }
+      if (std::any_of(orders.begin(), orders.end(), [&](const adapters::Command& m) {
+            return m.payload.find(std::to_string(id)) != std::string::npos;
+          })) {
+        continue;
+      }
+      orders.push_back(orders.size() < 5
+                           ? MakeCommand("ship", {{"order_id", id}, {"warehouse_id", p["warehouseId"]}}, id)
+                           : MakeCommand("cancel", {{"order_id", id}}, id));
+    }
+    EXPECT_EQ(orders.size(), 8u);
+    DeliverAll(adapter, w.clock, orders);
+    for (adapters::Command& m : orders) m.attempt = 2;
+    DeliverAll(adapter, w.clock, orders);
     DeliverAll(adapter, w.clock, stocks);
     // A price push with repeated nmIDs.
     std::vector<adapters::Command> prices;
@@ -218,6 +294,8 @@ TEST(WildberriesSpecRulesTest, TheCycleKeepsEveryProseRule) {
   for (const auto& r : cycle.log) sent.insert(r.method + " " + r.path);
   for (const char* call :
        {"PUT /api/v3/stocks/507", "PUT /api/v3/stocks/508", "POST /api/v2/upload/task",
+        "POST /api/v3/supplies", "PATCH /api/v3/supplies/WB-GI-1000001/deliver",
+        "PATCH /api/marketplace/v3/supplies/WB-GI-1000001/orders",
         "GET /api/v3/orders", "GET /api/v3/dbs/orders", "POST /content/v2/get/cards/list",
         "GET /api/v2/history/tasks"}) {
     EXPECT_TRUE(sent.count(call)) << call;
@@ -266,6 +344,18 @@ TEST(WildberriesSpecRulesTest, TheProseCheckerReportsEachBrokenRule) {
   }
   add("PUT", "/api/v3/stocks/508", "", {{"stocks", {{{"chrtId", 5}, {"amount", 1}}}}}, 90'000);
 
+  // Supplies and cancels (at 100 s, one request a second apart).
+  add("POST", "/api/v3/supplies", "", {{"name", std::string(129, 'x')}}, 100'000, 201);     // 46
+  add("PATCH", "/api/v3/supplies/WB-GI-1/deliver", "", nullptr, 101'000, 409);            // 47
+  json ids = json::array();
+  for (int i = 0; i < 101; ++i) ids.push_back(10'000'000 + i);
+  add("PATCH", "/api/marketplace/v3/supplies/WB-GI-2/orders", "", {{"orders", ids}}, 102'000, 409);  // 48
+  add("PATCH", "/api/marketplace/v3/supplies/WB-GI-2/orders", "", {{"orders", {7, 7}}}, 103'000);  // 49
+  add("PATCH", "/api/v3/supplies/WB-GI-2/deliver", "", nullptr, 104'000);                   // 50
+  add("PATCH", "/api/marketplace/v3/supplies/WB-GI-3/orders", "", {{"orders", {7}}}, 105'000);     // 51
+  add("PATCH", "/api/v3/orders/5/cancel", "", nullptr, 106'000);                            // 52
+  add("PATCH", "/api/v3/orders/5/cancel", "", nullptr, 107'000, 409);                       // 53
+  for (int i = 0; i < 22; ++i) add("PATCH", "/api/v3/orders/" + std::to_string(100 + i) + "/cancel", "", nullptr, 200'000);
   const std::vector<std::string> f = ProseFindings(log, FromUnixMillis(40LL * 24 * 3600 * 1000));
   std::string all;
   for (const auto& line : f) all += line + "\n";
@@ -285,6 +375,15 @@ TEST(WildberriesSpecRulesTest, TheProseCheckerReportsEachBrokenRule) {
   EXPECT_FALSE(reported("28 GET /api/v3/orders/new: over")) << all;  // 20 + 0 refilled
   EXPECT_TRUE(reported("45 PUT /api/v3/stocks/508: over the documented request limit")) << all;
   EXPECT_FALSE(reported("44 PUT /api/v3/stocks/508: over")) << all;
+  EXPECT_TRUE(reported("46 POST /api/v3/supplies: a supply's name of 1..128")) << all;
+  EXPECT_TRUE(reported("47 PATCH /api/v3/supplies/WB-GI-1/deliver: a supply delivered without an order")) << all;
+  EXPECT_TRUE(reported("48 PATCH /api/marketplace/v3/supplies/WB-GI-2/orders: \"до 100")) << all;
+  EXPECT_TRUE(reported("49 PATCH /api/marketplace/v3/supplies/WB-GI-2/orders: an order twice")) << all;
+  EXPECT_FALSE(reported("50 PATCH")) << all;  // WB-GI-2 got order 7
+  EXPECT_TRUE(reported("51 PATCH /api/marketplace/v3/supplies/WB-GI-3/orders: an order added again")) << all;
+  EXPECT_TRUE(reported("53 PATCH /api/v3/orders/5/cancel: an order cancelled again")) << all;
+  EXPECT_TRUE(reported("74 PATCH /api/v3/orders/120/cancel: over the documented request limit")) << all;
+  EXPECT_FALSE(reported("73 PATCH /api/v3/orders/119/cancel: over")) << all;
 }
 
 // The (method, path) pairs of `log`, once each.
