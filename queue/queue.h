@@ -58,7 +58,8 @@ struct Message {
   std::string ordering_key;
   Headers headers;
   std::string payload;
-  int attempts = 0;  // deliveries started so far (incremented by Lease)
+  int attempts = 0;  // deliveries started so far (incremented by Lease), including
+                     // those in flight when a process ended (the poison rule's count)
   std::string first_error;
   std::string last_error;
   SystemTime created_at;

@@ -71,11 +71,14 @@ inline constexpr const char* kMigrateTo2Sql =
 // Schema 1-2 kept leases in the message rows (lease_token, with the expiry
 // in next_attempt_at). At the move to 3 they become one lease_batches row
 // (the writer builds it from these ids; the poison rule counts them at the
-// next daemon start) and are due again, as after any restart.
+// next daemon start) and are due again, as after any restart. Those schemas
+// counted a delivery in `attempts` when it was leased; from 3 on, a delivery
+// cut short by the process is counted in `crashes` instead (and Lease adds
+// both), so the old count gives that delivery back.
 inline constexpr const char* kOldLeasesSql = "SELECT id FROM messages WHERE lease_token <> 0";
 inline constexpr const char* kClearOldLeasesSql =
-    "UPDATE messages SET lease_token = 0, next_attempt_at = MIN(next_attempt_at, ?1) "
-    "WHERE lease_token <> 0";
+    "UPDATE messages SET lease_token = 0, next_attempt_at = MIN(next_attempt_at, ?1), "
+    "attempts = MAX(attempts - 1, 0) WHERE lease_token <> 0";
 
 // Columns read into a Message, in this order, by every SELECT that builds one.
 inline constexpr const char* kMessageColumns =

@@ -336,7 +336,11 @@ Status WriterStore::Lease(const std::string& lane, int max, std::chrono::millise
   while (static_cast<int>(out->size()) < max && (rc = lease_select_.Step()) == SQLITE_ROW) {
     const int64_t id = lease_select_.Int(0);
     const int64_t due_ms = lease_select_.Int(11);
-    int attempts = static_cast<int>(lease_select_.Int(7));
+    // Deliveries that ended with the process (counted at the daemon's open,
+    // the poison rule's `crashes`) are deliveries too: a message redelivered
+    // after a crash must not look like a first delivery to a target that
+    // reads before it writes again (adapters::Command::attempt).
+    int attempts = static_cast<int>(lease_select_.Int(7) + lease_select_.Int(14));
     auto live = in_flight_.find(id);
     if (live != in_flight_.end()) {
       if (live->second.expires_ms > now_ms) {  // leased to someone now

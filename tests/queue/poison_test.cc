@@ -38,6 +38,31 @@ class PoisonTest : public ::testing::Test {
   ManualClock clock_;
 };
 
+// A target that reads before it writes again on a redelivery (attempt > 1,
+// e.g. Yandex Market's status commands) must see a delivery cut short by a
+// crash as one: the redelivery is attempt 2, not a first delivery again.
+TEST_F(PoisonTest, ADeliveryCutShortByTheProcessCountsAsAnAttempt) {
+  {
+    auto q = Open();
+    ASSERT_TRUE(q->Enqueue(Msg("in.x", "a")).ok());
+    auto leased = q->Lease("in.x", 10, std::chrono::seconds(60));
+    ASSERT_TRUE(leased.ok());
+    ASSERT_EQ(leased->size(), 1u);
+    EXPECT_EQ((*leased)[0].message.attempts, 1);
+  }  // the process ends with "a" in flight
+  auto q = Open();
+  auto again = q->Lease("in.x", 10, std::chrono::seconds(60));
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].message.attempts, 2);
+  // A retry keeps the count: the next delivery is the third.
+  ASSERT_TRUE(q->Retry((*again)[0].lease, "503", clock_.Now()).ok());
+  auto third = q->Lease("in.x", 10, std::chrono::seconds(60));
+  ASSERT_TRUE(third.ok());
+  ASSERT_EQ(third->size(), 1u);
+  EXPECT_EQ((*third)[0].message.attempts, 3);
+}
+
 TEST_F(PoisonTest, SuspectsGoAloneAndAMessageInFlightAtTwoEndsIsADeadLetter) {
   {
     auto q = Open();
