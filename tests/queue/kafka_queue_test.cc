@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "queue/kafka/kafka_records.h"
-#include "tests/queue/conformance_kafka.h"
+#include "queue/kafka/mock_cluster.h"
 #include "tests/queue/test_util.h"
 
 namespace crmhub::queue::kafka {
@@ -24,7 +24,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using testing::MockKafkaCluster;
 using testing::Msg;
 
 TEST(KafkaRecordsTest, EveryFieldRoundTripsAndForeignRecordsAreRefused) {
@@ -81,7 +80,7 @@ TEST(KafkaQueueTest, ABrokerDownDuringLoadLosesNoAcknowledgedMessage) {
   KafkaQueueOptions options;
   options.brokers = cluster.bootstraps();
   options.group_id = "failover";
-  options.properties = MockKafkaCluster::FastTestProperties();
+  options.properties = MockKafkaCluster::LowLatencyProperties();
   options.timeout = seconds(10);
   auto opened = KafkaQueue::Open(clock, options);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
