@@ -73,6 +73,13 @@ Result<QueueBenchResult> RunQueueBench(const QueueBenchOptions& o) {
     if (ko.brokers.empty()) {
       mock = std::make_unique<queue::kafka::MockKafkaCluster>(3);
       if (mock->bootstraps().empty()) return Status::Internal("bench queue: no mock cluster");
+      // The mock trims a partition past about 5 MB: enough partitions that
+      // the whole run fits (a real cluster's retention is the operator's).
+      const int64_t bytes = o.messages * (o.payload_bytes + 200);
+      const int partitions = static_cast<int>(std::clamp<int64_t>(bytes / (2 << 20) + 1, 4, 256));
+      if (!mock->CreateTopic("crmhub-bench." + std::string(kLane), partitions)) {
+        return Status::Internal("bench queue: cannot create the mock cluster's topic");
+      }
       ko.brokers = mock->bootstraps();
       ko.properties = queue::kafka::MockKafkaCluster::LowLatencyProperties();
     }

@@ -14,6 +14,7 @@ MockKafkaCluster::MockKafkaCluster(int brokers) {
     rd_kafka_conf_destroy(conf);
     return;
   }
+  brokers_ = brokers;
   cluster_ = rd_kafka_mock_cluster_new(handle_, brokers);
   if (cluster_) bootstraps_ = rd_kafka_mock_cluster_bootstraps(cluster_);
 }
@@ -21,6 +22,12 @@ MockKafkaCluster::MockKafkaCluster(int brokers) {
 MockKafkaCluster::~MockKafkaCluster() {
   if (cluster_) rd_kafka_mock_cluster_destroy(cluster_);
   if (handle_) rd_kafka_destroy(handle_);
+}
+
+bool MockKafkaCluster::CreateTopic(const std::string& topic, int partitions) {
+  if (!cluster_) return false;
+  return rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions,
+                                    brokers_ < 3 ? brokers_ : 3) == RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 std::map<std::string, std::string> MockKafkaCluster::LowLatencyProperties() {

@@ -19,6 +19,12 @@ class MockKafkaCluster {
   MockKafkaCluster(const MockKafkaCluster&) = delete;
   MockKafkaCluster& operator=(const MockKafkaCluster&) = delete;
 
+  // Creates `topic` with `partitions` partitions (replication factor 3, or
+  // the broker count if smaller). The mock keeps about 5 MB per partition
+  // and trims older records (its retention), so a large run needs enough
+  // partitions to hold its backlog.
+  bool CreateTopic(const std::string& topic, int partitions);
+
   // Empty if the cluster did not start.
   const std::string& bootstraps() const { return bootstraps_; }
   rd_kafka_mock_cluster_s* cluster() const { return cluster_; }
@@ -32,6 +38,7 @@ class MockKafkaCluster {
   rd_kafka_s* handle_ = nullptr;
   rd_kafka_mock_cluster_s* cluster_ = nullptr;
   std::string bootstraps_;
+  int brokers_ = 0;
 };
 
 }  // namespace crmhub::queue::kafka

@@ -162,5 +162,37 @@ TEST(KafkaQueueTest, ABrokerDownDuringLoadLosesNoAcknowledgedMessage) {
   }
 }
 
+// A partition with max_buffered_per_partition records held is paused, and
+// resumed once they are finished: a backlog far above the bound drains.
+TEST(KafkaQueueTest, APausedPartitionResumesAsItsRecordsFinish) {
+  MockKafkaCluster cluster(3);
+  ASSERT_FALSE(cluster.bootstraps().empty());
+  ManualClock clock;
+  KafkaQueueOptions options;
+  options.brokers = cluster.bootstraps();
+  options.group_id = "pause";
+  options.properties = MockKafkaCluster::LowLatencyProperties();
+  options.max_buffered_per_partition = 20;
+  auto q = KafkaQueue::Open(clock, options);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  constexpr int kMessages = 1000;
+  std::vector<NewMessage> batch;
+  for (int i = 0; i < kMessages; ++i) batch.push_back(Msg("in.pause", "m" + std::to_string(i)));
+  ASSERT_TRUE((*q)->EnqueueBatch(std::move(batch)).ok());
+  std::set<std::string> delivered;
+  const auto guard = std::chrono::steady_clock::now() + seconds(15);
+  while (delivered.size() < kMessages && std::chrono::steady_clock::now() < guard) {
+    auto leased = (*q)->Lease("in.pause", 64, seconds(60));
+    ASSERT_TRUE(leased.ok());
+    std::vector<LeaseToken> tokens;
+    for (const Leased& l : *leased) {
+      delivered.insert(l.message.idempotency_key);
+      tokens.push_back(l.lease);
+    }
+    for (const Status& s : (*q)->AckBatch(tokens)) ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  EXPECT_EQ(delivered.size(), static_cast<size_t>(kMessages));
+}
+
 }  // namespace
 }  // namespace crmhub::queue::kafka
