@@ -524,6 +524,34 @@ Result<std::vector<Leased>> KafkaQueue::Lease(const std::string& lane_name, int 
   return out;
 }
 
+Result<bool> KafkaQueue::CaughtUp(const std::string& lane_name) {
+  std::lock_guard lock(mu_);
+  auto it = lanes_.find(lane_name);
+  if (it == lanes_.end() || it->second->partitions.empty()) return false;
+  Lane& lane = *it->second;
+  rd_kafka_topic_partition_list_t* position = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_t* committed = rd_kafka_topic_partition_list_new(1);
+  for (const auto& [partition, p] : lane.partitions) {
+    rd_kafka_topic_partition_list_add(position, lane.topic.c_str(), partition);
+    rd_kafka_topic_partition_list_add(committed, lane.topic.c_str(), partition);
+  }
+  const int timeout_ms = static_cast<int>(options_.timeout.count());
+  rd_kafka_resp_err_t err = rd_kafka_position(lane.consumer, position);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = rd_kafka_committed(lane.consumer, committed, timeout_ms);
+  bool caught = err == RD_KAFKA_RESP_ERR_NO_ERROR;
+  for (int i = 0; caught && i < position->cnt; ++i) {
+    int64_t lo = 0, hi = 0;
+    err = rd_kafka_query_watermark_offsets(lane.consumer, lane.topic.c_str(),
+                                           position->elems[i].partition, &lo, &hi, timeout_ms);
+    const int64_t reached = std::max(position->elems[i].offset, committed->elems[i].offset);
+    caught = err == RD_KAFKA_RESP_ERR_NO_ERROR && (hi <= lo || reached >= hi);
+  }
+  rd_kafka_topic_partition_list_destroy(position);
+  rd_kafka_topic_partition_list_destroy(committed);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return StatusOf(err, "positions of " + lane.topic);
+  return caught;
+}
+
 Status KafkaQueue::CommitLocked(Lane& lane) {
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
   for (auto& [partition, p] : lane.partitions) {

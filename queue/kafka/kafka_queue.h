@@ -142,6 +142,12 @@ class KafkaQueue final : public Queue {
   // not yet fetched is not counted).
   int64_t Depth() const override { return depth_.load(); }
 
+  // Whether this process's consumer of `lane` holds partitions and has
+  // fetched (or finds committed) everything they held when asked, so that
+  // "nothing is due" means nothing, not "not fetched yet". For tests and
+  // tools; one watermark query per partition.
+  Result<bool> CaughtUp(const std::string& lane);
+
   std::string LaneTopic(const std::string& lane) const;
   std::string DeadLetterTopic() const;
   std::string StateTopic() const;

@@ -35,6 +35,11 @@ class QueueEngineFactory {
   // every append) document where duplicates are absorbed instead.
   virtual bool RefusesDuplicatesAtEnqueue() const = 0;
 
+  // Whether the engine has seen everything enqueued to `lane` so far (a
+  // log's consumer has fetched up to the end), so that an empty Lease means
+  // "nothing is due". An engine that reads its own store: always true.
+  virtual Result<bool> CaughtUp(Queue& queue, const std::string& lane) = 0;
+
   // Real time a message may take from an answered Enqueue (or Settle) to
   // being leasable: zero for an engine that reads its own store, a consumer
   // fetch round trip for a log. A "nothing is due" check waits this long.

@@ -32,6 +32,9 @@ class KafkaEngineFactory final : public QueueEngineFactory {
     return std::unique_ptr<Queue>(std::move(q).value());
   }
   bool RefusesDuplicatesAtEnqueue() const override { return false; }
+  Result<bool> CaughtUp(Queue& queue, const std::string& lane) override {
+    return static_cast<kafka::KafkaQueue&>(queue).CaughtUp(lane);
+  }
   std::chrono::milliseconds DeliveryWait() const override { return std::chrono::milliseconds(400); }
 
  private:

@@ -26,6 +26,7 @@ class SqliteEngineFactory final : public QueueEngineFactory {
     return std::unique_ptr<Queue>(std::move(q).value());
   }
   bool RefusesDuplicatesAtEnqueue() const override { return true; }
+  Result<bool> CaughtUp(Queue&, const std::string&) override { return true; }
   std::chrono::milliseconds DeliveryWait() const override { return std::chrono::milliseconds(0); }
 
  private:

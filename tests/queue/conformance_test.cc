@@ -79,8 +79,21 @@ class QueueConformance : public ::testing::TestWithParam<QueueEngineFactory*> {
     auto got = LeaseExactly(lane, 1, lease);
     return got.empty() ? Leased{} : got[0];
   }
-  // Nothing of `lane` is due: checked for the engine's delivery wait.
+  // Nothing of `lane` is due: checked once the engine has seen everything
+  // enqueued (CaughtUp), and again for the engine's delivery wait.
   void NothingDue(const std::string& lane) {
+    const auto guard = std::chrono::steady_clock::now() + seconds(15);
+    bool caught = false;
+    while (!caught && std::chrono::steady_clock::now() < guard) {
+      auto batch = q_->Lease(lane, 10, seconds(30));
+      ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+      ASSERT_TRUE(batch->empty()) << "unexpected: " << (*batch)[0].message.idempotency_key;
+      auto c = engine_->CaughtUp(*q_, lane);
+      ASSERT_TRUE(c.ok()) << c.status().ToString();
+      caught = *c;
+      if (!caught) std::this_thread::sleep_for(milliseconds(20));
+    }
+    ASSERT_TRUE(caught) << "the engine never caught up with " << lane;
     const auto until = std::chrono::steady_clock::now() + engine_->DeliveryWait();
     do {
       auto batch = q_->Lease(lane, 10, seconds(30));

@@ -76,6 +76,13 @@ TEST(KafkaRecordsTest, EveryFieldRoundTripsAndForeignRecordsAreRefused) {
 TEST(KafkaQueueTest, ABrokerDownDuringLoadLosesNoAcknowledgedMessage) {
   MockKafkaCluster cluster(3);
   ASSERT_FALSE(cluster.bootstraps().empty());
+  // Broker 2 leads two of the lane's four partitions, so taking it down
+  // holds their records back whatever the mock chose by itself.
+  ASSERT_TRUE(cluster.CreateTopic("crmhub.in.load", 4));
+  for (int32_t partition : {0, 2}) {
+    ASSERT_EQ(rd_kafka_mock_partition_set_leader(cluster.cluster(), "crmhub.in.load", partition, 2),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
   ManualClock clock;
   KafkaQueueOptions options;
   options.brokers = cluster.bootstraps();
