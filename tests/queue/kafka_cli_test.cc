@@ -5,8 +5,6 @@
 // drop, purge, queue stats) fails with the reason instead of acting on an
 // empty SQLite file.
 
-#include <sys/wait.h>
-
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -22,25 +20,10 @@ namespace crmhub::queue::kafka {
 namespace {
 
 using std::chrono::seconds;
+using testing::CliRun;
 using testing::Msg;
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-};
-
-CliRun Crmhub(const std::string& args) {
-  const std::string cmd = std::string(CRMHUB_BINARY) + " " + args + " 2>&1";
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+CliRun Crmhub(const std::string& args) { return testing::RunCrmhub(args, /*with_stderr=*/true); }
 
 // The JSON array the command printed (librdkafka may log lines before it).
 nlohmann::json JsonOf(const std::string& out) {
