@@ -201,5 +201,68 @@ TEST(KafkaQueueTest, APausedPartitionResumesAsItsRecordsFinish) {
   EXPECT_EQ(delivered.size(), static_cast<size_t>(kMessages));
 }
 
+// Two engines in one consumer group (two daemons) share a lane's
+// partitions: both deliver, every message is delivered (at least once:
+// a rebalance may hand a record over again). When one leaves, the other
+// takes over its partitions and delivers what comes next.
+TEST(KafkaQueueTest, TwoEnginesInOneGroupSharePartitionsAndOneTakesOver) {
+  MockKafkaCluster cluster(3);
+  ASSERT_FALSE(cluster.bootstraps().empty());
+  ASSERT_TRUE(cluster.CreateTopic("crmhub.in.shared", 4));
+  ManualClock clock;
+  KafkaQueueOptions options;
+  options.brokers = cluster.bootstraps();
+  options.group_id = "pair";
+  options.properties = MockKafkaCluster::LowLatencyProperties();
+  auto a = KafkaQueue::Open(clock, options);
+  auto b = KafkaQueue::Open(clock, options);
+  ASSERT_TRUE(a.ok() && b.ok());
+  // Both join the group and hold partitions before the load arrives.
+  auto assigned = std::chrono::steady_clock::now() + seconds(20);
+  bool both = false;
+  while (!both && std::chrono::steady_clock::now() < assigned) {
+    ASSERT_TRUE((*a)->Lease("in.shared", 1, seconds(60))->empty());
+    ASSERT_TRUE((*b)->Lease("in.shared", 1, seconds(60))->empty());
+    both = (*a)->CaughtUp("in.shared").value_or(false) &&
+           (*b)->CaughtUp("in.shared").value_or(false);
+  }
+  ASSERT_TRUE(both) << "the group never gave both engines partitions";
+  std::vector<NewMessage> batch;
+  for (int i = 0; i < 200; ++i) batch.push_back(Msg("in.shared", "m" + std::to_string(i)));
+  ASSERT_TRUE((*a)->EnqueueBatch(std::move(batch)).ok());
+
+  std::set<std::string> delivered;
+  int by_a = 0, by_b = 0;
+  auto drain = [&](KafkaQueue& q, int& count) {
+    auto leased = q.Lease("in.shared", 20, seconds(60));
+    ASSERT_TRUE(leased.ok());
+    std::vector<LeaseToken> tokens;
+    for (const Leased& l : *leased) {
+      delivered.insert(l.message.idempotency_key);
+      tokens.push_back(l.lease);
+    }
+    count += static_cast<int>(tokens.size());
+    // A rebalance between lease and ack makes a token stale: the record is
+    // the new owner's to deliver again, which this loop absorbs.
+    (void)q.AckBatch(tokens);
+  };
+  auto guard = std::chrono::steady_clock::now() + seconds(20);
+  while (delivered.size() < 200 && std::chrono::steady_clock::now() < guard) {
+    drain(**a, by_a);
+    drain(**b, by_b);
+  }
+  EXPECT_EQ(delivered.size(), 200u);
+  EXPECT_GT(by_a, 0) << "both engines own partitions";
+  EXPECT_GT(by_b, 0) << "both engines own partitions";
+
+  b->reset();  // leaves the group: its partitions go to `a`
+  batch.clear();
+  for (int i = 200; i < 300; ++i) batch.push_back(Msg("in.shared", "m" + std::to_string(i)));
+  ASSERT_TRUE((*a)->EnqueueBatch(std::move(batch)).ok());
+  guard = std::chrono::steady_clock::now() + seconds(20);
+  while (delivered.size() < 300 && std::chrono::steady_clock::now() < guard) drain(**a, by_a);
+  EXPECT_EQ(delivered.size(), 300u) << "the remaining engine delivers every partition's records";
+}
+
 }  // namespace
 }  // namespace crmhub::queue::kafka
