@@ -12,6 +12,8 @@
 #include "base/clock.h"
 #include "bench/percentile.h"
 #include "bench/scratch_dir.h"
+#include "queue/kafka/kafka_queue.h"
+#include "queue/kafka/mock_cluster.h"
 #include "queue/paths.h"
 #include "queue/sqlite_queue.h"
 
@@ -52,16 +54,46 @@ Result<QueueBenchResult> RunQueueBench(const QueueBenchOptions& o) {
       o.inflight_per_producer <= 0 || o.lease_batch <= 0) {
     return Status::InvalidArgument("bench queue: counts must be positive");
   }
+  if (o.engine != "sqlite" && o.engine != "kafka") {
+    return Status::InvalidArgument("bench queue: --engine is sqlite or kafka");
+  }
   auto scratch = ScratchDir::Make(o.data_dir);
   if (!scratch.ok()) return scratch.status();
   const std::filesystem::path& dir = scratch->path();
 
   SystemClock clock;
-  queue::SqliteQueueOptions qo;
-  qo.data_dir = dir;
-  auto opened = queue::SqliteQueue::Open(clock, qo);
-  if (!opened.ok()) return opened.status();
-  std::unique_ptr<queue::SqliteQueue> q = std::move(opened).value();
+  std::unique_ptr<queue::kafka::MockKafkaCluster> mock;
+  std::unique_ptr<queue::Queue> q;
+  queue::SqliteQueue* sqlite = nullptr;  // for its commit counters
+  if (o.engine == "kafka") {
+    queue::kafka::KafkaQueueOptions ko;
+    ko.brokers = o.brokers;
+    ko.topic_prefix = "crmhub-bench";
+    ko.group_id = "crmhub-bench";
+    if (ko.brokers.empty()) {
+      mock = std::make_unique<queue::kafka::MockKafkaCluster>(3);
+      if (mock->bootstraps().empty()) return Status::Internal("bench queue: no mock cluster");
+      // The mock trims a partition past about 5 MB: enough partitions that
+      // the whole run fits (a real cluster's retention is the operator's).
+      const int64_t bytes = o.messages * (o.payload_bytes + 200);
+      const int partitions = static_cast<int>(std::clamp<int64_t>(bytes / (2 << 20) + 1, 4, 256));
+      if (!mock->CreateTopic("crmhub-bench." + std::string(kLane), partitions)) {
+        return Status::Internal("bench queue: cannot create the mock cluster's topic");
+      }
+      ko.brokers = mock->bootstraps();
+      ko.properties = queue::kafka::MockKafkaCluster::LowLatencyProperties();
+    }
+    auto opened = queue::kafka::KafkaQueue::Open(clock, std::move(ko));
+    if (!opened.ok()) return opened.status();
+    q = std::move(opened).value();
+  } else {
+    queue::SqliteQueueOptions qo;
+    qo.data_dir = dir;
+    auto opened = queue::SqliteQueue::Open(clock, qo);
+    if (!opened.ok()) return opened.status();
+    sqlite = opened->get();
+    q = std::move(opened).value();
+  }
 
   const std::string payload(static_cast<size_t>(o.payload_bytes), 'x');
   std::vector<uint32_t> latencies_us(static_cast<size_t>(o.messages));
@@ -155,32 +187,40 @@ Result<QueueBenchResult> RunQueueBench(const QueueBenchOptions& o) {
   }
   r.enqueue_p50_us = Percentile(latencies_us, 0.50);
   r.enqueue_p99_us = Percentile(latencies_us, 0.99);
-  const auto counters = q->commit_counters();
-  r.commits = counters.commits;
-  r.syncs = counters.syncs;
-  r.requests_per_commit =
-      counters.commits > 0 ? static_cast<double>(counters.requests) / counters.commits : 0;
+  if (sqlite) {
+    const auto counters = sqlite->commit_counters();
+    r.commits = counters.commits;
+    r.syncs = counters.syncs;
+    r.requests_per_commit =
+        counters.commits > 0 ? static_cast<double>(counters.requests) / counters.commits : 0;
+  }
   q.reset();
   r.peak_rss_bytes = PeakRssBytes();
-  std::error_code ec;
-  const auto db = queue::QueueDbPath(dir);
-  r.db_bytes = static_cast<int64_t>(std::filesystem::file_size(db, ec));
-  auto wal = std::filesystem::file_size(db.string() + "-wal", ec);
-  if (!ec) r.db_bytes += static_cast<int64_t>(wal);
+  if (sqlite) {
+    std::error_code ec;
+    const auto db = queue::QueueDbPath(dir);
+    r.db_bytes = static_cast<int64_t>(std::filesystem::file_size(db, ec));
+    auto wal = std::filesystem::file_size(db.string() + "-wal", ec);
+    if (!ec) r.db_bytes += static_cast<int64_t>(wal);
+  }
   return r;
 }
 
 std::string FormatQueueBenchText(const QueueBenchOptions& o, const QueueBenchResult& r) {
   return fmt::format(
-      "queue bench: {} messages, {} producers, {} consumers, {}-byte payloads (SQLite WAL, "
-      "fsync before every answer)\n"
+      "queue bench: {} messages, {} producers, {} consumers, {}-byte payloads ({})\n"
       "  enqueue:     {:.0f} msg/s ({:.2f} s)\n"
       "  end-to-end:  {:.0f} msg/s ({:.2f} s, enqueue -> lease -> ack)\n"
       "  enqueue latency: p50 {:.0f} us, p99 {:.0f} us\n"
       "  peak RSS:    {:.1f} MiB\n"
       "  database:    {:.1f} MiB\n"
       "  commits:     {} ({:.1f} requests per commit), {} WAL fsyncs\n",
-      r.messages, o.producers, o.consumers, o.payload_bytes, r.enqueue_per_s, r.enqueue_seconds,
+      r.messages, o.producers, o.consumers, o.payload_bytes,
+      o.engine == "kafka"
+          ? (o.brokers.empty() ? "Kafka engine, librdkafka mock cluster in process, acks=all"
+                               : "Kafka engine, acks=all")
+          : "SQLite WAL, fsync before every answer",
+      r.enqueue_per_s, r.enqueue_seconds,
       r.end_to_end_per_s, r.end_to_end_seconds, r.enqueue_p50_us, r.enqueue_p99_us,
       static_cast<double>(r.peak_rss_bytes) / (1 << 20), static_cast<double>(r.db_bytes) / (1 << 20),
       r.commits, r.requests_per_commit, r.syncs);

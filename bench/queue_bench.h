@@ -14,6 +14,10 @@
 namespace crmhub::bench {
 
 struct QueueBenchOptions {
+  // "sqlite" or "kafka" (queue::kafka::KafkaQueue; against `brokers`, or a
+  // librdkafka mock cluster of 3 brokers in this process when empty).
+  std::string engine = "sqlite";
+  std::string brokers;
   int64_t messages = 100000;
   int producers = 4;
   int consumers = 4;  // 0: enqueue only (leaves the messages queued)
@@ -33,9 +37,9 @@ struct QueueBenchResult {
   double enqueue_p50_us = 0;  // EnqueueAsync call to its durable callback
   double enqueue_p99_us = 0;
   int64_t peak_rss_bytes = 0;
-  int64_t db_bytes = 0;  // queue.db + WAL at the end
-  int64_t commits = 0;   // group commits during the run
-  int64_t syncs = 0;     // WAL fsyncs (each covers one or more commits)
+  int64_t db_bytes = 0;  // queue.db + WAL at the end (0 on Kafka)
+  int64_t commits = 0;   // group commits during the run (0 on Kafka)
+  int64_t syncs = 0;     // WAL fsyncs (each covers one or more commits; 0 on Kafka)
   double requests_per_commit = 0;
 };
 

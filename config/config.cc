@@ -505,6 +505,7 @@ class Loader {
       }
       data->fixed.insert_or_assign(name, BuildSection(*spec, name, "", *node.as_table(), at));
       LoadSubSections(name, *node.as_table(), data.get());
+      LoadNestedSections(name, *node.as_table(), data.get());
     }
     // Sections absent from the file still exist, with their defaults.
     toml::table empty;
@@ -570,7 +571,28 @@ class Loader {
   }
 
   bool IsSubSection(const std::string& parent, const std::string& key) const {
-    return FindSection(parent + "." + key + ".*") != nullptr;
+    return FindSection(parent + "." + key + ".*") != nullptr || IsNestedSection(parent, key);
+  }
+
+  // A fixed section inside a fixed section, declared by its dotted name
+  // without '*' ([queue.kafka] inside [queue]).
+  bool IsNestedSection(const std::string& parent, const std::string& key) const {
+    return FindSection(parent + "." + key) != nullptr;
+  }
+  void LoadNestedSections(const std::string& parent, const toml::table& parent_table,
+                          Config::Data* data) {
+    for (auto&& [key, node] : parent_table) {
+      const std::string child(key.str());
+      if (!IsNestedSection(parent, child)) continue;
+      const std::string name = parent + "." + child;
+      SourceLocation at = LocationOfNode(file_, key.source());
+      if (!node.is_table()) {
+        errors_.Add(at, fmt::format("[{}] must be a table", name));
+        continue;
+      }
+      data->fixed.insert_or_assign(name,
+                                   BuildSection(*FindSection(name), name, "", *node.as_table(), at));
+    }
   }
 
   void LoadAdapters(const toml::node& node, const SourceLocation& at, Config::Data* data) {

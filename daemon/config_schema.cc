@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "matching/invoice_numbers.h"
+#include "daemon/kafka_config.h"
 
 namespace crmhub::daemon {
 
@@ -187,11 +188,31 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
                          .min = 1},
                     }};
   for (KeySpec& k : RetryKeys(true)) queue.keys.push_back(std::move(k));
+  queue.keys.push_back({.name = "engine", .type = Type::kEnum, .default_value = "\"sqlite\"",
+                        .description = "sqlite: one SQLite file per daemon (<data_dir>/queue.db). "
+                                       "kafka: a Kafka cluster shared by several daemons "
+                                       "(brokers, topic_prefix, [queue.kafka]; docs/queue.md, "
+                                       "\"The Kafka engine\"): no enqueue-time dedup, the sinks "
+                                       "absorb duplicates.",
+                        .choices = {"sqlite", "kafka"}});
+  queue.keys.push_back({.name = "brokers", .type = Type::kString,
+                        .description = "engine = \"kafka\": bootstrap brokers, "
+                                       "\"host:port,host:port\"."});
+  queue.keys.push_back({.name = "topic_prefix", .type = Type::kString,
+                        .default_value = "\"crmhub\"",
+                        .description = "engine = \"kafka\": topics are <prefix>.<lane>, "
+                                       "<prefix>._dlq and <prefix>._state; each lane's consumer "
+                                       "group is <prefix>.<lane>."});
   schema.sections.push_back(std::move(queue));
   schema.sections.push_back(SectionSpec{
       "queue.lanes.*", "Retry policy of one lane (lanes are named in.<adapter-id> for inbound "
                        "records and out.<adapter-id> for outbound commands).",
       RetryKeys(false)});
+  schema.sections.push_back(SectionSpec{
+      "queue.kafka", "librdkafka properties for [queue] engine = \"kafka\", by librdkafka's own "
+                     "names (quote them in TOML: \"security.protocol\" = \"sasl_ssl\"). "
+                     "Secrets come from files: <property>_file.",
+      KafkaQueueKeys().specs()});
   schema.sections.push_back(SectionSpec{
       "crm", "Where canonical entities go: the embedded SQLite CRM store (crm.db in data_dir) or "
              "the CRM core's REST API (docs/crm-core-api.yaml).",

@@ -122,7 +122,9 @@ class Daemon {
   std::optional<boost::asio::thread_pool> blocking_pool_;
   std::optional<net::HttpClient> http_;
   std::optional<StopOnExit> stop_io_on_exit_;
-  std::unique_ptr<queue::SqliteQueue> engine_;
+  std::unique_ptr<queue::SqliteQueue> engine_;  // [queue] engine = "sqlite"
+  std::unique_ptr<queue::Queue> kafka_engine_;  // [queue] engine = "kafka"
+  queue::Queue* queue_engine_ = nullptr;        // whichever of the two is open
   std::optional<LaneWakeup> wakeup_;
   std::optional<NotifyingQueue> queue_;
   std::unique_ptr<crm::CrmSink> sink_;
@@ -221,24 +223,41 @@ int Daemon::Start() {
 }
 
 int Daemon::OpenState() {
-  auto opened = queue::SqliteQueue::Open(clock_, QueueOptionsFrom(*config_, data_dir_));
-  if (!opened.ok()) {
-    spdlog::error("cannot open the queue in {}: {}", data_dir_.string(),
-                  opened.status().ToString());
-    return 1;
+  if (config_->Get("queue").GetString("engine") == "kafka") {
+    auto options = KafkaQueueOptionsFrom(*config_);
+    if (!options.ok()) {
+      spdlog::error("{}", options.status().ToString());
+      return 2;
+    }
+    auto opened = queue::kafka::KafkaQueue::Open(clock_, std::move(*options));
+    if (!opened.ok()) {
+      spdlog::error("cannot open the Kafka queue: {}", opened.status().ToString());
+      return opened.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+    }
+    kafka_engine_ = std::move(*opened);
+    queue_engine_ = kafka_engine_.get();
+  } else {
+    auto opened = queue::SqliteQueue::Open(clock_, QueueOptionsFrom(*config_, data_dir_));
+    if (!opened.ok()) {
+      spdlog::error("cannot open the queue in {}: {}", data_dir_.string(),
+                    opened.status().ToString());
+      return 1;
+    }
+    engine_ = std::move(*opened);
+    queue_engine_ = engine_.get();
   }
-  engine_ = std::move(*opened);
   wakeup_.emplace(clock_);
-  queue_.emplace(*engine_, *wakeup_);
+  queue_.emplace(*queue_engine_, *wakeup_);
   auto sink = options_.hooks.make_sink(*config_, data_dir_, *http_, clock_);
   if (!sink.ok()) {
     spdlog::error("cannot open the CRM sink: {}", sink.status().ToString());
     return sink.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
   sink_ = std::move(*sink);
-  housekeeper_.emplace(*engine_, *sink_, std::chrono::seconds(1));
+  housekeeper_.emplace(*queue_engine_, *sink_, std::chrono::seconds(1));
   housekeeper_->Start();
   metrics_.AddCollector([this](MetricsRegistry& m) { housekeeper_->Collect(m, clock_.Now()); });
+  if (!engine_) return 0;  // the rest are the SQLite engine's own figures
   // Group commits tell how well writes batch (`crmhub bench orders` reads it).
   metrics_.AddCollector([&engine = *engine_](MetricsRegistry& m) {
     Counter& commits =
@@ -449,7 +468,7 @@ std::string Daemon::StatusText() {
   for (const auto& [id, e] : adapters->entries) n += e.enabled ? 1 : 0;
   return fmt::format("{}{}; {} adapters; queue depth {}; listening on {}",
                      draining_.load() ? "draining" : "running",
-                     engine_->Healthy() ? "" : "; queue refusing writes (storage failure)", n,
+                     queue_engine_->Healthy() ? "" : "; queue refusing writes (storage failure)", n,
                      housekeeper_->depth(), listening_);
 }
 
@@ -463,8 +482,9 @@ void Daemon::StartWatch() {
     // A queue that has refused writes for longer than unhealthy_restart_after
     // did not heal by probing; a restart (a fresh open) is the next remedy.
     const auto restart_after = config_->Get("queue").GetDuration("unhealthy_restart_after");
-    auto healthy = [&engine = *engine_, restart_after] {
-      auto down = engine.UnhealthyFor();
+    auto healthy = [this, restart_after] {
+      if (!engine_) return queue_engine_->Healthy();  // Kafka: a fatal producer error
+      auto down = engine_->UnhealthyFor();
       return !down || restart_after.count() == 0 || *down < restart_after;
     };
     watchdog_.emplace(*io_, options_.notifier, *interval, [this] { return StatusText(); },

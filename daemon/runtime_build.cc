@@ -1,6 +1,7 @@
 #include "daemon/runtime_build.h"
 
 #include "daemon/adapter_registry.h"
+#include "daemon/kafka_config.h"
 #include "daemon/runtime.h"
 
 namespace crmhub::daemon {
@@ -65,6 +66,23 @@ queue::SqliteQueueOptions QueueOptionsFrom(const config::Config& config,
   options.dedup_retention = q.GetDuration("dedup_retention");
   options.high_water_mark = q.GetInt("high_water_mark");
   options.poison_after = static_cast<int>(q.GetInt("poison_after"));
+  return options;
+}
+
+Result<queue::kafka::KafkaQueueOptions> KafkaQueueOptionsFrom(const config::Config& config) {
+  const config::Section& q = config.Get("queue");
+  if (!q.Has("brokers") || q.GetString("brokers").empty()) {
+    return q.ErrorAt("brokers", "engine = \"kafka\" needs the bootstrap brokers (\"host:port,...\")");
+  }
+  queue::kafka::KafkaQueueOptions options;
+  options.brokers = q.GetString("brokers");
+  options.topic_prefix = q.GetString("topic_prefix");
+  options.group_id = options.topic_prefix;
+  options.properties = KafkaPropertiesFrom(config.Get("queue.kafka"));
+  options.default_policy = PolicyFrom(q, queue::RetryPolicy{});
+  for (const config::Section& lane : config.Lanes()) {
+    options.lane_policies[lane.id()] = PolicyFrom(lane, options.default_policy);
+  }
   return options;
 }
 

@@ -13,6 +13,7 @@
 #include "daemon/pipeline.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
+#include "queue/kafka/kafka_queue.h"
 #include "queue/sqlite_queue.h"
 
 namespace crmhub::daemon {
@@ -39,6 +40,9 @@ Result<std::shared_ptr<const AdapterSet>> BuildAdapters(
 
 queue::SqliteQueueOptions QueueOptionsFrom(const config::Config& config,
                                            const std::filesystem::path& data_dir);
+// [queue] engine = "kafka": brokers, topic_prefix, [queue.kafka] and the
+// retry policies. kInvalidArgument (at the key) when brokers is missing.
+Result<queue::kafka::KafkaQueueOptions> KafkaQueueOptionsFrom(const config::Config& config);
 net::HttpClientOptions HttpClientOptionsFrom(const config::Config& config);
 net::HttpServerOptions HttpServerOptionsFrom(const config::Config& config);
 PipelineOptions PipelineOptionsFrom(const config::Config& config);

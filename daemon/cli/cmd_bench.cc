@@ -19,10 +19,11 @@ int QueueBench(const Args& args) {
   int64_t messages = o.messages, producers = o.producers, consumers = o.consumers,
           payload = o.payload_bytes, inflight = o.inflight_per_producer, batch = o.lease_batch;
   std::string data_dir;
+  std::string engine = o.engine, brokers;
   bool json = false;
   FlagParser flags(
-      "crmhub bench queue [--messages N] [--producers P] [--consumers C] [--payload-bytes B] "
-      "[--data-dir DIR] [--json]",
+      "crmhub bench queue [--engine sqlite|kafka] [--brokers LIST] [--messages N] [--producers P] "
+      "[--consumers C] [--payload-bytes B] [--data-dir DIR] [--json]",
       "Durable queue throughput: P producers enqueue N messages (each call waits for its "
       "fsync'd group commit) while C consumers lease and ack in batches. Prints enqueue/s, "
       "end-to-end/s (enqueue -> lease -> ack), p50/p99 enqueue latency and peak RSS.");
@@ -36,7 +37,19 @@ int QueueBench(const Args& args) {
   flags.AddString("--data-dir", &data_dir, "DIR",
                   "where queue.db goes (default: a fresh directory in /var/tmp, removed after)");
   flags.AddBool("--json", &json, "print one JSON line");
+  flags.AddString("--engine", &engine, "ENGINE",
+                  "sqlite (default) or kafka (the same JSON keys; commits, syncs and db_bytes "
+                  "are 0 on kafka)");
+  flags.AddString("--brokers", &brokers, "LIST",
+                  "kafka: bootstrap brokers; unset: a librdkafka mock cluster (3 brokers) in "
+                  "this process");
   if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
+  if (engine != "sqlite" && engine != "kafka") {
+    std::fprintf(stderr, "error: --engine is sqlite or kafka\n");
+    return 2;
+  }
+  o.engine = engine;
+  o.brokers = brokers;
   if (messages <= 0 || producers <= 0 || consumers < 0 || payload < 0 || inflight <= 0 ||
       batch <= 0 || producers > 1024 || consumers > 1024) {
     std::fprintf(stderr, "error: counts must be positive (consumers may be 0)\n");

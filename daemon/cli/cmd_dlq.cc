@@ -178,7 +178,7 @@ int DlqCommand(const Args& args) {
   SystemClock clock;
   auto opened = where.Open(clock);
   if (!opened.ok()) return ReportOpenError(opened.status());
-  queue::SqliteQueue& q = **opened;
+  queue::Queue& q = **opened;
 
   if (action == "list") return List(q, lane, limit, after, as_json);
   if (action == "show") return Show(q, ids[0], as_json);

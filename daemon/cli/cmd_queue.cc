@@ -22,6 +22,15 @@ int StatsCommand(const Args& args) {
   where.Register(flags);
   flags.AddBool("--json", &json, "print one JSON object instead of a table");
   if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
+  // On Kafka a process sees only the records it fetched itself: a count of
+  // its own would mislead. The cluster's consumer lag per lane is the
+  // figure, and it is not built yet.
+  if (auto engine = where.Engine(); engine.ok() && *engine == "kafka") {
+    std::fprintf(stderr,
+                 "error: queue stats is not built yet for [queue] engine = \"kafka\" (use the "
+                 "cluster's consumer-group lag; docs/queue.md)\n");
+    return 1;
+  }
   SystemClock clock;
   auto q = where.Open(clock);
   if (!q.ok()) return ReportOpenError(q.status());

@@ -41,9 +41,23 @@ Result<QueueLocationFlags::Location> QueueLocationFlags::Locate() const {
   return where;
 }
 
-Result<std::unique_ptr<queue::SqliteQueue>> QueueLocationFlags::Open(Clock& clock) const {
+Result<std::string> QueueLocationFlags::Engine() const {
   auto where = Locate();
   if (!where.ok()) return where.status();
+  if (!where->config) return std::string("sqlite");
+  return where->config->Get("queue").GetString("engine");
+}
+
+Result<std::unique_ptr<queue::Queue>> QueueLocationFlags::Open(Clock& clock) const {
+  auto where = Locate();
+  if (!where.ok()) return where.status();
+  if (where->config && where->config->Get("queue").GetString("engine") == "kafka") {
+    auto kafka_options = daemon::KafkaQueueOptionsFrom(*where->config);
+    if (!kafka_options.ok()) return kafka_options.status();
+    auto kafka = queue::kafka::KafkaQueue::Open(clock, std::move(*kafka_options));
+    if (!kafka.ok()) return kafka.status();
+    return std::unique_ptr<queue::Queue>(std::move(*kafka));
+  }
   queue::SqliteQueueOptions options;
   if (where->config) {
     options = daemon::QueueOptionsFrom(*where->config, where->data_dir);
@@ -60,7 +74,9 @@ Result<std::unique_ptr<queue::SqliteQueue>> QueueLocationFlags::Open(Clock& cloc
     return Status::NotFound("no queue database at " + db.string() + "; data_dir " +
                             where->data_dir.string() + " is " + where->how);
   }
-  return queue::SqliteQueue::Open(clock, std::move(options));
+  auto sqlite = queue::SqliteQueue::Open(clock, std::move(options));
+  if (!sqlite.ok()) return sqlite.status();
+  return std::unique_ptr<queue::Queue>(std::move(*sqlite));
 }
 
 Result<std::unique_ptr<daemon::AuditJournal>> QueueLocationFlags::OpenAudit(Clock& clock,

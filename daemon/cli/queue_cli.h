@@ -6,6 +6,8 @@
 // $STATE_DIRECTORY, else, from a shell, the systemd unit's StateDirectory=
 // when it holds the queue, else var/); a missing queue says where it looked
 // and why.
+// A --config with [queue] engine = "kafka" opens the Kafka engine instead
+// (its dead letters are read from the cluster's dead-letter topic).
 
 #include <filesystem>
 #include <memory>
@@ -29,10 +31,12 @@ struct QueueLocationFlags {
 
   // Adds --data-dir DIR and --config FILE to `parser`.
   void Register(FlagParser& parser);
-  // Opens the existing database (never creates one). kInvalidArgument for a
-  // usage problem (neither or both flags, bad config): exit 2; other errors
-  // are runtime failures: exit 1.
-  Result<std::unique_ptr<queue::SqliteQueue>> Open(Clock& clock) const;
+  // Opens the existing database (never creates one), or the Kafka engine
+  // the config names. kInvalidArgument for a usage problem (neither or both
+  // flags, bad config): exit 2; other errors are runtime failures: exit 1.
+  Result<std::unique_ptr<queue::Queue>> Open(Clock& clock) const;
+  // The engine the flags name: "sqlite" (also for --data-dir) or "kafka".
+  Result<std::string> Engine() const;
   // The audit journal in the same data directory (same errors as Open). A
   // tool that changes the queue creates it; one that reads does not.
   Result<std::unique_ptr<daemon::AuditJournal>> OpenAudit(Clock& clock, bool create) const;

@@ -17,23 +17,9 @@ namespace {
 using std::chrono::seconds;
 using testing::Msg;
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-};
+using testing::CliRun;
 
-CliRun Crmhub(const std::string& args) {
-  const std::string cmd = std::string(CRMHUB_BINARY) + " " + args + " 2>/dev/null";
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+CliRun Crmhub(const std::string& args) { return testing::RunCrmhub(args); }
 
 class QueueCliTest : public ::testing::Test {
  protected:

@@ -2,8 +2,10 @@
 // Shared helpers for the queue tests: a fresh temp directory per test and
 // message builders.
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -39,6 +41,27 @@ inline NewMessage Msg(std::string lane, std::string key, std::string payload = "
   m.ordering_key = std::move(ordering_key);
   m.payload = std::move(payload);
   return m;
+}
+
+// One run of the crmhub binary under test ($CRMHUB_BINARY of the test's
+// build) with `args`; stderr is merged into `out` if `with_stderr`, else
+// dropped.
+struct CliRun {
+  int code = -1;
+  std::string out;
+};
+inline CliRun RunCrmhub(const std::string& args, bool with_stderr = false) {
+  const std::string cmd =
+      std::string(CRMHUB_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 }  // namespace crmhub::queue::testing
