@@ -48,17 +48,22 @@ function(crmhub_library name)
   endif()
 endfunction()
 
-# crmhub_test(NAME SOURCES... DEPS ... [TIER unit|component|e2e|bench|fuzz]):
+# crmhub_test(NAME SOURCES... DEPS ... [TIER unit|component|e2e|bench|fuzz|long]
+#             [DEFINES NAME=VALUE...]):
 # one gtest binary, registered with ctest test by test (gtest_discover_tests),
 # so ctest's summary counts real tests. Each test carries its tier as a ctest
 # label (`ctest -L unit` runs one tier): TIER, else e2e for names with "e2e",
 # bench for names starting "bench_", else the directory's CRMHUB_TEST_TIER,
 # else component.
+# TIER long is for the full-size variants of slow scenarios: scripts/test.sh
+# (CI) leaves them out, `scripts/test.sh -L long` runs them; their ctest
+# names end in ".long" so that a binary built twice (a default size and the
+# long one, through DEFINES) registers distinct tests.
 # TSAN marks a binary whose tests also run under ThreadSanitizer: in a
 # -DCRMHUB_TSAN=ON build (scripts/tsan.sh) only those are registered with
 # ctest; the others are left out of the default build.
 function(crmhub_test name)
-  cmake_parse_arguments(ARG "TSAN" "TIMEOUT;TIER" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "TSAN" "TIMEOUT;TIER" "SOURCES;DEPS;DEFINES" ${ARGN})
   if(NOT ARG_TIER)
     if(name MATCHES "e2e")
       set(ARG_TIER e2e)
@@ -76,7 +81,11 @@ function(crmhub_test name)
   target_compile_definitions(${name} PRIVATE
     CRMHUB_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     CRMHUB_CONTRACTS_DIR="${PROJECT_SOURCE_DIR}/contracts"
-    CRMHUB_BINARY="${PROJECT_BINARY_DIR}/crmhub")
+    CRMHUB_BINARY="${PROJECT_BINARY_DIR}/crmhub" ${ARG_DEFINES})
+  set(suffix "")
+  if(ARG_TIER STREQUAL "long")
+    set(suffix ".long")
+  endif()
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
@@ -84,7 +93,7 @@ function(crmhub_test name)
     set_target_properties(${name} PROPERTIES EXCLUDE_FROM_ALL TRUE)
     return()
   endif()
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_SUFFIX "${suffix}"
     PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS ${ARG_TIER}
                ENVIRONMENT "CRMHUB_BINARY=${PROJECT_BINARY_DIR}/crmhub")
 endfunction()

@@ -9,7 +9,8 @@
 #
 # For local iteration: SANITIZE=0 builds a plain Debug tree instead, and
 # runs stage 1 only; extra arguments go to ctest and also mean stage 1 only
-# (e.g. scripts/test.sh -R queue, scripts/test.sh -L unit); SKIP_TSAN=1 and
+# (e.g. scripts/test.sh -R queue, scripts/test.sh -L unit,
+# scripts/test.sh -L long for the full-size scenarios CI leaves out); SKIP_TSAN=1 and
 # SKIP_FUZZ=1 leave out a stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +36,13 @@ fi
 cmake -S . -B "$build" -G Ninja -DCRMHUB_WERROR=ON "${flags[@]}"
 cmake --build "$build" --parallel "$(nproc)"
 
-ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" --timeout 600 "$@"
+# The long tier (full-size variants of slow scenarios) only when asked for:
+# scripts/test.sh -L long.
+if [[ $# -eq 0 ]]; then
+  ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" --timeout 600 -LE long
+else
+  ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" --timeout 600 "$@"
+fi
 
 if [[ $sanitize == 1 && $# -eq 0 ]]; then
   if [[ ${SKIP_TSAN:-0} != 1 ]]; then scripts/tsan.sh; fi

@@ -20,6 +20,13 @@
 namespace crmhub::adapters::ozon {
 namespace {
 
+// CRMHUB_E2E_ORDERS: 1,000 in the `long` tier (the figure, run by
+// `scripts/test.sh -L long`); fewer in the default run, which CI times.
+#ifndef CRMHUB_E2E_ORDERS
+#define CRMHUB_E2E_ORDERS 1000
+#endif
+constexpr int kOrders = CRMHUB_E2E_ORDERS;
+
 using nlohmann::json;
 using std::chrono::seconds;
 
@@ -42,10 +49,10 @@ std::map<std::string, int> PostingWrites(const std::vector<simkit::LoggedRequest
   return writes;
 }
 
-TEST(OzonCommandsEndToEndTest, ShipAndCancelAThousandPostingsThroughFaultsAndAKill) {
+TEST(OzonCommandsEndToEndTest, ShipAndCancelPostingsThroughFaultsAndAKill) {
   SystemClock clock;
   OzonSimOptions so;
-  so.orders = 1000;
+  so.orders = kOrders;
   so.seed = 23;
   so.arrival = seconds(5);
   so.fbo_share = 0;        // FBS: the postings a seller ships
@@ -70,7 +77,7 @@ order_lookback = "1h"
   e2e.Start();
 
   testutil::CommandsE2eOptions scenario{.adapter_id = "ozon-main",
-                                        .shipped = 900,
+                                        .shipped = kOrders * 9 / 10,
                                         .started = "awaiting_packaging",
                                         .shipped_status = "awaiting_deliver",
                                         .cancelled_status = "cancelled",
@@ -79,7 +86,7 @@ order_lookback = "1h"
   for (const auto& [number, status] : sim.OrderStatuses(/*final_only=*/true)) {
     scenario.orders.push_back(number);
   }
-  ASSERT_EQ(scenario.orders.size(), 1000u);
+  ASSERT_EQ(scenario.orders.size(), static_cast<size_t>(kOrders));
   scenario.item = [&](size_t i) { return json{{"order_id", scenario.orders[i]}}; };
   testutil::RunCommandsScenario(e2e, sim, scenario);
   sim.Stop();

@@ -22,6 +22,13 @@
 namespace crmhub::adapters::wildberries::test {
 namespace {
 
+// CRMHUB_E2E_ORDERS: 1,000 in the `long` tier (the figure, run by
+// `scripts/test.sh -L long`); fewer in the default run, which CI times.
+#ifndef CRMHUB_E2E_ORDERS
+#define CRMHUB_E2E_ORDERS 1000
+#endif
+constexpr int kOrders = CRMHUB_E2E_ORDERS;
+
 using nlohmann::json;
 using std::chrono::seconds;
 
@@ -54,10 +61,10 @@ std::map<std::string, int> OrderWrites(const std::vector<simkit::LoggedRequest>&
   return writes;
 }
 
-TEST(WildberriesCommandsEndToEndTest, ShipAndCancelAThousandOrdersThroughFaultsAndAKill) {
+TEST(WildberriesCommandsEndToEndTest, ShipAndCancelOrdersThroughFaultsAndAKill) {
   SystemClock clock;
   WildberriesSimOptions so;
-  so.orders = 1000;
+  so.orders = kOrders;
   so.seed = 23;
   so.arrival = seconds(5);
   so.await_seller = true;  // the seller (the CRM's commands) moves them
@@ -98,13 +105,13 @@ cancel_rate_burst = 20
     return warehouse.at(id);
   };
   testutil::CommandsE2eOptions scenario{.adapter_id = "wb-main",
-                                        .shipped = 900,
+                                        .shipped = kOrders * 9 / 10,
                                         .started = "new/waiting",
                                         .shipped_status = "complete/waiting",
                                         .cancelled_status = "cancel/canceled",
                                         .writes = OrderWrites,
                                         .admin_port = *port};
-  for (int i = 0; i < 1000; ++i) scenario.orders.push_back(std::to_string(10'000'000 + i));
+  for (int i = 0; i < kOrders; ++i) scenario.orders.push_back(std::to_string(10'000'000 + i));
   scenario.item = [&](size_t i) {
     return json{{"order_id", 10'000'000 + static_cast<int64_t>(i)},
                 {"warehouse_id", warehouse_of(scenario.orders[i])}};
