@@ -22,8 +22,8 @@
 namespace crmhub::adapters::wildberries::test {
 namespace {
 
-// CRMHUB_E2E_ORDERS: 1,000 in the `long` tier (the figure, run by
-// `scripts/test.sh -L long`); fewer in the default run, which CI times.
+// CRMHUB_E2E_ORDERS (default 1,000, the figure): the test runs in the
+// `long` tier (scripts/test.sh -L long), which CI leaves out for its time.
 #ifndef CRMHUB_E2E_ORDERS
 #define CRMHUB_E2E_ORDERS 1000
 #endif
