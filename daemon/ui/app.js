@@ -65,7 +65,10 @@ function renderAdapters(adapters, lanes) {
     const failing = Object.values(s).some((x) => x.last_error_at && (!x.last_success || x.last_error_at > x.last_success));
     cell(tr, !a.enabled ? "disabled" : failing ? "failing" : "ok", !a.enabled ? "" : failing ? "bad" : "ok");
     cell(tr, s.pull ? time(s.pull.last_success) : "no pull");
-    cell(tr, a.cursor);
+    // A cursor can be a whole JSON document (Wildberries keeps its open
+    // orders in it): shown cut to one line, in full on hover.
+    const cursor = cell(tr, a.cursor, "cursor");
+    if (a.cursor) cursor.title = String(a.cursor);
     cell(tr, c.received, "num");
     cell(tr, c.delivered, "num");
     cell(tr, c.retrying, "num");

@@ -1,10 +1,12 @@
 // The ops status page (GET /ui/) in a real browser: Debian's headless
 // Chromium driven by puppeteer-core (pinned in package-lock.json).
 //   node status_page_test.js CRMHUB_BINARY SOURCE_DIR OUT_DIR
-// Starts `crmhub run` with a webhook adapter and an admin token, posts one
-// good form and one with a blank id (a dead letter: the rules require an
-// id), opens the page, enters the token, and checks that the adapter row,
-// its counts and the dead letter appear. Then the rules learn to skip blank
+// Starts the Wildberries simulator (`crmhub sim wildberries`) and `crmhub
+// run` with a Wildberries adapter pulling from it, a webhook adapter and an
+// admin token; posts one good form and one with a blank id (a dead letter:
+// the rules require an id), opens the page, enters the token, and checks
+// that the adapter rows (the simulator's orders received and delivered),
+// their counts and the dead letter appear. Then the rules learn to skip blank
 // forms (a reload), the test clicks Replay, and the letter leaves the list
 // for good. Saves OUT_DIR/status-page.png (before the replay) as an
 // artefact. Exit 0 on success; any failure throws (exit 1).
@@ -44,7 +46,22 @@ async function main() {
   fs.mkdirSync(path.join(dir, "mappings"));
   const rules = fs.readFileSync(path.join(sourceDir, "config/mappings/site-lead.toml"), "utf8");
   fs.writeFileSync(path.join(dir, "mappings/site-lead.toml"), rules);
+  fs.writeFileSync(path.join(dir, "mappings/wildberries-orders.toml"),
+    fs.readFileSync(path.join(sourceDir, "config/mappings/wildberries-orders.toml"), "utf8"));
   fs.writeFileSync(path.join(dir, "admin-token"), TOKEN, { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, "wb-token"), "sim-token", { mode: 0o600 });
+  // The simulator: 20 FBS orders over a second; it says where it listens.
+  const sim = spawn(binary, ["sim", "wildberries", "--listen", "127.0.0.1:0", "--orders", "20",
+    "--arrival", "1s", "--lifetime", "1s"], { stdio: ["ignore", "pipe", "pipe"] });
+  let simLog = "";
+  sim.stdout.on("data", (d) => (simLog += d));
+  sim.stderr.on("data", (d) => (simLog += d));
+  let simUrl = "";
+  for (let i = 0; i < 300 && !simUrl; i++) {
+    const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(simLog);
+    if (m) simUrl = m[1]; else await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!simUrl) { sim.kill("SIGTERM"); throw new Error("the simulator did not start:\n" + simLog); }
   const config = path.join(dir, "crmhub.toml");
   fs.writeFileSync(config, `[daemon]
 data_dir = "data"
@@ -57,6 +74,16 @@ type = "webhook"
 idempotency_key = "/id"
 allow_ips = ["127.0.0.0/8"]
 mapping = "mappings/site-lead.toml"
+[adapters.wb]
+type = "wildberries"
+token_file = "./wb-token"
+marketplace_url = "${simUrl}"
+content_url = "${simUrl}"
+prices_url = "${simUrl}"
+warehouses = ["507"]
+poll_interval = "1s"
+lookback = "1h"
+mapping = "mappings/wildberries-orders.toml"
 `);
   const daemon = spawn(binary, ["run", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
@@ -93,6 +120,13 @@ mapping = "mappings/site-lead.toml"
       const cells = [...row.children].map((c) => c.textContent);
       return cells[5] === "2" && cells[6] === "1" && cells[8] === "1";
     }, { timeout: 30000 });
+    // The simulator's adapter: its orders pulled and delivered into crm.db.
+    await page.waitForFunction(() => {
+      const row = document.querySelector('#adapters tbody tr[data-adapter="wb"]');
+      if (!row) return false;
+      const cells = [...row.children].map((c) => c.textContent);
+      return cells[1] === "wildberries" && Number(cells[5]) > 0 && Number(cells[6]) > 0;
+    }, { timeout: 60000 });
     await page.waitForSelector("#dead-letters tbody tr[data-id]", { timeout: 30000 });
     const dead = await page.$$eval("#dead-letters tbody tr", (rows) => rows.map((r) => ({
       id: r.dataset.id, reason: r.children[5].textContent })));
@@ -125,6 +159,8 @@ mapping = "mappings/site-lead.toml"
     if (browser) await browser.close();
     daemon.kill("SIGTERM");
     await new Promise((r) => daemon.on("exit", r));
+    sim.kill("SIGTERM");
+    await new Promise((r) => sim.on("exit", r));
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
