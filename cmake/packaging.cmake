@@ -4,9 +4,11 @@
 # Layout (with CMAKE_INSTALL_PREFIX=/usr, as the package uses):
 #   /usr/bin/crmhub                          the binary
 #   /usr/lib/systemd/system/crmhub.service   the unit, installed, not enabled
-#   /etc/crmhub/crmhub.toml.example          the example config (copy, edit)
+#   /etc/crmhub/crmhub.toml.example          the packaged config (config/crmhub.package.toml);
+#                                            postinst copies it to crmhub.toml if missing
 #   /etc/crmhub/mappings/*.toml              the shipped mapping rules
-#   /etc/crmhub/credentials/                 empty, 0700: LoadCredential= sources
+#   /etc/crmhub/credentials/                 0700, LoadCredential= sources: empty in the
+#                                            package, postinst creates random ones if missing
 #   /usr/share/doc/crmhub/                   README and the operator's docs
 #   /usr/share/man/man1/crmhub.1.gz          from `crmhub --help`
 # /var/lib/crmhub is not shipped: systemd creates it (StateDirectory=).
@@ -15,7 +17,7 @@ include(GNUInstallDirs)
 
 install(TARGETS crmhub RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES systemd/crmhub.service DESTINATION lib/systemd/system)
-install(FILES config/crmhub.example.toml DESTINATION /etc/crmhub RENAME crmhub.toml.example)
+install(FILES config/crmhub.package.toml DESTINATION /etc/crmhub RENAME crmhub.toml.example)
 install(DIRECTORY config/mappings/ DESTINATION /etc/crmhub/mappings FILES_MATCHING PATTERN "*.toml")
 install(DIRECTORY packaging/empty/ DESTINATION /etc/crmhub/credentials
         DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE
@@ -49,4 +51,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # the real shared-library dependencies (dpkg-shlibdeps)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+# Credentials and a config in place before the first start (never enables
+# or starts the unit).
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${PROJECT_SOURCE_DIR}/packaging/postinst)
 include(CPack)

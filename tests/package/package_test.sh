@@ -57,4 +57,44 @@ sed "s|/usr/bin/crmhub|$root/usr/bin/crmhub|g" "$root/usr/lib/systemd/system/crm
   >"$scratch/crmhub.service"
 out=$(systemd-analyze verify "$scratch/crmhub.service" 2>&1) || fail "systemd-analyze: $out"
 [[ $out != *"crmhub.service:"* ]] || fail "systemd-analyze: $out"
+# The postinst, against the scratch root: credentials and a config, created
+# when missing, never overwritten.
+[[ -x $scratch/control/postinst ]] || fail "no postinst"
+DPKG_ROOT="$root" sh "$scratch/control/postinst" configure || fail "postinst"
+for name in admin-token webhook-site-secret crm-api-token; do
+  f="$root/etc/crmhub/credentials/$name"
+  [[ -s $f ]] || fail "postinst did not create credentials/$name"
+  [[ $(stat -c %a "$f") == 600 ]] || fail "credentials/$name has mode $(stat -c %a "$f")"
+done
+[[ -e $root/etc/crmhub/crmhub.toml ]] || fail "postinst did not put crmhub.toml in place"
+token=$(cat "$root/etc/crmhub/credentials/admin-token")
+DPKG_ROOT="$root" sh "$scratch/control/postinst" configure || fail "postinst, second run"
+[[ $(cat "$root/etc/crmhub/credentials/admin-token") == "$token" ]] || fail "postinst overwrote a credential"
+
+# The installed daemon with the installed config, as the unit runs it: each
+# LoadCredential= source copied into CREDENTIALS_DIRECTORY, data in
+# STATE_DIRECTORY. The listen port is moved to a free one for the test.
+creds="$scratch/run-credentials"; state="$scratch/state"
+mkdir -p "$creds" "$state"
+grep '^LoadCredential=' "$root/usr/lib/systemd/system/crmhub.service" | while IFS=: read -r spec src; do
+  cp "$root$src" "$creds/${spec#LoadCredential=}"
+done
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sed -i "s|127.0.0.1:8080|127.0.0.1:$port|" "$root/etc/crmhub/crmhub.toml"
+CREDENTIALS_DIRECTORY="$creds" STATE_DIRECTORY="$state" \
+  "$root/usr/bin/crmhub" check-config --config "$root/etc/crmhub/crmhub.toml" >"$scratch/check.log" 2>&1 ||
+  { cat "$scratch/check.log" >&2; fail "check-config of the installed config"; }
+CREDENTIALS_DIRECTORY="$creds" STATE_DIRECTORY="$state" \
+  "$root/usr/bin/crmhub" run --config "$root/etc/crmhub/crmhub.toml" >"$scratch/run.log" 2>&1 &
+daemon=$!
+ready=0
+for _ in $(seq 1 100); do
+  if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then ready=1; break; fi
+  sleep 0.1
+done
+kill -TERM "$daemon" 2>/dev/null || true
+wait "$daemon" || true
+[[ $ready == 1 ]] || { cat "$scratch/run.log" >&2; fail "the installed daemon did not answer /readyz"; }
+[[ -e $state/queue.db ]] || fail "no queue.db in STATE_DIRECTORY"
+echo "package_test: the installed daemon came up with the installed config on port $port"
 echo "package_test: ok"
