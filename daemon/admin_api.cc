@@ -387,16 +387,7 @@ void AdminApi::Route(const net::HttpRequest& request, const net::Responder& resp
     }
     json items = json::array();
     for (const auto& p : *list) {
-      items.push_back({{"id", p.id},
-                       {"source", p.source},
-                       {"external_id", p.external_id},
-                       {"amount_minor", p.amount_minor},
-                       {"currency", p.currency},
-                       {"date", FormatRfc3339(FromUnixMillis(p.date_ms))},
-                       {"payer_name", p.payer_name},
-                       {"payer_inn", p.payer_inn},
-                       {"purpose", p.purpose},
-                       {"reason", p.reason}});
+      items.push_back(matching::UnmatchedPaymentJson(p));
     }
     json next = list->size() == static_cast<size_t>(limit) && !list->empty()
                     ? json(list->back().id)

@@ -314,4 +314,17 @@ Result<DealPaid> PaymentMatcher::Link(int64_t transaction_id, const std::string&
   return found;
 }
 
+json UnmatchedPaymentJson(const UnmatchedPayment& p) {
+  return {{"id", p.id},
+          {"source", p.source},
+          {"external_id", p.external_id},
+          {"amount_minor", p.amount_minor},
+          {"currency", p.currency},
+          {"date", FormatRfc3339(FromUnixMillis(p.date_ms))},
+          {"payer_name", p.payer_name},
+          {"payer_inn", p.payer_inn},
+          {"purpose", p.purpose},
+          {"reason", p.reason}};
+}
+
 }  // namespace crmhub::matching

@@ -34,6 +34,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "base/clock.h"
 #include "base/status.h"
 #include "crm/sqlite_util.h"
@@ -59,6 +61,10 @@ struct UnmatchedPayment {
   std::string purpose;
   std::string reason;  // "" when not looked at yet
 };
+
+// The form the review list takes in the admin API (GET
+// /api/v1/matching/unmatched) and in `crmhub match list --json`.
+nlohmann::json UnmatchedPaymentJson(const UnmatchedPayment& p);
 
 struct DealPaid {
   int64_t deal_id = 0;

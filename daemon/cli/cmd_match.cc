@@ -130,16 +130,7 @@ int MatchCommand(const Args& args) {
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& p : *list) {
-      out.push_back({{"id", p.id},
-                     {"source", p.source},
-                     {"external_id", p.external_id},
-                     {"amount_minor", p.amount_minor},
-                     {"currency", p.currency},
-                     {"date", FormatRfc3339(FromUnixMillis(p.date_ms))},
-                     {"payer_name", p.payer_name},
-                     {"payer_inn", p.payer_inn},
-                     {"purpose", p.purpose},
-                     {"reason", p.reason}});
+      out.push_back(matching::UnmatchedPaymentJson(p));
     }
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
