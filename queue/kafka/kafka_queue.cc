@@ -240,12 +240,25 @@ Status KafkaQueue::ProduceAll(std::vector<Outgoing> records, std::shared_ptr<Pro
       rd_kafka_header_add(hdrs, name.data(), static_cast<ssize_t>(name.size()), value.data(),
                           static_cast<ssize_t>(value.size()));
     }
-    const rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer_, RD_KAFKA_V_TOPIC(r.topic.c_str()),
-        RD_KAFKA_V_KEY(const_cast<char*>(r.key.data()), r.key.size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
-        RD_KAFKA_V_OPAQUE(&b->slots[i]), RD_KAFKA_V_END);
+    // rd_kafka_produceva, not producev: the RD_KAFKA_V_* macros expand to
+    // GNU statement expressions, which clang's -Wpedantic refuses.
+    rd_kafka_vu_t vus[6] = {};
+    vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+    vus[0].u.cstr = r.topic.c_str();
+    vus[1].vtype = RD_KAFKA_VTYPE_KEY;
+    vus[1].u.mem = {const_cast<char*>(r.key.data()), r.key.size()};
+    vus[2].vtype = RD_KAFKA_VTYPE_VALUE;
+    vus[2].u.mem = {const_cast<char*>(r.value.data()), r.value.size()};
+    vus[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    vus[3].u.i = RD_KAFKA_MSG_F_COPY;
+    vus[4].vtype = RD_KAFKA_VTYPE_HEADERS;
+    vus[4].u.headers = hdrs;
+    vus[5].vtype = RD_KAFKA_VTYPE_OPAQUE;
+    vus[5].u.ptr = &b->slots[i];
+    rd_kafka_error_t* produce_error = rd_kafka_produceva(producer_, vus, 6);
+    const rd_kafka_resp_err_t err =
+        produce_error ? rd_kafka_error_code(produce_error) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (produce_error) rd_kafka_error_destroy(produce_error);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_headers_destroy(hdrs);  // not taken on failure
       refused = StatusOf(err, "produce to " + r.topic);
