@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "base/json_get.h"
 #include "config/config.h"
 #include "daemon/adapter_registry.h"
 #include "daemon/cli/commands.h"
@@ -37,37 +38,42 @@ using nlohmann::json;
 std::atomic<bool> g_stop{false};
 extern "C" void OnTopSignal(int) { g_stop = true; }
 
-// "2026-12-06T09:51:02.123Z" -> "09:51:02"; null -> "-".
-std::string Clock(const json& t) {
-  if (!t.is_string()) return "-";
-  const std::string s = t.get<std::string>();
+// The admin API's answer is outside data to this process: read through the
+// checked getters (base/json_get.h), never nlohmann's throwing accessors.
+std::string Text(const json& j, const char* key) {
+  return std::string(JsonString(j, key).value_or(""));
+}
+
+int64_t Int(const json& j, const char* key) { return JsonInt(j, key).value_or(0); }
+
+// "2026-12-06T09:51:02.123Z" -> "09:51:02"; absent or not a string -> "-".
+std::string Clock(const json& j, const char* key) {
+  const std::string s = Text(j, key);
+  if (s.empty()) return "-";
   return s.size() >= 19 ? s.substr(11, 8) : s;
 }
 
-std::string Text(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-int64_t Int(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-}
-
 // One capability: "ok 09:51:02" or "ERR 09:51:10 <error>" (the newer wins).
-std::string CapabilityCell(const json& s, bool with_error, size_t width) {
-  if (!s.is_object()) return "";
-  const std::string ok = Clock(s.value("last_success", json()));
-  const std::string err_at = Clock(s.value("last_error_at", json()));
-  const bool failing = s.value("last_error_at", json()).is_string() &&
-                       (!s.value("last_success", json()).is_string() ||
-                        Text(s, "last_error_at") > Text(s, "last_success"));
-  std::string cell = failing ? "ERR " + err_at : (ok == "-" ? std::string("-") : "ok " + ok);
+// `s` is null when the adapter has no such capability.
+std::string CapabilityCell(const json* s, bool with_error, size_t width) {
+  if (s == nullptr) return "";
+  const std::string success = Text(*s, "last_success");
+  const std::string error_at = Text(*s, "last_error_at");
+  const bool failing = !error_at.empty() && (success.empty() || error_at > success);
+  std::string cell = failing              ? "ERR " + Clock(*s, "last_error_at")
+                     : success.empty()    ? std::string("-")
+                                          : "ok " + Clock(*s, "last_success");
   if (failing && with_error) {
-    cell += " " + Text(s, "last_error");
+    cell += " " + Text(*s, "last_error");
     if (cell.size() > width) cell = cell.substr(0, width - 3) + "...";
   }
   return cell;
+}
+
+// The adapter's status object for capability `cap`, or null.
+const json* Capability(const json& adapter, const char* cap) {
+  const json* status = JsonObject(adapter, "status");
+  return status == nullptr ? nullptr : JsonObject(*status, cap);
 }
 
 struct Snapshot {
@@ -85,13 +91,12 @@ std::string RenderScreen(const Snapshot& s, const std::string& url) {
   out += fmt::format("{:<18} {:<15} {:<7} {:<14} {:<14} {:<14} {:<8} {}\n", "ADAPTER", "TYPE",
                      "STATE", "PULL", "DELIVER", "PUSH", "CIRCUIT", "LAST ERROR");
   for (const json& a : s.adapters) {
-    const json status = a.value("status", json::object());
-    const std::string state = a.value("enabled", false) ? "on" : "off";
+    const std::string state = JsonBool(a, "enabled").value_or(false) ? "on" : "off";
     std::string circuit = Text(a, "circuit_state");
     out += fmt::format("{:<18} {:<15} {:<7} {:<14} {:<14} {:<14} {:<8} {}\n", Text(a, "id"),
-                       Text(a, "type"), state, CapabilityCell(status.value("pull", json()), false, 14),
-                       CapabilityCell(status.value("deliver", json()), false, 14),
-                       CapabilityCell(status.value("push", json()), false, 14),
+                       Text(a, "type"), state, CapabilityCell(Capability(a, "pull"), false, 14),
+                       CapabilityCell(Capability(a, "deliver"), false, 14),
+                       CapabilityCell(Capability(a, "push"), false, 14),
                        circuit.empty() ? "-" : circuit, Text(a, "last_error").substr(0, 60));
   }
   out += fmt::format("\n{:<28} {:>8} {:>8} {:>8} {:>8} {:>8}  {}\n", "LANE", "READY", "DELAYED",
@@ -100,7 +105,7 @@ std::string RenderScreen(const Snapshot& s, const std::string& url) {
     const int64_t depth = Int(l, "ready") + Int(l, "delayed") + Int(l, "leased");
     out += fmt::format("{:<28} {:>8} {:>8} {:>8} {:>8} {:>8}  {}\n", Text(l, "lane"),
                        Int(l, "ready"), Int(l, "delayed"), Int(l, "leased"), Int(l, "dead"), depth,
-                       Clock(l.value("oldest_created_at", json())));
+                       Clock(l, "oldest_created_at"));
   }
   out += "\nCtrl-C to quit. Dead letters: crmhub dlq list; details: GET /api/v1/adapters\n";
   return out;
@@ -115,9 +120,10 @@ std::string RenderLine(const Snapshot& s) {
                                  s.healthy ? "healthy" : "refusing", s.depth, dead);
   for (const json& a : s.adapters) {
     line += " | " + Text(a, "id") + "(" + Text(a, "type") + ")";
-    const json status = a.value("status", json::object());
     for (const char* cap : {"pull", "deliver", "push"}) {
-      if (status.contains(cap)) line += fmt::format(" {}={}", cap, CapabilityCell(status[cap], false, 40));
+      if (const json* c = Capability(a, cap)) {
+        line += fmt::format(" {}={}", cap, CapabilityCell(c, false, 40));
+      }
     }
     const std::string circuit = Text(a, "circuit_state");
     if (!circuit.empty()) line += " circuit=" + circuit;
@@ -162,7 +168,12 @@ int TopCommand(const Args& args) {
     }
     const config::Section& admin = loaded->Get("admin");
     const config::Section& where = admin.Has("listen") ? admin : loaded->Get("http");
-    std::string listen = where.GetStringList("listen").at(0);
+    const std::vector<std::string> listens = where.GetStringList("listen");
+    if (listens.empty()) {
+      std::fprintf(stderr, "top: %s names no listen address\n", config_file.c_str());
+      return 2;
+    }
+    std::string listen = listens.front();
     if (listen.rfind("0.0.0.0:", 0) == 0) listen = "127.0.0.1" + listen.substr(7);
     url = "http://" + listen;
     if (admin.Has("token_file")) token = admin.GetSecret("token_file").Reveal();
@@ -196,9 +207,11 @@ int TopCommand(const Args& args) {
         return Status::Unavailable(fmt::format("GET {} answered {}: {}", path, r->status,
                                                r->body.substr(0, 200)));
       }
-      json j = json::parse(r->body, nullptr, /*allow_exceptions=*/false);
-      if (!j.is_object()) return Status::Internal("GET " + path + ": not a JSON object");
-      return j;
+      auto j = ParseJson(r->body);  // depth-capped, never throws
+      if (!j.ok() || !j->is_object()) {
+        return Status::Internal("GET " + path + ": not a JSON object");
+      }
+      return std::move(j).value();
     };
     struct sigaction sa {};
     sa.sa_handler = OnTopSignal;
@@ -224,9 +237,9 @@ int TopCommand(const Args& args) {
         }
         continue;
       }
-      s.adapters = adapters->value("adapters", json::array());
-      s.lanes = queue->value("lanes", json::array());
-      s.healthy = queue->value("healthy", true);
+      if (const json* list = JsonArray(*adapters, "adapters")) s.adapters = *list;
+      if (const json* list = JsonArray(*queue, "lanes")) s.lanes = *list;
+      s.healthy = JsonBool(*queue, "healthy").value_or(true);
       s.depth = Int(*queue, "depth");
       if (tty) {
         std::printf("\033[H\033[2J%s", RenderScreen(s, url).c_str());
