@@ -22,12 +22,7 @@
 namespace crmhub::adapters::wildberries::test {
 namespace {
 
-// CRMHUB_E2E_ORDERS (default 1,000, the figure): the test runs in the
-// `long` tier (scripts/test.sh -L long), which CI leaves out for its time.
-#ifndef CRMHUB_E2E_ORDERS
-#define CRMHUB_E2E_ORDERS 1000
-#endif
-constexpr int kOrders = CRMHUB_E2E_ORDERS;
+constexpr int kOrders = testutil::kCommandsE2eOrders;
 
 using nlohmann::json;
 using std::chrono::seconds;
