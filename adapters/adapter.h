@@ -181,8 +181,8 @@ class FileCapability {
 class Adapter {
  public:
   virtual ~Adapter() = default;
-  virtual const std::string& id() const = 0;    // [adapters.<id>]
-  virtual std::string_view type() const = 0;    // "webhook", "ozon", ...
+  virtual const std::string& id() const = 0;  // [adapters.<id>]
+  virtual std::string_view type() const = 0;  // "webhook", "ozon", ...
 
   virtual SourceCapability* source() { return nullptr; }
   virtual WebhookCapability* webhook() { return nullptr; }

@@ -1,16 +1,16 @@
 #include "adapters/simulator_registry.h"
 
+#include "adapters/cloudpayments/cloudpayments_sim.h"
 #include "adapters/mango/mango_sim.h"
+#include "adapters/onec_exchange/onec_exchange_sim.h"
 #include "adapters/ozon/ozon_sim.h"
+#include "adapters/robokassa/robokassa_sim.h"
+#include "adapters/tbank/tbank_sim.h"
+#include "adapters/tochka/tochka_sim.h"
 #include "adapters/wildberries/wildberries_sim.h"
 #include "adapters/yandex_market/yandex_market_sim.h"
-#include "adapters/zadarma/zadarma_sim.h"
-#include "adapters/tochka/tochka_sim.h"
-#include "adapters/onec_exchange/onec_exchange_sim.h"
 #include "adapters/yookassa/yookassa_sim.h"
-#include "adapters/cloudpayments/cloudpayments_sim.h"
-#include "adapters/tbank/tbank_sim.h"
-#include "adapters/robokassa/robokassa_sim.h"
+#include "adapters/zadarma/zadarma_sim.h"
 
 namespace crmhub::adapters {
 

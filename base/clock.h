@@ -154,9 +154,7 @@ class ManualClock final : public Clock {
 inline int64_t ToUnixMillis(SystemTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
-inline SystemTime FromUnixMillis(int64_t ms) {
-  return SystemTime(std::chrono::milliseconds(ms));
-}
+inline SystemTime FromUnixMillis(int64_t ms) { return SystemTime(std::chrono::milliseconds(ms)); }
 // RFC 3339 in UTC with milliseconds: "2026-11-24T10:00:00.123Z".
 std::string FormatRfc3339(SystemTime t);
 

@@ -1,9 +1,9 @@
 #include "base/json_get.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <limits>
-
-#include <fmt/format.h>
 
 namespace crmhub {
 

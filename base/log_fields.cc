@@ -38,15 +38,16 @@ std::string RenderLogFieldsText(std::string_view payload) {
   auto [msg, fields] = SplitLogFields(payload);
   std::string out(msg);
   if (fields.empty()) return out;
-  nlohmann::ordered_json j = nlohmann::ordered_json::parse(fields, nullptr, /*allow_exceptions=*/false);
+  nlohmann::ordered_json j =
+      nlohmann::ordered_json::parse(fields, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return out;
   for (const auto& [key, value] : j.items()) {
     std::string v = value.is_string() ? value.get<std::string>() : value.dump();
     out += ' ';
     out += key;
     out += '=';
-    out += NeedsQuotes(v) ? nlohmann::ordered_json(v).dump(-1, ' ', false,
-                                                   nlohmann::ordered_json::error_handler_t::replace)
+    out += NeedsQuotes(v) ? nlohmann::ordered_json(v).dump(
+                                -1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
                           : v;
   }
   return out;

@@ -10,12 +10,12 @@
 // quotes or is empty). A payload without the separator is a plain message.
 // Values are logged as given: never pass a secret (Secret formats as ***).
 
+#include <spdlog/spdlog.h>
+
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 namespace crmhub {
 

@@ -1,14 +1,14 @@
 #include "base/logging.h"
 
-#include <cstdlib>
-#include <mutex>
-
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "base/log_fields.h"
@@ -38,9 +38,9 @@ class JournalStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
   void sink_it_(const spdlog::details::log_msg& msg) override {
     // fmt rather than operator+: GCC 12 -O3 reports a false -Wrestrict on
     // chained std::string concatenation.
-    std::string line = fmt::format(
-        "<{}>{}\n", SyslogPriority(msg.level),
-        RenderLogFieldsText(std::string_view(msg.payload.data(), msg.payload.size())));
+    std::string line =
+        fmt::format("<{}>{}\n", SyslogPriority(msg.level),
+                    RenderLogFieldsText(std::string_view(msg.payload.data(), msg.payload.size())));
     std::fwrite(line.data(), 1, line.size(), stderr);
   }
   void flush_() override { std::fflush(stderr); }
@@ -49,11 +49,16 @@ class JournalStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
   static int SyslogPriority(spdlog::level::level_enum level) {
     switch (level) {
       case spdlog::level::trace:
-      case spdlog::level::debug: return 7;
-      case spdlog::level::warn: return 4;
-      case spdlog::level::err: return 3;
-      case spdlog::level::critical: return 2;
-      default: return 6;
+      case spdlog::level::debug:
+        return 7;
+      case spdlog::level::warn:
+        return 4;
+      case spdlog::level::err:
+        return 3;
+      case spdlog::level::critical:
+        return 2;
+      default:
+        return 6;
     }
   }
 };
@@ -111,8 +116,8 @@ Status SetupLogging(const LogOptions& options) {
   } else if (options.journal) {
     logger = std::make_shared<spdlog::logger>("crmhub", std::make_shared<JournalStderrSink>());
   } else {
-    logger = std::make_shared<spdlog::logger>(
-        "crmhub", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    logger = std::make_shared<spdlog::logger>("crmhub",
+                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
     auto formatter = std::make_unique<spdlog::pattern_formatter>();
     formatter->add_flag<FieldsFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%-5l%$ %*");
     logger->set_formatter(std::move(formatter));

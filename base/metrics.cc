@@ -172,8 +172,7 @@ Gauge& MetricsRegistry::GetGauge(const std::string& name, const std::string& hel
 }
 
 Histogram& MetricsRegistry::GetHistogram(const std::string& name, const std::string& help,
-                                         const std::vector<double>& bounds,
-                                         const Labels& labels) {
+                                         const std::vector<double>& bounds, const Labels& labels) {
   std::lock_guard lock(mu_);
   if (!ValidName(name)) throw std::logic_error("invalid metric name: " + name);
   if (labels.count("le")) throw std::logic_error("histogram " + name + " may not use label le");

@@ -27,7 +27,8 @@ Status EnsurePrivateDir(const fs::path& dir) {
 Status EnsurePrivateFile(const fs::path& file) {
   if (file.has_parent_path()) CRMHUB_RETURN_IF_ERROR(EnsurePrivateDir(file.parent_path()));
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IoError("cannot create " + file.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    return Status::IoError("cannot create " + file.string() + ": " + std::strerror(errno));
   struct stat st {};
   Status result;
   if (::fstat(fd, &st) != 0) {

@@ -5,11 +5,11 @@
 // the value is reached only through Reveal(), which makes each use visible in
 // review. Comparison is constant time.
 
+#include <fmt/format.h>
+
 #include <ostream>
 #include <string>
 #include <string_view>
-
-#include <fmt/format.h>
 
 namespace crmhub {
 

@@ -15,16 +15,16 @@ namespace crmhub {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,     // the caller's input is wrong; retrying will not help
+  kInvalidArgument,  // the caller's input is wrong; retrying will not help
   kNotFound,
   kAlreadyExists,
   kFailedPrecondition,  // e.g. an ack for a lease that has expired
   kPermissionDenied,
   kUnauthenticated,
-  kResourceExhausted,   // queue above high water, rate limit
-  kUnavailable,         // transient: retry later
+  kResourceExhausted,  // queue above high water, rate limit
+  kUnavailable,        // transient: retry later
   kDeadlineExceeded,
-  kIoError,             // disk or fsync failure
+  kIoError,  // disk or fsync failure
   kCorruption,
   kInternal,
 };
@@ -37,15 +37,29 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message);
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return {StatusCode::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {StatusCode::kInvalidArgument, std::move(msg)};
+  }
   static Status NotFound(std::string msg) { return {StatusCode::kNotFound, std::move(msg)}; }
-  static Status AlreadyExists(std::string msg) { return {StatusCode::kAlreadyExists, std::move(msg)}; }
-  static Status FailedPrecondition(std::string msg) { return {StatusCode::kFailedPrecondition, std::move(msg)}; }
-  static Status PermissionDenied(std::string msg) { return {StatusCode::kPermissionDenied, std::move(msg)}; }
-  static Status Unauthenticated(std::string msg) { return {StatusCode::kUnauthenticated, std::move(msg)}; }
-  static Status ResourceExhausted(std::string msg) { return {StatusCode::kResourceExhausted, std::move(msg)}; }
+  static Status AlreadyExists(std::string msg) {
+    return {StatusCode::kAlreadyExists, std::move(msg)};
+  }
+  static Status FailedPrecondition(std::string msg) {
+    return {StatusCode::kFailedPrecondition, std::move(msg)};
+  }
+  static Status PermissionDenied(std::string msg) {
+    return {StatusCode::kPermissionDenied, std::move(msg)};
+  }
+  static Status Unauthenticated(std::string msg) {
+    return {StatusCode::kUnauthenticated, std::move(msg)};
+  }
+  static Status ResourceExhausted(std::string msg) {
+    return {StatusCode::kResourceExhausted, std::move(msg)};
+  }
   static Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, std::move(msg)}; }
-  static Status DeadlineExceeded(std::string msg) { return {StatusCode::kDeadlineExceeded, std::move(msg)}; }
+  static Status DeadlineExceeded(std::string msg) {
+    return {StatusCode::kDeadlineExceeded, std::move(msg)};
+  }
   static Status IoError(std::string msg) { return {StatusCode::kIoError, std::move(msg)}; }
   static Status Corruption(std::string msg) { return {StatusCode::kCorruption, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
@@ -72,7 +86,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     if (std::get<Status>(v_).ok()) v_ = Status::Internal("Result constructed from OK status");
   }
@@ -100,8 +114,8 @@ class [[nodiscard]] Result {
 }  // namespace crmhub
 
 // Propagates a non-OK Status from an expression returning Status.
-#define CRMHUB_RETURN_IF_ERROR(expr)             \
-  do {                                           \
-    ::crmhub::Status crmhub_status_ = (expr);    \
+#define CRMHUB_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::crmhub::Status crmhub_status_ = (expr);        \
     if (!crmhub_status_.ok()) return crmhub_status_; \
   } while (0)

@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -44,8 +44,8 @@ SinkEvent OrderEvent(int64_t i, int64_t version, const char* status) {
               {"customer_phone", "+7916" + std::to_string(1000000 + i % 9000000)},
               {"warehouse", "Koledino"},
               {"lines", nlohmann::json::array({{{"sku", "SKU-" + std::to_string(i % 5000)},
-                                                 {"quantity", 1},
-                                                 {"price", 100 + i % 100000}}})}};
+                                                {"quantity", 1},
+                                                {"price", 100 + i % 100000}}})}};
   ev.entities.push_back(std::move(e));
   return ev;
 }
@@ -68,8 +68,8 @@ double Run(crmhub::crm::SqliteCrmStore& store, const std::vector<SinkEvent>& eve
   // CPU time (user+sys of this process) too: on a shared, loaded machine the
   // wall clock measures the neighbours as much as the store.
   double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
-  std::printf("%-26s %8zu orders: wall %6.2f s = %8.0f/s; cpu %6.2f s = %8.0f/s per core\n",
-              label, events.size(), s, events.size() / s, cpu, events.size() / cpu);
+  std::printf("%-26s %8zu orders: wall %6.2f s = %8.0f/s; cpu %6.2f s = %8.0f/s per core\n", label,
+              events.size(), s, events.size() / s, cpu, events.size() / cpu);
   return s;
 }
 
@@ -78,9 +78,9 @@ double Run(crmhub::crm::SqliteCrmStore& store, const std::vector<SinkEvent>& eve
 int main(int argc, char** argv) {
   const int64_t n = argc > 1 ? std::atoll(argv[1]) : 100000;
   const size_t batch = argc > 2 ? std::atoll(argv[2]) : 256;
-  std::filesystem::path dir = argc > 3 ? std::filesystem::path(argv[3])
-                                       : std::filesystem::path("/var/tmp") /
-                                             ("crm-bench-" + std::to_string(::getpid()));
+  std::filesystem::path dir =
+      argc > 3 ? std::filesystem::path(argv[3])
+               : std::filesystem::path("/var/tmp") / ("crm-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   crmhub::SystemClock clock;
   crmhub::crm::SqliteStoreOptions options;
@@ -88,7 +88,8 @@ int main(int argc, char** argv) {
   // CRM_BENCH_NO_VALIDATE=1: without model::ValidateEntity, to see its share.
   options.validate = std::getenv("CRM_BENCH_NO_VALIDATE") == nullptr;
   if (const char* c = std::getenv("CRM_BENCH_CACHE_KIB")) options.cache_kib = std::atoi(c);
-  if (const char* c = std::getenv("CRM_BENCH_CHECKPOINT")) options.wal_autocheckpoint_pages = std::atoi(c);
+  if (const char* c = std::getenv("CRM_BENCH_CHECKPOINT"))
+    options.wal_autocheckpoint_pages = std::atoi(c);
   auto store = crmhub::crm::SqliteCrmStore::Open(options, clock);
   if (!store.ok()) {
     std::fprintf(stderr, "%s\n", store.status().ToString().c_str());

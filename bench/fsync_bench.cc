@@ -1,6 +1,7 @@
 #include "bench/fsync_bench.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,8 +10,6 @@
 #include <cstring>
 #include <numeric>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "bench/percentile.h"
 #include "bench/scratch_dir.h"
@@ -47,8 +46,7 @@ Result<FsyncBenchResult> RunFsyncBench(const FsyncBenchOptions& options) {
     } else if (::fdatasync(fd) != 0) {
       failed = Errno("fdatasync " + file.string());
     }
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() -
-                                                           start)
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
                      .count());
   }
   ::close(fd);

@@ -32,8 +32,8 @@ struct FsyncBenchResult {
   double p90_us = 0;
   double p99_us = 0;
   double max_us = 0;
-  double syncs_per_s = 0;               // 1 / mean latency: one writer, one fsync each
-  double ceiling_per_s = 0;             // connections / p50: no durable server answers more
+  double syncs_per_s = 0;                  // 1 / mean latency: one writer, one fsync each
+  double ceiling_per_s = 0;                // connections / p50: no durable server answers more
   double group_commit_estimate_per_s = 0;  // connections / (1.5 x p50)
 };
 

@@ -1,5 +1,6 @@
 #include "bench/orders_bench.h"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -14,17 +15,15 @@
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "adapters/simkit/simulator.h"
+#include "adapters/simulator_registry.h"
 #include "base/clock.h"
 #include "base/json_get.h"
+#include "base/thread_annotations.h"
 #include "bench/scratch_dir.h"
 #include "daemon/adapter_registry.h"
 #include "daemon/runtime.h"
-#include "adapters/simulator_registry.h"
 #include "net/http_client.h"
-#include "base/thread_annotations.h"
 
 namespace crmhub::bench {
 namespace {
@@ -53,8 +52,8 @@ Status WriteFile(const fs::path& path, const std::string& text) {
 
 // A simulator of `type` holding N settled orders (see kHistory), serving on
 // a loopback port, limits not enforced.
-Result<std::unique_ptr<simkit::Simulator>> MakeSim(const simkit::SimulatorType& type,
-                                                   Clock& clock, int64_t orders) {
+Result<std::unique_ptr<simkit::Simulator>> MakeSim(const simkit::SimulatorType& type, Clock& clock,
+                                                   int64_t orders) {
   simkit::SimOptions o;
   o.orders = static_cast<int>(orders);
   o.arrival = kHistory;
@@ -152,7 +151,8 @@ class StoreProbe {
   }
   int64_t Scalar(sqlite3_stmt* st, const std::string* bind) {
     sqlite3_reset(st);
-    if (bind) sqlite3_bind_text(st, 1, bind->data(), static_cast<int>(bind->size()), SQLITE_TRANSIENT);
+    if (bind)
+      sqlite3_bind_text(st, 1, bind->data(), static_cast<int>(bind->size()), SQLITE_TRANSIENT);
     int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     sqlite3_reset(st);
     return v;
@@ -204,8 +204,8 @@ class RuntimeThread {
       return Status::DeadlineExceeded("the daemon did not become ready");
     }
     if (!ready_ || ports_.empty()) {
-      return Status::Internal(fmt::format("the daemon exited with {} during start-up",
-                                          exit_code_.value_or(-1)));
+      return Status::Internal(
+          fmt::format("the daemon exited with {} during start-up", exit_code_.value_or(-1)));
     }
     return ports_.front();
   }
@@ -241,8 +241,7 @@ Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
   if (type == nullptr) {
     std::string names;
     for (const auto& t : types) names += (names.empty() ? "" : ", ") + t.name;
-    return Status::InvalidArgument("unknown marketplace \"" + o.marketplace + "\" (" + names +
-                                   ")");
+    return Status::InvalidArgument("unknown marketplace \"" + o.marketplace + "\" (" + names + ")");
   }
   if (o.orders <= 0 || o.orders > 10'000'000) {
     return Status::InvalidArgument("bench orders: --orders must be 1..10000000");
@@ -291,9 +290,9 @@ Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
   // an hour (the orders exist already).
   const simkit::AdapterWiring wiring = s.Wiring();
   const std::string adapter = o.marketplace + "-bench";
-  std::string section = fmt::format("type = {}\n{}{}{} = \"48h\"\npoll_interval = \"1h\"\n",
-                                    TomlString(wiring.type), wiring.keys, wiring.unthrottled_keys,
-                                    wiring.lookback_key);
+  std::string section =
+      fmt::format("type = {}\n{}{}{} = \"48h\"\npoll_interval = \"1h\"\n", TomlString(wiring.type),
+                  wiring.keys, wiring.unthrottled_keys, wiring.lookback_key);
   for (const auto& [key, value] : wiring.secrets) {
     const fs::path file = dir / ("secret-" + key);
     CRMHUB_RETURN_IF_ERROR(WriteFile(file, value));
@@ -342,8 +341,7 @@ Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
     if (now - last_progress > o.stall_timeout) {
       return Status::DeadlineExceeded(fmt::format(
           "crm.db holds {} of {} orders and gained none in {} s (data dir {})", stored, o.orders,
-          std::chrono::duration_cast<std::chrono::seconds>(o.stall_timeout).count(),
-          dir.string()));
+          std::chrono::duration_cast<std::chrono::seconds>(o.stall_timeout).count(), dir.string()));
     }
     std::this_thread::sleep_for(5ms);
   }
@@ -358,10 +356,10 @@ Result<OrdersBenchResult> RunOrdersBench(const OrdersBenchOptions& o) {
     auto metrics = http.SendBlocking(std::move(req));
     if (metrics.ok() && metrics->status == 200) {
       const std::string label = fmt::format("{{adapter=\"{}\"}}", adapter);
-      r.events_received = static_cast<int64_t>(
-          SeriesValue(metrics->body, "crmhub_events_received_total" + label));
-      r.duplicates = static_cast<int64_t>(
-          SeriesValue(metrics->body, "crmhub_events_duplicate_total" + label));
+      r.events_received =
+          static_cast<int64_t>(SeriesValue(metrics->body, "crmhub_events_received_total" + label));
+      r.duplicates =
+          static_cast<int64_t>(SeriesValue(metrics->body, "crmhub_events_duplicate_total" + label));
       r.queue_commits =
           static_cast<int64_t>(SeriesValue(metrics->body, "crmhub_queue_commits_total"));
     }

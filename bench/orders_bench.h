@@ -47,13 +47,13 @@ struct OrdersBenchOptions {
 };
 
 struct OrdersBenchResult {
-  std::string adapter;        // the adapter id in the generated config
-  int64_t orders = 0;         // orders of the adapter in crm.db at the end
-  double seconds = 0;         // runtime start to the N-th order stored
-  double orders_per_s = 0;    // end to end
-  int64_t pull_pages = 0;     // orders list requests the simulator answered
-  double pull_seconds = 0;    // first to last orders list request
-  double pulled_per_s = 0;    // orders / pull_seconds
+  std::string adapter;          // the adapter id in the generated config
+  int64_t orders = 0;           // orders of the adapter in crm.db at the end
+  double seconds = 0;           // runtime start to the N-th order stored
+  double orders_per_s = 0;      // end to end
+  int64_t pull_pages = 0;       // orders list requests the simulator answered
+  double pull_seconds = 0;      // first to last orders list request
+  double pulled_per_s = 0;      // orders / pull_seconds
   int64_t events_received = 0;  // pulled events, new and repeated
   int64_t duplicates = 0;       // repeats absorbed by the queue's idempotency
   int64_t queue_commits = 0;    // group commits of queue.db during the run

@@ -11,8 +11,8 @@ namespace crmhub::bench {
 template <typename T>
 double Percentile(std::vector<T>& samples, double p) {
   if (samples.empty()) return 0;
-  size_t idx = std::min(samples.size() - 1,
-                        static_cast<size_t>(p * static_cast<double>(samples.size())));
+  size_t idx =
+      std::min(samples.size() - 1, static_cast<size_t>(p * static_cast<double>(samples.size())));
   std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(idx),
                    samples.end());
   return static_cast<double>(samples[idx]);

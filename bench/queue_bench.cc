@@ -1,13 +1,13 @@
 #include "bench/queue_bench.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "base/clock.h"
 #include "bench/percentile.h"
@@ -110,7 +110,8 @@ Result<QueueBenchResult> RunQueueBench(const QueueBenchOptions& o) {
   const Steady::time_point start = Steady::now();
   std::atomic<int64_t> last_enqueue_ns{0}, last_ack_ns{0};
   auto mark = [&](std::atomic<int64_t>& slot) {
-    int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Steady::now() - start).count();
+    int64_t ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Steady::now() - start).count();
     int64_t prev = slot.load();
     while (ns > prev && !slot.compare_exchange_weak(prev, ns)) {
     }
@@ -220,10 +221,9 @@ std::string FormatQueueBenchText(const QueueBenchOptions& o, const QueueBenchRes
           ? (o.brokers.empty() ? "Kafka engine, librdkafka mock cluster in process, acks=all"
                                : "Kafka engine, acks=all")
           : "SQLite WAL, fsync before every answer",
-      r.enqueue_per_s, r.enqueue_seconds,
-      r.end_to_end_per_s, r.end_to_end_seconds, r.enqueue_p50_us, r.enqueue_p99_us,
-      static_cast<double>(r.peak_rss_bytes) / (1 << 20), static_cast<double>(r.db_bytes) / (1 << 20),
-      r.commits, r.requests_per_commit, r.syncs);
+      r.enqueue_per_s, r.enqueue_seconds, r.end_to_end_per_s, r.end_to_end_seconds,
+      r.enqueue_p50_us, r.enqueue_p99_us, static_cast<double>(r.peak_rss_bytes) / (1 << 20),
+      static_cast<double>(r.db_bytes) / (1 << 20), r.commits, r.requests_per_commit, r.syncs);
 }
 
 std::string FormatQueueBenchJson(const QueueBenchOptions& o, const QueueBenchResult& r) {

@@ -1,19 +1,19 @@
 #include "config/config.h"
 
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
-#include <sys/stat.h>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
 #include <variant>
-
-#include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include "base/units.h"
 
@@ -22,9 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-using Value = std::variant<std::monostate, std::string, int64_t, bool, std::chrono::milliseconds,
-                           uint64_t, std::vector<std::string>, Secret, fs::path,
-                           std::vector<int64_t>>;
+using Value =
+    std::variant<std::monostate, std::string, int64_t, bool, std::chrono::milliseconds, uint64_t,
+                 std::vector<std::string>, Secret, fs::path, std::vector<int64_t>>;
 
 struct Entry {
   Value value;
@@ -59,33 +59,55 @@ SourceLocation LocationOfNode(const fs::path& file, const toml::source_region& s
 
 std::string_view NodeTypeName(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
   }
 }
 
 std::string ExpectedFor(Type t) {
   switch (t) {
-    case Type::kString: return "a string";
-    case Type::kInt: return "an integer";
-    case Type::kBool: return "a boolean (true or false)";
-    case Type::kDuration: return "a duration string like \"30s\"";
-    case Type::kSize: return "a size like \"1MiB\" or an integer number of bytes";
-    case Type::kStringList: return "a string or an array of strings";
-    case Type::kSecret: return "a string naming a secret file or credential";
-    case Type::kPath: return "a string (a path)";
-    case Type::kEnum: return "a string";
-    case Type::kTable: return "a table";
-    case Type::kUrl: return "a URL string like \"https://host\"";
-    case Type::kIdList: return "an array of ids (positive integers, as numbers or strings)";
+    case Type::kString:
+      return "a string";
+    case Type::kInt:
+      return "an integer";
+    case Type::kBool:
+      return "a boolean (true or false)";
+    case Type::kDuration:
+      return "a duration string like \"30s\"";
+    case Type::kSize:
+      return "a size like \"1MiB\" or an integer number of bytes";
+    case Type::kStringList:
+      return "a string or an array of strings";
+    case Type::kSecret:
+      return "a string naming a secret file or credential";
+    case Type::kPath:
+      return "a string (a path)";
+    case Type::kEnum:
+      return "a string";
+    case Type::kTable:
+      return "a table";
+    case Type::kUrl:
+      return "a URL string like \"https://host\"";
+    case Type::kIdList:
+      return "an array of ids (positive integers, as numbers or strings)";
   }
   return "a value";
 }
@@ -131,9 +153,9 @@ Result<Secret> ReadSecret(const std::string& ref, const ResolveContext& ctx,
         "the secret file it names is larger than {} KiB: not a key", kMaxSecretBytes / 1024));
   }
   if ((st.st_mode & S_IROTH) != 0 && warnings != nullptr) {
-    warnings->push_back(fmt::format(
-        "the secret file {} is readable by every user of this machine (chmod o-r)",
-        file.filename().string()));
+    warnings->push_back(
+        fmt::format("the secret file {} is readable by every user of this machine (chmod o-r)",
+                    file.filename().string()));
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
@@ -206,7 +228,9 @@ Result<Value> Convert(const toml::node& node, const KeySpec& spec, const Resolve
     case Type::kUrl: {
       if (!node.is_string()) return wrong_type();
       std::string url(*node.value<std::string_view>());
-      const size_t scheme = url.rfind("http://", 0) == 0 ? 7 : url.rfind("https://", 0) == 0 ? 8 : 0;
+      const size_t scheme = url.rfind("http://", 0) == 0    ? 7
+                            : url.rfind("https://", 0) == 0 ? 8
+                                                            : 0;
       if (scheme == 0) return Status::InvalidArgument("must start with http:// or https://");
       if (url.size() == scheme || url[scheme] == '/' || url[scheme] == ':') {
         return Status::InvalidArgument("has no host after the scheme");
@@ -261,8 +285,8 @@ Result<Value> Convert(const toml::node& node, const KeySpec& spec, const Resolve
       if (!spec.choices.empty()) {
         for (const std::string& item : out) {
           if (std::find(spec.choices.begin(), spec.choices.end(), item) == spec.choices.end()) {
-            return Status::InvalidArgument(fmt::format("\"{}\" is not one of: {}", item,
-                                                       fmt::join(spec.choices, ", ")));
+            return Status::InvalidArgument(
+                fmt::format("\"{}\" is not one of: {}", item, fmt::join(spec.choices, ", ")));
           }
         }
       }
@@ -310,18 +334,30 @@ std::string TomlStringList(const std::vector<std::string>& items) {
 
 std::string_view TypeName(Type type) {
   switch (type) {
-    case Type::kString: return "string";
-    case Type::kInt: return "integer";
-    case Type::kBool: return "boolean";
-    case Type::kDuration: return "duration";
-    case Type::kSize: return "size";
-    case Type::kStringList: return "list of strings";
-    case Type::kSecret: return "secret file";
-    case Type::kPath: return "path";
-    case Type::kEnum: return "enum";
-    case Type::kTable: return "table";
-    case Type::kUrl: return "URL";
-    case Type::kIdList: return "list of ids";
+    case Type::kString:
+      return "string";
+    case Type::kInt:
+      return "integer";
+    case Type::kBool:
+      return "boolean";
+    case Type::kDuration:
+      return "duration";
+    case Type::kSize:
+      return "size";
+    case Type::kStringList:
+      return "list of strings";
+    case Type::kSecret:
+      return "secret file";
+    case Type::kPath:
+      return "path";
+    case Type::kEnum:
+      return "enum";
+    case Type::kTable:
+      return "table";
+    case Type::kUrl:
+      return "URL";
+    case Type::kIdList:
+      return "list of ids";
   }
   return "?";
 }
@@ -345,9 +381,7 @@ std::vector<KeySpec> Schema::CommonAdapterKeys() {
   };
 }
 
-std::string SourceLocation::ToString() const {
-  return fmt::format("{}:{}:{}", file, line, column);
-}
+std::string SourceLocation::ToString() const { return fmt::format("{}:{}:{}", file, line, column); }
 
 // ---------------------------------------------------------------------------
 // Section
@@ -374,8 +408,8 @@ const T& GetAs(const std::map<std::string, Entry>& entries, const std::string& s
                const std::string& key) {
   auto it = entries.find(key);
   if (it == entries.end()) {
-    throw std::logic_error(fmt::format("config key [{}] {} is not declared or has no value",
-                                       section, key));
+    throw std::logic_error(
+        fmt::format("config key [{}] {} is not declared or has no value", section, key));
   }
   const T* v = std::get_if<T>(&it->second.value);
   if (v == nullptr) {
@@ -512,8 +546,8 @@ class Loader {
     for (const SectionSpec& spec : schema_.sections) {
       if (spec.name.find('*') != std::string::npos) continue;
       if (!data->fixed.contains(spec.name)) {
-        data->fixed.insert_or_assign(spec.name,
-                                     BuildSection(spec, spec.name, "", empty, {file_.string(), 1, 1}));
+        data->fixed.insert_or_assign(
+            spec.name, BuildSection(spec, spec.name, "", empty, {file_.string(), 1, 1}));
       }
     }
     if (!errors_.empty()) return Status::InvalidArgument(errors_.Join());
@@ -544,11 +578,12 @@ class Loader {
                        Config::Data* data) {
     for (const SectionSpec& spec : schema_.sections) {
       const std::string prefix = parent + ".";
-      if (spec.name.size() <= prefix.size() + 2 || spec.name.compare(0, prefix.size(), prefix) != 0 ||
-          !spec.name.ends_with(".*")) {
+      if (spec.name.size() <= prefix.size() + 2 ||
+          spec.name.compare(0, prefix.size(), prefix) != 0 || !spec.name.ends_with(".*")) {
         continue;
       }
-      const std::string child = spec.name.substr(prefix.size(), spec.name.size() - prefix.size() - 2);
+      const std::string child =
+          spec.name.substr(prefix.size(), spec.name.size() - prefix.size() - 2);
       const toml::node* children = parent_table.get(child);
       if (children == nullptr) continue;
       const std::string group = parent + "." + child;
@@ -590,8 +625,8 @@ class Loader {
         errors_.Add(at, fmt::format("[{}] must be a table", name));
         continue;
       }
-      data->fixed.insert_or_assign(name,
-                                   BuildSection(*FindSection(name), name, "", *node.as_table(), at));
+      data->fixed.insert_or_assign(
+          name, BuildSection(*FindSection(name), name, "", *node.as_table(), at));
     }
   }
 
@@ -609,15 +644,16 @@ class Loader {
         continue;
       }
       if (!ValidId(id)) {
-        errors_.Add(where, fmt::format("adapter id \"{}\" may contain only a-z, 0-9, '-' and '_'",
-                                       id));
+        errors_.Add(where,
+                    fmt::format("adapter id \"{}\" may contain only a-z, 0-9, '-' and '_'", id));
         continue;
       }
       const toml::table& table = *adapter_node.as_table();
       const toml::node* type_node = table.get("type");
       if (type_node == nullptr || !type_node->is_string()) {
-        errors_.Add(type_node ? LocationOfNode(file_, type_node->source()) : where,
-                    fmt::format("[{}] type: required, a string naming the adapter type", section_name));
+        errors_.Add(
+            type_node ? LocationOfNode(file_, type_node->source()) : where,
+            fmt::format("[{}] type: required, a string naming the adapter type", section_name));
         continue;
       }
       const std::string type(*type_node->value<std::string_view>());
@@ -672,8 +708,8 @@ class Loader {
       raw_warnings_.clear();
       auto v = Convert(node, *ks, ctx_, /*from_default=*/false);
       for (const std::string& w : raw_warnings_) {
-        warnings_.push_back(fmt::format("{}: [{}] {}: {}",
-                                        LocationOfNode(file_, node.source()).ToString(), name, k, w));
+        warnings_.push_back(fmt::format(
+            "{}: [{}] {}: {}", LocationOfNode(file_, node.source()).ToString(), name, k, w));
       }
       if (!v.ok()) {
         errors_.Add(LocationOfNode(file_, node.source()),
@@ -697,8 +733,8 @@ class Loader {
       try {
         parsed = toml::parse("v = " + ks.default_value);
       } catch (const toml::parse_error& e) {
-        throw std::logic_error(fmt::format("bad default for [{}] {}: {}", name, ks.name,
-                                           e.description()));
+        throw std::logic_error(
+            fmt::format("bad default for [{}] {}: {}", name, ks.name, e.description()));
       }
       auto v = Convert(*parsed.get("v"), ks, ctx_, /*from_default=*/true);
       if (!v.ok()) {

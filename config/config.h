@@ -153,17 +153,50 @@ class Section {
 
 template <Type kType>
 struct KeyValue;
-template <> struct KeyValue<Type::kString> { using type = std::string; };
-template <> struct KeyValue<Type::kEnum> { using type = std::string; };
-template <> struct KeyValue<Type::kUrl> { using type = std::string; };
-template <> struct KeyValue<Type::kInt> { using type = int64_t; };
-template <> struct KeyValue<Type::kBool> { using type = bool; };
-template <> struct KeyValue<Type::kDuration> { using type = std::chrono::milliseconds; };
-template <> struct KeyValue<Type::kSize> { using type = uint64_t; };
-template <> struct KeyValue<Type::kStringList> { using type = std::vector<std::string>; };
-template <> struct KeyValue<Type::kIdList> { using type = std::vector<int64_t>; };
-template <> struct KeyValue<Type::kSecret> { using type = Secret; };
-template <> struct KeyValue<Type::kPath> { using type = std::filesystem::path; };
+template <>
+struct KeyValue<Type::kString> {
+  using type = std::string;
+};
+template <>
+struct KeyValue<Type::kEnum> {
+  using type = std::string;
+};
+template <>
+struct KeyValue<Type::kUrl> {
+  using type = std::string;
+};
+template <>
+struct KeyValue<Type::kInt> {
+  using type = int64_t;
+};
+template <>
+struct KeyValue<Type::kBool> {
+  using type = bool;
+};
+template <>
+struct KeyValue<Type::kDuration> {
+  using type = std::chrono::milliseconds;
+};
+template <>
+struct KeyValue<Type::kSize> {
+  using type = uint64_t;
+};
+template <>
+struct KeyValue<Type::kStringList> {
+  using type = std::vector<std::string>;
+};
+template <>
+struct KeyValue<Type::kIdList> {
+  using type = std::vector<int64_t>;
+};
+template <>
+struct KeyValue<Type::kSecret> {
+  using type = Secret;
+};
+template <>
+struct KeyValue<Type::kPath> {
+  using type = std::filesystem::path;
+};
 
 template <Type kType>
 class Key {

@@ -20,7 +20,8 @@ void RenderKeys(std::string& out, const std::vector<KeySpec>& keys) {
       type += fmt::format(" ({}..{})", k.min ? std::to_string(*k.min) : "",
                           k.max ? std::to_string(*k.max) : "");
     }
-    std::string def = k.required ? "required" : (k.default_value.empty() ? "—" : "`" + k.default_value + "`");
+    std::string def =
+        k.required ? "required" : (k.default_value.empty() ? "—" : "`" + k.default_value + "`");
     std::string desc = k.description;
     for (char& c : desc) {
       if (c == '\n' || c == '|') c = ' ';
@@ -54,10 +55,11 @@ std::string RenderSchemaMarkdown(const Schema& schema) {
     out += fmt::format("## [{}]\n\n{}\n\n", title, s.description);
     RenderKeys(out, s.keys);
   }
-  out += "## [adapters.<id>]\n\nOne section per adapter instance; `<id>` (a-z, 0-9, `-`, `_`) names "
-         "it in lanes (`in.<id>`, `out.<id>`), webhook URLs (`/hooks/<id>`), metrics and logs. "
-         "Several sections may share a type (several accounts of one marketplace). Keys common to "
-         "every type:\n\n";
+  out +=
+      "## [adapters.<id>]\n\nOne section per adapter instance; `<id>` (a-z, 0-9, `-`, `_`) names "
+      "it in lanes (`in.<id>`, `out.<id>`), webhook URLs (`/hooks/<id>`), metrics and logs. "
+      "Several sections may share a type (several accounts of one marketplace). Keys common to "
+      "every type:\n\n";
   RenderKeys(out, Schema::CommonAdapterKeys());
   for (const AdapterSchema& a : schema.adapter_types) {
     out += fmt::format("### type = \"{}\"\n\n{}\n\n", a.type, a.description);

@@ -1,10 +1,10 @@
 #include "crm/reconcile.h"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <map>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "crm/sqlite_util.h"
 #include "crm/store_schema.h"
@@ -47,11 +47,11 @@ Status ForEachRow(sql::Db& db, const std::string& sql, Fn fn) {
 }
 
 Status ReadStore(sql::Db& db, std::map<Key, ReconcileRow>& rows) {
-  CRMHUB_RETURN_IF_ERROR(ForEachRow(
-      db,
-      fmt::format("SELECT source, {}, COUNT(*) FROM applied_events GROUP BY 1, 2",
-                  fmt::format(fmt::runtime(kDayOf), "received_at")),
-      [&](const Key& k, const sql::Stmt& st) { rows[k].events += st.Int(2); }));
+  CRMHUB_RETURN_IF_ERROR(
+      ForEachRow(db,
+                 fmt::format("SELECT source, {}, COUNT(*) FROM applied_events GROUP BY 1, 2",
+                             fmt::format(fmt::runtime(kDayOf), "received_at")),
+                 [&](const Key& k, const sql::Stmt& st) { rows[k].events += st.Int(2); }));
 
   CRMHUB_RETURN_IF_ERROR(ForEachRow(
       db,
@@ -70,16 +70,17 @@ Status ReadStore(sql::Db& db, std::map<Key, ReconcileRow>& rows) {
   std::string in_crm;
   for (const KindTable& t : AllKindTables()) {
     if (!in_crm.empty()) in_crm += " UNION ALL ";
-    in_crm += fmt::format("SELECT source, {} AS day, COUNT(*) AS n, {} AS amount FROM {} GROUP BY 1, 2",
-                          fmt::format(fmt::runtime(kDayOf), "created_at"),
-                          HasAmountColumn(t) ? "COALESCE(SUM(amount_minor), 0)" : "0", t.table);
+    in_crm +=
+        fmt::format("SELECT source, {} AS day, COUNT(*) AS n, {} AS amount FROM {} GROUP BY 1, 2",
+                    fmt::format(fmt::runtime(kDayOf), "created_at"),
+                    HasAmountColumn(t) ? "COALESCE(SUM(amount_minor), 0)" : "0", t.table);
   }
-  return ForEachRow(
-      db, "SELECT source, day, SUM(n), SUM(amount) FROM (" + in_crm + ") GROUP BY 1, 2",
-      [&](const Key& k, const sql::Stmt& st) {
-        rows[k].in_crm += st.Int(2);
-        rows[k].amount_in_crm_minor += st.Int(3);
-      });
+  return ForEachRow(db,
+                    "SELECT source, day, SUM(n), SUM(amount) FROM (" + in_crm + ") GROUP BY 1, 2",
+                    [&](const Key& k, const sql::Stmt& st) {
+                      rows[k].in_crm += st.Int(2);
+                      rows[k].amount_in_crm_minor += st.Int(3);
+                    });
 }
 
 // The queue's inbound view. Reads only; the table and column names are the
@@ -111,7 +112,9 @@ std::string OptText(const std::optional<int64_t>& v) { return v ? std::to_string
 }  // namespace
 
 Status ValidateDay(const std::string& day) {
-  auto bad = [&] { return Status::InvalidArgument("expected a date YYYY-MM-DD, got \"" + day + "\""); };
+  auto bad = [&] {
+    return Status::InvalidArgument("expected a date YYYY-MM-DD, got \"" + day + "\"");
+  };
   if (day.size() != 10 || day[4] != '-' || day[7] != '-') return bad();
   for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
     if (day[i] < '0' || day[i] > '9') return bad();
@@ -157,8 +160,8 @@ Result<ReconcileReport> Reconcile(const ReconcileOptions& options) {
       row.pending = row.pending.value_or(0);
       row.dead = row.dead.value_or(0);
     }
-    row.difference = std::llabs(row.received - row.in_crm) + row.pending.value_or(0) +
-                     row.dead.value_or(0);
+    row.difference =
+        std::llabs(row.received - row.in_crm) + row.pending.value_or(0) + row.dead.value_or(0);
     report.rows.push_back(std::move(row));
   }
   return report;
@@ -185,9 +188,10 @@ nlohmann::json ReconcileJson(const ReconcileReport& report) {
 }
 
 std::string ReconcileTable(const ReconcileReport& report) {
-  std::string out = fmt::format("  {:<20} {:<10} {:>8} {:>9} {:>9} {:>16} {:>16} {:>8} {:>6} {:>10}\n",
-                                "SOURCE", "DAY", "EVENTS", "RECEIVED", "IN_CRM", "AMOUNT_RECEIVED",
-                                "AMOUNT_IN_CRM", "PENDING", "DEAD", "DIFFERENCE");
+  std::string out =
+      fmt::format("  {:<20} {:<10} {:>8} {:>9} {:>9} {:>16} {:>16} {:>8} {:>6} {:>10}\n", "SOURCE",
+                  "DAY", "EVENTS", "RECEIVED", "IN_CRM", "AMOUNT_RECEIVED", "AMOUNT_IN_CRM",
+                  "PENDING", "DEAD", "DIFFERENCE");
   int differing = 0;
   for (const ReconcileRow& r : report.rows) {
     differing += r.differs();

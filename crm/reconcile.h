@@ -24,11 +24,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/status.h"
 
@@ -54,9 +53,7 @@ struct ReconcileRow {
   std::optional<int64_t> dead;
   int64_t difference = 0;
 
-  bool differs() const {
-    return difference != 0 || amount_received_minor != amount_in_crm_minor;
-  }
+  bool differs() const { return difference != 0 || amount_received_minor != amount_in_crm_minor; }
 };
 
 struct ReconcileReport {

@@ -1,22 +1,22 @@
 #include "crm/rest_sink.h"
 
+#include <fmt/format.h>
+
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
-#include "mapping/model/model.h"
 #include "base/thread_annotations.h"
+#include "mapping/model/model.h"
 
 namespace crmhub::crm {
 namespace {
 
 bool Unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
 }
 
 void AppendPercent(std::string& out, unsigned char c) {
@@ -132,8 +132,8 @@ class RestCrmSink::Batch : public std::enable_shared_from_this<RestCrmSink::Batc
       : sink_(sink), events_(events), outcomes_(events.size()) {}
 
   std::vector<DeliveryOutcome> Run() {
-    const size_t initial = std::min(
-        events_.size(), static_cast<size_t>(std::max(1, sink_.options_.max_in_flight)));
+    const size_t initial =
+        std::min(events_.size(), static_cast<size_t>(std::max(1, sink_.options_.max_in_flight)));
     for (size_t i = 0; i < initial; ++i) {
       size_t ev;
       {

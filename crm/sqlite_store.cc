@@ -3,15 +3,14 @@
 
 #include "crm/sqlite_store.h"
 
-#include "base/private_files.h"
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <system_error>
 #include <utility>
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include "base/json_get.h"
+#include "base/private_files.h"
 #include "crm/sqlite_store_impl.h"
 #include "crm/store_schema.h"
 #include "mapping/model/model.h"
@@ -21,10 +20,14 @@ namespace crmhub::crm {
 
 std::string_view UpsertResultName(UpsertResult result) {
   switch (result) {
-    case UpsertResult::kCreated: return "created";
-    case UpsertResult::kUpdated: return "updated";
-    case UpsertResult::kUnchanged: return "unchanged";
-    case UpsertResult::kStale: return "stale";
+    case UpsertResult::kCreated:
+      return "created";
+    case UpsertResult::kUpdated:
+      return "updated";
+    case UpsertResult::kUnchanged:
+      return "unchanged";
+    case UpsertResult::kStale:
+      return "stale";
   }
   return "unknown";
 }
@@ -149,13 +152,20 @@ Status SqliteCrmStore::Impl::PrepareAll() {
       qs += ", ?";
       sets += fmt::format(", {} = ?", c.column);
     }
-    CRMHUB_RETURN_IF_ERROR(prep(kinds[i].select, fmt::format(
-        "SELECT id, version, fields FROM {} WHERE source = ? AND external_id = ?", t.table)));
-    CRMHUB_RETURN_IF_ERROR(prep(kinds[i].insert, fmt::format(
-        "INSERT INTO {} (source, external_id, version, fields, created_at, updated_at{}) "
-        "VALUES (?, ?, ?, ?, ?, ?{})", t.table, cols, qs)));
-    CRMHUB_RETURN_IF_ERROR(prep(kinds[i].update, fmt::format(
-        "UPDATE {} SET version = ?, fields = ?, updated_at = ?{} WHERE id = ?", t.table, sets)));
+    CRMHUB_RETURN_IF_ERROR(
+        prep(kinds[i].select,
+             fmt::format("SELECT id, version, fields FROM {} WHERE source = ? AND external_id = ?",
+                         t.table)));
+    CRMHUB_RETURN_IF_ERROR(
+        prep(kinds[i].insert,
+             fmt::format(
+                 "INSERT INTO {} (source, external_id, version, fields, created_at, updated_at{}) "
+                 "VALUES (?, ?, ?, ?, ?, ?{})",
+                 t.table, cols, qs)));
+    CRMHUB_RETURN_IF_ERROR(
+        prep(kinds[i].update,
+             fmt::format("UPDATE {} SET version = ?, fields = ?, updated_at = ?{} WHERE id = ?",
+                         t.table, sets)));
   }
   CRMHUB_RETURN_IF_ERROR(prep(begin, "BEGIN IMMEDIATE"));
   CRMHUB_RETURN_IF_ERROR(prep(commit, "COMMIT"));
@@ -163,17 +173,20 @@ Status SqliteCrmStore::Impl::PrepareAll() {
   CRMHUB_RETURN_IF_ERROR(prep(savepoint, "SAVEPOINT crm_event"));
   CRMHUB_RETURN_IF_ERROR(prep(release, "RELEASE crm_event"));
   CRMHUB_RETURN_IF_ERROR(prep(rollback_to, "ROLLBACK TO crm_event"));
-  CRMHUB_RETURN_IF_ERROR(prep(applied_select,
-      "SELECT 1 FROM applied_events WHERE source = ? AND idempotency_key = ?"));
-  CRMHUB_RETURN_IF_ERROR(prep(applied_insert,
-      "INSERT INTO applied_events (source, idempotency_key, message_id, received_at, "
-      "applied_at, entities, changes) VALUES (?, ?, ?, ?, ?, ?, ?)"));
-  CRMHUB_RETURN_IF_ERROR(prep(ref_insert,
-      "INSERT INTO external_refs (source, external_id, kind, entity_id) VALUES (?, ?, ?, ?)"));
-  CRMHUB_RETURN_IF_ERROR(prep(journal_insert,
-      "INSERT INTO journal (at, kind, entity_id, source, external_id, before_version, before, "
-      "version, after, message_id, idempotency_key, received_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  CRMHUB_RETURN_IF_ERROR(prep(
+      applied_select, "SELECT 1 FROM applied_events WHERE source = ? AND idempotency_key = ?"));
+  CRMHUB_RETURN_IF_ERROR(
+      prep(applied_insert,
+           "INSERT INTO applied_events (source, idempotency_key, message_id, received_at, "
+           "applied_at, entities, changes) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  CRMHUB_RETURN_IF_ERROR(
+      prep(ref_insert,
+           "INSERT INTO external_refs (source, external_id, kind, entity_id) VALUES (?, ?, ?, ?)"));
+  CRMHUB_RETURN_IF_ERROR(
+      prep(journal_insert,
+           "INSERT INTO journal (at, kind, entity_id, source, external_id, before_version, before, "
+           "version, after, message_id, idempotency_key, received_at) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   return Status::Ok();
 }
 
@@ -215,8 +228,8 @@ model::StatusOrder CompareStoredStatus(const model::Entity& e, const std::string
 // is dead-lettered) when `e` contradicts the stored record, e.g. `canceled`
 // after `succeeded`: both sides in the message, and an error line, since a
 // provider or a rule is wrong and someone must look.
-Status PrecedenceConflict(const model::Entity& e, int64_t stored_version,
-                          const std::string& stored, const std::string& incoming) {
+Status PrecedenceConflict(const model::Entity& e, int64_t stored_version, const std::string& stored,
+                          const std::string& incoming) {
   std::string message = fmt::format(
       "status precedence conflict for {} {}/{}: stored (version {}) {}; incoming (version {}) {}",
       model::KindName(e.kind), e.source, e.external_id, stored_version, stored, e.version,
@@ -263,9 +276,8 @@ Result<EntityApplyResult> SqliteCrmStore::Impl::Upsert(const SinkEvent& event,
     int next = BindTyped(ks.update, 4, table, e.fields);
     ks.update.Bind(next, id);
     CRMHUB_RETURN_IF_ERROR(ks.update.Run());
-    CRMHUB_RETURN_IF_ERROR(
-        Journal(event, e, id, stored_version, std::optional<std::string>(std::move(stored)),
-                *text, now_ms));
+    CRMHUB_RETURN_IF_ERROR(Journal(event, e, id, stored_version,
+                                   std::optional<std::string>(std::move(stored)), *text, now_ms));
     return EntityApplyResult{UpsertResult::kUpdated, id};
   }
   ks.select.Reset();
@@ -362,9 +374,8 @@ Status SqliteCrmStore::Impl::ApplyEvent(const SinkEvent& event, int64_t now_ms, 
   return guarded ? release.Run() : Status::Ok();
 }
 
-Result<bool> SqliteCrmStore::Impl::ApplyBatch(const std::vector<SinkEvent>& events,
-                                              int64_t now_ms, Guard guard,
-                                              std::vector<EventApplyResult>& results) {
+Result<bool> SqliteCrmStore::Impl::ApplyBatch(const std::vector<SinkEvent>& events, int64_t now_ms,
+                                              Guard guard, std::vector<EventApplyResult>& results) {
   results.assign(events.size(), EventApplyResult{});
   CRMHUB_RETURN_IF_ERROR(begin.Run());
   for (size_t i = 0; i < events.size(); ++i) {

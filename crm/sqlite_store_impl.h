@@ -38,8 +38,7 @@ struct SqliteCrmStore::Impl {
   // met a mid-event input error (the transaction is rolled back).
   Result<bool> ApplyBatch(const std::vector<SinkEvent>& events, int64_t now_ms, Guard guard,
                           std::vector<EventApplyResult>& results);
-  Result<EntityApplyResult> Upsert(const SinkEvent& event, const model::Entity& e,
-                                   int64_t now_ms);
+  Result<EntityApplyResult> Upsert(const SinkEvent& event, const model::Entity& e, int64_t now_ms);
   Status Journal(const SinkEvent& event, const model::Entity& e, int64_t id,
                  std::optional<int64_t> before_version, const std::optional<std::string>& before,
                  const std::string& after, int64_t now_ms);

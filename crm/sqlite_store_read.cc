@@ -85,8 +85,8 @@ Result<std::vector<KindSourceCount>> SqliteCrmStore::CountByKindAndSource() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   std::vector<KindSourceCount> out;
   for (const KindTable& t : AllKindTables()) {
-    auto st = impl_->db->Prepare(fmt::format(
-        "SELECT source, COUNT(*) FROM {} GROUP BY source ORDER BY source", t.table));
+    auto st = impl_->db->Prepare(
+        fmt::format("SELECT source, COUNT(*) FROM {} GROUP BY source ORDER BY source", t.table));
     if (!st.ok()) return st.status();
     for (;;) {
       auto row = st->Step();
@@ -114,8 +114,8 @@ Result<std::vector<StoredEntity>> SqliteCrmStore::AllEntities() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   std::vector<StoredEntity> out;
   for (const KindTable& t : AllKindTables()) {
-    auto st = impl_->db->Prepare(fmt::format("SELECT {} FROM {} ORDER BY source, external_id",
-                                             kEntityColumns, t.table));
+    auto st = impl_->db->Prepare(
+        fmt::format("SELECT {} FROM {} ORDER BY source, external_id", kEntityColumns, t.table));
     if (!st.ok()) return st.status();
     for (;;) {
       auto row = st->Step();

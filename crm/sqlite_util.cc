@@ -111,8 +111,7 @@ std::optional<int64_t> Stmt::OptInt(int column) const {
   return Int(column);
 }
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool read_only,
-                                     int busy_timeout_ms) {
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool read_only, int busy_timeout_ms) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX |
               (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));

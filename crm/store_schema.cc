@@ -1,8 +1,8 @@
 #include "crm/store_schema.h"
 
-#include <stdexcept>
-
 #include <fmt/format.h>
+
+#include <stdexcept>
 
 namespace crmhub::crm {
 namespace {

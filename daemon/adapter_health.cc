@@ -26,8 +26,8 @@ bool UpstreamOf(const std::string& name, const std::string& id) {
   const size_t first = name.find(':');
   if (first == std::string::npos) return false;
   const size_t second = name.find(':', first + 1);
-  return name.compare(first + 1, second == std::string::npos ? std::string::npos
-                                                               : second - first - 1,
+  return name.compare(first + 1,
+                      second == std::string::npos ? std::string::npos : second - first - 1,
                       id) == 0;
 }
 
@@ -35,9 +35,12 @@ bool UpstreamOf(const std::string& name, const std::string& id) {
 
 std::string_view CapabilityName(Capability c) {
   switch (c) {
-    case Capability::kPull: return "pull";
-    case Capability::kDeliver: return "deliver";
-    case Capability::kPush: return "push";
+    case Capability::kPull:
+      return "pull";
+    case Capability::kDeliver:
+      return "deliver";
+    case Capability::kPush:
+      return "push";
   }
   return "?";
 }
@@ -137,7 +140,8 @@ double AdapterHealthBook::SumFrom(std::string_view text, std::string_view name,
     if (close == std::string_view::npos) continue;
     const std::string_view label_text = line.substr(0, close);
     bool match = true;
-    for (const std::string& l : labels) match = match && label_text.find(l) != std::string_view::npos;
+    for (const std::string& l : labels)
+      match = match && label_text.find(l) != std::string_view::npos;
     if (match && !upstream_of.empty()) {
       const size_t u = label_text.find("upstream=\"");
       const size_t u_end = u == std::string_view::npos ? u : label_text.find('"', u + 10);

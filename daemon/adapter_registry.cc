@@ -1,19 +1,18 @@
 #include "daemon/adapter_registry.h"
 
-#include "adapters/wildberries/wildberries_adapter.h"
-#include "adapters/ozon/ozon_adapter.h"
-#include "adapters/yandex_market/yandex_market_adapter.h"
-#include "adapters/mango/mango_adapter.h"
-#include "adapters/zadarma/zadarma_adapter.h"
 #include "adapters/bank_1c/bank_1c_adapter.h"
-#include "adapters/tochka/tochka_adapter.h"
-#include "adapters/onec_exchange/onec_exchange_adapter.h"
-#include "adapters/yookassa/yookassa_adapter.h"
 #include "adapters/cloudpayments/cloudpayments_adapter.h"
-#include "adapters/tbank/tbank_adapter.h"
+#include "adapters/mango/mango_adapter.h"
+#include "adapters/onec_exchange/onec_exchange_adapter.h"
+#include "adapters/ozon/ozon_adapter.h"
 #include "adapters/robokassa/robokassa_adapter.h"
-
+#include "adapters/tbank/tbank_adapter.h"
+#include "adapters/tochka/tochka_adapter.h"
 #include "adapters/webhook/webhook_adapter.h"
+#include "adapters/wildberries/wildberries_adapter.h"
+#include "adapters/yandex_market/yandex_market_adapter.h"
+#include "adapters/yookassa/yookassa_adapter.h"
+#include "adapters/zadarma/zadarma_adapter.h"
 
 namespace crmhub::daemon {
 

@@ -1,8 +1,8 @@
 #include "daemon/admin_access.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace crmhub::daemon {
 namespace {
@@ -22,10 +22,14 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 
 std::string_view ScopeName(Scope scope) {
   switch (scope) {
-    case Scope::kRead: return "read";
-    case Scope::kReplay: return "replay";
-    case Scope::kCommands: return "commands";
-    case Scope::kAdmin: return "admin";
+    case Scope::kRead:
+      return "read";
+    case Scope::kReplay:
+      return "replay";
+    case Scope::kCommands:
+      return "commands";
+    case Scope::kAdmin:
+      return "admin";
   }
   return "admin";
 }
@@ -68,24 +72,27 @@ Result<AdminAccess> AdminAccess::FromConfig(const config::Config& config) {
       }
     }
     if (token.scopes.empty()) {
-      errors.push_back(s.ErrorAt("scopes", "name at least one scope (read, replay, commands, "
-                                           "admin)")
+      errors.push_back(s.ErrorAt("scopes",
+                                 "name at least one scope (read, replay, commands, "
+                                 "admin)")
                            .message());
     }
     bool valid_name = !token.name.empty() && token.name.size() <= 64;
     for (char c : token.name) {
-      valid_name = valid_name && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                                  c == '_');
+      valid_name =
+          valid_name && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_');
     }
     if (!valid_name) {
-      errors.push_back(s.ErrorAt("token_file", "a token's name may contain only a-z, 0-9, '-' "
-                                               "and '_' (at most 64)")
+      errors.push_back(s.ErrorAt("token_file",
+                                 "a token's name may contain only a-z, 0-9, '-' "
+                                 "and '_' (at most 64)")
                            .message());
     }
     if (token.secret.Reveal().size() < 16) {
       // Bearer tokens are guessed online; 16 characters of a random token
       // (openssl rand -hex 16 gives 32) is the least we take.
-      errors.push_back(s.ErrorAt("token_file", "the token is shorter than 16 characters").message());
+      errors.push_back(
+          s.ErrorAt("token_file", "the token is shorter than 16 characters").message());
     }
     tokens.push_back(std::move(token));
     origin.emplace_back(&s, "token_file");
@@ -93,16 +100,19 @@ Result<AdminAccess> AdminAccess::FromConfig(const config::Config& config) {
   for (size_t i = 0; i < tokens.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
       if (tokens[i].name == tokens[j].name) {
-        errors.push_back(origin[i].first->ErrorAt(origin[i].second,
-                                                  "the token name \"" + tokens[i].name +
-                                                      "\" is used twice ([admin] token_file is "
-                                                      "named \"admin\")")
-                             .message());
+        errors.push_back(
+            origin[i]
+                .first
+                ->ErrorAt(origin[i].second, "the token name \"" + tokens[i].name +
+                                                "\" is used twice ([admin] token_file is "
+                                                "named \"admin\")")
+                .message());
       } else if (!tokens[i].secret.empty() && tokens[i].secret.Matches(tokens[j].secret.Reveal())) {
-        errors.push_back(origin[i].first->ErrorAt(origin[i].second,
-                                                  "the same token as \"" + tokens[j].name +
-                                                      "\": the audit journal could not tell "
-                                                      "them apart")
+        errors.push_back(origin[i]
+                             .first
+                             ->ErrorAt(origin[i].second, "the same token as \"" + tokens[j].name +
+                                                             "\": the audit journal could not tell "
+                                                             "them apart")
                              .message());
       }
     }

@@ -1,12 +1,12 @@
 #include "daemon/admin_api.h"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "adapters/adapter.h"
 #include "base/json_get.h"
@@ -19,11 +19,11 @@ using nlohmann::json;
 
 constexpr std::string_view kPrefix = "/api/v1/";
 
-std::string Dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-net::HttpResponse JsonOk(int status, const json& j) { return net::HttpResponse::Json(status, Dump(j)); }
+net::HttpResponse JsonOk(int status, const json& j) {
+  return net::HttpResponse::Json(status, Dump(j));
+}
 
 json TimeOrNull(const std::optional<SystemTime>& t) {
   return t ? json(FormatRfc3339(*t)) : json(nullptr);
@@ -251,7 +251,8 @@ void AdminApi::Handle(net::HttpRequest request, net::Responder respond) {
   std::shared_ptr<AuditNote> note;
   if (auto mutation = MutationOf(request.method, request.path, request.QueryParam("lane"))) {
     note = std::make_shared<AuditNote>(AuditNote{mutation->first, mutation->second, {}});
-    if (auto key = request.headers.Get("Idempotency-Key")) note->idempotency_key = std::string(*key);
+    if (auto key = request.headers.Get("Idempotency-Key"))
+      note->idempotency_key = std::string(*key);
     respond = Audited(*caller, request, note, std::move(respond));
   }
   if (const Scope needed = ScopeNeeded(request.method, request.path); !caller->Grants(needed)) {
@@ -283,7 +284,8 @@ void AdminApi::Audit(const net::HttpRequest& request, const net::Responder& resp
   AuditFilter filter;
   if (auto last = request.QueryParam("last")) {
     auto v = ParseId(*last);
-    if (!v || *v > 1000) return respond(net::HttpResponse::Error(400, "bad_request", "last: expected 1..1000"));
+    if (!v || *v > 1000)
+      return respond(net::HttpResponse::Error(400, "bad_request", "last: expected 1..1000"));
     filter.newest = true;
     filter.limit = static_cast<int>(*v);
   }
@@ -296,13 +298,15 @@ void AdminApi::Audit(const net::HttpRequest& request, const net::Responder& resp
   }
   if (auto limit = request.QueryParam("limit")) {
     auto v = ParseId(*limit);
-    if (!v || *v > 1000) return respond(net::HttpResponse::Error(400, "bad_request", "limit: expected 1..1000"));
+    if (!v || *v > 1000)
+      return respond(net::HttpResponse::Error(400, "bad_request", "limit: expected 1..1000"));
     if (!filter.newest) filter.limit = static_cast<int>(*v);
   }
   auto list = audit_.List(filter);
   if (!list.ok()) {
     spdlog::error("admin api: audit journal: {}", list.status().ToString());
-    return respond(net::HttpResponse::Error(503, "unavailable", "the audit journal could not answer"));
+    return respond(
+        net::HttpResponse::Error(503, "unavailable", "the audit journal could not answer"));
   }
   json items = json::array();
   for (const AuditEntry& e : *list) items.push_back(AuditEntryToJson(e));
@@ -313,7 +317,8 @@ void AdminApi::Audit(const net::HttpRequest& request, const net::Responder& resp
 }
 
 void AdminApi::Route(const net::HttpRequest& request, const net::Responder& respond) {
-  const std::vector<std::string_view> seg = Segments(std::string_view(request.path).substr(kPrefix.size()));
+  const std::vector<std::string_view> seg =
+      Segments(std::string_view(request.path).substr(kPrefix.size()));
   const std::string& method = request.method;
   queue::Queue& q = *deps_.queue;
   auto method_not_allowed = [&](std::string_view allow) {
@@ -336,8 +341,8 @@ void AdminApi::Route(const net::HttpRequest& request, const net::Responder& resp
     if (adapter->files() == nullptr) {
       return respond(net::HttpResponse::Error(404, "not_found", "this adapter takes no files"));
     }
-    return respond(adapter->files()->AcceptFile(request.body,
-                                                request.QueryParam("name").value_or("")));
+    return respond(
+        adapter->files()->AcceptFile(request.body, request.QueryParam("name").value_or("")));
   }
 
   if (!seg.empty() && seg[0] == "adapters" && seg.size() <= 2) {
@@ -367,7 +372,8 @@ void AdminApi::Route(const net::HttpRequest& request, const net::Responder& resp
     int limit = 100;
     if (auto a = request.QueryParam("after_id"); a && *a != "0") {
       auto v = ParseId(*a);
-      if (!v) return respond(net::HttpResponse::Error(400, "bad_request", "after_id: expected an id"));
+      if (!v)
+        return respond(net::HttpResponse::Error(400, "bad_request", "after_id: expected an id"));
       after = *v;
     }
     if (auto l = request.QueryParam("limit")) {
@@ -383,15 +389,15 @@ void AdminApi::Route(const net::HttpRequest& request, const net::Responder& resp
                      : Result<std::vector<matching::UnmatchedPayment>>(matcher.status());
     if (!list.ok()) {
       spdlog::error("admin api: matching: {}", list.status().ToString());
-      return respond(net::HttpResponse::Error(503, "unavailable", "the CRM store could not answer"));
+      return respond(
+          net::HttpResponse::Error(503, "unavailable", "the CRM store could not answer"));
     }
     json items = json::array();
     for (const auto& p : *list) {
       items.push_back(matching::UnmatchedPaymentJson(p));
     }
-    json next = list->size() == static_cast<size_t>(limit) && !list->empty()
-                    ? json(list->back().id)
-                    : json(nullptr);
+    json next = list->size() == static_cast<size_t>(limit) && !list->empty() ? json(list->back().id)
+                                                                             : json(nullptr);
     return respond(JsonOk(200, {{"unmatched", std::move(items)}, {"next_after_id", next}}));
   }
 
@@ -408,8 +414,8 @@ void AdminApi::Route(const net::HttpRequest& request, const net::Responder& resp
                        {"dead", l.dead},
                        {"oldest_created_at", TimeOrNull(l.oldest_created_at)}});
     }
-    return respond(JsonOk(
-        200, {{"healthy", q.Healthy()}, {"depth", q.Depth()}, {"lanes", std::move(lanes)}}));
+    return respond(
+        JsonOk(200, {{"healthy", q.Healthy()}, {"depth", q.Depth()}, {"lanes", std::move(lanes)}}));
   }
 
   if (!seg.empty() && seg[0] == "dead-letters") {

@@ -44,8 +44,8 @@ namespace crmhub::daemon {
 class AdminApi {
  public:
   // Everything must outlive the AdminApi (and its pending enqueues).
-  AdminApi(const HttpRoutesDeps& deps, const HttpRoutesOptions& options,
-           IdempotencyStore& store, AuditJournal& audit);
+  AdminApi(const HttpRoutesDeps& deps, const HttpRoutesOptions& options, IdempotencyStore& store,
+           AuditJournal& audit);
 
   // REQUIRES: request.path starts with "/api/v1/".
   void Handle(net::HttpRequest request, net::Responder respond);

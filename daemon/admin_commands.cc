@@ -1,14 +1,14 @@
 // POST /api/v1/commands: part of AdminApi (daemon/admin_api.h), kept apart
 // because of the Idempotency-Key protocol.
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "adapters/adapter.h"
 #include "base/json_get.h"
@@ -25,8 +25,8 @@ constexpr size_t kMaxKeyLength = 255;
 
 // Identity fields of a command item, in the order they form the ordering
 // key. warehouse_id last: stock is per SKU x warehouse.
-constexpr std::string_view kIdentityFields[] = {"offer_id", "sku",     "product_id", "nm_id",
-                                                "barcode",  "chrt_id", "id",         "warehouse_id"};
+constexpr std::string_view kIdentityFields[] = {
+    "offer_id", "sku", "product_id", "nm_id", "barcode", "chrt_id", "id", "warehouse_id"};
 
 std::string Scalar(const json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -155,7 +155,8 @@ void AdminApi::Commands(const net::HttpRequest& request, const net::Responder& r
             "this Idempotency-Key was already used with a different request body"));
       case IdempotencyStore::Decision::kReplay: {
         // The journal names the command of a repeat too.
-        if (Result<ParsedCommand> p = ParseCommand(*body, options_.max_json_depth); p.ok() && note) {
+        if (Result<ParsedCommand> p = ParseCommand(*body, options_.max_json_depth);
+            p.ok() && note) {
           note->target = DescribeCommand(*p);
         }
         auto r = net::HttpResponse::Json(begin->response.status, begin->response.body);
@@ -172,7 +173,8 @@ void AdminApi::Commands(const net::HttpRequest& request, const net::Responder& r
       respond(std::move(r));
     };
     Result<ParsedCommand> parsed = ParseCommand(*body, options_.max_json_depth);
-    if (!parsed.ok()) return fail(net::HttpResponse::Error(400, "bad_request", parsed.status().message()));
+    if (!parsed.ok())
+      return fail(net::HttpResponse::Error(400, "bad_request", parsed.status().message()));
     // The journal names what the command was for (set before any answer).
     if (note) note->target = DescribeCommand(*parsed);
     std::shared_ptr<adapters::Adapter> adapter;
@@ -184,10 +186,10 @@ void AdminApi::Commands(const net::HttpRequest& request, const net::Responder& r
     }
     const std::vector<std::string> supported = target->commands();
     if (std::find(supported.begin(), supported.end(), parsed->command) == supported.end()) {
-      return fail(net::HttpResponse::Error(
-          422, "unsupported_command",
-          fmt::format("target \"{}\" does not support command \"{}\"", parsed->target,
-                      parsed->command)));
+      return fail(
+          net::HttpResponse::Error(422, "unsupported_command",
+                                   fmt::format("target \"{}\" does not support command \"{}\"",
+                                               parsed->target, parsed->command)));
     }
     queue::Queue& q = *deps_.queue;
     if (!q.Healthy()) return fail(Unavailable(options_, "queue unavailable, retry later"));

@@ -1,8 +1,7 @@
 #include "daemon/audit_journal.h"
 
-#include <system_error>
-
 #include <nlohmann/json.hpp>
+#include <system_error>
 
 #include "base/json_get.h"
 #include "base/private_files.h"
@@ -27,7 +26,8 @@ Result<std::unique_ptr<AuditJournal>> AuditJournal::Open(const std::filesystem::
   } else {
     std::error_code ec;
     if (!std::filesystem::exists(file, ec)) {
-      return Status::NotFound("audit journal: " + file.string() + " does not exist (nothing "
+      return Status::NotFound("audit journal: " + file.string() +
+                              " does not exist (nothing "
                               "was recorded yet)");
     }
   }
@@ -102,12 +102,13 @@ Result<int64_t> AuditJournal::Record(AuditEntry entry) {
 Result<std::vector<AuditEntry>> AuditJournal::List(const AuditFilter& filter) {
   std::lock_guard lock(mu_);
   const int limit = filter.limit > 0 ? filter.limit : 100;
-  auto stmt = filter.newest
-                  ? db_.Prepare("SELECT * FROM (SELECT id, at_ms, actor, via, remote, action, "
-                                "target, result, status, detail FROM audit ORDER BY id DESC "
-                                "LIMIT ?1) ORDER BY id")
-                  : db_.Prepare("SELECT id, at_ms, actor, via, remote, action, target, result, "
-                                "status, detail FROM audit WHERE id > ?2 ORDER BY id LIMIT ?1");
+  auto stmt = filter.newest ? db_.Prepare(
+                                  "SELECT * FROM (SELECT id, at_ms, actor, via, remote, action, "
+                                  "target, result, status, detail FROM audit ORDER BY id DESC "
+                                  "LIMIT ?1) ORDER BY id")
+                            : db_.Prepare(
+                                  "SELECT id, at_ms, actor, via, remote, action, target, result, "
+                                  "status, detail FROM audit WHERE id > ?2 ORDER BY id LIMIT ?1");
   if (!stmt.ok()) return stmt.status().WithContext("audit journal");
   stmt->Bind(1, int64_t{limit});
   if (!filter.newest) stmt->Bind(2, filter.after_id);
@@ -115,7 +116,8 @@ Result<std::vector<AuditEntry>> AuditJournal::List(const AuditFilter& filter) {
   for (;;) {
     const int rc = stmt->Step();
     if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) return queue::internal::SqliteStatus(db_.raw(), rc, "audit journal: list");
+    if (rc != SQLITE_ROW)
+      return queue::internal::SqliteStatus(db_.raw(), rc, "audit journal: list");
     AuditEntry e;
     e.id = stmt->Int(0);
     e.at = FromUnixMillis(stmt->Int(1));
@@ -137,10 +139,11 @@ nlohmann::json AuditEntryToJson(const AuditEntry& e) {
   using nlohmann::json;
   Result<json> parsed = ParseJson(e.detail);
   json detail = parsed.ok() && parsed->is_object() ? std::move(parsed).value() : json::object();
-  json j = {{"id", e.id},          {"at", FormatRfc3339(e.at)}, {"actor", e.actor},
-            {"via", e.via},        {"remote", e.remote},        {"action", e.action},
-            {"target", e.target},  {"result", e.result},        {"status", e.status},
-            {"detail", std::move(detail)}};
+  json j = {{"id", e.id},         {"at", FormatRfc3339(e.at)},
+            {"actor", e.actor},   {"via", e.via},
+            {"remote", e.remote}, {"action", e.action},
+            {"target", e.target}, {"result", e.result},
+            {"status", e.status}, {"detail", std::move(detail)}};
   return j;
 }
 

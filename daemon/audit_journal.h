@@ -19,36 +19,35 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "base/clock.h"
 #include "base/status.h"
-#include "queue/sqlite_util.h"
 #include "base/thread_annotations.h"
+#include "queue/sqlite_util.h"
 
 namespace crmhub::daemon {
 
 struct AuditEntry {
-  int64_t id = 0;        // set by Record()
-  SystemTime at{};       // set by Record()
-  std::string actor;     // the token's name, or "cli:<user>"
-  std::string via;       // "api" or "cli"
-  std::string remote;    // the peer's address for "api"; empty for "cli"
-  std::string action;    // "replay_dead_letter", "submit_command", ...
-  std::string target;    // what it acted on: "12", "lane in.shop", "out.ozon"
-  std::string result;    // "ok", "denied", "not_found", "failed", ...
-  int status = 0;        // the HTTP status, or the CLI's exit code
-  std::string detail;    // a JSON object: counts, the answer's error, the key
+  int64_t id = 0;      // set by Record()
+  SystemTime at{};     // set by Record()
+  std::string actor;   // the token's name, or "cli:<user>"
+  std::string via;     // "api" or "cli"
+  std::string remote;  // the peer's address for "api"; empty for "cli"
+  std::string action;  // "replay_dead_letter", "submit_command", ...
+  std::string target;  // what it acted on: "12", "lane in.shop", "out.ozon"
+  std::string result;  // "ok", "denied", "not_found", "failed", ...
+  int status = 0;      // the HTTP status, or the CLI's exit code
+  std::string detail;  // a JSON object: counts, the answer's error, the key
 };
 
 struct AuditFilter {
   int64_t after_id = 0;  // entries with a greater id, oldest first
   int limit = 100;
-  bool newest = false;   // the last `limit` entries (after_id ignored), oldest first
+  bool newest = false;  // the last `limit` entries (after_id ignored), oldest first
 };
 
 class AuditJournal {

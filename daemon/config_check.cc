@@ -1,18 +1,17 @@
 #include "daemon/config_check.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 
 #include "base/clock.h"
 #include "base/json_get.h"
-#include "matching/invoice_numbers.h"
 #include "base/metrics.h"
 #include "daemon/admin_access.h"
 #include "daemon/config_schema.h"
 #include "mapping/rules/rule_set.h"
+#include "matching/invoice_numbers.h"
 
 namespace crmhub::daemon {
 
@@ -70,8 +69,10 @@ Result<CheckedConfig> CheckConfigFile(const std::filesystem::path& file,
   if (admin.Has("listen")) {
     const std::vector<std::string> admin_listen = admin.GetStringList("listen");
     if (admin_listen.empty()) {
-      errors.push_back(admin.ErrorAt("listen", "name at least one address, or leave the key out "
-                                               "(everything on [http] listen)")
+      errors.push_back(admin
+                           .ErrorAt("listen",
+                                    "name at least one address, or leave the key out "
+                                    "(everything on [http] listen)")
                            .message());
     }
     const std::vector<std::string> public_listen = http.GetStringList("listen");
@@ -81,8 +82,9 @@ Result<CheckedConfig> CheckConfigFile(const std::filesystem::path& file,
       } else if (!address.ends_with(":0") &&  // port 0: any free port, never the same
                  std::find(public_listen.begin(), public_listen.end(), address) !=
                      public_listen.end()) {
-        errors.push_back(admin.ErrorAt("listen", address + " is also in [http] listen: the "
-                                                 "admin listener needs its own address")
+        errors.push_back(admin
+                             .ErrorAt("listen", address + " is also in [http] listen: the "
+                                                          "admin listener needs its own address")
                              .message());
       }
     }
@@ -91,8 +93,9 @@ Result<CheckedConfig> CheckConfigFile(const std::filesystem::path& file,
   if (auto access = AdminAccess::FromConfig(cfg); !access.ok()) {
     errors.push_back(access.status().message());
   } else if (admin.GetBool("metrics_require_token") && access->empty()) {
-    errors.push_back(admin.ErrorAt("metrics_require_token",
-                                   "no admin token is configured, so nothing could read /metrics")
+    errors.push_back(admin
+                         .ErrorAt("metrics_require_token",
+                                  "no admin token is configured, so nothing could read /metrics")
                          .message());
   }
   struct Minimum {
@@ -106,9 +109,8 @@ Result<CheckedConfig> CheckConfigFile(const std::filesystem::path& file,
                            Minimum{"queue", "lease_duration", std::chrono::seconds(1)}}) {
     const config::Section& section = cfg.Get(m.section);
     if (section.GetDuration(m.key) < m.least) {
-      errors.push_back(section.ErrorAt(m.key, fmt::format("must be at least {} ms",
-                                                           m.least.count()))
-                           .message());
+      errors.push_back(
+          section.ErrorAt(m.key, fmt::format("must be at least {} ms", m.least.count())).message());
     }
   }
   if (http.GetSize("header_limit") < 1024) {
@@ -119,7 +121,8 @@ Result<CheckedConfig> CheckConfigFile(const std::filesystem::path& file,
   }
   const config::Section& crm = cfg.Get("crm");
   if (crm.GetString("sink") == "http") {
-    if (!crm.Has("url")) errors.push_back(crm.ErrorAt("url", "required when sink = \"http\"").message());
+    if (!crm.Has("url"))
+      errors.push_back(crm.ErrorAt("url", "required when sink = \"http\"").message());
     if (!crm.Has("token_file")) {
       errors.push_back(crm.ErrorAt("token_file", "required when sink = \"http\"").message());
     }
@@ -157,7 +160,8 @@ Result<CheckedConfig> CheckConfigFile(const std::filesystem::path& file,
             section
                 .ErrorAt("mapping",
                          "required: this adapter receives records, and mapping rules turn them "
-                         "into CRM entities (e.g. mapping = \"mappings/" + type + ".toml\")")
+                         "into CRM entities (e.g. mapping = \"mappings/" +
+                             type + ".toml\")")
                 .message());
       }
     }
@@ -165,7 +169,8 @@ Result<CheckedConfig> CheckConfigFile(const std::filesystem::path& file,
     // error at start (or reload), not a dead letter per record later.
     if (section.Has("mapping")) {
       auto rules = mapping::LoadRules(section.GetPath("mapping"));
-      if (!rules.ok()) errors.push_back(section.ErrorAt("mapping", rules.status().message()).message());
+      if (!rules.ok())
+        errors.push_back(section.ErrorAt("mapping", rules.status().message()).message());
     }
   }
   if (!errors.empty()) {

@@ -1,8 +1,8 @@
 #include "daemon/config_diff.h"
 
-#include <map>
-
 #include <fmt/format.h>
+
+#include <map>
 
 namespace crmhub::daemon {
 namespace {
@@ -108,7 +108,8 @@ std::vector<ConfigChange> DiffConfigs(const config::Config& before, const config
     }
   }
   for (const auto& [id, s] : lanes_before) {
-    if (lanes_after.count(id) == 0) out.push_back({"[queue.lanes." + id + "]", "", "removed", true});
+    if (lanes_after.count(id) == 0)
+      out.push_back({"[queue.lanes." + id + "]", "", "removed", true});
   }
   // Adapters: rebuilt by the reload.
   std::map<std::string, const Section*> adapters_before, adapters_after;

@@ -1,7 +1,5 @@
 #include "daemon/http_routes.h"
 
-#include "daemon/ui_assets.h"
-
 #include <stdexcept>
 #include <utility>
 
@@ -9,6 +7,7 @@
 #include "daemon/audit_journal.h"
 #include "daemon/idempotency_store.h"
 #include "daemon/intake.h"
+#include "daemon/ui_assets.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -32,8 +31,8 @@ std::string_view HookId(std::string_view path) {
 // Whether `listener` serves `path` (the health checks are everywhere).
 bool Serves(Listener listener, std::string_view path) {
   if (listener == Listener::kAll || path == "/healthz" || path == "/readyz") return true;
-  const bool admin_route =
-      StartsWith(path, kApiPrefix) || path == "/metrics" || path == "/ui" || StartsWith(path, "/ui/");
+  const bool admin_route = StartsWith(path, kApiPrefix) || path == "/metrics" || path == "/ui" ||
+                           StartsWith(path, "/ui/");
   return (listener == Listener::kAdmin) == admin_route;
 }
 
@@ -48,14 +47,13 @@ Result<std::unique_ptr<HttpRoutes>> HttpRoutes::Create(HttpRoutesDeps deps,
   if (deps.queue == nullptr || deps.metrics == nullptr || deps.clock == nullptr) {
     throw std::logic_error("HttpRoutes::Create: queue, metrics and clock are required");
   }
-  auto store = IdempotencyStore::Open(options.idempotency_db, *deps.clock,
-                                      options.idempotency_retention);
+  auto store =
+      IdempotencyStore::Open(options.idempotency_db, *deps.clock, options.idempotency_retention);
   if (!store.ok()) return store.status();
   auto audit = AuditJournal::Open(options.audit_db, *deps.clock, options.audit_retention);
   if (!audit.ok()) return audit.status();
-  return std::unique_ptr<HttpRoutes>(new HttpRoutes(std::move(deps), std::move(options),
-                                                    std::move(store).value(),
-                                                    std::move(audit).value()));
+  return std::unique_ptr<HttpRoutes>(new HttpRoutes(
+      std::move(deps), std::move(options), std::move(store).value(), std::move(audit).value()));
 }
 
 HttpRoutes::HttpRoutes(HttpRoutesDeps deps, HttpRoutesOptions options,
@@ -174,8 +172,8 @@ void HttpRoutes::HandleHealth(const net::HttpRequest& request, const net::Respon
   if (path == "/metrics") {
     if (options_.metrics_require_token) {
       // Prometheus sends it with `authorization: {credentials_file: ...}`.
-      if (auto refusal = admin_->Screen(request.method, path, request.headers,
-                                        request.remote_address)) {
+      if (auto refusal =
+              admin_->Screen(request.method, path, request.headers, request.remote_address)) {
         return respond(std::move(*refusal));
       }
     }

@@ -77,19 +77,19 @@ struct AdapterStatus {
   std::string id;
   std::string type;  // "webhook", "ozon", ...
   bool enabled = true;
-  std::vector<std::string> capabilities;  // of "source", "webhook", "target"
+  std::vector<std::string> capabilities;   // of "source", "webhook", "target"
   std::optional<SystemTime> last_success;  // last good pull/delivery/webhook
   std::optional<std::string> cursor;       // source adapters: the saved cursor
   std::optional<std::string> last_error;
   std::optional<SystemTime> last_error_at;
-  std::string circuit_state;         // "closed" | "open" | "half_open"; "" if none
+  std::string circuit_state;  // "closed" | "open" | "half_open"; "" if none
   // By capability ("pull", "deliver", "push"): kept across reloads.
   std::map<std::string, CapabilityStatus> capability_status;
   // Since the daemon started, from its metrics: received (events),
   // delivered / retrying / failed (delivery attempts by outcome), throttled
   // (calls to its upstreams held back or answered 429).
   std::map<std::string, int64_t> counts;
-  std::string details_json = "{}";   // Adapter::DescribeJson(); must be a JSON object
+  std::string details_json = "{}";  // Adapter::DescribeJson(); must be a JSON object
 };
 
 // GET /readyz: ready = config loaded, store writable, not draining. The
@@ -100,9 +100,9 @@ struct Readiness {
 };
 
 struct HttpRoutesDeps {
-  queue::Queue* queue = nullptr;        // required
-  MetricsRegistry* metrics = nullptr;   // required
-  Clock* clock = nullptr;               // required
+  queue::Queue* queue = nullptr;       // required
+  MetricsRegistry* metrics = nullptr;  // required
+  Clock* clock = nullptr;              // required
   // Where intake records each webhook adapter's push status. Null: nowhere.
   AdapterHealthBook* health = nullptr;
   // The adapter with that id (enabled ones only), or null. Used by /hooks
@@ -154,9 +154,9 @@ struct HttpRoutesOptions {
 class HttpRoutes {
  public:
   // Opens the idempotency store and the audit journal; fails
-  // (kIoError/kInvalidArgument) if it cannot. REQUIRES: deps.queue, deps.metrics, deps.clock non-null.
-  static Result<std::unique_ptr<HttpRoutes>> Create(HttpRoutesDeps deps,
-                                                    HttpRoutesOptions options);
+  // (kIoError/kInvalidArgument) if it cannot. REQUIRES: deps.queue, deps.metrics, deps.clock
+  // non-null.
+  static Result<std::unique_ptr<HttpRoutes>> Create(HttpRoutesDeps deps, HttpRoutesOptions options);
   ~HttpRoutes();
   HttpRoutes(const HttpRoutes&) = delete;
   HttpRoutes& operator=(const HttpRoutes&) = delete;
@@ -164,8 +164,7 @@ class HttpRoutes {
   // Dispatches one request; answers exactly once (maybe later, from the
   // queue's thread, once an enqueue is durable). Routes `listener` does not
   // serve are 404.
-  void Handle(net::HttpRequest request, net::Responder respond,
-              Listener listener = Listener::kAll);
+  void Handle(net::HttpRequest request, net::Responder respond, Listener listener = Listener::kAll);
 
   // Handle() as a net::HttpHandler. The router must outlive the server.
   net::HttpHandler Handler(Listener listener = Listener::kAll);

@@ -1,13 +1,11 @@
 #include "daemon/idempotency_store.h"
 
-#include "base/private_files.h"
-
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <system_error>
 
-#include <fmt/format.h>
-
+#include "base/private_files.h"
 #include "net/hmac.h"
 
 namespace crmhub::daemon {
@@ -16,14 +14,16 @@ namespace {
 constexpr int kPurgeEvery = 256;  // Complete() calls between purges
 
 Status SqliteError(sqlite3* db, std::string_view what) {
-  return Status::IoError(fmt::format("idempotency store: {}: {}", what,
-                                     db ? sqlite3_errmsg(db) : "out of memory"));
+  return Status::IoError(
+      fmt::format("idempotency store: {}: {}", what, db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
 // A prepared statement that finalizes itself.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) { ok_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) == SQLITE_OK; }
+  Stmt(sqlite3* db, const char* sql) {
+    ok_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) == SQLITE_OK;
+  }
   ~Stmt() { sqlite3_finalize(s_); }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;

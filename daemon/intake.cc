@@ -1,10 +1,10 @@
 #include "daemon/intake.h"
 
-#include <utility>
-#include <vector>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <utility>
+#include <vector>
 
 #include "adapters/adapter.h"
 #include "base/json_get.h"
@@ -50,12 +50,14 @@ IntakeHandler::AdapterMetrics& IntakeHandler::MetricsFor(const std::string& adap
   auto it = metrics_.find(adapter_id);
   if (it != metrics_.end()) return it->second;
   AdapterMetrics m{
-      &deps_.metrics->GetCounter("crmhub_events_received_total",
-                                 "Events received from webhooks (answered 2xx) and pulls, new and duplicate",
-                                 {{"adapter", adapter_id}}),
-      &deps_.metrics->GetCounter("crmhub_events_duplicate_total",
-                                 "Events whose idempotency key was already accepted (nothing enqueued)",
-                                 {{"adapter", adapter_id}}),
+      &deps_.metrics->GetCounter(
+          "crmhub_events_received_total",
+          "Events received from webhooks (answered 2xx) and pulls, new and duplicate",
+          {{"adapter", adapter_id}}),
+      &deps_.metrics->GetCounter(
+          "crmhub_events_duplicate_total",
+          "Events whose idempotency key was already accepted (nothing enqueued)",
+          {{"adapter", adapter_id}}),
   };
   return metrics_.emplace(adapter_id, m).first->second;
 }
@@ -132,8 +134,7 @@ void IntakeHandler::Handle(std::string_view adapter_id_view, net::HttpRequest re
   }
   queue::Queue& q = *deps_.queue;
   if (!q.Healthy()) {
-    Reject(adapter_id, "unavailable", Unavailable("event store unavailable, retry later"),
-           respond);
+    Reject(adapter_id, "unavailable", Unavailable("event store unavailable, retry later"), respond);
     return;
   }
   if (options_.queue_high_water > 0 && q.Depth() >= options_.queue_high_water) {

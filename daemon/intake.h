@@ -36,8 +36,8 @@
 #include <unordered_map>
 
 #include "base/log_rate_limit.h"
-#include "daemon/http_routes.h"
 #include "base/thread_annotations.h"
+#include "daemon/http_routes.h"
 
 namespace crmhub::daemon {
 

@@ -21,10 +21,10 @@ struct KafkaQueueKeys : config::KeySet {
        .description = "How the daemon talks to the brokers (librdkafka's security.protocol). "
                       "Unset: librdkafka's default, plaintext.",
        .choices = {"plaintext", "ssl", "sasl_plaintext", "sasl_ssl"}});
-  config::Key<T::kEnum> sasl_mechanism = Declare<T::kEnum>(
-      {.name = "sasl.mechanism",
-       .description = "SASL mechanism (librdkafka's sasl.mechanism).",
-       .choices = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}});
+  config::Key<T::kEnum> sasl_mechanism =
+      Declare<T::kEnum>({.name = "sasl.mechanism",
+                         .description = "SASL mechanism (librdkafka's sasl.mechanism).",
+                         .choices = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}});
   config::Key<T::kString> sasl_username = Declare<T::kString>(
       {.name = "sasl.username", .description = "SASL user name (librdkafka's sasl.username)."});
   config::Key<T::kSecret> sasl_password_file = Declare<T::kSecret>(
@@ -37,7 +37,8 @@ struct KafkaQueueKeys : config::KeySet {
                       "ssl.ca.location). Unset: the system's store."});
   config::Key<T::kPath> ssl_certificate_location = Declare<T::kPath>(
       {.name = "ssl.certificate.location",
-       .description = "Client certificate for mutual TLS (librdkafka's ssl.certificate.location)."});
+       .description =
+           "Client certificate for mutual TLS (librdkafka's ssl.certificate.location)."});
   config::Key<T::kPath> ssl_key_location = Declare<T::kPath>(
       {.name = "ssl.key.location",
        .description = "Client private key for mutual TLS (librdkafka's ssl.key.location)."});

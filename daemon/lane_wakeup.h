@@ -19,8 +19,8 @@
 #include <string>
 
 #include "base/clock.h"
-#include "queue/queue.h"
 #include "base/thread_annotations.h"
+#include "queue/queue.h"
 
 namespace crmhub::daemon {
 

@@ -99,8 +99,9 @@ struct WatchdogPinger::State : std::enable_shared_from_this<WatchdogPinger::Stat
     if (cancelled) return;
     const bool ok = !healthy || healthy();
     if (!ok && !withholding) {
-      spdlog::error("not pinging the systemd watchdog: the daemon cannot heal by itself (see "
-                    "STATUS); systemd restarts it when WatchdogSec passes");
+      spdlog::error(
+          "not pinging the systemd watchdog: the daemon cannot heal by itself (see "
+          "STATUS); systemd restarts it when WatchdogSec passes");
     }
     withholding = !ok;
     std::string message = ok ? "WATCHDOG=1" : "";
@@ -132,10 +133,9 @@ struct WatchdogPinger::State : std::enable_shared_from_this<WatchdogPinger::Stat
 
 WatchdogPinger::WatchdogPinger(boost::asio::io_context& io, const SdNotifier& notifier,
                                std::chrono::milliseconds interval,
-                               std::function<std::string()> status,
-                               std::function<bool()> healthy)
-    : state_(std::make_shared<State>(io, notifier, interval, std::move(status),
-                                     std::move(healthy))) {}
+                               std::function<std::string()> status, std::function<bool()> healthy)
+    : state_(
+          std::make_shared<State>(io, notifier, interval, std::move(status), std::move(healthy))) {}
 
 WatchdogPinger::~WatchdogPinger() { Cancel(); }
 

@@ -22,8 +22,8 @@
 #include <optional>
 #include <string>
 
-#include "daemon/sd_notify.h"
 #include "base/thread_annotations.h"
+#include "daemon/sd_notify.h"
 
 namespace crmhub::daemon {
 

@@ -9,11 +9,11 @@
 #include <random>
 
 #include "base/log_fields.h"
+#include "base/thread_annotations.h"
 #include "base/thread_name.h"
 #include "daemon/pull_ahead.h"
 #include "daemon/queued_events.h"
 #include "queue/give_up.h"
-#include "base/thread_annotations.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -191,9 +191,10 @@ class AdapterWorkers {
     return std::nullopt;
   }
   void CountException(std::string_view step, std::string_view what) {
-    spdlog::error("adapter {}: {} threw: {} (counted in crmhub_worker_exceptions_total; the "
-                  "worker goes on)",
-                  id_, step, what);
+    spdlog::error(
+        "adapter {}: {} threw: {} (counted in crmhub_worker_exceptions_total; the "
+        "worker goes on)",
+        id_, step, what);
     metrics_
         .GetCounter("crmhub_worker_exceptions_total",
                     "Exceptions caught at a worker loop's boundary, by adapter and step (pull, "
@@ -221,8 +222,8 @@ class AdapterWorkers {
   }
   struct TargetMetrics;
   // Counts `outcome` in `m` and adds its settlement to `out`.
-  void Decide(const TargetMetrics& m, const queue::Leased& leased,
-              const DeliveryOutcome& outcome, Settlements& out);
+  void Decide(const TargetMetrics& m, const queue::Leased& leased, const DeliveryOutcome& outcome,
+              Settlements& out);
   // Settles `s` in one Queue::Settle call and logs what did not settle.
   void CommitSettlements(const Settlements& s);
   // One rate-limited warning for a message that became a dead letter.
@@ -254,12 +255,12 @@ class AdapterWorkers {
           "Delivery attempts by adapter, target and outcome (ok, retry, fail).",
           {{"adapter", id_}, {"target", target}, {"outcome", outcome}});
     };
-    return TargetMetrics{counter("ok"), counter("retry"), counter("fail"),
-                         &metrics_.GetHistogram("crmhub_delivery_duration_seconds",
-                                                "Duration of one sink Apply or target Deliver "
-                                                "call.",
-                                                DefaultLatencyBuckets(),
-                                                {{"adapter", id_}, {"target", target}})};
+    return TargetMetrics{
+        counter("ok"), counter("retry"), counter("fail"),
+        &metrics_.GetHistogram("crmhub_delivery_duration_seconds",
+                               "Duration of one sink Apply or target Deliver "
+                               "call.",
+                               DefaultLatencyBuckets(), {{"adapter", id_}, {"target", target}})};
   }
 
   std::shared_ptr<adapters::Adapter> adapter_;
@@ -347,9 +348,10 @@ void AdapterWorkers::SourceLoop() {
       fail("loading cursor", from.status(), ticket);
       continue;
     }
-    Result<adapters::PullResult> page = Guarded("pull", [&] { return source->Pull(*from); })
-                                            .value_or(Status::Internal(
-                                                "the adapter's Pull threw (see the log)"));
+    Result<adapters::PullResult> page =
+        Guarded("pull", [&] {
+          return source->Pull(*from);
+        }).value_or(Status::Internal("the adapter's Pull threw (see the log)"));
     // The pages before this one first: their cursors come before this one's.
     if (Status st = ahead.Settle(/*all=*/!page.ok()); !st.ok()) {  // pulled again
       fail("enqueue", st, ticket);
@@ -388,8 +390,8 @@ void AdapterWorkers::SourceLoop() {
                  st.ToString());
   }
   if (Status st = save_cursor(); !st.ok()) {
-    spdlog::warn("adapter {}: saving cursor at stop: {} (the pull repeats from the saved one)",
-                 id_, st.ToString());
+    spdlog::warn("adapter {}: saving cursor at stop: {} (the pull repeats from the saved one)", id_,
+                 st.ToString());
   }
 }
 
@@ -434,8 +436,7 @@ void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
     if (!entities.ok()) {
       // The raw record stays in the dead letters with the rule's error; after
       // the rules are fixed, `crmhub dlq replay` maps it again.
-      Decide(m, l, DeliveryOutcome::Fail("mapping: " + entities.status().message()),
-             settlements);
+      Decide(m, l, DeliveryOutcome::Fail("mapping: " + entities.status().message()), settlements);
       continue;
     }
     if (entities->empty()) {  // the rules chose to skip this record
@@ -495,8 +496,8 @@ void AdapterWorkers::ResolveHint(const queue::Leased& hint, Settlements& out) {
     if (enqueued.ok()) {
       CountReceived(*enqueued);
     } else {
-      resolved.outcome = DeliveryOutcome::Retry("queueing the resolved records: " +
-                                                enqueued.status().ToString());
+      resolved.outcome =
+          DeliveryOutcome::Retry("queueing the resolved records: " + enqueued.status().ToString());
     }
   }
   Decide(MetricsFor(target), hint, resolved.outcome, out);
@@ -528,7 +529,8 @@ void AdapterWorkers::TargetLoop() {
     std::vector<DeliveryOutcome> outcomes =
         Guarded("deliver", [&] { return target->Deliver(messages); })
             .value_or(std::vector<DeliveryOutcome>(
-                messages.size(), DeliveryOutcome::Retry("the adapter's Deliver threw (see the log)")));
+                messages.size(),
+                DeliveryOutcome::Retry("the adapter's Deliver threw (see the log)")));
     m.duration->Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (outcomes.size() != messages.size()) {
@@ -555,9 +557,8 @@ void AdapterWorkers::Decide(const TargetMetrics& m, const queue::Leased& leased,
     case DeliveryOutcome::Kind::kRetry: {
       // The queue decides the give-up; the same rule here (queue/give_up.h)
       // counts it as the failure it is.
-      const queue::RetryPolicy policy = options_.retry_policy
-                                            ? options_.retry_policy(leased.message.lane)
-                                            : queue::RetryPolicy{};
+      const queue::RetryPolicy policy =
+          options_.retry_policy ? options_.retry_policy(leased.message.lane) : queue::RetryPolicy{};
       const SystemTime now = clock_.Now();
       if (queue::RetryGivesUp(policy, leased.message.attempts, leased.message.created_at, now)) {
         m.fail->Inc();
@@ -568,7 +569,8 @@ void AdapterWorkers::Decide(const TargetMetrics& m, const queue::Leased& leased,
         m.retry->Inc();
         RecordError(Capability::kDeliver, outcome.error);
       }
-      out.items.push_back(queue::Settlement::Retry(leased.lease, outcome.error, outcome.not_before));
+      out.items.push_back(
+          queue::Settlement::Retry(leased.lease, outcome.error, outcome.not_before));
       break;
     }
     case DeliveryOutcome::Kind::kFail:
@@ -636,9 +638,9 @@ Status Pipeline::Start(std::shared_ptr<adapters::Adapter> adapter, RecordMapper 
   caps.push_back(Capability::kDeliver);
   if (adapter->webhook() != nullptr) caps.push_back(Capability::kPush);
   std::shared_ptr<AdapterHealth> health = options_.health->Register(id, std::move(caps));
-  auto workers = std::make_unique<AdapterWorkers>(std::move(adapter), std::move(mapper), queue_,
-                                                  sink_, clock_, metrics_, wakeup_, options_,
-                                                  log_limit_, std::move(health));
+  auto workers =
+      std::make_unique<AdapterWorkers>(std::move(adapter), std::move(mapper), queue_, sink_, clock_,
+                                       metrics_, wakeup_, options_, log_limit_, std::move(health));
   workers->Start();
   workers_.emplace(id, std::move(workers));
   return Status::Ok();

@@ -70,13 +70,13 @@
 #include "base/clock.h"
 #include "base/log_rate_limit.h"
 #include "base/metrics.h"
+#include "base/thread_annotations.h"
 #include "crm/sink.h"
 #include "daemon/adapter_health.h"
 #include "daemon/lane_wakeup.h"
 #include "mapping/model/entity.h"
 #include "queue/backoff.h"
 #include "queue/queue.h"
-#include "base/thread_annotations.h"
 
 namespace crmhub::daemon {
 

@@ -19,12 +19,11 @@ Status PullAhead::Submit(const std::optional<std::string>& from,
                          std::optional<std::string> next_cursor) {
   if (!events.empty()) {
     auto promise = std::make_shared<std::promise<Result<std::vector<queue::EnqueueOutcome>>>>();
-    in_flight_.push_back(
-        Page{.outcomes = promise->get_future(), .next_cursor = next_cursor, .events = events.size()});
-    pages_.EnqueueAsync(std::move(events),
-                        [promise](Result<std::vector<queue::EnqueueOutcome>> r) {
-                          promise->set_value(std::move(r));
-                        });
+    in_flight_.push_back(Page{
+        .outcomes = promise->get_future(), .next_cursor = next_cursor, .events = events.size()});
+    pages_.EnqueueAsync(std::move(events), [promise](Result<std::vector<queue::EnqueueOutcome>> r) {
+      promise->set_value(std::move(r));
+    });
     pull_ahead_from_ = next_cursor ? std::move(next_cursor) : from;
     return Status::Ok();
   }

@@ -42,7 +42,8 @@ adapters::Hint ToHint(const queue::Message& message) {
                       .payload = message.payload,
                       .attempt = std::max(1, message.attempts)};
   for (const auto& header : message.headers) {
-    if (header.first != kKindHeader && header.first != kResolveHeader) hint.headers.push_back(header);
+    if (header.first != kKindHeader && header.first != kResolveHeader)
+      hint.headers.push_back(header);
   }
   return hint;
 }

@@ -1,12 +1,9 @@
 #include "daemon/runtime.h"
 
-#include "base/private_files.h"
-
 #include <spdlog/spdlog.h>
 #include <time.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -14,14 +11,17 @@
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "base/log_fields.h"
 #include "base/metrics.h"
+#include "base/private_files.h"
+#include "base/thread_annotations.h"
 #include "base/thread_name.h"
 #include "crm/sink.h"
-#include "base/log_fields.h"
 #include "crm/store_schema.h"
 #include "daemon/config_check.h"
 #include "daemon/config_diff.h"
@@ -35,7 +35,6 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "queue/sqlite_queue.h"
-#include "base/thread_annotations.h"
 
 #ifndef CRMHUB_VERSION
 #define CRMHUB_VERSION "dev"
@@ -70,7 +69,9 @@ struct StopOnExit {
 class Daemon {
  public:
   Daemon(const RuntimeOptions& options, ControlQueue& control)
-      : options_(options), control_(control), clock_(options.clock ? *options.clock : system_clock_) {}
+      : options_(options),
+        control_(control),
+        clock_(options.clock ? *options.clock : system_clock_) {}
 
   // 0 once serving (READY=1 sent), else the exit code: 2 for a config
   // error, 1 for a runtime failure.
@@ -269,8 +270,8 @@ int Daemon::OpenState() {
     Counter& syncs = m.GetCounter("crmhub_queue_fsyncs_total",
                                   "WAL fsyncs of the queue (each covers one or more commits).");
     syncs.Inc(static_cast<double>(counters.syncs) - syncs.value());
-    Counter& sync_seconds = m.GetCounter("crmhub_queue_fsync_seconds_total",
-                                         "Time spent in the queue's WAL fsyncs.");
+    Counter& sync_seconds =
+        m.GetCounter("crmhub_queue_fsync_seconds_total", "Time spent in the queue's WAL fsyncs.");
     sync_seconds.Inc(static_cast<double>(counters.sync_nanos) / 1e9 - sync_seconds.value());
     m.GetGauge("crmhub_queue_healthy",
                "1 while the queue takes writes; 0 after a storage failure until a probe "
@@ -337,8 +338,8 @@ int Daemon::StartHttp() {
       s.counts["delivered"] = sum("crmhub_deliveries_total", {"outcome=\"ok\""});
       s.counts["retrying"] = sum("crmhub_deliveries_total", {"outcome=\"retry\""});
       s.counts["failed"] = sum("crmhub_deliveries_total", {"outcome=\"fail\""});
-      s.counts["throttled"] = static_cast<int64_t>(AdapterHealthBook::SumFrom(
-          metrics_text, "crmhub_upstream_throttled_total", {}, id));
+      s.counts["throttled"] = static_cast<int64_t>(
+          AdapterHealthBook::SumFrom(metrics_text, "crmhub_upstream_throttled_total", {}, id));
       out.push_back(std::move(s));
     }
     return out;
@@ -487,8 +488,8 @@ void Daemon::StartWatch() {
       auto down = engine_->UnhealthyFor();
       return !down || restart_after.count() == 0 || *down < restart_after;
     };
-    watchdog_.emplace(*io_, options_.notifier, *interval, [this] { return StatusText(); },
-                      healthy);
+    watchdog_.emplace(
+        *io_, options_.notifier, *interval, [this] { return StatusText(); }, healthy);
     watchdog_->Start();
   }
 }

@@ -72,7 +72,8 @@ queue::SqliteQueueOptions QueueOptionsFrom(const config::Config& config,
 Result<queue::kafka::KafkaQueueOptions> KafkaQueueOptionsFrom(const config::Config& config) {
   const config::Section& q = config.Get("queue");
   if (!q.Has("brokers") || q.GetString("brokers").empty()) {
-    return q.ErrorAt("brokers", "engine = \"kafka\" needs the bootstrap brokers (\"host:port,...\")");
+    return q.ErrorAt("brokers",
+                     "engine = \"kafka\" needs the bootstrap brokers (\"host:port,...\")");
   }
   queue::kafka::KafkaQueueOptions options;
   options.brokers = q.GetString("brokers");

@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "base/metrics.h"
+#include "base/thread_annotations.h"
 #include "base/thread_name.h"
 #include "crm/sink.h"
 #include "queue/queue.h"
-#include "base/thread_annotations.h"
 
 namespace crmhub::daemon {
 

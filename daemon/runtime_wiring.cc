@@ -5,9 +5,9 @@
 
 #include "crm/sink_factory.h"
 #include "crm/store_schema.h"
-#include "matching/matching_sink.h"
 #include "daemon/runtime.h"
 #include "mapping/rules/rule_set.h"
+#include "matching/matching_sink.h"
 
 namespace crmhub::daemon {
 namespace {
@@ -30,8 +30,8 @@ Result<std::unique_ptr<crm::CrmSink>> MakeSink(const config::Config& config,
   auto matcher = matching::PaymentMatcher::Open(data_dir / std::string(crm::kCrmDbFileName),
                                                 matching.GetStringList("invoice_patterns"), clock);
   if (!matcher.ok()) return matching.ErrorAt("invoice_patterns", matcher.status().message());
-  return std::unique_ptr<crm::CrmSink>(std::make_unique<matching::MatchingSink>(
-      std::move(*sink), std::move(*matcher), nullptr));
+  return std::unique_ptr<crm::CrmSink>(
+      std::make_unique<matching::MatchingSink>(std::move(*sink), std::move(*matcher), nullptr));
 }
 
 Result<RecordMapper> MakeMapper(const config::Section& adapter) {

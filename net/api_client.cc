@@ -1,10 +1,10 @@
 #include "net/api_client.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-
-#include <fmt/format.h>
 
 #include "base/json_get.h"
 
@@ -41,11 +41,16 @@ std::optional<int64_t> DeltaSeconds(std::string_view v) {
 
 std::string_view ApiErrorKindName(ApiError::Kind kind) {
   switch (kind) {
-    case ApiError::Kind::kThrottled: return "throttled";
-    case ApiError::Kind::kTransient: return "transient";
-    case ApiError::Kind::kAuth: return "auth";
-    case ApiError::Kind::kNotFound: return "not_found";
-    case ApiError::Kind::kRejected: return "rejected";
+    case ApiError::Kind::kThrottled:
+      return "throttled";
+    case ApiError::Kind::kTransient:
+      return "transient";
+    case ApiError::Kind::kAuth:
+      return "auth";
+    case ApiError::Kind::kNotFound:
+      return "not_found";
+    case ApiError::Kind::kRejected:
+      return "rejected";
   }
   return "unknown";
 }
@@ -65,11 +70,16 @@ DeliveryOutcome ApiError::ToOutcome() const {
 
 Status ApiError::ToStatus() const {
   switch (kind) {
-    case Kind::kThrottled: return Status::ResourceExhausted(message);
-    case Kind::kTransient: return Status::Unavailable(message);
-    case Kind::kAuth: return Status::Unauthenticated(message);
-    case Kind::kNotFound: return Status::NotFound(message);
-    case Kind::kRejected: return Status::InvalidArgument(message);
+    case Kind::kThrottled:
+      return Status::ResourceExhausted(message);
+    case Kind::kTransient:
+      return Status::Unavailable(message);
+    case Kind::kAuth:
+      return Status::Unauthenticated(message);
+    case Kind::kNotFound:
+      return Status::NotFound(message);
+    case Kind::kRejected:
+      return Status::InvalidArgument(message);
   }
   return Status::Unavailable(message);
 }
@@ -171,8 +181,8 @@ ApiResult<ApiAnswer> ApiClient::Classify(std::string_view method, std::string_vi
     error.kind = ApiError::Kind::kThrottled;
     error.not_before = ThrottleUntil(response.headers, now);
     if (!error.not_before && options_.dialect.throttle_pause) {
-      error.not_before = now + std::chrono::duration_cast<SystemTime::duration>(
-                                   *options_.dialect.throttle_pause);
+      error.not_before =
+          now + std::chrono::duration_cast<SystemTime::duration>(*options_.dialect.throttle_pause);
     }
   } else if (status == 408 || status >= 500) {
     error.kind = ApiError::Kind::kTransient;
@@ -198,8 +208,7 @@ ApiResult<ApiAnswer> ApiClient::Call(ApiRequest request) const {
       error.kind = ApiError::Kind::kThrottled;
       error.message = fmt::format("{}: {} {}: local rate limit (the system's documented limit)",
                                   options_.dialect.system, request.method, path);
-      error.not_before =
-          clock_.Now() + std::chrono::duration_cast<SystemTime::duration>(*wait);
+      error.not_before = clock_.Now() + std::chrono::duration_cast<SystemTime::duration>(*wait);
       return error;
     }
   }

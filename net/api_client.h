@@ -32,14 +32,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "base/delivery.h"
@@ -80,7 +79,7 @@ std::string_view ApiErrorKindName(ApiError::Kind kind);  // "throttled", ...
 template <typename T>
 class [[nodiscard]] ApiResult {
  public:
-  ApiResult(T value) : v_(std::move(value)) {}       // NOLINT: implicit by design
+  ApiResult(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   ApiResult(ApiError error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(v_); }

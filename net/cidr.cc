@@ -31,8 +31,7 @@ std::optional<Ip> ParseIp(std::string_view text) {
   return ip;
 }
 
-bool PrefixEquals(const std::array<uint8_t, 16>& a, const std::array<uint8_t, 16>& b,
-                  int prefix) {
+bool PrefixEquals(const std::array<uint8_t, 16>& a, const std::array<uint8_t, 16>& b, int prefix) {
   int full = prefix / 8;
   if (std::memcmp(a.data(), b.data(), full) != 0) return false;
   int rest = prefix % 8;

@@ -1,13 +1,13 @@
 #include "net/hmac.h"
 
-#include <array>
-#include <memory>
-
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/params.h>
 #include <openssl/sha.h>
+
+#include <array>
+#include <memory>
 
 namespace crmhub::net {
 
@@ -61,8 +61,8 @@ std::string Encode(std::string_view in, const char* alphabet, bool pad) {
   out.reserve((in.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 3 <= in.size(); i += 3) {
-    uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) |
-                 uint8_t(in[i + 2]);
+    uint32_t v =
+        (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
     out.push_back(alphabet[(v >> 18) & 63]);
     out.push_back(alphabet[(v >> 12) & 63]);
     out.push_back(alphabet[(v >> 6) & 63]);

@@ -50,8 +50,8 @@ std::optional<SystemTime> ParseRetryAfter(std::string_view value, SystemTime now
   // HTTP-date: IMF-fixdate, plus the obsolete RFC 850 and asctime forms that
   // RFC 9110 section 5.6.7 asks recipients to accept.
   std::string text(value);
-  for (const char* format : {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
-                             "%a %b %e %H:%M:%S %Y"}) {
+  for (const char* format :
+       {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"}) {
     std::tm tm{};
     const char* end = strptime(text.c_str(), format, &tm);
     if (end == nullptr || *end != '\0') continue;

@@ -5,10 +5,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <future>
-#include <mutex>
-#include <unordered_map>
-
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -17,6 +13,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <future>
+#include <mutex>
+#include <unordered_map>
 
 namespace crmhub::net {
 
@@ -34,8 +33,8 @@ void GlobalInitOnce() {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
@@ -122,20 +121,20 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     if ((info->want & CURL_POLL_IN) && !info->read_pending) {
       info->read_pending = true;
       AsyncWait(*info, tcp::socket::wait_read,
-                asio::bind_executor(strand, [self = shared_from_this(),
-                                             info](boost::system::error_code ec) {
-                  info->read_pending = false;
-                  self->OnReady(info, ec, CURL_CSELECT_IN, CURL_POLL_IN);
-                }));
+                asio::bind_executor(
+                    strand, [self = shared_from_this(), info](boost::system::error_code ec) {
+                      info->read_pending = false;
+                      self->OnReady(info, ec, CURL_CSELECT_IN, CURL_POLL_IN);
+                    }));
     }
     if ((info->want & CURL_POLL_OUT) && !info->write_pending) {
       info->write_pending = true;
       AsyncWait(*info, tcp::socket::wait_write,
-                asio::bind_executor(strand, [self = shared_from_this(),
-                                             info](boost::system::error_code ec) {
-                  info->write_pending = false;
-                  self->OnReady(info, ec, CURL_CSELECT_OUT, CURL_POLL_OUT);
-                }));
+                asio::bind_executor(
+                    strand, [self = shared_from_this(), info](boost::system::error_code ec) {
+                      info->write_pending = false;
+                      self->OnReady(info, ec, CURL_CSELECT_OUT, CURL_POLL_OUT);
+                    }));
     }
   }
   void OnReady(const std::shared_ptr<SocketInfo>& info, boost::system::error_code ec, int ev,
@@ -282,7 +281,8 @@ void HttpClient::Impl::Start(OutboundRequest request, Done done) {
   curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options.connect_timeout.count()));
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                    static_cast<long>(request.timeout.value_or(options.request_timeout).count()));
   // TLS peers are always verified; there is deliberately no switch.
@@ -292,7 +292,8 @@ void HttpClient::Impl::Start(OutboundRequest request, Done done) {
   // An explicit empty proxy makes libcurl ignore http_proxy & co.
   curl_easy_setopt(e, CURLOPT_PROXY, options.proxy.c_str());
   curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
-  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options.max_response_bytes));
+  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+                   static_cast<curl_off_t>(options.max_response_bytes));
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::OnHeader);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::OnWrite);
@@ -326,7 +327,8 @@ void HttpClient::Impl::Start(OutboundRequest request, Done done) {
 
   CURLMcode mc = curl_multi_add_handle(multi, e);
   if (mc != CURLM_OK) {
-    return t->done(Status::Internal(std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc)));
+    return t->done(
+        Status::Internal(std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc)));
   }
   in_flight.fetch_add(1);
   transfers.emplace(e, std::move(t));
@@ -352,8 +354,8 @@ void HttpClient::Impl::Finish(CURL* easy, CURLcode code) {
     return t->done(std::move(t->response));
   }
   if (t->too_large || code == CURLE_FILESIZE_EXCEEDED) {
-    return t->done(Status::ResourceExhausted("response exceeds " +
-                                             std::to_string(options.max_response_bytes) + " bytes"));
+    return t->done(Status::ResourceExhausted(
+        "response exceeds " + std::to_string(options.max_response_bytes) + " bytes"));
   }
   if (code == CURLE_OPERATION_TIMEDOUT) return t->done(Status::DeadlineExceeded("http: " + detail));
   t->done(Status::Unavailable("http: " + detail));
@@ -404,9 +406,8 @@ void HttpClient::SendAsync(OutboundRequest request, std::function<void(OutboundR
   auto impl = impl_;
   asio::post(impl->strand, [impl, request = std::move(request), done = std::move(done)]() mutable {
     impl->Start(std::move(request), [impl, done = std::move(done)](OutboundResult r) mutable {
-      asio::post(impl->io, [done = std::move(done), r = std::move(r)]() mutable {
-        done(std::move(r));
-      });
+      asio::post(impl->io,
+                 [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
     });
   });
 }

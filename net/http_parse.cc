@@ -58,7 +58,8 @@ Result<HttpRequest> ParseHttpRequest(std::string_view bytes, uint32_t header_lim
   auto feed = [&](bool until_done) {
     while (!(until_done ? parser.is_done() : parser.is_header_done())) {
       if (used >= bytes.size()) return false;
-      const size_t n = parser.put(boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+      const size_t n =
+          parser.put(boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
       used += n;
       if (ec == http::error::need_more) {
         ec = {};

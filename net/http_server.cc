@@ -1,10 +1,14 @@
 #include "net/http_server.h"
 
-#include "net/http_parse.h"
-#include "base/thread_annotations.h"
+#include <spdlog/spdlog.h>
 
 #include <array>
 #include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <ctime>
 #include <future>
 #include <limits>
@@ -12,12 +16,8 @@
 #include <optional>
 #include <unordered_map>
 
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
+#include "base/thread_annotations.h"
+#include "net/http_parse.h"
 
 namespace crmhub::net {
 
@@ -149,13 +149,12 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     if (buffer_.size() > 0) return ReadHeader(first);
     state_ = State::kIdle;
     if (!first) stream_.expires_after(server_->options.idle_timeout);
-    stream_.async_read_some(
-        buffer_.prepare(4096),
-        [self = shared_from_this(), first](beast::error_code ec, size_t n) {
-          if (ec) return self->Close();
-          self->buffer_.commit(n);
-          self->ReadHeader(first);
-        });
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this(), first](beast::error_code ec, size_t n) {
+                              if (ec) return self->Close();
+                              self->buffer_.commit(n);
+                              self->ReadHeader(first);
+                            });
   }
 
   void ReadHeader(bool first) {
@@ -180,10 +179,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       return OnHeader(parse_ec);
     }
     if (parse_ec) return OnReadError(parse_ec);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              self->OnHeader(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   // Feeds the parser what buffer_ already holds, as Beast's read operations
@@ -219,7 +217,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
         headers.Add(std::string(field.name_string()), std::string(field.value()));
       }
       const std::string decoded = PercentDecode(path);
-      if (auto refusal = server_->options.screen_headers(req.method_string(), decoded, headers, remote_)) {
+      if (auto refusal =
+              server_->options.screen_headers(req.method_string(), decoded, headers, remote_)) {
         keep_alive_ = false;
         if (parser_) version_ = req.version() ? req.version() : 11;
         parser_.reset();
@@ -296,7 +295,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       ~Once() {
         if (!used && session) {
           auto s = session;
-          s->Post([s] { s->Write(HttpResponse::Error(500, "internal", "request was not answered")); });
+          s->Post(
+              [s] { s->Write(HttpResponse::Error(500, "internal", "request was not answered")); });
         }
       }
     };
@@ -349,7 +349,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       }
       res->insert(name, value);
     }
-    if (!response.headers.Has("Server")) res->set(http::field::server, server_->options.server_header);
+    if (!response.headers.Has("Server"))
+      res->set(http::field::server, server_->options.server_header);
     if (!response.headers.Has("Date")) res->set(http::field::date, HttpDate(server_->Now()));
     if (beast::iequals((*res)[http::field::connection], "close")) keep_alive_ = false;
     if (server_->stopping) keep_alive_ = false;
@@ -440,8 +441,7 @@ void DrainThenClose(std::shared_ptr<Stream> stream,
 void HttpServer::Impl::Accept(std::shared_ptr<Listener> listener) {
   auto& acceptor = listener->acceptor;
   acceptor.async_accept(asio::make_strand(io),
-                        [self = shared_from_this(), listener](beast::error_code ec,
-                                                              Socket socket) {
+                        [self = shared_from_this(), listener](beast::error_code ec, Socket socket) {
                           self->OnAccept(listener, ec, std::move(socket));
                         });
 }
@@ -465,8 +465,8 @@ void HttpServer::Impl::OnAccept(std::shared_ptr<Listener> listener, beast::error
 // request (the client may see a reset if it is still sending).
 void HttpServer::Impl::RejectBusy(Socket socket) {
   auto stream = std::make_shared<Stream>(std::move(socket));
-  auto res = std::make_shared<http::response<http::string_body>>(
-      http::status::service_unavailable, 11);
+  auto res =
+      std::make_shared<http::response<http::string_body>>(http::status::service_unavailable, 11);
   HttpResponse err = HttpResponse::Error(503, "overloaded", "too many connections");
   res->set(http::field::server, options.server_header);
   res->set(http::field::date, HttpDate(Now()));
@@ -529,7 +529,8 @@ Status HttpServer::Listen(const std::string& address) {
   auto listener = std::make_shared<Impl::Listener>(impl_->io);
   auto& acceptor = listener->acceptor;
   auto fail = [&](std::string_view what) {
-    return Status::Unavailable("listen " + address + ": " + std::string(what) + ": " + ec.message());
+    return Status::Unavailable("listen " + address + ": " + std::string(what) + ": " +
+                               ec.message());
   };
   acceptor.open(endpoint.protocol(), ec);
   if (ec) return fail("open");

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-
 #include <nlohmann/json.hpp>
 
 namespace crmhub::net {
@@ -54,8 +53,8 @@ std::string DecodeQueryComponent(std::string_view in) {
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i] == '+') {
       out.push_back(' ');
-    } else if (in[i] == '%' && i + 2 < in.size() &&
-               HexValue(in[i + 1]) >= 0 && HexValue(in[i + 2]) >= 0) {
+    } else if (in[i] == '%' && i + 2 < in.size() && HexValue(in[i + 1]) >= 0 &&
+               HexValue(in[i + 2]) >= 0) {
       out.push_back(static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2])));
       i += 2;
     } else {
@@ -73,8 +72,7 @@ std::string PercentDecode(std::string_view in) {
   std::string out;
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size() &&
-        HexValue(in[i + 1]) >= 0 && HexValue(in[i + 2]) >= 0) {
+    if (in[i] == '%' && i + 2 < in.size() && HexValue(in[i + 1]) >= 0 && HexValue(in[i + 2]) >= 0) {
       out.push_back(static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2])));
       i += 2;
     } else {

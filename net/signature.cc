@@ -1,8 +1,8 @@
 #include "net/signature.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "base/secret.h"
 
@@ -68,8 +68,8 @@ Result<SignatureScheme> SignatureScheme::Parse(std::string_view algorithm,
   } else if (encoding == "base64-of-hex") {
     s.encoding_ = Encoding::kBase64OfHex;
   } else {
-    return Status::InvalidArgument(fmt::format(
-        "unknown signature encoding \"{}\" (hex, base64, base64-of-hex)", encoding));
+    return Status::InvalidArgument(
+        fmt::format("unknown signature encoding \"{}\" (hex, base64, base64-of-hex)", encoding));
   }
   s.template_text_ = std::string(message_template);
   std::string text;
@@ -129,8 +129,7 @@ Result<SignatureScheme> SignatureScheme::Parse(std::string_view algorithm,
   return s;
 }
 
-Result<std::string> SignatureScheme::Compute(std::string_view secret,
-                                             const Inputs& inputs) const {
+Result<std::string> SignatureScheme::Compute(std::string_view secret, const Inputs& inputs) const {
   const DigestName& d = Find(digest_);
   std::string raw;
   if (parts_.size() == 1 && parts_[0].kind == Part::Kind::kBody) {
@@ -172,8 +171,8 @@ Result<std::string> SignatureScheme::Message(std::string_view secret, const Inpu
         const auto& lookup = field ? inputs.field : inputs.header;
         std::optional<std::string> value = lookup ? lookup(part.text) : std::nullopt;
         if (!value) {
-          return Status::InvalidArgument(
-              fmt::format("the signed {} \"{}\" is missing", field ? "field" : "header", part.text));
+          return Status::InvalidArgument(fmt::format("the signed {} \"{}\" is missing",
+                                                     field ? "field" : "header", part.text));
         }
         message += *value;
         break;

@@ -39,8 +39,8 @@ OutboundResult Upstream::Call(OutboundRequest request) {
     if (next.acquired) {
       // A token came free meanwhile; go ahead with it.
     } else {
-      auto seconds = static_cast<int64_t>(
-          std::ceil(std::chrono::duration<double>(next.wait).count()));
+      auto seconds =
+          static_cast<int64_t>(std::ceil(std::chrono::duration<double>(next.wait).count()));
       OutboundResponse local;
       local.status = 429;
       local.headers.Set("Retry-After", std::to_string(std::max<int64_t>(seconds, 1)));
@@ -99,15 +99,16 @@ OutboundResult Upstream::Call(OutboundRequest request) {
   return result;
 }
 
-Transport MakeUpstreamTransport(const std::string& prefix, HttpClient* http, const Clock& clock,
-                                MetricsRegistry* metrics,
-                                const std::vector<std::pair<std::string, UpstreamOptions>>& groups) {
+Transport MakeUpstreamTransport(
+    const std::string& prefix, HttpClient* http, const Clock& clock, MetricsRegistry* metrics,
+    const std::vector<std::pair<std::string, UpstreamOptions>>& groups) {
   if (http == nullptr) {
     return [](std::string_view, OutboundRequest) -> OutboundResult {
       return Status::FailedPrecondition("no HTTP client (check-config)");
     };
   }
-  auto upstreams = std::make_shared<std::map<std::string, std::unique_ptr<Upstream>, std::less<>>>();
+  auto upstreams =
+      std::make_shared<std::map<std::string, std::unique_ptr<Upstream>, std::less<>>>();
   for (const auto& [group, options] : groups) {
     std::string name = group.empty() ? prefix : prefix + ":" + group;
     upstreams->emplace(group,

@@ -24,13 +24,13 @@ inline bool RetryGivesUp(const RetryPolicy& policy, int attempts, SystemTime cre
 // when the age ended it.
 inline std::string GaveUpReason(const RetryPolicy& policy, int attempts, SystemTime created_at,
                                 SystemTime now, const std::string& error) {
-  std::string reason = "gave up after " + std::to_string(attempts) +
-                       (attempts == 1 ? " attempt" : " attempts");
+  std::string reason =
+      "gave up after " + std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts");
   if (attempts < policy.max_attempts && now - created_at >= policy.max_age) {
-    reason += " (older than max_age " +
-              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(policy.max_age)
-                                 .count()) +
-              "s)";
+    reason +=
+        " (older than max_age " +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(policy.max_age).count()) +
+        "s)";
   }
   return reason + ": " + error;
 }

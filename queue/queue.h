@@ -43,7 +43,7 @@ struct NewMessage {
   std::string idempotency_key;  // unique within source; required
   std::string ordering_key;     // empty: no ordering constraint
   Headers headers;
-  std::string payload;          // raw bytes, kept as received
+  std::string payload;                   // raw bytes, kept as received
   std::optional<SystemTime> not_before;  // first delivery not before this
 };
 
@@ -107,16 +107,16 @@ struct Leased {
 struct RetryPolicy {
   std::chrono::milliseconds initial_backoff{1000};
   std::chrono::milliseconds max_backoff{std::chrono::minutes(5)};
-  int max_attempts = 20;                                    // then dead letter
+  int max_attempts = 20;                                      // then dead letter
   std::chrono::milliseconds max_age{std::chrono::hours(24)};  // since created_at
 };
 
 struct LaneStats {
   std::string lane;
-  int64_t ready = 0;     // due now
-  int64_t delayed = 0;   // waiting for next_attempt_at
-  int64_t leased = 0;    // in flight
-  int64_t dead = 0;      // dead letters of this lane
+  int64_t ready = 0;                            // due now
+  int64_t delayed = 0;                          // waiting for next_attempt_at
+  int64_t leased = 0;                           // in flight
+  int64_t dead = 0;                             // dead letters of this lane
   std::optional<SystemTime> oldest_created_at;  // of ready+delayed+leased
 };
 
@@ -134,7 +134,7 @@ struct DeadLetter {
   Headers headers;
   std::string payload;
   int attempts = 0;
-  std::string reason;  // the final error
+  std::string reason;                      // the final error
   std::vector<DeadLetterAttempt> history;  // every attempt's error and time
   SystemTime created_at;
   SystemTime failed_at;

@@ -1,16 +1,16 @@
 #include "queue/sqlite_queue.h"
 
+#include <spdlog/spdlog.h>
+
 #include <future>
 #include <random>
 #include <system_error>
 
+#include "base/private_files.h"
 #include "base/thread_name.h"
 #include "queue/paths.h"
 #include "queue/sqlite_util.h"
-#include "base/private_files.h"
 #include "queue/sqlite_writer.h"
-
-#include <spdlog/spdlog.h>
 
 namespace crmhub::queue {
 
@@ -37,7 +37,8 @@ int64_t RandomFirstToken() {
 int64_t MessageBytes(const NewMessage& m) {
   int64_t bytes = static_cast<int64_t>(m.payload.size() + m.lane.size() + m.source.size() +
                                        m.idempotency_key.size() + m.ordering_key.size());
-  for (const auto& [name, value] : m.headers) bytes += static_cast<int64_t>(name.size() + value.size());
+  for (const auto& [name, value] : m.headers)
+    bytes += static_cast<int64_t>(name.size() + value.size());
   return bytes;
 }
 
@@ -59,8 +60,7 @@ SqliteQueue::SqliteQueue(Clock& clock, SqliteQueueOptions options, std::filesyst
     : clock_(clock), options_(std::move(options)), path_(std::move(path)) {}
 
 Result<std::unique_ptr<SqliteQueue>> SqliteQueue::Open(Clock& clock, SqliteQueueOptions options) {
-  std::filesystem::path path =
-      options.path.empty() ? QueueDbPath(options.data_dir) : options.path;
+  std::filesystem::path path = options.path.empty() ? QueueDbPath(options.data_dir) : options.path;
   if (path.empty() || path.filename().empty()) {
     return Status::InvalidArgument("queue: no data_dir or path given");
   }
@@ -86,8 +86,8 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::Open(Clock& clock, SqliteQueue
   if (!syncer.ok()) return syncer.status().WithContext("queue: open " + path.string());
   if (options.poison_after > 0) {
     int64_t suspects = 0, dead = 0;
-    CRMHUB_RETURN_IF_ERROR(store->RecoverInFlight(clock.Now(), options.poison_after, &suspects,
-                                                  &dead));
+    CRMHUB_RETURN_IF_ERROR(
+        store->RecoverInFlight(clock.Now(), options.poison_after, &suspects, &dead));
     CRMHUB_RETURN_IF_ERROR(syncer->Sync());  // counted durably before any is delivered again
     if (suspects > 0) {
       spdlog::warn(
@@ -194,9 +194,8 @@ void SqliteQueue::Submit(Op op) {
 bool SqliteQueue::TrySubmit(Op& op) {
   {
     std::lock_guard lock(mu_);
-    const bool fits = pending_.empty() ||
-                      (pending_weight_ + op.weight <= options_.max_pending &&
-                       pending_bytes_ + op.bytes <= options_.max_pending_bytes);
+    const bool fits = pending_.empty() || (pending_weight_ + op.weight <= options_.max_pending &&
+                                           pending_bytes_ + op.bytes <= options_.max_pending_bytes);
     if (!fits && !stop_) return false;
     pending_weight_ += op.weight;
     pending_bytes_ += op.bytes;
@@ -231,8 +230,7 @@ void SqliteQueue::WriterLoop() {
     {
       std::unique_lock lock(mu_);
       // The timed wait only polls the (injected) clock for maintenance.
-      work_cv_.wait_for(lock, std::chrono::seconds(1),
-                        [&] { return stop_ || !pending_.empty(); });
+      work_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_ || !pending_.empty(); });
       if (pending_.empty() && stop_) return;
       BatchSize size;
       TakePendingLocked(batch, size);
@@ -284,8 +282,8 @@ size_t SqliteQueue::TakePendingLocked(std::vector<Op>& batch, BatchSize& size) {
 bool SqliteQueue::AbsorbWhileFlushing(std::vector<Op>& batch, BatchSize& size) {
   std::unique_lock lock(mu_);
   for (;;) {
-    if (stop_ || size.rows >= options_.max_batch_size ||
-        size.bytes >= options_.max_batch_bytes || batches_in_flush_.load() == 0) {
+    if (stop_ || size.rows >= options_.max_batch_size || size.bytes >= options_.max_batch_bytes ||
+        batches_in_flush_.load() == 0) {
       return false;
     }
     if (!pending_.empty()) break;
@@ -438,11 +436,11 @@ void SqliteQueue::EnqueueAsync(std::vector<NewMessage> messages, EnqueueCallback
   };
   if (!TrySubmit(op)) {
     const Backlog b = backlog();
-    state->done(Status::ResourceExhausted(
-        "queue: the writer is behind (" + std::to_string(b.rows) + " rows, " +
-        std::to_string(b.bytes) + " bytes waiting; max_pending " +
-        std::to_string(options_.max_pending) + " rows, " +
-        std::to_string(options_.max_pending_bytes) + " bytes)"));
+    state->done(Status::ResourceExhausted("queue: the writer is behind (" + std::to_string(b.rows) +
+                                          " rows, " + std::to_string(b.bytes) +
+                                          " bytes waiting; max_pending " +
+                                          std::to_string(options_.max_pending) + " rows, " +
+                                          std::to_string(options_.max_pending_bytes) + " bytes)"));
   }
 }
 
@@ -467,63 +465,57 @@ std::vector<Status> SqliteQueue::Settle(std::span<const Settlement> settlements)
   // its mix of acks, retries and failures.
   int64_t bytes = 0;
   for (const Settlement& s : settlements) bytes += kSettlementBytes + s.reason.size();
-  Status st = SubmitAndWait(static_cast<int>(settlements.size()), bytes,
-                            [&](WriterStore& store, SystemTime now) {
-                              for (size_t i = 0; i < settlements.size(); ++i) {
-                                CRMHUB_RETURN_IF_ERROR(
-                                    store.Settle(settlements[i], now, &outcomes[i]));
-                              }
-                              return Status::Ok();
-                            });
+  Status st = SubmitAndWait(
+      static_cast<int>(settlements.size()), bytes, [&](WriterStore& store, SystemTime now) {
+        for (size_t i = 0; i < settlements.size(); ++i) {
+          CRMHUB_RETURN_IF_ERROR(store.Settle(settlements[i], now, &outcomes[i]));
+        }
+        return Status::Ok();
+      });
   if (!st.ok()) outcomes.assign(settlements.size(), st);
   return outcomes;
 }
 
 Status SqliteQueue::ReplayDeadLetter(int64_t id) {
   Status outcome;
-  Status st = SubmitAndWait(1, 0, [&](WriterStore& store, SystemTime now) {
-    return store.Replay(id, now, &outcome);
-  });
+  Status st = SubmitAndWait(
+      1, 0, [&](WriterStore& store, SystemTime now) { return store.Replay(id, now, &outcome); });
   return st.ok() ? outcome : st;
 }
 
 Result<int64_t> SqliteQueue::ReplayAllDeadLetters(std::optional<std::string> lane) {
   int64_t count = 0;
-  Status st = SubmitAndWait(1, 0, [&](WriterStore& store, SystemTime now) {
-    return store.ReplayAll(lane, now, &count);
-  });
+  Status st = SubmitAndWait(
+      1, 0, [&](WriterStore& store, SystemTime now) { return store.ReplayAll(lane, now, &count); });
   if (!st.ok()) return st;
   return count;
 }
 
 Status SqliteQueue::DropDeadLetter(int64_t id) {
   Status outcome;
-  Status st = SubmitAndWait(1, 0, [&](WriterStore& store, SystemTime) {
-    return store.Drop(id, &outcome);
-  });
+  Status st =
+      SubmitAndWait(1, 0, [&](WriterStore& store, SystemTime) { return store.Drop(id, &outcome); });
   return st.ok() ? outcome : st;
 }
 
 Result<int64_t> SqliteQueue::PurgeDeadLetters(SystemTime cutoff) {
   int64_t count = 0;
-  Status st = SubmitAndWait(1, 0, [&](WriterStore& store, SystemTime) {
-    return store.Purge(cutoff, &count);
-  });
+  Status st = SubmitAndWait(
+      1, 0, [&](WriterStore& store, SystemTime) { return store.Purge(cutoff, &count); });
   if (!st.ok()) return st;
   return count;
 }
 
 Status SqliteQueue::PutState(const std::string& key, const std::string& value) {
-  return SubmitAndWait(1, 0, [&](WriterStore& store, SystemTime now) {
-    return store.PutState(key, value, now);
-  });
+  return SubmitAndWait(
+      1, 0, [&](WriterStore& store, SystemTime now) { return store.PutState(key, value, now); });
 }
 
 Result<int64_t> SqliteQueue::RunMaintenance() {
   int64_t pruned = 0;
   Status st = SubmitAndWait(1, 0, [&](WriterStore& store, SystemTime now) {
-    return store.Maintain(now, options_.maintenance_prune_limit,
-                          options_.maintenance_vacuum_pages, &pruned);
+    return store.Maintain(now, options_.maintenance_prune_limit, options_.maintenance_vacuum_pages,
+                          &pruned);
   });
   if (!st.ok()) return st;
   return pruned;

@@ -5,12 +5,11 @@
 // Writes (enqueue, lease, settle, dead-letter operations, state) go to ONE
 // writer thread that does group commit: it takes every request waiting (up
 // to max_batch_size rows and max_batch_bytes bytes), runs them in one
-// transaction and commits (LevelDB's DBImpl::Write and BuildBatchGroup). The commit is pipelined: COMMIT only
-// writes the WAL frames (synchronous=NORMAL), and a flusher thread fsyncs the
-// WAL and then answers each caller of the batch with the shared status, while
-// the writer already runs the next transaction; one fsync covers every batch
-// committed since the last one. While the flusher is busy, the writer keeps
-// its transaction open and adds what arrives, committing when the flusher is
+// transaction and commits (LevelDB's DBImpl::Write and BuildBatchGroup). The commit is pipelined:
+// COMMIT only writes the WAL frames (synchronous=NORMAL), and a flusher thread fsyncs the WAL and
+// then answers each caller of the batch with the shared status, while the writer already runs the
+// next transaction; one fsync covers every batch committed since the last one. While the flusher is
+// busy, the writer keeps its transaction open and adds what arrives, committing when the flusher is
 // free (RunBatch). Nobody is answered before the fsync of their
 // batch returned. After a storage error (I/O, fsync, disk full, corruption)
 // the engine refuses all further writes and Healthy() is false; it never
@@ -94,8 +93,8 @@ struct SqliteQueueOptions {
   // (PRAGMA incremental_vacuum), measured on the injected clock's steady
   // time. Zero: only when RunMaintenance() is called.
   std::chrono::milliseconds maintenance_interval{std::chrono::minutes(1)};
-  int maintenance_prune_limit = 20000;   // dedup rows per maintenance step
-  int maintenance_vacuum_pages = 2048;   // pages per maintenance step
+  int maintenance_prune_limit = 20000;  // dedup rows per maintenance step
+  int maintenance_vacuum_pages = 2048;  // pages per maintenance step
 
   // Jitter of the retry backoff: `jitter` if set (tests), else a generator
   // seeded with `rng_seed` (random when unset).
@@ -171,10 +170,10 @@ class SqliteQueue final : public Queue {
 
   // Group-commit counters since Open (for metrics and the benchmark).
   struct CommitCounters {
-    int64_t commits = 0;  // transactions committed
-    int64_t requests = 0;  // requests answered by those commits
-    int64_t rows = 0;      // their weight (messages, leases, acks, ...)
-    int64_t syncs = 0;     // WAL fsyncs (one covers every batch committed before it)
+    int64_t commits = 0;     // transactions committed
+    int64_t requests = 0;    // requests answered by those commits
+    int64_t rows = 0;        // their weight (messages, leases, acks, ...)
+    int64_t syncs = 0;       // WAL fsyncs (one covers every batch committed before it)
     int64_t sync_nanos = 0;  // time spent in those fsyncs (their mean latency: / syncs)
   };
   CommitCounters commit_counters() const {
@@ -247,11 +246,11 @@ class SqliteQueue final : public Queue {
   std::unique_ptr<internal::WriterStore> store_;  // writer thread only (after Open)
 
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;   // writer waits for ops
-  std::deque<Op> pending_;            // guarded by mu_
-  int64_t pending_weight_ = 0;        // rows in pending_; guarded by mu_
-  int64_t pending_bytes_ = 0;         // guarded by mu_
-  bool stop_ = false;                 // guarded by mu_
+  std::condition_variable work_cv_;     // writer waits for ops
+  std::deque<Op> pending_;              // guarded by mu_
+  int64_t pending_weight_ = 0;          // rows in pending_; guarded by mu_
+  int64_t pending_bytes_ = 0;           // guarded by mu_
+  bool stop_ = false;                   // guarded by mu_
   bool maintenance_requested_ = false;  // guarded by mu_
 
   std::atomic<bool> healthy_{true};

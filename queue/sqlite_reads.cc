@@ -159,7 +159,8 @@ Result<DeadLetter> SqliteQueue::GetDeadLetter(int64_t id) {
   q->Bind(1, id);
   int rc = q->Step();
   if (rc == SQLITE_ROW) return ReadDeadLetter(*q);
-  if (rc == SQLITE_DONE) return Status::NotFound("dead letter " + std::to_string(id) + " not found");
+  if (rc == SQLITE_DONE)
+    return Status::NotFound("dead letter " + std::to_string(id) + " not found");
   return internal::SqliteStatus(db->raw(), rc, "get dead letter");
 }
 

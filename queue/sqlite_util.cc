@@ -57,9 +57,7 @@ Status WalSyncer::Sync() const {
   return Status::Ok();
 }
 
-Stmt::Stmt(Stmt&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
-  other.stmt_ = nullptr;
-}
+Stmt::Stmt(Stmt&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
 
 Stmt& Stmt::operator=(Stmt&& other) noexcept {
   if (this != &other) {
@@ -97,8 +95,8 @@ int Stmt::Step() { return sqlite3_step(stmt_); }
 
 Status Stmt::Run(std::string_view context) {
   int rc = sqlite3_step(stmt_);
-  Status st = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? Status::Ok()
-                                                       : SqliteStatus(db_, rc, context);
+  Status st =
+      (rc == SQLITE_DONE || rc == SQLITE_ROW) ? Status::Ok() : SqliteStatus(db_, rc, context);
   Reset();
   return st;
 }

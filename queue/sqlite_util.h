@@ -35,8 +35,8 @@ class Stmt {
   ~Stmt();
 
   Stmt& Bind(int index, int64_t value);
-  Stmt& Bind(int index, std::string_view text);  // bound as TEXT, not copied:
-                                                 // REQUIRES: alive until Reset()
+  Stmt& Bind(int index, std::string_view text);       // bound as TEXT, not copied:
+                                                      // REQUIRES: alive until Reset()
   Stmt& BindBlob(int index, std::string_view bytes);  // same lifetime rule
   Stmt& BindNull(int index);
 

@@ -109,8 +109,8 @@ Status WriterStore::Init(SystemTime now) {
   auto version = db_.QueryInt("PRAGMA user_version");
   if (!version.ok()) return version.status();
   if (*version > kSchemaVersion) {
-    return Status::FailedPrecondition("queue: database schema version " +
-                                      std::to_string(*version) + " is newer than this binary's " +
+    return Status::FailedPrecondition("queue: database schema version " + std::to_string(*version) +
+                                      " is newer than this binary's " +
                                       std::to_string(kSchemaVersion));
   }
   if (*version < kSchemaVersion) {
@@ -493,9 +493,9 @@ Status WriterStore::Ack(const LeaseToken& lease, SystemTime now, Status* outcome
     CRMHUB_RETURN_IF_ERROR(ack_.Run("ack"));
   }
   if (!live || db_.Changes() == 0) {
-    *outcome = Status::FailedPrecondition("ack: lease of message " +
-                                          std::to_string(lease.message_id) +
-                                          " is stale (expired or already settled)");
+    *outcome =
+        Status::FailedPrecondition("ack: lease of message " + std::to_string(lease.message_id) +
+                                   " is stale (expired or already settled)");
   } else {
     *outcome = Status::Ok();
     --depth_delta_;
@@ -503,8 +503,7 @@ Status WriterStore::Ack(const LeaseToken& lease, SystemTime now, Status* outcome
   return Status::Ok();
 }
 
-Status WriterStore::LoadLive(const LeaseToken& lease, SystemTime now,
-                             std::optional<LiveRow>* row) {
+Status WriterStore::LoadLive(const LeaseToken& lease, SystemTime now, std::optional<LiveRow>* row) {
   row->reset();
   const InFlight* live = FindLive(lease, ToUnixMillis(now));
   if (live == nullptr) return Status::Ok();
@@ -526,8 +525,8 @@ Status WriterStore::LoadLive(const LeaseToken& lease, SystemTime now,
   return Status::Ok();
 }
 
-Status WriterStore::ToDeadLetter(int64_t id, const std::string& reason,
-                                 const std::string& history, int attempts, SystemTime now) {
+Status WriterStore::ToDeadLetter(int64_t id, const std::string& reason, const std::string& history,
+                                 int attempts, SystemTime now) {
   to_dead_.Bind(1, id).Bind(2, reason).BindBlob(3, history).Bind(4, ToUnixMillis(now));
   to_dead_.Bind(5, int64_t{attempts});
   CRMHUB_RETURN_IF_ERROR(to_dead_.Run("dead letter: insert"));
@@ -538,8 +537,7 @@ Status WriterStore::ToDeadLetter(int64_t id, const std::string& reason,
 }
 
 Status WriterStore::Retry(const LeaseToken& lease, const std::string& error,
-                          std::optional<SystemTime> not_before, SystemTime now,
-                          Status* outcome) {
+                          std::optional<SystemTime> not_before, SystemTime now, Status* outcome) {
   std::lock_guard lock(in_flight_mu_);
   std::optional<LiveRow> row;
   CRMHUB_RETURN_IF_ERROR(LoadLive(lease, now, &row));
@@ -553,10 +551,10 @@ Status WriterStore::Retry(const LeaseToken& lease, const std::string& error,
   const RetryPolicy& policy = PolicyFor(row->lane);
   const int64_t now_ms = ToUnixMillis(now);
   if (RetryGivesUp(policy, row->attempts, FromUnixMillis(row->created_at), now)) {
-    return ToDeadLetter(lease.message_id,
-                        GaveUpReason(policy, row->attempts, FromUnixMillis(row->created_at), now,
-                                     error),
-                        row->history, row->attempts, now);
+    return ToDeadLetter(
+        lease.message_id,
+        GaveUpReason(policy, row->attempts, FromUnixMillis(row->created_at), now, error),
+        row->history, row->attempts, now);
   }
   // A caller's not_before (Retry-After) replaces the computed backoff.
   const int64_t due_ms =
@@ -641,8 +639,7 @@ Status WriterStore::PutState(const std::string& key, const std::string& value, S
 }
 
 Status WriterStore::Maintain(SystemTime now, int limit, int vacuum_pages, int64_t* pruned) {
-  prune_dedup_.Bind(1, ToUnixMillis(now) - config_.dedup_retention.count())
-      .Bind(2, int64_t{limit});
+  prune_dedup_.Bind(1, ToUnixMillis(now) - config_.dedup_retention.count()).Bind(2, int64_t{limit});
   CRMHUB_RETURN_IF_ERROR(prune_dedup_.Run("prune dedup"));
   *pruned = db_.Changes();
   return db_.Exec("PRAGMA incremental_vacuum(" + std::to_string(vacuum_pages) + ")");

@@ -63,8 +63,8 @@ class WriterStore {
 
   Status Enqueue(std::span<const NewMessage> batch, SystemTime now,
                  std::vector<EnqueueOutcome>* outcomes);
-  Status Lease(const std::string& lane, int max, std::chrono::milliseconds duration,
-               SystemTime now, std::vector<Leased>* out);
+  Status Lease(const std::string& lane, int max, std::chrono::milliseconds duration, SystemTime now,
+               std::vector<Leased>* out);
   // The poison-message rule, at a daemon's start: every message named by a
   // lease_batches row was in flight when the last process ended; it is
   // counted (crashes) and delivered alone from now on (Lease), until an
@@ -77,8 +77,7 @@ class WriterStore {
   Status Ack(const LeaseToken& lease, SystemTime now, Status* outcome);
   Status Retry(const LeaseToken& lease, const std::string& error,
                std::optional<SystemTime> not_before, SystemTime now, Status* outcome);
-  Status Fail(const LeaseToken& lease, const std::string& error, SystemTime now,
-              Status* outcome);
+  Status Fail(const LeaseToken& lease, const std::string& error, SystemTime now, Status* outcome);
 
   Status Replay(int64_t id, SystemTime now, Status* outcome);
   Status ReplayAll(const std::optional<std::string>& lane, SystemTime now, int64_t* count);
@@ -156,8 +155,8 @@ class WriterStore {
   // Guards the three maps below: written by the writer thread, read by
   // LiveLeases().
   mutable std::mutex in_flight_mu_;
-  std::unordered_map<int64_t, InFlight> in_flight_;         // by message id
-  std::unordered_map<int64_t, int64_t> batch_open_;         // batch row -> leases left
+  std::unordered_map<int64_t, InFlight> in_flight_;          // by message id
+  std::unordered_map<int64_t, int64_t> batch_open_;          // batch row -> leases left
   std::unordered_map<std::string, int64_t> lane_in_flight_;  // lane -> in_flight_ entries
 
   Stmt begin_, commit_, rollback_;

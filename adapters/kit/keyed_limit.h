@@ -20,8 +20,8 @@
 #include <unordered_map>
 
 #include "base/clock.h"
-#include "net/rate_limiter.h"
 #include "base/thread_annotations.h"
+#include "net/rate_limiter.h"
 
 namespace crmhub::adapters::kit {
 

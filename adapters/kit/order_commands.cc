@@ -29,11 +29,10 @@ DeliveryOutcome RefusedTransition(std::string_view system, std::string_view comm
                                   std::string_view order_id, std::string_view refusal,
                                   std::string_view now, std::string_view read_error) {
   return DeliveryOutcome::Fail(
-      now.empty()
-          ? fmt::format("{}: {} order {}: refused: {}; its status could not be re-read: {}", system,
-                        command, order_id, refusal, read_error)
-          : fmt::format("{}: {} order {}: refused: {}; the order is now {}", system, command,
-                        order_id, refusal, now));
+      now.empty() ? fmt::format("{}: {} order {}: refused: {}; its status could not be re-read: {}",
+                                system, command, order_id, refusal, read_error)
+                  : fmt::format("{}: {} order {}: refused: {}; the order is now {}", system,
+                                command, order_id, refusal, now));
 }
 
 }  // namespace crmhub::adapters::kit

@@ -22,8 +22,8 @@ PushAuthKeys::PushAuthKeys(config::KeySet& set, const std::string& system,
     : allow_ips(set.Declare<config::Type::kStringList>(
           {.name = "push_allow_ips",
            .default_value = config::TomlStringList(default_allow_ips),
-           .description = "Addresses allowed to post push notifications to /hooks/<id> (" +
-                          system + "'s published sender ranges by default). Empty: any."})),
+           .description = "Addresses allowed to post push notifications to /hooks/<id> (" + system +
+                          "'s published sender ranges by default). Empty: any."})),
       token_file(set.Declare<config::Type::kSecret>(
           {.name = "push_token_file",
            .description = "Optional secret the push URL registered in " + system +

@@ -12,16 +12,15 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "adapters/adapter.h"
 #include "base/delivery.h"
 #include "net/api_client.h"
-#include "adapters/adapter.h"
 
 namespace crmhub::adapters::kit {
 
@@ -41,8 +40,7 @@ struct TargetCommand {
 // REQUIRES: out.size() == batch.size().
 std::vector<TargetCommand> ReadCommands(std::span<const Command> batch,
                                         std::initializer_list<std::string_view> commands,
-                                        std::string_view system,
-                                        std::vector<DeliveryOutcome>& out);
+                                        std::string_view system, std::vector<DeliveryOutcome>& out);
 
 // Splits items (by their keys, in order) into requests of at most `max`
 // items whose keys are distinct; an item whose key is already in a request

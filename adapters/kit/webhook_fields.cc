@@ -58,7 +58,8 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseForm(std::string_v
       const size_t eq = pair.find('=');
       auto name = FormDecode(pair.substr(0, eq));
       if (!name.ok()) return name.status();
-      auto value = FormDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+      auto value =
+          FormDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
       if (!value.ok()) return value.status();
       fields.emplace_back(std::move(*name), std::move(*value));
     }
@@ -90,8 +91,8 @@ Result<WebhookBody> WebhookBody::Parse(std::string_view body, BodyFormat format)
     // The record is kept as JSON, which holds UTF-8 only: a field in
     // another encoding is refused with its name rather than altered.
     if (!IsValidUtf8(name) || !IsValidUtf8(value)) {
-      return Status::InvalidArgument(fmt::format(
-          "form field \"{}\" is not UTF-8 text", IsValidUtf8(name) ? name : "(not UTF-8)"));
+      return Status::InvalidArgument(fmt::format("form field \"{}\" is not UTF-8 text",
+                                                 IsValidUtf8(name) ? name : "(not UTF-8)"));
     }
     if (!out.document_.contains(name)) out.document_[name] = std::move(value);
   }

@@ -3,11 +3,11 @@
 
 #include "adapters/ozon/ozon_adapter.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "adapters/kit/order_commands.h"
 #include "base/json_get.h"
@@ -61,8 +61,8 @@ const ItemResult* FindResult(const std::vector<ItemResult>& results, size_t sent
 // any key spends its slot), each item settled by the result `same` finds.
 template <typename T, typename Full, typename Send, typename Same>
 void SendNewest(const std::vector<T>& items, const std::vector<std::string>& keys,
-                kit::KeyedLimit& limit, size_t max, SystemTime now, Full full, Send send,
-                Same same, std::vector<DeliveryOutcome>& out) {
+                kit::KeyedLimit& limit, size_t max, SystemTime now, Full full, Send send, Same same,
+                std::vector<DeliveryOutcome>& out) {
   for (const T& item : items) out[item.index] = DeliveryOutcome::Ok();
   const std::vector<size_t> newest = kit::LastPerKey(keys);
   for (size_t start = 0; start < newest.size(); start += max) {
@@ -111,8 +111,8 @@ std::optional<std::string> DecimalText(const json& item, std::string_view key) {
   auto digits = [](std::string_view d) {
     return !d.empty() && d.find_first_not_of("0123456789") == std::string_view::npos;
   };
-  const bool ok = digits(s.substr(0, dot)) &&
-                  (dot == std::string_view::npos || (digits(s.substr(dot + 1)) && s.size() - dot <= 3));
+  const bool ok = digits(s.substr(0, dot)) && (dot == std::string_view::npos ||
+                                               (digits(s.substr(dot + 1)) && s.size() - dot <= 3));
   return ok ? std::string(s) : "";
 }
 
@@ -177,10 +177,11 @@ Result<WebhookResult> OzonAdapter::HandleWebhook(const net::HttpRequest& request
   CRMHUB_RETURN_IF_ERROR(config_.push.Check(request));
   WebhookResult result;
   auto error = [&](std::string message) {
-    result.accepted = net::HttpResponse::Json(
-        400, json{{"error",
-                   {{"code", "ERROR_PARAMETER_VALUE_MISSED"}, {"message", message}, {"details", nullptr}}}}
-                 .dump());
+    result.accepted = net::HttpResponse::Json(400, json{{"error",
+                                                         {{"code", "ERROR_PARAMETER_VALUE_MISSED"},
+                                                          {"message", message},
+                                                          {"details", nullptr}}}}
+                                                       .dump());
     return result;
   };
   Result<json> body = ParseJson(request.body);
@@ -238,7 +239,8 @@ std::vector<DeliveryOutcome> OzonAdapter::Deliver(std::span<const Command> batch
     if (read.ok()) {
       into.push_back(std::move(read).value());
     } else {  // a command Ozon would refuse, or one it cannot be: a dead letter
-      out[c.index] = DeliveryOutcome::Fail(fmt::format("ozon: {}: {}", c.name, read.status().message()));
+      out[c.index] =
+          DeliveryOutcome::Fail(fmt::format("ozon: {}: {}", c.name, read.status().message()));
     }
   };
   for (const kit::TargetCommand& c : kit::ReadCommands(
@@ -273,16 +275,17 @@ Result<OzonAdapter::Stock> OzonAdapter::ReadStock(const kit::TargetCommand& c) c
   }
   if (!allowed.empty() &&
       std::find(allowed.begin(), allowed.end(), s.item.warehouse_id) == allowed.end()) {
-    return Status::InvalidArgument(fmt::format(
-        "warehouse_id {} is not in this adapter's warehouse_ids", s.item.warehouse_id));
+    return Status::InvalidArgument(
+        fmt::format("warehouse_id {} is not in this adapter's warehouse_ids", s.item.warehouse_id));
   }
   s.item.stock = *stock;
   return s;
 }
 
 Result<OzonAdapter::Price> OzonAdapter::ReadPrice(const kit::TargetCommand& c) {
-  Price p{c.index, {.offer_id = JsonScalarText(c.item, "offer_id").value_or(""),
-                    .product_id = JsonIntLoose(c.item, "product_id").value_or(0)}};
+  Price p{c.index,
+          {.offer_id = JsonScalarText(c.item, "offer_id").value_or(""),
+           .product_id = JsonIntLoose(c.item, "product_id").value_or(0)}};
   if (p.item.offer_id.empty() && p.item.product_id <= 0) {
     return Status::InvalidArgument("needs offer_id or product_id");
   }
@@ -291,15 +294,16 @@ Result<OzonAdapter::Price> OzonAdapter::ReadPrice(const kit::TargetCommand& c) {
   for (const auto& [name, field] : fields) {
     std::optional<std::string> text = DecimalText(c.item, name);
     if (text && text->empty()) {
-      return Status::InvalidArgument(fmt::format(
-          "{} must be a decimal >= 0 with at most two digits after the point", name));
+      return Status::InvalidArgument(
+          fmt::format("{} must be a decimal >= 0 with at most two digits after the point", name));
     }
     *field = text.value_or("");
   }
   if (p.item.price.empty()) return Status::InvalidArgument("needs price");
   // The currencies the spec lists for currency_code.
   static constexpr std::string_view kCurrencies[] = {"RUB", "BYN", "KZT", "EUR", "USD", "CNY"};
-  if (const json* currency = JsonMember(c.item, "currency_code"); currency && !currency->is_null()) {
+  if (const json* currency = JsonMember(c.item, "currency_code");
+      currency && !currency->is_null()) {
     const std::string_view code = AsString(*currency).value_or("");
     if (std::find(std::begin(kCurrencies), std::end(kCurrencies), code) == std::end(kCurrencies)) {
       return Status::InvalidArgument("currency_code must be one of RUB, BYN, KZT, EUR, USD, CNY");
@@ -365,15 +369,17 @@ void OzonAdapter::DeliverStocks(std::vector<Stock> stocks, std::vector<DeliveryO
   ResolveProducts(stocks, out);
   std::vector<std::string> keys;  // one update per product x warehouse every 30 s
   for (const Stock& s : stocks) {
-    keys.push_back(fmt::format("product {} at warehouse {}", s.item.product_id, s.item.warehouse_id));
+    keys.push_back(
+        fmt::format("product {} at warehouse {}", s.item.product_id, s.item.warehouse_id));
   }
   const SystemTime now = clock_.Now();
   // The 80 a minute before a pair's slot is spent.
   auto full = [&]() -> std::optional<DeliveryOutcome> {
     const Duration wait = client_.StocksWait();
     if (wait <= Duration(0)) return std::nullopt;
-    return DeliveryOutcome::Retry("ozon: POST /v2/products/stocks: 80 requests a minute (local limit)",
-                                  now + std::chrono::duration_cast<SystemTime::duration>(wait));
+    return DeliveryOutcome::Retry(
+        "ozon: POST /v2/products/stocks: 80 requests a minute (local limit)",
+        now + std::chrono::duration_cast<SystemTime::duration>(wait));
   };
   auto send = [&](const std::vector<const Stock*>& sent) {
     std::vector<StockItem> items;
@@ -389,8 +395,9 @@ void OzonAdapter::DeliverStocks(std::vector<Stock> stocks, std::vector<DeliveryO
 void OzonAdapter::DeliverPrices(std::vector<Price> prices, std::vector<DeliveryOutcome>& out) {
   std::vector<std::string> keys;  // 10 updates per product an hour
   for (const Price& p : prices) {
-    keys.push_back(p.item.offer_id.empty() ? fmt::format("the price of product {}", p.item.product_id)
-                                           : "the price of offer " + p.item.offer_id);
+    keys.push_back(p.item.offer_id.empty()
+                       ? fmt::format("the price of product {}", p.item.product_id)
+                       : "the price of offer " + p.item.offer_id);
   }
   auto never_full = [] { return std::optional<DeliveryOutcome>(); };
   auto send = [&](const std::vector<const Price*>& sent) {
@@ -402,7 +409,8 @@ void OzonAdapter::DeliverPrices(std::vector<Price> prices, std::vector<DeliveryO
     return p.item.offer_id.empty() ? r.product_id == p.item.product_id
                                    : r.offer_id == p.item.offer_id;
   };
-  SendNewest(prices, keys, prices_, kMaxPricesPerRequest, clock_.Now(), never_full, send, same, out);
+  SendNewest(prices, keys, prices_, kMaxPricesPerRequest, clock_.Now(), never_full, send, same,
+             out);
 }
 
 }  // namespace crmhub::adapters::ozon

@@ -33,12 +33,11 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "adapters/adapter.h"
 #include "adapters/kit/keyed_limit.h"
@@ -107,8 +106,8 @@ inline constexpr std::string_view kDefaultCancelMessage = "Cancelled by the sell
 
 // One scheme's pull state (ms since the epoch; 0: unset).
 struct PullCursor {
-  int64_t watermark_ms = 0;    // FBS: every change before it is pulled (0: not started)
-  int64_t window_to_ms = 0;    // 0: no pass in progress
+  int64_t watermark_ms = 0;  // FBS: every change before it is pulled (0: not started)
+  int64_t window_to_ms = 0;  // 0: no pass in progress
   int64_t offset = 0;
   int64_t window_from_ms = 0;  // 0: the pass's start (FBS: watermark - overlap)
   bool last_window = true;     // the window reaches the pass's end
@@ -212,7 +211,7 @@ class OzonAdapter final : public kit::MarketplaceAdapter {
     kit::OrderWrite write;  // order_id: the posting_number
     ShipPackages packages;  // ship: as the item gives them; empty: read the posting
     int64_t reason_id = kOtherSellerReason;  // cancel
-    std::string reason_message;               // cancel
+    std::string reason_message;              // cancel
   };
   WindowLimits LimitsFor(Scheme scheme) const;
   // One page of `scheme`'s pass; advances `state`. more: the pass goes on.
@@ -221,7 +220,8 @@ class OzonAdapter final : public kit::MarketplaceAdapter {
   Result<Stock> ReadStock(const kit::TargetCommand& c) const;
   static Result<Price> ReadPrice(const kit::TargetCommand& c);
   static Result<PostingCommand> ReadPostingCommand(const kit::TargetCommand& c);
-  void DeliverPostings(std::vector<PostingCommand> commands, std::vector<DeliveryOutcome>& out) const;
+  void DeliverPostings(std::vector<PostingCommand> commands,
+                       std::vector<DeliveryOutcome>& out) const;
   void DeliverStocks(std::vector<Stock> stocks, std::vector<DeliveryOutcome>& out);
   void DeliverPrices(std::vector<Price> prices, std::vector<DeliveryOutcome>& out);
   // Gives product_id to stocks named by offer_id alone, from the catalogue

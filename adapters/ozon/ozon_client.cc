@@ -95,8 +95,6 @@ OzonClient::OzonClient(OzonClientOptions options, net::Transport transport, cons
       api_(ClientOptions(options_), std::move(transport), clock),
       stocks_window_(clock, options_.stocks_per_minute, std::chrono::minutes(1)) {}
 
-
-
 json OzonClient::StocksBody(const std::vector<StockItem>& items) {
   // No quant_size: the schema still lists it as required but defines no
   // such property, and the News of 26 June 2025 say it was removed
@@ -109,7 +107,6 @@ json OzonClient::StocksBody(const std::vector<StockItem>& items) {
   }
   return {{"stocks", std::move(stocks)}};
 }
-
 
 net::ApiResult<net::ApiAnswer> OzonClient::Post(std::string path, const json& body,
                                                 net::ApiRequest::Expect expect,
@@ -133,15 +130,16 @@ net::ApiResult<net::ApiAnswer> OzonClient::ListFboPostings(const PostingQuery& q
 
 net::ApiResult<std::vector<ItemResult>> OzonClient::UpdateStocks(
     const std::vector<StockItem>& items) {
-  auto answer =
-      Post("/v2/products/stocks", StocksBody(items), net::ApiRequest::Expect::kJson, &stocks_window_);
+  auto answer = Post("/v2/products/stocks", StocksBody(items), net::ApiRequest::Expect::kJson,
+                     &stocks_window_);
   if (!answer.ok()) return answer.error();
   return ParseItemResults(answer->json);
 }
 
 net::ApiResult<std::vector<ItemResult>> OzonClient::UpdatePrices(
     const std::vector<PriceItem>& items) const {
-  auto answer = Post("/v1/product/import/prices", PricesBody(items), net::ApiRequest::Expect::kJson);
+  auto answer =
+      Post("/v1/product/import/prices", PricesBody(items), net::ApiRequest::Expect::kJson);
   if (!answer.ok()) return answer.error();
   return ParseItemResults(answer->json);
 }
@@ -177,9 +175,10 @@ net::ApiResult<FbsPosting> OzonClient::GetFbsPosting(const std::string& posting_
   const std::optional<std::string_view> status =
       result != nullptr ? JsonString(*result, "status") : std::nullopt;
   if (!status) {
-    return net::ApiError{.kind = net::ApiError::Kind::kTransient,
-                         .http_status = answer->status,
-                         .message = "ozon: POST /v3/posting/fbs/get: an answer without result.status"};
+    return net::ApiError{
+        .kind = net::ApiError::Kind::kTransient,
+        .http_status = answer->status,
+        .message = "ozon: POST /v3/posting/fbs/get: an answer without result.status"};
   }
   FbsPosting posting{.posting_number = posting_number,
                      .status = std::string(*status),

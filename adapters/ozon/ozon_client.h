@@ -24,12 +24,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "base/secret.h"
@@ -118,7 +117,8 @@ struct ProductPage {
 // need it: its status and substatus, and its products (sku: the Ozon SKU,
 // which /v4/posting/fbs/ship takes as product_id).
 struct ShipProduct {
-  int64_t product_id = 0;  // Ozon's SKU (the ship method's «идентификатор товара в системе Ozon — SKU»)
+  int64_t product_id =
+      0;  // Ozon's SKU (the ship method's «идентификатор товара в системе Ozon — SKU»)
   int64_t quantity = 0;
 };
 struct FbsPosting {

@@ -1,5 +1,7 @@
 // The Ozon adapter's source side: the cursor, the window planner and Pull.
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <initializer_list>
@@ -7,8 +9,6 @@
 #include <set>
 #include <span>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "adapters/ozon/ozon_adapter.h"
 #include "base/json_get.h"
@@ -23,8 +23,9 @@ namespace {
 // `object`, a JSON object's text, with `members` (name, JSON text) added
 // last, so that they are what a reader keeps were Ozon ever to send the
 // names. The names are plain ASCII (no escaping needed).
-std::string WithMembers(std::string_view object,
-                        std::initializer_list<std::pair<std::string_view, std::string_view>> members) {
+std::string WithMembers(
+    std::string_view object,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> members) {
   const std::string_view head = object.substr(0, object.rfind('}'));  // "{...", no '}'
   bool empty = head.find_first_not_of(" \t\r\n", 1) == std::string_view::npos;
   std::string out;
@@ -79,7 +80,7 @@ struct ProductLine {
 std::vector<ProductLine> ProductLines(std::string_view text) {
   std::vector<ProductLine> lines;
   bool in_products = false, in_item = false;
-  int depth = 0;  // of the container being read; the posting itself is 1
+  int depth = 0;         // of the container being read; the posting itself is 1
   std::string_view key;  // the key whose value comes next
   auto record = [&](std::string_view value, bool string) {
     if (!in_item || depth != 3) return;
@@ -114,7 +115,9 @@ std::vector<ProductLine> ProductLines(std::string_view text) {
       --depth;
     } else if (!Separator(c) && c != ':') {
       const size_t start = i;  // a number, true, false or null
-      while (i + 1 < text.size() && !Separator(text[i + 1]) && text[i + 1] != '}' && text[i + 1] != ']') ++i;
+      while (i + 1 < text.size() && !Separator(text[i + 1]) && text[i + 1] != '}' &&
+             text[i + 1] != ']')
+        ++i;
       record(text.substr(start, i + 1 - start), false);
     }
   }
@@ -171,10 +174,8 @@ std::optional<PullCursor> PullCursor::FromObject(const json& j) {
 }
 
 std::string OzonCursor::ToJson() const {
-  return json{{"v", 2},
-              {"scheme", SchemeName(scheme)},
-              {"fbs", fbs.ToObject()},
-              {"fbo", fbo.ToObject()}}
+  return json{
+      {"v", 2}, {"scheme", SchemeName(scheme)}, {"fbs", fbs.ToObject()}, {"fbo", fbo.ToObject()}}
       .dump();
 }
 
@@ -276,9 +277,9 @@ bool AfterPage(PullCursor& cursor, const WindowLimits& limits, const Window& win
   // sized with: a pass's last window is often a sliver, and the next pass
   // starts from its span.
   const double capacity = static_cast<double>(fbs ? limits.page_size : limits.max_offset);
-  const double by_density = held > 0 ? static_cast<double>(span) * 0.75 * capacity /
-                                           static_cast<double>(held)
-                                     : std::numeric_limits<double>::infinity();
+  const double by_density =
+      held > 0 ? static_cast<double>(span) * 0.75 * capacity / static_cast<double>(held)
+               : std::numeric_limits<double>::infinity();
   const double widest = static_cast<double>(span < cursor.span_ms ? cursor.span_ms : 2 * span);
   cursor.span_ms = std::clamp<int64_t>(static_cast<int64_t>(std::min(by_density, widest)), 1,
                                        std::max<int64_t>(1, limits.lookback_ms));
@@ -376,13 +377,15 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
                   : Result<JsonList>(Status::InvalidArgument(
                         fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth)));
   if (!page.ok()) {
-    return Status::Unavailable(fmt::format("ozon: POST {}: {} in a 200 answer", path,
-                                           page.status().message()));
+    return Status::Unavailable(
+        fmt::format("ozon: POST {}: {} in a 200 answer", path, page.status().message()));
   }
-  if (!page->found) return Status::Unavailable(fmt::format("ozon: POST {}: an answer without result", path));
+  if (!page->found)
+    return Status::Unavailable(fmt::format("ozon: POST {}: an answer without result", path));
   // FBS says has_next; FBO does not: a full page may have more behind it.
-  const bool has_next = limits.fbs ? page->Sibling("has_next") == "true"
-                                   : static_cast<int64_t>(page->elements.size()) >= config_.page_size;
+  const bool has_next = limits.fbs
+                            ? page->Sibling("has_next") == "true"
+                            : static_cast<int64_t>(page->elements.size()) >= config_.page_size;
   const std::string scheme_name(SchemeName(scheme));
   const std::string scheme_json = "\"" + scheme_name + "\"";
   int64_t returned = 0;
@@ -402,8 +405,8 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
     e.kind = "order";
     e.headers = {{"ozon_status", status}, {"ozon_scheme", scheme_name}};
     if (std::optional<int64_t> total = PostingTotalMinor(p.text)) {
-      e.payload = WithMembers(p.text, {{"delivery_schema", scheme_json},
-                                       {"total_minor", std::to_string(*total)}});
+      e.payload = WithMembers(
+          p.text, {{"delivery_schema", scheme_json}, {"total_minor", std::to_string(*total)}});
     } else {
       e.payload = WithMembers(p.text, {{"delivery_schema", scheme_json}});
     }

@@ -1,8 +1,8 @@
 #include "adapters/ozon/ozon_sim.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "base/json_get.h"
 #include "base/timestamp.h"
@@ -18,22 +18,28 @@ constexpr const char* kStatuses[] = {"awaiting_packaging", "awaiting_deliver", "
 constexpr const char* kDefaultClientId = "123456";
 constexpr const char* kDefaultApiKey = "sim-api-key";
 
-
 int GrpcCode(int http) {
   switch (http) {
-    case 400: return 3;   // INVALID_ARGUMENT
-    case 401: return 16;  // UNAUTHENTICATED
-    case 403: return 7;   // PERMISSION_DENIED
-    case 404: return 5;   // NOT_FOUND
-    case 405: return 12;  // UNIMPLEMENTED
-    case 429: return 8;   // RESOURCE_EXHAUSTED
-    case 500: return 13;  // INTERNAL
-    case 503: return 14;  // UNAVAILABLE
-    default: return 2;    // UNKNOWN
+    case 400:
+      return 3;  // INVALID_ARGUMENT
+    case 401:
+      return 16;  // UNAUTHENTICATED
+    case 403:
+      return 7;  // PERMISSION_DENIED
+    case 404:
+      return 5;  // NOT_FOUND
+    case 405:
+      return 12;  // UNIMPLEMENTED
+    case 429:
+      return 8;  // RESOURCE_EXHAUSTED
+    case 500:
+      return 13;  // INTERNAL
+    case 503:
+      return 14;  // UNAVAILABLE
+    default:
+      return 2;  // UNKNOWN
   }
 }
-
-
 
 int64_t ProductId(int64_t index) { return 100001 + index; }
 
@@ -97,10 +103,10 @@ void OzonSimulator::BuildWorld() {
     p.created = created;
     p.offer_index = rng.Int(0, std::max(1, options_.products) - 1);
     p.quantity = static_cast<int>(rng.Int(1, 3));
-    for (const simkit::WalkStep& s :
-         simkit::Walk(rng, p.created, 4, options_.lifetime / 3, std::chrono::milliseconds(1), 0.1)) {
-      p.steps.emplace_back(s.at, s.status == simkit::WalkStep::kCancelled ? "cancelled"
-                                                                          : kStatuses[s.status]);
+    for (const simkit::WalkStep& s : simkit::Walk(rng, p.created, 4, options_.lifetime / 3,
+                                                  std::chrono::milliseconds(1), 0.1)) {
+      p.steps.emplace_back(
+          s.at, s.status == simkit::WalkStep::kCancelled ? "cancelled" : kStatuses[s.status]);
     }
     // Drawn last, so the draws above (and a seed's FBS world) do not move.
     // FBO goes through the same statuses (the spec lists the same five).
@@ -191,16 +197,16 @@ int64_t OzonSimulator::StockItemsAt(int n, int64_t stock) const {
 }
 
 simkit::AdapterWiring OzonSimulator::Wiring() const {
-  return {.type = "ozon",
-          .keys = fmt::format("client_id = {}\nbase_url = {}\n",
-                              simkit::TomlString(options_.client_id()),
-                              simkit::TomlString(base_url())),
-          // The adapter's own pacing of the 50 requests/s (the key's maximum).
-          .unthrottled_keys = "rate_limit = 1000\n",
-          .lookback_key = "order_lookback",
-          .secrets = {{"api_key_file", options_.api_key()}},
-          .orders_method = "POST",
-          .orders_path = "/v3/posting/fbs/list"};
+  return {
+      .type = "ozon",
+      .keys = fmt::format("client_id = {}\nbase_url = {}\n",
+                          simkit::TomlString(options_.client_id()), simkit::TomlString(base_url())),
+      // The adapter's own pacing of the 50 requests/s (the key's maximum).
+      .unthrottled_keys = "rate_limit = 1000\n",
+      .lookback_key = "order_lookback",
+      .secrets = {{"api_key_file", options_.api_key()}},
+      .orders_method = "POST",
+      .orders_path = "/v3/posting/fbs/list"};
 }
 
 std::set<std::string> OzonSimulator::FboPostings() const {
@@ -246,7 +252,8 @@ std::string OzonSimulator::StateJson() const {
       .dump();
 }
 
-bool OzonSimulator::AdmitLocked(const std::string& key, int64_t limit, std::chrono::seconds window) {
+bool OzonSimulator::AdmitLocked(const std::string& key, int64_t limit,
+                                std::chrono::seconds window) {
   const auto now = clock_.SteadyNow();
   auto& times = updates_[key];
   while (!times.empty() && now - times.front() >= window) times.pop_front();
@@ -341,8 +348,7 @@ net::HttpResponse OzonSimulator::Prices(const json& body, bool) {
 net::HttpResponse OzonSimulator::ProductList(const json& body, bool) {
   const int64_t limit = JsonInt(body, "limit").value_or(100);
   if (limit < 1 || limit > 1000) return RpcError(400, 3, "limit must be between 1 and 1000");
-  const int64_t start =
-      ParseDecimalInt(JsonString(body, "last_id").value_or("0")).value_or(0);
+  const int64_t start = ParseDecimalInt(JsonString(body, "last_id").value_or("0")).value_or(0);
   json items = json::array();
   const int64_t end = std::min<int64_t>(options_.products, std::max<int64_t>(0, start) + limit);
   for (int64_t i = std::max<int64_t>(0, start); i < end; ++i) {
@@ -362,8 +368,9 @@ net::HttpResponse OzonSimulator::ProductList(const json& body, bool) {
 
 simkit::SimulatorType OzonSimulatorType() {
   return {.name = "ozon",
-          .description = "Ozon Seller API: FBS and FBO postings, stocks, prices "
-                         "(--tokens CLIENT_ID:API_KEY)",
+          .description =
+              "Ozon Seller API: FBS and FBO postings, stocks, prices "
+              "(--tokens CLIENT_ID:API_KEY)",
           .account_keys = {"client_id"},
           .url_key = "base_url",
           .create = simkit::Create<OzonSimulator, OzonSimOptions>};

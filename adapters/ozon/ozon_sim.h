@@ -50,12 +50,11 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "adapters/simkit/json_text.h"
 #include "adapters/simkit/sim_pipeline.h"
@@ -102,7 +101,7 @@ struct SimPosting {
   std::vector<std::pair<SystemTime, std::string>> steps;
   int64_t offer_index = 0;  // product in the posting
   int quantity = 1;
-  bool fbo = false;  // served by /v2/posting/fbo/list, not /v3/posting/fbs/list
+  bool fbo = false;                // served by /v2/posting/fbo/list, not /v3/posting/fbs/list
   int64_t cancel_reason_id = 402;  // a cancelled posting's cancellation.cancel_reason_id
 };
 
@@ -138,7 +137,7 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   static size_t StepOf(const SimPosting& p, SystemTime now) {  // the step `p` is at `now`
     return simkit::StepAt(p.steps, now, [](const auto& step) { return step.first; });
   }
-  static std::string OfferId(int64_t index);                   // "SKU-000001" for 0
+  static std::string OfferId(int64_t index);  // "SKU-000001" for 0
   simkit::SimPipeline& pipeline() override { return pipeline_; }
   const simkit::SimPipeline& pipeline() const override { return pipeline_; }
   simkit::SimPipeline::Options PipelineOptions();
@@ -173,14 +172,13 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   // posting's steps.
   mutable std::mutex postings_mu_;
   std::vector<SimPosting> postings_ GUARDED_BY(postings_mu_);
-  SystemTime all_final_at_{};         // the last posting's final step
+  SystemTime all_final_at_{};  // the last posting's final step
 
   mutable std::mutex mu_;
   std::map<std::pair<int64_t, int64_t>, int64_t> stocks_ GUARDED_BY(mu_);
   std::map<std::string, std::string> prices_ GUARDED_BY(mu_);
   // "stock:<product>:<warehouse>", "price:<product>" -> its recent updates.
-  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>>
-      updates_ GUARDED_BY(mu_);
+  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> updates_ GUARDED_BY(mu_);
 
   simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };

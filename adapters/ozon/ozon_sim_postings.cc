@@ -27,8 +27,8 @@ std::string OzonTime(SystemTime t) {
 // The page [offset, offset + limit) of `hits` as a JSON array, each hit
 // written by `append`, with the "dup" fault's repeated postings.
 template <typename Hit, typename Append>
-std::string Page(const std::vector<Hit>& hits, int64_t offset, int64_t limit, bool dup,
-                 size_t& end, Append append) {
+std::string Page(const std::vector<Hit>& hits, int64_t offset, int64_t limit, bool dup, size_t& end,
+                 Append append) {
   size_t begin = std::min(hits.size(), static_cast<size_t>(offset));
   end = std::min(hits.size(), begin + static_cast<size_t>(limit));
   simkit::JsonText out;
@@ -130,7 +130,8 @@ std::optional<net::HttpResponse> OzonSimulator::ParseListQuery(const json& body,
     return RpcError(400, 3, "limit must be between 1 and 1000");
   if (query.offset < 0) return RpcError(400, 3, "offset must not be negative");
   if (query.offset > 20000) return RpcError(400, 3, "MAX_OFFSET_EXCEEDED");
-  if (auto s = JsonString(*query.filter, "status"); s && !s->empty()) query.status = std::string(*s);
+  if (auto s = JsonString(*query.filter, "status"); s && !s->empty())
+    query.status = std::string(*s);
   auto dir = JsonString(body, "dir");
   query.desc = dir == "desc" || dir == "DESC";
   return std::nullopt;
@@ -230,7 +231,9 @@ void OzonSimulator::AppendFboPosting(simkit::JsonText& out, const SimPosting& p,
       .Member("offer_id", offer)
       .Member("price", std::to_string(100 + p.offer_index % 900) + ".00")
       .Member("is_marketplace_buyout", false)
-      .Key("digital_codes").BeginArray().EndArray()
+      .Key("digital_codes")
+      .BeginArray()
+      .EndArray()
       .Member("currency_code", "RUB")
       .EndObject()
       .EndArray();
@@ -253,7 +256,9 @@ void OzonSimulator::AppendFboPosting(simkit::JsonText& out, const SimPosting& p,
         .BeginObject()
         .Member("cluster_from", "")
         .Member("cluster_to", "")
-        .Key("products").BeginArray().EndArray()
+        .Key("products")
+        .BeginArray()
+        .EndArray()
         .EndObject();
   }
   if (asked("legal_info")) {

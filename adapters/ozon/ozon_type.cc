@@ -40,12 +40,12 @@ struct OzonKeys : config::KeySet {
                       "(/v2/posting/fbo/list, which has no change-time filter: every pass "
                       "re-reads the postings of order_lookback). Leave out a scheme the seller "
                       "does not use."});
-  Key<Type::kInt> page_size = Declare<Type::kInt>(
-      {.name = "page_size",
-       .default_value = std::to_string(kMaxPostingsPerPage),
-       .description = "Postings per page (the spec's limit: 1..1000).",
-       .min = 1,
-       .max = kMaxPostingsPerPage});
+  Key<Type::kInt> page_size =
+      Declare<Type::kInt>({.name = "page_size",
+                           .default_value = std::to_string(kMaxPostingsPerPage),
+                           .description = "Postings per page (the spec's limit: 1..1000).",
+                           .min = 1,
+                           .max = kMaxPostingsPerPage});
   Key<Type::kDuration> overlap = Declare<Type::kDuration>(
       {.name = "overlap",
        .default_value = "\"10m\"",
@@ -96,7 +96,8 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.client.client_id = keys.client_id.Get(section);
   if (c.client.client_id.empty()) return keys.client_id.ErrorAt(section, "must not be empty");
   c.client.api_key = keys.api_key_file.Get(section);
-  if (c.client.api_key.empty()) return keys.api_key_file.ErrorAt(section, "the secret file is empty");
+  if (c.client.api_key.empty())
+    return keys.api_key_file.ErrorAt(section, "the secret file is empty");
   c.client.base_url = keys.base_url.Get(section);
   c.schemes.clear();
   for (const std::string& name : keys.schemes.Get(section)) {
@@ -129,9 +130,10 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   // no second ever holds more than the documented 50).
   net::UpstreamOptions upstream;
   upstream.rate_limit = net::RateLimit::PerSecond(static_cast<double>(c.requests_per_second), 1);
-  net::Transport transport = net::MakeUpstreamTransport("ozon:" + c.id, context.http, *context.clock,
-                                                        context.metrics, {{"", upstream}});
-  return std::unique_ptr<Adapter>(new OzonAdapter(std::move(c), std::move(transport), *context.clock));
+  net::Transport transport = net::MakeUpstreamTransport(
+      "ozon:" + c.id, context.http, *context.clock, context.metrics, {{"", upstream}});
+  return std::unique_ptr<Adapter>(
+      new OzonAdapter(std::move(c), std::move(transport), *context.clock));
 }
 
 }  // namespace

@@ -41,8 +41,8 @@
 #include "adapters/simkit/sim_pipeline.h"
 #include "adapters/simkit/simulator.h"
 #include "base/clock.h"
-#include "net/http_client.h"
 #include "base/thread_annotations.h"
+#include "net/http_client.h"
 
 namespace crmhub::simkit {
 

@@ -1,11 +1,11 @@
 #include "adapters/simkit/fault_spec.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <set>
-
-#include <fmt/format.h>
 
 namespace crmhub::simkit {
 namespace {
@@ -22,22 +22,30 @@ constexpr std::string_view kNames = "429, 500, 503, timeout, slow, dup, malforme
 
 std::string_view FaultName(Fault fault) {
   switch (fault) {
-    case Fault::kNone: return "none";
-    case Fault::k429: return "429";
-    case Fault::k500: return "500";
-    case Fault::k503: return "503";
-    case Fault::kTimeout: return "timeout";
-    case Fault::kSlow: return "slow";
-    case Fault::kDup: return "dup";
-    case Fault::kMalformed: return "malformed";
+    case Fault::kNone:
+      return "none";
+    case Fault::k429:
+      return "429";
+    case Fault::k500:
+      return "500";
+    case Fault::k503:
+      return "503";
+    case Fault::kTimeout:
+      return "timeout";
+    case Fault::kSlow:
+      return "slow";
+    case Fault::kDup:
+      return "dup";
+    case Fault::kMalformed:
+      return "malformed";
   }
   return "none";
 }
 
 Fault FaultSpec::Pick(double u) const {
   const std::pair<double, Fault> slices[] = {
-      {p429, Fault::k429},   {p500, Fault::k500}, {p503, Fault::k503},
-      {timeout, Fault::kTimeout}, {slow, Fault::kSlow}, {dup, Fault::kDup},
+      {p429, Fault::k429},           {p500, Fault::k500},  {p503, Fault::k503},
+      {timeout, Fault::kTimeout},    {slow, Fault::kSlow}, {dup, Fault::kDup},
       {malformed, Fault::kMalformed}};
   double edge = 0;
   for (const auto& [p, fault] : slices) {
@@ -104,19 +112,26 @@ Result<FaultSpec> ParseFaultSpec(std::string_view text) {
     }
     size_t eq = entry.find('=');
     if (eq == std::string_view::npos) {
-      return Status::InvalidArgument(fmt::format(
-          "--faults: \"{}\" is not name=probability (names: {})", entry, kNames));
+      return Status::InvalidArgument(
+          fmt::format("--faults: \"{}\" is not name=probability (names: {})", entry, kNames));
     }
     std::string_view name = Trim(entry.substr(0, eq));
     std::string_view value = Trim(entry.substr(eq + 1));
     double* slot = nullptr;
-    if (name == "429") slot = &spec.p429;
-    else if (name == "500") slot = &spec.p500;
-    else if (name == "503") slot = &spec.p503;
-    else if (name == "timeout") slot = &spec.timeout;
-    else if (name == "slow") slot = &spec.slow;
-    else if (name == "dup") slot = &spec.dup;
-    else if (name == "malformed") slot = &spec.malformed;
+    if (name == "429")
+      slot = &spec.p429;
+    else if (name == "500")
+      slot = &spec.p500;
+    else if (name == "503")
+      slot = &spec.p503;
+    else if (name == "timeout")
+      slot = &spec.timeout;
+    else if (name == "slow")
+      slot = &spec.slow;
+    else if (name == "dup")
+      slot = &spec.dup;
+    else if (name == "malformed")
+      slot = &spec.malformed;
     if (slot == nullptr) {
       return Status::InvalidArgument(
           fmt::format("--faults: unknown fault \"{}\" (names: {})", name, kNames));
@@ -126,8 +141,8 @@ Result<FaultSpec> ParseFaultSpec(std::string_view text) {
     }
     double p = 0;
     if (!ParseProbability(value, &p)) {
-      return Status::InvalidArgument(fmt::format(
-          "--faults: {}: \"{}\" is not a probability between 0 and 1", name, value));
+      return Status::InvalidArgument(
+          fmt::format("--faults: {}: \"{}\" is not a probability between 0 and 1", name, value));
     }
     *slot = p;
     if (comma == text.size()) break;

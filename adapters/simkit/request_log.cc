@@ -15,7 +15,8 @@ uint64_t RequestLog::Record(const net::HttpRequest& request, int64_t at_ms) {
   e.query = request.query;
   for (const auto& [name, value] : request.headers.entries()) {
     bool redact = false;
-    for (const auto& r : options_.redacted_headers) redact = redact || net::EqualsIgnoreCase(r, name);
+    for (const auto& r : options_.redacted_headers)
+      redact = redact || net::EqualsIgnoreCase(r, name);
     e.headers.emplace_back(name, redact ? "***" : value);
   }
   e.body_bytes = request.body.size();
@@ -48,7 +49,8 @@ std::vector<LoggedRequest> RequestLog::Snapshot() const {
   std::lock_guard lock(mu_);
   std::vector<LoggedRequest> out;
   out.reserve(entries_.size());
-  for (size_t i = 0; i < entries_.size(); ++i) out.push_back(entries_[(head_ + i) % entries_.size()]);
+  for (size_t i = 0; i < entries_.size(); ++i)
+    out.push_back(entries_[(head_ + i) % entries_.size()]);
   return out;
 }
 

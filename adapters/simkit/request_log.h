@@ -21,14 +21,14 @@
 namespace crmhub::simkit {
 
 struct LoggedRequest {
-  uint64_t seq = 0;            // 1, 2, ... in arrival order
-  int64_t at_ms = 0;           // steady time since the log was created
+  uint64_t seq = 0;   // 1, 2, ... in arrival order
+  int64_t at_ms = 0;  // steady time since the log was created
   std::string method;
   std::string path;
   std::string query;
   std::vector<std::pair<std::string, std::string>> headers;  // redacted
-  std::string body;            // truncated to max_body_bytes
-  size_t body_bytes = 0;       // full size
+  std::string body;                                          // truncated to max_body_bytes
+  size_t body_bytes = 0;                                     // full size
   int status = 0;              // answer status; 0 while unanswered/held
   Fault fault = Fault::kNone;  // injected fault, if any
   std::string note;            // simulator's remark ("rate limited", ...)

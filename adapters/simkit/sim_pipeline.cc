@@ -54,7 +54,7 @@ SimPipeline::Limit SimPipeline::Limit::Window(std::string group, int64_t units,
 }
 
 SimPipeline::Options PipelineSimulator::CommonOptions(const SimOptions& options,
-                                                     uint64_t salt) const {
+                                                      uint64_t salt) const {
   SimPipeline::Options o;
   o.faults = options.faults;
   o.seed = options.seed ^ salt;
@@ -208,8 +208,7 @@ void SimPipeline::Handle(net::HttpRequest request, net::Responder respond) {
       return Answer(seq, std::move(respond), d.error(405, "Method Not Allowed"), Fault::kNone,
                     "method not allowed");
     }
-    return Answer(seq, std::move(respond), d.error(404, "Not Found"), Fault::kNone,
-                  "unknown path");
+    return Answer(seq, std::move(respond), d.error(404, "Not Found"), Fault::kNone, "unknown path");
   }
   const Route& route = *matched.route;
   bool missing = false;

@@ -32,12 +32,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "adapters/simkit/fault_spec.h"
 #include "adapters/simkit/request_log.h"
@@ -45,9 +44,9 @@
 #include "adapters/simkit/sim_server.h"
 #include "adapters/simkit/simulator.h"
 #include "base/clock.h"
+#include "base/thread_annotations.h"
 #include "net/http_types.h"
 #include "net/rate_limiter.h"
-#include "base/thread_annotations.h"
 
 namespace crmhub::simkit {
 
@@ -194,9 +193,9 @@ class SimPipeline {
   std::mutex mu_;
   FaultSpec faults_ GUARDED_BY(mu_);
   SeededRng fault_rng_ GUARDED_BY(mu_);
-  std::map<std::pair<std::string, std::string>, std::unique_ptr<net::RateLimiter>>
-      limiters_ GUARDED_BY(mu_);  // (account, group)
-  SimServer server_;  // last: stopped first, while the rest is alive
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<net::RateLimiter>> limiters_
+      GUARDED_BY(mu_);  // (account, group)
+  SimServer server_;    // last: stopped first, while the rest is alive
 };
 
 // A Simulator served by a SimPipeline: starting, stopping, the port, the

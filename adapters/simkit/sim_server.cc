@@ -1,13 +1,12 @@
 #include "adapters/simkit/sim_server.h"
 
 #include <algorithm>
-
 #include <boost/asio/executor_work_guard.hpp>
 
 namespace crmhub::simkit {
 
-Status SimServer::Start(const std::string& listen, const std::string& server_header,
-                        int io_threads, net::HttpHandler handler) {
+Status SimServer::Start(const std::string& listen, const std::string& server_header, int io_threads,
+                        net::HttpHandler handler) {
   net::HttpServerOptions server_options;
   server_options.server_header = server_header;
   server_options.body_limit_bytes = 16 * 1024 * 1024;

@@ -44,9 +44,9 @@ Result<std::unique_ptr<Simulator>> CreateSimulator(const SimulatorType& type,
 }
 
 Result<std::unique_ptr<Simulator>> SimulatorForAdapter(const SimulatorType& type,
-                                                      const config::Section& section,
-                                                      SimOptions options, Clock& clock,
-                                                      std::string* listen) {
+                                                       const config::Section& section,
+                                                       SimOptions options, Clock& clock,
+                                                       std::string* listen) {
   for (const std::string& key : type.account_keys) {
     if (auto value = section.GetText(key)) options.account[key] = *value;
   }

@@ -18,11 +18,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "adapters/simkit/fault_spec.h"
 #include "adapters/simkit/request_log.h"
@@ -151,8 +150,8 @@ const SimulatorType* FindSimulatorType(const std::vector<SimulatorType>& types,
 // `section`, with its account keys, listening where the section's URL key
 // points. Not started.
 Result<std::unique_ptr<Simulator>> SimulatorForAdapter(const SimulatorType& type,
-                                                      const config::Section& section,
-                                                      SimOptions options, Clock& clock,
-                                                      std::string* listen);
+                                                       const config::Section& section,
+                                                       SimOptions options, Clock& clock,
+                                                       std::string* listen);
 
 }  // namespace crmhub::simkit

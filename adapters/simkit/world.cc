@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 namespace crmhub::simkit {
 
 SystemTime WorldStart(const SimOptions& options, const Clock& clock) {

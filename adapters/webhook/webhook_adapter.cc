@@ -1,7 +1,6 @@
 #include "adapters/webhook/webhook_adapter.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "base/json_get.h"

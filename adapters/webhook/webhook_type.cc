@@ -37,8 +37,9 @@ struct WebhookKeys : config::KeySet {
   config::Key<Type::kString> signature_message = Declare<Type::kString>(
       {.name = "signature_message",
        .default_value = "\"{body}\"",
-       .description = "What is signed: {body} (the raw body), {field:NAME}, {header:NAME}, "
-                      "{secret} and literal text, e.g. \"{field:OutSum}:{field:InvId}:{secret}\"."});
+       .description =
+           "What is signed: {body} (the raw body), {field:NAME}, {header:NAME}, "
+           "{secret} and literal text, e.g. \"{field:OutSum}:{field:InvId}:{secret}\"."});
   config::Key<Type::kString> signature_prefix = Declare<Type::kString>(
       {.name = "signature_prefix",
        .default_value = "\"sha256=\"",
@@ -87,10 +88,10 @@ struct WebhookKeys : config::KeySet {
       {.name = "basic_auth_file",
        .description = "\"user:password\" the sender must present as HTTP Basic authentication "
                       "(401 otherwise). With bearer_token_file too, either one is enough."});
-  config::Key<Type::kSize> max_body = Declare<Type::kSize>(
-      {.name = "max_body",
-       .default_value = "\"1MiB\"",
-       .description = "Largest body accepted; larger requests get 413."});
+  config::Key<Type::kSize> max_body =
+      Declare<Type::kSize>({.name = "max_body",
+                            .default_value = "\"1MiB\"",
+                            .description = "Largest body accepted; larger requests get 413."});
 };
 
 // A literal, or a source when it is written as one.
@@ -112,7 +113,8 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section, const Ada
     c.signature = std::move(scheme).value();
   }
   c.signature_header = keys.signature_header.Get(section);
-  if (c.signature_header.empty()) return keys.signature_header.ErrorAt(section, "must name a header");
+  if (c.signature_header.empty())
+    return keys.signature_header.ErrorAt(section, "must name a header");
   c.signature_prefix = keys.signature_prefix.Get(section);
   c.body_format = *kit::ParseBodyFormat(keys.body_format.Get(section));
   auto key = kit::CompositeKey::Parse(keys.idempotency_key.Get(section));
@@ -132,8 +134,9 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section, const Ada
     for (const kit::ValueSource& part : c.key.parts()) {
       if (part.is_pointer()) {
         return keys.idempotency_key.ErrorAt(
-            section, "\"" + part.spec() + "\" is a JSON pointer, but body_format is \"form\": "
-                                          "use \"field:NAME\"");
+            section, "\"" + part.spec() +
+                         "\" is a JSON pointer, but body_format is \"form\": "
+                         "use \"field:NAME\"");
       }
     }
   }
@@ -162,8 +165,7 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section, const Ada
   }
   c.max_body = keys.max_body.Get(section);
   if (c.max_body == 0) return keys.max_body.ErrorAt(section, "must be more than 0");
-  if (c.secret.empty() && c.bearer_token.empty() && c.basic_auth.empty() &&
-      c.allow_ips.empty()) {
+  if (c.secret.empty() && c.bearer_token.empty() && c.basic_auth.empty() && c.allow_ips.empty()) {
     return keys.secret_file.ErrorAt(
         section,
         "no authentication configured: set secret_file, bearer_token_file, basic_auth_file or "

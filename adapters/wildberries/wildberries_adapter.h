@@ -185,8 +185,7 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
                                        const std::vector<const OrderCommand*>& ships,
                                        std::map<const OrderCommand*, std::string>& refused,
                                        std::vector<DeliveryOutcome>& out);
-  void DeliverPrices(std::span<const Command> batch,
-                     std::span<const kit::TargetCommand> commands,
+  void DeliverPrices(std::span<const Command> batch, std::span<const kit::TargetCommand> commands,
                      std::vector<DeliveryOutcome>& out);
 
   // Goes on with a read of the cards, or starts one when the table was

@@ -108,8 +108,7 @@ std::optional<SystemTime> WildberriesClient::Peek(Group group, int64_t tokens) c
 
 ApiResult<net::ApiAnswer> WildberriesClient::Call(Group group, const char* method,
                                                   const std::string& base, std::string target,
-                                                  std::string body,
-                                                  net::ApiRequest::Expect expect,
+                                                  std::string body, net::ApiRequest::Expect expect,
                                                   net::TokenBucket* own_bucket) {
   net::TokenBucket& bucket = own_bucket != nullptr ? *own_bucket : *buckets_[Index(group)];
   net::ApiRequest request{.method = method,

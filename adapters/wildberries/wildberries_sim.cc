@@ -4,9 +4,9 @@
 
 #include "adapters/wildberries/wildberries_sim.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "adapters/simkit/world.h"
 #include "base/json_get.h"
@@ -81,30 +81,40 @@ void WildberriesSimulator::BuildWorld() {
         // 05-orders-dbs.yaml: supplierStatus new, confirm, deliver, receive,
         // reject, cancel; wbStatus waiting until the buyer's outcome.
         if (u < 0.70) {
-          path = {{"new", "waiting"}, {"confirm", "waiting"}, {"deliver", "waiting"},
+          path = {{"new", "waiting"},
+                  {"confirm", "waiting"},
+                  {"deliver", "waiting"},
                   {"receive", "sold"}};
         } else if (u < 0.80) {
           path = {{"new", "waiting"}, {"cancel", "canceled"}};
         } else if (u < 0.90) {
           path = {{"new", "waiting"}, {"new", "declined_by_client"}};
         } else {
-          path = {{"new", "waiting"}, {"confirm", "waiting"}, {"deliver", "waiting"},
+          path = {{"new", "waiting"},
+                  {"confirm", "waiting"},
+                  {"deliver", "waiting"},
                   {"reject", "canceled_by_client"}};
         }
       } else if (u < 0.70) {
-        path = {{"new", "waiting"}, {"confirm", "waiting"}, {"complete", "waiting"},
+        path = {{"new", "waiting"},     {"confirm", "waiting"},           {"complete", "waiting"},
                 {"complete", "sorted"}, {"complete", "ready_for_pickup"}, {"complete", "sold"}};
       } else if (u < 0.80) {
         path = {{"new", "waiting"}, {"cancel", "canceled"}};
       } else if (u < 0.88) {
         path = {{"new", "waiting"}, {"new", "declined_by_client"}};
       } else if (u < 0.95) {
-        path = {{"new", "waiting"}, {"confirm", "waiting"}, {"complete", "waiting"},
-                {"complete", "sorted"}, {"complete", "ready_for_pickup"},
+        path = {{"new", "waiting"},
+                {"confirm", "waiting"},
+                {"complete", "waiting"},
+                {"complete", "sorted"},
+                {"complete", "ready_for_pickup"},
                 {"complete", "canceled_by_client"}};
       } else {
-        path = {{"new", "waiting"}, {"confirm", "waiting"}, {"complete", "waiting"},
-                {"complete", "sorted"}, {"complete", "defect"}};
+        path = {{"new", "waiting"},
+                {"confirm", "waiting"},
+                {"complete", "waiting"},
+                {"complete", "sorted"},
+                {"complete", "defect"}};
       }
       std::vector<int64_t> offsets = {0};
       for (size_t k = 1; k < path.size(); ++k) offsets.push_back(r.Int(1, life_ms));
@@ -137,10 +147,13 @@ void WildberriesSimulator::WriteOrder(simkit::JsonText& out, const Order& o, boo
   out.BeginObject();
   if (dbs) {
     // OrderDBS: the buyer's address instead of WB offices.
-    out.Key("address").BeginObject()
+    out.Key("address")
+        .BeginObject()
         .Member("fullAddress", fmt::format("Москва, ул. Симуляторная, д. {}", o.id % 100))
-        .Key("longitude").Raw("37.6")
-        .Key("latitude").Raw("55.7")
+        .Key("longitude")
+        .Raw("37.6")
+        .Key("latitude")
+        .Raw("55.7")
         .EndObject();
     out.Member("finalPrice", price).Member("convertedFinalPrice", price);
   } else {
@@ -155,7 +168,10 @@ void WildberriesSimulator::WriteOrder(simkit::JsonText& out, const Order& o, boo
       // The API's example has no fraction of a second.
       .Member("createdAt", FormatTimestamp(FromUnixMillis(created_unix_ms),
                                            TimestampStyle::kRfc3339Seconds, kUtcOffsetMinutes))
-      .Key("skus").BeginArray().String(SimBarcode(o.product)).EndArray()
+      .Key("skus")
+      .BeginArray()
+      .String(SimBarcode(o.product))
+      .EndArray()
       .Member("id", o.id)
       .Member("warehouseId", o.warehouse)
       .Member("nmId", 100'000'000 + o.product)
@@ -167,7 +183,10 @@ void WildberriesSimulator::WriteOrder(simkit::JsonText& out, const Order& o, boo
       .Member("cargoType", 1)
       .Member("comment", "")
       .Member("isZeroOrder", false)
-      .Key("options").BeginObject().Member("isB2b", false).EndObject();
+      .Key("options")
+      .BeginObject()
+      .Member("isB2b", false)
+      .EndObject();
   // scanPrice is left out of the lists: "shown after the actual acceptance
   // of the order" (and not nullable in Order).
   if (fresh) {
@@ -182,7 +201,7 @@ void WildberriesSimulator::WriteOrder(simkit::JsonText& out, const Order& o, boo
 }
 
 json WildberriesSimulator::OrdersStateJson(const std::vector<Order>& list, int64_t now,
-                                     bool& all_final) const {
+                                           bool& all_final) const {
   json orders = json::array();
   for (const auto& o : list) {
     if (o.created_ms > now) {
@@ -221,14 +240,10 @@ json WildberriesSimulator::State() const {
   for (const auto& [nm, pd] : prices_) {
     prices[std::to_string(nm)] = {{"price", pd.first}, {"discount", pd.second}};
   }
-  return {{"now", FormatRfc3339(clock_.Now())},
-          {"orders_total", orders_.size()},
-          {"orders_created", orders.size()},
-          {"all_final", all_final},
-          {"orders", std::move(orders)},
-          {"dbs_orders", std::move(dbs_orders)},
-          {"stocks", std::move(stocks)},
-          {"prices", std::move(prices)}};
+  return {{"now", FormatRfc3339(clock_.Now())}, {"orders_total", orders_.size()},
+          {"orders_created", orders.size()},    {"all_final", all_final},
+          {"orders", std::move(orders)},        {"dbs_orders", std::move(dbs_orders)},
+          {"stocks", std::move(stocks)},        {"prices", std::move(prices)}};
 }
 
 int64_t WildberriesSimulator::StockOf(int64_t warehouse, const std::string& barcode) const {
@@ -302,10 +317,12 @@ simkit::SimulatorType WildberriesSimulatorType() {
   return {.name = "wildberries",
           .description = "Wildberries seller API: FBS and DBS orders, stocks, price tasks, cards",
           .url_key = "marketplace_url",
-          .extra_options = {{"dbs-orders", "DBS orders the world creates besides the FBS ones "
-                                           "(default 0)"},
-                            {"price-item-errors", "share of goods a price upload task rejects, "
-                                                  "0..1 (default 0)"}},
+          .extra_options = {{"dbs-orders",
+                             "DBS orders the world creates besides the FBS ones "
+                             "(default 0)"},
+                            {"price-item-errors",
+                             "share of goods a price upload task rejects, "
+                             "0..1 (default 0)"}},
           .create = simkit::Create<WildberriesSimulator, WildberriesSimOptions>};
 }
 

@@ -52,12 +52,11 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "adapters/simkit/json_text.h"
 #include "adapters/simkit/sim_pipeline.h"
@@ -197,10 +196,12 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
 
   mutable std::mutex mu_;
   simkit::SeededRng rng_ GUARDED_BY(mu_);  // (draws)
-  std::vector<Order> orders_;  // by id ascending; steps change under mu_ (seller's writes)
-  std::vector<Order> dbs_orders_;                     // by id ascending
-  std::map<int64_t, std::map<int, int64_t>> stocks_ GUARDED_BY(mu_);  // warehouse -> product -> amount
-  std::map<int64_t, std::pair<int64_t, int64_t>> prices_ GUARDED_BY(mu_);  // nmID -> (price, discount)
+  std::vector<Order> orders_;      // by id ascending; steps change under mu_ (seller's writes)
+  std::vector<Order> dbs_orders_;  // by id ascending
+  std::map<int64_t, std::map<int, int64_t>> stocks_
+      GUARDED_BY(mu_);  // warehouse -> product -> amount
+  std::map<int64_t, std::pair<int64_t, int64_t>> prices_
+      GUARDED_BY(mu_);  // nmID -> (price, discount)
   struct PriceTaskGood {
     int64_t nm_id;
     std::optional<int64_t> price, discount;
@@ -219,7 +220,7 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
     bool closed = false;
     std::vector<int64_t> orders;
   };
-  std::map<std::string, Supply> supplies_ GUARDED_BY(mu_);  // by id "WB-GI-<n>"
+  std::map<std::string, Supply> supplies_ GUARDED_BY(mu_);    // by id "WB-GI-<n>"
   std::map<int64_t, std::string> supply_of_ GUARDED_BY(mu_);  // order id -> its supply
   int64_t next_supply_ GUARDED_BY(mu_) = 1000001;
 

@@ -2,11 +2,11 @@
 // define them), the routes with their limit groups, and the API endpoints
 // (paths, parameters, limits and answers as in the contract files).
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
 #include <tuple>
-
-#include <fmt/format.h>
 
 #include "adapters/wildberries/wildberries_sim.h"
 #include "base/json_get.h"
@@ -65,8 +65,10 @@ struct GroupLimit {
   int64_t burst;
 };
 constexpr GroupLimit kGroupLimits[] = {
-    {"orders", std::chrono::milliseconds(200), 20}, {"dbs", std::chrono::milliseconds(200), 20},
-    {"stocks", std::chrono::milliseconds(200), 20}, {"prices", std::chrono::milliseconds(600), 5},
+    {"orders", std::chrono::milliseconds(200), 20},
+    {"dbs", std::chrono::milliseconds(200), 20},
+    {"stocks", std::chrono::milliseconds(200), 20},
+    {"prices", std::chrono::milliseconds(600), 5},
     {"content", std::chrono::milliseconds(600), 5},
     // PATCH /api/v3/orders/{orderId}/cancel: its own 1 min / 100 / 600 ms / 20.
     {"cancel", std::chrono::milliseconds(600), 20},
@@ -79,9 +81,7 @@ std::chrono::milliseconds IntervalOf(std::string_view group) {
   return std::chrono::milliseconds(200);
 }
 
-int64_t CeilSeconds(Duration d) {
-  return std::chrono::ceil<std::chrono::seconds>(d).count();
-}
+int64_t CeilSeconds(Duration d) { return std::chrono::ceil<std::chrono::seconds>(d).count(); }
 
 std::optional<int64_t> QueryInt(const net::HttpRequest& req, std::string_view name) {
   auto v = req.QueryParam(name);
@@ -115,18 +115,23 @@ simkit::SimPipeline::Options WildberriesSimulator::PipelineOptions() {
   if (tokens.empty()) tokens.push_back("sim-token");
   for (const std::string& t : tokens) o.dialect.accepted.push_back({t, t});
   o.dialect.unauthorized = [this](bool missing) {
-    return WbGatewayError(401, "unauthorized",
-                          missing ? "empty Authorization header"
-                                  : "token problem; token is malformed",
-                          "Unauthorized", clock_.Now());
+    return WbGatewayError(
+        401, "unauthorized",
+        missing ? "empty Authorization header" : "token problem; token is malformed",
+        "Unauthorized", clock_.Now());
   };
   o.dialect.error = [](int status, std::string_view message) {
     switch (status) {
-      case 400: return IncorrectBody();
-      case 404: return WbError(404, "NotFound", "Not found");
-      case 500: return WbError(500, "InternalServerError", "Внутренняя ошибка сервиса");
-      case 503: return WbError(503, "ServiceUnavailable", "Сервис временно недоступен");
-      default: return WbError(status, "Error", message);
+      case 400:
+        return IncorrectBody();
+      case 404:
+        return WbError(404, "NotFound", "Not found");
+      case 500:
+        return WbError(500, "InternalServerError", "Внутренняя ошибка сервиса");
+      case 503:
+        return WbError(503, "ServiceUnavailable", "Сервис временно недоступен");
+      default:
+        return WbError(status, "Error", message);
     }
   };
   o.dialect.throttled = [this](const simkit::LimitRefusal& refusal) {
@@ -134,7 +139,8 @@ simkit::SimPipeline::Options WildberriesSimulator::PipelineOptions() {
                                          "Too Many Requests", clock_.Now());
     // A bucket short of a token by retry_after is full again after the
     // rest of the burst's intervals.
-    const Duration until_full = refusal.retry_after + (refusal.limit - 1) * IntervalOf(refusal.group);
+    const Duration until_full =
+        refusal.retry_after + (refusal.limit - 1) * IntervalOf(refusal.group);
     r.headers.Set("X-Ratelimit-Retry",
                   std::to_string(std::max<int64_t>(1, CeilSeconds(refusal.retry_after))));
     r.headers.Set("X-Ratelimit-Limit", std::to_string(refusal.limit));
@@ -148,15 +154,17 @@ simkit::SimPipeline::Options WildberriesSimulator::PipelineOptions() {
     r.headers.Set("X-Ratelimit-Limit", std::to_string(limit.size));
   };
   for (const GroupLimit& g : kGroupLimits) {
-    o.limits.push_back(Limit::Bucket(g.group, net::RateLimit::Every(g.interval,
-                                                                    static_cast<double>(g.burst))));
+    o.limits.push_back(
+        Limit::Bucket(g.group, net::RateLimit::Every(g.interval, static_cast<double>(g.burst))));
   }
   // "Each 409 response is counted as 10 requests" (stocks).
   for (Limit& l : o.limits) {
     if (l.group == "stocks") l.extra_cost = [](int status) { return status == 409 ? 9 : 0; };
   }
-  auto get = [](std::string path, const char* group, std::function<net::HttpResponse(const SimRequest&)> h) {
-    return Route{.method = "GET", .path = std::move(path), .limits = {group}, .handler = std::move(h)};
+  auto get = [](std::string path, const char* group,
+                std::function<net::HttpResponse(const SimRequest&)> h) {
+    return Route{
+        .method = "GET", .path = std::move(path), .limits = {group}, .handler = std::move(h)};
   };
   auto post = [](std::string method, std::string path, const char* group,
                  std::function<net::HttpResponse(const SimRequest&)> h) {
@@ -178,7 +186,8 @@ simkit::SimPipeline::Options WildberriesSimulator::PipelineOptions() {
       post("POST", "/api/v3/dbs/orders/status", "dbs",
            [this](const SimRequest& r) { return Statuses(r.body, r.dup, /*dbs=*/true); }),
       post("PUT", "/api/v3/stocks/{}", "stocks", [this](const SimRequest& r) { return Stocks(r); }),
-      post("POST", "/api/v3/stocks/{}", "stocks", [this](const SimRequest& r) { return Stocks(r); }),
+      post("POST", "/api/v3/stocks/{}", "stocks",
+           [this](const SimRequest& r) { return Stocks(r); }),
       post("POST", "/api/v2/upload/task", "prices",
            [this](const SimRequest& r) { return UploadPrices(r.http, r.body); }),
       get("/api/v2/history/tasks", "prices",
@@ -370,8 +379,9 @@ net::HttpResponse WildberriesSimulator::PutStocks(int64_t warehouse, const json&
     json errors = json::array();
     if (!kgt_plus.empty()) {
       errors.push_back({{"code", "CargoWarehouseRestrictionKGTPlus"},
-                        {"message", "The selected warehouse is not suitable for goods with the "
-                                    "type \"CD+\". Upload the balances to the warehouse marked - CD+"},
+                        {"message",
+                         "The selected warehouse is not suitable for goods with the "
+                         "type \"CD+\". Upload the balances to the warehouse marked - CD+"},
                         {"data", kgt_plus}});
     }
     if (!not_found.empty()) {
@@ -419,7 +429,8 @@ net::HttpResponse WildberriesSimulator::GetStocks(int64_t warehouse, const json&
   return net::HttpResponse::Json(200, json{{"stocks", std::move(stocks)}}.dump());
 }
 
-net::HttpResponse WildberriesSimulator::UploadPrices(const net::HttpRequest& req, const json& body) {
+net::HttpResponse WildberriesSimulator::UploadPrices(const net::HttpRequest& req,
+                                                     const json& body) {
   const json* data = JsonArray(body, "data");
   if (data == nullptr) return WbTaskError(400, "Invalid data format");
   if (data->empty()) return WbTaskError(400, "Empty data");
@@ -449,8 +460,9 @@ net::HttpResponse WildberriesSimulator::UploadPrices(const net::HttpRequest& req
     goods.emplace_back(*nm, price, discount);
   }
   if (known == 0) {
-    return WbTaskError(400, "All item Nos. are specified incorrectly, or the specified prices and "
-                            "discounts are already set");
+    return WbTaskError(400,
+                       "All item Nos. are specified incorrectly, or the specified prices and "
+                       "discounts are already set");
   }
   std::lock_guard lock(mu_);
   if (req.body == last_price_body_) {
@@ -483,7 +495,7 @@ net::HttpResponse WildberriesSimulator::UploadPrices(const net::HttpRequest& req
 }
 
 net::HttpResponse WildberriesSimulator::PriceTask(const net::HttpRequest& req, bool history,
-                                                 bool goods) {
+                                                  bool goods) {
   auto id = QueryInt(req, "uploadID");
   int64_t limit = 0, offset = 0;
   if (goods) {
@@ -499,8 +511,8 @@ net::HttpResponse WildberriesSimulator::PriceTask(const net::HttpRequest& req, b
   const int64_t upload_id = *id;
   std::lock_guard lock(mu_);
   auto it = price_tasks_.find(upload_id);
-  const bool processed =
-      it != price_tasks_.end() && NowMs() >= it->second.uploaded_ms + options_.price_task_delay.count();
+  const bool processed = it != price_tasks_.end() &&
+                         NowMs() >= it->second.uploaded_ms + options_.price_task_delay.count();
   const bool listed = it != price_tasks_.end() && processed == history;
   json data = nullptr;
   if (listed && !goods) {
@@ -602,7 +614,8 @@ net::HttpResponse WildberriesSimulator::ListCards(const json& body) {
     out_cursor["updatedAt"] = FormatRfc3339(FromUnixMillis(updated_ms(last)));
     out_cursor["nmID"] = 100'000'000 + last;
   }
-  return net::HttpResponse::Json(200, json{{"cards", std::move(cards)}, {"cursor", out_cursor}}.dump());
+  return net::HttpResponse::Json(200,
+                                 json{{"cards", std::move(cards)}, {"cursor", out_cursor}}.dump());
 }
 
 }  // namespace crmhub::adapters::wildberries

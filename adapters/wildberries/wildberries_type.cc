@@ -21,10 +21,10 @@ struct PaceKeys {
       : interval(set.Declare<Type::kDuration>(
             {.name = fmt::format("{}_rate_interval", name),
              .default_value = fmt::format("\"{}ms\"", ours.interval.count()),
-             .description = fmt::format(
-                 "Client-side pacing of the {} {}: one request per interval after a "
-                 "burst (documented: {} ms, burst {}).",
-                 name, what, documented.interval.count(), documented.burst)})),
+             .description =
+                 fmt::format("Client-side pacing of the {} {}: one request per interval after a "
+                             "burst (documented: {} ms, burst {}).",
+                             name, what, documented.interval.count(), documented.burst)})),
         burst(set.Declare<Type::kInt>(
             {.name = fmt::format("{}_rate_burst", name),
              .default_value = std::to_string(ours.burst),
@@ -51,10 +51,10 @@ struct WildberriesKeys : config::KeySet {
        .default_value = "\"https://content-api.wildberries.ru\"",
        .description = "Base URL of the Content API (product cards: a set_stock barcode's "
                       "chrtID)."});
-  Key<Type::kUrl> prices_url = Declare<Type::kUrl>(
-      {.name = "prices_url",
-       .default_value = "\"https://discounts-prices-api.wildberries.ru\"",
-       .description = "Base URL of the Prices and Discounts API."});
+  Key<Type::kUrl> prices_url =
+      Declare<Type::kUrl>({.name = "prices_url",
+                           .default_value = "\"https://discounts-prices-api.wildberries.ru\"",
+                           .description = "Base URL of the Prices and Discounts API."});
   Key<Type::kDuration> poll_interval = Declare<Type::kDuration>(
       {.name = "poll_interval",
        .default_value = "\"30s\"",
@@ -74,12 +74,12 @@ struct WildberriesKeys : config::KeySet {
            "without DBS; while true, a 401/403 from the DBS methods is logged, shown in the "
            "adapter status and tried again every {} minutes without stopping FBS.",
            kDbsAuthPause.count())});
-  Key<Type::kInt> orders_page_size = Declare<Type::kInt>(
-      {.name = "orders_page_size",
-       .default_value = std::to_string(kMaxOrdersPerRequest),
-       .description = "limit of GET /api/v3/orders (the API allows 1..1000).",
-       .min = 1,
-       .max = kMaxOrdersPerRequest});
+  Key<Type::kInt> orders_page_size =
+      Declare<Type::kInt>({.name = "orders_page_size",
+                           .default_value = std::to_string(kMaxOrdersPerRequest),
+                           .description = "limit of GET /api/v3/orders (the API allows 1..1000).",
+                           .min = 1,
+                           .max = kMaxOrdersPerRequest});
   Key<Type::kDuration> lookback = Declare<Type::kDuration>(
       {.name = "lookback",
        .default_value = "\"72h\"",
@@ -103,10 +103,10 @@ struct WildberriesKeys : config::KeySet {
        .description = "A set_stock barcode (sku) is sent as its size's chrtID, read from the "
                       "product cards; a barcode on no card starts a new read of the cards at "
                       "most this often (until then it fails)."});
-  Key<Type::kDuration> request_timeout = Declare<Type::kDuration>(
-      {.name = "request_timeout",
-       .default_value = "\"30s\"",
-       .description = "Deadline of one HTTP exchange with WB."});
+  Key<Type::kDuration> request_timeout =
+      Declare<Type::kDuration>({.name = "request_timeout",
+                                .default_value = "\"30s\"",
+                                .description = "Deadline of one HTTP exchange with WB."});
   PaceKeys orders{*this, Group::kOrders};
   PaceKeys stocks{*this, Group::kStocks};
   PaceKeys prices{*this, Group::kPrices};

@@ -298,7 +298,9 @@ std::vector<DeliveryOutcome> YandexMarketAdapter::Deliver(std::span<const Comman
   for (kit::TargetCommand& c : kit::ReadCommands(
            batch, {"set_stock", "set_price", kit::kShip, kit::kCancel, kit::kSetStatus},
            "yandex-market", out)) {
-    (c.name == "set_stock" ? stocks : c.name == "set_price" ? prices : statuses)
+    (c.name == "set_stock"   ? stocks
+     : c.name == "set_price" ? prices
+                             : statuses)
         .push_back(std::move(c));
   }
   if (!stocks.empty()) DeliverStocks(stocks, out);

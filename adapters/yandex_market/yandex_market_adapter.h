@@ -149,9 +149,9 @@ class YandexMarketAdapter final : public Adapter,
                        std::vector<DeliveryOutcome>& out) const;
   // Orders' statuses as getBusinessOrders returns them, 50 a request.
   struct OrderStatuses {
-    std::map<int64_t, std::string> read;       // id -> "STATUS/SUBSTATUS"
-    std::map<int64_t, net::ApiError> unread;   // ids whose request failed
-  };  // an order in neither: Market did not return it
+    std::map<int64_t, std::string> read;      // id -> "STATUS/SUBSTATUS"
+    std::map<int64_t, net::ApiError> unread;  // ids whose request failed
+  };                                          // an order in neither: Market did not return it
   // Once a request is throttled or fails in passing, the later ones are not
   // sent and share its error, so a batch larger than the read budget moves
   // by the part it could read.

@@ -165,8 +165,8 @@ net::ApiResult<OrdersPage> YandexMarketClient::GetBusinessOrders(const OrdersQue
 }
 
 net::ApiResult<ReturnsPage> YandexMarketClient::GetReturns(const ReturnsQuery& query) const {
-  std::string url = Url("/v2/campaigns/", options_.campaign_id, "/returns?limit=") +
-                    std::to_string(query.limit);
+  std::string url =
+      Url("/v2/campaigns/", options_.campaign_id, "/returns?limit=") + std::to_string(query.limit);
   if (!query.from_date.empty()) url += "&fromDate=" + query.from_date;
   if (!query.to_date.empty()) url += "&toDate=" + query.to_date;
   if (!query.page_token.empty()) url += "&pageToken=" + net::UrlEncode(query.page_token);
@@ -189,8 +189,8 @@ net::ApiResult<ReturnsPage> YandexMarketClient::GetReturns(const ReturnsQuery& q
   }
   ReturnsPage page;
   for (const JsonListElement& e : list->elements) {
-    page.returns.push_back({std::string(e.text), e.fields[0], e.fields[1], e.fields[2],
-                            e.fields[3], e.fields[4]});
+    page.returns.push_back(
+        {std::string(e.text), e.fields[0], e.fields[1], e.fields[2], e.fields[3], e.fields[4]});
   }
   // Returns are few (a page of 100 at most): the paging is read from a tree.
   Result<json> parsed = ParseJson(body);

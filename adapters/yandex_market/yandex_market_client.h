@@ -50,9 +50,9 @@ inline constexpr double kMaxMinimumForBestseller = 100000000;  // UpdateBusiness
 // ShopSku: trimmed (x-transform: trim, so " A" is "A"), then 1..255
 // characters (not bytes), no control characters but tab (its pattern).
 inline constexpr size_t kMaxSkuChars = 255;
-inline constexpr int kMaxReturnsPerPage = 100;  // getReturns: PageLimit100Truncate
-inline constexpr int kReturnsPerHour = 5000;    // getReturns, path resp
-inline constexpr int kMaxStatusesPerRequest = 30;  // UpdateOrderStatusesRequest.orders maxItems
+inline constexpr int kMaxReturnsPerPage = 100;      // getReturns: PageLimit100Truncate
+inline constexpr int kReturnsPerHour = 5000;        // getReturns, path resp
+inline constexpr int kMaxStatusesPerRequest = 30;   // UpdateOrderStatusesRequest.orders maxItems
 inline constexpr int kStatusOrdersPerHour = 10000;  // updateOrderStatuses, path resp.result.orders
 inline constexpr auto kParallelLimitPause = std::chrono::seconds(1);
 

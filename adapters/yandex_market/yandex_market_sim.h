@@ -144,7 +144,8 @@ class YandexMarketSimulator final : public simkit::PipelineSimulator {
   net::HttpResponse UpdateStocks(const simkit::SimRequest& r);
   net::HttpResponse UpdatePrices(const simkit::SimRequest& r);
   net::HttpResponse GetDefaultPrices(const simkit::SimRequest& r);
-  net::HttpResponse UpdateOrderStatuses(const simkit::SimRequest& r);  // yandex_market_sim_status.cc
+  net::HttpResponse UpdateOrderStatuses(
+      const simkit::SimRequest& r);  // yandex_market_sim_status.cc
   // yandex_market_sim_returns.cc: the returns of the world's delivered
   // orders (at construction), and getReturns.
   void CreateReturns();

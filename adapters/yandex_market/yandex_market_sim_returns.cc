@@ -79,11 +79,10 @@ net::HttpResponse YandexMarketSimulator::GetReturns(const simkit::SimRequest& r)
   const std::string token = param("pageToken", "page_token");
   const int64_t after =
       token.empty() ? 0 : (token[0] == 'r' ? ParseDecimalInt(token.substr(1)).value_or(-1) : -1);
-  const int64_t limit =
-      std::min(ParseDecimalInt(r.http.QueryParam("limit").value_or(std::to_string(
-                                   kReturnsPageDefault)))
-                   .value_or(0),
-               kReturnsPageMax);
+  const int64_t limit = std::min(
+      ParseDecimalInt(r.http.QueryParam("limit").value_or(std::to_string(kReturnsPageDefault)))
+          .value_or(0),
+      kReturnsPageMax);
   if (after < 0 || limit < 1) return Error(400, "limit >= 1 and a pageToken of the last answer");
   simkit::JsonText out;
   out.BeginObject().Member("status", "OK").Key("result").BeginObject().Key("returns").BeginArray();

@@ -25,7 +25,7 @@ constexpr size_t kStatusesMax = 30;  // UpdateOrderStatusesRequest.orders maxIte
 
 // OrderStatusType's values.
 const std::set<std::string, std::less<>> kStatusTypes = {
-    "PLACING", "RESERVED",  "UNPAID",  "PROCESSING",         "DELIVERY", "PICKUP",
+    "PLACING",   "RESERVED",  "UNPAID",  "PROCESSING",         "DELIVERY", "PICKUP",
     "DELIVERED", "CANCELLED", "PENDING", "PARTIALLY_RETURNED", "RETURNED", "UNKNOWN"};
 
 // An enum value's shape (OrderSubstatusType lists 125; a value outside the

@@ -76,8 +76,7 @@ constexpr std::string_view kCancelReasons =
 // begins and ends with a space).
 bool In(std::string_view list, std::string_view value) {
   if (value.empty() || value.find(' ') != std::string_view::npos) return false;
-  for (size_t at = list.find(value); at != std::string_view::npos;
-       at = list.find(value, at + 1)) {
+  for (size_t at = list.find(value); at != std::string_view::npos; at = list.find(value, at + 1)) {
     if (at > 0 && list[at - 1] == ' ' && at + value.size() < list.size() &&
         list[at + value.size()] == ' ') {
       return true;
@@ -130,7 +129,8 @@ Result<StatusCommand> ReadStatusCommand(const kit::TargetCommand& c) {
   } else if (c.name == kit::kCancel) {
     const json* reason = JsonMember(c.item, "reason");
     s.change.status = "CANCELLED";
-    s.change.substatus = reason == nullptr || reason->is_null() ? "SHOP_FAILED" : text("reason").value_or("");
+    s.change.substatus =
+        reason == nullptr || reason->is_null() ? "SHOP_FAILED" : text("reason").value_or("");
     if (!In(kCancelReasons, s.change.substatus)) {
       return Status::InvalidArgument(
           "reason must be a cancel reason of OrderSubstatusType (SHOP_FAILED, ...), got " +
@@ -139,7 +139,8 @@ Result<StatusCommand> ReadStatusCommand(const kit::TargetCommand& c) {
   } else {
     s.change.status = text("status").value_or("");
     const json* substatus = JsonMember(c.item, "substatus");
-    s.change.substatus = substatus == nullptr || substatus->is_null() ? "" : text("substatus").value_or("?");
+    s.change.substatus =
+        substatus == nullptr || substatus->is_null() ? "" : text("substatus").value_or("?");
     if (!In(kStatuses, s.change.status)) {
       return Status::InvalidArgument("status must be an OrderStatusType (PROCESSING, ...), got " +
                                      kit::QuoteMember(c.item, "status"));
@@ -186,7 +187,8 @@ void YandexMarketAdapter::DeliverStatuses(const std::vector<kit::TargetCommand>&
   for (const kit::TargetCommand& c : commands) {
     Result<StatusCommand> s = ReadStatusCommand(c);
     if (!s.ok()) {
-      out[c.index] = DeliveryOutcome::Fail("yandex-market: " + c.name + ": " + s.status().message());
+      out[c.index] =
+          DeliveryOutcome::Fail("yandex-market: " + c.name + ": " + s.status().message());
       continue;
     }
     if (s->attempt > 1) ids.insert(s->order_id);
@@ -226,9 +228,8 @@ void YandexMarketAdapter::DeliverStatuses(const std::vector<kit::TargetCommand>&
     auto answer = client_.UpdateOrderStatuses(changes);
     if (!answer.ok()) return std::optional(answer.error());
     for (const StatusCommand* c : request) {
-      auto it = std::find_if(answer->begin(), answer->end(), [c](const OrderStatusAnswer& a) {
-        return a.order_id == c->order_id;
-      });
+      auto it = std::find_if(answer->begin(), answer->end(),
+                             [c](const OrderStatusAnswer& a) { return a.order_id == c->order_id; });
       if (it == answer->end()) {
         out[c->index] = DeliveryOutcome::Retry(fmt::format(
             "yandex-market: updateOrderStatuses did not answer for order {}", c->order_id));
@@ -276,8 +277,8 @@ void YandexMarketAdapter::DeliverStatuses(const std::vector<kit::TargetCommand>&
   for (const auto& [c, why] : refused) {
     const std::string id = std::to_string(c->order_id);
     if (auto unread = after.unread.find(c->order_id); unread != after.unread.end()) {
-      out[c->index] = kit::RefusedTransition("yandex-market", c->name, id, why, "",
-                                             unread->second.message);
+      out[c->index] =
+          kit::RefusedTransition("yandex-market", c->name, id, why, "", unread->second.message);
     } else if (auto it = after.read.find(c->order_id); it == after.read.end()) {
       out[c->index] = kit::RefusedTransition("yandex-market", c->name, id, why, "",
                                              "getBusinessOrders does not return it");

@@ -10,7 +10,8 @@ AdapterType Type() {
       "yookassa",
       "YooKassa (API v3): HTTP notifications in at /hooks/<id>, checked against YooKassa's sender "
       "ranges, answered 200 once durable, then re-fetched from the API on a worker "
-      "(GET /v3/payments/{id}, /v3/refunds/{id}); only the fetched status is queued; payments pending longer than reconcile_after re-read; "
+      "(GET /v3/payments/{id}, /v3/refunds/{id}); only the fetched status is queued; payments "
+      "pending longer than reconcile_after re-read; "
       "create_payment and refund commands out.",
       {.system = "YooKassa",
        .account = {"shop_id",

@@ -3,7 +3,6 @@
 // token's name or cli:<user>), when, and what came of it.
 
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "daemon/cli/commands.h"
@@ -61,8 +60,10 @@ int AuditCommand(const Args& args) {
   if (!journal.ok()) {
     if (journal.status().code() == StatusCode::kNotFound) {
       // Nothing was ever recorded: an empty journal, not a failure.
-      if (as_json) std::printf("[]\n");
-      else std::fprintf(stderr, "%s\n", journal.status().message().c_str());
+      if (as_json)
+        std::printf("[]\n");
+      else
+        std::fprintf(stderr, "%s\n", journal.status().message().c_str());
       return 0;
     }
     return ReportOpenError(journal.status());

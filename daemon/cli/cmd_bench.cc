@@ -4,10 +4,10 @@
 
 #include <cstdio>
 
+#include "base/logging.h"
 #include "bench/fsync_bench.h"
 #include "bench/orders_bench.h"
 #include "bench/queue_bench.h"
-#include "base/logging.h"
 #include "daemon/cli/commands.h"
 #include "daemon/cli/flags.h"
 
@@ -133,9 +133,10 @@ int FsyncBench(const Args& args) {
                "concurrent clients for the group-commit ceiling (default 32)");
   flags.AddBool("--json", &json, "print one JSON line");
   if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
-  if (writes <= 0 || bytes <= 0 || connections <= 0 || writes > 1000000 ||
-      bytes > (64 << 20) || connections > 1000000) {
-    std::fprintf(stderr, "error: --writes, --bytes and --connections must be positive (and sane)\n");
+  if (writes <= 0 || bytes <= 0 || connections <= 0 || writes > 1000000 || bytes > (64 << 20) ||
+      connections > 1000000) {
+    std::fprintf(stderr,
+                 "error: --writes, --bytes and --connections must be positive (and sane)\n");
     return 2;
   }
   o.writes = static_cast<int>(writes);

@@ -1,16 +1,16 @@
 // crmhub check-config: everything `run` would reject, found without running.
 
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <cstdio>
 
 #include "base/clock.h"
 #include "base/metrics.h"
 #include "daemon/adapter_registry.h"
 #include "daemon/cli/commands.h"
+#include "daemon/cli/flags.h"
 #include "daemon/config_check.h"
 #include "daemon/config_schema.h"
-#include "daemon/cli/flags.h"
 
 namespace crmhub::cli {
 
@@ -23,7 +23,8 @@ int CheckConfigCommand(const Args& args) {
       "Validate a config file the way `crmhub run` would: every section and key against its "
       "schema, secret files readable, adapters constructible, mapping rules valid. Nothing is "
       "started and no network is used. Errors print as FILE:LINE:COL: message; exit 2 on any.");
-  flags.AddString("--config", &config_path, "FILE", "config file to check (or give it as the only argument)");
+  flags.AddString("--config", &config_path, "FILE",
+                  "config file to check (or give it as the only argument)");
   flags.AddBool("--print-reference", &print_reference,
                 "print the Markdown reference of every section and key (docs/config.md)");
   flags.AllowPositional(&positional);

@@ -6,26 +6,25 @@
 // update to every marketplace, shows live progress, and ends with a
 // reconciliation table read from the simulators and crm.db.
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <fmt/format.h>
-
 #include "base/clock.h"
 #include "daemon/adapter_registry.h"
 #include "daemon/cli/commands.h"
-#include "daemon/config_check.h"
 #include "daemon/cli/demo_world.h"
 #include "daemon/cli/flags.h"
+#include "daemon/config_check.h"
 #include "net/hmac.h"
 #include "net/http_client.h"
 
@@ -133,7 +132,8 @@ int DemoCommand(const Args& args) {
   int wstatus = 0;
   waitpid(daemon_pid, &wstatus, 0);
   if (!run.ok()) {
-    std::fprintf(stderr, "\ndemo stopped: %s (daemon log: %s)\n", run.message().c_str(), log.c_str());
+    std::fprintf(stderr, "\ndemo stopped: %s (daemon log: %s)\n", run.message().c_str(),
+                 log.c_str());
   }
   const int daemon_exit = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
   demo::Report report = (*world)->Reconcile(data_dir);

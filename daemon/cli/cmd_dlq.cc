@@ -2,11 +2,11 @@
 // Safe while the daemon runs: reads use WAL snapshots, writes wait for the
 // daemon's write lock and commit durably like any other queue write.
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "daemon/cli/commands.h"
@@ -19,7 +19,8 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kUsage =
-    "crmhub dlq list [--lane LANE] [--limit N] [--after ID] [--json] [--data-dir DIR | --config FILE]\n"
+    "crmhub dlq list [--lane LANE] [--limit N] [--after ID] [--json] [--data-dir DIR | --config "
+    "FILE]\n"
     "       crmhub dlq show ID [--json] ...\n"
     "       crmhub dlq replay ID... | replay --all [--lane LANE] ...\n"
     "       crmhub dlq drop ID... ...\n"
@@ -122,7 +123,8 @@ int Show(queue::Queue& q, int64_t id, bool as_json) {
   std::printf("  failed:          %s after %d attempts\n", FormatRfc3339(d->failed_at).c_str(),
               d->attempts);
   std::printf("  reason:          %s\n", d->reason.c_str());
-  for (const auto& [k, v] : d->headers) std::printf("  header:          %s: %s\n", k.c_str(), v.c_str());
+  for (const auto& [k, v] : d->headers)
+    std::printf("  header:          %s: %s\n", k.c_str(), v.c_str());
   std::printf("history:\n");
   for (const auto& a : d->history) {
     std::printf("  %s  %s\n", FormatRfc3339(a.at).c_str(), a.error.c_str());
@@ -212,7 +214,8 @@ int DlqCommand(const Args& args) {
     }
   } else if (action == "purge") {
     entry.action = "purge_dead_letters";
-    entry.target = "failed before " + FormatRfc3339(clock.Now() - std::chrono::milliseconds(older_than_ms));
+    entry.target =
+        "failed before " + FormatRfc3339(clock.Now() - std::chrono::milliseconds(older_than_ms));
     auto n = q.PurgeDeadLetters(clock.Now() - std::chrono::milliseconds(older_than_ms));
     if (!n.ok()) {
       std::fprintf(stderr, "error: %s\n", n.status().ToString().c_str());
@@ -232,9 +235,10 @@ int DlqCommand(const Args& args) {
       Status st = action == "replay" ? q.ReplayDeadLetter(id) : q.DropDeadLetter(id);
       if (st.ok()) {
         if (action == "replay") {
-          std::printf("replayed %lld: back on its lane as message %lld (same id; its history is "
-                      "kept)\n",
-                      static_cast<long long>(id), static_cast<long long>(id));
+          std::printf(
+              "replayed %lld: back on its lane as message %lld (same id; its history is "
+              "kept)\n",
+              static_cast<long long>(id), static_cast<long long>(id));
         } else {
           std::printf("dropped %lld\n", static_cast<long long>(id));
         }
@@ -253,8 +257,9 @@ int DlqCommand(const Args& args) {
   entry.detail = Dump(detail);
   if (auto recorded = (*audit)->Record(std::move(entry)); !recorded.ok()) {
     // Done but not journaled: say so loudly, and fail the command.
-    std::fprintf(stderr, "error: the action was done but could not be recorded in the audit "
-                         "journal: %s\n",
+    std::fprintf(stderr,
+                 "error: the action was done but could not be recorded in the audit "
+                 "journal: %s\n",
                  recorded.status().message().c_str());
     return 1;
   }

@@ -47,7 +47,8 @@ int MapCommand(const Args& args) {
       "rules-file error. A skipped record prints nothing and exits 0.");
   flags.AddString("--rules", &rules_path, "FILE", "mapping rules file (TOML, docs/mapping.md)");
   flags.AddString("--input", &input_path, "FILE", "the raw record: a JSON object ('-' = stdin)");
-  flags.AddString("--source", &source, "ID", "the adapter id to stamp as source (default: the rules' name)");
+  flags.AddString("--source", &source, "ID",
+                  "the adapter id to stamp as source (default: the rules' name)");
   flags.AddString("--input-format", &input_format, "FORMAT",
                   "json (default), or 1c-bank: a 1CClientBankExchange file whose every document "
                   "is mapped as one record");
@@ -115,13 +116,15 @@ int MapBenchCommand(const Args& args) {
   int64_t threads = o.threads;
   bool json = false;
   FlagParser flags(
-      "crmhub bench mapping [--records N] [--threads T] [--rules FILE --input RECORD.json] [--json]",
+      "crmhub bench mapping [--records N] [--threads T] [--rules FILE --input RECORD.json] "
+      "[--json]",
       "Mapping throughput: T threads map N raw JSON records (default: a marketplace order with 3 "
       "lines -> order + contact + deal) through RuleSet::ApplyText, as delivery workers do. "
       "Prints records/s.");
   flags.AddInt("--records", &records, "N", "records to map in total (default 200000)");
   flags.AddInt("--threads", &threads, "T", "mapping threads (default 2)");
-  flags.AddString("--rules", &o.rules_path, "FILE", "rules file instead of the built-in order rules");
+  flags.AddString("--rules", &o.rules_path, "FILE",
+                  "rules file instead of the built-in order rules");
   flags.AddString("--input", &o.record_path, "FILE", "record instead of the built-in order");
   flags.AddBool("--json", &json, "print one JSON line");
   if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;

@@ -1,9 +1,9 @@
 // crmhub queue stats: per-lane depth of the durable queue, safe while the
 // daemon runs (reads a WAL snapshot).
 
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "daemon/cli/commands.h"
@@ -44,14 +44,15 @@ int StatsCommand(const Args& args) {
   if (json) {
     nlohmann::json lanes = nlohmann::json::array();
     for (const auto& s : *stats) {
-      lanes.push_back({{"lane", s.lane},
-                       {"ready", s.ready},
-                       {"delayed", s.delayed},
-                       {"leased", s.leased},
-                       {"dead", s.dead},
-                       {"oldest_created_at", s.oldest_created_at && (s.ready + s.delayed + s.leased)
-                                                 ? nlohmann::json(FormatRfc3339(*s.oldest_created_at))
-                                                 : nlohmann::json(nullptr)}});
+      lanes.push_back(
+          {{"lane", s.lane},
+           {"ready", s.ready},
+           {"delayed", s.delayed},
+           {"leased", s.leased},
+           {"dead", s.dead},
+           {"oldest_created_at", s.oldest_created_at && (s.ready + s.delayed + s.leased)
+                                     ? nlohmann::json(FormatRfc3339(*s.oldest_created_at))
+                                     : nlohmann::json(nullptr)}});
     }
     nlohmann::json out = {{"depth", depth}, {"lanes", lanes}, {"healthy", (*q)->Healthy()}};
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());

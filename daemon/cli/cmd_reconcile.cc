@@ -17,9 +17,9 @@
 #include "crm/store_schema.h"
 #include "daemon/adapter_registry.h"
 #include "daemon/cli/commands.h"
-#include "daemon/config_schema.h"
 #include "daemon/cli/flags.h"
 #include "daemon/cli/source_count.h"
+#include "daemon/config_schema.h"
 #include "queue/paths.h"
 
 namespace crmhub::cli {
@@ -55,8 +55,7 @@ int ReconcileCommand(const Args& args) {
       std::fprintf(stderr, "error: --source-pages must be at least 1\n");
       return 2;
     }
-    auto loaded =
-        config::LoadConfig(config_file, daemon::BuildSchema(daemon::AllAdapterTypes()));
+    auto loaded = config::LoadConfig(config_file, daemon::BuildSchema(daemon::AllAdapterTypes()));
     if (!loaded.ok()) {
       std::fprintf(stderr, "%s\n", loaded.status().message().c_str());
       return 2;
@@ -76,8 +75,9 @@ int ReconcileCommand(const Args& args) {
       std::fprintf(stderr, "error: %s\n", store.status().ToString().c_str());
       return 1;
     }
-    auto rows = CountSources(*loaded, **store, clock,
-                             {.max_pages = static_cast<int>(std::min<int64_t>(source_pages, 1 << 20))});
+    auto rows =
+        CountSources(*loaded, **store, clock,
+                     {.max_pages = static_cast<int>(std::min<int64_t>(source_pages, 1 << 20))});
     if (!rows.ok()) {
       std::fprintf(stderr, "%s\n", rows.status().message().c_str());
       return 2;
@@ -102,8 +102,7 @@ int ReconcileCommand(const Args& args) {
   }
   std::filesystem::path dir = data_dir;
   if (!config_file.empty()) {
-    auto loaded =
-        config::LoadConfig(config_file, daemon::BuildSchema(daemon::AllAdapterTypes()));
+    auto loaded = config::LoadConfig(config_file, daemon::BuildSchema(daemon::AllAdapterTypes()));
     if (!loaded.ok()) {
       std::fprintf(stderr, "%s\n", loaded.status().message().c_str());
       return 2;

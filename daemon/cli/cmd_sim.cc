@@ -6,6 +6,10 @@
 // SimOptions::extra and are refused for the others. Prints "listening on
 // http://HOST:PORT" once bound (port 0 picks a free port).
 
+#include <fmt/format.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
 #include <map>
@@ -13,16 +17,12 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <fmt/format.h>
-
 #include "adapters/simkit/fault_spec.h"
 #include "adapters/simkit/simulator.h"
+#include "adapters/simulator_registry.h"
 #include "base/clock.h"
 #include "daemon/cli/commands.h"
 #include "daemon/cli/flags.h"
-#include "adapters/simulator_registry.h"
 
 namespace crmhub::cli {
 namespace {
@@ -62,7 +62,8 @@ int SimCommand(const Args& args) {
       fmt::format("crmhub sim {} --listen ADDR [--orders N] [--faults SPEC] [--seed S]", names),
       "Run a marketplace API simulator (same paths, auth, limits and error shapes as the real "
       "API) with a seeded world and injected faults, until SIGINT/SIGTERM. GET /__sim/requests "
-      "and GET /__sim/state show what happened." + descriptions);
+      "and GET /__sim/state show what happened." +
+          descriptions);
   flags.AddString("--listen", &listen, "ADDR", "host:port to listen on (port 0: any free port)");
   flags.AddInt("--orders", &orders, "N", "orders the world creates (default 1000)");
   flags.AddString("--faults", &faults_text, "SPEC",
@@ -149,8 +150,8 @@ int SimCommand(const Args& args) {
   }
   const std::string host = listen.substr(0, listen.rfind(':'));
   std::printf("%s simulator listening on http://%s:%u (faults: %s, seed %llu)\n",
-              type->name.c_str(), host.c_str(), simulator.port(),
-              options.faults.ToString().c_str(), static_cast<unsigned long long>(options.seed));
+              type->name.c_str(), host.c_str(), simulator.port(), options.faults.ToString().c_str(),
+              static_cast<unsigned long long>(options.seed));
   std::fflush(stdout);
   io.run();
   return 0;

@@ -6,20 +6,19 @@
 // Exit codes: 0 after --count refreshes (or Ctrl-C); 1 when the daemon
 // cannot be reached at the first refresh; 2 usage or config error.
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "base/json_get.h"
@@ -60,9 +59,9 @@ std::string CapabilityCell(const json* s, bool with_error, size_t width) {
   const std::string success = Text(*s, "last_success");
   const std::string error_at = Text(*s, "last_error_at");
   const bool failing = !error_at.empty() && (success.empty() || error_at > success);
-  std::string cell = failing              ? "ERR " + Clock(*s, "last_error_at")
-                     : success.empty()    ? std::string("-")
-                                          : "ok " + Clock(*s, "last_success");
+  std::string cell = failing           ? "ERR " + Clock(*s, "last_error_at")
+                     : success.empty() ? std::string("-")
+                                       : "ok " + Clock(*s, "last_success");
   if (failing && with_error) {
     cell += " " + Text(*s, "last_error");
     if (cell.size() > width) cell = cell.substr(0, width - 3) + "...";
@@ -204,8 +203,8 @@ int TopCommand(const Args& args) {
       auto r = http.SendBlocking(std::move(req));
       if (!r.ok()) return r.status();
       if (r->status != 200) {
-        return Status::Unavailable(fmt::format("GET {} answered {}: {}", path, r->status,
-                                               r->body.substr(0, 200)));
+        return Status::Unavailable(
+            fmt::format("GET {} answered {}: {}", path, r->status, r->body.substr(0, 200)));
       }
       auto j = ParseJson(r->body);  // depth-capped, never throws
       if (!j.ok() || !j->is_object()) {
@@ -220,7 +219,8 @@ int TopCommand(const Args& args) {
     const bool tty = isatty(STDOUT_FILENO) == 1;
     for (int64_t n = 0; !g_stop && (count == 0 || n < count); ++n) {
       if (n > 0) {
-        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(interval_ms);
+        const auto until =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(interval_ms);
         while (!g_stop && std::chrono::steady_clock::now() < until) {
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }

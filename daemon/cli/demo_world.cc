@@ -1,18 +1,17 @@
 #include "daemon/cli/demo_world.h"
 
+#include <fmt/format.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <map>
-#include <set>
-#include <thread>
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <fmt/format.h>
+#include <map>
 #include <nlohmann/json.hpp>
-#include <sqlite3.h>
+#include <set>
+#include <thread>
 
 #include "adapters/simkit/fault_spec.h"
 #include "adapters/simkit/simulator.h"
@@ -40,7 +39,8 @@ std::map<std::string, double> ParseMetrics(const std::string& text) {
     if (line.empty() || line[0] == '#') continue;
     size_t sp = line.rfind(' ');
     if (sp == std::string_view::npos) continue;
-    out[std::string(line.substr(0, sp))] = std::strtod(std::string(line.substr(sp + 1)).c_str(), nullptr);
+    out[std::string(line.substr(0, sp))] =
+        std::strtod(std::string(line.substr(sp + 1)).c_str(), nullptr);
   }
   return out;
 }
@@ -112,12 +112,14 @@ class DemoWorld final : public World {
                                          type, (*sim)->base_url(), common.orders, options_.faults));
         sims_.push_back(std::move(*sim));
       } else {
-        described_.push_back(fmt::format("{} ({}): no simulator in the demo for this type", s.id(), type));
+        described_.push_back(
+            fmt::format("{} ({}): no simulator in the demo for this type", s.id(), type));
       }
     }
     if (!site_id_.empty()) {
-      described_.push_back(fmt::format("{} (webhook): {} signed forms to {}/hooks/{}, 10% sent twice",
-                                       site_id_, options_.webhooks, daemon_url_, site_id_));
+      described_.push_back(
+          fmt::format("{} (webhook): {} signed forms to {}/hooks/{}, 10% sent twice", site_id_,
+                      options_.webhooks, daemon_url_, site_id_));
     }
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
     client_ = std::make_unique<net::HttpClient>(io_, net::HttpClientOptions{});
@@ -171,7 +173,8 @@ class DemoWorld final : public World {
       }
       // After the stories end, give the pipeline a grace period to catch up
       // (a throttled adapter may have been told to wait a minute).
-      if (elapsed > options_.duration && (CaughtUp(data_dir) || elapsed > options_.duration + 90s)) {
+      if (elapsed > options_.duration &&
+          (CaughtUp(data_dir) || elapsed > options_.duration + 90s)) {
         break;
       }
       std::this_thread::sleep_for(1s);
@@ -198,9 +201,10 @@ class DemoWorld final : public World {
     auto fill_common = [&](AdapterRow& row) {
       row.duplicates = static_cast<int64_t>(
           MetricSum(metrics, "crmhub_events_duplicate_total", "adapter=\"" + row.adapter + "\""));
-      row.retries = static_cast<int64_t>(
-          MetricSum(metrics, "crmhub_deliveries_total", "outcome=\"retry\",target=\"" + row.adapter + "\"") +
-          MetricSum(metrics, "crmhub_upstream_throttled_total", row.adapter));
+      row.retries =
+          static_cast<int64_t>(MetricSum(metrics, "crmhub_deliveries_total",
+                                         "outcome=\"retry\",target=\"" + row.adapter + "\"") +
+                               MetricSum(metrics, "crmhub_upstream_throttled_total", row.adapter));
       std::map<std::string, int> reasons;
       for (const auto& d : dead[row.adapter]) reasons[d.reason.substr(0, 100)]++;
       for (const auto& [r, n] : reasons) {
@@ -240,8 +244,8 @@ class DemoWorld final : public World {
   static constexpr int64_t kDemoStock = 7;
 
   struct CrmSnapshot {
-    std::map<std::string, int64_t> leads;                                   // by source
-    std::map<std::string, std::map<std::string, std::string>> orders;       // source -> id -> status
+    std::map<std::string, int64_t> leads;                              // by source
+    std::map<std::string, std::map<std::string, std::string>> orders;  // source -> id -> status
   };
 
   net::OutboundResponse Get(const std::string& path) {
@@ -272,7 +276,8 @@ class DemoWorld final : public World {
     for (int i = 1; i <= options_.webhooks && !interrupted && !stop_posting_; ++i) {
       json form = {{"id", fmt::format("form-{:05d}", i)},
                    {"name", fmt::format("Покупатель {}", i)},
-                   {"phone", fmt::format("8 (916) {:03d}-{:02d}-{:02d}", 100 + i % 900, i % 100, (i * 7) % 100)},
+                   {"phone", fmt::format("8 (916) {:03d}-{:02d}-{:02d}", 100 + i % 900, i % 100,
+                                         (i * 7) % 100)},
                    {"email", fmt::format("Buyer{}@Example.com", i)},
                    {"message", "Хочу узнать о доставке"},
                    {"utm_source", i % 2 ? "yandex" : "vk"}};
@@ -281,7 +286,8 @@ class DemoWorld final : public World {
         // A sender retries until it gets a 2xx, as real form backends do.
         for (int attempt = 0; attempt < 20 && !interrupted && !stop_posting_; ++attempt) {
           net::HeaderMap h;
-          h.Set(site_header_, "sha256=" + net::HmacHex(net::HmacAlgorithm::kSha256, site_secret_, body));
+          h.Set(site_header_,
+                "sha256=" + net::HmacHex(net::HmacAlgorithm::kSha256, site_secret_, body));
           auto r = Post("/hooks/" + site_id_, body, std::move(h));
           if (r.status >= 200 && r.status < 300) {
             if (copy == 0) forms_accepted_++;
@@ -298,7 +304,8 @@ class DemoWorld final : public World {
   void PushStock() {
     for (const Target& t : targets_) {
       json items = json::array();
-      for (json& item : t.sim->StockCommandItems(kDemoSkus, kDemoStock)) items.push_back(std::move(item));
+      for (json& item : t.sim->StockCommandItems(kDemoSkus, kDemoStock))
+        items.push_back(std::move(item));
       json cmd = {{"target", t.id}, {"command", "set_stock"}, {"items", items}};
       net::HeaderMap h;
       h.Set("Authorization", "Bearer " + admin_token_);
@@ -314,7 +321,8 @@ class DemoWorld final : public World {
     auto m = ParseMetrics(last_metrics_);
     std::string line = fmt::format("[{:>3}s]", elapsed.count());
     auto add = [&](const std::string& id) {
-      const double received = MetricSum(m, "crmhub_events_received_total", "adapter=\"" + id + "\"");
+      const double received =
+          MetricSum(m, "crmhub_events_received_total", "adapter=\"" + id + "\"");
       const double depth = Metric(m, "crmhub_queue_depth{lane=\"in." + id + "\"}") +
                            Metric(m, "crmhub_queue_depth{lane=\"out." + id + "\"}");
       const double dead = Metric(m, "crmhub_dead_letters{lane=\"in." + id + "\"}") +
@@ -338,7 +346,9 @@ class DemoWorld final : public World {
     if (MetricSum(m, "crmhub_queue_depth", "lane=") != 0 || !forms_done()) return false;
     return BuildReport(data_dir, /*with_dead_letters=*/false).all_match;
   }
-  bool forms_done() const { return forms_accepted_.load() >= options_.webhooks || site_id_.empty(); }
+  bool forms_done() const {
+    return forms_accepted_.load() >= options_.webhooks || site_id_.empty();
+  }
 
   static CrmSnapshot ReadCrm(const std::filesystem::path& db) {
     CrmSnapshot snap;
@@ -348,13 +358,16 @@ class DemoWorld final : public World {
       return snap;
     }
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(conn, "SELECT source, COUNT(*) FROM leads GROUP BY source", -1, &st, nullptr) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(conn, "SELECT source, COUNT(*) FROM leads GROUP BY source", -1, &st,
+                           nullptr) == SQLITE_OK) {
       while (sqlite3_step(st) == SQLITE_ROW) {
-        snap.leads[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))] = sqlite3_column_int64(st, 1);
+        snap.leads[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))] =
+            sqlite3_column_int64(st, 1);
       }
     }
     sqlite3_finalize(st);
-    if (sqlite3_prepare_v2(conn, "SELECT source, external_id, status FROM orders", -1, &st, nullptr) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(conn, "SELECT source, external_id, status FROM orders", -1, &st,
+                           nullptr) == SQLITE_OK) {
       while (sqlite3_step(st) == SQLITE_ROW) {
         auto text = [&](int c) {
           const unsigned char* t = sqlite3_column_text(st, c);
@@ -368,7 +381,8 @@ class DemoWorld final : public World {
     return snap;
   }
 
-  std::map<std::string, std::vector<queue::DeadLetter>> ReadDeadLetters(const std::filesystem::path& dir) {
+  std::map<std::string, std::vector<queue::DeadLetter>> ReadDeadLetters(
+      const std::filesystem::path& dir) {
     std::map<std::string, std::vector<queue::DeadLetter>> out;
     queue::SqliteQueueOptions o;
     o.data_dir = dir;
@@ -432,14 +446,17 @@ std::string RenderReport(const Report& report, const std::filesystem::path& data
                        r.status_match < 0 ? std::string("-") : std::to_string(r.status_match),
                        r.duplicates, r.retries, r.dead,
                        r.stock_pushed < 0 ? std::string("-") : fmt::format("{}/50", r.stock_pushed),
-                       r.match() ? "match" : report.partial ? "differs (partial)" : "DIFFERENT");
+                       r.match()        ? "match"
+                       : report.partial ? "differs (partial)"
+                                        : "DIFFERENT");
     for (const std::string& reason : r.dead_reasons) out += fmt::format("      dead: {}\n", reason);
   }
-  out += fmt::format("\n  {}; the daemon exited with {}.\n",
-                     report.all_match  ? "Every adapter reconciles"
-                     : report.partial ? "Some adapters differ (partial figures: the demo was stopped)"
-                                      : "Some adapters differ",
-                     daemon_exit);
+  out +=
+      fmt::format("\n  {}; the daemon exited with {}.\n",
+                  report.all_match ? "Every adapter reconciles"
+                  : report.partial ? "Some adapters differ (partial figures: the demo was stopped)"
+                                   : "Some adapters differ",
+                  daemon_exit);
   const std::string db = (data_dir / "crm.db").string();
   out += fmt::format(
       "\nThe CRM store is {}. Look inside:\n"

@@ -29,13 +29,13 @@ struct WorldOptions {
 struct AdapterRow {
   std::string adapter;
   std::string type;
-  int64_t source_count = 0;   // what the outside system has (orders, forms)
-  int64_t crm_count = 0;      // what crm.db holds from that source
-  int64_t status_match = -1;  // orders whose CRM status equals the source's; -1: n/a
-  int64_t duplicates = 0;     // repeats absorbed by idempotency
-  int64_t retries = 0;        // delivery attempts that will be retried
-  int64_t dead = 0;           // dead letters of the adapter's lanes
-  int64_t stock_pushed = -1;  // stock items the simulator holds from our push; -1: n/a
+  int64_t source_count = 0;               // what the outside system has (orders, forms)
+  int64_t crm_count = 0;                  // what crm.db holds from that source
+  int64_t status_match = -1;              // orders whose CRM status equals the source's; -1: n/a
+  int64_t duplicates = 0;                 // repeats absorbed by idempotency
+  int64_t retries = 0;                    // delivery attempts that will be retried
+  int64_t dead = 0;                       // dead letters of the adapter's lanes
+  int64_t stock_pushed = -1;              // stock items the simulator holds from our push; -1: n/a
   std::vector<std::string> dead_reasons;  // "N × reason"
   bool match() const {
     return source_count == crm_count && (status_match < 0 || status_match == source_count);

@@ -1,10 +1,10 @@
 #include "daemon/cli/flags.h"
 
-#include <charconv>
-#include <optional>
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <charconv>
+#include <cstdio>
+#include <optional>
 
 #include "base/units.h"
 
@@ -13,7 +13,8 @@ namespace crmhub::cli {
 FlagParser::FlagParser(std::string usage, std::string summary)
     : usage_(std::move(usage)), summary_(std::move(summary)) {}
 
-void FlagParser::AddString(std::string name, std::string* out, std::string metavar, std::string help) {
+void FlagParser::AddString(std::string name, std::string* out, std::string metavar,
+                           std::string help) {
   flags_.push_back({std::move(name), std::move(metavar), std::move(help),
                     [out](const std::string& v) {
                       *out = v;

@@ -1,10 +1,10 @@
 #include "daemon/cli/queue_cli.h"
 
-#include <cstdio>
-#include <filesystem>
-
 #include <pwd.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
 
 #include "config/config.h"
 #include "daemon/adapter_registry.h"
@@ -15,8 +15,7 @@
 namespace crmhub::cli {
 
 void QueueLocationFlags::Register(FlagParser& parser) {
-  parser.AddString("--data-dir", &data_dir, "DIR",
-                   "the daemon's data directory (holds queue.db)");
+  parser.AddString("--data-dir", &data_dir, "DIR", "the daemon's data directory (holds queue.db)");
   parser.AddString("--config", &config, "FILE",
                    "take [daemon] data_dir (and the lanes' retry policies) from this config");
 }

@@ -16,9 +16,9 @@
 
 #include "base/clock.h"
 #include "config/config.h"
-#include "daemon/config_schema.h"
 #include "daemon/audit_journal.h"
 #include "daemon/cli/flags.h"
+#include "daemon/config_schema.h"
 #include "queue/sqlite_queue.h"
 
 namespace crmhub::cli {

@@ -1,12 +1,12 @@
 #include "daemon/cli/source_count.h"
 
-#include <set>
-#include <thread>
-#include <utility>
+#include <fmt/format.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <fmt/format.h>
+#include <set>
+#include <thread>
+#include <utility>
 
 #include "base/metrics.h"
 #include "daemon/adapter_registry.h"
@@ -122,8 +122,7 @@ Result<std::vector<SourceCount>> CountSources(const config::Config& config,
       } else if (entry.adapter->source() == nullptr) {
         row.note = "cannot list its records (no pull: webhook or target only)";
       } else {
-        CountOne(section.id(), *entry.adapter->source(), entry.mapper, store, clock, options,
-                 row);
+        CountOne(section.id(), *entry.adapter->source(), entry.mapper, store, clock, options, row);
       }
       rows.push_back(std::move(row));
     }
@@ -151,9 +150,9 @@ nlohmann::json SourceCountJson(const std::vector<SourceCount>& rows) {
 }
 
 std::string SourceCountTable(const std::vector<SourceCount>& rows) {
-  std::string out = fmt::format("{:<20} {:<16} {:>8} {:>9} {:>8} {:>8} {:>9}  {}\n", "ADAPTER",
-                                "TYPE", "LISTED", "ENTITIES", "IN_CRM", "MISSING", "UNMAPPED",
-                                "NOTE");
+  std::string out =
+      fmt::format("{:<20} {:<16} {:>8} {:>9} {:>8} {:>8} {:>9}  {}\n", "ADAPTER", "TYPE", "LISTED",
+                  "ENTITIES", "IN_CRM", "MISSING", "UNMAPPED", "NOTE");
   int64_t missing = 0;
   for (const SourceCount& r : rows) {
     if (!r.asked) {

@@ -13,10 +13,9 @@
 // capability (webhook-only, targets) cannot be asked and are listed so.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "base/status.h"
@@ -28,16 +27,16 @@ namespace crmhub::cli {
 struct SourceCount {
   std::string adapter;
   std::string type;
-  bool asked = false;       // false: cannot list (no source capability), or disabled
-  std::string note;         // why not asked, or why partial
+  bool asked = false;  // false: cannot list (no source capability), or disabled
+  std::string note;    // why not asked, or why partial
   int64_t pages = 0;
-  int64_t records = 0;      // records the source listed (pulled events)
-  int64_t entities = 0;     // distinct entities their mapping made
-  int64_t in_crm = 0;       // of those, found in crm.db
-  int64_t unmapped = 0;     // records the rules refused (dead letters to be)
+  int64_t records = 0;               // records the source listed (pulled events)
+  int64_t entities = 0;              // distinct entities their mapping made
+  int64_t in_crm = 0;                // of those, found in crm.db
+  int64_t unmapped = 0;              // records the rules refused (dead letters to be)
   std::vector<std::string> missing;  // kind/external_id not in crm.db (first 10)
   int64_t missing_count = 0;
-  bool partial = false;     // stopped at max_pages, a pause or an error
+  bool partial = false;  // stopped at max_pages, a pause or an error
 };
 
 struct SourceCountOptions {

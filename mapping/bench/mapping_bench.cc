@@ -3,11 +3,10 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "mapping/rules/rule_set.h"
 
@@ -91,8 +90,10 @@ Result<std::string> ReadFile(const std::string& path) {
 }  // namespace
 
 Result<MappingBenchResult> RunMappingBench(const MappingBenchOptions& o) {
-  if (o.records <= 0 || o.threads <= 0) return Status::InvalidArgument("records and threads must be positive");
-  Result<RuleSet> rules = o.rules_path.empty() ? ParseRules(kRules, "bench-orders.toml") : LoadRules(o.rules_path);
+  if (o.records <= 0 || o.threads <= 0)
+    return Status::InvalidArgument("records and threads must be positive");
+  Result<RuleSet> rules =
+      o.rules_path.empty() ? ParseRules(kRules, "bench-orders.toml") : LoadRules(o.rules_path);
   if (!rules.ok()) return rules.status();
   std::string record(kRecord);
   if (!o.record_path.empty()) {
@@ -134,11 +135,13 @@ Result<MappingBenchResult> RunMappingBench(const MappingBenchOptions& o) {
   return r;
 }
 
-std::string FormatMappingBench(const MappingBenchOptions& o, const MappingBenchResult& r, bool json) {
+std::string FormatMappingBench(const MappingBenchOptions& o, const MappingBenchResult& r,
+                               bool json) {
   if (json) {
-    nlohmann::json j = {{"bench", "mapping"},          {"threads", o.threads},
-                        {"records", r.records},        {"entities", r.entities},
-                        {"seconds", r.seconds},        {"records_per_second", static_cast<int64_t>(r.records_per_second)}};
+    nlohmann::json j = {
+        {"bench", "mapping"},   {"threads", o.threads},
+        {"records", r.records}, {"entities", r.entities},
+        {"seconds", r.seconds}, {"records_per_second", static_cast<int64_t>(r.records_per_second)}};
     return j.dump();
   }
   std::ostringstream os;

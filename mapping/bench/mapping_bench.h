@@ -13,8 +13,8 @@ namespace crmhub::mapping::bench {
 struct MappingBenchOptions {
   int64_t records = 200000;  // per run, split over the threads
   int threads = 2;
-  std::string rules_path;    // empty: the built-in marketplace order rules
-  std::string record_path;   // empty: the built-in order record
+  std::string rules_path;   // empty: the built-in marketplace order rules
+  std::string record_path;  // empty: the built-in order record
 };
 
 struct MappingBenchResult {

@@ -13,8 +13,8 @@ constexpr std::string_view kBankDirections[] = {"in", "out", "unknown"};
 // booked: money that moved (a bank statement); pending: announced by the bank
 // but not final; prepared: a payment order prepared for the bank, not money.
 constexpr std::string_view kBankStatuses[] = {"booked", "pending", "prepared"};
-constexpr std::string_view kPaymentStatuses[] = {"pending", "authorized", "succeeded", "canceled",
-                                                 "failed", "refunded"};
+constexpr std::string_view kPaymentStatuses[] = {"pending",  "authorized", "succeeded",
+                                                 "canceled", "failed",     "refunded"};
 constexpr std::string_view kRefundStatuses[] = {"pending", "succeeded", "canceled", "failed"};
 // A buyer giving goods back after delivery, or not taking them (a
 // marketplace's "unredeemed": refused at the pickup point, never collected).
@@ -23,105 +23,188 @@ constexpr std::string_view kReturnTypes[] = {"return", "unredeemed"};
 constexpr FieldDef kExtra{"extra", T::kObject};
 
 constexpr FieldDef kContact[] = {
-    {"name", T::kString}, {"first_name", T::kString}, {"last_name", T::kString},
-    {"phone", T::kPhone}, {"email", T::kEmail}, {"company_external_id", T::kString},
-    {"inn", T::kString}, {"comment", T::kString}, {"created_ms", T::kTimestamp}, kExtra,
+    {"name", T::kString},          {"first_name", T::kString},
+    {"last_name", T::kString},     {"phone", T::kPhone},
+    {"email", T::kEmail},          {"company_external_id", T::kString},
+    {"inn", T::kString},           {"comment", T::kString},
+    {"created_ms", T::kTimestamp}, kExtra,
 };
 constexpr FieldDef kCompany[] = {
-    {"name", T::kString, true}, {"inn", T::kString}, {"kpp", T::kString}, {"ogrn", T::kString},
-    {"phone", T::kPhone}, {"email", T::kEmail}, {"address", T::kString}, kExtra,
+    {"name", T::kString, true}, {"inn", T::kString},  {"kpp", T::kString},     {"ogrn", T::kString},
+    {"phone", T::kPhone},       {"email", T::kEmail}, {"address", T::kString}, kExtra,
 };
 constexpr FieldDef kLead[] = {
-    {"status", T::kString, true}, {"title", T::kString}, {"message", T::kString},
-    {"contact_external_id", T::kString}, {"channel", T::kString},
-    {"utm_source", T::kString}, {"utm_medium", T::kString}, {"utm_campaign", T::kString},
-    {"utm_content", T::kString}, {"utm_term", T::kString}, {"amount", T::kMoney},
-    {"currency", T::kCurrency}, {"created_ms", T::kTimestamp}, kExtra,
+    {"status", T::kString, true},  {"title", T::kString},
+    {"message", T::kString},       {"contact_external_id", T::kString},
+    {"channel", T::kString},       {"utm_source", T::kString},
+    {"utm_medium", T::kString},    {"utm_campaign", T::kString},
+    {"utm_content", T::kString},   {"utm_term", T::kString},
+    {"amount", T::kMoney},         {"currency", T::kCurrency},
+    {"created_ms", T::kTimestamp}, kExtra,
 };
 constexpr FieldDef kDeal[] = {
-    {"stage", T::kString, true}, {"pipeline", T::kString}, {"title", T::kString},
-    {"amount", T::kMoney}, {"currency", T::kCurrency}, {"contact_external_id", T::kString},
-    {"company_external_id", T::kString}, {"order_external_id", T::kString},
-    {"created_ms", T::kTimestamp}, {"closed_ms", T::kTimestamp},
-    {"invoice_number", T::kString}, kExtra,
+    {"stage", T::kString, true},
+    {"pipeline", T::kString},
+    {"title", T::kString},
+    {"amount", T::kMoney},
+    {"currency", T::kCurrency},
+    {"contact_external_id", T::kString},
+    {"company_external_id", T::kString},
+    {"order_external_id", T::kString},
+    {"created_ms", T::kTimestamp},
+    {"closed_ms", T::kTimestamp},
+    {"invoice_number", T::kString},
+    kExtra,
 };
 constexpr FieldDef kOrderLine[] = {
-    {"sku", T::kString, true}, {"quantity", T::kInt, true}, {"name", T::kString},
-    {"price", T::kMoney}, {"total", T::kMoney}, {"offer_id", T::kString},
-    {"barcode", T::kString}, {"product_external_id", T::kString}, kExtra,
+    {"sku", T::kString, true},
+    {"quantity", T::kInt, true},
+    {"name", T::kString},
+    {"price", T::kMoney},
+    {"total", T::kMoney},
+    {"offer_id", T::kString},
+    {"barcode", T::kString},
+    {"product_external_id", T::kString},
+    kExtra,
 };
 constexpr FieldDef kOrder[] = {
-    {"status", T::kString, true}, {"number", T::kString}, {"created_ms", T::kTimestamp},
-    {"updated_ms", T::kTimestamp}, {"total", T::kMoney}, {"currency", T::kCurrency},
-    {"customer_name", T::kString}, {"customer_phone", T::kPhone},
-    {"customer_email", T::kEmail}, {"contact_external_id", T::kString},
-    {"warehouse", T::kString}, {"delivery_address", T::kString}, {"channel", T::kString},
-    {"lines", T::kLines, false, {}, kOrderLine}, kExtra,
+    {"status", T::kString, true},
+    {"number", T::kString},
+    {"created_ms", T::kTimestamp},
+    {"updated_ms", T::kTimestamp},
+    {"total", T::kMoney},
+    {"currency", T::kCurrency},
+    {"customer_name", T::kString},
+    {"customer_phone", T::kPhone},
+    {"customer_email", T::kEmail},
+    {"contact_external_id", T::kString},
+    {"warehouse", T::kString},
+    {"delivery_address", T::kString},
+    {"channel", T::kString},
+    {"lines", T::kLines, false, {}, kOrderLine},
+    kExtra,
 };
 constexpr FieldDef kProduct[] = {
-    {"sku", T::kString, true}, {"name", T::kString}, {"code", T::kString},
-    {"barcodes", T::kStringList}, {"offer_ids", T::kObject}, {"unit", T::kString},
-    {"deleted", T::kBool}, kExtra,
+    {"sku", T::kString, true}, {"name", T::kString},
+    {"code", T::kString},      {"barcodes", T::kStringList},
+    {"offer_ids", T::kObject}, {"unit", T::kString},
+    {"deleted", T::kBool},     kExtra,
 };
 constexpr FieldDef kStockLevel[] = {
     {"sku", T::kString, true}, {"warehouse", T::kString, true}, {"quantity", T::kInt, true},
-    {"reserved", T::kInt}, {"updated_ms", T::kTimestamp}, kExtra,
+    {"reserved", T::kInt},     {"updated_ms", T::kTimestamp},   kExtra,
 };
 constexpr FieldDef kPrice[] = {
-    {"sku", T::kString, true}, {"amount", T::kMoney, true}, {"currency", T::kCurrency, true},
-    {"old_amount", T::kMoney}, {"price_type", T::kString}, {"updated_ms", T::kTimestamp}, kExtra,
+    {"sku", T::kString, true},
+    {"amount", T::kMoney, true},
+    {"currency", T::kCurrency, true},
+    {"old_amount", T::kMoney},
+    {"price_type", T::kString},
+    {"updated_ms", T::kTimestamp},
+    kExtra,
 };
 constexpr FieldDef kPayment[] = {
-    {"provider", T::kString, true}, {"amount", T::kMoney, true},
-    {"currency", T::kCurrency, true}, {"status", T::kString, true, kPaymentStatuses},
-    {"order_external_id", T::kString}, {"description", T::kString},
-    {"method", T::kString}, {"created_ms", T::kTimestamp}, {"paid_ms", T::kTimestamp},
-    {"test", T::kBool}, kExtra,
+    {"provider", T::kString, true},
+    {"amount", T::kMoney, true},
+    {"currency", T::kCurrency, true},
+    {"status", T::kString, true, kPaymentStatuses},
+    {"order_external_id", T::kString},
+    {"description", T::kString},
+    {"method", T::kString},
+    {"created_ms", T::kTimestamp},
+    {"paid_ms", T::kTimestamp},
+    {"test", T::kBool},
+    kExtra,
 };
 constexpr FieldDef kRefund[] = {
-    {"provider", T::kString, true}, {"payment_external_id", T::kString, true},
-    {"amount", T::kMoney, true}, {"currency", T::kCurrency, true},
-    {"status", T::kString, true, kRefundStatuses}, {"reason", T::kString},
-    {"created_ms", T::kTimestamp}, kExtra,
+    {"provider", T::kString, true},
+    {"payment_external_id", T::kString, true},
+    {"amount", T::kMoney, true},
+    {"currency", T::kCurrency, true},
+    {"status", T::kString, true, kRefundStatuses},
+    {"reason", T::kString},
+    {"created_ms", T::kTimestamp},
+    kExtra,
 };
 constexpr FieldDef kCall[] = {
-    {"direction", T::kString, true, kCallDirections}, {"start_ms", T::kTimestamp, true},
-    {"from", T::kPhone}, {"to", T::kPhone}, {"from_raw", T::kString}, {"to_raw", T::kString},
-    {"line", T::kString}, {"answer_ms", T::kTimestamp}, {"end_ms", T::kTimestamp},
-    {"duration_s", T::kInt}, {"recording_url", T::kString}, {"operator", T::kString},
-    {"result", T::kString}, {"contact_external_id", T::kString}, kExtra,
+    {"direction", T::kString, true, kCallDirections},
+    {"start_ms", T::kTimestamp, true},
+    {"from", T::kPhone},
+    {"to", T::kPhone},
+    {"from_raw", T::kString},
+    {"to_raw", T::kString},
+    {"line", T::kString},
+    {"answer_ms", T::kTimestamp},
+    {"end_ms", T::kTimestamp},
+    {"duration_s", T::kInt},
+    {"recording_url", T::kString},
+    {"operator", T::kString},
+    {"result", T::kString},
+    {"contact_external_id", T::kString},
+    kExtra,
 };
 constexpr FieldDef kTask[] = {
-    {"title", T::kString, true}, {"description", T::kString}, {"status", T::kString},
-    {"due_ms", T::kTimestamp}, {"assignee", T::kString}, {"related_kind", T::kString},
-    {"related_external_id", T::kString}, {"contact_external_id", T::kString},
-    {"lead_external_id", T::kString}, {"deal_external_id", T::kString}, kExtra,
+    {"title", T::kString, true},
+    {"description", T::kString},
+    {"status", T::kString},
+    {"due_ms", T::kTimestamp},
+    {"assignee", T::kString},
+    {"related_kind", T::kString},
+    {"related_external_id", T::kString},
+    {"contact_external_id", T::kString},
+    {"lead_external_id", T::kString},
+    {"deal_external_id", T::kString},
+    kExtra,
 };
 constexpr FieldDef kBankTransaction[] = {
-    {"direction", T::kString, true, kBankDirections}, {"amount", T::kMoney, true},
-    {"currency", T::kCurrency, true}, {"date_ms", T::kTimestamp, true},
-    {"document_number", T::kString, true}, {"document_date_ms", T::kTimestamp},
-    {"document_kind", T::kString}, {"purpose", T::kString}, {"uin", T::kString},
+    {"direction", T::kString, true, kBankDirections},
+    {"amount", T::kMoney, true},
+    {"currency", T::kCurrency, true},
+    {"date_ms", T::kTimestamp, true},
+    {"document_number", T::kString, true},
+    {"document_date_ms", T::kTimestamp},
+    {"document_kind", T::kString},
+    {"purpose", T::kString},
+    {"uin", T::kString},
     {"account", T::kString},
     {"status", T::kString, false, kBankStatuses},
-    {"payer_name", T::kString}, {"payer_inn", T::kString}, {"payer_kpp", T::kString},
-    {"payer_account", T::kString}, {"payer_bic", T::kString}, {"payer_bank", T::kString},
-    {"payee_name", T::kString}, {"payee_inn", T::kString}, {"payee_kpp", T::kString},
-    {"payee_account", T::kString}, {"payee_bic", T::kString}, {"payee_bank", T::kString},
+    {"payer_name", T::kString},
+    {"payer_inn", T::kString},
+    {"payer_kpp", T::kString},
+    {"payer_account", T::kString},
+    {"payer_bic", T::kString},
+    {"payer_bank", T::kString},
+    {"payee_name", T::kString},
+    {"payee_inn", T::kString},
+    {"payee_kpp", T::kString},
+    {"payee_account", T::kString},
+    {"payee_bic", T::kString},
+    {"payee_bank", T::kString},
     kExtra,
 };
 
 constexpr FieldDef kReturnLine[] = {
-    {"sku", T::kString, true}, {"quantity", T::kInt, true}, {"name", T::kString},
-    {"offer_id", T::kString}, {"reason", T::kString}, {"total", T::kMoney},
-    {"product_external_id", T::kString}, kExtra,
+    {"sku", T::kString, true},
+    {"quantity", T::kInt, true},
+    {"name", T::kString},
+    {"offer_id", T::kString},
+    {"reason", T::kString},
+    {"total", T::kMoney},
+    {"product_external_id", T::kString},
+    kExtra,
 };
 constexpr FieldDef kReturn[] = {
-    {"order_external_id", T::kString, true}, {"status", T::kString, true},
-    {"type", T::kString, false, kReturnTypes}, {"refund_status", T::kString},
-    {"amount", T::kMoney}, {"currency", T::kCurrency}, {"reason", T::kString},
-    {"created_ms", T::kTimestamp}, {"updated_ms", T::kTimestamp},
-    {"lines", T::kLines, false, {}, kReturnLine}, kExtra,
+    {"order_external_id", T::kString, true},
+    {"status", T::kString, true},
+    {"type", T::kString, false, kReturnTypes},
+    {"refund_status", T::kString},
+    {"amount", T::kMoney},
+    {"currency", T::kCurrency},
+    {"reason", T::kString},
+    {"created_ms", T::kTimestamp},
+    {"updated_ms", T::kTimestamp},
+    {"lines", T::kLines, false, {}, kReturnLine},
+    kExtra,
 };
 
 struct KindRow {
@@ -250,7 +333,8 @@ Status CheckFields(std::span<const FieldDef> defs, const nlohmann::json& fields,
                    const std::string& where) {
   for (const auto& [key, value] : fields.items()) {
     const FieldDef* def = FindField(defs, key);
-    if (def == nullptr) return Status::InvalidArgument("field \"" + where + key + "\": unknown field");
+    if (def == nullptr)
+      return Status::InvalidArgument("field \"" + where + key + "\": unknown field");
     if (value.is_null()) continue;  // same as absent
     CRMHUB_RETURN_IF_ERROR(CheckValue(*def, value, where + key));
   }
@@ -280,17 +364,28 @@ Status CheckFields(std::span<const FieldDef> defs, const nlohmann::json& fields,
 
 std::string_view FieldTypeName(FieldType type) {
   switch (type) {
-    case T::kString: return "string";
-    case T::kInt: return "int";
-    case T::kBool: return "bool";
-    case T::kMoney: return "money";
-    case T::kCurrency: return "currency";
-    case T::kPhone: return "phone";
-    case T::kEmail: return "email";
-    case T::kTimestamp: return "timestamp_ms";
-    case T::kStringList: return "string[]";
-    case T::kObject: return "object";
-    case T::kLines: return "lines";
+    case T::kString:
+      return "string";
+    case T::kInt:
+      return "int";
+    case T::kBool:
+      return "bool";
+    case T::kMoney:
+      return "money";
+    case T::kCurrency:
+      return "currency";
+    case T::kPhone:
+      return "phone";
+    case T::kEmail:
+      return "email";
+    case T::kTimestamp:
+      return "timestamp_ms";
+    case T::kStringList:
+      return "string[]";
+    case T::kObject:
+      return "object";
+    case T::kLines:
+      return "lines";
   }
   return "?";
 }
@@ -355,22 +450,27 @@ Result<Entity> EntityFromJson(const nlohmann::json& json) {
   }
   Entity e;
   auto kind = json.find("kind");
-  if (kind == json.end() || !kind->is_string()) return Status::InvalidArgument("entity: \"kind\" must be a string");
+  if (kind == json.end() || !kind->is_string())
+    return Status::InvalidArgument("entity: \"kind\" must be a string");
   auto parsed = ParseKind(kind->get_ref<const std::string&>());
   if (!parsed) return Status::InvalidArgument("entity: unknown kind " + kind->dump());
   e.kind = *parsed;
   auto source = json.find("source");
-  if (source == json.end() || !source->is_string()) return Status::InvalidArgument("entity: \"source\" must be a string");
+  if (source == json.end() || !source->is_string())
+    return Status::InvalidArgument("entity: \"source\" must be a string");
   e.source = source->get<std::string>();
   auto id = json.find("external_id");
-  if (id == json.end() || !id->is_string()) return Status::InvalidArgument("entity: \"external_id\" must be a string");
+  if (id == json.end() || !id->is_string())
+    return Status::InvalidArgument("entity: \"external_id\" must be a string");
   e.external_id = id->get<std::string>();
   auto version = json.find("version");
-  if (version == json.end() || !version->is_number_integer()) return Status::InvalidArgument("entity: \"version\" must be an integer");
+  if (version == json.end() || !version->is_number_integer())
+    return Status::InvalidArgument("entity: \"version\" must be an integer");
   e.version = version->get<int64_t>();
   auto fields = json.find("fields");
   if (fields != json.end()) {
-    if (!fields->is_object()) return Status::InvalidArgument("entity: \"fields\" must be an object");
+    if (!fields->is_object())
+      return Status::InvalidArgument("entity: \"fields\" must be an object");
     e.fields = *fields;
   }
   return e;

@@ -3,11 +3,10 @@
 // are required; validation and JSON (de)serialisation of Entity.
 // docs/model.md is the human description of the same table (model.cc).
 
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "base/status.h"
 #include "mapping/model/entity.h"
@@ -16,16 +15,16 @@ namespace crmhub::model {
 
 enum class FieldType {
   kString,
-  kInt,        // int64
+  kInt,  // int64
   kBool,
-  kMoney,      // int64 minor units; the entity must carry a `currency` too
-  kCurrency,   // ISO 4217 alpha code, 3 upper-case letters
-  kPhone,      // E.164: '+' then 8..15 digits
-  kEmail,      // lower-case local@domain
-  kTimestamp,  // int64 Unix milliseconds
-  kStringList, // array of strings
-  kObject,     // any JSON object (extra, offer_ids)
-  kLines,      // array of objects described by a nested schema (order lines)
+  kMoney,       // int64 minor units; the entity must carry a `currency` too
+  kCurrency,    // ISO 4217 alpha code, 3 upper-case letters
+  kPhone,       // E.164: '+' then 8..15 digits
+  kEmail,       // lower-case local@domain
+  kTimestamp,   // int64 Unix milliseconds
+  kStringList,  // array of strings
+  kObject,      // any JSON object (extra, offer_ids)
+  kLines,       // array of objects described by a nested schema (order lines)
 };
 
 std::string_view FieldTypeName(FieldType type);

@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <limits>
 
+#include "base/json_get.h"
 #include "mapping/model/model.h"
 #include "mapping/rules/compiled.h"
-#include "base/json_get.h"
 #include "mapping/rules/rule_set.h"
 
 namespace crmhub::mapping {
@@ -15,12 +15,23 @@ namespace internal {
 
 bool ScalarText(const Json& v, std::string& out) {
   switch (v.type()) {
-    case Json::value_t::string: out = v.get_ref<const std::string&>(); return true;
-    case Json::value_t::number_integer: out = std::to_string(v.get<int64_t>()); return true;
-    case Json::value_t::number_unsigned: out = std::to_string(v.get<uint64_t>()); return true;
-    case Json::value_t::number_float: out = v.dump(); return true;  // shortest round trip
-    case Json::value_t::boolean: out = v.get<bool>() ? "true" : "false"; return true;
-    default: return false;
+    case Json::value_t::string:
+      out = v.get_ref<const std::string&>();
+      return true;
+    case Json::value_t::number_integer:
+      out = std::to_string(v.get<int64_t>());
+      return true;
+    case Json::value_t::number_unsigned:
+      out = std::to_string(v.get<uint64_t>());
+      return true;
+    case Json::value_t::number_float:
+      out = v.dump();
+      return true;  // shortest round trip
+    case Json::value_t::boolean:
+      out = v.get<bool>() ? "true" : "false";
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -90,8 +101,8 @@ std::string Shown(const Json& v) {
   if (v.is_array()) return "an array of " + std::to_string(v.size());
   if (v.is_object()) return "an object of " + std::to_string(v.size()) + " members";
   std::string s = v.is_string() && v.get_ref<const std::string&>().size() > 200
-                      ? Json(v.get_ref<const std::string&>().substr(0, 200)).dump(
-                            -1, ' ', false, Json::error_handler_t::replace)
+                      ? Json(v.get_ref<const std::string&>().substr(0, 200))
+                            .dump(-1, ' ', false, Json::error_handler_t::replace)
                       : v.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (s.size() > 80) s = s.substr(0, 77) + "...";
   return s;
@@ -156,7 +167,8 @@ void CollectWild(const Json& cur, const Pointer& p, size_t i, const std::string&
     }
     return;
   }
-  if (const Json* next = Step(&cur, seg)) CollectWild(*next, p, i + 1, path + "/" + seg.key, out, paths);
+  if (const Json* next = Step(&cur, seg))
+    CollectWild(*next, p, i + 1, path + "/" + seg.key, out, paths);
 }
 
 // Resolves into a value copy; wildcard pointers give an array (+ per-element paths).
@@ -193,7 +205,8 @@ bool LooseEquals(const Json& record, const Json& rule) {
 }
 
 bool IsEmpty(const Json* v) {
-  return v == nullptr || v->is_null() || (v->is_string() && v->get_ref<const std::string&>().empty()) ||
+  return v == nullptr || v->is_null() ||
+         (v->is_string() && v->get_ref<const std::string&>().empty()) ||
          ((v->is_array() || v->is_object()) && v->empty());
 }
 
@@ -213,11 +226,13 @@ bool Holds(const Condition& c, const Scope& sc) {
   if (c.equals && !(present && LooseEquals(*v, *c.equals))) return false;
   if (c.not_equals && present && LooseEquals(*v, *c.not_equals)) return false;
   auto in_list = [&](const std::vector<Json>& list) {
-    return present && std::any_of(list.begin(), list.end(), [&](const Json& x) { return LooseEquals(*v, x); });
+    return present &&
+           std::any_of(list.begin(), list.end(), [&](const Json& x) { return LooseEquals(*v, x); });
   };
   if (c.in && !in_list(*c.in)) return false;
   if (c.not_in && in_list(*c.not_in)) return false;
-  if (c.prefix && !(present && v->is_string() && v->get_ref<const std::string&>().starts_with(*c.prefix))) {
+  if (c.prefix &&
+      !(present && v->is_string() && v->get_ref<const std::string&>().starts_with(*c.prefix))) {
     return false;
   }
   return true;
@@ -300,9 +315,12 @@ class Applier {
         break;
       case Source::kContext:
         path.Text("(context)");
-        if (s.context == internal::ContextValue::kSource) v = std::string(ctx_.source);
-        else if (s.context == internal::ContextValue::kReceivedMs) v = ctx_.received_ms;
-        else v = static_cast<int64_t>(sc.index);
+        if (s.context == internal::ContextValue::kSource)
+          v = std::string(ctx_.source);
+        else if (s.context == internal::ContextValue::kReceivedMs)
+          v = ctx_.received_ms;
+        else
+          v = static_cast<int64_t>(sc.index);
         break;
       case Source::kObject: {
         Json obj = Json::object();
@@ -355,7 +373,8 @@ class Applier {
               v[k] = nullptr;
               continue;
             }
-            return Error(w, k < elem_paths.size() ? elem_paths[k] : path.str(), &before, st.message());
+            return Error(w, k < elem_paths.size() ? elem_paths[k] : path.str(), &before,
+                         st.message());
           }
         }
       } else {
@@ -379,7 +398,8 @@ class Applier {
       if (!st.ok()) return st;
     }
     if (v.is_null() && s.default_value) v = *s.default_value;
-    if (v.is_null() && s.required) return Error(w, path.str(), nullptr, "required value is missing");
+    if (v.is_null() && s.required)
+      return Error(w, path.str(), nullptr, "required value is missing");
     // After the transforms: `trim` leaves "" of a blank id, and a blank id
     // is no id (it would become the bare prefix, and every later blank one
     // its duplicate).
@@ -392,7 +412,8 @@ class Applier {
     return v;
   }
 
-  Status Build(const internal::EntityRule& r, const Scope& sc, std::vector<model::Entity>& out) const {
+  Status Build(const internal::EntityRule& r, const Scope& sc,
+               std::vector<model::Entity>& out) const {
     if (!AllHold(r.when, sc)) return Status::Ok();
     model::Entity e;
     e.kind = r.kind;
@@ -420,7 +441,8 @@ class Applier {
       } else if (v->is_number_integer()) {
         e.version = v->get<int64_t>();
       } else {
-        return Error(w, sc.path, &*v, v->is_null() ? "version is missing" : "version must be an integer");
+        return Error(w, sc.path, &*v,
+                     v->is_null() ? "version is missing" : "version must be an integer");
       }
     } else {
       e.version = ctx_.received_ms;
@@ -444,7 +466,8 @@ class Applier {
   Status MapValue(const ValueSpec& s, Json& v, const LazyPath& path, const Where& w) const {
     auto map_one = [&](Json& x) -> Status {
       std::string key;
-      if (!internal::ScalarText(x, key)) return Error(w, path.str(), &x, "map needs a scalar value");
+      if (!internal::ScalarText(x, key))
+        return Error(w, path.str(), &x, "map needs a scalar value");
       auto it = s.map->find(key);
       if (it != s.map->end()) {
         x = it->second;
@@ -465,16 +488,21 @@ class Applier {
   Status LookupValue(const ValueSpec& s, Json& v, const LazyPath& path, const Where& w) const {
     auto look_one = [&](Json& x) -> Status {
       std::string key;
-      if (!internal::ScalarText(x, key)) return Error(w, path.str(), &x, "lookup needs a scalar value");
+      if (!internal::ScalarText(x, key))
+        return Error(w, path.str(), &x, "lookup needs a scalar value");
       std::optional<Json> found;
       if (s.static_lookup != nullptr) {
         auto it = s.static_lookup->find(key);
         if (it != s.static_lookup->end()) found = it->second;
       } else if (ctx_.lookup == nullptr) {
-        return Error(w, path.str(), &x, "lookup table \"" + s.lookup + "\" is not defined in the rules and the caller provided no Lookup");
+        return Error(w, path.str(), &x,
+                     "lookup table \"" + s.lookup +
+                         "\" is not defined in the rules and the caller provided no Lookup");
       } else {
         auto r = ctx_.lookup->Find(s.lookup, key);
-        if (!r.ok()) return Error(w, path.str(), &x, "lookup \"" + s.lookup + "\" failed: " + r.status().ToString());
+        if (!r.ok())
+          return Error(w, path.str(), &x,
+                       "lookup \"" + s.lookup + "\" failed: " + r.status().ToString());
         found = std::move(*r);
       }
       if (found) {
@@ -517,7 +545,8 @@ class Applier {
 Result<std::vector<model::Entity>> RuleSet::Apply(const nlohmann::json& record,
                                                   const ApplyContext& ctx) const {
   if (!record.is_object()) {
-    return Status::InvalidArgument("record: expected a JSON object, got " + std::string(record.type_name()));
+    return Status::InvalidArgument("record: expected a JSON object, got " +
+                                   std::string(record.type_name()));
   }
   Scope root{&record, "", &record, 0};
   for (const auto& c : rules_->skip_if) {
@@ -534,7 +563,8 @@ Result<std::vector<model::Entity>> RuleSet::Apply(const nlohmann::json& record,
     const Json* arr = Find(*r.for_each, root, &path);
     if (arr == nullptr || arr->is_null()) continue;
     if (!arr->is_array()) {
-      return Status::InvalidArgument("rule \"" + r.name + "\": " + path + ": for_each: expected an array");
+      return Status::InvalidArgument("rule \"" + r.name + "\": " + path +
+                                     ": for_each: expected an array");
     }
     for (size_t i = 0; i < arr->size(); ++i) {
       Scope elem{&(*arr)[i], path + "/" + std::to_string(i), &record, i};

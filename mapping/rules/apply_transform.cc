@@ -18,7 +18,8 @@ namespace {
 
 Status FromInt(Json& v, int64_t mul) {
   int64_t n = v.get<int64_t>();
-  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+  if (v.is_number_unsigned() &&
+      v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     return Status::InvalidArgument("integer overflows int64");
   }
   if (__builtin_mul_overflow(n, mul, &n)) return Status::InvalidArgument("value overflows int64");
@@ -35,11 +36,14 @@ Status ApplyTransform(const Transform& t, Json& v) {
     case Op::kUpper:
     case Op::kLower:
     case Op::kCollapseSpaces: {
-      if (!v.is_string()) return v.is_primitive() ? Status::Ok() : Status::InvalidArgument("expected text");
+      if (!v.is_string())
+        return v.is_primitive() ? Status::Ok() : Status::InvalidArgument("expected text");
       std::string& s = v.get_ref<std::string&>();
       if (t.op == Op::kTrim) s = TrimmedCopy(s);
-      if (t.op == Op::kUpper) for (char& c : s) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
-      if (t.op == Op::kLower) for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+      if (t.op == Op::kUpper)
+        for (char& c : s) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
+      if (t.op == Op::kLower)
+        for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
       if (t.op == Op::kCollapseSpaces) {
         std::string out;
         for (char c : s) {
@@ -79,12 +83,16 @@ Status ApplyTransform(const Transform& t, Json& v) {
     case Op::kBool:
       if (v.is_boolean()) return Status::Ok();
       ScalarText(v, text);
-      if (text == "true" || text == "1" || text == "yes") v = true;
-      else if (text == "false" || text == "0" || text == "no") v = false;
-      else return Status::InvalidArgument("not a boolean");
+      if (text == "true" || text == "1" || text == "yes")
+        v = true;
+      else if (text == "false" || text == "0" || text == "no")
+        v = false;
+      else
+        return Status::InvalidArgument("not a boolean");
       return Status::Ok();
     case Op::kPhone: {
-      if (v.is_boolean() || !ScalarText(v, text)) return Status::InvalidArgument("not a phone number");
+      if (v.is_boolean() || !ScalarText(v, text))
+        return Status::InvalidArgument("not a phone number");
       auto r = NormalizePhone(text, t.country);
       if (!r.ok()) return r.status();
       v = std::move(*r);
@@ -134,7 +142,9 @@ Status ApplyTransform(const Transform& t, Json& v) {
       return Status::Ok();
     }
     case Op::kTimestampMs: {
-      if (!v.is_string()) return Status::InvalidArgument("expected date/time text (use unix_s or unix_ms for numbers)");
+      if (!v.is_string())
+        return Status::InvalidArgument(
+            "expected date/time text (use unix_s or unix_ms for numbers)");
       auto r = ParseTimestampMs(v.get_ref<const std::string&>(), t.arg);
       if (!r.ok()) {
         // Name where the default would come from: the transform's argument.

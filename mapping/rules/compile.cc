@@ -2,12 +2,12 @@
 // Runs at startup/reload only, so it uses exceptions internally (toml++ and a
 // local CompileError) and turns them into one Status at the boundary.
 
+#include <toml++/toml.h>
+
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
 #include <stdexcept>
-
-#include <toml++/toml.h>
 
 #include "mapping/model/model.h"
 #include "mapping/rules/compiled.h"
@@ -38,10 +38,14 @@ struct CompileError : std::runtime_error {
 
 Json TomlToJson(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::string: return Json(*node.value<std::string>());
-    case toml::node_type::integer: return Json(*node.value<int64_t>());
-    case toml::node_type::floating_point: return Json(*node.value<double>());
-    case toml::node_type::boolean: return Json(*node.value<bool>());
+    case toml::node_type::string:
+      return Json(*node.value<std::string>());
+    case toml::node_type::integer:
+      return Json(*node.value<int64_t>());
+    case toml::node_type::floating_point:
+      return Json(*node.value<double>());
+    case toml::node_type::boolean:
+      return Json(*node.value<bool>());
     case toml::node_type::array: {
       Json out = Json::array();
       for (const auto& e : *node.as_array()) out.push_back(TomlToJson(e));
@@ -122,27 +126,45 @@ Transform CompileTransform(const std::string& text, const std::string& where) {
   std::string name = text.substr(0, colon);
   std::string arg = colon == std::string::npos ? "" : text.substr(colon + 1);
   bool takes_arg = false;
-  if (name == "trim") t.op = Op::kTrim;
-  else if (name == "upper") t.op = Op::kUpper;
-  else if (name == "lower") t.op = Op::kLower;
-  else if (name == "collapse_spaces") t.op = Op::kCollapseSpaces;
-  else if (name == "string") t.op = Op::kString;
-  else if (name == "int") t.op = Op::kInt;
-  else if (name == "bool") t.op = Op::kBool;
-  else if (name == "email") t.op = Op::kEmail;
-  else if (name == "minor_units") t.op = Op::kMinorUnits;
-  else if (name == "currency") t.op = Op::kCurrency;
-  else if (name == "unix_s") t.op = Op::kUnixS;
-  else if (name == "unix_ms") t.op = Op::kUnixMs;
-  else if (name == "negate") t.op = Op::kNegate;
+  if (name == "trim")
+    t.op = Op::kTrim;
+  else if (name == "upper")
+    t.op = Op::kUpper;
+  else if (name == "lower")
+    t.op = Op::kLower;
+  else if (name == "collapse_spaces")
+    t.op = Op::kCollapseSpaces;
+  else if (name == "string")
+    t.op = Op::kString;
+  else if (name == "int")
+    t.op = Op::kInt;
+  else if (name == "bool")
+    t.op = Op::kBool;
+  else if (name == "email")
+    t.op = Op::kEmail;
+  else if (name == "minor_units")
+    t.op = Op::kMinorUnits;
+  else if (name == "currency")
+    t.op = Op::kCurrency;
+  else if (name == "unix_s")
+    t.op = Op::kUnixS;
+  else if (name == "unix_ms")
+    t.op = Op::kUnixMs;
+  else if (name == "negate")
+    t.op = Op::kNegate;
   else if (name == "phone") {
     t.op = Op::kPhone;
     takes_arg = true;
-    if (arg.empty() || arg == "RU") t.country = PhoneCountry::kRU;
-    else if (arg == "KZ") t.country = PhoneCountry::kKZ;
-    else if (arg == "UA") t.country = PhoneCountry::kUA;
-    else if (arg == "BY") t.country = PhoneCountry::kBY;
-    else Fail(where, "transform \"" + text + "\": country must be RU, KZ, UA or BY");
+    if (arg.empty() || arg == "RU")
+      t.country = PhoneCountry::kRU;
+    else if (arg == "KZ")
+      t.country = PhoneCountry::kKZ;
+    else if (arg == "UA")
+      t.country = PhoneCountry::kUA;
+    else if (arg == "BY")
+      t.country = PhoneCountry::kBY;
+    else
+      Fail(where, "transform \"" + text + "\": country must be RU, KZ, UA or BY");
   } else if (name == "money") {
     t.op = Op::kMoney;
     takes_arg = true;
@@ -165,7 +187,8 @@ Transform CompileTransform(const std::string& text, const std::string& where) {
   } else {
     Fail(where, "unknown transform \"" + name + "\"");
   }
-  if (!takes_arg && colon != std::string::npos) Fail(where, "transform \"" + name + "\" takes no argument");
+  if (!takes_arg && colon != std::string::npos)
+    Fail(where, "transform \"" + name + "\" takes no argument");
   return t;
 }
 
@@ -177,7 +200,8 @@ class Compiler {
     CheckKeys(root, {"format", "name", "skip_if", "maps", "lookups", "entity"}, "");
     auto format = root["format"].value<int64_t>();
     if (!format) Fail("", "missing \"format = 1\"");
-    if (*format != 1) Fail("", "unsupported format " + std::to_string(*format) + " (this crmhub reads 1)");
+    if (*format != 1)
+      Fail("", "unsupported format " + std::to_string(*format) + " (this crmhub reads 1)");
     if (auto n = root.get("name")) out_.name = GetString(*n, "name");
     if (auto maps = root["maps"].as_table()) {
       for (const auto& [k, v] : *maps) {
@@ -227,13 +251,16 @@ class Compiler {
   }
 
   Condition CompileCondition(const toml::table& t, const std::string& where) {
-    CheckKeys(t, {"path", "root_path", "equals", "not_equals", "in", "not_in", "exists", "empty",
-                  "prefix"}, where);
+    CheckKeys(
+        t,
+        {"path", "root_path", "equals", "not_equals", "in", "not_in", "exists", "empty", "prefix"},
+        where);
     Condition c;
     bool has_path = t.contains("path");
-    if (has_path == t.contains("root_path")) Fail(where, "a condition needs exactly one of path, root_path");
-    c.pointer = CompilePointer(GetString(*t.get(has_path ? "path" : "root_path"), where),
-                               !has_path, where);
+    if (has_path == t.contains("root_path"))
+      Fail(where, "a condition needs exactly one of path, root_path");
+    c.pointer =
+        CompilePointer(GetString(*t.get(has_path ? "path" : "root_path"), where), !has_path, where);
     auto list = [&](std::string_view key) -> std::optional<std::vector<Json>> {
       auto n = t.get(key);
       if (!n) return std::nullopt;
@@ -256,7 +283,8 @@ class Compiler {
     }
     if (auto n = t.get("prefix")) c.prefix = GetString(*n, where);
     if (!c.equals && !c.not_equals && !c.in && !c.not_in && !c.exists && !c.empty && !c.prefix) {
-      Fail(where, "a condition needs a test (equals, not_equals, in, not_in, exists, empty, prefix)");
+      Fail(where,
+           "a condition needs a test (equals, not_equals, in, not_in, exists, empty, prefix)");
     }
     return c;
   }
@@ -283,21 +311,27 @@ class Compiler {
     }
     const toml::table* t = node.as_table();
     if (!t) Fail(where, "expected a JSON pointer string or a value table");
-    CheckKeys(*t, {"path", "root_path", "paths", "join", "sum", "separator", "value", "context", "for_each",
-                   "fields", "null_if", "transform", "map", "map_default", "lookup", "on_missing",
-                   "default", "required", "on_invalid", "prefix", "suffix"}, where);
+    CheckKeys(*t, {"path",       "root_path",   "paths",    "join",       "sum",     "separator",
+                   "value",      "context",     "for_each", "fields",     "null_if", "transform",
+                   "map",        "map_default", "lookup",   "on_missing", "default", "required",
+                   "on_invalid", "prefix",      "suffix"},
+              where);
     int sources = 0;
     for (auto k : {"path", "root_path", "paths", "join", "sum", "value", "context", "for_each"}) {
       sources += t->contains(k) ? 1 : 0;
     }
     if (sources == 0 && t->contains("fields")) sources = 1;  // an object built in place
     if (sources != 1) {
-      Fail(where, "needs exactly one of path, root_path, paths, join, sum, value, context, for_each, fields");
+      Fail(where,
+           "needs exactly one of path, root_path, paths, join, sum, value, context, for_each, "
+           "fields");
     }
     auto pointer_list = [&](std::string_view key) {
       auto a = (*t)[key].as_array();
-      if (!a || a->empty()) Fail(where, std::string(key) + " must be a non-empty array of pointers");
-      for (const auto& e : *a) s.pointers.push_back(CompilePointer(GetString(e, where), false, where));
+      if (!a || a->empty())
+        Fail(where, std::string(key) + " must be a non-empty array of pointers");
+      for (const auto& e : *a)
+        s.pointers.push_back(CompilePointer(GetString(e, where), false, where));
     };
     if (auto n = t->get("path")) {
       s.pointers.push_back(CompilePointer(GetString(*n, where), false, where));
@@ -318,10 +352,14 @@ class Compiler {
     } else if (auto c = t->get("context")) {
       s.source = Source::kContext;
       std::string name = GetString(*c, where);
-      if (name == "source") s.context = internal::ContextValue::kSource;
-      else if (name == "received_ms") s.context = internal::ContextValue::kReceivedMs;
-      else if (name == "index") s.context = internal::ContextValue::kIndex;
-      else Fail(where, "context must be source, received_ms or index");
+      if (name == "source")
+        s.context = internal::ContextValue::kSource;
+      else if (name == "received_ms")
+        s.context = internal::ContextValue::kReceivedMs;
+      else if (name == "index")
+        s.context = internal::ContextValue::kIndex;
+      else
+        Fail(where, "context must be source, received_ms or index");
     } else {
       bool each = t->contains("for_each");
       s.source = each ? Source::kForEach : Source::kObject;
@@ -354,7 +392,8 @@ class Compiler {
       if (auto one = n->value<std::string>()) {
         s.transforms.push_back(CompileTransform(*one, where));
       } else if (auto a = n->as_array()) {
-        for (const auto& e : *a) s.transforms.push_back(CompileTransform(GetString(e, where), where));
+        for (const auto& e : *a)
+          s.transforms.push_back(CompileTransform(GetString(e, where), where));
       } else {
         Fail(where, "transform must be a name or an array of names");
       }
@@ -377,10 +416,14 @@ class Compiler {
     if (auto n = t->get("on_missing")) {
       if (s.lookup.empty()) Fail(where, "on_missing needs lookup");
       std::string v = GetString(*n, where);
-      if (v == "error") s.on_missing = internal::OnMissing::kError;
-      else if (v == "null") s.on_missing = internal::OnMissing::kNull;
-      else if (v == "keep") s.on_missing = internal::OnMissing::kKeep;
-      else Fail(where, "on_missing must be error, null or keep");
+      if (v == "error")
+        s.on_missing = internal::OnMissing::kError;
+      else if (v == "null")
+        s.on_missing = internal::OnMissing::kNull;
+      else if (v == "keep")
+        s.on_missing = internal::OnMissing::kKeep;
+      else
+        Fail(where, "on_missing must be error, null or keep");
     }
     if (auto n = t->get("default")) s.default_value = TomlToJson(*n);
     if (auto n = t->get("required")) {
@@ -452,10 +495,9 @@ Result<RuleSet> ParseRules(std::string_view toml_text, std::string_view origin) 
     toml::table root = toml::parse(toml_text, origin);
     Compiler(*rules).Run(root);
   } catch (const toml::parse_error& e) {
-    return Status::InvalidArgument(std::string(origin) + ":" +
-                                   std::to_string(e.source().begin.line) + ":" +
-                                   std::to_string(e.source().begin.column) + ": " +
-                                   std::string(e.description()));
+    return Status::InvalidArgument(
+        std::string(origin) + ":" + std::to_string(e.source().begin.line) + ":" +
+        std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
   } catch (const CompileError& e) {
     return Status::InvalidArgument(std::string(origin) + ": " + e.what());
   }

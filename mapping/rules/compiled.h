@@ -5,11 +5,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/status.h"
 #include "mapping/model/entity.h"
@@ -21,8 +20,8 @@ using Json = nlohmann::json;
 using Table = std::map<std::string, Json, std::less<>>;
 
 struct Segment {
-  std::string key;      // unescaped RFC 6901 reference token
-  size_t index = 0;     // when is_index
+  std::string key;   // unescaped RFC 6901 reference token
+  size_t index = 0;  // when is_index
   bool is_index = false;
   bool wildcard = false;  // "*"
 };
@@ -35,8 +34,22 @@ struct Pointer {
 };
 
 enum class Op {
-  kTrim, kUpper, kLower, kCollapseSpaces, kString, kInt, kBool, kPhone, kEmail,
-  kMoney, kMinorUnits, kCurrency, kTimestampMs, kUnixS, kUnixMs, kNegate,
+  kTrim,
+  kUpper,
+  kLower,
+  kCollapseSpaces,
+  kString,
+  kInt,
+  kBool,
+  kPhone,
+  kEmail,
+  kMoney,
+  kMinorUnits,
+  kCurrency,
+  kTimestampMs,
+  kUnixS,
+  kUnixMs,
+  kNegate,
 };
 
 struct Transform {
@@ -74,7 +87,7 @@ struct ValueSpec {
   std::vector<Transform> transforms;
   const Table* map = nullptr;  // points into CompiledRules::maps / inline_maps
   std::optional<Json> map_default;
-  std::string lookup;                   // empty: none
+  std::string lookup;                    // empty: none
   const Table* static_lookup = nullptr;  // null: ask ApplyContext::lookup
   OnMissing on_missing = OnMissing::kError;
   std::optional<Json> default_value;

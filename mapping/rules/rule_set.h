@@ -9,12 +9,11 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/status.h"
 #include "mapping/model/entity.h"
@@ -37,7 +36,7 @@ class Lookup {
 class FunctionLookup final : public Lookup {
  public:
   using Fn = std::function<Result<std::optional<nlohmann::json>>(std::string_view table,
-                                                                  std::string_view key)>;
+                                                                 std::string_view key)>;
   explicit FunctionLookup(Fn fn) : fn_(std::move(fn)) {}
   Result<std::optional<nlohmann::json>> Find(std::string_view table,
                                              std::string_view key) const override {
@@ -78,7 +77,8 @@ class RuleSet {
 
  private:
   friend Result<RuleSet> ParseRules(std::string_view, std::string_view);
-  explicit RuleSet(std::shared_ptr<const internal::CompiledRules> rules) : rules_(std::move(rules)) {}
+  explicit RuleSet(std::shared_ptr<const internal::CompiledRules> rules)
+      : rules_(std::move(rules)) {}
   std::shared_ptr<const internal::CompiledRules> rules_;
 };
 

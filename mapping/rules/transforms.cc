@@ -39,18 +39,16 @@ struct CurrencyCode {
 // ISO 4217 codes a Russian-speaking business meets; others are rejected as
 // unknown rather than guessed.
 constexpr std::array<CurrencyCode, 39> kCurrencies = {{
-    {"RUB", "643"}, {"USD", "840"}, {"EUR", "978"}, {"KZT", "398"}, {"BYN", "933"},
-    {"UAH", "980"}, {"CNY", "156"}, {"GBP", "826"}, {"CHF", "756"}, {"JPY", "392"},
-    {"TRY", "949"}, {"UZS", "860"}, {"AMD", "051"}, {"KGS", "417"}, {"GEL", "981"},
-    {"AZN", "944"}, {"TJS", "972"}, {"MDL", "498"}, {"AED", "784"}, {"INR", "356"},
-    {"HKD", "344"}, {"SGD", "702"}, {"KRW", "410"}, {"CAD", "124"}, {"AUD", "036"},
-    {"PLN", "985"}, {"CZK", "203"}, {"SEK", "752"}, {"NOK", "578"}, {"DKK", "208"},
-    {"HUF", "348"}, {"ILS", "376"}, {"THB", "764"}, {"VND", "704"}, {"BRL", "986"},
-    {"MXN", "484"}, {"ZAR", "710"}, {"EGP", "818"}, {"SAR", "682"},
+    {"RUB", "643"}, {"USD", "840"}, {"EUR", "978"}, {"KZT", "398"}, {"BYN", "933"}, {"UAH", "980"},
+    {"CNY", "156"}, {"GBP", "826"}, {"CHF", "756"}, {"JPY", "392"}, {"TRY", "949"}, {"UZS", "860"},
+    {"AMD", "051"}, {"KGS", "417"}, {"GEL", "981"}, {"AZN", "944"}, {"TJS", "972"}, {"MDL", "498"},
+    {"AED", "784"}, {"INR", "356"}, {"HKD", "344"}, {"SGD", "702"}, {"KRW", "410"}, {"CAD", "124"},
+    {"AUD", "036"}, {"PLN", "985"}, {"CZK", "203"}, {"SEK", "752"}, {"NOK", "578"}, {"DKK", "208"},
+    {"HUF", "348"}, {"ILS", "376"}, {"THB", "764"}, {"VND", "704"}, {"BRL", "986"}, {"MXN", "484"},
+    {"ZAR", "710"}, {"EGP", "818"}, {"SAR", "682"},
 }};
 
 }  // namespace
-
 
 Result<std::string> NormalizePhone(std::string_view text, PhoneCountry cc) {
   text = TrimAscii(text);
@@ -92,7 +90,8 @@ Result<std::string> NormalizePhone(std::string_view text, PhoneCountry cc) {
   }
   if (d.size() == 11 && (d[0] == '8' || d[0] == '7')) {
     if (d[0] == '8' && d[1] == '0' && cc == PhoneCountry::kBY) return "+375" + d.substr(2);
-    if (d[1] == '0') return Status::InvalidArgument("not a valid +7 number (area code starts with 0)");
+    if (d[1] == '0')
+      return Status::InvalidArgument("not a valid +7 number (area code starts with 0)");
     return "+7" + d.substr(1);
   }
   if (d.size() == 12 && (starts("380") || starts("375"))) return "+" + d;
@@ -142,13 +141,14 @@ Result<int64_t> ParseMoney(std::string_view text, int scale) {
   }
   int64_t value = 0;
   size_t int_digits = 0;
-  size_t group = 0;        // digits since the last thousands separator
-  bool grouped = false;    // a thousands separator was seen
+  size_t group = 0;      // digits since the last thousands separator
+  bool grouped = false;  // a thousands separator was seen
   size_t i = 0;
   for (; i < text.size(); ++i) {
     char c = text[i];
     if (IsDigit(c)) {
-      if (!MulAdd(value, 10, c - '0')) return Status::InvalidArgument("amount overflows int64 minor units");
+      if (!MulAdd(value, 10, c - '0'))
+        return Status::InvalidArgument("amount overflows int64 minor units");
       ++int_digits;
       ++group;
     } else if (c == ' ' || UnicodeSpaceAt(text, i) > 0) {
@@ -165,24 +165,29 @@ Result<int64_t> ParseMoney(std::string_view text, int scale) {
       return Status::InvalidArgument("not a decimal number");
     }
   }
-  if (int_digits == 0) return Status::InvalidArgument("not a decimal number (no digits before the point)");
-  if (grouped && group != 3) return Status::InvalidArgument("not a decimal number (bad digit grouping)");
+  if (int_digits == 0)
+    return Status::InvalidArgument("not a decimal number (no digits before the point)");
+  if (grouped && group != 3)
+    return Status::InvalidArgument("not a decimal number (bad digit grouping)");
   std::string_view frac;
   if (i < text.size()) {
     char point = text[i];
     frac = text.substr(i + 1);
-    if (frac.empty()) return Status::InvalidArgument("not a decimal number (no digits after the point)");
+    if (frac.empty())
+      return Status::InvalidArgument("not a decimal number (no digits after the point)");
     for (char c : frac) {
       if (c == '.' || c == ',') {
-        return Status::InvalidArgument(c == point ? "not a decimal number (two decimal points)"
-                                                  : "ambiguous decimal separator (both '.' and ',')");
+        return Status::InvalidArgument(c == point
+                                           ? "not a decimal number (two decimal points)"
+                                           : "ambiguous decimal separator (both '.' and ',')");
       }
       if (!IsDigit(c)) return Status::InvalidArgument("not a decimal number");
     }
   }
   for (int k = 0; k < scale; ++k) {
     int digit = static_cast<size_t>(k) < frac.size() ? frac[k] - '0' : 0;
-    if (!MulAdd(value, 10, digit)) return Status::InvalidArgument("amount overflows int64 minor units");
+    if (!MulAdd(value, 10, digit))
+      return Status::InvalidArgument("amount overflows int64 minor units");
   }
   for (size_t k = static_cast<size_t>(scale); k < frac.size(); ++k) {
     if (frac[k] != '0') {

@@ -112,9 +112,8 @@ Headers HeadersOf(const rd_kafka_message_t* m) {
   const char* name = nullptr;
   const void* value = nullptr;
   size_t size = 0;
-  for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) ==
-                     RD_KAFKA_RESP_ERR_NO_ERROR;
-       ++i) {
+  for (size_t i = 0;
+       rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
     out.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : "");
   }
   return out;
@@ -185,8 +184,8 @@ Status KafkaQueue::Start() {
   });
 
   std::lock_guard lock(state_mu_);
-  return ReadTopic(StateTopic(), [this](int32_t, int64_t, std::optional<std::string> key,
-                                        Headers, std::string value) {
+  return ReadTopic(StateTopic(), [this](int32_t, int64_t, std::optional<std::string> key, Headers,
+                                        std::string value) {
     if (key) state_[*key] = std::move(value);
   });
 }
@@ -295,8 +294,7 @@ void KafkaQueue::EnqueueAsync(std::vector<NewMessage> messages, EnqueueCallback 
     done(std::vector<EnqueueOutcome>{});
     return;
   }
-  if (rd_kafka_outq_len(producer_) + static_cast<int64_t>(messages.size()) >
-      options_.max_pending) {
+  if (rd_kafka_outq_len(producer_) + static_cast<int64_t>(messages.size()) > options_.max_pending) {
     done(Status::ResourceExhausted("enqueue: the producer queue is full; retry later"));
     return;
   }
@@ -314,12 +312,12 @@ void KafkaQueue::EnqueueAsync(std::vector<NewMessage> messages, EnqueueCallback 
     f.created_at = now;
     f.not_before = m.not_before;
     KafkaRecord r = EncodeRecord(f);
-    records.push_back({LaneTopic(m.lane), std::move(r.key), std::move(r.headers),
-                       std::move(r.value)});
+    records.push_back(
+        {LaneTopic(m.lane), std::move(r.key), std::move(r.headers), std::move(r.value)});
   }
   const size_t n = records.size();
-  auto batch = std::make_shared<ProduceBatch>(
-      n, [done = std::move(done), n](std::vector<Status> st) {
+  auto batch =
+      std::make_shared<ProduceBatch>(n, [done = std::move(done), n](std::vector<Status> st) {
         for (Status& s : st) {
           if (!s.ok()) {
             done(std::move(s));
@@ -479,8 +477,8 @@ void KafkaQueue::FillLocked(Lane& lane, std::chrono::milliseconds wait) {
       // dead-letters it with the reason instead of it vanishing.
       msg.lane = lane.name;
       msg.source = "kafka";
-      msg.idempotency_key = lane.topic + "/" + std::to_string(m->partition) + "/" +
-                            std::to_string(m->offset);
+      msg.idempotency_key =
+          lane.topic + "/" + std::to_string(m->partition) + "/" + std::to_string(m->offset);
       msg.payload = ValueOf(m);
       msg.created_at = clock_.Now();
       msg.next_attempt_at = msg.created_at;
@@ -550,7 +548,8 @@ Result<bool> KafkaQueue::CaughtUp(const std::string& lane_name) {
   }
   const int timeout_ms = static_cast<int>(options_.timeout.count());
   rd_kafka_resp_err_t err = rd_kafka_position(lane.consumer, position);
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = rd_kafka_committed(lane.consumer, committed, timeout_ms);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+    err = rd_kafka_committed(lane.consumer, committed, timeout_ms);
   bool caught = err == RD_KAFKA_RESP_ERR_NO_ERROR;
   for (int i = 0; caught && i < position->cnt; ++i) {
     int64_t lo = 0, hi = 0;
@@ -658,8 +657,8 @@ std::vector<Status> KafkaQueue::Settle(std::span<const Settlement> settlements) 
       f.reason = s.reason;
       f.failed_at = now;
       KafkaRecord r = EncodeRecord(f);
-      records.push_back({DeadLetterTopic(), std::move(r.key), std::move(r.headers),
-                         std::move(r.value)});
+      records.push_back(
+          {DeadLetterTopic(), std::move(r.key), std::move(r.headers), std::move(r.value)});
       pending.push_back({i, e});
       continue;
     }
@@ -676,8 +675,8 @@ std::vector<Status> KafkaQueue::Settle(std::span<const Settlement> settlements) 
     }
     f.not_before = next;
     KafkaRecord r = EncodeRecord(f);
-    records.push_back({LaneTopic(e->message.lane), std::move(r.key), std::move(r.headers),
-                       std::move(r.value)});
+    records.push_back(
+        {LaneTopic(e->message.lane), std::move(r.key), std::move(r.headers), std::move(r.value)});
     pending.push_back({i, e});
   }
 
@@ -708,10 +707,9 @@ std::vector<Status> KafkaQueue::Settle(std::span<const Settlement> settlements) 
 
 // ---------------------------------------------------------------- reads
 
-Status KafkaQueue::ReadTopic(
-    const std::string& topic,
-    const std::function<void(int32_t, int64_t, std::optional<std::string>, Headers, std::string)>&
-        fn) {
+Status KafkaQueue::ReadTopic(const std::string& topic,
+                             const std::function<void(int32_t, int64_t, std::optional<std::string>,
+                                                      Headers, std::string)>& fn) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   std::map<std::string, std::string> props = options_.properties;
   props["bootstrap.servers"] = options_.brokers;
@@ -797,30 +795,29 @@ Status KafkaQueue::ReadTopic(
 
 Result<std::vector<DeadLetter>> KafkaQueue::ReadDeadLetters() {
   std::vector<DeadLetter> out;
-  Status st = ReadTopic(DeadLetterTopic(), [&out](int32_t partition, int64_t offset,
-                                                  std::optional<std::string>, Headers headers,
-                                                  std::string value) {
-    auto f = DecodeRecord(headers, std::move(value));
-    if (!f.ok()) return;  // not ours: not a dead letter of this queue
-    DeadLetter d;
-    d.id = (static_cast<int64_t>(partition) << kPartitionShift) | (offset + 1);
-    d.lane = std::move(f->lane);
-    d.source = std::move(f->source);
-    d.idempotency_key = std::move(f->idempotency_key);
-    d.ordering_key = std::move(f->ordering_key);
-    d.headers = std::move(f->headers);
-    d.payload = std::move(f->payload);
-    d.attempts = f->attempts;
-    d.reason = std::move(f->reason);
-    d.history = std::move(f->history);
-    d.created_at = f->created_at;
-    d.failed_at = f->failed_at.value_or(f->created_at);
-    out.push_back(std::move(d));
-  });
+  Status st = ReadTopic(
+      DeadLetterTopic(), [&out](int32_t partition, int64_t offset, std::optional<std::string>,
+                                Headers headers, std::string value) {
+        auto f = DecodeRecord(headers, std::move(value));
+        if (!f.ok()) return;  // not ours: not a dead letter of this queue
+        DeadLetter d;
+        d.id = (static_cast<int64_t>(partition) << kPartitionShift) | (offset + 1);
+        d.lane = std::move(f->lane);
+        d.source = std::move(f->source);
+        d.idempotency_key = std::move(f->idempotency_key);
+        d.ordering_key = std::move(f->ordering_key);
+        d.headers = std::move(f->headers);
+        d.payload = std::move(f->payload);
+        d.attempts = f->attempts;
+        d.reason = std::move(f->reason);
+        d.history = std::move(f->history);
+        d.created_at = f->created_at;
+        d.failed_at = f->failed_at.value_or(f->created_at);
+        out.push_back(std::move(d));
+      });
   if (!st.ok()) return st;
-  std::sort(out.begin(), out.end(), [](const DeadLetter& a, const DeadLetter& b) {
-    return a.id < b.id;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const DeadLetter& a, const DeadLetter& b) { return a.id < b.id; });
   return out;
 }
 

@@ -85,9 +85,9 @@ struct rd_kafka_s;
 namespace crmhub::queue::kafka {
 
 struct KafkaQueueOptions {
-  std::string brokers;                    // bootstrap.servers
-  std::string topic_prefix = "crmhub";    // topics are <prefix>.<lane>, <prefix>._dlq, ...
-  std::string group_id = "crmhub";        // a lane's consumer group is <group_id>.<lane>
+  std::string brokers;                  // bootstrap.servers
+  std::string topic_prefix = "crmhub";  // topics are <prefix>.<lane>, <prefix>._dlq, ...
+  std::string group_id = "crmhub";      // a lane's consumer group is <group_id>.<lane>
   // librdkafka properties for the producer and every consumer, by
   // librdkafka's own names (security.protocol, sasl.*, ssl.*, ...). The
   // engine's own settings win over them: enable.idempotence=true, acks=all,
@@ -96,7 +96,7 @@ struct KafkaQueueOptions {
 
   RetryPolicy default_policy;
   std::map<std::string, RetryPolicy> lane_policies;  // by lane name
-  JitterFn jitter;                  // tests; else seeded with rng_seed
+  JitterFn jitter;                                   // tests; else seeded with rng_seed
   std::optional<uint64_t> rng_seed;
 
   // The producer queue's bound (queue.buffering.max.messages): past it
@@ -187,10 +187,10 @@ class KafkaQueue final : public Queue {
   const RetryPolicy& PolicyFor(const std::string& lane) const;
 
   // Reads every partition of `topic` from its start to its end as of now.
-  Status ReadTopic(const std::string& topic,
-                   const std::function<void(int32_t partition, int64_t offset,
-                                            std::optional<std::string> key,
-                                            Headers headers, std::string value)>& fn);
+  Status ReadTopic(
+      const std::string& topic,
+      const std::function<void(int32_t partition, int64_t offset, std::optional<std::string> key,
+                               Headers headers, std::string value)>& fn);
   Result<std::vector<DeadLetter>> ReadDeadLetters();
 
   Clock& clock_;
@@ -203,11 +203,11 @@ class KafkaQueue final : public Queue {
   std::atomic<bool> healthy_{true};
   std::atomic<int64_t> depth_{0};
 
-  std::mutex mu_;  // lanes, entries, tokens, jitter
-  std::map<std::string, std::unique_ptr<Lane>> lanes_;        // guarded by mu_
-  std::unordered_map<int64_t, Entry*> entries_by_id_;         // guarded by mu_
-  int64_t next_id_ = 0;                                       // guarded by mu_
-  int64_t next_token_ = 0;                                    // guarded by mu_
+  std::mutex mu_;                                       // lanes, entries, tokens, jitter
+  std::map<std::string, std::unique_ptr<Lane>> lanes_;  // guarded by mu_
+  std::unordered_map<int64_t, Entry*> entries_by_id_;   // guarded by mu_
+  int64_t next_id_ = 0;                                 // guarded by mu_
+  int64_t next_token_ = 0;                              // guarded by mu_
 
   std::mutex state_mu_;
   std::map<std::string, std::string> state_;  // guarded by state_mu_

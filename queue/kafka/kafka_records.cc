@@ -85,7 +85,8 @@ Result<RecordFields> DecodeRecord(const Headers& kafka_headers, std::string valu
       f.not_before = *t;
     } else if (name == kError) {
       const size_t space = v.find(' ');
-      if (space == std::string::npos) return Status::Corruption("record header crmhub.error: no time");
+      if (space == std::string::npos)
+        return Status::Corruption("record header crmhub.error: no time");
       auto t = time_of(std::string_view(v).substr(0, space));
       if (!t.ok()) return t.status();
       f.history.push_back({*t, v.substr(space + 1)});
@@ -100,7 +101,8 @@ Result<RecordFields> DecodeRecord(const Headers& kafka_headers, std::string valu
     }
   }
   if (!has_lane || !has_source || !has_key || !has_created) {
-    return Status::Corruption("not a crmhub queue record (crmhub.lane, .source, .key or .created_at missing)");
+    return Status::Corruption(
+        "not a crmhub queue record (crmhub.lane, .source, .key or .created_at missing)");
   }
   return f;
 }

@@ -32,11 +32,11 @@ bool MockKafkaCluster::CreateTopic(const std::string& topic, int partitions) {
 
 std::map<std::string, std::string> MockKafkaCluster::LowLatencyProperties() {
   return {
-      {"fetch.wait.max.ms", "10"},            // see a new record within a poll or two
+      {"fetch.wait.max.ms", "10"},  // see a new record within a poll or two
       {"topic.metadata.refresh.interval.ms", "1000"},
       {"session.timeout.ms", "6000"},
       {"heartbeat.interval.ms", "200"},
-      {"log_level", "3"},                     // errors only: the mock's warnings are noise
+      {"log_level", "3"},  // errors only: the mock's warnings are noise
   };
 }
 

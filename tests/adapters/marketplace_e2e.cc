@@ -1,12 +1,11 @@
 #include "tests/adapters/marketplace_e2e.h"
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <cmath>
 #include <csignal>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 namespace crmhub::testutil {
 

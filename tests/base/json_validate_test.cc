@@ -22,18 +22,61 @@ bool NlohmannAccepts(const std::string& text) {
 
 TEST(IsValidJsonTest, AgreesWithNlohmannOnTheEdgeCases) {
   const std::string valid[] = {
-      "{}", "[]", " \t\r\n{ \"a\" : [ 1 , -0 , 0.5e+3 , 1E-2 , true , false , null ] } ",
-      "\"\"", "0", "-1.25", "\"\\u00e9\\ud83d\\ude00\\/\\b\\f\\n\\r\\t\\\"\\\\\"",
-      "\xEF\xBB\xBF{\"bom\":1}", "\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\x7F\"",
-      "1e-999", "123456789012345678901234567890", "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]",
+      "{}",
+      "[]",
+      " \t\r\n{ \"a\" : [ 1 , -0 , 0.5e+3 , 1E-2 , true , false , null ] } ",
+      "\"\"",
+      "0",
+      "-1.25",
+      "\"\\u00e9\\ud83d\\ude00\\/\\b\\f\\n\\r\\t\\\"\\\\\"",
+      "\xEF\xBB\xBF{\"bom\":1}",
+      "\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\x7F\"",
+      "1e-999",
+      "123456789012345678901234567890",
+      "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]",
       std::string(100, '[') + std::string(100, ']')};
-  const std::string invalid[] = {
-      "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\"}", "{1:2}", "01", "1.", ".5", "-", "+1",
-      "1e", "1e+", "tru", "nul", "True", "[1 2]", "{\"a\":1 \"b\":2}", "\"\x01\"", "\"abc",
-      "\"\\x\"", "\"\\u12\"", "\"\\ud83d\"", "\"\\ude00\"", "\"\\ud83d\\u0041\"",
-      "\"\xC0\xAF\"", "\"\xED\xA0\x80\"", "\"\xF4\x90\x80\x80\"", "\"\xC3\"", "\"\x80\"",
-      "1e999", "-1e400", std::string(400, '9'), "{} {}", "[1]x", "/* c */ 1", "\xEF\xBB{}",
-      std::string("\"a\0b\"", 5), std::string("1\0x", 3), std::string(100, '[') + std::string(99, ']')};
+  const std::string invalid[] = {"",
+                                 " ",
+                                 "{",
+                                 "}",
+                                 "[1,]",
+                                 "{\"a\":1,}",
+                                 "{\"a\"}",
+                                 "{1:2}",
+                                 "01",
+                                 "1.",
+                                 ".5",
+                                 "-",
+                                 "+1",
+                                 "1e",
+                                 "1e+",
+                                 "tru",
+                                 "nul",
+                                 "True",
+                                 "[1 2]",
+                                 "{\"a\":1 \"b\":2}",
+                                 "\"\x01\"",
+                                 "\"abc",
+                                 "\"\\x\"",
+                                 "\"\\u12\"",
+                                 "\"\\ud83d\"",
+                                 "\"\\ude00\"",
+                                 "\"\\ud83d\\u0041\"",
+                                 "\"\xC0\xAF\"",
+                                 "\"\xED\xA0\x80\"",
+                                 "\"\xF4\x90\x80\x80\"",
+                                 "\"\xC3\"",
+                                 "\"\x80\"",
+                                 "1e999",
+                                 "-1e400",
+                                 std::string(400, '9'),
+                                 "{} {}",
+                                 "[1]x",
+                                 "/* c */ 1",
+                                 "\xEF\xBB{}",
+                                 std::string("\"a\0b\"", 5),
+                                 std::string("1\0x", 3),
+                                 std::string(100, '[') + std::string(99, ']')};
   for (const std::string& t : valid) {
     EXPECT_TRUE(IsValidJson(t)) << t;
     EXPECT_TRUE(NlohmannAccepts(t)) << t;
@@ -58,17 +101,26 @@ class Generator {
   }
 
   void Mutate(std::string& s) {
-    static const char kSpicy[] = "{}[]:,\"\\ \n0123456789-+.eEtfnul\x00\x1f\x7f\x80\xbf\xc0\xc3"
-                                 "\xe0\xed\xef\xf0\xf4\xff/u";
+    static const char kSpicy[] =
+        "{}[]:,\"\\ \n0123456789-+.eEtfnul\x00\x1f\x7f\x80\xbf\xc0\xc3"
+        "\xe0\xed\xef\xf0\xf4\xff/u";
     const int edits = 1 + static_cast<int>(Next(3));
     for (int i = 0; i < edits; ++i) {
       const size_t at = s.empty() ? 0 : Next(s.size() + 1);
       const char c = Next(2) ? kSpicy[Next(sizeof(kSpicy) - 1)] : static_cast<char>(Next(256));
       switch (Next(4)) {
-        case 0: if (at < s.size()) s[at] = c; break;
-        case 1: s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), c); break;
-        case 2: if (at < s.size()) s.erase(at, 1); break;
-        default: s.resize(at); break;
+        case 0:
+          if (at < s.size()) s[at] = c;
+          break;
+        case 1:
+          s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        case 2:
+          if (at < s.size()) s.erase(at, 1);
+          break;
+        default:
+          s.resize(at);
+          break;
       }
     }
   }
@@ -82,7 +134,8 @@ class Generator {
   void Value(std::string& out, int depth) {
     Space(out);
     switch (depth > 70 ? 3 + Next(5) : Next(8)) {
-      case 0: case 1: {
+      case 0:
+      case 1: {
         out += '{';
         const uint64_t n = Next(4);
         for (uint64_t i = 0; i < n; ++i) {
@@ -108,8 +161,13 @@ class Generator {
         out += ']';
         break;
       }
-      case 3: case 4: String(out); break;
-      case 5: Number(out); break;
+      case 3:
+      case 4:
+        String(out);
+        break;
+      case 5:
+        Number(out);
+        break;
       default: {
         static const char* kWords[] = {"true", "false", "null"};
         out += kWords[Next(3)];
@@ -119,10 +177,26 @@ class Generator {
   }
 
   void String(std::string& out) {
-    static const char* kPieces[] = {
-        "a", "Z", " ", "\\\"", "\\\\", "\\/", "\\n", "\\t", "\\u0041", "\\u00e9",
-        "\\ud83d\\ude00", "\\uDBFF\\uDFFF", "\xC3\xA9", "\xE2\x82\xAC", "\xED\x9F\xBF",
-        "\xEE\x80\x80", "\xF0\x90\x80\x80", "\xF4\x8F\xBF\xBF", "\x7F", "\xE0\xA0\x80"};
+    static const char* kPieces[] = {"a",
+                                    "Z",
+                                    " ",
+                                    "\\\"",
+                                    "\\\\",
+                                    "\\/",
+                                    "\\n",
+                                    "\\t",
+                                    "\\u0041",
+                                    "\\u00e9",
+                                    "\\ud83d\\ude00",
+                                    "\\uDBFF\\uDFFF",
+                                    "\xC3\xA9",
+                                    "\xE2\x82\xAC",
+                                    "\xED\x9F\xBF",
+                                    "\xEE\x80\x80",
+                                    "\xF0\x90\x80\x80",
+                                    "\xF4\x8F\xBF\xBF",
+                                    "\x7F",
+                                    "\xE0\xA0\x80"};
     out += '"';
     const uint64_t n = Next(6);
     for (uint64_t i = 0; i < n; ++i) out += kPieces[Next(sizeof(kPieces) / sizeof(kPieces[0]))];
@@ -155,7 +229,8 @@ TEST(IsValidJsonTest, AgreesWithNlohmannOnAMillionMutatedDocuments) {
     (theirs ? valid : invalid)++;
     if (ours != theirs && ++disagreements <= 5) {
       ADD_FAILURE() << "IsValidJson " << ours << ", nlohmann " << theirs << " on: "
-                    << nlohmann::json(doc).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+                    << nlohmann::json(doc).dump(-1, ' ', true,
+                                                nlohmann::json::error_handler_t::replace);
     }
   }
   EXPECT_EQ(disagreements, 0);
@@ -170,7 +245,7 @@ TEST(IsValidJsonTest, AgreesWithNlohmannOnAMillionMutatedDocuments) {
 TEST(IsValidUtf8Test, AgreesWithTheJsonValidatorOnRandomBytes) {
   std::mt19937_64 rng(20261206);
   const unsigned char edges[] = {0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xA0, 0x9F,
-                                 0xED, 0xEF, 0xF0, 0x90, 0x8F, 0xF4, 0xF5, 0xFF, 'a', 0xD0};
+                                 0xED, 0xEF, 0xF0, 0x90, 0x8F, 0xF4, 0xF5, 0xFF, 'a',  0xD0};
   int valid = 0, invalid = 0;
   for (int i = 0; i < 200000; ++i) {
     std::string s;
@@ -187,10 +262,10 @@ TEST(IsValidUtf8Test, AgreesWithTheJsonValidatorOnRandomBytes) {
   EXPECT_GT(valid, 10000);
   EXPECT_GT(invalid, 10000);
   EXPECT_TRUE(IsValidUtf8("Иван \xF0\x9F\x98\x80"));
-  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));       // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));   // a surrogate
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // a surrogate
   EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
-  EXPECT_FALSE(IsValidUtf8("\xE0\xA0"));       // cut short
+  EXPECT_FALSE(IsValidUtf8("\xE0\xA0"));          // cut short
 }
 
 }  // namespace

@@ -25,9 +25,8 @@ TEST(LogFieldsTest, JsonLinesCarryTheFieldsBesideMsg) {
 }
 
 TEST(LogFieldsTest, TextLinesAppendKeyValuePairsQuotedWhenNeeded) {
-  EXPECT_EQ(RenderLogFieldsText(EncodeLogFields("dead letter", {{"adapter", "site"},
-                                                                {"reason", "gave up: 429"},
-                                                                {"key", ""}})),
+  EXPECT_EQ(RenderLogFieldsText(EncodeLogFields(
+                "dead letter", {{"adapter", "site"}, {"reason", "gave up: 429"}, {"key", ""}})),
             "dead letter adapter=site reason=\"gave up: 429\" key=\"\"");
   EXPECT_EQ(RenderLogFieldsText("plain"), "plain");
   auto j = nlohmann::json::parse(FormatJsonLogLine("t", "info", "plain"));

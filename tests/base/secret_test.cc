@@ -1,10 +1,10 @@
 #include "base/secret.h"
 
-#include <sstream>
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <spdlog/fmt/ostr.h>
+
+#include <sstream>
 
 namespace crmhub {
 namespace {

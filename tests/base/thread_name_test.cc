@@ -1,11 +1,10 @@
 #include "base/thread_name.h"
 
+#include <gtest/gtest.h>
 #include <pthread.h>
 
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 namespace crmhub {
 namespace {

@@ -34,7 +34,7 @@ TEST(TimestampTest, WithoutOffsetUsesTheRulesDefault) {
   EXPECT_EQ(Ts("11.01.2016", kMsk), 1452459600000);           // 2016-01-10T21:00Z
   EXPECT_EQ(Ts("12.01.2016 10:03:13", kMsk), 1452582193000);  // 07:03:13Z
   EXPECT_EQ(Ts("12.01.2016 10:03", kMsk), 1452582180000);
-  EXPECT_EQ(Ts("2016-07-01T12:00:00", kMsk), 1467363600000);  // summer: still +3
+  EXPECT_EQ(Ts("2016-07-01T12:00:00", kMsk), 1467363600000);   // summer: still +3
   EXPECT_EQ(Ts("2016-12-26T16:00:52Z", kMsk), 1482768052000);  // explicit offset wins
   EXPECT_EQ(Ts("2016-12-26", 0), 1482710400000);
 }
@@ -84,9 +84,11 @@ TEST(TimestampTest, FormatsInEveryStyleAndReadsItBack) {
             "2017-12-01T00:00:00+03:00");
   EXPECT_EQ(FormatTimestamp(FromUnixMillis(-1), TimestampStyle::kRfc3339Millis, 0),
             "1969-12-31T23:59:59.999Z");
-  for (int64_t ms : {int64_t{0}, int64_t{1512054693123}, int64_t{-86'400'001}, int64_t{4102444800000}}) {
+  for (int64_t ms :
+       {int64_t{0}, int64_t{1512054693123}, int64_t{-86'400'001}, int64_t{4102444800000}}) {
     for (int offset : {0, kMoscowOffsetMinutes, -330}) {
-      const std::string text = FormatTimestamp(FromUnixMillis(ms), TimestampStyle::kRfc3339Millis, offset);
+      const std::string text =
+          FormatTimestamp(FromUnixMillis(ms), TimestampStyle::kRfc3339Millis, offset);
       EXPECT_EQ(Ts(text), ms) << text;
     }
   }

@@ -1,13 +1,12 @@
 #include "config/config.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace crmhub::config {
 namespace {
@@ -19,32 +18,49 @@ using ::testing::HasSubstr;
 Schema TestSchema() {
   Schema s;
   s.sections.push_back(SectionSpec{
-      "daemon", "d",
+      "daemon",
+      "d",
       {
           {.name = "data_dir", .type = Type::kPath, .default_value = "\"var\"", .description = "x"},
-          {.name = "io_threads", .type = Type::kInt, .default_value = "2", .description = "x",
-           .min = 1, .max = 64},
-          {.name = "drain_timeout", .type = Type::kDuration, .default_value = "\"30s\"",
+          {.name = "io_threads",
+           .type = Type::kInt,
+           .default_value = "2",
+           .description = "x",
+           .min = 1,
+           .max = 64},
+          {.name = "drain_timeout",
+           .type = Type::kDuration,
+           .default_value = "\"30s\"",
            .description = "x"},
           {.name = "verbose", .type = Type::kBool, .default_value = "false", .description = "x"},
       }});
-  s.sections.push_back(SectionSpec{
-      "http", "h",
-      {
-          {.name = "listen", .type = Type::kStringList, .default_value = "[\"127.0.0.1:8080\"]",
-           .description = "x"},
-          {.name = "max_body", .type = Type::kSize, .default_value = "\"1MiB\"", .description = "x"},
-      }});
-  s.sections.push_back(SectionSpec{
-      "log", "l",
-      {{.name = "format", .type = Type::kEnum, .default_value = "\"text\"", .description = "x",
-        .choices = {"text", "json"}}}});
+  s.sections.push_back(SectionSpec{"http",
+                                   "h",
+                                   {
+                                       {.name = "listen",
+                                        .type = Type::kStringList,
+                                        .default_value = "[\"127.0.0.1:8080\"]",
+                                        .description = "x"},
+                                       {.name = "max_body",
+                                        .type = Type::kSize,
+                                        .default_value = "\"1MiB\"",
+                                        .description = "x"},
+                                   }});
+  s.sections.push_back(SectionSpec{"log",
+                                   "l",
+                                   {{.name = "format",
+                                     .type = Type::kEnum,
+                                     .default_value = "\"text\"",
+                                     .description = "x",
+                                     .choices = {"text", "json"}}}});
   s.sections.push_back(SectionSpec{"queue", "q", {}});
-  s.sections.push_back(SectionSpec{
-      "queue.lanes.*", "lane",
-      {{.name = "max_attempts", .type = Type::kInt, .description = "x", .min = 1}}});
+  s.sections.push_back(
+      SectionSpec{"queue.lanes.*",
+                  "lane",
+                  {{.name = "max_attempts", .type = Type::kInt, .description = "x", .min = 1}}});
   s.adapter_types.push_back(AdapterSchema{
-      "webhook", "generic",
+      "webhook",
+      "generic",
       {
           {.name = "secret_file", .type = Type::kSecret, .description = "x", .required = true},
           {.name = "allow_ips", .type = Type::kStringList, .description = "x"},
@@ -142,7 +158,8 @@ TEST_F(ConfigTest, WrongTypeNamesKeyAndBothTypes) {
 TEST_F(ConfigTest, IntegerBoundsAreChecked) {
   auto cfg = Load("[daemon]\nio_threads = 0\n");
   ASSERT_FALSE(cfg.ok());
-  EXPECT_THAT(cfg.status().message(), HasSubstr(Loc(2, 14) + "[daemon] io_threads: 0 is below the minimum 1"));
+  EXPECT_THAT(cfg.status().message(),
+              HasSubstr(Loc(2, 14) + "[daemon] io_threads: 0 is below the minimum 1"));
 }
 
 TEST_F(ConfigTest, BadDurationAndSizeAreRejectedWithReason) {
@@ -205,7 +222,8 @@ TEST_F(ConfigTest, BareSecretNameComesFromCredentialsDirectory) {
 }
 
 TEST_F(ConfigTest, BareSecretNameWithoutCredentialsDirectoryExplains) {
-  path_ = Write("crmhub.toml", "[adapters.site]\ntype = \"webhook\"\nsecret_file = \"site-hmac\"\n");
+  path_ =
+      Write("crmhub.toml", "[adapters.site]\ntype = \"webhook\"\nsecret_file = \"site-hmac\"\n");
   auto cfg = LoadConfig(path_, TestSchema(), LoadOptions{fs::path()});
   // An empty credentials dir path means "set but empty": the file is missing.
   ASSERT_FALSE(cfg.ok());
@@ -215,9 +233,9 @@ TEST_F(ConfigTest, BareSecretNameWithoutCredentialsDirectoryExplains) {
 TEST_F(ConfigTest, MissingSecretFileIsReportedAtTheKeyAndNeverPrintsContent) {
   auto cfg = Load("[adapters.site]\ntype = \"webhook\"\nsecret_file = \"secrets/absent\"\n");
   ASSERT_FALSE(cfg.ok());
-  EXPECT_THAT(cfg.status().message(),
-              HasSubstr(Loc(3, 15) +
-                        "[adapters.site] secret_file: cannot read the secret file it names"));
+  EXPECT_THAT(
+      cfg.status().message(),
+      HasSubstr(Loc(3, 15) + "[adapters.site] secret_file: cannot read the secret file it names"));
   EXPECT_THAT(cfg.status().message(), HasSubstr("No such file or directory"));
   // The value is not repeated (it may be a secret pasted for a file name).
   EXPECT_THAT(cfg.status().message(), ::testing::Not(HasSubstr("secrets/absent")));
@@ -234,7 +252,8 @@ TEST_F(ConfigTest, SecretValueNeverAppearsInErrors) {
   // A secret written where a path is expected must not be echoed back
   // in full when another error is reported in the same section.
   Write("secrets/k", "TOPSECRET");
-  auto cfg = Load("[adapters.site]\ntype = \"webhook\"\nsecret_file = \"secrets/k\"\nallow_ips = 1\n");
+  auto cfg =
+      Load("[adapters.site]\ntype = \"webhook\"\nsecret_file = \"secrets/k\"\nallow_ips = 1\n");
   ASSERT_FALSE(cfg.ok());
   EXPECT_THAT(cfg.status().message(), ::testing::Not(HasSubstr("TOPSECRET")));
 }
@@ -243,11 +262,13 @@ TEST_F(ConfigTest, UnknownAdapterTypeListsKnownOnes) {
   auto cfg = Load("[adapters.x]\ntype = \"telegraph\"\n");
   ASSERT_FALSE(cfg.ok());
   EXPECT_THAT(cfg.status().message(),
-              HasSubstr(Loc(2, 8) + "[adapters.x] type: unknown adapter type \"telegraph\" (known: webhook)"));
+              HasSubstr(Loc(2, 8) +
+                        "[adapters.x] type: unknown adapter type \"telegraph\" (known: webhook)"));
 }
 
 TEST_F(ConfigTest, AdapterWithoutTypeOrWithBadIdIsRejected) {
-  auto cfg = Load("[adapters.site]\nsecret_file = \"a/b\"\n[adapters.\"Bad Id\"]\ntype = \"webhook\"\n");
+  auto cfg =
+      Load("[adapters.site]\nsecret_file = \"a/b\"\n[adapters.\"Bad Id\"]\ntype = \"webhook\"\n");
   ASSERT_FALSE(cfg.ok());
   EXPECT_THAT(cfg.status().message(), HasSubstr("[adapters.site] type: required"));
   EXPECT_THAT(cfg.status().message(), HasSubstr("adapter id \"Bad Id\" may contain only"));
@@ -262,9 +283,11 @@ TEST_F(ConfigTest, RequiredAdapterKeyMissingPointsAtTheSection) {
 
 TEST_F(ConfigTest, UnknownAdapterKeyIsRejected) {
   Write("secrets/k", "k");
-  auto cfg = Load("[adapters.site]\ntype = \"webhook\"\nsecret_file = \"secrets/k\"\nsignature = 1\n");
+  auto cfg =
+      Load("[adapters.site]\ntype = \"webhook\"\nsecret_file = \"secrets/k\"\nsignature = 1\n");
   ASSERT_FALSE(cfg.ok());
-  EXPECT_THAT(cfg.status().message(), HasSubstr(Loc(4, 1) + "[adapters.site] unknown key \"signature\""));
+  EXPECT_THAT(cfg.status().message(),
+              HasSubstr(Loc(4, 1) + "[adapters.site] unknown key \"signature\""));
 }
 
 TEST_F(ConfigTest, LanesAreSectionsWithTheirOwnSchema) {
@@ -277,13 +300,16 @@ TEST_F(ConfigTest, LanesAreSectionsWithTheirOwnSchema) {
   EXPECT_FALSE(lanes[1].Has("max_attempts"));
   auto bad = Load("[queue.lanes.x]\nmax_attempts = 0\nfoo = 1\n");
   ASSERT_FALSE(bad.ok());
-  EXPECT_THAT(bad.status().message(), HasSubstr("[queue.lanes.x] max_attempts: 0 is below the minimum 1"));
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("[queue.lanes.x] max_attempts: 0 is below the minimum 1"));
   EXPECT_THAT(bad.status().message(), HasSubstr("[queue.lanes.x] unknown key \"foo\""));
 }
 
 TEST_F(ConfigTest, ErrorAtPointsAtTheKeyOrTheSection) {
   Write("secrets/k", "k");
-  auto cfg = Load("[adapters.site]\ntype = \"webhook\"\nsecret_file = \"secrets/k\"\nallow_ips = [\"300.1.1.1/8\"]\n");
+  auto cfg = Load(
+      "[adapters.site]\ntype = \"webhook\"\nsecret_file = \"secrets/k\"\nallow_ips = "
+      "[\"300.1.1.1/8\"]\n");
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
   const Section& s = cfg->Adapters()[0];
   Status st = s.ErrorAt("allow_ips", "bad CIDR \"300.1.1.1/8\"");

@@ -19,8 +19,7 @@ namespace crmhub::crm::testing {
 class TempDir {
  public:
   TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "crmhub-crm-test-XXXXXX").string();
+    std::string tmpl = (std::filesystem::temp_directory_path() / "crmhub-crm-test-XXXXXX").string();
     char* made = ::mkdtemp(tmpl.data());
     if (made == nullptr) std::abort();
     path_ = made;

@@ -3,14 +3,13 @@
 
 #include "crm/reconcile.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "crm/sqlite_store.h"
 #include "queue/sqlite_schema.h"
@@ -20,8 +19,8 @@ namespace crmhub::crm {
 namespace {
 
 using testing::Event;
-using testing::Order;
 using ::testing::HasSubstr;
+using testing::Order;
 
 void Exec(const std::filesystem::path& db, const std::string& sql) {
   sqlite3* raw = nullptr;
@@ -41,13 +40,16 @@ class ReconcileTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto store = SqliteCrmStore::Open({.path = dir_.path() / "crm.db"}, clock_).value();
-    ASSERT_TRUE(store->Apply({Event("ozon", "1", {Order("ozon", "A", 1, "new", 100),
-                                                  Order("ozon", "B", 1, "new", 250)}),
-                              Event("wb", "2", {Order("wb", "W", 1, "new", 700)})})
-                    .at(0)
-                    .ok());
+    ASSERT_TRUE(
+        store
+            ->Apply({Event("ozon", "1",
+                           {Order("ozon", "A", 1, "new", 100), Order("ozon", "B", 1, "new", 250)}),
+                     Event("wb", "2", {Order("wb", "W", 1, "new", 700)})})
+            .at(0)
+            .ok());
     // A later status change of A (new amount) is still A, received on day 1.
-    ASSERT_TRUE(store->Apply({Event("ozon", "3", {Order("ozon", "A", 2, "paid", 120)})}).at(0).ok());
+    ASSERT_TRUE(
+        store->Apply({Event("ozon", "3", {Order("ozon", "A", 2, "paid", 120)})}).at(0).ok());
     clock_.Advance(std::chrono::hours(24));
     SinkEvent day2 = Event("ozon", "4", {Order("ozon", "C", 1, "new", 5)});
     day2.received_at = clock_.Now();
@@ -72,8 +74,12 @@ class ReconcileTest : public ::testing::Test {
     Exec(dir_.path() / "queue.db",
          std::string(queue::internal::kSchemaSql) +
              "INSERT INTO messages (lane, source, idem_key, payload, created_at, "
-             "  next_attempt_at) VALUES ('in.ozon', 'ozon', 'p1', x'00', " + day1_ms + ", 0),"
-             "  ('out.ozon', 'ozon', 'o1', x'00', " + day1_ms + ", 0);"
+             "  next_attempt_at) VALUES ('in.ozon', 'ozon', 'p1', x'00', " +
+             day1_ms +
+             ", 0),"
+             "  ('out.ozon', 'ozon', 'o1', x'00', " +
+             day1_ms +
+             ", 0);"
              "INSERT INTO dead_letters (id, lane, source, idem_key, payload, attempts, reason, "
              "  created_at, failed_at) VALUES (9, 'in.ozon', 'ozon', 'd1', x'00', 3, 'HTTP 422', " +
              day1_ms + ", " + day1_ms + ");");

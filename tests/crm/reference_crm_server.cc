@@ -35,8 +35,9 @@ nlohmann::json EntityJson(const StoredEntity& s) {
 
 }  // namespace
 
-Result<std::unique_ptr<ReferenceCrmServer>> ReferenceCrmServer::Start(
-    boost::asio::io_context& io, Clock& clock, ReferenceCrmOptions options) {
+Result<std::unique_ptr<ReferenceCrmServer>> ReferenceCrmServer::Start(boost::asio::io_context& io,
+                                                                      Clock& clock,
+                                                                      ReferenceCrmOptions options) {
   SqliteStoreOptions store_options;
   store_options.path = options.db_path;
   auto store = SqliteCrmStore::Open(store_options, clock);
@@ -162,7 +163,8 @@ net::HttpResponse ReferenceCrmServer::Put(const net::HttpRequest& request,
   }
   if (!r.outcome.ok()) return net::HttpResponse::Error(422, "invalid_entity", r.outcome.error);
 
-  std::string result = r.duplicate ? "duplicate" : std::string(UpsertResultName(r.entities[0].result));
+  std::string result =
+      r.duplicate ? "duplicate" : std::string(UpsertResultName(r.entities[0].result));
   auto stored = store_->Find(entity->kind, entity->source, entity->external_id);
   if (!stored.ok() || !stored->has_value()) {
     return net::HttpResponse::Error(500, "internal", "stored entity not found");

@@ -3,12 +3,12 @@
 
 #include "crm/rest_sink.h"
 
-#include <thread>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include <thread>
 
 #include "crm/sink_factory.h"
 #include "tests/crm/crm_test_util.h"
@@ -19,8 +19,8 @@ namespace {
 
 using model::EntityKind;
 using testing::Event;
-using testing::Order;
 using ::testing::HasSubstr;
+using testing::Order;
 
 // An io_context run by real threads for the client and the server.
 class IoThreads {
@@ -106,7 +106,8 @@ TEST_F(RestSinkTest, PutsEachEntityWithIdempotencyKeyAndBearerToken) {
 }
 
 TEST_F(RestSinkTest, RetriesThrough503sThenSucceeds) {
-  SinkEvent ev = Event("ozon", "k", {Order("ozon", "P-1", 1, "new"), Order("ozon", "P-2", 1, "new")});
+  SinkEvent ev =
+      Event("ozon", "k", {Order("ozon", "P-1", 1, "new"), Order("ozon", "P-2", 1, "new")});
   server_->FailNextWith503(2, /*retry_after_seconds=*/7);
 
   auto first = sink_->Apply({ev});

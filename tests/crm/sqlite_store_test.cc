@@ -2,10 +2,9 @@
 
 #include "crm/sqlite_store.h"
 
-#include <sqlite3.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "crm/store_schema.h"
 #include "tests/crm/crm_test_util.h"
@@ -16,8 +15,8 @@ namespace {
 using model::EntityKind;
 using testing::Contact;
 using testing::Event;
-using testing::Order;
 using ::testing::HasSubstr;
+using testing::Order;
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
@@ -94,8 +93,8 @@ TEST_F(SqliteStoreTest, CreatesEntityWithRefsTypedColumnsAndJournal) {
 }
 
 TEST_F(SqliteStoreTest, ReapplyingTheSameEventChangesNothing) {
-  SinkEvent ev = Event("ozon", "k1", {Order("ozon", "P-1", 100, "new"),
-                                      Contact("ozon", "C-1", 5, "+79161234567")});
+  SinkEvent ev = Event(
+      "ozon", "k1", {Order("ozon", "P-1", 100, "new"), Contact("ozon", "C-1", 5, "+79161234567")});
   ASSERT_TRUE(ApplyOne(ev).outcome.ok());
   ASSERT_EQ(JournalSize(), 2);
   clock_.Advance(std::chrono::minutes(1));
@@ -189,11 +188,12 @@ TEST_F(SqliteStoreTest, OneBadEventFailsAloneInTheBatch) {
 TEST_F(SqliteStoreTest, EventRefusedBySqliteMidWayFailsAloneInTheBatch) {
   sqlite3* other = nullptr;
   ASSERT_EQ(sqlite3_open((dir_.path() / std::string(kCrmDbFileName)).c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other,
-                         "CREATE TRIGGER refuse_poison BEFORE INSERT ON orders "
-                         "WHEN NEW.external_id = 'POISON' BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(other,
+                   "CREATE TRIGGER refuse_poison BEFORE INSERT ON orders "
+                   "WHEN NEW.external_id = 'POISON' BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(other);
 
   std::vector<SinkEvent> batch = {
@@ -257,11 +257,13 @@ TEST_F(SqliteStoreTest, DuplicateKeyWithinOneBatchAppliesOnce) {
 }
 
 TEST_F(SqliteStoreTest, CountsAndPrune) {
-  ASSERT_TRUE(store_->Apply({Event("ozon", "1", {Order("ozon", "A", 1, "new"),
-                                                 Contact("ozon", "C", 1, "+79161234567")}),
-                             Event("wb", "2", {Order("wb", "B", 1, "new")})})
-                  .at(0)
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->Apply({Event("ozon", "1",
+                         {Order("ozon", "A", 1, "new"), Contact("ozon", "C", 1, "+79161234567")}),
+                   Event("wb", "2", {Order("wb", "B", 1, "new")})})
+          .at(0)
+          .ok());
   auto counts = store_->CountByKindAndSource().value();
   ASSERT_EQ(counts.size(), 3u);
   EXPECT_EQ(counts[0].kind, EntityKind::kContact);
@@ -283,8 +285,9 @@ TEST(SqliteStoreMaintainTest, ForgetsAppliedEventsPastTheRetentionInBoundedSteps
   options.maintain_prune_limit = 2;
   auto store = SqliteCrmStore::Open(options, clock).value();
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(store->Apply({Event("ozon", "old-" + std::to_string(i),
-                                    {Order("ozon", "O" + std::to_string(i), 1, "new")})})
+    ASSERT_TRUE(store
+                    ->Apply({Event("ozon", "old-" + std::to_string(i),
+                                   {Order("ozon", "O" + std::to_string(i), 1, "new")})})
                     .at(0)
                     .ok());
   }

@@ -4,12 +4,12 @@
 // event once in order; the journal holds exactly one entry per real change
 // and each entity's journal is a consistent chain ending in its state.
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <map>
 #include <random>
 #include <tuple>
-
-#include <gtest/gtest.h>
 
 #include "crm/sqlite_store.h"
 #include "tests/crm/crm_test_util.h"
@@ -37,15 +37,15 @@ std::vector<SinkEvent> RandomEvents(std::mt19937& rng, int count) {
       std::string source = coin(rng) == 0 ? "wb" : "ozon";
       std::string id = "E" + std::to_string(entity_id(rng));
       if (coin(rng) == 0) {
-        entities.push_back(Contact(source, id, version(rng),
-                                   "+7916000000" + std::to_string(status(rng))));
+        entities.push_back(
+            Contact(source, id, version(rng), "+7916000000" + std::to_string(status(rng))));
       } else {
-        entities.push_back(Order(source, id, version(rng), kStatuses[status(rng)],
-                                 100 * (1 + status(rng))));
+        entities.push_back(
+            Order(source, id, version(rng), kStatuses[status(rng)], 100 * (1 + status(rng))));
       }
     }
-    events.push_back(Event(i % 2 ? "ozon" : "wb", "ev-" + std::to_string(i), std::move(entities),
-                           i + 1));
+    events.push_back(
+        Event(i % 2 ? "ozon" : "wb", "ev-" + std::to_string(i), std::move(entities), i + 1));
   }
   return events;
 }
@@ -121,7 +121,8 @@ TEST_P(StorePropertyTest, ShuffledDuplicatedDeliveryConvergesToInOrderState) {
   // Reference: every distinct event once, in order, one per batch.
   auto reference = SqliteCrmStore::Open({.path = dir.path() / "ref.db"}, clock).value();
   int64_t reference_changes = 0;
-  for (const SinkEvent& ev : events) reference_changes += RealChanges(reference->ApplyDetailed({ev}));
+  for (const SinkEvent& ev : events)
+    reference_changes += RealChanges(reference->ApplyDetailed({ev}));
   EXPECT_EQ(CheckJournal(*reference), reference_changes);
 
   // Under test: each event 1..3 times, shuffled, in random batch sizes.

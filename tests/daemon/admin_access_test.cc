@@ -3,15 +3,15 @@
 // Refusals are checked both through HttpRoutes::Handle and over a loopback
 // server, where they are answered from the headers alone.
 
+#include "daemon/admin_access.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
-#include "daemon/admin_access.h"
 #include "daemon/audit_journal.h"
 #include "tests/daemon/http_routes_harness.h"
 #include "tests/support/spec_operations.h"
@@ -72,8 +72,11 @@ class AdminAccessTest : public ::testing::Test {
   // Two dead letters on in.site; returns their ids.
   std::vector<int64_t> MakeDeadLetters() {
     for (const char* key : {"e1", "e2"}) {
-      EXPECT_TRUE(h.sqlite->Enqueue({.lane = "in.site", .source = "site", .idempotency_key = key,
-                                     .payload = R"({"id":1})"})
+      EXPECT_TRUE(h.sqlite
+                      ->Enqueue({.lane = "in.site",
+                                 .source = "site",
+                                 .idempotency_key = key,
+                                 .payload = R"({"id":1})"})
                       .ok());
     }
     auto leased = h.sqlite->Lease("in.site", 10, std::chrono::minutes(1));
@@ -158,10 +161,10 @@ TEST_F(AdminAccessTest, EachScopeIsRefusedWhatItMayNotDo) {
   EXPECT_EQ((*left)[0].id, ids[1]);
   // A token may hold several scopes.
   EXPECT_EQ(h.Http("GET", "/api/v1/queue", "", Bearer(kOps)).status, 200);
-  EXPECT_EQ(h.Http("POST", "/api/v1/dead-letters/" + std::to_string(ids[1]) + "/replay", "",
-                   Bearer(kOps))
-                .status,
-            200);
+  EXPECT_EQ(
+      h.Http("POST", "/api/v1/dead-letters/" + std::to_string(ids[1]) + "/replay", "", Bearer(kOps))
+          .status,
+      200);
 }
 
 // Every mutating call is in the journal once, named by its token's name,
@@ -181,7 +184,7 @@ TEST_F(AdminAccessTest, EveryMutatingCallIsJournaledOnceWithoutSecrets) {
   auto cmd = Bearer(kCommands);
   cmd.emplace_back("Idempotency-Key", "order-77");
   ASSERT_EQ(h.Http("POST", "/api/v1/commands", kStock, cmd).status, 202);
-  ASSERT_EQ(h.Http("POST", "/api/v1/commands", kStock, cmd).status, 202);  // a replayed answer
+  ASSERT_EQ(h.Http("POST", "/api/v1/commands", kStock, cmd).status, 202);     // a replayed answer
   ASSERT_EQ(h.Http("GET", "/api/v1/queue", "", Bearer(kAdmin)).status, 200);  // a read
 
   const std::vector<AuditEntry> journal = Journal();
@@ -319,17 +322,19 @@ TEST(AdminAccess, ScopeOfEachRoute) {
 // (x-crmhub-scope); the daemon decides by ScopeNeeded. They must agree, and
 // every /api/v1 operation must say.
 TEST(AdminAccess, TheApiDocumentStatesTheScopeTheDaemonChecks) {
-  auto ops = crmhub::testing::LoadSpecOperations({std::string(CRMHUB_SOURCE_DIR) + "/docs/api.yaml"});
+  auto ops =
+      crmhub::testing::LoadSpecOperations({std::string(CRMHUB_SOURCE_DIR) + "/docs/api.yaml"});
   ASSERT_TRUE(ops.ok()) << ops.status().ToString();
   int admin_ops = 0;
   for (const auto& op : *ops) {
     if (op.path.rfind("/api/v1/", 0) != 0) continue;
     ++admin_ops;
     std::string concrete = op.path;
-    if (auto brace = concrete.find("{id}"); brace != std::string::npos) concrete.replace(brace, 4, "7");
+    if (auto brace = concrete.find("{id}"); brace != std::string::npos)
+      concrete.replace(brace, 4, "7");
     std::optional<Scope> documented = ParseScope(op.scope);
-    ASSERT_TRUE(documented.has_value()) << op.method << " " << op.path << ": x-crmhub-scope \""
-                                        << op.scope << "\"";
+    ASSERT_TRUE(documented.has_value())
+        << op.method << " " << op.path << ": x-crmhub-scope \"" << op.scope << "\"";
     EXPECT_EQ(ScopeName(ScopeNeeded(op.method, concrete)), ScopeName(*documented))
         << op.method << " " << op.path;
   }
@@ -337,16 +342,19 @@ TEST(AdminAccess, TheApiDocumentStatesTheScopeTheDaemonChecks) {
 }
 
 TEST(AuditJournal, ListsOldestFirstPagesAndPurgesByAge) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("crmhub-audit-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("crmhub-audit-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   ManualClock clock(FromUnixMillis(1'800'000'000'000));
   {
     auto j = AuditJournal::Open(dir / "audit.db", clock, std::chrono::hours(24));
     ASSERT_TRUE(j.ok()) << j.status().ToString();
     for (int i = 0; i < 5; ++i) {
-      ASSERT_TRUE((*j)->Record({.actor = "ops", .via = "cli", .action = "drop_dead_letter",
-                                .target = std::to_string(i), .result = "ok"})
+      ASSERT_TRUE((*j)->Record({.actor = "ops",
+                                .via = "cli",
+                                .action = "drop_dead_letter",
+                                .target = std::to_string(i),
+                                .result = "ok"})
                       .ok());
       clock.Advance(std::chrono::hours(1));
     }
@@ -361,8 +369,7 @@ TEST(AuditJournal, ListsOldestFirstPagesAndPurgesByAge) {
     ASSERT_EQ(last->size(), 2u);
     EXPECT_EQ((*last)[0].target, "3");
     EXPECT_EQ((*last)[1].target, "4");
-    EXPECT_EQ(std::filesystem::status(dir / "audit.db").permissions() &
-                  std::filesystem::perms::all,
+    EXPECT_EQ(std::filesystem::status(dir / "audit.db").permissions() & std::filesystem::perms::all,
               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   }
   // A day later, reopened: the entries older than the retention are gone.

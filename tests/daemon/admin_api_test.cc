@@ -2,13 +2,13 @@
 // POST /api/v1/commands with the IETF Idempotency-Key rules. Route logic is
 // called directly (HttpRoutes::Handle); a few cases go over a loopback server.
 
+#include "daemon/admin_api.h"
+
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
-#include "daemon/admin_api.h"
 #include "tests/daemon/http_routes_harness.h"
 #include "tests/queue/failing_vfs.h"
 
@@ -40,10 +40,9 @@ net::HttpRequest Req(std::string method, std::string target, std::string body = 
 
 json Body(const Answer& a) { return json::parse(a.body, nullptr, false); }
 
-const std::string kStock =
-    R"({"target":"ozon-main","command":"set_stock","items":[)"
-    R"({"offer_id":"A-1","warehouse_id":"123","stock":5},)"
-    R"({"offer_id":"B-2","warehouse_id":123,"stock":0}]})";
+const std::string kStock = R"({"target":"ozon-main","command":"set_stock","items":[)"
+                           R"({"offer_id":"A-1","warehouse_id":"123","stock":5},)"
+                           R"({"offer_id":"B-2","warehouse_id":123,"stock":0}]})";
 
 class AdminApiTest : public ::testing::Test {
  protected:
@@ -86,7 +85,8 @@ TEST_F(AdminApiTest, NoOrWrongTokenIs401Everywhere) {
     EXPECT_EQ(none.status, 401) << path;
     EXPECT_EQ(Body(none).value("error", ""), "unauthorized");
     EXPECT_FALSE(none.Header("www-authenticate").empty());
-    Answer wrong = h.Call(Req("GET", path, "", {{"Authorization", "Bearer admin-token-12"}}, false));
+    Answer wrong =
+        h.Call(Req("GET", path, "", {{"Authorization", "Bearer admin-token-12"}}, false));
     EXPECT_EQ(wrong.status, 401) << path;
     Answer basic = h.Call(Req("GET", path, "", {{"Authorization", "Basic YWRtaW4="}}, false));
     EXPECT_EQ(basic.status, 401) << path;
@@ -95,10 +95,10 @@ TEST_F(AdminApiTest, NoOrWrongTokenIs401Everywhere) {
   EXPECT_EQ(cmd.status, 401);
   EXPECT_TRUE(h.Drain("out.ozon-main").empty());
   EXPECT_EQ(h.Call(Req("GET", "/api/v1/queue")).status, 200);
-  EXPECT_EQ(h.Call(Req("GET", "/api/v1/queue", "", {{"Authorization", "bearer admin-token-123"}},
-                       false))
-                .status,
-            200);  // the scheme is case-insensitive
+  EXPECT_EQ(
+      h.Call(Req("GET", "/api/v1/queue", "", {{"Authorization", "bearer admin-token-123"}}, false))
+          .status,
+      200);  // the scheme is case-insensitive
 }
 
 TEST_F(AdminApiTest, NoConfiguredTokenMeansEveryoneIs401) {
@@ -138,10 +138,18 @@ TEST_F(AdminApiTest, AdaptersStatusComesFromTheRuntime) {
 
 TEST_F(AdminApiTest, QueueStatsAndDeadLetters) {
   h.Start(false);
-  ASSERT_TRUE(h.sqlite->Enqueue({.lane = "in.site", .source = "site", .idempotency_key = "e1",
-                                 .payload = R"({"id":"e1"})"}).ok());
-  ASSERT_TRUE(h.sqlite->Enqueue({.lane = "in.site", .source = "site", .idempotency_key = "e2",
-                                 .payload = R"({"id":"e2"})"}).ok());
+  ASSERT_TRUE(h.sqlite
+                  ->Enqueue({.lane = "in.site",
+                             .source = "site",
+                             .idempotency_key = "e1",
+                             .payload = R"({"id":"e1"})"})
+                  .ok());
+  ASSERT_TRUE(h.sqlite
+                  ->Enqueue({.lane = "in.site",
+                             .source = "site",
+                             .idempotency_key = "e2",
+                             .payload = R"({"id":"e2"})"})
+                  .ok());
   Answer stats = h.Call(Req("GET", "/api/v1/queue"));
   ASSERT_EQ(stats.status, 200);
   json s = Body(stats);
@@ -173,7 +181,8 @@ TEST_F(AdminApiTest, QueueStatsAndDeadLetters) {
   EXPECT_EQ(Body(show)["payload"], R"({"id":"e1"})");
 
   // Issue 22, item 4: the answer names the message, which keeps its id.
-  Answer replayed = h.Call(Req("POST", "/api/v1/dead-letters/" + std::to_string(first) + "/replay"));
+  Answer replayed =
+      h.Call(Req("POST", "/api/v1/dead-letters/" + std::to_string(first) + "/replay"));
   EXPECT_EQ(replayed.status, 200);
   EXPECT_EQ(Body(replayed), json({{"replayed", 1}, {"message_id", first}}));
   EXPECT_EQ(h.Call(Req("DELETE", "/api/v1/dead-letters/" + std::to_string(second))).status, 200);
@@ -198,8 +207,7 @@ TEST_F(AdminApiTest, CommandIsSplitIntoOneMessagePerItem) {
   EXPECT_EQ(msgs[1].idempotency_key, "cmd-1:1");
   EXPECT_EQ(msgs[0].ordering_key, "set_stock:A-1:123");
   EXPECT_EQ(msgs[1].ordering_key, "set_stock:B-2:123");
-  EXPECT_EQ(msgs[0].headers,
-            (queue::Headers{{"command", "set_stock"}}));
+  EXPECT_EQ(msgs[0].headers, (queue::Headers{{"command", "set_stock"}}));
   EXPECT_EQ(json::parse(msgs[0].payload),
             json::parse(R"({"offer_id":"A-1","warehouse_id":"123","stock":5})"));
 }
@@ -248,9 +256,9 @@ TEST_F(AdminApiTest, SameKeyWhileTheFirstIsBeingAcceptedIs409) {
   h.queue->Hold();
   Answer first;
   std::thread client([&] {
-    first = h.Http("POST", "/api/v1/commands", kStock,
-                   {{"Authorization", std::string("Bearer ") + kToken},
-                    {"Idempotency-Key", "cmd-slow"}});
+    first = h.Http(
+        "POST", "/api/v1/commands", kStock,
+        {{"Authorization", std::string("Bearer ") + kToken}, {"Idempotency-Key", "cmd-slow"}});
   });
   ASSERT_TRUE(h.queue->WaitParked(1, std::chrono::seconds(20)));
   Answer concurrent = Command("cmd-slow", kStock);
@@ -340,9 +348,9 @@ TEST(AdminApiBackpressureTest, CommandsAnswer503AtOnceWhenTheWriterIsBehind) {
 TEST_F(AdminApiTest, OverLoopback) {
   h.Start(/*serve=*/true);
   EXPECT_EQ(h.Http("GET", "/api/v1/queue").status, 401);
-  Answer a = h.Http("POST", "/api/v1/commands", kStock,
-                    {{"Authorization", std::string("Bearer ") + kToken},
-                     {"Idempotency-Key", "net-1"}});
+  Answer a =
+      h.Http("POST", "/api/v1/commands", kStock,
+             {{"Authorization", std::string("Bearer ") + kToken}, {"Idempotency-Key", "net-1"}});
   EXPECT_EQ(a.status, 202) << a.body;
   EXPECT_EQ(Body(a)["accepted"], 2);
   Answer missing = h.Http("POST", "/api/v1/commands", kStock,

@@ -3,13 +3,13 @@
 // formula in bench/fsync_bench.h, and bad flags or an unusable directory are
 // refused.
 
-#include <filesystem>
-#include <fstream>
-#include <string>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "tests/daemon/test_support.h"
 
@@ -53,8 +53,8 @@ TEST(BenchFsyncTest, MeasuresTheGivenDirectoryAndDerivesTheCeiling) {
 
 TEST(BenchFsyncTest, TextOutputNamesTheCeiling) {
   testutil::TempDir dir;
-  auto r = testutil::RunAndCapture({testutil::CrmhubBinary(), "bench", "fsync", "--dir",
-                                    dir.path().string(), "--writes", "5"});
+  auto r = testutil::RunAndCapture(
+      {testutil::CrmhubBinary(), "bench", "fsync", "--dir", dir.path().string(), "--writes", "5"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("5 appends of 4096 bytes"));
   EXPECT_THAT(r.output, HasSubstr("32 connections, each waiting"));
@@ -62,7 +62,8 @@ TEST(BenchFsyncTest, TextOutputNamesTheCeiling) {
 }
 
 TEST(BenchFsyncTest, RefusesBadFlagsAndAnUnusableDirectory) {
-  auto zero = testutil::RunAndCapture({testutil::CrmhubBinary(), "bench", "fsync", "--writes", "0"});
+  auto zero =
+      testutil::RunAndCapture({testutil::CrmhubBinary(), "bench", "fsync", "--writes", "0"});
   EXPECT_EQ(zero.exit_code, 2) << zero.output;
   EXPECT_THAT(zero.output, HasSubstr("must be positive"));
 

@@ -4,12 +4,12 @@
 // daemon runtime issue's acceptance asks of it. The figures themselves are
 // taken from Release builds (docs/performance.md), never from this test.
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <filesystem>
 #include <regex>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "tests/daemon/test_support.h"
 

@@ -2,15 +2,15 @@
 // reports exactly the orders the simulator holds, stored in crm.db (the
 // benchmark itself fails unless crm.db ends with exactly N orders).
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/daemon/test_support.h"
 
@@ -25,9 +25,18 @@ const fs::path kSource = CRMHUB_SOURCE_DIR;
 testutil::RunResult BenchOrders(const std::string& marketplace, const fs::path& data_dir,
                                 std::vector<std::string> extra = {}) {
   std::vector<std::string> argv = {
-      testutil::CrmhubBinary(), "bench",     "orders",         "--marketplace", marketplace,
-      "--orders",               "2000",      "--json",         "--data-dir",    data_dir.string(),
-      "--rules", (kSource / "config" / "mappings" / (marketplace + "-orders.toml")).string()};
+      testutil::CrmhubBinary(),
+      "bench",
+      "orders",
+      "--marketplace",
+      marketplace,
+      "--orders",
+      "2000",
+      "--json",
+      "--data-dir",
+      data_dir.string(),
+      "--rules",
+      (kSource / "config" / "mappings" / (marketplace + "-orders.toml")).string()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return testutil::RunAndCapture(argv);
 }

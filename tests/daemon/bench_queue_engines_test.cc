@@ -3,11 +3,11 @@
 // the SQLite engine, every message made it end to end, and the SQLite-only
 // figures are 0 rather than absent. An unknown engine is a usage error.
 
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/daemon/test_support.h"
 

@@ -1,16 +1,14 @@
 // The `crmhub` binary as a user meets it: help texts, exit codes, and
 // check-config's FILE:LINE:COL errors. Runs the real executable.
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "base/clock.h"
 #include "config/config.h"
@@ -113,8 +111,9 @@ TEST_F(CheckConfigErrorTest, MissingSecretFileExits2WithLocation) {
   fs::path p = Write("[admin]\ntoken_file = \"secrets/nope\"\n");
   auto r = Crmhub({"check-config", "--config", p.string()});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.output,
-              HasSubstr(p.string() + ":2:14: [admin] token_file: cannot read the secret file it names"));
+  EXPECT_THAT(
+      r.output,
+      HasSubstr(p.string() + ":2:14: [admin] token_file: cannot read the secret file it names"));
   EXPECT_THAT(r.output, ::testing::Not(HasSubstr("secrets/nope")));
 }
 
@@ -152,9 +151,9 @@ TEST_F(CheckConfigErrorTest, WhatRunRefusesCheckConfigRefuses) {
 
 // Named admin tokens with scopes, and the separate admin listener.
 TEST_F(CheckConfigErrorTest, AdminTokensAndListenerAreChecked) {
-  for (const auto& [name, text] : {std::pair{"long", "tok-0123456789abcdef"},
-                                   std::pair{"long2", "tok-fedcba9876543210"},
-                                   std::pair{"short", "tok-123"}}) {
+  for (const auto& [name, text] :
+       {std::pair{"long", "tok-0123456789abcdef"}, std::pair{"long2", "tok-fedcba9876543210"},
+        std::pair{"short", "tok-123"}}) {
     std::ofstream(dir_.path() / name) << text;
     ::chmod((dir_.path() / name).c_str(), 0600);
   }
@@ -208,7 +207,8 @@ TEST_F(CheckConfigErrorTest, SecretsAreNotEchoedAndLooseFilesAreWarnedOf) {
   auto r = Crmhub({"check-config", "--config", pasted.string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.output, ::testing::Not(HasSubstr("sUp3rS3cretTokenValue"))) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("[admin] token_file: the value is taken for a systemd credential"));
+  EXPECT_THAT(r.output,
+              HasSubstr("[admin] token_file: the value is taken for a systemd credential"));
   std::ofstream(dir_.path() / "loose") << "token";
   ::chmod((dir_.path() / "loose").c_str(), 0644);
   fs::path loose = Write("[admin]\ntoken_file = \"./loose\"\n");
@@ -289,9 +289,9 @@ TEST(QueueCliLocationTest, ConfigWithoutDataDirUsesStateDirectoryAndSaysWhereItL
     auto q = queue::SqliteQueue::Open(clock, options);
     ASSERT_TRUE(q.ok()) << q.status().ToString();
   }
-  testutil::ChildProcess cli({testutil::CrmhubBinary(), "queue", "stats", "--config",
-                              config.string()},
-                             {{"STATE_DIRECTORY", state.string()}}, dir.path() / "cli.log");
+  testutil::ChildProcess cli(
+      {testutil::CrmhubBinary(), "queue", "stats", "--config", config.string()},
+      {{"STATE_DIRECTORY", state.string()}}, dir.path() / "cli.log");
   EXPECT_EQ(cli.Wait(std::chrono::seconds(60)), 0) << cli.Output();
 }
 
@@ -304,8 +304,8 @@ TEST(QueueCliLocationTest, FromAShellTheUnitsStateDirectoryIsFound) {
   options.data_dir = dir.path() / "lib";
   ASSERT_TRUE(queue::SqliteQueue::Open(clock, options).ok());
   testutil::WriteFile(dir.path() / "c.toml", "");
-  auto loaded = config::LoadConfig(dir.path() / "c.toml",
-                                   daemon::BuildSchema(daemon::AllAdapterTypes()));
+  auto loaded =
+      config::LoadConfig(dir.path() / "c.toml", daemon::BuildSchema(daemon::AllAdapterTypes()));
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   ::unsetenv("STATE_DIRECTORY");
   auto choice = daemon::ExplainDataDirForTool(*loaded, "c.toml", dir.path() / "lib");
@@ -327,10 +327,10 @@ namespace {
 // it lists and shows how many of those are in crm.db.
 TEST(ReconcileSourceTest, AsksTheSourceAndShowsBothSides) {
   testutil::TempDir dir;
-  testutil::ChildProcess sim({testutil::CrmhubBinary(), "sim", "yandex-market", "--listen",
-                              "127.0.0.1:0", "--orders", "6", "--arrival", "1ms", "--lifetime",
-                              "1h"},
-                             {}, dir.path() / "sim.log");
+  testutil::ChildProcess sim(
+      {testutil::CrmhubBinary(), "sim", "yandex-market", "--listen", "127.0.0.1:0", "--orders", "6",
+       "--arrival", "1ms", "--lifetime", "1h"},
+      {}, dir.path() / "sim.log");
   std::string base_url;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (base_url.empty() && std::chrono::steady_clock::now() < deadline) {
@@ -347,15 +347,16 @@ TEST(ReconcileSourceTest, AsksTheSourceAndShowsBothSides) {
   testutil::WriteFile(dir.path() / "ym-key", "sim-api-key");
   fs::permissions(dir.path() / "ym-key", fs::perms::owner_read | fs::perms::owner_write);
   const fs::path config = dir.path() / "c.toml";
-  testutil::WriteFile(config, "[daemon]\ndata_dir = \"data\"\n"
-                              "[adapters.ym]\ntype = \"yandex-market\"\napi_key_file = \"./ym-key\"\n"
-                              "campaign_id = 21000001\nbusiness_id = 31000001\nbase_url = \"" +
-                                  base_url + "\"\nlookback = \"1h\"\nmapping = \"" +
-                                  (kSource / "config/mappings/yandex-market-orders.toml").string() +
-                                  "\"\n"
-                                  "[adapters.site]\ntype = \"webhook\"\nidempotency_key = \"/id\"\n"
-                                  "allow_ips = [\"127.0.0.0/8\"]\nmapping = \"" +
-                                  (kSource / "config/mappings/site-lead.toml").string() + "\"\n");
+  testutil::WriteFile(config,
+                      "[daemon]\ndata_dir = \"data\"\n"
+                      "[adapters.ym]\ntype = \"yandex-market\"\napi_key_file = \"./ym-key\"\n"
+                      "campaign_id = 21000001\nbusiness_id = 31000001\nbase_url = \"" +
+                          base_url + "\"\nlookback = \"1h\"\nmapping = \"" +
+                          (kSource / "config/mappings/yandex-market-orders.toml").string() +
+                          "\"\n"
+                          "[adapters.site]\ntype = \"webhook\"\nidempotency_key = \"/id\"\n"
+                          "allow_ips = [\"127.0.0.0/8\"]\nmapping = \"" +
+                          (kSource / "config/mappings/site-lead.toml").string() + "\"\n");
   auto no_store = Crmhub({"reconcile", "--source", "--config", config.string()});
   EXPECT_EQ(no_store.exit_code, 2) << no_store.output;
   EXPECT_THAT(no_store.output, HasSubstr("no CRM store at"));
@@ -404,8 +405,8 @@ namespace {
 // its figures were partial.
 TEST(DemoReportTest, AnInterruptedDemoSaysItsFiguresArePartial) {
   demo::Report report;
-  report.rows.push_back({.adapter = "ozon-demo", .type = "ozon", .source_count = 300,
-                         .crm_count = 120});
+  report.rows.push_back(
+      {.adapter = "ozon-demo", .type = "ozon", .source_count = 300, .crm_count = 120});
   const std::string complete = demo::RenderReport(report, "/tmp/x", 0);
   EXPECT_THAT(complete, HasSubstr("DIFFERENT"));
   EXPECT_THAT(complete, ::testing::Not(HasSubstr("PARTIAL")));

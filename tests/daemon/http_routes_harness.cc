@@ -2,15 +2,14 @@
 
 #include <stdlib.h>
 
-#include <future>
-#include <sstream>
-#include <stdexcept>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <future>
+#include <sstream>
+#include <stdexcept>
 
 namespace crmhub::daemon::testing {
 
@@ -173,8 +172,7 @@ Answer Harness::Call(net::HttpRequest request) {
   return a;
 }
 
-Answer Harness::Http(const std::string& method, const std::string& target,
-                     const std::string& body,
+Answer Harness::Http(const std::string& method, const std::string& target, const std::string& body,
                      const std::vector<std::pair<std::string, std::string>>& headers) {
   return Fetch(port, method, target, body, headers);
 }

@@ -5,6 +5,7 @@
 // blocking Beast client. No sleeps: answers are awaited with a deadline.
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -16,8 +17,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
 
 #include "adapters/adapter.h"
 #include "base/clock.h"
@@ -77,7 +76,8 @@ class FaultQueue final : public queue::Queue {
   std::mutex mu_;
   std::condition_variable cv_;
   bool hold_ = false;  // GUARDED_BY(mu_)
-  std::vector<std::pair<std::vector<queue::NewMessage>, EnqueueCallback>> parked_;  // GUARDED_BY(mu_)
+  std::vector<std::pair<std::vector<queue::NewMessage>, EnqueueCallback>>
+      parked_;  // GUARDED_BY(mu_)
 };
 
 // A target adapter double for /api/v1/commands (it is never delivered to).
@@ -152,7 +152,7 @@ class Harness {
   std::unique_ptr<queue::SqliteQueue> sqlite;
   std::unique_ptr<FaultQueue> queue;
   HttpRoutesOptions options;
-  HttpRoutesDeps deps;  // queue/metrics/clock/find_adapter pre-filled
+  HttpRoutesDeps deps;                 // queue/metrics/clock/find_adapter pre-filled
   Listener listener = Listener::kAll;  // which routes the loopback server serves
   std::unique_ptr<HttpRoutes> routes;
   uint16_t port = 0;

@@ -1,15 +1,15 @@
 // POST /hooks/{adapter_id} over a real loopback HttpServer, with the generic
 // webhook adapter and a real SQLite queue; plus /healthz, /readyz, /metrics.
 
+#include "daemon/intake.h"
+
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "adapters/webhook/webhook_adapter.h"
-#include "daemon/intake.h"
 #include "tests/daemon/http_routes_harness.h"
 #include "tests/queue/failing_vfs.h"
 #include "tests/support/log_capture.h"
@@ -101,9 +101,8 @@ TEST_F(IntakeTest, BadOrMissingSignatureIs401AndNothingQueued) {
   Answer other = Post(body, Signed(R"({"id":"form-2"})"));
   EXPECT_EQ(other.status, 401);
   EXPECT_TRUE(h.Drain("in.site").empty());
-  EXPECT_EQ(h.MetricValue(
-                R"(crmhub_events_rejected_total{adapter="site",reason="unauthenticated"})"),
-            3);
+  EXPECT_EQ(
+      h.MetricValue(R"(crmhub_events_rejected_total{adapter="site",reason="unauthenticated"})"), 3);
 }
 
 // Issue 22, item 1: a refused signature is logged with the adapter, the
@@ -228,7 +227,7 @@ TEST_F(IntakeTest, HeaderKeyGivesEachRequestItsIdentity) {
   h2.emplace_back("Idempotency-Key", "req-2");
   EXPECT_EQ(Post(body, h1).status, 200);
   EXPECT_EQ(Post(body, h2).status, 200);
-  EXPECT_EQ(Post(body, h1).status, 200);  // duplicate
+  EXPECT_EQ(Post(body, h1).status, 200);            // duplicate
   EXPECT_EQ(Post(body, Signed(body)).status, 400);  // no key header
   auto msgs = h.Drain("in.site");
   ASSERT_EQ(msgs.size(), 2u);
@@ -283,9 +282,7 @@ TEST_F(IntakeTest, AnswerWaitsForTheDurableEnqueue) {
 
 TEST_F(IntakeTest, HealthReadinessAndMetrics) {
   std::atomic<bool> draining{false};
-  h.deps.readiness = [&] {
-    return draining ? Readiness{false, "draining"} : Readiness{true, {}};
-  };
+  h.deps.readiness = [&] { return draining ? Readiness{false, "draining"} : Readiness{true, {}}; };
   StartWith(SiteConfig());
   Answer health = h.Http("GET", "/healthz");
   EXPECT_EQ(health.status, 200);
@@ -376,7 +373,7 @@ TEST(IntakeHealingTest, DiskFullThen503ThenSpaceBackThen2xx) {
   EXPECT_EQ(refused.status, 503);
   EXPECT_FALSE(refused.Header("retry-after").empty());
   EXPECT_EQ(h.Http("GET", "/readyz").status, 503);
-  vfs.FailWrites(false);  // space is back
+  vfs.FailWrites(false);                     // space is back
   h.clock.Advance(std::chrono::seconds(2));  // the next probe is due
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   int status = 0;

@@ -3,13 +3,14 @@
 // names with secrets from "<property>_file" files, read into the engine's
 // options the runtime opens it with.
 
+#include "daemon/kafka_config.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 
 #include "config/config.h"
 #include "daemon/config_schema.h"
-#include "daemon/kafka_config.h"
 #include "daemon/runtime_build.h"
 #include "tests/daemon/test_support.h"
 
@@ -27,9 +28,7 @@ class KafkaConfigTest : public ::testing::Test {
 };
 
 TEST_F(KafkaConfigTest, KafkaKeysBecomeEngineOptionsAndLibrdkafkaProperties) {
-  {
-    std::ofstream(dir_.path() / "sasl.pass") << "s3cret";
-  }
+  { std::ofstream(dir_.path() / "sasl.pass") << "s3cret"; }
   auto config = Load(R"(
 [queue]
 engine = "kafka"

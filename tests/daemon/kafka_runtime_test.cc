@@ -29,9 +29,9 @@ TEST(KafkaRuntimeTest, AWebhookPostedTwiceEndsAsOneLeadThroughTheKafkaEngine) {
   ASSERT_FALSE(cluster.bootstraps().empty());
   testutil::TempDir dir;
   std::filesystem::create_directories(dir.path() / "mappings");
-  std::filesystem::copy_file(std::filesystem::path(CRMHUB_SOURCE_DIR) /
-                                 "config/mappings/site-lead.toml",
-                             dir.path() / "mappings/site-lead.toml");
+  std::filesystem::copy_file(
+      std::filesystem::path(CRMHUB_SOURCE_DIR) / "config/mappings/site-lead.toml",
+      dir.path() / "mappings/site-lead.toml");
   const auto config = dir.path() / "crmhub.toml";
   testutil::WriteFile(config, R"([daemon]
 data_dir = "data"
@@ -43,7 +43,8 @@ listen = ["127.0.0.1:0"]
 
 [queue]
 engine = "kafka"
-brokers = ")" + cluster.bootstraps() + R"("
+brokers = ")" + cluster.bootstraps() +
+                                  R"("
 topic_prefix = "e2e"
 
 [queue.kafka]
@@ -57,7 +58,7 @@ mapping = "mappings/site-lead.toml"
 )");
   testutil::NotifySocket notify((dir.path() / "notify.sock").string());
   testutil::ChildProcess child({testutil::CrmhubBinary(), "run", "--config", config.string()},
-                              {{"NOTIFY_SOCKET", notify.name()}}, dir.path() / "daemon.log");
+                               {{"NOTIFY_SOCKET", notify.name()}}, dir.path() / "daemon.log");
   const std::string ready = notify.ReceiveUntil("READY=1", kTimeout);
   ASSERT_FALSE(ready.empty()) << child.Output();
   std::smatch m;
@@ -93,13 +94,15 @@ mapping = "mappings/site-lead.toml"
   auto metrics = testutil::HttpRequest(port, "GET", "/metrics");
   ASSERT_EQ(metrics.status, 200);
   const auto deadline2 = std::chrono::steady_clock::now() + seconds(20);
-  while (metrics.body.find("crmhub_deliveries_total{adapter=\"site\",outcome=\"ok\",target=\"crm\"} 2") ==
+  while (metrics.body.find(
+             "crmhub_deliveries_total{adapter=\"site\",outcome=\"ok\",target=\"crm\"} 2") ==
              std::string::npos &&
          std::chrono::steady_clock::now() < deadline2) {
     notify.Receive(milliseconds(200));
     metrics = testutil::HttpRequest(port, "GET", "/metrics");
   }
-  EXPECT_NE(metrics.body.find("crmhub_deliveries_total{adapter=\"site\",outcome=\"ok\",target=\"crm\"} 2"),
+  EXPECT_NE(metrics.body.find(
+                "crmhub_deliveries_total{adapter=\"site\",outcome=\"ok\",target=\"crm\"} 2"),
             std::string::npos)
       << metrics.body;
   EXPECT_EQ(store->Count(model::EntityKind::kLead, std::string("site")).value(), 1);

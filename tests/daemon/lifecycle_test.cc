@@ -5,13 +5,12 @@
 #include "daemon/lifecycle.h"
 
 #include <gtest/gtest.h>
-
-#include <future>
 #include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <csignal>
+#include <future>
 #include <thread>
 
 #include "daemon/lane_wakeup.h"
@@ -110,8 +109,8 @@ TEST(WatchdogPingerTest, PingsAreWithheldWhileUnhealthy) {
   SdNotifier notifier(socket.name(), std::chrono::microseconds(20'000));
   LoopThread loop;
   std::atomic<bool> healthy{true};
-  WatchdogPinger pinger(loop.io(), notifier, milliseconds(10), [] { return "s"; },
-                        [&] { return healthy.load(); });
+  WatchdogPinger pinger(
+      loop.io(), notifier, milliseconds(10), [] { return "s"; }, [&] { return healthy.load(); });
   pinger.Start();
   EXPECT_EQ(socket.Receive(seconds(30)), "WATCHDOG=1\nSTATUS=s");
   healthy = false;
@@ -164,9 +163,8 @@ TEST(LaneWakeupTest, AnotherLanesNotifyDoesNotEndTheWait) {
   ManualClock clock;
   LaneWakeup wakeup(clock);
   auto ticket = wakeup.Current("in.site");
-  std::future<bool> woken = std::async(std::launch::async, [&] {
-    return wakeup.Wait("in.site", ticket, std::chrono::minutes(5));
-  });
+  std::future<bool> woken = std::async(
+      std::launch::async, [&] { return wakeup.Wait("in.site", ticket, std::chrono::minutes(5)); });
   ASSERT_TRUE(clock.AwaitWaiting(1));
   wakeup.Notify("out.ozon");
   clock.Advance(std::chrono::minutes(4));

@@ -102,7 +102,8 @@ class PagedSource final : public adapters::Adapter, public adapters::SourceCapab
     }
     adapters::PullResult page;
     if (c.empty()) {
-      page.events = {{.idempotency_key = "e1", .payload = Form("e1")}, {.idempotency_key = "e2", .payload = Form("e2")}};
+      page.events = {{.idempotency_key = "e1", .payload = Form("e1")},
+                     {.idempotency_key = "e2", .payload = Form("e2")}};
       page.next_cursor = "1";
       page.more = true;
     } else if (c == "1") {
@@ -353,8 +354,8 @@ TEST_F(PipelineTest, SourcePagesAreEnqueuedThenCursorSavedThenDelivered) {
   ASSERT_TRUE(cursor.ok());
   EXPECT_EQ(cursor->value_or(""), "2");
   for (const char* id : {"site-e1", "site-e2", "site-e3"}) EXPECT_TRUE(HasLead("shop", id)) << id;
-  auto& ok =
-      metrics_.GetCounter("crmhub_deliveries_total", "", {{"adapter", "shop"}, {"target", "crm"}, {"outcome", "ok"}});
+  auto& ok = metrics_.GetCounter("crmhub_deliveries_total", "",
+                                 {{"adapter", "shop"}, {"target", "crm"}, {"outcome", "ok"}});
   EXPECT_EQ(ok.value(), 3);
   EXPECT_EQ(engine_->Depth(), 0);
 }
@@ -511,10 +512,12 @@ TEST_F(PipelineTest, EachDeadLetterWritesOneRateLimitedLogLineWithFields) {
                                .payload = R"({"name":"no id"})"})
                     .ok());
   }
-  ASSERT_TRUE(
-      queue_->Enqueue({.lane = "in.form", .source = "form", .idempotency_key = "good",
-                       .payload = Form("good")})
-          .ok());
+  ASSERT_TRUE(queue_
+                  ->Enqueue({.lane = "in.form",
+                             .source = "form",
+                             .idempotency_key = "good",
+                             .payload = Form("good")})
+                  .ok());
   auto pipeline = MakePipeline(options);
   ASSERT_TRUE(pipeline->Start(std::make_shared<HookOnly>("form"), mapper_).ok());
   ASSERT_TRUE(sink_->applied.WaitFor(1, seconds(30)));
@@ -529,8 +532,7 @@ TEST_F(PipelineTest, EachDeadLetterWritesOneRateLimitedLogLineWithFields) {
   EXPECT_EQ(f.value("lane", ""), "in.form");
   EXPECT_EQ(f.value("key", ""), "bad-1");
   EXPECT_EQ(f.value("message_id", ""), std::to_string((*dead)[0].id));
-  EXPECT_NE(f.value("reason", "").find("mapping: rule \"contact\""), std::string::npos)
-      << f.dump();
+  EXPECT_NE(f.value("reason", "").find("mapping: rule \"contact\""), std::string::npos) << f.dump();
 }
 
 // Issue 22, item 10: the JSON log put adapter, lane and key inside msg. A
@@ -561,9 +563,9 @@ TEST_F(PipelineTest, ARetryPastMaxAttemptsCountsAsFailLogsAndSaysItGaveUp) {
   auto opened = queue::SqliteQueue::Open(clock_, qo);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   NotifyingQueue q(**opened, wakeup_);
-  ASSERT_TRUE(q.Enqueue({.lane = "out.tgt", .source = "crm", .idempotency_key = "k1",
-                         .payload = "retry"})
-                  .ok());
+  ASSERT_TRUE(
+      q.Enqueue({.lane = "out.tgt", .source = "crm", .idempotency_key = "k1", .payload = "retry"})
+          .ok());
   PipelineOptions options;
   options.retry_policy = [&](const std::string& lane) {
     auto it = qo.lane_policies.find(lane);
@@ -576,7 +578,8 @@ TEST_F(PipelineTest, ARetryPastMaxAttemptsCountsAsFailLogsAndSaysItGaveUp) {
   ASSERT_TRUE(pipeline.StopAll(Deadline()));
   auto counter = [&](const char* outcome) {
     return metrics_
-        .GetCounter("crmhub_deliveries_total", "", {{"adapter", "tgt"}, {"target", "tgt"}, {"outcome", outcome}})
+        .GetCounter("crmhub_deliveries_total", "",
+                    {{"adapter", "tgt"}, {"target", "tgt"}, {"outcome", outcome}})
         .value();
   };
   EXPECT_EQ(counter("fail"), 1);
@@ -683,7 +686,8 @@ TEST_F(PipelineTest, TargetOutcomesSettleEachMessage) {
   EXPECT_EQ(lane.dead, 1);     // the permanent failure
   auto counter = [&](const char* outcome) {
     return metrics_
-        .GetCounter("crmhub_deliveries_total", "", {{"adapter", "tgt"}, {"target", "tgt"}, {"outcome", outcome}})
+        .GetCounter("crmhub_deliveries_total", "",
+                    {{"adapter", "tgt"}, {"target", "tgt"}, {"outcome", outcome}})
         .value();
   };
   EXPECT_EQ(counter("ok"), 2);
@@ -714,10 +718,11 @@ TEST_F(PipelineTest, WebhookEnqueueWakesAnIdleWorker) {
 TEST_F(PipelineTest, HintsAreResolvedIntoRecordsBeforeMapping) {
   auto hook = std::make_shared<HintedHook>("ym");
   for (const char* form : {"h1", "down"}) {
-    queue::NewMessage m = ToNewMessage(
-        {.idempotency_key = std::string("hint:") + form, .kind = "hint", .payload = form,
-         .resolve = true},
-        "in.ym", "ym");
+    queue::NewMessage m = ToNewMessage({.idempotency_key = std::string("hint:") + form,
+                                        .kind = "hint",
+                                        .payload = form,
+                                        .resolve = true},
+                                       "in.ym", "ym");
     ASSERT_TRUE(queue_->Enqueue(std::move(m)).ok());
   }
   auto pipeline = MakePipeline();
@@ -728,13 +733,14 @@ TEST_F(PipelineTest, HintsAreResolvedIntoRecordsBeforeMapping) {
   EXPECT_TRUE(HasLead("ym", "site-down"));
   EXPECT_EQ(hook->resolved.value(), 3);  // h1 once, "down" twice
   // The record a later pull brings is a duplicate of the resolved one.
-  auto again = queue_->Enqueue({.lane = "in.ym", .source = "ym", .idempotency_key = "form:h1",
-                                .payload = Form("h1")});
+  auto again = queue_->Enqueue(
+      {.lane = "in.ym", .source = "ym", .idempotency_key = "form:h1", .payload = Form("h1")});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, queue::EnqueueOutcome::kDuplicate);
   auto counter = [&](const char* outcome) {
     return metrics_
-        .GetCounter("crmhub_deliveries_total", "", {{"adapter", "ym"}, {"target", "ym/resolve"}, {"outcome", outcome}})
+        .GetCounter("crmhub_deliveries_total", "",
+                    {{"adapter", "ym"}, {"target", "ym/resolve"}, {"outcome", outcome}})
         .value();
   };
   EXPECT_EQ(counter("ok"), 2);
@@ -747,16 +753,18 @@ TEST_F(PipelineTest, HintsAreResolvedIntoRecordsBeforeMapping) {
 // hint whose Resolve throws is retried, and the process goes on.
 TEST_F(PipelineTest, ExceptionsFromAdaptersAreCaughtCountedAndRetried) {
   auto thrower = std::make_shared<ThrowingAdapter>("bad");
-  ASSERT_TRUE(queue_->Enqueue({.lane = "out.bad", .source = "crm", .idempotency_key = "c1",
-                               .payload = "{}"}).ok());
+  ASSERT_TRUE(
+      queue_
+          ->Enqueue({.lane = "out.bad", .source = "crm", .idempotency_key = "c1", .payload = "{}"})
+          .ok());
   auto pipeline = MakePipeline();
   ASSERT_TRUE(pipeline->Start(thrower, mapper_).ok());
   ASSERT_TRUE(thrower->pulls.WaitFor(3, seconds(30)));  // backed off and pulled again
   ASSERT_TRUE(thrower->delivers.WaitFor(1, seconds(30)));
   auto hook = std::make_shared<HintedHook>("hk");
-  ASSERT_TRUE(queue_->Enqueue(ToNewMessage(
-                                  {.idempotency_key = "t", .payload = "throw", .resolve = true},
-                                  "in.hk", "hk"))
+  ASSERT_TRUE(queue_
+                  ->Enqueue(ToNewMessage(
+                      {.idempotency_key = "t", .payload = "throw", .resolve = true}, "in.hk", "hk"))
                   .ok());
   ASSERT_TRUE(pipeline->Start(hook, mapper_).ok());
   ASSERT_TRUE(hook->resolved.WaitFor(1, seconds(30)));
@@ -785,7 +793,8 @@ class ThrottlingSink final : public crm::CrmSink {
   explicit ThrottlingSink(Clock& clock) : clock_(clock) {}
   std::vector<DeliveryOutcome> Apply(const std::vector<crm::SinkEvent>& events) override {
     std::vector<DeliveryOutcome> out(
-        events.size(), DeliveryOutcome::Retry("429 Too Many Requests", clock_.Now() + std::chrono::hours(1)));
+        events.size(),
+        DeliveryOutcome::Retry("429 Too Many Requests", clock_.Now() + std::chrono::hours(1)));
     applied.Add(static_cast<int>(events.size()));
     return out;
   }

@@ -90,7 +90,8 @@ class FakePages final : public PageQueue {
 std::vector<queue::NewMessage> Events(int n) {
   std::vector<queue::NewMessage> out;
   for (int i = 0; i < n; ++i) {
-    out.push_back({.lane = "in.shop", .source = "shop", .idempotency_key = "k" + std::to_string(i)});
+    out.push_back(
+        {.lane = "in.shop", .source = "shop", .idempotency_key = "k" + std::to_string(i)});
   }
   return out;
 }
@@ -284,9 +285,8 @@ TEST_P(PullAheadTest, FollowsTheScript) {
   FakePages pages;
   pages.saved = c.saved_before;
   size_t durable = 0;
-  PullAhead ahead(pages, c.limits, [&](const std::vector<queue::EnqueueOutcome>& o) {
-    durable += o.size();
-  });
+  PullAhead ahead(pages, c.limits,
+                  [&](const std::vector<queue::EnqueueOutcome>& o) { durable += o.size(); });
   for (size_t i = 0; i < c.steps.size(); ++i) {
     const Step& s = c.steps[i];
     SCOPED_TRACE("step " + std::to_string(i));

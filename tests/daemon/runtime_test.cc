@@ -5,22 +5,18 @@
 // never with sleeps.
 
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
-#include <boost/asio/ip/tcp.hpp>
-
-#include <fstream>
-#include <sstream>
-
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
 #include <csignal>
+#include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "config/config.h"
@@ -166,7 +162,8 @@ TEST(RuntimeTest, WebhookEndsAsLeadInCrmDb) {
   ASSERT_EQ(metrics.status, 200);
   for (const char* name :
        {"crmhub_build_info{", "process_resident_memory_bytes ", "process_cpu_seconds_total ",
-        "process_open_fds ", "crmhub_deliveries_total{adapter=\"site\",outcome=\"ok\",target=\"crm\"} 1",
+        "process_open_fds ",
+        "crmhub_deliveries_total{adapter=\"site\",outcome=\"ok\",target=\"crm\"} 1",
         "crmhub_delivery_duration_seconds_bucket{"}) {
     EXPECT_NE(metrics.body.find(name), std::string::npos) << name << "\n" << metrics.body;
   }
@@ -363,10 +360,11 @@ TEST(RuntimeTest, PerCapabilityStatusSurvivesAReloadAndLanesAreInMetricsFromTheS
   ASSERT_NE(daemon.WaitReady(), 0);
   const std::map<std::string, std::string> auth = {{"Authorization", "Bearer s3cret-token"}};
   auto metrics = testutil::HttpRequest(daemon.port(), "GET", "/metrics", "", auth);
-  for (const char* series : {R"(crmhub_queue_lag_messages{lane="in.site"} 0)",
-                             R"(crmhub_queue_oldest_message_age_seconds{lane="in.site"} 0)",
-                             R"(crmhub_adapter_errors_total{adapter="site",capability="push"} 0)",
-                             R"(crmhub_deliveries_total{adapter="site",outcome="fail",target="crm"} 0)"}) {
+  for (const char* series :
+       {R"(crmhub_queue_lag_messages{lane="in.site"} 0)",
+        R"(crmhub_queue_oldest_message_age_seconds{lane="in.site"} 0)",
+        R"(crmhub_adapter_errors_total{adapter="site",capability="push"} 0)",
+        R"(crmhub_deliveries_total{adapter="site",outcome="fail",target="crm"} 0)"}) {
     EXPECT_NE(metrics.body.find(series), std::string::npos) << series << "\n" << metrics.body;
   }
   ASSERT_EQ(daemon.Post("site", Form("cap-1")).status, 200);
@@ -438,8 +436,7 @@ mapping = "mappings/yandex-market-orders.toml"
   })) << metrics;
   std::set<std::string> named;
   for (const char* file : {"contrib/grafana/crmhub.json", "contrib/prometheus/crmhub-alerts.yml"}) {
-    const std::string text =
-        testutil::ReadFile(std::filesystem::path(CRMHUB_SOURCE_DIR) / file);
+    const std::string text = testutil::ReadFile(std::filesystem::path(CRMHUB_SOURCE_DIR) / file);
     ASSERT_FALSE(text.empty()) << file;
     std::regex name_re("(crmhub|process)_[a-z0-9_]+");
     for (auto it = std::sregex_iterator(text.begin(), text.end(), name_re);
@@ -493,9 +490,9 @@ token_file = "./admin-token"
     EXPECT_NE(line.find("depth="), std::string::npos) << line;
   }
   EXPECT_NE(lines.back().find("push=ok"), std::string::npos) << lines.back();
-  auto refused = testutil::RunAndCapture({testutil::CrmhubBinary(), "top", "--url",
-                                          "http://127.0.0.1:" + std::to_string(port), "--count",
-                                          "1"});
+  auto refused =
+      testutil::RunAndCapture({testutil::CrmhubBinary(), "top", "--url",
+                               "http://127.0.0.1:" + std::to_string(port), "--count", "1"});
   EXPECT_EQ(refused.exit_code, 1) << refused.output;  // no token: 401, said at once
   EXPECT_NE(refused.output.find("401"), std::string::npos) << refused.output;
   daemon.child().Signal(SIGTERM);
@@ -569,8 +566,8 @@ TEST(RuntimeTest, ASecondDaemonOnTheSameDataDirExitsTwoNamingTheHolder) {
   {
     Daemon first(dir, SiteConfig());
     ASSERT_NE(first.WaitReady(), 0);
-    auto second = testutil::RunAndCapture(
-        {testutil::CrmhubBinary(), "run", "--config", first.config_path()});
+    auto second =
+        testutil::RunAndCapture({testutil::CrmhubBinary(), "run", "--config", first.config_path()});
     EXPECT_EQ(second.exit_code, 2) << second.output;
     EXPECT_NE(second.output.find("in use by another crmhub (pid " +
                                  std::to_string(first.child().pid()) + ")"),
@@ -696,8 +693,7 @@ scopes = "commands"
   ASSERT_TRUE(std::regex_search(all, m, std::regex("admin 127\\.0\\.0\\.1:([0-9]+)"))) << all;
   const auto admin_port = static_cast<uint16_t>(std::stoi(m[1]));
   ASSERT_NE(admin_port, public_port);
-  const std::map<std::string, std::string> ops = {
-      {"Authorization", "Bearer tok-ops-0123456789ab"}};
+  const std::map<std::string, std::string> ops = {{"Authorization", "Bearer tok-ops-0123456789ab"}};
 
   // Public: webhooks and health only.
   EXPECT_EQ(daemon.Post("site", Form("p1")).status, 200);
@@ -717,8 +713,9 @@ scopes = "commands"
   EXPECT_EQ(testutil::HttpRequest(admin_port, "POST", "/hooks/site", Form("p2")).status, 404);
   EXPECT_EQ(testutil::HttpRequest(admin_port, "GET", "/readyz").status, 200);
   // A mutating call lands in the journal `crmhub audit` reads.
-  EXPECT_EQ(testutil::HttpRequest(admin_port, "POST", "/api/v1/dead-letters/replay", "", ops).status,
-            200);
+  EXPECT_EQ(
+      testutil::HttpRequest(admin_port, "POST", "/api/v1/dead-letters/replay", "", ops).status,
+      200);
   EXPECT_EQ(testutil::HttpRequest(admin_port, "DELETE", "/api/v1/dead-letters/1", "", ops).status,
             403);
   auto audit = testutil::RunAndCapture(
@@ -743,8 +740,9 @@ TEST(RuntimeTest, ABindFailureIsALocatedConfigError) {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor taken(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
   const uint16_t port = taken.local_endpoint().port();
-  testutil::WriteFile(dir.path() / "c.toml", "[daemon]\ndata_dir = \"data\"\n[http]\nlisten = [\"127.0.0.1:" +
-                                                 std::to_string(port) + "\"]\n");
+  testutil::WriteFile(dir.path() / "c.toml",
+                      "[daemon]\ndata_dir = \"data\"\n[http]\nlisten = [\"127.0.0.1:" +
+                          std::to_string(port) + "\"]\n");
   auto result = testutil::RunAndCapture(
       {testutil::CrmhubBinary(), "run", "--config", (dir.path() / "c.toml").string()});
   EXPECT_EQ(result.exit_code, 2) << result.output;

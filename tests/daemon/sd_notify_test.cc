@@ -88,7 +88,8 @@ TEST(SystemdUnitTest, SystemdAnalyzeVerifyPasses) {
   const std::string analyze = testutil::FindProgram("systemd-analyze");
   // scripts/bootstrap.sh installs systemd, so a missing tool is a broken
   // environment, reported as a failure rather than skipped silently.
-  ASSERT_FALSE(analyze.empty()) << "systemd-analyze is not installed (scripts/bootstrap.sh installs systemd)";
+  ASSERT_FALSE(analyze.empty())
+      << "systemd-analyze is not installed (scripts/bootstrap.sh installs systemd)";
   std::ifstream in(std::filesystem::path(CRMHUB_SOURCE_DIR) / "systemd/crmhub.service");
   ASSERT_TRUE(in) << "systemd/crmhub.service missing";
   std::stringstream buffer;

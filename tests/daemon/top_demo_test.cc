@@ -7,8 +7,8 @@
 
 #include <csignal>
 #include <sstream>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/daemon/test_support.h"
@@ -21,10 +21,10 @@ using std::chrono::seconds;
 TEST(TopDemoTest, ShowsEveryAdapterOfARunningDemo) {
   testutil::TempDir dir;
   const std::string config = std::string(CRMHUB_SOURCE_DIR) + "/config/demo.toml";
-  testutil::ChildProcess demo({testutil::CrmhubBinary(), "demo", "--config", config,
-                               "--duration", "20s", "--data-dir", (dir.path() / "data").string(),
-                               "--orders", "40", "--webhooks", "20"},
-                              {}, dir.path() / "demo.log");
+  testutil::ChildProcess demo(
+      {testutil::CrmhubBinary(), "demo", "--config", config, "--duration", "20s", "--data-dir",
+       (dir.path() / "data").string(), "--orders", "40", "--webhooks", "20"},
+      {}, dir.path() / "demo.log");
   // The demo's daemon listens where config/demo.toml says.
   bool ready = false;
   for (int i = 0; i < 600 && !ready; ++i) {
@@ -32,8 +32,8 @@ TEST(TopDemoTest, ShowsEveryAdapterOfARunningDemo) {
     if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_TRUE(ready) << demo.Output();
-  auto top = testutil::RunAndCapture({testutil::CrmhubBinary(), "top", "--config", config,
-                                      "--count", "2", "--interval", "500ms"});
+  auto top = testutil::RunAndCapture(
+      {testutil::CrmhubBinary(), "top", "--config", config, "--count", "2", "--interval", "500ms"});
   EXPECT_EQ(top.exit_code, 0) << top.output;
   std::vector<std::string> lines;
   std::stringstream in(top.output);
@@ -42,8 +42,8 @@ TEST(TopDemoTest, ShowsEveryAdapterOfARunningDemo) {
   }
   ASSERT_EQ(lines.size(), 2u) << top.output;
   for (const std::string& line : lines) {
-    for (const char* adapter : {"site(webhook)", "wb-demo(wildberries)", "ozon-demo(ozon)",
-                                "ym-demo(yandex-market)"}) {
+    for (const char* adapter :
+         {"site(webhook)", "wb-demo(wildberries)", "ozon-demo(ozon)", "ym-demo(yandex-market)"}) {
       EXPECT_NE(line.find(adapter), std::string::npos) << adapter << " in: " << line;
     }
   }

@@ -13,7 +13,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::filesystem::path file =
-      std::filesystem::temp_directory_path() / ("crmhub-fuzz-config-" + std::to_string(::getpid()) + ".toml");
+      std::filesystem::temp_directory_path() /
+      ("crmhub-fuzz-config-" + std::to_string(::getpid()) + ".toml");
   {
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));

@@ -11,8 +11,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto rules = crmhub::mapping::ParseRules(text, "fuzz.toml");
   if (rules.ok()) {
     crmhub::mapping::ApplyContext ctx{.source = "fuzz"};
-    (void)rules->ApplyText(R"({"id":"1","name":"A","phone":"+79990000000","items":[{"sku":"s","qty":2}],"status":"new"})",
-                           ctx);
+    (void)rules->ApplyText(
+        R"({"id":"1","name":"A","phone":"+79990000000","items":[{"sku":"s","qty":2}],"status":"new"})",
+        ctx);
   }
   return 0;
 }

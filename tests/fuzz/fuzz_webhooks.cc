@@ -31,29 +31,42 @@ using crmhub::adapters::Adapter;
 // [adapters.<type>] keys (besides type) that build each webhook-capable
 // type with its checks opened; "{dir}" is where the secret files are.
 const std::map<std::string, std::vector<std::string>> kConfigs = {
-    {"webhook", {"idempotency_key = \"/id\"\nallow_ips = [\"0.0.0.0/0\", \"::/0\"]\nmapping = \"{dir}/rules.toml\"\n",
-                 "body_format = \"form\"\nidempotency_key = [\"field:TransactionId\", \"field:Status\"]\n"
-                 "kind = \"field:OperationType\"\nallow_ips = [\"0.0.0.0/0\"]\nmapping = \"{dir}/rules.toml\"\n"}},
-    {"ozon", {"client_id = \"1\"\napi_key_file = \"{dir}/secret\"\npush_allow_ips = []\n"
-              "mapping = \"{dir}/rules.toml\"\n"}},
-    {"yandex-market", {"api_key_file = \"{dir}/secret\"\ncampaign_id = 1\nbusiness_id = 2\n"
-                       "push_allow_ips = []\nmapping = \"{dir}/rules.toml\"\n"}},
-    {"mango", {"api_key_file = \"{dir}/secret\"\napi_salt_file = \"{dir}/secret\"\nallow_ips = []\n"
-               "mapping = \"{dir}/rules.toml\"\n"}},
-    {"zadarma", {"api_key_file = \"{dir}/secret\"\napi_secret_file = \"{dir}/secret\"\nallow_ips = []\n"
-                 "mapping = \"{dir}/rules.toml\"\n"}},
-    {"tochka", {"customer_code = \"300123123\"\nwebhook_public_key_file = \"{dir}/tochka.jwk\"\n"
-                "mapping = \"{dir}/rules.toml\"\n"}},
-    {"onec-exchange", {"user = \"u\"\npassword_file = \"{dir}/secret\"\nstaging_dir = \"{dir}/onec\"\n"
-                       "mapping = \"{dir}/rules.toml\"\n"}},
-    {"yookassa", {"shop_id = \"1\"\nsecret_key_file = \"{dir}/secret\"\nallow_ips = []\n"
-                  "mapping = \"{dir}/rules.toml\"\n"}},
-    {"cloudpayments", {"public_id = \"pk\"\napi_secret_file = \"{dir}/secret\"\n"
-                       "mapping = \"{dir}/rules.toml\"\n"}},
-    {"tbank", {"terminal_key = \"T\"\npassword_file = \"{dir}/secret\"\n"
-               "mapping = \"{dir}/rules.toml\"\n"}},
-    {"robokassa", {"merchant_login = \"m\"\npassword1_file = \"{dir}/secret\"\n"
-                   "password2_file = \"{dir}/secret\"\nallow_ips = []\nmapping = \"{dir}/rules.toml\"\n"}},
+    {"webhook",
+     {"idempotency_key = \"/id\"\nallow_ips = [\"0.0.0.0/0\", \"::/0\"]\nmapping = "
+      "\"{dir}/rules.toml\"\n",
+      "body_format = \"form\"\nidempotency_key = [\"field:TransactionId\", \"field:Status\"]\n"
+      "kind = \"field:OperationType\"\nallow_ips = [\"0.0.0.0/0\"]\nmapping = "
+      "\"{dir}/rules.toml\"\n"}},
+    {"ozon",
+     {"client_id = \"1\"\napi_key_file = \"{dir}/secret\"\npush_allow_ips = []\n"
+      "mapping = \"{dir}/rules.toml\"\n"}},
+    {"yandex-market",
+     {"api_key_file = \"{dir}/secret\"\ncampaign_id = 1\nbusiness_id = 2\n"
+      "push_allow_ips = []\nmapping = \"{dir}/rules.toml\"\n"}},
+    {"mango",
+     {"api_key_file = \"{dir}/secret\"\napi_salt_file = \"{dir}/secret\"\nallow_ips = []\n"
+      "mapping = \"{dir}/rules.toml\"\n"}},
+    {"zadarma",
+     {"api_key_file = \"{dir}/secret\"\napi_secret_file = \"{dir}/secret\"\nallow_ips = []\n"
+      "mapping = \"{dir}/rules.toml\"\n"}},
+    {"tochka",
+     {"customer_code = \"300123123\"\nwebhook_public_key_file = \"{dir}/tochka.jwk\"\n"
+      "mapping = \"{dir}/rules.toml\"\n"}},
+    {"onec-exchange",
+     {"user = \"u\"\npassword_file = \"{dir}/secret\"\nstaging_dir = \"{dir}/onec\"\n"
+      "mapping = \"{dir}/rules.toml\"\n"}},
+    {"yookassa",
+     {"shop_id = \"1\"\nsecret_key_file = \"{dir}/secret\"\nallow_ips = []\n"
+      "mapping = \"{dir}/rules.toml\"\n"}},
+    {"cloudpayments",
+     {"public_id = \"pk\"\napi_secret_file = \"{dir}/secret\"\n"
+      "mapping = \"{dir}/rules.toml\"\n"}},
+    {"tbank",
+     {"terminal_key = \"T\"\npassword_file = \"{dir}/secret\"\n"
+      "mapping = \"{dir}/rules.toml\"\n"}},
+    {"robokassa",
+     {"merchant_login = \"m\"\npassword1_file = \"{dir}/secret\"\n"
+      "password2_file = \"{dir}/secret\"\nallow_ips = []\nmapping = \"{dir}/rules.toml\"\n"}},
 };
 
 // The key Tochka's sample webhooks verify with (contracts/banks/tochka/webhooks/
@@ -62,7 +75,8 @@ constexpr const char* kTochkaJwk =
     R"({"kty": "RSA", "e": "AQAB", "n": "rwm77av7GIttq-JF1itEgLCGEZW_zz16RlUQVYlLbJtyRSu61fCec_rroP6PxjXU2uLzUOaGaLgAPeUZAJrGuVp9nryKgbZceHckdHDYgJd9TsdJ1MYUsXaOb9joN9vmsCscBx1lwSlFQyNQsHUsrjuDk-opf6RCuazRQ9gkoDCX70HV8WBMFoVm-YWQKJHZEaIQxg_DU4gMFyKRkDGKsYKA0POL-UgWA1qkg6nHY5BOMKaqxbc5ky87muWB5nNk4mfmsckyFv9j1gBiXLKekA_y4UwG2o1pbOLpJS3bP_c95rm4M9ZBmGXqfOQhbjz8z-s9C11i-jmOQ2ByohS-ST3E5sqBzIsxxrxyQDTw--bZNhzpbciyYW4GfkkqyeYoOPd_84jPTBDKQXssvj8ZOj2XboS77tvEO1n1WlwUzh8HPCJod5_fEgSXuozpJtOggXBv0C2ps7yXlDZf-7Jar0UYc_NJEHJF-xShlqd6Q3sVL02PhSCM-ibn9DN9BKmD"})";
 
 std::vector<std::shared_ptr<Adapter>> BuildAll() {
-  const fs::path dir = fs::temp_directory_path() / ("crmhub-fuzz-hooks-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("crmhub-fuzz-hooks-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::ofstream(dir / "secret") << "s3cret";
   std::ofstream(dir / "tochka.jwk") << kTochkaJwk;
@@ -78,9 +92,11 @@ std::vector<std::shared_ptr<Adapter>> BuildAll() {
     auto it = kConfigs.find(type.schema.type);
     if (it == kConfigs.end()) continue;  // a type without a webhook
     for (std::string keys : it->second) {
-      for (size_t p; (p = keys.find("{dir}")) != std::string::npos;) keys.replace(p, 5, dir.string());
+      for (size_t p; (p = keys.find("{dir}")) != std::string::npos;)
+        keys.replace(p, 5, dir.string());
       std::ofstream(dir / "crmhub.toml", std::ios::trunc)
-          << "[adapters.a]\ntype = \"" << type.schema.type << "\"\n" << keys;
+          << "[adapters.a]\ntype = \"" << type.schema.type << "\"\n"
+          << keys;
       auto config = crmhub::config::LoadConfig(dir / "crmhub.toml", schema);
       if (!config.ok()) {
         fprintf(stderr, "fuzz_webhooks: %s: %s\n", type.schema.type.c_str(),
@@ -90,7 +106,8 @@ std::vector<std::shared_ptr<Adapter>> BuildAll() {
       auto adapter = type.factory(config->Adapters()[0],
                                   {.http = nullptr, .clock = &clock, .metrics = &metrics});
       if (!adapter.ok() || (*adapter)->webhook() == nullptr) {
-        fprintf(stderr, "fuzz_webhooks: %s does not build with a webhook\n", type.schema.type.c_str());
+        fprintf(stderr, "fuzz_webhooks: %s does not build with a webhook\n",
+                type.schema.type.c_str());
         __builtin_trap();
       }
       out.push_back(std::move(adapter).value());

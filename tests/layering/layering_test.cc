@@ -15,6 +15,7 @@
 //
 // Why a lint and not per-folder include roots: docs/decisions.md, "Layering".
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,8 +29,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace crmhub {
 namespace {
@@ -261,7 +260,7 @@ TEST(LayeringTest, TheCheckersReportWhatBreaksTheRules) {
        "#include \"adapters/ozon/ozon_client.h\"\n"
        "#include \"base/clock.h\"\n"
        "#include \"daemon/runtime.h\"\n"  // up: an adapter into the daemon
-       "#include <daemon/ignored.h>\n"     // not a quoted include of ours
+       "#include <daemon/ignored.h>\n"    // not a quoted include of ours
        "// #include \"daemon/commented.h\" is not at a line's start\n"},
       {"adapters/ozon/ozon_sim.cc",
        "#  include \"adapters/ozon/ozon_client.h\"\n"  // sideways: the sim reads the adapter
@@ -291,7 +290,8 @@ TEST(LayeringTest, TheCheckersReportWhatBreaksTheRules) {
   // A file in a temporary copy of the tree: the same checker, the same answer.
   const fs::path dir = fs::temp_directory_path() / ("layering_test_" + std::to_string(::getpid()));
   fs::create_directories(dir / "adapters" / "acme");
-  std::ofstream(dir / "adapters" / "acme" / "acme_adapter.cc") << "#include \"daemon/pipeline.h\"\n";
+  std::ofstream(dir / "adapters" / "acme" / "acme_adapter.cc")
+      << "#include \"daemon/pipeline.h\"\n";
   std::vector<SourceFile> copy;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     if (entry.is_regular_file()) {

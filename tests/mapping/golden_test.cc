@@ -4,12 +4,12 @@
 // were checked value by value against the samples (see the notes in each
 // case below); a diff here is a behaviour change to review, not to re-bless.
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <ostream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "adapters/bank_1c/statement_parser.h"
 #include "mapping/model/model.h"
@@ -30,15 +30,17 @@ std::string ReadFile(const std::string& path) {
   return buf.str();
 }
 
-std::string Contract(const std::string& rel) { return std::string(CRMHUB_CONTRACTS_DIR) + "/" + rel; }
+std::string Contract(const std::string& rel) {
+  return std::string(CRMHUB_CONTRACTS_DIR) + "/" + rel;
+}
 std::string Source(const std::string& rel) { return std::string(CRMHUB_SOURCE_DIR) + "/" + rel; }
 
 struct GoldenCase {
-  const char* name;      // tests/mapping/golden/<name>.expected.json
-  const char* rules;     // config/mappings/<rules>.toml
-  const char* source;    // adapter id
-  std::string input;     // absolute path
-  bool bank_statement;   // input is a 1CClientBankExchange file
+  const char* name;     // tests/mapping/golden/<name>.expected.json
+  const char* rules;    // config/mappings/<rules>.toml
+  const char* source;   // adapter id
+  std::string input;    // absolute path
+  bool bank_statement;  // input is a 1CClientBankExchange file
 };
 
 json MapCase(const GoldenCase& c) {
@@ -78,7 +80,8 @@ TEST_P(GoldenTest, MatchesExpected) {
   if (const char* dir = std::getenv("CRMHUB_GOLDEN_OUT")) {
     std::ofstream(std::string(dir) + "/" + c.name + ".expected.json") << actual.dump(2) << "\n";
   }
-  std::string expected_path = Source(std::string("tests/mapping/golden/") + c.name + ".expected.json");
+  std::string expected_path =
+      Source(std::string("tests/mapping/golden/") + c.name + ".expected.json");
   json expected = json::parse(ReadFile(expected_path), nullptr, false);
   ASSERT_FALSE(expected.is_discarded()) << expected_path;
   EXPECT_EQ(actual, expected) << "actual:\n" << actual.dump(2);
@@ -87,26 +90,38 @@ TEST_P(GoldenTest, MatchesExpected) {
 INSTANTIATE_TEST_SUITE_P(
     Contracts, GoldenTest,
     ::testing::Values(
-        GoldenCase{"site_lead", "site-lead", "site", Source("tests/mapping/golden/site_form.input.json"), false},
-        GoldenCase{"yookassa_waiting_for_capture", "yookassa-payments", "yookassa",
-                   Contract("payments/yookassa/notification_payment_waiting_for_capture.sdk_test_fixture.json"),
-                   false},
-        GoldenCase{"yookassa_refund_succeeded", "yookassa-payments", "yookassa",
-                   Contract("payments/yookassa/notification_refund_succeeded.sdk_test_fixture.json"), false},
+        GoldenCase{"site_lead", "site-lead", "site",
+                   Source("tests/mapping/golden/site_form.input.json"), false},
+        GoldenCase{
+            "yookassa_waiting_for_capture", "yookassa-payments", "yookassa",
+            Contract(
+                "payments/yookassa/notification_payment_waiting_for_capture.sdk_test_fixture.json"),
+            false},
+        GoldenCase{
+            "yookassa_refund_succeeded", "yookassa-payments", "yookassa",
+            Contract("payments/yookassa/notification_refund_succeeded.sdk_test_fixture.json"),
+            false},
         GoldenCase{"mango_incoming_answered", "mango-calls", "mango",
-                   Contract("telephony/mango/events_summary_ex1_incoming_answered_doc_3.1.6.json"), false},
-        GoldenCase{"mango_incoming_ended_in_ivr", "mango-calls", "mango",
-                   Contract("telephony/mango/events_summary_ex2_incoming_ended_in_ivr_doc_3.1.6.json"), false},
+                   Contract("telephony/mango/events_summary_ex1_incoming_answered_doc_3.1.6.json"),
+                   false},
+        GoldenCase{
+            "mango_incoming_ended_in_ivr", "mango-calls", "mango",
+            Contract("telephony/mango/events_summary_ex2_incoming_ended_in_ivr_doc_3.1.6.json"),
+            false},
         GoldenCase{"mango_outgoing_answered", "mango-calls", "mango",
-                   Contract("telephony/mango/events_summary_ex3_outgoing_answered_doc_3.1.6.json"), false},
+                   Contract("telephony/mango/events_summary_ex3_outgoing_answered_doc_3.1.6.json"),
+                   false},
         GoldenCase{"mango_outgoing_missed", "mango-calls", "mango",
-                   Contract("telephony/mango/events_summary_ex4_outgoing_missed_doc_3.1.6.json"), false},
+                   Contract("telephony/mango/events_summary_ex4_outgoing_missed_doc_3.1.6.json"),
+                   false},
         GoldenCase{"onec_nomenclature_element", "onec-odata-products", "onec",
                    Contract("onec/odata/captured_Catalog_Номенклатура_element.json"), false},
         GoldenCase{"bank_kilylabs_one_day", "bank-1c-statement", "bank",
-                   Contract("banks/1c_client_bank_exchange/kilylabs_one_day_cp1251_crlf.txt"), true},
+                   Contract("banks/1c_client_bank_exchange/kilylabs_one_day_cp1251_crlf.txt"),
+                   true},
         GoldenCase{"bank_xini1_all_fields", "bank-1c-statement", "bank",
-                   Contract("banks/1c_client_bank_exchange/xini1_sample1_all_fields_v103_utf8.txt"), true},
+                   Contract("banks/1c_client_bank_exchange/xini1_sample1_all_fields_v103_utf8.txt"),
+                   true},
         GoldenCase{"bank_xini1_payment_orders", "bank-1c-statement", "bank",
                    Contract("banks/1c_client_bank_exchange/xini1_sample2_v101_utf8.txt"), true}),
     [](const ::testing::TestParamInfo<GoldenCase>& p) { return std::string(p.param.name); });

@@ -1,20 +1,18 @@
 // `crmhub map` and `crmhub bench mapping` as a user runs them: the real
 // binary in a child process, its exit code, stdout and stderr.
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <iterator>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <string>
-
-#include <gtest/gtest.h>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace {
 
@@ -63,7 +61,8 @@ class MapCommandTest : public ::testing::Test {
 const std::string kSiteRules = std::string(CRMHUB_SOURCE_DIR) + "/config/mappings/site-lead.toml";
 
 TEST_F(MapCommandTest, PrintsEntitiesAsJsonLines) {
-  std::string input = Write("form.json", R"({"id": 7, "name": "Олег", "phone": "+375 29 123-45-67"})");
+  std::string input =
+      Write("form.json", R"({"id": 7, "name": "Олег", "phone": "+375 29 123-45-67"})");
   Outcome r = Crmhub("map --rules " + kSiteRules + " --input " + input + " --source site");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string first = r.out.substr(0, r.out.find('\n'));
@@ -93,9 +92,10 @@ TEST_F(MapCommandTest, MappingErrorExitsOneWithTheReason) {
   std::string input = Write("form.json", R"({"id": 9, "phone": "позвоните мне"})");
   Outcome r = Crmhub("map --rules " + kSiteRules + " --input " + input);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err,
-            "error: rule \"contact\" field \"phone\": /phone: \"позвоните мне\": not a phone number "
-            "(unexpected character)\n");
+  EXPECT_EQ(
+      r.err,
+      "error: rule \"contact\" field \"phone\": /phone: \"позвоните мне\": not a phone number "
+      "(unexpected character)\n");
   std::string broken = Write("broken.json", "{\"id\": ");
   Outcome bad = Crmhub("map --rules " + kSiteRules + " --input " + broken);
   EXPECT_EQ(bad.exit_code, 1);
@@ -117,9 +117,9 @@ TEST_F(MapCommandTest, RulesFileErrorExitsTwo) {
 
 TEST_F(MapCommandTest, BankStatementInputMapsEveryDocument) {
   Outcome r = Crmhub("map --rules " + std::string(CRMHUB_SOURCE_DIR) +
-                 "/config/mappings/bank-1c-statement.toml --input-format 1c-bank --input " +
-                 std::string(CRMHUB_CONTRACTS_DIR) +
-                 "/banks/1c_client_bank_exchange/kilylabs_one_day_cp1251_crlf.txt");
+                     "/config/mappings/bank-1c-statement.toml --input-format 1c-bank --input " +
+                     std::string(CRMHUB_CONTRACTS_DIR) +
+                     "/banks/1c_client_bank_exchange/kilylabs_one_day_cp1251_crlf.txt");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 13);
 }

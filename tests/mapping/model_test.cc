@@ -57,7 +57,8 @@ TEST(ModelTest, RequiredFieldsAndIdentity) {
 TEST(ModelTest, MoneyIsIntegerMinorUnitsNeverFloat) {
   json f = GoodPayment();
   f["amount"] = 2.5;
-  EXPECT_EQ(ValidateEntity(Payment(f)).message(), "field \"amount\": expected integer minor units, got 2.5");
+  EXPECT_EQ(ValidateEntity(Payment(f)).message(),
+            "field \"amount\": expected integer minor units, got 2.5");
   f["amount"] = "250";
   EXPECT_FALSE(ValidateEntity(Payment(f)).ok());
   f["amount"] = -250;  // refunds/corrections may be negative
@@ -70,9 +71,10 @@ TEST(ModelTest, TypesAndAllowedValues) {
   EXPECT_FALSE(ValidateEntity(Payment(f)).ok());
   f = GoodPayment();
   f["status"] = "done";
-  EXPECT_EQ(ValidateEntity(Payment(f)).message(),
-            "field \"status\": expected one of pending|authorized|succeeded|canceled|failed|refunded, "
-            "got \"done\"");
+  EXPECT_EQ(
+      ValidateEntity(Payment(f)).message(),
+      "field \"status\": expected one of pending|authorized|succeeded|canceled|failed|refunded, "
+      "got \"done\"");
   f = GoodPayment();
   f["created_ms"] = "2024-01-01";
   EXPECT_FALSE(ValidateEntity(Payment(f)).ok());
@@ -131,12 +133,22 @@ TEST(ModelTest, JsonRoundTrip) {
 
 TEST(ModelTest, FromJsonRejectsBadEnvelopes) {
   EXPECT_FALSE(EntityFromJson(json::array()).ok());
-  EXPECT_FALSE(EntityFromJson(json{{"kind", "invoice"}, {"source", "s"}, {"external_id", "1"}, {"version", 1}}).ok());
-  EXPECT_FALSE(EntityFromJson(json{{"kind", "task"}, {"source", "s"}, {"external_id", 1}, {"version", 1}}).ok());
-  EXPECT_FALSE(EntityFromJson(json{{"kind", "task"}, {"source", "s"}, {"external_id", "1"}, {"version", 1.5}}).ok());
+  EXPECT_FALSE(EntityFromJson(
+                   json{{"kind", "invoice"}, {"source", "s"}, {"external_id", "1"}, {"version", 1}})
+                   .ok());
   EXPECT_FALSE(
-      EntityFromJson(json{{"kind", "task"}, {"source", "s"}, {"external_id", "1"}, {"version", 1}, {"x", 1}}).ok());
-  EXPECT_TRUE(EntityFromJson(json{{"kind", "task"}, {"source", "s"}, {"external_id", "1"}, {"version", 1}}).ok());
+      EntityFromJson(json{{"kind", "task"}, {"source", "s"}, {"external_id", 1}, {"version", 1}})
+          .ok());
+  EXPECT_FALSE(EntityFromJson(
+                   json{{"kind", "task"}, {"source", "s"}, {"external_id", "1"}, {"version", 1.5}})
+                   .ok());
+  EXPECT_FALSE(
+      EntityFromJson(
+          json{{"kind", "task"}, {"source", "s"}, {"external_id", "1"}, {"version", 1}, {"x", 1}})
+          .ok());
+  EXPECT_TRUE(
+      EntityFromJson(json{{"kind", "task"}, {"source", "s"}, {"external_id", "1"}, {"version", 1}})
+          .ok());
 }
 
 }  // namespace

@@ -1,13 +1,12 @@
 // The rule engine: loading/validation of rules files and every way a record
 // can map, skip or fail (each failure with a self-contained reason).
 
-#include "mapping/rules/rule_set.h"
+#include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include <gtest/gtest.h>
-
 #include "mapping/model/model.h"
+#include "mapping/rules/rule_set.h"
 
 namespace crmhub::mapping {
 namespace {
@@ -83,12 +82,12 @@ json OrderRecord() {
 
 class RulesTest : public ::testing::Test {
  protected:
-  FunctionLookup lookup_{[](std::string_view table, std::string_view key)
-                             -> Result<std::optional<json>> {
-    if (table == "products" && key == "A-1") return std::optional<json>("prod-1");
-    if (table == "broken") return Status::Unavailable("store is down");
-    return std::optional<json>();
-  }};
+  FunctionLookup lookup_{
+      [](std::string_view table, std::string_view key) -> Result<std::optional<json>> {
+        if (table == "products" && key == "A-1") return std::optional<json>("prod-1");
+        if (table == "broken") return Status::Unavailable("store is down");
+        return std::optional<json>();
+      }};
   ApplyContext ctx_{"ozon-main", &lookup_, 1700000000000};
 };
 
@@ -141,40 +140,49 @@ TEST_F(RulesTest, ErrorsNameRuleFieldPathAndValue) {
   RuleSet rules = Rules(kOrderRules);
   json rec = OrderRecord();
   rec["products"][0]["price"] = "12.345";
-  EXPECT_EQ(ApplyError(rules, rec, ctx_),
-            R"(rule "order" field "lines.price": /products/0/price: "12.345": more than 2 decimal places)");
+  EXPECT_EQ(
+      ApplyError(rules, rec, ctx_),
+      R"(rule "order" field "lines.price": /products/0/price: "12.345": more than 2 decimal places)");
   rec = OrderRecord();
   rec["total"] = "99999999999999999999";
-  EXPECT_EQ(ApplyError(rules, rec, ctx_),
-            R"(rule "order" field "total": /total: "99999999999999999999": amount overflows int64 minor units)");
+  EXPECT_EQ(
+      ApplyError(rules, rec, ctx_),
+      R"(rule "order" field "total": /total: "99999999999999999999": amount overflows int64 minor units)");
   rec = OrderRecord();
   rec["status"] = "arbitration";
-  EXPECT_EQ(ApplyError(rules, rec, ctx_),
-            R"(rule "order" field "status": /status: "arbitration": value not in the map and no map_default)");
+  EXPECT_EQ(
+      ApplyError(rules, rec, ctx_),
+      R"(rule "order" field "status": /status: "arbitration": value not in the map and no map_default)");
   rec = OrderRecord();
   rec["warehouse_id"] = 7;
-  EXPECT_EQ(ApplyError(rules, rec, ctx_),
-            R"(rule "order" field "warehouse": /warehouse_id: 7: not found in lookup "warehouses")");
+  EXPECT_EQ(
+      ApplyError(rules, rec, ctx_),
+      R"(rule "order" field "warehouse": /warehouse_id: 7: not found in lookup "warehouses")");
   rec = OrderRecord();
   rec["products"][1].erase("offer_id");
   EXPECT_EQ(ApplyError(rules, rec, ctx_),
             R"(rule "order" field "lines.sku": /products/1/offer_id: required value is missing)");
   rec = OrderRecord();
   rec["updated"] = "2024-05-01T10:00:00";
-  EXPECT_EQ(ApplyError(rules, rec, ctx_),
-            R"(rule "order" field "version": /updated: "2024-05-01T10:00:00": no time zone in the value and no default offset in the rule)");
+  EXPECT_EQ(
+      ApplyError(rules, rec, ctx_),
+      R"(rule "order" field "version": /updated: "2024-05-01T10:00:00": no time zone in the value and no default offset in the rule)");
   rec = OrderRecord();
   rec["currency"] = "XXQ";
-  EXPECT_EQ(ApplyError(rules, rec, ctx_), R"(rule "order" field "currency": /currency: "XXQ": unknown currency code)");
+  EXPECT_EQ(ApplyError(rules, rec, ctx_),
+            R"(rule "order" field "currency": /currency: "XXQ": unknown currency code)");
   rec = OrderRecord();
   rec.erase("posting_number");
-  EXPECT_EQ(ApplyError(rules, rec, ctx_), R"(rule "order" field "external_id": (record): external_id is missing)");
+  EXPECT_EQ(ApplyError(rules, rec, ctx_),
+            R"(rule "order" field "external_id": (record): external_id is missing)");
   rec = OrderRecord();
   rec["products"] = "none";
-  EXPECT_EQ(ApplyError(rules, rec, ctx_), R"(rule "order" field "lines": /products: for_each: expected an array)");
+  EXPECT_EQ(ApplyError(rules, rec, ctx_),
+            R"(rule "order" field "lines": /products: for_each: expected an array)");
   rec = OrderRecord();
   rec["products"][0]["qty"] = 2.5;
-  EXPECT_EQ(ApplyError(rules, rec, ctx_), R"(rule "order" field "lines.quantity": /products/0/qty: 2.5: not an integer)");
+  EXPECT_EQ(ApplyError(rules, rec, ctx_),
+            R"(rule "order" field "lines.quantity": /products/0/qty: 2.5: not an integer)");
 }
 
 TEST_F(RulesTest, InvalidPhoneBecomesNullWhenTheRuleSaysSo) {
@@ -197,11 +205,13 @@ external_id = "/id"
 sku = { path = "/sku", lookup = "broken" }
 )");
   json rec = {{"id", "1"}, {"sku", "x"}};
-  EXPECT_EQ(ApplyError(rules, rec, ctx_),
-            R"(rule "p" field "sku": /sku: "x": lookup "broken" failed: Unavailable: store is down)");
+  EXPECT_EQ(
+      ApplyError(rules, rec, ctx_),
+      R"(rule "p" field "sku": /sku: "x": lookup "broken" failed: Unavailable: store is down)");
   ApplyContext no_lookup{"s", nullptr, 0};
-  EXPECT_EQ(ApplyError(rules, rec, no_lookup),
-            R"(rule "p" field "sku": /sku: "x": lookup table "broken" is not defined in the rules and the caller provided no Lookup)");
+  EXPECT_EQ(
+      ApplyError(rules, rec, no_lookup),
+      R"(rule "p" field "sku": /sku: "x": lookup table "broken" is not defined in the rules and the caller provided no Lookup)");
 }
 
 TEST_F(RulesTest, EntityValidationFailureNamesTheRule) {
@@ -224,7 +234,8 @@ TEST_F(RulesTest, MalformedJsonAndNonObjectRecords) {
   RuleSet rules = Rules(kOrderRules);
   auto bad = rules.ApplyText(R"({"posting_number": )", ctx_);
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().message().rfind("record: malformed JSON: ", 0), 0u) << bad.status().message();
+  EXPECT_EQ(bad.status().message().rfind("record: malformed JSON: ", 0), 0u)
+      << bad.status().message();
   EXPECT_EQ(ApplyError(rules, json::array(), ctx_), "record: expected a JSON object, got array");
   auto good = rules.ApplyText(OrderRecord().dump(), ctx_);
   ASSERT_TRUE(good.ok()) << good.status().ToString();
@@ -338,10 +349,13 @@ currency = { path = "/c", transform = "currency" }
   EXPECT_EQ(amount("1234.5"), "123450");
   EXPECT_EQ(amount("-10"), "-1000");
   EXPECT_EQ(amount("\"1 234,56\""), "123456");
-  EXPECT_EQ(amount("12.345"), R"(rule "price" field "amount": /v: 12.345: more than 2 decimal places)");
-  EXPECT_EQ(amount("1e20"), R"(rule "price" field "amount": /v: 1e+20: amount in exponent notation)");
-  EXPECT_EQ(amount("92233720368547759"),
-            R"(rule "price" field "amount": /v: 92233720368547759: amount overflows int64 minor units)");
+  EXPECT_EQ(amount("12.345"),
+            R"(rule "price" field "amount": /v: 12.345: more than 2 decimal places)");
+  EXPECT_EQ(amount("1e20"),
+            R"(rule "price" field "amount": /v: 1e+20: amount in exponent notation)");
+  EXPECT_EQ(
+      amount("92233720368547759"),
+      R"(rule "price" field "amount": /v: 92233720368547759: amount overflows int64 minor units)");
   auto out = rules.ApplyText(R"({"sku": "A", "c": 643, "v": "1.00"})", ctx_);
   ASSERT_TRUE(out.ok());
   EXPECT_EQ((*out)[0].fields["currency"], "RUB");  // numeric ISO code as a JSON number
@@ -401,46 +415,59 @@ extra = { fields = { raw = { sum = ["/a", "/b"] } } }
     return out.ok() ? (*out)[0].fields.dump() : out.status().message();
   };
   EXPECT_EQ(total(R"({"id":1,"s":"x","a":0.1,"b":0.2,"lines":[{"v":"0.2"},{"v":3},{}]})"),
-            R"({"currency":"RUB","extra":{"raw":"0.3"},"status":"x","total":330})");  // 0.1 + 0.2 is 0.3 here
+            R"({"currency":"RUB","extra":{"raw":"0.3"},"status":"x","total":330})");  // 0.1 + 0.2
+                                                                                      // is 0.3 here
   EXPECT_EQ(total(R"({"id":1,"s":"x","a":-1.5,"lines":[]})"),
             R"({"currency":"RUB","extra":{"raw":"-1.5"},"status":"x","total":-150})");
   EXPECT_EQ(total(R"({"id":1,"s":"x"})"), R"({"currency":"RUB","status":"x"})");  // all missing
-  EXPECT_EQ(total(R"({"id":1,"s":"x","a":true})"),
-            R"(rule "order" field "extra.raw": /a: true: sum needs decimal numbers (at most 6 decimal places))");
-  EXPECT_EQ(total(R"({"id":1,"s":"x","lines":[{"v":"0.0000001"}]})"),
-            R"(rule "order" field "total": /lines/*/v: "0.0000001": sum needs decimal numbers (at most 6 decimal places))");
+  EXPECT_EQ(
+      total(R"({"id":1,"s":"x","a":true})"),
+      R"(rule "order" field "extra.raw": /a: true: sum needs decimal numbers (at most 6 decimal places))");
+  EXPECT_EQ(
+      total(R"({"id":1,"s":"x","lines":[{"v":"0.0000001"}]})"),
+      R"(rule "order" field "total": /lines/*/v: "0.0000001": sum needs decimal numbers (at most 6 decimal places))");
 }
 
 TEST(RulesLoadTest, RulesFileErrorsAreFoundAtLoadTime) {
-  const std::string head = "format = 1\n[[entity]]\nrule = \"r\"\nkind = \"contact\"\nexternal_id = \"/id\"\n";
+  const std::string head =
+      "format = 1\n[[entity]]\nrule = \"r\"\nkind = \"contact\"\nexternal_id = \"/id\"\n";
   EXPECT_EQ(LoadError(head), "loaded");
   EXPECT_EQ(LoadError("[[entity]]\nrule = \"r\"\n"), "test.toml: missing \"format = 1\"");
   EXPECT_EQ(LoadError("format = 2\n"), "test.toml: unsupported format 2 (this crmhub reads 1)");
   EXPECT_EQ(LoadError("format = 1\n"), "test.toml: no [[entity]] rules");
   EXPECT_EQ(LoadError("format = 1\nentities = 1\n"), "test.toml: unknown key \"entities\"");
-  EXPECT_EQ(LoadError("format = 1\n[[entity]]\nrule = \"r\"\nkind = \"invoice\"\nexternal_id = \"/id\"\n"),
-            "test.toml: rule \"r\": unknown kind \"invoice\" (see docs/model.md)");
+  EXPECT_EQ(
+      LoadError(
+          "format = 1\n[[entity]]\nrule = \"r\"\nkind = \"invoice\"\nexternal_id = \"/id\"\n"),
+      "test.toml: rule \"r\": unknown kind \"invoice\" (see docs/model.md)");
   EXPECT_EQ(LoadError(head + "[entity.fields]\nphon = \"/phone\"\n"),
-            "test.toml: rule \"r\" field \"phon\": kind \"contact\" has no such field (see docs/model.md)");
-  EXPECT_EQ(LoadError(head + "[entity.fields]\nphone = { path = \"/p\", transform = \"phonee\" }\n"),
-            "test.toml: rule \"r\" field \"phone\": unknown transform \"phonee\"");
-  EXPECT_EQ(LoadError(head + "[entity.fields]\nphone = { path = \"/p\", transform = \"phone:US\" }\n"),
-            "test.toml: rule \"r\" field \"phone\": transform \"phone:US\": country must be RU, KZ, UA or BY");
+            "test.toml: rule \"r\" field \"phon\": kind \"contact\" has no such field (see "
+            "docs/model.md)");
+  EXPECT_EQ(
+      LoadError(head + "[entity.fields]\nphone = { path = \"/p\", transform = \"phonee\" }\n"),
+      "test.toml: rule \"r\" field \"phone\": unknown transform \"phonee\"");
+  EXPECT_EQ(
+      LoadError(head + "[entity.fields]\nphone = { path = \"/p\", transform = \"phone:US\" }\n"),
+      "test.toml: rule \"r\" field \"phone\": transform \"phone:US\": country must be RU, KZ, UA "
+      "or BY");
   EXPECT_EQ(LoadError(head + "[entity.fields]\nname = { path = \"/p\", map = \"nope\" }\n"),
             "test.toml: rule \"r\" field \"name\": map \"nope\" is not defined under [maps]");
   EXPECT_EQ(LoadError(head + "[entity.fields]\nname = \"p\"\n"),
             "test.toml: rule \"r\" field \"name\": JSON pointer \"p\" must start with '/'");
   EXPECT_EQ(LoadError(head + "[entity.fields]\nname = \"/a~2\"\n"),
-            "test.toml: rule \"r\" field \"name\": JSON pointer \"/a~2\": '~' must be followed by 0 or 1");
+            "test.toml: rule \"r\" field \"name\": JSON pointer \"/a~2\": '~' must be followed by "
+            "0 or 1");
   EXPECT_EQ(LoadError(head + "[entity.fields]\nname = { path = \"/a\", value = \"x\" }\n"),
-            "test.toml: rule \"r\" field \"name\": needs exactly one of path, root_path, paths, join, sum, "
+            "test.toml: rule \"r\" field \"name\": needs exactly one of path, root_path, paths, "
+            "join, sum, "
             "value, context, for_each, fields");
   EXPECT_EQ(LoadError(head + "[entity.fields]\nname = { path = \"/a\", requird = true }\n"),
             "test.toml: rule \"r\" field \"name\": unknown key \"requird\"");
   EXPECT_EQ(LoadError(head + "[[entity]]\nrule = \"r\"\nkind = \"lead\"\nexternal_id = \"/id\"\n"),
             "test.toml: rule \"r\": duplicate rule name");
-  EXPECT_EQ(LoadError(head + "[entity.fields]\nname = { path = \"/a\", transform = \"money:9\" }\n"),
-            "test.toml: rule \"r\" field \"name\": transform \"money:9\": scale must be 0..6");
+  EXPECT_EQ(
+      LoadError(head + "[entity.fields]\nname = { path = \"/a\", transform = \"money:9\" }\n"),
+      "test.toml: rule \"r\" field \"name\": transform \"money:9\": scale must be 0..6");
   EXPECT_EQ(LoadError(head + "when = { path = \"/a\" }\n"),
             "test.toml: rule \"r\" when: a condition needs a test (equals, not_equals, in, not_in, "
             "exists, empty, prefix)");

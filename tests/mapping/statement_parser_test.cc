@@ -2,12 +2,11 @@
 
 #include "adapters/bank_1c/statement_parser.h"
 
+#include <gtest/gtest.h>
 #include <iconv.h>
 
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 namespace crmhub::adapters::bank_1c {
 namespace {
@@ -126,12 +125,15 @@ TEST(StatementParserTest, BrokenFilesAreRejectedWithTheLine) {
   std::string good = kSmall;
   EXPECT_EQ(ParseError(good), "parsed");
   EXPECT_EQ(ParseError(""), "1CClientBankExchange: empty file");
-  EXPECT_EQ(ParseError("Hello\r\n"), "1CClientBankExchange line 1: the file must start with 1CClientBankExchange");
+  EXPECT_EQ(ParseError("Hello\r\n"),
+            "1CClientBankExchange line 1: the file must start with 1CClientBankExchange");
   std::string truncated = good.substr(0, good.find("КонецДокумента"));
   EXPECT_EQ(ParseError(truncated),
-            "1CClientBankExchange line 14: the file ends inside the section opened on line 8 (truncated?)");
+            "1CClientBankExchange line 14: the file ends inside the section opened on line 8 "
+            "(truncated?)");
   std::string no_end = good.substr(0, good.find("КонецФайла"));
-  EXPECT_EQ(ParseError(no_end), "1CClientBankExchange line 15: no КонецФайла: the file is truncated");
+  EXPECT_EQ(ParseError(no_end),
+            "1CClientBankExchange line 15: no КонецФайла: the file is truncated");
   std::string nested = good;
   nested.insert(nested.find("КонецДокумента"), "СекцияДокумент=Платежное поручение\r\n");
   EXPECT_EQ(ParseError(nested),

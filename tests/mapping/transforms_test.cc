@@ -18,7 +18,10 @@ TEST(PhoneTest, RussianFormsAllBecomeE164) {
   EXPECT_EQ(Phone("79161234567"), "+79161234567");
   EXPECT_EQ(Phone("9161234567"), "+79161234567");
   EXPECT_EQ(Phone("  +7(916)123.45.67 "), "+79161234567");
-  EXPECT_EQ(Phone("8\xC2\xA0" "916\xC2\xA0" "1234567"), "+79161234567");  // NBSP
+  EXPECT_EQ(Phone("8\xC2\xA0"
+                  "916\xC2\xA0"
+                  "1234567"),
+            "+79161234567");  // NBSP
   EXPECT_EQ(Phone("8 800 555-35-35"), "+78005553535");
   EXPECT_EQ(Phone("0079161234567"), "+79161234567");
 }
@@ -73,7 +76,10 @@ TEST(MoneyTest, DecimalTextToMinorUnits) {
   EXPECT_EQ(Money("-10"), "-1000");
   EXPECT_EQ(Money("-0.5"), "-50");
   EXPECT_EQ(Money("+7,00"), "700");
-  EXPECT_EQ(Money("1\xC2\xA0" "000\xC2\xA0" "000.99"), "100000099");  // NBSP thousands
+  EXPECT_EQ(Money("1\xC2\xA0"
+                  "000\xC2\xA0"
+                  "000.99"),
+            "100000099");  // NBSP thousands
   EXPECT_EQ(Money("83.23"), "8323");
   EXPECT_EQ(Money("12.340"), "1234");  // trailing zeros lose nothing
   EXPECT_EQ(Money("12.345", 3), "12345");

@@ -96,7 +96,7 @@ TEST(TokenBucketTest, WeightsPeekAndChargeBelowZero) {
   EXPECT_EQ(wb.Peek(2), 400ms);
   clock.Advance(200ms);
   EXPECT_FALSE(wb.TryTake().has_value());
-  wb.Charge(9);  // a 409 counts as 10: 9 more than the one taken
+  wb.Charge(9);                     // a 409 counts as 10: 9 more than the one taken
   EXPECT_EQ(wb.TryTake(), 2000ms);  // the debt of 9 and the next token
   clock.Advance(2000ms);
   EXPECT_FALSE(wb.TryTake().has_value());
@@ -116,7 +116,8 @@ TEST(ApiClientTest, TwoHundredsParseAndEveryOtherAnswerIsClassifiedOnce) {
       {Answer(200, R"({"a":1})"), std::nullopt, false},
       {Answer(204, ""), std::nullopt, false},
       {Answer(200, "{\"a\":"), ApiError::Kind::kTransient, true},
-      {Answer(200, std::string(100, '[') + std::string(100, ']')), ApiError::Kind::kTransient, true},
+      {Answer(200, std::string(100, '[') + std::string(100, ']')), ApiError::Kind::kTransient,
+       true},
       {Answer(429, "{}"), ApiError::Kind::kThrottled, true},
       {Answer(408, ""), ApiError::Kind::kTransient, true},
       {Answer(500, "oops"), ApiError::Kind::kTransient, true},
@@ -132,8 +133,10 @@ TEST(ApiClientTest, TwoHundredsParseAndEveryOtherAnswerIsClassifiedOnce) {
   };
   for (const Case& c : cases) {
     t.answers = {c.answer};
-    ApiResult<ApiAnswer> r = client.Call({.method = "POST", .url = "https://h/v1/x?q=1", .body = "{}"});
-    const std::string what = c.answer.ok() ? std::to_string(c.answer->status) : c.answer.status().ToString();
+    ApiResult<ApiAnswer> r =
+        client.Call({.method = "POST", .url = "https://h/v1/x?q=1", .body = "{}"});
+    const std::string what =
+        c.answer.ok() ? std::to_string(c.answer->status) : c.answer.status().ToString();
     if (!c.kind) {
       EXPECT_TRUE(r.ok()) << what;
       continue;
@@ -160,7 +163,9 @@ TEST(ApiClientTest, TheDialectNamesThrottleStatusesHeadersAndErrorText) {
   ApiDialect ym;
   ym.system = "yandex-market";
   ym.throttle_statuses = {420};
-  ym.throttle_headers = {{"Retry-After"}, {"X-RateLimit-Resource-Until", ApiDialect::ThrottleHeader::Format::kHttpDate}};
+  ym.throttle_headers = {
+      {"Retry-After"},
+      {"X-RateLimit-Resource-Until", ApiDialect::ThrottleHeader::Format::kHttpDate}};
   ym.throttle_pause = 1s;
   ym.error_text = [](const nlohmann::json& body) {
     std::string out;
@@ -173,9 +178,11 @@ TEST(ApiClientTest, TheDialectNamesThrottleStatusesHeadersAndErrorText) {
     return out;
   };
   ApiClient client(Options(ym), t.fn(), clock);
-  const std::string limit_body = R"({"status":"ERROR","errors":[{"code":"LIMIT_EXCEEDED","message":"slow down"}]})";
+  const std::string limit_body =
+      R"({"status":"ERROR","errors":[{"code":"LIMIT_EXCEEDED","message":"slow down"}]})";
   // 420 with X-RateLimit-Resource-Until: that date.
-  t.answers = {Answer(420, limit_body, {{"X-RateLimit-Resource-Until", "Tue, 14 Nov 2023 22:14:00 GMT"}})};
+  t.answers = {
+      Answer(420, limit_body, {{"X-RateLimit-Resource-Until", "Tue, 14 Nov 2023 22:14:00 GMT"}})};
   auto r = client.Call({.url = "https://h/v2/x"});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ApiError::Kind::kThrottled);
@@ -194,9 +201,11 @@ TEST(ApiClientTest, TheDialectNamesThrottleStatusesHeadersAndErrorText) {
 
   ApiDialect wb;
   wb.system = "wildberries";
-  wb.throttle_headers = {{"X-Ratelimit-Retry", ApiDialect::ThrottleHeader::Format::kSeconds}, {"Retry-After"}};
+  wb.throttle_headers = {{"X-Ratelimit-Retry", ApiDialect::ThrottleHeader::Format::kSeconds},
+                         {"Retry-After"}};
   ApiClient wb_client(Options(wb), t.fn(), clock);
-  t.answers = {Answer(429, R"({"title":"too many requests","detail":"limited"})", {{"X-Ratelimit-Retry", "0"}, {"Retry-After", "30"}})};
+  t.answers = {Answer(429, R"({"title":"too many requests","detail":"limited"})",
+                      {{"X-Ratelimit-Retry", "0"}, {"Retry-After", "30"}})};
   r = wb_client.Call({.url = "https://h/api/v3/orders"});
   EXPECT_EQ(*r.error().not_before, clock.Now() + 1s);  // "0" is read as one second
   EXPECT_EQ(r.error().message, "wildberries: GET /api/v3/orders: HTTP 429: limited");
@@ -212,8 +221,11 @@ TEST(ApiClientTest, LimitsRefuseBeforeSendingAndAnswersCostExtra) {
   TokenBucket stocks(clock, RateLimit::Every(200ms, 20));
   SlidingWindow items(clock, 1000, 1min);
   auto call = [&](int64_t n) {
-    return client.Call({.method = "PUT", .url = "https://h/api/v3/stocks/1", .group = "stocks",
-                        .limits = {{&stocks, 1}, {&items, n}}, .expect = ApiRequest::Expect::kAny});
+    return client.Call({.method = "PUT",
+                        .url = "https://h/api/v3/stocks/1",
+                        .group = "stocks",
+                        .limits = {{&stocks, 1}, {&items, n}},
+                        .expect = ApiRequest::Expect::kAny});
   };
   t.answers = {Answer(409, "[]")};
   auto r = call(500);

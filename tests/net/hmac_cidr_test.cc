@@ -74,9 +74,13 @@ TEST(HmacTest, DigestsAndEncodings) {
   EXPECT_FALSE(HexDecode("0").ok());
   EXPECT_FALSE(HexDecode("zz").ok());
   // RFC 4648 section 10.
-  const std::pair<const char*, const char*> kVectors[] = {
-      {"", ""},          {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const std::pair<const char*, const char*> kVectors[] = {{"", ""},
+                                                          {"f", "Zg=="},
+                                                          {"fo", "Zm8="},
+                                                          {"foo", "Zm9v"},
+                                                          {"foob", "Zm9vYg=="},
+                                                          {"fooba", "Zm9vYmE="},
+                                                          {"foobar", "Zm9vYmFy"}};
   for (auto [plain, encoded] : kVectors) {
     EXPECT_EQ(Base64Encode(plain), encoded);
     auto decoded = Base64Decode(encoded);

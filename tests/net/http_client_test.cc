@@ -1,14 +1,13 @@
 #include "net/http_client.h"
 
 #include <gtest/gtest.h>
-
-#include <cstdlib>
 #include <unistd.h>
-#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <cstdlib>
+#include <thread>
 
 #include "net/http_server.h"
 #include "tests/net/test_util.h"
@@ -25,10 +24,9 @@ using testing::WaitCounter;
 class ClientTest : public ::testing::Test {
  protected:
   ClientTest() {
-    server_ = std::make_unique<HttpServer>(io_.io(), HttpServerOptions{},
-                                           [this](HttpRequest req, Responder respond) {
-                                             Handle(std::move(req), std::move(respond));
-                                           });
+    server_ = std::make_unique<HttpServer>(
+        io_.io(), HttpServerOptions{},
+        [this](HttpRequest req, Responder respond) { Handle(std::move(req), std::move(respond)); });
     EXPECT_TRUE(server_->Listen("127.0.0.1:0").ok());
   }
   ~ClientTest() override {

@@ -194,7 +194,8 @@ TEST(HttpServerTest, MalformedRequestIs400AndOversizedHeaderIs431) {
   IoThreads io;
   HttpServerOptions options;
   options.header_limit_bytes = 1024;
-  HttpServer server(io.io(), options, [](HttpRequest req, Responder respond) { respond(Echo(req)); });
+  HttpServer server(io.io(), options,
+                    [](HttpRequest req, Responder respond) { respond(Echo(req)); });
   ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
   {
     RawClient c(server.port());
@@ -236,7 +237,8 @@ TEST(HttpServerTest, AmbiguousFramingIs400AndClosed) {
       {"POST / HTTP/1.0\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled,
        "Transfer-Encoding is not allowed in HTTP/1.0"},
       {"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
-       "0\r\n\r\n" + smuggled,
+       "0\r\n\r\n" +
+           smuggled,
        "Transfer-Encoding and Content-Length together"},
       {"GET / HTTP/1.1\r\n\r\n" + smuggled, "an HTTP/1.1 request needs a Host header"},
   };
@@ -245,7 +247,8 @@ TEST(HttpServerTest, AmbiguousFramingIs400AndClosed) {
     client.Send(c.request);
     std::string r = client.ReadAll();  // until the server closes
     EXPECT_TRUE(r.starts_with("HTTP/1.1 400 ") || r.starts_with("HTTP/1.0 400 "))
-        << c.request << "\n" << r;
+        << c.request << "\n"
+        << r;
     const std::string detail = nlohmann::json::parse(BodyOf(r), nullptr, false).value("detail", "");
     // Beast itself refuses some (a generic 400): as good, as long as it is one.
     EXPECT_TRUE(detail == c.detail || detail == "malformed HTTP request") << r;
@@ -254,8 +257,9 @@ TEST(HttpServerTest, AmbiguousFramingIs400AndClosed) {
   EXPECT_EQ(handled.value(), 0);
   // What is fine stays fine: chunked alone, HTTP/1.0 without Host.
   RawClient ok(server.port());
-  ok.Send("POST /a HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n"
-          "2\r\nhi\r\n0\r\n\r\n");
+  ok.Send(
+      "POST /a HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n"
+      "2\r\nhi\r\n0\r\n\r\n");
   EXPECT_TRUE(ok.ReadAll().starts_with("HTTP/1.1 200 "));
   RawClient old(server.port());
   old.Send("GET /b HTTP/1.0\r\n\r\n");
@@ -265,24 +269,25 @@ TEST(HttpServerTest, AmbiguousFramingIs400AndClosed) {
 // The header limit is the limit: a header block a few bytes over it is 431.
 TEST(HttpServerTest, TheHeaderLimitIsExact) {
   for (uint32_t limit : {1024u, 16u * 1024u}) {
-  IoThreads io;
-  HttpServerOptions options;
-  options.header_limit_bytes = limit;
-  HttpServer server(io.io(), options, [](HttpRequest req, Responder respond) { respond(Echo(req)); });
-  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
-  auto request_of = [](size_t header_bytes) {
-    std::string head = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nX-Pad: ";
-    const size_t fixed = head.size() + 4;  // + "\r\n\r\n"
-    head += std::string(header_bytes - fixed, 'a');
-    return head + "\r\n\r\n";
-  };
-  RawClient under(server.port());
-  under.Send(request_of(limit - 24));
-  EXPECT_TRUE(under.ReadAll().starts_with("HTTP/1.1 200 ")) << limit;
-  RawClient over(server.port());
-  over.Send(request_of(limit + 100));
-  std::string r = over.ReadAll();
-  EXPECT_TRUE(r.starts_with("HTTP/1.1 431 ")) << limit << ": " << r.substr(0, 200);
+    IoThreads io;
+    HttpServerOptions options;
+    options.header_limit_bytes = limit;
+    HttpServer server(io.io(), options,
+                      [](HttpRequest req, Responder respond) { respond(Echo(req)); });
+    ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+    auto request_of = [](size_t header_bytes) {
+      std::string head = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nX-Pad: ";
+      const size_t fixed = head.size() + 4;  // + "\r\n\r\n"
+      head += std::string(header_bytes - fixed, 'a');
+      return head + "\r\n\r\n";
+    };
+    RawClient under(server.port());
+    under.Send(request_of(limit - 24));
+    EXPECT_TRUE(under.ReadAll().starts_with("HTTP/1.1 200 ")) << limit;
+    RawClient over(server.port());
+    over.Send(request_of(limit + 100));
+    std::string r = over.ReadAll();
+    EXPECT_TRUE(r.starts_with("HTTP/1.1 431 ")) << limit << ": " << r.substr(0, 200);
   }
 }
 
@@ -312,8 +317,9 @@ TEST(HttpServerTest, AScreenedRequestIsAnsweredBeforeItsBody) {
   EXPECT_TRUE(r.starts_with("HTTP/1.1 401 ")) << r;
   EXPECT_EQ(handled.value(), 0);
   RawClient good(server.port());
-  good.Send("POST /api/x HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ok\r\nContent-Length: 2\r\n"
-            "Connection: close\r\n\r\nhi");
+  good.Send(
+      "POST /api/x HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ok\r\nContent-Length: 2\r\n"
+      "Connection: close\r\n\r\nhi");
   EXPECT_TRUE(good.ReadAll().starts_with("HTTP/1.1 200 "));
 }
 
@@ -328,8 +334,8 @@ TEST(HttpServerTest, SlowLorisIsCutOffAtTheReadDeadline) {
   });
   ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
   RawClient c(server.port());
-  const std::string request = "GET / HTTP/1.1\r\nHost: t\r\nX-Padding: " + std::string(200, 'p') +
-                              "\r\n\r\n";
+  const std::string request =
+      "GET / HTTP/1.1\r\nHost: t\r\nX-Padding: " + std::string(200, 'p') + "\r\n\r\n";
   auto start = std::chrono::steady_clock::now();
   bool cut_off = false;
   // One byte every 20 ms: the whole request would take over 4 s.
@@ -378,7 +384,8 @@ TEST(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
   IoThreads io;
   HttpServerOptions options;
   options.idle_timeout = std::chrono::milliseconds(200);
-  HttpServer server(io.io(), options, [](HttpRequest req, Responder respond) { respond(Echo(req)); });
+  HttpServer server(io.io(), options,
+                    [](HttpRequest req, Responder respond) { respond(Echo(req)); });
   ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
   RawClient c(server.port());
   c.Send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");

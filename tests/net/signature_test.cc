@@ -7,7 +7,6 @@
 
 #include <fstream>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 namespace crmhub::net {
@@ -22,7 +21,8 @@ json Vector(const std::string& relative) {
   return in.good() ? json::parse(in) : json::object();
 }
 
-SignatureScheme::Inputs Fields(std::string_view body, const std::map<std::string, std::string>& fields) {
+SignatureScheme::Inputs Fields(std::string_view body,
+                               const std::map<std::string, std::string>& fields) {
   SignatureScheme::Inputs inputs;
   inputs.body = body;
   inputs.field = [fields](std::string_view name) -> std::optional<std::string> {
@@ -47,7 +47,8 @@ TEST(SignatureSchemeTest, MangoSignIsSha256OverKeyJsonAndSalt) {
   const json v = Vector("telephony/mango/sign_test_vector.COMPUTED.json");
   auto scheme = SignatureScheme::Parse("sha256", "hex", "{field:vpbx_api_key}{field:json}{secret}");
   ASSERT_TRUE(scheme.ok()) << scheme.status().ToString();
-  auto inputs = Fields("", {{"vpbx_api_key", v.value("vpbx_api_key", "")}, {"json", v.value("json", "")}});
+  auto inputs =
+      Fields("", {{"vpbx_api_key", v.value("vpbx_api_key", "")}, {"json", v.value("json", "")}});
   EXPECT_EQ(*scheme->Compute(v.value("vpbx_api_salt", ""), inputs), v.value("sign", "?"));
   // Hex is compared in either case.
   std::string upper = v.value("sign", "?");
@@ -60,7 +61,8 @@ TEST(SignatureSchemeTest, MangoSignIsSha256OverKeyJsonAndSalt) {
 TEST(SignatureSchemeTest, ZadarmaSignsTheHexDigestInBase64) {
   const json v = Vector("telephony/zadarma/webhook_signature_vectors.COMPUTED.json");
   ASSERT_TRUE(v.contains("cases"));
-  auto scheme = SignatureScheme::Parse("hmac-sha1", "base64-of-hex", "{field:caller_id}{field:called_did}{field:call_start}");
+  auto scheme = SignatureScheme::Parse("hmac-sha1", "base64-of-hex",
+                                       "{field:caller_id}{field:called_did}{field:call_start}");
   ASSERT_TRUE(scheme.ok());
   const json& start = v["cases"][0];
   std::map<std::string, std::string> fields;
@@ -90,7 +92,8 @@ TEST(SignatureSchemeTest, TemplatesAndNamesAreCheckedWhenParsed) {
   EXPECT_NE(unkeyed.status().message().find("{secret}"), std::string::npos);
   auto braces = SignatureScheme::Parse("sha256", "hex", "{{{secret}}}");
   ASSERT_TRUE(braces.ok());
-  EXPECT_EQ(*braces->Compute("s", Fields("", {})), *SignatureScheme::Parse("sha256", "hex", "{{s}}{secret}")->Compute("", Fields("", {})));
+  EXPECT_EQ(*braces->Compute("s", Fields("", {})),
+            *SignatureScheme::Parse("sha256", "hex", "{{s}}{secret}")->Compute("", Fields("", {})));
   // A GitHub-style prefix is stripped before comparing.
   auto gh = SignatureScheme::Parse("hmac-sha256", "hex", "{body}");
   const std::string sig = *gh->Compute("k", Fields("b", {}));

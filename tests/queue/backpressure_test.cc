@@ -65,8 +65,8 @@ class BackpressureTest : public ::testing::Test {
   template <typename Make>
   int EnqueueUntilRefused(SqliteQueue& q, int max_calls, Make make) {
     for (int i = 0; i < max_calls; ++i) {
-      auto call = std::async(std::launch::async,
-                             [&] { q.EnqueueAsync({make(i)}, answers_.For(i)); });
+      auto call =
+          std::async(std::launch::async, [&] { q.EnqueueAsync({make(i)}, answers_.For(i)); });
       if (call.wait_for(seconds(10)) != std::future_status::ready) {
         ADD_FAILURE() << "EnqueueAsync blocked on call " << i;
         vfs_.ReleaseSyncs();

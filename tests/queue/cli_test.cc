@@ -1,12 +1,11 @@
 // `crmhub queue stats` and `crmhub dlq ...` run as real processes on a
 // database prepared through the engine.
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "queue/sqlite_queue.h"
 #include "tests/queue/test_util.h"
@@ -107,8 +106,9 @@ TEST_F(QueueCliTest, DlqListShowReplayDropPurge) {
   // Issue 22, item 4: the CLI says the message keeps its id and history.
   CliRun replay = Crmhub("dlq replay " + std::to_string(first) + flags_);
   EXPECT_EQ(replay.code, 0);
-  EXPECT_NE(replay.out.find("as message " + std::to_string(first) + " (same id; its history is kept)"),
-            std::string::npos)
+  EXPECT_NE(
+      replay.out.find("as message " + std::to_string(first) + " (same id; its history is kept)"),
+      std::string::npos)
       << replay.out;
   EXPECT_EQ(Crmhub("dlq drop 999999" + flags_).code, 1);
   EXPECT_EQ(Crmhub("dlq show 999999" + flags_).code, 1);
@@ -141,11 +141,10 @@ TEST_F(QueueCliTest, DlqChangesAreJournaledAndAuditPrintsThem) {
   ASSERT_EQ(audit.code, 0) << audit.out;
   auto entries = nlohmann::json::parse(audit.out);
   ASSERT_EQ(entries.size(), 4u) << audit.out;
-  const std::vector<std::pair<std::string, std::string>> want = {
-      {"replay_dead_letter", "ok"},
-      {"drop_dead_letter", "failed"},
-      {"replay_dead_letters", "ok"},
-      {"purge_dead_letters", "ok"}};
+  const std::vector<std::pair<std::string, std::string>> want = {{"replay_dead_letter", "ok"},
+                                                                 {"drop_dead_letter", "failed"},
+                                                                 {"replay_dead_letters", "ok"},
+                                                                 {"purge_dead_letters", "ok"}};
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(entries[i]["action"], want[i].first) << i;
     EXPECT_EQ(entries[i]["result"], want[i].second) << i;

@@ -14,13 +14,14 @@
 // LeaseExactly waits for it and NothingDue waits DeliveryWait() before it
 // concludes that nothing is due.
 
+#include "tests/queue/conformance.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <set>
 #include <thread>
 
-#include "tests/queue/conformance.h"
 #include "tests/queue/test_util.h"
 
 namespace crmhub::queue {
@@ -177,9 +178,9 @@ TEST_P(QueueConformance, DuplicatesWithinTheWindowPerEngineGuarantee) {
 
   if (engine_->RefusesDuplicatesAtEnqueue()) {
     EXPECT_EQ(*again, EnqueueOutcome::kDuplicate);
-    EXPECT_EQ(*batch, (std::vector<EnqueueOutcome>{EnqueueOutcome::kAccepted,
-                                                   EnqueueOutcome::kDuplicate,
-                                                   EnqueueOutcome::kAccepted}));
+    EXPECT_EQ(*batch,
+              (std::vector<EnqueueOutcome>{EnqueueOutcome::kAccepted, EnqueueOutcome::kDuplicate,
+                                           EnqueueOutcome::kAccepted}));
     auto leased = LeaseExactly("in.a", 4);
     for (const Leased& l : leased) ASSERT_TRUE(q_->Ack(l.lease).ok());
     EXPECT_EQ(q_->Enqueue(Msg("in.a", "k")).value(), EnqueueOutcome::kDuplicate)
@@ -197,8 +198,8 @@ TEST_P(QueueConformance, DuplicatesWithinTheWindowPerEngineGuarantee) {
       keys.insert(l.message.source + "/" + l.message.idempotency_key);
       ASSERT_TRUE(q_->Ack(l.lease).ok());
     }
-    EXPECT_EQ(keys, (std::multiset<std::string>{"src/k", "src/k", "other/k", "src/b", "src/b",
-                                                "src/c"}))
+    EXPECT_EQ(keys,
+              (std::multiset<std::string>{"src/k", "src/k", "other/k", "src/b", "src/b", "src/c"}))
         << "every copy carries its key, so a sink can absorb the repeat";
   }
 }

@@ -59,8 +59,8 @@ int main(int argc, char** argv) {
           queue::NewMessage m;
           m.lane = "in.crash";
           m.source = "crash";
-          m.idempotency_key = "r" + run + "-p" + std::to_string(p) + "-" + std::to_string(n) +
-                              "-" + std::to_string(i);
+          m.idempotency_key = "r" + run + "-p" + std::to_string(p) + "-" + std::to_string(n) + "-" +
+                              std::to_string(i);
           m.ordering_key = (n % 5 == 0) ? "ok" + std::to_string(n % 7) : "";
           m.payload = std::string(200, 'p');
           keys.push_back(m.idempotency_key);

@@ -3,12 +3,11 @@
 // every message it reported Accepted and not acked, none it reported acked,
 // no acked message may be leased again, and integrity_check must be ok.
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <random>
 #include <set>
@@ -38,16 +37,23 @@ void Absorb(const std::string& text, Facts& f) {
     if (line.size() < 3) continue;
     const std::string key = line.substr(2);
     switch (line[0]) {
-      case 'A': f.accepted.insert(key); break;
-      case 'S': f.submitted.insert(key); break;
-      case 'K': f.acked.insert(key); break;
+      case 'A':
+        f.accepted.insert(key);
+        break;
+      case 'S':
+        f.submitted.insert(key);
+        break;
+      case 'K':
+        f.acked.insert(key);
+        break;
       case 'L':
         if (f.acked.count(key) != 0) {
           ++f.leased_after_ack;
           if (f.first_violation.empty()) f.first_violation = "leased after ack: " + key;
         }
         break;
-      default: break;
+      default:
+        break;
     }
   }
 }

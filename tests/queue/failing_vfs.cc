@@ -62,10 +62,25 @@ int Unfetch(sqlite3_file* f, sqlite3_int64 off, void* p) {
 }
 
 const sqlite3_io_methods kMethods = {
-    3,           Close,       Read,     Write,       Truncate,   Sync,
-    FileSize,    Lock,        Unlock,   CheckReservedLock,       FileControl,
-    SectorSize,  DeviceCharacteristics, ShmMap,      ShmLock,    ShmBarrier,
-    ShmUnmap,    Fetch,       Unfetch,
+    3,
+    Close,
+    Read,
+    Write,
+    Truncate,
+    Sync,
+    FileSize,
+    Lock,
+    Unlock,
+    CheckReservedLock,
+    FileControl,
+    SectorSize,
+    DeviceCharacteristics,
+    ShmMap,
+    ShmLock,
+    ShmBarrier,
+    ShmUnmap,
+    Fetch,
+    Unfetch,
 };
 
 int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out_flags) {
@@ -81,7 +96,9 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
 
 sqlite3_vfs* BaseOf(sqlite3_vfs* vfs) { return static_cast<FailingVfs*>(vfs->pAppData)->base(); }
 
-int Delete(sqlite3_vfs* v, const char* n, int sync) { return BaseOf(v)->xDelete(BaseOf(v), n, sync); }
+int Delete(sqlite3_vfs* v, const char* n, int sync) {
+  return BaseOf(v)->xDelete(BaseOf(v), n, sync);
+}
 int Access(sqlite3_vfs* v, const char* n, int flags, int* out) {
   return BaseOf(v)->xAccess(BaseOf(v), n, flags, out);
 }
@@ -94,7 +111,9 @@ void (*DlSym(sqlite3_vfs* v, void* h, const char* s))(void) {
   return BaseOf(v)->xDlSym(BaseOf(v), h, s);
 }
 void DlClose(sqlite3_vfs* v, void* h) { BaseOf(v)->xDlClose(BaseOf(v), h); }
-int Randomness(sqlite3_vfs* v, int n, char* out) { return BaseOf(v)->xRandomness(BaseOf(v), n, out); }
+int Randomness(sqlite3_vfs* v, int n, char* out) {
+  return BaseOf(v)->xRandomness(BaseOf(v), n, out);
+}
 int Sleep(sqlite3_vfs* v, int us) { return BaseOf(v)->xSleep(BaseOf(v), us); }
 int CurrentTime(sqlite3_vfs* v, double* out) { return BaseOf(v)->xCurrentTime(BaseOf(v), out); }
 int GetLastError(sqlite3_vfs* v, int n, char* out) {
@@ -106,7 +125,8 @@ int CurrentTimeInt64(sqlite3_vfs* v, sqlite3_int64* out) {
 
 }  // namespace
 
-FailingVfs::FailingVfs(std::string name) : name_(std::move(name)), base_(sqlite3_vfs_find(nullptr)) {
+FailingVfs::FailingVfs(std::string name)
+    : name_(std::move(name)), base_(sqlite3_vfs_find(nullptr)) {
   vfs_.iVersion = 2;
   vfs_.szOsFile = static_cast<int>(sizeof(ShimFile)) + base_->szOsFile;
   vfs_.mxPathname = base_->mxPathname;

@@ -66,8 +66,8 @@ class FailingVfs {
   std::atomic<int> syncs_{0};
   std::mutex hold_mu_;
   std::condition_variable hold_cv_;
-  bool hold_ = false;     // guarded by hold_mu_
-  int held_syncs_ = 0;    // guarded by hold_mu_
+  bool hold_ = false;   // guarded by hold_mu_
+  int held_syncs_ = 0;  // guarded by hold_mu_
 };
 
 }  // namespace crmhub::queue::testing

@@ -181,7 +181,8 @@ TEST(DurabilityTest, RequestsArrivingDuringAnFsyncShareOneCommit) {
   while (q->backlog().rows > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
   }
-  ASSERT_EQ(q->backlog().rows, 0) << "the writer stopped taking requests while the flusher was busy";
+  ASSERT_EQ(q->backlog().rows, 0)
+      << "the writer stopped taking requests while the flusher was busy";
   EXPECT_EQ(q->commit_counters().commits, commits_before)
       << "requests were committed while the flusher still held an earlier batch";
 
@@ -195,7 +196,7 @@ TEST(DurabilityTest, RequestsArrivingDuringAnFsyncShareOneCommit) {
 INSTANTIATE_TEST_SUITE_P(WritesAndSyncs, FaultTest, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& param_info) {
                            return param_info.param ? std::string("FailingFsync")
-                                             : std::string("FailingWrite");
+                                                   : std::string("FailingWrite");
                          });
 
 }  // namespace

@@ -6,10 +6,10 @@
 // empty SQLite file.
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "queue/kafka/kafka_queue.h"

@@ -223,8 +223,8 @@ TEST(KafkaQueueTest, TwoEnginesInOneGroupSharePartitionsAndOneTakesOver) {
   while (!both && std::chrono::steady_clock::now() < assigned) {
     ASSERT_TRUE((*a)->Lease("in.shared", 1, seconds(60))->empty());
     ASSERT_TRUE((*b)->Lease("in.shared", 1, seconds(60))->empty());
-    both = (*a)->CaughtUp("in.shared").value_or(false) &&
-           (*b)->CaughtUp("in.shared").value_or(false);
+    both =
+        (*a)->CaughtUp("in.shared").value_or(false) && (*b)->CaughtUp("in.shared").value_or(false);
   }
   ASSERT_TRUE(both) << "the group never gave both engines partitions";
   std::vector<NewMessage> batch;

@@ -72,13 +72,13 @@ TEST_F(LeaseFloorTest, SiblingLeasesAreSkippedAndEveryRowIsHandedOutOnce) {
 
 TEST_F(LeaseFloorTest, AnExpiredLeaseBehindTheFloorIsLeasedAgain) {
   Fill("in.a", "m", 3);
-  auto first = Take("in.a", 1, seconds(5));   // m0, short lease
+  auto first = Take("in.a", 1, seconds(5));  // m0, short lease
   ASSERT_EQ(first.size(), 1u);
-  auto rest = Take("in.a", 2, seconds(60));   // m1, m2: the floor is past m2
+  auto rest = Take("in.a", 2, seconds(60));  // m1, m2: the floor is past m2
   ASSERT_EQ(rest.size(), 2u);
   Fill("in.a", "n", 1);
   EXPECT_EQ(Keys(Take("in.a", 5)), std::set<std::string>({"n0"}));
-  clock_.Advance(seconds(6));                 // m0's lease expired, m1/m2's did not
+  clock_.Advance(seconds(6));  // m0's lease expired, m1/m2's did not
   EXPECT_EQ(Keys(Take("in.a", 5)), std::set<std::string>({"m0"}));
 }
 
@@ -103,7 +103,7 @@ TEST_F(LeaseFloorTest, ARowHeldBackByItsOrderingKeyIsNotPassed) {
 TEST_F(LeaseFloorTest, AMessageEnqueuedAfterTheClockWentBackIsLeased) {
   Fill("in.a", "m", 2);
   AckAll(Take("in.a", 2));
-  clock_.Advance(-seconds(10));   // NTP stepped the wall clock back
+  clock_.Advance(-seconds(10));  // NTP stepped the wall clock back
   Fill("in.a", "late", 1);
   EXPECT_EQ(Keys(Take("in.a", 5)), std::set<std::string>({"late0"}));
 }

@@ -60,20 +60,27 @@ class MigrationTest : public ::testing::TestWithParam<int> {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(QueueDbPath(dir_.path()).c_str(), &db), SQLITE_OK);
     Exec(db, kSchema1);
-    if (version == 2) Exec(db, "ALTER TABLE messages ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0");
+    if (version == 2)
+      Exec(db, "ALTER TABLE messages ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0");
     const std::string n = std::to_string(now);
-    Exec(db, "INSERT INTO messages(lane, source, idem_key, payload, attempts, created_at, "
-             "next_attempt_at, lease_token) VALUES "
-             "('in.x', 'src', 'ready', 'p-ready', 0, " + n + ", " + n + ", 0), "
-             "('in.x', 'src', 'leased', 'p-leased', 1, " + n + ", " + std::to_string(now + 3600000) +
+    Exec(db,
+         "INSERT INTO messages(lane, source, idem_key, payload, attempts, created_at, "
+         "next_attempt_at, lease_token) VALUES "
+         "('in.x', 'src', 'ready', 'p-ready', 0, " +
+             n + ", " + n +
+             ", 0), "
+             "('in.x', 'src', 'leased', 'p-leased', 1, " +
+             n + ", " + std::to_string(now + 3600000) +
              ", 77), "
-             "('in.x', 'src', 'later', 'p-later', 1, " + n + ", " + std::to_string(now + 60000) +
-             ", 0)");
+             "('in.x', 'src', 'later', 'p-later', 1, " +
+             n + ", " + std::to_string(now + 60000) + ", 0)");
     Exec(db, "INSERT INTO dedup VALUES ('src', 'ready', " + n + "), ('src', 'leased', " + n +
-             "), ('src', 'later', " + n + "), ('src', 'done', " + n + ")");
+                 "), ('src', 'later', " + n + "), ('src', 'done', " + n + ")");
     Exec(db, "INSERT INTO state VALUES ('cursor/x', 'c-42', " + n + ")");
-    Exec(db, "INSERT INTO dead_letters VALUES (9, 'in.x', 'src', 'dead', '', NULL, 'p-dead', 3, "
-             "'400', NULL, " + n + ", " + n + ")");
+    Exec(db,
+         "INSERT INTO dead_letters VALUES (9, 'in.x', 'src', 'dead', '', NULL, 'p-dead', 3, "
+         "'400', NULL, " +
+             n + ", " + n + ")");
     Exec(db, "PRAGMA user_version=" + std::to_string(version));
     sqlite3_close(db);
   }

@@ -54,8 +54,8 @@ TEST_F(SettleTest, MixedAckRetryFailInOneCallAnswersEachItem) {
       Settlement::Ack(l[0].lease),
       Settlement::Retry(l[1].lease, "429 slow down", clock_.Now() + seconds(60)),
       Settlement::Fail(l[2].lease, "400 bad order"),
-      Settlement::Ack(forged),       // a token that never was: stale
-      Settlement::Ack(l[4].lease),   // already settled: stale
+      Settlement::Ack(forged),            // a token that never was: stale
+      Settlement::Ack(l[4].lease),        // already settled: stale
       Settlement::Fail(l[0].lease, "x"),  // settled earlier in this very call: stale
   };
   const int64_t commits = q->commit_counters().commits;
@@ -102,8 +102,8 @@ TEST_F(SettleTest, AThrottledThousandItemBatchSettlesInOneCommit) {
   ASSERT_EQ(leased->size(), 1000u);
   std::vector<Settlement> throttled;
   for (const Leased& l : *leased) {
-    throttled.push_back(Settlement::Retry(l.lease, "429 Too Many Requests",
-                                          clock_.Now() + seconds(30)));
+    throttled.push_back(
+        Settlement::Retry(l.lease, "429 Too Many Requests", clock_.Now() + seconds(30)));
   }
   const auto before = q->commit_counters();
   const int vfs_syncs_before = vfs.syncs();

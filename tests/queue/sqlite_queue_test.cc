@@ -4,7 +4,6 @@
 #include "queue/sqlite_queue.h"
 
 #include <gtest/gtest.h>
-
 #include <sqlite3.h>
 
 #include <set>
@@ -99,9 +98,9 @@ TEST_F(SqliteQueueTest, DuplicateInsideWindowAlsoAfterDeliveryAndNewAfterWindow)
   // Within one batch the first is accepted.
   auto batch = q->EnqueueBatch({Msg("in.a", "b"), Msg("in.a", "b"), Msg("in.a", "c")});
   ASSERT_TRUE(batch.ok());
-  EXPECT_EQ(*batch, (std::vector<EnqueueOutcome>{EnqueueOutcome::kAccepted,
-                                                 EnqueueOutcome::kDuplicate,
-                                                 EnqueueOutcome::kAccepted}));
+  EXPECT_EQ(*batch,
+            (std::vector<EnqueueOutcome>{EnqueueOutcome::kAccepted, EnqueueOutcome::kDuplicate,
+                                         EnqueueOutcome::kAccepted}));
   EXPECT_EQ(q->Depth(), 4);
 
   // Delivered: still a duplicate.
@@ -236,8 +235,9 @@ TEST_F(SqliteQueueTest, OrderingKeySerialisesWithinLaneOthersRunInParallel) {
     }
   }
   // a2 waits for a1, also while a1 is retried with a delay.
-  const Leased a1 = *std::find_if(first->begin(), first->end(),
-                                  [](const Leased& l) { return l.message.idempotency_key == "a1"; });
+  const Leased a1 = *std::find_if(first->begin(), first->end(), [](const Leased& l) {
+    return l.message.idempotency_key == "a1";
+  });
   ASSERT_TRUE(q->Retry(a1.lease, "busy", clock_.Now() + seconds(60)).ok());
   EXPECT_TRUE(q->Lease("out.x", 10, seconds(30))->empty());
   clock_.Advance(seconds(60));
@@ -290,7 +290,6 @@ TEST_F(SqliteQueueTest, StatsPerLane) {
   EXPECT_EQ((*stats)[1].leased, 1);
   EXPECT_EQ(q->Depth(), 4);
 }
-
 
 TEST_F(SqliteQueueTest, PeriodicMaintenancePrunesDedupOnTheInjectedClock) {
   SqliteQueueOptions options;

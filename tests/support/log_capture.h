@@ -3,15 +3,15 @@
 // every level); the previous logger is restored on destruction. Lines are the
 // raw payloads (with LogWithFields' encoded fields); Find decodes them.
 
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/spdlog.h>
 
 #include "base/log_fields.h"
 

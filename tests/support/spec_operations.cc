@@ -2,9 +2,8 @@
 
 #include <cstdio>
 #include <memory>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace crmhub::testing {
 namespace {
@@ -72,7 +71,8 @@ Result<std::vector<SpecOperation>> LoadSpecOperations(const std::vector<std::str
       pos = end + 1;
       if (line.empty()) continue;
       auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_object()) return Status::Internal("unreadable line from spec_operations.js: " + line);
+      if (!j.is_object())
+        return Status::Internal("unreadable line from spec_operations.js: " + line);
       out.push_back({j.value("method", ""), j.value("path", ""), j.value("operationId", ""),
                      j.value("deprecated", false), j.value("shutdown", ""),
                      j.value("replacement", ""), j.value("scope", "")});

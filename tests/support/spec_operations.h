@@ -38,8 +38,9 @@ Result<std::vector<SpecOperation>> LoadSpecOperations(const std::vector<std::str
 
 // What a set of calls (method, concrete path) finds in a spec.
 struct CallFindings {
-  std::vector<std::string> deprecated;  // "GET /v2/.../orders (getOrders, shutdown 2027-04-12, use getBusinessOrders)"
-  std::vector<std::string> unknown;     // calls matching no operation
+  std::vector<std::string>
+      deprecated;  // "GET /v2/.../orders (getOrders, shutdown 2027-04-12, use getBusinessOrders)"
+  std::vector<std::string> unknown;  // calls matching no operation
 };
 CallFindings CheckCalls(const std::vector<SpecOperation>& operations,
                         const std::vector<std::pair<std::string, std::string>>& calls);

@@ -42,7 +42,8 @@ TEST(SpecOperationsTest, ADeprecatedOperationIsReported) {
   auto ops = LoadSpecOperations({spec.string()});
   ASSERT_TRUE(ops.ok()) << ops.status().ToString();
   ASSERT_EQ(ops->size(), 2u);
-  CallFindings f = CheckCalls(*ops, {{"GET", "/v1/old/5"}, {"POST", "/v1/new"}, {"GET", "/v1/gone"}});
+  CallFindings f =
+      CheckCalls(*ops, {{"GET", "/v1/old/5"}, {"POST", "/v1/new"}, {"GET", "/v1/gone"}});
   ASSERT_EQ(f.deprecated.size(), 1u);
   EXPECT_EQ(f.deprecated[0], "GET /v1/old/{id} (getOld, shutdown 2027-01-01, use getNew)");
   EXPECT_EQ(f.unknown, std::vector<std::string>{"GET /v1/gone"});
@@ -50,11 +51,11 @@ TEST(SpecOperationsTest, ADeprecatedOperationIsReported) {
 }
 
 TEST(SpecOperationsTest, ReadsTheMultiFileYandexMarketSpec) {
-  auto ops = LoadSpecOperations({std::string(CRMHUB_CONTRACTS_DIR) +
-                                 "/marketplaces/yandex-market/openapi/openapi.yaml"});
+  auto ops = LoadSpecOperations(
+      {std::string(CRMHUB_CONTRACTS_DIR) + "/marketplaces/yandex-market/openapi/openapi.yaml"});
   ASSERT_TRUE(ops.ok()) << ops.status().ToString();
-  CallFindings f = CheckCalls(*ops, {{"GET", "/v2/campaigns/1/orders"},
-                                     {"POST", "/v1/businesses/2/orders"}});
+  CallFindings f =
+      CheckCalls(*ops, {{"GET", "/v2/campaigns/1/orders"}, {"POST", "/v1/businesses/2/orders"}});
   EXPECT_EQ(f.deprecated.size(), 1u);
   EXPECT_TRUE(f.unknown.empty());
 }

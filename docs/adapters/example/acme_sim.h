@@ -49,7 +49,7 @@ class AcmeSimulator final : public simkit::PipelineSimulator {
   SystemTime all_final_at_{};
   mutable std::mutex mu_;
   std::map<std::string, int64_t> stock_ GUARDED_BY(mu_);
-  simkit::SimPipeline pipeline_;          // last: stopped first
+  simkit::SimPipeline pipeline_;  // last: stopped first
 };
 
 simkit::SimulatorType AcmeSimulatorType();

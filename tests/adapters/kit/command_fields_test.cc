@@ -2,12 +2,13 @@
 // unreadable_record.h (a record a pull cannot key) and chunked_send.h
 // (requests of distinct keys, settled from whole-request answers).
 
+#include "adapters/kit/command_fields.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "adapters/kit/chunked_send.h"
-#include "adapters/kit/command_fields.h"
 #include "adapters/kit/unreadable_record.h"
 
 namespace crmhub::adapters::kit {
@@ -24,7 +25,8 @@ TEST(CommandFieldsTest, NumbersAmountsAndQuotes) {
   const json item = json::parse(R"({"a":"123.45","b":7,"c":"x","d":[1],"e":"1e400"})");
   EXPECT_EQ(NumberOrText(item, "a"), json(123.45));
   EXPECT_EQ(NumberOrText(item, "b"), json(7));
-  for (const char* key : {"c", "d", "e", "missing"}) EXPECT_TRUE(NumberOrText(item, key).is_null()) << key;
+  for (const char* key : {"c", "d", "e", "missing"})
+    EXPECT_TRUE(NumberOrText(item, key).is_null()) << key;
   EXPECT_EQ(QuoteMember(item, "c"), "\"x\"");
   EXPECT_EQ(QuoteMember(item, "missing"), "nothing");
   EXPECT_EQ(QuoteMember(json{{"long", std::string(200, 'z')}}, "long").size(), 80u);
@@ -41,17 +43,20 @@ TEST(CommandFieldsTest, TrimmedTextCountsCharactersNotBytes) {
   EXPECT_TRUE(TrimmedText(json{{"k", "a\tb"}}, "k", 5).ok());
   auto number = TrimmedText(json{{"k", 12}}, "k", 5);
   ASSERT_FALSE(number.ok());
-  EXPECT_NE(number.status().message().find("got 12"), std::string::npos) << number.status().message();
+  EXPECT_NE(number.status().message().find("got 12"), std::string::npos)
+      << number.status().message();
 }
 
 TEST(UnreadableRecordTest, AStableKeyAnEnvelopeTheRulesCannotMap) {
   const json record = json::parse(R"({"orderId":"7"})");
   InboundEvent e = UnreadableRecord(record, "sys: orderId is not an integer", "order");
   EXPECT_EQ(e.kind, "order");
-  EXPECT_EQ(json::parse(e.payload),
-            json::parse(R"({"unreadable":{"orderId":"7"},"error":"sys: orderId is not an integer"})"));
+  EXPECT_EQ(
+      json::parse(e.payload),
+      json::parse(R"({"unreadable":{"orderId":"7"},"error":"sys: orderId is not an integer"})"));
   EXPECT_EQ(e.idempotency_key.rfind("unreadable:", 0), 0u);
-  EXPECT_EQ(e.idempotency_key, UnreadableRecord(record, "sys: orderId is not an integer", "order").idempotency_key);
+  EXPECT_EQ(e.idempotency_key,
+            UnreadableRecord(record, "sys: orderId is not an integer", "order").idempotency_key);
   EXPECT_NE(e.idempotency_key, UnreadableRecord(json(), "sys: x", "order").idempotency_key);
 }
 
@@ -64,12 +69,13 @@ TEST(SendChunksTest, SettlesRequestsAndStopsAfterARetryableFailure) {
       net::ApiAnswer{200}, net::ApiError{.kind = net::ApiError::Kind::kRejected, .message = "bad"},
       net::ApiError{.kind = net::ApiError::Kind::kThrottled, .message = "slow"}};
   std::vector<DeliveryOutcome> out(6);
-  SendChunks(items, where, keys, 2,
-             [&](const std::vector<int>& request) {
-               sent.push_back(request);
-               return answers[sent.size() - 1];
-             },
-             out);
+  SendChunks(
+      items, where, keys, 2,
+      [&](const std::vector<int>& request) {
+        sent.push_back(request);
+        return answers[sent.size() - 1];
+      },
+      out);
   // a,b | a,c | d,e: the third is throttled; nothing after it is sent.
   EXPECT_EQ(sent, (std::vector<std::vector<int>>{{0, 1}, {2, 3}, {4, 5}}));
   EXPECT_TRUE(out[5].ok() && out[4].ok());
@@ -82,12 +88,13 @@ TEST(SendChunksTest, SettlesRequestsAndStopsAfterARetryableFailure) {
 TEST(SendChunksTest, LaterRequestsShareTheRetryableOutcomeUnsent) {
   std::vector<DeliveryOutcome> out(3);
   int calls = 0;
-  SendChunks(std::vector<int>{1, 2, 3}, {0, 1, 2}, {"a", "b", "c"}, 1,
-             [&](const std::vector<int>&) -> net::ApiResult<net::ApiAnswer> {
-               ++calls;
-               return net::ApiError{.kind = net::ApiError::Kind::kTransient, .message = "down"};
-             },
-             out);
+  SendChunks(
+      std::vector<int>{1, 2, 3}, {0, 1, 2}, {"a", "b", "c"}, 1,
+      [&](const std::vector<int>&) -> net::ApiResult<net::ApiAnswer> {
+        ++calls;
+        return net::ApiError{.kind = net::ApiError::Kind::kTransient, .message = "down"};
+      },
+      out);
   EXPECT_EQ(calls, 1);
   for (const auto& o : out) EXPECT_EQ(o.error, "down");
 }

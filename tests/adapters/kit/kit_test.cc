@@ -1,8 +1,8 @@
 // adapters/kit/target.h: reading commands, splitting requests, settling.
 
-#include "adapters/kit/target.h"
-
 #include <gtest/gtest.h>
+
+#include "adapters/kit/target.h"
 
 namespace crmhub::adapters::kit {
 namespace {
@@ -16,8 +16,10 @@ adapters::Command MakeCommand(std::string name, std::string payload) {
 
 TEST(ReadCommandsTest, UnknownCommandsAndBadPayloadsFailTheRestAreRead) {
   std::vector<adapters::Command> batch = {
-      MakeCommand("set_stock", R"({"sku":"a","stock":1})"), MakeCommand("set_price", R"({"sku":"b"})"),
-      MakeCommand("set_stock", "[1,2]"), MakeCommand("set_stock", "{"),
+      MakeCommand("set_stock", R"({"sku":"a","stock":1})"),
+      MakeCommand("set_price", R"({"sku":"b"})"),
+      MakeCommand("set_stock", "[1,2]"),
+      MakeCommand("set_stock", "{"),
       MakeCommand("set_stock", std::string(200, '[') + std::string(200, ']')),
       MakeCommand("nope", "{}")};
   std::vector<DeliveryOutcome> out(batch.size());

@@ -16,9 +16,9 @@ TEST(KitOrderCommands, OrderKeyAndRefusedTransition) {
   EXPECT_EQ(*OrderKey({{"order_id", 12}}), "12");
   EXPECT_EQ(*OrderKey({{"order_id", " 12 "}}), "12");
   EXPECT_EQ(*OrderKey({{"order_id", "12345-0001-1"}}), "12345-0001-1");
-  for (const json& bad : {json::object(), json{{"order_id", 0}}, json{{"order_id", "-4"}},
-                          json{{"order_id", ""}}, json{{"order_id", 2.5}},
-                          json{{"order_id", json::array()}}}) {
+  for (const json& bad :
+       {json::object(), json{{"order_id", 0}}, json{{"order_id", "-4"}}, json{{"order_id", ""}},
+        json{{"order_id", 2.5}}, json{{"order_id", json::array()}}}) {
     EXPECT_FALSE(OrderKey(bad).ok()) << bad.dump();
   }
   EXPECT_NE(OrderKey(json::object()).status().message().find("nothing"), std::string::npos);
@@ -26,7 +26,8 @@ TEST(KitOrderCommands, OrderKeyAndRefusedTransition) {
   EXPECT_EQ(fresh.kind, DeliveryOutcome::Kind::kFail);
   EXPECT_EQ(fresh.error, "ozon: ship order 1-2: refused: CANCELLED; the order is now cancelled");
   DeliveryOutcome unread = RefusedTransition("ozon", "ship", "1-2", "no", "", "HTTP 500");
-  EXPECT_EQ(unread.error, "ozon: ship order 1-2: refused: no; its status could not be re-read: HTTP 500");
+  EXPECT_EQ(unread.error,
+            "ozon: ship order 1-2: refused: no; its status could not be re-read: HTTP 500");
 }
 
 }  // namespace

@@ -76,7 +76,8 @@ TEST(KitOrderWrites, ARefusalIsReadAgainAndDeadLetteredWithTheStatus) {
 
 std::vector<OrderWrite> Ships(std::initializer_list<const char*> ids) {
   std::vector<OrderWrite> out;
-  for (const char* id : ids) out.push_back({.index = out.size(), .command = "ship", .order_id = id});
+  for (const char* id : ids)
+    out.push_back({.index = out.size(), .command = "ship", .order_id = id});
   return out;
 }
 

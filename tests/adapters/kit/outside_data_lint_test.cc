@@ -79,7 +79,8 @@ TEST(OutsideDataLintTest, NoThrowingAccessorUnderAdapters) {
   std::string all;
   for (const auto& f : findings) all += f + "\n";
   EXPECT_TRUE(findings.empty()) << findings.size() << " lines read outside data with a throwing "
-                                << "accessor (use base/json_get.h):\n" << all;
+                                << "accessor (use base/json_get.h):\n"
+                                << all;
 }
 
 TEST(OutsideDataLintTest, TheLintSeesEachRuleBroken) {

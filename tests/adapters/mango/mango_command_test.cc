@@ -13,8 +13,8 @@
 #include "adapters/mango/mango_adapter.h"
 #include "adapters/mango/mango_sim.h"
 #include "net/http_client.h"
-#include "tests/support/client_thread.h"
 #include "net/upstream.h"
+#include "tests/support/client_thread.h"
 
 namespace crmhub::adapters::mango {
 namespace {

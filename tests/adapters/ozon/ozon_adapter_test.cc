@@ -46,7 +46,8 @@ TEST(OzonCursor, RoundTripsAndRejectsGarbage) {
   EXPECT_EQ(parsed->fbs.watermark_ms, 123);
   EXPECT_EQ(parsed->fbs.window_to_ms, 456);
   EXPECT_EQ(parsed->fbs.offset, 789);
-  for (const char* bad : {"nope", R"({"v":2})", R"({"v":1,"offset":-1})", R"([1])", R"({"v":"1"})"}) {
+  for (const char* bad :
+       {"nope", R"({"v":2})", R"({"v":1,"offset":-1})", R"([1])", R"({"v":"1"})"}) {
     EXPECT_FALSE(OzonCursor::Parse(bad).has_value()) << bad;
   }
 }
@@ -281,15 +282,16 @@ TEST(OzonPull, PostingsAreQueuedAsSentWithTheirSchemeAddedLast) {
       total += std::llround(std::stod(p["price"].get<std::string>()) * 100) *
                p["quantity"].get<int64_t>();
     }
-    const std::string suffix = R"(,"delivery_schema":")" + scheme + R"(","total_minor":)" +
-                               std::to_string(total) + "}";
+    const std::string suffix =
+        R"(,"delivery_schema":")" + scheme + R"(","total_minor":)" + std::to_string(total) + "}";
     ASSERT_GE(e.payload.size(), suffix.size());
     EXPECT_EQ(e.payload.substr(e.payload.size() - suffix.size()), suffix) << e.payload;
     EXPECT_EQ(posting["delivery_schema"], scheme);
     EXPECT_EQ(e.idempotency_key, posting["posting_number"].get<std::string>() + ":" +
                                      posting["status"].get<std::string>());
-    EXPECT_EQ(sim.OrderStatuses(/*final_only=*/true).at(posting["posting_number"].get<std::string>()),
-              posting["status"]);
+    EXPECT_EQ(
+        sim.OrderStatuses(/*final_only=*/true).at(posting["posting_number"].get<std::string>()),
+        posting["status"]);
     EXPECT_TRUE(posting.contains("products") && posting["products"].is_array()) << e.payload;
     ++seen;
   });
@@ -461,7 +463,8 @@ TEST(OzonPull, PostingsThroughFaultsAndACrashArriveExactlyOnce) {
     for (const auto& l : *leased) {
       auto posting = json::parse(l.message.payload);
       store[posting["posting_number"]] = posting["status"];
-      if (posting.value("delivery_schema", "") == "fbo") stored_fbo.insert(posting["posting_number"]);
+      if (posting.value("delivery_schema", "") == "fbo")
+        stored_fbo.insert(posting["posting_number"]);
       events_per_key[l.message.idempotency_key]++;
       tokens.push_back(l.lease);
     }
@@ -568,11 +571,13 @@ TEST(OzonStocks, PerItemErrorsBecomePerItemOutcomes) {
   OzonAdapter adapter(ConfigFor("ozon-main", so, sim.base_url()), http.transport(), clock);
   std::vector<adapters::Command> batch = {
       MakeCommand("set_stock", {{"offer_id", "SKU-000001"}, {"warehouse_id", 22}, {"stock", 5}}),
+      MakeCommand(
+          "set_stock",
+          {{"product_id", 100002}, {"warehouse_id", 99}, {"stock", 5}}),  // unknown warehouse
       MakeCommand("set_stock",
-              {{"product_id", 100002}, {"warehouse_id", 99}, {"stock", 5}}),  // unknown warehouse
+                  {{"offer_id", "NOPE"}, {"warehouse_id", 22}, {"stock", 5}}),  // not in catalogue
       MakeCommand("set_stock",
-              {{"offer_id", "NOPE"}, {"warehouse_id", 22}, {"stock", 5}}),  // not in catalogue
-      MakeCommand("set_stock", {{"offer_id", "SKU-000003"}, {"warehouse_id", 22}, {"stock", 5000000}}),
+                  {{"offer_id", "SKU-000003"}, {"warehouse_id", 22}, {"stock", 5000000}}),
       MakeCommand("set_price", {{"offer_id", "SKU-000004"}, {"price", 199.9}}),
       MakeCommand("set_price", {{"offer_id", "SKU-999999"}, {"price", "10"}}),
       MakeCommand("frobnicate", {{"x", 1}}),

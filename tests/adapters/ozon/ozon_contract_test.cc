@@ -23,7 +23,8 @@ using testing::ConfigFor;
 
 // The start of the stocks item's `required` list in the spec's text.
 const std::string kStocksRequired =
-    "\"productv2ProductsStocksRequestStock\": {\n        \"required\": [\n          \"product_id\",";
+    "\"productv2ProductsStocksRequestStock\": {\n        \"required\": [\n          "
+    "\"product_id\",";
 
 class OzonContractTest : public ::testing::Test {
  protected:
@@ -80,7 +81,8 @@ class OzonContractTest : public ::testing::Test {
   template <typename T>
   static void ExpectValid(const net::ApiResult<T>& reply, const std::string& what) {
     EXPECT_TRUE(reply.ok()) << what << ": " << (reply.ok() ? "" : reply.error().message)
-                            << "\nPrism log tail:\n" << PrismTail();
+                            << "\nPrism log tail:\n"
+                            << PrismTail();
   }
   static std::string PrismTail() {
     const std::string log = prism_->Log();
@@ -207,7 +209,8 @@ TEST_F(OzonContractTest, ShipCancelAndPostingReadRequestsAreValid) {
       command("cancel", {{"order_id", fbs[1]}}),
       command("cancel", {{"order_id", fbs[2]}, {"cancel_reason_id", 352}}),
       command("ship", {{"order_id", fbs[0]}}, 2),
-      command("ship", {{"order_id", fbs[1]}, {"packages", {{{"products", {{{"product_id", 1}, {"quantity", 1}}}}}}}}),
+      command("ship", {{"order_id", fbs[1]},
+                       {"packages", {{{"products", {{{"product_id", 1}, {"quantity", 1}}}}}}}}),
   };
   const auto out = adapter.Deliver(batch);
   for (size_t i = 0; i < 4; ++i) {
@@ -215,7 +218,8 @@ TEST_F(OzonContractTest, ShipCancelAndPostingReadRequestsAreValid) {
   }
   EXPECT_EQ(out[4].kind, DeliveryOutcome::Kind::kFail);
   EXPECT_NE(out[4].error.find("POSTING_ALREADY_CANCELLED"), std::string::npos)
-      << out[4].error << "\nPrism log tail:\n" << PrismTail();
+      << out[4].error << "\nPrism log tail:\n"
+      << PrismTail();
   EXPECT_NE(out[4].error.find("the order is now cancelled"), std::string::npos) << out[4].error;
   EXPECT_EQ(sim_->log().Find("POST", "/v4/posting/fbs/ship").size(), 2u);
   EXPECT_EQ(sim_->log().Find("POST", "/v2/posting/fbs/cancel").size(), 2u);

@@ -45,22 +45,22 @@ order_lookback = "1h")",
                                                                 kOverlapMs)));
   uint64_t seq_at_kill = 0;
   std::optional<OzonCursor> cursor_at_kill;
-  testutil::RunKillAndResume(
-      e2e, {.orders = kOrders,
-            .final_statuses = testutil::FinalStatusesOf(sim, clock),
-            .at_kill =
-                [&](const std::string& cursor) {
-                  seq_at_kill = testutil::LogPosition(sim.log());
-                  cursor_at_kill = OzonCursor::Parse(cursor);
-                }});
+  testutil::RunKillAndResume(e2e, {.orders = kOrders,
+                                   .final_statuses = testutil::FinalStatusesOf(sim, clock),
+                                   .at_kill = [&](const std::string& cursor) {
+                                     seq_at_kill = testutil::LogPosition(sim.log());
+                                     cursor_at_kill = OzonCursor::Parse(cursor);
+                                   }});
   ASSERT_GT(sim.FboPostings().size(), kOrders / 10u) << "FBO postings were in the world";
   // The restarted daemon resumed from the persisted cursor (not from
   // order_lookback): its first list request is the cursor's scheme's page.
   ASSERT_TRUE(cursor_at_kill.has_value());
   const bool fbs = cursor_at_kill->scheme == Scheme::kFbs;
   const PullCursor& state = cursor_at_kill->state(cursor_at_kill->scheme);
-  auto fbs_request = testutil::FirstRequestAfter(sim.log(), seq_at_kill, "POST", "/v3/posting/fbs/list");
-  auto fbo_request = testutil::FirstRequestAfter(sim.log(), seq_at_kill, "POST", "/v2/posting/fbo/list");
+  auto fbs_request =
+      testutil::FirstRequestAfter(sim.log(), seq_at_kill, "POST", "/v3/posting/fbs/list");
+  auto fbo_request =
+      testutil::FirstRequestAfter(sim.log(), seq_at_kill, "POST", "/v2/posting/fbo/list");
   auto request = fbs ? fbs_request : fbo_request;
   const auto& other = fbs ? fbo_request : fbs_request;
   ASSERT_TRUE(request.has_value());

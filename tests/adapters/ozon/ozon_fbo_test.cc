@@ -120,8 +120,7 @@ TEST(OzonFbo, PostingsArePulledWithTheirStatusChanges) {
 
 // `schemes` picks the list methods a round reads.
 TEST(OzonFbo, SchemesChooseTheListsPulled) {
-  for (const auto& [schemes, path] :
-       std::vector<std::pair<std::vector<Scheme>, std::string>>{
+  for (const auto& [schemes, path] : std::vector<std::pair<std::vector<Scheme>, std::string>>{
            {{Scheme::kFbs}, "/v3/posting/fbs/list"}, {{Scheme::kFbo}, "/v2/posting/fbo/list"}}) {
     ManualClock clock;
     OzonSimOptions so;
@@ -164,7 +163,7 @@ TEST(OzonFbo, AWindowPastTheOffsetCapIsHalvedAndTheNextPassStartsSmaller) {
   auto config = ConfigFor("ozon-main", so, sim.base_url());
   config.schemes = {Scheme::kFbo};
   config.page_size = 50;
-  config.max_offset = 100;  // two pages a window at most
+  config.max_offset = 100;                      // two pages a window at most
   config.first_window = config.order_lookback;  // no density known: the whole lookback
   OzonAdapter adapter(config, http.transport(), clock);
   auto round = [&](std::optional<std::string>& cursor) {
@@ -222,10 +221,10 @@ class OzonFactory : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   Result<std::unique_ptr<Adapter>> Build(const std::string& keys, const AdapterContext& context) {
-    std::ofstream(dir_ / "crmhub.toml") << "[adapters.ozon-main]\ntype = \"ozon\"\nclient_id = \""
-                                        << OzonSimOptions().client_id()
-                                        << "\"\napi_key_file = \"secrets/ozon-api-key\"\n"
-                                        << keys;
+    std::ofstream(dir_ / "crmhub.toml")
+        << "[adapters.ozon-main]\ntype = \"ozon\"\nclient_id = \"" << OzonSimOptions().client_id()
+        << "\"\napi_key_file = \"secrets/ozon-api-key\"\n"
+        << keys;
     config::Schema schema;
     schema.adapter_types.push_back(Type().schema);
     auto cfg = config::LoadConfig(dir_ / "crmhub.toml", schema);
@@ -263,9 +262,8 @@ TEST_F(OzonFactory, SendsThroughTheAccountsUpstreamWithItsMetrics) {
   // windows from an hour across the 30-day lookback), each answered 200.
   const auto requests = sim.log().Snapshot();
   EXPECT_GE(requests.size(), 2u);
-  EXPECT_EQ(
-      Series(text, R"(crmhub_upstream_requests_total{code="200",upstream="ozon:ozon-main"})"),
-      static_cast<double>(requests.size()))
+  EXPECT_EQ(Series(text, R"(crmhub_upstream_requests_total{code="200",upstream="ozon:ozon-main"})"),
+            static_cast<double>(requests.size()))
       << text;
   EXPECT_EQ(Series(text, R"(crmhub_circuit_open{upstream="ozon:ozon-main"})"), 0.0) << text;
   EXPECT_TRUE(Series(text, R"(crmhub_upstream_throttled_total{upstream="ozon:ozon-main"})"))
@@ -273,8 +271,8 @@ TEST_F(OzonFactory, SendsThroughTheAccountsUpstreamWithItsMetrics) {
 }
 
 TEST_F(OzonFactory, RejectsUnknownRepeatedOrNoSchemes) {
-  for (const char* bad : {R"(schemes = ["fbs", "dbs"])", R"(schemes = ["fbo", "fbo"])",
-                          R"(schemes = [])"}) {
+  for (const char* bad :
+       {R"(schemes = ["fbs", "dbs"])", R"(schemes = ["fbo", "fbo"])", R"(schemes = [])"}) {
     auto adapter = Build(std::string(bad) + "\n", AdapterContext{});
     ASSERT_FALSE(adapter.ok()) << bad;
     EXPECT_NE(adapter.status().message().find("schemes"), std::string::npos)
@@ -321,7 +319,8 @@ TEST(OzonUpstream, FailuresOpenTheCircuitAndLocalThrottlingSendsNothing) {
   MetricsRegistry metrics;
   // max_wait 0: nothing may block on a clock that does not move.
   OzonAdapter adapter(ConfigFor("ozon-main", so, sim.base_url()),
-                      testing::UpstreamTransport(http.client(), clock, &metrics, Duration(0)), clock);
+                      testing::UpstreamTransport(http.client(), clock, &metrics, Duration(0)),
+                      clock);
   auto pulled = adapter.Pull(std::nullopt);
   ASSERT_FALSE(pulled.ok());
   EXPECT_NE(pulled.status().message().find("HTTP 500"), std::string::npos);
@@ -348,9 +347,8 @@ TEST(OzonUpstream, FailuresOpenTheCircuitAndLocalThrottlingSendsNothing) {
   EXPECT_EQ(sim.log().size(), 5u) << "an open circuit sends nothing";
   text = metrics.RenderPrometheus();
   EXPECT_EQ(Series(text, R"(crmhub_circuit_open{upstream="ozon:ozon-main"})"), 1.0) << text;
-  EXPECT_EQ(
-      Series(text, R"(crmhub_upstream_requests_total{code="500",upstream="ozon:ozon-main"})"),
-      5.0)
+  EXPECT_EQ(Series(text, R"(crmhub_upstream_requests_total{code="500",upstream="ozon:ozon-main"})"),
+            5.0)
       << text;
 }
 

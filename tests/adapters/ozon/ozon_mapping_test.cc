@@ -4,9 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "adapters/ozon/ozon_adapter.h"
 #include "adapters/ozon/ozon_sim.h"
@@ -96,9 +95,9 @@ TEST_F(OzonMappingTest, EverySimulatedPostingMapsToAnOrderAndADeal) {
       EXPECT_EQ(order["fields"]["currency"], "RUB");
       EXPECT_EQ(order["fields"]["total"], total) << order.dump();
       EXPECT_EQ(order["fields"]["extra"]["delivery_schema"], scheme) << order.dump();
-      EXPECT_EQ(order["fields"]["warehouse"],
-                std::string(scheme) == "fbo" ? std::to_string(so.fbo_warehouse_id)
-                                             : std::to_string(so.warehouse_id))
+      EXPECT_EQ(order["fields"]["warehouse"], std::string(scheme) == "fbo"
+                                                  ? std::to_string(so.fbo_warehouse_id)
+                                                  : std::to_string(so.warehouse_id))
           << order.dump();
       EXPECT_TRUE(order["fields"]["created_ms"].is_number_integer()) << order.dump();
       EXPECT_EQ(deal["kind"], "deal");

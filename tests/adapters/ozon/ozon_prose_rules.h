@@ -38,11 +38,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "adapters/simkit/request_log.h"
 #include "base/timestamp.h"
@@ -99,7 +98,8 @@ inline std::vector<std::string> ProseViolations(const std::vector<simkit::Logged
         if (item.contains("offer_id")) report("only one of offer_id and product_id (product_id)");
         if (!item.value("product_id", json()).is_number_integer()) report("product_id is required");
         const json stock = item.value("stock", json());
-        if (!stock.is_number_integer() || stock.get<int64_t>() < 0 || stock.get<int64_t>() >= 1'000'000) {
+        if (!stock.is_number_integer() || stock.get<int64_t>() < 0 ||
+            stock.get<int64_t>() >= 1'000'000) {
           report("stock below 1,000,000 (STOCK_TOO_BIG)");
         }
         const std::string pair = item.value("product_id", json()).dump() + ":" +
@@ -117,10 +117,11 @@ inline std::vector<std::string> ProseViolations(const std::vector<simkit::Logged
         const bool offer = item.contains("offer_id"), product = item.contains("product_id");
         if (offer == product) report("exactly one of offer_id and product_id");
         if (offer && item.value("offer_id", json()) == "") report("an empty offer_id");
-        const std::string id = offer ? item.value("offer_id", json()).dump()
-                                     : item.value("product_id", json()).dump();
+        const std::string id =
+            offer ? item.value("offer_id", json()).dump() : item.value("product_id", json()).dump();
         if (!products.insert(id).second) report("product " + id + " twice in one request");
-        if (!PriceDecimal(item.value("price", json()))) report("price: a decimal, two digits at most");
+        if (!PriceDecimal(item.value("price", json())))
+          report("price: a decimal, two digits at most");
         for (const char* key : {"old_price", "min_price"}) {
           if (item.contains(key) && !PriceDecimal(item[key])) {
             report(std::string(key) + ": a decimal, two digits at most");
@@ -137,7 +138,8 @@ inline std::vector<std::string> ProseViolations(const std::vector<simkit::Logged
       }
     } else if (r.path == "/v4/posting/fbs/ship") {
       const json number = body.value("posting_number", json());
-      if (!number.is_string() || number.get<std::string>().empty()) report("posting_number is required");
+      if (!number.is_string() || number.get<std::string>().empty())
+        report("posting_number is required");
       const json packages = body.value("packages", json());
       bool products_ok = packages.is_array() && !packages.empty();
       for (const json& package : packages.is_array() ? packages : json::array()) {
@@ -170,7 +172,8 @@ inline std::vector<std::string> ProseViolations(const std::vector<simkit::Logged
       if (r.status != 200 && number.is_string()) cancelled.erase(number.get<std::string>());
     } else if (r.path == "/v3/posting/fbs/get") {
       const json number = body.value("posting_number", json());
-      if (!number.is_string() || number.get<std::string>().empty()) report("posting_number is required");
+      if (!number.is_string() || number.get<std::string>().empty())
+        report("posting_number is required");
     } else if (r.path == "/v3/posting/fbs/list" || r.path == "/v2/posting/fbo/list") {
       const json limit = body.value("limit", json()), offset = body.value("offset", json());
       if (!limit.is_number_integer() || limit.get<int64_t>() < 1 || limit.get<int64_t>() > 1000) {
@@ -194,7 +197,8 @@ inline std::vector<std::string> ProseViolations(const std::vector<simkit::Logged
     out.push_back("more than 80 /v2/products/stocks requests in a minute");
   }
   for (const auto& [pair, times] : pair_updates) {
-    if (MostInWindow(times, 30'000) > 1) out.push_back("pair " + pair + " updated twice within 30 s");
+    if (MostInWindow(times, 30'000) > 1)
+      out.push_back("pair " + pair + " updated twice within 30 s");
   }
   for (const auto& [product, times] : price_updates) {
     if (MostInWindow(times, 3'600'000) > 10) {

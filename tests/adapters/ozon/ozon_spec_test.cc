@@ -15,13 +15,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/adapters/ozon/ozon_prose_rules.h"
 #include "tests/adapters/ozon/ozon_test_support.h"
@@ -45,7 +44,8 @@ adapters::Command MakeCommand(const std::string& name, const json& item) {
 // Delivers `commands` as the queue would: batches of max_batch of those
 // due, each retry due again at its not_before, the clock moved to the next
 // due time, until every command is settled. Returns how many ended Ok.
-int DeliverAll(OzonAdapter& adapter, ManualClock& clock, const std::vector<adapters::Command>& commands) {
+int DeliverAll(OzonAdapter& adapter, ManualClock& clock,
+               const std::vector<adapters::Command>& commands) {
   std::vector<std::pair<SystemTime, adapters::Command>> pending;
   for (const auto& m : commands) pending.emplace_back(clock.Now(), m);
   int ok = 0;
@@ -116,7 +116,8 @@ std::vector<simkit::LoggedRequest> RunCycle() {
     }
     stocks.push_back(MakeCommand("set_stock", item));
   }
-  stocks.push_back(MakeCommand("set_stock", {{"offer_id", "SKU-000001"}, {"warehouse_id", 22}, {"stock", 7}}));
+  stocks.push_back(
+      MakeCommand("set_stock", {{"offer_id", "SKU-000001"}, {"warehouse_id", 22}, {"stock", 7}}));
   EXPECT_EQ(DeliverAll(adapter, clock, stocks), 251);
   clock.Advance(std::chrono::seconds(10));
   std::vector<adapters::Command> again(stocks.begin() + 190, stocks.begin() + 220);
@@ -130,8 +131,10 @@ std::vector<simkit::LoggedRequest> RunCycle() {
     std::vector<adapters::Command> prices = {
         MakeCommand("set_price", {{"offer_id", "SKU-000005"}, {"price", "1.00"}}),
         MakeCommand("set_price", {{"product_id", 100010}, {"price", 99}, {"currency_code", "RUB"}}),
-        MakeCommand("set_price", {{"offer_id", "SKU-000005"}, {"price", price}, {"old_price", "0"}}),
-        MakeCommand("set_price", {{"product_id", 100010}, {"price", price}, {"currency_code", "RUB"}}),
+        MakeCommand("set_price",
+                    {{"offer_id", "SKU-000005"}, {"price", price}, {"old_price", "0"}}),
+        MakeCommand("set_price",
+                    {{"product_id", 100010}, {"price", price}, {"currency_code", "RUB"}}),
     };
     EXPECT_EQ(DeliverAll(adapter, clock, prices), 4);
     clock.Advance(std::chrono::minutes(1));
@@ -227,11 +230,13 @@ TEST_F(OzonSpecTest, TheProseCheckReportsEachRuleBroken) {
       {{request(0, "/v2/products/stocks", stock({{"offer_id", "SKU-1"}}))}, "only one of offer_id"},
       {{request(0, "/v2/products/stocks", stock({{"stock", 1000000}}))}, "STOCK_TOO_BIG"},
       {{request(0, "/v2/products/stocks", stock({{"stock", -1}}))}, "STOCK_TOO_BIG"},
-      {{request(0, "/v2/products/stocks", {{"stocks", json::array()}})}, "1..100 product-warehouse"},
+      {{request(0, "/v2/products/stocks", {{"stocks", json::array()}})},
+       "1..100 product-warehouse"},
       {{request(0, "/v2/products/stocks",
                 {{"stocks", {stock({})["stocks"][0], stock({})["stocks"][0]}}})},
        "twice in one request"},
-      {{request(0, "/v2/products/stocks", stock({})), request(29999, "/v2/products/stocks", stock({}))},
+      {{request(0, "/v2/products/stocks", stock({})),
+        request(29999, "/v2/products/stocks", stock({}))},
        "updated twice within 30 s"},
       {{request(0, "/v1/product/import/prices", price({{"product_id", 5}}))}, "exactly one of"},
       {{request(0, "/v1/product/import/prices", price({{"offer_id", ""}, {"product_id", 5}}))},
@@ -241,7 +246,8 @@ TEST_F(OzonSpecTest, TheProseCheckReportsEachRuleBroken) {
       {{request(0, "/v1/product/import/prices", price({{"price", "1.999"}}))}, "price: a decimal"},
       {{request(0, "/v1/product/import/prices", price({{"price", 10}}))}, "price: a decimal"},
       {{request(0, "/v1/product/import/prices", price({{"old_price", "1,5"}}))}, "old_price"},
-      {{request(0, "/v1/product/import/prices", price({{"currency_code", "RUR"}}))}, "currency_code"},
+      {{request(0, "/v1/product/import/prices", price({{"currency_code", "RUR"}}))},
+       "currency_code"},
       {{request(0, "/v2/posting/fbo/list", {{"filter", period}, {"limit", 0}, {"offset", 0}})},
        "limit 1..1000"},
       {{request(0, "/v2/posting/fbo/list", {{"filter", period}, {"limit", 10}, {"offset", 20001}})},
@@ -251,31 +257,41 @@ TEST_F(OzonSpecTest, TheProseCheckReportsEachRuleBroken) {
                  {"limit", 10},
                  {"offset", 0}})},
        "at most a year"},
-      {{request(0, "/v3/posting/fbs/list", {{"filter", {{"since", "2024-01-01"}}}, {"limit", 1}, {"offset", 0}})},
+      {{request(0, "/v3/posting/fbs/list",
+                {{"filter", {{"since", "2024-01-01"}}}, {"limit", 1}, {"offset", 0}})},
        "at most a year"},
   };
   const json packages = {{{"products", {{{"product_id", 200001}, {"quantity", 1}}}}}};
   const json ship = {{"posting_number", "1-1-1"}, {"packages", packages}};
   const json cancel = {{"posting_number", "1-1-1"}, {"cancel_reason_id", 352}};
-  cases.push_back({{request(0, "/v4/posting/fbs/ship", {{"posting_number", "1-1-1"}})}, "packages of products"});
-  cases.push_back({{request(0, "/v4/posting/fbs/ship",
-                            {{"posting_number", "1-1-1"},
-                             {"packages", {{{"products", {{{"product_id", 200001}, {"quantity", 0}}}}}}}})},
-                   "quantity > 0"});
-  cases.push_back({{request(0, "/v4/posting/fbs/ship", {{"packages", packages}})}, "posting_number is required"});
-  cases.push_back({{request(0, "/v4/posting/fbs/ship", ship), request(10, "/v4/posting/fbs/ship", ship)},
-                   "shipped again"});
-  cases.push_back({{request(0, "/v2/posting/fbs/cancel", {{"posting_number", "1-1-1"}, {"cancel_reason_id", 666}})},
+  cases.push_back({{request(0, "/v4/posting/fbs/ship", {{"posting_number", "1-1-1"}})},
+                   "packages of products"});
+  cases.push_back(
+      {{request(0, "/v4/posting/fbs/ship",
+                {{"posting_number", "1-1-1"},
+                 {"packages", {{{"products", {{{"product_id", 200001}, {"quantity", 0}}}}}}}})},
+       "quantity > 0"});
+  cases.push_back({{request(0, "/v4/posting/fbs/ship", {{"packages", packages}})},
+                   "posting_number is required"});
+  cases.push_back(
+      {{request(0, "/v4/posting/fbs/ship", ship), request(10, "/v4/posting/fbs/ship", ship)},
+       "shipped again"});
+  cases.push_back({{request(0, "/v2/posting/fbs/cancel",
+                            {{"posting_number", "1-1-1"}, {"cancel_reason_id", 666}})},
                    "cancel_reason_id one of"});
-  cases.push_back({{request(0, "/v2/posting/fbs/cancel", {{"posting_number", "1-1-1"}, {"cancel_reason_id", 402}})},
+  cases.push_back({{request(0, "/v2/posting/fbs/cancel",
+                            {{"posting_number", "1-1-1"}, {"cancel_reason_id", 402}})},
                    "cancel_reason_message is required"});
-  cases.push_back({{request(0, "/v2/posting/fbs/cancel", cancel), request(10, "/v2/posting/fbs/cancel", cancel)},
+  cases.push_back({{request(0, "/v2/posting/fbs/cancel", cancel),
+                    request(10, "/v2/posting/fbs/cancel", cancel)},
                    "cancelled again"});
-  cases.push_back({{request(0, "/v3/posting/fbs/get", json::object())}, "posting_number is required"});
+  cases.push_back(
+      {{request(0, "/v3/posting/fbs/get", json::object())}, "posting_number is required"});
   std::vector<simkit::LoggedRequest> burst, stocks_minute, price_hour;
   for (int i = 0; i < 51; ++i) burst.push_back(request(i * 10, "/v3/product/list", json::object()));
   for (int i = 0; i < 81; ++i) {
-    stocks_minute.push_back(request(i * 700, "/v2/products/stocks", stock({{"product_id", 100 + i}})));
+    stocks_minute.push_back(
+        request(i * 700, "/v2/products/stocks", stock({{"product_id", 100 + i}})));
   }
   for (int i = 0; i < 11; ++i) {
     price_hour.push_back(request(i * 300'000, "/v1/product/import/prices", price({})));
@@ -285,9 +301,11 @@ TEST_F(OzonSpecTest, TheProseCheckReportsEachRuleBroken) {
   cases.push_back({price_hour, "updated more than 10 times in an hour"});
   for (const auto& [log, rule] : cases) {
     const auto found = testing::ProseViolations(log);
-    EXPECT_TRUE(std::any_of(found.begin(), found.end(),
-                            [&](const std::string& f) { return f.find(rule) != std::string::npos; }))
-        << "not reported: " << rule << "\nin: " << log.front().body << "\nfound:\n" << Lines(found);
+    EXPECT_TRUE(
+        std::any_of(found.begin(), found.end(),
+                    [&](const std::string& f) { return f.find(rule) != std::string::npos; }))
+        << "not reported: " << rule << "\nin: " << log.front().body << "\nfound:\n"
+        << Lines(found);
   }
   // A refused ship or cancel took nothing: sending it again is no repeat.
   EXPECT_TRUE(testing::ProseViolations({request(0, "/v4/posting/fbs/ship", ship, 400),
@@ -318,8 +336,8 @@ TEST_F(OzonSpecTest, TheDeprecationCheckSeesACalledOperationMarkedDeprecated) {
   text << in.rdbuf();
   json spec = json::parse(text.str());
   spec["paths"]["/v2/products/stocks"]["post"]["deprecated"] = true;
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("crmhub-ozon-spec-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("crmhub-ozon-spec-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto copy = dir / "ozon-seller-api.swagger.json";
   std::ofstream(copy) << spec.dump();

@@ -2,9 +2,9 @@
 // Shared pieces of the Ozon adapter tests: an io_context + HttpClient on a
 // background thread, and an adapter wired to a simulator.
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -17,8 +17,8 @@
 #include "adapters/ozon/ozon_sim.h"
 #include "base/timestamp.h"
 #include "net/http_client.h"
-#include "tests/support/client_thread.h"
 #include "net/upstream.h"
+#include "tests/support/client_thread.h"
 
 namespace crmhub::adapters::ozon::testing {
 

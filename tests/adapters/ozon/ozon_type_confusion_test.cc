@@ -8,10 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/adapters/ozon/ozon_test_support.h"
 
@@ -65,14 +64,18 @@ TEST_F(OzonTypeConfusion, ListAnswersOfTheWrongShapeFailThePullOrSkipThePosting)
   OzonAdapter adapter(Config(), ozon_.transport(), clock_);
   auto& page = ozon_.body["/v3/posting/fbs/list"];
   // A retryable pull error, the cursor unchanged (no next_cursor).
-  for (const std::string& bad : std::vector<std::string>{
-           R"({"result":[]})",
-           R"({"result":{"postings":{"posting_number":"1-1-1","status":"delivered"}}})",
-           R"([1,2])", "null", R"("result")", "",
-           R"({"result":{"postings":[{"posting_number":"1-1-1","status":"delivered","products":[{"price":"1.00","quantity":1e400}]}]}})",
-           R"({"result":{"postings":[{"posting_number":"1-1-1","status":"delivered","x":)" + kDeep +
-               "}]}}",
-       }) {
+  for (
+      const std::string& bad : std::vector<std::string>{
+          R"({"result":[]})",
+          R"({"result":{"postings":{"posting_number":"1-1-1","status":"delivered"}}})",
+          R"([1,2])",
+          "null",
+          R"("result")",
+          "",
+          R"({"result":{"postings":[{"posting_number":"1-1-1","status":"delivered","products":[{"price":"1.00","quantity":1e400}]}]}})",
+          R"({"result":{"postings":[{"posting_number":"1-1-1","status":"delivered","x":)" + kDeep +
+              "}]}}",
+      }) {
     page = bad;
     auto pulled = adapter.Pull(std::nullopt);
     ASSERT_FALSE(pulled.ok()) << bad.substr(0, 200);
@@ -102,7 +105,8 @@ TEST_F(OzonTypeConfusion, ListAnswersOfTheWrongShapeFailThePullOrSkipThePosting)
 
 TEST_F(OzonTypeConfusion, StockAndPriceAnswersOfTheWrongShapeSettleEachItem) {
   OzonAdapter adapter(Config(), ozon_.transport(), clock_);
-  const auto stock = MakeCommand("set_stock", R"({"product_id":100001,"warehouse_id":22,"stock":5})");
+  const auto stock =
+      MakeCommand("set_stock", R"({"product_id":100001,"warehouse_id":22,"stock":5})");
   auto deliver = [&](const adapters::Command& m) {
     clock_.Advance(std::chrono::seconds(31));  // past the pair's 30 s
     auto out = adapter.Deliver(std::vector<adapters::Command>{m});
@@ -151,7 +155,8 @@ TEST_F(OzonTypeConfusion, CatalogueAnswersOfTheWrongShape) {
   OzonAdapter adapter(Config(), ozon_.transport(), clock_);
   ozon_.body["/v2/products/stocks"] =
       R"({"result":[{"product_id":100001,"warehouse_id":22,"updated":true,"errors":[]}]})";
-  const auto stock = MakeCommand("set_stock", R"({"offer_id":"SKU-1","warehouse_id":22,"stock":5})");
+  const auto stock =
+      MakeCommand("set_stock", R"({"offer_id":"SKU-1","warehouse_id":22,"stock":5})");
   auto deliver = [&] {
     clock_.Advance(std::chrono::seconds(31));
     return adapter.Deliver(std::vector<adapters::Command>{stock})[0];
@@ -162,7 +167,8 @@ TEST_F(OzonTypeConfusion, CatalogueAnswersOfTheWrongShape) {
   DeliveryOutcome out = deliver();
   EXPECT_EQ(out.kind, DeliveryOutcome::Kind::kFail) << out.error;
   EXPECT_NE(out.error.find("not in the Ozon catalogue"), std::string::npos) << out.error;
-  for (const char* bad : {R"({"result":"x"})", R"({"result":{"items":[{"offer_id":"SKU-1","product_id":1e400}]}})"}) {
+  for (const char* bad :
+       {R"({"result":"x"})", R"({"result":{"items":[{"offer_id":"SKU-1","product_id":1e400}]}})"}) {
     ozon_.body["/v3/product/list"] = bad;
     out = deliver();
     EXPECT_EQ(out.kind, DeliveryOutcome::Kind::kRetry) << bad << ": " << out.error;
@@ -183,7 +189,8 @@ TEST_F(OzonTypeConfusion, CommandsOfTheWrongShapeAreDeadLettered) {
   std::vector<adapters::Command> batch = {
       MakeCommand("set_stock", R"({"offer_id":{"x":1},"warehouse_id":22,"stock":5})"),
       MakeCommand("set_stock", R"({"product_id":100001,"warehouse_id":22,"stock":1e400})"),
-      MakeCommand("set_stock", R"({"product_id":18446744073709551616,"warehouse_id":22,"stock":5})"),
+      MakeCommand("set_stock",
+                  R"({"product_id":18446744073709551616,"warehouse_id":22,"stock":5})"),
       MakeCommand("set_stock", R"({"product_id":100001,"warehouse_id":[22],"stock":5})"),
       MakeCommand("set_stock", R"({"product_id":100001,"warehouse_id":22,"stock":"many"})"),
       MakeCommand("set_stock", R"({"product_id":100001,"warehouse_id":22,"stock":null})"),
@@ -199,7 +206,8 @@ TEST_F(OzonTypeConfusion, CommandsOfTheWrongShapeAreDeadLettered) {
   auto out = adapter.Deliver(batch);
   ASSERT_EQ(out.size(), batch.size());
   for (size_t i = 0; i + 2 < batch.size(); ++i) {
-    EXPECT_EQ(out[i].kind, DeliveryOutcome::Kind::kFail) << i << ": " << batch[i].payload.substr(0, 80);
+    EXPECT_EQ(out[i].kind, DeliveryOutcome::Kind::kFail)
+        << i << ": " << batch[i].payload.substr(0, 80);
     EXPECT_NE(out[i].error.rfind("ozon: ", 0), std::string::npos) << out[i].error;
   }
   EXPECT_TRUE(out[batch.size() - 2].ok()) << out[batch.size() - 2].error;
@@ -218,19 +226,25 @@ TEST_F(OzonTypeConfusion, PushNotificationsOfTheWrongShapeGetTheDocumentedError)
     r.remote_address = "195.34.21.7";
     return adapter.HandleWebhook(r);
   };
-  for (const std::string& bad : std::vector<std::string>{
-           "[1,2,3]", "null", "17", R"({"message_type":123})", R"({"message_type":null})",
-           R"({"message_type":["TYPE_PING"]})",
-           R"({"message_type":"TYPE_STATE_CHANGED","posting_number":123,"new_state":"posting_delivered"})",
-           R"({"message_type":"TYPE_STATE_CHANGED","posting_number":18446744073709551616,"new_state":"posting_delivered"})",
-           R"({"message_type":"TYPE_STATE_CHANGED","posting_number":"1-2-3","new_state":{"x":1}})",
-           R"({"message_type":"TYPE_POSTING_CANCELLED","posting_number":null})",
-           R"({"message_type":"TYPE_PING","time":1e400})",
-           R"({"message_type":"TYPE_NEW_POSTING","posting_number":"1-2-3","x":)" + kDeep + "}",
-           // Not UTF-8: the parser's message quotes the bytes, and the answer
-           // must still be written (a JSON writer throws on such text).
-           "\xff\xfe{", "{\"message_type\":\"TYPE_PING\",\"time\":\"\xff\"}",
-       }) {
+  for (
+      const std::string& bad : std::vector<std::string>{
+          "[1,2,3]",
+          "null",
+          "17",
+          R"({"message_type":123})",
+          R"({"message_type":null})",
+          R"({"message_type":["TYPE_PING"]})",
+          R"({"message_type":"TYPE_STATE_CHANGED","posting_number":123,"new_state":"posting_delivered"})",
+          R"({"message_type":"TYPE_STATE_CHANGED","posting_number":18446744073709551616,"new_state":"posting_delivered"})",
+          R"({"message_type":"TYPE_STATE_CHANGED","posting_number":"1-2-3","new_state":{"x":1}})",
+          R"({"message_type":"TYPE_POSTING_CANCELLED","posting_number":null})",
+          R"({"message_type":"TYPE_PING","time":1e400})",
+          R"({"message_type":"TYPE_NEW_POSTING","posting_number":"1-2-3","x":)" + kDeep + "}",
+          // Not UTF-8: the parser's message quotes the bytes, and the answer
+          // must still be written (a JSON writer throws on such text).
+          "\xff\xfe{",
+          "{\"message_type\":\"TYPE_PING\",\"time\":\"\xff\"}",
+      }) {
     auto r = push(bad);
     ASSERT_TRUE(r.ok()) << bad.substr(0, 100) << ": " << r.status().ToString();
     EXPECT_TRUE(r->events.empty()) << bad.substr(0, 100);

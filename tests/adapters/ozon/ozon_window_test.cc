@@ -13,8 +13,8 @@
 namespace crmhub::adapters::ozon {
 namespace {
 
-constexpr int64_t H = 3'600'000;     // an hour in ms
-constexpr int64_t kNow = 1000 * H;   // "now" of every row
+constexpr int64_t H = 3'600'000;    // an hour in ms
+constexpr int64_t kNow = 1000 * H;  // "now" of every row
 constexpr int64_t kOverlap = 10'000;
 constexpr int64_t kFirst = kNow - 24 * H - kOverlap;  // FBS's first pass starts here
 
@@ -52,39 +52,93 @@ struct Row {
 const std::vector<Row> kRows = {
     {"a first pull reads first_window from the lookback's start, less the overlap; an empty "
      "window doubles the next",
-     kFbs, {}, {kFirst, kFirst + H, 0}, 0, false,
-     {kFirst + H, kFirst + 3 * H, 0, kFirst + H, false, 2 * H}, true},
+     kFbs,
+     {},
+     {kFirst, kFirst + H, 0},
+     0,
+     false,
+     {kFirst + H, kFirst + 3 * H, 0, kFirst + H, false, 2 * H},
+     true},
     {"a window holding more than a page is halved and read again",
-     kFbs, {kNow - 2 * H, kNow - H, 0, kNow - 2 * H, false, H}, {kNow - 2 * H, kNow - H, 0}, 100,
-     true, {kNow - 2 * H, kNow - 2 * H + H / 2, 0, kNow - 2 * H, false, H / 2}, true},
+     kFbs,
+     {kNow - 2 * H, kNow - H, 0, kNow - 2 * H, false, H},
+     {kNow - 2 * H, kNow - H, 0},
+     100,
+     true,
+     {kNow - 2 * H, kNow - 2 * H + H / 2, 0, kNow - 2 * H, false, H / 2},
+     true},
     {"a read window moves the watermark; the next is sized for 3/4 of a page and cut at now",
-     kFbs, {kNow - 2 * H, kNow - H, 0, kNow - 2 * H, false, H}, {kNow - 2 * H, kNow - H, 0}, 50,
-     false, {kNow - H, kNow, 0, kNow - H, true, 3 * H / 2}, true},
+     kFbs,
+     {kNow - 2 * H, kNow - H, 0, kNow - 2 * H, false, H},
+     {kNow - 2 * H, kNow - H, 0},
+     50,
+     false,
+     {kNow - H, kNow, 0, kNow - H, true, 3 * H / 2},
+     true},
     {"the pass's last window ends the pass (no wider than the span it was sized with)",
-     kFbs, {kNow - H, kNow, 0, kNow - H, true, 3 * H / 2}, {kNow - H, kNow, 0}, 10, false,
-     {kNow, 0, 0, 0, true, 3 * H / 2}, false},
+     kFbs,
+     {kNow - H, kNow, 0, kNow - H, true, 3 * H / 2},
+     {kNow - H, kNow, 0},
+     10,
+     false,
+     {kNow, 0, 0, 0, true, 3 * H / 2},
+     false},
     {"a new pass starts at the watermark less the overlap, as wide as the cursor's span",
-     kFbs, {kNow - 3 * H, 0, 0, 0, true, H}, {kNow - 3 * H - kOverlap, kNow - 2 * H - kOverlap, 0},
-     0, false, {kNow - 2 * H - kOverlap, kNow - kOverlap, 0, kNow - 2 * H - kOverlap, false, 2 * H},
+     kFbs,
+     {kNow - 3 * H, 0, 0, 0, true, H},
+     {kNow - 3 * H - kOverlap, kNow - 2 * H - kOverlap, 0},
+     0,
+     false,
+     {kNow - 2 * H - kOverlap, kNow - kOverlap, 0, kNow - 2 * H - kOverlap, false, 2 * H},
      true},
     {"more than a page within one millisecond: offsets, each page 50 early",
-     kFbs1000, {kNow - 1, kNow, 0, kNow - 1, true, 1}, {kNow - 1, kNow, 0}, 1000, true,
-     {kNow - 1, kNow, 950, kNow - 1, true, 1}, true},
+     kFbs1000,
+     {kNow - 1, kNow, 0, kNow - 1, true, 1},
+     {kNow - 1, kNow, 0},
+     1000,
+     true,
+     {kNow - 1, kNow, 950, kNow - 1, true, 1},
+     true},
     {"a sliver at the pass's end keeps the span it was sized with",
-     kFbs, {kNow - 2000, kNow, 0, kNow - 2000, true, 6 * H}, {kNow - 2000, kNow, 0}, 0, false,
-     {kNow, 0, 0, 0, true, 6 * H}, false},
+     kFbs,
+     {kNow - 2000, kNow, 0, kNow - 2000, true, 6 * H},
+     {kNow - 2000, kNow, 0},
+     0,
+     false,
+     {kNow, 0, 0, 0, true, 6 * H},
+     false},
     {"FBO: a new pass starts at the lookback's start with the cursor's span",
-     kFbo, {0, 0, 0, 0, true, 2 * H}, {kNow - 24 * H, kNow - 22 * H, 0}, 0, false,
-     {0, kNow - 18 * H, 0, kNow - 22 * H, false, 4 * H}, true},
+     kFbo,
+     {0, 0, 0, 0, true, 2 * H},
+     {kNow - 24 * H, kNow - 22 * H, 0},
+     0,
+     false,
+     {0, kNow - 18 * H, 0, kNow - 22 * H, false, 4 * H},
+     true},
     {"FBO: a full page is followed by offset while under the cap",
-     kFbo, {0, kNow - 23 * H, 0, kNow - 24 * H, false, H}, {kNow - 24 * H, kNow - 23 * H, 0}, 100,
-     true, {0, kNow - 23 * H, 100, kNow - 24 * H, false, H}, true},
+     kFbo,
+     {0, kNow - 23 * H, 0, kNow - 24 * H, false, H},
+     {kNow - 24 * H, kNow - 23 * H, 0},
+     100,
+     true,
+     {0, kNow - 23 * H, 100, kNow - 24 * H, false, H},
+     true},
     {"FBO: past the offset cap the window is halved",
-     kFbo, {0, kNow - 23 * H, 200, kNow - 24 * H, false, H}, {kNow - 24 * H, kNow - 23 * H, 200},
-     100, true, {0, kNow - 24 * H + H / 2, 0, kNow - 24 * H, false, H / 2}, true},
+     kFbo,
+     {0, kNow - 23 * H, 200, kNow - 24 * H, false, H},
+     {kNow - 24 * H, kNow - 23 * H, 200},
+     100,
+     true,
+     {0, kNow - 24 * H + H / 2, 0, kNow - 24 * H, false, H / 2},
+     true},
     {"FBO: the next window is sized from the whole window's count against the cap",
-     kFbo, {0, kNow - 23 * H, 200, kNow - 24 * H, false, H}, {kNow - 24 * H, kNow - 23 * H, 200},
-     50, false, {0, kNow - 23 * H + 9 * H / 10, 0, kNow - 23 * H, false, 9 * H / 10}, true},
+     kFbo,
+     {0, kNow - 23 * H, 200, kNow - 24 * H, false, H},
+     {kNow - 24 * H, kNow - 23 * H, 200},
+     50,
+     false,
+     {0, kNow - 23 * H + 9 * H / 10, 0, kNow - 23 * H, false, 9 * H / 10},
+     true},
 };
 
 std::string Describe(const PullCursor& c) { return c.ToObject().dump(); }
@@ -150,10 +204,12 @@ TEST(OzonPostingTotal, IsPriceTimesQuantityInMinorUnitsExactlyOrNothing) {
             600);
   EXPECT_FALSE(PostingTotalMinor(R"({"products":[[{"price":"1.00","quantity":1}]]})").has_value());
   // Text that is not a posting finds less, and never reads out of bounds.
-  const std::string posting = R"({"products":[{"price":"1.00","quantity":1,"currency_code":"RUB"}]})";
+  const std::string posting =
+      R"({"products":[{"price":"1.00","quantity":1,"currency_code":"RUB"}]})";
   for (size_t n = 0; n < posting.size(); ++n) PostingTotalMinor(posting.substr(0, n));
   EXPECT_FALSE(PostingTotalMinor("not json").has_value());
-  EXPECT_FALSE(PostingTotalMinor(R"({"products":[{"price":"1.00","quantity":1e400}]})").has_value());
+  EXPECT_FALSE(
+      PostingTotalMinor(R"({"products":[{"price":"1.00","quantity":1e400}]})").has_value());
 }
 
 }  // namespace

@@ -294,7 +294,7 @@ TEST_F(YooKassaAdapterTest, PaymentsPendingTooLongAreReReadAndSurviveARestart) {
   clock_.Advance(std::chrono::minutes(59));
   EXPECT_TRUE(adapter_.Pull(first->next_cursor)->events.empty());
   EXPECT_EQ(api_.requests.size(), requests);  // not due yet: nothing asked
-  clock_.Advance(std::chrono::minutes(6));  // due, and reconcile_every since the last look
+  clock_.Advance(std::chrono::minutes(6));    // due, and reconcile_every since the last look
   auto still = adapter_.Pull(first->next_cursor);
   EXPECT_TRUE(still->events.empty());  // still pending: asked, kept
   EXPECT_EQ(api_.requests.size(), requests + 1);

@@ -23,10 +23,8 @@ TEST(NotifierTest, PostsJsonAndReportsTheAnswerOrWhyThereWasNone) {
                              std::lock_guard lock(mu);
                              received = request;
                            }
-                           respond(net::HttpResponse::Json(request.path == "/hooks/x/notification"
-                                                               ? 200
-                                                               : 404,
-                                                           "{}"));
+                           respond(net::HttpResponse::Json(
+                               request.path == "/hooks/x/notification" ? 200 : 404, "{}"));
                          })
                   .ok());
   Notifier notifier(std::chrono::seconds(5));

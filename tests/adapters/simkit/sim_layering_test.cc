@@ -10,6 +10,8 @@
 //
 // The checker is tested on synthetic text that breaks each rule.
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -18,8 +20,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace crmhub {
 namespace {
@@ -47,9 +47,10 @@ std::vector<std::string> Words(const std::string& text) {
 void AddCmake(const std::string& cmake, Graph& graph) {
   // Comments out, so a commented-out dependency does not count.
   const std::string text = std::regex_replace(cmake, std::regex("#[^\n]*"), "");
-  static const std::regex call(R"((crmhub_library|add_library|target_link_libraries)\s*\(([^)]*)\))");
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), call);
-       it != std::sregex_iterator(); ++it) {
+  static const std::regex call(
+      R"((crmhub_library|add_library|target_link_libraries)\s*\(([^)]*)\))");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), call); it != std::sregex_iterator();
+       ++it) {
     const std::string command = (*it)[1];
     const std::vector<std::string> args = Words((*it)[2]);
     if (args.empty()) continue;
@@ -131,7 +132,8 @@ TEST(SimLayeringTest, NoSimulatorTargetLinksAnAdapterTarget) {
   }
   ASSERT_GT(files, 3);
   // Not vacuous: the three simulators are there.
-  for (const char* sim : {"crmhub_sim_ozon", "crmhub_sim_wildberries", "crmhub_sim_yandex_market"}) {
+  for (const char* sim :
+       {"crmhub_sim_ozon", "crmhub_sim_wildberries", "crmhub_sim_yandex_market"}) {
     ASSERT_TRUE(graph.count(sim)) << sim << " is not defined under adapters/";
     EXPECT_TRUE(graph[sim].count("crmhub_simkit")) << sim << " is not built on simkit";
   }

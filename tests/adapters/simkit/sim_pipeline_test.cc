@@ -5,14 +5,14 @@
 
 #include "adapters/simkit/sim_pipeline.h"
 
-#include <atomic>
-#include <optional>
-#include <thread>
+#include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
 
 #include "net/http_client.h"
 
@@ -41,7 +41,9 @@ SimPipeline::Options TestOptions() {
   };
   o.dialect.throttled = [](const LimitRefusal& r) {
     net::HttpResponse response = net::HttpResponse::Json(
-        429, json{{"shape", "test"}, {"group", r.group}, {"limit", r.limit},
+        429, json{{"shape", "test"},
+                  {"group", r.group},
+                  {"limit", r.limit},
                   {"retry_ms", std::chrono::duration_cast<milliseconds>(r.retry_after).count()},
                   {"injected", r.injected}}
                  .dump());
@@ -82,7 +84,7 @@ SimPipeline::Options TestOptions() {
            [](const SimRequest& r) {
              // "conflict": a 409 (billed as 10); otherwise a 404 from the handler.
              return r.params[0] == "conflict" ? net::HttpResponse::Json(409, "[]")
-                                               : net::HttpResponse::Json(200, "{}");
+                                              : net::HttpResponse::Json(200, "{}");
            }},
   };
   o.state = [] { return std::string(R"({"world":1})"); };
@@ -199,7 +201,9 @@ TEST(SimPipelineTest, EachAccountHasItsOwnLimiters) {
 TEST(SimPipelineTest, ARouteWeighsItsRequestsInItems) {
   ManualClock clock;
   SimPipeline p(TestOptions(), clock);
-  auto items = [](int n) { return json{{"items", std::vector<int>(static_cast<size_t>(n), 1)}}.dump(); };
+  auto items = [](int n) {
+    return json{{"items", std::vector<int>(static_cast<size_t>(n), 1)}}.dump();
+  };
   EXPECT_EQ(Ask(p, "POST", "/items", "token-a", items(6))->status, 200);
   auto refused = Ask(p, "POST", "/items", "token-a", items(5));
   EXPECT_EQ(refused->status, 429);
@@ -245,9 +249,9 @@ TEST(SimPipelineTest, ABodyThatIsNotJsonIsRefusedInTheRoutesShapeWithoutCostingA
   auto deep = Ask(p, "POST", "/items", "token-a", std::string(200, '[') + std::string(200, ']'));
   EXPECT_EQ(deep->status, 400);
   // The item limit is untouched.
-  EXPECT_EQ(Ask(p, "POST", "/items", "token-a",
-                json{{"items", std::vector<int>(10, 1)}}.dump())->status,
-            200);
+  EXPECT_EQ(
+      Ask(p, "POST", "/items", "token-a", json{{"items", std::vector<int>(10, 1)}}.dump())->status,
+      200);
 }
 
 TEST(SimPipelineTest, FaultsAreDrawnAfterTheLimitsAndShapedByTheDialect) {

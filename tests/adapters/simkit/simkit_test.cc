@@ -1,15 +1,15 @@
 // Unit tests of the shared simulator kit, plus its fault answers over a real
 // loopback HTTP server. The limits simulators enforce are net's RateLimiters
 // (tests/net); SimPipeline's use of them is in sim_pipeline_test.cc.
+#include <gtest/gtest.h>
+
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <condition_variable>
 #include <map>
-#include <thread>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "adapters/simkit/fault_responder.h"
 #include "adapters/simkit/fault_spec.h"
@@ -62,16 +62,11 @@ TEST(FaultSpecTest, RejectsGarbageWithAClearMessage) {
     const char* expect_in_message;
   };
   const Case cases[] = {
-      {"418=0.1", "unknown fault \"418\""},
-      {"429", "not name=probability"},
-      {"429=abc", "not a probability"},
-      {"429=-0.1", "not a probability"},
-      {"429=1.5", "not a probability"},
-      {"429=0.1e1", "not a probability"},
-      {"429=", "not a probability"},
-      {"429=0.1,,500=0.1", "empty entry"},
-      {"429=0.1,", "empty entry"},
-      {"429=0.1,429=0.2", "given twice"},
+      {"418=0.1", "unknown fault \"418\""}, {"429", "not name=probability"},
+      {"429=abc", "not a probability"},     {"429=-0.1", "not a probability"},
+      {"429=1.5", "not a probability"},     {"429=0.1e1", "not a probability"},
+      {"429=", "not a probability"},        {"429=0.1,,500=0.1", "empty entry"},
+      {"429=0.1,", "empty entry"},          {"429=0.1,429=0.2", "given twice"},
       {"429=0.6,500=0.6", "add up to"},
   };
   for (const auto& c : cases) {
@@ -199,9 +194,8 @@ TEST(JsonTextTest, WritesNestedValuesWithCommasInTheRightPlaces) {
       .EndArray()
       .Member("last", false)
       .EndObject();
-  EXPECT_EQ(out.str(),
-            R"({"id":-9007199254740993,"name":"Товар","ok":true,"empty":[],)"
-            R"("lines":[{"qty":2},{},{"raw":[1,2]}],"last":false})");
+  EXPECT_EQ(out.str(), R"({"id":-9007199254740993,"name":"Товар","ok":true,"empty":[],)"
+                       R"("lines":[{"qty":2},{},{"raw":[1,2]}],"last":false})");
   auto parsed = nlohmann::json::parse(out.str());
   EXPECT_EQ(parsed["id"].get<int64_t>(), -9007199254740993);
   EXPECT_EQ(parsed["lines"][2]["raw"][1], 2);

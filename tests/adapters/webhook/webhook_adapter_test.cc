@@ -2,17 +2,16 @@
 // extraction, body formats and sub-paths, and its factory on a real config
 // file (CloudPayments' vector by configuration alone).
 
-#include <gtest/gtest.h>
+#include "adapters/webhook/webhook_adapter.h"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "adapters/kit/push_auth.h"
-#include "adapters/webhook/webhook_adapter.h"
 #include "config/config.h"
 
 namespace crmhub::adapters::webhook {
@@ -75,7 +74,8 @@ TEST(PushAuth, AddressThenToken) {
 }
 
 TEST(ValueSource, PointerFieldHeaderOrPath) {
-  for (const char* ok : {"/id", "/order/number", "field:TransactionId", "header:Idempotency-Key", "path:"}) {
+  for (const char* ok :
+       {"/id", "/order/number", "field:TransactionId", "header:Idempotency-Key", "path:"}) {
     EXPECT_TRUE(kit::ValueSource::Parse(ok).ok()) << ok;
   }
   for (const char* bad : {"id", "", "/a/~2", "header:", "field:"}) {
@@ -108,11 +108,11 @@ TEST(WebhookBody, FormsDecodeAndBecomeJsonObjectsOfStrings) {
   EXPECT_EQ(nlohmann::json::parse(cyrillic->Payload(""))["Name"], "Иван");
   EXPECT_FALSE(kit::WebhookBody::Parse("a=%4", kit::BodyFormat::kForm).ok());
   EXPECT_FALSE(kit::WebhookBody::Parse("a=%zz", kit::BodyFormat::kForm).ok());
-  EXPECT_EQ(kit::WebhookBody::Parse(std::string(100, '[') + std::string(100, ']'),
-                                    kit::BodyFormat::kJson)
-                .status()
-                .message(),
-            "JSON nested deeper than 64 levels");
+  EXPECT_EQ(
+      kit::WebhookBody::Parse(std::string(100, '[') + std::string(100, ']'), kit::BodyFormat::kJson)
+          .status()
+          .message(),
+      "JSON nested deeper than 64 levels");
 }
 
 TEST(WebhookAdapter, SignatureChecks) {
@@ -126,9 +126,9 @@ TEST(WebhookAdapter, SignatureChecks) {
   EXPECT_EQ(ok->events[0].idempotency_key, "1");
   EXPECT_EQ(ok->events[0].payload, body);
   EXPECT_EQ(ok->accepted.status, 200);
-  EXPECT_EQ(a.HandleWebhook(Post(body, {{"X-Signature", HmacSha256Hex("K", body)}}))
-                .status().code(),
-            StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      a.HandleWebhook(Post(body, {{"X-Signature", HmacSha256Hex("K", body)}})).status().code(),
+      StatusCode::kUnauthenticated);
   EXPECT_EQ(a.HandleWebhook(Post(body, {{"X-Signature", "sha256="}})).status().code(),
             StatusCode::kUnauthenticated);
   EXPECT_EQ(a.HandleWebhook(Post(body, {})).status().code(), StatusCode::kUnauthenticated);
@@ -144,9 +144,9 @@ TEST(WebhookAdapter, BearerAndBasicTokens) {
   // "portal:pa:ss" in base64
   EXPECT_TRUE(a.HandleWebhook(Post(body, {{"Authorization", "Basic cG9ydGFsOnBhOnNz"}})).ok());
   // "portal:pa:sx"
-  EXPECT_EQ(a.HandleWebhook(Post(body, {{"Authorization", "Basic cG9ydGFsOnBhOnN4"}}))
-                .status().code(),
-            StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      a.HandleWebhook(Post(body, {{"Authorization", "Basic cG9ydGFsOnBhOnN4"}})).status().code(),
+      StatusCode::kUnauthenticated);
   EXPECT_EQ(a.HandleWebhook(Post(body, {{"Authorization", "Bearer tok-2"}})).status().code(),
             StatusCode::kUnauthenticated);
   EXPECT_EQ(a.HandleWebhook(Post(body, {{"Authorization", "Basic !!!!"}})).status().code(),
@@ -181,9 +181,9 @@ TEST(WebhookAdapter, KeyExtraction) {
   // A number and its text are one key.
   EXPECT_EQ(a.HandleWebhook(Post(R"({"order":{"number":123}})", {}))->events[0].idempotency_key,
             a.HandleWebhook(Post(R"({"order":{"number":"123"}})", {}))->events[0].idempotency_key);
-  for (const char* body : {R"({"order":{}})", R"({"order":[1]})", R"({"order":{"number":{}}})",
-                           R"({"order":{"number":""}})", R"({"order":{"number":null}})",
-                           R"("text")", "{"}) {
+  for (const char* body :
+       {R"({"order":{}})", R"({"order":[1]})", R"({"order":{"number":{}}})",
+        R"({"order":{"number":""}})", R"({"order":{"number":null}})", R"("text")", "{"}) {
     auto r = a.HandleWebhook(Post(body, {}));
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << body;
   }
@@ -218,7 +218,8 @@ TEST(WebhookAdapter, CompositeKeysKindsAndSubPaths) {
   EXPECT_TRUE(a.ServesPath(""));
   EXPECT_TRUE(a.ServesPath("refunds"));
   EXPECT_FALSE(a.ServesPath("other"));
-  const std::string body = R"({"type":"notification","event":"payment.succeeded","object":{"id":"2c1"}})";
+  const std::string body =
+      R"({"type":"notification","event":"payment.succeeded","object":{"id":"2c1"}})";
   net::HttpRequest r = Post(body, {});
   r.path = "/hooks/yk/refunds";
   auto ok = a.HandleWebhook(r);
@@ -323,8 +324,8 @@ signature = "X-Sig"
 // base64 HMAC-SHA256 in Content-HMAC) is served by configuration alone, with
 // a composite key, answered {"code":0}. The vector is the contracts folder's.
 TEST_F(WebhookFactory, CloudPaymentsVectorByConfigurationAlone) {
-  const std::string path =
-      std::string(CRMHUB_CONTRACTS_DIR) + "/payments/cloudpayments/hmac_test_vector.THIRD_PARTY.json";
+  const std::string path = std::string(CRMHUB_CONTRACTS_DIR) +
+                           "/payments/cloudpayments/hmac_test_vector.THIRD_PARTY.json";
   std::ifstream in(path);
   ASSERT_TRUE(in.good()) << "missing contract file " << path;
   const nlohmann::json vector = nlohmann::json::parse(in);

@@ -105,9 +105,9 @@ TEST(WildberriesAdapterTest, FaultsAndDuplicatesLoseNothing) {
   so.seed = 11;
   so.arrival = seconds(40);
   so.lifetime = seconds(40);
-  so.faults =
-      simkit::ParseFaultSpec("429=0.05,500=0.04,503=0.03,timeout=0.02,slow=0.02,dup=0.02,malformed=0.02")
-          .value();
+  so.faults = simkit::ParseFaultSpec(
+                  "429=0.05,500=0.04,503=0.03,timeout=0.02,slow=0.02,dup=0.02,malformed=0.02")
+                  .value();
   so.faults.slow_delay = milliseconds(50);
   WildberriesSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());

@@ -17,7 +17,8 @@ using testing::IsPrismValidationError;
 using testing::PrismOptions;
 using testing::PrismProcess;
 
-std::unique_ptr<PrismProcess> StartPrism(const std::string& section, const WildberriesSimulator& sim) {
+std::unique_ptr<PrismProcess> StartPrism(const std::string& section,
+                                         const WildberriesSimulator& sim) {
   PrismOptions options;
   options.spec = std::string(CRMHUB_CONTRACTS_DIR) + "/marketplaces/wildberries/" + section;
   options.upstream = sim.base_url();
@@ -121,22 +122,25 @@ TEST(WildberriesContractTest, ShipAndCancelFollowTheFbsSpec) {
   for (size_t i = 0; i < out.size(); ++i) {
     EXPECT_TRUE(out[i].ok()) << i << ": " << out[i].error << "\n" << prism->Log();
   }
-  const auto illegal =
-      adapter.Deliver(std::vector{command("ship", {{"order_id", 10'000'003}, {"warehouse_id", 507}})});
+  const auto illegal = adapter.Deliver(
+      std::vector{command("ship", {{"order_id", 10'000'003}, {"warehouse_id", 507}})});
   EXPECT_EQ(illegal[0].kind, DeliveryOutcome::Kind::kFail);
   EXPECT_NE(illegal[0].error.find("the order is now cancel/canceled"), std::string::npos)
-      << illegal[0].error << "\n" << prism->Log();
+      << illegal[0].error << "\n"
+      << prism->Log();
   // Everything reached the simulator through Prism.
   EXPECT_EQ(sim.log().Find("POST", "/api/v3/supplies").size(), 2u);
-  EXPECT_FALSE(sim.log().Find("PATCH", "/api/marketplace/v3/supplies/WB-GI-1000001/orders").empty());
+  EXPECT_FALSE(
+      sim.log().Find("PATCH", "/api/marketplace/v3/supplies/WB-GI-1000001/orders").empty());
   EXPECT_EQ(sim.log().Find("PATCH", "/api/v3/supplies/WB-GI-1000001/deliver").size(), 1u);
   EXPECT_EQ(sim.log().Find("PATCH", "/api/v3/orders/10000003/cancel").size(), 1u);
   EXPECT_EQ(sim.OrderStatuses(false).at("10000002"), "complete/waiting");
 
   // The test of the test: more than 100 orders in one add is Prism's 422.
   std::vector<int64_t> too_many(101, 10'000'000);
-  auto r = Raw(http, "PATCH", prism->base_url() + "/api/marketplace/v3/supplies/WB-GI-1000001/orders",
-               json{{"orders", too_many}}.dump());
+  auto r =
+      Raw(http, "PATCH", prism->base_url() + "/api/marketplace/v3/supplies/WB-GI-1000001/orders",
+          json{{"orders", too_many}}.dump());
   EXPECT_TRUE(IsPrismValidationError(r.status, r.body)) << r.status << " " << r.body;
 }
 
@@ -160,15 +164,16 @@ TEST(WildberriesContractTest, DbsOrdersRequestsFollowTheDbsSpec) {
   WildberriesAdapter adapter(o, &http, clock);
   // A cursor between two FBS scans (this Prism only knows the DBS paths):
   // the Pull is a whole DBS cycle: new, status, completed list + status.
-  const std::string fbs_idle = json{{"v", 1}, {"seen_until", 0}, {"open", json::object()},
-                                    {"scan", nullptr}}.dump();
+  const std::string fbs_idle =
+      json{{"v", 1}, {"seen_until", 0}, {"open", json::object()}, {"scan", nullptr}}.dump();
   auto r = adapter.Pull(fbs_idle);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_FALSE(r->events.empty());
   json cursor = json::parse(*r->next_cursor);
   EXPECT_EQ(cursor["dbs"]["stage"], "new") << cursor.dump();
   EXPECT_NE(adapter.DescribeJson().find("\"last_error\":\"\""), std::string::npos)
-      << adapter.DescribeJson() << "\n" << prism->Log();
+      << adapter.DescribeJson() << "\n"
+      << prism->Log();
   EXPECT_FALSE(sim.log().Find("GET", "/api/v3/dbs/orders/new").empty());
   EXPECT_FALSE(sim.log().Find("GET", "/api/v3/dbs/orders").empty());
   EXPECT_GE(sim.log().Find("POST", "/api/v3/dbs/orders/status").size(), 2u);
@@ -264,7 +269,8 @@ TEST(WildberriesContractTest, StockPriceAndCardRequestsFollowTheProductsSpec) {
                 R"({"data":[{"nmID":100000001,"price":10}]})", /*auth=*/false);
   EXPECT_TRUE(IsPrismValidationError(r2.status, r2.body)) << r2.status << " " << r2.body;
   auto r3 = Raw(http, "GET", prism->base_url() + "/api/v2/history/goods/task?uploadID=1", "");
-  EXPECT_TRUE(IsPrismValidationError(r3.status, r3.body)) << r3.status << " " << r3.body;  // no limit
+  EXPECT_TRUE(IsPrismValidationError(r3.status, r3.body))
+      << r3.status << " " << r3.body;  // no limit
 }
 
 }  // namespace

@@ -2,16 +2,16 @@
 // Shared fixture: an io_context on two threads, a WildberriesSimulator on a
 // loopback port, an HttpClient, and a runtime-like driver for Pull.
 
-#include <map>
-#include <functional>
-#include <memory>
-#include <string_view>
-#include <thread>
+#include <gtest/gtest.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <gtest/gtest.h>
+#include <functional>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <string_view>
+#include <thread>
 
 #include "adapters/wildberries/wildberries_adapter.h"
 #include "adapters/wildberries/wildberries_sim.h"
@@ -50,7 +50,8 @@ struct World {
   std::unique_ptr<net::HttpClient> http;
 };
 
-inline WildberriesConfig OptionsFor(const WildberriesSimulator& sim, std::string token = "sim-token") {
+inline WildberriesConfig OptionsFor(const WildberriesSimulator& sim,
+                                    std::string token = "sim-token") {
   WildberriesConfig o;
   o.id = "wb-main";
   o.client.marketplace_url = sim.base_url();

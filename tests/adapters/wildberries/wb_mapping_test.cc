@@ -36,7 +36,8 @@ class WildberriesMappingTest : public ::testing::Test {
     return out;
   }
   // One simulator answer, called without sockets.
-  static json Ask(WildberriesSimulator& sim, std::string method, std::string target, json body = {}) {
+  static json Ask(WildberriesSimulator& sim, std::string method, std::string target,
+                  json body = {}) {
     net::HttpRequest r;
     r.method = std::move(method);
     auto q = target.find('?');

@@ -132,7 +132,8 @@ TEST(WildberriesOutsideDataTest, MistypedStockAndPriceAnswersAreRetriedPerItem) 
   }
   EXPECT_EQ(f.w.sim->StockOf(507, SimBarcode(1)), 3);
 
-  const adapters::Command price = MakeCommand("set_price", R"({"nm_id": 100000001, "price": 900})", 2);
+  const adapters::Command price =
+      MakeCommand("set_price", R"({"nm_id": 100000001, "price": 900})", 2);
   for (const std::string& body :
        {std::string(R"({"data": {"id": "77"}})"), std::string(R"({"data": [77]})"),
         R"({"data": {"id": )" + kBeyondInt64 + "}}", DeepJson(100'000)}) {
@@ -197,13 +198,13 @@ TEST(WildberriesOutsideDataTest, ADbsOrderFollowedWithoutItsRecordGivesAReadable
 TEST(WildberriesOutsideDataTest, MistypedCommandsAreDeadLettersOneByOne) {
   Fixture f(TwentyOrders());
   const std::vector<adapters::Command> batch = {
-      MakeCommand("set_stock",
-              R"({"chrt_id": 300000001, "warehouse_id": 507, "amount": )" + kBeyondDouble + "}"),
+      MakeCommand("set_stock", R"({"chrt_id": 300000001, "warehouse_id": 507, "amount": )" +
+                                   kBeyondDouble + "}"),
       MakeCommand("set_stock", R"({"chrt_id": 300000001, "warehouse_id": 507, "amount": "lots"})"),
       MakeCommand("set_stock", R"({"chrt_id": 300000001, "warehouse_id": 507, "amount": 100001})"),
       MakeCommand("set_stock", R"({"chrt_id": 300000001, "warehouse_id": [507], "amount": 1})"),
       MakeCommand("set_stock",
-              R"({"chrt_id": )" + kBeyondInt64 + R"(, "warehouse_id": 507, "amount": 1})"),
+                  R"({"chrt_id": )" + kBeyondInt64 + R"(, "warehouse_id": 507, "amount": 1})"),
       MakeCommand("set_stock", R"({"sku": 2000000000015, "warehouse_id": 507, "amount": 1})"),
       MakeCommand("set_stock", R"([{"chrt_id": 300000001}])"),
       MakeCommand("set_stock", DeepJson(100'000)),

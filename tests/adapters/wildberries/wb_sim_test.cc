@@ -10,8 +10,8 @@ namespace {
 
 using nlohmann::json;
 
-net::OutboundResponse Send(net::HttpClient& http, const std::string& method,
-                           const std::string& url, const std::string& body,
+net::OutboundResponse Send(net::HttpClient& http, const std::string& method, const std::string& url,
+                           const std::string& body,
                            std::optional<std::string> token = "sim-token") {
   net::OutboundRequest req;
   req.method = method;
@@ -36,7 +36,8 @@ TEST(WildberriesSimTest, AnswersLikeTheContract) {
   const std::string base = sim.base_url();
 
   // 401 without or with a wrong token, in the documented shape.
-  for (std::optional<std::string> token : {std::optional<std::string>{}, std::optional<std::string>{"nope"}}) {
+  for (std::optional<std::string> token :
+       {std::optional<std::string>{}, std::optional<std::string>{"nope"}}) {
     auto r = Send(http, "GET", base + "/api/v3/orders?limit=1&next=0", "", token);
     EXPECT_EQ(r.status, 401);
     json body = json::parse(r.body);
@@ -56,7 +57,8 @@ TEST(WildberriesSimTest, AnswersLikeTheContract) {
   for (int i = 0; i < 1001; ++i) stocks.push_back({{"sku", SimBarcode(1)}, {"amount", 1}});
   auto big_put = Send(http, "PUT", base + "/api/v3/stocks/507", json{{"stocks", stocks}}.dump());
   EXPECT_EQ(big_put.status, 400);
-  auto unknown_wh = Send(http, "PUT", base + "/api/v3/stocks/1", R"({"stocks":[{"sku":"x","amount":1}]})");
+  auto unknown_wh =
+      Send(http, "PUT", base + "/api/v3/stocks/1", R"({"stocks":[{"sku":"x","amount":1}]})");
   EXPECT_EQ(unknown_wh.status, 404);
 
   // A good page, then the burst runs out: 429 with WB's headers.
@@ -115,11 +117,12 @@ TEST(WildberriesSimTest, WorldIsDeterministicBySeed) {
 }
 
 TEST(WildberriesSimTest, CommandLineRejectsGarbageAndListsSimulators) {
-  auto bad = testutil::RunAndCapture(
-      {testutil::CrmhubBinary(), "sim", "wildberries", "--listen", "127.0.0.1:0", "--faults", "418=0.5"});
+  auto bad = testutil::RunAndCapture({testutil::CrmhubBinary(), "sim", "wildberries", "--listen",
+                                      "127.0.0.1:0", "--faults", "418=0.5"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.output.find("unknown fault \"418\""), std::string::npos) << bad.output;
-  auto unknown = testutil::RunAndCapture({testutil::CrmhubBinary(), "sim", "amazon", "--listen", "127.0.0.1:0"});
+  auto unknown = testutil::RunAndCapture(
+      {testutil::CrmhubBinary(), "sim", "amazon", "--listen", "127.0.0.1:0"});
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.output.find("wildberries"), std::string::npos) << unknown.output;
   auto help = testutil::RunAndCapture({testutil::CrmhubBinary(), "sim", "--help"});
@@ -131,8 +134,8 @@ TEST(WildberriesSimTest, CommandLineRejectsGarbageAndListsSimulators) {
 
 // The Wildberries-only knobs: refused by the other simulators, and checked.
 TEST(WildberriesSimTest, CommandLineChecksTheWildberriesKnobs) {
-  auto on_ozon = testutil::RunAndCapture({testutil::CrmhubBinary(), "sim", "ozon", "--listen",
-                                          "127.0.0.1:0", "--dbs-orders", "5"});
+  auto on_ozon = testutil::RunAndCapture(
+      {testutil::CrmhubBinary(), "sim", "ozon", "--listen", "127.0.0.1:0", "--dbs-orders", "5"});
   EXPECT_EQ(on_ozon.exit_code, 2);
   EXPECT_NE(on_ozon.output.find("--dbs-orders is a wildberries option"), std::string::npos)
       << on_ozon.output;

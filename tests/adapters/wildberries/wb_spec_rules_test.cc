@@ -65,8 +65,8 @@ std::vector<std::string> ProseFindings(const std::vector<simkit::LoggedRequest>&
   std::map<std::string, std::unique_ptr<net::TokenBucket>> buckets;
   int64_t at = 0;
   std::map<std::string, std::set<int64_t>> supply_orders;  // orders WB added, by supply
-  std::set<int64_t> delivered_orders;                     // in a supply WB closed
-  std::set<std::string> cancelled;                        // cancel paths WB took
+  std::set<int64_t> delivered_orders;                      // in a supply WB closed
+  std::set<std::string> cancelled;                         // cancel paths WB took
   for (const simkit::LoggedRequest& r : log) {
     auto add = [&](const std::string& rule) {
       out.push_back(fmt::format("{} {} {}: {}", r.seq, r.method, r.path, rule));
@@ -105,9 +105,11 @@ std::vector<std::string> ProseFindings(const std::vector<simkit::LoggedRequest>&
     if (r.method == "POST" && r.path == "/api/v3/supplies") {
       const json* name = JsonMember(body, "name");
       const std::optional<std::string_view> text = name ? AsString(*name) : std::nullopt;
-      const size_t chars = text ? static_cast<size_t>(std::count_if(text->begin(), text->end(), [](char c) {
-        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-      })) : 0;
+      const size_t chars =
+          text ? static_cast<size_t>(std::count_if(
+                     text->begin(), text->end(),
+                     [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }))
+               : 0;
       if (name != nullptr && (!text || chars == 0 || chars > 128)) {
         add("a supply's name of 1..128 characters");
       }
@@ -123,7 +125,8 @@ std::vector<std::string> ProseFindings(const std::vector<simkit::LoggedRequest>&
         const std::optional<int64_t> id = AsInt(v);
         if (!id) add("an order id that is not an integer");
         if (id && !seen.insert(*id).second) add("an order twice in one add");
-        if (id && delivered_orders.contains(*id)) add("an order added again after its supply was delivered");
+        if (id && delivered_orders.contains(*id))
+          add("an order added again after its supply was delivered");
       }
       const std::string supply = r.path.substr(29, r.path.size() - 29 - 7);
       if (r.status == 204) {
@@ -262,9 +265,10 @@ const Cycle& RealisticCycle() {
           })) {
         continue;
       }
-      orders.push_back(orders.size() < 5
-                           ? MakeCommand("ship", {{"order_id", id}, {"warehouse_id", p["warehouseId"]}}, id)
-                           : MakeCommand("cancel", {{"order_id", id}}, id));
+      orders.push_back(
+          orders.size() < 5
+              ? MakeCommand("ship", {{"order_id", id}, {"warehouse_id", p["warehouseId"]}}, id)
+              : MakeCommand("cancel", {{"order_id", id}}, id));
     }
     EXPECT_EQ(orders.size(), 8u);
     DeliverAll(adapter, w.clock, orders);
@@ -295,9 +299,8 @@ TEST(WildberriesSpecRulesTest, TheCycleKeepsEveryProseRule) {
   for (const char* call :
        {"PUT /api/v3/stocks/507", "PUT /api/v3/stocks/508", "POST /api/v2/upload/task",
         "POST /api/v3/supplies", "PATCH /api/v3/supplies/WB-GI-1000001/deliver",
-        "PATCH /api/marketplace/v3/supplies/WB-GI-1000001/orders",
-        "GET /api/v3/orders", "GET /api/v3/dbs/orders", "POST /content/v2/get/cards/list",
-        "GET /api/v2/history/tasks"}) {
+        "PATCH /api/marketplace/v3/supplies/WB-GI-1000001/orders", "GET /api/v3/orders",
+        "GET /api/v3/dbs/orders", "POST /content/v2/get/cards/list", "GET /api/v2/history/tasks"}) {
     EXPECT_TRUE(sent.count(call)) << call;
   }
   const std::vector<std::string> findings = ProseFindings(cycle.log, cycle.start);
@@ -345,17 +348,21 @@ TEST(WildberriesSpecRulesTest, TheProseCheckerReportsEachBrokenRule) {
   add("PUT", "/api/v3/stocks/508", "", {{"stocks", {{{"chrtId", 5}, {"amount", 1}}}}}, 90'000);
 
   // Supplies and cancels (at 100 s, one request a second apart).
-  add("POST", "/api/v3/supplies", "", {{"name", std::string(129, 'x')}}, 100'000, 201);     // 46
-  add("PATCH", "/api/v3/supplies/WB-GI-1/deliver", "", nullptr, 101'000, 409);            // 47
+  add("POST", "/api/v3/supplies", "", {{"name", std::string(129, 'x')}}, 100'000, 201);  // 46
+  add("PATCH", "/api/v3/supplies/WB-GI-1/deliver", "", nullptr, 101'000, 409);           // 47
   json ids = json::array();
   for (int i = 0; i < 101; ++i) ids.push_back(10'000'000 + i);
-  add("PATCH", "/api/marketplace/v3/supplies/WB-GI-2/orders", "", {{"orders", ids}}, 102'000, 409);  // 48
-  add("PATCH", "/api/marketplace/v3/supplies/WB-GI-2/orders", "", {{"orders", {7, 7}}}, 103'000);  // 49
-  add("PATCH", "/api/v3/supplies/WB-GI-2/deliver", "", nullptr, 104'000);                   // 50
-  add("PATCH", "/api/marketplace/v3/supplies/WB-GI-3/orders", "", {{"orders", {7}}}, 105'000);     // 51
-  add("PATCH", "/api/v3/orders/5/cancel", "", nullptr, 106'000);                            // 52
-  add("PATCH", "/api/v3/orders/5/cancel", "", nullptr, 107'000, 409);                       // 53
-  for (int i = 0; i < 22; ++i) add("PATCH", "/api/v3/orders/" + std::to_string(100 + i) + "/cancel", "", nullptr, 200'000);
+  add("PATCH", "/api/marketplace/v3/supplies/WB-GI-2/orders", "", {{"orders", ids}}, 102'000,
+      409);  // 48
+  add("PATCH", "/api/marketplace/v3/supplies/WB-GI-2/orders", "", {{"orders", {7, 7}}},
+      103'000);                                                            // 49
+  add("PATCH", "/api/v3/supplies/WB-GI-2/deliver", "", nullptr, 104'000);  // 50
+  add("PATCH", "/api/marketplace/v3/supplies/WB-GI-3/orders", "", {{"orders", {7}}},
+      105'000);                                                        // 51
+  add("PATCH", "/api/v3/orders/5/cancel", "", nullptr, 106'000);       // 52
+  add("PATCH", "/api/v3/orders/5/cancel", "", nullptr, 107'000, 409);  // 53
+  for (int i = 0; i < 22; ++i)
+    add("PATCH", "/api/v3/orders/" + std::to_string(100 + i) + "/cancel", "", nullptr, 200'000);
   const std::vector<std::string> f = ProseFindings(log, FromUnixMillis(40LL * 24 * 3600 * 1000));
   std::string all;
   for (const auto& line : f) all += line + "\n";
@@ -376,13 +383,19 @@ TEST(WildberriesSpecRulesTest, TheProseCheckerReportsEachBrokenRule) {
   EXPECT_TRUE(reported("45 PUT /api/v3/stocks/508: over the documented request limit")) << all;
   EXPECT_FALSE(reported("44 PUT /api/v3/stocks/508: over")) << all;
   EXPECT_TRUE(reported("46 POST /api/v3/supplies: a supply's name of 1..128")) << all;
-  EXPECT_TRUE(reported("47 PATCH /api/v3/supplies/WB-GI-1/deliver: a supply delivered without an order")) << all;
+  EXPECT_TRUE(
+      reported("47 PATCH /api/v3/supplies/WB-GI-1/deliver: a supply delivered without an order"))
+      << all;
   EXPECT_TRUE(reported("48 PATCH /api/marketplace/v3/supplies/WB-GI-2/orders: \"до 100")) << all;
-  EXPECT_TRUE(reported("49 PATCH /api/marketplace/v3/supplies/WB-GI-2/orders: an order twice")) << all;
+  EXPECT_TRUE(reported("49 PATCH /api/marketplace/v3/supplies/WB-GI-2/orders: an order twice"))
+      << all;
   EXPECT_FALSE(reported("50 PATCH")) << all;  // WB-GI-2 got order 7
-  EXPECT_TRUE(reported("51 PATCH /api/marketplace/v3/supplies/WB-GI-3/orders: an order added again")) << all;
+  EXPECT_TRUE(
+      reported("51 PATCH /api/marketplace/v3/supplies/WB-GI-3/orders: an order added again"))
+      << all;
   EXPECT_TRUE(reported("53 PATCH /api/v3/orders/5/cancel: an order cancelled again")) << all;
-  EXPECT_TRUE(reported("74 PATCH /api/v3/orders/120/cancel: over the documented request limit")) << all;
+  EXPECT_TRUE(reported("74 PATCH /api/v3/orders/120/cancel: over the documented request limit"))
+      << all;
   EXPECT_FALSE(reported("73 PATCH /api/v3/orders/119/cancel: over")) << all;
 }
 

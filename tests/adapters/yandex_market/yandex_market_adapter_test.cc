@@ -19,9 +19,9 @@ namespace {
 
 using nlohmann::json;
 using testing::ClientThread;
-using testing::MakeCommand;
 using testing::ConfigFor;
 using testing::MakeAdapter;
+using testing::MakeCommand;
 
 TEST(YandexMarketCursor, RoundTripsMigratesV1AndRejectsGarbage) {
   PullCursor c{123, 456, "o789"};
@@ -116,7 +116,8 @@ TEST(YandexMarketPull, OrdersThroughFaultsAndACrashEndInTheirFinalStatus) {
       continue;
     }
     std::vector<queue::NewMessage> batch;
-    for (auto& e : pulled->events) batch.push_back(daemon::ToNewMessage(std::move(e), "in.ym-main", "ym-main"));
+    for (auto& e : pulled->events)
+      batch.push_back(daemon::ToNewMessage(std::move(e), "in.ym-main", "ym-main"));
     if (!batch.empty()) {
       auto outcomes = queue->EnqueueBatch(std::move(batch));
       ASSERT_TRUE(outcomes.ok()) << outcomes.status().ToString();
@@ -305,8 +306,8 @@ TEST(YandexMarketStocks, BatchesOfTwoThousandAndTheSkuBudget) {
   for (int i = 0; i < 5000; ++i) ASSERT_TRUE(outcomes[i].ok()) << i << outcomes[i].error;
   EXPECT_EQ(outcomes[5000].kind, DeliveryOutcome::Kind::kFail);
   EXPECT_EQ(outcomes[5001].kind, DeliveryOutcome::Kind::kFail);
-  auto puts = sim.log().Find("PUT", "/v2/campaigns/" + std::to_string(so.campaign_id()) +
-                                        "/offers/stocks");
+  auto puts =
+      sim.log().Find("PUT", "/v2/campaigns/" + std::to_string(so.campaign_id()) + "/offers/stocks");
   ASSERT_EQ(puts.size(), 3u);
   std::vector<size_t> sizes;
   for (const auto& p : puts) sizes.push_back(json::parse(p.body)["skus"].size());
@@ -334,7 +335,8 @@ TEST(YandexMarketStocks, BatchesOfTwoThousandAndTheSkuBudget) {
   EXPECT_NE(limited[0].error.find("LIMIT_EXCEEDED"), std::string::npos) << limited[0].error;
   // The simulator's X-RateLimit-Resource-Until: when its budget frees up.
   EXPECT_GT(*limited[0].not_before, clock.Now());
-  EXPECT_LE(*limited[0].not_before, clock.Now() + std::chrono::minutes(1) + std::chrono::seconds(1));
+  EXPECT_LE(*limited[0].not_before,
+            clock.Now() + std::chrono::minutes(1) + std::chrono::seconds(1));
 
   clock.Advance(std::chrono::minutes(1));
   EXPECT_TRUE(adapter->Deliver(more)[0].ok());
@@ -371,8 +373,9 @@ TEST(YandexMarketStocks, SkusAreCharactersTrimmedAndDistinctAfterTrimming) {
   EXPECT_EQ(sim.Stocks().at("A"), 3);
   EXPECT_EQ(sim.Stocks().at("Y"), 2);
   EXPECT_EQ(sim.Stocks().at(cyrillic), 4);
-  EXPECT_EQ(sim.log().Find("PUT", "/v2/campaigns/" + std::to_string(so.campaign_id()) +
-                                      "/offers/stocks").size(),
+  EXPECT_EQ(sim.log()
+                .Find("PUT", "/v2/campaigns/" + std::to_string(so.campaign_id()) + "/offers/stocks")
+                .size(),
             2u);
 }
 
@@ -387,8 +390,10 @@ TEST(YandexMarketClient, LimitAnswersAreRetriedWhenMarketSaysNotAMinuteLater) {
     r.body = R"({"status":"ERROR","errors":[{"code":"LIMIT_EXCEEDED","message":"limit"}]})";
     return r;
   };
-  YandexMarketClient client({.base_url = "http://127.0.0.1:1", .api_key = Secret("k"),
-                             .campaign_id = 1, .business_id = 2},
+  YandexMarketClient client({.base_url = "http://127.0.0.1:1",
+                             .api_key = Secret("k"),
+                             .campaign_id = 1,
+                             .business_id = 2},
                             transport, clock);
   headers = {{"X-RateLimit-Resource-Until", "Tue, 14 Nov 2023 22:14:00 GMT"}};
   auto limited = client.GetBusinessOrders({});
@@ -399,7 +404,8 @@ TEST(YandexMarketClient, LimitAnswersAreRetriedWhenMarketSaysNotAMinuteLater) {
   headers = {};
   EXPECT_EQ(*client.GetBusinessOrders({}).error().not_before, clock.Now() + kParallelLimitPause);
   headers = {{"Retry-After", "7"}, {"X-RateLimit-Resource-Until", "Tue, 14 Nov 2023 22:14:00 GMT"}};
-  EXPECT_EQ(*client.GetBusinessOrders({}).error().not_before, clock.Now() + std::chrono::seconds(7));
+  EXPECT_EQ(*client.GetBusinessOrders({}).error().not_before,
+            clock.Now() + std::chrono::seconds(7));
   // 423 Locked: the store's state, retried like an auth failure.
   status = 423;
   auto locked = client.UpdatePrices({{"A", json(1), "RUR", json(), json()}});
@@ -428,20 +434,26 @@ TEST(YandexMarketPrices, KeepsDiscountBaseAndMinimumForBestsellerAndChecksCurren
   sim.SetPrice("DROP", {json(1000), "RUR", json(1500), json(900)});
   std::vector<adapters::Command> batch = {
       MakeCommand("set_price", {{"offer_id", "KEEP"}, {"price", "1100.50"}, {"currency", "RUB"}}),
-      MakeCommand("set_price", {{"offer_id", "SET"}, {"price", 990}, {"discount_base", 2000},
-                            {"minimum_for_bestseller", 800.5}}),
-      MakeCommand("set_price", {{"offer_id", "DROP"}, {"price", 99}, {"discount_base", nullptr},
-                            {"minimum_for_bestseller", nullptr}}),
+      MakeCommand("set_price", {{"offer_id", "SET"},
+                                {"price", 990},
+                                {"discount_base", 2000},
+                                {"minimum_for_bestseller", 800.5}}),
+      MakeCommand("set_price", {{"offer_id", "DROP"},
+                                {"price", 99},
+                                {"discount_base", nullptr},
+                                {"minimum_for_bestseller", nullptr}}),
       MakeCommand("set_price", {{"offer_id", "NEW"}, {"price", 10}}),
       MakeCommand("set_price", {{"offer_id", "X1"}, {"price", 10}, {"currency", "XYZ"}}),
       MakeCommand("set_price", {{"offer_id", "X2"}, {"price", "-1"}}),
       MakeCommand("set_price", {{"offer_id", "X3"}, {"price", 10}, {"discount_base", 10.5}}),
-      MakeCommand("set_price", {{"offer_id", "X4"}, {"price", 10}, {"minimum_for_bestseller", 1e9}}),
+      MakeCommand("set_price",
+                  {{"offer_id", "X4"}, {"price", 10}, {"minimum_for_bestseller", 1e9}}),
       MakeCommand("set_price", {{"offer_id", "KEEP"}, {"price", 1490}}),  // 0.7% off 1500
       MakeCommand("frobnicate", json::object())};
   auto outcomes = adapter->Deliver(batch);
   for (size_t i : {0, 1, 2, 3}) EXPECT_TRUE(outcomes[i].ok()) << i << ": " << outcomes[i].error;
-  for (size_t i : {4, 5, 6, 7, 8, 9}) EXPECT_EQ(outcomes[i].kind, DeliveryOutcome::Kind::kFail) << i;
+  for (size_t i : {4, 5, 6, 7, 8, 9})
+    EXPECT_EQ(outcomes[i].kind, DeliveryOutcome::Kind::kFail) << i;
   EXPECT_NE(outcomes[4].error.find("\"XYZ\""), std::string::npos) << outcomes[4].error;
   EXPECT_NE(outcomes[8].error.find("5..99%"), std::string::npos) << outcomes[8].error;
   EXPECT_EQ(testing::PriceOf(sim, "KEEP"),
@@ -509,12 +521,16 @@ TEST(YandexMarketTypeConfusion, ClearErrorsNeverACrashAndTheAdapterGoesOn) {
   const std::string good =
       R"({"orderId":7,"status":"DELIVERY","substatus":"DELIVERY_SERVICE_RECEIVED",)"
       R"("updateDate":"2025-01-01T10:00:00+03:00","items":[]})";
-  answers = {R"({"orders":{"orderId":1}})", R"({"orders":null})", "[1,2]",
-             R"({"orders":[1e400]})", std::string(100000, '[') + std::string(100000, ']'),
-             R"({"orders":[)" + good + R"(,{"orderId":"7"},{"orderId":18446744073709551616},)"
-             R"({"orderId":8,"status":[5],"substatus":"X"},[],null,"x",)"
-             R"({"orderId":9,"status":"A","substatus":"B","updateDate":12},)"
-             R"({"orderId":"10","status":5,"substatus":"Y"}]})"};
+  answers = {R"({"orders":{"orderId":1}})",
+             R"({"orders":null})",
+             "[1,2]",
+             R"({"orders":[1e400]})",
+             std::string(100000, '[') + std::string(100000, ']'),
+             R"({"orders":[)" + good +
+                 R"(,{"orderId":"7"},{"orderId":18446744073709551616},)"
+                 R"({"orderId":8,"status":[5],"substatus":"X"},[],null,"x",)"
+                 R"({"orderId":9,"status":"A","substatus":"B","updateDate":12},)"
+                 R"({"orderId":"10","status":5,"substatus":"Y"}]})"};
   for (int i = 0; i < 5; ++i) {
     auto pulled = adapter.Pull(std::nullopt);
     ASSERT_FALSE(pulled.ok()) << i;

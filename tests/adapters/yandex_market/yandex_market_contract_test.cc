@@ -12,8 +12,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "tests/adapters/yandex_market/ym_test_support.h"
 #include "tests/support/prism.h"
@@ -40,7 +40,8 @@ class YandexMarketContractTest : public ::testing::Test {
       return;
     }
     crmhub::testing::PrismOptions po;
-    po.spec = std::string(CRMHUB_CONTRACTS_DIR) + "/marketplaces/yandex-market/openapi/openapi.yaml";
+    po.spec =
+        std::string(CRMHUB_CONTRACTS_DIR) + "/marketplaces/yandex-market/openapi/openapi.yaml";
     po.upstream = sim_->base_url();
     auto prism = crmhub::testing::PrismProcess::Start(po);
     if (!prism.ok()) {
@@ -125,11 +126,13 @@ TEST_F(YandexMarketContractTest, StocksPriceReadsAndPricesPassTheSpec) {
   auto adapter = MakeAdapter();
   std::vector<adapters::Command> batch;
   for (int i = 0; i < 3; ++i) {
-    batch.push_back(testing::MakeCommand("set_stock", {{"sku", "YM-" + std::to_string(i)}, {"stock", i}}));
+    batch.push_back(
+        testing::MakeCommand("set_stock", {{"sku", "YM-" + std::to_string(i)}, {"stock", i}}));
   }
   batch.push_back(testing::MakeCommand("set_price", {{"offer_id", "YM-1"}, {"price", "123.45"}}));
   batch.push_back(testing::MakeCommand(
-      "set_price", {{"offer_id", "YM-2"}, {"price", 99}, {"discount_base", 120}, {"currency", "RUB"}}));
+      "set_price",
+      {{"offer_id", "YM-2"}, {"price", 99}, {"discount_base", 120}, {"currency", "RUB"}}));
   for (const auto& o : adapter->Deliver(batch)) EXPECT_TRUE(o.ok()) << o.error << "\n" << LogTail();
   EXPECT_EQ(testing::PriceOf(*sim_, "YM-1")["discountBase"], json(150)) << "kept through Prism";
 }
@@ -139,15 +142,17 @@ TEST_F(YandexMarketContractTest, StatusWritesPassTheSpec) {
   auto outcomes = adapter->Deliver(std::vector{
       testing::MakeCommand("ship", {{"order_id", 70000002}}),
       testing::MakeCommand("cancel", {{"order_id", 70000003}}),
-      testing::MakeCommand("set_status", {{"order_id", 70000004},
-                                          {"status", "CANCELLED"},
-                                          {"substatus", "SHOP_FAILED"}})});
+      testing::MakeCommand(
+          "set_status",
+          {{"order_id", 70000004}, {"status", "CANCELLED"}, {"substatus", "SHOP_FAILED"}})});
   for (const auto& o : outcomes) EXPECT_TRUE(o.ok()) << o.error << "\n" << LogTail();
   // Refused: the per-order ERROR answer passes the spec too.
-  auto illegal = adapter->Deliver(std::vector{testing::MakeCommand("ship", {{"order_id", 70000003}})});
+  auto illegal =
+      adapter->Deliver(std::vector{testing::MakeCommand("ship", {{"order_id", 70000003}})});
   EXPECT_EQ(illegal[0].kind, DeliveryOutcome::Kind::kFail) << illegal[0].error << "\n" << LogTail();
   EXPECT_NE(illegal[0].error.find("now CANCELLED/SHOP_FAILED"), std::string::npos)
-      << illegal[0].error << "\n" << LogTail();
+      << illegal[0].error << "\n"
+      << LogTail();
 }
 
 TEST_F(YandexMarketContractTest, WrongRequestsAreCaught) {
@@ -163,8 +168,9 @@ TEST_F(YandexMarketContractTest, WrongRequestsAreCaught) {
   EXPECT_TRUE(caught(Send("POST", "/v1/businesses/" + business + "/orders?limit=500", "{}")));
   EXPECT_TRUE(caught(Send("POST", "/v1/businesses/" + business + "/orders", "")));
   // RUB is not a CurrencyType; more than 200 offerIds.
-  EXPECT_TRUE(caught(Send("POST", "/v2/businesses/" + business + "/offer-prices/updates",
-                          R"({"offers":[{"offerId":"A","price":{"value":1,"currencyId":"RUB"}}]})")));
+  EXPECT_TRUE(
+      caught(Send("POST", "/v2/businesses/" + business + "/offer-prices/updates",
+                  R"({"offers":[{"offerId":"A","price":{"value":1,"currencyId":"RUB"}}]})")));
   json ids = json::array();
   for (int i = 0; i < 201; ++i) ids.push_back("A" + std::to_string(i));
   EXPECT_TRUE(caught(Send("POST", "/v2/businesses/" + business + "/offer-prices",
@@ -206,7 +212,8 @@ TEST(YandexMarketReturnsContractTest, ReturnsPagesPassTheSpec) {
   std::set<std::string> returns;
   for (int i = 0; i < 20; ++i) {
     auto pulled = adapter->Pull(cursor);
-    ASSERT_TRUE(pulled.ok()) << pulled.status().ToString() << "\n" << (*prism)->Log().substr(0, 3000);
+    ASSERT_TRUE(pulled.ok()) << pulled.status().ToString() << "\n"
+                             << (*prism)->Log().substr(0, 3000);
     for (const auto& e : pulled->events) {
       if (e.kind == "return") returns.insert(e.idempotency_key);
     }

@@ -43,7 +43,7 @@ TEST(YandexMarketEndToEndTest, TenThousandOrdersWithFaultsAndAKillLandExactlyOnc
   so.orders = kOrders;
   so.seed = 2026;
   so.arrival = seconds(8);
-  so.lifetime = seconds(9);  // three steps of 1..3 s: final within 9 s
+  so.lifetime = seconds(9);                     // three steps of 1..3 s: final within 9 s
   so.faults = testutil::TwentyPercentFaults();  // "429" answers Market's 420
   YandexMarketSimulator sim(so, clock);
   ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
@@ -57,15 +57,13 @@ orders_rate_limit = 10000)",
                                                                 kOverlapMs)));
   uint64_t seq_at_kill = 0;
   std::optional<PullCursor> cursor_at_kill;
-  testutil::RunKillAndResume(
-      e2e, {.orders = kOrders,
-            .until_all_final = seconds(420),
-            .final_statuses = testutil::FinalStatusesOf(sim, clock),
-            .at_kill =
-                [&](const std::string& cursor) {
-                  seq_at_kill = testutil::LogPosition(sim.log());
-                  cursor_at_kill = PullCursor::Parse(cursor);
-                }});
+  testutil::RunKillAndResume(e2e, {.orders = kOrders,
+                                   .until_all_final = seconds(420),
+                                   .final_statuses = testutil::FinalStatusesOf(sim, clock),
+                                   .at_kill = [&](const std::string& cursor) {
+                                     seq_at_kill = testutil::LogPosition(sim.log());
+                                     cursor_at_kill = PullCursor::Parse(cursor);
+                                   }});
   // The restarted daemon resumed from the persisted cursor (not from
   // lookback): its first getBusinessOrders request is the cursor's page.
   ASSERT_TRUE(cursor_at_kill.has_value());
@@ -125,7 +123,7 @@ api_key_file = "./ym-api-key"
 lookback = "2h"
 push_allow_ips = []
 )",
-                                                                 *port, sim.Wiring().keys));
+                                                              *port, sim.Wiring().keys));
   testutil::NotifySocket notify((dir.path() / "notify.sock").string());
   testutil::ChildProcess daemon(
       {testutil::CrmhubBinary(), "run", "--config", (dir.path() / "crmhub.toml").string()},

@@ -66,11 +66,12 @@ TEST_F(YandexMarketMappingTest, EverySimulatedOrderMapsWithItsTotalsDatesAndVers
     const json& p = order["prices"];
     const json& item = order["items"][0]["prices"];
     EXPECT_EQ(o["external_id"], std::to_string(order["orderId"].get<int64_t>()));
-    EXPECT_EQ(o["fields"]["status"], order["status"].get<std::string>() + "/" +
-                                         order["substatus"].get<std::string>());
+    EXPECT_EQ(o["fields"]["status"],
+              order["status"].get<std::string>() + "/" + order["substatus"].get<std::string>());
     EXPECT_EQ(o["fields"]["total"],
               (value(p, "payment") + value(p, "cashback") + value(p["delivery"], "payment")) * 100);
-    EXPECT_EQ(o["fields"]["lines"][0]["total"], (value(item, "payment") + value(item, "cashback")) * 100);
+    EXPECT_EQ(o["fields"]["lines"][0]["total"],
+              (value(item, "payment") + value(item, "cashback")) * 100);
     cashback += value(p, "cashback") > 0;
     EXPECT_EQ(o["fields"]["currency"], "RUB");
     EXPECT_EQ(o["version"], o["fields"]["updated_ms"]);

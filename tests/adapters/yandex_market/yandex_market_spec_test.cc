@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <set>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "tests/adapters/yandex_market/ym_test_support.h"
@@ -37,8 +37,8 @@ class YandexMarketSpecTest : public ::testing::Test {
     so.await_seller = true;
     sim_ = std::make_unique<YandexMarketSimulator>(so, clock_);
     ASSERT_TRUE(sim_->Start("127.0.0.1:0").ok());
-    adapter_ = testing::MakeAdapter(testing::ConfigFor("ym", so, sim_->base_url()),
-                                    &http_.client(), clock_);
+    adapter_ = testing::MakeAdapter(testing::ConfigFor("ym", so, sim_->base_url()), &http_.client(),
+                                    clock_);
     testing::RunCycle(*adapter_, *sim_, clock_);
   }
   // Every (method, path) the adapter sent.
@@ -60,7 +60,8 @@ TEST_F(YandexMarketSpecTest, TheCycleKeepsTheRulesTheSpecStatesInProse) {
   for (const auto& r : log) seen.insert(r.method + " " + r.path);
   EXPECT_EQ(seen.size(), 6u) << "orders, returns, stocks, price reads, price updates and "
                                 "status updates were all sent";
-  for (const auto& r : log) EXPECT_EQ(r.status, 200) << r.method << " " << r.path << " " << r.body.substr(0, 300);
+  for (const auto& r : log)
+    EXPECT_EQ(r.status, 200) << r.method << " " << r.path << " " << r.body.substr(0, 300);
   std::string all;
   for (const std::string& v : testing::ProseViolations(log)) all += v + "\n";
   EXPECT_TRUE(all.empty()) << all;
@@ -80,7 +81,8 @@ TEST(YandexMarketProseRules, EachBrokenRuleIsReported) {
     return json{{"sku", sku}, {"items", json::array({{{"count", 1}}})}};
   };
   auto price = [](const std::string& id, json p) { return json{{"offerId", id}, {"price", p}}; };
-  const std::string stocks = "/v2/campaigns/1/offers/stocks", prices = "/v2/businesses/2/offer-prices/updates";
+  const std::string stocks = "/v2/campaigns/1/offers/stocks",
+                    prices = "/v2/businesses/2/offer-prices/updates";
   std::string long_sku;
   for (int i = 0; i < 256; ++i) long_sku += "Ж";
   json many_offers = json::array();
@@ -90,21 +92,28 @@ TEST(YandexMarketProseRules, EachBrokenRuleIsReported) {
   const std::vector<std::pair<simkit::LoggedRequest, std::string>> cases = {
       {entry("PUT", stocks, {{"skus", {item("A"), item(" A")}}}), "sku twice"},
       {entry("PUT", stocks, {{"skus", {item(long_sku)}}}), "1..255 characters"},
-      {entry("PUT", stocks, {{"skus", {{{"sku", "B"}, {"items", {{{"count", 1}}, {{"count", 2}}}}}}}}),
+      {entry("PUT", stocks,
+             {{"skus", {{{"sku", "B"}, {"items", {{{"count", 1}}, {{"count", 2}}}}}}}}),
        "one item"},
-      {entry("POST", prices, {{"offers", {price("A", {{"value", 1}, {"currencyId", "RUR"}}),
-                                          price("A", {{"value", 2}, {"currencyId", "RUR"}})}}}),
+      {entry("POST", prices,
+             {{"offers",
+               {price("A", {{"value", 1}, {"currencyId", "RUR"}}),
+                price("A", {{"value", 2}, {"currencyId", "RUR"}})}}}),
        "offerId twice"},
       {entry("POST", prices, {{"offers", {price("A", {{"value", 1}, {"currencyId", "RUB"}})}}}),
        "CurrencyType"},
-      {entry("POST", prices, {{"offers", {price("A", {{"value", 90}, {"currencyId", "RUR"},
-                                                      {"discountBase", 100.5}})}}}),
+      {entry("POST", prices,
+             {{"offers",
+               {price("A", {{"value", 90}, {"currencyId", "RUR"}, {"discountBase", 100.5}})}}}),
        "whole number"},
-      {entry("POST", prices, {{"offers", {price("A", {{"value", 99}, {"currencyId", "RUR"},
-                                                      {"discountBase", 100}})}}}),
+      {entry("POST", prices,
+             {{"offers",
+               {price("A", {{"value", 99}, {"currencyId", "RUR"}, {"discountBase", 100}})}}}),
        "5..99%"},
-      {entry("POST", prices, {{"offers", {price("A", {{"value", 99}, {"currencyId", "RUR"},
-                                                      {"minimumForBestseller", 2e8}})}}}),
+      {entry(
+           "POST", prices,
+           {{"offers",
+             {price("A", {{"value", 99}, {"currencyId", "RUR"}, {"minimumForBestseller", 2e8}})}}}),
        "minimumForBestseller"},
       {entry("POST", "/v1/businesses/2/orders",
              {{"dates", {{"creationDateFrom", "2025-01-01"}, {"creationDateTo", "2025-02-01"}}}}),
@@ -123,8 +132,9 @@ TEST(YandexMarketProseRules, EachBrokenRuleIsReported) {
              {{"orders", {{{"id", 1}, {"status", "CANCELLED"}}}}}),
        "without a substatus"},
       {entry("POST", "/v2/campaigns/1/orders/status-update",
-             {{"orders", {{{"id", 1}, {"status", "CANCELLED"}, {"substatus", "SHOP_FAILED"}},
-                          {{"id", 1}, {"status", "PROCESSING"}, {"substatus", "READY_TO_SHIP"}}}}}),
+             {{"orders",
+               {{{"id", 1}, {"status", "CANCELLED"}, {"substatus", "SHOP_FAILED"}},
+                {{"id", 1}, {"status", "PROCESSING"}, {"substatus", "READY_TO_SHIP"}}}}}),
        "order twice"},
   };
   for (const auto& [request, rule] : cases) {
@@ -134,9 +144,11 @@ TEST(YandexMarketProseRules, EachBrokenRuleIsReported) {
   }
   // Frequency: 10,000 offers in a minute pass, one more within it does not.
   std::vector<simkit::LoggedRequest> burst;
-  for (int i = 0; i < 20; ++i) burst.push_back(entry("POST", prices, {{"offers", many_offers}}, i * 1000));
+  for (int i = 0; i < 20; ++i)
+    burst.push_back(entry("POST", prices, {{"offers", many_offers}}, i * 1000));
   EXPECT_TRUE(testing::ProseViolations(burst).empty());
-  burst.push_back(entry("POST", prices, {{"offers", {price("X", {{"value", 1}, {"currencyId", "RUR"}})}}}, 59000));
+  burst.push_back(entry("POST", prices,
+                        {{"offers", {price("X", {{"value", 1}, {"currencyId", "RUR"}})}}}, 59000));
   auto found = testing::ProseViolations(burst);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_NE(found[0].find("offers a minute"), std::string::npos) << found[0];

@@ -52,8 +52,8 @@ TEST(YandexMarketSimStatusMachine, OnlyTheDocumentedSellerTransitions) {
       {"UNPAID", "", "PROCESSING", "READY_TO_SHIP", false},
   };
   for (const Case& c : cases) {
-    const std::string refusal = SellerTransitionRefusal(
-        7, {{}, c.from_status, c.from_substatus}, c.to_status, c.to_substatus);
+    const std::string refusal = SellerTransitionRefusal(7, {{}, c.from_status, c.from_substatus},
+                                                        c.to_status, c.to_substatus);
     EXPECT_EQ(refusal.empty(), c.allowed)
         << c.from_status << "/" << c.from_substatus << " -> " << c.to_status << "/"
         << c.to_substatus << ": " << refusal;
@@ -76,7 +76,9 @@ class YandexMarketStatusTest : public ::testing::Test {
     config_ = ConfigFor("ym", so_, sim_->base_url());
     adapter_ = MakeAdapter(config_, &http_.client(), clock_);
   }
-  std::string StatusOf(int64_t id) const { return sim_->OrderStatuses(false).at(std::to_string(id)); }
+  std::string StatusOf(int64_t id) const {
+    return sim_->OrderStatuses(false).at(std::to_string(id));
+  }
   // Requests to updateOrderStatuses the simulator acted on (the handler ran:
   // answered, or held back by a slow or timeout fault), per order id.
   std::map<int64_t, int> Writes() const {
@@ -114,9 +116,9 @@ TEST_F(YandexMarketStatusTest, ShipAndCancelMoveTheOrdersAndARedeliverySendsNoth
   }
   batch.push_back(MakeCommand("cancel", {{"order_id", "70000070"}}));
   batch.push_back(MakeCommand("cancel", {{"order_id", 70000071}, {"reason", "SHOP_FAILED"}}));
-  batch.push_back(MakeCommand("set_status", {{"order_id", 70000072},
-                                             {"status", "PROCESSING"},
-                                             {"substatus", "READY_TO_SHIP"}}));
+  batch.push_back(MakeCommand(
+      "set_status",
+      {{"order_id", 70000072}, {"status", "PROCESSING"}, {"substatus", "READY_TO_SHIP"}}));
   auto outcomes = adapter_->Deliver(batch);
   for (const auto& o : outcomes) EXPECT_TRUE(o.ok()) << o.error;
   EXPECT_EQ(StatusOf(70000000), "PROCESSING/READY_TO_SHIP");
@@ -127,7 +129,9 @@ TEST_F(YandexMarketStatusTest, ShipAndCancelMoveTheOrdersAndARedeliverySendsNoth
   EXPECT_EQ(StatusOf(70000073), "PROCESSING/STARTED");
   EXPECT_EQ(StatusRequests(), 3u) << "73 orders, 30 a request";
   size_t reads = 0;
-  for (const auto& r : sim_->log().Snapshot()) reads += r.method == "POST" && r.path.find("/orders") != std::string::npos && !std::regex_match(r.path, kStatusUpdate);
+  for (const auto& r : sim_->log().Snapshot())
+    reads += r.method == "POST" && r.path.find("/orders") != std::string::npos &&
+             !std::regex_match(r.path, kStatusUpdate);
   EXPECT_EQ(reads, 0u) << "a first attempt is sent without reading";
   // The same commands again (a lost answer, a restart): read, nothing sent.
   for (auto& c : batch) c.attempt = 2;
@@ -175,7 +179,8 @@ TEST_F(YandexMarketStatusTest, ABatchLargerThanTheReadBudgetMovesByWhatItCouldRe
 
 TEST_F(YandexMarketStatusTest, AnIllegalTransitionFailsWithMarketsWordsAndTheFreshStatus) {
   StartSim(10);
-  ASSERT_TRUE(adapter_->Deliver(std::vector{MakeCommand("cancel", {{"order_id", 70000001}})})[0].ok());
+  ASSERT_TRUE(
+      adapter_->Deliver(std::vector{MakeCommand("cancel", {{"order_id", 70000001}})})[0].ok());
   // Ship a cancelled order, beside one that can be shipped: each answered.
   auto outcomes = adapter_->Deliver(std::vector{MakeCommand("ship", {{"order_id", 70000001}}),
                                                 MakeCommand("ship", {{"order_id", 70000002}})});
@@ -201,15 +206,17 @@ TEST_F(YandexMarketStatusTest, AnIllegalTransitionFailsWithMarketsWordsAndTheFre
 
 TEST_F(YandexMarketStatusTest, AnOrderAlreadyWhereTheCommandWantsItIsOkWithoutAWrite) {
   StartSim(10);
-  ASSERT_TRUE(adapter_->Deliver(std::vector{MakeCommand("cancel", {{"order_id", 70000004}})})[0].ok());
+  ASSERT_TRUE(
+      adapter_->Deliver(std::vector{MakeCommand("cancel", {{"order_id", 70000004}})})[0].ok());
   // Cancelled meanwhile (by another command, by the buyer): a cancel is
   // answered Ok; a ship after a ship too.
-  ASSERT_TRUE(adapter_->Deliver(std::vector{MakeCommand("ship", {{"order_id", 70000005}})})[0].ok());
+  ASSERT_TRUE(
+      adapter_->Deliver(std::vector{MakeCommand("ship", {{"order_id", 70000005}})})[0].ok());
   // A first attempt is sent: Market refuses, the re-read finds the order
   // there, Ok.
-  auto batch = std::vector{
-      MakeCommand("cancel", {{"order_id", 70000004}, {"reason", "USER_CHANGED_MIND"}}),
-      MakeCommand("ship", {{"order_id", 70000005}})};
+  auto batch =
+      std::vector{MakeCommand("cancel", {{"order_id", 70000004}, {"reason", "USER_CHANGED_MIND"}}),
+                  MakeCommand("ship", {{"order_id", 70000005}})};
   size_t before = StatusRequests();
   for (const auto& o : adapter_->Deliver(batch)) EXPECT_TRUE(o.ok()) << o.error;
   EXPECT_EQ(StatusRequests(), before + 1);
@@ -223,19 +230,16 @@ TEST_F(YandexMarketStatusTest, AnOrderAlreadyWhereTheCommandWantsItIsOkWithoutAW
 TEST_F(YandexMarketStatusTest, ItemsThatAreNotCommandsFailLocallyAndNothingIsSent) {
   StartSim(5);
   const std::vector<json> bad = {
-      json::object(),
-      {{"order_id", 0}},
-      {{"order_id", -3}},
-      {{"order_id", "YM-1"}},
-      {{"order_id", 1.5}},
+      json::object(),         {{"order_id", 0}},   {{"order_id", -3}},
+      {{"order_id", "YM-1"}}, {{"order_id", 1.5}},
   };
   std::vector<adapters::Command> batch;
   for (const json& item : bad) batch.push_back(MakeCommand("ship", item));
   batch.push_back(MakeCommand("cancel", {{"order_id", 70000001}, {"reason", "STARTED"}}));
   batch.push_back(MakeCommand("cancel", {{"order_id", 70000001}, {"reason", 5}}));
   batch.push_back(MakeCommand("set_status", {{"order_id", 70000001}, {"status", "SHIPPED"}}));
-  batch.push_back(MakeCommand("set_status",
-                              {{"order_id", 70000001}, {"status", "PROCESSING"}, {"substatus", "NOPE"}}));
+  batch.push_back(MakeCommand(
+      "set_status", {{"order_id", 70000001}, {"status", "PROCESSING"}, {"substatus", "NOPE"}}));
   batch.push_back(MakeCommand("set_status", {{"order_id", 70000001}}));
   auto outcomes = adapter_->Deliver(batch);
   for (size_t i = 0; i < outcomes.size(); ++i) {
@@ -327,10 +331,11 @@ TEST(YandexMarketSimStatusRoute, TheSchemaIsA400AndEachOrderIsAnsweredOnItsOwn) 
   EXPECT_EQ(post({{"orders", json::array()}}).first, 400);
   EXPECT_EQ(post({{"orders", {{{"id", 70000000}, {"status", "SHIPPED"}}}}}).first, 400);
   EXPECT_EQ(post({{"orders", {{{"id", "x"}, {"status", "PROCESSING"}}}}}).first, 400);
-  auto [status, body] = post({{"orders",
-                               {{{"id", 70000000}, {"status", "PROCESSING"}, {"substatus", "READY_TO_SHIP"}},
-                                {{"id", 70000001}, {"status", "DELIVERED"}},
-                                {{"id", 79999999}, {"status", "CANCELLED"}, {"substatus", "SHOP_FAILED"}}}}});
+  auto [status, body] =
+      post({{"orders",
+             {{{"id", 70000000}, {"status", "PROCESSING"}, {"substatus", "READY_TO_SHIP"}},
+              {{"id", 70000001}, {"status", "DELIVERED"}},
+              {{"id", 79999999}, {"status", "CANCELLED"}, {"substatus", "SHOP_FAILED"}}}}});
   ASSERT_EQ(status, 200) << body.dump();
   const json& orders = body["result"]["orders"];
   ASSERT_EQ(orders.size(), 3u) << body.dump();
@@ -338,7 +343,8 @@ TEST(YandexMarketSimStatusRoute, TheSchemaIsA400AndEachOrderIsAnsweredOnItsOwn) 
   EXPECT_EQ(orders[0]["substatus"], "READY_TO_SHIP");
   EXPECT_EQ(orders[1]["updateStatus"], "ERROR");
   EXPECT_EQ(orders[1]["status"], "PROCESSING");
-  EXPECT_NE(orders[1]["errorDetails"].get<std::string>().find("cannot be changed"), std::string::npos);
+  EXPECT_NE(orders[1]["errorDetails"].get<std::string>().find("cannot be changed"),
+            std::string::npos);
   EXPECT_EQ(orders[2]["updateStatus"], "ERROR");
   EXPECT_EQ(sim.OrderStatuses(false).at("70000000"), "PROCESSING/READY_TO_SHIP");
   EXPECT_EQ(sim.OrderStatuses(false).at("70000001"), "PROCESSING/STARTED");
@@ -398,7 +404,8 @@ TEST(YandexMarketStatusFallback, ARequestRefusedAsAWholeIsSentAnOrderAtATime) {
   EXPECT_TRUE(outcomes[0].ok()) << outcomes[0].error;
   EXPECT_EQ(outcomes[1].kind, DeliveryOutcome::Kind::kFail);
   EXPECT_NE(outcomes[1].error.find("no, 2"), std::string::npos) << outcomes[1].error;
-  EXPECT_NE(outcomes[1].error.find("now PROCESSING/STARTED"), std::string::npos) << outcomes[1].error;
+  EXPECT_NE(outcomes[1].error.find("now PROCESSING/STARTED"), std::string::npos)
+      << outcomes[1].error;
   EXPECT_TRUE(outcomes[2].ok()) << outcomes[2].error;
   EXPECT_EQ(writes.size(), 4u) << "the whole, then each of the three";
 }

@@ -1,5 +1,6 @@
 #include "tests/adapters/yandex_market/ym_test_support.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,8 +9,6 @@
 #include <map>
 #include <regex>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "base/timestamp.h"
 
@@ -48,8 +47,8 @@ void RunCycle(YandexMarketAdapter& adapter, YandexMarketSimulator& sim, ManualCl
   std::vector<adapters::Command> stocks;
   for (int i = 0; i < 2500; ++i) {
     const int n = i < 2400 ? i : i - 2400;
-    const std::string sku = fmt::format("{}YM-{:06d}{}", n % 7 == 0 ? " " : "", n + 1,
-                                        n % 11 == 0 ? "\t" : "");
+    const std::string sku =
+        fmt::format("{}YM-{:06d}{}", n % 7 == 0 ? " " : "", n + 1, n % 11 == 0 ? "\t" : "");
     stocks.push_back(MakeCommand("set_stock", {{"sku", sku}, {"stock", i}}));
   }
   for (const DeliveryOutcome& o : adapter.Deliver(stocks)) EXPECT_TRUE(o.ok()) << o.error;
@@ -199,9 +198,11 @@ std::vector<std::string> ProseViolations(const std::vector<simkit::LoggedRequest
           report("currencyId not a CurrencyType: " + price.dump());
         }
         if (price.contains("discountBase")) {
-          const double base = price["discountBase"].is_number() ? price["discountBase"].get<double>() : 0;
+          const double base =
+              price["discountBase"].is_number() ? price["discountBase"].get<double>() : 0;
           const double discount = base > 0 ? 1 - value / base : 0;
-          if (base <= 0 || std::floor(base) != base) report("discountBase not a whole number: " + price.dump());
+          if (base <= 0 || std::floor(base) != base)
+            report("discountBase not a whole number: " + price.dump());
           else if (discount < 0.05 - 1e-9 || discount > 0.99 + 1e-9) {
             report("discountBase not a 5..99% discount: " + price.dump());
           }
@@ -218,7 +219,8 @@ std::vector<std::string> ProseViolations(const std::vector<simkit::LoggedRequest
       const json ids = body.is_object() ? body.value("offerIds", json()) : json();
       if (ids.is_array() && (ids.empty() || ids.size() > 200)) report("offerIds: 1..200");
       if (ids.is_array()) distinct(ids, nullptr, "offerId twice in one request");
-      if (auto v = read_rate.Add(r.at_ms, ids.is_array() ? static_cast<int64_t>(ids.size()) : 250)) {
+      if (auto v =
+              read_rate.Add(r.at_ms, ids.is_array() ? static_cast<int64_t>(ids.size()) : 250)) {
         report(*v);
       }
     } else if (r.method == "GET" && std::regex_match(r.path, kReturns)) {

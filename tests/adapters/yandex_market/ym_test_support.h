@@ -17,8 +17,8 @@
 #include "adapters/yandex_market/yandex_market_adapter.h"
 #include "adapters/yandex_market/yandex_market_sim.h"
 #include "net/http_client.h"
-#include "tests/support/client_thread.h"
 #include "net/upstream.h"
+#include "tests/support/client_thread.h"
 
 namespace crmhub::adapters::yandex_market::testing {
 
