@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <mutex>
+
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"

@@ -6,14 +6,15 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 #include <thread>
 #include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "adapters/simkit/simulator.h"
 #include "adapters/simulator_registry.h"

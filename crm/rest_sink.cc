@@ -5,8 +5,9 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
+
+#include <nlohmann/json.hpp>
 
 #include "base/thread_annotations.h"
 #include "mapping/model/model.h"

@@ -3,10 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/adapter.h"
 #include "base/json_get.h"

@@ -1,7 +1,8 @@
 #include "daemon/audit_journal.h"
 
-#include <nlohmann/json.hpp>
 #include <system_error>
+
+#include <nlohmann/json.hpp>
 
 #include "base/json_get.h"
 #include "base/private_files.h"

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+
 #include <boost/asio/ip/address.hpp>
 
 #include "base/clock.h"

@@ -2,9 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <csignal>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
-#include <csignal>
 
 namespace crmhub::daemon {
 

@@ -11,9 +11,6 @@
 // that called Runtime::Run), because they block: reading files, building
 // adapters, joining workers. I/O threads never block.
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -21,6 +18,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "base/thread_annotations.h"
 #include "daemon/sd_notify.h"

@@ -5,6 +5,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <future>
+#include <mutex>
+#include <unordered_map>
+
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -13,9 +17,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <future>
-#include <mutex>
-#include <unordered_map>
 
 namespace crmhub::net {
 

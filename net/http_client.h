@@ -8,8 +8,6 @@
 // out_http): 2xx ok; 408, 429, 5xx and network errors retryable, honouring
 // Retry-After; other 4xx permanent. Adapters may override per response.
 
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -17,6 +15,9 @@
 #include <optional>
 #include <string>
 #include <utility>  // before awaitable.hpp: Boost 1.74 uses std::exchange without it
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "base/clock.h"
 #include "base/delivery.h"

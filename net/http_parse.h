@@ -3,11 +3,12 @@
 // server's sessions use them, and so do the request parser's fuzz target and
 // unit tests, so that what is fuzzed is what serves.
 
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 #include "base/status.h"
 #include "net/http_types.h"

@@ -4,17 +4,18 @@
 
 #include <array>
 #include <atomic>
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <ctime>
 #include <future>
 #include <limits>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
 #include "base/thread_annotations.h"
 #include "net/http_parse.h"

@@ -13,14 +13,15 @@
 // Stop() stops accepting, lets in-flight requests finish, and closes idle
 // connections; it never drops an answered-but-unsent response.
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "base/clock.h"
 #include "base/metrics.h"

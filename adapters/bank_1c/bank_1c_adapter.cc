@@ -2,8 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <nlohmann/json.hpp>
 #include <utility>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/bank_1c/statement_check.h"
 #include "net/hmac.h"

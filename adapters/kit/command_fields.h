@@ -6,10 +6,11 @@
 //
 // Pure; thread-safe; never throws.
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "base/status.h"
 

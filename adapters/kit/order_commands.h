@@ -17,9 +17,10 @@
 //
 // Pure; thread-safe; never throws.
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "base/delivery.h"
 #include "base/status.h"

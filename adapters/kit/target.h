@@ -12,11 +12,12 @@
 
 #include <cstddef>
 #include <initializer_list>
-#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/adapter.h"
 #include "base/delivery.h"

@@ -13,9 +13,10 @@
 //
 // Pure; thread-safe.
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/adapter.h"
 

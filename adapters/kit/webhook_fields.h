@@ -19,12 +19,13 @@
 //
 // Immutable once parsed; thread-safe. Never throws.
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "base/json_get.h"
 #include "base/status.h"

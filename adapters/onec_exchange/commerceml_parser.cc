@@ -1,6 +1,7 @@
 #include "adapters/onec_exchange/commerceml_parser.h"
 
 #include <initializer_list>
+
 #include <pugixml.hpp>
 
 namespace crmhub::adapters::onec_exchange {

@@ -33,11 +33,12 @@
 #include <chrono>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/adapter.h"
 #include "adapters/kit/keyed_limit.h"

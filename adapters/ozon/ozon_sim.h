@@ -50,11 +50,12 @@
 #include <deque>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/simkit/json_text.h"
 #include "adapters/simkit/sim_pipeline.h"

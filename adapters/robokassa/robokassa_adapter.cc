@@ -1,6 +1,7 @@
 #include "adapters/robokassa/robokassa_adapter.h"
 
 #include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "adapters/kit/webhook_fields.h"

@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/simkit/world.h"
 #include "net/api_client.h"

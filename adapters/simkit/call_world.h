@@ -22,8 +22,6 @@
 // Thread-safe.
 
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -35,6 +33,9 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "adapters/simkit/pushing_simulator.h"
 #include "adapters/simkit/rng.h"

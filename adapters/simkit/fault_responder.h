@@ -9,8 +9,6 @@
 // Thread-safe. Stop() (or the destructor) answers every held request at once
 // with 503, so no connection outlives the simulator.
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -18,6 +16,9 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "net/http_types.h"
 

@@ -1,8 +1,9 @@
 #include "adapters/simkit/pushing_simulator.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <optional>
+
+#include <nlohmann/json.hpp>
 
 namespace crmhub::simkit {
 

@@ -20,8 +20,6 @@
 // Thread-safe.
 
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -31,6 +29,9 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "adapters/simkit/rng.h"
 #include "adapters/simkit/sim_pipeline.h"

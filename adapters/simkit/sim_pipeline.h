@@ -32,11 +32,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/simkit/fault_spec.h"
 #include "adapters/simkit/request_log.h"

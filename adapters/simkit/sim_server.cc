@@ -1,6 +1,7 @@
 #include "adapters/simkit/sim_server.h"
 
 #include <algorithm>
+
 #include <boost/asio/executor_work_guard.hpp>
 
 namespace crmhub::simkit {

@@ -6,12 +6,13 @@
 //
 // Thread-safety: Start/Stop from the owning thread; held() from the handler.
 
-#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
 
 #include "adapters/simkit/fault_responder.h"
 #include "base/status.h"

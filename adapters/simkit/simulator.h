@@ -18,10 +18,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/simkit/fault_spec.h"
 #include "adapters/simkit/request_log.h"

@@ -33,11 +33,12 @@
 // threads, concurrently, and does no I/O; Deliver runs on workers and
 // blocks on the API.
 
-#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/adapter.h"
 #include "adapters/kit/payment_provider.h"

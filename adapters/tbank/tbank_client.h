@@ -8,9 +8,10 @@
 // Thread-safety: calls may run on several threads at once.
 
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "base/secret.h"

@@ -15,8 +15,9 @@
 // Thread-safety: the calls may run on several threads at once.
 
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "base/secret.h"

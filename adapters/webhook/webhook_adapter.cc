@@ -1,6 +1,7 @@
 #include "adapters/webhook/webhook_adapter.h"
 
 #include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "base/json_get.h"

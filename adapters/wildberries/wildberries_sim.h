@@ -52,11 +52,12 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/simkit/json_text.h"
 #include "adapters/simkit/sim_pipeline.h"

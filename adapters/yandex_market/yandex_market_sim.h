@@ -27,9 +27,10 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/simkit/sim_pipeline.h"
 #include "adapters/simkit/simulator.h"

@@ -7,9 +7,10 @@
 // Thread-safety: Get may be called from several threads at once.
 
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "base/secret.h"

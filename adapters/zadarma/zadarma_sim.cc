@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <ctime>
+
 #include <nlohmann/json.hpp>
 
 #include "net/hmac.h"

@@ -3,6 +3,7 @@
 // token's name or cli:<user>), when, and what came of it.
 
 #include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "daemon/cli/commands.h"

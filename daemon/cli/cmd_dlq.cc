@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+
 #include <nlohmann/json.hpp>
 
 #include "daemon/cli/commands.h"

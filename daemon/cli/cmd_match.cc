@@ -11,6 +11,7 @@
 // crm.db in the data directory.
 
 #include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "base/json_get.h"

@@ -2,11 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <set>
 #include <thread>
 #include <utility>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "base/metrics.h"
 #include "daemon/adapter_registry.h"

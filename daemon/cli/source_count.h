@@ -13,9 +13,10 @@
 // capability (webhook-only, targets) cannot be asked and are listed so.
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "base/status.h"

@@ -3,10 +3,11 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "mapping/rules/rule_set.h"
 

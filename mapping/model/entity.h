@@ -7,11 +7,12 @@
 // store, the REST sink and the mapping engine share one representation.
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace crmhub::model {
 

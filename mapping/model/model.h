@@ -3,10 +3,11 @@
 // are required; validation and JSON (de)serialisation of Entity.
 // docs/model.md is the human description of the same table (model.cc).
 
-#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "base/status.h"
 #include "mapping/model/entity.h"

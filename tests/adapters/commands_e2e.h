@@ -20,10 +20,11 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/simkit/request_log.h"
 #include "adapters/simkit/simulator.h"

@@ -6,9 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 namespace crmhub {
 namespace {

@@ -18,13 +18,14 @@
 // for tests, not a pattern for the daemon.
 
 #include <atomic>
-#include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
 
 #include "base/clock.h"
 #include "base/status.h"

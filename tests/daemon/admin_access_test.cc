@@ -9,8 +9,9 @@
 
 #include <fstream>
 #include <iterator>
-#include <nlohmann/json.hpp>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "daemon/audit_journal.h"
 #include "tests/daemon/http_routes_harness.h"

@@ -6,8 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/daemon/http_routes_harness.h"
 #include "tests/queue/failing_vfs.h"

@@ -2,14 +2,15 @@
 
 #include <stdlib.h>
 
+#include <future>
+#include <sstream>
+#include <stdexcept>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <future>
-#include <sstream>
-#include <stdexcept>
 
 namespace crmhub::daemon::testing {
 

@@ -5,7 +5,6 @@
 // blocking Beast client. No sleeps: answers are awaited with a deadline.
 
 #include <atomic>
-#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -17,6 +16,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
 
 #include "adapters/adapter.h"
 #include "base/clock.h"

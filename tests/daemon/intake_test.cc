@@ -5,9 +5,10 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/webhook/webhook_adapter.h"
 #include "tests/daemon/http_routes_harness.h"

@@ -7,11 +7,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <csignal>
 #include <future>
 #include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "daemon/lane_wakeup.h"
 #include "tests/daemon/test_support.h"

@@ -8,15 +8,16 @@
 #include <sys/stat.h>
 
 #include <atomic>
-#include <boost/asio/ip/tcp.hpp>
 #include <csignal>
 #include <fstream>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "config/config.h"

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/net/test_util.h"

@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <map>
+
 #include <nlohmann/json.hpp>
 
 namespace crmhub::net {

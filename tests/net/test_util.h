@@ -2,11 +2,6 @@
 // Shared pieces of the net tests: an io_context run by real threads, and a
 // raw blocking socket client for sending hand-made (or broken) HTTP.
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -14,6 +9,12 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 
 namespace crmhub::net::testing {
 

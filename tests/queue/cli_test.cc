@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "queue/sqlite_queue.h"

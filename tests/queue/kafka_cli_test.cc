@@ -9,8 +9,9 @@
 
 #include <cstdio>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "queue/kafka/kafka_queue.h"
 #include "queue/kafka/mock_cluster.h"

@@ -2,13 +2,14 @@
 // An HttpClient with its own io_context on a background thread, for tests
 // that drive an adapter's blocking calls against a simulator.
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <memory>
 #include <string_view>
 #include <thread>
 #include <utility>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "net/http_client.h"
 #include "net/upstream.h"

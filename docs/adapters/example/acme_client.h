@@ -14,9 +14,10 @@
 // Thread-safe (net::ApiClient and the limiter are).
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "base/secret.h"
 #include "net/api_client.h"

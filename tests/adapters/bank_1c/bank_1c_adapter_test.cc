@@ -10,9 +10,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/adapters/bank_1c/statement_builder.h"
 #include "tests/daemon/http_routes_harness.h"

@@ -6,9 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <thread>
 
 #include "adapters/mango/mango_adapter.h"
 #include "adapters/mango/mango_sim.h"

@@ -12,8 +12,9 @@
 
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/onec_exchange/onec_exchange_sim.h"
 #include "crm/sqlite_store.h"

@@ -7,9 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/onec_exchange/commerceml_parser.h"
 #include "adapters/onec_exchange/onec_exchange_adapter.h"

@@ -7,9 +7,10 @@
 #include <deque>
 #include <filesystem>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "queue/sqlite_queue.h"
 #include "tests/adapters/ozon/ozon_test_support.h"

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "adapters/ozon/ozon_sim.h"

@@ -8,8 +8,9 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/adapters/ozon/ozon_test_support.h"
 #include "tests/support/prism.h"

@@ -6,9 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "config/config.h"
 #include "tests/adapters/ozon/ozon_test_support.h"

@@ -4,8 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/ozon/ozon_adapter.h"
 #include "adapters/ozon/ozon_sim.h"

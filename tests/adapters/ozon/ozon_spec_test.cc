@@ -15,12 +15,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/adapters/ozon/ozon_prose_rules.h"
 #include "tests/adapters/ozon/ozon_test_support.h"

@@ -3,15 +3,16 @@
 // background thread, and an adapter wired to a simulator.
 
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
 
 #include "adapters/ozon/ozon_adapter.h"
 #include "adapters/ozon/ozon_sim.h"

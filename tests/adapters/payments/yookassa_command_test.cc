@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <mutex>
+
 #include <nlohmann/json.hpp>
 
 #include "adapters/yookassa/yookassa_adapter.h"

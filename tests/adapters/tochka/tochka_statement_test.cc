@@ -7,8 +7,9 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/tochka/tochka_adapter.h"
 #include "adapters/tochka/tochka_sim.h"

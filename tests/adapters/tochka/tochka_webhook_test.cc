@@ -11,8 +11,9 @@
 
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/bank_1c/statement_parser.h"
 #include "adapters/tochka/tochka_adapter.h"

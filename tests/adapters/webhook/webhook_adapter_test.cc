@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "adapters/kit/push_auth.h"

@@ -12,8 +12,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/adapters/commands_e2e.h"
 #include "tests/support/prism.h"

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+
 #include <nlohmann/json.hpp>
 
 #include "base/timestamp.h"

@@ -12,8 +12,9 @@
 #include <gtest/gtest.h>
 
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/adapters/yandex_market/ym_test_support.h"
 #include "tests/support/prism.h"

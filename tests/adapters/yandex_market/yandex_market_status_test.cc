@@ -7,9 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <nlohmann/json.hpp>
 #include <regex>
 #include <span>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/adapters/yandex_market/ym_test_support.h"
 

@@ -5,13 +5,14 @@
 // notification resolved, stock and price pushes), and the checker of the
 // rules the spec states only in prose, run on the simulator's request log.
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
 
 #include "adapters/simkit/request_log.h"
 #include "adapters/yandex_market/yandex_market_adapter.h"
