@@ -24,25 +24,39 @@ fi
 export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-/usr/bin/llvm-symbolizer-16}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-failed=()
-for name in "${targets[@]}"; do
-  corpus="$build/corpus/$name"
-  findings="$build/findings/$name"
+# One target per core at a time: each libFuzzer run is one process on one
+# core, so on N cores N of them share the wall time of one.
+jobs=${FUZZ_JOBS:-$(nproc)}
+fuzz_one() {
+  local name=$1
+  local corpus="$build/corpus/$name" findings="$build/findings/$name" log="$build/$name.log"
   rm -rf "$corpus" "$findings"
   mkdir -p "$corpus" "$findings"
   cp tests/fuzz/corpus/"$name"/* "$corpus"/
-  log="$build/$name.log"
-  echo "fuzz: $name for ${seconds}s ($(ls "$corpus" | wc -l) seed inputs)"
   if "$build/fuzz/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -max_len=65536 -artifact_prefix="$findings/" -print_final_stats=1 "$corpus" >"$log" 2>&1; then
-    grep -E "^stat::number_of_executed_units|^stat::new_units_added" "$log" | tr '\n' ' '
-    echo
+    echo "fuzz: $name ran ${seconds}s ($(ls "$findings" | wc -l) findings):" \
+      "$(grep -aE "^stat::number_of_executed_units|^stat::new_units_added" "$log" | tr '\n' ' ')"
   else
     echo "fuzz: $name FAILED; the input is in $findings/, the report in $log"
     tail -40 "$log"
-    failed+=("$name")
+    return 1
   fi
+}
+failed=()
+declare -A running=()
+reap() {  # waits for one run to end; records its name when it failed
+  local pid
+  wait -n -p pid "${!running[@]}" || failed+=("${running[$pid]}")
+  unset "running[$pid]"
+}
+for name in "${targets[@]}"; do
+  while ((${#running[@]} >= jobs)); do reap; done
+  echo "fuzz: $name for ${seconds}s ($(ls tests/fuzz/corpus/"$name" | wc -l) seed inputs)"
+  fuzz_one "$name" &
+  running[$!]=$name
 done
+while ((${#running[@]} > 0)); do reap; done
 if ((${#failed[@]})); then
   echo "fuzz: failed: ${failed[*]}"
   exit 1
