@@ -8,7 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh
-cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCRMHUB_TESTS=OFF >/dev/null
+# Warnings are errors in CI (scripts/test.sh), where they are fixed; a user's
+# build is not stopped by one (GCC 12 at -O3 has misfired before).
+cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCRMHUB_TESTS=OFF \
+  -DCRMHUB_WERROR=OFF >/dev/null
 cmake --build build-release --parallel "$(nproc)" --target crmhub
 
 exec build-release/crmhub demo --config config/demo.toml "$@"

@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build-package
+# -Werror is CI's gate (scripts/test.sh), not the packager's: see demo.sh.
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCRMHUB_TESTS=OFF \
-  -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
+  -DCRMHUB_WERROR=OFF -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 cmake --build "$build" --target crmhub crmhub_man
 (cd "$build" && cpack -G DEB >/dev/null)
 ls "$build"/crmhub_*.deb
