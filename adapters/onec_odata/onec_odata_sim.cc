@@ -81,6 +81,16 @@ OnecODataSimulator::OnecODataSimulator(simkit::SimOptions options, Clock& clock)
                 {"Basic " + net::Base64Encode(user() + ":" + password()), user()}};
             o.dialect.unauthorized = [](bool) { return ODataError(401, "Unauthorized"); };
             o.dialect.error = ODataError;
+            // 1C states no rate limit (README §1): only the "429" fault
+            // throttles, answered in the error shape with Retry-After.
+            o.dialect.throttled = [](const simkit::LimitRefusal& r) {
+              auto answer = ODataError(429, "Too Many Requests");
+              answer.headers.Set(
+                  "Retry-After",
+                  std::to_string(std::max<int64_t>(
+                      1, std::chrono::ceil<std::chrono::seconds>(r.retry_after).count())));
+              return answer;
+            };
             auto read = [this](const simkit::SimRequest& r) {
               std::string segment = r.params[0];
               if (r.params.size() > 1) segment += "/" + r.params[1];
