@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "adapters/kit/malformed_answer.h"
 #include "base/json_get.h"
 #include "net/hmac.h"
 
@@ -28,12 +29,7 @@ net::ApiDialect ODataDialect() {
 }
 
 net::ApiError Malformed(const std::string& what, const net::ApiAnswer& answer) {
-  net::ApiError e;
-  e.kind = net::ApiError::Kind::kRejected;
-  e.http_status = answer.status;
-  e.message = "onec-odata: " + what;
-  e.body = answer.body;
-  return e;
+  return kit::MalformedAnswer("onec-odata", what, answer);
 }
 
 std::string EncodePath(const std::string& set) {
