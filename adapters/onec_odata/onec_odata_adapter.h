@@ -28,6 +28,21 @@
 // and for a counterparty "_phone" and "_email": the first of each kind in
 // its КонтактнаяИнформация rows.
 //
+// Push (a target): commands from POST /api/v1/commands,
+//   upsert_order   {"external_id", "lines": [{"product_key" (a Номенклатура
+//                  Ref_Key), "quantity", "price", "total" (minor units)}],
+//                  "counterparty_key", "total", "created_ms"}
+//                  → the orders set (Document_ЗаказКлиента)
+//   upsert_contact {"external_id", "name", "inn", "phone", "email"}
+//                  → the counterparties set (Catalog_Контрагенты)
+// Idempotent by our id kept in a 1C attribute (external_id_attribute,
+// "crmhub:<external_id>"): each command first looks the entity up by it
+// ($filter); none → POST; one → PATCH with If-Match: its DataVersion. A 412
+// (changed in 1C meanwhile) → re-read, re-map, PATCH once more against the
+// fresh DataVersion; a second 412 → Fail (a dead letter) naming both
+// versions. A create whose answer was lost (a timeout) is retried by the
+// queue, and the lookup then finds it: one document.
+//
 // Thread-safety: immutable after construction.
 
 #include <chrono>
@@ -38,6 +53,7 @@
 #include <vector>
 
 #include "adapters/adapter.h"
+#include "adapters/kit/target.h"
 #include "adapters/onec_odata/onec_odata_client.h"
 
 namespace crmhub::adapters::onec_odata {
@@ -59,10 +75,16 @@ struct OnecODataConfig {
   std::vector<EntitySetSpec> sets;
   int offset_minutes = 180;  // server_timezone
   int page_size = 500;
+  // The 1C attribute our id is kept in ("crmhub:<external_id>") on the
+  // orders and counterparties we write.
+  std::string external_id_attribute = "Комментарий";
   std::chrono::milliseconds poll_interval{std::chrono::minutes(1)};
 };
 
-class OnecODataAdapter final : public Adapter, public SourceCapability {
+inline constexpr std::string_view kUpsertOrder = "upsert_order";
+inline constexpr std::string_view kUpsertContact = "upsert_contact";
+
+class OnecODataAdapter final : public Adapter, public SourceCapability, public TargetCapability {
  public:
   OnecODataAdapter(OnecODataConfig config, std::unique_ptr<OnecODataClient> client)
       : config_(std::move(config)), client_(std::move(client)) {}
@@ -70,11 +92,23 @@ class OnecODataAdapter final : public Adapter, public SourceCapability {
   const std::string& id() const override { return config_.id; }
   std::string_view type() const override { return "onec-odata"; }
   SourceCapability* source() override { return this; }
+  TargetCapability* target() override { return this; }
 
   Result<PullResult> Pull(const std::optional<std::string>& cursor) override;
   std::chrono::milliseconds poll_interval() const override { return config_.poll_interval; }
 
+  std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
+  int max_batch() const override { return 20; }
+  std::vector<std::string> commands() const override {
+    return {std::string(kUpsertOrder), std::string(kUpsertContact)};
+  }
+
  private:
+  std::string SetFor(std::string_view name) const;
+  // The 1C body of a command (onec_odata_push.cc).
+  Result<nlohmann::json> Body(const kit::TargetCommand& c) const;
+  DeliveryOutcome Upsert(const kit::TargetCommand& c) const;
+
   const OnecODataConfig config_;
   const std::unique_ptr<OnecODataClient> client_;
 };

@@ -369,6 +369,10 @@ net::HttpResponse OnecODataSimulator::Write(const std::string& segment,
   if (!ref) return ODataError(400, "PATCH names one entity: <Set>(guid'<Ref_Key>')");
   json* row = Find(ref->first, ref->second);
   if (row == nullptr) return ODataError(404, "Запись не найдена");
+  if (concurrent_edits_ > 0) {
+    --concurrent_edits_;
+    (*row)["DataVersion"] = NextVersion();
+  }
   const std::string current(JsonString(*row, "DataVersion").value_or(""));
   if (auto match = request.http.headers.Get("If-Match"); match && *match != current) {
     return ODataError(412, "DataVersion " + current + " differs from If-Match");
@@ -397,6 +401,11 @@ bool OnecODataSimulator::Touch(const std::string& set, const std::string& ref_ke
   (*row)[field] = value;
   (*row)["DataVersion"] = NextVersion();
   return true;
+}
+
+void OnecODataSimulator::ConcurrentEdits(int n) {
+  std::lock_guard lock(mu_);
+  concurrent_edits_ = n;
 }
 
 std::string OnecODataSimulator::StateJson() const {

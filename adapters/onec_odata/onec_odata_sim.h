@@ -29,6 +29,9 @@
 // order. These set and field names are 1C:Управление торговлей 11's; the
 // contracts name the families only (README §1).
 //
+// A test may have a 1C user save an entity just before the next PATCHes
+// (ConcurrentEdits), to see the 412.
+//
 // Basic auth: SimOptions::credentials[0] as "user:password" (default
 // "crmhub:sim-onec-password"); errors {"odata.error": {"code", "message":
 // {"lang": "ru-RU", "value"}}} [S]. Thread-safe.
@@ -67,6 +70,9 @@ class OnecODataSimulator final : public simkit::PipelineSimulator {
   // false when there is no such entity.
   bool Touch(const std::string& set, const std::string& ref_key, const std::string& field,
              const nlohmann::json& value);
+  // The next `n` PATCHes find their entity saved by a 1C user just before
+  // them (a new DataVersion), so an If-Match they carry is stale.
+  void ConcurrentEdits(int n);
 
  private:
   simkit::SimPipeline& pipeline() override { return pipeline_; }
@@ -83,6 +89,7 @@ class OnecODataSimulator final : public simkit::PipelineSimulator {
   std::map<std::string, std::vector<nlohmann::json>> sets_ GUARDED_BY(mu_);
   uint32_t versions_ GUARDED_BY(mu_) = 0;
   int created_ GUARDED_BY(mu_) = 0;
+  int concurrent_edits_ GUARDED_BY(mu_) = 0;
 
   simkit::SimPipeline pipeline_;  // last: stopped first
 };

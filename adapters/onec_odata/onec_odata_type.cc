@@ -48,6 +48,14 @@ struct OnecODataKeys : config::KeySet {
                       "stock=AccumulationRegister_ТоварыНаСкладах/Balance, "
                       "orders=Document_ЗаказКлиента, "
                       "payments=Document_ПоступлениеБезналичныхДенежныхСредств)."});
+  config::Key<Type::kString> external_id_attribute = Declare<Type::kString>(
+      {.name = "external_id_attribute",
+       .default_value = "\"Комментарий\"",
+       .description = "The attribute of the orders and counterparties crmhub writes that keeps "
+                      "its id (\"crmhub:<external_id>\"), looked up before each create so a "
+                      "retried command never makes a second document. A string attribute of "
+                      "both sets; the contracts name none, Комментарий exists in both in "
+                      "standard configurations."});
   config::Key<Type::kInt> page_size =
       Declare<Type::kInt>({.name = "page_size",
                            .default_value = "500",
@@ -71,6 +79,10 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.id = section.id();
   c.page_size = static_cast<int>(keys.page_size.Get(section));
   c.poll_interval = keys.poll_interval.Get(section);
+  c.external_id_attribute = keys.external_id_attribute.Get(section);
+  if (c.external_id_attribute.empty()) {
+    return keys.external_id_attribute.ErrorAt(section, "names no attribute");
+  }
   Result<int> offset = ParseUtcOffset(keys.server_timezone.Get(section));
   if (!offset.ok()) return keys.server_timezone.ErrorAt(section, offset.status().message());
   c.offset_minutes = *offset;
