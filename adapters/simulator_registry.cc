@@ -3,6 +3,7 @@
 #include "adapters/cloudpayments/cloudpayments_sim.h"
 #include "adapters/mango/mango_sim.h"
 #include "adapters/onec_exchange/onec_exchange_sim.h"
+#include "adapters/onec_odata/onec_odata_sim.h"
 #include "adapters/ozon/ozon_sim.h"
 #include "adapters/robokassa/robokassa_sim.h"
 #include "adapters/tbank/tbank_sim.h"
@@ -24,6 +25,7 @@ std::vector<simkit::SimulatorType> AllSimulatorTypes() {
   types.push_back(adapters::zadarma::ZadarmaSimulatorType());
   types.push_back(adapters::tochka::TochkaSimulatorType());
   types.push_back(adapters::onec_exchange::OnecExchangeSimulatorType());
+  types.push_back(adapters::onec_odata::OnecODataSimulatorType());
   types.push_back(adapters::yookassa::YooKassaSimulatorType());
   types.push_back(adapters::cloudpayments::CloudPaymentsSimulatorType());
   types.push_back(adapters::tbank::TbankSimulatorType());

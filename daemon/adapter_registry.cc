@@ -4,6 +4,7 @@
 #include "adapters/cloudpayments/cloudpayments_adapter.h"
 #include "adapters/mango/mango_adapter.h"
 #include "adapters/onec_exchange/onec_exchange_adapter.h"
+#include "adapters/onec_odata/onec_odata_adapter.h"
 #include "adapters/ozon/ozon_adapter.h"
 #include "adapters/robokassa/robokassa_adapter.h"
 #include "adapters/tbank/tbank_adapter.h"
@@ -28,6 +29,7 @@ std::vector<adapters::AdapterType> AllAdapterTypes() {
   types.push_back(adapters::bank_1c::Type());
   types.push_back(adapters::tochka::Type());
   types.push_back(adapters::onec_exchange::Type());
+  types.push_back(adapters::onec_odata::Type());
   types.push_back(adapters::yookassa::Type());
   types.push_back(adapters::cloudpayments::Type());
   types.push_back(adapters::tbank::Type());
