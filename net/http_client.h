@@ -8,7 +8,12 @@
 // out_http): 2xx ok; 408, 429, 5xx and network errors retryable, honouring
 // Retry-After; other 4xx permanent. Adapters may override per response.
 
+// <utility> before awaitable.hpp: Boost 1.74's awaitable.hpp uses
+// std::exchange without including it (sorted after, this does not compile).
+// clang-format off
+#include <utility>
 #include <boost/asio/awaitable.hpp>
+// clang-format on
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
@@ -16,7 +21,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <utility>  // before awaitable.hpp: Boost 1.74 uses std::exchange without it
 
 #include "base/clock.h"
 #include "base/delivery.h"
