@@ -45,8 +45,8 @@ std::string ReadContract(const std::string& name) {
 // 1 incoming or 2 outgoing, answered or not, ended at `end_s`.
 json Summary(const std::string& entry_id, int direction, bool answered, const std::string& number,
              int64_t end_s) {
-  json s = json::parse(ReadContract("events_summary_ex1_incoming_answered_doc_3.1.6.json"),
-                       nullptr, /*allow_exceptions=*/false);
+  json s = json::parse(ReadContract("events_summary_ex1_incoming_answered_doc_3.1.6.json"), nullptr,
+                       /*allow_exceptions=*/false);
   s["entry_id"] = entry_id;
   s["call_direction"] = direction;
   s["entry_result"] = answered ? 1 : 0;
@@ -197,7 +197,8 @@ TEST_F(MangoRoutineTest, CallbackClosesYesterdaysTaskButNotALaterOne) {
 // The provider's notifications out of order: the callback's summary is
 // delivered before the missed call's. The task ends closed all the same.
 TEST_F(MangoRoutineTest, ClosureDeliveredBeforeItsTaskStillClosesIt) {
-  const std::vector<InboundEvent> missed = Queued(Summary("E1", 1, false, "79161234567", kMidnight + 600));
+  const std::vector<InboundEvent> missed =
+      Queued(Summary("E1", 1, false, "79161234567", kMidnight + 600));
   const std::vector<InboundEvent> callback =
       Queued(Summary("O1", 2, true, "79161234567", kMidnight + 1200));
   for (const InboundEvent& e : callback) Apply(*calls_, "mango-main", e);
