@@ -86,6 +86,9 @@ RestCrmSink::RestCrmSink(net::HttpClient& client, Clock& clock, RestSinkOptions 
 net::OutboundRequest RestCrmSink::BuildRequest(const SinkEvent& event, size_t index) const {
   const model::Entity& e = event.entities[index];
   nlohmann::json body = model::ToJson(e);
+  // The CRM core must merge these fields into what it holds and create
+  // nothing when it holds nothing (model::Entity::update_only).
+  if (e.update_only) body["update_only"] = true;
   body["meta"] = {{"message_id", event.message_id},
                   {"received_at", FormatRfc3339(event.received_at)}};
   net::OutboundRequest req;

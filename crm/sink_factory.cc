@@ -13,6 +13,7 @@ Result<std::unique_ptr<CrmSink>> MakeSink(const SinkOptions& options, Clock& clo
     SqliteStoreOptions store;
     store.path = options.data_dir / std::string(kCrmDbFileName);
     store.busy_timeout_ms = options.busy_timeout_ms;
+    store.lead_merge_window = options.lead_merge_window;
     auto opened = SqliteCrmStore::Open(store, clock);
     if (!opened.ok()) return opened.status();
     return std::unique_ptr<CrmSink>(std::move(opened).value());

@@ -7,6 +7,7 @@
 //   [crm] url        -> url         (http)
 //   [crm] token_file -> token       (http)
 //   [crm] timeout    -> timeout     (http, per request)
+//   [crm] lead_merge_window -> lead_merge_window (sqlite; SqliteStoreOptions)
 
 #include <chrono>
 #include <filesystem>
@@ -26,6 +27,7 @@ struct SinkOptions {
   // sqlite
   std::filesystem::path data_dir;
   int busy_timeout_ms = 5000;
+  std::chrono::milliseconds lead_merge_window{0};  // 0: off
   // http
   std::string url;
   Secret token;

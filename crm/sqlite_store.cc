@@ -6,8 +6,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <system_error>
 #include <utility>
+
+#include <nlohmann/json.hpp>
 
 #include "base/json_get.h"
 #include "base/private_files.h"
@@ -182,6 +185,27 @@ Status SqliteCrmStore::Impl::PrepareAll() {
   CRMHUB_RETURN_IF_ERROR(
       prep(ref_insert,
            "INSERT INTO external_refs (source, external_id, kind, entity_id) VALUES (?, ?, ?, ?)"));
+  CRMHUB_RETURN_IF_ERROR(prep(
+      ref_select,
+      "SELECT entity_id FROM external_refs WHERE source = ? AND external_id = ? AND kind = ?"));
+  CRMHUB_RETURN_IF_ERROR(
+      prep(contact_phone, "SELECT phone FROM contacts WHERE source = ? AND external_id = ?"));
+  CRMHUB_RETURN_IF_ERROR(
+      prep(lead_by_phone,
+           "SELECT l.id, l.version, l.fields FROM contacts c JOIN leads l ON l.source = c.source "
+           "AND json_extract(l.fields, '$.contact_external_id') = c.external_id "
+           "WHERE c.phone = ?1 AND l.source <> ?2 AND l.created_at >= ?3 "
+           "ORDER BY l.created_at DESC, l.id DESC LIMIT 1"));
+  CRMHUB_RETURN_IF_ERROR(prep(pending_insert,
+                              "INSERT INTO pending_updates (kind, source, external_id, version, "
+                              "fields, created_at) VALUES (?, ?, ?, ?, ?, ?)"));
+  CRMHUB_RETURN_IF_ERROR(prep(pending_select,
+                              "SELECT version, fields FROM pending_updates WHERE kind = ? AND "
+                              "source = ? AND external_id = ? ORDER BY version, rowid"));
+  CRMHUB_RETURN_IF_ERROR(
+      prep(pending_delete,
+           "DELETE FROM pending_updates WHERE kind = ? AND source = ? AND external_id = ?"));
+  CRMHUB_RETURN_IF_ERROR(prep(pending_prune, "DELETE FROM pending_updates WHERE created_at < ?"));
   CRMHUB_RETURN_IF_ERROR(
       prep(journal_insert,
            "INSERT INTO journal (at, kind, entity_id, source, external_id, before_version, before, "
@@ -241,17 +265,52 @@ Status PrecedenceConflict(const model::Entity& e, int64_t stored_version, const 
 }  // namespace
 
 Result<EntityApplyResult> SqliteCrmStore::Impl::Upsert(const SinkEvent& event,
-                                                       const model::Entity& e, int64_t now_ms) {
-  auto text = CanonicalFields(e.fields);
-  if (!text.ok()) return text.status();
-  const KindTable& table = AllKindTables()[static_cast<size_t>(e.kind)];
-  KindStmts& ks = kinds[static_cast<size_t>(e.kind)];
+                                                       const model::Entity& incoming,
+                                                       int64_t now_ms) {
+  const KindTable& table = AllKindTables()[static_cast<size_t>(incoming.kind)];
+  KindStmts& ks = kinds[static_cast<size_t>(incoming.kind)];
 
-  ks.select.Bind(1, std::string_view(e.source)).Bind(2, std::string_view(e.external_id));
+  ks.select.Bind(1, std::string_view(incoming.source))
+      .Bind(2, std::string_view(incoming.external_id));
   auto row = ks.select.Step();
   if (!row.ok()) {
     ks.select.Reset();
     return row.status();
+  }
+  if (!*row && incoming.update_only) {
+    // Nothing to change yet: an update-only entity never creates one. Kept
+    // for when its entity comes (a provider's notifications out of order),
+    // so the outcome does not depend on the order of arrival.
+    ks.select.Reset();
+    auto fields = CanonicalFields(incoming.fields);
+    if (!fields.ok()) return fields.status();
+    pending_insert.Bind(1, model::KindName(incoming.kind))
+        .Bind(2, std::string_view(incoming.source))
+        .Bind(3, std::string_view(incoming.external_id))
+        .Bind(4, incoming.version)
+        .Bind(5, std::string_view(*fields))
+        .Bind(6, now_ms);
+    CRMHUB_RETURN_IF_ERROR(pending_insert.Run());
+    return EntityApplyResult{UpsertResult::kUnchanged, 0};
+  }
+  // An update-only entity's fields merged over the stored ones; the result
+  // is then ranked like a whole record.
+  std::optional<model::Entity> merged;
+  if (*row && incoming.update_only) {
+    auto stored_fields = nlohmann::json::parse(ks.select.Text(2), nullptr, false);
+    if (stored_fields.is_discarded() || !stored_fields.is_object()) {
+      ks.select.Reset();
+      return Status::Internal("stored fields of " + incoming.external_id + " are not an object");
+    }
+    merged = incoming;
+    merged->fields = std::move(stored_fields);
+    merged->fields.merge_patch(incoming.fields);
+  }
+  const model::Entity& e = merged ? *merged : incoming;
+  auto text = CanonicalFields(e.fields);
+  if (!text.ok()) {
+    ks.select.Reset();
+    return text.status();
   }
   if (*row) {
     const int64_t id = ks.select.Int(0);
@@ -282,6 +341,12 @@ Result<EntityApplyResult> SqliteCrmStore::Impl::Upsert(const SinkEvent& event,
   }
   ks.select.Reset();
 
+  if (e.kind == model::EntityKind::kLead && options.lead_merge_window.count() > 0) {
+    auto merged_into = MergeLead(event, e, now_ms);
+    if (!merged_into.ok()) return merged_into.status();
+    if (*merged_into) return **merged_into;
+  }
+
   ks.insert.Bind(1, std::string_view(e.source))
       .Bind(2, std::string_view(e.external_id))
       .Bind(3, e.version)
@@ -297,7 +362,130 @@ Result<EntityApplyResult> SqliteCrmStore::Impl::Upsert(const SinkEvent& event,
       .Bind(4, id);
   CRMHUB_RETURN_IF_ERROR(ref_insert.Run());
   CRMHUB_RETURN_IF_ERROR(Journal(event, e, id, std::nullopt, std::nullopt, *text, now_ms));
+  return ApplyPending(event, e, id, *text, now_ms);
+}
+
+Result<EntityApplyResult> SqliteCrmStore::Impl::ApplyPending(const SinkEvent& event,
+                                                             model::Entity created, int64_t id,
+                                                             std::string text, int64_t now_ms) {
+  pending_select.Bind(1, model::KindName(created.kind))
+      .Bind(2, std::string_view(created.source))
+      .Bind(3, std::string_view(created.external_id));
+  std::vector<std::pair<int64_t, std::string>> pending;
+  for (;;) {
+    auto row = pending_select.Step();
+    if (!row.ok()) {
+      pending_select.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    pending.emplace_back(pending_select.Int(0), pending_select.Text(1));
+  }
+  pending_select.Reset();
+  if (pending.empty()) return EntityApplyResult{UpsertResult::kCreated, id};
+  const KindTable& table = AllKindTables()[static_cast<size_t>(created.kind)];
+  KindStmts& ks = kinds[static_cast<size_t>(created.kind)];
+  for (const auto& [version, fields] : pending) {
+    // Older than what was created: stale, as it would have been after it.
+    if (version <= created.version) continue;
+    auto patch = nlohmann::json::parse(fields, nullptr, false);
+    if (patch.is_discarded() || !patch.is_object()) continue;
+    model::Entity next = created;
+    next.version = version;
+    next.fields.merge_patch(patch);
+    if (CompareStoredStatus(next, text) == model::StatusOrder::kOlder) continue;
+    auto next_text = CanonicalFields(next.fields);
+    if (!next_text.ok()) return next_text.status();
+    ks.update.Bind(1, next.version).Bind(2, std::string_view(*next_text)).Bind(3, now_ms);
+    int n = BindTyped(ks.update, 4, table, next.fields);
+    ks.update.Bind(n, id);
+    CRMHUB_RETURN_IF_ERROR(ks.update.Run());
+    CRMHUB_RETURN_IF_ERROR(Journal(event, next, id, created.version,
+                                   std::optional<std::string>(text), *next_text, now_ms));
+    created = std::move(next);
+    text = std::move(*next_text);
+  }
+  pending_delete.Bind(1, model::KindName(created.kind))
+      .Bind(2, std::string_view(created.source))
+      .Bind(3, std::string_view(created.external_id));
+  CRMHUB_RETURN_IF_ERROR(pending_delete.Run());
   return EntityApplyResult{UpsertResult::kCreated, id};
+}
+
+Result<std::optional<EntityApplyResult>> SqliteCrmStore::Impl::MergeLead(const SinkEvent& event,
+                                                                         const model::Entity& e,
+                                                                         int64_t now_ms) {
+  // A reference made by an earlier merge: that lead already has it.
+  ref_select.Bind(1, std::string_view(e.source))
+      .Bind(2, std::string_view(e.external_id))
+      .Bind(3, model::KindName(e.kind));
+  auto ref = ref_select.Step();
+  if (!ref.ok()) {
+    ref_select.Reset();
+    return ref.status();
+  }
+  if (*ref) {
+    const int64_t id = ref_select.Int(0);
+    ref_select.Reset();
+    return std::optional<EntityApplyResult>(EntityApplyResult{UpsertResult::kUnchanged, id});
+  }
+  ref_select.Reset();
+
+  const std::string contact(JsonString(e.fields, "contact_external_id").value_or(""));
+  if (contact.empty()) return std::optional<EntityApplyResult>();
+  contact_phone.Bind(1, std::string_view(e.source)).Bind(2, std::string_view(contact));
+  auto row = contact_phone.Step();
+  if (!row.ok()) {
+    contact_phone.Reset();
+    return row.status();
+  }
+  std::string phone = *row && !contact_phone.IsNull(0) ? contact_phone.Text(0) : "";
+  contact_phone.Reset();
+  if (phone.empty()) return std::optional<EntityApplyResult>();
+
+  lead_by_phone.Bind(1, std::string_view(phone))
+      .Bind(2, std::string_view(e.source))
+      .Bind(3, now_ms - options.lead_merge_window.count());
+  row = lead_by_phone.Step();
+  if (!row.ok()) {
+    lead_by_phone.Reset();
+    return row.status();
+  }
+  if (!*row) {
+    lead_by_phone.Reset();
+    return std::optional<EntityApplyResult>();
+  }
+  const int64_t id = lead_by_phone.Int(0);
+  const int64_t version = lead_by_phone.Int(1);
+  std::string stored = lead_by_phone.Text(2);
+  lead_by_phone.Reset();
+  auto held = nlohmann::json::parse(stored, nullptr, false);
+  if (held.is_discarded() || !held.is_object()) {
+    return Status::Internal("stored fields of lead " + std::to_string(id) + " are not an object");
+  }
+  // What the lead holds stays; what the newcomer adds fills the gaps.
+  model::Entity merged = e;
+  merged.fields.merge_patch(held);
+  auto text = CanonicalFields(merged.fields);
+  if (!text.ok()) return text.status();
+  const KindTable& table = AllKindTables()[static_cast<size_t>(e.kind)];
+  KindStmts& ks = kinds[static_cast<size_t>(e.kind)];
+  if (*text != stored) {
+    ks.update.Bind(1, version).Bind(2, std::string_view(*text)).Bind(3, now_ms);
+    int next = BindTyped(ks.update, 4, table, merged.fields);
+    ks.update.Bind(next, id);
+    CRMHUB_RETURN_IF_ERROR(ks.update.Run());
+    merged.version = version;
+    CRMHUB_RETURN_IF_ERROR(
+        Journal(event, merged, id, version, std::optional<std::string>(stored), *text, now_ms));
+  }
+  ref_insert.Bind(1, std::string_view(e.source))
+      .Bind(2, std::string_view(e.external_id))
+      .Bind(3, model::KindName(e.kind))
+      .Bind(4, id);
+  CRMHUB_RETURN_IF_ERROR(ref_insert.Run());
+  return std::optional<EntityApplyResult>(
+      EntityApplyResult{*text != stored ? UpsertResult::kUpdated : UpsertResult::kUnchanged, id});
 }
 
 // Applies one event inside the open transaction. Returns a non-OK Status

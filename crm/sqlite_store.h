@@ -68,6 +68,16 @@ struct SqliteStoreOptions {
   // than any redelivery: the queue's dedup window (7 days) bounds repeats.
   std::chrono::milliseconds applied_events_retention{std::chrono::hours(24 * 30)};
   int maintain_prune_limit = 10000;
+  // One person, one lead: a lead about to be created whose contact
+  // (fields.contact_external_id, of the lead's source) has a phone that the
+  // contact of a lead from ANOTHER source created within this window also
+  // has is not created: the fields it adds fill what that lead lacks (what
+  // the lead holds is kept) and its (source, external_id) becomes another
+  // reference to it (external_refs), so FindAnyKind finds it; later records
+  // of that reference change nothing. So a website form and a call from one
+  // number make one lead, whichever came first. Phones compare as stored:
+  // the rules' `phone` transform (E.164) is the one normalisation. 0: off.
+  std::chrono::milliseconds lead_merge_window{0};
 };
 
 enum class UpsertResult { kCreated, kUpdated, kUnchanged, kStale };
@@ -133,7 +143,8 @@ class SqliteCrmStore final : public CrmSink {
   // --- reads (tests, reconcile, the demo) ---
   Result<std::optional<StoredEntity>> Find(model::EntityKind kind, const std::string& source,
                                            const std::string& external_id);
-  // Every kind holding (source, external_id), via external_refs.
+  // Every kind holding (source, external_id), via external_refs (a merged
+  // lead's reference finds the lead it joined).
   Result<std::vector<StoredEntity>> FindAnyKind(const std::string& source,
                                                 const std::string& external_id);
   // Entities per kind and source (only non-zero counts).

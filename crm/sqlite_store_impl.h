@@ -39,6 +39,14 @@ struct SqliteCrmStore::Impl {
   Result<bool> ApplyBatch(const std::vector<SinkEvent>& events, int64_t now_ms, Guard guard,
                           std::vector<EventApplyResult>& results);
   Result<EntityApplyResult> Upsert(const SinkEvent& event, const model::Entity& e, int64_t now_ms);
+  // The lead that `e` (a lead the store does not hold) joins under
+  // lead_merge_window, merged and referenced; nullopt when there is none.
+  Result<std::optional<EntityApplyResult>> MergeLead(const SinkEvent& event, const model::Entity& e,
+                                                     int64_t now_ms);
+  // Applies the pending update-only records of the entity just created as
+  // `created` (row `id`, fields `text`), in version order, and forgets them.
+  Result<EntityApplyResult> ApplyPending(const SinkEvent& event, model::Entity created, int64_t id,
+                                         std::string text, int64_t now_ms);
   Status Journal(const SinkEvent& event, const model::Entity& e, int64_t id,
                  std::optional<int64_t> before_version, const std::optional<std::string>& before,
                  const std::string& after, int64_t now_ms);
@@ -51,6 +59,10 @@ struct SqliteCrmStore::Impl {
   std::vector<KindStmts> kinds;  // indexed by EntityKind
   sql::Stmt begin, commit, rollback, savepoint, release, rollback_to;
   sql::Stmt applied_select, applied_insert, ref_insert, journal_insert;
+  // SqliteStoreOptions::lead_merge_window.
+  sql::Stmt ref_select, contact_phone, lead_by_phone;
+  // Update-only records that came before their entity.
+  sql::Stmt pending_insert, pending_select, pending_delete, pending_prune;
 };
 
 }  // namespace crmhub::crm

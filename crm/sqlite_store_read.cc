@@ -56,11 +56,12 @@ Result<std::optional<StoredEntity>> SqliteCrmStore::Find(model::EntityKind kind,
 
 Result<std::vector<StoredEntity>> SqliteCrmStore::FindAnyKind(const std::string& source,
                                                               const std::string& external_id) {
-  std::vector<model::EntityKind> kinds;
+  std::vector<std::pair<model::EntityKind, int64_t>> refs;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     auto st = impl_->db->Prepare(
-        "SELECT kind FROM external_refs WHERE source = ? AND external_id = ? ORDER BY kind");
+        "SELECT kind, entity_id FROM external_refs WHERE source = ? AND external_id = ? "
+        "ORDER BY kind");
     if (!st.ok()) return st.status();
     st->Bind(1, std::string_view(source)).Bind(2, std::string_view(external_id));
     for (;;) {
@@ -69,14 +70,30 @@ Result<std::vector<StoredEntity>> SqliteCrmStore::FindAnyKind(const std::string&
       if (!*row) break;
       auto kind = model::ParseKind(st->Text(0));
       if (!kind) return Status::Corruption("external_refs: unknown kind " + st->Text(0));
-      kinds.push_back(*kind);
+      refs.emplace_back(*kind, st->Int(1));
     }
   }
   std::vector<StoredEntity> out;
-  for (model::EntityKind kind : kinds) {
+  for (const auto& [kind, id] : refs) {
     auto e = Find(kind, source, external_id);
     if (!e.ok()) return e.status();
-    if (*e) out.push_back(std::move(**e));
+    if (*e) {
+      out.push_back(std::move(**e));
+      continue;
+    }
+    // A reference to an entity held under another identity (a lead merged
+    // under lead_merge_window): that entity.
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    auto st = impl_->db->Prepare(
+        fmt::format("SELECT {} FROM {} WHERE id = ?", kEntityColumns, TableFor(kind).table));
+    if (!st.ok()) return st.status();
+    st->Bind(1, id);
+    auto row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) continue;
+    auto held = ReadEntityRow(*st, kind);
+    if (!held.ok()) return held.status();
+    out.push_back(std::move(held).value());
   }
   return out;
 }
@@ -198,9 +215,13 @@ Result<int64_t> SqliteCrmStore::PruneAppliedEvents(SystemTime cutoff, int64_t li
 }
 
 Status SqliteCrmStore::Maintain() {
-  auto pruned = PruneAppliedEvents(impl_->clock.Now() - impl_->options.applied_events_retention,
-                                   impl_->options.maintain_prune_limit);
-  return pruned.ok() ? Status::Ok() : pruned.status();
+  const SystemTime cutoff = impl_->clock.Now() - impl_->options.applied_events_retention;
+  auto pruned = PruneAppliedEvents(cutoff, impl_->options.maintain_prune_limit);
+  if (!pruned.ok()) return pruned.status();
+  // Update-only records whose entity never came.
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->pending_prune.Bind(1, ToUnixMillis(cutoff));
+  return impl_->pending_prune.Run();
 }
 
 }  // namespace crmhub::crm

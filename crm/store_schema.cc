@@ -178,7 +178,20 @@ std::string SchemaSql() {
       "  changes INTEGER NOT NULL,\n"
       "  PRIMARY KEY (source, idempotency_key)\n"
       ") WITHOUT ROWID;\n"
-      "CREATE INDEX IF NOT EXISTS applied_events_age ON applied_events(applied_at);\n";
+      "CREATE INDEX IF NOT EXISTS applied_events_age ON applied_events(applied_at);\n"
+      // Update-only records that came before their entity (model::Entity::
+      // update_only): applied when it is created, forgotten with the
+      // applied events' retention.
+      "CREATE TABLE IF NOT EXISTS pending_updates (\n"
+      "  kind TEXT NOT NULL,\n"
+      "  source TEXT NOT NULL,\n"
+      "  external_id TEXT NOT NULL,\n"
+      "  version INTEGER NOT NULL,\n"
+      "  fields TEXT NOT NULL,\n"
+      "  created_at INTEGER NOT NULL\n"
+      ");\n"
+      "CREATE INDEX IF NOT EXISTS pending_updates_key ON pending_updates(kind, source, "
+      "external_id);\n";
   return sql;
 }
 

@@ -309,6 +309,14 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
            .type = Type::kDuration,
            .default_value = "\"10s\"",
            .description = "Timeout of one request to the CRM core's API."},
+          {.name = "lead_merge_window",
+           .type = Type::kDuration,
+           .default_value = "\"24h\"",
+           .description = "sink = \"sqlite\": a lead whose contact's phone matches the contact "
+                          "of a lead from another source created within this window joins that "
+                          "lead instead of making a second one (a website form and a call from "
+                          "one number: one lead). \"0s\": every lead stands alone. The CRM "
+                          "core's API (sink = \"http\") does its own merging."},
       }});
   schema.sections.push_back(SectionSpec{
       "matching",

@@ -32,11 +32,20 @@ Result<MissedCallPolicy> ReadMissedCallPolicy(const config::Section& section,
   return p;
 }
 
+namespace {
+
+// The start (Unix s) of the epoch-aligned window of `policy` holding `at`.
+int64_t WindowStart(const MissedCallPolicy& policy, int64_t at) {
+  const int64_t window = duration_cast<seconds>(policy.window).count();
+  return at - ((at % window) + window) % window;
+}
+
+}  // namespace
+
 std::optional<InboundEvent> MissedCallTask(const MissedCallPolicy& policy, const MissedCall& call) {
   if (policy.window.count() <= 0 || call.caller.empty()) return std::nullopt;
   const int64_t ended = duration_cast<seconds>(call.ended.time_since_epoch()).count();
-  const int64_t window = duration_cast<seconds>(policy.window).count();
-  const int64_t start = ended - ((ended % window) + window) % window;
+  const int64_t start = WindowStart(policy, ended);
   InboundEvent e;
   e.idempotency_key = "missed-call:" + call.caller + ":" + std::to_string(start);
   e.ordering_key = call.caller;
@@ -50,6 +59,30 @@ std::optional<InboundEvent> MissedCallTask(const MissedCallPolicy& policy, const
                                {"assignee", call.assignee},
                                {"line", call.line}}}}
                   .dump();
+  return e;
+}
+
+std::optional<InboundEvent> MissedCallClosure(const MissedCallPolicy& policy,
+                                              const AnsweredCall& call) {
+  if (policy.window.count() <= 0 || call.number.empty()) return std::nullopt;
+  const int64_t ended = duration_cast<seconds>(call.ended.time_since_epoch()).count();
+  const int64_t start = WindowStart(policy, ended);
+  InboundEvent e;
+  e.idempotency_key = "missed-call-closed:" + call.call_id;
+  // The task's ordering key: a closure queued after the task is delivered
+  // after it when the provider sent the number the same way both times.
+  e.ordering_key = call.number;
+  e.kind = "missed_call_closed";
+  e.payload =
+      nlohmann::json{
+          {"missed_call_closed",
+           {{"number", call.number},
+            {"call_id", call.call_id},
+            {"ended", ended},
+            {"outgoing", call.outgoing},
+            {"window_start", start},
+            {"previous_window_start", start - duration_cast<seconds>(policy.window).count()}}}}
+          .dump();
   return e;
 }
 

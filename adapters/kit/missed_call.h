@@ -16,6 +16,18 @@
 //                     a window of 24h runs midnight to midnight UTC, so two
 //                     calls a minute apart across midnight make two tasks.
 //
+//   MissedCallClosure the follow-up of an answered call (an incoming call
+//                     answered, or a call out to the number: a callback):
+//                     key "missed-call-closed:<call id>"; kind
+//                     "missed_call_closed"; payload {"missed_call_closed":
+//                     {"number", "call_id", "ended", "outgoing",
+//                      "window_start", "previous_window_start"}}. The rules
+//                     map it to update-only tasks (model::Entity::update_only)
+//                     that close the task of the number's window holding the
+//                     call's end, and of the window before it, when either
+//                     exists and its missed call ended earlier; it creates
+//                     no task.
+//
 // Answered or missed is the provider's final event's word (Mango's summary,
 // Zadarma's NOTIFY_END), never an intermediate leg's. Pure functions;
 // thread-safe.
@@ -57,5 +69,17 @@ struct MissedCall {
 // The task event, or nullopt when the policy makes none (window 0) or the
 // caller is unknown (no number: nobody to call back).
 std::optional<InboundEvent> MissedCallTask(const MissedCallPolicy& policy, const MissedCall& call);
+
+struct AnsweredCall {
+  std::string number;  // the other party (caller, or the number called out), as sent
+  std::string call_id;
+  SystemTime ended;
+  bool outgoing = false;  // a call out from the company: a callback
+};
+
+// The closing event, or nullopt when the policy makes no tasks (window 0) or
+// the number is unknown.
+std::optional<InboundEvent> MissedCallClosure(const MissedCallPolicy& policy,
+                                              const AnsweredCall& call);
 
 }  // namespace crmhub::adapters::kit

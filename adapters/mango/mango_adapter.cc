@@ -71,6 +71,26 @@ std::optional<kit::MissedCall> MissedCallOf(const nlohmann::json& summary, std::
                          .line = JsonScalarText(summary, "line_number").value_or("")};
 }
 
+// A summary of an answered call (entry_result 1): incoming, from the
+// caller's number, or outgoing (call_direction 2), to the number called; as
+// the kit's answered call, which closes that number's missed-call task.
+std::optional<kit::AnsweredCall> AnsweredCallOf(const nlohmann::json& summary,
+                                                std::string entry_id) {
+  const std::optional<int64_t> direction = JsonIntLoose(summary, "call_direction");
+  if ((direction != 1 && direction != 2) || JsonIntLoose(summary, "entry_result") != 1) {
+    return std::nullopt;
+  }
+  const bool outgoing = direction == 2;
+  const nlohmann::json* party = JsonObject(summary, outgoing ? "to" : "from");
+  std::optional<std::string> number = party ? JsonScalarText(*party, "number") : std::nullopt;
+  std::optional<int64_t> ended = JsonIntLoose(summary, "end_time");
+  if (!number || number->empty() || !ended) return std::nullopt;
+  return kit::AnsweredCall{.number = std::move(*number),
+                           .call_id = std::move(entry_id),
+                           .ended = SystemTime(std::chrono::seconds(*ended)),
+                           .outgoing = outgoing};
+}
+
 const Path* FindPath(std::string_view sub_path) {
   for (const Path& p : kPaths) {
     if (p.sub_path == sub_path) return &p;
@@ -210,6 +230,11 @@ Result<WebhookResult> MangoAdapter::HandleWebhook(const net::HttpRequest& reques
     if (std::optional<kit::MissedCall> missed = MissedCallOf(*event, *entry_id)) {
       if (auto task = kit::MissedCallTask(config().missed_calls, *missed)) {
         result.events.push_back(std::move(*task));
+      }
+    }
+    if (std::optional<kit::AnsweredCall> answered = AnsweredCallOf(*event, *entry_id)) {
+      if (auto closure = kit::MissedCallClosure(config().missed_calls, *answered)) {
+        result.events.push_back(std::move(*closure));
       }
     }
   }

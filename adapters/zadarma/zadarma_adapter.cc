@@ -93,23 +93,49 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+// When a call ended by its final event: call_start ("YYYY-MM-DD hh:mm:ss"
+// without a zone: Moscow time, as the rules) plus duration (the talk time);
+// nullopt when call_start cannot be read.
+std::optional<SystemTime> EndOf(const kit::WebhookBody& form) {
+  std::optional<std::string> start = form.Field("call_start");
+  std::optional<SystemTime> at =
+      start ? ParseTimestamp(*start, kMoscowOffsetMinutes) : std::nullopt;
+  if (!at) return std::nullopt;
+  std::optional<int64_t> duration = ParseDecimalInt(form.Field("duration").value_or("0"));
+  return *at + std::chrono::seconds(duration.value_or(0));
+}
+
 // NOTIFY_END of a call nobody answered (any disposition but "answered"),
-// as the kit's missed call; nullopt otherwise, or when call_start cannot be
-// read ("YYYY-MM-DD hh:mm:ss" without a zone: Moscow time, as the rules).
+// as the kit's missed call; nullopt otherwise, or without an end.
 std::optional<kit::MissedCall> MissedCallOf(const kit::WebhookBody& form) {
   if (form.Field("event") != "NOTIFY_END" || form.Field("disposition") == "answered") {
     return std::nullopt;
   }
-  std::optional<std::string> start = form.Field("call_start");
-  std::optional<SystemTime> at =
-      start ? ParseTimestamp(*start, kMoscowOffsetMinutes) : std::nullopt;
-  std::optional<int64_t> duration = ParseDecimalInt(form.Field("duration").value_or("0"));
-  if (!at) return std::nullopt;
+  std::optional<SystemTime> ended = EndOf(form);
+  if (!ended) return std::nullopt;
   return kit::MissedCall{.caller = form.Field("caller_id").value_or(""),
                          .call_id = form.Field("pbx_call_id").value_or(""),
-                         .ended = *at + std::chrono::seconds(duration.value_or(0)),
+                         .ended = *ended,
                          .assignee = form.Field("internal").value_or(""),
                          .line = form.Field("called_did").value_or("")};
+}
+
+// NOTIFY_END (from caller_id) or NOTIFY_OUT_END (to destination: a
+// callback) of an answered call, as the kit's answered call, which closes
+// that number's missed-call task; nullopt otherwise, or without an end.
+std::optional<kit::AnsweredCall> AnsweredCallOf(const kit::WebhookBody& form) {
+  const std::optional<std::string> event = form.Field("event");
+  const bool outgoing = event == "NOTIFY_OUT_END";
+  if ((!outgoing && event != "NOTIFY_END") || form.Field("disposition") != "answered") {
+    return std::nullopt;
+  }
+  std::optional<SystemTime> ended = EndOf(form);
+  if (!ended) return std::nullopt;
+  return kit::AnsweredCall{
+      .number = form.Field(outgoing ? "destination" : "caller_id").value_or(""),
+      .call_id = form.Field("pbx_call_id").value_or(""),
+      .ended = *ended,
+      .outgoing = outgoing};
 }
 
 }  // namespace
@@ -191,6 +217,11 @@ Result<WebhookResult> ZadarmaAdapter::HandleWebhook(const net::HttpRequest& requ
   if (std::optional<kit::MissedCall> missed = MissedCallOf(*form)) {
     if (auto task = kit::MissedCallTask(config().missed_calls, *missed)) {
       result.events.push_back(std::move(*task));
+    }
+  }
+  if (std::optional<kit::AnsweredCall> answered = AnsweredCallOf(*form)) {
+    if (auto closure = kit::MissedCallClosure(config().missed_calls, *answered)) {
+      result.events.push_back(std::move(*closure));
     }
   }
   result.accepted = net::HttpResponse::Text(200, "");

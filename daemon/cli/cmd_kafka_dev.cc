@@ -71,8 +71,7 @@ int KafkaDevCommand(const Args& args) {
       "crmhub kafka-dev: %lld brokers at %s (in this process; not durable)\n\n"
       "[queue]\nengine = \"kafka\"\nbrokers = \"%s\"\n\n"
       "Topics are created on first use. Ctrl-C or SIGTERM stops it.\n",
-      static_cast<long long>(brokers), cluster.bootstraps().c_str(),
-      cluster.bootstraps().c_str());
+      static_cast<long long>(brokers), cluster.bootstraps().c_str(), cluster.bootstraps().c_str());
   std::fflush(stdout);
   if (!bootstrap_file.empty() && !WriteWhole(bootstrap_file, cluster.bootstraps())) {
     std::fprintf(stderr, "error: cannot write %s\n", bootstrap_file.c_str());

@@ -47,6 +47,13 @@ struct Entity {
   // milliseconds, or a sequence). An older version never overwrites a newer.
   int64_t version = 0;
   nlohmann::json fields = nlohmann::json::object();
+  // A change to an entity the CRM may hold, never a new one: when the store
+  // holds (source, external_id) these fields are merged over the stored ones
+  // (JSON merge patch; the version and status rules decide as for a whole
+  // record), and when it holds nothing the entity is ignored. For follow-ups
+  // such as closing a missed-call task from a later call, which must not
+  // create a task when there was none to close.
+  bool update_only = false;
 };
 
 }  // namespace crmhub::model

@@ -256,6 +256,18 @@ class Applier {
         v = Resolve(s.pointers[0], sc, elem_paths);
         break;
       case Source::kPaths:
+        if (!s.parts.empty()) {
+          // The first part whose value (after its own steps) is not empty.
+          for (const ValueSpec& part : s.parts) {
+            auto r = Eval(part, sc, w);
+            if (!r.ok()) return r.status();
+            if (!IsEmpty(&*r)) {
+              v = std::move(*r);
+              break;
+            }
+          }
+          break;
+        }
         path.Pointer1(&s.pointers[0]);
         for (const auto& p : s.pointers) {
           elem_paths.clear();
@@ -268,6 +280,28 @@ class Applier {
         }
         break;
       case Source::kJoin: {
+        if (!s.parts.empty()) {
+          // Each part after its own steps; a part that is null makes the
+          // whole join null (a key half made is no key), so `paths` can
+          // fall back to another.
+          std::string joined;
+          std::string text;
+          bool whole = true;
+          for (size_t i = 0; i < s.parts.size() && whole; ++i) {
+            auto r = Eval(s.parts[i], sc, w);
+            if (!r.ok()) return r.status();
+            text.clear();
+            if (r->is_null()) {
+              whole = false;
+            } else if (!internal::ScalarText(*r, text)) {
+              return Error(w, sc.path, &*r, "join needs scalar values");
+            }
+            if (i > 0) joined += s.separator;
+            joined += text;
+          }
+          if (whole) v = std::move(joined);
+          break;
+        }
         path.Joined(&s.pointers);
         std::string joined;
         std::string text;
@@ -418,6 +452,7 @@ class Applier {
     model::Entity e;
     e.kind = r.kind;
     e.source = std::string(ctx_.source);
+    e.update_only = r.update_only;
     {
       Where w{r.name, "external_id"};
       auto id = Eval(r.external_id, sc, w);

@@ -67,7 +67,8 @@ Status ApplyTransform(const Transform& t, Json& v) {
     case Op::kMinorUnits:
     case Op::kUnixS:
     case Op::kUnixMs:
-    case Op::kNegate: {
+    case Op::kNegate:
+    case Op::kWindowStart: {
       if (v.is_string()) {
         auto n = ParseInt64(v.get_ref<const std::string&>());
         if (!n.ok()) return n.status();
@@ -78,6 +79,16 @@ Status ApplyTransform(const Transform& t, Json& v) {
       }
       if (t.op == Op::kUnixS) return FromInt(v, 1000);
       if (t.op == Op::kNegate) return FromInt(v, -1);
+      if (t.op == Op::kWindowStart) {
+        if (v.is_number_unsigned() &&
+            v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+          return Status::InvalidArgument("integer overflows int64");
+        }
+        const int64_t s = v.get<int64_t>() / 1000;
+        const int64_t len = t.arg;
+        v = s - ((s % len) + len) % len;
+        return Status::Ok();
+      }
       return FromInt(v, 1);
     }
     case Op::kBool:

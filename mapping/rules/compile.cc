@@ -4,11 +4,13 @@
 
 #include <toml++/toml.h>
 
+#include <chrono>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
 #include <stdexcept>
 
+#include "base/units.h"
 #include "mapping/model/model.h"
 #include "mapping/rules/compiled.h"
 #include "mapping/rules/rule_set.h"
@@ -175,6 +177,18 @@ Transform CompileTransform(const std::string& text, const std::string& where) {
       }
       t.arg = arg[0] - '0';
     }
+  } else if (name == "window_start") {
+    // Unix ms → the start (Unix s) of the fixed window of this length that
+    // holds it, windows aligned to the epoch (UTC midnight for 24h).
+    t.op = Op::kWindowStart;
+    takes_arg = true;
+    auto len = ParseDuration(arg);
+    if (arg.empty() || !len.ok() || *len < std::chrono::seconds(1) ||
+        *len > std::chrono::hours(24 * 366) || len->count() % 1000 != 0) {
+      Fail(where, "transform \"" + text +
+                      "\": needs a window length of whole seconds, 1s to 366d (window_start:24h)");
+    }
+    t.arg = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(*len).count());
   } else if (name == "timestamp_ms") {
     t.op = Op::kTimestampMs;
     takes_arg = true;
@@ -333,16 +347,32 @@ class Compiler {
       for (const auto& e : *a)
         s.pointers.push_back(CompilePointer(GetString(e, where), false, where));
     };
+    // `paths` and `join` whose elements include value tables: each element
+    // compiled as a spec into s.parts. False (nothing done) for a plain list
+    // of pointers, which keeps the pointer form.
+    auto spec_list = [&](std::string_view key) {
+      auto a = (*t)[key].as_array();
+      if (!a || a->empty()) return false;
+      bool tables = false;
+      for (const auto& e : *a) tables = tables || e.is_table();
+      if (!tables) return false;
+      size_t i = 0;
+      for (const auto& e : *a) {
+        s.parts.push_back(
+            CompileSpec(e, where + "/" + std::string(key) + "/" + std::to_string(i++), {}));
+      }
+      return true;
+    };
     if (auto n = t->get("path")) {
       s.pointers.push_back(CompilePointer(GetString(*n, where), false, where));
     } else if (auto r = t->get("root_path")) {
       s.pointers.push_back(CompilePointer(GetString(*r, where), true, where));
     } else if (t->contains("paths")) {
       s.source = Source::kPaths;
-      pointer_list("paths");
+      if (!spec_list("paths")) pointer_list("paths");
     } else if (t->contains("join")) {
       s.source = Source::kJoin;
-      pointer_list("join");
+      if (!spec_list("join")) pointer_list("join");
     } else if (t->contains("sum")) {
       s.source = Source::kSum;
       pointer_list("sum");
@@ -449,7 +479,14 @@ class Compiler {
     for (const auto& other : out_.entities) {
       if (other.name == r.name) Fail(where, "duplicate rule name");
     }
-    CheckKeys(t, {"rule", "kind", "when", "for_each", "external_id", "version", "fields"}, where);
+    CheckKeys(
+        t, {"rule", "kind", "when", "for_each", "external_id", "version", "fields", "update_only"},
+        where);
+    if (auto u = t.get("update_only")) {
+      auto b = u->value<bool>();
+      if (!b || !u->is_boolean()) Fail(where, "update_only must be true or false");
+      r.update_only = *b;
+    }
     auto kind = t["kind"].value<std::string>();
     if (!kind) Fail(where, "needs kind = \"...\"");
     auto parsed = model::ParseKind(*kind);

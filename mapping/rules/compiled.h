@@ -51,12 +51,13 @@ enum class Op {
   kUnixS,
   kUnixMs,
   kNegate,
+  kWindowStart,
 };
 
 struct Transform {
   Op op;
   std::string name;  // as written ("money:3")
-  int arg = 0;       // money scale, timestamp default offset (minutes)
+  int arg = 0;       // money scale, timestamp default offset (minutes), window length (s)
   PhoneCountry country = PhoneCountry::kRU;
 };
 
@@ -80,6 +81,10 @@ enum class OnMissing { kError, kNull, kKeep };
 struct ValueSpec {
   Source source = Source::kPath;
   std::vector<Pointer> pointers;  // kPath (1), kPaths, kJoin, kSum, kForEach (1)
+  // kPaths and kJoin written with value tables among their elements: every
+  // element as a spec (a pointer string becomes a plain path spec), in place
+  // of `pointers`.
+  std::vector<ValueSpec> parts;
   std::string separator;
   Json constant;
   ContextValue context = ContextValue::kSource;
@@ -111,6 +116,7 @@ struct EntityRule {
   ValueSpec external_id;
   std::optional<ValueSpec> version;
   std::vector<NamedSpec> fields;
+  bool update_only = false;  // model::Entity::update_only
 };
 
 struct CompiledRules {

@@ -10,7 +10,9 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "crm/sqlite_store.h"
 #include "tests/daemon/test_support.h"
@@ -86,15 +88,40 @@ mapping = "mappings/{}"
   ASSERT_EQ(expected.size(), static_cast<size_t>(o.calls));
   std::set<std::string> callers;
   std::set<std::pair<std::string, int64_t>> tasks;  // (caller, UTC day)
+  const auto unix_s = [](SystemTime t) {
+    return std::chrono::duration_cast<seconds>(t.time_since_epoch()).count();
+  };
+  // Per task: its missed calls' ends; per number: its answered calls' ends.
+  std::map<std::pair<std::string, int64_t>, std::vector<int64_t>> misses;
+  std::map<std::string, std::vector<int64_t>> answered;
   for (const simkit::SimCall& c : sim.calls()) {
+    if (c.answered) answered[c.customer].push_back(unix_s(o.answered_at(c)));
     if (!c.incoming) continue;
     callers.insert(c.customer);
     if (!c.answered) {
-      const int64_t s =
-          std::chrono::duration_cast<seconds>(o.missed_at(c).time_since_epoch()).count();
+      const int64_t s = unix_s(o.missed_at(c));
       tasks.insert({c.customer, s / 86400});
+      misses[{c.customer, s / 86400}].push_back(s);
     }
   }
+  // A task is closed by an answered call that ended after its missed call,
+  // that day or the next. Which of a day's missed calls made the task is
+  // the delivery's order: closed after the last is "done", not after the
+  // first is "open", between is either.
+  std::map<std::pair<std::string, int64_t>, std::string> task_status;
+  for (const auto& [task, ends] : misses) {
+    const int64_t first = *std::min_element(ends.begin(), ends.end());
+    const int64_t last = *std::max_element(ends.begin(), ends.end());
+    bool after_first = false, after_last = false;
+    for (int64_t a : answered[task.first]) {
+      if (a / 86400 != task.second && a / 86400 != task.second + 1) continue;
+      after_first = after_first || a > first;
+      after_last = after_last || a > last;
+    }
+    task_status[task] = after_last ? "done" : after_first ? "either" : "open";
+  }
+  std::map<std::string, int> closed_expected;
+  for (const auto& [task, status] : task_status) ++closed_expected[status];
   auto count = [&](model::EntityKind kind) {
     return store ? store->Count(kind, o.adapter_id).value_or(-1) : -1;
   };
@@ -112,10 +139,26 @@ mapping = "mappings/{}"
     }
     return true;
   };
-  const bool done = wait_until(all_right, seconds(240));
+  // Every task with the status its calls give it: "" when all are, else
+  // the first that is not.
+  auto wrong_task = [&]() -> std::string {
+    for (const auto& [task, status] : task_status) {
+      auto found = store->Find(model::EntityKind::kTask, o.adapter_id,
+                               "+" + task.first + ":" + std::to_string(task.second * 86400));
+      if (!found.ok() || !found->has_value()) return task.first + ": no task";
+      const std::string held = (*found)->entity.fields.value("status", "");
+      if (status != "either" && held != status) {
+        return fmt::format("{} day {}: {} (expected {})", task.first, task.second, held, status);
+      }
+    }
+    return "";
+  };
+  const bool done = wait_until([&] { return all_right() && wrong_task().empty(); }, seconds(240));
   const simkit::PushStats stats = sim.Stats();
-  fmt::print("{} contacts, {} leads, {} tasks; ", count(model::EntityKind::kContact),
-             count(model::EntityKind::kLead), count(model::EntityKind::kTask));
+  fmt::print("{} contacts, {} leads, {} tasks ({} to close, {} to stay open, {} either); ",
+             count(model::EntityKind::kContact), count(model::EntityKind::kLead),
+             count(model::EntityKind::kTask), closed_expected["done"], closed_expected["open"],
+             closed_expected["either"]);
   fmt::print(
       "{} calls; {} at the kill; pushes: {} sent, {} delivered, {} retried, {} duplicated, "
       "{} reordered, {} abandoned\n",
@@ -126,6 +169,9 @@ mapping = "mappings/{}"
   EXPECT_EQ(count(model::EntityKind::kContact), static_cast<int64_t>(callers.size()));
   EXPECT_EQ(count(model::EntityKind::kLead), static_cast<int64_t>(callers.size()));
   EXPECT_EQ(count(model::EntityKind::kTask), static_cast<int64_t>(tasks.size()));
+  EXPECT_EQ(wrong_task(), "");
+  EXPECT_GT(closed_expected["done"], 0) << "no task to close: the closing was not tested";
+  EXPECT_GT(closed_expected["open"], 0) << "every task closed: staying open was not tested";
   EXPECT_LT(tasks.size(), static_cast<size_t>(std::count_if(
                               sim.calls().begin(), sim.calls().end(),
                               [](const simkit::SimCall& c) { return c.incoming && !c.answered; })))

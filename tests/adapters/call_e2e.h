@@ -10,7 +10,9 @@
 //   retried) and start it again on the same data dir; wait until every push
 //   was delivered and crm.db holds exactly the simulator's calls, each with
 //   its final result, one contact and one lead per number that called in,
-//   and one missed-call task per caller per day (UTC) with a missed call.
+//   and one missed-call task per caller per day (UTC) with a missed call,
+//   done when an answered call with the number (in, or a callback out) ended
+//   after it that day or the next, open when none did.
 
 #include <functional>
 #include <string>
@@ -27,6 +29,9 @@ struct CallE2eOptions {
   // When the system says a missed call ended (what its task's window is
   // counted from): Mango's end_time, Zadarma's call_start + duration.
   std::function<SystemTime(const simkit::SimCall&)> missed_at;
+  // When the system says an answered call ended (what closes a task is
+  // counted from): Mango's end_time, Zadarma's call_start + duration.
+  std::function<SystemTime(const simkit::SimCall&)> answered_at;
 };
 
 // The scenario above, with gtest assertions. `sim` is not started; its

@@ -323,3 +323,128 @@ TEST(SqliteStoreOpenTest, RefusesANewerSchema) {
 
 }  // namespace
 }  // namespace crmhub::crm
+
+namespace crmhub::crm {
+namespace {
+
+// model::Entity::update_only: nothing is created; over a stored entity the
+// fields are merged and the version decides as for a whole record.
+TEST_F(SqliteStoreTest, UpdateOnlyChangesWhatIsStoredAndCreatesNothing) {
+  model::Entity close = Order("ozon", "P-1", 200, "delivered");
+  close.fields = {{"status", "delivered"}};
+  close.update_only = true;
+  auto none = ApplyOne(Event("ozon", "k1", {close}));
+  ASSERT_TRUE(none.outcome.ok()) << none.outcome.error;
+  EXPECT_EQ(none.entities.at(0).result, UpsertResult::kUnchanged);
+  EXPECT_EQ(StoredStatus("P-1"), "<absent>");
+  EXPECT_EQ(JournalSize(), 0);
+
+  // It was kept: the entity, when it comes, gets it (arrival order does not
+  // matter), and the record applied again changes nothing.
+  ASSERT_TRUE(
+      ApplyOne(Event("ozon", "k2", {Order("ozon", "P-1", 100, "new", 12345)})).outcome.ok());
+  EXPECT_EQ(StoredStatus("P-1"), "delivered");
+  auto merged = ApplyOne(Event("ozon", "k3", {close}));
+  ASSERT_TRUE(merged.outcome.ok()) << merged.outcome.error;
+  EXPECT_EQ(merged.entities.at(0).result, UpsertResult::kUnchanged);
+  // Over a stored entity: merged at once.
+  ASSERT_TRUE(ApplyOne(Event("ozon", "k5", {Order("ozon", "P-2", 100, "new", 500)})).outcome.ok());
+  close.external_id = "P-2";
+  EXPECT_EQ(ApplyOne(Event("ozon", "k6", {close})).entities.at(0).result, UpsertResult::kUpdated);
+  EXPECT_EQ(StoredStatus("P-2"), "delivered");
+  // An update-only record older than the entity that comes later is stale.
+  close.external_id = "P-3";
+  close.version = 50;
+  ASSERT_TRUE(ApplyOne(Event("ozon", "k7", {close})).outcome.ok());
+  ASSERT_TRUE(ApplyOne(Event("ozon", "k8", {Order("ozon", "P-3", 100, "new", 500)})).outcome.ok());
+  EXPECT_EQ(StoredStatus("P-3"), "new");
+  close.external_id = "P-1";
+  close.version = 200;
+  auto found = store_->Find(EntityKind::kOrder, "ozon", "P-1");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((**found).entity.fields.value("status", ""), "delivered");
+  EXPECT_EQ((**found).entity.fields.value("total", 0), 12345);  // kept
+  EXPECT_EQ((**found).entity.version, 200);
+  // An older update-only record is stale.
+  close.version = 150;
+  close.fields = {{"status", "new"}};
+  EXPECT_EQ(ApplyOne(Event("ozon", "k4", {close})).entities.at(0).result, UpsertResult::kStale);
+  EXPECT_EQ(StoredStatus("P-1"), "delivered");
+}
+
+model::Entity NoPhone(model::Entity contact) {
+  contact.fields.erase("phone");
+  return contact;
+}
+
+model::Entity Lead(std::string source, std::string external_id, std::string contact,
+                   nlohmann::json extra_fields = nlohmann::json::object()) {
+  model::Entity e;
+  e.kind = model::EntityKind::kLead;
+  e.source = std::move(source);
+  e.external_id = std::move(external_id);
+  e.version = 1;
+  e.fields = {{"status", "new"}, {"contact_external_id", std::move(contact)}};
+  e.fields.update(extra_fields);
+  return e;
+}
+
+// SqliteStoreOptions::lead_merge_window: a lead joins another source's
+// lead whose contact has its phone, within the window; never its own
+// source's, never without a phone.
+TEST_F(SqliteStoreTest, LeadMergeWindowJoinsLeadsOfOnePhoneAcrossSources) {
+  store_.reset();
+  SqliteStoreOptions options;
+  options.path = dir_.path() / std::string(kCrmDbFileName);
+  options.lead_merge_window = std::chrono::hours(1);
+  store_ = SqliteCrmStore::Open(options, clock_).value();
+  auto leads = [&] { return store_->Count(EntityKind::kLead).value(); };
+
+  ASSERT_TRUE(ApplyOne(Event("site", "f1",
+                             {Contact("site", "site-1", 1, "+79161234567"),
+                              Lead("site", "site-1", "site-1", {{"message", "hi"}})}))
+                  .outcome.ok());
+  // The same source: two submissions, two leads.
+  ASSERT_TRUE(ApplyOne(Event("site", "f2",
+                             {Contact("site", "site-2", 1, "+79161234567"),
+                              Lead("site", "site-2", "site-2")}))
+                  .outcome.ok());
+  EXPECT_EQ(leads(), 2);
+  // Another source, the same phone: joins the newest, fills its gaps only.
+  clock_.Advance(std::chrono::minutes(30));
+  auto joined = ApplyOne(Event("mango", "c1",
+                               {Contact("mango", "79161234567", 0, "+79161234567"),
+                                Lead("mango", "call:79161234567", "79161234567",
+                                     {{"channel", "phone"}, {"message", "from the call"}})}));
+  ASSERT_TRUE(joined.outcome.ok()) << joined.outcome.error;
+  EXPECT_EQ(leads(), 2);
+  auto site2 = store_->Find(EntityKind::kLead, "site", "site-2");
+  ASSERT_TRUE(site2.ok() && site2->has_value());
+  EXPECT_EQ(joined.entities.at(1).entity_id, (**site2).id);
+  EXPECT_EQ((**site2).entity.fields.value("channel", ""), "phone");
+  EXPECT_EQ((**site2).entity.fields.value("contact_external_id", ""), "site-2");  // kept
+  EXPECT_EQ((**site2).entity.fields.value("message", ""), "from the call");
+  // A later record of the reference changes nothing and makes no lead.
+  EXPECT_EQ(
+      ApplyOne(Event("mango", "c2",
+                     {Lead("mango", "call:79161234567", "79161234567", {{"title", "another"}})}))
+          .entities.at(0)
+          .result,
+      UpsertResult::kUnchanged);
+  EXPECT_EQ(leads(), 2);
+  // A contact without a phone, or after the window: a lead of its own.
+  ASSERT_TRUE(ApplyOne(Event("mango", "c3",
+                             {NoPhone(Contact("mango", "sip", 0, "+79161234567")),
+                              Lead("mango", "call:sip", "sip")}))
+                  .outcome.ok());
+  EXPECT_EQ(leads(), 3);
+  clock_.Advance(std::chrono::minutes(61));
+  ASSERT_TRUE(ApplyOne(Event("zadarma", "z1",
+                             {Contact("zadarma", "79161234567", 0, "+79161234567"),
+                              Lead("zadarma", "call:79161234567", "79161234567")}))
+                  .outcome.ok());
+  EXPECT_EQ(leads(), 4);
+}
+
+}  // namespace
+}  // namespace crmhub::crm

@@ -428,6 +428,62 @@ extra = { fields = { raw = { sum = ["/a", "/b"] } } }
       R"(rule "order" field "total": /lines/*/v: "0.0000001": sum needs decimal numbers (at most 6 decimal places))");
 }
 
+// `paths` and `join` with value tables: each element through its own steps;
+// a null part makes the join null so that `paths` falls back. And
+// `window_start`, the fixed window a Unix-ms time falls in.
+TEST_F(RulesTest, PathsAndJoinOfValueTablesAndWindowStart) {
+  RuleSet rules = Rules(R"(
+format = 1
+[[entity]]
+rule = "lead"
+kind = "lead"
+external_id = { paths = [{ join = [{ path = "/phone", transform = "phone", on_invalid = "null" }, { path = "/at", transform = ["unix_s", "window_start:24h"] }], separator = ":", prefix = "p:" }, { path = "/phone", transform = "string", prefix = "raw:" }] }
+[entity.fields]
+status = { value = "new" }
+)");
+  auto id = [&](const std::string& record) -> std::string {
+    auto out = rules.ApplyText(record, ctx_);
+    return out.ok() ? (*out)[0].external_id : out.status().message();
+  };
+  EXPECT_EQ(id(R"({"phone":"8 (916) 123-45-67","at":1700006401})"), "p:+79161234567:1700006400");
+  EXPECT_EQ(id(R"({"phone":"79161234567","at":"1700092799"})"), "p:+79161234567:1700006400");
+  EXPECT_EQ(id(R"({"phone":"79161234567","at":1700092800})"), "p:+79161234567:1700092800");
+  // Not a phone number: the join is null, the second element is used.
+  EXPECT_EQ(id(R"({"phone":"sip:101@pbx","at":1700006401})"), "raw:sip:101@pbx");
+  EXPECT_EQ(id(R"({"phone":"79161234567"})"), "raw:79161234567");  // no time: no window
+  EXPECT_EQ(LoadError("format = 1\n[[entity]]\nrule = \"r\"\nkind = \"lead\"\nexternal_id = "
+                      "{ path = \"/a\", transform = \"window_start:1h30\" }\n"),
+            "test.toml: rule \"r\" external_id: transform \"window_start:1h30\": needs a window "
+            "length of whole seconds, 1s to 366d (window_start:24h)");
+}
+
+// update_only: the entity says so; the store decides (crm tests).
+TEST_F(RulesTest, UpdateOnlyEntities) {
+  RuleSet rules = Rules(R"(
+format = 1
+[[entity]]
+rule = "close"
+kind = "task"
+update_only = true
+external_id = "/id"
+[entity.fields]
+title = { value = "t" }
+status = { value = "done" }
+[[entity]]
+rule = "other"
+kind = "contact"
+external_id = "/id"
+)");
+  auto out = rules.ApplyText(R"({"id":"T1"})", ctx_);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_TRUE((*out)[0].update_only);
+  EXPECT_FALSE((*out)[1].update_only);
+  EXPECT_EQ(LoadError("format = 1\n[[entity]]\nrule = \"r\"\nkind = \"task\"\nexternal_id = "
+                      "\"/id\"\nupdate_only = \"yes\"\n"),
+            "test.toml: rule \"r\": update_only must be true or false");
+}
+
 TEST(RulesLoadTest, RulesFileErrorsAreFoundAtLoadTime) {
   const std::string head =
       "format = 1\n[[entity]]\nrule = \"r\"\nkind = \"contact\"\nexternal_id = \"/id\"\n";

@@ -62,5 +62,39 @@ TEST(MissedCallTask, NoWindowOrNoCallerMakesNone) {
   EXPECT_FALSE(MissedCallTask({}, At(kMidnight, "")).has_value());
 }
 
+// The follow-up of an answered call: keyed by the call (a redelivery is a
+// duplicate), ordered with the number's task, naming this window and the
+// one before it.
+TEST(MissedCallClosure, NamesTheCallsWindowAndThePreviousOne) {
+  const MissedCallPolicy day;
+  AnsweredCall answered{.number = "79161234567",
+                        .call_id = "E9",
+                        .ended = SystemTime(seconds(kMidnight + 600)),
+                        .outgoing = true};
+  auto e = MissedCallClosure(day, answered);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->idempotency_key, "missed-call-closed:E9");
+  EXPECT_EQ(e->kind, "missed_call_closed");
+  EXPECT_EQ(e->ordering_key, MissedCallTask(day, At(kMidnight))->ordering_key);
+  const nlohmann::json c = nlohmann::json::parse(e->payload)["missed_call_closed"];
+  EXPECT_EQ(c["number"], "79161234567");
+  EXPECT_EQ(c["call_id"], "E9");
+  EXPECT_EQ(c["ended"], kMidnight + 600);
+  EXPECT_EQ(c["outgoing"], true);
+  EXPECT_EQ(c["window_start"], kMidnight);
+  EXPECT_EQ(c["previous_window_start"], kMidnight - 86400);
+  // The task of a call missed in either window has the window start the
+  // closure names.
+  const auto task_window = [&](int64_t t) {
+    return nlohmann::json::parse(
+        MissedCallTask(day, At(t))->payload)["missed_call_task"]["window_start"];
+  };
+  EXPECT_EQ(task_window(kMidnight + 10), c["window_start"]);
+  EXPECT_EQ(task_window(kMidnight - 10), c["previous_window_start"]);
+  EXPECT_FALSE(MissedCallClosure(MissedCallPolicy{.window = seconds(0)}, answered).has_value());
+  answered.number.clear();
+  EXPECT_FALSE(MissedCallClosure(day, answered).has_value());
+}
+
 }  // namespace
 }  // namespace crmhub::adapters::kit

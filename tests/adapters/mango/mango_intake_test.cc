@@ -63,7 +63,8 @@ TEST_F(MangoIntakeTest, QueuedOnceAReplayIsADuplicate) {
 }
 
 // The caller tries three times in a day, nobody answers: three calls, one
-// task; the next day's missed call is another task; an answered call none.
+// task; the next day's missed call is another task; an answered call none,
+// but what closes the caller's task.
 TEST_F(MangoIntakeTest, OneMissedCallTaskPerCallerPerWindow) {
   Start({"127.0.0.0/8"});
   auto summary = [](int n, int64_t end, int result) {
@@ -80,6 +81,7 @@ TEST_F(MangoIntakeTest, OneMissedCallTaskPerCallerPerWindow) {
   }
   int calls = 0;
   std::vector<std::string> tasks;
+  std::vector<std::string> closures;
   // Acked as leased: events of one caller are ordered, so the next is
   // leased only once the one before is settled.
   for (;;) {
@@ -89,6 +91,8 @@ TEST_F(MangoIntakeTest, OneMissedCallTaskPerCallerPerWindow) {
     for (const auto& l : *leased) {
       if (l.message.idempotency_key.starts_with("missed-call:")) {
         tasks.push_back(l.message.idempotency_key);
+      } else if (l.message.idempotency_key.starts_with("missed-call-closed:")) {
+        closures.push_back(l.message.idempotency_key);
       } else {
         ++calls;
       }
@@ -99,6 +103,8 @@ TEST_F(MangoIntakeTest, OneMissedCallTaskPerCallerPerWindow) {
   EXPECT_EQ(tasks,
             (std::vector<std::string>{"missed-call:79990000002:" + std::to_string(day),
                                       "missed-call:79990000002:" + std::to_string(day + 86400)}));
+  // The answered call queues what closes the caller's task.
+  EXPECT_EQ(closures, std::vector<std::string>{"missed-call-closed:E5"});
   EXPECT_EQ(h.MetricValue(R"(crmhub_events_duplicate_total{adapter="mango"})"), 2);
 }
 

@@ -12,8 +12,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <nlohmann/json.hpp>
 #include <regex>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/yandex_market/yandex_market_sim.h"
 #include "tests/adapters/commands_e2e.h"

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+
 #include <nlohmann/json.hpp>
 
 #include "adapters/yandex_market/yandex_market_adapter.h"
