@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "adapters/onec_exchange/commerceml_parser.h"
+#include "adapters/onec_exchange/zip_archive.h"
 #include "base/json_get.h"
 #include "net/hmac.h"
 
@@ -123,7 +124,8 @@ Result<WebhookResult> OnecExchangeAdapter::HandleWebhook(const net::HttpRequest&
     }
   }
   if (mode == "init") {
-    result.accepted = Text(fmt::format("zip=no\nfile_limit={}\n", config_.file_limit));
+    result.accepted = Text(
+        fmt::format("zip={}\nfile_limit={}\n", config_.zip ? "yes" : "no", config_.file_limit));
     return result;
   }
   if (mode == "file" || mode == "import") {
@@ -193,30 +195,114 @@ ResolveResult OnecExchangeAdapter::WriteChunk(const Hint& hint) {
   return {DeliveryOutcome::Ok(), {}};
 }
 
+namespace {
+
+// Joins the staged parts of `filename` into dir/<filename> (streamed to a
+// temporary file, then renamed: a retry rebuilds it whole). False when no
+// part 1 was staged.
+Result<bool> JoinParts(const fs::path& dir, const std::string& filename) {
+  const fs::path target = dir / filename;
+  const fs::path temp = target.string() + ".join";
+  std::ofstream out;
+  int part = 1;
+  for (;; ++part) {
+    std::ifstream in(dir / fmt::format("{}.part{:06}", filename, part), std::ios::binary);
+    if (!in) break;
+    if (part == 1) out.open(temp, std::ios::binary | std::ios::trunc);
+    out << in.rdbuf();
+    if (!out) return Status::Unavailable("onec-exchange: writing " + temp.string());
+  }
+  if (part == 1) return false;
+  out.flush();
+  if (!out) return Status::Unavailable("onec-exchange: writing " + temp.string());
+  out.close();
+  std::error_code ec;
+  fs::rename(temp, target, ec);
+  if (ec) return Status::Unavailable("onec-exchange: " + ec.message());
+  return true;
+}
+
+std::string Head(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char buf[4] = {};
+  in.read(buf, sizeof buf);
+  return std::string(buf, static_cast<size_t>(in.gcount()));
+}
+
+// import* before offers* before the rest (goods before their prices), by
+// name within each.
+int FileRank(const std::string& name) {
+  if (name.starts_with("import")) return 0;
+  if (name.starts_with("offers")) return 1;
+  return 2;
+}
+
+}  // namespace
+
 ResolveResult OnecExchangeAdapter::Import(const Hint& hint) {
   const std::string filename = hint.payload;
   const fs::path dir = config_.staging_dir / Header(hint, "session");
-  std::string xml;
-  for (int part = 1;; ++part) {
-    std::ifstream in(dir / fmt::format("{}.part{:06}", filename, part), std::ios::binary);
-    if (!in) {
-      if (part == 1) {
-        return {DeliveryOutcome::Fail("onec-exchange: import of " + filename +
-                                      ", which no mode=file sent"),
-                {}};
-      }
-      break;
+  const fs::path unzipped = dir / "unzipped";
+  Result<bool> joined = JoinParts(dir, filename);
+  if (!joined.ok()) return {DeliveryOutcome::Retry(joined.status().message()), {}};
+  std::vector<std::string> xml_files;  // under dir or unzipped, in import order
+  fs::path from = dir;
+  if (*joined && LooksLikeZip(Head(dir / filename))) {
+    Result<std::vector<std::string>> names = ExtractXmlEntries(dir / filename, unzipped);
+    if (!names.ok()) {
+      return {DeliveryOutcome::Fail("onec-exchange: " + filename + ": " + names.status().message()),
+              {}};
     }
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    xml += std::move(buf).str();
+    xml_files = *names;
+    from = unzipped;
+  } else if (*joined) {
+    xml_files = {filename};
+  } else {
+    // Not uploaded under its own name: an entry of an archive of this
+    // session (1C sends the archive, then asks for each file in it).
+    if (!fs::exists(unzipped / filename)) {
+      std::error_code ec;
+      for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (!name.ends_with(".part000001")) continue;
+        const std::string archive = name.substr(0, name.size() - 11);
+        if (!LooksLikeZip(Head(it->path()))) continue;
+        Result<bool> staged = JoinParts(dir, archive);
+        if (!staged.ok()) return {DeliveryOutcome::Retry(staged.status().message()), {}};
+        Result<std::vector<std::string>> names = ExtractXmlEntries(dir / archive, unzipped);
+        if (!names.ok()) {
+          return {
+              DeliveryOutcome::Fail("onec-exchange: " + archive + ": " + names.status().message()),
+              {}};
+        }
+      }
+    }
+    if (!fs::exists(unzipped / filename)) {
+      return {DeliveryOutcome::Fail("onec-exchange: import of " + filename +
+                                    ", which no mode=file sent (nor an archive of this session)"),
+              {}};
+    }
+    xml_files = {filename};
+    from = unzipped;
   }
+  std::stable_sort(
+      xml_files.begin(), xml_files.end(),
+      [](const std::string& a, const std::string& b) { return FileRank(a) < FileRank(b); });
+  std::vector<InboundEvent> events;
+  for (const std::string& name : xml_files) {
+    DeliveryOutcome outcome = ImportXml(hint, name, ReadAll(from / name), events);
+    if (!outcome.ok()) return {std::move(outcome), {}};
+  }
+  return {DeliveryOutcome::Ok(), std::move(events)};
+}
+
+DeliveryOutcome OnecExchangeAdapter::ImportXml(const Hint& hint, const std::string& filename,
+                                               std::string_view xml,
+                                               std::vector<InboundEvent>& events) {
   Result<CatalogFile> file = ParseCatalogFile(xml);
   if (!file.ok()) {
-    return {DeliveryOutcome::Fail("onec-exchange: " + filename + ": " + file.status().message()),
-            {}};
+    return DeliveryOutcome::Fail("onec-exchange: " + filename + ": " + file.status().message());
   }
-  std::vector<InboundEvent> events;
   auto add = [&](const json& record, const char* kind) {
     const std::string id(JsonString(record, "Ид").value_or(""));
     if (id.empty()) return;
@@ -234,13 +320,13 @@ ResolveResult OnecExchangeAdapter::Import(const Hint& hint) {
     // mention is deactivated (its last record, marked deleted), never
     // removed; more than max_deactivate_percent of it is refused instead.
     Result<std::vector<json>> absent = Deactivations(hint, file->products);
-    if (!absent.ok()) return {DeliveryOutcome::Fail(absent.status().message()), {}};
+    if (!absent.ok()) return DeliveryOutcome::Fail(absent.status().message());
     for (const json& p : *absent) add(p, "onec_product");
   }
   for (const json& p : file->products) add(p, "onec_product");
   for (const json& o : file->offers) add(o, "onec_offer");
   for (const json& o : file->orders) add(o, "onec_order");
-  return {DeliveryOutcome::Ok(), std::move(events)};
+  return DeliveryOutcome::Ok();
 }
 
 // The catalogue's state: staging_dir/catalogues/<hash of Каталог/Ид>.json

@@ -5,8 +5,9 @@
 //
 //   checkauth  Basic auth (user, password_file; compared in constant time)
 //              → "success\ncrmhub_1c\n<session>"; later calls send the cookie
-//   init       → "zip=no\nfile_limit=<file_limit>" (zip is not offered: 1C
-//              then sends plain XML, in chunks of at most file_limit)
+//   init       → "zip=yes|no\nfile_limit=<file_limit>" (zip = true in the
+//              config offers zip archives; 1C sends plain XML otherwise),
+//              chunks of at most file_limit
 //   file       each chunk (POST body, ?filename=) queued durably as a hint
 //              before "success" is answered; a worker writes it to
 //              staging_dir/<session>/<filename>.partNNNNNN (one file per
@@ -14,8 +15,12 @@
 //              appends twice)
 //   import     queued as a hint after the chunks (one ordering key: every
 //              hint of the exchange is resolved in order), answered
-//              "success" at once; the worker joins the parts, parses them
-//              (commerceml_parser.h) and queues one event per Товар and per
+//              "success" at once; the worker joins the parts into
+//              staging_dir/<session>/<filename> (a zip archive is unpacked
+//              there, bounded: zip_archive.h; import of the archive's name
+//              imports its XML entries, import of an entry's name that
+//              entry), parses them (commerceml_parser.h; UTF-8 or
+//              windows-1251) and queues one event per Товар and per
 //              Предложение, keyed by Ид and a hash of the record, so the same
 //              exchange run again changes nothing. A full import*.xml
 //              (СодержитТолькоИзменения false) deactivates what the last
@@ -54,6 +59,7 @@ struct OnecExchangeConfig {
   uint64_t file_limit = 8 * 1024 * 1024;
   std::filesystem::path staging_dir;
   int max_deactivate_percent = 20;
+  bool zip = false;  // init answers zip=yes: 1C may then send zip archives
 };
 
 class OnecExchangeAdapter final : public Adapter, public WebhookCapability {
@@ -75,6 +81,10 @@ class OnecExchangeAdapter final : public Adapter, public WebhookCapability {
  private:
   ResolveResult WriteChunk(const Hint& hint);
   ResolveResult Import(const Hint& hint);
+  // Parses one staged XML document and adds its events to `events`; the
+  // outcome is Ok or the failure to report.
+  DeliveryOutcome ImportXml(const Hint& hint, const std::string& filename, std::string_view xml,
+                            std::vector<InboundEvent>& events);
   // The products of the last full catalogue absent from this one, to be
   // deactivated; FailedPrecondition when they are too many.
   Result<std::vector<nlohmann::json>> Deactivations(const Hint& hint,

@@ -7,10 +7,13 @@
 // Started, it runs one exchange against --target (the site's exchange URL,
 // <crmhub>/hooks/<id>) on a thread of its own, as 1C does:
 //   catalog: checkauth (Basic, credentials[0] "USER:PASSWORD", default
-//   "exchange:exchange"), init (reads zip= and file_limit=), then for each
-//   import*.xml and offers*.xml of --files (sorted): the file in POSTs of at
-//   most file_limit bytes (mode=file), then mode=import, repeated while the
-//   site answers "progress"; sale: the same for orders*.xml with type=sale.
+//   "exchange:exchange"), init (reads zip= and file_limit=), then the
+//   import*.xml and offers*.xml of --files (sorted) in POSTs of at most
+//   file_limit bytes (mode=file): each file under its own name, or, when
+//   the site answered zip=yes, all of them packed into one "catalog.zip"
+//   (libzip, deflated); then mode=import for each file by its own name,
+//   repeated while the site answers "progress"; sale: the same for
+//   orders*.xml with type=sale ("sale.zip"), then mode=success.
 // Every answer must start with "success" (or be the init's); the first
 // other answer ends the exchange as failed. GET /__sim/state tells the
 // steps and the outcome ("running", "done", "failed: <why>"); Done() waits

@@ -31,6 +31,11 @@ struct OnecExchangeKeys : config::KeySet {
                       "queue instead (a partial upload must not empty the catalogue).",
        .min = 0,
        .max = 100});
+  config::Key<Type::kBool> zip = Declare<Type::kBool>(
+      {.name = "zip",
+       .default_value = "false",
+       .description = "Offer 1C zip archives (mode=init answers zip=yes): it then sends its "
+                      "files packed, unpacked here within bounds (entries, size, ratio)."});
   config::Key<Type::kPath> staging_dir = Declare<Type::kPath>(
       {.name = "staging_dir",
        .description = "Where uploaded chunks are kept until their import (one folder per "
@@ -48,6 +53,7 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section, const Ada
   c.file_limit = keys.file_limit.Get(section);
   if (c.file_limit < 1024) return keys.file_limit.ErrorAt(section, "must be at least 1KiB");
   c.staging_dir = keys.staging_dir.Get(section);
+  c.zip = keys.zip.Get(section);
   c.max_deactivate_percent = static_cast<int>(keys.max_deactivate_percent.Get(section));
   return std::unique_ptr<Adapter>(std::make_unique<OnecExchangeAdapter>(std::move(c)));
 }

@@ -5,6 +5,8 @@
 // same (nothing new); refusals (no session, wrong password, bad file name).
 
 #include <gtest/gtest.h>
+#include <iconv.h>
+#include <zip.h>
 
 #include <fstream>
 #include <set>
@@ -14,6 +16,8 @@
 
 #include "adapters/onec_exchange/commerceml_parser.h"
 #include "adapters/onec_exchange/onec_exchange_adapter.h"
+#include "adapters/onec_exchange/xml_charset.h"
+#include "adapters/onec_exchange/zip_archive.h"
 #include "mapping/model/model.h"
 #include "mapping/rules/rule_set.h"
 #include "net/hmac.h"
@@ -105,18 +109,129 @@ TEST(CommerceMlTest, EverySampleCatalogueFileParsesAndMaps) {
 
   EXPECT_FALSE(ParseCatalogFile("<a>").ok());
   EXPECT_FALSE(ParseCatalogFile("<Другое/>").ok());
-  EXPECT_NE(ParseCatalogFile("<?xml version=\"1.0\" encoding=\"windows-1251\"?><x/>")
+  EXPECT_NE(ParseCatalogFile("<?xml version=\"1.0\" encoding=\"koi8-r\"?><x/>")
                 .status()
                 .message()
-                .find("windows-1251"),
-            std::string::npos);
+                .find("koi8-r"),
+            std::string::npos);  // refused by name, not misread
   EXPECT_FALSE(ParseCatalogFile(Contract("dobromyslov_import0_1.xml"), 1000).ok());  // bound
+}
+
+// `utf8` in windows-1251 (iconv), its declaration saying so.
+std::string To1251(const std::string& utf8) {
+  std::string text = utf8.starts_with("\xEF\xBB\xBF") ? utf8.substr(3) : utf8;
+  const size_t enc = text.find("UTF-8");
+  EXPECT_NE(enc, std::string::npos);
+  text.replace(enc, 5, "windows-1251");
+  iconv_t cd = iconv_open("CP1251", "UTF-8");
+  std::string out(text.size(), '\0');
+  char* in = text.data();
+  size_t in_left = text.size();
+  char* o = out.data();
+  size_t out_left = out.size();
+  EXPECT_NE(iconv(cd, &in, &in_left, &o, &out_left), static_cast<size_t>(-1));
+  iconv_close(cd);
+  out.resize(out.size() - out_left);
+  return out;
+}
+
+// A zip archive (deflated) of `entries` {name, bytes}, written to `path`;
+// its bytes.
+std::string MakeZip(const std::filesystem::path& path,
+                    const std::vector<std::pair<std::string, std::string>>& entries) {
+  int error = 0;
+  zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
+  EXPECT_NE(z, nullptr);
+  for (const auto& [name, bytes] : entries) {
+    zip_source_t* src = zip_source_buffer(z, bytes.data(), bytes.size(), 0);
+    EXPECT_GE(zip_file_add(z, name.c_str(), src, ZIP_FL_OVERWRITE), 0) << name;
+  }
+  EXPECT_EQ(zip_close(z), 0);
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+TEST(CommerceMlTest, Windows1251AndUtf8AreReadAlike) {
+  const std::string utf8 = Contract("dobromyslov_import0_1.xml");
+  const std::string cp1251 = To1251(utf8);
+  ASSERT_NE(cp1251.find("windows-1251"), std::string::npos);
+  ASSERT_LT(cp1251.size(), utf8.size());  // one byte per Cyrillic letter: really converted
+  EXPECT_EQ(*DeclaredCharset(cp1251), XmlCharset::kWindows1251);
+  EXPECT_EQ(*DeclaredCharset(utf8), XmlCharset::kUtf8);
+  auto a = ParseCatalogFile(utf8);
+  auto b = ParseCatalogFile(cp1251);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_EQ(b->products.size(), 36u);
+  EXPECT_EQ(a->products, b->products);  // every record the same, Cyrillic names included
+  // 1C-Bitrix's own answer to mode=query, in windows-1251 (the contract's sample).
+  auto bitrix = ParseCatalogFile(Contract("dobromyslov_bitrix-query-response-empty.xml"));
+  EXPECT_TRUE(bitrix.ok()) << bitrix.status().ToString();
+  // Every windows-1251 letter decodes, 0x98 (unassigned) is refused.
+  EXPECT_EQ(*Windows1251ToUtf8("\xC0\xFF\xA8\xB8\xB9"), "АяЁё№");
+  EXPECT_FALSE(Windows1251ToUtf8("ab\x98").ok());
+  EXPECT_FALSE(DeclaredCharset("<?xml version='1.0' encoding='ISO-8859-5'?>").ok());
+}
+
+TEST(ZipArchiveTest, XmlEntriesAreUnpackedWithinBounds) {
+  testutil::TempDir dir;
+  const std::string import = Contract("dobromyslov_import0_1.xml");
+  const std::string offers = Contract("dobromyslov_offers0_1.xml");
+  MakeZip(dir.path() / "a.zip", {{"import0_1.xml", import},
+                                 {"offers0_1.xml", offers},
+                                 {"import_files/ab/photo.jpg", "JPEG"},
+                                 {"readme.txt", "x"}});
+  auto names = ExtractXmlEntries(dir.path() / "a.zip", dir.path() / "out");
+  ASSERT_TRUE(names.ok()) << names.status().ToString();
+  EXPECT_EQ(*names, (std::vector<std::string>{"import0_1.xml", "offers0_1.xml"}));
+  std::ifstream in(dir.path() / "out/import0_1.xml", std::ios::binary);
+  std::ostringstream got;
+  got << in.rdbuf();
+  EXPECT_EQ(got.str(), import);                                            // byte for byte
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "out/import_files"));  // folders skipped
+
+  // A bomb: 64 MiB of one byte packs to ~64 KiB (ratio ~1000).
+  MakeZip(dir.path() / "bomb.zip", {{"import.xml", std::string(64 << 20, 'a')}});
+  auto bomb = ExtractXmlEntries(dir.path() / "bomb.zip", dir.path() / "bomb");
+  ASSERT_FALSE(bomb.ok());
+  EXPECT_NE(bomb.status().message().find("zip bomb"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "bomb/import.xml"));
+  // Too many entries; too many bytes in all.
+  ZipLimits two;
+  two.max_entries = 2;
+  MakeZip(dir.path() / "many.zip", {{"a.xml", "1"}, {"b.xml", "2"}, {"c.xml", "3"}});
+  EXPECT_FALSE(ExtractXmlEntries(dir.path() / "many.zip", dir.path() / "many", two).ok());
+  ZipLimits small;
+  small.max_total_bytes = 100 * 1024;
+  EXPECT_FALSE(ExtractXmlEntries(dir.path() / "a.zip", dir.path() / "small", small).ok());
+  // Names that would leave the folder: in a folder ("../") skipped, never
+  // written outside; a dot name refused.
+  MakeZip(dir.path() / "evil.zip", {{"../evil.xml", "<x/>"}});
+  auto evil = ExtractXmlEntries(dir.path() / "evil.zip", dir.path() / "evil");
+  ASSERT_TRUE(evil.ok());
+  EXPECT_TRUE(evil->empty());
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "evil.xml"));
+  MakeZip(dir.path() / "dot.zip", {{"..x.xml", "<x/>"}});
+  EXPECT_FALSE(ExtractXmlEntries(dir.path() / "dot.zip", dir.path() / "dot").ok());
+  // Not a zip, a cut one.
+  EXPECT_FALSE(LooksLikeZip("<?xml"));
+  std::ifstream whole(dir.path() / "a.zip", std::ios::binary);
+  std::ostringstream bytes;
+  bytes << whole.rdbuf();
+  EXPECT_TRUE(LooksLikeZip(bytes.str()));
+  std::ofstream(dir.path() / "cut.zip", std::ios::binary) << bytes.str().substr(0, 5000);
+  EXPECT_FALSE(ExtractXmlEntries(dir.path() / "cut.zip", dir.path() / "cut").ok());
 }
 
 class OnecExchangeTest : public ::testing::Test {
  protected:
-  OnecExchangeTest() {
+  OnecExchangeTest() { Make(false); }
+  void Make(bool zip) {
+    zip_ = zip;
     OnecExchangeConfig c;
+    c.zip = zip;
     c.id = "onec";
     c.user = "exchange";
     c.password = Secret("p4ss");
@@ -165,7 +280,8 @@ class OnecExchangeTest : public ::testing::Test {
     Login();
     auto init = adapter_->HandleWebhook(Req("GET", "type=catalog&mode=init"));
     EXPECT_TRUE(init.ok());
-    EXPECT_EQ(init->accepted.body, "zip=no\nfile_limit=16384\n");
+    EXPECT_EQ(init->accepted.body,
+              std::string(zip_ ? "zip=yes" : "zip=no") + "\nfile_limit=16384\n");
     std::vector<InboundEvent> out;
     for (const auto& [filename, bytes] : files) {
       for (size_t at = 0; at < bytes.size(); at += 16 * 1024) {
@@ -206,6 +322,7 @@ class OnecExchangeTest : public ::testing::Test {
   }
 
   testutil::TempDir dir_;
+  bool zip_ = false;
   std::unique_ptr<OnecExchangeAdapter> adapter_;
   std::string cookie_;
   std::string last_refusal_;
@@ -304,6 +421,49 @@ TEST_F(OnecExchangeTest, RefusalsAndTheSaleSide) {
   const InboundEvent& e = import->events[0];
   ResolveResult r = adapter_->Resolve({e.idempotency_key, e.kind, e.headers, e.payload, 1});
   EXPECT_EQ(r.outcome.kind, DeliveryOutcome::Kind::kFail);
+}
+
+// zip=yes: 1C sends one archive in chunks, then asks for each file in it by
+// its own name; the events are those of the same files sent plain.
+TEST_F(OnecExchangeTest, AZipArchiveInChunksImportsEachFileByName) {
+  const auto plain = Exchange({"dobromyslov_import0_1.xml", "dobromyslov_offers0_1.xml"});
+  std::set<std::string> plain_keys;
+  for (const auto& e : plain) plain_keys.insert(e.idempotency_key);
+  Make(true);
+  cookie_.clear();
+  Login();
+  auto init = adapter_->HandleWebhook(Req("GET", "type=catalog&mode=init"));
+  ASSERT_TRUE(init.ok());
+  EXPECT_EQ(init->accepted.body, "zip=yes\nfile_limit=16384\n");
+  const std::string archive = MakeZip(dir_.path() / "upload.zip",
+                                      {{"import0_1.xml", Contract("dobromyslov_import0_1.xml")},
+                                       {"offers0_1.xml", Contract("dobromyslov_offers0_1.xml")}});
+  ASSERT_GT(archive.size(), 3u * 2048);  // several chunks of 2 KiB (XML packs ~25x)
+  std::vector<InboundEvent> out;
+  for (size_t at = 0; at < archive.size(); at += 2048) {
+    auto chunk = adapter_->HandleWebhook(
+        Req("POST", "type=catalog&mode=file&filename=catalog.zip", archive.substr(at, 2048)));
+    ASSERT_TRUE(chunk.ok());
+    ResolveAll(chunk->events, out);
+  }
+  for (const char* name : {"import0_1.xml", "offers0_1.xml"}) {
+    auto import = adapter_->HandleWebhook(
+        Req("GET", std::string("type=catalog&mode=import&filename=") + name));
+    ASSERT_TRUE(import.ok());
+    ResolveAll(import->events, out);
+  }
+  std::set<std::string> keys;
+  for (const auto& e : out) keys.insert(e.idempotency_key);
+  EXPECT_EQ(out.size(), 80u);  // 36 goods and 44 offers
+  EXPECT_EQ(keys, plain_keys);
+  // The archive's own name imports every file in it (goods first).
+  auto whole = adapter_->HandleWebhook(Req("GET", "type=catalog&mode=import&filename=catalog.zip"));
+  ASSERT_TRUE(whole.ok());
+  std::vector<InboundEvent> again;
+  ResolveAll(whole->events, again);
+  ASSERT_EQ(again.size(), 80u);
+  EXPECT_EQ(again.front().kind, "onec_product");
+  EXPECT_EQ(again.back().kind, "onec_offer");
 }
 
 // Through the daemon's intake over loopback: 1C's GETs are served, a chunk
