@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "adapters/onec_exchange/commerceml_parser.h"
+#include "adapters/onec_exchange/commerceml_writer.h"
 #include "adapters/onec_exchange/zip_archive.h"
 #include "base/json_get.h"
 #include "net/hmac.h"
@@ -20,6 +21,8 @@ using nlohmann::json;
 
 constexpr std::string_view kCookie = "crmhub_1c";
 constexpr std::string_view kOrdering = "onec-exchange";
+// Orders answered to one mode=query; the rest wait for the next.
+constexpr size_t kMaxQueryOrders = 500;
 
 net::HttpResponse Text(std::string body) {
   net::HttpResponse r = net::HttpResponse::Text(200, std::move(body));
@@ -155,9 +158,33 @@ Result<WebhookResult> OnecExchangeAdapter::HandleWebhook(const net::HttpRequest&
     return result;
   }
   if (type == "sale" && mode == "query") {
-    result.accepted = Text(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<КоммерческаяИнформация "
-        "xmlns=\"urn:1C.ru:commerceml_2\" ВерсияСхемы=\"2.07\"/>\n");
+    // Read on the I/O thread: a few small files, at most kMaxQueryOrders.
+    Result<std::vector<PendingOrder>> pending = outbox_.Pending(kMaxQueryOrders);
+    if (!pending.ok()) return Status::Unavailable("failure\n" + pending.status().message());
+    std::vector<json> orders;
+    for (const PendingOrder& p : *pending) orders.push_back(p.order);
+    net::HttpResponse r = net::HttpResponse::Text(200, OrdersDocument(orders, clock_.Now()));
+    r.headers.Set("Content-Type", "application/xml; charset=utf-8");
+    {
+      std::lock_guard lock(mu_);
+      queried_[session] = std::move(*pending);
+    }
+    result.accepted = std::move(r);
+    return result;
+  }
+  if (type == "sale" && mode == "success") {
+    std::vector<PendingOrder> sent;
+    {
+      std::lock_guard lock(mu_);
+      auto it = queried_.find(session);
+      if (it != queried_.end()) {
+        sent = std::move(it->second);
+        queried_.erase(it);
+      }
+    }
+    Result<int> confirmed = outbox_.Confirm(sent);
+    if (!confirmed.ok()) return Status::Unavailable("failure\n" + confirmed.status().message());
+    result.accepted = Text("success\n");
     return result;
   }
   if (mode == "success" || mode == "deactivate" || mode == "complete") {
@@ -325,7 +352,17 @@ DeliveryOutcome OnecExchangeAdapter::ImportXml(const Hint& hint, const std::stri
   }
   for (const json& p : file->products) add(p, "onec_product");
   for (const json& o : file->offers) add(o, "onec_offer");
-  for (const json& o : file->orders) add(o, "onec_order");
+  for (const json& o : file->orders) {
+    // What crmhub writes from 1C, remembered: the CRM's copy of it coming
+    // back as export_order is an echo, not sent to 1C again.
+    const std::string id(JsonString(o, "Ид").value_or(""));
+    if (!id.empty()) {
+      if (Status s = outbox_.Remember1c(id, DocumentFingerprint(o)); !s.ok()) {
+        return DeliveryOutcome::Retry(s.message());
+      }
+    }
+    add(o, "onec_order");
+  }
   return DeliveryOutcome::Ok();
 }
 
@@ -383,6 +420,31 @@ Result<std::vector<json>> OnecExchangeAdapter::Deactivations(const Hint& hint,
   }
   if (!WriteAll(next_path, Dump(json{{"hint", hint.key}, {"records", std::move(now)}}))) {
     return Status::Unavailable("onec-exchange: writing " + next_path.string());
+  }
+  return out;
+}
+
+std::vector<DeliveryOutcome> OnecExchangeAdapter::Deliver(std::span<const Command> batch) {
+  std::vector<DeliveryOutcome> out;
+  out.reserve(batch.size());
+  for (const Command& c : batch) {
+    if (c.name != "export_order") {
+      out.push_back(DeliveryOutcome::Fail("onec-exchange: unknown command " + c.name));
+      continue;
+    }
+    Result<json> order = ParseJson(c.payload);
+    if (!order.ok() || !order->is_object()) {
+      out.push_back(DeliveryOutcome::Fail("onec-exchange: export_order: not a JSON object"));
+      continue;
+    }
+    Result<OrderOutbox::PutResult> put = outbox_.Put(*order);
+    if (!put.ok()) {
+      out.push_back(put.status().code() == StatusCode::kInvalidArgument
+                        ? DeliveryOutcome::Fail("onec-exchange: " + put.status().message())
+                        : DeliveryOutcome::Retry(put.status().message()));
+      continue;
+    }
+    out.push_back(DeliveryOutcome::Ok());
   }
   return out;
 }

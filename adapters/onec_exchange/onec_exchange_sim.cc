@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <pugixml.hpp>
 
 #include "base/json_get.h"
 #include "net/hmac.h"
@@ -74,6 +75,22 @@ Result<std::string> ZipOf(const std::vector<fs::path>& files, const fs::path& sc
   return bytes;
 }
 
+// The Ид of each Документ of a CommerceML document (the site's answer to
+// type=sale&mode=query); an error when it is not one.
+Result<std::vector<std::string>> DocumentIds(const std::string& xml) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(xml.data(), xml.size())) {
+    return Status::InvalidArgument("mode=query answered no XML");
+  }
+  pugi::xml_node root = doc.document_element();
+  if (std::string_view(root.name()) != "КоммерческаяИнформация") {
+    return Status::InvalidArgument("mode=query answered no КоммерческаяИнформация");
+  }
+  std::vector<std::string> ids;
+  for (pugi::xml_node d : root.children("Документ")) ids.push_back(d.child_value("Ид"));
+  return ids;
+}
+
 }  // namespace
 
 OnecExchangeSimulator::OnecExchangeSimulator(simkit::SimOptions options, Clock& clock)
@@ -131,8 +148,9 @@ std::string OnecExchangeSimulator::Run() {
   }
   std::sort(catalog.begin(), catalog.end());
   std::sort(sale.begin(), sale.end());
-  if (catalog.empty() && sale.empty())
+  if (catalog.empty() && sale.empty() && Extra(options_, "query") != "yes") {
     return "failed: no import*, offers* or orders* .xml in --files";
+  }
   auto call = [&](const std::string& method, const std::string& query, std::string body,
                   const std::string& cookie, bool basic) -> Result<std::string> {
     net::OutboundRequest r;
@@ -152,7 +170,7 @@ std::string OnecExchangeSimulator::Run() {
   };
   for (const auto& [type, files] :
        {std::pair{std::string("catalog"), catalog}, std::pair{std::string("sale"), sale}}) {
-    if (files.empty()) continue;
+    if (files.empty() && (type == "catalog" || Extra(options_, "query") != "yes")) continue;
     auto auth = call("GET", "type=" + type + "&mode=checkauth", "", "", true);
     if (!auth.ok()) return "failed: " + auth.status().message();
     std::vector<std::string> lines = Lines(*auth);
@@ -200,6 +218,19 @@ std::string OnecExchangeSimulator::Run() {
         }
       }
     }
+    if (type == "sale" && Extra(options_, "query") == "yes") {
+      // The site's orders for 1C, then (unless told to fail first, as 1C
+      // does when its own import of them fails) the confirmation.
+      auto query = call("GET", "type=sale&mode=query", "", cookie, false);
+      if (!query.ok()) return "failed: " + query.status().message();
+      Result<std::vector<std::string>> ids = DocumentIds(*query);
+      if (!ids.ok()) return "failed: " + ids.status().message();
+      {
+        std::lock_guard lock(mu_);
+        received_ = *ids;
+      }
+      if (Extra(options_, "fail_before_success") == "yes") return "done";
+    }
     if (type == "sale") {
       auto success = call("GET", "type=sale&mode=success", "", cookie, false);
       if (!success.ok()) return "failed: " + success.status().message();
@@ -214,6 +245,11 @@ std::string OnecExchangeSimulator::Done(std::chrono::milliseconds timeout) {
   return outcome_;
 }
 
+std::vector<std::string> OnecExchangeSimulator::OrdersReceived() const {
+  std::lock_guard lock(mu_);
+  return received_;
+}
+
 std::vector<std::string> OnecExchangeSimulator::Steps() const {
   std::lock_guard lock(mu_);
   return steps_;
@@ -221,7 +257,8 @@ std::vector<std::string> OnecExchangeSimulator::Steps() const {
 
 std::string OnecExchangeSimulator::StateJson() const {
   std::lock_guard lock(mu_);
-  return nlohmann::json{{"outcome", outcome_}, {"steps", steps_}}.dump();
+  return nlohmann::json{{"outcome", outcome_}, {"steps", steps_}, {"orders_received", received_}}
+      .dump();
 }
 
 simkit::AdapterWiring OnecExchangeSimulator::Wiring() const {
@@ -240,7 +277,10 @@ simkit::SimulatorType OnecExchangeSimulatorType() {
               "1C driving the CommerceML site exchange against --target with the "
               "files of --files",
           .extra_options = {{"target", "the site's exchange URL (<crmhub>/hooks/<id>)"},
-                            {"files", "a folder of import*.xml, offers*.xml, orders*.xml"}},
+                            {"files", "a folder of import*.xml, offers*.xml, orders*.xml"},
+                            {"query", "yes: ask the site for its orders (type=sale&mode=query)"},
+                            {"fail_before_success",
+                             "yes: take the orders but never confirm them (mode=success)"}},
           .create = [](const simkit::SimOptions& o,
                        Clock& clock) -> Result<std::unique_ptr<simkit::Simulator>> {
             return std::unique_ptr<simkit::Simulator>(

@@ -43,7 +43,8 @@ struct OnecExchangeKeys : config::KeySet {
        .required = true});
 };
 
-Result<std::unique_ptr<Adapter>> Build(const config::Section& section, const AdapterContext&) {
+Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
+                                       const AdapterContext& context) {
   const OnecExchangeKeys keys;
   OnecExchangeConfig c;
   c.id = section.id();
@@ -55,16 +56,20 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section, const Ada
   c.staging_dir = keys.staging_dir.Get(section);
   c.zip = keys.zip.Get(section);
   c.max_deactivate_percent = static_cast<int>(keys.max_deactivate_percent.Get(section));
-  return std::unique_ptr<Adapter>(std::make_unique<OnecExchangeAdapter>(std::move(c)));
+  if (context.clock == nullptr) return Status::Internal("onec-exchange: no clock in the context");
+  return std::unique_ptr<Adapter>(
+      std::make_unique<OnecExchangeAdapter>(std::move(c), *context.clock));
 }
 
 }  // namespace
 
 AdapterType Type() {
   return {.schema = {.type = "onec-exchange",
-                     .description = "1C's CommerceML 2 exchange with a site, served at "
-                                    "/hooks/<id>?type=catalog|sale&mode=...: goods, prices and "
-                                    "stock from import*.xml and offers*.xml.",
+                     .description =
+                         "1C's CommerceML 2 exchange with a site, served at "
+                         "/hooks/<id>?type=catalog|sale&mode=...: goods, prices and "
+                         "stock from import*.xml and offers*.xml; orders both ways (type=sale), "
+                         "export_order commands out.",
                      .keys = OnecExchangeKeys().specs()},
           .factory = Build};
 }

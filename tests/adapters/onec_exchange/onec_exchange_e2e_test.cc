@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -321,6 +322,127 @@ mapping = "mappings/onec-commerceml.toml"
     ::usleep(100 * 1000);
   }
   EXPECT_TRUE(before == DumpDb(dir.path() / "data/crm.db")) << "crm.db changed";
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(std::chrono::seconds(30)), 0);
+}
+
+// Orders to 1C through the simulator: the CRM's export_order commands
+// (POST /api/v1/commands) are answered at type=sale&mode=query, again while
+// 1C does not confirm them, and never after it does; the CRM's copy of an
+// order crmhub wrote from 1C is not sent back.
+TEST(OnecExchangeE2eTest, OrdersGoTo1cUntilItConfirmsThemAndEchoesDoNot) {
+  TempDir dir;
+  const uint16_t port = FreePort();
+  fs::create_directories(dir.path() / "mappings");
+  fs::create_directories(dir.path() / "secrets");
+  fs::create_directories(dir.path() / "files");
+  fs::create_directories(dir.path() / "none");
+  fs::copy_file(fs::path(CRMHUB_SOURCE_DIR) / "config/mappings/onec-commerceml.toml",
+                dir.path() / "mappings/onec-commerceml.toml");
+  WriteFile(dir.path() / "secrets/pw", "p4ss");
+  WriteFile(dir.path() / "secrets/admin", "admin-token-e2e-1234567890");
+  WriteFile(dir.path() / "files/orders.xml", Contract("1c_official_example_orders.xml"));
+  WriteFile(dir.path() / "crmhub.toml", fmt::format(R"([daemon]
+data_dir = "data"
+
+[log]
+level = "warn"
+
+[http]
+listen = ["127.0.0.1:{}"]
+
+[admin]
+token_file = "secrets/admin"
+
+[adapters.onec]
+type = "onec-exchange"
+user = "exchange"
+password_file = "secrets/pw"
+staging_dir = "staging"
+mapping = "mappings/onec-commerceml.toml"
+)",
+                                                    port));
+  ChildProcess daemon({CrmhubBinary(), "run", "--config", (dir.path() / "crmhub.toml").string()},
+                      {}, dir.path() / "daemon.log");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (HttpRequest(port, "GET", "/healthz").status != 200) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon.Output();
+    ::usleep(50 * 1000);
+  }
+  const std::map<std::string, std::string> admin = {
+      {"Authorization", "Bearer admin-token-e2e-1234567890"}};
+  auto settled = [&] {
+    auto q = HttpRequest(port, "GET", "/api/v1/queue", "", admin);
+    auto j = nlohmann::json::parse(q.body, nullptr, false);
+    if (q.status != 200 || !j.is_object() || j["depth"] != 0) return false;
+    for (const auto& lane : j["lanes"]) EXPECT_EQ(lane["dead"], 0) << q.body;
+    return true;
+  };
+  SystemClock clock;
+  // One sale exchange of 1C's; the Ид of the orders the site answered.
+  auto exchange = [&](const std::string& files, bool confirm) {
+    simkit::SimOptions so;
+    so.credentials = {"exchange:p4ss"};
+    so.extra = {{"target", fmt::format("http://127.0.0.1:{}/hooks/onec", port)},
+                {"files", (dir.path() / files).string()},
+                {"query", "yes"},
+                {"fail_before_success", confirm ? "no" : "yes"}};
+    adapters::onec_exchange::OnecExchangeSimulator sim(so, clock);
+    EXPECT_TRUE(sim.Start("127.0.0.1:0").ok());
+    EXPECT_EQ(sim.Done(std::chrono::seconds(60)), "done") << daemon.Output();
+    sim.Stop();
+    std::vector<std::string> ids = sim.OrdersReceived();
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  // 1C sends its three orders; the site has none for it yet.
+  EXPECT_TRUE(exchange("files", true).empty());
+  std::unique_ptr<crm::SqliteCrmStore> store;
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!store || store->Count(model::EntityKind::kOrder, std::string("onec")).value_or(0) != 3 ||
+         !settled()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon.Output();
+    if (!store && fs::exists(dir.path() / "data/crm.db")) {
+      crm::SqliteStoreOptions o;
+      o.path = dir.path() / "data/crm.db";
+      auto opened = crm::SqliteCrmStore::Open(o, clock);
+      if (opened.ok()) store = std::move(*opened);
+    }
+    ::usleep(100 * 1000);
+  }
+  // The CRM sends a new order of its own and its copy of 1C's order 36, as
+  // crmhub wrote it (an echo).
+  auto stored = store->Find(model::EntityKind::kOrder, "onec", "36");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  nlohmann::json echo = (*stored)->entity.fields;
+  echo["order_id"] = "36";
+  const nlohmann::json mine = {{"order_id", "crm-1001"},
+                               {"status", "new"},
+                               {"currency", "RUB"},
+                               {"total", 50000},
+                               {"lines",
+                                {{{"sku", "ORDER_DELIVERY"},
+                                  {"name", "Доставка заказа"},
+                                  {"quantity", 1},
+                                  {"price", 50000},
+                                  {"total", 50000}}}}};
+  auto headers = admin;
+  headers["Idempotency-Key"] = "orders-1";
+  auto posted = HttpRequest(
+      port, "POST", "/api/v1/commands",
+      nlohmann::json{{"target", "onec"}, {"command", "export_order"}, {"items", {mine, echo}}}
+          .dump(),
+      headers);
+  ASSERT_EQ(posted.status, 202) << posted.body;
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!settled()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon.Output();
+    ::usleep(100 * 1000);
+  }
+  const std::vector<std::string> only_mine = {"crm-1001"};
+  EXPECT_EQ(exchange("none", false), only_mine);  // 1C fails before success
+  EXPECT_EQ(exchange("none", true), only_mine);   // so it goes again, and is confirmed
+  EXPECT_TRUE(exchange("none", true).empty());    // exported: not again
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(std::chrono::seconds(30)), 0);
 }

@@ -16,6 +16,7 @@
 
 #include "adapters/onec_exchange/commerceml_parser.h"
 #include "adapters/onec_exchange/onec_exchange_adapter.h"
+#include "adapters/onec_exchange/order_outbox.h"
 #include "adapters/onec_exchange/xml_charset.h"
 #include "adapters/onec_exchange/zip_archive.h"
 #include "mapping/model/model.h"
@@ -237,7 +238,7 @@ class OnecExchangeTest : public ::testing::Test {
     c.password = Secret("p4ss");
     c.file_limit = 16 * 1024;
     c.staging_dir = dir_.path() / "staging";
-    adapter_ = std::make_unique<OnecExchangeAdapter>(std::move(c));
+    adapter_ = std::make_unique<OnecExchangeAdapter>(std::move(c), clock_);
   }
   net::HttpRequest Req(const std::string& method, const std::string& query, std::string body = "") {
     net::HttpRequest r;
@@ -322,6 +323,7 @@ class OnecExchangeTest : public ::testing::Test {
   }
 
   testutil::TempDir dir_;
+  ManualClock clock_;
   bool zip_ = false;
   std::unique_ptr<OnecExchangeAdapter> adapter_;
   std::string cookie_;
@@ -466,6 +468,96 @@ TEST_F(OnecExchangeTest, AZipArchiveInChunksImportsEachFileByName) {
   EXPECT_EQ(again.back().kind, "onec_offer");
 }
 
+// Orders to 1C: the CRM's export_order commands are answered at
+// type=sale&mode=query and leave only when 1C confirms them (mode=success),
+// at the version it was sent; what crmhub wrote from 1C does not go back.
+TEST_F(OnecExchangeTest, OrdersLeaveFor1cWhenItConfirmsThemAndEchoesStayHome) {
+  auto deliver = [&](const json& order) {
+    Command c{"export_order", order.dump(), "k-" + order.dump(), 1};
+    auto out = adapter_->Deliver(std::span<const Command>(&c, 1));
+    EXPECT_EQ(out.size(), 1u);
+    return out.front();
+  };
+  auto query = [&]() -> std::vector<json> {
+    cookie_.clear();
+    Login();
+    auto answer = adapter_->HandleWebhook(Req("GET", "type=sale&mode=query"));
+    EXPECT_TRUE(answer.ok());
+    auto doc = ParseCatalogFile(answer->accepted.body);  // our own reader takes it back
+    EXPECT_TRUE(doc.ok()) << answer->accepted.body;
+    return doc.ok() ? doc->orders : std::vector<json>{};
+  };
+  auto success = [&] {
+    EXPECT_EQ(adapter_->HandleWebhook(Req("GET", "type=sale&mode=success"))->accepted.body,
+              "success\n");
+  };
+  const json order = {{"order_id", "crm-1001"},
+                      {"number", "A-1001"},
+                      {"status", "new"},
+                      {"created_ms", int64_t{1700000000000}},
+                      {"currency", "RUB"},
+                      {"total", 123450},
+                      {"customer_name", "ООО \"Ромашка\" & Co"},
+                      {"lines",
+                       {{{"sku", "dee6e19a"},
+                         {"name", "Телевизор"},
+                         {"quantity", 2},
+                         {"price", 61725},
+                         {"total", 123450}}}}};
+  EXPECT_TRUE(deliver(order).ok());
+  EXPECT_EQ(query().size(), 1u);
+  // Queried, not confirmed (1C failed before success): answered again.
+  auto again = query();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0]["Ид"], "crm-1001");
+  EXPECT_EQ(again[0]["Номер"], "A-1001");
+  EXPECT_EQ(again[0]["Сумма"], "1234.50");
+  EXPECT_EQ(again[0]["Дата"], "2023-11-15");  // 22:13:20 UTC is 01:13:20 in Moscow
+  EXPECT_EQ(again[0]["Время"], "01:13:20");
+  EXPECT_EQ(again[0]["_status"], "new");
+  EXPECT_EQ(again[0]["Контрагенты"][0]["Наименование"], "ООО \"Ромашка\" & Co");
+  ASSERT_EQ(again[0]["Товары"].size(), 1u);
+  EXPECT_EQ(again[0]["Товары"][0]["ЦенаЗаЕдиницу"], "617.25");
+  EXPECT_EQ(again[0]["Товары"][0]["_quantity"], "2");
+  // A change after the query: the confirmation of the old version does not
+  // take the new one.
+  json paid = order;
+  paid["status"] = "paid";
+  EXPECT_TRUE(deliver(paid).ok());
+  success();
+  auto changed = query();
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0]["_status"], "paid");
+  success();
+  EXPECT_TRUE(query().empty());  // confirmed: gone
+  success();
+
+  // 1C sends its orders back (type=sale file + import); the CRM's copy of
+  // order 36 as crmhub wrote it is an echo, its later change is not.
+  ExchangeBytes({{"orders.xml", Contract("1c_official_example_orders.xml")}});
+  auto sample = ParseCatalogFile(Contract("1c_official_example_orders.xml"));
+  ASSERT_TRUE(sample.ok());
+  const auto mapped = Map(sample->orders);
+  json echo = mapped[0].fields;
+  echo["order_id"] = mapped[0].external_id;
+  ASSERT_EQ(echo["order_id"], "36");
+  EXPECT_TRUE(deliver(echo).ok());
+  EXPECT_TRUE(query().empty());  // not echoed back
+  echo["status"] = "Отгружен";
+  EXPECT_TRUE(deliver(echo).ok());
+  auto shipped = query();
+  ASSERT_EQ(shipped.size(), 1u);
+  EXPECT_EQ(shipped[0]["_status"], "Отгружен");
+  EXPECT_EQ(shipped[0]["Сумма"], "6734.47");
+  // An order without order_id is a dead letter, not a retry.
+  EXPECT_EQ(deliver(json{{"status", "new"}}).kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_EQ(MinorUnits("6734.47"), 673447);
+  EXPECT_EQ(MinorUnits("340"), 34000);
+  EXPECT_EQ(MinorUnits("1.5"), 150);
+  EXPECT_FALSE(MinorUnits("1.505").has_value());
+  EXPECT_FALSE(MinorUnits("abc").has_value());
+}
+
 // Through the daemon's intake over loopback: 1C's GETs are served, a chunk
 // is queued durably (as a hint) before "success", a wrong password is 401.
 TEST(OnecExchangeIntakeTest, TheProtocolThroughTheIntake) {
@@ -476,7 +568,8 @@ TEST(OnecExchangeIntakeTest, TheProtocolThroughTheIntake) {
   c.user = "exchange";
   c.password = Secret("p4ss");
   c.staging_dir = dir.path() / "staging";
-  h.AddAdapter(std::make_shared<OnecExchangeAdapter>(std::move(c)));
+  SystemClock clock;
+  h.AddAdapter(std::make_shared<OnecExchangeAdapter>(std::move(c), clock));
   h.Start(/*serve=*/true);
   auto auth = h.Http("GET", "/hooks/onec?type=catalog&mode=checkauth", "",
                      {{"Authorization", "Basic " + net::Base64Encode("exchange:p4ss")}});
