@@ -4,6 +4,8 @@
 
 #include <pugixml.hpp>
 
+#include "adapters/onec_exchange/xml_charset.h"
+
 namespace crmhub::adapters::onec_exchange {
 namespace {
 
@@ -180,17 +182,14 @@ Result<CatalogFile> ParseCatalogFile(std::string_view xml, size_t max_bytes) {
     return Status::InvalidArgument("CommerceML: " + std::to_string(xml.size()) +
                                    " bytes, more than the bound of " + std::to_string(max_bytes));
   }
-  // pugixml decodes UTF-8/16/32 and Latin-1 only: a windows-1251 file would
-  // be read as Latin-1, every Cyrillic name wrong. Refuse it by name.
-  std::string_view head = xml.substr(0, 200);
-  if (head.find("windows-1251") != std::string_view::npos ||
-      head.find("WINDOWS-1251") != std::string_view::npos ||
-      head.find("Windows-1251") != std::string_view::npos) {
-    return Status::InvalidArgument("CommerceML: windows-1251 files are not read (1C sends UTF-8)");
-  }
+  // pugixml decodes UTF-8/16/32 and Latin-1 only: a windows-1251 document
+  // (by its declaration) is decoded to UTF-8 first; another charset is
+  // refused by name, never misread.
+  Result<std::string> utf8 = XmlToUtf8(xml);
+  if (!utf8.ok()) return Status::InvalidArgument("CommerceML: " + utf8.status().message());
   pugi::xml_document doc;
   pugi::xml_parse_result parsed =
-      doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+      doc.load_buffer(utf8->data(), utf8->size(), pugi::parse_default, pugi::encoding_utf8);
   if (!parsed) {
     return Status::InvalidArgument(std::string("CommerceML: ") + parsed.description() +
                                    " at byte " + std::to_string(parsed.offset));

@@ -3,8 +3,9 @@
 // (contracts/onec/README.md §2): import*.xml (Каталог/Товары/Товар) and
 // offers*.xml (ПакетПредложений/Предложения/Предложение), versions
 // 2.03-2.10, namespace urn:1C.ru:commerceml_2 or none, UTF-8 with or
-// without a BOM (what 1C writes; a windows-1251 file is refused with that
-// reason, not misread).
+// without a BOM (what 1C writes) or windows-1251 by the XML declaration
+// (what 1C-Bitrix writes; xml_charset.h); another charset is refused by
+// name, not misread.
 //
 // Each Товар becomes one JSON record {"Ид", "Артикул", "Наименование",
 // "БазоваяЕдиница", "Штрихкод", "Описание", "Группы": [Ид...],

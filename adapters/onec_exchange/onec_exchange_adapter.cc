@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "adapters/onec_exchange/commerceml_parser.h"
+#include "adapters/onec_exchange/commerceml_writer.h"
+#include "adapters/onec_exchange/zip_archive.h"
 #include "base/json_get.h"
 #include "net/hmac.h"
 
@@ -19,6 +21,8 @@ using nlohmann::json;
 
 constexpr std::string_view kCookie = "crmhub_1c";
 constexpr std::string_view kOrdering = "onec-exchange";
+// Orders answered to one mode=query; the rest wait for the next.
+constexpr size_t kMaxQueryOrders = 500;
 
 net::HttpResponse Text(std::string body) {
   net::HttpResponse r = net::HttpResponse::Text(200, std::move(body));
@@ -123,7 +127,8 @@ Result<WebhookResult> OnecExchangeAdapter::HandleWebhook(const net::HttpRequest&
     }
   }
   if (mode == "init") {
-    result.accepted = Text(fmt::format("zip=no\nfile_limit={}\n", config_.file_limit));
+    result.accepted = Text(
+        fmt::format("zip={}\nfile_limit={}\n", config_.zip ? "yes" : "no", config_.file_limit));
     return result;
   }
   if (mode == "file" || mode == "import") {
@@ -153,9 +158,33 @@ Result<WebhookResult> OnecExchangeAdapter::HandleWebhook(const net::HttpRequest&
     return result;
   }
   if (type == "sale" && mode == "query") {
-    result.accepted = Text(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<КоммерческаяИнформация "
-        "xmlns=\"urn:1C.ru:commerceml_2\" ВерсияСхемы=\"2.07\"/>\n");
+    // Read on the I/O thread: a few small files, at most kMaxQueryOrders.
+    Result<std::vector<PendingOrder>> pending = outbox_.Pending(kMaxQueryOrders);
+    if (!pending.ok()) return Status::Unavailable("failure\n" + pending.status().message());
+    std::vector<json> orders;
+    for (const PendingOrder& p : *pending) orders.push_back(p.order);
+    net::HttpResponse r = net::HttpResponse::Text(200, OrdersDocument(orders, clock_.Now()));
+    r.headers.Set("Content-Type", "application/xml; charset=utf-8");
+    {
+      std::lock_guard lock(mu_);
+      queried_[session] = std::move(*pending);
+    }
+    result.accepted = std::move(r);
+    return result;
+  }
+  if (type == "sale" && mode == "success") {
+    std::vector<PendingOrder> sent;
+    {
+      std::lock_guard lock(mu_);
+      auto it = queried_.find(session);
+      if (it != queried_.end()) {
+        sent = std::move(it->second);
+        queried_.erase(it);
+      }
+    }
+    Result<int> confirmed = outbox_.Confirm(sent);
+    if (!confirmed.ok()) return Status::Unavailable("failure\n" + confirmed.status().message());
+    result.accepted = Text("success\n");
     return result;
   }
   if (mode == "success" || mode == "deactivate" || mode == "complete") {
@@ -193,30 +222,114 @@ ResolveResult OnecExchangeAdapter::WriteChunk(const Hint& hint) {
   return {DeliveryOutcome::Ok(), {}};
 }
 
+namespace {
+
+// Joins the staged parts of `filename` into dir/<filename> (streamed to a
+// temporary file, then renamed: a retry rebuilds it whole). False when no
+// part 1 was staged.
+Result<bool> JoinParts(const fs::path& dir, const std::string& filename) {
+  const fs::path target = dir / filename;
+  const fs::path temp = target.string() + ".join";
+  std::ofstream out;
+  int part = 1;
+  for (;; ++part) {
+    std::ifstream in(dir / fmt::format("{}.part{:06}", filename, part), std::ios::binary);
+    if (!in) break;
+    if (part == 1) out.open(temp, std::ios::binary | std::ios::trunc);
+    out << in.rdbuf();
+    if (!out) return Status::Unavailable("onec-exchange: writing " + temp.string());
+  }
+  if (part == 1) return false;
+  out.flush();
+  if (!out) return Status::Unavailable("onec-exchange: writing " + temp.string());
+  out.close();
+  std::error_code ec;
+  fs::rename(temp, target, ec);
+  if (ec) return Status::Unavailable("onec-exchange: " + ec.message());
+  return true;
+}
+
+std::string Head(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char buf[4] = {};
+  in.read(buf, sizeof buf);
+  return std::string(buf, static_cast<size_t>(in.gcount()));
+}
+
+// import* before offers* before the rest (goods before their prices), by
+// name within each.
+int FileRank(const std::string& name) {
+  if (name.starts_with("import")) return 0;
+  if (name.starts_with("offers")) return 1;
+  return 2;
+}
+
+}  // namespace
+
 ResolveResult OnecExchangeAdapter::Import(const Hint& hint) {
   const std::string filename = hint.payload;
   const fs::path dir = config_.staging_dir / Header(hint, "session");
-  std::string xml;
-  for (int part = 1;; ++part) {
-    std::ifstream in(dir / fmt::format("{}.part{:06}", filename, part), std::ios::binary);
-    if (!in) {
-      if (part == 1) {
-        return {DeliveryOutcome::Fail("onec-exchange: import of " + filename +
-                                      ", which no mode=file sent"),
-                {}};
-      }
-      break;
+  const fs::path unzipped = dir / "unzipped";
+  Result<bool> joined = JoinParts(dir, filename);
+  if (!joined.ok()) return {DeliveryOutcome::Retry(joined.status().message()), {}};
+  std::vector<std::string> xml_files;  // under dir or unzipped, in import order
+  fs::path from = dir;
+  if (*joined && LooksLikeZip(Head(dir / filename))) {
+    Result<std::vector<std::string>> names = ExtractXmlEntries(dir / filename, unzipped);
+    if (!names.ok()) {
+      return {DeliveryOutcome::Fail("onec-exchange: " + filename + ": " + names.status().message()),
+              {}};
     }
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    xml += std::move(buf).str();
+    xml_files = *names;
+    from = unzipped;
+  } else if (*joined) {
+    xml_files = {filename};
+  } else {
+    // Not uploaded under its own name: an entry of an archive of this
+    // session (1C sends the archive, then asks for each file in it).
+    if (!fs::exists(unzipped / filename)) {
+      std::error_code ec;
+      for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (!name.ends_with(".part000001")) continue;
+        const std::string archive = name.substr(0, name.size() - 11);
+        if (!LooksLikeZip(Head(it->path()))) continue;
+        Result<bool> staged = JoinParts(dir, archive);
+        if (!staged.ok()) return {DeliveryOutcome::Retry(staged.status().message()), {}};
+        Result<std::vector<std::string>> names = ExtractXmlEntries(dir / archive, unzipped);
+        if (!names.ok()) {
+          return {
+              DeliveryOutcome::Fail("onec-exchange: " + archive + ": " + names.status().message()),
+              {}};
+        }
+      }
+    }
+    if (!fs::exists(unzipped / filename)) {
+      return {DeliveryOutcome::Fail("onec-exchange: import of " + filename +
+                                    ", which no mode=file sent (nor an archive of this session)"),
+              {}};
+    }
+    xml_files = {filename};
+    from = unzipped;
   }
+  std::stable_sort(
+      xml_files.begin(), xml_files.end(),
+      [](const std::string& a, const std::string& b) { return FileRank(a) < FileRank(b); });
+  std::vector<InboundEvent> events;
+  for (const std::string& name : xml_files) {
+    DeliveryOutcome outcome = ImportXml(hint, name, ReadAll(from / name), events);
+    if (!outcome.ok()) return {std::move(outcome), {}};
+  }
+  return {DeliveryOutcome::Ok(), std::move(events)};
+}
+
+DeliveryOutcome OnecExchangeAdapter::ImportXml(const Hint& hint, const std::string& filename,
+                                               std::string_view xml,
+                                               std::vector<InboundEvent>& events) {
   Result<CatalogFile> file = ParseCatalogFile(xml);
   if (!file.ok()) {
-    return {DeliveryOutcome::Fail("onec-exchange: " + filename + ": " + file.status().message()),
-            {}};
+    return DeliveryOutcome::Fail("onec-exchange: " + filename + ": " + file.status().message());
   }
-  std::vector<InboundEvent> events;
   auto add = [&](const json& record, const char* kind) {
     const std::string id(JsonString(record, "Ид").value_or(""));
     if (id.empty()) return;
@@ -234,13 +347,23 @@ ResolveResult OnecExchangeAdapter::Import(const Hint& hint) {
     // mention is deactivated (its last record, marked deleted), never
     // removed; more than max_deactivate_percent of it is refused instead.
     Result<std::vector<json>> absent = Deactivations(hint, file->products);
-    if (!absent.ok()) return {DeliveryOutcome::Fail(absent.status().message()), {}};
+    if (!absent.ok()) return DeliveryOutcome::Fail(absent.status().message());
     for (const json& p : *absent) add(p, "onec_product");
   }
   for (const json& p : file->products) add(p, "onec_product");
   for (const json& o : file->offers) add(o, "onec_offer");
-  for (const json& o : file->orders) add(o, "onec_order");
-  return {DeliveryOutcome::Ok(), std::move(events)};
+  for (const json& o : file->orders) {
+    // What crmhub writes from 1C, remembered: the CRM's copy of it coming
+    // back as export_order is an echo, not sent to 1C again.
+    const std::string id(JsonString(o, "Ид").value_or(""));
+    if (!id.empty()) {
+      if (Status s = outbox_.Remember1c(id, DocumentFingerprint(o)); !s.ok()) {
+        return DeliveryOutcome::Retry(s.message());
+      }
+    }
+    add(o, "onec_order");
+  }
+  return DeliveryOutcome::Ok();
 }
 
 // The catalogue's state: staging_dir/catalogues/<hash of Каталог/Ид>.json
@@ -297,6 +420,31 @@ Result<std::vector<json>> OnecExchangeAdapter::Deactivations(const Hint& hint,
   }
   if (!WriteAll(next_path, Dump(json{{"hint", hint.key}, {"records", std::move(now)}}))) {
     return Status::Unavailable("onec-exchange: writing " + next_path.string());
+  }
+  return out;
+}
+
+std::vector<DeliveryOutcome> OnecExchangeAdapter::Deliver(std::span<const Command> batch) {
+  std::vector<DeliveryOutcome> out;
+  out.reserve(batch.size());
+  for (const Command& c : batch) {
+    if (c.name != "export_order") {
+      out.push_back(DeliveryOutcome::Fail("onec-exchange: unknown command " + c.name));
+      continue;
+    }
+    Result<json> order = ParseJson(c.payload);
+    if (!order.ok() || !order->is_object()) {
+      out.push_back(DeliveryOutcome::Fail("onec-exchange: export_order: not a JSON object"));
+      continue;
+    }
+    Result<OrderOutbox::PutResult> put = outbox_.Put(*order);
+    if (!put.ok()) {
+      out.push_back(put.status().code() == StatusCode::kInvalidArgument
+                        ? DeliveryOutcome::Fail("onec-exchange: " + put.status().message())
+                        : DeliveryOutcome::Retry(put.status().message()));
+      continue;
+    }
+    out.push_back(DeliveryOutcome::Ok());
   }
   return out;
 }

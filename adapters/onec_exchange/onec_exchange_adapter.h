@@ -5,8 +5,9 @@
 //
 //   checkauth  Basic auth (user, password_file; compared in constant time)
 //              → "success\ncrmhub_1c\n<session>"; later calls send the cookie
-//   init       → "zip=no\nfile_limit=<file_limit>" (zip is not offered: 1C
-//              then sends plain XML, in chunks of at most file_limit)
+//   init       → "zip=yes|no\nfile_limit=<file_limit>" (zip = true in the
+//              config offers zip archives; 1C sends plain XML otherwise),
+//              chunks of at most file_limit
 //   file       each chunk (POST body, ?filename=) queued durably as a hint
 //              before "success" is answered; a worker writes it to
 //              staging_dir/<session>/<filename>.partNNNNNN (one file per
@@ -14,8 +15,12 @@
 //              appends twice)
 //   import     queued as a hint after the chunks (one ordering key: every
 //              hint of the exchange is resolved in order), answered
-//              "success" at once; the worker joins the parts, parses them
-//              (commerceml_parser.h) and queues one event per Товар and per
+//              "success" at once; the worker joins the parts into
+//              staging_dir/<session>/<filename> (a zip archive is unpacked
+//              there, bounded: zip_archive.h; import of the archive's name
+//              imports its XML entries, import of an entry's name that
+//              entry), parses them (commerceml_parser.h; UTF-8 or
+//              windows-1251) and queues one event per Товар and per
 //              Предложение, keyed by Ид and a hash of the record, so the same
 //              exchange run again changes nothing. A full import*.xml
 //              (СодержитТолькоИзменения false) deactivates what the last
@@ -23,10 +28,15 @@
 //              never removed); more than max_deactivate_percent of the
 //              catalogue is refused into the dead-letter queue instead (a
 //              partial upload must not empty a shop)
-//   sale       query → an empty CommerceML document (orders to 1C are not
-//              done yet); success → "success"; file + import of order
-//              documents (changed in 1C): as the catalogue's, one event per
-//              Документ (kind onec_order)
+//   sale       query → the outbox's pending orders (the CRM's new and
+//              changed orders, export_order commands) as a CommerceML
+//              document (commerceml_writer.h), at most kMaxQueryOrders;
+//              success → those orders confirmed, removed from the outbox at
+//              the version answered (not confirmed: answered again at the
+//              next query); file + import of order documents (changed in
+//              1C): as the catalogue's, one event per Документ (kind
+//              onec_order), and each one's fingerprint remembered, so the
+//              CRM's copy of that change is not sent back
 // A request without a valid session cookie is 401; an unknown mode 400.
 //
 // Threading: HandleWebhook runs on an I/O thread and only checks and keys
@@ -42,6 +52,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/adapter.h"
+#include "adapters/onec_exchange/order_outbox.h"
 #include "base/secret.h"
 #include "base/thread_annotations.h"
 
@@ -54,15 +65,27 @@ struct OnecExchangeConfig {
   uint64_t file_limit = 8 * 1024 * 1024;
   std::filesystem::path staging_dir;
   int max_deactivate_percent = 20;
+  bool zip = false;  // init answers zip=yes: 1C may then send zip archives
 };
 
-class OnecExchangeAdapter final : public Adapter, public WebhookCapability {
+class OnecExchangeAdapter final : public Adapter,
+                                  public WebhookCapability,
+                                  public TargetCapability {
  public:
-  explicit OnecExchangeAdapter(OnecExchangeConfig config) : config_(std::move(config)) {}
+  OnecExchangeAdapter(OnecExchangeConfig config, Clock& clock)
+      : config_(std::move(config)), clock_(clock), outbox_(config_.staging_dir / "orders") {}
 
   const std::string& id() const override { return config_.id; }
   std::string_view type() const override { return "onec-exchange"; }
   WebhookCapability* webhook() override { return this; }
+  TargetCapability* target() override { return this; }
+
+  // export_order: each item one CRM order (canonical model) for 1C, kept in
+  // the outbox (order_outbox.h) until 1C confirms it; an echo of what 1C
+  // itself sent is Ok and dropped.
+  std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
+  int max_batch() const override { return 100; }
+  std::vector<std::string> commands() const override { return {"export_order"}; }
 
   Result<WebhookResult> HandleWebhook(const net::HttpRequest& request) override;
   ResolveResult Resolve(const Hint& hint) override;
@@ -75,13 +98,22 @@ class OnecExchangeAdapter final : public Adapter, public WebhookCapability {
  private:
   ResolveResult WriteChunk(const Hint& hint);
   ResolveResult Import(const Hint& hint);
+  // Parses one staged XML document and adds its events to `events`; the
+  // outcome is Ok or the failure to report.
+  DeliveryOutcome ImportXml(const Hint& hint, const std::string& filename, std::string_view xml,
+                            std::vector<InboundEvent>& events);
   // The products of the last full catalogue absent from this one, to be
   // deactivated; FailedPrecondition when they are too many.
   Result<std::vector<nlohmann::json>> Deactivations(const Hint& hint,
                                                     const std::vector<nlohmann::json>& products);
 
   const OnecExchangeConfig config_;
+  Clock& clock_;
+  OrderOutbox outbox_;
   std::mutex mu_;
+  // "<session>" → the orders its last mode=query answered, confirmed by its
+  // mode=success.
+  std::map<std::string, std::vector<PendingOrder>> queried_ GUARDED_BY(mu_);
   std::set<std::string> sessions_ GUARDED_BY(mu_);
   std::map<std::string, int> chunks_ GUARDED_BY(mu_);  // "<session>/<filename>" → chunks so far
 };

@@ -1,11 +1,14 @@
 #include "adapters/onec_exchange/onec_exchange_sim.h"
 
+#include <zip.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <pugixml.hpp>
 
 #include "base/json_get.h"
 #include "net/hmac.h"
@@ -32,6 +35,60 @@ std::vector<std::string> Lines(const std::string& body) {
     out.push_back(line);
   }
   return out;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return std::move(buf).str();
+}
+
+// The files packed into one zip archive (deflated), as 1C packs an
+// exchange's files when the site answers zip=yes.
+Result<std::string> ZipOf(const std::vector<fs::path>& files, const fs::path& scratch) {
+  int error = 0;
+  zip_t* archive = zip_open(scratch.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
+  if (archive == nullptr) return Status::Internal("zip_open " + std::to_string(error));
+  std::vector<std::string> contents;
+  contents.reserve(files.size());  // zip_source_buffer keeps pointers until close
+  for (const fs::path& file : files) {
+    contents.push_back(ReadFile(file));
+    zip_source_t* source =
+        zip_source_buffer(archive, contents.back().data(), contents.back().size(), 0);
+    if (source == nullptr || zip_file_add(archive, file.filename().c_str(), source,
+                                          ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8) < 0) {
+      if (source != nullptr) zip_source_free(source);
+      std::string why = zip_strerror(archive);
+      zip_discard(archive);
+      return Status::Internal("zip: " + why);
+    }
+  }
+  if (zip_close(archive) != 0) {
+    std::string why = zip_strerror(archive);
+    zip_discard(archive);
+    return Status::Internal("zip_close: " + why);
+  }
+  std::string bytes = ReadFile(scratch);
+  std::error_code ec;
+  fs::remove(scratch, ec);
+  return bytes;
+}
+
+// The Ид of each Документ of a CommerceML document (the site's answer to
+// type=sale&mode=query); an error when it is not one.
+Result<std::vector<std::string>> DocumentIds(const std::string& xml) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(xml.data(), xml.size())) {
+    return Status::InvalidArgument("mode=query answered no XML");
+  }
+  pugi::xml_node root = doc.document_element();
+  if (std::string_view(root.name()) != "КоммерческаяИнформация") {
+    return Status::InvalidArgument("mode=query answered no КоммерческаяИнформация");
+  }
+  std::vector<std::string> ids;
+  for (pugi::xml_node d : root.children("Документ")) ids.push_back(d.child_value("Ид"));
+  return ids;
 }
 
 }  // namespace
@@ -91,8 +148,9 @@ std::string OnecExchangeSimulator::Run() {
   }
   std::sort(catalog.begin(), catalog.end());
   std::sort(sale.begin(), sale.end());
-  if (catalog.empty() && sale.empty())
+  if (catalog.empty() && sale.empty() && Extra(options_, "query") != "yes") {
     return "failed: no import*, offers* or orders* .xml in --files";
+  }
   auto call = [&](const std::string& method, const std::string& query, std::string body,
                   const std::string& cookie, bool basic) -> Result<std::string> {
     net::OutboundRequest r;
@@ -112,7 +170,7 @@ std::string OnecExchangeSimulator::Run() {
   };
   for (const auto& [type, files] :
        {std::pair{std::string("catalog"), catalog}, std::pair{std::string("sale"), sale}}) {
-    if (files.empty()) continue;
+    if (files.empty() && (type == "catalog" || Extra(options_, "query") != "yes")) continue;
     auto auth = call("GET", "type=" + type + "&mode=checkauth", "", "", true);
     if (!auth.ok()) return "failed: " + auth.status().message();
     std::vector<std::string> lines = Lines(*auth);
@@ -121,32 +179,57 @@ std::string OnecExchangeSimulator::Run() {
     auto init = call("GET", "type=" + type + "&mode=init", "", cookie, false);
     if (!init.ok()) return "failed: " + init.status().message();
     int64_t limit = 1024 * 1024;
+    bool zip = false;
     for (const std::string& l : Lines(*init)) {
       if (l.starts_with("file_limit=")) limit = ParseDecimalInt(l.substr(11)).value_or(limit);
-      if (l == "zip=yes") return "failed: zip=yes is not sent by this simulator";
+      if (l == "zip=yes") zip = true;
     }
     if (limit < 1) return "failed: file_limit " + std::to_string(limit);
-    for (const fs::path& file : files) {
-      std::ifstream in(file, std::ios::binary);
-      std::ostringstream buf;
-      buf << in.rdbuf();
-      const std::string bytes = std::move(buf).str();
-      const std::string name = file.filename().string();
+    // What is uploaded: each file as it is, or (zip=yes) one archive of
+    // them all; then each file is imported by its own name.
+    std::vector<std::pair<std::string, std::string>> uploads;
+    if (zip) {
+      Result<std::string> packed =
+          ZipOf(files, fs::temp_directory_path() /
+                           ("onec-sim-" + std::to_string(reinterpret_cast<uintptr_t>(this)) + "-" +
+                            type + ".zip"));
+      if (!packed.ok()) return "failed: " + packed.status().message();
+      uploads.emplace_back(type + ".zip", std::move(*packed));
+    } else {
+      for (const fs::path& file : files) uploads.emplace_back(file.filename(), ReadFile(file));
+    }
+    for (const auto& [name, bytes] : uploads) {
       for (size_t at = 0; at < bytes.size(); at += static_cast<size_t>(limit)) {
         auto sent = call("POST", "type=" + type + "&mode=file&filename=" + name,
                          bytes.substr(at, static_cast<size_t>(limit)), cookie, false);
         if (!sent.ok()) return "failed: " + sent.status().message();
         if (!sent->starts_with("success")) return "failed: file " + name + " answered " + *sent;
       }
+    }
+    for (const fs::path& file : files) {
+      const std::string name = file.filename().string();
       for (int round = 0;; ++round) {
         auto imported =
             call("GET", "type=" + type + "&mode=import&filename=" + name, "", cookie, false);
         if (!imported.ok()) return "failed: " + imported.status().message();
         if (imported->starts_with("success")) break;
-        if (!imported->starts_with("progress") || round > 1000) {
+        if (!imported->starts_with("progress") || round > 100000) {
           return "failed: import " + name + " answered " + *imported;
         }
       }
+    }
+    if (type == "sale" && Extra(options_, "query") == "yes") {
+      // The site's orders for 1C, then (unless told to fail first, as 1C
+      // does when its own import of them fails) the confirmation.
+      auto query = call("GET", "type=sale&mode=query", "", cookie, false);
+      if (!query.ok()) return "failed: " + query.status().message();
+      Result<std::vector<std::string>> ids = DocumentIds(*query);
+      if (!ids.ok()) return "failed: " + ids.status().message();
+      {
+        std::lock_guard lock(mu_);
+        received_ = *ids;
+      }
+      if (Extra(options_, "fail_before_success") == "yes") return "done";
     }
     if (type == "sale") {
       auto success = call("GET", "type=sale&mode=success", "", cookie, false);
@@ -162,6 +245,11 @@ std::string OnecExchangeSimulator::Done(std::chrono::milliseconds timeout) {
   return outcome_;
 }
 
+std::vector<std::string> OnecExchangeSimulator::OrdersReceived() const {
+  std::lock_guard lock(mu_);
+  return received_;
+}
+
 std::vector<std::string> OnecExchangeSimulator::Steps() const {
   std::lock_guard lock(mu_);
   return steps_;
@@ -169,14 +257,16 @@ std::vector<std::string> OnecExchangeSimulator::Steps() const {
 
 std::string OnecExchangeSimulator::StateJson() const {
   std::lock_guard lock(mu_);
-  return nlohmann::json{{"outcome", outcome_}, {"steps", steps_}}.dump();
+  return nlohmann::json{{"outcome", outcome_}, {"steps", steps_}, {"orders_received", received_}}
+      .dump();
 }
 
 simkit::AdapterWiring OnecExchangeSimulator::Wiring() const {
   const std::string creds = Credentials(options_);
   simkit::AdapterWiring w;
   w.type = "onec-exchange";
-  w.keys = "user = \"" + creds.substr(0, creds.find(':')) + "\"\nstaging_dir = \"onec-staging\"\n";
+  w.keys = "user = \"" + creds.substr(0, creds.find(':')) +
+           "\"\nstaging_dir = \"onec-staging\"\nzip = true\n";
   w.secrets = {{"password_file", creds.substr(creds.find(':') + 1)}};
   return w;
 }
@@ -187,7 +277,10 @@ simkit::SimulatorType OnecExchangeSimulatorType() {
               "1C driving the CommerceML site exchange against --target with the "
               "files of --files",
           .extra_options = {{"target", "the site's exchange URL (<crmhub>/hooks/<id>)"},
-                            {"files", "a folder of import*.xml, offers*.xml, orders*.xml"}},
+                            {"files", "a folder of import*.xml, offers*.xml, orders*.xml"},
+                            {"query", "yes: ask the site for its orders (type=sale&mode=query)"},
+                            {"fail_before_success",
+                             "yes: take the orders but never confirm them (mode=success)"}},
           .create = [](const simkit::SimOptions& o,
                        Clock& clock) -> Result<std::unique_ptr<simkit::Simulator>> {
             return std::unique_ptr<simkit::Simulator>(

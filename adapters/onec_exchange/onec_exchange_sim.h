@@ -7,10 +7,16 @@
 // Started, it runs one exchange against --target (the site's exchange URL,
 // <crmhub>/hooks/<id>) on a thread of its own, as 1C does:
 //   catalog: checkauth (Basic, credentials[0] "USER:PASSWORD", default
-//   "exchange:exchange"), init (reads zip= and file_limit=), then for each
-//   import*.xml and offers*.xml of --files (sorted): the file in POSTs of at
-//   most file_limit bytes (mode=file), then mode=import, repeated while the
-//   site answers "progress"; sale: the same for orders*.xml with type=sale.
+//   "exchange:exchange"), init (reads zip= and file_limit=), then the
+//   import*.xml and offers*.xml of --files (sorted) in POSTs of at most
+//   file_limit bytes (mode=file): each file under its own name, or, when
+//   the site answered zip=yes, all of them packed into one "catalog.zip"
+//   (libzip, deflated); then mode=import for each file by its own name,
+//   repeated while the site answers "progress"; sale: the same for
+//   orders*.xml with type=sale ("sale.zip"); with --query yes, then
+//   mode=query (the site's orders: their Ид kept, OrdersReceived()) and,
+//   unless --fail_before_success yes (1C failing before it confirms),
+//   mode=success.
 // Every answer must start with "success" (or be the init's); the first
 // other answer ends the exchange as failed. GET /__sim/state tells the
 // steps and the outcome ("running", "done", "failed: <why>"); Done() waits
@@ -46,6 +52,8 @@ class OnecExchangeSimulator final : public simkit::PipelineSimulator {
 
   // Waits until the exchange ended; its outcome ("done" or "failed: ...").
   std::string Done(std::chrono::milliseconds timeout);
+  // The Ид of the orders the last mode=query answered.
+  std::vector<std::string> OrdersReceived() const;
   // Requests sent so far (method, query).
   std::vector<std::string> Steps() const;
 
@@ -63,6 +71,7 @@ class OnecExchangeSimulator final : public simkit::PipelineSimulator {
   std::condition_variable done_cv_;
   std::vector<std::string> steps_ GUARDED_BY(mu_);
   std::string outcome_ GUARDED_BY(mu_) = "not started";
+  std::vector<std::string> received_ GUARDED_BY(mu_);
 
   simkit::SimPipeline pipeline_;  // last: stopped first
 };

@@ -31,6 +31,11 @@ struct OnecExchangeKeys : config::KeySet {
                       "queue instead (a partial upload must not empty the catalogue).",
        .min = 0,
        .max = 100});
+  config::Key<Type::kBool> zip = Declare<Type::kBool>(
+      {.name = "zip",
+       .default_value = "false",
+       .description = "Offer 1C zip archives (mode=init answers zip=yes): it then sends its "
+                      "files packed, unpacked here within bounds (entries, size, ratio)."});
   config::Key<Type::kPath> staging_dir = Declare<Type::kPath>(
       {.name = "staging_dir",
        .description = "Where uploaded chunks are kept until their import (one folder per "
@@ -38,7 +43,8 @@ struct OnecExchangeKeys : config::KeySet {
        .required = true});
 };
 
-Result<std::unique_ptr<Adapter>> Build(const config::Section& section, const AdapterContext&) {
+Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
+                                       const AdapterContext& context) {
   const OnecExchangeKeys keys;
   OnecExchangeConfig c;
   c.id = section.id();
@@ -48,17 +54,22 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section, const Ada
   c.file_limit = keys.file_limit.Get(section);
   if (c.file_limit < 1024) return keys.file_limit.ErrorAt(section, "must be at least 1KiB");
   c.staging_dir = keys.staging_dir.Get(section);
+  c.zip = keys.zip.Get(section);
   c.max_deactivate_percent = static_cast<int>(keys.max_deactivate_percent.Get(section));
-  return std::unique_ptr<Adapter>(std::make_unique<OnecExchangeAdapter>(std::move(c)));
+  if (context.clock == nullptr) return Status::Internal("onec-exchange: no clock in the context");
+  return std::unique_ptr<Adapter>(
+      std::make_unique<OnecExchangeAdapter>(std::move(c), *context.clock));
 }
 
 }  // namespace
 
 AdapterType Type() {
   return {.schema = {.type = "onec-exchange",
-                     .description = "1C's CommerceML 2 exchange with a site, served at "
-                                    "/hooks/<id>?type=catalog|sale&mode=...: goods, prices and "
-                                    "stock from import*.xml and offers*.xml.",
+                     .description =
+                         "1C's CommerceML 2 exchange with a site, served at "
+                         "/hooks/<id>?type=catalog|sale&mode=...: goods, prices and "
+                         "stock from import*.xml and offers*.xml; orders both ways (type=sale), "
+                         "export_order commands out.",
                      .keys = OnecExchangeKeys().specs()},
           .factory = Build};
 }

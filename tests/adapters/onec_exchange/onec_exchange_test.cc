@@ -5,6 +5,8 @@
 // same (nothing new); refusals (no session, wrong password, bad file name).
 
 #include <gtest/gtest.h>
+#include <iconv.h>
+#include <zip.h>
 
 #include <fstream>
 #include <set>
@@ -14,6 +16,9 @@
 
 #include "adapters/onec_exchange/commerceml_parser.h"
 #include "adapters/onec_exchange/onec_exchange_adapter.h"
+#include "adapters/onec_exchange/order_outbox.h"
+#include "adapters/onec_exchange/xml_charset.h"
+#include "adapters/onec_exchange/zip_archive.h"
 #include "mapping/model/model.h"
 #include "mapping/rules/rule_set.h"
 #include "net/hmac.h"
@@ -105,24 +110,135 @@ TEST(CommerceMlTest, EverySampleCatalogueFileParsesAndMaps) {
 
   EXPECT_FALSE(ParseCatalogFile("<a>").ok());
   EXPECT_FALSE(ParseCatalogFile("<Другое/>").ok());
-  EXPECT_NE(ParseCatalogFile("<?xml version=\"1.0\" encoding=\"windows-1251\"?><x/>")
+  EXPECT_NE(ParseCatalogFile("<?xml version=\"1.0\" encoding=\"koi8-r\"?><x/>")
                 .status()
                 .message()
-                .find("windows-1251"),
-            std::string::npos);
+                .find("koi8-r"),
+            std::string::npos);  // refused by name, not misread
   EXPECT_FALSE(ParseCatalogFile(Contract("dobromyslov_import0_1.xml"), 1000).ok());  // bound
+}
+
+// `utf8` in windows-1251 (iconv), its declaration saying so.
+std::string To1251(const std::string& utf8) {
+  std::string text = utf8.starts_with("\xEF\xBB\xBF") ? utf8.substr(3) : utf8;
+  const size_t enc = text.find("UTF-8");
+  EXPECT_NE(enc, std::string::npos);
+  text.replace(enc, 5, "windows-1251");
+  iconv_t cd = iconv_open("CP1251", "UTF-8");
+  std::string out(text.size(), '\0');
+  char* in = text.data();
+  size_t in_left = text.size();
+  char* o = out.data();
+  size_t out_left = out.size();
+  EXPECT_NE(iconv(cd, &in, &in_left, &o, &out_left), static_cast<size_t>(-1));
+  iconv_close(cd);
+  out.resize(out.size() - out_left);
+  return out;
+}
+
+// A zip archive (deflated) of `entries` {name, bytes}, written to `path`;
+// its bytes.
+std::string MakeZip(const std::filesystem::path& path,
+                    const std::vector<std::pair<std::string, std::string>>& entries) {
+  int error = 0;
+  zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
+  EXPECT_NE(z, nullptr);
+  for (const auto& [name, bytes] : entries) {
+    zip_source_t* src = zip_source_buffer(z, bytes.data(), bytes.size(), 0);
+    EXPECT_GE(zip_file_add(z, name.c_str(), src, ZIP_FL_OVERWRITE), 0) << name;
+  }
+  EXPECT_EQ(zip_close(z), 0);
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+TEST(CommerceMlTest, Windows1251AndUtf8AreReadAlike) {
+  const std::string utf8 = Contract("dobromyslov_import0_1.xml");
+  const std::string cp1251 = To1251(utf8);
+  ASSERT_NE(cp1251.find("windows-1251"), std::string::npos);
+  ASSERT_LT(cp1251.size(), utf8.size());  // one byte per Cyrillic letter: really converted
+  EXPECT_EQ(*DeclaredCharset(cp1251), XmlCharset::kWindows1251);
+  EXPECT_EQ(*DeclaredCharset(utf8), XmlCharset::kUtf8);
+  auto a = ParseCatalogFile(utf8);
+  auto b = ParseCatalogFile(cp1251);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_EQ(b->products.size(), 36u);
+  EXPECT_EQ(a->products, b->products);  // every record the same, Cyrillic names included
+  // 1C-Bitrix's own answer to mode=query, in windows-1251 (the contract's sample).
+  auto bitrix = ParseCatalogFile(Contract("dobromyslov_bitrix-query-response-empty.xml"));
+  EXPECT_TRUE(bitrix.ok()) << bitrix.status().ToString();
+  // Every windows-1251 letter decodes, 0x98 (unassigned) is refused.
+  EXPECT_EQ(*Windows1251ToUtf8("\xC0\xFF\xA8\xB8\xB9"), "АяЁё№");
+  EXPECT_FALSE(Windows1251ToUtf8("ab\x98").ok());
+  EXPECT_FALSE(DeclaredCharset("<?xml version='1.0' encoding='ISO-8859-5'?>").ok());
+}
+
+TEST(ZipArchiveTest, XmlEntriesAreUnpackedWithinBounds) {
+  testutil::TempDir dir;
+  const std::string import = Contract("dobromyslov_import0_1.xml");
+  const std::string offers = Contract("dobromyslov_offers0_1.xml");
+  MakeZip(dir.path() / "a.zip", {{"import0_1.xml", import},
+                                 {"offers0_1.xml", offers},
+                                 {"import_files/ab/photo.jpg", "JPEG"},
+                                 {"readme.txt", "x"}});
+  auto names = ExtractXmlEntries(dir.path() / "a.zip", dir.path() / "out");
+  ASSERT_TRUE(names.ok()) << names.status().ToString();
+  EXPECT_EQ(*names, (std::vector<std::string>{"import0_1.xml", "offers0_1.xml"}));
+  std::ifstream in(dir.path() / "out/import0_1.xml", std::ios::binary);
+  std::ostringstream got;
+  got << in.rdbuf();
+  EXPECT_EQ(got.str(), import);                                            // byte for byte
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "out/import_files"));  // folders skipped
+
+  // A bomb: 64 MiB of one byte packs to ~64 KiB (ratio ~1000).
+  MakeZip(dir.path() / "bomb.zip", {{"import.xml", std::string(64 << 20, 'a')}});
+  auto bomb = ExtractXmlEntries(dir.path() / "bomb.zip", dir.path() / "bomb");
+  ASSERT_FALSE(bomb.ok());
+  EXPECT_NE(bomb.status().message().find("zip bomb"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "bomb/import.xml"));
+  // Too many entries; too many bytes in all.
+  ZipLimits two;
+  two.max_entries = 2;
+  MakeZip(dir.path() / "many.zip", {{"a.xml", "1"}, {"b.xml", "2"}, {"c.xml", "3"}});
+  EXPECT_FALSE(ExtractXmlEntries(dir.path() / "many.zip", dir.path() / "many", two).ok());
+  ZipLimits small;
+  small.max_total_bytes = 100 * 1024;
+  EXPECT_FALSE(ExtractXmlEntries(dir.path() / "a.zip", dir.path() / "small", small).ok());
+  // Names that would leave the folder: in a folder ("../") skipped, never
+  // written outside; a dot name refused.
+  MakeZip(dir.path() / "evil.zip", {{"../evil.xml", "<x/>"}});
+  auto evil = ExtractXmlEntries(dir.path() / "evil.zip", dir.path() / "evil");
+  ASSERT_TRUE(evil.ok());
+  EXPECT_TRUE(evil->empty());
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "evil.xml"));
+  MakeZip(dir.path() / "dot.zip", {{"..x.xml", "<x/>"}});
+  EXPECT_FALSE(ExtractXmlEntries(dir.path() / "dot.zip", dir.path() / "dot").ok());
+  // Not a zip, a cut one.
+  EXPECT_FALSE(LooksLikeZip("<?xml"));
+  std::ifstream whole(dir.path() / "a.zip", std::ios::binary);
+  std::ostringstream bytes;
+  bytes << whole.rdbuf();
+  EXPECT_TRUE(LooksLikeZip(bytes.str()));
+  std::ofstream(dir.path() / "cut.zip", std::ios::binary) << bytes.str().substr(0, 5000);
+  EXPECT_FALSE(ExtractXmlEntries(dir.path() / "cut.zip", dir.path() / "cut").ok());
 }
 
 class OnecExchangeTest : public ::testing::Test {
  protected:
-  OnecExchangeTest() {
+  OnecExchangeTest() { Make(false); }
+  void Make(bool zip) {
+    zip_ = zip;
     OnecExchangeConfig c;
+    c.zip = zip;
     c.id = "onec";
     c.user = "exchange";
     c.password = Secret("p4ss");
     c.file_limit = 16 * 1024;
     c.staging_dir = dir_.path() / "staging";
-    adapter_ = std::make_unique<OnecExchangeAdapter>(std::move(c));
+    adapter_ = std::make_unique<OnecExchangeAdapter>(std::move(c), clock_);
   }
   net::HttpRequest Req(const std::string& method, const std::string& query, std::string body = "") {
     net::HttpRequest r;
@@ -165,7 +281,8 @@ class OnecExchangeTest : public ::testing::Test {
     Login();
     auto init = adapter_->HandleWebhook(Req("GET", "type=catalog&mode=init"));
     EXPECT_TRUE(init.ok());
-    EXPECT_EQ(init->accepted.body, "zip=no\nfile_limit=16384\n");
+    EXPECT_EQ(init->accepted.body,
+              std::string(zip_ ? "zip=yes" : "zip=no") + "\nfile_limit=16384\n");
     std::vector<InboundEvent> out;
     for (const auto& [filename, bytes] : files) {
       for (size_t at = 0; at < bytes.size(); at += 16 * 1024) {
@@ -206,6 +323,8 @@ class OnecExchangeTest : public ::testing::Test {
   }
 
   testutil::TempDir dir_;
+  ManualClock clock_;
+  bool zip_ = false;
   std::unique_ptr<OnecExchangeAdapter> adapter_;
   std::string cookie_;
   std::string last_refusal_;
@@ -306,6 +425,139 @@ TEST_F(OnecExchangeTest, RefusalsAndTheSaleSide) {
   EXPECT_EQ(r.outcome.kind, DeliveryOutcome::Kind::kFail);
 }
 
+// zip=yes: 1C sends one archive in chunks, then asks for each file in it by
+// its own name; the events are those of the same files sent plain.
+TEST_F(OnecExchangeTest, AZipArchiveInChunksImportsEachFileByName) {
+  const auto plain = Exchange({"dobromyslov_import0_1.xml", "dobromyslov_offers0_1.xml"});
+  std::set<std::string> plain_keys;
+  for (const auto& e : plain) plain_keys.insert(e.idempotency_key);
+  Make(true);
+  cookie_.clear();
+  Login();
+  auto init = adapter_->HandleWebhook(Req("GET", "type=catalog&mode=init"));
+  ASSERT_TRUE(init.ok());
+  EXPECT_EQ(init->accepted.body, "zip=yes\nfile_limit=16384\n");
+  const std::string archive = MakeZip(dir_.path() / "upload.zip",
+                                      {{"import0_1.xml", Contract("dobromyslov_import0_1.xml")},
+                                       {"offers0_1.xml", Contract("dobromyslov_offers0_1.xml")}});
+  ASSERT_GT(archive.size(), 3u * 2048);  // several chunks of 2 KiB (XML packs ~25x)
+  std::vector<InboundEvent> out;
+  for (size_t at = 0; at < archive.size(); at += 2048) {
+    auto chunk = adapter_->HandleWebhook(
+        Req("POST", "type=catalog&mode=file&filename=catalog.zip", archive.substr(at, 2048)));
+    ASSERT_TRUE(chunk.ok());
+    ResolveAll(chunk->events, out);
+  }
+  for (const char* name : {"import0_1.xml", "offers0_1.xml"}) {
+    auto import = adapter_->HandleWebhook(
+        Req("GET", std::string("type=catalog&mode=import&filename=") + name));
+    ASSERT_TRUE(import.ok());
+    ResolveAll(import->events, out);
+  }
+  std::set<std::string> keys;
+  for (const auto& e : out) keys.insert(e.idempotency_key);
+  EXPECT_EQ(out.size(), 80u);  // 36 goods and 44 offers
+  EXPECT_EQ(keys, plain_keys);
+  // The archive's own name imports every file in it (goods first).
+  auto whole = adapter_->HandleWebhook(Req("GET", "type=catalog&mode=import&filename=catalog.zip"));
+  ASSERT_TRUE(whole.ok());
+  std::vector<InboundEvent> again;
+  ResolveAll(whole->events, again);
+  ASSERT_EQ(again.size(), 80u);
+  EXPECT_EQ(again.front().kind, "onec_product");
+  EXPECT_EQ(again.back().kind, "onec_offer");
+}
+
+// Orders to 1C: the CRM's export_order commands are answered at
+// type=sale&mode=query and leave only when 1C confirms them (mode=success),
+// at the version it was sent; what crmhub wrote from 1C does not go back.
+TEST_F(OnecExchangeTest, OrdersLeaveFor1cWhenItConfirmsThemAndEchoesStayHome) {
+  auto deliver = [&](const json& order) {
+    Command c{"export_order", order.dump(), "k-" + order.dump(), 1};
+    auto out = adapter_->Deliver(std::span<const Command>(&c, 1));
+    EXPECT_EQ(out.size(), 1u);
+    return out.front();
+  };
+  auto query = [&]() -> std::vector<json> {
+    cookie_.clear();
+    Login();
+    auto answer = adapter_->HandleWebhook(Req("GET", "type=sale&mode=query"));
+    EXPECT_TRUE(answer.ok());
+    auto doc = ParseCatalogFile(answer->accepted.body);  // our own reader takes it back
+    EXPECT_TRUE(doc.ok()) << answer->accepted.body;
+    return doc.ok() ? doc->orders : std::vector<json>{};
+  };
+  auto success = [&] {
+    EXPECT_EQ(adapter_->HandleWebhook(Req("GET", "type=sale&mode=success"))->accepted.body,
+              "success\n");
+  };
+  const json order = {{"order_id", "crm-1001"},
+                      {"number", "A-1001"},
+                      {"status", "new"},
+                      {"created_ms", int64_t{1700000000000}},
+                      {"currency", "RUB"},
+                      {"total", 123450},
+                      {"customer_name", "ООО \"Ромашка\" & Co"},
+                      {"lines",
+                       {{{"sku", "dee6e19a"},
+                         {"name", "Телевизор"},
+                         {"quantity", 2},
+                         {"price", 61725},
+                         {"total", 123450}}}}};
+  EXPECT_TRUE(deliver(order).ok());
+  EXPECT_EQ(query().size(), 1u);
+  // Queried, not confirmed (1C failed before success): answered again.
+  auto again = query();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0]["Ид"], "crm-1001");
+  EXPECT_EQ(again[0]["Номер"], "A-1001");
+  EXPECT_EQ(again[0]["Сумма"], "1234.50");
+  EXPECT_EQ(again[0]["Дата"], "2023-11-15");  // 22:13:20 UTC is 01:13:20 in Moscow
+  EXPECT_EQ(again[0]["Время"], "01:13:20");
+  EXPECT_EQ(again[0]["_status"], "new");
+  EXPECT_EQ(again[0]["Контрагенты"][0]["Наименование"], "ООО \"Ромашка\" & Co");
+  ASSERT_EQ(again[0]["Товары"].size(), 1u);
+  EXPECT_EQ(again[0]["Товары"][0]["ЦенаЗаЕдиницу"], "617.25");
+  EXPECT_EQ(again[0]["Товары"][0]["_quantity"], "2");
+  // A change after the query: the confirmation of the old version does not
+  // take the new one.
+  json paid = order;
+  paid["status"] = "paid";
+  EXPECT_TRUE(deliver(paid).ok());
+  success();
+  auto changed = query();
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0]["_status"], "paid");
+  success();
+  EXPECT_TRUE(query().empty());  // confirmed: gone
+  success();
+
+  // 1C sends its orders back (type=sale file + import); the CRM's copy of
+  // order 36 as crmhub wrote it is an echo, its later change is not.
+  ExchangeBytes({{"orders.xml", Contract("1c_official_example_orders.xml")}});
+  auto sample = ParseCatalogFile(Contract("1c_official_example_orders.xml"));
+  ASSERT_TRUE(sample.ok());
+  const auto mapped = Map(sample->orders);
+  json echo = mapped[0].fields;
+  echo["order_id"] = mapped[0].external_id;
+  ASSERT_EQ(echo["order_id"], "36");
+  EXPECT_TRUE(deliver(echo).ok());
+  EXPECT_TRUE(query().empty());  // not echoed back
+  echo["status"] = "Отгружен";
+  EXPECT_TRUE(deliver(echo).ok());
+  auto shipped = query();
+  ASSERT_EQ(shipped.size(), 1u);
+  EXPECT_EQ(shipped[0]["_status"], "Отгружен");
+  EXPECT_EQ(shipped[0]["Сумма"], "6734.47");
+  // An order without order_id is a dead letter, not a retry.
+  EXPECT_EQ(deliver(json{{"status", "new"}}).kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_EQ(MinorUnits("6734.47"), 673447);
+  EXPECT_EQ(MinorUnits("340"), 34000);
+  EXPECT_EQ(MinorUnits("1.5"), 150);
+  EXPECT_FALSE(MinorUnits("1.505").has_value());
+  EXPECT_FALSE(MinorUnits("abc").has_value());
+}
+
 // Through the daemon's intake over loopback: 1C's GETs are served, a chunk
 // is queued durably (as a hint) before "success", a wrong password is 401.
 TEST(OnecExchangeIntakeTest, TheProtocolThroughTheIntake) {
@@ -316,7 +568,8 @@ TEST(OnecExchangeIntakeTest, TheProtocolThroughTheIntake) {
   c.user = "exchange";
   c.password = Secret("p4ss");
   c.staging_dir = dir.path() / "staging";
-  h.AddAdapter(std::make_shared<OnecExchangeAdapter>(std::move(c)));
+  SystemClock clock;
+  h.AddAdapter(std::make_shared<OnecExchangeAdapter>(std::move(c), clock));
   h.Start(/*serve=*/true);
   auto auth = h.Http("GET", "/hooks/onec?type=catalog&mode=checkauth", "",
                      {{"Authorization", "Basic " + net::Base64Encode("exchange:p4ss")}});
