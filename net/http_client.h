@@ -8,6 +8,10 @@
 // out_http): 2xx ok; 408, 429, 5xx and network errors retryable, honouring
 // Retry-After; other 4xx permanent. Adapters may override per response.
 
+// clang-format off: <utility> must come before awaitable.hpp (Boost 1.74
+// uses std::exchange without including it), which sorting would undo.
+#include <utility>
+// clang-format on
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -16,7 +20,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <utility>  // before awaitable.hpp: Boost 1.74 uses std::exchange without it
 
 #include "base/clock.h"
 #include "base/delivery.h"
