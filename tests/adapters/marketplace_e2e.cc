@@ -112,6 +112,7 @@ int64_t MarketplaceE2e::Count(model::EntityKind kind) {
 
 int64_t MarketplaceE2e::Orders() { return Count(model::EntityKind::kOrder); }
 int64_t MarketplaceE2e::Deals() { return Count(model::EntityKind::kDeal); }
+int64_t MarketplaceE2e::Returns() { return Count(model::EntityKind::kReturn); }
 
 bool MarketplaceE2e::AllFinalInStore(const FinalStatuses& expected) {
   if (Orders() != static_cast<int64_t>(expected.size())) return false;

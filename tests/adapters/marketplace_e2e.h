@@ -77,6 +77,9 @@ class MarketplaceE2e {
   // Counts in crm.db for this adapter's source (0 before the file exists).
   int64_t Orders();
   int64_t Deals();
+  int64_t Returns();
+  // The daemon's config file (for other subcommands: reconcile, dlq).
+  std::filesystem::path ConfigPath() const { return dir() / "crmhub.toml"; }
   // True when the store has exactly expected.size() orders and each has its
   // expected status.
   bool AllFinalInStore(const FinalStatuses& expected);
