@@ -128,6 +128,16 @@ net::ApiResult<net::ApiAnswer> OzonClient::ListFboPostings(const PostingQuery& q
   return Post("/v2/posting/fbo/list", FboListBody(query), net::ApiRequest::Expect::kAny);
 }
 
+net::ApiResult<net::ApiAnswer> OzonClient::ListReturns(const ReturnsQuery& query) const {
+  json body = {
+      {"filter",
+       {{"visual_status_change_moment",
+         {{"time_from", OzonTime(query.changed_from)}, {"time_to", OzonTime(query.changed_to)}}}}},
+      {"limit", query.limit}};
+  if (query.last_id > 0) body["last_id"] = query.last_id;
+  return Post("/v1/returns/list", body, net::ApiRequest::Expect::kJson);
+}
+
 net::ApiResult<std::vector<ItemResult>> OzonClient::UpdateStocks(
     const std::vector<StockItem>& items) {
   auto answer = Post("/v2/products/stocks", StocksBody(items), net::ApiRequest::Expect::kJson,

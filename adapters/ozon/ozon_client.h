@@ -14,6 +14,8 @@
 //   POST /v4/posting/fbs/ship       PostingAPI_ShipFbsPostingV4 (ship: packages)
 //   POST /v2/posting/fbs/cancel     PostingAPI_CancelFbsPosting (cancel, with a
 //                                   cancel_reason_id)
+//   POST /v1/returns/list           returnsList (FBS and FBO returns in, by
+//                                   the status change time, paged by last_id)
 //
 // The spec declares no 429 and names no Retry-After; Ozon's gateway answers
 // 429 "You have reached request rate limit per second" (section «Частые
@@ -61,6 +63,8 @@ inline constexpr int kPriceUpdatesPerHour = 10;
 inline constexpr int kMaxPostingsPerPage = 1000;
 inline constexpr int kMaxPostingsOffset = 20000;
 inline constexpr int kMaxProductsPerPage = 1000;  // /v3/product/list limit
+// /v1/returns/list: limit «Максимальное значение — 500».
+inline constexpr int kMaxReturnsPerPage = 500;
 
 struct OzonClientOptions {
   std::string base_url = "https://api-seller.ozon.ru";
@@ -80,6 +84,17 @@ struct PostingQuery {
   std::optional<SystemTime> changed_to;
   int limit = kMaxPostingsPerPage;
   int offset = 0;
+};
+
+// A returns list request: filter.visual_status_change_moment {time_from,
+// time_to} (the spec allows one time filter per request) and the paging
+// last_id, «идентификатор последнего подгруженного возврата» (0: the
+// first page; not sent then).
+struct ReturnsQuery {
+  SystemTime changed_from;
+  SystemTime changed_to;
+  int64_t last_id = 0;
+  int limit = kMaxReturnsPerPage;
 };
 
 // Exactly one identifier is sent (the spec: with both, offer_id wins; «для
@@ -139,6 +154,8 @@ class OzonClient {
   // them into postings without a tree (base/json_list.h).
   net::ApiResult<net::ApiAnswer> ListFbsPostings(const PostingQuery& query) const;
   net::ApiResult<net::ApiAnswer> ListFboPostings(const PostingQuery& query) const;
+  // {returns[], has_next}, parsed (a page of at most 500 returns).
+  net::ApiResult<net::ApiAnswer> ListReturns(const ReturnsQuery& query) const;
   // Spends a unit of the 80 a minute; a refusal is kThrottled (nothing sent).
   net::ApiResult<std::vector<ItemResult>> UpdateStocks(const std::vector<StockItem>& items);
   net::ApiResult<std::vector<ItemResult>> UpdatePrices(const std::vector<PriceItem>& items) const;

@@ -10,9 +10,11 @@
 #include <span>
 #include <utility>
 
+#include "adapters/kit/unreadable_record.h"
 #include "adapters/ozon/ozon_adapter.h"
 #include "base/json_get.h"
 #include "base/json_list.h"
+#include "base/timestamp.h"
 
 namespace crmhub::adapters::ozon {
 
@@ -174,8 +176,12 @@ std::optional<PullCursor> PullCursor::FromObject(const json& j) {
 }
 
 std::string OzonCursor::ToJson() const {
-  return json{
-      {"v", 2}, {"scheme", SchemeName(scheme)}, {"fbs", fbs.ToObject()}, {"fbo", fbo.ToObject()}}
+  return json{{"v", 2},
+              {"scheme", SchemeName(scheme)},
+              {"fbs", fbs.ToObject()},
+              {"fbo", fbo.ToObject()},
+              {"returns", returns.ToObject()},
+              {"phase", in_returns ? "returns" : "postings"}}
       .dump();
 }
 
@@ -202,6 +208,12 @@ std::optional<OzonCursor> OzonCursor::Parse(const std::string& text) {
   c.scheme = *scheme;
   c.fbs = *fbs;
   c.fbo = *fbo;
+  if (const json* r = JsonObject(*j, "returns")) {
+    std::optional<kit::ReturnsPass> pass = kit::ReturnsPass::FromObject(*r);
+    if (!pass) return std::nullopt;
+    c.returns = std::move(*pass);
+  }
+  c.in_returns = JsonString(*j, "phase") == "returns";
   return c;
 }
 
@@ -316,6 +328,16 @@ Result<PullResult> OzonAdapter::Pull(const std::optional<std::string>& cursor_te
       cursor_text && !cursor_text->empty() ? OzonCursor::Parse(*cursor_text) : OzonCursor{};
   if (!read) return Status::InvalidArgument("unreadable Ozon cursor: " + *cursor_text);
   OzonCursor& cursor = *read;
+  if (cursor.in_returns && config_.returns) {
+    auto pulled = PullReturns(cursor.returns, now_ms);
+    if (!pulled.ok() || pulled->not_before) return pulled;  // cursor unchanged
+    PullResult out = std::move(*pulled);
+    // The returns' pass ends the round.
+    if (!out.more) cursor.in_returns = false;
+    out.next_cursor = cursor.ToJson();
+    return out;
+  }
+  cursor.in_returns = false;
   const auto& schemes = config_.schemes;
   auto at = std::find(schemes.begin(), schemes.end(), cursor.scheme);
   if (at == schemes.end()) {
@@ -328,10 +350,15 @@ Result<PullResult> OzonAdapter::Pull(const std::optional<std::string>& cursor_te
   PullResult out = std::move(*pulled);
   if (!out.more) {
     // This scheme's pass is read: the next scheme's follows at once; after
-    // the last one the round is over until the next poll.
+    // the last one, the returns' pass; then the round is over until the
+    // next poll.
     ++at;
     out.more = at != schemes.end();
     cursor.scheme = out.more ? *at : schemes.front();
+    if (!out.more && config_.returns) {
+      cursor.in_returns = true;
+      out.more = true;
+    }
   }
   out.next_cursor = cursor.ToJson();
   return out;
@@ -413,6 +440,88 @@ Result<PullResult> OzonAdapter::PullScheme(Scheme scheme, PullCursor& cursor, in
     out.events.push_back(std::move(e));
   }
   out.more = AfterPage(cursor, limits, window, returned, has_next, now_ms);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Returns.
+
+namespace {
+
+// A return's visual.change_moment in ms, or nullopt.
+std::optional<int64_t> ChangeMs(const json& ret) {
+  const json* visual = JsonObject(ret, "visual");
+  std::optional<std::string_view> at = visual ? JsonString(*visual, "change_moment") : std::nullopt;
+  if (!at) return std::nullopt;
+  Result<int64_t> ms = ParseTimestampMs(*at, kNoDefaultOffset);
+  return ms.ok() ? std::optional<int64_t>(*ms) : std::nullopt;
+}
+
+// visual.status.sys_name ("ArrivedAtReturnPlace"), or "".
+std::string_view VisualStatus(const json& ret) {
+  const json* visual = JsonObject(ret, "visual");
+  const json* status = visual ? JsonObject(*visual, "status") : nullptr;
+  return status ? JsonString(*status, "sys_name").value_or("") : "";
+}
+
+}  // namespace
+
+Result<PullResult> OzonAdapter::PullReturns(kit::ReturnsPass& pass, int64_t now_ms) {
+  const kit::ReturnsPass::Range range =
+      pass.Begin(now_ms, config_.order_lookback.count(), config_.overlap.count());
+  std::optional<int64_t> last_id = ParseDecimalInt(pass.page_token);
+  auto answer = client_.ListReturns({.changed_from = FromUnixMillis(range.from_ms),
+                                     .changed_to = FromUnixMillis(range.to_ms),
+                                     .last_id = last_id.value_or(0),
+                                     .limit = config_.returns_page_size});
+  PullResult out;
+  if (!answer.ok()) {
+    const net::ApiError& error = answer.error();
+    if (error.kind == net::ApiError::Kind::kThrottled && error.not_before) {
+      out.not_before = error.not_before;
+      return out;
+    }
+    return error.ToStatus();
+  }
+  const json* returns = JsonArray(answer->json, "returns");
+  if (returns == nullptr) {
+    return Status::Unavailable("ozon: POST /v1/returns/list: an answer without returns[]");
+  }
+  // The spec's last_id is the last return read; its example sends ids as
+  // strings, its schema as integers: both are read.
+  int64_t last = 0;
+  for (size_t i = 0; i < returns->size(); ++i) {
+    const json& r = (*returns)[i];
+    const std::optional<int64_t> id = r.is_object() ? JsonIntLoose(r, "id") : std::nullopt;
+    const std::string_view posting =
+        r.is_object() ? JsonString(r, "posting_number").value_or("") : "";
+    const std::string_view status = r.is_object() ? VisualStatus(r) : "";
+    const std::optional<int64_t> changed = r.is_object() ? ChangeMs(r) : std::nullopt;
+    if (id && *id > last) last = *id;
+    if (!id || *id <= 0 || posting.empty() || status.empty() || !changed) {
+      out.events.push_back(kit::UnreadableRecord(
+          r,
+          fmt::format("ozon: returns[{}]: a return needs a positive id, posting_number, "
+                      "visual.status.sys_name and visual.change_moment",
+                      i),
+          "return"));
+      continue;
+    }
+    InboundEvent e;
+    e.kind = "return";
+    e.idempotency_key = fmt::format("return:{}:{}:{}", *id, status, *changed);
+    e.ordering_key = std::string(posting);
+    e.headers = {{"ozon_return_status", std::string(status)}};
+    // One return is one product (an object); the rules' lines need a list:
+    // "products" [product] is added, as the postings get their members.
+    json payload = r;
+    if (const json* product = JsonObject(r, "product"))
+      payload["products"] = json::array({*product});
+    e.payload = payload.dump();
+    out.events.push_back(std::move(e));
+  }
+  const bool has_next = JsonBool(answer->json, "has_next") == true;
+  out.more = pass.After(has_next && last > 0 ? std::to_string(last) : "", returns->empty());
   return out;
 }
 

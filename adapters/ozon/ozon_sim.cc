@@ -115,6 +115,7 @@ void OzonSimulator::BuildWorld() {
     all_final_at_ = std::max(all_final_at_, p.steps.back().first);
     postings_.push_back(std::move(p));
   });
+  CreateReturnsLocked();
 }
 
 simkit::SimPipeline::Options OzonSimulator::PipelineOptions() {
@@ -159,7 +160,8 @@ simkit::SimPipeline::Options OzonSimulator::PipelineOptions() {
               route("/v3/product/list", {"all"}, &OzonSimulator::ProductList),
               route("/v3/posting/fbs/get", {"all"}, &OzonSimulator::GetPosting),
               route("/v4/posting/fbs/ship", {"all"}, &OzonSimulator::Ship),
-              route("/v2/posting/fbs/cancel", {"all"}, &OzonSimulator::Cancel)};
+              route("/v2/posting/fbs/cancel", {"all"}, &OzonSimulator::Cancel),
+              route("/v1/returns/list", {"all"}, &OzonSimulator::ReturnsList)};
   return o;
 }
 
@@ -239,6 +241,18 @@ std::string OzonSimulator::StateJson() const {
                           {"scheme", p.fbo ? "fbo" : "fbs"}});
     }
   }
+  json returns = json::array();
+  {
+    std::lock_guard lock(postings_mu_);
+    for (const SimReturn& r : returns_) {
+      if (r.steps.front().first > now) continue;
+      returns.push_back(
+          {{"id", r.id},
+           {"posting_number", postings_[r.posting].posting_number},
+           {"status",
+            r.steps[simkit::StepAt(r.steps, now, [](const auto& s) { return s.first; })].second}});
+    }
+  }
   json stocks = json::object();
   for (const auto& [k, v] : Stocks()) stocks[k] = v;
   json prices = json::object();
@@ -247,6 +261,7 @@ std::string OzonSimulator::StateJson() const {
     for (const auto& [k, v] : prices_) prices[k] = v;
   }
   return json{{"postings", std::move(postings)},
+              {"returns", std::move(returns)},
               {"stocks", std::move(stocks)},
               {"prices", std::move(prices)}}
       .dump();

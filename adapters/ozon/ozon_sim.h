@@ -25,9 +25,14 @@
 //                                   cancelled, with a seller's cancel reason
 //                                   (ozon_sim_commands.cc: the status machine
 //                                   and its errors)
+//   POST /v1/returns/list           the returns (ozon_sim_returns.cc): one
+//                                   filter of time (two or more: 400), by
+//                                   visual_status_change_moment here; sorted
+//                                   by id, paged by last_id, limit 1..500
 //   GET  /__sim/requests, /__sim/state  (simkit::SimPipeline): postings
 //                                   {posting_number, status, final_status,
-//                                   scheme}, stocks, prices
+//                                   scheme}, returns {id, posting_number,
+//                                   status}, stocks, prices
 // An item naming both offer_id and product_id is read by offer_id (spec).
 //
 // Errors are rpcStatus {"code", "message", "details": []} (the codes gRPC's,
@@ -41,7 +46,12 @@
 // awaiting_packaging -> awaiting_deliver -> delivering -> delivered, a step
 // every 1 ms..lifetime/3 (seeded per posting); about 10% are cancelled at a
 // random step instead. A status is a pure function of the clock, so the
-// simulator answers consistently under any load.
+// simulator answers consistently under any load. One delivered posting in
+// five comes back (a ClientReturn) after its delivery: MovingToOzon ->
+// ReturnedToOzon -> MovingToSeller -> ReceivedBySeller, a step a tenth of
+// the lifetime apart (at least 1 ms). The spec lists the visual statuses
+// and their meaning but documents no order between them: this walk is the
+// simulator's reading of their names.
 //
 // Thread-safety: all methods are thread-safe.
 
@@ -106,6 +116,13 @@ struct SimPosting {
   int64_t cancel_reason_id = 402;  // a cancelled posting's cancellation.cancel_reason_id
 };
 
+struct SimReturn {
+  int64_t id = 0;
+  size_t posting = 0;  // index into the postings
+  // (visual.change_moment, visual.status.sys_name); the first at creation.
+  std::vector<std::pair<SystemTime, std::string>> steps;
+};
+
 // Ozon's FBS status machine for the seller's writes, as the spec documents
 // it: the error /v4/posting/fbs/ship (`ship`) or /v2/posting/fbs/cancel
 // (`cancel`) answers for a posting at `status`, or "" when the write is
@@ -128,6 +145,8 @@ class OzonSimulator final : public simkit::PipelineSimulator {
 
   // posting_numbers of the FBO postings (the rest are FBS).
   std::set<std::string> FboPostings() const;
+  // Return id -> its posting_number, of the returns created by now.
+  std::map<int64_t, std::string> ReturnPostings() const;
   // "<product_id>:<warehouse_id>" -> stock last accepted.
   std::map<std::string, int64_t> Stocks() const;
 
@@ -155,6 +174,10 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   net::HttpResponse UpdateStocks(const nlohmann::json& body, bool dup);
   net::HttpResponse Prices(const nlohmann::json& body, bool dup);
   net::HttpResponse ProductList(const nlohmann::json& body, bool dup);
+  // ozon_sim_returns.cc: the returns of the delivered postings (at
+  // construction; REQUIRES postings_mu_ held), and /v1/returns/list.
+  void CreateReturnsLocked() REQUIRES(postings_mu_);
+  net::HttpResponse ReturnsList(const nlohmann::json& body, bool dup);
   // ozon_sim_commands.cc
   net::HttpResponse GetPosting(const nlohmann::json& body, bool dup);
   net::HttpResponse Ship(const nlohmann::json& body, bool dup);
@@ -173,7 +196,8 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   // posting's steps.
   mutable std::mutex postings_mu_;
   std::vector<SimPosting> postings_ GUARDED_BY(postings_mu_);
-  SystemTime all_final_at_{};  // the last posting's final step
+  std::vector<SimReturn> returns_ GUARDED_BY(postings_mu_);  // by id
+  SystemTime all_final_at_{};                                // the last posting's final step
 
   mutable std::mutex mu_;
   std::map<std::pair<int64_t, int64_t>, int64_t> stocks_ GUARDED_BY(mu_);

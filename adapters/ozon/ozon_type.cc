@@ -80,6 +80,12 @@ struct OzonKeys : config::KeySet {
        .default_value = "\"5m\"",
        .description = "Least time between reloads of the offer_id -> product_id catalogue "
                       "(/v3/product/list) when a stock command names an unknown offer_id."});
+  Key<Type::kBool> returns = Declare<Type::kBool>(
+      {.name = "returns",
+       .default_value = "true",
+       .description = "Pull the FBS and FBO returns (/v1/returns/list, by status change time, "
+                      "from order_lookback ago, then incrementally with `overlap`) after each "
+                      "round of postings, as `return` entities linked to their posting."});
   Key<Type::kIdList> warehouse_ids = Declare<Type::kIdList>(
       {.name = "warehouse_ids",
        .default_value = "[]",
@@ -116,6 +122,7 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.page_size = static_cast<int>(keys.page_size.Get(section));
   c.overlap = keys.overlap.Get(section);
   c.order_lookback = keys.order_lookback.Get(section);
+  c.returns = keys.returns.Get(section);
   if (c.order_lookback > std::chrono::hours(24 * 365)) {
     return keys.order_lookback.ErrorAt(section, "Ozon allows a period of at most one year");
   }

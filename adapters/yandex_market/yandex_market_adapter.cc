@@ -59,9 +59,9 @@ std::optional<PullCursor> PullCursor::Parse(std::string_view text) {
     c.window_to_ms = JsonInt(*j, "window_to").value_or(0);
     c.page_token = std::string(JsonString(*j, "page_token").value_or(""));
     if (const json* r = JsonObject(*j, "returns")) {
-      c.returns = {.watermark_ms = JsonInt(*r, "watermark").value_or(0),
-                   .window_to_ms = JsonInt(*r, "window_to").value_or(0),
-                   .page_token = std::string(JsonString(*r, "page_token").value_or(""))};
+      std::optional<PullCursor::Pass> pass = PullCursor::Pass::FromObject(*r);
+      if (!pass) return std::nullopt;
+      c.returns = std::move(*pass);
     }
     c.in_returns = JsonString(*j, "phase") == "returns";
   }
@@ -187,21 +187,17 @@ InboundEvent YandexMarketAdapter::ReturnEvent(const ReturnRecord& r, size_t inde
 
 Result<PullResult> YandexMarketAdapter::PullReturns(PullCursor c, int64_t now_ms) {
   PullCursor::Pass& pass = c.returns;
-  if (pass.watermark_ms == 0) pass.watermark_ms = now_ms - config_.lookback.count();
-  if (pass.window_to_ms == 0) {
-    pass.window_to_ms = now_ms;
-    pass.page_token.clear();
-  }
+  const PullCursor::Pass::Range range =
+      pass.Begin(now_ms, config_.lookback.count(), config_.overlap.count());
   auto day = [](int64_t ms) {
     return FormatTimestamp(FromUnixMillis(ms), TimestampStyle::kRfc3339Seconds,
                            kMoscowOffsetMinutes)
         .substr(0, 10);
   };
   const int64_t kDayMs = 24 * 3600 * 1000;
-  net::ApiResult<ReturnsPage> page =
-      client_.GetReturns({.from_date = day(pass.watermark_ms - config_.overlap.count()),
-                          .to_date = day(pass.window_to_ms + kDayMs),
-                          .page_token = pass.page_token});
+  net::ApiResult<ReturnsPage> page = client_.GetReturns({.from_date = day(range.from_ms),
+                                                         .to_date = day(range.to_ms + kDayMs),
+                                                         .page_token = pass.page_token});
   if (!page.ok() && page.error().kind == net::ApiError::Kind::kThrottled) {
     if (page.error().not_before) return PullResult{.not_before = page.error().not_before};
   }
@@ -210,11 +206,9 @@ Result<PullResult> YandexMarketAdapter::PullReturns(PullCursor c, int64_t now_ms
   for (size_t i = 0; i < page->returns.size(); ++i) {
     result.events.push_back(ReturnEvent(page->returns[i], i));
   }
-  if (!page->next_page_token.empty() && !page->returns.empty()) {
-    pass.page_token = std::move(page->next_page_token);
+  if (pass.After(std::move(page->next_page_token), page->returns.empty())) {
     result.more = true;
   } else {
-    pass = {.watermark_ms = pass.window_to_ms};
     c.in_returns = false;
     // Still behind on orders (the window cap cut their pass short): go on.
     result.more = now_ms - c.watermark_ms > config_.poll_interval.count();

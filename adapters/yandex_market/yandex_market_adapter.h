@@ -34,6 +34,7 @@
 
 #include "adapters/adapter.h"
 #include "adapters/kit/push_auth.h"
+#include "adapters/kit/returns_pass.h"
 #include "adapters/kit/target.h"
 #include "adapters/yandex_market/yandex_market_client.h"
 
@@ -58,11 +59,7 @@ struct PullCursor {
   std::string page_token;
   // The returns' stream, kept alongside: its own watermark (0: not started,
   // `lookback` ago) and pass.
-  struct Pass {
-    int64_t watermark_ms = 0;
-    int64_t window_to_ms = 0;
-    std::string page_token;
-  };
+  using Pass = kit::ReturnsPass;
   Pass returns;
   bool in_returns = false;  // the returns' pass is the one being read
   std::string ToJson() const;

@@ -63,9 +63,12 @@ void CountOne(const std::string& id, adapters::SourceCapability& source,
       for (const model::Entity& entity : *entities) {
         if (!seen.emplace(static_cast<int>(entity.kind), entity.external_id).second) continue;
         ++row.entities;
+        auto& [kind_listed, kind_in_crm] = row.kinds[std::string(model::KindName(entity.kind))];
+        ++kind_listed;
         auto found = store.Find(entity.kind, entity.source, entity.external_id);
         if (found.ok() && found->has_value()) {
           ++row.in_crm;
+          ++kind_in_crm;
         } else {
           ++row.missing_count;
           if (row.missing.size() < kMissingShown) {
@@ -134,6 +137,10 @@ Result<std::vector<SourceCount>> CountSources(const config::Config& config,
 nlohmann::json SourceCountJson(const std::vector<SourceCount>& rows) {
   nlohmann::json out = nlohmann::json::array();
   for (const SourceCount& r : rows) {
+    nlohmann::json kinds = nlohmann::json::object();
+    for (const auto& [kind, counts] : r.kinds) {
+      kinds[kind] = {{"entities", counts.first}, {"in_crm", counts.second}};
+    }
     out.push_back({{"adapter", r.adapter},
                    {"type", r.type},
                    {"asked", r.asked},
@@ -145,7 +152,8 @@ nlohmann::json SourceCountJson(const std::vector<SourceCount>& rows) {
                    {"missing", r.missing_count},
                    {"missing_examples", r.missing},
                    {"unmapped", r.unmapped},
-                   {"partial", r.partial}});
+                   {"partial", r.partial},
+                   {"kinds", std::move(kinds)}});
   }
   return out;
 }
@@ -163,6 +171,13 @@ std::string SourceCountTable(const std::vector<SourceCount>& rows) {
     }
     missing += r.missing_count;
     std::string note = r.partial ? "partial: " + r.note : r.note;
+    // Each kind, in crm.db of listed: "order 300/300, return 41/41".
+    std::string kinds;
+    for (const auto& [kind, counts] : r.kinds) {
+      kinds +=
+          fmt::format("{}{} {}/{}", kinds.empty() ? "" : ", ", kind, counts.second, counts.first);
+    }
+    if (!kinds.empty()) note += (note.empty() ? "" : "; ") + kinds;
     if (!r.missing.empty()) {
       std::string ids;
       for (const auto& m : r.missing) ids += (ids.empty() ? "" : ", ") + m;

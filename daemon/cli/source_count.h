@@ -13,7 +13,9 @@
 // capability (webhook-only, targets) cannot be asked and are listed so.
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -38,6 +40,9 @@ struct SourceCount {
   std::vector<std::string> missing;  // kind/external_id not in crm.db (first 10)
   int64_t missing_count = 0;
   bool partial = false;  // stopped at max_pages, a pause or an error
+  // Per entity kind ("order", "deal", "return", ...): (entities, in crm.db),
+  // so that each kind a source lists is counted on both sides.
+  std::map<std::string, std::pair<int64_t, int64_t>> kinds;
 };
 
 struct SourceCountOptions {

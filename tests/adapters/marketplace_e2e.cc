@@ -7,6 +7,8 @@
 #include <cmath>
 #include <csignal>
 
+#include <nlohmann/json.hpp>
+
 namespace crmhub::testutil {
 
 using std::chrono::milliseconds;
@@ -112,6 +114,7 @@ int64_t MarketplaceE2e::Count(model::EntityKind kind) {
 
 int64_t MarketplaceE2e::Orders() { return Count(model::EntityKind::kOrder); }
 int64_t MarketplaceE2e::Deals() { return Count(model::EntityKind::kDeal); }
+int64_t MarketplaceE2e::Returns() { return Count(model::EntityKind::kReturn); }
 
 bool MarketplaceE2e::AllFinalInStore(const FinalStatuses& expected) {
   if (Orders() != static_cast<int64_t>(expected.size())) return false;
@@ -142,6 +145,56 @@ std::string MarketplaceE2e::Differences(const FinalStatuses& expected) {
   }
   return fmt::format("{} orders in the store, {} expected; {} missing, {} with another status\n{}",
                      Orders(), expected.size(), missing, wrong, examples);
+}
+
+void ExpectReturnsLandAndReconcile(MarketplaceE2e& e2e,
+                                   const std::function<std::optional<ExpectedReturns>()>& expected,
+                                   int64_t orders, std::chrono::seconds timeout) {
+  SystemClock clock;
+  const std::string source = e2e.ConfigSource();
+  size_t count = 0;
+  auto landed = [&] {
+    const std::optional<ExpectedReturns> want = expected();
+    if (!want || want->empty() || e2e.Returns() != static_cast<int64_t>(want->size())) {
+      return false;
+    }
+    count = want->size();
+    crm::SqliteStoreOptions options;
+    options.path = e2e.dir() / "data/crm.db";
+    auto store = crm::SqliteCrmStore::Open(options, clock);
+    if (!store.ok()) return false;
+    for (const auto& [id, r] : *want) {
+      auto found = (*store)->Find(model::EntityKind::kReturn, source, id);
+      if (!found.ok() || !found->has_value()) return false;
+      const nlohmann::json& fields = (*found)->entity.fields;
+      if (fields.value("status", "") != r.status) return false;
+      if (fields.value("order_external_id", "") != r.order_external_id) return false;
+      auto order = (*store)->Find(model::EntityKind::kOrder, source, r.order_external_id);
+      if (!order.ok() || !order->has_value()) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(e2e.WaitUntil(landed, timeout)) << e2e.Returns() << " returns in crm.db\n"
+                                              << e2e.child().Output();
+  e2e.child().Signal(SIGTERM);
+  ASSERT_EQ(e2e.child().Wait(std::chrono::seconds(30)), 0) << e2e.child().Output();
+
+  auto r = RunAndCapture(
+      {CrmhubBinary(), "reconcile", "--source", "--json", "--config", e2e.ConfigPath().string()});
+  const size_t json_at = r.output.find('[');
+  ASSERT_NE(json_at, std::string::npos) << r.output;
+  const nlohmann::json rows = nlohmann::json::parse(r.output.substr(json_at), nullptr, false);
+  ASSERT_TRUE(rows.is_array() && rows.size() == 1u) << r.output;
+  const nlohmann::json& kinds = rows[0]["kinds"];
+  EXPECT_EQ(kinds["return"]["entities"], count) << r.output;
+  EXPECT_EQ(kinds["return"]["in_crm"], count) << r.output;
+  EXPECT_EQ(kinds["order"]["entities"], orders) << r.output;
+  EXPECT_EQ(kinds["order"]["in_crm"], orders) << r.output;
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  auto table = RunAndCapture(
+      {CrmhubBinary(), "reconcile", "--source", "--config", e2e.ConfigPath().string()});
+  EXPECT_NE(table.output.find(fmt::format("return {}/{}", count, count)), std::string::npos)
+      << table.output;
 }
 
 void RunKillAndResume(MarketplaceE2e& e2e, const KillAndResumeOptions& o) {

@@ -77,6 +77,11 @@ class MarketplaceE2e {
   // Counts in crm.db for this adapter's source (0 before the file exists).
   int64_t Orders();
   int64_t Deals();
+  int64_t Returns();
+  // The daemon's config file (for other subcommands: reconcile, dlq).
+  std::filesystem::path ConfigPath() const { return dir() / "crmhub.toml"; }
+  // The adapter's id: the CRM store's source of its entities.
+  const std::string& ConfigSource() const { return options_.adapter_id; }
   // True when the store has exactly expected.size() orders and each has its
   // expected status.
   bool AllFinalInStore(const FinalStatuses& expected);
@@ -111,6 +116,23 @@ struct KillAndResumeOptions {
 // The scenario above, with gtest assertions. Leaves the daemon stopped
 // (SIGTERM, clean exit checked).
 void RunKillAndResume(MarketplaceE2e& e2e, const KillAndResumeOptions& options);
+
+// Issue 23, acceptance 3: a return the simulator made, as crm.db should
+// hold it (keyed by the return's external id).
+struct ExpectedReturn {
+  std::string order_external_id;
+  std::string status;  // its final status
+};
+using ExpectedReturns = std::map<std::string, ExpectedReturn>;
+
+// With the daemon running: waits (up to `timeout`) until crm.db holds every
+// return of `expected` (nullopt while the simulated world still moves) in
+// its final status, linked to an order that is there too; then stops the
+// daemon (SIGTERM, clean exit) and checks that `crmhub reconcile --source`
+// counts the returns, and `orders` orders, on both sides (gtest).
+void ExpectReturnsLandAndReconcile(MarketplaceE2e& e2e,
+                                   const std::function<std::optional<ExpectedReturns>()>& expected,
+                                   int64_t orders, std::chrono::seconds timeout);
 
 // The faults every marketplace e2e test injects: 20% of requests fail or
 // misbehave (429, 5xx, timeouts, slow, duplicated pages, malformed JSON).

@@ -227,6 +227,22 @@ TEST_F(OzonContractTest, ShipCancelAndPostingReadRequestsAreValid) {
   EXPECT_GE(sim_->log().Find("POST", "/v3/posting/fbs/get").size(), 3u);
 }
 
+// /v1/returns/list: the first page and the next by last_id, both valid
+// requests answered with valid returns.
+TEST_F(OzonContractTest, ReturnsListRequestsAreValid) {
+  auto adapter = MakeAdapter();
+  ASSERT_FALSE(sim_->ReturnPostings().empty()) << "the world has returns by now";
+  ReturnsQuery q{.changed_from = clock_->Now() - std::chrono::hours(24),
+                 .changed_to = clock_->Now(),
+                 .limit = 1};
+  auto first = adapter.client().ListReturns(q);
+  ExpectValid(first, "/v1/returns/list");
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->json["returns"].size(), 1u) << first->body;
+  q.last_id = first->json["returns"][0]["id"].get<int64_t>();
+  ExpectValid(adapter.client().ListReturns(q), "/v1/returns/list (last_id)");
+}
+
 TEST_F(OzonContractTest, WrongRequestsAreCaught) {
   auto send = [&](const std::string& path, const std::string& body, bool with_key) {
     net::OutboundRequest r;

@@ -28,6 +28,12 @@
 //                              cancel_reason_message»; a posting cancelled
 //                              (200) is not cancelled again
 //   /v3/posting/fbs/get        posting_number
+//   /v1/returns/list           limit «Максимальное значение — 500» (required),
+//                              «Используйте только один фильтр в запросе:
+//                              logistic_return_date, storage_tariffication_
+//                              start_date или visual_status_change_moment»,
+//                              posting_numbers «не больше 50», last_id a
+//                              return id (> 0) when sent
 //   every request              «не больше 50 запросов в секунду» (tag Process)
 //
 // Each item in a request counts; a pair or a product counts as updated by a
@@ -175,6 +181,24 @@ inline std::vector<std::string> ProseViolations(const std::vector<simkit::Logged
       const json number = body.value("posting_number", json());
       if (!number.is_string() || number.get<std::string>().empty())
         report("posting_number is required");
+    } else if (r.path == "/v1/returns/list") {
+      const json limit = body.value("limit", json());
+      if (!limit.is_number_integer() || limit.get<int64_t>() < 1 || limit.get<int64_t>() > 500) {
+        report("returns limit 1..500");
+      }
+      const json filter = body.value("filter", json::object());
+      int time_filters = 0;
+      for (const char* key : {"logistic_return_date", "storage_tariffication_start_date",
+                              "visual_status_change_moment"}) {
+        time_filters += filter.is_object() && filter.contains(key) ? 1 : 0;
+      }
+      if (time_filters > 1) report("only one time filter in a returns request");
+      const json numbers = filter.is_object() ? filter.value("posting_numbers", json()) : json();
+      if (numbers.is_array() && numbers.size() > 50) report("posting_numbers: 50 at most");
+      if (body.contains("last_id") &&
+          (!body["last_id"].is_number_integer() || body["last_id"].get<int64_t>() <= 0)) {
+        report("last_id: the id of the last return read");
+      }
     } else if (r.path == "/v3/posting/fbs/list" || r.path == "/v2/posting/fbo/list") {
       const json limit = body.value("limit", json()), offset = body.value("offset", json());
       if (!limit.is_number_integer() || limit.get<int64_t>() < 1 || limit.get<int64_t>() > 1000) {

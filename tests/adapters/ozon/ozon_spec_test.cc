@@ -1,5 +1,6 @@
 // What the spec says beyond its schemas, checked on a realistic cycle of
-// the adapter against the simulator (a pull round, a stock push, a price
+// the adapter against the simulator (a pull round with its returns, a
+// stock push, a price
 // push, on a ManualClock, delivered the way the queue would: batches, each
 // retry at its not_before), read back from the simulator's request log:
 //   * the rules stated only in prose (ozon_prose_rules.h), and
@@ -89,6 +90,7 @@ std::vector<simkit::LoggedRequest> RunCycle() {
   testing::ClientThread http;
   auto config = testing::ConfigFor("ozon-main", so, sim.base_url());
   config.page_size = 40;  // several windows and pages
+  config.returns = true;  // and the returns' pass
   OzonAdapter adapter(config, http.transport(), clock);
 
   // A pull round, a page every 100 ms.
@@ -190,7 +192,7 @@ std::string Lines(const std::vector<std::string>& lines) {
 TEST_F(OzonSpecTest, TheCycleKeepsToTheRulesTheSpecStatesInProse) {
   // The cycle did what it says: every method, several stocks requests, the
   // price slots used up.
-  EXPECT_EQ(Calls().size(), 8u);
+  EXPECT_EQ(Calls().size(), 9u);  // returns too: the round's last pass
   size_t stocks = 0, prices = 0;
   for (const auto& r : *log_) {
     EXPECT_EQ(r.status, 200) << r.method << " " << r.path << " " << r.body.substr(0, 200);
@@ -288,6 +290,21 @@ TEST_F(OzonSpecTest, TheProseCheckReportsEachRuleBroken) {
                    "cancelled again"});
   cases.push_back(
       {{request(0, "/v3/posting/fbs/get", json::object())}, "posting_number is required"});
+  const json range = {{"time_from", "2024-01-01T00:00:00Z"}, {"time_to", "2024-01-02T00:00:00Z"}};
+  cases.push_back({{request(0, "/v1/returns/list", {{"limit", 501}})}, "returns limit 1..500"});
+  cases.push_back({{request(0, "/v1/returns/list", json::object())}, "returns limit 1..500"});
+  cases.push_back(
+      {{request(0, "/v1/returns/list",
+                {{"limit", 10},
+                 {"filter",
+                  {{"visual_status_change_moment", range}, {"logistic_return_date", range}}}})},
+       "only one time filter"});
+  cases.push_back(
+      {{request(0, "/v1/returns/list",
+                {{"limit", 10}, {"filter", {{"posting_numbers", json(std::vector<int>(51, 1))}}}})},
+       "posting_numbers: 50 at most"});
+  cases.push_back(
+      {{request(0, "/v1/returns/list", {{"limit", 10}, {"last_id", "7"}})}, "last_id: the id"});
   std::vector<simkit::LoggedRequest> burst, stocks_minute, price_hour;
   for (int i = 0; i < 51; ++i) burst.push_back(request(i * 10, "/v3/product/list", json::object()));
   for (int i = 0; i < 81; ++i) {
