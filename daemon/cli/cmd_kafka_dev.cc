@@ -45,8 +45,8 @@ int KafkaDevCommand(const Args& args) {
                    "Run librdkafka's in-process mock Kafka cluster until SIGINT or SIGTERM, for "
                    "trying [queue] engine = \"kafka\" on one machine. Prints the bootstrap "
                    "address to put in [queue] brokers. Not durable: for trying, not running.");
-  flags.AddInt("brokers", &brokers, "N", "brokers in the cluster (1-9; default 3)");
-  flags.AddString("bootstrap-file", &bootstrap_file, "PATH",
+  flags.AddInt("--brokers", &brokers, "N", "brokers in the cluster (1-9; default 3)");
+  flags.AddString("--bootstrap-file", &bootstrap_file, "PATH",
                   "also write the bootstrap address to PATH (replaced whole, once it is up)");
   if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
   if (brokers < 1 || brokers > 9) {

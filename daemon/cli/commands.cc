@@ -24,6 +24,8 @@ const std::vector<CommandInfo>& AllCommands() {
        MatchCommand},
       {"demo", "run the end-to-end demo: simulators, daemon, webhooks, stock push, reconciliation",
        DemoCommand},
+      {"kafka-dev", "run an in-process mock Kafka cluster for trying [queue] engine = \"kafka\"",
+       KafkaDevCommand},
   };
   return kCommands;
 }

@@ -20,11 +20,11 @@ int BenchCommand(const Args& args);        // crmhub bench <kind> ...
 int MapCommand(const Args& args);          // crmhub map --rules FILE --input RECORD.json
 int MapBenchCommand(const Args& args);     // crmhub bench mapping (in cmd_map.cc)
 int SimCommand(const Args& args);          // crmhub sim wildberries|... --listen ADDR
-int ReconcileCommand(const Args& args);
-int TopCommand(const Args& args);    // crmhub top [--config FILE | --url URL]
-int MatchCommand(const Args& args);  // crmhub match list|link ID DEAL|run --data-dir DIR
-int DemoCommand(const Args& args);   // crmhub demo [--duration 60s] [--data-dir DIR]    // crmhub
-                                     // reconcile [--since DATE] [--json] --data-dir DIR
+int ReconcileCommand(const Args& args);  // crmhub reconcile [--since DATE] [--json] --data-dir DIR
+int TopCommand(const Args& args);        // crmhub top [--config FILE | --url URL]
+int MatchCommand(const Args& args);      // crmhub match list|link ID DEAL|run --data-dir DIR
+int DemoCommand(const Args& args);       // crmhub demo [--duration 60s] [--data-dir DIR]
+int KafkaDevCommand(const Args& args);   // crmhub kafka-dev [--brokers N] [--bootstrap-file PATH]
 
 struct CommandInfo {
   const char* name;

@@ -4,12 +4,14 @@
 // webhook posted twice is answered 200 both times (Kafka accepts every
 // copy: no enqueue-time dedup) and ends as ONE lead in crm.db (the CRM
 // store's applied_events absorbs the repeat): docs/queue.md, "The Kafka
-// engine".
+// engine". `crmhub kafka-dev` runs such a cluster as its own process.
 
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <fstream>
 #include <regex>
+#include <thread>
 
 #include "base/clock.h"
 #include "crm/sqlite_store.h"
@@ -24,9 +26,9 @@ using std::chrono::seconds;
 
 constexpr auto kTimeout = seconds(60);
 
-TEST(KafkaRuntimeTest, AWebhookPostedTwiceEndsAsOneLeadThroughTheKafkaEngine) {
-  queue::kafka::MockKafkaCluster cluster(3);
-  ASSERT_FALSE(cluster.bootstraps().empty());
+// The daemon on the cluster at `bootstraps`: one webhook posted twice ends
+// as one lead.
+void AWebhookPostedTwiceEndsAsOneLead(const std::string& bootstraps) {
   testutil::TempDir dir;
   std::filesystem::create_directories(dir.path() / "mappings");
   std::filesystem::copy_file(
@@ -43,7 +45,7 @@ listen = ["127.0.0.1:0"]
 
 [queue]
 engine = "kafka"
-brokers = ")" + cluster.bootstraps() +
+brokers = ")" + bootstraps +
                                   R"("
 topic_prefix = "e2e"
 
@@ -109,6 +111,36 @@ mapping = "mappings/site-lead.toml"
   EXPECT_EQ(store->AppliedEventCount().value(), 1) << "one event applied, its repeat absorbed";
   child.Signal(SIGTERM);
   EXPECT_EQ(child.Wait(kTimeout), 0) << child.Output();
+}
+
+TEST(KafkaRuntimeTest, AWebhookPostedTwiceEndsAsOneLeadThroughTheKafkaEngine) {
+  queue::kafka::MockKafkaCluster cluster(3);
+  ASSERT_FALSE(cluster.bootstraps().empty());
+  AWebhookPostedTwiceEndsAsOneLead(cluster.bootstraps());
+}
+
+// Issue 21, acceptance 5: `crmhub kafka-dev` (another process) is a cluster
+// the daemon runs on as it runs on the test's own; it stops on SIGTERM.
+TEST(KafkaRuntimeTest, TheKafkaDevCommandRunsAClusterTheDaemonWorksOn) {
+  testutil::TempDir dir;
+  const auto bootstrap_file = dir.path() / "bootstrap";
+  testutil::ChildProcess cluster({testutil::CrmhubBinary(), "kafka-dev", "--brokers", "3",
+                                  "--bootstrap-file", bootstrap_file.string()},
+                                 {}, dir.path() / "kafka-dev.log");
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (!std::filesystem::exists(bootstrap_file) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_TRUE(std::filesystem::exists(bootstrap_file)) << cluster.Output();
+  std::string bootstraps;
+  std::ifstream(bootstrap_file) >> bootstraps;
+  ASSERT_TRUE(std::regex_match(bootstraps, std::regex("(127\\.0\\.0\\.1:[0-9]+,?){3}")))
+      << bootstraps;
+  AWebhookPostedTwiceEndsAsOneLead(bootstraps);
+  cluster.Signal(SIGTERM);
+  EXPECT_EQ(cluster.Wait(seconds(30)), 0) << cluster.Output();
+  EXPECT_NE(cluster.Output().find("brokers = \"" + bootstraps + "\""), std::string::npos)
+      << "it prints the [queue] lines to paste: " << cluster.Output();
 }
 
 }  // namespace
