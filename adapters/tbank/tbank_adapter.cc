@@ -28,7 +28,18 @@ std::string TbankToken(const nlohmann::json& params, std::string_view password) 
   return net::Sha256Hex(message);
 }
 
+bool TbankFinalStatus(std::string_view status) {
+  for (std::string_view final :
+       {"CONFIRMED", "REVERSED", "PARTIAL_REVERSED", "REFUNDED", "PARTIAL_REFUNDED", "REJECTED",
+        "CANCELED", "DEADLINE_EXPIRED", "AUTH_FAIL"}) {
+    if (status == final) return true;
+  }
+  return false;
+}
+
 namespace {
+
+constexpr char kPayment[] = "payment";
 
 TbankClientOptions ClientOptions(const TbankConfig& c) {
   TbankClientOptions o;
@@ -71,7 +82,8 @@ TbankAdapter::TbankAdapter(TbankConfig config, const AdapterContext& context)
 TbankAdapter::TbankAdapter(TbankConfig config, MetricsRegistry* metrics, net::Transport transport,
                            const Clock& clock)
     : PaymentAdapter(config, "tbank", metrics),
-      client_(ClientOptions(config), std::move(transport), clock) {}
+      client_(ClientOptions(config), std::move(transport), clock),
+      sweep_(config.reconcile_after, config.reconcile_every, clock) {}
 
 std::vector<DeliveryOutcome> TbankAdapter::Deliver(std::span<const Command> batch) {
   std::vector<DeliveryOutcome> out(batch.size());
@@ -91,9 +103,13 @@ std::vector<DeliveryOutcome> TbankAdapter::Deliver(std::span<const Command> batc
       out[c.index] = kit::CommandOutcome(answer.error());
       continue;
     }
+    const std::optional<std::string> payment = kit::PaymentId(JsonMember(*answer, "PaymentId"));
+    if (payment) {
+      sweep_.Track(*payment, kPayment, *payment,
+                   TbankFinalStatus(JsonString(*answer, "Status").value_or("")));
+    }
     spdlog::info("tbank {}: create_payment for order {}: PaymentId {}, PaymentURL {}", id(), *order,
-                 JsonScalarText(*answer, "PaymentId").value_or("?"),
-                 JsonScalarText(*answer, "PaymentURL").value_or("?"));
+                 payment.value_or("?"), JsonScalarText(*answer, "PaymentURL").value_or("?"));
     out[c.index] = DeliveryOutcome::Ok();
   }
   return out;
@@ -126,10 +142,62 @@ Result<WebhookResult> TbankAdapter::Handle(const net::HttpRequest& request) {
   if (!status || !JsonString(*body, "Status")) {
     return Malformed("Status is missing or not a string", request);
   }
+  sweep_.Track(*payment, kPayment, *payment, TbankFinalStatus(*status));
   WebhookResult result;
   result.events.push_back(kit::PaymentRecord(
       kit::PaymentKind::kPayment, fmt::format("{}:{}", *payment, *status), *payment, request.body));
   result.accepted = net::HttpResponse::Text(200, "OK");
+  return result;
+}
+
+net::ApiResult<nlohmann::json> TbankAdapter::GetState(const std::string& id) const {
+  // PaymentId is a number in T-Bank's documents and a string in its
+  // notifications' examples; ours came from one of those as text.
+  const std::optional<int64_t> number = ParseDecimalInt(id);
+  nlohmann::json params = {{"PaymentId", number ? nlohmann::json(*number) : nlohmann::json(id)}};
+  return client_.Call("GetState", std::move(params));
+}
+
+Result<InboundEvent> TbankAdapter::LookUpPayment(const std::string& id) {
+  net::ApiResult<nlohmann::json> state = GetState(id);
+  if (!state.ok()) {
+    if (state.error().kind == net::ApiError::Kind::kRejected) {
+      return Status::NotFound(state.error().message);
+    }
+    return state.error().ToStatus();
+  }
+  const std::optional<std::string> status = kit::PaymentId(JsonMember(*state, "Status"));
+  if (!status || kit::PaymentId(JsonMember(*state, "PaymentId")) != id) {
+    return Status::Unavailable(
+        fmt::format("tbank: GetState {} answered without that PaymentId or a Status", id));
+  }
+  return kit::PaymentRecord(kit::PaymentKind::kPayment, fmt::format("{}:{}", id, *status), id,
+                            state->dump());
+}
+
+Result<PullResult> TbankAdapter::Pull(const std::optional<std::string>& cursor) {
+  constexpr size_t kMaxReadsPerPull = 50;
+  sweep_.Restore(cursor);
+  PullResult result;
+  for (const kit::PendingSweep::Entry& e : sweep_.Due(kMaxReadsPerPull)) {
+    Result<InboundEvent> record = LookUpPayment(e.id);
+    if (!record.ok()) {
+      if (record.status().code() == StatusCode::kNotFound) {
+        spdlog::warn("tbank {}: GetState does not name payment {} ({}); no longer re-read", id(),
+                     e.id, record.status().message());
+        sweep_.Forget(e.id);
+        continue;
+      }
+      break;  // the API is down or throttling: the rest next time
+    }
+    // LookUpPayment checked that the answer names a Status.
+    Result<nlohmann::json> state = ParseJson(record->payload);
+    const bool final =
+        state.ok() && TbankFinalStatus(JsonString(*state, "Status").value_or(std::string_view()));
+    if (final) result.events.push_back(std::move(*record));
+    sweep_.Track(e.id, e.kind, e.ordering_key, final);
+  }
+  result.next_cursor = sweep_.Cursor();
   return result;
 }
 

@@ -20,10 +20,27 @@
 // of one payment arrive together and are both kept), ordered by PaymentId,
 // payload the body as sent (config/mappings/tbank-payments.toml maps it).
 //
+// Reconciliation (SourceCapability, kit::PendingSweep): every payment a
+// notification or an Init answer shows not final (NEW, AUTHORIZED, ...:
+// anything but TbankFinalStatus) is remembered; every reconcile_every,
+// those remembered for reconcile_after are re-read with GetState (at most
+// 50 a pull) and, once final, queued as a notification of that status
+// would be (key <PaymentId>:<Status>, payload GetState's answer, whose
+// fields are the notification's: the shipped rules map it; a notification
+// arriving later is a duplicate). GetState refusing the PaymentId (Success
+// false) forgets it, logged; 5xx, timeouts and 429 leave the rest for the
+// next sweep. The remembered set is the pull cursor, so it survives a
+// restart. An AUTHORIZED handled after its CONFIRMED is remembered again
+// and read once more: harmless, the re-read is a duplicate. The pull runs
+// every 5 s; the re-reads every reconcile_every.
+//
+// kit::PaymentLookup: GetState for `crmhub reconcile --source`.
+//
 // Target: create_payment {"order_id","amount" (decimal roubles: "1500.00"),
 // "description"} -> POST Init (TbankClient, with the Token): the payment
 // link is logged at info with the PaymentId (no path from a command's
-// answer back to the CRM exists yet). T-Bank takes no idempotency key; the
+// answer back to the CRM exists yet); the new PaymentId is remembered by
+// the sweep. T-Bank takes no idempotency key; the
 // OrderId is the command's, the same on every redelivery (the README is
 // silent on whether T-Bank refuses or repeats a second Init of one OrderId;
 // the simulator answers the first again). A refusal (Success false) is a
@@ -33,6 +50,7 @@
 // threads, concurrently, and does no I/O; Deliver runs on workers and
 // blocks on the API.
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -41,7 +59,9 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/adapter.h"
+#include "adapters/kit/payment_lookup.h"
 #include "adapters/kit/payment_provider.h"
+#include "adapters/kit/pending_sweep.h"
 #include "adapters/tbank/tbank_client.h"
 
 namespace crmhub::adapters::tbank {
@@ -56,7 +76,17 @@ using TbankConfig = kit::PaymentProviderConfig;
 // as decimal text, booleans true/false), SHA-256, lowercase hex.
 std::string TbankToken(const nlohmann::json& params, std::string_view password);
 
-class TbankAdapter final : public kit::PaymentAdapter, public TargetCapability {
+// Whether a payment in T-Bank `status` has ended (CONFIRMED, REVERSED,
+// REFUNDED, PARTIAL_REFUNDED, PARTIAL_REVERSED, REJECTED, CANCELED,
+// DEADLINE_EXPIRED, AUTH_FAIL): the statuses config/mappings/tbank-
+// payments.toml maps; any other (NEW, AUTHORIZED, an unknown one) is
+// re-read by the sweep.
+bool TbankFinalStatus(std::string_view status);
+
+class TbankAdapter final : public kit::PaymentAdapter,
+                           public TargetCapability,
+                           public SourceCapability,
+                           public kit::PaymentLookup {
  public:
   // `metrics` may be null; it must outlive the adapter. Without a transport
   // (check-config, tests of the notifications) commands retry.
@@ -73,9 +103,19 @@ class TbankAdapter final : public kit::PaymentAdapter, public TargetCapability {
   int max_batch() const override { return 10; }
   std::vector<std::string> commands() const override { return {"create_payment"}; }
 
+  SourceCapability* source() override { return this; }
+  Result<PullResult> Pull(const std::optional<std::string>& cursor) override;
+  std::chrono::milliseconds poll_interval() const override { return std::chrono::seconds(5); }
+
+  Result<InboundEvent> LookUpPayment(const std::string& id) override;
+
  private:
+  // GetState for `id`: the answer, or the API's error.
+  net::ApiResult<nlohmann::json> GetState(const std::string& id) const;
+
   const SystemClock system_clock_;  // when the context has no clock
   const TbankClient client_;
+  kit::PendingSweep sweep_;
 
  private:
   Result<WebhookResult> Handle(const net::HttpRequest& request) override;

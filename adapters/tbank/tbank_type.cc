@@ -9,7 +9,8 @@ AdapterType Type() {
       "tbank",
       "T-Bank (Tinkoff) internet acquiring: payment notifications in at /hooks/<id>, verified by "
       "TerminalKey and the Token (sha256 over the sorted root-level values + password); each "
-      "queued as a payment and answered OK once durable; create_payment commands out (Init).",
+      "queued as a payment and answered OK once durable; payments not final for reconcile_after "
+      "re-read with GetState; create_payment commands out (Init).",
       {.system = "T-Bank",
        .account = {"terminal_key",
                    "The terminal's TerminalKey (the cabinet's terminal settings): a notification "
@@ -20,7 +21,8 @@ AdapterType Type() {
        // The README names no sender addresses: the Token is the check.
        .published_senders = {},
        .default_max_body = "64KiB",
-       .default_base_url = "https://securepay.tinkoff.ru/v2"});
+       .default_base_url = "https://securepay.tinkoff.ru/v2",
+       .reconcile = true});
 }
 
 }  // namespace crmhub::adapters::tbank

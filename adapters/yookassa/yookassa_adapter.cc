@@ -338,4 +338,17 @@ ResolveResult YooKassaAdapter::Resolve(const Hint& hint) {
   return resolved;
 }
 
+Result<InboundEvent> YooKassaAdapter::LookUpPayment(const std::string& id) {
+  nlohmann::json given = id;
+  if (!ObjectId(&given)) return Status::NotFound("not a YooKassa payment id: " + id);
+  net::ApiResult<nlohmann::json> fetched = client_.Get(ObjectKind::kPayment, id);
+  if (!fetched.ok()) return fetched.error().ToStatus();
+  const std::optional<std::string_view> status = JsonString(*fetched, "status");
+  if (ObjectId(JsonMember(*fetched, "id")) != id || !status || status->empty()) {
+    return Status::Unavailable(
+        fmt::format("yookassa: GET payments/{} answered an object without its id or status", id));
+  }
+  return Record(ObjectKind::kPayment, id, id, *fetched, *status);
+}
+
 }  // namespace crmhub::adapters::yookassa

@@ -33,6 +33,9 @@
 // remembered set is the pull cursor, so it survives a restart. The pull
 // runs every 5 s; the re-reads every reconcile_every.
 //
+// kit::PaymentLookup: GET /v3/payments/{id} for `crmhub reconcile --source`,
+// the record Resolve would queue for it (404: not found).
+//
 // What a command created comes back the same way: the payment (or refund)
 // YooKassa answered, with its confirmation URL, is queued by the next pull
 // as the record of its status (payment:<id>:pending), which the shipped
@@ -70,6 +73,7 @@
 #include <vector>
 
 #include "adapters/adapter.h"
+#include "adapters/kit/payment_lookup.h"
 #include "adapters/kit/payment_provider.h"
 #include "adapters/yookassa/yookassa_client.h"
 #include "base/thread_annotations.h"
@@ -90,7 +94,8 @@ std::string IdempotenceKey(std::string_view command_key);
 
 class YooKassaAdapter final : public kit::PaymentAdapter,
                               public TargetCapability,
-                              public SourceCapability {
+                              public SourceCapability,
+                              public kit::PaymentLookup {
  public:
   // Without a transport (check-config, tests of the notifications) Resolve
   // retries (transient).
@@ -111,6 +116,8 @@ class YooKassaAdapter final : public kit::PaymentAdapter,
   std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
   int max_batch() const override { return 10; }
   std::vector<std::string> commands() const override { return {"create_payment", "refund"}; }
+
+  Result<InboundEvent> LookUpPayment(const std::string& id) override;
 
  private:
   struct Pending {

@@ -41,7 +41,9 @@ int ReconcileCommand(const Args& args) {
   flags.AddBool("--source", &ask_sources,
                 "ask each source adapter of --config what it lists now (its pull from a fresh "
                 "start, read-only) and show, per adapter, the records listed and how many of "
-                "them are in crm.db; exit 1 when some are missing");
+                "them are in crm.db; a payment provider that can look payments up (yookassa, "
+                "tbank) is asked for each of its payments in crm.db, its status set beside the "
+                "stored one; exit 1 when some are missing or differ");
   flags.AddInt("--source-pages", &source_pages, "N",
                "--source: at most N pages per source (default 200)");
   if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
@@ -90,7 +92,7 @@ int ReconcileCommand(const Args& args) {
       std::fputs(SourceCountTable(*rows).c_str(), stdout);
     }
     for (const SourceCount& r : *rows) {
-      if (r.missing_count > 0) return 1;
+      if (r.missing_count > 0 || r.provider_differ_count > 0) return 1;
     }
     return 0;
   }

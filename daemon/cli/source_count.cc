@@ -9,6 +9,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "adapters/kit/payment_lookup.h"
 #include "base/metrics.h"
 #include "daemon/adapter_registry.h"
 #include "daemon/pipeline.h"
@@ -22,6 +23,84 @@ namespace {
 
 constexpr size_t kMissingShown = 10;
 
+// What `mapper` makes of `e` as the daemon would queue it from adapter
+// `id`; nullopt for a hint (it names records; it is not one itself).
+std::optional<Result<std::vector<model::Entity>>> MapRecord(adapters::InboundEvent e,
+                                                            const std::string& id,
+                                                            const daemon::RecordMapper& mapper,
+                                                            Clock& clock) {
+  queue::NewMessage m = daemon::ToNewMessage(std::move(e), daemon::InboundLane(id), id);
+  queue::Message message;
+  message.lane = m.lane;
+  message.source = m.source;
+  message.idempotency_key = m.idempotency_key;
+  message.ordering_key = m.ordering_key;
+  message.headers = m.headers;
+  message.payload = m.payload;
+  message.created_at = clock.Now();
+  if (daemon::IsHint(message)) return std::nullopt;
+  return mapper(message);
+}
+
+std::string StatusOf(const model::Entity& entity) {
+  const auto it = entity.fields.find("status");
+  return it != entity.fields.end() && it->is_string() ? it->get<std::string>() : "<none>";
+}
+
+// Looks each payment of adapter `id` in crm.db up at the provider and sets
+// the provider's status (through the adapter's rules) beside the stored.
+void CompareProvider(const std::string& id, adapters::kit::PaymentLookup& lookup,
+                     const daemon::RecordMapper& mapper, crm::SqliteCrmStore& store, Clock& clock,
+                     const SourceCountOptions& options, SourceCount& row) {
+  row.provider_asked = true;
+  Result<std::vector<crm::StoredEntity>> all = store.AllEntities();
+  if (!all.ok()) {
+    row.note = "crm.db: " + all.status().ToString();
+    return;
+  }
+  auto differ = [&](std::string text) {
+    ++row.provider_differ_count;
+    if (row.provider_differ.size() < kMissingShown) row.provider_differ.push_back(std::move(text));
+  };
+  for (const crm::StoredEntity& stored : *all) {
+    const model::Entity& held = stored.entity;
+    if (held.kind != model::EntityKind::kPayment || held.source != id) continue;
+    if (row.provider_payments >= options.max_lookups) {
+      row.provider_partial = true;
+      break;
+    }
+    ++row.provider_payments;
+    const std::string name = "payment/" + held.external_id;
+    Result<adapters::InboundEvent> record = lookup.LookUpPayment(held.external_id);
+    if (!record.ok()) {
+      if (record.status().code() == StatusCode::kNotFound) {
+        ++row.provider_unknown;
+        differ(fmt::format("{}: provider does not know it, crm {}", name, StatusOf(held)));
+      } else {
+        ++row.provider_failed;
+      }
+      continue;
+    }
+    std::optional<Result<std::vector<model::Entity>>> mapped =
+        MapRecord(std::move(*record), id, mapper, clock);
+    const model::Entity* said = nullptr;
+    if (mapped && mapped->ok()) {
+      for (const model::Entity& e : **mapped) {
+        if (e.kind == model::EntityKind::kPayment && e.external_id == held.external_id) said = &e;
+      }
+    }
+    if (said == nullptr) {
+      ++row.provider_failed;
+      continue;
+    }
+    if (StatusOf(*said) == StatusOf(held)) {
+      ++row.provider_agree;
+    } else {
+      differ(fmt::format("{}: provider {}, crm {}", name, StatusOf(*said), StatusOf(held)));
+    }
+  }
+}
+
 // Pages one source and checks what its records map to.
 void CountOne(const std::string& id, adapters::SourceCapability& source,
               const daemon::RecordMapper& mapper, crm::SqliteCrmStore& store, Clock& clock,
@@ -29,7 +108,6 @@ void CountOne(const std::string& id, adapters::SourceCapability& source,
   row.asked = true;
   std::set<std::pair<int, std::string>> seen;
   std::optional<std::string> cursor;
-  const std::string lane = daemon::InboundLane(id);
   while (true) {
     if (row.pages >= options.max_pages) {
       row.partial = true;
@@ -45,17 +123,10 @@ void CountOne(const std::string& id, adapters::SourceCapability& source,
     ++row.pages;
     for (adapters::InboundEvent& e : page->events) {
       ++row.records;
-      queue::NewMessage m = daemon::ToNewMessage(std::move(e), lane, id);
-      queue::Message message;
-      message.lane = m.lane;
-      message.source = m.source;
-      message.idempotency_key = m.idempotency_key;
-      message.ordering_key = m.ordering_key;
-      message.headers = m.headers;
-      message.payload = m.payload;
-      message.created_at = clock.Now();
-      if (daemon::IsHint(message)) continue;  // names records; not one itself
-      Result<std::vector<model::Entity>> entities = mapper(message);
+      std::optional<Result<std::vector<model::Entity>>> mapped =
+          MapRecord(std::move(e), id, mapper, clock);
+      if (!mapped) continue;  // a hint
+      Result<std::vector<model::Entity>>& entities = *mapped;
       if (!entities.ok()) {
         ++row.unmapped;
         continue;
@@ -128,6 +199,10 @@ Result<std::vector<SourceCount>> CountSources(const config::Config& config,
       } else {
         CountOne(section.id(), *entry.adapter->source(), entry.mapper, store, clock, options, row);
       }
+      if (auto* lookup = dynamic_cast<adapters::kit::PaymentLookup*>(entry.adapter.get());
+          entry.enabled && lookup != nullptr) {
+        CompareProvider(section.id(), *lookup, entry.mapper, store, clock, options, row);
+      }
       rows.push_back(std::move(row));
     }
   }
@@ -154,6 +229,13 @@ nlohmann::json SourceCountJson(const std::vector<SourceCount>& rows) {
                    {"unmapped", r.unmapped},
                    {"partial", r.partial},
                    {"kinds", std::move(kinds)}});
+    if (r.provider_asked) {
+      out.back()["provider"] = {
+          {"payments", r.provider_payments},   {"agree", r.provider_agree},
+          {"differ", r.provider_differ_count}, {"differ_examples", r.provider_differ},
+          {"unknown", r.provider_unknown},     {"failed", r.provider_failed},
+          {"partial", r.provider_partial}};
+    }
   }
   return out;
 }
@@ -189,6 +271,23 @@ std::string SourceCountTable(const std::vector<SourceCount>& rows) {
   }
   out += missing == 0 ? "every record the sources list is in the CRM store\n"
                       : fmt::format("{} listed by the sources are not in the CRM store\n", missing);
+  // Payment providers: what each says beside what crm.db holds.
+  bool header = false;
+  for (const SourceCount& r : rows) {
+    if (!r.provider_asked) continue;
+    if (!header) {
+      out += fmt::format("\n{:<20} {:<16} {:>8} {:>8} {:>8} {:>8} {:>8}  {}\n", "PROVIDER", "TYPE",
+                         "PAYMENTS", "AGREE", "DIFFER", "UNKNOWN", "FAILED",
+                         "PROVIDER SAYS / CRM HOLDS");
+      header = true;
+    }
+    std::string note = r.provider_partial ? "partial: more payments in crm.db than looked up" : "";
+    for (const auto& d : r.provider_differ) note += (note.empty() ? "" : "; ") + d;
+    if (r.provider_differ_count > static_cast<int64_t>(r.provider_differ.size())) note += ", ...";
+    out += fmt::format("{:<20} {:<16} {:>8} {:>8} {:>8} {:>8} {:>8}  {}\n", r.adapter, r.type,
+                       r.provider_payments, r.provider_agree, r.provider_differ_count,
+                       r.provider_unknown, r.provider_failed, note);
+  }
   return out;
 }
 

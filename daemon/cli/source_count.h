@@ -11,6 +11,13 @@
 // through the adapter's mapping rules; each entity they make is looked up
 // in crm.db by (kind, source, external id). Adapters without a source
 // capability (webhook-only, targets) cannot be asked and are listed so.
+//
+// A payment provider's adapter that can look a payment up (kit::
+// PaymentLookup: YooKassa, T-Bank) is also asked, per payment of it in
+// crm.db (at most `max_lookups`), what the provider holds now: the answer
+// goes through the adapter's rules and its status is set beside the stored
+// one (the `provider` part of the row). A payment the provider holds at
+// another status, or does not know, is a difference.
 
 #include <cstdint>
 #include <map>
@@ -43,10 +50,23 @@ struct SourceCount {
   // Per entity kind ("order", "deal", "return", ...): (entities, in crm.db),
   // so that each kind a source lists is counted on both sides.
   std::map<std::string, std::pair<int64_t, int64_t>> kinds;
+
+  // What the payment provider says beside what crm.db holds (kit::
+  // PaymentLookup adapters only; `provider_asked` false otherwise).
+  bool provider_asked = false;
+  int64_t provider_payments = 0;  // payments of this adapter in crm.db looked up
+  int64_t provider_agree = 0;     // the provider's status (through the rules) = crm.db's
+  int64_t provider_unknown = 0;   // the provider does not know them
+  int64_t provider_failed = 0;    // could not be asked (API down, unmappable answer)
+  // "payment/<id>: provider succeeded, crm pending" (first 10), and how many.
+  std::vector<std::string> provider_differ;
+  int64_t provider_differ_count = 0;
+  bool provider_partial = false;  // more payments in crm.db than max_lookups
 };
 
 struct SourceCountOptions {
   int max_pages = 200;
+  int max_lookups = 1000;  // payments looked up per payment provider
 };
 
 // One row per configured adapter, in config order. An error building the
