@@ -191,52 +191,24 @@ InboundEvent YooKassaAdapter::Record(ObjectKind kind, const std::string& id,
 
 void YooKassaAdapter::Track(ObjectKind kind, const std::string& id, const std::string& payment_id,
                             std::string_view status) {
-  const bool final = status == "succeeded" || status == "canceled";
-  std::lock_guard lock(mu_);
-  if (final) {
-    pending_.erase(id);
-  } else if (!pending_.contains(id)) {
-    pending_[id] = {kind, payment_id, ToUnixMillis(clock_.Now())};
-  }
+  sweep_.Track(id, std::string(KindName(kind)), payment_id,
+               status == "succeeded" || status == "canceled");
 }
 
 Result<PullResult> YooKassaAdapter::Pull(const std::optional<std::string>& cursor) {
   constexpr size_t kMaxReadsPerPull = 50;
-  // The cursor: {"<id>": ["payment"|"refund", "<payment id>", since_ms]}.
-  if (cursor && !cursor->empty()) {
-    Result<nlohmann::json> saved = ParseJson(*cursor);
-    std::lock_guard lock(mu_);
-    if (saved.ok() && saved->is_object()) {
-      for (const auto& [id, v] : saved->items()) {
-        if (!v.is_array() || v.size() != 3 || pending_.contains(id)) continue;
-        const std::optional<std::string_view> kind = AsString(v[0]);
-        const std::optional<std::string_view> payment = AsString(v[1]);
-        const std::optional<int64_t> since = AsInt(v[2]);
-        if (!kind || !payment || !since) continue;
-        pending_[id] = {*kind == "refund" ? ObjectKind::kRefund : ObjectKind::kPayment,
-                        std::string(*payment), *since};
-      }
-    }
-  }
+  sweep_.Restore(cursor);
   PullResult result;
-  std::vector<std::pair<std::string, Pending>> due;
   {
-    const int64_t cutoff = ToUnixMillis(clock_.Now()) - config().reconcile_after.count();
     std::lock_guard lock(mu_);
     result.events = std::exchange(outbox_, {});
-    if (clock_.Now() - last_sweep_ >= config().reconcile_every) {
-      last_sweep_ = clock_.Now();
-      for (const auto& [id, p] : pending_) {
-        if (p.since_ms <= cutoff && due.size() < kMaxReadsPerPull) due.emplace_back(id, p);
-      }
-    }
   }
-  for (const auto& [id, p] : due) {
-    net::ApiResult<nlohmann::json> fetched = client_.Get(p.kind, id);
+  for (const kit::PendingSweep::Entry& e : sweep_.Due(kMaxReadsPerPull)) {
+    const ObjectKind kind = e.kind == "refund" ? ObjectKind::kRefund : ObjectKind::kPayment;
+    net::ApiResult<nlohmann::json> fetched = client_.Get(kind, e.id);
     if (!fetched.ok()) {
       if (fetched.error().kind == net::ApiError::Kind::kNotFound) {
-        std::lock_guard lock(mu_);
-        pending_.erase(id);
+        sweep_.Forget(e.id);
         continue;
       }
       break;  // the API is down or throttling: the rest next time
@@ -244,18 +216,11 @@ Result<PullResult> YooKassaAdapter::Pull(const std::optional<std::string>& curso
     const std::optional<std::string_view> status = JsonString(*fetched, "status");
     if (!status || status->empty()) continue;
     if (*status == "succeeded" || *status == "canceled") {
-      result.events.push_back(Record(p.kind, id, p.payment_id, *fetched, *status));
+      result.events.push_back(Record(kind, e.id, e.ordering_key, *fetched, *status));
     }
-    Track(p.kind, id, p.payment_id, *status);
+    Track(kind, e.id, e.ordering_key, *status);
   }
-  nlohmann::json saved = nlohmann::json::object();
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [id, p] : pending_) {
-      saved[id] = {std::string(KindName(p.kind)), p.payment_id, p.since_ms};
-    }
-  }
-  result.next_cursor = saved.dump();
+  result.next_cursor = sweep_.Cursor();
   return result;
 }
 
@@ -278,7 +243,8 @@ YooKassaAdapter::YooKassaAdapter(YooKassaConfig config, MetricsRegistry* metrics
                                  net::Transport transport, const Clock& clock)
     : PaymentAdapter(config, "yookassa", metrics),
       clock_(clock),
-      client_(ClientOptions(config), std::move(transport), clock) {}
+      client_(ClientOptions(config), std::move(transport), clock),
+      sweep_(config.reconcile_after, config.reconcile_every, clock) {}
 
 std::string YooKassaAdapter::DescribeJson() const {
   return nlohmann::json{{"shop_id", config().account},

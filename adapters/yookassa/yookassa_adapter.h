@@ -60,9 +60,9 @@
 // config's fault, not the command's). What YooKassa answered (the object
 // and its confirmation URL) also comes back through the pull (above).
 //
-// Thread-safety: the config is immutable; the remembered objects and the
-// outbox are behind a mutex. HandleWebhook runs on I/O threads and does no
-// I/O; Resolve, Pull and Deliver run on workers and block on the API.
+// Thread-safety: the config is immutable; the remembered objects
+// (kit::PendingSweep) and the outbox are behind mutexes. HandleWebhook runs on I/O threads and does
+// no I/O; Resolve, Pull and Deliver run on workers and block on the API.
 
 #include <map>
 #include <mutex>
@@ -75,6 +75,7 @@
 #include "adapters/adapter.h"
 #include "adapters/kit/payment_lookup.h"
 #include "adapters/kit/payment_provider.h"
+#include "adapters/kit/pending_sweep.h"
 #include "adapters/yookassa/yookassa_client.h"
 #include "base/thread_annotations.h"
 
@@ -120,11 +121,6 @@ class YooKassaAdapter final : public kit::PaymentAdapter,
   Result<InboundEvent> LookUpPayment(const std::string& id) override;
 
  private:
-  struct Pending {
-    ObjectKind kind = ObjectKind::kPayment;
-    std::string payment_id;  // the ordering key
-    int64_t since_ms = 0;    // first seen not final
-  };
   // The record Resolve and Pull queue for a fetched object.
   InboundEvent Record(ObjectKind kind, const std::string& id, const std::string& payment_id,
                       const nlohmann::json& fetched, std::string_view status) const;
@@ -135,10 +131,9 @@ class YooKassaAdapter final : public kit::PaymentAdapter,
   const SystemClock system_clock_;  // when the context has no clock
   const Clock& clock_;
   const YooKassaClient client_;
+  kit::PendingSweep sweep_;  // objects not final, by id; kind "payment" or "refund"
   std::mutex mu_;
-  std::map<std::string, Pending> pending_ GUARDED_BY(mu_);  // by object id
-  std::vector<InboundEvent> outbox_ GUARDED_BY(mu_);        // what commands created
-  SystemTime last_sweep_ GUARDED_BY(mu_){};
+  std::vector<InboundEvent> outbox_ GUARDED_BY(mu_);  // what commands created
 
  private:
   Result<WebhookResult> Handle(const net::HttpRequest& request) override;
