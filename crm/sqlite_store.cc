@@ -125,14 +125,26 @@ Status SqliteCrmStore::Impl::Init() {
         fmt::format("schema version {} is newer than this crmhub understands ({})", version,
                     kCrmStoreSchemaVersion));
   }
-  CRMHUB_RETURN_IF_ERROR(d.Exec("BEGIN IMMEDIATE"));
-  Status s = d.Exec(SchemaSql());
-  if (s.ok()) s = d.Exec(fmt::format("PRAGMA user_version={}", kCrmStoreSchemaVersion));
-  if (!s.ok()) {
-    (void)d.Exec("ROLLBACK");
+  // The schema is all CREATE ... IF NOT EXISTS. Run first in a deferred
+  // transaction: when every table and index exists it writes nothing and so
+  // takes no write lock, and a second process (the CLI, a test) opens the
+  // store beside a busy daemon instead of waiting out busy_timeout for a
+  // lock the daemon's commits keep taking. Only when something is missing
+  // does it write; if the daemon wrote meanwhile, that upgrade fails at once
+  // (SQLITE_BUSY, no busy wait for a read-to-write upgrade in WAL) and the
+  // creation is done again under BEGIN IMMEDIATE, which waits its turn.
+  auto create = [&](const char* begin_sql) {
+    Status s = d.Exec(begin_sql);
+    if (!s.ok()) return s;
+    s = d.Exec(SchemaSql());
+    if (s.ok() && version != kCrmStoreSchemaVersion) {
+      s = d.Exec(fmt::format("PRAGMA user_version={}", kCrmStoreSchemaVersion));
+    }
+    if (s.ok()) s = d.Exec("COMMIT");
+    if (!s.ok()) (void)d.Exec("ROLLBACK");
     return s;
-  }
-  CRMHUB_RETURN_IF_ERROR(d.Exec("COMMIT"));
+  };
+  if (!create("BEGIN").ok()) CRMHUB_RETURN_IF_ERROR(create("BEGIN IMMEDIATE"));
   return PrepareAll();
 }
 

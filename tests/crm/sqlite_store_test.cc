@@ -308,6 +308,39 @@ TEST(SqliteStoreMaintainTest, ForgetsAppliedEventsPastTheRetentionInBoundedSteps
   EXPECT_EQ(store->Count(EntityKind::kOrder).value(), 4);
 }
 
+// A second process (the CLI, a test) opens the store while the daemon holds
+// its write lock: an existing schema needs no write, so the open does not
+// wait for the lock (it used to take BEGIN IMMEDIATE and fail with "database
+// is locked" beside a busy daemon). A missing table still gets created once
+// the lock is free.
+TEST(SqliteStoreOpenTest, OpensBesideAWriterWhenTheSchemaExists) {
+  testing::TempDir dir;
+  ManualClock clock;
+  SqliteStoreOptions options;
+  options.path = dir.path() / "crm.db";
+  options.busy_timeout_ms = 20;
+  ASSERT_TRUE(SqliteCrmStore::Open(options, clock).ok());  // creates the schema
+
+  sqlite3* writer = nullptr;
+  ASSERT_EQ(sqlite3_open(options.path.c_str(), &writer), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(writer, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto beside = SqliteCrmStore::Open(options, clock);
+  ASSERT_TRUE(beside.ok()) << beside.status().ToString();
+  EXPECT_EQ((*beside)->Count(EntityKind::kOrder).value(), 0);
+  beside->reset();
+
+  // A table missing (an older file): the open must write, so with the
+  // writer holding the lock it fails, and succeeds once the lock is free.
+  ASSERT_EQ(sqlite3_exec(writer, "DROP TABLE journal; COMMIT", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(writer, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_FALSE(SqliteCrmStore::Open(options, clock).ok());
+  ASSERT_EQ(sqlite3_exec(writer, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(writer);
+  auto reopened = SqliteCrmStore::Open(options, clock);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+}
+
 TEST(SqliteStoreOpenTest, RefusesANewerSchema) {
   testing::TempDir dir;
   ManualClock clock;
