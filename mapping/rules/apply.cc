@@ -14,25 +14,10 @@ namespace crmhub::mapping {
 namespace internal {
 
 bool ScalarText(const Json& v, std::string& out) {
-  switch (v.type()) {
-    case Json::value_t::string:
-      out = v.get_ref<const std::string&>();
-      return true;
-    case Json::value_t::number_integer:
-      out = std::to_string(v.get<int64_t>());
-      return true;
-    case Json::value_t::number_unsigned:
-      out = std::to_string(v.get<uint64_t>());
-      return true;
-    case Json::value_t::number_float:
-      out = v.dump();
-      return true;  // shortest round trip
-    case Json::value_t::boolean:
-      out = v.get<bool>() ? "true" : "false";
-      return true;
-    default:
-      return false;
-  }
+  std::optional<std::string> text = JsonScalarText(v);  // the checked getter
+  if (!text) return false;
+  out = std::move(*text);
+  return true;
 }
 
 }  // namespace internal

@@ -3,6 +3,7 @@
 
 #include <limits>
 
+#include "base/json_get.h"
 #include "mapping/rules/compiled.h"
 
 namespace crmhub::mapping::internal {
@@ -17,11 +18,9 @@ std::string TrimmedCopy(const std::string& s) {
 namespace {
 
 Status FromInt(Json& v, int64_t mul) {
-  int64_t n = v.get<int64_t>();
-  if (v.is_number_unsigned() &&
-      v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return Status::InvalidArgument("integer overflows int64");
-  }
+  std::optional<int64_t> read = AsInt(v);  // nullopt past int64
+  if (!read) return Status::InvalidArgument("integer overflows int64");
+  int64_t n = *read;
   if (__builtin_mul_overflow(n, mul, &n)) return Status::InvalidArgument("value overflows int64");
   v = n;
   return Status::Ok();
@@ -80,11 +79,9 @@ Status ApplyTransform(const Transform& t, Json& v) {
       if (t.op == Op::kUnixS) return FromInt(v, 1000);
       if (t.op == Op::kNegate) return FromInt(v, -1);
       if (t.op == Op::kWindowStart) {
-        if (v.is_number_unsigned() &&
-            v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-          return Status::InvalidArgument("integer overflows int64");
-        }
-        const int64_t s = v.get<int64_t>() / 1000;
+        std::optional<int64_t> ms = AsInt(v);  // nullopt past int64
+        if (!ms) return Status::InvalidArgument("integer overflows int64");
+        const int64_t s = *ms / 1000;
         const int64_t len = t.arg;
         v = s - ((s % len) + len) % len;
         return Status::Ok();
