@@ -9,6 +9,17 @@ if(CRMHUB_WERROR)
   target_compile_options(crmhub_warnings INTERFACE -Werror)
 endif()
 
+# Debug information in the sanitizer builds (CI's three tiers): line tables
+# only (-g1: stack traces keep file:line, not locals) and zlib-compressed
+# sections (-gz; GNU ld, addr2line, llvm-symbolizer and the sanitizers'
+# own symbolizer read them). Each of the ~100 test binaries links most of
+# the tree; with full -g the ASan build directory reached 16 GB and a CI
+# machine ran out of disk while linking.
+macro(crmhub_lean_debug_info)
+  add_compile_options(-g1 -gz)
+  add_link_options(-gz)
+endmacro()
+
 # The fuzz tier (tests/fuzz, scripts/fuzz.sh): clang's libFuzzer with ASan
 # and UBSan. Every library is instrumented for coverage; only the fuzz
 # targets link the fuzzer's main.
@@ -19,18 +30,21 @@ if(CRMHUB_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
+  crmhub_lean_debug_info()
 endif()
 
 # ThreadSanitizer, for the threaded core (scripts/test.sh's TSan stage).
 if(CRMHUB_TSAN)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
+  crmhub_lean_debug_info()
 endif()
 
 if(CRMHUB_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
+  crmhub_lean_debug_info()
 endif()
 
 # crmhub_library(NAME SOURCES... DEPS ...): a static library of ours with the
