@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "base/secret.h"
 #include "net/hmac.h"
 
 namespace crmhub::adapters::robokassa {
@@ -14,6 +15,7 @@ using simkit::SimPayment;
 constexpr char kDefaultPassword1[] = "sim-password-1";
 constexpr char kDefaultPassword2[] = "sim-password-2";
 constexpr uint64_t kSalt = 0x726f626f;
+constexpr char kMerchantLogin[] = "sim-shop";
 
 net::HttpResponse RobokassaError(int status, std::string_view message) {
   return net::HttpResponse::Text(status, std::string(message));
@@ -37,6 +39,9 @@ RobokassaSimulator::RobokassaSimulator(RobokassaSimOptions options, Clock& clock
             o.dialect.throttled = [](const simkit::LimitRefusal&) {
               return RobokassaError(429, "Too many requests");
             };
+            o.routes = {{.method = "GET",
+                         .path = "/pay",
+                         .handler = [this](const simkit::SimRequest& r) { return Page(r); }}};
             return o;
           }(),
           clock) {}
@@ -74,17 +79,44 @@ std::vector<simkit::Push> RobokassaSimulator::Pushes() const {
   return out;
 }
 
+net::HttpResponse RobokassaSimulator::Page(const simkit::SimRequest& r) {
+  const std::optional<std::string> login = r.http.QueryParam("MerchantLogin");
+  const std::optional<std::string> sum = r.http.QueryParam("OutSum");
+  const std::optional<std::string> inv = r.http.QueryParam("InvId");
+  const std::optional<std::string> signature = r.http.QueryParam("SignatureValue");
+  if (login != std::optional<std::string>(kMerchantLogin) || !sum || !inv || !signature) {
+    return RobokassaError(400, "MerchantLogin, OutSum, InvId and SignatureValue are required");
+  }
+  // README §4: hash("MerchantLogin:OutSum:InvId:Password#1"), hex in any case.
+  std::string given = *signature;
+  for (char& c : given) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string expected = net::HexEncode(net::Hash(
+      net::HmacAlgorithm::kMd5, fmt::format("{}:{}:{}:{}", *login, *sum, *inv, passwords_.key)));
+  if (!ConstantTimeEquals(expected, given)) {
+    return RobokassaError(400, "SignatureValue does not match the payment's parameters");
+  }
+  links_opened_.fetch_add(1);
+  return net::HttpResponse::Text(
+      200, fmt::format("robokassa-sim: invoice {} for {} RUB{}", *inv, *sum,
+                       r.http.QueryParam("Description") ? ": " + *r.http.QueryParam("Description")
+                                                        : std::string()));
+}
+
+size_t RobokassaSimulator::LinksOpened() const { return links_opened_.load(); }
+
 simkit::AdapterWiring RobokassaSimulator::Wiring() const {
   return {.type = "robokassa",
-          .keys = "merchant_login = \"sim-shop\"\nallow_ips = [\"127.0.0.0/8\"]\n",
+          .keys = fmt::format(
+              "merchant_login = \"{}\"\nallow_ips = [\"127.0.0.0/8\"]\npayment_url = {}\n",
+              kMerchantLogin, simkit::TomlString(base_url() + "/pay")),
           .secrets = {{"password1_file", passwords_.key}, {"password2_file", passwords_.secret}}};
 }
 
 simkit::SimulatorType RobokassaSimulatorType() {
   return {.name = "robokassa",
           .description =
-              "Robokassa: ResultURL notifications of paid invoices pushed to --target "
-              "(--tokens PASSWORD1:PASSWORD2)",
+              "Robokassa: ResultURL notifications of paid invoices pushed to --target, signed "
+              "payment links checked at GET /pay (--tokens PASSWORD1:PASSWORD2)",
           .extra_options = {{"target", "the ResultURL (<crmhub>/hooks/<id>)"}},
           .create = simkit::Create<RobokassaSimulator, RobokassaSimOptions>};
 }

@@ -12,10 +12,18 @@
 // 200 OK<InvId>: sent again (the README names no retry policy; the
 // pusher's backoff stands in for it).
 //
+// The payment page: GET /pay?MerchantLogin&OutSum&InvId[&Description]
+// &SignatureValue checks a payment link's SignatureValue = md5(
+// "MerchantLogin:OutSum:InvId:Password#1") (README §4, any case) and
+// answers 200 naming the invoice, or 400 with the reason. The README gives
+// no payment page address: /pay is the simulator's own, wired to the
+// adapter's payment_url.
+//
 // Credentials: SimOptions::credentials[0] as "PASSWORD1:PASSWORD2" (default
 // sim-password-1:sim-password-2); the merchant login is sim-shop.
 // Thread-safe.
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -35,6 +43,8 @@ class RobokassaSimulator final : public simkit::PaymentSimulator {
   ~RobokassaSimulator() override;
 
   simkit::AdapterWiring Wiring() const override;
+  // Payment links the page accepted.
+  size_t LinksOpened() const;
 
  private:
   simkit::SimPipeline& pipeline() override { return pipeline_; }
@@ -42,9 +52,11 @@ class RobokassaSimulator final : public simkit::PaymentSimulator {
   std::vector<simkit::Push> Pushes() const override;
   std::string PaymentId(const simkit::SimPayment& payment) const override;
   std::string FinalStatus(const simkit::SimPayment& payment) const override;
+  net::HttpResponse Page(const simkit::SimRequest& r);
 
   const simkit::CredentialPair passwords_;  // Password #1 and #2
-  simkit::SimPipeline pipeline_;            // last: stopped first, while the rest is alive
+  std::atomic<size_t> links_opened_{0};
+  simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };
 
 simkit::SimulatorType RobokassaSimulatorType();

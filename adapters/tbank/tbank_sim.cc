@@ -75,7 +75,11 @@ TbankSimulator::TbankSimulator(TbankSimOptions options, Clock& clock)
                         {.method = "POST",
                          .path = "/v2/Init",
                          .json_body = true,
-                         .handler = [this](const simkit::SimRequest& r) { return Init(r); }}};
+                         .handler = [this](const simkit::SimRequest& r) { return Init(r); }},
+                        {.method = "POST",
+                         .path = "/v2/Cancel",
+                         .json_body = true,
+                         .handler = [this](const simkit::SimRequest& r) { return Cancel(r); }}};
             return o;
           }(),
           clock) {
@@ -139,13 +143,7 @@ net::HttpResponse TbankSimulator::GetState(const simkit::SimRequest& r) const {
   auto it = id ? by_id_.find(*id) : by_id_.end();
   if (it == by_id_.end()) return TbankRefusal("7", "no such PaymentId");
   const SimPayment& p = *it->second;
-  const SystemTime now = clock().Now();
-  std::string status = "NEW";
-  if (now >= p.ended) {
-    status = p.paid ? "CONFIRMED" : p.two_stage ? "REVERSED" : "REJECTED";
-  } else if (p.two_stage && now >= p.authorized) {
-    status = "AUTHORIZED";
-  }
+  const std::string status = StatusNow(p);
   return net::HttpResponse::Json(200, json{{"Success", true},
                                            {"ErrorCode", "0"},
                                            {"TerminalKey", credentials_.key},
@@ -181,6 +179,57 @@ net::HttpResponse TbankSimulator::Init(const simkit::SimRequest& r) {
   return net::HttpResponse::Json(200, answer);
 }
 
+std::string TbankSimulator::StatusNow(const SimPayment& p) const {
+  const SystemTime now = clock().Now();
+  if (now >= p.ended) {
+    if (!p.paid) return p.two_stage ? "REVERSED" : "REJECTED";
+    std::lock_guard lock(mu_);
+    auto refunded = refunded_.find(PaymentId(p));
+    if (refunded == refunded_.end()) return "CONFIRMED";
+    return refunded->second >= p.amount_minor ? "REFUNDED" : "PARTIAL_REFUNDED";
+  }
+  if (p.two_stage && now >= p.authorized) return "AUTHORIZED";
+  return "NEW";
+}
+
+net::HttpResponse TbankSimulator::Cancel(const simkit::SimRequest& r) {
+  if (!Signed(r.body)) return TbankRefusal("204", "wrong TerminalKey or Token");
+  const std::optional<std::string> id = JsonScalarText(r.body, "PaymentId");
+  auto it = id ? by_id_.find(*id) : by_id_.end();
+  if (it == by_id_.end()) return TbankRefusal("7", "no such PaymentId");
+  const SimPayment& p = *it->second;
+  const std::string before = StatusNow(p);
+  if (before != "CONFIRMED" && before != "PARTIAL_REFUNDED") {
+    return TbankRefusal("9999", "the payment is " + before + ": nothing to refund");
+  }
+  const json* amount_value = JsonMember(r.body, "Amount");
+  const std::optional<int64_t> amount = JsonInt(r.body, "Amount");
+  std::lock_guard lock(mu_);
+  int64_t& refunded = refunded_[*id];
+  const int64_t left = p.amount_minor - refunded;
+  if (amount_value != nullptr && (!amount || *amount <= 0 || *amount > left)) {
+    if (refunded == 0) refunded_.erase(*id);
+    return TbankRefusal("9999", "Amount must be positive and at most what is left to refund");
+  }
+  refunded += amount.value_or(left);
+  ++cancels_;
+  return net::HttpResponse::Json(
+      200, json{{"Success", true},
+                {"ErrorCode", "0"},
+                {"TerminalKey", credentials_.key},
+                {"Status", refunded >= p.amount_minor ? "REFUNDED" : "PARTIAL_REFUNDED"},
+                {"PaymentId", *id},
+                {"OrderId", p.order_id},
+                {"OriginalAmount", p.amount_minor},
+                {"NewAmount", p.amount_minor - refunded}}
+               .dump());
+}
+
+size_t TbankSimulator::Cancels() const {
+  std::lock_guard lock(mu_);
+  return cancels_;
+}
+
 size_t TbankSimulator::Inits() const {
   std::lock_guard lock(mu_);
   return inits_.size();
@@ -196,7 +245,7 @@ simkit::SimulatorType TbankSimulatorType() {
   return {.name = "tbank",
           .description =
               "T-Bank acquiring: payment notifications with Token pushed to --target, "
-              "Init/GetState served (--tokens TERMINAL_KEY:PASSWORD)",
+              "Init/GetState/Cancel served (--tokens TERMINAL_KEY:PASSWORD)",
           .extra_options = {{"target", "the NotificationURL (<crmhub>/hooks/<id>)"}},
           .create = simkit::Create<TbankSimulator, TbankSimOptions>};
 }
