@@ -27,19 +27,17 @@
 #include <string>
 #include <vector>
 
-#include "adapters/simkit/payment_world.h"
-#include "adapters/simkit/sim_pipeline.h"
+#include "adapters/simkit/payment_provider_sim.h"
 #include "base/clock.h"
 
 namespace crmhub::adapters::robokassa {
 
-struct RobokassaSimOptions : simkit::SimOptions {
-  Status Complete() const;
-};
+using RobokassaSimOptions = simkit::SimOptions;
 
-class RobokassaSimulator final : public simkit::PaymentSimulator {
+// credentials(): Password #1 and Password #2.
+class RobokassaSimulator final : public simkit::PaymentProviderSimulator {
  public:
-  RobokassaSimulator(RobokassaSimOptions options, Clock& clock);
+  RobokassaSimulator(const RobokassaSimOptions& options, Clock& clock);
   ~RobokassaSimulator() override;
 
   simkit::AdapterWiring Wiring() const override;
@@ -47,16 +45,12 @@ class RobokassaSimulator final : public simkit::PaymentSimulator {
   size_t LinksOpened() const;
 
  private:
-  simkit::SimPipeline& pipeline() override { return pipeline_; }
-  const simkit::SimPipeline& pipeline() const override { return pipeline_; }
   std::vector<simkit::Push> Pushes() const override;
   std::string PaymentId(const simkit::SimPayment& payment) const override;
   std::string FinalStatus(const simkit::SimPayment& payment) const override;
   net::HttpResponse Page(const simkit::SimRequest& r);
 
-  const simkit::CredentialPair passwords_;  // Password #1 and #2
   std::atomic<size_t> links_opened_{0};
-  simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };
 
 simkit::SimulatorType RobokassaSimulatorType();

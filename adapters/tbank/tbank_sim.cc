@@ -15,10 +15,6 @@ namespace {
 using nlohmann::json;
 using simkit::SimPayment;
 
-constexpr char kDefaultTerminal[] = "SimTerminal";
-constexpr char kDefaultPassword[] = "sim-password";
-constexpr uint64_t kSalt = 0x7462616e;
-
 // README §3, read again here: the root-level scalars and the Password,
 // ordered by name, their values run together, SHA-256 in hex.
 std::string Token(const json& body, const std::string& password) {
@@ -50,39 +46,32 @@ net::HttpResponse TbankRefusal(std::string_view code, std::string_view message) 
       200, json{{"Success", false}, {"ErrorCode", code}, {"Message", message}}.dump());
 }
 
-}  // namespace
-
-Status TbankSimOptions::Complete() const {
-  return simkit::CheckCredentialPair(*this, "tbank", "TERMINAL_KEY:PASSWORD");
+simkit::PaymentProvider Provider() {
+  return {.system = "tbank",
+          .credential_form = "TERMINAL_KEY:PASSWORD",
+          .default_key = "SimTerminal",
+          .default_secret = "sim-password",
+          .salt = 0x7462616e,
+          .error = TbankError};
 }
 
-TbankSimulator::TbankSimulator(TbankSimOptions options, Clock& clock)
-    : PaymentSimulator(options, clock, kSalt),
-      credentials_(simkit::ReadCredentialPair(options, kDefaultTerminal, kDefaultPassword)),
-      pipeline_(
-          [&] {
-            simkit::SimPipeline::Options o = CommonOptions(options, kSalt);
-            o.dialect.server_header = "tbank-sim";
-            o.dialect.unauthorized = [](bool) { return TbankError(401, "Unauthorized"); };
-            o.dialect.error = TbankError;
-            o.dialect.throttled = [](const simkit::LimitRefusal&) {
-              return TbankError(429, "Too many requests");
-            };
-            o.routes = {{.method = "POST",
-                         .path = "/v2/GetState",
-                         .json_body = true,
-                         .handler = [this](const simkit::SimRequest& r) { return GetState(r); }},
-                        {.method = "POST",
-                         .path = "/v2/Init",
-                         .json_body = true,
-                         .handler = [this](const simkit::SimRequest& r) { return Init(r); }},
-                        {.method = "POST",
-                         .path = "/v2/Cancel",
-                         .json_body = true,
-                         .handler = [this](const simkit::SimRequest& r) { return Cancel(r); }}};
-            return o;
-          }(),
-          clock) {
+}  // namespace
+
+TbankSimulator::TbankSimulator(const TbankSimOptions& options, Clock& clock)
+    : PaymentProviderSimulator(options, clock, Provider(), [this](simkit::SimPipeline::Options& o) {
+        o.routes = {{.method = "POST",
+                     .path = "/v2/GetState",
+                     .json_body = true,
+                     .handler = [this](const simkit::SimRequest& r) { return GetState(r); }},
+                    {.method = "POST",
+                     .path = "/v2/Init",
+                     .json_body = true,
+                     .handler = [this](const simkit::SimRequest& r) { return Init(r); }},
+                    {.method = "POST",
+                     .path = "/v2/Cancel",
+                     .json_body = true,
+                     .handler = [this](const simkit::SimRequest& r) { return Cancel(r); }}};
+      }) {
   for (const SimPayment& p : payments()) by_id_[PaymentId(p)] = &p;
 }
 
@@ -100,7 +89,7 @@ std::string TbankSimulator::FinalStatus(const SimPayment& p) const {
 std::vector<simkit::Push> TbankSimulator::Pushes() const {
   std::vector<simkit::Push> out;
   auto push = [&](const SimPayment& p, const char* status, bool success, SystemTime at) {
-    json body = {{"TerminalKey", credentials_.key},
+    json body = {{"TerminalKey", credentials().key},
                  {"OrderId", p.order_id},
                  {"Success", success},
                  {"Status", status},
@@ -110,7 +99,7 @@ std::vector<simkit::Push> TbankSimulator::Pushes() const {
                  {"CardId", p.index},
                  {"Pan", "430000******0777"},
                  {"ExpDate", "1230"}};
-    body["Token"] = Token(body, credentials_.secret);
+    body["Token"] = Token(body, credentials().secret);
     out.push_back({.path = "",
                    .headers = {{"Content-Type", "application/json"}},
                    .body = body.dump(),
@@ -132,9 +121,9 @@ std::vector<simkit::Push> TbankSimulator::Pushes() const {
 }
 
 bool TbankSimulator::Signed(const json& body) const {
-  return JsonString(body, "TerminalKey") == std::optional<std::string_view>(credentials_.key) &&
+  return JsonString(body, "TerminalKey") == std::optional<std::string_view>(credentials().key) &&
          JsonString(body, "Token") ==
-             std::optional<std::string_view>(Token(body, credentials_.secret));
+             std::optional<std::string_view>(Token(body, credentials().secret));
 }
 
 net::HttpResponse TbankSimulator::GetState(const simkit::SimRequest& r) const {
@@ -146,7 +135,7 @@ net::HttpResponse TbankSimulator::GetState(const simkit::SimRequest& r) const {
   const std::string status = StatusNow(p);
   return net::HttpResponse::Json(200, json{{"Success", true},
                                            {"ErrorCode", "0"},
-                                           {"TerminalKey", credentials_.key},
+                                           {"TerminalKey", credentials().key},
                                            {"Status", status},
                                            {"PaymentId", *id},
                                            {"OrderId", p.order_id},
@@ -168,7 +157,7 @@ net::HttpResponse TbankSimulator::Init(const simkit::SimRequest& r) {
   const std::string answer = json{
       {"Success", true},
       {"ErrorCode", "0"},
-      {"TerminalKey", credentials_.key},
+      {"TerminalKey", credentials().key},
       {"Status", "NEW"},
       {"PaymentId", id},
       {"OrderId", *order},
@@ -216,7 +205,7 @@ net::HttpResponse TbankSimulator::Cancel(const simkit::SimRequest& r) {
   return net::HttpResponse::Json(
       200, json{{"Success", true},
                 {"ErrorCode", "0"},
-                {"TerminalKey", credentials_.key},
+                {"TerminalKey", credentials().key},
                 {"Status", refunded >= p.amount_minor ? "REFUNDED" : "PARTIAL_REFUNDED"},
                 {"PaymentId", *id},
                 {"OrderId", p.order_id},
@@ -237,8 +226,8 @@ size_t TbankSimulator::Inits() const {
 
 simkit::AdapterWiring TbankSimulator::Wiring() const {
   return {.type = "tbank",
-          .keys = fmt::format("terminal_key = {}\n", simkit::TomlString(credentials_.key)),
-          .secrets = {{"password_file", credentials_.secret}}};
+          .keys = fmt::format("terminal_key = {}\n", simkit::TomlString(credentials().key)),
+          .secrets = {{"password_file", credentials().secret}}};
 }
 
 simkit::SimulatorType TbankSimulatorType() {
@@ -247,7 +236,7 @@ simkit::SimulatorType TbankSimulatorType() {
               "T-Bank acquiring: payment notifications with Token pushed to --target, "
               "Init/GetState/Cancel served (--tokens TERMINAL_KEY:PASSWORD)",
           .extra_options = {{"target", "the NotificationURL (<crmhub>/hooks/<id>)"}},
-          .create = simkit::Create<TbankSimulator, TbankSimOptions>};
+          .create = simkit::CreatePaymentSimulator<TbankSimulator>(Provider())};
 }
 
 }  // namespace crmhub::adapters::tbank

@@ -33,20 +33,18 @@
 #include <string>
 #include <vector>
 
-#include "adapters/simkit/payment_world.h"
-#include "adapters/simkit/sim_pipeline.h"
+#include "adapters/simkit/payment_provider_sim.h"
 #include "base/clock.h"
 #include "base/thread_annotations.h"
 
 namespace crmhub::adapters::tbank {
 
-struct TbankSimOptions : simkit::SimOptions {
-  Status Complete() const;
-};
+using TbankSimOptions = simkit::SimOptions;
 
-class TbankSimulator final : public simkit::PaymentSimulator {
+// credentials(): the terminal key and password.
+class TbankSimulator final : public simkit::PaymentProviderSimulator {
  public:
-  TbankSimulator(TbankSimOptions options, Clock& clock);
+  TbankSimulator(const TbankSimOptions& options, Clock& clock);
   ~TbankSimulator() override;
 
   simkit::AdapterWiring Wiring() const override;
@@ -56,8 +54,6 @@ class TbankSimulator final : public simkit::PaymentSimulator {
   size_t Cancels() const;
 
  private:
-  simkit::SimPipeline& pipeline() override { return pipeline_; }
-  const simkit::SimPipeline& pipeline() const override { return pipeline_; }
   std::vector<simkit::Push> Pushes() const override;
   std::string PaymentId(const simkit::SimPayment& payment) const override;
   std::string FinalStatus(const simkit::SimPayment& payment) const override;
@@ -69,13 +65,11 @@ class TbankSimulator final : public simkit::PaymentSimulator {
   // The payment's Status at the clock's now, its refunds included.
   std::string StatusNow(const simkit::SimPayment& p) const;
 
-  const simkit::CredentialPair credentials_;  // terminal key and password
   std::map<std::string, const simkit::SimPayment*> by_id_;
   mutable std::mutex mu_;
   std::map<std::string, std::string> inits_ GUARDED_BY(mu_);  // OrderId -> answer
   std::map<std::string, int64_t> refunded_ GUARDED_BY(mu_);   // PaymentId -> kopecks
   size_t cancels_ GUARDED_BY(mu_) = 0;
-  simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };
 
 simkit::SimulatorType TbankSimulatorType();
