@@ -108,6 +108,7 @@ simkit::SimulatorType RobokassaSimulatorType() {
           .description =
               "Robokassa: ResultURL notifications of paid invoices pushed to --target, signed "
               "payment links checked at GET /pay (--tokens PASSWORD1:PASSWORD2)",
+          .url_key = "payment_url",
           .extra_options = {{"target", "the ResultURL (<crmhub>/hooks/<id>)"}},
           .create = simkit::CreatePaymentSimulator<RobokassaSimulator>(Provider())};
 }

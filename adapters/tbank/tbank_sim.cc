@@ -235,6 +235,7 @@ simkit::SimulatorType TbankSimulatorType() {
           .description =
               "T-Bank acquiring: payment notifications with Token pushed to --target, "
               "Init/GetState/Cancel served (--tokens TERMINAL_KEY:PASSWORD)",
+          .url_key = "base_url",
           .extra_options = {{"target", "the NotificationURL (<crmhub>/hooks/<id>)"}},
           .create = simkit::CreatePaymentSimulator<TbankSimulator>(Provider())};
 }
