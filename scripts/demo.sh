@@ -3,6 +3,8 @@
 # crmhub (Release), and runs `crmhub demo` — three marketplace simulators, the
 # daemon with config/demo.toml, signed website-form webhooks, a stock push,
 # faults switched on — then prints a reconciliation table.
+# The payment providers' and PBXs' simulators run beside the marketplaces and
+# push their notifications to the daemon; the table has a row for each.
 # Arguments go to `crmhub demo` (e.g. --duration 30s, --data-dir DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -30,6 +30,11 @@
 // {"code":0} with nothing queued: crmhub does not decide payments, and
 // subscriptions and receipts are not payments of an order.
 //
+// No commands: the README documents no API operation of CloudPayments'
+// (only Basic auth PublicId:API Secret for its API, and no idempotency
+// header verified), so there is no create_payment or refund to call;
+// refunds made in the cabinet arrive as Refund notifications.
+//
 // Thread-safety: immutable after construction; HandleWebhook runs on I/O
 // threads, concurrently, and does no I/O.
 

@@ -12,38 +12,22 @@ namespace {
 
 using simkit::SimPayment;
 
-constexpr char kDefaultPublicId[] = "pk_sim";
-constexpr char kDefaultSecret[] = "sim-api-secret";
-constexpr uint64_t kSalt = 0x636c6f75;
-
-net::HttpResponse CloudPaymentsError(int status, std::string_view message) {
-  return net::HttpResponse::Json(status,
-                                 nlohmann::json{{"Success", false}, {"Message", message}}.dump());
+simkit::PaymentProvider Provider() {
+  return {.system = "cloudpayments",
+          .credential_form = "PUBLIC_ID:API_SECRET",
+          .default_key = "pk_sim",
+          .default_secret = "sim-api-secret",
+          .salt = 0x636c6f75,
+          .error = [](int status, std::string_view message) {
+            return net::HttpResponse::Json(
+                status, nlohmann::json{{"Success", false}, {"Message", message}}.dump());
+          }};
 }
 
 }  // namespace
 
-Status CloudPaymentsSimOptions::Complete() const {
-  return simkit::CheckCredentialPair(*this, "cloudpayments", "PUBLIC_ID:API_SECRET");
-}
-
-CloudPaymentsSimulator::CloudPaymentsSimulator(CloudPaymentsSimOptions options, Clock& clock)
-    : PaymentSimulator(options, clock, kSalt),
-      credentials_(simkit::ReadCredentialPair(options, kDefaultPublicId, kDefaultSecret)),
-      pipeline_(
-          [&] {
-            simkit::SimPipeline::Options o = CommonOptions(options, kSalt);
-            o.dialect.server_header = "cloudpayments-sim";
-            o.dialect.unauthorized = [](bool) { return CloudPaymentsError(401, "Unauthorized"); };
-            o.dialect.error = CloudPaymentsError;
-            o.dialect.throttled = [](const simkit::LimitRefusal&) {
-              return CloudPaymentsError(429, "Too many requests");
-            };
-            return o;
-          }(),
-          clock) {}
-
-CloudPaymentsSimulator::~CloudPaymentsSimulator() { Stop(); }
+CloudPaymentsSimulator::CloudPaymentsSimulator(const CloudPaymentsSimOptions& options, Clock& clock)
+    : PaymentProviderSimulator(options, clock, Provider()) {}
 
 std::string CloudPaymentsSimulator::PaymentId(const SimPayment& p) const {
   return std::to_string(1000000 + p.index);
@@ -73,7 +57,7 @@ std::vector<simkit::Push> CloudPaymentsSimulator::Pushes() const {
     out.push_back(
         {.path = path,
          .headers = {{"Content-HMAC", net::Base64Encode(net::Hmac(net::HmacAlgorithm::kSha256,
-                                                                  credentials_.secret, body))}},
+                                                                  credentials().secret, body))}},
          .body = body,
          .at = at,
          .expect_body = R"({"code":0})"});
@@ -91,8 +75,8 @@ std::vector<simkit::Push> CloudPaymentsSimulator::Pushes() const {
 
 simkit::AdapterWiring CloudPaymentsSimulator::Wiring() const {
   return {.type = "cloudpayments",
-          .keys = fmt::format("public_id = {}\n", simkit::TomlString(credentials_.key)),
-          .secrets = {{"api_secret_file", credentials_.secret}}};
+          .keys = fmt::format("public_id = {}\n", simkit::TomlString(credentials().key)),
+          .secrets = {{"api_secret_file", credentials().secret}}};
 }
 
 simkit::SimulatorType CloudPaymentsSimulatorType() {
@@ -101,7 +85,7 @@ simkit::SimulatorType CloudPaymentsSimulatorType() {
               "CloudPayments: Pay/Confirm/Cancel/Fail notifications with Content-HMAC "
               "pushed to --target (--tokens PUBLIC_ID:API_SECRET)",
           .extra_options = {{"target", "the URL notifications go to (<crmhub>/hooks/<id>)"}},
-          .create = simkit::Create<CloudPaymentsSimulator, CloudPaymentsSimOptions>};
+          .create = simkit::CreatePaymentSimulator<CloudPaymentsSimulator>(Provider())};
 }
 
 }  // namespace crmhub::adapters::cloudpayments

@@ -22,32 +22,24 @@
 #include <string>
 #include <vector>
 
-#include "adapters/simkit/payment_world.h"
-#include "adapters/simkit/sim_pipeline.h"
+#include "adapters/simkit/payment_provider_sim.h"
 #include "base/clock.h"
 
 namespace crmhub::adapters::cloudpayments {
 
-struct CloudPaymentsSimOptions : simkit::SimOptions {
-  Status Complete() const;
-};
+using CloudPaymentsSimOptions = simkit::SimOptions;
 
-class CloudPaymentsSimulator final : public simkit::PaymentSimulator {
+// credentials(): the public id and the API secret.
+class CloudPaymentsSimulator final : public simkit::PaymentProviderSimulator {
  public:
-  CloudPaymentsSimulator(CloudPaymentsSimOptions options, Clock& clock);
-  ~CloudPaymentsSimulator() override;
+  CloudPaymentsSimulator(const CloudPaymentsSimOptions& options, Clock& clock);
 
   simkit::AdapterWiring Wiring() const override;
 
  private:
-  simkit::SimPipeline& pipeline() override { return pipeline_; }
-  const simkit::SimPipeline& pipeline() const override { return pipeline_; }
   std::vector<simkit::Push> Pushes() const override;
   std::string PaymentId(const simkit::SimPayment& payment) const override;
   std::string FinalStatus(const simkit::SimPayment& payment) const override;
-
-  const simkit::CredentialPair credentials_;  // public id and API secret
-  simkit::SimPipeline pipeline_;              // last: stopped first, while the rest is alive
 };
 
 simkit::SimulatorType CloudPaymentsSimulatorType();

@@ -60,6 +60,13 @@ std::optional<config::Key<config::Type::kDuration>> DeclareReconcile(
                                                .description = std::move(description)});
 }
 
+std::optional<config::Key<config::Type::kUrl>> DeclareLinkUrl(
+    config::KeySet& set, const PaymentProviderKeys::Spec& spec) {
+  if (!spec.link_key) return std::nullopt;
+  return set.Declare<config::Type::kUrl>(
+      {.name = spec.link_key->name, .description = spec.link_key->description});
+}
+
 bool HasControl(std::string_view s) {
   for (char c : s) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
@@ -84,7 +91,8 @@ PaymentProviderKeys::PaymentProviderKeys(config::KeySet& set, const Spec& spec)
                                        "long is re-read from the API, whether or not a "
                                        "notification came.")),
       reconcile_every(DeclareReconcile(set, spec, "reconcile_every", "5m",
-                                       "How often the adapter looks for such payments.")) {}
+                                       "How often the adapter looks for such payments.")),
+      link_url(DeclareLinkUrl(set, spec)) {}
 
 Result<PaymentProviderConfig> ReadPaymentProvider(const config::Section& section,
                                                   const PaymentProviderKeys& keys) {
@@ -110,6 +118,12 @@ Result<PaymentProviderConfig> ReadPaymentProvider(const config::Section& section
     if (!*key) continue;
     *value = (*key)->Get(section);
     if (value->count() <= 0) return (*key)->ErrorAt(section, "must be more than 0");
+  }
+  if (keys.link_url) {
+    c.link_url = keys.link_url->Find(section).value_or("");
+    if (c.link_url.find('?') != std::string::npos || c.link_url.find('#') != std::string::npos) {
+      return keys.link_url->ErrorAt(section, "must be the page's address without a query");
+    }
   }
   if (keys.request_timeout) {
     c.request_timeout = keys.request_timeout->Get(section);

@@ -14,7 +14,9 @@
 //                        published senders by default; [] allows any sender,
 //                        the signature still applies), `max_body`, and, for
 //                        a provider the adapter calls, `base_url` and
-//                        `request_timeout`.
+//                        `request_timeout`, then, for a provider whose
+//                        payment links the adapter signs, the link key
+//                        (Robokassa's payment_url: no default).
 //   PaymentProviderType  the AdapterType of an adapter configured by those
 //                        keys alone (schema and factory).
 //   PaymentAdapter       id, type, webhook(), max_body_bytes, the sender
@@ -73,6 +75,9 @@ struct PaymentProviderConfig {
   // adapter re-reads it from the API, and how often it looks.
   std::chrono::milliseconds reconcile_after{std::chrono::hours(1)};
   std::chrono::milliseconds reconcile_every{std::chrono::minutes(5)};
+  // Spec::link_key: the page the adapter's signed payment links point at,
+  // no trailing '?'; "" when not configured (no links are made).
+  std::string link_url;
 };
 
 struct PaymentProviderKeys {
@@ -97,6 +102,10 @@ struct PaymentProviderKeys {
     // The adapter re-reads payments pending too long: reconcile_after and
     // reconcile_every keys.
     bool reconcile = false;
+    // The adapter signs payment links to its provider's payment page: a URL
+    // key of this name, optional and without a default (a provider whose
+    // documents give no page URL gets none invented).
+    std::optional<PlainKey> link_key;
   };
   PaymentProviderKeys(config::KeySet& set, const Spec& spec);
 
@@ -109,6 +118,7 @@ struct PaymentProviderKeys {
   std::optional<config::Key<config::Type::kDuration>> request_timeout;  // with base_url
   std::optional<config::Key<config::Type::kDuration>> reconcile_after;  // Spec::reconcile
   std::optional<config::Key<config::Type::kDuration>> reconcile_every;
+  std::optional<config::Key<config::Type::kUrl>> link_url;  // Spec::link_key
 };
 
 // The account and every secret non-empty, the allow-list parsed,

@@ -173,6 +173,7 @@ simkit::SimulatorType MangoSimulatorType() {
           .description =
               "Mango Office VPBX: call notifications pushed to --target, "
               "commands/callback served (--tokens KEY:SALT)",
+          .url_key = "base_url",
           .extra_options = {{"target", "the URL Mango's events go to (<crmhub>/hooks/<id>)"}},
           .create = simkit::Create<MangoSimulator, MangoSimOptions>};
 }

@@ -1,12 +1,16 @@
 #include "adapters/robokassa/robokassa_adapter.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/kit/target.h"
 #include "adapters/kit/webhook_fields.h"
 #include "base/json_get.h"
 #include "base/secret.h"
+#include "net/api_client.h"
 #include "net/hmac.h"
 
 namespace crmhub::adapters::robokassa {
@@ -27,6 +31,24 @@ std::string AsciiLower(std::string_view s) {
 }
 
 bool IsShp(std::string_view name) { return AsciiLower(name.substr(0, 4)) == "shp_"; }
+
+// OutSum as a command gives it: decimal roubles, at most two decimals,
+// more than zero ("100.00", "100", "0.5").
+bool IsOutSum(std::string_view text) {
+  const size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view frac = dot == std::string_view::npos ? "" : text.substr(dot + 1);
+  if (whole.empty() || whole.size() > 15 || frac.size() > 2) return false;
+  if (dot != std::string_view::npos && frac.empty()) return false;
+  bool nonzero = false;
+  for (std::string_view part : {whole, frac}) {
+    for (char c : part) {
+      if (c < '0' || c > '9') return false;
+      nonzero = nonzero || c != '0';
+    }
+  }
+  return nonzero;
+}
 
 }  // namespace
 
@@ -58,16 +80,72 @@ std::string ResultSignatureText(std::string_view out_sum, std::string_view inv_i
   return text;
 }
 
+std::string LinkSignatureText(std::string_view merchant_login, std::string_view out_sum,
+                              std::string_view inv_id, std::string_view password1) {
+  return fmt::format("{}:{}:{}:{}", merchant_login, out_sum, inv_id, password1);
+}
+
 std::vector<std::string> PublishedSenders() { return {"185.59.216.65", "185.59.217.65"}; }
 
 RobokassaAdapter::RobokassaAdapter(RobokassaConfig config, MetricsRegistry* metrics)
     : PaymentAdapter(std::move(config), "robokassa", metrics) {}
 
+std::vector<std::string> RobokassaAdapter::commands() const {
+  if (config().link_url.empty()) return {};
+  return {"create_payment"};
+}
+
+std::vector<DeliveryOutcome> RobokassaAdapter::Deliver(std::span<const Command> batch) {
+  std::vector<DeliveryOutcome> out(batch.size());
+  for (const kit::TargetCommand& c :
+       kit::ReadCommands(batch, {"create_payment"}, "robokassa", out)) {
+    if (config().link_url.empty()) {
+      out[c.index] = DeliveryOutcome::Fail(
+          "robokassa: create_payment needs payment_url (the payment page) in the adapter's config");
+      continue;
+    }
+    const std::optional<std::string> inv = JsonScalarText(c.item, "order_id");
+    const std::optional<std::string> sum = JsonScalarText(c.item, "amount");
+    if (!inv || !IsInvoiceId(*inv) || !sum || !IsOutSum(*sum)) {
+      out[c.index] = DeliveryOutcome::Fail(
+          "robokassa: create_payment needs order_id (the InvId: a positive integer) and a "
+          "positive amount in roubles (\"100.00\")");
+      continue;
+    }
+    const std::optional<std::string> signature = RobokassaHash(
+        config().choice,
+        LinkSignatureText(config().account, *sum, *inv, config().secrets.at(0).Reveal()));
+    if (!signature) {  // hash_algorithm is one of HashAlgorithms(): the config's check
+      out[c.index] = DeliveryOutcome::Fail("robokassa: unknown hash_algorithm " + config().choice);
+      continue;
+    }
+    std::string url = fmt::format("{}?MerchantLogin={}&OutSum={}&InvId={}", config().link_url,
+                                  net::UrlEncode(config().account), *sum, *inv);
+    if (auto d = JsonScalarText(c.item, "description"); d && !d->empty()) {
+      url += "&Description=" + net::UrlEncode(*d);
+    }
+    url += "&SignatureValue=" + *signature;
+    const nlohmann::json record = {
+        {"event", "payment_link"}, {"InvId", *inv}, {"OutSum", *sum}, {"PaymentURL", url}};
+    outbox_.Push(
+        kit::PaymentRecord(kit::PaymentKind::kPayment, "link:" + *inv, *inv, record.dump()));
+    out[c.index] = DeliveryOutcome::Ok();
+  }
+  return out;
+}
+
+Result<PullResult> RobokassaAdapter::Pull(const std::optional<std::string>&) {
+  PullResult result;
+  result.events = outbox_.Take();
+  return result;
+}
+
 std::string RobokassaAdapter::DescribeJson() const {
   return nlohmann::json{
       {"merchant_login", config().account},
       {"signature", config().choice + "(OutSum:InvId:Password#2[:Shp_...]) as SignatureValue"},
-      {"sender_allowlist", !config().allow_ips.empty()}}
+      {"sender_allowlist", !config().allow_ips.empty()},
+      {"payment_links", !config().link_url.empty()}}
       .dump();
 }
 

@@ -23,16 +23,39 @@
 // object of strings (config/mappings/robokassa-payments.toml maps it: the
 // status is `succeeded`, ResultURL being called only for paid invoices).
 //
-// Thread-safety: immutable after construction; HandleWebhook runs on I/O
-// threads, concurrently, and does no I/O.
+// Target (only with payment_url set; without it the adapter supports no
+// command and POST /api/v1/commands answers 422): create_payment
+// {"order_id" (the shop's InvId: a positive integer),"amount" (decimal
+// roubles: "100.00", as OutSum),"description"} -> a payment link, made here
+// without calling Robokassa: <payment_url>?MerchantLogin=..&OutSum=..
+// &InvId=..[&Description=..]&SignatureValue=hash("MerchantLogin:OutSum:
+// InvId:Password#1") under hash_algorithm (README §4, the payment link
+// formula; no Shp_ parameters are added). The README gives no payment page
+// address, so payment_url has no default: the shop's Robokassa documents
+// name it. A redelivered command makes the same link.
+//
+// The link comes back to the CRM as an update of the payment entity: the
+// next pull queues {"event":"payment_link","InvId","OutSum","PaymentURL"}
+// (key link:<InvId>, ordered by InvId), which the shipped rules map into
+// the payment at status pending with extra.payment_url; the ResultURL of
+// the paid invoice then moves it to succeeded (a link arriving after that
+// is stale under the store's status precedence). Held in memory until the
+// pull (kit::CommandOutbox): a crash in between loses the link, not the
+// payment.
+//
+// Thread-safety: the config is immutable, the outbox locks; HandleWebhook
+// runs on I/O threads, concurrently, and does no I/O.
 
+#include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "adapters/adapter.h"
+#include "adapters/kit/command_outbox.h"
 #include "adapters/kit/payment_provider.h"
 
 namespace crmhub::adapters::robokassa {
@@ -55,10 +78,17 @@ std::string ResultSignatureText(std::string_view out_sum, std::string_view inv_i
                                 std::string_view password2,
                                 std::vector<std::pair<std::string, std::string>> shp);
 
+// "MerchantLogin:OutSum:InvId:password1": what a payment link's
+// SignatureValue signs (README §4; no Shp_ parameters).
+std::string LinkSignatureText(std::string_view merchant_login, std::string_view out_sum,
+                              std::string_view inv_id, std::string_view password1);
+
 // The addresses Robokassa posts ResultURL from (README §4).
 std::vector<std::string> PublishedSenders();
 
-class RobokassaAdapter final : public kit::PaymentAdapter {
+class RobokassaAdapter final : public kit::PaymentAdapter,
+                               public TargetCapability,
+                               public SourceCapability {
  public:
   // `metrics` may be null; it must outlive the adapter.
   RobokassaAdapter(RobokassaConfig config, MetricsRegistry* metrics);
@@ -67,8 +97,20 @@ class RobokassaAdapter final : public kit::PaymentAdapter {
 
   std::string DescribeJson() const override;
 
+  TargetCapability* target() override { return this; }
+  std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
+  int max_batch() const override { return 10; }
+  std::vector<std::string> commands() const override;
+
+  // The links made, for the CRM; a source only with payment_url set.
+  SourceCapability* source() override { return config().link_url.empty() ? nullptr : this; }
+  Result<PullResult> Pull(const std::optional<std::string>& cursor) override;
+  std::chrono::milliseconds poll_interval() const override { return std::chrono::seconds(5); }
+
  private:
   Result<WebhookResult> Handle(const net::HttpRequest& request) override;
+
+  kit::CommandOutbox outbox_;  // links made, for the next pull
 };
 
 AdapterType Type();

@@ -12,39 +12,45 @@
 // 200 OK<InvId>: sent again (the README names no retry policy; the
 // pusher's backoff stands in for it).
 //
+// The payment page: GET /pay?MerchantLogin&OutSum&InvId[&Description]
+// &SignatureValue checks a payment link's SignatureValue = md5(
+// "MerchantLogin:OutSum:InvId:Password#1") (README §4, any case) and
+// answers 200 naming the invoice, or 400 with the reason. The README gives
+// no payment page address: /pay is the simulator's own, wired to the
+// adapter's payment_url.
+//
 // Credentials: SimOptions::credentials[0] as "PASSWORD1:PASSWORD2" (default
 // sim-password-1:sim-password-2); the merchant login is sim-shop.
 // Thread-safe.
 
+#include <atomic>
 #include <string>
 #include <vector>
 
-#include "adapters/simkit/payment_world.h"
-#include "adapters/simkit/sim_pipeline.h"
+#include "adapters/simkit/payment_provider_sim.h"
 #include "base/clock.h"
 
 namespace crmhub::adapters::robokassa {
 
-struct RobokassaSimOptions : simkit::SimOptions {
-  Status Complete() const;
-};
+using RobokassaSimOptions = simkit::SimOptions;
 
-class RobokassaSimulator final : public simkit::PaymentSimulator {
+// credentials(): Password #1 and Password #2.
+class RobokassaSimulator final : public simkit::PaymentProviderSimulator {
  public:
-  RobokassaSimulator(RobokassaSimOptions options, Clock& clock);
+  RobokassaSimulator(const RobokassaSimOptions& options, Clock& clock);
   ~RobokassaSimulator() override;
 
   simkit::AdapterWiring Wiring() const override;
+  // Payment links the page accepted.
+  size_t LinksOpened() const;
 
  private:
-  simkit::SimPipeline& pipeline() override { return pipeline_; }
-  const simkit::SimPipeline& pipeline() const override { return pipeline_; }
   std::vector<simkit::Push> Pushes() const override;
   std::string PaymentId(const simkit::SimPayment& payment) const override;
   std::string FinalStatus(const simkit::SimPayment& payment) const override;
+  net::HttpResponse Page(const simkit::SimRequest& r);
 
-  const simkit::CredentialPair passwords_;  // Password #1 and #2
-  simkit::SimPipeline pipeline_;            // last: stopped first, while the rest is alive
+  std::atomic<size_t> links_opened_{0};
 };
 
 simkit::SimulatorType RobokassaSimulatorType();

@@ -10,7 +10,8 @@ AdapterType Type() {
       "robokassa",
       "Robokassa: ResultURL notifications in at /hooks/<id>, verified by SignatureValue "
       "(hash of OutSum:InvId:Password#2[:Shp_...]) and the sender's address; each queued as a "
-      "paid invoice and answered OK<InvId> once durable.",
+      "paid invoice and answered OK<InvId> once durable; with payment_url, create_payment "
+      "commands make signed payment links, which come back into the payment entity.",
       {.system = "Robokassa",
        .account = {"merchant_login", "The shop's identifier (MerchantLogin) in Robokassa."},
        .secrets = {{"password1_file",
@@ -27,7 +28,13 @@ AdapterType Type() {
                .description = "The hash the shop's technical settings choose for SignatureValue "
                               "(md5 in Robokassa's examples)."},
        .published_senders = PublishedSenders(),
-       .default_max_body = "64KiB"});
+       .default_max_body = "64KiB",
+       .link_key = kit::PaymentProviderKeys::PlainKey{
+           "payment_url",
+           "The Robokassa payment page the links create_payment makes point at (with "
+           "MerchantLogin, OutSum, InvId, Description and SignatureValue in the query). The "
+           "contracts give no address, so there is no default: take it from the shop's "
+           "Robokassa documents. Left out, the adapter takes no commands."}});
 }
 
 }  // namespace crmhub::adapters::robokassa

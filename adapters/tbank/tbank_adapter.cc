@@ -87,32 +87,90 @@ TbankAdapter::TbankAdapter(TbankConfig config, MetricsRegistry* metrics, net::Tr
 
 std::vector<DeliveryOutcome> TbankAdapter::Deliver(std::span<const Command> batch) {
   std::vector<DeliveryOutcome> out(batch.size());
-  for (const kit::TargetCommand& c : kit::ReadCommands(batch, {"create_payment"}, "tbank", out)) {
-    const std::optional<std::string> order = JsonScalarText(c.item, "order_id");
-    const std::optional<int64_t> amount = Kopecks(JsonScalarText(c.item, "amount").value_or(""));
-    if (!order || order->empty() || order->size() > 36 || !amount) {
-      out[c.index] = DeliveryOutcome::Fail(
-          "tbank: create_payment needs order_id (at most 36 characters) and a positive amount "
-          "in roubles (\"1500.00\")");
-      continue;
-    }
-    nlohmann::json params = {{"Amount", *amount}, {"OrderId", *order}};
-    if (auto d = JsonScalarText(c.item, "description")) params["Description"] = *d;
-    net::ApiResult<nlohmann::json> answer = client_.Call("Init", std::move(params));
-    if (!answer.ok()) {
-      out[c.index] = kit::CommandOutcome(answer.error());
-      continue;
-    }
-    const std::optional<std::string> payment = kit::PaymentId(JsonMember(*answer, "PaymentId"));
-    if (payment) {
-      sweep_.Track(*payment, kPayment, *payment,
-                   TbankFinalStatus(JsonString(*answer, "Status").value_or("")));
-    }
-    spdlog::info("tbank {}: create_payment for order {}: PaymentId {}, PaymentURL {}", id(), *order,
-                 payment.value_or("?"), JsonScalarText(*answer, "PaymentURL").value_or("?"));
-    out[c.index] = DeliveryOutcome::Ok();
+  for (const kit::TargetCommand& c :
+       kit::ReadCommands(batch, {"create_payment", "refund"}, "tbank", out)) {
+    out[c.index] = c.name == "refund" ? Refund(c) : CreatePayment(c);
   }
   return out;
+}
+
+DeliveryOutcome TbankAdapter::CreatePayment(const kit::TargetCommand& c) {
+  const std::optional<std::string> order = JsonScalarText(c.item, "order_id");
+  const std::optional<int64_t> amount = Kopecks(JsonScalarText(c.item, "amount").value_or(""));
+  if (!order || order->empty() || order->size() > 36 || !amount) {
+    return DeliveryOutcome::Fail(
+        "tbank: create_payment needs order_id (at most 36 characters) and a positive amount "
+        "in roubles (\"1500.00\")");
+  }
+  nlohmann::json params = {{"Amount", *amount}, {"OrderId", *order}};
+  if (auto d = JsonScalarText(c.item, "description")) params["Description"] = *d;
+  net::ApiResult<nlohmann::json> answer = client_.Call("Init", std::move(params));
+  if (!answer.ok()) return kit::CommandOutcome(answer.error());
+  const std::optional<std::string> payment = kit::PaymentId(JsonMember(*answer, "PaymentId"));
+  const std::optional<std::string> status = kit::PaymentId(JsonMember(*answer, "Status"));
+  if (payment) sweep_.Track(*payment, kPayment, *payment, TbankFinalStatus(status.value_or("")));
+  if (payment && status) {
+    // Init's answer carries the notification's fields (PaymentId, Status,
+    // Amount, OrderId) and the PaymentURL: the shipped rules map it.
+    outbox_.Push(kit::PaymentRecord(kit::PaymentKind::kPayment, fmt::format("{}:Init", *payment),
+                                    *payment, answer->dump()));
+  }
+  spdlog::info("tbank {}: create_payment for order {}: PaymentId {}, PaymentURL {}", id(), *order,
+               payment.value_or("?"), JsonScalarText(*answer, "PaymentURL").value_or("?"));
+  return DeliveryOutcome::Ok();
+}
+
+DeliveryOutcome TbankAdapter::Refund(const kit::TargetCommand& c) {
+  const std::optional<std::string> payment = kit::PaymentId(JsonMember(c.item, "payment_id"));
+  const nlohmann::json* amount_value = JsonMember(c.item, "amount");
+  const std::optional<int64_t> amount =
+      amount_value == nullptr ? std::nullopt
+                              : Kopecks(JsonScalarText(c.item, "amount").value_or(""));
+  if (!payment || (amount_value != nullptr && !amount)) {
+    return DeliveryOutcome::Fail(
+        "tbank: refund needs payment_id (T-Bank's PaymentId) and, for a part, a positive amount "
+        "in roubles (\"500.00\")");
+  }
+  if (c.attempt > 1) {
+    // T-Bank takes no idempotency key: an earlier try may have refunded.
+    // Ask before cancelling again.
+    net::ApiResult<nlohmann::json> state = GetState(*payment);
+    if (!state.ok()) return kit::CommandOutcome(state.error());
+    const std::string status(JsonString(*state, "Status").value_or(""));
+    if (status == "REFUNDED" || status == "REVERSED") {
+      QueueState(*payment);
+      return DeliveryOutcome::Ok();
+    }
+    if (amount && status == "PARTIAL_REFUNDED") {
+      return DeliveryOutcome::Fail(fmt::format(
+          "tbank: refund of a part of payment {}: an earlier try may have refunded it (the "
+          "payment is PARTIAL_REFUNDED) and T-Bank takes no idempotency key, so it is not sent "
+          "again; see the payment in T-Bank's cabinet",
+          *payment));
+    }
+  }
+  const std::optional<int64_t> number = ParseDecimalInt(*payment);
+  nlohmann::json params = {
+      {"PaymentId", number ? nlohmann::json(*number) : nlohmann::json(*payment)}};
+  if (amount) params["Amount"] = *amount;
+  net::ApiResult<nlohmann::json> answer = client_.Call("Cancel", std::move(params));
+  if (!answer.ok()) return kit::CommandOutcome(answer.error());
+  spdlog::info("tbank {}: refund of payment {}: {}", id(), *payment,
+               JsonScalarText(*answer, "Status").value_or("?"));
+  QueueState(*payment);
+  return DeliveryOutcome::Ok();
+}
+
+void TbankAdapter::QueueState(const std::string& payment) {
+  Result<InboundEvent> record = LookUpPayment(payment);
+  if (record.ok()) {
+    outbox_.Push(std::move(*record));
+    return;
+  }
+  // The sweep reads it again later and queues it once final.
+  spdlog::warn("tbank {}: GetState {} after a refund: {}; the sweep reads it again", id(), payment,
+               record.status().message());
+  sweep_.Track(payment, kPayment, payment, false);
 }
 
 std::string TbankAdapter::DescribeJson() const {
@@ -179,6 +237,7 @@ Result<PullResult> TbankAdapter::Pull(const std::optional<std::string>& cursor) 
   constexpr size_t kMaxReadsPerPull = 50;
   sweep_.Restore(cursor);
   PullResult result;
+  result.events = outbox_.Take();
   for (const kit::PendingSweep::Entry& e : sweep_.Due(kMaxReadsPerPull)) {
     Result<InboundEvent> record = LookUpPayment(e.id);
     if (!record.ok()) {

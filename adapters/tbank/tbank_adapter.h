@@ -36,19 +36,42 @@
 //
 // kit::PaymentLookup: GetState for `crmhub reconcile --source`.
 //
-// Target: create_payment {"order_id","amount" (decimal roubles: "1500.00"),
-// "description"} -> POST Init (TbankClient, with the Token): the payment
-// link is logged at info with the PaymentId (no path from a command's
-// answer back to the CRM exists yet); the new PaymentId is remembered by
-// the sweep. T-Bank takes no idempotency key; the
-// OrderId is the command's, the same on every redelivery (the README is
-// silent on whether T-Bank refuses or repeats a second Init of one OrderId;
-// the simulator answers the first again). A refusal (Success false) is a
-// dead letter with T-Bank's ErrorCode; 5xx and timeouts retry.
+// Target: commands through POST /api/v1/commands, each signed with the
+// Token by TbankClient:
+//   create_payment {"order_id","amount" (decimal roubles: "1500.00"),
+//                  "description"} -> POST Init. The new PaymentId is
+//                  remembered by the sweep, and Init's answer (PaymentId,
+//                  Status NEW, Amount, OrderId, PaymentURL) is queued by the
+//                  next pull (key <PaymentId>:Init), which the shipped rules
+//                  map into the payment entity with extra.payment_url: the
+//                  payment link comes back to the CRM as an update of the
+//                  payment. T-Bank takes no idempotency key; the OrderId is
+//                  the command's, the same on every redelivery (the README
+//                  is silent on whether T-Bank refuses or repeats a second
+//                  Init of one OrderId; the simulator answers the first
+//                  again).
+//   refund         {"payment_id" (T-Bank's PaymentId),"amount" (roubles;
+//                  left out: the whole payment)} -> POST Cancel, the
+//                  operation README §3 names beside Init and GetState (its
+//                  parameters are not in the README: PaymentId and Amount
+//                  in kopecks, as Init's and GetState's). T-Bank reports a
+//                  refund as the payment's status (REFUNDED,
+//                  PARTIAL_REFUNDED, REVERSED), with no refund object, so
+//                  after Cancel the payment is read with GetState and that
+//                  record queued by the next pull (the sweep reads it later
+//                  when GetState fails). Cancel takes no idempotency key
+//                  either: a redelivered refund (attempt > 1) reads the
+//                  payment first; already REFUNDED or REVERSED is done, and
+//                  a partial refund of a PARTIAL_REFUNDED payment is a dead
+//                  letter rather than a second refund.
+// A refusal (Success false) is a dead letter with T-Bank's ErrorCode; 5xx
+// and timeouts retry. What a command queued is held in memory until the
+// pull (kit::CommandOutbox): a crash in between loses the link, not the
+// payment.
 //
-// Thread-safety: immutable after construction; HandleWebhook runs on I/O
-// threads, concurrently, and does no I/O; Deliver runs on workers and
-// blocks on the API.
+// Thread-safety: the config is immutable; the sweep and the outbox lock.
+// HandleWebhook runs on I/O threads, concurrently, and does no I/O; Deliver
+// runs on workers and blocks on the API.
 
 #include <optional>
 #include <span>
@@ -59,9 +82,11 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/adapter.h"
+#include "adapters/kit/command_outbox.h"
 #include "adapters/kit/payment_lookup.h"
 #include "adapters/kit/payment_provider.h"
 #include "adapters/kit/pending_sweep.h"
+#include "adapters/kit/target.h"
 #include "adapters/tbank/tbank_client.h"
 
 namespace crmhub::adapters::tbank {
@@ -101,7 +126,7 @@ class TbankAdapter final : public kit::PaymentAdapter,
   TargetCapability* target() override { return this; }
   std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
   int max_batch() const override { return 10; }
-  std::vector<std::string> commands() const override { return {"create_payment"}; }
+  std::vector<std::string> commands() const override { return {"create_payment", "refund"}; }
 
   SourceCapability* source() override { return this; }
   Result<PullResult> Pull(const std::optional<std::string>& cursor) override;
@@ -112,10 +137,16 @@ class TbankAdapter final : public kit::PaymentAdapter,
  private:
   // GetState for `id`: the answer, or the API's error.
   net::ApiResult<nlohmann::json> GetState(const std::string& id) const;
+  DeliveryOutcome CreatePayment(const kit::TargetCommand& c);
+  DeliveryOutcome Refund(const kit::TargetCommand& c);
+  // Queues (through the outbox) what GetState says of `payment` now; when
+  // it cannot be asked, the sweep remembers the payment instead.
+  void QueueState(const std::string& payment);
 
   const SystemClock system_clock_;  // when the context has no clock
   const TbankClient client_;
   kit::PendingSweep sweep_;
+  kit::CommandOutbox outbox_;  // Init answers and refunded states, for the next pull
 
  private:
   Result<WebhookResult> Handle(const net::HttpRequest& request) override;

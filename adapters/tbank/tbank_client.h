@@ -1,6 +1,6 @@
 #pragma once
 // TbankClient: the acquiring API calls the adapter makes (contracts/
-// payments/README.md §3): POST <base_url>/Init and /GetState, JSON bodies
+// payments/README.md §3): POST <base_url>/Init, /GetState and /Cancel, JSON bodies
 // signed with the Token (TbankToken: the root-level values and the
 // password). T-Bank answers a refusal as 200 {"Success":false,
 // "ErrorCode":..}: that is kRejected here, with the code in the message.

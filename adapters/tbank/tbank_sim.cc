@@ -15,10 +15,6 @@ namespace {
 using nlohmann::json;
 using simkit::SimPayment;
 
-constexpr char kDefaultTerminal[] = "SimTerminal";
-constexpr char kDefaultPassword[] = "sim-password";
-constexpr uint64_t kSalt = 0x7462616e;
-
 // README §3, read again here: the root-level scalars and the Password,
 // ordered by name, their values run together, SHA-256 in hex.
 std::string Token(const json& body, const std::string& password) {
@@ -50,35 +46,32 @@ net::HttpResponse TbankRefusal(std::string_view code, std::string_view message) 
       200, json{{"Success", false}, {"ErrorCode", code}, {"Message", message}}.dump());
 }
 
-}  // namespace
-
-Status TbankSimOptions::Complete() const {
-  return simkit::CheckCredentialPair(*this, "tbank", "TERMINAL_KEY:PASSWORD");
+simkit::PaymentProvider Provider() {
+  return {.system = "tbank",
+          .credential_form = "TERMINAL_KEY:PASSWORD",
+          .default_key = "SimTerminal",
+          .default_secret = "sim-password",
+          .salt = 0x7462616e,
+          .error = TbankError};
 }
 
-TbankSimulator::TbankSimulator(TbankSimOptions options, Clock& clock)
-    : PaymentSimulator(options, clock, kSalt),
-      credentials_(simkit::ReadCredentialPair(options, kDefaultTerminal, kDefaultPassword)),
-      pipeline_(
-          [&] {
-            simkit::SimPipeline::Options o = CommonOptions(options, kSalt);
-            o.dialect.server_header = "tbank-sim";
-            o.dialect.unauthorized = [](bool) { return TbankError(401, "Unauthorized"); };
-            o.dialect.error = TbankError;
-            o.dialect.throttled = [](const simkit::LimitRefusal&) {
-              return TbankError(429, "Too many requests");
-            };
-            o.routes = {{.method = "POST",
-                         .path = "/v2/GetState",
-                         .json_body = true,
-                         .handler = [this](const simkit::SimRequest& r) { return GetState(r); }},
-                        {.method = "POST",
-                         .path = "/v2/Init",
-                         .json_body = true,
-                         .handler = [this](const simkit::SimRequest& r) { return Init(r); }}};
-            return o;
-          }(),
-          clock) {
+}  // namespace
+
+TbankSimulator::TbankSimulator(const TbankSimOptions& options, Clock& clock)
+    : PaymentProviderSimulator(options, clock, Provider(), [this](simkit::SimPipeline::Options& o) {
+        o.routes = {{.method = "POST",
+                     .path = "/v2/GetState",
+                     .json_body = true,
+                     .handler = [this](const simkit::SimRequest& r) { return GetState(r); }},
+                    {.method = "POST",
+                     .path = "/v2/Init",
+                     .json_body = true,
+                     .handler = [this](const simkit::SimRequest& r) { return Init(r); }},
+                    {.method = "POST",
+                     .path = "/v2/Cancel",
+                     .json_body = true,
+                     .handler = [this](const simkit::SimRequest& r) { return Cancel(r); }}};
+      }) {
   for (const SimPayment& p : payments()) by_id_[PaymentId(p)] = &p;
 }
 
@@ -96,7 +89,7 @@ std::string TbankSimulator::FinalStatus(const SimPayment& p) const {
 std::vector<simkit::Push> TbankSimulator::Pushes() const {
   std::vector<simkit::Push> out;
   auto push = [&](const SimPayment& p, const char* status, bool success, SystemTime at) {
-    json body = {{"TerminalKey", credentials_.key},
+    json body = {{"TerminalKey", credentials().key},
                  {"OrderId", p.order_id},
                  {"Success", success},
                  {"Status", status},
@@ -106,7 +99,7 @@ std::vector<simkit::Push> TbankSimulator::Pushes() const {
                  {"CardId", p.index},
                  {"Pan", "430000******0777"},
                  {"ExpDate", "1230"}};
-    body["Token"] = Token(body, credentials_.secret);
+    body["Token"] = Token(body, credentials().secret);
     out.push_back({.path = "",
                    .headers = {{"Content-Type", "application/json"}},
                    .body = body.dump(),
@@ -128,9 +121,9 @@ std::vector<simkit::Push> TbankSimulator::Pushes() const {
 }
 
 bool TbankSimulator::Signed(const json& body) const {
-  return JsonString(body, "TerminalKey") == std::optional<std::string_view>(credentials_.key) &&
+  return JsonString(body, "TerminalKey") == std::optional<std::string_view>(credentials().key) &&
          JsonString(body, "Token") ==
-             std::optional<std::string_view>(Token(body, credentials_.secret));
+             std::optional<std::string_view>(Token(body, credentials().secret));
 }
 
 net::HttpResponse TbankSimulator::GetState(const simkit::SimRequest& r) const {
@@ -139,16 +132,10 @@ net::HttpResponse TbankSimulator::GetState(const simkit::SimRequest& r) const {
   auto it = id ? by_id_.find(*id) : by_id_.end();
   if (it == by_id_.end()) return TbankRefusal("7", "no such PaymentId");
   const SimPayment& p = *it->second;
-  const SystemTime now = clock().Now();
-  std::string status = "NEW";
-  if (now >= p.ended) {
-    status = p.paid ? "CONFIRMED" : p.two_stage ? "REVERSED" : "REJECTED";
-  } else if (p.two_stage && now >= p.authorized) {
-    status = "AUTHORIZED";
-  }
+  const std::string status = StatusNow(p);
   return net::HttpResponse::Json(200, json{{"Success", true},
                                            {"ErrorCode", "0"},
-                                           {"TerminalKey", credentials_.key},
+                                           {"TerminalKey", credentials().key},
                                            {"Status", status},
                                            {"PaymentId", *id},
                                            {"OrderId", p.order_id},
@@ -170,7 +157,7 @@ net::HttpResponse TbankSimulator::Init(const simkit::SimRequest& r) {
   const std::string answer = json{
       {"Success", true},
       {"ErrorCode", "0"},
-      {"TerminalKey", credentials_.key},
+      {"TerminalKey", credentials().key},
       {"Status", "NEW"},
       {"PaymentId", id},
       {"OrderId", *order},
@@ -181,6 +168,57 @@ net::HttpResponse TbankSimulator::Init(const simkit::SimRequest& r) {
   return net::HttpResponse::Json(200, answer);
 }
 
+std::string TbankSimulator::StatusNow(const SimPayment& p) const {
+  const SystemTime now = clock().Now();
+  if (now >= p.ended) {
+    if (!p.paid) return p.two_stage ? "REVERSED" : "REJECTED";
+    std::lock_guard lock(mu_);
+    auto refunded = refunded_.find(PaymentId(p));
+    if (refunded == refunded_.end()) return "CONFIRMED";
+    return refunded->second >= p.amount_minor ? "REFUNDED" : "PARTIAL_REFUNDED";
+  }
+  if (p.two_stage && now >= p.authorized) return "AUTHORIZED";
+  return "NEW";
+}
+
+net::HttpResponse TbankSimulator::Cancel(const simkit::SimRequest& r) {
+  if (!Signed(r.body)) return TbankRefusal("204", "wrong TerminalKey or Token");
+  const std::optional<std::string> id = JsonScalarText(r.body, "PaymentId");
+  auto it = id ? by_id_.find(*id) : by_id_.end();
+  if (it == by_id_.end()) return TbankRefusal("7", "no such PaymentId");
+  const SimPayment& p = *it->second;
+  const std::string before = StatusNow(p);
+  if (before != "CONFIRMED" && before != "PARTIAL_REFUNDED") {
+    return TbankRefusal("9999", "the payment is " + before + ": nothing to refund");
+  }
+  const json* amount_value = JsonMember(r.body, "Amount");
+  const std::optional<int64_t> amount = JsonInt(r.body, "Amount");
+  std::lock_guard lock(mu_);
+  int64_t& refunded = refunded_[*id];
+  const int64_t left = p.amount_minor - refunded;
+  if (amount_value != nullptr && (!amount || *amount <= 0 || *amount > left)) {
+    if (refunded == 0) refunded_.erase(*id);
+    return TbankRefusal("9999", "Amount must be positive and at most what is left to refund");
+  }
+  refunded += amount.value_or(left);
+  ++cancels_;
+  return net::HttpResponse::Json(
+      200, json{{"Success", true},
+                {"ErrorCode", "0"},
+                {"TerminalKey", credentials().key},
+                {"Status", refunded >= p.amount_minor ? "REFUNDED" : "PARTIAL_REFUNDED"},
+                {"PaymentId", *id},
+                {"OrderId", p.order_id},
+                {"OriginalAmount", p.amount_minor},
+                {"NewAmount", p.amount_minor - refunded}}
+               .dump());
+}
+
+size_t TbankSimulator::Cancels() const {
+  std::lock_guard lock(mu_);
+  return cancels_;
+}
+
 size_t TbankSimulator::Inits() const {
   std::lock_guard lock(mu_);
   return inits_.size();
@@ -188,17 +226,18 @@ size_t TbankSimulator::Inits() const {
 
 simkit::AdapterWiring TbankSimulator::Wiring() const {
   return {.type = "tbank",
-          .keys = fmt::format("terminal_key = {}\n", simkit::TomlString(credentials_.key)),
-          .secrets = {{"password_file", credentials_.secret}}};
+          .keys = fmt::format("terminal_key = {}\n", simkit::TomlString(credentials().key)),
+          .secrets = {{"password_file", credentials().secret}}};
 }
 
 simkit::SimulatorType TbankSimulatorType() {
   return {.name = "tbank",
           .description =
               "T-Bank acquiring: payment notifications with Token pushed to --target, "
-              "Init/GetState served (--tokens TERMINAL_KEY:PASSWORD)",
+              "Init/GetState/Cancel served (--tokens TERMINAL_KEY:PASSWORD)",
+          .url_key = "base_url",
           .extra_options = {{"target", "the NotificationURL (<crmhub>/hooks/<id>)"}},
-          .create = simkit::Create<TbankSimulator, TbankSimOptions>};
+          .create = simkit::CreatePaymentSimulator<TbankSimulator>(Provider())};
 }
 
 }  // namespace crmhub::adapters::tbank

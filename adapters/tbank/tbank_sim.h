@@ -16,7 +16,12 @@
 // API: POST /v2/GetState {TerminalKey, PaymentId, Token} -> the payment's
 // Status now; POST /v2/Init {TerminalKey, Amount, OrderId, ..., Token} ->
 // a NEW payment with a PaymentURL, once per OrderId (a repeat answers the
-// first). A wrong TerminalKey or Token: 200 {"Success":false,
+// first); POST /v2/Cancel {TerminalKey, PaymentId, Amount (kopecks; left
+// out: all that is left), Token} -> refunds a CONFIRMED payment, whose
+// Status becomes PARTIAL_REFUNDED or REFUNDED (the README names Cancel and
+// nothing of its fields: these are the acquiring API's, the answer's
+// OriginalAmount and NewAmount too). A wrong TerminalKey or Token: 200
+// {"Success":false,
 // "ErrorCode":"204"} (the README names no code; T-Bank answers errors in
 // the body).
 //
@@ -28,29 +33,27 @@
 #include <string>
 #include <vector>
 
-#include "adapters/simkit/payment_world.h"
-#include "adapters/simkit/sim_pipeline.h"
+#include "adapters/simkit/payment_provider_sim.h"
 #include "base/clock.h"
 #include "base/thread_annotations.h"
 
 namespace crmhub::adapters::tbank {
 
-struct TbankSimOptions : simkit::SimOptions {
-  Status Complete() const;
-};
+using TbankSimOptions = simkit::SimOptions;
 
-class TbankSimulator final : public simkit::PaymentSimulator {
+// credentials(): the terminal key and password.
+class TbankSimulator final : public simkit::PaymentProviderSimulator {
  public:
-  TbankSimulator(TbankSimOptions options, Clock& clock);
+  TbankSimulator(const TbankSimOptions& options, Clock& clock);
   ~TbankSimulator() override;
 
   simkit::AdapterWiring Wiring() const override;
   // Payments created through Init, once per OrderId.
   size_t Inits() const;
+  // Refunds Cancel made.
+  size_t Cancels() const;
 
  private:
-  simkit::SimPipeline& pipeline() override { return pipeline_; }
-  const simkit::SimPipeline& pipeline() const override { return pipeline_; }
   std::vector<simkit::Push> Pushes() const override;
   std::string PaymentId(const simkit::SimPayment& payment) const override;
   std::string FinalStatus(const simkit::SimPayment& payment) const override;
@@ -58,12 +61,15 @@ class TbankSimulator final : public simkit::PaymentSimulator {
   bool Signed(const nlohmann::json& body) const;
   net::HttpResponse GetState(const simkit::SimRequest& r) const;
   net::HttpResponse Init(const simkit::SimRequest& r);
+  net::HttpResponse Cancel(const simkit::SimRequest& r);
+  // The payment's Status at the clock's now, its refunds included.
+  std::string StatusNow(const simkit::SimPayment& p) const;
 
-  const simkit::CredentialPair credentials_;  // terminal key and password
   std::map<std::string, const simkit::SimPayment*> by_id_;
   mutable std::mutex mu_;
   std::map<std::string, std::string> inits_ GUARDED_BY(mu_);  // OrderId -> answer
-  simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
+  std::map<std::string, int64_t> refunded_ GUARDED_BY(mu_);   // PaymentId -> kopecks
+  size_t cancels_ GUARDED_BY(mu_) = 0;
 };
 
 simkit::SimulatorType TbankSimulatorType();

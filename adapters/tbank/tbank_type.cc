@@ -10,7 +10,7 @@ AdapterType Type() {
       "T-Bank (Tinkoff) internet acquiring: payment notifications in at /hooks/<id>, verified by "
       "TerminalKey and the Token (sha256 over the sorted root-level values + password); each "
       "queued as a payment and answered OK once durable; payments not final for reconcile_after "
-      "re-read with GetState; create_payment commands out (Init).",
+      "re-read with GetState; create_payment (Init) and refund (Cancel) commands out.",
       {.system = "T-Bank",
        .account = {"terminal_key",
                    "The terminal's TerminalKey (the cabinet's terminal settings): a notification "

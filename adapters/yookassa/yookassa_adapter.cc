@@ -162,9 +162,7 @@ std::vector<DeliveryOutcome> YooKassaAdapter::Deliver(std::span<const Command> b
       const std::string payment_id =
           ObjectId(JsonMember(answer->json, "payment_id")).value_or(object_id);
       Track(kind, object_id, payment_id, *status);
-      InboundEvent record = Record(kind, object_id, payment_id, answer->json, *status);
-      std::lock_guard lock(mu_);
-      outbox_.push_back(std::move(record));
+      outbox_.Push(Record(kind, object_id, payment_id, answer->json, *status));
     }
     const nlohmann::json* confirmation = JsonObject(answer->json, "confirmation");
     spdlog::info("yookassa {}: {} {} is {}{}", this->id(), c.name, id.value_or("?"),
@@ -199,10 +197,7 @@ Result<PullResult> YooKassaAdapter::Pull(const std::optional<std::string>& curso
   constexpr size_t kMaxReadsPerPull = 50;
   sweep_.Restore(cursor);
   PullResult result;
-  {
-    std::lock_guard lock(mu_);
-    result.events = std::exchange(outbox_, {});
-  }
+  result.events = outbox_.Take();
   for (const kit::PendingSweep::Entry& e : sweep_.Due(kMaxReadsPerPull)) {
     const ObjectKind kind = e.kind == "refund" ? ObjectKind::kRefund : ObjectKind::kPayment;
     net::ApiResult<nlohmann::json> fetched = client_.Get(kind, e.id);

@@ -61,11 +61,11 @@
 // and its confirmation URL) also comes back through the pull (above).
 //
 // Thread-safety: the config is immutable; the remembered objects
-// (kit::PendingSweep) and the outbox are behind mutexes. HandleWebhook runs on I/O threads and does
-// no I/O; Resolve, Pull and Deliver run on workers and block on the API.
+// (kit::PendingSweep) and the outbox (kit::CommandOutbox) lock.
+// HandleWebhook runs on I/O threads and does no I/O; Resolve, Pull and
+// Deliver run on workers and block on the API.
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -73,11 +73,11 @@
 #include <vector>
 
 #include "adapters/adapter.h"
+#include "adapters/kit/command_outbox.h"
 #include "adapters/kit/payment_lookup.h"
 #include "adapters/kit/payment_provider.h"
 #include "adapters/kit/pending_sweep.h"
 #include "adapters/yookassa/yookassa_client.h"
-#include "base/thread_annotations.h"
 
 namespace crmhub::adapters::yookassa {
 
@@ -131,9 +131,8 @@ class YooKassaAdapter final : public kit::PaymentAdapter,
   const SystemClock system_clock_;  // when the context has no clock
   const Clock& clock_;
   const YooKassaClient client_;
-  kit::PendingSweep sweep_;  // objects not final, by id; kind "payment" or "refund"
-  std::mutex mu_;
-  std::vector<InboundEvent> outbox_ GUARDED_BY(mu_);  // what commands created
+  kit::PendingSweep sweep_;    // objects not final, by id; kind "payment" or "refund"
+  kit::CommandOutbox outbox_;  // what commands created, for the next pull
 
  private:
   Result<WebhookResult> Handle(const net::HttpRequest& request) override;

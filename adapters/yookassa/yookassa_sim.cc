@@ -13,10 +13,6 @@ namespace {
 using nlohmann::json;
 using simkit::SimPayment;
 
-constexpr char kDefaultShop[] = "sim-shop";
-constexpr char kDefaultKey[] = "sim-secret-key";
-constexpr uint64_t kSalt = 0x796f6f6b;
-
 // README §1's error shape.
 net::HttpResponse YooKassaError(int status, std::string_view message) {
   const char* code = status == 401   ? "invalid_credentials"
@@ -28,33 +24,31 @@ net::HttpResponse YooKassaError(int status, std::string_view message) {
       status, json{{"type", "error"}, {"code", code}, {"description", message}}.dump());
 }
 
-}  // namespace
-
-Status YooKassaSimOptions::Complete() const {
-  return simkit::CheckCredentialPair(*this, "yookassa", "SHOP_ID:SECRET_KEY");
+simkit::PaymentProvider Provider() {
+  return {.system = "yookassa",
+          .credential_form = "SHOP_ID:SECRET_KEY",
+          .default_key = "sim-shop",
+          .default_secret = "sim-secret-key",
+          .salt = 0x796f6f6b,
+          .error = YooKassaError};
 }
 
-YooKassaSimulator::YooKassaSimulator(YooKassaSimOptions options, Clock& clock)
-    : PaymentSimulator(options, clock, kSalt),
-      credentials_(simkit::ReadCredentialPair(options, kDefaultShop, kDefaultKey)),
-      pipeline_(PipelineOptions(options), clock) {
+}  // namespace
+
+YooKassaSimulator::YooKassaSimulator(const YooKassaSimOptions& options, Clock& clock)
+    : PaymentProviderSimulator(options, clock, Provider(),
+                               [this](simkit::SimPipeline::Options& o) { Configure(o); }) {
   for (const SimPayment& p : payments()) by_id_[PaymentId(p)] = &p;
 }
 
 YooKassaSimulator::~YooKassaSimulator() { Stop(); }
 
-simkit::SimPipeline::Options YooKassaSimulator::PipelineOptions(const YooKassaSimOptions& options) {
-  simkit::SimPipeline::Options o = CommonOptions(options, kSalt);
-  o.dialect.server_header = "yookassa-sim";
+void YooKassaSimulator::Configure(simkit::SimPipeline::Options& o) {
   o.dialect.auth_headers = {"Authorization"};
   o.dialect.accepted = {
-      {.secret = "Basic " + net::Base64Encode(credentials_.key + ":" + credentials_.secret),
-       .account = credentials_.key}};
+      {.secret = "Basic " + net::Base64Encode(credentials().key + ":" + credentials().secret),
+       .account = credentials().key}};
   o.dialect.unauthorized = [](bool) { return YooKassaError(401, "wrong shop id or secret key"); };
-  o.dialect.error = YooKassaError;
-  o.dialect.throttled = [](const simkit::LimitRefusal&) {
-    return YooKassaError(429, "too many requests");
-  };
   o.routes = {
       {.method = "GET",
        .path = "/v3/payments/{}",
@@ -66,7 +60,6 @@ simkit::SimPipeline::Options YooKassaSimulator::PipelineOptions(const YooKassaSi
        .path = "/v3/payments",
        .json_body = true,
        .handler = [this](const simkit::SimRequest& r) { return CreatePayment(r); }}};
-  return o;
 }
 
 std::string YooKassaSimulator::PaymentId(const SimPayment& p) const {
@@ -179,9 +172,9 @@ size_t YooKassaSimulator::CreatedPayments() const {
 simkit::AdapterWiring YooKassaSimulator::Wiring() const {
   return {.type = "yookassa",
           .keys = fmt::format("shop_id = {}\nbase_url = {}\nallow_ips = [\"127.0.0.0/8\"]\n",
-                              simkit::TomlString(credentials_.key),
+                              simkit::TomlString(credentials().key),
                               simkit::TomlString(base_url() + "/v3")),
-          .secrets = {{"secret_key_file", credentials_.secret}}};
+          .secrets = {{"secret_key_file", credentials().secret}}};
 }
 
 simkit::SimulatorType YooKassaSimulatorType() {
@@ -191,7 +184,7 @@ simkit::SimulatorType YooKassaSimulatorType() {
               "GET/POST /v3/payments served (--tokens SHOP_ID:SECRET_KEY)",
           .url_key = "base_url",
           .extra_options = {{"target", "the URL notifications go to (<crmhub>/hooks/<id>)"}},
-          .create = simkit::Create<YooKassaSimulator, YooKassaSimOptions>};
+          .create = simkit::CreatePaymentSimulator<YooKassaSimulator>(Provider())};
 }
 
 }  // namespace crmhub::adapters::yookassa

@@ -31,20 +31,18 @@
 #include <string>
 #include <vector>
 
-#include "adapters/simkit/payment_world.h"
-#include "adapters/simkit/sim_pipeline.h"
+#include "adapters/simkit/payment_provider_sim.h"
 #include "base/clock.h"
 #include "base/thread_annotations.h"
 
 namespace crmhub::adapters::yookassa {
 
-struct YooKassaSimOptions : simkit::SimOptions {
-  Status Complete() const;
-};
+using YooKassaSimOptions = simkit::SimOptions;
 
-class YooKassaSimulator final : public simkit::PaymentSimulator {
+// credentials(): the shop id and the secret key.
+class YooKassaSimulator final : public simkit::PaymentProviderSimulator {
  public:
-  YooKassaSimulator(YooKassaSimOptions options, Clock& clock);
+  YooKassaSimulator(const YooKassaSimOptions& options, Clock& clock);
   ~YooKassaSimulator() override;
 
   simkit::AdapterWiring Wiring() const override;
@@ -52,9 +50,8 @@ class YooKassaSimulator final : public simkit::PaymentSimulator {
   size_t CreatedPayments() const;
 
  private:
-  simkit::SimPipeline& pipeline() override { return pipeline_; }
-  const simkit::SimPipeline& pipeline() const override { return pipeline_; }
-  simkit::SimPipeline::Options PipelineOptions(const YooKassaSimOptions& options);
+  // Basic auth and the routes.
+  void Configure(simkit::SimPipeline::Options& o);
   std::vector<simkit::Push> Pushes() const override;
   std::string PaymentId(const simkit::SimPayment& payment) const override;
   std::string FinalStatus(const simkit::SimPayment& payment) const override;
@@ -63,12 +60,10 @@ class YooKassaSimulator final : public simkit::PaymentSimulator {
   net::HttpResponse GetPayment(const simkit::SimRequest& r) const;
   net::HttpResponse CreatePayment(const simkit::SimRequest& r);
 
-  const simkit::CredentialPair credentials_;  // shop id and secret key
   std::map<std::string, const simkit::SimPayment*> by_id_;
   mutable std::mutex mu_;
   // Idempotence-Key -> (request body, answer).
   std::map<std::string, std::pair<std::string, std::string>> created_ GUARDED_BY(mu_);
-  simkit::SimPipeline pipeline_;  // last: stopped first, while the rest is alive
 };
 
 // `crmhub sim yookassa` and the registry's entry.

@@ -76,7 +76,8 @@ int DemoCommand(const Args& args) {
       "crmhub demo [--config FILE] [--duration 60s] [--data-dir DIR] [--orders N] "
       "[--webhooks N] [--faults SPEC]",
       "Run the whole pipeline on this machine: marketplace simulators with faults, the daemon, "
-      "signed website-form webhooks and a stock push to every marketplace; print live progress "
+      "signed website-form webhooks and a stock push to every marketplace, payment provider and "
+      "PBX simulators pushing notifications to their hooks; print live progress "
       "and, at the end, a reconciliation table (source count vs CRM count per adapter). "
       "Ctrl-C ends it early, cleanly. Exit 0 when every adapter reconciles.");
   flags.AddString("--config", &config_path, "FILE", "demo config (default config/demo.toml)");
@@ -84,7 +85,9 @@ int DemoCommand(const Args& args) {
                     "how long orders keep arriving and changing status (default 60s)");
   flags.AddString("--data-dir", &data_dir_flag, "DIR",
                   "where queue.db and crm.db go (default: a fresh var/demo-<time>/)");
-  flags.AddInt("--orders", &orders, "N", "orders each marketplace simulator creates (default 300)");
+  flags.AddInt("--orders", &orders, "N",
+               "orders each marketplace simulator creates (default 300); payment and PBX "
+               "simulators make a third as many payments or calls");
   flags.AddInt("--webhooks", &webhooks, "N", "website forms posted to /hooks/site (default 200)");
   flags.AddString("--faults", &faults, "SPEC",
                   "simulator faults, e.g. \"429=0.05,500=0.03,timeout=0.01,dup=0.05\" or \"none\"");

@@ -14,7 +14,9 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "adapters/simkit/call_world.h"
 #include "adapters/simkit/fault_spec.h"
+#include "adapters/simkit/payment_world.h"
 #include "adapters/simkit/simulator.h"
 #include "adapters/simulator_registry.h"
 #include "net/hmac.h"
@@ -66,7 +68,20 @@ struct Target {
   std::string id;
   std::string type;
   simkit::Simulator* sim = nullptr;  // owned by DemoWorld::sims_
+  // The crm.db table its records land in ("orders", "payments", "calls")
+  // and whether the CRM core pushes stock to it.
+  std::string table = "orders";
+  bool stock = true;
 };
+
+// A simulator that pushes notifications to the adapter's /hooks/<id> (a
+// payment provider, a PBX): SimOptions::extra["target"].
+bool Pushes(const simkit::SimulatorType& type) {
+  for (const auto& [name, help] : type.extra_options) {
+    if (name == "target") return true;
+  }
+  return false;
+}
 
 class DemoWorld final : public World {
  public:
@@ -103,14 +118,47 @@ class DemoWorld final : public World {
         site_secret_ = s.GetSecret("secret_file").Reveal();
         site_header_ = s.GetString("signature_header");
       } else if (sim_type != nullptr) {
-        std::string listen;
-        auto sim = simkit::SimulatorForAdapter(*sim_type, s, common, clock_, &listen);
+        // A simulator the adapter never calls (no URL key) takes any port.
+        std::string listen = "127.0.0.1:0";
+        simkit::SimOptions sim_options = common;
+        if (Pushes(*sim_type)) {
+          // Payments and calls pushed to the hook: a third of a
+          // marketplace's orders each, so that six more simulators keep the
+          // demo's minute on a small machine.
+          sim_options.orders = std::max(1, common.orders / 3);
+          sim_options.extra["target"] = daemon_url_ + "/hooks/" + s.id();
+        }
+        auto create = [&] {
+          return sim_type->url_key.empty()
+                     ? simkit::CreateSimulator(*sim_type, sim_options, clock_)
+                     : simkit::SimulatorForAdapter(*sim_type, s, sim_options, clock_, &listen);
+        };
+        auto sim = create();
         if (!sim.ok()) return sim.status();
+        // A PBX's calls last as long as their talk (minutes), not the
+        // demo's lifetime: such a world starts earlier, so that its last
+        // word is said when the marketplaces' last order ends and the run
+        // tells every call.
+        const SystemTime last_word = clock_.Now() + common.arrival + common.lifetime;
+        if (Pushes(*sim_type) && (*sim)->AllFinalAt() > last_word) {
+          sim_options.start = clock_.Now() - ((*sim)->AllFinalAt() - last_word);
+          sim = create();
+          if (!sim.ok()) return sim.status();
+        }
         CRMHUB_RETURN_IF_ERROR((*sim)->Start(listen).WithContext(
             fmt::format("starting the {} simulator for {}", type, s.id())));
-        targets_.push_back({s.id(), type, sim->get()});
-        described_.push_back(fmt::format("{} ({}): simulator at {}, {} orders, faults {}", s.id(),
-                                         type, (*sim)->base_url(), common.orders, options_.faults));
+        Target target{s.id(), type, sim->get()};
+        if (dynamic_cast<const simkit::PaymentSimulator*>(sim->get()) != nullptr) {
+          target.table = "payments";
+          target.stock = false;
+        } else if (dynamic_cast<const simkit::CallSimulator*>(sim->get()) != nullptr) {
+          target.table = "calls";
+          target.stock = false;
+        }
+        targets_.push_back(target);
+        described_.push_back(fmt::format("{} ({}): simulator at {}, {} {}, faults {}", s.id(), type,
+                                         (*sim)->base_url(), sim_options.orders, target.table,
+                                         options_.faults));
         sims_.push_back(std::move(*sim));
       } else {
         described_.push_back(
@@ -224,9 +272,9 @@ class DemoWorld final : public World {
       AdapterRow row{.adapter = t.id, .type = t.type};
       // external id -> status, as the CRM store should hold it.
       const std::map<std::string, std::string> source = t.sim->OrderStatuses(/*final_only=*/false);
-      row.stock_pushed = t.sim->StockItemsAt(kDemoSkus, kDemoStock);
+      row.stock_pushed = t.stock ? t.sim->StockItemsAt(kDemoSkus, kDemoStock) : -1;
       row.source_count = static_cast<int64_t>(source.size());
-      const auto& held = crm.orders[t.id];
+      const auto& held = crm.records[t.table][t.id];
       row.crm_count = static_cast<int64_t>(held.size());
       row.status_match = 0;
       for (const auto& [id, status] : source) {
@@ -245,8 +293,10 @@ class DemoWorld final : public World {
   static constexpr int64_t kDemoStock = 7;
 
   struct CrmSnapshot {
-    std::map<std::string, int64_t> leads;                              // by source
-    std::map<std::string, std::map<std::string, std::string>> orders;  // source -> id -> status
+    std::map<std::string, int64_t> leads;  // by source
+    // table (orders, payments, calls) -> source -> id -> status (a call's
+    // result).
+    std::map<std::string, std::map<std::string, std::map<std::string, std::string>>> records;
   };
 
   net::OutboundResponse Get(const std::string& path) {
@@ -304,6 +354,7 @@ class DemoWorld final : public World {
   // The CRM core sets the stock of 50 SKUs on every marketplace.
   void PushStock() {
     for (const Target& t : targets_) {
+      if (!t.stock) continue;
       json items = json::array();
       for (json& item : t.sim->StockCommandItems(kDemoSkus, kDemoStock))
         items.push_back(std::move(item));
@@ -367,17 +418,21 @@ class DemoWorld final : public World {
       }
     }
     sqlite3_finalize(st);
-    if (sqlite3_prepare_v2(conn, "SELECT source, external_id, status FROM orders", -1, &st,
-                           nullptr) == SQLITE_OK) {
-      while (sqlite3_step(st) == SQLITE_ROW) {
-        auto text = [&](int c) {
-          const unsigned char* t = sqlite3_column_text(st, c);
-          return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
-        };
-        snap.orders[text(0)][text(1)] = text(2);
+    for (const auto& [table, status] :
+         {std::pair{"orders", "status"}, std::pair{"payments", "status"},
+          std::pair{"calls", "json_extract(fields, '$.result')"}}) {
+      const std::string sql = fmt::format("SELECT source, external_id, {} FROM {}", status, table);
+      if (sqlite3_prepare_v2(conn, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+          auto text = [&](int c) {
+            const unsigned char* t = sqlite3_column_text(st, c);
+            return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+          };
+          snap.records[table][text(0)][text(1)] = text(2);
+        }
       }
+      sqlite3_finalize(st);
     }
-    sqlite3_finalize(st);
     sqlite3_close(conn);
     return snap;
   }
@@ -432,17 +487,19 @@ Result<std::unique_ptr<World>> World::Create(const config::Config& config, World
 
 std::string RenderReport(const Report& report, const std::filesystem::path& data_dir,
                          int daemon_exit) {
-  std::string out = "\nReconciliation (source = what the outside system has; crm = crm.db)\n\n";
+  std::string out =
+      "\nReconciliation (source = what the outside system has: orders, forms, payments, calls; "
+      "crm = crm.db)\n\n";
   if (report.partial) {
     out += fmt::format(
         "  PARTIAL: the demo stopped before its stories ended ({}); the figures are what had "
         "arrived by then, so a difference below is expected and says nothing about the hub.\n\n",
         report.stopped_because);
   }
-  out += fmt::format("  {:<12} {:<12} {:>7} {:>7} {:>9} {:>6} {:>8} {:>5} {:>7}  {}\n", "adapter",
+  out += fmt::format("  {:<18} {:<13} {:>7} {:>7} {:>9} {:>6} {:>8} {:>5} {:>7}  {}\n", "adapter",
                      "type", "source", "crm", "status=", "dups", "retries", "dead", "stock", "");
   for (const AdapterRow& r : report.rows) {
-    out += fmt::format("  {:<12} {:<12} {:>7} {:>7} {:>9} {:>6} {:>8} {:>5} {:>7}  {}\n", r.adapter,
+    out += fmt::format("  {:<18} {:<13} {:>7} {:>7} {:>9} {:>6} {:>8} {:>5} {:>7}  {}\n", r.adapter,
                        r.type, r.source_count, r.crm_count,
                        r.status_match < 0 ? std::string("-") : std::to_string(r.status_match),
                        r.duplicates, r.retries, r.dead,

@@ -1,7 +1,8 @@
 #pragma once
 // The demo's outside world: the marketplace simulators the demo config
-// points at, a website posting signed forms, and the CRM core pushing a stock
-// update through the admin API. Used only by `crmhub demo`.
+// points at, the payment providers' and PBXs' simulators pushing to their
+// adapters' hooks, a website posting signed forms, and the CRM core pushing
+// a stock update through the admin API. Used only by `crmhub demo`.
 
 #include <sys/types.h>
 
@@ -29,9 +30,11 @@ struct WorldOptions {
 struct AdapterRow {
   std::string adapter;
   std::string type;
-  int64_t source_count = 0;               // what the outside system has (orders, forms)
-  int64_t crm_count = 0;                  // what crm.db holds from that source
-  int64_t status_match = -1;              // orders whose CRM status equals the source's; -1: n/a
+  int64_t source_count = 0;  // what the outside system has (orders, forms, payments, calls)
+  int64_t crm_count = 0;     // what crm.db holds from that source
+  // Orders, payments or calls whose CRM status (a call's result) equals the
+  // source's; -1: n/a.
+  int64_t status_match = -1;
   int64_t duplicates = 0;                 // repeats absorbed by idempotency
   int64_t retries = 0;                    // delivery attempts that will be retried
   int64_t dead = 0;                       // dead letters of the adapter's lanes

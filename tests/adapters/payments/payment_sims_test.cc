@@ -1,12 +1,16 @@
 // The payment simulators' API as their providers' documents describe it:
 // YooKassa's Idempotence-Key and Basic auth, T-Bank's Token on GetState and
 // Init, and the notifications each pushes being signed as its provider
-// signs them (checked with the simulators' own spec reading, over loopback).
+// signs them (checked with the simulators' own spec reading, over loopback);
+// the frame they share (simkit/payment_provider_sim.h): --tokens in the
+// provider's form, answers in the provider's shape.
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/robokassa/robokassa_sim.h"
+#include "adapters/simulator_registry.h"
 #include "adapters/tbank/tbank_sim.h"
 #include "adapters/yookassa/yookassa_sim.h"
 #include "net/hmac.h"
@@ -112,6 +116,50 @@ TEST(TbankSimulatorTest, GetStateAndInitCheckTheToken) {
   EXPECT_EQ(first.body, again.body);
   EXPECT_NE(json::parse(first.body).value("PaymentURL", ""), "");
   sim.Stop();
+}
+
+// --tokens is checked against each provider's "KEY:SECRET" form, and a pair
+// given is what the simulator accepts (and wires the adapter with).
+TEST(PaymentProviderSimulatorTest, TokensInTheProvidersFormAndItsAnswers) {
+  ManualClock clock;
+  const std::vector<simkit::SimulatorType> types = AllSimulatorTypes();
+  for (const char* name : {"yookassa", "cloudpayments", "tbank", "robokassa"}) {
+    const simkit::SimulatorType* type = simkit::FindSimulatorType(types, name);
+    ASSERT_NE(type, nullptr) << name;
+    simkit::SimOptions bad;
+    bad.credentials = {"no-colon"};
+    Result<std::unique_ptr<simkit::Simulator>> refused = simkit::CreateSimulator(*type, bad, clock);
+    EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument) << name;
+    EXPECT_NE(refused.status().message().find(name), std::string::npos)
+        << refused.status().message();
+    simkit::SimOptions good;
+    good.orders = 2;
+    good.credentials = {"acct:s3cret"};
+    Result<std::unique_ptr<simkit::Simulator>> sim = simkit::CreateSimulator(*type, good, clock);
+    ASSERT_TRUE(sim.ok()) << name << ": " << sim.status().ToString();
+    bool wired = false;
+    for (const auto& [key, value] : (*sim)->Wiring().secrets) wired = wired || value == "s3cret";
+    EXPECT_TRUE(wired) << name;
+  }
+  // The provider's shape: T-Bank's JSON error body, Robokassa's plain text,
+  // under the provider's Server header.
+  tbank::TbankSimOptions t;
+  t.orders = 1;
+  tbank::TbankSimulator tbank_sim(t, clock);
+  ASSERT_TRUE(tbank_sim.Start("127.0.0.1:0").ok());
+  Answer missing = Fetch(tbank_sim.port(), "GET", "/v2/Nope", "", {});
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_FALSE(json::parse(missing.body, nullptr, false).value("Success", true)) << missing.body;
+  EXPECT_EQ(missing.Header("server"), "tbank-sim");
+  robokassa::RobokassaSimOptions r;
+  r.orders = 1;
+  robokassa::RobokassaSimulator robokassa_sim(r, clock);
+  ASSERT_TRUE(robokassa_sim.Start("127.0.0.1:0").ok());
+  Answer page = Fetch(robokassa_sim.port(), "GET", "/pay?MerchantLogin=sim-shop", "", {});
+  EXPECT_EQ(page.status, 400);
+  EXPECT_EQ(page.Header("server"), "robokassa-sim");
+  tbank_sim.Stop();
+  robokassa_sim.Stop();
 }
 
 }  // namespace
