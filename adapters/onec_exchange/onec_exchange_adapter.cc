@@ -320,6 +320,24 @@ ResolveResult OnecExchangeAdapter::Import(const Hint& hint) {
   ImportState state = ReadImportState(state_path);
   if (state.state == "done" || state.state == "failed") return {DeliveryOutcome::Ok(), {}};
   if (state.state != "staged" || !fs::exists(records_path)) {
+    // Staging a big file can outlast the hint's lease, and the hint then
+    // comes again on another worker while the first still reads: that one
+    // waits (a retry) rather than staging the same file beside it.
+    const std::string staging_key = Header(hint, "session") + "/" + filename;
+    {
+      std::lock_guard lock(mu_);
+      if (!staging_.insert(staging_key).second) {
+        return {DeliveryOutcome::Retry("onec-exchange: " + filename + " is being staged"), {}};
+      }
+    }
+    struct Done {
+      OnecExchangeAdapter& adapter;
+      const std::string& key;
+      ~Done() {
+        std::lock_guard lock(adapter.mu_);
+        adapter.staging_.erase(key);
+      }
+    } done{*this, staging_key};
     Result<int64_t> staged = Stage(hint, dir, records_path);
     if (!staged.ok()) {
       if (staged.status().code() == StatusCode::kUnavailable) {

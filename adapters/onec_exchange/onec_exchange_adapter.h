@@ -138,6 +138,7 @@ class OnecExchangeAdapter final : public Adapter,
   std::map<std::string, std::vector<PendingOrder>> queried_ GUARDED_BY(mu_);
   std::set<std::string> sessions_ GUARDED_BY(mu_);
   std::map<std::string, int> chunks_ GUARDED_BY(mu_);  // "<session>/<filename>" → chunks so far
+  std::set<std::string> staging_ GUARDED_BY(mu_);      // "<session>/<filename>" being staged
 };
 
 // The `onec-exchange` type: config keys and factory (onec_exchange_type.cc).
