@@ -509,6 +509,23 @@ TEST_F(OnecExchangeTest, ALargeCatalogueIsStagedThenAppliedInBoundedBatches) {
 // The streamed reader's refusals: where the XML breaks (by line), an element
 // above the bound, a charset it does not read; what came before a break was
 // handed over (the adapter stages it and throws the staging away).
+// An order's version is the time of its change, so 1C's and the CRM's
+// changes resolve by [crm] order_status_precedence, then by time: the
+// requisite "Дата изменения" when 1C sends it, else Дата and Время (Moscow).
+TEST(CommerceMlTest, AnOrdersVersionIsTheTimeOfItsChange) {
+  auto sample = ParseCatalogFile(Contract("1c_official_example_orders.xml"));
+  ASSERT_TRUE(sample.ok());
+  ASSERT_FALSE(sample->orders.empty());
+  json order = sample->orders[0];
+  auto mapped = Map({order});
+  ASSERT_FALSE(mapped.empty());
+  EXPECT_EQ(mapped[0].version, 1193746767000);  // 2007-10-30 15:19:27 MSK
+  order["ЗначенияРеквизитов"]["Дата изменения"] = "2007-11-02T09:00:00";
+  mapped = Map({order});
+  ASSERT_FALSE(mapped.empty());
+  EXPECT_EQ(mapped[0].version, 1193983200000);  // 2007-11-02 09:00:00 MSK
+}
+
 TEST(CommerceMlTest, TheStreamedReaderRefusesWithTheLine) {
   const std::string whole = Generated(false, 50);
   size_t handed = 0;
