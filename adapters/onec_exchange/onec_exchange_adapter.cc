@@ -1,6 +1,7 @@
 #include "adapters/onec_exchange/onec_exchange_adapter.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <fstream>
 #include <random>
@@ -144,6 +145,15 @@ Result<WebhookResult> OnecExchangeAdapter::HandleWebhook(const net::HttpRequest&
       sessions_.insert(session);
     }
     result.accepted = Text(fmt::format("success\n{}\n{}\n", kCookie, session));
+    // Each exchange begins with a sweep of what old ones left (one a
+    // session: its key is the session's).
+    InboundEvent sweep;
+    sweep.kind = "onec_cleanup";
+    sweep.ordering_key = std::string(kOrdering);
+    sweep.resolve = true;
+    sweep.idempotency_key = fmt::format("onec:{}:cleanup", session);
+    sweep.headers = {{"session", session}};
+    result.events.push_back(std::move(sweep));
     return result;
   }
   const std::string session = SessionOf(request);
@@ -243,6 +253,7 @@ ResolveResult OnecExchangeAdapter::Resolve(const Hint& hint) {
   if (hint.kind == "onec_import") return Import(hint);
   if (hint.kind == "onec_import_batch") return ApplyBatch(hint);
   if (hint.kind == "onec_import_done") return FinishImport(hint);
+  if (hint.kind == "onec_cleanup") return Cleanup(hint);
   return {DeliveryOutcome::Fail("onec-exchange: unknown hint " + hint.kind), {}};
 }
 
@@ -529,6 +540,49 @@ Status OnecExchangeAdapter::StageXml(const Hint& hint, const std::string& filena
     return each;
   }
   return catalogue_.Commit();
+}
+
+ResolveResult OnecExchangeAdapter::Cleanup(const Hint& hint) {
+  const auto now = clock_.Now();
+  const std::string current = Header(hint, "session");
+  std::error_code ec;
+  int removed = 0;
+  for (fs::directory_iterator it(config_.staging_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    // Session folders only: 32 hex digits (NewSession); never the
+    // catalogue state, the orders or the session that asked.
+    if (name.size() != 32 || name == current || !it->is_directory()) continue;
+    if (name.find_first_not_of("0123456789abcdef") != std::string::npos) continue;
+    // The newest file in it decides: a long import keeps its folder.
+    std::error_code walk;
+    auto newest = fs::last_write_time(it->path(), walk);
+    if (walk) continue;
+    for (fs::recursive_directory_iterator f(it->path(), walk), fend; !walk && f != fend;
+         f.increment(walk)) {
+      std::error_code t;
+      newest = std::max(newest, fs::last_write_time(f->path(), t));
+    }
+    const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(
+        now - std::chrono::file_clock::to_sys(newest));
+    if (age < config_.staging_retention) continue;
+    {
+      std::lock_guard lock(mu_);
+      sessions_.erase(name);
+      queried_.erase(name);
+      std::erase_if(chunks_, [&](const auto& c) { return c.first.starts_with(name + "/"); });
+    }
+    std::error_code rm;
+    fs::remove_all(it->path(), rm);
+    if (!rm) ++removed;
+  }
+  Result<int> forgotten =
+      outbox_.Forget1c(now, config_.fingerprint_retention, config_.max_fingerprints);
+  if (removed > 0 || (forgotten.ok() && *forgotten > 0)) {
+    spdlog::info("adapter {}: cleanup removed {} old session folders and {} old fingerprints",
+                 config_.id, removed, forgotten.ok() ? *forgotten : 0);
+  }
+  return {DeliveryOutcome::Ok(), {}};
 }
 
 // One bounded batch of the staged records, from the hint's byte offset:

@@ -51,6 +51,7 @@
 // (sessions and chunk counters under a mutex); Resolve runs on a delivery
 // worker and does the disk work.
 
+#include <chrono>
 #include <filesystem>
 #include <iosfwd>
 #include <map>
@@ -76,6 +77,14 @@ struct OnecExchangeConfig {
   std::filesystem::path staging_dir;
   int max_deactivate_percent = 20;
   bool zip = false;  // init answers zip=yes: 1C may then send zip archives
+  // A session's staging folder (chunks, unpacked files, import states) is
+  // removed once untouched this long; swept when a new session logs in.
+  std::chrono::milliseconds staging_retention{std::chrono::hours(72)};
+  // An order's fingerprint of what 1C last sent (echo detection) is
+  // forgotten once untouched this long, and the oldest beyond
+  // max_fingerprints; a forgotten one only lets one echo through.
+  std::chrono::milliseconds fingerprint_retention{std::chrono::hours(24 * 90)};
+  size_t max_fingerprints = 200000;
 };
 
 class OnecExchangeAdapter final : public Adapter,
@@ -110,6 +119,9 @@ class OnecExchangeAdapter final : public Adapter,
 
  private:
   ResolveResult WriteChunk(const Hint& hint);
+  // onec_cleanup (queued at checkauth): old sessions' staging folders and
+  // old fingerprints removed.
+  ResolveResult Cleanup(const Hint& hint);
   // onec_import: joins (and unzips) the upload and stages its records
   // (Stage), then hands over to the first onec_import_batch hint.
   ResolveResult Import(const Hint& hint);

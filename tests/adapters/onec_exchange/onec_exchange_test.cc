@@ -9,6 +9,7 @@
 #include <iconv.h>
 #include <zip.h>
 
+#include <algorithm>
 #include <deque>
 #include <fstream>
 #include <set>
@@ -559,6 +560,65 @@ TEST(CommerceMlTest, TheStreamedReaderRefusesWithTheLine) {
   EXPECT_EQ(seen, 3);
 }
 
+// Cleanup: each checkauth queues a sweep that removes the staging folders of
+// sessions untouched for staging_retention (72 h: the newest file decides),
+// never the asking session's, the catalogue state or the orders; order
+// fingerprints go after fingerprint_retention (90 days), and the oldest
+// beyond max_fingerprints.
+TEST_F(OnecExchangeTest, OldSessionsAndFingerprintsAreSweptAtCheckauth) {
+  namespace fs = std::filesystem;
+  const fs::path staging = dir_.path() / "staging";
+  auto write = [&](const fs::path& p, std::chrono::hours age) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << "x";
+    fs::last_write_time(p, std::chrono::file_clock::from_sys(clock_.Now() - age));
+  };
+  const std::string old_session(32, 'a'), busy_session(32, 'b');
+  write(staging / old_session / "import0_1.xml.part000001", std::chrono::hours(100));
+  write(staging / old_session / "unzipped" / "offers0_1.xml", std::chrono::hours(100));
+  fs::last_write_time(staging / old_session / "unzipped",
+                      std::chrono::file_clock::from_sys(clock_.Now() - std::chrono::hours(100)));
+  fs::last_write_time(staging / old_session,
+                      std::chrono::file_clock::from_sys(clock_.Now() - std::chrono::hours(100)));
+  // A long import: an old chunk, a fresh staged file.
+  write(staging / busy_session / "import0_1.xml.part000001", std::chrono::hours(100));
+  write(staging / busy_session / "import0_1.xml.records", std::chrono::hours(1));
+  write(staging / "catalogues.db", std::chrono::hours(1000));
+  OrderOutbox outbox(staging / "orders");
+  for (const char* id : {"1", "2", "3"}) ASSERT_TRUE(outbox.Remember1c(id, "new|100").ok());
+  std::vector<fs::path> prints;
+  for (const auto& e : fs::directory_iterator(staging / "orders" / "from1c")) {
+    prints.push_back(e.path());
+  }
+  ASSERT_EQ(prints.size(), 3u);
+  fs::last_write_time(
+      prints[0], std::chrono::file_clock::from_sys(clock_.Now() - std::chrono::hours(24 * 91)));
+
+  auto r = Req("GET", "type=catalog&mode=checkauth");
+  r.headers.Set("Authorization", "Basic " + net::Base64Encode("exchange:p4ss"));
+  auto answer = adapter_->HandleWebhook(r);
+  ASSERT_TRUE(answer.ok());
+  ASSERT_EQ(answer->events.size(), 1u);
+  EXPECT_EQ(answer->events[0].kind, "onec_cleanup");
+  std::vector<InboundEvent> none;
+  ResolveAll(answer->events, none);
+  EXPECT_TRUE(none.empty());
+  EXPECT_FALSE(fs::exists(staging / old_session));
+  EXPECT_TRUE(fs::exists(staging / busy_session / "import0_1.xml.part000001"));
+  EXPECT_TRUE(fs::exists(staging / "catalogues.db"));
+  EXPECT_FALSE(fs::exists(prints[0]));  // 91 days old
+  EXPECT_TRUE(fs::exists(prints[1]));
+  EXPECT_TRUE(fs::exists(prints[2]));
+  // The count bound: the oldest beyond it go.
+  fs::last_write_time(prints[1],
+                      std::chrono::file_clock::from_sys(clock_.Now() - std::chrono::hours(2)));
+  auto forgotten = outbox.Forget1c(clock_.Now(), std::chrono::hours(24 * 90), 1);
+  ASSERT_TRUE(forgotten.ok());
+  EXPECT_EQ(*forgotten, 1);
+  EXPECT_FALSE(fs::exists(prints[1]));
+  EXPECT_TRUE(fs::exists(prints[2]));
+}
+
 TEST_F(OnecExchangeTest, AWholeExchangeInChunksQueuesEveryProductAndOfferOnce) {
   auto events = Exchange({"dobromyslov_import0_1.xml", "dobromyslov_offers0_1.xml"});
   int products = 0, offers = 0;
@@ -760,9 +820,20 @@ TEST(OnecExchangeIntakeTest, TheProtocolThroughTheIntake) {
                      "<КоммерческаяИнформация/>", cookie);
   EXPECT_EQ(file.status, 200);
   EXPECT_EQ(file.body, "success\n");
-  auto queued = h.Drain("in.onec");
-  ASSERT_EQ(queued.size(), 1u);
-  EXPECT_EQ(queued[0].payload, "<КоммерческаяИнформация/>");
+  // checkauth's cleanup sweep, then the chunk: one ordering key, so one at
+  // a time.
+  std::vector<queue::Message> queued;
+  for (int i = 0; i < 3; ++i) {
+    auto leased = h.sqlite->Lease("in.onec", 10, std::chrono::minutes(1));
+    ASSERT_TRUE(leased.ok());
+    for (auto& l : *leased) {
+      ASSERT_TRUE(h.sqlite->Ack(l.lease).ok());
+      queued.push_back(std::move(l.message));
+    }
+  }
+  ASSERT_EQ(queued.size(), 2u);
+  EXPECT_TRUE(std::any_of(queued.begin(), queued.end(),
+                          [](const auto& m) { return m.payload == "<КоммерческаяИнформация/>"; }));
   EXPECT_EQ(h.Http("GET", "/hooks/onec?type=catalog&mode=checkauth", "",
                    {{"Authorization", "Basic " + net::Base64Encode("exchange:nope")}})
                 .status,
