@@ -14,6 +14,12 @@ Result<std::unique_ptr<CrmSink>> MakeSink(const SinkOptions& options, Clock& clo
     store.path = options.data_dir / std::string(kCrmDbFileName);
     store.busy_timeout_ms = options.busy_timeout_ms;
     store.lead_merge_window = options.lead_merge_window;
+    auto precedence = model::DeclaredStatusPrecedence::FromEntries(options.order_status_precedence);
+    if (!precedence.ok()) {
+      return Status::InvalidArgument("[crm] order_status_precedence: " +
+                                     precedence.status().message());
+    }
+    store.order_status_precedence = std::move(*precedence);
     auto opened = SqliteCrmStore::Open(store, clock);
     if (!opened.ok()) return opened.status();
     return std::unique_ptr<CrmSink>(std::move(opened).value());

@@ -8,11 +8,13 @@
 //   [crm] token_file -> token       (http)
 //   [crm] timeout    -> timeout     (http, per request)
 //   [crm] lead_merge_window -> lead_merge_window (sqlite; SqliteStoreOptions)
+//   [crm] order_status_precedence -> order_status_precedence (sqlite)
 
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/secret.h"
@@ -28,6 +30,9 @@ struct SinkOptions {
   std::filesystem::path data_dir;
   int busy_timeout_ms = 5000;
   std::chrono::milliseconds lead_merge_window{0};  // 0: off
+  // Orders' statuses first to last, equal ranks joined by '|'
+  // (model::DeclaredStatusPrecedence::FromEntries).
+  std::vector<std::string> order_status_precedence;
   // http
   std::string url;
   Secret token;

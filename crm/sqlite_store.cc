@@ -250,13 +250,16 @@ namespace {
 // How `e`'s status relates to the stored record's (fields JSON text `stored`)
 // under model::CompareStatus; kSame for kinds without precedence and for
 // records without a status string.
-model::StatusOrder CompareStoredStatus(const model::Entity& e, const std::string& stored) {
-  if (!model::HasStatusPrecedence(e.kind)) return model::StatusOrder::kSame;
+model::StatusOrder CompareStoredStatus(const model::Entity& e, const std::string& stored,
+                                       const model::DeclaredStatusPrecedence& orders) {
+  const bool declared = e.kind == model::EntityKind::kOrder && !orders.empty();
+  if (!model::HasStatusPrecedence(e.kind) && !declared) return model::StatusOrder::kSame;
   const std::optional<std::string_view> incoming = JsonString(e.fields, "status");
   Result<nlohmann::json> before = ParseJson(stored);
   const std::optional<std::string_view> held =
       before.ok() ? JsonString(*before, "status") : std::nullopt;
   if (!incoming || !held) return model::StatusOrder::kSame;
+  if (declared) return orders.Compare(*held, *incoming);
   return model::CompareStatus(e.kind, *held, *incoming);
 }
 
@@ -331,7 +334,8 @@ Result<EntityApplyResult> SqliteCrmStore::Impl::Upsert(const SinkEvent& event,
     ks.select.Reset();
     // A status precedence (model/status_precedence.h) ranks before the
     // version; kSame leaves the version to decide.
-    const model::StatusOrder order = CompareStoredStatus(e, stored);
+    const model::StatusOrder order =
+        CompareStoredStatus(e, stored, options.order_status_precedence);
     if (order == model::StatusOrder::kConflict) {
       return PrecedenceConflict(e, stored_version, stored, *text);
     }
@@ -405,7 +409,10 @@ Result<EntityApplyResult> SqliteCrmStore::Impl::ApplyPending(const SinkEvent& ev
     model::Entity next = created;
     next.version = version;
     next.fields.merge_patch(patch);
-    if (CompareStoredStatus(next, text) == model::StatusOrder::kOlder) continue;
+    if (CompareStoredStatus(next, text, options.order_status_precedence) ==
+        model::StatusOrder::kOlder) {
+      continue;
+    }
     auto next_text = CanonicalFields(next.fields);
     if (!next_text.ok()) return next_text.status();
     ks.update.Bind(1, next.version).Bind(2, std::string_view(*next_text)).Bind(3, now_ms);

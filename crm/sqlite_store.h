@@ -47,6 +47,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "crm/sink.h"
+#include "mapping/model/status_precedence.h"
 
 namespace crmhub::crm {
 
@@ -78,6 +79,13 @@ struct SqliteStoreOptions {
   // number make one lead, whichever came first. Phones compare as stored:
   // the rules' `phone` transform (E.164) is the one normalisation. 0: off.
   std::chrono::milliseconds lead_merge_window{0};
+  // Orders' statuses are the business's own: their precedence is declared
+  // ([crm] order_status_precedence) and ranks before the version, as the
+  // payments' table does (mapping/model/status_precedence.h), so a late or
+  // echoed change from one side (1C, the CRM core, a marketplace) cannot
+  // walk an order's status back; equal ranks and undeclared statuses go by
+  // the version, the time of the change. Empty: the version alone.
+  model::DeclaredStatusPrecedence order_status_precedence;
 };
 
 enum class UpsertResult { kCreated, kUpdated, kUnchanged, kStale };

@@ -317,6 +317,17 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
                           "lead instead of making a second one (a website form and a call from "
                           "one number: one lead). \"0s\": every lead stands alone. The CRM "
                           "core's API (sink = \"http\") does its own merging."},
+          {.name = "order_status_precedence",
+           .type = Type::kStringList,
+           .default_value = "[]",
+           .description =
+               "sink = \"sqlite\": orders' statuses from first to last, as the "
+               "sources name them; statuses of equal rank share one entry, separated by a "
+               "vertical bar. "
+               "A change to a status ranked below the stored one is stale whatever "
+               "its version (1C's late copy cannot walk the CRM's order back, nor "
+               "the reverse); equal ranks and undeclared statuses go by the version, "
+               "the time of the change. Empty: the version alone."},
       }});
   schema.sections.push_back(SectionSpec{
       "matching",

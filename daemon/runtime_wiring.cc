@@ -23,6 +23,7 @@ Result<std::unique_ptr<crm::CrmSink>> MakeSink(const config::Config& config,
   if (section.Has("token_file")) options.token = section.GetSecret("token_file");
   options.timeout = section.GetDuration("timeout");
   options.lead_merge_window = section.GetDuration("lead_merge_window");
+  options.order_status_precedence = section.GetStringList("order_status_precedence");
   auto sink = crm::MakeSink(options, clock, &http);
   if (!sink.ok()) return sink;
   // Payment matching works on the embedded store's tables (docs/matching.md).

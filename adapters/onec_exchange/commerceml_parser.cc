@@ -1,6 +1,11 @@
 #include "adapters/onec_exchange/commerceml_parser.h"
 
+#include <libxml/xmlreader.h>
+
+#include <fstream>
 #include <initializer_list>
+#include <limits>
+#include <memory>
 
 #include <pugixml.hpp>
 
@@ -43,11 +48,6 @@ void CopyTexts(const pugi::xml_node& n, std::initializer_list<const char*> keys,
     std::string v = Text(n, key);
     if (!v.empty()) out[key] = v;
   }
-}
-
-bool Attr(const pugi::xml_node& n, const char* name) {
-  std::string_view v = n.attribute(name).value();
-  return v == "true" || v == "1";
 }
 
 // {<key>: Значение} over the elements of `list` (ЗначенияРеквизитов by
@@ -175,60 +175,251 @@ json Order(const pugi::xml_node& doc) {
   return o;
 }
 
+// libxml2's messages for one reader: the first fatal one (what stopped it)
+// or else the first error, with its line.
+struct ReaderErrors {
+  std::string message;
+  int line = 0;
+  bool fatal = false;
+};
+
+void OnReaderError(void* context, xmlErrorPtr error) {
+  auto* errors = static_cast<ReaderErrors*>(context);
+  if (error == nullptr || error->level < XML_ERR_ERROR) return;
+  const bool fatal = error->level == XML_ERR_FATAL;
+  if (!errors->message.empty() && (errors->fatal || !fatal)) return;
+  std::string message = error->message != nullptr ? error->message : "XML error";
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  errors->message = std::move(message);
+  errors->line = error->line;
+  errors->fatal = fatal;
+}
+
+struct ReaderDeleter {
+  void operator()(xmlTextReader* r) const { xmlFreeTextReader(r); }
+};
+using Reader = std::unique_ptr<xmlTextReader, ReaderDeleter>;
+
+std::string_view ConstText(const xmlChar* s) {
+  return s == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(s));
+}
+
+// An xmlChar* libxml2 hands over, as a string (freed).
+std::string Owned(xmlChar* s) {
+  std::string out(ConstText(s));
+  if (s != nullptr) xmlFree(s);
+  return out;
+}
+
+// Walks a document with one reader, cutting out each record element as a
+// small pugixml tree (local names, attributes without namespace
+// declarations, text) of at most kMaxCommerceMlElementBytes.
+class CatalogStream {
+ public:
+  CatalogStream(xmlTextReader* reader, const RecordSink& sink) : r_(reader), sink_(sink) {
+    xmlTextReaderSetStructuredErrorHandler(r_, &OnReaderError, &errors_);
+  }
+
+  Result<CatalogSummary> Run() {
+    CatalogSummary out;
+    out.kind = "other";
+    bool seen_root = false, catalog = false, package = false;
+    bool package_only_changes = false;
+    std::string catalog_id, package_id;
+    std::vector<std::string> path;  // local names from the root down to the current element
+    int ret = 0;
+    while ((ret = xmlTextReaderRead(r_)) == 1) {
+      if (xmlTextReaderNodeType(r_) != XML_READER_TYPE_ELEMENT) continue;
+      const int depth = xmlTextReaderDepth(r_);
+      const std::string name(ConstText(xmlTextReaderConstLocalName(r_)));
+      if (depth < 0) continue;
+      path.resize(static_cast<size_t>(depth));
+      path.push_back(name);
+      if (depth == 0) {
+        if (seen_root || name != "КоммерческаяИнформация") {
+          return Status::InvalidArgument("CommerceML: the root is not КоммерческаяИнформация");
+        }
+        seen_root = true;
+        continue;
+      }
+      if (depth == 1 && name == "Каталог") {
+        catalog = true;
+        out.only_changes = AttrTrue("СодержитТолькоИзменения");
+        continue;
+      }
+      if (depth == 1 && name == "ПакетПредложений") {
+        package = true;
+        package_only_changes = AttrTrue("СодержитТолькоИзменения");
+        continue;
+      }
+      if (depth == 2 && name == "Ид" && (path[1] == "Каталог" || path[1] == "ПакетПредложений")) {
+        std::string id = Trimmed(Owned(xmlTextReaderReadString(r_)));
+        (path[1] == "Каталог" ? catalog_id : package_id) = std::move(id);
+        continue;
+      }
+      const bool product =
+          depth == 3 && name == "Товар" && path[1] == "Каталог" && path[2] == "Товары";
+      const bool offer = depth == 3 && name == "Предложение" && path[1] == "ПакетПредложений" &&
+                         path[2] == "Предложения";
+      const bool order = depth == 1 && name == "Документ";
+      if (!product && !offer && !order) continue;
+      Result<pugi::xml_node> element = CutOut();
+      if (!element.ok()) return element.status();
+      Status handed;
+      if (product) {
+        ++out.products;
+        handed = sink_(RecordKind::kProduct, Product(*element, catalog_id, out.only_changes));
+      } else if (offer) {
+        ++out.offers;
+        handed = sink_(RecordKind::kOffer, Offer(*element, package_id, package_only_changes));
+      } else {
+        ++out.orders;
+        handed = sink_(RecordKind::kOrder, Order(*element));
+      }
+      if (!handed.ok()) return handed;
+    }
+    if (ret != 0 || errors_.fatal) return ParseError();
+    if (!seen_root) return Status::InvalidArgument("CommerceML: no root element");
+    if (catalog) out.kind = "import";
+    if (out.orders > 0 && out.kind == "other") out.kind = "orders";
+    if (package && out.kind != "import") {
+      out.kind = "offers";
+      out.only_changes = package_only_changes;
+    }
+    return out;
+  }
+
+ private:
+  bool AttrTrue(const char* name) {
+    const std::string v = Owned(xmlTextReaderGetAttribute(r_, BAD_CAST name));
+    return v == "true" || v == "1";
+  }
+
+  Status ParseError() const {
+    if (errors_.message.empty())
+      return Status::InvalidArgument("CommerceML: the XML does not parse");
+    return Status::InvalidArgument("CommerceML: " + errors_.message + " at line " +
+                                   std::to_string(errors_.line));
+  }
+
+  // The element the reader is on, whole, into doc_ (replacing the last);
+  // the reader ends on its end tag (or on it, when it is empty).
+  Result<pugi::xml_node> CutOut() {
+    doc_.reset();
+    size_t bytes = 0;
+    const int top = xmlTextReaderDepth(r_);
+    pugi::xml_node element = Append(doc_, bytes);
+    if (xmlTextReaderIsEmptyElement(r_) == 1) return element;
+    pugi::xml_node current = element;
+    int ret = 0;
+    while ((ret = xmlTextReaderRead(r_)) == 1) {
+      switch (xmlTextReaderNodeType(r_)) {
+        case XML_READER_TYPE_ELEMENT: {
+          pugi::xml_node child = Append(current, bytes);
+          if (xmlTextReaderIsEmptyElement(r_) != 1) current = child;
+          break;
+        }
+        case XML_READER_TYPE_END_ELEMENT:
+          if (xmlTextReaderDepth(r_) <= top) return element;
+          current = current.parent();
+          break;
+        case XML_READER_TYPE_TEXT:
+        case XML_READER_TYPE_CDATA: {
+          const std::string_view text = ConstText(xmlTextReaderConstValue(r_));
+          bytes += text.size();
+          current.append_child(pugi::node_pcdata).set_value(std::string(text).c_str());
+          break;
+        }
+        default:
+          break;
+      }
+      if (bytes > kMaxCommerceMlElementBytes) {
+        return Status::InvalidArgument(
+            "CommerceML: an element above " + std::to_string(kMaxCommerceMlElementBytes) +
+            " bytes at line " + std::to_string(xmlTextReaderGetParserLineNumber(r_)));
+      }
+    }
+    return ParseError();
+  }
+
+  // The reader's current element as a child of `parent`, with its
+  // attributes (namespace declarations left out).
+  pugi::xml_node Append(pugi::xml_node parent, size_t& bytes) {
+    const std::string name(ConstText(xmlTextReaderConstLocalName(r_)));
+    bytes += name.size() + 2;
+    pugi::xml_node node = parent.append_child(name.c_str());
+    if (xmlTextReaderHasAttributes(r_) == 1) {
+      while (xmlTextReaderMoveToNextAttribute(r_) == 1) {
+        if (xmlTextReaderIsNamespaceDecl(r_) == 1) continue;
+        const std::string_view attr = ConstText(xmlTextReaderConstLocalName(r_));
+        const std::string_view value = ConstText(xmlTextReaderConstValue(r_));
+        bytes += attr.size() + value.size() + 4;
+        node.append_attribute(std::string(attr).c_str()).set_value(std::string(value).c_str());
+      }
+      xmlTextReaderMoveToElement(r_);
+    }
+    return node;
+  }
+
+  xmlTextReader* r_;
+  const RecordSink& sink_;
+  ReaderErrors errors_;
+  pugi::xml_document doc_;
+};
+
+// No network, no DTD loading, no entity substitution (XXE), libxml2's
+// default size limits kept (XML_PARSE_HUGE off: no text node above 10 MB).
+constexpr int kReaderOptions = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT;
+
+Status CheckCharset(std::string_view head) {
+  Result<XmlCharset> charset = DeclaredCharset(head);
+  if (!charset.ok()) return Status::InvalidArgument("CommerceML: " + charset.status().message());
+  return Status::Ok();
+}
+
 }  // namespace
+
+Result<CatalogSummary> StreamCatalogFile(const std::filesystem::path& path,
+                                         const RecordSink& sink) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("CommerceML: cannot open " + path.string());
+  char head[512];
+  in.read(head, sizeof head);
+  if (Status s = CheckCharset(std::string_view(head, static_cast<size_t>(in.gcount()))); !s.ok()) {
+    return s;
+  }
+  Reader reader(xmlReaderForFile(path.c_str(), nullptr, kReaderOptions));
+  if (!reader) return Status::InvalidArgument("CommerceML: cannot read " + path.string());
+  return CatalogStream(reader.get(), sink).Run();
+}
+
+Result<CatalogSummary> StreamCatalogBytes(std::string_view xml, const RecordSink& sink) {
+  if (Status s = CheckCharset(xml.substr(0, 512)); !s.ok()) return s;
+  if (xml.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return Status::InvalidArgument("CommerceML: a document above 2 GB in memory");
+  }
+  Reader reader(xmlReaderForMemory(xml.data(), static_cast<int>(xml.size()), "commerceml.xml",
+                                   nullptr, kReaderOptions));
+  if (!reader) return Status::InvalidArgument("CommerceML: cannot read the document");
+  return CatalogStream(reader.get(), sink).Run();
+}
 
 Result<CatalogFile> ParseCatalogFile(std::string_view xml, size_t max_bytes) {
   if (xml.size() > max_bytes) {
     return Status::InvalidArgument("CommerceML: " + std::to_string(xml.size()) +
                                    " bytes, more than the bound of " + std::to_string(max_bytes));
   }
-  // pugixml decodes UTF-8/16/32 and Latin-1 only: a windows-1251 document
-  // (by its declaration) is decoded to UTF-8 first; another charset is
-  // refused by name, never misread.
-  Result<std::string> utf8 = XmlToUtf8(xml);
-  if (!utf8.ok()) return Status::InvalidArgument("CommerceML: " + utf8.status().message());
-  pugi::xml_document doc;
-  pugi::xml_parse_result parsed =
-      doc.load_buffer(utf8->data(), utf8->size(), pugi::parse_default, pugi::encoding_utf8);
-  if (!parsed) {
-    return Status::InvalidArgument(std::string("CommerceML: ") + parsed.description() +
-                                   " at byte " + std::to_string(parsed.offset));
-  }
-  pugi::xml_node root = doc.document_element();
-  if (!root || Local(root) != "КоммерческаяИнформация") {
-    return Status::InvalidArgument("CommerceML: the root is not КоммерческаяИнформация");
-  }
   CatalogFile out;
-  out.kind = "other";
-  if (pugi::xml_node catalog = Child(root, "Каталог")) {
-    out.kind = "import";
-    out.only_changes = Attr(catalog, "СодержитТолькоИзменения");
-    const std::string id = Text(catalog, "Ид");
-    if (pugi::xml_node goods = Child(catalog, "Товары")) {
-      for (pugi::xml_node item = goods.first_child(); item; item = item.next_sibling()) {
-        if (item.type() == pugi::node_element && Local(item) == "Товар") {
-          out.products.push_back(Product(item, id, out.only_changes));
-        }
-      }
-    }
-  }
-  for (pugi::xml_node d = root.first_child(); d; d = d.next_sibling()) {
-    if (d.type() == pugi::node_element && Local(d) == "Документ") out.orders.push_back(Order(d));
-  }
-  if (!out.orders.empty() && out.kind == "other") out.kind = "orders";
-  if (pugi::xml_node package = Child(root, "ПакетПредложений")) {
-    out.kind = out.kind == "import" ? "import" : "offers";
-    const bool only_changes = Attr(package, "СодержитТолькоИзменения");
-    if (out.kind == "offers") out.only_changes = only_changes;
-    const std::string id = Text(package, "Ид");
-    if (pugi::xml_node offers = Child(package, "Предложения")) {
-      for (pugi::xml_node o = offers.first_child(); o; o = o.next_sibling()) {
-        if (o.type() == pugi::node_element && Local(o) == "Предложение") {
-          out.offers.push_back(Offer(o, id, only_changes));
-        }
-      }
-    }
-  }
+  Result<CatalogSummary> summary = StreamCatalogBytes(xml, [&](RecordKind kind, json record) {
+    (kind == RecordKind::kProduct ? out.products
+     : kind == RecordKind::kOffer ? out.offers
+                                  : out.orders)
+        .push_back(std::move(record));
+    return Status::Ok();
+  });
+  if (!summary.ok()) return summary.status();
+  out.kind = summary->kind;
+  out.only_changes = summary->only_changes;
   return out;
 }
 

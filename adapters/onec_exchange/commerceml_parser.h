@@ -19,12 +19,17 @@
 // Values are the elements' text, trimmed. The mapping rules are
 // config/mappings/onec-commerceml.toml.
 //
-// Bounded: a document above `max_bytes` is refused before parsing (the
-// exchange's file_limit keeps uploads in chunks; a catalogue larger than the
-// bound is to be split by 1C into several import*.xml, which it does with
-// "goods/" packages).
+// Streamed: libxml2's xmlTextReader walks the document (docs/decisions.md,
+// "CommerceML read as a stream"); each Товар, Предложение and Документ is
+// cut out whole (at most kMaxCommerceMlElementBytes) and read with pugixml,
+// then dropped, so memory is bounded by the largest element, not by the
+// file. Каталог/Ид and ПакетПредложений/Ид are to come before the goods and
+// offers (as 1C writes them); one that comes after is not seen by the
+// records before it.
 
 #include <cstddef>
+#include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,9 +56,39 @@ struct CatalogFile {
 };
 
 inline constexpr size_t kMaxCommerceMlBytes = 256 * 1024 * 1024;
+// One Товар, Предложение or Документ: larger is refused (1C's largest real
+// elements are a few kilobytes; a megabyte of description is already odd).
+inline constexpr size_t kMaxCommerceMlElementBytes = 4 * 1024 * 1024;
 
-// InvalidArgument with pugixml's description and byte offset for XML that
-// does not parse, or a root that is not КоммерческаяИнформация.
+enum class RecordKind { kProduct, kOffer, kOrder };
+
+// What a streamed document was, known at its end: `kind` and `only_changes`
+// as in CatalogFile; the records counted by kind.
+struct CatalogSummary {
+  std::string kind;
+  bool only_changes = false;
+  size_t products = 0;
+  size_t offers = 0;
+  size_t orders = 0;
+};
+
+// Called once per record, in document order; a non-OK status stops the
+// reading and is returned as it is.
+using RecordSink = std::function<Status(RecordKind, nlohmann::json)>;
+
+// Streams the CommerceML document at `path` (UTF-8 or windows-1251 by its
+// declaration; another charset refused by name) into `sink`. InvalidArgument
+// with libxml2's message and line for XML that does not parse, a root that
+// is not КоммерческаяИнформация, or an element above the bound; records
+// handed to `sink` before the error stay handed (a caller stages them and
+// throws the staging away on error).
+Result<CatalogSummary> StreamCatalogFile(const std::filesystem::path& path, const RecordSink& sink);
+// The same over a document in memory (what the fuzz target and the tests read).
+Result<CatalogSummary> StreamCatalogBytes(std::string_view xml, const RecordSink& sink);
+
+// The whole document collected in memory (StreamCatalogBytes into a
+// CatalogFile): for small documents, tests and the fuzz target. A document
+// above `max_bytes` is refused before reading.
 Result<CatalogFile> ParseCatalogFile(std::string_view xml, size_t max_bytes = kMaxCommerceMlBytes);
 
 }  // namespace crmhub::adapters::onec_exchange

@@ -1,6 +1,7 @@
 #include "adapters/onec_exchange/onec_exchange_adapter.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <fstream>
 #include <random>
@@ -69,11 +70,31 @@ std::string Header(const Hint& hint, std::string_view name) {
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-std::string ReadAll(const fs::path& path) {
+// Records queued per onec_import_batch hint: the memory of one resolve step.
+constexpr size_t kImportBatch = 500;
+constexpr std::string_view kImportStateSuffix = ".import.json";
+constexpr std::string_view kRecordsSuffix = ".records";
+
+struct ImportState {
+  std::string state;  // "" (not staged yet), "staged", "done" or "failed"
+  std::string error;
+  int64_t records = 0;
+  int64_t queued = 0;
+};
+
+ImportState ReadImportState(const fs::path& path) {
+  ImportState out;
   std::ifstream in(path, std::ios::binary);
+  if (!in) return out;
   std::ostringstream buf;
   buf << in.rdbuf();
-  return std::move(buf).str();
+  Result<json> j = ParseJson(buf.str());
+  if (!j.ok() || !j->is_object()) return out;
+  out.state = std::string(JsonString(*j, "state").value_or(""));
+  out.error = std::string(JsonString(*j, "error").value_or(""));
+  out.records = JsonInt(*j, "records").value_or(0);
+  out.queued = JsonInt(*j, "queued").value_or(0);
+  return out;
 }
 
 bool WriteAll(const fs::path& path, const std::string& bytes) {
@@ -87,6 +108,13 @@ bool WriteAll(const fs::path& path, const std::string& bytes) {
   std::error_code ec;
   fs::rename(temp, path, ec);
   return !ec;
+}
+
+bool WriteImportState(const fs::path& path, const ImportState& state) {
+  return WriteAll(path, Dump(json{{"state", state.state},
+                                  {"error", state.error},
+                                  {"records", state.records},
+                                  {"queued", state.queued}}));
 }
 
 }  // namespace
@@ -117,6 +145,15 @@ Result<WebhookResult> OnecExchangeAdapter::HandleWebhook(const net::HttpRequest&
       sessions_.insert(session);
     }
     result.accepted = Text(fmt::format("success\n{}\n{}\n", kCookie, session));
+    // Each exchange begins with a sweep of what old ones left (one a
+    // session: its key is the session's).
+    InboundEvent sweep;
+    sweep.kind = "onec_cleanup";
+    sweep.ordering_key = std::string(kOrdering);
+    sweep.resolve = true;
+    sweep.idempotency_key = fmt::format("onec:{}:cleanup", session);
+    sweep.headers = {{"session", session}};
+    result.events.push_back(std::move(sweep));
     return result;
   }
   const std::string session = SessionOf(request);
@@ -148,13 +185,30 @@ Result<WebhookResult> OnecExchangeAdapter::HandleWebhook(const net::HttpRequest&
       e.idempotency_key = fmt::format("onec:{}:{}:part{}", session, filename, part);
       e.headers.push_back({"part", std::to_string(part)});
       e.payload = request.body;
-    } else {
-      e.kind = "onec_import";
-      e.idempotency_key = fmt::format("onec:{}:{}:import", session, filename);
-      e.payload = filename;
+      result.events.push_back(std::move(e));
+      result.accepted = Text("success\n");
+      return result;
     }
+    // import: staged, then applied in batches in the background; 1C asks
+    // again while the answer is "progress" (the protocol's own loop).
+    const ImportState state = ReadImportState(config_.staging_dir / session /
+                                              (filename + std::string(kImportStateSuffix)));
+    if (state.state == "done") {
+      result.accepted = Text("success\n");
+      return result;
+    }
+    if (state.state == "failed") {
+      result.accepted = Text("failure\n" + state.error + "\n");
+      return result;
+    }
+    e.kind = "onec_import";
+    e.idempotency_key = fmt::format("onec:{}:{}:import", session, filename);
+    e.payload = filename;
     result.events.push_back(std::move(e));
-    result.accepted = Text("success\n");
+    result.accepted =
+        Text(state.state == "staged"
+                 ? fmt::format("progress\n{} of {} records queued\n", state.queued, state.records)
+                 : std::string("progress\nstaging\n"));
     return result;
   }
   if (type == "sale" && mode == "query") {
@@ -197,6 +251,9 @@ Result<WebhookResult> OnecExchangeAdapter::HandleWebhook(const net::HttpRequest&
 ResolveResult OnecExchangeAdapter::Resolve(const Hint& hint) {
   if (hint.kind == "onec_file_chunk") return WriteChunk(hint);
   if (hint.kind == "onec_import") return Import(hint);
+  if (hint.kind == "onec_import_batch") return ApplyBatch(hint);
+  if (hint.kind == "onec_import_done") return FinishImport(hint);
+  if (hint.kind == "onec_cleanup") return Cleanup(hint);
   return {DeliveryOutcome::Fail("onec-exchange: unknown hint " + hint.kind), {}};
 }
 
@@ -269,16 +326,78 @@ int FileRank(const std::string& name) {
 ResolveResult OnecExchangeAdapter::Import(const Hint& hint) {
   const std::string filename = hint.payload;
   const fs::path dir = config_.staging_dir / Header(hint, "session");
+  const fs::path state_path = dir / (filename + std::string(kImportStateSuffix));
+  const fs::path records_path = dir / (filename + std::string(kRecordsSuffix));
+  ImportState state = ReadImportState(state_path);
+  if (state.state == "done" || state.state == "failed") return {DeliveryOutcome::Ok(), {}};
+  if (state.state != "staged" || !fs::exists(records_path)) {
+    // Staging a big file can outlast the hint's lease, and the hint then
+    // comes again on another worker while the first still reads: that one
+    // waits (a retry) rather than staging the same file beside it.
+    const std::string staging_key = Header(hint, "session") + "/" + filename;
+    {
+      std::lock_guard lock(mu_);
+      if (!staging_.insert(staging_key).second) {
+        return {DeliveryOutcome::Retry("onec-exchange: " + filename + " is being staged"), {}};
+      }
+    }
+    struct Done {
+      OnecExchangeAdapter& adapter;
+      const std::string& key;
+      ~Done() {
+        std::lock_guard lock(adapter.mu_);
+        adapter.staging_.erase(key);
+      }
+    } done{*this, staging_key};
+    Result<int64_t> staged = Stage(hint, dir, records_path);
+    if (!staged.ok()) {
+      if (staged.status().code() == StatusCode::kUnavailable) {
+        return {DeliveryOutcome::Retry(staged.status().message()), {}};
+      }
+      // Refused: 1C's next mode=import hears why; the hint is dead-lettered.
+      state.state = "failed";
+      state.error = staged.status().message();
+      WriteImportState(state_path, state);
+      return {DeliveryOutcome::Fail(staged.status().message()), {}};
+    }
+    state = ImportState{.state = "staged", .error = "", .records = *staged, .queued = 0};
+    if (!WriteImportState(state_path, state)) {
+      return {DeliveryOutcome::Retry("onec-exchange: writing " + state_path.string()), {}};
+    }
+  }
+  return {DeliveryOutcome::Ok(), {ImportHint(hint, "onec_import_batch", 0)}};
+}
+
+InboundEvent OnecExchangeAdapter::ImportHint(const Hint& hint, std::string_view kind,
+                                             int64_t offset) const {
+  InboundEvent e;
+  e.kind = std::string(kind);
+  e.ordering_key = std::string(kOrdering);
+  e.resolve = true;
+  e.headers = {{"session", Header(hint, "session")},
+               {"filename", Header(hint, "filename")},
+               {"exchange", Header(hint, "exchange")},
+               {"offset", std::to_string(offset)}};
+  const std::string filename = Header(hint, "filename");
+  e.idempotency_key =
+      fmt::format("onec:{}:{}:{}:{}", Header(hint, "session"), filename, kind, offset);
+  e.payload = filename;
+  return e;
+}
+
+Result<int64_t> OnecExchangeAdapter::Stage(const Hint& hint, const fs::path& dir,
+                                           const fs::path& records_path) {
+  const std::string filename = hint.payload;
   const fs::path unzipped = dir / "unzipped";
   Result<bool> joined = JoinParts(dir, filename);
-  if (!joined.ok()) return {DeliveryOutcome::Retry(joined.status().message()), {}};
+  if (!joined.ok()) return joined.status();
   std::vector<std::string> xml_files;  // under dir or unzipped, in import order
   fs::path from = dir;
   if (*joined && LooksLikeZip(Head(dir / filename))) {
     Result<std::vector<std::string>> names = ExtractXmlEntries(dir / filename, unzipped);
     if (!names.ok()) {
-      return {DeliveryOutcome::Fail("onec-exchange: " + filename + ": " + names.status().message()),
-              {}};
+      return Status::InvalidArgument("onec-exchange: " + filename + ": " +
+                                     names.status().message());
     }
     xml_files = *names;
     from = unzipped;
@@ -295,19 +414,17 @@ ResolveResult OnecExchangeAdapter::Import(const Hint& hint) {
         const std::string archive = name.substr(0, name.size() - 11);
         if (!LooksLikeZip(Head(it->path()))) continue;
         Result<bool> staged = JoinParts(dir, archive);
-        if (!staged.ok()) return {DeliveryOutcome::Retry(staged.status().message()), {}};
+        if (!staged.ok()) return staged.status();
         Result<std::vector<std::string>> names = ExtractXmlEntries(dir / archive, unzipped);
         if (!names.ok()) {
-          return {
-              DeliveryOutcome::Fail("onec-exchange: " + archive + ": " + names.status().message()),
-              {}};
+          return Status::InvalidArgument("onec-exchange: " + archive + ": " +
+                                         names.status().message());
         }
       }
     }
     if (!fs::exists(unzipped / filename)) {
-      return {DeliveryOutcome::Fail("onec-exchange: import of " + filename +
-                                    ", which no mode=file sent (nor an archive of this session)"),
-              {}};
+      return Status::InvalidArgument("onec-exchange: import of " + filename +
+                                     ", which no mode=file sent (nor an archive of this session)");
     }
     xml_files = {filename};
     from = unzipped;
@@ -315,113 +432,224 @@ ResolveResult OnecExchangeAdapter::Import(const Hint& hint) {
   std::stable_sort(
       xml_files.begin(), xml_files.end(),
       [](const std::string& a, const std::string& b) { return FileRank(a) < FileRank(b); });
-  std::vector<InboundEvent> events;
+  const fs::path temp = records_path.string() + ".tmp";
+  std::ofstream records(temp, std::ios::binary | std::ios::trunc);
+  int64_t count = 0;
   for (const std::string& name : xml_files) {
-    DeliveryOutcome outcome = ImportXml(hint, name, ReadAll(from / name), events);
-    if (!outcome.ok()) return {std::move(outcome), {}};
+    if (Status s = StageXml(hint, name, from / name, records, count); !s.ok()) return s;
   }
-  return {DeliveryOutcome::Ok(), std::move(events)};
+  records.flush();
+  if (!records) return Status::Unavailable("onec-exchange: writing " + temp.string());
+  records.close();
+  std::error_code ec;
+  fs::rename(temp, records_path, ec);
+  if (ec) return Status::Unavailable("onec-exchange: " + ec.message());
+  return count;
 }
 
-DeliveryOutcome OnecExchangeAdapter::ImportXml(const Hint& hint, const std::string& filename,
-                                               std::string_view xml,
-                                               std::vector<InboundEvent>& events) {
-  Result<CatalogFile> file = ParseCatalogFile(xml);
-  if (!file.ok()) {
-    return DeliveryOutcome::Fail("onec-exchange: " + filename + ": " + file.status().message());
+namespace {
+
+std::string_view EventKind(RecordKind kind) {
+  switch (kind) {
+    case RecordKind::kProduct:
+      return "onec_product";
+    case RecordKind::kOffer:
+      return "onec_offer";
+    case RecordKind::kOrder:
+      return "onec_order";
   }
-  auto add = [&](const json& record, const char* kind) {
+  return "onec_product";
+}
+
+// One staged record: "<event kind>\t<XML file>\t<record as JSON>\n" (JSON
+// escapes every control character, so a record is one line).
+void WriteRecordLine(std::ofstream& out, std::string_view kind, std::string_view file,
+                     std::string_view record) {
+  out << kind << '\t' << file << '\t' << record << '\n';
+}
+
+}  // namespace
+
+// Streams one XML document into the staged records. A full import*.xml
+// (СодержитТолькоИзменения false) deactivates what the last full one had
+// and it lacks (the last record, deleted = true; never removed); more than
+// max_deactivate_percent of the catalogue is refused instead (a partial
+// upload must not empty a shop). The catalogue's state is on disk
+// (catalogue_state.h), so memory stays bounded.
+Status OnecExchangeAdapter::StageXml(const Hint& hint, const std::string& filename,
+                                     const fs::path& path, std::ofstream& records, int64_t& count) {
+  std::lock_guard lock(catalogue_mu_);
+  bool full = false;
+  auto sink = [&](RecordKind kind, json record) -> Status {
     const std::string id(JsonString(record, "Ид").value_or(""));
-    if (id.empty()) return;
+    if (id.empty()) return Status::Ok();
     const std::string text = Dump(record);
-    InboundEvent e;
-    e.kind = kind;
-    e.idempotency_key = fmt::format("onec:{}:{}:{}", kind, id, net::Sha256Hex(text).substr(0, 16));
-    e.ordering_key = id;
-    e.headers = {{"onec_file", filename}};
-    e.payload = text;
-    events.push_back(std::move(e));
-  };
-  if (file->kind == "import" && !file->only_changes && !file->products.empty()) {
-    // A full catalogue: what the last full one had and this one does not
-    // mention is deactivated (its last record, marked deleted), never
-    // removed; more than max_deactivate_percent of it is refused instead.
-    Result<std::vector<json>> absent = Deactivations(hint, file->products);
-    if (!absent.ok()) return DeliveryOutcome::Fail(absent.status().message());
-    for (const json& p : *absent) add(p, "onec_product");
-  }
-  for (const json& p : file->products) add(p, "onec_product");
-  for (const json& o : file->offers) add(o, "onec_offer");
-  for (const json& o : file->orders) {
-    // What crmhub writes from 1C, remembered: the CRM's copy of it coming
-    // back as export_order is an echo, not sent to 1C again.
-    const std::string id(JsonString(o, "Ид").value_or(""));
-    if (!id.empty()) {
-      if (Status s = outbox_.Remember1c(id, DocumentFingerprint(o)); !s.ok()) {
-        return DeliveryOutcome::Retry(s.message());
+    if (kind == RecordKind::kProduct && !full &&
+        !JsonBool(record, "_only_changes").value_or(true)) {
+      full = true;
+      const std::string catalog(JsonString(record, "_catalog").value_or(""));
+      if (Status s = catalogue_.Begin(catalog, hint.key + "/" + filename); !s.ok()) return s;
+    }
+    if (kind == RecordKind::kProduct && full) {
+      if (Status s = catalogue_.Add(id, text); !s.ok()) return s;
+    }
+    if (kind == RecordKind::kOrder) {
+      // What crmhub writes from 1C, remembered: the CRM's copy of it coming
+      // back as export_order is an echo, not sent to 1C again.
+      if (Status s = outbox_.Remember1c(id, DocumentFingerprint(record)); !s.ok()) {
+        return Status::Unavailable(s.message());
       }
     }
-    add(o, "onec_order");
+    WriteRecordLine(records, EventKind(kind), filename, text);
+    ++count;
+    return Status::Ok();
+  };
+  Result<CatalogSummary> summary = StreamCatalogFile(path, sink);
+  if (!summary.ok()) {
+    if (full) catalogue_.Rollback();
+    const Status& s = summary.status();
+    if (s.code() == StatusCode::kUnavailable) return s;
+    return Status::InvalidArgument("onec-exchange: " + filename + ": " + s.message());
   }
-  return DeliveryOutcome::Ok();
-}
-
-// The catalogue's state: staging_dir/catalogues/<hash of Каталог/Ид>.json
-// holds the records of the last full import applied ({"hint", "records":
-// {Ид: record}}); a full import writes its own as ...next.json, promoted
-// when the next import comes (the hints of an exchange run one after the
-// other, so by then this one is settled). A retry of the same hint finds its
-// own next.json and ignores it: it compares with the same known state again.
-Result<std::vector<json>> OnecExchangeAdapter::Deactivations(const Hint& hint,
-                                                             const std::vector<json>& products) {
-  const std::string catalog(JsonString(products.front(), "_catalog").value_or(""));
-  const fs::path dir = config_.staging_dir / "catalogues";
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  const std::string name = net::Sha256Hex(catalog).substr(0, 16);
-  const fs::path known_path = dir / (name + ".json");
-  const fs::path next_path = dir / (name + ".next.json");
-  if (fs::exists(next_path)) {
-    Result<json> next = ParseJson(ReadAll(next_path));
-    if (next.ok() && JsonString(*next, "hint").value_or("") != hint.key) {
-      fs::rename(next_path, known_path, ec);  // the previous import, settled
-    }
+  if (!full) return Status::Ok();
+  Result<CatalogueState::Counts> counts = catalogue_.Absent();
+  if (!counts.ok()) {
+    catalogue_.Rollback();
+    return counts.status();
   }
-  json known = json::object();
-  if (fs::exists(known_path)) {
-    Result<json> read = ParseJson(ReadAll(known_path));
-    if (read.ok()) {
-      if (const json* records = JsonObject(*read, "records")) known = *records;
-    }
-  }
-  std::set<std::string> present;
-  json now = json::object();
-  for (const json& p : products) {
-    const std::string id(JsonString(p, "Ид").value_or(""));
-    if (id.empty()) continue;
-    present.insert(id);
-    now[id] = p;
-  }
-  std::vector<json> out;
-  for (const auto& [id, record] : known.items()) {
-    if (present.count(id) > 0 || !record.is_object()) continue;
-    json deactivated = record;
-    deactivated["_deleted"] = true;
-    deactivated["_absent"] = true;
-    out.push_back(std::move(deactivated));
-  }
-  if (!known.empty() &&
-      out.size() * 100 > known.size() * static_cast<size_t>(config_.max_deactivate_percent)) {
+  if (counts->known > 0 &&
+      counts->absent * 100 > counts->known * static_cast<int64_t>(config_.max_deactivate_percent)) {
+    catalogue_.Rollback();
     return Status::FailedPrecondition(fmt::format(
         "onec-exchange: the full catalogue {} would deactivate {} of the {} goods of the last one "
         "(more than max_deactivate_percent = {}): refused, nothing of it applied (a partial "
         "upload?). If it is meant, raise the limit and replay this dead letter.",
-        hint.payload, out.size(), known.size(), config_.max_deactivate_percent));
+        filename, counts->absent, counts->known, config_.max_deactivate_percent));
   }
-  if (!WriteAll(next_path, Dump(json{{"hint", hint.key}, {"records", std::move(now)}}))) {
-    return Status::Unavailable("onec-exchange: writing " + next_path.string());
+  Status each = catalogue_.ForEachAbsent([&](std::string_view text) -> Status {
+    Result<json> record = ParseJson(text);
+    if (!record.ok() || !record->is_object()) return Status::Ok();
+    (*record)["_deleted"] = true;
+    (*record)["_absent"] = true;
+    WriteRecordLine(records, "onec_product", filename, Dump(*record));
+    ++count;
+    return Status::Ok();
+  });
+  if (!each.ok()) {
+    catalogue_.Rollback();
+    return each;
   }
-  return out;
+  return catalogue_.Commit();
+}
+
+ResolveResult OnecExchangeAdapter::Cleanup(const Hint& hint) {
+  const auto now = clock_.Now();
+  const std::string current = Header(hint, "session");
+  std::error_code ec;
+  int removed = 0;
+  for (fs::directory_iterator it(config_.staging_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    // Session folders only: 32 hex digits (NewSession); never the
+    // catalogue state, the orders or the session that asked.
+    if (name.size() != 32 || name == current || !it->is_directory()) continue;
+    if (name.find_first_not_of("0123456789abcdef") != std::string::npos) continue;
+    // The newest file in it decides: a long import keeps its folder.
+    std::error_code walk;
+    auto newest = fs::last_write_time(it->path(), walk);
+    if (walk) continue;
+    for (fs::recursive_directory_iterator f(it->path(), walk), fend; !walk && f != fend;
+         f.increment(walk)) {
+      std::error_code t;
+      newest = std::max(newest, fs::last_write_time(f->path(), t));
+    }
+    const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(
+        now - std::chrono::file_clock::to_sys(newest));
+    if (age < config_.staging_retention) continue;
+    {
+      std::lock_guard lock(mu_);
+      sessions_.erase(name);
+      queried_.erase(name);
+      std::erase_if(chunks_, [&](const auto& c) { return c.first.starts_with(name + "/"); });
+    }
+    std::error_code rm;
+    fs::remove_all(it->path(), rm);
+    if (!rm) ++removed;
+  }
+  Result<int> forgotten =
+      outbox_.Forget1c(now, config_.fingerprint_retention, config_.max_fingerprints);
+  if (removed > 0 || (forgotten.ok() && *forgotten > 0)) {
+    spdlog::info("adapter {}: cleanup removed {} old session folders and {} old fingerprints",
+                 config_.id, removed, forgotten.ok() ? *forgotten : 0);
+  }
+  return {DeliveryOutcome::Ok(), {}};
+}
+
+// One bounded batch of the staged records, from the hint's byte offset:
+// kImportBatch events, and the hint of the next batch (or of the end).
+ResolveResult OnecExchangeAdapter::ApplyBatch(const Hint& hint) {
+  const std::string filename = Header(hint, "filename");
+  const fs::path dir = config_.staging_dir / Header(hint, "session");
+  const std::optional<int64_t> offset = ParseDecimalInt(Header(hint, "offset"));
+  if (!offset || *offset < 0 || !SafeFileName(filename)) {
+    return {DeliveryOutcome::Fail("onec-exchange: a batch hint without its file or offset"), {}};
+  }
+  std::ifstream in(dir / (filename + std::string(kRecordsSuffix)), std::ios::binary);
+  if (!in) {
+    return {
+        DeliveryOutcome::Retry("onec-exchange: the staged records of " + filename + " are missing"),
+        {}};
+  }
+  in.seekg(*offset);
+  std::vector<InboundEvent> events;
+  std::string line;
+  int64_t at = *offset;
+  while (events.size() < kImportBatch && std::getline(in, line)) {
+    at += static_cast<int64_t>(line.size()) + 1;
+    const size_t tab1 = line.find('\t');
+    const size_t tab2 = tab1 == std::string::npos ? tab1 : line.find('\t', tab1 + 1);
+    if (tab2 == std::string::npos) continue;
+    const std::string_view view(line);
+    const std::string_view payload = view.substr(tab2 + 1);
+    Result<json> record = ParseJson(payload);
+    if (!record.ok()) continue;
+    const std::string id(JsonString(*record, "Ид").value_or(""));
+    const std::string kind(view.substr(0, tab1));
+    InboundEvent e;
+    e.kind = kind;
+    e.idempotency_key =
+        fmt::format("onec:{}:{}:{}", kind, id, net::Sha256Hex(payload).substr(0, 16));
+    e.ordering_key = id;
+    e.headers = {{"onec_file", std::string(view.substr(tab1 + 1, tab2 - tab1 - 1))}};
+    e.payload = std::string(payload);
+    events.push_back(std::move(e));
+  }
+  const bool more = in.peek() != std::char_traits<char>::eof();
+  const ImportState state = ReadImportState(dir / (filename + std::string(kImportStateSuffix)));
+  ImportState queued = state;
+  queued.queued = state.queued + static_cast<int64_t>(events.size());
+  // The count 1C sees with "progress": advisory (a retried batch counts twice).
+  WriteImportState(dir / (filename + std::string(kImportStateSuffix)), queued);
+  events.push_back(ImportHint(hint, more ? "onec_import_batch" : "onec_import_done", at));
+  return {DeliveryOutcome::Ok(), std::move(events)};
+}
+
+// Every batch is queued (the hints of an exchange resolve in order): the
+// import is done, the staged records go, and 1C's next mode=import hears
+// "success".
+ResolveResult OnecExchangeAdapter::FinishImport(const Hint& hint) {
+  const std::string filename = Header(hint, "filename");
+  const fs::path dir = config_.staging_dir / Header(hint, "session");
+  if (!SafeFileName(filename)) return {DeliveryOutcome::Fail("onec-exchange: bad file name"), {}};
+  const fs::path state_path = dir / (filename + std::string(kImportStateSuffix));
+  ImportState state = ReadImportState(state_path);
+  state.state = "done";
+  if (!WriteImportState(state_path, state)) {
+    return {DeliveryOutcome::Retry("onec-exchange: writing " + state_path.string()), {}};
+  }
+  std::error_code ec;
+  fs::remove(dir / (filename + std::string(kRecordsSuffix)), ec);
+  return {DeliveryOutcome::Ok(), {}};
 }
 
 std::vector<DeliveryOutcome> OnecExchangeAdapter::Deliver(std::span<const Command> batch) {

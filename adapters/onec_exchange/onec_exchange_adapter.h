@@ -13,21 +13,29 @@
 //              staging_dir/<session>/<filename>.partNNNNNN (one file per
 //              chunk: a redelivered hint rewrites its own part, never
 //              appends twice)
-//   import     queued as a hint after the chunks (one ordering key: every
-//              hint of the exchange is resolved in order), answered
-//              "success" at once; the worker joins the parts into
+//   import     the first call queues an onec_import hint after the chunks
+//              (one ordering key: every hint of the exchange is resolved in
+//              order) and answers "progress"; 1C repeats the call, and hears
+//              "progress" until every record is queued, then "success" (or
+//              "failure\n<reason>" when the import was refused). Stage,
+//              then apply: the worker joins the parts into
 //              staging_dir/<session>/<filename> (a zip archive is unpacked
 //              there, bounded: zip_archive.h; import of the archive's name
 //              imports its XML entries, import of an entry's name that
-//              entry), parses them (commerceml_parser.h; UTF-8 or
-//              windows-1251) and queues one event per Товар and per
-//              Предложение, keyed by Ид and a hash of the record, so the same
-//              exchange run again changes nothing. A full import*.xml
-//              (СодержитТолькоИзменения false) deactivates what the last
-//              full one had and it lacks (the last record, deleted = true;
-//              never removed); more than max_deactivate_percent of the
-//              catalogue is refused into the dead-letter queue instead (a
-//              partial upload must not empty a shop)
+//              entry), streams them (commerceml_parser.h; UTF-8 or
+//              windows-1251) into <filename>.records, one line per Товар,
+//              Предложение and Документ; then onec_import_batch hints queue
+//              kImportBatch events each (keyed by Ид and a hash of the
+//              record, so the same exchange run again changes nothing),
+//              each hint queuing the next, and onec_import_done marks the
+//              import done (<filename>.import.json). Memory is bounded by a
+//              batch and one XML element, whatever the file's size. A full
+//              import*.xml (СодержитТолькоИзменения false) deactivates what
+//              the last full one had and it lacks (the last record, deleted
+//              = true; never removed; catalogue_state.h); more than
+//              max_deactivate_percent of the catalogue is refused into the
+//              dead-letter queue instead (a partial upload must not empty a
+//              shop)
 //   sale       query → the outbox's pending orders (the CRM's new and
 //              changed orders, export_order commands) as a CommerceML
 //              document (commerceml_writer.h), at most kMaxQueryOrders;
@@ -43,7 +51,9 @@
 // (sessions and chunk counters under a mutex); Resolve runs on a delivery
 // worker and does the disk work.
 
+#include <chrono>
 #include <filesystem>
+#include <iosfwd>
 #include <map>
 #include <mutex>
 #include <set>
@@ -52,6 +62,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/adapter.h"
+#include "adapters/onec_exchange/catalogue_state.h"
 #include "adapters/onec_exchange/order_outbox.h"
 #include "base/secret.h"
 #include "base/thread_annotations.h"
@@ -66,6 +77,14 @@ struct OnecExchangeConfig {
   std::filesystem::path staging_dir;
   int max_deactivate_percent = 20;
   bool zip = false;  // init answers zip=yes: 1C may then send zip archives
+  // A session's staging folder (chunks, unpacked files, import states) is
+  // removed once untouched this long; swept when a new session logs in.
+  std::chrono::milliseconds staging_retention{std::chrono::hours(72)};
+  // An order's fingerprint of what 1C last sent (echo detection) is
+  // forgotten once untouched this long, and the oldest beyond
+  // max_fingerprints; a forgotten one only lets one echo through.
+  std::chrono::milliseconds fingerprint_retention{std::chrono::hours(24 * 90)};
+  size_t max_fingerprints = 200000;
 };
 
 class OnecExchangeAdapter final : public Adapter,
@@ -73,7 +92,10 @@ class OnecExchangeAdapter final : public Adapter,
                                   public TargetCapability {
  public:
   OnecExchangeAdapter(OnecExchangeConfig config, Clock& clock)
-      : config_(std::move(config)), clock_(clock), outbox_(config_.staging_dir / "orders") {}
+      : config_(std::move(config)),
+        clock_(clock),
+        outbox_(config_.staging_dir / "orders"),
+        catalogue_(config_.staging_dir / "catalogues.db") {}
 
   const std::string& id() const override { return config_.id; }
   std::string_view type() const override { return "onec-exchange"; }
@@ -97,25 +119,38 @@ class OnecExchangeAdapter final : public Adapter,
 
  private:
   ResolveResult WriteChunk(const Hint& hint);
+  // onec_cleanup (queued at checkauth): old sessions' staging folders and
+  // old fingerprints removed.
+  ResolveResult Cleanup(const Hint& hint);
+  // onec_import: joins (and unzips) the upload and stages its records
+  // (Stage), then hands over to the first onec_import_batch hint.
   ResolveResult Import(const Hint& hint);
-  // Parses one staged XML document and adds its events to `events`; the
-  // outcome is Ok or the failure to report.
-  DeliveryOutcome ImportXml(const Hint& hint, const std::string& filename, std::string_view xml,
-                            std::vector<InboundEvent>& events);
-  // The products of the last full catalogue absent from this one, to be
-  // deactivated; FailedPrecondition when they are too many.
-  Result<std::vector<nlohmann::json>> Deactivations(const Hint& hint,
-                                                    const std::vector<nlohmann::json>& products);
+  // The records of the import's XML documents, streamed into
+  // `records_path` ("<kind>\t<file>\t<JSON>" lines); their count.
+  // InvalidArgument / FailedPrecondition: refused (dead letter, "failure"
+  // to 1C); Unavailable: retried.
+  Result<int64_t> Stage(const Hint& hint, const std::filesystem::path& dir,
+                        const std::filesystem::path& records_path);
+  Status StageXml(const Hint& hint, const std::string& filename, const std::filesystem::path& path,
+                  std::ofstream& records, int64_t& count);
+  ResolveResult ApplyBatch(const Hint& hint);
+  ResolveResult FinishImport(const Hint& hint);
+  // The hint of the import's next step (`kind`) at byte `offset` of its
+  // staged records.
+  InboundEvent ImportHint(const Hint& hint, std::string_view kind, int64_t offset) const;
 
   const OnecExchangeConfig config_;
   Clock& clock_;
   OrderOutbox outbox_;
+  std::mutex catalogue_mu_;
+  CatalogueState catalogue_ GUARDED_BY(catalogue_mu_);
   std::mutex mu_;
   // "<session>" → the orders its last mode=query answered, confirmed by its
   // mode=success.
   std::map<std::string, std::vector<PendingOrder>> queried_ GUARDED_BY(mu_);
   std::set<std::string> sessions_ GUARDED_BY(mu_);
   std::map<std::string, int> chunks_ GUARDED_BY(mu_);  // "<session>/<filename>" → chunks so far
+  std::set<std::string> staging_ GUARDED_BY(mu_);      // "<session>/<filename>" being staged
 };
 
 // The `onec-exchange` type: config keys and factory (onec_exchange_type.cc).

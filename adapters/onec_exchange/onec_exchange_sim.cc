@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
@@ -216,6 +217,10 @@ std::string OnecExchangeSimulator::Run() {
         if (!imported->starts_with("progress") || round > 100000) {
           return "failed: import " + name + " answered " + *imported;
         }
+        // "progress": the site applies the file in the background; 1C asks
+        // again a moment later (real 1C waits a few seconds; the simulator
+        // keeps the tests short).
+        std::this_thread::sleep_for(std::chrono::milliseconds(round < 20 ? 10 : 50));
       }
     }
     if (type == "sale" && Extra(options_, "query") == "yes") {

@@ -36,6 +36,23 @@ struct OnecExchangeKeys : config::KeySet {
        .default_value = "false",
        .description = "Offer 1C zip archives (mode=init answers zip=yes): it then sends its "
                       "files packed, unpacked here within bounds (entries, size, ratio)."});
+  config::Key<Type::kDuration> staging_retention = Declare<Type::kDuration>(
+      {.name = "staging_retention",
+       .default_value = "\"72h\"",
+       .description = "A session's staging folder (chunks, unpacked files, import states) is "
+                      "removed once nothing in it has changed for this long; swept at each "
+                      "checkauth."});
+  config::Key<Type::kDuration> fingerprint_retention = Declare<Type::kDuration>(
+      {.name = "fingerprint_retention",
+       .default_value = "\"2160h\"",
+       .description = "How long the fingerprint of an order 1C sent is kept to recognise the "
+                      "CRM's copy of it coming back (an echo); a forgotten one lets one echo "
+                      "through."});
+  config::Key<Type::kInt> max_fingerprints = Declare<Type::kInt>(
+      {.name = "max_fingerprints",
+       .default_value = "200000",
+       .description = "At most this many order fingerprints are kept (the oldest go first).",
+       .min = 1});
   config::Key<Type::kPath> staging_dir = Declare<Type::kPath>(
       {.name = "staging_dir",
        .description = "Where uploaded chunks are kept until their import (one folder per "
@@ -56,6 +73,9 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.staging_dir = keys.staging_dir.Get(section);
   c.zip = keys.zip.Get(section);
   c.max_deactivate_percent = static_cast<int>(keys.max_deactivate_percent.Get(section));
+  c.staging_retention = keys.staging_retention.Get(section);
+  c.fingerprint_retention = keys.fingerprint_retention.Get(section);
+  c.max_fingerprints = static_cast<size_t>(keys.max_fingerprints.Get(section));
   if (context.clock == nullptr) return Status::Internal("onec-exchange: no clock in the context");
   return std::unique_ptr<Adapter>(
       std::make_unique<OnecExchangeAdapter>(std::move(c), *context.clock));

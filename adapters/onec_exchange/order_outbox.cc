@@ -196,6 +196,29 @@ Result<int> OrderOutbox::Confirm(const std::vector<PendingOrder>& sent) {
   return removed;
 }
 
+Result<int> OrderOutbox::Forget1c(std::chrono::system_clock::time_point now,
+                                  std::chrono::milliseconds retention, size_t max_kept) {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<fs::file_time_type, fs::path>> files;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir_ / "from1c", ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() != ".json") continue;
+    std::error_code t;
+    files.emplace_back(fs::last_write_time(it->path(), t), it->path());
+  }
+  std::sort(files.begin(), files.end());  // oldest first
+  int removed = 0;
+  size_t left = files.size();
+  for (const auto& [time, path] : files) {
+    const bool expired = now - std::chrono::file_clock::to_sys(time) >= retention;
+    if (!expired && left <= max_kept) break;
+    std::error_code rm;
+    if (fs::remove(path, rm)) ++removed;
+    --left;
+  }
+  return removed;
+}
+
 Status OrderOutbox::Remember1c(const std::string& order_id, const std::string& fingerprint) {
   std::lock_guard lock(mu_);
   return WriteDurably(From1cPath(order_id), fingerprint);

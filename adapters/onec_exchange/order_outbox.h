@@ -21,6 +21,7 @@
 //
 // Thread-safe (one mutex; the files are small).
 
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -64,6 +65,11 @@ class OrderOutbox {
   // Removes each of `sent` still at the version sent; how many.
   Result<int> Confirm(const std::vector<PendingOrder>& sent);
   Status Remember1c(const std::string& order_id, const std::string& fingerprint);
+  // Forgets the fingerprints untouched for `retention` before `now`, then
+  // the oldest beyond `max_kept`; how many. A forgotten one lets at most
+  // one echo of that order through (sent to 1C once more, unchanged).
+  Result<int> Forget1c(std::chrono::system_clock::time_point now,
+                       std::chrono::milliseconds retention, size_t max_kept);
 
  private:
   std::filesystem::path PendingPath(const std::string& order_id) const;

@@ -6,6 +6,7 @@
 
 #include "base/logging.h"
 #include "bench/fsync_bench.h"
+#include "bench/onec_exchange_bench.h"
 #include "bench/orders_bench.h"
 #include "bench/queue_bench.h"
 #include "daemon/cli/commands.h"
@@ -153,6 +154,44 @@ int FsyncBench(const Args& args) {
   return 0;
 }
 
+int OnecExchangeBench(const Args& args) {
+  bench::OnecExchangeBenchOptions o;
+  int64_t goods = o.goods, per = o.offers_per_good;
+  std::string data_dir, rules;
+  bool json = false;
+  FlagParser flags(
+      "crmhub bench onec-exchange [--goods N] [--offers-per-good K] [--data-dir DIR] "
+      "[--rules FILE] [--json]",
+      "A generated full CommerceML catalogue (N goods, N*K offers) through one 1C exchange with "
+      "the daemon (chunks, import answered progress until applied, mapping rules, crm.db): the "
+      "upload, the exchange as 1C sees it, end to end, peak RSS. Exits 1 unless crm.db ends with "
+      "every record.");
+  flags.AddInt("--goods", &goods, "N", "goods in import0_1.xml (default 100000)");
+  flags.AddInt("--offers-per-good", &per, "K", "offers per good in offers0_1.xml (default 3)");
+  flags.AddString("--data-dir", &data_dir, "DIR",
+                  "where the files, queue.db and crm.db go; must be empty (default: a fresh "
+                  "directory in /var/tmp, removed after)");
+  flags.AddString("--rules", &rules, "FILE",
+                  "mapping rules (default config/mappings/onec-commerceml.toml)");
+  flags.AddBool("--json", &json, "print one JSON line");
+  if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
+  o.goods = goods;
+  o.offers_per_good = per;
+  o.data_dir = data_dir;
+  o.rules = rules;
+  if (Status st = SetupLogging(LogOptions{.level = "warn"}); !st.ok()) {
+    std::fprintf(stderr, "warning: %s\n", st.ToString().c_str());
+  }
+  auto r = bench::RunOnecExchangeBench(o);
+  if (!r.ok()) {
+    std::fprintf(stderr, "error: %s\n", r.status().ToString().c_str());
+    return r.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  std::printf("%s\n", json ? bench::FormatOnecExchangeBenchJson(o, *r).c_str()
+                           : bench::FormatOnecExchangeBenchText(o, *r).c_str());
+  return 0;
+}
+
 struct BenchKind {
   const char* name;
   const char* summary;
@@ -166,6 +205,8 @@ constexpr BenchKind kBenchKinds[] = {
     {"fsync", "this disk's durable-append latency and the intake ceiling it sets", FsyncBench},
     {"orders", "orders pulled from a simulator, mapped and stored in crm.db: orders/s end to end",
      OrdersBench},
+    {"onec-exchange", "a 1C CommerceML catalogue through one exchange: time and peak RSS",
+     OnecExchangeBench},
 };
 
 void PrintHelp() {

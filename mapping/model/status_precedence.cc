@@ -1,5 +1,6 @@
 #include "mapping/model/status_precedence.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace crmhub::model {
@@ -41,6 +42,12 @@ bool Contains(const std::pair<std::string_view, std::string_view> (&table)[N],
   return false;
 }
 
+// The order of two ranks: kSame when either is unknown or they are equal.
+StatusOrder CompareRanks(std::optional<int> stored, std::optional<int> incoming) {
+  if (!stored || !incoming || *stored == *incoming) return StatusOrder::kSame;
+  return *incoming > *stored ? StatusOrder::kNewer : StatusOrder::kOlder;
+}
+
 }  // namespace
 
 bool HasStatusPrecedence(EntityKind kind) {
@@ -74,10 +81,51 @@ StatusOrder CompareStatus(EntityKind kind, std::string_view stored, std::string_
   if (kind == EntityKind::kRefund && Contains(kRefundConflicts, stored, incoming)) {
     return StatusOrder::kConflict;
   }
-  const std::optional<int> s = StatusRank(kind, stored);
-  const std::optional<int> i = StatusRank(kind, incoming);
-  if (!s || !i || *s == *i) return StatusOrder::kSame;
-  return *i > *s ? StatusOrder::kNewer : StatusOrder::kOlder;
+  return CompareRanks(StatusRank(kind, stored), StatusRank(kind, incoming));
+}
+
+Result<DeclaredStatusPrecedence> DeclaredStatusPrecedence::FromEntries(
+    const std::vector<std::string>& entries) {
+  std::vector<std::vector<std::string>> ranks;
+  std::vector<std::string_view> seen;
+  for (const std::string& entry : entries) {
+    std::vector<std::string> rank;
+    std::string_view rest = entry;
+    while (true) {
+      const size_t bar = rest.find('|');
+      const std::string_view status = rest.substr(0, bar);
+      if (status.empty()) {
+        return Status::InvalidArgument("status precedence: an empty status in \"" + entry + "\"");
+      }
+      if (std::find(seen.begin(), seen.end(), status) != seen.end()) {
+        return Status::InvalidArgument("status precedence: \"" + std::string(status) +
+                                       "\" is declared twice");
+      }
+      seen.push_back(status);
+      rank.emplace_back(status);
+      if (bar == std::string_view::npos) break;
+      rest.remove_prefix(bar + 1);
+    }
+    ranks.push_back(std::move(rank));
+  }
+  return DeclaredStatusPrecedence(std::move(ranks));
+}
+
+std::optional<int> DeclaredStatusPrecedence::Rank(std::string_view status) const {
+  for (size_t i = 0; i < ranks_.size(); ++i) {
+    for (const std::string& s : ranks_[i]) {
+      if (s == status) return static_cast<int>(i) + 1;
+    }
+  }
+  return std::nullopt;
+}
+
+StatusOrder DeclaredStatusPrecedence::Compare(std::string_view stored,
+                                              std::string_view incoming) const {
+  for (const auto& [s, i] : conflicts_) {
+    if (s == stored && i == incoming) return StatusOrder::kConflict;
+  }
+  return CompareRanks(Rank(stored), Rank(incoming));
 }
 
 }  // namespace crmhub::model

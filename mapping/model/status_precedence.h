@@ -19,9 +19,14 @@
 //
 // Pure functions over constant tables; thread-safe.
 
+#include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "base/status.h"
 #include "mapping/model/entity.h"
 
 namespace crmhub::model {
@@ -43,5 +48,36 @@ std::string_view StatusOrderName(StatusOrder order);  // "newer", ...
 
 // How an incoming record's status relates to the stored one's.
 StatusOrder CompareStatus(EntityKind kind, std::string_view stored, std::string_view incoming);
+
+// A precedence declared by configuration, for the kinds whose statuses are
+// the business's own (an order's: docs/model.md gives no canonical ones),
+// compared as the tables above are: `ranks` lists the statuses from first
+// to last, statuses in one entry sharing a rank (["new"], ["Принят",
+// "В работе"], ["Отгружен"], ...); `conflicts` lists (stored, incoming)
+// pairs that contradict each other. Between equal ranks, and for a status
+// not declared, the version decides, as for the tables: for an order that
+// is the time of its change (the rules' `version`), so two sides' changes
+// resolve by declared precedence, then by time.
+class DeclaredStatusPrecedence {
+ public:
+  // From config entries, first to last, equal ranks joined by '|'
+  // ("Принят|В работе"); InvalidArgument for an empty status or one
+  // declared twice.
+  static Result<DeclaredStatusPrecedence> FromEntries(const std::vector<std::string>& entries);
+
+  DeclaredStatusPrecedence() = default;
+  explicit DeclaredStatusPrecedence(std::vector<std::vector<std::string>> ranks,
+                                    std::vector<std::pair<std::string, std::string>> conflicts = {})
+      : ranks_(std::move(ranks)), conflicts_(std::move(conflicts)) {}
+
+  bool empty() const { return ranks_.empty(); }
+  // 1 for the first entry's statuses, and so on; nullopt when undeclared.
+  std::optional<int> Rank(std::string_view status) const;
+  StatusOrder Compare(std::string_view stored, std::string_view incoming) const;
+
+ private:
+  std::vector<std::vector<std::string>> ranks_;
+  std::vector<std::pair<std::string, std::string>> conflicts_;
+};
 
 }  // namespace crmhub::model

@@ -102,5 +102,30 @@ TEST(StatusPrecedenceTest, EveryOrderOfAPaymentsStatusesEndsAtTheHighest) {
   } while (std::next_permutation(statuses.begin(), statuses.end()));
 }
 
+// An order's statuses are the business's own: the precedence is declared
+// (1C's names here) and compared like the payments' table.
+TEST(StatusPrecedenceTest, ADeclaredPrecedenceForOrders) {
+  const DeclaredStatusPrecedence orders(
+      {{"new"}, {"Принят", "В работе"}, {"Отгружен"}, {"Выполнен"}}, {{"Выполнен", "Отменен"}});
+  EXPECT_EQ(orders.Rank("new"), 1);
+  EXPECT_EQ(orders.Rank("В работе"), 2);
+  EXPECT_FALSE(orders.Rank("Отменен").has_value());
+  EXPECT_EQ(orders.Compare("Принят", "Отгружен"), StatusOrder::kNewer);
+  EXPECT_EQ(orders.Compare("Отгружен", "new"), StatusOrder::kOlder);
+  EXPECT_EQ(orders.Compare("Принят", "В работе"), StatusOrder::kSame);
+  EXPECT_EQ(orders.Compare("Выполнен", "Отменен"), StatusOrder::kConflict);
+  EXPECT_EQ(orders.Compare("Отгружен", "Отменен"), StatusOrder::kSame);  // undeclared
+  EXPECT_TRUE(DeclaredStatusPrecedence().empty());
+  // From the config's entries.
+  auto declared = DeclaredStatusPrecedence::FromEntries({"new", "Принят|В работе", "Отгружен"});
+  ASSERT_TRUE(declared.ok()) << declared.status().ToString();
+  EXPECT_EQ(declared->Rank("В работе"), 2);
+  EXPECT_EQ(declared->Compare("Отгружен", "Принят"), StatusOrder::kOlder);
+  EXPECT_FALSE(DeclaredStatusPrecedence::FromEntries({"new", "a||b"}).ok());
+  EXPECT_FALSE(DeclaredStatusPrecedence::FromEntries({"new", "Принят|new"}).ok());
+  // The payments' table is unchanged by it.
+  EXPECT_EQ(CompareStatus(EntityKind::kPayment, "succeeded", "pending"), StatusOrder::kOlder);
+}
+
 }  // namespace
 }  // namespace crmhub::model

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -74,11 +75,18 @@ class Exchange1c {
         ASSERT_EQ(chunk.status, 200) << chunk.body;
         ASSERT_EQ(chunk.body, "success\n");
       }
-      auto import =
-          HttpRequest(port_, "GET",
-                      "/hooks/onec?type=" + type + "&mode=import&filename=" + filename, "", cookie);
-      ASSERT_EQ(import.status, 200) << import.body;
-      ASSERT_EQ(import.body, "success\n");
+      // "progress" while the daemon stages and applies the file in the
+      // background; 1C asks again until "success".
+      for (int round = 0;; ++round) {
+        auto import = HttpRequest(port_, "GET",
+                                  "/hooks/onec?type=" + type + "&mode=import&filename=" + filename,
+                                  "", cookie);
+        ASSERT_EQ(import.status, 200) << import.body;
+        if (import.body == "success\n") break;
+        ASSERT_TRUE(import.body.starts_with("progress\n")) << import.body;
+        ASSERT_LT(round, 3000) << "still " << import.body;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
     }
   }
 

@@ -4,10 +4,13 @@
 // resolve step and joined byte for byte, the same exchange again keyed the
 // same (nothing new); refusals (no session, wrong password, bad file name).
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <iconv.h>
 #include <zip.h>
 
+#include <algorithm>
+#include <deque>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -293,17 +296,36 @@ class OnecExchangeTest : public ::testing::Test {
         EXPECT_EQ(chunk->events.size(), 1u);
         ResolveAll(chunk->events, out);
       }
+      // Staged, then applied in the background: "progress" until every
+      // record is queued, then "success" (or "failure" with the reason).
       auto import =
           adapter_->HandleWebhook(Req("GET", "type=catalog&mode=import&filename=" + filename));
       EXPECT_TRUE(import.ok());
-      EXPECT_EQ(import->accepted.body, "success\n");
+      EXPECT_TRUE(import->accepted.body.starts_with("progress\n")) << import->accepted.body;
       ResolveAll(import->events, out, refused);
+      auto again =
+          adapter_->HandleWebhook(Req("GET", "type=catalog&mode=import&filename=" + filename));
+      EXPECT_TRUE(again.ok());
+      if (refused != nullptr && *refused) {
+        EXPECT_TRUE(again->accepted.body.starts_with("failure\n")) << again->accepted.body;
+      } else {
+        EXPECT_EQ(again->accepted.body, "success\n");
+        EXPECT_TRUE(again->events.empty());  // done: nothing queued again
+      }
+      // At most kImportBatch records per resolve step (500), plus the hint
+      // of the next step.
+      EXPECT_LE(max_resolved_, 501u);
     }
     return out;
   }
-  void ResolveAll(const std::vector<InboundEvent>& hints, std::vector<InboundEvent>& out,
+  // Resolves `hints` in order, and the hints their resolve steps queue
+  // (an import's batches) after them, as the delivery worker would.
+  void ResolveAll(const std::vector<InboundEvent>& first, std::vector<InboundEvent>& out,
                   bool* refused = nullptr) {
-    for (const InboundEvent& e : hints) {
+    std::deque<InboundEvent> hints(first.begin(), first.end());
+    while (!hints.empty()) {
+      const InboundEvent e = std::move(hints.front());
+      hints.pop_front();
       ASSERT_TRUE(e.resolve);
       ASSERT_EQ(e.ordering_key, "onec-exchange");  // one exchange, resolved in order
       Hint h{e.idempotency_key, e.kind, e.headers, e.payload, 1};
@@ -318,7 +340,14 @@ class OnecExchangeTest : public ::testing::Test {
       if (e.kind == "onec_file_chunk") {
         ASSERT_TRUE(adapter_->Resolve(h).outcome.ok());
       }
-      for (auto& ev : r.events) out.push_back(std::move(ev));
+      max_resolved_ = std::max(max_resolved_, r.events.size());
+      for (auto& ev : r.events) {
+        if (ev.resolve) {
+          hints.push_back(std::move(ev));
+        } else {
+          out.push_back(std::move(ev));
+        }
+      }
     }
   }
 
@@ -328,6 +357,7 @@ class OnecExchangeTest : public ::testing::Test {
   std::unique_ptr<OnecExchangeAdapter> adapter_;
   std::string cookie_;
   std::string last_refusal_;
+  size_t max_resolved_ = 0;
 };
 
 // The catalogue without its Товар elements number `drop` (0-based, in order).
@@ -382,6 +412,211 @@ TEST_F(OnecExchangeTest, AbsentGoodsAreDeactivatedAndAPartialUploadIsRefused) {
   auto incremental = ExchangeBytes({{"import0_1.xml", changes}});
   for (const auto& e : incremental) EXPECT_FALSE(json::parse(e.payload).value("_absent", false));
   EXPECT_EQ(incremental.size(), 6u);
+}
+
+// A generated full catalogue of `goods` goods (import) or of `per` offers
+// per good (offers), as 1C writes them.
+std::string Generated(bool offers, int goods, int per = 1) {
+  std::string x =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<КоммерческаяИнформация "
+      "xmlns=\"urn:1C.ru:commerceml_2\" ВерсияСхемы=\"2.07\">";
+  x += offers ? "<ПакетПредложений СодержитТолькоИзменения=\"false\"><Ид>cat-1#</Ид><Предложения>"
+              : "<Каталог СодержитТолькоИзменения=\"false\"><Ид>cat-1</Ид><Товары>";
+  for (int i = 0; i < goods; ++i) {
+    if (!offers) {
+      x += "<Товар><Ид>g-" + std::to_string(i) + "</Ид><Артикул>A" + std::to_string(i) +
+           "</Артикул><Наименование>Товар " + std::to_string(i) +
+           "</Наименование><БазоваяЕдиница Код=\"796\">шт</БазоваяЕдиница></Товар>\n";
+      continue;
+    }
+    for (int j = 0; j < per; ++j) {
+      x += "<Предложение><Ид>g-" + std::to_string(i) + "#" + std::to_string(j) +
+           "</Ид><Наименование>Товар</Наименование><Цены><Цена><ИдТипаЦены>retail</ИдТипаЦены>"
+           "<ЦенаЗаЕдиницу>" +
+           std::to_string(100 + j) +
+           "</ЦенаЗаЕдиницу><Валюта>RUB</Валюта></Цена></Цены><Количество>5</Количество>"
+           "</Предложение>\n";
+    }
+  }
+  x += offers ? "</Предложения></ПакетПредложений>" : "</Товары></Каталог>";
+  return x + "</КоммерческаяИнформация>\n";
+}
+
+// Stage, then apply: a catalogue far larger than a batch is staged by one
+// resolve step and queued by many, each at most kImportBatch (500) records
+// and the next step's hint; 1C hears "progress" with the count until the
+// last batch is queued, then "success".
+TEST_F(OnecExchangeTest, ALargeCatalogueIsStagedThenAppliedInBoundedBatches) {
+  Login();
+  std::vector<InboundEvent> out;
+  size_t total = 0;
+  for (const auto& [filename, bytes] : std::vector<std::pair<std::string, std::string>>{
+           {"import0_1.xml", Generated(false, 2000)},
+           {"offers0_1.xml", Generated(true, 2000, 3)}}) {
+    for (size_t at = 0; at < bytes.size(); at += 16 * 1024) {
+      auto chunk = adapter_->HandleWebhook(
+          Req("POST", "type=catalog&mode=file&filename=" + filename, bytes.substr(at, 16 * 1024)));
+      ASSERT_TRUE(chunk.ok());
+      ResolveAll(chunk->events, out);
+    }
+    const std::string import_query = "type=catalog&mode=import&filename=" + filename;
+    auto import = adapter_->HandleWebhook(Req("GET", import_query));
+    ASSERT_TRUE(import.ok());
+    EXPECT_EQ(import->accepted.body, "progress\nstaging\n");
+    ASSERT_EQ(import->events.size(), 1u);
+    // The hints one by one, as the worker takes them; 1C asks in between.
+    std::deque<InboundEvent> hints = {import->events[0]};
+    int steps = 0;
+    size_t records = 0;
+    while (!hints.empty()) {
+      InboundEvent h = std::move(hints.front());
+      hints.pop_front();
+      ResolveResult r = adapter_->Resolve({h.idempotency_key, h.kind, h.headers, h.payload, 1});
+      ASSERT_TRUE(r.outcome.ok()) << r.outcome.error;
+      EXPECT_LE(r.events.size(), 501u);
+      for (auto& e : r.events) {
+        if (e.resolve) {
+          EXPECT_EQ(e.ordering_key, "onec-exchange");
+          hints.push_back(std::move(e));
+        } else {
+          ++records;
+          out.push_back(std::move(e));
+        }
+      }
+      ++steps;
+      auto asked = adapter_->HandleWebhook(Req("GET", import_query));
+      ASSERT_TRUE(asked.ok());
+      if (!hints.empty()) {
+        EXPECT_EQ(asked->accepted.body, fmt::format("progress\n{} of {} records queued\n", records,
+                                                    filename.starts_with("import") ? 2000 : 6000));
+      } else {
+        EXPECT_EQ(asked->accepted.body, "success\n");
+      }
+    }
+    total += records;
+    // Stage, ceil(records / 500) batches, done.
+    EXPECT_EQ(steps, 1 + static_cast<int>((records + 499) / 500) + 1);
+  }
+  EXPECT_EQ(total, 8000u);
+  std::set<std::string> keys;
+  for (const auto& e : out) keys.insert(e.idempotency_key);
+  EXPECT_EQ(keys.size(), 8000u);
+  // The staged records are gone once the import is done.
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path())) {
+    EXPECT_FALSE(entry.path().string().ends_with(".records")) << entry.path();
+  }
+}
+
+// The streamed reader's refusals: where the XML breaks (by line), an element
+// above the bound, a charset it does not read; what came before a break was
+// handed over (the adapter stages it and throws the staging away).
+// An order's version is the time of its change, so 1C's and the CRM's
+// changes resolve by [crm] order_status_precedence, then by time: the
+// requisite "Дата изменения" when 1C sends it, else Дата and Время (Moscow).
+TEST(CommerceMlTest, AnOrdersVersionIsTheTimeOfItsChange) {
+  auto sample = ParseCatalogFile(Contract("1c_official_example_orders.xml"));
+  ASSERT_TRUE(sample.ok());
+  ASSERT_FALSE(sample->orders.empty());
+  json order = sample->orders[0];
+  auto mapped = Map({order});
+  ASSERT_FALSE(mapped.empty());
+  EXPECT_EQ(mapped[0].version, 1193746767000);  // 2007-10-30 15:19:27 MSK
+  order["ЗначенияРеквизитов"]["Дата изменения"] = "2007-11-02T09:00:00";
+  mapped = Map({order});
+  ASSERT_FALSE(mapped.empty());
+  EXPECT_EQ(mapped[0].version, 1193983200000);  // 2007-11-02 09:00:00 MSK
+}
+
+TEST(CommerceMlTest, TheStreamedReaderRefusesWithTheLine) {
+  const std::string whole = Generated(false, 50);
+  size_t handed = 0;
+  auto truncated = StreamCatalogBytes(whole.substr(0, whole.size() / 2), [&](RecordKind, json) {
+    ++handed;
+    return Status::Ok();
+  });
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_NE(truncated.status().message().find("at line "), std::string::npos)
+      << truncated.status().message();
+  EXPECT_GT(handed, 10u);
+  EXPECT_LT(handed, 50u);
+  std::string huge = Generated(false, 1);
+  huge.insert(huge.find("</Наименование>"), std::string(kMaxCommerceMlElementBytes + 1, 'x'));
+  auto big = ParseCatalogFile(huge);
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.status().message().find("an element above"), std::string::npos)
+      << big.status().message();
+  std::string koi8 = whole;
+  koi8.replace(koi8.find("UTF-8"), 5, "KOI8-R");
+  EXPECT_FALSE(ParseCatalogFile(koi8).ok());
+  auto wrong_root = ParseCatalogFile("<?xml version=\"1.0\"?><Каталог/>");
+  ASSERT_FALSE(wrong_root.ok());
+  EXPECT_NE(wrong_root.status().message().find("КоммерческаяИнформация"), std::string::npos);
+  // A sink's error stops the reading and comes back as it is.
+  int seen = 0;
+  auto stopped = StreamCatalogBytes(whole, [&](RecordKind, json) {
+    return ++seen == 3 ? Status::Unavailable("disk full") : Status::Ok();
+  });
+  EXPECT_EQ(stopped.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(seen, 3);
+}
+
+// Cleanup: each checkauth queues a sweep that removes the staging folders of
+// sessions untouched for staging_retention (72 h: the newest file decides),
+// never the asking session's, the catalogue state or the orders; order
+// fingerprints go after fingerprint_retention (90 days), and the oldest
+// beyond max_fingerprints.
+TEST_F(OnecExchangeTest, OldSessionsAndFingerprintsAreSweptAtCheckauth) {
+  namespace fs = std::filesystem;
+  const fs::path staging = dir_.path() / "staging";
+  auto write = [&](const fs::path& p, std::chrono::hours age) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << "x";
+    fs::last_write_time(p, std::chrono::file_clock::from_sys(clock_.Now() - age));
+  };
+  const std::string old_session(32, 'a'), busy_session(32, 'b');
+  write(staging / old_session / "import0_1.xml.part000001", std::chrono::hours(100));
+  write(staging / old_session / "unzipped" / "offers0_1.xml", std::chrono::hours(100));
+  fs::last_write_time(staging / old_session / "unzipped",
+                      std::chrono::file_clock::from_sys(clock_.Now() - std::chrono::hours(100)));
+  fs::last_write_time(staging / old_session,
+                      std::chrono::file_clock::from_sys(clock_.Now() - std::chrono::hours(100)));
+  // A long import: an old chunk, a fresh staged file.
+  write(staging / busy_session / "import0_1.xml.part000001", std::chrono::hours(100));
+  write(staging / busy_session / "import0_1.xml.records", std::chrono::hours(1));
+  write(staging / "catalogues.db", std::chrono::hours(1000));
+  OrderOutbox outbox(staging / "orders");
+  for (const char* id : {"1", "2", "3"}) ASSERT_TRUE(outbox.Remember1c(id, "new|100").ok());
+  std::vector<fs::path> prints;
+  for (const auto& e : fs::directory_iterator(staging / "orders" / "from1c")) {
+    prints.push_back(e.path());
+  }
+  ASSERT_EQ(prints.size(), 3u);
+  fs::last_write_time(
+      prints[0], std::chrono::file_clock::from_sys(clock_.Now() - std::chrono::hours(24 * 91)));
+
+  auto r = Req("GET", "type=catalog&mode=checkauth");
+  r.headers.Set("Authorization", "Basic " + net::Base64Encode("exchange:p4ss"));
+  auto answer = adapter_->HandleWebhook(r);
+  ASSERT_TRUE(answer.ok());
+  ASSERT_EQ(answer->events.size(), 1u);
+  EXPECT_EQ(answer->events[0].kind, "onec_cleanup");
+  std::vector<InboundEvent> none;
+  ResolveAll(answer->events, none);
+  EXPECT_TRUE(none.empty());
+  EXPECT_FALSE(fs::exists(staging / old_session));
+  EXPECT_TRUE(fs::exists(staging / busy_session / "import0_1.xml.part000001"));
+  EXPECT_TRUE(fs::exists(staging / "catalogues.db"));
+  EXPECT_FALSE(fs::exists(prints[0]));  // 91 days old
+  EXPECT_TRUE(fs::exists(prints[1]));
+  EXPECT_TRUE(fs::exists(prints[2]));
+  // The count bound: the oldest beyond it go.
+  fs::last_write_time(prints[1],
+                      std::chrono::file_clock::from_sys(clock_.Now() - std::chrono::hours(2)));
+  auto forgotten = outbox.Forget1c(clock_.Now(), std::chrono::hours(24 * 90), 1);
+  ASSERT_TRUE(forgotten.ok());
+  EXPECT_EQ(*forgotten, 1);
+  EXPECT_FALSE(fs::exists(prints[1]));
+  EXPECT_TRUE(fs::exists(prints[2]));
 }
 
 TEST_F(OnecExchangeTest, AWholeExchangeInChunksQueuesEveryProductAndOfferOnce) {
@@ -585,9 +820,20 @@ TEST(OnecExchangeIntakeTest, TheProtocolThroughTheIntake) {
                      "<КоммерческаяИнформация/>", cookie);
   EXPECT_EQ(file.status, 200);
   EXPECT_EQ(file.body, "success\n");
-  auto queued = h.Drain("in.onec");
-  ASSERT_EQ(queued.size(), 1u);
-  EXPECT_EQ(queued[0].payload, "<КоммерческаяИнформация/>");
+  // checkauth's cleanup sweep, then the chunk: one ordering key, so one at
+  // a time.
+  std::vector<queue::Message> queued;
+  for (int i = 0; i < 3; ++i) {
+    auto leased = h.sqlite->Lease("in.onec", 10, std::chrono::minutes(1));
+    ASSERT_TRUE(leased.ok());
+    for (auto& l : *leased) {
+      ASSERT_TRUE(h.sqlite->Ack(l.lease).ok());
+      queued.push_back(std::move(l.message));
+    }
+  }
+  ASSERT_EQ(queued.size(), 2u);
+  EXPECT_TRUE(std::any_of(queued.begin(), queued.end(),
+                          [](const auto& m) { return m.payload == "<КоммерческаяИнформация/>"; }));
   EXPECT_EQ(h.Http("GET", "/hooks/onec?type=catalog&mode=checkauth", "",
                    {{"Authorization", "Basic " + net::Base64Encode("exchange:nope")}})
                 .status,
