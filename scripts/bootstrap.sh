@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libboost-dev libcurl4-openssl-dev libssl-dev librdkafka-dev libsqlite3-dev sqlite3
   nlohmann-json3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libpugixml-dev libjemalloc-dev
-  libzip-dev
+  libzip-dev libxml2-dev
   libgtest-dev libgmock-dev
   # the fuzz and ThreadSanitizer tiers (scripts/fuzz.sh, scripts/tsan.sh):
   # libFuzzer and the sanitizer runtimes, and the symbolizer for reports.
