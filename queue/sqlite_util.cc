@@ -113,6 +113,13 @@ std::string Stmt::Text(int col) const {
   return std::string(static_cast<const char*>(p), static_cast<size_t>(n));
 }
 
+std::string_view Stmt::Blob(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  int n = sqlite3_column_bytes(stmt_, col);
+  if (p == nullptr || n <= 0) return {};
+  return std::string_view(static_cast<const char*>(p), static_cast<size_t>(n));
+}
+
 Db& Db::operator=(Db&& other) noexcept {
   if (this != &other) {
     sqlite3_close_v2(db_);
