@@ -1,8 +1,6 @@
 #include "queue/segment.h"
 
 namespace crmhub::queue::internal {
-namespace {
-
 void PutU32(std::string* out, uint32_t v) {
   char b[4];
   for (int i = 0; i < 4; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
@@ -20,6 +18,8 @@ void PutBytes(std::string* out, std::string_view bytes) {
   PutU32(out, static_cast<uint32_t>(bytes.size()));
   out->append(bytes);
 }
+
+namespace {
 
 bool GetU32(std::string_view body, size_t* at, uint32_t* v) {
   if (*at > body.size() || body.size() - *at < 4) return false;

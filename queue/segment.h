@@ -20,6 +20,12 @@
 
 namespace crmhub::queue::internal {
 
+// Little-endian writers of the queue's blobs (also headers and history,
+// sqlite_util.h): u32, i64, and (u32 length, bytes).
+void PutU32(std::string* out, uint32_t v);
+void PutI64(std::string* out, int64_t v);
+void PutBytes(std::string* out, std::string_view bytes);
+
 struct SegmentEntry {
   int64_t id = 0;
   int64_t created_ms = 0;
