@@ -93,7 +93,7 @@ struct SqliteQueueOptions {
   // (PRAGMA incremental_vacuum), measured on the injected clock's steady
   // time. Zero: only when RunMaintenance() is called.
   std::chrono::milliseconds maintenance_interval{std::chrono::minutes(1)};
-  int maintenance_prune_limit = 20000;  // dedup rows per maintenance step
+  int maintenance_prune_limit = 20000;  // segment_keys rows (commits) per maintenance step
   int maintenance_vacuum_pages = 2048;  // pages per maintenance step
 
   // Jitter of the retry backoff: `jitter` if set (tests), else a generator

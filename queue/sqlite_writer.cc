@@ -273,9 +273,10 @@ Status WriterStore::Init(SystemTime now) {
       {&put_state_,
        "INSERT INTO state(key, value, updated_at) VALUES(?1, ?2, ?3) ON CONFLICT(key) DO UPDATE "
        "SET value = excluded.value, updated_at = excluded.updated_at"},
-      {&prune_keys_,
-       "DELETE FROM segment_keys WHERE id IN (SELECT id FROM segment_keys "
-       "WHERE accepted_at < ?1 LIMIT ?2)"},
+      // Oldest first (ids grow with time): a step reads only what it prunes.
+      {&expired_keys_,
+       "SELECT id, keys FROM segment_keys WHERE accepted_at < ?1 ORDER BY id LIMIT ?2"},
+      {&delete_keys_, "DELETE FROM segment_keys WHERE id = ?1"},
   };
   for (const Def& d : defs) {
     auto stmt = db_.Prepare(d.sql);
@@ -1106,19 +1107,35 @@ Status WriterStore::PutState(const std::string& key, const std::string& value, S
 Status WriterStore::Maintain(SystemTime now, int limit, int vacuum_pages, int64_t* pruned) {
   const int64_t cutoff_ms = ToUnixMillis(now) - config_.dedup_retention.count();
   *pruned = 0;
+  // Every key in the map came from a segment_keys row, so the rows past the
+  // window name every key to forget: the step costs what it prunes, not a
+  // walk of the whole map. A key accepted again since (a newer time in the
+  // map, and a newer row) stays.
+  std::vector<int64_t> rows;
+  std::vector<DedupKey> keys;
+  expired_keys_.Bind(1, cutoff_ms).Bind(2, int64_t{limit});
+  int rc;
   {
     std::lock_guard lock(mu_);
-    for (auto it = dedup_.begin(); it != dedup_.end();) {
-      if (it->second < cutoff_ms) {
-        it = dedup_.erase(it);
-        ++*pruned;
-      } else {
-        ++it;
+    while ((rc = expired_keys_.Step()) == SQLITE_ROW) {
+      rows.push_back(expired_keys_.Int(0));
+      keys.clear();
+      (void)DecodeDedupKeys(expired_keys_.Blob(1), &keys);  // a torn tail loses only itself
+      for (const DedupKey& k : keys) {
+        auto it = dedup_.find(DedupKeyOf(k.source, k.key));
+        if (it != dedup_.end() && it->second < cutoff_ms) {
+          dedup_.erase(it);
+          ++*pruned;
+        }
       }
     }
   }
-  prune_keys_.Bind(1, cutoff_ms).Bind(2, int64_t{limit});
-  CRMHUB_RETURN_IF_ERROR(prune_keys_.Run("prune dedup keys"));
+  expired_keys_.Reset();
+  if (rc != SQLITE_DONE) return SqliteStatus(db_.raw(), rc, "prune dedup keys");
+  for (int64_t id : rows) {
+    delete_keys_.Bind(1, id);
+    CRMHUB_RETURN_IF_ERROR(delete_keys_.Run("prune dedup keys: delete"));
+  }
   return db_.Exec("PRAGMA incremental_vacuum(" + std::to_string(vacuum_pages) + ")");
 }
 

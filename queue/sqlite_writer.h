@@ -114,9 +114,10 @@ class WriterStore {
   Status Purge(SystemTime cutoff, int64_t* count);
   Status PutState(const std::string& key, const std::string& value, SystemTime now);
 
-  // Forgets dedup keys older than the retention window (memory, and up to
-  // `limit` segment_keys rows) and gives up to `vacuum_pages` free pages back
-  // to the file system. *pruned: the keys forgotten.
+  // Forgets the dedup keys of up to `limit` segment_keys rows older than the
+  // retention window (oldest first; from memory, and the rows) and gives up
+  // to `vacuum_pages` free pages back to the file system. *pruned: the keys
+  // forgotten.
   Status Maintain(SystemTime now, int limit, int vacuum_pages, int64_t* pruned);
 
   Db& db() { return db_; }
@@ -233,7 +234,7 @@ class WriterStore {
   Stmt lease_batch_insert_, lease_batch_delete_;
   Stmt to_dead_, replay_select_, replay_all_select_, delete_dead_;
   Stmt drop_dead_, purge_;
-  Stmt put_state_, prune_keys_;
+  Stmt put_state_, expired_keys_, delete_keys_;
 };
 
 }  // namespace crmhub::queue::internal
