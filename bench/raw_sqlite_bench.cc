@@ -13,10 +13,12 @@
 // per second (inserted and deleted, first commit to last). The database goes
 // to a fresh directory under /var/tmp (a real disk), removed afterwards.
 //
-// --schema queue: the same loop on the SQLite queue's own tables and indexes
-// (queue/sqlite_schema.h) with the writer's own statements: each message is a
-// dedup upsert plus a message insert, and is deleted by id. Still one thread,
-// no leases, no lanes logic: the ceiling of the queue's row design on this
+// --schema queue: the same loop on the SQLite queue's own tables (schema 4,
+// queue/sqlite_schema.h) with the writer's own statements and encoding
+// (queue/segment.h): each transaction's K messages are one segments row and
+// their dedup keys one segment_keys row, and the previous transaction's
+// segment is deleted whole (all of it delivered). Still one thread, no
+// leases, no in-memory index: the ceiling of the queue's row design on this
 // disk, to set beside the plain table's (docs/performance.md).
 
 #include <sqlite3.h>
@@ -29,6 +31,7 @@
 #include <vector>
 
 #include "bench/scratch_dir.h"
+#include "queue/segment.h"
 #include "queue/sqlite_schema.h"
 
 namespace {
@@ -106,17 +109,13 @@ int main(int argc, char** argv) {
   sqlite3_stmt* dedup = nullptr;
   if (queue_schema) {
     // The writer's statements (queue/sqlite_writer.cc), minus the lease.
+    sqlite3_prepare_v2(db, "INSERT INTO segment_keys(id, accepted_at, keys) VALUES(?1, ?2, ?3)", -1,
+                       &dedup, nullptr);
     sqlite3_prepare_v2(db,
-                       "INSERT INTO dedup(source, idem_key, accepted_at) VALUES(?1, ?2, ?3) "
-                       "ON CONFLICT(source, idem_key) DO UPDATE SET accepted_at = "
-                       "excluded.accepted_at WHERE dedup.accepted_at < ?4",
-                       -1, &dedup, nullptr);
-    sqlite3_prepare_v2(db,
-                       "INSERT INTO messages(lane, source, idem_key, ordering_key, headers, "
-                       "payload, created_at, next_attempt_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                       "?8)",
+                       "INSERT INTO segments(id, lane, created_at, count, body) "
+                       "VALUES(?1, ?2, ?3, ?4, ?5)",
                        -1, &insert, nullptr);
-    sqlite3_prepare_v2(db, "DELETE FROM messages WHERE id = ?1", -1, &erase, nullptr);
+    sqlite3_prepare_v2(db, "DELETE FROM segments WHERE id = ?1", -1, &erase, nullptr);
   } else {
     sqlite3_prepare_v2(db, "INSERT INTO m(id, payload) VALUES(?1, ?2)", -1, &insert, nullptr);
     sqlite3_prepare_v2(db, "DELETE FROM m WHERE id >= ?1 AND id < ?2", -1, &erase, nullptr);
@@ -135,30 +134,26 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   long long next = 0;
   long long commits = 0;
-  std::vector<long long> previous, current;  // queue schema: ids to delete next
+  std::string body, keys;  // queue schema: this transaction's segment
   while (next < messages) {
     if (!Exec(db, "BEGIN")) return 1;
     const long long first = next;
-    current.clear();
+    body.clear();
+    keys.clear();
+    long long count = 0;
     for (long long k = 0; k < rows_per_commit && next < messages; ++k, ++next) {
       if (queue_schema) {
         const std::string key = "m-" + std::to_string(next);
-        sqlite3_bind_text(dedup, 1, "bench", -1, SQLITE_STATIC);
-        sqlite3_bind_text(dedup, 2, key.c_str(), -1, SQLITE_STATIC);
-        sqlite3_bind_int64(dedup, 3, next);
-        sqlite3_bind_int64(dedup, 4, 0);
-        if (!step(dedup, "dedup")) return 1;
-        sqlite3_bind_text(insert, 1, "in.bench", -1, SQLITE_STATIC);
-        sqlite3_bind_text(insert, 2, "bench", -1, SQLITE_STATIC);
-        sqlite3_bind_text(insert, 3, key.c_str(), -1, SQLITE_STATIC);
-        sqlite3_bind_text(insert, 4, "", -1, SQLITE_STATIC);
-        sqlite3_bind_blob(insert, 5, "", 0, SQLITE_STATIC);
-        sqlite3_bind_blob(insert, 6, payload.data(), static_cast<int>(payload.size()),
-                          SQLITE_STATIC);
-        sqlite3_bind_int64(insert, 7, next);
-        sqlite3_bind_int64(insert, 8, next);
-        if (!step(insert, "insert")) return 1;
-        current.push_back(sqlite3_last_insert_rowid(db));
+        crmhub::queue::internal::EntryRef e;
+        e.id = next + 1;
+        e.created_ms = next;
+        e.due_ms = next;
+        e.source = "bench";
+        e.idempotency_key = key;
+        e.payload = payload;
+        crmhub::queue::internal::AppendEntry(&body, e);
+        crmhub::queue::internal::AppendDedupKey(&keys, next, "bench", key);
+        ++count;
       } else {
         sqlite3_bind_int64(insert, 1, next);
         sqlite3_bind_blob(insert, 2, payload.data(), static_cast<int>(payload.size()),
@@ -168,11 +163,18 @@ int main(int argc, char** argv) {
     }
     // The previous transaction's rows: delivered, so deleted.
     if (queue_schema) {
-      for (long long id : previous) {
-        sqlite3_bind_int64(erase, 1, id);
-        if (!step(erase, "delete")) return 1;
-      }
-      previous.swap(current);
+      sqlite3_bind_int64(insert, 1, commits + 1);
+      sqlite3_bind_text(insert, 2, "in.bench", -1, SQLITE_STATIC);
+      sqlite3_bind_int64(insert, 3, first);
+      sqlite3_bind_int64(insert, 4, count);
+      sqlite3_bind_blob(insert, 5, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
+      if (!step(insert, "insert")) return 1;
+      sqlite3_bind_int64(dedup, 1, commits + 1);
+      sqlite3_bind_int64(dedup, 2, first);
+      sqlite3_bind_blob(dedup, 3, keys.data(), static_cast<int>(keys.size()), SQLITE_STATIC);
+      if (!step(dedup, "keys")) return 1;
+      sqlite3_bind_int64(erase, 1, commits);
+      if (!step(erase, "delete")) return 1;
     } else {
       sqlite3_bind_int64(erase, 1, first - rows_per_commit);
       sqlite3_bind_int64(erase, 2, first);
@@ -182,7 +184,7 @@ int main(int argc, char** argv) {
     ++commits;
   }
   // The last rows' delete, in a commit of its own.
-  if (!Exec(db, queue_schema ? "DELETE FROM messages" : "DELETE FROM m")) return 1;
+  if (!Exec(db, queue_schema ? "DELETE FROM segments" : "DELETE FROM m")) return 1;
   ++commits;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -93,7 +93,7 @@ struct SqliteQueueOptions {
   // (PRAGMA incremental_vacuum), measured on the injected clock's steady
   // time. Zero: only when RunMaintenance() is called.
   std::chrono::milliseconds maintenance_interval{std::chrono::minutes(1)};
-  int maintenance_prune_limit = 20000;  // dedup rows per maintenance step
+  int maintenance_prune_limit = 20000;  // segment_keys rows (commits) per maintenance step
   int maintenance_vacuum_pages = 2048;  // pages per maintenance step
 
   // Jitter of the retry backoff: `jitter` if set (tests), else a generator
@@ -151,11 +151,12 @@ class SqliteQueue final : public Queue {
   // How long the engine has refused writes (nullopt: healthy): the daemon
   // stops its watchdog pings past a limit, so that systemd restarts it.
   std::optional<std::chrono::steady_clock::duration> UnhealthyFor() const;
-  // Prunes expired dedup records and vacuums free pages now (one step of
-  // each); returns how many dedup records were removed.
+  // Forgets expired dedup keys and vacuums free pages now (one step of
+  // each); returns how many dedup keys were forgotten.
   Result<int64_t> RunMaintenance();
-  // Recounts Depth() from the database (other processes may have changed
-  // it). Also done after every periodic maintenance step.
+  // Sets Depth() from the writer's index as of its last commit (which takes
+  // in other processes' commits, sqlite_writer.h). Also done after every
+  // periodic maintenance step.
   Status RefreshDepth();
   // PRAGMA integrity_check on a read connection: "ok" or the problems found.
   Result<std::string> IntegrityCheck();

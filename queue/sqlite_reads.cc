@@ -75,50 +75,19 @@ DeadLetter ReadDeadLetter(const Stmt& s) {
 }  // namespace
 
 Result<std::vector<LaneStats>> SqliteQueue::Stats() {
+  // Undelivered messages from the writer's index (sqlite_writer.h), which
+  // holds the leases too; in another process (the CLI beside a running
+  // daemon) the index is the file as of its open, and leased ones read as
+  // ready. The dead letters from a read connection.
+  std::map<std::string, LaneStats> lanes = store_->LaneCounts(ToUnixMillis(clock_.Now()));
   auto reader = AcquireReader();
   if (!reader.ok()) return reader.status();
   ReadLease db(this, std::move(reader).value());
-  // One snapshot for both queries.
-  CRMHUB_RETURN_IF_ERROR(db->Exec("BEGIN"));
-  std::map<std::string, LaneStats> lanes;
-  Status st;
-  {
-    auto q = db->Prepare(
-        "SELECT lane, SUM(next_attempt_at <= ?1), SUM(next_attempt_at > ?1), MIN(created_at) "
-        "FROM messages GROUP BY lane");
-    if (!q.ok()) st = q.status();
-    if (st.ok()) {
-      const int64_t now_ms = ToUnixMillis(clock_.Now());
-      // Leases live in this process's writer (sqlite_writer.h): their rows
-      // are due in the database, so they move from ready to leased here. In
-      // another process (the CLI beside a running daemon) they read as ready.
-      const std::map<std::string, int64_t> live =
-          store_ ? store_->LiveLeases(now_ms) : std::map<std::string, int64_t>{};
-      q->Bind(1, now_ms);
-      int rc;
-      while ((rc = q->Step()) == SQLITE_ROW) {
-        LaneStats& s = lanes[q->Text(0)];
-        s.ready = q->Int(1);
-        s.delayed = q->Int(2);
-        auto it = live.find(q->Text(0));
-        s.leased = it == live.end() ? 0 : std::min(it->second, s.ready);
-        s.ready -= s.leased;
-        s.oldest_created_at = FromUnixMillis(q->Int(3));
-      }
-      if (rc != SQLITE_DONE) st = internal::SqliteStatus(db->raw(), rc, "stats");
-    }
-  }
-  if (st.ok()) {
-    auto q = db->Prepare("SELECT lane, COUNT(*) FROM dead_letters GROUP BY lane");
-    if (!q.ok()) st = q.status();
-    if (st.ok()) {
-      int rc;
-      while ((rc = q->Step()) == SQLITE_ROW) lanes[q->Text(0)].dead = q->Int(1);
-      if (rc != SQLITE_DONE) st = internal::SqliteStatus(db->raw(), rc, "stats: dead letters");
-    }
-  }
-  (void)db->Exec("COMMIT");
-  if (!st.ok()) return st;
+  auto q = db->Prepare("SELECT lane, COUNT(*) FROM dead_letters GROUP BY lane");
+  if (!q.ok()) return q.status();
+  int rc;
+  while ((rc = q->Step()) == SQLITE_ROW) lanes[q->Text(0)].dead = q->Int(1);
+  if (rc != SQLITE_DONE) return internal::SqliteStatus(db->raw(), rc, "stats: dead letters");
   std::vector<LaneStats> out;
   out.reserve(lanes.size());
   for (auto& [lane, s] : lanes) {
@@ -178,12 +147,9 @@ Result<std::optional<std::string>> SqliteQueue::GetState(const std::string& key)
 }
 
 Status SqliteQueue::RefreshDepth() {
-  auto reader = AcquireReader();
-  if (!reader.ok()) return reader.status();
-  ReadLease db(this, std::move(reader).value());
-  auto n = db->QueryInt("SELECT COUNT(*) FROM messages");
-  if (!n.ok()) return n.status();
-  depth_.store(*n);
+  // The writer's index as of its last commit; it takes in other processes'
+  // commits (a replay from the CLI) at its next transaction.
+  depth_.store(store_->live());
   return Status::Ok();
 }
 

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "queue/segment.h"
+
 namespace crmhub::queue::internal {
 
 bool IsStorageFailure(int rc) {
@@ -113,6 +115,13 @@ std::string Stmt::Text(int col) const {
   return std::string(static_cast<const char*>(p), static_cast<size_t>(n));
 }
 
+std::string_view Stmt::Blob(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  int n = sqlite3_column_bytes(stmt_, col);
+  if (p == nullptr || n <= 0) return {};
+  return std::string_view(static_cast<const char*>(p), static_cast<size_t>(n));
+}
+
 Db& Db::operator=(Db&& other) noexcept {
   if (this != &other) {
     sqlite3_close_v2(db_);
@@ -172,19 +181,6 @@ Result<std::string> Db::QueryText(std::string_view sql) {
 
 namespace {
 
-void PutU32(std::string* out, uint32_t v) {
-  char b[4];
-  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  out->append(b, 4);
-}
-
-void PutI64(std::string* out, int64_t v) {
-  auto u = static_cast<uint64_t>(v);
-  char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((u >> (8 * i)) & 0xff);
-  out->append(b, 8);
-}
-
 // Readers return false on truncated input (a corrupt blob decodes partially).
 bool GetU32(std::string_view* in, uint32_t* v) {
   if (in->size() < 4) return false;
@@ -209,11 +205,6 @@ bool GetBytes(std::string_view* in, std::string* out) {
   out->assign(in->data(), n);
   in->remove_prefix(n);
   return true;
-}
-
-void PutBytes(std::string* out, std::string_view bytes) {
-  PutU32(out, static_cast<uint32_t>(bytes.size()));
-  out->append(bytes);
 }
 
 }  // namespace

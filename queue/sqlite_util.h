@@ -48,6 +48,8 @@ class Stmt {
 
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string Text(int col) const;
+  // The column's bytes without a copy: valid until the next Step or Reset.
+  std::string_view Blob(int col) const;
   bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   sqlite3* db() const { return db_; }
 

@@ -1,7 +1,6 @@
 #include "queue/sqlite_writer.h"
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 #include <string>
 
@@ -11,22 +10,13 @@
 namespace crmhub::queue::internal {
 namespace {
 
-// The subquery repeats `ordering_key <> ''` (implied by the OR) so that
-// SQLite may use the partial index messages_order: without it every
-// candidate scanned its whole lane (1 s per lease at 40,000 queued).
-constexpr const char* kLeaseSelect =
-    "SELECT id, lane, source, idem_key, ordering_key, headers, payload, attempts, first_error, "
-    "last_error, created_at, next_attempt_at, lease_token, history, crashes FROM messages AS m "
-    "WHERE m.lane = ?1 AND m.next_attempt_at <= ?2 AND (m.next_attempt_at, m.id) > (?4, ?5) "
-    "AND (m.ordering_key = '' OR NOT EXISTS ("
-    "  SELECT 1 FROM messages AS p WHERE p.lane = m.lane AND p.ordering_key = m.ordering_key"
-    "  AND p.ordering_key <> '' AND p.id < m.id)) "
-    "ORDER BY m.next_attempt_at, m.id LIMIT ?3";
+// Messages per segment written by the migration (a group commit's segment
+// holds what the commit took: at most max_batch_size, unless one enqueue
+// call brought more).
+constexpr size_t kMigrationSegment = 4096;
 
-// Whether a lane holds any message with an ordering key (the partial index
-// messages_order answers it with one probe).
-constexpr const char* kLaneOrderedSelect =
-    "SELECT 1 FROM messages WHERE lane = ?1 AND ordering_key <> '' LIMIT 1";
+constexpr const char* kNextIdCounter = "next_message_id";
+constexpr const char* kNextSegmentCounter = "next_segment_id";
 
 // A lease batch's ids: i64 little endian each.
 std::string EncodeIds(const std::vector<int64_t>& ids) {
@@ -47,6 +37,15 @@ std::vector<int64_t> DecodeIds(std::string_view blob) {
     ids.push_back(static_cast<int64_t>(v));
   }
   return ids;
+}
+
+std::string DedupKeyOf(std::string_view source, std::string_view key) {
+  std::string k;
+  k.reserve(source.size() + 1 + key.size());
+  k.append(source);
+  k.push_back('\0');
+  k.append(key);
+  return k;
 }
 
 // Why a message whose lease expired is not delivered again (nullopt: it is).
@@ -79,6 +78,103 @@ Status MigrateOldLeases(Db& db, int64_t now_ms) {
   if (!clear.ok()) return clear.status();
   clear->Bind(1, now_ms);
   return clear->Run("migrate: clear leases");
+}
+
+// Schema 1-3 rows -> schema 4: every message row becomes an entry of a
+// segment of its lane (in id order, so ordering keys keep their order), its
+// crashes a crashes row, and the dedup rows segment_keys rows. The message
+// ids stay; new ones start past every id the file ever handed out.
+Status MigrateRows(Db& db, int64_t now_ms) {
+  auto seq = db.QueryInt(
+      "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), "
+      "COALESCE((SELECT MAX(id) FROM messages), 0), "
+      "COALESCE((SELECT MAX(id) FROM dead_letters), 0))");
+  if (!seq.ok()) return seq.status();
+  int64_t next_segment = 1;
+  auto rows = db.Prepare(
+      "SELECT id, lane, source, idem_key, ordering_key, headers, payload, attempts, first_error, "
+      "last_error, history, created_at, next_attempt_at, crashes FROM messages ORDER BY lane, id");
+  if (!rows.ok()) return rows.status();
+  auto insert = db.Prepare(
+      "INSERT INTO segments(id, lane, created_at, count, body) VALUES(?1, ?2, ?3, ?4, ?5)");
+  if (!insert.ok()) return insert.status();
+  auto crashes = db.Prepare("INSERT INTO crashes(id, n) VALUES(?1, ?2)");
+  if (!crashes.ok()) return crashes.status();
+  std::string lane, body;
+  int64_t count = 0;
+  auto flush = [&]() -> Status {
+    if (count == 0) return Status::Ok();
+    insert->Bind(1, next_segment++).Bind(2, lane).Bind(3, now_ms).Bind(4, count);
+    insert->BindBlob(5, body);
+    CRMHUB_RETURN_IF_ERROR(insert->Run("migrate: segment"));
+    body.clear();
+    count = 0;
+    return Status::Ok();
+  };
+  int rc;
+  while ((rc = rows->Step()) == SQLITE_ROW) {
+    if (rows->Text(1) != lane || count >= static_cast<int64_t>(kMigrationSegment)) {
+      CRMHUB_RETURN_IF_ERROR(flush());
+      lane = rows->Text(1);
+    }
+    SegmentEntry e;
+    e.id = rows->Int(0);
+    e.source = rows->Text(2);
+    e.idempotency_key = rows->Text(3);
+    e.ordering_key = rows->Text(4);
+    e.headers = rows->Text(5);
+    e.payload = rows->Text(6);
+    e.attempts = static_cast<int32_t>(rows->Int(7));
+    e.first_error = rows->Text(8);
+    e.last_error = rows->Text(9);
+    e.history = rows->Text(10);
+    e.created_ms = rows->Int(11);
+    e.due_ms = rows->Int(12);
+    AppendEntry(&body, RefOf(e));
+    ++count;
+    if (rows->Int(13) > 0) {
+      crashes->Bind(1, e.id).Bind(2, rows->Int(13));
+      CRMHUB_RETURN_IF_ERROR(crashes->Run("migrate: crashes"));
+    }
+  }
+  rows->Reset();
+  if (rc != SQLITE_DONE) return SqliteStatus(db.raw(), rc, "migrate: messages");
+  CRMHUB_RETURN_IF_ERROR(flush());
+  CRMHUB_RETURN_IF_ERROR(db.Exec("DELETE FROM messages"));
+
+  auto has_dedup =
+      db.QueryInt("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'dedup'");
+  if (!has_dedup.ok()) return has_dedup.status();
+  if (*has_dedup > 0) {
+    auto keys = db.Prepare("SELECT source, idem_key, accepted_at FROM dedup");
+    if (!keys.ok()) return keys.status();
+    auto insert_keys =
+        db.Prepare("INSERT INTO segment_keys(id, accepted_at, keys) VALUES(?1, ?2, ?3)");
+    if (!insert_keys.ok()) return insert_keys.status();
+    std::string blob;
+    int64_t n = 0, newest = 0;
+    auto flush_keys = [&]() -> Status {
+      if (n == 0) return Status::Ok();
+      insert_keys->Bind(1, next_segment++).Bind(2, newest).BindBlob(3, blob);
+      CRMHUB_RETURN_IF_ERROR(insert_keys->Run("migrate: keys"));
+      blob.clear();
+      n = 0;
+      newest = 0;
+      return Status::Ok();
+    };
+    while ((rc = keys->Step()) == SQLITE_ROW) {
+      AppendDedupKey(&blob, keys->Int(2), keys->Text(0), keys->Text(1));
+      newest = std::max(newest, keys->Int(2));
+      if (++n >= static_cast<int64_t>(kMigrationSegment)) CRMHUB_RETURN_IF_ERROR(flush_keys());
+    }
+    keys->Reset();
+    if (rc != SQLITE_DONE) return SqliteStatus(db.raw(), rc, "migrate: dedup");
+    CRMHUB_RETURN_IF_ERROR(flush_keys());
+    CRMHUB_RETURN_IF_ERROR(db.Exec("DROP TABLE dedup"));
+  }
+  return db.Exec("INSERT INTO counters(name, value) VALUES('" + std::string(kNextIdCounter) +
+                 "', " + std::to_string(*seq + 1) + "), ('" + kNextSegmentCounter + "', " +
+                 std::to_string(next_segment) + ")");
 }
 
 }  // namespace
@@ -120,7 +216,11 @@ Status WriterStore::Init(SystemTime now) {
     Status st = *version == 1 ? db_.Exec(kMigrateTo2Sql) : Status::Ok();
     if (st.ok()) st = db_.Exec(kSchemaSql);
     // Leases of schema 1-2 (in the rows) become one lease batch.
-    if (st.ok() && *version >= 1) st = MigrateOldLeases(db_, ToUnixMillis(now));
+    if (st.ok() && (*version == 1 || *version == 2)) {
+      st = MigrateOldLeases(db_, ToUnixMillis(now));
+    }
+    // Rows become segments (a new file has none, and gets its counters).
+    if (st.ok()) st = MigrateRows(db_, ToUnixMillis(now));
     if (st.ok()) st = db_.Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     if (st.ok()) st = db_.Exec("COMMIT");
     if (!st.ok()) {
@@ -137,116 +237,507 @@ Status WriterStore::Init(SystemTime now) {
       {&begin_, "BEGIN IMMEDIATE"},
       {&commit_, "COMMIT"},
       {&rollback_, "ROLLBACK"},
-      {&dedup_upsert_,
-       "INSERT INTO dedup(source, idem_key, accepted_at) VALUES(?1, ?2, ?3) "
-       "ON CONFLICT(source, idem_key) DO UPDATE SET accepted_at = excluded.accepted_at "
-       "WHERE dedup.accepted_at < ?4"},
-      {&insert_msg_,
-       "INSERT INTO messages(lane, source, idem_key, ordering_key, headers, payload, "
-       "created_at, next_attempt_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
-      {&lease_select_, kLeaseSelect},
-      {&lane_ordered_, kLaneOrderedSelect},
+      {&data_version_stmt_, "PRAGMA data_version"},
+      {&insert_segment_,
+       "INSERT INTO segments(id, lane, created_at, count, body) VALUES(?1, ?2, ?3, ?4, ?5)"},
+      {&insert_keys_, "INSERT INTO segment_keys(id, accepted_at, keys) VALUES(?1, ?2, ?3)"},
+      {&upsert_settled_,
+       "INSERT INTO segment_settled(id, settled) VALUES(?1, ?2) ON CONFLICT(id) DO UPDATE SET "
+       "settled = excluded.settled"},
+      {&delete_segment_, "DELETE FROM segments WHERE id = ?1"},
+      {&delete_settled_, "DELETE FROM segment_settled WHERE id = ?1"},
+      {&select_body_, "SELECT body FROM segments WHERE id = ?1"},
+      {&upsert_counter_,
+       "INSERT INTO counters(name, value) VALUES(?1, ?2) ON CONFLICT(name) DO UPDATE SET "
+       "value = excluded.value"},
+      {&upsert_crashes_,
+       "INSERT INTO crashes(id, n) VALUES(?1, ?2) ON CONFLICT(id) DO UPDATE SET n = excluded.n"},
+      {&delete_crashes_, "DELETE FROM crashes WHERE id = ?1"},
       {&lease_batch_insert_, "INSERT INTO lease_batches(ids) VALUES(?1)"},
       {&lease_batch_delete_, "DELETE FROM lease_batches WHERE id = ?1"},
-      {&ack_, "DELETE FROM messages WHERE id = ?1"},
-      {&load_live_,
-       "SELECT lane, attempts, created_at, first_error, history FROM messages WHERE id = ?1"},
-      {&retry_update_,
-       "UPDATE messages SET crashes = 0, next_attempt_at = ?2, attempts = ?5, "
-       "first_error = COALESCE(first_error, ?3), last_error = ?3, history = ?4 WHERE id = ?1"},
       {&to_dead_,
        "INSERT INTO dead_letters(id, lane, source, idem_key, ordering_key, headers, payload, "
-       "attempts, reason, history, created_at, failed_at) SELECT id, lane, source, idem_key, "
-       "ordering_key, headers, payload, ?5, ?2, ?3, created_at, ?4 FROM messages "
-       "WHERE id = ?1"},
-      {&delete_msg_, "DELETE FROM messages WHERE id = ?1"},
-      // A replayed message keeps its id (AUTOINCREMENT never hands a used
-      // id out again, so it is free) and its history; attempts start over
+       "attempts, reason, history, created_at, failed_at) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+      // A replayed message keeps its id and its history; attempts start over
       // and max_age counts from the replay.
-      {&replay_,
-       "INSERT INTO messages(id, lane, source, idem_key, ordering_key, headers, payload, "
-       "history, created_at, next_attempt_at) SELECT id, lane, source, idem_key, ordering_key, "
-       "headers, payload, history, ?2, ?2 FROM dead_letters WHERE id = ?1"},
-      {&replay_all_,
-       "INSERT INTO messages(id, lane, source, idem_key, ordering_key, headers, payload, "
-       "history, created_at, next_attempt_at) SELECT id, lane, source, idem_key, ordering_key, "
-       "headers, payload, history, ?2, ?2 FROM dead_letters WHERE ?1 IS NULL OR lane = ?1 "
-       "ORDER BY id"},
+      {&replay_select_,
+       "SELECT id, lane, source, idem_key, ordering_key, headers, payload, history "
+       "FROM dead_letters WHERE id = ?1"},
+      {&replay_all_select_,
+       "SELECT id, lane, source, idem_key, ordering_key, headers, payload, history "
+       "FROM dead_letters WHERE ?1 IS NULL OR lane = ?1 ORDER BY id"},
       {&delete_dead_, "DELETE FROM dead_letters WHERE id = ?1"},
-      {&delete_dead_lane_, "DELETE FROM dead_letters WHERE ?1 IS NULL OR lane = ?1"},
+      {&drop_dead_, "DELETE FROM dead_letters WHERE id = ?1"},
       {&purge_, "DELETE FROM dead_letters WHERE failed_at < ?1"},
       {&put_state_,
        "INSERT INTO state(key, value, updated_at) VALUES(?1, ?2, ?3) ON CONFLICT(key) DO UPDATE "
        "SET value = excluded.value, updated_at = excluded.updated_at"},
-      {&prune_dedup_,
-       "DELETE FROM dedup WHERE (source, idem_key) IN (SELECT source, idem_key FROM dedup "
-       "WHERE accepted_at < ?1 LIMIT ?2)"},
+      // Oldest first (ids grow with time): a step reads only what it prunes.
+      {&expired_keys_,
+       "SELECT id, keys FROM segment_keys WHERE accepted_at < ?1 ORDER BY id LIMIT ?2"},
+      {&delete_keys_, "DELETE FROM segment_keys WHERE id = ?1"},
   };
   for (const Def& d : defs) {
     auto stmt = db_.Prepare(d.sql);
     if (!stmt.ok()) return stmt.status();
     *d.stmt = std::move(stmt).value();
   }
+  // The index, from one snapshot.
+  CRMHUB_RETURN_IF_ERROR(db_.Exec("BEGIN"));
+  Status st;
+  {
+    std::lock_guard lock(mu_);
+    st = LoadLocked(/*keep_leases=*/false);
+  }
+  if (!st.ok()) {
+    (void)db_.Exec("ROLLBACK");
+    return st;
+  }
+  return db_.Exec("COMMIT");
+}
+
+Status WriterStore::LoadLocked(bool keep_leases) {
+  struct Held {
+    int64_t token, expires_ms, batch;
+    int attempts;
+  };
+  std::unordered_map<int64_t, Held> held;
+  if (keep_leases) {
+    for (const auto& [id, e] : entries_) {
+      if (e.token != 0) held[id] = {e.token, e.expires_ms, e.batch, e.attempts};
+    }
+  }
+  entries_.clear();
+  lanes_.clear();
+  segments_.clear();
+  building_.clear();
+  dirty_.clear();
+  pending_keys_.clear();
+  dedup_.clear();
+  batch_open_.clear();
+  cache_.clear();
+  cache_order_.clear();
+  cache_bytes_ = 0;
+
+  int rc;
+  auto counters = db_.Prepare("SELECT name, value FROM counters");
+  if (!counters.ok()) return counters.status();
+  next_id_ = 1;
+  next_segment_ = 1;
+  while ((rc = counters->Step()) == SQLITE_ROW) {
+    if (counters->Text(0) == kNextIdCounter) next_id_ = counters->Int(1);
+    if (counters->Text(0) == kNextSegmentCounter) next_segment_ = counters->Int(1);
+  }
+  if (rc != SQLITE_DONE) return SqliteStatus(db_.raw(), rc, "load: counters");
+  persisted_next_id_ = next_id_;
+  persisted_next_segment_ = next_segment_;
+
+  std::unordered_map<int64_t, std::string> settled;
+  auto bitmaps = db_.Prepare("SELECT id, settled FROM segment_settled");
+  if (!bitmaps.ok()) return bitmaps.status();
+  while ((rc = bitmaps->Step()) == SQLITE_ROW) settled[bitmaps->Int(0)] = bitmaps->Text(1);
+  if (rc != SQLITE_DONE) return SqliteStatus(db_.raw(), rc, "load: settled");
+
+  std::unordered_map<int64_t, int> crashes;
+  auto crash_rows = db_.Prepare("SELECT id, n FROM crashes");
+  if (!crash_rows.ok()) return crash_rows.status();
+  while ((rc = crash_rows->Step()) == SQLITE_ROW) {
+    crashes[crash_rows->Int(0)] = static_cast<int>(crash_rows->Int(1));
+  }
+  if (rc != SQLITE_DONE) return SqliteStatus(db_.raw(), rc, "load: crashes");
+
+  auto segs = db_.Prepare("SELECT id, lane, count, body FROM segments ORDER BY id");
+  if (!segs.ok()) return segs.status();
+  std::vector<int64_t> order;  // message ids, by segment then entry
+  while ((rc = segs->Step()) == SQLITE_ROW) {
+    const int64_t seg_id = segs->Int(0);
+    Segment seg;
+    seg.lane = segs->Text(1);
+    seg.written = true;
+    if (auto s = settled.find(seg_id); s != settled.end()) seg.settled = std::move(s->second);
+    const std::string_view body = segs->Blob(3);
+    size_t at = 0;
+    SegmentEntry e;
+    while (at < body.size()) {
+      const size_t offset = at;
+      if (!ReadEntry(body, &at, &e, /*skim=*/true)) {
+        return Status::Internal("queue: segment " + std::to_string(seg_id) + " is truncated");
+      }
+      const uint32_t index = seg.count++;
+      if (BitIsSet(seg.settled, index)) continue;
+      ++seg.live;
+      Entry& en = entries_[e.id];
+      en = Entry{};
+      en.segment = seg_id;
+      en.index = index;
+      en.offset = offset;
+      en.lane = seg.lane;
+      en.ordering_key = e.ordering_key;
+      en.created_ms = e.created_ms;
+      en.due_ms = e.due_ms;
+      auto c = crashes.find(e.id);
+      en.crashes = c == crashes.end() ? 0 : c->second;
+      en.attempts = e.attempts + en.crashes;
+      order.push_back(e.id);
+    }
+    if (seg.live == 0) {  // every message settled: deleted at the next commit
+      seg.dirty = true;
+      dirty_.push_back(seg_id);
+    }
+    next_segment_ = std::max(next_segment_, seg_id + 1);
+    segments_[seg_id] = std::move(seg);
+  }
+  if (rc != SQLITE_DONE) return SqliteStatus(db_.raw(), rc, "load: segments");
+  for (int64_t id : order) {
+    auto it = entries_.find(id);
+    if (it == entries_.end()) continue;
+    Entry& en = it->second;
+    next_id_ = std::max(next_id_, id + 1);
+    if (auto h = held.find(id); h != held.end()) {
+      en.token = h->second.token;
+      en.expires_ms = h->second.expires_ms;
+      en.batch = h->second.batch;
+      en.attempts = h->second.attempts;
+      lanes_[en.lane].leased.insert({en.expires_ms, id});
+      ++batch_open_[en.batch];
+    }
+    AddToKeyLocked(lanes_[en.lane], id, en);
+  }
+
+  auto keys = db_.Prepare("SELECT id, keys FROM segment_keys");
+  if (!keys.ok()) return keys.status();
+  std::vector<DedupKey> decoded;
+  while ((rc = keys->Step()) == SQLITE_ROW) {
+    next_segment_ = std::max(next_segment_, keys->Int(0) + 1);
+    decoded.clear();
+    (void)DecodeDedupKeys(keys->Blob(1), &decoded);  // a torn tail loses only itself
+    for (const DedupKey& k : decoded) {
+      int64_t& at = dedup_[DedupKeyOf(k.source, k.key)];
+      at = std::max(at, k.accepted_ms);
+    }
+  }
+  if (rc != SQLITE_DONE) return SqliteStatus(db_.raw(), rc, "load: keys");
+
+  data_version_stmt_.Reset();
+  rc = data_version_stmt_.Step();
+  if (rc != SQLITE_ROW) return SqliteStatus(db_.raw(), rc, "load: data_version");
+  data_version_ = data_version_stmt_.Int(0);
+  data_version_stmt_.Reset();
+  committed_live_.store(static_cast<int64_t>(entries_.size()));
   return Status::Ok();
 }
 
 Status WriterStore::Begin() {
   depth_delta_ = 0;
-  return begin_.Run("begin");
+  CRMHUB_RETURN_IF_ERROR(begin_.Run("begin"));
+  // Another process's commit (a replay from the CLI), or our own rollback:
+  // the index is rebuilt from what the file holds now.
+  const int rc = data_version_stmt_.Step();
+  const int64_t version = rc == SQLITE_ROW ? data_version_stmt_.Int(0) : 0;
+  data_version_stmt_.Reset();
+  if (rc != SQLITE_ROW) return SqliteStatus(db_.raw(), rc, "begin: data_version");
+  if (reload_ || version != data_version_) {
+    std::lock_guard lock(mu_);
+    const auto before = static_cast<int64_t>(entries_.size());
+    CRMHUB_RETURN_IF_ERROR(LoadLocked(/*keep_leases=*/!reload_));
+    reload_ = false;
+    depth_delta_ += static_cast<int64_t>(entries_.size()) - before;
+  }
+  return Status::Ok();
 }
 
-Status WriterStore::Commit() { return commit_.Run("commit"); }
+Status WriterStore::Commit() {
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [lane, b] : building_) {
+      auto s = segments_.find(b.id);
+      if (s == segments_.end()) continue;
+      Segment& seg = s->second;
+      if (seg.live == 0) {  // settled before it was ever written
+        segments_.erase(s);
+        continue;
+      }
+      insert_segment_.Bind(1, b.id).Bind(2, lane).Bind(3, b.created_ms);
+      insert_segment_.Bind(4, int64_t{seg.count}).BindBlob(5, b.body);
+      CRMHUB_RETURN_IF_ERROR(insert_segment_.Run("commit: segment"));
+      seg.written = true;
+      if (!seg.settled.empty()) {
+        upsert_settled_.Bind(1, b.id).BindBlob(2, seg.settled);
+        CRMHUB_RETURN_IF_ERROR(upsert_settled_.Run("commit: settled"));
+      }
+      seg.dirty = false;
+      CacheBody(b.id, std::make_shared<const std::string>(std::move(b.body)));
+    }
+    building_.clear();
+    for (int64_t id : dirty_) {
+      auto s = segments_.find(id);
+      if (s == segments_.end() || !s->second.dirty) continue;
+      Segment& seg = s->second;
+      seg.dirty = false;
+      if (seg.live == 0) {
+        delete_segment_.Bind(1, id);
+        CRMHUB_RETURN_IF_ERROR(delete_segment_.Run("commit: delete segment"));
+        delete_settled_.Bind(1, id);
+        CRMHUB_RETURN_IF_ERROR(delete_settled_.Run("commit: delete settled"));
+        segments_.erase(s);
+        if (auto c = cache_.find(id); c != cache_.end()) {
+          cache_bytes_ -= static_cast<int64_t>(c->second->size());
+          cache_.erase(c);
+        }
+      } else {
+        upsert_settled_.Bind(1, id).BindBlob(2, seg.settled);
+        CRMHUB_RETURN_IF_ERROR(upsert_settled_.Run("commit: settled"));
+      }
+    }
+    dirty_.clear();
+    if (!pending_keys_.empty()) {
+      insert_keys_.Bind(1, next_segment_++).Bind(2, keys_accepted_ms_).BindBlob(3, pending_keys_);
+      CRMHUB_RETURN_IF_ERROR(insert_keys_.Run("commit: keys"));
+      pending_keys_.clear();
+    }
+    if (next_id_ != persisted_next_id_) {
+      upsert_counter_.Bind(1, kNextIdCounter).Bind(2, next_id_);
+      CRMHUB_RETURN_IF_ERROR(upsert_counter_.Run("commit: id counter"));
+      persisted_next_id_ = next_id_;
+    }
+    if (next_segment_ != persisted_next_segment_) {
+      upsert_counter_.Bind(1, kNextSegmentCounter).Bind(2, next_segment_);
+      CRMHUB_RETURN_IF_ERROR(upsert_counter_.Run("commit: segment counter"));
+      persisted_next_segment_ = next_segment_;
+    }
+  }
+  CRMHUB_RETURN_IF_ERROR(commit_.Run("commit"));
+  std::lock_guard lock(mu_);
+  committed_live_.store(static_cast<int64_t>(entries_.size()));
+  return Status::Ok();
+}
 
 void WriterStore::Rollback() {
   // Fails harmlessly when SQLite already rolled back after an I/O error.
   (void)rollback_.Run("rollback");
   depth_delta_ = 0;
-  floors_.clear();
-  std::lock_guard lock(in_flight_mu_);
-  in_flight_.clear();
+  std::lock_guard lock(mu_);
+  // What the transaction did to the index is undone by rebuilding it at the
+  // next Begin; the leases go (their messages are due again) now.
+  reload_ = true;
+  building_.clear();
+  dirty_.clear();
+  pending_keys_.clear();
+  for (auto& [id, e] : entries_) e.token = 0;
+  for (auto& [name, lane] : lanes_) lane.leased.clear();
   batch_open_.clear();
-  lane_in_flight_.clear();
 }
 
-std::map<std::string, int64_t> WriterStore::LiveLeases(int64_t now_ms) const {
-  std::map<std::string, int64_t> out;
-  std::lock_guard lock(in_flight_mu_);
-  for (const auto& [id, f] : in_flight_) {
-    if (f.expires_ms > now_ms) ++out[f.lane];
+void WriterStore::CacheBody(int64_t segment, std::shared_ptr<const std::string> body) {
+  cache_bytes_ += static_cast<int64_t>(body->size());
+  cache_[segment] = std::move(body);
+  cache_order_.push_back(segment);
+  while (cache_bytes_ > config_.segment_cache_bytes && !cache_order_.empty()) {
+    const int64_t oldest = cache_order_.front();
+    cache_order_.pop_front();
+    if (oldest == segment) continue;
+    if (auto c = cache_.find(oldest); c != cache_.end()) {
+      cache_bytes_ -= static_cast<int64_t>(c->second->size());
+      cache_.erase(c);
+    }
+  }
+  // Ids of segments deleted meanwhile linger in cache_order_: drop them
+  // when the deque holds many more ids than the cache.
+  if (cache_order_.size() > 4 * cache_.size() + 64) {
+    std::deque<int64_t> kept;
+    for (int64_t id : cache_order_) {
+      if (cache_.count(id) > 0) kept.push_back(id);
+    }
+    cache_order_.swap(kept);
+  }
+}
+
+Status WriterStore::BodyOf(int64_t segment, std::string_view* body) {
+  for (const auto& [lane, b] : building_) {
+    if (b.id == segment) {
+      *body = b.body;
+      return Status::Ok();
+    }
+  }
+  if (auto c = cache_.find(segment); c != cache_.end()) {
+    *body = *c->second;
+    return Status::Ok();
+  }
+  select_body_.Bind(1, segment);
+  const int rc = select_body_.Step();
+  if (rc != SQLITE_ROW) {
+    select_body_.Reset();
+    if (rc == SQLITE_DONE) {
+      return Status::Internal("queue: segment " + std::to_string(segment) + " is missing");
+    }
+    return SqliteStatus(db_.raw(), rc, "read segment");
+  }
+  auto loaded = std::make_shared<const std::string>(select_body_.Text(0));
+  select_body_.Reset();
+  *body = *loaded;
+  CacheBody(segment, std::move(loaded));
+  return Status::Ok();
+}
+
+Status WriterStore::ReadEntryOf(const Entry& entry, SegmentEntry* out) {
+  std::string_view body;
+  CRMHUB_RETURN_IF_ERROR(BodyOf(entry.segment, &body));
+  size_t at = entry.offset;
+  if (!ReadEntry(body, &at, out)) {
+    return Status::Internal("queue: segment " + std::to_string(entry.segment) + " is truncated");
+  }
+  return Status::Ok();
+}
+
+int64_t WriterStore::live() const { return committed_live_.load(); }
+
+std::map<std::string, LaneStats> WriterStore::LaneCounts(int64_t now_ms) const {
+  std::map<std::string, LaneStats> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [id, e] : entries_) {
+    LaneStats& s = out[e.lane];
+    if (e.token != 0 && e.expires_ms > now_ms) {
+      ++s.leased;
+    } else if (e.due_ms <= now_ms) {
+      ++s.ready;
+    } else {
+      ++s.delayed;
+    }
+    const SystemTime created = FromUnixMillis(e.created_ms);
+    if (!s.oldest_created_at || created < *s.oldest_created_at) s.oldest_created_at = created;
   }
   return out;
 }
 
-const WriterStore::InFlight* WriterStore::FindLive(const LeaseToken& lease, int64_t now_ms) const {
-  auto it = in_flight_.find(lease.message_id);
-  if (it == in_flight_.end() || it->second.token != lease.token ||
+void WriterStore::AddToKeyLocked(Lane& lane, int64_t id, const Entry& entry) {
+  if (entry.ordering_key.empty()) {
+    if (entry.token == 0) lane.due.insert({entry.due_ms, id});
+    return;
+  }
+  std::set<int64_t>& ids = lane.by_key[entry.ordering_key];
+  const std::optional<int64_t> old_head =
+      ids.empty() ? std::nullopt : std::optional<int64_t>(*ids.begin());
+  ids.insert(id);
+  if (*ids.begin() != id) return;  // waits behind an earlier message of its key
+  if (old_head) {
+    if (auto o = entries_.find(*old_head); o != entries_.end()) {
+      lane.due.erase({o->second.due_ms, *old_head});
+    }
+  }
+  if (entry.token == 0) lane.due.insert({entry.due_ms, id});
+}
+
+void WriterStore::RemoveFromKeyLocked(Lane& lane, int64_t id, const Entry& entry) {
+  lane.due.erase({entry.due_ms, id});
+  if (entry.ordering_key.empty()) return;
+  auto k = lane.by_key.find(entry.ordering_key);
+  if (k == lane.by_key.end()) return;
+  const bool was_head = !k->second.empty() && *k->second.begin() == id;
+  k->second.erase(id);
+  if (k->second.empty()) {
+    lane.by_key.erase(k);
+    return;
+  }
+  if (!was_head) return;
+  const int64_t next = *k->second.begin();
+  auto n = entries_.find(next);
+  if (n != entries_.end() && n->second.token == 0) lane.due.insert({n->second.due_ms, next});
+}
+
+Status WriterStore::ReleaseLocked(int64_t id, Entry& entry) {
+  if (entry.token == 0) return Status::Ok();
+  lanes_[entry.lane].leased.erase({entry.expires_ms, id});
+  entry.token = 0;
+  auto b = batch_open_.find(entry.batch);
+  if (b != batch_open_.end() && --b->second <= 0) {
+    batch_open_.erase(b);
+    lease_batch_delete_.Bind(1, entry.batch);
+    return lease_batch_delete_.Run("lease: delete batch");
+  }
+  return Status::Ok();
+}
+
+WriterStore::Entry* WriterStore::FindLiveLocked(const LeaseToken& lease, int64_t now_ms) {
+  auto it = entries_.find(lease.message_id);
+  if (it == entries_.end() || it->second.token == 0 || it->second.token != lease.token ||
       it->second.expires_ms <= now_ms) {
     return nullptr;
   }
   return &it->second;
 }
 
-Status WriterStore::ReleaseLocked(int64_t id) {
-  auto it = in_flight_.find(id);
-  if (it == in_flight_.end()) return Status::Ok();
-  const int64_t batch = it->second.batch;
-  if (--lane_in_flight_[it->second.lane] <= 0) lane_in_flight_.erase(it->second.lane);
-  in_flight_.erase(it);
-  auto b = batch_open_.find(batch);
-  if (b != batch_open_.end() && --b->second <= 0) {
-    batch_open_.erase(b);
-    lease_batch_delete_.Bind(1, batch);
-    return lease_batch_delete_.Run("lease: delete batch");
+void WriterStore::SettleEntryLocked(const Entry& entry) {
+  auto s = segments_.find(entry.segment);
+  if (s == segments_.end()) return;
+  Segment& seg = s->second;
+  if (BitIsSet(seg.settled, entry.index)) return;
+  SetBit(&seg.settled, entry.index);
+  if (seg.live > 0) --seg.live;
+  if (!seg.dirty) {
+    seg.dirty = true;
+    dirty_.push_back(entry.segment);
   }
+}
+
+Status WriterStore::SetCrashes(int64_t id, int n) {
+  if (n > 0) {
+    upsert_crashes_.Bind(1, id).Bind(2, int64_t{n});
+    return upsert_crashes_.Run("crashes");
+  }
+  delete_crashes_.Bind(1, id);
+  return delete_crashes_.Run("crashes: delete");
+}
+
+Status WriterStore::RemoveLocked(int64_t id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return Status::Ok();
+  Entry& en = it->second;
+  CRMHUB_RETURN_IF_ERROR(ReleaseLocked(id, en));
+  RemoveFromKeyLocked(lanes_[en.lane], id, en);
+  SettleEntryLocked(en);
+  if (en.crashes > 0) CRMHUB_RETURN_IF_ERROR(SetCrashes(id, 0));
+  entries_.erase(it);
+  --depth_delta_;
   return Status::Ok();
 }
 
-void WriterStore::ForgetFloorAbove(const std::string& lane, int64_t due_ms, int64_t id) {
-  auto f = floors_.find(lane);
-  if (f == floors_.end()) return;
-  if (due_ms < f->second.at_ms || (due_ms == f->second.at_ms && id <= f->second.id)) {
-    floors_.erase(f);
+void WriterStore::PlaceLocked(const std::string& lane, const EntryRef& e, int crashes, int attempts,
+                              int64_t now_ms) {
+  Building& b = building_[lane];
+  if (b.id == 0) {
+    b.id = next_segment_++;
+    b.created_ms = now_ms;
+    Segment seg;
+    seg.lane = lane;
+    segments_[b.id] = std::move(seg);
   }
+  Segment& seg = segments_[b.id];
+  const uint32_t index = seg.count++;
+  ++seg.live;
+  const size_t offset = b.body.size();
+  AppendEntry(&b.body, e);
+  auto [it, fresh] = entries_.try_emplace(e.id);
+  Entry& en = it->second;
+  Lane& l = lanes_[lane];
+  if (!fresh) l.due.erase({en.due_ms, e.id});
+  en.segment = b.id;
+  en.index = index;
+  en.offset = offset;
+  en.due_ms = e.due_ms;
+  en.crashes = crashes;
+  en.attempts = attempts;
+  if (fresh) {
+    en.lane = lane;
+    en.ordering_key = std::string(e.ordering_key);
+    en.created_ms = e.created_ms;
+    AddToKeyLocked(l, e.id, en);
+    return;
+  }
+  // Back in its lane (a retry): leasable when due, unless an earlier message
+  // of its key (a replay) waits.
+  const bool head = en.ordering_key.empty() || *l.by_key[en.ordering_key].begin() == e.id;
+  if (head && en.token == 0) l.due.insert({en.due_ms, e.id});
 }
 
 const RetryPolicy& WriterStore::PolicyFor(const std::string& lane) const {
@@ -260,152 +751,110 @@ Status WriterStore::Enqueue(std::span<const NewMessage> batch, SystemTime now,
   const int64_t cutoff_ms = now_ms - config_.dedup_retention.count();
   outcomes->clear();
   outcomes->reserve(batch.size());
+  std::lock_guard lock(mu_);
   for (const NewMessage& m : batch) {
-    // A key is new when no record exists, or its record is older than the
-    // retention window but not yet pruned (the upsert refreshes it then).
-    dedup_upsert_.Bind(1, m.source).Bind(2, m.idempotency_key).Bind(3, now_ms).Bind(4, cutoff_ms);
-    CRMHUB_RETURN_IF_ERROR(dedup_upsert_.Run("enqueue: dedup"));
-    if (db_.Changes() == 0) {
-      outcomes->push_back(EnqueueOutcome::kDuplicate);
-      continue;
+    // A key is new when it was never accepted, or longer ago than the
+    // retention window (not yet pruned).
+    auto [d, fresh] = dedup_.try_emplace(DedupKeyOf(m.source, m.idempotency_key), now_ms);
+    if (!fresh) {
+      if (d->second >= cutoff_ms) {
+        outcomes->push_back(EnqueueOutcome::kDuplicate);
+        continue;
+      }
+      d->second = now_ms;
     }
+    AppendDedupKey(&pending_keys_, now_ms, m.source, m.idempotency_key);
+    keys_accepted_ms_ = now_ms;
     const std::string headers = EncodeHeaders(m.headers);
-    const int64_t due_ms = m.not_before ? std::max(now_ms, ToUnixMillis(*m.not_before)) : now_ms;
-    insert_msg_.Bind(1, m.lane).Bind(2, m.source).Bind(3, m.idempotency_key);
-    insert_msg_.Bind(4, m.ordering_key).BindBlob(5, headers).BindBlob(6, m.payload);
-    insert_msg_.Bind(7, now_ms).Bind(8, due_ms);
-    CRMHUB_RETURN_IF_ERROR(insert_msg_.Run("enqueue: insert"));
-    ForgetFloorAbove(m.lane, due_ms, sqlite3_last_insert_rowid(db_.raw()));
+    EntryRef e;
+    e.id = next_id_++;
+    e.created_ms = now_ms;
+    e.due_ms = m.not_before ? std::max(now_ms, ToUnixMillis(*m.not_before)) : now_ms;
+    e.source = m.source;
+    e.idempotency_key = m.idempotency_key;
+    e.ordering_key = m.ordering_key;
+    e.headers = headers;
+    e.payload = m.payload;
+    PlaceLocked(m.lane, e, 0, 0, now_ms);
     outcomes->push_back(EnqueueOutcome::kAccepted);
     ++depth_delta_;
   }
   return Status::Ok();
 }
 
-Status WriterStore::Lease(const std::string& lane, int max, std::chrono::milliseconds duration,
+Status WriterStore::Lease(const std::string& lane_name, int max, std::chrono::milliseconds duration,
                           SystemTime now, std::vector<Leased>* out) {
   const int64_t now_ms = ToUnixMillis(now);
-  const RetryPolicy& policy = PolicyFor(lane);
-  struct Expired {
-    int64_t id;
-    std::string reason;
-    std::string history;
-    int attempts;
-  };
-  std::vector<Expired> expired;
-  std::vector<int> attempts_of;  // of each in *out
+  const RetryPolicy& policy = PolicyFor(lane_name);
   out->clear();
-  std::lock_guard lock(in_flight_mu_);
-  // Where the scan may start (LeaseFloor in the header): past the rows every
-  // earlier scan accounted for, unless that may miss a row.
-  std::optional<LeaseFloor> floor;
-  if (auto f = floors_.find(lane); f != floors_.end()) {
-    floor = f->second;
-    floors_.erase(f);  // rebuilt below from this scan
-    if (now_ms >= floor->valid_until_ms || now_ms < floor->at_ms) floor.reset();
-  }
-  // A row held back by an earlier message of its ordering key is filtered
-  // out by the query, unseen: a floor could pass it and it would wait.
-  lane_ordered_.Bind(1, lane);
-  const int ordered_rc = lane_ordered_.Step();
-  lane_ordered_.Reset();
-  if (ordered_rc != SQLITE_ROW && ordered_rc != SQLITE_DONE) {
-    return SqliteStatus(db_.raw(), ordered_rc, "lease: ordering keys");
-  }
-  const bool ordered = ordered_rc == SQLITE_ROW;
-  if (ordered) floor.reset();
-  // Rows leased now are due in the database too: skip them, reading at most
-  // that many rows more.
-  auto held = lane_in_flight_.find(lane);
-  const int64_t limit = int64_t{max} + (held == lane_in_flight_.end() ? 0 : held->second);
-  lease_select_.Bind(1, lane).Bind(2, now_ms).Bind(3, limit);
-  lease_select_.Bind(4, floor ? floor->at_ms : std::numeric_limits<int64_t>::min());
-  lease_select_.Bind(5, floor ? floor->id : std::numeric_limits<int64_t>::min());
-  // The new floor: the last row this scan accounted for (handed out, held by
-  // a live lease, or expired into the dead letters), and the earliest expiry
-  // of a lease below it.
-  LeaseFloor next = floor.value_or(LeaseFloor{});
-  bool advanced = false;
-  auto account = [&](int64_t at_ms, int64_t id, int64_t expires_ms) {
-    next.at_ms = at_ms;
-    next.id = id;
-    next.valid_until_ms = std::min(next.valid_until_ms, expires_ms);
-    advanced = true;
-  };
-  int rc = SQLITE_DONE;
-  while (static_cast<int>(out->size()) < max && (rc = lease_select_.Step()) == SQLITE_ROW) {
-    const int64_t id = lease_select_.Int(0);
-    const int64_t due_ms = lease_select_.Int(11);
-    // Deliveries that ended with the process (counted at the daemon's open,
-    // the poison rule's `crashes`) are deliveries too: a message redelivered
-    // after a crash must not look like a first delivery to a target that
-    // reads before it writes again (adapters::Command::attempt).
-    int attempts = static_cast<int>(lease_select_.Int(7) + lease_select_.Int(14));
-    auto live = in_flight_.find(id);
-    if (live != in_flight_.end()) {
-      if (live->second.expires_ms > now_ms) {  // leased to someone now
-        account(due_ms, id, live->second.expires_ms);
-        continue;
-      }
-      // A lease that expired unsettled: that delivery counts.
-      attempts = live->second.attempts;
-      if (auto verdict = ExpiredLeaseVerdict(policy, attempts, lease_select_.Int(10), now_ms)) {
-        std::string history = lease_select_.Text(13);
-        AppendAttempt(&history, now, *verdict);
-        expired.push_back({id, std::move(*verdict), std::move(history), attempts});
-        account(due_ms, id, std::numeric_limits<int64_t>::max());
-        continue;
-      }
+  std::lock_guard lock(mu_);
+  auto l = lanes_.find(lane_name);
+  if (l == lanes_.end()) return Status::Ok();
+  Lane& lane = l->second;
+  // Leases that expired unsettled: that delivery counts; the message is
+  // due again, or a dead letter past the lane's limits.
+  while (!lane.leased.empty() && lane.leased.begin()->first <= now_ms) {
+    const int64_t id = lane.leased.begin()->second;
+    Entry& en = entries_.at(id);
+    CRMHUB_RETURN_IF_ERROR(ReleaseLocked(id, en));
+    if (auto verdict = ExpiredLeaseVerdict(policy, en.attempts, en.created_ms, now_ms)) {
+      SegmentEntry full;
+      CRMHUB_RETURN_IF_ERROR(ReadEntryOf(en, &full));
+      AppendAttempt(&full.history, now, *verdict);
+      CRMHUB_RETURN_IF_ERROR(
+          ToDeadLetterLocked(id, *verdict, std::move(full), en.attempts, now_ms));
+      continue;
     }
+    const bool head = en.ordering_key.empty() || *lane.by_key[en.ordering_key].begin() == id;
+    if (head) lane.due.insert({en.due_ms, id});
+  }
+  const int64_t expires_ms = now_ms + duration.count();
+  std::vector<int64_t> ids;
+  auto it = lane.due.begin();
+  while (static_cast<int>(out->size()) < max && it != lane.due.end() && it->first <= now_ms) {
+    const int64_t id = it->second;
+    Entry& en = entries_.at(id);
     // A suspect (in flight when the process last died) is delivered alone,
     // so that if it kills the process again, it alone is blamed.
-    const bool suspect = lease_select_.Int(14) > 0;
+    const bool suspect = en.crashes > 0;
     if (suspect && !out->empty()) break;
-    Leased l;
-    Message& m = l.message;
+    SegmentEntry full;
+    CRMHUB_RETURN_IF_ERROR(ReadEntryOf(en, &full));
+    Leased leased;
+    Message& m = leased.message;
     m.id = id;
-    m.lane = lease_select_.Text(1);
-    m.source = lease_select_.Text(2);
-    m.idempotency_key = lease_select_.Text(3);
-    m.ordering_key = lease_select_.Text(4);
-    m.headers = DecodeHeaders(lease_select_.Text(5));
-    m.payload = lease_select_.Text(6);
-    m.attempts = attempts + 1;
-    m.first_error = lease_select_.Text(8);
-    m.last_error = lease_select_.Text(9);
-    m.created_at = FromUnixMillis(lease_select_.Int(10));
-    m.next_attempt_at = FromUnixMillis(lease_select_.Int(11));
-    l.lease = {m.id, next_token_++};
-    l.lease_expires_at = now + duration;
-    out->push_back(std::move(l));
-    account(due_ms, id, now_ms + duration.count());
+    m.lane = lane_name;
+    m.source = std::move(full.source);
+    m.idempotency_key = std::move(full.idempotency_key);
+    m.ordering_key = std::move(full.ordering_key);
+    m.headers = DecodeHeaders(full.headers);
+    m.payload = std::move(full.payload);
+    // Deliveries that ended with the process (the poison rule's crashes)
+    // are deliveries too: a message redelivered after a crash must not look
+    // like a first delivery to a target that reads before it writes again.
+    m.attempts = ++en.attempts;
+    m.first_error = std::move(full.first_error);
+    m.last_error = std::move(full.last_error);
+    m.created_at = FromUnixMillis(en.created_ms);
+    m.next_attempt_at = FromUnixMillis(en.due_ms);
+    leased.lease = {id, next_token_++};
+    leased.lease_expires_at = now + duration;
+    en.token = leased.lease.token;
+    en.expires_ms = expires_ms;
+    lane.leased.insert({expires_ms, id});
+    it = lane.due.erase(it);
+    ids.push_back(id);
+    out->push_back(std::move(leased));
     if (suspect) break;
   }
-  lease_select_.Reset();
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteStatus(db_.raw(), rc, "lease: select");
-  if (!ordered && (advanced || floor)) floors_[lane] = next;
-
-  for (const Expired& e : expired) {
-    CRMHUB_RETURN_IF_ERROR(ReleaseLocked(e.id));
-    CRMHUB_RETURN_IF_ERROR(ToDeadLetter(e.id, e.reason, e.history, e.attempts, now));
-  }
-  if (out->empty()) return Status::Ok();
+  if (ids.empty()) return Status::Ok();
   // One durable record for the batch: what is in flight, for the poison rule.
-  std::vector<int64_t> ids;
-  ids.reserve(out->size());
-  for (const Leased& l : *out) ids.push_back(l.message.id);
   const std::string blob = EncodeIds(ids);  // bound SQLITE_STATIC: must outlive Run
   lease_batch_insert_.BindBlob(1, blob);
   CRMHUB_RETURN_IF_ERROR(lease_batch_insert_.Run("lease: batch"));
   const int64_t batch = sqlite3_last_insert_rowid(db_.raw());
-  const int64_t expires_ms = now_ms + duration.count();
-  for (const Leased& l : *out) {
-    CRMHUB_RETURN_IF_ERROR(ReleaseLocked(l.message.id));  // an expired lease of it
-    in_flight_[l.message.id] =
-        InFlight{l.lease.token, expires_ms, l.message.attempts, batch, l.message.lane};
-    ++lane_in_flight_[l.message.lane];
-  }
-  batch_open_[batch] = static_cast<int64_t>(out->size());
+  for (int64_t id : ids) entries_.at(id).batch = batch;
+  batch_open_[batch] = static_cast<int64_t>(ids.size());
   return Status::Ok();
 }
 
@@ -413,7 +862,7 @@ Status WriterStore::RecoverInFlight(SystemTime now, int poison_after, int64_t* s
                                     int64_t* dead) {
   *suspects = 0;
   *dead = 0;
-  CRMHUB_RETURN_IF_ERROR(begin_.Run("recover: begin"));
+  CRMHUB_RETURN_IF_ERROR(Begin());
   auto rollback = [&](Status st) {
     Rollback();
     return st;
@@ -423,52 +872,57 @@ Status WriterStore::RecoverInFlight(SystemTime now, int poison_after, int64_t* s
   std::vector<int64_t> ids;
   int rc;
   while ((rc = batches->Step()) == SQLITE_ROW) {
-    for (int64_t id : DecodeIds(batches->Text(0))) ids.push_back(id);
+    for (int64_t id : DecodeIds(batches->Blob(0))) ids.push_back(id);
   }
   batches->Reset();
   if (rc != SQLITE_DONE) return rollback(SqliteStatus(db_.raw(), rc, "recover: batches"));
   // A message in two batches (leased again after an expiry) counts once.
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  auto count = db_.Prepare("UPDATE messages SET crashes = crashes + 1 WHERE id = ?1");
-  if (!count.ok()) return rollback(count.status());
+  std::unique_lock lock(mu_);
   for (int64_t id : ids) {
-    count->Bind(1, id);
-    if (Status st = count->Run("recover: count"); !st.ok()) return rollback(st);
-    *suspects += db_.Changes();
+    auto it = entries_.find(id);
+    if (it == entries_.end()) continue;
+    ++it->second.crashes;
+    ++it->second.attempts;
+    if (Status st = SetCrashes(id, it->second.crashes); !st.ok()) {
+      lock.unlock();
+      return rollback(st);
+    }
+    ++*suspects;
   }
-  if (Status st = db_.Exec("DELETE FROM lease_batches"); !st.ok()) return rollback(st);
-  auto poisoned =
-      db_.Prepare("SELECT id, crashes, history, attempts FROM messages WHERE crashes >= ?1");
-  if (!poisoned.ok()) return rollback(poisoned.status());
-  poisoned->Bind(1, int64_t{poison_after});
-  struct Poisoned {
-    int64_t id;
-    std::string reason;
-    std::string history;
-    int attempts;
-  };
-  std::vector<Poisoned> found;
-  while ((rc = poisoned->Step()) == SQLITE_ROW) {
+  if (Status st = db_.Exec("DELETE FROM lease_batches"); !st.ok()) {
+    lock.unlock();
+    return rollback(st);
+  }
+  std::vector<int64_t> poisoned;
+  for (const auto& [id, e] : entries_) {
+    if (e.crashes >= poison_after) poisoned.push_back(id);
+  }
+  std::sort(poisoned.begin(), poisoned.end());
+  const int64_t now_ms = ToUnixMillis(now);
+  for (int64_t id : poisoned) {
+    const Entry& en = entries_.at(id);
     std::string reason = "poison message: in flight when the process ended " +
-                         std::to_string(poisoned->Int(1)) +
+                         std::to_string(en.crashes) +
                          " times in a row (its delivery may crash the daemon; see "
                          "docs/operations.md, \"Poison messages\")";
-    std::string history = poisoned->Text(2);
-    AppendAttempt(&history, now, reason);
-    // The deliveries that ended with the process count as attempts.
-    const int attempts = static_cast<int>(poisoned->Int(3) + poisoned->Int(1));
-    found.push_back({poisoned->Int(0), std::move(reason), std::move(history), attempts});
-  }
-  poisoned->Reset();
-  if (rc != SQLITE_DONE) return rollback(SqliteStatus(db_.raw(), rc, "recover: select"));
-  for (const Poisoned& p : found) {
-    if (Status st = ToDeadLetter(p.id, p.reason, p.history, p.attempts, now); !st.ok()) {
+    SegmentEntry full;
+    Status st = ReadEntryOf(en, &full);
+    if (st.ok()) {
+      AppendAttempt(&full.history, now, reason);
+      // The deliveries that ended with the process count as attempts.
+      st = ToDeadLetterLocked(id, reason, std::move(full), en.attempts, now_ms);
+    }
+    if (!st.ok()) {
+      lock.unlock();
       return rollback(st);
     }
   }
-  *dead = static_cast<int64_t>(found.size());
-  return commit_.Run("recover: commit");
+  *dead = static_cast<int64_t>(poisoned.size());
+  lock.unlock();
+  if (Status st = Commit(); !st.ok()) return rollback(st);
+  return Status::Ok();
 }
 
 Status WriterStore::Settle(const Settlement& settlement, SystemTime now, Status* outcome) {
@@ -485,141 +939,153 @@ Status WriterStore::Settle(const Settlement& settlement, SystemTime now, Status*
 }
 
 Status WriterStore::Ack(const LeaseToken& lease, SystemTime now, Status* outcome) {
-  std::lock_guard lock(in_flight_mu_);
-  const bool live = FindLive(lease, ToUnixMillis(now)) != nullptr;
-  if (live) {
-    CRMHUB_RETURN_IF_ERROR(ReleaseLocked(lease.message_id));
-    ack_.Bind(1, lease.message_id);
-    CRMHUB_RETURN_IF_ERROR(ack_.Run("ack"));
-  }
-  if (!live || db_.Changes() == 0) {
+  std::lock_guard lock(mu_);
+  if (FindLiveLocked(lease, ToUnixMillis(now)) == nullptr) {
     *outcome =
         Status::FailedPrecondition("ack: lease of message " + std::to_string(lease.message_id) +
                                    " is stale (expired or already settled)");
-  } else {
-    *outcome = Status::Ok();
-    --depth_delta_;
+    return Status::Ok();
   }
-  return Status::Ok();
+  *outcome = Status::Ok();
+  return RemoveLocked(lease.message_id);
 }
 
-Status WriterStore::LoadLive(const LeaseToken& lease, SystemTime now, std::optional<LiveRow>* row) {
-  row->reset();
-  const InFlight* live = FindLive(lease, ToUnixMillis(now));
-  if (live == nullptr) return Status::Ok();
-  const int attempts = live->attempts;
-  CRMHUB_RETURN_IF_ERROR(ReleaseLocked(lease.message_id));
-  load_live_.Bind(1, lease.message_id);
-  int rc = load_live_.Step();
-  if (rc == SQLITE_ROW) {
-    LiveRow r;
-    r.lane = load_live_.Text(0);
-    r.attempts = attempts;
-    r.created_at = load_live_.Int(2);
-    r.first_error = load_live_.Text(3);
-    r.history = load_live_.Text(4);
-    *row = std::move(r);
-  }
-  load_live_.Reset();
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteStatus(db_.raw(), rc, "load lease");
-  return Status::Ok();
-}
-
-Status WriterStore::ToDeadLetter(int64_t id, const std::string& reason, const std::string& history,
-                                 int attempts, SystemTime now) {
-  to_dead_.Bind(1, id).Bind(2, reason).BindBlob(3, history).Bind(4, ToUnixMillis(now));
-  to_dead_.Bind(5, int64_t{attempts});
+Status WriterStore::ToDeadLetterLocked(int64_t id, const std::string& reason, SegmentEntry full,
+                                       int attempts, int64_t now_ms) {
+  const Entry& en = entries_.at(id);
+  to_dead_.Bind(1, id).Bind(2, en.lane).Bind(3, full.source).Bind(4, full.idempotency_key);
+  to_dead_.Bind(5, full.ordering_key).BindBlob(6, full.headers).BindBlob(7, full.payload);
+  to_dead_.Bind(8, int64_t{attempts}).Bind(9, reason).BindBlob(10, full.history);
+  to_dead_.Bind(11, en.created_ms).Bind(12, now_ms);
   CRMHUB_RETURN_IF_ERROR(to_dead_.Run("dead letter: insert"));
-  delete_msg_.Bind(1, id);
-  CRMHUB_RETURN_IF_ERROR(delete_msg_.Run("dead letter: delete"));
-  --depth_delta_;
-  return Status::Ok();
+  return RemoveLocked(id);
 }
 
 Status WriterStore::Retry(const LeaseToken& lease, const std::string& error,
                           std::optional<SystemTime> not_before, SystemTime now, Status* outcome) {
-  std::lock_guard lock(in_flight_mu_);
-  std::optional<LiveRow> row;
-  CRMHUB_RETURN_IF_ERROR(LoadLive(lease, now, &row));
-  if (!row) {
+  std::lock_guard lock(mu_);
+  const int64_t now_ms = ToUnixMillis(now);
+  Entry* en = FindLiveLocked(lease, now_ms);
+  if (en == nullptr) {
     *outcome = Status::FailedPrecondition("retry: lease of message " +
                                           std::to_string(lease.message_id) + " is stale");
     return Status::Ok();
   }
   *outcome = Status::Ok();
-  AppendAttempt(&row->history, now, error);
-  const RetryPolicy& policy = PolicyFor(row->lane);
-  const int64_t now_ms = ToUnixMillis(now);
-  if (RetryGivesUp(policy, row->attempts, FromUnixMillis(row->created_at), now)) {
-    return ToDeadLetter(
-        lease.message_id,
-        GaveUpReason(policy, row->attempts, FromUnixMillis(row->created_at), now, error),
-        row->history, row->attempts, now);
+  const int64_t id = lease.message_id;
+  SegmentEntry full;
+  CRMHUB_RETURN_IF_ERROR(ReadEntryOf(*en, &full));
+  AppendAttempt(&full.history, now, error);
+  const RetryPolicy& policy = PolicyFor(en->lane);
+  const int attempts = en->attempts;
+  const SystemTime created = FromUnixMillis(en->created_ms);
+  if (RetryGivesUp(policy, attempts, created, now)) {
+    return ToDeadLetterLocked(id, GaveUpReason(policy, attempts, created, now, error),
+                              std::move(full), attempts, now_ms);
   }
+  CRMHUB_RETURN_IF_ERROR(ReleaseLocked(id, *en));
+  // The message is written again (new due time, error, history) into this
+  // commit's segment of its lane; its old entry is settled.
+  SettleEntryLocked(*en);
+  if (en->crashes > 0) CRMHUB_RETURN_IF_ERROR(SetCrashes(id, 0));
   // A caller's not_before (Retry-After) replaces the computed backoff.
-  const int64_t due_ms =
-      not_before ? std::max(now_ms, ToUnixMillis(*not_before))
-                 : now_ms + ComputeBackoff(policy, row->attempts, config_.jitter).count();
-  ForgetFloorAbove(row->lane, due_ms, lease.message_id);
-  retry_update_.Bind(1, lease.message_id).Bind(2, due_ms).Bind(3, error).BindBlob(4, row->history);
-  retry_update_.Bind(5, int64_t{row->attempts});
-  return retry_update_.Run("retry: update");
+  full.due_ms = not_before ? std::max(now_ms, ToUnixMillis(*not_before))
+                           : now_ms + ComputeBackoff(policy, attempts, config_.jitter).count();
+  full.attempts = attempts;
+  if (full.first_error.empty()) full.first_error = error;
+  full.last_error = error;
+  const std::string lane = en->lane;
+  PlaceLocked(lane, RefOf(full), 0, attempts, now_ms);
+  return Status::Ok();
 }
 
 Status WriterStore::Fail(const LeaseToken& lease, const std::string& error, SystemTime now,
                          Status* outcome) {
-  std::lock_guard lock(in_flight_mu_);
-  std::optional<LiveRow> row;
-  CRMHUB_RETURN_IF_ERROR(LoadLive(lease, now, &row));
-  if (!row) {
+  std::lock_guard lock(mu_);
+  const int64_t now_ms = ToUnixMillis(now);
+  Entry* en = FindLiveLocked(lease, now_ms);
+  if (en == nullptr) {
     *outcome = Status::FailedPrecondition("fail: lease of message " +
                                           std::to_string(lease.message_id) + " is stale");
     return Status::Ok();
   }
   *outcome = Status::Ok();
-  AppendAttempt(&row->history, now, error);
-  return ToDeadLetter(lease.message_id, error, row->history, row->attempts, now);
+  SegmentEntry full;
+  CRMHUB_RETURN_IF_ERROR(ReadEntryOf(*en, &full));
+  AppendAttempt(&full.history, now, error);
+  return ToDeadLetterLocked(lease.message_id, error, std::move(full), en->attempts, now_ms);
+}
+
+Status WriterStore::ReplayRow(const Stmt& row, SystemTime now) {
+  const int64_t now_ms = ToUnixMillis(now);
+  SegmentEntry e;
+  e.id = row.Int(0);
+  e.created_ms = now_ms;
+  e.due_ms = now_ms;
+  e.source = row.Text(2);
+  e.idempotency_key = row.Text(3);
+  e.ordering_key = row.Text(4);
+  e.headers = row.Text(5);
+  e.payload = row.Text(6);
+  e.history = row.Text(7);
+  const std::string lane = row.Text(1);
+  std::lock_guard lock(mu_);
+  if (entries_.count(e.id) > 0) return Status::Ok();  // already back (cannot happen)
+  PlaceLocked(lane, RefOf(e), 0, 0, now_ms);
+  ++depth_delta_;
+  return Status::Ok();
 }
 
 Status WriterStore::Replay(int64_t id, SystemTime now, Status* outcome) {
-  floors_.clear();  // the row comes back with its old id, maybe below a floor
-  replay_.Bind(1, id).Bind(2, ToUnixMillis(now));
-  CRMHUB_RETURN_IF_ERROR(replay_.Run("replay: insert"));
-  if (db_.Changes() == 0) {
+  replay_select_.Bind(1, id);
+  const int rc = replay_select_.Step();
+  if (rc == SQLITE_ROW) {
+    Status st = ReplayRow(replay_select_, now);
+    replay_select_.Reset();
+    CRMHUB_RETURN_IF_ERROR(st);
+  } else {
+    replay_select_.Reset();
+    if (rc != SQLITE_DONE) return SqliteStatus(db_.raw(), rc, "replay: select");
     *outcome = Status::NotFound("dead letter " + std::to_string(id) + " not found");
     return Status::Ok();
   }
   delete_dead_.Bind(1, id);
   CRMHUB_RETURN_IF_ERROR(delete_dead_.Run("replay: delete"));
-  ++depth_delta_;
   *outcome = Status::Ok();
   return Status::Ok();
 }
 
 Status WriterStore::ReplayAll(const std::optional<std::string>& lane, SystemTime now,
                               int64_t* count) {
-  floors_.clear();
+  *count = 0;
   if (lane) {
-    replay_all_.Bind(1, *lane);
+    replay_all_select_.Bind(1, *lane);
   } else {
-    replay_all_.BindNull(1);
+    replay_all_select_.BindNull(1);
   }
-  replay_all_.Bind(2, ToUnixMillis(now));
-  CRMHUB_RETURN_IF_ERROR(replay_all_.Run("replay all: insert"));
-  *count = db_.Changes();
-  if (lane) {
-    delete_dead_lane_.Bind(1, *lane);
-  } else {
-    delete_dead_lane_.BindNull(1);
+  std::vector<int64_t> ids;
+  int rc;
+  while ((rc = replay_all_select_.Step()) == SQLITE_ROW) {
+    Status st = ReplayRow(replay_all_select_, now);
+    if (!st.ok()) {
+      replay_all_select_.Reset();
+      return st;
+    }
+    ids.push_back(replay_all_select_.Int(0));
   }
-  CRMHUB_RETURN_IF_ERROR(delete_dead_lane_.Run("replay all: delete"));
-  depth_delta_ += *count;
+  replay_all_select_.Reset();
+  if (rc != SQLITE_DONE) return SqliteStatus(db_.raw(), rc, "replay all: select");
+  for (int64_t id : ids) {
+    delete_dead_.Bind(1, id);
+    CRMHUB_RETURN_IF_ERROR(delete_dead_.Run("replay all: delete"));
+  }
+  *count = static_cast<int64_t>(ids.size());
   return Status::Ok();
 }
 
 Status WriterStore::Drop(int64_t id, Status* outcome) {
-  delete_dead_.Bind(1, id);
-  CRMHUB_RETURN_IF_ERROR(delete_dead_.Run("drop"));
+  drop_dead_.Bind(1, id);
+  CRMHUB_RETURN_IF_ERROR(drop_dead_.Run("drop"));
   *outcome = db_.Changes() == 0
                  ? Status::NotFound("dead letter " + std::to_string(id) + " not found")
                  : Status::Ok();
@@ -639,9 +1105,37 @@ Status WriterStore::PutState(const std::string& key, const std::string& value, S
 }
 
 Status WriterStore::Maintain(SystemTime now, int limit, int vacuum_pages, int64_t* pruned) {
-  prune_dedup_.Bind(1, ToUnixMillis(now) - config_.dedup_retention.count()).Bind(2, int64_t{limit});
-  CRMHUB_RETURN_IF_ERROR(prune_dedup_.Run("prune dedup"));
-  *pruned = db_.Changes();
+  const int64_t cutoff_ms = ToUnixMillis(now) - config_.dedup_retention.count();
+  *pruned = 0;
+  // Every key in the map came from a segment_keys row, so the rows past the
+  // window name every key to forget: the step costs what it prunes, not a
+  // walk of the whole map. A key accepted again since (a newer time in the
+  // map, and a newer row) stays.
+  std::vector<int64_t> rows;
+  std::vector<DedupKey> keys;
+  expired_keys_.Bind(1, cutoff_ms).Bind(2, int64_t{limit});
+  int rc;
+  {
+    std::lock_guard lock(mu_);
+    while ((rc = expired_keys_.Step()) == SQLITE_ROW) {
+      rows.push_back(expired_keys_.Int(0));
+      keys.clear();
+      (void)DecodeDedupKeys(expired_keys_.Blob(1), &keys);  // a torn tail loses only itself
+      for (const DedupKey& k : keys) {
+        auto it = dedup_.find(DedupKeyOf(k.source, k.key));
+        if (it != dedup_.end() && it->second < cutoff_ms) {
+          dedup_.erase(it);
+          ++*pruned;
+        }
+      }
+    }
+  }
+  expired_keys_.Reset();
+  if (rc != SQLITE_DONE) return SqliteStatus(db_.raw(), rc, "prune dedup keys");
+  for (int64_t id : rows) {
+    delete_keys_.Bind(1, id);
+    CRMHUB_RETURN_IF_ERROR(delete_keys_.Run("prune dedup keys: delete"));
+  }
   return db_.Exec("PRAGMA incremental_vacuum(" + std::to_string(vacuum_pages) + ")");
 }
 

@@ -12,9 +12,12 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "queue/paths.h"
+#include "queue/segment.h"
 #include "tests/queue/test_util.h"
 
 namespace crmhub::queue {
@@ -114,9 +117,27 @@ DbState Inspect(const std::filesystem::path& db_path) {
     s.integrity += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
   }
   sqlite3_finalize(st);
-  sqlite3_prepare_v2(db, "SELECT idem_key FROM messages WHERE source = 'crash'", -1, &st, nullptr);
+  // The messages still queued: the entries of every segment not marked in
+  // its settled bitmap (queue/segment.h).
+  sqlite3_prepare_v2(db,
+                     "SELECT s.body, t.settled FROM segments AS s "
+                     "LEFT JOIN segment_settled AS t ON t.id = s.id",
+                     -1, &st, nullptr);
   while (sqlite3_step(st) == SQLITE_ROW) {
-    s.keys.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+    const std::string_view body(static_cast<const char*>(sqlite3_column_blob(st, 0)),
+                                static_cast<size_t>(sqlite3_column_bytes(st, 0)));
+    const void* bits = sqlite3_column_blob(st, 1);
+    const std::string settled = bits == nullptr
+                                    ? std::string()
+                                    : std::string(static_cast<const char*>(bits),
+                                                  static_cast<size_t>(sqlite3_column_bytes(st, 1)));
+    std::vector<internal::SegmentEntry> entries;
+    if (!internal::DecodeSegment(body, &entries)) s.integrity += " (a segment is truncated)";
+    for (uint32_t i = 0; i < entries.size(); ++i) {
+      if (entries[i].source == "crash" && !internal::BitIsSet(settled, i)) {
+        s.keys.insert(entries[i].idempotency_key);
+      }
+    }
   }
   sqlite3_finalize(st);
   sqlite3_close(db);

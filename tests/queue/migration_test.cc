@@ -1,8 +1,9 @@
 // Queue files written by earlier versions open and keep their messages:
-// schema 1 (before messages.crashes) and schema 2 (leases in the message
-// rows), built here with the SQL those versions ran. Their leases become a
-// lease batch at the move to schema 3, so the poison rule still counts them
-// at the daemon's next start, and they are due again at once.
+// schema 1 (before messages.crashes), schema 2 (leases in the message rows)
+// and schema 3 (one row per message, leases in lease_batches), built here
+// with the SQL those versions ran. Their rows become segments (schema 4), and
+// their leases a lease batch, so the poison rule still counts them at the
+// daemon's next start, and they are due again at once.
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -60,18 +61,28 @@ class MigrationTest : public ::testing::TestWithParam<int> {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(QueueDbPath(dir_.path()).c_str(), &db), SQLITE_OK);
     Exec(db, kSchema1);
-    if (version == 2)
+    if (version >= 2)
       Exec(db, "ALTER TABLE messages ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0");
+    // Schema 3 keeps the row of a leased message as it was (due, attempts
+    // not counted) and names it in a lease_batches row (ids, i64 LE).
+    if (version == 3) {
+      Exec(db,
+           "CREATE TABLE lease_batches (id INTEGER PRIMARY KEY, ids BLOB NOT NULL);"
+           "INSERT INTO lease_batches(ids) VALUES (x'0200000000000000')");
+    }
     const std::string n = std::to_string(now);
+    const std::string leased = version == 3
+                                   ? "0, " + n + ", " + n + ", 0"
+                                   : "1, " + n + ", " + std::to_string(now + 3600000) + ", 77";
     Exec(db,
          "INSERT INTO messages(lane, source, idem_key, payload, attempts, created_at, "
          "next_attempt_at, lease_token) VALUES "
          "('in.x', 'src', 'ready', 'p-ready', 0, " +
              n + ", " + n +
              ", 0), "
-             "('in.x', 'src', 'leased', 'p-leased', 1, " +
-             n + ", " + std::to_string(now + 3600000) +
-             ", 77), "
+             "('in.x', 'src', 'leased', 'p-leased', " +
+             leased +
+             "), "
              "('in.x', 'src', 'later', 'p-later', 1, " +
              n + ", " + std::to_string(now + 60000) + ", 0)");
     Exec(db, "INSERT INTO dedup VALUES ('src', 'ready', " + n + "), ('src', 'leased', " + n +
@@ -132,6 +143,27 @@ TEST_P(MigrationTest, AnOldFileOpensAndKeepsEverything) {
   ASSERT_TRUE(later.ok());
   ASSERT_EQ(later->size(), 1u);
   EXPECT_EQ((*later)[0].message.payload, "p-later");
+  const int64_t later_id = (*later)[0].message.id;
+  EXPECT_EQ(later_id, 3) << "a message keeps its id";
+  ASSERT_TRUE(q->Retry((*later)[0].lease, "503").ok());
+  // A new message gets an id the old file never handed out (dead letter 9).
+  ASSERT_EQ(q->Enqueue(Msg("in.y", "fresh")).value(), EnqueueOutcome::kAccepted);
+  auto fresh = q->Lease("in.y", 10, std::chrono::seconds(30));
+  ASSERT_TRUE(fresh.ok());
+  ASSERT_EQ(fresh->size(), 1u);
+  EXPECT_GT((*fresh)[0].message.id, 9);
+  q.reset();
+
+  // Reopened, the retried message is still there, with its history.
+  q = Open();
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->Depth(), 2);
+  clock_.Advance(std::chrono::hours(1));
+  auto retried = q->Lease("in.x", 10, std::chrono::seconds(30));
+  ASSERT_TRUE(retried.ok());
+  ASSERT_EQ(retried->size(), 1u);
+  EXPECT_EQ((*retried)[0].message.id, later_id);
+  EXPECT_EQ((*retried)[0].message.last_error, "503");
   q.reset();
 
   sqlite3* db = nullptr;
@@ -139,12 +171,22 @@ TEST_P(MigrationTest, AnOldFileOpensAndKeepsEverything) {
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 3);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 4);
+  sqlite3_finalize(st);
+  // The rows became segments: none is left in the old table.
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT (SELECT COUNT(*) FROM messages), "
+                               "(SELECT COUNT(*) FROM segments)",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 0);
+  EXPECT_GT(sqlite3_column_int(st, 1), 0);
   sqlite3_finalize(st);
   sqlite3_close(db);
 }
 
-INSTANTIATE_TEST_SUITE_P(Schemas, MigrationTest, ::testing::Values(1, 2),
+INSTANTIATE_TEST_SUITE_P(Schemas, MigrationTest, ::testing::Values(1, 2, 3),
                          [](const ::testing::TestParamInfo<int>& param_info) {
                            return "Schema" + std::to_string(param_info.param);
                          });

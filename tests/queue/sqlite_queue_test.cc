@@ -304,7 +304,7 @@ TEST_F(SqliteQueueTest, PeriodicMaintenancePrunesDedupOnTheInjectedClock) {
     sqlite3* db = nullptr;
     sqlite3_open((dir_.path() / kQueueDbFileName).c_str(), &db);
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM dedup", -1, &st, nullptr);
+    sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM segment_keys", -1, &st, nullptr);
     int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     sqlite3_finalize(st);
     sqlite3_close(db);
