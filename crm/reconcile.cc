@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <map>
 #include <utility>
 
 #include "crm/sqlite_util.h"
 #include "crm/store_schema.h"
 #include "mapping/model/entity.h"
+#include "queue/pending_scan.h"
 
 namespace crmhub::crm {
 namespace {
@@ -83,21 +85,31 @@ Status ReadStore(sql::Db& db, std::map<Key, ReconcileRow>& rows) {
                     });
 }
 
-// The queue's inbound view. Reads only; the table and column names are the
-// queue's (queue/sqlite_schema.h): messages and dead_letters with lane,
-// source and created_at (Unix ms). Returns false when they are not there.
-Result<bool> ReadQueue(sql::Db& db, std::map<Key, ReconcileRow>& rows) {
-  for (const char* table : {"messages", "dead_letters"}) {
-    auto has = db.HasTable(table);
-    if (!has.ok()) return has.status();
-    if (!*has) return false;
-  }
+// A Unix-ms time's UTC day, as SQLite's date(ms/1000, 'unixepoch') spells it.
+std::string UtcDay(int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  return fmt::format("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+// The queue's inbound view. Reads only. Pending messages come through the
+// queue's own reader (queue/pending_scan.h: the storage layout is the
+// queue's business); dead letters are rows of its dead_letters table (lane,
+// source, created_at in Unix ms). Returns false when the file is not a
+// queue's.
+Result<bool> ReadQueue(sql::Db& db, const std::filesystem::path& queue_db,
+                       std::map<Key, ReconcileRow>& rows) {
+  auto has = db.HasTable("dead_letters");
+  if (!has.ok()) return has.status();
+  if (!*has) return false;
+  CRMHUB_RETURN_IF_ERROR(queue::ForEachPendingMessage(queue_db, [&](const queue::PendingMessage&
+                                                                        m) {
+    if (!m.lane.starts_with("in.")) return;
+    std::optional<int64_t>& pending = rows[{std::string(m.source), UtcDay(m.created_ms)}].pending;
+    pending = pending.value_or(0) + 1;
+  }));
   const std::string day = fmt::format(fmt::runtime(kDayOf), "created_at");
-  CRMHUB_RETURN_IF_ERROR(ForEachRow(
-      db,
-      fmt::format("SELECT source, {}, COUNT(*) FROM messages WHERE lane LIKE 'in.%' GROUP BY 1, 2",
-                  day),
-      [&](const Key& k, const sql::Stmt& st) { rows[k].pending = st.Int(2); }));
   CRMHUB_RETURN_IF_ERROR(ForEachRow(
       db,
       fmt::format(
@@ -148,7 +160,7 @@ Result<ReconcileReport> Reconcile(const ReconcileOptions& options) {
   if (options.queue_db && std::filesystem::exists(*options.queue_db)) {
     auto db = sql::Db::Open(options.queue_db->string(), /*read_only=*/true);
     if (!db.ok()) return db.status().WithContext("queue.db");
-    auto read = ReadQueue(**db, rows);
+    auto read = ReadQueue(**db, *options.queue_db, rows);
     if (!read.ok()) return read.status().WithContext("queue.db");
     report.queue_checked = *read;
   }

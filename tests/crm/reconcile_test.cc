@@ -12,6 +12,7 @@
 #include <cstdio>
 
 #include "crm/sqlite_store.h"
+#include "queue/sqlite_queue.h"
 #include "queue/sqlite_schema.h"
 #include "tests/crm/crm_test_util.h"
 
@@ -64,25 +65,39 @@ class ReconcileTest : public ::testing::Test {
     return Reconcile(options);
   }
 
-  // Edits behind the hub's back, and a queue.db with one pending and one dead
-  // inbound message of ozon on day 1 (and an outbound one that must not count).
-  void MakeDifferences() {
+  // Edits behind the hub's back.
+  void EditTheStore() {
     Exec(dir_.path() / "crm.db",
          "DELETE FROM orders WHERE source = 'ozon' AND external_id = 'B';"
          "UPDATE orders SET amount_minor = 701 WHERE source = 'wb';");
-    const std::string day1_ms = "1700000000000";
-    Exec(dir_.path() / "queue.db",
-         std::string(queue::internal::kSchemaSql) +
-             "INSERT INTO messages (lane, source, idem_key, payload, created_at, "
-             "  next_attempt_at) VALUES ('in.ozon', 'ozon', 'p1', x'00', " +
-             day1_ms +
-             ", 0),"
-             "  ('out.ozon', 'ozon', 'o1', x'00', " +
-             day1_ms +
-             ", 0);"
-             "INSERT INTO dead_letters (id, lane, source, idem_key, payload, attempts, reason, "
-             "  created_at, failed_at) VALUES (9, 'in.ozon', 'ozon', 'd1', x'00', 3, 'HTTP 422', " +
-             day1_ms + ", " + day1_ms + ");");
+  }
+
+  // The store's edits, and a queue.db written by the real engine on day 1
+  // with one pending and one dead inbound message of ozon, one delivered
+  // inbound message and one outbound message (neither may count).
+  void MakeDifferences() {
+    EditTheStore();
+    ManualClock day1;  // 2023-11-14, as clock_ started
+    auto q = queue::SqliteQueue::Open(day1, {.path = dir_.path() / "queue.db"});
+    ASSERT_TRUE(q.ok()) << q.status().ToString();
+    auto message = [](std::string lane, std::string key) {
+      return queue::NewMessage{.lane = std::move(lane),
+                               .source = "ozon",
+                               .idempotency_key = std::move(key),
+                               .payload = "{}"};
+    };
+    std::vector<queue::NewMessage> batch;
+    batch.push_back(message("in.ozon", "d1"));
+    batch.push_back(message("in.ozon", "a1"));
+    batch.push_back(message("in.ozon", "p1"));
+    batch.push_back(message("out.ozon", "o1"));
+    ASSERT_TRUE((*q)->EnqueueBatch(std::move(batch)).ok());
+    auto leased = (*q)->Lease("in.ozon", 2, std::chrono::minutes(1));
+    ASSERT_TRUE(leased.ok());
+    ASSERT_EQ(leased->size(), 2u);
+    ASSERT_EQ(leased->at(0).message.idempotency_key, "d1");
+    ASSERT_TRUE((*q)->Fail(leased->at(0).lease, "HTTP 422").ok());
+    ASSERT_TRUE((*q)->Ack(leased->at(1).lease).ok());
   }
 
   testing::TempDir dir_;
@@ -151,6 +166,27 @@ TEST_F(ReconcileTest, FindsMissingRowsAmountsAndQueueLeftovers) {
   ASSERT_TRUE(since.ok());
   ASSERT_EQ(since->rows.size(), 1u);
   EXPECT_FALSE(since->has_differences());
+}
+
+// A queue file from before schema 4 that no daemon has migrated yet keeps
+// its messages as rows; they count as pending just the same.
+TEST_F(ReconcileTest, CountsTheRowsOfAnUnmigratedQueueFile) {
+  const std::string day1_ms = "1700000000000";
+  Exec(dir_.path() / "queue.db",
+       "CREATE TABLE messages (id INTEGER PRIMARY KEY, lane TEXT, source TEXT, "
+       "  idem_key TEXT, payload BLOB, created_at INTEGER, next_attempt_at INTEGER);"
+       "CREATE TABLE dead_letters (id INTEGER PRIMARY KEY, lane TEXT, source TEXT, "
+       "  created_at INTEGER);"
+       "INSERT INTO messages (lane, source, idem_key, payload, created_at, next_attempt_at) "
+       "  VALUES ('in.ozon', 'ozon', 'p1', x'00', " +
+           day1_ms + ", 0), ('in.ozon', 'ozon', 'p2', x'00', " + day1_ms +
+           ", 0), ('out.ozon', 'ozon', 'o1', x'00', " + day1_ms + ", 0);");
+  auto report = Run();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->queue_checked);
+  ASSERT_EQ(report->rows.size(), 3u);
+  EXPECT_EQ(report->rows[0].pending, 2);
+  EXPECT_EQ(report->rows[0].dead, 0);
 }
 
 TEST_F(ReconcileTest, BadInputs) {
