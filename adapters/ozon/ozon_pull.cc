@@ -492,13 +492,15 @@ Result<PullResult> OzonAdapter::PullReturns(kit::ReturnsPass& pass, int64_t now_
   int64_t last = 0;
   for (size_t i = 0; i < returns->size(); ++i) {
     const json& r = (*returns)[i];
-    const std::optional<int64_t> id = r.is_object() ? JsonIntLoose(r, "id") : std::nullopt;
-    const std::string_view posting =
-        r.is_object() ? JsonString(r, "posting_number").value_or("") : "";
-    const std::string_view status = r.is_object() ? VisualStatus(r) : "";
-    const std::optional<int64_t> changed = r.is_object() ? ChangeMs(r) : std::nullopt;
-    if (id && *id > last) last = *id;
-    if (!id || *id <= 0 || posting.empty() || status.empty() || !changed) {
+    // Plain values, 0 for missing (no id, and no change moment, is ever 0):
+    // GCC 12 at -O3 takes std::optional's ternaries for maybe-uninitialized.
+    const bool object = r.is_object();
+    const int64_t id = object ? JsonIntLoose(r, "id").value_or(0) : 0;
+    const std::string_view posting = object ? JsonString(r, "posting_number").value_or("") : "";
+    const std::string_view status = object ? VisualStatus(r) : "";
+    const int64_t changed = object ? ChangeMs(r).value_or(0) : 0;
+    if (id > last) last = id;
+    if (id <= 0 || posting.empty() || status.empty() || changed == 0) {
       out.events.push_back(kit::UnreadableRecord(
           r,
           fmt::format("ozon: returns[{}]: a return needs a positive id, posting_number, "
@@ -509,7 +511,7 @@ Result<PullResult> OzonAdapter::PullReturns(kit::ReturnsPass& pass, int64_t now_
     }
     InboundEvent e;
     e.kind = "return";
-    e.idempotency_key = fmt::format("return:{}:{}:{}", *id, status, *changed);
+    e.idempotency_key = fmt::format("return:{}:{}:{}", id, status, changed);
     e.ordering_key = std::string(posting);
     e.headers = {{"ozon_return_status", std::string(status)}};
     // One return is one product (an object); the rules' lines need a list:
