@@ -30,11 +30,13 @@ simkit::PaymentProvider Provider() {
 }  // namespace
 
 RobokassaSimulator::RobokassaSimulator(const RobokassaSimOptions& options, Clock& clock)
-    : PaymentProviderSimulator(options, clock, Provider(), [this](simkit::SimPipeline::Options& o) {
-        o.routes = {{.method = "GET",
-                     .path = "/pay",
-                     .handler = [this](const simkit::SimRequest& r) { return Page(r); }}};
-      }) {}
+    : PaymentProviderSimulator(
+          options, clock, Provider(),
+          [this](simkit::SimPipeline::Options& o, const simkit::CredentialPair&) {
+            o.routes = {{.method = "GET",
+                         .path = "/pay",
+                         .handler = [this](const simkit::SimRequest& r) { return Page(r); }}};
+          }) {}
 
 RobokassaSimulator::~RobokassaSimulator() { Stop(); }
 

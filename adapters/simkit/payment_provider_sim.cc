@@ -2,18 +2,18 @@
 
 namespace crmhub::simkit {
 
-PaymentProviderSimulator::PaymentProviderSimulator(
-    const SimOptions& options, Clock& clock, const PaymentProvider& provider,
-    const std::function<void(SimPipeline::Options&)>& configure)
+PaymentProviderSimulator::PaymentProviderSimulator(const SimOptions& options, Clock& clock,
+                                                   const PaymentProvider& provider,
+                                                   const ConfigureFn& configure)
     : PaymentSimulator(options, clock, provider.salt),
       credentials_(ReadCredentialPair(options, provider.default_key, provider.default_secret)),
       pipeline_(PipelineOptions(options, provider, configure), clock) {}
 
 PaymentProviderSimulator::~PaymentProviderSimulator() { Stop(); }
 
-SimPipeline::Options PaymentProviderSimulator::PipelineOptions(
-    const SimOptions& options, const PaymentProvider& provider,
-    const std::function<void(SimPipeline::Options&)>& configure) {
+SimPipeline::Options PaymentProviderSimulator::PipelineOptions(const SimOptions& options,
+                                                               const PaymentProvider& provider,
+                                                               const ConfigureFn& configure) {
   SimPipeline::Options o = CommonOptions(options, provider.salt);
   o.dialect.server_header = provider.system + "-sim";
   o.dialect.unauthorized = [error = provider.error](bool) { return error(401, "Unauthorized"); };
@@ -21,7 +21,7 @@ SimPipeline::Options PaymentProviderSimulator::PipelineOptions(
   o.dialect.throttled = [error = provider.error](const LimitRefusal&) {
     return error(429, "Too many requests");
   };
-  if (configure) configure(o);
+  if (configure) configure(o, credentials_);
   return o;
 }
 

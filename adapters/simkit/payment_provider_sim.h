@@ -51,10 +51,14 @@ class PaymentProviderSimulator : public PaymentSimulator {
 
  protected:
   // `configure` adds what the provider serves to the pipeline's options
-  // (routes, auth); its handlers may capture the subclass, which must stop
-  // the simulator in its own destructor if they use its members.
+  // (routes, auth), given the credentials. It runs inside this constructor,
+  // before the subclass exists: it may capture the subclass's `this` for
+  // handlers called later, but must not call the subclass's members (UBSan
+  // reports such a call). The subclass must stop the simulator in its own
+  // destructor if the handlers use its members.
+  using ConfigureFn = std::function<void(SimPipeline::Options&, const CredentialPair&)>;
   PaymentProviderSimulator(const SimOptions& options, Clock& clock, const PaymentProvider& provider,
-                           const std::function<void(SimPipeline::Options&)>& configure = {});
+                           const ConfigureFn& configure = {});
   // --tokens' KEY and SECRET, or the provider's defaults.
   const CredentialPair& credentials() const { return credentials_; }
 
@@ -62,7 +66,7 @@ class PaymentProviderSimulator : public PaymentSimulator {
   SimPipeline& pipeline() final { return pipeline_; }
   const SimPipeline& pipeline() const final { return pipeline_; }
   SimPipeline::Options PipelineOptions(const SimOptions& options, const PaymentProvider& provider,
-                                       const std::function<void(SimPipeline::Options&)>& configure);
+                                       const ConfigureFn& configure);
 
   const CredentialPair credentials_;
   SimPipeline pipeline_;  // last: stopped first, while the rest is alive

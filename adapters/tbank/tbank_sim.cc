@@ -58,20 +58,22 @@ simkit::PaymentProvider Provider() {
 }  // namespace
 
 TbankSimulator::TbankSimulator(const TbankSimOptions& options, Clock& clock)
-    : PaymentProviderSimulator(options, clock, Provider(), [this](simkit::SimPipeline::Options& o) {
-        o.routes = {{.method = "POST",
-                     .path = "/v2/GetState",
-                     .json_body = true,
-                     .handler = [this](const simkit::SimRequest& r) { return GetState(r); }},
-                    {.method = "POST",
-                     .path = "/v2/Init",
-                     .json_body = true,
-                     .handler = [this](const simkit::SimRequest& r) { return Init(r); }},
-                    {.method = "POST",
-                     .path = "/v2/Cancel",
-                     .json_body = true,
-                     .handler = [this](const simkit::SimRequest& r) { return Cancel(r); }}};
-      }) {
+    : PaymentProviderSimulator(
+          options, clock, Provider(),
+          [this](simkit::SimPipeline::Options& o, const simkit::CredentialPair&) {
+            o.routes = {{.method = "POST",
+                         .path = "/v2/GetState",
+                         .json_body = true,
+                         .handler = [this](const simkit::SimRequest& r) { return GetState(r); }},
+                        {.method = "POST",
+                         .path = "/v2/Init",
+                         .json_body = true,
+                         .handler = [this](const simkit::SimRequest& r) { return Init(r); }},
+                        {.method = "POST",
+                         .path = "/v2/Cancel",
+                         .json_body = true,
+                         .handler = [this](const simkit::SimRequest& r) { return Cancel(r); }}};
+          }) {
   for (const SimPayment& p : payments()) by_id_[PaymentId(p)] = &p;
 }
 

@@ -37,29 +37,31 @@ simkit::PaymentProvider Provider() {
 
 YooKassaSimulator::YooKassaSimulator(const YooKassaSimOptions& options, Clock& clock)
     : PaymentProviderSimulator(options, clock, Provider(),
-                               [this](simkit::SimPipeline::Options& o) { Configure(o); }) {
+                               [this](simkit::SimPipeline::Options& o,
+                                      const simkit::CredentialPair& c) { Configure(this, o, c); }) {
   for (const SimPayment& p : payments()) by_id_[PaymentId(p)] = &p;
 }
 
 YooKassaSimulator::~YooKassaSimulator() { Stop(); }
 
-void YooKassaSimulator::Configure(simkit::SimPipeline::Options& o) {
+void YooKassaSimulator::Configure(YooKassaSimulator* self, simkit::SimPipeline::Options& o,
+                                  const simkit::CredentialPair& credentials) {
   o.dialect.auth_headers = {"Authorization"};
   o.dialect.accepted = {
-      {.secret = "Basic " + net::Base64Encode(credentials().key + ":" + credentials().secret),
-       .account = credentials().key}};
+      {.secret = "Basic " + net::Base64Encode(credentials.key + ":" + credentials.secret),
+       .account = credentials.key}};
   o.dialect.unauthorized = [](bool) { return YooKassaError(401, "wrong shop id or secret key"); };
   o.routes = {
       {.method = "GET",
        .path = "/v3/payments/{}",
-       .handler = [this](const simkit::SimRequest& r) { return GetPayment(r); }},
+       .handler = [self](const simkit::SimRequest& r) { return self->GetPayment(r); }},
       {.method = "GET",
        .path = "/v3/refunds/{}",
        .handler = [](const simkit::SimRequest&) { return YooKassaError(404, "no such refund"); }},
       {.method = "POST",
        .path = "/v3/payments",
        .json_body = true,
-       .handler = [this](const simkit::SimRequest& r) { return CreatePayment(r); }}};
+       .handler = [self](const simkit::SimRequest& r) { return self->CreatePayment(r); }}};
 }
 
 std::string YooKassaSimulator::PaymentId(const SimPayment& p) const {

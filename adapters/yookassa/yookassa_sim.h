@@ -50,8 +50,10 @@ class YooKassaSimulator final : public simkit::PaymentProviderSimulator {
   size_t CreatedPayments() const;
 
  private:
-  // Basic auth and the routes.
-  void Configure(simkit::SimPipeline::Options& o);
+  // Basic auth and the routes; runs inside the base's constructor, before
+  // `self` is constructed (its handlers use it later).
+  static void Configure(YooKassaSimulator* self, simkit::SimPipeline::Options& o,
+                        const simkit::CredentialPair& credentials);
   std::vector<simkit::Push> Pushes() const override;
   std::string PaymentId(const simkit::SimPayment& payment) const override;
   std::string FinalStatus(const simkit::SimPayment& payment) const override;
