@@ -18,6 +18,7 @@
 
 #include "adapters/simkit/simulator.h"
 #include "base/thread_annotations.h"
+#include "bench/runtime_thread.h"
 #include "bench/scratch_dir.h"
 #include "daemon/adapter_registry.h"
 #include "daemon/runtime.h"
@@ -164,51 +165,6 @@ class CrmCounts {
   sqlite3* conn_ = nullptr;
 };
 
-// daemon::Runtime on its own thread, as `crmhub run` runs it; the port it
-// listens on once ready.
-class Daemon {
- public:
-  explicit Daemon(daemon::RuntimeOptions options) : runtime_(std::move(options)) {
-    runtime_.on_ready = [this](const std::vector<uint16_t>& ports) {
-      std::lock_guard lock(mu_);
-      port_ = ports.empty() ? 0 : ports.front();
-      cv_.notify_all();
-    };
-    thread_ = std::thread([this] {
-      const int code = runtime_.Run();
-      std::lock_guard lock(mu_);
-      exit_code_ = code;
-      cv_.notify_all();
-    });
-  }
-  ~Daemon() { Stop(); }
-
-  Result<uint16_t> Ready() {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, 60s, [&] { return port_.has_value() || exit_code_.has_value(); })) {
-      return Status::DeadlineExceeded("the daemon did not become ready");
-    }
-    if (!port_ || *port_ == 0) return Status::Internal("the daemon exited during start-up");
-    return *port_;
-  }
-  int Stop() {
-    if (thread_.joinable()) {
-      runtime_.RequestStop();
-      thread_.join();
-    }
-    std::lock_guard lock(mu_);
-    return exit_code_.value_or(-1);
-  }
-
- private:
-  daemon::Runtime runtime_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::optional<uint16_t> port_ GUARDED_BY(mu_);
-  std::optional<int> exit_code_ GUARDED_BY(mu_);
-  std::thread thread_;
-};
-
 // 1C's side of the exchange over loopback HTTP.
 class OneC {
  public:
@@ -343,8 +299,8 @@ Result<OnecExchangeBenchResult> RunOnecExchangeBench(const OnecExchangeBenchOpti
   ro.config_file = config_file;
   ro.adapter_types = daemon::AllAdapterTypes();
   ro.handle_signals = false;
-  Daemon daemon(std::move(ro));
-  auto port = daemon.Ready();
+  RuntimeThread daemon(std::move(ro));
+  auto port = daemon.WaitReady(60s);
   if (!port.ok()) return port.status();
   CrmCounts crm(dir / "crm.db");
 

@@ -21,6 +21,7 @@
 #include "base/clock.h"
 #include "base/json_get.h"
 #include "base/thread_annotations.h"
+#include "bench/runtime_thread.h"
 #include "bench/scratch_dir.h"
 #include "daemon/adapter_registry.h"
 #include "daemon/runtime.h"
@@ -178,61 +179,6 @@ double SeriesValue(const std::string& text, const std::string& series) {
   }
   return 0;
 }
-
-// Runs daemon::Runtime on its own thread, as `crmhub run` runs it.
-class RuntimeThread {
- public:
-  explicit RuntimeThread(daemon::RuntimeOptions options) : runtime_(std::move(options)) {
-    runtime_.on_ready = [this](const std::vector<uint16_t>& ports) {
-      std::lock_guard lock(mu_);
-      ports_ = ports;
-      ready_ = true;
-      cv_.notify_all();
-    };
-    thread_ = std::thread([this] {
-      int code = runtime_.Run();
-      std::lock_guard lock(mu_);
-      exit_code_ = code;
-      cv_.notify_all();
-    });
-  }
-  ~RuntimeThread() { Stop(); }
-
-  // The HTTP port once READY; an error if the runtime exited instead.
-  Result<uint16_t> WaitReady(std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, timeout, [&] { return ready_ || exit_code_.has_value(); })) {
-      return Status::DeadlineExceeded("the daemon did not become ready");
-    }
-    if (!ready_ || ports_.empty()) {
-      return Status::Internal(
-          fmt::format("the daemon exited with {} during start-up", exit_code_.value_or(-1)));
-    }
-    return ports_.front();
-  }
-  bool exited() {
-    std::lock_guard lock(mu_);
-    return exit_code_.has_value();
-  }
-  // Drains like SIGTERM and returns the exit code.
-  int Stop() {
-    if (thread_.joinable()) {
-      runtime_.RequestStop();
-      thread_.join();
-    }
-    std::lock_guard lock(mu_);
-    return exit_code_.value_or(-1);
-  }
-
- private:
-  daemon::Runtime runtime_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool ready_ GUARDED_BY(mu_) = false;
-  std::vector<uint16_t> ports_ GUARDED_BY(mu_);
-  std::optional<int> exit_code_ GUARDED_BY(mu_);
-  std::thread thread_;
-};
 
 }  // namespace
 
