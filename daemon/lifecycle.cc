@@ -10,11 +10,12 @@
 namespace crmhub::daemon {
 
 void ControlQueue::Post(ControlCommand command) {
-  {
-    std::lock_guard lock(mu_);
-    if (command == ControlCommand::kStop) stop_ = true;
-    if (command == ControlCommand::kReload) reload_ = true;
-  }
+  // Notified under the lock: a waiter that takes the command may destroy the
+  // queue as soon as it returns, and must not find Post still touching cv_
+  // (TSan saw pthread_cond_broadcast race the destructor).
+  std::lock_guard lock(mu_);
+  if (command == ControlCommand::kStop) stop_ = true;
+  if (command == ControlCommand::kReload) reload_ = true;
   cv_.notify_all();
 }
 
