@@ -123,8 +123,16 @@ endfunction()
 # and runs. Otherwise: the same code with a main that replays the corpus
 # once, a ctest test (label fuzz), so that every build of the suite, under
 # ASan and UBSan in CI, runs every input a fuzzer ever crashed on.
+# SEEDS: files of the source tree that are seed inputs as they stand (the
+# shipped configs for fuzz_config), so that no copy in the corpus drifts
+# from them; the replay test reads them and scripts/fuzz.sh copies them in
+# (from build/fuzz/NAME.seeds).
 function(crmhub_fuzzer name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;SEEDS" ${ARGN})
+  set(seeds "")
+  foreach(seed IN LISTS ARG_SEEDS)
+    list(APPEND seeds ${PROJECT_SOURCE_DIR}/${seed})
+  endforeach()
   if(CRMHUB_TSAN)
     return()  # the TSan build runs the threaded core's tests only
   endif()
@@ -134,9 +142,11 @@ function(crmhub_fuzzer name)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
     set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/fuzz)
     add_dependencies(crmhub_fuzzers ${name})
+    list(JOIN seeds "\n" seed_lines)
+    file(WRITE ${PROJECT_BINARY_DIR}/fuzz/${name}.seeds "${seed_lines}\n")
   elseif(CRMHUB_TESTS)
     add_executable(${name} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cc)
-    add_test(NAME ${name}.corpus COMMAND ${name} ${corpus})
+    add_test(NAME ${name}.corpus COMMAND ${name} ${corpus} ${seeds})
     set_tests_properties(${name}.corpus PROPERTIES LABELS fuzz TIMEOUT 300)
   else()
     return()

@@ -33,6 +33,9 @@ fuzz_one() {
   rm -rf "$corpus" "$findings"
   mkdir -p "$corpus" "$findings"
   cp tests/fuzz/corpus/"$name"/* "$corpus"/
+  if [[ -s "$build/fuzz/$name.seeds" ]]; then  # seeds kept where they live (crmhub_fuzzer SEEDS)
+    xargs -r -a "$build/fuzz/$name.seeds" cp -t "$corpus"/
+  fi
   if "$build/fuzz/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -max_len=65536 -artifact_prefix="$findings/" -print_final_stats=1 "$corpus" >"$log" 2>&1; then
     echo "fuzz: $name ran ${seconds}s ($(ls "$findings" | wc -l) findings):" \
@@ -52,7 +55,9 @@ reap() {  # waits for one run to end; records its name when it failed
 }
 for name in "${targets[@]}"; do
   while ((${#running[@]} >= jobs)); do reap; done
-  echo "fuzz: $name for ${seconds}s ($(ls tests/fuzz/corpus/"$name" | wc -l) seed inputs)"
+  seeds=$(ls tests/fuzz/corpus/"$name" | wc -l)
+  [[ -s "$build/fuzz/$name.seeds" ]] && seeds=$((seeds + $(wc -l <"$build/fuzz/$name.seeds")))
+  echo "fuzz: $name for ${seconds}s ($seeds seed inputs)"
   fuzz_one "$name" &
   running[$!]=$name
 done
