@@ -15,6 +15,7 @@
 namespace crmhub::queue {
 namespace {
 
+using testing::Keys;
 using testing::Msg;
 using testing::TempDir;
 
@@ -27,11 +28,6 @@ class PoisonTest : public ::testing::Test {
     auto q = SqliteQueue::Open(clock_, options);
     EXPECT_TRUE(q.ok()) << q.status().ToString();
     return q.ok() ? std::move(q).value() : nullptr;
-  }
-  static std::set<std::string> Keys(const std::vector<Leased>& leased) {
-    std::set<std::string> keys;
-    for (const Leased& l : leased) keys.insert(l.message.idempotency_key);
-    return keys;
   }
 
   TempDir dir_;

@@ -25,6 +25,7 @@ namespace {
 
 using std::chrono::hours;
 using std::chrono::seconds;
+using testing::Keys;
 using testing::Msg;
 using testing::TempDir;
 
@@ -58,12 +59,6 @@ class SegmentTest : public ::testing::Test {
     std::vector<NewMessage> batch;
     for (int i = 0; i < n; ++i) batch.push_back(Msg(lane, prefix + std::to_string(i)));
     return batch;
-  }
-
-  static std::set<std::string> Keys(const std::vector<Leased>& leased) {
-    std::set<std::string> keys;
-    for (const Leased& l : leased) keys.insert(l.message.idempotency_key);
-    return keys;
   }
 
   TempDir dir_;

@@ -7,7 +7,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "queue/queue.h"
 
@@ -41,6 +43,14 @@ inline NewMessage Msg(std::string lane, std::string key, std::string payload = "
   m.ordering_key = std::move(ordering_key);
   m.payload = std::move(payload);
   return m;
+}
+
+// The idempotency keys of a leased batch: what a test compares, whatever
+// the order of the lease.
+inline std::set<std::string> Keys(const std::vector<Leased>& leased) {
+  std::set<std::string> keys;
+  for (const Leased& l : leased) keys.insert(l.message.idempotency_key);
+  return keys;
 }
 
 // One run of the crmhub binary under test ($CRMHUB_BINARY of the test's
