@@ -26,10 +26,10 @@ macro(crmhub_lean_debug_info)
 endmacro()
 
 # The linker: LLVM's lld when an ld.lld 15+ is installed (Debian: lld-16,
-# which scripts/bootstrap.sh installs), else the compiler's default. Linking
-# an ASan test binary of ~100 MB took 5.0-6.4 s with GNU ld and 1.5-1.7 s
-# with lld 16 (same objects, one after the other); the suite links ~130 of
-# them on every change to a library, and CI builds three trees. lld 15 is
+# which scripts/bootstrap.sh installs), else the compiler's default: about
+# 3x faster on the sanitizer builds' test binaries (docs/decisions.md has
+# the pairs); the suite links ~130 of them on every change to a library,
+# and CI builds three trees. lld 15 is
 # the first with -z pack-relative-relocs (DT_RELR, below); mold 1.10, the
 # other candidate, writes DT_RELR without the GLIBC_ABI_DT_RELR version
 # glibc 2.36 requires, and its binaries do not start.
