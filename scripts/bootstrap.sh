@@ -14,7 +14,7 @@ packages=(
   # libFuzzer and the sanitizer runtimes, and the symbolizer for reports.
   # clang 16: clang 14 cannot compile Asio's coroutines under ASan.
   clang-16 libclang-rt-16-dev llvm-16
-  # LLVM's linker (cmake/crmhub.cmake, CRMHUB_LLD): 3-4x faster than GNU ld
+  # LLVM's linker (cmake/crmhub.cmake, CRMHUB_LLD): about 3x faster than GNU ld
   # on the sanitizer builds' test binaries
   lld-16
   # scripts/format.sh and the format_check test
