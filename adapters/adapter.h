@@ -23,6 +23,7 @@
 // (crmhub_worker_exceptions_total), and goes on.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -214,6 +215,12 @@ struct AdapterContext {
   net::HttpClient* http = nullptr;  // null in `check-config` (no I/O then)
   Clock* clock = nullptr;
   MetricsRegistry* metrics = nullptr;
+  // Orders' statuses by the declared precedence ([crm]
+  // order_status_precedence, model::DeclaredStatusPrecedence::Stale, handed
+  // in by the runtime: adapters do not see the model): true when `incoming`
+  // ranks below `held` (or contradicts it). For an adapter that sends orders
+  // to a system which changes them too. Null: nothing declared.
+  std::function<bool(std::string_view held, std::string_view incoming)> order_status_stale;
 };
 
 using AdapterFactory = std::function<Result<std::unique_ptr<Adapter>>(

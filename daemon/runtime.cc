@@ -33,6 +33,7 @@
 #include "daemon/process_metrics.h"
 #include "daemon/runtime_build.h"
 #include "daemon/runtime_threads.h"
+#include "mapping/model/status_precedence.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "queue/sqlite_queue.h"
@@ -197,6 +198,16 @@ int Daemon::Start() {
 
   // 4. Adapters.
   context_ = adapters::AdapterContext{.http = &*http_, .clock = &clock_, .metrics = &metrics_};
+  // The same precedence the CRM store applies to orders coming in, for the
+  // adapters sending orders out (checked by check-config already).
+  if (auto precedence = model::DeclaredStatusPrecedence::FromEntries(
+          config.Get("crm").GetStringList("order_status_precedence"));
+      precedence.ok() && !precedence->empty()) {
+    context_.order_status_stale = [p = std::move(*precedence)](std::string_view held,
+                                                               std::string_view incoming) {
+      return p.Stale(held, incoming);
+    };
+  }
   auto built = BuildAdapters(config, options_.adapter_types, options_.hooks, context_);
   if (!built.ok()) {
     spdlog::error("invalid config:\n{}", built.status().message());

@@ -5,6 +5,10 @@
 # faults switched on — then prints a reconciliation table.
 # The payment providers' and PBXs' simulators run beside the marketplaces and
 # push their notifications to the daemon; the table has a row for each.
+# 1C performs its CommerceML exchange against the daemon (crmhub sim onec),
+# Tochka's statements are pulled from crmhub sim tochka, a 1CClientBankExchange
+# statement is dropped into the bank-1c inbox, and matching links those
+# payments to the invoices the demo posts: rows for each of these too.
 # Arguments go to `crmhub demo` (e.g. --duration 30s, --data-dir DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."

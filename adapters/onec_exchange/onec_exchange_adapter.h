@@ -85,6 +85,9 @@ struct OnecExchangeConfig {
   // max_fingerprints; a forgotten one only lets one echo through.
   std::chrono::milliseconds fingerprint_retention{std::chrono::hours(24 * 90)};
   size_t max_fingerprints = 200000;
+  // The declared order status precedence (AdapterContext): an order whose
+  // status ranks below what 1C last sent of it is not sent back. Null: none.
+  StatusStale order_status_stale;
 };
 
 class OnecExchangeAdapter final : public Adapter,
@@ -94,7 +97,7 @@ class OnecExchangeAdapter final : public Adapter,
   OnecExchangeAdapter(OnecExchangeConfig config, Clock& clock)
       : config_(std::move(config)),
         clock_(clock),
-        outbox_(config_.staging_dir / "orders"),
+        outbox_(config_.staging_dir / "orders", config_.order_status_stale),
         catalogue_(config_.staging_dir / "catalogues.db") {}
 
   const std::string& id() const override { return config_.id; }

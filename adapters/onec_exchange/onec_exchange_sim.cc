@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -253,6 +254,40 @@ std::string OnecExchangeSimulator::Done(std::chrono::milliseconds timeout) {
 std::vector<std::string> OnecExchangeSimulator::OrdersReceived() const {
   std::lock_guard lock(mu_);
   return received_;
+}
+
+OnecExchangeSimulator::Contents OnecExchangeSimulator::FilesContents() const {
+  std::set<std::string> goods, offers, prices, documents;
+  std::error_code ec;
+  for (fs::directory_iterator it(Extra(options_, "files"), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.ends_with(".xml")) continue;
+    const std::string bytes = ReadFile(it->path());
+    pugi::xml_document doc;
+    if (!doc.load_buffer(bytes.data(), bytes.size())) continue;
+    if (name.starts_with("import")) {
+      for (const pugi::xpath_node& n : doc.select_nodes("//Каталог/Товары/Товар")) {
+        goods.insert(n.node().child_value("Ид"));
+      }
+    } else if (name.starts_with("offers")) {
+      for (const pugi::xpath_node& n : doc.select_nodes("//Предложения/Предложение")) {
+        const std::string offer = n.node().child_value("Ид");
+        offers.insert(offer);
+        for (pugi::xml_node price : n.node().child("Цены").children("Цена")) {
+          prices.insert(offer + "|" + price.child_value("ИдТипаЦены"));
+        }
+      }
+    } else if (name.starts_with("orders")) {
+      for (pugi::xml_node d : doc.document_element().children("Документ")) {
+        documents.insert(d.child_value("Ид"));
+      }
+    }
+  }
+  return {.goods = static_cast<int64_t>(goods.size()),
+          .offers = static_cast<int64_t>(offers.size()),
+          .prices = static_cast<int64_t>(prices.size()),
+          .documents = static_cast<int64_t>(documents.size())};
 }
 
 std::vector<std::string> OnecExchangeSimulator::Steps() const {

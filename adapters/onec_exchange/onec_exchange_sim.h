@@ -25,6 +25,7 @@
 // Thread-safe.
 
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -56,6 +57,19 @@ class OnecExchangeSimulator final : public simkit::PipelineSimulator {
   std::vector<std::string> OrdersReceived() const;
   // Requests sent so far (method, query).
   std::vector<std::string> Steps() const;
+
+  // What the files of --files hold, as 1C knows its own data: distinct goods
+  // (Каталог/Товары/Товар, import*.xml), offers (Предложение, offers*.xml),
+  // prices (an offer's Цена per ИдТипаЦены) and order documents (Документ,
+  // orders*.xml), by Ид. For a caller that reconciles what the site took
+  // (the demo); read from the files at each call.
+  struct Contents {
+    int64_t goods = 0;
+    int64_t offers = 0;
+    int64_t prices = 0;
+    int64_t documents = 0;
+  };
+  Contents FilesContents() const;
 
  private:
   simkit::SimPipeline& pipeline() override { return pipeline_; }

@@ -152,6 +152,7 @@ Result<OrderOutbox::PutResult> OrderOutbox::Put(const json& order) {
   if (std::optional<std::string> from1c = ReadFile(From1cPath(id))) {
     if (*from1c == CanonicalFingerprint(order)) return PutResult::kEcho;
   }
+  if (StaleAgainst1c(id, order)) return PutResult::kStale;
   const std::string text = Dump(order);
   json entry = {
       {"order_id", id}, {"version", net::Sha256Hex(text).substr(0, 16)}, {"order", order}};
@@ -159,7 +160,16 @@ Result<OrderOutbox::PutResult> OrderOutbox::Put(const json& order) {
   return PutResult::kQueued;
 }
 
-Result<std::vector<PendingOrder>> OrderOutbox::Pending(size_t limit) const {
+bool OrderOutbox::StaleAgainst1c(const std::string& order_id, const json& order) const {
+  if (!stale_) return false;
+  std::optional<std::string> from1c = ReadFile(From1cPath(order_id));
+  if (!from1c) return false;
+  // The fingerprint starts with the status 1C sent (DocumentFingerprint).
+  const std::string held = from1c->substr(0, from1c->find('|'));
+  return stale_(held, Text(order, "status"));
+}
+
+Result<std::vector<PendingOrder>> OrderOutbox::Pending(size_t limit) {
   std::lock_guard lock(mu_);
   std::vector<fs::path> files;
   std::error_code ec;
@@ -176,6 +186,11 @@ Result<std::vector<PendingOrder>> OrderOutbox::Pending(size_t limit) const {
     if (!entry.ok() || !entry->is_object()) continue;
     const json* order = JsonObject(*entry, "order");
     if (order == nullptr) continue;
+    if (StaleAgainst1c(Text(*entry, "order_id"), *order)) {
+      std::error_code rm;
+      fs::remove(f, rm);  // 1C has a later status: this one never goes
+      continue;
+    }
     out.push_back({Text(*entry, "order_id"), Text(*entry, "version"), *order});
   }
   return out;

@@ -19,10 +19,19 @@
 // (dir/from1c/...); Put() of an order whose fingerprint equals it is that
 // write coming back, and is dropped (reported as kEcho).
 //
+// Precedence: with a `stale` check (the declared order status precedence,
+// [crm] order_status_precedence), an order whose status ranks below the
+// one 1C last sent of it is not sent to 1C: Put() drops it (kStale), and
+// Pending() drops one that became stale while it waited (1C reported a
+// later status after the CRM's change was put, in the same window). Equal
+// ranks and undeclared statuses are sent, as without the check: 1C orders
+// them by its own time.
+//
 // Thread-safe (one mutex; the files are small).
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -51,17 +60,22 @@ std::string CanonicalFingerprint(const nlohmann::json& order);
 //   From an order document 1C sent (commerceml_parser.h's Документ record).
 std::string DocumentFingerprint(const nlohmann::json& document);
 
+// True when status `incoming` must not replace `held` (see above).
+using StatusStale = std::function<bool(std::string_view held, std::string_view incoming)>;
+
 class OrderOutbox {
  public:
-  enum class PutResult { kQueued, kEcho };
+  enum class PutResult { kQueued, kEcho, kStale };
 
-  explicit OrderOutbox(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  explicit OrderOutbox(std::filesystem::path dir, StatusStale stale = {})
+      : dir_(std::move(dir)), stale_(std::move(stale)) {}
 
   // InvalidArgument for an order without order_id; Unavailable when the
   // disk fails (retry).
   Result<PutResult> Put(const nlohmann::json& order);
-  // The pending orders, oldest file name order, at most `limit`.
-  Result<std::vector<PendingOrder>> Pending(size_t limit) const;
+  // The pending orders, oldest file name order, at most `limit`; one whose
+  // status became stale against what 1C sent since is removed, not listed.
+  Result<std::vector<PendingOrder>> Pending(size_t limit);
   // Removes each of `sent` still at the version sent; how many.
   Result<int> Confirm(const std::vector<PendingOrder>& sent);
   Status Remember1c(const std::string& order_id, const std::string& fingerprint);
@@ -75,7 +89,11 @@ class OrderOutbox {
   std::filesystem::path PendingPath(const std::string& order_id) const;
   std::filesystem::path From1cPath(const std::string& order_id) const;
 
+  // Whether `order` is stale against what 1C last sent of it (mu_ held).
+  bool StaleAgainst1c(const std::string& order_id, const nlohmann::json& order) const;
+
   const std::filesystem::path dir_;
+  const StatusStale stale_;
   mutable std::mutex mu_;
 };
 

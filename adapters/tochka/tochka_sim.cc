@@ -74,6 +74,18 @@ TochkaSimulator::TochkaSimulator(simkit::SimOptions options, Clock& clock)
             o.dialect.accepted = {{"Bearer " + token(), "tochka"}};
             o.dialect.unauthorized = [](bool) { return TochkaError(401, "Unauthorized"); };
             o.dialect.error = TochkaError;
+            // The OpenAPI file states no rate limit; only the "429" fault
+            // throttles, answered in the error shape with Retry-After (the
+            // pipeline needs an answer for it: without one, a request the
+            // fault picked threw and went unanswered).
+            o.dialect.throttled = [](const simkit::LimitRefusal& r) {
+              net::HttpResponse answer = TochkaError(429, "Too Many Requests");
+              answer.headers.Set(
+                  "Retry-After",
+                  std::to_string(std::max<int64_t>(
+                      1, std::chrono::ceil<std::chrono::seconds>(r.retry_after).count())));
+              return answer;
+            };
             o.routes = {
                 {.method = "POST",
                  .path = std::string(kPath) + "/statements",

@@ -72,12 +72,15 @@ int DemoCommand(const Args& args) {
   int64_t duration_ms = 60'000;
   int64_t orders = 300;
   int64_t webhooks = 200;
+  std::string contracts_flag;
   FlagParser flags(
       "crmhub demo [--config FILE] [--duration 60s] [--data-dir DIR] [--orders N] "
       "[--webhooks N] [--faults SPEC]",
       "Run the whole pipeline on this machine: marketplace simulators with faults, the daemon, "
       "signed website-form webhooks and a stock push to every marketplace, payment provider and "
-      "PBX simulators pushing notifications to their hooks; print live progress "
+      "PBX simulators pushing notifications to their hooks; 1C's CommerceML exchange "
+      "(crmhub sim onec), Tochka's statements (crmhub sim tochka), a bank statement file in the "
+      "bank-1c inbox and the invoices matching links those payments to; print live progress "
       "and, at the end, a reconciliation table (source count vs CRM count per adapter). "
       "Ctrl-C ends it early, cleanly. Exit 0 when every adapter reconciles.");
   flags.AddString("--config", &config_path, "FILE", "demo config (default config/demo.toml)");
@@ -91,6 +94,9 @@ int DemoCommand(const Args& args) {
   flags.AddInt("--webhooks", &webhooks, "N", "website forms posted to /hooks/site (default 200)");
   flags.AddString("--faults", &faults, "SPEC",
                   "simulator faults, e.g. \"429=0.05,500=0.03,timeout=0.01,dup=0.05\" or \"none\"");
+  flags.AddString("--contracts", &contracts_flag, "DIR",
+                  "the vendors' samples 1C's exchange uploads (default: contracts/ beside the "
+                  "config's folder, as in the repository)");
   if (int rc = ParseOrExit(flags, args); rc >= 0) return rc;
 
   auto checked = daemon::CheckConfigFile(config_path, daemon::AllAdapterTypes());
@@ -108,10 +114,14 @@ int DemoCommand(const Args& args) {
   }
 
   SystemClock clock;
-  demo::WorldOptions world_options{.orders = static_cast<int>(orders),
-                                   .webhooks = static_cast<int>(webhooks),
-                                   .duration = std::chrono::milliseconds(duration_ms),
-                                   .faults = faults};
+  demo::WorldOptions world_options{
+      .orders = static_cast<int>(orders),
+      .webhooks = static_cast<int>(webhooks),
+      .duration = std::chrono::milliseconds(duration_ms),
+      .faults = faults,
+      .contracts_dir = contracts_flag.empty()
+                           ? fs::absolute(config_path).parent_path() / ".." / "contracts"
+                           : fs::absolute(contracts_flag)};
   auto world = demo::World::Create(checked->config, world_options, clock);
   if (!world.ok()) {
     std::fprintf(stderr, "error: %s\n", world.status().message().c_str());

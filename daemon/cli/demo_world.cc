@@ -1,12 +1,15 @@
 #include "daemon/cli/demo_world.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -14,11 +17,14 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "adapters/onec_exchange/onec_exchange_sim.h"
 #include "adapters/simkit/call_world.h"
 #include "adapters/simkit/fault_spec.h"
 #include "adapters/simkit/payment_world.h"
 #include "adapters/simkit/simulator.h"
 #include "adapters/simulator_registry.h"
+#include "adapters/tochka/tochka_sim.h"
+#include "base/json_get.h"
 #include "net/hmac.h"
 #include "net/http_client.h"
 #include "queue/paths.h"
@@ -72,7 +78,20 @@ struct Target {
   // and whether the CRM core pushes stock to it.
   std::string table = "orders";
   bool stock = true;
+  // Whether the records' statuses are compared (a bank's transactions are
+  // counted only: crm.db keys them by the dedup identity, not the bank's id).
+  bool compare_status = true;
 };
+
+// The CommerceML samples 1C uploads in the demo (contracts/onec/commerceml),
+// under the names 1C gives its exchange files.
+constexpr std::pair<const char*, const char*> kOnecFiles[] = {
+    {"import0_1.xml", "dobromyslov_import0_1.xml"},
+    {"offers0_1.xml", "dobromyslov_offers0_1.xml"},
+    {"orders.xml", "1c_official_example_orders.xml"}};
+
+// The demo's own settlement account in the 1CClientBankExchange statement.
+constexpr const char* kBankAccount = "40702810900000000002";
 
 // A simulator that pushes notifications to the adapter's /hooks/<id> (a
 // payment provider, a PBX): SimOptions::extra["target"].
@@ -113,10 +132,40 @@ class DemoWorld final : public World {
       if (!s.GetBool("enabled")) continue;
       const std::string type = s.GetString("type");
       const simkit::SimulatorType* sim_type = simkit::FindSimulatorType(types, type);
-      if (type == "webhook" && site_id_.empty()) {
+      // The billing is the webhook whose rules are the demo's invoices.
+      const bool billing =
+          type == "webhook" && s.GetPath("mapping").filename() == "demo-invoices.toml";
+      if (type == "webhook" && !billing && site_id_.empty()) {
         site_id_ = s.id();
         site_secret_ = s.GetSecret("secret_file").Reveal();
         site_header_ = s.GetString("signature_header");
+      } else if (billing && billing_id_.empty()) {
+        billing_id_ = s.id();
+        billing_secret_ = s.GetSecret("secret_file").Reveal();
+        billing_header_ = s.GetString("signature_header");
+      } else if (type == "onec-exchange" && onec_id_.empty()) {
+        // 1C is the client here: its simulator starts once the daemon is
+        // ready (Run), with the samples copied into the data folder.
+        onec_id_ = s.id();
+        for (const auto& [name, sample] : kOnecFiles) {
+          const std::filesystem::path from = options_.contracts_dir / "onec/commerceml" / sample;
+          if (!std::filesystem::is_regular_file(from)) {
+            return Status::InvalidArgument(fmt::format(
+                "{}: the 1C exchange simulator needs {} (--contracts DIR)", s.id(), from.string()));
+          }
+        }
+        described_.push_back(fmt::format(
+            "{} (onec-exchange): crmhub sim onec uploads the CommerceML samples to {}/hooks/{} "
+            "(zipped, in file_limit chunks), then asks for orders (type=sale query/success)",
+            s.id(), daemon_url_, s.id()));
+      } else if (type == "bank-1c" && bank_id_.empty()) {
+        bank_id_ = s.id();
+        bank_inbox_ = s.GetPath("inbox_dir");
+        bank_documents_ = std::max(3, options_.orders / 10);
+        described_.push_back(
+            fmt::format("{} (bank-1c): a 1CClientBankExchange statement of {} documents dropped "
+                        "into {}",
+                        s.id(), bank_documents_ + 1, bank_inbox_.string()));
       } else if (sim_type != nullptr) {
         // A simulator the adapter never calls (no URL key) takes any port.
         std::string listen = "127.0.0.1:0";
@@ -128,6 +177,8 @@ class DemoWorld final : public World {
           sim_options.orders = std::max(1, common.orders / 3);
           sim_options.extra["target"] = daemon_url_ + "/hooks/" + s.id();
         }
+        // A bank's statement: a third as many payments too.
+        if (type == "tochka") sim_options.orders = std::max(1, common.orders / 3);
         auto create = [&] {
           return sim_type->url_key.empty()
                      ? simkit::CreateSimulator(*sim_type, sim_options, clock_)
@@ -154,6 +205,11 @@ class DemoWorld final : public World {
         } else if (dynamic_cast<const simkit::CallSimulator*>(sim->get()) != nullptr) {
           target.table = "calls";
           target.stock = false;
+        } else if (auto* bank = dynamic_cast<adapters::tochka::TochkaSimulator*>(sim->get())) {
+          target.table = "bank_transactions";
+          target.stock = false;
+          target.compare_status = false;
+          if (tochka_ == nullptr) tochka_ = bank;
         }
         targets_.push_back(target);
         described_.push_back(fmt::format("{} ({}): simulator at {}, {} {}, faults {}", s.id(), type,
@@ -169,6 +225,12 @@ class DemoWorld final : public World {
       described_.push_back(
           fmt::format("{} (webhook): {} signed forms to {}/hooks/{}, 10% sent twice", site_id_,
                       options_.webhooks, daemon_url_, site_id_));
+    }
+    if (!billing_id_.empty()) {
+      described_.push_back(fmt::format(
+          "{} (webhook): the invoices the bank payments pay (a company by INN and a deal by "
+          "invoice number each), posted to {}/hooks/{}; matching links the payments",
+          billing_id_, daemon_url_, billing_id_));
     }
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
     client_ = std::make_unique<net::HttpClient>(io_, net::HttpClientOptions{});
@@ -190,6 +252,7 @@ class DemoWorld final : public World {
       }
       std::this_thread::sleep_for(100ms);
     }
+    CRMHUB_RETURN_IF_ERROR(StartFinance(data_dir));
     const auto start = std::chrono::steady_clock::now();
     std::thread poster([this, &interrupted] { PostForms(interrupted); });
     bool pushed = false;
@@ -207,6 +270,7 @@ class DemoWorld final : public World {
         result = Status::Unavailable("the daemon exited unexpectedly");
         break;
       }
+      RepeatFailedExchange();
       if (!pushed && elapsed > options_.duration / 3) {
         PushStock();
         pushed = true;
@@ -276,14 +340,15 @@ class DemoWorld final : public World {
       row.source_count = static_cast<int64_t>(source.size());
       const auto& held = crm.records[t.table][t.id];
       row.crm_count = static_cast<int64_t>(held.size());
-      row.status_match = 0;
+      row.status_match = t.compare_status ? 0 : -1;
       for (const auto& [id, status] : source) {
         auto it = held.find(id);
-        if (it != held.end() && it->second == status) ++row.status_match;
+        if (t.compare_status && it != held.end() && it->second == status) ++row.status_match;
       }
       fill_common(row);
       report.rows.push_back(std::move(row));
     }
+    AddFinanceRows(crm, report, fill_common);
     report.all_match = !report.rows.empty();
     for (const auto& r : report.rows) report.all_match = report.all_match && r.match();
     return report;
@@ -294,10 +359,252 @@ class DemoWorld final : public World {
 
   struct CrmSnapshot {
     std::map<std::string, int64_t> leads;  // by source
-    // table (orders, payments, calls) -> source -> id -> status (a call's
-    // result).
+    // table (products, prices, stock_levels, deals) -> source -> rows.
+    std::map<std::string, std::map<std::string, int64_t>> counts;
+    int64_t payment_links = 0;  // matching's links of payments to deals
+    // table (orders, payments, calls, bank_transactions) -> source -> id ->
+    // status (a call's result, a bank transaction's direction).
     std::map<std::string, std::map<std::string, std::map<std::string, std::string>>> records;
   };
+
+  // The rows of 1C's exchange (goods, prices, stock, orders: what 1C's files
+  // hold against crm.db), the bank statement, the billing's invoices, and
+  // matching (incoming payments of those invoices against their links).
+  template <typename FillCommon>
+  void AddFinanceRows(const CrmSnapshot& crm, Report& report, FillCommon& fill_common) const {
+    auto count = [&](const char* table, const std::string& source) -> int64_t {
+      auto t = crm.counts.find(table);
+      if (t == crm.counts.end()) return 0;
+      auto it = t->second.find(source);
+      return it == t->second.end() ? 0 : it->second;
+    };
+    auto records = [&](const char* table, const std::string& source) -> int64_t {
+      auto t = crm.records.find(table);
+      if (t == crm.records.end()) return 0;
+      auto it = t->second.find(source);
+      return it == t->second.end() ? 0 : static_cast<int64_t>(it->second.size());
+    };
+    if (!onec_id_.empty()) {
+      std::string outcome = onec_ == nullptr ? "not started" : onec_->Done(0ms);
+      if (!onec_failures_.empty()) {
+        outcome += fmt::format(" (run {} of 1C's; before: {})", onec_runs_,
+                               fmt::join(onec_failures_, "; "));
+      }
+      for (const auto& [what, source, crm_count] :
+           {std::tuple{"products", onec_sent_.goods, count("products", onec_id_)},
+            std::tuple{"prices", onec_sent_.prices, count("prices", onec_id_)},
+            std::tuple{"stock", onec_sent_.offers, count("stock_levels", onec_id_)},
+            std::tuple{"orders", onec_sent_.documents, records("orders", onec_id_)}}) {
+        AdapterRow row{.adapter = onec_id_, .type = "onec-exchange"};
+        row.source_count = source;
+        row.crm_count = crm_count;
+        if (std::string_view(what) == "products") {
+          fill_common(row);  // the adapter's duplicates, retries and dead letters: once
+          row.note = "1C's exchange: " + outcome;
+        }
+        row.adapter += std::string(":") + what;
+        report.rows.push_back(std::move(row));
+      }
+    }
+    if (!bank_id_.empty()) {
+      AdapterRow row{.adapter = bank_id_, .type = "bank-1c"};
+      row.source_count = bank_dropped_ ? bank_documents_ + 1 : 0;
+      row.crm_count = records("bank_transactions", bank_id_);
+      fill_common(row);
+      report.rows.push_back(std::move(row));
+    }
+    if (!billing_id_.empty()) {
+      AdapterRow row{.adapter = billing_id_, .type = "webhook"};
+      row.source_count = invoices_accepted_;
+      row.crm_count = count("deals", billing_id_);
+      fill_common(row);
+      report.rows.push_back(std::move(row));
+      // Every incoming payment of the demo pays an invoice posted above.
+      AdapterRow matched{.adapter = "matching", .type = "payment links"};
+      if (tochka_ != nullptr) {
+        matched.source_count += static_cast<int64_t>(tochka_->OrderStatuses(false).size());
+      }
+      if (bank_dropped_) matched.source_count += bank_documents_;
+      matched.crm_count = crm.payment_links;
+      report.rows.push_back(std::move(matched));
+    }
+  }
+
+  // What the CRM's billing posts: one invoice a payment pays.
+  struct Invoice {
+    std::string number;
+    std::string inn;
+    std::string company;
+    double amount = 0;
+  };
+
+  // Once the daemon is ready: the billing's invoices, the bank statement in
+  // the inbox, and 1C's exchange.
+  Status StartFinance(const std::filesystem::path& data_dir) {
+    std::vector<Invoice> invoices;
+    if (tochka_ != nullptr) {
+      // Tochka's payments say "Оплата по счету № N": the invoices they pay.
+      static const std::regex kNumber("№ ([0-9]+)");
+      for (const json& t : tochka_->transactions()) {
+        const std::string purpose(JsonString(t, "description").value_or(""));
+        const json* payer = JsonObject(t, "DebtorParty");
+        const json* amount = JsonObject(t, "Amount");
+        std::smatch m;
+        if (payer == nullptr || amount == nullptr || !std::regex_search(purpose, m, kNumber)) {
+          continue;
+        }
+        invoices.push_back({.number = m[1].str(),
+                            .inn = std::string(JsonString(*payer, "inn").value_or("")),
+                            .company = std::string(JsonString(*payer, "name").value_or("")),
+                            .amount = JsonNumber(*amount, "amount").value_or(0)});
+      }
+    }
+    if (!bank_id_.empty()) {
+      std::string statement = BankStatement(invoices);
+      std::error_code ec;
+      std::filesystem::create_directories(bank_inbox_, ec);
+      const std::filesystem::path name = fmt::format(
+          "kl_to_1c-{}.txt",
+          std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+              .count());
+      // Written under a dot name and renamed: the inbox skips dot names, so
+      // the adapter never sees half a file.
+      const std::filesystem::path hidden = bank_inbox_ / ("." + name.string());
+      std::ofstream out(hidden, std::ios::binary);
+      out << statement;
+      out.close();
+      if (!out) return Status::Internal("cannot write " + hidden.string());
+      std::filesystem::rename(hidden, bank_inbox_ / name, ec);
+      if (ec) return Status::Internal("cannot rename " + hidden.string() + ": " + ec.message());
+      bank_dropped_ = true;
+    }
+    if (!billing_id_.empty()) {
+      std::set<std::string> posted;
+      for (const Invoice& invoice : invoices) {
+        if (!posted.insert(invoice.number).second) continue;  // a repeated payment
+        const std::string body = json{
+            {"invoice", invoice.number},
+            {"inn", invoice.inn},
+            {"company", invoice.company},
+            {"amount",
+             invoice.amount}}.dump();
+        for (int attempt = 0; attempt < 20; ++attempt) {
+          net::HeaderMap h;
+          h.Set(billing_header_,
+                "sha256=" + net::HmacHex(net::HmacAlgorithm::kSha256, billing_secret_, body));
+          auto r = Post("/hooks/" + billing_id_, body, std::move(h));
+          if (r.status >= 200 && r.status < 300) {
+            ++invoices_accepted_;
+            break;
+          }
+          std::this_thread::sleep_for(200ms);
+        }
+      }
+    }
+    if (!onec_id_.empty()) {
+      const std::filesystem::path files = data_dir / "onec-files";
+      std::error_code ec;
+      std::filesystem::create_directories(files, ec);
+      for (const auto& [name, sample] : kOnecFiles) {
+        std::filesystem::copy_file(options_.contracts_dir / "onec/commerceml" / sample,
+                                   files / name, std::filesystem::copy_options::overwrite_existing,
+                                   ec);
+        if (ec) return Status::Internal(fmt::format("copying {}: {}", sample, ec.message()));
+      }
+      simkit::SimOptions o;
+      o.extra = {{"target", daemon_url_ + "/hooks/" + onec_id_},
+                 {"files", files.string()},
+                 {"query", "yes"}};
+      onec_options_ = o;
+      onec_ = std::make_unique<adapters::onec_exchange::OnecExchangeSimulator>(o, clock_);
+      onec_sent_ = onec_->FilesContents();
+      CRMHUB_RETURN_IF_ERROR(
+          onec_->Start("127.0.0.1:0").WithContext("starting 1C's exchange for " + onec_id_));
+    }
+    return Status::Ok();
+  }
+
+  // 1C runs its exchange again when one fails (its schedule; here a second
+  // later, at most kOnecRuns times in all): the daemon may refuse a chunk
+  // with 503 while its queue's writer catches up with the start's burst, and
+  // the exchange protocol has no retry of a single request.
+  void RepeatFailedExchange() {
+    if (onec_ == nullptr || onec_runs_ >= kOnecRuns) return;
+    const std::string outcome = onec_->Done(0ms);
+    if (!outcome.starts_with("failed")) return;
+    onec_failures_.push_back(outcome);
+    onec_.reset();  // joins its thread: the exchange has ended
+    onec_ = std::make_unique<adapters::onec_exchange::OnecExchangeSimulator>(onec_options_, clock_);
+    ++onec_runs_;
+    if (Status s = onec_->Start("127.0.0.1:0"); !s.ok()) {
+      onec_failures_.push_back("restart: " + s.message());
+    }
+  }
+
+  // A 1CClientBankExchange statement (UTF-8, CRLF) of the demo's account for
+  // today: bank_documents_ incoming payments of invoices of their own (added
+  // to `invoices`) and one outgoing, the balances adding up. Its creation
+  // time makes each run's file new to the inbox's done_dir.
+  std::string BankStatement(std::vector<Invoice>& invoices) const {
+    const int64_t now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+            .count();
+    const std::time_t t = static_cast<std::time_t>(now_ms / 1000) + 3 * 3600;  // Moscow
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char day[16], time[16];
+    std::strftime(day, sizeof day, "%d.%m.%Y", &tm);
+    std::strftime(time, sizeof time, "%H:%M:%S", &tm);
+    auto money = [](int64_t kopecks) {
+      return fmt::format("{}.{:02}", kopecks / 100, kopecks % 100);
+    };
+    std::string docs;
+    int64_t credits = 0;
+    for (int i = 0; i < bank_documents_; ++i) {
+      const int64_t kopecks = 150000 + 1234 * i;
+      const std::string inn = fmt::format("78{:08}", i);
+      const std::string number = std::to_string(7000 + i);
+      const std::string payer = fmt::format("ООО Покупатель {}", i);
+      invoices.push_back({.number = number,
+                          .inn = inn,
+                          .company = payer,
+                          .amount = static_cast<double>(kopecks) / 100.0});
+      credits += kopecks;
+      docs += fmt::format(
+          "СекцияДокумент=Платежное поручение\r\nНомер={}\r\nДата={}\r\nСумма={}\r\n"
+          "ПлательщикСчет=40702810{:012}\r\nДатаСписано={}\r\nПлательщик={}\r\n"
+          "ПлательщикИНН={}\r\nПлательщик1={}\r\nПлательщикРасчСчет=40702810{:012}\r\n"
+          "ПлательщикБанк1=ПАО СБЕРБАНК\r\nПлательщикБИК=044525225\r\n"
+          "ПлательщикКорсчет=30101810400000000225\r\nПолучательСчет={}\r\n"
+          "ДатаПоступило={}\r\nПолучатель=ООО Демо\r\nПолучательИНН=7700000002\r\n"
+          "Получатель1=ООО Демо\r\nПолучательРасчСчет={}\r\nПолучательБанк1=АО БАНК\r\n"
+          "ПолучательБИК=044525104\r\nПолучательКорсчет=30101810745374525104\r\n"
+          "ВидОплаты=01\r\nОчередность=5\r\nНазначениеПлатежа=Оплата по счету № {} от {}, "
+          "без НДС\r\nКонецДокумента\r\n",
+          300 + i, day, money(kopecks), i, day, payer, inn, payer, i, kBankAccount, day,
+          kBankAccount, number, day);
+    }
+    const int64_t debit = 50000;
+    docs += fmt::format(
+        "СекцияДокумент=Платежное поручение\r\nНомер=900\r\nДата={0}\r\nСумма={1}\r\n"
+        "ПлательщикСчет={2}\r\nДатаСписано={0}\r\nПлательщик=ООО Демо\r\n"
+        "ПлательщикИНН=7700000002\r\nПлательщикРасчСчет={2}\r\n"
+        "ПолучательСчет=40702810500000000900\r\nПолучатель=ООО Поставщик\r\n"
+        "ПолучательИНН=7700000900\r\nПолучательРасчСчет=40702810500000000900\r\n"
+        "ВидОплаты=01\r\nОчередность=5\r\nНазначениеПлатежа=Оплата аренды, без НДС\r\n"
+        "КонецДокумента\r\n",
+        day, money(debit), kBankAccount);
+    const int64_t opening = 10000000;
+    return fmt::format(
+        "1CClientBankExchange\r\nВерсияФормата=1.03\r\nКодировка=Windows\r\n"
+        "Отправитель=Демо-банк\r\nПолучатель=1С:Предприятие\r\nДатаСоздания={0}\r\n"
+        "ВремяСоздания={1}\r\nДатаНачала={0}\r\nДатаКонца={0}\r\nРасчСчет={2}\r\n"
+        "СекцияРасчСчет\r\nДатаНачала={0}\r\nДатаКонца={0}\r\nРасчСчет={2}\r\n"
+        "НачальныйОстаток={3}\r\nВсегоПоступило={4}\r\nВсегоСписано={5}\r\n"
+        "КонечныйОстаток={6}\r\nКонецРасчСчет\r\n{7}КонецФайла\r\n",
+        day, time, kBankAccount, money(opening), money(credits), money(debit),
+        money(opening + credits - debit), docs);
+  }
 
   net::OutboundResponse Get(const std::string& path) {
     net::OutboundRequest req;
@@ -385,6 +692,9 @@ class DemoWorld final : public World {
     };
     if (!site_id_.empty()) add(site_id_);
     for (const Target& t : targets_) add(t.id);
+    for (const std::string* id : {&onec_id_, &bank_id_, &billing_id_}) {
+      if (!id->empty()) add(*id);
+    }
     line += fmt::format("  | crm ok {:.0f} retry {:.0f}",
                         MetricSum(m, "crmhub_deliveries_total", "outcome=\"ok\""),
                         MetricSum(m, "crmhub_deliveries_total", "outcome=\"retry\""));
@@ -396,6 +706,7 @@ class DemoWorld final : public World {
   bool CaughtUp(const std::filesystem::path& data_dir) {
     auto m = ParseMetrics(last_metrics_);
     if (MetricSum(m, "crmhub_queue_depth", "lane=") != 0 || !forms_done()) return false;
+    if (onec_ != nullptr && onec_->Done(0ms) == "running") return false;
     return BuildReport(data_dir, /*with_dead_letters=*/false).all_match;
   }
   bool forms_done() const {
@@ -418,9 +729,27 @@ class DemoWorld final : public World {
       }
     }
     sqlite3_finalize(st);
+    for (const char* table : {"products", "prices", "stock_levels", "deals"}) {
+      const std::string sql = fmt::format("SELECT source, COUNT(*) FROM {} GROUP BY source", table);
+      if (sqlite3_prepare_v2(conn, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+          snap.counts[table][reinterpret_cast<const char*>(sqlite3_column_text(st, 0))] =
+              sqlite3_column_int64(st, 1);
+        }
+      }
+      sqlite3_finalize(st);
+    }
+    // The matcher makes its table when it first runs: none yet, no links.
+    if (sqlite3_prepare_v2(conn, "SELECT COUNT(*) FROM payment_links", -1, &st, nullptr) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      snap.payment_links = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
     for (const auto& [table, status] :
          {std::pair{"orders", "status"}, std::pair{"payments", "status"},
-          std::pair{"calls", "json_extract(fields, '$.result')"}}) {
+          std::pair{"calls", "json_extract(fields, '$.result')"},
+          std::pair{"bank_transactions", "direction"}}) {
       const std::string sql = fmt::format("SELECT source, external_id, {} FROM {}", status, table);
       if (sqlite3_prepare_v2(conn, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW) {
@@ -474,6 +803,25 @@ class DemoWorld final : public World {
   std::string last_metrics_;
   std::atomic<int> forms_accepted_{0};
   std::atomic<bool> stop_posting_{false};
+
+  // 1C's exchange (started in Run) and what its files hold.
+  std::string onec_id_;
+  std::unique_ptr<adapters::onec_exchange::OnecExchangeSimulator> onec_;
+  simkit::SimOptions onec_options_;
+  static constexpr int kOnecRuns = 5;
+  int onec_runs_ = 1;
+  std::vector<std::string> onec_failures_;  // how the earlier runs ended
+  adapters::onec_exchange::OnecExchangeSimulator::Contents onec_sent_;
+  // The bank-1c adapter's inbox; the statement's incoming documents (one
+  // outgoing besides).
+  std::string bank_id_;
+  std::filesystem::path bank_inbox_;
+  int bank_documents_ = 0;
+  bool bank_dropped_ = false;
+  // The billing webhook and the invoices it accepted (distinct).
+  std::string billing_id_, billing_secret_, billing_header_;
+  int64_t invoices_accepted_ = 0;
+  adapters::tochka::TochkaSimulator* tochka_ = nullptr;  // owned by sims_
 };
 
 }  // namespace
@@ -496,10 +844,10 @@ std::string RenderReport(const Report& report, const std::filesystem::path& data
         "arrived by then, so a difference below is expected and says nothing about the hub.\n\n",
         report.stopped_because);
   }
-  out += fmt::format("  {:<18} {:<13} {:>7} {:>7} {:>9} {:>6} {:>8} {:>5} {:>7}  {}\n", "adapter",
+  out += fmt::format("  {:<27} {:<13} {:>7} {:>7} {:>9} {:>6} {:>8} {:>5} {:>7}  {}\n", "adapter",
                      "type", "source", "crm", "status=", "dups", "retries", "dead", "stock", "");
   for (const AdapterRow& r : report.rows) {
-    out += fmt::format("  {:<18} {:<13} {:>7} {:>7} {:>9} {:>6} {:>8} {:>5} {:>7}  {}\n", r.adapter,
+    out += fmt::format("  {:<27} {:<13} {:>7} {:>7} {:>9} {:>6} {:>8} {:>5} {:>7}  {}\n", r.adapter,
                        r.type, r.source_count, r.crm_count,
                        r.status_match < 0 ? std::string("-") : std::to_string(r.status_match),
                        r.duplicates, r.retries, r.dead,
@@ -508,6 +856,7 @@ std::string RenderReport(const Report& report, const std::filesystem::path& data
                        : report.partial ? "differs (partial)"
                                         : "DIFFERENT");
     for (const std::string& reason : r.dead_reasons) out += fmt::format("      dead: {}\n", reason);
+    if (!r.note.empty()) out += fmt::format("      {}\n", r.note);
   }
   out +=
       fmt::format("\n  {}; the daemon exited with {}.\n",

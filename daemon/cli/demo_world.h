@@ -2,7 +2,12 @@
 // The demo's outside world: the marketplace simulators the demo config
 // points at, the payment providers' and PBXs' simulators pushing to their
 // adapters' hooks, a website posting signed forms, and the CRM core pushing
-// a stock update through the admin API. Used only by `crmhub demo`.
+// a stock update through the admin API; 1C running its CommerceML exchange
+// against the onec-exchange adapter's hook (`crmhub sim onec`), Tochka's
+// statement API (`crmhub sim tochka`), a 1CClientBankExchange statement
+// dropped into the bank-1c adapter's inbox, and the CRM's billing posting
+// the invoices those payments pay (a second webhook adapter), so that
+// matching links them. Used only by `crmhub demo`.
 
 #include <sys/types.h>
 
@@ -24,6 +29,9 @@ struct WorldOptions {
   int webhooks = 200;  // distinct website forms
   std::chrono::milliseconds duration{60'000};
   std::string faults;  // simkit fault spec for every simulator
+  // The vendors' documents and samples (the repository's contracts/): the
+  // 1C exchange simulator uploads the CommerceML samples found there.
+  std::filesystem::path contracts_dir;
 };
 
 // One row of the reconciliation table.
@@ -40,6 +48,7 @@ struct AdapterRow {
   int64_t dead = 0;                       // dead letters of the adapter's lanes
   int64_t stock_pushed = -1;              // stock items the simulator holds from our push; -1: n/a
   std::vector<std::string> dead_reasons;  // "N × reason"
+  std::string note;                       // e.g. how a simulated exchange ended
   bool match() const {
     return source_count == crm_count && (status_match < 0 || status_match == source_count);
   }

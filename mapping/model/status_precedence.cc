@@ -128,4 +128,9 @@ StatusOrder DeclaredStatusPrecedence::Compare(std::string_view stored,
   return CompareRanks(Rank(stored), Rank(incoming));
 }
 
+bool DeclaredStatusPrecedence::Stale(std::string_view held, std::string_view incoming) const {
+  const StatusOrder order = Compare(held, incoming);
+  return order == StatusOrder::kOlder || order == StatusOrder::kConflict;
+}
+
 }  // namespace crmhub::model

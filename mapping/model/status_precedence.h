@@ -74,6 +74,12 @@ class DeclaredStatusPrecedence {
   // 1 for the first entry's statuses, and so on; nullopt when undeclared.
   std::optional<int> Rank(std::string_view status) const;
   StatusOrder Compare(std::string_view stored, std::string_view incoming) const;
+  // Whether `incoming` must not replace `held`: it ranks below it (kOlder)
+  // or contradicts it (kConflict). The store applies the same rule to what
+  // arrives; a sender of orders (onec-exchange's type=sale query) applies it
+  // to what would leave, so that it never sends a status older than the one
+  // the other side already reported.
+  bool Stale(std::string_view held, std::string_view incoming) const;
 
  private:
   std::vector<std::vector<std::string>> ranks_;

@@ -115,6 +115,13 @@ TEST(StatusPrecedenceTest, ADeclaredPrecedenceForOrders) {
   EXPECT_EQ(orders.Compare("Принят", "В работе"), StatusOrder::kSame);
   EXPECT_EQ(orders.Compare("Выполнен", "Отменен"), StatusOrder::kConflict);
   EXPECT_EQ(orders.Compare("Отгружен", "Отменен"), StatusOrder::kSame);  // undeclared
+  // Stale: what must not replace the held status (older, or contradicting
+  // it); a sender of orders drops it, as the store does on receipt.
+  EXPECT_TRUE(orders.Stale("Отгружен", "new"));
+  EXPECT_TRUE(orders.Stale("Выполнен", "Отменен"));
+  EXPECT_FALSE(orders.Stale("Принят", "В работе"));
+  EXPECT_FALSE(orders.Stale("Принят", "Отгружен"));
+  EXPECT_FALSE(orders.Stale("Отгружен", "Отменен"));
   EXPECT_TRUE(DeclaredStatusPrecedence().empty());
   // From the config's entries.
   auto declared = DeclaredStatusPrecedence::FromEntries({"new", "Принят|В работе", "Отгружен"});

@@ -455,5 +455,105 @@ mapping = "mappings/onec-commerceml.toml"
   EXPECT_EQ(daemon.Wait(std::chrono::seconds(30)), 0);
 }
 
+// The declared order status precedence reaches the adapter through the
+// real daemon ([crm] order_status_precedence, the runtime's
+// AdapterContext): after 1C reported its order 36 at "[N] Принят", the
+// CRM's export_order of it at "new" (ranked below) is settled and never
+// answered at type=sale&mode=query; at "Отгружен" it is.
+TEST(OnecExchangeE2eTest, TheDeclaredPrecedenceKeepsAnOlderStatusFrom1c) {
+  TempDir dir;
+  const uint16_t port = FreePort();
+  fs::create_directories(dir.path() / "mappings");
+  fs::create_directories(dir.path() / "secrets");
+  fs::create_directories(dir.path() / "files");
+  fs::create_directories(dir.path() / "none");
+  fs::copy_file(fs::path(CRMHUB_SOURCE_DIR) / "config/mappings/onec-commerceml.toml",
+                dir.path() / "mappings/onec-commerceml.toml");
+  WriteFile(dir.path() / "secrets/pw", "p4ss");
+  WriteFile(dir.path() / "secrets/admin", "admin-token-e2e-1234567890");
+  WriteFile(dir.path() / "files/orders.xml", Contract("1c_official_example_orders.xml"));
+  WriteFile(dir.path() / "crmhub.toml", fmt::format(R"([daemon]
+data_dir = "data"
+
+[log]
+level = "warn"
+
+[http]
+listen = ["127.0.0.1:{}"]
+
+[admin]
+token_file = "secrets/admin"
+
+[crm]
+order_status_precedence = ["new", "[N] Принят|В работе", "Отгружен"]
+
+[adapters.onec]
+type = "onec-exchange"
+user = "exchange"
+password_file = "secrets/pw"
+staging_dir = "staging"
+mapping = "mappings/onec-commerceml.toml"
+)",
+                                                    port));
+  ChildProcess daemon({CrmhubBinary(), "run", "--config", (dir.path() / "crmhub.toml").string()},
+                      {}, dir.path() / "daemon.log");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (HttpRequest(port, "GET", "/healthz").status != 200) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon.Output();
+    ::usleep(50 * 1000);
+  }
+  std::map<std::string, std::string> admin = {
+      {"Authorization", "Bearer admin-token-e2e-1234567890"}};
+  auto settle = [&] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (true) {
+      auto q = HttpRequest(port, "GET", "/api/v1/queue", "", admin);
+      auto j = nlohmann::json::parse(q.body, nullptr, false);
+      if (q.status == 200 && j.is_object() && j["depth"] == 0) {
+        for (const auto& lane : j["lanes"]) EXPECT_EQ(lane["dead"], 0) << q.body;
+        return;
+      }
+      ASSERT_LT(std::chrono::steady_clock::now(), until) << daemon.Output();
+      ::usleep(100 * 1000);
+    }
+  };
+  SystemClock clock;
+  auto exchange = [&](const std::string& files) {
+    simkit::SimOptions so;
+    so.credentials = {"exchange:p4ss"};
+    so.extra = {{"target", fmt::format("http://127.0.0.1:{}/hooks/onec", port)},
+                {"files", (dir.path() / files).string()},
+                {"query", "yes"}};
+    adapters::onec_exchange::OnecExchangeSimulator sim(so, clock);
+    EXPECT_TRUE(sim.Start("127.0.0.1:0").ok());
+    EXPECT_EQ(sim.Done(std::chrono::seconds(60)), "done") << daemon.Output();
+    sim.Stop();
+    return sim.OrdersReceived();
+  };
+  auto export_36 = [&](const std::string& status, const std::string& key) {
+    const nlohmann::json order = {{"order_id", "36"},
+                                  {"status", status},
+                                  {"currency", "RUB"},
+                                  {"total", 673447},
+                                  {"lines", nlohmann::json::array()}};
+    auto headers = admin;
+    headers["Idempotency-Key"] = key;
+    auto posted = HttpRequest(
+        port, "POST", "/api/v1/commands",
+        nlohmann::json{{"target", "onec"}, {"command", "export_order"}, {"items", {order}}}.dump(),
+        headers);
+    ASSERT_EQ(posted.status, 202) << posted.body;
+    settle();
+  };
+  EXPECT_TRUE(exchange("files").empty());  // 1C reports its orders, 36 at "[N] Принят"
+  settle();
+  export_36("new", "orders-1");
+  EXPECT_TRUE(exchange("none").empty());  // older than 1C's: not sent
+  export_36("Отгружен", "orders-2");
+  EXPECT_EQ(exchange("none"), std::vector<std::string>{"36"});
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(std::chrono::seconds(30)), 0);
+}
+
 }  // namespace
 }  // namespace crmhub::testutil

@@ -23,6 +23,7 @@
 #include "adapters/onec_exchange/xml_charset.h"
 #include "adapters/onec_exchange/zip_archive.h"
 #include "mapping/model/model.h"
+#include "mapping/model/status_precedence.h"
 #include "mapping/rules/rule_set.h"
 #include "net/hmac.h"
 #include "tests/daemon/http_routes_harness.h"
@@ -232,9 +233,10 @@ TEST(ZipArchiveTest, XmlEntriesAreUnpackedWithinBounds) {
 class OnecExchangeTest : public ::testing::Test {
  protected:
   OnecExchangeTest() { Make(false); }
-  void Make(bool zip) {
+  void Make(bool zip, StatusStale stale = {}) {
     zip_ = zip;
     OnecExchangeConfig c;
+    c.order_status_stale = std::move(stale);
     c.zip = zip;
     c.id = "onec";
     c.user = "exchange";
@@ -791,6 +793,62 @@ TEST_F(OnecExchangeTest, OrdersLeaveFor1cWhenItConfirmsThemAndEchoesStayHome) {
   EXPECT_EQ(MinorUnits("1.5"), 150);
   EXPECT_FALSE(MinorUnits("1.505").has_value());
   EXPECT_FALSE(MinorUnits("abc").has_value());
+}
+
+// Orders changed in the CRM and in 1C in the same window, with [crm]
+// order_status_precedence declared. 1C → CRM: the store keeps 1C's late,
+// lower status from walking the CRM's order back
+// (tests/crm/order_precedence_store_test.cc). CRM → 1C, here: the
+// type=sale&mode=query side never sends 1C a status ranked below the one 1C
+// itself reported of the order, whether the CRM's change was waiting when
+// 1C reported (dropped at the query) or arrived after (dropped at
+// export_order); equal ranks and later statuses go.
+TEST_F(OnecExchangeTest, AnOrderStatusOlderThanWhat1cReportedIsNotSentTo1c) {
+  auto precedence = model::DeclaredStatusPrecedence::FromEntries(
+      {"new", "[N] Принят|В работе", "Собран", "Отгружен"});
+  ASSERT_TRUE(precedence.ok()) << precedence.status().message();
+  Make(false, [p = *precedence](std::string_view held, std::string_view incoming) {
+    return p.Stale(held, incoming);
+  });
+  auto deliver = [&](const std::string& status) {
+    const json order = {{"order_id", "36"},  {"number", "36"},  {"status", status},
+                        {"currency", "RUB"}, {"total", 673447}, {"lines", json::array()}};
+    Command c{"export_order", order.dump(), "k-" + status, 1};
+    auto out = adapter_->Deliver(std::span<const Command>(&c, 1));
+    EXPECT_EQ(out.size(), 1u);
+    EXPECT_TRUE(out.front().ok()) << status;  // settled either way: never a dead letter
+  };
+  // The Ид and statuses of the orders a query answers (then confirmed).
+  auto query = [&]() -> std::map<std::string, std::string> {
+    cookie_.clear();
+    Login();
+    auto answer = adapter_->HandleWebhook(Req("GET", "type=sale&mode=query"));
+    EXPECT_TRUE(answer.ok());
+    auto doc = ParseCatalogFile(answer->accepted.body);
+    EXPECT_TRUE(doc.ok()) << answer->accepted.body;
+    std::map<std::string, std::string> out;
+    for (const json& d : doc.ok() ? doc->orders : std::vector<json>{}) {
+      out[d.value("Ид", "")] = d.value("_status", "");
+    }
+    EXPECT_EQ(adapter_->HandleWebhook(Req("GET", "type=sale&mode=success"))->accepted.body,
+              "success\n");
+    return out;
+  };
+  // The CRM's change waits in the outbox; then 1C reports the order at a
+  // later status (the sample's № 36 is "[N] Принят").
+  deliver("new");
+  ExchangeBytes({{"orders.xml", Contract("1c_official_example_orders.xml")}});
+  EXPECT_EQ(query().count("36"), 0u) << "the waiting \"new\" would walk 1C's order back";
+  // The CRM's late copy of an older status, after 1C's report: not sent.
+  deliver("new");
+  EXPECT_EQ(query().count("36"), 0u);
+  // An equal rank goes (1C orders those by its own time), and so does a
+  // later status.
+  deliver("В работе");
+  EXPECT_EQ(query(), (std::map<std::string, std::string>{{"36", "В работе"}}));
+  deliver("Отгружен");
+  EXPECT_EQ(query(), (std::map<std::string, std::string>{{"36", "Отгружен"}}));
+  EXPECT_TRUE(query().empty());
 }
 
 // Through the daemon's intake over loopback: 1C's GETs are served, a chunk
