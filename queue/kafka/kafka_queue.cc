@@ -184,10 +184,23 @@ Status KafkaQueue::Start() {
   });
 
   std::lock_guard lock(state_mu_);
+  return ReadStateLocked();
+}
+
+Status KafkaQueue::ReadStateLocked() {
   return ReadTopic(StateTopic(), [this](int32_t, int64_t, std::optional<std::string> key, Headers,
                                         std::string value) {
     if (key) state_[*key] = std::move(value);
   });
+}
+
+// Holding state_mu_ through the read orders it with this process's puts: a
+// put acknowledged before the read's end offsets were taken is in the topic
+// (read back, same value), one acknowledged later updates the map after the
+// read (PutState takes state_mu_ after its ack).
+Status KafkaQueue::RefreshState() {
+  std::lock_guard lock(state_mu_);
+  return ReadStateLocked();
 }
 
 KafkaQueue::~KafkaQueue() {
@@ -215,6 +228,7 @@ std::string KafkaQueue::LaneTopic(const std::string& lane) const {
 }
 std::string KafkaQueue::DeadLetterTopic() const { return options_.topic_prefix + "._dlq"; }
 std::string KafkaQueue::StateTopic() const { return options_.topic_prefix + "._state"; }
+std::string KafkaQueue::SourcesTopic() const { return options_.topic_prefix + "._sources"; }
 
 const RetryPolicy& KafkaQueue::PolicyFor(const std::string& lane) const {
   auto it = options_.lane_policies.find(lane);
@@ -339,6 +353,30 @@ void OnRebalanceC(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition
 
 }  // namespace
 
+Result<int32_t> KafkaQueue::WaitForTopic(const std::string& topic) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer_, topic.c_str(), nullptr);
+  const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  int32_t partitions = 0;
+  while (true) {
+    const rd_kafka_metadata_t* md = nullptr;
+    err = rd_kafka_metadata(producer_, 0, rkt, &md, 5000);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      err = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) partitions = md->topics[0].partition_cnt;
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR && partitions == 0) {
+        err = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+      }
+      rd_kafka_metadata_destroy(md);
+    }
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  rd_kafka_topic_destroy(rkt);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return StatusOf(err, "topic " + topic);
+  return partitions;
+}
+
 Result<KafkaQueue::Lane*> KafkaQueue::LaneLocked(const std::string& name) {
   auto it = lanes_.find(name);
   if (it != lanes_.end()) return it->second.get();
@@ -348,28 +386,8 @@ Result<KafkaQueue::Lane*> KafkaQueue::LaneLocked(const std::string& name) {
   lane->name = name;
   lane->topic = LaneTopic(name);
 
-  // The topic must exist before the subscription sees it: a metadata
-  // request from the producer (auto-created where the cluster allows it).
-  {
-    rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer_, lane->topic.c_str(), nullptr);
-    const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
-    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-    while (true) {
-      const rd_kafka_metadata_t* md = nullptr;
-      err = rd_kafka_metadata(producer_, 0, rkt, &md, 5000);
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        err = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-        if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topics[0].partition_cnt == 0) {
-          err = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
-        }
-        rd_kafka_metadata_destroy(md);
-      }
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR || std::chrono::steady_clock::now() > deadline) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    rd_kafka_topic_destroy(rkt);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return StatusOf(err, "lane topic " + lane->topic);
-  }
+  // The topic must exist before the subscription sees it.
+  if (auto found = WaitForTopic(lane->topic); !found.ok()) return found.status();
 
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   std::map<std::string, std::string> props = options_.properties;

@@ -151,6 +151,19 @@ class KafkaQueue final : public Queue {
   std::string LaneTopic(const std::string& lane) const;
   std::string DeadLetterTopic() const;
   std::string StateTopic() const;
+  // <prefix>._sources: one partition per pull-source slot (source_owner.h).
+  std::string SourcesTopic() const;
+
+  const KafkaQueueOptions& options() const { return options_; }
+  // Reads the state topic again, in full, and takes its values over this
+  // process's: after it, GetState answers what another daemon put before the
+  // call (SourceOwnership calls it when it gains sources). GetState and
+  // PutState wait while it reads.
+  Status RefreshState();
+  // Looks `topic` up until it exists with partitions (a metadata request
+  // creates it where the cluster allows it), bounded by options.timeout;
+  // answers its partition count.
+  Result<int32_t> WaitForTopic(const std::string& topic);
 
   // Internal, public for librdkafka's C callbacks: a produce call's
   // answers (delivery reports), a lane's consumer state, and the rebalance
@@ -192,6 +205,7 @@ class KafkaQueue final : public Queue {
       const std::function<void(int32_t partition, int64_t offset, std::optional<std::string> key,
                                Headers headers, std::string value)>& fn);
   Result<std::vector<DeadLetter>> ReadDeadLetters();
+  Status ReadStateLocked();  // REQUIRES: state_mu_ held
 
   Clock& clock_;
   const KafkaQueueOptions options_;
