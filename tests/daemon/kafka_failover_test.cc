@@ -10,11 +10,12 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <csignal>
 #include <regex>
 #include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "adapters/wildberries/wildberries_sim.h"
 #include "base/clock.h"
@@ -154,7 +155,8 @@ mapping = "mappings/wildberries-orders.toml"
     for (int i = from; i < to; ++i) {
       const std::string body = fmt::format(
           R"({{"id":"{0}","name":"Lead {0}","phone":"+7 900 000-{0:02}-00","message":"hi"}})", i);
-      auto answer = testutil::HttpRequest(alive[i % alive.size()]->port, "POST", "/hooks/site", body);
+      auto answer =
+          testutil::HttpRequest(alive[i % alive.size()]->port, "POST", "/hooks/site", body);
       ASSERT_EQ(answer.status, 200) << answer.body;
     }
   };
