@@ -239,6 +239,7 @@ int Daemon::OpenState() {
       spdlog::error("{}", options.status().ToString());
       return 2;
     }
+    options->metrics = &metrics_;  // crmhub_kafka_* (queue/kafka/kafka_queue.h)
     auto opened = queue::kafka::KafkaQueue::Open(clock_, std::move(*options));
     if (!opened.ok()) {
       spdlog::error("cannot open the Kafka queue: {}", opened.status().ToString());

@@ -69,6 +69,8 @@ struct KafkaQueue::Lane {
   std::string topic;
   rd_kafka_t* consumer = nullptr;
   std::map<int32_t, Partition> partitions;  // assigned to this process
+  Counter* rebalances = nullptr;            // when options.metrics is set
+  Gauge* lag = nullptr;
 };
 
 namespace {
@@ -123,7 +125,10 @@ std::string ValueOf(const rd_kafka_message_t* m) {
   return m->payload ? std::string(static_cast<const char*>(m->payload), m->len) : std::string();
 }
 
-void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
+void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    static_cast<KafkaQueue*>(opaque)->OnDeliveryReport(rd_kafka_message_latency(m));
+  }
   auto* slot = static_cast<KafkaQueue::ProduceBatch::Slot*>(m->_private);
   if (slot) slot->batch->Report(slot->index, StatusOf(m->err, "produce"));
 }
@@ -132,7 +137,7 @@ void OnError(rd_kafka_t* rk, int err, const char*, void* opaque) {
   if (err != RD_KAFKA_RESP_ERR__FATAL) return;  // transient: librdkafka retries
   char reason[512];
   rd_kafka_fatal_error(rk, reason, sizeof reason);
-  static_cast<std::atomic<bool>*>(opaque)->store(false);
+  static_cast<KafkaQueue*>(opaque)->OnFatalError();
 }
 
 }  // namespace
@@ -172,7 +177,18 @@ Status KafkaQueue::Start() {
   }
   rd_kafka_conf_set_dr_msg_cb(conf, OnDelivery);
   rd_kafka_conf_set_error_cb(conf, OnError);
-  rd_kafka_conf_set_opaque(conf, &healthy_);
+  rd_kafka_conf_set_opaque(conf, this);
+  if (options_.metrics) {
+    produce_latency_ = &options_.metrics->GetHistogram(
+        "crmhub_kafka_produce_duration_seconds",
+        "Kafka engine: from a record's produce call to the cluster's acknowledgement (acks=all).",
+        DefaultLatencyBuckets());
+    options_.metrics->GetCounter(
+        "crmhub_kafka_rebalances_total",
+        "Kafka engine: partition assignments and revocations seen by a lane's consumer "
+        "(lane=\"_sources\": the pull sources' group).",
+        {{"lane", "_sources"}});
+  }
   char errstr[512];
   producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
   if (!producer_) {
@@ -201,6 +217,10 @@ Status KafkaQueue::ReadStateLocked() {
 Status KafkaQueue::RefreshState() {
   std::lock_guard lock(state_mu_);
   return ReadStateLocked();
+}
+
+void KafkaQueue::OnDeliveryReport(int64_t latency_us) {
+  if (produce_latency_ && latency_us >= 0) produce_latency_->Observe(latency_us / 1e6);
 }
 
 KafkaQueue::~KafkaQueue() {
@@ -403,6 +423,15 @@ Result<KafkaQueue::Lane*> KafkaQueue::LaneLocked(const std::string& name) {
   }
   rd_kafka_conf_set_rebalance_cb(conf, OnRebalanceC);
   rd_kafka_conf_set_opaque(conf, lane.get());
+  if (options_.metrics) {
+    lane->rebalances =
+        &options_.metrics->GetCounter("crmhub_kafka_rebalances_total", "", {{"lane", name}});
+    lane->lag = &options_.metrics->GetGauge(
+        "crmhub_kafka_consumer_lag",
+        "Kafka engine: records of a lane's partitions held by this daemon past the first "
+        "unfinished one (high watermark minus it), as of the lane's last lease.",
+        {{"lane", name}});
+  }
   char errstr[512];
   lane->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
   if (!lane->consumer) {
@@ -437,6 +466,7 @@ void OnRebalanceC(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition
 // mu_ held.
 void KafkaQueue::OnRebalance(Lane& lane, int err, void* partitions) {
   auto* parts = static_cast<rd_kafka_topic_partition_list_t*>(partitions);
+  if (lane.rebalances) lane.rebalances->Inc();
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     for (int i = 0; i < parts->cnt; ++i) lane.partitions[parts->elems[i].partition];
     rd_kafka_assign(lane.consumer, parts);
@@ -520,6 +550,34 @@ void KafkaQueue::FillLocked(Lane& lane, std::chrono::milliseconds wait) {
       p.paused = true;
     }
   }
+  UpdateLagLocked(lane);
+}
+
+void KafkaQueue::UpdateLagLocked(Lane& lane) {
+  if (!lane.lag) return;
+  int64_t lag = 0;
+  for (const auto& [partition, p] : lane.partitions) {
+    int64_t lo = 0, hi = 0;
+    if (rd_kafka_get_watermark_offsets(lane.consumer, lane.topic.c_str(), partition, &lo, &hi) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      continue;  // no fetch answer yet: nothing known
+    }
+    int64_t from = p.committed;
+    if (!p.entries.empty()) {
+      from = p.entries.front()->offset;
+    } else {
+      rd_kafka_topic_partition_list_t* one = rd_kafka_topic_partition_list_new(1);
+      rd_kafka_topic_partition_list_add(one, lane.topic.c_str(), partition);
+      if (rd_kafka_position(lane.consumer, one) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+          one->elems[0].offset >= 0) {
+        from = one->elems[0].offset;  // the next to fetch: everything before it is finished
+      }
+      rd_kafka_topic_partition_list_destroy(one);
+    }
+    if (from < lo) from = lo;
+    if (hi > from) lag += hi - from;
+  }
+  lane.lag->Set(static_cast<double>(lag));
 }
 
 Result<std::vector<Leased>> KafkaQueue::Lease(const std::string& lane_name, int max,

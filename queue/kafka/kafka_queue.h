@@ -58,6 +58,20 @@
 // are not built yet on this engine (kUnimplemented-like kFailedPrecondition
 // with the reason; docs/queue.md).
 //
+// Metrics (options.metrics; the first two at zero from Open, a lane's
+// series from the lane's first Lease, which the daemon's workers make as
+// they start):
+//   crmhub_kafka_produce_duration_seconds  histogram, per record: from the
+//       produce call to the cluster's acknowledgement (librdkafka's message
+//       latency): what a webhook's answer waits for
+//   crmhub_kafka_rebalances_total{lane}    assignments and revocations seen by
+//       the lane's consumer; lane="_sources": the pull sources' group
+//       (source_owner.h)
+//   crmhub_kafka_consumer_lag{lane}        records of the lane's partitions
+//       this daemon holds that are past the first unfinished one (high
+//       watermark minus it), summed; as of the lane's last Lease. The lag of
+//       partitions other daemons hold is theirs to report.
+//
 // Thread-safety: every method may be called from any thread. Lease and
 // Settle of all lanes share one mutex (Settle holds it while it waits for
 // its produces and its commit). EnqueueAsync never takes it. EnqueueAsync
@@ -77,6 +91,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/metrics.h"
 #include "queue/backoff.h"
 #include "queue/queue.h"
 
@@ -109,6 +124,9 @@ struct KafkaQueueOptions {
   // Bound on a blocking call's wait for the cluster (metadata, commit,
   // reading a topic, a Settle's produces).
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  // Where the engine's own series go (see KafkaQueue); null: nowhere. Must
+  // outlive the queue.
+  MetricsRegistry* metrics = nullptr;
 };
 
 class KafkaQueue final : public Queue {
@@ -171,6 +189,8 @@ class KafkaQueue final : public Queue {
   struct ProduceBatch;
   struct Lane;
   void OnRebalance(Lane& lane, int err, void* partitions);
+  void OnDeliveryReport(int64_t latency_us);  // the poller thread
+  void OnFatalError() { healthy_.store(false); }
 
  private:
   struct Entry;
@@ -197,6 +217,9 @@ class KafkaQueue final : public Queue {
   // Drops the finished prefix of each of `lane`'s partitions and commits past
   // it; kUnavailable if the commit failed.
   Status CommitLocked(Lane& lane);
+  // Sets the lane's crmhub_kafka_consumer_lag from librdkafka's cached
+  // watermarks (no request).
+  void UpdateLagLocked(Lane& lane);
   const RetryPolicy& PolicyFor(const std::string& lane) const;
 
   // Reads every partition of `topic` from its start to its end as of now.
@@ -216,6 +239,7 @@ class KafkaQueue final : public Queue {
   std::atomic<bool> stop_{false};
   std::atomic<bool> healthy_{true};
   std::atomic<int64_t> depth_{0};
+  Histogram* produce_latency_ = nullptr;  // when options.metrics is set
 
   std::mutex mu_;                                       // lanes, entries, tokens, jitter
   std::map<std::string, std::unique_ptr<Lane>> lanes_;  // guarded by mu_

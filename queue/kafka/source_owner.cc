@@ -36,6 +36,10 @@ Status SourceOwnership::Start() {
   partitions_ = *partitions;
 
   const KafkaQueueOptions& options = queue_.options();
+  if (options.metrics) {
+    rebalances_metric_ =
+        &options.metrics->GetCounter("crmhub_kafka_rebalances_total", "", {{"lane", "_sources"}});
+  }
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   std::map<std::string, std::string> props = options.properties;
   props["bootstrap.servers"] = options.brokers;
@@ -91,6 +95,7 @@ SourceOwnership::~SourceOwnership() {
 void SourceOwnership::OnRebalance(int err, void* partitions) {
   auto* parts = static_cast<rd_kafka_topic_partition_list_t*>(partitions);
   rebalances_.fetch_add(1);
+  if (rebalances_metric_) rebalances_metric_->Inc();
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     rd_kafka_assign(consumer_, parts);
     // The previous owner's last cursors first; only then are the sources

@@ -83,6 +83,7 @@ class SourceOwnership {
   std::thread poller_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> rebalances_{0};
+  Counter* rebalances_metric_ = nullptr;  // crmhub_kafka_rebalances_total{lane="_sources"}
   mutable std::mutex mu_;
   std::set<int32_t> owned_ GUARDED_BY(mu_);
 };
