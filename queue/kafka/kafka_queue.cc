@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <charconv>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -76,6 +77,12 @@ struct KafkaQueue::Lane {
 namespace {
 
 constexpr int64_t kPartitionShift = 40;
+
+// A record of the dead-letter topic that settles an earlier dead letter
+// (replayed or dropped: a log cannot delete it): it names the dead letter's
+// id and what became of it. Older readers skip it as a foreign record.
+constexpr char kSettlesHeader[] = "crmhub.settles";
+constexpr char kSettledAsHeader[] = "crmhub.settled_as";
 
 std::string Err(rd_kafka_resp_err_t err) { return rd_kafka_err2str(err); }
 
@@ -871,27 +878,36 @@ Status KafkaQueue::ReadTopic(const std::string& topic,
 
 Result<std::vector<DeadLetter>> KafkaQueue::ReadDeadLetters() {
   std::vector<DeadLetter> out;
-  Status st = ReadTopic(
-      DeadLetterTopic(), [&out](int32_t partition, int64_t offset, std::optional<std::string>,
-                                Headers headers, std::string value) {
-        auto f = DecodeRecord(headers, std::move(value));
-        if (!f.ok()) return;  // not ours: not a dead letter of this queue
-        DeadLetter d;
-        d.id = (static_cast<int64_t>(partition) << kPartitionShift) | (offset + 1);
-        d.lane = std::move(f->lane);
-        d.source = std::move(f->source);
-        d.idempotency_key = std::move(f->idempotency_key);
-        d.ordering_key = std::move(f->ordering_key);
-        d.headers = std::move(f->headers);
-        d.payload = std::move(f->payload);
-        d.attempts = f->attempts;
-        d.reason = std::move(f->reason);
-        d.history = std::move(f->history);
-        d.created_at = f->created_at;
-        d.failed_at = f->failed_at.value_or(f->created_at);
-        out.push_back(std::move(d));
-      });
+  std::set<int64_t> settled;  // ids a later record replayed or dropped
+  Status st = ReadTopic(DeadLetterTopic(), [&out, &settled](int32_t partition, int64_t offset,
+                                                            std::optional<std::string>,
+                                                            Headers headers, std::string value) {
+    for (const auto& [name, v] : headers) {
+      if (name != kSettlesHeader) continue;
+      int64_t id = 0;
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), id);
+      if (ec == std::errc() && end == v.data() + v.size()) settled.insert(id);
+      return;
+    }
+    auto f = DecodeRecord(headers, std::move(value));
+    if (!f.ok()) return;  // not ours: not a dead letter of this queue
+    DeadLetter d;
+    d.id = (static_cast<int64_t>(partition) << kPartitionShift) | (offset + 1);
+    d.lane = std::move(f->lane);
+    d.source = std::move(f->source);
+    d.idempotency_key = std::move(f->idempotency_key);
+    d.ordering_key = std::move(f->ordering_key);
+    d.headers = std::move(f->headers);
+    d.payload = std::move(f->payload);
+    d.attempts = f->attempts;
+    d.reason = std::move(f->reason);
+    d.history = std::move(f->history);
+    d.created_at = f->created_at;
+    d.failed_at = f->failed_at.value_or(f->created_at);
+    out.push_back(std::move(d));
+  });
   if (!st.ok()) return st;
+  std::erase_if(out, [&settled](const DeadLetter& d) { return settled.contains(d.id); });
   std::sort(out.begin(), out.end(),
             [](const DeadLetter& a, const DeadLetter& b) { return a.id < b.id; });
   return out;
@@ -919,19 +935,100 @@ Result<DeadLetter> KafkaQueue::GetDeadLetter(int64_t id) {
   return Status::NotFound("dead letter " + std::to_string(id));
 }
 
-namespace {
-Status NotBuiltYet(const char* what) {
-  return Status::FailedPrecondition(std::string(what) +
-                                    " is not built yet on the Kafka engine (docs/queue.md)");
+Result<int64_t> KafkaQueue::SettleDeadLetters(const std::vector<DeadLetter>& letters, bool replay) {
+  std::vector<const DeadLetter*> settled;  // whose copy (if any) is acknowledged
+  Status first_error = Status::Ok();
+  if (replay) {
+    std::vector<Outgoing> copies;
+    copies.reserve(letters.size());
+    for (const DeadLetter& d : letters) {
+      RecordFields f;
+      f.lane = d.lane;
+      f.source = d.source;
+      f.idempotency_key = d.idempotency_key;
+      f.ordering_key = d.ordering_key;
+      f.headers = d.headers;
+      f.payload = d.payload;
+      f.created_at = d.created_at;
+      f.attempts = 0;         // attempts reset
+      f.history = d.history;  // the history kept
+      KafkaRecord r = EncodeRecord(f);
+      copies.push_back(
+          {LaneTopic(d.lane), std::move(r.key), std::move(r.headers), std::move(r.value)});
+    }
+    std::vector<Status> st =
+        copies.empty() ? std::vector<Status>() : ProduceAndWait(std::move(copies));
+    for (size_t i = 0; i < letters.size(); ++i) {
+      if (st[i].ok()) {
+        settled.push_back(&letters[i]);
+      } else if (first_error.ok()) {
+        first_error = st[i];
+      }
+    }
+  } else {
+    for (const DeadLetter& d : letters) settled.push_back(&d);
+  }
+  int64_t done = 0;
+  if (!settled.empty()) {
+    std::vector<Outgoing> markers;
+    markers.reserve(settled.size());
+    for (const DeadLetter* d : settled) {
+      const std::string id = std::to_string(d->id);
+      markers.push_back(
+          {DeadLetterTopic(),
+           "settles/" + id,
+           {{kSettlesHeader, id}, {kSettledAsHeader, replay ? "replayed" : "dropped"}},
+           ""});
+    }
+    for (const Status& st : ProduceAndWait(std::move(markers))) {
+      if (st.ok()) {
+        ++done;
+      } else if (first_error.ok()) {
+        first_error = st;
+      }
+    }
+  }
+  if (!first_error.ok()) {
+    return Status(first_error.code(), std::to_string(done) + " of " +
+                                          std::to_string(letters.size()) +
+                                          " dead letters settled: " + first_error.message());
+  }
+  return done;
 }
-}  // namespace
 
-Status KafkaQueue::ReplayDeadLetter(int64_t) { return NotBuiltYet("dlq replay"); }
-Result<int64_t> KafkaQueue::ReplayAllDeadLetters(std::optional<std::string>) {
-  return NotBuiltYet("dlq replay");
+Status KafkaQueue::ReplayDeadLetter(int64_t id) {
+  auto d = GetDeadLetter(id);
+  if (!d.ok()) return d.status();
+  auto n = SettleDeadLetters({*d}, /*replay=*/true);
+  return n.ok() ? Status::Ok() : n.status();
 }
-Status KafkaQueue::DropDeadLetter(int64_t) { return NotBuiltYet("dlq drop"); }
-Result<int64_t> KafkaQueue::PurgeDeadLetters(SystemTime) { return NotBuiltYet("dlq purge"); }
+
+Result<int64_t> KafkaQueue::ReplayAllDeadLetters(std::optional<std::string> lane) {
+  auto all = ReadDeadLetters();
+  if (!all.ok()) return all.status();
+  std::vector<DeadLetter> chosen;
+  for (DeadLetter& d : *all) {
+    if (!lane || d.lane == *lane) chosen.push_back(std::move(d));
+  }
+  return SettleDeadLetters(chosen, /*replay=*/true);
+}
+
+Status KafkaQueue::DropDeadLetter(int64_t id) {
+  auto d = GetDeadLetter(id);
+  if (!d.ok()) return d.status();
+  auto n = SettleDeadLetters({*d}, /*replay=*/false);
+  return n.ok() ? Status::Ok() : n.status();
+}
+
+Result<int64_t> KafkaQueue::PurgeDeadLetters(SystemTime cutoff) {
+  auto all = ReadDeadLetters();
+  if (!all.ok()) return all.status();
+  std::vector<DeadLetter> chosen;
+  for (DeadLetter& d : *all) {
+    if (d.failed_at < cutoff) chosen.push_back(std::move(d));
+  }
+  return SettleDeadLetters(chosen, /*replay=*/false);
+}
 
 Result<std::vector<LaneStats>> KafkaQueue::Stats() {
   std::lock_guard lock(mu_);

@@ -50,13 +50,20 @@
 // A produce that failed leaves its item leased and answers the error.
 //
 // State: PutState produces to <prefix>._state and waits for the ack;
-// GetState answers from the map read at Open plus this process's puts
-// (a source's cursor is written by the one daemon that owns the source).
+// GetState answers from the map read at Open plus this process's puts, read
+// again in full by RefreshState (a source's cursor is written by the one
+// daemon that owns the source; the next owner refreshes when it takes the
+// source: source_owner.h).
 //
 // Dead letters: listed by reading <prefix>._dlq from its start; a dead
-// letter's id is (partition << 40) | (offset + 1). Replay, drop and purge
-// are not built yet on this engine (kUnimplemented-like kFailedPrecondition
-// with the reason; docs/queue.md).
+// letter's id is (partition << 40) | (offset + 1). A log cannot delete a
+// record: replay, drop and purge append a settling record to <prefix>._dlq
+// (headers crmhub.settles = the id, crmhub.settled_as = replayed|dropped)
+// and the listing leaves settled ids out. Replay first produces a copy to
+// the lane topic (attempts reset, history, keys and created_at kept; it gets
+// a new message id when fetched, as every record does) and settles the dead
+// letter once the cluster acknowledged the copy: a crash in between leaves
+// it listed, and replaying it again makes a duplicate the sinks absorb.
 //
 // Metrics (options.metrics; the first two at zero from Open, a lane's
 // series from the lane's first Lease, which the daemon's workers make as
@@ -228,6 +235,10 @@ class KafkaQueue final : public Queue {
       const std::function<void(int32_t partition, int64_t offset, std::optional<std::string> key,
                                Headers headers, std::string value)>& fn);
   Result<std::vector<DeadLetter>> ReadDeadLetters();
+  // Replays (a copy to the lane, then a settling record) or drops (a
+  // settling record) `letters`; how many were settled, or the first error
+  // with that count in its message.
+  Result<int64_t> SettleDeadLetters(const std::vector<DeadLetter>& letters, bool replay);
   Status ReadStateLocked();  // REQUIRES: state_mu_ held
 
   Clock& clock_;
