@@ -114,6 +114,23 @@ Status Configure(rd_kafka_conf_t* conf, const std::map<std::string, std::string>
   return Status::Ok();
 }
 
+void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    static_cast<KafkaQueue*>(opaque)->OnDeliveryReport(rd_kafka_message_latency(m));
+  }
+  auto* slot = static_cast<KafkaQueue::ProduceBatch::Slot*>(m->_private);
+  if (slot) slot->batch->Report(slot->index, StatusOf(m->err, "produce"));
+}
+
+void OnError(rd_kafka_t* rk, int err, const char*, void* opaque) {
+  if (err != RD_KAFKA_RESP_ERR__FATAL) return;  // transient: librdkafka retries
+  char reason[512];
+  rd_kafka_fatal_error(rk, reason, sizeof reason);
+  static_cast<KafkaQueue*>(opaque)->OnFatalError();
+}
+
+}  // namespace
+
 Headers HeadersOf(const rd_kafka_message_t* m) {
   Headers out;
   rd_kafka_headers_t* hdrs = nullptr;
@@ -131,23 +148,6 @@ Headers HeadersOf(const rd_kafka_message_t* m) {
 std::string ValueOf(const rd_kafka_message_t* m) {
   return m->payload ? std::string(static_cast<const char*>(m->payload), m->len) : std::string();
 }
-
-void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    static_cast<KafkaQueue*>(opaque)->OnDeliveryReport(rd_kafka_message_latency(m));
-  }
-  auto* slot = static_cast<KafkaQueue::ProduceBatch::Slot*>(m->_private);
-  if (slot) slot->batch->Report(slot->index, StatusOf(m->err, "produce"));
-}
-
-void OnError(rd_kafka_t* rk, int err, const char*, void* opaque) {
-  if (err != RD_KAFKA_RESP_ERR__FATAL) return;  // transient: librdkafka retries
-  char reason[512];
-  rd_kafka_fatal_error(rk, reason, sizeof reason);
-  static_cast<KafkaQueue*>(opaque)->OnFatalError();
-}
-
-}  // namespace
 
 KafkaQueue::KafkaQueue(Clock& clock, KafkaQueueOptions options)
     : clock_(clock), options_(std::move(options)) {
@@ -206,6 +206,7 @@ Status KafkaQueue::Start() {
     while (!stop_.load()) rd_kafka_poll(producer_, 50);
   });
 
+  if (Status tiers = StartTiers(); !tiers.ok()) return tiers;
   std::lock_guard lock(state_mu_);
   return ReadStateLocked();
 }
@@ -231,6 +232,7 @@ void KafkaQueue::OnDeliveryReport(int64_t latency_us) {
 }
 
 KafkaQueue::~KafkaQueue() {
+  StopTiers();  // it produces: before the producer goes
   {
     std::lock_guard lock(mu_);
     for (auto& [name, lane] : lanes_) {
@@ -404,6 +406,31 @@ Result<int32_t> KafkaQueue::WaitForTopic(const std::string& topic) {
   return partitions;
 }
 
+Result<rd_kafka_t*> KafkaQueue::NewConsumer(
+    const std::string& group, const std::function<void(rd_kafka_conf_t*)>& customize) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::map<std::string, std::string> props = options_.properties;
+  props["bootstrap.servers"] = options_.brokers;
+  props["group.id"] = group;
+  props["enable.auto.commit"] = "false";
+  props["enable.auto.offset.store"] = "false";
+  props.emplace("auto.offset.reset", "earliest");
+  Status st = Configure(conf, props);
+  if (!st.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return st;
+  }
+  if (customize) customize(conf);
+  char errstr[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    return Status::InvalidArgument(std::string("kafka consumer: ") + errstr);
+  }
+  rd_kafka_poll_set_consumer(rk);
+  return rk;
+}
+
 Result<KafkaQueue::Lane*> KafkaQueue::LaneLocked(const std::string& name) {
   auto it = lanes_.find(name);
   if (it != lanes_.end()) return it->second.get();
@@ -453,6 +480,11 @@ Result<KafkaQueue::Lane*> KafkaQueue::LaneLocked(const std::string& name) {
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_destroy(lane->consumer);
     return StatusOf(err, "subscribe to " + lane->topic);
+  }
+  if (Status watched = WatchTiersOf(name); !watched.ok()) {
+    rd_kafka_consumer_close(lane->consumer);
+    rd_kafka_destroy(lane->consumer);
+    return watched;
   }
   Lane* raw = lane.get();
   lanes_.emplace(name, std::move(lane));
@@ -759,7 +791,9 @@ std::vector<Status> KafkaQueue::Settle(std::span<const Settlement> settlements) 
     f.not_before = next;
     KafkaRecord r = EncodeRecord(f);
     records.push_back(
-        {LaneTopic(e->message.lane), std::move(r.key), std::move(r.headers), std::move(r.value)});
+        {RetryTopicFor(e->message.lane,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(next - now)),
+         std::move(r.key), std::move(r.headers), std::move(r.value)});
     pending.push_back({i, e});
   }
 

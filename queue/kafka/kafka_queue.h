@@ -42,6 +42,9 @@
 //    acknowledged it the original is finished. The copy is not leased
 //    before its not_before (the consumer holds it, and the commit waits
 //    for it: see max_buffered_per_partition).
+//    With options.retry_tiers, a retry due at least the first tier ahead goes
+//    to its tier topic instead (kafka_retry_tiers.cc), whose forwarder puts
+//    it back on the lane topic when due: the lane's commit does not wait.
 //  * Retry, with an ordering key: the record stays where it is, due again
 //    at the backoff (its later records of the same key wait behind it, as on
 //    SQLite); a restart delivers it again from the committed offset.
@@ -103,8 +106,14 @@
 #include "queue/queue.h"
 
 struct rd_kafka_s;
+struct rd_kafka_conf_s;
+struct rd_kafka_message_s;
 
 namespace crmhub::queue::kafka {
+
+// A consumed record's headers, in order, and its value (engine internals).
+Headers HeadersOf(const rd_kafka_message_s* m);
+std::string ValueOf(const rd_kafka_message_s* m);
 
 struct KafkaQueueOptions {
   std::string brokers;                  // bootstrap.servers
@@ -134,6 +143,12 @@ struct KafkaQueueOptions {
   // Where the engine's own series go (see KafkaQueue); null: nowhere. Must
   // outlive the queue.
   MetricsRegistry* metrics = nullptr;
+  // Delay tiers of unordered retries, ascending (e.g. 1m, 10m, 1h). A retry
+  // due at least retry_tiers[0] ahead goes to the tier topic
+  // <prefix>.<lane>.retry.<tier> of the largest tier not above its delay
+  // (kafka_retry_tiers.cc); shorter ones go to the lane topic. Empty: every
+  // retry copy goes to the lane topic.
+  std::vector<std::chrono::milliseconds> retry_tiers;
 };
 
 class KafkaQueue final : public Queue {
@@ -197,6 +212,7 @@ class KafkaQueue final : public Queue {
   struct Lane;
   void OnRebalance(Lane& lane, int err, void* partitions);
   void OnDeliveryReport(int64_t latency_us);  // the poller thread
+  void OnTierRebalanceC(int err, void* partitions) { OnTierRebalance(err, partitions); }
   void OnFatalError() { healthy_.store(false); }
 
  private:
@@ -240,6 +256,25 @@ class KafkaQueue final : public Queue {
   // with that count in its message.
   Result<int64_t> SettleDeadLetters(const std::vector<DeadLetter>& letters, bool replay);
   Status ReadStateLocked();  // REQUIRES: state_mu_ held
+
+  // Delay-tiered retry topics (options.retry_tiers; kafka_retry_tiers.cc).
+  struct Tiers;
+  // The topic a retry of `lane` due `delay` ahead goes to.
+  std::string RetryTopicFor(const std::string& lane, std::chrono::milliseconds delay) const;
+  std::string TierTopic(const std::string& lane, std::chrono::milliseconds tier) const;
+  Status StartTiers();
+  // Looks the lane's tier topics up and adds them to the forwarder's
+  // subscription.
+  Status WatchTiersOf(const std::string& lane);
+  void StopTiers();
+  void TierLoop();
+  void OnTierRebalance(int err, void* partitions);
+  Tiers* tiers_ = nullptr;  // owned; made by StartTiers, deleted by StopTiers (the destructor)
+  // A consumer in `group` with the engine's properties (no auto commit, no
+  // auto offset store), `rebalance` as its rebalance callback.
+  // `customize` sets callbacks on the configuration before the client is made.
+  Result<rd_kafka_s*> NewConsumer(const std::string& group,
+                                  const std::function<void(rd_kafka_conf_s*)>& customize);
 
   Clock& clock_;
   const KafkaQueueOptions options_;

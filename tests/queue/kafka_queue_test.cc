@@ -251,6 +251,53 @@ TEST(KafkaQueueTest, ItsMetricsCountProducesRebalancesAndLag) {
   EXPECT_EQ(lag.value(), 0) << "everything finished";
 }
 
+// Delay-tiered retry topics: a retry five minutes ahead waits in the 1 m
+// tier topic, not in its lane (whose committed offset passes it: no lag),
+// and the forwarder puts it back on the lane when it falls due.
+TEST(KafkaQueueTest, ALongRetryWaitsInItsTierTopicAndComesBackWhenDue) {
+  MockKafkaCluster cluster(3);
+  ASSERT_FALSE(cluster.bootstraps().empty());
+  ASSERT_TRUE(cluster.CreateTopic("crmhub.in.t", 2));
+  ManualClock clock;
+  MetricsRegistry metrics;
+  KafkaQueueOptions options;
+  options.brokers = cluster.bootstraps();
+  options.group_id = "tiers";
+  options.properties = MockKafkaCluster::LowLatencyProperties();
+  options.metrics = &metrics;
+  options.retry_tiers = {std::chrono::minutes(1), std::chrono::minutes(10)};
+  auto q = KafkaQueue::Open(clock, options);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_TRUE((*q)->Enqueue(Msg("in.t", "k1", "payload")).ok());
+  auto lease_one = [&](std::chrono::seconds within) -> std::optional<Leased> {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto got = (*q)->Lease("in.t", 1, seconds(3600));
+      EXPECT_TRUE(got.ok());
+      if (got.ok() && !got->empty()) return (*got)[0];
+    }
+    return std::nullopt;
+  };
+  auto first = lease_one(seconds(60));
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE((*q)->Retry(first->lease, "busy", clock.Now() + std::chrono::minutes(5)).ok());
+  EXPECT_EQ((*q)->LaneTopic("in.t") + ".retry.1m", "crmhub.in.t.retry.1m");
+
+  EXPECT_FALSE(lease_one(seconds(2)).has_value()) << "not due for five minutes";
+  Gauge& lag = metrics.GetGauge("crmhub_kafka_consumer_lag", "", {{"lane", "in.t"}});
+  EXPECT_EQ(lag.value(), 0) << "the lane holds nothing back: the copy is in the tier topic";
+
+  clock.Advance(std::chrono::minutes(5));
+  auto again = lease_one(seconds(60));
+  ASSERT_TRUE(again.has_value()) << "the forwarder never put it back";
+  EXPECT_EQ(again->message.idempotency_key, "k1");
+  EXPECT_EQ(again->message.payload, "payload");
+  EXPECT_EQ(again->message.attempts, 2);
+  EXPECT_EQ(again->message.last_error, "busy");
+  ASSERT_TRUE((*q)->Ack(again->lease).ok());
+  EXPECT_FALSE(lease_one(seconds(2)).has_value()) << "forwarded once";
+}
+
 TEST(KafkaQueueTest, TwoEnginesInOneGroupSharePartitionsAndOneTakesOver) {
   MockKafkaCluster cluster(3);
   ASSERT_FALSE(cluster.bootstraps().empty());
