@@ -443,20 +443,6 @@ Result<KafkaQueue::Lane*> KafkaQueue::LaneLocked(const std::string& name) {
   // The topic must exist before the subscription sees it.
   if (auto found = WaitForTopic(lane->topic); !found.ok()) return found.status();
 
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  std::map<std::string, std::string> props = options_.properties;
-  props["bootstrap.servers"] = options_.brokers;
-  props["group.id"] = options_.group_id + "." + name;
-  props["enable.auto.commit"] = "false";
-  props["enable.auto.offset.store"] = "false";
-  props.emplace("auto.offset.reset", "earliest");
-  Status st = Configure(conf, props);
-  if (!st.ok()) {
-    rd_kafka_conf_destroy(conf);
-    return st;
-  }
-  rd_kafka_conf_set_rebalance_cb(conf, OnRebalanceC);
-  rd_kafka_conf_set_opaque(conf, lane.get());
   if (options_.metrics) {
     lane->rebalances =
         &options_.metrics->GetCounter("crmhub_kafka_rebalances_total", "", {{"lane", name}});
@@ -466,13 +452,12 @@ Result<KafkaQueue::Lane*> KafkaQueue::LaneLocked(const std::string& name) {
         "unfinished one (high watermark minus it), as of the lane's last lease.",
         {{"lane", name}});
   }
-  char errstr[512];
-  lane->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-  if (!lane->consumer) {
-    rd_kafka_conf_destroy(conf);
-    return Status::InvalidArgument(std::string("kafka consumer: ") + errstr);
-  }
-  rd_kafka_poll_set_consumer(lane->consumer);
+  auto consumer = NewConsumer(options_.group_id + "." + name, [&lane](rd_kafka_conf_t* conf) {
+    rd_kafka_conf_set_rebalance_cb(conf, OnRebalanceC);
+    rd_kafka_conf_set_opaque(conf, lane.get());
+  });
+  if (!consumer.ok()) return consumer.status();
+  lane->consumer = *consumer;
   rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(topics, lane->topic.c_str(), RD_KAFKA_PARTITION_UA);
   const rd_kafka_resp_err_t err = rd_kafka_subscribe(lane->consumer, topics);
