@@ -275,6 +275,15 @@ config::Schema BuildSchema(const std::vector<adapters::AdapterType>& adapter_typ
                         .description = "engine = \"kafka\": topics are <prefix>.<lane>, "
                                        "<prefix>._dlq and <prefix>._state; each lane's consumer "
                                        "group is <prefix>.<lane>."});
+  queue.keys.push_back(
+      {.name = "retry_tiers",
+       .type = Type::kStringList,
+       .default_value = "[]",
+       .description = "engine = \"kafka\": delay tiers of unordered retries, ascending "
+                      "durations (e.g. [\"1m\", \"10m\", \"1h\"]). A retry due at least the "
+                      "first tier ahead waits in the topic <prefix>.<lane>.retry.<tier> of the "
+                      "largest tier not above its delay, instead of holding its lane's committed "
+                      "offset back. []: every retry goes back to its lane topic."});
   schema.sections.push_back(std::move(queue));
   schema.sections.push_back(
       SectionSpec{"queue.lanes.*",

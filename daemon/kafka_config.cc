@@ -13,6 +13,11 @@ std::map<std::string, std::string> KafkaPropertiesFrom(const config::Section& se
   put(keys.sasl_username);
   put(keys.client_id);
   put(keys.compression_type);
+  auto put_int = [&](const auto& key) {
+    if (key.IsSet(section)) props[key.name()] = std::to_string(key.Get(section));
+  };
+  put_int(keys.session_timeout_ms);
+  put_int(keys.heartbeat_interval_ms);
   auto put_path = [&](const auto& key) {
     if (key.IsSet(section)) props[key.name()] = key.Get(section).string();
   };

@@ -53,6 +53,20 @@ struct KafkaQueueKeys : config::KeySet {
       {.name = "compression.type",
        .description = "Compression of produced batches (librdkafka's compression.type).",
        .choices = {"none", "gzip", "snappy", "lz4", "zstd"}});
+  config::Key<T::kInt> session_timeout_ms = Declare<T::kInt>(
+      {.name = "session.timeout.ms",
+       .description =
+           "How long the consumer groups wait for a daemon that went silent (killed, cut off) "
+           "before its lane partitions and pull sources go to the others (librdkafka's "
+           "session.timeout.ms; the brokers bound it by group.min.session.timeout.ms). Unset: "
+           "librdkafka's 45000.",
+       .min = 1000});
+  config::Key<T::kInt> heartbeat_interval_ms = Declare<T::kInt>(
+      {.name = "heartbeat.interval.ms",
+       .description = "How often a daemon tells the groups it is alive (librdkafka's "
+                      "heartbeat.interval.ms); keep it under a third of session.timeout.ms. "
+                      "Unset: librdkafka's 3000.",
+       .min = 1});
 };
 
 // The librdkafka properties [queue.kafka] sets, by librdkafka's names

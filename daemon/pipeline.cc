@@ -320,6 +320,7 @@ void AdapterWorkers::SourceLoop() {
   // safe: after a crash the pull repeats from the older saved cursor and the
   // queue's idempotency absorbs the repeats.
   auto last_saved = clock_.SteadyNow();
+  bool owned = !options_.owns_source;  // as last seen, for the log lines
   auto save_cursor = [&]() -> Status {
     Result<std::optional<std::string>> saved = ahead.SaveCursor();
     if (!saved.ok()) return saved.status();
@@ -342,6 +343,27 @@ void AdapterWorkers::SourceLoop() {
         continue;
       }
       not_before = SystemTime{};
+    }
+    if (options_.owns_source && !options_.owns_source(id_)) {
+      if (owned) {
+        owned = false;
+        // What is in flight becomes durable and its cursor saved; the next
+        // owner starts from the durable cursor, and so do we if we own the
+        // source again (nothing is left in PullAhead to start from).
+        if (Status st = ahead.Settle(/*all=*/true); !st.ok()) {
+          spdlog::warn("adapter {}: the last pages' events at hand-over: {}", id_, st.ToString());
+        }
+        if (Status st = save_cursor(); !st.ok()) {
+          spdlog::warn("adapter {}: saving cursor at hand-over: {}", id_, st.ToString());
+        }
+        spdlog::info("adapter {}: the source is pulled by another daemon now", id_);
+      }
+      WaitFor(wake, ticket, options_.owns_source_recheck);
+      continue;
+    }
+    if (!owned) {
+      owned = true;
+      spdlog::info("adapter {}: this daemon pulls the source now", id_);
     }
     Result<std::optional<std::string>> from = ahead.NextFrom();
     if (!from.ok()) {

@@ -112,6 +112,14 @@ struct PipelineOptions {
   // Dead-letter and give-up log lines: at most this many a minute per
   // adapter (the rest are counted and the next line says how many).
   int log_lines_per_minute = 10;
+  // Whether this daemon pulls the source of adapter `id` now (several
+  // daemons on one Kafka cluster: queue/kafka/source_owner.h). Empty: every
+  // source is pulled. A source loop whose source is not its own settles the
+  // pages in flight, saves its cursor, pulls nothing and asks again every
+  // owns_source_recheck; when the answer turns true it starts from the
+  // cursor in the queue's state (GetState), which the owner refreshed.
+  std::function<bool(const std::string& id)> owns_source;
+  std::chrono::milliseconds owns_source_recheck{250};
   // Where each capability's status goes (kept across reloads by its
   // owner, the daemon). Null: the pipeline keeps its own book.
   AdapterHealthBook* health = nullptr;

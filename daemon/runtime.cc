@@ -36,6 +36,7 @@
 #include "mapping/model/status_precedence.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
+#include "queue/kafka/source_owner.h"
 #include "queue/sqlite_queue.h"
 
 #ifndef CRMHUB_VERSION
@@ -127,7 +128,9 @@ class Daemon {
   std::optional<StopOnExit> stop_io_on_exit_;
   std::unique_ptr<queue::SqliteQueue> engine_;  // [queue] engine = "sqlite"
   std::unique_ptr<queue::Queue> kafka_engine_;  // [queue] engine = "kafka"
-  queue::Queue* queue_engine_ = nullptr;        // whichever of the two is open
+  // Kafka: which pull sources this daemon owns (queue/kafka/source_owner.h).
+  std::unique_ptr<queue::kafka::SourceOwnership> source_owner_;
+  queue::Queue* queue_engine_ = nullptr;  // whichever of the two is open
   std::optional<LaneWakeup> wakeup_;
   std::optional<NotifyingQueue> queue_;
   std::unique_ptr<crm::CrmSink> sink_;
@@ -218,6 +221,11 @@ int Daemon::Start() {
   metrics_.AddCollector([this](MetricsRegistry& m) { health_->Collect(m); });
   PipelineOptions pipeline_options = PipelineOptionsFrom(config);
   pipeline_options.health = &*health_;
+  if (source_owner_) {
+    pipeline_options.owns_source = [owner = source_owner_.get()](const std::string& id) {
+      return owner->Owns(id);
+    };
+  }
   pipeline_.emplace(*queue_, *sink_, clock_, metrics_, *wakeup_, pipeline_options);
 
   // 5. HTTP.
@@ -242,11 +250,19 @@ int Daemon::OpenState() {
       spdlog::error("{}", options.status().ToString());
       return 2;
     }
+    options->metrics = &metrics_;  // crmhub_kafka_* (queue/kafka/kafka_queue.h)
     auto opened = queue::kafka::KafkaQueue::Open(clock_, std::move(*options));
     if (!opened.ok()) {
       spdlog::error("cannot open the Kafka queue: {}", opened.status().ToString());
       return opened.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
     }
+    auto owner = queue::kafka::SourceOwnership::Open(**opened);
+    if (!owner.ok()) {
+      spdlog::error("cannot join the pull sources' group on {}: {}", (*opened)->SourcesTopic(),
+                    owner.status().ToString());
+      return owner.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+    }
+    source_owner_ = std::move(*owner);
     kafka_engine_ = std::move(*opened);
     queue_engine_ = kafka_engine_.get();
   } else {

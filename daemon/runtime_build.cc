@@ -1,5 +1,6 @@
 #include "daemon/runtime_build.h"
 
+#include "base/units.h"
 #include "daemon/adapter_registry.h"
 #include "daemon/kafka_config.h"
 #include "daemon/runtime.h"
@@ -80,6 +81,16 @@ Result<queue::kafka::KafkaQueueOptions> KafkaQueueOptionsFrom(const config::Conf
   options.topic_prefix = q.GetString("topic_prefix");
   options.group_id = options.topic_prefix;
   options.properties = KafkaPropertiesFrom(config.Get("queue.kafka"));
+  for (const std::string& tier : q.GetStringList("retry_tiers")) {
+    auto parsed = ParseDuration(tier);
+    if (!parsed.ok() || parsed->count() <= 0) {
+      return q.ErrorAt("retry_tiers", "\"" + tier + "\" is not a positive duration (\"10m\")");
+    }
+    if (!options.retry_tiers.empty() && *parsed <= options.retry_tiers.back()) {
+      return q.ErrorAt("retry_tiers", "tiers must be ascending");
+    }
+    options.retry_tiers.push_back(*parsed);
+  }
   options.default_policy = PolicyFrom(q, queue::RetryPolicy{});
   for (const config::Section& lane : config.Lanes()) {
     options.lane_policies[lane.id()] = PolicyFrom(lane, options.default_policy);

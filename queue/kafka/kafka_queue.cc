@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <charconv>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -69,11 +70,19 @@ struct KafkaQueue::Lane {
   std::string topic;
   rd_kafka_t* consumer = nullptr;
   std::map<int32_t, Partition> partitions;  // assigned to this process
+  Counter* rebalances = nullptr;            // when options.metrics is set
+  Gauge* lag = nullptr;
 };
 
 namespace {
 
 constexpr int64_t kPartitionShift = 40;
+
+// A record of the dead-letter topic that settles an earlier dead letter
+// (replayed or dropped: a log cannot delete it): it names the dead letter's
+// id and what became of it. Older readers skip it as a foreign record.
+constexpr char kSettlesHeader[] = "crmhub.settles";
+constexpr char kSettledAsHeader[] = "crmhub.settled_as";
 
 std::string Err(rd_kafka_resp_err_t err) { return rd_kafka_err2str(err); }
 
@@ -105,6 +114,23 @@ Status Configure(rd_kafka_conf_t* conf, const std::map<std::string, std::string>
   return Status::Ok();
 }
 
+void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    static_cast<KafkaQueue*>(opaque)->OnDeliveryReport(rd_kafka_message_latency(m));
+  }
+  auto* slot = static_cast<KafkaQueue::ProduceBatch::Slot*>(m->_private);
+  if (slot) slot->batch->Report(slot->index, StatusOf(m->err, "produce"));
+}
+
+void OnError(rd_kafka_t* rk, int err, const char*, void* opaque) {
+  if (err != RD_KAFKA_RESP_ERR__FATAL) return;  // transient: librdkafka retries
+  char reason[512];
+  rd_kafka_fatal_error(rk, reason, sizeof reason);
+  static_cast<KafkaQueue*>(opaque)->OnFatalError();
+}
+
+}  // namespace
+
 Headers HeadersOf(const rd_kafka_message_t* m) {
   Headers out;
   rd_kafka_headers_t* hdrs = nullptr;
@@ -122,20 +148,6 @@ Headers HeadersOf(const rd_kafka_message_t* m) {
 std::string ValueOf(const rd_kafka_message_t* m) {
   return m->payload ? std::string(static_cast<const char*>(m->payload), m->len) : std::string();
 }
-
-void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
-  auto* slot = static_cast<KafkaQueue::ProduceBatch::Slot*>(m->_private);
-  if (slot) slot->batch->Report(slot->index, StatusOf(m->err, "produce"));
-}
-
-void OnError(rd_kafka_t* rk, int err, const char*, void* opaque) {
-  if (err != RD_KAFKA_RESP_ERR__FATAL) return;  // transient: librdkafka retries
-  char reason[512];
-  rd_kafka_fatal_error(rk, reason, sizeof reason);
-  static_cast<std::atomic<bool>*>(opaque)->store(false);
-}
-
-}  // namespace
 
 KafkaQueue::KafkaQueue(Clock& clock, KafkaQueueOptions options)
     : clock_(clock), options_(std::move(options)) {
@@ -172,7 +184,18 @@ Status KafkaQueue::Start() {
   }
   rd_kafka_conf_set_dr_msg_cb(conf, OnDelivery);
   rd_kafka_conf_set_error_cb(conf, OnError);
-  rd_kafka_conf_set_opaque(conf, &healthy_);
+  rd_kafka_conf_set_opaque(conf, this);
+  if (options_.metrics) {
+    produce_latency_ = &options_.metrics->GetHistogram(
+        "crmhub_kafka_produce_duration_seconds",
+        "Kafka engine: from a record's produce call to the cluster's acknowledgement (acks=all).",
+        DefaultLatencyBuckets());
+    options_.metrics->GetCounter(
+        "crmhub_kafka_rebalances_total",
+        "Kafka engine: partition assignments and revocations seen by a lane's consumer "
+        "(lane=\"_sources\": the pull sources' group).",
+        {{"lane", "_sources"}});
+  }
   char errstr[512];
   producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
   if (!producer_) {
@@ -183,14 +206,33 @@ Status KafkaQueue::Start() {
     while (!stop_.load()) rd_kafka_poll(producer_, 50);
   });
 
+  if (Status tiers = StartTiers(); !tiers.ok()) return tiers;
   std::lock_guard lock(state_mu_);
+  return ReadStateLocked();
+}
+
+Status KafkaQueue::ReadStateLocked() {
   return ReadTopic(StateTopic(), [this](int32_t, int64_t, std::optional<std::string> key, Headers,
                                         std::string value) {
     if (key) state_[*key] = std::move(value);
   });
 }
 
+// Holding state_mu_ through the read orders it with this process's puts: a
+// put acknowledged before the read's end offsets were taken is in the topic
+// (read back, same value), one acknowledged later updates the map after the
+// read (PutState takes state_mu_ after its ack).
+Status KafkaQueue::RefreshState() {
+  std::lock_guard lock(state_mu_);
+  return ReadStateLocked();
+}
+
+void KafkaQueue::OnDeliveryReport(int64_t latency_us) {
+  if (produce_latency_ && latency_us >= 0) produce_latency_->Observe(latency_us / 1e6);
+}
+
 KafkaQueue::~KafkaQueue() {
+  StopTiers();  // it produces: before the producer goes
   {
     std::lock_guard lock(mu_);
     for (auto& [name, lane] : lanes_) {
@@ -215,6 +257,7 @@ std::string KafkaQueue::LaneTopic(const std::string& lane) const {
 }
 std::string KafkaQueue::DeadLetterTopic() const { return options_.topic_prefix + "._dlq"; }
 std::string KafkaQueue::StateTopic() const { return options_.topic_prefix + "._state"; }
+std::string KafkaQueue::SourcesTopic() const { return options_.topic_prefix + "._sources"; }
 
 const RetryPolicy& KafkaQueue::PolicyFor(const std::string& lane) const {
   auto it = options_.lane_policies.find(lane);
@@ -339,6 +382,55 @@ void OnRebalanceC(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition
 
 }  // namespace
 
+Result<int32_t> KafkaQueue::WaitForTopic(const std::string& topic) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer_, topic.c_str(), nullptr);
+  const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  int32_t partitions = 0;
+  while (true) {
+    const rd_kafka_metadata_t* md = nullptr;
+    err = rd_kafka_metadata(producer_, 0, rkt, &md, 5000);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      err = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) partitions = md->topics[0].partition_cnt;
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR && partitions == 0) {
+        err = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+      }
+      rd_kafka_metadata_destroy(md);
+    }
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  rd_kafka_topic_destroy(rkt);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return StatusOf(err, "topic " + topic);
+  return partitions;
+}
+
+Result<rd_kafka_t*> KafkaQueue::NewConsumer(
+    const std::string& group, const std::function<void(rd_kafka_conf_t*)>& customize) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::map<std::string, std::string> props = options_.properties;
+  props["bootstrap.servers"] = options_.brokers;
+  props["group.id"] = group;
+  props["enable.auto.commit"] = "false";
+  props["enable.auto.offset.store"] = "false";
+  props.emplace("auto.offset.reset", "earliest");
+  Status st = Configure(conf, props);
+  if (!st.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return st;
+  }
+  if (customize) customize(conf);
+  char errstr[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    return Status::InvalidArgument(std::string("kafka consumer: ") + errstr);
+  }
+  rd_kafka_poll_set_consumer(rk);
+  return rk;
+}
+
 Result<KafkaQueue::Lane*> KafkaQueue::LaneLocked(const std::string& name) {
   auto it = lanes_.find(name);
   if (it != lanes_.end()) return it->second.get();
@@ -348,50 +440,24 @@ Result<KafkaQueue::Lane*> KafkaQueue::LaneLocked(const std::string& name) {
   lane->name = name;
   lane->topic = LaneTopic(name);
 
-  // The topic must exist before the subscription sees it: a metadata
-  // request from the producer (auto-created where the cluster allows it).
-  {
-    rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer_, lane->topic.c_str(), nullptr);
-    const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
-    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-    while (true) {
-      const rd_kafka_metadata_t* md = nullptr;
-      err = rd_kafka_metadata(producer_, 0, rkt, &md, 5000);
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        err = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-        if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topics[0].partition_cnt == 0) {
-          err = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
-        }
-        rd_kafka_metadata_destroy(md);
-      }
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR || std::chrono::steady_clock::now() > deadline) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    rd_kafka_topic_destroy(rkt);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return StatusOf(err, "lane topic " + lane->topic);
-  }
+  // The topic must exist before the subscription sees it.
+  if (auto found = WaitForTopic(lane->topic); !found.ok()) return found.status();
 
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  std::map<std::string, std::string> props = options_.properties;
-  props["bootstrap.servers"] = options_.brokers;
-  props["group.id"] = options_.group_id + "." + name;
-  props["enable.auto.commit"] = "false";
-  props["enable.auto.offset.store"] = "false";
-  props.emplace("auto.offset.reset", "earliest");
-  Status st = Configure(conf, props);
-  if (!st.ok()) {
-    rd_kafka_conf_destroy(conf);
-    return st;
+  if (options_.metrics) {
+    lane->rebalances =
+        &options_.metrics->GetCounter("crmhub_kafka_rebalances_total", "", {{"lane", name}});
+    lane->lag = &options_.metrics->GetGauge(
+        "crmhub_kafka_consumer_lag",
+        "Kafka engine: records of a lane's partitions held by this daemon past the first "
+        "unfinished one (high watermark minus it), as of the lane's last lease.",
+        {{"lane", name}});
   }
-  rd_kafka_conf_set_rebalance_cb(conf, OnRebalanceC);
-  rd_kafka_conf_set_opaque(conf, lane.get());
-  char errstr[512];
-  lane->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-  if (!lane->consumer) {
-    rd_kafka_conf_destroy(conf);
-    return Status::InvalidArgument(std::string("kafka consumer: ") + errstr);
-  }
-  rd_kafka_poll_set_consumer(lane->consumer);
+  auto consumer = NewConsumer(options_.group_id + "." + name, [&lane](rd_kafka_conf_t* conf) {
+    rd_kafka_conf_set_rebalance_cb(conf, OnRebalanceC);
+    rd_kafka_conf_set_opaque(conf, lane.get());
+  });
+  if (!consumer.ok()) return consumer.status();
+  lane->consumer = *consumer;
   rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(topics, lane->topic.c_str(), RD_KAFKA_PARTITION_UA);
   const rd_kafka_resp_err_t err = rd_kafka_subscribe(lane->consumer, topics);
@@ -399,6 +465,11 @@ Result<KafkaQueue::Lane*> KafkaQueue::LaneLocked(const std::string& name) {
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_destroy(lane->consumer);
     return StatusOf(err, "subscribe to " + lane->topic);
+  }
+  if (Status watched = WatchTiersOf(name); !watched.ok()) {
+    rd_kafka_consumer_close(lane->consumer);
+    rd_kafka_destroy(lane->consumer);
+    return watched;
   }
   Lane* raw = lane.get();
   lanes_.emplace(name, std::move(lane));
@@ -419,6 +490,7 @@ void OnRebalanceC(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition
 // mu_ held.
 void KafkaQueue::OnRebalance(Lane& lane, int err, void* partitions) {
   auto* parts = static_cast<rd_kafka_topic_partition_list_t*>(partitions);
+  if (lane.rebalances) lane.rebalances->Inc();
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     for (int i = 0; i < parts->cnt; ++i) lane.partitions[parts->elems[i].partition];
     rd_kafka_assign(lane.consumer, parts);
@@ -502,6 +574,34 @@ void KafkaQueue::FillLocked(Lane& lane, std::chrono::milliseconds wait) {
       p.paused = true;
     }
   }
+  UpdateLagLocked(lane);
+}
+
+void KafkaQueue::UpdateLagLocked(Lane& lane) {
+  if (!lane.lag) return;
+  int64_t lag = 0;
+  for (const auto& [partition, p] : lane.partitions) {
+    int64_t lo = 0, hi = 0;
+    if (rd_kafka_get_watermark_offsets(lane.consumer, lane.topic.c_str(), partition, &lo, &hi) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      continue;  // no fetch answer yet: nothing known
+    }
+    int64_t from = p.committed;
+    if (!p.entries.empty()) {
+      from = p.entries.front()->offset;
+    } else {
+      rd_kafka_topic_partition_list_t* one = rd_kafka_topic_partition_list_new(1);
+      rd_kafka_topic_partition_list_add(one, lane.topic.c_str(), partition);
+      if (rd_kafka_position(lane.consumer, one) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+          one->elems[0].offset >= 0) {
+        from = one->elems[0].offset;  // the next to fetch: everything before it is finished
+      }
+      rd_kafka_topic_partition_list_destroy(one);
+    }
+    if (from < lo) from = lo;
+    if (hi > from) lag += hi - from;
+  }
+  lane.lag->Set(static_cast<double>(lag));
 }
 
 Result<std::vector<Leased>> KafkaQueue::Lease(const std::string& lane_name, int max,
@@ -676,7 +776,9 @@ std::vector<Status> KafkaQueue::Settle(std::span<const Settlement> settlements) 
     f.not_before = next;
     KafkaRecord r = EncodeRecord(f);
     records.push_back(
-        {LaneTopic(e->message.lane), std::move(r.key), std::move(r.headers), std::move(r.value)});
+        {RetryTopicFor(e->message.lane,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(next - now)),
+         std::move(r.key), std::move(r.headers), std::move(r.value)});
     pending.push_back({i, e});
   }
 
@@ -795,27 +897,36 @@ Status KafkaQueue::ReadTopic(const std::string& topic,
 
 Result<std::vector<DeadLetter>> KafkaQueue::ReadDeadLetters() {
   std::vector<DeadLetter> out;
-  Status st = ReadTopic(
-      DeadLetterTopic(), [&out](int32_t partition, int64_t offset, std::optional<std::string>,
-                                Headers headers, std::string value) {
-        auto f = DecodeRecord(headers, std::move(value));
-        if (!f.ok()) return;  // not ours: not a dead letter of this queue
-        DeadLetter d;
-        d.id = (static_cast<int64_t>(partition) << kPartitionShift) | (offset + 1);
-        d.lane = std::move(f->lane);
-        d.source = std::move(f->source);
-        d.idempotency_key = std::move(f->idempotency_key);
-        d.ordering_key = std::move(f->ordering_key);
-        d.headers = std::move(f->headers);
-        d.payload = std::move(f->payload);
-        d.attempts = f->attempts;
-        d.reason = std::move(f->reason);
-        d.history = std::move(f->history);
-        d.created_at = f->created_at;
-        d.failed_at = f->failed_at.value_or(f->created_at);
-        out.push_back(std::move(d));
-      });
+  std::set<int64_t> settled;  // ids a later record replayed or dropped
+  Status st = ReadTopic(DeadLetterTopic(), [&out, &settled](int32_t partition, int64_t offset,
+                                                            std::optional<std::string>,
+                                                            Headers headers, std::string value) {
+    for (const auto& [name, v] : headers) {
+      if (name != kSettlesHeader) continue;
+      int64_t id = 0;
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), id);
+      if (ec == std::errc() && end == v.data() + v.size()) settled.insert(id);
+      return;
+    }
+    auto f = DecodeRecord(headers, std::move(value));
+    if (!f.ok()) return;  // not ours: not a dead letter of this queue
+    DeadLetter d;
+    d.id = (static_cast<int64_t>(partition) << kPartitionShift) | (offset + 1);
+    d.lane = std::move(f->lane);
+    d.source = std::move(f->source);
+    d.idempotency_key = std::move(f->idempotency_key);
+    d.ordering_key = std::move(f->ordering_key);
+    d.headers = std::move(f->headers);
+    d.payload = std::move(f->payload);
+    d.attempts = f->attempts;
+    d.reason = std::move(f->reason);
+    d.history = std::move(f->history);
+    d.created_at = f->created_at;
+    d.failed_at = f->failed_at.value_or(f->created_at);
+    out.push_back(std::move(d));
+  });
   if (!st.ok()) return st;
+  std::erase_if(out, [&settled](const DeadLetter& d) { return settled.contains(d.id); });
   std::sort(out.begin(), out.end(),
             [](const DeadLetter& a, const DeadLetter& b) { return a.id < b.id; });
   return out;
@@ -843,19 +954,100 @@ Result<DeadLetter> KafkaQueue::GetDeadLetter(int64_t id) {
   return Status::NotFound("dead letter " + std::to_string(id));
 }
 
-namespace {
-Status NotBuiltYet(const char* what) {
-  return Status::FailedPrecondition(std::string(what) +
-                                    " is not built yet on the Kafka engine (docs/queue.md)");
+Result<int64_t> KafkaQueue::SettleDeadLetters(const std::vector<DeadLetter>& letters, bool replay) {
+  std::vector<const DeadLetter*> settled;  // whose copy (if any) is acknowledged
+  Status first_error = Status::Ok();
+  if (replay) {
+    std::vector<Outgoing> copies;
+    copies.reserve(letters.size());
+    for (const DeadLetter& d : letters) {
+      RecordFields f;
+      f.lane = d.lane;
+      f.source = d.source;
+      f.idempotency_key = d.idempotency_key;
+      f.ordering_key = d.ordering_key;
+      f.headers = d.headers;
+      f.payload = d.payload;
+      f.created_at = d.created_at;
+      f.attempts = 0;         // attempts reset
+      f.history = d.history;  // the history kept
+      KafkaRecord r = EncodeRecord(f);
+      copies.push_back(
+          {LaneTopic(d.lane), std::move(r.key), std::move(r.headers), std::move(r.value)});
+    }
+    std::vector<Status> st =
+        copies.empty() ? std::vector<Status>() : ProduceAndWait(std::move(copies));
+    for (size_t i = 0; i < letters.size(); ++i) {
+      if (st[i].ok()) {
+        settled.push_back(&letters[i]);
+      } else if (first_error.ok()) {
+        first_error = st[i];
+      }
+    }
+  } else {
+    for (const DeadLetter& d : letters) settled.push_back(&d);
+  }
+  int64_t done = 0;
+  if (!settled.empty()) {
+    std::vector<Outgoing> markers;
+    markers.reserve(settled.size());
+    for (const DeadLetter* d : settled) {
+      const std::string id = std::to_string(d->id);
+      markers.push_back(
+          {DeadLetterTopic(),
+           "settles/" + id,
+           {{kSettlesHeader, id}, {kSettledAsHeader, replay ? "replayed" : "dropped"}},
+           ""});
+    }
+    for (const Status& st : ProduceAndWait(std::move(markers))) {
+      if (st.ok()) {
+        ++done;
+      } else if (first_error.ok()) {
+        first_error = st;
+      }
+    }
+  }
+  if (!first_error.ok()) {
+    return Status(first_error.code(), std::to_string(done) + " of " +
+                                          std::to_string(letters.size()) +
+                                          " dead letters settled: " + first_error.message());
+  }
+  return done;
 }
-}  // namespace
 
-Status KafkaQueue::ReplayDeadLetter(int64_t) { return NotBuiltYet("dlq replay"); }
-Result<int64_t> KafkaQueue::ReplayAllDeadLetters(std::optional<std::string>) {
-  return NotBuiltYet("dlq replay");
+Status KafkaQueue::ReplayDeadLetter(int64_t id) {
+  auto d = GetDeadLetter(id);
+  if (!d.ok()) return d.status();
+  auto n = SettleDeadLetters({*d}, /*replay=*/true);
+  return n.ok() ? Status::Ok() : n.status();
 }
-Status KafkaQueue::DropDeadLetter(int64_t) { return NotBuiltYet("dlq drop"); }
-Result<int64_t> KafkaQueue::PurgeDeadLetters(SystemTime) { return NotBuiltYet("dlq purge"); }
+
+Result<int64_t> KafkaQueue::ReplayAllDeadLetters(std::optional<std::string> lane) {
+  auto all = ReadDeadLetters();
+  if (!all.ok()) return all.status();
+  std::vector<DeadLetter> chosen;
+  for (DeadLetter& d : *all) {
+    if (!lane || d.lane == *lane) chosen.push_back(std::move(d));
+  }
+  return SettleDeadLetters(chosen, /*replay=*/true);
+}
+
+Status KafkaQueue::DropDeadLetter(int64_t id) {
+  auto d = GetDeadLetter(id);
+  if (!d.ok()) return d.status();
+  auto n = SettleDeadLetters({*d}, /*replay=*/false);
+  return n.ok() ? Status::Ok() : n.status();
+}
+
+Result<int64_t> KafkaQueue::PurgeDeadLetters(SystemTime cutoff) {
+  auto all = ReadDeadLetters();
+  if (!all.ok()) return all.status();
+  std::vector<DeadLetter> chosen;
+  for (DeadLetter& d : *all) {
+    if (d.failed_at < cutoff) chosen.push_back(std::move(d));
+  }
+  return SettleDeadLetters(chosen, /*replay=*/false);
+}
 
 Result<std::vector<LaneStats>> KafkaQueue::Stats() {
   std::lock_guard lock(mu_);

@@ -42,6 +42,9 @@
 //    acknowledged it the original is finished. The copy is not leased
 //    before its not_before (the consumer holds it, and the commit waits
 //    for it: see max_buffered_per_partition).
+//    With options.retry_tiers, a retry due at least the first tier ahead goes
+//    to its tier topic instead (kafka_retry_tiers.cc), whose forwarder puts
+//    it back on the lane topic when due: the lane's commit does not wait.
 //  * Retry, with an ordering key: the record stays where it is, due again
 //    at the backoff (its later records of the same key wait behind it, as on
 //    SQLite); a restart delivers it again from the committed offset.
@@ -50,13 +53,34 @@
 // A produce that failed leaves its item leased and answers the error.
 //
 // State: PutState produces to <prefix>._state and waits for the ack;
-// GetState answers from the map read at Open plus this process's puts
-// (a source's cursor is written by the one daemon that owns the source).
+// GetState answers from the map read at Open plus this process's puts, read
+// again in full by RefreshState (a source's cursor is written by the one
+// daemon that owns the source; the next owner refreshes when it takes the
+// source: source_owner.h).
 //
 // Dead letters: listed by reading <prefix>._dlq from its start; a dead
-// letter's id is (partition << 40) | (offset + 1). Replay, drop and purge
-// are not built yet on this engine (kUnimplemented-like kFailedPrecondition
-// with the reason; docs/queue.md).
+// letter's id is (partition << 40) | (offset + 1). A log cannot delete a
+// record: replay, drop and purge append a settling record to <prefix>._dlq
+// (headers crmhub.settles = the id, crmhub.settled_as = replayed|dropped)
+// and the listing leaves settled ids out. Replay first produces a copy to
+// the lane topic (attempts reset, history, keys and created_at kept; it gets
+// a new message id when fetched, as every record does) and settles the dead
+// letter once the cluster acknowledged the copy: a crash in between leaves
+// it listed, and replaying it again makes a duplicate the sinks absorb.
+//
+// Metrics (options.metrics; the first two at zero from Open, a lane's
+// series from the lane's first Lease, which the daemon's workers make as
+// they start):
+//   crmhub_kafka_produce_duration_seconds  histogram, per record: from the
+//       produce call to the cluster's acknowledgement (librdkafka's message
+//       latency): what a webhook's answer waits for
+//   crmhub_kafka_rebalances_total{lane}    assignments and revocations seen by
+//       the lane's consumer; lane="_sources": the pull sources' group
+//       (source_owner.h)
+//   crmhub_kafka_consumer_lag{lane}        records of the lane's partitions
+//       this daemon holds that are past the first unfinished one (high
+//       watermark minus it), summed; as of the lane's last Lease. The lag of
+//       partitions other daemons hold is theirs to report.
 //
 // Thread-safety: every method may be called from any thread. Lease and
 // Settle of all lanes share one mutex (Settle holds it while it waits for
@@ -77,12 +101,19 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/metrics.h"
 #include "queue/backoff.h"
 #include "queue/queue.h"
 
 struct rd_kafka_s;
+struct rd_kafka_conf_s;
+struct rd_kafka_message_s;
 
 namespace crmhub::queue::kafka {
+
+// A consumed record's headers, in order, and its value (engine internals).
+Headers HeadersOf(const rd_kafka_message_s* m);
+std::string ValueOf(const rd_kafka_message_s* m);
 
 struct KafkaQueueOptions {
   std::string brokers;                  // bootstrap.servers
@@ -109,6 +140,15 @@ struct KafkaQueueOptions {
   // Bound on a blocking call's wait for the cluster (metadata, commit,
   // reading a topic, a Settle's produces).
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  // Where the engine's own series go (see KafkaQueue); null: nowhere. Must
+  // outlive the queue.
+  MetricsRegistry* metrics = nullptr;
+  // Delay tiers of unordered retries, ascending (e.g. 1m, 10m, 1h). A retry
+  // due at least retry_tiers[0] ahead goes to the tier topic
+  // <prefix>.<lane>.retry.<tier> of the largest tier not above its delay
+  // (kafka_retry_tiers.cc); shorter ones go to the lane topic. Empty: every
+  // retry copy goes to the lane topic.
+  std::vector<std::chrono::milliseconds> retry_tiers;
 };
 
 class KafkaQueue final : public Queue {
@@ -151,6 +191,19 @@ class KafkaQueue final : public Queue {
   std::string LaneTopic(const std::string& lane) const;
   std::string DeadLetterTopic() const;
   std::string StateTopic() const;
+  // <prefix>._sources: one partition per pull-source slot (source_owner.h).
+  std::string SourcesTopic() const;
+
+  const KafkaQueueOptions& options() const { return options_; }
+  // Reads the state topic again, in full, and takes its values over this
+  // process's: after it, GetState answers what another daemon put before the
+  // call (SourceOwnership calls it when it gains sources). GetState and
+  // PutState wait while it reads.
+  Status RefreshState();
+  // Looks `topic` up until it exists with partitions (a metadata request
+  // creates it where the cluster allows it), bounded by options.timeout;
+  // answers its partition count.
+  Result<int32_t> WaitForTopic(const std::string& topic);
 
   // Internal, public for librdkafka's C callbacks: a produce call's
   // answers (delivery reports), a lane's consumer state, and the rebalance
@@ -158,6 +211,9 @@ class KafkaQueue final : public Queue {
   struct ProduceBatch;
   struct Lane;
   void OnRebalance(Lane& lane, int err, void* partitions);
+  void OnDeliveryReport(int64_t latency_us);  // the poller thread
+  void OnTierRebalanceC(int err, void* partitions) { OnTierRebalance(err, partitions); }
+  void OnFatalError() { healthy_.store(false); }
 
  private:
   struct Entry;
@@ -184,6 +240,9 @@ class KafkaQueue final : public Queue {
   // Drops the finished prefix of each of `lane`'s partitions and commits past
   // it; kUnavailable if the commit failed.
   Status CommitLocked(Lane& lane);
+  // Sets the lane's crmhub_kafka_consumer_lag from librdkafka's cached
+  // watermarks (no request).
+  void UpdateLagLocked(Lane& lane);
   const RetryPolicy& PolicyFor(const std::string& lane) const;
 
   // Reads every partition of `topic` from its start to its end as of now.
@@ -192,6 +251,30 @@ class KafkaQueue final : public Queue {
       const std::function<void(int32_t partition, int64_t offset, std::optional<std::string> key,
                                Headers headers, std::string value)>& fn);
   Result<std::vector<DeadLetter>> ReadDeadLetters();
+  // Replays (a copy to the lane, then a settling record) or drops (a
+  // settling record) `letters`; how many were settled, or the first error
+  // with that count in its message.
+  Result<int64_t> SettleDeadLetters(const std::vector<DeadLetter>& letters, bool replay);
+  Status ReadStateLocked();  // REQUIRES: state_mu_ held
+
+  // Delay-tiered retry topics (options.retry_tiers; kafka_retry_tiers.cc).
+  struct Tiers;
+  // The topic a retry of `lane` due `delay` ahead goes to.
+  std::string RetryTopicFor(const std::string& lane, std::chrono::milliseconds delay) const;
+  std::string TierTopic(const std::string& lane, std::chrono::milliseconds tier) const;
+  Status StartTiers();
+  // Looks the lane's tier topics up and adds them to the forwarder's
+  // subscription.
+  Status WatchTiersOf(const std::string& lane);
+  void StopTiers();
+  void TierLoop();
+  void OnTierRebalance(int err, void* partitions);
+  Tiers* tiers_ = nullptr;  // owned; made by StartTiers, deleted by StopTiers (the destructor)
+  // A consumer in `group` with the engine's properties (no auto commit, no
+  // auto offset store), `rebalance` as its rebalance callback.
+  // `customize` sets callbacks on the configuration before the client is made.
+  Result<rd_kafka_s*> NewConsumer(const std::string& group,
+                                  const std::function<void(rd_kafka_conf_s*)>& customize);
 
   Clock& clock_;
   const KafkaQueueOptions options_;
@@ -202,6 +285,7 @@ class KafkaQueue final : public Queue {
   std::atomic<bool> stop_{false};
   std::atomic<bool> healthy_{true};
   std::atomic<int64_t> depth_{0};
+  Histogram* produce_latency_ = nullptr;  // when options.metrics is set
 
   std::mutex mu_;                                       // lanes, entries, tokens, jitter
   std::map<std::string, std::unique_ptr<Lane>> lanes_;  // guarded by mu_

@@ -82,6 +82,27 @@ TEST_F(KafkaConfigTest, DefaultsAndMistakesAreClear) {
   EXPECT_NE(unknown.status().message().find("unknown key \"sasl.password\""), std::string::npos)
       << unknown.status().message();
 
+  EXPECT_TRUE(KafkaQueueOptionsFrom(*Load("[queue]\nengine = \"kafka\"\nbrokers = \"k:1\"\n"))
+                  ->retry_tiers.empty())
+      << "no tiers unless asked for";
+  auto tiers = Load(
+      "[queue]\nengine = \"kafka\"\nbrokers = \"k:1\"\nretry_tiers = [\"1m\", \"10m\", \"1h\"]\n");
+  ASSERT_TRUE(tiers.ok()) << tiers.status().ToString();
+  auto tiered = KafkaQueueOptionsFrom(*tiers);
+  ASSERT_TRUE(tiered.ok()) << tiered.status().ToString();
+  EXPECT_EQ(tiered->retry_tiers,
+            (std::vector<std::chrono::milliseconds>{
+                std::chrono::minutes(1), std::chrono::minutes(10), std::chrono::hours(1)}));
+  for (const char* bad : {"[\"10m\", \"1m\"]", "[\"soon\"]", "[\"0s\"]"}) {
+    auto loaded = Load(
+        std::string("[queue]\nengine = \"kafka\"\nbrokers = \"k:1\"\nretry_tiers = ") + bad + "\n");
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    auto refused = KafkaQueueOptionsFrom(*loaded);
+    EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(refused.status().message().find("retry_tiers"), std::string::npos)
+        << refused.status().message();
+  }
+
   auto bad_choice = Load("[queue.kafka]\n\"security.protocol\" = \"tls\"\n");
   EXPECT_FALSE(bad_choice.ok());
   auto bad_engine = Load("[queue]\nengine = \"redis\"\n");

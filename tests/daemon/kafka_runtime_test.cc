@@ -107,6 +107,13 @@ mapping = "mappings/site-lead.toml"
                 "crmhub_deliveries_total{adapter=\"site\",outcome=\"ok\",target=\"crm\"} 2"),
             std::string::npos)
       << metrics.body;
+  // The engine's own series (queue/kafka/kafka_queue.h), in crmhub_* naming.
+  for (const char* series : {"crmhub_kafka_produce_duration_seconds_count 2",
+                             "crmhub_kafka_consumer_lag{lane=\"in.site\"}",
+                             "crmhub_kafka_rebalances_total{lane=\"in.site\"}",
+                             "crmhub_kafka_rebalances_total{lane=\"_sources\"}"}) {
+    EXPECT_NE(metrics.body.find(series), std::string::npos) << series << "\n" << metrics.body;
+  }
   EXPECT_EQ(store->Count(model::EntityKind::kLead, std::string("site")).value(), 1);
   EXPECT_EQ(store->AppliedEventCount().value(), 1) << "one event applied, its repeat absorbed";
   child.Signal(SIGTERM);

@@ -366,6 +366,45 @@ TEST_F(PipelineTest, SourcePagesAreEnqueuedThenCursorSavedThenDelivered) {
   EXPECT_EQ(engine_->Depth(), 0);
 }
 
+// Several daemons on one Kafka cluster (queue/kafka/source_owner.h): a
+// source this daemon does not own is not pulled; once it is, the pull starts
+// from the cursor in the queue's state, the one the previous owner saved.
+TEST_F(PipelineTest, ASourceIsPulledOnlyWhileThisDaemonOwnsIt) {
+  auto source = std::make_shared<PagedSource>("shop");
+  std::atomic<bool> owned{false};
+  std::atomic<int> asked{0};
+  PipelineOptions options;
+  options.owns_source = [&](const std::string& id) {
+    EXPECT_EQ(id, "shop");
+    asked.fetch_add(1);
+    return owned.load();
+  };
+  options.owns_source_recheck = milliseconds(5);
+  auto pipeline = MakePipeline(options);
+  ASSERT_TRUE(pipeline->Start(source, mapper_).ok());
+  const auto deadline = Deadline();
+  while (asked.load() < 5 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  ASSERT_GE(asked.load(), 5) << "the loop asks again while it does not own the source";
+  EXPECT_EQ(source->pulls.value(), 0) << "pulled a source another daemon owns";
+
+  ASSERT_TRUE(engine_->PutState(CursorKey("shop"), "1").ok());  // the previous owner's
+  owned.store(true);
+  ASSERT_TRUE(sink_->applied.WaitFor(1, seconds(30)));
+  auto status = StatusOnceCursorIs(*pipeline, "shop", "2");
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+  {
+    std::lock_guard lock(source->mu_);
+    ASSERT_FALSE(source->cursors_seen.empty());
+    EXPECT_EQ(source->cursors_seen.front(), "1") << "started from the saved cursor";
+  }
+  EXPECT_TRUE(HasLead("shop", "site-e3"));
+  EXPECT_FALSE(HasLead("shop", "site-e1")) << "the page before the cursor was pulled";
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->cursor.value_or(""), "2");
+}
+
 // While a backlog is read the cursor is saved at most once a second, not
 // after every page; stopping saves the cursor of the last durable page, so
 // nothing is pulled twice after a clean restart.

@@ -1,9 +1,9 @@
 // `crmhub dlq` and `crmhub queue stats` with a --config naming [queue]
 // engine = "kafka", as real processes against a librdkafka mock cluster run
 // by this test: dead letters the engine produced are listed and shown from
-// the cluster's dead-letter topic; what is not built yet on Kafka (replay,
-// drop, purge, queue stats) fails with the reason instead of acting on an
-// empty SQLite file.
+// the cluster's dead-letter topic, and replayed; what is not built yet on
+// Kafka (queue stats) fails with the reason instead of acting on an empty
+// SQLite file.
 
 #include <gtest/gtest.h>
 
@@ -87,9 +87,16 @@ TEST(KafkaCliTest, DlqListAndShowReadTheDeadLetterTopic) {
   EXPECT_NE(show.out.find("{\\\"raw\\\":true}"), std::string::npos) << show.out;
   EXPECT_EQ(Crmhub("dlq show " + std::to_string(id + 1) + flags).code, 1) << "no such id";
 
+  // Replay puts it back on its lane topic and settles it in the
+  // dead-letter topic: the listing no longer has it, a second replay finds
+  // nothing.
   CliRun replay = Crmhub("dlq replay " + std::to_string(id) + flags);
-  EXPECT_EQ(replay.code, 1) << replay.out;
-  EXPECT_NE(replay.out.find("not built yet on the Kafka engine"), std::string::npos) << replay.out;
+  EXPECT_EQ(replay.code, 0) << replay.out;
+  CliRun after = Crmhub("dlq list --json" + flags);
+  ASSERT_EQ(after.code, 0) << after.out;
+  EXPECT_TRUE(JsonOf(after.out).is_array() && JsonOf(after.out).empty()) << after.out;
+  EXPECT_EQ(Crmhub("dlq replay " + std::to_string(id) + flags).code, 1) << "gone";
+  EXPECT_EQ(Crmhub("dlq drop " + std::to_string(id) + flags).code, 1) << "gone";
   CliRun stats = Crmhub("queue stats" + flags);
   EXPECT_EQ(stats.code, 1) << stats.out;
   EXPECT_NE(stats.out.find("not built yet"), std::string::npos) << stats.out;

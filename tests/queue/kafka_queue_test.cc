@@ -205,6 +205,99 @@ TEST(KafkaQueueTest, APausedPartitionResumesAsItsRecordsFinish) {
 // partitions: both deliver, every message is delivered (at least once:
 // a rebalance may hand a record over again). When one leaves, the other
 // takes over its partitions and delivers what comes next.
+// Issue 21's metrics: produce latency, rebalances and consumer lag, in the
+// crmhub_* naming, present at zero from the start.
+TEST(KafkaQueueTest, ItsMetricsCountProducesRebalancesAndLag) {
+  MockKafkaCluster cluster(3);
+  ASSERT_FALSE(cluster.bootstraps().empty());
+  ASSERT_TRUE(cluster.CreateTopic("crmhub.in.m", 2));
+  ManualClock clock;
+  MetricsRegistry metrics;
+  KafkaQueueOptions options;
+  options.brokers = cluster.bootstraps();
+  options.group_id = "metrics";
+  options.properties = MockKafkaCluster::LowLatencyProperties();
+  options.metrics = &metrics;
+  auto q = KafkaQueue::Open(clock, options);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  std::string text = metrics.RenderPrometheus();
+  EXPECT_NE(text.find("crmhub_kafka_produce_duration_seconds_count 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("crmhub_kafka_rebalances_total{lane=\"_sources\"} 0"), std::string::npos)
+      << text;
+
+  std::vector<NewMessage> batch;
+  for (int i = 0; i < 10; ++i) batch.push_back(Msg("in.m", "m" + std::to_string(i)));
+  ASSERT_TRUE((*q)->EnqueueBatch(std::move(batch)).ok());
+  Histogram& latency =
+      metrics.GetHistogram("crmhub_kafka_produce_duration_seconds", "", DefaultLatencyBuckets());
+  EXPECT_EQ(latency.count(), 10u) << "one observation per acknowledged record";
+  EXPECT_GT(latency.sum(), 0.0);
+
+  std::vector<LeaseToken> tokens;
+  // Generous: the group's first join is slow on a loaded machine.
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  while (tokens.size() < 10 && std::chrono::steady_clock::now() < deadline) {
+    auto leased = (*q)->Lease("in.m", 100, seconds(60));
+    ASSERT_TRUE(leased.ok());
+    for (const Leased& l : *leased) tokens.push_back(l.lease);
+  }
+  ASSERT_EQ(tokens.size(), 10u);
+  Gauge& lag = metrics.GetGauge("crmhub_kafka_consumer_lag", "", {{"lane", "in.m"}});
+  EXPECT_EQ(lag.value(), 10) << "leased is not finished";
+  EXPECT_GE(metrics.GetCounter("crmhub_kafka_rebalances_total", "", {{"lane", "in.m"}}).value(), 1)
+      << "the lane's consumer was assigned its partitions";
+  for (const Status& st : (*q)->AckBatch(tokens)) ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE((*q)->Lease("in.m", 100, seconds(60)).ok());
+  EXPECT_EQ(lag.value(), 0) << "everything finished";
+}
+
+// Delay-tiered retry topics: a retry five minutes ahead waits in the 1 m
+// tier topic, not in its lane (whose committed offset passes it: no lag),
+// and the forwarder puts it back on the lane when it falls due.
+TEST(KafkaQueueTest, ALongRetryWaitsInItsTierTopicAndComesBackWhenDue) {
+  MockKafkaCluster cluster(3);
+  ASSERT_FALSE(cluster.bootstraps().empty());
+  ASSERT_TRUE(cluster.CreateTopic("crmhub.in.t", 2));
+  ManualClock clock;
+  MetricsRegistry metrics;
+  KafkaQueueOptions options;
+  options.brokers = cluster.bootstraps();
+  options.group_id = "tiers";
+  options.properties = MockKafkaCluster::LowLatencyProperties();
+  options.metrics = &metrics;
+  options.retry_tiers = {std::chrono::minutes(1), std::chrono::minutes(10)};
+  auto q = KafkaQueue::Open(clock, options);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_TRUE((*q)->Enqueue(Msg("in.t", "k1", "payload")).ok());
+  auto lease_one = [&](std::chrono::seconds within) -> std::optional<Leased> {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto got = (*q)->Lease("in.t", 1, seconds(3600));
+      EXPECT_TRUE(got.ok());
+      if (got.ok() && !got->empty()) return (*got)[0];
+    }
+    return std::nullopt;
+  };
+  auto first = lease_one(seconds(60));
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE((*q)->Retry(first->lease, "busy", clock.Now() + std::chrono::minutes(5)).ok());
+  EXPECT_EQ((*q)->LaneTopic("in.t") + ".retry.1m", "crmhub.in.t.retry.1m");
+
+  EXPECT_FALSE(lease_one(seconds(2)).has_value()) << "not due for five minutes";
+  Gauge& lag = metrics.GetGauge("crmhub_kafka_consumer_lag", "", {{"lane", "in.t"}});
+  EXPECT_EQ(lag.value(), 0) << "the lane holds nothing back: the copy is in the tier topic";
+
+  clock.Advance(std::chrono::minutes(5));
+  auto again = lease_one(seconds(60));
+  ASSERT_TRUE(again.has_value()) << "the forwarder never put it back";
+  EXPECT_EQ(again->message.idempotency_key, "k1");
+  EXPECT_EQ(again->message.payload, "payload");
+  EXPECT_EQ(again->message.attempts, 2);
+  EXPECT_EQ(again->message.last_error, "busy");
+  ASSERT_TRUE((*q)->Ack(again->lease).ok());
+  EXPECT_FALSE(lease_one(seconds(2)).has_value()) << "forwarded once";
+}
+
 TEST(KafkaQueueTest, TwoEnginesInOneGroupSharePartitionsAndOneTakesOver) {
   MockKafkaCluster cluster(3);
   ASSERT_FALSE(cluster.bootstraps().empty());
