@@ -202,12 +202,7 @@ Status SqliteCrmStore::Impl::PrepareAll() {
       "SELECT entity_id FROM external_refs WHERE source = ? AND external_id = ? AND kind = ?"));
   CRMHUB_RETURN_IF_ERROR(
       prep(contact_phone, "SELECT phone FROM contacts WHERE source = ? AND external_id = ?"));
-  CRMHUB_RETURN_IF_ERROR(
-      prep(lead_by_phone,
-           "SELECT l.id, l.version, l.fields FROM contacts c JOIN leads l ON l.source = c.source "
-           "AND json_extract(l.fields, '$.contact_external_id') = c.external_id "
-           "WHERE c.phone = ?1 AND l.source <> ?2 AND l.created_at >= ?3 "
-           "ORDER BY l.created_at DESC, l.id DESC LIMIT 1"));
+  CRMHUB_RETURN_IF_ERROR(prep(lead_by_phone, std::string(kLeadByPhoneSql)));
   CRMHUB_RETURN_IF_ERROR(prep(pending_insert,
                               "INSERT INTO pending_updates (kind, source, external_id, version, "
                               "fields, created_at) VALUES (?, ?, ?, ?, ?, ?)"));

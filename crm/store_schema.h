@@ -47,4 +47,16 @@ bool HasAmountColumn(const KindTable& table);
 // The full DDL (idempotent: CREATE ... IF NOT EXISTS).
 std::string SchemaSql();
 
+// The newest lead of another source whose contact has phone ?1 (?2: the
+// new lead's source; ?3: the window's start, unix ms), for lead_merge_window.
+// c.source equals l.source by the join; naming it on the contact lets the
+// plan drop the same source's contacts before it reads any lead, and the
+// join goes through SchemaSql()'s leads_contact index (a test checks the
+// plan). Here, beside the index, so that the two change together.
+inline constexpr std::string_view kLeadByPhoneSql =
+    "SELECT l.id, l.version, l.fields FROM contacts c JOIN leads l ON l.source = c.source "
+    "AND json_extract(l.fields, '$.contact_external_id') = c.external_id "
+    "WHERE c.phone = ?1 AND c.source <> ?2 AND l.created_at >= ?3 "
+    "ORDER BY l.created_at DESC, l.id DESC LIMIT 1";
+
 }  // namespace crmhub::crm

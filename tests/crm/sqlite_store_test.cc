@@ -422,6 +422,33 @@ model::Entity Lead(std::string source, std::string external_id, std::string cont
   return e;
 }
 
+// The merge's lookup reads contacts of the phone by their index and leads
+// by leads_contact, never a table or a source's leads in full: with a scan,
+// each lead of a busy source read all the others (a thousand forms from one
+// phone took half a minute to store).
+TEST_F(SqliteStoreTest, TheLeadMergeLookupGoesThroughIndexes) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_.path() / std::string(kCrmDbFileName)).c_str(), &db,
+                            SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* plan = nullptr;
+  const std::string sql = "EXPLAIN QUERY PLAN " + std::string(kLeadByPhoneSql);
+  ASSERT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &plan, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  std::vector<std::string> steps;
+  while (sqlite3_step(plan) == SQLITE_ROW) {
+    steps.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(plan, 3)));
+  }
+  sqlite3_finalize(plan);
+  sqlite3_close(db);
+  EXPECT_THAT(steps,
+              ::testing::Contains(::testing::HasSubstr("SEARCH c USING INDEX contacts_phone")));
+  EXPECT_THAT(steps,
+              ::testing::Contains(::testing::HasSubstr("SEARCH l USING INDEX leads_contact")));
+  for (const std::string& step : steps)
+    EXPECT_THAT(step, ::testing::Not(::testing::StartsWith("SCAN")));
+}
+
 // SqliteStoreOptions::lead_merge_window: a lead joins another source's
 // lead whose contact has its phone, within the window; never its own
 // source's, never without a phone.
