@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "adapters/kit/unreadable_record.h"
 #include "base/json_get.h"
 
 namespace crmhub::adapters::kit {
@@ -49,6 +50,20 @@ std::string CardProblem(const ProductCard& card) {
   if (card.sku.empty()) return "a card without the seller's article (SKU)";
   if (card.marketplace_id.empty()) return "a card without the marketplace's id";
   return "";
+}
+
+void QueueCards(const std::vector<PulledCard>& cards, std::string_view marketplace,
+                std::string_view where, SkuIndex& index, std::vector<InboundEvent>& out) {
+  for (size_t i = 0; i < cards.size(); ++i) {
+    const PulledCard& c = cards[i];
+    if (std::string problem = CardProblem(c.card); !problem.empty()) {
+      out.push_back(UnreadableRecord(
+          c.raw, fmt::format("{}: {} [{}]: {}", marketplace, where, i, problem), "product"));
+      continue;
+    }
+    index.Put(c.card.sku, c.card.marketplace_id);
+    out.push_back(ProductEvent(c.card, marketplace));
+  }
 }
 
 bool CatalogPass::Due(int64_t now_ms) {

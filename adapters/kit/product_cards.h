@@ -63,6 +63,19 @@ InboundEvent ProductEvent(const ProductCard& card, std::string_view marketplace)
 // marketplace id.
 std::string CardProblem(const ProductCard& card);
 
+// A card as a client read it: the kit's shape and the record as sent.
+struct PulledCard {
+  ProductCard card;
+  nlohmann::json raw;
+};
+
+class SkuIndex;
+// Queues each card of a page read from `where` ("/v3/product/info/list"):
+// a ProductEvent, its SKU put in `index` (the marketplace id), or, for a card with a CardProblem,
+// an UnreadableRecord naming its position and the problem.
+void QueueCards(const std::vector<PulledCard>& cards, std::string_view marketplace,
+                std::string_view where, SkuIndex& index, std::vector<InboundEvent>& out);
+
 struct CatalogPass {
   std::string page_token;  // where the pass goes on ("": at the start)
   int64_t next_ms = 0;     // no pass before this (0: one is due)

@@ -177,7 +177,7 @@ net::ApiResult<ProductPage> OzonClient::ListProducts(const std::string& last_id,
   return page;
 }
 
-net::ApiResult<std::vector<OzonClient::CardItem>> OzonClient::ProductCards(
+net::ApiResult<std::vector<kit::PulledCard>> OzonClient::ProductCards(
     const std::vector<int64_t>& product_ids) const {
   // The schema's product_id items are strings (format int64).
   json ids = json::array();
@@ -191,10 +191,10 @@ net::ApiResult<std::vector<OzonClient::CardItem>> OzonClient::ProductCards(
                          .http_status = answer->status,
                          .message = "ozon: POST /v3/product/info/list: an answer without items"};
   }
-  std::vector<CardItem> out;
+  std::vector<kit::PulledCard> out;
   out.reserve(items->size());
   for (const json& item : *items) {
-    CardItem c{.card = {}, .raw = item};
+    kit::PulledCard c{.card = {}, .raw = item};
     if (!item.is_object()) {
       out.push_back(std::move(c));
       continue;

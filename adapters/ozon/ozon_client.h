@@ -172,11 +172,8 @@ class OzonClient {
   // old_price, currency_code, vat, description_category_id, type_id} as
   // sent. An item without offer_id or id comes back with them empty (the
   // caller queues it unreadable: kit::CardProblem).
-  struct CardItem {
-    kit::ProductCard card;
-    nlohmann::json raw;
-  };
-  net::ApiResult<std::vector<CardItem>> ProductCards(const std::vector<int64_t>& product_ids) const;
+  net::ApiResult<std::vector<kit::PulledCard>> ProductCards(
+      const std::vector<int64_t>& product_ids) const;
   // One FBS posting (an FBO posting, or one of another account, is not
   // found: Ozon answers an error, classified as the HTTP status says).
   net::ApiResult<FbsPosting> GetFbsPosting(const std::string& posting_number) const;

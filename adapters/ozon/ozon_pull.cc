@@ -577,17 +577,7 @@ Result<PullResult> OzonAdapter::PullProducts(kit::CatalogPass& pass, int64_t now
   if (!ids.empty()) {
     auto cards = client_.ProductCards(ids);
     if (!cards.ok()) return throttled(cards.error());  // the page is read again
-    for (size_t i = 0; i < cards->size(); ++i) {
-      const OzonClient::CardItem& item = (*cards)[i];
-      if (std::string problem = kit::CardProblem(item.card); !problem.empty()) {
-        out.events.push_back(kit::UnreadableRecord(
-            item.raw, fmt::format("ozon: /v3/product/info/list items[{}]: {}", i, problem),
-            "product"));
-        continue;
-      }
-      catalog_.Put(item.card.sku, item.card.marketplace_id);
-      out.events.push_back(kit::ProductEvent(item.card, "ozon"));
-    }
+    kit::QueueCards(*cards, "ozon", "/v3/product/info/list items", catalog_, out.events);
   }
   out.more =
       pass.After(page->last_id, page->items.empty(), now_ms, config_.products_interval.count());

@@ -47,6 +47,24 @@ TEST(ProductCard, ACardWithoutItsIdsIsAProblem) {
   EXPECT_NE(CardProblem({.sku = "S", .marketplace_id = ""}), "");
 }
 
+TEST(ProductCard, APageIsQueuedIndexedAndItsBadCardsShown) {
+  SkuIndex index;
+  std::vector<InboundEvent> out;
+  QueueCards({{.card = {.sku = "A", .marketplace_id = "1"}, .raw = {{"id", 1}}},
+              {.card = {.sku = "", .marketplace_id = "2"}, .raw = {{"id", 2}}}},
+             "ozon", "/v3/product/info/list items", index, out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].kind, "product");
+  EXPECT_EQ(index.Find("A"), "1");
+  EXPECT_EQ(index.size(), 1u);
+  // The bad one is queued unreadable, with its record and where it was.
+  const json unreadable = json::parse(out[1].payload);
+  EXPECT_EQ(unreadable["unreadable"]["id"], 2);
+  EXPECT_NE(unreadable["error"].get<std::string>().find("/v3/product/info/list items [1]"),
+            std::string::npos)
+      << unreadable.dump();
+}
+
 TEST(CatalogPass, APassPagesOnThenWaitsItsInterval) {
   CatalogPass pass;
   EXPECT_TRUE(pass.Due(1000));  // never read: due
