@@ -39,10 +39,10 @@
 //              chrtID through the content cards (SizeTable); a sku that is no
 //              barcode is read as the CRM's SKU, the card's vendorCode, and
 //              sent as its only size's chrtID (several sizes: the item
-//              fails, asking for a barcode); on no card: the item fails. 409: WB names failed items by barcode;
-//              they are matched back through the command's own sku or the
-//              cards; permanent codes fail those items, StoreIsProcessing
-//              retries, the items a 409 does not name are retried.
+//              fails, asking for a barcode); on no card: the item fails. 409: WB names failed items
+//              by barcode; they are matched back through the command's own sku or the cards;
+//              permanent codes fail those items, StoreIsProcessing retries, the items a 409 does
+//              not name are retried.
 //   set_price  {"nm_id":123 | "sku":"<vendorCode>", "price":999, "discount":30}
 //              -> POST /api/v2/upload/task (wildberries_prices.cc); settled
 //              when WB has processed the task (history/buffer checks), until
@@ -180,9 +180,7 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
   // card whose vendorCode is `sku`, from the cards read; nullopt: no card
   // has it. chrtID 0: the card has several sizes (a barcode must say which).
   std::optional<int64_t> NmOfSku(const std::string& sku) const { return IdOf(nm_of_sku_, sku); }
-  std::optional<int64_t> ChrtOfSku(const std::string& sku) const {
-    return IdOf(chrt_of_sku_, sku);
-  }
+  std::optional<int64_t> ChrtOfSku(const std::string& sku) const { return IdOf(chrt_of_sku_, sku); }
   static std::optional<int64_t> IdOf(const kit::SkuIndex& index, const std::string& sku);
   // Puts the cards' vendorCodes in nm_of_sku_ and chrt_of_sku_.
   void IndexCards(const std::vector<kit::PulledCard>& cards);
@@ -239,7 +237,7 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
   WildberriesClient client_;
   kit::SkuIndex nm_of_sku_;    // vendorCode -> nmID
   kit::SkuIndex chrt_of_sku_;  // vendorCode -> its only size's chrtID ("0": several)
-  std::mutex sizes_mu_;  // held while the table is read or matched (a read sends requests)
+  std::mutex sizes_mu_;        // held while the table is read or matched (a read sends requests)
   SizeTable sizes_ GUARDED_BY(sizes_mu_);
   std::mutex prices_mu_;
   std::map<std::string, PendingPrice> pending_prices_ GUARDED_BY(prices_mu_);  // by Command::key

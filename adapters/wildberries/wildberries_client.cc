@@ -6,8 +6,8 @@
 #include <utility>
 
 #include "base/json_get.h"
-#include "base/timestamp.h"
 #include "base/json_list.h"
+#include "base/timestamp.h"
 #include "net/upstream.h"
 
 namespace crmhub::adapters::wildberries {

@@ -77,8 +77,8 @@ void WildberriesAdapter::DeliverPrices(std::span<const Command> batch,
       if (!unknown[i].empty()) {
         out[c.index] = DeliveryOutcome::Fail("set_price: " + unknown[i]);
       } else if (!nm) {
-        out[c.index] =
-            DeliveryOutcome::Fail("set_price: needs nm_id (the WB article) or sku (its vendorCode)");
+        out[c.index] = DeliveryOutcome::Fail(
+            "set_price: needs nm_id (the WB article) or sku (its vendorCode)");
       } else if (!g.price && !g.discount) {
         // "Цена и скидка не могут быть пустыми одновременно".
         out[c.index] = DeliveryOutcome::Fail("set_price: needs price and/or discount (integers)");

@@ -305,8 +305,8 @@ const Cycle& RealisticCycle() {
     for (int i = 0; i < 100 && driver.products < 1500; ++i) driver.Step(with_cards, w.clock);
     EXPECT_EQ(driver.products, 1500);
     DeliverAll(with_cards, w.clock,
-               {MakeCommand("set_stock", {{"sku", "art-1300"}, {"warehouse_id", 507}, {"amount", 3}},
-                            30'000)});
+               {MakeCommand("set_stock",
+                            {{"sku", "art-1300"}, {"warehouse_id", 507}, {"amount", 3}}, 30'000)});
     EXPECT_EQ(w.sim->StockOf(507, SimBarcode(1300)), 3);
     return Cycle{w.sim->log().Snapshot(), start};
   }();
