@@ -10,6 +10,7 @@
 #include <span>
 #include <utility>
 
+#include "adapters/kit/cursor_pass.h"
 #include "adapters/kit/unreadable_record.h"
 #include "adapters/ozon/ozon_adapter.h"
 #include "base/json_get.h"
@@ -211,15 +212,9 @@ std::optional<OzonCursor> OzonCursor::Parse(const std::string& text) {
   c.scheme = *scheme;
   c.fbs = *fbs;
   c.fbo = *fbo;
-  if (const json* r = JsonObject(*j, "returns")) {
-    std::optional<kit::ReturnsPass> pass = kit::ReturnsPass::FromObject(*r);
-    if (!pass) return std::nullopt;
-    c.returns = std::move(*pass);
-  }
-  if (const json* p = JsonObject(*j, "products")) {
-    std::optional<kit::CatalogPass> pass = kit::CatalogPass::FromObject(*p);
-    if (!pass) return std::nullopt;
-    c.products = std::move(*pass);
+  if (!kit::ReadCursorPass(*j, "returns", c.returns) ||
+      !kit::ReadCursorPass(*j, "products", c.products)) {
+    return std::nullopt;
   }
   c.in_returns = JsonString(*j, "phase") == "returns";
   c.in_products = JsonString(*j, "phase") == "products";

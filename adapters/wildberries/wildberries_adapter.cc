@@ -11,6 +11,7 @@
 #include <cctype>
 #include <deque>
 
+#include "adapters/kit/cursor_pass.h"
 #include "adapters/kit/order_commands.h"
 #include "base/json_get.h"
 #include "base/timestamp.h"
@@ -101,10 +102,8 @@ struct WildberriesAdapter::Cursor {
                     JsonInt(*s, "high").value_or(0)};
     }
     ReadOpen(*j, c.open);
-    if (const json* p = JsonObject(*j, "products")) {
-      std::optional<kit::CatalogPass> pass = kit::CatalogPass::FromObject(*p);
-      if (!pass) return Status::InvalidArgument("wildberries: unreadable cursor (products)");
-      c.products = std::move(*pass);
+    if (!kit::ReadCursorPass(*j, "products", c.products)) {
+      return Status::InvalidArgument("wildberries: unreadable cursor (products)");
     }
     if (const json* d = JsonObject(*j, "dbs")) {
       c.dbs.due_ms = JsonInt(*d, "due_ms").value_or(0);

@@ -9,6 +9,7 @@
 
 #include "adapters/kit/chunked_send.h"
 #include "adapters/kit/command_fields.h"
+#include "adapters/kit/cursor_pass.h"
 #include "adapters/kit/order_commands.h"
 #include "adapters/kit/unreadable_record.h"
 #include "base/json_get.h"
@@ -61,15 +62,9 @@ std::optional<PullCursor> PullCursor::Parse(std::string_view text) {
   if (v == 2) {
     c.window_to_ms = JsonInt(*j, "window_to").value_or(0);
     c.page_token = std::string(JsonString(*j, "page_token").value_or(""));
-    if (const json* r = JsonObject(*j, "returns")) {
-      std::optional<PullCursor::Pass> pass = PullCursor::Pass::FromObject(*r);
-      if (!pass) return std::nullopt;
-      c.returns = std::move(*pass);
-    }
-    if (const json* p = JsonObject(*j, "products")) {
-      std::optional<kit::CatalogPass> pass = kit::CatalogPass::FromObject(*p);
-      if (!pass) return std::nullopt;
-      c.products = std::move(*pass);
+    if (!kit::ReadCursorPass(*j, "returns", c.returns) ||
+        !kit::ReadCursorPass(*j, "products", c.products)) {
+      return std::nullopt;
     }
     c.in_returns = JsonString(*j, "phase") == "returns";
     c.in_products = JsonString(*j, "phase") == "products";
