@@ -260,13 +260,16 @@ std::vector<DeliveryOutcome> OzonAdapter::Deliver(std::span<const Command> batch
 }
 
 Result<OzonAdapter::Stock> OzonAdapter::ReadStock(const kit::TargetCommand& c) const {
-  Stock s{c.index, JsonScalarText(c.item, "offer_id").value_or(""), {}};
+  // The CRM's SKU is the seller's article, Ozon's offer_id.
+  Stock s{c.index,
+          JsonScalarText(c.item, "offer_id").value_or(JsonScalarText(c.item, "sku").value_or("")),
+          {}};
   s.item.product_id = JsonIntLoose(c.item, "product_id").value_or(0);
   s.item.warehouse_id = JsonIntLoose(c.item, "warehouse_id").value_or(0);
   const std::optional<int64_t> stock = JsonIntLoose(c.item, "stock");
   const auto& allowed = config_.warehouse_ids;
   if (s.offer_id.empty() && s.item.product_id <= 0) {
-    return Status::InvalidArgument("needs offer_id or product_id");
+    return Status::InvalidArgument("needs sku, offer_id or product_id");
   }
   if (s.item.warehouse_id <= 0) return Status::InvalidArgument("needs a numeric warehouse_id");
   if (!stock || *stock < 0) return Status::InvalidArgument("needs an integer stock >= 0");
@@ -283,11 +286,13 @@ Result<OzonAdapter::Stock> OzonAdapter::ReadStock(const kit::TargetCommand& c) c
 }
 
 Result<OzonAdapter::Price> OzonAdapter::ReadPrice(const kit::TargetCommand& c) {
-  Price p{c.index,
-          {.offer_id = JsonScalarText(c.item, "offer_id").value_or(""),
-           .product_id = JsonIntLoose(c.item, "product_id").value_or(0)}};
+  Price p{
+      c.index,
+      {.offer_id =
+           JsonScalarText(c.item, "offer_id").value_or(JsonScalarText(c.item, "sku").value_or("")),
+       .product_id = JsonIntLoose(c.item, "product_id").value_or(0)}};
   if (p.item.offer_id.empty() && p.item.product_id <= 0) {
-    return Status::InvalidArgument("needs offer_id or product_id");
+    return Status::InvalidArgument("needs sku, offer_id or product_id");
   }
   const std::pair<const char*, std::string*> fields[] = {
       {"price", &p.item.price}, {"old_price", &p.item.old_price}, {"min_price", &p.item.min_price}};
@@ -314,28 +319,27 @@ Result<OzonAdapter::Price> OzonAdapter::ReadPrice(const kit::TargetCommand& c) {
 }
 
 std::optional<net::ApiError> OzonAdapter::LoadCatalog() {
-  std::map<std::string, int64_t> loaded;
+  std::map<std::string, std::string> loaded;
   std::string last_id;
   for (int page = 0; page < 10000; ++page) {
     auto products = client_.ListProducts(last_id, kMaxProductsPerPage);
     if (!products.ok()) return products.error();
     for (const auto& [offer, product] : products->items) {
-      if (!offer.empty() && product > 0) loaded[offer] = product;
+      if (!offer.empty() && product > 0) loaded[offer] = std::to_string(product);
     }
     if (products->items.empty() || products->last_id.empty() || products->last_id == last_id) break;
     last_id = products->last_id;
   }
+  catalog_.Replace(std::move(loaded));
   std::lock_guard<std::mutex> lock(catalog_mu_);
-  catalog_ = std::move(loaded);
   catalog_loaded_ = clock_.SteadyNow();
   return std::nullopt;
 }
 
 void OzonAdapter::ResolveProducts(std::vector<Stock>& stocks, std::vector<DeliveryOutcome>& out) {
   auto lookup = [&](const std::string& offer) -> std::optional<int64_t> {
-    std::lock_guard<std::mutex> lock(catalog_mu_);
-    auto it = catalog_.find(offer);
-    return it == catalog_.end() ? std::nullopt : std::optional<int64_t>(it->second);
+    std::optional<std::string> id = catalog_.Find(offer);
+    return id ? ParseDecimalInt(*id) : std::nullopt;
   };
   std::optional<net::ApiError> load_error;
   if (std::any_of(stocks.begin(), stocks.end(),
@@ -358,8 +362,8 @@ void OzonAdapter::ResolveProducts(std::vector<Stock>& stocks, std::vector<Delive
       o.error = "catalogue: " + o.error;
       out[s.index] = std::move(o);
     } else {
-      out[s.index] = DeliveryOutcome::Fail(fmt::format(
-          "ozon: offer_id \"{}\" is not in the Ozon catalogue (/v3/product/list)", s.offer_id));
+      out[s.index] = DeliveryOutcome::Fail(
+          kit::UnknownSku("ozon", "Ozon", s.offer_id, "/v3/product/list", "product_id"));
     }
     return true;
   });

@@ -17,8 +17,10 @@
 // posting_number, payload the return as sent plus "products": [its
 // product] (for the rules' lines).
 //
-// Target: set_stock -> /v2/products/stocks with product_id alone (offer_id
-// resolved through the catalogue); set_price -> /v1/product/import/prices
+// Target: set_stock -> /v2/products/stocks with product_id alone (offer_id,
+// or the CRM's "sku", which is the offer_id, resolved through the catalogue
+// the product pass filled, reloaded by /v3/product/list when a SKU is
+// unknown; still unknown: a dead letter saying so); set_price -> /v1/product/import/prices
 // with offer_id alone, else product_id. Within a batch only the newest
 // command per product (per pair, for stock) is sent; across batches a
 // product's 11th price within an hour, or a pair's second stock within
@@ -50,6 +52,7 @@
 #include "adapters/kit/keyed_limit.h"
 #include "adapters/kit/marketplace_adapter.h"
 #include "adapters/kit/order_writes.h"
+#include "adapters/kit/product_cards.h"
 #include "adapters/kit/push_auth.h"
 #include "adapters/kit/returns_pass.h"
 #include "adapters/kit/target.h"
@@ -84,6 +87,13 @@ struct OzonConfig {
   // Returns per page. Not a config key (the spec's 500 is right): tests
   // lower it to page with a few returns.
   int returns_page_size = kMaxReturnsPerPage;
+  // Product cards (/v3/product/list + /v3/product/info/list) after the
+  // returns, a whole pass at most once per products_interval.
+  bool products = true;
+  std::chrono::milliseconds products_interval{std::chrono::hours(1)};
+  // Cards per page. Not a config key (the spec's 1000 is right): tests lower
+  // it to page with a few products.
+  int products_page_size = kMaxProductsPerPage;
   std::vector<int64_t> warehouse_ids;  // empty: any
   kit::PushAuth push;                  // push_allow_ips, push_token_file
   std::string app_version = "crmhub";  // for the TYPE_PING answer
@@ -129,15 +139,18 @@ struct PullCursor {
 };
 
 // The adapter's persisted cursor (v2): every scheme's state and the scheme
-// the next Pull reads, and the returns' pass: {"v":2,"scheme":"fbs"|"fbo",
-// "fbs":{...},"fbo":{...},"returns":{...},"phase":"postings"|"returns"}
-// (returns and phase absent from a cursor of before returns were pulled).
+// the next Pull reads, the returns' pass and the product cards' pass:
+// {"v":2,"scheme":"fbs"|"fbo","fbs":{...},"fbo":{...},"returns":{...},
+// "products":{...},"phase":"postings"|"returns"|"products"} (returns,
+// products and phase absent from a cursor of before they were pulled).
 struct OzonCursor {
   Scheme scheme = Scheme::kFbs;
   PullCursor fbs;
   PullCursor fbo;
   kit::ReturnsPass returns;
   bool in_returns = false;  // the returns' pass is the one being read
+  kit::CatalogPass products;
+  bool in_products = false;  // the product cards' pass is the one being read
   PullCursor& state(Scheme s) { return s == Scheme::kFbs ? fbs : fbo; }
   const PullCursor& state(Scheme s) const { return s == Scheme::kFbs ? fbs : fbo; }
   std::string ToJson() const;
@@ -234,6 +247,8 @@ class OzonAdapter final : public kit::MarketplaceAdapter {
   Result<PullResult> PullScheme(Scheme scheme, PullCursor& state, int64_t now_ms);
   // One page of the returns' pass; advances `pass`. more: the pass goes on.
   Result<PullResult> PullReturns(kit::ReturnsPass& pass, int64_t now_ms);
+  // One page of the product cards' pass; advances `pass`. more: it goes on.
+  Result<PullResult> PullProducts(kit::CatalogPass& pass, int64_t now_ms);
   // The command's item, or why Ozon would refuse it.
   Result<Stock> ReadStock(const kit::TargetCommand& c) const;
   static Result<Price> ReadPrice(const kit::TargetCommand& c);
@@ -253,8 +268,8 @@ class OzonAdapter final : public kit::MarketplaceAdapter {
   kit::KeyedLimit stock_pairs_;  // one update per product x warehouse per 30 s
   kit::KeyedLimit prices_;       // 10 price updates per product per hour
 
+  kit::SkuIndex catalog_;  // offer_id -> product_id (decimal)
   std::mutex catalog_mu_;
-  std::map<std::string, int64_t> catalog_ GUARDED_BY(catalog_mu_);
   std::optional<std::chrono::steady_clock::time_point> catalog_loaded_ GUARDED_BY(catalog_mu_);
 };
 

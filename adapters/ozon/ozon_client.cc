@@ -177,6 +177,57 @@ net::ApiResult<ProductPage> OzonClient::ListProducts(const std::string& last_id,
   return page;
 }
 
+net::ApiResult<std::vector<kit::PulledCard>> OzonClient::ProductCards(
+    const std::vector<int64_t>& product_ids) const {
+  // The schema's product_id items are strings (format int64).
+  json ids = json::array();
+  for (int64_t id : product_ids) ids.push_back(std::to_string(id));
+  auto answer = Post("/v3/product/info/list", json{{"product_id", std::move(ids)}},
+                     net::ApiRequest::Expect::kJson);
+  if (!answer.ok()) return answer.error();
+  const json* items = JsonArray(answer->json, "items");
+  if (items == nullptr) {
+    return net::ApiError{.kind = net::ApiError::Kind::kTransient,
+                         .http_status = answer->status,
+                         .message = "ozon: POST /v3/product/info/list: an answer without items"};
+  }
+  std::vector<kit::PulledCard> out;
+  out.reserve(items->size());
+  for (const json& item : *items) {
+    kit::PulledCard c{.card = {}, .raw = item};
+    if (!item.is_object()) {
+      out.push_back(std::move(c));
+      continue;
+    }
+    kit::ProductCard& card = c.card;
+    card.sku = JsonScalarText(item, "offer_id").value_or("");
+    const std::optional<int64_t> id = JsonIntLoose(item, "id");
+    if (id && *id > 0) card.marketplace_id = std::to_string(*id);
+    card.name = std::string(JsonString(item, "name").value_or(""));
+    if (const json* barcodes = JsonArray(item, "barcodes")) {
+      for (const json& b : *barcodes) {
+        if (std::optional<std::string_view> text = AsString(b); text && !text->empty())
+          card.barcodes.emplace_back(*text);
+      }
+    }
+    card.archived = JsonBool(item, "is_archived") == true;
+    if (std::optional<std::string_view> at = JsonString(item, "updated_at")) {
+      Result<int64_t> ms = ParseTimestampMs(*at, kNoDefaultOffset);
+      if (ms.ok()) card.updated_ms = *ms;
+    }
+    for (const auto& [from, to] :
+         {std::pair{"sku", "ozon_sku"}, std::pair{"price", "price"},
+          std::pair{"old_price", "old_price"}, std::pair{"currency_code", "currency_code"},
+          std::pair{"vat", "vat"}, std::pair{"description_category_id", "description_category_id"},
+          std::pair{"type_id", "type_id"}}) {
+      if (std::optional<std::string> v = JsonScalarText(item, from); v && !v->empty())
+        card.attributes[to] = *v;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 net::ApiResult<FbsPosting> OzonClient::GetFbsPosting(const std::string& posting_number) const {
   auto answer = Post("/v3/posting/fbs/get", json{{"posting_number", posting_number}},
                      net::ApiRequest::Expect::kJson);

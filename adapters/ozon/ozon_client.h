@@ -9,6 +9,8 @@
 //   POST /v2/products/stocks        ProductAPI_ProductsStocksV2 (stock out)
 //   POST /v1/product/import/prices  ProductAPI_ImportProductsPrices (prices out)
 //   POST /v3/product/list           ProductAPI_GetProductList (offer_id -> product_id)
+//   POST /v3/product/info/list      ProductAPI_GetProductInfoList (product cards,
+//                                   by product_id, at most 1000 a request)
 //   POST /v3/posting/fbs/get        PostingAPI_GetFbsPostingV3 (one FBS posting's
 //                                   status and products)
 //   POST /v4/posting/fbs/ship       PostingAPI_ShipFbsPostingV4 (ship: packages)
@@ -33,6 +35,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/kit/product_cards.h"
 #include "base/clock.h"
 #include "base/secret.h"
 #include "net/api_client.h"
@@ -63,6 +66,9 @@ inline constexpr int kPriceUpdatesPerHour = 10;
 inline constexpr int kMaxPostingsPerPage = 1000;
 inline constexpr int kMaxPostingsOffset = 20000;
 inline constexpr int kMaxProductsPerPage = 1000;  // /v3/product/list limit
+// /v3/product/info/list: «не больше 1000 товаров по параметрам offer_id,
+// product_id и sku в сумме».
+inline constexpr int kMaxProductInfoIds = 1000;
 // /v1/returns/list: limit «Максимальное значение — 500».
 inline constexpr int kMaxReturnsPerPage = 500;
 
@@ -160,6 +166,14 @@ class OzonClient {
   net::ApiResult<std::vector<ItemResult>> UpdateStocks(const std::vector<StockItem>& items);
   net::ApiResult<std::vector<ItemResult>> UpdatePrices(const std::vector<PriceItem>& items) const;
   net::ApiResult<ProductPage> ListProducts(const std::string& last_id, int limit) const;
+  // The cards of `product_ids` (at most kMaxProductInfoIds), in the kit's
+  // shape: sku offer_id, marketplace_id product_id, name, barcodes,
+  // is_archived, updated_ms from updated_at, attributes {ozon_sku, price,
+  // old_price, currency_code, vat, description_category_id, type_id} as
+  // sent. An item without offer_id or id comes back with them empty (the
+  // caller queues it unreadable: kit::CardProblem).
+  net::ApiResult<std::vector<kit::PulledCard>> ProductCards(
+      const std::vector<int64_t>& product_ids) const;
   // One FBS posting (an FBO posting, or one of another account, is not
   // found: Ozon answers an error, classified as the HTTP status says).
   net::ApiResult<FbsPosting> GetFbsPosting(const std::string& posting_number) const;

@@ -10,6 +10,7 @@
 #include <span>
 #include <utility>
 
+#include "adapters/kit/cursor_pass.h"
 #include "adapters/kit/unreadable_record.h"
 #include "adapters/ozon/ozon_adapter.h"
 #include "base/json_get.h"
@@ -181,7 +182,10 @@ std::string OzonCursor::ToJson() const {
               {"fbs", fbs.ToObject()},
               {"fbo", fbo.ToObject()},
               {"returns", returns.ToObject()},
-              {"phase", in_returns ? "returns" : "postings"}}
+              {"products", products.ToObject()},
+              {"phase", in_products  ? "products"
+                        : in_returns ? "returns"
+                                     : "postings"}}
       .dump();
 }
 
@@ -208,12 +212,12 @@ std::optional<OzonCursor> OzonCursor::Parse(const std::string& text) {
   c.scheme = *scheme;
   c.fbs = *fbs;
   c.fbo = *fbo;
-  if (const json* r = JsonObject(*j, "returns")) {
-    std::optional<kit::ReturnsPass> pass = kit::ReturnsPass::FromObject(*r);
-    if (!pass) return std::nullopt;
-    c.returns = std::move(*pass);
+  if (!kit::ReadCursorPass(*j, "returns", c.returns) ||
+      !kit::ReadCursorPass(*j, "products", c.products)) {
+    return std::nullopt;
   }
   c.in_returns = JsonString(*j, "phase") == "returns";
+  c.in_products = JsonString(*j, "phase") == "products";
   return c;
 }
 
@@ -328,12 +332,31 @@ Result<PullResult> OzonAdapter::Pull(const std::optional<std::string>& cursor_te
       cursor_text && !cursor_text->empty() ? OzonCursor::Parse(*cursor_text) : OzonCursor{};
   if (!read) return Status::InvalidArgument("unreadable Ozon cursor: " + *cursor_text);
   OzonCursor& cursor = *read;
+  // After the postings the returns' pass, then the product cards' pass
+  // when one is due; the last of them ends the round.
+  auto cards_follow = [&](PullResult& out) {
+    if (!out.more && config_.products && cursor.products.Due(now_ms)) {
+      cursor.in_products = true;
+      out.more = true;
+    }
+  };
+  if (cursor.in_products && config_.products) {
+    auto pulled = PullProducts(cursor.products, now_ms);
+    if (!pulled.ok() || pulled->not_before) return pulled;  // cursor unchanged
+    PullResult out = std::move(*pulled);
+    if (!out.more) cursor.in_products = false;
+    out.next_cursor = cursor.ToJson();
+    return out;
+  }
+  cursor.in_products = false;
   if (cursor.in_returns && config_.returns) {
     auto pulled = PullReturns(cursor.returns, now_ms);
     if (!pulled.ok() || pulled->not_before) return pulled;  // cursor unchanged
     PullResult out = std::move(*pulled);
-    // The returns' pass ends the round.
-    if (!out.more) cursor.in_returns = false;
+    if (!out.more) {
+      cursor.in_returns = false;
+      cards_follow(out);
+    }
     out.next_cursor = cursor.ToJson();
     return out;
   }
@@ -359,6 +382,7 @@ Result<PullResult> OzonAdapter::Pull(const std::optional<std::string>& cursor_te
       cursor.in_returns = true;
       out.more = true;
     }
+    cards_follow(out);
   }
   out.next_cursor = cursor.ToJson();
   return out;
@@ -524,6 +548,34 @@ Result<PullResult> OzonAdapter::PullReturns(kit::ReturnsPass& pass, int64_t now_
   }
   const bool has_next = JsonBool(answer->json, "has_next") == true;
   out.more = pass.After(has_next && last > 0 ? std::to_string(last) : "", returns->empty());
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Product cards.
+
+Result<PullResult> OzonAdapter::PullProducts(kit::CatalogPass& pass, int64_t now_ms) {
+  PullResult out;
+  auto throttled = [&](const net::ApiError& error) -> Result<PullResult> {
+    if (error.kind == net::ApiError::Kind::kThrottled && error.not_before) {
+      out.not_before = error.not_before;
+      return std::move(out);
+    }
+    return error.ToStatus();
+  };
+  auto page = client_.ListProducts(pass.page_token, config_.products_page_size);
+  if (!page.ok()) return throttled(page.error());
+  std::vector<int64_t> ids;
+  for (const auto& [offer, product] : page->items) {
+    if (product > 0) ids.push_back(product);
+  }
+  if (!ids.empty()) {
+    auto cards = client_.ProductCards(ids);
+    if (!cards.ok()) return throttled(cards.error());  // the page is read again
+    kit::QueueCards(*cards, "ozon", "/v3/product/info/list items", catalog_, out.events);
+  }
+  out.more =
+      pass.After(page->last_id, page->items.empty(), now_ms, config_.products_interval.count());
   return out;
 }
 

@@ -158,6 +158,7 @@ simkit::SimPipeline::Options OzonSimulator::PipelineOptions() {
               route("/v2/products/stocks", {"all", "stocks"}, &OzonSimulator::UpdateStocks),
               route("/v1/product/import/prices", {"all"}, &OzonSimulator::Prices),
               route("/v3/product/list", {"all"}, &OzonSimulator::ProductList),
+              route("/v3/product/info/list", {"all"}, &OzonSimulator::ProductInfoList),
               route("/v3/posting/fbs/get", {"all"}, &OzonSimulator::GetPosting),
               route("/v4/posting/fbs/ship", {"all"}, &OzonSimulator::Ship),
               route("/v2/posting/fbs/cancel", {"all"}, &OzonSimulator::Cancel),

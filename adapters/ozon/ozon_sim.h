@@ -18,6 +18,8 @@
 //   POST /v1/product/import/prices  <= 1000 items; per item TOO_MANY_REQUESTS
 //                                   on a product's 11th price within an hour
 //   POST /v3/product/list           the catalogue, cursor last_id
+//   POST /v3/product/info/list      its cards (ozon_sim_products.cc): one kind
+//                                   of identifier, at most 1000
 //   POST /v3/posting/fbs/get        one FBS posting (an FBO one is not found)
 //   POST /v4/posting/fbs/ship       awaiting_packaging -> awaiting_deliver, the
 //                                   packages' products matching the posting's
@@ -174,6 +176,8 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   net::HttpResponse UpdateStocks(const nlohmann::json& body, bool dup);
   net::HttpResponse Prices(const nlohmann::json& body, bool dup);
   net::HttpResponse ProductList(const nlohmann::json& body, bool dup);
+  // ozon_sim_products.cc: the cards of the catalogue.
+  net::HttpResponse ProductInfoList(const nlohmann::json& body, bool dup);
   // ozon_sim_returns.cc: the returns of the delivered postings (at
   // construction; REQUIRES postings_mu_ held), and /v1/returns/list.
   void CreateReturnsLocked() REQUIRES(postings_mu_);

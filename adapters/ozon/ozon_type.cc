@@ -86,6 +86,18 @@ struct OzonKeys : config::KeySet {
        .description = "Pull the FBS and FBO returns (/v1/returns/list, by status change time, "
                       "from order_lookback ago, then incrementally with `overlap`) after each "
                       "round of postings, as `return` entities linked to their posting."});
+  Key<Type::kBool> products = Declare<Type::kBool>(
+      {.name = "products",
+       .default_value = "true",
+       .description = "Pull the product cards (/v3/product/list + /v3/product/info/list) after "
+                      "the returns, a whole pass at most once per products_interval, as "
+                      "`product` entities (sku: the offer_id); they also resolve the SKUs of "
+                      "stock commands."});
+  Key<Type::kDuration> products_interval = Declare<Type::kDuration>(
+      {.name = "products_interval",
+       .default_value = "\"1h\"",
+       .description = "Least time from the end of one pass over the product cards to the "
+                      "start of the next."});
   Key<Type::kIdList> warehouse_ids = Declare<Type::kIdList>(
       {.name = "warehouse_ids",
        .default_value = "[]",
@@ -123,6 +135,8 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.overlap = keys.overlap.Get(section);
   c.order_lookback = keys.order_lookback.Get(section);
   c.returns = keys.returns.Get(section);
+  c.products = keys.products.Get(section);
+  c.products_interval = keys.products_interval.Get(section);
   if (c.order_lookback > std::chrono::hours(24 * 365)) {
     return keys.order_lookback.ErrorAt(section, "Ozon allows a period of at most one year");
   }

@@ -11,6 +11,7 @@
 #include <cctype>
 #include <deque>
 
+#include "adapters/kit/cursor_pass.h"
 #include "adapters/kit/order_commands.h"
 #include "base/json_get.h"
 #include "base/timestamp.h"
@@ -77,6 +78,7 @@ struct WildberriesAdapter::Cursor {
   int64_t seen_until = 0;  // newest createdAt fully scanned
   std::optional<Scan> scan;
   Open open;
+  kit::CatalogPass products;  // the product cards' pass
   struct {
     int64_t due_ms = 0;  // the next cycle starts at
     std::string stage = "new";
@@ -100,6 +102,9 @@ struct WildberriesAdapter::Cursor {
                     JsonInt(*s, "high").value_or(0)};
     }
     ReadOpen(*j, c.open);
+    if (!kit::ReadCursorPass(*j, "products", c.products)) {
+      return Status::InvalidArgument("wildberries: unreadable cursor (products)");
+    }
     if (const json* d = JsonObject(*j, "dbs")) {
       c.dbs.due_ms = JsonInt(*d, "due_ms").value_or(0);
       c.dbs.stage = std::string(JsonString(*d, "stage").value_or("new"));
@@ -154,6 +159,7 @@ struct WildberriesAdapter::Cursor {
                 {"done_until", dbs.done_until},
                 {"open", DumpOpen(dbs.open, true)},
                 {"closed", std::move(closed)}};
+    j["products"] = products.ToObject();
     return j.dump();
   }
 
@@ -276,7 +282,50 @@ Result<PullResult> WildberriesAdapter::Pull(const std::optional<std::string>& te
     result.more = !result.not_before.has_value();  // FBS (or the rest of the cycle) next
     return result;
   }
-  return PullFbs(c);
+  // The product cards' pass, between two FBS scans too, when due.
+  if (config_.products && c.started && !c.scan && c.products.Due(ToUnixMillis(clock_.Now()))) {
+    return PullProducts(c);
+  }
+  Result<PullResult> fbs = PullFbs(c);
+  // A scan's end with a pass due: the pass follows at once, in this round.
+  const int64_t now_ms = ToUnixMillis(clock_.Now());
+  if (fbs.ok() && !fbs->more && !fbs->not_before && config_.products && !c.scan &&
+      (c.products.in_pass || now_ms >= c.products.next_ms)) {
+    fbs->more = true;
+  }
+  return fbs;
+}
+
+Result<PullResult> WildberriesAdapter::PullProducts(Cursor& c) {
+  // The pass's page token: the cursor of the page before, "<updatedAt> <nmID>".
+  CardsCursor at;
+  if (const std::string& token = c.products.page_token; !token.empty()) {
+    const size_t space = token.rfind(' ');
+    at.updated_at = token.substr(0, space);
+    at.nm_id = space == std::string::npos
+                   ? 0
+                   : ParseDecimalInt(std::string_view(token).substr(space + 1)).value_or(0);
+  }
+  PullResult result;
+  auto page = client_.ListCards(at, kMaxCardsPage);
+  if (!page.ok()) {
+    if (page.error().kind != ApiError::Kind::kThrottled) return page.error().ToStatus();
+    result.not_before = page.error().not_before;  // the cursor as it was
+    return result;
+  }
+  kit::QueueCards(page->products, "wildberries", "/content/v2/get/cards/list cards", nm_of_sku_,
+                  result.events);
+  IndexCards(page->products);
+  // "Повторяйте пункты 2 и 3, пока значение total в ответе не станет меньше
+  // чем значение limit в запросе."
+  const bool last = page->total < kMaxCardsPage || page->cursor == at;
+  const std::string next =
+      last ? "" : fmt::format("{} {}", page->cursor.updated_at, page->cursor.nm_id);
+  c.products.After(next, page->cards == 0, ToUnixMillis(clock_.Now()),
+                   config_.products_interval.count());
+  result.next_cursor = c.Dump();
+  result.more = true;  // the pass's next page, or FBS
+  return result;
 }
 
 Result<PullResult> WildberriesAdapter::PullFbs(Cursor& c) {

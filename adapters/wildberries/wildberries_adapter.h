@@ -25,16 +25,25 @@
 // included, never fails the Pull: FBS goes on, DBS backs off and
 // DescribeJson shows dbs.last_error.
 //
+// Product cards: between two FBS scans, when a
+// pass is due (products_interval after the last), one page of
+// /content/v2/get/cards/list a Pull, by its cursor (updatedAt, nmID), until
+// a page holds fewer than the limit; kind=product events in the kit's shape
+// (kit::ProductEvent: sku the vendorCode, marketplace_id the nmID).
+//
 // Commands out (Deliver, batches of up to 1000), payload = one item:
-//   set_stock  {"chrt_id":123 | "sku":"<barcode>", "warehouse_id":507, "amount":5}
+//   set_stock  {"chrt_id":123 | "sku":"<barcode or vendorCode>", "warehouse_id":507,
+//              "amount":5}
 //              -> PUT /api/v3/stocks/{warehouseId} by chrtId only
 //              (wildberries_stocks.cc). A barcode alone is resolved to its
-//              chrtID through the content cards (SizeTable); a barcode on no
-//              card fails the item. 409: WB names failed items by barcode;
-//              they are matched back through the command's own sku or the
-//              cards; permanent codes fail those items, StoreIsProcessing
-//              retries, the items a 409 does not name are retried.
-//   set_price  {"nm_id":123, "price":999, "discount":30}
+//              chrtID through the content cards (SizeTable); a sku that is no
+//              barcode is read as the CRM's SKU, the card's vendorCode, and
+//              sent as its only size's chrtID (several sizes: the item
+//              fails, asking for a barcode); on no card: the item fails. 409: WB names failed items
+//              by barcode; they are matched back through the command's own sku or the cards;
+//              permanent codes fail those items, StoreIsProcessing retries, the items a 409 does
+//              not name are retried.
+//   set_price  {"nm_id":123 | "sku":"<vendorCode>", "price":999, "discount":30}
 //              -> POST /api/v2/upload/task (wildberries_prices.cc); settled
 //              when WB has processed the task (history/buffer checks), until
 //              then Retry at the next check.
@@ -71,6 +80,7 @@
 
 #include "adapters/adapter.h"
 #include "adapters/kit/order_writes.h"
+#include "adapters/kit/product_cards.h"
 #include "adapters/kit/target.h"
 #include "adapters/wildberries/wildberries_client.h"
 #include "base/thread_annotations.h"
@@ -93,6 +103,10 @@ struct WildberriesConfig {
   bool dbs = true;  // poll DBS orders
   // A barcode on no card triggers a new read of the cards at most this often.
   std::chrono::milliseconds cards_refresh{std::chrono::minutes(15)};
+  // Product cards (/content/v2/get/cards/list) between two FBS scans, a
+  // whole pass at most once per products_interval.
+  bool products = true;
+  std::chrono::milliseconds products_interval{std::chrono::hours(1)};
   // Price upload tasks: first check after price_check_first, later ones
   // half the task's age apart, at most price_check_max; after
   // price_task_wait the task is settled from the buffer or uploaded again.
@@ -160,6 +174,16 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
   struct Cursor;  // the persisted cursor, FBS and DBS
   // One FBS page.
   Result<PullResult> PullFbs(Cursor& cursor);
+  // One page of the product cards' pass.
+  Result<PullResult> PullProducts(Cursor& cursor);
+  // The nmID (set_price) or the chrtID of the only size (set_stock) of the
+  // card whose vendorCode is `sku`, from the cards read; nullopt: no card
+  // has it. chrtID 0: the card has several sizes (a barcode must say which).
+  std::optional<int64_t> NmOfSku(const std::string& sku) const { return IdOf(nm_of_sku_, sku); }
+  std::optional<int64_t> ChrtOfSku(const std::string& sku) const { return IdOf(chrt_of_sku_, sku); }
+  static std::optional<int64_t> IdOf(const kit::SkuIndex& index, const std::string& sku);
+  // Puts the cards' vendorCodes in nm_of_sku_ and chrt_of_sku_.
+  void IndexCards(const std::vector<kit::PulledCard>& cards);
   // Up to four DBS requests; errors are kept in the
   // cursor and DescribeJson, never returned.
   PullResult PullDbs(Cursor& cursor);
@@ -211,7 +235,9 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
   WildberriesConfig config_;
   Clock& clock_;
   WildberriesClient client_;
-  std::mutex sizes_mu_;  // held while the table is read or matched (a read sends requests)
+  kit::SkuIndex nm_of_sku_;    // vendorCode -> nmID
+  kit::SkuIndex chrt_of_sku_;  // vendorCode -> its only size's chrtID ("0": several)
+  std::mutex sizes_mu_;        // held while the table is read or matched (a read sends requests)
   SizeTable sizes_ GUARDED_BY(sizes_mu_);
   std::mutex prices_mu_;
   std::map<std::string, PendingPrice> pending_prices_ GUARDED_BY(prices_mu_);  // by Command::key

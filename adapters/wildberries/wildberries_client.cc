@@ -7,6 +7,7 @@
 
 #include "base/json_get.h"
 #include "base/json_list.h"
+#include "base/timestamp.h"
 #include "net/upstream.h"
 
 namespace crmhub::adapters::wildberries {
@@ -309,6 +310,40 @@ ApiResult<std::vector<PriceGoodResult>> WildberriesClient::PriceTaskGoods(TaskLi
   return out;
 }
 
+namespace {
+
+// A card of /content/v2/get/cards/list in the kit's shape (CardsPage).
+kit::PulledCard ReadCard(const json& card) {
+  kit::PulledCard out{.card = {}, .raw = card};
+  if (!card.is_object()) return out;
+  kit::ProductCard& c = out.card;
+  c.sku = std::string(JsonString(card, "vendorCode").value_or(""));
+  if (auto nm = JsonInt(card, "nmID"); nm && *nm > 0) c.marketplace_id = std::to_string(*nm);
+  c.name = std::string(JsonString(card, "title").value_or(""));
+  if (auto at = JsonString(card, "updatedAt")) {
+    Result<int64_t> ms = ParseTimestampMs(*at, kNoDefaultOffset);
+    if (ms.ok()) c.updated_ms = *ms;
+  }
+  json chrt_ids = json::array();
+  if (const json* sizes = JsonArray(card, "sizes")) {
+    for (const json& size : *sizes) {
+      if (auto chrt = JsonInt(size, "chrtID")) chrt_ids.push_back(*chrt);
+      if (const json* skus = JsonArray(size, "skus")) {
+        for (const json& sku : *skus) {
+          if (auto b = AsString(sku); b && !b->empty()) c.barcodes.emplace_back(*b);
+        }
+      }
+    }
+  }
+  c.attributes["chrt_ids"] = std::move(chrt_ids);
+  for (const char* key : {"imtID", "brand", "subjectID", "subjectName"}) {
+    if (auto v = JsonScalarText(card, key); v && !v->empty()) c.attributes[key] = *v;
+  }
+  return out;
+}
+
+}  // namespace
+
 ApiResult<CardsPage> WildberriesClient::ListCards(const CardsCursor& cursor, int limit) {
   json c = {{"limit", limit}};
   if (!cursor.updated_at.empty()) {
@@ -328,6 +363,7 @@ ApiResult<CardsPage> WildberriesClient::ListCards(const CardsCursor& cursor, int
                  JsonInt(*next, "nmID").value_or(0)};
   page.total = JsonInt(*next, "total").value_or(0);
   for (const json& card : *cards) {
+    page.products.push_back(ReadCard(card));
     const json* sizes = JsonArray(card, "sizes");
     if (sizes == nullptr) continue;  // a card without sizes names no item
     for (const json& size : *sizes) {

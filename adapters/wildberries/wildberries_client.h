@@ -66,6 +66,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/kit/product_cards.h"
 #include "base/clock.h"
 #include "base/metrics.h"
 #include "base/secret.h"
@@ -214,6 +215,11 @@ struct CardSize {
 struct CardsPage {
   size_t cards = 0;
   std::vector<CardSize> sizes;  // the sizes with an integer chrtID
+  // Each card in the kit's shape (sku the vendorCode, marketplace_id the
+  // nmID, name the title, barcodes every size's skus, updated_ms from
+  // updatedAt, attributes {imtID, brand, subjectID, subjectName,
+  // chrt_ids: [every size's chrtID]}) with the card as sent.
+  std::vector<kit::PulledCard> products;
   CardsCursor cursor;
   int64_t total = 0;  // cards in this answer; < limit: the last page
 };

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "adapters/wildberries/wildberries_adapter.h"
+#include "base/json_get.h"
 
 namespace crmhub::adapters::wildberries {
 namespace {
@@ -33,13 +34,38 @@ void WildberriesAdapter::DeliverPrices(std::span<const Command> batch,
   std::map<int64_t, std::pair<SystemTime, std::vector<std::pair<size_t, int64_t>>>> checks;
   std::vector<std::string> keys;  // nmIDs of the uploads
   std::vector<std::pair<size_t, PriceGood>> uploads;
+  // nm_id as given, else the card's whose vendorCode is the command's sku
+  // (the CRM's SKU), the cards read again at most once a call when one is
+  // unknown (ReadSizes' own pacing).
+  std::vector<std::optional<int64_t>> nms;
+  std::vector<std::string> unknown(commands.size());
+  bool read = false;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    std::optional<int64_t> nm = NmId(commands[i].item);
+    const std::string sku(JsonString(commands[i].item, "sku").value_or(""));
+    if (!nm && !sku.empty()) {
+      nm = NmOfSku(sku);
+      if (!nm && !read) {
+        read = true;
+        std::lock_guard lock(sizes_mu_);
+        ReadSizes();  // a failed read leaves the SKU unknown: the item fails, saying so
+        nm = NmOfSku(sku);
+      }
+      if (!nm) {
+        unknown[i] = kit::UnknownSku("wildberries", "Wildberries", sku,
+                                     "/content/v2/get/cards/list", "nm_id");
+      }
+    }
+    nms.push_back(nm);
+  }
   {
     std::lock_guard lock(prices_mu_);
     std::erase_if(pending_prices_,
                   [&](const auto& e) { return now - e.second.uploaded > std::chrono::hours(24); });
-    for (const kit::TargetCommand& c : commands) {
+    for (size_t i = 0; i < commands.size(); ++i) {
+      const kit::TargetCommand& c = commands[i];
       const Command& m = batch[c.index];
-      const std::optional<int64_t> nm = NmId(c.item);
+      const std::optional<int64_t> nm = nms[i];
       auto pending = pending_prices_.find(m.key);
       if (nm && pending != pending_prices_.end() && pending->second.payload == m.payload) {
         auto& check = checks[pending->second.task];
@@ -48,8 +74,11 @@ void WildberriesAdapter::DeliverPrices(std::span<const Command> batch,
         continue;
       }
       PriceGood g{nm.value_or(0), CommandInt(c.item, {"price"}), CommandInt(c.item, {"discount"})};
-      if (!nm) {
-        out[c.index] = DeliveryOutcome::Fail("set_price: needs nm_id (the WB article)");
+      if (!unknown[i].empty()) {
+        out[c.index] = DeliveryOutcome::Fail("set_price: " + unknown[i]);
+      } else if (!nm) {
+        out[c.index] = DeliveryOutcome::Fail(
+            "set_price: needs nm_id (the WB article) or sku (its vendorCode)");
       } else if (!g.price && !g.discount) {
         // "Цена и скидка не могут быть пустыми одновременно".
         out[c.index] = DeliveryOutcome::Fail("set_price: needs price and/or discount (integers)");

@@ -40,7 +40,8 @@ Result<StockCommand> ReadStock(const kit::TargetCommand& c, const std::set<int64
   s.chrt_id = CommandInt(c.item, {"chrt_id", "chrtId"}).value_or(0);
   s.barcode = std::string(JsonString(c.item, "sku").value_or(""));
   if (s.chrt_id <= 0 && s.barcode.empty()) {
-    return Status::InvalidArgument("needs chrt_id (the size id) or sku (a barcode)");
+    return Status::InvalidArgument(
+        "needs chrt_id (the size id) or sku (a barcode, or the card's vendorCode)");
   }
   auto amount = CommandInt(c.item, {"amount"});
   if (!amount || *amount < 0 || *amount > kMaxStockAmount) {
@@ -104,6 +105,23 @@ std::vector<std::string> SettleConflicts(const std::vector<StockConflict>& confl
 
 }  // namespace
 
+std::optional<int64_t> WildberriesAdapter::IdOf(const kit::SkuIndex& index,
+                                                const std::string& sku) {
+  const std::optional<std::string> id = index.Find(sku);
+  return id ? ParseDecimalInt(*id) : std::nullopt;
+}
+
+void WildberriesAdapter::IndexCards(const std::vector<kit::PulledCard>& cards) {
+  for (const kit::PulledCard& c : cards) {
+    if (!kit::CardProblem(c.card).empty()) continue;
+    nm_of_sku_.Put(c.card.sku, c.card.marketplace_id);
+    const nlohmann::json* chrt_ids = JsonArray(c.card.attributes, "chrt_ids");
+    const std::optional<int64_t> only =
+        chrt_ids && chrt_ids->size() == 1 ? AsInt((*chrt_ids)[0]) : std::nullopt;
+    chrt_of_sku_.Put(c.card.sku, std::to_string(only.value_or(0)));
+  }
+}
+
 std::optional<ApiError> WildberriesAdapter::ReadSizes() {
   SizeTable& t = sizes_;
   if (!t.reading) {
@@ -118,6 +136,7 @@ std::optional<ApiError> WildberriesAdapter::ReadSizes() {
   for (;;) {
     auto page = client_.ListCards(t.cursor, kMaxCardsPage);
     if (!page.ok()) return page.error();
+    IndexCards(page->products);
     for (const CardSize& size : page->sizes) {
       for (const std::string& b : size.barcodes) t.next[b] = size.chrt_id;
     }
@@ -147,21 +166,38 @@ void WildberriesAdapter::DeliverStocks(std::span<const kit::TargetCommand> comma
   bool asked = false;
   std::optional<ApiError> reading;
   auto resolve = [&](StockCommand& s) -> std::optional<DeliveryOutcome> {
+    // A barcode first; else the CRM's SKU, a card's vendorCode, when its
+    // card has one size.
     auto find = [&] {
-      if (auto it = sizes_.chrt_of.find(s.barcode); it != sizes_.chrt_of.end())
+      if (auto it = sizes_.chrt_of.find(s.barcode); it != sizes_.chrt_of.end()) {
         s.chrt_id = it->second;
+      } else if (std::optional<int64_t> chrt = ChrtOfSku(s.barcode)) {
+        s.chrt_id = *chrt;
+      }
       return s.chrt_id > 0;
     };
+    auto several = [&]() -> std::optional<DeliveryOutcome> {
+      if (ChrtOfSku(s.barcode) != 0) return std::nullopt;
+      return DeliveryOutcome::Fail(fmt::format(
+          "set_stock: the card of vendorCode {} has several sizes; name one by its barcode "
+          "(sku) or chrt_id",
+          s.barcode));
+    };
     if (s.chrt_id > 0 || find()) return std::nullopt;
+    if (auto o = several()) return o;
     if (!asked) {
       asked = true;
       reading = ReadSizes();
       if (find()) return std::nullopt;
+      if (auto o = several()) return o;
     }
     if (!reading) {
-      return DeliveryOutcome::Fail("set_stock: barcode " + s.barcode +
-                                   " is on no card of this seller (cards read at " +
-                                   FormatRfc3339(*sizes_.read_at) + ")");
+      return DeliveryOutcome::Fail(fmt::format(
+          "set_stock: barcode {} is on no card of this seller (cards read at {}); as the CRM's "
+          "SKU: {}",
+          s.barcode, FormatRfc3339(*sizes_.read_at),
+          kit::UnknownSku("wildberries", "Wildberries", s.barcode, "/content/v2/get/cards/list",
+                          "a barcode or chrt_id")));
     }
     DeliveryOutcome o = reading->ToOutcome();
     o.error = "set_stock: barcode " + s.barcode + ": reading the cards: " + o.error;

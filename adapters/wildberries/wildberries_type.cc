@@ -103,6 +103,18 @@ struct WildberriesKeys : config::KeySet {
        .description = "A set_stock barcode (sku) is sent as its size's chrtID, read from the "
                       "product cards; a barcode on no card starts a new read of the cards at "
                       "most this often (until then it fails)."});
+  Key<Type::kBool> products = Declare<Type::kBool>(
+      {.name = "products",
+       .default_value = "true",
+       .description = "Pull the product cards (/content/v2/get/cards/list, its cursor) between "
+                      "two FBS scans, a whole pass at most once per products_interval, as "
+                      "`product` entities (sku: the vendorCode); they also resolve the SKUs of "
+                      "stock and price commands."});
+  Key<Type::kDuration> products_interval = Declare<Type::kDuration>(
+      {.name = "products_interval",
+       .default_value = "\"1h\"",
+       .description = "Least time from the end of one pass over the product cards to the "
+                      "start of the next."});
   Key<Type::kDuration> request_timeout =
       Declare<Type::kDuration>({.name = "request_timeout",
                                 .default_value = "\"30s\"",
@@ -150,6 +162,8 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.late_margin = keys.late_margin.Get(section);
   c.max_open_orders = static_cast<size_t>(keys.max_open_orders.Get(section));
   c.cards_refresh = keys.cards_refresh.Get(section);
+  c.products = keys.products.Get(section);
+  c.products_interval = keys.products_interval.Get(section);
   if (context.clock == nullptr) return Status::Internal("wildberries: no clock in the context");
   return std::unique_ptr<Adapter>(std::make_unique<WildberriesAdapter>(
       std::move(c), context.http, *context.clock, context.metrics));

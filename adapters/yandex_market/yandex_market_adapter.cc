@@ -9,6 +9,7 @@
 
 #include "adapters/kit/chunked_send.h"
 #include "adapters/kit/command_fields.h"
+#include "adapters/kit/cursor_pass.h"
 #include "adapters/kit/order_commands.h"
 #include "adapters/kit/unreadable_record.h"
 #include "base/json_get.h"
@@ -44,9 +45,12 @@ std::vector<std::string> DefaultPushAllowIps() {
 std::string PullCursor::ToJson() const {
   return fmt::format(
       R"({{"v":2,"watermark":{},"window_to":{},"page_token":{},)"
-      R"("returns":{{"watermark":{},"window_to":{},"page_token":{}}},"phase":"{}"}})",
+      R"("returns":{{"watermark":{},"window_to":{},"page_token":{}}},"products":{},"phase":"{}"}})",
       watermark_ms, window_to_ms, json(page_token).dump(), returns.watermark_ms,
-      returns.window_to_ms, json(returns.page_token).dump(), in_returns ? "returns" : "orders");
+      returns.window_to_ms, json(returns.page_token).dump(), products.ToObject().dump(),
+      in_products  ? "products"
+      : in_returns ? "returns"
+                   : "orders");
 }
 
 std::optional<PullCursor> PullCursor::Parse(std::string_view text) {
@@ -58,12 +62,12 @@ std::optional<PullCursor> PullCursor::Parse(std::string_view text) {
   if (v == 2) {
     c.window_to_ms = JsonInt(*j, "window_to").value_or(0);
     c.page_token = std::string(JsonString(*j, "page_token").value_or(""));
-    if (const json* r = JsonObject(*j, "returns")) {
-      std::optional<PullCursor::Pass> pass = PullCursor::Pass::FromObject(*r);
-      if (!pass) return std::nullopt;
-      c.returns = std::move(*pass);
+    if (!kit::ReadCursorPass(*j, "returns", c.returns) ||
+        !kit::ReadCursorPass(*j, "products", c.products)) {
+      return std::nullopt;
     }
     c.in_returns = JsonString(*j, "phase") == "returns";
+    c.in_products = JsonString(*j, "phase") == "products";
   }
   return c;
 }
@@ -117,6 +121,8 @@ Result<PullResult> YandexMarketAdapter::Pull(const std::optional<std::string>& c
     if (!parsed) return Status::InvalidArgument("unreadable yandex-market cursor: " + *cursor);
     c = std::move(*parsed);
   }
+  if (c.in_products && config_.products) return PullProducts(std::move(c), now_ms);
+  c.in_products = false;
   if (c.in_returns) return PullReturns(std::move(c), now_ms);
   // The spec caps no update window; a pass spans at most the creation
   // range the request can name, which is all a longer one could return.
@@ -212,9 +218,44 @@ Result<PullResult> YandexMarketAdapter::PullReturns(PullCursor c, int64_t now_ms
     c.in_returns = false;
     // Still behind on orders (the window cap cut their pass short): go on.
     result.more = now_ms - c.watermark_ms > config_.poll_interval.count();
+    // The catalogue's pass, when due, at once.
+    if (config_.products && c.products.Due(now_ms)) {
+      c.in_products = true;
+      result.more = true;
+    }
   }
   result.next_cursor = c.ToJson();
   return result;
+}
+
+Result<PullResult> YandexMarketAdapter::PullProducts(PullCursor c, int64_t now_ms) {
+  net::ApiResult<OfferMappingsPage> page =
+      client_.GetOfferMappings(c.products.page_token, config_.products_page_size);
+  if (!page.ok() && page.error().kind == net::ApiError::Kind::kThrottled &&
+      page.error().not_before) {
+    return PullResult{.not_before = page.error().not_before};
+  }
+  if (!page.ok()) return page.error().ToStatus();
+  PullResult result;
+  kit::QueueCards(page->cards, "yandex-market", "getOfferMappings offerMappings", catalog_,
+                  result.events);
+  if (!c.products.After(std::move(page->next_page_token), page->cards.empty(), now_ms,
+                        config_.products_interval.count())) {
+    c.in_products = false;
+    result.more = now_ms - c.watermark_ms > config_.poll_interval.count();
+  } else {
+    result.more = true;
+  }
+  result.next_cursor = c.ToJson();
+  return result;
+}
+
+std::string YandexMarketAdapter::UnknownOffer(std::string_view command,
+                                              const std::string& sku) const {
+  if (catalog_.size() == 0 || catalog_.Find(sku)) return "";
+  return fmt::format("yandex-market: {}: {}", command,
+                     kit::UnknownSku("yandex-market", "Yandex Market", sku, "getOfferMappings",
+                                     "an offerId Market has"));
 }
 
 net::HttpResponse YandexMarketAdapter::Accepted() const {
@@ -313,6 +354,8 @@ void YandexMarketAdapter::DeliverStocks(const std::vector<kit::TargetCommand>& c
     const std::optional<int64_t> stock = JsonInt(c.item, "stock");
     if (!sku.ok()) {
       out[c.index] = DeliveryOutcome::Fail("yandex-market: set_stock: " + sku.status().message());
+    } else if (std::string unknown = UnknownOffer("set_stock", *sku); !unknown.empty()) {
+      out[c.index] = DeliveryOutcome::Fail(std::move(unknown));
     } else if (!stock || *stock < 0 || *stock > kMaxStockCount) {
       out[c.index] = DeliveryOutcome::Fail(
           fmt::format("yandex-market: set_stock: stock must be an integer 0..{}, got {}",
@@ -340,7 +383,9 @@ void YandexMarketAdapter::DeliverPrices(const std::vector<kit::TargetCommand>& c
     auto fail = [&](const std::string& why) {
       out[c.index] = DeliveryOutcome::Fail("yandex-market: set_price: " + why);
     };
-    Result<std::string> offer = kit::TrimmedText(c.item, "offer_id", kMaxSkuChars);
+    // offer_id, or the CRM's SKU (which is the offerId).
+    Result<std::string> offer = kit::TrimmedText(
+        c.item, JsonMember(c.item, "offer_id") != nullptr ? "offer_id" : "sku", kMaxSkuChars);
     const json value = kit::NumberOrText(c.item, "price");
     const json* currency_member = JsonMember(c.item, "currency");
     std::string currency(currency_member ? AsString(*currency_member).value_or("?") : "RUR");
@@ -352,6 +397,8 @@ void YandexMarketAdapter::DeliverPrices(const std::vector<kit::TargetCommand>& c
     const double minimum_v = minimum ? kit::AsNumber(*minimum).value_or(-1) : -1;
     if (!offer.ok()) {
       fail(offer.status().message());
+    } else if (std::string unknown = UnknownOffer("set_price", *offer); !unknown.empty()) {
+      out[c.index] = DeliveryOutcome::Fail(std::move(unknown));
     } else if (!(kit::AsNumber(value).value_or(0) > 0)) {
       fail("price must be a number > 0, got " + kit::QuoteMember(c.item, "price"));
     } else if (!IsCurrencyType(currency)) {

@@ -91,7 +91,8 @@ YandexMarketClient::YandexMarketClient(YandexMarketClientOptions options, net::T
       price_limit_(clock, options_.price_offers_per_minute, std::chrono::minutes(1)),
       price_read_limit_(clock, kPriceReadsPerMinute, std::chrono::minutes(1)),
       status_limit_(clock, kStatusOrdersPerHour, std::chrono::hours(1)),
-      returns_limit_(clock, kReturnsPerHour, std::chrono::hours(1)) {}
+      returns_limit_(clock, kReturnsPerHour, std::chrono::hours(1)),
+      offer_mappings_limit_(clock, kOfferMappingsPerMinute, std::chrono::minutes(1)) {}
 
 std::string YandexMarketClient::Url(std::string_view owner, int64_t id,
                                     std::string_view tail) const {
@@ -196,6 +197,56 @@ net::ApiResult<ReturnsPage> YandexMarketClient::GetReturns(const ReturnsQuery& q
   Result<json> parsed = ParseJson(body);
   const json* result = parsed.ok() ? JsonObject(*parsed, "result") : nullptr;
   if (const json* paging = result ? JsonObject(*result, "paging") : nullptr) {
+    page.next_page_token = std::string(JsonString(*paging, "nextPageToken").value_or(""));
+  }
+  return page;
+}
+
+net::ApiResult<OfferMappingsPage> YandexMarketClient::GetOfferMappings(
+    const std::string& page_token, int limit) const {
+  std::string url = Url("/v2/businesses/", options_.business_id, "/offer-mappings?limit=") +
+                    std::to_string(limit);
+  if (!page_token.empty()) url += "&page_token=" + net::UrlEncode(page_token);
+  auto answer = Call({.method = "POST",
+                      .url = std::move(url),
+                      .group = "offers",
+                      .limits = {{&offer_mappings_limit_, 1}}});
+  if (!answer.ok()) return answer.error();
+  const json* result = JsonObject(answer->json, "result");
+  const json* mappings = result ? JsonArray(*result, "offerMappings") : nullptr;
+  if (mappings == nullptr) {
+    return Malformed(answer->status, "getOfferMappings: an answer without result.offerMappings");
+  }
+  OfferMappingsPage page;
+  for (const json& m : *mappings) {
+    kit::PulledCard c{.card = {}, .raw = m};
+    const json* offer = JsonObject(m, "offer");
+    if (offer != nullptr) {
+      c.card.sku = std::string(JsonString(*offer, "offerId").value_or(""));
+      c.card.marketplace_id = c.card.sku;
+      c.card.name = std::string(JsonString(*offer, "name").value_or(""));
+      c.card.archived = JsonBool(*offer, "archived") == true;
+      if (const json* barcodes = JsonArray(*offer, "barcodes")) {
+        for (const json& b : *barcodes) {
+          if (auto text = AsString(b); text && !text->empty()) c.card.barcodes.emplace_back(*text);
+        }
+      }
+      for (const auto& [from, to] :
+           {std::pair{"vendor", "vendor"}, {"vendorCode", "vendor_code"}}) {
+        if (auto v = JsonScalarText(*offer, from); v && !v->empty()) c.card.attributes[to] = *v;
+      }
+    }
+    if (const json* mapping = JsonObject(m, "mapping")) {
+      for (const auto& [from, to] : {std::pair{"marketSku", "market_sku"},
+                                     {"marketSkuName", "market_sku_name"},
+                                     {"marketCategoryId", "market_category_id"},
+                                     {"marketCategoryName", "market_category_name"}}) {
+        if (auto v = JsonScalarText(*mapping, from); v && !v->empty()) c.card.attributes[to] = *v;
+      }
+    }
+    page.cards.push_back(std::move(c));
+  }
+  if (const json* paging = JsonObject(*result, "paging")) {
     page.next_page_token = std::string(JsonString(*paging, "nextPageToken").value_or(""));
   }
   return page;

@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/kit/product_cards.h"
 #include "base/clock.h"
 #include "base/secret.h"
 #include "net/api_client.h"
@@ -51,8 +52,11 @@ inline constexpr double kMaxMinimumForBestseller = 100000000;  // UpdateBusiness
 // ShopSku: trimmed (x-transform: trim, so " A" is "A"), then 1..255
 // characters (not bytes), no control characters but tab (its pattern).
 inline constexpr size_t kMaxSkuChars = 255;
-inline constexpr int kMaxReturnsPerPage = 100;      // getReturns: PageLimit100Truncate
-inline constexpr int kReturnsPerHour = 5000;        // getReturns, path resp
+inline constexpr int kMaxReturnsPerPage = 100;  // getReturns: PageLimit100Truncate
+inline constexpr int kReturnsPerHour = 5000;    // getReturns, path resp
+// getOfferMappings: PageLimit100Truncate, resp "none" 100 requests a minute.
+inline constexpr int kMaxOfferMappingsPerPage = 100;
+inline constexpr int kOfferMappingsPerMinute = 100;
 inline constexpr int kMaxStatusesPerRequest = 30;   // UpdateOrderStatusesRequest.orders maxItems
 inline constexpr int kStatusOrdersPerHour = 10000;  // updateOrderStatuses, path resp.result.orders
 inline constexpr auto kParallelLimitPause = std::chrono::seconds(1);
@@ -106,6 +110,16 @@ struct ReturnRecord {
   std::string id, order_id, update_date, shipment_status, refund_status;
 };
 
+// A page of getOfferMappings: each offer in the kit's shape (sku and
+// marketplace_id the offerId, which is what Market's stock and price
+// methods address; name, barcodes, archived; attributes {market_sku,
+// market_sku_name, market_category_id, market_category_name, vendor,
+// vendor_code}) with the OfferMappingDTO as sent.
+struct OfferMappingsPage {
+  std::vector<kit::PulledCard> cards;
+  std::string next_page_token;  // empty: the last page
+};
+
 struct ReturnsPage {
   std::vector<ReturnRecord> returns;
   std::string next_page_token;  // empty: the last page
@@ -151,6 +165,10 @@ class YandexMarketClient {
   // GET /v2/campaigns/{campaignId}/returns. An answer that is not JSON, or
   // has no result.returns array, is kTransient.
   net::ApiResult<ReturnsPage> GetReturns(const ReturnsQuery& query) const;
+  // The whole catalogue, a page at a time (no body: «получить список всех
+  // товаров в каталоге»). REQUIRES: 1 <= limit <= kMaxOfferMappingsPerPage.
+  net::ApiResult<OfferMappingsPage> GetOfferMappings(const std::string& page_token,
+                                                     int limit) const;
   // POST /v2/campaigns/{campaignId}/orders/status-update. Market answers
   // each order (OrderStatusAnswer); an answer without result.orders is
   // kTransient. REQUIRES: 1..30 changes with distinct order ids.
@@ -183,6 +201,7 @@ class YandexMarketClient {
   mutable net::SlidingWindow price_read_limit_;
   mutable net::SlidingWindow status_limit_;
   mutable net::SlidingWindow returns_limit_;
+  mutable net::SlidingWindow offer_mappings_limit_;
 };
 
 }  // namespace crmhub::adapters::yandex_market

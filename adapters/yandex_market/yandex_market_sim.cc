@@ -201,6 +201,8 @@ simkit::SimPipeline::Options YandexMarketSimulator::PipelineOptions() {
       Limit::Window("order statuses an hour", options_.status_orders_per_hour,
                     std::chrono::hours(1)),
       Limit::Window("returns requests an hour", 5000, std::chrono::hours(1)),
+      Limit::Window("offer mappings requests a minute", options_.offer_mappings_per_minute,
+                    std::chrono::minutes(1)),
   };
   // The path's id must be the account's: another campaign or business is
   // not this key's to see.
@@ -251,6 +253,10 @@ simkit::SimPipeline::Options YandexMarketSimulator::PipelineOptions() {
        .path = "/v2/campaigns/{}/returns",
        .limits = {o.limits[5].group},
        .handler = owned(campaign, &YandexMarketSimulator::GetReturns)},
+      {.method = "POST",
+       .path = "/v2/businesses/{}/offer-mappings",
+       .limits = {o.limits[6].group},
+       .handler = owned(business, &YandexMarketSimulator::GetOfferMappings)},
   };
   return o;
 }

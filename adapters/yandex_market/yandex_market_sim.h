@@ -3,7 +3,8 @@
 // (`crmhub sim yandex-market`, the demo, the benchmark, tests), written from
 // the OpenAPI spec, never from the adapter (it links simkit, not
 // crmhub_adapter_yandex_market): getBusinessOrders, updateStocks,
-// updateBusinessPrices and getDefaultPrices, checked as the spec says, prose
+// updateBusinessPrices, getDefaultPrices and getOfferMappings (the catalogue:
+// `catalogue` offers, yandex_market_sim_products.cc), checked as the spec says, prose
 // included, with its own reading where the spec is silent; Market's
 // ApiErrorResponse, 420 limits per Api-Key and simkit's faults ("429"
 // answers 420, "dup" repeats each order of a page). What it checks and
@@ -48,6 +49,11 @@ struct YandexMarketSimOptions : simkit::SimOptions {
   int64_t price_offers_per_minute = 10000;
   int64_t price_reads_per_minute = 5000;
   int64_t status_orders_per_hour = 10000;  // updateOrderStatuses, resp.result.orders
+  // getOfferMappings: resp "none" 100 requests a minute.
+  int64_t offer_mappings_per_minute = 100;
+  // The catalogue getOfferMappings lists: offerId "YM-000001".. (the
+  // orders' offers are the first 1000).
+  int catalogue = 1000;
   // Orders stay PROCESSING/STARTED until the seller moves them (the
   // command tests); otherwise they walk by themselves.
   bool await_seller = false;
@@ -151,6 +157,8 @@ class YandexMarketSimulator final : public simkit::PipelineSimulator {
   // orders (at construction), and getReturns.
   void CreateReturns();
   net::HttpResponse GetReturns(const simkit::SimRequest& r);
+  // yandex_market_sim_products.cc: getOfferMappings.
+  net::HttpResponse GetOfferMappings(const simkit::SimRequest& r);
 
   const YandexMarketSimOptions options_;
   Clock& clock_;

@@ -55,6 +55,18 @@ struct YandexMarketKeys : config::KeySet {
        .default_value = "\"30d\"",
        .description = "Where the first pull starts (updateDate). Orders created more than 30 "
                       "days before are not returned (getBusinessOrders' creation dates)."});
+  config::Key<Type::kBool> products = Declare<Type::kBool>(
+      {.name = "products",
+       .default_value = "true",
+       .description = "Pull the catalogue (getOfferMappings) after the returns, a whole pass at "
+                      "most once per products_interval, as `product` entities (sku: the "
+                      "offerId); once read, stock and price commands naming no offer of it are "
+                      "dead-lettered."});
+  config::Key<Type::kDuration> products_interval = Declare<Type::kDuration>(
+      {.name = "products_interval",
+       .default_value = "\"1h\"",
+       .description = "Least time from the end of one pass over the catalogue to the start of "
+                      "the next."});
   config::Key<Type::kInt> orders_rate_limit = Declare<Type::kInt>(
       {.name = "orders_rate_limit",
        .default_value = "9000",
@@ -102,6 +114,8 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.page_size = static_cast<int>(keys.page_size.Get(section));
   c.overlap = keys.overlap.Get(section);
   c.lookback = keys.lookback.Get(section);
+  c.products = keys.products.Get(section);
+  c.products_interval = keys.products_interval.Get(section);
   Result<kit::PushAuth> push = kit::ReadPushAuth(section, keys.push);
   if (!push.ok()) return push.status();
   c.push = std::move(push).value();

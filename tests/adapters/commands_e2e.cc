@@ -7,6 +7,7 @@
 #include <csignal>
 #include <thread>
 
+#include "crm/sqlite_store.h"
 #include "tests/support/client_thread.h"
 
 namespace crmhub::testutil {
@@ -159,6 +160,58 @@ void RunCommandsScenario(MarketplaceE2e& e2e, simkit::Simulator& sim, const Comm
   ExpectInjectedFaults(sim.log());
   e2e.child().Signal(SIGTERM);
   EXPECT_EQ(e2e.child().Wait(std::chrono::milliseconds(30000)), 0) << e2e.child().Output();
+}
+
+void RunProductsScenario(MarketplaceE2e& e2e, const ProductsE2eOptions& o) {
+  SystemClock clock;
+  std::string missing;
+  auto landed = [&] {
+    crm::SqliteStoreOptions options;
+    options.path = e2e.dir() / "data/crm.db";
+    if (!std::filesystem::exists(options.path)) return false;
+    auto store = crm::SqliteCrmStore::Open(options, clock);
+    if (!store.ok()) return false;
+    if ((*store)->Count(model::EntityKind::kProduct, o.adapter_id).value_or(0) !=
+        static_cast<int64_t>(o.cards.size())) {
+      missing = "count";
+      return false;
+    }
+    for (const auto& [id, sku] : o.cards) {
+      auto found = (*store)->Find(model::EntityKind::kProduct, o.adapter_id, id);
+      if (!found.ok() || !found->has_value()) {
+        missing = id;
+        return false;
+      }
+      const json& fields = (*found)->entity.fields;
+      const json offer_ids = fields.value("offer_ids", json::object());
+      if (fields.value("sku", "") != sku || offer_ids.value(o.offer_key, "") != id) {
+        missing = id + " (" + fields.dump() + ")";
+        return false;
+      }
+    }
+    return true;
+  };
+  ASSERT_TRUE(e2e.WaitUntil(landed, seconds(120)))
+      << "products in crm.db, first wrong: " << missing << "\n"
+      << e2e.child().Output();
+
+  crmhub::testing::ClientThread http(seconds(10));
+  net::OutboundRequest r;
+  r.method = "POST";
+  r.url = fmt::format("http://127.0.0.1:{}/api/v1/commands", o.admin_port);
+  r.headers.Set("Authorization", std::string("Bearer ") + kCommandsE2eToken);
+  r.headers.Set("Content-Type", "application/json");
+  r.headers.Set("Idempotency-Key", "e2e-stock-by-sku");
+  r.body = json{{"target", o.adapter_id},
+                {"command", "set_stock"},
+                {"items", json::array({o.stock_item})}}
+               .dump();
+  auto answer = http.client().SendBlocking(r);
+  ASSERT_TRUE(answer.ok());
+  ASSERT_LT(answer->status, 300) << answer->body;
+  EXPECT_TRUE(e2e.WaitUntil(o.stock_reached, seconds(60))) << e2e.child().Output();
+  e2e.child().Signal(SIGTERM);
+  ASSERT_EQ(e2e.child().Wait(std::chrono::seconds(30)), 0) << e2e.child().Output();
 }
 
 }  // namespace crmhub::testutil

@@ -73,4 +73,20 @@ std::map<std::string, std::vector<std::string>> JournalStatuses(const std::files
 void RunCommandsScenario(MarketplaceE2e& e2e, simkit::Simulator& sim,
                          const CommandsE2eOptions& options);
 
+// Issue 23, acceptance 4, through `crmhub run`: every card of the
+// simulator's catalogue lands in crm.db as a product of the adapter's
+// source (external_id the marketplace id, its SKU, offer_ids[offer_key]);
+// then one set_stock, POST /api/v1/commands addressed by the CRM's SKU,
+// reaches the marketplace item (`stock_reached`, read from the simulator).
+// Leaves the daemon stopped (SIGTERM, clean exit checked).
+struct ProductsE2eOptions {
+  std::string adapter_id;
+  std::string offer_key;                     // "ozon", "wildberries", "yandex_market"
+  std::map<std::string, std::string> cards;  // marketplace id -> SKU
+  nlohmann::json stock_item;                 // the set_stock item, by "sku"
+  std::function<bool()> stock_reached;
+  int admin_port = 0;  // of the daemon's [admin] (CommandsE2eConfig)
+};
+void RunProductsScenario(MarketplaceE2e& e2e, const ProductsE2eOptions& options);
+
 }  // namespace crmhub::testutil

@@ -243,6 +243,25 @@ TEST_F(OzonContractTest, ReturnsListRequestsAreValid) {
   ExpectValid(adapter.client().ListReturns(q), "/v1/returns/list (last_id)");
 }
 
+// The product cards: a page of /v3/product/list, then /v3/product/info/list
+// of its product_ids, both valid requests answered with valid cards.
+TEST_F(OzonContractTest, ProductCardRequestsAreValid) {
+  auto adapter = MakeAdapter();
+  auto page = adapter.client().ListProducts("", 20);
+  ExpectValid(page, "/v3/product/list");
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 20u);
+  std::vector<int64_t> ids;
+  for (const auto& item : page->items) ids.push_back(item.second);
+  auto cards = adapter.client().ProductCards(ids);
+  ExpectValid(cards, "/v3/product/info/list");
+  ASSERT_TRUE(cards.ok());
+  ASSERT_EQ(cards->size(), 20u);
+  EXPECT_EQ((*cards)[0].card.sku, page->items[0].first);
+  EXPECT_EQ((*cards)[0].card.marketplace_id, std::to_string(page->items[0].second));
+  EXPECT_FALSE((*cards)[0].card.barcodes.empty());
+}
+
 TEST_F(OzonContractTest, WrongRequestsAreCaught) {
   auto send = [&](const std::string& path, const std::string& body, bool with_key) {
     net::OutboundRequest r;

@@ -34,6 +34,12 @@
 //                              start_date или visual_status_change_moment»,
 //                              posting_numbers «не больше 50», last_id a
 //                              return id (> 0) when sent
+//   /v3/product/list           limit «Минимум — 1, максимум — 1000»; last_id
+//                              «При первом запросе оставьте это поле пустым»,
+//                              then the last_id of the answer before
+//   /v3/product/info/list      «массив однотипных идентификаторов» (offer_id,
+//                              product_id or sku: one of them), «не больше
+//                              1000 товаров ... в сумме»
 //   every request              «не больше 50 запросов в секунду» (tag Process)
 //
 // Each item in a request counts; a pair or a product counts as updated by a
@@ -181,6 +187,24 @@ inline std::vector<std::string> ProseViolations(const std::vector<simkit::Logged
       const json number = body.value("posting_number", json());
       if (!number.is_string() || number.get<std::string>().empty())
         report("posting_number is required");
+    } else if (r.path == "/v3/product/list") {
+      const json limit = body.value("limit", json());
+      if (!limit.is_number_integer() || limit.get<int64_t>() < 1 || limit.get<int64_t>() > 1000) {
+        report("product list limit 1..1000");
+      }
+      if (body.contains("last_id") && !body["last_id"].is_string())
+        report("product list last_id: the text of the answer before");
+    } else if (r.path == "/v3/product/info/list") {
+      size_t kinds = 0, ids = 0;
+      for (const char* key : {"offer_id", "product_id", "sku"}) {
+        const json list = body.value(key, json());
+        if (list.is_array() && !list.empty()) {
+          ++kinds;
+          ids += list.size();
+        }
+      }
+      if (kinds != 1) report("product info: identifiers of one kind");
+      if (ids > 1000) report("product info: 1000 products at most");
     } else if (r.path == "/v1/returns/list") {
       const json limit = body.value("limit", json());
       if (!limit.is_number_integer() || limit.get<int64_t>() < 1 || limit.get<int64_t>() > 500) {

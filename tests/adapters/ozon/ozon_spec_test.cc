@@ -1,5 +1,6 @@
 // What the spec says beyond its schemas, checked on a realistic cycle of
-// the adapter against the simulator (a pull round with its returns, a
+// the adapter against the simulator (a pull round with its returns and
+// product cards, a
 // stock push, a price
 // push, on a ManualClock, delivered the way the queue would: batches, each
 // retry at its not_before), read back from the simulator's request log:
@@ -89,8 +90,10 @@ std::vector<simkit::LoggedRequest> RunCycle() {
   clock.Advance(std::chrono::minutes(15));
   testing::ClientThread http;
   auto config = testing::ConfigFor("ozon-main", so, sim.base_url());
-  config.page_size = 40;  // several windows and pages
-  config.returns = true;  // and the returns' pass
+  config.page_size = 40;   // several windows and pages
+  config.returns = true;   // and the returns' pass
+  config.products = true;  // and the product cards' (400 cards, 150 a page)
+  config.products_page_size = 150;
   OzonAdapter adapter(config, http.transport(), clock);
 
   // A pull round, a page every 100 ms.
@@ -121,7 +124,10 @@ std::vector<simkit::LoggedRequest> RunCycle() {
   }
   stocks.push_back(
       MakeCommand("set_stock", {{"offer_id", "SKU-000001"}, {"warehouse_id", 22}, {"stock", 7}}));
-  EXPECT_EQ(DeliverAll(adapter, clock, stocks), 251);
+  // And by the CRM's SKU, resolved by the cards the round read.
+  stocks.push_back(
+      MakeCommand("set_stock", {{"sku", "SKU-000300"}, {"warehouse_id", 22}, {"stock", 3}}));
+  EXPECT_EQ(DeliverAll(adapter, clock, stocks), 252);
   clock.Advance(std::chrono::seconds(10));
   std::vector<adapters::Command> again(stocks.begin() + 190, stocks.begin() + 220);
   EXPECT_EQ(DeliverAll(adapter, clock, again), 30);
@@ -192,7 +198,7 @@ std::string Lines(const std::vector<std::string>& lines) {
 TEST_F(OzonSpecTest, TheCycleKeepsToTheRulesTheSpecStatesInProse) {
   // The cycle did what it says: every method, several stocks requests, the
   // price slots used up.
-  EXPECT_EQ(Calls().size(), 9u);  // returns too: the round's last pass
+  EXPECT_EQ(Calls().size(), 10u);  // returns and product cards too: the round's last passes
   size_t stocks = 0, prices = 0;
   for (const auto& r : *log_) {
     EXPECT_EQ(r.status, 200) << r.method << " " << r.path << " " << r.body.substr(0, 200);
@@ -305,6 +311,20 @@ TEST_F(OzonSpecTest, TheProseCheckReportsEachRuleBroken) {
        "posting_numbers: 50 at most"});
   cases.push_back(
       {{request(0, "/v1/returns/list", {{"limit", 10}, {"last_id", "7"}})}, "last_id: the id"});
+  cases.push_back({{request(0, "/v3/product/list", {{"limit", 1001}})}, "product list limit"});
+  cases.push_back(
+      {{request(0, "/v3/product/list", {{"limit", 10}, {"last_id", 7}})}, "product list last_id"});
+  cases.push_back({{request(0, "/v3/product/info/list",
+                            {{"offer_id", {"SKU-000001"}}, {"product_id", {"100002"}}})},
+                   "identifiers of one kind"});
+  cases.push_back(
+      {{request(0, "/v3/product/info/list", json::object())}, "identifiers of one kind"});
+  {
+    json many = json::array();
+    for (int i = 0; i < 1001; ++i) many.push_back(std::to_string(100001 + i));
+    cases.push_back(
+        {{request(0, "/v3/product/info/list", {{"product_id", many}})}, "1000 products at most"});
+  }
   std::vector<simkit::LoggedRequest> burst, stocks_minute, price_hour;
   for (int i = 0; i < 51; ++i) burst.push_back(request(i * 10, "/v3/product/list", json::object()));
   for (int i = 0; i < 81; ++i) {

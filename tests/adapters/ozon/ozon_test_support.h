@@ -99,6 +99,8 @@ inline OzonConfig ConfigFor(const std::string& id, const OzonSimOptions& sim,
   // The postings' tests read postings alone (their request counts and
   // rounds); the returns' tests (ozon_returns_test.cc) turn returns on.
   c.returns = false;
+  // Product cards likewise (ozon_products_test.cc turns them on).
+  c.products = false;
   return c;
 }
 

@@ -182,6 +182,12 @@ std::vector<std::string> ProseFindings(const std::vector<simkit::LoggedRequest>&
       if (!cursor || JsonInt(*cursor, "limit").value_or(101) > 100) {
         add("cards limit at most 100 (\"больше 100 ... используйте пагинацию\")");
       }
+      // "Скопируйте "updatedAt": "***", "nmID": *** из cursor ответа и
+      // вставьте в cursor запроса": the next page names both, or neither.
+      if (cursor && JsonMember(*cursor, "updatedAt") != nullptr &&
+          !JsonInt(*cursor, "nmID").has_value()) {
+        add("cards cursor: updatedAt and nmID of the answer before, together");
+      }
     }
   }
   return out;
@@ -250,6 +256,7 @@ const Cycle& RealisticCycle() {
       stocks.push_back(MakeCommand("set_stock", item, p));
       if (p % 100 == 0) stocks.push_back(MakeCommand("set_stock", item, 10'000 + p));
     }
+
     // Order commands, on orders the world has not moved yet: five shipped
     // (a supply per warehouse), three cancelled, then all of them delivered
     // again (redeliveries: read first, nothing sent twice).
@@ -285,7 +292,22 @@ const Cycle& RealisticCycle() {
     DeliverAll(adapter, w.clock, prices);
     const SystemTime until = w.sim->AllFinalAt() + seconds(30);
     while (w.clock.Now() < until && driver.pulls < 3000) driver.Step(adapter, w.clock);
-    EXPECT_EQ(LatestStatuses(driver.events).size(), 360u);
+    EXPECT_EQ(LatestStatuses(driver.events).size(), 360u)
+        << driver.pulls << " pulls, " << driver.errors << " errors, clock "
+        << ToUnixMillis(w.clock.Now()) - ToUnixMillis(start) << " ms; dbs "
+        << std::count_if(driver.events.begin(), driver.events.end(),
+                         [](const auto& e) { return e.second.value("id", 0) >= 20'000'000; });
+    // The product cards' pass (1500 cards, 15 pages), by the same account
+    // with cards on, then a stock named by the CRM's SKU (a card's
+    // vendorCode) resolved by them.
+    o.products = true;
+    WildberriesAdapter with_cards(o, w.http.get(), w.clock);
+    for (int i = 0; i < 100 && driver.products < 1500; ++i) driver.Step(with_cards, w.clock);
+    EXPECT_EQ(driver.products, 1500);
+    DeliverAll(with_cards, w.clock,
+               {MakeCommand("set_stock",
+                            {{"sku", "art-1300"}, {"warehouse_id", 507}, {"amount", 3}}, 30'000)});
+    EXPECT_EQ(w.sim->StockOf(507, SimBarcode(1300)), 3);
     return Cycle{w.sim->log().Snapshot(), start};
   }();
   return cycle;
@@ -363,6 +385,9 @@ TEST(WildberriesSpecRulesTest, TheProseCheckerReportsEachBrokenRule) {
   add("PATCH", "/api/v3/orders/5/cancel", "", nullptr, 107'000, 409);  // 53
   for (int i = 0; i < 22; ++i)
     add("PATCH", "/api/v3/orders/" + std::to_string(100 + i) + "/cancel", "", nullptr, 200'000);
+  add("POST", "/content/v2/get/cards/list", "",
+      {{"settings", {{"cursor", {{"limit", 100}, {"updatedAt", "2023-12-06T11:17:00.96577Z"}}}}}},
+      300'000, 200);  // 76
   const std::vector<std::string> f = ProseFindings(log, FromUnixMillis(40LL * 24 * 3600 * 1000));
   std::string all;
   for (const auto& line : f) all += line + "\n";
@@ -397,6 +422,8 @@ TEST(WildberriesSpecRulesTest, TheProseCheckerReportsEachBrokenRule) {
   EXPECT_TRUE(reported("74 PATCH /api/v3/orders/120/cancel: over the documented request limit"))
       << all;
   EXPECT_FALSE(reported("73 PATCH /api/v3/orders/119/cancel: over")) << all;
+  EXPECT_TRUE(reported("76 POST /content/v2/get/cards/list: cards cursor: updatedAt and nmID"))
+      << all;
 }
 
 // The (method, path) pairs of `log`, once each.

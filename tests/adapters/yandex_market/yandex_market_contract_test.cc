@@ -138,6 +138,22 @@ TEST_F(YandexMarketContractTest, StocksPriceReadsAndPricesPassTheSpec) {
   EXPECT_EQ(testing::PriceOf(*sim_, "YM-1")["discountBase"], json(150)) << "kept through Prism";
 }
 
+// The catalogue: getOfferMappings without a body, the first page and the
+// next by its page_token, valid requests answered with valid offers.
+TEST_F(YandexMarketContractTest, OfferMappingsPassTheSpec) {
+  auto adapter = MakeAdapter();
+  auto first = adapter->client().GetOfferMappings("", 20);
+  ASSERT_TRUE(first.ok()) << first.error().message << "\n" << LogTail();
+  ASSERT_EQ(first->cards.size(), 20u);
+  EXPECT_EQ(first->cards[0].card.sku, "YM-000001");
+  EXPECT_FALSE(first->cards[0].card.attributes.value("market_sku", "").empty());
+  ASSERT_FALSE(first->next_page_token.empty());
+  auto next = adapter->client().GetOfferMappings(first->next_page_token, 20);
+  ASSERT_TRUE(next.ok()) << next.error().message << "\n" << LogTail();
+  ASSERT_EQ(next->cards.size(), 20u);
+  EXPECT_EQ(next->cards[0].card.sku, "YM-000021");
+}
+
 TEST_F(YandexMarketContractTest, StatusWritesPassTheSpec) {
   auto adapter = MakeAdapter();
   auto outcomes = adapter->Deliver(std::vector{

@@ -35,10 +35,12 @@ class YandexMarketSpecTest : public ::testing::Test {
     so.lifetime = std::chrono::seconds(30);
     so.start = clock_.Now() - std::chrono::minutes(10);
     so.await_seller = true;
+    so.catalogue = 2500;  // every offer the cycle's commands name
     sim_ = std::make_unique<YandexMarketSimulator>(so, clock_);
     ASSERT_TRUE(sim_->Start("127.0.0.1:0").ok());
-    adapter_ = testing::MakeAdapter(testing::ConfigFor("ym", so, sim_->base_url()), &http_.client(),
-                                    clock_);
+    YandexMarketConfig config = testing::ConfigFor("ym", so, sim_->base_url());
+    config.products = true;  // and the catalogue's pass (25 pages)
+    adapter_ = testing::MakeAdapter(config, &http_.client(), clock_);
     testing::RunCycle(*adapter_, *sim_, clock_);
   }
   // Every (method, path) the adapter sent.
@@ -58,8 +60,8 @@ TEST_F(YandexMarketSpecTest, TheCycleKeepsTheRulesTheSpecStatesInProse) {
   const auto log = sim_->log().Snapshot();
   std::set<std::string> seen;
   for (const auto& r : log) seen.insert(r.method + " " + r.path);
-  EXPECT_EQ(seen.size(), 6u) << "orders, returns, stocks, price reads, price updates and "
-                                "status updates were all sent";
+  EXPECT_EQ(seen.size(), 7u) << "orders, returns, the catalogue, stocks, price reads, price "
+                                "updates and status updates were all sent";
   for (const auto& r : log)
     EXPECT_EQ(r.status, 200) << r.method << " " << r.path << " " << r.body.substr(0, 300);
   std::string all;
@@ -123,6 +125,18 @@ TEST(YandexMarketProseRules, EachBrokenRuleIsReported) {
       {entry("POST", "/v2/campaigns/1/orders/status-update", {{"orders", json::array()}}),
        "orders: 1..30"},
       {[&] {
+         auto r = entry("POST", "/v2/businesses/2/offer-mappings", nullptr);
+         r.query = "limit=200";
+         return r;
+       }(),
+       "getOfferMappings limit 1..100"},
+      {[&] {
+         auto r = entry("POST", "/v2/businesses/2/offer-mappings", {{"offerIds", {"A"}}});
+         r.query = "limit=50&page_token=50";
+         return r;
+       }(),
+       "a page_token with offerIds"},
+      {[&] {
          auto r = entry("GET", "/v2/campaigns/1/returns", nullptr);
          r.query = "limit=100&from_date=2025-01-01";
          return r;
@@ -160,7 +174,7 @@ TEST_F(YandexMarketSpecTest, NoCallIsToADeprecatedOperation) {
   auto operations = crmhub::testing::LoadSpecOperations({(kSpecDir / "openapi.yaml").string()});
   ASSERT_TRUE(operations.ok()) << operations.status().ToString();
   const auto calls = Calls();
-  ASSERT_EQ(calls.size(), 6u);
+  ASSERT_EQ(calls.size(), 7u);
   crmhub::testing::CallFindings findings = crmhub::testing::CheckCalls(*operations, calls);
   EXPECT_TRUE(findings.deprecated.empty()) << ::testing::PrintToString(findings.deprecated);
   EXPECT_TRUE(findings.unknown.empty()) << ::testing::PrintToString(findings.unknown);

@@ -10,6 +10,7 @@
 #include <regex>
 #include <set>
 
+#include "base/json_get.h"
 #include "base/timestamp.h"
 
 namespace crmhub::adapters::yandex_market::testing {
@@ -157,6 +158,8 @@ std::vector<std::string> ProseViolations(const std::vector<simkit::LoggedRequest
   WindowCheck status_rate("updateOrderStatuses orders an hour", 10000, 3600000);
   WindowCheck returns_rate("getReturns requests an hour", 5000, 3600000);
   static const std::regex kReturns(R"(/v2/campaigns/\d+/returns)");
+  static const std::regex kMappings(R"(/v2/businesses/\d+/offer-mappings)");
+  WindowCheck mappings_rate("getOfferMappings requests a minute", 100, 60000);
   static const std::regex kStatuses(R"(/v2/campaigns/\d+/orders/status-update)");
   for (const simkit::LoggedRequest& r : log) {
     const std::string where = r.method + " " + r.path + ": ";
@@ -223,6 +226,22 @@ std::vector<std::string> ProseViolations(const std::vector<simkit::LoggedRequest
               read_rate.Add(r.at_ms, ids.is_array() ? static_cast<int64_t>(ids.size()) : 250)) {
         report(*v);
       }
+    } else if (r.method == "POST" && std::regex_match(r.path, kMappings)) {
+      // limit: PageLimit100Truncate (a larger one is cut to 100: a page
+      // shorter than asked); a page_token only with no offerIds («задать
+      // фильтр — в этом случае результаты возвращаются постранично»).
+      const std::string query = "&" + r.query;
+      const size_t at = query.find("&limit=");
+      if (at != std::string::npos) {
+        const std::string value = query.substr(at + 7, query.find('&', at + 1) - at - 7);
+        const std::optional<int64_t> limit = ParseDecimalInt(value);
+        if (!limit || *limit < 1 || *limit > 100) report("getOfferMappings limit 1..100");
+      }
+      const json ids = body.is_object() ? body.value("offerIds", json()) : json();
+      if (ids.is_array() && ids.size() > 200) report("getOfferMappings offerIds: 200 at most");
+      if (ids.is_array() && !ids.empty() && query.find("page_token=") != std::string::npos)
+        report("getOfferMappings: a page_token with offerIds (they are not paged)");
+      if (auto v = mappings_rate.Add(r.at_ms, 1)) report(*v);
     } else if (r.method == "GET" && std::regex_match(r.path, kReturns)) {
       // from_date / to_date are deprecated parameters (fromDate / toDate).
       for (const char* old : {"from_date=", "to_date="}) {

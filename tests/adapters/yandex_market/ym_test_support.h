@@ -37,6 +37,9 @@ inline YandexMarketConfig ConfigFor(const std::string& id, const YandexMarketSim
   c.poll_interval = std::chrono::seconds(5);
   c.overlap = std::chrono::seconds(30);
   c.lookback = std::chrono::hours(24);
+  // The orders' tests read orders and returns alone (their request counts);
+  // yandex_market_products_test.cc turns the catalogue on.
+  c.products = false;
   return c;
 }
 
@@ -83,6 +86,8 @@ void RunCycle(YandexMarketAdapter& adapter, YandexMarketSimulator& sim, ManualCl
 //     days apart (prose); orderIds 1..50 distinct;
 //   getDefaultPrices: offerIds 1..200 distinct;
 //   getReturns: not the deprecated from_date / to_date parameters;
+//   getOfferMappings: limit 1..100 (PageLimit100Truncate), offerIds at most
+//     200 and never paged, 100 requests a minute (resp "none");
 //   updateOrderStatuses: orders 1..30, each with a substatus (every change
 //     the description documents names one), an order once a request;
 //   item frequency limits in any sliding window of the log's time:
