@@ -277,7 +277,7 @@ int Daemon::OpenState() {
   }
   wakeup_.emplace(clock_);
   queue_.emplace(*queue_engine_, *wakeup_);
-  auto sink = options_.hooks.make_sink(*config_, data_dir_, *http_, clock_);
+  auto sink = options_.hooks.make_sink(*config_, data_dir_, *http_, clock_, metrics_);
   if (!sink.ok()) {
     spdlog::error("cannot open the CRM sink: {}", sink.status().ToString());
     return sink.status().code() == StatusCode::kInvalidArgument ? 2 : 1;

@@ -32,6 +32,7 @@
 #include "adapters/adapter.h"
 #include "base/clock.h"
 #include "base/logging.h"
+#include "base/metrics.h"
 #include "config/config.h"
 #include "crm/sink.h"
 #include "daemon/lifecycle.h"
@@ -47,9 +48,10 @@ namespace crmhub::daemon {
 // Seams for the parts built from config that tests may replace.
 struct RuntimeHooks {
   // Builds the CRM sink from [crm]. Default: DefaultSinkFactory().
-  std::function<Result<std::unique_ptr<crm::CrmSink>>(const config::Config& config,
-                                                      const std::filesystem::path& data_dir,
-                                                      net::HttpClient& http, Clock& clock)>
+  // `metrics`: the daemon's registry, for the sink's own series.
+  std::function<Result<std::unique_ptr<crm::CrmSink>>(
+      const config::Config& config, const std::filesystem::path& data_dir, net::HttpClient& http,
+      Clock& clock, MetricsRegistry& metrics)>
       make_sink;
   // Builds the mapper of one [adapters.<id>] section from its `mapping` key;
   // an empty RecordMapper when the section has none. Default:

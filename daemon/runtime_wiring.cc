@@ -14,7 +14,8 @@ namespace {
 
 Result<std::unique_ptr<crm::CrmSink>> MakeSink(const config::Config& config,
                                                const std::filesystem::path& data_dir,
-                                               net::HttpClient& http, Clock& clock) {
+                                               net::HttpClient& http, Clock& clock,
+                                               MetricsRegistry& metrics) {
   const config::Section& section = config.Get("crm");
   crm::SinkOptions options;
   options.type = section.GetString("sink");
@@ -33,7 +34,7 @@ Result<std::unique_ptr<crm::CrmSink>> MakeSink(const config::Config& config,
                                                 matching.GetStringList("invoice_patterns"), clock);
   if (!matcher.ok()) return matching.ErrorAt("invoice_patterns", matcher.status().message());
   return std::unique_ptr<crm::CrmSink>(
-      std::make_unique<matching::MatchingSink>(std::move(*sink), std::move(*matcher), nullptr));
+      std::make_unique<matching::MatchingSink>(std::move(*sink), std::move(*matcher), &metrics));
 }
 
 Result<RecordMapper> MakeMapper(const config::Section& adapter) {

@@ -223,6 +223,14 @@ Result<MatchSummary> PaymentMatcher::MatchPending(int64_t limit) {
   return summary;
 }
 
+Result<bool> PaymentMatcher::HasUnmatched() {
+  auto q = db_->Prepare("SELECT EXISTS (SELECT 1 FROM payment_review)");
+  if (!q.ok()) return q.status();
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  return *row && q->Int(0) != 0;
+}
+
 Result<std::vector<UnmatchedPayment>> PaymentMatcher::ListUnmatched(int64_t after_id, int limit) {
   auto q =
       db_->Prepare(std::string("SELECT t.id, t.source, t.external_id, coalesce(t.amount_minor, 0), "

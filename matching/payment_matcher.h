@@ -87,6 +87,11 @@ class PaymentMatcher {
   // `checked == limit`).
   Result<MatchSummary> MatchPending(int64_t limit = 10'000);
 
+  // Whether a payment waits in the review list: what a change to a deal,
+  // a company or a contact could now match (MatchPending puts every
+  // candidate it could not link there, and a link takes it out).
+  Result<bool> HasUnmatched();
+
   // Candidates without a link, by id after `after_id`.
   Result<std::vector<UnmatchedPayment>> ListUnmatched(int64_t after_id = 0, int limit = 100);
 

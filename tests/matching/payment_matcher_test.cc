@@ -185,6 +185,53 @@ TEST_F(MatchingTest, APaymentBeforeItsDealIsLinkedWhenTheDealArrives) {
   EXPECT_EQ(review->Paid("deal-42")->paid_minor, 100000);
 }
 
+// Leads and contacts of a deployment with nothing to match cost no matching
+// run (each is a write transaction on crm.db beside the store's); a payment
+// waiting for review makes them worth a look again. The counters exist
+// before the first run.
+TEST_F(MatchingTest, PartiesAreMatchedOnlyWhileAPaymentWaits) {
+  MetricsRegistry metrics;
+  MatchingSink sink(std::move(store_), Matcher(), &metrics);
+  const std::string zero = metrics.RenderPrometheus();
+  EXPECT_NE(zero.find("crmhub_matching_runs_total 0"), std::string::npos) << zero;
+  EXPECT_NE(zero.find("crmhub_matching_errors_total 0"), std::string::npos) << zero;
+  EXPECT_NE(zero.find("crmhub_payments_matched_total 0"), std::string::npos) << zero;
+  auto runs = [&] { return metrics.GetCounter("crmhub_matching_runs_total", "").value(); };
+  int contacts = 0;
+  auto add_contact = [&] {
+    const std::string id = "contact-" + std::to_string(++contacts);
+    std::vector<crm::SinkEvent> events = {
+        {.source = "site",
+         .idempotency_key = id,
+         .message_id = ++message_id_,
+         .received_at = clock_.Now(),
+         .entities = {{model::EntityKind::kContact, "site", id, 1, {{"phone", "+79160000000"}}}},
+         .validated = true}};
+    for (const auto& outcome : sink.Apply(events)) ASSERT_TRUE(outcome.ok());
+  };
+
+  add_contact();
+  EXPECT_EQ(runs(), 1);  // the first: whether a payment waits is not known yet
+  add_contact();
+  add_contact();
+  EXPECT_EQ(runs(), 1);  // nothing waits: no run
+
+  clock_.Advance(std::chrono::seconds(1));
+  Import(testutil::BuildStatement({{.number = "1", .purpose = "Оплата по счету 77"}}), sink);
+  EXPECT_EQ(runs(), 2);  // a payment always gets a run; it waits for its deal
+  clock_.Advance(std::chrono::seconds(1));
+  add_contact();
+  EXPECT_EQ(runs(), 3);  // a payment waits: a contact may be its payer
+
+  clock_.Advance(std::chrono::seconds(1));
+  AddDeal(sink, "deal-77", "7707049388", "77");
+  EXPECT_EQ(runs(), 4);
+  EXPECT_EQ(metrics.GetCounter("crmhub_payments_matched_total", "").value(), 1);
+  add_contact();
+  EXPECT_EQ(runs(), 4);  // linked: nothing waits again
+  EXPECT_EQ(metrics.GetCounter("crmhub_matching_errors_total", "").value(), 0);
+}
+
 TEST_F(MatchingTest, PaymentOrdersAndTwoCandidateDealsAreNotLinked) {
   AddDeal(*store_, "deal-a", "7707049388", "42");
   AddDeal(*store_, "deal-b", "7707049388", "042");
