@@ -4,8 +4,9 @@
 // [watermark - overlap, window_to] page by page (the marketplace's page
 // token, or the last id read, as text); when the last page is read,
 // everything changed before window_to has been pulled and window_to
-// becomes the watermark. Yandex Market (getReturns) and Ozon
-// (/v1/returns/list) keep it in their cursors as
+// becomes the watermark. Yandex Market (getReturns), Ozon
+// (/v1/returns/list) and Wildberries (the goods-return report, its page
+// token the next request's start) keep it in their cursors as
 //
 //   {"watermark": ms, "window_to": ms, "page_token": "..."}
 //

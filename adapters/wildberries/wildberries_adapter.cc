@@ -13,6 +13,8 @@
 
 #include "adapters/kit/cursor_pass.h"
 #include "adapters/kit/order_commands.h"
+#include "adapters/kit/returns_pass.h"
+#include "adapters/kit/unreadable_record.h"
 #include "base/json_get.h"
 #include "base/timestamp.h"
 
@@ -79,6 +81,7 @@ struct WildberriesAdapter::Cursor {
   std::optional<Scan> scan;
   Open open;
   kit::CatalogPass products;  // the product cards' pass
+  kit::ReturnsPass returns;   // the returns report's pass (page token: the next request's from, ms)
   struct {
     int64_t due_ms = 0;  // the next cycle starts at
     std::string stage = "new";
@@ -104,6 +107,9 @@ struct WildberriesAdapter::Cursor {
     ReadOpen(*j, c.open);
     if (!kit::ReadCursorPass(*j, "products", c.products)) {
       return Status::InvalidArgument("wildberries: unreadable cursor (products)");
+    }
+    if (!kit::ReadCursorPass(*j, "returns", c.returns)) {
+      return Status::InvalidArgument("wildberries: unreadable cursor (returns)");
     }
     if (const json* d = JsonObject(*j, "dbs")) {
       c.dbs.due_ms = JsonInt(*d, "due_ms").value_or(0);
@@ -160,6 +166,7 @@ struct WildberriesAdapter::Cursor {
                 {"open", DumpOpen(dbs.open, true)},
                 {"closed", std::move(closed)}};
     j["products"] = products.ToObject();
+    j["returns"] = returns.ToObject();
     return j.dump();
   }
 
@@ -282,6 +289,8 @@ Result<PullResult> WildberriesAdapter::Pull(const std::optional<std::string>& te
     result.more = !result.not_before.has_value();  // FBS (or the rest of the cycle) next
     return result;
   }
+  // The returns' pass, between two FBS scans too, when due.
+  if (config_.returns && c.started && !c.scan && ReturnsDue(c)) return PullReturns(c);
   // The product cards' pass, between two FBS scans too, when due.
   if (config_.products && c.started && !c.scan && c.products.Due(ToUnixMillis(clock_.Now()))) {
     return PullProducts(c);
@@ -293,7 +302,108 @@ Result<PullResult> WildberriesAdapter::Pull(const std::optional<std::string>& te
       (c.products.in_pass || now_ms >= c.products.next_ms)) {
     fbs->more = true;
   }
+  if (fbs.ok() && !fbs->more && !fbs->not_before && config_.returns && !c.scan && ReturnsDue(c)) {
+    fbs->more = true;
+  }
   return fbs;
+}
+
+bool WildberriesAdapter::ReturnsDue(const Cursor& c) const {
+  const SystemTime now = clock_.Now();
+  if (now < returns_paused_until_) return false;
+  const kit::ReturnsPass& pass = c.returns;
+  const bool due = pass.window_to_ms != 0 || pass.watermark_ms == 0 ||
+                   ToUnixMillis(now) >= pass.watermark_ms + config_.returns_interval.count();
+  // 1 request a minute: a pass waits for the limiter instead of holding up FBS.
+  return due && !client_.Peek(Group::kAnalytics, 1).has_value();
+}
+
+// The report takes whole days (dateFrom, dateTo; "dateTo should be greater
+// dateFrom", at most 31 days apart). The spec names no time zone for them;
+// they are read as Moscow days, WB's time where a date carries none (the
+// statistics methods' own note). A pass reads [its start - returns_window,
+// its start] (kit::ReturnsPass with no lookback and the window as overlap):
+// the spec does not say which of a return's dates the period selects, so
+// each pass re-reads the whole window and a return's later statuses are seen
+// while it is inside. A longer range is read 31 days a request, the page
+// token the next request's start (ms; its day is read again).
+Result<PullResult> WildberriesAdapter::PullReturns(Cursor& c) {
+  const SystemTime now = clock_.Now();
+  const int64_t now_ms = ToUnixMillis(now);
+  constexpr int64_t kDayMs = 24 * 3600 * 1000;
+  kit::ReturnsPass& pass = c.returns;
+  const kit::ReturnsPass::Range range = pass.Begin(now_ms, 0, config_.returns_window.count());
+  int64_t from_ms = range.from_ms;
+  if (!pass.page_token.empty()) from_ms = ParseDecimalInt(pass.page_token).value_or(from_ms);
+  from_ms = std::min(from_ms, range.to_ms - kDayMs);  // dateTo after dateFrom
+  // Under 31 days of ms: the days are at most 31 apart.
+  const int64_t to_ms = std::min(range.to_ms, from_ms + kMaxReturnsDays * kDayMs - 1);
+  auto day = [](int64_t ms) {
+    return FormatTimestamp(FromUnixMillis(ms), TimestampStyle::kRfc3339Seconds,
+                           kMoscowOffsetMinutes)
+        .substr(0, 10);
+  };
+  PullResult result;
+  auto rows = client_.GoodsReturns(day(from_ms), day(to_ms));
+  if (!rows.ok()) {
+    const ApiError& e = rows.error();
+    if (e.kind != ApiError::Kind::kThrottled) {
+      // The pass stays where it is and is tried again later; FBS goes on.
+      const bool auth = e.kind == ApiError::Kind::kAuth;
+      returns_paused_until_ = now + (auth ? std::max<Duration>(kDbsAuthPause, config_.poll_interval)
+                                          : Duration(config_.poll_interval));
+      spdlog::warn("{}: returns report: {}{}", config_.id, e.message,
+                   auth ? " (the token needs the Analytics category, or set returns = false)"
+                        : "; FBS goes on");
+    }
+    std::lock_guard lock(describe_mu_);
+    describe_["returns"]["last_error"] = e.message;
+    result.more = true;  // FBS next; the cursor as it was
+    return result;
+  }
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const json& row = (*rows)[i];
+    const std::optional<int64_t> order = JsonInt(row, "orderId");
+    const std::optional<std::string_view> srid = JsonString(row, "srid");
+    const std::optional<std::string_view> status = JsonString(row, "status");
+    std::string error;
+    if (!row.is_object()) {
+      error = fmt::format("report[{}] is not a JSON object", i);
+    } else if (!order || *order <= 0 || !srid || srid->empty()) {
+      error = "orderId must be a positive integer and srid a non-empty string";
+    } else if (!status || status->empty()) {
+      error = "status must be a non-empty string";
+    }
+    if (!error.empty()) {
+      result.events.push_back(
+          kit::UnreadableRecord(row, "wildberries: goods-return: " + error, "return"));
+      continue;
+    }
+    InboundEvent& e = result.events.emplace_back();
+    e.kind = "return";
+    e.idempotency_key =
+        fmt::format("return:{}:{}:{}", *srid, *status, JsonInt(row, "isStatusActive").value_or(-1));
+    e.ordering_key = std::to_string(*order);
+    json payload = row;
+    payload["statusObservedMs"] = now_ms;
+    // The row's one item as an array: the rules iterate arrays only.
+    if (const json* barcode = JsonMember(row, "barcode"); barcode && barcode->is_string()) {
+      json item = {{"barcode", *barcode}};
+      for (const char* key : {"nmId", "techSize"}) {
+        if (const json* v = JsonMember(row, key)) item[key] = *v;
+      }
+      payload["items"] = json::array({std::move(item)});
+    }
+    e.payload = payload.dump();
+  }
+  const std::string next = to_ms < range.to_ms ? std::to_string(to_ms) : "";
+  // The pass's next request, or the cards' pass when due; else FBS at the
+  // next poll.
+  result.more = pass.After(next, false) || (config_.products && c.products.Due(now_ms));
+  result.next_cursor = c.Dump();
+  std::lock_guard lock(describe_mu_);
+  describe_["returns"] = {{"watermark_ms", pass.watermark_ms}, {"last_error", ""}};
+  return result;
 }
 
 Result<PullResult> WildberriesAdapter::PullProducts(Cursor& c) {

@@ -31,6 +31,16 @@
 // a page holds fewer than the limit; kind=product events in the kit's shape
 // (kit::ProductEvent: sku the vendorCode, marketplace_id the nmID).
 //
+// Returns: between two FBS scans, when a pass is due (returns_interval after
+// the last one started) and the analytics group's limiter has a token, one
+// GET /api/v1/analytics/goods-return a Pull over [the last pass's start -
+// returns_window, now] in Moscow days, 31 days a request (kit::ReturnsPass;
+// the cursor moves only with the page's events). kind=return events,
+// payload the report row as sent plus "statusObservedMs" and "items" (its
+// one item as an array, for the rules), idempotency key
+// "return:<srid>:<status>:<isStatusActive>", ordering key the orderId (the
+// assembly task's id: after its order's events).
+//
 // Commands out (Deliver, batches of up to 1000), payload = one item:
 //   set_stock  {"chrt_id":123 | "sku":"<barcode or vendorCode>", "warehouse_id":507,
 //              "amount":5}
@@ -107,6 +117,11 @@ struct WildberriesConfig {
   // whole pass at most once per products_interval.
   bool products = true;
   std::chrono::milliseconds products_interval{std::chrono::hours(1)};
+  // Returns (/api/v1/analytics/goods-return) between two FBS scans: a pass
+  // at most once per returns_interval, each reading returns_window back.
+  bool returns = true;
+  std::chrono::milliseconds returns_interval{std::chrono::minutes(10)};
+  std::chrono::milliseconds returns_window{std::chrono::hours(24 * 30)};
   // Price upload tasks: first check after price_check_first, later ones
   // half the task's age apart, at most price_check_max; after
   // price_task_wait the task is settled from the buffer or uploaded again.
@@ -176,6 +191,9 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
   Result<PullResult> PullFbs(Cursor& cursor);
   // One page of the product cards' pass.
   Result<PullResult> PullProducts(Cursor& cursor);
+  // One request of the returns' pass; whether one is due and may go now.
+  Result<PullResult> PullReturns(Cursor& cursor);
+  bool ReturnsDue(const Cursor& cursor) const;
   // The nmID (set_price) or the chrtID of the only size (set_stock) of the
   // card whose vendorCode is `sku`, from the cards read; nullopt: no card
   // has it. chrtID 0: the card has several sizes (a barcode must say which).
@@ -234,6 +252,10 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
 
   WildberriesConfig config_;
   Clock& clock_;
+  // After a failed returns request (not a throttle), the pass waits until
+  // then (poll_interval; kDbsAuthPause after a 401/403); FBS goes on. Pull
+  // is never concurrent with itself: no lock.
+  SystemTime returns_paused_until_{};
   WildberriesClient client_;
   kit::SkuIndex nm_of_sku_;    // vendorCode -> nmID
   kit::SkuIndex chrt_of_sku_;  // vendorCode -> its only size's chrtID ("0": several)

@@ -15,8 +15,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<Group, kGroupCount> kGroups = {Group::kOrders, Group::kDbs, Group::kStocks,
-                                                    Group::kPrices, Group::kContent};
+constexpr std::array<Group, kGroupCount> kGroups = {Group::kOrders,  Group::kDbs,
+                                                    Group::kStocks,  Group::kPrices,
+                                                    Group::kContent, Group::kAnalytics};
 
 size_t Index(Group group) { return static_cast<size_t>(group); }
 
@@ -49,8 +50,8 @@ Group GroupOf(Scheme scheme) { return scheme == Scheme::kFbs ? Group::kOrders : 
 }  // namespace
 
 std::string_view GroupName(Group group) {
-  static constexpr std::array<std::string_view, kGroupCount> kNames = {"orders", "dbs", "stocks",
-                                                                       "prices", "content"};
+  static constexpr std::array<std::string_view, kGroupCount> kNames = {
+      "orders", "dbs", "stocks", "prices", "content", "analytics"};
   return kNames[Index(group)];
 }
 
@@ -343,6 +344,17 @@ kit::PulledCard ReadCard(const json& card) {
 }
 
 }  // namespace
+
+ApiResult<std::vector<json>> WildberriesClient::GoodsReturns(const std::string& date_from,
+                                                             const std::string& date_to) {
+  constexpr const char* kPath = "/api/v1/analytics/goods-return";
+  auto r = Call(Group::kAnalytics, "GET", options_.analytics_url,
+                fmt::format("{}?dateFrom={}&dateTo={}", kPath, date_from, date_to), "");
+  if (!r.ok()) return r.error();
+  const json* report = JsonArray(r->json, "report");
+  if (report == nullptr) return Unexpected(*r, kPath, "no report array");
+  return std::vector<json>(report->begin(), report->end());
+}
 
 ApiResult<CardsPage> WildberriesClient::ListCards(const CardsCursor& cursor, int limit) {
   json c = {{"limit", limit}};

@@ -25,6 +25,10 @@
 //     GET  /api/v2/buffer/goods/task      ?limit&offset&uploadID
 //   content_url (02-products.yaml "Карточки товаров"):
 //     POST /content/v2/get/cards/list     cursor {updatedAt, nmID, limit}
+//   analytics_url (12-reports.yaml "Отчёт о возвратах и перемещении
+//   товаров", server seller-analytics-api.wildberries.ru):
+//     GET  /api/v1/analytics/goods-return ?dateFrom&dateTo (YYYY-MM-DD, at
+//                                         most 31 days apart): {"report":[...]}
 //
 // Stocks are sent by chrtId only: the barcode `sku` of the stocks methods is
 // `deprecated: true` ("Параметр будет отключен"). No operation called here is
@@ -80,9 +84,9 @@ using net::ApiError;
 using net::ApiResult;
 
 // The API groups: each has its own documented limit and upstream.
-enum class Group { kOrders, kDbs, kStocks, kPrices, kContent };
-inline constexpr size_t kGroupCount = 5;
-// "orders", "dbs", "stocks", "prices", "content".
+enum class Group { kOrders, kDbs, kStocks, kPrices, kContent, kAnalytics };
+inline constexpr size_t kGroupCount = 6;
+// "orders", "dbs", "stocks", "prices", "content", "analytics".
 std::string_view GroupName(Group group);
 
 // One "Период | Лимит | Интервал | Всплеск" row: a request every `interval`
@@ -97,12 +101,14 @@ struct Pace {
 //   stocks (02-products.yaml, PUT/POST)       1 min / 300 / 200 ms / 20
 //   prices and discounts (02-products.yaml)   6 s / 10 / 600 ms / 5
 //   content (02-products.yaml, cards/list)    1 min / 100 / 600 ms / 5
+//   analytics (12-reports.yaml, goods-return) 1 min / 1 / 1 min / 10
 inline constexpr std::array<Pace, kGroupCount> kDocumentedLimits = {{
     {std::chrono::milliseconds(200), 20},
     {std::chrono::milliseconds(200), 20},
     {std::chrono::milliseconds(200), 20},
     {std::chrono::milliseconds(600), 5},
     {std::chrono::milliseconds(600), 5},
+    {std::chrono::milliseconds(60'000), 10},
 }};
 // Our default pacing: the documented interval + 10 %, half the burst
 // (rounded up): WB measures arrival times, we measure send times.
@@ -131,19 +137,22 @@ inline constexpr size_t kMaxGoodsPerUpload = 1000;
 inline constexpr int kMaxTaskGoodsPage = 1000;
 // Cards: "Чтобы получить больше 100 карточек товаров, используйте пагинацию".
 inline constexpr int kMaxCardsPage = 100;
+// Returns report: "Можно получить отчёт максимум за 31 день" (dateFrom..dateTo).
+inline constexpr int kMaxReturnsDays = 31;
 
 struct WildberriesClientOptions {
   std::string marketplace_url = "https://marketplace-api.wildberries.ru";
   std::string content_url = "https://content-api.wildberries.ru";
   std::string prices_url = "https://discounts-prices-api.wildberries.ru";
+  std::string analytics_url = "https://seller-analytics-api.wildberries.ru";
   Secret token;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
   // Prefix of the upstream names (the adapter: "wildberries:<id>").
   std::string upstream_name = "wildberries";
   // Our buckets, by Group.
-  std::array<Pace, kGroupCount> pacing = {DefaultPace(Group::kOrders), DefaultPace(Group::kDbs),
-                                          DefaultPace(Group::kStocks), DefaultPace(Group::kPrices),
-                                          DefaultPace(Group::kContent)};
+  std::array<Pace, kGroupCount> pacing = {
+      DefaultPace(Group::kOrders), DefaultPace(Group::kDbs),     DefaultPace(Group::kStocks),
+      DefaultPace(Group::kPrices), DefaultPace(Group::kContent), DefaultPace(Group::kAnalytics)};
   // The cancel method's own bucket.
   Pace cancel_pacing = {kDocumentedCancelLimit.interval * 11 / 10,
                         (kDocumentedCancelLimit.burst + 1) / 2};
@@ -256,6 +265,12 @@ class WildberriesClient {
                                                          int limit, int64_t offset);
   // REQUIRES: 1 <= limit <= kMaxCardsPage.
   ApiResult<CardsPage> ListCards(const CardsCursor& cursor, int limit);
+  // GET /api/v1/analytics/goods-return: the report's rows (each as sent;
+  // an element that is not an object is kept, for the caller to refuse).
+  // An answer without a "report" array is kTransient. REQUIRES: days
+  // "YYYY-MM-DD", from <= to, at most kMaxReturnsDays apart.
+  ApiResult<std::vector<nlohmann::json>> GoodsReturns(const std::string& date_from,
+                                                      const std::string& date_to);
 
   // FBS supplies (03-orders-fbs.yaml, "Поставки FBS"): the new supply's id.
   ApiResult<std::string> CreateSupply(const std::string& name);

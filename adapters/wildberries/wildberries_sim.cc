@@ -130,6 +130,7 @@ void WildberriesSimulator::BuildWorld() {
     for (Order& o : orders_) o.steps.resize(1);  // new/waiting
   }
   build(options_.dbs_orders, 20'000'000, true, dbs_orders_);
+  CreateReturns();
 }
 
 const WildberriesSimulator::Step& WildberriesSimulator::StatusAt(const Order& o, int64_t t) const {
@@ -262,6 +263,7 @@ SystemTime WildberriesSimulator::AllFinalAt() const {
   int64_t end = 0;
   for (const auto& o : orders_) end = std::max(end, o.steps.back().at_ms);
   for (const auto& o : dbs_orders_) end = std::max(end, o.steps.back().at_ms);
+  for (const auto& r : returns_) end = std::max(end, r.steps.back());
   return start_ + std::chrono::milliseconds(end);
 }
 
@@ -301,16 +303,18 @@ int64_t WildberriesSimulator::StockItemsAt(int n, int64_t stock) const {
 
 simkit::AdapterWiring WildberriesSimulator::Wiring() const {
   const std::string url = simkit::TomlString(base_url());
-  return {.type = "wildberries",
-          .keys = fmt::format("marketplace_url = {0}\ncontent_url = {0}\nprices_url = {0}\n", url),
-          // 1 ms a request for the orders group (the documented 200 ms would
-          // cap a benchmark at 5 pages a second).
-          .unthrottled_keys = "orders_rate_interval = \"1ms\"\norders_rate_burst = 100\n",
-          .lookback_key = "lookback",
-          .secrets = {{"token_file", options_.credentials.empty() ? std::string("sim-token")
-                                                                  : options_.credentials[0]}},
-          .orders_method = "GET",
-          .orders_path = "/api/v3/orders"};
+  return {
+      .type = "wildberries",
+      .keys = fmt::format(
+          "marketplace_url = {0}\ncontent_url = {0}\nprices_url = {0}\nanalytics_url = {0}\n", url),
+      // 1 ms a request for the orders group (the documented 200 ms would
+      // cap a benchmark at 5 pages a second).
+      .unthrottled_keys = "orders_rate_interval = \"1ms\"\norders_rate_burst = 100\n",
+      .lookback_key = "lookback",
+      .secrets = {{"token_file", options_.credentials.empty() ? std::string("sim-token")
+                                                              : options_.credentials[0]}},
+      .orders_method = "GET",
+      .orders_path = "/api/v3/orders"};
 }
 
 simkit::SimulatorType WildberriesSimulatorType() {

@@ -42,12 +42,18 @@
 //   * Price uploads are tasks: in processing (buffer) for price_task_delay,
 //     then in the history with status 3/5/6 and per-good errors
 //     (price_item_errors).
+//   * Returns (wildberries_sim_returns.cc): one sold FBS order in six is
+//     returned after its sale, served by the returns report GET
+//     /api/v1/analytics/goods-return (12-reports.yaml; seller-analytics-api
+//     host, the same server here): dateFrom/dateTo checked as documented
+//     (400 with the documented bodies), 1 request a minute, burst 10.
 //   * GET /__sim/requests[?since=SEQ]: the request log (simkit::RequestLog).
 //     GET /__sim/state: every created order's current and final statuses,
 //     stocks and prices, "all_final".
 //
 // Thread-safe: the server's I/O threads call the handler concurrently.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -128,6 +134,11 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
   int64_t StockItemsAt(int n, int64_t stock) const override;
   simkit::AdapterWiring Wiring() const override;
 
+  // srid -> orderId of the returns created by now (the report's rows).
+  std::map<std::string, int64_t> ReturnOrders() const;
+  // The status text of a return whose walk is over.
+  static constexpr const char* kFinalReturnStatus = "Выдан продавцу";
+
   // GET /__sim/state as JSON.
   nlohmann::json State() const;
   // Current amount, or -1 if never set.
@@ -150,8 +161,20 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
     std::string rid;
   };
 
+  // A return of a sold FBS order: its steps' times (ms since start).
+  struct SimReturn {
+    int64_t order_id = 0;
+    int product = 0;
+    std::string srid;  // the order's rid ("rid — это srid" in the reports)
+    std::array<int64_t, 3> steps{};
+  };
+
   // wildberries_sim.cc: the world.
   void BuildWorld();
+  // wildberries_sim_returns.cc: returns for some sold orders (at
+  // construction), and the report.
+  void CreateReturns();
+  net::HttpResponse GoodsReturns(const net::HttpRequest& req);
   int64_t NowMs() const;  // since start
   const Step& StatusAt(const Order& o, int64_t t) const;
   // An FBS Order or DBS OrderDBS; `fresh`: as the new-orders methods
@@ -197,8 +220,9 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
 
   mutable std::mutex mu_;
   simkit::SeededRng rng_ GUARDED_BY(mu_);  // (draws)
-  std::vector<Order> orders_;      // by id ascending; steps change under mu_ (seller's writes)
-  std::vector<Order> dbs_orders_;  // by id ascending
+  std::vector<Order> orders_;       // by id ascending; steps change under mu_ (seller's writes)
+  std::vector<Order> dbs_orders_;   // by id ascending
+  std::vector<SimReturn> returns_;  // fixed at construction
   std::map<int64_t, std::map<int, int64_t>> stocks_
       GUARDED_BY(mu_);  // warehouse -> product -> amount
   std::map<int64_t, std::pair<int64_t, int64_t>> prices_

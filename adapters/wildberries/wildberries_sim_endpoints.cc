@@ -70,6 +70,8 @@ constexpr GroupLimit kGroupLimits[] = {
     {"stocks", std::chrono::milliseconds(200), 20},
     {"prices", std::chrono::milliseconds(600), 5},
     {"content", std::chrono::milliseconds(600), 5},
+    // 12-reports.yaml, goods-return: 1 min / 1 / 1 min / 10.
+    {"analytics", std::chrono::milliseconds(60'000), 10},
     // PATCH /api/v3/orders/{orderId}/cancel: its own 1 min / 100 / 600 ms / 20.
     {"cancel", std::chrono::milliseconds(600), 20},
 };
@@ -177,6 +179,8 @@ simkit::SimPipeline::Options WildberriesSimulator::PipelineOptions() {
   o.routes = {
       get("/api/v3/orders", "orders",
           [this](const SimRequest& r) { return ListOrders(r.http, r.dup, /*dbs=*/false); }),
+      get("/api/v1/analytics/goods-return", "analytics",
+          [this](const SimRequest& r) { return GoodsReturns(r.http); }),
       get("/api/v3/orders/new", "orders", [this](const SimRequest&) { return NewOrders(false); }),
       post("POST", "/api/v3/orders/status", "orders",
            [this](const SimRequest& r) { return Statuses(r.body, r.dup, /*dbs=*/false); }),

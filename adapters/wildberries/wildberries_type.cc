@@ -55,6 +55,11 @@ struct WildberriesKeys : config::KeySet {
       Declare<Type::kUrl>({.name = "prices_url",
                            .default_value = "\"https://discounts-prices-api.wildberries.ru\"",
                            .description = "Base URL of the Prices and Discounts API."});
+  Key<Type::kUrl> analytics_url = Declare<Type::kUrl>(
+      {.name = "analytics_url",
+       .default_value = "\"https://seller-analytics-api.wildberries.ru\"",
+       .description = "Base URL of the seller analytics API (the returns report, "
+                      "/api/v1/analytics/goods-return)."});
   Key<Type::kDuration> poll_interval = Declare<Type::kDuration>(
       {.name = "poll_interval",
        .default_value = "\"30s\"",
@@ -115,6 +120,24 @@ struct WildberriesKeys : config::KeySet {
        .default_value = "\"1h\"",
        .description = "Least time from the end of one pass over the product cards to the "
                       "start of the next."});
+  Key<Type::kBool> returns = Declare<Type::kBool>(
+      {.name = "returns",
+       .default_value = "true",
+       .description = "Pull the returns report (/api/v1/analytics/goods-return) between two FBS "
+                      "scans, a pass at most once per returns_interval, as `return` entities "
+                      "linked to their orders (the token needs the Analytics category)."});
+  Key<Type::kDuration> returns_interval = Declare<Type::kDuration>(
+      {.name = "returns_interval",
+       .default_value = "\"10m\"",
+       .description = "Least time from the start of one pass over the returns report to the "
+                      "start of the next (the report allows 1 request a minute)."});
+  Key<Type::kDuration> returns_window = Declare<Type::kDuration>(
+      {.name = "returns_window",
+       .default_value = "\"720h\"",
+       .description = "How far back each pass over the returns report reads (whole days; the "
+                      "first pass too), so that a return's later statuses are seen while it is "
+                      "inside it. The report allows 31 days a request; a longer range (a "
+                      "daemon stopped for weeks) is read 31 days a request."});
   Key<Type::kDuration> request_timeout =
       Declare<Type::kDuration>({.name = "request_timeout",
                                 .default_value = "\"30s\"",
@@ -123,6 +146,7 @@ struct WildberriesKeys : config::KeySet {
   PaceKeys stocks{*this, Group::kStocks};
   PaceKeys prices{*this, Group::kPrices};
   PaceKeys content{*this, Group::kContent};
+  PaceKeys analytics{*this, Group::kAnalytics};
   PaceKeys cancel{*this, "cancel", "method (PATCH /api/v3/orders/{orderId}/cancel)",
                   WildberriesClientOptions().cancel_pacing, kDocumentedCancelLimit};
 };
@@ -137,11 +161,13 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.client.marketplace_url = keys.marketplace_url.Get(section);
   c.client.content_url = keys.content_url.Get(section);
   c.client.prices_url = keys.prices_url.Get(section);
+  c.client.analytics_url = keys.analytics_url.Get(section);
   c.client.timeout = keys.request_timeout.Get(section);
   for (const auto& [group, pace] : {std::pair{Group::kOrders, &keys.orders},
                                     {Group::kStocks, &keys.stocks},
                                     {Group::kPrices, &keys.prices},
-                                    {Group::kContent, &keys.content}}) {
+                                    {Group::kContent, &keys.content},
+                                    {Group::kAnalytics, &keys.analytics}}) {
     Pace& p = c.client.pacing[static_cast<size_t>(group)];
     p = {pace->interval.Get(section), pace->burst.Get(section)};
     if (p.interval.count() <= 0) return pace->interval.ErrorAt(section, "must be more than 0");
@@ -164,6 +190,12 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.cards_refresh = keys.cards_refresh.Get(section);
   c.products = keys.products.Get(section);
   c.products_interval = keys.products_interval.Get(section);
+  c.returns = keys.returns.Get(section);
+  c.returns_interval = keys.returns_interval.Get(section);
+  c.returns_window = keys.returns_window.Get(section);
+  if (c.returns_window < std::chrono::hours(24)) {
+    return keys.returns_window.ErrorAt(section, "at least 24h (the report is read by days)");
+  }
   if (context.clock == nullptr) return Status::Internal("wildberries: no clock in the context");
   return std::unique_ptr<Adapter>(std::make_unique<WildberriesAdapter>(
       std::move(c), context.http, *context.clock, context.metrics));

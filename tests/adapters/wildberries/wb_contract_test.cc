@@ -2,7 +2,8 @@
 // through `prism proxy <section spec> <simulator> --errors` and must pass;
 // a deliberately wrong request must be caught (docs/contract-tests.md).
 // 03-orders-fbs.yaml covers the orders requests, 02-products.yaml stocks,
-// prices and cards. With --errors Prism also checks the simulator's answers.
+// prices and cards, 12-reports.yaml the returns report. With --errors Prism also checks the
+// simulator's answers.
 
 #include <set>
 
@@ -271,6 +272,52 @@ TEST(WildberriesContractTest, StockPriceAndCardRequestsFollowTheProductsSpec) {
   auto r3 = Raw(http, "GET", prism->base_url() + "/api/v2/history/goods/task?uploadID=1", "");
   EXPECT_TRUE(IsPrismValidationError(r3.status, r3.body))
       << r3.status << " " << r3.body;  // no limit
+}
+
+TEST(WildberriesContractTest, ReturnsReportRequestsFollowTheReportsSpec) {
+  Loop loop;
+  ManualClock clock;
+  WildberriesSimOptions so;
+  so.orders = 60;
+  so.arrival = std::chrono::seconds(10);
+  so.lifetime = std::chrono::seconds(10);
+  WildberriesSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
+  clock.Advance(std::chrono::seconds(60));  // every return made, some at their last step
+  auto prism = StartPrism("12-reports.yaml", sim);
+  ASSERT_NE(prism, nullptr);
+  net::HttpClient http(loop.io(), {});
+  WildberriesConfig o = OptionsFor(sim);
+  o.client.analytics_url = prism->base_url();
+  o.client.timeout = std::chrono::seconds(10);
+  o.dbs = false;
+  o.returns = true;
+  WildberriesAdapter adapter(o, &http, clock);
+  PullDriver driver;
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(driver.Step(adapter, clock)) << prism->Log();
+  }
+  // Every return of the world, through Prism (which checked the answer too).
+  EXPECT_EQ(driver.returns.size(), sim.ReturnOrders().size()) << prism->Log();
+  EXPECT_FALSE(sim.ReturnOrders().empty());
+  const auto sent = sim.log().Find("GET", "/api/v1/analytics/goods-return");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].status, 200) << prism->Log();
+  // A refusal the spec documents, in its documented shape (Prism checks the
+  // simulator's 400 against the 4xxResponse schema).
+  auto refused = Raw(
+      http, "GET",
+      prism->base_url() + "/api/v1/analytics/goods-return?dateFrom=2026-01-01&dateTo=2026-03-01",
+      "");
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_FALSE(IsPrismValidationError(refused.status, refused.body)) << refused.body;
+  EXPECT_NE(refused.body.find("should be less or equal 31 days"), std::string::npos)
+      << refused.body;
+
+  // The test of the test: a request without dateTo is caught by Prism.
+  auto r1 = Raw(http, "GET",
+                prism->base_url() + "/api/v1/analytics/goods-return?dateFrom=2026-01-01", "");
+  EXPECT_TRUE(IsPrismValidationError(r1.status, r1.body)) << r1.status << " " << r1.body;
 }
 
 }  // namespace

@@ -58,6 +58,7 @@ inline WildberriesConfig OptionsFor(const WildberriesSimulator& sim,
   o.client.marketplace_url = sim.base_url();
   o.client.content_url = sim.base_url();
   o.client.prices_url = sim.base_url();
+  o.client.analytics_url = sim.base_url();
   o.client.token = Secret(std::move(token));
   o.client.timeout = std::chrono::milliseconds(500);
   o.poll_interval = std::chrono::seconds(5);
@@ -65,6 +66,8 @@ inline WildberriesConfig OptionsFor(const WildberriesSimulator& sim,
   // The orders' tests read orders alone (their request counts and cursors);
   // wb_products_test.cc turns the product cards on.
   o.products = false;
+  // Likewise the returns report (wb_returns_test.cc turns it on).
+  o.returns = false;
   return o;
 }
 
@@ -118,6 +121,7 @@ struct PullDriver {
   int errors = 0;
   int duplicates = 0;
   int products = 0;  // product events (kind=product), not kept in `events`
+  std::map<std::string, nlohmann::json> returns;  // kind=return: key -> payload
 
   // One Pull, applied like the runtime would. Returns false on error.
   bool Step(WildberriesAdapter& adapter, ManualClock& clock) {
@@ -131,6 +135,10 @@ struct PullDriver {
     for (const auto& e : r->events) {
       if (e.kind == "product") {  // a product card: counted, not an order
         ++products;
+        continue;
+      }
+      if (e.kind == "return") {  // a return: kept apart from the orders
+        returns[e.idempotency_key] = nlohmann::json::parse(e.payload);
         continue;
       }
       EXPECT_EQ(e.ordering_key, e.idempotency_key.substr(0, e.idempotency_key.find(':')));

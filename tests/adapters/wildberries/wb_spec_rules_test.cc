@@ -9,7 +9,10 @@
 //     100 a minute); supplies: a name of 1..128, «до 100 сборочных заданий»
 //     per add, a supply delivered only with an order in it («есть хотя бы
 //     одно сборочное задание»); an order WB cancelled is not cancelled
-//     again, one WB added to a delivered supply not added again;
+//     again, one WB added to a delivered supply not added again; the
+//     returns report (12-reports.yaml): dateFrom and dateTo required,
+//     YYYY-MM-DD, dateTo after dateFrom, «максимум за 31 день», 1 request a
+//     minute after a burst of 10;
 //   * deprecation: no (method, path) sent matches an operation the official
 //     spec marks `deprecated: true` (tests/support/spec_operations.h).
 //
@@ -23,6 +26,7 @@
 #include <sstream>
 
 #include "base/json_get.h"
+#include "base/timestamp.h"
 #include "tests/support/spec_operations.h"
 #include "wb_fixture.h"
 
@@ -45,6 +49,7 @@ std::string GroupOf(std::string_view path) {
   if (path.rfind("/api/v3/stocks/", 0) == 0) return "stocks";
   if (path.rfind("/api/v2/", 0) == 0) return "prices";
   if (path.rfind("/content/", 0) == 0) return "content";
+  if (path == "/api/v1/analytics/goods-return") return "analytics";
   return "";
 }
 
@@ -53,6 +58,8 @@ std::string GroupOf(std::string_view path) {
 net::RateLimit DocumentedLimit(const std::string& group) {
   if (group == "prices" || group == "content") return net::RateLimit::Every(milliseconds(600), 5);
   if (group == "cancel") return net::RateLimit::Every(milliseconds(600), 20);
+  // goods-return: "1 минута | 1 запрос | 1 минута | 10 запросов".
+  if (group == "analytics") return net::RateLimit::Every(milliseconds(60'000), 10);
   return net::RateLimit::Every(milliseconds(200), 20);
 }
 
@@ -174,6 +181,24 @@ std::vector<std::string> ProseFindings(const std::vector<simkit::LoggedRequest>&
       if (r.path == "/api/v3/dbs/orders" && (!from || !to)) add("dateFrom and dateTo required");
       if (from && to.value_or(now_s) - *from > 30 * 24 * 3600) {
         add("\"максимум 30 календарных дней одним запросом\"");
+      }
+    }
+    if (r.path == "/api/v1/analytics/goods-return") {
+      net::HttpRequest q;
+      q.query = r.query;
+      auto day = [&](const char* name) -> std::optional<int64_t> {
+        const std::string v = q.QueryParam(name).value_or("");
+        if (v.size() != 10) return std::nullopt;
+        Result<int64_t> ms = ParseTimestampMs(v, kMoscowOffsetMinutes);
+        return ms.ok() ? std::optional(*ms) : std::nullopt;
+      };
+      const auto from = day("dateFrom"), to = day("dateTo");
+      if (!from || !to) {
+        add("dateFrom and dateTo required, YYYY-MM-DD");
+      } else if (*to <= *from) {
+        add("\"dateTo should be greater dateFrom\"");
+      } else if (*to - *from > 31LL * 24 * 3600 * 1000) {
+        add("\"Можно получить отчёт максимум за 31 день\"");
       }
     }
     if (r.path == "/content/v2/get/cards/list") {
@@ -308,6 +333,11 @@ const Cycle& RealisticCycle() {
                {MakeCommand("set_stock",
                             {{"sku", "art-1300"}, {"warehouse_id", 507}, {"amount", 3}}, 30'000)});
     EXPECT_EQ(w.sim->StockOf(507, SimBarcode(1300)), 3);
+    // The returns report's pass, by the same account with returns on.
+    o.returns = true;
+    WildberriesAdapter with_returns(o, w.http.get(), w.clock);
+    for (int i = 0; i < 20 && driver.returns.empty(); ++i) driver.Step(with_returns, w.clock);
+    EXPECT_FALSE(driver.returns.empty());
     return Cycle{w.sim->log().Snapshot(), start};
   }();
   return cycle;
@@ -322,7 +352,8 @@ TEST(WildberriesSpecRulesTest, TheCycleKeepsEveryProseRule) {
        {"PUT /api/v3/stocks/507", "PUT /api/v3/stocks/508", "POST /api/v2/upload/task",
         "POST /api/v3/supplies", "PATCH /api/v3/supplies/WB-GI-1000001/deliver",
         "PATCH /api/marketplace/v3/supplies/WB-GI-1000001/orders", "GET /api/v3/orders",
-        "GET /api/v3/dbs/orders", "POST /content/v2/get/cards/list", "GET /api/v2/history/tasks"}) {
+        "GET /api/v3/dbs/orders", "POST /content/v2/get/cards/list", "GET /api/v2/history/tasks",
+        "GET /api/v1/analytics/goods-return"}) {
     EXPECT_TRUE(sent.count(call)) << call;
   }
   const std::vector<std::string> findings = ProseFindings(cycle.log, cycle.start);
@@ -388,6 +419,16 @@ TEST(WildberriesSpecRulesTest, TheProseCheckerReportsEachBrokenRule) {
   add("POST", "/content/v2/get/cards/list", "",
       {{"settings", {{"cursor", {{"limit", 100}, {"updatedAt", "2023-12-06T11:17:00.96577Z"}}}}}},
       300'000, 200);  // 76
+  // The returns report (from 400 s).
+  const std::string report = "/api/v1/analytics/goods-return";
+  add("GET", report, "dateFrom=2026-01-01", nullptr, 400'000, 400);                    // 77
+  add("GET", report, "dateFrom=2026-01-01&dateTo=2026-02-10", nullptr, 401'000, 400);  // 78
+  add("GET", report, "dateFrom=2026-01-02&dateTo=2026-01-02", nullptr, 402'000, 400);  // 79
+  add("GET", report, "dateFrom=2026-01-01&dateTo=2026-02-01", nullptr, 403'000, 200);  // 80
+  for (int i = 0; i < 6; ++i) {  // 81..86: the burst of 10 spent at 86; 87 over
+    add("GET", report, "dateFrom=2026-01-01&dateTo=2026-01-31", nullptr, 404'000, 200);
+  }
+  add("GET", report, "dateFrom=2026-01-01&dateTo=2026-01-31", nullptr, 404'000, 429);  // 87
   const std::vector<std::string> f = ProseFindings(log, FromUnixMillis(40LL * 24 * 3600 * 1000));
   std::string all;
   for (const auto& line : f) all += line + "\n";
@@ -424,6 +465,14 @@ TEST(WildberriesSpecRulesTest, TheProseCheckerReportsEachBrokenRule) {
   EXPECT_FALSE(reported("73 PATCH /api/v3/orders/119/cancel: over")) << all;
   EXPECT_TRUE(reported("76 POST /content/v2/get/cards/list: cards cursor: updatedAt and nmID"))
       << all;
+  EXPECT_TRUE(reported("77 GET /api/v1/analytics/goods-return: dateFrom and dateTo required"))
+      << all;
+  EXPECT_TRUE(reported("78 GET /api/v1/analytics/goods-return: \"Можно получить отчёт")) << all;
+  EXPECT_TRUE(reported("79 GET /api/v1/analytics/goods-return: \"dateTo should be greater")) << all;
+  EXPECT_FALSE(reported("80 GET")) << all;  // 31 days: inside
+  EXPECT_FALSE(reported("86 GET")) << all;
+  EXPECT_TRUE(reported("87 GET /api/v1/analytics/goods-return: over the documented request limit"))
+      << all;
 }
 
 // The (method, path) pairs of `log`, once each.
@@ -435,7 +484,8 @@ std::vector<std::pair<std::string, std::string>> CallsOf(
 }
 
 std::vector<std::string> Specs(const std::string& orders_fbs) {
-  return {kSpecs + "02-products.yaml", orders_fbs, kSpecs + "05-orders-dbs.yaml"};
+  return {kSpecs + "02-products.yaml", orders_fbs, kSpecs + "05-orders-dbs.yaml",
+          kSpecs + "12-reports.yaml"};
 }
 
 TEST(WildberriesSpecRulesTest, NoOperationTheCycleCallsIsDeprecated) {
