@@ -103,11 +103,13 @@ endfunction()
 # (CI) leaves them out, `scripts/test.sh -L long` runs them; their ctest
 # names end in ".long" so that a binary built twice (a default size and the
 # long one, through DEFINES) registers distinct tests.
+# RESOURCE_LOCK NAME: the binary's tests never run beside another test
+# holding the same lock (ctest --parallel), e.g. the demo's fixed ports.
 # TSAN marks a binary whose tests also run under ThreadSanitizer: in a
 # -DCRMHUB_TSAN=ON build (scripts/tsan.sh) only those are registered with
 # ctest; the others are left out of the default build.
 function(crmhub_test name)
-  cmake_parse_arguments(ARG "TSAN" "TIMEOUT;TIER" "SOURCES;DEPS;DEFINES" ${ARGN})
+  cmake_parse_arguments(ARG "TSAN" "TIMEOUT;TIER;RESOURCE_LOCK" "SOURCES;DEPS;DEFINES" ${ARGN})
   if(NOT ARG_TIER)
     if(name MATCHES "e2e")
       set(ARG_TIER e2e)
@@ -137,9 +139,13 @@ function(crmhub_test name)
     set_target_properties(${name} PROPERTIES EXCLUDE_FROM_ALL TRUE)
     return()
   endif()
+  set(lock "")
+  if(ARG_RESOURCE_LOCK)
+    set(lock RESOURCE_LOCK ${ARG_RESOURCE_LOCK})
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_SUFFIX "${suffix}"
     PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS ${ARG_TIER}
-               ENVIRONMENT "CRMHUB_BINARY=${PROJECT_BINARY_DIR}/crmhub")
+               ENVIRONMENT "CRMHUB_BINARY=${PROJECT_BINARY_DIR}/crmhub" ${lock})
 endfunction()
 
 # crmhub_fuzzer(NAME SOURCES... DEPS ...): one fuzz target over its corpus

@@ -200,7 +200,10 @@ mapping = "mappings/wildberries-orders.toml"
     }
     return store.Count(model::EntityKind::kLead, std::string("site")).value_or(-1) == kLeads;
   };
-  deadline = std::chrono::steady_clock::now() + kTimeout;
+  // 20 s under ASan on a quiet machine; beside the rest of the suite under
+  // ASan it once had every order but not every final status at 40 s. The
+  // count is what is asserted, not the speed.
+  deadline = std::chrono::steady_clock::now() + 3 * kTimeout;
   while (!done() && std::chrono::steady_clock::now() < deadline) {
     survivor.notify->Receive(milliseconds(250));
   }
