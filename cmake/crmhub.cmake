@@ -157,7 +157,7 @@ endfunction()
 # SEEDS: files of the source tree that are seed inputs as they stand (the
 # shipped configs for fuzz_config), so that no copy in the corpus drifts
 # from them; the replay test reads them and scripts/fuzz.sh copies them in
-# (from build/fuzz/NAME.seeds).
+# (from build/fuzz-seeds/NAME.txt).
 function(crmhub_fuzzer name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;SEEDS" ${ARGN})
   set(seeds "")
@@ -173,8 +173,10 @@ function(crmhub_fuzzer name)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
     set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/fuzz)
     add_dependencies(crmhub_fuzzers ${name})
-    list(JOIN seeds "\n" seed_lines)
-    file(WRITE ${PROJECT_BINARY_DIR}/fuzz/${name}.seeds "${seed_lines}\n")
+    if(seeds)  # beside build/fuzz, which holds the fuzz targets only
+      list(JOIN seeds "\n" seed_lines)
+      file(WRITE ${PROJECT_BINARY_DIR}/fuzz-seeds/${name}.txt "${seed_lines}\n")
+    endif()
   elseif(CRMHUB_TESTS)
     add_executable(${name} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cc)
     add_test(NAME ${name}.corpus COMMAND ${name} ${corpus} ${seeds})

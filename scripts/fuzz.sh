@@ -19,7 +19,9 @@ cmake --build "$build" --parallel "$(nproc)" --target crmhub_fuzzers
 
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  for t in "$build"/fuzz/fuzz_*; do targets+=("$(basename "$t")"); done
+  for t in "$build"/fuzz/fuzz_*; do
+    if [[ -f "$t" && -x "$t" ]]; then targets+=("$(basename "$t")"); fi
+  done
 fi
 export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-/usr/bin/llvm-symbolizer-16}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -33,8 +35,8 @@ fuzz_one() {
   rm -rf "$corpus" "$findings"
   mkdir -p "$corpus" "$findings"
   cp tests/fuzz/corpus/"$name"/* "$corpus"/
-  if [[ -s "$build/fuzz/$name.seeds" ]]; then  # seeds kept where they live (crmhub_fuzzer SEEDS)
-    xargs -r -a "$build/fuzz/$name.seeds" cp -t "$corpus"/
+  if [[ -s "$build/fuzz-seeds/$name.txt" ]]; then  # seeds kept where they live (crmhub_fuzzer SEEDS)
+    xargs -r -a "$build/fuzz-seeds/$name.txt" cp -t "$corpus"/
   fi
   if "$build/fuzz/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -max_len=65536 -artifact_prefix="$findings/" -print_final_stats=1 "$corpus" >"$log" 2>&1; then
@@ -56,7 +58,9 @@ reap() {  # waits for one run to end; records its name when it failed
 for name in "${targets[@]}"; do
   while ((${#running[@]} >= jobs)); do reap; done
   seeds=$(ls tests/fuzz/corpus/"$name" | wc -l)
-  [[ -s "$build/fuzz/$name.seeds" ]] && seeds=$((seeds + $(wc -l <"$build/fuzz/$name.seeds")))
+  if [[ -s "$build/fuzz-seeds/$name.txt" ]]; then
+    seeds=$((seeds + $(wc -l <"$build/fuzz-seeds/$name.txt")))
+  fi
   echo "fuzz: $name for ${seconds}s ($seeds seed inputs)"
   fuzz_one "$name" &
   running[$!]=$name
