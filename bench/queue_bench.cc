@@ -1,11 +1,14 @@
 #include "bench/queue_bench.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -46,6 +49,34 @@ class Window {
   std::condition_variable cv_;
   int free_;
 };
+
+// CPU seconds (user + system) of this process's threads named `name`, from
+// /proc/self/task/*/{comm,stat}; 0 when there is none (or no /proc).
+double ThreadCpuSeconds(std::string_view name) {
+  std::error_code ec;
+  double seconds = 0;
+  const long ticks = sysconf(_SC_CLK_TCK);
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string thread_name;
+    if (!std::getline(comm, thread_name) || thread_name != name) continue;
+    std::ifstream stat_file(task.path() / "stat");
+    std::string stat;
+    if (!std::getline(stat_file, stat)) continue;
+    // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i == 14) utime = std::atoll(field.c_str());
+      if (i == 15) stime = std::atoll(field.c_str());
+    }
+    if (ticks > 0) seconds += static_cast<double>(utime + stime) / static_cast<double>(ticks);
+  }
+  return seconds;
+}
 
 }  // namespace
 
@@ -89,6 +120,7 @@ Result<QueueBenchResult> RunQueueBench(const QueueBenchOptions& o) {
   } else {
     queue::SqliteQueueOptions qo;
     qo.data_dir = dir;
+    qo.checkpoint_frames = o.checkpoint_frames;
     auto opened = queue::SqliteQueue::Open(clock, qo);
     if (!opened.ok()) return opened.status();
     sqlite = opened->get();
@@ -192,9 +224,14 @@ Result<QueueBenchResult> RunQueueBench(const QueueBenchOptions& o) {
     const auto counters = sqlite->commit_counters();
     r.commits = counters.commits;
     r.syncs = counters.syncs;
+    r.background_checkpoints = counters.background_checkpoints;
+    r.writer_checkpoints = counters.writer_checkpoints;
     r.requests_per_commit =
         counters.commits > 0 ? static_cast<double>(counters.requests) / counters.commits : 0;
   }
+  r.writer_cpu_seconds = ThreadCpuSeconds("crmhub-qwrite");
+  r.flusher_cpu_seconds = ThreadCpuSeconds("crmhub-qsync");
+  r.checkpointer_cpu_seconds = ThreadCpuSeconds("crmhub-qckpt");
   q.reset();
   r.peak_rss_bytes = PeakRssBytes();
   if (sqlite) {
@@ -215,7 +252,9 @@ std::string FormatQueueBenchText(const QueueBenchOptions& o, const QueueBenchRes
       "  enqueue latency: p50 {:.0f} us, p99 {:.0f} us\n"
       "  peak RSS:    {:.1f} MiB\n"
       "  database:    {:.1f} MiB\n"
-      "  commits:     {} ({:.1f} requests per commit), {} WAL fsyncs\n",
+      "  commits:     {} ({:.1f} requests per commit), {} WAL fsyncs\n"
+      "  checkpoints: {} in the background, {} by the writer\n"
+      "  queue CPU:   writer {:.2f} s ({:.2f} us/msg), flusher {:.2f} s, checkpointer {:.2f} s\n",
       r.messages, o.producers, o.consumers, o.payload_bytes,
       o.engine == "kafka"
           ? (o.brokers.empty() ? "Kafka engine, librdkafka mock cluster in process, acks=all"
@@ -223,7 +262,10 @@ std::string FormatQueueBenchText(const QueueBenchOptions& o, const QueueBenchRes
           : "SQLite WAL, fsync before every answer",
       r.enqueue_per_s, r.enqueue_seconds, r.end_to_end_per_s, r.end_to_end_seconds,
       r.enqueue_p50_us, r.enqueue_p99_us, static_cast<double>(r.peak_rss_bytes) / (1 << 20),
-      static_cast<double>(r.db_bytes) / (1 << 20), r.commits, r.requests_per_commit, r.syncs);
+      static_cast<double>(r.db_bytes) / (1 << 20), r.commits, r.requests_per_commit, r.syncs,
+      r.background_checkpoints, r.writer_checkpoints, r.writer_cpu_seconds,
+      r.messages > 0 ? r.writer_cpu_seconds * 1e6 / static_cast<double>(r.messages) : 0,
+      r.flusher_cpu_seconds, r.checkpointer_cpu_seconds);
 }
 
 std::string FormatQueueBenchJson(const QueueBenchOptions& o, const QueueBenchResult& r) {
@@ -231,9 +273,13 @@ std::string FormatQueueBenchJson(const QueueBenchOptions& o, const QueueBenchRes
       "{{\"bench\":\"queue\",\"messages\":{},\"producers\":{},\"consumers\":{},"
       "\"payload_bytes\":{},\"enqueue_per_s\":{:.0f},\"end_to_end_per_s\":{:.0f},"
       "\"enqueue_p50_us\":{:.0f},\"enqueue_p99_us\":{:.0f},\"peak_rss_bytes\":{},"
-      "\"db_bytes\":{},\"commits\":{},\"syncs\":{}}}",
+      "\"db_bytes\":{},\"commits\":{},\"syncs\":{},\"background_checkpoints\":{},"
+      "\"writer_checkpoints\":{},\"writer_cpu_seconds\":{:.3f},\"flusher_cpu_seconds\":{:.3f},"
+      "\"checkpointer_cpu_seconds\":{:.3f}}}",
       r.messages, o.producers, o.consumers, o.payload_bytes, r.enqueue_per_s, r.end_to_end_per_s,
-      r.enqueue_p50_us, r.enqueue_p99_us, r.peak_rss_bytes, r.db_bytes, r.commits, r.syncs);
+      r.enqueue_p50_us, r.enqueue_p99_us, r.peak_rss_bytes, r.db_bytes, r.commits, r.syncs,
+      r.background_checkpoints, r.writer_checkpoints, r.writer_cpu_seconds, r.flusher_cpu_seconds,
+      r.checkpointer_cpu_seconds);
 }
 
 }  // namespace crmhub::bench

@@ -26,6 +26,9 @@ struct QueueBenchOptions {
   std::filesystem::path data_dir;
   int inflight_per_producer = 256;  // outstanding EnqueueAsync calls
   int lease_batch = 256;            // Lease(max) and AckBatch size
+  // SQLite: SqliteQueueOptions::checkpoint_frames (0: checkpoints in the
+  // writer's commits).
+  int checkpoint_frames = 4096;
 };
 
 struct QueueBenchResult {
@@ -37,10 +40,19 @@ struct QueueBenchResult {
   double enqueue_p50_us = 0;  // EnqueueAsync call to its durable callback
   double enqueue_p99_us = 0;
   int64_t peak_rss_bytes = 0;
-  int64_t db_bytes = 0;  // queue.db + WAL at the end (0 on Kafka)
-  int64_t commits = 0;   // group commits during the run (0 on Kafka)
-  int64_t syncs = 0;     // WAL fsyncs (each covers one or more commits; 0 on Kafka)
+  int64_t db_bytes = 0;                // queue.db + WAL at the end (0 on Kafka)
+  int64_t commits = 0;                 // group commits during the run (0 on Kafka)
+  int64_t syncs = 0;                   // WAL fsyncs (each covers one or more commits; 0 on Kafka)
+  int64_t background_checkpoints = 0;  // WAL checkpoints off the writer thread (0 on Kafka)
+  int64_t writer_checkpoints = 0;      // by the writer, at the WAL's cap (0 on Kafka)
   double requests_per_commit = 0;
+  // CPU time of the queue's own threads over the run (Linux: by thread
+  // name, read before the queue closes; 0 where absent). Unlike the rates,
+  // CPU per message hardly moves with the neighbours' load: it is what
+  // before/after pairs compare on a busy machine.
+  double writer_cpu_seconds = 0;        // crmhub-qwrite, the serial resource
+  double flusher_cpu_seconds = 0;       // crmhub-qsync
+  double checkpointer_cpu_seconds = 0;  // crmhub-qckpt
 };
 
 Result<QueueBenchResult> RunQueueBench(const QueueBenchOptions& options);

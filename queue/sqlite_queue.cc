@@ -9,6 +9,7 @@
 #include "base/private_files.h"
 #include "base/thread_name.h"
 #include "queue/paths.h"
+#include "queue/sqlite_checkpointer.h"
 #include "queue/sqlite_util.h"
 #include "queue/sqlite_writer.h"
 
@@ -97,8 +98,19 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::Open(Clock& clock, SqliteQueue
     }
   }
 
+  std::unique_ptr<internal::Checkpointer> checkpointer;
+  if (options.checkpoint_frames > 0) {
+    auto started = internal::Checkpointer::Start(
+        path.string(), options.vfs_name,
+        {.trigger_frames = options.checkpoint_frames, .cap_frames = 4 * options.checkpoint_frames});
+    if (!started.ok()) return started.status().WithContext("queue: open " + path.string());
+    checkpointer = std::move(started).value();
+    checkpointer->InstallHook(store->db().raw());
+  }
+
   std::unique_ptr<SqliteQueue> q(new SqliteQueue(clock, std::move(options), path));
   q->store_ = std::move(store);
+  q->checkpointer_ = std::move(checkpointer);
   q->wal_syncer_ = std::make_unique<internal::WalSyncer>(std::move(syncer).value());
   CRMHUB_RETURN_IF_ERROR(q->RefreshDepth());
   q->next_maintenance_ = clock.SteadyNow() + q->options_.maintenance_interval;
@@ -127,6 +139,20 @@ SqliteQueue::~SqliteQueue() {
   }
   flush_cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
+  if (checkpointer_ != nullptr) {
+    internal::Checkpointer::RemoveHook(store_->db().raw());
+    checkpointer_.reset();
+  }
+}
+
+SqliteQueue::CommitCounters SqliteQueue::commit_counters() const {
+  return {commits_.load(),
+          committed_requests_.load(),
+          committed_rows_.load(),
+          syncs_.load(),
+          sync_nanos_.load(),
+          checkpointer_ ? checkpointer_->background_runs() : 0,
+          checkpointer_ ? checkpointer_->writer_runs() : 0};
 }
 
 void SqliteQueue::MarkUnhealthy(const Status& error) {

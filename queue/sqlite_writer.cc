@@ -195,6 +195,8 @@ Status WriterStore::Init(SystemTime now) {
   // database after copying (SQLite does that at NORMAL too).
   CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=NORMAL"));
   CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_size_limit=67108864"));
+  // SQLite's own checkpoints stay on for connections that use this store
+  // alone; SqliteQueue replaces them with its Checkpointer's hook.
   CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA wal_autocheckpoint=8192"));
   CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA cache_size=-8192"));
   CRMHUB_RETURN_IF_ERROR(db_.Exec("PRAGMA foreign_keys=OFF"));
