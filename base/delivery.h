@@ -20,10 +20,18 @@ struct DeliveryOutcome {
   // For kRetry: not before this time (e.g. from a 429's Retry-After); when
   // empty the queue's backoff decides.
   std::optional<SystemTime> not_before;
+  // For kRetry: the system (or our own rate limiter) asked us to come back
+  // later; nothing was wrong with the message. Such a retry is not counted
+  // against the lane's max_attempts (only max_age bounds it), so a long
+  // stretch of 429s cannot turn good messages into dead letters.
+  bool throttled = false;
 
   static DeliveryOutcome Ok() { return {}; }
   static DeliveryOutcome Retry(std::string error, std::optional<SystemTime> not_before = {}) {
     return {Kind::kRetry, std::move(error), not_before};
+  }
+  static DeliveryOutcome Throttled(std::string error, std::optional<SystemTime> not_before = {}) {
+    return {Kind::kRetry, std::move(error), not_before, /*throttled=*/true};
   }
   static DeliveryOutcome Fail(std::string error) { return {Kind::kFail, std::move(error), {}}; }
 

@@ -582,17 +582,20 @@ void AdapterWorkers::Decide(const TargetMetrics& m, const queue::Leased& leased,
       const queue::RetryPolicy policy =
           options_.retry_policy ? options_.retry_policy(leased.message.lane) : queue::RetryPolicy{};
       const SystemTime now = clock_.Now();
-      if (queue::RetryGivesUp(policy, leased.message.attempts, leased.message.created_at, now)) {
+      const int attempts = queue::AttemptsAfterRetry(leased.message.attempts, outcome.throttled);
+      if (queue::RetryGivesUp(policy, attempts, leased.message.created_at, now)) {
         m.fail->Inc();
-        dead_reason = queue::GaveUpReason(policy, leased.message.attempts,
-                                          leased.message.created_at, now, outcome.error);
+        dead_reason =
+            queue::GaveUpReason(policy, attempts, leased.message.created_at, now, outcome.error);
         RecordError(Capability::kDeliver, dead_reason);
       } else {
         m.retry->Inc();
         RecordError(Capability::kDeliver, outcome.error);
       }
       out.items.push_back(
-          queue::Settlement::Retry(leased.lease, outcome.error, outcome.not_before));
+          outcome.throttled
+              ? queue::Settlement::Throttled(leased.lease, outcome.error, outcome.not_before)
+              : queue::Settlement::Retry(leased.lease, outcome.error, outcome.not_before));
       break;
     }
     case DeliveryOutcome::Kind::kFail:

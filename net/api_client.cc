@@ -58,6 +58,7 @@ std::string_view ApiErrorKindName(ApiError::Kind kind) {
 DeliveryOutcome ApiError::ToOutcome() const {
   switch (kind) {
     case Kind::kThrottled:
+      return DeliveryOutcome::Throttled(message, not_before);
     case Kind::kTransient:
     case Kind::kAuth:  // ops fix the token; then the same command succeeds
       return DeliveryOutcome::Retry(message, not_before);

@@ -67,8 +67,9 @@ struct ApiError {
   std::string body;
 
   bool retryable() const { return kind == Kind::kThrottled || kind == Kind::kTransient; }
-  // For a target's Deliver: throttled, transient, auth -> Retry (at
-  // not_before); not found, rejected -> Fail.
+  // For a target's Deliver: throttled -> Throttled (a retry that is not
+  // counted as an attempt); transient, auth -> Retry (at not_before); not
+  // found, rejected -> Fail.
   DeliveryOutcome ToOutcome() const;
   // For a source's Pull: kResourceExhausted (throttled), kUnavailable
   // (transient), kUnauthenticated, kNotFound, kInvalidArgument.

@@ -77,6 +77,8 @@ DeliveryOutcome ClassifyResponse(const OutboundResult& result, SystemTime now) {
   if (r.status == 408 || r.status == 429 || r.status >= 500) {
     std::optional<SystemTime> not_before;
     if (auto h = r.headers.Get("Retry-After")) not_before = ParseRetryAfter(*h, now);
+    // 429 says "too many requests", nothing about this one: not an attempt.
+    if (r.status == 429) return DeliveryOutcome::Throttled(std::move(error), not_before);
     return DeliveryOutcome::Retry(std::move(error), not_before);
   }
   // Other 4xx, and 1xx/3xx (redirects are not followed): retrying the same

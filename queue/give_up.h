@@ -13,6 +13,12 @@
 
 namespace crmhub::queue {
 
+// Message::attempts after a Retry settlement of a message leased `attempts`
+// times: a throttled retry gives back the delivery its Lease counted.
+inline int AttemptsAfterRetry(int attempts, bool throttled) {
+  return throttled && attempts > 0 ? attempts - 1 : attempts;
+}
+
 // True when a Retry of a message leased `attempts` times (Message::attempts,
 // counted by Lease) and created at `created_at` dead-letters it at `now`.
 inline bool RetryGivesUp(const RetryPolicy& policy, int attempts, SystemTime created_at,

@@ -85,8 +85,17 @@ struct Settlement {
   Kind kind = Kind::kAck;
   std::string reason;                    // kRetry/kFail: the error recorded in the history
   std::optional<SystemTime> not_before;  // kRetry: replaces the computed backoff (Retry-After)
+  // kRetry: the receiving system throttled us (429, a rate limit); the
+  // message was never judged. The delivery Lease counted is given back
+  // (Message::attempts does not grow), so only max_age can dead-letter it;
+  // the reason still goes into the history.
+  bool throttled = false;
 
   static Settlement Ack(const LeaseToken& lease) { return {lease, Kind::kAck, {}, std::nullopt}; }
+  static Settlement Throttled(const LeaseToken& lease, std::string reason,
+                              std::optional<SystemTime> not_before = std::nullopt) {
+    return {lease, Kind::kRetry, std::move(reason), not_before, /*throttled=*/true};
+  }
   static Settlement Retry(const LeaseToken& lease, std::string reason,
                           std::optional<SystemTime> not_before = std::nullopt) {
     return {lease, Kind::kRetry, std::move(reason), not_before};

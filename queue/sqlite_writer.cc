@@ -932,7 +932,8 @@ Status WriterStore::Settle(const Settlement& settlement, SystemTime now, Status*
     case Settlement::Kind::kAck:
       return Ack(settlement.lease, now, outcome);
     case Settlement::Kind::kRetry:
-      return Retry(settlement.lease, settlement.reason, settlement.not_before, now, outcome);
+      return Retry(settlement.lease, settlement.reason, settlement.not_before, settlement.throttled,
+                   now, outcome);
     case Settlement::Kind::kFail:
       return Fail(settlement.lease, settlement.reason, now, outcome);
   }
@@ -964,7 +965,8 @@ Status WriterStore::ToDeadLetterLocked(int64_t id, const std::string& reason, Se
 }
 
 Status WriterStore::Retry(const LeaseToken& lease, const std::string& error,
-                          std::optional<SystemTime> not_before, SystemTime now, Status* outcome) {
+                          std::optional<SystemTime> not_before, bool throttled, SystemTime now,
+                          Status* outcome) {
   std::lock_guard lock(mu_);
   const int64_t now_ms = ToUnixMillis(now);
   Entry* en = FindLiveLocked(lease, now_ms);
@@ -979,7 +981,7 @@ Status WriterStore::Retry(const LeaseToken& lease, const std::string& error,
   CRMHUB_RETURN_IF_ERROR(ReadEntryOf(*en, &full));
   AppendAttempt(&full.history, now, error);
   const RetryPolicy& policy = PolicyFor(en->lane);
-  const int attempts = en->attempts;
+  const int attempts = AttemptsAfterRetry(en->attempts, throttled);
   const SystemTime created = FromUnixMillis(en->created_ms);
   if (RetryGivesUp(policy, attempts, created, now)) {
     return ToDeadLetterLocked(id, GaveUpReason(policy, attempts, created, now, error),

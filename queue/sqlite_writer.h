@@ -105,7 +105,8 @@ class WriterStore {
   Status Settle(const Settlement& settlement, SystemTime now, Status* outcome);
   Status Ack(const LeaseToken& lease, SystemTime now, Status* outcome);
   Status Retry(const LeaseToken& lease, const std::string& error,
-               std::optional<SystemTime> not_before, SystemTime now, Status* outcome);
+               std::optional<SystemTime> not_before, bool throttled, SystemTime now,
+               Status* outcome);
   Status Fail(const LeaseToken& lease, const std::string& error, SystemTime now, Status* outcome);
 
   Status Replay(int64_t id, SystemTime now, Status* outcome);

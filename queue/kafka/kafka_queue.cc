@@ -9,6 +9,7 @@
 #include <future>
 #include <random>
 
+#include "queue/give_up.h"
 #include "queue/kafka/kafka_records.h"
 
 namespace crmhub::queue::kafka {
@@ -741,9 +742,11 @@ std::vector<Status> KafkaQueue::Settle(std::span<const Settlement> settlements) 
     }
     const RetryPolicy& policy = PolicyFor(e->message.lane);
     bool dead = s.kind == Settlement::Kind::kFail;
+    // Applied to the entry only once this settlement is final (a failed
+    // produce leaves it leased as it was).
+    const int attempts = AttemptsAfterRetry(e->message.attempts, s.throttled);
     if (s.kind == Settlement::Kind::kRetry) {
-      dead = e->message.attempts >= policy.max_attempts ||
-             now - e->message.created_at >= policy.max_age;
+      dead = RetryGivesUp(policy, attempts, e->message.created_at, now);
     }
     if (s.kind == Settlement::Kind::kAck) {
       e->state = Entry::State::kDone;
@@ -752,6 +755,7 @@ std::vector<Status> KafkaQueue::Settle(std::span<const Settlement> settlements) 
       continue;
     }
     RecordFields f = fields_of(*e);
+    f.attempts = attempts;
     f.history.push_back({now, s.reason});
     if (dead) {
       f.reason = s.reason;
@@ -763,9 +767,10 @@ std::vector<Status> KafkaQueue::Settle(std::span<const Settlement> settlements) 
       continue;
     }
     SystemTime next = s.not_before ? std::max(*s.not_before, now)
-                                   : now + ComputeBackoff(policy, e->message.attempts, jitter_);
+                                   : now + ComputeBackoff(policy, attempts, jitter_);
     if (!e->message.ordering_key.empty()) {
       // In place: the later records of its key wait behind it.
+      e->message.attempts = attempts;
       e->history = std::move(f.history);
       e->message.first_error = e->history.front().error;
       e->message.last_error = e->history.back().error;

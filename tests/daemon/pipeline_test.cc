@@ -238,7 +238,7 @@ class ThrowingAdapter final : public adapters::Adapter,
   std::string id_;
 };
 
-// A target answering by payload: "ok", "retry" or "fail".
+// A target answering by payload: "ok", "retry", "throttle" or "fail".
 class ScriptedTarget final : public adapters::Adapter, public adapters::TargetCapability {
  public:
   explicit ScriptedTarget(std::string id) : id_(std::move(id)) {}
@@ -251,6 +251,10 @@ class ScriptedTarget final : public adapters::Adapter, public adapters::TargetCa
       if (m.payload == "ok") out.push_back(DeliveryOutcome::Ok());
       if (m.payload == "retry") {
         out.push_back(DeliveryOutcome::Retry("429", SystemTime::max() - std::chrono::hours(1)));
+      }
+      if (m.payload == "throttle") {
+        out.push_back(
+            DeliveryOutcome::Throttled("HTTP 429", SystemTime::max() - std::chrono::hours(1)));
       }
       if (m.payload == "fail") out.push_back(DeliveryOutcome::Fail("400 bad sku"));
     }
@@ -638,6 +642,48 @@ TEST_F(PipelineTest, ARetryPastMaxAttemptsCountsAsFailLogsAndSaysItGaveUp) {
   EXPECT_EQ(lines[0].fields.value("adapter", ""), "tgt");
   EXPECT_EQ(lines[0].fields.value("reason", ""), "gave up after 1 attempt: 429");
   EXPECT_EQ(lines[0].fields.value("attempts", ""), "1");
+}
+
+// A throttled answer (the system's 429) is not a failed attempt: at
+// max_attempts = 1 it stays a retry, waiting for its not_before, where a
+// plain Retry gives up (the test above).
+TEST_F(PipelineTest, AThrottledAnswerIsNotCountedAgainstMaxAttempts) {
+  queue::SqliteQueueOptions qo;
+  qo.data_dir = dir_.path() / "limited";
+  qo.lane_policies["out.tgt"] = queue::RetryPolicy{.max_attempts = 1};
+  auto opened = queue::SqliteQueue::Open(clock_, qo);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  NotifyingQueue q(**opened, wakeup_);
+  ASSERT_TRUE(
+      q.Enqueue(
+           {.lane = "out.tgt", .source = "crm", .idempotency_key = "k1", .payload = "throttle"})
+          .ok());
+  PipelineOptions options;
+  options.retry_policy = [&](const std::string& lane) {
+    auto it = qo.lane_policies.find(lane);
+    return it == qo.lane_policies.end() ? qo.default_policy : it->second;
+  };
+  auto target = std::make_shared<ScriptedTarget>("tgt");
+  Pipeline pipeline(q, *sink_, clock_, metrics_, wakeup_, options);
+  ASSERT_TRUE(pipeline.Start(target, nullptr).ok());
+  ASSERT_TRUE(target->delivered.WaitFor(1, seconds(30)));
+  ASSERT_TRUE(pipeline.StopAll(Deadline()));
+  auto counter = [&](const char* outcome) {
+    return metrics_
+        .GetCounter("crmhub_deliveries_total", "",
+                    {{"adapter", "tgt"}, {"target", "tgt"}, {"outcome", outcome}})
+        .value();
+  };
+  EXPECT_EQ(counter("retry"), 1);
+  EXPECT_EQ(counter("fail"), 0);
+  auto dead = (*opened)->ListDeadLetters({});
+  ASSERT_TRUE(dead.ok());
+  EXPECT_TRUE(dead->empty()) << (*dead)[0].reason;
+  auto stats = (*opened)->Stats();
+  ASSERT_TRUE(stats.ok());
+  int64_t delayed = 0;
+  for (const auto& s : *stats) delayed += s.lane == "out.tgt" ? s.delayed : 0;
+  EXPECT_EQ(delayed, 1) << "waiting for its Retry-After";
 }
 
 // Issue 22, item 2: pull and delivery each have their status, which the

@@ -144,6 +144,8 @@ TEST(ApiClientTest, TwoHundredsParseAndEveryOtherAnswerIsClassifiedOnce) {
     ASSERT_FALSE(r.ok()) << what;
     EXPECT_EQ(r.error().kind, *c.kind) << what;
     EXPECT_EQ(r.error().ToOutcome().kind == DeliveryOutcome::Kind::kRetry, c.retry) << what;
+    // Only a throttle is a retry the queue does not count as an attempt.
+    EXPECT_EQ(r.error().ToOutcome().throttled, *c.kind == ApiError::Kind::kThrottled) << what;
     EXPECT_NE(r.error().message.find("sys: POST /v1/x"), std::string::npos) << r.error().message;
   }
   t.answers = {Answer(400, R"({"message":"bad offer"})")};

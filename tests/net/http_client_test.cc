@@ -137,6 +137,7 @@ TEST_F(ClientTest, RetryAfterSecondsAndDateAreHonoured) {
   EXPECT_EQ(r->status, 429);
   DeliveryOutcome o = ClassifyResponse(r, now_);
   EXPECT_EQ(o.kind, DeliveryOutcome::Kind::kRetry);
+  EXPECT_TRUE(o.throttled) << "a 429 is not counted as an attempt";
   ASSERT_TRUE(o.not_before.has_value());
   EXPECT_EQ(*o.not_before, now_ + 120s);
   EXPECT_NE(o.error.find("429"), std::string::npos);
@@ -155,6 +156,7 @@ TEST_F(ClientTest, ServerErrorRetriesAndClientErrorFails) {
   ASSERT_TRUE(r.ok());
   DeliveryOutcome o = ClassifyResponse(r, now_);
   EXPECT_EQ(o.kind, DeliveryOutcome::Kind::kRetry);
+  EXPECT_FALSE(o.throttled) << "a 500 is a failed attempt";
   EXPECT_FALSE(o.not_before.has_value());
 
   r = client.SendBlocking(Get("/404"));

@@ -232,6 +232,43 @@ TEST_P(QueueConformance, RetryWithNotBeforeIsDueThenWithItsError) {
   NothingDue("out.x");
 }
 
+// A throttled retry (the receiver's 429: nothing was wrong with the
+// message) gives back the delivery its lease counted: more throttles than
+// the lane's max_attempts (20 by default) dead-letter nothing, while a plain
+// retry still counts, and max_age still ends it.
+TEST_P(QueueConformance, ThrottledRetriesAreNotCountedAgainstMaxAttempts) {
+  const RetryPolicy defaults;
+  auto throttle = [&](const Leased& l, const std::string& reason) {
+    const std::vector<Settlement> one{
+        Settlement::Throttled(l.lease, reason, clock_.Now() + seconds(1))};
+    return q_->Settle(one).front();
+  };
+  ASSERT_TRUE(q_->Enqueue(Msg("out.x", "k", "raw")).ok());
+  Leased l = LeaseOne("out.x");
+  for (int i = 0; i < defaults.max_attempts + 5; ++i) {
+    ASSERT_EQ(l.message.attempts, 1) << "throttle " << i;
+    ASSERT_TRUE(throttle(l, "HTTP 429").ok());
+    clock_.Advance(seconds(1));
+    l = LeaseOne("out.x");
+    ASSERT_EQ(l.message.idempotency_key, "k");
+  }
+  EXPECT_EQ(l.message.attempts, 1);
+  EXPECT_EQ(l.message.last_error, "HTTP 429");
+  ASSERT_TRUE(q_->Retry(l.lease, "HTTP 503", clock_.Now() + seconds(1)).ok());
+  clock_.Advance(seconds(1));
+  l = LeaseOne("out.x");
+  EXPECT_EQ(l.message.attempts, 2) << "a plain retry counts";
+  ASSERT_TRUE(throttle(l, "HTTP 429").ok());
+  clock_.Advance(defaults.max_age);
+  l = LeaseOne("out.x");
+  EXPECT_EQ(l.message.attempts, 2);
+  ASSERT_TRUE(throttle(l, "HTTP 429 again").ok());
+  auto dead = DeadLetters();
+  ASSERT_EQ(dead.size(), 1u) << "max_age ends even a throttled message";
+  EXPECT_EQ(dead[0].idempotency_key, "k");
+  NothingDue("out.x");
+}
+
 TEST_P(QueueConformance, LeaseExpiryRedeliversAndStaleTokenIsRejected) {
   ASSERT_TRUE(q_->Enqueue(Msg("in.a", "k")).ok());
   Leased first = LeaseOne("in.a", seconds(5));
