@@ -235,6 +235,7 @@ std::vector<DeliveryOutcome> OzonAdapter::Deliver(std::span<const Command> batch
   std::vector<Stock> stocks;
   std::vector<Price> prices;
   std::vector<PostingCommand> postings;
+  std::vector<ActCommand> acts;
   auto keep = [&](const kit::TargetCommand& c, auto read, auto& into) {
     if (read.ok()) {
       into.push_back(std::move(read).value());
@@ -244,8 +245,16 @@ std::vector<DeliveryOutcome> OzonAdapter::Deliver(std::span<const Command> batch
     }
   };
   for (const kit::TargetCommand& c : kit::ReadCommands(
-           batch, {"set_stock", "set_price", kit::kShip, kit::kCancel}, "ozon", out)) {
-    if (c.name == "set_stock") {
+           batch, {"set_stock", "set_price", kit::kShip, kit::kCancel, kCreateAct}, "ozon", out)) {
+    if (c.name == kCreateAct) {
+      Result<ActRequest> read = ReadActRequest(c.item, clock_.Now());
+      if (read.ok()) {
+        acts.push_back({c.index, c.attempt, std::move(*read)});
+      } else {
+        out[c.index] =
+            DeliveryOutcome::Fail(fmt::format("ozon: {}: {}", c.name, read.status().message()));
+      }
+    } else if (c.name == "set_stock") {
       keep(c, ReadStock(c), stocks);
     } else if (c.name == "set_price") {
       keep(c, ReadPrice(c), prices);
@@ -256,6 +265,8 @@ std::vector<DeliveryOutcome> OzonAdapter::Deliver(std::span<const Command> batch
   if (!stocks.empty()) DeliverStocks(std::move(stocks), out);
   if (!prices.empty()) DeliverPrices(std::move(prices), out);
   if (!postings.empty()) DeliverPostings(std::move(postings), out);
+  // After the ships of the batch: an act takes the postings packed by now.
+  for (const ActCommand& a : acts) out[a.index] = DeliverAct(a.request, a.attempt);
   return out;
 }
 

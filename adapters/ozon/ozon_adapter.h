@@ -34,6 +34,16 @@
 // kit::DeliverOrderWrites: a refusal is re-read and dead-lettered with the
 // posting's status, a redelivery reads first and sends nothing twice.
 //
+// Command create_act (ozon_acts.cc): the act of a delivery method's postings
+// in awaiting_deliver (delivery_method_id, optional departure_date),
+// POST /v2/posting/fbs/act/create, then /v2/posting/fbs/act/check-status
+// polled up to kActStatusPolls times in the attempt (no sleeping: still
+// forming, the command is retried kActRecheck later); once ready, its
+// postings (/v2/posting/fbs/act/get-postings) are queued by the next Pull as
+// a kind=act record (kit::CommandOutbox) and the command is Ok. A
+// redelivery reads /v2/posting/fbs/act/list first and polls the act of the
+// same method and day instead of creating a second one.
+//
 // Threading: Pull, Deliver on worker threads (blocking HTTP); HandleWebhook
 // on an I/O thread, no I/O. The catalogue cache is guarded by a mutex; the
 // limits are thread-safe.
@@ -49,6 +59,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/adapter.h"
+#include "adapters/kit/command_outbox.h"
 #include "adapters/kit/keyed_limit.h"
 #include "adapters/kit/marketplace_adapter.h"
 #include "adapters/kit/order_writes.h"
@@ -122,6 +133,39 @@ std::optional<int64_t> PostingTotalMinor(std::string_view posting);
 inline constexpr int64_t kSellerCancelReasons[] = {352, 400, 402};
 inline constexpr int64_t kOtherSellerReason = 402;
 inline constexpr std::string_view kDefaultCancelMessage = "Cancelled by the seller in the CRM";
+
+// ---------------------------------------------------------------------------
+// create_act (ozon_acts.cc).
+
+inline constexpr std::string_view kCreateAct = "create_act";
+// check-status polls within one attempt (each through the account's
+// limiter, no sleeping), and how long a command whose act is still forming
+// waits before its next attempt.
+inline constexpr int kActStatusPolls = 3;
+inline constexpr std::chrono::seconds kActRecheck{5};
+// Acts asked of /v2/posting/fbs/act/list (its limit: the spec's example;
+// it states no maximum).
+inline constexpr int kActListLimit = 100;
+
+// A create_act item, read.
+struct ActRequest {
+  int64_t delivery_method_id = 0;
+  std::string departure_date;  // as given; empty: not sent
+  std::string day;             // "YYYY-MM-DD": departure_date's, else today's (UTC)
+};
+// {"delivery_method_id": id > 0 (number or decimal text), "departure_date":
+// a date-time with its offset, optional}; InvalidArgument naming the member
+// otherwise. `now` gives the day when there is no departure_date.
+Result<ActRequest> ReadActRequest(const nlohmann::json& item, SystemTime now);
+// Whether `act` (from act/list) is the one `request` asks for: the same
+// delivery method, not cancelled or failed ("cancelled", "error"), and
+// departing that day (or, without a departure_date, created that day).
+bool SameAct(const ActSummary& act, const ActRequest& request);
+// The kind=act record queued for the CRM: {"act_id", "delivery_method_id",
+// "departure_day", "departure_date" (when given), "postings": [...],
+// "status": "ready", "recorded_ms"}.
+std::string ActRecord(int64_t act_id, const ActRequest& request,
+                      const std::vector<std::string>& postings, int64_t recorded_ms);
 
 // ---------------------------------------------------------------------------
 // The pull's state and its window planner (ozon_pull.cc).
@@ -218,9 +262,10 @@ class OzonAdapter final : public kit::MarketplaceAdapter {
   // TargetCapability
   std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
   int max_batch() const override { return kMaxPricesPerRequest; }
-  // ship and cancel: FBS postings only (ozon_commands.cc).
+  // ship and cancel: FBS postings only (ozon_commands.cc); create_act
+  // (ozon_acts.cc).
   std::vector<std::string> commands() const override {
-    return {"set_stock", "set_price", "ship", "cancel"};
+    return {"set_stock", "set_price", "ship", "cancel", "create_act"};
   }
 
   OzonClient& client() { return client_; }
@@ -242,7 +287,16 @@ class OzonAdapter final : public kit::MarketplaceAdapter {
     int64_t reason_id = kOtherSellerReason;  // cancel
     std::string reason_message;              // cancel
   };
+  struct ActCommand {
+    size_t index;
+    int attempt;
+    ActRequest request;
+  };
   WindowLimits LimitsFor(Scheme scheme) const;
+  // One page of the round (Pull, before the outbox's records are added).
+  Result<PullResult> PullPage(const std::optional<std::string>& cursor);
+  // One create_act, settled.
+  DeliveryOutcome DeliverAct(const ActRequest& request, int attempt);
   // One page of `scheme`'s pass; advances `state`. more: the pass goes on.
   Result<PullResult> PullScheme(Scheme scheme, PullCursor& state, int64_t now_ms);
   // One page of the returns' pass; advances `pass`. more: the pass goes on.
@@ -268,7 +322,8 @@ class OzonAdapter final : public kit::MarketplaceAdapter {
   kit::KeyedLimit stock_pairs_;  // one update per product x warehouse per 30 s
   kit::KeyedLimit prices_;       // 10 price updates per product per hour
 
-  kit::SkuIndex catalog_;  // offer_id -> product_id (decimal)
+  kit::CommandOutbox outbox_;  // acts created, for the next pull
+  kit::SkuIndex catalog_;      // offer_id -> product_id (decimal)
   std::mutex catalog_mu_;
   std::optional<std::chrono::steady_clock::time_point> catalog_loaded_ GUARDED_BY(catalog_mu_);
 };

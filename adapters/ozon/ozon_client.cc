@@ -282,4 +282,100 @@ net::ApiResult<net::ApiAnswer> OzonClient::CancelFbsPosting(const std::string& p
   return answer;
 }
 
+namespace {
+
+std::vector<std::string> Strings(const json& object, const char* member) {
+  std::vector<std::string> out;
+  if (const json* list = JsonArray(object, member)) {
+    for (const json& v : *list) {
+      if (std::optional<std::string_view> text = AsString(v); text && !text->empty())
+        out.emplace_back(*text);
+    }
+  }
+  return out;
+}
+
+net::ApiError Unreadable(int status, std::string_view what) {
+  return net::ApiError{.kind = net::ApiError::Kind::kTransient,
+                       .http_status = status,
+                       .message = std::string("ozon: ") + std::string(what)};
+}
+
+}  // namespace
+
+net::ApiResult<int64_t> OzonClient::CreateAct(int64_t delivery_method_id,
+                                              const std::string& departure_date) const {
+  json body = {{"delivery_method_id", delivery_method_id}};
+  if (!departure_date.empty()) body["departure_date"] = departure_date;
+  auto answer = Post("/v2/posting/fbs/act/create", body, net::ApiRequest::Expect::kJson);
+  if (!answer.ok()) return answer.error();
+  const json* result = JsonObject(answer->json, "result");
+  const std::optional<int64_t> id = result != nullptr ? JsonIntLoose(*result, "id") : std::nullopt;
+  if (!id || *id <= 0) {
+    return Unreadable(answer->status,
+                      "POST /v2/posting/fbs/act/create: an answer without result.id");
+  }
+  return *id;
+}
+
+net::ApiResult<ActStatus> OzonClient::CheckAct(int64_t id) const {
+  auto answer =
+      Post("/v2/posting/fbs/act/check-status", json{{"id", id}}, net::ApiRequest::Expect::kJson);
+  if (!answer.ok()) return answer.error();
+  const json* result = JsonObject(answer->json, "result");
+  const std::optional<std::string_view> status =
+      result != nullptr ? JsonString(*result, "status") : std::nullopt;
+  if (!status || status->empty()) {
+    return Unreadable(answer->status,
+                      "POST /v2/posting/fbs/act/check-status: an answer without result.status");
+  }
+  return ActStatus{.status = std::string(*status),
+                   .added = Strings(*result, "added_to_act"),
+                   .removed = Strings(*result, "removed_from_act"),
+                   .has_postings_for_next_carriage =
+                       JsonBool(*result, "has_postings_for_next_carriage") == true};
+}
+
+net::ApiResult<std::vector<std::string>> OzonClient::ActPostings(int64_t id) const {
+  auto answer =
+      Post("/v2/posting/fbs/act/get-postings", json{{"id", id}}, net::ApiRequest::Expect::kJson);
+  if (!answer.ok()) return answer.error();
+  const json* result = JsonArray(answer->json, "result");
+  if (result == nullptr) {
+    return Unreadable(answer->status,
+                      "POST /v2/posting/fbs/act/get-postings: an answer without result");
+  }
+  std::vector<std::string> out;
+  for (const json& p : *result) {
+    const std::optional<std::string_view> number =
+        p.is_object() ? JsonString(p, "posting_number") : std::nullopt;
+    if (number && !number->empty()) out.emplace_back(*number);
+  }
+  return out;
+}
+
+net::ApiResult<std::vector<ActSummary>> OzonClient::ListActs(const std::string& date_from,
+                                                             const std::string& date_to,
+                                                             int limit) const {
+  auto answer =
+      Post("/v2/posting/fbs/act/list",
+           json{{"filter", {{"date_from", date_from}, {"date_to", date_to}}}, {"limit", limit}},
+           net::ApiRequest::Expect::kJson);
+  if (!answer.ok()) return answer.error();
+  const json* result = JsonArray(answer->json, "result");
+  if (result == nullptr) {
+    return Unreadable(answer->status, "POST /v2/posting/fbs/act/list: an answer without result");
+  }
+  std::vector<ActSummary> out;
+  for (const json& a : *result) {
+    if (!a.is_object()) continue;
+    out.push_back({.id = JsonIntLoose(a, "id").value_or(0),
+                   .delivery_method_id = JsonIntLoose(a, "delivery_method_id").value_or(0),
+                   .status = std::string(JsonString(a, "status").value_or("")),
+                   .departure_date = JsonScalarText(a, "departure_date").value_or(""),
+                   .created_at = JsonScalarText(a, "created_at").value_or("")});
+  }
+  return out;
+}
+
 }  // namespace crmhub::adapters::ozon

@@ -18,6 +18,12 @@
 //                                   cancel_reason_id)
 //   POST /v1/returns/list           returnsList (FBS and FBO returns in, by
 //                                   the status change time, paged by last_id)
+//   POST /v2/posting/fbs/act/create        PostingAPI_PostingFBSActCreate (create_act)
+//   POST /v2/posting/fbs/act/check-status  PostingAPI_PostingFBSActCheckStatus (its
+//                                          documents' state)
+//   POST /v2/posting/fbs/act/get-postings  PostingAPI_ActPostingList (its postings)
+//   POST /v2/posting/fbs/act/list          PostingAPI_FbsActList (acts by creation
+//                                          date: create_act's read before writing)
 //
 // The spec declares no 429 and names no Retry-After; Ozon's gateway answers
 // 429 "You have reached request rate limit per second" (section «Частые
@@ -152,6 +158,26 @@ struct FbsPosting {
 // /v4/posting/fbs/ship's packages: each a list of products.
 using ShipPackages = std::vector<std::vector<ShipProduct>>;
 
+// /v2/posting/fbs/act/check-status's result: status «in_process» (the
+// documents are being formed: wait), «ready», «error» and «cancelled»
+// (request them again), or «The next postings aren't ready» (wait and ask
+// again); added_to_act: the postings «добавлены в перевозку».
+struct ActStatus {
+  std::string status;
+  std::vector<std::string> added;
+  std::vector<std::string> removed;
+  bool has_postings_for_next_carriage = false;
+};
+
+// An act (a carriage) as /v2/posting/fbs/act/list answers it.
+struct ActSummary {
+  int64_t id = 0;
+  int64_t delivery_method_id = 0;
+  std::string status;          // the carriage's: new, in_process, formed, cancelled, ...
+  std::string departure_date;  // as sent
+  std::string created_at;      // as sent
+};
+
 class OzonClient {
  public:
   OzonClient(OzonClientOptions options, net::Transport transport, const Clock& clock);
@@ -186,6 +212,20 @@ class OzonClient {
   net::ApiResult<net::ApiAnswer> CancelFbsPosting(const std::string& posting_number,
                                                   int64_t reason_id,
                                                   const std::string& message) const;
+
+  // Creates the act of `delivery_method_id`'s postings in awaiting_deliver
+  // (departure_date sent when not empty): the task's id (result.id). An
+  // answer without a positive result.id is kTransient.
+  net::ApiResult<int64_t> CreateAct(int64_t delivery_method_id,
+                                    const std::string& departure_date) const;
+  // The act's state; an answer without result.status is kTransient.
+  net::ApiResult<ActStatus> CheckAct(int64_t id) const;
+  // The posting numbers of act `id` (result[].posting_number).
+  net::ApiResult<std::vector<std::string>> ActPostings(int64_t id) const;
+  // The acts created from `date_from` to `date_to` ("YYYY-MM-DD", required by
+  // the spec), at most `limit` of them.
+  net::ApiResult<std::vector<ActSummary>> ListActs(const std::string& date_from,
+                                                   const std::string& date_to, int limit) const;
 
   // How long until the stocks method's 80 a minute admits a request (zero:
   // now). Takes nothing.

@@ -92,6 +92,8 @@ OzonSimulator::OzonSimulator(OzonSimOptions options, Clock& clock)
       clock_(clock),
       pipeline_(PipelineOptions(), clock) {
   BuildWorld();
+  std::lock_guard lock(postings_mu_);
+  lost_act_answers_ = options_.lost_act_answers;
 }
 
 void OzonSimulator::BuildWorld() {
@@ -162,6 +164,10 @@ simkit::SimPipeline::Options OzonSimulator::PipelineOptions() {
               route("/v3/posting/fbs/get", {"all"}, &OzonSimulator::GetPosting),
               route("/v4/posting/fbs/ship", {"all"}, &OzonSimulator::Ship),
               route("/v2/posting/fbs/cancel", {"all"}, &OzonSimulator::Cancel),
+              route("/v2/posting/fbs/act/create", {"all"}, &OzonSimulator::CreateAct),
+              route("/v2/posting/fbs/act/check-status", {"all"}, &OzonSimulator::CheckAct),
+              route("/v2/posting/fbs/act/get-postings", {"all"}, &OzonSimulator::ActPostings),
+              route("/v2/posting/fbs/act/list", {"all"}, &OzonSimulator::ActList),
               route("/v1/returns/list", {"all"}, &OzonSimulator::ReturnsList)};
   return o;
 }
@@ -254,6 +260,8 @@ std::string OzonSimulator::StateJson() const {
             r.steps[simkit::StepAt(r.steps, now, [](const auto& s) { return s.first; })].second}});
     }
   }
+  json acts = json::array();
+  for (const SimAct& a : Acts()) acts.push_back({{"id", a.id}, {"postings", a.postings}});
   json stocks = json::object();
   for (const auto& [k, v] : Stocks()) stocks[k] = v;
   json prices = json::object();
@@ -263,6 +271,7 @@ std::string OzonSimulator::StateJson() const {
   }
   return json{{"postings", std::move(postings)},
               {"returns", std::move(returns)},
+              {"acts", std::move(acts)},
               {"stocks", std::move(stocks)},
               {"prices", std::move(prices)}}
       .dump();

@@ -27,6 +27,9 @@
 //                                   cancelled, with a seller's cancel reason
 //                                   (ozon_sim_commands.cc: the status machine
 //                                   and its errors)
+//   POST /v2/posting/fbs/act/create, act/check-status, act/get-postings,
+//                                   act/list: acts of the postings in
+//                                   awaiting_deliver (ozon_sim_acts.cc)
 //   POST /v1/returns/list           the returns (ozon_sim_returns.cc): one
 //                                   filter of time (two or more: 400), by
 //                                   visual_status_change_moment here; sorted
@@ -96,6 +99,12 @@ struct OzonSimOptions : simkit::SimOptions {
   // FBS postings stay awaiting_packaging until the seller ships or cancels
   // them (the command tests); otherwise they walk by themselves.
   bool await_seller = false;
+  // How long after /v2/posting/fbs/act/create an act's documents are
+  // in_process before check-status answers ready (the spec gives no time).
+  std::chrono::milliseconds act_forming{std::chrono::seconds(2)};
+  // A test's knob: the first `lost_act_answers` act/create requests create
+  // their act, then answer 503 as if the answer were lost on the way.
+  int lost_act_answers = 0;
 
   // The first account's Client-Id and Api-Key (123456 / sim-api-key when
   // none is given).
@@ -116,6 +125,20 @@ struct SimPosting {
   int quantity = 1;
   bool fbo = false;                // served by /v2/posting/fbo/list, not /v3/posting/fbs/list
   int64_t cancel_reason_id = 402;  // a cancelled posting's cancellation.cancel_reason_id
+  int64_t act_id = 0;              // the act it is in (0: none)
+};
+
+// The one delivery method of the simulated FBS warehouse (every posting's
+// delivery_method.id).
+inline constexpr int64_t kSimDeliveryMethodId = 21321684811000;
+
+// An act (a carriage) the seller created.
+struct SimAct {
+  int64_t id = 0;
+  int64_t delivery_method_id = 0;
+  std::string departure_date;  // as sent; empty: none sent
+  SystemTime created;
+  std::vector<std::string> postings;
 };
 
 struct SimReturn {
@@ -151,6 +174,8 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   std::map<int64_t, std::string> ReturnPostings() const;
   // "<product_id>:<warehouse_id>" -> stock last accepted.
   std::map<std::string, int64_t> Stocks() const;
+  // The acts created, oldest first.
+  std::vector<SimAct> Acts() const;
 
  private:
   // rpcStatus {"code", "message", "details"}; the codes are gRPC's, as
@@ -186,6 +211,19 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   net::HttpResponse GetPosting(const nlohmann::json& body, bool dup);
   net::HttpResponse Ship(const nlohmann::json& body, bool dup);
   net::HttpResponse Cancel(const nlohmann::json& body, bool dup);
+  // ozon_sim_acts.cc
+  net::HttpResponse CreateAct(const nlohmann::json& body, bool dup);
+  net::HttpResponse CheckAct(const nlohmann::json& body, bool dup);
+  net::HttpResponse ActPostings(const nlohmann::json& body, bool dup);
+  net::HttpResponse ActList(const nlohmann::json& body, bool dup);
+  // check-status (postings false) or get-postings (true) of the act `id`.
+  net::HttpResponse ActById(const nlohmann::json& body, bool postings);
+  // The postings an act of the method would take now: FBS, in
+  // awaiting_deliver, in no act. REQUIRES: postings_mu_ held.
+  std::vector<SimPosting*> ActCandidatesLocked(SystemTime now) REQUIRES(postings_mu_);
+  // The act `id`, or null. REQUIRES: postings_mu_ held.
+  const SimAct* FindActLocked(int64_t id) const REQUIRES(postings_mu_);
+  void AppendAct(simkit::JsonText& out, const SimAct& act, SystemTime now) const;
   // The FBS posting numbered `number`, or null. REQUIRES: postings_mu_ held.
   SimPosting* FindFbsLocked(std::string_view number) REQUIRES(postings_mu_);
   // Ends `p`'s walk at `now` in `status`. REQUIRES: postings_mu_ held.
@@ -201,7 +239,9 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   mutable std::mutex postings_mu_;
   std::vector<SimPosting> postings_ GUARDED_BY(postings_mu_);
   std::vector<SimReturn> returns_ GUARDED_BY(postings_mu_);  // by id
-  SystemTime all_final_at_{};                                // the last posting's final step
+  std::vector<SimAct> acts_ GUARDED_BY(postings_mu_);        // by id
+  int lost_act_answers_ GUARDED_BY(postings_mu_) = 0;
+  SystemTime all_final_at_{};  // the last posting's final step
 
   mutable std::mutex mu_;
   std::map<std::pair<int64_t, int64_t>, int64_t> stocks_ GUARDED_BY(mu_);

@@ -67,7 +67,7 @@ void OzonSimulator::AppendPosting(simkit::JsonText& out, const SimPosting& p, si
       .Member("parent_posting_number", "");
   out.Key("delivery_method")
       .BeginObject()
-      .Member("id", int64_t{21321684811000})
+      .Member("id", kSimDeliveryMethodId)
       .Member("name", "Ozon Логистика самостоятельно")
       .Member("tpl_provider", "Ozon Логистика")
       .Member("tpl_provider_id", 24)

@@ -165,7 +165,8 @@ AdapterType Type() {
                                     "/v3/posting/fbs/list and /v2/posting/fbo/list + push "
                                     "notifications at /hooks/<id>), stock (/v2/products/stocks) "
                                     "and prices (/v1/product/import/prices) out; FBS ship "
-                                    "(/v4/posting/fbs/ship) and cancel (/v2/posting/fbs/cancel).",
+                                    "(/v4/posting/fbs/ship), cancel (/v2/posting/fbs/cancel) "
+                                    "and create_act (/v2/posting/fbs/act/create).",
                      .keys = OzonKeys().specs()},
           .factory = Build};
 }

@@ -37,7 +37,8 @@ class OzonContractTest : public ::testing::Test {
     so.arrival = std::chrono::milliseconds(1);
     so.lifetime = std::chrono::milliseconds(6);
     so.enforce_rate_limits = false;
-    so.await_seller = true;  // FBS postings wait for ship and cancel
+    so.await_seller = true;                         // FBS postings wait for ship and cancel
+    so.act_forming = std::chrono::milliseconds(0);  // acts ready at once (a real clock)
     sim_options_ = new OzonSimOptions(so);
     sim_ = new OzonSimulator(so, *clock_);
     ASSERT_TRUE(sim_->Start("127.0.0.1:0").ok());
@@ -227,6 +228,54 @@ TEST_F(OzonContractTest, ShipCancelAndPostingReadRequestsAreValid) {
   EXPECT_GE(sim_->log().Find("POST", "/v3/posting/fbs/get").size(), 3u);
 }
 
+// create_act: act/create, check-status and get-postings on the first
+// delivery, act/list first on a redelivery; then each method by hand. All
+// valid requests, answered with valid answers.
+TEST_F(OzonContractTest, ActRequestsAreValid) {
+  auto adapter = MakeAdapter();
+  std::vector<std::string> waiting;
+  for (const auto& [number, status] : sim_->OrderStatuses(false)) {
+    if (!sim_->FboPostings().contains(number) && status == "awaiting_packaging")
+      waiting.push_back(number);
+  }
+  ASSERT_GE(waiting.size(), 2u);
+  auto command = [](const char* name, json item, int attempt = 1) {
+    adapters::Command m;
+    m.name = name;
+    m.payload = item.dump();
+    m.attempt = attempt;
+    return m;
+  };
+  const std::vector<adapters::Command> ships = {command("ship", {{"order_id", waiting[0]}}),
+                                                command("ship", {{"order_id", waiting[1]}})};
+  for (const DeliveryOutcome& o : adapter.Deliver(ships)) EXPECT_TRUE(o.ok()) << o.error;
+  const json item = {{"delivery_method_id", kSimDeliveryMethodId},
+                     {"departure_date", OzonTime(clock_->Now() + std::chrono::hours(2))}};
+  for (int attempt : {1, 2}) {
+    const std::vector<adapters::Command> act = {command("create_act", item, attempt)};
+    const auto out = adapter.Deliver(act);
+    EXPECT_TRUE(out[0].ok()) << attempt << ": " << out[0].error << "\nPrism log tail:\n"
+                             << PrismTail();
+  }
+  ASSERT_EQ(sim_->Acts().size(), 1u);
+  EXPECT_EQ(sim_->log().Find("POST", "/v2/posting/fbs/act/create").size(), 1u);
+  EXPECT_EQ(sim_->log().Find("POST", "/v2/posting/fbs/act/list").size(), 1u);
+  const int64_t id = sim_->Acts().front().id;
+  ExpectValid(adapter.client().CheckAct(id), "/v2/posting/fbs/act/check-status");
+  auto postings = adapter.client().ActPostings(id);
+  ExpectValid(postings, "/v2/posting/fbs/act/get-postings");
+  if (postings.ok()) {
+    EXPECT_EQ(postings->size(), sim_->Acts().front().postings.size());
+  }
+  const std::string today = OzonTime(clock_->Now()).substr(0, 10);
+  auto acts = adapter.client().ListActs(today, today, kActListLimit);
+  ExpectValid(acts, "/v2/posting/fbs/act/list");
+  if (acts.ok()) {
+    ASSERT_EQ(acts->size(), 1u);
+    EXPECT_EQ((*acts)[0].id, id);
+  }
+}
+
 // /v1/returns/list: the first page and the next by last_id, both valid
 // requests answered with valid returns.
 TEST_F(OzonContractTest, ReturnsListRequestsAreValid) {
@@ -299,6 +348,15 @@ TEST_F(OzonContractTest, WrongRequestsAreCaught) {
   auto no_filter = send("/v2/posting/fbo/list", R"({"limit":10,"offset":0})", true);
   EXPECT_TRUE(crmhub::testing::IsPrismValidationError(no_filter.status, no_filter.body))
       << no_filter.body;
+  // An act without the required delivery_method_id; an act list without
+  // the required limit.
+  auto no_method = send("/v2/posting/fbs/act/create", R"({"departure_date":"2026-12-14"})", true);
+  EXPECT_TRUE(crmhub::testing::IsPrismValidationError(no_method.status, no_method.body))
+      << no_method.body;
+  auto no_act_limit = send("/v2/posting/fbs/act/list",
+                           R"({"filter":{"date_from":"2026-12-01","date_to":"2026-12-02"}})", true);
+  EXPECT_TRUE(crmhub::testing::IsPrismValidationError(no_act_limit.status, no_act_limit.body))
+      << no_act_limit.body;
   // Prism answered these itself: none reached the simulator.
   EXPECT_EQ(sim_->log().size(), before);
 }

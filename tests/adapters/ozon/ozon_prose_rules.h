@@ -40,6 +40,17 @@
 //   /v3/product/info/list      «массив однотипных идентификаторов» (offer_id,
 //                              product_id or sku: one of them), «не больше
 //                              1000 товаров ... в сумме»
+//   /v2/posting/fbs/act/create delivery_method_id (required, > 0), a
+//                              departure_date a date-time when sent; «Чтобы
+//                              сформировать и получить документы, переведите
+//                              отправление в статус awaiting_deliver»: not
+//                              before a posting was shipped (200); and, as
+//                              for ship, an act Ozon took (200) for a method
+//                              and departure day is not created again
+//   act/check-status,          id (required, > 0: «Номер задания ... из
+//   act/get-postings           метода /v2/posting/fbs/act/create»)
+//   /v2/posting/fbs/act/list   limit (required, > 0), filter.date_from and
+//                              filter.date_to (required)
 //   every request              «не больше 50 запросов в секунду» (tag Process)
 //
 // Each item in a request counts; a pair or a product counts as updated by a
@@ -89,6 +100,7 @@ inline std::vector<std::string> ProseViolations(const std::vector<simkit::Logged
   std::vector<int64_t> all, stocks_requests;
   std::map<std::string, std::vector<int64_t>> pair_updates, price_updates;
   std::set<std::string> shipped, cancelled;  // postings Ozon took a ship / cancel of
+  std::set<std::string> acts;                // "<method>:<departure day>" Ozon took
   for (const simkit::LoggedRequest& r : log) {
     auto report = [&](const std::string& rule) {
       out.push_back(fmt::format("#{} {} {}: {}", r.seq, r.method, r.path, rule));
@@ -183,6 +195,35 @@ inline std::vector<std::string> ProseViolations(const std::vector<simkit::Logged
         report("posting " + number.get<std::string>() + " cancelled again after Ozon took it");
       }
       if (r.status != 200 && number.is_string()) cancelled.erase(number.get<std::string>());
+    } else if (r.path == "/v2/posting/fbs/act/create") {
+      const json method = body.value("delivery_method_id", json());
+      if (!method.is_number_integer() || method.get<int64_t>() <= 0) {
+        report("delivery_method_id is required");
+      }
+      const json departure = body.value("departure_date", json());
+      if (body.contains("departure_date") &&
+          (!departure.is_string() ||
+           !ParseTimestamp(departure.get<std::string>(), kNoDefaultOffset))) {
+        report("departure_date: a date-time");
+      }
+      if (shipped.empty()) report("an act before any posting was shipped (awaiting_deliver)");
+      const std::string act =
+          method.dump() + ":" +
+          (departure.is_string() ? departure.get<std::string>().substr(0, 10) : std::string());
+      if (!acts.insert(act).second) report("act " + act + " created again after Ozon took it");
+      if (r.status != 200) acts.erase(act);
+    } else if (r.path == "/v2/posting/fbs/act/check-status" ||
+               r.path == "/v2/posting/fbs/act/get-postings") {
+      const json id = body.value("id", json());
+      if (!id.is_number_integer() || id.get<int64_t>() <= 0) report("the act's id is required");
+    } else if (r.path == "/v2/posting/fbs/act/list") {
+      const json limit = body.value("limit", json());
+      if (!limit.is_number_integer() || limit.get<int64_t>() <= 0) report("act list limit > 0");
+      const json filter = body.value("filter", json());
+      if (!filter.is_object() || !filter.value("date_from", json()).is_string() ||
+          !filter.value("date_to", json()).is_string()) {
+        report("act list filter.date_from and date_to are required");
+      }
     } else if (r.path == "/v3/posting/fbs/get") {
       const json number = body.value("posting_number", json());
       if (!number.is_string() || number.get<std::string>().empty())

@@ -1,9 +1,8 @@
 // What the spec says beyond its schemas, checked on a realistic cycle of
 // the adapter against the simulator (a pull round with its returns and
-// product cards, a
-// stock push, a price
-// push, on a ManualClock, delivered the way the queue would: batches, each
-// retry at its not_before), read back from the simulator's request log:
+// product cards, a stock push, a price push, ships and cancels, an act, on
+// a ManualClock, delivered the way the queue would: batches, each retry at
+// its not_before), read back from the simulator's request log:
 //   * the rules stated only in prose (ozon_prose_rules.h), and
 //   * no operation called is marked `deprecated: true` in the official
 //     spec (tests/support/spec_operations.h).
@@ -45,8 +44,9 @@ adapters::Command MakeCommand(const std::string& name, const json& item) {
 }
 
 // Delivers `commands` as the queue would: batches of max_batch of those
-// due, each retry due again at its not_before, the clock moved to the next
-// due time, until every command is settled. Returns how many ended Ok.
+// due, each retry due again at its not_before (and one attempt on), the
+// clock moved to the next due time, until every command is settled.
+// Returns how many ended Ok.
 int DeliverAll(OzonAdapter& adapter, ManualClock& clock,
                const std::vector<adapters::Command>& commands) {
   std::vector<std::pair<SystemTime, adapters::Command>> pending;
@@ -66,6 +66,7 @@ int DeliverAll(OzonAdapter& adapter, ManualClock& clock,
     for (size_t i = 0; i < out.size(); ++i) {
       if (out[i].ok()) ++ok;
       if (out[i].kind == DeliveryOutcome::Kind::kRetry) {
+        ++batch[i].attempt;
         pending.emplace_back(out[i].not_before.value_or(clock.Now() + std::chrono::seconds(1)),
                              batch[i]);
       }
@@ -170,6 +171,15 @@ std::vector<simkit::LoggedRequest> RunCycle() {
   EXPECT_EQ(DeliverAll(adapter, clock, postings), 15);
   for (adapters::Command& m : postings) m.attempt = 2;
   EXPECT_EQ(DeliverAll(adapter, clock, postings), 15);
+  // The act of the ten shipped (forming 2 s: polled, retried, found in
+  // act/list, read), then redelivered: nothing created twice.
+  std::vector<adapters::Command> act = {
+      MakeCommand("create_act", {{"delivery_method_id", kSimDeliveryMethodId}})};
+  EXPECT_EQ(DeliverAll(adapter, clock, act), 1);
+  act[0].attempt = 2;
+  EXPECT_EQ(DeliverAll(adapter, clock, act), 1);
+  EXPECT_EQ(sim.Acts().size(), 1u);
+  EXPECT_EQ(sim.Acts().front().postings.size(), 10u);
   return sim.log().Snapshot();
 }
 
@@ -198,7 +208,9 @@ std::string Lines(const std::vector<std::string>& lines) {
 TEST_F(OzonSpecTest, TheCycleKeepsToTheRulesTheSpecStatesInProse) {
   // The cycle did what it says: every method, several stocks requests, the
   // price slots used up.
-  EXPECT_EQ(Calls().size(), 10u);  // returns and product cards too: the round's last passes
+  // Returns and product cards too (the round's last passes), and the four
+  // act methods.
+  EXPECT_EQ(Calls().size(), 14u);
   size_t stocks = 0, prices = 0;
   for (const auto& r : *log_) {
     EXPECT_EQ(r.status, 200) << r.method << " " << r.path << " " << r.body.substr(0, 200);
@@ -296,6 +308,31 @@ TEST_F(OzonSpecTest, TheProseCheckReportsEachRuleBroken) {
                    "cancelled again"});
   cases.push_back(
       {{request(0, "/v3/posting/fbs/get", json::object())}, "posting_number is required"});
+  const json act = {{"delivery_method_id", 7}};
+  cases.push_back({{request(0, "/v4/posting/fbs/ship", ship),
+                    request(10, "/v2/posting/fbs/act/create", json::object())},
+                   "delivery_method_id is required"});
+  cases.push_back({{request(0, "/v4/posting/fbs/ship", ship),
+                    request(10, "/v2/posting/fbs/act/create",
+                            {{"delivery_method_id", 7}, {"departure_date", "2026-12-14"}})},
+                   "departure_date: a date-time"});
+  cases.push_back(
+      {{request(0, "/v2/posting/fbs/act/create", act)}, "before any posting was shipped"});
+  cases.push_back(
+      {{request(0, "/v4/posting/fbs/ship", ship), request(10, "/v2/posting/fbs/act/create", act),
+        request(20, "/v2/posting/fbs/act/create", act)},
+       "created again"});
+  cases.push_back({{request(0, "/v2/posting/fbs/act/check-status", {{"id", "1"}})},
+                   "the act's id is required"});
+  cases.push_back({{request(0, "/v2/posting/fbs/act/get-postings", json::object())},
+                   "the act's id is required"});
+  cases.push_back(
+      {{request(0, "/v2/posting/fbs/act/list",
+                {{"filter", {{"date_from", "2026-12-01"}, {"date_to", "2026-12-02"}}}})},
+       "act list limit"});
+  cases.push_back({{request(0, "/v2/posting/fbs/act/list",
+                            {{"limit", 10}, {"filter", {{"date_from", "2026-12-01"}}}})},
+                   "date_from and date_to are required"});
   const json range = {{"time_from", "2024-01-01T00:00:00Z"}, {"time_to", "2024-01-02T00:00:00Z"}};
   cases.push_back({{request(0, "/v1/returns/list", {{"limit", 501}})}, "returns limit 1..500"});
   cases.push_back({{request(0, "/v1/returns/list", json::object())}, "returns limit 1..500"});
@@ -345,11 +382,14 @@ TEST_F(OzonSpecTest, TheProseCheckReportsEachRuleBroken) {
         << "not reported: " << rule << "\nin: " << log.front().body << "\nfound:\n"
         << Lines(found);
   }
-  // A refused ship or cancel took nothing: sending it again is no repeat.
+  // A refused ship, cancel or act took nothing: sending it again is no
+  // repeat.
   EXPECT_TRUE(testing::ProseViolations({request(0, "/v4/posting/fbs/ship", ship, 400),
                                         request(10, "/v4/posting/fbs/ship", ship),
                                         request(20, "/v2/posting/fbs/cancel", cancel, 503),
-                                        request(30, "/v2/posting/fbs/cancel", cancel)})
+                                        request(30, "/v2/posting/fbs/cancel", cancel),
+                                        request(40, "/v2/posting/fbs/act/create", act, 503),
+                                        request(50, "/v2/posting/fbs/act/create", act)})
                   .empty());
   // And a refused request updated nothing: the same pair again after a 429
   // is no second update.
