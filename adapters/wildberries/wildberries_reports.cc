@@ -120,6 +120,22 @@ std::optional<SystemTime> WildberriesClient::PeekSales() const {
   return clock_.Now() + std::chrono::duration_cast<SystemTime::duration>(wait);
 }
 
+void WildberriesAdapter::PauseReport(const ApiError& e, SystemTime& paused_until,
+                                     std::string_view what, std::string_view category) {
+  if (e.kind != ApiError::Kind::kThrottled) {
+    // The pass stays where it is and is tried again later; FBS goes on.
+    const bool auth = e.kind == ApiError::Kind::kAuth;
+    paused_until = clock_.Now() + (auth ? std::max<Duration>(kDbsAuthPause, config_.poll_interval)
+                                        : Duration(config_.poll_interval));
+    spdlog::warn(
+        "{}: {} report: {}{}", config_.id, what == "reports" ? "sales" : what, e.message,
+        auth ? fmt::format(" (the token needs the {} category, or set {} = false)", category, what)
+             : std::string("; FBS goes on"));
+  }
+  std::lock_guard lock(describe_mu_);
+  describe_[std::string(what)]["last_error"] = e.message;
+}
+
 bool WildberriesAdapter::ReportsDue(kit::ReportPass& pass) const {
   const SystemTime now = clock_.Now();
   if (now < reports_paused_until_ || client_.PeekSales().has_value()) return false;
@@ -139,19 +155,8 @@ Result<PullResult> WildberriesAdapter::PullReports(kit::ReportPass& pass) {
   PullResult result;
   auto rows = client_.Sales(from);
   if (!rows.ok()) {
-    const ApiError& e = rows.error();
-    if (e.kind != ApiError::Kind::kThrottled) {
-      // The pass stays where it is and is tried again later; FBS goes on.
-      const bool auth = e.kind == ApiError::Kind::kAuth;
-      reports_paused_until_ = now + (auth ? std::max<Duration>(kDbsAuthPause, config_.poll_interval)
-                                          : Duration(config_.poll_interval));
-      spdlog::warn("{}: sales report: {}{}", config_.id, e.message,
-                   auth ? " (the token needs the Statistics category, or set reports = false)"
-                        : "; FBS goes on");
-    }
-    std::lock_guard lock(describe_mu_);
-    describe_["reports"]["last_error"] = e.message;
-    result.more = true;  // FBS next
+    PauseReport(rows.error(), reports_paused_until_, "reports", "Statistics");
+    result.more = true;  // FBS next; the position as it was
     return result;
   }
   std::vector<kit::ReportRow> read;

@@ -40,8 +40,7 @@ std::string IsoMsk(SystemTime t) {
 
 }  // namespace
 
-std::vector<WildberriesSimulator::SaleRow> WildberriesSimulator::SaleRowsLocked(
-    int64_t now) const {
+std::vector<WildberriesSimulator::SaleRow> WildberriesSimulator::SaleRowsLocked(int64_t now) const {
   std::vector<SaleRow> rows;
   for (const Order& o : orders_) {
     const Step& last = o.steps.back();
@@ -53,8 +52,10 @@ std::vector<WildberriesSimulator::SaleRow> WildberriesSimulator::SaleRowsLocked(
     auto it = std::lower_bound(orders_.begin(), orders_.end(), r.order_id,
                                [](const Order& o, int64_t id) { return o.id < id; });
     if (it == orders_.end() || it->id != r.order_id) continue;
-    rows.push_back({.sale_id = fmt::format("R{:010}", r.order_id), .order = &*it,
-                    .at_ms = r.steps[0], .sold_ms = it->steps.back().at_ms});
+    rows.push_back({.sale_id = fmt::format("R{:010}", r.order_id),
+                    .order = &*it,
+                    .at_ms = r.steps[0],
+                    .sold_ms = it->steps.back().at_ms});
   }
   std::stable_sort(rows.begin(), rows.end(),
                    [](const SaleRow& a, const SaleRow& b) { return a.at_ms < b.at_ms; });
@@ -74,7 +75,8 @@ net::HttpResponse WildberriesSimulator::Sales(const net::HttpRequest& req) {
   Result<int64_t> from_ms = ParseTimestampMs(*from, kMoscowOffsetMinutes);
   if (!from_ms.ok()) return StatisticsError(R"("dateFrom: Value not validated")");
   const std::optional<std::string> flag = req.QueryParam("flag");
-  if (flag && *flag != "0" && *flag != "1") return StatisticsError(R"("flag: Value not validated")");
+  if (flag && *flag != "0" && *flag != "1")
+    return StatisticsError(R"("flag: Value not validated")");
   const bool by_day = flag && *flag == "1";
   const std::string day = IsoMsk(FromUnixMillis(*from_ms)).substr(0, 10);
 
@@ -97,9 +99,11 @@ net::HttpResponse WildberriesSimulator::Sales(const net::HttpRequest& req) {
       return fmt::format("{}{}.{:02}", sign < 0 ? "-" : "", kopecks / 100, kopecks % 100);
     };
     out.BeginObject().Member("date", IsoMsk(sold)).Member("lastChangeDate", IsoMsk(changed));
-    out.Member("warehouseName", "Склад продавца симулятора").Member("warehouseType", "Склад продавца");
+    out.Member("warehouseName", "Склад продавца симулятора")
+        .Member("warehouseType", "Склад продавца");
     out.Member("countryName", "Россия").Member("oblastOkrugName", "Центральный федеральный округ");
-    out.Member("regionName", "Московская").Member("supplierArticle", fmt::format("art-{}", o.product));
+    out.Member("regionName", "Московская")
+        .Member("supplierArticle", fmt::format("art-{}", o.product));
     out.Member("nmId", 100000000 + o.product).Member("barcode", SimBarcode(o.product));
     out.Member("category", "Товары").Member("subject", "Товар симулятора").Member("brand", "sim");
     out.Member("techSize", "0").Member("incomeID", 0).Member("isSupply", false);
