@@ -163,6 +163,7 @@ simkit::SimPipeline::Options OzonSimulator::PipelineOptions() {
               route("/v4/posting/fbs/ship", {"all"}, &OzonSimulator::Ship),
               route("/v2/posting/fbs/cancel", {"all"}, &OzonSimulator::Cancel),
               route("/v1/returns/list", {"all"}, &OzonSimulator::ReturnsList)};
+  o.routes.push_back(route("/v2/finance/realization", {"all"}, &OzonSimulator::Realization));
   return o;
 }
 

@@ -94,6 +94,7 @@ std::vector<simkit::LoggedRequest> RunCycle() {
   config.returns = true;   // and the returns' pass
   config.products = true;  // and the product cards' (400 cards, 150 a page)
   config.products_page_size = 150;
+  config.reports = true;  // and the realization report's (the month before)
   OzonAdapter adapter(config, http.transport(), clock);
 
   // A pull round, a page every 100 ms.
@@ -198,7 +199,7 @@ std::string Lines(const std::vector<std::string>& lines) {
 TEST_F(OzonSpecTest, TheCycleKeepsToTheRulesTheSpecStatesInProse) {
   // The cycle did what it says: every method, several stocks requests, the
   // price slots used up.
-  EXPECT_EQ(Calls().size(), 10u);  // returns and product cards too: the round's last passes
+  EXPECT_EQ(Calls().size(), 11u);  // returns, product cards and the report: the round's last passes
   size_t stocks = 0, prices = 0;
   for (const auto& r : *log_) {
     EXPECT_EQ(r.status, 200) << r.method << " " << r.path << " " << r.body.substr(0, 200);
@@ -297,6 +298,13 @@ TEST_F(OzonSpecTest, TheProseCheckReportsEachRuleBroken) {
   cases.push_back(
       {{request(0, "/v3/posting/fbs/get", json::object())}, "posting_number is required"});
   const json range = {{"time_from", "2024-01-01T00:00:00Z"}, {"time_to", "2024-01-02T00:00:00Z"}};
+  cases.push_back({{request(0, "/v2/finance/realization", {{"year", 2026}})},
+                   "realization: month 1..12 and year required"});
+  cases.push_back({{request(0, "/v2/finance/realization", {{"year", 2026}, {"month", 13}})},
+                   "realization: month 1..12 and year required"});
+  cases.push_back({{request(0, "/v2/finance/realization", {{"year", 2026}, {"month", 10}}),
+                    request(10, "/v2/finance/realization", {{"year", 2026}, {"month", 10}})},
+                   "realization: a month read again"});
   cases.push_back({{request(0, "/v1/returns/list", {{"limit", 501}})}, "returns limit 1..500"});
   cases.push_back({{request(0, "/v1/returns/list", json::object())}, "returns limit 1..500"});
   cases.push_back(
