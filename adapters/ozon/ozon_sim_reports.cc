@@ -99,7 +99,7 @@ net::HttpResponse OzonSimulator::Realization(const json& body, bool /*dup*/) {
     return RpcError(404, 5, "realization report for the period is not formed yet");
   }
   json rows = json::array();
-  double doc_amount = 0;
+  int64_t doc_kopecks = 0;
   {
     std::lock_guard lock(postings_mu_);
     int number = 0;
@@ -107,7 +107,8 @@ net::HttpResponse OzonSimulator::Realization(const json& body, bool /*dup*/) {
       const SimPosting& p = postings_[r.posting];
       const int64_t price = (100 + p.offer_index % 900) * 100;  // kopecks, as the postings say
       json commission = Commission(price, p.quantity);
-      doc_amount += (r.returned ? -1 : 1) * commission["total"].get<double>();
+      const int64_t amount = price * p.quantity;  // the commission's total, as Commission has it
+      doc_kopecks += (r.returned ? -1 : 1) * (amount - amount * 15 / 100);
       rows.push_back({{"rowNumber", ++number},
                       {"commission_ratio", 0.15},
                       {"seller_price_per_instance", static_cast<double>(price) / 100.0},
@@ -128,7 +129,7 @@ net::HttpResponse OzonSimulator::Realization(const json& body, bool /*dup*/) {
   json header = {{"contract_date", "2024-01-01"},
                  {"contract_number", "ИР-123456/24"},
                  {"currency_sys_name", "RUB"},
-                 {"doc_amount", doc_amount},
+                 {"doc_amount", static_cast<double>(doc_kopecks) / 100.0},
                  {"doc_date", last_day},
                  {"number", fmt::format("{}-{:04}{:02}", options_.client_id(), *year, *month)},
                  {"payer_inn", "7704217370"},
