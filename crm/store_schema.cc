@@ -82,6 +82,14 @@ constexpr TypedColumn kReturnCols[] = {
     {"currency", "currency", false, false},
     {"order_external_id", "order_external_id", false, true},
 };
+constexpr TypedColumn kReportCols[] = {
+    {"report", "report", false, true},
+    {"period", "period", false, true},
+    {"order_external_id", "order_external_id", false, true},
+    {"amount_minor", "amount", true, false},
+    {"currency", "currency", false, false},
+    {"date_ms", "date_ms", true, false},
+};
 
 constexpr KindTable kTables[] = {
     {EntityKind::kContact, "contacts", kContactCols},
@@ -98,6 +106,7 @@ constexpr KindTable kTables[] = {
     {EntityKind::kTask, "tasks", kTaskCols},
     {EntityKind::kBankTransaction, "bank_transactions", kBankCols},
     {EntityKind::kReturn, "returns", kReturnCols},
+    {EntityKind::kReport, "reports", kReportCols},
 };
 
 }  // namespace

@@ -39,7 +39,7 @@ const KindTable& TableFor(model::EntityKind kind);
 
 // The column holding the entity's money amount in minor units, named
 // `amount_minor` in every table that has one (order: fields.total; payment,
-// refund, deal, lead, price, bank_transaction, return: fields.amount). Reconciliation
+// refund, deal, lead, price, bank_transaction, return, report: fields.amount). Reconciliation
 // sums it as a checksum.
 inline constexpr std::string_view kAmountColumn = "amount_minor";
 bool HasAmountColumn(const KindTable& table);

@@ -26,6 +26,13 @@
 // product's 11th price within an hour, or a pair's second stock within
 // 30 s, is retried when it fits. Per-item results become per-item outcomes.
 //
+// Realization report (ozon_reports.cc): after the product cards, once per
+// reports_interval, POST /v2/finance/realization for each month over and not
+// yet read (kit::ReportPass, position the last month read, "YYYY-MM").
+// Events: kind=report (report "ozon.realization", row id
+// "<YYYY-MM>:<rowNumber>", period the month), payload the row as sent plus
+// the report's "header".
+//
 // Commands ship and cancel (ozon_commands.cc): one FBS posting each
 // (order_id: its posting_number), POST /v4/posting/fbs/ship (packages as
 // given, else the posting's products read by /v3/posting/fbs/get in one
@@ -65,6 +72,7 @@
 #include "adapters/kit/order_writes.h"
 #include "adapters/kit/product_cards.h"
 #include "adapters/kit/push_auth.h"
+#include "adapters/kit/report_pass.h"
 #include "adapters/kit/returns_pass.h"
 #include "adapters/kit/target.h"
 #include "adapters/ozon/ozon_client.h"
@@ -102,6 +110,11 @@ struct OzonConfig {
   // returns, a whole pass at most once per products_interval.
   bool products = true;
   std::chrono::milliseconds products_interval{std::chrono::hours(1)};
+  // The realization report (/v2/finance/realization) after the product
+  // cards: each month over and not yet read, a pass at most once per
+  // reports_interval (ozon_reports.cc).
+  bool reports = true;
+  std::chrono::milliseconds reports_interval{std::chrono::hours(24)};
   // Cards per page. Not a config key (the spec's 1000 is right): tests lower
   // it to page with a few products.
   int products_page_size = kMaxProductsPerPage;
@@ -195,6 +208,8 @@ struct OzonCursor {
   bool in_returns = false;  // the returns' pass is the one being read
   kit::CatalogPass products;
   bool in_products = false;  // the product cards' pass is the one being read
+  kit::ReportPass reports;   // the realization report's pass (position "YYYY-MM")
+  bool in_reports = false;   // the realization report's pass is the one being read
   PullCursor& state(Scheme s) { return s == Scheme::kFbs ? fbs : fbo; }
   const PullCursor& state(Scheme s) const { return s == Scheme::kFbs ? fbs : fbo; }
   std::string ToJson() const;
@@ -303,6 +318,9 @@ class OzonAdapter final : public kit::MarketplaceAdapter {
   Result<PullResult> PullReturns(kit::ReturnsPass& pass, int64_t now_ms);
   // One page of the product cards' pass; advances `pass`. more: it goes on.
   Result<PullResult> PullProducts(kit::CatalogPass& pass, int64_t now_ms);
+  // One month of the realization report's pass (ozon_reports.cc); advances
+  // `pass`. more: it goes on. A refusal ends the pass (postings go on).
+  Result<PullResult> PullReports(kit::ReportPass& pass, int64_t now_ms);
   // The command's item, or why Ozon would refuse it.
   Result<Stock> ReadStock(const kit::TargetCommand& c) const;
   static Result<Price> ReadPrice(const kit::TargetCommand& c);

@@ -188,6 +188,9 @@ class OzonClient {
   net::ApiResult<net::ApiAnswer> ListFboPostings(const PostingQuery& query) const;
   // {returns[], has_next}, parsed (a page of at most 500 returns).
   net::ApiResult<net::ApiAnswer> ListReturns(const ReturnsQuery& query) const;
+  // POST /v2/finance/realization {month, year} (ozon_reports.cc): the
+  // month's realization report, {result: {header, rows[]}}, parsed.
+  net::ApiResult<net::ApiAnswer> RealizationReport(int year, int month) const;
   // Spends a unit of the 80 a minute; a refusal is kThrottled (nothing sent).
   net::ApiResult<std::vector<ItemResult>> UpdateStocks(const std::vector<StockItem>& items);
   net::ApiResult<std::vector<ItemResult>> UpdatePrices(const std::vector<PriceItem>& items) const;

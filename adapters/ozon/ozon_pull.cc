@@ -183,9 +183,11 @@ std::string OzonCursor::ToJson() const {
               {"fbo", fbo.ToObject()},
               {"returns", returns.ToObject()},
               {"products", products.ToObject()},
-              {"phase", in_products  ? "products"
-                        : in_returns ? "returns"
-                                     : "postings"}}
+              {"reports", reports.ToObject()},
+              {"phase", in_reports    ? "reports"
+                        : in_products ? "products"
+                        : in_returns  ? "returns"
+                                      : "postings"}}
       .dump();
 }
 
@@ -213,11 +215,13 @@ std::optional<OzonCursor> OzonCursor::Parse(const std::string& text) {
   c.fbs = *fbs;
   c.fbo = *fbo;
   if (!kit::ReadCursorPass(*j, "returns", c.returns) ||
-      !kit::ReadCursorPass(*j, "products", c.products)) {
+      !kit::ReadCursorPass(*j, "products", c.products) ||
+      !kit::ReadCursorPass(*j, "reports", c.reports)) {
     return std::nullopt;
   }
   c.in_returns = JsonString(*j, "phase") == "returns";
   c.in_products = JsonString(*j, "phase") == "products";
+  c.in_reports = JsonString(*j, "phase") == "reports";
   return c;
 }
 
@@ -344,17 +348,37 @@ Result<PullResult> OzonAdapter::PullPage(const std::optional<std::string>& curso
   OzonCursor& cursor = *read;
   // After the postings the returns' pass, then the product cards' pass
   // when one is due; the last of them ends the round.
+  // The realization report's pass after the cards, when due.
+  auto reports_follow = [&](PullResult& out) {
+    if (!out.more && config_.reports && cursor.reports.Due(now_ms)) {
+      cursor.in_reports = true;
+      out.more = true;
+    }
+  };
   auto cards_follow = [&](PullResult& out) {
     if (!out.more && config_.products && cursor.products.Due(now_ms)) {
       cursor.in_products = true;
       out.more = true;
     }
+    reports_follow(out);
   };
+  if (cursor.in_reports && config_.reports) {
+    auto pulled = PullReports(cursor.reports, now_ms);
+    if (!pulled.ok() || pulled->not_before) return pulled;  // cursor unchanged
+    PullResult out = std::move(*pulled);
+    if (!out.more) cursor.in_reports = false;
+    out.next_cursor = cursor.ToJson();
+    return out;
+  }
+  cursor.in_reports = false;
   if (cursor.in_products && config_.products) {
     auto pulled = PullProducts(cursor.products, now_ms);
     if (!pulled.ok() || pulled->not_before) return pulled;  // cursor unchanged
     PullResult out = std::move(*pulled);
-    if (!out.more) cursor.in_products = false;
+    if (!out.more) {
+      cursor.in_products = false;
+      reports_follow(out);
+    }
     out.next_cursor = cursor.ToJson();
     return out;
   }

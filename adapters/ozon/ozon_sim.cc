@@ -169,6 +169,7 @@ simkit::SimPipeline::Options OzonSimulator::PipelineOptions() {
               route("/v2/posting/fbs/act/get-postings", {"all"}, &OzonSimulator::ActPostings),
               route("/v2/posting/fbs/act/list", {"all"}, &OzonSimulator::ActList),
               route("/v1/returns/list", {"all"}, &OzonSimulator::ReturnsList)};
+  o.routes.push_back(route("/v2/finance/realization", {"all"}, &OzonSimulator::Realization));
   return o;
 }
 

@@ -58,6 +58,10 @@
 // and their meaning but documents no order between them: this walk is the
 // simulator's reading of their names.
 //
+// Realization report (ozon_sim_reports.cc): POST /v2/finance/realization
+// for a month that is over: a row per posting delivered in it and per
+// return made in it; a month not over is 404 (rpcStatus code 5).
+//
 // Thread-safety: all methods are thread-safe.
 
 #include <chrono>
@@ -172,6 +176,9 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   std::set<std::string> FboPostings() const;
   // Return id -> its posting_number, of the returns created by now.
   std::map<int64_t, std::string> ReturnPostings() const;
+  // The realization report's rows of every month over by now (a month with
+  // postings delivered or returns made in it), "YYYY-MM:<rowNumber>".
+  std::set<std::string> RealizationRowIds() const;
   // "<product_id>:<warehouse_id>" -> stock last accepted.
   std::map<std::string, int64_t> Stocks() const;
   // The acts created, oldest first.
@@ -207,6 +214,16 @@ class OzonSimulator final : public simkit::PipelineSimulator {
   // construction; REQUIRES postings_mu_ held), and /v1/returns/list.
   void CreateReturnsLocked() REQUIRES(postings_mu_);
   net::HttpResponse ReturnsList(const nlohmann::json& body, bool dup);
+  // ozon_sim_reports.cc: the realization report's rows of a month
+  // ("YYYY-MM", Moscow), by time; and /v2/finance/realization.
+  struct RealizationRow {
+    SystemTime at;
+    size_t posting = 0;     // index into the postings
+    bool returned = false;  // a return's row (return_commission)
+  };
+  std::vector<RealizationRow> RealizationRowsLocked(const std::string& month) const
+      REQUIRES(postings_mu_);
+  net::HttpResponse Realization(const nlohmann::json& body, bool dup);
   // ozon_sim_commands.cc
   net::HttpResponse GetPosting(const nlohmann::json& body, bool dup);
   net::HttpResponse Ship(const nlohmann::json& body, bool dup);

@@ -93,6 +93,17 @@ struct OzonKeys : config::KeySet {
                       "the returns, a whole pass at most once per products_interval, as "
                       "`product` entities (sku: the offer_id); they also resolve the SKUs of "
                       "stock commands."});
+  Key<Type::kBool> reports = Declare<Type::kBool>(
+      {.name = "reports",
+       .default_value = "true",
+       .description = "Pull the monthly realization report (/v2/finance/realization) after the "
+                      "product cards, each month over and not yet read, a pass at most once per "
+                      "reports_interval, as `report` entities, one per row."});
+  Key<Type::kDuration> reports_interval = Declare<Type::kDuration>(
+      {.name = "reports_interval",
+       .default_value = "\"24h\"",
+       .description = "Least time from the end of one pass over the realization report to the "
+                      "start of the next (a month's report comes by the 5th of the next)."});
   Key<Type::kDuration> products_interval = Declare<Type::kDuration>(
       {.name = "products_interval",
        .default_value = "\"1h\"",
@@ -137,6 +148,8 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.returns = keys.returns.Get(section);
   c.products = keys.products.Get(section);
   c.products_interval = keys.products_interval.Get(section);
+  c.reports = keys.reports.Get(section);
+  c.reports_interval = keys.reports_interval.Get(section);
   if (c.order_lookback > std::chrono::hours(24 * 365)) {
     return keys.order_lookback.ErrorAt(section, "Ozon allows a period of at most one year");
   }

@@ -82,6 +82,7 @@ struct WildberriesAdapter::Cursor {
   Open open;
   kit::CatalogPass products;  // the product cards' pass
   kit::ReturnsPass returns;   // the returns report's pass (page token: the next request's from, ms)
+  kit::ReportPass reports;    // the sales report's pass (position: the last lastChangeDate)
   struct {
     int64_t due_ms = 0;  // the next cycle starts at
     std::string stage = "new";
@@ -110,6 +111,9 @@ struct WildberriesAdapter::Cursor {
     }
     if (!kit::ReadCursorPass(*j, "returns", c.returns)) {
       return Status::InvalidArgument("wildberries: unreadable cursor (returns)");
+    }
+    if (!kit::ReadCursorPass(*j, "reports", c.reports)) {
+      return Status::InvalidArgument("wildberries: unreadable cursor (reports)");
     }
     if (const json* d = JsonObject(*j, "dbs")) {
       c.dbs.due_ms = JsonInt(*d, "due_ms").value_or(0);
@@ -167,6 +171,7 @@ struct WildberriesAdapter::Cursor {
                 {"closed", std::move(closed)}};
     j["products"] = products.ToObject();
     j["returns"] = returns.ToObject();
+    j["reports"] = reports.ToObject();
     return j.dump();
   }
 
@@ -291,6 +296,12 @@ Result<PullResult> WildberriesAdapter::Pull(const std::optional<std::string>& te
   }
   // The returns' pass, between two FBS scans too, when due.
   if (config_.returns && c.started && !c.scan && ReturnsDue(c)) return PullReturns(c);
+  // The sales report's pass, between two FBS scans too, when due.
+  if (config_.reports && c.started && !c.scan && ReportsDue(c.reports)) {
+    Result<PullResult> r = PullReports(c.reports);
+    if (r.ok() && !r->next_cursor) r->next_cursor = c.Dump();
+    return r;
+  }
   // The product cards' pass, between two FBS scans too, when due.
   if (config_.products && c.started && !c.scan && c.products.Due(ToUnixMillis(clock_.Now()))) {
     return PullProducts(c);
@@ -303,6 +314,10 @@ Result<PullResult> WildberriesAdapter::Pull(const std::optional<std::string>& te
     fbs->more = true;
   }
   if (fbs.ok() && !fbs->more && !fbs->not_before && config_.returns && !c.scan && ReturnsDue(c)) {
+    fbs->more = true;
+  }
+  if (fbs.ok() && !fbs->more && !fbs->not_before && config_.reports && !c.scan &&
+      ReportsDue(c.reports)) {
     fbs->more = true;
   }
   return fbs;
@@ -346,18 +361,7 @@ Result<PullResult> WildberriesAdapter::PullReturns(Cursor& c) {
   PullResult result;
   auto rows = client_.GoodsReturns(day(from_ms), day(to_ms));
   if (!rows.ok()) {
-    const ApiError& e = rows.error();
-    if (e.kind != ApiError::Kind::kThrottled) {
-      // The pass stays where it is and is tried again later; FBS goes on.
-      const bool auth = e.kind == ApiError::Kind::kAuth;
-      returns_paused_until_ = now + (auth ? std::max<Duration>(kDbsAuthPause, config_.poll_interval)
-                                          : Duration(config_.poll_interval));
-      spdlog::warn("{}: returns report: {}{}", config_.id, e.message,
-                   auth ? " (the token needs the Analytics category, or set returns = false)"
-                        : "; FBS goes on");
-    }
-    std::lock_guard lock(describe_mu_);
-    describe_["returns"]["last_error"] = e.message;
+    PauseReport(rows.error(), returns_paused_until_, "returns", "Analytics");
     result.more = true;  // FBS next; the cursor as it was
     return result;
   }

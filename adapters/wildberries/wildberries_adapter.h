@@ -41,6 +41,14 @@
 // "return:<srid>:<status>:<isStatusActive>", ordering key the orderId (the
 // assembly task's id: after its order's events).
 //
+// Sales report (wildberries_reports.cc): between two FBS scans, when a pass
+// is due (reports_interval after the last one ended) and the report's own
+// limit (1 a minute) has a token, one GET /api/v1/supplier/sales a Pull from
+// the cursor's position, the last row's lastChangeDate (kit::ReportPass).
+// kind=report events (kit::QueueReportRows: report "wb.sales", row id the
+// saleID, version its lastChangeDate, period the sale's Moscow day),
+// ordering key the srid.
+//
 // Commands out (Deliver, batches of up to 1000), payload = one item:
 //   set_stock  {"chrt_id":123 | "sku":"<barcode or vendorCode>", "warehouse_id":507,
 //              "amount":5}
@@ -91,6 +99,7 @@
 #include "adapters/adapter.h"
 #include "adapters/kit/order_writes.h"
 #include "adapters/kit/product_cards.h"
+#include "adapters/kit/report_pass.h"
 #include "adapters/kit/target.h"
 #include "adapters/wildberries/wildberries_client.h"
 #include "base/thread_annotations.h"
@@ -122,6 +131,10 @@ struct WildberriesConfig {
   bool returns = true;
   std::chrono::milliseconds returns_interval{std::chrono::minutes(10)};
   std::chrono::milliseconds returns_window{std::chrono::hours(24 * 30)};
+  // The sales report (/api/v1/supplier/sales) between two FBS scans: a
+  // pass at most once per reports_interval (wildberries_reports.cc).
+  bool reports = true;
+  std::chrono::milliseconds reports_interval{std::chrono::hours(24)};
   // Price upload tasks: first check after price_check_first, later ones
   // half the task's age apart, at most price_check_max; after
   // price_task_wait the task is settled from the buffer or uploaded again.
@@ -194,6 +207,17 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
   // One request of the returns' pass; whether one is due and may go now.
   Result<PullResult> PullReturns(Cursor& cursor);
   bool ReturnsDue(const Cursor& cursor) const;
+  // One request of the sales report's pass (wildberries_reports.cc): the
+  // result without its cursor (the caller dumps it); whether one may go now.
+  Result<PullResult> PullReports(kit::ReportPass& pass);
+  bool ReportsDue(kit::ReportPass& pass) const;
+  // After a failed request of the returns or the sales report (`what`:
+  // "returns", "reports"; the key that turns it off): unless throttled,
+  // the pass waits until `paused_until` (poll_interval; kDbsAuthPause after
+  // a 401/403, logged with the token `category` it needs); DescribeJson
+  // shows <what>.last_error.
+  void PauseReport(const ApiError& e, SystemTime& paused_until, std::string_view what,
+                   std::string_view category);
   // The nmID (set_price) or the chrtID of the only size (set_stock) of the
   // card whose vendorCode is `sku`, from the cards read; nullopt: no card
   // has it. chrtID 0: the card has several sizes (a barcode must say which).
@@ -256,6 +280,7 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
   // then (poll_interval; kDbsAuthPause after a 401/403); FBS goes on. Pull
   // is never concurrent with itself: no lock.
   SystemTime returns_paused_until_{};
+  SystemTime reports_paused_until_{};  // the same for the sales report
   WildberriesClient client_;
   kit::SkuIndex nm_of_sku_;    // vendorCode -> nmID
   kit::SkuIndex chrt_of_sku_;  // vendorCode -> its only size's chrtID ("0": several)

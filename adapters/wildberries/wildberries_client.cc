@@ -88,6 +88,9 @@ WildberriesClient::WildberriesClient(WildberriesClientOptions options, net::Tran
   cancel_bucket_ = std::make_unique<net::TokenBucket>(
       clock, net::RateLimit::Every(options_.cancel_pacing.interval,
                                    static_cast<double>(options_.cancel_pacing.burst)));
+  sales_bucket_ = std::make_unique<net::TokenBucket>(
+      clock, net::RateLimit::Every(options_.sales_pacing.interval,
+                                   static_cast<double>(options_.sales_pacing.burst)));
   for (Group g : kGroups) {
     const Pace& pace = options_.pacing[Index(g)];
     buckets_[Index(g)] = std::make_unique<net::TokenBucket>(

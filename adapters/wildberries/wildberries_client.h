@@ -29,6 +29,11 @@
 //   товаров", server seller-analytics-api.wildberries.ru):
 //     GET  /api/v1/analytics/goods-return ?dateFrom&dateTo (YYYY-MM-DD, at
 //                                         most 31 days apart): {"report":[...]}
+//   statistics_url (12-reports.yaml "Основные отчёты", server
+//   statistics-api.wildberries.ru; wildberries_reports.cc):
+//     GET  /api/v1/supplier/sales ?dateFrom (RFC 3339, Moscow time)&flag=0:
+//                                         [SalesItem...], rows whose
+//                                         lastChangeDate >= dateFrom
 //
 // Stocks are sent by chrtId only: the barcode `sku` of the stocks methods is
 // `deprecated: true` ("Параметр будет отключен"). No operation called here is
@@ -139,12 +144,18 @@ inline constexpr int kMaxTaskGoodsPage = 1000;
 inline constexpr int kMaxCardsPage = 100;
 // Returns report: "Можно получить отчёт максимум за 31 день" (dateFrom..dateTo).
 inline constexpr int kMaxReturnsDays = 31;
+// Sales: "1 минута | 1 запрос | 1 минута | 1 запрос" (its own limit, paced by
+// its own bucket, sent through the analytics group's upstream), and "условное
+// ограничение 80000 строк" per answer: a shorter answer holds everything.
+inline constexpr Pace kDocumentedSalesLimit = {std::chrono::milliseconds(60'000), 1};
+inline constexpr size_t kSalesRowsPerAnswer = 80'000;
 
 struct WildberriesClientOptions {
   std::string marketplace_url = "https://marketplace-api.wildberries.ru";
   std::string content_url = "https://content-api.wildberries.ru";
   std::string prices_url = "https://discounts-prices-api.wildberries.ru";
   std::string analytics_url = "https://seller-analytics-api.wildberries.ru";
+  std::string statistics_url = "https://statistics-api.wildberries.ru";
   Secret token;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
   // Prefix of the upstream names (the adapter: "wildberries:<id>").
@@ -156,6 +167,8 @@ struct WildberriesClientOptions {
   // The cancel method's own bucket.
   Pace cancel_pacing = {kDocumentedCancelLimit.interval * 11 / 10,
                         (kDocumentedCancelLimit.burst + 1) / 2};
+  // The sales report's own bucket.
+  Pace sales_pacing = {kDocumentedSalesLimit.interval * 11 / 10, kDocumentedSalesLimit.burst};
 };
 
 // FBS (03-orders-fbs.yaml) or DBS (05-orders-dbs.yaml, under /api/v3/dbs).
@@ -272,6 +285,13 @@ class WildberriesClient {
   ApiResult<std::vector<nlohmann::json>> GoodsReturns(const std::string& date_from,
                                                       const std::string& date_to);
 
+  // GET /api/v1/supplier/sales?dateFrom=<date_from>&flag=0 (wildberries_reports.cc):
+  // the rows as sent (an element that is not an object is kept, for the
+  // caller to refuse). An answer that is not an array is kTransient.
+  ApiResult<std::vector<nlohmann::json>> Sales(const std::string& date_from);
+  // When the sales report's bucket has a token (nullopt: now).
+  std::optional<SystemTime> PeekSales() const;
+
   // FBS supplies (03-orders-fbs.yaml, "Поставки FBS"): the new supply's id.
   ApiResult<std::string> CreateSupply(const std::string& name);
   // 204: added (their status confirm). REQUIRES: 1..kMaxOrdersPerSupplyAdd ids.
@@ -298,6 +318,7 @@ class WildberriesClient {
   net::ApiClient api_;
   std::array<std::unique_ptr<net::TokenBucket>, kGroupCount> buckets_;
   std::unique_ptr<net::TokenBucket> cancel_bucket_;
+  std::unique_ptr<net::TokenBucket> sales_bucket_;
   std::array<Counter*, kGroupCount> throttled_{};  // our buckets' refusals; may be null
 };
 

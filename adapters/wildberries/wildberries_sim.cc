@@ -303,18 +303,19 @@ int64_t WildberriesSimulator::StockItemsAt(int n, int64_t stock) const {
 
 simkit::AdapterWiring WildberriesSimulator::Wiring() const {
   const std::string url = simkit::TomlString(base_url());
-  return {
-      .type = "wildberries",
-      .keys = fmt::format(
-          "marketplace_url = {0}\ncontent_url = {0}\nprices_url = {0}\nanalytics_url = {0}\n", url),
-      // 1 ms a request for the orders group (the documented 200 ms would
-      // cap a benchmark at 5 pages a second).
-      .unthrottled_keys = "orders_rate_interval = \"1ms\"\norders_rate_burst = 100\n",
-      .lookback_key = "lookback",
-      .secrets = {{"token_file", options_.credentials.empty() ? std::string("sim-token")
-                                                              : options_.credentials[0]}},
-      .orders_method = "GET",
-      .orders_path = "/api/v3/orders"};
+  return {.type = "wildberries",
+          .keys = fmt::format(
+              "marketplace_url = {0}\ncontent_url = {0}\nprices_url = {0}\nanalytics_url = {0}\n"
+              "statistics_url = {0}\n",
+              url),
+          // 1 ms a request for the orders group (the documented 200 ms would
+          // cap a benchmark at 5 pages a second).
+          .unthrottled_keys = "orders_rate_interval = \"1ms\"\norders_rate_burst = 100\n",
+          .lookback_key = "lookback",
+          .secrets = {{"token_file", options_.credentials.empty() ? std::string("sim-token")
+                                                                  : options_.credentials[0]}},
+          .orders_method = "GET",
+          .orders_path = "/api/v3/orders"};
 }
 
 simkit::SimulatorType WildberriesSimulatorType() {

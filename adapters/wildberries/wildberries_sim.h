@@ -47,6 +47,11 @@
 //     /api/v1/analytics/goods-return (12-reports.yaml; seller-analytics-api
 //     host, the same server here): dateFrom/dateTo checked as documented
 //     (400 with the documented bodies), 1 request a minute, burst 10.
+//   * Sales (wildberries_sim_reports.cc): the sales report GET
+//     /api/v1/supplier/sales (12-reports.yaml; statistics-api host, the same
+//     server here): an S row per sold FBS order, an R row per return, by
+//     lastChangeDate >= dateFrom (flag=1: the day's sales); dateFrom
+//     checked as documented (400 {"errors"}), 1 request a minute, burst 1.
 //   * GET /__sim/requests[?since=SEQ]: the request log (simkit::RequestLog).
 //     GET /__sim/state: every created order's current and final statuses,
 //     stocks and prices, "all_final".
@@ -96,6 +101,10 @@ struct WildberriesSimOptions : simkit::SimOptions {
   // FBS orders stay new/waiting until the seller ships (a delivered
   // supply) or cancels them (the command tests).
   bool await_seller = false;
+  // The sales report's limit: one request per this interval (burst 1), the
+  // documented minute by default. The end-to-end tests shorten it, so that
+  // a daemon's restart and `crmhub reconcile --source` fit in seconds.
+  std::chrono::milliseconds sales_interval{std::chrono::seconds(60)};
 
   // For simkit::Create: reads the Wildberries options SimOptions::extra
   // names; InvalidArgument naming the flag for a bad value.
@@ -136,6 +145,8 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
 
   // srid -> orderId of the returns created by now (the report's rows).
   std::map<std::string, int64_t> ReturnOrders() const;
+  // saleID -> order id of the sales report's rows by now.
+  std::map<std::string, int64_t> SaleRows() const;
   // The status text of a return whose walk is over.
   static constexpr const char* kFinalReturnStatus = "Выдан продавцу";
 
@@ -169,6 +180,17 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
     std::array<int64_t, 3> steps{};
   };
 
+  // A row of the sales report: a sale (S) or a return (R) of an order.
+  struct SaleRow {
+    std::string sale_id;
+    const Order* order = nullptr;
+    int64_t at_ms = 0;    // lastChangeDate, since start
+    int64_t sold_ms = 0;  // a return: its sale's time (0: at_ms)
+  };
+  // wildberries_sim_reports.cc: the rows by `now`, by lastChangeDate; and the
+  // report. REQUIRES: mu_ held (SaleRowsLocked).
+  std::vector<SaleRow> SaleRowsLocked(int64_t now) const;
+  net::HttpResponse Sales(const net::HttpRequest& req);
   // wildberries_sim.cc: the world.
   void BuildWorld();
   // wildberries_sim_returns.cc: returns for some sold orders (at

@@ -72,6 +72,8 @@ constexpr GroupLimit kGroupLimits[] = {
     {"content", std::chrono::milliseconds(600), 5},
     // 12-reports.yaml, goods-return: 1 min / 1 / 1 min / 10.
     {"analytics", std::chrono::milliseconds(60'000), 10},
+    // 12-reports.yaml, supplier/sales: 1 min / 1 / 1 min / 1.
+    {"statistics", std::chrono::milliseconds(60'000), 1},
     // PATCH /api/v3/orders/{orderId}/cancel: its own 1 min / 100 / 600 ms / 20.
     {"cancel", std::chrono::milliseconds(600), 20},
 };
@@ -159,6 +161,11 @@ simkit::SimPipeline::Options WildberriesSimulator::PipelineOptions() {
     o.limits.push_back(
         Limit::Bucket(g.group, net::RateLimit::Every(g.interval, static_cast<double>(g.burst))));
   }
+  for (Limit& l : o.limits) {
+    if (l.group == "statistics") {
+      l = Limit::Bucket("statistics", net::RateLimit::Every(options_.sales_interval, 1.0));
+    }
+  }
   // "Each 409 response is counted as 10 requests" (stocks).
   for (Limit& l : o.limits) {
     if (l.group == "stocks") l.extra_cost = [](int status) { return status == 409 ? 9 : 0; };
@@ -181,6 +188,8 @@ simkit::SimPipeline::Options WildberriesSimulator::PipelineOptions() {
           [this](const SimRequest& r) { return ListOrders(r.http, r.dup, /*dbs=*/false); }),
       get("/api/v1/analytics/goods-return", "analytics",
           [this](const SimRequest& r) { return GoodsReturns(r.http); }),
+      get("/api/v1/supplier/sales", "statistics",
+          [this](const SimRequest& r) { return Sales(r.http); }),
       get("/api/v3/orders/new", "orders", [this](const SimRequest&) { return NewOrders(false); }),
       post("POST", "/api/v3/orders/status", "orders",
            [this](const SimRequest& r) { return Statuses(r.body, r.dup, /*dbs=*/false); }),

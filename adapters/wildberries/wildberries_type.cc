@@ -60,6 +60,11 @@ struct WildberriesKeys : config::KeySet {
        .default_value = "\"https://seller-analytics-api.wildberries.ru\"",
        .description = "Base URL of the seller analytics API (the returns report, "
                       "/api/v1/analytics/goods-return)."});
+  Key<Type::kUrl> statistics_url =
+      Declare<Type::kUrl>({.name = "statistics_url",
+                           .default_value = "\"https://statistics-api.wildberries.ru\"",
+                           .description = "Base URL of the statistics API (the sales report, "
+                                          "/api/v1/supplier/sales)."});
   Key<Type::kDuration> poll_interval = Declare<Type::kDuration>(
       {.name = "poll_interval",
        .default_value = "\"30s\"",
@@ -131,6 +136,19 @@ struct WildberriesKeys : config::KeySet {
        .default_value = "\"10m\"",
        .description = "Least time from the start of one pass over the returns report to the "
                       "start of the next (the report allows 1 request a minute)."});
+  Key<Type::kBool> reports = Declare<Type::kBool>(
+      {.name = "reports",
+       .default_value = "true",
+       .description = "Pull the sales report (/api/v1/supplier/sales, by its lastChangeDate "
+                      "cursor) between two FBS scans, a pass at most once per "
+                      "reports_interval, as `report` entities, one per sale or return row (the "
+                      "token needs the Statistics category)."});
+  Key<Type::kDuration> reports_interval = Declare<Type::kDuration>(
+      {.name = "reports_interval",
+       .default_value = "\"24h\"",
+       .description = "Least time from the end of one pass over the sales report to the start "
+                      "of the next (WB updates it every 30 minutes and allows 1 request a "
+                      "minute)."});
   Key<Type::kDuration> returns_window = Declare<Type::kDuration>(
       {.name = "returns_window",
        .default_value = "\"720h\"",
@@ -162,6 +180,7 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.client.content_url = keys.content_url.Get(section);
   c.client.prices_url = keys.prices_url.Get(section);
   c.client.analytics_url = keys.analytics_url.Get(section);
+  c.client.statistics_url = keys.statistics_url.Get(section);
   c.client.timeout = keys.request_timeout.Get(section);
   for (const auto& [group, pace] : {std::pair{Group::kOrders, &keys.orders},
                                     {Group::kStocks, &keys.stocks},
@@ -193,6 +212,8 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.returns = keys.returns.Get(section);
   c.returns_interval = keys.returns_interval.Get(section);
   c.returns_window = keys.returns_window.Get(section);
+  c.reports = keys.reports.Get(section);
+  c.reports_interval = keys.reports_interval.Get(section);
   if (c.returns_window < std::chrono::hours(24)) {
     return keys.returns_window.ErrorAt(section, "at least 24h (the report is read by days)");
   }

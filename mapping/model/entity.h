@@ -31,10 +31,12 @@ enum class EntityKind {
   kTask,
   kBankTransaction,
   kReturn,
+  kReport,
 };
 
 // "contact", "company", "lead", "deal", "order", "product", "stock_level",
-// "price", "payment", "refund", "call", "task", "bank_transaction", "return".
+// "price", "payment", "refund", "call", "task", "bank_transaction", "return",
+// "report".
 std::string_view KindName(EntityKind kind);
 std::optional<EntityKind> ParseKind(std::string_view name);
 const std::vector<EntityKind>& AllKinds();

@@ -19,6 +19,8 @@ constexpr std::string_view kRefundStatuses[] = {"pending", "succeeded", "cancele
 // A buyer giving goods back after delivery, or not taking them (a
 // marketplace's "unredeemed": refused at the pickup point, never collected).
 constexpr std::string_view kReturnTypes[] = {"return", "unredeemed"};
+// A report row's direction: goods sold, or given back (the money goes back).
+constexpr std::string_view kReportRowTypes[] = {"sale", "return"};
 
 constexpr FieldDef kExtra{"extra", T::kObject};
 
@@ -207,6 +209,24 @@ constexpr FieldDef kReturn[] = {
     kExtra,
 };
 
+// One row of a marketplace's sales or finance report (docs/model.md).
+constexpr FieldDef kReport[] = {
+    {"report", T::kString, true},
+    {"period", T::kString, true},
+    {"type", T::kString, false, kReportRowTypes},
+    {"order_external_id", T::kString},
+    {"sku", T::kString},
+    {"product_external_id", T::kString},
+    {"name", T::kString},
+    {"quantity", T::kInt},
+    {"amount", T::kMoney},
+    {"payout", T::kMoney},
+    {"commission", T::kMoney},
+    {"currency", T::kCurrency},
+    {"date_ms", T::kTimestamp},
+    kExtra,
+};
+
 struct KindRow {
   EntityKind kind;
   std::string_view name;
@@ -227,6 +247,7 @@ constexpr KindRow kKinds[] = {
     {EntityKind::kTask, "task", kTask},
     {EntityKind::kBankTransaction, "bank_transaction", kBankTransaction},
     {EntityKind::kReturn, "return", kReturn},
+    {EntityKind::kReport, "report", kReport},
 };
 
 const KindRow& RowOf(EntityKind kind) { return kKinds[static_cast<size_t>(kind)]; }

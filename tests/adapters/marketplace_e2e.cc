@@ -6,6 +6,9 @@
 
 #include <cmath>
 #include <csignal>
+#include <map>
+#include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -195,6 +198,80 @@ void ExpectReturnsLandAndReconcile(MarketplaceE2e& e2e,
       {CrmhubBinary(), "reconcile", "--source", "--config", e2e.ConfigPath().string()});
   EXPECT_NE(table.output.find(fmt::format("return {}/{}", count, count)), std::string::npos)
       << table.output;
+}
+
+void ExpectReportsLandAndPullOnce(MarketplaceE2e& e2e, const ExpectedReports& expected,
+                                  size_t second_run_requests, std::chrono::seconds timeout) {
+  SystemClock clock;
+  const std::string source = e2e.ConfigSource();
+  crm::SqliteStoreOptions options;
+  options.path = e2e.dir() / "data/crm.db";
+  std::set<std::string> want;
+  auto landed = [&] {
+    const std::optional<std::set<std::string>> rows = expected.rows();
+    if (!rows || rows->empty()) return false;
+    auto store = crm::SqliteCrmStore::Open(options, clock);
+    if (!store.ok()) return false;
+    if ((*store)->Count(model::EntityKind::kReport, source).value_or(-1) !=
+        static_cast<int64_t>(rows->size())) {
+      return false;
+    }
+    for (const std::string& id : *rows) {
+      auto found = (*store)->Find(model::EntityKind::kReport, source, id);
+      if (!found.ok() || !found->has_value()) return false;
+    }
+    want = *rows;
+    return true;
+  };
+  ASSERT_TRUE(e2e.WaitUntil(landed, timeout)) << "report rows in crm.db\n" << e2e.child().Output();
+  e2e.child().Signal(SIGTERM);
+  ASSERT_EQ(e2e.child().Wait(std::chrono::seconds(30)), 0) << e2e.child().Output();
+  // The journal's report entries, by external id.
+  auto journal = [&] {
+    std::map<std::string, int> out;
+    auto store = crm::SqliteCrmStore::Open(options, clock);
+    if (!store.ok()) return out;
+    int64_t after = 0;
+    for (;;) {
+      auto page = (*store)->ReadJournal(after, 1000);
+      if (!page.ok() || page->empty()) break;
+      for (const crm::JournalEntry& j : *page) {
+        if (j.kind == model::EntityKind::kReport && j.source == source) ++out[j.external_id];
+        after = j.id;
+      }
+    }
+    return out;
+  };
+  const std::map<std::string, int> first = journal();
+  EXPECT_EQ(first.size(), want.size());
+
+  std::this_thread::sleep_for(expected.pause);
+  auto r = RunAndCapture(
+      {CrmhubBinary(), "reconcile", "--source", "--json", "--config", e2e.ConfigPath().string()});
+  const size_t json_at = r.output.find('[');
+  ASSERT_NE(json_at, std::string::npos) << r.output;
+  const nlohmann::json rows = nlohmann::json::parse(r.output.substr(json_at), nullptr, false);
+  ASSERT_TRUE(rows.is_array() && rows.size() == 1u) << r.output;
+  const nlohmann::json& kinds = rows[0]["kinds"];
+  EXPECT_EQ(kinds["report"]["entities"], want.size()) << r.output;
+  EXPECT_EQ(kinds["report"]["in_crm"], want.size()) << r.output;
+
+  // The second run, from the cursor the first one left.
+  std::this_thread::sleep_for(expected.pause);
+  const size_t before = expected.answered();
+  e2e.Start();
+  ASSERT_TRUE(
+      e2e.WaitUntil([&] { return expected.answered() >= before + second_run_requests; }, timeout))
+      << "the second run asked for no report\n"
+      << e2e.child().Output();
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // its events applied
+  e2e.child().Signal(SIGTERM);
+  ASSERT_EQ(e2e.child().Wait(std::chrono::seconds(30)), 0) << e2e.child().Output();
+  auto store = crm::SqliteCrmStore::Open(options, clock);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->Count(model::EntityKind::kReport, source).value_or(-1),
+            static_cast<int64_t>(want.size()));
+  EXPECT_EQ(journal(), first) << "a report row was written again by the second run";
 }
 
 void RunKillAndResume(MarketplaceE2e& e2e, const KillAndResumeOptions& o) {

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -133,6 +134,28 @@ using ExpectedReturns = std::map<std::string, ExpectedReturn>;
 void ExpectReturnsLandAndReconcile(MarketplaceE2e& e2e,
                                    const std::function<std::optional<ExpectedReturns>()>& expected,
                                    int64_t orders, std::chrono::seconds timeout);
+
+// Issue 23, sales and finance reports: the report rows a simulator serves,
+// as crm.db should hold them (the `report` entities' external ids), nullopt
+// while the simulated world still moves; and how many requests for the
+// report the simulator has answered 200 so far.
+struct ExpectedReports {
+  std::function<std::optional<std::set<std::string>>()> rows;
+  std::function<size_t()> answered;
+  // Waited before each further run that asks for the report (reconcile, the
+  // second run): the simulator's limit on the report.
+  std::chrono::milliseconds pause{0};
+};
+
+// With the daemon running: waits (up to `timeout`) until crm.db holds
+// exactly the expected report rows; stops it (SIGTERM, clean exit); checks
+// that `crmhub reconcile --source` counts them on both sides; then runs the
+// daemon again on the same data dir (the same cursor) until the simulator
+// has answered `second_run_requests` more report requests, stops it, and
+// checks that no report row was pulled twice: the same rows, and no new
+// journal entry for any of them (gtest).
+void ExpectReportsLandAndPullOnce(MarketplaceE2e& e2e, const ExpectedReports& expected,
+                                  size_t second_run_requests, std::chrono::seconds timeout);
 
 // The faults every marketplace e2e test injects: 20% of requests fail or
 // misbehave (429, 5xx, timeouts, slow, duplicated pages, malformed JSON).

@@ -24,7 +24,7 @@ json GoodPayment() {
 }
 
 TEST(ModelTest, KindNamesRoundTrip) {
-  ASSERT_EQ(AllKinds().size(), 14u);
+  ASSERT_EQ(AllKinds().size(), 15u);
   for (EntityKind k : AllKinds()) {
     auto parsed = ParseKind(KindName(k));
     ASSERT_TRUE(parsed.has_value()) << KindName(k);
@@ -34,6 +34,7 @@ TEST(ModelTest, KindNamesRoundTrip) {
   EXPECT_EQ(KindName(EntityKind::kBankTransaction), "bank_transaction");
   EXPECT_EQ(KindName(EntityKind::kStockLevel), "stock_level");
   EXPECT_EQ(KindName(EntityKind::kReturn), "return");
+  EXPECT_EQ(KindName(EntityKind::kReport), "report");
   EXPECT_FALSE(ParseKind("invoice").has_value());
 }
 

@@ -51,6 +51,10 @@
 //   act/get-postings           метода /v2/posting/fbs/act/create»)
 //   /v2/posting/fbs/act/list   limit (required, > 0), filter.date_from and
 //                              filter.date_to (required)
+//   /v2/finance/realization    month and year required (the month 1..12), a
+//                              monthly report («Отчёт о реализации ... за
+//                              месяц»): a month Ozon answered (200) is not
+//                              asked for again
 //   every request              «не больше 50 запросов в секунду» (tag Process)
 //
 // Each item in a request counts; a pair or a product counts as updated by a
@@ -101,6 +105,7 @@ inline std::vector<std::string> ProseViolations(const std::vector<simkit::Logged
   std::map<std::string, std::vector<int64_t>> pair_updates, price_updates;
   std::set<std::string> shipped, cancelled;  // postings Ozon took a ship / cancel of
   std::set<std::string> acts;                // "<method>:<departure day>" Ozon took
+  std::set<int64_t> realized;                // realization months Ozon answered, yyyymm
   for (const simkit::LoggedRequest& r : log) {
     auto report = [&](const std::string& rule) {
       out.push_back(fmt::format("#{} {} {}: {}", r.seq, r.method, r.path, rule));
@@ -246,6 +251,15 @@ inline std::vector<std::string> ProseViolations(const std::vector<simkit::Logged
       }
       if (kinds != 1) report("product info: identifiers of one kind");
       if (ids > 1000) report("product info: 1000 products at most");
+    } else if (r.path == "/v2/finance/realization") {
+      const json month = body.value("month", json()), year = body.value("year", json());
+      if (!month.is_number_integer() || !year.is_number_integer() || month.get<int64_t>() < 1 ||
+          month.get<int64_t>() > 12) {
+        report("realization: month 1..12 and year required");
+      } else if (r.status == 200 &&
+                 !realized.insert(year.get<int64_t>() * 100 + month.get<int64_t>()).second) {
+        report("realization: a month read again after Ozon answered it");
+      }
     } else if (r.path == "/v1/returns/list") {
       const json limit = body.value("limit", json());
       if (!limit.is_number_integer() || limit.get<int64_t>() < 1 || limit.get<int64_t>() > 500) {

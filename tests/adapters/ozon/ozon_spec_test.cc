@@ -95,6 +95,7 @@ std::vector<simkit::LoggedRequest> RunCycle() {
   config.returns = true;   // and the returns' pass
   config.products = true;  // and the product cards' (400 cards, 150 a page)
   config.products_page_size = 150;
+  config.reports = true;  // and the realization report's (the month before)
   OzonAdapter adapter(config, http.transport(), clock);
 
   // A pull round, a page every 100 ms.
@@ -208,9 +209,9 @@ std::string Lines(const std::vector<std::string>& lines) {
 TEST_F(OzonSpecTest, TheCycleKeepsToTheRulesTheSpecStatesInProse) {
   // The cycle did what it says: every method, several stocks requests, the
   // price slots used up.
-  // Returns and product cards too (the round's last passes), and the four
-  // act methods.
-  EXPECT_EQ(Calls().size(), 14u);
+  // Returns, product cards and the realization report too (the round's last
+  // passes), and the four act methods.
+  EXPECT_EQ(Calls().size(), 15u);
   size_t stocks = 0, prices = 0;
   for (const auto& r : *log_) {
     EXPECT_EQ(r.status, 200) << r.method << " " << r.path << " " << r.body.substr(0, 200);
@@ -334,6 +335,13 @@ TEST_F(OzonSpecTest, TheProseCheckReportsEachRuleBroken) {
                             {{"limit", 10}, {"filter", {{"date_from", "2026-12-01"}}}})},
                    "date_from and date_to are required"});
   const json range = {{"time_from", "2024-01-01T00:00:00Z"}, {"time_to", "2024-01-02T00:00:00Z"}};
+  cases.push_back({{request(0, "/v2/finance/realization", {{"year", 2026}})},
+                   "realization: month 1..12 and year required"});
+  cases.push_back({{request(0, "/v2/finance/realization", {{"year", 2026}, {"month", 13}})},
+                   "realization: month 1..12 and year required"});
+  cases.push_back({{request(0, "/v2/finance/realization", {{"year", 2026}, {"month", 10}}),
+                    request(10, "/v2/finance/realization", {{"year", 2026}, {"month", 10}})},
+                   "realization: a month read again"});
   cases.push_back({{request(0, "/v1/returns/list", {{"limit", 501}})}, "returns limit 1..500"});
   cases.push_back({{request(0, "/v1/returns/list", json::object())}, "returns limit 1..500"});
   cases.push_back(

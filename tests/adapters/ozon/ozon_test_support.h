@@ -101,6 +101,8 @@ inline OzonConfig ConfigFor(const std::string& id, const OzonSimOptions& sim,
   c.returns = false;
   // Product cards likewise (ozon_products_test.cc turns them on).
   c.products = false;
+  // The realization report likewise (ozon_reports_test.cc turns it on).
+  c.reports = false;
   return c;
 }
 

@@ -320,5 +320,40 @@ TEST(WildberriesContractTest, ReturnsReportRequestsFollowTheReportsSpec) {
   EXPECT_TRUE(IsPrismValidationError(r1.status, r1.body)) << r1.status << " " << r1.body;
 }
 
+TEST(WildberriesContractTest, SalesReportRequestsFollowTheReportsSpec) {
+  Loop loop;
+  ManualClock clock;
+  WildberriesSimOptions so;
+  so.orders = 60;
+  so.arrival = std::chrono::seconds(10);
+  so.lifetime = std::chrono::seconds(10);
+  WildberriesSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
+  clock.Advance(std::chrono::seconds(60));  // every sale made, some returned
+  auto prism = StartPrism("12-reports.yaml", sim);
+  ASSERT_NE(prism, nullptr);
+  net::HttpClient http(loop.io(), {});
+  WildberriesConfig o = OptionsFor(sim);
+  o.client.statistics_url = prism->base_url();
+  o.client.timeout = std::chrono::seconds(10);
+  o.dbs = false;
+  o.reports = true;
+  WildberriesAdapter adapter(o, &http, clock);
+  PullDriver driver;
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(driver.Step(adapter, clock)) << prism->Log();
+  }
+  // Every row of the world, through Prism (which checked the answer too).
+  EXPECT_EQ(driver.reports.size(), sim.SaleRows().size()) << prism->Log();
+  EXPECT_GT(sim.SaleRows().size(), 10u);
+  const auto sent = sim.log().Find("GET", "/api/v1/supplier/sales");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].status, 200) << prism->Log();
+
+  // The test of the test: a request without dateFrom is caught by Prism.
+  auto r1 = Raw(http, "GET", prism->base_url() + "/api/v1/supplier/sales?flag=0", "");
+  EXPECT_TRUE(IsPrismValidationError(r1.status, r1.body)) << r1.status << " " << r1.body;
+}
+
 }  // namespace
 }  // namespace crmhub::adapters::wildberries::test

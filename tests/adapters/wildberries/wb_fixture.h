@@ -59,6 +59,7 @@ inline WildberriesConfig OptionsFor(const WildberriesSimulator& sim,
   o.client.content_url = sim.base_url();
   o.client.prices_url = sim.base_url();
   o.client.analytics_url = sim.base_url();
+  o.client.statistics_url = sim.base_url();
   o.client.token = Secret(std::move(token));
   o.client.timeout = std::chrono::milliseconds(500);
   o.poll_interval = std::chrono::seconds(5);
@@ -68,6 +69,8 @@ inline WildberriesConfig OptionsFor(const WildberriesSimulator& sim,
   o.products = false;
   // Likewise the returns report (wb_returns_test.cc turns it on).
   o.returns = false;
+  // Likewise the sales report (wb_reports_test.cc turns it on).
+  o.reports = false;
   return o;
 }
 
@@ -122,6 +125,8 @@ struct PullDriver {
   int duplicates = 0;
   int products = 0;  // product events (kind=product), not kept in `events`
   std::map<std::string, nlohmann::json> returns;  // kind=return: key -> payload
+  std::map<std::string, nlohmann::json> reports;  // kind=report: key -> payload
+  int report_duplicates = 0;                      // report keys seen before
 
   // One Pull, applied like the runtime would. Returns false on error.
   bool Step(WildberriesAdapter& adapter, ManualClock& clock) {
@@ -135,6 +140,11 @@ struct PullDriver {
     for (const auto& e : r->events) {
       if (e.kind == "product") {  // a product card: counted, not an order
         ++products;
+        continue;
+      }
+      if (e.kind == "report") {  // a report row: kept apart from the orders
+        report_duplicates += reports.count(e.idempotency_key) ? 1 : 0;
+        reports[e.idempotency_key] = nlohmann::json::parse(e.payload);
         continue;
       }
       if (e.kind == "return") {  // a return: kept apart from the orders

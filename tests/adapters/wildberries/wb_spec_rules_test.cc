@@ -12,7 +12,10 @@
 //     again, one WB added to a delivered supply not added again; the
 //     returns report (12-reports.yaml): dateFrom and dateTo required,
 //     YYYY-MM-DD, dateTo after dateFrom, «максимум за 31 день», 1 request a
-//     minute after a burst of 10;
+//     minute after a burst of 10; the sales report (12-reports.yaml):
+//     dateFrom required, RFC 3339 or a date, flag 0 or 1, 1 request a minute
+//     (burst 1), and each dateFrom the lastChangeDate of a row already read
+//     (the cursor never goes back);
 //   * deprecation: no (method, path) sent matches an operation the official
 //     spec marks `deprecated: true` (tests/support/spec_operations.h).
 //
@@ -50,6 +53,7 @@ std::string GroupOf(std::string_view path) {
   if (path.rfind("/api/v2/", 0) == 0) return "prices";
   if (path.rfind("/content/", 0) == 0) return "content";
   if (path == "/api/v1/analytics/goods-return") return "analytics";
+  if (path == "/api/v1/supplier/sales") return "statistics";
   return "";
 }
 
@@ -60,6 +64,8 @@ net::RateLimit DocumentedLimit(const std::string& group) {
   if (group == "cancel") return net::RateLimit::Every(milliseconds(600), 20);
   // goods-return: "1 минута | 1 запрос | 1 минута | 10 запросов".
   if (group == "analytics") return net::RateLimit::Every(milliseconds(60'000), 10);
+  // supplier/sales: "1 минута | 1 запрос | 1 минута | 1 запрос".
+  if (group == "statistics") return net::RateLimit::Every(milliseconds(60'000), 1);
   return net::RateLimit::Every(milliseconds(200), 20);
 }
 
@@ -74,6 +80,7 @@ std::vector<std::string> ProseFindings(const std::vector<simkit::LoggedRequest>&
   std::map<std::string, std::set<int64_t>> supply_orders;  // orders WB added, by supply
   std::set<int64_t> delivered_orders;                      // in a supply WB closed
   std::set<std::string> cancelled;                         // cancel paths WB took
+  std::optional<int64_t> sales_from;                       // the last sales dateFrom, ms
   for (const simkit::LoggedRequest& r : log) {
     auto add = [&](const std::string& rule) {
       out.push_back(fmt::format("{} {} {}: {}", r.seq, r.method, r.path, rule));
@@ -200,6 +207,22 @@ std::vector<std::string> ProseFindings(const std::vector<simkit::LoggedRequest>&
       } else if (*to - *from > 31LL * 24 * 3600 * 1000) {
         add("\"Можно получить отчёт максимум за 31 день\"");
       }
+    }
+    if (r.path == "/api/v1/supplier/sales") {
+      net::HttpRequest q;
+      q.query = r.query;
+      const std::optional<std::string> from = q.QueryParam("dateFrom");
+      Result<int64_t> from_ms = ParseTimestampMs(from.value_or(""), kMoscowOffsetMinutes);
+      const std::optional<std::string> flag = q.QueryParam("flag");
+      if (!from || !from_ms.ok()) {
+        add("sales: dateFrom required, RFC 3339 or a date");
+      } else {
+        // "Во втором и далее запросе в параметре dateFrom используйте полное
+        // значение поля lastChangeDate из последней строки ответа".
+        if (sales_from && *from_ms < *sales_from) add("sales: dateFrom goes back");
+        sales_from = *from_ms;
+      }
+      if (flag && *flag != "0" && *flag != "1") add("sales: flag 0 or 1");
     }
     if (r.path == "/content/v2/get/cards/list") {
       const json* settings = JsonObject(body, "settings");
@@ -338,6 +361,11 @@ const Cycle& RealisticCycle() {
     WildberriesAdapter with_returns(o, w.http.get(), w.clock);
     for (int i = 0; i < 20 && driver.returns.empty(); ++i) driver.Step(with_returns, w.clock);
     EXPECT_FALSE(driver.returns.empty());
+    // The sales report's pass, by the same account with reports on.
+    o.reports = true;
+    WildberriesAdapter with_reports(o, w.http.get(), w.clock);
+    for (int i = 0; i < 20 && driver.reports.empty(); ++i) driver.Step(with_reports, w.clock);
+    EXPECT_FALSE(driver.reports.empty());
     return Cycle{w.sim->log().Snapshot(), start};
   }();
   return cycle;
@@ -353,7 +381,7 @@ TEST(WildberriesSpecRulesTest, TheCycleKeepsEveryProseRule) {
         "POST /api/v3/supplies", "PATCH /api/v3/supplies/WB-GI-1000001/deliver",
         "PATCH /api/marketplace/v3/supplies/WB-GI-1000001/orders", "GET /api/v3/orders",
         "GET /api/v3/dbs/orders", "POST /content/v2/get/cards/list", "GET /api/v2/history/tasks",
-        "GET /api/v1/analytics/goods-return"}) {
+        "GET /api/v1/analytics/goods-return", "GET /api/v1/supplier/sales"}) {
     EXPECT_TRUE(sent.count(call)) << call;
   }
   const std::vector<std::string> findings = ProseFindings(cycle.log, cycle.start);
@@ -429,6 +457,14 @@ TEST(WildberriesSpecRulesTest, TheProseCheckerReportsEachBrokenRule) {
     add("GET", report, "dateFrom=2026-01-01&dateTo=2026-01-31", nullptr, 404'000, 200);
   }
   add("GET", report, "dateFrom=2026-01-01&dateTo=2026-01-31", nullptr, 404'000, 429);  // 87
+  // The sales report (from 500 s, a minute apart but where a rule says not).
+  const std::string sales = "/api/v1/supplier/sales";
+  add("GET", sales, "flag=0", nullptr, 500'000, 400);                               // 88
+  add("GET", sales, "dateFrom=yesterday", nullptr, 560'000, 400);                   // 89
+  add("GET", sales, "dateFrom=2026-01-05T10:00:00&flag=2", nullptr, 620'000, 400);  // 90
+  add("GET", sales, "dateFrom=2026-01-05T10:00:00&flag=0", nullptr, 680'000, 200);  // 91
+  add("GET", sales, "dateFrom=2026-01-06T10:00:00&flag=0", nullptr, 681'000, 429);  // 92
+  add("GET", sales, "dateFrom=2026-01-04T10:00:00&flag=0", nullptr, 800'000, 200);  // 93
   const std::vector<std::string> f = ProseFindings(log, FromUnixMillis(40LL * 24 * 3600 * 1000));
   std::string all;
   for (const auto& line : f) all += line + "\n";
@@ -473,6 +509,12 @@ TEST(WildberriesSpecRulesTest, TheProseCheckerReportsEachBrokenRule) {
   EXPECT_FALSE(reported("86 GET")) << all;
   EXPECT_TRUE(reported("87 GET /api/v1/analytics/goods-return: over the documented request limit"))
       << all;
+  EXPECT_TRUE(reported("88 GET /api/v1/supplier/sales: sales: dateFrom required")) << all;
+  EXPECT_TRUE(reported("89 GET /api/v1/supplier/sales: sales: dateFrom required")) << all;
+  EXPECT_TRUE(reported("90 GET /api/v1/supplier/sales: sales: flag 0 or 1")) << all;
+  EXPECT_FALSE(reported("91 GET")) << all;
+  EXPECT_TRUE(reported("92 GET /api/v1/supplier/sales: over the documented request limit")) << all;
+  EXPECT_TRUE(reported("93 GET /api/v1/supplier/sales: sales: dateFrom goes back")) << all;
 }
 
 // The (method, path) pairs of `log`, once each.
