@@ -11,6 +11,7 @@
 #include <cctype>
 #include <deque>
 
+#include "adapters/kit/command_fields.h"
 #include "adapters/kit/cursor_pass.h"
 #include "adapters/kit/order_commands.h"
 #include "adapters/kit/returns_pass.h"
@@ -259,8 +260,31 @@ std::vector<DeliveryOutcome> WildberriesAdapter::Deliver(std::span<const Command
   std::vector<DeliveryOutcome> out(batch.size(), DeliveryOutcome::Ok());
   std::vector<kit::TargetCommand> stocks, prices;
   std::vector<OrderCommand> orders;
+  std::vector<DbsCommand> dbs;
   for (kit::TargetCommand& c : kit::ReadCommands(
-           batch, {"set_stock", "set_price", kit::kShip, kit::kCancel}, "wildberries", out)) {
+           batch, {"set_stock", "set_price", kit::kShip, kit::kCancel, kit::kSetStatus},
+           "wildberries", out)) {
+    const std::optional<Scheme> scheme = CommandScheme(c.item);
+    if ((c.name == kit::kShip || c.name == kit::kCancel || c.name == kit::kSetStatus) &&
+        (!scheme || (c.name == kit::kSetStatus && scheme == Scheme::kFbs &&
+                     JsonMember(c.item, "delivery_type") != nullptr))) {
+      out[c.index] = DeliveryOutcome::Fail(
+          "wildberries: " + c.name + ": delivery_type must be \"fbs\", \"dbs\" or \"edbs\"" +
+          (c.name == kit::kSetStatus ? " (set_status is for DBS orders only)" : "") + ", got " +
+          kit::QuoteMember(c.item, "delivery_type"));
+      continue;
+    }
+    if (c.name == kit::kSetStatus ||
+        ((c.name == kit::kShip || c.name == kit::kCancel) && scheme == Scheme::kDbs)) {
+      Result<DbsCommand> d = ReadDbsCommand(c);
+      if (d.ok()) {
+        dbs.push_back(std::move(*d));
+      } else {  // a command WB would refuse: a dead letter
+        out[c.index] =
+            DeliveryOutcome::Fail("wildberries: " + c.name + ": " + d.status().message());
+      }
+      continue;
+    }
     if (c.name == kit::kShip || c.name == kit::kCancel) {
       Result<OrderCommand> o = ReadOrderCommand(c);
       if (o.ok()) {
@@ -276,6 +300,7 @@ std::vector<DeliveryOutcome> WildberriesAdapter::Deliver(std::span<const Command
   if (!stocks.empty()) DeliverStocks(stocks, out);
   if (!prices.empty()) DeliverPrices(batch, prices, out);
   if (!orders.empty()) DeliverOrders(std::move(orders), out);
+  if (!dbs.empty()) DeliverDbsOrders(std::move(dbs), out);
   return out;
 }
 

@@ -76,6 +76,19 @@
 //   Both: a redelivery reads the status first (POST /api/v3/orders/status)
 //   and sends nothing for an order already there; a refusal (4xx) is read
 //   again and dead-lettered with WB's error and the status, never retried.
+//   DBS (05-orders-dbs.yaml; wildberries_dbs_out.cc):
+//   set_status {"order_id":123, "status":"confirm"|"deliver"|"receive"|
+//              "reject"|"cancel", "code":"<buyer's code>" (receive, reject)}
+//              -> PATCH /api/v3/dbs/orders/{orderId}/<status>: the
+//              supplierStatus of that name.
+//   ship       {"order_id":123, "delivery_type":"dbs"} -> in delivery
+//              (supplierStatus deliver): confirm first when it is new,
+//              then deliver.
+//   cancel     {"order_id":123, "delivery_type":"dbs"}
+//              -> PATCH /api/v3/dbs/orders/{orderId}/cancel.
+//   delivery_type is the order's deliveryType ("fbs" when absent; "edbs"
+//   is DBS too). The same read-first and refusal rules
+//   (kit::DeliverOrderWrites, reads by POST /api/v3/dbs/orders/status).
 // Errors follow net::ApiError: throttled, transient and auth retry (at
 // not_before), not found and rejected fail.
 //
@@ -150,6 +163,19 @@ inline constexpr std::chrono::minutes kDbsAuthPause{15};
 // wbStatus values after which an order does not change any more.
 bool IsFinalWbStatus(std::string_view wb_status);
 
+// The assembly task's id an order command's item names (kit::OrderKey,
+// then an integer): InvalidArgument quoting it otherwise.
+Result<int64_t> AssemblyTaskId(const nlohmann::json& item);
+
+// The scheme of an order command's item by its "delivery_type" (absent:
+// FBS; "dbs", "edbs": DBS); nullopt for any other value.
+std::optional<Scheme> CommandScheme(const nlohmann::json& item);
+// Whether a DBS order at `status` ("supplierStatus/wbStatus") is where a
+// command wants it: `target` "ship" or "deliver": deliver, receive or
+// reject (delivered, or further); "confirm": confirm or any of those;
+// "receive", "reject", "cancel": that supplierStatus.
+bool DbsReached(std::string_view target, std::string_view status);
+
 // An integer of a command item under the first of `names` present, as a
 // JSON number or a decimal string ("507").
 std::optional<int64_t> CommandInt(const nlohmann::json& item,
@@ -193,7 +219,7 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
   std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
   int max_batch() const override { return static_cast<int>(kMaxStocksPerRequest); }
   std::vector<std::string> commands() const override {
-    return {"set_stock", "set_price", "ship", "cancel"};
+    return {"set_stock", "set_price", "ship", "cancel", "set_status"};
   }
 
   WildberriesClient& client() { return client_; }
@@ -243,7 +269,19 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
     std::map<int64_t, ApiError> unread;     // id -> why not
   };
   static Result<OrderCommand> ReadOrderCommand(const kit::TargetCommand& c);
-  StatusRead ReadOrderStatuses(std::vector<int64_t> ids);
+  StatusRead ReadOrderStatuses(std::vector<int64_t> ids, Scheme scheme = Scheme::kFbs);
+  // `id`'s status from `before` (taken out: a later read asks WB again),
+  // or read now.
+  ApiResult<std::string> ReadOnce(StatusRead& before, int64_t id, Scheme scheme);
+  // wildberries_dbs_out.cc: the DBS commands, one order a request.
+  struct DbsCommand {
+    kit::OrderWrite write;
+    int64_t id = 0;      // the assembly task's id
+    std::string target;  // "ship", or the supplierStatus wanted
+    std::string code;    // receive, reject: the buyer's code
+  };
+  static Result<DbsCommand> ReadDbsCommand(const kit::TargetCommand& c);
+  void DeliverDbsOrders(std::vector<DbsCommand> commands, std::vector<DeliveryOutcome>& out);
   void DeliverOrders(std::vector<OrderCommand> commands, std::vector<DeliveryOutcome>& out);
   // Ships `ships` (one warehouse) in a new supply: settles their outcomes,
   // or names them in `refused` with WB's words. A throttled failure is

@@ -91,6 +91,9 @@ WildberriesClient::WildberriesClient(WildberriesClientOptions options, net::Tran
   sales_bucket_ = std::make_unique<net::TokenBucket>(
       clock, net::RateLimit::Every(options_.sales_pacing.interval,
                                    static_cast<double>(options_.sales_pacing.burst)));
+  dbs_status_bucket_ = std::make_unique<net::TokenBucket>(
+      clock, net::RateLimit::Every(options_.dbs_status_pacing.interval,
+                                   static_cast<double>(options_.dbs_status_pacing.burst)));
   for (Group g : kGroups) {
     const Pace& pace = options_.pacing[Index(g)];
     buckets_[Index(g)] = std::make_unique<net::TokenBucket>(
@@ -428,6 +431,39 @@ ApiResult<bool> WildberriesClient::CancelOrder(int64_t order_id) {
                 fmt::format("/api/v3/orders/{}/cancel", order_id), "",
                 net::ApiRequest::Expect::kAny, cancel_bucket_.get());
   if (!r.ok()) return r.error();
+  return true;
+}
+
+std::string_view DbsWriteName(DbsWrite write) {
+  switch (write) {
+    case DbsWrite::kConfirm:
+      return "confirm";
+    case DbsWrite::kDeliver:
+      return "deliver";
+    case DbsWrite::kReceive:
+      return "receive";
+    case DbsWrite::kReject:
+      return "reject";
+    case DbsWrite::kCancel:
+      break;
+  }
+  return "cancel";
+}
+
+ApiResult<bool> WildberriesClient::DbsStatus(DbsWrite write, int64_t order_id,
+                                             std::string_view code) {
+  const bool coded = write == DbsWrite::kReceive || write == DbsWrite::kReject;
+  auto r = Call(Group::kDbs, "PATCH", options_.marketplace_url,
+                fmt::format("/api/v3/dbs/orders/{}/{}", order_id, DbsWriteName(write)),
+                coded ? json{{"code", code}}.dump() : "", net::ApiRequest::Expect::kAny,
+                dbs_status_bucket_.get());
+  if (!r.ok()) {
+    // The dialect billed kConflictCost; receive and reject's 409 costs more.
+    if (coded && r.error().http_status == 409) {
+      dbs_status_bucket_->Charge(kDbsCodeConflictCost - kConflictCost);
+    }
+    return r.error();
+  }
   return true;
 }
 

@@ -15,6 +15,10 @@
 //                                         is deprecated)
 //     PATCH /api/v3/supplies/{supplyId}/deliver  close it: its orders complete
 //     PATCH /api/v3/orders/{orderId}/cancel      the seller's cancel
+//     PATCH /api/v3/dbs/orders/{orderId}/confirm|deliver|cancel  DBS status
+//                                         writes, no body
+//     PATCH /api/v3/dbs/orders/{orderId}/receive|reject  {"code"}: the
+//                                         buyer's confirmation code
 //     PUT  /api/v3/stocks/{warehouseId}   {"stocks":[{chrtId, amount}]}
 //     POST /api/v3/stocks/{warehouseId}   read back {"chrtIds":[...]}
 //   prices_url (02-products.yaml "Цены и скидки"):
@@ -123,6 +127,13 @@ Pace DefaultPace(Group group);
 // 600 ms / 20 (sent through the orders group's upstream, paced by its own
 // bucket).
 inline constexpr Pace kDocumentedCancelLimit = {std::chrono::milliseconds(600), 20};
+// The DBS status writes (PATCH /api/v3/dbs/orders/{orderId}/confirm,
+// deliver, receive, reject, cancel) each state 1 min / 100 / 600 ms / 20;
+// we pace all five with one bucket (never over any method's own), through
+// the dbs group's upstream. A 409 of receive or reject counts as 33
+// requests (the others': kConflictCost).
+inline constexpr Pace kDocumentedDbsStatusLimit = {std::chrono::milliseconds(600), 20};
+inline constexpr int64_t kDbsCodeConflictCost = 33;
 // Adding orders to a supply: «до 100 сборочных заданий» per request.
 inline constexpr size_t kMaxOrdersPerSupplyAdd = 100;
 
@@ -169,7 +180,17 @@ struct WildberriesClientOptions {
                         (kDocumentedCancelLimit.burst + 1) / 2};
   // The sales report's own bucket.
   Pace sales_pacing = {kDocumentedSalesLimit.interval * 11 / 10, kDocumentedSalesLimit.burst};
+  // The DBS status writes' bucket.
+  Pace dbs_status_pacing = {kDocumentedDbsStatusLimit.interval * 11 / 10,
+                            (kDocumentedDbsStatusLimit.burst + 1) / 2};
 };
+
+// The seller's DBS status writes: each moves the assembly task to the
+// supplierStatus of its name.
+enum class DbsWrite { kConfirm, kDeliver, kReceive, kReject, kCancel };
+// "confirm", "deliver", "receive", "reject", "cancel": the method's path
+// segment and the supplierStatus it sets.
+std::string_view DbsWriteName(DbsWrite write);
 
 // FBS (03-orders-fbs.yaml) or DBS (05-orders-dbs.yaml, under /api/v3/dbs).
 enum class Scheme { kFbs, kDbs };
@@ -301,6 +322,11 @@ class WildberriesClient {
   // 204: cancelled (supplierStatus cancel). 409 StatusMismatch /
   // StatusChangeNotAllowed: refused.
   ApiResult<bool> CancelOrder(int64_t order_id);
+  // A DBS status write (05-orders-dbs.yaml). 204: done. 409 StatusMismatch
+  // (receive, reject: also InvalidWBCode), 404: refused. `code`: the
+  // buyer's code, sent as {"code"} by receive and reject (ignored by the
+  // others).
+  ApiResult<bool> DbsStatus(DbsWrite write, int64_t order_id, std::string_view code);
 
   // When `tokens` requests of `group` would fit (nullopt: now). Takes nothing.
   std::optional<SystemTime> Peek(Group group, int64_t tokens) const;
@@ -319,6 +345,7 @@ class WildberriesClient {
   std::array<std::unique_ptr<net::TokenBucket>, kGroupCount> buckets_;
   std::unique_ptr<net::TokenBucket> cancel_bucket_;
   std::unique_ptr<net::TokenBucket> sales_bucket_;
+  std::unique_ptr<net::TokenBucket> dbs_status_bucket_;
   std::array<Counter*, kGroupCount> throttled_{};  // our buckets' refusals; may be null
 };
 

@@ -42,18 +42,26 @@ bool Refusal(const ApiError& e) {
 
 }  // namespace
 
-Result<WildberriesAdapter::OrderCommand> WildberriesAdapter::ReadOrderCommand(
-    const kit::TargetCommand& c) {
-  Result<std::string> key = kit::OrderKey(c.item);
+Result<int64_t> AssemblyTaskId(const nlohmann::json& item) {
+  Result<std::string> key = kit::OrderKey(item);
   if (!key.ok()) return key.status();
   const std::optional<int64_t> id = ParseDecimalInt(*key);
   if (!id) {
     return Status::InvalidArgument("order_id must be the assembly task's id (an integer), got " +
-                                   kit::QuoteMember(c.item, "order_id"));
+                                   kit::QuoteMember(item, "order_id"));
   }
-  OrderCommand o{
-      .write = {.index = c.index, .command = c.name, .order_id = *key, .attempt = c.attempt},
-      .id = *id};
+  return *id;
+}
+
+Result<WildberriesAdapter::OrderCommand> WildberriesAdapter::ReadOrderCommand(
+    const kit::TargetCommand& c) {
+  Result<int64_t> id = AssemblyTaskId(c.item);
+  if (!id.ok()) return id.status();
+  OrderCommand o{.write = {.index = c.index,
+                           .command = c.name,
+                           .order_id = std::to_string(*id),
+                           .attempt = c.attempt},
+                 .id = *id};
   if (c.name == kit::kShip) {
     // «В поставку нельзя добавить сборочные задания, поступившие на разные
     // склады»: the supply is per warehouse, and WB's status read does not
@@ -69,14 +77,15 @@ Result<WildberriesAdapter::OrderCommand> WildberriesAdapter::ReadOrderCommand(
   return o;
 }
 
-WildberriesAdapter::StatusRead WildberriesAdapter::ReadOrderStatuses(std::vector<int64_t> ids) {
+WildberriesAdapter::StatusRead WildberriesAdapter::ReadOrderStatuses(std::vector<int64_t> ids,
+                                                                     Scheme scheme) {
   StatusRead read;
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   for (size_t from = 0; from < ids.size(); from += kMaxOrdersPerRequest) {
     const std::span<const int64_t> chunk(ids.data() + from,
                                          std::min<size_t>(kMaxOrdersPerRequest, ids.size() - from));
-    ApiResult<std::vector<OrderStatus>> statuses = client_.Statuses(Scheme::kFbs, chunk);
+    ApiResult<std::vector<OrderStatus>> statuses = client_.Statuses(scheme, chunk);
     for (int64_t id : chunk) {
       if (!statuses.ok()) read.unread.emplace(id, statuses.error());
     }
@@ -86,13 +95,26 @@ WildberriesAdapter::StatusRead WildberriesAdapter::ReadOrderStatuses(std::vector
       if (!read.status.contains(id)) {
         read.unread.emplace(
             id, ApiError{.kind = ApiError::Kind::kNotFound,
-                         .message = fmt::format("wildberries: /api/v3/orders/status does not "
-                                                "return order {}",
-                                                id)});
+                         .message =
+                             fmt::format("wildberries: {}/orders/status does not "
+                                         "return order {}",
+                                         scheme == Scheme::kFbs ? "/api/v3" : "/api/v3/dbs", id)});
       }
     }
   }
   return read;
+}
+
+ApiResult<std::string> WildberriesAdapter::ReadOnce(StatusRead& before, int64_t id, Scheme scheme) {
+  if (auto it = before.status.find(id); it != before.status.end()) {
+    std::string status = it->second;
+    before.status.erase(it);  // once: a re-read after a refusal asks again
+    return status;
+  }
+  if (auto it = before.unread.find(id); it != before.unread.end()) return it->second;
+  StatusRead now = ReadOrderStatuses({id}, scheme);
+  if (auto it = now.unread.find(id); it != now.unread.end()) return it->second;
+  return now.status.at(id);
 }
 
 void WildberriesAdapter::DeliverOrders(std::vector<OrderCommand> commands,
@@ -114,16 +136,7 @@ void WildberriesAdapter::DeliverOrders(std::vector<OrderCommand> commands,
   }
   kit::OrderWriteCalls calls;
   calls.read = [&](const kit::OrderWrite& w) -> ApiResult<std::string> {
-    const int64_t id = id_of.at(w.index);
-    if (auto it = before.status.find(id); it != before.status.end()) {
-      std::string status = it->second;
-      before.status.erase(it);  // once: a re-read after a refusal asks again
-      return status;
-    }
-    if (auto it = before.unread.find(id); it != before.unread.end()) return it->second;
-    StatusRead now = ReadOrderStatuses({id});
-    if (auto it = now.unread.find(id); it != now.unread.end()) return it->second;
-    return now.status.at(id);
+    return ReadOnce(before, id_of.at(w.index), Scheme::kFbs);
   };
   calls.reached = [](const kit::OrderWrite& w, std::string_view status) {
     return Reached(w.command, status);

@@ -130,6 +130,9 @@ void WildberriesSimulator::BuildWorld() {
     for (Order& o : orders_) o.steps.resize(1);  // new/waiting
   }
   build(options_.dbs_orders, 20'000'000, true, dbs_orders_);
+  if (options_.await_seller) {
+    for (Order& o : dbs_orders_) o.steps.resize(1);  // new/waiting
+  }
   CreateReturns();
 }
 
@@ -221,6 +224,7 @@ json WildberriesSimulator::OrdersStateJson(const std::vector<Order>& list, int64
                       {"finalSupplierStatus", fin.supplier},
                       {"finalWbStatus", fin.wb},
                       {"final", is_final}});
+    if (o.id >= 20'000'000) orders.back()["buyerCode"] = BuyerCode(o.id);
   }
   return orders;
 }

@@ -39,6 +39,14 @@
 //     /api/v3/orders/{id}/cancel (new|confirm -> cancel/canceled; its own
 //     limit, 600 ms / burst 20); a seller's write ends the order's walk.
 //     With await_seller, FBS orders wait at new/waiting for the seller.
+//   * DBS status writes (wildberries_sim_dbs.cc, DbsWriteRefusal): PATCH
+//     /api/v3/dbs/orders/{id}/confirm (new -> confirm), /deliver (confirm ->
+//     deliver), /receive and /reject (deliver -> receive/sold or
+//     reject/canceled_by_client; body {"code"}: BuyerCode, else 409
+//     InvalidWBCode), /cancel (new|confirm -> cancel/canceled); anything
+//     else 409 StatusMismatch; each method its own limit (600 ms / burst
+//     20; a 409 bills 10, 33 for receive and reject). With await_seller,
+//     DBS orders wait at new/waiting too.
 //   * Price uploads are tasks: in processing (buffer) for price_task_delay,
 //     then in the history with status 3/5/6 and per-good errors
 //     (price_item_errors).
@@ -98,8 +106,8 @@ struct WildberriesSimOptions : simkit::SimOptions {
   // stock update of one is refused (409 CargoWarehouseRestrictionKGTPlus,
   // naming its barcode). Tests only.
   std::set<int> kgt_plus_products;
-  // FBS orders stay new/waiting until the seller ships (a delivered
-  // supply) or cancels them (the command tests).
+  // FBS and DBS orders stay new/waiting until the seller moves them (FBS:
+  // a delivered supply or a cancel; DBS: the status writes).
   bool await_seller = false;
   // The sales report's limit: one request per this interval (burst 1), the
   // documented minute by default. The end-to-end tests shorten it, so that
@@ -127,6 +135,13 @@ net::HttpResponse IncorrectBody();
 std::string_view SellerWriteRefusal(std::string_view write, std::string_view supplier,
                                     std::string_view wb);
 
+// WB's DBS status machine for the seller's writes (05-orders-dbs.yaml, in
+// the order of /api/v3/dbs/orders/status's table): the 409 code `write`
+// ("confirm", "deliver", "receive", "reject", "cancel") answers for an
+// order at supplierStatus/wbStatus, or "" when it is allowed.
+std::string_view DbsWriteRefusal(std::string_view write, std::string_view supplier,
+                                 std::string_view wb);
+
 // "2" + 11-digit index + EAN-13 check digit.
 std::string SimBarcode(int product);
 
@@ -142,6 +157,10 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
   std::vector<nlohmann::json> StockCommandItems(int n, int64_t stock) const override;
   int64_t StockItemsAt(int n, int64_t stock) const override;
   simkit::AdapterWiring Wiring() const override;
+
+  // The code a DBS order's buyer shows at delivery (the Code body of
+  // receive and reject); also in /__sim/state's dbs_orders[].buyerCode.
+  static std::string BuyerCode(int64_t order_id);
 
   // srid -> orderId of the returns created by now (the report's rows).
   std::map<std::string, int64_t> ReturnOrders() const;
@@ -233,6 +252,11 @@ class WildberriesSimulator final : public simkit::PipelineSimulator {
   net::HttpResponse CancelOrder(const std::string& order_id);
   // The created FBS order `id`, or null. REQUIRES: mu_ held.
   Order* FbsOrderLocked(int64_t id);
+  // wildberries_sim_dbs.cc: a DBS status write; the created DBS order, or
+  // null (REQUIRES: mu_ held).
+  net::HttpResponse DbsWrite(const std::string& order_id, std::string_view write,
+                             const nlohmann::json& body);
+  Order* DbsOrderLocked(int64_t id);
   // Ends `o`'s walk now at supplier/wb. REQUIRES: mu_ held.
   void MoveLocked(Order& o, const char* supplier, const char* wb);
 

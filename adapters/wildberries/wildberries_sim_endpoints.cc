@@ -76,6 +76,13 @@ constexpr GroupLimit kGroupLimits[] = {
     {"statistics", std::chrono::milliseconds(60'000), 1},
     // PATCH /api/v3/orders/{orderId}/cancel: its own 1 min / 100 / 600 ms / 20.
     {"cancel", std::chrono::milliseconds(600), 20},
+    // The DBS status writes (05-orders-dbs.yaml), each method 1 min / 100 /
+    // 600 ms / 20.
+    {"dbs_confirm", std::chrono::milliseconds(600), 20},
+    {"dbs_deliver", std::chrono::milliseconds(600), 20},
+    {"dbs_receive", std::chrono::milliseconds(600), 20},
+    {"dbs_reject", std::chrono::milliseconds(600), 20},
+    {"dbs_cancel", std::chrono::milliseconds(600), 20},
 };
 
 std::chrono::milliseconds IntervalOf(std::string_view group) {
@@ -170,6 +177,16 @@ simkit::SimPipeline::Options WildberriesSimulator::PipelineOptions() {
   for (Limit& l : o.limits) {
     if (l.group == "stocks") l.extra_cost = [](int status) { return status == 409 ? 9 : 0; };
   }
+  // The DBS status writes: «Один запрос с кодом ответа 409 учитывается как
+  // 10 запросов» (confirm, deliver, cancel), «как 33 запроса» (receive,
+  // reject).
+  for (Limit& l : o.limits) {
+    if (l.group == "dbs_confirm" || l.group == "dbs_deliver" || l.group == "dbs_cancel") {
+      l.extra_cost = [](int status) { return status == 409 ? 9 : 0; };
+    } else if (l.group == "dbs_receive" || l.group == "dbs_reject") {
+      l.extra_cost = [](int status) { return status == 409 ? 32 : 0; };
+    }
+  }
   auto get = [](std::string path, const char* group,
                 std::function<net::HttpResponse(const SimRequest&)> h) {
     return Route{
@@ -227,6 +244,18 @@ simkit::SimPipeline::Options WildberriesSimulator::PipelineOptions() {
             .limits = {"cancel"},
             .handler = [this](const SimRequest& r) { return CancelOrder(r.params.at(0)); }},
   };
+  // The DBS status writes (wildberries_sim_dbs.cc): receive and reject take
+  // the Code body.
+  for (const char* write : {"confirm", "deliver", "receive", "reject", "cancel"}) {
+    const bool coded = std::string_view(write) == "receive" || std::string_view(write) == "reject";
+    o.routes.push_back(Route{.method = "PATCH",
+                             .path = fmt::format("/api/v3/dbs/orders/{{}}/{}", write),
+                             .limits = {fmt::format("dbs_{}", write)},
+                             .json_body = coded,
+                             .handler = [this, write](const SimRequest& r) {
+                               return DbsWrite(r.params.at(0), write, r.body);
+                             }});
+  }
   // The prices and content APIs answer a body they cannot read in their own
   // shapes.
   for (Route& r : o.routes) {

@@ -161,12 +161,17 @@ struct WildberriesKeys : config::KeySet {
                                 .default_value = "\"30s\"",
                                 .description = "Deadline of one HTTP exchange with WB."});
   PaceKeys orders{*this, Group::kOrders};
+  PaceKeys dbs_pace{*this, Group::kDbs};
   PaceKeys stocks{*this, Group::kStocks};
   PaceKeys prices{*this, Group::kPrices};
   PaceKeys content{*this, Group::kContent};
   PaceKeys analytics{*this, Group::kAnalytics};
   PaceKeys cancel{*this, "cancel", "method (PATCH /api/v3/orders/{orderId}/cancel)",
                   WildberriesClientOptions().cancel_pacing, kDocumentedCancelLimit};
+  PaceKeys dbs_status{*this, "dbs_status",
+                      "methods (PATCH /api/v3/dbs/orders/{orderId}/confirm, deliver, receive, "
+                      "reject, cancel: one bucket for the five)",
+                      WildberriesClientOptions().dbs_status_pacing, kDocumentedDbsStatusLimit};
 };
 
 Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
@@ -183,6 +188,7 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.client.statistics_url = keys.statistics_url.Get(section);
   c.client.timeout = keys.request_timeout.Get(section);
   for (const auto& [group, pace] : {std::pair{Group::kOrders, &keys.orders},
+                                    {Group::kDbs, &keys.dbs_pace},
                                     {Group::kStocks, &keys.stocks},
                                     {Group::kPrices, &keys.prices},
                                     {Group::kContent, &keys.content},
@@ -194,6 +200,11 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.client.cancel_pacing = {keys.cancel.interval.Get(section), keys.cancel.burst.Get(section)};
   if (c.client.cancel_pacing.interval.count() <= 0) {
     return keys.cancel.interval.ErrorAt(section, "must be more than 0");
+  }
+  c.client.dbs_status_pacing = {keys.dbs_status.interval.Get(section),
+                                keys.dbs_status.burst.Get(section)};
+  if (c.client.dbs_status_pacing.interval.count() <= 0) {
+    return keys.dbs_status.interval.ErrorAt(section, "must be more than 0");
   }
   const std::vector<int64_t> warehouses = keys.warehouses.Get(section);
   c.warehouses.insert(warehouses.begin(), warehouses.end());
@@ -228,8 +239,9 @@ AdapterType Type() {
   return {.schema = {.type = "wildberries",
                      .description = "Wildberries seller account: FBS and DBS orders and their "
                                     "statuses in; set_stock (by chrtID), set_price, ship (FBS "
-                                    "supplies) and cancel commands out (Marketplace, Prices and "
-                                    "Content APIs).",
+                                    "supplies; DBS: in delivery), cancel and set_status (DBS "
+                                    "confirm, deliver, receive, reject, cancel) commands out "
+                                    "(Marketplace, Prices and Content APIs).",
                      .keys = WildberriesKeys().specs()},
           .factory = Build};
 }

@@ -35,6 +35,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "adapters/adapter.h"
@@ -65,6 +66,14 @@ struct YandexMarketConfig {
 
 // Market's documented sender ranges for API notifications.
 std::vector<std::string> DefaultPushAllowIps();
+
+// Whether set_status may send `status`/`substatus`: one of the pairs the
+// spec documents a seller sending (updateOrderStatuses' and
+// updateOrderStatus' descriptions, OrderSubstatusType's):
+// PROCESSING/READY_TO_SHIP, CANCELLED/SHOP_FAILED, CANCELLED/USER_UNREACHABLE
+// and PROCESSING/STARTED (LaaS: a draft's confirmation). InvalidArgument
+// listing them otherwise. (yandex_market_status.cc)
+Status CheckSellerStatusPair(std::string_view status, std::string_view substatus);
 
 struct PullCursor {
   int64_t watermark_ms = 0;
@@ -157,7 +166,9 @@ class YandexMarketAdapter final : public Adapter,
   // The seller's status writes (yandex_market_status.cc), per order:
   //   ship {"order_id"}                     -> PROCESSING/READY_TO_SHIP
   //   cancel {"order_id", "reason"?}        -> CANCELLED/<reason, SHOP_FAILED>
-  //   set_status {"order_id", "status", "substatus"?} as given (the enums)
+  //   set_status {"order_id", "status", "substatus"} a pair the spec
+  //                                         documents a seller sending
+  //                                         (CheckSellerStatusPair)
   // On a redelivery (attempt > 1: the command may have reached Market) the
   // orders' statuses are read first (getBusinessOrders, 50 a request): one
   // already there is Ok and not sent. The rest go to

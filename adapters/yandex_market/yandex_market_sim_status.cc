@@ -41,8 +41,14 @@ std::string SellerTransitionRefusal(int64_t order_id, const SimOrder::Step& from
                                     std::string_view to_status, std::string_view to_substatus) {
   const bool started = from.status == "PROCESSING" && from.substatus == "STARTED";
   const bool ready = from.status == "PROCESSING" && from.substatus == "READY_TO_SHIP";
+  // A LaaS draft («зарезервирован, но недооформлен (только для LaaS)»):
+  // confirmed with PROCESSING/STARTED, cancelled with CANCELLED/SHOP_FAILED.
+  const bool draft = from.status == "RESERVED";
   if (to_status == "PROCESSING" && to_substatus == "READY_TO_SHIP" && started) return "";
-  if (to_status == "CANCELLED" && to_substatus == "SHOP_FAILED" && (started || ready)) return "";
+  if (to_status == "PROCESSING" && to_substatus == "STARTED" && draft) return "";
+  if (to_status == "CANCELLED" && to_substatus == "SHOP_FAILED" && (started || ready || draft)) {
+    return "";
+  }
   if (to_status == "CANCELLED" && to_substatus == "USER_UNREACHABLE" && (started || ready)) {
     return fmt::format(
         "Order {}: cannot be cancelled with USER_UNREACHABLE: the conditions for it (3 calls "
@@ -78,11 +84,27 @@ net::HttpResponse YandexMarketSimulator::UpdateOrderStatuses(const simkit::SimRe
     changes.push_back({*id, std::string(*status), std::string(sub.value_or(""))});
   }
   // Then each order on its own (UpdateOrderStatusDTO): the status it has
-  // after the request, OK or ERROR with errorDetails.
+  // after the request, OK or ERROR with errorDetails. A cancel with
+  // USER_UNREACHABLE whose conditions are not met is the one refusal the
+  // spec gives a code: «Вернется ответ с кодом ошибки 400» — for the
+  // request, nothing of it applied.
   const SystemTime now = clock_.Now();
+  std::lock_guard lock(mu_);
+  for (const Change& c : changes) {
+    if (c.status != "CANCELLED" || c.substatus != "USER_UNREACHABLE") continue;
+    auto it = std::lower_bound(orders_.begin(), orders_.end(), c.id,
+                               [](const SimOrder& o, int64_t id) { return o.id < id; });
+    if (it == orders_.end() || it->id != c.id || it->created > now) continue;
+    const size_t step =
+        simkit::StepAt(it->steps, now, [](const SimOrder::Step& s) { return s.at; });
+    const std::string refusal =
+        SellerTransitionRefusal(c.id, it->steps[step], c.status, c.substatus);
+    if (refusal.find("cannot be cancelled with USER_UNREACHABLE") != std::string::npos) {
+      return Error(400, refusal);
+    }
+  }
   simkit::JsonText out;
   out.BeginObject().Member("status", "OK").Key("result").BeginObject().Key("orders").BeginArray();
-  std::lock_guard lock(mu_);
   for (const Change& c : changes) {
     auto it = std::lower_bound(orders_.begin(), orders_.end(), c.id,
                                [](const SimOrder& o, int64_t id) { return o.id < id; });

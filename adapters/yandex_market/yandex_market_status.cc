@@ -72,6 +72,23 @@ constexpr std::string_view kCancelReasons =
     " REPLACING_ORDER PROCESSING_EXPIRED PICKUP_EXPIRED TOO_MANY_DELIVERY_DATE_CHANGES"
     " TOO_LONG_DELIVERY INCORRECT_PERSONAL_DATA ";
 
+// The status/substatus pairs the spec documents a seller sending (the
+// descriptions of updateOrderStatuses and updateOrderStatus, and
+// OrderSubstatusType's for USER_UNREACHABLE), with where it says so.
+struct SellerPair {
+  std::string_view status, substatus, note;
+};
+constexpr SellerPair kSellerPairs[] = {
+    {"PROCESSING", "READY_TO_SHIP", "from PROCESSING/STARTED: confirmed and prepared"},
+    {"CANCELLED", "SHOP_FAILED",
+     "from PROCESSING/STARTED or PROCESSING/READY_TO_SHIP: the shop cannot fulfil it; a LaaS "
+     "order's cancel"},
+    {"CANCELLED", "USER_UNREACHABLE",
+     "the buyer could not be reached: 3 calls from 8 to 21, 90 minutes between the first and "
+     "the third, else Market answers 400"},
+    {"PROCESSING", "STARTED", "LaaS: confirms a draft"},
+};
+
 // Whether `value` is one of the space-separated words of `list` (which
 // begins and ends with a space).
 bool In(std::string_view list, std::string_view value) {
@@ -150,11 +167,29 @@ Result<StatusCommand> ReadStatusCommand(const kit::TargetCommand& c) {
           "substatus must be an OrderSubstatusType (READY_TO_SHIP, ...), got " +
           kit::QuoteMember(c.item, "substatus"));
     }
+    if (Status pair = CheckSellerStatusPair(s.change.status, s.change.substatus); !pair.ok()) {
+      return pair;
+    }
   }
   return s;
 }
 
 }  // namespace
+
+Status CheckSellerStatusPair(std::string_view status, std::string_view substatus) {
+  for (const SellerPair& p : kSellerPairs) {
+    if (p.status == status && p.substatus == substatus) return Status::Ok();
+  }
+  std::string allowed;
+  for (const SellerPair& p : kSellerPairs) {
+    allowed +=
+        fmt::format("{}{}/{} ({})", allowed.empty() ? "" : "; ", p.status, p.substatus, p.note);
+  }
+  return Status::InvalidArgument(fmt::format(
+      "set_status {}/{} is not a write the spec documents for a seller; it documents: {} (the "
+      "DBS status model, concepts/dbs-order-status-model.md, is linked but not part of it)",
+      status, substatus.empty() ? "-" : substatus, allowed));
+}
 
 YandexMarketAdapter::OrderStatuses YandexMarketAdapter::ReadStatuses(
     const std::vector<int64_t>& order_ids) const {

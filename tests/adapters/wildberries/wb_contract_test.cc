@@ -1,7 +1,8 @@
 // Contract tests: every request type the Wildberries adapter sends goes
 // through `prism proxy <section spec> <simulator> --errors` and must pass;
 // a deliberately wrong request must be caught (docs/contract-tests.md).
-// 03-orders-fbs.yaml covers the orders requests, 02-products.yaml stocks,
+// 03-orders-fbs.yaml covers the orders requests (05-orders-dbs.yaml the
+// DBS ones and their status writes), 02-products.yaml stocks,
 // prices and cards, 12-reports.yaml the returns report. With --errors Prism also checks the
 // simulator's answers.
 
@@ -185,6 +186,82 @@ TEST(WildberriesContractTest, DbsOrdersRequestsFollowTheDbsSpec) {
   // The test of the test: the completed list needs dateFrom and dateTo.
   auto r1 = Raw(http, "GET", prism->base_url() + "/api/v3/dbs/orders?limit=10&next=0", "");
   EXPECT_TRUE(IsPrismValidationError(r1.status, r1.body)) << r1.status << " " << r1.body;
+}
+
+TEST(WildberriesContractTest, DbsStatusWritesFollowTheDbsSpec) {
+  Loop loop;
+  ManualClock clock;
+  WildberriesSimOptions so;
+  so.orders = 0;
+  so.dbs_orders = 10;
+  so.await_seller = true;  // DBS orders wait for the seller's writes
+  so.arrival = std::chrono::seconds(5);
+  WildberriesSimulator sim(so, clock);
+  ASSERT_TRUE(sim.Start("127.0.0.1:0").ok());
+  clock.Advance(std::chrono::seconds(10));
+  auto prism = StartPrism("05-orders-dbs.yaml", sim);
+  ASSERT_NE(prism, nullptr);
+  net::HttpClient http(loop.io(), {});
+  WildberriesConfig o = OptionsFor(sim);
+  o.client.marketplace_url = prism->base_url();
+  o.client.timeout = std::chrono::seconds(10);
+  o.client.pacing[static_cast<size_t>(Group::kDbs)] = {std::chrono::milliseconds(1), 100};
+  o.client.dbs_status_pacing = {std::chrono::milliseconds(1), 100};
+  WildberriesAdapter adapter(o, &http, clock);
+  auto command = [](const char* name, json item, int attempt = 1) {
+    adapters::Command m;
+    m.name = name;
+    m.payload = item.dump();
+    m.attempt = attempt;
+    return m;
+  };
+  auto set = [](int64_t id, const char* status) {
+    json item = {{"order_id", id}, {"status", status}};
+    if (std::string_view(status) == "receive" || std::string_view(status) == "reject") {
+      item["code"] = WildberriesSimulator::BuyerCode(id);
+    }
+    return item;
+  };
+  // Every write: confirm, ship (confirm + deliver, its status read first),
+  // cancel, then deliver, receive, reject; a redelivery (read, nothing
+  // sent); an illegal deliver (WB's 409 passes Prism, then the read).
+  for (const auto& batch : std::vector<std::vector<adapters::Command>>{
+           {command("set_status", set(20'000'000, "confirm")),
+            command("set_status", set(20'000'001, "confirm")),
+            command("ship", {{"order_id", 20'000'002}, {"delivery_type", "dbs"}}),
+            command("cancel", {{"order_id", 20'000'003}, {"delivery_type", "dbs"}})},
+           {command("set_status", set(20'000'000, "deliver")),
+            command("set_status", set(20'000'001, "deliver"))},
+           {command("set_status", set(20'000'000, "receive")),
+            command("set_status", set(20'000'001, "reject")),
+            command("set_status", set(20'000'002, "deliver"), 2)}}) {
+    const auto out = adapter.Deliver(batch);
+    for (size_t i = 0; i < out.size(); ++i) {
+      EXPECT_TRUE(out[i].ok()) << i << ": " << out[i].error << "\n" << prism->Log();
+    }
+  }
+  const auto illegal =
+      adapter.Deliver(std::vector{command("set_status", set(20'000'004, "deliver"))});
+  EXPECT_EQ(illegal[0].kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_NE(illegal[0].error.find("the order is now new/waiting"), std::string::npos)
+      << illegal[0].error << "\n"
+      << prism->Log();
+  // Everything reached the simulator through Prism.
+  for (const char* write :
+       {"20000000/confirm", "20000002/confirm", "20000002/deliver", "20000003/cancel",
+        "20000000/receive", "20000001/reject", "20000004/deliver"}) {
+    EXPECT_EQ(sim.log().Find("PATCH", std::string("/api/v3/dbs/orders/") + write).size(), 1u)
+        << write;
+  }
+  const auto now = sim.OrderStatuses(false);
+  EXPECT_EQ(now.at("20000000"), "receive/sold");
+  EXPECT_EQ(now.at("20000001"), "reject/canceled_by_client");
+  EXPECT_EQ(now.at("20000002"), "deliver/waiting");
+  EXPECT_EQ(now.at("20000003"), "cancel/canceled");
+
+  // The test of the test: an order id that is not an integer is Prism's 422.
+  auto r = Raw(http, "PATCH", prism->base_url() + "/api/v3/dbs/orders/abc/confirm", "");
+  EXPECT_TRUE(IsPrismValidationError(r.status, r.body)) << r.status << " " << r.body;
 }
 
 TEST(WildberriesContractTest, StockPriceAndCardRequestsFollowTheProductsSpec) {

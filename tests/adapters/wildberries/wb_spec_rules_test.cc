@@ -15,7 +15,10 @@
 //     minute after a burst of 10; the sales report (12-reports.yaml):
 //     dateFrom required, RFC 3339 or a date, flag 0 or 1, 1 request a minute
 //     (burst 1), and each dateFrom the lastChangeDate of a row already read
-//     (the cursor never goes back);
+//     (the cursor never goes back); the DBS status writes (05-orders-dbs.yaml):
+//     each method's own limit (a 409 counting as 10, 33 for receive and
+//     reject), the Code body on receive and reject only, a write WB took
+//     not sent again;
 //   * deprecation: no (method, path) sent matches an operation the official
 //     spec marks `deprecated: true` (tests/support/spec_operations.h).
 //
@@ -44,6 +47,12 @@ const std::string kSpecs = std::string(CRMHUB_CONTRACTS_DIR) + "/marketplaces/wi
 
 // The API group of a path, by the limit tables (empty: none).
 std::string GroupOf(std::string_view path) {
+  // The DBS status writes: each method its own limit.
+  if (path.rfind("/api/v3/dbs/orders/", 0) == 0) {
+    for (const char* write : {"confirm", "deliver", "receive", "reject", "cancel"}) {
+      if (path.ends_with(std::string("/") + write)) return std::string("dbs_") + write;
+    }
+  }
   if (path.rfind("/api/v3/dbs/", 0) == 0) return "dbs";
   if (path.rfind("/api/v3/orders/", 0) == 0 && path.ends_with("/cancel")) return "cancel";
   if (path.rfind("/api/v3/supplies", 0) == 0) return "orders";
@@ -62,6 +71,8 @@ std::string GroupOf(std::string_view path) {
 net::RateLimit DocumentedLimit(const std::string& group) {
   if (group == "prices" || group == "content") return net::RateLimit::Every(milliseconds(600), 5);
   if (group == "cancel") return net::RateLimit::Every(milliseconds(600), 20);
+  // The DBS status writes: "1 минута | 100 запросов | 600 миллисекунд | 20".
+  if (group.rfind("dbs_", 0) == 0) return net::RateLimit::Every(milliseconds(600), 20);
   // goods-return: "1 минута | 1 запрос | 1 минута | 10 запросов".
   if (group == "analytics") return net::RateLimit::Every(milliseconds(60'000), 10);
   // supplier/sales: "1 минута | 1 запрос | 1 минута | 1 запрос".
@@ -81,6 +92,7 @@ std::vector<std::string> ProseFindings(const std::vector<simkit::LoggedRequest>&
   std::set<int64_t> delivered_orders;                      // in a supply WB closed
   std::set<std::string> cancelled;                         // cancel paths WB took
   std::optional<int64_t> sales_from;                       // the last sales dateFrom, ms
+  std::set<std::string> dbs_written;                       // DBS status writes WB took
   for (const simkit::LoggedRequest& r : log) {
     auto add = [&](const std::string& rule) {
       out.push_back(fmt::format("{} {} {}: {}", r.seq, r.method, r.path, rule));
@@ -94,8 +106,9 @@ std::vector<std::string> ProseFindings(const std::vector<simkit::LoggedRequest>&
       auto& bucket = buckets[group];
       if (!bucket) bucket = std::make_unique<net::TokenBucket>(clock, DocumentedLimit(group));
       if (bucket->TryTake()) add("over the documented request limit of its group");
-      // "Один запрос с кодом ответа 409 учитывается как 10 запросов".
-      if (r.status == 409) bucket->Charge(9);
+      // "Один запрос с кодом ответа 409 учитывается как 10 запросов" (receive
+      // and reject: «как 33 запроса»).
+      if (r.status == 409) bucket->Charge(group == "dbs_receive" || group == "dbs_reject" ? 32 : 9);
     }
     if (r.method == "PUT" && r.path.rfind("/api/v3/stocks/", 0) == 0) {
       const json* stocks = JsonArray(body, "stocks");
@@ -160,6 +173,20 @@ std::vector<std::string> ProseFindings(const std::vector<simkit::LoggedRequest>&
     if (r.method == "PATCH" && GroupOf(r.path) == "cancel") {
       if (cancelled.contains(r.path)) add("an order cancelled again after WB cancelled it");
       if (r.status == 204) cancelled.insert(r.path);
+    }
+    if (r.method == "PATCH" && group.rfind("dbs_", 0) == 0) {
+      // receive and reject: the Code body (requestBody required); the
+      // others take none.
+      if (group == "dbs_receive" || group == "dbs_reject") {
+        const std::optional<std::string_view> code =
+            body.is_object() ? JsonString(body, "code") : std::nullopt;
+        if (!code || code->empty()) add("receive and reject send {\"code\": the buyer's code}");
+      } else if (!r.body.empty()) {
+        add("confirm, deliver and cancel take no body");
+      }
+      // A write WB took is not sent again (a redelivery reads first).
+      if (dbs_written.contains(r.path)) add("a DBS status write sent again after WB took it");
+      if (r.status == 204) dbs_written.insert(r.path);
     }
     if (r.method == "POST" && r.path == "/api/v2/upload/task") {
       const json* data = JsonArray(body, "data");
@@ -325,6 +352,29 @@ const Cycle& RealisticCycle() {
               ? MakeCommand("ship", {{"order_id", id}, {"warehouse_id", p["warehouseId"]}}, id)
               : MakeCommand("cancel", {{"order_id", id}}, id));
     }
+    // DBS commands on DBS orders the world has not moved yet: a confirm, a
+    // ship (confirm + deliver), a cancel; then delivered again (read first).
+    std::vector<adapters::Command> dbs;
+    for (const auto& [key, p] : driver.events) {
+      const int64_t id = p["id"].get<int64_t>();
+      if (dbs.size() == 3 || id < 20'000'000 || now.at(std::to_string(id)) != "new/waiting" ||
+          std::any_of(dbs.begin(), dbs.end(), [&](const adapters::Command& m) {
+            return m.payload.find(std::to_string(id)) != std::string::npos;
+          })) {
+        continue;
+      }
+      const json item = {{"order_id", id}, {"delivery_type", "dbs"}};
+      dbs.push_back(dbs.empty()
+                        ? MakeCommand("set_status", {{"order_id", id}, {"status", "confirm"}}, id)
+                    : dbs.size() == 1 ? MakeCommand("ship", item, id)
+                                      : MakeCommand("cancel", item, id));
+    }
+    EXPECT_EQ(dbs.size(), 3u);
+    // At once (DeliverAll would move the world a minute on): each Ok.
+    for (int attempt : {1, 2}) {
+      for (adapters::Command& m : dbs) m.attempt = attempt;
+      for (const DeliveryOutcome& out : adapter.Deliver(dbs)) EXPECT_TRUE(out.ok()) << out.error;
+    }
     EXPECT_EQ(orders.size(), 8u);
     DeliverAll(adapter, w.clock, orders);
     for (adapters::Command& m : orders) m.attempt = 2;
@@ -384,6 +434,16 @@ TEST(WildberriesSpecRulesTest, TheCycleKeepsEveryProseRule) {
         "GET /api/v1/analytics/goods-return", "GET /api/v1/supplier/sales"}) {
     EXPECT_TRUE(sent.count(call)) << call;
   }
+  // The DBS status writes: a confirm (twice: the ship's too), a deliver, a
+  // cancel.
+  std::map<std::string, int> dbs_writes;
+  for (const auto& r : cycle.log) {
+    if (r.method == "PATCH" && r.path.rfind("/api/v3/dbs/orders/", 0) == 0) {
+      ++dbs_writes[r.path.substr(r.path.rfind('/') + 1)];
+    }
+  }
+  EXPECT_EQ(dbs_writes,
+            (std::map<std::string, int>{{"confirm", 2}, {"deliver", 1}, {"cancel", 1}}));
   const std::vector<std::string> findings = ProseFindings(cycle.log, cycle.start);
   std::string all;
   for (const auto& f : findings) all += f + "\n";
@@ -465,6 +525,12 @@ TEST(WildberriesSpecRulesTest, TheProseCheckerReportsEachBrokenRule) {
   add("GET", sales, "dateFrom=2026-01-05T10:00:00&flag=0", nullptr, 680'000, 200);  // 91
   add("GET", sales, "dateFrom=2026-01-06T10:00:00&flag=0", nullptr, 681'000, 429);  // 92
   add("GET", sales, "dateFrom=2026-01-04T10:00:00&flag=0", nullptr, 800'000, 200);  // 93
+  // DBS status writes (from 900 s).
+  add("PATCH", "/api/v3/dbs/orders/7/confirm", "", {{"code", "1"}}, 900'000);      // 94
+  add("PATCH", "/api/v3/dbs/orders/7/receive", "", json::object(), 901'000, 400);  // 95
+  add("PATCH", "/api/v3/dbs/orders/7/confirm", "", nullptr, 902'000, 409);         // 96
+  add("PATCH", "/api/v3/dbs/orders/8/reject", "", {{"code", "1"}}, 903'000, 409);  // 97: 33
+  add("PATCH", "/api/v3/dbs/orders/9/reject", "", {{"code", "1"}}, 903'000, 409);  // 98: over
   const std::vector<std::string> f = ProseFindings(log, FromUnixMillis(40LL * 24 * 3600 * 1000));
   std::string all;
   for (const auto& line : f) all += line + "\n";
@@ -515,6 +581,14 @@ TEST(WildberriesSpecRulesTest, TheProseCheckerReportsEachBrokenRule) {
   EXPECT_FALSE(reported("91 GET")) << all;
   EXPECT_TRUE(reported("92 GET /api/v1/supplier/sales: over the documented request limit")) << all;
   EXPECT_TRUE(reported("93 GET /api/v1/supplier/sales: sales: dateFrom goes back")) << all;
+  EXPECT_TRUE(reported("94 PATCH /api/v3/dbs/orders/7/confirm: confirm, deliver and cancel take"))
+      << all;
+  EXPECT_TRUE(reported("95 PATCH /api/v3/dbs/orders/7/receive: receive and reject send")) << all;
+  EXPECT_TRUE(reported("96 PATCH /api/v3/dbs/orders/7/confirm: a DBS status write sent again"))
+      << all;
+  EXPECT_FALSE(reported("97 PATCH")) << all;
+  EXPECT_TRUE(reported("98 PATCH /api/v3/dbs/orders/9/reject: over the documented request limit"))
+      << all;
 }
 
 // The (method, path) pairs of `log`, once each.

@@ -170,6 +170,19 @@ TEST_F(YandexMarketContractTest, StatusWritesPassTheSpec) {
   EXPECT_NE(illegal[0].error.find("now CANCELLED/SHOP_FAILED"), std::string::npos)
       << illegal[0].error << "\n"
       << LogTail();
+  // USER_UNREACHABLE without its calls: the documented 400 passes the spec,
+  // and the order is read again.
+  auto unreachable = adapter->Deliver(std::vector{testing::MakeCommand(
+      "set_status",
+      {{"order_id", 70000005}, {"status", "CANCELLED"}, {"substatus", "USER_UNREACHABLE"}})});
+  EXPECT_EQ(unreachable[0].kind, DeliveryOutcome::Kind::kFail) << unreachable[0].error << "\n"
+                                                               << LogTail();
+  EXPECT_NE(unreachable[0].error.find("HTTP 400"), std::string::npos)
+      << unreachable[0].error << "\n"
+      << LogTail();
+  EXPECT_NE(unreachable[0].error.find("the order is now PROCESSING/STARTED"), std::string::npos)
+      << unreachable[0].error << "\n"
+      << LogTail();
 }
 
 TEST_F(YandexMarketContractTest, WrongRequestsAreCaught) {

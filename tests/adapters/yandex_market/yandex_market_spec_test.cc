@@ -150,6 +150,9 @@ TEST(YandexMarketProseRules, EachBrokenRuleIsReported) {
                {{{"id", 1}, {"status", "CANCELLED"}, {"substatus", "SHOP_FAILED"}},
                 {{"id", 1}, {"status", "PROCESSING"}, {"substatus", "READY_TO_SHIP"}}}}}),
        "order twice"},
+      {entry("POST", "/v2/campaigns/1/orders/status-update",
+             {{"orders", {{{"id", 1}, {"status", "DELIVERY"}, {"substatus", "SHIPPED"}}}}}),
+       "does not document for a seller"},
   };
   for (const auto& [request, rule] : cases) {
     auto found = testing::ProseViolations({request});

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <regex>
+#include <set>
 #include <span>
 
 #include <nlohmann/json.hpp>
@@ -51,6 +52,11 @@ TEST(YandexMarketSimStatusMachine, OnlyTheDocumentedSellerTransitions) {
       {"DELIVERY", "DELIVERY_SERVICE_RECEIVED", "CANCELLED", "SHOP_FAILED", false},
       {"DELIVERED", "DELIVERY_SERVICE_DELIVERED", "PROCESSING", "READY_TO_SHIP", false},
       {"UNPAID", "", "PROCESSING", "READY_TO_SHIP", false},
+      // LaaS drafts: confirmed with PROCESSING/STARTED, or cancelled.
+      {"RESERVED", "", "PROCESSING", "STARTED", true},
+      {"RESERVED", "", "CANCELLED", "SHOP_FAILED", true},
+      {"RESERVED", "", "PROCESSING", "READY_TO_SHIP", false},
+      {"PROCESSING", "READY_TO_SHIP", "PROCESSING", "STARTED", false},
   };
   for (const Case& c : cases) {
     const std::string refusal = SellerTransitionRefusal(7, {{}, c.from_status, c.from_substatus},
@@ -62,6 +68,47 @@ TEST(YandexMarketSimStatusMachine, OnlyTheDocumentedSellerTransitions) {
       EXPECT_NE(refusal.find("Order 7"), std::string::npos) << refusal;
     }
   }
+}
+
+// set_status takes the pairs the spec documents a seller sending, and
+// nothing else: every OrderStatusType against the PROCESSING substatuses,
+// the CANCELLED reasons, a DBS delivery substatus and none.
+TEST(YandexMarketSellerPairs, OnlyTheDocumentedPairsPassAndTheErrorListsThem) {
+  const std::set<std::pair<std::string, std::string>> allowed = {{"PROCESSING", "READY_TO_SHIP"},
+                                                                 {"PROCESSING", "STARTED"},
+                                                                 {"CANCELLED", "SHOP_FAILED"},
+                                                                 {"CANCELLED", "USER_UNREACHABLE"}};
+  const char* statuses[] = {
+      "PLACING",   "RESERVED",  "UNPAID",  "PROCESSING",         "DELIVERY", "PICKUP",
+      "DELIVERED", "CANCELLED", "PENDING", "PARTIALLY_RETURNED", "RETURNED", "UNKNOWN"};
+  const char* substatuses[] = {"",
+                               "STARTED",
+                               "READY_TO_SHIP",
+                               "SHIPPED",
+                               "SHOP_FAILED",
+                               "USER_UNREACHABLE",
+                               "USER_CHANGED_MIND",
+                               "USER_REFUSED_DELIVERY",
+                               "RESERVATION_EXPIRED",
+                               "DELIVERY_SERVICE_DELIVERED",
+                               "DELIVERY_SERVICE_RECEIVED"};
+  int passed = 0;
+  for (const char* status : statuses) {
+    for (const char* substatus : substatuses) {
+      const Status s = CheckSellerStatusPair(status, substatus);
+      EXPECT_EQ(s.ok(), allowed.contains({status, substatus}))
+          << status << "/" << substatus << ": " << s.message();
+      passed += s.ok();
+      if (s.ok()) continue;
+      for (const auto& [st, sub] : allowed) {
+        EXPECT_NE(s.message().find(st + "/" + sub), std::string::npos) << s.message();
+      }
+      EXPECT_NE(s.message().find(std::string(status) + "/" + (*substatus ? substatus : "-")),
+                std::string::npos)
+          << s.message();
+    }
+  }
+  EXPECT_EQ(passed, 4);
 }
 
 class YandexMarketStatusTest : public ::testing::Test {
@@ -242,11 +289,18 @@ TEST_F(YandexMarketStatusTest, ItemsThatAreNotCommandsFailLocallyAndNothingIsSen
   batch.push_back(MakeCommand(
       "set_status", {{"order_id", 70000001}, {"status", "PROCESSING"}, {"substatus", "NOPE"}}));
   batch.push_back(MakeCommand("set_status", {{"order_id", 70000001}}));
+  batch.push_back(MakeCommand(  // an enum pair the spec does not document for a seller
+      "set_status", {{"order_id", 70000001}, {"status", "DELIVERED"}, {"substatus", ""}}));
+  batch.push_back(MakeCommand(
+      "set_status",
+      {{"order_id", 70000001}, {"status", "CANCELLED"}, {"substatus", "USER_CHANGED_MIND"}}));
   auto outcomes = adapter_->Deliver(batch);
   for (size_t i = 0; i < outcomes.size(); ++i) {
     EXPECT_EQ(outcomes[i].kind, DeliveryOutcome::Kind::kFail) << i;
     EXPECT_EQ(outcomes[i].error.rfind("yandex-market: ", 0), 0u) << outcomes[i].error;
   }
+  EXPECT_NE(outcomes.back().error.find("it documents: PROCESSING/READY_TO_SHIP"), std::string::npos)
+      << outcomes.back().error;
   EXPECT_EQ(sim_->log().size(), 0u) << sim_->log().ToJson();
 }
 
@@ -348,6 +402,22 @@ TEST(YandexMarketSimStatusRoute, TheSchemaIsA400AndEachOrderIsAnsweredOnItsOwn) 
             std::string::npos);
   EXPECT_EQ(orders[2]["updateStatus"], "ERROR");
   EXPECT_EQ(sim.OrderStatuses(false).at("70000000"), "PROCESSING/READY_TO_SHIP");
+  EXPECT_EQ(sim.OrderStatuses(false).at("70000001"), "PROCESSING/STARTED");
+  // USER_UNREACHABLE without the calls it needs: «Вернется ответ с кодом
+  // ошибки 400», for the request: nothing of it applied.
+  auto [unreachable, refusal] =
+      post({{"orders",
+             {{{"id", 70000002}, {"status", "CANCELLED"}, {"substatus", "SHOP_FAILED"}},
+              {{"id", 70000001}, {"status", "CANCELLED"}, {"substatus", "USER_UNREACHABLE"}}}}});
+  EXPECT_EQ(unreachable, 400) << refusal.dump();
+  EXPECT_NE(refusal.dump().find("USER_UNREACHABLE"), std::string::npos) << refusal.dump();
+  EXPECT_EQ(sim.OrderStatuses(false).at("70000002"), "PROCESSING/STARTED");
+  EXPECT_EQ(sim.OrderStatuses(false).at("70000001"), "PROCESSING/STARTED");
+  // An undocumented seller step (a DBS delivery status): the order's ERROR.
+  auto [later, answer] =
+      post({{"orders", {{{"id", 70000001}, {"status", "DELIVERY"}, {"substatus", "SHIPPED"}}}}});
+  ASSERT_EQ(later, 200) << answer.dump();
+  EXPECT_EQ(answer["result"]["orders"][0]["updateStatus"], "ERROR");
   EXPECT_EQ(sim.OrderStatuses(false).at("70000001"), "PROCESSING/STARTED");
 }
 

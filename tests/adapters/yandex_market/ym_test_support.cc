@@ -81,6 +81,11 @@ void RunCycle(YandexMarketAdapter& adapter, YandexMarketSimulator& sim, ManualCl
   for (const DeliveryOutcome& o : adapter.Deliver(statuses)) EXPECT_TRUE(o.ok()) << o.error;
   auto illegal = adapter.Deliver(std::vector{MakeCommand("ship", {{"order_id", started[44]}})});
   EXPECT_EQ(illegal[0].kind, DeliveryOutcome::Kind::kFail) << illegal[0].error;
+  // set_status: a shipped order the shop cannot fulfil after all.
+  auto set = adapter.Deliver(std::vector{MakeCommand(
+      "set_status",
+      {{"order_id", started[0]}, {"status", "CANCELLED"}, {"substatus", "SHOP_FAILED"}})});
+  EXPECT_TRUE(set[0].ok()) << set[0].error;
 }
 
 namespace {
@@ -259,6 +264,21 @@ std::vector<std::string> ProseViolations(const std::vector<simkit::LoggedRequest
         // Each change the description documents names both (a status and
         // the substatus: READY_TO_SHIP, or the cancel reason).
         if (!o.contains("substatus")) report("an order without a substatus: " + o.dump());
+        // The pairs the descriptions document a seller sending: READY_TO_SHIP
+        // and SHOP_FAILED (updateOrderStatuses), USER_UNREACHABLE
+        // (OrderSubstatusType, with its conditions), PROCESSING/STARTED (a
+        // LaaS draft's confirmation).
+        static const std::set<std::pair<std::string, std::string>> kDocumented = {
+            {"PROCESSING", "READY_TO_SHIP"},
+            {"CANCELLED", "SHOP_FAILED"},
+            {"CANCELLED", "USER_UNREACHABLE"},
+            {"PROCESSING", "STARTED"}};
+        const std::pair<std::string, std::string> pair = {
+            std::string(JsonString(o, "status").value_or("")),
+            std::string(JsonString(o, "substatus").value_or(""))};
+        if (o.contains("substatus") && !kDocumented.contains(pair)) {
+          report("a status/substatus the spec does not document for a seller: " + o.dump());
+        }
         if (!ids.insert(o.value("id", json())).second) {
           report("order twice in one request (which write wins is unstated): " + o.dump());
         }
