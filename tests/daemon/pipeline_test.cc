@@ -310,6 +310,42 @@ class PipelineTest : public ::testing::Test {
 
   static auto Deadline() { return std::chrono::steady_clock::now() + seconds(30); }
 
+  // One message with `payload` ("retry", "throttle", ...) delivered once to
+  // a ScriptedTarget on lane out.tgt at max_attempts = 1, through a queue of
+  // its own; that queue, for the checks (nullptr after a failed check).
+  std::unique_ptr<queue::SqliteQueue> DeliverOnceAtOneAttempt(const std::string& payload) {
+    queue::SqliteQueueOptions qo;
+    qo.data_dir = dir_.path() / "limited";
+    qo.lane_policies["out.tgt"] = queue::RetryPolicy{.max_attempts = 1};
+    auto opened = queue::SqliteQueue::Open(clock_, qo);
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    if (!opened.ok()) return nullptr;
+    NotifyingQueue q(**opened, wakeup_);
+    EXPECT_TRUE(
+        q.Enqueue({.lane = "out.tgt", .source = "crm", .idempotency_key = "k1", .payload = payload})
+            .ok());
+    PipelineOptions options;
+    options.retry_policy = [&](const std::string& lane) {
+      auto it = qo.lane_policies.find(lane);
+      return it == qo.lane_policies.end() ? qo.default_policy : it->second;
+    };
+    auto target = std::make_shared<ScriptedTarget>("tgt");
+    Pipeline pipeline(q, *sink_, clock_, metrics_, wakeup_, options);
+    EXPECT_TRUE(pipeline.Start(target, nullptr).ok());
+    EXPECT_TRUE(target->delivered.WaitFor(1, seconds(30)));
+    EXPECT_TRUE(pipeline.StopAll(Deadline()));
+    return std::move(opened).value();
+  }
+
+  // crmhub_deliveries_total of target "tgt" with `outcome`.
+  int64_t DeliveriesCounted(const char* outcome) {
+    return static_cast<int64_t>(
+        metrics_
+            .GetCounter("crmhub_deliveries_total", "",
+                        {{"adapter", "tgt"}, {"target", "tgt"}, {"outcome", outcome}})
+            .value());
+  }
+
   // Whether the deliver capability recorded a success within 30 s.
   static bool StatusDeliverOnce(const AdapterHealth& health) {
     const auto deadline = Deadline();
@@ -606,34 +642,11 @@ TEST_F(PipelineTest, AFailedPullIsLoggedWithFields) {
 // says it gave up after N attempts.
 TEST_F(PipelineTest, ARetryPastMaxAttemptsCountsAsFailLogsAndSaysItGaveUp) {
   testutil::LogCapture log;
-  queue::SqliteQueueOptions qo;
-  qo.data_dir = dir_.path() / "limited";
-  qo.lane_policies["out.tgt"] = queue::RetryPolicy{.max_attempts = 1};
-  auto opened = queue::SqliteQueue::Open(clock_, qo);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  NotifyingQueue q(**opened, wakeup_);
-  ASSERT_TRUE(
-      q.Enqueue({.lane = "out.tgt", .source = "crm", .idempotency_key = "k1", .payload = "retry"})
-          .ok());
-  PipelineOptions options;
-  options.retry_policy = [&](const std::string& lane) {
-    auto it = qo.lane_policies.find(lane);
-    return it == qo.lane_policies.end() ? qo.default_policy : it->second;
-  };
-  auto target = std::make_shared<ScriptedTarget>("tgt");
-  Pipeline pipeline(q, *sink_, clock_, metrics_, wakeup_, options);
-  ASSERT_TRUE(pipeline.Start(target, nullptr).ok());
-  ASSERT_TRUE(target->delivered.WaitFor(1, seconds(30)));
-  ASSERT_TRUE(pipeline.StopAll(Deadline()));
-  auto counter = [&](const char* outcome) {
-    return metrics_
-        .GetCounter("crmhub_deliveries_total", "",
-                    {{"adapter", "tgt"}, {"target", "tgt"}, {"outcome", outcome}})
-        .value();
-  };
-  EXPECT_EQ(counter("fail"), 1);
-  EXPECT_EQ(counter("retry"), 0);
-  auto dead = (*opened)->ListDeadLetters({});
+  auto q = DeliverOnceAtOneAttempt("retry");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(DeliveriesCounted("fail"), 1);
+  EXPECT_EQ(DeliveriesCounted("retry"), 0);
+  auto dead = q->ListDeadLetters({});
   ASSERT_TRUE(dead.ok());
   ASSERT_EQ(dead->size(), 1u);
   EXPECT_EQ((*dead)[0].reason, "gave up after 1 attempt: 429");
@@ -648,38 +661,14 @@ TEST_F(PipelineTest, ARetryPastMaxAttemptsCountsAsFailLogsAndSaysItGaveUp) {
 // max_attempts = 1 it stays a retry, waiting for its not_before, where a
 // plain Retry gives up (the test above).
 TEST_F(PipelineTest, AThrottledAnswerIsNotCountedAgainstMaxAttempts) {
-  queue::SqliteQueueOptions qo;
-  qo.data_dir = dir_.path() / "limited";
-  qo.lane_policies["out.tgt"] = queue::RetryPolicy{.max_attempts = 1};
-  auto opened = queue::SqliteQueue::Open(clock_, qo);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  NotifyingQueue q(**opened, wakeup_);
-  ASSERT_TRUE(
-      q.Enqueue(
-           {.lane = "out.tgt", .source = "crm", .idempotency_key = "k1", .payload = "throttle"})
-          .ok());
-  PipelineOptions options;
-  options.retry_policy = [&](const std::string& lane) {
-    auto it = qo.lane_policies.find(lane);
-    return it == qo.lane_policies.end() ? qo.default_policy : it->second;
-  };
-  auto target = std::make_shared<ScriptedTarget>("tgt");
-  Pipeline pipeline(q, *sink_, clock_, metrics_, wakeup_, options);
-  ASSERT_TRUE(pipeline.Start(target, nullptr).ok());
-  ASSERT_TRUE(target->delivered.WaitFor(1, seconds(30)));
-  ASSERT_TRUE(pipeline.StopAll(Deadline()));
-  auto counter = [&](const char* outcome) {
-    return metrics_
-        .GetCounter("crmhub_deliveries_total", "",
-                    {{"adapter", "tgt"}, {"target", "tgt"}, {"outcome", outcome}})
-        .value();
-  };
-  EXPECT_EQ(counter("retry"), 1);
-  EXPECT_EQ(counter("fail"), 0);
-  auto dead = (*opened)->ListDeadLetters({});
+  auto q = DeliverOnceAtOneAttempt("throttle");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(DeliveriesCounted("retry"), 1);
+  EXPECT_EQ(DeliveriesCounted("fail"), 0);
+  auto dead = q->ListDeadLetters({});
   ASSERT_TRUE(dead.ok());
   EXPECT_TRUE(dead->empty()) << (*dead)[0].reason;
-  auto stats = (*opened)->Stats();
+  auto stats = q->Stats();
   ASSERT_TRUE(stats.ok());
   int64_t delayed = 0;
   for (const auto& s : *stats) delayed += s.lane == "out.tgt" ? s.delayed : 0;
