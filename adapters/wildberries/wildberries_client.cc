@@ -399,6 +399,11 @@ ApiResult<CardsPage> WildberriesClient::ListCards(const CardsCursor& cursor, int
   return page;
 }
 
+std::optional<SystemTime> WildberriesClient::PeekSupplyStart() const {
+  const int64_t burst = options_.pacing[Index(Group::kOrders)].burst;
+  return Peek(Group::kOrders, std::clamp<int64_t>(burst, 1, 2));
+}
+
 ApiResult<std::string> WildberriesClient::CreateSupply(const std::string& name) {
   auto r = Call(Group::kOrders, "POST", options_.marketplace_url, "/api/v3/supplies",
                 json{{"name", name}}.dump());

@@ -315,6 +315,11 @@ class WildberriesClient {
 
   // FBS supplies (03-orders-fbs.yaml, "Поставки FBS"): the new supply's id.
   ApiResult<std::string> CreateSupply(const std::string& name);
+  // When the orders group has tokens for a supply's creation AND its first
+  // add (nullopt: now). A supply created without the add's token would stay
+  // empty, and each retry would leave another one behind. (With a pacing
+  // burst of 1 the bucket never holds two: then the create's token alone.)
+  std::optional<SystemTime> PeekSupplyStart() const;
   // 204: added (their status confirm). REQUIRES: 1..kMaxOrdersPerSupplyAdd ids.
   ApiResult<bool> AddSupplyOrders(const std::string& supply_id, std::span<const int64_t> ids);
   // 204: closed, its orders complete.

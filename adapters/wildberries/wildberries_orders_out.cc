@@ -196,6 +196,19 @@ std::optional<ApiError> WildberriesAdapter::ShipInSupply(
     std::map<const OrderCommand*, std::string>& refused, std::vector<DeliveryOutcome>& out) {
   // Every outcome is settled below; Ok stands for "not settled" meanwhile.
   for (const OrderCommand* c : ships) out[c->write.index] = DeliveryOutcome::Ok();
+  if (std::optional<SystemTime> later = client_.PeekSupplyStart()) {
+    // No token for the first add after the create: wait rather than leave an
+    // empty supply behind (WB keeps it active; a retry would make another).
+    ApiError wait;
+    wait.kind = ApiError::Kind::kThrottled;
+    wait.message = fmt::format(
+        "wildberries: a supply for warehouse {}: the orders limit has no room for the supply "
+        "and its first add until {}",
+        warehouse, FormatTimestamp(*later, TimestampStyle::kRfc3339Seconds, kUtcOffsetMinutes));
+    wait.not_before = later;
+    for (const OrderCommand* c : ships) out[c->write.index] = wait.ToOutcome();
+    return wait;
+  }
   ApiResult<std::string> supply = client_.CreateSupply(
       fmt::format("crmhub {} {} warehouse {}", config_.id,
                   FormatTimestamp(clock_.Now(), TimestampStyle::kRfc3339Seconds, kUtcOffsetMinutes),

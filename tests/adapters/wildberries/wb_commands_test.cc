@@ -173,6 +173,36 @@ TEST_F(WbCommandsTest, ShipsInOneSupplyPerWarehouseAndCancelsPerItem) {
   EXPECT_EQ(Sent("PATCH", "/cancel"), 2u);
 }
 
+// Without room in the orders group for a supply's creation and its first
+// add, a ship creates no supply it could not add to (an empty supply WB
+// keeps, and another on every retry): it waits, throttled, until both fit.
+TEST_F(WbCommandsTest, AShipWithoutRoomForTheAddCreatesNoEmptySupply) {
+  ASSERT_GE(ids_.size(), 2u);
+  WildberriesConfig config = OptionsFor(*world_.sim);
+  // Three tokens, one back every 10 s: a ship takes them all (create, add,
+  // deliver).
+  config.client.pacing[static_cast<size_t>(Group::kOrders)] = {std::chrono::seconds(10), 3};
+  WildberriesAdapter adapter(config, world_.http.get(), world_.clock);
+  auto ship = [&](int64_t id) {
+    const std::vector<adapters::Command> one = {MakeCommand("ship", Ship(id))};
+    return adapter.Deliver(one).at(0);
+  };
+  ASSERT_TRUE(ship(ids_[0]).ok());
+  EXPECT_EQ(Sent("POST", "/api/v3/supplies"), 1u);
+  world_.clock.Advance(std::chrono::seconds(10));  // one token back: room for a create only
+  DeliveryOutcome out = ship(ids_[1]);
+  ASSERT_EQ(out.kind, DeliveryOutcome::Kind::kRetry) << out.error;
+  EXPECT_TRUE(out.throttled) << out.error;
+  EXPECT_TRUE(out.not_before.has_value());
+  EXPECT_EQ(Sent("POST", "/api/v3/supplies"), 1u) << "no supply to stay empty";
+  EXPECT_EQ(Status(ids_[1]), "new/waiting");
+  world_.clock.Advance(std::chrono::seconds(20));
+  out = ship(ids_[1]);
+  EXPECT_TRUE(out.ok()) << out.error;
+  EXPECT_EQ(Status(ids_[1]), "complete/waiting");
+  EXPECT_EQ(Sent("POST", "/api/v3/supplies"), 2u);
+}
+
 TEST_F(WbCommandsTest, AnIllegalTransitionIsADeadLetterWithTheFreshStatus) {
   ASSERT_GE(ids_.size(), 4u);
   // Cancelled, then shipped in a batch with a good order of its warehouse:
