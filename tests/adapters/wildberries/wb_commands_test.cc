@@ -29,14 +29,6 @@ TEST(WbSimStatusMachine, FollowsTheSpecsStatusesAndExamples) {
   EXPECT_EQ(SellerWriteRefusal("cancel", "cancel", "canceled"), "StatusMismatch");
 }
 
-adapters::Command MakeCommand(const std::string& name, const json& item, int attempt = 1) {
-  adapters::Command m;
-  m.name = name;
-  m.payload = item.dump();
-  m.attempt = attempt;
-  return m;
-}
-
 WildberriesSimOptions SimOptions() {
   WildberriesSimOptions o;
   o.orders = 40;
@@ -152,11 +144,11 @@ TEST_F(WbCommandsTest, TheSimulatorMovesOrdersOnlyAsTheSpecDocuments) {
 TEST_F(WbCommandsTest, ShipsInOneSupplyPerWarehouseAndCancelsPerItem) {
   ASSERT_GE(ids_.size(), 10u);
   std::vector<adapters::Command> batch;
-  for (int i = 0; i < 6; ++i) batch.push_back(MakeCommand("ship", Ship(ids_[i])));
-  batch.push_back(MakeCommand("cancel", {{"order_id", ids_[6]}}));
-  batch.push_back(MakeCommand("cancel", {{"order_id", std::to_string(ids_[7])}}));
-  batch.push_back(MakeCommand("ship", {{"order_id", ids_[8]}}));           // no warehouse
-  batch.push_back(MakeCommand("cancel", {{"order_id", "12345-0001-1"}}));  // not a task id
+  for (int i = 0; i < 6; ++i) batch.push_back(CommandAttempt("ship", Ship(ids_[i])));
+  batch.push_back(CommandAttempt("cancel", {{"order_id", ids_[6]}}));
+  batch.push_back(CommandAttempt("cancel", {{"order_id", std::to_string(ids_[7])}}));
+  batch.push_back(CommandAttempt("ship", {{"order_id", ids_[8]}}));           // no warehouse
+  batch.push_back(CommandAttempt("cancel", {{"order_id", "12345-0001-1"}}));  // not a task id
   const auto out = adapter_->Deliver(batch);
   for (size_t i = 0; i < 8; ++i) EXPECT_TRUE(out[i].ok()) << i << ": " << out[i].error;
   EXPECT_EQ(out[8].kind, DeliveryOutcome::Kind::kFail);
@@ -184,7 +176,7 @@ TEST_F(WbCommandsTest, AShipWithoutRoomForTheAddCreatesNoEmptySupply) {
   config.client.pacing[static_cast<size_t>(Group::kOrders)] = {std::chrono::seconds(10), 3};
   WildberriesAdapter adapter(config, world_.http.get(), world_.clock);
   auto ship = [&](int64_t id) {
-    const std::vector<adapters::Command> one = {MakeCommand("ship", Ship(id))};
+    const std::vector<adapters::Command> one = {CommandAttempt("ship", Ship(id))};
     return adapter.Deliver(one).at(0);
   };
   ASSERT_TRUE(ship(ids_[0]).ok());
@@ -208,14 +200,14 @@ TEST_F(WbCommandsTest, AnIllegalTransitionIsADeadLetterWithTheFreshStatus) {
   // Cancelled, then shipped in a batch with a good order of its warehouse:
   // the supply refuses the pair, then each alone.
   ASSERT_TRUE(
-      adapter_->Deliver(std::vector{MakeCommand("cancel", {{"order_id", ids_[0]}})})[0].ok());
+      adapter_->Deliver(std::vector{CommandAttempt("cancel", {{"order_id", ids_[0]}})})[0].ok());
   int64_t good = 0;
   for (int64_t id : ids_) {
     if (id != ids_[0] && warehouse_[id] == warehouse_[ids_[0]]) good = id;
   }
   ASSERT_NE(good, 0);
   const auto out = adapter_->Deliver(
-      std::vector{MakeCommand("ship", Ship(ids_[0])), MakeCommand("ship", Ship(good))});
+      std::vector{CommandAttempt("ship", Ship(ids_[0])), CommandAttempt("ship", Ship(good))});
   EXPECT_EQ(out[0].kind, DeliveryOutcome::Kind::kFail);
   EXPECT_NE(out[0].error.find("HTTP 409: Не удалось закрепить"), std::string::npos) << out[0].error;
   EXPECT_NE(out[0].error.find("the order is now cancel/canceled"), std::string::npos)
@@ -224,7 +216,7 @@ TEST_F(WbCommandsTest, AnIllegalTransitionIsADeadLetterWithTheFreshStatus) {
   EXPECT_EQ(Status(good), "complete/waiting");
   // A cancel of a completed order: StatusChangeNotAllowed, sent once.
   const size_t cancels = Sent("PATCH", "/cancel");
-  const auto late = adapter_->Deliver(std::vector{MakeCommand("cancel", {{"order_id", good}})});
+  const auto late = adapter_->Deliver(std::vector{CommandAttempt("cancel", {{"order_id", good}})});
   EXPECT_EQ(late[0].kind, DeliveryOutcome::Kind::kFail);
   EXPECT_NE(late[0].error.find("the order is now complete/waiting"), std::string::npos)
       << late[0].error;
@@ -233,14 +225,15 @@ TEST_F(WbCommandsTest, AnIllegalTransitionIsADeadLetterWithTheFreshStatus) {
 
 TEST_F(WbCommandsTest, ARedeliverySendsNothingTwice) {
   ASSERT_GE(ids_.size(), 2u);
-  for (const auto& o : adapter_->Deliver(std::vector{
-           MakeCommand("ship", Ship(ids_[0])), MakeCommand("cancel", {{"order_id", ids_[1]}})})) {
+  for (const auto& o :
+       adapter_->Deliver(std::vector{CommandAttempt("ship", Ship(ids_[0])),
+                                     CommandAttempt("cancel", {{"order_id", ids_[1]}})})) {
     EXPECT_TRUE(o.ok()) << o.error;
   }
   const size_t supplies = Sent("POST", "/api/v3/supplies"), cancels = Sent("PATCH", "/cancel");
   for (const auto& o :
-       adapter_->Deliver(std::vector{MakeCommand("ship", Ship(ids_[0]), 2),
-                                     MakeCommand("cancel", {{"order_id", ids_[1]}}, 2)})) {
+       adapter_->Deliver(std::vector{CommandAttempt("ship", Ship(ids_[0]), 2),
+                                     CommandAttempt("cancel", {{"order_id", ids_[1]}}, 2)})) {
     EXPECT_TRUE(o.ok()) << o.error;
   }
   EXPECT_EQ(Sent("POST", "/api/v3/supplies"), supplies);
@@ -254,7 +247,7 @@ TEST_F(WbCommandsTest, ARedeliverySendsNothingTwice) {
            json{{"orders", {ids_[2]}}}.dump())
           .first,
       204);
-  EXPECT_TRUE(adapter_->Deliver(std::vector{MakeCommand("ship", Ship(ids_[2]), 2)})[0].ok());
+  EXPECT_TRUE(adapter_->Deliver(std::vector{CommandAttempt("ship", Ship(ids_[2]), 2)})[0].ok());
   EXPECT_EQ(Status(ids_[2]), "complete/waiting");
 }
 

@@ -60,14 +60,6 @@ TEST(WbDbsCommandMapping, WhatEachCommandWantsAndWhichItemsAreDbs) {
   EXPECT_EQ(CommandScheme({{"delivery_type", 1}}), std::nullopt);
 }
 
-adapters::Command MakeCommand(const std::string& name, const json& item, int attempt = 1) {
-  adapters::Command m;
-  m.name = name;
-  m.payload = item.dump();
-  m.attempt = attempt;
-  return m;
-}
-
 WildberriesSimOptions SimOptions() {
   WildberriesSimOptions o;
   o.orders = 0;
@@ -177,10 +169,10 @@ TEST_F(WbDbsCommandsTest, TheSimulatorMovesOrdersOnlyAsTheSpecDocuments) {
 TEST_F(WbDbsCommandsTest, EachCommandIsItsCallsInTheDocumentedOrder) {
   // One batch: the whole path of one order per command kind.
   const auto first = adapter_->Deliver(std::vector{
-      MakeCommand("set_status", Set(ids_[0], "confirm")),
-      MakeCommand("ship", {{"order_id", ids_[1]}, {"delivery_type", "dbs"}}),
-      MakeCommand("cancel", {{"order_id", ids_[2]}, {"delivery_type", "edbs"}}),
-      MakeCommand("set_status", Set(ids_[3], "cancel")),
+      CommandAttempt("set_status", Set(ids_[0], "confirm")),
+      CommandAttempt("ship", {{"order_id", ids_[1]}, {"delivery_type", "dbs"}}),
+      CommandAttempt("cancel", {{"order_id", ids_[2]}, {"delivery_type", "edbs"}}),
+      CommandAttempt("set_status", Set(ids_[3], "cancel")),
   });
   for (size_t i = 0; i < first.size(); ++i) EXPECT_TRUE(first[i].ok()) << i << first[i].error;
   EXPECT_EQ(Status(ids_[0]), "confirm/waiting");
@@ -194,12 +186,13 @@ TEST_F(WbDbsCommandsTest, EachCommandIsItsCallsInTheDocumentedOrder) {
   EXPECT_EQ(StatusReads(), 1u);  // the ship's read, once for the batch
   // Then deliver, receive and reject, each with its code.
   const auto second = adapter_->Deliver(std::vector{
-      MakeCommand("set_status", Set(ids_[0], "deliver")),
-      MakeCommand("set_status", Set(ids_[1], "reject")),
+      CommandAttempt("set_status", Set(ids_[0], "deliver")),
+      CommandAttempt("set_status", Set(ids_[1], "reject")),
   });
   for (const auto& o : second) EXPECT_TRUE(o.ok()) << o.error;
   EXPECT_TRUE(
-      adapter_->Deliver(std::vector{MakeCommand("set_status", Set(ids_[0], "receive"))})[0].ok());
+      adapter_->Deliver(std::vector{CommandAttempt("set_status", Set(ids_[0], "receive"))})[0]
+          .ok());
   EXPECT_EQ(Status(ids_[0]), "receive/sold");
   EXPECT_EQ(Status(ids_[1]), "reject/canceled_by_client");
   const auto log = world_.sim->log().Snapshot();
@@ -216,13 +209,13 @@ TEST_F(WbDbsCommandsTest, EachCommandIsItsCallsInTheDocumentedOrder) {
 
 TEST_F(WbDbsCommandsTest, BadItemsAreDeadLettersNamingTheRule) {
   const auto out = adapter_->Deliver(std::vector{
-      MakeCommand("set_status", {{"order_id", ids_[0]}, {"status", "complete"}}),
-      MakeCommand("set_status", {{"order_id", ids_[0]}}),
-      MakeCommand("set_status", {{"order_id", ids_[0]}, {"status", "receive"}}),  // no code
-      MakeCommand("set_status",
-                  {{"order_id", ids_[0]}, {"status", "confirm"}, {"delivery_type", "fbs"}}),
-      MakeCommand("ship", {{"order_id", ids_[0]}, {"delivery_type", "pickup"}}),
-      MakeCommand("set_status", {{"order_id", "12345-0001-1"}, {"status", "confirm"}}),
+      CommandAttempt("set_status", {{"order_id", ids_[0]}, {"status", "complete"}}),
+      CommandAttempt("set_status", {{"order_id", ids_[0]}}),
+      CommandAttempt("set_status", {{"order_id", ids_[0]}, {"status", "receive"}}),  // no code
+      CommandAttempt("set_status",
+                     {{"order_id", ids_[0]}, {"status", "confirm"}, {"delivery_type", "fbs"}}),
+      CommandAttempt("ship", {{"order_id", ids_[0]}, {"delivery_type", "pickup"}}),
+      CommandAttempt("set_status", {{"order_id", "12345-0001-1"}, {"status", "confirm"}}),
   });
   for (const auto& o : out) EXPECT_EQ(o.kind, DeliveryOutcome::Kind::kFail) << o.error;
   EXPECT_NE(out[0].error.find("one of confirm, deliver, receive, reject, cancel"),
@@ -244,7 +237,7 @@ TEST_F(WbDbsCommandsTest, BadItemsAreDeadLettersNamingTheRule) {
 TEST_F(WbDbsCommandsTest, AnIllegalTransitionIsADeadLetterWithWbsErrorAndTheFreshStatus) {
   // Deliver before confirm.
   const auto early =
-      adapter_->Deliver(std::vector{MakeCommand("set_status", Set(ids_[0], "deliver"))});
+      adapter_->Deliver(std::vector{CommandAttempt("set_status", Set(ids_[0], "deliver"))});
   EXPECT_EQ(early[0].kind, DeliveryOutcome::Kind::kFail);
   EXPECT_EQ(early[0].error, "wildberries: set_status deliver order " + std::to_string(ids_[0]) +
                                 ": refused: wildberries: PATCH /api/v3/dbs/orders/" +
@@ -253,21 +246,21 @@ TEST_F(WbDbsCommandsTest, AnIllegalTransitionIsADeadLetterWithWbsErrorAndTheFres
                                 "правильность; the order is now new/waiting");
   // Receive a cancelled order.
   ASSERT_TRUE(
-      adapter_->Deliver(std::vector{MakeCommand("set_status", Set(ids_[1], "cancel"))})[0].ok());
+      adapter_->Deliver(std::vector{CommandAttempt("set_status", Set(ids_[1], "cancel"))})[0].ok());
   const auto late =
-      adapter_->Deliver(std::vector{MakeCommand("set_status", Set(ids_[1], "receive"))});
+      adapter_->Deliver(std::vector{CommandAttempt("set_status", Set(ids_[1], "receive"))});
   EXPECT_EQ(late[0].kind, DeliveryOutcome::Kind::kFail);
   EXPECT_NE(late[0].error.find("the order is now cancel/canceled"), std::string::npos)
       << late[0].error;
   // A wrong code: WB's InvalidWBCode, the order still in delivery.
   ASSERT_TRUE(adapter_
                   ->Deliver(std::vector{
-                      MakeCommand("ship", {{"order_id", ids_[2]}, {"delivery_type", "dbs"}})})[0]
+                      CommandAttempt("ship", {{"order_id", ids_[2]}, {"delivery_type", "dbs"}})})[0]
                   .ok());
   world_.clock.Advance(std::chrono::seconds(20));  // the 409 above cost 33 of a burst of 20
   json wrong = Set(ids_[2], "receive");
   wrong["code"] = "not-it";
-  const auto bad = adapter_->Deliver(std::vector{MakeCommand("set_status", wrong)});
+  const auto bad = adapter_->Deliver(std::vector{CommandAttempt("set_status", wrong)});
   EXPECT_EQ(bad[0].kind, DeliveryOutcome::Kind::kFail);
   EXPECT_NE(bad[0].error.find("InvalidWBCode"), std::string::npos) << bad[0].error;
   EXPECT_NE(bad[0].error.find("the order is now deliver/waiting"), std::string::npos)
@@ -279,17 +272,17 @@ TEST_F(WbDbsCommandsTest, AnIllegalTransitionIsADeadLetterWithWbsErrorAndTheFres
 }
 
 TEST_F(WbDbsCommandsTest, ARedeliverySendsNothingTwice) {
-  for (const auto& o : adapter_->Deliver(
-           std::vector{MakeCommand("set_status", Set(ids_[0], "confirm")),
-                       MakeCommand("ship", {{"order_id", ids_[1]}, {"delivery_type", "dbs"}}),
-                       MakeCommand("cancel", {{"order_id", ids_[2]}, {"delivery_type", "dbs"}})})) {
+  for (const auto& o : adapter_->Deliver(std::vector{
+           CommandAttempt("set_status", Set(ids_[0], "confirm")),
+           CommandAttempt("ship", {{"order_id", ids_[1]}, {"delivery_type", "dbs"}}),
+           CommandAttempt("cancel", {{"order_id", ids_[2]}, {"delivery_type", "dbs"}})})) {
     EXPECT_TRUE(o.ok()) << o.error;
   }
   const size_t sent = Patches().size();
   for (const auto& o : adapter_->Deliver(std::vector{
-           MakeCommand("set_status", Set(ids_[0], "confirm"), 2),
-           MakeCommand("ship", {{"order_id", ids_[1]}, {"delivery_type", "dbs"}}, 2),
-           MakeCommand("cancel", {{"order_id", ids_[2]}, {"delivery_type", "dbs"}}, 2)})) {
+           CommandAttempt("set_status", Set(ids_[0], "confirm"), 2),
+           CommandAttempt("ship", {{"order_id", ids_[1]}, {"delivery_type", "dbs"}}, 2),
+           CommandAttempt("cancel", {{"order_id", ids_[2]}, {"delivery_type", "dbs"}}, 2)})) {
     EXPECT_TRUE(o.ok()) << o.error;
   }
   EXPECT_EQ(Patches().size(), sent);
@@ -297,8 +290,8 @@ TEST_F(WbDbsCommandsTest, ARedeliverySendsNothingTwice) {
   // confirm and sends only the deliver.
   ASSERT_EQ(Write(ids_[3], "confirm").first, 204);
   EXPECT_TRUE(adapter_
-                  ->Deliver(std::vector{
-                      MakeCommand("ship", {{"order_id", ids_[3]}, {"delivery_type", "dbs"}}, 2)})[0]
+                  ->Deliver(std::vector{CommandAttempt(
+                      "ship", {{"order_id", ids_[3]}, {"delivery_type", "dbs"}}, 2)})[0]
                   .ok());
   EXPECT_EQ(Status(ids_[3]), "deliver/waiting");
   const auto patches = Patches();

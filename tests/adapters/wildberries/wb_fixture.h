@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <thread>
 
@@ -107,6 +108,17 @@ struct TamperedTransport {
     once = Replacement{std::move(path), status, std::move(body)};
   }
 };
+
+// A command `name` for `item` on its `attempt`-th delivery (the commands
+// tests: a redelivery reads before it writes).
+inline adapters::Command CommandAttempt(const std::string& name, const nlohmann::json& item,
+                                        int attempt = 1) {
+  adapters::Command m;
+  m.name = name;
+  m.payload = item.dump();
+  m.attempt = attempt;
+  return m;
+}
 
 // A JSON document nested `depth` arrays deep.
 inline std::string DeepJson(size_t depth) {
