@@ -13,7 +13,8 @@ bool Refusal(const net::ApiError& e) {
 }  // namespace
 
 void DeliverOrderWrites(std::string_view system, std::span<const OrderWrite> writes,
-                        const OrderWriteCalls& calls, std::vector<DeliveryOutcome>& out) {
+                        const OrderWriteCalls& calls, RefusedWrites& refused,
+                        std::vector<DeliveryOutcome>& out) {
   std::optional<net::ApiError> stop;  // the rest share it
   int transient = 0;                  // transient failures in a row
   // A failure in passing: throttled stops the call; transient, only the
@@ -35,10 +36,18 @@ void DeliverOrderWrites(std::string_view system, std::span<const OrderWrite> wri
         continue;
       }
       if (calls.reached(w, *before)) {
+        refused.Forget(w.command, w.order_id);
         out[w.index] = DeliveryOutcome::Ok();
         continue;
       }
+      // Refused before, its re-read failed then: not sent again.
+      if (auto letter = refused.Take(system, w.command, w.order_id, *before)) {
+        out[w.index] = std::move(*letter);
+        continue;
+      }
     }
+    // What this send answers supersedes any refusal kept from before.
+    refused.Forget(w.command, w.order_id);
     std::optional<net::ApiError> error = calls.send(w);
     if (!error) {
       transient = 0;
@@ -54,8 +63,8 @@ void DeliverOrderWrites(std::string_view system, std::span<const OrderWrite> wri
     // with the status it is in.
     net::ApiResult<std::string> after = calls.read(w);
     if (!after.ok()) {
-      out[w.index] = RefusedTransition(system, w.command, w.order_id, error->message, "",
-                                       after.error().message);
+      if (after.error().retryable()) passing(after.error());
+      out[w.index] = refused.Unread(system, w.command, w.order_id, error->message, after.error());
     } else if (calls.reached(w, *after)) {
       out[w.index] = DeliveryOutcome::Ok();
     } else {

@@ -12,7 +12,10 @@
 //   * a write the system refuses (kRejected, kNotFound) is read again: an
 //     order that got there meanwhile is Ok, any other a dead letter naming
 //     the system's words and the status read (RefusedTransition); never
-//     retried blindly;
+//     retried blindly. When that re-read fails in passing, the refusal is
+//     kept in `refused` and the command retried: its read first then
+//     dead-letters it with the fresh status, nothing sent again
+//     (kit/refused_writes.h);
 //   * a failure in passing is that write's outcome (a retry). Throttled, it
 //     is also the outcome of every later write of the call, which sends
 //     nothing more (the same limit would meet them). Transient (a 5xx, a
@@ -30,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/kit/refused_writes.h"
 #include "base/delivery.h"
 #include "net/api_client.h"
 
@@ -58,6 +62,7 @@ struct OrderWriteCalls {
 // Settles out[w.index] for each of `writes`. `system` prefixes messages
 // ("ozon"). REQUIRES: every index < out.size(); the callbacks set.
 void DeliverOrderWrites(std::string_view system, std::span<const OrderWrite> writes,
-                        const OrderWriteCalls& calls, std::vector<DeliveryOutcome>& out);
+                        const OrderWriteCalls& calls, RefusedWrites& refused,
+                        std::vector<DeliveryOutcome>& out);
 
 }  // namespace crmhub::adapters::kit

@@ -72,6 +72,7 @@
 #include "adapters/kit/order_writes.h"
 #include "adapters/kit/product_cards.h"
 #include "adapters/kit/push_auth.h"
+#include "adapters/kit/refused_writes.h"
 #include "adapters/kit/report_pass.h"
 #include "adapters/kit/returns_pass.h"
 #include "adapters/kit/target.h"
@@ -341,7 +342,10 @@ class OzonAdapter final : public kit::MarketplaceAdapter {
   kit::KeyedLimit prices_;       // 10 price updates per product per hour
 
   kit::CommandOutbox outbox_;  // acts created, for the next pull
-  kit::SkuIndex catalog_;      // offer_id -> product_id (decimal)
+  // Refusals whose status re-read failed in passing; internally locked, so
+  // the const DeliverPostings may keep them.
+  mutable kit::RefusedWrites refused_writes_;
+  kit::SkuIndex catalog_;  // offer_id -> product_id (decimal)
   std::mutex catalog_mu_;
   std::optional<std::chrono::steady_clock::time_point> catalog_loaded_ GUARDED_BY(catalog_mu_);
 };

@@ -153,7 +153,7 @@ void OzonAdapter::DeliverPostings(std::vector<PostingCommand> commands,
     auto answer = client_.ShipFbsPosting(w.order_id, packages);
     return answer.ok() ? std::nullopt : std::optional(answer.error());
   };
-  kit::DeliverOrderWrites("ozon", writes, calls, out);
+  kit::DeliverOrderWrites("ozon", writes, calls, refused_writes_, out);
 }
 
 }  // namespace crmhub::adapters::ozon

@@ -112,6 +112,7 @@
 #include "adapters/adapter.h"
 #include "adapters/kit/order_writes.h"
 #include "adapters/kit/product_cards.h"
+#include "adapters/kit/refused_writes.h"
 #include "adapters/kit/report_pass.h"
 #include "adapters/kit/target.h"
 #include "adapters/wildberries/wildberries_client.h"
@@ -320,9 +321,10 @@ class WildberriesAdapter final : public Adapter, public SourceCapability, public
   SystemTime returns_paused_until_{};
   SystemTime reports_paused_until_{};  // the same for the sales report
   WildberriesClient client_;
-  kit::SkuIndex nm_of_sku_;    // vendorCode -> nmID
-  kit::SkuIndex chrt_of_sku_;  // vendorCode -> its only size's chrtID ("0": several)
-  std::mutex sizes_mu_;        // held while the table is read or matched (a read sends requests)
+  kit::SkuIndex nm_of_sku_;            // vendorCode -> nmID
+  kit::SkuIndex chrt_of_sku_;          // vendorCode -> its only size's chrtID ("0": several)
+  kit::RefusedWrites refused_writes_;  // refusals whose status re-read failed in passing
+  std::mutex sizes_mu_;  // held while the table is read or matched (a read sends requests)
   SizeTable sizes_ GUARDED_BY(sizes_mu_);
   std::mutex prices_mu_;
   std::map<std::string, PendingPrice> pending_prices_ GUARDED_BY(prices_mu_);  // by Command::key

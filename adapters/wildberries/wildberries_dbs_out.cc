@@ -132,7 +132,7 @@ void WildberriesAdapter::DeliverDbsOrders(std::vector<DbsCommand> commands,
     ApiResult<bool> r = client_.DbsStatus(*write, c.id, c.code);
     return r.ok() ? std::nullopt : std::optional(r.error());
   };
-  kit::DeliverOrderWrites("wildberries", writes, calls, out);
+  kit::DeliverOrderWrites("wildberries", writes, calls, refused_writes_, out);
 }
 
 }  // namespace crmhub::adapters::wildberries

@@ -145,7 +145,7 @@ void WildberriesAdapter::DeliverOrders(std::vector<OrderCommand> commands,
     ApiResult<bool> r = client_.CancelOrder(id_of.at(w.index));
     return r.ok() ? std::nullopt : std::optional(r.error());
   };
-  kit::DeliverOrderWrites("wildberries", cancels, calls, out);
+  kit::DeliverOrderWrites("wildberries", cancels, calls, refused_writes_, out);
 
   // Ships: a supply per warehouse.
   std::map<int64_t, std::vector<const OrderCommand*>> by_warehouse;
@@ -156,12 +156,21 @@ void WildberriesAdapter::DeliverOrders(std::vector<OrderCommand> commands,
         out[c.write.index] = it->second.ToOutcome();  // not written: it could be twice
         continue;
       }
-      if (auto it = before.status.find(c.id);
-          it != before.status.end() && Reached(kit::kShip, it->second)) {
-        out[c.write.index] = DeliveryOutcome::Ok();
-        continue;
+      if (auto it = before.status.find(c.id); it != before.status.end()) {
+        if (Reached(kit::kShip, it->second)) {
+          refused_writes_.Forget(c.write.command, c.write.order_id);
+          out[c.write.index] = DeliveryOutcome::Ok();
+          continue;
+        }
+        // Refused before, its re-read failed then: not sent again.
+        if (auto letter = refused_writes_.Take("wildberries", c.write.command, c.write.order_id,
+                                               it->second)) {
+          out[c.write.index] = std::move(*letter);
+          continue;
+        }
       }
     }
+    refused_writes_.Forget(c.write.command, c.write.order_id);  // this send's answer rules
     by_warehouse[c.warehouse].push_back(&c);
   }
   std::map<const OrderCommand*, std::string> refused;  // with WB's words
@@ -185,8 +194,8 @@ void WildberriesAdapter::DeliverOrders(std::vector<OrderCommand> commands,
                                 : kit::RefusedTransition("wildberries", kit::kShip,
                                                          c->write.order_id, why, it->second);
     } else {
-      out[c->write.index] = kit::RefusedTransition("wildberries", kit::kShip, c->write.order_id,
-                                                   why, "", after.unread.at(c->id).message);
+      out[c->write.index] = refused_writes_.Unread("wildberries", kit::kShip, c->write.order_id,
+                                                   why, after.unread.at(c->id));
     }
   }
 }

@@ -41,6 +41,7 @@
 #include "adapters/adapter.h"
 #include "adapters/kit/product_cards.h"
 #include "adapters/kit/push_auth.h"
+#include "adapters/kit/refused_writes.h"
 #include "adapters/kit/returns_pass.h"
 #include "adapters/kit/target.h"
 #include "adapters/yandex_market/yandex_market_client.h"
@@ -194,6 +195,9 @@ class YandexMarketAdapter final : public Adapter,
   Clock& clock_;
   YandexMarketClient client_;
   kit::SkuIndex catalog_;  // the offerIds the catalogue's passes read
+  // Refusals whose status re-read failed in passing; internally locked, so
+  // the const DeliverStatuses may keep them.
+  mutable kit::RefusedWrites refused_writes_;
 };
 
 // The adapter type for daemon/adapter_registry.cc: type = "yandex-market".

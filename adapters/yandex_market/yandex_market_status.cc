@@ -248,11 +248,21 @@ void YandexMarketAdapter::DeliverStatuses(const std::vector<kit::TargetCommand>&
     } else if (auto unread = before.unread.find(c.order_id); unread != before.unread.end()) {
       out[c.index] = unread->second.ToOutcome();
     } else if (it != before.read.end() && c.Reached(it->second)) {
+      refused_writes_.Forget(c.name, std::to_string(c.order_id));
       out[c.index] = DeliveryOutcome::Ok();
+    } else if (auto letter = it == before.read.end()
+                                 ? std::nullopt
+                                 : refused_writes_.Take("yandex-market", c.name,
+                                                        std::to_string(c.order_id), it->second)) {
+      out[c.index] = std::move(*letter);  // refused before, re-read failed then: not sent again
     } else {
       pending.push_back(&c);
       keys.push_back(std::to_string(c.order_id));
     }
+  }
+  // What these sends answer supersedes any refusal kept from before.
+  for (const StatusCommand* c : pending) {
+    refused_writes_.Forget(c->name, std::to_string(c->order_id));
   }
   // Orders Market refused to move, with its words.
   std::map<const StatusCommand*, std::string> refused;
@@ -312,8 +322,7 @@ void YandexMarketAdapter::DeliverStatuses(const std::vector<kit::TargetCommand>&
   for (const auto& [c, why] : refused) {
     const std::string id = std::to_string(c->order_id);
     if (auto unread = after.unread.find(c->order_id); unread != after.unread.end()) {
-      out[c->index] =
-          kit::RefusedTransition("yandex-market", c->name, id, why, "", unread->second.message);
+      out[c->index] = refused_writes_.Unread("yandex-market", c->name, id, why, unread->second);
     } else if (auto it = after.read.find(c->order_id); it == after.read.end()) {
       out[c->index] = kit::RefusedTransition("yandex-market", c->name, id, why, "",
                                              "getBusinessOrders does not return it");

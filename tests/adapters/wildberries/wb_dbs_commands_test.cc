@@ -271,6 +271,43 @@ TEST_F(WbDbsCommandsTest, AnIllegalTransitionIsADeadLetterWithWbsErrorAndTheFres
   EXPECT_EQ(std::count(patches.begin(), patches.end(), std::to_string(ids_[1]) + "/receive"), 1);
 }
 
+// The status re-read after a refusal meets our own limit: the command is
+// retried (throttled), not dead-lettered without the status nor written
+// again; the retry's read dead-letters it with the fresh status.
+TEST_F(WbDbsCommandsTest, ARefusalWhoseReReadIsThrottledIsDeadLetteredByTheRetry) {
+  WildberriesConfig config = OptionsFor(*world_.sim);
+  config.client.pacing[static_cast<size_t>(Group::kDbs)] = {std::chrono::minutes(1), 1};
+  config.client.dbs_status_pacing = {std::chrono::milliseconds(1), 100};
+  adapter_ = std::make_unique<WildberriesAdapter>(config, world_.http.get(), world_.clock);
+  // The one read token goes to the first refusal's re-read.
+  const auto first =
+      adapter_->Deliver(std::vector{CommandAttempt("set_status", Set(ids_[0], "deliver"))});
+  EXPECT_EQ(first[0].kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_NE(first[0].error.find("the order is now new/waiting"), std::string::npos)
+      << first[0].error;
+  const std::string id = std::to_string(ids_[1]);
+  const auto refused =
+      adapter_->Deliver(std::vector{CommandAttempt("set_status", Set(ids_[1], "deliver"))});
+  EXPECT_EQ(refused[0].kind, DeliveryOutcome::Kind::kRetry);
+  EXPECT_TRUE(refused[0].throttled);
+  EXPECT_NE(refused[0].error.find("set_status deliver order " + id + ": refused: "),
+            std::string::npos)
+      << refused[0].error;
+  EXPECT_NE(refused[0].error.find("its status is re-read before the dead letter"),
+            std::string::npos)
+      << refused[0].error;
+  world_.clock.Advance(std::chrono::minutes(1));
+  const auto retried =
+      adapter_->Deliver(std::vector{CommandAttempt("set_status", Set(ids_[1], "deliver"), 2)});
+  EXPECT_EQ(retried[0].kind, DeliveryOutcome::Kind::kFail);
+  EXPECT_NE(retried[0].error.find("HTTP 409: Несоответствие статусов"), std::string::npos)
+      << retried[0].error;
+  EXPECT_NE(retried[0].error.find("the order is now new/waiting"), std::string::npos)
+      << retried[0].error;
+  const auto patches = Patches();
+  EXPECT_EQ(std::count(patches.begin(), patches.end(), id + "/deliver"), 1);
+}
+
 TEST_F(WbDbsCommandsTest, ARedeliverySendsNothingTwice) {
   for (const auto& o : adapter_->Deliver(std::vector{
            CommandAttempt("set_status", Set(ids_[0], "confirm")),
