@@ -1081,6 +1081,86 @@ Result<std::vector<LaneStats>> KafkaQueue::Stats() {
   return out;
 }
 
+Result<std::vector<KafkaQueue::LaneBacklog>> KafkaQueue::Backlog() {
+  const int timeout_ms = static_cast<int>(options_.timeout.count());
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(producer_, /*all_topics=*/1, nullptr, &md, timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return StatusOf(err, "metadata");
+  // topic -> partitions, and which lane it belongs to (a tier topic: its
+  // lane's, in `retrying`).
+  struct Topic {
+    std::string name;
+    std::string lane;
+    bool tier = false;
+    std::vector<int32_t> partitions;
+  };
+  std::vector<Topic> topics;
+  const std::string prefix = options_.topic_prefix + ".";
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    const rd_kafka_metadata_topic_t& t = md->topics[i];
+    const std::string name = t.topic;
+    if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR || !name.starts_with(prefix)) continue;
+    std::string rest = name.substr(prefix.size());
+    if (rest.empty() || rest[0] == '_') continue;  // _dlq, _state, _sources
+    Topic topic{.name = name, .lane = rest};
+    if (const size_t at = rest.rfind(".retry."); at != std::string::npos && at > 0) {
+      topic.lane = rest.substr(0, at);
+      topic.tier = true;
+    }
+    for (int p = 0; p < t.partition_cnt; ++p) topic.partitions.push_back(t.partitions[p].id);
+    topics.push_back(std::move(topic));
+  }
+  rd_kafka_metadata_destroy(md);
+
+  std::map<std::string, LaneBacklog> lanes;
+  for (const Topic& t : topics) {
+    LaneBacklog& lane = lanes[t.lane];
+    lane.lane = t.lane;
+    // A consumer handle in the group only to ask its committed offsets: it
+    // never subscribes, so it never joins (the daemon's members keep their
+    // partitions).
+    auto consumer = NewConsumer(options_.group_id + (t.tier ? "._retry" : "." + t.lane), nullptr);
+    if (!consumer.ok()) return consumer.status();
+    struct Closer {
+      rd_kafka_t* rk;
+      ~Closer() { rd_kafka_destroy(rk); }
+    } closer{*consumer};
+    rd_kafka_topic_partition_list_t* list =
+        rd_kafka_topic_partition_list_new(static_cast<int>(t.partitions.size()));
+    for (int32_t p : t.partitions) rd_kafka_topic_partition_list_add(list, t.name.c_str(), p);
+    err = rd_kafka_committed(*consumer, list, timeout_ms);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_topic_partition_list_destroy(list);
+      return StatusOf(err, "committed offsets of " + t.name);
+    }
+    for (int i = 0; i < list->cnt; ++i) {
+      int64_t lo = 0, hi = 0;
+      err = rd_kafka_query_watermark_offsets(*consumer, t.name.c_str(), list->elems[i].partition,
+                                             &lo, &hi, timeout_ms);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_topic_partition_list_destroy(list);
+        return StatusOf(err, "offsets of " + t.name);
+      }
+      // Nothing committed yet: the group starts at the earliest record.
+      const int64_t from = std::max(list->elems[i].offset, lo);
+      (t.tier ? lane.retrying : lane.backlog) += std::max<int64_t>(hi - from, 0);
+    }
+    if (!t.tier) lane.partitions = list->cnt;
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+  auto dead = ReadDeadLetters();
+  if (!dead.ok()) return dead.status();
+  for (const DeadLetter& d : *dead) {
+    LaneBacklog& lane = lanes[d.lane];
+    lane.lane = d.lane;
+    ++lane.dead;
+  }
+  std::vector<LaneBacklog> out;
+  for (auto& [name, lane] : lanes) out.push_back(std::move(lane));
+  return out;
+}
+
 // ---------------------------------------------------------------- state
 
 Status KafkaQueue::PutState(const std::string& key, const std::string& value) {

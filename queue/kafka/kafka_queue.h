@@ -182,6 +182,27 @@ class KafkaQueue final : public Queue {
   // not yet fetched is not counted).
   int64_t Depth() const override { return depth_.load(); }
 
+  // What the cluster holds of each lane, as any process reads it without
+  // joining a group (`crmhub queue stats` on Kafka). One lane per lane topic
+  // (<prefix>.<lane>) found in the cluster's metadata.
+  struct LaneBacklog {
+    std::string lane;
+    // Records of the lane topic at or past its group's committed offset
+    // (<group_id>.<lane>), summed over the partitions: the engine commits
+    // the first unfinished record, so this counts every undelivered message
+    // and, at most, the finished ones after the oldest undelivered.
+    int64_t backlog = 0;
+    // The same over the lane's delay-tier topics (<lane topic>.retry.<tier>)
+    // for the forwarders' group <group_id>._retry: retries waiting there.
+    int64_t retrying = 0;
+    int64_t dead = 0;  // dead letters of the lane not replayed or dropped
+    int32_t partitions = 0;
+  };
+  // One metadata request, one committed-offsets and one watermark request
+  // per partition, and a read of the dead-letter topic; bounded by
+  // options.timeout each.
+  Result<std::vector<LaneBacklog>> Backlog();
+
   // Whether this process's consumer of `lane` holds partitions and has
   // fetched (or finds committed) everything they held when asked, so that
   // "nothing is due" means nothing, not "not fetched yet". For tests and
