@@ -35,19 +35,14 @@ void DeliverOrderWrites(std::string_view system, std::span<const OrderWrite> wri
         out[w.index] = before.error().ToOutcome();
         continue;
       }
-      if (calls.reached(w, *before)) {
-        refused.Forget(w.command, w.order_id);
-        out[w.index] = DeliveryOutcome::Ok();
+      if (auto settled = refused.ReadFirst(system, w.command, w.order_id, *before,
+                                           calls.reached(w, *before))) {
+        out[w.index] = std::move(*settled);
         continue;
       }
-      // Refused before, its re-read failed then: not sent again.
-      if (auto letter = refused.Take(system, w.command, w.order_id, *before)) {
-        out[w.index] = std::move(*letter);
-        continue;
-      }
+    } else {
+      refused.Forget(w.command, w.order_id);
     }
-    // What this send answers supersedes any refusal kept from before.
-    refused.Forget(w.command, w.order_id);
     std::optional<net::ApiError> error = calls.send(w);
     if (!error) {
       transient = 0;

@@ -22,20 +22,16 @@ DeliveryOutcome RefusedWrites::Unread(std::string_view system, std::string_view 
   {
     std::lock_guard lock(mu_);
     std::string key = Key(command, order_id);
-    auto [it, fresh] = refusals_.insert_or_assign(key, std::string(refusal));
-    if (fresh) order_.push_back(std::move(key));
-    while (refusals_.size() > capacity_ && !order_.empty()) {
+    if (auto it = refusals_.find(key); it != refusals_.end()) {
+      it->second.refusal = std::string(refusal);
+      order_.splice(order_.end(), order_, it->second.age);  // the newest now
+    } else {
+      order_.push_back(key);
+      refusals_.emplace(std::move(key), Kept{std::string(refusal), std::prev(order_.end())});
+    }
+    while (refusals_.size() > capacity_) {
       refusals_.erase(order_.front());
       order_.pop_front();
-    }
-    // Keys taken or forgotten stay in order_ until they reach its front;
-    // keep it from growing past twice the map.
-    if (order_.size() > 2 * capacity_) {
-      std::deque<std::string> live;
-      for (std::string& k : order_) {
-        if (refusals_.contains(k)) live.push_back(std::move(k));
-      }
-      order_ = std::move(live);
     }
   }
   DeliveryOutcome retry = read_error.ToOutcome();
@@ -45,24 +41,30 @@ DeliveryOutcome RefusedWrites::Unread(std::string_view system, std::string_view 
   return retry;
 }
 
-std::optional<DeliveryOutcome> RefusedWrites::Take(std::string_view system,
-                                                   std::string_view command,
-                                                   std::string_view order_id,
-                                                   std::string_view status) {
-  std::string refusal;
+std::optional<DeliveryOutcome> RefusedWrites::ReadFirst(std::string_view system,
+                                                        std::string_view command,
+                                                        std::string_view order_id,
+                                                        std::string_view status, bool reached) {
+  std::optional<std::string> refusal;
   {
     std::lock_guard lock(mu_);
-    auto it = refusals_.find(Key(command, order_id));
-    if (it == refusals_.end()) return std::nullopt;
-    refusal = std::move(it->second);
-    refusals_.erase(it);
+    if (auto it = refusals_.find(Key(command, order_id)); it != refusals_.end()) {
+      refusal = std::move(it->second.refusal);
+      order_.erase(it->second.age);
+      refusals_.erase(it);
+    }
   }
-  return RefusedTransition(system, command, order_id, refusal, status);
+  if (reached) return DeliveryOutcome::Ok();
+  if (!refusal) return std::nullopt;
+  return RefusedTransition(system, command, order_id, *refusal, status);
 }
 
 void RefusedWrites::Forget(std::string_view command, std::string_view order_id) {
   std::lock_guard lock(mu_);
-  refusals_.erase(Key(command, order_id));
+  auto it = refusals_.find(Key(command, order_id));
+  if (it == refusals_.end()) return;
+  order_.erase(it->second.age);
+  refusals_.erase(it);
 }
 
 size_t RefusedWrites::size() const {

@@ -19,7 +19,7 @@
 // Thread-safe; never throws beyond allocation.
 
 #include <cstddef>
-#include <deque>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -46,13 +46,16 @@ class RefusedWrites {
                          std::string_view order_id, std::string_view refusal,
                          const net::ApiError& read_error);
 
-  // A redelivery read the order at `status`, not where the command wants it:
-  // the dead letter of the refusal remembered for it (forgotten now), or
-  // nullopt when none is remembered (then the write is sent).
-  std::optional<DeliveryOutcome> Take(std::string_view system, std::string_view command,
-                                      std::string_view order_id, std::string_view status);
+  // A redelivery read the order at `status` before sending (`reached`: it
+  // is where the command wants it). Ok when reached; the dead letter of the
+  // refusal remembered for it when one is (not sent again); nullopt when the
+  // write is to be sent. Whatever it answers, nothing stays remembered.
+  std::optional<DeliveryOutcome> ReadFirst(std::string_view system, std::string_view command,
+                                           std::string_view order_id, std::string_view status,
+                                           bool reached);
 
-  // The order reached where the command wants it: nothing to remember.
+  // A write about to be sent: what its answer says supersedes any refusal
+  // remembered from before.
   void Forget(std::string_view command, std::string_view order_id);
 
   size_t size() const;
@@ -62,8 +65,12 @@ class RefusedWrites {
 
   const size_t capacity_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, std::string> refusals_ GUARDED_BY(mu_);  // key -> refusal
-  std::deque<std::string> order_ GUARDED_BY(mu_);  // keys, oldest first (may hold stale ones)
+  struct Kept {
+    std::string refusal;
+    std::list<std::string>::iterator age;  // its key in order_
+  };
+  std::unordered_map<std::string, Kept> refusals_ GUARDED_BY(mu_);
+  std::list<std::string> order_ GUARDED_BY(mu_);  // the keys, oldest first
 };
 
 }  // namespace crmhub::adapters::kit

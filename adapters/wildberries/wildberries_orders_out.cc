@@ -157,15 +157,10 @@ void WildberriesAdapter::DeliverOrders(std::vector<OrderCommand> commands,
         continue;
       }
       if (auto it = before.status.find(c.id); it != before.status.end()) {
-        if (Reached(kit::kShip, it->second)) {
-          refused_writes_.Forget(c.write.command, c.write.order_id);
-          out[c.write.index] = DeliveryOutcome::Ok();
-          continue;
-        }
-        // Refused before, its re-read failed then: not sent again.
-        if (auto letter = refused_writes_.Take("wildberries", c.write.command, c.write.order_id,
-                                               it->second)) {
-          out[c.write.index] = std::move(*letter);
+        if (auto settled =
+                refused_writes_.ReadFirst("wildberries", c.write.command, c.write.order_id,
+                                          it->second, Reached(kit::kShip, it->second))) {
+          out[c.write.index] = std::move(*settled);
           continue;
         }
       }

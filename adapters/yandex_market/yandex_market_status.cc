@@ -247,14 +247,12 @@ void YandexMarketAdapter::DeliverStatuses(const std::vector<kit::TargetCommand>&
       keys.push_back(std::to_string(c.order_id));
     } else if (auto unread = before.unread.find(c.order_id); unread != before.unread.end()) {
       out[c.index] = unread->second.ToOutcome();
-    } else if (it != before.read.end() && c.Reached(it->second)) {
-      refused_writes_.Forget(c.name, std::to_string(c.order_id));
-      out[c.index] = DeliveryOutcome::Ok();
-    } else if (auto letter = it == before.read.end()
-                                 ? std::nullopt
-                                 : refused_writes_.Take("yandex-market", c.name,
-                                                        std::to_string(c.order_id), it->second)) {
-      out[c.index] = std::move(*letter);  // refused before, re-read failed then: not sent again
+    } else if (auto settled = it == before.read.end()
+                                  ? std::nullopt
+                                  : refused_writes_.ReadFirst("yandex-market", c.name,
+                                                              std::to_string(c.order_id),
+                                                              it->second, c.Reached(it->second))) {
+      out[c.index] = std::move(*settled);  // there already, or refused before: not sent again
     } else {
       pending.push_back(&c);
       keys.push_back(std::to_string(c.order_id));

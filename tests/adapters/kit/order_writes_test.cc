@@ -149,16 +149,40 @@ TEST(KitRefusedWrites, KeepsAtMostItsCapacityForgettingTheOldest) {
   const net::ApiError busy{.kind = net::ApiError::Kind::kThrottled, .message = "429"};
   for (const char* id : {"a", "b", "c"}) refused.Unread("sys", "ship", id, "no", busy);
   EXPECT_EQ(refused.size(), 2u);
-  EXPECT_FALSE(refused.Take("sys", "ship", "a", "new").has_value());
-  EXPECT_TRUE(refused.Take("sys", "ship", "c", "new").has_value());
-  EXPECT_FALSE(refused.Take("sys", "cancel", "b", "new").has_value());  // per command
-  EXPECT_TRUE(refused.Take("sys", "ship", "b", "new").has_value());
+  auto read_first = [&](const char* command, const char* id) {
+    return refused.ReadFirst("sys", command, id, "new", /*reached=*/false);
+  };
+  EXPECT_FALSE(read_first("ship", "a").has_value());
+  EXPECT_TRUE(read_first("ship", "c").has_value());
+  EXPECT_FALSE(read_first("cancel", "b").has_value());  // per command
+  EXPECT_TRUE(read_first("ship", "b").has_value());
+  EXPECT_EQ(refused.size(), 0u);
+  // Refused again, a write is the newest: the oldest other one goes first.
+  for (const char* id : {"a", "b", "a", "c"}) refused.Unread("sys", "ship", id, "no", busy);
+  EXPECT_TRUE(read_first("ship", "a").has_value());
+  EXPECT_FALSE(read_first("ship", "b").has_value());
+  EXPECT_TRUE(read_first("ship", "c").has_value());
   // Forgotten ones are not kept.
   for (int i = 0; i < 100; ++i) {
     refused.Unread("sys", "ship", "x", "no", busy);
     refused.Forget("ship", "x");
   }
   EXPECT_EQ(refused.size(), 0u);
+}
+
+TEST(KitRefusedWrites, AnOrderThatGotThereIsOkAndForgetsItsRefusal) {
+  RefusedWrites refused;
+  const net::ApiError busy{.kind = net::ApiError::Kind::kThrottled, .message = "429"};
+  auto got_there = refused.ReadFirst("sys", "ship", "a", "shipped", /*reached=*/true);
+  ASSERT_TRUE(got_there.has_value());
+  EXPECT_TRUE(got_there->ok());
+  refused.Unread("sys", "ship", "a", "not now", busy);
+  got_there = refused.ReadFirst("sys", "ship", "a", "shipped", /*reached=*/true);
+  ASSERT_TRUE(got_there.has_value());
+  EXPECT_TRUE(got_there->ok()) << got_there->error;
+  EXPECT_EQ(refused.size(), 0u);
+  // Not there and nothing kept: send it.
+  EXPECT_FALSE(refused.ReadFirst("sys", "ship", "a", "new", /*reached=*/false).has_value());
 }
 
 TEST(KitOrderWrites, ThrottledStopsTheRest) {
