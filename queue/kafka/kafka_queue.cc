@@ -1113,41 +1113,51 @@ Result<std::vector<KafkaQueue::LaneBacklog>> KafkaQueue::Backlog() {
   }
   rd_kafka_metadata_destroy(md);
 
+  // The groups that consume them: a lane's own, and one `_retry` group for
+  // every tier topic (its forwarders'). One consumer handle per group, in it
+  // only to ask the committed offsets: it never subscribes, so it never
+  // joins (the daemon's members keep their partitions).
   std::map<std::string, LaneBacklog> lanes;
+  std::map<std::string, std::vector<const Topic*>> by_group;
+  std::map<std::string, const Topic*> by_name;
   for (const Topic& t : topics) {
     LaneBacklog& lane = lanes[t.lane];
     lane.lane = t.lane;
-    // A consumer handle in the group only to ask its committed offsets: it
-    // never subscribes, so it never joins (the daemon's members keep their
-    // partitions).
-    auto consumer = NewConsumer(options_.group_id + (t.tier ? "._retry" : "." + t.lane), nullptr);
+    if (!t.tier) lane.partitions = static_cast<int32_t>(t.partitions.size());
+    by_group[options_.group_id + (t.tier ? "._retry" : "." + t.lane)].push_back(&t);
+    by_name[t.name] = &t;
+  }
+  for (const auto& [group, members] : by_group) {
+    auto consumer = NewConsumer(group, nullptr);
     if (!consumer.ok()) return consumer.status();
     struct Closer {
       rd_kafka_t* rk;
-      ~Closer() { rd_kafka_destroy(rk); }
-    } closer{*consumer};
-    rd_kafka_topic_partition_list_t* list =
-        rd_kafka_topic_partition_list_new(static_cast<int>(t.partitions.size()));
-    for (int32_t p : t.partitions) rd_kafka_topic_partition_list_add(list, t.name.c_str(), p);
-    err = rd_kafka_committed(*consumer, list, timeout_ms);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      rd_kafka_topic_partition_list_destroy(list);
-      return StatusOf(err, "committed offsets of " + t.name);
-    }
-    for (int i = 0; i < list->cnt; ++i) {
-      int64_t lo = 0, hi = 0;
-      err = rd_kafka_query_watermark_offsets(*consumer, t.name.c_str(), list->elems[i].partition,
-                                             &lo, &hi, timeout_ms);
-      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_topic_partition_list_t* list;
+      ~Closer() {
         rd_kafka_topic_partition_list_destroy(list);
-        return StatusOf(err, "offsets of " + t.name);
+        rd_kafka_destroy(rk);
       }
+    } closer{*consumer, rd_kafka_topic_partition_list_new(0)};
+    for (const Topic* t : members) {
+      for (int32_t p : t->partitions) {
+        rd_kafka_topic_partition_list_add(closer.list, t->name.c_str(), p);
+      }
+    }
+    err = rd_kafka_committed(*consumer, closer.list, timeout_ms);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return StatusOf(err, "committed offsets of the group " + group);
+    }
+    for (int i = 0; i < closer.list->cnt; ++i) {
+      const rd_kafka_topic_partition_t& e = closer.list->elems[i];
+      const Topic& t = *by_name.at(e.topic);
+      int64_t lo = 0, hi = 0;
+      err = rd_kafka_query_watermark_offsets(*consumer, e.topic, e.partition, &lo, &hi, timeout_ms);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return StatusOf(err, "offsets of " + t.name);
       // Nothing committed yet: the group starts at the earliest record.
-      const int64_t from = std::max(list->elems[i].offset, lo);
+      const int64_t from = std::max(e.offset, lo);
+      LaneBacklog& lane = lanes[t.lane];
       (t.tier ? lane.retrying : lane.backlog) += std::max<int64_t>(hi - from, 0);
     }
-    if (!t.tier) lane.partitions = list->cnt;
-    rd_kafka_topic_partition_list_destroy(list);
   }
   auto dead = ReadDeadLetters();
   if (!dead.ok()) return dead.status();

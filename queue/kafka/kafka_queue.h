@@ -198,9 +198,10 @@ class KafkaQueue final : public Queue {
     int64_t dead = 0;  // dead letters of the lane not replayed or dropped
     int32_t partitions = 0;
   };
-  // One metadata request, one committed-offsets and one watermark request
-  // per partition, and a read of the dead-letter topic; bounded by
-  // options.timeout each.
+  // One metadata request, one committed-offsets request per consuming
+  // group (each lane's, and the forwarders' for all tier topics), one
+  // watermark request per partition, and a read of the dead-letter topic;
+  // bounded by options.timeout each.
   Result<std::vector<LaneBacklog>> Backlog();
 
   // Whether this process's consumer of `lane` holds partitions and has
