@@ -34,6 +34,7 @@
 
 #include "base/clock.h"
 #include "base/delivery.h"
+#include "base/inbound_event.h"
 #include "base/status.h"
 #include "net/http_types.h"
 
@@ -43,18 +44,9 @@ namespace crmhub::adapters {
 // as queue::Headers: the runtime queues them as they are).
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-// A record from the outside world, before it is queued. The runtime fills
-// lane and source (the adapter id) when it enqueues it.
-struct InboundEvent {
-  std::string idempotency_key;  // the system's own identity (+ status etc.)
-  std::string ordering_key;     // e.g. the order id, so its changes stay ordered
-  std::string kind;             // "order", "payment", ...: queued as header "kind"
-  Headers headers;              // more, e.g. {"ozon_status", "delivered"}
-  std::string payload;          // the raw record (JSON text, XML, ...)
-  // A hint, not a record: the adapter's WebhookCapability::Resolve turns it
-  // into the records it names on a delivery worker, before any mapping.
-  bool resolve = false;
-};
+// A record from the outside world, before it is queued (base/inbound_event.h).
+// The runtime fills lane and source (the adapter id) when it enqueues it.
+using crmhub::InboundEvent;
 
 // What a target is asked to do: one queued command as the adapter sees it,
 // without the queue's bookkeeping (ids, leases, lanes), so that a target

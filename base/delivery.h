@@ -6,8 +6,10 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
+#include "base/inbound_event.h"
 
 namespace crmhub {
 
@@ -25,8 +27,20 @@ struct DeliveryOutcome {
   // against the lane's max_attempts (only max_age bounds it), so a long
   // stretch of 429s cannot turn good messages into dead letters.
   bool throttled = false;
+  // A target's command only: records the command learned that the CRM must
+  // hear (a payment's confirmation URL, a new act's id), whatever the
+  // outcome. The runtime queues them to the adapter's inbound lane, like
+  // pulled records, durably BEFORE it settles the command: a crash in
+  // between delivers the command again, it never loses them. When they
+  // cannot be queued the command is retried instead.
+  std::vector<InboundEvent> learned = {};
 
   static DeliveryOutcome Ok() { return {}; }
+  static DeliveryOutcome Ok(std::vector<InboundEvent> learned) {
+    DeliveryOutcome ok;
+    ok.learned = std::move(learned);
+    return ok;
+  }
   static DeliveryOutcome Retry(std::string error, std::optional<SystemTime> not_before = {}) {
     return {Kind::kRetry, std::move(error), not_before};
   }

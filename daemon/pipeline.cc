@@ -65,7 +65,7 @@ class AdapterWorkers {
 
   void Start() {
     // Every series this adapter will count, at zero from the start.
-    if (adapter_->source() != nullptr || adapter_->webhook() != nullptr) MetricsFor("crm");
+    if (Inbound()) MetricsFor("crm");
     if (adapter_->webhook() != nullptr) MetricsFor(id_ + "/resolve");
     if (adapter_->target() != nullptr) MetricsFor(id_);
     if (adapter_->source() != nullptr) {
@@ -75,7 +75,7 @@ class AdapterWorkers {
       }
       Spawn("pull:" + id_, [this] { SourceLoop(); });
     }
-    if (adapter_->source() != nullptr || adapter_->webhook() != nullptr) {
+    if (Inbound()) {
       for (int i = 0; i < std::max(1, options_.delivery_workers); ++i) {
         Spawn("in:" + id_, [this] { InboundLoop(); });
       }
@@ -154,6 +154,13 @@ class AdapterWorkers {
                     queue::ComputeBackoff(schedule, failures, jitter_));
   }
 
+  // Whether records reach the adapter's inbound lane: pulled, pushed, or
+  // learned by a target's commands (DeliveryOutcome::learned; mapped by the
+  // adapter's rules, so only with rules).
+  bool Inbound() const {
+    return adapter_->source() != nullptr || adapter_->webhook() != nullptr ||
+           (adapter_->target() != nullptr && mapper_);
+  }
   void SourceLoop();
   void InboundLoop();
   void TargetLoop();
@@ -173,6 +180,10 @@ class AdapterWorkers {
   // The resolve step of one hint (see WebhookCapability::Resolve); its
   // settlement joins `out`, after the records it resolved are durable.
   void ResolveHint(const queue::Leased& hint, Settlements& out);
+  // Queues what a target's commands learned (DeliveryOutcome::learned) to
+  // the adapter's inbound lane, durably, before the commands are settled;
+  // when that fails, each command that learned something is retried.
+  void QueueLearned(std::vector<DeliveryOutcome>& outcomes);
 
   // The exception boundary of every worker loop iteration. Adapters read
   // outside data through checked getters and mean never to throw; whatever
@@ -561,9 +572,42 @@ void AdapterWorkers::TargetLoop() {
           DeliveryOutcome::Retry("adapter returned " + std::to_string(outcomes.size()) +
                                  " outcomes for " + std::to_string(messages.size()) + " messages"));
     }
+    QueueLearned(outcomes);
     Settlements settlements;
     for (size_t i = 0; i < leased->size(); ++i) Decide(m, (*leased)[i], outcomes[i], settlements);
     CommitSettlements(settlements);
+  }
+}
+
+void AdapterWorkers::QueueLearned(std::vector<DeliveryOutcome>& outcomes) {
+  std::vector<queue::NewMessage> messages;
+  const std::string lane = InboundLane(id_);
+  for (DeliveryOutcome& o : outcomes) {
+    for (adapters::InboundEvent& e : o.learned) {
+      messages.push_back(ToNewMessage(std::move(e), lane, id_));
+    }
+  }
+  if (messages.empty()) return;
+  if (!Inbound()) {
+    // No rules could map them (a target-only adapter without mapping):
+    // queued, they would wait for ever.
+    spdlog::warn(
+        "adapter {}: its commands learned {} records, but it has no mapping rules "
+        "(mapping = ...): not queued",
+        id_, messages.size());
+    return;
+  }
+  // Durable before the commands are settled: a crash in between delivers
+  // them again, and idempotency absorbs the repeat (as for a hint's records).
+  Result<std::vector<queue::EnqueueOutcome>> enqueued = queue_.EnqueueBatch(std::move(messages));
+  if (enqueued.ok()) {
+    CountReceived(*enqueued);
+    return;
+  }
+  for (DeliveryOutcome& o : outcomes) {
+    if (o.learned.empty()) continue;
+    o = DeliveryOutcome::Retry("queueing what the command learned: " +
+                               enqueued.status().ToString());
   }
 }
 

@@ -121,13 +121,13 @@ DeliveryOutcome OzonAdapter::DeliverAct(const ActRequest& request, int attempt) 
     }
     auto postings = client_.ActPostings(id);
     if (!postings.ok()) return failed(postings.error(), fmt::format("act {}: get-postings", id));
-    outbox_.Push({.idempotency_key = fmt::format("act:{}", id),
-                  .ordering_key = fmt::format("act:{}", id),
-                  .kind = "act",
-                  .headers = {},
-                  .payload = ActRecord(id, request, *postings, ToUnixMillis(clock_.Now())),
-                  .resolve = false});
-    return DeliveryOutcome::Ok();
+    return DeliveryOutcome::Ok(
+        {{.idempotency_key = fmt::format("act:{}", id),
+          .ordering_key = fmt::format("act:{}", id),
+          .kind = "act",
+          .headers = {},
+          .payload = ActRecord(id, request, *postings, ToUnixMillis(clock_.Now())),
+          .resolve = false}});
   }
   // Not formed within this attempt: come back later; the redelivery finds
   // the act in act/list and polls it again rather than creating another.

@@ -46,8 +46,9 @@
 // POST /v2/posting/fbs/act/create, then /v2/posting/fbs/act/check-status
 // polled up to kActStatusPolls times in the attempt (no sleeping: still
 // forming, the command is retried kActRecheck later); once ready, its
-// postings (/v2/posting/fbs/act/get-postings) are queued by the next Pull as
-// a kind=act record (kit::CommandOutbox) and the command is Ok. A
+// postings (/v2/posting/fbs/act/get-postings) are the command's learned
+// kind=act record (DeliveryOutcome::learned: queued durably before the
+// command is settled) and the command is Ok. A
 // redelivery reads /v2/posting/fbs/act/list first and polls the act of the
 // same method and day instead of creating a second one.
 //
@@ -66,7 +67,6 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/adapter.h"
-#include "adapters/kit/command_outbox.h"
 #include "adapters/kit/keyed_limit.h"
 #include "adapters/kit/marketplace_adapter.h"
 #include "adapters/kit/order_writes.h"
@@ -309,8 +309,6 @@ class OzonAdapter final : public kit::MarketplaceAdapter {
     ActRequest request;
   };
   WindowLimits LimitsFor(Scheme scheme) const;
-  // One page of the round (Pull, before the outbox's records are added).
-  Result<PullResult> PullPage(const std::optional<std::string>& cursor);
   // One create_act, settled.
   DeliveryOutcome DeliverAct(const ActRequest& request, int attempt);
   // One page of `scheme`'s pass; advances `state`. more: the pass goes on.
@@ -341,7 +339,6 @@ class OzonAdapter final : public kit::MarketplaceAdapter {
   kit::KeyedLimit stock_pairs_;  // one update per product x warehouse per 30 s
   kit::KeyedLimit prices_;       // 10 price updates per product per hour
 
-  kit::CommandOutbox outbox_;  // acts created, for the next pull
   // Refusals whose status re-read failed in passing; internally locked, so
   // the const DeliverPostings may keep them.
   mutable kit::RefusedWrites refused_writes_;

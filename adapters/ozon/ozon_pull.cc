@@ -331,16 +331,6 @@ WindowLimits OzonAdapter::LimitsFor(Scheme scheme) const {
 }
 
 Result<PullResult> OzonAdapter::Pull(const std::optional<std::string>& cursor_text) {
-  Result<PullResult> out = PullPage(cursor_text);
-  // The acts create_act recorded ride on a page that is queued (one that
-  // failed or waits is not).
-  if (out.ok() && !out->not_before) {
-    for (InboundEvent& e : outbox_.Take()) out->events.push_back(std::move(e));
-  }
-  return out;
-}
-
-Result<PullResult> OzonAdapter::PullPage(const std::optional<std::string>& cursor_text) {
   const int64_t now_ms = ToUnixMillis(clock_.Now());
   std::optional<OzonCursor> read =
       cursor_text && !cursor_text->empty() ? OzonCursor::Parse(*cursor_text) : OzonCursor{};

@@ -127,17 +127,10 @@ std::vector<DeliveryOutcome> RobokassaAdapter::Deliver(std::span<const Command> 
     url += "&SignatureValue=" + *signature;
     const nlohmann::json record = {
         {"event", "payment_link"}, {"InvId", *inv}, {"OutSum", *sum}, {"PaymentURL", url}};
-    outbox_.Push(
-        kit::PaymentRecord(kit::PaymentKind::kPayment, "link:" + *inv, *inv, record.dump()));
-    out[c.index] = DeliveryOutcome::Ok();
+    out[c.index] = DeliveryOutcome::Ok(
+        {kit::PaymentRecord(kit::PaymentKind::kPayment, "link:" + *inv, *inv, record.dump())});
   }
   return out;
-}
-
-Result<PullResult> RobokassaAdapter::Pull(const std::optional<std::string>&) {
-  PullResult result;
-  result.events = outbox_.Take();
-  return result;
 }
 
 std::string RobokassaAdapter::DescribeJson() const {

@@ -35,15 +35,14 @@
 // name it. A redelivered command makes the same link.
 //
 // The link comes back to the CRM as an update of the payment entity: the
-// next pull queues {"event":"payment_link","InvId","OutSum","PaymentURL"}
+// command's learned record {"event":"payment_link","InvId","OutSum","PaymentURL"}
 // (key link:<InvId>, ordered by InvId), which the shipped rules map into
 // the payment at status pending with extra.payment_url; the ResultURL of
 // the paid invoice then moves it to succeeded (a link arriving after that
-// is stale under the store's status precedence). Held in memory until the
-// pull (kit::CommandOutbox): a crash in between loses the link, not the
-// payment.
+// is stale under the store's status precedence). The runtime queues it
+// durably before it settles the command (DeliveryOutcome::learned).
 //
-// Thread-safety: the config is immutable, the outbox locks; HandleWebhook
+// Thread-safety: the config is immutable; HandleWebhook
 // runs on I/O threads, concurrently, and does no I/O.
 
 #include <chrono>
@@ -55,7 +54,6 @@
 #include <vector>
 
 #include "adapters/adapter.h"
-#include "adapters/kit/command_outbox.h"
 #include "adapters/kit/payment_provider.h"
 
 namespace crmhub::adapters::robokassa {
@@ -86,9 +84,7 @@ std::string LinkSignatureText(std::string_view merchant_login, std::string_view 
 // The addresses Robokassa posts ResultURL from (README §4).
 std::vector<std::string> PublishedSenders();
 
-class RobokassaAdapter final : public kit::PaymentAdapter,
-                               public TargetCapability,
-                               public SourceCapability {
+class RobokassaAdapter final : public kit::PaymentAdapter, public TargetCapability {
  public:
   // `metrics` may be null; it must outlive the adapter.
   RobokassaAdapter(RobokassaConfig config, MetricsRegistry* metrics);
@@ -102,15 +98,8 @@ class RobokassaAdapter final : public kit::PaymentAdapter,
   int max_batch() const override { return 10; }
   std::vector<std::string> commands() const override;
 
-  // The links made, for the CRM; a source only with payment_url set.
-  SourceCapability* source() override { return config().link_url.empty() ? nullptr : this; }
-  Result<PullResult> Pull(const std::optional<std::string>& cursor) override;
-  std::chrono::milliseconds poll_interval() const override { return std::chrono::seconds(5); }
-
  private:
   Result<WebhookResult> Handle(const net::HttpRequest& request) override;
-
-  kit::CommandOutbox outbox_;  // links made, for the next pull
 };
 
 AdapterType Type();

@@ -109,15 +109,16 @@ DeliveryOutcome TbankAdapter::CreatePayment(const kit::TargetCommand& c) {
   const std::optional<std::string> payment = kit::PaymentId(JsonMember(*answer, "PaymentId"));
   const std::optional<std::string> status = kit::PaymentId(JsonMember(*answer, "Status"));
   if (payment) sweep_.Track(*payment, kPayment, *payment, TbankFinalStatus(status.value_or("")));
+  std::vector<InboundEvent> learned;
   if (payment && status) {
     // Init's answer carries the notification's fields (PaymentId, Status,
     // Amount, OrderId) and the PaymentURL: the shipped rules map it.
-    outbox_.Push(kit::PaymentRecord(kit::PaymentKind::kPayment, fmt::format("{}:Init", *payment),
-                                    *payment, answer->dump()));
+    learned.push_back(kit::PaymentRecord(
+        kit::PaymentKind::kPayment, fmt::format("{}:Init", *payment), *payment, answer->dump()));
   }
   spdlog::info("tbank {}: create_payment for order {}: PaymentId {}, PaymentURL {}", id(), *order,
                payment.value_or("?"), JsonScalarText(*answer, "PaymentURL").value_or("?"));
-  return DeliveryOutcome::Ok();
+  return DeliveryOutcome::Ok(std::move(learned));
 }
 
 DeliveryOutcome TbankAdapter::Refund(const kit::TargetCommand& c) {
@@ -137,10 +138,7 @@ DeliveryOutcome TbankAdapter::Refund(const kit::TargetCommand& c) {
     net::ApiResult<nlohmann::json> state = GetState(*payment);
     if (!state.ok()) return kit::CommandOutcome(state.error());
     const std::string status(JsonString(*state, "Status").value_or(""));
-    if (status == "REFUNDED" || status == "REVERSED") {
-      QueueState(*payment);
-      return DeliveryOutcome::Ok();
-    }
+    if (status == "REFUNDED" || status == "REVERSED") return DeliveryOutcome::Ok(StateOf(*payment));
     if (amount && status == "PARTIAL_REFUNDED") {
       return DeliveryOutcome::Fail(fmt::format(
           "tbank: refund of a part of payment {}: an earlier try may have refunded it (the "
@@ -157,20 +155,17 @@ DeliveryOutcome TbankAdapter::Refund(const kit::TargetCommand& c) {
   if (!answer.ok()) return kit::CommandOutcome(answer.error());
   spdlog::info("tbank {}: refund of payment {}: {}", id(), *payment,
                JsonScalarText(*answer, "Status").value_or("?"));
-  QueueState(*payment);
-  return DeliveryOutcome::Ok();
+  return DeliveryOutcome::Ok(StateOf(*payment));
 }
 
-void TbankAdapter::QueueState(const std::string& payment) {
+std::vector<InboundEvent> TbankAdapter::StateOf(const std::string& payment) {
   Result<InboundEvent> record = LookUpPayment(payment);
-  if (record.ok()) {
-    outbox_.Push(std::move(*record));
-    return;
-  }
+  if (record.ok()) return {std::move(*record)};
   // The sweep reads it again later and queues it once final.
   spdlog::warn("tbank {}: GetState {} after a refund: {}; the sweep reads it again", id(), payment,
                record.status().message());
   sweep_.Track(payment, kPayment, payment, false);
+  return {};
 }
 
 std::string TbankAdapter::DescribeJson() const {
@@ -237,7 +232,6 @@ Result<PullResult> TbankAdapter::Pull(const std::optional<std::string>& cursor) 
   constexpr size_t kMaxReadsPerPull = 50;
   sweep_.Restore(cursor);
   PullResult result;
-  result.events = outbox_.Take();
   for (const kit::PendingSweep::Entry& e : sweep_.Due(kMaxReadsPerPull)) {
     Result<InboundEvent> record = LookUpPayment(e.id);
     if (!record.ok()) {

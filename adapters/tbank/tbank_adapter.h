@@ -41,8 +41,8 @@
 //   create_payment {"order_id","amount" (decimal roubles: "1500.00"),
 //                  "description"} -> POST Init. The new PaymentId is
 //                  remembered by the sweep, and Init's answer (PaymentId,
-//                  Status NEW, Amount, OrderId, PaymentURL) is queued by the
-//                  next pull (key <PaymentId>:Init), which the shipped rules
+//                  Status NEW, Amount, OrderId, PaymentURL) is the command's
+//                  learned record (key <PaymentId>:Init), which the shipped rules
 //                  map into the payment entity with extra.payment_url: the
 //                  payment link comes back to the CRM as an update of the
 //                  payment. T-Bank takes no idempotency key; the OrderId is
@@ -58,18 +58,17 @@
 //                  refund as the payment's status (REFUNDED,
 //                  PARTIAL_REFUNDED, REVERSED), with no refund object, so
 //                  after Cancel the payment is read with GetState and that
-//                  record queued by the next pull (the sweep reads it later
-//                  when GetState fails). Cancel takes no idempotency key
+//                  record is the command's learned one (the sweep reads it
+//                  later when GetState fails). Cancel takes no idempotency key
 //                  either: a redelivered refund (attempt > 1) reads the
 //                  payment first; already REFUNDED or REVERSED is done, and
 //                  a partial refund of a PARTIAL_REFUNDED payment is a dead
 //                  letter rather than a second refund.
 // A refusal (Success false) is a dead letter with T-Bank's ErrorCode; 5xx
-// and timeouts retry. What a command queued is held in memory until the
-// pull (kit::CommandOutbox): a crash in between loses the link, not the
-// payment.
+// and timeouts retry. A command's learned records (DeliveryOutcome::learned)
+// are queued by the runtime, durably, before it settles the command.
 //
-// Thread-safety: the config is immutable; the sweep and the outbox lock.
+// Thread-safety: the config is immutable; the sweep locks.
 // HandleWebhook runs on I/O threads, concurrently, and does no I/O; Deliver
 // runs on workers and blocks on the API.
 
@@ -82,7 +81,6 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/adapter.h"
-#include "adapters/kit/command_outbox.h"
 #include "adapters/kit/payment_lookup.h"
 #include "adapters/kit/payment_provider.h"
 #include "adapters/kit/pending_sweep.h"
@@ -139,14 +137,14 @@ class TbankAdapter final : public kit::PaymentAdapter,
   net::ApiResult<nlohmann::json> GetState(const std::string& id) const;
   DeliveryOutcome CreatePayment(const kit::TargetCommand& c);
   DeliveryOutcome Refund(const kit::TargetCommand& c);
-  // Queues (through the outbox) what GetState says of `payment` now; when
-  // it cannot be asked, the sweep remembers the payment instead.
-  void QueueState(const std::string& payment);
+  // The record of what GetState says of `payment` now (a command's learned
+  // record); none when it cannot be asked: the sweep remembers the payment
+  // instead.
+  std::vector<InboundEvent> StateOf(const std::string& payment);
 
   const SystemClock system_clock_;  // when the context has no clock
   const TbankClient client_;
   kit::PendingSweep sweep_;
-  kit::CommandOutbox outbox_;  // Init answers and refunded states, for the next pull
 
  private:
   Result<WebhookResult> Handle(const net::HttpRequest& request) override;

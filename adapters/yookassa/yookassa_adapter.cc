@@ -157,12 +157,13 @@ std::vector<DeliveryOutcome> YooKassaAdapter::Deliver(std::span<const Command> b
     }
     const std::optional<std::string_view> id = JsonString(answer->json, "id");
     const std::optional<std::string_view> status = JsonString(answer->json, "status");
+    std::vector<InboundEvent> learned;
     if (id && ObjectId(JsonMember(answer->json, "id")) && status && !status->empty()) {
       const std::string object_id(*id);
       const std::string payment_id =
           ObjectId(JsonMember(answer->json, "payment_id")).value_or(object_id);
       Track(kind, object_id, payment_id, *status);
-      outbox_.Push(Record(kind, object_id, payment_id, answer->json, *status));
+      learned.push_back(Record(kind, object_id, payment_id, answer->json, *status));
     }
     const nlohmann::json* confirmation = JsonObject(answer->json, "confirmation");
     spdlog::info("yookassa {}: {} {} is {}{}", this->id(), c.name, id.value_or("?"),
@@ -171,7 +172,7 @@ std::vector<DeliveryOutcome> YooKassaAdapter::Deliver(std::span<const Command> b
                      ? ", confirmation_url " +
                            std::string(JsonString(*confirmation, "confirmation_url").value_or(""))
                      : std::string());
-    out[c.index] = DeliveryOutcome::Ok();
+    out[c.index] = DeliveryOutcome::Ok(std::move(learned));
   }
   return out;
 }
@@ -197,7 +198,6 @@ Result<PullResult> YooKassaAdapter::Pull(const std::optional<std::string>& curso
   constexpr size_t kMaxReadsPerPull = 50;
   sweep_.Restore(cursor);
   PullResult result;
-  result.events = outbox_.Take();
   for (const kit::PendingSweep::Entry& e : sweep_.Due(kMaxReadsPerPull)) {
     const ObjectKind kind = e.kind == "refund" ? ObjectKind::kRefund : ObjectKind::kPayment;
     net::ApiResult<nlohmann::json> fetched = client_.Get(kind, e.id);

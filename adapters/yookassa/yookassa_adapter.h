@@ -37,11 +37,10 @@
 // the record Resolve would queue for it (404: not found).
 //
 // What a command created comes back the same way: the payment (or refund)
-// YooKassa answered, with its confirmation URL, is queued by the next pull
-// as the record of its status (payment:<id>:pending), which the shipped
-// rules map into the payment entity (extra.confirmation_url). Held in
-// memory until then: a crash in between loses the URL, not the payment
-// (its notifications still come).
+// YooKassa answered, with its confirmation URL, is the command's learned
+// record (DeliveryOutcome::learned) of its status (payment:<id>:pending),
+// which the runtime queues durably before it settles the command and the
+// shipped rules map into the payment entity (extra.confirmation_url).
 //
 // Target: commands through POST /api/v1/commands, one request each, with
 // Idempotence-Key = IdempotenceKey(the command's key), the same on every
@@ -58,10 +57,11 @@
 // with the same key; 429 -> retried later; any other 4xx -> a dead letter
 // carrying YooKassa's answer (401/403 retry: the credentials are the
 // config's fault, not the command's). What YooKassa answered (the object
-// and its confirmation URL) also comes back through the pull (above).
+// and its confirmation URL) comes back as the command's learned record
+// (above).
 //
 // Thread-safety: the config is immutable; the remembered objects
-// (kit::PendingSweep) and the outbox (kit::CommandOutbox) lock.
+// (kit::PendingSweep) lock.
 // HandleWebhook runs on I/O threads and does no I/O; Resolve, Pull and
 // Deliver run on workers and block on the API.
 
@@ -73,7 +73,6 @@
 #include <vector>
 
 #include "adapters/adapter.h"
-#include "adapters/kit/command_outbox.h"
 #include "adapters/kit/payment_lookup.h"
 #include "adapters/kit/payment_provider.h"
 #include "adapters/kit/pending_sweep.h"
@@ -131,8 +130,7 @@ class YooKassaAdapter final : public kit::PaymentAdapter,
   const SystemClock system_clock_;  // when the context has no clock
   const Clock& clock_;
   const YooKassaClient client_;
-  kit::PendingSweep sweep_;    // objects not final, by id; kind "payment" or "refund"
-  kit::CommandOutbox outbox_;  // what commands created, for the next pull
+  kit::PendingSweep sweep_;  // objects not final, by id; kind "payment" or "refund"
 
  private:
   Result<WebhookResult> Handle(const net::HttpRequest& request) override;

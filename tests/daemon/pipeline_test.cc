@@ -257,6 +257,11 @@ class ScriptedTarget final : public adapters::Adapter, public adapters::TargetCa
             DeliveryOutcome::Throttled("HTTP 429", SystemTime::max() - std::chrono::hours(1)));
       }
       if (m.payload == "fail") out.push_back(DeliveryOutcome::Fail("400 bad sku"));
+      if (m.payload.starts_with("learn:")) {  // Ok, and a record for the CRM
+        const std::string name = m.payload.substr(6);
+        out.push_back(DeliveryOutcome::Ok(
+            {{.idempotency_key = "form:" + name, .kind = "lead", .payload = Form(name)}}));
+      }
     }
     batches.Add();
     delivered.Add(static_cast<int>(batch.size()));
@@ -774,6 +779,38 @@ TEST_F(PipelineTest, TargetOutcomesSettleEachMessage) {
   EXPECT_EQ(counter("retry"), 1);
   EXPECT_EQ(counter("fail"), 1);
   EXPECT_EQ(target->batches.value(), 1);
+}
+
+// What a command learned (a payment's URL, an act) is queued to the
+// adapter's inbound lane before the command is settled, and mapped by the
+// adapter's rules like a pulled record; a repeat is a duplicate.
+TEST_F(PipelineTest, WhatACommandLearnedIsQueuedAndMapped) {
+  for (const char* p : {"learn:c1", "learn:c1", "ok"}) {
+    ASSERT_TRUE(queue_
+                    ->Enqueue({.lane = "out.tgt",
+                               .source = "crm",
+                               .idempotency_key = std::string(p) + std::to_string(rand()),
+                               .payload = p})
+                    .ok());
+  }
+  auto target = std::make_shared<ScriptedTarget>("tgt");
+  auto pipeline = MakePipeline();
+  ASSERT_TRUE(pipeline->Start(target, mapper_).ok());
+  ASSERT_TRUE(target->delivered.WaitFor(3, seconds(30)));
+  ASSERT_TRUE(sink_->applied.WaitFor(1, seconds(30)));
+  ASSERT_TRUE(pipeline->StopAll(Deadline()));
+  EXPECT_TRUE(HasLead("tgt", "site-c1"));
+  EXPECT_EQ(engine_->Depth(), 0);  // commands settled, the record delivered
+  auto received = [&](const char* name) {
+    return metrics_.GetCounter(name, "", {{"adapter", "tgt"}}).value();
+  };
+  EXPECT_EQ(received("crmhub_events_received_total"), 2);
+  EXPECT_EQ(received("crmhub_events_duplicate_total"), 1);
+  EXPECT_EQ(metrics_
+                .GetCounter("crmhub_deliveries_total", "",
+                            {{"adapter", "tgt"}, {"target", "tgt"}, {"outcome", "ok"}})
+                .value(),
+            3);
 }
 
 TEST_F(PipelineTest, WebhookEnqueueWakesAnIdleWorker) {

@@ -46,12 +46,6 @@ class RobokassaCommandTest : public ::testing::Test {
     Command c{.name = "create_payment", .payload = item.dump(), .key = "k", .attempt = attempt};
     return a.Deliver(std::span<const Command>(&c, 1)).at(0);
   }
-  // The links the adapter's next pull queued.
-  static std::vector<InboundEvent> Pulled(RobokassaAdapter& a) {
-    Result<PullResult> pulled = a.Pull(std::nullopt);
-    EXPECT_TRUE(pulled.ok());
-    return pulled.ok() ? pulled->events : std::vector<InboundEvent>();
-  }
   // GET `url` as the buyer's browser would: the status.
   int Open(const std::string& url) {
     net::OutboundRequest r;
@@ -93,8 +87,9 @@ TEST(RobokassaLink, TheLinkCarriesTheVectorsSignature) {
       .name = "create_payment",
       .payload = json{{"order_id", 5}, {"amount", "100.00"}, {"description", "Заказ №5"}}.dump(),
       .key = "k"};
-  ASSERT_TRUE(a.Deliver(std::span<const Command>(&cmd, 1)).at(0).ok());
-  std::vector<InboundEvent> links = a.Pull(std::nullopt)->events;
+  DeliveryOutcome made = a.Deliver(std::span<const Command>(&cmd, 1)).at(0);
+  ASSERT_TRUE(made.ok());
+  const std::vector<InboundEvent>& links = made.learned;
   ASSERT_EQ(links.size(), 1u);
   EXPECT_EQ(links[0].kind, "payment");
   EXPECT_EQ(links[0].idempotency_key, "link:5");
@@ -108,9 +103,10 @@ TEST(RobokassaLink, TheLinkCarriesTheVectorsSignature) {
 TEST_F(RobokassaCommandTest, TheSimulatorsPageAcceptsTheLinkAndRefusesItTampered) {
   auto a = Adapter();
   ASSERT_EQ(a->commands(), std::vector<std::string>{"create_payment"});
-  ASSERT_TRUE(
-      Deliver(*a, {{"order_id", "42"}, {"amount", "1500.00"}, {"description", "Boots"}}).ok());
-  std::vector<InboundEvent> links = Pulled(*a);
+  DeliveryOutcome made =
+      Deliver(*a, {{"order_id", "42"}, {"amount", "1500.00"}, {"description", "Boots"}});
+  ASSERT_TRUE(made.ok());
+  const std::vector<InboundEvent>& links = made.learned;
   ASSERT_EQ(links.size(), 1u);
   const std::string url = json::parse(links[0].payload).value("PaymentURL", "");
   ASSERT_EQ(url.rfind(sim_->base_url() + "/pay?", 0), 0u) << url;
@@ -121,8 +117,10 @@ TEST_F(RobokassaCommandTest, TheSimulatorsPageAcceptsTheLinkAndRefusesItTampered
   EXPECT_EQ(sim_->LinksOpened(), 1u);
   // Signed with another Password #1: refused too.
   auto wrong = Adapter(true, "not-the-password");
-  ASSERT_TRUE(Deliver(*wrong, {{"order_id", "42"}, {"amount", "1500.00"}}).ok());
-  EXPECT_EQ(Open(json::parse(Pulled(*wrong).at(0).payload).value("PaymentURL", "")), 400);
+  DeliveryOutcome wrong_link = Deliver(*wrong, {{"order_id", "42"}, {"amount", "1500.00"}});
+  ASSERT_TRUE(wrong_link.ok());
+  ASSERT_EQ(wrong_link.learned.size(), 1u);
+  EXPECT_EQ(Open(json::parse(wrong_link.learned[0].payload).value("PaymentURL", "")), 400);
   EXPECT_EQ(sim_->LinksOpened(), 1u);
 }
 
@@ -132,10 +130,10 @@ TEST_F(RobokassaCommandTest, TheSimulatorsPageAcceptsTheLinkAndRefusesItTampered
 TEST_F(RobokassaCommandTest, TheLinkComesBackInThePaymentEntity) {
   auto a = Adapter();
   const json item = {{"order_id", 7}, {"amount", "99.90"}};
-  ASSERT_TRUE(Deliver(*a, item).ok());
-  std::vector<InboundEvent> links = Pulled(*a);
+  DeliveryOutcome made = Deliver(*a, item);
+  ASSERT_TRUE(made.ok());
+  std::vector<InboundEvent> links = made.learned;
   ASSERT_EQ(links.size(), 1u);
-  EXPECT_TRUE(Pulled(*a).empty());  // once
   MappedStore store("robokassa-payments.toml");
   ASSERT_TRUE(store.rules_ok());
   store.Apply("rk", links[0]);
@@ -159,8 +157,9 @@ TEST_F(RobokassaCommandTest, TheLinkComesBackInThePaymentEntity) {
   store.Apply("rk", paid->events.at(0));
   EXPECT_EQ(store.Status(model::EntityKind::kPayment, "rk", "7"), "succeeded");
   // The same command again (a redelivery): the same link, stale now.
-  ASSERT_TRUE(Deliver(*a, item, 2).ok());
-  links = Pulled(*a);
+  made = Deliver(*a, item, 2);
+  ASSERT_TRUE(made.ok());
+  links = made.learned;
   ASSERT_EQ(links.size(), 1u);
   EXPECT_EQ(json::parse(links[0].payload).value("PaymentURL", "-"), url);
   store.Apply("rk", links[0]);
@@ -177,15 +176,15 @@ TEST_F(RobokassaCommandTest, BadItemsAreDeadLettersAndMakeNoLink) {
         json{{"order_id", "1"}, {"amount", "0.00"}}, json{{"order_id", "1"}, {"amount", "1.005"}},
         json{{"order_id", "1"}, {"amount", "-1"}}, json{{"order_id", "1"}, {"amount", "1."}},
         json{{"order_id", "1"}, {"amount", "1e3"}}, json{{"order_id", "1"}, {"amount", "1&x=2"}}}) {
-    EXPECT_EQ(Deliver(*a, bad).kind, DeliveryOutcome::Kind::kFail) << bad.dump();
+    DeliveryOutcome refused = Deliver(*a, bad);
+    EXPECT_EQ(refused.kind, DeliveryOutcome::Kind::kFail) << bad.dump();
+    EXPECT_TRUE(refused.learned.empty()) << bad.dump();
   }
-  EXPECT_TRUE(Pulled(*a).empty());
 }
 
-TEST_F(RobokassaCommandTest, WithoutPaymentUrlNoCommandsAndNoSource) {
+TEST_F(RobokassaCommandTest, WithoutPaymentUrlNoCommands) {
   auto a = Adapter(/*with_page=*/false);
   EXPECT_TRUE(a->commands().empty());
-  EXPECT_EQ(a->source(), nullptr);
   DeliveryOutcome refused = Deliver(*a, {{"order_id", "1"}, {"amount", "1.00"}});
   EXPECT_EQ(refused.kind, DeliveryOutcome::Kind::kFail);
   EXPECT_NE(refused.error.find("payment_url"), std::string::npos) << refused.error;
@@ -202,7 +201,7 @@ TEST(RobokassaFactory, PaymentUrlHasNoDefault) {
   auto linked = dir.Build(Type(), "rk", keys + "payment_url = \"https://pay.example/page\"\n");
   ASSERT_TRUE(linked.ok()) << linked.status().ToString();
   EXPECT_EQ((*linked)->target()->commands(), std::vector<std::string>{"create_payment"});
-  EXPECT_NE((*linked)->source(), nullptr);
+  EXPECT_EQ((*linked)->source(), nullptr);  // its links come back as learned records
   Result<std::unique_ptr<Adapter>> query =
       dir.Build(Type(), "rk", keys + "payment_url = \"https://pay.example/page?x=1\"\n");
   EXPECT_NE(query.status().message().find("payment_url"), std::string::npos)

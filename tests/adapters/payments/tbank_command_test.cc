@@ -58,15 +58,18 @@ class TbankCommandTest : public ::testing::Test {
   static std::string Id(const simkit::SimPayment& p) {
     return std::to_string(3000000000LL + p.index);
   }
-  // Maps what the adapter's next pull queued into a fresh crm.db; the store.
-  std::unique_ptr<payments_testing::MappedStore> MapPull(TbankAdapter& a, size_t expected) {
+  // Maps what the commands learned (their outcomes' records, in order) into
+  // a fresh crm.db; the store.
+  static std::unique_ptr<payments_testing::MappedStore> MapLearned(
+      const std::vector<DeliveryOutcome>& outcomes, size_t expected) {
     auto store = std::make_unique<payments_testing::MappedStore>("tbank-payments.toml");
     EXPECT_TRUE(store->rules_ok());
-    Result<PullResult> pulled = a.Pull(std::nullopt);
-    EXPECT_TRUE(pulled.ok());
-    if (!pulled.ok()) return store;
-    EXPECT_EQ(pulled->events.size(), expected);
-    for (const InboundEvent& e : pulled->events) store->Apply("tb", e);
+    size_t learned = 0;
+    for (const DeliveryOutcome& o : outcomes) {
+      for (const InboundEvent& e : o.learned) store->Apply("tb", e);
+      learned += o.learned.size();
+    }
+    EXPECT_EQ(learned, expected);
     EXPECT_TRUE(store->errors.empty()) << store->errors.front();
     return store;
   }
@@ -86,12 +89,14 @@ TEST_F(TbankCommandTest, InitOncePerOrderSignedWithTheToken) {
 }
 
 // The payment link comes back as an update of the payment entity: Init's
-// answer, queued by the next pull, mapped by the shipped rules.
+// answer, the command's learned record, mapped by the shipped rules.
 TEST_F(TbankCommandTest, ThePaymentUrlComesBackInThePaymentEntity) {
   auto a = Adapter("sim-password");
-  ASSERT_TRUE(Deliver(*a, {{"order_id", "ORDER-7"}, {"amount", "1500.00"}}).ok());
-  ASSERT_TRUE(Deliver(*a, {{"order_id", "ORDER-7"}, {"amount", "1500.00"}}, 2).ok());
-  auto store = MapPull(*a, 2);  // both deliveries' answers: one payment
+  const std::vector<DeliveryOutcome> made = {
+      Deliver(*a, {{"order_id", "ORDER-7"}, {"amount", "1500.00"}}),
+      Deliver(*a, {{"order_id", "ORDER-7"}, {"amount", "1500.00"}}, 2)};
+  for (const DeliveryOutcome& o : made) ASSERT_TRUE(o.ok()) << o.error;
+  auto store = MapLearned(made, 2);  // both deliveries' answers: one payment
   const std::string id = "4000000000";
   auto stored = store->store().Find(model::EntityKind::kPayment, "tb", id);
   ASSERT_TRUE(stored.ok() && stored->has_value());
@@ -99,19 +104,20 @@ TEST_F(TbankCommandTest, ThePaymentUrlComesBackInThePaymentEntity) {
   EXPECT_EQ((**stored).entity.fields.value("order_external_id", ""), "ORDER-7");
   EXPECT_EQ((**stored).entity.fields["extra"].value("payment_url", ""),
             "https://securepay.tinkoff.ru/sim/" + id);
-  EXPECT_TRUE(a->Pull(std::nullopt)->events.empty());  // once
 }
 
 TEST_F(TbankCommandTest, ARefundCancelsOnceAndTheRefundedStatusComesBack) {
   auto a = Adapter("sim-password");
   const simkit::SimPayment& p = PaidPayment();
   const json item = {{"payment_id", Id(p)}};
-  ASSERT_TRUE(Refund(*a, item).ok());
+  std::vector<DeliveryOutcome> done = {Refund(*a, item)};
+  ASSERT_TRUE(done.back().ok());
   EXPECT_EQ(sim_->Cancels(), 1u);
   // Redelivered (the answer was lost): read first, not refunded twice.
-  EXPECT_TRUE(Refund(*a, item, 2).ok());
+  done.push_back(Refund(*a, item, 2));
+  EXPECT_TRUE(done.back().ok());
   EXPECT_EQ(sim_->Cancels(), 1u);
-  auto store = MapPull(*a, 2);
+  auto store = MapLearned(done, 2);
   EXPECT_EQ(store->Status(model::EntityKind::kPayment, "tb", Id(p)), "refunded");
 }
 
@@ -119,23 +125,24 @@ TEST_F(TbankCommandTest, APartialRefundIsNeverSentTwice) {
   auto a = Adapter("sim-password");
   const simkit::SimPayment& p = PaidPayment();
   const json part = {{"payment_id", Id(p)}, {"amount", "1.00"}};
-  ASSERT_TRUE(Refund(*a, part).ok());
+  const DeliveryOutcome first = Refund(*a, part);
+  ASSERT_TRUE(first.ok());
   EXPECT_EQ(sim_->Cancels(), 1u);
   // A redelivery cannot tell its own refund from another: a dead letter.
   DeliveryOutcome again = Refund(*a, part, 2);
   EXPECT_EQ(again.kind, DeliveryOutcome::Kind::kFail);
   EXPECT_NE(again.error.find("PARTIAL_REFUNDED"), std::string::npos) << again.error;
+  EXPECT_TRUE(again.learned.empty());
   EXPECT_EQ(sim_->Cancels(), 1u);
-  auto store = MapPull(*a, 1);
+  auto store = MapLearned({first, again}, 1);
   // A part refunded leaves the payment succeeded (the shipped rules).
   EXPECT_EQ(store->Status(model::EntityKind::kPayment, "tb", Id(p)), "succeeded");
   // The rest, as a whole refund: the payment ends refunded.
-  ASSERT_TRUE(Refund(*a, {{"payment_id", Id(p)}}).ok());
+  const DeliveryOutcome rest = Refund(*a, {{"payment_id", Id(p)}});
+  ASSERT_TRUE(rest.ok());
   EXPECT_EQ(sim_->Cancels(), 2u);
-  Result<PullResult> pulled = a->Pull(std::nullopt);
-  ASSERT_TRUE(pulled.ok());
-  ASSERT_EQ(pulled->events.size(), 1u);
-  store->Apply("tb", pulled->events[0]);
+  ASSERT_EQ(rest.learned.size(), 1u);
+  store->Apply("tb", rest.learned[0]);
   EXPECT_EQ(store->Status(model::EntityKind::kPayment, "tb", Id(p)), "refunded");
 }
 
@@ -155,10 +162,11 @@ TEST_F(TbankCommandTest, RefundRefusalsAreDeadLettersBadItemsNeverLeave) {
                           json{{"payment_id", Id(p)}, {"amount", "0"}},
                           json{{"payment_id", Id(p)}, {"amount", "abc"}},
                           json{{"payment_id", Id(p)}, {"amount", nullptr}}}) {
-    EXPECT_EQ(Refund(*a, bad).kind, DeliveryOutcome::Kind::kFail) << bad.dump();
+    const DeliveryOutcome refused = Refund(*a, bad);
+    EXPECT_EQ(refused.kind, DeliveryOutcome::Kind::kFail) << bad.dump();
+    EXPECT_TRUE(refused.learned.empty()) << bad.dump();
   }
   EXPECT_EQ(sim_->Cancels(), 0u);
-  EXPECT_TRUE(a->Pull(std::nullopt)->events.empty());
 }
 
 TEST_F(TbankCommandTest, ARefusalIsADeadLetterBadItemsNeverLeave) {

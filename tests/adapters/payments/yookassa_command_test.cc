@@ -129,13 +129,13 @@ TEST_F(YooKassaCommandTest, ResponseRules) {
 }
 
 // The payment a command created comes back to the CRM with its
-// confirmation URL: the next pull queues it, the shipped rules map it.
+// confirmation URL: the command's learned record, which the shipped rules
+// map; the pull's sweep remembers the payment to reconcile it later.
 TEST_F(YooKassaCommandTest, TheConfirmationUrlComesBackAsThePaymentEntity) {
-  ASSERT_TRUE(Deliver("create_payment", Payment(), "cmd-8").ok());
-  auto pulled = adapter_->Pull(std::nullopt);
-  ASSERT_TRUE(pulled.ok());
-  ASSERT_EQ(pulled->events.size(), 1u);
-  const InboundEvent& e = pulled->events[0];
+  const DeliveryOutcome made = Deliver("create_payment", Payment(), "cmd-8");
+  ASSERT_TRUE(made.ok());
+  ASSERT_EQ(made.learned.size(), 1u);
+  const InboundEvent& e = made.learned[0];
   EXPECT_EQ(e.kind, "payment");
   EXPECT_TRUE(e.idempotency_key.ends_with(":pending")) << e.idempotency_key;
   payments_testing::MappedStore store("yookassa-payments.toml");
@@ -149,7 +149,9 @@ TEST_F(YooKassaCommandTest, TheConfirmationUrlComesBackAsThePaymentEntity) {
   EXPECT_EQ((**stored).entity.fields.value("order_external_id", ""), "ORDER-7");
   EXPECT_NE((**stored).entity.fields["extra"].value("confirmation_url", "").find(id),
             std::string::npos);
-  EXPECT_TRUE(adapter_->Pull(pulled->next_cursor)->events.empty());         // once
+  auto pulled = adapter_->Pull(std::nullopt);
+  ASSERT_TRUE(pulled.ok());
+  EXPECT_TRUE(pulled->events.empty());                                      // not due yet
   EXPECT_NE(pulled->next_cursor.value_or("").find(id), std::string::npos);  // reconciled later
 }
 
