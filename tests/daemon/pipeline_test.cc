@@ -308,6 +308,17 @@ class PipelineTest : public ::testing::Test {
     return std::make_unique<Pipeline>(*queue_, *sink_, clock_, metrics_, wakeup_, options);
   }
 
+  // Commands for the ScriptedTarget "tgt", one per payload, each its own.
+  void QueueCommands(std::initializer_list<const char*> payloads) {
+    for (const char* p : payloads) {
+      ASSERT_TRUE(queue_
+                      ->Enqueue({.lane = "out.tgt",
+                                 .source = "crm",
+                                 .idempotency_key = std::string(p) + std::to_string(rand()),
+                                 .payload = p})
+                      .ok());
+    }
+  }
   bool HasLead(const std::string& source, const std::string& external_id) {
     auto found = store_->Find(model::EntityKind::kLead, source, external_id);
     return found.ok() && found->has_value();
@@ -746,14 +757,7 @@ TEST_F(PipelineTest, InboundAdapterWithoutMappingIsRefused) {
 }
 
 TEST_F(PipelineTest, TargetOutcomesSettleEachMessage) {
-  for (const char* p : {"ok", "retry", "fail", "ok"}) {
-    ASSERT_TRUE(queue_
-                    ->Enqueue({.lane = "out.tgt",
-                               .source = "crm",
-                               .idempotency_key = std::string(p) + std::to_string(rand()),
-                               .payload = p})
-                    .ok());
-  }
+  QueueCommands({"ok", "retry", "fail", "ok"});
   auto target = std::make_shared<ScriptedTarget>("tgt");
   auto pipeline = MakePipeline();
   ASSERT_TRUE(pipeline->Start(target, nullptr).ok());
@@ -769,15 +773,9 @@ TEST_F(PipelineTest, TargetOutcomesSettleEachMessage) {
   EXPECT_EQ(lane.leased, 0);
   EXPECT_EQ(lane.delayed, 1);  // the retry, not before its Retry-After
   EXPECT_EQ(lane.dead, 1);     // the permanent failure
-  auto counter = [&](const char* outcome) {
-    return metrics_
-        .GetCounter("crmhub_deliveries_total", "",
-                    {{"adapter", "tgt"}, {"target", "tgt"}, {"outcome", outcome}})
-        .value();
-  };
-  EXPECT_EQ(counter("ok"), 2);
-  EXPECT_EQ(counter("retry"), 1);
-  EXPECT_EQ(counter("fail"), 1);
+  EXPECT_EQ(DeliveriesCounted("ok"), 2);
+  EXPECT_EQ(DeliveriesCounted("retry"), 1);
+  EXPECT_EQ(DeliveriesCounted("fail"), 1);
   EXPECT_EQ(target->batches.value(), 1);
 }
 
@@ -785,14 +783,7 @@ TEST_F(PipelineTest, TargetOutcomesSettleEachMessage) {
 // adapter's inbound lane before the command is settled, and mapped by the
 // adapter's rules like a pulled record; a repeat is a duplicate.
 TEST_F(PipelineTest, WhatACommandLearnedIsQueuedAndMapped) {
-  for (const char* p : {"learn:c1", "learn:c1", "ok"}) {
-    ASSERT_TRUE(queue_
-                    ->Enqueue({.lane = "out.tgt",
-                               .source = "crm",
-                               .idempotency_key = std::string(p) + std::to_string(rand()),
-                               .payload = p})
-                    .ok());
-  }
+  QueueCommands({"learn:c1", "learn:c1", "ok"});
   auto target = std::make_shared<ScriptedTarget>("tgt");
   auto pipeline = MakePipeline();
   ASSERT_TRUE(pipeline->Start(target, mapper_).ok());
@@ -806,11 +797,7 @@ TEST_F(PipelineTest, WhatACommandLearnedIsQueuedAndMapped) {
   };
   EXPECT_EQ(received("crmhub_events_received_total"), 2);
   EXPECT_EQ(received("crmhub_events_duplicate_total"), 1);
-  EXPECT_EQ(metrics_
-                .GetCounter("crmhub_deliveries_total", "",
-                            {{"adapter", "tgt"}, {"target", "tgt"}, {"outcome", "ok"}})
-                .value(),
-            3);
+  EXPECT_EQ(DeliveriesCounted("ok"), 3);
 }
 
 TEST_F(PipelineTest, WebhookEnqueueWakesAnIdleWorker) {
