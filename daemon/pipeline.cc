@@ -180,6 +180,9 @@ class AdapterWorkers {
   // The resolve step of one hint (see WebhookCapability::Resolve); its
   // settlement joins `out`, after the records it resolved are durable.
   void ResolveHint(const queue::Leased& hint, Settlements& out);
+  // Queues `events` to the adapter's inbound lane, durably (EnqueueBatch),
+  // and counts them as received.
+  Status QueueInbound(std::vector<adapters::InboundEvent> events);
   // Queues what a target's commands learned (DeliveryOutcome::learned) to
   // the adapter's inbound lane, durably, before the commands are settled;
   // when that fails, each command that learned something is retried.
@@ -522,15 +525,8 @@ void AdapterWorkers::ResolveHint(const queue::Leased& hint, Settlements& out) {
   if (resolved.outcome.ok() && !resolved.events.empty()) {
     // The records become durable before the hint is settled: a crash in
     // between resolves the hint again, and idempotency absorbs the repeat.
-    std::vector<queue::NewMessage> messages;
-    const std::string lane = InboundLane(id_);
-    for (auto& e : resolved.events) messages.push_back(ToNewMessage(std::move(e), lane, id_));
-    Result<std::vector<queue::EnqueueOutcome>> enqueued = queue_.EnqueueBatch(std::move(messages));
-    if (enqueued.ok()) {
-      CountReceived(*enqueued);
-    } else {
-      resolved.outcome =
-          DeliveryOutcome::Retry("queueing the resolved records: " + enqueued.status().ToString());
+    if (Status st = QueueInbound(std::move(resolved.events)); !st.ok()) {
+      resolved.outcome = DeliveryOutcome::Retry("queueing the resolved records: " + st.ToString());
     }
   }
   Decide(MetricsFor(target), hint, resolved.outcome, out);
@@ -579,35 +575,38 @@ void AdapterWorkers::TargetLoop() {
   }
 }
 
-void AdapterWorkers::QueueLearned(std::vector<DeliveryOutcome>& outcomes) {
+Status AdapterWorkers::QueueInbound(std::vector<adapters::InboundEvent> events) {
   std::vector<queue::NewMessage> messages;
   const std::string lane = InboundLane(id_);
+  for (auto& e : events) messages.push_back(ToNewMessage(std::move(e), lane, id_));
+  Result<std::vector<queue::EnqueueOutcome>> enqueued = queue_.EnqueueBatch(std::move(messages));
+  if (!enqueued.ok()) return enqueued.status();
+  CountReceived(*enqueued);
+  return Status::Ok();
+}
+
+void AdapterWorkers::QueueLearned(std::vector<DeliveryOutcome>& outcomes) {
+  std::vector<adapters::InboundEvent> learned;
   for (DeliveryOutcome& o : outcomes) {
-    for (adapters::InboundEvent& e : o.learned) {
-      messages.push_back(ToNewMessage(std::move(e), lane, id_));
-    }
+    for (adapters::InboundEvent& e : o.learned) learned.push_back(std::move(e));
   }
-  if (messages.empty()) return;
+  if (learned.empty()) return;
   if (!Inbound()) {
     // No rules could map them (a target-only adapter without mapping):
     // queued, they would wait for ever.
     spdlog::warn(
         "adapter {}: its commands learned {} records, but it has no mapping rules "
         "(mapping = ...): not queued",
-        id_, messages.size());
+        id_, learned.size());
     return;
   }
   // Durable before the commands are settled: a crash in between delivers
   // them again, and idempotency absorbs the repeat (as for a hint's records).
-  Result<std::vector<queue::EnqueueOutcome>> enqueued = queue_.EnqueueBatch(std::move(messages));
-  if (enqueued.ok()) {
-    CountReceived(*enqueued);
-    return;
-  }
-  for (DeliveryOutcome& o : outcomes) {
-    if (o.learned.empty()) continue;
-    o = DeliveryOutcome::Retry("queueing what the command learned: " +
-                               enqueued.status().ToString());
+  if (Status st = QueueInbound(std::move(learned)); !st.ok()) {
+    for (DeliveryOutcome& o : outcomes) {
+      if (!o.learned.empty())
+        o = DeliveryOutcome::Retry("queueing what the command learned: " + st.ToString());
+    }
   }
 }
 
