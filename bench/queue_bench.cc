@@ -224,6 +224,7 @@ Result<QueueBenchResult> RunQueueBench(const QueueBenchOptions& o) {
     const auto counters = sqlite->commit_counters();
     r.commits = counters.commits;
     r.syncs = counters.syncs;
+    r.sync_seconds = static_cast<double>(counters.sync_nanos) / 1e9;
     r.background_checkpoints = counters.background_checkpoints;
     r.writer_checkpoints = counters.writer_checkpoints;
     r.requests_per_commit =
@@ -252,7 +253,7 @@ std::string FormatQueueBenchText(const QueueBenchOptions& o, const QueueBenchRes
       "  enqueue latency: p50 {:.0f} us, p99 {:.0f} us\n"
       "  peak RSS:    {:.1f} MiB\n"
       "  database:    {:.1f} MiB\n"
-      "  commits:     {} ({:.1f} requests per commit), {} WAL fsyncs\n"
+      "  commits:     {} ({:.1f} requests per commit), {} WAL fsyncs ({:.2f} s in them)\n"
       "  checkpoints: {} in the background, {} by the writer\n"
       "  queue CPU:   writer {:.2f} s ({:.2f} us/msg), flusher {:.2f} s, checkpointer {:.2f} s\n",
       r.messages, o.producers, o.consumers, o.payload_bytes,
@@ -263,7 +264,7 @@ std::string FormatQueueBenchText(const QueueBenchOptions& o, const QueueBenchRes
       r.enqueue_per_s, r.enqueue_seconds, r.end_to_end_per_s, r.end_to_end_seconds,
       r.enqueue_p50_us, r.enqueue_p99_us, static_cast<double>(r.peak_rss_bytes) / (1 << 20),
       static_cast<double>(r.db_bytes) / (1 << 20), r.commits, r.requests_per_commit, r.syncs,
-      r.background_checkpoints, r.writer_checkpoints, r.writer_cpu_seconds,
+      r.sync_seconds, r.background_checkpoints, r.writer_checkpoints, r.writer_cpu_seconds,
       r.messages > 0 ? r.writer_cpu_seconds * 1e6 / static_cast<double>(r.messages) : 0,
       r.flusher_cpu_seconds, r.checkpointer_cpu_seconds);
 }
@@ -273,13 +274,14 @@ std::string FormatQueueBenchJson(const QueueBenchOptions& o, const QueueBenchRes
       "{{\"bench\":\"queue\",\"messages\":{},\"producers\":{},\"consumers\":{},"
       "\"payload_bytes\":{},\"enqueue_per_s\":{:.0f},\"end_to_end_per_s\":{:.0f},"
       "\"enqueue_p50_us\":{:.0f},\"enqueue_p99_us\":{:.0f},\"peak_rss_bytes\":{},"
-      "\"db_bytes\":{},\"commits\":{},\"syncs\":{},\"background_checkpoints\":{},"
+      "\"db_bytes\":{},\"commits\":{},\"syncs\":{},\"sync_seconds\":{:.3f},\"background_"
+      "checkpoints\":{},"
       "\"writer_checkpoints\":{},\"writer_cpu_seconds\":{:.3f},\"flusher_cpu_seconds\":{:.3f},"
       "\"checkpointer_cpu_seconds\":{:.3f}}}",
       r.messages, o.producers, o.consumers, o.payload_bytes, r.enqueue_per_s, r.end_to_end_per_s,
       r.enqueue_p50_us, r.enqueue_p99_us, r.peak_rss_bytes, r.db_bytes, r.commits, r.syncs,
-      r.background_checkpoints, r.writer_checkpoints, r.writer_cpu_seconds, r.flusher_cpu_seconds,
-      r.checkpointer_cpu_seconds);
+      r.sync_seconds, r.background_checkpoints, r.writer_checkpoints, r.writer_cpu_seconds,
+      r.flusher_cpu_seconds, r.checkpointer_cpu_seconds);
 }
 
 }  // namespace crmhub::bench

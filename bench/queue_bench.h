@@ -46,6 +46,7 @@ struct QueueBenchResult {
   int64_t background_checkpoints = 0;  // WAL checkpoints off the writer thread (0 on Kafka)
   int64_t writer_checkpoints = 0;      // by the writer, at the WAL's cap (0 on Kafka)
   double requests_per_commit = 0;
+  double sync_seconds = 0;  // time the flusher spent in WAL fsyncs
   // CPU time of the queue's own threads over the run (Linux: by thread
   // name, read before the queue closes; 0 where absent). Unlike the rates,
   // CPU per message hardly moves with the neighbours' load: it is what

@@ -46,6 +46,8 @@ TEST(BenchQueueEnginesTest, KafkaPrintsTheSameJsonKeysAsSqlite) {
   EXPECT_EQ(k.value("syncs", -1), 0);
   EXPECT_EQ(k.value("db_bytes", -1), 0);
   EXPECT_GT(s.value("commits", 0), 0);
+  EXPECT_GT(s.value("sync_seconds", 0.0), 0) << "the time in WAL fsyncs";
+  EXPECT_EQ(k.value("sync_seconds", -1.0), 0.0);
 
   auto bad = testutil::RunAndCapture(
       {testutil::CrmhubBinary(), "bench", "queue", "--engine", "redis", "--messages", "10"});
