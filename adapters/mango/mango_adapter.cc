@@ -129,7 +129,7 @@ std::string MangoSign(std::string_view api_key, std::string_view json, std::stri
 }
 
 MangoAdapter::MangoAdapter(MangoConfig config, MetricsRegistry* metrics)
-    : MangoAdapter(std::move(config), metrics, NoTransport(), system_clock_) {}
+    : MangoAdapter(std::move(config), metrics, NoTransport(), nullptr) {}
 
 MangoAdapter::MangoAdapter(MangoConfig config, const AdapterContext& context)
     : MangoAdapter(
@@ -138,14 +138,18 @@ MangoAdapter::MangoAdapter(MangoConfig config, const AdapterContext& context)
               ? NoTransport()
               : net::MakeUpstreamTransport("mango:" + config.id, context.http, *context.clock,
                                            context.metrics, {{"commands", {}}}),
-          context.clock != nullptr ? static_cast<const Clock&>(*context.clock)
-                                   : static_cast<const Clock&>(system_clock_)) {}
+          context.clock) {}
 
 MangoAdapter::MangoAdapter(MangoConfig config, MetricsRegistry* metrics, net::Transport transport,
                            const Clock& clock)
+    : MangoAdapter(std::move(config), metrics, std::move(transport), &clock) {}
+
+MangoAdapter::MangoAdapter(MangoConfig config, MetricsRegistry* metrics, net::Transport transport,
+                           const Clock* clock)
     : SignedNotificationAdapter(config, "mango", metrics),
       sign_(MangoScheme()),
-      client_(ClientOptions(config), std::move(transport), clock) {}
+      client_(ClientOptions(config), std::move(transport),
+              clock != nullptr ? *clock : static_cast<const Clock&>(system_clock_)) {}
 
 std::vector<DeliveryOutcome> MangoAdapter::Deliver(std::span<const Command> batch) {
   std::vector<DeliveryOutcome> out(batch.size());

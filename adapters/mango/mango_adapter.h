@@ -85,6 +85,12 @@ class MangoAdapter final : public kit::SignedNotificationAdapter, public TargetC
   std::vector<std::string> commands() const override { return {"click_to_call"}; }
 
  private:
+  // `clock` null: system_clock_. The public constructors delegate here with
+  // a pointer: a reference to system_clock_ taken before the object exists
+  // (as a delegating call's argument) is undefined behaviour.
+  MangoAdapter(MangoConfig config, MetricsRegistry* metrics, net::Transport transport,
+               const Clock* clock);
+
   const net::SignatureScheme sign_;
   const SystemClock system_clock_;  // when the context has no clock
   const MangoClient client_;

@@ -72,18 +72,23 @@ std::optional<int64_t> Kopecks(std::string_view text) {
 }  // namespace
 
 TbankAdapter::TbankAdapter(TbankConfig config, MetricsRegistry* metrics)
-    : TbankAdapter(std::move(config), metrics, kit::NoApiTransport("tbank"), system_clock_) {}
+    : TbankAdapter(std::move(config), metrics, kit::NoApiTransport("tbank"), nullptr) {}
 
 TbankAdapter::TbankAdapter(TbankConfig config, const AdapterContext& context)
     : TbankAdapter(config, context.metrics, kit::ApiTransport("tbank", config.id, context),
-                   context.clock != nullptr ? static_cast<const Clock&>(*context.clock)
-                                            : static_cast<const Clock&>(system_clock_)) {}
+                   context.clock) {}
 
 TbankAdapter::TbankAdapter(TbankConfig config, MetricsRegistry* metrics, net::Transport transport,
                            const Clock& clock)
+    : TbankAdapter(std::move(config), metrics, std::move(transport), &clock) {}
+
+TbankAdapter::TbankAdapter(TbankConfig config, MetricsRegistry* metrics, net::Transport transport,
+                           const Clock* clock)
     : PaymentAdapter(config, "tbank", metrics),
-      client_(ClientOptions(config), std::move(transport), clock),
-      sweep_(config.reconcile_after, config.reconcile_every, clock) {}
+      client_(ClientOptions(config), std::move(transport),
+              clock != nullptr ? *clock : static_cast<const Clock&>(system_clock_)),
+      sweep_(config.reconcile_after, config.reconcile_every,
+             clock != nullptr ? *clock : static_cast<const Clock&>(system_clock_)) {}
 
 std::vector<DeliveryOutcome> TbankAdapter::Deliver(std::span<const Command> batch) {
   std::vector<DeliveryOutcome> out(batch.size());

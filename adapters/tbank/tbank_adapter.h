@@ -142,6 +142,12 @@ class TbankAdapter final : public kit::PaymentAdapter,
   // instead.
   std::vector<InboundEvent> StateOf(const std::string& payment);
 
+  // `clock` null: system_clock_. The public constructors delegate here with
+  // a pointer: a reference to system_clock_ taken before the object exists
+  // (as a delegating call's argument) is undefined behaviour.
+  TbankAdapter(TbankConfig config, MetricsRegistry* metrics, net::Transport transport,
+               const Clock* clock);
+
   const SystemClock system_clock_;  // when the context has no clock
   const TbankClient client_;
   kit::PendingSweep sweep_;

@@ -227,19 +227,22 @@ std::vector<std::string> PublishedSenders() {
 }
 
 YooKassaAdapter::YooKassaAdapter(YooKassaConfig config, MetricsRegistry* metrics)
-    : YooKassaAdapter(std::move(config), metrics, kit::NoApiTransport("yookassa"), system_clock_) {}
+    : YooKassaAdapter(std::move(config), metrics, kit::NoApiTransport("yookassa"), nullptr) {}
 
 YooKassaAdapter::YooKassaAdapter(YooKassaConfig config, const AdapterContext& context)
     : YooKassaAdapter(config, context.metrics, kit::ApiTransport("yookassa", config.id, context),
-                      context.clock != nullptr ? static_cast<const Clock&>(*context.clock)
-                                               : static_cast<const Clock&>(system_clock_)) {}
+                      context.clock) {}
 
 YooKassaAdapter::YooKassaAdapter(YooKassaConfig config, MetricsRegistry* metrics,
                                  net::Transport transport, const Clock& clock)
+    : YooKassaAdapter(std::move(config), metrics, std::move(transport), &clock) {}
+
+YooKassaAdapter::YooKassaAdapter(YooKassaConfig config, MetricsRegistry* metrics,
+                                 net::Transport transport, const Clock* clock)
     : PaymentAdapter(config, "yookassa", metrics),
-      clock_(clock),
-      client_(ClientOptions(config), std::move(transport), clock),
-      sweep_(config.reconcile_after, config.reconcile_every, clock) {}
+      clock_(clock != nullptr ? *clock : static_cast<const Clock&>(system_clock_)),
+      client_(ClientOptions(config), std::move(transport), clock_),
+      sweep_(config.reconcile_after, config.reconcile_every, clock_) {}
 
 std::string YooKassaAdapter::DescribeJson() const {
   return nlohmann::json{{"shop_id", config().account},

@@ -127,6 +127,12 @@ class YooKassaAdapter final : public kit::PaymentAdapter,
   void Track(ObjectKind kind, const std::string& id, const std::string& payment_id,
              std::string_view status);
 
+  // `clock` null: system_clock_. The public constructors delegate here with
+  // a pointer: a reference to system_clock_ taken before the object exists
+  // (as a delegating call's argument) is undefined behaviour.
+  YooKassaAdapter(YooKassaConfig config, MetricsRegistry* metrics, net::Transport transport,
+                  const Clock* clock);
+
   const SystemClock system_clock_;  // when the context has no clock
   const Clock& clock_;
   const YooKassaClient client_;
