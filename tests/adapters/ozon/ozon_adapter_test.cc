@@ -290,9 +290,9 @@ TEST(OzonPull, PostingsAreQueuedAsSentWithTheirSchemeAddedLast) {
     EXPECT_EQ(posting["delivery_schema"], scheme);
     EXPECT_EQ(e.idempotency_key, posting["posting_number"].get<std::string>() + ":" +
                                      posting["status"].get<std::string>());
-    EXPECT_EQ(
-        sim.OrderStatuses(/*final_only=*/true).at(posting["posting_number"].get<std::string>()),
-        posting["status"]);
+    EXPECT_EQ(json(sim.OrderStatuses(/*final_only=*/true)
+                       .at(posting["posting_number"].get<std::string>())),
+              posting["status"]);
     EXPECT_TRUE(posting.contains("products") && posting["products"].is_array()) << e.payload;
     ++seen;
   });

@@ -73,14 +73,14 @@ TEST_F(ProductsFixture, EveryCardOfTheCatalogueBecomesAProduct) {
   for (const InboundEvent& e : cards) {
     const json card = json::parse(e.payload);
     skus.insert(card["sku"].get<std::string>());
-    EXPECT_EQ(e.ordering_key, card["sku"]);
+    EXPECT_EQ(json(e.ordering_key), card["sku"]);
     auto entities = rules->ApplyText(e.payload, {.source = "ozon-main", .received_ms = 1});
     ASSERT_TRUE(entities.ok()) << entities.status().ToString() << "\n" << e.payload;
     ASSERT_EQ(entities->size(), 1u) << e.payload;  // a product, and no order or deal
     const model::Entity& p = entities->front();
     ASSERT_TRUE(model::ValidateEntity(p).ok()) << model::ValidateEntity(p).ToString();
     EXPECT_EQ(p.kind, model::EntityKind::kProduct);
-    EXPECT_EQ(p.external_id, card["marketplace_id"]);
+    EXPECT_EQ(json(p.external_id), card["marketplace_id"]);
     EXPECT_EQ(p.fields["sku"], card["sku"]);
     EXPECT_EQ(p.fields["offer_ids"]["ozon"], card["marketplace_id"]);
     ASSERT_EQ(p.fields["barcodes"].size(), 1u);

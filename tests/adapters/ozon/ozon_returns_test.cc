@@ -69,7 +69,7 @@ TEST(OzonReturns, PulledWithTheirOwnCursorAndLinkedToTheirPostings) {
       const int64_t id = record["id"].get<int64_t>();
       return_posting[id] = record["posting_number"];
       return_status[id] = record["visual"]["status"]["sys_name"];
-      EXPECT_EQ(e.ordering_key, record["posting_number"]);
+      EXPECT_EQ(json(e.ordering_key), record["posting_number"]);
       auto entities = rules->ApplyText(e.payload, {.source = "ozon-main", .received_ms = 1});
       ASSERT_TRUE(entities.ok()) << entities.status().ToString() << "\n" << e.payload;
       ASSERT_EQ(entities->size(), 1u) << e.payload;

@@ -69,7 +69,7 @@ TEST_F(WbReturns, EveryReturnReachesItsFinalStatusLinkedToItsOrder) {
     const model::Entity& r = entities->front();
     ASSERT_TRUE(model::ValidateEntity(r).ok()) << model::ValidateEntity(r).ToString();
     EXPECT_EQ(r.kind, model::EntityKind::kReturn);
-    EXPECT_EQ(r.external_id, payload["srid"]);
+    EXPECT_EQ(json(r.external_id), payload["srid"]);
     EXPECT_EQ(r.fields["order_external_id"], std::to_string(payload["orderId"].get<int64_t>()));
     ASSERT_EQ(r.fields["lines"].size(), 1u);
     EXPECT_EQ(r.fields["lines"][0]["sku"], payload["barcode"]);

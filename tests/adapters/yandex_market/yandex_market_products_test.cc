@@ -82,7 +82,7 @@ TEST_F(YmProducts, EveryOfferOfTheCatalogueBecomesAProduct) {
     const model::Entity& p = entities->front();
     ASSERT_TRUE(model::ValidateEntity(p).ok()) << model::ValidateEntity(p).ToString();
     EXPECT_EQ(p.kind, model::EntityKind::kProduct);
-    EXPECT_EQ(p.external_id, card["sku"]);
+    EXPECT_EQ(json(p.external_id), card["sku"]);
     EXPECT_EQ(p.fields["offer_ids"]["yandex_market"], card["sku"]);
     EXPECT_FALSE(p.fields["extra"]["market_sku"].get<std::string>().empty());
     ASSERT_EQ(p.fields["barcodes"].size(), 1u);
