@@ -274,10 +274,9 @@ std::string FormatQueueBenchJson(const QueueBenchOptions& o, const QueueBenchRes
       "{{\"bench\":\"queue\",\"messages\":{},\"producers\":{},\"consumers\":{},"
       "\"payload_bytes\":{},\"enqueue_per_s\":{:.0f},\"end_to_end_per_s\":{:.0f},"
       "\"enqueue_p50_us\":{:.0f},\"enqueue_p99_us\":{:.0f},\"peak_rss_bytes\":{},"
-      "\"db_bytes\":{},\"commits\":{},\"syncs\":{},\"sync_seconds\":{:.3f},\"background_"
-      "checkpoints\":{},"
-      "\"writer_checkpoints\":{},\"writer_cpu_seconds\":{:.3f},\"flusher_cpu_seconds\":{:.3f},"
-      "\"checkpointer_cpu_seconds\":{:.3f}}}",
+      "\"db_bytes\":{},\"commits\":{},\"syncs\":{},\"sync_seconds\":{:.3f},"
+      "\"background_checkpoints\":{},\"writer_checkpoints\":{},\"writer_cpu_seconds\":{:.3f},"
+      "\"flusher_cpu_seconds\":{:.3f},\"checkpointer_cpu_seconds\":{:.3f}}}",
       r.messages, o.producers, o.consumers, o.payload_bytes, r.enqueue_per_s, r.end_to_end_per_s,
       r.enqueue_p50_us, r.enqueue_p99_us, r.peak_rss_bytes, r.db_bytes, r.commits, r.syncs,
       r.sync_seconds, r.background_checkpoints, r.writer_checkpoints, r.writer_cpu_seconds,
