@@ -59,7 +59,10 @@ struct Command {
   // across deliveries by (Wildberries' price tasks awaiting their result),
   // and what it sends as an idempotency key to a system that takes one.
   std::string key;
-  int attempt = 1;  // 1 on the first delivery, 2 on the first retry, ...
+  // 1 on the first delivery, 2 on the first retry, ...; never 1 after any
+  // earlier delivery, a throttled one included (whose attempt the queue does
+  // not count against max_attempts), since it may have reached the system.
+  int attempt = 1;
 };
 
 // What Resolve is handed: a hint the adapter's webhook queued

@@ -28,11 +28,28 @@ bool IsHint(const queue::Message& message) {
   return adapters::HeaderValue(message.headers, kResolveHeader) == "1";
 }
 
+namespace {
+
+// The attempt an adapter is told: above 1 whenever an earlier delivery was
+// tried. Message::attempts alone is not that: a throttled retry gives back
+// the delivery its lease counted (queue.h), yet that delivery may have sent
+// a write before it was throttled (a status write refused, then its re-read
+// throttled: told "first attempt" again, the adapter would send the refused
+// write once more). Every retry, throttled or not, records its reason in
+// last_error (both engines; the queue conformance test checks it), so a
+// message with a last error was delivered before.
+int AttemptOf(const queue::Message& message) {
+  const int counted = std::max(1, message.attempts);
+  return counted == 1 && !message.last_error.empty() ? 2 : counted;
+}
+
+}  // namespace
+
 adapters::Command ToCommand(const queue::Message& message) {
   return {.name = std::string(adapters::HeaderValue(message.headers, kCommandHeader)),
           .payload = message.payload,
           .key = message.idempotency_key,
-          .attempt = std::max(1, message.attempts)};
+          .attempt = AttemptOf(message)};
 }
 
 adapters::Hint ToHint(const queue::Message& message) {
@@ -40,7 +57,7 @@ adapters::Hint ToHint(const queue::Message& message) {
                       .kind = std::string(adapters::HeaderValue(message.headers, kKindHeader)),
                       .headers = {},
                       .payload = message.payload,
-                      .attempt = std::max(1, message.attempts)};
+                      .attempt = AttemptOf(message)};
   for (const auto& header : message.headers) {
     if (header.first != kKindHeader && header.first != kResolveHeader)
       hint.headers.push_back(header);

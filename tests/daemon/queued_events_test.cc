@@ -58,6 +58,17 @@ TEST(QueuedEventsTest, ACommandCarriesItsNameItemIdentityAndAttempt) {
   EXPECT_EQ(command.attempt, 1) << "a message not yet counted is on its first attempt";
   leased.attempts = 4;
   EXPECT_EQ(ToCommand(leased).attempt, 4);
+  // A throttled retry gives its attempt back to the queue (attempts is 1
+  // again on the next lease), but that delivery may have sent something:
+  // the adapter is told it is a retry.
+  leased.attempts = 1;
+  leased.last_error =
+      "wildberries: set_status deliver order 1: refused: HTTP 409; its status "
+      "is re-read before the dead letter: throttled";
+  EXPECT_EQ(ToCommand(leased).attempt, 2);
+  EXPECT_EQ(ToHint(leased).attempt, 2);
+  leased.last_error.clear();
+  EXPECT_EQ(ToCommand(leased).attempt, 1);
   leased.headers.clear();
   EXPECT_EQ(ToCommand(leased).name, "") << "no command header: a name no target knows";
 }

@@ -204,11 +204,17 @@ dbs_status_rate_burst = 100
   EXPECT_NE(reasons.find("the order is now cancel/canceled"), std::string::npos) << reasons;
   const auto acted = sim.log().Snapshot();
   int illegal = 0;
+  std::string sent;  // what WB saw of them, for a failure's message
   for (const auto& r : acted) {
-    illegal += r.path == "/api/v3/dbs/orders/" + id_text(kOrders) + "/deliver" ||
-               r.path == "/api/v3/dbs/orders/" + id_text(90) + "/receive";
+    if (r.path == "/api/v3/dbs/orders/" + id_text(kOrders) + "/deliver" ||
+        r.path == "/api/v3/dbs/orders/" + id_text(90) + "/receive") {
+      ++illegal;
+      sent +=
+          fmt::format("#{} at {} ms: {} {} -> {}\n", r.seq, r.at_ms, r.method, r.path, r.status);
+    }
   }
-  EXPECT_EQ(illegal, 2) << "each illegal write sent once, never retried";
+  EXPECT_EQ(illegal, 2) << "each illegal write sent once, never retried\n"
+                        << sent << e2e.child().Output();
   EXPECT_EQ(sim.OrderStatuses(false).at(id_text(kOrders)), "new/waiting");
 
   e2e.child().Signal(SIGTERM);
