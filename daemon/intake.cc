@@ -45,21 +45,11 @@ Refusal RefusalFor(StatusCode code) {
 IntakeHandler::IntakeHandler(const HttpRoutesDeps& deps, const HttpRoutesOptions& options)
     : deps_(deps), options_(options) {}
 
-IntakeHandler::AdapterMetrics& IntakeHandler::MetricsFor(const std::string& adapter_id) {
+EventCounters& IntakeHandler::MetricsFor(const std::string& adapter_id) {
   std::lock_guard lock(mu_);
   auto it = metrics_.find(adapter_id);
   if (it != metrics_.end()) return it->second;
-  AdapterMetrics m{
-      &deps_.metrics->GetCounter(
-          "crmhub_events_received_total",
-          "Events received from webhooks (answered 2xx) and pulls, new and duplicate",
-          {{"adapter", adapter_id}}),
-      &deps_.metrics->GetCounter(
-          "crmhub_events_duplicate_total",
-          "Events whose idempotency key was already accepted (nothing enqueued)",
-          {{"adapter", adapter_id}}),
-  };
-  return metrics_.emplace(adapter_id, m).first->second;
+  return metrics_.emplace(adapter_id, EventCountersFor(*deps_.metrics, adapter_id)).first->second;
 }
 
 void IntakeHandler::Reject(const std::string& adapter_id, std::string_view reason,
@@ -176,7 +166,7 @@ void IntakeHandler::Handle(std::string_view adapter_id_view, net::HttpRequest re
   for (adapters::InboundEvent& e : result.events) {
     messages.push_back(ToNewMessage(std::move(e), lane, adapter_id));
   }
-  AdapterMetrics& metrics = MetricsFor(adapter_id);
+  EventCounters& metrics = MetricsFor(adapter_id);
   // The callback runs on the queue's engine thread (or here, at once, when
   // the queue refuses: it never blocks this thread): it only counts and
   // hands the prepared answer to the responder (which posts to the

@@ -21,7 +21,8 @@
 // (source, idempotency key), also across concurrent requests).
 //
 // Metrics, by adapter:
-//   crmhub_events_received_total{adapter}   events answered 2xx (new + duplicate)
+//   crmhub_events_received_total{adapter}   events answered 2xx (new + duplicate); pulls
+//     and commands count theirs in it too (daemon/event_counters.h)
 //   crmhub_events_duplicate_total{adapter}  of those, duplicates
 //   crmhub_events_rejected_total{adapter,reason}  refused requests; reason is
 //     one of unauthenticated, forbidden, malformed, too_large, unavailable,
@@ -37,6 +38,7 @@
 
 #include "base/log_rate_limit.h"
 #include "base/thread_annotations.h"
+#include "daemon/event_counters.h"
 #include "daemon/http_routes.h"
 
 namespace crmhub::daemon {
@@ -53,11 +55,7 @@ class IntakeHandler {
   uint64_t BodyLimit(std::string_view adapter_id) const;
 
  private:
-  struct AdapterMetrics {
-    Counter* received;
-    Counter* duplicate;
-  };
-  AdapterMetrics& MetricsFor(const std::string& adapter_id);
+  EventCounters& MetricsFor(const std::string& adapter_id);
   void Reject(const std::string& adapter_id, std::string_view reason, net::HttpResponse response,
               const net::Responder& respond);
   net::HttpResponse Unavailable(std::string_view detail) const;
@@ -65,7 +63,7 @@ class IntakeHandler {
   const HttpRoutesDeps& deps_;
   const HttpRoutesOptions& options_;
   std::mutex mu_;
-  std::unordered_map<std::string, AdapterMetrics> metrics_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, EventCounters> metrics_ GUARDED_BY(mu_);
   // Refused signatures and senders: a few log lines a minute per adapter.
   LogRateLimit refusal_log_{*deps_.clock, 10, std::chrono::minutes(1)};
 };

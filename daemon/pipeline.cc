@@ -11,6 +11,7 @@
 #include "base/log_fields.h"
 #include "base/thread_annotations.h"
 #include "base/thread_name.h"
+#include "daemon/event_counters.h"
 #include "daemon/pull_ahead.h"
 #include "daemon/queued_events.h"
 #include "queue/give_up.h"
@@ -223,16 +224,9 @@ class AdapterWorkers {
   void CountReceived(const std::vector<queue::EnqueueOutcome>& outcomes) {
     int64_t duplicates = 0;
     for (queue::EnqueueOutcome o : outcomes) duplicates += o == queue::EnqueueOutcome::kDuplicate;
-    metrics_
-        .GetCounter("crmhub_events_received_total",
-                    "Events received from webhooks (answered 2xx) and pulls, new and duplicate",
-                    {{"adapter", id_}})
-        .Inc(static_cast<double>(outcomes.size()));
-    metrics_
-        .GetCounter("crmhub_events_duplicate_total",
-                    "Events whose idempotency key was already accepted (nothing enqueued)",
-                    {{"adapter", id_}})
-        .Inc(static_cast<double>(duplicates));
+    const EventCounters counters = EventCountersFor(metrics_, id_);
+    counters.received->Inc(static_cast<double>(outcomes.size()));
+    counters.duplicate->Inc(static_cast<double>(duplicates));
   }
   struct TargetMetrics;
   // Counts `outcome` in `m` and adds its settlement to `out`.

@@ -28,6 +28,7 @@
 #include "daemon/config_diff.h"
 #include "daemon/config_schema.h"
 #include "daemon/data_dir_lock.h"
+#include "daemon/event_counters.h"
 #include "daemon/http_routes.h"
 #include "daemon/lane_wakeup.h"
 #include "daemon/process_metrics.h"
@@ -463,12 +464,7 @@ void Daemon::StartWorkers(const AdapterSet& set) {
     if (!entry.enabled) continue;
     const bool webhook = entry.adapter->webhook() != nullptr;
     if (!webhook && entry.adapter->source() == nullptr) continue;
-    metrics_.GetCounter("crmhub_events_received_total",
-                        "Events received from webhooks (answered 2xx) and pulls, new and duplicate",
-                        {{"adapter", id}});
-    metrics_.GetCounter("crmhub_events_duplicate_total",
-                        "Events whose idempotency key was already accepted (nothing enqueued)",
-                        {{"adapter", id}});
+    EventCountersFor(metrics_, id);
     if (!webhook) continue;
     for (const char* reason : {"unauthenticated", "forbidden", "malformed", "too_large",
                                "unavailable", "overloaded", "method", "internal"}) {
