@@ -213,7 +213,9 @@ Result<WebhookResult> OnecExchangeAdapter::HandleWebhook(const net::HttpRequest&
   }
   if (type == "sale" && mode == "query") {
     // Read on the I/O thread: a few small files, at most kMaxQueryOrders.
-    Result<std::vector<PendingOrder>> pending = outbox_.Pending(kMaxQueryOrders);
+    int stale = 0;
+    Result<std::vector<PendingOrder>> pending = outbox_.Pending(kMaxQueryOrders, &stale);
+    if (stale_not_sent_ != nullptr) stale_not_sent_->Inc(static_cast<double>(stale));
     if (!pending.ok()) return Status::Unavailable("failure\n" + pending.status().message());
     std::vector<json> orders;
     for (const PendingOrder& p : *pending) orders.push_back(p.order);
@@ -652,6 +654,24 @@ ResolveResult OnecExchangeAdapter::FinishImport(const Hint& hint) {
   return {DeliveryOutcome::Ok(), {}};
 }
 
+OnecExchangeAdapter::OnecExchangeAdapter(OnecExchangeConfig config, Clock& clock)
+    : config_(std::move(config)),
+      clock_(clock),
+      outbox_(config_.staging_dir / "orders", config_.order_status_stale),
+      catalogue_(config_.staging_dir / "catalogues.db") {
+  if (config_.metrics != nullptr) {
+    auto not_sent = [&](const char* reason) {
+      return &config_.metrics->GetCounter(
+          "crmhub_onec_orders_not_sent_total",
+          "export_order items 1C is not sent: its own order echoed back, or a status older than "
+          "the one it last sent",
+          {{"adapter", config_.id}, {"reason", reason}});
+    };
+    echoes_not_sent_ = not_sent("echo");
+    stale_not_sent_ = not_sent("stale");
+  }
+}
+
 std::vector<DeliveryOutcome> OnecExchangeAdapter::Deliver(std::span<const Command> batch) {
   std::vector<DeliveryOutcome> out;
   out.reserve(batch.size());
@@ -671,6 +691,12 @@ std::vector<DeliveryOutcome> OnecExchangeAdapter::Deliver(std::span<const Comman
                         ? DeliveryOutcome::Fail("onec-exchange: " + put.status().message())
                         : DeliveryOutcome::Retry(put.status().message()));
       continue;
+    }
+    if (*put == OrderOutbox::PutResult::kEcho && echoes_not_sent_ != nullptr) {
+      echoes_not_sent_->Inc();
+    }
+    if (*put == OrderOutbox::PutResult::kStale && stale_not_sent_ != nullptr) {
+      stale_not_sent_->Inc();
     }
     out.push_back(DeliveryOutcome::Ok());
   }

@@ -64,6 +64,7 @@
 #include "adapters/adapter.h"
 #include "adapters/onec_exchange/catalogue_state.h"
 #include "adapters/onec_exchange/order_outbox.h"
+#include "base/metrics.h"
 #include "base/secret.h"
 #include "base/thread_annotations.h"
 
@@ -88,17 +89,16 @@ struct OnecExchangeConfig {
   // The declared order status precedence (AdapterContext): an order whose
   // status ranks below what 1C last sent of it is not sent back. Null: none.
   StatusStale order_status_stale;
+  // Where the counts of export_order items not sent go
+  // (crmhub_onec_orders_not_sent_total); null: not counted.
+  MetricsRegistry* metrics = nullptr;
 };
 
 class OnecExchangeAdapter final : public Adapter,
                                   public WebhookCapability,
                                   public TargetCapability {
  public:
-  OnecExchangeAdapter(OnecExchangeConfig config, Clock& clock)
-      : config_(std::move(config)),
-        clock_(clock),
-        outbox_(config_.staging_dir / "orders", config_.order_status_stale),
-        catalogue_(config_.staging_dir / "catalogues.db") {}
+  OnecExchangeAdapter(OnecExchangeConfig config, Clock& clock);
 
   const std::string& id() const override { return config_.id; }
   std::string_view type() const override { return "onec-exchange"; }
@@ -107,7 +107,11 @@ class OnecExchangeAdapter final : public Adapter,
 
   // export_order: each item one CRM order (canonical model) for 1C, kept in
   // the outbox (order_outbox.h) until 1C confirms it; an echo of what 1C
-  // itself sent is Ok and dropped.
+  // itself sent, or a status older than the one 1C last sent, is Ok and
+  // dropped, and counted:
+  //   crmhub_onec_orders_not_sent_total{adapter,reason="echo"|"stale"}
+  // ("stale" also counts a waiting order dropped at 1C's next query because
+  // 1C reported a later status meanwhile).
   std::vector<DeliveryOutcome> Deliver(std::span<const Command> batch) override;
   int max_batch() const override { return 100; }
   std::vector<std::string> commands() const override { return {"export_order"}; }
@@ -144,6 +148,8 @@ class OnecExchangeAdapter final : public Adapter,
 
   const OnecExchangeConfig config_;
   Clock& clock_;
+  Counter* echoes_not_sent_ = nullptr;  // null without a registry
+  Counter* stale_not_sent_ = nullptr;
   OrderOutbox outbox_;
   std::mutex catalogue_mu_;
   CatalogueState catalogue_ GUARDED_BY(catalogue_mu_);

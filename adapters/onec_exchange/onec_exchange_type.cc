@@ -77,6 +77,7 @@ Result<std::unique_ptr<Adapter>> Build(const config::Section& section,
   c.fingerprint_retention = keys.fingerprint_retention.Get(section);
   c.max_fingerprints = static_cast<size_t>(keys.max_fingerprints.Get(section));
   c.order_status_stale = context.order_status_stale;
+  c.metrics = context.metrics;
   if (context.clock == nullptr) return Status::Internal("onec-exchange: no clock in the context");
   return std::unique_ptr<Adapter>(
       std::make_unique<OnecExchangeAdapter>(std::move(c), *context.clock));

@@ -169,7 +169,7 @@ bool OrderOutbox::StaleAgainst1c(const std::string& order_id, const json& order)
   return stale_(held, Text(order, "status"));
 }
 
-Result<std::vector<PendingOrder>> OrderOutbox::Pending(size_t limit) {
+Result<std::vector<PendingOrder>> OrderOutbox::Pending(size_t limit, int* stale) {
   std::lock_guard lock(mu_);
   std::vector<fs::path> files;
   std::error_code ec;
@@ -189,6 +189,7 @@ Result<std::vector<PendingOrder>> OrderOutbox::Pending(size_t limit) {
     if (StaleAgainst1c(Text(*entry, "order_id"), *order)) {
       std::error_code rm;
       fs::remove(f, rm);  // 1C has a later status: this one never goes
+      if (stale != nullptr) ++*stale;
       continue;
     }
     out.push_back({Text(*entry, "order_id"), Text(*entry, "version"), *order});

@@ -74,8 +74,9 @@ class OrderOutbox {
   // disk fails (retry).
   Result<PutResult> Put(const nlohmann::json& order);
   // The pending orders, oldest file name order, at most `limit`; one whose
-  // status became stale against what 1C sent since is removed, not listed.
-  Result<std::vector<PendingOrder>> Pending(size_t limit);
+  // status became stale against what 1C sent since is removed, not listed,
+  // and counted in `*stale` when given.
+  Result<std::vector<PendingOrder>> Pending(size_t limit, int* stale = nullptr);
   // Removes each of `sent` still at the version sent; how many.
   Result<int> Confirm(const std::vector<PendingOrder>& sent);
   Status Remember1c(const std::string& order_id, const std::string& fingerprint);

@@ -243,6 +243,7 @@ class OnecExchangeTest : public ::testing::Test {
     c.password = Secret("p4ss");
     c.file_limit = 16 * 1024;
     c.staging_dir = dir_.path() / "staging";
+    c.metrics = &metrics_;
     adapter_ = std::make_unique<OnecExchangeAdapter>(std::move(c), clock_);
   }
   net::HttpRequest Req(const std::string& method, const std::string& query, std::string body = "") {
@@ -355,10 +356,18 @@ class OnecExchangeTest : public ::testing::Test {
 
   testutil::TempDir dir_;
   ManualClock clock_;
+  MetricsRegistry metrics_;
   bool zip_ = false;
   std::unique_ptr<OnecExchangeAdapter> adapter_;
   std::string cookie_;
   std::string last_refusal_;
+  // crmhub_onec_orders_not_sent_total{adapter="onec",reason=...}.
+  double NotSent(const std::string& reason) {
+    return metrics_
+        .GetCounter("crmhub_onec_orders_not_sent_total", "",
+                    {{"adapter", "onec"}, {"reason", reason}})
+        .value();
+  }
   size_t max_resolved_ = 0;
 };
 
@@ -778,8 +787,11 @@ TEST_F(OnecExchangeTest, OrdersLeaveFor1cWhenItConfirmsThemAndEchoesStayHome) {
   json echo = mapped[0].fields;
   echo["order_id"] = mapped[0].external_id;
   ASSERT_EQ(echo["order_id"], "36");
+  EXPECT_EQ(NotSent("echo"), 0);
   EXPECT_TRUE(deliver(echo).ok());
   EXPECT_TRUE(query().empty());  // not echoed back
+  EXPECT_EQ(NotSent("echo"), 1) << "ops see the echoes dropped";
+  EXPECT_EQ(NotSent("stale"), 0);
   echo["status"] = "Отгружен";
   EXPECT_TRUE(deliver(echo).ok());
   auto shipped = query();
@@ -839,8 +851,10 @@ TEST_F(OnecExchangeTest, AnOrderStatusOlderThanWhat1cReportedIsNotSentTo1c) {
   deliver("new");
   ExchangeBytes({{"orders.xml", Contract("1c_official_example_orders.xml")}});
   EXPECT_EQ(query().count("36"), 0u) << "the waiting \"new\" would walk 1C's order back";
+  EXPECT_EQ(NotSent("stale"), 1) << "dropped at the query, and counted";
   // The CRM's late copy of an older status, after 1C's report: not sent.
   deliver("new");
+  EXPECT_EQ(NotSent("stale"), 2) << "dropped at export_order, and counted";
   EXPECT_EQ(query().count("36"), 0u);
   // An equal rank goes (1C orders those by its own time), and so does a
   // later status.
