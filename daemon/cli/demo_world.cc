@@ -7,8 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <thread>
@@ -524,14 +526,21 @@ class DemoWorld final : public World {
     return Status::Ok();
   }
 
-  // 1C runs its exchange again when one fails (its schedule; here a second
-  // later, at most kOnecRuns times in all): the daemon may refuse a chunk
-  // with 503 while its queue's writer catches up with the start's burst, and
-  // the exchange protocol has no retry of a single request.
+  // 1C runs its exchange again when one fails (its schedule: here 1, 2, 4,
+  // 8, 16, then 30 seconds after each failure, at most kOnecRuns times in
+  // all, so that the runs span the catch-up): the daemon may refuse a chunk
+  // with 503 while its queue's writer catches up with the start's burst
+  // (longer on a loaded machine), and the exchange protocol has no retry of
+  // a single request.
   void RepeatFailedExchange() {
     if (onec_ == nullptr || onec_runs_ >= kOnecRuns) return;
     const std::string outcome = onec_->Done(0ms);
     if (!outcome.starts_with("failed")) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!onec_failed_at_) onec_failed_at_ = now;
+    const auto wait = std::min<std::chrono::seconds>(30s, 1s * (1 << std::min(onec_runs_ - 1, 5)));
+    if (now - *onec_failed_at_ < wait) return;
+    onec_failed_at_.reset();
     onec_failures_.push_back(outcome);
     onec_.reset();  // joins its thread: the exchange has ended
     onec_ = std::make_unique<adapters::onec_exchange::OnecExchangeSimulator>(onec_options_, clock_);
@@ -808,8 +817,10 @@ class DemoWorld final : public World {
   std::string onec_id_;
   std::unique_ptr<adapters::onec_exchange::OnecExchangeSimulator> onec_;
   simkit::SimOptions onec_options_;
-  static constexpr int kOnecRuns = 5;
+  static constexpr int kOnecRuns = 8;
   int onec_runs_ = 1;
+  // When the current run was first seen failed (its repeat waits).
+  std::optional<std::chrono::steady_clock::time_point> onec_failed_at_;
   std::vector<std::string> onec_failures_;  // how the earlier runs ended
   adapters::onec_exchange::OnecExchangeSimulator::Contents onec_sent_;
   // The bank-1c adapter's inbox; the statement's incoming documents (one
