@@ -326,6 +326,15 @@ namespace {
 // so orders the hub never pulled were invisible to it. `--source` asks the
 // source (here the Yandex Market simulator, through the real adapter) what
 // it lists and shows how many of those are in crm.db.
+// The orders a `reconcile --source --json` row listed (its kinds' count).
+int OrdersListed(const nlohmann::json& row) {
+  if (!row.is_object() || !row.contains("kinds") || !row["kinds"].is_object()) return -1;
+  const nlohmann::json& kinds = row["kinds"];
+  if (!kinds.contains("order") || !kinds["order"].is_object()) return 0;
+  const nlohmann::json& listed = kinds["order"]["entities"];
+  return listed.is_number_integer() ? listed.get<int>() : -1;
+}
+
 TEST(ReconcileSourceTest, AsksTheSourceAndShowsBothSides) {
   testutil::TempDir dir;
   testutil::ChildProcess sim(
@@ -368,7 +377,10 @@ TEST(ReconcileSourceTest, AsksTheSourceAndShowsBothSides) {
     ASSERT_TRUE(crm::SqliteCrmStore::Open(options, clock).ok());
   }
   // The simulated world creates its orders on the real clock, within a
-  // moment of its start: ask until all six are listed.
+  // moment of its start: ask until all six are listed. The pass may also
+  // list the catalogue (its product cards), or stop before it when Market's
+  // rate limit asks for a pause, depending on how fast the machine is: the
+  // orders are what is counted here.
   testutil::RunResult r;
   nlohmann::json rows, ym, site;
   const auto listed_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -380,11 +392,12 @@ TEST(ReconcileSourceTest, AsksTheSourceAndShowsBothSides) {
     ASSERT_TRUE(rows.is_array()) << r.output;
     ASSERT_EQ(rows.size(), 2u) << r.output;
     for (const auto& row : rows) (row["adapter"] == "ym" ? ym : site) = row;
-  } while (ym["records"] != 6 && std::chrono::steady_clock::now() < listed_by &&
+  } while (OrdersListed(ym) != 6 && std::chrono::steady_clock::now() < listed_by &&
            !sim.Wait(std::chrono::milliseconds(100)));
   EXPECT_EQ(r.exit_code, 1) << r.output;  // the hub has pulled nothing: all missing
   EXPECT_EQ(ym["asked"], true);
-  EXPECT_EQ(ym["records"], 6) << ym.dump();
+  EXPECT_EQ(OrdersListed(ym), 6) << ym.dump();
+  EXPECT_GE(ym["records"].get<int>(), 6) << ym.dump();
   EXPECT_GT(ym["entities"].get<int>(), 0) << ym.dump();
   EXPECT_EQ(ym["in_crm"], 0);
   EXPECT_EQ(ym["missing"], ym["entities"]);
