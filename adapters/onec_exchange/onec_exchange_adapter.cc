@@ -692,12 +692,10 @@ std::vector<DeliveryOutcome> OnecExchangeAdapter::Deliver(std::span<const Comman
                         : DeliveryOutcome::Retry(put.status().message()));
       continue;
     }
-    if (*put == OrderOutbox::PutResult::kEcho && echoes_not_sent_ != nullptr) {
-      echoes_not_sent_->Inc();
-    }
-    if (*put == OrderOutbox::PutResult::kStale && stale_not_sent_ != nullptr) {
-      stale_not_sent_->Inc();
-    }
+    Counter* not_sent = *put == OrderOutbox::PutResult::kEcho    ? echoes_not_sent_
+                        : *put == OrderOutbox::PutResult::kStale ? stale_not_sent_
+                                                                 : nullptr;
+    if (not_sent != nullptr) not_sent->Inc();
     out.push_back(DeliveryOutcome::Ok());
   }
   return out;
