@@ -181,7 +181,16 @@ Result<QueueBenchResult> RunQueueBench(const QueueBenchOptions& o) {
   }
   for (int c = 0; c < o.consumers; ++c) {
     threads.emplace_back([&] {
-      std::vector<queue::LeaseToken> tokens;
+      // Each consumer leases its next batch while its last one settles
+      // (SettleAsync), as the daemon's delivery does: one durable wait per
+      // batch, not two. At most one settlement in flight per consumer.
+      std::mutex settle_mu;
+      std::condition_variable settle_cv;
+      bool settling = false;
+      auto wait_settled = [&] {
+        std::unique_lock lock(settle_mu);
+        settle_cv.wait(lock, [&] { return !settling; });
+      };
       while (errors.load() == 0) {
         if (producers_done.load() && acked.load() >= enqueued.load()) break;
         auto leased = q->Lease(kLane, o.lease_batch, std::chrono::seconds(60));
@@ -190,18 +199,33 @@ Result<QueueBenchResult> RunQueueBench(const QueueBenchOptions& o) {
           break;
         }
         if (leased->empty()) {
+          wait_settled();  // what it settles may be all that was left
           // Not a test: a short nap keeps idle consumers off the writer.
           std::this_thread::sleep_for(std::chrono::microseconds(500));
           continue;
         }
-        tokens.clear();
-        for (const auto& l : *leased) tokens.push_back(l.lease);
-        for (const Status& st : q->AckBatch(tokens)) {
-          if (!st.ok()) note_error(st);
+        std::vector<queue::Settlement> acks;
+        acks.reserve(leased->size());
+        for (const auto& l : *leased) acks.push_back(queue::Settlement::Ack(l.lease));
+        wait_settled();
+        {
+          std::lock_guard lock(settle_mu);
+          settling = true;
         }
-        acked.fetch_add(static_cast<int64_t>(tokens.size()));
-        mark(last_ack_ns);
+        const auto n = static_cast<int64_t>(acks.size());
+        q->SettleAsync(std::move(acks), [&, n](std::vector<Status> outcomes) {
+          for (const Status& st : outcomes) {
+            if (!st.ok()) note_error(st);
+          }
+          acked.fetch_add(n);
+          mark(last_ack_ns);
+          // Notified under the lock: the consumer's locals outlive this.
+          std::lock_guard lock(settle_mu);
+          settling = false;
+          settle_cv.notify_all();
+        });
       }
+      wait_settled();
     });
   }
   for (int p = 0; p < o.producers; ++p) threads[static_cast<size_t>(p)].join();

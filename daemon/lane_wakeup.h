@@ -63,6 +63,9 @@ class NotifyingQueue final : public queue::Queue {
   std::vector<Status> Settle(std::span<const queue::Settlement> settlements) override {
     return inner_.Settle(settlements);
   }
+  void SettleAsync(std::vector<queue::Settlement> settlements, SettleCallback done) override {
+    inner_.SettleAsync(std::move(settlements), std::move(done));
+  }
   Result<std::vector<queue::LaneStats>> Stats() override { return inner_.Stats(); }
   Result<std::vector<queue::DeadLetter>> ListDeadLetters(
       const queue::DeadLetterFilter& filter) override {

@@ -22,6 +22,10 @@ Result<EnqueueOutcome> Queue::Enqueue(NewMessage message) {
   return (*r)[0];
 }
 
+void Queue::SettleAsync(std::vector<Settlement> settlements, SettleCallback done) {
+  done(Settle(settlements));
+}
+
 namespace {
 
 Status Single(std::vector<Status> statuses) {

@@ -485,21 +485,45 @@ Result<std::vector<Leased>> SqliteQueue::Lease(const std::string& lane, int max,
 }
 
 std::vector<Status> SqliteQueue::Settle(std::span<const Settlement> settlements) {
-  std::vector<Status> outcomes(settlements.size());
-  if (settlements.empty()) return outcomes;
-  // One op, so one transaction and one fsync for the whole span, whatever
-  // its mix of acks, retries and failures.
+  std::promise<std::vector<Status>> promise;
+  auto future = promise.get_future();
+  SettleAsync({settlements.begin(), settlements.end()},
+              [&promise](std::vector<Status> outcomes) { promise.set_value(std::move(outcomes)); });
+  return future.get();
+}
+
+void SqliteQueue::SettleAsync(std::vector<Settlement> settlements, SettleCallback done) {
+  if (settlements.empty()) {
+    done({});
+    return;
+  }
+  // One op, so one transaction and one fsync for the whole batch, whatever
+  // its mix of acks, retries and failures. Submit, not TrySubmit: a
+  // settlement is never refused for the backlog (it shrinks what is held).
+  struct State {
+    std::vector<Settlement> settlements;
+    std::vector<Status> outcomes;
+    SettleCallback done;
+  };
   int64_t bytes = 0;
   for (const Settlement& s : settlements) bytes += kSettlementBytes + s.reason.size();
-  Status st = SubmitAndWait(
-      static_cast<int>(settlements.size()), bytes, [&](WriterStore& store, SystemTime now) {
-        for (size_t i = 0; i < settlements.size(); ++i) {
-          CRMHUB_RETURN_IF_ERROR(store.Settle(settlements[i], now, &outcomes[i]));
-        }
-        return Status::Ok();
-      });
-  if (!st.ok()) outcomes.assign(settlements.size(), st);
-  return outcomes;
+  const size_t n = settlements.size();
+  auto state = std::make_shared<State>(State{std::move(settlements), {}, std::move(done)});
+  state->outcomes.resize(n);
+  Op op;
+  op.weight = static_cast<int>(n);
+  op.bytes = bytes;
+  op.apply = [state](WriterStore& store, SystemTime now) {
+    for (size_t i = 0; i < state->settlements.size(); ++i) {
+      CRMHUB_RETURN_IF_ERROR(store.Settle(state->settlements[i], now, &state->outcomes[i]));
+    }
+    return Status::Ok();
+  };
+  op.done = [state](const Status& st) {
+    if (!st.ok()) state->outcomes.assign(state->settlements.size(), st);
+    state->done(std::move(state->outcomes));
+  };
+  Submit(std::move(op));
 }
 
 Status SqliteQueue::ReplayDeadLetter(int64_t id) {

@@ -140,6 +140,7 @@ class SqliteQueue final : public Queue {
   Result<std::vector<Leased>> Lease(const std::string& lane, int max,
                                     std::chrono::milliseconds lease_duration) override;
   std::vector<Status> Settle(std::span<const Settlement> settlements) override;
+  void SettleAsync(std::vector<Settlement> settlements, SettleCallback done) override;
 
   Result<std::vector<LaneStats>> Stats() override;
 

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -421,6 +422,43 @@ TEST_P(QueueConformance, SettleAMixedBatchAnswersEachItem) {
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].idempotency_key, "k2");
   EXPECT_EQ(dead[0].reason, "400 bad order");
+}
+
+// SettleAsync: Settle's answers, given to the callback once durable, and a
+// Lease made after it returns is applied after it (queue.h): the acked
+// message's successor under its ordering key is due at once.
+TEST_P(QueueConformance, SettleAsyncAnswersEachItemAndALaterLeaseSeesIt) {
+  ASSERT_TRUE(q_->Enqueue(Msg("out.x", "a1", "1", "sku-a")).ok());
+  ASSERT_TRUE(q_->Enqueue(Msg("out.x", "a2", "2", "sku-a")).ok());
+  ASSERT_TRUE(q_->Enqueue(Msg("out.x", "n1", "3")).ok());
+  std::vector<Leased> first = LeaseExactly("out.x", 2);  // a2 waits behind a1
+  ASSERT_EQ(Keys(first), (std::set<std::string>{"a1", "n1"}));
+  const Leased& a1 = first[0].message.idempotency_key == "a1" ? first[0] : first[1];
+  const Leased& n1 = first[0].message.idempotency_key == "a1" ? first[1] : first[0];
+
+  std::promise<std::vector<Status>> answered;
+  auto answers = answered.get_future();
+  const LeaseToken forged{n1.lease.message_id, n1.lease.token + 1000};
+  q_->SettleAsync(
+      {Settlement::Ack(a1.lease), Settlement::Ack(forged), Settlement::Fail(n1.lease, "400 bad")},
+      [&answered](std::vector<Status> st) { answered.set_value(std::move(st)); });
+  Leased a2 = LeaseOne("out.x");
+  EXPECT_EQ(a2.message.idempotency_key, "a2");
+  ASSERT_EQ(answers.wait_for(seconds(30)), std::future_status::ready);
+  std::vector<Status> st = answers.get();
+  ASSERT_EQ(st.size(), 3u);
+  EXPECT_TRUE(st[0].ok()) << st[0].ToString();
+  EXPECT_EQ(st[1].code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(st[2].ok()) << st[2].ToString();
+  ASSERT_TRUE(q_->Ack(a2.lease).ok());
+  std::vector<DeadLetter> dead = DeadLetters();
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].idempotency_key, "n1");
+
+  // Nothing to settle: answered at once, with no answers.
+  bool empty_answered = false;
+  q_->SettleAsync({}, [&](std::vector<Status> none) { empty_answered = none.empty(); });
+  EXPECT_TRUE(empty_answered);
 }
 
 TEST_P(QueueConformance, OrderingKeySerialisesWithinALaneOthersRunInParallel) {
