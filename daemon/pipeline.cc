@@ -165,9 +165,10 @@ class AdapterWorkers {
   void SourceLoop();
   void InboundLoop();
   void TargetLoop();
-  // The settlements of one leased batch, committed together by
-  // CommitSettlements: one Queue::Settle, so one durable commit however the
-  // batch ended (mapped or not, delivered, throttled or refused).
+  // The settlements of one leased batch, committed together (by
+  // CommitSettlements, or StartSettling on the inbound lane): one
+  // Queue::Settle, so one durable commit however the batch ended (mapped or
+  // not, delivered, throttled or refused).
   struct Settlements {
     std::vector<queue::Settlement> items;
     std::vector<int64_t> message_ids;  // of each item, for the log
@@ -177,7 +178,24 @@ class AdapterWorkers {
     std::vector<std::string> dead_reasons;
     bool any_ok = false;
   };
-  void ProcessInbound(std::vector<queue::Leased>& batch);
+  // Maps and applies one leased batch; its settlements go to `out`.
+  void ProcessInbound(std::vector<queue::Leased>& batch, Settlements& out);
+  // A batch whose settlements commit (Queue::SettleAsync) while the inbound
+  // loop leases the next batch: one durable wait per batch instead of two.
+  // The batch stays here (the settlements point into it) until the commit
+  // answers; FinishSettling then logs and counts on the worker's thread.
+  struct SettlingBatch {
+    std::vector<queue::Leased> batch;
+    Settlements settlements;
+    std::mutex mu;
+    std::condition_variable answered_cv;
+    bool answered GUARDED_BY(mu) = false;
+    std::vector<Status> statuses GUARDED_BY(mu);
+  };
+  std::shared_ptr<SettlingBatch> StartSettling(std::vector<queue::Leased> batch,
+                                               Settlements settlements);
+  // Waits for the commit's answer, then reports it (ReportSettlements).
+  void FinishSettling(SettlingBatch& settling);
   // The resolve step of one hint (see WebhookCapability::Resolve); its
   // settlement joins `out`, after the records it resolved are durable.
   void ResolveHint(const queue::Leased& hint, Settlements& out);
@@ -234,6 +252,9 @@ class AdapterWorkers {
               Settlements& out);
   // Settles `s` in one Queue::Settle call and logs what did not settle.
   void CommitSettlements(const Settlements& s);
+  // Logs the items that failed to settle and the dead letters made, and
+  // records a delivery success when any item was delivered.
+  void ReportSettlements(const Settlements& s, const std::vector<Status>& statuses);
   // One rate-limited warning for a message that became a dead letter.
   void LogDeadLetter(const queue::Message& message, const std::string& reason) {
     int64_t suppressed = 0;
@@ -428,10 +449,18 @@ void AdapterWorkers::SourceLoop() {
 void AdapterWorkers::InboundLoop() {
   const std::string lane = InboundLane(id_);
   auto idle = options_.idle_wait_min;
+  std::shared_ptr<SettlingBatch> settling;  // the last batch, while it settles
   while (true) {
     LaneWakeup::Ticket ticket = wakeup_.Current(lane);
     if (stopping()) break;
+    // Leased after the last batch's settlements were submitted, so applied
+    // after them (queue.h): an acked message's successor under its ordering
+    // key is already due.
     auto leased = queue_.Lease(lane, options_.inbound_batch, options_.lease_duration);
+    if (settling) {
+      FinishSettling(*settling);
+      settling.reset();
+    }
     if (!leased.ok()) {
       RecordError(Capability::kDeliver, "lease " + lane + ": " + leased.status().ToString());
       WaitFor(lane, ticket, options_.idle_wait_max);
@@ -443,16 +472,49 @@ void AdapterWorkers::InboundLoop() {
       continue;
     }
     idle = options_.idle_wait_min;
-    ProcessInbound(*leased);
+    Settlements settlements;
+    ProcessInbound(*leased, settlements);
+    settling = StartSettling(std::move(*leased), std::move(settlements));
   }
+  if (settling) FinishSettling(*settling);
 }
 
-void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
+std::shared_ptr<AdapterWorkers::SettlingBatch> AdapterWorkers::StartSettling(
+    std::vector<queue::Leased> batch, Settlements settlements) {
+  auto settling = std::make_shared<SettlingBatch>();
+  settling->batch = std::move(batch);  // moved: the settlements' pointers stay valid
+  settling->settlements = std::move(settlements);
+  if (settling->settlements.items.empty()) {
+    std::lock_guard lock(settling->mu);
+    settling->answered = true;
+    return settling;
+  }
+  // ReportSettlements reads the ids, messages and reasons, not the items.
+  std::vector<queue::Settlement> items = std::move(settling->settlements.items);
+  queue_.SettleAsync(std::move(items), [settling](std::vector<Status> statuses) {
+    std::lock_guard lock(settling->mu);
+    settling->statuses = std::move(statuses);
+    settling->answered = true;
+    settling->answered_cv.notify_all();
+  });
+  return settling;
+}
+
+void AdapterWorkers::FinishSettling(SettlingBatch& settling) {
+  std::vector<Status> statuses;
+  {
+    std::unique_lock lock(settling.mu);
+    settling.answered_cv.wait(lock, [&] { return settling.answered; });
+    statuses = std::move(settling.statuses);
+  }
+  ReportSettlements(settling.settlements, statuses);
+}
+
+void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch, Settlements& settlements) {
   static const std::string kTarget = "crm";
   TargetMetrics m = MetricsFor(kTarget);
   std::vector<crm::SinkEvent> events;
   std::vector<const queue::Leased*> applied;
-  Settlements settlements;
   for (queue::Leased& l : batch) {
     if (IsHint(l.message)) {
       ResolveHint(l, settlements);
@@ -481,10 +543,7 @@ void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
                                     .validated = true});
     applied.push_back(&l);
   }
-  if (events.empty()) {
-    CommitSettlements(settlements);
-    return;
-  }
+  if (events.empty()) return;
   auto started = std::chrono::steady_clock::now();
   std::vector<DeliveryOutcome> outcomes =
       Guarded("sink", [&] { return sink_.Apply(events); })
@@ -499,7 +558,6 @@ void AdapterWorkers::ProcessInbound(std::vector<queue::Leased>& batch) {
                                " outcomes for " + std::to_string(events.size()) + " events"));
   }
   for (size_t i = 0; i < applied.size(); ++i) Decide(m, *applied[i], outcomes[i], settlements);
-  CommitSettlements(settlements);
 }
 
 void AdapterWorkers::ResolveHint(const queue::Leased& hint, Settlements& out) {
@@ -649,7 +707,10 @@ void AdapterWorkers::Decide(const TargetMetrics& m, const queue::Leased& leased,
 
 void AdapterWorkers::CommitSettlements(const Settlements& s) {
   if (s.items.empty()) return;
-  std::vector<Status> statuses = queue_.Settle(s.items);
+  ReportSettlements(s, queue_.Settle(s.items));
+}
+
+void AdapterWorkers::ReportSettlements(const Settlements& s, const std::vector<Status>& statuses) {
   for (size_t i = 0; i < statuses.size() && i < s.message_ids.size(); ++i) {
     if (!statuses[i].ok()) {
       // Typically an expired lease: the message is delivered again later and

@@ -942,5 +942,109 @@ TEST_F(PipelineTest, AThrottledThousandItemBatchSettlesInOneCommit) {
   EXPECT_EQ(engine_->Depth(), 990);
 }
 
+// A queue that holds each SettleAsync answer until the next Lease has been
+// made: a worker that waited for its settlement before leasing again would
+// lease nothing until ReleaseHeld.
+class AnswerAfterNextLease final : public queue::Queue {
+ public:
+  explicit AnswerAfterNextLease(queue::Queue& inner) : inner_(inner) {}
+  void EnqueueAsync(std::vector<queue::NewMessage> m, EnqueueCallback done) override {
+    inner_.EnqueueAsync(std::move(m), std::move(done));
+  }
+  Result<std::vector<queue::Leased>> Lease(const std::string& lane, int max,
+                                           std::chrono::milliseconds d) override {
+    auto leased = inner_.Lease(lane, max, d);
+    // The lease was applied after the settlements before it (queue.h), so
+    // their answers are in by now.
+    const int released = ReleaseHeld();
+    if (released > 0 && leased.ok() && !leased->empty()) leased_while_settling.Add();
+    return leased;
+  }
+  std::vector<Status> Settle(std::span<const queue::Settlement> s) override {
+    return inner_.Settle(s);
+  }
+  void SettleAsync(std::vector<queue::Settlement> s, SettleCallback done) override {
+    inner_.SettleAsync(std::move(s), [this, done = std::move(done)](std::vector<Status> st) {
+      std::lock_guard lock(mu_);
+      held_.push_back([done, st = std::move(st)] { done(st); });
+    });
+  }
+  // Answers every held settlement; returns how many.
+  int ReleaseHeld() {
+    std::vector<std::function<void()>> answers;
+    {
+      std::lock_guard lock(mu_);
+      answers.swap(held_);
+    }
+    for (auto& answer : answers) answer();
+    return static_cast<int>(answers.size());
+  }
+  Result<std::vector<queue::LaneStats>> Stats() override { return inner_.Stats(); }
+  Result<std::vector<queue::DeadLetter>> ListDeadLetters(
+      const queue::DeadLetterFilter& f) override {
+    return inner_.ListDeadLetters(f);
+  }
+  Result<queue::DeadLetter> GetDeadLetter(int64_t id) override { return inner_.GetDeadLetter(id); }
+  Status ReplayDeadLetter(int64_t id) override { return inner_.ReplayDeadLetter(id); }
+  Result<int64_t> ReplayAllDeadLetters(std::optional<std::string> lane) override {
+    return inner_.ReplayAllDeadLetters(std::move(lane));
+  }
+  Status DropDeadLetter(int64_t id) override { return inner_.DropDeadLetter(id); }
+  Result<int64_t> PurgeDeadLetters(SystemTime cutoff) override {
+    return inner_.PurgeDeadLetters(cutoff);
+  }
+  Status PutState(const std::string& k, const std::string& v) override {
+    return inner_.PutState(k, v);
+  }
+  Result<std::optional<std::string>> GetState(const std::string& k) override {
+    return inner_.GetState(k);
+  }
+  bool Healthy() const override { return inner_.Healthy(); }
+  int64_t Depth() const override { return inner_.Depth(); }
+
+  EventCount leased_while_settling;  // leases that took messages with answers held
+
+ private:
+  queue::Queue& inner_;
+  std::mutex mu_;
+  std::vector<std::function<void()>> held_;  // GUARDED_BY(mu_)
+};
+
+// Delivery leases its next batch while the last one settles (SettleAsync):
+// one durable wait per batch, not two, and nothing is lost or doubled.
+TEST_F(PipelineTest, TheNextBatchIsLeasedWhileTheLastSettles) {
+  std::vector<queue::NewMessage> batch;
+  for (int i = 0; i < 30; ++i) {
+    const std::string id = "p" + std::to_string(i);
+    batch.push_back(
+        {.lane = "in.form", .source = "form", .idempotency_key = id, .payload = Form(id)});
+  }
+  ASSERT_TRUE(queue_->EnqueueBatch(std::move(batch)).ok());
+  AnswerAfterNextLease holding(*engine_);
+  PipelineOptions options;
+  options.delivery_workers = 1;
+  options.inbound_batch = 10;
+  Pipeline pipeline(holding, *sink_, clock_, metrics_, wakeup_, options);
+  ASSERT_TRUE(pipeline.Start(std::make_shared<HookOnly>("form"), mapper_).ok());
+  const bool all_applied = sink_->applied.WaitFor(30, seconds(30));
+  // The second and third batches were leased with the one before unanswered.
+  const bool overlapped = holding.leased_while_settling.WaitFor(2, seconds(30));
+  holding.ReleaseHeld();  // whatever a failing worker still waits for
+  EXPECT_TRUE(all_applied) << "applied " << sink_->applied.value();
+  EXPECT_TRUE(overlapped) << "leases made while a settlement was held: "
+                          << holding.leased_while_settling.value();
+  // Every batch settles: the queue drains (the last answer comes with the
+  // next, empty, lease or at the stop).
+  const auto guard = std::chrono::steady_clock::now() + seconds(30);
+  while (engine_->Depth() > 0 && std::chrono::steady_clock::now() < guard) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  EXPECT_EQ(engine_->Depth(), 0);
+  holding.ReleaseHeld();
+  ASSERT_TRUE(pipeline.StopAll(Deadline()));
+  EXPECT_EQ(sink_->batch_sizes(), (std::vector<size_t>{10, 10, 10}));
+  for (int i = 0; i < 30; ++i) EXPECT_TRUE(HasLead("form", "site-p" + std::to_string(i))) << i;
+}
+
 }  // namespace
 }  // namespace crmhub::daemon
