@@ -20,7 +20,7 @@
 
 #include "base/clock.h"
 #include "base/thread_annotations.h"
-#include "queue/queue.h"
+#include "queue/forwarding_queue.h"
 
 namespace crmhub::daemon {
 
@@ -50,45 +50,17 @@ class LaneWakeup {
   uint64_t all_generation_ GUARDED_BY(mu_) = 0;
 };
 
-class NotifyingQueue final : public queue::Queue {
+class NotifyingQueue final : public queue::ForwardingQueue {
  public:
   // Both must outlive this object.
-  NotifyingQueue(queue::Queue& inner, LaneWakeup& wakeup) : inner_(inner), wakeup_(wakeup) {}
+  NotifyingQueue(queue::Queue& inner, LaneWakeup& wakeup)
+      : queue::ForwardingQueue(inner), wakeup_(wakeup) {}
 
   void EnqueueAsync(std::vector<queue::NewMessage> messages, EnqueueCallback done) override;
-  Result<std::vector<queue::Leased>> Lease(const std::string& lane, int max,
-                                           std::chrono::milliseconds lease_duration) override {
-    return inner_.Lease(lane, max, lease_duration);
-  }
-  std::vector<Status> Settle(std::span<const queue::Settlement> settlements) override {
-    return inner_.Settle(settlements);
-  }
-  void SettleAsync(std::vector<queue::Settlement> settlements, SettleCallback done) override {
-    inner_.SettleAsync(std::move(settlements), std::move(done));
-  }
-  Result<std::vector<queue::LaneStats>> Stats() override { return inner_.Stats(); }
-  Result<std::vector<queue::DeadLetter>> ListDeadLetters(
-      const queue::DeadLetterFilter& filter) override {
-    return inner_.ListDeadLetters(filter);
-  }
-  Result<queue::DeadLetter> GetDeadLetter(int64_t id) override { return inner_.GetDeadLetter(id); }
   Status ReplayDeadLetter(int64_t id) override;
   Result<int64_t> ReplayAllDeadLetters(std::optional<std::string> lane) override;
-  Status DropDeadLetter(int64_t id) override { return inner_.DropDeadLetter(id); }
-  Result<int64_t> PurgeDeadLetters(SystemTime cutoff) override {
-    return inner_.PurgeDeadLetters(cutoff);
-  }
-  Status PutState(const std::string& key, const std::string& value) override {
-    return inner_.PutState(key, value);
-  }
-  Result<std::optional<std::string>> GetState(const std::string& key) override {
-    return inner_.GetState(key);
-  }
-  bool Healthy() const override { return inner_.Healthy(); }
-  int64_t Depth() const override { return inner_.Depth(); }
 
  private:
-  queue::Queue& inner_;
   LaneWakeup& wakeup_;
 };
 

@@ -32,7 +32,7 @@ void FaultQueue::Release() {
     hold_ = false;
     parked.swap(parked_);
   }
-  for (auto& [messages, done] : parked) inner_.EnqueueAsync(std::move(messages), std::move(done));
+  for (auto& [messages, done] : parked) inner().EnqueueAsync(std::move(messages), std::move(done));
 }
 
 bool FaultQueue::WaitParked(size_t n, std::chrono::milliseconds timeout) {
@@ -49,7 +49,7 @@ void FaultQueue::EnqueueAsync(std::vector<queue::NewMessage> messages, EnqueueCa
       return;
     }
   }
-  inner_.EnqueueAsync(std::move(messages), std::move(done));
+  inner().EnqueueAsync(std::move(messages), std::move(done));
 }
 
 Answer Fetch(uint16_t port, const std::string& method, const std::string& target,

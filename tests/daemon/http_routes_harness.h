@@ -24,15 +24,16 @@
 #include "base/metrics.h"
 #include "daemon/http_routes.h"
 #include "net/http_server.h"
+#include "queue/forwarding_queue.h"
 #include "queue/sqlite_queue.h"
 
 namespace crmhub::daemon::testing {
 
 // A Queue that forwards to a real one, with faults switched on by the test
 // (LevelDB's ErrorEnv): report unhealthy, or hold enqueues until released.
-class FaultQueue final : public queue::Queue {
+class FaultQueue final : public queue::ForwardingQueue {
  public:
-  explicit FaultQueue(queue::Queue& inner) : inner_(inner) {}
+  explicit FaultQueue(queue::Queue& inner) : queue::ForwardingQueue(inner) {}
 
   std::atomic<bool> unhealthy{false};
 
@@ -44,36 +45,9 @@ class FaultQueue final : public queue::Queue {
   bool WaitParked(size_t n, std::chrono::milliseconds timeout);
 
   void EnqueueAsync(std::vector<queue::NewMessage> messages, EnqueueCallback done) override;
-  Result<std::vector<queue::Leased>> Lease(const std::string& lane, int max,
-                                           std::chrono::milliseconds d) override {
-    return inner_.Lease(lane, max, d);
-  }
-  std::vector<Status> Settle(std::span<const queue::Settlement> s) override {
-    return inner_.Settle(s);
-  }
-  Result<std::vector<queue::LaneStats>> Stats() override { return inner_.Stats(); }
-  Result<std::vector<queue::DeadLetter>> ListDeadLetters(
-      const queue::DeadLetterFilter& f) override {
-    return inner_.ListDeadLetters(f);
-  }
-  Result<queue::DeadLetter> GetDeadLetter(int64_t id) override { return inner_.GetDeadLetter(id); }
-  Status ReplayDeadLetter(int64_t id) override { return inner_.ReplayDeadLetter(id); }
-  Result<int64_t> ReplayAllDeadLetters(std::optional<std::string> lane) override {
-    return inner_.ReplayAllDeadLetters(std::move(lane));
-  }
-  Status DropDeadLetter(int64_t id) override { return inner_.DropDeadLetter(id); }
-  Result<int64_t> PurgeDeadLetters(SystemTime c) override { return inner_.PurgeDeadLetters(c); }
-  Status PutState(const std::string& k, const std::string& v) override {
-    return inner_.PutState(k, v);
-  }
-  Result<std::optional<std::string>> GetState(const std::string& k) override {
-    return inner_.GetState(k);
-  }
-  bool Healthy() const override { return !unhealthy.load() && inner_.Healthy(); }
-  int64_t Depth() const override { return inner_.Depth(); }
+  bool Healthy() const override { return !unhealthy.load() && inner().Healthy(); }
 
  private:
-  queue::Queue& inner_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool hold_ = false;  // GUARDED_BY(mu_)

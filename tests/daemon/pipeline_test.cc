@@ -17,6 +17,7 @@
 #include "daemon/lane_wakeup.h"
 #include "daemon/queued_events.h"
 #include "mapping/rules/rule_set.h"
+#include "queue/forwarding_queue.h"
 #include "queue/sqlite_queue.h"
 #include "tests/daemon/test_support.h"
 #include "tests/support/log_capture.h"
@@ -945,26 +946,20 @@ TEST_F(PipelineTest, AThrottledThousandItemBatchSettlesInOneCommit) {
 // A queue that holds each SettleAsync answer until the next Lease has been
 // made: a worker that waited for its settlement before leasing again would
 // lease nothing until ReleaseHeld.
-class AnswerAfterNextLease final : public queue::Queue {
+class AnswerAfterNextLease final : public queue::ForwardingQueue {
  public:
-  explicit AnswerAfterNextLease(queue::Queue& inner) : inner_(inner) {}
-  void EnqueueAsync(std::vector<queue::NewMessage> m, EnqueueCallback done) override {
-    inner_.EnqueueAsync(std::move(m), std::move(done));
-  }
+  explicit AnswerAfterNextLease(queue::Queue& inner) : queue::ForwardingQueue(inner) {}
   Result<std::vector<queue::Leased>> Lease(const std::string& lane, int max,
                                            std::chrono::milliseconds d) override {
-    auto leased = inner_.Lease(lane, max, d);
+    auto leased = inner().Lease(lane, max, d);
     // The lease was applied after the settlements before it (queue.h), so
     // their answers are in by now.
     const int released = ReleaseHeld();
     if (released > 0 && leased.ok() && !leased->empty()) leased_while_settling.Add();
     return leased;
   }
-  std::vector<Status> Settle(std::span<const queue::Settlement> s) override {
-    return inner_.Settle(s);
-  }
   void SettleAsync(std::vector<queue::Settlement> s, SettleCallback done) override {
-    inner_.SettleAsync(std::move(s), [this, done = std::move(done)](std::vector<Status> st) {
+    inner().SettleAsync(std::move(s), [this, done = std::move(done)](std::vector<Status> st) {
       std::lock_guard lock(mu_);
       held_.push_back([done, st = std::move(st)] { done(st); });
     });
@@ -979,33 +974,10 @@ class AnswerAfterNextLease final : public queue::Queue {
     for (auto& answer : answers) answer();
     return static_cast<int>(answers.size());
   }
-  Result<std::vector<queue::LaneStats>> Stats() override { return inner_.Stats(); }
-  Result<std::vector<queue::DeadLetter>> ListDeadLetters(
-      const queue::DeadLetterFilter& f) override {
-    return inner_.ListDeadLetters(f);
-  }
-  Result<queue::DeadLetter> GetDeadLetter(int64_t id) override { return inner_.GetDeadLetter(id); }
-  Status ReplayDeadLetter(int64_t id) override { return inner_.ReplayDeadLetter(id); }
-  Result<int64_t> ReplayAllDeadLetters(std::optional<std::string> lane) override {
-    return inner_.ReplayAllDeadLetters(std::move(lane));
-  }
-  Status DropDeadLetter(int64_t id) override { return inner_.DropDeadLetter(id); }
-  Result<int64_t> PurgeDeadLetters(SystemTime cutoff) override {
-    return inner_.PurgeDeadLetters(cutoff);
-  }
-  Status PutState(const std::string& k, const std::string& v) override {
-    return inner_.PutState(k, v);
-  }
-  Result<std::optional<std::string>> GetState(const std::string& k) override {
-    return inner_.GetState(k);
-  }
-  bool Healthy() const override { return inner_.Healthy(); }
-  int64_t Depth() const override { return inner_.Depth(); }
 
   EventCount leased_while_settling;  // leases that took messages with answers held
 
  private:
-  queue::Queue& inner_;
   std::mutex mu_;
   std::vector<std::function<void()>> held_;  // GUARDED_BY(mu_)
 };
