@@ -124,6 +124,7 @@ struct SqliteQueueOptions {
   std::chrono::milliseconds probe_interval{std::chrono::seconds(1)};
 
   // Test seam: the sqlite3 VFS to open the file with ("" = the default).
+  // The queue's WAL writes are gathered over it (queue/wal_write_buffer.h).
   std::string vfs_name;
 };
 

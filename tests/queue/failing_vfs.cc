@@ -20,6 +20,7 @@ int Read(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
   return Real(f)->pMethods->xRead(Real(f), buf, n, off);
 }
 int Write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
+  Shim(f)->owner->CountWrite();
   if (Shim(f)->owner->ShouldFailWrite()) return SQLITE_IOERR_WRITE;
   return Real(f)->pMethods->xWrite(Real(f), buf, n, off);
 }

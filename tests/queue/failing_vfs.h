@@ -32,6 +32,8 @@ class FailingVfs {
   int failures() const { return failures_.load(); }
   // How many xSync calls reached the VFS (failed or not).
   int syncs() const { return syncs_.load(); }
+  // How many xWrite calls reached the VFS (failed or not).
+  int writes() const { return writes_.load(); }
 
   // While held, every xSync waits (before syncing) until released: a disk
   // whose flush takes as long as the test wants.
@@ -42,6 +44,7 @@ class FailingVfs {
 
   // Used by the C callbacks.
   bool ShouldFailWrite() { return Count(fail_writes_.load()); }
+  void CountWrite() { writes_.fetch_add(1); }
   bool ShouldFailSync() {
     syncs_.fetch_add(1);
     WaitWhileHeld();
@@ -64,6 +67,7 @@ class FailingVfs {
   std::atomic<bool> fail_syncs_{false};
   std::atomic<int> failures_{0};
   std::atomic<int> syncs_{0};
+  std::atomic<int> writes_{0};
   std::mutex hold_mu_;
   std::condition_variable hold_cv_;
   bool hold_ = false;   // guarded by hold_mu_
