@@ -141,22 +141,28 @@ void ShmBarrier(sqlite3_file* file) { Inner(G(file))->xShmBarrier(G(file)->inner
 int ShmUnmap(sqlite3_file* file, int delete_flag) {
   return Inner(G(file))->xShmUnmap(G(file)->inner, delete_flag);
 }
-// No memory-mapped I/O through this VFS (the queue never enables it):
-// SQLite reads with xRead when xFetch hands out nothing.
-int Fetch(sqlite3_file*, sqlite3_int64, int, void** out) {
-  *out = nullptr;
-  return SQLITE_OK;
-}
-int Unfetch(sqlite3_file*, sqlite3_int64, void*) { return SQLITE_OK; }
-
+// Version 2 (shared memory, no xFetch): SQLite does no memory-mapped I/O on
+// these files and reads with xRead, which writes the buffer out first.
 const sqlite3_io_methods kMethods = {
-    3,  // iVersion: shared memory and fetch
-    Close,       Read,       Write,
-    Truncate,    Sync,       FileSize,
-    Lock,        Unlock,     CheckReservedLock,
-    FileControl, SectorSize, DeviceCharacteristics,
-    ShmMap,      ShmLock,    ShmBarrier,
-    ShmUnmap,    Fetch,      Unfetch,
+    2,
+    Close,
+    Read,
+    Write,
+    Truncate,
+    Sync,
+    FileSize,
+    Lock,
+    Unlock,
+    CheckReservedLock,
+    FileControl,
+    SectorSize,
+    DeviceCharacteristics,
+    ShmMap,
+    ShmLock,
+    ShmBarrier,
+    ShmUnmap,
+    nullptr,
+    nullptr,
 };
 
 int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
