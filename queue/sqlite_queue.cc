@@ -20,6 +20,12 @@ using internal::WriterStore;
 
 namespace {
 
+// A writer holding its transaction open for the flusher is woken to apply
+// waiting ops once they reach this many rows or bytes; fewer wait for the
+// flusher's turn to end (AbsorbWhileFlushing).
+constexpr int64_t kAbsorbWakeRows = 64;
+constexpr int64_t kAbsorbWakeBytes = 64 * 1024;
+
 // How many committed batches may wait for the flusher before the writer
 // waits for it. One keeps the writer busy during an fsync; more made the
 // writer commit smaller batches (more commits, each with its fixed cost)
@@ -214,17 +220,28 @@ Status SqliteQueue::UnhealthyStatus() const {
   return Status::IoError("queue: refusing writes after a storage failure: " + error_.message());
 }
 
+bool SqliteQueue::WorthWakingAbsorbingWriterLocked() const {
+  return pending_weight_ >= kAbsorbWakeRows || pending_bytes_ >= kAbsorbWakeBytes;
+}
+
+bool SqliteQueue::WriterNeedsWakeLocked() const {
+  return !writer_absorbing_ || WorthWakingAbsorbingWriterLocked();
+}
+
 void SqliteQueue::Submit(Op op) {
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     pending_weight_ += op.weight;
     pending_bytes_ += op.bytes;
     pending_.push_back(std::move(op));
+    wake = WriterNeedsWakeLocked();
   }
-  work_cv_.notify_one();
+  if (wake) work_cv_.notify_one();
 }
 
 bool SqliteQueue::TrySubmit(Op& op) {
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     const bool fits = pending_.empty() || (pending_weight_ + op.weight <= options_.max_pending &&
@@ -233,8 +250,9 @@ bool SqliteQueue::TrySubmit(Op& op) {
     pending_weight_ += op.weight;
     pending_bytes_ += op.bytes;
     pending_.push_back(std::move(op));
+    wake = WriterNeedsWakeLocked();
   }
-  work_cv_.notify_one();
+  if (wake) work_cv_.notify_one();
   return true;
 }
 
@@ -314,15 +332,22 @@ size_t SqliteQueue::TakePendingLocked(std::vector<Op>& batch, BatchSize& size) {
 
 bool SqliteQueue::AbsorbWhileFlushing(std::vector<Op>& batch, BatchSize& size) {
   std::unique_lock lock(mu_);
-  for (;;) {
-    if (stop_ || size.rows >= options_.max_batch_size || size.bytes >= options_.max_batch_bytes ||
-        batches_in_flush_.load() == 0) {
-      return false;
-    }
-    if (!pending_.empty()) break;
-    work_cv_.wait(lock);
+  if (stop_ || size.rows >= options_.max_batch_size || size.bytes >= options_.max_batch_bytes ||
+      batches_in_flush_.load() == 0) {
+    return false;
   }
-  // The next op does not fit: commit what there is.
+  // Submitters do not wake the writer for each op while it waits here: a
+  // wake-up and a context switch per webhook cost more than applying the op
+  // after the fsync. Ops that add up to a worthwhile amount are applied while
+  // the flusher syncs (docs/performance.md, "The writer is woken for a
+  // group, not for each op").
+  writer_absorbing_ = true;
+  work_cv_.wait(lock, [&] {
+    return stop_ || batches_in_flush_.load() == 0 || WorthWakingAbsorbingWriterLocked();
+  });
+  writer_absorbing_ = false;
+  // Whatever the flusher's turn left waiting joins this commit (a next op
+  // that does not fit leaves it as it is: commit what there is).
   return TakePendingLocked(batch, size) > 0;
 }
 
@@ -413,16 +438,18 @@ void SqliteQueue::FlusherLoop() {
         }
       }
     }
+    // The writer may be holding its transaction open until the flusher is
+    // free (RunBatch): tell it before answering, so that its commit overlaps
+    // the answers rather than waiting for them. Taking mu_ orders this with
+    // its check.
+    batches_in_flush_.fetch_sub(static_cast<int64_t>(work.size()));
+    { std::lock_guard wake(mu_); }
+    work_cv_.notify_all();
     for (Committed& c : work) {
       Status st = c.status;
       if (st.ok() && c.wrote && !durable) st = UnhealthyStatus();
       for (Op& op : c.ops) op.done(st);
     }
-    // The writer may be holding its transaction open until the flusher is
-    // free (RunBatch): tell it. Taking mu_ orders this with its check.
-    batches_in_flush_.fetch_sub(static_cast<int64_t>(work.size()));
-    { std::lock_guard wake(mu_); }
-    work_cv_.notify_all();
     work.clear();
   }
 }

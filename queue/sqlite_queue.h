@@ -235,10 +235,19 @@ class SqliteQueue final : public Queue {
   // Runs `batch` in one transaction, taking in ops that arrive while the
   // flusher is busy, then commits and hands it to the flusher.
   void RunBatch(std::vector<Op>& batch);
-  // Waits until the flusher has answered every batch (returns false: commit
-  // now) or more ops arrive (moves them into `batch`, returns true). Also
-  // false when stopping or the batch is full.
+  // Waits until the flusher has answered every batch, then moves what
+  // arrived meanwhile into `batch` (returns true when it took any; false:
+  // commit now). Ops are also taken while the flusher is still busy once
+  // enough wait to be worth a wake-up (WorthWakingAbsorbingWriterLocked).
+  // False at once when stopping, when the batch is full, or when the flusher
+  // is idle.
   bool AbsorbWhileFlushing(std::vector<Op>& batch, BatchSize& size);
+  // Whether the ops waiting now justify waking a writer that holds its
+  // transaction open for the flusher. Requires mu_.
+  bool WorthWakingAbsorbingWriterLocked() const;
+  // Whether a submitter must wake the writer for the op it just queued.
+  // Requires mu_.
+  bool WriterNeedsWakeLocked() const;
   // Hands a batch to the flusher; waits while kMaxUnflushed batches wait.
   void HandToFlusher(Committed committed);
   void FlusherLoop();
@@ -261,11 +270,14 @@ class SqliteQueue final : public Queue {
   std::unique_ptr<internal::Checkpointer> checkpointer_;
 
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;     // writer waits for ops
-  std::deque<Op> pending_;              // guarded by mu_
-  int64_t pending_weight_ = 0;          // rows in pending_; guarded by mu_
-  int64_t pending_bytes_ = 0;           // guarded by mu_
-  bool stop_ = false;                   // guarded by mu_
+  std::condition_variable work_cv_;  // writer waits for ops
+  std::deque<Op> pending_;           // guarded by mu_
+  int64_t pending_weight_ = 0;       // rows in pending_; guarded by mu_
+  int64_t pending_bytes_ = 0;        // guarded by mu_
+  bool stop_ = false;                // guarded by mu_
+  // The writer holds its transaction open until the flusher is free
+  // (AbsorbWhileFlushing). Guarded by mu_.
+  bool writer_absorbing_ = false;
   bool maintenance_requested_ = false;  // guarded by mu_
 
   std::atomic<bool> healthy_{true};

@@ -143,40 +143,61 @@ TEST(DurabilityTest, EveryAcceptedEnqueueIsAnsweredAfterAnFsync) {
   EXPECT_LE(q->commit_counters().syncs, q->commit_counters().commits);
 }
 
+// Answers of EnqueueAsync calls: how many, and how many were accepted.
+class AnswerCount {
+ public:
+  Queue::EnqueueCallback Callback() {
+    return [this](Result<std::vector<EnqueueOutcome>> r) {
+      std::lock_guard lock(mu_);
+      ++answered_;
+      if (r.ok() && r->size() == 1 && (*r)[0] == EnqueueOutcome::kAccepted) ++accepted_;
+      cv_.notify_all();
+    };
+  }
+  bool WaitFor(int n, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return answered_ >= n; });
+  }
+  int accepted() {
+    std::lock_guard lock(mu_);
+    return accepted_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int answered_ = 0;
+  int accepted_ = 0;
+};
+
 // While the flusher is busy with a batch, the writer keeps its next
 // transaction open and takes in what arrives, committing once the flusher is
 // free: one commit (one set of WAL frames) for all of it rather than one per
-// small batch. Once the writer has taken the four late requests (the
-// backlog is empty), none may be committed before the held fsync ends (the
-// engine used to commit them and then block).
+// small batch. Requests this large (64 KiB each) are worth waking the writer
+// for, so it applies them while the fsync runs: once it has taken the four
+// late requests (the backlog is empty), none may be committed before the
+// held fsync ends (the engine used to commit them and then block).
 TEST(DurabilityTest, RequestsArrivingDuringAnFsyncShareOneCommit) {
   testing::TempDir dir;
   testing::FailingVfs vfs("crmhub-held");
   ManualClock clock;
   SqliteQueueOptions options = OptionsThrough(dir, vfs);
   auto q = SqliteQueue::Open(clock, options).value();
-
-  std::mutex mu;
-  std::condition_variable cv;
-  int answered = 0;
-  int accepted = 0;
-  auto on_answer = [&](Result<std::vector<EnqueueOutcome>> r) {
-    std::lock_guard lock(mu);
-    ++answered;
-    if (r.ok() && r->size() == 1 && (*r)[0] == EnqueueOutcome::kAccepted) ++accepted;
-    cv.notify_all();
-  };
+  AnswerCount answers;
 
   vfs.HoldSyncs();
   struct Release {  // whatever happens below, the disk comes back first
     testing::FailingVfs& vfs;
     ~Release() { vfs.ReleaseSyncs(); }
   } release{vfs};
-  q->EnqueueAsync({Msg("in.a", "first")}, on_answer);
+  q->EnqueueAsync({Msg("in.a", "first")}, answers.Callback());
   ASSERT_TRUE(vfs.WaitForHeldSync(seconds(10))) << "the first batch never reached its fsync";
   const int64_t commits_before = q->commit_counters().commits;
 
-  for (int i = 0; i < 4; ++i) q->EnqueueAsync({Msg("in.a", "late" + std::to_string(i))}, on_answer);
+  const std::string large(64 * 1024, 'x');
+  for (int i = 0; i < 4; ++i) {
+    q->EnqueueAsync({Msg("in.a", "late" + std::to_string(i), large)}, answers.Callback());
+  }
   const auto deadline = std::chrono::steady_clock::now() + seconds(10);
   while (q->backlog().rows > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
@@ -187,10 +208,39 @@ TEST(DurabilityTest, RequestsArrivingDuringAnFsyncShareOneCommit) {
       << "requests were committed while the flusher still held an earlier batch";
 
   vfs.ReleaseSyncs();
-  std::unique_lock lock(mu);
-  ASSERT_TRUE(cv.wait_for(lock, seconds(10), [&] { return answered == 5; }));
-  EXPECT_EQ(accepted, 5);
+  ASSERT_TRUE(answers.WaitFor(5, seconds(10)));
+  EXPECT_EQ(answers.accepted(), 5);
   EXPECT_EQ(q->commit_counters().commits, commits_before + 1);
+}
+
+// Small requests arriving during an fsync are not worth a wake-up each: the
+// writer takes them when the flusher is free. They still share one commit.
+TEST(DurabilityTest, SmallRequestsArrivingDuringAnFsyncAlsoShareOneCommit) {
+  testing::TempDir dir;
+  testing::FailingVfs vfs("crmhub-held-small");
+  ManualClock clock;
+  SqliteQueueOptions options = OptionsThrough(dir, vfs);
+  auto q = SqliteQueue::Open(clock, options).value();
+  AnswerCount answers;
+
+  vfs.HoldSyncs();
+  struct Release {
+    testing::FailingVfs& vfs;
+    ~Release() { vfs.ReleaseSyncs(); }
+  } release{vfs};
+  q->EnqueueAsync({Msg("in.a", "first")}, answers.Callback());
+  ASSERT_TRUE(vfs.WaitForHeldSync(seconds(10))) << "the first batch never reached its fsync";
+  const int64_t commits_before = q->commit_counters().commits;
+  for (int i = 0; i < 8; ++i) {
+    q->EnqueueAsync({Msg("in.a", "late" + std::to_string(i))}, answers.Callback());
+  }
+  EXPECT_EQ(q->commit_counters().commits, commits_before);
+
+  vfs.ReleaseSyncs();
+  ASSERT_TRUE(answers.WaitFor(9, seconds(10)));
+  EXPECT_EQ(answers.accepted(), 9);
+  EXPECT_EQ(q->commit_counters().commits, commits_before + 1)
+      << "the late requests were split over several commits";
 }
 
 INSTANTIATE_TEST_SUITE_P(WritesAndSyncs, FaultTest, ::testing::Values(false, true),

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <future>
 #include <set>
 #include <thread>
 
@@ -211,6 +212,29 @@ TEST_F(SqliteQueueTest, AckBatchAnswersEachLease) {
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(statuses[i].ok()) << i;
   EXPECT_EQ(statuses[5].code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(q->Depth(), 0);
+}
+
+// The flusher tells the writer it is free before it runs a batch's answers,
+// so a slow answer (here one that waits for the next commit) does not hold
+// the next batch's commit back. Were the writer told after the answers, the
+// second message would stay uncommitted until this answer gave up.
+TEST_F(SqliteQueueTest, TheNextBatchCommitsWhileTheFlusherStillAnswersTheLast) {
+  auto q = OpenQueue();
+  std::promise<bool> next_committed;
+  q->EnqueueAsync({Msg("in.a", "k1")}, [&](Result<std::vector<EnqueueOutcome>> first) {
+    EXPECT_TRUE(first.ok()) << first.status().ToString();
+    q->EnqueueAsync({Msg("in.a", "k2")}, [](Result<std::vector<EnqueueOutcome>>) {});
+    bool committed = false;
+    for (int i = 0; i < 1000 && !committed; ++i) {
+      committed = q->Depth() == 2;
+      if (!committed) std::this_thread::sleep_for(milliseconds(10));
+    }
+    next_committed.set_value(committed);
+  });
+  EXPECT_TRUE(next_committed.get_future().get())
+      << "the second enqueue was not committed while the first one's answer ran";
+  ASSERT_TRUE(q->Enqueue(Msg("in.a", "k3")).ok());  // the flusher went on
+  EXPECT_EQ(q->Depth(), 3);
 }
 
 TEST_F(SqliteQueueTest, OrderingKeySerialisesWithinLaneOthersRunInParallel) {
