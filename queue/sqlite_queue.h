@@ -235,7 +235,7 @@ class SqliteQueue final : public Queue {
   // Runs `batch` in one transaction, taking in ops that arrive while the
   // flusher is busy, then commits and hands it to the flusher.
   void RunBatch(std::vector<Op>& batch);
-  // Waits until the flusher has answered every batch, then moves what
+  // Waits until the flusher has synced every batch, then moves what
   // arrived meanwhile into `batch` (returns true when it took any; false:
   // commit now). Ops are also taken while the flusher is still busy once
   // enough wait to be worth a wake-up (WorthWakingAbsorbingWriterLocked).
@@ -300,7 +300,8 @@ class SqliteQueue final : public Queue {
   bool flush_stop_ = false;                 // guarded by flush_mu_
   std::atomic<int64_t> syncs_{0};
   std::atomic<int64_t> sync_nanos_{0};
-  // Batches handed to the flusher and not yet answered.
+  // Batches handed to the flusher and not yet synced (their answers may still
+  // be running).
   std::atomic<int64_t> batches_in_flush_{0};
 
   std::mutex readers_mu_;
