@@ -170,6 +170,28 @@ class AnswerCount {
   int accepted_ = 0;
 };
 
+// A queue whose disk holds every fsync until the test releases it (or the
+// fixture ends), with one batch committed and waiting in the held fsync.
+class HeldFsyncTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    q_ = SqliteQueue::Open(clock_, OptionsThrough(dir_, vfs_)).value();
+    vfs_.HoldSyncs();
+    q_->EnqueueAsync({Msg("in.a", "first")}, answers_.Callback());
+    ASSERT_TRUE(vfs_.WaitForHeldSync(seconds(10))) << "the first batch never reached its fsync";
+    commits_before_ = q_->commit_counters().commits;
+  }
+  // Whatever a test did, the disk comes back before the queue closes.
+  void TearDown() override { vfs_.ReleaseSyncs(); }
+
+  testing::TempDir dir_;
+  testing::FailingVfs vfs_{"crmhub-held"};
+  ManualClock clock_;
+  AnswerCount answers_;  // outlives the queue, which may still answer
+  std::unique_ptr<SqliteQueue> q_;
+  int64_t commits_before_ = 0;
+};
+
 // While the flusher is busy with a batch, the writer keeps its next
 // transaction open and takes in what arrives, committing once the flusher is
 // free: one commit (one set of WAL frames) for all of it rather than one per
@@ -177,69 +199,38 @@ class AnswerCount {
 // for, so it applies them while the fsync runs: once it has taken the four
 // late requests (the backlog is empty), none may be committed before the
 // held fsync ends (the engine used to commit them and then block).
-TEST(DurabilityTest, RequestsArrivingDuringAnFsyncShareOneCommit) {
-  testing::TempDir dir;
-  testing::FailingVfs vfs("crmhub-held");
-  ManualClock clock;
-  SqliteQueueOptions options = OptionsThrough(dir, vfs);
-  auto q = SqliteQueue::Open(clock, options).value();
-  AnswerCount answers;
-
-  vfs.HoldSyncs();
-  struct Release {  // whatever happens below, the disk comes back first
-    testing::FailingVfs& vfs;
-    ~Release() { vfs.ReleaseSyncs(); }
-  } release{vfs};
-  q->EnqueueAsync({Msg("in.a", "first")}, answers.Callback());
-  ASSERT_TRUE(vfs.WaitForHeldSync(seconds(10))) << "the first batch never reached its fsync";
-  const int64_t commits_before = q->commit_counters().commits;
-
+TEST_F(HeldFsyncTest, RequestsArrivingDuringAnFsyncShareOneCommit) {
   const std::string large(64 * 1024, 'x');
   for (int i = 0; i < 4; ++i) {
-    q->EnqueueAsync({Msg("in.a", "late" + std::to_string(i), large)}, answers.Callback());
+    q_->EnqueueAsync({Msg("in.a", "late" + std::to_string(i), large)}, answers_.Callback());
   }
   const auto deadline = std::chrono::steady_clock::now() + seconds(10);
-  while (q->backlog().rows > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (q_->backlog().rows > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
   }
-  ASSERT_EQ(q->backlog().rows, 0)
+  ASSERT_EQ(q_->backlog().rows, 0)
       << "the writer stopped taking requests while the flusher was busy";
-  EXPECT_EQ(q->commit_counters().commits, commits_before)
+  EXPECT_EQ(q_->commit_counters().commits, commits_before_)
       << "requests were committed while the flusher still held an earlier batch";
 
-  vfs.ReleaseSyncs();
-  ASSERT_TRUE(answers.WaitFor(5, seconds(10)));
-  EXPECT_EQ(answers.accepted(), 5);
-  EXPECT_EQ(q->commit_counters().commits, commits_before + 1);
+  vfs_.ReleaseSyncs();
+  ASSERT_TRUE(answers_.WaitFor(5, seconds(10)));
+  EXPECT_EQ(answers_.accepted(), 5);
+  EXPECT_EQ(q_->commit_counters().commits, commits_before_ + 1);
 }
 
 // Small requests arriving during an fsync are not worth a wake-up each: the
 // writer takes them when the flusher is free. They still share one commit.
-TEST(DurabilityTest, SmallRequestsArrivingDuringAnFsyncAlsoShareOneCommit) {
-  testing::TempDir dir;
-  testing::FailingVfs vfs("crmhub-held-small");
-  ManualClock clock;
-  SqliteQueueOptions options = OptionsThrough(dir, vfs);
-  auto q = SqliteQueue::Open(clock, options).value();
-  AnswerCount answers;
-
-  vfs.HoldSyncs();
-  struct Release {
-    testing::FailingVfs& vfs;
-    ~Release() { vfs.ReleaseSyncs(); }
-  } release{vfs};
-  q->EnqueueAsync({Msg("in.a", "first")}, answers.Callback());
-  ASSERT_TRUE(vfs.WaitForHeldSync(seconds(10))) << "the first batch never reached its fsync";
-  const int64_t commits_before = q->commit_counters().commits;
+TEST_F(HeldFsyncTest, SmallRequestsArrivingDuringAnFsyncAlsoShareOneCommit) {
   for (int i = 0; i < 8; ++i) {
-    q->EnqueueAsync({Msg("in.a", "late" + std::to_string(i))}, answers.Callback());
+    q_->EnqueueAsync({Msg("in.a", "late" + std::to_string(i))}, answers_.Callback());
   }
-  EXPECT_EQ(q->commit_counters().commits, commits_before);
+  EXPECT_EQ(q_->commit_counters().commits, commits_before_);
 
-  vfs.ReleaseSyncs();
-  ASSERT_TRUE(answers.WaitFor(9, seconds(10)));
-  EXPECT_EQ(answers.accepted(), 9);
-  EXPECT_EQ(q->commit_counters().commits, commits_before + 1)
+  vfs_.ReleaseSyncs();
+  ASSERT_TRUE(answers_.WaitFor(9, seconds(10)));
+  EXPECT_EQ(answers_.accepted(), 9);
+  EXPECT_EQ(q_->commit_counters().commits, commits_before_ + 1)
       << "the late requests were split over several commits";
 }
 
