@@ -339,8 +339,8 @@ bool SqliteQueue::AbsorbWhileFlushing(std::vector<Op>& batch, BatchSize& size) {
   // Submitters do not wake the writer for each op while it waits here: a
   // wake-up and a context switch per webhook cost more than applying the op
   // after the fsync. Ops that add up to a worthwhile amount are applied while
-  // the flusher syncs (docs/performance.md, "The writer is woken for a
-  // group, not for each op").
+  // the flusher syncs (docs/performance.md, "The writer woken for a group,
+  // and freed before the answers").
   writer_absorbing_ = true;
   work_cv_.wait(lock, [&] {
     return stop_ || batches_in_flush_.load() == 0 || WorthWakingAbsorbingWriterLocked();
