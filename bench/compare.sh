@@ -26,7 +26,8 @@
 # (npm fetches BullMQ on the first run, see bench/reference.sh).
 #
 # Environment: CRMHUB_BINARY, RAW_SQLITE_BENCH, DURATION (30s) and the other
-# knobs of bench/intake.sh, QUEUE_MESSAGES (200000), BULLMQ_MESSAGES (50000).
+# knobs of bench/intake.sh, ROUNDS (3: interleaved rounds of the intake
+# figures, see below), QUEUE_MESSAGES (200000), BULLMQ_MESSAGES (50000).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -55,20 +56,44 @@ trap cleanup EXIT
 # Field $2 of the line of file $1 that starts with $3 (intake.sh's summary).
 field() { awk -v p="$3" -v n="$2" 'index($0, p) == 1 {print $n; exit}' "$1"; }
 
-echo "== 1/6 crmhub intake, delivery skipped by rules"
-INTAKE_ONLY=1 "$root/bench/intake.sh" >"$tmp/intake-only.out" 2>&1 || { cat "$tmp/intake-only.out"; die "intake.sh (INTAKE_ONLY) failed"; }
-intake_only_rps="$(field "$tmp/intake-only.out" 2 "throughput")"
-intake_only_p99="$(field "$tmp/intake-only.out" 3 "p99 latency")"
+# The three intake figures are measured in ROUNDS interleaved rounds (crmhub
+# without delivery, crmhub with delivery, the peer; then again), so a
+# neighbour's load that comes and goes during the run falls on both sides;
+# each figure is the median of its rounds and each ratio the median of the
+# rounds' own ratios (crmhub over the peer measured right after it).
+rounds="${ROUNDS:-3}"
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer, not '$rounds'"
+: >"$tmp/rounds"
+for round in $(seq 1 "$rounds"); do
+  echo "== 1/6 crmhub intake, delivery skipped by rules (round $round of $rounds)"
+  INTAKE_ONLY=1 "$root/bench/intake.sh" >"$tmp/intake-only.out" 2>&1 || { cat "$tmp/intake-only.out"; die "intake.sh (INTAKE_ONLY) failed"; }
+  only_rps="$(field "$tmp/intake-only.out" 2 "throughput")"
+  only_p99="$(field "$tmp/intake-only.out" 3 "p99 latency")"
 
-echo "== 2/6 crmhub intake, delivery into crm.db running"
-"$root/bench/intake.sh" >"$tmp/intake.out" 2>&1 || { cat "$tmp/intake.out"; die "intake.sh failed"; }
-intake_rps="$(field "$tmp/intake.out" 2 "throughput")"
-intake_p99="$(field "$tmp/intake.out" 3 "p99 latency")"
+  echo "== 2/6 crmhub intake, delivery into crm.db running (round $round of $rounds)"
+  "$root/bench/intake.sh" >"$tmp/intake.out" 2>&1 || { cat "$tmp/intake.out"; die "intake.sh failed"; }
+  full_rps="$(field "$tmp/intake.out" 2 "throughput")"
+  full_p99="$(field "$tmp/intake.out" 3 "p99 latency")"
 
-echo "== 3/6 the peer's intake: Node.js + BullMQ, Redis appendfsync always"
-ONLY=bullmq "$root/bench/reference.sh" >"$tmp/peer.out" 2>&1 || { cat "$tmp/peer.out"; die "reference.sh failed"; }
-read -r peer_rps peer_p99 < <(awk '/^node \+ BullMQ, Redis/ { for (i = 1; i <= NF; i++) { if ($i == "req/s") r = $(i-1); if ($i == "p99") p = $(i+1) } print r, p; exit }' "$tmp/peer.out")
-[[ -n "${peer_rps:-}" && -n "${peer_p99:-}" ]] || { cat "$tmp/peer.out"; die "cannot read the peer's figures"; }
+  echo "== 3/6 the peer's intake: Node.js + BullMQ, Redis appendfsync always (round $round of $rounds)"
+  ONLY=bullmq "$root/bench/reference.sh" >"$tmp/peer.out" 2>&1 || { cat "$tmp/peer.out"; die "reference.sh failed"; }
+  peer_rps="" peer_p99=""
+  read -r peer_rps peer_p99 < <(awk '/^node \+ BullMQ, Redis/ { for (i = 1; i <= NF; i++) { if ($i == "req/s") r = $(i-1); if ($i == "p99") p = $(i+1) } print r, p; exit }' "$tmp/peer.out")
+  [[ -n "${peer_rps:-}" && -n "${peer_p99:-}" ]] || { cat "$tmp/peer.out"; die "cannot read the peer's figures"; }
+  echo "$only_rps $only_p99 $full_rps $full_p99 $peer_rps $peer_p99" >>"$tmp/rounds"
+done
+# Medians over the rounds (the middle one; the mean of the middle two for an
+# even count): the figures, then the per-round ratios.
+read -r intake_only_rps intake_only_p99 intake_rps intake_p99 peer_rps peer_p99 r_only r_full < <(
+  python3 - "$tmp/rounds" <<'PY'
+import statistics, sys
+rows = [list(map(float, line.split())) for line in open(sys.argv[1]) if line.strip()]
+cols = [statistics.median(c) for c in zip(*rows)]
+r_only = statistics.median(r[0] / r[4] for r in rows)
+r_full = statistics.median(r[2] / r[4] for r in rows)
+print("%.0f %.3f %.0f %.3f %.0f %.3f %.2f %.2f" % (*cols, r_only, r_full))
+PY
+)
 
 echo "== 4/6 crmhub bench queue, 4 x 4, 512 B"
 "$bin" bench queue --messages "$queue_messages" --producers 4 --consumers 4 --payload-bytes 512 --json >"$tmp/queue.json"
@@ -98,13 +123,14 @@ raw_queue_rate="$(python3 -c 'import json,sys; print("%.0f" % json.load(open(sys
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }'; }
 goal() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "?" && a + 0 >= b ? "met" : "MISSED") }'; }
 p99goal() { awk -v a="$1" 'BEGIN { print (a <= 5 ? "met" : "MISSED") }'; }
-r_only="$(ratio "$intake_only_rps" "$peer_rps")"
-r_full="$(ratio "$intake_rps" "$peer_rps")"
 r_bull="$(ratio "$queue_e2e" "$bullmq_e2e")"
 r_raw="$(ratio "$queue_e2e" "$raw_rate")"
 
 echo
 echo "== crmhub beside its peer and the disk ($(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg), $(date -u +%FT%TZ)) =="
+echo "intake rounds (req/s, p99 ms): crmhub without delivery | with delivery | the peer"
+awk '{ printf "  round %d: %6.0f %6.2f | %6.0f %6.2f | %6.0f %6.2f   %.2fx, %.2fx\n", NR, $1, $2, $3, $4, $5, $6, $1 / $5, $3 / $5 }' "$tmp/rounds"
+echo "medians of the $rounds rounds:"
 printf '%-44s %9s %10s   %s\n' "figure" "crmhub" "p99 ms" "ratio (goal)"
 printf '%-44s %9.0f %10s   %sx the peer (>= 3, p99 <= 5: %s, %s)\n' "intake, delivery skipped by rules (req/s)" \
   "$intake_only_rps" "$intake_only_p99" "$r_only" "$(goal "$r_only" 3)" "$(p99goal "$intake_only_p99")"
