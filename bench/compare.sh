@@ -94,6 +94,7 @@ r_full = statistics.median(r[2] / r[4] for r in rows)
 print("%.0f %.3f %.0f %.3f %.0f %.3f %.2f %.2f" % (*cols, r_only, r_full))
 PY
 )
+[[ -n "${r_full:-}" ]] || die "cannot take the medians of $tmp/rounds"
 
 echo "== 4/6 crmhub bench queue, 4 x 4, 512 B"
 "$bin" bench queue --messages "$queue_messages" --producers 4 --consumers 4 --payload-bytes 512 --json >"$tmp/queue.json"
