@@ -182,6 +182,36 @@ struct PullDriver {
   }
 };
 
+// A world of 120 orders with one report pass turned on by `enable` (the
+// sales report, the returns report), FBS pulled between its scans and DBS
+// off: the reports' and the returns' tests start from it.
+struct ReportPassTest : ::testing::Test {
+  explicit ReportPassTest(const std::function<void(WildberriesConfig&)>& enable) : w(Options()) {
+    config = OptionsFor(*w.sim);
+    config.dbs = false;
+    enable(config);
+    adapter = std::make_unique<WildberriesAdapter>(config, w.http.get(), w.clock);
+  }
+  static WildberriesSimOptions Options() {
+    WildberriesSimOptions so;
+    so.orders = 120;
+    so.seed = 7;
+    so.arrival = std::chrono::seconds(20);
+    so.lifetime = std::chrono::seconds(30);
+    return so;
+  }
+  // Pulls with `a` until the world's clock reaches `until` (bounded).
+  void RunPast(WildberriesAdapter& a, SystemTime until) {
+    for (int i = 0; i < 3000 && w.clock.Now() < until; ++i) driver.Step(a, w.clock);
+  }
+  void RunPast(SystemTime until) { RunPast(*adapter, until); }
+
+  World w;
+  WildberriesConfig config;
+  std::unique_ptr<WildberriesAdapter> adapter;
+  PullDriver driver;
+};
+
 // Latest status per order id from the events (by statusObservedMs).
 inline std::map<int64_t, std::pair<std::string, std::string>> LatestStatuses(
     const std::map<std::string, nlohmann::json>& events) {

@@ -27,25 +27,12 @@ using std::chrono::seconds;
 
 constexpr const char* kPath = "/api/v1/supplier/sales";
 
-struct WbReports : ::testing::Test {
-  WbReports() : w(Options()) {
-    config = OptionsFor(*w.sim);
-    config.dbs = false;
-    config.reports = true;
-    config.reports_interval = std::chrono::minutes(10);
-    adapter = std::make_unique<WildberriesAdapter>(config, w.http.get(), w.clock);
-  }
-  static WildberriesSimOptions Options() {
-    WildberriesSimOptions so;
-    so.orders = 120;
-    so.seed = 7;
-    so.arrival = seconds(20);
-    so.lifetime = seconds(30);
-    return so;
-  }
-  void RunPast(WildberriesAdapter& a, SystemTime until) {
-    for (int i = 0; i < 3000 && w.clock.Now() < until; ++i) driver.Step(a, w.clock);
-  }
+struct WbReports : ReportPassTest {
+  WbReports()
+      : ReportPassTest([](WildberriesConfig& c) {
+          c.reports = true;
+          c.reports_interval = std::chrono::minutes(10);
+        }) {}
   std::vector<simkit::LoggedRequest> Requests() const { return w.sim->log().Find("GET", kPath); }
   // saleID -> payload of the rows pulled.
   std::map<std::string, json> Rows() const {
@@ -55,11 +42,6 @@ struct WbReports : ::testing::Test {
     }
     return out;
   }
-
-  World w;
-  WildberriesConfig config;
-  std::unique_ptr<WildberriesAdapter> adapter;
-  PullDriver driver;
 };
 
 TEST_F(WbReports, EverySaleAndReturnRowBecomesAReportEntity) {

@@ -24,32 +24,13 @@ using std::chrono::seconds;
 
 constexpr const char* kPath = "/api/v1/analytics/goods-return";
 
-struct WbReturns : ::testing::Test {
-  WbReturns() : w(Options()) {
-    config = OptionsFor(*w.sim);
-    config.dbs = false;
-    config.returns = true;
-    config.returns_interval = std::chrono::minutes(10);
-    adapter = std::make_unique<WildberriesAdapter>(config, w.http.get(), w.clock);
-  }
-  static WildberriesSimOptions Options() {
-    WildberriesSimOptions so;
-    so.orders = 120;
-    so.seed = 7;
-    so.arrival = seconds(20);
-    so.lifetime = seconds(30);
-    return so;
-  }
-  // Pulls until the world is over and a round is quiet.
-  void RunPast(SystemTime until) {
-    for (int i = 0; i < 3000 && w.clock.Now() < until; ++i) driver.Step(*adapter, w.clock);
-  }
+struct WbReturns : ReportPassTest {
+  WbReturns()
+      : ReportPassTest([](WildberriesConfig& c) {
+          c.returns = true;
+          c.returns_interval = std::chrono::minutes(10);
+        }) {}
   std::vector<simkit::LoggedRequest> Reports() const { return w.sim->log().Find("GET", kPath); }
-
-  World w;
-  WildberriesConfig config;
-  std::unique_ptr<WildberriesAdapter> adapter;
-  PullDriver driver;
 };
 
 TEST_F(WbReturns, EveryReturnReachesItsFinalStatusLinkedToItsOrder) {
