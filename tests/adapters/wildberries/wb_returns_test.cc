@@ -20,7 +20,6 @@ namespace crmhub::adapters::wildberries::test {
 namespace {
 
 using nlohmann::json;
-using std::chrono::seconds;
 
 constexpr const char* kPath = "/api/v1/analytics/goods-return";
 
